@@ -1,0 +1,37 @@
+/* cli.h: the commands of the bouncewatch program.  Each cmd-*.c file holds
+ * one command; main.c dispatches through the table below.  Only the CLI
+ * chooses exit codes (exitcode values below) and prints. */
+#ifndef BW_CLI_H
+#define BW_CLI_H
+
+#include "bw.h"
+#include <glib/gi18n.h>
+
+/* Exit codes (after sysexits where one fits). */
+enum {
+    BW_EXIT_OK = 0,
+    BW_EXIT_FAILURE = 1,     /* some input could not be processed */
+    BW_EXIT_USAGE = 64,      /* bad command line */
+    BW_EXIT_DATAERR = 65,    /* bad input data */
+    BW_EXIT_NOINPUT = 66,    /* input file missing */
+    BW_EXIT_UNAVAILABLE = 69,/* database locked / unavailable */
+    BW_EXIT_SOFTWARE = 70,   /* internal error */
+    BW_EXIT_CONFIG = 78,     /* configuration problem */
+};
+
+typedef int (*bw_command_fn)(int argc, char **argv);
+
+typedef struct {
+    const char *name;
+    bw_command_fn run;
+    const char *summary;      /* untranslated; translated at print time */
+} bw_command_t;
+
+/* Commands (argv[0] is the command name). */
+int bw_cmd_parse(int argc, char **argv);
+
+/* "now" for every command: BOUNCEWATCH_NOW (RFC 3339) or the wall clock.
+ * Returns FALSE and prints an error when BOUNCEWATCH_NOW is malformed. */
+gboolean bw_cli_now(gint64 *now_out);
+
+#endif /* BW_CLI_H */

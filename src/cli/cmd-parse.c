@@ -1,0 +1,152 @@
+/* cmd-parse.c: `bouncewatch parse [--json] FILE...|-`
+ * One result per message (per mbox message), in input order; a bad file gets
+ * its own error line and the batch goes on (shared/SPEC.md section 1). */
+#include "config.h"
+#include "cli.h"
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static void
+print_json(JsonNode *node)
+{
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    json_generator_set_root(gen, node);
+    g_autofree char *text = json_generator_to_data(gen, NULL);
+    fputs(text, stdout);
+    fputc('\n', stdout);
+}
+
+static void
+print_summary(const bw_report_t *r, const char *file, int index, const char *error)
+{
+    if (index >= 0)
+        printf("%s [%d]: ", file, index);
+    else
+        printf("%s: ", file);
+    if (error != NULL) {
+        printf(_("error: %s\n"), error);
+        return;
+    }
+    if (!r->bounce) {
+        printf(_("not a delivery report\n"));
+        return;
+    }
+    printf("%s", bw_kind_to_string(r->kind));
+    if (r->family != NULL)
+        printf(" (%s)", r->family);
+    printf("\n");
+    for (guint i = 0; r->recipients != NULL && i < r->recipients->len; i++) {
+        const bw_recipient_t *rc = g_ptr_array_index(r->recipients, i);
+        printf("  %s  %s %s  %s\n", rc->address ? rc->address : "-",
+               rc->status ? rc->status : "-", rc->action ? rc->action : "-",
+               bw_reason_to_string(rc->reason));
+        if (rc->diagnostic != NULL)
+            printf("    %s\n", rc->diagnostic);
+    }
+    if (r->original != NULL) {
+        const bw_original_t *o = r->original;
+        printf(_("  original: %s from %s, \"%s\"\n"), o->message_id ? o->message_id : "-",
+               o->from ? o->from : "-", o->subject ? o->subject : "");
+    }
+}
+
+static void
+emit(gboolean json, const bw_report_t *r, const char *file, int index, const char *error)
+{
+    if (json) {
+        JsonNode *node = bw_report_to_json(r, file, index, error);
+        print_json(node);
+        json_node_unref(node);
+    } else {
+        print_summary(r, file, index, error);
+    }
+}
+
+static gboolean
+read_stdin(char **data, gsize *len, char **error)
+{
+    GString *buf = g_string_new(NULL);
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0) {
+        if (buf->len + n > BW_MAX_MESSAGE_BYTES) {
+            g_string_free(buf, TRUE);
+            *error = g_strdup_printf(_("message larger than %u MiB"), BW_MAX_MESSAGE_BYTES >> 20);
+            return FALSE;
+        }
+        g_string_append_len(buf, chunk, (gssize)n);
+    }
+    if (ferror(stdin)) {
+        g_string_free(buf, TRUE);
+        *error = g_strdup(_("cannot read standard input"));
+        return FALSE;
+    }
+    *len = buf->len;
+    *data = g_string_free(buf, FALSE);
+    return TRUE;
+}
+
+int
+bw_cmd_parse(int argc, char **argv)
+{
+    gboolean json = FALSE;
+    g_auto(GStrv) files = NULL;
+    GOptionEntry entries[] = {
+        { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_("print JSON Lines (shared/SPEC.md section 1)"), NULL },
+        { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, N_("FILE...|-") },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new(_("FILE...|- — read delivery reports"));
+    g_option_context_set_summary(ctx, _("Parse each file as one e-mail message (an mbox file as each of its\n"
+                                        "messages) and print what the delivery report in it says."));
+    g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
+    g_autoptr(GError) err = NULL;
+    if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+        fprintf(stderr, "bouncewatch parse: %s; run 'bouncewatch parse --help'\n", err->message);
+        return BW_EXIT_USAGE;
+    }
+    if (files == NULL || files[0] == NULL) {
+        fprintf(stderr, _("bouncewatch parse: no input; give one or more files, or - for standard input\n"));
+        return BW_EXIT_USAGE;
+    }
+
+    int rc = BW_EXIT_OK;
+    for (char **f = files; *f != NULL; f++) {
+        g_autofree char *detail = NULL;
+        if (strcmp(*f, "-") == 0) {
+            char *data = NULL;
+            gsize len = 0;
+            g_autofree char *error = NULL;
+            if (!read_stdin(&data, &len, &error)) {
+                emit(json, NULL, "-", -1, error);
+                rc = BW_EXIT_FAILURE;
+                continue;
+            }
+            bw_report_t *r = NULL;
+            bw_status_t st = bw_parse_bytes(data, len, &r, &detail);
+            g_free(data);
+            if (st != BW_OK) {
+                emit(json, NULL, "-", -1, detail ? detail : bw_status_to_string(st));
+                rc = BW_EXIT_FAILURE;
+            } else {
+                emit(json, r, "-", -1, NULL);
+            }
+            bw_report_free(r);
+            continue;
+        }
+        GPtrArray *reports = NULL;
+        bool is_mbox = false;
+        bw_status_t st = bw_parse_file(*f, &reports, &is_mbox, &detail);
+        if (st != BW_OK) {
+            emit(json, NULL, *f, -1, detail ? detail : bw_status_to_string(st));
+            rc = BW_EXIT_FAILURE;
+            continue;
+        }
+        for (guint i = 0; i < reports->len; i++)
+            emit(json, g_ptr_array_index(reports, i), *f, is_mbox ? (int)i : -1, NULL);
+        g_ptr_array_unref(reports);
+        fflush(stdout);
+    }
+    return rc;
+}

@@ -1,0 +1,226 @@
+/* bw-scan.h: the backscatter engine of libbwcore, on plain data.
+ *
+ * The engine never sees notmuch.  The notmuch adapter (src/adapters) feeds it
+ * parsed reports (bw_report_t) and answers its questions about the mailbox
+ * through bw_mailbox_ops_t; the engine returns verdicts, campaigns, surges and
+ * an assessment.  Unit tests drive it with an in-memory mailbox.
+ *
+ * Flow of one scan:
+ *   1. bw_profile_new() + bw_profile_add_sent() for a sample of the owner's
+ *      sent mail: learns submission hosts, DKIM d=, Message-ID style, agent.
+ *   2. for each report: bw_classify() -> a bw_item_t with class, score,
+ *      evidence, origin hint and fingerprint.  Items are persisted by the
+ *      state store (bw_item_to_json/bw_item_from_json) so incremental runs do
+ *      not re-parse.
+ *   3. over ALL items (old and new): bw_campaigns_build() (ids stable through
+ *      the previous campaigns), bw_surges_detect(), bw_assess().
+ *   4. bw_scan_result_to_json(): shared/SPEC.md section 2.
+ */
+#ifndef BW_SCAN_H
+#define BW_SCAN_H
+
+#include "bw.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+    BW_CLASS_LEGITIMATE = 0,
+    BW_CLASS_BACKSCATTER,
+    BW_CLASS_UNDETERMINED,
+} bw_class_t;
+
+typedef enum {
+    BW_ORIGIN_UNKNOWN = 0,
+    BW_ORIGIN_OWN_ACCOUNT,  /* went through the owner's provider/account */
+    BW_ORIGIN_FOREIGN,      /* forged elsewhere */
+} bw_origin_t;
+
+typedef enum {
+    BW_STATUS_CLEAR = 0,
+    BW_STATUS_SPOOFING,
+    BW_STATUS_COMPROMISE_SUSPECTED,
+} bw_assessment_status_t;
+
+const char *bw_class_to_string(bw_class_t c);         /* "legitimate"... */
+const char *bw_origin_to_string(bw_origin_t o);       /* "own-account"... */
+const char *bw_assessment_status_to_string(bw_assessment_status_t s);
+
+/* ------------------------------------------------------------ the mailbox */
+
+/* What the engine may ask about the mailbox.  Every callback may be NULL
+ * (then the engine treats the answer as "unknown").  Implementations must be
+ * cheap (the notmuch adapter caches) and may not keep the pointers passed. */
+typedef struct {
+    /* The database holds a message with this Message-ID sent from one of the
+     * owner's addresses.  On TRUE, *date_out (may be NULL) gets its date. */
+    bool (*sent_has_message_id)(void *ctx, const char *message_id, gint64 *date_out);
+    /* The owner sent mail to this address at some time before `before`
+     * (0 = ever).  Returns the number of such messages (0 = never). */
+    unsigned (*sent_count_to)(void *ctx, const char *address, gint64 before);
+    /* The owner sent a message with this (normalised) subject within
+     * [t - window, t + window]. */
+    bool (*sent_subject_near)(void *ctx, const char *subject, gint64 t, gint64 window);
+    /* Sent mail exists at all in the database (a user may keep no copies). */
+    bool (*has_sent_mail)(void *ctx);
+    void *ctx;
+} bw_mailbox_ops_t;
+
+/* ------------------------------------------------------------ the profile */
+
+/* One message the owner really sent, reduced to what the profile learns. */
+typedef struct {
+    const char *message_id;
+    const char *from;
+    const GPtrArray *received;   /* char*, top first; may be NULL */
+    const char *dkim_domain;     /* may be NULL */
+    const char *x_mailer;        /* X-Mailer or User-Agent; may be NULL */
+    gint64 date_unix;
+} bw_sent_t;
+
+typedef struct bw_profile bw_profile_t;
+
+/* `owner_addresses`: NULL-terminated, lower-cased (user.primary_email and
+ * user.other_email).  `own_relays`: extra host/domain globs of the owner's
+ * provider from the config (bouncewatch.relays), NULL-terminated or NULL. */
+bw_profile_t *bw_profile_new(const char *const *owner_addresses,
+                             const char *const *own_relays);
+void bw_profile_free(bw_profile_t *p);
+void bw_profile_add_sent(bw_profile_t *p, const bw_sent_t *sent);
+bool bw_profile_is_owner(const bw_profile_t *p, const char *address);
+const char *bw_profile_primary(const bw_profile_t *p);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(bw_profile_t, bw_profile_free)
+
+/* ------------------------------------------------------------ items */
+
+/* A compact, hashable description of a forged original, robust to
+ * per-message variation (see fingerprint.c for what goes in). */
+typedef struct {
+    guint64 subject_template;   /* hash of the masked subject, 0 if none */
+    guint64 url_domains;        /* hash of the sorted URL domain set, 0 if none */
+    guint64 origin_network;     /* hash of the first external hop's /24, 0 if none */
+    guint64 msgid_shape;        /* hash of the Message-ID shape, 0 if none */
+    guint64 mailer;             /* hash of X-Mailer, 0 if none */
+    guint64 body_simhash;       /* 64-bit SimHash of the body, 0 if none */
+    guint64 forged_sender;      /* hash of the forged From, 0 if none */
+    char *subject_masked;       /* the masked template text itself */
+} bw_fingerprint_t;
+
+/* One report with its verdict. */
+typedef struct {
+    char *message_id;        /* the report's own Message-ID (the mailbox key) */
+    char *file;              /* a file name of the report in the mailbox */
+    gint64 date_unix;        /* when the report arrived */
+    bw_report_t *report;     /* owned */
+    bw_class_t klass;
+    double score;            /* confidence it is backscatter, 0..1 */
+    GPtrArray *evidence;     /* char*: human-readable reasons, in English */
+    bw_origin_t origin;      /* per-report origin hint (backscatter only) */
+    bw_fingerprint_t fp;
+    char *campaign;          /* set by bw_campaigns_build(); NULL otherwise */
+} bw_item_t;
+
+void bw_item_free(bw_item_t *item);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(bw_item_t, bw_item_free)
+
+/* Classify one parsed report.  Takes ownership of `report`.  `message_id`,
+ * `file` and `date_unix` describe the report message itself. */
+bw_status_t bw_classify(const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
+                        const char *message_id, const char *file, gint64 date_unix,
+                        bw_report_t *report, bw_item_t **out);
+
+/* Serialisation for the state store: everything needed to rebuild the item
+ * without the mail (report, verdict, fingerprint). */
+JsonNode *bw_item_to_json(const bw_item_t *item);
+bw_status_t bw_item_from_json(JsonNode *node, bw_item_t **out, char **detail);
+bw_status_t bw_report_from_json(JsonNode *node, bw_report_t **out, char **detail);
+
+/* ------------------------------------------------------------ campaigns */
+
+typedef struct {
+    char *id;                /* "bw-" + 8 hex, stable */
+    GPtrArray *members;      /* char*: report Message-IDs */
+    gint64 first_seen, last_seen;
+    GPtrArray *subjects;     /* char*: sample subjects (a few) */
+    GPtrArray *forged_senders;
+    GPtrArray *reporting_domains;
+    bw_origin_t origin;
+    bw_fingerprint_t fp;     /* representative fingerprint */
+    bool muted;              /* set by the caller from the state */
+} bw_campaign_t;
+
+void bw_campaign_free(bw_campaign_t *c);
+
+/* Group the backscatter items into campaigns.  `previous` (bw_campaign_t*,
+ * may be NULL) are the campaigns of the last run: a new campaign that shares
+ * members with a previous one keeps its id, so ids survive rescans, incremental
+ * runs and growth.  Sets item->campaign on every member.  *out gets a
+ * GPtrArray of bw_campaign_t* (free with g_ptr_array_unref), largest first. */
+bw_status_t bw_campaigns_build(GPtrArray *items, GPtrArray *previous,
+                               GPtrArray **out);
+
+/* ------------------------------------------------------------ surges */
+
+typedef struct {
+    gint64 start, end;           /* hour-aligned window, end exclusive-ish */
+    unsigned count;              /* backscatter reports in the window */
+    double baseline_per_hour;
+    GPtrArray *campaigns;        /* char*: campaign ids in the window */
+    bool ongoing;                /* the window reaches "now" */
+    char *detector;              /* "poisson" or "cusum" */
+} bw_surge_t;
+
+void bw_surge_free(bw_surge_t *s);
+
+typedef struct {
+    double alpha_per_day;        /* false alarms per day allowed (1/365) */
+    unsigned min_count;          /* minimum reports in an hour to alarm */
+    double baseline_floor;       /* floor of the per-hour baseline */
+    unsigned baseline_days;      /* history the baseline is learned from */
+} bw_surge_config_t;
+
+void bw_surge_config_default(bw_surge_config_t *cfg);
+
+/* Find surges of backscatter over all items (only class backscatter count),
+ * against the mailbox's own baseline, up to `now`.  *out: GPtrArray of
+ * bw_surge_t*, oldest first. */
+bw_status_t bw_surges_detect(GPtrArray *items, gint64 now,
+                             const bw_surge_config_t *cfg, GPtrArray **out);
+
+/* ------------------------------------------------------------ assessment */
+
+typedef struct {
+    bw_assessment_status_t status;
+    char *summary;               /* one or two sentences, translated */
+    GPtrArray *advice;           /* char*: concrete steps, translated */
+    GPtrArray *legit_remedies;   /* char*: per-reason remedies for real bounces */
+    GPtrArray *hard_bouncing;    /* char*: correspondents whose address hard-bounces,
+                                    "addr" or "addr (did you mean x?)" */
+} bw_assessment_t;
+
+void bw_assessment_free(bw_assessment_t *a);
+
+bw_status_t bw_assess(const bw_profile_t *profile, GPtrArray *items,
+                      GPtrArray *campaigns, GPtrArray *surges, gint64 now,
+                      bw_assessment_t **out);
+
+/* A typo hint for an address domain ("gmail.con" -> "gmail.com") or NULL. */
+char *bw_typo_hint(const char *address);
+
+/* ------------------------------------------------------------ the result */
+
+typedef struct {
+    char *database;
+    guint64 revision;
+    guint64 messages_examined;
+    GPtrArray *items;        /* bw_item_t*, by report date */
+    GPtrArray *campaigns;    /* bw_campaign_t* */
+    GPtrArray *surges;       /* bw_surge_t* */
+    bw_assessment_t *assessment;
+} bw_scan_result_t;
+
+void bw_scan_result_free(bw_scan_result_t *r);
+JsonNode *bw_scan_result_to_json(const bw_scan_result_t *r);
+
+G_END_DECLS
+
+#endif /* BW_SCAN_H */

@@ -1,0 +1,217 @@
+/* bw.h: the public API of libbwcore, bouncewatch's core.
+ *
+ * The core parses, classifies, fingerprints and detects surges on plain data.
+ * It links GLib, GMime, json-glib and libsodium only: no notmuch, no libnotify,
+ * no exit(), no printing.  Adapters (src/adapters) and the CLI (src/cli) sit
+ * on top of it.
+ *
+ * Conventions (after notmuch and libsodium):
+ *   - calls return bw_status_t (BW_OK == 0); results come through a final
+ *     `**out` argument; an optional `char **detail` receives a g_malloc'd
+ *     human-readable explanation on failure (caller frees).
+ *   - every struct returned through `**out` is owned by the caller and freed
+ *     with its *_free() function; strings inside are owned by the struct.
+ *   - all strings are UTF-8, NUL-terminated.
+ */
+#ifndef BW_H
+#define BW_H
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+G_BEGIN_DECLS
+
+/* ---------------------------------------------------------------- status */
+
+typedef enum {
+    BW_OK = 0,
+    BW_E_NOMEM,       /* allocation failed */
+    BW_E_IO,          /* file could not be read */
+    BW_E_NOT_MAIL,    /* input is not an RFC 5322 message (empty, binary...) */
+    BW_E_TOO_LARGE,   /* input exceeds BW_MAX_MESSAGE_BYTES */
+    BW_E_INVALID,     /* invalid argument (caller bug or bad option) */
+    BW_E_STATE,       /* state store problem (corrupt, locked...) */
+    BW_E_DATABASE,    /* mail database problem */
+    BW_E_INTERNAL,
+    BW_STATUS_LAST
+} bw_status_t;
+
+const char *bw_status_to_string(bw_status_t status);
+
+/* Hard limits that bound every parse: hostile input must not make us hang
+ * or exhaust memory.  Inputs beyond them are truncated or refused. */
+#define BW_MAX_MESSAGE_BYTES   (64u * 1024u * 1024u) /* refuse larger files */
+#define BW_MAX_SCAN_BYTES      (256u * 1024u)        /* text inspected per part */
+#define BW_MAX_MIME_DEPTH      32                    /* nested multiparts walked */
+#define BW_MAX_MIME_PARTS      512                   /* parts visited per message */
+#define BW_MAX_RECIPIENTS      1000                  /* recipients per report */
+#define BW_MAX_MBOX_MESSAGES   100000                /* messages per mbox file */
+
+/* ---------------------------------------------------------------- kinds */
+
+typedef enum {
+    BW_KIND_NONE = 0,   /* not a report */
+    BW_KIND_DSN,        /* RFC 3464 multipart/report delivery-status */
+    BW_KIND_BOUNCE,     /* non-standard failure notice */
+    BW_KIND_AUTOREPLY,  /* RFC 3834 / vacation / out-of-office */
+    BW_KIND_CHALLENGE,  /* challenge-response verification request */
+    BW_KIND_VIRUS,      /* anti-virus notice */
+    BW_KIND_FEEDBACK,   /* RFC 5965 ARF report */
+} bw_kind_t;
+
+/* SPEC.md name ("dsn", "bounce"...) or NULL for BW_KIND_NONE. */
+const char *bw_kind_to_string(bw_kind_t kind);
+bw_kind_t bw_kind_from_string(const char *s);
+
+/* The reason taxonomy of shared/SPEC.md section 1. */
+typedef enum {
+    BW_REASON_UNKNOWN = 0,
+    BW_REASON_USER_UNKNOWN,
+    BW_REASON_HOST_UNKNOWN,
+    BW_REASON_MAILBOX_FULL,
+    BW_REASON_MESSAGE_TOO_LARGE,
+    BW_REASON_CONTENT_REJECTED,
+    BW_REASON_VIRUS,
+    BW_REASON_SPAM,
+    BW_REASON_BLOCKED,
+    BW_REASON_POLICY,
+    BW_REASON_AUTH_FAILURE,
+    BW_REASON_SUSPENDED,
+    BW_REASON_RATE_LIMITED,
+    BW_REASON_NETWORK_ERROR,
+    BW_REASON_EXPIRED,
+    BW_REASON_SYSTEM_ERROR,
+    BW_REASON_TLS_ERROR,
+    BW_REASON_VACATION,
+    BW_REASON_FEEDBACK,
+    BW_REASON_DELIVERED,
+    BW_REASON_LAST
+} bw_reason_t;
+
+const char *bw_reason_to_string(bw_reason_t reason);   /* "user-unknown"... */
+bw_reason_t bw_reason_from_string(const char *s);
+
+/* reason.c: classification tables (data, extendable without code changes).
+ *
+ * bw_reason_from_status: RFC 3463 enhanced code ("5.1.1") -> reason, or
+ *   BW_REASON_UNKNOWN when the code alone does not say (e.g. "5.0.0").
+ * bw_reason_from_text: diagnostic text (English, Japanese, other common
+ *   languages; case-insensitive, linear time) -> reason, or UNKNOWN.
+ * bw_reason_decide: the combined decision used by the parser: the more
+ *   specific of status, reply code and text.
+ * bw_status_from_reply_code: infer an enhanced code from an SMTP reply code
+ *   and/or the text ("550" + "user unknown" -> "5.1.1"); returns a static
+ *   string or NULL.
+ * bw_status_from_reason: the canonical enhanced code of a reason given the
+ *   class digit ('5' or '4'); static string or NULL. */
+bw_reason_t bw_reason_from_status(const char *status);
+bw_reason_t bw_reason_from_text(const char *text, size_t len);
+bw_reason_t bw_reason_decide(const char *status, const char *reply_code,
+                             const char *diagnostic, const char *action);
+const char *bw_status_from_reason(bw_reason_t reason, char klass);
+
+/* ---------------------------------------------------------------- parse */
+
+typedef struct {
+    char *address;           /* lower-cased local@domain, or NULL */
+    char *original_address;  /* Original-Recipient when it differs, or NULL */
+    char *action;            /* failed|delayed|delivered|relayed|expanded or NULL */
+    char *status;            /* "5.1.1" or NULL */
+    char *reply_code;        /* "550" or NULL */
+    char *remote_mta;        /* host name or NULL */
+    char *diagnostic;        /* text or NULL (single line, trimmed) */
+    bw_reason_t reason;
+} bw_recipient_t;
+
+/* What a report tells about the message it is about. */
+typedef struct {
+    char *message_id;        /* without <> or NULL */
+    char *from;              /* lower-cased address or NULL */
+    GPtrArray *to;           /* char*: lower-cased addresses (maybe empty) */
+    char *subject;           /* decoded, or NULL */
+    char *date;              /* RFC 3339 or NULL */
+    gint64 date_unix;        /* 0 when unknown */
+    char *return_path;       /* lower-cased address or NULL */
+    /* Extras for the backscatter verdict and campaign fingerprints. */
+    GPtrArray *received;     /* char*: Received header values, top first */
+    char *dkim_domain;       /* d= of the first DKIM-Signature, lower-cased */
+    char *x_mailer;          /* X-Mailer or User-Agent */
+    char *in_reply_to;       /* without <> */
+    char *body_text;         /* first BW_MAX_SCAN_BYTES of the original's text
+                                body, when the report carries it, or NULL */
+    GPtrArray *url_domains;  /* char*: host names of URLs in body_text */
+    bool headers_only;       /* the report carried headers but no body */
+} bw_original_t;
+
+typedef struct {
+    bool bounce;
+    bw_kind_t kind;
+    GPtrArray *recipients;   /* bw_recipient_t*, owned */
+    bw_original_t *original; /* NULL when nothing of it was found */
+    const char *family;      /* static name of the detector that decided it
+                                ("rfc3464", "qmail", "exim", ...) or NULL */
+    char *feedback_type;     /* ARF Feedback-Type or NULL */
+    /* The report's own headers (needed by the scan engine). */
+    char *message_id;        /* the report's Message-ID without <> */
+    char *from;              /* lower-cased address of the report's sender */
+    char *subject;
+    char *date;              /* RFC 3339 */
+    gint64 date_unix;
+    char *in_reply_to;       /* without <> */
+    GPtrArray *references;   /* char* without <> */
+    GPtrArray *to;           /* char*: addresses the report was sent to */
+    char *auto_submitted;    /* Auto-Submitted header value or NULL */
+} bw_report_t;
+
+void bw_report_free(bw_report_t *report);
+void bw_recipient_free(bw_recipient_t *r);
+void bw_original_free(bw_original_t *o);
+bw_recipient_t *bw_recipient_new(void);
+bw_original_t *bw_original_new(void);
+bw_report_t *bw_report_new(void);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(bw_report_t, bw_report_free)
+
+/* Initialise the core (GMime, libsodium).  Idempotent; call once before any
+ * other function.  Returns BW_OK or BW_E_INTERNAL. */
+bw_status_t bw_init(void);
+void bw_shutdown(void);
+
+/* Parse one RFC 5322 message held in memory (LF, CRLF or CR line ends).
+ * A message that is not a report gives BW_OK with report->bounce == false.
+ * BW_E_NOT_MAIL for empty/binary input, BW_E_TOO_LARGE past the limit. */
+bw_status_t bw_parse_bytes(const char *data, size_t len,
+                           bw_report_t **out, char **detail);
+
+/* Parse a file: one message, or, when it starts with an mbox "From " line,
+ * every message of the mbox (then *is_mbox is set, may be NULL).  *out is a
+ * GPtrArray of bw_report_t* (freed with g_ptr_array_unref).  Errors as
+ * bw_parse_bytes, plus BW_E_IO.  A damaged message inside an mbox does not
+ * fail the file: it is skipped. */
+bw_status_t bw_parse_file(const char *path, GPtrArray **out, bool *is_mbox,
+                          char **detail);
+
+/* The SPEC.md section 1 JSON object for one parse result.  `file` is the
+ * path as given; `index` is the mbox index or -1 for a plain file; `error`
+ * is the error text or NULL (then `report` may be NULL). */
+JsonNode *bw_report_to_json(const bw_report_t *report, const char *file,
+                            int index, const char *error);
+JsonNode *bw_original_to_json(const bw_original_t *o);
+
+/* ---------------------------------------------------------------- text utilities (util.c) */
+
+/* Lower-cased bare address from a header value or address-ish text
+ * ("Taro <TARO@Example.JP>" -> "taro@example.jp"); NULL when none. */
+char *bw_address_normalize(const char *s);
+/* Message-ID without angle brackets and surrounding space; NULL when empty. */
+char *bw_msgid_normalize(const char *s);
+/* RFC 3339 text for a Unix time with the given UTC offset in seconds. */
+char *bw_time_format(gint64 unix_time, int utc_offset_seconds);
+/* Parse RFC 3339 or RFC 5322 date text; returns FALSE when unparseable. */
+bool bw_time_parse(const char *s, gint64 *unix_time_out, int *offset_out);
+
+G_END_DECLS
+
+#endif /* BW_H */

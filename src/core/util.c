@@ -1,0 +1,182 @@
+/* util.c: small text helpers shared by the core: addresses, Message-IDs,
+ * times, bounded case-insensitive search.  All bounded by their inputs. */
+#include "bw-private.h"
+#include <stdarg.h>
+#include <string.h>
+
+void
+bw_set_detail(char **detail, const char *fmt, ...)
+{
+    if (detail == NULL)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    g_free(*detail);
+    *detail = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+}
+
+const char *
+bw_memcasestr(const char *hay, size_t hay_len, const char *needle)
+{
+    size_t n = strlen(needle);
+    if (n == 0)
+        return hay;
+    if (hay == NULL || hay_len < n)
+        return NULL;
+    unsigned char first = (unsigned char)g_ascii_tolower(needle[0]);
+    for (size_t i = 0; i + n <= hay_len; i++) {
+        if ((unsigned char)g_ascii_tolower(hay[i]) != first)
+            continue;
+        if (g_ascii_strncasecmp(hay + i + 1, needle + 1, n - 1) == 0)
+            return hay + i;
+    }
+    return NULL;
+}
+
+char *
+bw_strdup_squeezed(const char *s, size_t len)
+{
+    GString *out = g_string_sized_new(len < 256 ? len + 1 : 256);
+    bool space = false;
+    for (size_t i = 0; i < len && s[i] != '\0'; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v') {
+            space = out->len > 0;
+            continue;
+        }
+        if (space)
+            g_string_append_c(out, ' ');
+        space = false;
+        g_string_append_c(out, (char)c);
+    }
+    return g_string_free(out, FALSE);
+}
+
+/* An address character (RFC 5322 atext plus the dot and a few that real
+ * mail servers print in local parts). */
+static bool
+is_addr_char(unsigned char c)
+{
+    return g_ascii_isalnum(c) || c >= 0x80 || strchr("!#$%&'*+-/=?^_`{|}~.", c) != NULL;
+}
+
+char *
+bw_address_normalize(const char *s)
+{
+    if (s == NULL)
+        return NULL;
+    size_t len = strnlen(s, 4096);
+    /* Prefer the text inside the last <...> that holds an @. */
+    const char *best = NULL;
+    size_t best_len = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] != '<')
+            continue;
+        size_t j = i + 1;
+        while (j < len && s[j] != '>' && s[j] != '<')
+            j++;
+        if (j < len && s[j] == '>' && memchr(s + i + 1, '@', j - i - 1) != NULL) {
+            best = s + i + 1;
+            best_len = j - i - 1;
+        }
+    }
+    if (best == NULL) {
+        best = s;
+        best_len = len;
+    }
+    const char *at = memchr(best, '@', best_len);
+    if (at == NULL)
+        return NULL;
+    /* Expand around the '@' over address characters. */
+    const char *b = at, *e = at + 1;
+    const char *lim = best + best_len;
+    while (b > best && is_addr_char((unsigned char)b[-1]))
+        b--;
+    while (e < lim && (is_addr_char((unsigned char)*e)) )
+        e++;
+    /* Strip a "mailto:"/"rfc822;" style prefix and trailing dots. */
+    while (e > at + 1 && e[-1] == '.')
+        e--;
+    while (b < at && *b == '.')
+        b++;
+    if (b == at || e == at + 1)
+        return NULL;
+    return g_ascii_strdown(b, e - b);
+}
+
+char *
+bw_msgid_normalize(const char *s)
+{
+    if (s == NULL)
+        return NULL;
+    size_t len = strnlen(s, 4096);
+    const char *b = s, *e = s + len;
+    const char *lt = memchr(s, '<', len);
+    if (lt != NULL) {
+        const char *gt = memchr(lt, '>', (size_t)(e - lt));
+        b = lt + 1;
+        e = gt != NULL ? gt : e;
+    }
+    while (b < e && g_ascii_isspace(*b))
+        b++;
+    while (e > b && g_ascii_isspace(e[-1]))
+        e--;
+    if (e == b)
+        return NULL;
+    /* A Message-ID has no inner white space; cut at the first. */
+    for (const char *p = b; p < e; p++)
+        if (g_ascii_isspace(*p)) {
+            e = p;
+            break;
+        }
+    return g_strndup(b, (gsize)(e - b));
+}
+
+char *
+bw_time_format(gint64 unix_time, int utc_offset_seconds)
+{
+    g_autoptr(GTimeZone) tz = g_time_zone_new_offset(utc_offset_seconds);
+    if (tz == NULL)
+        tz = g_time_zone_new_utc();
+    g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(unix_time);
+    if (utc == NULL)
+        return NULL;
+    g_autoptr(GDateTime) dt = g_date_time_to_timezone(utc, tz);
+    if (dt == NULL)
+        return NULL;
+    int off = utc_offset_seconds;
+    char sign = off < 0 ? '-' : '+';
+    if (off < 0)
+        off = -off;
+    g_autofree char *base = g_date_time_format(dt, "%Y-%m-%dT%H:%M:%S");
+    return g_strdup_printf("%s%c%02d:%02d", base, sign, off / 3600, (off / 60) % 60);
+}
+
+bool
+bw_time_parse(const char *s, gint64 *unix_time_out, int *offset_out)
+{
+    if (s == NULL || *s == '\0')
+        return false;
+    /* RFC 3339 first (GLib handles the offset forms). */
+    g_autoptr(GDateTime) dt = g_date_time_new_from_iso8601(s, NULL);
+    if (dt != NULL) {
+        if (unix_time_out)
+            *unix_time_out = g_date_time_to_unix(dt);
+        if (offset_out)
+            *offset_out = (int)(g_date_time_get_utc_offset(dt) / G_USEC_PER_SEC);
+        return true;
+    }
+    int tz_offset = 0;
+    /* GMime parses RFC 5322 dates, including obsolete zones. */
+    GDateTime *d = g_mime_utils_header_decode_date(s);
+    if (d == NULL)
+        return false;
+    tz_offset = (int)(g_date_time_get_utc_offset(d) / G_USEC_PER_SEC);
+    if (unix_time_out)
+        *unix_time_out = g_date_time_to_unix(d);
+    if (offset_out)
+        *offset_out = tz_offset;
+    g_date_time_unref(d);
+    return true;
+}

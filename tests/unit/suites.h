@@ -1,0 +1,14 @@
+/* suites.h: one check suite per core module; tests/unit/main.c runs them all
+ * (forked, so a crash fails one test, not the run). */
+#ifndef BW_TEST_SUITES_H
+#define BW_TEST_SUITES_H
+#include <check.h>
+
+Suite *suite_util(void);
+
+/* Path of a file under tests/ in the source tree (g_free it). */
+char *bw_test_path(const char *relative);
+/* Whole file under tests/ (g_free it); aborts the test when missing. */
+char *bw_test_read(const char *relative, size_t *len_out);
+
+#endif
