@@ -23,4 +23,35 @@ const char *bw_memcasestr(const char *hay, size_t hay_len, const char *needle);
  * white space (including folded line ends) collapsed to one space. */
 char *bw_strdup_squeezed(const char *s, size_t len);
 
+/* ---------------------------------------------------------------- detectors
+ * The interface between parse.c (the framework) and the detectors of
+ * vendor.c (non-standard notices) and reason.c (status/text -> reason). */
+
+/* A read-only view of one message for the detectors (parse.c builds it). */
+typedef struct bw_view {
+    GMimeMessage *message;     /* the report; borrowed */
+    const char *from;          /* decoded From header value, "" when absent */
+    const char *subject;       /* decoded Subject, "" when absent */
+    const char *text;          /* the human-readable part: first text/plain (else
+                                  text/html stripped of tags), decoded to UTF-8,
+                                  LF line ends, at most BW_MAX_SCAN_BYTES; "" when none */
+    size_t text_len;
+    GMimeObject *rfc822_part;  /* first message/rfc822 or text/rfc822-headers (or
+                                  message/global*) part, or NULL */
+    bool is_multipart_report;  /* Content-Type multipart/report */
+} bw_view_t;
+/* Header lookup on the report itself (decoded, or NULL). */
+const char *bw_view_header(const bw_view_t *v, const char *name);
+
+/* vendor.c: non-standard notices.  When the view is a failure notice of a known
+ * family (decided from From/Subject/headers/markers), fill report->recipients
+ * (address, status, reply_code, diagnostic, remote_mta, action; reasons are
+ * decided later by the caller through bw_reason_decide), set report->family and
+ * *original_offset (byte offset into view->text where quoted original headers
+ * start, or (size_t)-1), and return true. */
+bool bw_vendor_parse(const bw_view_t *view, bw_report_t *report, size_t *original_offset);
+/* When a DSN's per-recipient fields are incomplete (no status, diagnostic),
+ * vendor.c may fill them from the human-readable text: */
+void bw_vendor_enrich(const bw_view_t *view, bw_report_t *report);
+
 #endif /* BW_PRIVATE_H */
