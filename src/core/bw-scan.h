@@ -63,6 +63,13 @@ typedef struct {
     /* Sent mail exists at all in the database (a user may keep no copies). */
     bool (*has_sent_mail)(void *ctx);
     void *ctx;
+    /* Added for mailboxes without Sent copies (may be NULL = unknown):
+     * the number of messages in the database FROM this address (mail the
+     * owner received from a correspondent), 0 = never. */
+    unsigned (*received_from_count)(void *ctx, const char *address);
+    /* The database holds a message with this Message-ID at all (from anyone:
+     * e.g. the message the owner's original replied to). */
+    bool (*has_message_id)(void *ctx, const char *message_id);
 } bw_mailbox_ops_t;
 
 /* ------------------------------------------------------------ the profile */
