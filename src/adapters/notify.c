@@ -1,0 +1,468 @@
+/* notify.c: desktop alerts (see notify.h).  The only file that includes
+ * libnotify. */
+#include "config.h"
+#include "notify.h"
+#include <glib/gi18n.h>
+#include <libnotify/notify.h>
+#include <stdio.h>
+#include <string.h>
+
+/* libnotify 0.8.1 defines no autoptr cleanup. */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(NotifyNotification, g_object_unref)
+
+/* Untrusted text is cut to this many characters: a 10 KB subject must not
+ * fill the screen (or the server's memory) and push the advice out of view. */
+#define BW_ALERT_TEXT_MAX 120
+/* Notifications the agent keeps alive to receive their actions.  Surges are
+ * rare; the bound only guards against a runaway. */
+#define BW_NOTIFIER_LIVE_MAX 32
+
+/* ------------------------------------------------------------ alerts */
+
+bw_alert_t *
+bw_alert_new(void)
+{
+    return g_new0(bw_alert_t, 1);
+}
+
+void
+bw_alert_free(bw_alert_t *a)
+{
+    if (a == NULL)
+        return;
+    g_free(a->key);
+    g_free(a->campaign);
+    g_free(a->owner);
+    g_free(a->subject);
+    g_free(a->forged_sender);
+    g_free(a->first_step);
+    g_free(a);
+}
+
+static const bw_campaign_t *
+find_campaign(const bw_scan_result_t *r, const char *id)
+{
+    if (r->campaigns == NULL || id == NULL)
+        return NULL;
+    for (guint i = 0; i < r->campaigns->len; i++) {
+        const bw_campaign_t *c = g_ptr_array_index(r->campaigns, i);
+        if (c->id != NULL && strcmp(c->id, id) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+static const char *
+first_string(const GPtrArray *a)
+{
+    return (a != NULL && a->len > 0) ? g_ptr_array_index(a, 0) : NULL;
+}
+
+GPtrArray *
+bw_alerts_from_result(const bw_scan_result_t *r, const char *owner, gint64 now,
+                      bw_alert_muted_fn is_muted, void *muted_data)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)bw_alert_free);
+    if (r == NULL || r->surges == NULL)
+        return out;
+    for (guint i = 0; i < r->surges->len; i++) {
+        const bw_surge_t *s = g_ptr_array_index(r->surges, i);
+        /* Only a surge under way deserves a desktop alert: an old one is
+         * history, and belongs in the report. */
+        if (!s->ongoing && s->end < now)
+            continue;
+        const bw_campaign_t *main = NULL;
+        unsigned unmuted = 0, n_campaigns = s->campaigns ? s->campaigns->len : 0;
+        for (unsigned j = 0; j < n_campaigns; j++) {
+            const char *id = g_ptr_array_index(s->campaigns, j);
+            const bw_campaign_t *c = find_campaign(r, id);
+            bool muted = (c != NULL && c->muted) ||
+                         (is_muted != NULL && is_muted(muted_data, id));
+            if (muted)
+                continue;
+            unmuted++;
+            if (c != NULL && (main == NULL || c->members->len > main->members->len))
+                main = c;
+        }
+        /* A surge made only of muted campaigns stays silent; a surge with no
+         * campaign at all (reports without an original) still alerts. */
+        if (n_campaigns > 0 && unmuted == 0)
+            continue;
+        bw_alert_t *a = bw_alert_new();
+        /* The start hour identifies a surge; the caller also matches a
+         * stored alert by campaign, in case the detector moves the start as
+         * the surge grows. */
+        a->key = g_strdup_printf("surge-%" G_GINT64_FORMAT, s->start);
+        a->campaign = main ? g_strdup(main->id) : NULL;
+        a->count = s->count;
+        a->n_campaigns = unmuted;
+        a->start = s->start;
+        a->end = s->end;
+        a->status = r->assessment ? r->assessment->status : BW_STATUS_SPOOFING;
+        if (a->status == BW_STATUS_CLEAR)
+            a->status = BW_STATUS_SPOOFING;  /* a surge is at least spoofing */
+        a->owner = g_strdup(owner);
+        if (main != NULL) {
+            a->subject = g_strdup(first_string(main->subjects));
+            a->forged_sender = g_strdup(first_string(main->forged_senders));
+        }
+        if (r->assessment != NULL)
+            a->first_step = g_strdup(first_string(r->assessment->advice));
+        g_ptr_array_add(out, a);
+    }
+    return out;
+}
+
+/* Untrusted text made safe to show: valid UTF-8, no control characters
+ * (a forged subject could carry terminal escapes or line breaks meant to
+ * fake extra lines of the alert), at most BW_ALERT_TEXT_MAX characters. */
+static char *
+clean_text(const char *s)
+{
+    if (s == NULL)
+        return NULL;
+    g_autofree char *valid = g_utf8_make_valid(s, -1);
+    GString *out = g_string_sized_new(strlen(valid));
+    unsigned n = 0;
+    for (const char *p = valid; *p != '\0'; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+        if (n == BW_ALERT_TEXT_MAX) {
+            g_string_append(out, "…");
+            break;
+        }
+        if (g_unichar_iscntrl(c) || c == 0x2028 || c == 0x2029 ||
+            (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069))
+            c = ' ';  /* also bidi overrides, which can reorder what is read */
+        g_string_append_unichar(out, c);
+        n++;
+    }
+    return g_string_free(out, FALSE);
+}
+
+/* One line of the body: printf of a translated format; with markup every
+ * string argument must already be escaped by the caller (args are cleaned
+ * and escaped once, below). */
+static void
+append_line(GString *body, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static void
+append_line(GString *body, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (body->len > 0)
+        g_string_append_c(body, '\n');
+    g_string_append_vprintf(body, fmt, ap);
+    va_end(ap);
+}
+
+static char *
+prepare(const char *s, bool markup)
+{
+    g_autofree char *clean = clean_text(s);
+    if (clean == NULL)
+        return NULL;
+    return markup ? g_markup_escape_text(clean, -1) : g_steal_pointer(&clean);
+}
+
+static char *
+format_time(gint64 t, gint64 ref)
+{
+    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local(t);
+    if (dt == NULL)
+        return g_strdup("?");
+    /* Within a day the hour is enough; older starts need the date. */
+    return g_date_time_format(dt, (ref - t) < 20 * 3600 ? "%H:%M" : "%Y-%m-%d %H:%M");
+}
+
+void
+bw_alert_format(const bw_alert_t *a, bool markup, char **summary_out, char **body_out)
+{
+    if (a->status == BW_STATUS_COMPROMISE_SUSPECTED)
+        *summary_out = g_strdup_printf(
+            ngettext("Your mail account may be misused: %u report about mail you never sent",
+                     "Your mail account may be misused: %u reports about mail you never sent",
+                     a->count), a->count);
+    else
+        *summary_out = g_strdup_printf(
+            ngettext("Backscatter: %u report about mail you never sent",
+                     "Backscatter: %u reports about mail you never sent", a->count),
+            a->count);
+
+    g_autofree char *owner = prepare(a->owner, markup);
+    g_autofree char *subject = prepare(a->subject, markup);
+    g_autofree char *sender = prepare(a->forged_sender, markup);
+    g_autofree char *step = prepare(a->first_step, markup);
+    g_autofree char *campaign = prepare(a->campaign, markup);
+    g_autofree char *since = format_time(a->start, a->end);
+    const char *b0 = markup ? "<b>" : "", *b1 = markup ? "</b>" : "";
+
+    GString *body = g_string_new(NULL);
+    if (owner != NULL)
+        append_line(body, ngettext("Since %s, %s%u%s bounce or auto-reply arrived for mail sent "
+                                   "in the name of %s that you did not send.",
+                                   "Since %s, %s%u%s bounces and auto-replies arrived for mail "
+                                   "sent in the name of %s that you did not send.", a->count),
+                    since, b0, a->count, b1, owner);
+    else
+        append_line(body, ngettext("Since %s, %s%u%s bounce or auto-reply arrived for mail "
+                                   "you did not send.",
+                                   "Since %s, %s%u%s bounces and auto-replies arrived for mail "
+                                   "you did not send.", a->count),
+                    since, b0, a->count, b1);
+    if (campaign != NULL && subject != NULL)
+        append_line(body, _("Campaign %s, subject “%s”."), campaign, subject);
+    else if (campaign != NULL)
+        append_line(body, _("Campaign %s."), campaign);
+    if (sender != NULL && (owner == NULL || g_ascii_strcasecmp(a->forged_sender, a->owner) != 0))
+        append_line(body, _("Forged sender: %s"), sender);
+    if (a->n_campaigns > 1)
+        append_line(body, ngettext("%u more campaign is under way.",
+                                   "%u more campaigns are under way.", a->n_campaigns - 1),
+                    a->n_campaigns - 1);
+    if (a->status == BW_STATUS_COMPROMISE_SUSPECTED) {
+        append_line(body, _("%sThe mail seems to have gone out through your own account.%s"),
+                    b0, b1);
+        append_line(body, _("First: %s"), step != NULL ? step
+                    : _("change your password from a clean device, sign out all sessions "
+                        "and check your forwarding rules."));
+    } else {
+        append_line(body, _("Someone is forging your address elsewhere; your account shows no "
+                            "sign of misuse. You do not need to answer these reports."));
+    }
+    *body_out = g_string_free(body, FALSE);
+}
+
+/* ------------------------------------------------------------ notifier */
+
+struct bw_notifier {
+    bool initialised;        /* notify_init succeeded: call notify_uninit */
+    bool server;
+    bool markup;
+    bool actions;
+    bw_notifier_action_fn on_action;
+    void *action_data;
+    /* key -> NotifyNotification*: kept alive while their actions may fire. */
+    GHashTable *live;
+    GQueue live_order;       /* char* keys (owned by `live`), oldest first */
+};
+
+typedef struct {
+    bw_notifier_t *n;
+    bw_action_t action;
+    char *key;
+    char *campaign;
+} action_ctx_t;
+
+static void
+action_ctx_free(gpointer p)
+{
+    action_ctx_t *c = p;
+    g_free(c->key);
+    g_free(c->campaign);
+    g_free(c);
+}
+
+static const char *const action_ids[] = {
+    [BW_ACTION_SHOW_REPORT] = "show-report",
+    [BW_ACTION_SECURE] = "secure",
+    [BW_ACTION_MUTE] = "mute",
+};
+
+const char *
+bw_action_to_string(bw_action_t action)
+{
+    return (unsigned)action < G_N_ELEMENTS(action_ids) ? action_ids[action] : NULL;
+}
+
+static bool
+has_cap(GList *caps, const char *cap)
+{
+    for (GList *l = caps; l != NULL; l = l->next)
+        if (l->data != NULL && strcmp(l->data, cap) == 0)
+            return true;
+    return false;
+}
+
+bw_notifier_t *
+bw_notifier_new(const char *app_name, bool with_actions,
+                bw_notifier_action_fn on_action, void *action_data)
+{
+    bw_notifier_t *n = g_new0(bw_notifier_t, 1);
+    n->live = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
+    g_queue_init(&n->live_order);
+    n->on_action = on_action;
+    n->action_data = action_data;
+    /* Without a session bus libnotify would only fail later, at show time,
+     * after GDBus has logged warnings: look first, quietly. */
+    g_autoptr(GDBusConnection) bus = g_bus_get_sync(G_BUS_TYPE_SESSION, NULL, NULL);
+    if (bus == NULL)
+        return n;
+    if (!notify_is_initted() && !notify_init(app_name ? app_name : "bouncewatch"))
+        return n;
+    n->initialised = true;
+    char *name = NULL, *vendor = NULL, *version = NULL, *spec = NULL;
+    if (notify_get_server_info(&name, &vendor, &version, &spec)) {
+        n->server = true;
+        GList *caps = notify_get_server_caps();
+        n->markup = has_cap(caps, "body-markup");
+        n->actions = with_actions && on_action != NULL && has_cap(caps, "actions");
+        g_list_free_full(caps, g_free);
+    }
+    g_free(name);
+    g_free(vendor);
+    g_free(version);
+    g_free(spec);
+    return n;
+}
+
+void
+bw_notifier_free(bw_notifier_t *n)
+{
+    if (n == NULL)
+        return;
+    g_queue_clear(&n->live_order);
+    g_hash_table_destroy(n->live);
+    if (n->initialised)
+        notify_uninit();
+    g_free(n);
+}
+
+bool
+bw_notifier_has_server(const bw_notifier_t *n)
+{
+    return n != NULL && n->server;
+}
+
+bool
+bw_notifier_has_actions(const bw_notifier_t *n)
+{
+    return n != NULL && n->actions;
+}
+
+static void
+forget_live(bw_notifier_t *n, const char *key)
+{
+    GList *l = g_queue_find_custom(&n->live_order, key, (GCompareFunc)strcmp);
+    if (l != NULL)
+        g_queue_delete_link(&n->live_order, l);
+    g_hash_table_remove(n->live, key);
+}
+
+static void
+on_action_cb(NotifyNotification *nn, char *action, gpointer data)
+{
+    action_ctx_t *c = data;
+    if (c->n->on_action != NULL)
+        c->n->on_action(c->n->action_data, c->action, c->key, c->campaign);
+    (void)nn;
+    (void)action;
+}
+
+static void
+on_closed_cb(NotifyNotification *nn, gpointer data)
+{
+    bw_notifier_t *n = data;
+    /* Closed by the user or expired: no action can come any more. */
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, n->live);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        if (v == nn) {
+            g_autofree char *key = g_strdup(k);
+            forget_live(n, key);
+            return;
+        }
+    }
+}
+
+static void
+add_action(bw_notifier_t *n, NotifyNotification *nn, const bw_alert_t *a,
+           const char *id, bw_action_t action, const char *label)
+{
+    action_ctx_t *c = g_new0(action_ctx_t, 1);
+    c->n = n;
+    c->action = action;
+    c->key = g_strdup(a->key);
+    c->campaign = g_strdup(a->campaign);
+    notify_notification_add_action(nn, id, label, on_action_cb, c, action_ctx_free);
+}
+
+static void
+log_alert(const bw_alert_t *a)
+{
+    g_autofree char *summary = NULL, *body = NULL;
+    bw_alert_format(a, false, &summary, &body);
+    /* stderr reaches the journal when the agent runs under systemd, and the
+     * terminal or notmuch's output when the hook runs. */
+    fprintf(stderr, "bouncewatch: %s\n", summary);
+    g_auto(GStrv) lines = g_strsplit(body, "\n", 0);
+    for (guint i = 0; lines[i] != NULL; i++)
+        fprintf(stderr, "bouncewatch:   %s\n", lines[i]);
+}
+
+bw_status_t
+bw_notifier_show(bw_notifier_t *n, const bw_alert_t *a, guint32 replaces_id, guint32 *id_out)
+{
+    if (id_out != NULL)
+        *id_out = 0;
+    if (n == NULL || a == NULL || a->key == NULL)
+        return BW_E_INVALID;
+    if (!n->server) {
+        log_alert(a);
+        return BW_OK;
+    }
+    g_autofree char *summary = NULL, *body = NULL;
+    bw_alert_format(a, n->markup, &summary, &body);
+    /* The "id" property makes the server replace notification `replaces_id`
+     * even when another process (the hook, an earlier agent) showed it. */
+    g_autoptr(NotifyNotification) nn = g_object_new(NOTIFY_TYPE_NOTIFICATION,
+        "id", (gint)MIN(replaces_id, (guint32)G_MAXINT32),
+        "summary", summary, "body", body,
+        "icon-name", a->status == BW_STATUS_COMPROMISE_SUSPECTED ? "dialog-error"
+                                                                 : "dialog-warning",
+        NULL);
+    notify_notification_set_app_name(nn, "bouncewatch");
+    notify_notification_set_category(nn, "email");
+    notify_notification_set_hint_string(nn, "desktop-entry", "bouncewatch");
+    if (a->status == BW_STATUS_COMPROMISE_SUSPECTED) {
+        /* The spec: critical notifications should not expire on their own. */
+        notify_notification_set_urgency(nn, NOTIFY_URGENCY_CRITICAL);
+        notify_notification_set_timeout(nn, NOTIFY_EXPIRES_NEVER);
+    } else {
+        notify_notification_set_urgency(nn, NOTIFY_URGENCY_NORMAL);
+        notify_notification_set_timeout(nn, NOTIFY_EXPIRES_DEFAULT);
+    }
+    if (n->actions) {
+        add_action(n, nn, a, "default", BW_ACTION_SHOW_REPORT, _("Show report"));
+        add_action(n, nn, a, "show-report", BW_ACTION_SHOW_REPORT, _("Show report"));
+        add_action(n, nn, a, "secure", BW_ACTION_SECURE, _("How to secure my account"));
+        if (a->campaign != NULL)
+            add_action(n, nn, a, "mute", BW_ACTION_MUTE, _("Mute this campaign"));
+    }
+    g_autoptr(GError) err = NULL;
+    if (!notify_notification_show(nn, &err)) {
+        fprintf(stderr, "bouncewatch: %s: %s\n", _("the notification server failed"),
+                err ? err->message : "?");
+        log_alert(a);
+        return BW_OK;
+    }
+    gint id = 0;
+    g_object_get(nn, "id", &id, NULL);
+    if (id_out != NULL)
+        *id_out = (guint32)MAX(id, 0);
+    if (n->actions) {
+        /* Keep the object: its action signals arrive on the main loop.  An
+         * update replaces the earlier object of the same surge. */
+        forget_live(n, a->key);
+        g_signal_connect(nn, "closed", G_CALLBACK(on_closed_cb), n);
+        char *key = g_strdup(a->key);
+        g_hash_table_insert(n->live, key, g_object_ref(nn));
+        g_queue_push_tail(&n->live_order, key);
+        while (g_queue_get_length(&n->live_order) > BW_NOTIFIER_LIVE_MAX) {
+            g_autofree char *old = g_strdup(g_queue_peek_head(&n->live_order));
+            forget_live(n, old);
+        }
+    }
+    return BW_OK;
+}
