@@ -1,0 +1,139 @@
+/* agent.c: alert decisions shared by `hook post-new` and `watch`. */
+#include "config.h"
+#include "agent.h"
+#include "cli.h"
+#include "store.h"
+#include "scanner.h"
+#include <stdio.h>
+#include <string.h>
+
+char *
+bw_agent_owner(void)
+{
+    /* Only the nm-*.c adapters link notmuch's API; notmuch's own CLI gives
+     * the address exactly as the scan sees it (same NOTMUCH_CONFIG and
+     * NOTMUCH_PROFILE lookup).  It runs only when an alert is due. */
+    const char *argv[] = { "notmuch", "config", "get", "user.primary_email", NULL };
+    g_autofree char *out = NULL;
+    int status = 0;
+    if (!g_spawn_sync(NULL, (char **)argv, NULL,
+                      G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                      NULL, NULL, &out, NULL, &status, NULL) ||
+        !g_spawn_check_wait_status(status, NULL) || out == NULL)
+        return NULL;
+    g_strstrip(out);
+    return bw_address_normalize(out);
+}
+
+/* The stored alert of this surge: by its key, else by its campaign when that
+ * campaign was alerted recently (the detector may move a growing surge's
+ * start hour; the campaign id is stable). */
+static bw_status_t
+find_notified(bw_store_t *store, const bw_alert_t *a, gint64 now, bool *found,
+              guint32 *id, unsigned *count)
+{
+    gint64 when = 0;
+    bw_status_t st = bw_store_get_notified(store, a->key, found, id, count, &when);
+    if (st != BW_OK || *found || a->campaign == NULL)
+        return st;
+    g_autofree char *ckey = g_strdup_printf("campaign:%s", a->campaign);
+    st = bw_store_get_notified(store, ckey, found, id, count, &when);
+    if (st == BW_OK && *found && now - when > BW_ALERT_SAME_SURGE_SECONDS)
+        *found = false;
+    return st;
+}
+
+static bw_status_t
+alert_one(bw_store_t *store, bw_notifier_t *n, const bw_alert_t *a, gint64 now,
+          unsigned *shown)
+{
+    bool found = false;
+    guint32 id = 0;
+    unsigned count = 0;
+    bw_status_t st = find_notified(store, a, now, &found, &id, &count);
+    if (st != BW_OK)
+        return st;
+    /* Growth updates the notification in place; no growth, no noise. */
+    if (found && a->count <= count)
+        return BW_OK;
+    guint32 new_id = 0;
+    st = bw_notifier_show(n, a, found ? id : 0, &new_id);
+    if (st != BW_OK)
+        return st;
+    (*shown)++;
+    /* Without a server the id is 0; the count is still recorded, so the log
+     * gets one line per growth, not one per scan. */
+    st = bw_store_set_notified(store, a->key, new_id, a->count, now);
+    if (st == BW_OK && a->campaign != NULL) {
+        g_autofree char *ckey = g_strdup_printf("campaign:%s", a->campaign);
+        st = bw_store_set_notified(store, ckey, new_id, a->count, now);
+    }
+    return st;
+}
+
+bw_status_t
+bw_agent_alert(bw_notifier_t *n, const bw_scan_result_t *result, const char *state_path,
+               gint64 now, unsigned *shown_out)
+{
+    unsigned shown = 0;
+    if (shown_out != NULL)
+        *shown_out = 0;
+    /* Cheap check first: most runs have no surge under way. */
+    g_autoptr(GPtrArray) probe = bw_alerts_from_result(result, NULL, now, NULL, NULL);
+    if (probe->len == 0)
+        return BW_OK;
+    g_autofree char *owner = bw_agent_owner();
+    g_autoptr(GPtrArray) alerts = bw_alerts_from_result(result, owner, now, NULL, NULL);
+
+    g_autofree char *default_path = NULL;
+    if (state_path == NULL)
+        state_path = default_path = bw_scanner_default_state_path();
+    g_autoptr(bw_store_t) store = NULL;
+    g_autofree char *detail = NULL;
+    bw_status_t st = bw_store_open(state_path, &store, NULL, &detail);
+    if (st != BW_OK) {
+        fprintf(stderr, _("bouncewatch: cannot open the state %s: %s\n"), state_path,
+                detail ? detail : bw_status_to_string(st));
+        return st;
+    }
+    /* One transaction: the hook and the agent may both see the surge; the
+     * second one waits here and then finds the first one's record. */
+    g_clear_pointer(&detail, g_free);
+    st = bw_store_begin(store, &detail);
+    if (st != BW_OK) {
+        fprintf(stderr, _("bouncewatch: the state is busy: %s\n"),
+                detail ? detail : bw_status_to_string(st));
+        return st;
+    }
+    for (guint i = 0; i < alerts->len && st == BW_OK; i++)
+        st = alert_one(store, n, g_ptr_array_index(alerts, i), now, &shown);
+    if (st != BW_OK) {
+        bw_store_rollback(store);
+        fprintf(stderr, _("bouncewatch: cannot record the alert: %s\n"),
+                bw_status_to_string(st));
+        return st;
+    }
+    g_clear_pointer(&detail, g_free);
+    st = bw_store_commit(store, &detail);
+    if (st != BW_OK)
+        fprintf(stderr, _("bouncewatch: cannot record the alert: %s\n"),
+                detail ? detail : bw_status_to_string(st));
+    if (shown_out != NULL)
+        *shown_out = shown;
+    return st;
+}
+
+gboolean
+bw_agent_is_running(GDBusConnection *bus)
+{
+    if (bus == NULL)
+        return FALSE;
+    g_autoptr(GVariant) reply = g_dbus_connection_call_sync(bus,
+        "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+        "NameHasOwner", g_variant_new("(s)", BW_AGENT_BUS_NAME), G_VARIANT_TYPE("(b)"),
+        G_DBUS_CALL_FLAGS_NO_AUTO_START, 500, NULL, NULL);
+    gboolean has = FALSE;
+    if (reply != NULL)
+        g_variant_get(reply, "(b)", &has);
+    return has;
+}

@@ -1,0 +1,38 @@
+/* agent.h: what `hook post-new` and `watch` share: deciding which surges to
+ * alert about against the state store, and the D-Bus name of the agent. */
+#ifndef BW_CLI_AGENT_H
+#define BW_CLI_AGENT_H
+
+#include "bw.h"
+#include "bw-scan.h"
+#include "notify.h"
+#include <gio/gio.h>
+
+/* The agent owns this name on the session bus while it runs; the hook then
+ * leaves the alert to it (it has the main loop that actions need). */
+#define BW_AGENT_BUS_NAME   "org.bouncewatch.Agent"
+#define BW_AGENT_OBJECT     "/org/bouncewatch/Agent"
+#define BW_AGENT_INTERFACE  "org.bouncewatch.Agent"
+
+/* How long a stored alert of a campaign still counts as "the same surge"
+ * when the surge's start hour moved: beyond this, a new surge of an old
+ * campaign gets a notification of its own. */
+#define BW_ALERT_SAME_SURGE_SECONDS (6 * 3600)
+
+/* The owner's primary address as notmuch's config gives it (g_free), or NULL. */
+char *bw_agent_owner(void);
+
+/* Show or update one notification per ongoing surge of `result`, using and
+ * updating the "notified" records of the state store at `state_path` (NULL:
+ * the default).  A surge alerted before is shown again only when it grew,
+ * and then in place.  *shown (may be NULL) gets the number of notifications
+ * shown or updated.  Problems go to stderr; returns BW_OK or the store's
+ * error. */
+bw_status_t bw_agent_alert(bw_notifier_t *notifier, const bw_scan_result_t *result,
+                           const char *state_path, gint64 now, unsigned *shown);
+
+/* The agent owns BW_AGENT_BUS_NAME on the session bus (no bus: FALSE).
+ * Bounded by a short timeout: the hook must stay fast. */
+gboolean bw_agent_is_running(GDBusConnection *bus);
+
+#endif

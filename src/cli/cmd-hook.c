@@ -1,0 +1,102 @@
+/* cmd-hook.c: `bouncewatch hook post-new` (shared/SPEC.md section 2a).
+ *
+ * Run by notmuch after `notmuch new`: incremental scan, tags, and an alert
+ * when a surge is under way.  It always exits 0, so the user's `notmuch new`
+ * never fails because of it; problems are logged to stderr (notmuch shows
+ * them, the journal keeps them).
+ *
+ * When the agent (`bouncewatch watch`) runs, it owns org.bouncewatch.Agent
+ * on the session bus: the hook then asks it to rescan and leaves the alert
+ * to it, because only a process with a main loop can receive the clicks on
+ * the notification's actions.  Otherwise the hook shows a plain
+ * notification itself (no actions). */
+#include "config.h"
+#include "cli.h"
+#include "agent.h"
+#include "scanner.h"
+#include <stdio.h>
+#include <string.h>
+
+static void
+hook_notice(void *data, const char *line)
+{
+    (void)data;
+    fprintf(stderr, "bouncewatch hook: %s\n", line);
+}
+
+static int
+hook_post_new(gboolean quiet, gboolean no_notify)
+{
+    gint64 now = 0;
+    if (!bw_cli_now(&now))
+        return BW_EXIT_OK;  /* bw_cli_now printed why; the hook must not fail */
+
+    bw_scanner_options_t opts;
+    bw_scanner_options_init(&opts);
+    opts.now = now;
+    opts.tag = true;
+    opts.quiet = quiet;
+    opts.notice = hook_notice;
+    g_autoptr(GPtrArray) new_items = g_ptr_array_new_with_free_func(g_free);
+    opts.new_items_out = new_items;
+
+    bw_scan_result_t *result = NULL;
+    g_autofree char *detail = NULL;
+    bw_status_t st = bw_scanner_run(&opts, &result, &detail);
+    if (st != BW_OK) {
+        fprintf(stderr, _("bouncewatch hook: scan failed (%s): %s\n"),
+                bw_status_to_string(st), detail ? detail : "");
+        return BW_EXIT_OK;
+    }
+    /* No new report: no surge can have started or grown.  This keeps the
+     * common case (nothing new) free of D-Bus and state work. */
+    if (new_items->len > 0 && !no_notify) {
+        g_autoptr(GDBusConnection) bus = g_bus_get_sync(G_BUS_TYPE_SESSION, NULL, NULL);
+        if (bw_agent_is_running(bus)) {
+            g_autoptr(GError) err = NULL;
+            g_autoptr(GVariant) r = g_dbus_connection_call_sync(bus, BW_AGENT_BUS_NAME,
+                BW_AGENT_OBJECT, BW_AGENT_INTERFACE, "Rescan", NULL, NULL,
+                G_DBUS_CALL_FLAGS_NO_AUTO_START, 2000, NULL, &err);
+            if (r != NULL)
+                goto done;
+            /* The agent vanished or hangs: alert here rather than not at all. */
+            fprintf(stderr, _("bouncewatch hook: the agent did not answer (%s); "
+                              "alerting directly\n"), err->message);
+        }
+        g_autoptr(bw_notifier_t) n = bw_notifier_new("bouncewatch", false, NULL, NULL);
+        bw_agent_alert(n, result, opts.state_path, now, NULL);
+    }
+done:
+    bw_scan_result_free(result);
+    return BW_EXIT_OK;
+}
+
+int
+bw_cmd_hook(int argc, char **argv)
+{
+    gboolean quiet = FALSE, no_notify = FALSE;
+    GOptionEntry entries[] = {
+        { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
+          N_("Print no notices (errors are still printed)"), NULL },
+        { "no-notify", 0, 0, G_OPTION_ARG_NONE, &no_notify,
+          N_("Scan and tag, but do not alert"), NULL },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new(_("post-new"));
+    g_option_context_set_translation_domain(ctx, GETTEXT_PACKAGE);
+    g_option_context_set_summary(ctx,
+        _("Run by notmuch's post-new hook: scan the new mail, tag the reports and\n"
+          "alert when a surge of backscatter is under way.  Always exits 0."));
+    g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
+    g_autoptr(GError) err = NULL;
+    if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+        fprintf(stderr, "bouncewatch hook: %s\n", err->message);
+        return BW_EXIT_USAGE;
+    }
+    if (argc != 2 || strcmp(argv[1], "post-new") != 0) {
+        fprintf(stderr, _("bouncewatch hook: the only hook is 'post-new': "
+                          "run 'bouncewatch hook post-new'\n"));
+        return BW_EXIT_USAGE;
+    }
+    return hook_post_new(quiet, no_notify);
+}
