@@ -1,0 +1,67 @@
+/* nm-source.h: the notmuch database, read-only, as bouncewatch sees it.
+ *
+ * Opens the database exactly as notmuch would (open_with_config with NULL
+ * path and config: NOTMUCH_DATABASE, NOTMUCH_CONFIG, NOTMUCH_PROFILE, XDG and
+ * legacy locations), reads the owner's addresses (user.primary_email,
+ * user.other_email) and the [bouncewatch] section (bouncewatch.* keys),
+ * finds candidate reports, and answers the engine's questions about the
+ * owner's sent mail (bw_mailbox_ops_t) with caching.  Only nm-*.c include
+ * notmuch.h. */
+#ifndef BW_NM_SOURCE_H
+#define BW_NM_SOURCE_H
+
+#include "bw.h"
+#include "bw-scan.h"
+
+G_BEGIN_DECLS
+
+typedef struct bw_nm_source bw_nm_source_t;
+
+/* A message that may be a report: worth parsing. */
+typedef struct {
+    char *message_id;
+    char *file;
+    gint64 date;
+} bw_nm_candidate_t;
+
+void bw_nm_candidate_free(bw_nm_candidate_t *c);
+
+/* `config_path`: NULL for notmuch's own lookup.  BW_E_DATABASE with a
+ * detail when there is no config/database. */
+bw_status_t bw_nm_source_open(const char *config_path, bw_nm_source_t **out,
+                              char **detail);
+void bw_nm_source_close(bw_nm_source_t *src);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(bw_nm_source_t, bw_nm_source_close)
+
+const char *bw_nm_source_path(const bw_nm_source_t *src);
+/* The database revision and UUID (valid while src is open). */
+guint64 bw_nm_source_revision(bw_nm_source_t *src, const char **uuid);
+/* NULL-terminated, lower-cased owner addresses (primary first). */
+const char *const *bw_nm_source_owners(const bw_nm_source_t *src);
+/* The value of `bouncewatch.<key>` from the config, or NULL (borrowed). */
+const char *bw_nm_source_setting(const bw_nm_source_t *src, const char *key);
+
+/* The notmuch query that selects obvious reports (exposed for measuring). */
+char *bw_nm_source_prefilter_query(const bw_nm_source_t *src);
+
+/* Candidates among the messages changed after revision `after_rev`
+ * (`all` = every message).  Beyond the prefilter query, each other message's
+ * subject and sender (database values) and then its header block (at most a
+ * few KiB of the file) are checked for report markers (Auto-Submitted, empty
+ * Return-Path, multipart/report, daemon senders, report subjects), since
+ * notmuch indexes none of those by default.  *examined: messages looked at;
+ * *sent_changed: messages from the owner were among them. */
+bw_status_t bw_nm_source_candidates(bw_nm_source_t *src, bool all, guint64 after_rev,
+                                    GPtrArray **out, guint64 *examined,
+                                    bool *sent_changed, char **detail);
+
+/* The engine's view of the mailbox (cached lookups); valid while src lives. */
+void bw_nm_source_mailbox_ops(bw_nm_source_t *src, bw_mailbox_ops_t *ops);
+
+/* Feed up to `max` of the owner's most recent sent messages to the profile. */
+bw_status_t bw_nm_source_learn_profile(bw_nm_source_t *src, bw_profile_t *profile,
+                                       unsigned max, char **detail);
+
+G_END_DECLS
+
+#endif /* BW_NM_SOURCE_H */

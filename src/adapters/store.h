@@ -1,0 +1,83 @@
+/* store.h: bouncewatch's state in SQLite.
+ *
+ * One file ($XDG_DATA_HOME/bouncewatch/state.sqlite: directory 0700, file
+ * 0600) in WAL mode with a busy timeout, so the post-new hook and the watch
+ * agent can run at once: every write happens in a BEGIN IMMEDIATE
+ * transaction (retried while another process holds it), items are keyed by
+ * the report's Message-ID, so two writers never lose each other's work.
+ *
+ * Tables: meta (key/value: database uuid and revision, schema version),
+ * items (report Message-ID -> class, date, JSON of bw_item_to_json),
+ * campaigns (id -> JSON incl. fingerprint and members, muted flag),
+ * surges (JSON), notified (surge or campaign key -> notification id and the
+ * count at the last alert).
+ *
+ * A file that is not a database or is corrupt is moved aside
+ * (state.sqlite.corrupt-<unix time>) and a fresh one is created; the caller
+ * learns it through *rebuilt and rescans the mail. */
+#ifndef BW_STORE_H
+#define BW_STORE_H
+
+#include "bw.h"
+#include "bw-scan.h"
+
+G_BEGIN_DECLS
+
+#define BW_STORE_SCHEMA_VERSION 1
+
+typedef struct bw_store bw_store_t;
+
+/* Open (creating directory and file as needed).  *rebuilt (may be NULL) is
+ * set when a damaged file was moved aside; *detail then says where. */
+bw_status_t bw_store_open(const char *path, bw_store_t **out, bool *rebuilt,
+                          char **detail);
+void bw_store_close(bw_store_t *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(bw_store_t, bw_store_close)
+
+/* Move the (damaged) file aside and start empty, keeping the handle valid.
+ * Used when corruption only shows later, e.g. while loading items.
+ * *detail gets the one-line explanation (where the old file went). */
+bw_status_t bw_store_reset(bw_store_t *s, char **detail);
+
+/* Transactions: begin is BEGIN IMMEDIATE, retried with back-off up to the
+ * busy timeout; commit/rollback end it. */
+bw_status_t bw_store_begin(bw_store_t *s, char **detail);
+bw_status_t bw_store_commit(bw_store_t *s, char **detail);
+void bw_store_rollback(bw_store_t *s);
+
+/* meta: *value_out NULL when the key is absent. */
+bw_status_t bw_store_get_meta(bw_store_t *s, const char *key, char **value_out);
+bw_status_t bw_store_set_meta(bw_store_t *s, const char *key, const char *value);
+
+/* items */
+bw_status_t bw_store_put_item(bw_store_t *s, const bw_item_t *item, char **detail);
+bw_status_t bw_store_has_item(bw_store_t *s, const char *message_id, bool *found);
+/* All items, by report date (GPtrArray of bw_item_t*, owning). */
+bw_status_t bw_store_load_items(bw_store_t *s, GPtrArray **out, char **detail);
+bw_status_t bw_store_count_items(bw_store_t *s, guint64 *count);
+bw_status_t bw_store_clear_items(bw_store_t *s);
+
+/* campaigns: save replaces the set but keeps the muted flag of ids that
+ * remain; load gives bw_campaign_t* with muted set. */
+bw_status_t bw_store_save_campaigns(bw_store_t *s, GPtrArray *campaigns, char **detail);
+bw_status_t bw_store_load_campaigns(bw_store_t *s, GPtrArray **out, char **detail);
+bw_status_t bw_store_set_muted(bw_store_t *s, const char *campaign_id, bool muted);
+
+/* surges: replaced as a whole each run (they are derived data). */
+bw_status_t bw_store_save_surges(bw_store_t *s, GPtrArray *surges);
+
+/* notified: what the user was last alerted about, per surge/campaign key. */
+bw_status_t bw_store_get_notified(bw_store_t *s, const char *key, bool *found,
+                                  guint32 *notification_id, unsigned *count,
+                                  gint64 *when);
+bw_status_t bw_store_set_notified(bw_store_t *s, const char *key,
+                                  guint32 notification_id, unsigned count,
+                                  gint64 when);
+
+/* Campaign (de)serialisation used by the store, exposed for tests. */
+JsonNode *bw_store_campaign_to_json(const bw_campaign_t *c);
+bw_campaign_t *bw_store_campaign_from_json(JsonNode *node);
+
+G_END_DECLS
+
+#endif /* BW_STORE_H */
