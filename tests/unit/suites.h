@@ -5,6 +5,7 @@
 #include <check.h>
 
 Suite *suite_util(void);
+Suite *suite_notify(void);
 
 /* Path of a file under tests/ in the source tree (g_free it). */
 char *bw_test_path(const char *relative);
