@@ -1,0 +1,183 @@
+#!/bin/bash
+# parse-speed.sh: parsing speed of bouncewatch against Sisimai and flufl.bounce.
+#
+#   bench/parse-speed.sh [--runs N] [--bin PATH] [--corpus DIR]...
+#
+# Each tool reads the same files in ONE process (the shared corpus:
+# ../shared/corpus/set-of-emails/bounces and ../shared/corpus/ham, or the
+# --corpus directories given):
+#   bouncewatch  `bouncewatch parse --json FILE...`, output to /dev/null
+#   Sisimai      Debian's libsisimai-perl: Sisimai->make(FILE, delivered => 1,
+#                vacation => 1) per file (the vacation option exists from
+#                Sisimai 5 on; 4.x ignores it)
+#   flufl.bounce python3-flufl.bounce: scan_message() per file
+# The three alternate, N runs each (default 5), warm page cache (one
+# unmeasured warm-up run each).  Reported: median wall time, files/s and
+# median peak RSS (/usr/bin/time %M), plus how many files each called a
+# bounce, as a sanity check that they did the work.
+# Target (issue 2): bouncewatch >= 10x Sisimai's files/s.
+#
+# Exit status: 0 (also when the shared corpus is absent: skipped), 1 when a
+# tool fails or the target is missed, 64 on a usage error.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+RUNS=5
+BIN=""
+corpora=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --runs) RUNS=$2; shift 2 ;;
+        --runs=*) RUNS=${1#--runs=}; shift ;;
+        --bin) BIN=$2; shift 2 ;;
+        --bin=*) BIN=${1#--bin=}; shift ;;
+        --corpus) corpora+=("$2"); shift 2 ;;
+        --corpus=*) corpora+=("${1#--corpus=}"); shift ;;
+        -h|--help) sed -n '2,22s/^# \{0,1\}//p' "$0"; exit 0 ;;
+        *) if [ -z "$BIN" ] && [ -x "$1" ]; then BIN=$1; shift
+           else echo "parse-speed.sh: unknown argument '$1' (try --help)" >&2; exit 64; fi ;;
+    esac
+done
+
+if [ ${#corpora[@]} -eq 0 ]; then
+    shared=$(cd "$top/.." && pwd)/shared/corpus
+    if [ ! -d "$shared/set-of-emails/bounces" ]; then
+        echo "parse-speed.sh: SKIP: $shared/set-of-emails/bounces not found (the shared corpus is absent)"
+        exit 0
+    fi
+    corpora=("$shared/set-of-emails/bounces" "$shared/ham")
+fi
+if [ -z "$BIN" ]; then
+    for cand in "$top/bouncewatch" "$top"/build*/bouncewatch /tmp/build-*/bouncewatch; do
+        if [ -x "$cand" ]; then BIN=$cand; break; fi
+    done
+fi
+if [ -z "$BIN" ] || [ ! -x "$BIN" ]; then
+    echo "parse-speed.sh: no bouncewatch binary; build it and pass --bin BUILDDIR/bouncewatch" >&2
+    exit 64
+fi
+
+# /usr/bin/python3: Debian's flufl.bounce is installed for the system
+# interpreter, not for whatever python3 comes first in PATH.
+PY=/usr/bin/python3
+have_sisimai=yes; perl -MSisimai -e1 2>/dev/null || have_sisimai=no
+have_flufl=yes; "$PY" -c 'import flufl.bounce' 2>/dev/null || have_flufl=no
+if [ ! -x /usr/bin/time ]; then
+    echo "parse-speed.sh: /usr/bin/time missing (apt-get install time, or contrib/install-deps.sh --bench)" >&2
+    exit 1
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/bw-speed.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+find "${corpora[@]}" -maxdepth 1 -type f \( -name '*.eml' -o -name '*.txt' -o -name '*.msg' \) \
+    -print | LC_ALL=C sort >"$tmp/files"
+nfiles=$(wc -l <"$tmp/files")
+if [ "$nfiles" -eq 0 ]; then
+    echo "parse-speed.sh: no .eml files in ${corpora[*]}" >&2
+    exit 1
+fi
+mapfile -t files <"$tmp/files"
+
+cat >"$tmp/sisimai.pl" <<'EOF'
+# One process over every file named on stdin; prints how many gave records.
+use strict; use warnings;
+use Sisimai;
+my ($files, $bounces) = (0, 0);
+while (my $f = <STDIN>) {
+    chomp $f;
+    $files++;
+    my $v = Sisimai->make($f, 'delivered' => 1, 'vacation' => 1);
+    $bounces++ if $v && scalar @$v;
+}
+print "$files files, $bounces bounces\n";
+EOF
+cat >"$tmp/flufl_bench.py" <<'EOF'
+# One process over every file named on stdin; prints how many gave addresses.
+import email, sys
+from flufl.bounce import scan_message
+files = bounces = 0
+for line in sys.stdin:
+    path = line.rstrip("\n")
+    files += 1
+    with open(path, "rb") as f:
+        msg = email.message_from_binary_file(f)
+    try:
+        if scan_message(msg):
+            bounces += 1
+    except Exception:       # flufl raises on some malformed mail: count it as none
+        pass
+print("%d files, %d bounces" % (files, bounces))
+EOF
+
+# run_one NAME: one timed run; appends "seconds rss_kib" to $tmp/NAME.times.
+run_one() {
+    local name=$1 t0 t1 rc=0
+    t0=$(date +%s%N)
+    case "$name" in
+        bouncewatch)
+            /usr/bin/time -o "$tmp/rss" -f '%M' "$BIN" parse --json "${files[@]}" \
+                >"$tmp/bouncewatch.out" 2>"$tmp/bouncewatch.err" || rc=$? ;;
+        sisimai)
+            /usr/bin/time -o "$tmp/rss" -f '%M' perl "$tmp/sisimai.pl" <"$tmp/files" \
+                >"$tmp/sisimai.out" 2>"$tmp/sisimai.err" || rc=$? ;;
+        flufl)
+            /usr/bin/time -o "$tmp/rss" -f '%M' "$PY" "$tmp/flufl_bench.py" <"$tmp/files" \
+                >"$tmp/flufl.out" 2>"$tmp/flufl.err" || rc=$? ;;
+    esac
+    t1=$(date +%s%N)
+    # bouncewatch exits 1 when some input is not a mail: that is a result.
+    if [ "$rc" -gt 1 ] || { [ "$name" != bouncewatch ] && [ "$rc" -ne 0 ]; }; then
+        echo "parse-speed.sh: $name failed (exit $rc):" >&2
+        tail -n 5 "$tmp/$name.err" >&2
+        return 1
+    fi
+    echo "$(( (t1 - t0) / 1000 )) $(tail -n1 "$tmp/rss")" >>"$tmp/$name.times"
+}
+
+tools=(bouncewatch)
+if [ "$have_sisimai" = yes ]; then tools+=(sisimai)
+else echo "parse-speed.sh: Sisimai not installed (apt-get install libsisimai-perl): not compared"; fi
+if [ "$have_flufl" = yes ]; then tools+=(flufl)
+else echo "parse-speed.sh: flufl.bounce not installed (apt-get install python3-flufl.bounce): not compared"; fi
+
+echo "parse-speed.sh: $nfiles files from ${corpora[*]}; $RUNS runs each, interleaved, after a warm-up"
+echo "parse-speed.sh: bouncewatch = $BIN"
+for t in "${tools[@]}"; do run_one "$t" || exit 1; : >"$tmp/$t.times"; done
+for ((i = 0; i < RUNS; i++)); do
+    for t in "${tools[@]}"; do run_one "$t" || exit 1; done
+done
+
+# Median of a column of $tmp/NAME.times (1: microseconds, 2: KiB).
+median() { sort -n -k"$2","$2" "$tmp/$1.times" | awk -v c="$2" '{ v[NR] = $c } END {
+    if (NR % 2) print v[(NR + 1) / 2]; else printf "%d\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+bw_bounces=$(grep -c '"bounce":true' "$tmp/bouncewatch.out" || true)
+bw_errors=$(grep -c '"error":"' "$tmp/bouncewatch.out" || true)
+printf '\n%-12s %7s %10s %10s %12s  %s\n' tool files "median s" "files/s" "peak RSS MiB" "bounces found"
+declare -A rate
+for t in "${tools[@]}"; do
+    us=$(median "$t" 1)
+    kib=$(median "$t" 2)
+    rate[$t]=$(awk -v n="$nfiles" -v us="$us" 'BEGIN { printf "%.0f", n / (us / 1e6) }')
+    case "$t" in
+        bouncewatch) found="$bw_bounces (errors: $bw_errors)" ;;
+        *) found=$(sed -n 's/.* \([0-9]*\) bounces$/\1/p' "$tmp/$t.out") ;;
+    esac
+    printf '%-12s %7d %10.3f %10s %12.1f  %s\n' "$t" "$nfiles" \
+        "$(awk -v us="$us" 'BEGIN { print us / 1e6 }')" "${rate[$t]}" \
+        "$(awk -v k="$kib" 'BEGIN { print k / 1024 }')" "$found"
+done
+
+status=0
+if [ -n "${rate[sisimai]:-}" ]; then
+    ratio=$(awk -v a="${rate[bouncewatch]}" -v b="${rate[sisimai]}" 'BEGIN { printf "%.1f", a / b }')
+    if awk -v r="$ratio" 'BEGIN { exit !(r >= 10) }'; then verdict=PASS; else verdict=FAIL; status=1; fi
+    echo
+    echo "bouncewatch/Sisimai: ${ratio}x files/s (target >= 10x): $verdict"
+fi
+if [ -n "${rate[flufl]:-}" ]; then
+    echo "bouncewatch/flufl.bounce: $(awk -v a="${rate[bouncewatch]}" -v b="${rate[flufl]}" 'BEGIN { printf "%.1f", a / b }')x files/s"
+fi
+exit $status
