@@ -112,6 +112,7 @@ bw_reason_t bw_reason_from_text(const char *text, size_t len);
 bw_reason_t bw_reason_decide(const char *status, const char *reply_code,
                              const char *diagnostic, const char *action);
 const char *bw_status_from_reason(bw_reason_t reason, char klass);
+const char *bw_status_from_reply_code(const char *reply_code, bw_reason_t reason);
 
 /* ---------------------------------------------------------------- parse */
 

@@ -1,0 +1,43 @@
+/* bw-vendor.h: internals of the vendor-notice detectors and reason tables
+ * (vendor*.c, reason.c).  Not part of the API. */
+#ifndef BW_VENDOR_H
+#define BW_VENDOR_H
+
+#include "bw-private.h"
+
+/* ------------------------------------------------------------------ matcher
+ * A multi-pattern matcher (Aho-Corasick) over fixed strings: one pass over
+ * the text whatever the number of patterns, no backtracking, so attacker
+ * text cannot make it slow (the regex engines of other bounce parsers were
+ * the subject of ReDoS reports).
+ *
+ * Matching is ASCII case-insensitive and treats every run of white space
+ * (space, tab, CR, LF...) in the text and in the patterns as one space, so
+ * a phrase matches across the line breaks of a wrapped notice.  A pattern
+ * starting with '^' only matches at the start of a line (after optional
+ * blanks).  Patterns longer than BW_MATCH_MAX_PATTERN bytes are ignored. */
+#define BW_MATCH_MAX_PATTERN 200
+
+typedef struct bw_matcher bw_matcher_t;
+
+/* Builds the automaton for `n` patterns; pattern i reports id i.  The
+ * strings are copied.  Duplicate patterns are allowed (each id reported). */
+bw_matcher_t *bw_matcher_new(const char *const *patterns, size_t n);
+void bw_matcher_free(bw_matcher_t *m);
+
+/* Called for each occurrence: `start`/`end` are byte offsets into the text
+ * (end exclusive).  Return false to stop the scan. */
+typedef bool (*bw_match_fn)(size_t id, size_t start, size_t end, void *data);
+
+/* Scans the first `len` bytes of `text` (NUL bytes end it early). */
+void bw_matcher_scan(const bw_matcher_t *m, const char *text, size_t len,
+                     bw_match_fn fn, void *data);
+
+/* ------------------------------------------------------------------ view
+ * (the parser's message view, declared in bw-private.h) */
+
+/* reason.c helpers used by vendor.c: the reason of a text phrase with its
+ * weight (0 when none), so a caller can compare evidence. */
+bw_reason_t bw_reason_from_text_weighted(const char *text, size_t len, int *weight_out);
+
+#endif /* BW_VENDOR_H */

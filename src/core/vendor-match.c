@@ -1,0 +1,210 @@
+/* vendor-match.c: an Aho-Corasick matcher over fixed strings.
+ *
+ * The vendor detectors and the reason tables look for hundreds of phrases in
+ * text written by strangers.  One automaton scans a text once, in time linear
+ * in its length plus the number of matches, whatever the patterns: no
+ * backtracking, so no input can make it slow.  Case folding (ASCII) and the
+ * collapsing of white space runs happen on the fly, so a phrase wrapped over
+ * two lines of a notice still matches and no normalised copy is made. */
+#include "bw-vendor.h"
+#include <string.h>
+
+typedef struct {
+    guint32 first_child;   /* index of the first child, 0 = none */
+    guint32 next_sibling;  /* next child of the same parent, 0 = none */
+    guint32 fail;          /* longest proper suffix that is a trie node */
+    guint32 dict;          /* nearest node on the fail chain with output, 0 = none */
+    gint32 out;            /* first pattern id ending here, -1 = none */
+    guint8 byte;
+} ac_node_t;
+
+struct bw_matcher {
+    GArray *nodes;          /* ac_node_t; node 0 is the root */
+    guint32 root_next[256]; /* the root's transitions, 0 = stay at root */
+    gint32 *out_next;       /* per pattern id: next id ending at the same node */
+    guint16 *plen;          /* normalised length of each pattern */
+    bool *anchored;         /* pattern must start a line */
+    size_t npatterns;
+};
+
+#define NODE(m, i) (&g_array_index((m)->nodes, ac_node_t, (i)))
+
+static inline bool
+is_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+
+static guint32
+child_of(const bw_matcher_t *m, guint32 state, guint8 c)
+{
+    if (state == 0)
+        return m->root_next[c];
+    for (guint32 k = NODE(m, state)->first_child; k != 0; k = NODE(m, k)->next_sibling)
+        if (NODE(m, k)->byte == c)
+            return k;
+    return 0;
+}
+
+bw_matcher_t *
+bw_matcher_new(const char *const *patterns, size_t n)
+{
+    bw_matcher_t *m = g_new0(bw_matcher_t, 1);
+    m->nodes = g_array_new(FALSE, TRUE, sizeof(ac_node_t));
+    ac_node_t root = {0, 0, 0, 0, -1, 0};
+    g_array_append_val(m->nodes, root);
+    m->npatterns = n;
+    m->out_next = g_new(gint32, n > 0 ? n : 1);
+    m->plen = g_new0(guint16, n > 0 ? n : 1);
+    m->anchored = g_new0(bool, n > 0 ? n : 1);
+
+    for (size_t id = 0; id < n; id++) {
+        m->out_next[id] = -1;
+        const char *p = patterns[id];
+        if (p == NULL)
+            continue;
+        if (*p == '^') {
+            m->anchored[id] = true;
+            p++;
+        }
+        /* Normalise exactly as the scanner does. */
+        char buf[BW_MATCH_MAX_PATTERN + 1];
+        size_t blen = 0;
+        bool space = false, too_long = false;
+        for (; *p != '\0'; p++) {
+            unsigned char c = (unsigned char)*p;
+            if (is_space(c)) {
+                if (space)
+                    continue;
+                space = true;
+                c = ' ';
+            } else {
+                space = false;
+                c = (unsigned char)g_ascii_tolower((gchar)c);
+            }
+            if (blen >= BW_MATCH_MAX_PATTERN) {
+                too_long = true;
+                break;
+            }
+            buf[blen++] = (char)c;
+        }
+        if (too_long || blen == 0)
+            continue;
+        m->plen[id] = (guint16)blen;
+        guint32 state = 0;
+        for (size_t i = 0; i < blen; i++) {
+            guint8 c = (guint8)buf[i];
+            guint32 next = child_of(m, state, c);
+            if (next == 0) {
+                ac_node_t node = {0, 0, 0, 0, -1, c};
+                next = m->nodes->len;
+                g_array_append_val(m->nodes, node);
+                if (state == 0) {
+                    m->root_next[c] = next;
+                } else {
+                    NODE(m, next)->next_sibling = NODE(m, state)->first_child;
+                    NODE(m, state)->first_child = next;
+                }
+            }
+            state = next;
+        }
+        /* Chain the id in front of the node's outputs. */
+        m->out_next[id] = NODE(m, state)->out;
+        NODE(m, state)->out = (gint32)id;
+    }
+
+    /* Breadth-first: failure and dictionary links. */
+    GQueue queue = G_QUEUE_INIT;
+    for (unsigned c = 0; c < 256; c++)
+        if (m->root_next[c] != 0) {
+            NODE(m, m->root_next[c])->fail = 0;
+            g_queue_push_tail(&queue, GUINT_TO_POINTER(m->root_next[c]));
+        }
+    while (!g_queue_is_empty(&queue)) {
+        guint32 v = GPOINTER_TO_UINT(g_queue_pop_head(&queue));
+        for (guint32 u = NODE(m, v)->first_child; u != 0; u = NODE(m, u)->next_sibling) {
+            guint8 c = NODE(m, u)->byte;
+            guint32 f = NODE(m, v)->fail;
+            guint32 t;
+            while ((t = child_of(m, f, c)) == 0 && f != 0)
+                f = NODE(m, f)->fail;
+            if (t == u)
+                t = 0;
+            NODE(m, u)->fail = t;
+            NODE(m, u)->dict = NODE(m, t)->out >= 0 ? t : NODE(m, t)->dict;
+            g_queue_push_tail(&queue, GUINT_TO_POINTER(u));
+        }
+    }
+    return m;
+}
+
+void
+bw_matcher_free(bw_matcher_t *m)
+{
+    if (m == NULL)
+        return;
+    g_array_unref(m->nodes);
+    g_free(m->out_next);
+    g_free(m->plen);
+    g_free(m->anchored);
+    g_free(m);
+}
+
+/* The ring of original offsets of the last normalised bytes, so a match
+ * reports where it starts in the real text. */
+#define RING 256
+G_STATIC_ASSERT(RING > BW_MATCH_MAX_PATTERN);
+
+static bool
+at_line_start(const char *text, size_t start)
+{
+    /* Allow a few blanks of indentation; bounded look-back. */
+    size_t k = start, steps = 0;
+    while (k > 0 && (text[k - 1] == ' ' || text[k - 1] == '\t') && steps < 64) {
+        k--;
+        steps++;
+    }
+    return k == 0 || text[k - 1] == '\n' || text[k - 1] == '\r';
+}
+
+void
+bw_matcher_scan(const bw_matcher_t *m, const char *text, size_t len,
+                bw_match_fn fn, void *data)
+{
+    if (m == NULL || text == NULL)
+        return;
+    size_t ring[RING];
+    size_t emitted = 0;          /* normalised bytes produced so far */
+    guint32 state = 0;
+    bool prev_space = false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c == '\0')
+            break;
+        if (is_space(c)) {
+            if (prev_space)
+                continue;
+            prev_space = true;
+            c = ' ';
+        } else {
+            prev_space = false;
+            c = (unsigned char)g_ascii_tolower((gchar)c);
+        }
+        ring[emitted % RING] = i;
+        emitted++;
+        guint32 t;
+        while ((t = child_of(m, state, c)) == 0 && state != 0)
+            state = NODE(m, state)->fail;
+        state = t;
+        for (guint32 s = NODE(m, state)->out >= 0 ? state : NODE(m, state)->dict;
+             s != 0; s = NODE(m, s)->dict) {
+            for (gint32 id = NODE(m, s)->out; id >= 0; id = m->out_next[id]) {
+                size_t start = ring[(emitted - m->plen[id]) % RING];
+                if (m->anchored[id] && !at_line_start(text, start))
+                    continue;
+                if (!fn((size_t)id, start, i + 1, data))
+                    return;
+            }
+        }
+    }
+}
