@@ -1,0 +1,120 @@
+# lib.sh: helpers for the end-to-end tests (tests/e2e/T<ddd>-<topic>.sh).
+# Source it first:   . "$BW_SRCDIR/tests/e2e/lib.sh"
+#
+# make check exports BW_BIN (the built program), BW_SRCDIR and BW_BUILDDIR.
+# Exit statuses follow automake: 0 pass, 1 fail, 77 skip, 99 hard error.
+# After notmuch's test/test-lib-common.sh: every test gets its own temporary
+# HOME and a generated NOTMUCH_CONFIG, so nothing of the user's is touched.
+
+BW_SRCDIR=${BW_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+BW_BUILDDIR=${BW_BUILDDIR:-$BW_SRCDIR}
+BW_BIN=${BW_BIN:-$BW_BUILDDIR/bouncewatch}
+export BW_SRCDIR BW_BUILDDIR BW_BIN
+
+bw_fail_count=0
+
+# bw_skip REASON: skip the whole test.
+bw_skip() {
+    echo "SKIP: $*"
+    exit 77
+}
+
+# bw_require_bin: skip unless the program is built.
+bw_require_bin() {
+    [ -x "$BW_BIN" ] || bw_skip "bouncewatch not built ($BW_BIN)"
+}
+
+# bw_require_cmd CMD...: skip unless every command exists.
+bw_require_cmd() {
+    local c
+    for c in "$@"; do
+        command -v "$c" >/dev/null 2>&1 || bw_skip "$c not found"
+    done
+}
+
+# bw_tmpdir: create $BW_TMP (removed at exit) with a private HOME and
+# XDG directories inside it; sets BOUNCEWATCH_NOW when not set, so that
+# every run of a test sees the same "now".
+bw_tmpdir() {
+    BW_TMP=$(mktemp -d "${TMPDIR:-/tmp}/bw-e2e.XXXXXX")
+    # shellcheck disable=SC2064 # expand now: the path is fixed
+    trap "rm -rf '$BW_TMP'" EXIT
+    export HOME="$BW_TMP/home"
+    export XDG_CONFIG_HOME="$HOME/.config" XDG_DATA_HOME="$HOME/.local/share" \
+           XDG_CACHE_HOME="$HOME/.cache" XDG_STATE_HOME="$HOME/.local/state"
+    mkdir -p "$XDG_CONFIG_HOME" "$XDG_DATA_HOME" "$XDG_CACHE_HOME" "$XDG_STATE_HOME"
+    unset NOTMUCH_PROFILE NOTMUCH_DATABASE
+    export BOUNCEWATCH_NOW=${BOUNCEWATCH_NOW:-2026-11-20T14:00:00+00:00}
+}
+
+# bw_notmuch_setup MAILDIR PRIMARY [OTHER...]: write a notmuch config for
+# MAILDIR (created if needed) with the owner's addresses, export
+# NOTMUCH_CONFIG, and index the mail (`notmuch new`, no hooks).
+bw_notmuch_setup() {
+    local maildir=$1 primary=$2
+    shift 2
+    local others=""
+    if [ $# -gt 0 ]; then others=$(IFS=';'; echo "$*"); fi
+    bw_require_cmd notmuch
+    mkdir -p "$maildir/cur" "$maildir/new" "$maildir/tmp"
+    export NOTMUCH_CONFIG="$BW_TMP/notmuch-config"
+    cat >"$NOTMUCH_CONFIG" <<EOF
+[database]
+path=$maildir
+[user]
+name=Test Owner
+primary_email=$primary
+other_email=$others
+[new]
+tags=unread;inbox;
+ignore=
+[search]
+exclude_tags=deleted;spam;
+[maildir]
+synchronize_flags=true
+EOF
+    notmuch new --no-hooks --quiet
+}
+
+# bw_json_canon FILE: JSON (or JSON Lines) with sorted keys, one document
+# per line, for comparisons that ignore key order and spacing.
+bw_json_canon() {
+    python3 -c '
+import json, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    line = line.strip()
+    if line:
+        print(json.dumps(json.loads(line), sort_keys=True))
+' "$1"
+}
+
+# bw_expect_eq NAME GOT WANT: record a failure when two strings differ.
+bw_expect_eq() {
+    if [ "$2" != "$3" ]; then
+        echo "FAIL: $1"
+        echo "  got:  $2"
+        echo "  want: $3"
+        bw_fail_count=$((bw_fail_count + 1))
+    fi
+}
+
+# bw_expect_ok NAME COMMAND...: record a failure when COMMAND fails.
+bw_expect_ok() {
+    local name=$1
+    shift
+    local rc=0
+    "$@" || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        echo "FAIL: $name (exit $rc)"
+        bw_fail_count=$((bw_fail_count + 1))
+    fi
+}
+
+# bw_done: exit with the test's verdict.
+bw_done() {
+    if [ "$bw_fail_count" -ne 0 ]; then
+        echo "$bw_fail_count check(s) failed"
+        exit 1
+    fi
+    exit 0
+}
