@@ -55,6 +55,9 @@ bw_status_t bw_nm_source_candidates(bw_nm_source_t *src, bool all, guint64 after
                                     GPtrArray **out, guint64 *examined,
                                     bool *sent_changed, char **detail);
 
+/* Number of messages in the database (what a full scan examines). */
+guint64 bw_nm_source_count_messages(bw_nm_source_t *src);
+
 /* The engine's view of the mailbox (cached lookups); valid while src lives. */
 void bw_nm_source_mailbox_ops(bw_nm_source_t *src, bw_mailbox_ops_t *ops);
 

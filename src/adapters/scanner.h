@@ -41,6 +41,12 @@ typedef struct {
     GPtrArray *new_items_out;    /* if non-NULL, receives char* (g_strdup'd)
                                     Message-IDs of the reports first seen in
                                     this run: the hook alerts on those */
+    bool *tag_failed_out;        /* if non-NULL, set when `tag` was asked but the
+                                    tags could not be written (e.g. the database
+                                    stayed locked): the scan itself still
+                                    succeeds and is saved, the detail goes to
+                                    `notice` (even when quiet) and the next run
+                                    with `tag` writes the tags */
 } bw_scanner_options_t;
 
 /* Initialise options to their defaults (now = wall clock). */

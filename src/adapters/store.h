@@ -9,7 +9,7 @@
  * Tables: meta (key/value: database uuid and revision, schema version),
  * items (report Message-ID -> class, date, JSON of bw_item_to_json),
  * campaigns (id -> JSON incl. fingerprint and members, muted flag),
- * surges (JSON), notified (surge or campaign key -> notification id and the
+ * surges (JSON), tagged (what we tagged), notified (surge or campaign key -> notification id and the
  * count at the last alert).
  *
  * A file that is not a database or is corrupt is moved aside
@@ -73,6 +73,13 @@ bw_status_t bw_store_get_notified(bw_store_t *s, const char *key, bool *found,
 bw_status_t bw_store_set_notified(bw_store_t *s, const char *key,
                                   guint32 notification_id, unsigned count,
                                   gint64 when);
+
+/* tagged: the tags bouncewatch itself last wrote on each report (a
+ * space-separated list), so that only our own stale tags are ever removed.
+ * Kept across full rescans.  *out: message-id -> tags (owned). */
+bw_status_t bw_store_load_tagged(bw_store_t *s, GHashTable **out);
+/* tags NULL removes the row. */
+bw_status_t bw_store_set_tagged(bw_store_t *s, const char *message_id, const char *tags);
 
 /* Campaign (de)serialisation used by the store, exposed for tests. */
 JsonNode *bw_store_campaign_to_json(const bw_campaign_t *c);

@@ -1,0 +1,890 @@
+/* nm-source.c: read-only access to the notmuch database (see nm-source.h). */
+#include "config.h"
+#include "nm-source.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <gmime/gmime.h>
+#include <glib/gi18n-lib.h>
+#include <notmuch.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Bounds on hostile or huge mailboxes. */
+#define SNIFF_BYTES        16384u   /* header bytes read per message */
+#define MAX_OWNERS         64u      /* owner addresses taken from the config */
+#define MAX_QUERY_RETRIES  3u       /* reopen after "database modified" */
+#define SENT_DATES_MAX     100000u  /* dates kept per correspondent */
+
+struct bw_nm_source {
+    notmuch_database_t *db;
+    char *path;
+    char **owners;               /* NULL-terminated */
+    char *owner_query;           /* (from:"a" or from:"b") or NULL */
+    GHashTable *settings;        /* key (without "bouncewatch.") -> value */
+    GHashTable *sent_by_id;      /* message-id -> gint64* date, or NULL if not sent */
+    GHashTable *sent_to;         /* address -> GArray of gint64 dates (sorted) */
+    GHashTable *known_ids;       /* message-id -> GINT_TO_POINTER(1 known, 2 unknown) */
+    GHashTable *from_counts;     /* address -> GUINT_TO_POINTER(count + 1) */
+    int has_sent;                /* -1 unknown, 0, 1 */
+};
+
+void
+bw_nm_candidate_free(bw_nm_candidate_t *c)
+{
+    if (c == NULL)
+        return;
+    g_free(c->message_id);
+    g_free(c->file);
+    g_free(c);
+}
+
+static void
+free_dates(gpointer p)
+{
+    if (p)
+        g_array_unref(p);
+}
+
+/* Quote a term for a notmuch query: drop characters that could escape the
+ * phrase (the values come from the config, but stay careful). */
+static char *
+quote_term(const char *s)
+{
+    GString *g = g_string_new("\"");
+    for (const char *p = s; *p; p++)
+        if (*p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+            g_string_append_c(g, *p);
+    g_string_append_c(g, '"');
+    return g_string_free(g, FALSE);
+}
+
+static void
+add_owner(GPtrArray *owners, const char *value)
+{
+    if (value == NULL || owners->len >= MAX_OWNERS)
+        return;
+    char *addr = bw_address_normalize(value);
+    if (addr == NULL)
+        return;
+    for (guint i = 0; i < owners->len; i++)
+        if (strcmp(g_ptr_array_index(owners, i), addr) == 0) {
+            g_free(addr);
+            return;
+        }
+    g_ptr_array_add(owners, addr);
+}
+
+static void
+load_owners(bw_nm_source_t *src)
+{
+    GPtrArray *owners = g_ptr_array_new();
+    static const notmuch_config_key_t keys[] = {
+        NOTMUCH_CONFIG_PRIMARY_EMAIL, NOTMUCH_CONFIG_OTHER_EMAIL,
+    };
+    for (size_t k = 0; k < G_N_ELEMENTS(keys); k++) {
+        notmuch_config_values_t *vals = notmuch_config_get_values(src->db, keys[k]);
+        for (; vals && notmuch_config_values_valid(vals); notmuch_config_values_move_to_next(vals))
+            add_owner(owners, notmuch_config_values_get(vals));
+        if (vals)
+            notmuch_config_values_destroy(vals);
+    }
+    if (owners->len > 0) {
+        GString *q = g_string_new("(");
+        for (guint i = 0; i < owners->len; i++) {
+            g_autofree char *t = quote_term(g_ptr_array_index(owners, i));
+            g_string_append_printf(q, "%sfrom:%s", i ? " or " : "", t);
+        }
+        g_string_append_c(q, ')');
+        src->owner_query = g_string_free(q, FALSE);
+    }
+    g_ptr_array_add(owners, NULL);
+    src->owners = (char **)g_ptr_array_free(owners, FALSE);
+}
+
+static void
+load_settings(bw_nm_source_t *src)
+{
+    src->settings = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    notmuch_config_pairs_t *pairs = notmuch_config_get_pairs(src->db, "bouncewatch.");
+    for (; pairs && notmuch_config_pairs_valid(pairs); notmuch_config_pairs_move_to_next(pairs)) {
+        const char *key = notmuch_config_pairs_key(pairs);
+        const char *val = notmuch_config_pairs_value(pairs);
+        if (key && g_str_has_prefix(key, "bouncewatch.") && val)
+            g_hash_table_replace(src->settings, g_strdup(key + strlen("bouncewatch.")),
+                                 g_strdup(val));
+    }
+    if (pairs)
+        notmuch_config_pairs_destroy(pairs);
+}
+
+bw_status_t
+bw_nm_source_open(const char *config_path, bw_nm_source_t **out, char **detail)
+{
+    *out = NULL;
+    notmuch_database_t *db = NULL;
+    char *msg = NULL;
+    notmuch_status_t st = notmuch_database_open_with_config(
+        NULL, NOTMUCH_DATABASE_MODE_READ_ONLY, config_path, NULL, &db, &msg);
+    if (st != NOTMUCH_STATUS_SUCCESS) {
+        if (detail) {
+            g_autofree char *m = msg ? g_strstrip(g_strdup(msg)) : NULL;
+            *detail = g_strdup_printf(_("cannot open the notmuch database: %s%s%s"),
+                                      notmuch_status_to_string(st),
+                                      m && *m ? ": " : "", m ? m : "");
+        }
+        free(msg);
+        if (db)
+            notmuch_database_destroy(db);
+        return BW_E_DATABASE;
+    }
+    free(msg);
+    bw_nm_source_t *src = g_new0(bw_nm_source_t, 1);
+    src->db = db;
+    src->path = g_strdup(notmuch_database_get_path(db));
+    src->has_sent = -1;
+    src->sent_by_id = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    src->sent_to = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, free_dates);
+    src->known_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    src->from_counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    load_owners(src);
+    load_settings(src);
+    *out = src;
+    return BW_OK;
+}
+
+void
+bw_nm_source_close(bw_nm_source_t *src)
+{
+    if (src == NULL)
+        return;
+    if (src->db)
+        notmuch_database_destroy(src->db);
+    g_free(src->path);
+    g_strfreev(src->owners);
+    g_free(src->owner_query);
+    if (src->settings)
+        g_hash_table_destroy(src->settings);
+    g_hash_table_destroy(src->sent_by_id);
+    g_hash_table_destroy(src->sent_to);
+    g_hash_table_destroy(src->known_ids);
+    g_hash_table_destroy(src->from_counts);
+    g_free(src);
+}
+
+const char *
+bw_nm_source_path(const bw_nm_source_t *src)
+{
+    return src->path;
+}
+
+guint64
+bw_nm_source_revision(bw_nm_source_t *src, const char **uuid)
+{
+    return notmuch_database_get_revision(src->db, uuid);
+}
+
+const char *const *
+bw_nm_source_owners(const bw_nm_source_t *src)
+{
+    return (const char *const *)src->owners;
+}
+
+const char *
+bw_nm_source_setting(const bw_nm_source_t *src, const char *key)
+{
+    return g_hash_table_lookup(src->settings, key);
+}
+
+/* ------------------------------------------------------------ prefilter */
+
+/* Reports notmuch can find by itself: daemon senders, the MIME types of
+ * RFC 3464/5965/6533 reports and of returned originals.  Auto-replies,
+ * challenge requests and vendor notices carry none of these; they are found
+ * by the subject/header checks below.  If the user indexed Auto-Submitted
+ * (`[index] header.AutoSubmitted=Auto-Submitted`), that field is used too. */
+static const char prefilter_base[] =
+    "from:mailer-daemon or from:postmaster or from:mailerdaemon or from:mailer_daemon"
+    " or mimetype:message/delivery-status or mimetype:message/global-delivery-status"
+    " or mimetype:message/feedback-report or mimetype:text/rfc822-headers"
+    " or mimetype:message/rfc822 or mimetype:message/global"
+    " or mimetype:message/disposition-notification";
+
+char *
+bw_nm_source_prefilter_query(const bw_nm_source_t *src)
+{
+    const char *indexed = NULL;
+    /* notmuch exposes [index] header.NAME=Header as a query prefix NAME. */
+    notmuch_config_pairs_t *pairs = notmuch_config_get_pairs(src->db, "index.header.");
+    for (; pairs && notmuch_config_pairs_valid(pairs); notmuch_config_pairs_move_to_next(pairs)) {
+        const char *v = notmuch_config_pairs_value(pairs);
+        if (v && g_ascii_strcasecmp(v, "Auto-Submitted") == 0) {
+            indexed = notmuch_config_pairs_key(pairs) + strlen("index.header.");
+            break;
+        }
+    }
+    char *q;
+    if (indexed && *indexed)
+        q = g_strdup_printf("%s or %s:auto-replied or %s:auto-generated or %s:auto-notified",
+                            prefilter_base, indexed, indexed, indexed);
+    else
+        q = g_strdup(prefilter_base);
+    if (pairs)
+        notmuch_config_pairs_destroy(pairs);
+    return q;
+}
+
+/* Subject fragments of reports, lower-case (ASCII folding only, so UTF-8
+ * fragments match as bytes).  Matching any one only makes a message a
+ * candidate: the parser decides. */
+static const char *const subject_words[] = {
+    "undeliver", "undelivered", "delivery status", "delivery fail", "delivery notification",
+    "failure notice", "failure notification", "returned mail", "mail delivery",
+    "could not be delivered", "not delivered", "non-delivery", "nondeliver", "non delivery",
+    "delivery problem", "delivery delayed", "delayed mail", "delivery report",
+    "could not send", "undelivered mail", "mail system error", "returned to sender",
+    "message not delivered", "rejected", "bounce",
+    "auto-reply", "autoreply", "auto reply", "automatic reply", "auto response",
+    "autoresponse", "automatic response", "auto-response", "autoresponder", "out of office",
+    "out of the office", "vacation", "away from", "on leave", "absence", "abwesenheit",
+    "automatische antwort", "abwesend", "r\xc3\xa9ponse automatique", "absent",
+    "respuesta autom\xc3\xa1tica", "fuera de la oficina", "risposta automatica",
+    "automatisch antwoord", "afwezig", "resposta autom\xc3\xa1tica",
+    "virus", "infected", "malware", "quarantin", "blocked", "abuse", "complaint",
+    "spam report", "feedback report", "confirm your", "please confirm", "verification",
+    "verify", "challenge", "approve your", "sender verification",
+    /* Japanese: automatic reply, absence, delivery, non-delivery, error. */
+    "\xe8\x87\xaa\xe5\x8b\x95\xe5\xbf\x9c\xe7\xad\x94", /* 自動応答 */
+    "\xe8\x87\xaa\xe5\x8b\x95\xe8\xbf\x94\xe4\xbf\xa1", /* 自動返信 */
+    "\xe4\xb8\x8d\xe5\x9c\xa8",                         /* 不在 */
+    "\xe9\x85\x8d\xe4\xbf\xa1",                         /* 配信 */
+    "\xe6\x9c\xaa\xe9\x81\x94",                         /* 未達 */
+    "\xe3\x82\xa8\xe3\x83\xa9\xe3\x83\xbc",             /* エラー */
+    "\xe9\x80\x81\xe4\xbf\xa1\xe5\xa4\xb1\xe6\x95\x97", /* 送信失敗 */
+    "\xe3\x82\xa6\xe3\x82\xa4\xe3\x83\xab\xe3\x82\xb9", /* ウイルス */
+    "\xe4\xbc\x91\xe6\x9a\x87",                         /* 休暇 */
+};
+
+static const char *const sender_words[] = {
+    "mailer-daemon", "mailer_daemon", "mailerdaemon", "postmaster", "mail delivery",
+    "maildelivery", "daemon", "autoreply", "auto-reply", "autoresponder", "bounce",
+    "mail administrator", "ndr",
+};
+
+static bool
+contains_any(const char *text, const char *const *words, size_t n)
+{
+    if (text == NULL || *text == '\0')
+        return false;
+    g_autofree char *low = g_ascii_strdown(text, -1);
+    for (size_t i = 0; i < n; i++)
+        if (strstr(low, words[i]) != NULL)
+            return true;
+    return false;
+}
+
+/* Value of header `name` (lower-case, with colon) in a header block, folded
+ * lines joined, at most 1 KiB; NULL when absent. */
+static char *
+header_value(const char *block, size_t len, const char *name)
+{
+    size_t nlen = strlen(name);
+    const char *p = block, *end = block + len;
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        if (eol == NULL)
+            eol = end;
+        if ((size_t)(eol - p) >= nlen && g_ascii_strncasecmp(p, name, nlen) == 0) {
+            GString *v = g_string_new_len(p + nlen, eol - (p + nlen));
+            const char *q = eol < end ? eol + 1 : end;
+            while (q < end && (*q == ' ' || *q == '\t') && v->len < 1024) {
+                const char *e2 = memchr(q, '\n', (size_t)(end - q));
+                if (e2 == NULL)
+                    e2 = end;
+                g_string_append_len(v, q, e2 - q);
+                q = e2 < end ? e2 + 1 : end;
+            }
+            if (v->len > 1024)
+                g_string_truncate(v, 1024);
+            return g_strstrip(g_string_free(v, FALSE));
+        }
+        p = eol + 1;
+    }
+    return NULL;
+}
+
+/* Does the header block of `file` carry a report marker?  Reads at most
+ * SNIFF_BYTES; a file that cannot be read is not a candidate (notmuch will
+ * drop it at its next `notmuch new`). */
+static bool
+sniff_file(const char *file)
+{
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    char buf[SNIFF_BYTES];
+    size_t got = 0;
+    while (got < sizeof buf) {
+        ssize_t r = read(fd, buf + got, sizeof buf - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+        /* Stop at the end of the header block. */
+        if (memmem(buf, got, "\n\n", 2) || memmem(buf, got, "\r\n\r\n", 4))
+            break;
+    }
+    close(fd);
+    /* Cut at the blank line so body text is not taken for headers. */
+    const char *hend = memmem(buf, got, "\n\n", 2);
+    const char *hend2 = memmem(buf, got, "\r\n\r\n", 4);
+    if (hend2 && (!hend || hend2 < hend))
+        hend = hend2;
+    size_t len = hend ? (size_t)(hend - buf) + 1 : got;
+
+    bool hit = false;
+    g_autofree char *as = header_value(buf, len, "auto-submitted:");
+    if (as && g_ascii_strncasecmp(as, "no", 2) != 0)
+        hit = true;
+    static const char *const flags[] = {
+        "x-autoreply:", "x-autorespond:", "x-autogenerated:", "x-failed-recipients:",
+        "x-ms-exchange-message-is-ndr:", "x-auto-response:",
+    };
+    for (size_t i = 0; !hit && i < G_N_ELEMENTS(flags); i++) {
+        g_autofree char *v = header_value(buf, len, flags[i]);
+        hit = v != NULL;
+    }
+    if (!hit) {
+        g_autofree char *prec = header_value(buf, len, "precedence:");
+        hit = prec && strcasestr(prec, "auto_reply");
+    }
+    if (!hit) {
+        g_autofree char *rp = header_value(buf, len, "return-path:");
+        hit = rp && (strcmp(rp, "<>") == 0 || strcmp(rp, "< >") == 0);
+    }
+    if (!hit) {
+        g_autofree char *ct = header_value(buf, len, "content-type:");
+        hit = ct && strcasestr(ct, "multipart/report");
+    }
+    if (!hit) {
+        g_autofree char *from = header_value(buf, len, "from:");
+        hit = from && contains_any(from, sender_words, G_N_ELEMENTS(sender_words));
+    }
+    return hit;
+}
+
+static bool
+is_owner(const bw_nm_source_t *src, const char *from_header)
+{
+    g_autofree char *addr = bw_address_normalize(from_header);
+    if (addr == NULL)
+        return false;
+    for (char **o = src->owners; o && *o; o++)
+        if (strcmp(*o, addr) == 0)
+            return true;
+    return false;
+}
+
+static bw_nm_candidate_t *
+candidate_new(notmuch_message_t *m)
+{
+    const char *id = notmuch_message_get_message_id(m);
+    const char *file = notmuch_message_get_filename(m);
+    if (id == NULL || file == NULL)
+        return NULL;
+    bw_nm_candidate_t *c = g_new0(bw_nm_candidate_t, 1);
+    c->message_id = g_strdup(id);
+    c->file = g_strdup(file);
+    c->date = (gint64)notmuch_message_get_date(m);
+    return c;
+}
+
+/* One pass; returns FALSE when notmuch failed mid-way (typically Xapian's
+ * DatabaseModifiedError while `notmuch new` commits): the caller reopens and
+ * starts over. */
+static bool
+candidates_pass(bw_nm_source_t *src, const char *range, GPtrArray *out,
+                guint64 *examined, bool *sent_changed)
+{
+    g_autofree char *pre = bw_nm_source_prefilter_query(src);
+    g_autofree char *q1 = range ? g_strdup_printf("(%s) and (%s)", range, pre) : g_strdup(pre);
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    bool ok = true;
+
+    notmuch_query_t *query = notmuch_query_create(src->db, q1);
+    if (query == NULL)
+        return false;
+    notmuch_query_set_omit_excluded(query, NOTMUCH_EXCLUDE_FALSE);
+    notmuch_query_set_sort(query, NOTMUCH_SORT_UNSORTED);
+    notmuch_messages_t *msgs = NULL;
+    if (notmuch_query_search_messages(query, &msgs) != NOTMUCH_STATUS_SUCCESS) {
+        notmuch_query_destroy(query);
+        return false;
+    }
+    for (; notmuch_messages_valid(msgs); notmuch_messages_move_to_next(msgs)) {
+        notmuch_message_t *m = notmuch_messages_get(msgs);
+        bw_nm_candidate_t *c = candidate_new(m);
+        notmuch_message_destroy(m);
+        if (c == NULL) {
+            ok = false;
+            break;
+        }
+        g_hash_table_add(seen, g_strdup(c->message_id));
+        g_ptr_array_add(out, c);
+    }
+    notmuch_query_destroy(query);
+    if (!ok)
+        return false;
+
+    /* Everything else in the range: cheap database values first, then the
+     * header block of the file. */
+    query = notmuch_query_create(src->db, range ? range : "*");
+    if (query == NULL)
+        return false;
+    notmuch_query_set_omit_excluded(query, NOTMUCH_EXCLUDE_FALSE);
+    notmuch_query_set_sort(query, NOTMUCH_SORT_UNSORTED);
+    if (notmuch_query_search_messages(query, &msgs) != NOTMUCH_STATUS_SUCCESS) {
+        notmuch_query_destroy(query);
+        return false;
+    }
+    guint64 n = 0;
+    for (; notmuch_messages_valid(msgs); notmuch_messages_move_to_next(msgs)) {
+        notmuch_message_t *m = notmuch_messages_get(msgs);
+        n++;
+        const char *id = notmuch_message_get_message_id(m);
+        if (id == NULL) {
+            notmuch_message_destroy(m);
+            ok = false;
+            break;
+        }
+        if (g_hash_table_contains(seen, id)) {
+            notmuch_message_destroy(m);
+            continue;
+        }
+        const char *from = notmuch_message_get_header(m, "from");
+        if (from != NULL && is_owner(src, from)) {
+            /* The owner's own mail is never a report; it changes what the
+             * engine knows about sent mail. */
+            *sent_changed = true;
+            notmuch_message_destroy(m);
+            continue;
+        }
+        const char *subject = notmuch_message_get_header(m, "subject");
+        bool hit = contains_any(from, sender_words, G_N_ELEMENTS(sender_words)) ||
+                   contains_any(subject, subject_words, G_N_ELEMENTS(subject_words));
+        if (!hit) {
+            const char *file = notmuch_message_get_filename(m);
+            hit = file != NULL && sniff_file(file);
+        }
+        if (hit) {
+            bw_nm_candidate_t *c = candidate_new(m);
+            if (c)
+                g_ptr_array_add(out, c);
+        }
+        notmuch_message_destroy(m);
+    }
+    notmuch_query_destroy(query);
+    *examined = n;
+    return ok;
+}
+
+bw_status_t
+bw_nm_source_candidates(bw_nm_source_t *src, bool all, guint64 after_rev,
+                        GPtrArray **out, guint64 *examined, bool *sent_changed,
+                        char **detail)
+{
+    g_autofree char *range = all ? NULL
+        : g_strdup_printf("lastmod:%" G_GUINT64_FORMAT "..", after_rev + 1);
+    for (unsigned attempt = 0; attempt < MAX_QUERY_RETRIES; attempt++) {
+        GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)bw_nm_candidate_free);
+        guint64 n = 0;
+        bool sc = false;
+        if (candidates_pass(src, range, list, &n, &sc)) {
+            *out = list;
+            *examined = n;
+            *sent_changed = sc;
+            return BW_OK;
+        }
+        g_ptr_array_unref(list);
+        /* notmuch 0.37 reports Xapian's DatabaseModifiedError as a generic
+         * exception: reopening gives a fresh snapshot. */
+        if (notmuch_database_reopen(src->db, NOTMUCH_DATABASE_MODE_READ_ONLY)
+            != NOTMUCH_STATUS_SUCCESS)
+            break;
+        g_hash_table_remove_all(src->sent_by_id);
+        g_hash_table_remove_all(src->sent_to);
+        g_hash_table_remove_all(src->known_ids);
+        g_hash_table_remove_all(src->from_counts);
+        src->has_sent = -1;
+    }
+    if (detail) {
+        const char *s = notmuch_database_status_string(src->db);
+        *detail = g_strdup_printf(_("reading the notmuch database failed%s%s"),
+                                  s ? ": " : "", s ? s : "");
+    }
+    return BW_E_DATABASE;
+}
+
+/* ------------------------------------------------------------ mailbox ops */
+
+static bool
+op_sent_has_message_id(void *ctx, const char *message_id, gint64 *date_out)
+{
+    bw_nm_source_t *src = ctx;
+    if (message_id == NULL || *message_id == '\0')
+        return false;
+    gpointer val = NULL;
+    if (!g_hash_table_lookup_extended(src->sent_by_id, message_id, NULL, &val)) {
+        gint64 *date = NULL;
+        notmuch_message_t *m = NULL;
+        if (notmuch_database_find_message(src->db, message_id, &m) == NOTMUCH_STATUS_SUCCESS
+            && m != NULL) {
+            const char *from = notmuch_message_get_header(m, "from");
+            if (from && is_owner(src, from)) {
+                date = g_new(gint64, 1);
+                *date = (gint64)notmuch_message_get_date(m);
+            }
+            notmuch_message_destroy(m);
+        }
+        /* Attacker-chosen ids could grow the cache without bound: cap it. */
+        if (g_hash_table_size(src->sent_by_id) > 1000000u)
+            g_hash_table_remove_all(src->sent_by_id);
+        g_hash_table_insert(src->sent_by_id, g_strdup(message_id), date);
+        val = date;
+    }
+    if (val && date_out)
+        *date_out = *(gint64 *)val;
+    return val != NULL;
+}
+
+static gint
+cmp_gint64(gconstpointer a, gconstpointer b)
+{
+    gint64 x = *(const gint64 *)a, y = *(const gint64 *)b;
+    return x < y ? -1 : x > y;
+}
+
+static unsigned
+op_sent_count_to(void *ctx, const char *address, gint64 before)
+{
+    bw_nm_source_t *src = ctx;
+    if (address == NULL || src->owner_query == NULL)
+        return 0;
+    g_autofree char *addr = g_ascii_strdown(address, -1);
+    GArray *dates = g_hash_table_lookup(src->sent_to, addr);
+    if (dates == NULL) {
+        dates = g_array_new(FALSE, FALSE, sizeof(gint64));
+        g_autofree char *t = quote_term(addr);
+        g_autofree char *q = g_strdup_printf("%s and to:%s", src->owner_query, t);
+        notmuch_query_t *query = notmuch_query_create(src->db, q);
+        notmuch_messages_t *msgs = NULL;
+        if (query) {
+            notmuch_query_set_omit_excluded(query, NOTMUCH_EXCLUDE_FALSE);
+            notmuch_query_set_sort(query, NOTMUCH_SORT_UNSORTED);
+        }
+        if (query && notmuch_query_search_messages(query, &msgs) == NOTMUCH_STATUS_SUCCESS) {
+            for (; notmuch_messages_valid(msgs) && dates->len < SENT_DATES_MAX;
+                 notmuch_messages_move_to_next(msgs)) {
+                notmuch_message_t *m = notmuch_messages_get(msgs);
+                gint64 d = (gint64)notmuch_message_get_date(m);
+                g_array_append_val(dates, d);
+                notmuch_message_destroy(m);
+            }
+        }
+        if (query)
+            notmuch_query_destroy(query);
+        g_array_sort(dates, cmp_gint64);
+        if (g_hash_table_size(src->sent_to) > 100000u)
+            g_hash_table_remove_all(src->sent_to);
+        g_hash_table_insert(src->sent_to, g_strdup(addr), dates);
+    }
+    if (before <= 0)
+        return dates->len;
+    unsigned n = 0;
+    for (guint i = 0; i < dates->len && g_array_index(dates, gint64, i) < before; i++)
+        n++;
+    return n;
+}
+
+/* Subject normalisation for comparison: reply/forward prefixes of several
+ * languages dropped, white space squeezed, ASCII case folded. */
+static char *
+subject_key(const char *s)
+{
+    static const char *const prefixes[] = {
+        "re:", "fw:", "fwd:", "aw:", "wg:", "sv:", "vs:", "tr:", "rif:", "r:", "enc:", "antw:",
+    };
+    g_autofree char *low = g_ascii_strdown(s, -1);
+    char *p = g_strstrip(low);
+    for (unsigned guard = 0; guard < 32; guard++) {
+        bool cut = false;
+        for (size_t i = 0; i < G_N_ELEMENTS(prefixes); i++) {
+            size_t n = strlen(prefixes[i]);
+            if (strncmp(p, prefixes[i], n) == 0) {
+                p = g_strchug(p + n);
+                cut = true;
+                break;
+            }
+        }
+        if (!cut)
+            break;
+    }
+    GString *g = g_string_new(NULL);
+    bool space = false;
+    for (; *p; p++) {
+        if (g_ascii_isspace(*p)) {
+            space = g->len > 0;
+            continue;
+        }
+        if (space)
+            g_string_append_c(g, ' ');
+        space = false;
+        g_string_append_c(g, *p);
+    }
+    return g_string_free(g, FALSE);
+}
+
+static bool
+op_sent_subject_near(void *ctx, const char *subject, gint64 t, gint64 window)
+{
+    bw_nm_source_t *src = ctx;
+    if (subject == NULL || src->owner_query == NULL || window < 0)
+        return false;
+    g_autofree char *want = subject_key(subject);
+    if (*want == '\0')
+        return false;
+    /* The owner's mail within the window is few messages: compare their
+     * subjects rather than trusting Xapian's stemmed phrase search with
+     * attacker-written text. */
+    g_autofree char *q = g_strdup_printf("%s and date:@%" G_GINT64_FORMAT "..@%" G_GINT64_FORMAT,
+                                         src->owner_query, t - window, t + window);
+    notmuch_query_t *query = notmuch_query_create(src->db, q);
+    if (query == NULL)
+        return false;
+    notmuch_query_set_omit_excluded(query, NOTMUCH_EXCLUDE_FALSE);
+    notmuch_query_set_sort(query, NOTMUCH_SORT_UNSORTED);
+    notmuch_messages_t *msgs = NULL;
+    bool found = false;
+    if (notmuch_query_search_messages(query, &msgs) == NOTMUCH_STATUS_SUCCESS) {
+        unsigned guard = 0;
+        for (; !found && notmuch_messages_valid(msgs) && guard < 100000u;
+             notmuch_messages_move_to_next(msgs), guard++) {
+            notmuch_message_t *m = notmuch_messages_get(msgs);
+            const char *s = notmuch_message_get_header(m, "subject");
+            if (s) {
+                g_autofree char *k = subject_key(s);
+                found = strcmp(k, want) == 0;
+            }
+            notmuch_message_destroy(m);
+        }
+    }
+    notmuch_query_destroy(query);
+    return found;
+}
+
+static bool
+op_has_sent_mail(void *ctx)
+{
+    bw_nm_source_t *src = ctx;
+    if (src->has_sent < 0) {
+        src->has_sent = 0;
+        if (src->owner_query) {
+            notmuch_query_t *query = notmuch_query_create(src->db, src->owner_query);
+            unsigned count = 0;
+            if (query) {
+                notmuch_query_set_omit_excluded(query, NOTMUCH_EXCLUDE_FALSE);
+                if (notmuch_query_count_messages(query, &count) == NOTMUCH_STATUS_SUCCESS)
+                    src->has_sent = count > 0;
+                notmuch_query_destroy(query);
+            }
+        }
+    }
+    return src->has_sent == 1;
+}
+
+static bool
+op_has_message_id(void *ctx, const char *message_id)
+{
+    bw_nm_source_t *src = ctx;
+    if (message_id == NULL || *message_id == '\0')
+        return false;
+    gpointer v = g_hash_table_lookup(src->known_ids, message_id);
+    if (v == NULL) {
+        notmuch_message_t *m = NULL;
+        bool known = notmuch_database_find_message(src->db, message_id, &m)
+                     == NOTMUCH_STATUS_SUCCESS && m != NULL;
+        if (m)
+            notmuch_message_destroy(m);
+        if (g_hash_table_size(src->known_ids) > 1000000u)
+            g_hash_table_remove_all(src->known_ids);
+        v = GINT_TO_POINTER(known ? 1 : 2);
+        g_hash_table_insert(src->known_ids, g_strdup(message_id), v);
+    }
+    return GPOINTER_TO_INT(v) == 1;
+}
+
+static unsigned
+op_received_from_count(void *ctx, const char *address)
+{
+    bw_nm_source_t *src = ctx;
+    if (address == NULL || *address == '\0')
+        return 0;
+    g_autofree char *addr = g_ascii_strdown(address, -1);
+    gpointer v = g_hash_table_lookup(src->from_counts, addr);
+    if (v == NULL) {
+        g_autofree char *t = quote_term(addr);
+        g_autofree char *q = g_strdup_printf("from:%s", t);
+        unsigned count = 0;
+        notmuch_query_t *query = notmuch_query_create(src->db, q);
+        if (query) {
+            notmuch_query_set_omit_excluded(query, NOTMUCH_EXCLUDE_FALSE);
+            if (notmuch_query_count_messages(query, &count) != NOTMUCH_STATUS_SUCCESS)
+                count = 0;
+            notmuch_query_destroy(query);
+        }
+        if (g_hash_table_size(src->from_counts) > 100000u)
+            g_hash_table_remove_all(src->from_counts);
+        v = GUINT_TO_POINTER(MIN(count, G_MAXUINT - 1) + 1);
+        g_hash_table_insert(src->from_counts, g_strdup(addr), v);
+    }
+    return GPOINTER_TO_UINT(v) - 1;
+}
+
+void
+bw_nm_source_mailbox_ops(bw_nm_source_t *src, bw_mailbox_ops_t *ops)
+{
+    memset(ops, 0, sizeof *ops);
+    ops->sent_has_message_id = op_sent_has_message_id;
+    ops->sent_count_to = op_sent_count_to;
+    ops->sent_subject_near = op_sent_subject_near;
+    ops->has_sent_mail = op_has_sent_mail;
+    ops->has_message_id = op_has_message_id;
+    ops->received_from_count = op_received_from_count;
+    ops->ctx = src;
+}
+
+/* ------------------------------------------------------------ profile */
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GMimeParser, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GMimeStream, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GMimeMessage, g_object_unref)
+
+/* The d= tag of a DKIM-Signature value, lower-cased. */
+static char *
+dkim_domain(const char *sig)
+{
+    for (const char *p = sig; p && *p; p++) {
+        if ((p == sig || p[-1] == ';' || g_ascii_isspace(p[-1])) &&
+            (p[0] == 'd' || p[0] == 'D')) {
+            const char *q = p + 1;
+            while (g_ascii_isspace(*q))
+                q++;
+            if (*q != '=')
+                continue;
+            q++;
+            while (g_ascii_isspace(*q))
+                q++;
+            const char *e = q;
+            while (*e && *e != ';' && !g_ascii_isspace(*e))
+                e++;
+            if (e > q)
+                return g_ascii_strdown(q, e - q);
+        }
+    }
+    return NULL;
+}
+
+static void
+learn_one(bw_profile_t *profile, const char *file, const char *message_id, gint64 date)
+{
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    g_autoptr(GMimeStream) stream = g_mime_stream_fs_new(fd);
+    /* Only the headers matter: bound the stream so a huge attachment in a
+     * sent message is never read. */
+    g_autoptr(GMimeStream) sub = g_mime_stream_substream(stream, 0, 256 * 1024);
+    g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(sub);
+    g_autoptr(GMimeMessage) msg = g_mime_parser_construct_message(parser, NULL);
+    if (msg == NULL)
+        return;
+    GMimeHeaderList *headers = g_mime_object_get_header_list(GMIME_OBJECT(msg));
+    int count = g_mime_header_list_get_count(headers);
+    g_autoptr(GPtrArray) received = g_ptr_array_new_with_free_func(g_free);
+    g_autofree char *dkim = NULL;
+    g_autofree char *mailer = NULL;
+    g_autofree char *from = NULL;
+    for (int i = 0; i < count && i < 500; i++) {
+        GMimeHeader *h = g_mime_header_list_get_header_at(headers, i);
+        const char *name = g_mime_header_get_name(h);
+        const char *value = g_mime_header_get_value(h);
+        if (name == NULL || value == NULL)
+            continue;
+        if (g_ascii_strcasecmp(name, "Received") == 0 && received->len < 64)
+            g_ptr_array_add(received, g_strdup(value));
+        else if (g_ascii_strcasecmp(name, "DKIM-Signature") == 0 && dkim == NULL)
+            dkim = dkim_domain(value);
+        else if ((g_ascii_strcasecmp(name, "X-Mailer") == 0 ||
+                  g_ascii_strcasecmp(name, "User-Agent") == 0) && mailer == NULL)
+            mailer = g_strdup(value);
+        else if (g_ascii_strcasecmp(name, "From") == 0 && from == NULL)
+            from = bw_address_normalize(value);
+    }
+    bw_sent_t sent = {
+        .message_id = message_id,
+        .from = from,
+        .received = received,
+        .dkim_domain = dkim,
+        .x_mailer = mailer,
+        .date_unix = date,
+    };
+    bw_profile_add_sent(profile, &sent);
+}
+
+bw_status_t
+bw_nm_source_learn_profile(bw_nm_source_t *src, bw_profile_t *profile,
+                           unsigned max, char **detail)
+{
+    if (src->owner_query == NULL || max == 0)
+        return BW_OK;
+    notmuch_query_t *query = notmuch_query_create(src->db, src->owner_query);
+    if (query == NULL)
+        return BW_E_NOMEM;
+    notmuch_query_set_omit_excluded(query, NOTMUCH_EXCLUDE_FALSE);
+    notmuch_query_set_sort(query, NOTMUCH_SORT_NEWEST_FIRST);
+    notmuch_messages_t *msgs = NULL;
+    if (notmuch_query_search_messages(query, &msgs) != NOTMUCH_STATUS_SUCCESS) {
+        notmuch_query_destroy(query);
+        if (detail)
+            *detail = g_strdup(_("cannot list the sent mail"));
+        return BW_E_DATABASE;
+    }
+    unsigned n = 0;
+    for (; notmuch_messages_valid(msgs) && n < max; notmuch_messages_move_to_next(msgs)) {
+        notmuch_message_t *m = notmuch_messages_get(msgs);
+        const char *file = notmuch_message_get_filename(m);
+        const char *id = notmuch_message_get_message_id(m);
+        if (file && id) {
+            learn_one(profile, file, id, (gint64)notmuch_message_get_date(m));
+            n++;
+        }
+        notmuch_message_destroy(m);
+    }
+    notmuch_query_destroy(query);
+    return BW_OK;
+}
+
+guint64
+bw_nm_source_count_messages(bw_nm_source_t *src)
+{
+    unsigned count = 0;
+    notmuch_query_t *query = notmuch_query_create(src->db, "*");
+    if (query) {
+        notmuch_query_set_omit_excluded(query, NOTMUCH_EXCLUDE_FALSE);
+        if (notmuch_query_count_messages(query, &count) != NOTMUCH_STATUS_SUCCESS)
+            count = 0;
+        notmuch_query_destroy(query);
+    }
+    return count;
+}

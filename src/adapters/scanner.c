@@ -1,0 +1,525 @@
+/* scanner.c: one scan of the notmuch mailbox (see scanner.h).
+ *
+ * Exactness of incremental runs.  A verdict depends on the report (stored)
+ * and on the mailbox (sent mail, correspondents): new mail can change it.
+ * So items store the parsed report, and whenever anything in the database
+ * changed besides our own tags, every stored report is classified again
+ * against the current mailbox (no file is parsed again), and campaigns,
+ * surges and the assessment are rebuilt over all of them.  Only a run that
+ * finds nothing new reuses the stored verdicts and campaigns as they are. */
+#include "config.h"
+#include "scanner.h"
+#include "nm-source.h"
+#include "nm-tagger.h"
+#include "store.h"
+#include <glib/gi18n-lib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_LOCK_TIMEOUT_MS 10000u
+#define DEFAULT_PROFILE_SAMPLE  500u
+#define MAX_PROFILE_SAMPLE      20000u
+
+void
+bw_scanner_options_init(bw_scanner_options_t *opts)
+{
+    memset(opts, 0, sizeof *opts);
+    opts->now = g_get_real_time() / G_USEC_PER_SEC;
+}
+
+char *
+bw_scanner_default_state_path(void)
+{
+    return g_build_filename(g_get_user_data_dir(), "bouncewatch", "state.sqlite", NULL);
+}
+
+bool
+bw_scanner_parse_since(const char *text, gint64 now, gint64 *out)
+{
+    if (text == NULL || *text == '\0')
+        return false;
+    char *end = NULL;
+    guint64 n = g_ascii_strtoull(text, &end, 10);
+    if (end != text && end != NULL && end[0] != '\0' && end[1] == '\0' && n < 100000) {
+        gint64 unit = 0;
+        switch (end[0]) {
+        case 'm': unit = 60; break;
+        case 'h': unit = 3600; break;
+        case 'd': unit = 86400; break;
+        case 'w': unit = 7 * 86400; break;
+        case 'y': unit = 365 * 86400; break;
+        default: break;
+        }
+        if (unit > 0) {
+            *out = now - (gint64)n * unit;
+            return true;
+        }
+    }
+    /* A plain date means its midnight, UTC. */
+    int y, mo, d;
+    char tail;
+    if (sscanf(text, "%4d-%2d-%2d%c", &y, &mo, &d, &tail) == 3) {
+        g_autoptr(GDateTime) dt = g_date_time_new_utc(y, mo, d, 0, 0, 0);
+        if (dt == NULL)
+            return false;
+        *out = g_date_time_to_unix(dt);
+        return true;
+    }
+    return bw_time_parse(text, out, NULL);
+}
+
+static void
+notice(const bw_scanner_options_t *opts, const char *line)
+{
+    if (!opts->quiet && opts->notice && line)
+        opts->notice(opts->notice_data, line);
+}
+
+static unsigned
+setting_uint(bw_nm_source_t *src, const char *key, unsigned dflt, unsigned max)
+{
+    const char *v = bw_nm_source_setting(src, key);
+    if (v == NULL)
+        return dflt;
+    char *end = NULL;
+    guint64 n = g_ascii_strtoull(v, &end, 10);
+    if (end == v || n > max)
+        return dflt;
+    return (unsigned)n;
+}
+
+/* bouncewatch.relays: the owner's provider hosts/domains, ';'-separated. */
+static char **
+setting_list(bw_nm_source_t *src, const char *key)
+{
+    const char *v = bw_nm_source_setting(src, key);
+    if (v == NULL)
+        return NULL;
+    char **parts = g_strsplit_set(v, ";,", 256);
+    GPtrArray *a = g_ptr_array_new();
+    for (char **p = parts; *p; p++) {
+        char *t = g_strstrip(*p);
+        if (*t)
+            g_ptr_array_add(a, g_ascii_strdown(t, -1));
+    }
+    g_strfreev(parts);
+    g_ptr_array_add(a, NULL);
+    return (char **)g_ptr_array_free(a, FALSE);
+}
+
+/* A digest of everything besides the mail that a verdict depends on: owner
+ * addresses and bouncewatch settings.  When it changes, stored verdicts are
+ * recomputed. */
+static char *
+config_digest(bw_nm_source_t *src)
+{
+    g_autoptr(GChecksum) ck = g_checksum_new(G_CHECKSUM_SHA256);
+    for (const char *const *o = bw_nm_source_owners(src); o && *o; o++) {
+        g_checksum_update(ck, (const guchar *)*o, -1);
+        g_checksum_update(ck, (const guchar *)"\n", 1);
+    }
+    static const char *const keys[] = { "relays", "profile_sample" };
+    for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
+        const char *v = bw_nm_source_setting(src, keys[i]);
+        g_checksum_update(ck, (const guchar *)keys[i], -1);
+        g_checksum_update(ck, (const guchar *)"=", 1);
+        if (v)
+            g_checksum_update(ck, (const guchar *)v, -1);
+        g_checksum_update(ck, (const guchar *)"\n", 1);
+    }
+    return g_strdup(g_checksum_get_string(ck));
+}
+
+static gint
+item_cmp(gconstpointer a, gconstpointer b)
+{
+    const bw_item_t *x = *(bw_item_t *const *)a, *y = *(bw_item_t *const *)b;
+    if (x->date_unix != y->date_unix)
+        return x->date_unix < y->date_unix ? -1 : 1;
+    return g_strcmp0(x->message_id, y->message_id);
+}
+
+/* Parse one candidate: a report item, or NULL when it is not a report. */
+static bw_item_t *
+examine(const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
+        const bw_nm_candidate_t *c)
+{
+    GPtrArray *reports = NULL;
+    if (bw_parse_file(c->file, &reports, NULL, NULL) != BW_OK || reports == NULL)
+        return NULL;
+    bw_item_t *item = NULL;
+    /* A maildir file holds one message; an mbox-like file is not how notmuch
+     * stores mail, so only the first message counts. */
+    if (reports->len > 0) {
+        bw_report_t *r = g_ptr_array_index(reports, 0);
+        if (r != NULL && r->bounce) {
+            g_ptr_array_index(reports, 0) = NULL;   /* bw_classify takes it */
+            gint64 date = r->date_unix > 0 ? r->date_unix : c->date;
+            if (bw_classify(profile, ops, c->message_id, c->file, date, r, &item) != BW_OK)
+                item = NULL;
+        }
+    }
+    g_ptr_array_unref(reports);
+    return item;
+}
+
+/* Classify a stored item again against the current mailbox. */
+static bw_item_t *
+reclassify(const bw_profile_t *profile, const bw_mailbox_ops_t *ops, bw_item_t *old)
+{
+    bw_report_t *r = old->report;
+    old->report = NULL;
+    bw_item_t *item = NULL;
+    if (r == NULL || bw_classify(profile, ops, old->message_id, old->file, old->date_unix,
+                                 r, &item) != BW_OK)
+        return NULL;
+    return item;
+}
+
+/* The tags of SPEC section 3 for one item, space-separated. */
+static char *
+wanted_tags(const bw_item_t *item)
+{
+    GString *g = g_string_new("bounce");
+    if (item->klass == BW_CLASS_BACKSCATTER) {
+        g_string_append(g, " backscatter");
+        if (item->campaign)
+            g_string_append_printf(g, " bw/%s", item->campaign);
+    }
+    return g_string_free(g, FALSE);
+}
+
+static bw_status_t
+do_tagging(const bw_scanner_options_t *opts, bw_store_t *store, GPtrArray *items,
+           char **detail)
+{
+    g_autoptr(GHashTable) tagged = NULL;
+    if (bw_store_load_tagged(store, &tagged) != BW_OK) {
+        if (detail)
+            *detail = g_strdup(_("cannot read which tags were written before"));
+        return BW_E_STATE;
+    }
+    g_autoptr(GPtrArray) changes = g_ptr_array_new_with_free_func(
+        (GDestroyNotify)bw_nm_tag_change_free);
+    g_autoptr(GPtrArray) wanted = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < items->len; i++) {
+        const bw_item_t *item = g_ptr_array_index(items, i);
+        char *want = wanted_tags(item);
+        const char *had = g_hash_table_lookup(tagged, item->message_id);
+        /* Only reports whose tags from us differ: tagging is idempotent and
+         * a run with nothing new writes nothing. */
+        if (had != NULL && strcmp(had, want) == 0) {
+            g_free(want);
+            continue;
+        }
+        bw_nm_tag_change_t *c = g_new0(bw_nm_tag_change_t, 1);
+        c->message_id = g_strdup(item->message_id);
+        c->want = g_strsplit(want, " ", 8);
+        c->had = had ? g_strsplit(had, " ", 8) : NULL;
+        g_ptr_array_add(changes, c);
+        g_ptr_array_add(wanted, want);
+    }
+    if (changes->len == 0)
+        return BW_OK;
+    unsigned timeout = opts->lock_timeout_ms;
+    const char *env = g_getenv("BOUNCEWATCH_LOCK_TIMEOUT_MS");
+    if (timeout == 0 && env != NULL)
+        timeout = (unsigned)g_ascii_strtoull(env, NULL, 10);
+    if (timeout == 0)
+        timeout = DEFAULT_LOCK_TIMEOUT_MS;
+    unsigned changed = 0;
+    bw_status_t st = bw_nm_tagger_apply(opts->config_path, timeout, changes, &changed, detail);
+    if (st != BW_OK)
+        return st;
+    /* Remember what we wrote, so a later verdict change removes exactly our
+     * own stale tags and nothing else. */
+    st = bw_store_begin(store, detail);
+    if (st != BW_OK)
+        return st;
+    for (guint i = 0; i < changes->len && st == BW_OK; i++) {
+        const bw_nm_tag_change_t *c = g_ptr_array_index(changes, i);
+        st = bw_store_set_tagged(store, c->message_id, g_ptr_array_index(wanted, i));
+    }
+    if (st != BW_OK) {
+        bw_store_rollback(store);
+        return st;
+    }
+    return bw_store_commit(store, detail);
+}
+
+/* Restrict a result to reports dated at or after `since`; campaigns and
+ * surges keep their ids and figures but only those still active then are
+ * listed. */
+static void
+apply_since(bw_scan_result_t *r, gint64 since)
+{
+    for (guint i = r->items->len; i-- > 0;) {
+        bw_item_t *it = g_ptr_array_index(r->items, i);
+        if (it->date_unix < since)
+            g_ptr_array_remove_index(r->items, i);
+    }
+    for (guint i = r->campaigns->len; i-- > 0;) {
+        bw_campaign_t *c = g_ptr_array_index(r->campaigns, i);
+        if (c->last_seen < since)
+            g_ptr_array_remove_index(r->campaigns, i);
+    }
+    for (guint i = r->surges->len; i-- > 0;) {
+        bw_surge_t *s = g_ptr_array_index(r->surges, i);
+        if (s->end < since)
+            g_ptr_array_remove_index(r->surges, i);
+    }
+}
+
+/* Set item->campaign from the stored campaigns (the nothing-new path, where
+ * campaigns are not rebuilt). */
+static void
+link_campaigns(GPtrArray *items, GPtrArray *campaigns)
+{
+    g_autoptr(GHashTable) by_id = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; i < items->len; i++) {
+        bw_item_t *it = g_ptr_array_index(items, i);
+        g_hash_table_insert(by_id, it->message_id, it);
+    }
+    for (guint i = 0; i < campaigns->len; i++) {
+        bw_campaign_t *c = g_ptr_array_index(campaigns, i);
+        for (guint j = 0; c->members && j < c->members->len; j++) {
+            bw_item_t *it = g_hash_table_lookup(by_id, g_ptr_array_index(c->members, j));
+            if (it && g_strcmp0(it->campaign, c->id) != 0) {
+                g_free(it->campaign);
+                it->campaign = g_strdup(c->id);
+            }
+        }
+    }
+}
+
+bw_status_t
+bw_scanner_run(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **detail)
+{
+    if (opts == NULL || out == NULL)
+        return BW_E_INVALID;
+    *out = NULL;
+    g_autofree char *default_state = NULL;
+    const char *state_path = opts->state_path;
+    if (state_path == NULL)
+        state_path = default_state = bw_scanner_default_state_path();
+
+    g_autoptr(bw_nm_source_t) src = NULL;
+    bw_status_t st = bw_nm_source_open(opts->config_path, &src, detail);
+    if (st != BW_OK)
+        return st;
+
+    g_autoptr(bw_store_t) store = NULL;
+    bool rebuilt = false;
+    g_autofree char *store_msg = NULL;
+    st = bw_store_open(state_path, &store, &rebuilt, &store_msg);
+    if (st != BW_OK) {
+        if (detail)
+            *detail = g_steal_pointer(&store_msg);
+        return st;
+    }
+    if (rebuilt)
+        notice(opts, store_msg);
+
+    const char *uuid = NULL;
+    guint64 revision = bw_nm_source_revision(src, &uuid);
+    g_autofree char *saved_uuid = NULL, *saved_rev = NULL, *saved_cfg = NULL;
+    bw_store_get_meta(store, "uuid", &saved_uuid);
+    bw_store_get_meta(store, "revision", &saved_rev);
+    bw_store_get_meta(store, "config", &saved_cfg);
+    g_autofree char *cfg = config_digest(src);
+    guint64 after = saved_rev ? g_ascii_strtoull(saved_rev, NULL, 10) : 0;
+    bool full = opts->full || saved_rev == NULL || g_strcmp0(saved_uuid, uuid) != 0;
+    bool config_changed = g_strcmp0(saved_cfg, cfg) != 0;
+    if (!full && after > revision)
+        full = true;   /* the database was rebuilt under the same UUID */
+
+    g_autoptr(GPtrArray) candidates = NULL;
+    guint64 examined = 0;
+    bool sent_changed = false;
+    st = bw_nm_source_candidates(src, full, after, &candidates, &examined, &sent_changed, detail);
+    if (st != BW_OK)
+        return st;
+
+    /* Skip reports already stored (dedupe: our own tagging bumps lastmod).
+     * Anything else in the range is new mail (or a user's tag change) and
+     * may change verdicts. */
+    g_autoptr(GPtrArray) fresh = g_ptr_array_new();
+    for (guint i = 0; i < candidates->len; i++) {
+        bw_nm_candidate_t *c = g_ptr_array_index(candidates, i);
+        bool found = false;
+        if (!full && bw_store_has_item(store, c->message_id, &found) == BW_OK && found)
+            continue;
+        g_ptr_array_add(fresh, c);
+    }
+    bool nothing_new = !full && !config_changed && !sent_changed && fresh->len == 0 &&
+                       examined == candidates->len;
+
+    g_autoptr(GPtrArray) items = NULL;
+    g_autoptr(GPtrArray) campaigns = NULL;
+    g_autoptr(bw_profile_t) profile = NULL;
+    g_auto(GStrv) relays = setting_list(src, "relays");
+    profile = bw_profile_new(bw_nm_source_owners(src), (const char *const *)relays);
+    if (profile == NULL) {
+        if (detail)
+            *detail = g_strdup(_("cannot build the sender profile"));
+        return BW_E_NOMEM;
+    }
+
+    if (nothing_new) {
+        g_autofree char *msg = NULL;
+        st = bw_store_load_items(store, &items, &msg);
+        if (st == BW_OK)
+            st = bw_store_load_campaigns(store, &campaigns, &msg);
+        if (st != BW_OK) {
+            /* Damage shows only now: start over from the mail. */
+            g_clear_pointer(&msg, g_free);
+            if (bw_store_reset(store, &msg) != BW_OK) {
+                if (detail)
+                    *detail = g_steal_pointer(&msg);
+                return BW_E_STATE;
+            }
+            notice(opts, msg);
+            bw_scan_result_t *r = NULL;
+            bw_scanner_options_t again = *opts;
+            again.full = true;
+            /* The store is reopened by the recursive run: close ours. */
+            g_clear_pointer(&store, bw_store_close);
+            g_clear_pointer(&src, bw_nm_source_close);
+            st = bw_scanner_run(&again, &r, detail);
+            *out = r;
+            return st;
+        }
+        link_campaigns(items, campaigns);
+    } else {
+        bw_mailbox_ops_t ops;
+        bw_nm_source_mailbox_ops(src, &ops);
+        unsigned sample = setting_uint(src, "profile_sample", DEFAULT_PROFILE_SAMPLE,
+                                       MAX_PROFILE_SAMPLE);
+        st = bw_nm_source_learn_profile(src, profile, sample, detail);
+        if (st != BW_OK)
+            return st;
+
+        items = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
+        g_autoptr(GHashTable) have = g_hash_table_new(g_str_hash, g_str_equal);
+        if (!full) {
+            g_autoptr(GPtrArray) stored = NULL;
+            g_autofree char *msg = NULL;
+            if (bw_store_load_items(store, &stored, &msg) != BW_OK) {
+                g_clear_pointer(&msg, g_free);
+                if (bw_store_reset(store, &msg) != BW_OK) {
+                    if (detail)
+                        *detail = g_steal_pointer(&msg);
+                    return BW_E_STATE;
+                }
+                notice(opts, msg);
+                bw_scanner_options_t again = *opts;
+                again.full = true;
+                g_clear_pointer(&store, bw_store_close);
+                g_clear_pointer(&src, bw_nm_source_close);
+                return bw_scanner_run(&again, out, detail);
+            }
+            for (guint i = 0; i < stored->len; i++) {
+                bw_item_t *it = reclassify(profile, &ops, g_ptr_array_index(stored, i));
+                if (it) {
+                    g_hash_table_add(have, it->message_id);
+                    g_ptr_array_add(items, it);
+                }
+            }
+        }
+        for (guint i = 0; i < fresh->len; i++) {
+            bw_nm_candidate_t *c = g_ptr_array_index(fresh, i);
+            if (g_hash_table_contains(have, c->message_id))
+                continue;
+            bw_item_t *it = examine(profile, &ops, c);
+            if (it == NULL)
+                continue;
+            g_hash_table_add(have, it->message_id);
+            g_ptr_array_add(items, it);
+            if (opts->new_items_out)
+                g_ptr_array_add(opts->new_items_out, g_strdup(it->message_id));
+        }
+        g_ptr_array_sort(items, item_cmp);
+
+        /* Everything derived is written in one transaction; BEGIN IMMEDIATE
+         * serialises concurrent runs (hook and agent), and the previous
+         * campaigns are read inside it so ids cannot fork. */
+        st = bw_store_begin(store, detail);
+        if (st != BW_OK)
+            return st;
+        g_autoptr(GPtrArray) previous = NULL;
+        g_autofree char *msg = NULL;
+        if (bw_store_load_campaigns(store, &previous, &msg) != BW_OK)
+            previous = NULL;   /* unreadable campaigns: new ids, not a failure */
+        st = bw_campaigns_build(items, previous, &campaigns);
+        if (st == BW_OK && full)
+            st = bw_store_clear_items(store);
+        for (guint i = 0; st == BW_OK && i < items->len; i++)
+            st = bw_store_put_item(store, g_ptr_array_index(items, i), detail);
+        if (st == BW_OK)
+            st = bw_store_save_campaigns(store, campaigns, detail);
+        g_autofree char *rev_text = g_strdup_printf("%" G_GUINT64_FORMAT, revision);
+        if (st == BW_OK)
+            st = bw_store_set_meta(store, "uuid", uuid);
+        if (st == BW_OK)
+            st = bw_store_set_meta(store, "revision", rev_text);
+        if (st == BW_OK)
+            st = bw_store_set_meta(store, "config", cfg);
+        if (st != BW_OK) {
+            bw_store_rollback(store);
+            if (detail && *detail == NULL)
+                *detail = g_strdup(_("cannot save the scan state"));
+            return st;
+        }
+        st = bw_store_commit(store, detail);
+        if (st != BW_OK)
+            return st;
+    }
+
+    bw_surge_config_t scfg;
+    bw_surge_config_default(&scfg);
+    g_autoptr(GPtrArray) surges = NULL;
+    st = bw_surges_detect(items, opts->now, &scfg, &surges);
+    if (st != BW_OK) {
+        if (detail && *detail == NULL)
+            *detail = g_strdup(_("surge detection failed"));
+        return st;
+    }
+    if (!nothing_new && bw_store_begin(store, NULL) == BW_OK) {
+        if (bw_store_save_surges(store, surges) == BW_OK)
+            bw_store_commit(store, NULL);
+        else
+            bw_store_rollback(store);
+    }
+
+    if (opts->tag) {
+        g_autofree char *msg = NULL;
+        bw_status_t tst = do_tagging(opts, store, items, &msg);
+        if (tst != BW_OK) {
+            /* The scan is saved; the tags follow on the next run. */
+            if (opts->notice)
+                opts->notice(opts->notice_data, msg ? msg : bw_status_to_string(tst));
+            if (opts->tag_failed_out)
+                *opts->tag_failed_out = true;
+        }
+    }
+
+    bw_scan_result_t *r = g_new0(bw_scan_result_t, 1);
+    r->database = g_strdup(bw_nm_source_path(src));
+    r->revision = revision;
+    r->messages_examined = bw_nm_source_count_messages(src);
+    r->items = g_steal_pointer(&items);
+    r->campaigns = g_steal_pointer(&campaigns);
+    r->surges = g_steal_pointer(&surges);
+    if (opts->since > 0)
+        apply_since(r, opts->since);
+    st = bw_assess(profile, r->items, r->campaigns, r->surges, opts->now, &r->assessment);
+    if (st != BW_OK) {
+        bw_scan_result_free(r);
+        if (detail && *detail == NULL)
+            *detail = g_strdup(_("the assessment failed"));
+        return st;
+    }
+    *out = r;
+    return BW_OK;
+}

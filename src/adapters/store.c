@@ -1,0 +1,776 @@
+/* store.c: bouncewatch's state in SQLite (see store.h for the contract). */
+#include "config.h"
+#include "store.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <glib/gi18n-lib.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* How long a writer waits for another bouncewatch process before giving up.
+ * The hook and the agent hold the write transaction for milliseconds to a
+ * few seconds (a full rescan of a large mailbox), so 30 s is generous. */
+#define STORE_BUSY_TIMEOUT_MS 30000
+
+struct bw_store {
+    sqlite3 *db;
+    char *path;
+    bool in_txn;
+};
+
+static const char *const schema_sql =
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);"
+    "CREATE TABLE IF NOT EXISTS items (message_id TEXT PRIMARY KEY,"
+    "  class TEXT NOT NULL, date INTEGER NOT NULL, json TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS items_date ON items(date);"
+    "CREATE TABLE IF NOT EXISTS campaigns (id TEXT PRIMARY KEY,"
+    "  json TEXT NOT NULL, muted INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS surges (start INTEGER NOT NULL,"
+    "  json TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS notified (key TEXT PRIMARY KEY,"
+    "  notification_id INTEGER NOT NULL, count INTEGER NOT NULL,"
+    "  at INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS tagged (message_id TEXT PRIMARY KEY,"
+    "  tags TEXT NOT NULL);";
+
+static bool
+is_corrupt_code(int rc)
+{
+    int primary = rc & 0xff;
+    return primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB;
+}
+
+static void
+set_sql_detail(bw_store_t *s, char **detail, const char *what)
+{
+    if (detail != NULL && *detail == NULL)
+        *detail = g_strdup_printf(_("state store %s: %s: %s"), s->path, what,
+                                  s->db ? sqlite3_errmsg(s->db) : "no handle");
+}
+
+/* Run SQL without results.  Returns the SQLite code. */
+static int
+exec_sql(bw_store_t *s, const char *sql)
+{
+    return sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+}
+
+static bw_status_t
+ensure_dir(const char *path, char **detail)
+{
+    g_autofree char *dir = g_path_get_dirname(path);
+    if (g_mkdir_with_parents(dir, 0700) != 0) {
+        if (detail)
+            *detail = g_strdup_printf(_("cannot create the state directory %s: %s"),
+                                      dir, g_strerror(errno));
+        return BW_E_STATE;
+    }
+    return BW_OK;
+}
+
+/* Open the SQLite handle and set it up; returns the SQLite code of the first
+ * failure so the caller can tell corruption from other errors. */
+static int
+open_handle(bw_store_t *s)
+{
+    /* Create the file ourselves with 0600: SQLite would honour the umask. */
+    int fd = g_open(s->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return SQLITE_CANTOPEN;
+    (void)fchmod(fd, 0600);
+    close(fd);
+
+    int rc = sqlite3_open_v2(s->path, &s->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                             SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+    /* The first statement that reads the header finds a non-database file. */
+    rc = exec_sql(s, "PRAGMA journal_mode=WAL;");
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = exec_sql(s, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;");
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = exec_sql(s, schema_sql);
+    if (rc != SQLITE_OK)
+        return rc;
+    /* A cheap consistency probe: reading the schema and counting the meta
+     * rows touches the pages a truncated or scribbled file breaks first. */
+    sqlite3_stmt *st = NULL;
+    rc = sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key='schema'", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(st);
+    int version = -1;
+    if (rc == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return rc;
+    if (version < 0) {
+        g_autofree char *sql = g_strdup_printf(
+            "INSERT OR IGNORE INTO meta(key,value) VALUES('schema','%d')",
+            BW_STORE_SCHEMA_VERSION);
+        rc = exec_sql(s, sql);
+        if (rc != SQLITE_OK)
+            return rc;
+    } else if (version != BW_STORE_SCHEMA_VERSION) {
+        /* Derived data only: an unknown schema is treated as damage, and the
+         * mail rebuilds it. */
+        return SQLITE_NOTADB;
+    }
+    /* Files from before are tightened too. */
+    (void)g_chmod(s->path, 0600);
+    return SQLITE_OK;
+}
+
+static void
+close_handle(bw_store_t *s)
+{
+    if (s->db != NULL) {
+        sqlite3_close_v2(s->db);
+        s->db = NULL;
+    }
+    s->in_txn = false;
+}
+
+/* Move the file (and its WAL/SHM companions) aside. */
+static bw_status_t
+move_aside(bw_store_t *s, char **detail)
+{
+    close_handle(s);
+    g_autofree char *aside = g_strdup_printf("%s.corrupt-%" G_GINT64_FORMAT, s->path,
+                                             g_get_real_time() / G_USEC_PER_SEC);
+    if (g_rename(s->path, aside) != 0 && errno != ENOENT) {
+        if (detail)
+            *detail = g_strdup_printf(_("state file %s is damaged and cannot be moved aside: %s"),
+                                      s->path, g_strerror(errno));
+        return BW_E_STATE;
+    }
+    static const char *const suffixes[] = { "-wal", "-shm", "-journal" };
+    for (size_t i = 0; i < G_N_ELEMENTS(suffixes); i++) {
+        g_autofree char *side = g_strconcat(s->path, suffixes[i], NULL);
+        g_autofree char *side_aside = g_strconcat(aside, suffixes[i], NULL);
+        (void)g_rename(side, side_aside);
+    }
+    if (detail) {
+        g_free(*detail);
+        *detail = g_strdup_printf(_("the state file %s was damaged; it was moved to %s "
+                                    "and is being rebuilt from the mail"), s->path, aside);
+    }
+    return BW_OK;
+}
+
+bw_status_t
+bw_store_open(const char *path, bw_store_t **out, bool *rebuilt, char **detail)
+{
+    if (path == NULL || out == NULL)
+        return BW_E_INVALID;
+    if (rebuilt)
+        *rebuilt = false;
+    bw_status_t st = ensure_dir(path, detail);
+    if (st != BW_OK)
+        return st;
+    bw_store_t *s = g_new0(bw_store_t, 1);
+    s->path = g_strdup(path);
+    int rc = open_handle(s);
+    if (rc != SQLITE_OK && is_corrupt_code(rc)) {
+        st = move_aside(s, detail);
+        if (st != BW_OK) {
+            bw_store_close(s);
+            return st;
+        }
+        if (rebuilt)
+            *rebuilt = true;
+        rc = open_handle(s);
+    }
+    if (rc != SQLITE_OK) {
+        if (detail && *detail == NULL)
+            *detail = g_strdup_printf(_("cannot open the state file %s: %s"), path,
+                                      s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        bw_store_close(s);
+        return BW_E_STATE;
+    }
+    *out = s;
+    return BW_OK;
+}
+
+void
+bw_store_close(bw_store_t *s)
+{
+    if (s == NULL)
+        return;
+    if (s->in_txn)
+        bw_store_rollback(s);
+    close_handle(s);
+    g_free(s->path);
+    g_free(s);
+}
+
+bw_status_t
+bw_store_reset(bw_store_t *s, char **detail)
+{
+    bw_status_t st = move_aside(s, detail);
+    if (st != BW_OK)
+        return st;
+    int rc = open_handle(s);
+    if (rc != SQLITE_OK) {
+        if (detail) {
+            g_free(*detail);
+            *detail = g_strdup_printf(_("cannot recreate the state file %s: %s"), s->path,
+                                      sqlite3_errstr(rc));
+        }
+        return BW_E_STATE;
+    }
+    return BW_OK;
+}
+
+bw_status_t
+bw_store_begin(bw_store_t *s, char **detail)
+{
+    /* busy_timeout covers most waits; BEGIN IMMEDIATE can still return BUSY
+     * at once when a reader upgrades (WAL snapshot), so retry a bounded
+     * number of times with a growing pause. */
+    int rc = SQLITE_BUSY;
+    for (unsigned attempt = 0; attempt < 20; attempt++) {
+        rc = exec_sql(s, "BEGIN IMMEDIATE");
+        if (rc == SQLITE_OK) {
+            s->in_txn = true;
+            return BW_OK;
+        }
+        if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+            break;
+        g_usleep(10000u * (attempt + 1));
+    }
+    set_sql_detail(s, detail, _("cannot start a transaction"));
+    return BW_E_STATE;
+}
+
+bw_status_t
+bw_store_commit(bw_store_t *s, char **detail)
+{
+    int rc = exec_sql(s, "COMMIT");
+    if (rc != SQLITE_OK) {
+        set_sql_detail(s, detail, _("cannot commit"));
+        bw_store_rollback(s);
+        return BW_E_STATE;
+    }
+    s->in_txn = false;
+    return BW_OK;
+}
+
+void
+bw_store_rollback(bw_store_t *s)
+{
+    if (s->db != NULL)
+        (void)exec_sql(s, "ROLLBACK");
+    s->in_txn = false;
+}
+
+static bw_status_t
+rc_status(int rc)
+{
+    return rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW ? BW_OK : BW_E_STATE;
+}
+
+bw_status_t
+bw_store_get_meta(bw_store_t *s, const char *key, char **value_out)
+{
+    *value_out = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key=?1", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return BW_E_STATE;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        *value_out = g_strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return rc_status(rc);
+}
+
+bw_status_t
+bw_store_set_meta(bw_store_t *s, const char *key, const char *value)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta(key,value) VALUES(?1,?2)",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return BW_E_STATE;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    if (value)
+        sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 2);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc_status(rc);
+}
+
+static char *
+node_to_string(JsonNode *node)
+{
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    json_generator_set_root(gen, node);
+    return json_generator_to_data(gen, NULL);
+}
+
+static JsonNode *
+string_to_node(const char *text, size_t len)
+{
+    g_autoptr(JsonParser) parser = json_parser_new_immutable();
+    if (!json_parser_load_from_data(parser, text, (gssize)len, NULL))
+        return NULL;
+    JsonNode *root = json_parser_get_root(parser);
+    return root ? json_node_copy(root) : NULL;
+}
+
+bw_status_t
+bw_store_put_item(bw_store_t *s, const bw_item_t *item, char **detail)
+{
+    if (item->message_id == NULL)
+        return BW_E_INVALID;
+    JsonNode *node = bw_item_to_json(item);
+    if (node == NULL) {
+        if (detail)
+            *detail = g_strdup_printf(_("cannot serialise report %s"), item->message_id);
+        return BW_E_INTERNAL;
+    }
+    g_autofree char *json = node_to_string(node);
+    json_node_unref(node);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db,
+        "INSERT OR REPLACE INTO items(message_id,class,date,json) VALUES(?1,?2,?3,?4)",
+        -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        set_sql_detail(s, detail, "put item");
+        return BW_E_STATE;
+    }
+    sqlite3_bind_text(st, 1, item->message_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, bw_class_to_string(item->klass), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, item->date_unix);
+    sqlite3_bind_text(st, 4, json, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        set_sql_detail(s, detail, "put item");
+        return BW_E_STATE;
+    }
+    return BW_OK;
+}
+
+bw_status_t
+bw_store_has_item(bw_store_t *s, const char *message_id, bool *found)
+{
+    *found = false;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT 1 FROM items WHERE message_id=?1", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return BW_E_STATE;
+    sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    *found = rc == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return rc_status(rc);
+}
+
+bw_status_t
+bw_store_count_items(bw_store_t *s, guint64 *count)
+{
+    *count = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT count(*) FROM items", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return BW_E_STATE;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *count = (guint64)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc_status(rc);
+}
+
+bw_status_t
+bw_store_load_items(bw_store_t *s, GPtrArray **out, char **detail)
+{
+    *out = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db,
+        "SELECT message_id, json FROM items ORDER BY date, message_id", -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        set_sql_detail(s, detail, "load items");
+        return BW_E_STATE;
+    }
+    g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *json = (const char *)sqlite3_column_text(st, 1);
+        int len = sqlite3_column_bytes(st, 1);
+        JsonNode *node = json ? string_to_node(json, (size_t)len) : NULL;
+        bw_item_t *item = NULL;
+        bw_status_t bst = node ? bw_item_from_json(node, &item, NULL) : BW_E_STATE;
+        if (node)
+            json_node_unref(node);
+        if (bst != BW_OK || item == NULL) {
+            /* One unreadable row means the file was tampered with or is from
+             * an incompatible build: treat it as damage (rebuild). */
+            if (detail && *detail == NULL)
+                *detail = g_strdup_printf(_("state file %s holds an unreadable item (%s)"),
+                                          s->path, (const char *)sqlite3_column_text(st, 0));
+            sqlite3_finalize(st);
+            return BW_E_STATE;
+        }
+        g_ptr_array_add(items, item);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        set_sql_detail(s, detail, "load items");
+        return BW_E_STATE;
+    }
+    *out = g_steal_pointer(&items);
+    return BW_OK;
+}
+
+bw_status_t
+bw_store_clear_items(bw_store_t *s)
+{
+    return rc_status(exec_sql(s, "DELETE FROM items"));
+}
+
+/* ------------------------------------------------------------ campaigns */
+
+static JsonNode *
+strv_node(const GPtrArray *a)
+{
+    JsonArray *arr = json_array_new();
+    for (guint i = 0; a != NULL && i < a->len; i++)
+        json_array_add_string_element(arr, g_ptr_array_index(a, i));
+    JsonNode *n = json_node_new(JSON_NODE_ARRAY);
+    json_node_take_array(n, arr);
+    return n;
+}
+
+static GPtrArray *
+strv_from(JsonObject *o, const char *member)
+{
+    GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
+    JsonNode *n = json_object_get_member(o, member);
+    if (n == NULL || !JSON_NODE_HOLDS_ARRAY(n))
+        return a;
+    JsonArray *arr = json_node_get_array(n);
+    for (guint i = 0; i < json_array_get_length(arr); i++) {
+        JsonNode *e = json_array_get_element(arr, i);
+        if (JSON_NODE_HOLDS_VALUE(e) && json_node_get_value_type(e) == G_TYPE_STRING)
+            g_ptr_array_add(a, g_strdup(json_node_get_string(e)));
+    }
+    return a;
+}
+
+static void
+put_hash(JsonObject *o, const char *name, guint64 h)
+{
+    /* Hex text: JSON numbers lose bits beyond 2^53. */
+    char buf[17];
+    g_snprintf(buf, sizeof buf, "%016" G_GINT64_MODIFIER "x", h);
+    json_object_set_string_member(o, name, buf);
+}
+
+static guint64
+get_hash(JsonObject *o, const char *name)
+{
+    const char *s = json_object_get_string_member_with_default(o, name, NULL);
+    return s ? g_ascii_strtoull(s, NULL, 16) : 0;
+}
+
+JsonNode *
+bw_store_campaign_to_json(const bw_campaign_t *c)
+{
+    JsonObject *o = json_object_new();
+    json_object_set_string_member(o, "id", c->id);
+    json_object_set_member(o, "members", strv_node(c->members));
+    json_object_set_int_member(o, "first_seen", c->first_seen);
+    json_object_set_int_member(o, "last_seen", c->last_seen);
+    json_object_set_member(o, "subjects", strv_node(c->subjects));
+    json_object_set_member(o, "forged_senders", strv_node(c->forged_senders));
+    json_object_set_member(o, "reporting_domains", strv_node(c->reporting_domains));
+    json_object_set_string_member(o, "origin", bw_origin_to_string(c->origin));
+    JsonObject *fp = json_object_new();
+    put_hash(fp, "subject_template", c->fp.subject_template);
+    put_hash(fp, "url_domains", c->fp.url_domains);
+    put_hash(fp, "origin_network", c->fp.origin_network);
+    put_hash(fp, "msgid_shape", c->fp.msgid_shape);
+    put_hash(fp, "mailer", c->fp.mailer);
+    put_hash(fp, "body_simhash", c->fp.body_simhash);
+    put_hash(fp, "forged_sender", c->fp.forged_sender);
+    if (c->fp.subject_masked)
+        json_object_set_string_member(fp, "subject_masked", c->fp.subject_masked);
+    json_object_set_object_member(o, "fingerprint", fp);
+    json_object_set_boolean_member(o, "muted", c->muted);
+    JsonNode *n = json_node_new(JSON_NODE_OBJECT);
+    json_node_take_object(n, o);
+    return n;
+}
+
+bw_campaign_t *
+bw_store_campaign_from_json(JsonNode *node)
+{
+    if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node))
+        return NULL;
+    JsonObject *o = json_node_get_object(node);
+    const char *id = json_object_get_string_member_with_default(o, "id", NULL);
+    if (id == NULL)
+        return NULL;
+    bw_campaign_t *c = g_new0(bw_campaign_t, 1);
+    c->id = g_strdup(id);
+    c->members = strv_from(o, "members");
+    c->first_seen = json_object_get_int_member_with_default(o, "first_seen", 0);
+    c->last_seen = json_object_get_int_member_with_default(o, "last_seen", 0);
+    c->subjects = strv_from(o, "subjects");
+    c->forged_senders = strv_from(o, "forged_senders");
+    c->reporting_domains = strv_from(o, "reporting_domains");
+    const char *origin = json_object_get_string_member_with_default(o, "origin", "unknown");
+    c->origin = g_strcmp0(origin, "own-account") == 0 ? BW_ORIGIN_OWN_ACCOUNT
+              : g_strcmp0(origin, "foreign") == 0 ? BW_ORIGIN_FOREIGN : BW_ORIGIN_UNKNOWN;
+    JsonObject *fp = json_object_get_object_member(o, "fingerprint");
+    if (fp != NULL && json_object_has_member(o, "fingerprint")) {
+        c->fp.subject_template = get_hash(fp, "subject_template");
+        c->fp.url_domains = get_hash(fp, "url_domains");
+        c->fp.origin_network = get_hash(fp, "origin_network");
+        c->fp.msgid_shape = get_hash(fp, "msgid_shape");
+        c->fp.mailer = get_hash(fp, "mailer");
+        c->fp.body_simhash = get_hash(fp, "body_simhash");
+        c->fp.forged_sender = get_hash(fp, "forged_sender");
+        c->fp.subject_masked = g_strdup(
+            json_object_get_string_member_with_default(fp, "subject_masked", NULL));
+    }
+    c->muted = json_object_get_boolean_member_with_default(o, "muted", FALSE);
+    return c;
+}
+
+bw_status_t
+bw_store_save_campaigns(bw_store_t *s, GPtrArray *campaigns, char **detail)
+{
+    /* Keep the user's mute choices: read them before replacing the rows. */
+    g_autoptr(GHashTable) muted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT id FROM campaigns WHERE muted=1", -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        set_sql_detail(s, detail, "save campaigns");
+        return BW_E_STATE;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        g_hash_table_add(muted, g_strdup((const char *)sqlite3_column_text(st, 0)));
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE || exec_sql(s, "DELETE FROM campaigns") != SQLITE_OK) {
+        set_sql_detail(s, detail, "save campaigns");
+        return BW_E_STATE;
+    }
+    rc = sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO campaigns(id,json,muted) VALUES(?1,?2,?3)",
+                            -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        set_sql_detail(s, detail, "save campaigns");
+        return BW_E_STATE;
+    }
+    for (guint i = 0; campaigns != NULL && i < campaigns->len; i++) {
+        bw_campaign_t *c = g_ptr_array_index(campaigns, i);
+        if (c->id == NULL)
+            continue;
+        if (g_hash_table_contains(muted, c->id))
+            c->muted = true;
+        JsonNode *n = bw_store_campaign_to_json(c);
+        g_autofree char *json = node_to_string(n);
+        json_node_unref(n);
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, json, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 3, c->muted ? 1 : 0);
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_DONE) {
+            sqlite3_finalize(st);
+            set_sql_detail(s, detail, "save campaigns");
+            return BW_E_STATE;
+        }
+    }
+    sqlite3_finalize(st);
+    return BW_OK;
+}
+
+bw_status_t
+bw_store_load_campaigns(bw_store_t *s, GPtrArray **out, char **detail)
+{
+    *out = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT json, muted FROM campaigns ORDER BY id", -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        set_sql_detail(s, detail, "load campaigns");
+        return BW_E_STATE;
+    }
+    g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func((GDestroyNotify)bw_campaign_free);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *json = (const char *)sqlite3_column_text(st, 0);
+        JsonNode *n = json ? string_to_node(json, (size_t)sqlite3_column_bytes(st, 0)) : NULL;
+        bw_campaign_t *c = bw_store_campaign_from_json(n);
+        if (n)
+            json_node_unref(n);
+        if (c == NULL) {
+            if (detail && *detail == NULL)
+                *detail = g_strdup_printf(_("state file %s holds an unreadable campaign"), s->path);
+            sqlite3_finalize(st);
+            return BW_E_STATE;
+        }
+        c->muted = sqlite3_column_int(st, 1) != 0;
+        g_ptr_array_add(list, c);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        set_sql_detail(s, detail, "load campaigns");
+        return BW_E_STATE;
+    }
+    *out = g_steal_pointer(&list);
+    return BW_OK;
+}
+
+bw_status_t
+bw_store_set_muted(bw_store_t *s, const char *campaign_id, bool muted)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "UPDATE campaigns SET muted=?2 WHERE id=?1", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return BW_E_STATE;
+    sqlite3_bind_text(st, 1, campaign_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, muted ? 1 : 0);
+    rc = sqlite3_step(st);
+    bool changed = sqlite3_changes(s->db) > 0;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return BW_E_STATE;
+    return changed ? BW_OK : BW_E_INVALID;
+}
+
+/* ------------------------------------------------------------ surges */
+
+bw_status_t
+bw_store_save_surges(bw_store_t *s, GPtrArray *surges)
+{
+    if (exec_sql(s, "DELETE FROM surges") != SQLITE_OK)
+        return BW_E_STATE;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "INSERT INTO surges(start,json) VALUES(?1,?2)", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return BW_E_STATE;
+    for (guint i = 0; surges != NULL && i < surges->len; i++) {
+        const bw_surge_t *g = g_ptr_array_index(surges, i);
+        JsonObject *o = json_object_new();
+        json_object_set_int_member(o, "start", g->start);
+        json_object_set_int_member(o, "end", g->end);
+        json_object_set_int_member(o, "count", g->count);
+        json_object_set_double_member(o, "baseline_per_hour", g->baseline_per_hour);
+        json_object_set_member(o, "campaigns", strv_node(g->campaigns));
+        json_object_set_boolean_member(o, "ongoing", g->ongoing);
+        json_object_set_string_member(o, "detector", g->detector);
+        JsonNode *n = json_node_new(JSON_NODE_OBJECT);
+        json_node_take_object(n, o);
+        g_autofree char *json = node_to_string(n);
+        json_node_unref(n);
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, g->start);
+        sqlite3_bind_text(st, 2, json, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_DONE) {
+            sqlite3_finalize(st);
+            return BW_E_STATE;
+        }
+    }
+    sqlite3_finalize(st);
+    return BW_OK;
+}
+
+/* ------------------------------------------------------------ notified */
+
+bw_status_t
+bw_store_get_notified(bw_store_t *s, const char *key, bool *found,
+                      guint32 *notification_id, unsigned *count, gint64 *when)
+{
+    *found = false;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db,
+        "SELECT notification_id, count, at FROM notified WHERE key=?1", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return BW_E_STATE;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *found = true;
+        if (notification_id)
+            *notification_id = (guint32)sqlite3_column_int64(st, 0);
+        if (count)
+            *count = (unsigned)sqlite3_column_int64(st, 1);
+        if (when)
+            *when = sqlite3_column_int64(st, 2);
+    }
+    sqlite3_finalize(st);
+    return rc_status(rc);
+}
+
+bw_status_t
+bw_store_set_notified(bw_store_t *s, const char *key, guint32 notification_id,
+                      unsigned count, gint64 when)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db,
+        "INSERT OR REPLACE INTO notified(key,notification_id,count,at) VALUES(?1,?2,?3,?4)",
+        -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return BW_E_STATE;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, notification_id);
+    sqlite3_bind_int64(st, 3, count);
+    sqlite3_bind_int64(st, 4, when);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? BW_OK : BW_E_STATE;
+}
+
+/* ------------------------------------------------------------ tagged */
+
+bw_status_t
+bw_store_load_tagged(bw_store_t *s, GHashTable **out)
+{
+    *out = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT message_id, tags FROM tagged", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return BW_E_STATE;
+    GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        g_hash_table_replace(h, g_strdup((const char *)sqlite3_column_text(st, 0)),
+                             g_strdup((const char *)sqlite3_column_text(st, 1)));
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        g_hash_table_destroy(h);
+        return BW_E_STATE;
+    }
+    *out = h;
+    return BW_OK;
+}
+
+bw_status_t
+bw_store_set_tagged(bw_store_t *s, const char *message_id, const char *tags)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db,
+        tags ? "INSERT OR REPLACE INTO tagged(message_id,tags) VALUES(?1,?2)"
+             : "DELETE FROM tagged WHERE message_id=?1", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return BW_E_STATE;
+    sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
+    if (tags)
+        sqlite3_bind_text(st, 2, tags, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? BW_OK : BW_E_STATE;
+}
