@@ -31,6 +31,7 @@ typedef struct {
 int bw_cmd_parse(int argc, char **argv);
 int bw_cmd_hook(int argc, char **argv);   /* cmd-hook.c */
 int bw_cmd_watch(int argc, char **argv);  /* cmd-watch.c */
+int bw_cmd_scan(int argc, char **argv);   /* cmd-scan.c */
 
 /* "now" for every command: BOUNCEWATCH_NOW (RFC 3339) or the wall clock.
  * Returns FALSE and prints an error when BOUNCEWATCH_NOW is malformed. */

@@ -9,6 +9,7 @@
 
 static const bw_command_t commands[] = {
     { "parse", bw_cmd_parse, N_("parse delivery reports and print what they say") },
+    { "scan", bw_cmd_scan, N_("find backscatter in the notmuch database and say what to do") },
     { "hook", bw_cmd_hook, N_("run from notmuch's post-new hook: scan, tag and alert") },
     { "watch", bw_cmd_watch, N_("stay running and notify when a surge of backscatter starts") },
 };
