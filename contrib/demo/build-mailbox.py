@@ -14,6 +14,7 @@ given --now, so tests can pin BOUNCEWATCH_NOW.
 
   build-mailbox.py MAILDIR [--now RFC3339] [--base] [--flood N]
                    [--flood-start K] [--subject TEXT] [--spread-minutes M]
+                   [--via-own-account]
 """
 import argparse
 import datetime as dt
@@ -106,7 +107,7 @@ def build_base(maildir, now):
                                         "msgid": "%s@example.jp" % hexid("vac")}))
 
 
-def build_flood(maildir, now, first, count, subject_tpl, spread):
+def build_flood(maildir, now, first, count, subject_tpl, spread, via_own=False):
     for n in range(first, first + count):
         # Arrivals spread over the last `spread` minutes, newest last; the
         # forged originals left the botnet a few minutes before each bounce.
@@ -125,8 +126,21 @@ def build_flood(maildir, now, first, count, subject_tpl, spread):
             "orig_msgid": "%s$%s@example.org" % (hexid("fm", n, n=12), hexid("fs", n, n=8)),
             "msgid": "%s@%s" % (hexid("b", n, n=20), mta),
             "mailer": "Microsoft Outlook 16.0", "url_host": "pay-invoice-portal.example.com",
-            "n": str(48200 + n),
+            "n": str(48200 + n), "orig_hop": "",
         }
+        if via_own:
+            # The forged mail went out through Alex's own provider, signed
+            # with its DKIM key: what a stolen password looks like.
+            values["orig_hop"] = (
+                "Received: from [{ip}] (unknown [{ip}])\n"
+                "\t(Authenticated sender: alex@example.org)\n"
+                "\tby smtp.example.org (Postfix) with ESMTPSA id {qid}\n"
+                "\tfor <{to}>; {date}\n"
+                "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.org; s=mail;\n"
+                "\th=from:to:subject:date:message-id; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=;\n"
+                "\tb=Zm9vYmFy\n").format(ip=values["bot_ip"], qid=hexid("o", n, n=10).upper(),
+                                         to=to, date=values["orig_date"])
+            values["bot_helo"], values["bot_ip"] = "smtp.example.org", "192.0.2.10"
         fmt = FORMATS[n % len(FORMATS)]
         write(maildir, "", "flood-%04d" % n, fill(load(fmt), values), seen=False)
 
@@ -141,6 +155,8 @@ def main():
     ap.add_argument("--subject", default="Invoice #{n} overdue - payment required",
                     help="forged subject; {n} becomes the invoice number")
     ap.add_argument("--spread-minutes", type=int, default=50)
+    ap.add_argument("--via-own-account", action="store_true",
+                    help="the forged mail went out through the owner's provider (compromise)")
     a = ap.parse_args()
     if a.flood < 0 or a.flood > 100000 or a.flood_start < 0:
         sys.exit("build-mailbox.py: --flood must be 0..100000")
@@ -152,7 +168,8 @@ def main():
     if a.base:
         build_base(a.maildir, now)
     if a.flood:
-        build_flood(a.maildir, now, a.flood_start, a.flood, a.subject, a.spread_minutes)
+        build_flood(a.maildir, now, a.flood_start, a.flood, a.subject, a.spread_minutes,
+                    a.via_own_account)
 
 
 if __name__ == "__main__":

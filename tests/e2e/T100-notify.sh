@@ -1,0 +1,140 @@
+#!/bin/sh
+# T100-notify: desktop alerts against a real notification server on a
+# private D-Bus session (python3-dbusmock's notification_daemon template).
+#
+#  - a spoofing flood gives exactly one notification (normal urgency), with
+#    the forged subject's <b>, <a href> and & escaped in the markup body;
+#  - growth updates that notification in place (replaces_id), nothing new
+#    means no notification;
+#  - with the agent running, the hook leaves the alert to it, and the agent's
+#    notification carries the actions;
+#  - "Mute this campaign" keeps the campaign silent as it keeps growing;
+#  - without a session bus the hook logs the alert and still exits 0.
+. "${BW_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/lib.sh"
+
+bw_require_bin
+bw_require_cmd notmuch dbus-run-session
+PY=
+for p in python3 /usr/bin/python3; do
+    if "$p" -c 'import dbusmock, dbus' 2>/dev/null; then PY=$p; break; fi
+done
+[ -n "$PY" ] || bw_skip "python3-dbusmock not installed"
+export PY
+
+if [ "${1:-}" != "--inner" ]; then
+    exec dbus-run-session -- sh "$0" --inner
+fi
+
+bw_tmpdir
+MOCK="$BW_SRCDIR/tests/e2e/notify-mock.py"
+GEN="$BW_SRCDIR/contrib/demo/build-mailbox.py"
+mail="$BW_TMP/mail"
+SUBJECT='<b>Bonus</b> <a href="https://evil.example/">claim</a> & win #{n}'
+
+"$PY" -m dbusmock --template notification_daemon \
+    -p '{"capabilities": "body body-markup actions"}' >"$BW_TMP/mock.log" 2>&1 &
+mock_pid=$!
+agent_pid=
+cleanup() {
+    [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null
+    kill "$mock_pid" 2>/dev/null
+    rm -rf "$BW_TMP"
+}
+trap cleanup EXIT
+"$PY" "$MOCK" wait-name org.freedesktop.Notifications 10 || bw_skip "mock server did not start"
+
+calls() { "$PY" "$MOCK" calls; }
+ncalls() { calls | wc -l | tr -d ' '; }
+# field EXPR: a Python expression over c, the list of Notify calls.
+field() {
+    calls | "$PY" -c 'import json, sys
+c = [json.loads(l) for l in sys.stdin]
+print(eval(sys.argv[1]))' "$1"
+}
+# wait_calls N: wait (10 s at most) until N Notify calls were made.
+wait_calls() {
+    i=0
+    while [ "$(ncalls)" -lt "$1" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+}
+flood() {  # flood FIRST COUNT NOW [extra generator options]
+    first=$1 count=$2 now=$3
+    shift 3
+    "$PY" "$GEN" "$mail" --flood "$count" --flood-start "$first" --now "$now" \
+        --spread-minutes 25 --subject "$SUBJECT" "$@"
+    notmuch new --no-hooks --quiet
+}
+
+"$PY" "$GEN" "$mail" --base --now 2026-11-20T14:30:00+00:00
+bw_notmuch_setup "$mail" alex@example.org
+
+# Ordinary mail and two legitimate bounces: no alert.
+export BOUNCEWATCH_NOW=2026-11-20T14:30:00+00:00
+bw_expect_ok "hook on the base mailbox" "$BW_BIN" hook post-new
+bw_expect_eq "no notification without a surge" "$(ncalls)" 0
+
+# A flood: exactly one notification, normal urgency, escaped body.
+flood 0 40 2026-11-20T14:30:00+00:00
+bw_expect_ok "hook after the flood" "$BW_BIN" hook post-new
+bw_expect_eq "one notification for the flood" "$(ncalls)" 1
+bw_expect_eq "a new notification" "$(field 'c[0]["replaces_id"]')" 0
+bw_expect_eq "normal urgency for spoofing" "$(field 'c[0]["hints"]["urgency"]')" 1
+bw_expect_eq "summary counts the reports" \
+    "$(field '"40" in c[0]["summary"] and "<" not in c[0]["summary"]')" True
+bw_expect_eq "no raw markup from the subject" \
+    "$(field '"<a " in c[0]["body"] or "<b>Bonus" in c[0]["body"]')" False
+bw_expect_eq "subject escaped" \
+    "$(field '"&lt;a href=&quot;https://evil.example/&quot;&gt;claim&lt;/a&gt; &amp; win" in c[0]["body"]')" True
+bw_expect_eq "the hook offers no actions (no main loop)" "$(field 'c[0]["actions"]')" "[]"
+first_id=1
+
+# Nothing new: silence.
+bw_expect_ok "hook with nothing new" "$BW_BIN" hook post-new
+bw_expect_eq "no notification when nothing is new" "$(ncalls)" 1
+
+# Growth: the same notification, updated in place.
+export BOUNCEWATCH_NOW=2026-11-20T14:40:00+00:00
+flood 40 20 2026-11-20T14:40:00+00:00
+bw_expect_ok "hook after growth" "$BW_BIN" hook post-new
+bw_expect_eq "growth updates, does not add" "$(ncalls)" 2
+bw_expect_eq "growth replaces the first notification" "$(field 'c[1]["replaces_id"]')" "$first_id"
+bw_expect_eq "updated count" "$(field '"60" in c[1]["summary"]')" True
+
+# The agent: it owns org.bouncewatch.Agent; the hook leaves the alert to it.
+"$BW_BIN" watch --poll 0 --debounce 100 -v 2>"$BW_TMP/agent.log" &
+agent_pid=$!
+"$PY" "$MOCK" wait-name org.bouncewatch.Agent 10 || echo "FAIL: the agent did not take its bus name"
+sleep 1
+bw_expect_eq "agent start: the surge was already alerted" "$(ncalls)" 2
+export BOUNCEWATCH_NOW=2026-11-20T14:45:00+00:00
+flood 60 20 2026-11-20T14:45:00+00:00
+bw_expect_ok "hook hands over to the agent" "$BW_BIN" hook post-new
+wait_calls 3
+bw_expect_eq "the agent updated the notification" "$(ncalls)" 3
+bw_expect_eq "still the same notification" "$(field 'c[2]["replaces_id"]')" "$first_id"
+bw_expect_eq "the agent's notification has the actions" \
+    "$(field 'all(a in c[2]["actions"] for a in ("show-report", "secure", "mute"))')" True
+
+# Mute: the campaign stays silent while it keeps growing.
+"$PY" "$MOCK" invoke "$first_id" mute
+i=0
+while ! grep -q 'muted' "$BW_TMP/agent.log" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+grep -q 'muted' "$BW_TMP/agent.log" || { echo "FAIL: the agent did not mute"; cat "$BW_TMP/agent.log"; bw_fail_count=$((bw_fail_count + 1)); }
+export BOUNCEWATCH_NOW=2026-11-20T14:50:00+00:00
+flood 80 20 2026-11-20T14:50:00+00:00
+bw_expect_ok "hook after mute" "$BW_BIN" hook post-new
+sleep 1.5
+bw_expect_eq "a muted campaign stays silent" "$(ncalls)" 3
+kill "$agent_pid"
+wait "$agent_pid" 2>/dev/null
+agent_pid=
+
+# No session bus: the alert goes to stderr, the hook still succeeds.
+export XDG_DATA_HOME="$BW_TMP/fresh-state"
+rc=0
+env -u DBUS_SESSION_BUS_ADDRESS "$BW_BIN" hook post-new 2>"$BW_TMP/nobus.log" || rc=$?
+bw_expect_eq "no server: exit 0" "$rc" 0
+bw_expect_eq "no server: the alert is logged" \
+    "$(grep -c 'reports about mail you never sent' "$BW_TMP/nobus.log")" 1
+bw_expect_eq "no server: no notification sent" "$(ncalls)" 3
+
+bw_done
