@@ -1,0 +1,257 @@
+/* assess.c: the overall call (clear / spoofing / compromise-suspected) and
+ * advice a person can act on, naming their address.
+ *
+ * compromise-suspected: a campaign of meaningful size (MIN_CAMPAIGN reports)
+ *   whose forged mail went through the owner's own provider with the
+ *   owner's credentials (origin own-account).
+ * spoofing: backscatter (at least MIN_BACKSCATTER reports), none of it
+ *   pointing at the account.
+ * clear: otherwise; legitimate bounces and auto-replies never change it.
+ * Every string a person reads goes through gettext as a full sentence. */
+#include "bw-engine.h"
+#include <string.h>
+
+#define MIN_CAMPAIGN      3
+#define MIN_BACKSCATTER   3
+#define MAX_HARD_BOUNCING 50
+
+/* Big mail providers: a domain one or two typos away from one of these is
+ * almost certainly that one. */
+static const char *const big_domains[] = {
+    "gmail.com", "googlemail.com", "hotmail.com", "hotmail.co.uk", "hotmail.fr",
+    "outlook.com", "live.com", "msn.com", "yahoo.com", "yahoo.co.jp", "yahoo.co.uk",
+    "yahoo.fr", "yahoo.de", "ymail.com", "icloud.com", "me.com", "mac.com", "aol.com",
+    "gmx.de", "gmx.net", "gmx.com", "web.de", "t-online.de", "freenet.de",
+    "mail.ru", "yandex.ru", "protonmail.com", "proton.me", "orange.fr", "free.fr",
+    "laposte.net", "libero.it", "virgilio.it", "qq.com", "163.com", "126.com",
+    "naver.com", "comcast.net", "verizon.net", "att.net", "sbcglobal.net",
+    "btinternet.com", "sky.com", "docomo.ne.jp", "ezweb.ne.jp", "au.com",
+    "softbank.ne.jp", "i.softbank.jp", "ocn.ne.jp", "nifty.com", "biglobe.ne.jp",
+    "so-net.ne.jp", "zoho.com", "fastmail.com", "mail.com", "seznam.cz", "wp.pl",
+    "o2.pl", "interia.pl", "bluewin.ch", "telenet.be", "skynet.be", "xs4all.nl",
+    "ziggo.nl", "kpnmail.nl", "shaw.ca", "rogers.com", "bigpond.com", "optusnet.com.au",
+    "rediffmail.com", "uol.com.br", "bol.com.br", "terra.com.br",
+};
+
+char *
+bw_typo_hint(const char *address)
+{
+    if (address == NULL)
+        return NULL;
+    const char *at = strrchr(address, '@');
+    const char *dom = at ? at + 1 : address;
+    if (*dom == '\0' || strlen(dom) > 128)
+        return NULL;
+    g_autofree char *low = g_ascii_strdown(dom, -1);
+    for (size_t i = 0; i < G_N_ELEMENTS(big_domains); i++)
+        if (strcmp(low, big_domains[i]) == 0)
+            return NULL;
+    const char *best = NULL;
+    unsigned best_d = 3;
+    bool tie = false;
+    for (size_t i = 0; i < G_N_ELEMENTS(big_domains); i++) {
+        /* short names tolerate one typo, longer ones two */
+        unsigned max = strlen(big_domains[i]) < 9 ? 1 : 2;
+        unsigned d = bw_edit_distance(low, big_domains[i], max);
+        if (d > max)
+            continue;
+        if (d < best_d) {
+            best_d = d;
+            best = big_domains[i];
+            tie = false;
+        } else if (d == best_d) {
+            tie = true;
+        }
+    }
+    if (best == NULL || tie)
+        return NULL;
+    if (at)
+        return g_strdup_printf("%.*s@%s", (int)(at - address), address, best);
+    return g_strdup(best);
+}
+
+static void
+push(GPtrArray *a, char *s)
+{
+    g_ptr_array_add(a, s);
+}
+
+static const char *
+remedy_for(bw_reason_t r)
+{
+    switch (r) {
+    case BW_REASON_USER_UNKNOWN:
+        return N_("The address does not exist: check it for a typo, or ask the person for their current address.");
+    case BW_REASON_HOST_UNKNOWN:
+        return N_("The domain of the address does not exist: it is most likely mistyped (for example gmail.con instead of gmail.com).");
+    case BW_REASON_MAILBOX_FULL:
+        return N_("The recipient's mailbox is full: send the message again in a few days, or reach them another way.");
+    case BW_REASON_MESSAGE_TOO_LARGE:
+        return N_("The message was too large: share big files as a download link instead of an attachment.");
+    case BW_REASON_SPAM:
+    case BW_REASON_CONTENT_REJECTED:
+        return N_("The recipient's server took the message for spam: remove links and attachments, or ask the recipient to add your address to their contacts.");
+    case BW_REASON_BLOCKED:
+        return N_("The recipient's server blocked your server or address: ask your mail provider whether its servers are on a block list.");
+    case BW_REASON_POLICY:
+        return N_("The recipient's server refused the message by policy: ask the recipient (by another channel) whether they can accept mail from you.");
+    case BW_REASON_SUSPENDED:
+        return N_("The recipient's account is disabled: the person probably no longer uses this address.");
+    case BW_REASON_EXPIRED:
+    case BW_REASON_NETWORK_ERROR:
+        return N_("The message could not be delivered for days: the recipient's server is unreachable; try again later or use another address.");
+    case BW_REASON_RATE_LIMITED:
+        return N_("Too many messages were sent at once: send in smaller batches.");
+    case BW_REASON_AUTH_FAILURE:
+        return N_("The recipient's server did not trust your server's authentication (SPF, DKIM, DMARC): tell your mail provider.");
+    case BW_REASON_VIRUS:
+        return N_("An attachment was taken for a virus: scan your computer, and send the file another way.");
+    case BW_REASON_TLS_ERROR:
+        return N_("The servers could not agree on encryption: tell your mail provider.");
+    default:
+        break;
+    }
+    return NULL;
+}
+
+static bool
+hard_reason(bw_reason_t r)
+{
+    return r == BW_REASON_USER_UNKNOWN || r == BW_REASON_HOST_UNKNOWN || r == BW_REASON_SUSPENDED;
+}
+
+static bool
+owner_has_own_domain(const bw_profile_t *p)
+{
+    /* An owner address outside the big providers: they run the domain
+     * (or can ask whoever hosts it) and can publish SPF/DKIM/DMARC. */
+    const char *prim = bw_profile_primary(p);
+    const char *at = prim ? strrchr(prim, '@') : NULL;
+    if (at == NULL)
+        return false;
+    for (size_t i = 0; i < G_N_ELEMENTS(big_domains); i++)
+        if (g_ascii_strcasecmp(at + 1, big_domains[i]) == 0)
+            return false;
+    return true;
+}
+
+bw_status_t
+bw_assess(const bw_profile_t *profile, GPtrArray *items, GPtrArray *campaigns,
+          GPtrArray *surges, gint64 now, bw_assessment_t **out)
+{
+    if (out == NULL)
+        return BW_E_INVALID;
+    const char *me = bw_profile_primary(profile);
+    if (me == NULL)
+        me = _("your address");
+    bw_assessment_t *a = g_new0(bw_assessment_t, 1);
+    a->advice = g_ptr_array_new_with_free_func(g_free);
+    a->legit_remedies = g_ptr_array_new_with_free_func(g_free);
+    a->hard_bouncing = g_ptr_array_new_with_free_func(g_free);
+
+    guint n_bs = 0, n_legit = 0, n_own_items = 0;
+    for (guint i = 0; items && i < items->len; i++) {
+        const bw_item_t *it = g_ptr_array_index(items, i);
+        if (it->klass == BW_CLASS_BACKSCATTER) {
+            n_bs++;
+            if (it->origin == BW_ORIGIN_OWN_ACCOUNT)
+                n_own_items++;
+        } else if (it->klass == BW_CLASS_LEGITIMATE) {
+            n_legit++;
+        }
+    }
+    const bw_campaign_t *own_campaign = NULL;
+    guint n_campaigns = 0;
+    for (guint i = 0; campaigns && i < campaigns->len; i++) {
+        const bw_campaign_t *c = g_ptr_array_index(campaigns, i);
+        if (c->members == NULL || c->members->len < MIN_CAMPAIGN)
+            continue;
+        n_campaigns++;
+        if (c->origin == BW_ORIGIN_OWN_ACCOUNT && own_campaign == NULL)
+            own_campaign = c;
+    }
+    bool ongoing = false;
+    for (guint i = 0; surges && i < surges->len; i++)
+        if (((const bw_surge_t *)g_ptr_array_index(surges, i))->ongoing)
+            ongoing = true;
+
+    if (own_campaign) {
+        a->status = BW_STATUS_COMPROMISE_SUSPECTED;
+        a->summary = g_strdup_printf(
+            _("Someone appears to be sending mail through your own account %s: %u reports came back about "
+              "messages that went through your provider with your password but are not in your sent mail."),
+            me, own_campaign->members->len);
+        push(a->advice, g_strdup_printf(_("Change the password of %s now, from a device you trust (not the one you usually use, if it may be infected)."), me));
+        push(a->advice, g_strdup(_("Turn on two-factor authentication for the account.")));
+        push(a->advice, g_strdup(_("Sign out all other sessions and devices in the account's security settings.")));
+        push(a->advice, g_strdup(_("Check the Sent and Deleted folders for messages you did not write.")));
+        push(a->advice, g_strdup(_("Check forwarding rules, filters and auto-replies: attackers add rules that forward or delete your mail.")));
+        push(a->advice, g_strdup(_("Remove app passwords and connected apps you do not recognise, and review the recent sign-ins.")));
+        push(a->advice, g_strdup(_("If you used the same password anywhere else, change it there too.")));
+        push(a->advice, g_strdup(_("Scan your computer and phone for malware, and tell your contacts to ignore the messages.")));
+        push(a->advice, g_strdup(_("Never open links or attachments in these reports: they carry the spam that was sent.")));
+        if (owner_has_own_domain(profile))
+            push(a->advice, g_strdup(_("As the owner of the domain, publish SPF, DKIM and DMARC records so that forged mail is refused.")));
+    } else if (n_bs >= MIN_BACKSCATTER) {
+        a->status = BW_STATUS_SPOOFING;
+        if (ongoing)
+            a->summary = g_strdup_printf(
+                _("Spammers are forging your address %s right now: %u reports came back about messages you never "
+                  "sent. They were not sent through your account, which is probably fine."), me, n_bs);
+        else
+            a->summary = g_strdup_printf(
+                _("Spammers have forged your address %s: %u reports came back about messages you never sent. "
+                  "They were not sent through your account, which is probably fine."), me, n_bs);
+        push(a->advice, g_strdup(_("Anyone can write any sender address on a message, as anyone can on a postcard: this is why you receive these reports.")));
+        push(a->advice, g_strdup(_("Do not reply to the reports and never open their links or attachments; mark them as spam or delete them.")));
+        push(a->advice, g_strdup_printf(_("Your account %s shows no sign of misuse; if you are worried, change its password and enable two-factor authentication anyway."), me));
+        if (owner_has_own_domain(profile))
+            push(a->advice, g_strdup(_("As the owner of the domain, publish SPF, DKIM and a DMARC policy (p=reject when everything is signed) so that receivers refuse forged mail instead of bouncing it to you.")));
+        else
+            push(a->advice, g_strdup(_("Your provider's DMARC policy decides whether receivers refuse forged mail: if the reports go on for long, tell your provider.")));
+    } else {
+        a->status = BW_STATUS_CLEAR;
+        if (n_legit > 0)
+            a->summary = g_strdup_printf(
+                _("No sign of forgery of %s: the %u reports found are about mail you really sent."), me, n_legit);
+        else
+            a->summary = g_strdup_printf(_("No sign of forgery of %s."), me);
+    }
+    (void)n_campaigns;
+    (void)n_own_items;
+    (void)now;
+
+    /* legitimate bounces: remedies per reason and hard-bouncing addresses */
+    guint seen_reason[BW_REASON_LAST] = {0};
+    g_autoptr(GHashTable) hard = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; items && i < items->len; i++) {
+        const bw_item_t *it = g_ptr_array_index(items, i);
+        if (it->klass != BW_CLASS_LEGITIMATE || it->report == NULL || it->report->recipients == NULL)
+            continue;
+        for (guint j = 0; j < it->report->recipients->len; j++) {
+            const bw_recipient_t *rc = g_ptr_array_index(it->report->recipients, j);
+            if ((unsigned)rc->reason < BW_REASON_LAST)
+                seen_reason[rc->reason]++;
+            if (!hard_reason(rc->reason) || rc->address == NULL)
+                continue;
+            if (rc->action && strcmp(rc->action, "failed") != 0)
+                continue;
+            if (g_hash_table_contains(hard, rc->address) || a->hard_bouncing->len >= MAX_HARD_BOUNCING)
+                continue;
+            g_hash_table_add(hard, rc->address);
+            g_autofree char *hint = bw_typo_hint(rc->address);
+            if (hint)
+                push(a->hard_bouncing, g_strdup_printf(_("%s (did you mean %s?)"), rc->address, hint));
+            else
+                push(a->hard_bouncing, g_strdup(rc->address));
+        }
+    }
+    for (unsigned r = 0; r < BW_REASON_LAST; r++) {
+        const char *rem = seen_reason[r] ? remedy_for((bw_reason_t)r) : NULL;
+        if (rem)
+            push(a->legit_remedies, g_strdup_printf(_("%s (%u reports): %s"), bw_reason_to_string((bw_reason_t)r),
+                                                    seen_reason[r], _(rem)));
+    }
+    *out = a;
+    return BW_OK;
+}

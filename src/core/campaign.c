@@ -1,0 +1,564 @@
+/* campaign.c: group backscatter into the spam runs that caused it.
+ *
+ * Grouping is union-find over blocking keys, linear in the number of items
+ * (one hash-table probe per key): two items join when they share
+ *   - the masked subject template, or the template with one token left out
+ *     (a name part the masking missed, a random first name, an extra word),
+ *     when enough of it is left to be specific;
+ *   - a URL domain of the body (minus link shorteners and the like);
+ *   - the first external sending network (/24);
+ *   - a forged sender that is neither the owner nor at the owner's domain
+ *     (envelope-only forgery names a spam domain in From).
+ * Reports that carry nothing of the original (the recipient only) join the
+ * campaign that is busiest around their arrival time.  Undetermined reports
+ * that share a key with a campaign, or that lean towards backscatter and
+ * arrive inside one of its bursts, are promoted to backscatter: that is the
+ * campaign-level evidence a mailbox without Sent copies needs.
+ *
+ * Ids: "bw-" + 8 hex digits of the keyed hash of the earliest member's
+ * Message-ID, unless the group shares members with a previous campaign: then
+ * it keeps that campaign's id (greatest overlap first), so ids survive
+ * rescans, incremental runs and growth. */
+#include "bw-engine.h"
+#include <string.h>
+
+#define MAX_SAMPLES   5
+#define MAX_SENDERS   10
+#define MAX_REPORTERS 10
+/* Featureless reports look for a campaign within these distances. */
+static const gint64 attach_windows[] = { 3600, 6 * 3600, 86400, 3 * 86400, 14 * 86400 };
+/* A burst: this many members of one campaign within PROMOTE_WINDOW. */
+#define PROMOTE_MIN     5
+#define PROMOTE_WINDOW  (2 * 3600)
+
+static const char *const url_stoplist[] = {
+    "bit.ly", "t.co", "goo.gl", "tinyurl.com", "ow.ly", "google.com", "www.google.com",
+    "w3.org", "www.w3.org", "schemas.microsoft.com", "youtube.com", "www.youtube.com",
+    "facebook.com", "www.facebook.com", "twitter.com", "x.com", "linkedin.com",
+    "www.linkedin.com", "instagram.com", "apple.com", "microsoft.com",
+};
+
+typedef struct {
+    guint *parent;
+    guint n;
+} uf_t;
+
+static guint
+uf_find(uf_t *u, guint x)
+{
+    while (u->parent[x] != x) {
+        u->parent[x] = u->parent[u->parent[x]];
+        x = u->parent[x];
+    }
+    return x;
+}
+
+static void
+uf_union(uf_t *u, guint a, guint b)
+{
+    a = uf_find(u, a);
+    b = uf_find(u, b);
+    if (a == b)
+        return;
+    /* the smaller index is the root: deterministic */
+    if (a < b)
+        u->parent[b] = a;
+    else
+        u->parent[a] = b;
+}
+
+/* Register key for item i; union with the first item that had it. */
+static void
+key_add(GHashTable *keys, uf_t *u, guint64 key, guint i)
+{
+    if (key == 0)
+        return;
+    gpointer k = g_memdup2(&key, sizeof key);
+    gpointer first;
+    if (g_hash_table_lookup_extended(keys, k, NULL, &first)) {
+        uf_union(u, GPOINTER_TO_UINT(first), i);
+        g_free(k);
+    } else {
+        g_hash_table_insert(keys, k, GUINT_TO_POINTER(i));
+    }
+}
+
+static guint
+key_lookup(GHashTable *keys, guint64 key, bool *found)
+{
+    gpointer first = NULL;
+    *found = key != 0 && g_hash_table_lookup_extended(keys, &key, NULL, &first);
+    return GPOINTER_TO_UINT(first);
+}
+
+static guint
+hash64(gconstpointer k)
+{
+    guint64 v = *(const guint64 *)k;
+    return (guint)(v ^ (v >> 32));
+}
+
+static gboolean
+equal64(gconstpointer a, gconstpointer b)
+{
+    return *(const guint64 *)a == *(const guint64 *)b;
+}
+
+static bool
+url_stopped(const char *d)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(url_stoplist); i++)
+        if (g_ascii_strcasecmp(d, url_stoplist[i]) == 0)
+            return true;
+    return false;
+}
+
+static size_t
+content_len(const char *t)
+{
+    size_t n = 0;
+    for (const char *c = t; *c; c++)
+        if (*c != ' ' && *c != '#' && *c != '*')
+            n++;
+    return n;
+}
+
+/* The blocking keys of one item, appended to `out` (guint64). */
+static void
+item_keys(const bw_item_t *it, GArray *out)
+{
+    guint64 k;
+    if (it->fp.subject_template) {
+        k = it->fp.subject_template ^ 0x7401;
+        g_array_append_val(out, k);
+        /* the template with one token left out */
+        if (it->fp.subject_masked) {
+            g_auto(GStrv) tok = g_strsplit(it->fp.subject_masked, " ", BW_ENGINE_MAX_TOKENS);
+            guint n = g_strv_length(tok);
+            if (n >= 4) {
+                for (guint skip = 0; skip < n; skip++) {
+                    GString *s = g_string_new(NULL);
+                    for (guint j = 0; j < n; j++) {
+                        if (j == skip)
+                            continue;
+                        if (s->len)
+                            g_string_append_c(s, ' ');
+                        g_string_append(s, tok[j]);
+                    }
+                    if (content_len(s->str) >= 12) {
+                        k = bw_fp_hash(s->str, s->len) ^ 0x7401;
+                        g_array_append_val(out, k);
+                    }
+                    g_string_free(s, TRUE);
+                }
+            }
+        }
+    }
+    const bw_original_t *o = it->report ? it->report->original : NULL;
+    if (o && o->url_domains) {
+        for (guint i = 0; i < o->url_domains->len && i < BW_ENGINE_MAX_URL_DOMAINS; i++) {
+            const char *d = g_ptr_array_index(o->url_domains, i);
+            if (d == NULL || url_stopped(d))
+                continue;
+            g_autofree char *low = g_ascii_strdown(d, -1);
+            k = bw_fp_hash(low, strlen(low)) ^ 0x5501;
+            g_array_append_val(out, k);
+        }
+    } else if (it->fp.url_domains) {
+        k = it->fp.url_domains ^ 0x5502;
+        g_array_append_val(out, k);
+    }
+    if (it->fp.origin_network) {
+        k = it->fp.origin_network ^ 0x6e01;
+        g_array_append_val(out, k);
+    }
+}
+
+/* Forged sender key: only a sender outside the owner's addresses/domains. */
+static guint64
+sender_key(const bw_item_t *it, const bw_profile_t *p)
+{
+    const bw_original_t *o = it->report ? it->report->original : NULL;
+    if (o == NULL || o->from == NULL)
+        return 0;
+    const char *at = strrchr(o->from, '@');
+    if (at == NULL)
+        return 0;
+    if (p && (bw_profile_is_owner(p, o->from) || bw_profile_is_own_domain(p, at + 1)))
+        return 0;
+    if (p == NULL)
+        return 0;
+    return it->fp.forged_sender ? it->fp.forged_sender ^ 0x6601 : 0;
+}
+
+static gint
+cmp_item_time(gconstpointer a, gconstpointer b)
+{
+    const bw_item_t *x = *(bw_item_t *const *)a, *y = *(bw_item_t *const *)b;
+    if (x->date_unix != y->date_unix)
+        return x->date_unix < y->date_unix ? -1 : 1;
+    return g_strcmp0(x->message_id, y->message_id);
+}
+
+static gint
+cmp_campaign_size(gconstpointer a, gconstpointer b)
+{
+    const bw_campaign_t *x = *(bw_campaign_t *const *)a, *y = *(bw_campaign_t *const *)b;
+    if (x->members->len != y->members->len)
+        return x->members->len > y->members->len ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+static void
+add_distinct(GPtrArray *a, const char *s, guint max)
+{
+    if (s == NULL || *s == '\0' || a->len >= max)
+        return;
+    for (guint i = 0; i < a->len; i++)
+        if (strcmp(g_ptr_array_index(a, i), s) == 0)
+            return;
+    g_ptr_array_add(a, g_strdup(s));
+}
+
+static const char *
+reporting_domain(const bw_report_t *r)
+{
+    const char *at = r->from ? strrchr(r->from, '@') : NULL;
+    if (at && at[1])
+        return at + 1;
+    for (guint i = 0; r->recipients && i < r->recipients->len; i++) {
+        const bw_recipient_t *rc = g_ptr_array_index(r->recipients, i);
+        const char *a2 = rc->address ? strrchr(rc->address, '@') : NULL;
+        if (a2 && a2[1])
+            return a2 + 1;
+    }
+    return NULL;
+}
+
+/* Number of members of group g (sorted times) within [t - w, t + w]. */
+static guint
+count_near(GArray *times, gint64 t, gint64 w)
+{
+    gint64 *v = (gint64 *)(void *)times->data;
+    guint lo = 0, hi = times->len;
+    while (lo < hi) {
+        guint mid = (lo + hi) / 2;
+        if (v[mid] < t - w)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    guint n = 0;
+    for (guint i = lo; i < times->len && v[i] <= t + w; i++)
+        n++;
+    return n;
+}
+
+static char *
+make_id(const char *seed, GHashTable *used)
+{
+    for (unsigned salt = 0; salt < 1000; salt++) {
+        g_autofree char *s = salt ? g_strdup_printf("%s#%u", seed, salt) : g_strdup(seed);
+        guint64 h = bw_fp_hash(s, strlen(s));
+        char *id = g_strdup_printf("bw-%08x", (guint32)(h >> 32));
+        if (!g_hash_table_contains(used, id))
+            return id;
+        g_free(id);
+    }
+    return NULL;
+}
+
+bw_status_t
+bw_campaigns_build_with_profile(const bw_profile_t *p, GPtrArray *items, GPtrArray *previous,
+                                GPtrArray **out);
+
+bw_status_t
+bw_campaigns_build(GPtrArray *items, GPtrArray *previous, GPtrArray **out)
+{
+    return bw_campaigns_build_with_profile(NULL, items, previous, out);
+}
+
+bw_status_t
+bw_campaigns_build_with_profile(const bw_profile_t *p, GPtrArray *items, GPtrArray *previous,
+                                GPtrArray **out)
+{
+    if (items == NULL || out == NULL)
+        return BW_E_INVALID;
+    *out = NULL;
+    /* Work on the backscatter items in time order (deterministic whatever
+     * the input order); undetermined ones are candidates for promotion. */
+    g_autoptr(GPtrArray) bs = g_ptr_array_new();
+    g_autoptr(GPtrArray) undet = g_ptr_array_new();
+    for (guint i = 0; i < items->len; i++) {
+        bw_item_t *it = g_ptr_array_index(items, i);
+        g_clear_pointer(&it->campaign, g_free);
+        if (it->klass == BW_CLASS_BACKSCATTER)
+            g_ptr_array_add(bs, it);
+        else if (it->klass == BW_CLASS_UNDETERMINED)
+            g_ptr_array_add(undet, it);
+    }
+    g_ptr_array_sort(bs, cmp_item_time);
+    g_ptr_array_sort(undet, cmp_item_time);
+
+    /* 1. union-find over blocking keys */
+    guint n = bs->len;
+    uf_t u = { g_new(guint, MAX(n, 1)), n };
+    for (guint i = 0; i < n; i++)
+        u.parent[i] = i;
+    g_autoptr(GHashTable) keys = g_hash_table_new_full(hash64, equal64, g_free, NULL);
+    g_autoptr(GArray) kbuf = g_array_new(FALSE, FALSE, sizeof(guint64));
+    bool *featured = g_new0(bool, MAX(n, 1));
+    for (guint i = 0; i < n; i++) {
+        bw_item_t *it = g_ptr_array_index(bs, i);
+        g_array_set_size(kbuf, 0);
+        item_keys(it, kbuf);
+        guint64 sk = sender_key(it, p);
+        if (sk)
+            g_array_append_val(kbuf, sk);
+        for (guint k = 0; k < kbuf->len; k++)
+            key_add(keys, &u, g_array_index(kbuf, guint64, k), i);
+        featured[i] = kbuf->len > 0;
+    }
+
+    /* 2. promotion: undetermined items sharing a key with backscatter */
+    g_autoptr(GPtrArray) promoted = g_ptr_array_new();
+    for (guint j = 0; j < undet->len; j++) {
+        bw_item_t *it = g_ptr_array_index(undet, j);
+        g_array_set_size(kbuf, 0);
+        item_keys(it, kbuf);
+        for (guint k = 0; k < kbuf->len; k++) {
+            bool found;
+            guint first = key_lookup(keys, g_array_index(kbuf, guint64, k), &found);
+            if (found) {
+                bw_item_t *peer = g_ptr_array_index(bs, first);
+                it->klass = BW_CLASS_BACKSCATTER;
+                it->score = MAX(it->score, 0.9);
+                g_ptr_array_add(it->evidence, g_strdup_printf(
+                    "it resembles other backscatter (%s): the same spam run",
+                    peer->fp.subject_masked ? peer->fp.subject_masked : "same links or sending network"));
+                g_ptr_array_add(promoted, it);
+                break;
+            }
+        }
+    }
+
+    /* 3. groups of the featured items */
+    g_autoptr(GHashTable) root_group = g_hash_table_new(g_direct_hash, g_direct_equal);
+    g_autoptr(GPtrArray) groups = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
+    for (guint i = 0; i < n; i++) {
+        if (!featured[i])
+            continue;
+        guint r = uf_find(&u, i);
+        gpointer gi;
+        if (!g_hash_table_lookup_extended(root_group, GUINT_TO_POINTER(r + 1), NULL, &gi)) {
+            gi = GUINT_TO_POINTER(groups->len);
+            g_hash_table_insert(root_group, GUINT_TO_POINTER(r + 1), gi);
+            g_ptr_array_add(groups, g_ptr_array_new());
+        }
+        g_ptr_array_add(g_ptr_array_index(groups, GPOINTER_TO_UINT(gi)), g_ptr_array_index(bs, i));
+    }
+    /* promoted items join the group of the key they matched */
+    for (guint j = 0; j < promoted->len; j++) {
+        bw_item_t *it = g_ptr_array_index(promoted, j);
+        g_array_set_size(kbuf, 0);
+        item_keys(it, kbuf);
+        for (guint k = 0; k < kbuf->len; k++) {
+            bool found;
+            guint first = key_lookup(keys, g_array_index(kbuf, guint64, k), &found);
+            if (found) {
+                guint r = uf_find(&u, first);
+                gpointer gi = g_hash_table_lookup(root_group, GUINT_TO_POINTER(r + 1));
+                g_ptr_array_add(g_ptr_array_index(groups, GPOINTER_TO_UINT(gi)), it);
+                break;
+            }
+        }
+    }
+
+    /* 4. featureless backscatter (and undetermined reports leaning towards
+     * backscatter inside a burst) join the busiest group around them */
+    GArray **times = g_new0(GArray *, MAX(groups->len, 1));
+    for (guint g = 0; g < groups->len; g++) {
+        GPtrArray *grp = g_ptr_array_index(groups, g);
+        g_ptr_array_sort(grp, cmp_item_time);
+        times[g] = g_array_sized_new(FALSE, FALSE, sizeof(gint64), grp->len);
+        for (guint i = 0; i < grp->len; i++)
+            g_array_append_val(times[g], ((bw_item_t *)g_ptr_array_index(grp, i))->date_unix);
+    }
+    guint n_groups_featured = groups->len;
+    GPtrArray *orphans = NULL;   /* featureless items with no group near */
+    for (guint pass = 0; pass < 2; pass++) {
+        GPtrArray *cand = pass == 0 ? bs : undet;
+        for (guint i = 0; i < cand->len; i++) {
+            bw_item_t *it = g_ptr_array_index(cand, i);
+            if (pass == 0 && featured[i])
+                continue;
+            if (pass == 1 && (it->klass != BW_CLASS_UNDETERMINED || it->score < 0.5))
+                continue;
+            gint64 best_w = 0;
+            guint best = G_MAXUINT, best_count = 0;
+            for (size_t w = 0; w < G_N_ELEMENTS(attach_windows) && best == G_MAXUINT; w++) {
+                for (guint g = 0; g < n_groups_featured; g++) {
+                    guint c = count_near(times[g], it->date_unix, attach_windows[w]);
+                    if (c > best_count) {
+                        best_count = c;
+                        best = g;
+                        best_w = attach_windows[w];
+                    }
+                }
+            }
+            if (pass == 1) {
+                if (best == G_MAXUINT || best_w > PROMOTE_WINDOW ||
+                    count_near(times[best], it->date_unix, PROMOTE_WINDOW) < PROMOTE_MIN)
+                    continue;
+                it->klass = BW_CLASS_BACKSCATTER;
+                it->score = MAX(it->score, 0.85);
+                g_ptr_array_add(it->evidence, g_strdup(
+                    "it arrived in the middle of a burst of backscatter from one spam run"));
+            }
+            if (best == G_MAXUINT) {
+                if (orphans == NULL)
+                    orphans = g_ptr_array_new();
+                g_ptr_array_add(orphans, it);
+            } else {
+                g_ptr_array_add(g_ptr_array_index(groups, best), it);
+            }
+        }
+    }
+    if (orphans) {
+        /* nothing but recipients, and no campaign anywhere near: one group
+         * of envelope-only forgery */
+        g_ptr_array_add(groups, orphans);
+    }
+    for (guint g = 0; g < n_groups_featured; g++)
+        g_array_unref(times[g]);
+    g_free(times);
+    g_free(featured);
+    g_free(u.parent);
+
+    /* 5. campaigns, ids */
+    g_autoptr(GHashTable) used = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GHashTable) prev_of = g_hash_table_new(g_str_hash, g_str_equal); /* member -> prev campaign */
+    for (guint i = 0; previous && i < previous->len; i++) {
+        bw_campaign_t *pc = g_ptr_array_index(previous, i);
+        for (guint m = 0; pc->members && m < pc->members->len; m++)
+            g_hash_table_insert(prev_of, g_ptr_array_index(pc->members, m), pc);
+    }
+    GPtrArray *res = g_ptr_array_new_with_free_func((GDestroyNotify)bw_campaign_free);
+    /* previous ids go to the groups with the greatest overlap first */
+    typedef struct { guint group; bw_campaign_t *prev; guint overlap; } claim_t;
+    g_autoptr(GArray) claims = g_array_new(FALSE, FALSE, sizeof(claim_t));
+    for (guint g = 0; g < groups->len; g++) {
+        GPtrArray *grp = g_ptr_array_index(groups, g);
+        g_autoptr(GHashTable) cnt = g_hash_table_new(g_direct_hash, g_direct_equal);
+        for (guint i = 0; i < grp->len; i++) {
+            bw_item_t *it = g_ptr_array_index(grp, i);
+            bw_campaign_t *pc = it->message_id ? g_hash_table_lookup(prev_of, it->message_id) : NULL;
+            if (pc)
+                g_hash_table_insert(cnt, pc, GUINT_TO_POINTER(GPOINTER_TO_UINT(g_hash_table_lookup(cnt, pc)) + 1));
+        }
+        GHashTableIter hi;
+        gpointer k, val;
+        g_hash_table_iter_init(&hi, cnt);
+        while (g_hash_table_iter_next(&hi, &k, &val)) {
+            claim_t c = { g, k, GPOINTER_TO_UINT(val) };
+            g_array_append_val(claims, c);
+        }
+    }
+    /* sort claims by overlap, then by ids for determinism (insertion sort:
+     * the number of claims is at most the number of groups times few) */
+    for (guint i = 1; i < claims->len; i++) {
+        claim_t c = g_array_index(claims, claim_t, i);
+        guint j = i;
+        while (j > 0) {
+            claim_t *pj = &g_array_index(claims, claim_t, j - 1);
+            bool before = pj->overlap > c.overlap ||
+                          (pj->overlap == c.overlap && (pj->group < c.group ||
+                           (pj->group == c.group && g_strcmp0(pj->prev->id, c.prev->id) <= 0)));
+            if (before)
+                break;
+            g_array_index(claims, claim_t, j) = *pj;
+            j--;
+        }
+        g_array_index(claims, claim_t, j) = c;
+    }
+    char **ids = g_new0(char *, MAX(groups->len, 1));
+    for (guint i = 0; i < claims->len; i++) {
+        claim_t *c = &g_array_index(claims, claim_t, i);
+        if (ids[c->group] || c->prev->id == NULL || g_hash_table_contains(used, c->prev->id))
+            continue;
+        ids[c->group] = g_strdup(c->prev->id);
+        g_hash_table_add(used, g_strdup(c->prev->id));
+    }
+    /* previous ids not carried over stay reserved: a new campaign must not
+     * take the id of an old one */
+    for (guint i = 0; previous && i < previous->len; i++) {
+        bw_campaign_t *pc = g_ptr_array_index(previous, i);
+        if (pc->id && !g_hash_table_contains(used, pc->id))
+            g_hash_table_add(used, g_strdup(pc->id));
+    }
+    for (guint g = 0; g < groups->len; g++) {
+        GPtrArray *grp = g_ptr_array_index(groups, g);
+        if (grp->len == 0)
+            continue;
+        g_ptr_array_sort(grp, cmp_item_time);
+        bw_item_t *first = g_ptr_array_index(grp, 0);
+        if (ids[g] == NULL) {
+            ids[g] = make_id(first->message_id ? first->message_id : "", used);
+            if (ids[g] == NULL)
+                continue;
+            g_hash_table_add(used, g_strdup(ids[g]));
+        }
+        bw_campaign_t *c = g_new0(bw_campaign_t, 1);
+        c->id = ids[g];
+        ids[g] = NULL;
+        c->members = g_ptr_array_new_with_free_func(g_free);
+        c->subjects = g_ptr_array_new_with_free_func(g_free);
+        c->forged_senders = g_ptr_array_new_with_free_func(g_free);
+        c->reporting_domains = g_ptr_array_new_with_free_func(g_free);
+        c->first_seen = first->date_unix;
+        c->last_seen = ((bw_item_t *)g_ptr_array_index(grp, grp->len - 1))->date_unix;
+        guint own = 0, foreign = 0;
+        g_autoptr(GHashTable) tcount = g_hash_table_new(g_direct_hash, g_direct_equal);
+        const bw_item_t *rep = NULL;
+        guint rep_n = 0;
+        for (guint i = 0; i < grp->len; i++) {
+            bw_item_t *it = g_ptr_array_index(grp, i);
+            g_free(it->campaign);
+            it->campaign = g_strdup(c->id);
+            g_ptr_array_add(c->members, g_strdup(it->message_id ? it->message_id : ""));
+            const bw_report_t *r = it->report;
+            const bw_original_t *o = r ? r->original : NULL;
+            if (o) {
+                add_distinct(c->subjects, o->subject, MAX_SAMPLES);
+                add_distinct(c->forged_senders, o->from, MAX_SENDERS);
+            }
+            if (r)
+                add_distinct(c->reporting_domains, reporting_domain(r), MAX_REPORTERS);
+            if (it->origin == BW_ORIGIN_OWN_ACCOUNT)
+                own++;
+            else if (it->origin == BW_ORIGIN_FOREIGN)
+                foreign++;
+            if (it->fp.subject_template) {
+                gpointer key = GSIZE_TO_POINTER((gsize)it->fp.subject_template);
+                guint v = GPOINTER_TO_UINT(g_hash_table_lookup(tcount, key)) + 1;
+                g_hash_table_insert(tcount, key, GUINT_TO_POINTER(v));
+                if (v > rep_n) {
+                    rep_n = v;
+                    rep = it;
+                }
+            }
+        }
+        /* Origin by majority of the members whose path could be read: a
+         * few misread paths do not flip a campaign. */
+        c->origin = own > foreign ? BW_ORIGIN_OWN_ACCOUNT
+                  : foreign > 0 ? BW_ORIGIN_FOREIGN : BW_ORIGIN_UNKNOWN;
+        if (rep == NULL)
+            rep = first;
+        bw_fingerprint_copy(&c->fp, &rep->fp);
+        g_ptr_array_add(res, c);
+    }
+    g_free(ids);
+    g_ptr_array_sort(res, cmp_campaign_size);
+    *out = res;
+    return BW_OK;
+}

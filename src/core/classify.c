@@ -1,0 +1,273 @@
+/* classify.c: the verdict on one report: is it about mail this mailbox
+ * really sent (legitimate), about mail it never sent (backscatter), or can
+ * we not tell (undetermined)?
+ *
+ * The decisive test is the original's Message-ID in the owner's sent mail.
+ * Without it the verdict adds up pieces of evidence as log-odds (weights
+ * below, in nats): each piece is a sentence in `evidence`, so that a person
+ * can check the call.  The sum decides:
+ *     >= BS_THRESHOLD       backscatter
+ *     <= LEGIT_THRESHOLD    legitimate
+ *     otherwise             undetermined
+ * and score = logistic(sum), the confidence that it is backscatter. */
+#include "bw-engine.h"
+#include <math.h>
+#include <string.h>
+
+#define BS_THRESHOLD      2.5
+#define LEGIT_THRESHOLD  (-2.0)
+#define DECISIVE          10.0
+#define MAX_ADDRS         8
+/* "sent near that time": the original's subject within this window */
+#define SUBJECT_WINDOW    (3 * 86400)
+
+typedef struct {
+    double logit;
+    GPtrArray *evidence;
+} verdict_t;
+
+static void
+add(verdict_t *v, double w, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+static void
+add(verdict_t *v, double w, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    /* attacker text (addresses, subjects) ends up in these lines: keep
+     * them short and on one line */
+    for (char *c = s; *c; c++)
+        if (*c == '\n' || *c == '\r' || *c == '\t')
+            *c = ' ';
+    if (strlen(s) > 300) {
+        /* cut on a UTF-8 boundary */
+        const char *end = g_utf8_find_prev_char(s, s + 300);
+        if (end)
+            s[end - s] = '\0';
+    }
+    g_ptr_array_add(v->evidence, s);
+    v->logit += w;
+}
+
+static bool
+is_daemon(const char *addr)
+{
+    if (addr == NULL)
+        return true;
+    return g_str_has_prefix(addr, "mailer-daemon@") || g_str_has_prefix(addr, "postmaster@") ||
+           g_str_has_prefix(addr, "mail-daemon@") || g_str_has_prefix(addr, "noreply@") ||
+           g_str_has_prefix(addr, "no-reply@") || g_str_has_prefix(addr, "bounce") ||
+           g_str_has_prefix(addr, "double-bounce@") || g_str_has_prefix(addr, "fbl@") ||
+           g_str_has_prefix(addr, "abuse@");
+}
+
+static void
+add_addr(GPtrArray *a, const char *addr, const bw_profile_t *p)
+{
+    if (addr == NULL || *addr == '\0' || a->len >= MAX_ADDRS || !strchr(addr, '@'))
+        return;
+    if (bw_profile_is_owner(p, addr))
+        return;
+    for (guint i = 0; i < a->len; i++)
+        if (g_ascii_strcasecmp(g_ptr_array_index(a, i), addr) == 0)
+            return;
+    g_ptr_array_add(a, (gpointer)addr);
+}
+
+/* The addresses the report says the original went to. */
+static GPtrArray *
+reported_addresses(const bw_profile_t *p, const bw_report_t *r)
+{
+    GPtrArray *a = g_ptr_array_new();
+    for (guint i = 0; r->recipients && i < r->recipients->len; i++) {
+        const bw_recipient_t *rc = g_ptr_array_index(r->recipients, i);
+        add_addr(a, rc->address, p);
+        add_addr(a, rc->original_address, p);
+    }
+    /* an auto-reply or a challenge comes from the recipient itself */
+    if ((r->kind == BW_KIND_AUTOREPLY || r->kind == BW_KIND_CHALLENGE) && !is_daemon(r->from))
+        add_addr(a, r->from, p);
+    if (a->len == 0 && r->original && r->original->to)
+        for (guint i = 0; i < r->original->to->len; i++)
+            add_addr(a, g_ptr_array_index(r->original->to, i), p);
+    return a;
+}
+
+static const char *
+domain_part(const char *addr)
+{
+    const char *at = addr ? strrchr(addr, '@') : NULL;
+    return at ? at + 1 : NULL;
+}
+
+static bool
+any_sent_reference(const bw_mailbox_ops_t *ops, const bw_report_t *r, const char **which)
+{
+    if (ops->sent_has_message_id == NULL)
+        return false;
+    if (r->in_reply_to && ops->sent_has_message_id(ops->ctx, r->in_reply_to, NULL)) {
+        *which = r->in_reply_to;
+        return true;
+    }
+    for (guint i = 0; r->references && i < r->references->len && i < 32; i++) {
+        const char *ref = g_ptr_array_index(r->references, i);
+        if (ref && ops->sent_has_message_id(ops->ctx, ref, NULL)) {
+            *which = ref;
+            return true;
+        }
+    }
+    return false;
+}
+
+bw_status_t
+bw_classify(const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
+            const char *message_id, const char *file, gint64 date_unix,
+            bw_report_t *report, bw_item_t **out)
+{
+    if (out == NULL || report == NULL) {
+        if (report)
+            bw_report_free(report);
+        return BW_E_INVALID;
+    }
+    static const bw_mailbox_ops_t no_ops;
+    if (ops == NULL)
+        ops = &no_ops;
+    bw_item_t *it = g_new0(bw_item_t, 1);
+    it->message_id = g_strdup(message_id ? message_id : report->message_id);
+    it->file = g_strdup(file);
+    it->date_unix = date_unix ? date_unix : report->date_unix;
+    it->report = report;
+    it->evidence = g_ptr_array_new_with_free_func(g_free);
+    verdict_t v = { 0.0, it->evidence };
+
+    const bw_report_t *r = report;
+    const bw_original_t *o = r->original;
+    const char *mid = o ? o->message_id : NULL;
+    bool sent_exists = ops->has_sent_mail ? ops->has_sent_mail(ops->ctx)
+                                          : ops->sent_has_message_id != NULL;
+    bool decided = false;
+
+    /* 1. the decisive test: the original is in the owner's sent mail */
+    gint64 sent_date = 0;
+    if (mid && ops->sent_has_message_id && ops->sent_has_message_id(ops->ctx, mid, &sent_date)) {
+        add(&v, -DECISIVE, "the original message <%s> was sent from this mailbox", mid);
+        bw_profile_learn_original(profile, o);
+        decided = true;
+    }
+    const char *ref = NULL;
+    if (!decided && any_sent_reference(ops, r, &ref)) {
+        add(&v, -DECISIVE, "the report answers <%s>, a message sent from this mailbox", ref);
+        decided = true;
+    }
+
+    /* origin of the original, for evidence and for the campaign */
+    const char *origin_why = NULL;
+    bw_origin_t origin = bw_origin_of(profile, o, &origin_why);
+    it->origin = origin;
+
+    if (!decided) {
+        bool owner_from = o && o->from && bw_profile_is_owner(profile, o->from);
+        if (mid && sent_exists) {
+            add(&v, 4.0, "the original message <%s> was never sent from this mailbox", mid);
+        } else if (!mid && r->in_reply_to && sent_exists && ops->sent_has_message_id) {
+            add(&v, 2.0, "the report answers <%s>, which this mailbox never sent", r->in_reply_to);
+        }
+
+        /* who the original went to */
+        g_autoptr(GPtrArray) addrs = reported_addresses(profile, r);
+        unsigned known_to = 0, known_from = 0, unknown = 0;
+        const char *example_known = NULL, *example_unknown = NULL;
+        for (guint i = 0; i < addrs->len; i++) {
+            const char *a = g_ptr_array_index(addrs, i);
+            unsigned n_to = ops->sent_count_to ? ops->sent_count_to(ops->ctx, a, 0) : 0;
+            unsigned n_from = ops->received_from_count ? ops->received_from_count(ops->ctx, a) : 0;
+            if (n_to > 0) {
+                known_to++;
+                example_known = a;
+            } else if (n_from > 0) {
+                known_from++;
+                example_known = a;
+            } else {
+                unknown++;
+                example_unknown = a;
+            }
+        }
+        if (known_to > 0) {
+            add(&v, -3.0, "this mailbox has written to %s before", example_known);
+        } else if (known_from > 0) {
+            add(&v, sent_exists ? -1.0 : -3.0, "%s has written to this mailbox", example_known);
+        } else if (unknown > 0) {
+            if (sent_exists && ops->sent_count_to)
+                add(&v, 2.5, "this mailbox never wrote to %s", example_unknown);
+            else if (ops->received_from_count)
+                add(&v, 1.0, "%s never wrote to this mailbox", example_unknown);
+        }
+
+        /* what the original was about */
+        const char *subject = o ? o->subject : NULL;
+        if (subject && *subject && ops->sent_subject_near && it->date_unix > 0) {
+            g_autofree char *s = bw_fp_subject_strip(subject);
+            if (s && *s) {
+                if (ops->sent_subject_near(ops->ctx, s, it->date_unix, SUBJECT_WINDOW))
+                    add(&v, -3.0, "a message with the subject \"%s\" was sent from this mailbox at that time", s);
+                else if (sent_exists && !mid)
+                    add(&v, 1.5, "no message with the subject \"%s\" was sent from this mailbox at that time", s);
+            }
+        }
+
+        /* the original's thread: a reply to mail this mailbox received */
+        if (o && o->in_reply_to && ops->has_message_id &&
+            ops->has_message_id(ops->ctx, o->in_reply_to)) {
+            add(&v, -2.0, "the original replied to <%s>, a message in this mailbox", o->in_reply_to);
+        }
+
+        /* the sender the original claimed */
+        if (o && o->from && !owner_from) {
+            const char *d = domain_part(o->from);
+            if (d && bw_profile_is_own_domain(profile, d))
+                add(&v, 1.0, "the original claimed to come from %s, an address of this domain that this mailbox does not use", o->from);
+            else
+                add(&v, 1.5, "the original was from %s, not from this mailbox: only the envelope sender was forged", o->from);
+        }
+
+        /* the path the original took */
+        if (origin == BW_ORIGIN_FOREIGN) {
+            if (owner_from)
+                add(&v, sent_exists ? 1.0 : 2.5,
+                    "the original claimed to be from %s but %s", o->from, origin_why);
+            else
+                add(&v, sent_exists ? 0.5 : 1.5, "%s", origin_why);
+        } else if (origin == BW_ORIGIN_OWN_ACCOUNT) {
+            if (sent_exists && mid)
+                add(&v, 1.0, "%s, yet it is not in the sent mail: the account may be in someone else's hands", origin_why);
+            else if (!sent_exists)
+                add(&v, -2.5, "%s, as the owner's own mail is", origin_why);
+        }
+
+        /* how the mailbox's own mail looks */
+        if (mid && bw_profile_sent_samples(profile) > 0) {
+            const char *md = domain_part(mid);
+            if (md && !bw_profile_knows_msgid_domain(profile, md) && !bw_profile_is_own_domain(profile, md) &&
+                o->x_mailer && !bw_profile_knows_mailer(profile, o->x_mailer))
+                add(&v, 0.5, "neither its Message-ID nor its mail program (%s) match the mail this mailbox sends", o->x_mailer);
+        }
+
+        if (it->evidence->len == 0)
+            add(&v, 0.0, "the report says too little about the original to tell where it came from");
+    }
+
+    if (v.logit >= BS_THRESHOLD)
+        it->klass = BW_CLASS_BACKSCATTER;
+    else if (v.logit <= LEGIT_THRESHOLD)
+        it->klass = BW_CLASS_LEGITIMATE;
+    else
+        it->klass = BW_CLASS_UNDETERMINED;
+    it->score = 1.0 / (1.0 + exp(-v.logit));
+    if (it->klass != BW_CLASS_BACKSCATTER && origin != BW_ORIGIN_UNKNOWN && decided)
+        it->origin = BW_ORIGIN_UNKNOWN;   /* the owner's own mail: no "origin" to speak of */
+    bw_fingerprint_compute(profile, r, &it->fp);
+    *out = it;
+    return BW_OK;
+}

@@ -1,0 +1,418 @@
+/* profile.c: what the owner's real outgoing mail looks like, and where a
+ * forged original came from.
+ *
+ * The profile knows the owner's addresses and their domains, the provider's
+ * hosts (configured with bouncewatch.relays, or learned from the Received
+ * chains of mail the owner really sent), the Message-ID domains and the
+ * mail programs of the owner's sent mail.
+ *
+ * Origin (bw_origin_of): an original that entered the owner's provider by an
+ * AUTHENTICATED path (SMTP AUTH submission, "with ESMTPSA", "authenticated
+ * bits", "Authenticated sender", or the provider's webmail, "with HTTP(S)")
+ * was sent with the owner's credentials: own-account.  Spam tools forge such
+ * lines ("forged-hop"), so a hop counts only when the chain of custody from
+ * the top reaches it: the top hop is written by the server that received the
+ * message (the reporting side), and each hop below is trusted only while the
+ * hop above it says it received the message FROM a provider host.  A forged
+ * provider hop sits under a hop that received the mail from a bot or a web
+ * server, so it is never reached. */
+#include "bw-engine.h"
+#include <string.h>
+
+struct bw_profile {
+    GPtrArray *owners;          /* char*, lower-cased addresses */
+    GHashTable *own_domains;    /* domain -> 1: owner address domains, relays */
+    GPtrArray *relay_globs;     /* char*: configured host globs */
+    GHashTable *msgid_domains;  /* Message-ID domain of sent mail -> count */
+    GHashTable *mailers;        /* normalised X-Mailer/User-Agent -> count */
+    unsigned samples;
+    /* learned cache (see bw_profile_learn_original): provider domains */
+    GHashTable *learned;
+};
+
+static char *
+domain_of(const char *addr)
+{
+    const char *at = addr ? strrchr(addr, '@') : NULL;
+    return at && at[1] ? g_ascii_strdown(at + 1, -1) : NULL;
+}
+
+/* The parent domain of a host (drop the first label) when it has at least
+ * two labels left: smtp.mailhost.example -> mailhost.example. */
+static char *
+parent_domain(const char *host)
+{
+    const char *dot = strchr(host, '.');
+    if (dot == NULL || strchr(dot + 1, '.') == NULL)
+        return NULL;
+    return g_strdup(dot + 1);
+}
+
+bw_profile_t *
+bw_profile_new(const char *const *owner_addresses, const char *const *own_relays)
+{
+    bw_profile_t *p = g_new0(bw_profile_t, 1);
+    p->owners = g_ptr_array_new_with_free_func(g_free);
+    p->own_domains = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    p->relay_globs = g_ptr_array_new_with_free_func(g_free);
+    p->msgid_domains = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    p->mailers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    p->learned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    for (unsigned i = 0; owner_addresses && owner_addresses[i] && i < 256; i++) {
+        char *a = bw_address_normalize(owner_addresses[i]);
+        if (a == NULL)
+            continue;
+        char *d = domain_of(a);
+        if (d)
+            g_hash_table_replace(p->own_domains, d, GINT_TO_POINTER(1));
+        g_ptr_array_add(p->owners, a);
+    }
+    for (unsigned i = 0; own_relays && own_relays[i] && i < 256; i++) {
+        char *r = g_ascii_strdown(own_relays[i], -1);
+        g_strstrip(r);
+        if (*r == '\0') {
+            g_free(r);
+            continue;
+        }
+        if (strpbrk(r, "*?") == NULL) {
+            /* a plain host or domain: the domain and all its hosts */
+            g_hash_table_replace(p->own_domains, g_strdup(r), GINT_TO_POINTER(1));
+        }
+        g_ptr_array_add(p->relay_globs, r);
+    }
+    return p;
+}
+
+void
+bw_profile_free(bw_profile_t *p)
+{
+    if (p == NULL)
+        return;
+    g_ptr_array_unref(p->owners);
+    g_hash_table_unref(p->own_domains);
+    g_ptr_array_unref(p->relay_globs);
+    g_hash_table_unref(p->msgid_domains);
+    g_hash_table_unref(p->mailers);
+    g_hash_table_unref(p->learned);
+    g_free(p);
+}
+
+bool
+bw_profile_is_owner(const bw_profile_t *p, const char *address)
+{
+    if (p == NULL || address == NULL)
+        return false;
+    for (guint i = 0; i < p->owners->len; i++)
+        if (g_ascii_strcasecmp(g_ptr_array_index(p->owners, i), address) == 0)
+            return true;
+    return false;
+}
+
+const char *
+bw_profile_primary(const bw_profile_t *p)
+{
+    return p && p->owners->len ? g_ptr_array_index(p->owners, 0) : NULL;
+}
+
+unsigned
+bw_profile_sent_samples(const bw_profile_t *p)
+{
+    return p ? p->samples : 0;
+}
+
+static bool
+domain_in(GHashTable *set, const char *host)
+{
+    /* host itself or any parent domain of it (bounded by the label count) */
+    const char *h = host;
+    for (int depth = 0; h && *h && depth < 16; depth++) {
+        if (g_hash_table_contains(set, h))
+            return true;
+        h = strchr(h, '.');
+        if (h)
+            h++;
+    }
+    return false;
+}
+
+bool
+bw_profile_is_own_domain(const bw_profile_t *p, const char *domain)
+{
+    if (p == NULL || domain == NULL || *domain == '\0')
+        return false;
+    g_autofree char *d = g_ascii_strdown(domain, -1);
+    return domain_in(p->own_domains, d) || domain_in(p->learned, d);
+}
+
+bool
+bw_profile_is_provider_host(const bw_profile_t *p, const char *host)
+{
+    if (p == NULL || host == NULL || *host == '\0' || *host == '[')
+        return false;
+    g_autofree char *h = g_ascii_strdown(host, -1);
+    if (domain_in(p->own_domains, h) || domain_in(p->learned, h))
+        return true;
+    for (guint i = 0; i < p->relay_globs->len; i++)
+        if (g_pattern_match_simple(g_ptr_array_index(p->relay_globs, i), h))
+            return true;
+    return false;
+}
+
+static char *
+mailer_key(const char *m)
+{
+    /* the program name without version numbers: "Thunderbird/128.4" and
+     * "Thunderbird/128.5" are the same mailer */
+    GString *s = g_string_new(NULL);
+    for (const char *c = m; *c && s->len < 64; c++) {
+        if (g_ascii_isdigit(*c) || *c == '.')
+            continue;
+        g_string_append_c(s, g_ascii_tolower(*c));
+    }
+    return g_string_free(s, FALSE);
+}
+
+static void
+count_in(GHashTable *t, char *key_owned)
+{
+    gpointer old = g_hash_table_lookup(t, key_owned);
+    g_hash_table_replace(t, key_owned, GINT_TO_POINTER(GPOINTER_TO_INT(old) + 1));
+}
+
+static void
+learn_received(const bw_profile_t *p, const GPtrArray *received)
+{
+    /* The authenticated hop of the owner's real mail is the provider's
+     * submission server: remember its domain. */
+    for (guint i = 0; received && i < received->len && i < BW_ENGINE_MAX_HOPS; i++) {
+        bw_hop_t hop;
+        if (!bw_hop_parse(g_ptr_array_index(received, i), &hop))
+            continue;
+        if ((hop.authenticated || hop.http) && hop.by[0] && hop.by[0] != '[') {
+            char *d = parent_domain(hop.by);
+            if (d && g_hash_table_size(p->learned) < 64)
+                g_hash_table_replace(p->learned, d, GINT_TO_POINTER(1));
+            else
+                g_free(d);
+        }
+    }
+}
+
+void
+bw_profile_add_sent(bw_profile_t *p, const bw_sent_t *sent)
+{
+    if (p == NULL || sent == NULL)
+        return;
+    p->samples++;
+    if (sent->message_id) {
+        char *d = domain_of(sent->message_id);
+        if (d && g_hash_table_size(p->msgid_domains) < 256)
+            count_in(p->msgid_domains, d);
+        else
+            g_free(d);
+    }
+    if (sent->x_mailer && g_hash_table_size(p->mailers) < 256)
+        count_in(p->mailers, mailer_key(sent->x_mailer));
+    if (sent->dkim_domain && g_hash_table_size(p->learned) < 64)
+        g_hash_table_replace(p->learned, g_ascii_strdown(sent->dkim_domain, -1), GINT_TO_POINTER(1));
+    learn_received(p, sent->received);
+}
+
+void
+bw_profile_learn_original(const bw_profile_t *p, const bw_original_t *o)
+{
+    if (p == NULL || o == NULL)
+        return;
+    learn_received(p, o->received);
+    if (o->dkim_domain && g_hash_table_size(p->learned) < 64)
+        g_hash_table_replace(p->learned, g_ascii_strdown(o->dkim_domain, -1), GINT_TO_POINTER(1));
+}
+
+bool
+bw_profile_knows_msgid_domain(const bw_profile_t *p, const char *domain)
+{
+    if (p == NULL || domain == NULL)
+        return false;
+    g_autofree char *d = g_ascii_strdown(domain, -1);
+    return g_hash_table_contains(p->msgid_domains, d);
+}
+
+bool
+bw_profile_knows_mailer(const bw_profile_t *p, const char *mailer)
+{
+    if (p == NULL || mailer == NULL)
+        return false;
+    g_autofree char *k = mailer_key(mailer);
+    return g_hash_table_contains(p->mailers, k);
+}
+
+/* ------------------------------------------------------------ Received */
+
+/* Copy the next word (up to white space, ';' or '(') from *s into buf,
+ * lower-cased; advance *s. */
+static void
+take_word(const char **s, const char *end, char *buf, size_t size)
+{
+    const char *c = *s;
+    while (c < end && g_ascii_isspace(*c))
+        c++;
+    size_t n = 0;
+    while (c < end && !g_ascii_isspace(*c) && *c != ';' && *c != '(' && *c != ')') {
+        if (n + 1 < size)
+            buf[n++] = g_ascii_tolower(*c);
+        c++;
+    }
+    buf[n] = '\0';
+    *s = c;
+}
+
+/* Find a keyword as a whole word (case-insensitive) in [s, end). */
+static const char *
+find_word(const char *s, const char *end, const char *word)
+{
+    size_t wl = strlen(word);
+    const char *c = s;
+    while (c < end) {
+        const char *f = bw_memcasestr(c, (size_t)(end - c), word);
+        if (f == NULL)
+            return NULL;
+        bool left = f == s || g_ascii_isspace(f[-1]) || f[-1] == ')' || f[-1] == ';';
+        bool right = f + wl >= end || g_ascii_isspace(f[wl]);
+        if (left && right)
+            return f;
+        c = f + 1;
+    }
+    return NULL;
+}
+
+bool
+bw_hop_parse(const char *value, bw_hop_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (value == NULL)
+        return false;
+    size_t len = strnlen(value, BW_ENGINE_MAX_HOP_BYTES);
+    const char *end = value + len;
+    /* the date after ';' is not part of the clauses */
+    const char *semi = memchr(value, ';', len);
+    const char *cl_end = semi ? semi : end;
+
+    const char *by = find_word(value, cl_end, "by");
+    const char *from = find_word(value, by ? by : cl_end, "from");
+    if (from) {
+        const char *c = from + 4;
+        take_word(&c, cl_end, out->from_helo, sizeof out->from_helo);
+        /* "(rdns [ip])", "([ip])", "(helo=x)", "(unknown [ip])" */
+        while (c < cl_end && g_ascii_isspace(*c))
+            c++;
+        if (c < cl_end && *c == '(') {
+            const char *close = memchr(c, ')', (size_t)(cl_end - c));
+            const char *pe = close ? close : cl_end;
+            const char *lb = memchr(c, '[', (size_t)(pe - c));
+            const char *q = c + 1;
+            if (lb != c + 1 && !bw_memcasestr(q, (size_t)(pe - q), "helo=")) {
+                char w[256];
+                take_word(&q, pe, w, sizeof w);
+                if (w[0] && w[0] != '[' && strcmp(w, "unknown") != 0)
+                    g_strlcpy(out->from_rdns, w, sizeof out->from_rdns);
+            }
+            if (lb) {
+                const char *rb = memchr(lb, ']', (size_t)(pe - lb));
+                if (rb && (size_t)(rb - lb - 1) < sizeof out->from_ip) {
+                    memcpy(out->from_ip, lb + 1, (size_t)(rb - lb - 1));
+                    out->from_ip[rb - lb - 1] = '\0';
+                }
+            }
+        }
+        if (out->from_ip[0] == '\0' && out->from_helo[0] == '[') {
+            const char *rb = strchr(out->from_helo, ']');
+            size_t n = rb ? (size_t)(rb - out->from_helo - 1) : 0;
+            if (n > 0 && n < sizeof out->from_ip) {
+                memcpy(out->from_ip, out->from_helo + 1, n);
+                out->from_ip[n] = '\0';
+            }
+        }
+    }
+    if (by) {
+        const char *c = by + 2;
+        take_word(&c, cl_end, out->by, sizeof out->by);
+    }
+    const char *with = find_word(by ? by : value, cl_end, "with");
+    if (with) {
+        char w[64];
+        const char *c = with + 4;
+        take_word(&c, cl_end, w, sizeof w);
+        /* RFC 3848: ESMTPA, ESMTPSA, LMTPA, LMTPSA mean SMTP AUTH */
+        if (strcmp(w, "esmtpa") == 0 || strcmp(w, "esmtpsa") == 0 ||
+            strcmp(w, "lmtpa") == 0 || strcmp(w, "lmtpsa") == 0 ||
+            strcmp(w, "asmtp") == 0)
+            out->authenticated = true;
+        if (strcmp(w, "http") == 0 || strcmp(w, "https") == 0)
+            out->http = true;
+    }
+    if (bw_memcasestr(value, (size_t)(cl_end - value), "authenticated sender") ||
+        bw_memcasestr(value, (size_t)(cl_end - value), "(authenticated"))
+        out->authenticated = true;
+    return out->by[0] != '\0';
+}
+
+static bool
+hop_from_provider(const bw_profile_t *p, const bw_hop_t *h)
+{
+    return bw_profile_is_provider_host(p, h->from_rdns) ||
+           bw_profile_is_provider_host(p, h->from_helo);
+}
+
+bw_origin_t
+bw_origin_of(const bw_profile_t *p, const bw_original_t *o, const char **why)
+{
+    const char *dummy;
+    if (why == NULL)
+        why = &dummy;
+    *why = NULL;
+    if (o == NULL)
+        return BW_ORIGIN_UNKNOWN;
+    guint n = o->received ? MIN(o->received->len, BW_ENGINE_MAX_HOPS) : 0;
+    bool trusted = true;       /* the chain of custody reaches this hop */
+    bool forged_provider_hop = false;
+    bool any_hop = false;
+    for (guint i = 0; i < n; i++) {
+        bw_hop_t h;
+        if (!bw_hop_parse(g_ptr_array_index(o->received, i), &h))
+            continue;
+        any_hop = true;
+        bool by_provider = bw_profile_is_provider_host(p, h.by);
+        if (by_provider && (h.authenticated || h.http)) {
+            if (trusted) {
+                *why = h.http ? "the forged mail was submitted through the webmail of this mailbox's provider"
+                              : "the forged mail was submitted to this mailbox's provider with a password (authenticated SMTP)";
+                return BW_ORIGIN_OWN_ACCOUNT;
+            }
+            forged_provider_hop = true;
+        }
+        /* custody passes down only when this hop got the message from the
+         * provider; a hop from anywhere else ends it */
+        if (!(trusted && hop_from_provider(p, &h)))
+            trusted = false;
+    }
+    if (forged_provider_hop) {
+        *why = "a Received line naming this mailbox's provider was forged: the server above it got the mail from elsewhere";
+        return BW_ORIGIN_FOREIGN;
+    }
+    if (any_hop) {
+        *why = "the forged mail never passed through this mailbox's provider";
+        return BW_ORIGIN_FOREIGN;
+    }
+    /* Headers without Received lines: DKIM of the provider is weak evidence
+     * (we cannot verify the signature here), a foreign DKIM domain is good
+     * evidence of foreign sending. */
+    if (o->dkim_domain) {
+        if (bw_profile_is_own_domain(p, o->dkim_domain)) {
+            *why = "the forged mail carries a DKIM signature of this mailbox's provider";
+            return BW_ORIGIN_OWN_ACCOUNT;
+        }
+        *why = "the forged mail was signed by a foreign domain";
+        return BW_ORIGIN_FOREIGN;
+    }
+    return BW_ORIGIN_UNKNOWN;
+}

@@ -1,0 +1,464 @@
+/* scanresult.c: names of the engine's enumerations, the free functions of
+ * bw-scan.h, item (de)serialisation for the state store, and the
+ * shared/SPEC.md section 2 document. */
+#include "bw-engine.h"
+#include <string.h>
+
+const char *
+bw_class_to_string(bw_class_t c)
+{
+    switch (c) {
+    case BW_CLASS_LEGITIMATE: return "legitimate";
+    case BW_CLASS_BACKSCATTER: return "backscatter";
+    case BW_CLASS_UNDETERMINED: return "undetermined";
+    }
+    return "undetermined";
+}
+
+static bw_class_t
+class_from_string(const char *s)
+{
+    if (s && strcmp(s, "legitimate") == 0)
+        return BW_CLASS_LEGITIMATE;
+    if (s && strcmp(s, "backscatter") == 0)
+        return BW_CLASS_BACKSCATTER;
+    return BW_CLASS_UNDETERMINED;
+}
+
+const char *
+bw_origin_to_string(bw_origin_t o)
+{
+    switch (o) {
+    case BW_ORIGIN_OWN_ACCOUNT: return "own-account";
+    case BW_ORIGIN_FOREIGN: return "foreign";
+    case BW_ORIGIN_UNKNOWN: break;
+    }
+    return "unknown";
+}
+
+static bw_origin_t
+origin_from_string(const char *s)
+{
+    if (s && strcmp(s, "own-account") == 0)
+        return BW_ORIGIN_OWN_ACCOUNT;
+    if (s && strcmp(s, "foreign") == 0)
+        return BW_ORIGIN_FOREIGN;
+    return BW_ORIGIN_UNKNOWN;
+}
+
+const char *
+bw_assessment_status_to_string(bw_assessment_status_t s)
+{
+    switch (s) {
+    case BW_STATUS_CLEAR: return "clear";
+    case BW_STATUS_SPOOFING: return "spoofing";
+    case BW_STATUS_COMPROMISE_SUSPECTED: return "compromise-suspected";
+    }
+    return "clear";
+}
+
+/* ------------------------------------------------------------ free */
+
+void
+bw_item_free(bw_item_t *item)
+{
+    if (item == NULL)
+        return;
+    g_free(item->message_id);
+    g_free(item->file);
+    if (item->report)
+        bw_report_free(item->report);
+    if (item->evidence)
+        g_ptr_array_unref(item->evidence);
+    bw_fingerprint_clear(&item->fp);
+    g_free(item->campaign);
+    g_free(item);
+}
+
+void
+bw_campaign_free(bw_campaign_t *c)
+{
+    if (c == NULL)
+        return;
+    g_free(c->id);
+    if (c->members)
+        g_ptr_array_unref(c->members);
+    if (c->subjects)
+        g_ptr_array_unref(c->subjects);
+    if (c->forged_senders)
+        g_ptr_array_unref(c->forged_senders);
+    if (c->reporting_domains)
+        g_ptr_array_unref(c->reporting_domains);
+    bw_fingerprint_clear(&c->fp);
+    g_free(c);
+}
+
+void
+bw_surge_free(bw_surge_t *s)
+{
+    if (s == NULL)
+        return;
+    if (s->campaigns)
+        g_ptr_array_unref(s->campaigns);
+    g_free(s->detector);
+    g_free(s);
+}
+
+void
+bw_assessment_free(bw_assessment_t *a)
+{
+    if (a == NULL)
+        return;
+    g_free(a->summary);
+    if (a->advice)
+        g_ptr_array_unref(a->advice);
+    if (a->legit_remedies)
+        g_ptr_array_unref(a->legit_remedies);
+    if (a->hard_bouncing)
+        g_ptr_array_unref(a->hard_bouncing);
+    g_free(a);
+}
+
+void
+bw_scan_result_free(bw_scan_result_t *r)
+{
+    if (r == NULL)
+        return;
+    g_free(r->database);
+    if (r->items)
+        g_ptr_array_unref(r->items);
+    if (r->campaigns)
+        g_ptr_array_unref(r->campaigns);
+    if (r->surges)
+        g_ptr_array_unref(r->surges);
+    bw_assessment_free(r->assessment);
+    g_free(r);
+}
+
+/* ------------------------------------------------------------ JSON helpers */
+
+static void
+add_string_or_null(JsonBuilder *b, const char *name, const char *value)
+{
+    json_builder_set_member_name(b, name);
+    if (value)
+        json_builder_add_string_value(b, value);
+    else
+        json_builder_add_null_value(b);
+}
+
+static void
+add_time_or_null(JsonBuilder *b, const char *name, gint64 t)
+{
+    json_builder_set_member_name(b, name);
+    if (t > 0) {
+        g_autofree char *s = bw_time_format(t, 0);
+        json_builder_add_string_value(b, s);
+    } else {
+        json_builder_add_null_value(b);
+    }
+}
+
+static void
+add_string_array(JsonBuilder *b, const char *name, const GPtrArray *a)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_begin_array(b);
+    for (guint i = 0; a && i < a->len; i++)
+        json_builder_add_string_value(b, g_ptr_array_index(a, i));
+    json_builder_end_array(b);
+}
+
+/* Hashes travel as 16-digit hex strings: JSON numbers lose 64-bit precision. */
+static void
+add_hash(JsonBuilder *b, const char *name, guint64 h)
+{
+    char buf[17];
+    g_snprintf(buf, sizeof buf, "%016" G_GINT64_MODIFIER "x", h);
+    json_builder_set_member_name(b, name);
+    json_builder_add_string_value(b, buf);
+}
+
+static guint64
+get_hash(JsonObject *o, const char *name)
+{
+    if (!json_object_has_member(o, name))
+        return 0;
+    JsonNode *n = json_object_get_member(o, name);
+    if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+        return 0;
+    return g_ascii_strtoull(json_node_get_string(n), NULL, 16);
+}
+
+static const char *
+get_str(JsonObject *o, const char *name)
+{
+    if (o == NULL || !json_object_has_member(o, name))
+        return NULL;
+    JsonNode *n = json_object_get_member(o, name);
+    if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+        return NULL;
+    return json_node_get_string(n);
+}
+
+static gint64
+get_int(JsonObject *o, const char *name)
+{
+    if (o == NULL || !json_object_has_member(o, name))
+        return 0;
+    JsonNode *n = json_object_get_member(o, name);
+    if (!JSON_NODE_HOLDS_VALUE(n))
+        return 0;
+    GType t = json_node_get_value_type(n);
+    if (t == G_TYPE_INT64)
+        return json_node_get_int(n);
+    if (t == G_TYPE_DOUBLE)
+        return (gint64)json_node_get_double(n);
+    return 0;
+}
+
+static void
+fingerprint_to_json(JsonBuilder *b, const bw_fingerprint_t *fp)
+{
+    json_builder_begin_object(b);
+    add_hash(b, "subject_template", fp->subject_template);
+    add_hash(b, "url_domains", fp->url_domains);
+    add_hash(b, "origin_network", fp->origin_network);
+    add_hash(b, "msgid_shape", fp->msgid_shape);
+    add_hash(b, "mailer", fp->mailer);
+    add_hash(b, "body_simhash", fp->body_simhash);
+    add_hash(b, "forged_sender", fp->forged_sender);
+    add_string_or_null(b, "subject_masked", fp->subject_masked);
+    json_builder_end_object(b);
+}
+
+static void
+fingerprint_from_json(JsonObject *o, bw_fingerprint_t *fp)
+{
+    memset(fp, 0, sizeof *fp);
+    if (o == NULL)
+        return;
+    fp->subject_template = get_hash(o, "subject_template");
+    fp->url_domains = get_hash(o, "url_domains");
+    fp->origin_network = get_hash(o, "origin_network");
+    fp->msgid_shape = get_hash(o, "msgid_shape");
+    fp->mailer = get_hash(o, "mailer");
+    fp->body_simhash = get_hash(o, "body_simhash");
+    fp->forged_sender = get_hash(o, "forged_sender");
+    fp->subject_masked = g_strdup(get_str(o, "subject_masked"));
+}
+
+/* ------------------------------------------------------------ items */
+
+JsonNode *
+bw_item_to_json(const bw_item_t *item)
+{
+    g_return_val_if_fail(item != NULL, NULL);
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    add_string_or_null(b, "message_id", item->message_id);
+    add_string_or_null(b, "file", item->file);
+    json_builder_set_member_name(b, "date_unix");
+    json_builder_add_int_value(b, item->date_unix);
+    add_string_or_null(b, "class", bw_class_to_string(item->klass));
+    json_builder_set_member_name(b, "score");
+    json_builder_add_double_value(b, item->score);
+    add_string_array(b, "evidence", item->evidence);
+    add_string_or_null(b, "origin", bw_origin_to_string(item->origin));
+    json_builder_set_member_name(b, "fingerprint");
+    fingerprint_to_json(b, &item->fp);
+    add_string_or_null(b, "campaign", item->campaign);
+    json_builder_set_member_name(b, "report");
+    if (item->report)
+        json_builder_add_value(b, bw_report_to_json(item->report, item->file, -1, NULL));
+    else
+        json_builder_add_null_value(b);
+    json_builder_end_object(b);
+    return json_builder_get_root(b);
+}
+
+bw_status_t
+bw_item_from_json(JsonNode *node, bw_item_t **out, char **detail)
+{
+    if (out == NULL)
+        return BW_E_INVALID;
+    *out = NULL;
+    if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node)) {
+        bw_set_detail(detail, "item is not a JSON object");
+        return BW_E_INVALID;
+    }
+    JsonObject *o = json_node_get_object(node);
+    const char *mid = get_str(o, "message_id");
+    if (mid == NULL) {
+        bw_set_detail(detail, "item has no message_id");
+        return BW_E_INVALID;
+    }
+    g_autoptr(bw_item_t) it = g_new0(bw_item_t, 1);
+    it->message_id = g_strdup(mid);
+    it->file = g_strdup(get_str(o, "file"));
+    it->date_unix = get_int(o, "date_unix");
+    it->klass = class_from_string(get_str(o, "class"));
+    if (json_object_has_member(o, "score")) {
+        JsonNode *n = json_object_get_member(o, "score");
+        if (JSON_NODE_HOLDS_VALUE(n))
+            it->score = json_node_get_double(n);
+    }
+    if (it->score < 0.0 || it->score > 1.0 || it->score != it->score)
+        it->score = 0.0;
+    it->evidence = g_ptr_array_new_with_free_func(g_free);
+    if (json_object_has_member(o, "evidence")) {
+        JsonNode *n = json_object_get_member(o, "evidence");
+        if (JSON_NODE_HOLDS_ARRAY(n)) {
+            JsonArray *a = json_node_get_array(n);
+            for (guint i = 0; i < json_array_get_length(a) && i < 64; i++) {
+                JsonNode *e = json_array_get_element(a, i);
+                if (JSON_NODE_HOLDS_VALUE(e) && json_node_get_value_type(e) == G_TYPE_STRING)
+                    g_ptr_array_add(it->evidence, g_strdup(json_node_get_string(e)));
+            }
+        }
+    }
+    it->origin = origin_from_string(get_str(o, "origin"));
+    JsonObject *fpo = NULL;
+    if (json_object_has_member(o, "fingerprint") &&
+        JSON_NODE_HOLDS_OBJECT(json_object_get_member(o, "fingerprint")))
+        fpo = json_object_get_object_member(o, "fingerprint");
+    fingerprint_from_json(fpo, &it->fp);
+    it->campaign = g_strdup(get_str(o, "campaign"));
+    if (json_object_has_member(o, "report") &&
+        JSON_NODE_HOLDS_OBJECT(json_object_get_member(o, "report"))) {
+        bw_report_t *r = NULL;
+        bw_status_t st = bw_report_from_json(json_object_get_member(o, "report"), &r, detail);
+        if (st != BW_OK)
+            return st;
+        it->report = r;
+    }
+    *out = g_steal_pointer(&it);
+    return BW_OK;
+}
+
+/* ------------------------------------------------------------ the document */
+
+static void
+original_summary(JsonBuilder *b, const bw_original_t *o)
+{
+    json_builder_set_member_name(b, "original");
+    if (o == NULL) {
+        json_builder_add_null_value(b);
+        return;
+    }
+    json_builder_begin_object(b);
+    add_string_or_null(b, "message_id", o->message_id);
+    add_string_or_null(b, "from", o->from);
+    add_string_array(b, "to", o->to);
+    add_string_or_null(b, "subject", o->subject);
+    add_string_or_null(b, "date", o->date);
+    json_builder_end_object(b);
+}
+
+static void
+item_entry(JsonBuilder *b, const bw_item_t *it)
+{
+    json_builder_begin_object(b);
+    add_string_or_null(b, "message_id", it->message_id);
+    add_string_or_null(b, "file", it->file);
+    add_time_or_null(b, "date", it->date_unix);
+    add_string_or_null(b, "kind", it->report ? bw_kind_to_string(it->report->kind) : NULL);
+    add_string_or_null(b, "class", bw_class_to_string(it->klass));
+    json_builder_set_member_name(b, "score");
+    json_builder_add_double_value(b, (double)(gint64)(it->score * 1000.0 + 0.5) / 1000.0);
+    add_string_or_null(b, "campaign", it->klass == BW_CLASS_BACKSCATTER ? it->campaign : NULL);
+    add_string_array(b, "evidence", it->evidence);
+    json_builder_set_member_name(b, "recipients");
+    json_builder_begin_array(b);
+    for (guint i = 0; it->report && it->report->recipients && i < it->report->recipients->len; i++) {
+        const bw_recipient_t *rc = g_ptr_array_index(it->report->recipients, i);
+        json_builder_begin_object(b);
+        add_string_or_null(b, "address", rc->address);
+        add_string_or_null(b, "status", rc->status);
+        add_string_or_null(b, "reason", bw_reason_to_string(rc->reason));
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    if (it->klass == BW_CLASS_BACKSCATTER) {
+        add_string_or_null(b, "origin", bw_origin_to_string(it->origin));
+    }
+    original_summary(b, it->report ? it->report->original : NULL);
+    json_builder_end_object(b);
+}
+
+static void
+campaign_entry(JsonBuilder *b, const bw_campaign_t *c)
+{
+    json_builder_begin_object(b);
+    add_string_or_null(b, "id", c->id);
+    json_builder_set_member_name(b, "size");
+    json_builder_add_int_value(b, c->members ? c->members->len : 0);
+    add_time_or_null(b, "first_seen", c->first_seen);
+    add_time_or_null(b, "last_seen", c->last_seen);
+    add_string_array(b, "subjects", c->subjects);
+    add_string_array(b, "forged_senders", c->forged_senders);
+    add_string_array(b, "reporting_domains", c->reporting_domains);
+    add_string_or_null(b, "origin", bw_origin_to_string(c->origin));
+    add_string_or_null(b, "template", c->fp.subject_masked);
+    json_builder_set_member_name(b, "muted");
+    json_builder_add_boolean_value(b, c->muted);
+    add_string_array(b, "members", c->members);
+    json_builder_end_object(b);
+}
+
+static void
+surge_entry(JsonBuilder *b, const bw_surge_t *s)
+{
+    json_builder_begin_object(b);
+    add_time_or_null(b, "start", s->start);
+    add_time_or_null(b, "end", s->end);
+    json_builder_set_member_name(b, "count");
+    json_builder_add_int_value(b, s->count);
+    json_builder_set_member_name(b, "baseline_per_hour");
+    json_builder_add_double_value(b, (double)(gint64)(s->baseline_per_hour * 10000.0 + 0.5) / 10000.0);
+    add_string_array(b, "campaigns", s->campaigns);
+    json_builder_set_member_name(b, "ongoing");
+    json_builder_add_boolean_value(b, s->ongoing);
+    add_string_or_null(b, "detector", s->detector);
+    json_builder_end_object(b);
+}
+
+JsonNode *
+bw_scan_result_to_json(const bw_scan_result_t *r)
+{
+    g_return_val_if_fail(r != NULL, NULL);
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    add_string_or_null(b, "database", r->database);
+    json_builder_set_member_name(b, "revision");
+    json_builder_add_int_value(b, (gint64)r->revision);
+    json_builder_set_member_name(b, "messages_examined");
+    json_builder_add_int_value(b, (gint64)r->messages_examined);
+    json_builder_set_member_name(b, "bounces");
+    json_builder_begin_array(b);
+    for (guint i = 0; r->items && i < r->items->len; i++)
+        item_entry(b, g_ptr_array_index(r->items, i));
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "campaigns");
+    json_builder_begin_array(b);
+    for (guint i = 0; r->campaigns && i < r->campaigns->len; i++)
+        campaign_entry(b, g_ptr_array_index(r->campaigns, i));
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "surges");
+    json_builder_begin_array(b);
+    for (guint i = 0; r->surges && i < r->surges->len; i++)
+        surge_entry(b, g_ptr_array_index(r->surges, i));
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "assessment");
+    json_builder_begin_object(b);
+    const bw_assessment_t *a = r->assessment;
+    add_string_or_null(b, "status",
+                       bw_assessment_status_to_string(a ? a->status : BW_STATUS_CLEAR));
+    add_string_or_null(b, "summary", a ? a->summary : "");
+    add_string_array(b, "advice", a ? a->advice : NULL);
+    add_string_array(b, "legitimate_remedies", a ? a->legit_remedies : NULL);
+    add_string_array(b, "hard_bouncing", a ? a->hard_bouncing : NULL);
+    json_builder_end_object(b);
+    json_builder_end_object(b);
+    return json_builder_get_root(b);
+}

@@ -1,0 +1,339 @@
+/* surge.c: hours in which backscatter arrives far above this mailbox's own
+ * baseline.
+ *
+ * Counts are small (most hours hold no backscatter at all), so tests built
+ * on normal approximations or on the median absolute deviation (zero on an
+ * all-zero series) do not work.  Two detectors run on the hourly counts x_t
+ * of BACKSCATTER reports (legitimate bounces never count: a newsletter's
+ * sixty real bounces in an hour are not a surge):
+ *
+ * 1. Exact Poisson upper tail, per hour and per sliding 6-hour window,
+ *    against the baseline rate lambda0 (reports per hour over the previous
+ *    `baseline_days`, hours already alarmed left out, floored at
+ *    `baseline_floor`):
+ *        p = P(X >= x | lambda0) = sum_{i >= x} e^-l l^i / i!
+ *    An hour alarms when x >= min_count and p < alpha_per_day / 48
+ *    (Bonferroni over the 24 one-hour and 24 six-hour tests of a day), so
+ *    that a mailbox at its baseline sees about alpha_per_day * 365 false
+ *    alarms a year (one, with the default 1/365).  The minimum count keeps
+ *    a near-zero baseline from turning three reports into a surge
+ *    (20 vs lambda = 0.1 gives p ~ 1e-39: significance alone means little
+ *    there).
+ *
+ * 2. Poisson CUSUM (Lucas 1985) for slow drips and ramps that never make
+ *    one hour stand out:
+ *        S_t = max(0, S_{t-1} + x_t - k),   alarm when S_t >= h,
+ *        k = (lambda1 - lambda0) / ln(lambda1 / lambda0),
+ *    tuned to detect a shift to lambda1 = max(3 lambda0, lambda0 + 1.5)
+ *    per hour.  h is chosen so that the in-control average run length
+ *    ARL0 = 8760 hours (one false alarm a year): the ARL is computed with
+ *    the Markov-chain approximation of Brook & Evans (1972) over a grid on
+ *    [0, h), and h found by bisection.
+ *
+ * Alarmed hours less than three hours apart merge into one surge. */
+#include "bw-engine.h"
+#include <math.h>
+#include <string.h>
+
+#define HOUR 3600
+#define MAX_HOURS (5 * 366 * 24)   /* the series covers at most five years */
+#define ARL_GRID 120
+#define MERGE_GAP 3                 /* hours */
+
+void
+bw_surge_config_default(bw_surge_config_t *cfg)
+{
+    cfg->alpha_per_day = 1.0 / 365.0;
+    cfg->min_count = 5;
+    cfg->baseline_floor = 0.05;
+    cfg->baseline_days = 28;
+}
+
+/* log P(X = x | l) */
+static double
+log_pois(unsigned x, double l)
+{
+    return -l + x * log(l) - lgamma((double)x + 1.0);
+}
+
+/* P(X >= x | l), accurate for tiny tails (summed in log space from x up). */
+double bw_poisson_upper_tail(unsigned x, double l);
+
+double
+bw_poisson_upper_tail(unsigned x, double l)
+{
+    if (x == 0)
+        return 1.0;
+    if (l <= 0.0)
+        return 0.0;
+    if ((double)x <= l) {
+        /* the bulk: 1 - P(X < x) */
+        double s = 0.0;
+        for (unsigned i = 0; i < x; i++)
+            s += exp(log_pois(i, l));
+        return s >= 1.0 ? 0.0 : 1.0 - s;
+    }
+    double t = exp(log_pois(x, l));
+    double s = t;
+    for (unsigned i = x + 1; i < x + 2000; i++) {
+        t *= l / (double)i;
+        s += t;
+        if (t < s * 1e-15)
+            break;
+    }
+    return MIN(s, 1.0);
+}
+
+/* Average run length of the Poisson CUSUM (k, h) at rate l, by the
+ * Brook-Evans Markov chain on ARL_GRID states. */
+static double
+cusum_arl(double l, double k, double h)
+{
+    const int n = ARL_GRID;
+    double delta = h / n;
+    /* (I - P) a = 1, P the transitions among the transient states */
+    double *m = g_new0(double, (size_t)n * (n + 1));
+    unsigned xmax = (unsigned)(l + 12.0 * sqrt(l) + h + 20.0);
+    double *px = g_new(double, xmax + 1);
+    for (unsigned x = 0; x <= xmax; x++)
+        px[x] = exp(log_pois(x, l));
+    for (int i = 0; i < n; i++) {
+        double s = (i + 0.5) * delta;
+        if (i == 0)
+            s = 0.0;
+        double *row = m + (size_t)i * (n + 1);
+        row[i] += 1.0;
+        for (unsigned x = 0; x <= xmax; x++) {
+            double s2 = s + x - k;
+            if (s2 >= h)
+                continue;   /* absorbed: alarm */
+            int j = s2 <= 0.0 ? 0 : (int)(s2 / delta);
+            if (j >= n)
+                continue;
+            row[j] -= px[x];
+        }
+        row[n] = 1.0;
+    }
+    /* Gaussian elimination with partial pivoting */
+    for (int c = 0; c < n; c++) {
+        int piv = c;
+        for (int r = c + 1; r < n; r++)
+            if (fabs(m[(size_t)r * (n + 1) + c]) > fabs(m[(size_t)piv * (n + 1) + c]))
+                piv = r;
+        if (piv != c)
+            for (int q = 0; q <= n; q++) {
+                double t = m[(size_t)c * (n + 1) + q];
+                m[(size_t)c * (n + 1) + q] = m[(size_t)piv * (n + 1) + q];
+                m[(size_t)piv * (n + 1) + q] = t;
+            }
+        double d = m[(size_t)c * (n + 1) + c];
+        if (fabs(d) < 1e-300) {
+            g_free(m);
+            g_free(px);
+            return INFINITY;
+        }
+        for (int r = c + 1; r < n; r++) {
+            double f = m[(size_t)r * (n + 1) + c] / d;
+            if (f == 0.0)
+                continue;
+            for (int q = c; q <= n; q++)
+                m[(size_t)r * (n + 1) + q] -= f * m[(size_t)c * (n + 1) + q];
+        }
+    }
+    double *a = g_new0(double, n);
+    for (int r = n - 1; r >= 0; r--) {
+        double s = m[(size_t)r * (n + 1) + n];
+        for (int q = r + 1; q < n; q++)
+            s -= m[(size_t)r * (n + 1) + q] * a[q];
+        a[r] = s / m[(size_t)r * (n + 1) + r];
+    }
+    double arl = a[0];
+    g_free(a);
+    g_free(m);
+    g_free(px);
+    return arl;
+}
+
+/* The decision interval h giving ARL0 >= target at rate l0. */
+double bw_cusum_threshold(double l0, double k, double target_arl);
+
+double
+bw_cusum_threshold(double l0, double k, double target_arl)
+{
+    double lo = 0.5, hi = 1.0;
+    while (cusum_arl(l0, k, hi) < target_arl && hi < 200.0)
+        hi *= 2.0;
+    for (int it = 0; it < 30; it++) {
+        double mid = 0.5 * (lo + hi);
+        if (cusum_arl(l0, k, mid) < target_arl)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return hi;
+}
+
+static gint
+cmp_count_desc(gconstpointer a, gconstpointer b, gpointer counts)
+{
+    guint ca = GPOINTER_TO_UINT(g_hash_table_lookup(counts, *(const char *const *)a));
+    guint cb = GPOINTER_TO_UINT(g_hash_table_lookup(counts, *(const char *const *)b));
+    if (ca != cb)
+        return ca > cb ? -1 : 1;
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+bw_status_t
+bw_surges_detect(GPtrArray *items, gint64 now, const bw_surge_config_t *cfg, GPtrArray **out)
+{
+    if (items == NULL || out == NULL)
+        return BW_E_INVALID;
+    bw_surge_config_t def;
+    if (cfg == NULL) {
+        bw_surge_config_default(&def);
+        cfg = &def;
+    }
+    GPtrArray *res = g_ptr_array_new_with_free_func((GDestroyNotify)bw_surge_free);
+    *out = res;
+
+    gint64 now_h = now / HOUR;
+    gint64 first_h = G_MAXINT64;
+    for (guint i = 0; i < items->len; i++) {
+        const bw_item_t *it = g_ptr_array_index(items, i);
+        if (it->klass != BW_CLASS_BACKSCATTER || it->date_unix <= 0 || it->date_unix > now)
+            continue;
+        first_h = MIN(first_h, it->date_unix / HOUR);
+    }
+    if (first_h == G_MAXINT64)
+        return BW_OK;
+    if (now_h - first_h + 1 > MAX_HOURS)
+        first_h = now_h - MAX_HOURS + 1;
+    gsize nh = (gsize)(now_h - first_h + 1);
+    guint *x = g_new0(guint, nh);
+    for (guint i = 0; i < items->len; i++) {
+        const bw_item_t *it = g_ptr_array_index(items, i);
+        if (it->klass != BW_CLASS_BACKSCATTER || it->date_unix <= 0 || it->date_unix > now)
+            continue;
+        gint64 h = it->date_unix / HOUR;
+        if (h >= first_h)
+            x[h - first_h]++;
+    }
+
+    double alpha_test = cfg->alpha_per_day / 48.0;
+    double floor = cfg->baseline_floor > 0 ? cfg->baseline_floor : 0.05;
+    gsize win = (gsize)MAX(cfg->baseline_days, 1u) * 24;
+    guint8 *alarm = g_new0(guint8, nh);     /* 1 poisson, 2 cusum */
+    guint8 *counted = g_new0(guint8, nh);   /* in the baseline window sum */
+    double *base = g_new(double, nh);
+
+    /* 1. Poisson, with a trailing baseline that leaves alarmed hours out */
+    double wsum = 0.0;
+    gsize wn = 0;
+    guint sum6 = 0;
+    for (gsize t = 0; t < nh; t++) {
+        double l0 = wn >= 24 ? MAX(floor, wsum / (double)wn) : floor;
+        /* a young history says little: do not trust a low rate learned
+         * from a few days more than the floor */
+        base[t] = l0;
+        sum6 += x[t];
+        if (t >= 6)
+            sum6 -= x[t - 6];
+        bool a1 = x[t] >= cfg->min_count && bw_poisson_upper_tail(x[t], l0) < alpha_test;
+        bool a6 = sum6 >= cfg->min_count * 2 && bw_poisson_upper_tail(sum6, 6.0 * l0) < alpha_test;
+        if (a1)
+            alarm[t] |= 1;
+        if (a6 && !a1) {
+            /* mark the busy hours of the window */
+            for (gsize q = t >= 5 ? t - 5 : 0; q <= t; q++)
+                if (x[q] > 0)
+                    alarm[q] |= 1;
+        }
+        if (!alarm[t]) {
+            wsum += x[t];
+            wn++;
+            counted[t] = 1;
+        }
+        /* slide: drop the hour leaving the window (if it was counted) */
+        if (t >= win && counted[t - win]) {
+            wsum -= x[t - win];
+            wn--;
+        }
+    }
+
+    /* 2. CUSUM at the mailbox's overall quiet rate */
+    double qsum = 0.0;
+    gsize qn = 0;
+    for (gsize t = 0; t < nh; t++)
+        if (!alarm[t]) {
+            qsum += x[t];
+            qn++;
+        }
+    double l0 = MAX(floor, qn ? qsum / (double)qn : floor);
+    double l1 = MAX(3.0 * l0, l0 + 1.5);
+    double k = (l1 - l0) / log(l1 / l0);
+    double hthr = bw_cusum_threshold(l0, k, 8760.0);
+    double s = 0.0;
+    gsize exc_start = 0;
+    guint exc_count = 0;
+    for (gsize t = 0; t < nh; t++) {
+        if (s <= 0.0) {
+            exc_start = t;
+            exc_count = 0;
+        }
+        s = MAX(0.0, s + x[t] - k);
+        exc_count += x[t];
+        if (s >= hthr && exc_count >= cfg->min_count) {
+            /* the excursion that crossed h, from its start to here */
+            for (gsize q = exc_start; q <= t; q++)
+                if (x[q] > 0)
+                    alarm[q] |= 2;
+        }
+    }
+
+    /* 3. merge alarmed hours into surges */
+    gsize t = 0;
+    while (t < nh) {
+        if (!alarm[t]) {
+            t++;
+            continue;
+        }
+        gsize a = t, b = t;
+        guint8 det = alarm[t];
+        gsize q = t + 1;
+        while (q < nh && q <= b + MERGE_GAP) {
+            if (alarm[q]) {
+                b = q;
+                det |= alarm[q];
+            }
+            q++;
+        }
+        bw_surge_t *sg = g_new0(bw_surge_t, 1);
+        sg->start = (first_h + (gint64)a) * HOUR;
+        sg->end = (first_h + (gint64)b + 1) * HOUR - 1;
+        sg->baseline_per_hour = base[a];
+        sg->ongoing = sg->end >= now - HOUR;
+        sg->detector = g_strdup((det & 1) && (det & 2) ? "poisson+cusum" : (det & 1) ? "poisson" : "cusum");
+        sg->campaigns = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GHashTable) cc = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        for (guint i = 0; i < items->len; i++) {
+            const bw_item_t *it = g_ptr_array_index(items, i);
+            if (it->klass != BW_CLASS_BACKSCATTER || it->date_unix < sg->start || it->date_unix > sg->end)
+                continue;
+            sg->count++;
+            if (it->campaign) {
+                gpointer old = g_hash_table_lookup(cc, it->campaign);
+                if (old == NULL)
+                    g_ptr_array_add(sg->campaigns, g_strdup(it->campaign));
+                g_hash_table_replace(cc, g_strdup(it->campaign), GUINT_TO_POINTER(GPOINTER_TO_UINT(old) + 1));
+            }
+        }
+        g_ptr_array_sort_with_data(sg->campaigns, cmp_count_desc, cc);
+        g_ptr_array_add(res, sg);
+        t = b + 1;
+    }
+    g_free(x);
+    g_free(alarm);
+    g_free(counted);
+    g_free(base);
+    return BW_OK;
+}
