@@ -1,0 +1,195 @@
+;;; bouncewatch.el --- bouncewatch in notmuch-emacs  -*- lexical-binding: t; -*-
+
+;; Keywords: mail, notmuch
+;; Package-Requires: ((emacs "27.1"))
+
+;;; Commentary:
+
+;; Backscatter (bounces, auto-replies and complaints about mail you never
+;; sent) found by bouncewatch, inside notmuch-emacs:
+;;
+;;  - saved searches "backscatter" and "bounces" on notmuch-hello;
+;;  - M-x bouncewatch-report: the report of `bouncewatch scan' in a buffer
+;;    (g refreshes, c lists the campaigns, RET on a campaign searches it);
+;;  - bouncewatch-mode-line-mode: "BW:N" in the mode line while N unread
+;;    backscatter reports wait.
+;;
+;; It only runs the bouncewatch and notmuch programs; text from the mail is
+;; shown as plain text, never evaluated or followed.
+;;
+;;   (add-to-list 'load-path "/usr/share/bouncewatch/emacs")
+;;   (require 'bouncewatch)
+;;   (bouncewatch-mode-line-mode 1)
+
+;;; Code:
+
+(require 'json)
+(require 'cl-lib)
+
+(defgroup bouncewatch nil
+  "Backscatter found by bouncewatch."
+  :group 'mail)
+
+(defcustom bouncewatch-program "bouncewatch"
+  "The bouncewatch program."
+  :type 'string)
+
+(defcustom bouncewatch-notmuch-program "notmuch"
+  "The notmuch program, used for the mode-line count."
+  :type 'string)
+
+(defcustom bouncewatch-mode-line-interval 300
+  "Seconds between two updates of the mode-line indicator."
+  :type 'integer)
+
+(defcustom bouncewatch-saved-searches
+  '((:name "backscatter" :query "tag:backscatter" :key "B")
+    (:name "bounces" :query "tag:bounce and not tag:backscatter"))
+  "Saved searches added to `notmuch-saved-searches'."
+  :type '(repeat plist))
+
+(defconst bouncewatch-report-buffer "*bouncewatch*")
+
+;;;; Saved searches
+
+(defun bouncewatch-add-saved-searches ()
+  "Add `bouncewatch-saved-searches' to `notmuch-saved-searches'."
+  (when (boundp 'notmuch-saved-searches)
+    (dolist (s bouncewatch-saved-searches)
+      (unless (cl-find (plist-get s :query) notmuch-saved-searches
+                       :key (lambda (x) (and (listp x) (plist-get x :query)))
+                       :test #'equal)
+        (add-to-list 'notmuch-saved-searches s t)))))
+
+(with-eval-after-load 'notmuch-hello (bouncewatch-add-saved-searches))
+(with-eval-after-load 'notmuch (bouncewatch-add-saved-searches))
+
+;;;; The report
+
+(defvar bouncewatch-report-mode-map
+  (let ((map (make-sparse-keymap)))
+    (define-key map (kbd "g") #'bouncewatch-report)
+    (define-key map (kbd "c") #'bouncewatch-campaigns)
+    (define-key map (kbd "RET") #'bouncewatch-search-campaign-at-point)
+    map)
+  "Keys of the bouncewatch report buffer.")
+
+(define-derived-mode bouncewatch-report-mode special-mode "bouncewatch"
+  "The report of `bouncewatch scan'.
+\\{bouncewatch-report-mode-map}")
+
+(defun bouncewatch--run (&rest args)
+  "Run bouncewatch with ARGS; return (EXIT-CODE . OUTPUT)."
+  (with-temp-buffer
+    (let ((code (apply #'call-process bouncewatch-program nil
+                       (list t nil) nil args)))
+      (cons code (buffer-string)))))
+
+;;;###autoload
+(defun bouncewatch-report ()
+  "Show the report of `bouncewatch scan' in a buffer."
+  (interactive)
+  (let* ((res (bouncewatch--run "scan" "--quiet"))
+         (buf (get-buffer-create bouncewatch-report-buffer)))
+    (with-current-buffer buf
+      (let ((inhibit-read-only t))
+        (erase-buffer)
+        ;; Plain text: the report quotes forged subjects.
+        (insert (cdr res))
+        (unless (eq (car res) 0)
+          (insert (format "\n[bouncewatch exited with status %s]\n" (car res))))
+        (goto-char (point-min)))
+      (bouncewatch-report-mode))
+    (when (called-interactively-p 'any)
+      (pop-to-buffer buf))
+    buf))
+
+(defun bouncewatch--campaigns ()
+  "The campaigns of `bouncewatch scan --json', as a list of alists."
+  (let ((res (bouncewatch--run "scan" "--json" "--quiet")))
+    (when (eq (car res) 0)
+      (let* ((json-object-type 'alist) (json-array-type 'list) (json-key-type 'symbol)
+             (doc (ignore-errors (json-read-from-string (cdr res)))))
+        (alist-get 'campaigns doc)))))
+
+;;;###autoload
+(defun bouncewatch-campaigns ()
+  "List the spoofing campaigns; RET on one searches its reports."
+  (interactive)
+  (let ((buf (get-buffer-create "*bouncewatch campaigns*"))
+        (campaigns (bouncewatch--campaigns)))
+    (with-current-buffer buf
+      (let ((inhibit-read-only t))
+        (erase-buffer)
+        (insert (format "%-12s %6s  %s\n" "campaign" "size" "subject"))
+        (dolist (c campaigns)
+          (let ((id (alist-get 'id c)))
+            (when (and (stringp id) (string-match-p "\\`bw-[0-9a-f]\\{8\\}\\'" id))
+              (insert (propertize (format "%-12s %6s  %s\n" id (alist-get 'size c)
+                                          (or (car (alist-get 'subjects c)) ""))
+                                  'bouncewatch-campaign id)))))
+        (goto-char (point-min)))
+      (bouncewatch-report-mode))
+    (when (called-interactively-p 'any)
+      (pop-to-buffer buf))
+    buf))
+
+(defun bouncewatch-search-campaign-at-point ()
+  "Search the reports of the campaign on this line with notmuch."
+  (interactive)
+  (let ((id (get-text-property (point) 'bouncewatch-campaign)))
+    (if (and id (fboundp 'notmuch-search))
+        (notmuch-search (concat "tag:bw/" id))
+      (message "No campaign on this line (or notmuch-emacs not loaded)"))))
+
+;;;; Mode line
+
+(defvar bouncewatch--mode-line-string ""
+  "What the mode line shows: \"BW:N\" or nothing.")
+(put 'bouncewatch--mode-line-string 'risky-local-variable t)
+
+(defvar bouncewatch--timer nil)
+
+(defun bouncewatch--set-count (count)
+  "Show COUNT unread backscatter reports in the mode line."
+  (setq bouncewatch--mode-line-string
+        (if (and (integerp count) (> count 0))
+            (propertize (format " BW:%d" count)
+                        'face 'warning
+                        'help-echo "Unread backscatter: M-x bouncewatch-report")
+          ""))
+  (force-mode-line-update t))
+
+(defun bouncewatch-update-mode-line ()
+  "Count the unread backscatter with notmuch, without blocking Emacs."
+  (interactive)
+  (let ((out (generate-new-buffer " *bouncewatch-count*")))
+    (make-process
+     :name "bouncewatch-count" :buffer out :noquery t
+     :command (list bouncewatch-notmuch-program "count" "tag:backscatter and tag:unread")
+     :sentinel (lambda (proc _event)
+                 (when (memq (process-status proc) '(exit signal))
+                   (let ((n (with-current-buffer out
+                              (string-to-number (buffer-string)))))
+                     (kill-buffer out)
+                     (bouncewatch--set-count
+                      (if (eq (process-exit-status proc) 0) n 0))))))))
+
+;;;###autoload
+(define-minor-mode bouncewatch-mode-line-mode
+  "Show the number of unread backscatter reports in the mode line."
+  :global t
+  (when bouncewatch--timer
+    (cancel-timer bouncewatch--timer)
+    (setq bouncewatch--timer nil))
+  (if bouncewatch-mode-line-mode
+      (progn
+        (add-to-list 'global-mode-string 'bouncewatch--mode-line-string t)
+        (setq bouncewatch--timer
+              (run-at-time 0 bouncewatch-mode-line-interval
+                           #'bouncewatch-update-mode-line)))
+    (setq global-mode-string (delq 'bouncewatch--mode-line-string global-mode-string))
+    (setq bouncewatch--mode-line-string "")))
+
+(provide 'bouncewatch)
+;;; bouncewatch.el ends here
