@@ -1,0 +1,98 @@
+/* arf.c: RFC 5965 abuse feedback reports (message/feedback-report).
+ *
+ * A complaint is about a message the mailbox (apparently) sent: the
+ * recipient is the complainer (Original-Rcpt-To, else Removal-Recipient);
+ * when neither is given, parse.c falls back to the To of the attached
+ * original. */
+#include "bw-parse.h"
+#include <string.h>
+
+/* The feedback types of RFC 5965 and RFC 6650/6591; anything else seen in a
+ * Feedback-Type field is kept as written, lower-cased. */
+static bool
+field_is(const char *line, size_t ll, const char *name, size_t *voff)
+{
+    size_t nl = strlen(name);
+    if (ll <= nl || g_ascii_strncasecmp(line, name, nl) != 0)
+        return false;
+    size_t j = nl;
+    while (j < ll && (line[j] == ' ' || line[j] == '\t'))
+        j++;
+    if (j >= ll || line[j] != ':')
+        return false;
+    j++;
+    while (j < ll && (line[j] == ' ' || line[j] == '\t'))
+        j++;
+    *voff = j;
+    return true;
+}
+
+static void
+add_recipient(bw_report_t *report, const char *value, size_t vl)
+{
+    if (report->recipients->len >= BW_MAX_RECIPIENTS)
+        return;
+    g_autofree char *v = g_strndup(value, vl);
+    char *addr = bw_address_normalize(v);
+    if (addr == NULL)
+        return;
+    for (guint i = 0; i < report->recipients->len; i++) {
+        bw_recipient_t *r = g_ptr_array_index(report->recipients, i);
+        if (r->address != NULL && strcmp(r->address, addr) == 0) {
+            g_free(addr);
+            return;
+        }
+    }
+    bw_recipient_t *r = bw_recipient_new();
+    r->address = addr;
+    r->reason = BW_REASON_FEEDBACK;
+    g_ptr_array_add(report->recipients, r);
+}
+
+bool
+bw_arf_parse_fields(const char *text, size_t len, bw_report_t *report)
+{
+    bool seen_type = false;
+    size_t pos = 0;
+    GPtrArray *removal = g_ptr_array_new_with_free_func(g_free);
+    unsigned lines = 0;
+    while (pos < len && lines++ < 10000) {
+        const char *line = text + pos;
+        const char *nl = memchr(line, '\n', len - pos);
+        size_t ll = nl ? (size_t)(nl - line) : len - pos;
+        pos += ll + (nl ? 1 : 0);
+        while (ll > 0 && (line[ll - 1] == ' ' || line[ll - 1] == '\t' || line[ll - 1] == '\r'))
+            ll--;
+        while (ll > 0 && (*line == ' ' || *line == '\t')) {
+            line++;
+            ll--;
+        }
+        size_t voff;
+        if (field_is(line, ll, "Feedback-Type", &voff)) {
+            if (report->feedback_type == NULL && voff < ll) {
+                size_t n = 0;
+                while (voff + n < ll && line[voff + n] != ' ' && line[voff + n] != ';' && n < 64)
+                    n++;
+                report->feedback_type = g_ascii_strdown(line + voff, (gssize)n);
+            }
+            seen_type = true;
+        } else if (field_is(line, ll, "Original-Rcpt-To", &voff)) {
+            add_recipient(report, line + voff, ll - voff);
+        } else if (field_is(line, ll, "Removal-Recipient", &voff)) {
+            if (removal->len < 64)
+                g_ptr_array_add(removal, g_strndup(line + voff, ll - voff));
+        }
+    }
+    if (report->recipients->len == 0)
+        for (guint i = 0; i < removal->len; i++) {
+            const char *v = g_ptr_array_index(removal, i);
+            add_recipient(report, v, strlen(v));
+        }
+    g_ptr_array_unref(removal);
+    if (!seen_type)
+        return false;
+    report->bounce = true;
+    report->kind = BW_KIND_FEEDBACK;
+    report->family = "arf";
+    return true;
+}

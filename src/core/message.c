@@ -1,0 +1,600 @@
+/* message.c: mail from bytes: sanity checks, line ends, caps, mbox
+ * splitting, the bounded MIME walk, and text extraction with charset
+ * decoding.  Everything here is linear in the input and bounded by the caps
+ * of bw.h / bw-parse.h, since every byte of a report is attacker-written. */
+#include "bw-parse.h"
+#include <string.h>
+
+/* ------------------------------------------------------------ checks */
+
+static bool
+is_field_name_char(unsigned char c)
+{
+    /* RFC 5322 ftext: printable US-ASCII except ':' */
+    return c > 32 && c < 127 && c != ':';
+}
+
+bw_status_t
+bw_message_check(const char *data, size_t len, char **detail)
+{
+    if (data == NULL || len == 0) {
+        bw_set_detail(detail, "empty input");
+        return BW_E_NOT_MAIL;
+    }
+    if (len > BW_MAX_MESSAGE_BYTES) {
+        bw_set_detail(detail, "message larger than %u MiB", BW_MAX_MESSAGE_BYTES >> 20);
+        return BW_E_TOO_LARGE;
+    }
+    /* Skip leading blank lines (some exports start with one). */
+    size_t i = 0;
+    while (i < len && i < 4096 && (data[i] == '\n' || data[i] == '\r' || data[i] == ' ' || data[i] == '\t'))
+        i++;
+    if (i >= len) {
+        bw_set_detail(detail, "empty input");
+        return BW_E_NOT_MAIL;
+    }
+    /* A NUL among the header bytes means binary data, not mail. */
+    size_t probe = len - i < 8192 ? len - i : 8192;
+    if (memchr(data + i, '\0', probe) != NULL) {
+        bw_set_detail(detail, "binary data, not an e-mail message");
+        return BW_E_NOT_MAIL;
+    }
+    if (len - i >= 5 && memcmp(data + i, "From ", 5) == 0)
+        return BW_OK;
+    /* The first line must be "Name:" with a sane field name. */
+    size_t j = i;
+    while (j < len && j - i < 1000 && is_field_name_char((unsigned char)data[j]))
+        j++;
+    if (j == i || j >= len || data[j] != ':') {
+        bw_set_detail(detail, "no header fields: not an e-mail message");
+        return BW_E_NOT_MAIL;
+    }
+    return BW_OK;
+}
+
+/* ------------------------------------------------------------ normalising */
+
+char *
+bw_message_normalize(const char *data, size_t len, size_t *out_len)
+{
+    size_t cap = len < BW_PARSE_MAX_BYTES ? len : BW_PARSE_MAX_BYTES;
+    char *out = g_malloc(cap + 1);
+    size_t o = 0;
+    unsigned boundaries = 0;
+    size_t line_start = 0;
+    for (size_t i = 0; i < cap; i++) {
+        char c = data[i];
+        if (c == '\r') {
+            if (i + 1 < cap && data[i + 1] == '\n')
+                continue;       /* CRLF: the LF comes next */
+            c = '\n';           /* lone CR (old Mac line ends) */
+        }
+        out[o++] = c;
+        if (c == '\n') {
+            /* Count boundary declarations on the line just ended; cut the
+             * message before the line that passes the cap. */
+            size_t ll = o - line_start;
+            if (ll >= 9 && bw_memcasestr(out + line_start, ll, "boundary=") != NULL) {
+                if (++boundaries > BW_PARSE_MAX_BOUNDARIES) {
+                    o = line_start;
+                    break;
+                }
+            }
+            line_start = o;
+        }
+    }
+    out[o] = '\0';
+    *out_len = o;
+    return out;
+}
+
+GMimeMessage *
+bw_message_parse(char *data, size_t len)
+{
+    /* The stream takes the buffer over (no copy) and is persistent, so the
+     * parts point into it instead of duplicating large attachments. */
+    GByteArray *ba = g_byte_array_new_take((guint8 *)data, len);
+    g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_byte_array(ba);
+    g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(stream);
+    g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+    return g_mime_parser_construct_message(parser, NULL);
+}
+
+/* ------------------------------------------------------------ mbox */
+
+bool
+bw_mbox_detect(const char *data, size_t len)
+{
+    return len >= 5 && memcmp(data, "From ", 5) == 0;
+}
+
+/* A "From " line separates messages when it follows a blank line (mboxo and
+ * mboxrd escape body lines as ">From "), or when it has the shape of an
+ * envelope line (address then a weekday name) even without the blank line. */
+static bool
+is_separator(const char *data, size_t len, size_t pos, bool prev_blank)
+{
+    if (len - pos < 5 || memcmp(data + pos, "From ", 5) != 0)
+        return false;
+    if (prev_blank)
+        return true;
+    const char *nl = memchr(data + pos, '\n', len - pos);
+    size_t ll = nl ? (size_t)(nl - (data + pos)) : len - pos;
+    static const char *const days[] = { " Mon ", " Tue ", " Wed ", " Thu ", " Fri ", " Sat ", " Sun " };
+    for (unsigned d = 0; d < G_N_ELEMENTS(days); d++)
+        if (bw_memcasestr(data + pos, ll, days[d]) != NULL)
+            return true;
+    return false;
+}
+
+GArray *
+bw_mbox_split(const char *data, size_t len)
+{
+    GArray *spans = g_array_new(FALSE, FALSE, sizeof(gsize));
+    size_t pos = 0;
+    gsize start = (gsize)-1;
+    bool prev_blank = true;
+    while (pos < len) {
+        const char *nl = memchr(data + pos, '\n', len - pos);
+        size_t next = nl ? (size_t)(nl - data) + 1 : len;
+        size_t ll = next - pos;
+        bool blank = ll == 1 || (ll == 2 && data[pos] == '\r');
+        if (is_separator(data, len, pos, prev_blank)) {
+            if (start != (gsize)-1) {
+                gsize end = pos;
+                g_array_append_val(spans, start);
+                g_array_append_val(spans, end);
+                if (spans->len / 2 >= BW_MAX_MBOX_MESSAGES)
+                    return spans;
+            }
+            start = next;
+        }
+        prev_blank = blank;
+        pos = next;
+    }
+    if (start != (gsize)-1 && start < len) {
+        gsize end = len;
+        g_array_append_val(spans, start);
+        g_array_append_val(spans, end);
+    }
+    return spans;
+}
+
+/* ------------------------------------------------------------ MIME walk */
+
+static bool
+ct_is(GMimeContentType *ct, const char *type, const char *sub)
+{
+    return ct != NULL && g_mime_content_type_is_type(ct, type, sub);
+}
+
+void
+bw_message_walk(GMimeMessage *message, bw_parts_t *parts)
+{
+    memset(parts, 0, sizeof *parts);
+    GMimeObject *root = g_mime_message_get_mime_part(message);
+    if (root == NULL)
+        return;
+    /* Explicit stack (no recursion): (object, depth) pairs. */
+    typedef struct { GMimeObject *obj; int depth; } frame_t;
+    GArray *stack = g_array_new(FALSE, FALSE, sizeof(frame_t));
+    frame_t f0 = { root, 0 };
+    g_array_append_val(stack, f0);
+    while (stack->len > 0) {
+        frame_t f = g_array_index(stack, frame_t, stack->len - 1);
+        g_array_set_size(stack, stack->len - 1);
+        if (++parts->parts_seen > BW_MAX_MIME_PARTS) {
+            parts->truncated = true;
+            break;
+        }
+        GMimeContentType *ct = g_mime_object_get_content_type(f.obj);
+        if (GMIME_IS_MULTIPART(f.obj)) {
+            if (f.depth >= BW_MAX_MIME_DEPTH) {
+                parts->truncated = true;
+                continue;
+            }
+            GMimeMultipart *mp = GMIME_MULTIPART(f.obj);
+            int n = g_mime_multipart_get_count(mp);
+            if (n > BW_MAX_MIME_PARTS)
+                n = BW_MAX_MIME_PARTS;
+            /* Push in reverse so parts are visited in document order. */
+            for (int i = n - 1; i >= 0; i--) {
+                frame_t c = { g_mime_multipart_get_part(mp, i), f.depth + 1 };
+                if (c.obj != NULL)
+                    g_array_append_val(stack, c);
+            }
+            continue;
+        }
+        if (GMIME_IS_MESSAGE_PART(f.obj)) {
+            /* An attached message is the original (or a forwarded mail):
+             * its text must not be read as the report's own words. */
+            if (parts->rfc822 == NULL && (ct_is(ct, "message", "rfc822") || ct_is(ct, "message", "global") ||
+                                          ct_is(ct, "message", "*")))
+                parts->rfc822 = f.obj;
+            continue;
+        }
+        if (!GMIME_IS_PART(f.obj))
+            continue;
+        if (ct_is(ct, "message", "delivery-status") || ct_is(ct, "message", "global-delivery-status")) {
+            if (parts->delivery_status == NULL) {
+                parts->delivery_status = f.obj;
+                parts->global_ds = ct_is(ct, "message", "global-delivery-status");
+            }
+        } else if (ct_is(ct, "message", "feedback-report")) {
+            if (parts->feedback == NULL)
+                parts->feedback = f.obj;
+        } else if (ct_is(ct, "text", "rfc822-headers") || ct_is(ct, "message", "global-headers") ||
+                   ct_is(ct, "text", "rfc822")) {
+            if (parts->rfc822 == NULL)
+                parts->rfc822 = f.obj;
+        } else if (ct_is(ct, "text", "plain") && parts->text_plain == NULL &&
+                   !GMIME_IS_MULTIPART(f.obj)) {
+            parts->text_plain = f.obj;
+        } else if (ct_is(ct, "text", "html") && parts->text_html == NULL) {
+            parts->text_html = f.obj;
+        } else if (parts->n_leaves < G_N_ELEMENTS(parts->leaves)) {
+            parts->leaves[parts->n_leaves++] = f.obj;
+        }
+    }
+    g_array_unref(stack);
+}
+
+/* ------------------------------------------------------------ content */
+
+char *
+bw_part_raw(GMimeObject *part, size_t max, size_t *len_out)
+{
+    *len_out = 0;
+    if (part == NULL || !GMIME_IS_PART(part))
+        return NULL;
+    GMimeDataWrapper *dw = g_mime_part_get_content(GMIME_PART(part));
+    if (dw == NULL)
+        return NULL;
+    /* Decode the transfer encoding into a memory stream.  The input is
+     * already capped (BW_PARSE_MAX_BYTES), so the decoded size is bounded. */
+    g_autoptr(GMimeStream) mem = g_mime_stream_mem_new();
+    if (g_mime_data_wrapper_write_to_stream(dw, mem) < 0)
+        return NULL;
+    GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+    if (ba == NULL || ba->len == 0)
+        return NULL;
+    size_t n = ba->len < max ? ba->len : max;
+    /* Normalise line ends again: base64 content carries its own CRLFs. */
+    char *out = g_malloc(n + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = (char)ba->data[i];
+        if (c == '\r') {
+            if (i + 1 < n && ba->data[i + 1] == '\n')
+                continue;
+            c = '\n';
+        }
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    *len_out = o;
+    return out;
+}
+
+/* Guess the charset of undeclared 8-bit or ISO-2022 text, common in
+ * Japanese notices that declare nothing. */
+static const char *
+guess_charset(const char *data, size_t len)
+{
+    if (g_utf8_validate(data, (gssize)len, NULL))
+        return "UTF-8";
+    if (memchr(data, 0x1b, len) != NULL)
+        return "ISO-2022-JP";
+    /* EUC-JP: both bytes of a pair in 0xA1-0xFE; Shift_JIS: lead byte
+     * 0x81-0x9F/0xE0-0xEF.  Count which reading fits more pairs. */
+    size_t euc = 0, sjis = 0;
+    for (size_t i = 0; i + 1 < len && i < 65536; i++) {
+        unsigned char a = (unsigned char)data[i], b = (unsigned char)data[i + 1];
+        if (a < 0x80)
+            continue;
+        if (a >= 0xA1 && a <= 0xFE && b >= 0xA1 && b <= 0xFE)
+            euc++;
+        if (((a >= 0x81 && a <= 0x9F) || (a >= 0xE0 && a <= 0xEF)) &&
+            ((b >= 0x40 && b <= 0x7E) || (b >= 0x80 && b <= 0xFC)))
+            sjis++;
+        i++;
+    }
+    if (euc == 0 && sjis == 0)
+        return "ISO-8859-1";
+    return sjis > euc ? "SHIFT_JIS" : "EUC-JP";
+}
+
+static char *
+try_convert(const char *data, size_t len, const char *charset, size_t *len_out)
+{
+    gsize written = 0;
+    GError *err = NULL;
+    char *out = g_convert_with_fallback(data, (gssize)len, "UTF-8", charset, "?", NULL, &written, &err);
+    if (out == NULL) {
+        g_clear_error(&err);
+        return NULL;
+    }
+    *len_out = written;
+    return out;
+}
+
+char *
+bw_to_utf8(const char *data, size_t len, const char *charset, size_t *len_out)
+{
+    char *out = NULL;
+    size_t n = 0;
+    if (charset != NULL) {
+        const char *name = g_mime_charset_iconv_name(charset);
+        if (g_ascii_strcasecmp(name, "UTF-8") == 0 || g_ascii_strcasecmp(name, "US-ASCII") == 0 ||
+            g_ascii_strcasecmp(name, "ASCII") == 0) {
+            if (g_utf8_validate(data, (gssize)len, NULL)) {
+                *len_out = len;
+                return g_strndup(data, len);
+            }
+        } else {
+            out = try_convert(data, len, name, &n);
+        }
+    }
+    if (out == NULL) {
+        const char *guess = guess_charset(data, len);
+        if (strcmp(guess, "UTF-8") == 0) {
+            *len_out = len;
+            return g_strndup(data, len);
+        }
+        out = try_convert(data, len, guess, &n);
+    }
+    if (out == NULL || !g_utf8_validate(out, (gssize)n, NULL)) {
+        /* Last resort: keep what is valid, replace the rest. */
+        char *valid = g_utf8_make_valid(out != NULL ? out : data, out != NULL ? (gssize)n : (gssize)len);
+        g_free(out);
+        *len_out = strlen(valid);
+        return valid;
+    }
+    *len_out = n;
+    return out;
+}
+
+char *
+bw_html_to_text(const char *html, size_t len, size_t *len_out)
+{
+    GString *out = g_string_sized_new(len / 2 + 1);
+    size_t i = 0;
+    while (i < len) {
+        char c = html[i];
+        if (c == '<') {
+            const char *gt = memchr(html + i, '>', len - i);
+            size_t tl = gt ? (size_t)(gt - (html + i)) : len - i;
+            const char *tag = html + i + 1;
+            size_t rest = tl > 0 ? tl - 1 : 0;
+            if (*tag == '/' && rest > 0) {
+                tag++;
+                rest--;
+            }
+            /* Block elements end a line so line-based detectors still work. */
+            static const char *const blocks[] = { "br", "p", "div", "tr", "li", "h1", "h2", "h3", "table", "pre" };
+            for (unsigned b = 0; b < G_N_ELEMENTS(blocks); b++) {
+                size_t bl = strlen(blocks[b]);
+                if (rest >= bl && g_ascii_strncasecmp(tag, blocks[b], bl) == 0 &&
+                    (rest == bl || !g_ascii_isalnum(tag[bl]))) {
+                    g_string_append_c(out, '\n');
+                    break;
+                }
+            }
+            /* Skip the content of <style> and <script>. */
+            if (rest >= 5 && (g_ascii_strncasecmp(tag, "style", 5) == 0 || g_ascii_strncasecmp(tag, "script", 6) == 0) &&
+                html[i + 1] != '/') {
+                const char *end = bw_memcasestr(html + i, len - i, tag[1] == 't' || tag[1] == 'T' ? "</style" : "</script");
+                if (end != NULL) {
+                    i = (size_t)(end - html);
+                    continue;
+                }
+            }
+            i = gt ? (size_t)(gt - html) + 1 : len;
+            continue;
+        }
+        if (c == '&') {
+            static const struct { const char *ent; const char *rep; } ents[] = {
+                { "&amp;", "&" }, { "&lt;", "<" }, { "&gt;", ">" }, { "&quot;", "\"" },
+                { "&nbsp;", " " }, { "&#39;", "'" }, { "&apos;", "'" },
+            };
+            bool done = false;
+            for (unsigned e = 0; e < G_N_ELEMENTS(ents); e++) {
+                size_t el = strlen(ents[e].ent);
+                if (len - i >= el && g_ascii_strncasecmp(html + i, ents[e].ent, el) == 0) {
+                    g_string_append(out, ents[e].rep);
+                    i += el;
+                    done = true;
+                    break;
+                }
+            }
+            if (done)
+                continue;
+        }
+        if (c == '\r') {
+            i++;
+            continue;
+        }
+        g_string_append_c(out, c);
+        i++;
+    }
+    *len_out = out->len;
+    return g_string_free(out, FALSE);
+}
+
+char *
+bw_part_text(GMimeObject *part, size_t max, size_t *len_out)
+{
+    *len_out = 0;
+    size_t raw_len = 0;
+    g_autofree char *raw = bw_part_raw(part, max, &raw_len);
+    if (raw == NULL)
+        return NULL;
+    const char *charset = g_mime_object_get_content_type_parameter(part, "charset");
+    char *text = bw_to_utf8(raw, raw_len, charset, len_out);
+    GMimeContentType *ct = g_mime_object_get_content_type(part);
+    if (ct != NULL && g_mime_content_type_is_type(ct, "text", "html")) {
+        size_t tl = 0;
+        char *plain = bw_html_to_text(text, *len_out, &tl);
+        g_free(text);
+        text = plain;
+        *len_out = tl;
+    }
+    return text;
+}
+
+/* ------------------------------------------------------------ RFC 2047 */
+
+/* Decodes one encoded word's payload ("B" or "Q") into `out`. */
+static bool
+decode_word_payload(char enc, const char *p, size_t n, GByteArray *out)
+{
+    if (enc == 'B' || enc == 'b') {
+        /* g_base64_decode_step tolerates missing padding; decoding each
+         * word on its own keeps a word's "==" from ending the next. */
+        guchar *buf = g_malloc(n * 3 / 4 + 4);
+        gint state = 0;
+        guint save = 0;
+        gsize got = g_base64_decode_step(p, n, buf, &state, &save);
+        g_byte_array_append(out, buf, (guint)got);
+        g_free(buf);
+        return true;
+    }
+    if (enc == 'Q' || enc == 'q') {
+        for (size_t i = 0; i < n; i++) {
+            guint8 c = (guint8)p[i];
+            if (c == '_') {
+                c = ' ';
+            } else if (c == '=' && i + 2 < n && g_ascii_isxdigit(p[i + 1]) && g_ascii_isxdigit(p[i + 2])) {
+                c = (guint8)(g_ascii_xdigit_value(p[i + 1]) * 16 + g_ascii_xdigit_value(p[i + 2]));
+                i += 2;
+            }
+            g_byte_array_append(out, &c, 1);
+        }
+        return true;
+    }
+    return false;
+}
+
+static void
+flush_pending(GString *out, GByteArray *pend, char *cs)
+{
+    if (pend->len == 0)
+        return;
+    size_t n = 0;
+    char *u = bw_to_utf8((const char *)pend->data, pend->len, cs[0] ? cs : NULL, &n);
+    g_string_append_len(out, u, (gssize)n);
+    g_free(u);
+    g_byte_array_set_size(pend, 0);
+    cs[0] = '\0';
+}
+
+static void
+append_raw(GString *out, const char *p, size_t n)
+{
+    if (g_utf8_validate(p, (gssize)n, NULL)) {
+        g_string_append_len(out, p, (gssize)n);
+        return;
+    }
+    size_t un = 0;
+    char *u = bw_to_utf8(p, n, NULL, &un);
+    g_string_append_len(out, u, (gssize)un);
+    g_free(u);
+}
+
+char *
+bw_header_decode(const char *raw, size_t len)
+{
+    if (raw == NULL)
+        return NULL;
+    if (len > 16384)
+        len = 16384;
+    GString *out = g_string_sized_new(len + 1);
+    GByteArray *pend = g_byte_array_new();
+    char cs[64] = "";
+    bool last_encoded = false;
+    size_t ws_start = 0, ws_len = 0;
+    size_t i = 0;
+    while (i < len) {
+        char c = raw[i];
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+            if (ws_len == 0)
+                ws_start = i;
+            ws_len++;
+            i++;
+            continue;
+        }
+        if (c == '=' && i + 1 < len && raw[i + 1] == '?') {
+            /* =?charset[*lang]?E?payload?= */
+            size_t j = i + 2, cs_b = j;
+            while (j < len && raw[j] != '?' && j - cs_b < 60 && raw[j] > ' ')
+                j++;
+            size_t cs_e = j;
+            if (j + 3 < len && raw[j] == '?' && raw[j + 2] == '?' && cs_e > cs_b) {
+                char enc = raw[j + 1];
+                size_t pb = j + 3, pe = pb;
+                while (pe + 1 < len && !(raw[pe] == '?' && raw[pe + 1] == '=') && raw[pe] > ' ' && pe - pb < 4096)
+                    pe++;
+                if (pe + 1 < len && raw[pe] == '?' && raw[pe + 1] == '=') {
+                    char wcs[64];
+                    size_t wl = cs_e - cs_b;
+                    memcpy(wcs, raw + cs_b, wl);
+                    wcs[wl] = '\0';
+                    char *star = strchr(wcs, '*');
+                    if (star != NULL)
+                        *star = '\0';
+                    if (g_ascii_strcasecmp(wcs, cs) != 0)
+                        flush_pending(out, pend, cs);
+                    /* White space between two encoded words is dropped
+                     * (RFC 2047 section 6.2); elsewhere it is kept. */
+                    if (!last_encoded && ws_len > 0)
+                        g_string_append_c(out, ' ');
+                    ws_len = 0;
+                    if (decode_word_payload(enc, raw + pb, pe - pb, pend)) {
+                        g_strlcpy(cs, wcs, sizeof cs);
+                        last_encoded = true;
+                        i = pe + 2;
+                        continue;
+                    }
+                }
+            }
+        }
+        /* Plain text run. */
+        flush_pending(out, pend, cs);
+        if (ws_len > 0 && out->len > 0)
+            g_string_append_c(out, ' ');
+        (void)ws_start;
+        ws_len = 0;
+        size_t b = i;
+        while (i < len && raw[i] != ' ' && raw[i] != '\t' && raw[i] != '\r' && raw[i] != '\n' &&
+               !(raw[i] == '=' && i + 1 < len && raw[i + 1] == '?' && i > b))
+            i++;
+        if (i == b)
+            i++;
+        append_raw(out, raw + b, i - b);
+        last_encoded = false;
+    }
+    flush_pending(out, pend, cs);
+    g_byte_array_unref(pend);
+    char *squeezed = bw_strdup_squeezed(out->str, out->len);
+    g_string_free(out, TRUE);
+    if (*squeezed == '\0') {
+        g_free(squeezed);
+        return NULL;
+    }
+    return squeezed;
+}
+
+char *
+bw_object_header_decoded(GMimeObject *obj, const char *name)
+{
+    GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
+    if (hl == NULL)
+        return NULL;
+    GMimeHeader *h = g_mime_header_list_get_header(hl, name);
+    if (h == NULL)
+        return NULL;
+    const char *raw = g_mime_header_get_raw_value(h);
+    if (raw == NULL)
+        return NULL;
+    return bw_header_decode(raw, strlen(raw));
+}

@@ -1,0 +1,388 @@
+/* original.c: what a report tells about the message it is about.
+ *
+ * Sources, best first: an attached message/rfc822 or message/global (the
+ * whole original), a text/rfc822-headers or message/global-headers part
+ * (headers only: a normal case), or headers quoted in the notice's text
+ * after the server's marker.  Header blocks are handed to GMime, which
+ * decodes RFC 2047 words and charsets; we only find where they are. */
+#include "bw-parse.h"
+#include <string.h>
+
+#define MAX_RECEIVED 64
+#define MAX_TO 100
+#define MAX_URL_DOMAINS 32
+#define MAX_QUOTED_HEADER_BYTES (64u * 1024u)
+
+bool
+bw_original_is_empty(const bw_original_t *o)
+{
+    return o == NULL || (o->message_id == NULL && o->from == NULL && o->subject == NULL &&
+                         o->date == NULL && o->return_path == NULL && o->to->len == 0 &&
+                         o->received->len == 0);
+}
+
+static char *
+dkim_domain(const char *sig)
+{
+    /* The d= tag: at the start or after ';' (white space allowed). */
+    const char *p = sig;
+    size_t len = strnlen(sig, 8192);
+    for (size_t i = 0; i + 2 < len; i++) {
+        if ((p[i] == 'd' || p[i] == 'D') && p[i + 1] == '=') {
+            size_t k = i;
+            while (k > 0 && (p[k - 1] == ' ' || p[k - 1] == '\t' || p[k - 1] == '\n'))
+                k--;
+            if (k != 0 && p[k - 1] != ';')
+                continue;
+            size_t b = i + 2, e = b;
+            while (b < len && (p[b] == ' ' || p[b] == '\t'))
+                b++;
+            e = b;
+            while (e < len && p[e] != ';' && p[e] != ' ' && p[e] != '\t' && p[e] != '\n')
+                e++;
+            if (e == b)
+                return NULL;
+            return g_ascii_strdown(p + b, (gssize)(e - b));
+        }
+    }
+    return NULL;
+}
+
+static void
+add_url_domains(bw_original_t *o, const char *text, size_t len)
+{
+    size_t pos = 0;
+    while (pos < len && o->url_domains->len < MAX_URL_DOMAINS) {
+        const char *h = bw_memcasestr(text + pos, len - pos, "http");
+        if (h == NULL)
+            break;
+        size_t i = (size_t)(h - text) + 4;
+        pos = i;
+        if (i < len && (text[i] == 's' || text[i] == 'S'))
+            i++;
+        if (len - i < 3 || text[i] != ':' || text[i + 1] != '/' || text[i + 2] != '/')
+            continue;
+        i += 3;
+        size_t b = i;
+        while (i < len && i - b < 253 && (g_ascii_isalnum(text[i]) || text[i] == '.' || text[i] == '-'))
+            i++;
+        pos = i;
+        size_t e = i;
+        while (e > b && text[e - 1] == '.')
+            e--;
+        if (e == b || memchr(text + b, '.', e - b) == NULL)
+            continue;
+        char *host = g_ascii_strdown(text + b, (gssize)(e - b));
+        bool dup = false;
+        for (guint k = 0; k < o->url_domains->len && !dup; k++)
+            dup = strcmp(g_ptr_array_index(o->url_domains, k), host) == 0;
+        if (dup)
+            g_free(host);
+        else
+            g_ptr_array_add(o->url_domains, host);
+    }
+}
+
+static void
+fill_addresses(GPtrArray *out, InternetAddressList *list, unsigned depth)
+{
+    if (list == NULL || depth > 2)
+        return;
+    int n = internet_address_list_length(list);
+    for (int i = 0; i < n && out->len < MAX_TO; i++) {
+        InternetAddress *ia = internet_address_list_get_address(list, i);
+        if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
+            const char *addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+            char *a = bw_address_normalize(addr);
+            if (a != NULL)
+                g_ptr_array_add(out, a);
+        } else if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+            fill_addresses(out, internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)), depth + 1);
+        }
+    }
+}
+
+static void
+fill_from_message(bw_original_t *o, GMimeMessage *m)
+{
+    GMimeObject *obj = GMIME_OBJECT(m);
+    const char *mid = g_mime_message_get_message_id(m);
+    o->message_id = mid != NULL ? bw_msgid_normalize(mid) : NULL;
+    if (o->message_id == NULL)
+        o->message_id = bw_msgid_normalize(g_mime_object_get_header(obj, "Message-ID"));
+    o->from = bw_address_normalize(g_mime_object_get_header(obj, "From"));
+    fill_addresses(o->to, g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_TO), 0);
+    if (o->to->len == 0) {
+        char *a = bw_address_normalize(g_mime_object_get_header(obj, "To"));
+        if (a != NULL)
+            g_ptr_array_add(o->to, a);
+    }
+    o->subject = bw_object_header_decoded(obj, "Subject");
+    GDateTime *date = g_mime_message_get_date(m);
+    if (date != NULL) {
+        o->date_unix = g_date_time_to_unix(date);
+        o->date = bw_time_format(o->date_unix, (int)(g_date_time_get_utc_offset(date) / G_USEC_PER_SEC));
+    }
+    o->return_path = bw_address_normalize(g_mime_object_get_header(obj, "Return-Path"));
+    o->in_reply_to = bw_msgid_normalize(g_mime_object_get_header(obj, "In-Reply-To"));
+    const char *xm = g_mime_object_get_header(obj, "X-Mailer");
+    if (xm == NULL)
+        xm = g_mime_object_get_header(obj, "User-Agent");
+    if (xm != NULL)
+        o->x_mailer = bw_strdup_squeezed(xm, strnlen(xm, 1024));
+    GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
+    int n = hl != NULL ? g_mime_header_list_get_count(hl) : 0;
+    for (int i = 0; i < n && i < 1000; i++) {
+        GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+        const char *name = g_mime_header_get_name(h);
+        if (name == NULL)
+            continue;
+        if (g_ascii_strcasecmp(name, "Received") == 0 && o->received->len < MAX_RECEIVED) {
+            const char *v = g_mime_header_get_value(h);
+            if (v != NULL)
+                g_ptr_array_add(o->received, bw_strdup_squeezed(v, strnlen(v, 4096)));
+        } else if (o->dkim_domain == NULL && g_ascii_strcasecmp(name, "DKIM-Signature") == 0) {
+            const char *v = g_mime_header_get_value(h);
+            if (v != NULL)
+                o->dkim_domain = dkim_domain(v);
+        }
+    }
+}
+
+static void
+fill_body(bw_original_t *o, GMimeMessage *m)
+{
+    bw_parts_t parts;
+    bw_message_walk(m, &parts);
+    GMimeObject *body = parts.text_plain != NULL ? parts.text_plain : parts.text_html;
+    if (body == NULL) {
+        o->headers_only = true;
+        return;
+    }
+    size_t len = 0;
+    char *text = bw_part_text(body, BW_MAX_SCAN_BYTES, &len);
+    if (text == NULL || len == 0) {
+        g_free(text);
+        o->headers_only = true;
+        return;
+    }
+    o->body_text = text;
+    add_url_domains(o, text, len);
+}
+
+/* Parse a block of header lines with GMime (it decodes RFC 2047 words). */
+static bw_original_t *
+from_header_block(const char *text, size_t len)
+{
+    /* Drop leading blank lines: GMime would read them as an empty header. */
+    while (len > 0 && (*text == '\n' || *text == ' ' || *text == '\t' || *text == '\r')) {
+        text++;
+        len--;
+    }
+    if (len == 0)
+        return NULL;
+    if (len > MAX_QUOTED_HEADER_BYTES)
+        len = MAX_QUOTED_HEADER_BYTES;
+    char *buf = g_malloc(len + 3);
+    memcpy(buf, text, len);
+    buf[len] = '\n';
+    buf[len + 1] = '\n';
+    buf[len + 2] = '\0';
+    g_autoptr(GMimeMessage) m = bw_message_parse(buf, len + 2);
+    if (m == NULL)
+        return NULL;
+    bw_original_t *o = bw_original_new();
+    fill_from_message(o, m);
+    o->headers_only = true;
+    if (bw_original_is_empty(o)) {
+        bw_original_free(o);
+        return NULL;
+    }
+    return o;
+}
+
+bw_original_t *
+bw_original_from_part(GMimeObject *part)
+{
+    if (part == NULL)
+        return NULL;
+    if (GMIME_IS_MESSAGE_PART(part)) {
+        GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(part));
+        if (m == NULL)
+            return NULL;
+        bw_original_t *o = bw_original_new();
+        fill_from_message(o, m);
+        fill_body(o, m);
+        if (bw_original_is_empty(o)) {
+            bw_original_free(o);
+            return NULL;
+        }
+        return o;
+    }
+    size_t len = 0;
+    g_autofree char *raw = bw_part_raw(part, MAX_QUOTED_HEADER_BYTES, &len);
+    if (raw == NULL)
+        return NULL;
+    /* text/rfc822-headers may also carry a body after the blank line
+     * (servers mislabel whole messages): keep only the header block. */
+    size_t start = 0;
+    while (start < len && (raw[start] == '\n' || raw[start] == ' ' || raw[start] == '\t'))
+        start++;
+    const char *end = g_strstr_len(raw + start, (gssize)(len - start), "\n\n");
+    size_t hl = end ? (size_t)(end - raw) - start : len - start;
+    return from_header_block(raw + start, hl);
+}
+
+/* ------------------------------------------------------------ quoted headers */
+
+static const char *const header_names[] = {
+    "received", "return-path", "message-id", "from", "to", "subject", "date", "cc",
+    "dkim-signature", "mime-version", "content-type", "content-transfer-encoding",
+    "reply-to", "sender", "in-reply-to", "references", "delivered-to", "x-mailer",
+    "user-agent", "authentication-results", "arc-seal", "x-", "list-", "thread-",
+    "importance", "x-original-to", "envelope-to", "precedence", "errors-to",
+};
+
+/* Length of the "Name:" prefix when the line starts with a header field
+ * that could belong to a mail header (a known name, or X-...), else 0. */
+static size_t
+header_line(const char *line, size_t ll)
+{
+    size_t i = 0;
+    while (i < ll && i < 80 && (g_ascii_isalnum(line[i]) || line[i] == '-' || line[i] == '_'))
+        i++;
+    if (i == 0 || i >= ll || line[i] != ':')
+        return 0;
+    for (unsigned k = 0; k < G_N_ELEMENTS(header_names); k++) {
+        size_t nl = strlen(header_names[k]);
+        bool prefix = header_names[k][nl - 1] == '-';
+        if ((prefix ? i > nl : i == nl) && g_ascii_strncasecmp(line, header_names[k], nl) == 0)
+            return i + 1;
+    }
+    return 0;
+}
+
+/* Quote prefix of a line: leading blanks and '>' marks. */
+static size_t
+quote_prefix(const char *line, size_t ll)
+{
+    size_t i = 0;
+    while (i < ll && i < 16 && (line[i] == ' ' || line[i] == '\t' || line[i] == '>'))
+        i++;
+    return i;
+}
+
+bw_original_t *
+bw_original_from_text(const char *text, size_t len, size_t from)
+{
+    if (text == NULL || from >= len)
+        return NULL;
+    /* Find the first header line from `from` on: the block must start with
+     * a real header name, and hold at least two header lines or one of the
+     * identifying ones, so prose with a colon is not taken. */
+    size_t pos = from;
+    unsigned scanned = 0;
+    while (pos < len && scanned++ < 400) {
+        const char *line = text + pos;
+        const char *nl = memchr(line, '\n', len - pos);
+        size_t ll = nl ? (size_t)(nl - line) : len - pos;
+        size_t q = quote_prefix(line, ll);
+        if (header_line(line + q, ll - q) > 0) {
+            /* Collect the block, stripping the quote prefix. */
+            GString *block = g_string_new(NULL);
+            size_t p = pos;
+            unsigned headers = 0;
+            bool identifying = false;
+            while (p < len && block->len < MAX_QUOTED_HEADER_BYTES) {
+                const char *l = text + p;
+                const char *n2 = memchr(l, '\n', len - p);
+                size_t l2 = n2 ? (size_t)(n2 - l) : len - p;
+                size_t q2 = quote_prefix(l, l2);
+                size_t strip = q2 < q ? q2 : q;
+                const char *body = l + strip;
+                size_t bl = l2 - strip;
+                bool blank = q2 == l2;
+                if (blank)
+                    break;
+                size_t hn = header_line(l + q2, l2 - q2);
+                if (hn > 0 && q2 <= q + 1) {
+                    /* a new field (re-anchored at the quote prefix) */
+                    body = l + q2;
+                    bl = l2 - q2;
+                    headers++;
+                    if (g_ascii_strncasecmp(body, "message-id", 10) == 0 ||
+                        g_ascii_strncasecmp(body, "received", 8) == 0 ||
+                        g_ascii_strncasecmp(body, "from", 4) == 0 ||
+                        g_ascii_strncasecmp(body, "subject", 7) == 0)
+                        identifying = true;
+                } else if (q2 > q || body[0] == ' ' || body[0] == '\t') {
+                    /* a continuation line */
+                    if (body[0] != ' ' && body[0] != '\t')
+                        g_string_append_c(block, ' ');
+                } else {
+                    /* something else: accept an unknown but well-formed
+                     * field, stop at prose */
+                    size_t i = 0;
+                    while (i < bl && i < 80 && (g_ascii_isalnum(body[i]) || body[i] == '-'))
+                        i++;
+                    if (i == 0 || i >= bl || body[i] != ':')
+                        break;
+                }
+                g_string_append_len(block, body, (gssize)bl);
+                g_string_append_c(block, '\n');
+                p += l2 + (n2 ? 1 : 0);
+            }
+            bw_original_t *o = NULL;
+            if (headers >= 2 || identifying)
+                o = from_header_block(block->str, block->len);
+            g_string_free(block, TRUE);
+            if (o != NULL)
+                return o;
+            /* Not a usable block: go on after it. */
+            pos = p > pos ? p : pos + ll + 1;
+            continue;
+        }
+        pos += ll + (nl ? 1 : 0);
+    }
+    return NULL;
+}
+
+/* Markers before a quoted copy of the original, as servers write them. */
+static const char *const markers[] = {
+    "this is a copy of the message",           /* Exim */
+    "below this line is a copy of the message", /* qmail */
+    "original message follows",
+    "original message headers",
+    "original message header",
+    "headers of the original message",
+    "header of the original message",
+    "---- original message",
+    "----original message",
+    "-----original message-----",
+    "--- begin original message",
+    "start of returned message",
+    "returned message follows",
+    "undelivered message headers",
+    "your message reads",
+    "the headers of your message",
+    "message headers follow",
+    "copy of the original message",
+    "original message:",
+    "content-type: message/rfc822",
+    "content-type: text/rfc822-headers",
+    "元のメッセージ",
+    "送信したメッセージ",
+};
+
+size_t
+bw_original_find_marker(const char *text, size_t len)
+{
+    size_t best = (size_t)-1;
+    for (unsigned k = 0; k < G_N_ELEMENTS(markers); k++) {
+        size_t lim = best == (size_t)-1 ? len : best;
+        const char *m = bw_memcasestr(text, lim, markers[k]);
+        if (m != NULL)
+            best = (size_t)(m - text);
+    }
+    return best;
+}

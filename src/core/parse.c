@@ -1,0 +1,524 @@
+/* parse.c: bw_parse_bytes / bw_parse_file: one report per message.
+ *
+ * The family of a report is decided before any of it is read, from its
+ * structure, in a fixed order:
+ *   1. a delivery-status part (RFC 3464 / RFC 6533)          -> dsn
+ *   2. a feedback-report part (RFC 5965)                     -> feedback
+ *   3. delivery-status fields in a mislabelled part or in the
+ *      notice's own text (broken DSNs)                       -> dsn
+ *   4. the non-standard notices of known servers (vendor.c)  -> bounce
+ *   5. virus notices, challenge-response, auto-replies       -> ...
+ * Detectors only see the report's own words (bw_view_t.text is the first
+ * text part outside any attached message, cut before a quoted original),
+ * so text quoted from the original cannot trigger them. */
+#include "bw-parse.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------ objects */
+
+bw_recipient_t *
+bw_recipient_new(void)
+{
+    return g_new0(bw_recipient_t, 1);
+}
+
+void
+bw_recipient_free(bw_recipient_t *r)
+{
+    if (r == NULL)
+        return;
+    g_free(r->address);
+    g_free(r->original_address);
+    g_free(r->action);
+    g_free(r->status);
+    g_free(r->reply_code);
+    g_free(r->remote_mta);
+    g_free(r->diagnostic);
+    g_free(r);
+}
+
+bw_original_t *
+bw_original_new(void)
+{
+    bw_original_t *o = g_new0(bw_original_t, 1);
+    o->to = g_ptr_array_new_with_free_func(g_free);
+    o->received = g_ptr_array_new_with_free_func(g_free);
+    o->url_domains = g_ptr_array_new_with_free_func(g_free);
+    return o;
+}
+
+void
+bw_original_free(bw_original_t *o)
+{
+    if (o == NULL)
+        return;
+    g_free(o->message_id);
+    g_free(o->from);
+    g_ptr_array_unref(o->to);
+    g_free(o->subject);
+    g_free(o->date);
+    g_free(o->return_path);
+    g_ptr_array_unref(o->received);
+    g_free(o->dkim_domain);
+    g_free(o->x_mailer);
+    g_free(o->in_reply_to);
+    g_free(o->body_text);
+    g_ptr_array_unref(o->url_domains);
+    g_free(o);
+}
+
+bw_report_t *
+bw_report_new(void)
+{
+    bw_report_t *r = g_new0(bw_report_t, 1);
+    r->recipients = g_ptr_array_new_with_free_func((GDestroyNotify)bw_recipient_free);
+    r->references = g_ptr_array_new_with_free_func(g_free);
+    r->to = g_ptr_array_new_with_free_func(g_free);
+    return r;
+}
+
+void
+bw_report_free(bw_report_t *r)
+{
+    if (r == NULL)
+        return;
+    g_ptr_array_unref(r->recipients);
+    bw_original_free(r->original);
+    g_free(r->feedback_type);
+    g_free(r->message_id);
+    g_free(r->from);
+    g_free(r->subject);
+    g_free(r->date);
+    g_free(r->in_reply_to);
+    g_ptr_array_unref(r->references);
+    g_ptr_array_unref(r->to);
+    g_free(r->auto_submitted);
+    g_free(r);
+}
+
+/* ------------------------------------------------------------ the view */
+
+const char *
+bw_view_header(const bw_view_t *v, const char *name)
+{
+    if (v == NULL || v->message == NULL || name == NULL)
+        return NULL;
+    return g_mime_object_get_header(GMIME_OBJECT(v->message), name);
+}
+
+static void
+fill_report_headers(bw_report_t *r, GMimeMessage *m)
+{
+    GMimeObject *obj = GMIME_OBJECT(m);
+    const char *mid = g_mime_message_get_message_id(m);
+    r->message_id = bw_msgid_normalize(mid != NULL ? mid : g_mime_object_get_header(obj, "Message-ID"));
+    r->from = bw_address_normalize(g_mime_object_get_header(obj, "From"));
+    r->subject = bw_object_header_decoded(obj, "Subject");
+    GDateTime *date = g_mime_message_get_date(m);
+    if (date != NULL) {
+        r->date_unix = g_date_time_to_unix(date);
+        r->date = bw_time_format(r->date_unix, (int)(g_date_time_get_utc_offset(date) / G_USEC_PER_SEC));
+    }
+    r->in_reply_to = bw_msgid_normalize(g_mime_object_get_header(obj, "In-Reply-To"));
+    const char *refs = g_mime_object_get_header(obj, "References");
+    if (refs != NULL) {
+        GMimeReferences *list = g_mime_references_parse(NULL, refs);
+        int n = list != NULL ? g_mime_references_length(list) : 0;
+        for (int i = 0; i < n && i < 64; i++) {
+            char *id = bw_msgid_normalize(g_mime_references_get_message_id(list, i));
+            if (id != NULL)
+                g_ptr_array_add(r->references, id);
+        }
+        if (list != NULL)
+            g_mime_references_free(list);
+    }
+    InternetAddressList *to = g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_TO);
+    int n = to != NULL ? internet_address_list_length(to) : 0;
+    for (int i = 0; i < n && i < 100; i++) {
+        InternetAddress *ia = internet_address_list_get_address(to, i);
+        if (!INTERNET_ADDRESS_IS_MAILBOX(ia))
+            continue;
+        char *a = bw_address_normalize(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)));
+        if (a != NULL)
+            g_ptr_array_add(r->to, a);
+    }
+    const char *as = g_mime_object_get_header(obj, "Auto-Submitted");
+    if (as != NULL)
+        r->auto_submitted = bw_strdup_squeezed(as, strnlen(as, 256));
+}
+
+/* ------------------------------------------------------------ finishing */
+
+/* Status, reason and class of every recipient, after any detector. */
+static void
+finish_recipients(bw_report_t *report)
+{
+    for (guint i = 0; i < report->recipients->len; i++) {
+        bw_recipient_t *r = g_ptr_array_index(report->recipients, i);
+        if (report->kind == BW_KIND_FEEDBACK) {
+            r->reason = BW_REASON_FEEDBACK;
+            continue;
+        }
+        if (report->kind == BW_KIND_AUTOREPLY) {
+            r->reason = BW_REASON_VACATION;
+            continue;
+        }
+        if (report->kind == BW_KIND_CHALLENGE || report->kind == BW_KIND_VIRUS) {
+            if (r->reason == BW_REASON_UNKNOWN)
+                r->reason = bw_reason_from_text(r->diagnostic, r->diagnostic ? strlen(r->diagnostic) : 0);
+            continue;
+        }
+        r->reason = bw_reason_decide(r->status, r->reply_code, r->diagnostic, r->action);
+        if (r->status == NULL) {
+            /* Infer the enhanced code from the reply code, else from the
+             * action: a failure is class 5, a delay class 4. */
+            const char *st = bw_status_from_reply_code(r->reply_code, r->reason);
+            if (st == NULL && r->action != NULL) {
+                if (strcmp(r->action, "failed") == 0)
+                    st = bw_status_from_reason(r->reason, '5');
+                else if (strcmp(r->action, "delayed") == 0)
+                    st = bw_status_from_reason(r->reason, '4');
+                else if (strcmp(r->action, "delivered") == 0)
+                    st = "2.0.0";
+            }
+            if (st != NULL)
+                r->status = g_strdup(st);
+        }
+        if (r->action == NULL && report->kind == BW_KIND_BOUNCE && r->status != NULL)
+            r->action = g_strdup(r->status[0] == '4' ? "delayed" : r->status[0] == '2' ? "delivered" : "failed");
+    }
+}
+
+/* An auto-reply carries no copy of the original, but its threading headers
+ * and addressing say which message it answers. */
+static bw_original_t *
+original_from_reply(const bw_report_t *report)
+{
+    bw_original_t *o = bw_original_new();
+    o->message_id = g_strdup(report->in_reply_to);
+    if (o->message_id == NULL && report->references->len > 0)
+        o->message_id = g_strdup(g_ptr_array_index(report->references, report->references->len - 1));
+    if (report->to->len > 0)
+        o->from = g_strdup(g_ptr_array_index(report->to, 0));
+    o->subject = bw_subject_strip_prefixes(report->subject);
+    if (report->from != NULL)
+        g_ptr_array_add(o->to, g_strdup(report->from));
+    o->headers_only = true;
+    if (o->message_id == NULL && o->from == NULL && o->subject == NULL) {
+        bw_original_free(o);
+        return NULL;
+    }
+    return o;
+}
+
+static bool
+recipients_need_enrich(const bw_report_t *report)
+{
+    for (guint i = 0; i < report->recipients->len; i++) {
+        const bw_recipient_t *r = g_ptr_array_index(report->recipients, i);
+        if (r->status == NULL || r->diagnostic == NULL)
+            return true;
+    }
+    return report->recipients->len == 0;
+}
+
+/* ------------------------------------------------------------ one message */
+
+static bw_report_t *
+parse_message(char *norm, size_t nlen)
+{
+    g_autoptr(GMimeMessage) m = bw_message_parse(norm, nlen);   /* takes norm */
+    if (m == NULL)
+        return NULL;
+    bw_report_t *report = bw_report_new();
+    fill_report_headers(report, m);
+
+    bw_parts_t parts;
+    bw_message_walk(m, &parts);
+
+    bw_view_t view = { 0 };
+    view.message = m;
+    const char *from = g_mime_object_get_header(GMIME_OBJECT(m), "From");
+    view.from = from != NULL ? from : "";
+    view.subject = report->subject != NULL ? report->subject : "";
+    GMimeObject *textpart = parts.text_plain != NULL ? parts.text_plain : parts.text_html;
+    size_t tlen = 0;
+    g_autofree char *text = textpart != NULL ? bw_part_text(textpart, BW_MAX_SCAN_BYTES, &tlen) : NULL;
+    view.text = text != NULL ? text : "";
+    view.text_len = tlen;
+    view.rfc822_part = parts.rfc822;
+    GMimeContentType *ct = g_mime_object_get_content_type(g_mime_message_get_mime_part(m));
+    view.is_multipart_report = ct != NULL && g_mime_content_type_is_type(ct, "multipart", "report");
+
+    /* Where a quoted original starts in the text; detectors reading the
+     * text must stop there. */
+    size_t marker = view.text_len > 0 ? bw_original_find_marker(view.text, view.text_len) : (size_t)-1;
+    size_t original_offset = (size_t)-1;
+
+    /* 1. RFC 3464 / RFC 6533 */
+    if (parts.delivery_status != NULL) {
+        size_t len = 0;
+        g_autofree char *ds = bw_part_raw(parts.delivery_status, BW_MAX_FIELDS_BYTES, &len);
+        if (ds != NULL && bw_dsn_parse_fields(ds, len, parts.global_ds, report) > 0) {
+            report->bounce = true;
+            report->kind = BW_KIND_DSN;
+            report->family = parts.global_ds ? "rfc6533" : "rfc3464";
+        }
+    }
+    /* 2. RFC 5965 */
+    if (!report->bounce && parts.feedback != NULL) {
+        size_t len = 0;
+        g_autofree char *fb = bw_part_raw(parts.feedback, BW_MAX_FIELDS_BYTES, &len);
+        if (fb != NULL)
+            bw_arf_parse_fields(fb, len, report);
+    }
+    /* 3. broken DSNs: the fields in a mislabelled part or inline in the
+     * notice's own text (before any quoted original). */
+    if (!report->bounce) {
+        for (unsigned i = 0; i < parts.n_leaves && !report->bounce; i++) {
+            GMimeContentType *lct = g_mime_object_get_content_type(parts.leaves[i]);
+            if (lct == NULL || !(g_mime_content_type_is_type(lct, "text", "*") ||
+                                 g_mime_content_type_is_type(lct, "message", "*")))
+                continue;       /* images, archives: no fields in there */
+            size_t len = 0;
+            g_autofree char *raw = bw_part_raw(parts.leaves[i], BW_MAX_FIELDS_BYTES, &len);
+            if (raw == NULL)
+                continue;
+            size_t at = bw_dsn_find_inline(raw, len);
+            if (at != (size_t)-1 && bw_dsn_parse_fields(raw + at, len - at, false, report) > 0) {
+                report->bounce = true;
+                report->kind = BW_KIND_DSN;
+                report->family = "rfc3464";
+            }
+        }
+    }
+    if (!report->bounce && view.text_len > 0) {
+        size_t lim = marker != (size_t)-1 ? marker : view.text_len;
+        size_t at = bw_dsn_find_inline(view.text, lim);
+        if (at != (size_t)-1 && bw_dsn_parse_fields(view.text + at, lim - at, false, report) > 0) {
+            report->bounce = true;
+            report->kind = BW_KIND_DSN;
+            report->family = "rfc3464-inline";
+        }
+    }
+    /* A multipart/report delivery-status whose fields name no recipient is
+     * still a report: let the vendor tables read its text. */
+    bool ds_without_recipients = !report->bounce && parts.delivery_status != NULL;
+    /* 4. non-standard notices */
+    if (!report->bounce) {
+        if (bw_vendor_parse(&view, report, &original_offset)) {
+            report->bounce = true;
+            if (report->kind == BW_KIND_NONE)
+                report->kind = BW_KIND_BOUNCE;
+        } else {
+            /* The vendor detector may have started filling; a "no" resets. */
+            g_ptr_array_set_size(report->recipients, 0);
+            original_offset = (size_t)-1;
+        }
+    }
+    if (!report->bounce && ds_without_recipients) {
+        report->bounce = true;
+        report->kind = BW_KIND_DSN;
+        report->family = "rfc3464";
+    }
+    /* 5. virus, challenge-response, auto-replies */
+    if (!report->bounce) {
+        bw_view_t head = view;
+        if (marker != (size_t)-1)
+            head.text_len = marker;
+        bw_autoreply_detect(&head, report);
+    }
+    if (!report->bounce) {
+        report->kind = BW_KIND_NONE;
+        report->family = NULL;
+        g_ptr_array_set_size(report->recipients, 0);
+        return report;
+    }
+
+    if (report->kind == BW_KIND_DSN && recipients_need_enrich(report))
+        bw_vendor_enrich(&view, report);
+
+    /* The original. */
+    if (parts.rfc822 != NULL)
+        report->original = bw_original_from_part(parts.rfc822);
+    if (report->original == NULL && view.text_len > 0) {
+        size_t from_off = original_offset != (size_t)-1 ? original_offset : marker;
+        if (from_off != (size_t)-1)
+            report->original = bw_original_from_text(view.text, view.text_len, from_off);
+    }
+    if (report->original == NULL) {
+        /* The quoted original may sit in another text part (some servers
+         * put it in a second text/plain part). */
+        for (unsigned i = 0; i < parts.n_leaves && report->original == NULL; i++) {
+            GMimeContentType *lct = g_mime_object_get_content_type(parts.leaves[i]);
+            if (lct == NULL || !g_mime_content_type_is_type(lct, "text", "*"))
+                continue;
+            size_t len = 0;
+            g_autofree char *t = bw_part_text(parts.leaves[i], BW_MAX_FIELDS_BYTES, &len);
+            if (t != NULL)
+                report->original = bw_original_from_text(t, len, 0);
+        }
+    }
+    if (report->original == NULL &&
+        (report->kind == BW_KIND_AUTOREPLY || report->kind == BW_KIND_CHALLENGE))
+        report->original = original_from_reply(report);
+
+    /* A complaint that names no complainer: the original's addressee. */
+    if (report->kind == BW_KIND_FEEDBACK && report->recipients->len == 0 && report->original != NULL) {
+        for (guint i = 0; i < report->original->to->len && i < BW_MAX_RECIPIENTS; i++) {
+            bw_recipient_t *r = bw_recipient_new();
+            r->address = g_strdup(g_ptr_array_index(report->original->to, i));
+            g_ptr_array_add(report->recipients, r);
+        }
+    }
+    finish_recipients(report);
+    return report;
+}
+
+/* ------------------------------------------------------------ API */
+
+static bw_status_t
+parse_one(const char *data, size_t len, bw_report_t **out, char **detail)
+{
+    bw_status_t st = bw_message_check(data, len, detail);
+    if (st != BW_OK)
+        return st;
+    /* A lone message saved with its mbox envelope line: drop that line. */
+    if (bw_mbox_detect(data, len)) {
+        const char *nl = memchr(data, '\n', len);
+        if (nl == NULL) {
+            bw_set_detail(detail, "no header fields: not an e-mail message");
+            return BW_E_NOT_MAIL;
+        }
+        len -= (size_t)(nl + 1 - data);
+        data = nl + 1;
+        st = bw_message_check(data, len, detail);
+        if (st != BW_OK)
+            return st;
+    }
+    size_t nlen = 0;
+    char *norm = bw_message_normalize(data, len, &nlen);
+    bw_report_t *r = parse_message(norm, nlen);
+    if (r == NULL) {
+        bw_set_detail(detail, "not an e-mail message");
+        return BW_E_NOT_MAIL;
+    }
+    *out = r;
+    return BW_OK;
+}
+
+bw_status_t
+bw_parse_bytes(const char *data, size_t len, bw_report_t **out, char **detail)
+{
+    if (out == NULL || (data == NULL && len > 0))
+        return BW_E_INVALID;
+    *out = NULL;
+    bw_status_t st = bw_init();
+    if (st != BW_OK)
+        return st;
+    return parse_one(data, len, out, detail);
+}
+
+/* Reads a whole file, refusing more than BW_MAX_MESSAGE_BYTES (an mbox may
+ * hold many messages, so its cap is larger: BW_MAX_MESSAGE_BYTES * 16). */
+static bw_status_t
+read_file(const char *path, char **data, size_t *len, char **detail)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        bw_set_detail(detail, "%s: %s", path, g_strerror(errno));
+        return BW_E_IO;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        bw_set_detail(detail, "%s: %s", path, S_ISDIR(sb.st_mode) ? "is a directory" : "not a regular file");
+        close(fd);
+        return BW_E_IO;
+    }
+    guint64 cap = (guint64)BW_MAX_MESSAGE_BYTES * 16u;
+    if ((guint64)sb.st_size > cap) {
+        bw_set_detail(detail, "%s: file larger than %u MiB", path, (unsigned)(cap >> 20));
+        close(fd);
+        return BW_E_TOO_LARGE;
+    }
+    size_t size = (size_t)sb.st_size;
+    char *buf = g_try_malloc(size + 1);
+    if (buf == NULL) {
+        close(fd);
+        return BW_E_NOMEM;
+    }
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = read(fd, buf + got, size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    buf[got] = '\0';
+    *data = buf;
+    *len = got;
+    return BW_OK;
+}
+
+bw_status_t
+bw_parse_file(const char *path, GPtrArray **out, bool *is_mbox, char **detail)
+{
+    if (path == NULL || out == NULL)
+        return BW_E_INVALID;
+    *out = NULL;
+    if (is_mbox != NULL)
+        *is_mbox = false;
+    bw_status_t st = bw_init();
+    if (st != BW_OK)
+        return st;
+    char *data = NULL;
+    size_t len = 0;
+    st = read_file(path, &data, &len, detail);
+    if (st != BW_OK)
+        return st;
+    GPtrArray *reports = g_ptr_array_new_with_free_func((GDestroyNotify)bw_report_free);
+    if (bw_mbox_detect(data, len)) {
+        GArray *spans = bw_mbox_split(data, len);
+        for (guint i = 0; i + 1 < spans->len; i += 2) {
+            gsize b = g_array_index(spans, gsize, i), e = g_array_index(spans, gsize, i + 1);
+            bw_report_t *r = NULL;
+            /* A damaged message inside an mbox does not fail the file. */
+            if (parse_one(data + b, e - b, &r, NULL) == BW_OK)
+                g_ptr_array_add(reports, r);
+        }
+        g_array_unref(spans);
+        if (is_mbox != NULL)
+            *is_mbox = true;
+        if (reports->len == 0) {
+            g_ptr_array_unref(reports);
+            g_free(data);
+            bw_set_detail(detail, "%s: an mbox without a readable message", path);
+            return BW_E_NOT_MAIL;
+        }
+    } else {
+        if (len > BW_MAX_MESSAGE_BYTES) {
+            g_ptr_array_unref(reports);
+            g_free(data);
+            bw_set_detail(detail, "%s: message larger than %u MiB", path, BW_MAX_MESSAGE_BYTES >> 20);
+            return BW_E_TOO_LARGE;
+        }
+        bw_report_t *r = NULL;
+        st = parse_one(data, len, &r, detail);
+        if (st != BW_OK) {
+            g_ptr_array_unref(reports);
+            g_free(data);
+            return st;
+        }
+        g_ptr_array_add(reports, r);
+    }
+    g_free(data);
+    *out = reports;
+    return BW_OK;
+}
