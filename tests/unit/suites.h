@@ -6,6 +6,7 @@
 
 Suite *suite_util(void);
 Suite *suite_notify(void);
+Suite *suite_store(void);
 
 /* Path of a file under tests/ in the source tree (g_free it). */
 char *bw_test_path(const char *relative);

@@ -1,0 +1,330 @@
+/* check_store.c: the SQLite state store (src/adapters/store.c). */
+#include "suites.h"
+#include "store.h"
+#include "scanner.h"
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char *tmpdir;
+
+static void
+setup(void)
+{
+    tmpdir = g_dir_make_tmp("bw-store-XXXXXX", NULL);
+    ck_assert_ptr_nonnull(tmpdir);
+}
+
+static void
+rm_rf(const char *path)
+{
+    GDir *d = g_dir_open(path, 0, NULL);
+    if (d) {
+        const char *n;
+        while ((n = g_dir_read_name(d)) != NULL) {
+            g_autofree char *p = g_build_filename(path, n, NULL);
+            if (g_file_test(p, G_FILE_TEST_IS_DIR))
+                rm_rf(p);
+            else
+                g_unlink(p);
+        }
+        g_dir_close(d);
+    }
+    g_rmdir(path);
+}
+
+static void
+teardown(void)
+{
+    rm_rf(tmpdir);
+    g_clear_pointer(&tmpdir, g_free);
+}
+
+static char *
+state_path(void)
+{
+    return g_build_filename(tmpdir, "data", "bouncewatch", "state.sqlite", NULL);
+}
+
+START_TEST(test_open_modes)
+{
+    g_autofree char *path = state_path();
+    g_autoptr(bw_store_t) s = NULL;
+    bool rebuilt = true;
+    ck_assert_int_eq(bw_store_open(path, &s, &rebuilt, NULL), BW_OK);
+    ck_assert(!rebuilt);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0600);
+    g_autofree char *dir = g_path_get_dirname(path);
+    ck_assert_int_eq(stat(dir, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0700);
+}
+END_TEST
+
+START_TEST(test_meta_roundtrip)
+{
+    g_autofree char *path = state_path();
+    {
+        g_autoptr(bw_store_t) s = NULL;
+        ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+        ck_assert_int_eq(bw_store_begin(s, NULL), BW_OK);
+        ck_assert_int_eq(bw_store_set_meta(s, "revision", "42"), BW_OK);
+        ck_assert_int_eq(bw_store_set_meta(s, "uuid", "abc-def"), BW_OK);
+        ck_assert_int_eq(bw_store_commit(s, NULL), BW_OK);
+        /* A rolled back change leaves no trace. */
+        ck_assert_int_eq(bw_store_begin(s, NULL), BW_OK);
+        ck_assert_int_eq(bw_store_set_meta(s, "revision", "99"), BW_OK);
+        bw_store_rollback(s);
+    }
+    g_autoptr(bw_store_t) s = NULL;
+    ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+    g_autofree char *rev = NULL, *uuid = NULL, *none = NULL;
+    ck_assert_int_eq(bw_store_get_meta(s, "revision", &rev), BW_OK);
+    ck_assert_str_eq(rev, "42");
+    ck_assert_int_eq(bw_store_get_meta(s, "uuid", &uuid), BW_OK);
+    ck_assert_str_eq(uuid, "abc-def");
+    ck_assert_int_eq(bw_store_get_meta(s, "missing", &none), BW_OK);
+    ck_assert_ptr_null(none);
+}
+END_TEST
+
+static bw_campaign_t *
+campaign_new(const char *id, const char *const *members, gint64 first)
+{
+    bw_campaign_t *c = g_new0(bw_campaign_t, 1);
+    c->id = g_strdup(id);
+    c->members = g_ptr_array_new_with_free_func(g_free);
+    for (; *members; members++)
+        g_ptr_array_add(c->members, g_strdup(*members));
+    c->subjects = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(c->subjects, g_strdup("Your parcel \"7\" is waiting"));
+    c->forged_senders = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(c->forged_senders, g_strdup("owner@example.org"));
+    c->reporting_domains = g_ptr_array_new_with_free_func(g_free);
+    c->first_seen = first;
+    c->last_seen = first + 3600;
+    c->origin = BW_ORIGIN_FOREIGN;
+    c->fp.subject_template = G_GUINT64_CONSTANT(0xfedcba9876543210); /* > 2^63 */
+    c->fp.body_simhash = 1;
+    c->fp.subject_masked = g_strdup("your parcel # is waiting");
+    return c;
+}
+
+START_TEST(test_campaigns_keep_muted)
+{
+    g_autofree char *path = state_path();
+    g_autoptr(bw_store_t) s = NULL;
+    ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+    static const char *const m1[] = { "a@x", "b@x", NULL };
+    static const char *const m2[] = { "c@y", NULL };
+    g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func((GDestroyNotify)bw_campaign_free);
+    g_ptr_array_add(list, campaign_new("bw-00000001", m1, 1000));
+    g_ptr_array_add(list, campaign_new("bw-00000002", m2, 2000));
+    ck_assert_int_eq(bw_store_save_campaigns(s, list, NULL), BW_OK);
+    ck_assert_int_eq(bw_store_set_muted(s, "bw-00000002", true), BW_OK);
+    ck_assert_int_eq(bw_store_set_muted(s, "bw-unknown", true), BW_E_INVALID);
+
+    /* Saving a new set keeps the user's mute of an id that remains. */
+    g_autoptr(GPtrArray) again = g_ptr_array_new_with_free_func((GDestroyNotify)bw_campaign_free);
+    g_ptr_array_add(again, campaign_new("bw-00000002", m2, 2000));
+    ck_assert_int_eq(bw_store_save_campaigns(s, again, NULL), BW_OK);
+
+    g_autoptr(GPtrArray) loaded = NULL;
+    ck_assert_int_eq(bw_store_load_campaigns(s, &loaded, NULL), BW_OK);
+    ck_assert_uint_eq(loaded->len, 1);
+    bw_campaign_t *c = g_ptr_array_index(loaded, 0);
+    ck_assert_str_eq(c->id, "bw-00000002");
+    ck_assert(c->muted);
+    ck_assert_uint_eq(c->members->len, 1);
+    ck_assert_str_eq(g_ptr_array_index(c->members, 0), "c@y");
+    ck_assert_int_eq(c->origin, BW_ORIGIN_FOREIGN);
+    ck_assert(c->fp.subject_template == G_GUINT64_CONSTANT(0xfedcba9876543210));
+    ck_assert_str_eq(c->fp.subject_masked, "your parcel # is waiting");
+    ck_assert_str_eq(g_ptr_array_index(c->subjects, 0), "Your parcel \"7\" is waiting");
+    ck_assert_int_eq(c->last_seen, 5600);
+}
+END_TEST
+
+START_TEST(test_notified_and_tagged)
+{
+    g_autofree char *path = state_path();
+    g_autoptr(bw_store_t) s = NULL;
+    ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+    bool found = true;
+    guint32 id = 0;
+    unsigned count = 0;
+    gint64 when = 0;
+    ck_assert_int_eq(bw_store_get_notified(s, "surge:1", &found, &id, &count, &when), BW_OK);
+    ck_assert(!found);
+    ck_assert_int_eq(bw_store_set_notified(s, "surge:1", 77, 12, 1234567), BW_OK);
+    ck_assert_int_eq(bw_store_set_notified(s, "surge:1", 77, 40, 1234999), BW_OK);
+    ck_assert_int_eq(bw_store_get_notified(s, "surge:1", &found, &id, &count, &when), BW_OK);
+    ck_assert(found);
+    ck_assert_uint_eq(id, 77);
+    ck_assert_uint_eq(count, 40);
+    ck_assert_int_eq(when, 1234999);
+
+    ck_assert_int_eq(bw_store_set_tagged(s, "r1@x", "bounce backscatter bw/bw-1"), BW_OK);
+    ck_assert_int_eq(bw_store_set_tagged(s, "r2@x", "bounce"), BW_OK);
+    ck_assert_int_eq(bw_store_set_tagged(s, "r2@x", NULL), BW_OK);
+    g_autoptr(GHashTable) tagged = NULL;
+    ck_assert_int_eq(bw_store_load_tagged(s, &tagged), BW_OK);
+    ck_assert_uint_eq(g_hash_table_size(tagged), 1);
+    ck_assert_str_eq(g_hash_table_lookup(tagged, "r1@x"), "bounce backscatter bw/bw-1");
+}
+END_TEST
+
+START_TEST(test_corrupt_file_moved_aside)
+{
+    g_autofree char *path = state_path();
+    g_autofree char *dir = g_path_get_dirname(path);
+    ck_assert_int_eq(g_mkdir_with_parents(dir, 0700), 0);
+    /* Not a database at all: what a crash of a foreign tool or a disk error
+     * leaves. */
+    const char junk[] = "this is not an SQLite file\n\x01\x02\x03 garbage garbage garbage";
+    ck_assert(g_file_set_contents(path, junk, sizeof junk, NULL));
+    g_autoptr(bw_store_t) s = NULL;
+    bool rebuilt = false;
+    g_autofree char *detail = NULL;
+    ck_assert_int_eq(bw_store_open(path, &s, &rebuilt, &detail), BW_OK);
+    ck_assert(rebuilt);
+    ck_assert_ptr_nonnull(detail);
+    ck_assert_ptr_nonnull(strstr(detail, "moved"));
+    ck_assert_ptr_null(strchr(detail, '\n'));   /* one line */
+    /* The damaged file is kept for inspection next to the new one. */
+    GDir *d = g_dir_open(dir, 0, NULL);
+    unsigned aside = 0;
+    const char *n;
+    while ((n = g_dir_read_name(d)) != NULL)
+        aside += g_str_has_prefix(n, "state.sqlite.corrupt-");
+    g_dir_close(d);
+    ck_assert_uint_eq(aside, 1);
+    /* And the fresh store works. */
+    ck_assert_int_eq(bw_store_set_meta(s, "revision", "1"), BW_OK);
+}
+END_TEST
+
+START_TEST(test_truncated_database)
+{
+    g_autofree char *path = state_path();
+    {
+        g_autoptr(bw_store_t) s = NULL;
+        ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+        ck_assert_int_eq(bw_store_begin(s, NULL), BW_OK);
+        for (int i = 0; i < 300; i++) {
+            g_autofree char *k = g_strdup_printf("key%d", i);
+            g_autofree char *v = g_strnfill(200, 'v');
+            ck_assert_int_eq(bw_store_set_meta(s, k, v), BW_OK);
+        }
+        ck_assert_int_eq(bw_store_commit(s, NULL), BW_OK);
+    }
+    /* Keep the SQLite header but scribble over the pages after it. */
+    gchar *data = NULL;
+    gsize len = 0;
+    ck_assert(g_file_get_contents(path, &data, &len, NULL));
+    ck_assert_uint_gt(len, 8192);
+    memset(data + 100, 0xA5, len - 100);
+    ck_assert(g_file_set_contents(path, data, (gssize)len, NULL));
+    g_free(data);
+    g_autoptr(bw_store_t) s = NULL;
+    bool rebuilt = false;
+    g_autofree char *detail = NULL;
+    ck_assert_int_eq(bw_store_open(path, &s, &rebuilt, &detail), BW_OK);
+    ck_assert(rebuilt);
+    g_autofree char *v = NULL;
+    ck_assert_int_eq(bw_store_get_meta(s, "key1", &v), BW_OK);
+    ck_assert_ptr_null(v);
+}
+END_TEST
+
+/* Two processes writing at once: both keep their rows (BEGIN IMMEDIATE
+ * serialises them, the busy timeout makes the second wait). */
+START_TEST(test_two_writers)
+{
+    g_autofree char *path = state_path();
+    {
+        g_autoptr(bw_store_t) s = NULL;
+        ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+    }
+    enum { PER_CHILD = 200 };
+    pid_t kids[2];
+    for (int k = 0; k < 2; k++) {
+        kids[k] = fork();
+        ck_assert_int_ge(kids[k], 0);
+        if (kids[k] == 0) {
+            bw_store_t *s = NULL;
+            if (bw_store_open(path, &s, NULL, NULL) != BW_OK)
+                _exit(2);
+            for (int i = 0; i < PER_CHILD; i++) {
+                if (bw_store_begin(s, NULL) != BW_OK)
+                    _exit(3);
+                g_autofree char *key = g_strdup_printf("n%d:%d", k, i);
+                if (bw_store_set_notified(s, key, (guint32)i, (unsigned)k, i) != BW_OK)
+                    _exit(4);
+                if (bw_store_commit(s, NULL) != BW_OK)
+                    _exit(5);
+            }
+            bw_store_close(s);
+            _exit(0);
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        int status = 0;
+        ck_assert_int_eq(waitpid(kids[k], &status, 0), kids[k]);
+        ck_assert(WIFEXITED(status));
+        ck_assert_int_eq(WEXITSTATUS(status), 0);
+    }
+    g_autoptr(bw_store_t) s = NULL;
+    ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < PER_CHILD; i++) {
+            g_autofree char *key = g_strdup_printf("n%d:%d", k, i);
+            bool found = false;
+            guint32 id = 0;
+            ck_assert_int_eq(bw_store_get_notified(s, key, &found, &id, NULL, NULL), BW_OK);
+            ck_assert_msg(found, "lost %s", key);
+            ck_assert_uint_eq(id, (guint32)i);
+        }
+}
+END_TEST
+
+START_TEST(test_parse_since)
+{
+    const gint64 now = 1795183200; /* 2026-11-20T14:00:00Z */
+    gint64 t = 0;
+    ck_assert(bw_scanner_parse_since("2w", now, &t));
+    ck_assert_int_eq(t, now - 14 * 86400);
+    ck_assert(bw_scanner_parse_since("12h", now, &t));
+    ck_assert_int_eq(t, now - 12 * 3600);
+    ck_assert(bw_scanner_parse_since("2026-11-19", now, &t));
+    ck_assert_int_eq(t, 1795046400);
+    ck_assert(bw_scanner_parse_since("2026-11-20T13:00:00+00:00", now, &t));
+    ck_assert_int_eq(t, now - 3600);
+    ck_assert(!bw_scanner_parse_since("", now, &t));
+    ck_assert(!bw_scanner_parse_since("3x", now, &t));
+    ck_assert(!bw_scanner_parse_since("yesterday-ish", now, &t));
+    ck_assert(!bw_scanner_parse_since("2026-13-45", now, &t));
+}
+END_TEST
+
+Suite *
+suite_store(void)
+{
+    Suite *s = suite_create("store");
+    TCase *tc = tcase_create("store");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_open_modes);
+    tcase_add_test(tc, test_meta_roundtrip);
+    tcase_add_test(tc, test_campaigns_keep_muted);
+    tcase_add_test(tc, test_notified_and_tagged);
+    tcase_add_test(tc, test_corrupt_file_moved_aside);
+    tcase_add_test(tc, test_truncated_database);
+    tcase_add_test(tc, test_two_writers);
+    tcase_add_test(tc, test_parse_since);
+    suite_add_tcase(s, tc);
+    return s;
+}
