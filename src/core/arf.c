@@ -96,3 +96,36 @@ bw_arf_parse_fields(const char *text, size_t len, bw_report_t *report)
     report->family = "arf";
     return true;
 }
+
+/* Complaint formats without a feedback-report part:
+ *  - Microsoft JMRP/SNDS (Hotmail, Outlook.com): the complained-about
+ *    message attached as message/rfc822, carrying X-HmXmrOriginalRecipient
+ *    (the complainer) in its own headers;
+ *  - Apple Mail's unsubscribe request: a plain message with
+ *    X-Apple-Unsubscribe: true, sent from the subscriber's address. */
+bool
+bw_arf_detect_nonstandard(const bw_view_t *view, bw_report_t *report)
+{
+    if (view->rfc822_part != NULL && GMIME_IS_MESSAGE_PART(view->rfc822_part)) {
+        GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(view->rfc822_part));
+        const char *rcpt = m != NULL ? g_mime_object_get_header(GMIME_OBJECT(m), "X-HmXmrOriginalRecipient") : NULL;
+        if (rcpt != NULL) {
+            add_recipient(report, rcpt, strlen(rcpt));
+            report->bounce = true;
+            report->kind = BW_KIND_FEEDBACK;
+            report->family = "jmrp";
+            report->feedback_type = g_strdup("abuse");
+            return true;
+        }
+    }
+    const char *apple = bw_view_header(view, "X-Apple-Unsubscribe");
+    if (apple != NULL && g_ascii_strncasecmp(apple, "true", 4) == 0) {
+        add_recipient(report, view->from, strlen(view->from));
+        report->bounce = true;
+        report->kind = BW_KIND_FEEDBACK;
+        report->family = "apple-unsubscribe";
+        report->feedback_type = g_strdup("opt-out");
+        return true;
+    }
+    return false;
+}

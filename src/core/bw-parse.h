@@ -99,6 +99,8 @@ size_t bw_dsn_find_inline(const char *text, size_t len);
 /* Parses a message/feedback-report part's fields into the report (kind,
  * feedback_type, recipients).  Returns true when it is a feedback report. */
 bool bw_arf_parse_fields(const char *text, size_t len, bw_report_t *report);
+/* Complaints in non-ARF formats (Microsoft JMRP, Apple Mail unsubscribe). */
+bool bw_arf_detect_nonstandard(const bw_view_t *view, bw_report_t *report);
 
 /* ------------------------------------------------------------ autoreply.c */
 

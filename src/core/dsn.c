@@ -214,7 +214,12 @@ apply_field(builder_t *b, field_t id, const char *value)
             flush_recipient(b);
         break;
     case F_ORIGINAL_RECIPIENT:
-        if (b->cur != NULL && (b->has_original || b->has_final))
+        /* Original-Recipient may come before or after Final-Recipient; it
+         * opens a new group (blank line missing) only when this group has
+         * one already, or has gone past its recipient fields. */
+        if (b->cur != NULL && (b->has_original ||
+                               (b->has_final && (b->cur->action != NULL || b->cur->status != NULL ||
+                                                 b->cur->diagnostic != NULL))))
             flush_recipient(b);
         break;
     case F_ACTION:

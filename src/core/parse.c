@@ -3,7 +3,8 @@
  * The family of a report is decided before any of it is read, from its
  * structure, in a fixed order:
  *   1. a delivery-status part (RFC 3464 / RFC 6533)          -> dsn
- *   2. a feedback-report part (RFC 5965)                     -> feedback
+ *   2. a feedback-report part (RFC 5965), or a complaint in a
+ *      known non-ARF format (JMRP, Apple unsubscribe)        -> feedback
  *   3. delivery-status fields in a mislabelled part or in the
  *      notice's own text (broken DSNs)                       -> dsn
  *   4. the non-standard notices of known servers (vendor.c)  -> bounce
@@ -276,6 +277,8 @@ parse_message(char *norm, size_t nlen)
         if (fb != NULL)
             bw_arf_parse_fields(fb, len, report);
     }
+    if (!report->bounce)
+        bw_arf_detect_nonstandard(&view, report);
     /* 3. broken DSNs: the fields in a mislabelled part or inline in the
      * notice's own text (before any quoted original). */
     if (!report->bounce) {
