@@ -40,4 +40,31 @@ void bw_matcher_scan(const bw_matcher_t *m, const char *text, size_t len,
  * weight (0 when none), so a caller can compare evidence. */
 bw_reason_t bw_reason_from_text_weighted(const char *text, size_t len, int *weight_out);
 
+/* ------------------------------------------------------------------ families
+ * One row per family of notices (vendor-table.c): data only. */
+enum {
+    BW_FAM_GENERIC = 1 << 0,          /* the fallback for unknown servers */
+    BW_FAM_HEADER_RCPT_ONLY = 1 << 1, /* the text names people who are not
+                                         recipients (greetings): trust only
+                                         X-Failed-Recipients */
+    BW_FAM_SES_JSON = 1 << 2,         /* Amazon SES/SNS JSON notification */
+};
+
+typedef struct {
+    const char *name;                 /* report->family */
+    const char *const *from;          /* NULL-terminated lists, or NULL */
+    const char *const *subject;
+    const char *const *headers;
+    const char *const *body;
+    const char *const *start;
+    const char *const *end;
+    const char *const *rcpt;
+    unsigned flags;
+} bw_family_t;
+
+extern const bw_family_t bw_families[];
+extern const size_t bw_families_count;
+extern const char *const bw_rcpt_prefixes[];
+extern const char *const bw_original_markers[];
+
 #endif /* BW_VENDOR_H */

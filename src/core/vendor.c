@@ -1,0 +1,1165 @@
+/* vendor.c: non-standard failure notices (qmail, Exim, Exchange, Gmail...).
+ *
+ * The knowledge of each family lives in vendor-table.c; this file only reads
+ * it.  The order of work is the one the issue asks for:
+ *   1. one pass of an Aho-Corasick automaton over the human-readable text
+ *      finds every marker of every family at once (linear time);
+ *   2. the quoted original is located first, and no marker after its start
+ *      counts as evidence, so a bounce quoted inside a forwarded message or
+ *      a notice's own copy of the original cannot trigger a detector;
+ *   3. the family is decided from the headers (From, Subject, X-...) and the
+ *      markers of the notice part only;
+ *   4. then the notice is read line by line between the family's start
+ *      marker and the original: lines that name an address start a
+ *      recipient's block, the lines after it are its diagnostic.
+ * Every scanner is bounded by the text length (BW_MAX_SCAN_BYTES) and by
+ * explicit caps on lines, recipients and block sizes. */
+#include "bw-vendor.h"
+#include <string.h>
+
+#define MAX_LINES 20000          /* lines of a notice examined */
+#define MAX_LINE_SCAN 4096       /* bytes of one line searched for prefixes */
+#define MAX_BLOCK 8192           /* bytes of text kept per recipient */
+#define MAX_DIAGNOSTIC 600       /* bytes of a squeezed diagnostic */
+#define MAX_TO_LINES 200         /* quoted header lines searched for To: */
+
+/* ------------------------------------------------------------ the automaton */
+
+enum { MK_BODY, MK_START, MK_END, MK_ORIGINAL };
+
+typedef struct {
+    int family;     /* index in bw_families, -1 for the shared lists */
+    int kind;       /* MK_* */
+} marker_meta_t;
+
+static bw_matcher_t *marker_matcher;
+static marker_meta_t *marker_meta;
+static size_t marker_count;
+
+static void
+collect(GPtrArray *pats, GArray *meta, const char *const *list, int family, int kind)
+{
+    for (size_t i = 0; list != NULL && list[i] != NULL; i++) {
+        g_ptr_array_add(pats, (gpointer)list[i]);
+        marker_meta_t m = {family, kind};
+        g_array_append_val(meta, m);
+    }
+}
+
+static void
+markers_init(void)
+{
+    static gsize once = 0;
+    if (!g_once_init_enter(&once))
+        return;
+    GPtrArray *pats = g_ptr_array_new();
+    GArray *meta = g_array_new(FALSE, FALSE, sizeof(marker_meta_t));
+    for (size_t f = 0; f < bw_families_count; f++) {
+        collect(pats, meta, bw_families[f].body, (int)f, MK_BODY);
+        collect(pats, meta, bw_families[f].start, (int)f, MK_START);
+        collect(pats, meta, bw_families[f].end, (int)f, MK_END);
+    }
+    collect(pats, meta, bw_original_markers, -1, MK_ORIGINAL);
+    marker_count = pats->len;
+    marker_matcher = bw_matcher_new((const char *const *)pats->pdata, pats->len);
+    marker_meta = (marker_meta_t *)g_array_free(meta, FALSE);
+    g_ptr_array_free(pats, TRUE);
+    g_once_init_leave(&once, 1);
+}
+
+typedef struct {
+    size_t *first_start;   /* per marker: first occurrence, SIZE_MAX = none */
+    size_t *first_end;
+} hits_t;
+
+static bool
+record_hit(size_t id, size_t start, size_t end, void *data)
+{
+    hits_t *h = data;
+    if (h->first_start[id] == SIZE_MAX) {
+        h->first_start[id] = start;
+        h->first_end[id] = end;
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------ small scanners */
+
+static bool
+is_local_char(unsigned char c)
+{
+    return g_ascii_isalnum(c) || c >= 0x80 || strchr("!#$%&'*+-/=?^_`{|}~.", c) != NULL;
+}
+
+static bool
+is_domain_char(unsigned char c)
+{
+    return g_ascii_isalnum(c) || c >= 0x80 || c == '-' || c == '.';
+}
+
+/* An address starting at s (after optional "<", quotes, "mailto:"); the
+ * lower-cased local@domain or NULL.  *used gets the bytes consumed. */
+static char *
+addr_at(const char *s, size_t n, size_t *used)
+{
+    size_t i = 0;
+    while (i < n && i < 8 && (s[i] == '<' || s[i] == '"' || s[i] == '\'' || s[i] == '('))
+        i++;
+    if (n - i > 7 && g_ascii_strncasecmp(s + i, "mailto:", 7) == 0)
+        i += 7;
+    size_t b = i;
+    while (i < n && i - b < 256 && is_local_char((unsigned char)s[i]) && s[i] != '@')
+        i++;
+    if (i == b || i >= n || s[i] != '@')
+        return NULL;
+    size_t at = i++;
+    size_t d = i;
+    while (i < n && i - d < 256 && is_domain_char((unsigned char)s[i]))
+        i++;
+    size_t e = i;
+    while (e > d && (s[e - 1] == '.' || s[e - 1] == '-'))
+        e--;
+    if (e - d < 3 || memchr(s + d, '.', e - d) == NULL || s[d] == '.')
+        return NULL;
+    /* Strip leading dots of the local part ("...user" in transcripts). */
+    while (b < at && s[b] == '.')
+        b++;
+    if (b == at)
+        return NULL;
+    if (used != NULL)
+        *used = e;
+    char *raw = g_strndup(s + b, e - b);
+    char *norm = bw_address_normalize(raw);
+    g_free(raw);
+    return norm;
+}
+
+static bool
+delim_before(const char *s, size_t i)
+{
+    if (i == 0)
+        return true;
+    unsigned char p = (unsigned char)s[i - 1];
+    return p == ' ' || p == '\t' || p == '\n' || p == '(' || p == '#' || p == ':' || p == '['
+        || p == '"' || p == '\'' || p == '<' || p == '=' || p == '-' || p == ';';
+}
+
+/* An RFC 3463 code "c.sss.ddd" at s[i], not part of an IP address or a
+ * version number; returns its length or 0. */
+static size_t
+status_at(const char *s, size_t n, size_t i)
+{
+    if (!(s[i] == '2' || s[i] == '4' || s[i] == '5') || !delim_before(s, i))
+        return 0;
+    if (i > 0 && s[i - 1] == '-' && i > 1 && g_ascii_isdigit(s[i - 2]) == FALSE
+        && s[i - 2] != ' ' && s[i - 2] != '\t')
+        return 0;
+    size_t k = i + 1;
+    if (k >= n || s[k] != '.')
+        return 0;
+    k++;
+    size_t d = k;
+    while (k < n && g_ascii_isdigit(s[k]) && k - d < 3)
+        k++;
+    if (k == d || k >= n || s[k] != '.')
+        return 0;
+    k++;
+    d = k;
+    while (k < n && g_ascii_isdigit(s[k]) && k - d < 3)
+        k++;
+    if (k == d)
+        return 0;
+    if (k < n && (g_ascii_isdigit(s[k]) || g_ascii_isalpha(s[k])))
+        return 0;
+    if (k + 1 < n && s[k] == '.' && g_ascii_isdigit(s[k + 1]))
+        return 0;   /* an IP address: 5.1.1.2 */
+    return k - i;
+}
+
+static char *
+find_status(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t l = status_at(s, n, i);
+        if (l > 0)
+            return g_strndup(s + i, l);
+    }
+    return NULL;
+}
+
+static char *
+find_reply_code(const char *s, size_t n)
+{
+    for (size_t i = 0; i + 3 <= n; i++) {
+        if (!(s[i] == '2' || s[i] == '4' || s[i] == '5'))
+            continue;
+        if (!(s[i + 1] >= '0' && s[i + 1] <= '5') || !g_ascii_isdigit(s[i + 2]))
+            continue;
+        if (i > 0 && (g_ascii_isalnum(s[i - 1]) || s[i - 1] == '.' || s[i - 1] == '-'
+                      || s[i - 1] == '/' || s[i - 1] == '+' || s[i - 1] == '_'))
+            continue;
+        if (i + 3 < n) {
+            char c = s[i + 3];
+            if (!(c == ' ' || c == '-' || c == '\n' || c == '\t' || c == ')' || c == ','
+                  || c == '\'' || c == '"'))
+                continue;
+            if (c == '-' && i + 4 < n && !g_ascii_isdigit(s[i + 4]) && s[i + 4] != ' ')
+                continue;
+        }
+        return g_strndup(s + i, 3);
+    }
+    return NULL;
+}
+
+static bool
+is_host_char(unsigned char c)
+{
+    return g_ascii_isalnum(c) || c == '.' || c == '-' || c == '_';
+}
+
+/* A host token starting at s[i]; a copy with trailing dots removed, when it
+ * looks like a host name or an IP address. */
+static char *
+host_at(const char *s, size_t n, size_t i)
+{
+    size_t b = i;
+    while (i < n && i - b < 255 && is_host_char((unsigned char)s[i]))
+        i++;
+    size_t e = i;
+    while (e > b && (s[e - 1] == '.' || s[e - 1] == '-'))
+        e--;
+    if (e - b < 3 || memchr(s + b, '.', e - b) == NULL)
+        return NULL;
+    return g_ascii_strdown(s + b, (gssize)(e - b));
+}
+
+static char *
+find_remote_mta(const char *s, size_t n)
+{
+    /* "Remote-MTA: dns; host" in text-embedded reports */
+    const char *p = bw_memcasestr(s, n, "remote-mta:");
+    if (p != NULL) {
+        size_t i = (size_t)(p - s) + 11;
+        const char *semi = memchr(s + i, ';', MIN(n - i, 16));
+        if (semi != NULL)
+            i = (size_t)(semi - s) + 1;
+        while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '<'))
+            i++;
+        char *h = host_at(s, n, i);
+        if (h != NULL)
+            return h;
+    }
+    /* "host mx.example.jp [192.0.2.1]" / "host mx.example.jp[192.0.2.1] said"
+     * / "mx.example.jp. [192.0.2.1]": a host name right before a bracketed
+     * address. */
+    for (size_t i = 1; i + 1 < n; i++) {
+        if (s[i] != '[' || !g_ascii_isdigit(s[i + 1]))
+            continue;
+        size_t e = i;
+        if (e > 0 && s[e - 1] == ' ')
+            e--;
+        size_t b = e;
+        while (b > 0 && e - b < 255 && is_host_char((unsigned char)s[b - 1]))
+            b--;
+        if (b < e) {
+            char *h = host_at(s, e, b);
+            if (h != NULL)
+                return h;
+        }
+    }
+    /* "remote host 192.0.2.1 said", "host: mx.example.jp" */
+    static const char *const keys[] = {"remote host ", "host: ", "host ", "server "};
+    for (size_t k = 0; k < G_N_ELEMENTS(keys); k++) {
+        const char *q = bw_memcasestr(s, n, keys[k]);
+        if (q != NULL) {
+            char *h = host_at(s, n, (size_t)(q - s) + strlen(keys[k]));
+            if (h != NULL)
+                return h;
+        }
+    }
+    return NULL;
+}
+
+/* Cuts a UTF-8 string to at most max bytes on a character boundary. */
+static void
+utf8_cut(char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n <= max)
+        return;
+    size_t k = max;
+    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
+        k--;
+    s[k] = '\0';
+}
+
+/* ------------------------------------------------------------ header checks */
+
+static bool
+any_in(const char *value, const char *const *list)
+{
+    if (value == NULL || list == NULL)
+        return false;
+    size_t n = strnlen(value, 2048);
+    for (size_t i = 0; list[i] != NULL; i++)
+        if (bw_memcasestr(value, n, list[i]) != NULL)
+            return true;
+    return false;
+}
+
+static bool
+headers_match(const bw_view_t *v, const char *const *list)
+{
+    for (size_t i = 0; list != NULL && list[i] != NULL; i++) {
+        const char *colon = strchr(list[i], ':');
+        if (colon == NULL) {
+            if (bw_view_header(v, list[i]) != NULL)
+                return true;
+            continue;
+        }
+        char name[64];
+        size_t nl = (size_t)(colon - list[i]);
+        if (nl >= sizeof name)
+            continue;
+        memcpy(name, list[i], nl);
+        name[nl] = '\0';
+        const char *want = colon + 1;
+        while (*want == ' ')
+            want++;
+        const char *val = bw_view_header(v, name);
+        if (val != NULL && bw_memcasestr(val, strnlen(val, 2048), want) != NULL)
+            return true;
+    }
+    return false;
+}
+
+/* ------------------------------------------------------------ recipients */
+
+typedef struct {
+    char *address;
+    GString *block;      /* the lines about this recipient */
+} rblock_t;
+
+typedef struct {
+    GPtrArray *blocks;   /* rblock_t* */
+    GString *preamble;   /* text before the first recipient line */
+} rlist_t;
+
+static void
+rblock_free(gpointer p)
+{
+    rblock_t *b = p;
+    g_free(b->address);
+    g_string_free(b->block, TRUE);
+    g_free(b);
+}
+
+static rblock_t *
+rlist_find(rlist_t *l, const char *address)
+{
+    for (guint i = 0; i < l->blocks->len; i++) {
+        rblock_t *b = g_ptr_array_index(l->blocks, i);
+        if (strcmp(b->address, address) == 0)
+            return b;
+    }
+    return NULL;
+}
+
+static rblock_t *
+rlist_add(rlist_t *l, char *address /* taken */)
+{
+    rblock_t *b = rlist_find(l, address);
+    if (b != NULL) {
+        g_free(address);
+        return b;
+    }
+    if (l->blocks->len >= BW_MAX_RECIPIENTS) {
+        g_free(address);
+        return NULL;
+    }
+    b = g_new0(rblock_t, 1);
+    b->address = address;
+    b->block = g_string_new(NULL);
+    g_ptr_array_add(l->blocks, b);
+    return b;
+}
+
+static void
+block_append(GString *g, const char *s, size_t n)
+{
+    if (g->len >= MAX_BLOCK)
+        return;
+    g_string_append_len(g, s, (gssize)MIN(n, MAX_BLOCK - g->len));
+    g_string_append_c(g, '\n');
+}
+
+/* The address a line starts with, after quote marks, bullets, and a reply
+ * or status code ("554 <user@host>... Host unknown" in transcripts). */
+static char *
+line_first_address(const char *s, size_t n, size_t *after)
+{
+    size_t i = 0;
+    while (i < n && i < 80 && (s[i] == ' ' || s[i] == '\t' || s[i] == '>' || s[i] == '|'
+                               || s[i] == '-' || s[i] == '*'))
+        i++;
+    /* an optional reply code and status code */
+    for (int k = 0; k < 2 && i < n; k++) {
+        size_t l = 0;
+        if (i + 3 < n && g_ascii_isdigit(s[i]) && g_ascii_isdigit(s[i + 1])
+            && g_ascii_isdigit(s[i + 2]) && (s[i + 3] == ' ' || s[i + 3] == '-'))
+            l = 3;
+        else
+            l = status_at(s, n, i);
+        if (l == 0)
+            break;
+        size_t j = i + l;
+        while (j < n && (s[j] == ' ' || s[j] == '-'))
+            j++;
+        if (j < n && s[j] != '<')
+            return NULL;   /* "550 5.1.1 user@x" is prose, only "<...>" counts */
+        i = j;
+    }
+    size_t used = 0;
+    char *a = addr_at(s + i, n - i, &used);
+    if (a != NULL && after != NULL)
+        *after = i + used;
+    return a;
+}
+
+/* Addresses right after a recipient phrase ("RCPT TO:<a@b>"). */
+static char *
+line_prefixed_address(const char *s, size_t n, const char *const *lists[], size_t nlists,
+                      size_t *after)
+{
+    size_t scan = MIN(n, MAX_LINE_SCAN);
+    for (size_t l = 0; l < nlists; l++)
+        for (size_t k = 0; lists[l] != NULL && lists[l][k] != NULL; k++) {
+            const char *p = bw_memcasestr(s, scan, lists[l][k]);
+            if (p == NULL)
+                continue;
+            size_t i = (size_t)(p - s) + strlen(lists[l][k]);
+            while (i < n && (s[i] == ' ' || s[i] == '\t'))
+                i++;
+            size_t used = 0;
+            char *a = addr_at(s + i, n - i, &used);
+            if (a != NULL) {
+                *after = i + used;
+                return a;
+            }
+        }
+    return NULL;
+}
+
+/* Splits text[from, to) into recipient blocks. */
+static void
+read_recipients(const char *text, size_t from, size_t to, const bw_family_t *fam,
+                bool line_rcpts, rlist_t *out)
+{
+    const char *const *lists[2] = {fam != NULL ? fam->rcpt : NULL, bw_rcpt_prefixes};
+    rblock_t *cur = NULL;
+    size_t pos = from, lines = 0;
+    while (pos < to && lines < MAX_LINES) {
+        const char *nl = memchr(text + pos, '\n', to - pos);
+        size_t end = nl != NULL ? (size_t)(nl - text) : to;
+        const char *line = text + pos;
+        size_t n = end - pos;
+        lines++;
+        size_t after = 0;
+        char *addr = line_prefixed_address(line, n, lists, 2, &after);
+        if (addr == NULL && line_rcpts)
+            addr = line_first_address(line, n, &after);
+        if (addr != NULL) {
+            rblock_t *b = rlist_add(out, addr);
+            if (b != NULL) {
+                cur = b;
+                /* the rest of the line is the first words about it */
+                size_t k = after;
+                while (k < n && (line[k] == '>' || line[k] == ':' || line[k] == '"'
+                                 || line[k] == ' ' || line[k] == '\t'))
+                    k++;
+                if (k < n)
+                    block_append(cur->block, line + k, n - k);
+            }
+        } else if (cur != NULL) {
+            block_append(cur->block, line, n);
+        } else {
+            block_append(out->preamble, line, n);
+        }
+        pos = end + 1;
+    }
+}
+
+/* The quoted original's To: addresses, from header lines of the text. */
+static void
+quoted_to(const char *text, size_t from, size_t len, GPtrArray *out)
+{
+    size_t pos = from, lines = 0;
+    while (pos < len && lines < MAX_TO_LINES) {
+        const char *nl = memchr(text + pos, '\n', len - pos);
+        size_t end = nl != NULL ? (size_t)(nl - text) : len;
+        lines++;
+        const char *line = text + pos;
+        size_t n = end - pos;
+        while (n > 0 && (*line == ' ' || *line == '>')) {
+            line++;
+            n--;
+        }
+        if (n > 3 && g_ascii_strncasecmp(line, "to:", 3) == 0) {
+            /* Split the value on commas; each piece one address. */
+            g_autofree char *val = g_strndup(line + 3, MIN(n - 3, 4096));
+            g_auto(GStrv) parts = g_strsplit(val, ",", 64);
+            for (size_t k = 0; parts[k] != NULL; k++) {
+                char *a = bw_address_normalize(parts[k]);
+                if (a != NULL)
+                    g_ptr_array_add(out, a);
+            }
+            return;
+        }
+        pos = end + 1;
+    }
+}
+
+static void
+rfc822_to(GMimeObject *part, GPtrArray *out)
+{
+    if (part == NULL || !GMIME_IS_MESSAGE_PART(part))
+        return;
+    GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(part));
+    if (m == NULL)
+        return;
+    InternetAddressList *to = g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_TO);
+    int n = to != NULL ? internet_address_list_length(to) : 0;
+    for (int i = 0; i < n && i < BW_MAX_RECIPIENTS; i++) {
+        InternetAddress *ia = internet_address_list_get_address(to, i);
+        if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
+            const char *a = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+            char *norm = bw_address_normalize(a);
+            if (norm != NULL)
+                g_ptr_array_add(out, norm);
+        }
+    }
+}
+
+/* ------------------------------------------------------------ one recipient */
+
+/* "Diagnostic-Code: smtp; 550 ..." inside a text-embedded report. */
+static char *
+embedded_field(const char *s, size_t n, const char *name)
+{
+    const char *p = bw_memcasestr(s, n, name);
+    if (p == NULL)
+        return NULL;
+    size_t i = (size_t)(p - s) + strlen(name);
+    const char *nl = memchr(s + i, '\n', n - i);
+    size_t e = nl != NULL ? (size_t)(nl - s) : n;
+    const char *semi = memchr(s + i, ';', e - i);
+    if (semi != NULL && semi - (s + i) < 12)
+        i = (size_t)(semi - s) + 1;
+    char *v = bw_strdup_squeezed(s + i, e - i);
+    if (*v == '\0') {
+        g_free(v);
+        return NULL;
+    }
+    return v;
+}
+
+static void
+fill_recipient(bw_recipient_t *r, const char *blk, size_t n, bool delayed)
+{
+    if (r->diagnostic == NULL) {
+        r->diagnostic = embedded_field(blk, n, "diagnostic-code:");
+        if (r->diagnostic == NULL) {
+            char *d = bw_strdup_squeezed(blk, n);
+            utf8_cut(d, MAX_DIAGNOSTIC);
+            if (*d != '\0')
+                r->diagnostic = d;
+            else
+                g_free(d);
+        }
+    }
+    if (r->status == NULL) {
+        char *st = embedded_field(blk, n, "\nstatus:");
+        if (st != NULL && status_at(st, strlen(st), 0) == 0) {
+            g_free(st);
+            st = NULL;
+        }
+        if (st != NULL)
+            st[status_at(st, strlen(st), 0)] = '\0';
+        r->status = st != NULL ? st : find_status(blk, n);
+    }
+    if (r->reply_code == NULL)
+        r->reply_code = find_reply_code(blk, n);
+    if (r->remote_mta == NULL)
+        r->remote_mta = find_remote_mta(blk, n);
+    if (r->action == NULL) {
+        char *act = embedded_field(blk, n, "\naction:");
+        if (act != NULL) {
+            g_strstrip(act);
+            char *lower = g_ascii_strdown(act, -1);
+            g_free(act);
+            if (strcmp(lower, "failed") == 0 || strcmp(lower, "delayed") == 0
+                || strcmp(lower, "delivered") == 0 || strcmp(lower, "relayed") == 0
+                || strcmp(lower, "expanded") == 0)
+                r->action = lower;
+            else
+                g_free(lower);
+        }
+    }
+    if (r->action == NULL) {
+        bool temporary = (r->status != NULL && r->status[0] == '4')
+            || (r->status == NULL && r->reply_code != NULL && r->reply_code[0] == '4');
+        r->action = g_strdup(delayed && temporary ? "delayed" : "failed");
+    }
+}
+
+/* Status inferred from the reply code and the text when the notice gives
+ * none, so that every failed recipient carries an RFC 3463 code. */
+static void
+infer_status(bw_recipient_t *r)
+{
+    if (r->status != NULL)
+        return;
+    bw_reason_t reason = bw_reason_decide(NULL, r->reply_code, r->diagnostic, r->action);
+    const char *st = NULL;
+    if (r->reply_code != NULL)
+        st = bw_status_from_reply_code(r->reply_code, reason);
+    else if (reason != BW_REASON_UNKNOWN)
+        st = bw_status_from_reason(reason, g_strcmp0(r->action, "delayed") == 0 ? '4' : '5');
+    r->status = g_strdup(st);
+}
+
+/* ------------------------------------------------------------ Amazon SES */
+
+static char *
+json_str(JsonObject *o, const char *name)
+{
+    if (o == NULL || !json_object_has_member(o, name))
+        return NULL;
+    JsonNode *n = json_object_get_member(o, name);
+    if (n == NULL || JSON_NODE_TYPE(n) != JSON_NODE_VALUE
+        || json_node_get_value_type(n) != G_TYPE_STRING)
+        return NULL;
+    const char *s = json_node_get_string(n);
+    return s != NULL && *s != '\0' ? g_strdup(s) : NULL;
+}
+
+static JsonObject *
+json_obj(JsonObject *o, const char *name)
+{
+    if (o == NULL || !json_object_has_member(o, name))
+        return NULL;
+    JsonNode *n = json_object_get_member(o, name);
+    return n != NULL && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
+static JsonArray *
+json_arr(JsonObject *o, const char *name)
+{
+    if (o == NULL || !json_object_has_member(o, name))
+        return NULL;
+    JsonNode *n = json_object_get_member(o, name);
+    return n != NULL && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
+}
+
+/* An SNS notification: the JSON object, then "--" and an unsubscribe
+ * footer.  Returns true when it was a bounce, complaint or delivery. */
+static bool
+parse_ses_json(const bw_view_t *v, bw_report_t *report)
+{
+    const char *t = v->text;
+    size_t len = MIN(v->text_len, BW_MAX_SCAN_BYTES);
+    const char *open = memchr(t, '{', len);
+    if (open == NULL)
+        return false;
+    size_t b = (size_t)(open - t), e = len;
+    while (e > b && t[e - 1] != '}')
+        e--;
+    if (e <= b)
+        return false;
+    g_autoptr(JsonParser) parser = json_parser_new();
+    if (!json_parser_load_from_data(parser, t + b, (gssize)(e - b), NULL))
+        return false;
+    JsonNode *root = json_parser_get_root(parser);
+    if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root))
+        return false;
+    JsonObject *o = json_node_get_object(root);
+    /* An SNS envelope may wrap the SES notification in "Message". */
+    g_autoptr(JsonParser) inner = NULL;
+    g_autofree char *wrapped = json_str(o, "Message");
+    if (wrapped != NULL) {
+        inner = json_parser_new();
+        if (json_parser_load_from_data(inner, wrapped, -1, NULL)
+            && json_parser_get_root(inner) != NULL
+            && JSON_NODE_HOLDS_OBJECT(json_parser_get_root(inner)))
+            o = json_node_get_object(json_parser_get_root(inner));
+    }
+    g_autofree char *type = json_str(o, "notificationType");
+    if (type == NULL)
+        type = json_str(o, "eventType");
+    if (type == NULL)
+        return false;
+
+    if (g_ascii_strcasecmp(type, "Bounce") == 0) {
+        JsonObject *bo = json_obj(o, "bounce");
+        JsonArray *arr = json_arr(bo, "bouncedRecipients");
+        g_autofree char *mta = json_str(bo, "reportingMTA");
+        g_autofree char *btype = json_str(bo, "bounceType");
+        guint n = arr != NULL ? json_array_get_length(arr) : 0;
+        for (guint i = 0; i < n && i < BW_MAX_RECIPIENTS; i++) {
+            JsonNode *en = json_array_get_element(arr, i);
+            if (!JSON_NODE_HOLDS_OBJECT(en))
+                continue;
+            JsonObject *ro = json_node_get_object(en);
+            g_autofree char *addr = json_str(ro, "emailAddress");
+            char *norm = bw_address_normalize(addr);
+            if (norm == NULL)
+                continue;
+            bw_recipient_t *r = bw_recipient_new();
+            r->address = norm;
+            r->action = json_str(ro, "action");
+            r->status = json_str(ro, "status");
+            char *diag = json_str(ro, "diagnosticCode");
+            if (diag != NULL) {
+                const char *d = diag;
+                if (g_ascii_strncasecmp(d, "smtp;", 5) == 0)
+                    d += 5;
+                r->diagnostic = bw_strdup_squeezed(d, strlen(d));
+                g_free(diag);
+                r->reply_code = find_reply_code(r->diagnostic, strlen(r->diagnostic));
+            }
+            if (r->action == NULL)
+                r->action = g_strdup(btype != NULL && g_ascii_strcasecmp(btype, "Transient") == 0
+                                         ? "delayed" : "failed");
+            if (mta != NULL) {
+                const char *m = strchr(mta, ';');
+                m = m != NULL ? m + 1 : mta;
+                while (*m == ' ')
+                    m++;
+                r->remote_mta = g_strdup(m);
+            }
+            g_ptr_array_add(report->recipients, r);
+        }
+        report->kind = BW_KIND_BOUNCE;
+    } else if (g_ascii_strcasecmp(type, "Complaint") == 0) {
+        JsonObject *co = json_obj(o, "complaint");
+        JsonArray *arr = json_arr(co, "complainedRecipients");
+        guint n = arr != NULL ? json_array_get_length(arr) : 0;
+        for (guint i = 0; i < n && i < BW_MAX_RECIPIENTS; i++) {
+            JsonNode *en = json_array_get_element(arr, i);
+            if (!JSON_NODE_HOLDS_OBJECT(en))
+                continue;
+            g_autofree char *addr = json_str(json_node_get_object(en), "emailAddress");
+            char *norm = bw_address_normalize(addr);
+            if (norm == NULL)
+                continue;
+            bw_recipient_t *r = bw_recipient_new();
+            r->address = norm;
+            g_ptr_array_add(report->recipients, r);
+        }
+        if (report->feedback_type == NULL) {
+            report->feedback_type = json_str(co, "complaintFeedbackType");
+            if (report->feedback_type == NULL)
+                report->feedback_type = g_strdup("abuse");
+        }
+        report->kind = BW_KIND_FEEDBACK;
+    } else if (g_ascii_strcasecmp(type, "Delivery") == 0) {
+        JsonObject *dobj = json_obj(o, "delivery");
+        JsonArray *arr = json_arr(dobj, "recipients");
+        g_autofree char *resp = json_str(dobj, "smtpResponse");
+        g_autofree char *mta = json_str(dobj, "remoteMtaIp");
+        guint n = arr != NULL ? json_array_get_length(arr) : 0;
+        for (guint i = 0; i < n && i < BW_MAX_RECIPIENTS; i++) {
+            JsonNode *en = json_array_get_element(arr, i);
+            if (JSON_NODE_TYPE(en) != JSON_NODE_VALUE
+                || json_node_get_value_type(en) != G_TYPE_STRING)
+                continue;
+            char *norm = bw_address_normalize(json_node_get_string(en));
+            if (norm == NULL)
+                continue;
+            bw_recipient_t *r = bw_recipient_new();
+            r->address = norm;
+            r->action = g_strdup("delivered");
+            if (resp != NULL) {
+                r->diagnostic = g_strdup(resp);
+                r->reply_code = find_reply_code(resp, strlen(resp));
+                r->status = find_status(resp, strlen(resp));
+            }
+            r->remote_mta = g_strdup(mta);
+            g_ptr_array_add(report->recipients, r);
+        }
+        report->kind = BW_KIND_BOUNCE;
+    } else {
+        return false;
+    }
+
+    /* The notification carries the original's headers as JSON. */
+    JsonObject *mail = json_obj(o, "mail");
+    JsonObject *ch = json_obj(mail, "commonHeaders");
+    if (report->original == NULL && (mail != NULL || ch != NULL)) {
+        bw_original_t *orig = bw_original_new();
+        char *mid = json_str(ch, "messageId");
+        if (mid == NULL)
+            mid = json_str(mail, "messageId");
+        orig->message_id = bw_msgid_normalize(mid);
+        g_free(mid);
+        orig->subject = json_str(ch, "subject");
+        JsonArray *from = json_arr(ch, "from");
+        if (from != NULL && json_array_get_length(from) > 0
+            && JSON_NODE_TYPE(json_array_get_element(from, 0)) == JSON_NODE_VALUE)
+            orig->from = bw_address_normalize(json_array_get_string_element(from, 0));
+        if (orig->from == NULL) {
+            g_autofree char *src = json_str(mail, "source");
+            orig->from = bw_address_normalize(src);
+        }
+        JsonArray *to = json_arr(ch, "to");
+        guint nt = to != NULL ? json_array_get_length(to) : 0;
+        for (guint i = 0; i < nt && i < BW_MAX_RECIPIENTS; i++) {
+            JsonNode *en = json_array_get_element(to, i);
+            if (JSON_NODE_TYPE(en) != JSON_NODE_VALUE
+                || json_node_get_value_type(en) != G_TYPE_STRING)
+                continue;
+            char *a = bw_address_normalize(json_node_get_string(en));
+            if (a != NULL)
+                g_ptr_array_add(orig->to, a);
+        }
+        report->original = orig;
+    }
+    return report->recipients->len > 0;
+}
+
+/* ------------------------------------------------------------ the decision */
+
+typedef struct {
+    const char *text;
+    size_t len;
+    size_t *first_start, *first_end;
+    size_t limit;          /* where the quoted original starts (or len) */
+    size_t limit_body;     /* where the quoted headers themselves start */
+    bool has_original;
+} scan_t;
+
+static void
+scan_text(const bw_view_t *v, scan_t *sc)
+{
+    markers_init();
+    sc->text = v->text != NULL ? v->text : "";
+    sc->len = v->text != NULL ? MIN(v->text_len, BW_MAX_SCAN_BYTES) : 0;
+    sc->first_start = g_new(size_t, marker_count);
+    sc->first_end = g_new(size_t, marker_count);
+    for (size_t i = 0; i < marker_count; i++)
+        sc->first_start[i] = sc->first_end[i] = SIZE_MAX;
+    hits_t h = {sc->first_start, sc->first_end};
+    bw_matcher_scan(marker_matcher, sc->text, sc->len, record_hit, &h);
+    sc->limit = sc->len;
+    sc->limit_body = sc->len;
+    sc->has_original = false;
+    for (size_t i = 0; i < marker_count; i++)
+        if (marker_meta[i].kind == MK_ORIGINAL && sc->first_start[i] < sc->limit) {
+            sc->limit = sc->first_start[i];
+            sc->limit_body = sc->first_end[i];
+            sc->has_original = true;
+        }
+}
+
+static void
+scan_clear(scan_t *sc)
+{
+    g_free(sc->first_start);
+    g_free(sc->first_end);
+}
+
+/* Where the quoted headers start after a marker: a header-line marker
+ * ("Received: from") is itself the first header; a separator line
+ * ("--- Below this line...") is followed by them on the next line. */
+static size_t
+headers_offset(const scan_t *sc, size_t mstart, size_t mend)
+{
+    const char *t = sc->text;
+    const char *colon = memchr(t + mstart, ':', mend - mstart);
+    bool header_line = colon != NULL && (size_t)(colon - t) + 1 >= mend - 6
+        && (mstart == 0 || t[mstart - 1] == '\n');
+    if (header_line)
+        return mstart;
+    const char *nl = memchr(t + mend, '\n', sc->len - mend);
+    size_t off = nl != NULL ? (size_t)(nl - t) + 1 : sc->len;
+    /* skip blank lines between the separator and the headers */
+    while (off < sc->len && (t[off] == '\n' || t[off] == ' ' || t[off] == '\t')) {
+        const char *n2 = memchr(t + off, '\n', sc->len - off);
+        size_t lineend = n2 != NULL ? (size_t)(n2 - t) : sc->len;
+        bool blank = true;
+        for (size_t k = off; k < lineend; k++)
+            if (t[k] != ' ' && t[k] != '\t')
+                blank = false;
+        if (!blank)
+            break;
+        off = lineend + 1;
+    }
+    return off < sc->len ? off : (size_t)-1;
+}
+
+static int
+pick_family(const bw_view_t *v, const scan_t *sc, bool *header_only)
+{
+    int best = -1, best_score = 0;
+    *header_only = false;
+    for (size_t f = 0; f < bw_families_count; f++) {
+        const bw_family_t *fam = &bw_families[f];
+        bool hdr = any_in(v->from, fam->from) || any_in(v->subject, fam->subject)
+            || headers_match(v, fam->headers);
+        bool body = false;
+        for (size_t i = 0; i < marker_count; i++)
+            if (marker_meta[i].family == (int)f && marker_meta[i].kind == MK_BODY
+                && sc->first_start[i] < sc->limit) {
+                body = true;
+                break;
+            }
+        int score;
+        if (fam->flags & BW_FAM_GENERIC)
+            score = hdr && body ? 1 : 0;       /* only when nothing else fits */
+        else if (fam->body == NULL)
+            score = hdr ? 2 : 0;
+        else
+            score = body ? (hdr ? 4 : 3) : 0;
+        if (score > best_score) {
+            best_score = score;
+            best = (int)f;
+        }
+    }
+    return best;
+}
+
+static size_t
+family_start(const scan_t *sc, int f)
+{
+    size_t best = SIZE_MAX, best_end = 0;
+    for (size_t i = 0; i < marker_count; i++)
+        if (marker_meta[i].family == f && marker_meta[i].kind == MK_START
+            && sc->first_start[i] < sc->limit && sc->first_start[i] < best) {
+            best = sc->first_start[i];
+            best_end = sc->first_end[i];
+        }
+    return best == SIZE_MAX ? 0 : best_end;
+}
+
+static void
+family_end(const scan_t *sc, int f, size_t *limit, size_t *hdr_start, size_t *hdr_end)
+{
+    for (size_t i = 0; i < marker_count; i++)
+        if (marker_meta[i].family == f && marker_meta[i].kind == MK_END
+            && sc->first_start[i] < *limit) {
+            *limit = sc->first_start[i];
+            *hdr_start = sc->first_start[i];
+            *hdr_end = sc->first_end[i];
+        }
+}
+
+static bool
+looks_delayed(const bw_view_t *v, const scan_t *sc, size_t from, size_t to)
+{
+    static const char *const subj[] = {"delay", "warning", "still being retried", "temporary",
+                                       NULL};
+    static const char *const body[] = {"this is a warning only", "will be retried",
+                                       "will continue trying", "have yet to be delivered",
+                                       "has been delayed", "technical details of temporary failure",
+                                       "still trying", "not yet been delivered", NULL};
+    if (any_in(v->subject, subj))
+        return true;
+    for (size_t i = 0; body[i] != NULL; i++)
+        if (bw_memcasestr(sc->text + from, to - from, body[i]) != NULL)
+            return true;
+    return false;
+}
+
+bool
+bw_vendor_parse(const bw_view_t *view, bw_report_t *report, size_t *original_offset)
+{
+    if (original_offset != NULL)
+        *original_offset = (size_t)-1;
+    if (view == NULL || report == NULL)
+        return false;
+
+    scan_t sc;
+    scan_text(view, &sc);
+    bool header_only;
+    int f = pick_family(view, &sc, &header_only);
+    if (f < 0) {
+        scan_clear(&sc);
+        return false;
+    }
+    const bw_family_t *fam = &bw_families[f];
+
+    if (fam->flags & BW_FAM_SES_JSON) {
+        bool ok = parse_ses_json(view, report);
+        scan_clear(&sc);
+        if (ok) {
+            report->family = fam->name;
+            report->bounce = true;
+        }
+        return ok;
+    }
+
+    size_t limit = sc.limit, hs = SIZE_MAX, he = SIZE_MAX;
+    family_end(&sc, f, &limit, &hs, &he);
+    if (hs == SIZE_MAX && sc.has_original) {
+        /* the generic marker that set sc.limit */
+        for (size_t i = 0; i < marker_count; i++)
+            if (marker_meta[i].kind == MK_ORIGINAL && sc.first_start[i] == sc.limit) {
+                hs = sc.first_start[i];
+                he = sc.first_end[i];
+                break;
+            }
+    }
+    size_t start = family_start(&sc, f);
+    if (start > limit)
+        start = 0;
+
+    rlist_t rl = {g_ptr_array_new_with_free_func(rblock_free), g_string_new(NULL)};
+    bool line_rcpts = !(fam->flags & BW_FAM_HEADER_RCPT_ONLY);
+    read_recipients(sc.text, start, limit, fam, line_rcpts, &rl);
+    if (rl.blocks->len == 0 && start > 0)
+        read_recipients(sc.text, 0, start, fam, line_rcpts, &rl);
+
+    /* X-Failed-Recipients (Exim, Gmail...) names the failed recipients
+     * exactly: when present it is the set, the text gives the details. */
+    GPtrArray *addresses = g_ptr_array_new_with_free_func(g_free);
+    const char *xfr = bw_view_header(view, "X-Failed-Recipients");
+    if (xfr != NULL) {
+        g_auto(GStrv) parts = g_strsplit(xfr, ",", BW_MAX_RECIPIENTS);
+        for (size_t k = 0; parts[k] != NULL; k++) {
+            char *a = bw_address_normalize(parts[k]);
+            if (a != NULL)
+                g_ptr_array_add(addresses, a);
+        }
+    }
+    if (addresses->len == 0)
+        for (guint i = 0; i < rl.blocks->len; i++)
+            g_ptr_array_add(addresses,
+                            g_strdup(((rblock_t *)g_ptr_array_index(rl.blocks, i))->address));
+    if (addresses->len == 0) {
+        /* The notice names nobody: the original's To is who it was for. */
+        if (sc.has_original || hs != SIZE_MAX)
+            quoted_to(sc.text, hs != SIZE_MAX ? hs : sc.limit, sc.len, addresses);
+        if (addresses->len == 0)
+            rfc822_to(view->rfc822_part, addresses);
+    }
+
+    bool delayed = looks_delayed(view, &sc, start, limit);
+    bool ok = addresses->len > 0 || !(fam->flags & BW_FAM_GENERIC);
+    for (guint i = 0; ok && i < addresses->len && report->recipients->len < BW_MAX_RECIPIENTS;
+         i++) {
+        const char *a = g_ptr_array_index(addresses, i);
+        bool dup = false;
+        for (guint k = 0; k < report->recipients->len && !dup; k++)
+            dup = g_strcmp0(((bw_recipient_t *)g_ptr_array_index(report->recipients, k))->address,
+                            a) == 0;
+        if (dup)
+            continue;
+        bw_recipient_t *r = bw_recipient_new();
+        r->address = g_strdup(a);
+        rblock_t *b = rlist_find(&rl, a);
+        const char *blk = b != NULL ? b->block->str : NULL;
+        size_t blen = b != NULL ? b->block->len : 0;
+        /* A block without a single code or known phrase ("kijitora@x:" then
+         * nothing) leans on the text before the list (MailMarshal puts the
+         * reason first); a lone recipient may use the whole notice. */
+        bool thin = blen == 0
+            || (find_status(blk, blen) == NULL && find_reply_code(blk, blen) == NULL
+                && bw_reason_from_text(blk, blen) == BW_REASON_UNKNOWN);
+        if (thin && rl.preamble->len > 0) {
+            GString *g = g_string_new(blk);
+            g_string_append(g, rl.preamble->str);
+            fill_recipient(r, g->str, g->len, delayed);
+            g_string_free(g, TRUE);
+        } else if (blen > 0) {
+            fill_recipient(r, blk, blen, delayed);
+        } else {
+            fill_recipient(r, sc.text + start, limit - start, delayed);
+        }
+        infer_status(r);
+        g_ptr_array_add(report->recipients, r);
+    }
+
+    if (ok) {
+        report->family = fam->name;
+        report->kind = BW_KIND_BOUNCE;
+        report->bounce = true;
+        if (original_offset != NULL && hs != SIZE_MAX)
+            *original_offset = headers_offset(&sc, hs, he);
+    }
+    g_ptr_array_unref(addresses);
+    g_ptr_array_unref(rl.blocks);
+    g_string_free(rl.preamble, TRUE);
+    scan_clear(&sc);
+    return ok;
+}
+
+/* ------------------------------------------------------------ DSN enrichment */
+
+void
+bw_vendor_enrich(const bw_view_t *view, bw_report_t *report)
+{
+    if (view == NULL || report == NULL || report->recipients == NULL
+        || report->recipients->len == 0 || view->text == NULL || view->text_len == 0)
+        return;
+    bool needed = false;
+    for (guint i = 0; i < report->recipients->len; i++) {
+        bw_recipient_t *r = g_ptr_array_index(report->recipients, i);
+        if (r->status == NULL || r->diagnostic == NULL || r->reply_code == NULL
+            || (r->status != NULL && (strcmp(r->status + 1, ".0.0") == 0)))
+            needed = true;
+    }
+    if (!needed)
+        return;
+    scan_t sc;
+    scan_text(view, &sc);
+    rlist_t rl = {g_ptr_array_new_with_free_func(rblock_free), g_string_new(NULL)};
+    read_recipients(sc.text, 0, sc.limit, NULL, true, &rl);
+    for (guint i = 0; i < report->recipients->len; i++) {
+        bw_recipient_t *r = g_ptr_array_index(report->recipients, i);
+        rblock_t *b = r->address != NULL ? rlist_find(&rl, r->address) : NULL;
+        const char *blk;
+        size_t blen;
+        if (b != NULL && b->block->len > 0) {
+            blk = b->block->str;
+            blen = b->block->len;
+        } else if (report->recipients->len == 1 && rl.blocks->len <= 1) {
+            /* One recipient: the whole human part is about it. */
+            blk = sc.text;
+            blen = sc.limit;
+        } else {
+            continue;
+        }
+        bw_recipient_t tmp = {0};
+        fill_recipient(&tmp, blk, blen, false);
+        if (r->diagnostic == NULL) {
+            r->diagnostic = tmp.diagnostic;
+            tmp.diagnostic = NULL;
+        }
+        if (r->reply_code == NULL) {
+            r->reply_code = tmp.reply_code;
+            tmp.reply_code = NULL;
+        }
+        if (r->remote_mta == NULL) {
+            r->remote_mta = tmp.remote_mta;
+            tmp.remote_mta = NULL;
+        }
+        /* A text code is more precise than a DSN's missing or x.0.0 one. */
+        if (tmp.status != NULL
+            && (r->status == NULL
+                || (strcmp(r->status + 1, ".0.0") == 0 && strcmp(tmp.status + 1, ".0.0") != 0
+                    && tmp.status[0] == r->status[0]))) {
+            g_free(r->status);
+            r->status = tmp.status;
+            tmp.status = NULL;
+        }
+        g_free(tmp.diagnostic);
+        g_free(tmp.reply_code);
+        g_free(tmp.remote_mta);
+        g_free(tmp.status);
+        g_free(tmp.action);
+        g_free(tmp.address);
+    }
+    g_ptr_array_unref(rl.blocks);
+    g_string_free(rl.preamble, TRUE);
+    scan_clear(&sc);
+}
