@@ -115,9 +115,9 @@ bw_alerts_from_result(const bw_scan_result_t *r, const char *owner, gint64 now,
 
 /* Untrusted text made safe to show: valid UTF-8, no control characters
  * (a forged subject could carry terminal escapes or line breaks meant to
- * fake extra lines of the alert), at most BW_ALERT_TEXT_MAX characters. */
+ * fake extra lines of the alert), at most max_chars characters. */
 static char *
-clean_text(const char *s)
+clean_text(const char *s, unsigned max_chars)
 {
     if (s == NULL)
         return NULL;
@@ -126,7 +126,7 @@ clean_text(const char *s)
     unsigned n = 0;
     for (const char *p = valid; *p != '\0'; p = g_utf8_next_char(p)) {
         gunichar c = g_utf8_get_char(p);
-        if (n == BW_ALERT_TEXT_MAX) {
+        if (n == max_chars) {
             g_string_append(out, "…");
             break;
         }
@@ -157,9 +157,9 @@ append_line(GString *body, const char *fmt, ...)
 }
 
 static char *
-prepare(const char *s, bool markup)
+prepare(const char *s, bool markup, unsigned max_chars)
 {
-    g_autofree char *clean = clean_text(s);
+    g_autofree char *clean = clean_text(s, max_chars);
     if (clean == NULL)
         return NULL;
     return markup ? g_markup_escape_text(clean, -1) : g_steal_pointer(&clean);
@@ -189,11 +189,12 @@ bw_alert_format(const bw_alert_t *a, bool markup, char **summary_out, char **bod
                      "Backscatter: %u reports about mail you never sent", a->count),
             a->count);
 
-    g_autofree char *owner = prepare(a->owner, markup);
-    g_autofree char *subject = prepare(a->subject, markup);
-    g_autofree char *sender = prepare(a->forged_sender, markup);
-    g_autofree char *step = prepare(a->first_step, markup);
-    g_autofree char *campaign = prepare(a->campaign, markup);
+    g_autofree char *owner = prepare(a->owner, markup, BW_ALERT_TEXT_MAX);
+    g_autofree char *subject = prepare(a->subject, markup, BW_ALERT_TEXT_MAX);
+    g_autofree char *sender = prepare(a->forged_sender, markup, BW_ALERT_TEXT_MAX);
+    /* Advice is our own text (it may quote an address): a longer bound. */
+    g_autofree char *step = prepare(a->first_step, markup, 4 * BW_ALERT_TEXT_MAX);
+    g_autofree char *campaign = prepare(a->campaign, markup, BW_ALERT_TEXT_MAX);
     g_autofree char *since = format_time(a->start, a->end);
     const char *b0 = markup ? "<b>" : "", *b1 = markup ? "</b>" : "";
 
