@@ -141,7 +141,16 @@ def build_flood(maildir, now, first, count, subject_tpl, spread, via_own=False):
                 "\tb=Zm9vYmFy\n").format(ip=values["bot_ip"], qid=hexid("o", n, n=10).upper(),
                                          to=to, date=values["orig_date"])
             values["bot_helo"], values["bot_ip"] = "smtp.example.org", "192.0.2.10"
+        # How each MTA writes the hop it received the forged mail from: a
+        # botnet PC has no reverse DNS, the provider's relay has.
         fmt = FORMATS[n % len(FORMATS)]
+        helo, ip = values["bot_helo"], values["bot_ip"]
+        rdns = helo if via_own else "unknown"
+        values["bot_from"] = {
+            "flood-postfix": "%s (%s [%s])" % (helo, rdns, ip),
+            "flood-exim": ("%s ([%s])" % (helo, ip)) if via_own else "[%s] (helo=%s)" % (ip, helo),
+            "flood-qmail": "%s (HELO %s) (%s)" % (rdns, helo, ip),
+        }.get(fmt, "")
         write(maildir, "", "flood-%04d" % n, fill(load(fmt), values), seen=False)
 
 
