@@ -34,6 +34,8 @@ char *bw_message_normalize(const char *data, size_t len, size_t *out_len);
  * g_malloc'd), taking ownership of `data` in every case.  NULL when GMime
  * finds no message. */
 GMimeMessage *bw_message_parse(char *data, size_t len);
+/* Same over a byte array the caller keeps (a reference is taken). */
+GMimeMessage *bw_message_parse_bytes(GByteArray *bytes);
 
 /* True when the data starts with an mbox "From " line. */
 bool bw_mbox_detect(const char *data, size_t len);
@@ -73,7 +75,7 @@ typedef struct {
     bool global_ds;               /* ... of RFC 6533 (UTF-8) */
     GMimeObject *feedback;        /* message/feedback-report */
     GMimeObject *rfc822;          /* message/rfc822, message/global, text/rfc822-headers,
-                                     message/global-headers */
+                                     message/global-headers, message/partial */
     GMimeObject *leaves[16];      /* other leaf parts outside attached messages,
                                      for broken reports (wrong content types) */
     unsigned n_leaves;

@@ -91,10 +91,18 @@ bw_message_normalize(const char *data, size_t len, size_t *out_len)
 GMimeMessage *
 bw_message_parse(char *data, size_t len)
 {
-    /* The stream takes the buffer over (no copy) and is persistent, so the
-     * parts point into it instead of duplicating large attachments. */
     GByteArray *ba = g_byte_array_new_take((guint8 *)data, len);
-    g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_byte_array(ba);
+    GMimeMessage *m = bw_message_parse_bytes(ba);
+    g_byte_array_unref(ba);
+    return m;
+}
+
+GMimeMessage *
+bw_message_parse_bytes(GByteArray *ba)
+{
+    /* The stream shares the buffer (no copy) and is persistent, so the
+     * parts point into it instead of duplicating large attachments. */
+    g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_byte_array(g_byte_array_ref(ba));
     g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(stream);
     g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
     return g_mime_parser_construct_message(parser, NULL);
@@ -224,7 +232,7 @@ bw_message_walk(GMimeMessage *message, bw_parts_t *parts)
             if (parts->feedback == NULL)
                 parts->feedback = f.obj;
         } else if (ct_is(ct, "text", "rfc822-headers") || ct_is(ct, "message", "global-headers") ||
-                   ct_is(ct, "text", "rfc822")) {
+                   ct_is(ct, "text", "rfc822") || ct_is(ct, "message", "partial")) {
             if (parts->rfc822 == NULL)
                 parts->rfc822 = f.obj;
         } else if (ct_is(ct, "text", "plain") && parts->text_plain == NULL &&

@@ -229,10 +229,52 @@ recipients_need_enrich(const bw_report_t *report)
 
 /* ------------------------------------------------------------ one message */
 
+/* When MIME structure fails (boundaries that do not match, seen in real
+ * reports), the attached original is still there as text: find a line
+ * "Content-Type: message/rfc822" (or text/rfc822-headers...) in the raw
+ * body and read the header block after it. */
+static bw_original_t *
+original_from_raw(const char *raw, size_t len)
+{
+    const char *body = g_strstr_len(raw, (gssize)len, "\n\n");
+    if (body == NULL)
+        return NULL;
+    size_t start = (size_t)(body - raw) + 2;
+    size_t lim = len - start < 4 * BW_MAX_SCAN_BYTES ? len : start + 4 * BW_MAX_SCAN_BYTES;
+    static const char *const types[] = { "message/rfc822", "text/rfc822-headers", "message/global",
+                                         "message/partial" };
+    size_t pos = start;
+    for (unsigned hits = 0; hits < 8 && pos < lim; hits++) {
+        const char *ct = bw_memcasestr(raw + pos, lim - pos, "content-type:");
+        if (ct == NULL)
+            break;
+        size_t at = (size_t)(ct - raw);
+        pos = at + 13;
+        const char *eol = memchr(raw + pos, '\n', lim - pos);
+        size_t ll = eol ? (size_t)(eol - (raw + pos)) : lim - pos;
+        bool wanted = false;
+        for (unsigned t = 0; t < G_N_ELEMENTS(types) && !wanted; t++)
+            wanted = bw_memcasestr(raw + pos, ll, types[t]) != NULL;
+        if (!wanted || (at > 0 && raw[at - 1] != '\n'))
+            continue;
+        /* Skip the part's own MIME header block to the blank line. */
+        const char *blank = g_strstr_len(raw + pos, (gssize)(lim - pos), "\n\n");
+        if (blank == NULL)
+            break;
+        size_t from = (size_t)(blank - raw) + 2;
+        bw_original_t *o = bw_original_from_text(raw, lim, from);
+        if (o != NULL)
+            return o;
+    }
+    return NULL;
+}
+
 static bw_report_t *
 parse_message(char *norm, size_t nlen)
 {
-    g_autoptr(GMimeMessage) m = bw_message_parse(norm, nlen);   /* takes norm */
+    /* Keep the bytes for original_from_raw; GMime shares them. */
+    g_autoptr(GByteArray) bytes = g_byte_array_new_take((guint8 *)norm, nlen);
+    g_autoptr(GMimeMessage) m = bw_message_parse_bytes(bytes);
     if (m == NULL)
         return NULL;
     bw_report_t *report = bw_report_new();
@@ -249,10 +291,20 @@ parse_message(char *norm, size_t nlen)
     GMimeObject *textpart = parts.text_plain != NULL ? parts.text_plain : parts.text_html;
     size_t tlen = 0;
     g_autofree char *text = textpart != NULL ? bw_part_text(textpart, BW_MAX_SCAN_BYTES, &tlen) : NULL;
+    GMimeObject *root = g_mime_message_get_mime_part(m);
+    if (text == NULL && root != NULL && GMIME_IS_MULTIPART(root)) {
+        /* A multipart whose boundary never occurs (seen in real DSNs):
+         * everything is in the prologue, which is then the notice. */
+        const char *prologue = g_mime_multipart_get_prologue(GMIME_MULTIPART(root));
+        if (prologue != NULL) {
+            size_t pl = strnlen(prologue, BW_MAX_SCAN_BYTES);
+            text = bw_to_utf8(prologue, pl, NULL, &tlen);
+        }
+    }
     view.text = text != NULL ? text : "";
     view.text_len = tlen;
     view.rfc822_part = parts.rfc822;
-    GMimeContentType *ct = g_mime_object_get_content_type(g_mime_message_get_mime_part(m));
+    GMimeContentType *ct = root != NULL ? g_mime_object_get_content_type(root) : NULL;
     view.is_multipart_report = ct != NULL && g_mime_content_type_is_type(ct, "multipart", "report");
 
     /* Where a quoted original starts in the text; detectors reading the
@@ -366,6 +418,15 @@ parse_message(char *norm, size_t nlen)
                 report->original = bw_original_from_text(t, len, 0);
         }
     }
+    if (report->original == NULL && view.text_len > 0 &&
+        (report->kind == BW_KIND_DSN || report->kind == BW_KIND_BOUNCE)) {
+        /* No marker: a quoted header block anywhere in the notice (it
+         * needs an identifying field, see bw_original_from_text). */
+        report->original = bw_original_from_text(view.text, view.text_len, 0);
+    }
+    if (report->original == NULL && (report->kind == BW_KIND_DSN || report->kind == BW_KIND_BOUNCE ||
+                                     report->kind == BW_KIND_FEEDBACK))
+        report->original = original_from_raw((const char *)bytes->data, bytes->len);
     if (report->original == NULL &&
         (report->kind == BW_KIND_AUTOREPLY || report->kind == BW_KIND_CHALLENGE))
         report->original = original_from_reply(report);
