@@ -291,7 +291,7 @@ bw_original_from_text(const char *text, size_t len, size_t from)
             /* Collect the block, stripping the quote prefix. */
             GString *block = g_string_new(NULL);
             size_t p = pos;
-            unsigned headers = 0;
+            unsigned headers = 0, loose = 0;
             bool identifying = false;
             while (p < len && block->len < MAX_QUOTED_HEADER_BYTES) {
                 const char *l = text + p;
@@ -320,14 +320,23 @@ bw_original_from_text(const char *text, size_t len, size_t from)
                     if (body[0] != ' ' && body[0] != '\t')
                         g_string_append_c(block, ' ');
                 } else {
-                    /* something else: accept an unknown but well-formed
-                     * field, stop at prose */
+                    /* An unknown but well-formed field is a field; any
+                     * other line is taken as a continuation that lost its
+                     * leading white space (notices rewrap the headers they
+                     * quote), up to a few in a row: then it is prose. */
                     size_t i = 0;
                     while (i < bl && i < 80 && (g_ascii_isalnum(body[i]) || body[i] == '-'))
                         i++;
-                    if (i == 0 || i >= bl || body[i] != ':')
-                        break;
+                    if (i == 0 || i >= bl || body[i] != ':') {
+                        if (++loose > 12)
+                            break;
+                        g_string_append_c(block, ' ');
+                    } else {
+                        loose = 0;
+                    }
                 }
+                if (hn > 0)
+                    loose = 0;
                 g_string_append_len(block, body, (gssize)bl);
                 g_string_append_c(block, '\n');
                 p += l2 + (n2 ? 1 : 0);
