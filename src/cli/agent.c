@@ -8,12 +8,13 @@
 #include <string.h>
 
 char *
-bw_agent_owner(void)
+bw_agent_config_get(const char *key)
 {
-    /* Only the nm-*.c adapters link notmuch's API; notmuch's own CLI gives
-     * the address exactly as the scan sees it (same NOTMUCH_CONFIG and
-     * NOTMUCH_PROFILE lookup).  It runs only when an alert is due. */
-    const char *argv[] = { "notmuch", "config", "get", "user.primary_email", NULL };
+    /* Only the nm-*.c adapters link notmuch's API; notmuch's own CLI reads
+     * the configuration exactly as the scan does (same NOTMUCH_CONFIG and
+     * NOTMUCH_PROFILE lookup).  It runs only at start-up or when an alert
+     * is due, never in the idle path. */
+    const char *argv[] = { "notmuch", "config", "get", key, NULL };
     g_autofree char *out = NULL;
     int status = 0;
     if (!g_spawn_sync(NULL, (char **)argv, NULL,
@@ -21,8 +22,19 @@ bw_agent_owner(void)
                       NULL, NULL, &out, NULL, &status, NULL) ||
         !g_spawn_check_wait_status(status, NULL) || out == NULL)
         return NULL;
+    /* A list value comes one item per line: the first one. */
+    char *nl = strchr(out, '\n');
+    if (nl != NULL)
+        *nl = '\0';
     g_strstrip(out);
-    return bw_address_normalize(out);
+    return *out != '\0' ? g_steal_pointer(&out) : NULL;
+}
+
+char *
+bw_agent_owner(void)
+{
+    g_autofree char *v = bw_agent_config_get("user.primary_email");
+    return v != NULL ? bw_address_normalize(v) : NULL;
 }
 
 /* The stored alert of this surge: by its key, else by its campaign when that

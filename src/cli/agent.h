@@ -19,6 +19,10 @@
  * campaign gets a notification of its own. */
 #define BW_ALERT_SAME_SURGE_SECONDS (6 * 3600)
 
+/* A notmuch configuration value ("user.primary_email",
+ * "bouncewatch.report_command"): its first line (g_free), or NULL. */
+char *bw_agent_config_get(const char *key);
+
 /* The owner's primary address as notmuch's config gives it (g_free), or NULL. */
 char *bw_agent_owner(void);
 

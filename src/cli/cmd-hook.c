@@ -77,9 +77,9 @@ bw_cmd_hook(int argc, char **argv)
     gboolean quiet = FALSE, no_notify = FALSE;
     GOptionEntry entries[] = {
         { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
-          N_("Print no notices (errors are still printed)"), NULL },
+          N_("print no notices (errors are still printed)"), NULL },
         { "no-notify", 0, 0, G_OPTION_ARG_NONE, &no_notify,
-          N_("Scan and tag, but do not alert"), NULL },
+          N_("scan and tag, but do not alert"), NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new(_("post-new"));

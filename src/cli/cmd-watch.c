@@ -420,21 +420,22 @@ bw_cmd_watch(int argc, char **argv)
     ag.debounce_ms = WATCH_DEBOUNCE_MS;
     GOptionEntry entries[] = {
         { "poll", 0, 0, G_OPTION_ARG_INT, &ag.poll_seconds,
-          N_("Also rescan every SECONDS even without a change (default 300; 0: never)"),
+          N_("also rescan every SECONDS even without a change (default 300; 0: never)"),
           N_("SECONDS") },
         { "debounce", 0, 0, G_OPTION_ARG_INT, &ag.debounce_ms,
-          N_("Wait MS milliseconds after the last database change (default 2000)"), N_("MS") },
+          N_("wait MS milliseconds after the last database change (default 2000)"), N_("MS") },
         { "tag", 0, 0, G_OPTION_ARG_NONE, &ag.tag,
-          N_("Also write the tags (normally the post-new hook does)"), NULL },
+          N_("also write the tags (normally the post-new hook does)"), NULL },
         { "report-command", 0, 0, G_OPTION_ARG_STRING, &ag.report_command,
-          N_("Run COMMAND with the report file as last argument for \"Show report\""),
+          N_("run COMMAND with the report file as last argument for \"Show report\" "
+             "(default: bouncewatch.report_command)"),
           N_("COMMAND") },
         { "state", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &ag.state_path,
-          N_("State file (default: the scan's)"), N_("FILE") },
+          N_("state file (default: the scan's)"), N_("FILE") },
         { "cycles", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &ag.max_cycles,
-          N_("Exit after N scans (for tests and benchmarks)"), N_("N") },
+          N_("exit after N scans (for tests and benchmarks)"), N_("N") },
         { "verbose", 'v', 0, G_OPTION_ARG_NONE, &ag.verbose,
-          N_("Log every scan to stderr"), NULL },
+          N_("log every scan to stderr"), NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
@@ -457,6 +458,8 @@ bw_cmd_watch(int argc, char **argv)
         g_free(ag.state_path);
         return BW_EXIT_USAGE;
     }
+    if (ag.report_command == NULL)
+        ag.report_command = bw_agent_config_get("bouncewatch.report_command");
     ag.poll_seconds = CLAMP(ag.poll_seconds, 0, 24 * 3600);
     ag.debounce_ms = CLAMP(ag.debounce_ms, 0, WATCH_DEBOUNCE_MAX_MS);
 
