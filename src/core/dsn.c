@@ -184,11 +184,42 @@ typedef struct {
     bool utf8;
 } builder_t;
 
+/* The enhanced code in a diagnostic: the one right after the SMTP reply
+ * code ("550 5.7.1", "550-5.7.1", "550-'5.7.1"), else the first one. */
+static bool
+diagnostic_status(const char *d, char out[16])
+{
+    size_t len = strlen(d);
+    for (size_t i = 0; i + 4 < len; i++) {
+        if ((d[i] == '4' || d[i] == '5') && g_ascii_isdigit(d[i + 1]) && g_ascii_isdigit(d[i + 2]) &&
+            (i == 0 || !g_ascii_isalnum(d[i - 1])) && (d[i + 3] == ' ' || d[i + 3] == '-')) {
+            size_t j = i + 4;
+            if (j < len && (d[j] == '\'' || d[j] == '"'))
+                j++;
+            if (j < len && d[j] == d[i] && find_status(d + j, len - j < 16 ? len - j : 16, out) &&
+                strncmp(out, d + j, strlen(out)) == 0)
+                return true;
+        }
+    }
+    return find_status(d, len, out);
+}
+
 static void
 flush_recipient(builder_t *b)
 {
     if (b->cur == NULL)
         return;
+    bw_recipient_t *r = b->cur;
+    char ds[16];
+    /* The reporting MTA's Status is often its own summary (5.0.0, or
+     * sendmail's 4.4.7 for anything deferred) while the remote server's
+     * words in Diagnostic-Code carry the precise code: prefer that one when
+     * it is of the same class. */
+    if (r->diagnostic != NULL && diagnostic_status(r->diagnostic, ds) &&
+        (r->status == NULL || (r->status[0] == ds[0] && strcmp(r->status, ds) != 0))) {
+        g_free(r->status);
+        r->status = g_strdup(ds);
+    }
     if (b->cur->address == NULL && b->cur->original_address != NULL) {
         /* No Final-Recipient: the Original-Recipient is what was tried. */
         b->cur->address = g_steal_pointer(&b->cur->original_address);
