@@ -40,13 +40,18 @@ void bw_matcher_scan(const bw_matcher_t *m, const char *text, size_t len,
  * weight (0 when none), so a caller can compare evidence. */
 bw_reason_t bw_reason_from_text_weighted(const char *text, size_t len, int *weight_out);
 
+/* vendor.c: the first RFC 3463 code in a text (failure codes before success
+ * codes; IP addresses and version numbers are not codes), g_malloc'd. */
+char *bw_vendor_find_status(const char *s, size_t n);
+
 /* ------------------------------------------------------------------ families
  * One row per family of notices (vendor-table.c): data only. */
 enum {
     BW_FAM_GENERIC = 1 << 0,          /* the fallback for unknown servers */
-    BW_FAM_HEADER_RCPT_ONLY = 1 << 1, /* the text names people who are not
-                                         recipients (greetings): trust only
-                                         X-Failed-Recipients */
+    BW_FAM_NO_LINE_RCPT = 1 << 1,     /* the text names people who are not
+                                         recipients (greetings, list
+                                         commands): trust only the header
+                                         and the family's recipient phrases */
     BW_FAM_SES_JSON = 1 << 2,         /* Amazon SES/SNS JSON notification */
 };
 

@@ -33,7 +33,9 @@ static const status_entry_t status_table[] = {
     {"1.6", BW_REASON_USER_UNKNOWN, STRONG},     /* mailbox has moved */
     {"1.7", BW_REASON_BLOCKED, WEAK},            /* bad sender mailbox syntax */
     {"1.8", BW_REASON_BLOCKED, WEAK},            /* bad sender system address */
-    {"1.10", BW_REASON_HOST_UNKNOWN, STRONG},    /* RFC 7505 null MX */
+    /* RFC 7505 says null MX, but Exchange Online uses 5.1.10 for
+     * RecipientNotFound: weak, so the text tells which. */
+    {"1.10", BW_REASON_HOST_UNKNOWN, WEAK},
     /* X.2: mailbox */
     {"2.1", BW_REASON_SUSPENDED, WEAK},
     {"2.2", BW_REASON_MAILBOX_FULL, STRONG},
@@ -61,7 +63,8 @@ static const status_entry_t status_table[] = {
     {"4.316", BW_REASON_NETWORK_ERROR, STRONG},  /* connection refused */
     {"4.318", BW_REASON_NETWORK_ERROR, STRONG},
     /* X.5: protocol */
-    {"5.0", BW_REASON_SYSTEM_ERROR, WEAK},
+    /* x.5.0 is every server's catch-all ("550 5.5.0 mailbox unavailable"):
+     * no entry, the text decides. */
     {"5.1", BW_REASON_SYSTEM_ERROR, WEAK},
     {"5.2", BW_REASON_SYSTEM_ERROR, WEAK},
     {"5.3", BW_REASON_RATE_LIMITED, WEAK},       /* too many recipients */
@@ -216,8 +219,14 @@ static const phrase_entry_t phrase_table[] = {
     P("mailbox doesn't exist", USER_UNKNOWN, NORMAL),
     P("mailbox unknown", USER_UNKNOWN, NORMAL),
     P("unknown mailbox", USER_UNKNOWN, NORMAL),
-    P("mailbox unavailable", USER_UNKNOWN, GENERIC),
-    P("mailbox is unavailable", USER_UNKNOWN, GENERIC),
+    P("mailbox unavailable", USER_UNKNOWN, NORMAL),
+    P("mailbox is unavailable", USER_UNKNOWN, NORMAL),
+    P("user not exist", USER_UNKNOWN, NORMAL),
+    P("not exist", USER_UNKNOWN, GENERIC),
+    P("recipient address rejected", USER_UNKNOWN, GENERIC),
+    /* Exchange Online Protection refuses unknown recipients so */
+    P("recipient address rejected: access denied", USER_UNKNOWN, SPECIFIC),
+    P("ディレクトリのリストにありません", USER_UNKNOWN, NORMAL),
     P("mailbox not available", USER_UNKNOWN, GENERIC),
     P("address does not exist", USER_UNKNOWN, NORMAL),
     P("address doesn't exist", USER_UNKNOWN, NORMAL),
@@ -332,6 +341,7 @@ static const phrase_entry_t phrase_table[] = {
     P("mailbox size limit exceeded", MAILBOX_FULL, SPECIFIC),
     P("mailbox would exceed", MAILBOX_FULL, SPECIFIC),
     P("mailbox exceeds", MAILBOX_FULL, SPECIFIC),
+    P("mailbox exceeded", MAILBOX_FULL, SPECIFIC),
     P("over quota", MAILBOX_FULL, SPECIFIC),
     P("overquota", MAILBOX_FULL, SPECIFIC),
     P("over the quota", MAILBOX_FULL, SPECIFIC),
@@ -415,6 +425,10 @@ static const phrase_entry_t phrase_table[] = {
     P("could not be delivered for", EXPIRED, SPECIFIC),
     P("has not been delivered", EXPIRED, NORMAL),
     P("giving up", EXPIRED, GENERIC),
+    P("envelope expired", EXPIRED, SPECIFIC),
+    P("failing for a long time", EXPIRED, SPECIFIC),
+    P("will be retried", EXPIRED, NORMAL),
+    P("delivery temporarily suspended", NETWORK_ERROR, GENERIC),
     P("not responding", EXPIRED, NORMAL),
     P("did not respond", EXPIRED, NORMAL),
     P("server is not responding", EXPIRED, NORMAL),
@@ -486,6 +500,11 @@ static const phrase_entry_t phrase_table[] = {
 
     /* ---- blocked: the sender, its IP or its domain is refused */
     P("blocked", BLOCKED, NORMAL),
+    P("rejected", BLOCKED, GENERIC),
+    P("refused to talk to me", BLOCKED, NORMAL),
+    P("unroutable sender address", BLOCKED, SPECIFIC),
+    P("smtp server of your isp", BLOCKED, NORMAL),
+    P("ip name lookup failed", BLOCKED, SPECIFIC),
     P("blocked using", BLOCKED, SPECIFIC),
     P("blacklist", BLOCKED, SPECIFIC),
     P("blocklist", BLOCKED, SPECIFIC),
@@ -527,6 +546,8 @@ static const phrase_entry_t phrase_table[] = {
     P("not permitted", POLICY, GENERIC),
     P("prohibited", POLICY, GENERIC),
     P("not authorized", POLICY, GENERIC),
+    P("permission to post", POLICY, NORMAL),
+    P("権限がない", POLICY, NORMAL),
     P("relay access denied", POLICY, SPECIFIC),
     P("relaying denied", POLICY, SPECIFIC),
     P("relay not permitted", POLICY, SPECIFIC),
@@ -554,7 +575,14 @@ static const phrase_entry_t phrase_table[] = {
     P("送信ドメイン認証", AUTH_FAILURE, SPECIFIC),
 
     /* ---- suspended, disabled accounts */
-    P("suspended", SUSPENDED, SPECIFIC),
+    /* "suspended" alone is also Postfix's "delivery temporarily suspended" */
+    P("account suspended", SUSPENDED, SPECIFIC),
+    P("account has been suspended", SUSPENDED, SPECIFIC),
+    P("account is suspended", SUSPENDED, SPECIFIC),
+    P("mailbox suspended", SUSPENDED, SPECIFIC),
+    P("mailbox is suspended", SUSPENDED, SPECIFIC),
+    P("user suspended", SUSPENDED, SPECIFIC),
+    P("has been suspended", SUSPENDED, NORMAL),
     P("disabled", SUSPENDED, NORMAL),
     P("deactivated", SUSPENDED, SPECIFIC),
     P("inactive", SUSPENDED, NORMAL),
@@ -585,6 +613,7 @@ static const phrase_entry_t phrase_table[] = {
     P("rate-limit", RATE_LIMITED, SPECIFIC),
     P("ratelimit", RATE_LIMITED, SPECIFIC),
     P("rate of", RATE_LIMITED, GENERIC),
+    P("frequency limited", RATE_LIMITED, SPECIFIC),
     P("throttl", RATE_LIMITED, SPECIFIC),
     P("too many connections", RATE_LIMITED, SPECIFIC),
     P("too many messages", RATE_LIMITED, SPECIFIC),
@@ -761,6 +790,18 @@ reason_from_reply_code(const char *reply_code)
 
 /* ------------------------------------------------------------ decision */
 
+/* '2', '4' or '5' from the status, else from the reply code, else 0. */
+static char
+status_class(const char *status, const char *reply_code)
+{
+    if (status != NULL && (status[0] == '2' || status[0] == '4' || status[0] == '5'))
+        return status[0];
+    if (reply_code != NULL && (reply_code[0] == '2' || reply_code[0] == '4'
+                               || reply_code[0] == '5'))
+        return reply_code[0];
+    return 0;
+}
+
 bw_reason_t
 bw_reason_decide(const char *status, const char *reply_code,
                  const char *diagnostic, const char *action)
@@ -773,6 +814,14 @@ bw_reason_decide(const char *status, const char *reply_code,
 
     int strength = 0, weight = 0;
     bw_reason_t by_status = reason_from_status_strength(status, &strength);
+    /* A DSN's "5.0.0" says nothing, while its diagnostic often quotes the
+     * remote server's precise code ("550 5.7.1 ..."): use that one. */
+    g_autofree char *diag_status = NULL;
+    if (by_status == BW_REASON_UNKNOWN && diagnostic != NULL) {
+        diag_status = bw_vendor_find_status(diagnostic, strnlen(diagnostic, REASON_TEXT_MAX));
+        if (diag_status != NULL)
+            by_status = reason_from_status_strength(diag_status, &strength);
+    }
     bw_reason_t by_text = bw_reason_from_text_weighted(
         diagnostic, diagnostic != NULL ? strlen(diagnostic) : 0, &weight);
     bw_reason_t r;
@@ -794,11 +843,21 @@ bw_reason_decide(const char *status, const char *reply_code,
     else
         r = reason_from_reply_code(reply_code);
 
-    /* A delay is not a failure yet: without a better cause it is a message
-     * waiting in a queue, which is what "expired" describes.  Specific
-     * causes (a full mailbox, a network error) are kept. */
-    if (action != NULL && g_ascii_strcasecmp(action, "delayed") == 0
-        && r == BW_REASON_UNKNOWN)
+    bool failed = action != NULL && g_ascii_strcasecmp(action, "failed") == 0;
+    bool delayed = action != NULL && g_ascii_strcasecmp(action, "delayed") == 0;
+    char klass = status_class(status, reply_code);
+    /* A temporary error that ended as a failure: the server kept the message
+     * until its queue lifetime ran out.  Only a clear cause in the text says
+     * more than "expired". */
+    if (failed && klass == '4'
+        && (weight < NORMAL || r == BW_REASON_NETWORK_ERROR || r == BW_REASON_SYSTEM_ERROR
+            || r == BW_REASON_UNKNOWN))
+        r = BW_REASON_EXPIRED;
+    /* A delay is not a refusal: the message waits in a queue, which is what
+     * "expired" describes, unless a cause that is itself temporary (the
+     * network, a full mailbox, rate limits, TLS) is named. */
+    if (delayed && r != BW_REASON_NETWORK_ERROR && r != BW_REASON_MAILBOX_FULL
+        && r != BW_REASON_RATE_LIMITED && r != BW_REASON_TLS_ERROR && r != BW_REASON_EXPIRED)
         r = BW_REASON_EXPIRED;
     return r;
 }

@@ -176,20 +176,34 @@ status_at(const char *s, size_t n, size_t i)
     return k - i;
 }
 
-static char *
-find_status(const char *s, size_t n)
+/* The first failure code (class 4 or 5) of a text; a success code only when
+ * there is no failure code (a transcript shows "250 2.1.5 Ok" before the
+ * "451 4.3.0" that matters). */
+char *
+bw_vendor_find_status(const char *s, size_t n)
 {
+    size_t ok_at = SIZE_MAX, ok_len = 0;
     for (size_t i = 0; i < n; i++) {
         size_t l = status_at(s, n, i);
-        if (l > 0)
+        if (l == 0)
+            continue;
+        if (s[i] != '2')
             return g_strndup(s + i, l);
+        if (ok_at == SIZE_MAX) {
+            ok_at = i;
+            ok_len = l;
+        }
+        i += l - 1;
     }
-    return NULL;
+    return ok_at != SIZE_MAX ? g_strndup(s + ok_at, ok_len) : NULL;
 }
+
+#define find_status bw_vendor_find_status
 
 static char *
 find_reply_code(const char *s, size_t n)
 {
+    size_t ok_at = SIZE_MAX;
     for (size_t i = 0; i + 3 <= n; i++) {
         if (!(s[i] == '2' || s[i] == '4' || s[i] == '5'))
             continue;
@@ -206,9 +220,12 @@ find_reply_code(const char *s, size_t n)
             if (c == '-' && i + 4 < n && !g_ascii_isdigit(s[i + 4]) && s[i + 4] != ' ')
                 continue;
         }
-        return g_strndup(s + i, 3);
+        if (s[i] != '2')
+            return g_strndup(s + i, 3);
+        if (ok_at == SIZE_MAX)
+            ok_at = i;
     }
-    return NULL;
+    return ok_at != SIZE_MAX ? g_strndup(s + ok_at, 3) : NULL;
 }
 
 static bool
@@ -421,8 +438,25 @@ line_first_address(const char *s, size_t n, size_t *after)
     }
     size_t used = 0;
     char *a = addr_at(s + i, n - i, &used);
-    if (a != NULL && after != NULL)
-        *after = i + used;
+    if (a == NULL)
+        return NULL;
+    i += used;
+    /* "user@host <real@host>: ...": the bracketed one is the address the
+     * server worked on (Exim's "malformed address"), like a display name. */
+    size_t j = i;
+    while (j < n && s[j] == ' ')
+        j++;
+    if (j < n && s[j] == '<') {
+        size_t used2 = 0;
+        char *b = addr_at(s + j, n - j, &used2);
+        if (b != NULL) {
+            g_free(a);
+            a = b;
+            i = j + used2;
+        }
+    }
+    if (after != NULL)
+        *after = i;
     return a;
 }
 
@@ -540,6 +574,35 @@ rfc822_to(GMimeObject *part, GPtrArray *out)
     }
 }
 
+/* Last resort for terse notices ("User's mailbox is full: <a@b>"): the
+ * addresses in angle brackets in the notice, except the report's own
+ * sender and receiver and the usual role accounts (a contact address). */
+static void
+angle_addresses(const bw_view_t *v, const char *text, size_t from, size_t to, GPtrArray *out)
+{
+    g_autofree char *self_from = bw_address_normalize(v->from);
+    g_autofree char *self_to = bw_address_normalize(bw_view_header(v, "To"));
+    for (size_t i = from; i < to && out->len < 16; i++) {
+        if (text[i] != '<')
+            continue;
+        size_t used = 0;
+        char *a = addr_at(text + i, to - i, &used);
+        if (a == NULL)
+            continue;
+        i += used;
+        bool skip = g_strcmp0(a, self_from) == 0 || g_strcmp0(a, self_to) == 0
+            || g_str_has_prefix(a, "postmaster@") || g_str_has_prefix(a, "mailer-daemon@")
+            || g_str_has_prefix(a, "support@") || g_str_has_prefix(a, "abuse@")
+            || g_str_has_prefix(a, "help@");
+        for (guint k = 0; k < out->len && !skip; k++)
+            skip = strcmp(g_ptr_array_index(out, k), a) == 0;
+        if (skip)
+            g_free(a);
+        else
+            g_ptr_array_add(out, a);
+    }
+}
+
 /* ------------------------------------------------------------ one recipient */
 
 /* "Diagnostic-Code: smtp; 550 ..." inside a text-embedded report. */
@@ -606,9 +669,10 @@ fill_recipient(bw_recipient_t *r, const char *blk, size_t n, bool delayed)
         }
     }
     if (r->action == NULL) {
-        bool temporary = (r->status != NULL && r->status[0] == '4')
-            || (r->status == NULL && r->reply_code != NULL && r->reply_code[0] == '4');
-        r->action = g_strdup(delayed && temporary ? "delayed" : "failed");
+        /* A warning is a delay unless the server's own code is permanent. */
+        bool permanent = (r->status != NULL && r->status[0] == '5')
+            || (r->status == NULL && r->reply_code != NULL && r->reply_code[0] == '5');
+        r->action = g_strdup(delayed && !permanent ? "delayed" : "failed");
     }
 }
 
@@ -959,6 +1023,7 @@ looks_delayed(const bw_view_t *v, const scan_t *sc, size_t from, size_t to)
     static const char *const subj[] = {"delay", "warning", "still being retried", "temporary",
                                        NULL};
     static const char *const body[] = {"this is a warning only", "will be retried",
+                                       "warning message only",
                                        "will continue trying", "have yet to be delivered",
                                        "has been delayed", "technical details of temporary failure",
                                        "still trying", "not yet been delivered", NULL};
@@ -1014,7 +1079,7 @@ bw_vendor_parse(const bw_view_t *view, bw_report_t *report, size_t *original_off
         start = 0;
 
     rlist_t rl = {g_ptr_array_new_with_free_func(rblock_free), g_string_new(NULL)};
-    bool line_rcpts = !(fam->flags & BW_FAM_HEADER_RCPT_ONLY);
+    bool line_rcpts = !(fam->flags & BW_FAM_NO_LINE_RCPT);
     read_recipients(sc.text, start, limit, fam, line_rcpts, &rl);
     if (rl.blocks->len == 0 && start > 0)
         read_recipients(sc.text, 0, start, fam, line_rcpts, &rl);
@@ -1035,6 +1100,8 @@ bw_vendor_parse(const bw_view_t *view, bw_report_t *report, size_t *original_off
         for (guint i = 0; i < rl.blocks->len; i++)
             g_ptr_array_add(addresses,
                             g_strdup(((rblock_t *)g_ptr_array_index(rl.blocks, i))->address));
+    if (addresses->len == 0)
+        angle_addresses(view, sc.text, start, limit, addresses);
     if (addresses->len == 0) {
         /* The notice names nobody: the original's To is who it was for. */
         if (sc.has_original || hs != SIZE_MAX)
