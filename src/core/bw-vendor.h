@@ -53,6 +53,9 @@ enum {
                                          commands): trust only the header
                                          and the family's recipient phrases */
     BW_FAM_SES_JSON = 1 << 2,         /* Amazon SES/SNS JSON notification */
+    BW_FAM_NEEDS_HEADER = 1 << 3,     /* body markers too common to decide
+                                         alone: From/Subject/headers must
+                                         match too */
 };
 
 typedef struct {

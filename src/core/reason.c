@@ -93,7 +93,7 @@ static const status_entry_t status_table[] = {
     {"7.6", BW_REASON_TLS_ERROR, STRONG},
     {"7.7", BW_REASON_CONTENT_REJECTED, WEAK},   /* integrity failure */
     {"7.8", BW_REASON_AUTH_FAILURE, STRONG},     /* credentials invalid */
-    {"7.9", BW_REASON_AUTH_FAILURE, STRONG},
+    {"7.9", BW_REASON_AUTH_FAILURE, WEAK},       /* Yahoo: policy refusals */
     {"7.10", BW_REASON_TLS_ERROR, STRONG},       /* encryption needed */
     {"7.11", BW_REASON_TLS_ERROR, STRONG},
     {"7.12", BW_REASON_AUTH_FAILURE, STRONG},
@@ -850,8 +850,7 @@ bw_reason_decide(const char *status, const char *reply_code,
      * until its queue lifetime ran out.  Only a clear cause in the text says
      * more than "expired". */
     if (failed && klass == '4'
-        && (weight < NORMAL || r == BW_REASON_NETWORK_ERROR || r == BW_REASON_SYSTEM_ERROR
-            || r == BW_REASON_UNKNOWN))
+        && (weight < NORMAL || r == BW_REASON_NETWORK_ERROR || r == BW_REASON_UNKNOWN))
         r = BW_REASON_EXPIRED;
     /* A delay is not a refusal: the message waits in a queue, which is what
      * "expired" describes, unless a cause that is itself temporary (the

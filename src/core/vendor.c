@@ -626,13 +626,58 @@ embedded_field(const char *s, size_t n, const char *name)
     return v;
 }
 
+/* The server's own words in a block: from the first line that carries a
+ * failure code (4xx/5xx reply or 4.x.x/5.x.x status) to the end of its
+ * paragraph, into [*b, *e); false when no line has a code. */
+static bool
+code_paragraph(const char *s, size_t n, size_t *b, size_t *e)
+{
+    /* Two passes: a line with an SMTP reply code is the server speaking;
+     * a lone status code may be prose ("see DSN 5.1.10 Errors"). */
+    for (int pass = 0; pass < 2; pass++)
+    for (size_t pos = 0, lines = 0; pos < n && lines < MAX_LINES; lines++) {
+        const char *nl = memchr(s + pos, '\n', n - pos);
+        size_t end = nl != NULL ? (size_t)(nl - s) : n;
+        char *code = pass == 0 ? find_reply_code(s + pos, end - pos)
+                               : find_status(s + pos, end - pos);
+        bool failure = code != NULL && code[0] != '2';
+        g_free(code);
+        if (failure) {
+            *b = pos;
+            /* the paragraph ends at a blank line */
+            size_t k = end;
+            while (k < n) {
+                const char *n2 = memchr(s + k + 1, '\n', n - k - 1);
+                size_t le = n2 != NULL ? (size_t)(n2 - s) : n;
+                bool blank = true;
+                for (size_t j = k + 1; j < le; j++)
+                    if (s[j] != ' ' && s[j] != '\t')
+                        blank = false;
+                if (blank || le - *b > MAX_DIAGNOSTIC)
+                    break;
+                k = le;
+            }
+            *e = MIN(k, n);
+            return true;
+        }
+        pos = end + 1;
+    }
+    return false;
+}
+
 static void
 fill_recipient(bw_recipient_t *r, const char *blk, size_t n, bool delayed)
 {
+    size_t cb = 0, ce = 0;
+    bool has_code = code_paragraph(blk, n, &cb, &ce);
     if (r->diagnostic == NULL) {
         r->diagnostic = embedded_field(blk, n, "diagnostic-code:");
         if (r->diagnostic == NULL) {
-            char *d = bw_strdup_squeezed(blk, n);
+            /* A short block is all about this recipient ("my name was
+             * rejected... Remote host said: 501"); a long one (Exchange's
+             * prose, transcripts) is cut to the server's own paragraph. */
+            char *d = has_code && n > MAX_DIAGNOSTIC ? bw_strdup_squeezed(blk + cb, ce - cb)
+                                                     : bw_strdup_squeezed(blk, n);
             utf8_cut(d, MAX_DIAGNOSTIC);
             if (*d != '\0')
                 r->diagnostic = d;
@@ -648,8 +693,12 @@ fill_recipient(bw_recipient_t *r, const char *blk, size_t n, bool delayed)
         }
         if (st != NULL)
             st[status_at(st, strlen(st), 0)] = '\0';
+        if (st == NULL && has_code)
+            st = find_status(blk + cb, ce - cb);
         r->status = st != NULL ? st : find_status(blk, n);
     }
+    if (r->reply_code == NULL && has_code)
+        r->reply_code = find_reply_code(blk + cb, ce - cb);
     if (r->reply_code == NULL)
         r->reply_code = find_reply_code(blk, n);
     if (r->remote_mta == NULL)
@@ -980,8 +1029,8 @@ pick_family(const bw_view_t *v, const scan_t *sc, bool *header_only)
         int score;
         if (fam->flags & BW_FAM_GENERIC)
             score = hdr && body ? 1 : 0;       /* only when nothing else fits */
-        else if (fam->body == NULL)
-            score = hdr ? 2 : 0;
+        else if (fam->body == NULL || (fam->flags & BW_FAM_NEEDS_HEADER))
+            score = hdr ? (body ? 4 : 2) : 0;
         else
             score = body ? (hdr ? 4 : 3) : 0;
         if (score > best_score) {
@@ -1129,9 +1178,8 @@ bw_vendor_parse(const bw_view_t *view, bw_report_t *report, size_t *original_off
         /* A block without a single code or known phrase ("kijitora@x:" then
          * nothing) leans on the text before the list (MailMarshal puts the
          * reason first); a lone recipient may use the whole notice. */
-        bool thin = blen == 0
-            || (find_status(blk, blen) == NULL && find_reply_code(blk, blen) == NULL
-                && bw_reason_from_text(blk, blen) == BW_REASON_UNKNOWN);
+        size_t cb, ce;
+        bool thin = blen == 0 || !code_paragraph(blk, blen, &cb, &ce);
         if (thin && rl.preamble->len > 0) {
             GString *g = g_string_new(blk);
             g_string_append(g, rl.preamble->str);
