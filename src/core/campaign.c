@@ -123,50 +123,67 @@ content_len(const char *t)
     return n;
 }
 
-/* The blocking keys of one item, appended to `out` (guint64). */
+static bool
+generic_host(const char *h)
+{
+    /* names that many unrelated senders share: no evidence of one run */
+    static const char *const common[] = {
+        "gmail.com", "google.com", "googlemail.com", "outlook.com", "hotmail.com",
+        "yahoo.com", "yahoo.co.jp", "icloud.com", "apple.com", "amazonses.com",
+        "sendgrid.net", "mailchimp.com", "mandrillapp.com", "localhost", "localdomain",
+    };
+    if (h == NULL || *h == '\0' || *h == '[' || strchr(h, '.') == NULL)
+        return true;
+    for (size_t i = 0; i < G_N_ELEMENTS(common); i++)
+        if (g_str_has_suffix(h, common[i]))
+            return true;
+    return false;
+}
+
 static void
-item_keys(const bw_item_t *it, GArray *out)
+push_key(GArray *out, const char *s, guint64 ns)
+{
+    g_autofree char *low = g_ascii_strdown(s, -1);
+    guint64 k = bw_fp_hash(low, strlen(low)) ^ ns;
+    g_array_append_val(out, k);
+}
+
+/* Strong keys: things one spam run has in common and other runs almost
+ * never share: URL domains of the body, the domain of a non-owner forged
+ * sender or of the Message-ID (spam tools put their link domains there),
+ * the sending network and the relay's HELO name. */
+static void
+strong_keys(const bw_item_t *it, GArray *out)
 {
     guint64 k;
-    if (it->fp.subject_template) {
-        k = it->fp.subject_template ^ 0x7401;
-        g_array_append_val(out, k);
-        /* the template with one token left out */
-        if (it->fp.subject_masked) {
-            g_auto(GStrv) tok = g_strsplit(it->fp.subject_masked, " ", BW_ENGINE_MAX_TOKENS);
-            guint n = g_strv_length(tok);
-            if (n >= 4) {
-                for (guint skip = 0; skip < n; skip++) {
-                    GString *s = g_string_new(NULL);
-                    for (guint j = 0; j < n; j++) {
-                        if (j == skip)
-                            continue;
-                        if (s->len)
-                            g_string_append_c(s, ' ');
-                        g_string_append(s, tok[j]);
-                    }
-                    if (content_len(s->str) >= 12) {
-                        k = bw_fp_hash(s->str, s->len) ^ 0x7401;
-                        g_array_append_val(out, k);
-                    }
-                    g_string_free(s, TRUE);
-                }
-            }
-        }
-    }
     const bw_original_t *o = it->report ? it->report->original : NULL;
     if (o && o->url_domains) {
         for (guint i = 0; i < o->url_domains->len && i < BW_ENGINE_MAX_URL_DOMAINS; i++) {
             const char *d = g_ptr_array_index(o->url_domains, i);
-            if (d == NULL || url_stopped(d))
-                continue;
-            g_autofree char *low = g_ascii_strdown(d, -1);
-            k = bw_fp_hash(low, strlen(low)) ^ 0x5501;
-            g_array_append_val(out, k);
+            if (d && !url_stopped(d) && !generic_host(d))
+                push_key(out, d, 0x5501);
         }
     } else if (it->fp.url_domains) {
         k = it->fp.url_domains ^ 0x5502;
         g_array_append_val(out, k);
+    }
+    if (it->fp.forged_sender && o && o->from && strrchr(o->from, '@')) {
+        /* fingerprint.c sets forged_sender only outside the owner's
+         * addresses and domains */
+        const char *d = strrchr(o->from, '@') + 1;
+        if (!generic_host(d))
+            push_key(out, d, 0x5501);
+    }
+    if (it->fp.forged_sender && (o == NULL || o->from == NULL)) {
+        k = it->fp.forged_sender ^ 0x6601;
+        g_array_append_val(out, k);
+    }
+    if (o && o->message_id && it->klass == BW_CLASS_BACKSCATTER) {
+        const char *at = strrchr(o->message_id, '@');
+        /* only a Message-ID domain that matches a URL or sender domain
+         * of the run links anything: the same namespace */
+        if (at && !generic_host(at + 1) && it->fp.forged_sender)
+            push_key(out, at + 1, 0x5501);
     }
     if (it->fp.origin_network) {
         k = it->fp.origin_network ^ 0x6e01;
@@ -174,21 +191,39 @@ item_keys(const bw_item_t *it, GArray *out)
     }
 }
 
-/* Forged sender key: only a sender outside the owner's addresses/domains. */
-static guint64
-sender_key(const bw_item_t *it, const bw_profile_t *p)
+/* Weak keys: the masked subject template, and the template with one token
+ * left out (a name part the masking missed, a random first name).  Runs of
+ * the same spam theme share templates, so a weak key alone joins a report
+ * to a run only when nothing stronger says otherwise. */
+static void
+weak_keys(const bw_item_t *it, GArray *out)
 {
-    const bw_original_t *o = it->report ? it->report->original : NULL;
-    if (o == NULL || o->from == NULL)
-        return 0;
-    const char *at = strrchr(o->from, '@');
-    if (at == NULL)
-        return 0;
-    if (p && (bw_profile_is_owner(p, o->from) || bw_profile_is_own_domain(p, at + 1)))
-        return 0;
-    if (p == NULL)
-        return 0;
-    return it->fp.forged_sender ? it->fp.forged_sender ^ 0x6601 : 0;
+    guint64 k;
+    if (it->fp.subject_template == 0)
+        return;
+    k = it->fp.subject_template ^ 0x7401;
+    g_array_append_val(out, k);
+    if (it->fp.subject_masked == NULL)
+        return;
+    g_auto(GStrv) tok = g_strsplit(it->fp.subject_masked, " ", BW_ENGINE_MAX_TOKENS);
+    guint n = g_strv_length(tok);
+    if (n < 4)
+        return;
+    for (guint skip = 0; skip < n; skip++) {
+        GString *s = g_string_new(NULL);
+        for (guint j = 0; j < n; j++) {
+            if (j == skip)
+                continue;
+            if (s->len)
+                g_string_append_c(s, ' ');
+            g_string_append(s, tok[j]);
+        }
+        if (content_len(s->str) >= 12) {
+            k = bw_fp_hash(s->str, s->len) ^ 0x7401;
+            g_array_append_val(out, k);
+        }
+        g_string_free(s, TRUE);
+    }
 }
 
 static gint
@@ -268,6 +303,183 @@ make_id(const char *seed, GHashTable *used)
     return NULL;
 }
 
+/* ------------------------------------------------------------ groups */
+
+typedef struct {
+    GPtrArray *groups;   /* GPtrArray* of bw_item_t* (borrowed) */
+    GPtrArray *times;    /* GArray* of gint64, sorted, per group (index) */
+    GArray *origin;      /* bw_origin_t majority per group (index) */
+} group_set_t;
+
+static void
+group_set_init(group_set_t *gs)
+{
+    gs->groups = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
+    gs->times = g_ptr_array_new_with_free_func((GDestroyNotify)g_array_unref);
+    gs->origin = g_array_new(FALSE, TRUE, sizeof(bw_origin_t));
+}
+
+static void
+group_set_clear(group_set_t *gs)
+{
+    g_ptr_array_unref(gs->groups);
+    g_ptr_array_unref(gs->times);
+    g_array_unref(gs->origin);
+}
+
+static gint
+group_set_new(group_set_t *gs)
+{
+    g_ptr_array_add(gs->groups, g_ptr_array_new());
+    return (gint)gs->groups->len - 1;
+}
+
+static void
+group_set_add(group_set_t *gs, gint g, bw_item_t *it)
+{
+    g_ptr_array_add(g_ptr_array_index(gs->groups, g), it);
+}
+
+static gint
+cmp_gint64(gconstpointer a, gconstpointer b)
+{
+    gint64 x = *(const gint64 *)a, y = *(const gint64 *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* (Re)build the sorted arrival times and majority origins of the groups. */
+static void
+group_set_index(group_set_t *gs)
+{
+    g_ptr_array_set_size(gs->times, 0);
+    g_array_set_size(gs->origin, gs->groups->len);
+    for (guint g = 0; g < gs->groups->len; g++) {
+        GPtrArray *grp = g_ptr_array_index(gs->groups, g);
+        GArray *t = g_array_sized_new(FALSE, FALSE, sizeof(gint64), grp->len);
+        guint own = 0, foreign = 0;
+        for (guint i = 0; i < grp->len; i++) {
+            const bw_item_t *it = g_ptr_array_index(grp, i);
+            g_array_append_val(t, it->date_unix);
+            own += it->origin == BW_ORIGIN_OWN_ACCOUNT;
+            foreign += it->origin == BW_ORIGIN_FOREIGN;
+        }
+        g_array_sort(t, cmp_gint64);
+        g_ptr_array_add(gs->times, t);
+        g_array_index(gs->origin, bw_origin_t, g) = own > foreign ? BW_ORIGIN_OWN_ACCOUNT
+                                                  : foreign ? BW_ORIGIN_FOREIGN : BW_ORIGIN_UNKNOWN;
+    }
+}
+
+static guint
+group_set_count_near(group_set_t *gs, gint g, gint64 t, gint64 w)
+{
+    if (g < 0 || (guint)g >= gs->times->len)
+        return 0;
+    return count_near(g_ptr_array_index(gs->times, g), t, w);
+}
+
+/* Distance from t to the nearest member of group g (G_MAXINT64 if none). */
+static gint64
+group_set_distance(group_set_t *gs, gint g, gint64 t)
+{
+    if (g < 0 || (guint)g >= gs->times->len)
+        return G_MAXINT64;
+    GArray *a = g_ptr_array_index(gs->times, g);
+    gint64 *v = (gint64 *)(void *)a->data;
+    guint lo = 0, hi = a->len;
+    while (lo < hi) {
+        guint mid = (lo + hi) / 2;
+        if (v[mid] < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    gint64 best = G_MAXINT64;
+    if (lo < a->len)
+        best = MIN(best, v[lo] - t);
+    if (lo > 0)
+        best = MIN(best, t - v[lo - 1]);
+    return best;
+}
+
+/* Of the candidate groups, the one that fits the item: same origin when
+ * the item's is known and some candidate has it; then the most members
+ * within the smallest window around its arrival that holds any; then the
+ * nearest in time.  Deterministic (ties go to the lower index). */
+static gint
+group_set_choose(group_set_t *gs, GArray *cands, const bw_item_t *it)
+{
+    bool filter = false;
+    if (it->origin != BW_ORIGIN_UNKNOWN)
+        for (guint i = 0; i < cands->len; i++) {
+            gint g = g_array_index(cands, gint, i);
+            if ((guint)g < gs->origin->len && g_array_index(gs->origin, bw_origin_t, g) == it->origin)
+                filter = true;
+        }
+    for (size_t w = 0; w < G_N_ELEMENTS(attach_windows); w++) {
+        gint best = -1;
+        guint best_n = 0;
+        for (guint i = 0; i < cands->len; i++) {
+            gint g = g_array_index(cands, gint, i);
+            if (filter && ((guint)g >= gs->origin->len || g_array_index(gs->origin, bw_origin_t, g) != it->origin))
+                continue;
+            guint c = group_set_count_near(gs, g, it->date_unix, attach_windows[w]);
+            if (c > best_n) {
+                best_n = c;
+                best = g;
+            }
+        }
+        if (best >= 0)
+            return best;
+    }
+    gint best = -1;
+    gint64 best_d = G_MAXINT64;
+    for (guint i = 0; i < cands->len; i++) {
+        gint g = g_array_index(cands, gint, i);
+        if (filter && ((guint)g >= gs->origin->len || g_array_index(gs->origin, bw_origin_t, g) != it->origin))
+            continue;
+        gint64 d = group_set_distance(gs, g, it->date_unix);
+        if (best < 0 || d < best_d) {
+            best_d = d;
+            best = g;
+        }
+    }
+    return best >= 0 ? best : g_array_index(cands, gint, 0);
+}
+
+static void
+wmap_add(GHashTable *wmap, guint64 key, gint g)
+{
+    GArray *a = g_hash_table_lookup(wmap, &key);
+    if (a == NULL) {
+        a = g_array_new(FALSE, FALSE, sizeof(gint));
+        g_hash_table_insert(wmap, g_memdup2(&key, sizeof key), a);
+    }
+    for (guint i = 0; i < a->len; i++)
+        if (g_array_index(a, gint, i) == g)
+            return;
+    if (a->len < 64)
+        g_array_append_val(a, g);
+}
+
+/* The distinct strong groups holding any of the keys. */
+static void
+wmap_candidates(GHashTable *wmap, GArray *keys, GArray *out)
+{
+    g_array_set_size(out, 0);
+    for (guint k = 0; k < keys->len; k++) {
+        GArray *a = g_hash_table_lookup(wmap, &g_array_index(keys, guint64, k));
+        for (guint i = 0; a && i < a->len; i++) {
+            gint g = g_array_index(a, gint, i);
+            bool dup = false;
+            for (guint j = 0; j < out->len; j++)
+                dup |= g_array_index(out, gint, j) == g;
+            if (!dup && out->len < 64)
+                g_array_append_val(out, g);
+        }
+    }
+}
+
 bw_status_t
 bw_campaigns_build_with_profile(const bw_profile_t *p, GPtrArray *items, GPtrArray *previous,
                                 GPtrArray **out);
@@ -300,140 +512,178 @@ bw_campaigns_build_with_profile(const bw_profile_t *p, GPtrArray *items, GPtrArr
     g_ptr_array_sort(bs, cmp_item_time);
     g_ptr_array_sort(undet, cmp_item_time);
 
-    /* 1. union-find over blocking keys */
+    /* 1. strong components: union-find over strong keys */
     guint n = bs->len;
     uf_t u = { g_new(guint, MAX(n, 1)), n };
     for (guint i = 0; i < n; i++)
         u.parent[i] = i;
-    g_autoptr(GHashTable) keys = g_hash_table_new_full(hash64, equal64, g_free, NULL);
+    g_autoptr(GHashTable) skeys = g_hash_table_new_full(hash64, equal64, g_free, NULL);
     g_autoptr(GArray) kbuf = g_array_new(FALSE, FALSE, sizeof(guint64));
-    bool *featured = g_new0(bool, MAX(n, 1));
+    guint8 *strong = g_new0(guint8, MAX(n, 1));
     for (guint i = 0; i < n; i++) {
-        bw_item_t *it = g_ptr_array_index(bs, i);
         g_array_set_size(kbuf, 0);
-        item_keys(it, kbuf);
-        guint64 sk = sender_key(it, p);
-        if (sk)
-            g_array_append_val(kbuf, sk);
+        strong_keys(g_ptr_array_index(bs, i), kbuf);
         for (guint k = 0; k < kbuf->len; k++)
-            key_add(keys, &u, g_array_index(kbuf, guint64, k), i);
-        featured[i] = kbuf->len > 0;
+            key_add(skeys, &u, g_array_index(kbuf, guint64, k), i);
+        strong[i] = kbuf->len > 0;
     }
-
-    /* 2. promotion: undetermined items sharing a key with backscatter */
-    g_autoptr(GPtrArray) promoted = g_ptr_array_new();
-    for (guint j = 0; j < undet->len; j++) {
-        bw_item_t *it = g_ptr_array_index(undet, j);
-        g_array_set_size(kbuf, 0);
-        item_keys(it, kbuf);
-        for (guint k = 0; k < kbuf->len; k++) {
-            bool found;
-            guint first = key_lookup(keys, g_array_index(kbuf, guint64, k), &found);
-            if (found) {
-                bw_item_t *peer = g_ptr_array_index(bs, first);
-                it->klass = BW_CLASS_BACKSCATTER;
-                it->score = MAX(it->score, 0.9);
-                g_ptr_array_add(it->evidence, g_strdup_printf(
-                    "it resembles other backscatter (%s): the same spam run",
-                    peer->fp.subject_masked ? peer->fp.subject_masked : "same links or sending network"));
-                g_ptr_array_add(promoted, it);
-                break;
-            }
-        }
-    }
-
-    /* 3. groups of the featured items */
+    group_set_t gs;
+    group_set_init(&gs);
     g_autoptr(GHashTable) root_group = g_hash_table_new(g_direct_hash, g_direct_equal);
-    g_autoptr(GPtrArray) groups = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
+    gint *group_of = g_new(gint, MAX(n, 1));
     for (guint i = 0; i < n; i++) {
-        if (!featured[i])
+        group_of[i] = -1;
+        if (!strong[i])
             continue;
         guint r = uf_find(&u, i);
         gpointer gi;
         if (!g_hash_table_lookup_extended(root_group, GUINT_TO_POINTER(r + 1), NULL, &gi)) {
-            gi = GUINT_TO_POINTER(groups->len);
+            gi = GINT_TO_POINTER(group_set_new(&gs));
             g_hash_table_insert(root_group, GUINT_TO_POINTER(r + 1), gi);
-            g_ptr_array_add(groups, g_ptr_array_new());
         }
-        g_ptr_array_add(g_ptr_array_index(groups, GPOINTER_TO_UINT(gi)), g_ptr_array_index(bs, i));
+        group_of[i] = GPOINTER_TO_INT(gi);
+        group_set_add(&gs, group_of[i], g_ptr_array_index(bs, i));
     }
-    /* promoted items join the group of the key they matched */
-    for (guint j = 0; j < promoted->len; j++) {
-        bw_item_t *it = g_ptr_array_index(promoted, j);
+    guint n_strong_groups = gs.groups->len;
+    /* weak key -> strong groups holding it */
+    g_autoptr(GHashTable) wmap = g_hash_table_new_full(hash64, equal64, g_free, (GDestroyNotify)g_array_unref);
+    for (guint i = 0; i < n; i++) {
+        if (!strong[i])
+            continue;
         g_array_set_size(kbuf, 0);
-        item_keys(it, kbuf);
-        for (guint k = 0; k < kbuf->len; k++) {
+        weak_keys(g_ptr_array_index(bs, i), kbuf);
+        for (guint k = 0; k < kbuf->len; k++)
+            wmap_add(wmap, g_array_index(kbuf, guint64, k), group_of[i]);
+    }
+    group_set_index(&gs);
+
+    /* 2. reports with only a subject: the strong group with that template
+     * (the busiest around their arrival when several have it); the rest
+     * group among themselves by template */
+    uf_t wu = { g_new(guint, MAX(n, 1)), n };
+    for (guint i = 0; i < n; i++)
+        wu.parent[i] = i;
+    g_autoptr(GHashTable) wkeys = g_hash_table_new_full(hash64, equal64, g_free, NULL);
+    guint8 *weak_only = g_new0(guint8, MAX(n, 1));
+    g_autoptr(GArray) cand = g_array_new(FALSE, FALSE, sizeof(gint));
+    for (guint i = 0; i < n; i++) {
+        if (strong[i])
+            continue;
+        bw_item_t *it = g_ptr_array_index(bs, i);
+        g_array_set_size(kbuf, 0);
+        weak_keys(it, kbuf);
+        if (kbuf->len == 0)
+            continue;
+        wmap_candidates(wmap, kbuf, cand);
+        if (cand->len > 0) {
+            group_of[i] = group_set_choose(&gs, cand, it);
+            group_set_add(&gs, group_of[i], it);
+            continue;
+        }
+        weak_only[i] = 1;
+        for (guint k = 0; k < kbuf->len; k++)
+            key_add(wkeys, &wu, g_array_index(kbuf, guint64, k), i);
+    }
+    g_autoptr(GHashTable) wroot_group = g_hash_table_new(g_direct_hash, g_direct_equal);
+    for (guint i = 0; i < n; i++) {
+        if (!weak_only[i])
+            continue;
+        guint r = uf_find(&wu, i);
+        gpointer gi;
+        if (!g_hash_table_lookup_extended(wroot_group, GUINT_TO_POINTER(r + 1), NULL, &gi)) {
+            gi = GINT_TO_POINTER(group_set_new(&gs));
+            g_hash_table_insert(wroot_group, GUINT_TO_POINTER(r + 1), gi);
+        }
+        group_of[i] = GPOINTER_TO_INT(gi);
+        group_set_add(&gs, group_of[i], g_ptr_array_index(bs, i));
+    }
+    (void)n_strong_groups;
+
+    /* 3. promotion: undetermined reports that share a key with backscatter */
+    for (guint j = 0; j < undet->len; j++) {
+        bw_item_t *it = g_ptr_array_index(undet, j);
+        gint g = -1;
+        g_array_set_size(kbuf, 0);
+        strong_keys(it, kbuf);
+        for (guint k = 0; k < kbuf->len && g < 0; k++) {
             bool found;
-            guint first = key_lookup(keys, g_array_index(kbuf, guint64, k), &found);
-            if (found) {
-                guint r = uf_find(&u, first);
-                gpointer gi = g_hash_table_lookup(root_group, GUINT_TO_POINTER(r + 1));
-                g_ptr_array_add(g_ptr_array_index(groups, GPOINTER_TO_UINT(gi)), it);
-                break;
+            guint first = key_lookup(skeys, g_array_index(kbuf, guint64, k), &found);
+            if (found)
+                g = group_of[first];
+        }
+        if (g < 0) {
+            g_array_set_size(kbuf, 0);
+            weak_keys(it, kbuf);
+            wmap_candidates(wmap, kbuf, cand);
+            if (cand->len > 0) {
+                g = group_set_choose(&gs, cand, it);
+            } else {
+                for (guint k = 0; k < kbuf->len && g < 0; k++) {
+                    bool found;
+                    guint first = key_lookup(wkeys, g_array_index(kbuf, guint64, k), &found);
+                    if (found)
+                        g = group_of[first];
+                }
             }
         }
+        if (g < 0)
+            continue;
+        it->klass = BW_CLASS_BACKSCATTER;
+        it->score = MAX(it->score, 0.9);
+        const bw_campaign_t *dummy = NULL;
+        (void)dummy;
+        g_ptr_array_add(it->evidence, g_strdup(
+            "it has the subject, links or sending network of other backscatter: the same spam run"));
+        group_set_add(&gs, g, it);
     }
+    group_set_index(&gs);
 
     /* 4. featureless backscatter (and undetermined reports leaning towards
      * backscatter inside a burst) join the busiest group around them */
-    GArray **times = g_new0(GArray *, MAX(groups->len, 1));
-    for (guint g = 0; g < groups->len; g++) {
-        GPtrArray *grp = g_ptr_array_index(groups, g);
-        g_ptr_array_sort(grp, cmp_item_time);
-        times[g] = g_array_sized_new(FALSE, FALSE, sizeof(gint64), grp->len);
-        for (guint i = 0; i < grp->len; i++)
-            g_array_append_val(times[g], ((bw_item_t *)g_ptr_array_index(grp, i))->date_unix);
+    GPtrArray *orphans = NULL;
+    guint n_groups = gs.groups->len;
+    g_autoptr(GArray) all = g_array_new(FALSE, FALSE, sizeof(gint));
+    for (guint g = 0; g < n_groups; g++) {
+        gint gg = (gint)g;
+        g_array_append_val(all, gg);
     }
-    guint n_groups_featured = groups->len;
-    GPtrArray *orphans = NULL;   /* featureless items with no group near */
     for (guint pass = 0; pass < 2; pass++) {
-        GPtrArray *cand = pass == 0 ? bs : undet;
-        for (guint i = 0; i < cand->len; i++) {
-            bw_item_t *it = g_ptr_array_index(cand, i);
-            if (pass == 0 && featured[i])
+        GPtrArray *cands = pass == 0 ? bs : undet;
+        for (guint i = 0; i < cands->len; i++) {
+            bw_item_t *it = g_ptr_array_index(cands, i);
+            if (pass == 0 && group_of[i] >= 0)
                 continue;
             if (pass == 1 && (it->klass != BW_CLASS_UNDETERMINED || it->score < 0.5))
                 continue;
-            gint64 best_w = 0;
-            guint best = G_MAXUINT, best_count = 0;
-            for (size_t w = 0; w < G_N_ELEMENTS(attach_windows) && best == G_MAXUINT; w++) {
-                for (guint g = 0; g < n_groups_featured; g++) {
-                    guint c = count_near(times[g], it->date_unix, attach_windows[w]);
-                    if (c > best_count) {
-                        best_count = c;
-                        best = g;
-                        best_w = attach_windows[w];
-                    }
-                }
-            }
+            gint best = n_groups ? group_set_choose(&gs, all, it) : -1;
             if (pass == 1) {
-                if (best == G_MAXUINT || best_w > PROMOTE_WINDOW ||
-                    count_near(times[best], it->date_unix, PROMOTE_WINDOW) < PROMOTE_MIN)
+                if (best < 0 || group_set_count_near(&gs, best, it->date_unix, PROMOTE_WINDOW) < PROMOTE_MIN)
                     continue;
                 it->klass = BW_CLASS_BACKSCATTER;
                 it->score = MAX(it->score, 0.85);
                 g_ptr_array_add(it->evidence, g_strdup(
                     "it arrived in the middle of a burst of backscatter from one spam run"));
             }
-            if (best == G_MAXUINT) {
+            if (best < 0) {
                 if (orphans == NULL)
                     orphans = g_ptr_array_new();
                 g_ptr_array_add(orphans, it);
             } else {
-                g_ptr_array_add(g_ptr_array_index(groups, best), it);
+                g_ptr_array_add(g_ptr_array_index(gs.groups, best), it);
             }
         }
     }
+    GPtrArray *groups = gs.groups;
     if (orphans) {
-        /* nothing but recipients, and no campaign anywhere near: one group
-         * of envelope-only forgery */
+        /* nothing but recipients, and no campaign anywhere: one group of
+         * envelope-only forgery */
         g_ptr_array_add(groups, orphans);
     }
-    for (guint g = 0; g < n_groups_featured; g++)
-        g_array_unref(times[g]);
-    g_free(times);
-    g_free(featured);
+    g_free(group_of);
+    g_free(strong);
+    g_free(weak_only);
     g_free(u.parent);
+    g_free(wu.parent);
 
     /* 5. campaigns, ids */
     g_autoptr(GHashTable) used = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -558,6 +808,7 @@ bw_campaigns_build_with_profile(const bw_profile_t *p, GPtrArray *items, GPtrArr
         g_ptr_array_add(res, c);
     }
     g_free(ids);
+    group_set_clear(&gs);
     g_ptr_array_sort(res, cmp_campaign_size);
     *out = res;
     return BW_OK;

@@ -183,6 +183,11 @@ bw_classify(const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
             const char *a = g_ptr_array_index(addrs, i);
             unsigned n_to = ops->sent_count_to ? ops->sent_count_to(ops->ctx, a, 0) : 0;
             unsigned n_from = ops->received_from_count ? ops->received_from_count(ops->ctx, a) : 0;
+            /* an auto-reply or challenge is itself mail from that address:
+             * it takes more than the report (and a sibling or two) to make
+             * the address a correspondent */
+            if (r->from && g_ascii_strcasecmp(a, r->from) == 0)
+                n_from = n_from >= 3 ? n_from : 0;
             if (n_to > 0) {
                 known_to++;
                 example_known = a;

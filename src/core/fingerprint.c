@@ -12,7 +12,8 @@
  *   - msgid_shape: the Message-ID with character classes collapsed;
  *   - mailer: X-Mailer/User-Agent without version numbers;
  *   - body_simhash: 64-bit SimHash (Charikar) over word 3-shingles;
- *   - forged_sender: the original's From address.
+ *   - forged_sender: the original's From address when it is outside the
+ *     owner's addresses and domains.
  * The hash is libsodium's SipHash-2-4 (crypto_shorthash) with a FIXED key:
  * the values, and so campaign ids derived from them, are the same in every
  * run and on every machine. */
@@ -201,7 +202,9 @@ bw_fp_subject_template(const char *subject, const char *recipient)
                         g_string_append_unichar(s, g_unichar_tolower(d));
                     c = g_utf8_next_char(c);
                 }
-                if (digit || s->len >= 20) {
+                /* long ASCII runs are ids; long non-ASCII runs are just
+                 * CJK text, which has no spaces between words */
+                if (digit || (ascii && s->len >= 20)) {
                     g_strlcpy(t->text, "#", sizeof t->text);
                     t->mask = true;
                 } else if (ascii && name_part_of(s->str, local)) {
@@ -223,7 +226,7 @@ bw_fp_subject_template(const char *subject, const char *recipient)
     /* A capitalised word next to a masked name part is the rest of the
      * name ("Taro *", "* Yamada"). */
     for (size_t i = 0; i < nt; i++) {
-        if (!toks[i].word || toks[i].mask || !toks[i].cap || !toks[i].space_before)
+        if (!toks[i].word || toks[i].mask || !toks[i].cap)
             continue;
         bool prev = i > 0 && toks[i - 1].mask && strcmp(toks[i - 1].text, "*") == 0;
         bool next = i + 1 < nt && toks[i + 1].mask && strcmp(toks[i + 1].text, "*") == 0 &&
@@ -472,7 +475,11 @@ bw_fingerprint_compute(const bw_profile_t *p, const bw_report_t *r, bw_fingerpri
     }
     if (o->body_text)
         fp->body_simhash = bw_fp_simhash(o->body_text, strlen(o->body_text));
-    if (o->from) {
+    /* Only a sender outside the owner's addresses and domains tells
+     * campaigns apart (envelope-only forgery names a spam domain in From);
+     * the owner's own address is common to every campaign forging it. */
+    if (o->from && strchr(o->from, '@') && !bw_profile_is_owner(p, o->from) &&
+        !bw_profile_is_own_domain(p, strrchr(o->from, '@') + 1)) {
         g_autofree char *f = g_ascii_strdown(o->from, -1);
         fp->forged_sender = hash_str(f);
     }

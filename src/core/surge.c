@@ -283,10 +283,13 @@ bw_surges_detect(GPtrArray *items, gint64 now, const bw_surge_config_t *cfg, GPt
         s = MAX(0.0, s + x[t] - k);
         exc_count += x[t];
         if (s >= hthr && exc_count >= cfg->min_count) {
-            /* the excursion that crossed h, from its start to here */
+            /* the excursion that crossed h, from its start to here; then
+             * restart, as after any signal, so that the tail of a surge
+             * does not keep single reports alarmed */
             for (gsize q = exc_start; q <= t; q++)
                 if (x[q] > 0)
                     alarm[q] |= 2;
+            s = 0.0;
         }
     }
 
