@@ -8,16 +8,6 @@
 #include <unistd.h>
 
 static void
-print_json(JsonNode *node)
-{
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    json_generator_set_root(gen, node);
-    g_autofree char *text = json_generator_to_data(gen, NULL);
-    fputs(text, stdout);
-    fputc('\n', stdout);
-}
-
-static void
 print_summary(const bw_report_t *r, const char *file, int index, const char *error)
 {
     if (index >= 0)
@@ -55,9 +45,10 @@ static void
 emit(gboolean json, const bw_report_t *r, const char *file, int index, const char *error)
 {
     if (json) {
-        JsonNode *node = bw_report_to_json(r, file, index, error);
-        print_json(node);
-        json_node_unref(node);
+        /* Direct writer: same object as bw_report_to_json, much cheaper. */
+        g_autofree char *text = bw_report_to_json_string(r, file, index, error);
+        fputs(text, stdout);
+        fputc('\n', stdout);
     } else {
         print_summary(r, file, index, error);
     }

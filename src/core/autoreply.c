@@ -8,6 +8,7 @@
  * message is automatic, or a subject that says so, and mailing-list mail
  * needs an explicit auto-reply header. */
 #include "bw-parse.h"
+#include "bw-vendor.h"
 #include <string.h>
 
 /* Phrases are data: extend the tables, not the code.  All are matched
@@ -71,18 +72,45 @@ static const char *const challenge_headers[] = {
     "X-Challenge-Response", "X-Sanebox-Challenge", "X-Permission-Request",
 };
 
-static bool
-any_phrase(const char *text, size_t len, const char *const *list, size_t n)
+/* Each table becomes one Aho-Corasick automaton (vendor-match.c), built
+ * once: a text is read once per table whatever the number of phrases. */
+enum { T_AUTOREPLY_SUBJECT, T_AUTOREPLY_BODY, T_VIRUS, T_CHALLENGE, T_COUNT };
+static bw_matcher_t *matchers[T_COUNT];
+
+static void
+matchers_init(void)
 {
-    if (text == NULL || len == 0)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (bw_memcasestr(text, len, list[i]) != NULL)
-            return true;
+    static gsize once = 0;
+    if (g_once_init_enter(&once)) {
+        matchers[T_AUTOREPLY_SUBJECT] = bw_matcher_new(autoreply_subjects, G_N_ELEMENTS(autoreply_subjects));
+        matchers[T_AUTOREPLY_BODY] = bw_matcher_new(autoreply_bodies, G_N_ELEMENTS(autoreply_bodies));
+        matchers[T_VIRUS] = bw_matcher_new(virus_phrases, G_N_ELEMENTS(virus_phrases));
+        matchers[T_CHALLENGE] = bw_matcher_new(challenge_phrases, G_N_ELEMENTS(challenge_phrases));
+        g_once_init_leave(&once, 1);
+    }
+}
+
+static bool
+stop_at_first(size_t id, size_t start, size_t end, void *data)
+{
+    (void)id;
+    (void)start;
+    (void)end;
+    *(bool *)data = true;
     return false;
 }
 
-#define ANY(text, len, list) any_phrase((text), (len), (list), G_N_ELEMENTS(list))
+static bool
+any_phrase(const char *text, size_t len, int table)
+{
+    if (text == NULL || len == 0)
+        return false;
+    bool found = false;
+    bw_matcher_scan(matchers[table], text, len, stop_at_first, &found);
+    return found;
+}
+
+#define ANY(text, len, table) any_phrase((text), (len), (table))
 
 /* Local parts of senders that are machines. */
 static bool
@@ -109,7 +137,7 @@ static bool
 header_has(const bw_view_t *v, const char *name, const char *needle)
 {
     const char *h = bw_view_header(v, name);
-    return h != NULL && (needle == NULL || bw_memcasestr(h, strlen(h), needle) != NULL);
+    return h != NULL && (needle == NULL || bw_casestr(h, strlen(h), needle) != NULL);
 }
 
 char *
@@ -178,13 +206,14 @@ add_sender_recipient(const bw_view_t *v, bw_report_t *report, bw_reason_t reason
 bool
 bw_autoreply_detect(const bw_view_t *v, bw_report_t *report)
 {
+    matchers_init();
     const char *subject = v->subject ? v->subject : "";
     size_t slen = strlen(subject);
     /* Only the head of the text: quoted originals come further down. */
     size_t head = v->text_len < 2048 ? v->text_len : 2048;
     const char *as = bw_view_header(v, "Auto-Submitted");
-    bool auto_replied = as != NULL && bw_memcasestr(as, strlen(as), "auto-replied") != NULL;
-    bool auto_generated = as != NULL && bw_memcasestr(as, strlen(as), "auto-generated") != NULL;
+    bool auto_replied = as != NULL && bw_casestr(as, strlen(as), "auto-replied") != NULL;
+    bool auto_generated = as != NULL && bw_casestr(as, strlen(as), "auto-generated") != NULL;
     bool auto_header = auto_replied || header_has(v, "X-Autoreply", NULL) ||
                        header_has(v, "X-Autorespond", NULL) || header_has(v, "X-Auto-Reply", NULL) ||
                        header_has(v, "X-Vacation", NULL) || header_has(v, "Precedence", "auto_reply") ||
@@ -195,9 +224,9 @@ bw_autoreply_detect(const bw_view_t *v, bw_report_t *report)
                    header_has(v, "Precedence", "junk") || header_has(v, "X-Auto-Response-Suppress", NULL);
 
     /* Anti-virus notices. */
-    if (!is_list && (ANY(subject, slen, virus_phrases) ||
-                     (machine && ANY(v->text, head, virus_phrases))) &&
-        (machine || bw_memcasestr(v->text, head, "quarantine") != NULL)) {
+    if (!is_list && (ANY(subject, slen, T_VIRUS) ||
+                     (machine && ANY(v->text, head, T_VIRUS))) &&
+        (machine || bw_casestr(v->text, head, "quarantine") != NULL)) {
         report->bounce = true;
         report->kind = BW_KIND_VIRUS;
         report->family = "antivirus";
@@ -212,8 +241,8 @@ bw_autoreply_detect(const bw_view_t *v, bw_report_t *report)
     bool cr_header = false;
     for (unsigned i = 0; i < G_N_ELEMENTS(challenge_headers) && !cr_header; i++)
         cr_header = bw_view_header(v, challenge_headers[i]) != NULL;
-    if (cr_header || (!is_list && machine && ANY(subject, slen, challenge_phrases) &&
-                      ANY(v->text, head, challenge_phrases))) {
+    if (cr_header || (!is_list && machine && ANY(subject, slen, T_CHALLENGE) &&
+                      ANY(v->text, head, T_CHALLENGE))) {
         report->bounce = true;
         report->kind = BW_KIND_CHALLENGE;
         report->family = "challenge-response";
@@ -222,8 +251,8 @@ bw_autoreply_detect(const bw_view_t *v, bw_report_t *report)
     }
 
     /* Auto-replies. */
-    bool subject_says = ANY(subject, slen, autoreply_subjects);
-    bool body_says = ANY(v->text, head, autoreply_bodies);
+    bool subject_says = ANY(subject, slen, T_AUTOREPLY_SUBJECT);
+    bool body_says = ANY(v->text, head, T_AUTOREPLY_BODY);
     bool yes;
     if (auto_header)
         yes = true;                       /* RFC 3834 or a vacation program said so */

@@ -200,6 +200,10 @@ bw_status_t bw_parse_file(const char *path, GPtrArray **out, bool *is_mbox,
 JsonNode *bw_report_to_json(const bw_report_t *report, const char *file,
                             int index, const char *error);
 JsonNode *bw_original_to_json(const bw_original_t *o);
+/* The same object as bw_report_to_json as compact JSON text (g_free it),
+ * written directly: the fast path of `bouncewatch parse`. */
+char *bw_report_to_json_string(const bw_report_t *report, const char *file,
+                               int index, const char *error);
 
 /* ---------------------------------------------------------------- text utilities (util.c) */
 

@@ -33,9 +33,16 @@ bw_message_check(const char *data, size_t len, char **detail)
         bw_set_detail(detail, "empty input");
         return BW_E_NOT_MAIL;
     }
-    /* A NUL among the header bytes means binary data, not mail. */
+    /* A NUL among the header fields, or many NULs, mean binary data; a
+     * stray NUL in a body (seen at the end of real notices) does not, and
+     * bw_message_normalize turns it into a space. */
     size_t probe = len - i < 8192 ? len - i : 8192;
-    if (memchr(data + i, '\0', probe) != NULL) {
+    const char *hdr_end = g_strstr_len(data + i, (gssize)probe, "\n\n");
+    size_t hdr_len = hdr_end != NULL ? (size_t)(hdr_end - (data + i)) : probe;
+    size_t nuls = 0;
+    for (size_t k = 0; k < probe; k++)
+        nuls += data[i + k] == '\0';
+    if (memchr(data + i, '\0', hdr_len) != NULL || nuls > probe / 64) {
         bw_set_detail(detail, "binary data, not an e-mail message");
         return BW_E_NOT_MAIL;
     }
@@ -54,10 +61,42 @@ bw_message_check(const char *data, size_t len, char **detail)
 
 /* ------------------------------------------------------------ normalising */
 
+/* Fast path of bw_message_normalize: LF-only text without NUL (nearly all
+ * mail on disk) is copied as it is, with the boundary count done by one
+ * inlined search. */
+static char *
+normalize_plain(const char *data, size_t cap, size_t *out_len)
+{
+    size_t cut = cap;
+    unsigned boundaries = 0;
+    const char *p = data, *end = data + cap;
+    const char *eq;
+    /* memchr finds each '=' fast; only then look back for "boundary". */
+    while (p < end && (eq = memchr(p, '=', (size_t)(end - p))) != NULL) {
+        p = eq + 1;
+        if (eq - data < 8 || g_ascii_strncasecmp(eq - 8, "boundary", 8) != 0)
+            continue;
+        if (++boundaries > BW_PARSE_MAX_BOUNDARIES) {
+            const char *ls = eq;
+            while (ls > data && ls[-1] != '\n')
+                ls--;
+            cut = (size_t)(ls - data);
+            break;
+        }
+    }
+    char *out = g_malloc(cut + 1);
+    memcpy(out, data, cut);
+    out[cut] = '\0';
+    *out_len = cut;
+    return out;
+}
+
 char *
 bw_message_normalize(const char *data, size_t len, size_t *out_len)
 {
     size_t cap = len < BW_PARSE_MAX_BYTES ? len : BW_PARSE_MAX_BYTES;
+    if (memchr(data, '\r', cap) == NULL && memchr(data, '\0', cap) == NULL)
+        return normalize_plain(data, cap, out_len);
     char *out = g_malloc(cap + 1);
     size_t o = 0;
     unsigned boundaries = 0;
@@ -68,13 +107,15 @@ bw_message_normalize(const char *data, size_t len, size_t *out_len)
             if (i + 1 < cap && data[i + 1] == '\n')
                 continue;       /* CRLF: the LF comes next */
             c = '\n';           /* lone CR (old Mac line ends) */
+        } else if (c == '\0') {
+            c = ' ';            /* GMime and C strings stop at NUL */
         }
         out[o++] = c;
         if (c == '\n') {
             /* Count boundary declarations on the line just ended; cut the
              * message before the line that passes the cap. */
             size_t ll = o - line_start;
-            if (ll >= 9 && bw_memcasestr(out + line_start, ll, "boundary=") != NULL) {
+            if (ll >= 9 && bw_casestr(out + line_start, ll, "boundary=") != NULL) {
                 if (++boundaries > BW_PARSE_MAX_BOUNDARIES) {
                     o = line_start;
                     break;
@@ -130,7 +171,7 @@ is_separator(const char *data, size_t len, size_t pos, bool prev_blank)
     size_t ll = nl ? (size_t)(nl - (data + pos)) : len - pos;
     static const char *const days[] = { " Mon ", " Tue ", " Wed ", " Thu ", " Fri ", " Sat ", " Sun " };
     for (unsigned d = 0; d < G_N_ELEMENTS(days); d++)
-        if (bw_memcasestr(data + pos, ll, days[d]) != NULL)
+        if (bw_casestr(data + pos, ll, days[d]) != NULL)
             return true;
     return false;
 }
@@ -315,14 +356,17 @@ guess_charset(const char *data, size_t len)
 static char *
 try_convert(const char *data, size_t len, const char *charset, size_t *len_out)
 {
-    gsize written = 0;
-    GError *err = NULL;
-    char *out = g_convert_with_fallback(data, (gssize)len, "UTF-8", charset, "?", NULL, &written, &err);
-    if (out == NULL) {
-        g_clear_error(&err);
+    /* GMime keeps a cache of iconv descriptors (g_convert opens one per
+     * call, which profiles showed), and its strndup skips what it cannot
+     * convert instead of failing the whole text. */
+    iconv_t cd = g_mime_iconv_open("UTF-8", charset);
+    if (cd == (iconv_t)-1)
         return NULL;
-    }
-    *len_out = written;
+    char *out = g_mime_iconv_strndup(cd, data, len);
+    g_mime_iconv_close(cd);
+    if (out == NULL)
+        return NULL;
+    *len_out = strlen(out);
     return out;
 }
 
@@ -391,7 +435,7 @@ bw_html_to_text(const char *html, size_t len, size_t *len_out)
             /* Skip the content of <style> and <script>. */
             if (rest >= 5 && (g_ascii_strncasecmp(tag, "style", 5) == 0 || g_ascii_strncasecmp(tag, "script", 6) == 0) &&
                 html[i + 1] != '/') {
-                const char *end = bw_memcasestr(html + i, len - i, tag[1] == 't' || tag[1] == 'T' ? "</style" : "</script");
+                const char *end = bw_casestr(html + i, len - i, tag[1] == 't' || tag[1] == 'T' ? "</style" : "</script");
                 if (end != NULL) {
                     i = (size_t)(end - html);
                     continue;

@@ -6,6 +6,7 @@
  * after the server's marker.  Header blocks are handed to GMime, which
  * decodes RFC 2047 words and charsets; we only find where they are. */
 #include "bw-parse.h"
+#include "bw-vendor.h"
 #include <string.h>
 
 #define MAX_RECEIVED 64
@@ -53,7 +54,7 @@ add_url_domains(bw_original_t *o, const char *text, size_t len)
 {
     size_t pos = 0;
     while (pos < len && o->url_domains->len < MAX_URL_DOMAINS) {
-        const char *h = bw_memcasestr(text + pos, len - pos, "http");
+        const char *h = bw_casestr(text + pos, len - pos, "http");
         if (h == NULL)
             break;
         size_t i = (size_t)(h - text) + 4;
@@ -383,15 +384,27 @@ static const char *const markers[] = {
     "送信したメッセージ",
 };
 
+/* One pass for all markers (Aho-Corasick, vendor-match.c), built once. */
+static bw_matcher_t *marker_matcher;
+
+static bool
+first_marker(size_t id, size_t start, size_t end, void *data)
+{
+    (void)id;
+    (void)end;
+    *(size_t *)data = start;
+    return false;       /* the first occurrence is the one wanted */
+}
+
 size_t
 bw_original_find_marker(const char *text, size_t len)
 {
-    size_t best = (size_t)-1;
-    for (unsigned k = 0; k < G_N_ELEMENTS(markers); k++) {
-        size_t lim = best == (size_t)-1 ? len : best;
-        const char *m = bw_memcasestr(text, lim, markers[k]);
-        if (m != NULL)
-            best = (size_t)(m - text);
+    static gsize once = 0;
+    if (g_once_init_enter(&once)) {
+        marker_matcher = bw_matcher_new(markers, G_N_ELEMENTS(markers));
+        g_once_init_leave(&once, 1);
     }
+    size_t best = (size_t)-1;
+    bw_matcher_scan(marker_matcher, text, len, first_marker, &best);
     return best;
 }

@@ -245,7 +245,7 @@ original_from_raw(const char *raw, size_t len)
                                          "message/partial" };
     size_t pos = start;
     for (unsigned hits = 0; hits < 8 && pos < lim; hits++) {
-        const char *ct = bw_memcasestr(raw + pos, lim - pos, "content-type:");
+        const char *ct = bw_casestr(raw + pos, lim - pos, "content-type:");
         if (ct == NULL)
             break;
         size_t at = (size_t)(ct - raw);
@@ -254,7 +254,7 @@ original_from_raw(const char *raw, size_t len)
         size_t ll = eol ? (size_t)(eol - (raw + pos)) : lim - pos;
         bool wanted = false;
         for (unsigned t = 0; t < G_N_ELEMENTS(types) && !wanted; t++)
-            wanted = bw_memcasestr(raw + pos, ll, types[t]) != NULL;
+            wanted = bw_casestr(raw + pos, ll, types[t]) != NULL;
         if (!wanted || (at > 0 && raw[at - 1] != '\n'))
             continue;
         /* Skip the part's own MIME header block to the blank line. */
