@@ -35,6 +35,26 @@ is_space(unsigned char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
 }
 
+/* Folds a two-byte UTF-8 upper-case letter of Latin-1 (U+00C0-U+00DE) or
+ * Cyrillic (U+0400-U+042F) to lower case in place; other pairs are left
+ * alone.  Enough for the French, German, Spanish, Portuguese and Russian
+ * phrases of the tables; CJK has no case. */
+static inline void
+fold_pair(unsigned char *a, unsigned char *b)
+{
+    if (*a == 0xC3 && *b >= 0x80 && *b <= 0x9E && *b != 0x97) {
+        *b += 0x20;                             /* À..Þ -> à..þ */
+    } else if (*a == 0xD0 && *b >= 0x90 && *b <= 0x9F) {
+        *b += 0x20;                             /* А..П -> а..п */
+    } else if (*a == 0xD0 && *b >= 0xA0 && *b <= 0xAF) {
+        *a = 0xD1;                              /* Р..Я -> р..я */
+        *b -= 0x20;
+    } else if (*a == 0xD0 && *b >= 0x80 && *b <= 0x8F) {
+        *a = 0xD1;                              /* Ѐ..Џ -> ѐ..џ */
+        *b += 0x10;
+    }
+}
+
 static guint32
 child_of(const bw_matcher_t *m, guint32 state, guint8 c)
 {
@@ -68,11 +88,24 @@ bw_matcher_new(const char *const *patterns, size_t n)
             p++;
         }
         /* Normalise exactly as the scanner does. */
-        char buf[BW_MATCH_MAX_PATTERN + 1];
+        char buf[BW_MATCH_MAX_PATTERN + 2];
         size_t blen = 0;
         bool space = false, too_long = false;
         for (; *p != '\0'; p++) {
             unsigned char c = (unsigned char)*p;
+            if ((c == 0xC3 || c == 0xD0) && p[1] != '\0') {
+                unsigned char a = c, b = (unsigned char)p[1];
+                fold_pair(&a, &b);
+                if (blen + 2 > BW_MATCH_MAX_PATTERN) {
+                    too_long = true;
+                    break;
+                }
+                buf[blen++] = (char)a;
+                buf[blen++] = (char)b;
+                space = false;
+                p++;
+                continue;
+            }
             if (is_space(c)) {
                 if (space)
                     continue;
@@ -177,11 +210,20 @@ bw_matcher_scan(const bw_matcher_t *m, const char *text, size_t len,
     size_t emitted = 0;          /* normalised bytes produced so far */
     guint32 state = 0;
     bool prev_space = false;
+    unsigned char pending = 0;   /* second byte of a folded pair */
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)text[i];
-        if (c == '\0')
+        if (pending != 0) {
+            c = pending;
+            pending = 0;
+        } else if (c == '\0') {
             break;
-        if (is_space(c)) {
+        } else if ((c == 0xC3 || c == 0xD0) && i + 1 < len && text[i + 1] != '\0') {
+            unsigned char b = (unsigned char)text[i + 1];
+            fold_pair(&c, &b);
+            pending = b;         /* fed at i + 1, in place of the raw byte */
+            prev_space = false;
+        } else if (is_space(c)) {
             if (prev_space)
                 continue;
             prev_space = true;

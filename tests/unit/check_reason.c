@@ -1,0 +1,323 @@
+/* check_reason.c: the status, reply-code and phrase tables of reason.c and
+ * the matcher under them (vendor-match.c). */
+#include "suites.h"
+#include "bw-vendor.h"
+#include <string.h>
+
+/* ------------------------------------------------------------ matcher */
+
+typedef struct {
+    size_t ids[16], starts[16], ends[16];
+    size_t n;
+} hits_t;
+
+static bool
+collect_hit(size_t id, size_t start, size_t end, void *data)
+{
+    hits_t *h = data;
+    if (h->n < 16) {
+        h->ids[h->n] = id;
+        h->starts[h->n] = start;
+        h->ends[h->n] = end;
+        h->n++;
+    }
+    return true;
+}
+
+START_TEST(test_matcher_basic)
+{
+    const char *pats[] = {"user unknown", "unknown", "^received:", "mailbox full"};
+    bw_matcher_t *m = bw_matcher_new(pats, G_N_ELEMENTS(pats));
+    /* case, a wrapped phrase, overlapping patterns, an anchored one */
+    const char *text = "550 User\n    Unknown here\n  Received: x\nnot Received: y";
+    hits_t h = {0};
+    bw_matcher_scan(m, text, strlen(text), collect_hit, &h);
+    ck_assert_uint_eq(h.n, 3);
+    /* "unknown" ends with "user unknown": both reported, same end */
+    ck_assert_uint_eq(h.ids[0], 0);
+    ck_assert_uint_eq(h.starts[0], 4);
+    ck_assert_uint_eq(h.ends[0], 20);
+    ck_assert_uint_eq(h.ids[1], 1);
+    ck_assert_uint_eq(h.starts[1], 13);
+    /* the anchored pattern only at the indented line start */
+    ck_assert_uint_eq(h.ids[2], 2);
+    ck_assert_uint_eq(h.starts[2], 28);
+    bw_matcher_free(m);
+}
+END_TEST
+
+START_TEST(test_matcher_stop_and_nul)
+{
+    const char *pats[] = {"ab"};
+    bw_matcher_t *m = bw_matcher_new(pats, 1);
+    /* a NUL byte ends the text */
+    const char text[] = "xxab\0ab";
+    hits_t h = {0};
+    bw_matcher_scan(m, text, sizeof text - 1, collect_hit, &h);
+    ck_assert_uint_eq(h.n, 1);
+    bw_matcher_free(m);
+}
+END_TEST
+
+/* Hostile text: long runs of near-matches stay linear.  The forked test's
+ * default timeout (4 s) is the bound; a backtracking matcher would need
+ * minutes on 4 MB of partial matches. */
+START_TEST(test_matcher_hostile)
+{
+    size_t len = 4u * 1024u * 1024u;
+    char *text = g_malloc(len + 1);
+    const char *unit = "user unknow ";
+    for (size_t i = 0; i < len; i++)
+        text[i] = unit[i % strlen(unit)];
+    text[len] = '\0';
+    ck_assert_int_eq(bw_reason_from_text(text, len), BW_REASON_UNKNOWN);
+    memset(text, 'a', len);
+    ck_assert_int_eq(bw_reason_from_text(text, len), BW_REASON_UNKNOWN);
+    g_free(text);
+}
+END_TEST
+
+/* ------------------------------------------------------------ status codes */
+
+START_TEST(test_reason_from_status)
+{
+    struct { const char *code; bw_reason_t reason; } cases[] = {
+        {"5.1.1", BW_REASON_USER_UNKNOWN},
+        {"4.1.1", BW_REASON_USER_UNKNOWN},
+        {"5.1.2", BW_REASON_HOST_UNKNOWN},
+        {"5.4.4", BW_REASON_HOST_UNKNOWN},
+        {"5.2.2", BW_REASON_MAILBOX_FULL},
+        {"4.2.2", BW_REASON_MAILBOX_FULL},
+        {"5.3.4", BW_REASON_MESSAGE_TOO_LARGE},
+        {"5.2.3", BW_REASON_MESSAGE_TOO_LARGE},
+        {"5.4.7", BW_REASON_EXPIRED},
+        {"4.4.1", BW_REASON_NETWORK_ERROR},
+        {"5.4.6", BW_REASON_NETWORK_ERROR},
+        {"5.7.1", BW_REASON_BLOCKED},
+        {"5.7.26", BW_REASON_AUTH_FAILURE},
+        {"5.7.23", BW_REASON_AUTH_FAILURE},
+        {"5.7.13", BW_REASON_SUSPENDED},
+        {"5.7.10", BW_REASON_TLS_ERROR},
+        {"5.6.0", BW_REASON_CONTENT_REJECTED},
+        {"5.3.0", BW_REASON_SYSTEM_ERROR},
+        {"2.0.0", BW_REASON_DELIVERED},
+        {"2.1.5", BW_REASON_DELIVERED},
+        {"5.0.0", BW_REASON_UNKNOWN},    /* says nothing */
+        {"5.5.0", BW_REASON_UNKNOWN},    /* the catch-all of many servers */
+        {"5.9.99", BW_REASON_UNKNOWN},
+        {"192.0.2.1", BW_REASON_UNKNOWN},
+        {"5.1", BW_REASON_UNKNOWN},
+        {"x.1.1", BW_REASON_UNKNOWN},
+        {"", BW_REASON_UNKNOWN},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
+        ck_assert_msg(bw_reason_from_status(cases[i].code) == cases[i].reason,
+                      "%s gave %s", cases[i].code,
+                      bw_reason_to_string(bw_reason_from_status(cases[i].code)));
+    ck_assert_int_eq(bw_reason_from_status(NULL), BW_REASON_UNKNOWN);
+}
+END_TEST
+
+/* ------------------------------------------------------------ phrases */
+
+START_TEST(test_reason_from_text_languages)
+{
+    struct { const char *text; bw_reason_t reason; } cases[] = {
+        /* English, as real servers write it */
+        {"550 5.1.1 <a@b.example>: Recipient address rejected: User unknown in virtual mailbox table",
+         BW_REASON_USER_UNKNOWN},
+        {"The email account that you tried to reach does not exist.", BW_REASON_USER_UNKNOWN},
+        {"Sorry, I couldn't find any host named gmail.con. (#5.1.2)", BW_REASON_HOST_UNKNOWN},
+        {"Host or domain name not found. Name service error for name=example.con",
+         BW_REASON_HOST_UNKNOWN},
+        {"552 5.2.2 The email account that you tried to reach is over quota.",
+         BW_REASON_MAILBOX_FULL},
+        {"552 Message size exceeds fixed maximum message size", BW_REASON_MESSAGE_TOO_LARGE},
+        {"Retry timeout exceeded", BW_REASON_EXPIRED},
+        {"554 Message rejected: virus found (Eicar-Test-Signature)", BW_REASON_VIRUS},
+        {"550 Maximum line length exceeded (see RFC 5322 2.1.1).", BW_REASON_CONTENT_REJECTED},
+        {"554 5.7.1 Message rejected because it was identified as spam", BW_REASON_SPAM},
+        {"554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org",
+         BW_REASON_BLOCKED},
+        {"554 5.7.1 <a@b.example>: Relay access denied", BW_REASON_POLICY},
+        {"550 5.7.26 Unauthenticated email from example.org is not accepted due to domain's DMARC policy",
+         BW_REASON_AUTH_FAILURE},
+        {"550 5.2.1 The email account that you tried to reach is disabled.", BW_REASON_SUSPENDED},
+        {"421 4.7.0 Try again later, closing connection. (rate limit exceeded)",
+         BW_REASON_RATE_LIMITED},
+        {"connect to mx.example.org[192.0.2.9]:25: Connection timed out", BW_REASON_NETWORK_ERROR},
+        {"530 5.7.0 Must issue a STARTTLS command first", BW_REASON_TLS_ERROR},
+        {"451 4.3.0 Error: queue file write error; internal error", BW_REASON_SYSTEM_ERROR},
+        {"I am out of the office until Monday.", BW_REASON_VACATION},
+        /* Japanese */
+        {"この宛先は存在しません", BW_REASON_USER_UNKNOWN},
+        {"宛先不明のため配信できませんでした", BW_REASON_USER_UNKNOWN},
+        {"メールボックスの容量がいっぱいです", BW_REASON_MAILBOX_FULL},
+        {"ウイルスが検出されました", BW_REASON_VIRUS},
+        {"迷惑メールと判定されました", BW_REASON_SPAM},
+        /* German, French, Spanish, Portuguese, Russian */
+        {"Empfänger unbekannt", BW_REASON_USER_UNKNOWN},
+        {"Das Postfach ist voll", BW_REASON_MAILBOX_FULL},
+        {"Utilisateur inconnu", BW_REASON_USER_UNKNOWN},
+        {"Boîte aux lettres pleine", BW_REASON_MAILBOX_FULL},
+        {"Usuario desconocido", BW_REASON_USER_UNKNOWN},
+        {"El buzón está lleno", BW_REASON_MAILBOX_FULL},
+        {"Caixa postal cheia", BW_REASON_MAILBOX_FULL},
+        {"Нет такого пользователя", BW_REASON_USER_UNKNOWN},
+        {"Почтовый ящик переполнен", BW_REASON_MAILBOX_FULL},
+        /* nothing known */
+        {"Nyaan", BW_REASON_UNKNOWN},
+        {"", BW_REASON_UNKNOWN},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        bw_reason_t got = bw_reason_from_text(cases[i].text, strlen(cases[i].text));
+        ck_assert_msg(got == cases[i].reason, "\"%s\" gave %s, want %s", cases[i].text,
+                      bw_reason_to_string(got), bw_reason_to_string(cases[i].reason));
+    }
+    ck_assert_int_eq(bw_reason_from_text(NULL, 10), BW_REASON_UNKNOWN);
+}
+END_TEST
+
+/* Every failure reason of SPEC.md can come out of the tables. */
+START_TEST(test_reason_every_reason_reachable)
+{
+    const char *samples[BW_REASON_LAST] = {
+        [BW_REASON_USER_UNKNOWN] = "no such user",
+        [BW_REASON_HOST_UNKNOWN] = "domain not found",
+        [BW_REASON_MAILBOX_FULL] = "mailbox full",
+        [BW_REASON_MESSAGE_TOO_LARGE] = "message too large",
+        [BW_REASON_CONTENT_REJECTED] = "line too long",
+        [BW_REASON_VIRUS] = "virus",
+        [BW_REASON_SPAM] = "detected as spam",
+        [BW_REASON_BLOCKED] = "blacklisted",
+        [BW_REASON_POLICY] = "relaying denied",
+        [BW_REASON_AUTH_FAILURE] = "spf check failed",
+        [BW_REASON_SUSPENDED] = "account has been disabled",
+        [BW_REASON_RATE_LIMITED] = "too many connections",
+        [BW_REASON_NETWORK_ERROR] = "connection refused",
+        [BW_REASON_EXPIRED] = "message expired",
+        [BW_REASON_SYSTEM_ERROR] = "local error in processing",
+        [BW_REASON_TLS_ERROR] = "tls handshake failed",
+        [BW_REASON_VACATION] = "on vacation",
+    };
+    for (int r = BW_REASON_USER_UNKNOWN; r < BW_REASON_LAST; r++) {
+        if (samples[r] == NULL)
+            continue;   /* feedback, delivered: decided by report type, not text */
+        ck_assert_msg(bw_reason_from_text(samples[r], strlen(samples[r])) == (bw_reason_t)r,
+                      "%s not reached by \"%s\"", bw_reason_to_string(r), samples[r]);
+        if (r != BW_REASON_VACATION) {
+            const char *code = bw_status_from_reason(r, '5');
+            ck_assert_msg(code != NULL && code[0] == '5', "no code for %s",
+                          bw_reason_to_string(r));
+        }
+    }
+    ck_assert_str_eq(bw_status_from_reason(BW_REASON_DELIVERED, '5'), "2.0.0");
+    ck_assert_ptr_null(bw_status_from_reason(BW_REASON_VACATION, '5'));
+}
+END_TEST
+
+/* ------------------------------------------------------------ decision */
+
+START_TEST(test_reason_decide_precedence)
+{
+    struct {
+        const char *status, *reply, *diag, *action;
+        bw_reason_t want;
+    } cases[] = {
+        /* a specific phrase beats a weak code */
+        {"5.7.1", "554", "Message rejected as spam by Content Filtering", "failed", BW_REASON_SPAM},
+        {"5.7.1", "554", "Relay access denied", "failed", BW_REASON_POLICY},
+        /* a strong code beats an ordinary phrase */
+        {"5.1.1", "550", "Requested action not taken: mailbox unavailable", "failed",
+         BW_REASON_USER_UNKNOWN},
+        {"5.2.2", "552", "Requested action aborted: exceeded storage allocation", "failed",
+         BW_REASON_MAILBOX_FULL},
+        /* x.0.0 says nothing: the code inside the diagnostic counts */
+        {"5.0.0", "550", "550 5.2.2 <a@b.example>... Mailbox Full", "failed",
+         BW_REASON_MAILBOX_FULL},
+        /* no code at all: the text, then the reply code */
+        {NULL, NULL, "Sorry, no mailbox here by that name. (#5.1.1)", "failed",
+         BW_REASON_USER_UNKNOWN},
+        {NULL, "552", NULL, "failed", BW_REASON_MAILBOX_FULL},
+        {NULL, NULL, NULL, NULL, BW_REASON_UNKNOWN},
+        /* delivered wins over everything */
+        {"5.1.1", "550", "user unknown", "delivered", BW_REASON_DELIVERED},
+        {"2.0.0", "250", "ok", NULL, BW_REASON_DELIVERED},
+        /* a temporary failure that became final: the queue expired */
+        {"4.4.1", NULL, "connect to mx.example.org: Connection timed out", "failed",
+         BW_REASON_EXPIRED},
+        /* a delay keeps a temporary cause, otherwise it is waiting: expired */
+        {"4.4.1", NULL, "connect to mx.example.org: Connection timed out", "delayed",
+         BW_REASON_NETWORK_ERROR},
+        {"4.2.2", "452", "mailbox full", "delayed", BW_REASON_MAILBOX_FULL},
+        {"4.7.1", "450", "Recipient address rejected: Greylisted", "delayed", BW_REASON_EXPIRED},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        bw_reason_t got = bw_reason_decide(cases[i].status, cases[i].reply, cases[i].diag,
+                                           cases[i].action);
+        ck_assert_msg(got == cases[i].want, "case %zu (%s, %s) gave %s, want %s", i,
+                      cases[i].status, cases[i].diag, bw_reason_to_string(got),
+                      bw_reason_to_string(cases[i].want));
+    }
+}
+END_TEST
+
+START_TEST(test_status_from_reply_code)
+{
+    ck_assert_str_eq(bw_status_from_reply_code("550", BW_REASON_USER_UNKNOWN), "5.1.1");
+    ck_assert_str_eq(bw_status_from_reply_code("452", BW_REASON_MAILBOX_FULL), "4.2.2");
+    ck_assert_str_eq(bw_status_from_reply_code("552", BW_REASON_UNKNOWN), "5.2.2");
+    ck_assert_str_eq(bw_status_from_reply_code("554", BW_REASON_UNKNOWN), "5.0.0");
+    ck_assert_str_eq(bw_status_from_reply_code("421", BW_REASON_RATE_LIMITED), "4.4.5");
+    ck_assert_str_eq(bw_status_from_reply_code("250", BW_REASON_UNKNOWN), "2.0.0");
+    ck_assert_ptr_null(bw_status_from_reply_code("abc", BW_REASON_UNKNOWN));
+    ck_assert_ptr_null(bw_status_from_reply_code("650", BW_REASON_UNKNOWN));
+    ck_assert_ptr_null(bw_status_from_reply_code(NULL, BW_REASON_USER_UNKNOWN));
+}
+END_TEST
+
+START_TEST(test_find_status)
+{
+    struct { const char *text, *want; } cases[] = {
+        {"Remote host said: 550 5.1.1 <a@b.example>... User Unknown", "5.1.1"},
+        {"Unable to contact LDAP server. (#4.4.3)", "4.4.3"},
+        {"550-5.7.26 Unauthenticated email", "5.7.26"},
+        {"ERROR_CODE :5.2.2 <a@b>", "5.2.2"},
+        /* IP addresses, versions and dates are not codes */
+        {"remote host 192.0.2.153 said", NULL},
+        {"Exim 4.96 at 2025.03.03", NULL},
+        {"(8.15.2/8.15.1) v5.1.1a", NULL},
+        /* a failure code beats the success codes of a transcript */
+        {"Out: 250 2.1.5 Ok\nOut: 451 4.3.0 Error", "4.3.0"},
+        {"Out: 250 2.0.0 Ok", "2.0.0"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *got = bw_vendor_find_status(cases[i].text, strlen(cases[i].text));
+        if (cases[i].want == NULL)
+            ck_assert_msg(got == NULL, "\"%s\" gave %s", cases[i].text, got);
+        else
+            ck_assert_msg(got != NULL && strcmp(got, cases[i].want) == 0, "\"%s\" gave %s",
+                          cases[i].text, got);
+    }
+}
+END_TEST
+
+Suite *
+suite_reason(void)
+{
+    Suite *s = suite_create("reason");
+    TCase *tc = tcase_create("matcher");
+    tcase_add_test(tc, test_matcher_basic);
+    tcase_add_test(tc, test_matcher_stop_and_nul);
+    tcase_add_test(tc, test_matcher_hostile);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("tables");
+    tcase_add_test(tc, test_reason_from_status);
+    tcase_add_test(tc, test_reason_from_text_languages);
+    tcase_add_test(tc, test_reason_every_reason_reachable);
+    tcase_add_test(tc, test_reason_decide_precedence);
+    tcase_add_test(tc, test_status_from_reply_code);
+    tcase_add_test(tc, test_find_status);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,223 @@
+/* check_vendor.c: the non-standard notices of vendor.c, one fixture per
+ * family under tests/corpus/vendor/<family>/ (written for these tests after
+ * the way each family words its notices), read through bw_parse_bytes(). */
+#include "suites.h"
+#include "bw-vendor.h"
+#include <string.h>
+
+typedef struct {
+    const char *file;
+    const char *family;
+    const char *address;     /* first recipient */
+    const char *status;
+    const char *reply_code;  /* NULL: not checked */
+    bw_reason_t reason;
+    unsigned nrecipients;
+} vendor_case_t;
+
+static const vendor_case_t cases[] = {
+    {"qmail/01.eml", "qmail", "bob@example.com", "5.1.1", "550", BW_REASON_USER_UNKNOWN, 2},
+    {"qmail/02.eml", "qmail", "dave@no-such-host.example", "5.1.2", NULL,
+     BW_REASON_HOST_UNKNOWN, 1},
+    {"exim/01.eml", "exim", "bob@example.com", "5.7.1", "550", BW_REASON_BLOCKED, 1},
+    {"sendmail/01.eml", "sendmail", "erin@example.jp", "5.1.1", "550",
+     BW_REASON_USER_UNKNOWN, 1},
+    {"postfix/01.eml", "postfix", "frank@example.com", "5.3.4", "552",
+     BW_REASON_MESSAGE_TOO_LARGE, 1},
+    {"exchange/01.eml", "exchange2007", "grace@contoso.example", "5.1.10", "550",
+     BW_REASON_USER_UNKNOWN, 1},
+    {"gmail/01.eml", "gmail", "henry@example.co.uk", "5.2.1", "550", BW_REASON_SUSPENDED, 1},
+    {"opensmtpd/01.eml", "opensmtpd", "ivan@example.com", "5.7.26", "550",
+     BW_REASON_AUTH_FAILURE, 1},
+    {"courier/01.eml", "courier", "judy@example.com", "5.1.1", "550",
+     BW_REASON_USER_UNKNOWN, 1},
+    {"domino/01.eml", "domino", "ken@example.co.jp", "5.1.1", NULL, BW_REASON_USER_UNKNOWN, 1},
+    {"yahoo/01.eml", "yahoo", "leo@example.net", "5.7.9", "554", BW_REASON_POLICY, 1},
+    {"amazonses/01.eml", "amazonses", "mia@example.com", "5.1.1", "550",
+     BW_REASON_USER_UNKNOWN, 1},
+    {"mfilter/01.eml", "mfilter", "nana@example.jp", "5.2.2", "550", BW_REASON_MAILBOX_FULL, 1},
+    {"kddi/01.eml", "kddi", "oscar@dion.ne.jp", "5.2.2", NULL, BW_REASON_MAILBOX_FULL, 1},
+    {"biglobe/01.eml", "biglobe", "pat@mail.biglobe.ne.jp", "5.2.2", NULL,
+     BW_REASON_MAILBOX_FULL, 1},
+    {"mimecast/01.eml", "mimecast", "quinn@example.net", "5.1.1", NULL,
+     BW_REASON_USER_UNKNOWN, 1},
+    {"generic/01.eml", "generic", "rita@example.com", "5.1.1", "550",
+     BW_REASON_USER_UNKNOWN, 1},
+};
+
+static bw_report_t *
+parse_fixture(const char *file, bool crlf)
+{
+    g_autofree char *rel = g_strconcat("corpus/vendor/", file, NULL);
+    size_t len = 0;
+    g_autofree char *data = bw_test_read(rel, &len);
+    g_autofree char *conv = NULL;
+    if (crlf) {
+        /* the same notice with CRLF line ends must read the same */
+        GString *g = g_string_sized_new(len * 2);
+        for (size_t i = 0; i < len; i++) {
+            if (data[i] == '\n')
+                g_string_append_c(g, '\r');
+            g_string_append_c(g, data[i]);
+        }
+        len = g->len;
+        conv = g_string_free(g, FALSE);
+    }
+    bw_report_t *report = NULL;
+    g_autofree char *detail = NULL;
+    bw_status_t st = bw_parse_bytes(crlf ? conv : data, len, &report, &detail);
+    ck_assert_msg(st == BW_OK, "%s: %s", file, detail);
+    return report;
+}
+
+static void
+check_case(const vendor_case_t *c, bool crlf)
+{
+    g_autoptr(bw_report_t) r = parse_fixture(c->file, crlf);
+    ck_assert_msg(r->bounce, "%s: not a bounce", c->file);
+    ck_assert_msg(r->kind == BW_KIND_BOUNCE, "%s: kind %s", c->file,
+                  bw_kind_to_string(r->kind));
+    ck_assert_msg(g_strcmp0(r->family, c->family) == 0, "%s: family %s", c->file, r->family);
+    ck_assert_msg(r->recipients->len == c->nrecipients, "%s: %u recipients", c->file,
+                  r->recipients->len);
+    bw_recipient_t *rc = g_ptr_array_index(r->recipients, 0);
+    ck_assert_str_eq(rc->address, c->address);
+    ck_assert_msg(g_strcmp0(rc->status, c->status) == 0, "%s: status %s", c->file, rc->status);
+    if (c->reply_code != NULL)
+        ck_assert_msg(g_strcmp0(rc->reply_code, c->reply_code) == 0, "%s: reply %s", c->file,
+                      rc->reply_code);
+    ck_assert_msg(rc->reason == c->reason, "%s: reason %s, want %s (diagnostic: %s)", c->file,
+                  bw_reason_to_string(rc->reason), bw_reason_to_string(c->reason),
+                  rc->diagnostic);
+    ck_assert_str_eq(rc->action, "failed");
+    ck_assert_ptr_nonnull(rc->diagnostic);
+}
+
+START_TEST(test_vendor_family)
+{
+    check_case(&cases[_i], false);
+}
+END_TEST
+
+START_TEST(test_vendor_family_crlf)
+{
+    check_case(&cases[_i], true);
+}
+END_TEST
+
+START_TEST(test_vendor_qmail_details)
+{
+    g_autoptr(bw_report_t) r = parse_fixture("qmail/01.eml", false);
+    bw_recipient_t *carol = g_ptr_array_index(r->recipients, 1);
+    ck_assert_str_eq(carol->address, "carol@example.com");
+    ck_assert_str_eq(carol->status, "5.2.2");
+    ck_assert_int_eq(carol->reason, BW_REASON_MAILBOX_FULL);
+    /* the diagnostic is this recipient's own, not bob's */
+    ck_assert_ptr_null(strstr(carol->diagnostic, "bob@"));
+    /* the quoted original after the qmail marker */
+    ck_assert_ptr_nonnull(r->original);
+    ck_assert_str_eq(r->original->message_id, "20250303100000.4240.qmail@mail.example.net");
+    ck_assert_str_eq(r->original->subject, "Quarterly figures");
+}
+END_TEST
+
+START_TEST(test_vendor_remote_mta)
+{
+    g_autoptr(bw_report_t) e = parse_fixture("exim/01.eml", false);
+    bw_recipient_t *r = g_ptr_array_index(e->recipients, 0);
+    ck_assert_str_eq(r->remote_mta, "mx.example.com");
+    g_autoptr(bw_report_t) p = parse_fixture("postfix/01.eml", false);
+    r = g_ptr_array_index(p->recipients, 0);
+    ck_assert_str_eq(r->remote_mta, "mx.example.com");
+}
+END_TEST
+
+START_TEST(test_vendor_ses_original)
+{
+    g_autoptr(bw_report_t) r = parse_fixture("amazonses/01.eml", false);
+    ck_assert_ptr_nonnull(r->original);
+    ck_assert_str_eq(r->original->message_id, "ses1@example.org");
+    ck_assert_str_eq(r->original->from, "ops@example.org");
+}
+END_TEST
+
+/* A person forwarding a qmail notice below "----- Original message -----":
+ * the quoted notice must not make the message a bounce. */
+START_TEST(test_vendor_quoted_notice_is_not_a_bounce)
+{
+    g_autoptr(bw_report_t) r = parse_fixture("negative/01.eml", false);
+    ck_assert(!r->bounce);
+    ck_assert_uint_eq(r->recipients->len, 0);
+}
+END_TEST
+
+/* A notice naming many recipients: capped, and still quick. */
+START_TEST(test_vendor_many_recipients)
+{
+    GString *g = g_string_new("From: MAILER-DAEMON@mx.example.net\nTo: a@example.org\n"
+                              "Subject: failure notice\n\n"
+                              "Hi. This is the qmail-send program at mx.example.net.\n"
+                              "I'm afraid I wasn't able to deliver your message to the "
+                              "following addresses.\n\n");
+    for (unsigned i = 0; i < 3000; i++)
+        g_string_append_printf(g, "<u%u@example.com>:\nSorry, no mailbox here by that name. "
+                                  "(#5.1.1)\n\n", i);
+    bw_report_t *r = NULL;
+    ck_assert_int_eq(bw_parse_bytes(g->str, g->len, &r, NULL), BW_OK);
+    ck_assert(r->bounce);
+    ck_assert_uint_gt(r->recipients->len, 0);
+    ck_assert_uint_le(r->recipients->len, BW_MAX_RECIPIENTS);
+    bw_report_free(r);
+    g_string_free(g, TRUE);
+}
+END_TEST
+
+/* The enrichment of DSN recipients from the human-readable part. */
+START_TEST(test_vendor_enrich_dsn)
+{
+    const char *msg =
+        "From: MAILER-DAEMON@mx.example.net\n"
+        "To: a@example.org\n"
+        "Subject: Undelivered Mail Returned to Sender\n"
+        "MIME-Version: 1.0\n"
+        "Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n"
+        "--b\nContent-Type: text/plain\n\n"
+        "<zed@example.com>: host mx.example.com[198.51.100.1] said: 550 5.2.2\n"
+        "    <zed@example.com>: mailbox is full (in reply to RCPT TO command)\n\n"
+        "--b\nContent-Type: message/delivery-status\n\n"
+        "Reporting-MTA: dns; mx.example.net\n\n"
+        "Final-Recipient: rfc822; zed@example.com\n"
+        "Action: failed\n"
+        "Status: 5.0.0\n\n"
+        "--b--\n";
+    bw_report_t *r = NULL;
+    ck_assert_int_eq(bw_parse_bytes(msg, strlen(msg), &r, NULL), BW_OK);
+    ck_assert(r->bounce);
+    ck_assert_uint_eq(r->recipients->len, 1);
+    bw_recipient_t *rc = g_ptr_array_index(r->recipients, 0);
+    ck_assert_str_eq(rc->address, "zed@example.com");
+    ck_assert_str_eq(rc->status, "5.2.2");
+    ck_assert_int_eq(rc->reason, BW_REASON_MAILBOX_FULL);
+    ck_assert_ptr_nonnull(rc->diagnostic);
+    bw_report_free(r);
+}
+END_TEST
+
+Suite *
+suite_vendor(void)
+{
+    Suite *s = suite_create("vendor");
+    TCase *tc = tcase_create("families");
+    tcase_add_loop_test(tc, test_vendor_family, 0, G_N_ELEMENTS(cases));
+    tcase_add_loop_test(tc, test_vendor_family_crlf, 0, G_N_ELEMENTS(cases));
+    suite_add_tcase(s, tc);
+    tc = tcase_create("details");
+    tcase_add_test(tc, test_vendor_qmail_details);
+    tcase_add_test(tc, test_vendor_remote_mta);
+    tcase_add_test(tc, test_vendor_ses_original);
+    tcase_add_test(tc, test_vendor_quoted_notice_is_not_a_bounce);
+    tcase_add_test(tc, test_vendor_many_recipients);
+    tcase_add_test(tc, test_vendor_enrich_dsn);
+    suite_add_tcase(s, tc);
+    return s;
+}
