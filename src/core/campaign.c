@@ -153,9 +153,10 @@ push_key(GArray *out, const char *s, guint64 ns)
  * sender or of the Message-ID (spam tools put their link domains there),
  * the sending network and the relay's HELO name. */
 static void
-strong_keys(const bw_item_t *it, GArray *out)
+strong_keys(const bw_item_t *it, GArray *out, GArray *urls)
 {
     guint64 k;
+    guint start = out->len;
     const bw_original_t *o = it->report ? it->report->original : NULL;
     if (o && o->url_domains) {
         for (guint i = 0; i < o->url_domains->len && i < BW_ENGINE_MAX_URL_DOMAINS; i++) {
@@ -185,6 +186,9 @@ strong_keys(const bw_item_t *it, GArray *out)
         if (at && !generic_host(at + 1) && it->fp.forged_sender)
             push_key(out, at + 1, 0x5501);
     }
+    /* everything so far names the run's own domains */
+    for (guint i = start; urls && i < out->len; i++)
+        g_array_append_val(urls, g_array_index(out, guint64, i));
     if (it->fp.origin_network) {
         k = it->fp.origin_network ^ 0x6e01;
         g_array_append_val(out, k);
@@ -301,6 +305,60 @@ make_id(const char *seed, GHashTable *used)
         g_free(id);
     }
     return NULL;
+}
+
+static bw_origin_t
+root_origin(const guint *own, const guint *foreign, guint r)
+{
+    return own[r] > foreign[r] ? BW_ORIGIN_OWN_ACCOUNT : foreign[r] ? BW_ORIGIN_FOREIGN : BW_ORIGIN_UNKNOWN;
+}
+
+static bool
+roots_compatible(GHashTable **urls, const guint *own, const guint *foreign, guint a, guint b)
+{
+    bw_origin_t oa = root_origin(own, foreign, a), ob = root_origin(own, foreign, b);
+    if (oa != BW_ORIGIN_UNKNOWN && ob != BW_ORIGIN_UNKNOWN && oa != ob)
+        return false;
+    if (urls[a] == NULL || urls[b] == NULL)
+        return true;
+    GHashTable *small = g_hash_table_size(urls[a]) < g_hash_table_size(urls[b]) ? urls[a] : urls[b];
+    GHashTable *big = small == urls[a] ? urls[b] : urls[a];
+    GHashTableIter hi;
+    gpointer k;
+    g_hash_table_iter_init(&hi, small);
+    while (g_hash_table_iter_next(&hi, &k, NULL))
+        if (g_hash_table_contains(big, k))
+            return true;
+    return false;
+}
+
+/* Union of the components of a and b, merging their attributes into the
+ * new root. */
+static void
+root_union(uf_t *u, GHashTable **urls, guint *own, guint *foreign, guint a, guint b)
+{
+    a = uf_find(u, a);
+    b = uf_find(u, b);
+    if (a == b)
+        return;
+    uf_union(u, a, b);
+    guint r = uf_find(u, a), o = r == a ? b : a;
+    own[r] += own[o];
+    foreign[r] += foreign[o];
+    if (urls[o]) {
+        if (urls[r] == NULL) {
+            urls[r] = urls[o];
+        } else {
+            GHashTableIter hi;
+            gpointer k;
+            g_hash_table_iter_init(&hi, urls[o]);
+            while (g_hash_table_iter_next(&hi, &k, NULL))
+                if (g_hash_table_size(urls[r]) < 256)
+                    g_hash_table_add(urls[r], g_memdup2(k, sizeof(guint64)));
+            g_hash_table_unref(urls[o]);
+        }
+        urls[o] = NULL;
+    }
 }
 
 /* ------------------------------------------------------------ groups */
@@ -519,13 +577,72 @@ bw_campaigns_build_with_profile(const bw_profile_t *p, GPtrArray *items, GPtrArr
         u.parent[i] = i;
     g_autoptr(GHashTable) skeys = g_hash_table_new_full(hash64, equal64, g_free, NULL);
     g_autoptr(GArray) kbuf = g_array_new(FALSE, FALSE, sizeof(guint64));
+    g_autoptr(GArray) ubuf = g_array_new(FALSE, FALSE, sizeof(guint64));
     guint8 *strong = g_new0(guint8, MAX(n, 1));
+    /* per root: the run's r_own domains (url-namespace keys) and origins */
+    GHashTable **urls = g_new0(GHashTable *, MAX(n, 1));
+    guint *r_own = g_new0(guint, MAX(n, 1)), *r_foreign = g_new0(guint, MAX(n, 1));
+    for (guint i = 0; i < n; i++) {
+        bw_item_t *it = g_ptr_array_index(bs, i);
+        g_array_set_size(kbuf, 0);
+        g_array_set_size(ubuf, 0);
+        strong_keys(it, kbuf, ubuf);
+        strong[i] = kbuf->len > 0;
+        r_own[i] = it->origin == BW_ORIGIN_OWN_ACCOUNT;
+        r_foreign[i] = it->origin == BW_ORIGIN_FOREIGN;
+        if (ubuf->len) {
+            urls[i] = g_hash_table_new_full(hash64, equal64, g_free, NULL);
+            for (guint k = 0; k < ubuf->len; k++)
+                g_hash_table_add(urls[i], g_memdup2(&g_array_index(ubuf, guint64, k), sizeof(guint64)));
+        }
+    }
     for (guint i = 0; i < n; i++) {
         g_array_set_size(kbuf, 0);
-        strong_keys(g_ptr_array_index(bs, i), kbuf);
-        for (guint k = 0; k < kbuf->len; k++)
-            key_add(skeys, &u, g_array_index(kbuf, guint64, k), i);
-        strong[i] = kbuf->len > 0;
+        strong_keys(g_ptr_array_index(bs, i), kbuf, NULL);
+        for (guint k = 0; k < kbuf->len; k++) {
+            bool found;
+            guint first = key_lookup(skeys, g_array_index(kbuf, guint64, k), &found);
+            if (found)
+                root_union(&u, urls, r_own, r_foreign, first, i);
+            else
+                g_hash_table_insert(skeys, g_memdup2(&g_array_index(kbuf, guint64, k), sizeof(guint64)),
+                                    GUINT_TO_POINTER(i));
+        }
+    }
+    /* 2. components that share a subject template join when nothing
+     * contradicts it: their r_own domains overlap (or one has none) and
+     * their origins agree (or one is unknown).  Runs of the same spam theme
+     * (same templates, other links, other path) stay apart. */
+    g_autoptr(GHashTable) wroots = g_hash_table_new_full(hash64, equal64, g_free, (GDestroyNotify)g_array_unref);
+    for (guint i = 0; i < n; i++) {
+        if (!strong[i])
+            continue;
+        g_array_set_size(kbuf, 0);
+        weak_keys(g_ptr_array_index(bs, i), kbuf);
+        for (guint k = 0; k < kbuf->len; k++) {
+            guint64 key = g_array_index(kbuf, guint64, k);
+            GArray *list = g_hash_table_lookup(wroots, &key);
+            if (list == NULL) {
+                list = g_array_new(FALSE, FALSE, sizeof(guint));
+                g_hash_table_insert(wroots, g_memdup2(&key, sizeof key), list);
+            }
+            bool placed = false;
+            for (guint q = 0; q < list->len; q++) {
+                guint other = uf_find(&u, g_array_index(list, guint, q));
+                guint me = uf_find(&u, i);
+                if (other == me) {
+                    placed = true;
+                    break;
+                }
+                if (roots_compatible(urls, r_own, r_foreign, me, other)) {
+                    root_union(&u, urls, r_own, r_foreign, me, other);
+                    placed = true;
+                    break;
+                }
+            }
+            if (!placed && list->len < 64)
+                g_array_append_val(list, i);
+        }
     }
     group_set_t gs;
     group_set_init(&gs);
@@ -544,7 +661,12 @@ bw_campaigns_build_with_profile(const bw_profile_t *p, GPtrArray *items, GPtrArr
         group_of[i] = GPOINTER_TO_INT(gi);
         group_set_add(&gs, group_of[i], g_ptr_array_index(bs, i));
     }
-    guint n_strong_groups = gs.groups->len;
+    for (guint i = 0; i < n; i++)
+        if (urls[i])
+            g_hash_table_unref(urls[i]);
+    g_free(urls);
+    g_free(r_own);
+    g_free(r_foreign);
     /* weak key -> strong groups holding it */
     g_autoptr(GHashTable) wmap = g_hash_table_new_full(hash64, equal64, g_free, (GDestroyNotify)g_array_unref);
     for (guint i = 0; i < n; i++) {
@@ -557,9 +679,9 @@ bw_campaigns_build_with_profile(const bw_profile_t *p, GPtrArray *items, GPtrArr
     }
     group_set_index(&gs);
 
-    /* 2. reports with only a subject: the strong group with that template
-     * (the busiest around their arrival when several have it); the rest
-     * group among themselves by template */
+    /* reports with only a subject: the group with that template (the
+     * busiest around their arrival when several have it); the rest group
+     * among themselves by template */
     uf_t wu = { g_new(guint, MAX(n, 1)), n };
     for (guint i = 0; i < n; i++)
         wu.parent[i] = i;
@@ -597,14 +719,13 @@ bw_campaigns_build_with_profile(const bw_profile_t *p, GPtrArray *items, GPtrArr
         group_of[i] = GPOINTER_TO_INT(gi);
         group_set_add(&gs, group_of[i], g_ptr_array_index(bs, i));
     }
-    (void)n_strong_groups;
 
     /* 3. promotion: undetermined reports that share a key with backscatter */
     for (guint j = 0; j < undet->len; j++) {
         bw_item_t *it = g_ptr_array_index(undet, j);
         gint g = -1;
         g_array_set_size(kbuf, 0);
-        strong_keys(it, kbuf);
+        strong_keys(it, kbuf, NULL);
         for (guint k = 0; k < kbuf->len && g < 0; k++) {
             bool found;
             guint first = key_lookup(skeys, g_array_index(kbuf, guint64, k), &found);
