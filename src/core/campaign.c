@@ -614,8 +614,14 @@ bw_campaigns_build_with_profile(const bw_profile_t *p, GPtrArray *items, GPtrArr
      * their origins agree (or one is unknown).  Runs of the same spam theme
      * (same templates, other links, other path) stay apart. */
     g_autoptr(GHashTable) wroots = g_hash_table_new_full(hash64, equal64, g_free, (GDestroyNotify)g_array_unref);
+    /* Only components that know their own domains merge here: one without
+     * (headers only, linked by a sending network) would be compatible with
+     * every run of its theme; it is placed below, by time. */
+    guint8 *anchored = g_new0(guint8, MAX(n, 1));
+    for (guint i = 0; i < n; i++)
+        anchored[i] = strong[i] && urls[uf_find(&u, i)] != NULL;
     for (guint i = 0; i < n; i++) {
-        if (!strong[i])
+        if (!anchored[i])
             continue;
         g_array_set_size(kbuf, 0);
         weak_keys(g_ptr_array_index(bs, i), kbuf);
@@ -650,7 +656,7 @@ bw_campaigns_build_with_profile(const bw_profile_t *p, GPtrArray *items, GPtrArr
     gint *group_of = g_new(gint, MAX(n, 1));
     for (guint i = 0; i < n; i++) {
         group_of[i] = -1;
-        if (!strong[i])
+        if (!anchored[i])
             continue;
         guint r = uf_find(&u, i);
         gpointer gi;
@@ -667,16 +673,61 @@ bw_campaigns_build_with_profile(const bw_profile_t *p, GPtrArray *items, GPtrArr
     g_free(urls);
     g_free(r_own);
     g_free(r_foreign);
-    /* weak key -> strong groups holding it */
+    /* weak key -> groups holding it */
     g_autoptr(GHashTable) wmap = g_hash_table_new_full(hash64, equal64, g_free, (GDestroyNotify)g_array_unref);
     for (guint i = 0; i < n; i++) {
-        if (!strong[i])
+        if (!anchored[i])
             continue;
         g_array_set_size(kbuf, 0);
         weak_keys(g_ptr_array_index(bs, i), kbuf);
         for (guint k = 0; k < kbuf->len; k++)
             wmap_add(wmap, g_array_index(kbuf, guint64, k), group_of[i]);
     }
+    group_set_index(&gs);
+    g_autoptr(GArray) cand = g_array_new(FALSE, FALSE, sizeof(gint));
+
+    /* floating components (strong keys, but no domains of their own): the
+     * group that has their templates, chosen as a unit by their median
+     * arrival; else a group of their own */
+    {
+        g_autoptr(GHashTable) comp = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+                                                           (GDestroyNotify)g_array_unref);
+        g_autoptr(GArray) order = g_array_new(FALSE, FALSE, sizeof(guint));
+        for (guint i = 0; i < n; i++) {
+            if (!strong[i] || anchored[i])
+                continue;
+            guint r = uf_find(&u, i);
+            GArray *m = g_hash_table_lookup(comp, GUINT_TO_POINTER(r + 1));
+            if (m == NULL) {
+                m = g_array_new(FALSE, FALSE, sizeof(guint));
+                g_hash_table_insert(comp, GUINT_TO_POINTER(r + 1), m);
+                g_array_append_val(order, r);
+            }
+            g_array_append_val(m, i);
+        }
+        g_autoptr(GArray) allk = g_array_new(FALSE, FALSE, sizeof(guint64));
+        for (guint c = 0; c < order->len; c++) {
+            GArray *m = g_hash_table_lookup(comp, GUINT_TO_POINTER(g_array_index(order, guint, c) + 1));
+            g_array_set_size(allk, 0);
+            for (guint j = 0; j < m->len && allk->len < 4096; j++) {
+                g_array_set_size(kbuf, 0);
+                weak_keys(g_ptr_array_index(bs, g_array_index(m, guint, j)), kbuf);
+                g_array_append_vals(allk, kbuf->data, kbuf->len);
+            }
+            wmap_candidates(wmap, allk, cand);
+            const bw_item_t *median = g_ptr_array_index(bs, g_array_index(m, guint, m->len / 2));
+            gint g = cand->len > 0 ? group_set_choose(&gs, cand, median) : group_set_new(&gs);
+            for (guint j = 0; j < m->len; j++) {
+                guint i = g_array_index(m, guint, j);
+                group_of[i] = g;
+                group_set_add(&gs, g, g_ptr_array_index(bs, i));
+            }
+            if (cand->len == 0)
+                for (guint k = 0; k < allk->len; k++)
+                    wmap_add(wmap, g_array_index(allk, guint64, k), g);
+        }
+    }
+    g_free(anchored);
     group_set_index(&gs);
 
     /* reports with only a subject: the group with that template (the
@@ -687,7 +738,6 @@ bw_campaigns_build_with_profile(const bw_profile_t *p, GPtrArray *items, GPtrArr
         wu.parent[i] = i;
     g_autoptr(GHashTable) wkeys = g_hash_table_new_full(hash64, equal64, g_free, NULL);
     guint8 *weak_only = g_new0(guint8, MAX(n, 1));
-    g_autoptr(GArray) cand = g_array_new(FALSE, FALSE, sizeof(gint));
     for (guint i = 0; i < n; i++) {
         if (strong[i])
             continue;
