@@ -325,7 +325,7 @@ const bw_family_t bw_families[] = {
     /* ---------------------------------------------------------- unknown MTAs */
     {"generic",
      .from = L("mailer-daemon", "postmaster", "mail delivery", "mail administrator",
-               "mail system", "mmdf", "mailer@", "ndr", "noreply-dmarc"),
+               "mail system", "mmdf", "mailer@", "mail-daemon", "bounce"),
      .subject = L("undeliver", "undelivered", "delivery fail", "delivery status notification",
                   "returned mail", "failure notice", "delivery failure", "mail delivery",
                   "could not send", "non remis", "unzustellbar", "no se puede entregar",

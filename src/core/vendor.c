@@ -1010,10 +1010,32 @@ headers_offset(const scan_t *sc, size_t mstart, size_t mend)
     return off < sc->len ? off : (size_t)-1;
 }
 
+/* Does the report look automated at all?  A family recognised by its body
+ * alone must also pass this, so a person's mail that happens to contain
+ * "Message details:" or "was not delivered to:" is not a bounce. */
+static bool
+bounce_hint(const bw_view_t *v)
+{
+    const bw_family_t *generic = &bw_families[bw_families_count - 1];
+    if (any_in(v->from, generic->from) || any_in(v->subject, generic->subject))
+        return true;
+    const char *as = bw_view_header(v, "Auto-Submitted");
+    if (as != NULL && g_ascii_strncasecmp(as, "no", 2) != 0)
+        return true;
+    if (bw_view_header(v, "X-Failed-Recipients") != NULL)
+        return true;
+    const char *rp = bw_view_header(v, "Return-Path");
+    if (rp != NULL && strstr(rp, "<>") != NULL)
+        return true;
+    /* "From: <>" or a From without any address */
+    return v->from == NULL || strchr(v->from, '@') == NULL;
+}
+
 static int
 pick_family(const bw_view_t *v, const scan_t *sc, bool *header_only)
 {
     int best = -1, best_score = 0;
+    bool hint = bounce_hint(v);
     *header_only = false;
     for (size_t f = 0; f < bw_families_count; f++) {
         const bw_family_t *fam = &bw_families[f];
@@ -1032,7 +1054,7 @@ pick_family(const bw_view_t *v, const scan_t *sc, bool *header_only)
         else if (fam->body == NULL || (fam->flags & BW_FAM_NEEDS_HEADER))
             score = hdr ? (body ? 4 : 2) : 0;
         else
-            score = body ? (hdr ? 4 : 3) : 0;
+            score = body ? (hdr ? 4 : (hint ? 3 : 0)) : 0;
         if (score > best_score) {
             best_score = score;
             best = (int)f;
@@ -1180,8 +1202,11 @@ bw_vendor_parse(const bw_view_t *view, bw_report_t *report, size_t *original_off
          * reason first); a lone recipient may use the whole notice. */
         size_t cb, ce;
         bool thin = blen == 0 || !code_paragraph(blk, blen, &cb, &ce);
-        if (thin && rl.preamble->len > 0) {
+        if (thin && (rl.preamble->len > 0 || start > 0)) {
+            /* the block, then what the notice says before the list */
             GString *g = g_string_new(blk);
+            g_string_append_len(g, sc.text, (gssize)MIN(start, MAX_BLOCK));
+            g_string_append_c(g, '\n');
             g_string_append(g, rl.preamble->str);
             fill_recipient(r, g->str, g->len, delayed);
             g_string_free(g, TRUE);
