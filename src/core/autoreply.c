@@ -192,6 +192,37 @@ first_words(const char *text, size_t len)
     return s;
 }
 
+/* The first address in the notice's own words that is neither its sender
+ * nor its addressee: whom the blocked message was for. */
+static char *
+named_address(const bw_view_t *v, const bw_report_t *report, size_t head)
+{
+    g_autofree char *sender = bw_address_normalize(v->from);
+    const char *t = v->text;
+    for (size_t i = 0; i < head; i++) {
+        if (t[i] != '@' || i == 0)
+            continue;
+        size_t b = i, e = i + 1;
+        size_t lo = i > 64 ? i - 64 : 0;
+        while (b > lo && t[b - 1] > ' ' && t[b - 1] != '<' && t[b - 1] != '"' && t[b - 1] != '(')
+            b--;
+        while (e < head && e - i < 255 && t[e] > ' ' && t[e] != '>' && t[e] != '"' && t[e] != ')')
+            e++;
+        g_autofree char *tok = g_strndup(t + b, e - b);
+        char *addr = bw_address_normalize(tok);
+        if (addr == NULL)
+            continue;
+        bool skip = sender != NULL && strcmp(addr, sender) == 0;
+        for (guint k = 0; !skip && k < report->to->len; k++)
+            skip = strcmp(addr, g_ptr_array_index(report->to, k)) == 0;
+        if (!skip)
+            return addr;
+        g_free(addr);
+        i = e;
+    }
+    return NULL;
+}
+
 static void
 add_sender_recipient(const bw_view_t *v, bw_report_t *report, bw_reason_t reason, bool words)
 {
@@ -233,6 +264,7 @@ bw_autoreply_detect(const bw_view_t *v, bw_report_t *report)
         bw_recipient_t *r = bw_recipient_new();
         r->reason = BW_REASON_VIRUS;
         r->diagnostic = first_words(v->text, v->text_len);
+        r->address = named_address(v, report, head);
         g_ptr_array_add(report->recipients, r);
         return true;
     }

@@ -124,8 +124,10 @@ void bw_message_walk(GMimeMessage *message, bw_parts_t *parts);
  * number of recipients added. */
 unsigned bw_dsn_parse_fields(const char *text, size_t len, bool utf8, bw_report_t *report);
 /* Where delivery-status fields start inline in a text (a line starting with
- * Final-Recipient:/Original-Recipient: before `limit`), or (size_t)-1. */
-size_t bw_dsn_find_inline(const char *text, size_t len);
+ * Final-Recipient:, Original-Recipient: or Reporting-MTA:), or (size_t)-1.
+ * With `column0`, only unindented lines count (a quoted or indented example
+ * in ordinary mail is not a report). */
+size_t bw_dsn_find_inline(const char *text, size_t len, bool column0);
 
 /* ------------------------------------------------------------ arf.c */
 

@@ -179,6 +179,7 @@ typedef struct {
 typedef struct {
     bw_recipient_t *cur;
     bool has_final, has_original;
+    bool fields_after_final;    /* Action/Status/... seen after Final-Recipient */
     bw_report_t *report;
     unsigned added;
     bool utf8;
@@ -233,7 +234,7 @@ flush_recipient(builder_t *b)
         bw_recipient_free(b->cur);
     }
     b->cur = NULL;
-    b->has_final = b->has_original = false;
+    b->has_final = b->has_original = b->fields_after_final = false;
 }
 
 static void
@@ -248,23 +249,24 @@ apply_field(builder_t *b, field_t id, const char *value)
         /* Original-Recipient may come before or after Final-Recipient; it
          * opens a new group (blank line missing) only when this group has
          * one already, or has gone past its recipient fields. */
-        if (b->cur != NULL && (b->has_original ||
-                               (b->has_final && (b->cur->action != NULL || b->cur->status != NULL ||
-                                                 b->cur->diagnostic != NULL))))
+        if (b->cur != NULL && (b->has_original || b->fields_after_final))
             flush_recipient(b);
         break;
     case F_ACTION:
     case F_STATUS:
     case F_REMOTE_MTA:
     case F_DIAGNOSTIC:
-        if (b->cur == NULL)
-            return;     /* per-message garbage before any recipient */
+        /* Some servers write Action/Status before Final-Recipient: keep
+         * them for the recipient this group is about (a group that never
+         * names one is dropped at the flush). */
         break;
     default:
         return;
     }
     if (b->cur == NULL)
         b->cur = bw_recipient_new();
+    if (b->has_final && id != F_FINAL_RECIPIENT && id != F_ORIGINAL_RECIPIENT)
+        b->fields_after_final = true;
     bw_recipient_t *r = b->cur;
     switch (id) {
     case F_FINAL_RECIPIENT:
@@ -364,7 +366,7 @@ bw_dsn_parse_fields(const char *text, size_t len, bool utf8, bw_report_t *report
 }
 
 size_t
-bw_dsn_find_inline(const char *text, size_t len)
+bw_dsn_find_inline(const char *text, size_t len, bool column0)
 {
     size_t pos = 0;
     while (pos < len) {
@@ -373,7 +375,8 @@ bw_dsn_find_inline(const char *text, size_t len)
         size_t ll = nl ? (size_t)(nl - line) : len - pos;
         field_t id;
         size_t voff;
-        if (ll > 0 && match_field(line, ll, &id, &voff) &&
+        if (ll > 0 && (!column0 || (line[0] != ' ' && line[0] != '\t' && line[0] != '>')) &&
+            match_field(line, ll, &id, &voff) &&
             (id == F_FINAL_RECIPIENT || id == F_ORIGINAL_RECIPIENT || id == F_REPORTING_MTA))
             return pos;
         pos += ll + (nl ? 1 : 0);

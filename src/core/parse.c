@@ -168,9 +168,14 @@ finish_recipients(bw_report_t *report)
             r->reason = BW_REASON_VACATION;
             continue;
         }
-        if (report->kind == BW_KIND_CHALLENGE || report->kind == BW_KIND_VIRUS) {
-            if (r->reason == BW_REASON_UNKNOWN)
-                r->reason = bw_reason_from_text(r->diagnostic, r->diagnostic ? strlen(r->diagnostic) : 0);
+        if (report->kind == BW_KIND_CHALLENGE) {
+            /* Its words ("spam protection") describe the filter, not a
+             * failure: no reason to infer. */
+            r->reason = BW_REASON_UNKNOWN;
+            continue;
+        }
+        if (report->kind == BW_KIND_VIRUS) {
+            r->reason = BW_REASON_VIRUS;
             continue;
         }
         r->reason = bw_reason_decide(r->status, r->reply_code, r->diagnostic, r->action);
@@ -228,6 +233,15 @@ recipients_need_enrich(const bw_report_t *report)
 }
 
 /* ------------------------------------------------------------ one message */
+
+static bool
+is_list_mail(const bw_view_t *v)
+{
+    if (bw_view_header(v, "List-Id") != NULL || bw_view_header(v, "List-Unsubscribe") != NULL)
+        return true;
+    const char *p = bw_view_header(v, "Precedence");
+    return p != NULL && (bw_casestr(p, strlen(p), "list") != NULL || bw_casestr(p, strlen(p), "bulk") != NULL);
+}
 
 /* When MIME structure fails (boundaries that do not match, seen in real
  * reports), the attached original is still there as text: find a line
@@ -343,7 +357,7 @@ parse_message(char *norm, size_t nlen)
             g_autofree char *raw = bw_part_raw(parts.leaves[i], BW_MAX_FIELDS_BYTES, &len);
             if (raw == NULL)
                 continue;
-            size_t at = bw_dsn_find_inline(raw, len);
+            size_t at = bw_dsn_find_inline(raw, len, false);
             if (at != (size_t)-1 && bw_dsn_parse_fields(raw + at, len - at, false, report) > 0) {
                 report->bounce = true;
                 report->kind = BW_KIND_DSN;
@@ -351,13 +365,17 @@ parse_message(char *norm, size_t nlen)
             }
         }
     }
-    if (!report->bounce && view.text_len > 0) {
+    /* Fields inline in the notice's own text; mailing-list mail that
+     * quotes such fields (a newsletter explaining DSNs) is not a report. */
+    size_t inline_at = (size_t)-1;
+    if (!report->bounce && view.text_len > 0 && !is_list_mail(&view)) {
         size_t lim = marker != (size_t)-1 ? marker : view.text_len;
-        size_t at = bw_dsn_find_inline(view.text, lim);
+        size_t at = bw_dsn_find_inline(view.text, lim, true);
         if (at != (size_t)-1 && bw_dsn_parse_fields(view.text + at, lim - at, false, report) > 0) {
             report->bounce = true;
             report->kind = BW_KIND_DSN;
             report->family = "rfc3464-inline";
+            inline_at = at;
         }
     }
     /* A multipart/report delivery-status whose fields name no recipient is
@@ -394,8 +412,13 @@ parse_message(char *norm, size_t nlen)
         return report;
     }
 
-    if (report->kind == BW_KIND_DSN && recipients_need_enrich(report))
-        bw_vendor_enrich(&view, report);
+    if (report->kind == BW_KIND_DSN && recipients_need_enrich(report)) {
+        /* The human-readable words are those before inline fields. */
+        bw_view_t human = view;
+        if (inline_at != (size_t)-1)
+            human.text_len = inline_at;
+        bw_vendor_enrich(&human, report);
+    }
 
     /* The original. */
     if (parts.rfc822 != NULL)
