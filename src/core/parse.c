@@ -234,6 +234,16 @@ recipients_need_enrich(const bw_report_t *report)
 
 /* ------------------------------------------------------------ one message */
 
+/* The From value names a mail daemon ("MAILER-DAEMON", bare or with a
+ * domain; "postmaster@..."). */
+static bool
+sender_is_daemon(const char *from)
+{
+    size_t n = from != NULL ? strnlen(from, 1024) : 0;
+    return n > 0 && (bw_casestr(from, n, "mailer-daemon") != NULL || bw_casestr(from, n, "postmaster") != NULL ||
+                     bw_casestr(from, n, "mail-daemon") != NULL || bw_casestr(from, n, "mailerdaemon") != NULL);
+}
+
 static bool
 is_list_mail(const bw_view_t *v)
 {
@@ -381,8 +391,11 @@ parse_message(char *norm, size_t nlen)
     /* A multipart/report delivery-status whose fields name no recipient is
      * still a report: let the vendor tables read its text. */
     bool ds_without_recipients = !report->bounce && parts.delivery_status != NULL;
-    /* 4. non-standard notices */
-    if (!report->bounce) {
+    /* 4. non-standard notices.  Mailing-list mail is skipped unless a mail
+     * daemon sent it: real notices carry no list headers, while list posts
+     * and newsletters quote notices when they discuss them. */
+    bool list_post = is_list_mail(&view) && !sender_is_daemon(view.from);
+    if (!report->bounce && !list_post) {
         if (bw_vendor_parse(&view, report, &original_offset)) {
             report->bounce = true;
             if (report->kind == BW_KIND_NONE)
