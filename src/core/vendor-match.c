@@ -35,6 +35,13 @@ is_space(unsigned char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
 }
 
+/* ASCII lower case without a function call per byte (the scan's hot path). */
+static inline unsigned char
+lower(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
 /* Folds a two-byte UTF-8 upper-case letter of Latin-1 (U+00C0-U+00DE) or
  * Cyrillic (U+0400-U+042F) to lower case in place; other pairs are left
  * alone.  Enough for the French, German, Spanish, Portuguese and Russian
@@ -113,7 +120,7 @@ bw_matcher_new(const char *const *patterns, size_t n)
                 c = ' ';
             } else {
                 space = false;
-                c = (unsigned char)g_ascii_tolower((gchar)c);
+                c = lower(c);
             }
             if (blen >= BW_MATCH_MAX_PATTERN) {
                 too_long = true;
@@ -230,7 +237,7 @@ bw_matcher_scan(const bw_matcher_t *m, const char *text, size_t len,
             c = ' ';
         } else {
             prev_space = false;
-            c = (unsigned char)g_ascii_tolower((gchar)c);
+            c = lower(c);
         }
         ring[emitted % RING] = i;
         emitted++;

@@ -35,6 +35,8 @@ typedef struct {
 static bw_matcher_t *marker_matcher;
 static marker_meta_t *marker_meta;
 static size_t marker_count;
+/* Each family's markers are contiguous: [fam_lo[f], fam_hi[f]). */
+static size_t *fam_lo, *fam_hi;
 
 static void
 collect(GPtrArray *pats, GArray *meta, const char *const *list, int family, int kind)
@@ -54,10 +56,14 @@ markers_init(void)
         return;
     GPtrArray *pats = g_ptr_array_new();
     GArray *meta = g_array_new(FALSE, FALSE, sizeof(marker_meta_t));
+    fam_lo = g_new0(size_t, bw_families_count);
+    fam_hi = g_new0(size_t, bw_families_count);
     for (size_t f = 0; f < bw_families_count; f++) {
+        fam_lo[f] = pats->len;
         collect(pats, meta, bw_families[f].body, (int)f, MK_BODY);
         collect(pats, meta, bw_families[f].start, (int)f, MK_START);
         collect(pats, meta, bw_families[f].end, (int)f, MK_END);
+        fam_hi[f] = pats->len;
     }
     collect(pats, meta, bw_original_markers, -1, MK_ORIGINAL);
     marker_count = pats->len;
@@ -1042,8 +1048,8 @@ pick_family(const bw_view_t *v, const scan_t *sc, bool *header_only)
         bool hdr = any_in(v->from, fam->from) || any_in(v->subject, fam->subject)
             || headers_match(v, fam->headers);
         bool body = false;
-        for (size_t i = 0; i < marker_count; i++)
-            if (marker_meta[i].family == (int)f && marker_meta[i].kind == MK_BODY
+        for (size_t i = fam_lo[f]; i < fam_hi[f]; i++)
+            if (marker_meta[i].kind == MK_BODY
                 && sc->first_start[i] < sc->limit) {
                 body = true;
                 break;
@@ -1067,8 +1073,8 @@ static size_t
 family_start(const scan_t *sc, int f)
 {
     size_t best = SIZE_MAX, best_end = 0;
-    for (size_t i = 0; i < marker_count; i++)
-        if (marker_meta[i].family == f && marker_meta[i].kind == MK_START
+    for (size_t i = fam_lo[f]; i < fam_hi[f]; i++)
+        if (marker_meta[i].kind == MK_START
             && sc->first_start[i] < sc->limit && sc->first_start[i] < best) {
             best = sc->first_start[i];
             best_end = sc->first_end[i];
@@ -1079,8 +1085,8 @@ family_start(const scan_t *sc, int f)
 static void
 family_end(const scan_t *sc, int f, size_t *limit, size_t *hdr_start, size_t *hdr_end)
 {
-    for (size_t i = 0; i < marker_count; i++)
-        if (marker_meta[i].family == f && marker_meta[i].kind == MK_END
+    for (size_t i = fam_lo[f]; i < fam_hi[f]; i++)
+        if (marker_meta[i].kind == MK_END
             && sc->first_start[i] < *limit) {
             *limit = sc->first_start[i];
             *hdr_start = sc->first_start[i];
