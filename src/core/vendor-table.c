@@ -31,6 +31,7 @@ const bw_family_t bw_families[] = {
      .start = L("sorry it didn't work out.", "to the following addresses."),
      .end = L("--- below this line is a copy of the message.",
               "--- enclosed are the original headers of the message.",
+              "--- enclosed is a copy of the message.",
               "--- below this line is the original message")},
     {"dragonfly",
      .body = L("this is the dragonfly mail agent", "there was an error delivering your mail to"),
@@ -356,6 +357,10 @@ const char *const bw_rcpt_prefixes[] = {
     "delivered to:", "deliver to:", "delivery to:", "mail to:", "message to:",
     "wasn't delivered to", "was not delivered to", "couldn't be delivered to",
     "delivery failed:", "rejected recipient", "failed recipient:",
+    /* localised notices */
+    "宛先:", "宛先：", "受信者:", "受信者：", "あて先:", "送信先:", "送信先：",
+    "destinataire :", "destinataire:", "empfänger:", "destinatario:", "destinatário:",
+    "получатель:", "адрес получателя:",
     NULL,
 };
 
@@ -363,6 +368,8 @@ const char *const bw_rcpt_prefixes[] = {
  * is the original message and never evidence about the notice. */
 const char *const bw_original_markers[] = {
     "--- below this line is a copy of the message.",
+    "--- enclosed is a copy of the message.",
+    "--- enclosed are the original headers of the message.",
     "------ this is a copy of the message, including all the headers.",
     "------ this is a copy of your message, including all the headers.",
     "----- original message -----",

@@ -218,10 +218,13 @@ find_reply_code(const char *s, size_t n)
         if (i > 0 && (g_ascii_isalnum(s[i - 1]) || s[i - 1] == '.' || s[i - 1] == '-'
                       || s[i - 1] == '/' || s[i - 1] == '+' || s[i - 1] == '_'))
             continue;
+        /* a group of an IPv6 address ("[2606:2800:220:6d::1]") */
+        if (i > 1 && s[i - 1] == ':' && g_ascii_isxdigit(s[i - 2]))
+            continue;
         if (i + 3 < n) {
             char c = s[i + 3];
             if (!(c == ' ' || c == '-' || c == '\n' || c == '\t' || c == ')' || c == ','
-                  || c == '\'' || c == '"'))
+                  || c == '\'' || c == '"' || c == ':' || c == ']'))
                 continue;
             if (c == '-' && i + 4 < n && !g_ascii_isdigit(s[i + 4]) && s[i + 4] != ' ')
                 continue;
@@ -361,6 +364,7 @@ headers_match(const bw_view_t *v, const char *const *list)
 typedef struct {
     char *address;
     GString *block;      /* the lines about this recipient */
+    bool has_code;       /* the block holds a failure code already */
 } rblock_t;
 
 typedef struct {
@@ -490,13 +494,37 @@ line_prefixed_address(const char *s, size_t n, const char *const *lists[], size_
     return NULL;
 }
 
-/* Splits text[from, to) into recipient blocks. */
+static bool
+line_has_failure_code(const char *s, size_t n)
+{
+    char *st = find_status(s, n);
+    char *rc = st == NULL ? find_reply_code(s, n) : NULL;
+    bool failure = (st != NULL && st[0] != '2') || (rc != NULL && rc[0] != '2');
+    g_free(st);
+    g_free(rc);
+    return failure;
+}
+
+static bool
+line_is_blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+            return false;
+    return true;
+}
+
+/* Splits text[from, to) into recipient blocks.  A block runs from its
+ * address line to the next address line, or to the first blank line after
+ * the server's code: the prose that follows ("No action is required on your
+ * part...") is about the notice, not the recipient. */
 static void
 read_recipients(const char *text, size_t from, size_t to, const bw_family_t *fam,
                 bool line_rcpts, rlist_t *out)
 {
     const char *const *lists[2] = {fam != NULL ? fam->rcpt : NULL, bw_rcpt_prefixes};
     rblock_t *cur = NULL;
+    bool closed = false;
     size_t pos = from, lines = 0;
     while (pos < to && lines < MAX_LINES) {
         const char *nl = memchr(text + pos, '\n', to - pos);
@@ -517,12 +545,20 @@ read_recipients(const char *text, size_t from, size_t to, const bw_family_t *fam
                 while (k < n && (line[k] == '>' || line[k] == ':' || line[k] == '"'
                                  || line[k] == ' ' || line[k] == '\t'))
                     k++;
-                if (k < n)
+                if (k < n) {
                     block_append(cur->block, line + k, n - k);
+                    cur->has_code = cur->has_code || line_has_failure_code(line + k, n - k);
+                }
             }
-        } else if (cur != NULL) {
-            block_append(cur->block, line, n);
-        } else {
+            closed = false;
+        } else if (cur != NULL && !closed) {
+            if (line_is_blank(line, n) && cur->has_code) {
+                closed = true;
+            } else {
+                block_append(cur->block, line, n);
+                cur->has_code = cur->has_code || line_has_failure_code(line, n);
+            }
+        } else if (cur == NULL) {
             block_append(out->preamble, line, n);
         }
         pos = end + 1;
@@ -709,6 +745,16 @@ fill_recipient(bw_recipient_t *r, const char *blk, size_t n, bool delayed)
         r->reply_code = find_reply_code(blk, n);
     if (r->remote_mta == NULL)
         r->remote_mta = find_remote_mta(blk, n);
+    /* A failure notice quoting a "250 Ok" or "220" greeting: a success code
+     * says nothing about why this recipient failed. */
+    if (r->reply_code != NULL && r->reply_code[0] == '2') {
+        g_free(r->reply_code);
+        r->reply_code = NULL;
+    }
+    if (r->status != NULL && r->status[0] == '2') {
+        g_free(r->status);
+        r->status = NULL;
+    }
     if (r->action == NULL) {
         char *act = embedded_field(blk, n, "\naction:");
         if (act != NULL) {
@@ -1165,6 +1211,8 @@ bw_vendor_parse(const bw_view_t *view, bw_report_t *report, size_t *original_off
      * exactly: when present it is the set, the text gives the details. */
     GPtrArray *addresses = g_ptr_array_new_with_free_func(g_free);
     const char *xfr = bw_view_header(view, "X-Failed-Recipients");
+    if (xfr == NULL && rl.blocks->len == 0)
+        xfr = bw_view_header(view, "X-Bounced-Address");   /* qmail patches: one of them */
     if (xfr != NULL) {
         g_auto(GStrv) parts = g_strsplit(xfr, ",", BW_MAX_RECIPIENTS);
         for (size_t k = 0; parts[k] != NULL; k++) {
