@@ -60,6 +60,10 @@ void bw_fingerprint_copy(bw_fingerprint_t *dst, const bw_fingerprint_t *src);
 /* The /24 (or IPv6 /48) of the first external hop's IP, as text (g_free) or NULL. */
 char *bw_fp_origin_network(const bw_profile_t *p, const bw_original_t *o);
 
+/* Surge internals (surge.c), exposed for the tests. */
+double bw_poisson_upper_tail(unsigned x, double l);        /* P(X >= x | l) */
+double bw_cusum_threshold(double l0, double k, double target_arl);
+
 /* Levenshtein distance, bounded: returns max+1 when larger than max. */
 unsigned bw_edit_distance(const char *a, const char *b, unsigned max);
 

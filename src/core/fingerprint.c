@@ -165,16 +165,25 @@ bw_fp_subject_template(const char *subject, const char *recipient)
         if (*word == '\0')
             continue;
         bool first_in_word = true;
-        if (strchr(word, '@') || (strchr(word, '.') && g_ascii_isalpha(word[strlen(word) - 1]) &&
-                                  strlen(word) > 4 && !strstr(word, "..") &&
-                                  strchr(word, '.') != word + strlen(word) - 1 &&
-                                  g_ascii_isalnum(word[0]))) {
+        /* trailing punctuation is not part of an address or domain */
+        size_t wl = strlen(word);
+        while (wl > 0 && strchr(":;,.!?)]>'\"", word[wl - 1]))
+            wl--;
+        bool dotted = wl > 4 && memchr(word, '.', wl) && g_ascii_isalpha(word[wl - 1]) &&
+                      g_ascii_isalnum(word[0]) && !g_strstr_len(word, wl, "..");
+        if (wl > 0 && (memchr(word, '@', wl) || dotted)) {
             tok_t *t = &toks[nt++];
             memset(t, 0, sizeof *t);
-            g_strlcpy(t->text, strchr(word, '@') ? "<email>" : "<domain>", sizeof t->text);
+            g_strlcpy(t->text, memchr(word, '@', wl) ? "<email>" : "<domain>", sizeof t->text);
             t->mask = true;
             t->word = true;
             t->space_before = true;
+            if (word[wl] && nt < G_N_ELEMENTS(toks) - 1) {
+                /* keep the punctuation: "<domain>:" */
+                tok_t *pt = &toks[nt++];
+                memset(pt, 0, sizeof *pt);
+                g_strlcpy(pt->text, word + wl, MIN(sizeof pt->text, strlen(word + wl) + 1));
+            }
             continue;
         }
         const char *c = word;

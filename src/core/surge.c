@@ -57,7 +57,6 @@ log_pois(unsigned x, double l)
 }
 
 /* P(X >= x | l), accurate for tiny tails (summed in log space from x up). */
-double bw_poisson_upper_tail(unsigned x, double l);
 
 double
 bw_poisson_upper_tail(unsigned x, double l)
@@ -155,7 +154,6 @@ cusum_arl(double l, double k, double h)
 }
 
 /* The decision interval h giving ARL0 >= target at rate l0. */
-double bw_cusum_threshold(double l0, double k, double target_arl);
 
 double
 bw_cusum_threshold(double l0, double k, double target_arl)

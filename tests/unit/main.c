@@ -34,6 +34,11 @@ main(void)
     srunner_add_suite(sr, suite_reason());
     srunner_add_suite(sr, suite_vendor());
     srunner_add_suite(sr, suite_store());
+    srunner_add_suite(sr, suite_classify());
+    srunner_add_suite(sr, suite_fingerprint());
+    srunner_add_suite(sr, suite_campaign());
+    srunner_add_suite(sr, suite_surge());
+    srunner_add_suite(sr, suite_assess());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

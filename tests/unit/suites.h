@@ -9,6 +9,11 @@ Suite *suite_reason(void);
 Suite *suite_vendor(void);
 Suite *suite_notify(void);
 Suite *suite_store(void);
+Suite *suite_classify(void);
+Suite *suite_fingerprint(void);
+Suite *suite_campaign(void);
+Suite *suite_surge(void);
+Suite *suite_assess(void);
 
 /* Path of a file under tests/ in the source tree (g_free it). */
 char *bw_test_path(const char *relative);

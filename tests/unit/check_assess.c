@@ -1,0 +1,183 @@
+/* check_assess.c: the overall call, advice, remedies, and the JSON of a
+ * scan result and of stored items. */
+#include "suites.h"
+#include "engine-fixtures.h"
+
+#define T0 1763300000
+#define OWNER "mika.tanaka@mailhost.example"
+
+static const char *const owners[] = { OWNER, NULL };
+
+static bw_item_t *
+item(bw_class_t k, bw_origin_t o, const char *campaign, const char *rcpt, bw_reason_t reason)
+{
+    fake_report_t d = { .recipient = rcpt, .reason = reason, .date = T0 };
+    bw_item_t *it = g_new0(bw_item_t, 1);
+    it->message_id = g_strdup_printf("r-%s-%d@x", rcpt ? rcpt : "none", g_random_int());
+    it->date_unix = T0;
+    it->report = fake_report(&d);
+    it->klass = k;
+    it->origin = o;
+    it->evidence = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(it->evidence, g_strdup("test"));
+    it->campaign = g_strdup(campaign);
+    return it;
+}
+
+static bw_campaign_t *
+campaign(const char *id, guint size, bw_origin_t o)
+{
+    bw_campaign_t *c = g_new0(bw_campaign_t, 1);
+    c->id = g_strdup(id);
+    c->members = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < size; i++)
+        g_ptr_array_add(c->members, g_strdup_printf("m%u@x", i));
+    c->subjects = g_ptr_array_new_with_free_func(g_free);
+    c->forged_senders = g_ptr_array_new_with_free_func(g_free);
+    c->reporting_domains = g_ptr_array_new_with_free_func(g_free);
+    c->origin = o;
+    return c;
+}
+
+static bool
+any_contains(GPtrArray *a, const char *needle)
+{
+    for (guint i = 0; a && i < a->len; i++)
+        if (strstr(g_ptr_array_index(a, i), needle))
+            return true;
+    return false;
+}
+
+START_TEST(test_compromise)
+{
+    g_autoptr(bw_profile_t) p = bw_profile_new(owners, NULL);
+    g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
+    for (int i = 0; i < 10; i++)
+        g_ptr_array_add(items, item(BW_CLASS_BACKSCATTER, BW_ORIGIN_OWN_ACCOUNT, "bw-aaaaaaaa", "x@v.example", BW_REASON_USER_UNKNOWN));
+    g_autoptr(GPtrArray) camps = g_ptr_array_new_with_free_func((GDestroyNotify)bw_campaign_free);
+    g_ptr_array_add(camps, campaign("bw-aaaaaaaa", 10, BW_ORIGIN_OWN_ACCOUNT));
+    bw_assessment_t *a = NULL;
+    ck_assert_int_eq(bw_assess(p, items, camps, NULL, T0, &a), BW_OK);
+    ck_assert_int_eq(a->status, BW_STATUS_COMPROMISE_SUSPECTED);
+    ck_assert_ptr_nonnull(strstr(a->summary, OWNER));
+    ck_assert(any_contains(a->advice, "Change the password of " OWNER));
+    ck_assert(any_contains(a->advice, "two-factor"));
+    ck_assert(any_contains(a->advice, "forwarding"));
+    ck_assert(any_contains(a->advice, "app passwords"));
+    ck_assert(any_contains(a->advice, "Never open links"));
+    bw_assessment_free(a);
+}
+END_TEST
+
+START_TEST(test_spoofing_and_clear)
+{
+    g_autoptr(bw_profile_t) p = bw_profile_new(owners, NULL);
+    g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
+    for (int i = 0; i < 5; i++)
+        g_ptr_array_add(items, item(BW_CLASS_BACKSCATTER, BW_ORIGIN_FOREIGN, "bw-bbbbbbbb", "x@v.example", BW_REASON_USER_UNKNOWN));
+    /* one stray own-account report in a foreign run does not make a compromise */
+    g_ptr_array_add(items, item(BW_CLASS_BACKSCATTER, BW_ORIGIN_OWN_ACCOUNT, "bw-bbbbbbbb", "y@v.example", BW_REASON_USER_UNKNOWN));
+    g_autoptr(GPtrArray) camps = g_ptr_array_new_with_free_func((GDestroyNotify)bw_campaign_free);
+    g_ptr_array_add(camps, campaign("bw-bbbbbbbb", 6, BW_ORIGIN_FOREIGN));
+    bw_assessment_t *a = NULL;
+    ck_assert_int_eq(bw_assess(p, items, camps, NULL, T0, &a), BW_OK);
+    ck_assert_int_eq(a->status, BW_STATUS_SPOOFING);
+    ck_assert(any_contains(a->advice, "spam"));
+    ck_assert(any_contains(a->advice, "DMARC"));   /* mailhost.example: own domain advice */
+    bw_assessment_free(a);
+
+    /* legitimate bounces and vacation replies only: clear, with remedies */
+    g_autoptr(GPtrArray) legit = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
+    g_ptr_array_add(legit, item(BW_CLASS_LEGITIMATE, BW_ORIGIN_UNKNOWN, NULL, "taro@gmail.con", BW_REASON_HOST_UNKNOWN));
+    g_ptr_array_add(legit, item(BW_CLASS_LEGITIMATE, BW_ORIGIN_UNKNOWN, NULL, "ann@example.org", BW_REASON_MAILBOX_FULL));
+    g_ptr_array_add(legit, item(BW_CLASS_LEGITIMATE, BW_ORIGIN_UNKNOWN, NULL, "bob@example.org", BW_REASON_USER_UNKNOWN));
+    g_ptr_array_add(legit, item(BW_CLASS_LEGITIMATE, BW_ORIGIN_UNKNOWN, NULL, "bob@example.org", BW_REASON_USER_UNKNOWN));
+    g_ptr_array_add(legit, item(BW_CLASS_UNDETERMINED, BW_ORIGIN_UNKNOWN, NULL, "cy@example.org", BW_REASON_VACATION));
+    ck_assert_int_eq(bw_assess(p, legit, NULL, NULL, T0, &a), BW_OK);
+    ck_assert_int_eq(a->status, BW_STATUS_CLEAR);
+    ck_assert(any_contains(a->hard_bouncing, "taro@gmail.con (did you mean taro@gmail.com?)"));
+    ck_assert_uint_eq(a->hard_bouncing->len, 2);     /* bob once */
+    ck_assert(any_contains(a->legit_remedies, "mailbox-full"));
+    ck_assert(any_contains(a->legit_remedies, "typo"));
+    bw_assessment_free(a);
+}
+END_TEST
+
+START_TEST(test_json)
+{
+    g_autoptr(bw_profile_t) p = bw_profile_new(owners, NULL);
+    bw_scan_result_t *r = g_new0(bw_scan_result_t, 1);
+    r->database = g_strdup("/mail");
+    r->revision = 42;
+    r->items = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
+    bw_item_t *bs = item(BW_CLASS_BACKSCATTER, BW_ORIGIN_FOREIGN, "bw-cccccccc", "x@v.example", BW_REASON_USER_UNKNOWN);
+    bs->fp.subject_template = G_GUINT64_CONSTANT(0xfedcba9876543210);
+    bs->fp.subject_masked = g_strdup("cheap # pills");
+    bs->score = 0.97;
+    g_ptr_array_add(r->items, bs);
+    r->campaigns = g_ptr_array_new_with_free_func((GDestroyNotify)bw_campaign_free);
+    g_ptr_array_add(r->campaigns, campaign("bw-cccccccc", 1, BW_ORIGIN_FOREIGN));
+    r->surges = g_ptr_array_new_with_free_func((GDestroyNotify)bw_surge_free);
+    ck_assert_int_eq(bw_assess(p, r->items, r->campaigns, r->surges, T0, &r->assessment), BW_OK);
+    JsonNode *n = bw_scan_result_to_json(r);
+    g_autofree char *text = json_to_string(n, FALSE);
+    json_node_unref(n);
+    g_autoptr(JsonParser) jp = json_parser_new();
+    ck_assert(json_parser_load_from_data(jp, text, -1, NULL));
+    JsonObject *o = json_node_get_object(json_parser_get_root(jp));
+    ck_assert_int_eq(json_object_get_int_member(o, "revision"), 42);
+    JsonObject *b0 = json_array_get_object_element(json_object_get_array_member(o, "bounces"), 0);
+    ck_assert_str_eq(json_object_get_string_member(b0, "class"), "backscatter");
+    ck_assert_str_eq(json_object_get_string_member(b0, "campaign"), "bw-cccccccc");
+    ck_assert_str_eq(json_object_get_string_member(b0, "kind"), "dsn");
+    ck_assert(g_str_has_suffix(json_object_get_string_member(b0, "date"), "+00:00"));
+    JsonObject *c0 = json_array_get_object_element(json_object_get_array_member(o, "campaigns"), 0);
+    ck_assert_int_eq(json_object_get_int_member(c0, "size"), 1);
+    ck_assert_str_eq(json_object_get_string_member(c0, "origin"), "foreign");
+    JsonObject *as = json_object_get_object_member(o, "assessment");
+    ck_assert_str_eq(json_object_get_string_member(as, "status"), "clear");   /* 1 report < 3 */
+
+    /* an item survives the state store */
+    JsonNode *in = bw_item_to_json(bs);
+    bw_item_t *back = NULL;
+    g_autofree char *detail = NULL;
+    ck_assert_int_eq(bw_item_from_json(in, &back, &detail), BW_OK);
+    json_node_unref(in);
+    ck_assert_str_eq(back->message_id, bs->message_id);
+    ck_assert_int_eq(back->klass, BW_CLASS_BACKSCATTER);
+    ck_assert_int_eq(back->origin, BW_ORIGIN_FOREIGN);
+    ck_assert(back->fp.subject_template == bs->fp.subject_template);
+    ck_assert_str_eq(back->fp.subject_masked, "cheap # pills");
+    ck_assert_double_eq_tol(back->score, 0.97, 1e-9);
+    ck_assert_ptr_nonnull(back->report);
+    ck_assert_uint_eq(back->report->recipients->len, 1);
+    bw_item_free(back);
+    /* garbage is refused, not crashed on */
+    JsonNode *junk = json_node_new(JSON_NODE_ARRAY);
+    json_node_take_array(junk, json_array_new());
+    ck_assert_int_ne(bw_item_from_json(junk, &back, NULL), BW_OK);
+    json_node_unref(junk);
+    bw_scan_result_free(r);
+}
+END_TEST
+
+START_TEST(test_names)
+{
+    ck_assert_str_eq(bw_class_to_string(BW_CLASS_UNDETERMINED), "undetermined");
+    ck_assert_str_eq(bw_origin_to_string(BW_ORIGIN_OWN_ACCOUNT), "own-account");
+    ck_assert_str_eq(bw_assessment_status_to_string(BW_STATUS_COMPROMISE_SUSPECTED), "compromise-suspected");
+}
+END_TEST
+
+Suite *
+suite_assess(void)
+{
+    Suite *s = suite_create("assess");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_compromise);
+    tcase_add_test(tc, test_spoofing_and_clear);
+    tcase_add_test(tc, test_json);
+    tcase_add_test(tc, test_names);
+    suite_add_tcase(s, tc);
+    return s;
+}

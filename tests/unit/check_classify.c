@@ -1,0 +1,285 @@
+/* check_classify.c: the verdict (classify.c) and the origin analysis
+ * (profile.c) on an in-memory mailbox. */
+#include "suites.h"
+#include "engine-fixtures.h"
+
+#define T0 1763300000   /* 2025-11-16, any fixed time */
+#define OWNER "mika.tanaka@mailhost.example"
+
+static const char *const owners[] = { OWNER, "mtanaka@oldmail.example", NULL };
+
+/* The owner's real mail as it left the provider: authenticated submission. */
+static const char *const rcv_owner[] = {
+    "from [203.0.113.7] (p1234.home.example [203.0.113.7]) (using TLSv1.3) "
+    "by smtp.mailhost.example (Postfix) with ESMTPSA id 4XyZ1 for <taro@example.jp>; Sun, 16 Nov 2025 10:00:00 +0000",
+    NULL
+};
+/* A hijacked account: the recipient's MX got it from the provider's relay,
+ * which got it by authenticated submission from a stranger. */
+static const char *const rcv_hijack[] = {
+    "from out.mailhost.example (out.mailhost.example [198.51.100.20]) by mx.victim.example with ESMTPS id AB12 "
+    "for <x@victim.example>; Sun, 16 Nov 2025 10:00:01 +0000",
+    "from User (unknown [45.9.8.7]) (Authenticated sender: " OWNER ") by smtp.mailhost.example (Postfix) "
+    "with ESMTPSA id 4Q for <x@victim.example>; Sun, 16 Nov 2025 10:00:00 +0000",
+    NULL
+};
+/* The same through the provider's webmail. */
+static const char *const rcv_webmail[] = {
+    "from out.mailhost.example (out.mailhost.example [198.51.100.20]) by mx.victim.example with ESMTPS id AB13; "
+    "Sun, 16 Nov 2025 10:00:02 +0000",
+    "from webmail.mailhost.example (webmail.mailhost.example [10.1.2.3]) by out.mailhost.example (Postfix) "
+    "with ESMTP id 77 for <x@victim.example>; Sun, 16 Nov 2025 10:00:01 +0000",
+    "from [45.9.8.7] by webmail.mailhost.example with HTTPS; Sun, 16 Nov 2025 10:00:00 +0000",
+    NULL
+};
+/* A spam tool's forged hop naming the provider, under the bot's real hop. */
+static const char *const rcv_forged_hop[] = {
+    "from WIN-ABCDEF (unknown [91.200.1.2]) by mx.victim.example with ESMTP id Q1 for <x@victim.example>; "
+    "Sun, 16 Nov 2025 10:00:00 +0000",
+    "from [10.9.9.9] (unknown [10.9.9.9]) (Authenticated sender: " OWNER ") by smtp.mailhost.example (Postfix) "
+    "with ESMTPSA id ZZ for <x@victim.example>; Sun, 16 Nov 2025 09:59:30 +0000",
+    NULL
+};
+static const char *const rcv_bot[] = {
+    "from localhost (host-91-200-1-2.isp.example [91.200.1.2]) by mx.victim.example with ESMTP id Q2; "
+    "Sun, 16 Nov 2025 10:00:00 +0000",
+    NULL
+};
+/* The provider bounced the hijacked account's spam itself: its own hop is
+ * the top one. */
+static const char *const rcv_provider_top[] = {
+    "from User ([45.9.8.7]) (authenticated bits=0) by smtp.mailhost.example (8.17.2/8.17.2) with ESMTPSA id 5AB "
+    "for <x@victim.example>; Sun, 16 Nov 2025 10:00:00 +0000",
+    NULL
+};
+
+static bw_item_t *
+classify(fake_mailbox_t *f, const fake_report_t *d)
+{
+    g_autoptr(bw_profile_t) p = bw_profile_new(owners, NULL);
+    bw_mailbox_ops_t ops = fake_ops(f);
+    bw_item_t *it = NULL;
+    ck_assert_int_eq(bw_classify(p, &ops, "report@x", "/mail/x", d->date, fake_report(d), &it), BW_OK);
+    ck_assert_ptr_nonnull(it);
+    ck_assert_uint_gt(it->evidence->len, 0);
+    ck_assert(it->score >= 0.0 && it->score <= 1.0);
+    return it;
+}
+
+START_TEST(test_sent_message_id_is_legitimate)
+{
+    fake_mailbox_t *f = fake_new(true);
+    fake_sent(f, "abc@mailhost.example", "taro@example.jp", "Dinner", T0 - 60);
+    fake_report_t d = { .recipient = "taro@example.jp", .orig_mid = "abc@mailhost.example",
+                        .orig_from = OWNER, .orig_subject = "Dinner", .received = rcv_owner, .date = T0 };
+    g_autoptr(bw_item_t) it = classify(f, &d);
+    ck_assert_int_eq(it->klass, BW_CLASS_LEGITIMATE);
+    ck_assert(it->score < 0.01);
+    ck_assert(evidence_has(it, "was sent from this mailbox"));
+    fake_free(f);
+}
+END_TEST
+
+START_TEST(test_unknown_message_id_is_backscatter)
+{
+    fake_mailbox_t *f = fake_new(true);
+    fake_sent(f, "abc@mailhost.example", "taro@example.jp", "Dinner", T0 - 60);
+    fake_report_t d = { .recipient = "x@victim.example", .orig_mid = "9f8e7d@bot.example",
+                        .orig_from = OWNER, .orig_subject = "Cheap pills", .received = rcv_bot, .date = T0 };
+    g_autoptr(bw_item_t) it = classify(f, &d);
+    ck_assert_int_eq(it->klass, BW_CLASS_BACKSCATTER);
+    ck_assert(it->score > 0.9);
+    ck_assert(evidence_has(it, "never sent from this mailbox"));
+    ck_assert_int_eq(it->origin, BW_ORIGIN_FOREIGN);
+    fake_free(f);
+}
+END_TEST
+
+START_TEST(test_autoreply_in_reply_to_sent)
+{
+    /* a vacation reply with no original but In-Reply-To: the owner's mail */
+    fake_mailbox_t *f = fake_new(true);
+    fake_sent(f, "m1@mailhost.example", "ann@example.org", "Meeting", T0 - 100);
+    fake_report_t d = { .kind = BW_KIND_AUTOREPLY, .report_from = "ann@example.org",
+                        .recipient = "ann@example.org", .reason = BW_REASON_VACATION,
+                        .in_reply_to = "m1@mailhost.example", .date = T0 };
+    g_autoptr(bw_item_t) it = classify(f, &d);
+    ck_assert_int_eq(it->klass, BW_CLASS_LEGITIMATE);
+    fake_free(f);
+}
+END_TEST
+
+START_TEST(test_vacation_without_message_id_not_backscatter)
+{
+    /* the auto-reply names neither a Message-ID nor an In-Reply-To: the
+     * correspondent and the subject say it is about the owner's mail */
+    fake_mailbox_t *f = fake_new(true);
+    fake_sent(f, "m2@mailhost.example", "ann@example.org", "Project plan", T0 - 3600);
+    fake_received(f, "ann@example.org", "r1@example.org");
+    fake_report_t d = { .kind = BW_KIND_AUTOREPLY, .report_from = "ann@example.org",
+                        .recipient = "ann@example.org", .reason = BW_REASON_VACATION,
+                        .orig_subject = "Re: Project plan", .date = T0 };
+    g_autoptr(bw_item_t) it = classify(f, &d);
+    ck_assert_int_eq(it->klass, BW_CLASS_LEGITIMATE);
+    ck_assert(evidence_has(it, "has written to ann@example.org"));
+    fake_free(f);
+}
+END_TEST
+
+START_TEST(test_recipient_only_reports)
+{
+    fake_mailbox_t *f = fake_new(true);
+    fake_sent(f, "m3@mailhost.example", "taro@example.jp", "Hello", T0 - 3600);
+    /* nothing but a recipient the owner never wrote to */
+    fake_report_t d1 = { .recipient = "stranger@far.example", .date = T0 };
+    g_autoptr(bw_item_t) a = classify(f, &d1);
+    ck_assert_int_eq(a->klass, BW_CLASS_BACKSCATTER);
+    ck_assert(evidence_has(a, "never wrote to stranger@far.example"));
+    /* ... and one the owner writes to */
+    fake_report_t d2 = { .recipient = "taro@example.jp", .date = T0 };
+    g_autoptr(bw_item_t) b = classify(f, &d2);
+    ck_assert_int_eq(b->klass, BW_CLASS_LEGITIMATE);
+    fake_free(f);
+}
+END_TEST
+
+START_TEST(test_no_sent_copies)
+{
+    /* no Sent folder: the path and the correspondents decide */
+    fake_mailbox_t *f = fake_new(false);
+    fake_received(f, "taro@example.jp", "t1@example.jp");
+    fake_received(f, "taro@example.jp", "t2@example.jp");
+    fake_report_t legit = { .recipient = "taro@example.jp", .orig_mid = "u1@mailhost.example",
+                            .orig_from = OWNER, .orig_subject = "Photos", .received = rcv_owner, .date = T0 };
+    g_autoptr(bw_item_t) a = classify(f, &legit);
+    ck_assert_int_ne(a->klass, BW_CLASS_BACKSCATTER);
+    ck_assert_int_eq(a->klass, BW_CLASS_LEGITIMATE);
+    fake_report_t flood = { .recipient = "x@victim.example", .orig_mid = "zz@bot.example",
+                            .orig_from = OWNER, .orig_subject = "Loan approved", .received = rcv_bot, .date = T0 };
+    g_autoptr(bw_item_t) b = classify(f, &flood);
+    ck_assert_int_eq(b->klass, BW_CLASS_BACKSCATTER);
+    /* an auto-reply from a stranger: the reply itself is no correspondence */
+    fake_received(f, "auto@victim.example", NULL);
+    fake_report_t ar = { .kind = BW_KIND_AUTOREPLY, .report_from = "auto@victim.example",
+                         .recipient = "auto@victim.example", .orig_subject = "Loan approved", .date = T0 };
+    g_autoptr(bw_item_t) c = classify(f, &ar);
+    ck_assert_int_ne(c->klass, BW_CLASS_LEGITIMATE);
+    fake_free(f);
+}
+END_TEST
+
+START_TEST(test_origin_paths)
+{
+    g_autoptr(bw_profile_t) p = bw_profile_new(owners, NULL);
+    struct { const char *const *rcv; bw_origin_t want; } cases[] = {
+        { rcv_hijack, BW_ORIGIN_OWN_ACCOUNT },
+        { rcv_webmail, BW_ORIGIN_OWN_ACCOUNT },
+        { rcv_provider_top, BW_ORIGIN_OWN_ACCOUNT },
+        { rcv_forged_hop, BW_ORIGIN_FOREIGN },
+        { rcv_bot, BW_ORIGIN_FOREIGN },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        fake_report_t d = { .recipient = "x@victim.example", .orig_mid = "q@z", .received = cases[i].rcv };
+        g_autoptr(bw_report_t) r = fake_report(&d);
+        const char *why = NULL;
+        ck_assert_msg(bw_origin_of(p, r->original, &why) == cases[i].want, "case %zu", i);
+        ck_assert_ptr_nonnull(why);
+    }
+    /* no Received lines: a DKIM signature is all that is left */
+    fake_report_t d = { .recipient = "x@victim.example", .orig_mid = "q@z", .dkim = "mailhost.example" };
+    g_autoptr(bw_report_t) r = fake_report(&d);
+    ck_assert_int_eq(bw_origin_of(p, r->original, NULL), BW_ORIGIN_OWN_ACCOUNT);
+    ck_assert_int_eq(bw_origin_of(p, NULL, NULL), BW_ORIGIN_UNKNOWN);
+}
+END_TEST
+
+START_TEST(test_own_account_not_in_sent)
+{
+    fake_mailbox_t *f = fake_new(true);
+    fake_sent(f, "abc@mailhost.example", "taro@example.jp", "Dinner", T0 - 60);
+    fake_report_t d = { .recipient = "x@victim.example", .orig_mid = "20251116.4Q@smtp.mailhost.example",
+                        .orig_from = OWNER, .orig_subject = "SEO offer", .received = rcv_hijack,
+                        .dkim = "mailhost.example", .date = T0 };
+    g_autoptr(bw_item_t) it = classify(f, &d);
+    ck_assert_int_eq(it->klass, BW_CLASS_BACKSCATTER);
+    ck_assert_int_eq(it->origin, BW_ORIGIN_OWN_ACCOUNT);
+    ck_assert(evidence_has(it, "someone else's hands"));
+    fake_free(f);
+}
+END_TEST
+
+START_TEST(test_learned_provider)
+{
+    /* a custom domain hosted elsewhere: the provider is learned from the
+     * owner's real mail */
+    const char *const own[] = { "me@my-studio.example", NULL };
+    g_autoptr(bw_profile_t) p = bw_profile_new(own, NULL);
+    ck_assert(!bw_profile_is_provider_host(p, "smtp.bighost.example"));
+    g_autoptr(GPtrArray) rcv = g_ptr_array_new();
+    g_ptr_array_add(rcv, (gpointer)"from [203.0.113.7] by smtp.bighost.example with ESMTPSA id 1; Sun, 16 Nov 2025 10:00:00 +0000");
+    bw_sent_t s = { .message_id = "x@my-studio.example", .from = "me@my-studio.example", .received = rcv,
+                    .x_mailer = "Thunderbird/128.4", .date_unix = T0 };
+    bw_profile_add_sent(p, &s);
+    ck_assert(bw_profile_is_provider_host(p, "smtp.bighost.example"));
+    ck_assert(bw_profile_is_provider_host(p, "out.bighost.example"));
+    ck_assert(bw_profile_knows_mailer(p, "Thunderbird/140.1"));
+    ck_assert(bw_profile_is_owner(p, "ME@my-studio.example"));
+    ck_assert_str_eq(bw_profile_primary(p), "me@my-studio.example");
+}
+END_TEST
+
+START_TEST(test_hop_parse)
+{
+    bw_hop_t h;
+    ck_assert(bw_hop_parse(rcv_hijack[1], &h));
+    ck_assert_str_eq(h.by, "smtp.mailhost.example");
+    ck_assert_str_eq(h.from_helo, "user");
+    ck_assert_str_eq(h.from_ip, "45.9.8.7");
+    ck_assert(h.authenticated);
+    ck_assert(bw_hop_parse(rcv_webmail[2], &h));
+    ck_assert(h.http);
+    ck_assert_str_eq(h.from_ip, "45.9.8.7");
+    ck_assert(bw_hop_parse(rcv_bot[0], &h));
+    ck_assert_str_eq(h.from_rdns, "host-91-200-1-2.isp.example");
+    ck_assert(!h.authenticated);
+    ck_assert(!bw_hop_parse("garbage without the keyword", &h));
+    /* hostile: a huge value is cut, not overrun */
+    g_autofree char *big = g_strnfill(100000, 'a');
+    ck_assert(!bw_hop_parse(big, &h));
+}
+END_TEST
+
+START_TEST(test_ops_null)
+{
+    /* no callbacks at all: the engine still answers, carefully */
+    g_autoptr(bw_profile_t) p = bw_profile_new(owners, NULL);
+    fake_report_t d = { .recipient = "x@victim.example", .date = T0 };
+    bw_item_t *it = NULL;
+    ck_assert_int_eq(bw_classify(p, NULL, "r@x", NULL, T0, fake_report(&d), &it), BW_OK);
+    ck_assert_int_eq(it->klass, BW_CLASS_UNDETERMINED);
+    bw_item_free(it);
+    ck_assert_int_eq(bw_classify(p, NULL, "r@x", NULL, T0, NULL, &it), BW_E_INVALID);
+}
+END_TEST
+
+Suite *
+suite_classify(void)
+{
+    Suite *s = suite_create("classify");
+    TCase *tc = tcase_create("verdict");
+    tcase_add_test(tc, test_sent_message_id_is_legitimate);
+    tcase_add_test(tc, test_unknown_message_id_is_backscatter);
+    tcase_add_test(tc, test_autoreply_in_reply_to_sent);
+    tcase_add_test(tc, test_vacation_without_message_id_not_backscatter);
+    tcase_add_test(tc, test_recipient_only_reports);
+    tcase_add_test(tc, test_no_sent_copies);
+    tcase_add_test(tc, test_own_account_not_in_sent);
+    tcase_add_test(tc, test_ops_null);
+    suite_add_tcase(s, tc);
+    TCase *to = tcase_create("origin");
+    tcase_add_test(to, test_origin_paths);
+    tcase_add_test(to, test_learned_provider);
+    tcase_add_test(to, test_hop_parse);
+    suite_add_tcase(s, to);
+    return s;
+}

@@ -1,0 +1,205 @@
+/* check_surge.c: surge detection on simulated arrival series. */
+#include "suites.h"
+#include "engine-fixtures.h"
+#include <math.h>
+
+#define HOUR 3600
+#define T0 1735689600   /* 2025-01-01T00:00:00Z */
+
+static void
+add_items(GPtrArray *items, gint64 t, unsigned n, bw_class_t klass, const char *campaign)
+{
+    for (unsigned i = 0; i < n; i++) {
+        bw_item_t *it = g_new0(bw_item_t, 1);
+        it->message_id = g_strdup_printf("r%u-%" G_GINT64_FORMAT "@x", items->len, t);
+        it->date_unix = t + (gint64)i * (HOUR / MAX(n, 1u) / 2);
+        it->klass = klass;
+        it->evidence = g_ptr_array_new_with_free_func(g_free);
+        it->campaign = g_strdup(campaign);
+        g_ptr_array_add(items, it);
+    }
+}
+
+static unsigned
+poisson_draw(GRand *r, double l)
+{
+    /* Knuth: fine for small rates */
+    double L = exp(-l), p = 1.0;
+    unsigned k = 0;
+    do {
+        k++;
+        p *= g_rand_double(r);
+    } while (p > L && k < 1000);
+    return k - 1;
+}
+
+/* A year of quiet backscatter noise at `rate` per hour. */
+static GPtrArray *
+quiet_year(GRand *r, double rate)
+{
+    GPtrArray *items = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
+    for (gint64 h = 0; h < 365 * 24; h++) {
+        unsigned n = poisson_draw(r, rate);
+        if (n)
+            add_items(items, T0 + h * HOUR, n, BW_CLASS_BACKSCATTER, "bw-00000001");
+    }
+    return items;
+}
+
+static guint
+surges_overlapping(GPtrArray *surges, gint64 a, gint64 b)
+{
+    guint n = 0;
+    for (guint i = 0; i < surges->len; i++) {
+        bw_surge_t *s = g_ptr_array_index(surges, i);
+        if (s->start <= b && a <= s->end)
+            n++;
+    }
+    return n;
+}
+
+START_TEST(test_poisson_tail)
+{
+    ck_assert_double_eq_tol(bw_poisson_upper_tail(0, 2.0), 1.0, 1e-12);
+    ck_assert_double_eq_tol(bw_poisson_upper_tail(1, 2.0), 1.0 - exp(-2.0), 1e-12);
+    /* 20 reports when 0.1 are expected: about 1e-39 */
+    double p = bw_poisson_upper_tail(20, 0.1);
+    ck_assert(p > 1e-41 && p < 1e-37);
+    ck_assert_double_eq_tol(bw_poisson_upper_tail(3, 3.0), 1.0 - exp(-3.0) * (1 + 3 + 4.5), 1e-12);
+}
+END_TEST
+
+START_TEST(test_cusum_false_alarm_rate)
+{
+    /* h is set for ARL0 = 8760 h: simulate 30 years at the in-control rate
+     * and count signals (expected about 30; the Markov-chain approximation
+     * is within a factor of two) */
+    double l0 = 0.05, l1 = 1.55;
+    double k = (l1 - l0) / log(l1 / l0);
+    double h = bw_cusum_threshold(l0, k, 8760.0);
+    ck_assert(h > 0.5 && h < 50.0);
+    GRand *r = g_rand_new_with_seed(42);
+    unsigned alarms = 0;
+    double s = 0.0;
+    for (long t = 0; t < 30L * 8760; t++) {
+        s = fmax(0.0, s + poisson_draw(r, l0) - k);
+        if (s >= h) {
+            alarms++;
+            s = 0.0;
+        }
+    }
+    g_rand_free(r);
+    ck_assert_msg(alarms >= 8 && alarms <= 80, "%u alarms in 30 years", alarms);
+}
+END_TEST
+
+START_TEST(test_quiet_year_no_alarm)
+{
+    /* a mailbox with a little backscatter noise all year long, at rates
+     * from none to a report every ten hours: no surge */
+    static const double rates[] = { 0.0, 0.01, 0.04, 0.1 };
+    for (size_t i = 0; i < G_N_ELEMENTS(rates); i++) {
+        GRand *r = g_rand_new_with_seed(1000 + (guint32)i);
+        g_autoptr(GPtrArray) items = quiet_year(r, rates[i]);
+        g_rand_free(r);
+        bw_surge_config_t cfg;
+        bw_surge_config_default(&cfg);
+        g_autoptr(GPtrArray) surges = NULL;
+        ck_assert_int_eq(bw_surges_detect(items, T0 + 365 * 24 * HOUR, &cfg, &surges), BW_OK);
+        ck_assert_msg(surges->len <= 1, "rate %g: %u surges in a quiet year", rates[i], surges->len);
+    }
+}
+END_TEST
+
+START_TEST(test_flood_alarms)
+{
+    GRand *r = g_rand_new_with_seed(5);
+    g_autoptr(GPtrArray) items = quiet_year(r, 0.02);
+    g_rand_free(r);
+    gint64 f0 = T0 + 200 * 24 * HOUR;
+    add_items(items, f0, 18, BW_CLASS_BACKSCATTER, "bw-flood");
+    add_items(items, f0 + HOUR, 12, BW_CLASS_BACKSCATTER, "bw-flood");
+    g_autoptr(GPtrArray) surges = NULL;
+    ck_assert_int_eq(bw_surges_detect(items, T0 + 365 * 24 * HOUR, NULL, &surges), BW_OK);
+    ck_assert_uint_eq(surges_overlapping(surges, f0, f0 + 2 * HOUR), 1);
+    for (guint i = 0; i < surges->len; i++) {
+        bw_surge_t *s = g_ptr_array_index(surges, i);
+        if (s->start <= f0 + 2 * HOUR && f0 <= s->end) {
+            ck_assert_uint_ge(s->count, 30);
+            ck_assert_str_eq(g_ptr_array_index(s->campaigns, 0), "bw-flood");
+            ck_assert(!s->ongoing);
+            ck_assert(s->baseline_per_hour > 0.0 && s->baseline_per_hour < 1.0);
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_ramp_alarms)
+{
+    /* 5 to 8 reports an hour over two days, never a big hour */
+    g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
+    add_items(items, T0, 1, BW_CLASS_BACKSCATTER, "bw-drip");
+    gint64 r0 = T0 + 60 * 24 * HOUR;
+    for (int h = 0; h < 48; h++)
+        add_items(items, r0 + h * HOUR, 5 + h % 4, BW_CLASS_BACKSCATTER, "bw-ramp");
+    g_autoptr(GPtrArray) surges = NULL;
+    ck_assert_int_eq(bw_surges_detect(items, r0 + 80 * 24 * HOUR, NULL, &surges), BW_OK);
+    ck_assert_uint_ge(surges_overlapping(surges, r0, r0 + 48 * HOUR), 1);
+    /* a slow drip of 2 an hour for a day, under the per-hour minimum */
+    g_autoptr(GPtrArray) slow = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
+    add_items(slow, T0, 1, BW_CLASS_BACKSCATTER, "bw-x");
+    for (int h = 0; h < 24; h++)
+        add_items(slow, r0 + h * HOUR, 2, BW_CLASS_BACKSCATTER, "bw-slow");
+    g_autoptr(GPtrArray) s2 = NULL;
+    ck_assert_int_eq(bw_surges_detect(slow, r0 + 80 * 24 * HOUR, NULL, &s2), BW_OK);
+    ck_assert_uint_ge(surges_overlapping(s2, r0, r0 + 24 * HOUR), 1);
+}
+END_TEST
+
+START_TEST(test_legitimate_bounces_do_not_count)
+{
+    /* a newsletter: 60 real bounces in an hour, and earlier mailings */
+    g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
+    for (int m = 0; m < 4; m++)
+        add_items(items, T0 + m * 30 * 24 * HOUR, m == 3 ? 60 : 25, BW_CLASS_LEGITIMATE, NULL);
+    add_items(items, T0 + 5 * HOUR, 3, BW_CLASS_UNDETERMINED, NULL);
+    g_autoptr(GPtrArray) surges = NULL;
+    ck_assert_int_eq(bw_surges_detect(items, T0 + 200 * 24 * HOUR, NULL, &surges), BW_OK);
+    ck_assert_uint_eq(surges->len, 0);
+    /* empty input, and reports after "now" are not counted */
+    g_autoptr(GPtrArray) none = g_ptr_array_new();
+    g_autoptr(GPtrArray) s2 = NULL;
+    ck_assert_int_eq(bw_surges_detect(none, T0, NULL, &s2), BW_OK);
+    ck_assert_uint_eq(s2->len, 0);
+}
+END_TEST
+
+START_TEST(test_ongoing)
+{
+    g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
+    add_items(items, T0, 1, BW_CLASS_BACKSCATTER, "bw-a");
+    gint64 now = T0 + 30 * 24 * HOUR;
+    add_items(items, now - HOUR + 60, 40, BW_CLASS_BACKSCATTER, "bw-b");
+    g_autoptr(GPtrArray) surges = NULL;
+    ck_assert_int_eq(bw_surges_detect(items, now, NULL, &surges), BW_OK);
+    ck_assert_uint_eq(surges->len, 1);
+    ck_assert(((bw_surge_t *)g_ptr_array_index(surges, 0))->ongoing);
+}
+END_TEST
+
+Suite *
+suite_surge(void)
+{
+    Suite *s = suite_create("surge");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_poisson_tail);
+    tcase_add_test(tc, test_cusum_false_alarm_rate);
+    tcase_add_test(tc, test_quiet_year_no_alarm);
+    tcase_add_test(tc, test_flood_alarms);
+    tcase_add_test(tc, test_ramp_alarms);
+    tcase_add_test(tc, test_legitimate_bounces_do_not_count);
+    tcase_add_test(tc, test_ongoing);
+    suite_add_tcase(s, tc);
+    return s;
+}
