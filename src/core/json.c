@@ -281,6 +281,14 @@ w_str(GString *out, const char *s)
         s = fixed = g_utf8_make_valid(s, -1);
     g_string_append_c(out, '"');
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        /* Copy runs of characters that need no escape in one append. */
+        const unsigned char *run = p;
+        while (*p >= 0x20 && *p != '"' && *p != '\\' && *p != 0x7f)
+            p++;
+        if (p > run)
+            g_string_append_len(out, (const char *)run, (gssize)(p - run));
+        if (*p == '\0')
+            break;
         switch (*p) {
         case '"': g_string_append(out, "\\\""); break;
         case '\\': g_string_append(out, "\\\\"); break;

@@ -40,8 +40,9 @@ bw_message_check(const char *data, size_t len, char **detail)
     const char *hdr_end = g_strstr_len(data + i, (gssize)probe, "\n\n");
     size_t hdr_len = hdr_end != NULL ? (size_t)(hdr_end - (data + i)) : probe;
     size_t nuls = 0;
-    for (size_t k = 0; k < probe; k++)
-        nuls += data[i + k] == '\0';
+    for (const char *z = data + i, *zend = data + i + probe;
+         z < zend && (z = memchr(z, '\0', (size_t)(zend - z))) != NULL; z++)
+        nuls++;
     if (memchr(data + i, '\0', hdr_len) != NULL || nuls > probe / 64) {
         bw_set_detail(detail, "binary data, not an e-mail message");
         return BW_E_NOT_MAIL;

@@ -171,11 +171,19 @@ fill_body(bw_original_t *o, GMimeMessage *m)
     add_url_domains(o, text, len);
 }
 
-/* Parse a block of header lines with GMime (it decodes RFC 2047 words). */
+/* One unfolded header field of a quoted block. */
+typedef struct {
+    const char *name;
+    size_t name_len;
+    GString *value;
+} qfield_t;
+
+/* Reads a block of header lines (headers-only parts, quoted copies) into
+ * the fields the verdict needs.  A plain linear reader: building a GMime
+ * message for a few header lines cost more than the rest of the parse. */
 static bw_original_t *
 from_header_block(const char *text, size_t len)
 {
-    /* Drop leading blank lines: GMime would read them as an empty header. */
     while (len > 0 && (*text == '\n' || *text == ' ' || *text == '\t' || *text == '\r')) {
         text++;
         len--;
@@ -184,17 +192,86 @@ from_header_block(const char *text, size_t len)
         return NULL;
     if (len > MAX_QUOTED_HEADER_BYTES)
         len = MAX_QUOTED_HEADER_BYTES;
-    char *buf = g_malloc(len + 3);
-    memcpy(buf, text, len);
-    buf[len] = '\n';
-    buf[len + 1] = '\n';
-    buf[len + 2] = '\0';
-    g_autoptr(GMimeMessage) m = bw_message_parse(buf, len + 2);
-    if (m == NULL)
-        return NULL;
+    GArray *fields = g_array_new(FALSE, FALSE, sizeof(qfield_t));
+    size_t pos = 0;
+    while (pos < len && fields->len < 1000) {
+        const char *line = text + pos;
+        const char *nl = memchr(line, '\n', len - pos);
+        size_t ll = nl ? (size_t)(nl - line) : len - pos;
+        pos += ll + (nl ? 1 : 0);
+        if (ll == 0)
+            break;                      /* end of the header block */
+        if ((line[0] == ' ' || line[0] == '\t') && fields->len > 0) {
+            qfield_t *f = &g_array_index(fields, qfield_t, fields->len - 1);
+            if (f->value->len < 8192)
+                g_string_append_len(f->value, line, (gssize)ll);
+            continue;
+        }
+        const char *colon = memchr(line, ':', ll);
+        if (colon == NULL || colon == line)
+            continue;
+        qfield_t f = { line, (size_t)(colon - line), g_string_new_len(colon + 1, (gssize)(ll - (size_t)(colon - line) - 1)) };
+        g_array_append_val(fields, f);
+    }
     bw_original_t *o = bw_original_new();
-    fill_from_message(o, m);
     o->headers_only = true;
+    for (guint i = 0; i < fields->len; i++) {
+        qfield_t *f = &g_array_index(fields, qfield_t, i);
+        const char *v = f->value->str;
+#define IS(n) (f->name_len == sizeof(n) - 1 && g_ascii_strncasecmp(f->name, n, sizeof(n) - 1) == 0)
+        if (IS("Message-ID")) {
+            if (o->message_id == NULL)
+                o->message_id = bw_msgid_normalize(v);
+        } else if (IS("From")) {
+            if (o->from == NULL)
+                o->from = bw_address_normalize(v);
+        } else if (IS("To")) {
+            if (o->to->len == 0) {
+                InternetAddressList *list = internet_address_list_parse(NULL, v);
+                fill_addresses(o->to, list, 0);
+                if (list != NULL)
+                    g_object_unref(list);
+                if (o->to->len == 0) {
+                    char *a = bw_address_normalize(v);
+                    if (a != NULL)
+                        g_ptr_array_add(o->to, a);
+                }
+            }
+        } else if (IS("Subject")) {
+            if (o->subject == NULL)
+                o->subject = bw_header_decode(v, f->value->len);
+        } else if (IS("Date")) {
+            if (o->date == NULL) {
+                GDateTime *d = g_mime_utils_header_decode_date(v);
+                if (d != NULL) {
+                    o->date_unix = g_date_time_to_unix(d);
+                    o->date = bw_time_format(o->date_unix, (int)(g_date_time_get_utc_offset(d) / G_USEC_PER_SEC));
+                    g_date_time_unref(d);
+                }
+            }
+        } else if (IS("Return-Path")) {
+            if (o->return_path == NULL)
+                o->return_path = bw_address_normalize(v);
+        } else if (IS("In-Reply-To")) {
+            if (o->in_reply_to == NULL)
+                o->in_reply_to = bw_msgid_normalize(v);
+        } else if (IS("X-Mailer") || IS("User-Agent")) {
+            if (o->x_mailer == NULL || IS("X-Mailer")) {
+                g_free(o->x_mailer);
+                o->x_mailer = bw_strdup_squeezed(v, f->value->len);
+            }
+        } else if (IS("Received")) {
+            if (o->received->len < MAX_RECEIVED)
+                g_ptr_array_add(o->received, bw_strdup_squeezed(v, f->value->len));
+        } else if (IS("DKIM-Signature")) {
+            if (o->dkim_domain == NULL)
+                o->dkim_domain = dkim_domain(v);
+        }
+#undef IS
+    }
+    for (guint i = 0; i < fields->len; i++)
+        g_string_free(g_array_index(fields, qfield_t, i).value, TRUE);
+    g_array_unref(fields);
     if (bw_original_is_empty(o)) {
         bw_original_free(o);
         return NULL;
