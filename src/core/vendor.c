@@ -18,7 +18,6 @@
 #include <string.h>
 
 #define MAX_LINES 20000          /* lines of a notice examined */
-#define MAX_LINE_SCAN 4096       /* bytes of one line searched for prefixes */
 #define MAX_BLOCK 8192           /* bytes of text kept per recipient */
 #define MAX_DIAGNOSTIC 600       /* bytes of a squeezed diagnostic */
 #define MAX_TO_LINES 200         /* quoted header lines searched for To: */
@@ -37,6 +36,10 @@ static marker_meta_t *marker_meta;
 static size_t marker_count;
 /* Each family's markers are contiguous: [fam_lo[f], fam_hi[f]). */
 static size_t *fam_lo, *fam_hi;
+/* The recipient phrases (bw_rcpt_prefixes and every family's rcpt list) in
+ * one automaton; prefix_family[id] is the family, -1 for the shared ones. */
+static bw_matcher_t *prefix_matcher;
+static int *prefix_family;
 
 static void
 collect(GPtrArray *pats, GArray *meta, const char *const *list, int family, int kind)
@@ -69,6 +72,18 @@ markers_init(void)
     marker_count = pats->len;
     marker_matcher = bw_matcher_new((const char *const *)pats->pdata, pats->len);
     marker_meta = (marker_meta_t *)g_array_free(meta, FALSE);
+    g_ptr_array_set_size(pats, 0);
+    GArray *pf = g_array_new(FALSE, FALSE, sizeof(int));
+    for (size_t f = 0; f <= bw_families_count; f++) {
+        const char *const *list = f < bw_families_count ? bw_families[f].rcpt : bw_rcpt_prefixes;
+        int fi = f < bw_families_count ? (int)f : -1;
+        for (size_t k = 0; list != NULL && list[k] != NULL; k++) {
+            g_ptr_array_add(pats, (gpointer)list[k]);
+            g_array_append_val(pf, fi);
+        }
+    }
+    prefix_matcher = bw_matcher_new((const char *const *)pats->pdata, pats->len);
+    prefix_family = (int *)g_array_free(pf, FALSE);
     g_ptr_array_free(pats, TRUE);
     g_once_init_leave(&once, 1);
 }
@@ -470,27 +485,44 @@ line_first_address(const char *s, size_t n, size_t *after)
     return a;
 }
 
-/* Addresses right after a recipient phrase ("RCPT TO:<a@b>"). */
+/* Where recipient phrases end in a text, found in one pass. */
+typedef struct {
+    GArray *ends;        /* size_t: offsets just after a phrase */
+    int family;          /* the family whose own phrases count, or -1 */
+} prefix_hits_t;
+
+#define MAX_PREFIX_HITS 10000
+
+static bool
+record_prefix(size_t id, size_t start, size_t end, void *data)
+{
+    (void)start;
+    prefix_hits_t *h = data;
+    if (prefix_family[id] != -1 && prefix_family[id] != h->family)
+        return true;
+    g_array_append_val(h->ends, end);
+    return h->ends->len < MAX_PREFIX_HITS;
+}
+
+/* The address right after a recipient phrase of the line [b, e)
+ * ("RCPT TO:<a@b>"); *k walks the sorted phrase ends. */
 static char *
-line_prefixed_address(const char *s, size_t n, const char *const *lists[], size_t nlists,
+line_prefixed_address(const char *text, size_t b, size_t e, const GArray *ends, guint *k,
                       size_t *after)
 {
-    size_t scan = MIN(n, MAX_LINE_SCAN);
-    for (size_t l = 0; l < nlists; l++)
-        for (size_t k = 0; lists[l] != NULL && lists[l][k] != NULL; k++) {
-            const char *p = bw_memcasestr(s, scan, lists[l][k]);
-            if (p == NULL)
-                continue;
-            size_t i = (size_t)(p - s) + strlen(lists[l][k]);
-            while (i < n && (s[i] == ' ' || s[i] == '\t'))
-                i++;
-            size_t used = 0;
-            char *a = addr_at(s + i, n - i, &used);
-            if (a != NULL) {
-                *after = i + used;
-                return a;
-            }
+    while (*k < ends->len && g_array_index(ends, size_t, *k) <= b)
+        (*k)++;
+    for (; *k < ends->len && g_array_index(ends, size_t, *k) <= e; (*k)++) {
+        size_t i = g_array_index(ends, size_t, *k);
+        while (i < e && (text[i] == ' ' || text[i] == '\t'))
+            i++;
+        size_t used = 0;
+        char *a = addr_at(text + i, e - i, &used);
+        if (a != NULL) {
+            *after = i - b + used;
+            return a;
         }
+    }
     return NULL;
 }
 
@@ -522,7 +554,12 @@ static void
 read_recipients(const char *text, size_t from, size_t to, const bw_family_t *fam,
                 bool line_rcpts, rlist_t *out)
 {
-    const char *const *lists[2] = {fam != NULL ? fam->rcpt : NULL, bw_rcpt_prefixes};
+    prefix_hits_t hits = {g_array_new(FALSE, FALSE, sizeof(size_t)),
+                          fam != NULL ? (int)(fam - bw_families) : -1};
+    bw_matcher_scan(prefix_matcher, text + from, to - from, record_prefix, &hits);
+    for (guint h = 0; h < hits.ends->len; h++)
+        g_array_index(hits.ends, size_t, h) += from;
+    guint hk = 0;
     rblock_t *cur = NULL;
     bool closed = false;
     size_t pos = from, lines = 0;
@@ -533,7 +570,7 @@ read_recipients(const char *text, size_t from, size_t to, const bw_family_t *fam
         size_t n = end - pos;
         lines++;
         size_t after = 0;
-        char *addr = line_prefixed_address(line, n, lists, 2, &after);
+        char *addr = line_prefixed_address(text, pos, end, hits.ends, &hk, &after);
         if (addr == NULL && line_rcpts)
             addr = line_first_address(line, n, &after);
         if (addr != NULL) {
@@ -563,6 +600,7 @@ read_recipients(const char *text, size_t from, size_t to, const bw_family_t *fam
         }
         pos = end + 1;
     }
+    g_array_unref(hits.ends);
 }
 
 /* The quoted original's To: addresses, from header lines of the text. */

@@ -183,6 +183,30 @@ START_TEST(test_vendor_many_recipients)
 }
 END_TEST
 
+/* Attacker-written notices: dense phrases, brackets and at-signs on one
+ * long line and over many lines.  Every scanner is bounded; the forked
+ * test's timeout is the check. */
+START_TEST(test_vendor_hostile_text)
+{
+    static const char *const units[] = {
+        "rcpt to:<", "<<<<@@@@", "recipient: a@", "550 5.1.1 <x@y", "\n<a@b.c>:\n",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@",
+    };
+    for (size_t u = 0; u < G_N_ELEMENTS(units); u++) {
+        GString *g = g_string_new("From: MAILER-DAEMON@mx.example.net\nTo: a@example.org\n"
+                                  "Subject: Undelivered Mail Returned to Sender\n\n"
+                                  "This is the mail system at host mx.example.net.\n");
+        while (g->len < 300 * 1024)
+            g_string_append(g, units[u]);
+        bw_report_t *r = NULL;
+        ck_assert_int_eq(bw_parse_bytes(g->str, g->len, &r, NULL), BW_OK);
+        ck_assert_uint_le(r->recipients->len, BW_MAX_RECIPIENTS);
+        bw_report_free(r);
+        g_string_free(g, TRUE);
+    }
+}
+END_TEST
+
 /* The enrichment of DSN recipients from the human-readable part. */
 START_TEST(test_vendor_enrich_dsn)
 {
@@ -228,6 +252,7 @@ suite_vendor(void)
     tcase_add_test(tc, test_vendor_ses_original);
     tcase_add_test(tc, test_vendor_quoted_notice_is_not_a_bounce);
     tcase_add_test(tc, test_vendor_many_recipients);
+    tcase_add_test(tc, test_vendor_hostile_text);
     tcase_add_test(tc, test_vendor_enrich_dsn);
     suite_add_tcase(s, tc);
     return s;
