@@ -604,7 +604,7 @@ bw_store_load_campaigns(bw_store_t *s, GPtrArray **out, char **detail)
 {
     *out = NULL;
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "SELECT json, muted FROM campaigns ORDER BY id", -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(s->db, "SELECT json, muted FROM campaigns ORDER BY rowid", -1, &st, NULL);
     if (rc != SQLITE_OK) {
         set_sql_detail(s, detail, "load campaigns");
         return BW_E_STATE;
