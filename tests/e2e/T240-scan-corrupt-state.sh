@@ -1,0 +1,49 @@
+#!/bin/sh
+# T240-scan-corrupt-state: a damaged state file is moved aside with a clear
+# one-line message and rebuilt from the mail: the answer is the same.
+. "$BW_SRCDIR/tests/e2e/lib.sh"
+bw_require_bin
+bw_require_cmd notmuch python3
+bw_tmpdir
+
+python3 "$BW_SRCDIR/tests/fixtures/make-mailbox.py" compromise "$BW_TMP/mail" --now "$BOUNCEWATCH_NOW"
+bw_notmuch_setup "$BW_TMP/mail" owner@example.org
+state="$XDG_DATA_HOME/bouncewatch/state.sqlite"
+
+"$BW_BIN" scan --json >"$BW_TMP/good.json" || bw_expect_eq "first scan" failed ok
+same() {  # NAME A B
+    python3 - "$2" "$3" <<'PY' || bw_expect_eq "$1" differs identical
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+sys.exit(0 if a == b else 1)
+PY
+}
+
+for damage in garbage scribble; do
+    case $damage in
+    garbage) printf 'not a database at all\n' >"$state"; rm -f "$state-wal" "$state-shm" ;;
+    scribble)  # keep the SQLite header, overwrite the pages behind it
+        python3 - "$state" <<'PY'
+import sys
+p = sys.argv[1]
+data = bytearray(open(p, "rb").read())
+for i in range(100, len(data)):
+    data[i] = 0x5A
+open(p, "wb").write(bytes(data))
+PY
+        rm -f "$state-wal" "$state-shm" ;;
+    esac
+    rc=0
+    "$BW_BIN" scan --json >"$BW_TMP/$damage.json" 2>"$BW_TMP/$damage.err" || rc=$?
+    bw_expect_eq "$damage: exit status" "$rc" 0
+    lines=$(wc -l <"$BW_TMP/$damage.err")
+    bw_expect_eq "$damage: one line on stderr" "$lines" 1
+    grep -q "damaged" "$BW_TMP/$damage.err" || bw_expect_eq "$damage: message" "$(cat "$BW_TMP/$damage.err")" "...damaged..."
+    same "$damage: same answer after the rebuild" "$BW_TMP/$damage.json" "$BW_TMP/good.json"
+    ls "$XDG_DATA_HOME/bouncewatch/" | grep -q "state.sqlite.corrupt-" || bw_expect_eq "$damage: kept aside" no yes
+    # And the rebuilt state serves the next run quietly.
+    "$BW_BIN" scan --json >"$BW_TMP/next.json" 2>"$BW_TMP/next.err" || bw_expect_eq "$damage: next run" failed ok
+    bw_expect_eq "$damage: next run is quiet" "$(cat "$BW_TMP/next.err")" ""
+    rm -f "$XDG_DATA_HOME"/bouncewatch/state.sqlite.corrupt-*
+done
+bw_done
