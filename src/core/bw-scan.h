@@ -23,6 +23,10 @@
 
 G_BEGIN_DECLS
 
+/* Bumped whenever verdicts, fingerprints or grouping change: a state store
+ * that keeps items across runs must reclassify them when it differs. */
+#define BW_ENGINE_VERSION "engine-3"
+
 typedef enum {
     BW_CLASS_LEGITIMATE = 0,
     BW_CLASS_BACKSCATTER,
@@ -168,7 +172,7 @@ bw_status_t bw_campaigns_build(GPtrArray *items, GPtrArray *previous,
  * addresses and domains (envelope-only forgery) then also groups reports.
  * Preferred; bw_campaigns_build() is this with profile NULL.  Undetermined
  * items that share a fingerprint key with backscatter, or that lean towards
- * backscatter (score >= 0.5) inside a burst of one campaign, are promoted to
+ * backscatter (score > 0.6) inside a burst of one campaign, are promoted to
  * backscatter (with an evidence line). */
 bw_status_t bw_campaigns_build_with_profile(const bw_profile_t *profile, GPtrArray *items,
                                             GPtrArray *previous, GPtrArray **out);

@@ -30,6 +30,8 @@ static const gint64 attach_windows[] = { 3600, 6 * 3600, 86400, 3 * 86400, 14 * 
 /* A burst: this many members of one campaign within PROMOTE_WINDOW. */
 #define PROMOTE_MIN     5
 #define PROMOTE_WINDOW  (2 * 3600)
+/* "leaning towards backscatter": some evidence for, none against */
+#define LEAN_BACKSCATTER 0.6
 
 static const char *const url_stoplist[] = {
     "bit.ly", "t.co", "goo.gl", "tinyurl.com", "ow.ly", "google.com", "www.google.com",
@@ -824,7 +826,7 @@ bw_campaigns_build_with_profile(const bw_profile_t *p, GPtrArray *items, GPtrArr
             bw_item_t *it = g_ptr_array_index(cands, i);
             if (pass == 0 && group_of[i] >= 0)
                 continue;
-            if (pass == 1 && (it->klass != BW_CLASS_UNDETERMINED || it->score < 0.5))
+            if (pass == 1 && (it->klass != BW_CLASS_UNDETERMINED || it->score <= LEAN_BACKSCATTER))
                 continue;
             gint best = n_groups ? group_set_choose(&gs, all, it) : -1;
             if (pass == 1) {

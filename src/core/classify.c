@@ -63,6 +63,18 @@ is_daemon(const char *addr)
            g_str_has_prefix(addr, "abuse@");
 }
 
+/* The local part of a mail system's own address: such a sender never
+ * writes the owner's mail. */
+static bool
+is_daemon_local(const char *addr)
+{
+    return g_ascii_strncasecmp(addr, "mailer-daemon@", 14) == 0 ||
+           g_ascii_strncasecmp(addr, "postmaster@", 11) == 0 ||
+           g_ascii_strncasecmp(addr, "mail-daemon@", 12) == 0 ||
+           g_ascii_strncasecmp(addr, "double-bounce@", 14) == 0 ||
+           g_ascii_strncasecmp(addr, "mailer_daemon@", 14) == 0;
+}
+
 static void
 add_addr(GPtrArray *a, const char *addr, const bw_profile_t *p)
 {
@@ -166,6 +178,18 @@ bw_classify(const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
     const char *origin_why = NULL;
     bw_origin_t origin = bw_origin_of(profile, o, &origin_why);
     it->origin = origin;
+
+    /* A report about a report: what was found as "the original" is itself
+     * a delivery notice (bounce of a bounce, or a notice quoted inside
+     * another).  Its Message-ID and path say nothing about this mailbox. */
+    if (!decided && o && o->from && is_daemon_local(o->from)) {
+        add(&v, 0.0, "the attached message is itself a delivery report (from %s), not a message of this mailbox",
+            o->from);
+        o = NULL;
+        mid = NULL;
+        origin = BW_ORIGIN_UNKNOWN;
+        it->origin = origin;
+    }
 
     if (!decided) {
         bool owner_from = o && o->from && bw_profile_is_owner(profile, o->from);
