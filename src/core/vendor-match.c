@@ -100,7 +100,11 @@ bw_matcher_new(const char *const *patterns, size_t n)
         bool space = false, too_long = false;
         for (; *p != '\0'; p++) {
             unsigned char c = (unsigned char)*p;
-            if ((c == 0xC3 || c == 0xD0) && p[1] != '\0') {
+            if (c == 0xE2 && (unsigned char)p[1] == 0x80 && ((unsigned char)p[2] == 0x98
+                                                            || (unsigned char)p[2] == 0x99)) {
+                c = '\'';   /* typographic apostrophes, as the scanner reads them */
+                p += 2;
+            } else if ((c == 0xC3 || c == 0xD0) && p[1] != '\0') {
                 unsigned char a = c, b = (unsigned char)p[1];
                 fold_pair(&a, &b);
                 if (blen + 2 > BW_MATCH_MAX_PATTERN) {
@@ -220,11 +224,19 @@ bw_matcher_scan(const bw_matcher_t *m, const char *text, size_t len,
     unsigned char pending = 0;   /* second byte of a folded pair */
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)text[i];
+        size_t skip = 0;             /* extra bytes consumed by this one */
         if (pending != 0) {
             c = pending;
             pending = 0;
         } else if (c == '\0') {
             break;
+        } else if (c == 0xE2 && i + 2 < len && (unsigned char)text[i + 1] == 0x80
+                   && ((unsigned char)text[i + 2] == 0x98 || (unsigned char)text[i + 2] == 0x99)) {
+            /* Exchange writes "couldn’t": read U+2018/U+2019 as an ASCII
+             * apostrophe (the pattern bytes fed are one, at offset i) */
+            c = '\'';
+            prev_space = false;
+            skip = 2;
         } else if ((c == 0xC3 || c == 0xD0) && i + 1 < len && text[i + 1] != '\0') {
             unsigned char b = (unsigned char)text[i + 1];
             fold_pair(&c, &b);
@@ -241,6 +253,7 @@ bw_matcher_scan(const bw_matcher_t *m, const char *text, size_t len,
         }
         ring[emitted % RING] = i;
         emitted++;
+        i += skip;
         guint32 t;
         while ((t = child_of(m, state, c)) == 0 && state != 0)
             state = NODE(m, state)->fail;

@@ -571,6 +571,10 @@ read_recipients(const char *text, size_t from, size_t to, const bw_family_t *fam
         lines++;
         size_t after = 0;
         char *addr = line_prefixed_address(text, pos, end, hits.ends, &hk, &after);
+        /* "You are not a member of this mailing list <a@b>": the words
+         * before a recipient phrase are the reason, keep the whole line */
+        if (addr != NULL)
+            after = 0;
         if (addr == NULL && line_rcpts)
             addr = line_first_address(line, n, &after);
         if (addr != NULL) {

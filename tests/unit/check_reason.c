@@ -149,6 +149,9 @@ START_TEST(test_reason_from_text_languages)
         {"530 5.7.0 Must issue a STARTTLS command first", BW_REASON_TLS_ERROR},
         {"451 4.3.0 Error: queue file write error; internal error", BW_REASON_SYSTEM_ERROR},
         {"I am out of the office until Monday.", BW_REASON_VACATION},
+        /* Exchange's typographic apostrophe */
+        {"The email address wasn\u2019t found at the destination domain.",
+         BW_REASON_USER_UNKNOWN},
         /* Japanese */
         {"この宛先は存在しません", BW_REASON_USER_UNKNOWN},
         {"宛先不明のため配信できませんでした", BW_REASON_USER_UNKNOWN},
