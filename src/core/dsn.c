@@ -258,7 +258,13 @@ apply_field(builder_t *b, field_t id, const char *value)
     case F_DIAGNOSTIC:
         /* Some servers write Action/Status before Final-Recipient: keep
          * them for the recipient this group is about (a group that never
-         * names one is dropped at the flush). */
+         * names one is dropped at the flush).  The same field again after
+         * a named recipient starts the next group (blank line missing). */
+        if (b->cur != NULL && b->has_final &&
+            ((id == F_ACTION && b->cur->action != NULL) || (id == F_STATUS && b->cur->status != NULL) ||
+             (id == F_REMOTE_MTA && b->cur->remote_mta != NULL) ||
+             (id == F_DIAGNOSTIC && b->cur->diagnostic != NULL)))
+            flush_recipient(b);
         break;
     default:
         return;

@@ -328,13 +328,27 @@ bw_part_raw(GMimeObject *part, size_t max, size_t *len_out)
 
 /* Guess the charset of undeclared 8-bit or ISO-2022 text, common in
  * Japanese notices that declare nothing. */
+/* ISO-2022-JP escape sequences (JIS X 0208 in, or back to ASCII/Roman):
+ * 7-bit text that would pass for ASCII or UTF-8. */
+static bool
+has_iso2022jp_escape(const char *data, size_t len)
+{
+    const char *p = data, *end = data + len;
+    while (p < end && (p = memchr(p, 0x1b, (size_t)(end - p))) != NULL) {
+        if (end - p >= 3 && ((p[1] == '$' && (p[2] == 'B' || p[2] == '@')) || (p[1] == '(' && (p[2] == 'J' || p[2] == 'B'))))
+            return true;
+        p++;
+    }
+    return false;
+}
+
 static const char *
 guess_charset(const char *data, size_t len)
 {
+    if (has_iso2022jp_escape(data, len))
+        return "ISO-2022-JP";
     if (g_utf8_validate(data, (gssize)len, NULL))
         return "UTF-8";
-    if (memchr(data, 0x1b, len) != NULL)
-        return "ISO-2022-JP";
     /* EUC-JP: both bytes of a pair in 0xA1-0xFE; Shift_JIS: lead byte
      * 0x81-0x9F/0xE0-0xEF.  Count which reading fits more pairs. */
     size_t euc = 0, sjis = 0;
@@ -371,6 +385,37 @@ try_convert(const char *data, size_t len, const char *charset, size_t *len_out)
     return out;
 }
 
+/* Strict conversion for guesses: NULL at the first invalid sequence, so a
+ * wrong guess (Latin-1 text read as Shift_JIS) is rejected, not garbled. */
+static char *
+try_convert_strict(const char *data, size_t len, const char *charset, size_t *len_out)
+{
+    iconv_t cd = g_mime_iconv_open("UTF-8", charset);
+    if (cd == (iconv_t)-1)
+        return NULL;
+    size_t cap = len * 3 + 16;
+    char *out = g_malloc(cap + 1);
+    char *in = (char *)data, *o = out;
+    size_t inleft = len, outleft = cap;
+    bool ok = true;
+    while (inleft > 0) {
+        if (iconv(cd, &in, &inleft, &o, &outleft) == (size_t)-1) {
+            ok = false;     /* EILSEQ/EINVAL; E2BIG cannot happen at 3x */
+            break;
+        }
+    }
+    if (ok)
+        iconv(cd, NULL, NULL, &o, &outleft);   /* flush shift state */
+    g_mime_iconv_close(cd);
+    if (!ok) {
+        g_free(out);
+        return NULL;
+    }
+    *o = '\0';
+    *len_out = (size_t)(o - out);
+    return out;
+}
+
 char *
 bw_to_utf8(const char *data, size_t len, const char *charset, size_t *len_out)
 {
@@ -380,7 +425,9 @@ bw_to_utf8(const char *data, size_t len, const char *charset, size_t *len_out)
         const char *name = g_mime_charset_iconv_name(charset);
         if (g_ascii_strcasecmp(name, "UTF-8") == 0 || g_ascii_strcasecmp(name, "US-ASCII") == 0 ||
             g_ascii_strcasecmp(name, "ASCII") == 0) {
-            if (g_utf8_validate(data, (gssize)len, NULL)) {
+            /* Japanese text labelled US-ASCII is common: its escapes say
+             * what it is. */
+            if (g_utf8_validate(data, (gssize)len, NULL) && !has_iso2022jp_escape(data, len)) {
                 *len_out = len;
                 return g_strndup(data, len);
             }
@@ -394,7 +441,13 @@ bw_to_utf8(const char *data, size_t len, const char *charset, size_t *len_out)
             *len_out = len;
             return g_strndup(data, len);
         }
-        out = try_convert(data, len, guess, &n);
+        /* The guess first, then the other Japanese encoding, then
+         * Windows-1252/Latin-1, which accept any byte. */
+        const char *order[] = { guess, strcmp(guess, "SHIFT_JIS") == 0 ? "EUC-JP" : "SHIFT_JIS", "WINDOWS-1252" };
+        for (unsigned k = 0; k < G_N_ELEMENTS(order) && out == NULL; k++)
+            out = try_convert_strict(data, len, order[k], &n);
+        if (out == NULL)
+            out = try_convert(data, len, "ISO-8859-1", &n);
     }
     if (out == NULL || !g_utf8_validate(out, (gssize)n, NULL)) {
         /* Last resort: keep what is valid, replace the rest. */

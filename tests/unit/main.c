@@ -31,6 +31,7 @@ main(void)
     SRunner *sr = srunner_create(suite_util());
     /* Further suites are added here, one line each. */
     srunner_add_suite(sr, suite_notify());
+    srunner_add_suite(sr, suite_parse());
     srunner_add_suite(sr, suite_reason());
     srunner_add_suite(sr, suite_vendor());
     srunner_add_suite(sr, suite_store());

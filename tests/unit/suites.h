@@ -5,6 +5,7 @@
 #include <check.h>
 
 Suite *suite_util(void);
+Suite *suite_parse(void);
 Suite *suite_reason(void);
 Suite *suite_vendor(void);
 Suite *suite_notify(void);

@@ -1,0 +1,525 @@
+/* check_parse.c: the parse framework per family (RFC 3464/6533 DSNs, ARF,
+ * auto-replies, challenge-response, virus notices), charsets, line ends,
+ * mbox, errors, and the JSON of SPEC section 1 (writer, tree, reload).
+ * Fixtures are under tests/corpus/<family>/, written for these tests. */
+#include "suites.h"
+#include "bw-parse.h"
+#include "bw-scan.h"
+#include <string.h>
+
+/* Parses a fixture that holds one message. */
+static bw_report_t *
+parse_fixture(const char *rel)
+{
+    size_t len = 0;
+    g_autofree char *data = bw_test_read(rel, &len);
+    bw_report_t *r = NULL;
+    g_autofree char *detail = NULL;
+    bw_status_t st = bw_parse_bytes(data, len, &r, &detail);
+    ck_assert_msg(st == BW_OK, "%s: %s", rel, detail ? detail : bw_status_to_string(st));
+    ck_assert_ptr_nonnull(r);
+    return r;
+}
+
+static const bw_recipient_t *
+rcpt(const bw_report_t *r, guint i)
+{
+    ck_assert_msg(r->recipients->len > i, "only %u recipients", r->recipients->len);
+    return g_ptr_array_index(r->recipients, i);
+}
+
+static bool
+strv_has(const GPtrArray *a, const char *s)
+{
+    for (guint i = 0; a != NULL && i < a->len; i++)
+        if (strcmp(g_ptr_array_index(a, i), s) == 0)
+            return true;
+    return false;
+}
+
+/* ------------------------------------------------------------ DSN */
+
+START_TEST(test_dsn_postfix)
+{
+    g_autoptr(bw_report_t) r = parse_fixture("corpus/dsn/postfix-user-unknown.eml");
+    ck_assert(r->bounce);
+    ck_assert_int_eq(r->kind, BW_KIND_DSN);
+    ck_assert_str_eq(r->family, "rfc3464");
+    ck_assert_uint_eq(r->recipients->len, 1);
+    const bw_recipient_t *rc = rcpt(r, 0);
+    ck_assert_str_eq(rc->address, "taro@example.jp");
+    ck_assert_ptr_null(rc->original_address);   /* same as Final-Recipient */
+    ck_assert_str_eq(rc->action, "failed");
+    ck_assert_str_eq(rc->status, "5.1.1");
+    ck_assert_str_eq(rc->reply_code, "550");
+    ck_assert_str_eq(rc->remote_mta, "mx.example.jp");
+    ck_assert_int_eq(rc->reason, BW_REASON_USER_UNKNOWN);
+    ck_assert_ptr_nonnull(strstr(rc->diagnostic, "User unknown"));
+    ck_assert_ptr_null(strchr(rc->diagnostic, '\n'));  /* one line */
+    /* the report's own headers */
+    ck_assert_str_eq(r->message_id, "20261120140311.4F0C2E0A12@mx1.example.com");
+    ck_assert_str_eq(r->from, "mailer-daemon@mx1.example.com");
+    ck_assert(strv_has(r->to, "me@example.com"));
+    ck_assert_str_eq(r->auto_submitted, "auto-replied");
+    /* the original, attached whole */
+    const bw_original_t *o = r->original;
+    ck_assert_ptr_nonnull(o);
+    ck_assert_str_eq(o->message_id, "abc123@mail.example.com");
+    ck_assert_str_eq(o->from, "me@example.com");
+    ck_assert(strv_has(o->to, "taro@example.jp"));
+    ck_assert_str_eq(o->subject, "Hello");
+    ck_assert_str_eq(o->date, "2026-11-20T14:00:00+00:00");
+    ck_assert_str_eq(o->return_path, "me@example.com");
+    ck_assert_uint_eq(o->received->len, 1);
+    ck_assert_str_eq(o->dkim_domain, "example.com");
+    ck_assert_str_eq(o->x_mailer, "Mutt/2.2.9");
+    ck_assert(!o->headers_only);
+    ck_assert_ptr_nonnull(o->body_text);
+    ck_assert(strv_has(o->url_domains, "www.example.org"));
+    ck_assert(strv_has(o->url_domains, "cdn.example.net"));
+}
+END_TEST
+
+START_TEST(test_dsn_two_recipients_no_blank_line)
+{
+    g_autoptr(bw_report_t) r = parse_fixture("corpus/dsn/sendmail-two-recipients.eml");
+    ck_assert_int_eq(r->kind, BW_KIND_DSN);
+    ck_assert_uint_eq(r->recipients->len, 2);
+    ck_assert_str_eq(rcpt(r, 0)->address, "hanako@example.org");
+    ck_assert_str_eq(rcpt(r, 0)->status, "5.2.2");
+    ck_assert_int_eq(rcpt(r, 0)->reason, BW_REASON_MAILBOX_FULL);
+    /* Original-Recipient opened the second group (no blank line before it) */
+    ck_assert_str_eq(rcpt(r, 1)->address, "jiro@example.net");
+    ck_assert_str_eq(rcpt(r, 1)->original_address, "list-alias@example.com");
+    ck_assert_str_eq(rcpt(r, 1)->status, "5.1.2");
+    ck_assert_int_eq(rcpt(r, 1)->reason, BW_REASON_HOST_UNKNOWN);
+    /* headers-only original from text/rfc822-headers, RFC 2047 subject */
+    ck_assert_ptr_nonnull(r->original);
+    ck_assert(r->original->headers_only);
+    ck_assert_str_eq(r->original->message_id, "two-rcpt-42@example.com");
+    ck_assert_str_eq(r->original->subject, "会議のお知らせ");
+    ck_assert_uint_eq(r->original->to->len, 2);
+}
+END_TEST
+
+START_TEST(test_dsn_action_first_and_diagnostic_code)
+{
+    g_autoptr(bw_report_t) r = parse_fixture("corpus/dsn/exim-delayed.eml");
+    ck_assert_uint_eq(r->recipients->len, 1);
+    const bw_recipient_t *rc = rcpt(r, 0);
+    ck_assert_str_eq(rc->address, "slow@example.net");
+    ck_assert_str_eq(rc->action, "delayed");    /* written before Final-Recipient */
+    /* the remote server's precise code wins over the summary 4.0.0 */
+    ck_assert_str_eq(rc->status, "4.4.1");
+    ck_assert_str_eq(rc->reply_code, "451");
+    ck_assert_str_eq(r->original->message_id, "delayed-7@example.com");
+}
+END_TEST
+
+START_TEST(test_dsn_global)
+{
+    g_autoptr(bw_report_t) r = parse_fixture("corpus/dsn/global-delivery-status.eml");
+    ck_assert_int_eq(r->kind, BW_KIND_DSN);
+    ck_assert_str_eq(r->family, "rfc6533");
+    ck_assert_str_eq(rcpt(r, 0)->address, "太郎@例え.jp");
+    ck_assert_str_eq(rcpt(r, 0)->status, "5.1.1");
+    ck_assert_ptr_nonnull(r->original);
+    ck_assert_str_eq(r->original->subject, "こんにちは");
+    ck_assert_str_eq(r->original->message_id, "utf8-orig@example.com");
+}
+END_TEST
+
+START_TEST(test_dsn_fields_inline)
+{
+    g_autoptr(bw_report_t) r = parse_fixture("corpus/dsn/inline-fields.eml");
+    ck_assert(r->bounce);
+    ck_assert_int_eq(r->kind, BW_KIND_DSN);
+    ck_assert_str_eq(rcpt(r, 0)->address, "blocked@example.org");
+    ck_assert_str_eq(rcpt(r, 0)->status, "5.7.1");
+    ck_assert_str_eq(rcpt(r, 0)->reply_code, "554");
+    ck_assert_int_ne(rcpt(r, 0)->reason, BW_REASON_UNKNOWN);
+    ck_assert_ptr_nonnull(r->original);
+    ck_assert_str_eq(r->original->message_id, "inline-orig@example.com");
+    ck_assert_str_eq(r->original->subject, "Invoice 2026-11");
+}
+END_TEST
+
+START_TEST(test_dsn_field_reader)
+{
+    /* No blank lines, folded diagnostic, Status before Final-Recipient. */
+    const char *fields =
+        "Reporting-MTA: dns; a.example\n"
+        "Final-Recipient: rfc822; one@example.org\n"
+        "Action: failed\n"
+        "Status: 5.0.0\n"
+        "Diagnostic-Code: smtp; 550-5.7.1 rejected\n"
+        "   by policy\n"
+        "Status: 4.2.2\n"
+        "Action: delayed\n"
+        "Final-Recipient: rfc822; <two@example.org>\n"
+        "Remote-MTA: dns; [mx.two.example.]\n";
+    g_autoptr(bw_report_t) r = bw_report_new();
+    ck_assert_uint_eq(bw_dsn_parse_fields(fields, strlen(fields), false, r), 2);
+    ck_assert_str_eq(rcpt(r, 0)->status, "5.7.1");
+    ck_assert_str_eq(rcpt(r, 0)->reply_code, "550");
+    ck_assert_str_eq(rcpt(r, 0)->diagnostic, "550-5.7.1 rejected by policy");
+    ck_assert_str_eq(rcpt(r, 1)->address, "two@example.org");
+    ck_assert_str_eq(rcpt(r, 1)->status, "4.2.2");
+    ck_assert_str_eq(rcpt(r, 1)->action, "delayed");
+    ck_assert_str_eq(rcpt(r, 1)->remote_mta, "mx.two.example");
+    /* Per-message fields alone are no recipient. */
+    g_autoptr(bw_report_t) r2 = bw_report_new();
+    const char *only = "Reporting-MTA: dns; a.example\nArrival-Date: now\n";
+    ck_assert_uint_eq(bw_dsn_parse_fields(only, strlen(only), false, r2), 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------ ARF */
+
+START_TEST(test_arf_abuse)
+{
+    g_autoptr(bw_report_t) r = parse_fixture("corpus/arf/abuse.eml");
+    ck_assert(r->bounce);
+    ck_assert_int_eq(r->kind, BW_KIND_FEEDBACK);
+    ck_assert_str_eq(r->feedback_type, "abuse");
+    ck_assert_str_eq(rcpt(r, 0)->address, "complainer@example.net");
+    ck_assert_int_eq(rcpt(r, 0)->reason, BW_REASON_FEEDBACK);
+    ck_assert_str_eq(r->original->message_id, "8787KJKJ3K4J3K4J3K4J3.mail@example.com");
+    ck_assert(strv_has(r->original->url_domains, "spam.example.biz"));
+}
+END_TEST
+
+START_TEST(test_arf_jmrp)
+{
+    g_autoptr(bw_report_t) r = parse_fixture("corpus/arf/jmrp.eml");
+    ck_assert_int_eq(r->kind, BW_KIND_FEEDBACK);
+    ck_assert_str_eq(r->family, "jmrp");
+    ck_assert_str_eq(rcpt(r, 0)->address, "reader@outlook.example");
+    ck_assert_str_eq(r->original->message_id, "jmrp-orig-9@example.com");
+}
+END_TEST
+
+/* ------------------------------------------------------------ auto-replies */
+
+START_TEST(test_autoreply_rfc3834)
+{
+    g_autoptr(bw_report_t) r = parse_fixture("corpus/autoreply/rfc3834-en.eml");
+    ck_assert_int_eq(r->kind, BW_KIND_AUTOREPLY);
+    ck_assert_str_eq(rcpt(r, 0)->address, "hanako@example.org");
+    ck_assert_int_eq(rcpt(r, 0)->reason, BW_REASON_VACATION);
+    /* no copy of the original: its identity comes from the threading */
+    ck_assert_ptr_nonnull(r->original);
+    ck_assert_str_eq(r->original->message_id, "meeting-notes-3@example.com");
+    ck_assert_str_eq(r->original->from, "me@example.com");
+    ck_assert_str_eq(r->original->subject, "Meeting notes");
+}
+END_TEST
+
+START_TEST(test_autoreply_japanese_iso2022jp)
+{
+    g_autoptr(bw_report_t) r = parse_fixture("corpus/autoreply/ooo-ja-iso2022jp.eml");
+    ck_assert_int_eq(r->kind, BW_KIND_AUTOREPLY);
+    ck_assert_ptr_nonnull(strstr(r->subject, "自動応答"));
+    ck_assert_ptr_nonnull(strstr(rcpt(r, 0)->diagnostic, "不在にしております"));
+}
+END_TEST
+
+START_TEST(test_autoreply_german_latin1)
+{
+    g_autoptr(bw_report_t) r = parse_fixture("corpus/autoreply/ooo-de-latin1.eml");
+    ck_assert_int_eq(r->kind, BW_KIND_AUTOREPLY);
+    ck_assert_ptr_nonnull(strstr(rcpt(r, 0)->diagnostic, "nicht im Büro"));
+}
+END_TEST
+
+START_TEST(test_challenge_and_virus)
+{
+    g_autoptr(bw_report_t) c = parse_fixture("corpus/autoreply/challenge.eml");
+    ck_assert_int_eq(c->kind, BW_KIND_CHALLENGE);
+    ck_assert_str_eq(rcpt(c, 0)->address, "noreply@verify.example.net");
+    g_autoptr(bw_report_t) v = parse_fixture("corpus/autoreply/virus.eml");
+    ck_assert_int_eq(v->kind, BW_KIND_VIRUS);
+    ck_assert_str_eq(rcpt(v, 0)->address, "kenta@example.org");
+    ck_assert_int_eq(rcpt(v, 0)->reason, BW_REASON_VIRUS);
+}
+END_TEST
+
+/* ------------------------------------------------------------ ordinary mail */
+
+START_TEST(test_ham_is_not_a_report)
+{
+    static const char *const files[] = {
+        "corpus/ham/newsletter.eml",          /* quotes DSN fields, list mail */
+        "corpus/ham/reply-quoting-bounce.eml",/* a person quoting a notice */
+        "corpus/ham/list-vacation-talk.eml",  /* talks about out-of-office */
+    };
+    for (unsigned i = 0; i < G_N_ELEMENTS(files); i++) {
+        g_autoptr(bw_report_t) r = parse_fixture(files[i]);
+        ck_assert_msg(!r->bounce, "%s called a %s (%s)", files[i], bw_kind_to_string(r->kind),
+                      r->family ? r->family : "-");
+        ck_assert_uint_eq(r->recipients->len, 0);
+        ck_assert_ptr_null(r->original);
+    }
+}
+END_TEST
+
+/* ------------------------------------------------------------ charsets */
+
+START_TEST(test_charsets)
+{
+    /* Undeclared Shift_JIS text; original subject in EUC-JP words. */
+    g_autoptr(bw_report_t) s = parse_fixture("corpus/charset/sjis-undeclared.eml");
+    ck_assert_int_eq(s->kind, BW_KIND_DSN);
+    ck_assert_str_eq(s->subject, "配信エラー");
+    ck_assert_str_eq(s->original->subject, "会議の件");
+    /* Encoded words split inside a character, padding in the first. */
+    g_autoptr(bw_report_t) w = parse_fixture("corpus/charset/split-encoded-words.eml");
+    ck_assert_str_eq(w->original->subject, "バウンスメールのテスト(日本語)Café");
+    /* Declared EUC-JP text with inline fields. */
+    g_autoptr(bw_report_t) e = parse_fixture("corpus/charset/eucjp-declared.eml");
+    ck_assert_str_eq(rcpt(e, 0)->address, "nouser@example.jp");
+    ck_assert_str_eq(rcpt(e, 0)->status, "5.1.1");
+}
+END_TEST
+
+START_TEST(test_to_utf8_guesses)
+{
+    static const struct { const char *cs, *utf8; } cases[] = {
+        { "SHIFT_JIS", "宛先不明です" }, { "EUC-JP", "宛先不明です" },
+        { "ISO-2022-JP", "宛先不明です" }, { "ISO-8859-1", "Café à Noël" },
+    };
+    for (unsigned i = 0; i < G_N_ELEMENTS(cases); i++) {
+        gsize n = 0;
+        g_autofree char *raw = g_convert(cases[i].utf8, -1, cases[i].cs, "UTF-8", NULL, &n, NULL);
+        ck_assert_ptr_nonnull(raw);
+        size_t out_len = 0;
+        /* declared */
+        g_autofree char *a = bw_to_utf8(raw, n, cases[i].cs, &out_len);
+        ck_assert_str_eq(a, cases[i].utf8);
+        /* undeclared: guessed */
+        g_autofree char *b = bw_to_utf8(raw, n, NULL, &out_len);
+        ck_assert_str_eq(b, cases[i].utf8);
+    }
+    /* An unknown charset name still gives valid UTF-8. */
+    size_t l = 0;
+    g_autofree char *c = bw_to_utf8("abc\xff", 4, "x-no-such-charset", &l);
+    ck_assert(g_utf8_validate(c, -1, NULL));
+}
+END_TEST
+
+START_TEST(test_header_decode)
+{
+    g_autofree char *a = bw_header_decode("=?ISO-8859-1?Q?Re:_caf=E9?= ok", 30);
+    ck_assert_str_eq(a, "Re: café ok");
+    g_autofree char *b = bw_header_decode("plain  text\n\tfolded", 19);
+    ck_assert_str_eq(b, "plain text folded");
+    g_autofree char *c = bw_header_decode("=?utf-8?B?5pys?= =?utf-8?B?6Kqe?=", 33);
+    ck_assert_str_eq(c, "本語");
+    /* malformed words stay as they are */
+    g_autofree char *d = bw_header_decode("=?utf-8?B?broken", 16);
+    ck_assert_str_eq(d, "=?utf-8?B?broken");
+    ck_assert_ptr_null(bw_header_decode("   ", 3));
+}
+END_TEST
+
+/* ------------------------------------------------------------ line ends, mbox */
+
+START_TEST(test_line_ends_agree)
+{
+    static const char *const files[] = {
+        "corpus/dsn/postfix-user-unknown.eml",
+        "corpus/lineends/postfix-crlf.eml",
+        "corpus/lineends/postfix-cr.eml",
+    };
+    g_autofree char *first = NULL;
+    for (unsigned i = 0; i < G_N_ELEMENTS(files); i++) {
+        g_autoptr(bw_report_t) r = parse_fixture(files[i]);
+        char *json = bw_report_to_json_string(r, "x", -1, NULL);
+        if (first == NULL) {
+            first = json;
+            continue;
+        }
+        ck_assert_str_eq(json, first);
+        g_free(json);
+    }
+}
+END_TEST
+
+START_TEST(test_mbox_two_messages)
+{
+    g_autofree char *path = bw_test_path("corpus/mbox/two-bounces.mbox");
+    GPtrArray *reports = NULL;
+    bool is_mbox = false;
+    g_autofree char *detail = NULL;
+    ck_assert_int_eq(bw_parse_file(path, &reports, &is_mbox, &detail), BW_OK);
+    ck_assert(is_mbox);
+    ck_assert_uint_eq(reports->len, 2);
+    bw_report_t *a = g_ptr_array_index(reports, 0), *b = g_ptr_array_index(reports, 1);
+    ck_assert_str_eq(rcpt(a, 0)->address, "taro@example.jp");
+    ck_assert_str_eq(rcpt(b, 0)->address, "slow@example.net");
+    g_ptr_array_unref(reports);
+}
+END_TEST
+
+/* ------------------------------------------------------------ errors, limits */
+
+START_TEST(test_errors)
+{
+    bw_report_t *r = NULL;
+    g_autofree char *detail = NULL;
+    ck_assert_int_eq(bw_parse_bytes("", 0, &r, &detail), BW_E_NOT_MAIL);
+    ck_assert_ptr_null(r);
+    ck_assert_int_eq(bw_parse_bytes("\n\n  \n", 5, &r, NULL), BW_E_NOT_MAIL);
+    static const char bin[] = "Subj\0ect: x\n\nbody";
+    ck_assert_int_eq(bw_parse_bytes(bin, sizeof bin - 1, &r, NULL), BW_E_NOT_MAIL);
+    ck_assert_int_eq(bw_parse_bytes("just some words\nand more\n", 25, &r, NULL), BW_E_NOT_MAIL);
+    GPtrArray *reports = NULL;
+    ck_assert_int_eq(bw_parse_file("/nonexistent/bouncewatch/file", &reports, NULL, &detail), BW_E_IO);
+    ck_assert_ptr_null(reports);
+    g_autofree char *dir = bw_test_path("corpus");
+    ck_assert_int_eq(bw_parse_file(dir, &reports, NULL, NULL), BW_E_IO);
+    /* A single message saved with its envelope line reads as the message. */
+    const char *env = "From MAILER-DAEMON Fri Nov 20 14:03:11 2026\nFrom: a@example.org\nSubject: hi\n\nhello\n";
+    ck_assert_int_eq(bw_parse_bytes(env, strlen(env), &r, NULL), BW_OK);
+    ck_assert(!r->bounce);
+    ck_assert_str_eq(r->subject, "hi");
+    bw_report_free(r);
+}
+END_TEST
+
+START_TEST(test_deep_nesting_is_bounded)
+{
+    /* 3000 nested multiparts: the parse must end quickly with a result. */
+    GString *m = g_string_new("From: a@example.org\nSubject: nest\nMIME-Version: 1.0\n");
+    for (int i = 0; i < 3000; i++)
+        g_string_append_printf(m, "Content-Type: multipart/mixed; boundary=\"b%d\"\n\n--b%d\n", i, i);
+    g_string_append(m, "Content-Type: text/plain\n\nhello\n");
+    gint64 t0 = g_get_monotonic_time();
+    bw_report_t *r = NULL;
+    ck_assert_int_eq(bw_parse_bytes(m->str, m->len, &r, NULL), BW_OK);
+    ck_assert(!r->bounce);
+    ck_assert_int_lt(g_get_monotonic_time() - t0, 5 * G_USEC_PER_SEC);
+    bw_report_free(r);
+    g_string_free(m, TRUE);
+}
+END_TEST
+
+/* ------------------------------------------------------------ JSON */
+
+static const char *const all_fixtures[] = {
+    "corpus/dsn/postfix-user-unknown.eml", "corpus/dsn/sendmail-two-recipients.eml",
+    "corpus/dsn/exim-delayed.eml", "corpus/dsn/global-delivery-status.eml",
+    "corpus/dsn/inline-fields.eml", "corpus/arf/abuse.eml", "corpus/arf/jmrp.eml",
+    "corpus/autoreply/rfc3834-en.eml", "corpus/autoreply/ooo-ja-iso2022jp.eml",
+    "corpus/autoreply/ooo-de-latin1.eml", "corpus/autoreply/challenge.eml",
+    "corpus/autoreply/virus.eml", "corpus/charset/sjis-undeclared.eml",
+    "corpus/charset/split-encoded-words.eml", "corpus/charset/eucjp-declared.eml",
+    "corpus/ham/newsletter.eml",
+};
+
+static JsonNode *
+parse_json(const char *text)
+{
+    g_autoptr(JsonParser) p = json_parser_new();
+    g_autoptr(GError) err = NULL;
+    ck_assert_msg(json_parser_load_from_data(p, text, -1, &err), "invalid JSON: %s", err ? err->message : "");
+    return json_node_copy(json_parser_get_root(p));
+}
+
+START_TEST(test_json_writer_equals_tree)
+{
+    for (unsigned i = 0; i < G_N_ELEMENTS(all_fixtures); i++) {
+        g_autoptr(bw_report_t) r = parse_fixture(all_fixtures[i]);
+        g_autofree char *text = bw_report_to_json_string(r, all_fixtures[i], -1, NULL);
+        JsonNode *a = parse_json(text);
+        JsonNode *b = bw_report_to_json(r, all_fixtures[i], -1, NULL);
+        ck_assert_msg(json_node_equal(a, b), "writer and tree differ for %s", all_fixtures[i]);
+        /* SPEC section 1 keys and types */
+        JsonObject *o = json_node_get_object(a);
+        ck_assert(json_object_has_member(o, "file") && json_object_has_member(o, "bounce") &&
+                  json_object_has_member(o, "kind") && json_object_has_member(o, "recipients") &&
+                  json_object_has_member(o, "original") && json_object_has_member(o, "error"));
+        ck_assert(!json_object_has_member(o, "index"));
+        json_node_unref(a);
+        json_node_unref(b);
+    }
+    /* An error line and an mbox index. */
+    g_autofree char *err = bw_report_to_json_string(NULL, "bad \"file\"", 3, "not an e-mail message");
+    JsonNode *e = parse_json(err);
+    JsonObject *eo = json_node_get_object(e);
+    ck_assert_str_eq(json_object_get_string_member(eo, "file"), "bad \"file\"");
+    ck_assert_int_eq(json_object_get_int_member(eo, "index"), 3);
+    ck_assert(!json_object_get_boolean_member(eo, "bounce"));
+    ck_assert_str_eq(json_object_get_string_member(eo, "error"), "not an e-mail message");
+    ck_assert(JSON_NODE_HOLDS_NULL(json_object_get_member(eo, "original")));
+    json_node_unref(e);
+}
+END_TEST
+
+START_TEST(test_json_reload_roundtrip)
+{
+    for (unsigned i = 0; i < G_N_ELEMENTS(all_fixtures); i++) {
+        g_autoptr(bw_report_t) r = parse_fixture(all_fixtures[i]);
+        JsonNode *a = bw_report_to_json(r, "f", -1, NULL);
+        bw_report_t *back = NULL;
+        g_autofree char *detail = NULL;
+        ck_assert_int_eq(bw_report_from_json(a, &back, &detail), BW_OK);
+        JsonNode *b = bw_report_to_json(back, "f", -1, NULL);
+        ck_assert_msg(json_node_equal(a, b), "reload changed %s", all_fixtures[i]);
+        ck_assert_int_eq(back->date_unix, r->date_unix);
+        if (r->original != NULL)
+            ck_assert_int_eq(back->original->date_unix, r->original->date_unix);
+        bw_report_free(back);
+        json_node_unref(a);
+        json_node_unref(b);
+    }
+    bw_report_t *none = NULL;
+    JsonNode *arr = json_node_new(JSON_NODE_ARRAY);
+    json_node_take_array(arr, json_array_new());
+    ck_assert_int_eq(bw_report_from_json(arr, &none, NULL), BW_E_INVALID);
+    ck_assert_ptr_null(none);
+    json_node_unref(arr);
+}
+END_TEST
+
+Suite *
+suite_parse(void)
+{
+    Suite *s = suite_create("parse");
+    TCase *dsn = tcase_create("dsn");
+    tcase_add_test(dsn, test_dsn_postfix);
+    tcase_add_test(dsn, test_dsn_two_recipients_no_blank_line);
+    tcase_add_test(dsn, test_dsn_action_first_and_diagnostic_code);
+    tcase_add_test(dsn, test_dsn_global);
+    tcase_add_test(dsn, test_dsn_fields_inline);
+    tcase_add_test(dsn, test_dsn_field_reader);
+    suite_add_tcase(s, dsn);
+    TCase *arf = tcase_create("arf");
+    tcase_add_test(arf, test_arf_abuse);
+    tcase_add_test(arf, test_arf_jmrp);
+    suite_add_tcase(s, arf);
+    TCase *ar = tcase_create("autoreply");
+    tcase_add_test(ar, test_autoreply_rfc3834);
+    tcase_add_test(ar, test_autoreply_japanese_iso2022jp);
+    tcase_add_test(ar, test_autoreply_german_latin1);
+    tcase_add_test(ar, test_challenge_and_virus);
+    tcase_add_test(ar, test_ham_is_not_a_report);
+    suite_add_tcase(s, ar);
+    TCase *cs = tcase_create("charset");
+    tcase_add_test(cs, test_charsets);
+    tcase_add_test(cs, test_to_utf8_guesses);
+    tcase_add_test(cs, test_header_decode);
+    suite_add_tcase(s, cs);
+    TCase *in = tcase_create("input");
+    tcase_add_test(in, test_line_ends_agree);
+    tcase_add_test(in, test_mbox_two_messages);
+    tcase_add_test(in, test_errors);
+    tcase_add_test(in, test_deep_nesting_is_bounded);
+    tcase_set_timeout(in, 30);
+    suite_add_tcase(s, in);
+    TCase *js = tcase_create("json");
+    tcase_add_test(js, test_json_writer_equals_tree);
+    tcase_add_test(js, test_json_reload_roundtrip);
+    suite_add_tcase(s, js);
+    return s;
+}
