@@ -384,8 +384,8 @@ bw_origin_of(const bw_profile_t *p, const bw_original_t *o, const char **why)
         bool by_provider = bw_profile_is_provider_host(p, h.by);
         if (by_provider && (h.authenticated || h.http)) {
             if (trusted) {
-                *why = h.http ? "the forged mail was submitted through the webmail of this mailbox's provider"
-                              : "the forged mail was submitted to this mailbox's provider with a password (authenticated SMTP)";
+                *why = h.http ? "the original was submitted through the webmail of this mailbox's provider"
+                              : "the original was submitted to this mailbox's provider with a password (authenticated SMTP)";
                 return BW_ORIGIN_OWN_ACCOUNT;
             }
             forged_provider_hop = true;
@@ -396,11 +396,11 @@ bw_origin_of(const bw_profile_t *p, const bw_original_t *o, const char **why)
             trusted = false;
     }
     if (forged_provider_hop) {
-        *why = "a Received line naming this mailbox's provider was forged: the server above it got the mail from elsewhere";
+        *why = "a Received line naming this mailbox's provider was forged: the server above it got the message from elsewhere";
         return BW_ORIGIN_FOREIGN;
     }
     if (any_hop) {
-        *why = "the forged mail never passed through this mailbox's provider";
+        *why = "the original never passed through this mailbox's provider";
         return BW_ORIGIN_FOREIGN;
     }
     /* Headers without Received lines: DKIM of the provider is weak evidence
@@ -408,10 +408,10 @@ bw_origin_of(const bw_profile_t *p, const bw_original_t *o, const char **why)
      * evidence of foreign sending. */
     if (o->dkim_domain) {
         if (bw_profile_is_own_domain(p, o->dkim_domain)) {
-            *why = "the forged mail carries a DKIM signature of this mailbox's provider";
+            *why = "the original carries a DKIM signature of this mailbox's provider";
             return BW_ORIGIN_OWN_ACCOUNT;
         }
-        *why = "the forged mail was signed by a foreign domain";
+        *why = "the original was signed by a domain that is not this mailbox's";
         return BW_ORIGIN_FOREIGN;
     }
     return BW_ORIGIN_UNKNOWN;
