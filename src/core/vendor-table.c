@@ -326,7 +326,8 @@ const bw_family_t bw_families[] = {
     /* ---------------------------------------------------------- unknown MTAs */
     {"generic",
      .from = L("mailer-daemon", "postmaster", "mail delivery", "mail administrator",
-               "mail system", "mmdf", "mailer@", "mail-daemon", "bounce"),
+               "mail system", "mmdf", "mailer@", "mail-daemon", "bounce", "no-reply",
+               "noreply", "-admin@", "-owner@", "-request@", "owner-"),
      .subject = L("undeliver", "undelivered", "delivery fail", "delivery status notification",
                   "returned mail", "failure notice", "delivery failure", "mail delivery",
                   "could not send", "non remis", "unzustellbar", "no se puede entregar",

@@ -1125,15 +1125,40 @@ bounce_hint(const bw_view_t *v)
     return v->from == NULL || strchr(v->from, '@') == NULL;
 }
 
+/* A person's reply about a bounce ("Re: Undeliverable: budget" from a
+ * colleague, quoting the notice) is a conversation, not a report.  Mail
+ * servers do not answer with "Re:" except from their own daemon
+ * addresses (some web mailers title bounces "Re: subject"). */
+static bool
+human_reply(const bw_view_t *v)
+{
+    static const char *const reply_prefixes[] = {"re:", "re :", "aw:", "sv:", "vs:", "antw:",
+                                                 "réf", "返信:", "答复:"};
+    const char *s = v->subject != NULL ? v->subject : "";
+    while (*s == ' ' || *s == '\t')
+        s++;
+    bool reply = false;
+    for (size_t i = 0; i < G_N_ELEMENTS(reply_prefixes) && !reply; i++)
+        reply = g_ascii_strncasecmp(s, reply_prefixes[i], strlen(reply_prefixes[i])) == 0;
+    if (!reply)
+        return false;
+    const bw_family_t *generic = &bw_families[bw_families_count - 1];
+    return v->from != NULL && strchr(v->from, '@') != NULL && !any_in(v->from, generic->from);
+}
+
 static int
 pick_family(const bw_view_t *v, const scan_t *sc, bool *header_only)
 {
+    if (human_reply(v))
+        return -1;
     int best = -1, best_score = 0;
     bool hint = bounce_hint(v);
     *header_only = false;
     for (size_t f = 0; f < bw_families_count; f++) {
         const bw_family_t *fam = &bw_families[f];
-        bool hdr = any_in(v->from, fam->from) || any_in(v->subject, fam->subject)
+        /* A provider's domain in From is evidence only from its daemons:
+         * its users write from the same domain. */
+        bool hdr = (hint && any_in(v->from, fam->from)) || any_in(v->subject, fam->subject)
             || headers_match(v, fam->headers);
         bool body = false;
         for (size_t i = fam_lo[f]; i < fam_hi[f]; i++)
@@ -1145,8 +1170,10 @@ pick_family(const bw_view_t *v, const scan_t *sc, bool *header_only)
         int score;
         if (fam->flags & BW_FAM_GENERIC)
             score = hdr && body ? 1 : 0;       /* only when nothing else fits */
-        else if (fam->body == NULL || (fam->flags & BW_FAM_NEEDS_HEADER))
-            score = hdr ? (body ? 4 : 2) : 0;
+        else if (fam->body == NULL)
+            score = hdr ? 2 : 0;
+        else if (fam->flags & BW_FAM_NEEDS_HEADER)
+            score = hdr && body ? 4 : 0;   /* a hotmail.com user is not a bounce */
         else
             score = body ? (hdr ? 4 : (hint ? 3 : 0)) : 0;
         if (score > best_score) {

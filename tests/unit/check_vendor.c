@@ -162,6 +162,18 @@ START_TEST(test_vendor_quoted_notice_is_not_a_bounce)
 }
 END_TEST
 
+/* A colleague's "RE: Undeliverable: ..." quoting an Exchange notice, and a
+ * hotmail.com user whose text happens to use notice phrases: people, not
+ * servers. */
+START_TEST(test_vendor_people_are_not_bounces)
+{
+    g_autoptr(bw_report_t) reply = parse_fixture("negative/02.eml", false);
+    ck_assert(!reply->bounce);
+    g_autoptr(bw_report_t) user = parse_fixture("negative/03.eml", false);
+    ck_assert(!user->bounce);
+}
+END_TEST
+
 /* A notice naming many recipients: capped, and still quick. */
 START_TEST(test_vendor_many_recipients)
 {
@@ -251,6 +263,7 @@ suite_vendor(void)
     tcase_add_test(tc, test_vendor_remote_mta);
     tcase_add_test(tc, test_vendor_ses_original);
     tcase_add_test(tc, test_vendor_quoted_notice_is_not_a_bounce);
+    tcase_add_test(tc, test_vendor_people_are_not_bounces);
     tcase_add_test(tc, test_vendor_many_recipients);
     tcase_add_test(tc, test_vendor_hostile_text);
     tcase_add_test(tc, test_vendor_enrich_dsn);
