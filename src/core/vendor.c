@@ -277,10 +277,17 @@ host_at(const char *s, size_t n, size_t i)
 static char *
 find_remote_mta(const char *s, size_t n)
 {
-    /* "Remote-MTA: dns; host" in text-embedded reports */
-    const char *p = bw_memcasestr(s, n, "remote-mta:");
+    /* "Remote-MTA: dns; host" in text-embedded reports, and its wordings */
+    static const char *const fields[] = {"remote-mta:", "remote system:", "remote mta:",
+                                         "remote server:"};
+    const char *p = NULL;
+    size_t plen = 0;
+    for (size_t k = 0; k < G_N_ELEMENTS(fields) && p == NULL; k++) {
+        p = bw_memcasestr(s, n, fields[k]);
+        plen = strlen(fields[k]);
+    }
     if (p != NULL) {
-        size_t i = (size_t)(p - s) + 11;
+        size_t i = (size_t)(p - s) + plen;
         const char *semi = memchr(s + i, ';', MIN(n - i, 16));
         if (semi != NULL)
             i = (size_t)(semi - s) + 1;

@@ -50,6 +50,17 @@ static const vendor_case_t cases[] = {
     /* a Japanese notice of an unknown server, "宛先:" naming the recipient */
     {"generic/02.eml", "generic", "vic@example.ne.jp", "5.1.1", "550",
      BW_REASON_USER_UNKNOWN, 1, NULL},
+    /* "Possible alternatives:" names addresses that did not fail */
+    {"groupwise/01.eml", "groupwise", "bob@example.edu", "5.1.1", NULL, BW_REASON_USER_UNKNOWN,
+     1, NULL},
+    /* the recipient only in a session transcript */
+    {"mdaemon/01.eml", "mdaemon", "carl@example.net", "5.1.1", "550", BW_REASON_USER_UNKNOWN, 1,
+     NULL},
+    {"messagingserver/01.eml", "messagingserver", "dora@ms.example.com", "5.1.1", "550",
+     BW_REASON_USER_UNKNOWN, 1, NULL},
+    /* a bilingual Czech/English notice of an unknown server */
+    {"generic/03.eml", "generic", "eva@example.cz", "5.2.2", "552", BW_REASON_MAILBOX_FULL, 1,
+     NULL},
     /* warnings: delayed, not failed */
     {"exim/02.eml", "exim", "sue@example.com", "4.7.1", "451", BW_REASON_EXPIRED, 1, "delayed"},
     {"sendmail/02.eml", "sendmail", "tom@example.jp", "4.4.0", NULL, BW_REASON_NETWORK_ERROR, 1,
