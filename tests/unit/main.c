@@ -32,6 +32,7 @@ main(void)
     /* Further suites are added here, one line each. */
     srunner_add_suite(sr, suite_notify());
     srunner_add_suite(sr, suite_parse());
+    srunner_add_suite(sr, suite_hostile());
     srunner_add_suite(sr, suite_reason());
     srunner_add_suite(sr, suite_vendor());
     srunner_add_suite(sr, suite_store());
