@@ -7,7 +7,8 @@
 # directly against the core's sources (the ones Makefile.am lists in
 # BW_CORE_*; the core needs GLib, GMime, json-glib and libsodium only, so no
 # configure run is needed), then runs it with one job on a fresh copy of the
-# seed corpus: tests/fuzz/seeds/ plus every fixture under tests/corpus/.
+# seed corpus: tests/fuzz/seeds/, tests/fuzz/crashes/ and every fixture
+# under tests/corpus/.
 #
 # Environment:
 #   FUZZ_WORKDIR   where to build and keep the corpus and crashes
@@ -107,7 +108,12 @@ fi
 
 # Seeds: hand-written ones plus the project's own fixtures.  Copied, because
 # libFuzzer adds what it finds to the first corpus directory.
+# Earlier findings (tests/fuzz/crashes/) come along as regression seeds.
 cp "$here"/seeds/* "$FUZZ_WORKDIR/corpus/" 2>/dev/null || true
+for f in "$here"/crashes/*; do
+    case "$f" in *.md) continue ;; esac
+    [ -f "$f" ] && cp "$f" "$FUZZ_WORKDIR/corpus/regression-${f##*/}"
+done
 if [ -d "$top/tests/corpus" ]; then
     find "$top/tests/corpus" -type f -size -200k \( -name '*.eml' -o -name '*.mbox' -o -name '*.txt' \) \
         -print0 | while IFS= read -r -d '' f; do
@@ -133,7 +139,8 @@ findings=$(find "$FUZZ_WORKDIR/crashes" -type f | wc -l)
 if [ "$status" -ne 0 ] || [ "$findings" -ne 0 ]; then
     echo "run.sh: FINDING (fuzzer exit $status); reproducers:" >&2
     find "$FUZZ_WORKDIR/crashes" -type f >&2
-    echo "run.sh: replay one with $FUZZ_WORKDIR/fuzz-parse FILE" >&2
+    echo "run.sh: replay one with ASAN_OPTIONS=fast_unwind_on_malloc=0 $FUZZ_WORKDIR/fuzz-parse FILE;" \
+         "keep it in tests/fuzz/crashes/ (see the README there)" >&2
     exit 1
 fi
 echo "run.sh: no finding in ${SECONDS_TO_RUN}s"
