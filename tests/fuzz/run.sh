@@ -3,6 +3,7 @@
 #
 #   tests/fuzz/run.sh [SECONDS] [-- LIBFUZZER-OPTIONS...]
 #
+# (SECONDS 0: build only, keeping FUZZ_WORKDIR.)
 # Builds tests/fuzz/fuzz-parse.c with clang -fsanitize=fuzzer,address,undefined
 # directly against the core's sources (the ones Makefile.am lists in
 # BW_CORE_*; the core needs GLib, GMime, json-glib and libsodium only, so no
@@ -108,6 +109,13 @@ fi
 
 # Seeds: hand-written ones plus the project's own fixtures.  Copied, because
 # libFuzzer adds what it finds to the first corpus directory.
+if [ "$SECONDS_TO_RUN" -eq 0 ]; then
+    # 0 would mean "forever" to libFuzzer: here it means build only, e.g.
+    # to replay a reproducer by hand.
+    echo "run.sh: built $FUZZ_WORKDIR/fuzz-parse (0 seconds: not run)"
+    exit 0
+fi
+
 # Earlier findings (tests/fuzz/crashes/) come along as regression seeds.
 cp "$here"/seeds/* "$FUZZ_WORKDIR/corpus/" 2>/dev/null || true
 for f in "$here"/crashes/*; do
