@@ -492,6 +492,8 @@ static const phrase_entry_t phrase_table[] = {
     P("considered spam", SPAM, SPECIFIC),
     P("looks like spam", SPAM, SPECIFIC),
     P("likely spam", SPAM, SPECIFIC),
+    P("suspected spam", SPAM, SPECIFIC),
+    P("suspicious url", SPAM, SPECIFIC),
     P("spam score", SPAM, SPECIFIC),
     P("spam content", SPAM, SPECIFIC),
     P("spam message", SPAM, SPECIFIC),

@@ -496,6 +496,7 @@ line_first_address(const char *s, size_t n, size_t *after)
 typedef struct {
     GArray *ends;        /* size_t: offsets just after a phrase */
     int family;          /* the family whose own phrases count, or -1 */
+    const char *text;    /* the text scanned */
 } prefix_hits_t;
 
 #define MAX_PREFIX_HITS 10000
@@ -503,9 +504,12 @@ typedef struct {
 static bool
 record_prefix(size_t id, size_t start, size_t end, void *data)
 {
-    (void)start;
     prefix_hits_t *h = data;
     if (prefix_family[id] != -1 && prefix_family[id] != h->family)
+        return true;
+    /* A phrase is a phrase of one line: "Your message\n\n  To: a@b" is a
+     * header list, not "message to: a@b". */
+    if (memchr(h->text + start, '\n', end - start) != NULL)
         return true;
     g_array_append_val(h->ends, end);
     return h->ends->len < MAX_PREFIX_HITS;
@@ -562,7 +566,7 @@ read_recipients(const char *text, size_t from, size_t to, const bw_family_t *fam
                 bool line_rcpts, rlist_t *out)
 {
     prefix_hits_t hits = {g_array_new(FALSE, FALSE, sizeof(size_t)),
-                          fam != NULL ? (int)(fam - bw_families) : -1};
+                          fam != NULL ? (int)(fam - bw_families) : -1, text + from};
     bw_matcher_scan(prefix_matcher, text + from, to - from, record_prefix, &hits);
     for (guint h = 0; h < hits.ends->len; h++)
         g_array_index(hits.ends, size_t, h) += from;
