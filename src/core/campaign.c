@@ -30,6 +30,10 @@ static const gint64 attach_windows[] = { 3600, 6 * 3600, 86400, 3 * 86400, 14 * 
 /* A burst: this many members of one campaign within PROMOTE_WINDOW. */
 #define PROMOTE_MIN     5
 #define PROMOTE_WINDOW  (2 * 3600)
+/* Runs with other link domains merge when their arrival spans, padded by
+ * SPAN_PAD, overlap by this share of the longer one. */
+#define SPAN_PAD          (2 * 3600)
+#define MIN_SPAN_OVERLAP  0.25
 /* "leaning towards backscatter": some evidence for, none against */
 #define LEAN_BACKSCATTER 0.6
 
@@ -309,35 +313,61 @@ make_id(const char *seed, GHashTable *used)
     return NULL;
 }
 
+/* What a component (union-find root) knows about its run. */
+typedef struct {
+    GHashTable **urls;     /* the run's own domains (url-namespace keys) or NULL */
+    guint *own, *foreign;  /* members by origin */
+    gint64 *first, *last;  /* arrival span */
+} roots_t;
+
 static bw_origin_t
-root_origin(const guint *own, const guint *foreign, guint r)
+root_origin(const roots_t *rt, guint r)
 {
-    return own[r] > foreign[r] ? BW_ORIGIN_OWN_ACCOUNT : foreign[r] ? BW_ORIGIN_FOREIGN : BW_ORIGIN_UNKNOWN;
+    return rt->own[r] > rt->foreign[r] ? BW_ORIGIN_OWN_ACCOUNT
+         : rt->foreign[r] ? BW_ORIGIN_FOREIGN : BW_ORIGIN_UNKNOWN;
+}
+
+/* Share of the longer of the two arrival spans (padded by SPAN_PAD) that
+ * both cover: the parts of one burst overlap almost wholly; a burst inside
+ * a months-long drip covers a tiny share of it. */
+static double
+span_overlap(const roots_t *rt, guint a, guint b)
+{
+    gint64 a0 = rt->first[a] - SPAN_PAD, a1 = rt->last[a] + SPAN_PAD;
+    gint64 b0 = rt->first[b] - SPAN_PAD, b1 = rt->last[b] + SPAN_PAD;
+    gint64 lo = MAX(a0, b0), hi = MIN(a1, b1);
+    if (hi <= lo)
+        return 0.0;
+    gint64 longer = MAX(a1 - a0, b1 - b0);
+    return (double)(hi - lo) / (double)longer;
 }
 
 static bool
-roots_compatible(GHashTable **urls, const guint *own, const guint *foreign, guint a, guint b)
+roots_compatible(const roots_t *rt, guint a, guint b)
 {
-    bw_origin_t oa = root_origin(own, foreign, a), ob = root_origin(own, foreign, b);
+    bw_origin_t oa = root_origin(rt, a), ob = root_origin(rt, b);
     if (oa != BW_ORIGIN_UNKNOWN && ob != BW_ORIGIN_UNKNOWN && oa != ob)
         return false;
-    if (urls[a] == NULL || urls[b] == NULL)
+    if (rt->urls[a] == NULL || rt->urls[b] == NULL)
         return true;
-    GHashTable *small = g_hash_table_size(urls[a]) < g_hash_table_size(urls[b]) ? urls[a] : urls[b];
-    GHashTable *big = small == urls[a] ? urls[b] : urls[a];
+    GHashTable *small = g_hash_table_size(rt->urls[a]) < g_hash_table_size(rt->urls[b]) ? rt->urls[a] : rt->urls[b];
+    GHashTable *big = small == rt->urls[a] ? rt->urls[b] : rt->urls[a];
     GHashTableIter hi;
     gpointer k;
     g_hash_table_iter_init(&hi, small);
     while (g_hash_table_iter_next(&hi, &k, NULL))
         if (g_hash_table_contains(big, k))
             return true;
-    return false;
+    /* Other link domains: the same run only when it ran at the same time
+     * (a run rotates its domains; another run of the theme comes at
+     * another time or with another rhythm). */
+    return span_overlap(rt, a, b) >= MIN_SPAN_OVERLAP;
 }
 
 /* Union of the components of a and b, merging their attributes into the
  * new root. */
 static void
-root_union(uf_t *u, GHashTable **urls, guint *own, guint *foreign, guint a, guint b)
+root_union(uf_t *u, roots_t *rt, guint a, guint b)
 {
     a = uf_find(u, a);
     b = uf_find(u, b);
@@ -345,21 +375,23 @@ root_union(uf_t *u, GHashTable **urls, guint *own, guint *foreign, guint a, guin
         return;
     uf_union(u, a, b);
     guint r = uf_find(u, a), o = r == a ? b : a;
-    own[r] += own[o];
-    foreign[r] += foreign[o];
-    if (urls[o]) {
-        if (urls[r] == NULL) {
-            urls[r] = urls[o];
+    rt->own[r] += rt->own[o];
+    rt->foreign[r] += rt->foreign[o];
+    rt->first[r] = MIN(rt->first[r], rt->first[o]);
+    rt->last[r] = MAX(rt->last[r], rt->last[o]);
+    if (rt->urls[o]) {
+        if (rt->urls[r] == NULL) {
+            rt->urls[r] = rt->urls[o];
         } else {
             GHashTableIter hi;
             gpointer k;
-            g_hash_table_iter_init(&hi, urls[o]);
+            g_hash_table_iter_init(&hi, rt->urls[o]);
             while (g_hash_table_iter_next(&hi, &k, NULL))
-                if (g_hash_table_size(urls[r]) < 256)
-                    g_hash_table_add(urls[r], g_memdup2(k, sizeof(guint64)));
-            g_hash_table_unref(urls[o]);
+                if (g_hash_table_size(rt->urls[r]) < 256)
+                    g_hash_table_add(rt->urls[r], g_memdup2(k, sizeof(guint64)));
+            g_hash_table_unref(rt->urls[o]);
         }
-        urls[o] = NULL;
+        rt->urls[o] = NULL;
     }
 }
 
@@ -584,6 +616,8 @@ bw_campaigns_build_with_profile(const bw_profile_t *p, GPtrArray *items, GPtrArr
     /* per root: the run's r_own domains (url-namespace keys) and origins */
     GHashTable **urls = g_new0(GHashTable *, MAX(n, 1));
     guint *r_own = g_new0(guint, MAX(n, 1)), *r_foreign = g_new0(guint, MAX(n, 1));
+    gint64 *r_first = g_new0(gint64, MAX(n, 1)), *r_last = g_new0(gint64, MAX(n, 1));
+    roots_t rt = { urls, r_own, r_foreign, r_first, r_last };
     for (guint i = 0; i < n; i++) {
         bw_item_t *it = g_ptr_array_index(bs, i);
         g_array_set_size(kbuf, 0);
@@ -591,6 +625,7 @@ bw_campaigns_build_with_profile(const bw_profile_t *p, GPtrArray *items, GPtrArr
         strong_keys(it, kbuf, ubuf);
         strong[i] = kbuf->len > 0;
         r_own[i] = it->origin == BW_ORIGIN_OWN_ACCOUNT;
+        r_first[i] = r_last[i] = it->date_unix;
         r_foreign[i] = it->origin == BW_ORIGIN_FOREIGN;
         if (ubuf->len) {
             urls[i] = g_hash_table_new_full(hash64, equal64, g_free, NULL);
@@ -605,7 +640,7 @@ bw_campaigns_build_with_profile(const bw_profile_t *p, GPtrArray *items, GPtrArr
             bool found;
             guint first = key_lookup(skeys, g_array_index(kbuf, guint64, k), &found);
             if (found)
-                root_union(&u, urls, r_own, r_foreign, first, i);
+                root_union(&u, &rt, first, i);
             else
                 g_hash_table_insert(skeys, g_memdup2(&g_array_index(kbuf, guint64, k), sizeof(guint64)),
                                     GUINT_TO_POINTER(i));
@@ -642,8 +677,8 @@ bw_campaigns_build_with_profile(const bw_profile_t *p, GPtrArray *items, GPtrArr
                     placed = true;
                     break;
                 }
-                if (roots_compatible(urls, r_own, r_foreign, me, other)) {
-                    root_union(&u, urls, r_own, r_foreign, me, other);
+                if (roots_compatible(&rt, me, other)) {
+                    root_union(&u, &rt, me, other);
                     placed = true;
                     break;
                 }
@@ -675,6 +710,8 @@ bw_campaigns_build_with_profile(const bw_profile_t *p, GPtrArray *items, GPtrArr
     g_free(urls);
     g_free(r_own);
     g_free(r_foreign);
+    g_free(r_first);
+    g_free(r_last);
     /* weak key -> groups holding it */
     g_autoptr(GHashTable) wmap = g_hash_table_new_full(hash64, equal64, g_free, (GDestroyNotify)g_array_unref);
     for (guint i = 0; i < n; i++) {
