@@ -45,12 +45,9 @@ const char *bw_nm_source_setting(const bw_nm_source_t *src, const char *key);
 char *bw_nm_source_prefilter_query(const bw_nm_source_t *src);
 
 /* Candidates among the messages changed after revision `after_rev`
- * (`all` = every message).  Beyond the prefilter query, each other message's
- * subject and sender (database values) and then its header block (at most a
- * few KiB of the file) are checked for report markers (Auto-Submitted, empty
- * Return-Path, multipart/report, daemon senders, report subjects), since
- * notmuch indexes none of those by default.  *examined: messages looked at;
- * *sent_changed: messages from the owner were among them. */
+ * (`all` = every message): the prefilter query only (no file is opened), the
+ * owner's own mail left out.  *examined: messages in the range;
+ * *sent_changed: messages from the owner are among them. */
 bw_status_t bw_nm_source_candidates(bw_nm_source_t *src, bool all, guint64 after_rev,
                                     GPtrArray **out, guint64 *examined,
                                     bool *sent_changed, char **detail);

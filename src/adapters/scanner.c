@@ -69,6 +69,21 @@ bw_scanner_parse_since(const char *text, gint64 now, gint64 *out)
     return bw_time_parse(text, out, NULL);
 }
 
+/* BOUNCEWATCH_DEBUG_TIMING=1 prints the time of each phase to stderr: the
+ * numbers bench/scan-speed.sh reports per phase. */
+static void
+phase(const char *name)
+{
+    static gint64 last;
+    static int enabled = -1;
+    if (enabled < 0)
+        enabled = g_getenv("BOUNCEWATCH_DEBUG_TIMING") != NULL;
+    gint64 t = g_get_monotonic_time();
+    if (enabled && last != 0)
+        fprintf(stderr, "bouncewatch: timing: %-12s %8.1f ms\n", name, (t - last) / 1000.0);
+    last = t;
+}
+
 static void
 notice(const bw_scanner_options_t *opts, const char *line)
 {
@@ -304,10 +319,12 @@ bw_scanner_run(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **
     if (state_path == NULL)
         state_path = default_state = bw_scanner_default_state_path();
 
+    phase("start");
     g_autoptr(bw_nm_source_t) src = NULL;
     bw_status_t st = bw_nm_source_open(opts->config_path, &src, detail);
     if (st != BW_OK)
         return st;
+    phase("open");
 
     g_autoptr(bw_store_t) store = NULL;
     bool rebuilt = false;
@@ -337,9 +354,17 @@ bw_scanner_run(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **
     g_autoptr(GPtrArray) candidates = NULL;
     guint64 examined = 0;
     bool sent_changed = false;
-    st = bw_nm_source_candidates(src, full, after, &candidates, &examined, &sent_changed, detail);
-    if (st != BW_OK)
-        return st;
+    phase("state");
+    if (!full && !config_changed && after == revision) {
+        /* Not one write since the last run: no query at all. */
+        candidates = g_ptr_array_new();
+    } else {
+        st = bw_nm_source_candidates(src, full, after, &candidates, &examined, &sent_changed,
+                                     detail);
+        if (st != BW_OK)
+            return st;
+    }
+    phase("candidates");
 
     /* Skip reports already stored (dedupe: our own tagging bumps lastmod).
      * Anything else in the range is new mail (or a user's tag change) and
@@ -352,8 +377,20 @@ bw_scanner_run(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **
             continue;
         g_ptr_array_add(fresh, c);
     }
+    /* Nothing new: every message written since the last run is a report we
+     * already hold (our own tags bump lastmod), and none was deleted (a
+     * deletion leaves no message in the range, but lowers the count). */
+    g_autofree char *saved_count = NULL;
+    bw_store_get_meta(store, "messages", &saved_count);
+    guint64 total = 0;
     bool nothing_new = !full && !config_changed && !sent_changed && fresh->len == 0 &&
-                       examined == candidates->len;
+                       examined == candidates->len && saved_count != NULL;
+    if (nothing_new && after != revision) {
+        total = bw_nm_source_count_messages(src);
+        nothing_new = total == g_ascii_strtoull(saved_count, NULL, 10);
+    } else if (nothing_new) {
+        total = g_ascii_strtoull(saved_count, NULL, 10);
+    }
 
     g_autoptr(GPtrArray) items = NULL;
     g_autoptr(GPtrArray) campaigns = NULL;
@@ -391,6 +428,16 @@ bw_scanner_run(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **
             return st;
         }
         link_campaigns(items, campaigns);
+        /* Only our own tags moved the revision: account for them, so the
+         * next run does not look at those reports again. */
+        if (after != revision && bw_store_begin(store, NULL) == BW_OK) {
+            g_autofree char *rev_text = g_strdup_printf("%" G_GUINT64_FORMAT, revision);
+            if (bw_store_set_meta(store, "revision", rev_text) == BW_OK)
+                bw_store_commit(store, NULL);
+            else
+                bw_store_rollback(store);
+        }
+        phase("load");
     } else {
         bw_mailbox_ops_t ops;
         bw_nm_source_mailbox_ops(src, &ops);
@@ -399,6 +446,7 @@ bw_scanner_run(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **
         st = bw_nm_source_learn_profile(src, profile, sample, detail);
         if (st != BW_OK)
             return st;
+        phase("profile");
 
         items = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
         g_autoptr(GHashTable) have = g_hash_table_new(g_str_hash, g_str_equal);
@@ -420,7 +468,12 @@ bw_scanner_run(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **
                 return bw_scanner_run(&again, out, detail);
             }
             for (guint i = 0; i < stored->len; i++) {
-                bw_item_t *it = reclassify(profile, &ops, g_ptr_array_index(stored, i));
+                bw_item_t *old = g_ptr_array_index(stored, i);
+                /* A report deleted from the mailbox leaves the state too,
+                 * as a full rescan would not see it. */
+                if (!ops.has_message_id(ops.ctx, old->message_id))
+                    continue;
+                bw_item_t *it = reclassify(profile, &ops, old);
                 if (it) {
                     g_hash_table_add(have, it->message_id);
                     g_ptr_array_add(items, it);
@@ -440,6 +493,7 @@ bw_scanner_run(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **
                 g_ptr_array_add(opts->new_items_out, g_strdup(it->message_id));
         }
         g_ptr_array_sort(items, item_cmp);
+        phase("classify");
 
         /* Everything derived is written in one transaction; BEGIN IMMEDIATE
          * serialises concurrent runs (hook and agent), and the previous
@@ -465,6 +519,10 @@ bw_scanner_run(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **
             st = bw_store_set_meta(store, "revision", rev_text);
         if (st == BW_OK)
             st = bw_store_set_meta(store, "config", cfg);
+        total = bw_nm_source_count_messages(src);
+        g_autofree char *total_text = g_strdup_printf("%" G_GUINT64_FORMAT, total);
+        if (st == BW_OK)
+            st = bw_store_set_meta(store, "messages", total_text);
         if (st != BW_OK) {
             bw_store_rollback(store);
             if (detail && *detail == NULL)
@@ -474,6 +532,7 @@ bw_scanner_run(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **
         st = bw_store_commit(store, detail);
         if (st != BW_OK)
             return st;
+        phase("campaigns+save");
     }
 
     bw_surge_config_t scfg;
@@ -492,6 +551,7 @@ bw_scanner_run(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **
             bw_store_rollback(store);
     }
 
+    phase("surges");
     if (opts->tag) {
         g_autofree char *msg = NULL;
         bw_status_t tst = do_tagging(opts, store, items, &msg);
@@ -507,7 +567,7 @@ bw_scanner_run(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **
     bw_scan_result_t *r = g_new0(bw_scan_result_t, 1);
     r->database = g_strdup(bw_nm_source_path(src));
     r->revision = revision;
-    r->messages_examined = bw_nm_source_count_messages(src);
+    r->messages_examined = total;
     r->items = g_steal_pointer(&items);
     r->campaigns = g_steal_pointer(&campaigns);
     r->surges = g_steal_pointer(&surges);
@@ -520,6 +580,90 @@ bw_scanner_run(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **
             *detail = g_strdup(_("the assessment failed"));
         return st;
     }
+    phase("assess");
     *out = r;
+    return BW_OK;
+}
+
+/* The inputs a scan document depends on, as one string. */
+static char *
+json_cache_key(const bw_scanner_options_t *opts, bw_nm_source_t *src, const guint64 *revision)
+{
+    const char *uuid = NULL;
+    guint64 rev = bw_nm_source_revision(src, &uuid);
+    if (revision)
+        rev = *revision;
+    g_autofree char *cfg = config_digest(src);
+    return g_strdup_printf("v1 %s %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+                           " %s", uuid ? uuid : "", rev, opts->now, opts->since, cfg);
+}
+
+bw_status_t
+bw_scanner_run_json(const bw_scanner_options_t *opts, char **json_out, char **detail)
+{
+    if (opts == NULL || json_out == NULL)
+        return BW_E_INVALID;
+    *json_out = NULL;
+    g_autofree char *default_state = NULL;
+    const char *state_path = opts->state_path;
+    if (state_path == NULL)
+        state_path = default_state = bw_scanner_default_state_path();
+    bool cacheable = !opts->tag && !opts->full;
+
+    if (cacheable && g_file_test(state_path, G_FILE_TEST_EXISTS)) {
+        g_autoptr(bw_nm_source_t) src = NULL;
+        g_autoptr(bw_store_t) store = NULL;
+        bool rebuilt = false;
+        g_autofree char *msg = NULL;
+        if (bw_nm_source_open(opts->config_path, &src, NULL) == BW_OK &&
+            bw_store_open(state_path, &store, &rebuilt, &msg) == BW_OK) {
+            if (rebuilt)
+                notice(opts, msg);   /* the run below rebuilds it from the mail */
+            g_autofree char *key = json_cache_key(opts, src, NULL);
+            g_autofree char *saved_key = NULL;
+            bw_store_get_meta(store, "json_key", &saved_key);
+            if (saved_key && strcmp(saved_key, key) == 0) {
+                char *json = NULL;
+                if (bw_store_get_meta(store, "json", &json) == BW_OK && json) {
+                    *json_out = json;
+                    return BW_OK;
+                }
+            }
+        }
+        /* Any problem here is handled (and reported) by the full run. */
+    }
+
+    bw_scan_result_t *r = NULL;
+    bw_status_t st = bw_scanner_run(opts, &r, detail);
+    if (st != BW_OK)
+        return st;
+    JsonNode *node = bw_scan_result_to_json(r);
+    guint64 scanned_revision = r->revision;
+    bw_scan_result_free(r);
+    if (node == NULL)
+        return BW_E_INTERNAL;
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    json_generator_set_root(gen, node);
+    json_generator_set_pretty(gen, FALSE);
+    char *json = json_generator_to_data(gen, NULL);
+    json_node_unref(node);
+
+    /* Keep it for the next identical run, under the revision the run saw:
+     * mail indexed meanwhile changes the revision and misses the cache. */
+    if (!opts->tag) {
+        g_autoptr(bw_nm_source_t) src = NULL;
+        g_autoptr(bw_store_t) store = NULL;
+        if (bw_nm_source_open(opts->config_path, &src, NULL) == BW_OK &&
+            bw_store_open(state_path, &store, NULL, NULL) == BW_OK &&
+            bw_store_begin(store, NULL) == BW_OK) {
+            g_autofree char *key = json_cache_key(opts, src, &scanned_revision);
+            if (bw_store_set_meta(store, "json_key", key) == BW_OK &&
+                bw_store_set_meta(store, "json", json) == BW_OK)
+                bw_store_commit(store, NULL);
+            else
+                bw_store_rollback(store);
+        }
+    }
+    *json_out = json;
     return BW_OK;
 }

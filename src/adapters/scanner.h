@@ -56,6 +56,15 @@ void bw_scanner_options_init(bw_scanner_options_t *opts);
 bw_status_t bw_scanner_run(const bw_scanner_options_t *opts,
                            bw_scan_result_t **out, char **detail);
 
+/* The SPEC section 2 document as text (g_free), for `scan --json`.  The
+ * document of the last run is kept in the state with everything it depends
+ * on (database UUID and revision, now, since, settings); when none of them
+ * changed it is returned without loading anything, otherwise this runs
+ * bw_scanner_run() and keeps the new document.  With `tag` or `full` it
+ * always runs. */
+bw_status_t bw_scanner_run_json(const bw_scanner_options_t *opts, char **json_out,
+                                char **detail);
+
 /* Parse a --since value: an RFC 3339 time, a date (YYYY-MM-DD, midnight UTC)
  * or a relative age before `now` ("2w", "3d", "12h", "30m").  FALSE when
  * malformed. */

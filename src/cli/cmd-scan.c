@@ -281,7 +281,9 @@ bw_cmd_scan(int argc, char **argv)
 
     bw_scan_result_t *r = NULL;
     g_autofree char *detail = NULL;
-    bw_status_t st = bw_scanner_run(&opts, &r, &detail);
+    g_autofree char *json_text = NULL;
+    bw_status_t st = json ? bw_scanner_run_json(&opts, &json_text, &detail)
+                          : bw_scanner_run(&opts, &r, &detail);
     if (st != BW_OK) {
         fprintf(stderr, "bouncewatch scan: %s\n", detail ? detail : bw_status_to_string(st));
         switch (st) {
@@ -292,15 +294,8 @@ bw_cmd_scan(int argc, char **argv)
         }
     }
     if (json) {
-        JsonNode *node = bw_scan_result_to_json(r);
-        g_autoptr(JsonGenerator) gen = json_generator_new();
-        json_generator_set_root(gen, node);
-        json_generator_set_pretty(gen, FALSE);
-        gsize len = 0;
-        g_autofree char *text = json_generator_to_data(gen, &len);
-        fwrite(text, 1, len, stdout);
+        fputs(json_text, stdout);
         putchar('\n');
-        json_node_unref(node);
     } else {
         print_human(r, now);
     }
