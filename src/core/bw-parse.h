@@ -61,11 +61,9 @@ bw_status_t bw_message_check(const char *data, size_t len, char **detail);
  * declaration.  *out_len gets the new length. */
 char *bw_message_normalize(const char *data, size_t len, size_t *out_len);
 
-/* Builds the GMime tree of normalised bytes (from bw_message_normalize,
- * g_malloc'd), taking ownership of `data` in every case.  NULL when GMime
- * finds no message. */
-GMimeMessage *bw_message_parse(char *data, size_t len);
-/* Same over a byte array the caller keeps (a reference is taken). */
+/* Builds the GMime tree of normalised bytes (from bw_message_normalize)
+ * without copying them: `bytes` must outlive the message (unref the
+ * message first).  NULL when GMime finds no message. */
 GMimeMessage *bw_message_parse_bytes(GByteArray *bytes);
 
 /* True when the data starts with an mbox "From " line. */

@@ -131,20 +131,16 @@ bw_message_normalize(const char *data, size_t len, size_t *out_len)
 }
 
 GMimeMessage *
-bw_message_parse(char *data, size_t len)
-{
-    GByteArray *ba = g_byte_array_new_take((guint8 *)data, len);
-    GMimeMessage *m = bw_message_parse_bytes(ba);
-    g_byte_array_unref(ba);
-    return m;
-}
-
-GMimeMessage *
 bw_message_parse_bytes(GByteArray *ba)
 {
-    /* The stream shares the buffer (no copy) and is persistent, so the
-     * parts point into it instead of duplicating large attachments. */
-    g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_byte_array(g_byte_array_ref(ba));
+    /* The stream reads the caller's buffer in place (no copy) and is
+     * persistent, so the parts point into it instead of duplicating large
+     * attachments.  It must not own the array: GMime would free the bytes
+     * with the stream (g_byte_array_free ignores other references), while
+     * the caller still reads them; the caller keeps `ba` alive longer than
+     * the message instead. */
+    g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_byte_array(ba);
+    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
     g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(stream);
     g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
     return g_mime_parser_construct_message(parser, NULL);

@@ -232,6 +232,66 @@ recipients_need_enrich(const bw_report_t *report)
     return report->recipients->len == 0;
 }
 
+/* ------------------------------------------------------------ UTF-8 */
+
+/* Every string a report carries is valid UTF-8 (bw.h): fields copied from
+ * 8-bit parts (a Diagnostic-Code in Latin-1, an address with raw bytes)
+ * are converted by guess, and what cannot be converted is replaced. */
+static void
+ensure_utf8(char **s)
+{
+    if (*s == NULL || g_utf8_validate(*s, -1, NULL))
+        return;
+    size_t n = 0;
+    char *u = bw_to_utf8(*s, strlen(*s), NULL, &n);
+    g_free(*s);
+    *s = u;
+}
+
+static void
+ensure_utf8_array(GPtrArray *a)
+{
+    for (guint i = 0; a != NULL && i < a->len; i++)
+        ensure_utf8((char **)&a->pdata[i]);
+}
+
+static void
+report_ensure_utf8(bw_report_t *r)
+{
+    for (guint i = 0; i < r->recipients->len; i++) {
+        bw_recipient_t *rc = g_ptr_array_index(r->recipients, i);
+        ensure_utf8(&rc->address);
+        ensure_utf8(&rc->original_address);
+        ensure_utf8(&rc->action);
+        ensure_utf8(&rc->status);
+        ensure_utf8(&rc->reply_code);
+        ensure_utf8(&rc->remote_mta);
+        ensure_utf8(&rc->diagnostic);
+    }
+    ensure_utf8(&r->feedback_type);
+    ensure_utf8(&r->message_id);
+    ensure_utf8(&r->from);
+    ensure_utf8(&r->subject);
+    ensure_utf8(&r->in_reply_to);
+    ensure_utf8(&r->auto_submitted);
+    ensure_utf8_array(r->references);
+    ensure_utf8_array(r->to);
+    bw_original_t *o = r->original;
+    if (o != NULL) {
+        ensure_utf8(&o->message_id);
+        ensure_utf8(&o->from);
+        ensure_utf8(&o->subject);
+        ensure_utf8(&o->return_path);
+        ensure_utf8(&o->dkim_domain);
+        ensure_utf8(&o->x_mailer);
+        ensure_utf8(&o->in_reply_to);
+        ensure_utf8(&o->body_text);
+        ensure_utf8_array(o->to);
+        ensure_utf8_array(o->received);
+        ensure_utf8_array(o->url_domains);
+    }
+}
+
 /* ------------------------------------------------------------ one message */
 
 /* The From value names a mail daemon ("MAILER-DAEMON", bare or with a
@@ -296,7 +356,8 @@ original_from_raw(const char *raw, size_t len)
 static bw_report_t *
 parse_message(char *norm, size_t nlen)
 {
-    /* Keep the bytes for original_from_raw; GMime shares them. */
+    /* The bytes outlive the message (cleanups run in reverse order of
+     * declaration): GMime reads them in place, original_from_raw too. */
     g_autoptr(GByteArray) bytes = g_byte_array_new_take((guint8 *)norm, nlen);
     g_autoptr(GMimeMessage) m = bw_message_parse_bytes(bytes);
     if (m == NULL)
@@ -422,6 +483,7 @@ parse_message(char *norm, size_t nlen)
         report->kind = BW_KIND_NONE;
         report->family = NULL;
         g_ptr_array_set_size(report->recipients, 0);
+        report_ensure_utf8(report);
         return report;
     }
 
@@ -475,6 +537,7 @@ parse_message(char *norm, size_t nlen)
             g_ptr_array_add(report->recipients, r);
         }
     }
+    report_ensure_utf8(report);
     finish_recipients(report);
     return report;
 }
