@@ -68,6 +68,10 @@ typedef struct {
     const char *const *end;
     const char *const *rcpt;
     unsigned flags;
+    bw_reason_t fallback;             /* what a notice of this family means
+                                         when its text names no cause (a
+                                         Google Groups notice: the group
+                                         refused the post); UNKNOWN = none */
 } bw_family_t;
 
 extern const bw_family_t bw_families[];

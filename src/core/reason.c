@@ -891,7 +891,7 @@ static const canon_entry_t canon_table[] = {
     {BW_REASON_VIRUS, "5.7.1", "4.7.1"},
     {BW_REASON_SPAM, "5.7.1", "4.7.1"},
     {BW_REASON_BLOCKED, "5.7.1", "4.7.1"},
-    {BW_REASON_POLICY, "5.7.1", "4.7.1"},
+    {BW_REASON_POLICY, "5.7.0", "4.7.0"},     /* x.7.0 reads back as policy */
     {BW_REASON_AUTH_FAILURE, "5.7.26", "4.7.26"},
     {BW_REASON_SUSPENDED, "5.2.1", "4.2.1"},
     {BW_REASON_RATE_LIMITED, "5.4.5", "4.4.5"},

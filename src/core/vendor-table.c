@@ -190,7 +190,7 @@ const bw_family_t bw_families[] = {
      .headers = L("X-Failed-Recipients: googlegroups.com"),
      .body = L("google groups", "google グループ", "googlegroups.com"),
      .end = L("----- original message -----"),
-     .flags = BW_FAM_NO_LINE_RCPT},
+     .flags = BW_FAM_NO_LINE_RCPT, .fallback = BW_REASON_POLICY},
     {"yahoo",
      .from = L("yahoo"),
      .body = L("sorry, we were unable to deliver your message to the following address",

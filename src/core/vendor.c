@@ -833,11 +833,13 @@ fill_recipient(bw_recipient_t *r, const char *blk, size_t n, bool delayed)
 /* Status inferred from the reply code and the text when the notice gives
  * none, so that every failed recipient carries an RFC 3463 code. */
 static void
-infer_status(bw_recipient_t *r)
+infer_status(bw_recipient_t *r, bw_reason_t fallback)
 {
     if (r->status != NULL)
         return;
     bw_reason_t reason = bw_reason_decide(NULL, r->reply_code, r->diagnostic, r->action);
+    if (reason == BW_REASON_UNKNOWN || reason == BW_REASON_EXPIRED)
+        reason = fallback != BW_REASON_UNKNOWN ? fallback : reason;
     const char *st = NULL;
     if (r->reply_code != NULL)
         st = bw_status_from_reply_code(r->reply_code, reason);
@@ -1349,7 +1351,7 @@ bw_vendor_parse(const bw_view_t *view, bw_report_t *report, size_t *original_off
         } else {
             fill_recipient(r, sc.text + start, limit - start, delayed);
         }
-        infer_status(r);
+        infer_status(r, fam->fallback);
         g_ptr_array_add(report->recipients, r);
     }
 

@@ -61,6 +61,10 @@ static const vendor_case_t cases[] = {
     /* a bilingual Czech/English notice of an unknown server */
     {"generic/03.eml", "generic", "eva@example.cz", "5.2.2", "552", BW_REASON_MAILBOX_FULL, 1,
      NULL},
+    /* a German Google Groups refusal: no known phrase, the family's meaning;
+     * the greeting's address is not a recipient */
+    {"googlegroups/01.eml", "googlegroups", "book-club@googlegroups.com", "5.7.0", NULL,
+     BW_REASON_POLICY, 1, NULL},
     /* warnings: delayed, not failed */
     {"exim/02.eml", "exim", "sue@example.com", "4.7.1", "451", BW_REASON_EXPIRED, 1, "delayed"},
     {"sendmail/02.eml", "sendmail", "tom@example.jp", "4.4.0", NULL, BW_REASON_NETWORK_ERROR, 1,
