@@ -40,8 +40,9 @@ typedef struct {
     bw_notifier_t *notifier;
     GFileMonitor *monitor;
     char *monitored;             /* directory watched, or NULL */
-    guint debounce_id;
+    guint debounce_id;           /* timeout: scan after the changes settle */
     gint64 pending_since;        /* monotonic µs of the first unhandled change */
+    guint scan_id;               /* idle: scan now (start, Rescan, poll) */
     guint poll_id;
     guint owner_id;
     guint registration_id;
@@ -62,7 +63,8 @@ typedef struct {
     int exit_code;
 } agent_t;
 
-static void agent_schedule(agent_t *ag, guint delay_ms);
+static void agent_scan_soon(agent_t *ag);
+static gboolean on_debounce(gpointer data);
 
 static void
 agent_notice(void *data, const char *line)
@@ -107,11 +109,10 @@ on_db_changed(GFileMonitor *m, GFile *f, GFile *other, GFileMonitorEvent ev, gpo
         if ((t - ag->pending_since) / 1000 >= WATCH_DEBOUNCE_MAX_MS)
             return;
         g_source_remove(ag->debounce_id);
-        ag->debounce_id = 0;
     } else {
         ag->pending_since = t;
     }
-    agent_schedule(ag, (guint)ag->debounce_ms);
+    ag->debounce_id = g_timeout_add((guint)ag->debounce_ms, on_debounce, ag);
 }
 
 static void
@@ -156,6 +157,15 @@ keep_assessment(agent_t *ag, const bw_scan_result_t *r)
 static void
 agent_cycle(agent_t *ag)
 {
+    /* This scan covers every change so far: drop what was pending. */
+    if (ag->debounce_id != 0) {
+        g_source_remove(ag->debounce_id);
+        ag->debounce_id = 0;
+    }
+    if (ag->scan_id != 0) {
+        g_source_remove(ag->scan_id);
+        ag->scan_id = 0;
+    }
     gint64 now = 0;
     if (!bw_cli_now(&now)) {
         ag->exit_code = BW_EXIT_USAGE;
@@ -202,19 +212,26 @@ on_debounce(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-static void
-agent_schedule(agent_t *ag, guint delay_ms)
+static gboolean
+on_scan_now(gpointer data)
 {
-    if (ag->debounce_id != 0)
-        g_source_remove(ag->debounce_id);
-    ag->debounce_id = delay_ms == 0 ? g_idle_add(on_debounce, ag)
-                                    : g_timeout_add(delay_ms, on_debounce, ag);
+    agent_t *ag = data;
+    ag->scan_id = 0;
+    agent_cycle(ag);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+agent_scan_soon(agent_t *ag)
+{
+    if (ag->scan_id == 0)
+        ag->scan_id = g_idle_add(on_scan_now, ag);
 }
 
 static gboolean
 on_poll(gpointer data)
 {
-    agent_schedule(data, 0);
+    agent_scan_soon(data);
     return G_SOURCE_CONTINUE;
 }
 
@@ -356,7 +373,7 @@ on_method_call(GDBusConnection *c, const char *sender, const char *path, const c
     if (strcmp(method, "Rescan") == 0) {
         /* Reply first: the hook waits for the reply, not for the scan. */
         g_dbus_method_invocation_return_value(inv, NULL);
-        agent_schedule(ag, 0);
+        agent_scan_soon(ag);
         return;
     }
     g_dbus_method_invocation_return_error(inv, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD,
@@ -475,7 +492,7 @@ bw_cmd_watch(int argc, char **argv)
         ag.poll_id = g_timeout_add_seconds((guint)ag.poll_seconds, on_poll, &ag);
     guint sig_term = g_unix_signal_add(SIGTERM, on_signal, &ag);
     guint sig_int = g_unix_signal_add(SIGINT, on_signal, &ag);
-    agent_schedule(&ag, 0);   /* first scan at once: catch up on what happened */
+    agent_scan_soon(&ag);   /* first scan at once: catch up on what happened */
 
     g_main_loop_run(ag.loop);
 
@@ -485,6 +502,8 @@ bw_cmd_watch(int argc, char **argv)
         g_source_remove(ag.poll_id);
     if (ag.debounce_id)
         g_source_remove(ag.debounce_id);
+    if (ag.scan_id)
+        g_source_remove(ag.scan_id);
     if (ag.registration_id && ag.bus)
         g_dbus_connection_unregister_object(ag.bus, ag.registration_id);
     g_bus_unown_name(ag.owner_id);
