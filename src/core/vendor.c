@@ -1160,13 +1160,12 @@ human_reply(const bw_view_t *v)
 }
 
 static int
-pick_family(const bw_view_t *v, const scan_t *sc, bool *header_only)
+pick_family(const bw_view_t *v, const scan_t *sc)
 {
     if (human_reply(v))
         return -1;
     int best = -1, best_score = 0;
     bool hint = bounce_hint(v);
-    *header_only = false;
     for (size_t f = 0; f < bw_families_count; f++) {
         const bw_family_t *fam = &bw_families[f];
         /* A provider's domain in From is evidence only from its daemons:
@@ -1250,8 +1249,7 @@ bw_vendor_parse(const bw_view_t *view, bw_report_t *report, size_t *original_off
 
     scan_t sc;
     scan_text(view, &sc);
-    bool header_only;
-    int f = pick_family(view, &sc, &header_only);
+    int f = pick_family(view, &sc);
     if (f < 0) {
         scan_clear(&sc);
         return false;
