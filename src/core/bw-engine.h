@@ -64,6 +64,9 @@ char *bw_fp_origin_network(const bw_profile_t *p, const bw_original_t *o);
 double bw_poisson_upper_tail(unsigned x, double l);        /* P(X >= x | l) */
 double bw_cusum_threshold(double l0, double k, double target_arl);
 
+/* RFC 1918 / loopback / link-local / ULA address text. */
+bool bw_ip_is_private(const char *ip);
+
 /* Levenshtein distance, bounded: returns max+1 when larger than max. */
 unsigned bw_edit_distance(const char *a, const char *b, unsigned max);
 

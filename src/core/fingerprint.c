@@ -319,8 +319,8 @@ bw_fp_simhash(const char *text, size_t len)
     return r ? r : 1;
 }
 
-static bool
-ip_is_private(const char *ip)
+bool
+bw_ip_is_private(const char *ip)
 {
     return g_str_has_prefix(ip, "10.") || g_str_has_prefix(ip, "127.") ||
            g_str_has_prefix(ip, "192.168.") || g_str_has_prefix(ip, "169.254.") ||
@@ -340,7 +340,7 @@ bw_fp_origin_network(const bw_profile_t *p, const bw_original_t *o)
         bw_hop_t h;
         if (!bw_hop_parse(g_ptr_array_index(o->received, i), &h) || h.from_ip[0] == '\0')
             continue;
-        if (ip_is_private(h.from_ip))
+        if (bw_ip_is_private(h.from_ip))
             continue;
         if (bw_profile_is_provider_host(p, h.from_rdns) || bw_profile_is_provider_host(p, h.from_helo))
             continue;

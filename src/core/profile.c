@@ -356,11 +356,38 @@ bw_hop_parse(const char *value, bw_hop_t *out)
     return out->by[0] != '\0';
 }
 
+/* The sending host as the receiving server knows it: the reverse name it
+ * looked up; the HELO name only for a hop from a private address (inside
+ * one organisation), since anyone can say HELO smtp.yourprovider. */
+static const char *
+verified_from(const bw_hop_t *h)
+{
+    if (h->from_rdns[0])
+        return h->from_rdns;
+    if (h->from_ip[0] == '\0' || bw_ip_is_private(h->from_ip))
+        return h->from_helo[0] != '[' ? h->from_helo : "";
+    return "";
+}
+
 static bool
 hop_from_provider(const bw_profile_t *p, const bw_hop_t *h)
 {
-    return bw_profile_is_provider_host(p, h->from_rdns) ||
-           bw_profile_is_provider_host(p, h->from_helo);
+    if (bw_profile_is_provider_host(p, verified_from(h)))
+        return true;
+    /* a hop inside the provider: by a provider host, from a private address */
+    return h->from_ip[0] && bw_ip_is_private(h->from_ip) && bw_profile_is_provider_host(p, h->by);
+}
+
+/* Two host names of one organisation: equal, or the same parent domain. */
+static bool
+hosts_related(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL || *a == '\0' || *b == '\0' || *a == '[' || *b == '[')
+        return false;
+    if (g_ascii_strcasecmp(a, b) == 0)
+        return true;
+    g_autofree char *pa = parent_domain(a), *pb = parent_domain(b);
+    return pa && pb && g_ascii_strcasecmp(pa, pb) == 0;
 }
 
 bw_origin_t
@@ -390,10 +417,22 @@ bw_origin_of(const bw_profile_t *p, const bw_original_t *o, const char **why)
             }
             forged_provider_hop = true;
         }
-        /* custody passes down only when this hop got the message from the
-         * provider; a hop from anywhere else ends it */
-        if (!(trusted && hop_from_provider(p, &h)))
-            trusted = false;
+        /* Custody passes down when this hop got the message from the
+         * provider, or from the server that wrote the next hop (relays
+         * inside the receiving organisation); a hop from anywhere else ends
+         * it, so a provider hop a spam tool wrote below it is never
+         * reached. */
+        if (trusted && !hop_from_provider(p, &h)) {
+            bw_hop_t next;
+            bool cont = false;
+            for (guint j = i + 1; j < n; j++)
+                if (bw_hop_parse(g_ptr_array_index(o->received, j), &next)) {
+                    cont = hosts_related(verified_from(&h), next.by);
+                    break;
+                }
+            if (!cont)
+                trusted = false;
+        }
     }
     if (forged_provider_hop) {
         *why = "a Received line naming this mailbox's provider was forged: the server above it got the message from elsewhere";

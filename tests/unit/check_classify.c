@@ -53,6 +53,24 @@ static const char *const rcv_provider_top[] = {
     NULL
 };
 
+/* The hijacked account's spam as the recipient's back-end store saw it:
+ * an internal hop of the receiving organisation on top. */
+static const char *const rcv_hijack_internal[] = {
+    "from mx-front.victim.example (mx-front.victim.example [10.0.0.5]) by store3.victim.example with LMTP id 9; "
+    "Sun, 16 Nov 2025 10:00:03 +0000",
+    "from out.mailhost.example (out.mailhost.example [198.51.100.20]) by mx-front.victim.example with ESMTPS id AB12; "
+    "Sun, 16 Nov 2025 10:00:01 +0000",
+    "from User (unknown [45.9.8.7]) by smtp.mailhost.example (Postfix) with ESMTPSA id 4Q; Sun, 16 Nov 2025 10:00:00 +0000",
+    NULL
+};
+/* A bot that says HELO with the provider's name: its HELO proves nothing. */
+static const char *const rcv_helo_forged[] = {
+    "from smtp.mailhost.example (unknown [91.200.1.2]) by mx.victim.example with ESMTP id Q3; "
+    "Sun, 16 Nov 2025 10:00:00 +0000",
+    "from [10.9.9.9] by smtp.mailhost.example with ESMTPSA id ZZ; Sun, 16 Nov 2025 09:59:30 +0000",
+    NULL
+};
+
 static bw_item_t *
 classify(fake_mailbox_t *f, const fake_report_t *d)
 {
@@ -177,6 +195,8 @@ START_TEST(test_origin_paths)
         { rcv_provider_top, BW_ORIGIN_OWN_ACCOUNT },
         { rcv_forged_hop, BW_ORIGIN_FOREIGN },
         { rcv_bot, BW_ORIGIN_FOREIGN },
+        { rcv_hijack_internal, BW_ORIGIN_OWN_ACCOUNT },
+        { rcv_helo_forged, BW_ORIGIN_FOREIGN },
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         fake_report_t d = { .recipient = "x@victim.example", .orig_mid = "q@z", .received = cases[i].rcv };
