@@ -123,8 +123,8 @@ hard_reason(bw_reason_t r)
 static bool
 owner_has_own_domain(const bw_profile_t *p)
 {
-    /* An owner address outside the big providers: they run the domain
-     * (or can ask whoever hosts it) and can publish SPF/DKIM/DMARC. */
+    /* Only the owner of a domain can publish SPF/DKIM/DMARC for it: an
+     * address at a big provider or at the provider's own domain is not. */
     const char *prim = bw_profile_primary(p);
     const char *at = prim ? strrchr(prim, '@') : NULL;
     if (at == NULL)
@@ -132,7 +132,7 @@ owner_has_own_domain(const bw_profile_t *p)
     for (size_t i = 0; i < G_N_ELEMENTS(big_domains); i++)
         if (g_ascii_strcasecmp(at + 1, big_domains[i]) == 0)
             return false;
-    return true;
+    return bw_profile_custom_domain(p);
 }
 
 bw_status_t

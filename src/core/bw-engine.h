@@ -36,6 +36,9 @@ bool bw_profile_is_own_domain(const bw_profile_t *p, const char *domain);
 bool bw_profile_knows_msgid_domain(const bw_profile_t *p, const char *domain);
 bool bw_profile_knows_mailer(const bw_profile_t *p, const char *mailer);
 unsigned bw_profile_sent_samples(const bw_profile_t *p);
+/* The primary address is on a domain of the owner's own, hosted by a
+ * provider under another domain (learned from the owner's real mail). */
+bool bw_profile_custom_domain(const bw_profile_t *p);
 /* Learn the provider's submission path from an original that is known to be
  * the owner's real mail (its Message-ID is in Sent).  The profile is
  * logically const for classification: this only extends a cache of learned

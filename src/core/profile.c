@@ -229,6 +229,22 @@ bw_profile_learn_original(const bw_profile_t *p, const bw_original_t *o)
 }
 
 bool
+bw_profile_custom_domain(const bw_profile_t *p)
+{
+    const char *prim = bw_profile_primary(p);
+    const char *at = prim ? strrchr(prim, '@') : NULL;
+    if (at == NULL)
+        return false;
+    /* The provider's submission hosts, as learned from the owner's real
+     * mail, live under another domain than the address: the address is a
+     * domain of the owner's, hosted by that provider. */
+    if (g_hash_table_size(p->learned) == 0)
+        return false;
+    g_autofree char *d = g_ascii_strdown(at + 1, -1);
+    return !domain_in(p->learned, d) && !g_hash_table_contains(p->learned, d);
+}
+
+bool
 bw_profile_knows_msgid_domain(const bw_profile_t *p, const char *domain)
 {
     if (p == NULL || domain == NULL)

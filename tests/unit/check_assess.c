@@ -83,7 +83,8 @@ START_TEST(test_spoofing_and_clear)
     ck_assert_int_eq(bw_assess(p, items, camps, NULL, T0, &a), BW_OK);
     ck_assert_int_eq(a->status, BW_STATUS_SPOOFING);
     ck_assert(any_contains(a->advice, "spam"));
-    ck_assert(any_contains(a->advice, "DMARC"));   /* mailhost.example: own domain advice */
+    ck_assert(any_contains(a->advice, "DMARC"));
+    ck_assert(!any_contains(a->advice, "As the owner of the domain"));   /* a provider's address */
     bw_assessment_free(a);
 
     /* legitimate bounces and vacation replies only: clear, with remedies */
@@ -99,6 +100,27 @@ START_TEST(test_spoofing_and_clear)
     ck_assert_uint_eq(a->hard_bouncing->len, 2);     /* bob once */
     ck_assert(any_contains(a->legit_remedies, "mailbox-full"));
     ck_assert(any_contains(a->legit_remedies, "typo"));
+    bw_assessment_free(a);
+}
+END_TEST
+
+START_TEST(test_custom_domain_advice)
+{
+    /* an address on the owner's domain, hosted by a provider elsewhere */
+    const char *const own[] = { "me@my-studio.example", NULL };
+    g_autoptr(bw_profile_t) p = bw_profile_new(own, NULL);
+    g_autoptr(GPtrArray) rcv = g_ptr_array_new();
+    g_ptr_array_add(rcv, (gpointer)"from [203.0.113.7] by smtp.bighost.example with ESMTPSA id 1; Sun, 16 Nov 2025 10:00:00 +0000");
+    bw_sent_t sent = { .message_id = "x@my-studio.example", .from = "me@my-studio.example", .received = rcv };
+    bw_profile_add_sent(p, &sent);
+    g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
+    for (int i = 0; i < 4; i++)
+        g_ptr_array_add(items, item(BW_CLASS_BACKSCATTER, BW_ORIGIN_FOREIGN, "bw-dddddddd", "x@v.example", BW_REASON_USER_UNKNOWN));
+    bw_assessment_t *a = NULL;
+    ck_assert_int_eq(bw_assess(p, items, NULL, NULL, T0, &a), BW_OK);
+    ck_assert_int_eq(a->status, BW_STATUS_SPOOFING);
+    ck_assert(any_contains(a->advice, "As the owner of the domain, publish SPF, DKIM"));
+    ck_assert_ptr_nonnull(strstr(a->summary, "me@my-studio.example"));
     bw_assessment_free(a);
 }
 END_TEST
@@ -176,6 +198,7 @@ suite_assess(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_compromise);
     tcase_add_test(tc, test_spoofing_and_clear);
+    tcase_add_test(tc, test_custom_domain_advice);
     tcase_add_test(tc, test_json);
     tcase_add_test(tc, test_names);
     suite_add_tcase(s, tc);

@@ -223,7 +223,9 @@ START_TEST(test_many_items_linear)
     g_autoptr(GPtrArray) camps = NULL;
     ck_assert_int_eq(bw_campaigns_build(items, NULL, &camps), BW_OK);
     gint64 dt = g_get_monotonic_time() - t0;
-    ck_assert_msg(dt < 10 * G_USEC_PER_SEC, "campaigns over 30k items took %" G_GINT64_FORMAT " us", dt);
+    /* under a second here; quadratic grouping would take minutes.  The bound
+     * leaves room for sanitizer builds. */
+    ck_assert_msg(dt < 30 * G_USEC_PER_SEC, "campaigns over 30k items took %" G_GINT64_FORMAT " us", dt);
     ck_assert_uint_le(camps->len, 4);
     env_clear(&e);
 }
