@@ -28,6 +28,7 @@ struct bw_profile {
     unsigned samples;
     /* learned cache (see bw_profile_learn_original): provider domains */
     GHashTable *learned;
+    GHashTable *submit;         /* parent domains of authenticated submission hosts */
 };
 
 static char *
@@ -58,6 +59,7 @@ bw_profile_new(const char *const *owner_addresses, const char *const *own_relays
     p->msgid_domains = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     p->mailers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     p->learned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    p->submit = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     for (unsigned i = 0; owner_addresses && owner_addresses[i] && i < 256; i++) {
         char *a = bw_address_normalize(owner_addresses[i]);
         if (a == NULL)
@@ -94,6 +96,7 @@ bw_profile_free(bw_profile_t *p)
     g_hash_table_unref(p->msgid_domains);
     g_hash_table_unref(p->mailers);
     g_hash_table_unref(p->learned);
+    g_hash_table_unref(p->submit);
     g_free(p);
 }
 
@@ -190,10 +193,13 @@ learn_received(const bw_profile_t *p, const GPtrArray *received)
             continue;
         if ((hop.authenticated || hop.http) && hop.by[0] && hop.by[0] != '[') {
             char *d = parent_domain(hop.by);
-            if (d && g_hash_table_size(p->learned) < 64)
+            if (d && g_hash_table_size(p->learned) < 64) {
+                if (g_hash_table_size(p->submit) < 64)
+                    g_hash_table_replace(p->submit, g_strdup(d), GINT_TO_POINTER(1));
                 g_hash_table_replace(p->learned, d, GINT_TO_POINTER(1));
-            else
+            } else {
                 g_free(d);
+            }
         }
     }
 }
@@ -238,10 +244,10 @@ bw_profile_custom_domain(const bw_profile_t *p)
     /* The provider's submission hosts, as learned from the owner's real
      * mail, live under another domain than the address: the address is a
      * domain of the owner's, hosted by that provider. */
-    if (g_hash_table_size(p->learned) == 0)
+    if (g_hash_table_size(p->submit) == 0)
         return false;
     g_autofree char *d = g_ascii_strdown(at + 1, -1);
-    return !domain_in(p->learned, d) && !g_hash_table_contains(p->learned, d);
+    return !domain_in(p->submit, d);
 }
 
 bool
