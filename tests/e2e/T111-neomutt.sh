@@ -1,0 +1,64 @@
+#!/bin/sh
+# T111-neomutt: plugins/neomutt in a real NeoMutt under tmux, on the demo
+# mailbox tagged by the hook: the muttrc loads without errors, the campaign
+# helper makes one virtual mailbox per campaign (ids only, even when the
+# forged subject carries quotes, backticks and semicolons), the status bar
+# shows the unread backscatter count, and Alt-b opens the backscatter.
+. "${BW_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/lib.sh"
+bw_require_bin
+bw_require_cmd notmuch neomutt tmux python3
+bw_tmpdir
+mail="$BW_TMP/mail"
+export BOUNCEWATCH_NOW=2026-11-20T14:30:00+00:00 LC_ALL=C LANGUAGE= TERM=xterm
+python3 "$BW_SRCDIR/contrib/demo/build-mailbox.py" "$mail" --base --flood 30 \
+    --spread-minutes 25 --now "$BOUNCEWATCH_NOW" --subject 'Invoice "{n}" `id` ; exec'
+bw_notmuch_setup "$mail" alex@example.org
+"$BW_BIN" hook post-new --no-notify
+want=$(notmuch count 'tag:backscatter and tag:unread')
+
+# The plugin's helpers and the program itself on PATH, as after make install.
+mkdir -p "$BW_TMP/bin"
+ln -s "$BW_BIN" "$BW_TMP/bin/bouncewatch"
+export PATH="$BW_TMP/bin:$BW_SRCDIR/plugins/neomutt:$PATH"
+
+lines=$(bouncewatch-neomutt-campaigns)
+bw_expect_eq "one campaign mailbox" "$(printf '%s\n' "$lines" | grep -c '^virtual-mailboxes "bw: bw-[0-9a-f]\{8\} ([0-9]*)" "notmuch://?query=tag:bw/bw-[0-9a-f]\{8\}"$')" 1
+bw_expect_eq "no mail text in muttrc lines" "$(printf '%s\n' "$lines" | grep -c 'Invoice\|exec')" 0
+
+cat >"$BW_TMP/muttrc" <<EOF
+set nm_default_url = "notmuch://$mail"
+set virtual_spoolfile = yes
+set folder = "$mail"
+set sidebar_visible = yes
+set sidebar_width = 30
+source "$BW_SRCDIR/plugins/neomutt/bouncewatch.muttrc"
+EOF
+session="bw-neomutt-$$"
+tmux -L "$session" new-session -d -x 160 -y 40 "neomutt -n -F '$BW_TMP/muttrc' 2>'$BW_TMP/neomutt.err'; sleep 5"
+trap 'tmux -L "$session" kill-server 2>/dev/null; rm -rf "$BW_TMP"' EXIT
+screen=""
+i=0
+while [ $i -lt 50 ]; do
+    sleep 0.2
+    screen=$(tmux -L "$session" capture-pane -p 2>/dev/null || true)
+    case $screen in *"NeoMutt: "*) break ;; esac
+    i=$((i + 1))
+done
+# Open the backscatter mailbox with the plugin's macro (Alt-b).
+tmux -L "$session" send-keys M-b
+sleep 1
+screen2=$(tmux -L "$session" capture-pane -p 2>/dev/null || true)
+tmux -L "$session" send-keys q
+sleep 0.3
+tmux -L "$session" send-keys y 2>/dev/null || true
+
+bw_expect_eq "neomutt started" "$(printf '%s\n' "$screen" | grep -c 'NeoMutt: ')" 1
+bw_expect_eq "no configuration error" "$(printf '%s\n%s\n' "$screen" "$screen2" | grep -ci 'error\|unknown command\|not found')" 0
+bw_expect_eq "status bar counter" "$(printf '%s\n' "$screen" | grep -c "\[backscatter: $want\]")" 1
+bw_expect_eq "campaign mailbox in the sidebar" "$(printf '%s\n' "$screen" | grep -c 'bw: bw-')" 1
+bw_expect_eq "Alt-b opens the backscatter" "$(printf '%s\n' "$screen2" | grep -c 'NeoMutt: Backscatter')" 1
+if [ "$bw_fail_count" -ne 0 ]; then
+    echo "--- screen"; printf '%s\n' "$screen"; echo "--- after Alt-b"; printf '%s\n' "$screen2"
+    cat "$BW_TMP/neomutt.err" 2>/dev/null
+fi
+bw_done
