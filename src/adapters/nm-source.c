@@ -560,11 +560,29 @@ op_sent_subject_near(void *ctx, const char *subject, gint64 t, gint64 window)
     g_autofree char *want = subject_key(subject);
     if (*want == '\0')
         return false;
-    /* The owner's mail within the window is few messages: compare their
-     * subjects rather than trusting Xapian's stemmed phrase search with
-     * attacker-written text. */
-    g_autofree char *q = g_strdup_printf("%s and date:@%" G_GINT64_FORMAT "..@%" G_GINT64_FORMAT,
-                                         src->owner_query, t - window, t + window);
+    /* Ask Xapian for the owner's mail holding the subject's words as a
+     * phrase (posting lists: fast), then compare the normalised subjects and
+     * the dates exactly.  A date-range query instead scans the date values
+     * of the whole database on every call (23 ms at 160k messages).  The
+     * phrase is built from word characters only, so attacker text cannot
+     * escape it. */
+    GString *phrase = g_string_new(NULL);
+    for (const char *p = want; *p && phrase->len < 200; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char_validated(p, -1);
+        if (c == (gunichar)-1 || c == (gunichar)-2)
+            break;
+        if (g_unichar_isalnum(c))
+            g_string_append_unichar(phrase, c);
+        else if (phrase->len > 0 && phrase->str[phrase->len - 1] != ' ')
+            g_string_append_c(phrase, ' ');
+    }
+    g_strchomp(phrase->str);
+    if (phrase->str[0] == '\0') {
+        g_string_free(phrase, TRUE);
+        return false;
+    }
+    g_autofree char *q = g_strdup_printf("%s and subject:\"%s\"", src->owner_query, phrase->str);
+    g_string_free(phrase, TRUE);
     notmuch_query_t *query = notmuch_query_create(src->db, q);
     if (query == NULL)
         return false;
@@ -578,7 +596,8 @@ op_sent_subject_near(void *ctx, const char *subject, gint64 t, gint64 window)
              notmuch_messages_move_to_next(msgs), guard++) {
             notmuch_message_t *m = notmuch_messages_get(msgs);
             const char *s = notmuch_message_get_header(m, "subject");
-            if (s) {
+            gint64 d = (gint64)notmuch_message_get_date(m);
+            if (s && d >= t - window && d <= t + window) {
                 g_autofree char *k = subject_key(s);
                 found = strcmp(k, want) == 0;
             }
