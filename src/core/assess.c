@@ -213,7 +213,9 @@ bw_assess(const bw_profile_t *profile, GPtrArray *items, GPtrArray *campaigns,
         a->status = BW_STATUS_CLEAR;
         if (n_legit > 0)
             a->summary = g_strdup_printf(
-                _("No sign of forgery of %s: the %u reports found are about mail you really sent."), me, n_legit);
+                ngettext("No sign of forgery of %s: the %u report found is about mail you really sent.",
+                         "No sign of forgery of %s: the %u reports found are about mail you really sent.", n_legit),
+                me, n_legit);
         else
             a->summary = g_strdup_printf(_("No sign of forgery of %s."), me);
     }
@@ -249,7 +251,8 @@ bw_assess(const bw_profile_t *profile, GPtrArray *items, GPtrArray *campaigns,
     for (unsigned r = 0; r < BW_REASON_LAST; r++) {
         const char *rem = seen_reason[r] ? remedy_for((bw_reason_t)r) : NULL;
         if (rem)
-            push(a->legit_remedies, g_strdup_printf(_("%s (%u reports): %s"), bw_reason_to_string((bw_reason_t)r),
+            push(a->legit_remedies, g_strdup_printf(ngettext("%s (%u report): %s", "%s (%u reports): %s", seen_reason[r]),
+                                                    bw_reason_to_string((bw_reason_t)r),
                                                     seen_reason[r], _(rem)));
     }
     *out = a;
