@@ -14,7 +14,7 @@ given --now, so tests can pin BOUNCEWATCH_NOW.
 
   build-mailbox.py MAILDIR [--now RFC3339] [--base] [--flood N]
                    [--flood-start K] [--subject TEXT] [--spread-minutes M]
-                   [--via-own-account]
+                   [--via-own-account] [--formats F1,F2...]
 """
 import argparse
 import datetime as dt
@@ -107,7 +107,8 @@ def build_base(maildir, now):
                                         "msgid": "%s@example.jp" % hexid("vac")}))
 
 
-def build_flood(maildir, now, first, count, subject_tpl, spread, via_own=False):
+def build_flood(maildir, now, first, count, subject_tpl, spread, via_own=False, formats=None):
+    formats = formats or FORMATS
     for n in range(first, first + count):
         # Arrivals spread over the last `spread` minutes, newest last; the
         # forged originals left the botnet a few minutes before each bounce.
@@ -143,7 +144,7 @@ def build_flood(maildir, now, first, count, subject_tpl, spread, via_own=False):
             values["bot_helo"], values["bot_ip"] = "smtp.example.org", "192.0.2.10"
         # How each MTA writes the hop it received the forged mail from: a
         # botnet PC has no reverse DNS, the provider's relay has.
-        fmt = FORMATS[n % len(FORMATS)]
+        fmt = formats[n % len(formats)]
         helo, ip = values["bot_helo"], values["bot_ip"]
         rdns = helo if via_own else "unknown"
         values["bot_from"] = {
@@ -164,6 +165,8 @@ def main():
     ap.add_argument("--subject", default="Invoice #{n} overdue - payment required",
                     help="forged subject; {n} becomes the invoice number")
     ap.add_argument("--spread-minutes", type=int, default=50)
+    ap.add_argument("--formats", help="comma-separated report formats of the flood, among "
+                    + ", ".join(sorted(set(FORMATS))) + " (default: a mix of all)")
     ap.add_argument("--via-own-account", action="store_true",
                     help="the forged mail went out through the owner's provider (compromise)")
     a = ap.parse_args()
@@ -178,7 +181,7 @@ def main():
         build_base(a.maildir, now)
     if a.flood:
         build_flood(a.maildir, now, a.flood_start, a.flood, a.subject, a.spread_minutes,
-                    a.via_own_account)
+                    a.via_own_account, a.formats.split(",") if a.formats else None)
 
 
 if __name__ == "__main__":
