@@ -15,7 +15,7 @@
  * (space, tab, CR, LF...) in the text and in the patterns as one space, so
  * a phrase matches across the line breaks of a wrapped notice.  A pattern
  * starting with '^' only matches at the start of a line (after optional
- * blanks).  Patterns longer than BW_MATCH_MAX_PATTERN bytes are ignored. */
+ * blanks and '>' quote marks).  Patterns longer than BW_MATCH_MAX_PATTERN bytes are ignored. */
 #define BW_MATCH_MAX_PATTERN 200
 
 typedef struct bw_matcher bw_matcher_t;

@@ -202,9 +202,11 @@ G_STATIC_ASSERT(RING > BW_MATCH_MAX_PATTERN);
 static bool
 at_line_start(const char *text, size_t start)
 {
-    /* Allow a few blanks of indentation; bounded look-back. */
+    /* Allow indentation and "> " quote marks (a forwarded notice); bounded
+     * look-back. */
     size_t k = start, steps = 0;
-    while (k > 0 && (text[k - 1] == ' ' || text[k - 1] == '\t') && steps < 64) {
+    while (k > 0 && (text[k - 1] == ' ' || text[k - 1] == '\t' || text[k - 1] == '>')
+           && steps < 64) {
         k--;
         steps++;
     }

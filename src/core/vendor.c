@@ -1096,10 +1096,16 @@ headers_offset(const scan_t *sc, size_t mstart, size_t mend)
 {
     const char *t = sc->text;
     const char *colon = memchr(t + mstart, ':', mend - mstart);
+    /* the start of the marker's line, behind indentation and quote marks */
+    size_t ls = mstart, steps = 0;
+    while (ls > 0 && (t[ls - 1] == ' ' || t[ls - 1] == '\t' || t[ls - 1] == '>') && steps < 64) {
+        ls--;
+        steps++;
+    }
     bool header_line = colon != NULL && (size_t)(colon - t) + 1 >= mend - 6
-        && (mstart == 0 || t[mstart - 1] == '\n');
+        && (ls == 0 || t[ls - 1] == '\n');
     if (header_line)
-        return mstart;
+        return ls;
     const char *nl = memchr(t + mend, '\n', sc->len - mend);
     size_t off = nl != NULL ? (size_t)(nl - t) + 1 : sc->len;
     /* skip blank lines between the separator and the headers */
