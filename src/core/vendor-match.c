@@ -222,12 +222,20 @@ bw_matcher_scan(const bw_matcher_t *m, const char *text, size_t len,
     size_t ring[RING];
     size_t emitted = 0;          /* normalised bytes produced so far */
     guint32 state = 0;
+    /* Locals, so the compiler keeps them in registers across the callback
+     * (the hot loop; see vendor-match.c's header comment). */
+    const ac_node_t *nodes = (const ac_node_t *)(void *)m->nodes->data;
+    const guint32 *root_next = m->root_next;
     bool prev_space = false;
     unsigned char pending = 0;   /* second byte of a folded pair */
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)text[i];
         size_t skip = 0;             /* extra bytes consumed by this one */
-        if (pending != 0) {
+        if (c > ' ' && c < 0x80 && pending == 0) {
+            /* printable ASCII, the bulk of any notice: the fast path */
+            prev_space = false;
+            c = lower(c);
+        } else if (pending != 0) {
             c = pending;
             pending = 0;
         } else if (c == '\0') {
@@ -256,13 +264,25 @@ bw_matcher_scan(const bw_matcher_t *m, const char *text, size_t len,
         ring[emitted % RING] = i;
         emitted++;
         i += skip;
-        guint32 t;
-        while ((t = child_of(m, state, c)) == 0 && state != 0)
-            state = NODE(m, state)->fail;
+        guint32 t = 0;
+        for (;;) {
+            if (state == 0) {
+                t = root_next[c];
+                break;
+            }
+            for (t = nodes[state].first_child; t != 0 && nodes[t].byte != c;
+                 t = nodes[t].next_sibling)
+                ;
+            if (t != 0)
+                break;
+            state = nodes[state].fail;
+        }
         state = t;
-        for (guint32 s = NODE(m, state)->out >= 0 ? state : NODE(m, state)->dict;
-             s != 0; s = NODE(m, s)->dict) {
-            for (gint32 id = NODE(m, s)->out; id >= 0; id = m->out_next[id]) {
+        if (nodes[state].out < 0 && nodes[state].dict == 0)
+            continue;   /* the common case: nothing ends here */
+        for (guint32 s = nodes[state].out >= 0 ? state : nodes[state].dict;
+             s != 0; s = nodes[s].dict) {
+            for (gint32 id = nodes[s].out; id >= 0; id = m->out_next[id]) {
                 size_t start = ring[(emitted - m->plen[id]) % RING];
                 if (m->anchored[id] && !at_line_start(text, start))
                     continue;
