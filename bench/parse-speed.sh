@@ -117,13 +117,13 @@ run_one() {
     t0=$(date +%s%N)
     case "$name" in
         bouncewatch)
-            /usr/bin/time -o "$tmp/rss" -f '%M' "$BIN" parse --json "${files[@]}" \
+            /usr/bin/time -o "$tmp/rss" -f '%M %U %S' "$BIN" parse --json "${files[@]}" \
                 >"$tmp/bouncewatch.out" 2>"$tmp/bouncewatch.err" || rc=$? ;;
         sisimai)
-            /usr/bin/time -o "$tmp/rss" -f '%M' perl "$tmp/sisimai.pl" <"$tmp/files" \
+            /usr/bin/time -o "$tmp/rss" -f '%M %U %S' perl "$tmp/sisimai.pl" <"$tmp/files" \
                 >"$tmp/sisimai.out" 2>"$tmp/sisimai.err" || rc=$? ;;
         flufl)
-            /usr/bin/time -o "$tmp/rss" -f '%M' "$PY" "$tmp/flufl_bench.py" <"$tmp/files" \
+            /usr/bin/time -o "$tmp/rss" -f '%M %U %S' "$PY" "$tmp/flufl_bench.py" <"$tmp/files" \
                 >"$tmp/flufl.out" 2>"$tmp/flufl.err" || rc=$? ;;
     esac
     t1=$(date +%s%N)
@@ -133,7 +133,10 @@ run_one() {
         tail -n 5 "$tmp/$name.err" >&2
         return 1
     fi
-    echo "$(( (t1 - t0) / 1000 )) $(tail -n1 "$tmp/rss")" >>"$tmp/$name.times"
+    # microseconds of wall time, peak RSS KiB, microseconds of CPU time
+    read -r rss usr sys < <(tail -n1 "$tmp/rss")
+    echo "$(( (t1 - t0) / 1000 )) $rss $(awk -v u="$usr" -v s="$sys" 'BEGIN { printf "%d", (u + s) * 1e6 }')" \
+        >>"$tmp/$name.times"
 }
 
 tools=(bouncewatch)
@@ -149,35 +152,43 @@ for ((i = 0; i < RUNS; i++)); do
     for t in "${tools[@]}"; do run_one "$t" || exit 1; done
 done
 
-# Median of a column of $tmp/NAME.times (1: microseconds, 2: KiB).
+# Median of a column of $tmp/NAME.times (1: wall us, 2: KiB, 3: CPU us).
 median() { sort -n -k"$2","$2" "$tmp/$1.times" | awk -v c="$2" '{ v[NR] = $c } END {
     if (NR % 2) print v[(NR + 1) / 2]; else printf "%d\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 bw_bounces=$(grep -c '"bounce":true' "$tmp/bouncewatch.out" || true)
 bw_errors=$(grep -c '"error":"' "$tmp/bouncewatch.out" || true)
-printf '\n%-12s %7s %10s %10s %12s  %s\n' tool files "median s" "files/s" "peak RSS MiB" "bounces found"
-declare -A rate
+printf '\n%-12s %6s %9s %9s %9s %9s %8s  %s\n' tool files "wall s" "files/s" "CPU s" "files/s" "RSS MiB" "bounces found"
+printf '%-12s %6s %9s %9s %9s %9s %8s\n' "" "" "" "(wall)" "" "(CPU)" "(peak)"
+declare -A rate cpurate
 for t in "${tools[@]}"; do
     us=$(median "$t" 1)
     kib=$(median "$t" 2)
+    cus=$(median "$t" 3)
+    [ "$cus" -gt 0 ] || cus=1
     rate[$t]=$(awk -v n="$nfiles" -v us="$us" 'BEGIN { printf "%.0f", n / (us / 1e6) }')
+    cpurate[$t]=$(awk -v n="$nfiles" -v us="$cus" 'BEGIN { printf "%.0f", n / (us / 1e6) }')
     case "$t" in
         bouncewatch) found="$bw_bounces (errors: $bw_errors)" ;;
         *) found=$(sed -n 's/.* \([0-9]*\) bounces$/\1/p' "$tmp/$t.out") ;;
     esac
-    printf '%-12s %7d %10.3f %10s %12.1f  %s\n' "$t" "$nfiles" \
+    printf '%-12s %6d %9.3f %9s %9.3f %9s %8.1f  %s\n' "$t" "$nfiles" \
         "$(awk -v us="$us" 'BEGIN { print us / 1e6 }')" "${rate[$t]}" \
+        "$(awk -v us="$cus" 'BEGIN { print us / 1e6 }')" "${cpurate[$t]}" \
         "$(awk -v k="$kib" 'BEGIN { print k / 1024 }')" "$found"
 done
+echo "(load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); on a busy machine compare the CPU columns)"
 
 status=0
 if [ -n "${rate[sisimai]:-}" ]; then
     ratio=$(awk -v a="${rate[bouncewatch]}" -v b="${rate[sisimai]}" 'BEGIN { printf "%.1f", a / b }')
+    cratio=$(awk -v a="${cpurate[bouncewatch]}" -v b="${cpurate[sisimai]}" 'BEGIN { printf "%.1f", a / b }')
     if awk -v r="$ratio" 'BEGIN { exit !(r >= 10) }'; then verdict=PASS; else verdict=FAIL; status=1; fi
     echo
-    echo "bouncewatch/Sisimai: ${ratio}x files/s (target >= 10x): $verdict"
+    echo "bouncewatch/Sisimai: ${ratio}x files/s wall, ${cratio}x CPU (target >= 10x): $verdict"
 fi
 if [ -n "${rate[flufl]:-}" ]; then
-    echo "bouncewatch/flufl.bounce: $(awk -v a="${rate[bouncewatch]}" -v b="${rate[flufl]}" 'BEGIN { printf "%.1f", a / b }')x files/s"
+    echo "bouncewatch/flufl.bounce: $(awk -v a="${rate[bouncewatch]}" -v b="${rate[flufl]}" 'BEGIN { printf "%.1f", a / b }')x files/s wall," \
+         "$(awk -v a="${cpurate[bouncewatch]}" -v b="${cpurate[flufl]}" 'BEGIN { printf "%.1f", a / b }')x CPU"
 fi
 exit $status
