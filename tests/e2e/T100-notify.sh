@@ -7,7 +7,8 @@
 #  - growth updates that notification in place (replaces_id), nothing new
 #    means no notification;
 #  - with the agent running, the hook leaves the alert to it, and the agent's
-#    notification carries the actions;
+#    notification carries the actions; the agent also notices a database
+#    change by itself; "Show report" and "How to secure my account" work;
 #  - "Mute this campaign" keeps the campaign silent as it keeps growing;
 #  - without a session bus the hook logs the alert and still exits 0.
 . "${BW_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/lib.sh"
@@ -111,7 +112,14 @@ bw_expect_eq "the surge grew" "$([ "$n2" -gt "$n" ] && echo yes)" yes
 bw_expect_eq "updated count" "$(field '" %s " % sys.argv[2] in c[1]["summary"]' "$n2")" True
 
 # The agent: it owns org.bouncewatch.Agent; the hook leaves the alert to it.
-"$BW_BIN" watch --poll 0 --debounce 100 -v 2>"$BW_TMP/agent.log" &
+# "Show report" runs this stub with the report file, instead of a viewer.
+cat >"$BW_TMP/show-report" <<EOF
+#!/bin/sh
+cp "\$1" "$BW_TMP/shown-report.txt"
+EOF
+chmod +x "$BW_TMP/show-report"
+"$BW_BIN" watch --poll 0 --debounce 100 -v --report-command "$BW_TMP/show-report" \
+    2>"$BW_TMP/agent.log" &
 agent_pid=$!
 "$PY" "$MOCK" wait-name org.bouncewatch.Agent 10 || echo "FAIL: the agent did not take its bus name"
 sleep 1
@@ -125,16 +133,35 @@ bw_expect_eq "still the same notification" "$(field 'c[2]["replaces_id"]')" "$fi
 bw_expect_eq "the agent's notification has the actions" \
     "$(field 'all(a in c[2]["actions"] for a in ("show-report", "secure", "mute"))')" True
 
+# Without the hook: the agent sees the database change by itself.
+export BOUNCEWATCH_NOW=2026-11-20T14:47:00+00:00
+flood 80 20 2026-11-20T14:47:00+00:00
+wait_calls 4
+bw_expect_eq "the agent noticed the change itself" "$(ncalls)" 4
+bw_expect_eq "again in place" "$(field 'c[3]["replaces_id"]')" "$first_id"
+
+# The actions: the report (through --report-command) and the advice.
+"$PY" "$MOCK" invoke "$first_id" show-report
+"$PY" "$MOCK" invoke "$first_id" secure
+i=0
+while { [ ! -s "$BW_TMP/shown-report.txt" ] || [ ! -s "$XDG_CACHE_HOME/bouncewatch/secure-your-account.txt" ]; } && [ $i -lt 100 ]; do
+    sleep 0.1; i=$((i + 1))
+done
+bw_expect_eq "Show report runs the command with the report" \
+    "$(grep -c 'Campaigns of forged mail' "$BW_TMP/shown-report.txt" 2>/dev/null)" 1
+bw_expect_eq "How to secure my account writes the advice" \
+    "$(grep -c 'two-step verification' "$XDG_CACHE_HOME/bouncewatch/secure-your-account.txt" 2>/dev/null)" 1
+
 # Mute: the campaign stays silent while it keeps growing.
 "$PY" "$MOCK" invoke "$first_id" mute
 i=0
 while ! grep -q 'muted' "$BW_TMP/agent.log" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 grep -q 'muted' "$BW_TMP/agent.log" || { echo "FAIL: the agent did not mute"; cat "$BW_TMP/agent.log"; bw_fail_count=$((bw_fail_count + 1)); }
 export BOUNCEWATCH_NOW=2026-11-20T14:50:00+00:00
-flood 80 20 2026-11-20T14:50:00+00:00
+flood 100 20 2026-11-20T14:50:00+00:00
 bw_expect_ok "hook after mute" "$BW_BIN" hook post-new
 sleep 1.5
-bw_expect_eq "a muted campaign stays silent" "$(ncalls)" 3
+bw_expect_eq "a muted campaign stays silent" "$(ncalls)" 4
 kill "$agent_pid"
 wait "$agent_pid" 2>/dev/null
 agent_pid=
@@ -146,6 +173,6 @@ env -u DBUS_SESSION_BUS_ADDRESS "$BW_BIN" hook post-new 2>"$BW_TMP/nobus.log" ||
 bw_expect_eq "no server: exit 0" "$rc" 0
 bw_expect_eq "no server: the alert is logged" \
     "$(grep -c 'reports about mail you never sent' "$BW_TMP/nobus.log")" 1
-bw_expect_eq "no server: no notification sent" "$(ncalls)" 3
+bw_expect_eq "no server: no notification sent" "$(ncalls)" 4
 
 bw_done
