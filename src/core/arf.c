@@ -104,13 +104,14 @@ bw_arf_parse_fields(const char *text, size_t len, bw_report_t *report)
  *  - Apple Mail's unsubscribe request: a plain message with
  *    X-Apple-Unsubscribe: true, sent from the subscriber's address. */
 bool
-bw_arf_detect_nonstandard(const bw_view_t *view, bw_report_t *report)
+bw_arf_detect_nonstandard(const bw_view_t *view, bw_report_t *report,
+                          const char *orig_hdr, size_t orig_hdr_len)
 {
-    if (view->rfc822_part != NULL && GMIME_IS_MESSAGE_PART(view->rfc822_part)) {
-        GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(view->rfc822_part));
-        const char *rcpt = m != NULL ? g_mime_object_get_header(GMIME_OBJECT(m), "X-HmXmrOriginalRecipient") : NULL;
+    if (orig_hdr != NULL) {
+        size_t vl = 0;
+        const char *rcpt = bw_hdr_find(orig_hdr, orig_hdr_len, "X-HmXmrOriginalRecipient", &vl);
         if (rcpt != NULL) {
-            add_recipient(report, rcpt, strlen(rcpt));
+            add_recipient(report, rcpt, vl);
             report->bounce = true;
             report->kind = BW_KIND_FEEDBACK;
             report->family = "jmrp";

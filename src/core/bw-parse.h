@@ -7,13 +7,13 @@
 #include "bw-private.h"
 #include <string.h>
 
-/* Only this much of one message is handed to GMime: a report is small, and
+/* Only this much of one message is read: a report is small, and
  * what a report says about its original is in the original's headers and
  * the first part of its body.  A 50 MB attachment behind it is not needed to
  * answer, so it is not parsed (speed, and bounded memory). */
 #define BW_PARSE_MAX_BYTES     (4u * 1024u * 1024u)
 /* More "boundary=" declarations than this in the parsed bytes and the rest
- * is cut: GMime's parser recurses per nested multipart. */
+ * is cut: each nested multipart is one more scan of its bytes. */
 #define BW_PARSE_MAX_BOUNDARIES 256
 /* Bytes of a structured part (delivery-status, feedback-report, headers)
  * read at most. */
@@ -61,24 +61,12 @@ bw_status_t bw_message_check(const char *data, size_t len, char **detail);
  * declaration.  *out_len gets the new length. */
 char *bw_message_normalize(const char *data, size_t len, size_t *out_len);
 
-/* Builds the GMime tree of normalised bytes (from bw_message_normalize)
- * without copying them: `bytes` must outlive the message (unref the
- * message first).  NULL when GMime finds no message. */
-GMimeMessage *bw_message_parse_bytes(GByteArray *bytes);
-
 /* True when the data starts with an mbox "From " line. */
 bool bw_mbox_detect(const char *data, size_t len);
 /* Splits an mbox into messages: a GArray of gsize pairs (start, end) with
  * the From_ line itself excluded, at most BW_MAX_MBOX_MESSAGES. */
 GArray *bw_mbox_split(const char *data, size_t len);
 
-/* The transfer-decoded content of a leaf part, at most `max` bytes, NUL
- * terminated (no charset conversion). NULL when empty. */
-char *bw_part_raw(GMimeObject *part, size_t max, size_t *len_out);
-/* The text of a leaf part decoded to UTF-8 (declared charset, else a guess
- * among ISO-2022-JP, Shift_JIS, EUC-JP, Latin-1), LF line ends, at most
- * `max` bytes, always valid UTF-8. */
-char *bw_part_text(GMimeObject *part, size_t max, size_t *len_out);
 /* Converts bytes of an unknown or given charset (NULL = guess) to valid
  * UTF-8. */
 char *bw_to_utf8(const char *data, size_t len, const char *charset, size_t *len_out);
@@ -93,26 +81,50 @@ char *bw_html_to_text(const char *html, size_t len, size_t *len_out);
  * one charset are joined before conversion (a character may be split across
  * words).  Undeclared 8-bit text is converted by guess. */
 char *bw_header_decode(const char *raw, size_t len);
-/* bw_header_decode of the first `name` header of an object, or NULL. */
-char *bw_object_header_decoded(GMimeObject *obj, const char *name);
 
-/* The parts the detectors look at, found in one bounded walk. */
+/* ------------------------------------------------------------ MIME reader */
+
+enum { BW_CTE_NONE = 0, BW_CTE_BASE64, BW_CTE_QP };
+
+/* One MIME part, as ranges into the message bytes (which outlive it). */
 typedef struct {
-    GMimeObject *text_plain;      /* first text/plain outside an attached message */
-    GMimeObject *text_html;       /* first text/html outside an attached message */
-    GMimeObject *delivery_status; /* message/(global-)delivery-status */
-    bool global_ds;               /* ... of RFC 6533 (UTF-8) */
-    GMimeObject *feedback;        /* message/feedback-report */
-    GMimeObject *rfc822;          /* message/rfc822, message/global, text/rfc822-headers,
-                                     message/global-headers, message/partial */
-    GMimeObject *leaves[16];      /* other leaf parts outside attached messages,
-                                     for broken reports (wrong content types) */
-    unsigned n_leaves;
-    unsigned parts_seen;
-    bool truncated;               /* a depth or part cap was hit */
-} bw_parts_t;
+    const char *hdr;          /* header block, up to and without the blank line */
+    size_t hdr_len;
+    const char *body;         /* body, still transfer-encoded */
+    size_t body_len;
+    char type[24];            /* lower-cased; text/plain by default */
+    char subtype[48];
+    char charset[48];         /* "" when not given */
+    char boundary[128];       /* multipart only */
+    unsigned char cte;        /* BW_CTE_* */
+    unsigned depth;
+    int parent;               /* index of the parent part, -1 for the message */
+    unsigned n_children;
+    size_t preamble_len;      /* multipart: bytes of body before the first delimiter */
+    bool in_message;          /* inside an attached message (the original) */
+} bw_mpart_t;
 
-void bw_message_walk(GMimeMessage *message, bw_parts_t *parts);
+typedef struct {
+    GArray *parts;            /* bw_mpart_t; [0] is the message itself */
+    bool truncated;           /* a depth or part cap was hit */
+} bw_mime_t;
+
+/* Reads the structure of a normalised (LF) message; never fails. */
+bw_mime_t *bw_mime_parse(const char *data, size_t len);
+void bw_mime_free(bw_mime_t *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(bw_mime_t, bw_mime_free)
+bool bw_mpart_is(const bw_mpart_t *mp, const char *type, const char *subtype);
+/* Transfer-decoded body (at most `max` bytes, LF line ends), or NULL. */
+char *bw_mpart_raw(const bw_mpart_t *mp, size_t max, size_t *len_out);
+/* Body as UTF-8 text (declared charset, else a guess; HTML stripped). */
+char *bw_mpart_text(const bw_mpart_t *mp, size_t max, size_t *len_out);
+/* First header `name` of a header block: the raw value (folded lines
+ * included) and its length, or NULL. */
+const char *bw_hdr_find(const char *hdr, size_t hdr_len, const char *name, size_t *value_len);
+/* ... decoded (RFC 2047, squeezed), or NULL. */
+char *bw_hdr_get(const char *hdr, size_t hdr_len, const char *name);
+/* ... raw but squeezed to one line, or NULL. */
+char *bw_hdr_get_raw(const char *hdr, size_t hdr_len, const char *name);
 
 /* ------------------------------------------------------------ dsn.c */
 
@@ -133,7 +145,8 @@ size_t bw_dsn_find_inline(const char *text, size_t len, bool column0);
  * feedback_type, recipients).  Returns true when it is a feedback report. */
 bool bw_arf_parse_fields(const char *text, size_t len, bw_report_t *report);
 /* Complaints in non-ARF formats (Microsoft JMRP, Apple Mail unsubscribe). */
-bool bw_arf_detect_nonstandard(const bw_view_t *view, bw_report_t *report);
+bool bw_arf_detect_nonstandard(const bw_view_t *view, bw_report_t *report,
+                               const char *orig_hdr, size_t orig_hdr_len);
 
 /* ------------------------------------------------------------ autoreply.c */
 
@@ -145,9 +158,12 @@ char *bw_subject_strip_prefixes(const char *subject);
 
 /* ------------------------------------------------------------ original.c */
 
-/* The original from an attached message/rfc822 / message/global (full
- * message) or text/rfc822-headers / message/global-headers part. */
-bw_original_t *bw_original_from_part(GMimeObject *part);
+/* The original from a header block (an attached message's headers, a
+ * text/rfc822-headers part, quoted lines); NULL when it holds nothing. */
+bw_original_t *bw_original_from_headers(const char *text, size_t len);
+/* Gives the original its body text (taken; g_malloc'd UTF-8) and the URL
+ * domains in it. */
+void bw_original_take_body(bw_original_t *o, char *text, size_t len);
 /* The original from headers quoted in a text, starting at or after `from`
  * (the first header-looking line from there). NULL when none. */
 bw_original_t *bw_original_from_text(const char *text, size_t len, size_t from);

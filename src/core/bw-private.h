@@ -29,7 +29,8 @@ char *bw_strdup_squeezed(const char *s, size_t len);
 
 /* A read-only view of one message for the detectors (parse.c builds it). */
 typedef struct bw_view {
-    GMimeMessage *message;     /* the report; borrowed */
+    GMimeMessage *message;     /* the report; borrowed; NULL when parse.c read it
+                                  without GMime (use bw_view_header) */
     const char *from;          /* decoded From header value, "" when absent */
     const char *subject;       /* decoded Subject, "" when absent */
     const char *text;          /* the human-readable part: first text/plain (else
@@ -39,6 +40,7 @@ typedef struct bw_view {
     GMimeObject *rfc822_part;  /* first message/rfc822 or text/rfc822-headers (or
                                   message/global*) part, or NULL */
     bool is_multipart_report;  /* Content-Type multipart/report */
+    const void *priv;          /* parse.c's header index when `message` is NULL */
 } bw_view_t;
 /* Header lookup on the report itself (decoded, or NULL). */
 const char *bw_view_header(const bw_view_t *v, const char *name);

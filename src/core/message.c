@@ -1,6 +1,8 @@
 /* message.c: mail from bytes: sanity checks, line ends, caps, mbox
- * splitting, the bounded MIME walk, and text extraction with charset
- * decoding.  Everything here is linear in the input and bounded by the caps
+ * splitting, RFC 2047 words, charsets, and a byte-level MIME reader (part
+ * ranges, types, transfer decoding).  GMime serves for what it is good at
+ * here (iconv cache, dates, address lists); the MIME tree is read without
+ * building objects.  Everything here is linear in the input and bounded by the caps
  * of bw.h / bw-parse.h, since every byte of a report is attacker-written. */
 #include "bw-parse.h"
 #include <string.h>
@@ -109,7 +111,7 @@ bw_message_normalize(const char *data, size_t len, size_t *out_len)
                 continue;       /* CRLF: the LF comes next */
             c = '\n';           /* lone CR (old Mac line ends) */
         } else if (c == '\0') {
-            c = ' ';            /* GMime and C strings stop at NUL */
+            c = ' ';            /* C strings stop at NUL */
         }
         out[o++] = c;
         if (c == '\n') {
@@ -128,22 +130,6 @@ bw_message_normalize(const char *data, size_t len, size_t *out_len)
     out[o] = '\0';
     *out_len = o;
     return out;
-}
-
-GMimeMessage *
-bw_message_parse_bytes(GByteArray *ba)
-{
-    /* The stream reads the caller's buffer in place (no copy) and is
-     * persistent, so the parts point into it instead of duplicating large
-     * attachments.  It must not own the array: GMime would free the bytes
-     * with the stream (g_byte_array_free ignores other references), while
-     * the caller still reads them; the caller keeps `ba` alive longer than
-     * the message instead. */
-    g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_byte_array(ba);
-    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
-    g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(stream);
-    g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
-    return g_mime_parser_construct_message(parser, NULL);
 }
 
 /* ------------------------------------------------------------ mbox */
@@ -206,121 +192,7 @@ bw_mbox_split(const char *data, size_t len)
     return spans;
 }
 
-/* ------------------------------------------------------------ MIME walk */
-
-static bool
-ct_is(GMimeContentType *ct, const char *type, const char *sub)
-{
-    return ct != NULL && g_mime_content_type_is_type(ct, type, sub);
-}
-
-void
-bw_message_walk(GMimeMessage *message, bw_parts_t *parts)
-{
-    memset(parts, 0, sizeof *parts);
-    GMimeObject *root = g_mime_message_get_mime_part(message);
-    if (root == NULL)
-        return;
-    /* Explicit stack (no recursion): (object, depth) pairs. */
-    typedef struct { GMimeObject *obj; int depth; } frame_t;
-    GArray *stack = g_array_new(FALSE, FALSE, sizeof(frame_t));
-    frame_t f0 = { root, 0 };
-    g_array_append_val(stack, f0);
-    while (stack->len > 0) {
-        frame_t f = g_array_index(stack, frame_t, stack->len - 1);
-        g_array_set_size(stack, stack->len - 1);
-        if (++parts->parts_seen > BW_MAX_MIME_PARTS) {
-            parts->truncated = true;
-            break;
-        }
-        GMimeContentType *ct = g_mime_object_get_content_type(f.obj);
-        if (GMIME_IS_MULTIPART(f.obj)) {
-            if (f.depth >= BW_MAX_MIME_DEPTH) {
-                parts->truncated = true;
-                continue;
-            }
-            GMimeMultipart *mp = GMIME_MULTIPART(f.obj);
-            int n = g_mime_multipart_get_count(mp);
-            if (n > BW_MAX_MIME_PARTS)
-                n = BW_MAX_MIME_PARTS;
-            /* Push in reverse so parts are visited in document order. */
-            for (int i = n - 1; i >= 0; i--) {
-                frame_t c = { g_mime_multipart_get_part(mp, i), f.depth + 1 };
-                if (c.obj != NULL)
-                    g_array_append_val(stack, c);
-            }
-            continue;
-        }
-        if (GMIME_IS_MESSAGE_PART(f.obj)) {
-            /* An attached message is the original (or a forwarded mail):
-             * its text must not be read as the report's own words. */
-            if (parts->rfc822 == NULL && (ct_is(ct, "message", "rfc822") || ct_is(ct, "message", "global") ||
-                                          ct_is(ct, "message", "*")))
-                parts->rfc822 = f.obj;
-            continue;
-        }
-        if (!GMIME_IS_PART(f.obj))
-            continue;
-        if (ct_is(ct, "message", "delivery-status") || ct_is(ct, "message", "global-delivery-status")) {
-            if (parts->delivery_status == NULL) {
-                parts->delivery_status = f.obj;
-                parts->global_ds = ct_is(ct, "message", "global-delivery-status");
-            }
-        } else if (ct_is(ct, "message", "feedback-report")) {
-            if (parts->feedback == NULL)
-                parts->feedback = f.obj;
-        } else if (ct_is(ct, "text", "rfc822-headers") || ct_is(ct, "message", "global-headers") ||
-                   ct_is(ct, "text", "rfc822") || ct_is(ct, "message", "partial")) {
-            if (parts->rfc822 == NULL)
-                parts->rfc822 = f.obj;
-        } else if (ct_is(ct, "text", "plain") && parts->text_plain == NULL &&
-                   !GMIME_IS_MULTIPART(f.obj)) {
-            parts->text_plain = f.obj;
-        } else if (ct_is(ct, "text", "html") && parts->text_html == NULL) {
-            parts->text_html = f.obj;
-        } else if (parts->n_leaves < G_N_ELEMENTS(parts->leaves)) {
-            parts->leaves[parts->n_leaves++] = f.obj;
-        }
-    }
-    g_array_unref(stack);
-}
-
 /* ------------------------------------------------------------ content */
-
-char *
-bw_part_raw(GMimeObject *part, size_t max, size_t *len_out)
-{
-    *len_out = 0;
-    if (part == NULL || !GMIME_IS_PART(part))
-        return NULL;
-    GMimeDataWrapper *dw = g_mime_part_get_content(GMIME_PART(part));
-    if (dw == NULL)
-        return NULL;
-    /* Decode the transfer encoding into a memory stream.  The input is
-     * already capped (BW_PARSE_MAX_BYTES), so the decoded size is bounded. */
-    g_autoptr(GMimeStream) mem = g_mime_stream_mem_new();
-    if (g_mime_data_wrapper_write_to_stream(dw, mem) < 0)
-        return NULL;
-    GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-    if (ba == NULL || ba->len == 0)
-        return NULL;
-    size_t n = ba->len < max ? ba->len : max;
-    /* Normalise line ends again: base64 content carries its own CRLFs. */
-    char *out = g_malloc(n + 1);
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = (char)ba->data[i];
-        if (c == '\r') {
-            if (i + 1 < n && ba->data[i + 1] == '\n')
-                continue;
-            c = '\n';
-        }
-        out[o++] = c;
-    }
-    out[o] = '\0';
-    *len_out = o;
-    return out;
-}
 
 /* Guess the charset of undeclared 8-bit or ISO-2022 text, common in
  * Japanese notices that declare nothing. */
@@ -523,27 +395,6 @@ bw_html_to_text(const char *html, size_t len, size_t *len_out)
     return g_string_free(out, FALSE);
 }
 
-char *
-bw_part_text(GMimeObject *part, size_t max, size_t *len_out)
-{
-    *len_out = 0;
-    size_t raw_len = 0;
-    g_autofree char *raw = bw_part_raw(part, max, &raw_len);
-    if (raw == NULL)
-        return NULL;
-    const char *charset = g_mime_object_get_content_type_parameter(part, "charset");
-    char *text = bw_to_utf8(raw, raw_len, charset, len_out);
-    GMimeContentType *ct = g_mime_object_get_content_type(part);
-    if (ct != NULL && g_mime_content_type_is_type(ct, "text", "html")) {
-        size_t tl = 0;
-        char *plain = bw_html_to_text(text, *len_out, &tl);
-        g_free(text);
-        text = plain;
-        *len_out = tl;
-    }
-    return text;
-}
-
 /* ------------------------------------------------------------ RFC 2047 */
 
 /* Decodes one encoded word's payload ("B" or "Q") into `out`. */
@@ -686,17 +537,410 @@ bw_header_decode(const char *raw, size_t len)
     return squeezed;
 }
 
-char *
-bw_object_header_decoded(GMimeObject *obj, const char *name)
+/* ------------------------------------------------------------ MIME reader
+ * A byte-level MIME reader: it finds where each part's header block and
+ * body are, with its content type and transfer encoding, without building
+ * objects.  A report needs a few of its parts (the notice text, the
+ * delivery-status fields, the original's headers), so building the whole
+ * GMime tree (headers, parameters and parts as GObjects) cost about half of
+ * a parse.  Iterative, with the depth and part caps of bw.h; a multipart is
+ * scanned once for its own boundary. */
+
+/* Length of the header block at `p` (up to the blank line) and where the
+ * body starts. */
+static void
+split_header(const char *p, size_t len, size_t *hdr_len, size_t *body_off)
 {
-    GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
-    if (hl == NULL)
+    if (len > 0 && p[0] == '\n') {
+        *hdr_len = 0;
+        *body_off = 1;
+        return;
+    }
+    const char *blank = len >= 2 ? memmem(p, len, "\n\n", 2) : NULL;
+    if (blank == NULL) {
+        *hdr_len = len;
+        *body_off = len;
+        return;
+    }
+    *hdr_len = (size_t)(blank - p) + 1;     /* keep the last header's LF */
+    *body_off = (size_t)(blank - p) + 2;
+}
+
+const char *
+bw_hdr_find(const char *hdr, size_t hdr_len, const char *name, size_t *value_len)
+{
+    size_t nl = strlen(name);
+    size_t pos = 0;
+    while (pos < hdr_len) {
+        const char *line = hdr + pos;
+        const char *eol = memchr(line, '\n', hdr_len - pos);
+        size_t ll = eol ? (size_t)(eol - line) : hdr_len - pos;
+        if (ll > nl && line[0] != ' ' && line[0] != '\t' && g_ascii_strncasecmp(line, name, nl) == 0) {
+            size_t k = nl;
+            while (k < ll && (line[k] == ' ' || line[k] == '\t'))
+                k++;
+            if (k < ll && line[k] == ':') {
+                k++;
+                while (k < ll && (line[k] == ' ' || line[k] == '\t'))
+                    k++;
+                /* the value runs over folded continuation lines */
+                size_t end = pos + ll;
+                while (end + 1 < hdr_len && (hdr[end + 1] == ' ' || hdr[end + 1] == '\t')) {
+                    const char *n2 = memchr(hdr + end + 1, '\n', hdr_len - end - 1);
+                    end = n2 ? (size_t)(n2 - hdr) : hdr_len;
+                }
+                *value_len = end - (pos + k);
+                return line + k;
+            }
+        }
+        pos += ll + 1;
+    }
+    return NULL;
+}
+
+char *
+bw_hdr_get(const char *hdr, size_t hdr_len, const char *name)
+{
+    size_t vl = 0;
+    const char *v = bw_hdr_find(hdr, hdr_len, name, &vl);
+    if (v == NULL)
         return NULL;
-    GMimeHeader *h = g_mime_header_list_get_header(hl, name);
-    if (h == NULL)
+    if (vl > 16384)
+        vl = 16384;
+    return bw_header_decode(v, vl);
+}
+
+char *
+bw_hdr_get_raw(const char *hdr, size_t hdr_len, const char *name)
+{
+    size_t vl = 0;
+    const char *v = bw_hdr_find(hdr, hdr_len, name, &vl);
+    if (v == NULL)
         return NULL;
-    const char *raw = g_mime_header_get_raw_value(h);
+    return bw_strdup_squeezed(v, vl < 16384 ? vl : 16384);
+}
+
+/* A parameter of a structured header value (boundary, charset...), quoted
+ * or not, copied into out (cut to outsz - 1). */
+static bool
+param_get(const char *v, size_t vl, const char *name, char *out, size_t outsz)
+{
+    size_t nl = strlen(name);
+    for (size_t i = 0; i + nl < vl; i++) {
+        if (v[i] != ';' && v[i] != ' ' && v[i] != '\t' && v[i] != '\n')
+            continue;
+        size_t j = i + 1;
+        while (j < vl && (v[j] == ' ' || v[j] == '\t' || v[j] == '\n'))
+            j++;
+        if (vl - j <= nl || g_ascii_strncasecmp(v + j, name, nl) != 0)
+            continue;
+        j += nl;
+        while (j < vl && (v[j] == ' ' || v[j] == '\t'))
+            j++;
+        if (j >= vl || v[j] != '=')
+            continue;
+        j++;
+        while (j < vl && (v[j] == ' ' || v[j] == '\t'))
+            j++;
+        size_t o = 0;
+        if (j < vl && v[j] == '"') {
+            j++;
+            while (j < vl && v[j] != '"' && o + 1 < outsz) {
+                if (v[j] == '\\' && j + 1 < vl)
+                    j++;
+                out[o++] = v[j++];
+            }
+        } else {
+            while (j < vl && v[j] != ';' && v[j] != ' ' && v[j] != '\t' && v[j] != '\n' && o + 1 < outsz)
+                out[o++] = v[j++];
+        }
+        out[o] = '\0';
+        return o > 0;
+    }
+    return false;
+}
+
+static void
+read_part_header(bw_mpart_t *mp, bool digest_child)
+{
+    size_t vl = 0;
+    const char *ct = bw_hdr_find(mp->hdr, mp->hdr_len, "Content-Type", &vl);
+    g_strlcpy(mp->type, digest_child ? "message" : "text", sizeof mp->type);
+    g_strlcpy(mp->subtype, digest_child ? "rfc822" : "plain", sizeof mp->subtype);
+    mp->charset[0] = mp->boundary[0] = '\0';
+    if (ct != NULL && vl > 0) {
+        size_t i = 0, o = 0;
+        while (i < vl && ct[i] != '/' && ct[i] != ';' && ct[i] > ' ' && o + 1 < sizeof mp->type)
+            mp->type[o++] = g_ascii_tolower(ct[i++]);
+        mp->type[o] = '\0';
+        if (i < vl && ct[i] == '/') {
+            i++;
+            o = 0;
+            while (i < vl && ct[i] != ';' && ct[i] > ' ' && o + 1 < sizeof mp->subtype)
+                mp->subtype[o++] = g_ascii_tolower(ct[i++]);
+            mp->subtype[o] = '\0';
+        } else {
+            mp->subtype[0] = '\0';
+        }
+        if (mp->type[0] == '\0') {
+            g_strlcpy(mp->type, "text", sizeof mp->type);
+            g_strlcpy(mp->subtype, "plain", sizeof mp->subtype);
+        }
+        param_get(ct, vl, "charset", mp->charset, sizeof mp->charset);
+        if (strcmp(mp->type, "multipart") == 0)
+            param_get(ct, vl, "boundary", mp->boundary, sizeof mp->boundary);
+    }
+    mp->cte = BW_CTE_NONE;
+    const char *te = bw_hdr_find(mp->hdr, mp->hdr_len, "Content-Transfer-Encoding", &vl);
+    if (te != NULL) {
+        if (bw_casestr(te, vl, "base64") != NULL)
+            mp->cte = BW_CTE_BASE64;
+        else if (bw_casestr(te, vl, "quoted-printable") != NULL)
+            mp->cte = BW_CTE_QP;
+    }
+}
+
+bool
+bw_mpart_is(const bw_mpart_t *mp, const char *type, const char *subtype)
+{
+    return strcmp(mp->type, type) == 0 && (subtype == NULL || strcmp(mp->subtype, subtype) == 0);
+}
+
+/* Adds the part at data[off, off+len) as a child of `parent`. */
+static guint
+add_part(GArray *parts, const char *p, size_t len, int parent, unsigned depth, bool in_message,
+         bool digest_child)
+{
+    bw_mpart_t mp;
+    memset(&mp, 0, sizeof mp);
+    size_t hl = 0, bo = 0;
+    split_header(p, len, &hl, &bo);
+    mp.hdr = p;
+    mp.hdr_len = hl;
+    mp.body = p + bo;
+    mp.body_len = len - bo;
+    mp.parent = parent;
+    mp.depth = depth;
+    mp.in_message = in_message;
+    read_part_header(&mp, digest_child);
+    g_array_append_val(parts, mp);
+    return parts->len - 1;
+}
+
+/* Splits a multipart body on its boundary: appends (start, end) pairs of
+ * each part's bytes to `spans`.  Returns the number of parts. */
+static unsigned
+split_multipart(const char *body, size_t len, const char *boundary, GArray *spans, size_t *preamble)
+{
+    size_t bl = strlen(boundary);
+    *preamble = len;
+    unsigned n = 0;
+    size_t pos = 0;
+    gssize start = -1;
+    while (pos + 2 + bl <= len) {
+        const char *hit = memmem(body + pos, len - pos, boundary, bl);
+        if (hit == NULL)
+            break;
+        size_t at = (size_t)(hit - body);
+        pos = at + bl;
+        /* a delimiter line: "--" + boundary at a line start */
+        if (at < 2 || hit[-1] != '-' || hit[-2] != '-' || (at > 2 && hit[-3] != '\n'))
+            continue;
+        size_t line_start = at - 2;
+        if (*preamble == len)
+            *preamble = line_start;
+        bool close = pos + 1 < len && body[pos] == '-' && body[pos + 1] == '-';
+        if (start >= 0) {
+            /* the part ends before the LF that precedes the delimiter */
+            gsize s = (gsize)start, e = line_start > 0 ? line_start - 1 : 0;
+            if (e < s)
+                e = s;
+            g_array_append_val(spans, s);
+            g_array_append_val(spans, e);
+            if (++n >= BW_MAX_MIME_PARTS)
+                return n;
+        }
+        if (close)
+            return n;
+        const char *eol = memchr(body + pos, '\n', len - pos);
+        if (eol == NULL)
+            return n;
+        start = (gssize)(eol - body) + 1;
+        pos = (size_t)start;
+    }
+    if (start >= 0 && (size_t)start < len) {
+        /* no closing delimiter (truncated): the rest is the last part */
+        gsize s = (gsize)start, e = len;
+        g_array_append_val(spans, s);
+        g_array_append_val(spans, e);
+        n++;
+    }
+    return n;
+}
+
+bw_mime_t *
+bw_mime_parse(const char *data, size_t len)
+{
+    bw_mime_t *m = g_new0(bw_mime_t, 1);
+    m->parts = g_array_new(FALSE, FALSE, sizeof(bw_mpart_t));
+    add_part(m->parts, data, len, -1, 0, false, false);
+    GArray *spans = g_array_new(FALSE, FALSE, sizeof(gsize));
+    /* Parts are expanded in the order they were added: a breadth-first
+     * walk over an array that only grows, bounded by the part cap. */
+    for (guint i = 0; i < m->parts->len; i++) {
+        bw_mpart_t mp = g_array_index(m->parts, bw_mpart_t, i);
+        if (mp.depth >= BW_MAX_MIME_DEPTH) {
+            if (strcmp(mp.type, "multipart") == 0 || strcmp(mp.type, "message") == 0)
+                m->truncated = true;
+            continue;
+        }
+        if (strcmp(mp.type, "multipart") == 0 && mp.boundary[0] != '\0') {
+            g_array_set_size(spans, 0);
+            size_t preamble = mp.body_len;
+            unsigned n = split_multipart(mp.body, mp.body_len, mp.boundary, spans, &preamble);
+            g_array_index(m->parts, bw_mpart_t, i).preamble_len = preamble;
+            bool digest = strcmp(mp.subtype, "digest") == 0;
+            for (unsigned k = 0; k < n; k++) {
+                if (m->parts->len >= BW_MAX_MIME_PARTS) {
+                    m->truncated = true;
+                    break;
+                }
+                gsize s = g_array_index(spans, gsize, 2 * k), e = g_array_index(spans, gsize, 2 * k + 1);
+                add_part(m->parts, mp.body + s, e - s, (int)i, mp.depth + 1, mp.in_message, digest);
+            }
+            g_array_index(m->parts, bw_mpart_t, i).n_children = n;
+        } else if (strcmp(mp.type, "message") == 0 &&
+                   (strcmp(mp.subtype, "rfc822") == 0 || strcmp(mp.subtype, "global") == 0 ||
+                    strcmp(mp.subtype, "news") == 0) &&
+                   mp.cte == BW_CTE_NONE) {
+            /* An attached message: its own header block and body. */
+            if (m->parts->len >= BW_MAX_MIME_PARTS) {
+                m->truncated = true;
+                continue;
+            }
+            size_t off = 0;
+            while (off < mp.body_len && (mp.body[off] == '\n' || mp.body[off] == ' '))
+                off++;
+            add_part(m->parts, mp.body + off, mp.body_len - off, (int)i, mp.depth + 1, true, false);
+            g_array_index(m->parts, bw_mpart_t, i).n_children = 1;
+        }
+    }
+    g_array_unref(spans);
+    return m;
+}
+
+void
+bw_mime_free(bw_mime_t *m)
+{
+    if (m == NULL)
+        return;
+    g_array_unref(m->parts);
+    g_free(m);
+}
+
+/* Quoted-printable decoding (RFC 2045 6.7), lenient with bad escapes. */
+static size_t
+qp_decode(const char *in, size_t len, char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = in[i];
+        if (c == '=') {
+            if (i + 1 < len && in[i + 1] == '\n') {
+                i++;            /* soft line break */
+                continue;
+            }
+            if (i + 2 < len && g_ascii_isxdigit(in[i + 1]) && g_ascii_isxdigit(in[i + 2])) {
+                out[o++] = (char)(g_ascii_xdigit_value(in[i + 1]) * 16 + g_ascii_xdigit_value(in[i + 2]));
+                i += 2;
+                continue;
+            }
+            /* "= " at a line end (trailing blanks) is a soft break too */
+            size_t k = i + 1;
+            while (k < len && (in[k] == ' ' || in[k] == '\t'))
+                k++;
+            if (k < len && in[k] == '\n') {
+                i = k;
+                continue;
+            }
+        }
+        out[o++] = c;
+    }
+    return o;
+}
+
+char *
+bw_mpart_raw(const bw_mpart_t *mp, size_t max, size_t *len_out)
+{
+    *len_out = 0;
+    if (mp->body_len == 0)
+        return NULL;
+    char *out = NULL;
+    size_t n = 0;
+    switch (mp->cte) {
+    case BW_CTE_BASE64: {
+        /* Only as much input as gives `max` bytes. */
+        size_t in = mp->body_len;
+        size_t lim = max / 3 * 4 + 8 + max / 38;   /* line ends of 76-char lines */
+        if (in > lim)
+            in = lim;
+        out = g_malloc(in * 3 / 4 + 4);
+        gint state = 0;
+        guint save = 0;
+        n = g_base64_decode_step(mp->body, in, (guchar *)out, &state, &save);
+        break;
+    }
+    case BW_CTE_QP: {
+        size_t in = mp->body_len < max + max / 2 ? mp->body_len : max + max / 2;
+        out = g_malloc(in + 1);
+        n = qp_decode(mp->body, in, out);
+        break;
+    }
+    default:
+        n = mp->body_len;
+        out = g_malloc(n + 1);
+        memcpy(out, mp->body, n);
+        break;
+    }
+    if (n > max)
+        n = max;
+    /* Decoded content carries its own CRLFs: LF only for the readers. */
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = out[i];
+        if (c == '\r') {
+            if (i + 1 < n && out[i + 1] == '\n')
+                continue;
+            c = '\n';
+        } else if (c == '\0') {
+            c = ' ';
+        }
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    if (o == 0) {
+        g_free(out);
+        return NULL;
+    }
+    *len_out = o;
+    return out;
+}
+
+char *
+bw_mpart_text(const bw_mpart_t *mp, size_t max, size_t *len_out)
+{
+    *len_out = 0;
+    size_t raw_len = 0;
+    g_autofree char *raw = bw_mpart_raw(mp, max, &raw_len);
     if (raw == NULL)
         return NULL;
-    return bw_header_decode(raw, strlen(raw));
+    char *text = bw_to_utf8(raw, raw_len, mp->charset[0] ? mp->charset : NULL, len_out);
+    if (bw_mpart_is(mp, "text", "html")) {
+        size_t tl = 0;
+        char *plain = bw_html_to_text(text, *len_out, &tl);
+        g_free(text);
+        text = plain;
+        *len_out = tl;
+    }
+    return text;
 }

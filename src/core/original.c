@@ -3,8 +3,9 @@
  * Sources, best first: an attached message/rfc822 or message/global (the
  * whole original), a text/rfc822-headers or message/global-headers part
  * (headers only: a normal case), or headers quoted in the notice's text
- * after the server's marker.  Header blocks are handed to GMime, which
- * decodes RFC 2047 words and charsets; we only find where they are. */
+ * after the server's marker.  Header blocks are read by a linear field
+ * reader (RFC 2047 words through bw_header_decode, dates and address lists
+ * through GMime's utilities). */
 #include "bw-parse.h"
 #include "bw-vendor.h"
 #include <string.h>
@@ -101,74 +102,6 @@ fill_addresses(GPtrArray *out, InternetAddressList *list, unsigned depth)
             fill_addresses(out, internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)), depth + 1);
         }
     }
-}
-
-static void
-fill_from_message(bw_original_t *o, GMimeMessage *m)
-{
-    GMimeObject *obj = GMIME_OBJECT(m);
-    const char *mid = g_mime_message_get_message_id(m);
-    o->message_id = mid != NULL ? bw_msgid_normalize(mid) : NULL;
-    if (o->message_id == NULL)
-        o->message_id = bw_msgid_normalize(g_mime_object_get_header(obj, "Message-ID"));
-    o->from = bw_address_normalize(g_mime_object_get_header(obj, "From"));
-    fill_addresses(o->to, g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_TO), 0);
-    if (o->to->len == 0) {
-        char *a = bw_address_normalize(g_mime_object_get_header(obj, "To"));
-        if (a != NULL)
-            g_ptr_array_add(o->to, a);
-    }
-    o->subject = bw_object_header_decoded(obj, "Subject");
-    GDateTime *date = g_mime_message_get_date(m);
-    if (date != NULL) {
-        o->date_unix = g_date_time_to_unix(date);
-        o->date = bw_time_format(o->date_unix, (int)(g_date_time_get_utc_offset(date) / G_USEC_PER_SEC));
-    }
-    o->return_path = bw_address_normalize(g_mime_object_get_header(obj, "Return-Path"));
-    o->in_reply_to = bw_msgid_normalize(g_mime_object_get_header(obj, "In-Reply-To"));
-    const char *xm = g_mime_object_get_header(obj, "X-Mailer");
-    if (xm == NULL)
-        xm = g_mime_object_get_header(obj, "User-Agent");
-    if (xm != NULL)
-        o->x_mailer = bw_strdup_squeezed(xm, strnlen(xm, 1024));
-    GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
-    int n = hl != NULL ? g_mime_header_list_get_count(hl) : 0;
-    for (int i = 0; i < n && i < 1000; i++) {
-        GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
-        const char *name = g_mime_header_get_name(h);
-        if (name == NULL)
-            continue;
-        if (g_ascii_strcasecmp(name, "Received") == 0 && o->received->len < MAX_RECEIVED) {
-            const char *v = g_mime_header_get_value(h);
-            if (v != NULL)
-                g_ptr_array_add(o->received, bw_strdup_squeezed(v, strnlen(v, 4096)));
-        } else if (o->dkim_domain == NULL && g_ascii_strcasecmp(name, "DKIM-Signature") == 0) {
-            const char *v = g_mime_header_get_value(h);
-            if (v != NULL)
-                o->dkim_domain = dkim_domain(v);
-        }
-    }
-}
-
-static void
-fill_body(bw_original_t *o, GMimeMessage *m)
-{
-    bw_parts_t parts;
-    bw_message_walk(m, &parts);
-    GMimeObject *body = parts.text_plain != NULL ? parts.text_plain : parts.text_html;
-    if (body == NULL) {
-        o->headers_only = true;
-        return;
-    }
-    size_t len = 0;
-    char *text = bw_part_text(body, BW_MAX_SCAN_BYTES, &len);
-    if (text == NULL || len == 0) {
-        g_free(text);
-        o->headers_only = true;
-        return;
-    }
-    o->body_text = text;
-    add_url_domains(o, text, len);
 }
 
 /* One unfolded header field of a quoted block. */
@@ -280,35 +213,23 @@ from_header_block(const char *text, size_t len)
 }
 
 bw_original_t *
-bw_original_from_part(GMimeObject *part)
+bw_original_from_headers(const char *text, size_t len)
 {
-    if (part == NULL)
-        return NULL;
-    if (GMIME_IS_MESSAGE_PART(part)) {
-        GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(part));
-        if (m == NULL)
-            return NULL;
-        bw_original_t *o = bw_original_new();
-        fill_from_message(o, m);
-        fill_body(o, m);
-        if (bw_original_is_empty(o)) {
-            bw_original_free(o);
-            return NULL;
-        }
-        return o;
+    return from_header_block(text, len);
+}
+
+void
+bw_original_take_body(bw_original_t *o, char *text, size_t len)
+{
+    if (text == NULL || len == 0) {
+        g_free(text);
+        o->headers_only = true;
+        return;
     }
-    size_t len = 0;
-    g_autofree char *raw = bw_part_raw(part, MAX_QUOTED_HEADER_BYTES, &len);
-    if (raw == NULL)
-        return NULL;
-    /* text/rfc822-headers may also carry a body after the blank line
-     * (servers mislabel whole messages): keep only the header block. */
-    size_t start = 0;
-    while (start < len && (raw[start] == '\n' || raw[start] == ' ' || raw[start] == '\t'))
-        start++;
-    const char *end = g_strstr_len(raw + start, (gssize)(len - start), "\n\n");
-    size_t hl = end ? (size_t)(end - raw) - start : len - start;
-    return from_header_block(raw + start, hl);
+    g_free(o->body_text);
+    o->body_text = text;
+    o->headers_only = false;
+    add_url_domains(o, text, len);
 }
 
 /* ------------------------------------------------------------ quoted headers */

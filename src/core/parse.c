@@ -13,6 +13,9 @@
  * text part outside any attached message, cut before a quoted original),
  * so text quoted from the original cannot trigger them. */
 #include "bw-parse.h"
+
+/* Bytes of a headers-only part read at most. */
+#define MAX_HEADERS_PART (64u * 1024u)
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -103,53 +106,111 @@ bw_report_free(bw_report_t *r)
 
 /* ------------------------------------------------------------ the view */
 
+/* The view's header index (bw_view_t.priv): the report's header block and
+ * the values decoded so far, so repeated lookups by the detectors cost one
+ * scan each and the strings live as long as the view. */
+typedef struct {
+    const char *hdr;
+    size_t hdr_len;
+    GHashTable *cache;     /* lower-cased name -> decoded value, or "" key absent */
+} view_index_t;
+
+static const char absent[] = "";
+
 const char *
 bw_view_header(const bw_view_t *v, const char *name)
 {
-    if (v == NULL || v->message == NULL || name == NULL)
+    if (v == NULL || name == NULL)
         return NULL;
-    return g_mime_object_get_header(GMIME_OBJECT(v->message), name);
+    if (v->message != NULL)
+        return g_mime_object_get_header(GMIME_OBJECT(v->message), name);
+    view_index_t *ix = (view_index_t *)v->priv;
+    if (ix == NULL)
+        return NULL;
+    char key[80];
+    size_t n = strnlen(name, sizeof key - 1);
+    for (size_t i = 0; i < n; i++)
+        key[i] = g_ascii_tolower(name[i]);
+    key[n] = '\0';
+    const char *hit = g_hash_table_lookup(ix->cache, key);
+    if (hit == NULL) {
+        char *value = bw_hdr_get(ix->hdr, ix->hdr_len, name);
+        hit = value != NULL ? value : absent;
+        g_hash_table_insert(ix->cache, g_strdup(key), (gpointer)hit);
+    }
+    return hit == absent ? NULL : hit;
 }
 
 static void
-fill_report_headers(bw_report_t *r, GMimeMessage *m)
+cache_value_free(gpointer p)
 {
-    GMimeObject *obj = GMIME_OBJECT(m);
-    const char *mid = g_mime_message_get_message_id(m);
-    r->message_id = bw_msgid_normalize(mid != NULL ? mid : g_mime_object_get_header(obj, "Message-ID"));
-    r->from = bw_address_normalize(g_mime_object_get_header(obj, "From"));
-    r->subject = bw_object_header_decoded(obj, "Subject");
-    GDateTime *date = g_mime_message_get_date(m);
-    if (date != NULL) {
-        r->date_unix = g_date_time_to_unix(date);
-        r->date = bw_time_format(r->date_unix, (int)(g_date_time_get_utc_offset(date) / G_USEC_PER_SEC));
+    if (p != absent)
+        g_free(p);
+}
+
+/* Message-IDs of a References/In-Reply-To value: the <...> tokens. */
+static void
+add_msgids(GPtrArray *out, const char *v, size_t len, guint max)
+{
+    size_t i = 0;
+    while (i < len && out->len < max) {
+        const char *lt = memchr(v + i, '<', len - i);
+        if (lt == NULL)
+            break;
+        const char *gt = memchr(lt, '>', len - (size_t)(lt - v));
+        if (gt == NULL)
+            break;
+        g_autofree char *token = g_strndup(lt, (gsize)(gt - lt + 1));
+        char *id = bw_msgid_normalize(token);
+        if (id != NULL)
+            g_ptr_array_add(out, id);
+        i = (size_t)(gt - v) + 1;
     }
-    r->in_reply_to = bw_msgid_normalize(g_mime_object_get_header(obj, "In-Reply-To"));
-    const char *refs = g_mime_object_get_header(obj, "References");
-    if (refs != NULL) {
-        GMimeReferences *list = g_mime_references_parse(NULL, refs);
-        int n = list != NULL ? g_mime_references_length(list) : 0;
-        for (int i = 0; i < n && i < 64; i++) {
-            char *id = bw_msgid_normalize(g_mime_references_get_message_id(list, i));
-            if (id != NULL)
-                g_ptr_array_add(r->references, id);
+}
+
+static void
+fill_report_headers(bw_report_t *r, const char *hdr, size_t hdr_len)
+{
+    g_autofree char *mid = bw_hdr_get_raw(hdr, hdr_len, "Message-ID");
+    r->message_id = bw_msgid_normalize(mid);
+    g_autofree char *from = bw_hdr_get(hdr, hdr_len, "From");
+    r->from = bw_address_normalize(from);
+    r->subject = bw_hdr_get(hdr, hdr_len, "Subject");
+    g_autofree char *date = bw_hdr_get_raw(hdr, hdr_len, "Date");
+    if (date != NULL) {
+        GDateTime *d = g_mime_utils_header_decode_date(date);
+        if (d != NULL) {
+            r->date_unix = g_date_time_to_unix(d);
+            r->date = bw_time_format(r->date_unix, (int)(g_date_time_get_utc_offset(d) / G_USEC_PER_SEC));
+            g_date_time_unref(d);
+        }
+    }
+    g_autofree char *irt = bw_hdr_get_raw(hdr, hdr_len, "In-Reply-To");
+    r->in_reply_to = bw_msgid_normalize(irt);
+    g_autofree char *refs = bw_hdr_get_raw(hdr, hdr_len, "References");
+    if (refs != NULL)
+        add_msgids(r->references, refs, strlen(refs), 64);
+    g_autofree char *to = bw_hdr_get_raw(hdr, hdr_len, "To");
+    if (to != NULL) {
+        InternetAddressList *list = internet_address_list_parse(NULL, to);
+        int n = list != NULL ? internet_address_list_length(list) : 0;
+        for (int i = 0; i < n && i < 100; i++) {
+            InternetAddress *ia = internet_address_list_get_address(list, i);
+            if (!INTERNET_ADDRESS_IS_MAILBOX(ia))
+                continue;
+            char *a = bw_address_normalize(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)));
+            if (a != NULL)
+                g_ptr_array_add(r->to, a);
         }
         if (list != NULL)
-            g_mime_references_free(list);
+            g_object_unref(list);
+        if (r->to->len == 0) {
+            char *a = bw_address_normalize(to);
+            if (a != NULL)
+                g_ptr_array_add(r->to, a);
+        }
     }
-    InternetAddressList *to = g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_TO);
-    int n = to != NULL ? internet_address_list_length(to) : 0;
-    for (int i = 0; i < n && i < 100; i++) {
-        InternetAddress *ia = internet_address_list_get_address(to, i);
-        if (!INTERNET_ADDRESS_IS_MAILBOX(ia))
-            continue;
-        char *a = bw_address_normalize(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)));
-        if (a != NULL)
-            g_ptr_array_add(r->to, a);
-    }
-    const char *as = g_mime_object_get_header(obj, "Auto-Submitted");
-    if (as != NULL)
-        r->auto_submitted = bw_strdup_squeezed(as, strnlen(as, 256));
+    r->auto_submitted = bw_hdr_get_raw(hdr, hdr_len, "Auto-Submitted");
 }
 
 /* ------------------------------------------------------------ finishing */
@@ -353,44 +414,202 @@ original_from_raw(const char *raw, size_t len)
     return NULL;
 }
 
+/* The parts the detectors read, chosen in document order. */
+typedef struct {
+    int text_plain, text_html;     /* first outside any attached message */
+    int delivery_status;
+    bool global_ds;
+    int feedback;
+    int original;                  /* message/rfc822 (whole) or a headers part */
+    bool original_whole;           /* message/rfc822|global with its child parsed */
+    int leaves[16];                /* other text/message leaves, for broken reports */
+    unsigned n_leaves;
+} sel_t;
+
+static int
+cmp_part_pos(gconstpointer a, gconstpointer b, gpointer data)
+{
+    const bw_mpart_t *parts = data;
+    const char *x = parts[*(const int *)a].hdr, *y = parts[*(const int *)b].hdr;
+    return x < y ? -1 : x > y;
+}
+
+static void
+select_parts(const bw_mime_t *mime, sel_t *sel)
+{
+    memset(sel, 0, sizeof *sel);
+    sel->text_plain = sel->text_html = sel->delivery_status = sel->feedback = sel->original = -1;
+    guint n = mime->parts->len;
+    const bw_mpart_t *parts = (const bw_mpart_t *)(void *)mime->parts->data;
+    /* Parts were read breadth-first; their offsets give document order. */
+    g_autofree int *order = g_new(int, n);
+    for (guint i = 0; i < n; i++)
+        order[i] = (int)i;
+    g_qsort_with_data(order, (gint)n, sizeof(int), cmp_part_pos, (gpointer)parts);
+    for (guint k = 0; k < n; k++) {
+        int i = order[k];
+        const bw_mpart_t *mp = &parts[i];
+        if (mp->in_message)
+            continue;       /* the original's own parts are not the report */
+        if (bw_mpart_is(mp, "multipart", NULL))
+            continue;
+        if (bw_mpart_is(mp, "message", "rfc822") || bw_mpart_is(mp, "message", "global") ||
+            bw_mpart_is(mp, "message", "news")) {
+            if (sel->original < 0) {
+                sel->original = i;
+                sel->original_whole = mp->n_children > 0;
+            }
+        } else if (bw_mpart_is(mp, "message", "delivery-status") ||
+                   bw_mpart_is(mp, "message", "global-delivery-status")) {
+            if (sel->delivery_status < 0) {
+                sel->delivery_status = i;
+                sel->global_ds = bw_mpart_is(mp, "message", "global-delivery-status");
+            }
+        } else if (bw_mpart_is(mp, "message", "feedback-report")) {
+            if (sel->feedback < 0)
+                sel->feedback = i;
+        } else if (bw_mpart_is(mp, "text", "rfc822-headers") || bw_mpart_is(mp, "message", "global-headers") ||
+                   bw_mpart_is(mp, "text", "rfc822") || bw_mpart_is(mp, "message", "partial")) {
+            if (sel->original < 0)
+                sel->original = i;
+        } else if (bw_mpart_is(mp, "text", "plain") && sel->text_plain < 0 && i != 0) {
+            sel->text_plain = i;
+        } else if (bw_mpart_is(mp, "text", "plain") && i == 0 && sel->text_plain < 0) {
+            sel->text_plain = 0;    /* a single-part message */
+        } else if (bw_mpart_is(mp, "text", "html") && sel->text_html < 0) {
+            sel->text_html = i;
+        } else if ((bw_mpart_is(mp, "text", NULL) || bw_mpart_is(mp, "message", NULL)) &&
+                   sel->n_leaves < G_N_ELEMENTS(sel->leaves)) {
+            sel->leaves[sel->n_leaves++] = i;
+        }
+    }
+}
+
+/* Is part `i` inside part `ancestor`? */
+static bool
+descends_from(const bw_mpart_t *parts, int i, int ancestor)
+{
+    for (unsigned guard = 0; i >= 0 && guard <= BW_MAX_MIME_DEPTH + 1; guard++) {
+        if (i == ancestor)
+            return true;
+        i = parts[i].parent;
+    }
+    return false;
+}
+
+/* The original from the selected part: an attached message (its header
+ * block and its first text part) or a headers-only part. */
+static bw_original_t *
+original_from_selection(const bw_mime_t *mime, const sel_t *sel)
+{
+    if (sel->original < 0)
+        return NULL;
+    const bw_mpart_t *parts = (const bw_mpart_t *)(void *)mime->parts->data;
+    const bw_mpart_t *op = &parts[sel->original];
+    if (sel->original_whole) {
+        /* the child that holds the attached message */
+        int child = -1;
+        for (guint i = (guint)sel->original + 1; i < mime->parts->len && child < 0; i++)
+            if (parts[i].parent == sel->original)
+                child = (int)i;
+        if (child < 0)
+            return NULL;
+        const bw_mpart_t *cp = &parts[child];
+        bw_original_t *o = bw_original_from_headers(cp->hdr, cp->hdr_len);
+        if (o == NULL)
+            return NULL;
+        /* its body: the message itself when it is text, else its first
+         * text/plain (else text/html) part, in document order */
+        int body = -1, html = -1;
+        if (bw_mpart_is(cp, "text", "plain"))
+            body = child;
+        else if (bw_mpart_is(cp, "text", "html"))
+            html = child;
+        for (guint i = (guint)child + 1; i < mime->parts->len && body < 0; i++) {
+            if (!descends_from(parts, (int)i, child))
+                continue;
+            if (bw_mpart_is(&parts[i], "text", "plain") &&
+                (body < 0 || parts[i].hdr < parts[body].hdr))
+                body = (int)i;
+            else if (bw_mpart_is(&parts[i], "text", "html") && html < 0)
+                html = (int)i;
+        }
+        if (body < 0)
+            body = html;
+        if (body >= 0) {
+            size_t len = 0;
+            char *text = bw_mpart_text(&parts[body], BW_MAX_SCAN_BYTES, &len);
+            bw_original_take_body(o, text, len);
+        }
+        return o;
+    }
+    size_t len = 0;
+    g_autofree char *raw = bw_mpart_raw(op, MAX_HEADERS_PART, &len);
+    if (raw == NULL)
+        return NULL;
+    return bw_original_from_headers(raw, len);
+}
+
+/* The vendor tables read the attached original's To through GMime
+ * (bw_view_t.rfc822_part): give them a message built from its header
+ * block only, which is small. */
+static GMimeObject *
+gmime_original_headers(const bw_mime_t *mime, const sel_t *sel)
+{
+    if (sel->original < 0 || !sel->original_whole)
+        return NULL;
+    const bw_mpart_t *parts = (const bw_mpart_t *)(void *)mime->parts->data;
+    for (guint i = (guint)sel->original + 1; i < mime->parts->len; i++) {
+        if (parts[i].parent != sel->original)
+            continue;
+        g_autoptr(GMimeStream) st = g_mime_stream_mem_new_with_buffer(parts[i].hdr, parts[i].hdr_len);
+        g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(st);
+        g_autoptr(GMimeMessage) m = g_mime_parser_construct_message(parser, NULL);
+        if (m == NULL)
+            return NULL;
+        return GMIME_OBJECT(g_mime_message_part_new_with_message("rfc822", m));
+    }
+    return NULL;
+}
+
 static bw_report_t *
 parse_message(char *norm, size_t nlen)
 {
-    /* The bytes outlive the message (cleanups run in reverse order of
-     * declaration): GMime reads them in place, original_from_raw too. */
-    g_autoptr(GByteArray) bytes = g_byte_array_new_take((guint8 *)norm, nlen);
-    g_autoptr(GMimeMessage) m = bw_message_parse_bytes(bytes);
-    if (m == NULL)
+    g_autofree char *bytes = norm;
+    g_autoptr(bw_mime_t) mime = bw_mime_parse(bytes, nlen);
+    const bw_mpart_t *parts = (const bw_mpart_t *)(void *)mime->parts->data;
+    const bw_mpart_t *root = &parts[0];
+    if (root->hdr_len == 0)
         return NULL;
     bw_report_t *report = bw_report_new();
-    fill_report_headers(report, m);
+    fill_report_headers(report, root->hdr, root->hdr_len);
 
-    bw_parts_t parts;
-    bw_message_walk(m, &parts);
+    sel_t sel;
+    select_parts(mime, &sel);
 
+    view_index_t ix = { root->hdr, root->hdr_len, g_hash_table_new_full(g_str_hash, g_str_equal, g_free, cache_value_free) };
     bw_view_t view = { 0 };
-    view.message = m;
-    const char *from = g_mime_object_get_header(GMIME_OBJECT(m), "From");
+    view.priv = &ix;
+    const char *from = bw_view_header(&view, "From");
     view.from = from != NULL ? from : "";
     view.subject = report->subject != NULL ? report->subject : "";
-    GMimeObject *textpart = parts.text_plain != NULL ? parts.text_plain : parts.text_html;
+    int textpart = sel.text_plain >= 0 ? sel.text_plain : sel.text_html;
     size_t tlen = 0;
-    g_autofree char *text = textpart != NULL ? bw_part_text(textpart, BW_MAX_SCAN_BYTES, &tlen) : NULL;
-    GMimeObject *root = g_mime_message_get_mime_part(m);
-    if (text == NULL && root != NULL && GMIME_IS_MULTIPART(root)) {
+    g_autofree char *text = textpart >= 0 ? bw_mpart_text(&parts[textpart], BW_MAX_SCAN_BYTES, &tlen) : NULL;
+    if (text == NULL && bw_mpart_is(root, "multipart", NULL)) {
         /* A multipart whose boundary never occurs (seen in real DSNs):
-         * everything is in the prologue, which is then the notice. */
-        const char *prologue = g_mime_multipart_get_prologue(GMIME_MULTIPART(root));
-        if (prologue != NULL) {
-            size_t pl = strnlen(prologue, BW_MAX_SCAN_BYTES);
-            text = bw_to_utf8(prologue, pl, NULL, &tlen);
-        }
+         * everything is in the preamble, which is then the notice. */
+        size_t pre = root->n_children > 0 ? root->preamble_len : root->body_len;
+        if (pre > BW_MAX_SCAN_BYTES)
+            pre = BW_MAX_SCAN_BYTES;
+        while (pre > 0 && (root->body[pre - 1] == '\n' || root->body[pre - 1] == ' '))
+            pre--;
+        if (pre > 0)
+            text = bw_to_utf8(root->body, pre, NULL, &tlen);
     }
     view.text = text != NULL ? text : "";
     view.text_len = tlen;
-    view.rfc822_part = parts.rfc822;
-    GMimeContentType *ct = root != NULL ? g_mime_object_get_content_type(root) : NULL;
-    view.is_multipart_report = ct != NULL && g_mime_content_type_is_type(ct, "multipart", "report");
+    view.is_multipart_report = bw_mpart_is(root, "multipart", "report");
 
     /* Where a quoted original starts in the text; detectors reading the
      * text must stop there. */
@@ -398,42 +617,42 @@ parse_message(char *norm, size_t nlen)
     size_t original_offset = (size_t)-1;
 
     /* 1. RFC 3464 / RFC 6533 */
-    if (parts.delivery_status != NULL) {
+    if (sel.delivery_status >= 0) {
         size_t len = 0;
-        g_autofree char *ds = bw_part_raw(parts.delivery_status, BW_MAX_FIELDS_BYTES, &len);
-        if (ds != NULL && bw_dsn_parse_fields(ds, len, parts.global_ds, report) > 0) {
+        g_autofree char *ds = bw_mpart_raw(&parts[sel.delivery_status], BW_MAX_FIELDS_BYTES, &len);
+        if (ds != NULL && bw_dsn_parse_fields(ds, len, sel.global_ds, report) > 0) {
             report->bounce = true;
             report->kind = BW_KIND_DSN;
-            report->family = parts.global_ds ? "rfc6533" : "rfc3464";
+            report->family = sel.global_ds ? "rfc6533" : "rfc3464";
         }
     }
-    /* 2. RFC 5965 */
-    if (!report->bounce && parts.feedback != NULL) {
+    /* 2. RFC 5965, and complaints in known non-ARF formats */
+    if (!report->bounce && sel.feedback >= 0) {
         size_t len = 0;
-        g_autofree char *fb = bw_part_raw(parts.feedback, BW_MAX_FIELDS_BYTES, &len);
+        g_autofree char *fb = bw_mpart_raw(&parts[sel.feedback], BW_MAX_FIELDS_BYTES, &len);
         if (fb != NULL)
             bw_arf_parse_fields(fb, len, report);
     }
-    if (!report->bounce)
-        bw_arf_detect_nonstandard(&view, report);
+    if (!report->bounce) {
+        const bw_mpart_t *child = NULL;
+        if (sel.original >= 0 && sel.original_whole)
+            for (guint i = (guint)sel.original + 1; i < mime->parts->len && child == NULL; i++)
+                if (parts[i].parent == sel.original)
+                    child = &parts[i];
+        bw_arf_detect_nonstandard(&view, report, child ? child->hdr : NULL, child ? child->hdr_len : 0);
+    }
     /* 3. broken DSNs: the fields in a mislabelled part or inline in the
      * notice's own text (before any quoted original). */
-    if (!report->bounce) {
-        for (unsigned i = 0; i < parts.n_leaves && !report->bounce; i++) {
-            GMimeContentType *lct = g_mime_object_get_content_type(parts.leaves[i]);
-            if (lct == NULL || !(g_mime_content_type_is_type(lct, "text", "*") ||
-                                 g_mime_content_type_is_type(lct, "message", "*")))
-                continue;       /* images, archives: no fields in there */
-            size_t len = 0;
-            g_autofree char *raw = bw_part_raw(parts.leaves[i], BW_MAX_FIELDS_BYTES, &len);
-            if (raw == NULL)
-                continue;
-            size_t at = bw_dsn_find_inline(raw, len, false);
-            if (at != (size_t)-1 && bw_dsn_parse_fields(raw + at, len - at, false, report) > 0) {
-                report->bounce = true;
-                report->kind = BW_KIND_DSN;
-                report->family = "rfc3464";
-            }
+    for (unsigned i = 0; i < sel.n_leaves && !report->bounce; i++) {
+        size_t len = 0;
+        g_autofree char *raw = bw_mpart_raw(&parts[sel.leaves[i]], BW_MAX_FIELDS_BYTES, &len);
+        if (raw == NULL)
+            continue;
+        size_t at = bw_dsn_find_inline(raw, len, false);
+        if (at != (size_t)-1 && bw_dsn_parse_fields(raw + at, len - at, false, report) > 0) {
+            report->bounce = true;
+            report->kind = BW_KIND_DSN;
+            report->family = "rfc3464";
         }
     }
     /* Fields inline in the notice's own text; mailing-list mail that
@@ -451,12 +670,14 @@ parse_message(char *norm, size_t nlen)
     }
     /* A multipart/report delivery-status whose fields name no recipient is
      * still a report: let the vendor tables read its text. */
-    bool ds_without_recipients = !report->bounce && parts.delivery_status != NULL;
+    bool ds_without_recipients = !report->bounce && sel.delivery_status >= 0;
     /* 4. non-standard notices.  Mailing-list mail is skipped unless a mail
      * daemon sent it: real notices carry no list headers, while list posts
      * and newsletters quote notices when they discuss them. */
     bool list_post = is_list_mail(&view) && !sender_is_daemon(view.from);
     if (!report->bounce && !list_post) {
+        GMimeObject *orig_gmime = gmime_original_headers(mime, &sel);
+        view.rfc822_part = orig_gmime;
         if (bw_vendor_parse(&view, report, &original_offset)) {
             report->bounce = true;
             if (report->kind == BW_KIND_NONE)
@@ -466,6 +687,9 @@ parse_message(char *norm, size_t nlen)
             g_ptr_array_set_size(report->recipients, 0);
             original_offset = (size_t)-1;
         }
+        view.rfc822_part = NULL;
+        if (orig_gmime != NULL)
+            g_object_unref(orig_gmime);
     }
     if (!report->bounce && ds_without_recipients) {
         report->bounce = true;
@@ -484,6 +708,7 @@ parse_message(char *norm, size_t nlen)
         report->family = NULL;
         g_ptr_array_set_size(report->recipients, 0);
         report_ensure_utf8(report);
+        g_hash_table_unref(ix.cache);
         return report;
     }
 
@@ -495,26 +720,24 @@ parse_message(char *norm, size_t nlen)
         bw_vendor_enrich(&human, report);
     }
 
-    /* The original. */
-    if (parts.rfc822 != NULL)
-        report->original = bw_original_from_part(parts.rfc822);
+    /* The original (unless a detector already read it, e.g. from the JSON
+     * of a provider's notification). */
+    if (report->original == NULL)
+        report->original = original_from_selection(mime, &sel);
     if (report->original == NULL && view.text_len > 0) {
         size_t from_off = original_offset != (size_t)-1 ? original_offset : marker;
         if (from_off != (size_t)-1)
             report->original = bw_original_from_text(view.text, view.text_len, from_off);
     }
-    if (report->original == NULL) {
-        /* The quoted original may sit in another text part (some servers
-         * put it in a second text/plain part). */
-        for (unsigned i = 0; i < parts.n_leaves && report->original == NULL; i++) {
-            GMimeContentType *lct = g_mime_object_get_content_type(parts.leaves[i]);
-            if (lct == NULL || !g_mime_content_type_is_type(lct, "text", "*"))
-                continue;
-            size_t len = 0;
-            g_autofree char *t = bw_part_text(parts.leaves[i], BW_MAX_FIELDS_BYTES, &len);
-            if (t != NULL)
-                report->original = bw_original_from_text(t, len, 0);
-        }
+    /* The quoted original may sit in another text part (some servers put
+     * it in a second text/plain part). */
+    for (unsigned i = 0; i < sel.n_leaves && report->original == NULL; i++) {
+        if (!bw_mpart_is(&parts[sel.leaves[i]], "text", NULL))
+            continue;
+        size_t len = 0;
+        g_autofree char *t = bw_mpart_text(&parts[sel.leaves[i]], BW_MAX_FIELDS_BYTES, &len);
+        if (t != NULL)
+            report->original = bw_original_from_text(t, len, 0);
     }
     if (report->original == NULL && view.text_len > 0 &&
         (report->kind == BW_KIND_DSN || report->kind == BW_KIND_BOUNCE)) {
@@ -524,7 +747,7 @@ parse_message(char *norm, size_t nlen)
     }
     if (report->original == NULL && (report->kind == BW_KIND_DSN || report->kind == BW_KIND_BOUNCE ||
                                      report->kind == BW_KIND_FEEDBACK))
-        report->original = original_from_raw((const char *)bytes->data, bytes->len);
+        report->original = original_from_raw(bytes, nlen);
     if (report->original == NULL &&
         (report->kind == BW_KIND_AUTOREPLY || report->kind == BW_KIND_CHALLENGE))
         report->original = original_from_reply(report);
@@ -539,6 +762,7 @@ parse_message(char *norm, size_t nlen)
     }
     report_ensure_utf8(report);
     finish_recipients(report);
+    g_hash_table_unref(ix.cache);
     return report;
 }
 
