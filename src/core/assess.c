@@ -150,6 +150,15 @@ bw_assess(const bw_profile_t *profile, GPtrArray *items, GPtrArray *campaigns,
     a->hard_bouncing = g_ptr_array_new_with_free_func(g_free);
 
     guint n_bs = 0, n_legit = 0, n_own_items = 0;
+    /* What the profile knows of the provider must not depend on whether
+     * this run classified anything (a run with nothing new reuses stored
+     * verdicts): learn it again from the owner's real mail among the
+     * reports.  Learning is idempotent. */
+    for (guint i = 0; items && i < items->len; i++) {
+        const bw_item_t *it = g_ptr_array_index(items, i);
+        if (it->klass == BW_CLASS_LEGITIMATE && it->report && it->report->original)
+            bw_profile_learn_original(profile, it->report->original);
+    }
     for (guint i = 0; items && i < items->len; i++) {
         const bw_item_t *it = g_ptr_array_index(items, i);
         if (it->klass == BW_CLASS_BACKSCATTER) {
