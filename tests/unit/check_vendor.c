@@ -44,6 +44,11 @@ static const vendor_case_t cases[] = {
      BW_REASON_USER_UNKNOWN, 1, NULL},
     {"generic/01.eml", "generic", "rita@example.com", "5.1.1", "550",
      BW_REASON_USER_UNKNOWN, 1, NULL},
+    /* German and Japanese Exchange Online notices */
+    {"exchange/03.eml", "exchange2007", "werner@firma.example.de", "5.2.2", "554",
+     BW_REASON_MAILBOX_FULL, 1, NULL},
+    {"exchange/04.eml", "exchange2007", "yuki@kaisha.example.co.jp", "5.1.1", "550",
+     BW_REASON_USER_UNKNOWN, 1, NULL},
     /* a recipient named by its display name only: the attached original's To */
     {"exchange/02.eml", "exchange2003", "uma@corp.example.com", "5.1.1", NULL,
      BW_REASON_USER_UNKNOWN, 1, NULL},
