@@ -39,8 +39,13 @@ add(verdict_t *v, double w, const char *fmt, ...)
     /* attacker text (addresses, subjects) ends up in these lines: keep
      * them short and on one line */
     for (char *c = s; *c; c++)
-        if (*c == '\n' || *c == '\r' || *c == '\t')
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
             *c = ' ';
+    if (!g_utf8_validate(s, -1, NULL)) {
+        char *valid = g_utf8_make_valid(s, -1);
+        g_free(s);
+        s = valid;
+    }
     if (strlen(s) > 300) {
         /* cut on a UTF-8 boundary */
         const char *end = g_utf8_find_prev_char(s, s + 300);
