@@ -209,7 +209,9 @@ bw_nm_source_setting(const bw_nm_source_t *src, const char *key)
  *     (`MAILER-DAEMON <>` has no address, so from: misses it);
  *   - body phrases of auto-replies and challenge requests whose subject is
  *     just "Re: <original subject>" (RFC 3834 replies keep the subject).
- * A clause that matches ordinary mail only costs a parse: the parser decides.
+ * A clause that matches ordinary mail only costs a parse: the parser decides;
+ * but clauses that match much ordinary mail are left out (subject
+ * "confirmation" matched 8k order confirmations in a 160k mailbox: ~0.5 s).
  * bench/prefilter-recall.py measures what this misses on the scenarios.
  * Xapian indexes Japanese runs without word breaks as single terms, so the
  * Japanese subjects are whole words as they appear in notices. */
@@ -241,7 +243,7 @@ static const char *const prefilter_clauses[] = {
     /* challenges, virus and abuse notices */
     "subject:virus", "subject:infected", "subject:malware", "subject:quarantine",
     "subject:quarantined", "subject:abuse", "subject:complaint", "subject:\"spam report\"",
-    "subject:confirm", "subject:confirmation", "subject:verify", "subject:verification",
+    "subject:confirm", "subject:verify", "subject:verification",
     "subject:challenge",
     /* Japanese: automatic reply, absence (notice), delivery error, non-arrival */
     "subject:\xe8\x87\xaa\xe5\x8b\x95\xe5\xbf\x9c\xe7\xad\x94",

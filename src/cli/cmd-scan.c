@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "bw-scan.h"
 #include "scanner.h"
+#include "nm-source.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -236,7 +237,7 @@ print_human(const bw_scan_result_t *r, gint64 now)
 int
 bw_cmd_scan(int argc, char **argv)
 {
-    gboolean json = FALSE, tag = FALSE, full = FALSE, quiet = FALSE;
+    gboolean json = FALSE, tag = FALSE, full = FALSE, quiet = FALSE, print_query = FALSE;
     g_autofree char *since_text = NULL;
     GOptionEntry entries[] = {
         { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("print the SPEC section 2 JSON document"), NULL },
@@ -245,6 +246,8 @@ bw_cmd_scan(int argc, char **argv)
         { "tag", 0, 0, G_OPTION_ARG_NONE, &tag, N_("also tag the reports in notmuch (bounce, backscatter, bw/ID)"), NULL },
         { "full", 0, 0, G_OPTION_ARG_NONE, &full, N_("rescan every message, ignoring the saved state"), NULL },
         { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("no notices on standard error"), NULL },
+        { "print-query", 0, 0, G_OPTION_ARG_NONE, &print_query,
+          N_("print the notmuch query that selects candidate reports, and exit"), NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
@@ -259,6 +262,17 @@ bw_cmd_scan(int argc, char **argv)
     if (argc > 1) {
         fprintf(stderr, _("bouncewatch scan: unexpected argument '%s'\n"), argv[1]);
         return BW_EXIT_USAGE;
+    }
+    if (print_query) {
+        g_autoptr(bw_nm_source_t) src = NULL;
+        g_autofree char *detail = NULL;
+        if (bw_nm_source_open(NULL, &src, &detail) != BW_OK) {
+            fprintf(stderr, "bouncewatch scan: %s\n", detail);
+            return BW_EXIT_UNAVAILABLE;
+        }
+        g_autofree char *q = bw_nm_source_prefilter_query(src);
+        printf("%s\n", q);
+        return BW_EXIT_OK;
     }
     gint64 now = 0;
     if (!bw_cli_now(&now))
