@@ -991,6 +991,10 @@ bw_campaigns_build_with_profile(const bw_profile_t *p, GPtrArray *items, GPtrArr
             if (o) {
                 add_distinct(c->subjects, o->subject, MAX_SAMPLES);
                 add_distinct(c->forged_senders, o->from, MAX_SENDERS);
+                /* envelope-only forgery: the forged address is the
+                 * envelope sender, not the From of the spam */
+                if (o->return_path && g_strcmp0(o->return_path, o->from) != 0)
+                    add_distinct(c->forged_senders, o->return_path, MAX_SENDERS);
             }
             if (r)
                 add_distinct(c->reporting_domains, reporting_domain(r), MAX_REPORTERS);
