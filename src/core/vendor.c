@@ -634,8 +634,16 @@ quoted_to(const char *text, size_t from, size_t len, GPtrArray *out)
             n--;
         }
         if (n > 3 && g_ascii_strncasecmp(line, "to:", 3) == 0) {
-            /* Split the value on commas; each piece one address. */
-            g_autofree char *val = g_strndup(line + 3, MIN(n - 3, 4096));
+            /* The value with its folded continuation lines, split on
+             * commas; each piece one address. */
+            size_t vend = end;
+            for (int k = 0; k < 50 && vend + 1 < len
+                            && (text[vend + 1] == ' ' || text[vend + 1] == '\t'); k++) {
+                const char *n2 = memchr(text + vend + 1, '\n', len - vend - 1);
+                vend = n2 != NULL ? (size_t)(n2 - text) : len;
+            }
+            size_t vstart = (size_t)(line - text) + 3;
+            g_autofree char *val = g_strndup(text + vstart, MIN(vend - vstart, 8192));
             g_auto(GStrv) parts = g_strsplit(val, ",", 64);
             for (size_t k = 0; parts[k] != NULL; k++) {
                 char *a = bw_address_normalize(parts[k]);
@@ -651,6 +659,19 @@ quoted_to(const char *text, size_t from, size_t len, GPtrArray *out)
 static void
 rfc822_to(GMimeObject *part, GPtrArray *out)
 {
+    if (part != NULL && GMIME_IS_PART(part)) {
+        /* text/rfc822-headers: the header block as text */
+        GMimeDataWrapper *w = g_mime_part_get_content(GMIME_PART(part));
+        if (w == NULL)
+            return;
+        g_autoptr(GMimeStream) mem = g_mime_stream_mem_new();
+        if (g_mime_data_wrapper_write_to_stream(w, mem) < 0)
+            return;
+        GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+        if (bytes != NULL && bytes->len > 0)
+            quoted_to((const char *)bytes->data, 0, MIN(bytes->len, 64u * 1024u), out);
+        return;
+    }
     if (part == NULL || !GMIME_IS_MESSAGE_PART(part))
         return;
     GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(part));

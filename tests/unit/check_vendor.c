@@ -239,6 +239,40 @@ START_TEST(test_vendor_hostile_text)
 }
 END_TEST
 
+/* A notice that names nobody: the recipients are the To of the returned
+ * message (a message/rfc822 part), folded over two lines. */
+START_TEST(test_vendor_recipient_from_returned_headers)
+{
+    const char *msg =
+        "From: MAILER-DAEMON@mx.example.net\n"
+        "To: a@example.org\n"
+        "Subject: Returned mail: see transcript for details\n"
+        "MIME-Version: 1.0\n"
+        "Content-Type: multipart/mixed; boundary=\"b\"\n\n"
+        "--b\nContent-Type: text/plain\n\n"
+        "   ----- Transcript of session follows -----\n"
+        "421 mx.example.com (smtp)... Deferred: Connection timed out\n"
+        "Message could not be delivered for 5 days\n\n"
+        "--b\nContent-Type: message/rfc822\n\n"
+        "Message-ID: <rh1@example.org>\n"
+        "From: a@example.org\n"
+        "To: Wes <wes@example.com>,\n"
+        "  xia@example.com\n"
+        "Subject: hello\n\n"
+        "hi\n"
+        "--b--\n";
+    bw_report_t *r = NULL;
+    ck_assert_int_eq(bw_parse_bytes(msg, strlen(msg), &r, NULL), BW_OK);
+    ck_assert(r->bounce);
+    ck_assert_uint_eq(r->recipients->len, 2);
+    ck_assert_str_eq(((bw_recipient_t *)g_ptr_array_index(r->recipients, 0))->address,
+                     "wes@example.com");
+    ck_assert_str_eq(((bw_recipient_t *)g_ptr_array_index(r->recipients, 1))->address,
+                     "xia@example.com");
+    bw_report_free(r);
+}
+END_TEST
+
 /* The enrichment of DSN recipients from the human-readable part. */
 START_TEST(test_vendor_enrich_dsn)
 {
@@ -286,6 +320,7 @@ suite_vendor(void)
     tcase_add_test(tc, test_vendor_people_are_not_bounces);
     tcase_add_test(tc, test_vendor_many_recipients);
     tcase_add_test(tc, test_vendor_hostile_text);
+    tcase_add_test(tc, test_vendor_recipient_from_returned_headers);
     tcase_add_test(tc, test_vendor_enrich_dsn);
     suite_add_tcase(s, tc);
     return s;
