@@ -112,10 +112,10 @@ bw_expect_eq "the surge grew" "$([ "$n2" -gt "$n" ] && echo yes)" yes
 bw_expect_eq "updated count" "$(field '" %s " % sys.argv[2] in c[1]["summary"]' "$n2")" True
 
 # The agent: it owns org.bouncewatch.Agent; the hook leaves the alert to it.
-# "Show report" runs this stub with the report file, instead of a viewer.
+# The actions run this stub with the file to show, instead of a viewer.
 cat >"$BW_TMP/show-report" <<EOF
 #!/bin/sh
-cp "\$1" "$BW_TMP/shown-report.txt"
+cp "\$1" "$BW_TMP/shown-\$(basename "\$1")"
 EOF
 chmod +x "$BW_TMP/show-report"
 "$BW_BIN" watch --poll 0 --debounce 100 -v --report-command "$BW_TMP/show-report" \
@@ -144,13 +144,13 @@ bw_expect_eq "again in place" "$(field 'c[3]["replaces_id"]')" "$first_id"
 "$PY" "$MOCK" invoke "$first_id" show-report
 "$PY" "$MOCK" invoke "$first_id" secure
 i=0
-while { [ ! -s "$BW_TMP/shown-report.txt" ] || [ ! -s "$XDG_CACHE_HOME/bouncewatch/secure-your-account.txt" ]; } && [ $i -lt 100 ]; do
+while { [ ! -s "$BW_TMP/shown-report.txt" ] || [ ! -s "$BW_TMP/shown-secure-your-account.txt" ]; } && [ $i -lt 100 ]; do
     sleep 0.1; i=$((i + 1))
 done
 bw_expect_eq "Show report runs the command with the report" \
     "$(grep -c 'Campaigns of forged mail' "$BW_TMP/shown-report.txt" 2>/dev/null)" 1
 bw_expect_eq "How to secure my account writes the advice" \
-    "$(grep -c 'two-step verification' "$XDG_CACHE_HOME/bouncewatch/secure-your-account.txt" 2>/dev/null)" 1
+    "$(grep -c 'two-step verification' "$BW_TMP/shown-secure-your-account.txt" 2>/dev/null)" 1
 
 # Mute: the campaign stays silent while it keeps growing.
 "$PY" "$MOCK" invoke "$first_id" mute
