@@ -404,6 +404,114 @@ START_TEST(test_deep_nesting_is_bounded)
 }
 END_TEST
 
+/* ------------------------------------------------------------ MIME reader */
+
+static const bw_mpart_t *
+mpart(const bw_mime_t *m, guint i)
+{
+    ck_assert_uint_lt(i, m->parts->len);
+    return &g_array_index(m->parts, bw_mpart_t, i);
+}
+
+START_TEST(test_mime_reader)
+{
+    const char *msg =
+        "From: a@example.org\n"
+        "Content-Type: multipart/mixed; boundary=\"outer\"\n"
+        "\n"
+        "preamble words\n"
+        "--outer\n"
+        "Content-Type: multipart/alternative; boundary=inner\n"
+        "\n"
+        "--inner\n"
+        "Content-Type: text/plain; charset=\"ISO-8859-1\"\n"
+        "Content-Transfer-Encoding: quoted-printable\n"
+        "\n"
+        "caf=E9 soft=\n"
+        "break\n"
+        "--inner\n"
+        "Content-Type: text/html\n"
+        "\n"
+        "<p>x</p>\n"
+        "--inner--\n"
+        "--outer\n"
+        "Content-Type: message/rfc822\n"
+        "\n"
+        "Subject: inside\n"
+        "Content-Type: text/plain\n"
+        "Content-Transfer-Encoding: base64\n"
+        "\n"
+        "aGVsbG8gd29ybGQ=\n"
+        "--outer--\n"
+        "epilogue\n";
+    g_autoptr(bw_mime_t) m = bw_mime_parse(msg, strlen(msg));
+    ck_assert(!m->truncated);
+    ck_assert_uint_eq(m->parts->len, 6);   /* root, alternative, rfc822, plain, html, inner message */
+    const bw_mpart_t *root = mpart(m, 0);
+    ck_assert(bw_mpart_is(root, "multipart", "mixed"));
+    ck_assert_uint_eq(root->n_children, 2);
+    ck_assert_int_eq(strncmp(root->body, "preamble words", root->preamble_len - 1), 0);
+    /* breadth-first: the alternative and the message come first */
+    ck_assert(bw_mpart_is(mpart(m, 1), "multipart", "alternative"));
+    ck_assert(bw_mpart_is(mpart(m, 2), "message", "rfc822"));
+    const bw_mpart_t *plain = mpart(m, 3);
+    ck_assert(bw_mpart_is(plain, "text", "plain"));
+    ck_assert_str_eq(plain->charset, "ISO-8859-1");
+    size_t n = 0;
+    g_autofree char *t = bw_mpart_text(plain, 4096, &n);
+    ck_assert_str_eq(t, "café softbreak");   /* the LF before a delimiter is the delimiter's */
+    const bw_mpart_t *inner = mpart(m, 5);
+    ck_assert(inner->in_message);
+    ck_assert_int_eq(inner->parent, 2);
+    g_autofree char *b = bw_mpart_raw(inner, 4096, &n);
+    ck_assert_str_eq(b, "hello world");
+    g_autofree char *subj = bw_hdr_get(inner->hdr, inner->hdr_len, "subject");
+    ck_assert_str_eq(subj, "inside");
+}
+END_TEST
+
+START_TEST(test_mime_reader_damaged)
+{
+    /* No closing delimiter: the last part runs to the end. */
+    const char *trunc = "Content-Type: multipart/report; boundary=b\n\n--b\nContent-Type: text/plain\n\nfirst\n"
+                        "--b\nContent-Type: message/delivery-status\n\nFinal-Recipient: rfc822; x@example.org\n";
+    g_autoptr(bw_mime_t) a = bw_mime_parse(trunc, strlen(trunc));
+    ck_assert_uint_eq(mpart(a, 0)->n_children, 2);
+    ck_assert(bw_mpart_is(mpart(a, 2), "message", "delivery-status"));
+    /* A boundary that never occurs: no parts, the body is the preamble. */
+    const char *none = "Content-Type: multipart/mixed; boundary=zzz\n\nonly text\n";
+    g_autoptr(bw_mime_t) b = bw_mime_parse(none, strlen(none));
+    ck_assert_uint_eq(b->parts->len, 1);
+    ck_assert_uint_eq(mpart(b, 0)->n_children, 0);
+    /* A boundary string inside a line is not a delimiter. */
+    const char *inline_b = "Content-Type: multipart/mixed; boundary=q\n\n--q\n\nsee --q here\n--q--\n";
+    g_autoptr(bw_mime_t) c = bw_mime_parse(inline_b, strlen(inline_b));
+    ck_assert_uint_eq(mpart(c, 0)->n_children, 1);
+    size_t n = 0;
+    g_autofree char *t = bw_mpart_raw(mpart(c, 1), 100, &n);
+    ck_assert_str_eq(t, "see --q here");
+    /* No header block at all. */
+    g_autoptr(bw_mime_t) d = bw_mime_parse("\nbody", 5);
+    ck_assert_uint_eq(mpart(d, 0)->hdr_len, 0);
+}
+END_TEST
+
+START_TEST(test_header_lookup)
+{
+    const char *hdr = "Subject: first\n\tfolded\nX-Subject: no\nsubject : second\nTo: a@example.org\n";
+    size_t vl = 0;
+    const char *v = bw_hdr_find(hdr, strlen(hdr), "SUBJECT", &vl);
+    ck_assert_ptr_nonnull(v);
+    g_autofree char *val = g_strndup(v, vl);
+    ck_assert_str_eq(val, "first\n\tfolded");
+    g_autofree char *dec = bw_hdr_get(hdr, strlen(hdr), "subject");
+    ck_assert_str_eq(dec, "first folded");
+    ck_assert_ptr_null(bw_hdr_find(hdr, strlen(hdr), "Cc", &vl));
+    g_autofree char *to = bw_hdr_get_raw(hdr, strlen(hdr), "to");
+    ck_assert_str_eq(to, "a@example.org");
+}
+END_TEST
+
 /* ------------------------------------------------------------ JSON */
 
 static const char *const all_fixtures[] = {
@@ -517,6 +625,11 @@ suite_parse(void)
     tcase_add_test(in, test_deep_nesting_is_bounded);
     tcase_set_timeout(in, 30);
     suite_add_tcase(s, in);
+    TCase *mr = tcase_create("mime");
+    tcase_add_test(mr, test_mime_reader);
+    tcase_add_test(mr, test_mime_reader_damaged);
+    tcase_add_test(mr, test_header_lookup);
+    suite_add_tcase(s, mr);
     TCase *js = tcase_create("json");
     tcase_add_test(js, test_json_writer_equals_tree);
     tcase_add_test(js, test_json_reload_roundtrip);
