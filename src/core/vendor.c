@@ -1147,12 +1147,10 @@ headers_offset(const scan_t *sc, size_t mstart, size_t mend)
 /* Does the report look automated at all?  A family recognised by its body
  * alone must also pass this, so a person's mail that happens to contain
  * "Message details:" or "was not delivered to:" is not a bounce. */
+/* Headers only machines write on a report. */
 static bool
-bounce_hint(const bw_view_t *v)
+automated(const bw_view_t *v)
 {
-    const bw_family_t *generic = &bw_families[bw_families_count - 1];
-    if (any_in(v->from, generic->from) || any_in(v->subject, generic->subject))
-        return true;
     const char *as = bw_view_header(v, "Auto-Submitted");
     if (as != NULL && g_ascii_strncasecmp(as, "no", 2) != 0)
         return true;
@@ -1161,8 +1159,15 @@ bounce_hint(const bw_view_t *v)
     const char *rp = bw_view_header(v, "Return-Path");
     if (rp != NULL && strstr(rp, "<>") != NULL)
         return true;
-    /* "From: <>" or a From without any address */
     return v->from == NULL || strchr(v->from, '@') == NULL;
+}
+
+static bool
+bounce_hint(const bw_view_t *v)
+{
+    const bw_family_t *generic = &bw_families[bw_families_count - 1];
+    return any_in(v->from, generic->from) || any_in(v->subject, generic->subject)
+        || automated(v);
 }
 
 /* A person's reply about a bounce ("Re: Undeliverable: budget" from a
@@ -1208,7 +1213,12 @@ pick_family(const bw_view_t *v, const scan_t *sc)
             }
         int score;
         if (fam->flags & BW_FAM_GENERIC)
-            score = hdr && body ? 1 : 0;       /* only when nothing else fits */
+            /* only when nothing else fits, and only for mail a machine sent:
+             * a person's "Re: delivery failure" with a signature line holding
+             * an address must not pass */
+            score = body && ((hint && any_in(v->from, fam->from))
+                             || (any_in(v->subject, fam->subject) && automated(v)))
+                ? 1 : 0;
         else if (fam->body == NULL)
             score = hdr ? 2 : 0;
         else if (fam->flags & BW_FAM_NEEDS_HEADER)

@@ -191,6 +191,10 @@ START_TEST(test_vendor_people_are_not_bounces)
     ck_assert(!reply->bounce);
     g_autoptr(bw_report_t) user = parse_fixture("negative/03.eml", false);
     ck_assert(!user->bounce);
+    /* a Japanese colleague writing about a failed send, signed with an
+     * address on its own line */
+    g_autoptr(bw_report_t) ja = parse_fixture("negative/04.eml", false);
+    ck_assert(!ja->bounce);
 }
 END_TEST
 
