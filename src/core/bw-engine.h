@@ -55,6 +55,8 @@ guint64 bw_fp_simhash(const char *text, size_t len);
 /* The masked subject template (g_free) or NULL when no subject. `recipient`
  * (may be NULL) is the reported recipient whose name parts are masked. */
 char *bw_fp_subject_template(const char *subject, const char *recipient);
+/* The same with runs of two or more capitalised words (names) masked too. */
+char *bw_fp_subject_template_names(const char *subject, const char *recipient);
 /* Subject with reply/auto-reply/report prefixes removed (g_free). */
 char *bw_fp_subject_strip(const char *subject);
 void bw_fingerprint_compute(const bw_profile_t *p, const bw_report_t *r, bw_fingerprint_t *fp);

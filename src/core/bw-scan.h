@@ -25,7 +25,7 @@ G_BEGIN_DECLS
 
 /* Bumped whenever verdicts, fingerprints or grouping change: a state store
  * that keeps items across runs must reclassify them when it differs. */
-#define BW_ENGINE_VERSION "engine-3"
+#define BW_ENGINE_VERSION "engine-4"
 
 typedef enum {
     BW_CLASS_LEGITIMATE = 0,
@@ -114,6 +114,8 @@ typedef struct {
     guint64 body_simhash;       /* 64-bit SimHash of the body, 0 if none */
     guint64 forged_sender;      /* hash of the forged From, 0 if none */
     char *subject_masked;       /* the masked template text itself */
+    guint64 subject_names;      /* hash of the template with runs of capitalised
+                                   words (names) masked too, 0 if none */
 } bw_fingerprint_t;
 
 /* One report with its verdict. */

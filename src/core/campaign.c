@@ -220,6 +220,10 @@ static void
 weak_keys(const bw_item_t *it, GArray *out)
 {
     guint64 k;
+    if (it->fp.subject_names) {
+        k = it->fp.subject_names ^ 0x7402;
+        g_array_append_val(out, k);
+    }
     if (it->fp.subject_template == 0)
         return;
     k = it->fp.subject_template ^ 0x7401;

@@ -142,8 +142,27 @@ name_part_of(const char *tok, const char *local)
     return strncmp(local, tok, 3) == 0;
 }
 
+static char *
+subject_template(const char *subject, const char *recipient, bool mask_names);
+
 char *
 bw_fp_subject_template(const char *subject, const char *recipient)
+{
+    return subject_template(subject, recipient, false);
+}
+
+/* The template with every run of two or more capitalised words masked as
+ * well: "Hi Joao Wagner, are you free tonight?" when the address does not
+ * give the name away.  A second key, not a replacement: title-case subjects
+ * lose words in it. */
+char *
+bw_fp_subject_template_names(const char *subject, const char *recipient)
+{
+    return subject_template(subject, recipient, true);
+}
+
+static char *
+subject_template(const char *subject, const char *recipient, bool mask_names)
 {
     if (subject == NULL)
         return NULL;
@@ -230,6 +249,21 @@ bw_fp_subject_template(const char *subject, const char *recipient)
                 t->text[n] = '\0';
                 c = nx;
             }
+        }
+    }
+    if (mask_names) {
+        for (size_t i = 0; i + 1 < nt; i++) {
+            size_t j = i;
+            while (j < nt && toks[j].word && toks[j].cap && !toks[j].mask &&
+                   (j == i || toks[j].space_before))
+                j++;
+            if (j - i >= 2)
+                for (size_t q = i; q < j; q++) {
+                    g_strlcpy(toks[q].text, "*", sizeof toks[q].text);
+                    toks[q].mask = true;
+                }
+            if (j > i)
+                i = j - 1;
         }
     }
     /* A capitalised word next to a masked name part is the rest of the
@@ -453,6 +487,9 @@ bw_fingerprint_compute(const bw_profile_t *p, const bw_report_t *r, bw_fingerpri
         fp->subject_masked = bw_fp_subject_template(subject, first_recipient(r));
         if (fp->subject_masked && template_content(fp->subject_masked) >= 6)
             fp->subject_template = hash_str(fp->subject_masked);
+        g_autofree char *names = bw_fp_subject_template_names(subject, first_recipient(r));
+        if (names && template_content(names) >= 12)
+            fp->subject_names = hash_str(names);
     }
     if (o == NULL)
         return;

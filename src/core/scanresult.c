@@ -229,6 +229,7 @@ fingerprint_to_json(JsonBuilder *b, const bw_fingerprint_t *fp)
     add_hash(b, "body_simhash", fp->body_simhash);
     add_hash(b, "forged_sender", fp->forged_sender);
     add_string_or_null(b, "subject_masked", fp->subject_masked);
+    add_hash(b, "subject_names", fp->subject_names);
     json_builder_end_object(b);
 }
 
@@ -246,6 +247,7 @@ fingerprint_from_json(JsonObject *o, bw_fingerprint_t *fp)
     fp->body_simhash = get_hash(o, "body_simhash");
     fp->forged_sender = get_hash(o, "forged_sender");
     fp->subject_masked = g_strdup(get_str(o, "subject_masked"));
+    fp->subject_names = get_hash(o, "subject_names");
 }
 
 /* ------------------------------------------------------------ items */

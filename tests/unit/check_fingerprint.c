@@ -50,6 +50,13 @@ START_TEST(test_template_prefixes_and_cjk)
     ck_assert_str_eq(j1, j2);
     ck_assert_ptr_nonnull(strstr(j1, "アカウント確認のお願い"));
     ck_assert_ptr_null(bw_fp_subject_template(NULL, NULL));
+    /* a name the address does not give away: the second template masks
+     * runs of capitalised words */
+    g_autofree char *n1 = bw_fp_subject_template_names("Hi Joao Wagner, are you free tonight?", "jw77@x.example");
+    g_autofree char *n2 = bw_fp_subject_template_names("Hi Lea Hansen, are you free tonight?", "lh2@y.example");
+    ck_assert_str_eq(n1, n2);
+    g_autofree char *p1 = bw_fp_subject_template("Hi Joao Wagner, are you free tonight?", "jw77@x.example");
+    ck_assert_ptr_nonnull(strstr(p1, "joao"));
     /* invalid UTF-8 and huge input stay bounded */
     g_autofree char *big = g_strnfill(100000, 'x');
     g_autofree char *t = bw_fp_subject_template(big, NULL);
