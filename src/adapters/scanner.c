@@ -403,6 +403,18 @@ bw_scanner_run(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **
         return BW_E_NOMEM;
     }
 
+    if (nothing_new && opts->skip_unchanged) {
+        /* The caller (the post-new hook) only acts on new reports. */
+        if (after != revision && bw_store_begin(store, NULL) == BW_OK) {
+            g_autofree char *rev_text = g_strdup_printf("%" G_GUINT64_FORMAT, revision);
+            if (bw_store_set_meta(store, "revision", rev_text) == BW_OK)
+                bw_store_commit(store, NULL);
+            else
+                bw_store_rollback(store);
+        }
+        phase("unchanged");
+        return BW_OK;
+    }
     if (nothing_new) {
         g_autofree char *msg = NULL;
         st = bw_store_load_items(store, &items, &msg);
@@ -501,6 +513,25 @@ bw_scanner_run(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **
         st = bw_store_begin(store, detail);
         if (st != BW_OK)
             return st;
+        /* Another run (the hook while the agent scans) may have committed
+         * reports since we read the state: take them in, so that neither
+         * run's campaigns and output miss them. */
+        g_autofree char *rev_now = NULL;
+        bw_store_get_meta(store, "revision", &rev_now);
+        if (!full && g_strcmp0(rev_now, saved_rev) != 0) {
+            g_autoptr(GPtrArray) theirs = NULL;
+            if (bw_store_load_items(store, &theirs, NULL) == BW_OK) {
+                for (guint i = 0; i < theirs->len; i++) {
+                    bw_item_t *it = g_ptr_array_index(theirs, i);
+                    if (g_hash_table_contains(have, it->message_id))
+                        continue;
+                    g_ptr_array_index(theirs, i) = NULL;
+                    g_hash_table_add(have, it->message_id);
+                    g_ptr_array_add(items, it);
+                }
+                g_ptr_array_sort(items, item_cmp);   /* taken ones are NULL in theirs */
+            }
+        }
         g_autoptr(GPtrArray) previous = NULL;
         g_autofree char *msg = NULL;
         if (bw_store_load_campaigns(store, &previous, &msg) != BW_OK)

@@ -41,6 +41,10 @@ typedef struct {
     GPtrArray *new_items_out;    /* if non-NULL, receives char* (g_strdup'd)
                                     Message-IDs of the reports first seen in
                                     this run: the hook alerts on those */
+    bool skip_unchanged;         /* when nothing changed since the last run,
+                                    return BW_OK with *out = NULL instead of
+                                    loading the stored state (the hook's
+                                    common case: nothing new, nothing to do) */
     bool *tag_failed_out;        /* if non-NULL, set when `tag` was asked but the
                                     tags could not be written (e.g. the database
                                     stayed locked): the scan itself still
@@ -52,7 +56,8 @@ typedef struct {
 /* Initialise options to their defaults (now = wall clock). */
 void bw_scanner_options_init(bw_scanner_options_t *opts);
 
-/* Run one scan; *out gets the result (free with bw_scan_result_free). */
+/* Run one scan; *out gets the result (free with bw_scan_result_free); NULL
+ * only with `skip_unchanged` when nothing changed. */
 bw_status_t bw_scanner_run(const bw_scanner_options_t *opts,
                            bw_scan_result_t **out, char **detail);
 
