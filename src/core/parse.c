@@ -810,10 +810,11 @@ bw_parse_bytes(const char *data, size_t len, bw_report_t **out, char **detail)
     return parse_one(data, len, out, detail);
 }
 
-/* Reads a whole file, refusing more than BW_MAX_MESSAGE_BYTES (an mbox may
- * hold many messages, so its cap is larger: BW_MAX_MESSAGE_BYTES * 16). */
+/* Reads a file: all of an mbox (refusing more than BW_MAX_MESSAGE_BYTES *
+ * 16), only the first BW_PARSE_MAX_BYTES of a single message (nothing past
+ * them is read; a 50 MB message costs 4 MB).  *file_size gets the size. */
 static bw_status_t
-read_file(const char *path, char **data, size_t *len, char **detail)
+read_file(const char *path, char **data, size_t *len, guint64 *file_size, char **detail)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -821,18 +822,28 @@ read_file(const char *path, char **data, size_t *len, char **detail)
         return BW_E_IO;
     }
     struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    if (fstat(fd, &sb) != 0) {
+        bw_set_detail(detail, "%s: %s", path, g_strerror(errno));
+        close(fd);
+        return BW_E_IO;
+    }
+    if (!S_ISREG(sb.st_mode)) {
         bw_set_detail(detail, "%s: %s", path, S_ISDIR(sb.st_mode) ? "is a directory" : "not a regular file");
         close(fd);
         return BW_E_IO;
     }
     guint64 cap = (guint64)BW_MAX_MESSAGE_BYTES * 16u;
+    *file_size = (guint64)sb.st_size;
     if ((guint64)sb.st_size > cap) {
         bw_set_detail(detail, "%s: file larger than %u MiB", path, (unsigned)(cap >> 20));
         close(fd);
         return BW_E_TOO_LARGE;
     }
     size_t size = (size_t)sb.st_size;
+    char head[5];
+    ssize_t h = pread(fd, head, sizeof head, 0);
+    if (!(h == (ssize_t)sizeof head && memcmp(head, "From ", 5) == 0) && size > BW_PARSE_MAX_BYTES)
+        size = BW_PARSE_MAX_BYTES;
     char *buf = g_try_malloc(size + 1);
     if (buf == NULL) {
         close(fd);
@@ -867,7 +878,8 @@ bw_parse_file(const char *path, GPtrArray **out, bool *is_mbox, char **detail)
         return st;
     char *data = NULL;
     size_t len = 0;
-    st = read_file(path, &data, &len, detail);
+    guint64 file_size = 0;
+    st = read_file(path, &data, &len, &file_size, detail);
     if (st != BW_OK)
         return st;
     GPtrArray *reports = g_ptr_array_new_with_free_func((GDestroyNotify)bw_report_free);
@@ -890,7 +902,7 @@ bw_parse_file(const char *path, GPtrArray **out, bool *is_mbox, char **detail)
             return BW_E_NOT_MAIL;
         }
     } else {
-        if (len > BW_MAX_MESSAGE_BYTES) {
+        if (file_size > BW_MAX_MESSAGE_BYTES) {
             g_ptr_array_unref(reports);
             g_free(data);
             bw_set_detail(detail, "%s: message larger than %u MiB", path, BW_MAX_MESSAGE_BYTES >> 20);
