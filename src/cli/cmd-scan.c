@@ -214,8 +214,9 @@ print_human(const bw_scan_result_t *r, gint64 now)
     printf("%s\n", status_headline(a ? a->status : BW_STATUS_CLEAR));
     if (a && a->summary)
         printf("%s\n", a->summary);
-    printf(_("%u reports: %u backscatter, %u real bounces, %u undetermined; "
-             "%u campaigns, %u surges.\n"),
+    /* Label: number pairs read the same in every language and count. */
+    printf(_("Reports: %u (backscatter: %u, real bounces: %u, undetermined: %u). "
+             "Campaigns: %u. Surges: %u.\n"),
            r->items->len, bs, legit, undet, r->campaigns->len, r->surges->len);
     if (a && a->advice && a->advice->len) {
         printf("\n%s\n", _("What to do first:"));
