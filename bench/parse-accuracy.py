@@ -11,8 +11,9 @@ Defaults: ../shared/corpus/set-of-emails (bounces/ + expected.jsonl) and
 ../shared/corpus/ham next to the source tree.  When they are absent the
 script says so and exits 0 (the project's own tests never need them).
 
-With --corpus DIR and no expected.jsonl in it, only detection is measured
-(every file of DIR is taken to be a bounce).
+With --corpus DIR and no expected.jsonl next to it, only detection is
+measured (every file under DIR, sub-directories included, is taken to be a
+bounce; give ordinary mail with --ham).
 
 Measures (targets of issue 2 in brackets):
   detected   files where the reference has a record and we say bounce [>= 99%]
@@ -148,7 +149,15 @@ def main():
                     rec = json.loads(line)
                     expected[rec["file"]] = rec
 
-    names = sorted(n for n in os.listdir(corpus) if os.path.isfile(os.path.join(corpus, n)))
+    # Files of the corpus, sub-directories included (a set grouped by
+    # family); names are relative to the corpus, as in expected.jsonl.
+    names = []
+    for root, dirs, files in os.walk(corpus):
+        dirs.sort()
+        for f in files:
+            if not f.startswith("."):
+                names.append(os.path.relpath(os.path.join(root, f), corpus))
+    names.sort()
     paths = [os.path.join(corpus, n) for n in names]
     got = run_parse(binary, paths)
 
