@@ -18,6 +18,7 @@
 #include "scanner.h"
 #include "store.h"
 #include <glib-unix.h>
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,6 +41,8 @@ typedef struct {
     bw_notifier_t *notifier;
     GFileMonitor *monitor;
     char *monitored;             /* directory watched, or NULL */
+    dev_t monitored_dev;         /* ... and its identity: `notmuch compact` */
+    ino_t monitored_ino;         /* swaps in a new directory of the same name */
     guint debounce_id;           /* timeout: scan after the changes settle */
     gint64 pending_since;        /* monotonic µs of the first unhandled change */
     guint scan_id;               /* idle: scan now (start, Rescan, poll) */
@@ -119,7 +122,11 @@ static void
 watch_database(agent_t *ag, const char *database)
 {
     g_autofree char *dir = find_xapian_dir(database);
-    if (dir == NULL || (ag->monitored != NULL && strcmp(dir, ag->monitored) == 0))
+    GStatBuf sb;
+    if (dir == NULL || g_stat(dir, &sb) != 0)
+        return;
+    if (ag->monitored != NULL && strcmp(dir, ag->monitored) == 0 &&
+        sb.st_dev == ag->monitored_dev && sb.st_ino == ag->monitored_ino)
         return;
     g_autoptr(GFile) f = g_file_new_for_path(dir);
     g_autoptr(GError) err = NULL;
@@ -137,6 +144,8 @@ watch_database(agent_t *ag, const char *database)
     g_signal_connect(m, "changed", G_CALLBACK(on_db_changed), ag);
     g_free(ag->monitored);
     ag->monitored = g_steal_pointer(&dir);
+    ag->monitored_dev = sb.st_dev;
+    ag->monitored_ino = sb.st_ino;
     if (ag->verbose)
         fprintf(stderr, "bouncewatch watch: watching %s\n", ag->monitored);
 }
