@@ -84,11 +84,7 @@ const bw_family_t bw_families[] = {
               "------ this is a copy of the message's headers.",
               "------ the body of the message is",
               "--- the header of the original message is following. ---")},
-    {"v5sendmail",
-     .subject = L("returned mail:"),
-     .body = L("----- unsent message follows -----"),
-     .start = L("----- transcript of session follows -----"),
-     .end = L("----- unsent message follows -----", "----- message header follows -----")},
+    /* Sendmail, including V5 (no DSN, "Unsent message follows") */
     {"sendmail",
      .from = L("mailer-daemon", "mail delivery subsystem"),
      .subject = L("returned mail:", "warning: could not send message"),

@@ -656,6 +656,53 @@ quoted_to(const char *text, size_t from, size_t len, GPtrArray *out)
     }
 }
 
+/* The envelope recipient a receiving server wrote in the original's first
+ * Received header ("... for <a@b>; date"): who the message was for when its
+ * To says nothing ("undisclosed-recipients:;"). */
+static void
+received_for(const char *text, size_t from, size_t len, GPtrArray *out)
+{
+    size_t pos = from, lines = 0;
+    while (pos < len && lines < MAX_TO_LINES) {
+        const char *nl = memchr(text + pos, '\n', len - pos);
+        size_t end = nl != NULL ? (size_t)(nl - text) : len;
+        lines++;
+        const char *line = text + pos;
+        size_t n = end - pos;
+        while (n > 0 && (*line == ' ' || *line == '>')) {
+            line++;
+            n--;
+        }
+        if (n > 9 && g_ascii_strncasecmp(line, "received:", 9) == 0) {
+            /* the field with its continuation lines */
+            size_t vend = end;
+            for (int k = 0; k < 20 && vend + 1 < len
+                            && (text[vend + 1] == ' ' || text[vend + 1] == '\t'); k++) {
+                const char *n2 = memchr(text + vend + 1, '\n', len - vend - 1);
+                vend = n2 != NULL ? (size_t)(n2 - text) : len;
+            }
+            /* "for <a@b>" after any white space (often a tab on a
+             * continuation line) */
+            const char *f = line;
+            size_t rest = vend - (size_t)(line - text);
+            while ((f = bw_memcasestr(f, rest, "for <")) != NULL
+                   && !(f > line && (f[-1] == ' ' || f[-1] == '\t' || f[-1] == '\n'))) {
+                f += 5;
+                rest = vend - (size_t)(f - text);
+            }
+            if (f != NULL) {
+                size_t used = 0;
+                size_t fo = (size_t)(f - text) + 4;
+                char *a = addr_at(text + fo, vend - fo, &used);
+                if (a != NULL)
+                    g_ptr_array_add(out, a);
+            }
+            return;   /* only the first Received counts */
+        }
+        pos = end + 1;
+    }
+}
+
 static void
 rfc822_to(GMimeObject *part, GPtrArray *out)
 {
@@ -1345,11 +1392,26 @@ bw_vendor_parse(const bw_view_t *view, bw_report_t *report, size_t *original_off
     if (addresses->len == 0)
         angle_addresses(view, sc.text, start, limit, addresses);
     if (addresses->len == 0) {
-        /* The notice names nobody: the original's To is who it was for. */
+        /* The notice names nobody: the original's To is who it was for,
+         * else the envelope recipient of its first Received header. */
+        size_t qs = hs != SIZE_MAX ? hs : sc.limit;
         if (sc.has_original || hs != SIZE_MAX)
-            quoted_to(sc.text, hs != SIZE_MAX ? hs : sc.limit, sc.len, addresses);
+            quoted_to(sc.text, qs, sc.len, addresses);
         if (addresses->len == 0)
             rfc822_to(view->rfc822_part, addresses);
+        if (addresses->len == 0 && (sc.has_original || hs != SIZE_MAX))
+            received_for(sc.text, qs, sc.len, addresses);
+        if (addresses->len == 0 && view->rfc822_part != NULL
+            && GMIME_IS_MESSAGE_PART(view->rfc822_part)) {
+            GMimeMessage *m = g_mime_message_part_get_message(
+                GMIME_MESSAGE_PART(view->rfc822_part));
+            const char *rcv = m != NULL ? g_mime_object_get_header(GMIME_OBJECT(m), "Received")
+                                        : NULL;
+            if (rcv != NULL) {
+                g_autofree char *line = g_strconcat("Received: ", rcv, NULL);
+                received_for(line, 0, strlen(line), addresses);
+            }
+        }
     }
 
     bool delayed = looks_delayed(view, &sc, start, limit);

@@ -70,6 +70,11 @@ static const vendor_case_t cases[] = {
      * the greeting's address is not a recipient */
     {"googlegroups/01.eml", "googlegroups", "book-club@googlegroups.com", "5.7.0", NULL,
      BW_REASON_POLICY, 1, NULL},
+    /* Sendmail V5: no address in the notice, the original's To says nothing:
+     * the envelope recipient of its first Received header; 4xx then
+     * returned: the queue expired */
+    {"sendmail/03.eml", "sendmail", "yara@example.com", "4.4.7", "421", BW_REASON_EXPIRED, 1,
+     NULL},
     /* warnings: delayed, not failed */
     {"exim/02.eml", "exim", "sue@example.com", "4.7.1", "451", BW_REASON_EXPIRED, 1, "delayed"},
     {"sendmail/02.eml", "sendmail", "tom@example.jp", "4.4.0", NULL, BW_REASON_NETWORK_ERROR, 1,
