@@ -407,14 +407,16 @@ bw_store_load_items(bw_store_t *s, GPtrArray **out, char **detail)
         return BW_E_STATE;
     }
     g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
+    /* One parser for all rows, its root used in place: a run with nothing
+     * new spends most of its time here. */
+    g_autoptr(JsonParser) parser = json_parser_new_immutable();
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *json = (const char *)sqlite3_column_text(st, 1);
         int len = sqlite3_column_bytes(st, 1);
-        JsonNode *node = json ? string_to_node(json, (size_t)len) : NULL;
+        JsonNode *node = json && json_parser_load_from_data(parser, json, len, NULL)
+                       ? json_parser_get_root(parser) : NULL;
         bw_item_t *item = NULL;
         bw_status_t bst = node ? bw_item_from_json(node, &item, NULL) : BW_E_STATE;
-        if (node)
-            json_node_unref(node);
         if (bst != BW_OK || item == NULL) {
             /* One unreadable row means the file was tampered with or is from
              * an incompatible build: treat it as damage (rebuild). */
