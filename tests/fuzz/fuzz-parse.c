@@ -8,7 +8,8 @@
  *   - bw_parse_file() on the same bytes, because that path alone splits an
  *     mbox (inputs starting with "From ") and reads through a file;
  *   - bw_report_from_json() on the JSON, when the core has it, since the
- *     state store reloads reports that way.
+ *     state store reloads reports that way: the reloaded report must write
+ *     the same line again.
  * A crash, a sanitizer report, a leak or a run past -timeout is a finding. */
 #include "bw.h"
 #include "bw-scan.h"
@@ -90,9 +91,22 @@ exercise_json(const bw_report_t *report, const char *file, int index, const char
         bw_report_t *back = NULL;
         char *detail = NULL;
         if (bw_report_from_json(node, &back, &detail) == BW_OK && back != NULL) {
+            /* The state store keeps reports as this JSON: reloading must
+             * lose nothing, so writing the reloaded report gives the same
+             * line (true of every fixture and of the shared corpus). */
             JsonNode *again = bw_report_to_json(back, file, index, error);
             if (again == NULL)
                 abort();
+            JsonGenerator *gen2 = json_generator_new();
+            json_generator_set_root(gen2, again);
+            char *text2 = json_generator_to_data(gen2, NULL);
+            if (strcmp(text, text2) != 0) {
+                fprintf(stderr, "fuzz-parse: the reloaded report differs:\n  %.500s\n  %.500s\n",
+                        text, text2);
+                abort();
+            }
+            g_free(text2);
+            g_object_unref(gen2);
             json_node_unref(again);
         }
         bw_report_free(back);
