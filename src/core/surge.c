@@ -28,7 +28,12 @@
  *    per hour.  h is chosen so that the in-control average run length
  *    ARL0 = 8760 hours (one false alarm a year): the ARL is computed with
  *    the Markov-chain approximation of Brook & Evans (1972) over a grid on
- *    [0, h), and h found by bisection.
+ *    [0, h), and h found by bisection (check_surge.c simulates 30 years to
+ *    confirm the rate).  lambda0 is the quiet rate of the whole history
+ *    (hours the Poisson test alarmed left out).  After a signal the sum
+ *    restarts at 0, and the hours of the excursion that crossed h (from
+ *    the last time S was 0) are alarmed, provided they hold min_count
+ *    reports.
  *
  * Alarmed hours less than three hours apart merge into one surge. */
 #include "bw-engine.h"
