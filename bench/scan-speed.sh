@@ -118,7 +118,7 @@ for scale in $SCALES; do
     export BOUNCEWATCH_NOW="$BASE_NOW"
     # 10 new messages: 5 copies of reports and 5 of ordinary mail, new ids.
     python3 - "$dir" <<'PY'
-import json, os, random, sys, time
+import json, os, random, re, sys, time
 d = sys.argv[1]
 t = json.load(open(os.path.join(d, "truth.json")))
 rng = random.Random(7)
@@ -126,7 +126,7 @@ reps = [m for m in t["messages"] if m["class"] in ("backscatter", "legitimate")]
 ham = [m for m in t["messages"] if m["class"] == "ham"]
 for k, m in enumerate(rng.sample(reps, 5) + rng.sample(ham, 5)):
     data = open(os.path.join(d, m["file"]), "rb").read()
-    data = data.replace(b"Message-ID: <", b"Message-ID: <bench%d.%d." % (int(time.time()), k), 1)
+    data = re.sub(rb"(?im)^(message-id:[ \t]*<)", b"\\1bench%d.%d." % (int(time.time()), k), data, count=1)
     name = "bench.%d.%d:2,S" % (int(time.time() * 1000), k)
     open(os.path.join(d, "mail", "INBOX", "cur", name), "wb").write(data)
 PY

@@ -13,7 +13,17 @@
  * says which), BW_E_STATE (the state store cannot be used even after a
  * rebuild), BW_E_INVALID (bad options).  The adapters never print: anything
  * the user should know about (state rebuilt, tagging skipped...) goes to
- * `notice` as one translated line. */
+ * `notice` as one translated line.
+ *
+ * Settings, from the `[bouncewatch]` section of notmuch's config file (read
+ * through notmuch as bouncewatch.*):
+ *   relays=host;domain...   the owner's provider (submission hosts, DKIM
+ *                           domains), added to what is learnt from Sent;
+ *                           default: none, learnt from the sent mail only
+ *   profile_sample=N        how many of the newest sent messages the sender
+ *                           profile learns from; default 500, at most 20000
+ * Environment: BOUNCEWATCH_LOCK_TIMEOUT_MS, the bounded wait for notmuch's
+ * write lock when tagging (default 10000). */
 #ifndef BW_SCANNER_H
 #define BW_SCANNER_H
 
