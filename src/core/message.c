@@ -571,11 +571,12 @@ bw_hdr_find(const char *hdr, size_t hdr_len, const char *name, size_t *value_len
 {
     size_t nl = strlen(name);
     size_t pos = 0;
+    char first = bw_lower(name[0]);
     while (pos < hdr_len) {
         const char *line = hdr + pos;
         const char *eol = memchr(line, '\n', hdr_len - pos);
         size_t ll = eol ? (size_t)(eol - line) : hdr_len - pos;
-        if (ll > nl && line[0] != ' ' && line[0] != '\t' && g_ascii_strncasecmp(line, name, nl) == 0) {
+        if (ll > nl && bw_lower(line[0]) == first && g_ascii_strncasecmp(line, name, nl) == 0) {
             size_t k = nl;
             while (k < ll && (line[k] == ' ' || line[k] == '\t'))
                 k++;
@@ -904,6 +905,16 @@ bw_mpart_raw(const bw_mpart_t *mp, size_t max, size_t *len_out)
     }
     if (n > max)
         n = max;
+    if (mp->cte == BW_CTE_NONE) {
+        /* The message bytes are normalised already (LF, no NUL). */
+        out[n] = '\0';
+        if (n == 0) {
+            g_free(out);
+            return NULL;
+        }
+        *len_out = n;
+        return out;
+    }
     /* Decoded content carries its own CRLFs: LF only for the readers. */
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
