@@ -223,7 +223,8 @@ do_tagging(const bw_scanner_options_t *opts, bw_store_t *store, GPtrArray *items
         char *want = wanted_tags(item);
         const char *had = g_hash_table_lookup(tagged, item->message_id);
         /* Only reports whose tags from us differ: tagging is idempotent and
-         * a run with nothing new writes nothing. */
+         * a run with nothing new writes nothing.  A tag of ours the user
+         * removed by hand stays removed until our verdict changes. */
         if (had != NULL && strcmp(had, want) == 0) {
             g_free(want);
             continue;
@@ -544,6 +545,10 @@ bw_scanner_run(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **
         st = bw_campaigns_build(items, previous, &campaigns);
         if (st == BW_OK && full)
             st = bw_store_clear_items(store);
+        /* A new database (another UUID) carries none of the tags we wrote
+         * into the old one: forget them, so --tag writes them again. */
+        if (st == BW_OK && saved_uuid != NULL && g_strcmp0(saved_uuid, uuid) != 0)
+            st = bw_store_clear_tagged(store);
         for (guint i = 0; st == BW_OK && i < items->len; i++)
             st = bw_store_put_item(store, g_ptr_array_index(items, i), detail);
         if (st == BW_OK)

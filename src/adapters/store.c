@@ -776,3 +776,9 @@ bw_store_set_tagged(bw_store_t *s, const char *message_id, const char *tags)
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? BW_OK : BW_E_STATE;
 }
+
+bw_status_t
+bw_store_clear_tagged(bw_store_t *s)
+{
+    return rc_status(exec_sql(s, "DELETE FROM tagged"));
+}

@@ -80,6 +80,8 @@ bw_status_t bw_store_set_notified(bw_store_t *s, const char *key,
 bw_status_t bw_store_load_tagged(bw_store_t *s, GHashTable **out);
 /* tags NULL removes the row. */
 bw_status_t bw_store_set_tagged(bw_store_t *s, const char *message_id, const char *tags);
+/* Forget everything tagged (the notmuch database was replaced). */
+bw_status_t bw_store_clear_tagged(bw_store_t *s);
 
 /* Campaign (de)serialisation used by the store, exposed for tests. */
 JsonNode *bw_store_campaign_to_json(const bw_campaign_t *c);

@@ -87,4 +87,10 @@ tags=$(notmuch search --output=tags id:bs-flood-1@mx.mail.example.ru | grep -v '
 bw_expect_eq "changed verdict: own stale tags removed, others kept" "$tags" "bounce important inbox "
 tags=$(notmuch search --output=tags from:alice@friends.example.com | grep -v '^unread$' | sort | tr '\n' ' ')
 bw_expect_eq "user's backscatter tag on ordinary mail kept" "$tags" "backscatter inbox keep "
+# The user rebuilds the notmuch database (new UUID, no tags): the next
+# scan --tag writes every tag again.
+rm -rf "$BW_TMP/mail/.notmuch"
+notmuch new --no-hooks --quiet
+"$BW_BIN" scan --json --tag >/dev/null || bw_expect_eq "scan --tag on a rebuilt database" failed ok
+bw_expect_eq "rebuilt database: reports tagged again" "$(notmuch count tag:bounce)" 43
 bw_done
