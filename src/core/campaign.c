@@ -44,7 +44,7 @@ static const gint64 attach_windows[] = { 3600, 6 * 3600, 86400, 3 * 86400, 14 * 
 /* Runs with other link domains merge when their arrival spans, padded by
  * SPAN_PAD, overlap by this share of the longer one. */
 #define SPAN_PAD          (2 * 3600)
-#define MIN_SPAN_OVERLAP  0.25
+#define MIN_SPAN_OVERLAP  0.10
 /* "leaning towards backscatter": some evidence for, none against */
 #define LEAN_BACKSCATTER 0.6
 
