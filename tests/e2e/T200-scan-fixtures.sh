@@ -90,6 +90,17 @@ for kind in calm flood compromise newsletter nosent; do
     bw_expect_eq "$kind: state dir mode" "$mode" 700
 done
 
+# The database is found as notmuch finds it: XDG config of a profile, no
+# NOTMUCH_CONFIG; a missing configuration is a clear error (exit 69).
+mkdir -p "$XDG_CONFIG_HOME/notmuch/work"
+cp "$NOTMUCH_CONFIG" "$XDG_CONFIG_HOME/notmuch/work/config"
+n=$(env -u NOTMUCH_CONFIG NOTMUCH_PROFILE=work "$BW_BIN" scan --json --full |
+    python3 -c 'import json,sys; print(len(json.load(sys.stdin)["bounces"]))')
+bw_expect_eq "XDG profile config found" "$n" 43
+rc=0; env -u NOTMUCH_CONFIG NOTMUCH_PROFILE=nosuch "$BW_BIN" scan >/dev/null 2>"$BW_TMP/noconf.err" || rc=$?
+bw_expect_eq "no config: exit status" "$rc" 69
+grep -q "notmuch" "$BW_TMP/noconf.err" || bw_expect_eq "no config: message" "$(cat "$BW_TMP/noconf.err")" "...notmuch..."
+
 # --since keeps only recent reports; a bad value is a usage error.
 rc=0; "$BW_BIN" scan --json --since=1d >"$BW_TMP/since.json" || rc=$?
 bw_expect_eq "--since=1d exit" "$rc" 0
