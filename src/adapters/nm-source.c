@@ -126,7 +126,11 @@ bw_nm_source_open(const char *config_path, bw_nm_source_t **out, char **detail)
     notmuch_status_t st = notmuch_database_open_with_config(
         NULL, NOTMUCH_DATABASE_MODE_READ_ONLY, config_path, NULL, &db, &msg);
     if (st != NOTMUCH_STATUS_SUCCESS) {
-        if (detail) {
+        if (detail && st == NOTMUCH_STATUS_NO_CONFIG) {
+            *detail = g_strdup(_("no notmuch configuration found (NOTMUCH_CONFIG, "
+                                 "$XDG_CONFIG_HOME/notmuch/<profile>/config or ~/.notmuch-config); "
+                                 "set up notmuch first with 'notmuch setup'"));
+        } else if (detail) {
             g_autofree char *m = msg ? g_strstrip(g_strdup(msg)) : NULL;
             *detail = g_strdup_printf(_("cannot open the notmuch database: %s%s%s"),
                                       notmuch_status_to_string(st),
