@@ -36,8 +36,12 @@
 #define MAX_SAMPLES   5
 #define MAX_SENDERS   10
 #define MAX_REPORTERS 10
-/* Featureless reports look for a campaign within these distances. */
-static const gint64 attach_windows[] = { 3600, 6 * 3600, 86400, 3 * 86400, 14 * 86400 };
+/* A report looks for its campaign among the members arriving within these
+ * distances (the busiest wins: bursts that run at the same time); beyond
+ * them, the campaign with the nearest member wins (a drip report two days
+ * from the last drip report belongs to the drip, not to a burst a week
+ * away, however big). */
+static const gint64 attach_windows[] = { 3600, 6 * 3600 };
 /* A burst: this many members of one campaign within PROMOTE_WINDOW. */
 #define PROMOTE_MIN     5
 #define PROMOTE_WINDOW  (2 * 3600)

@@ -49,8 +49,11 @@ hash_str(const char *s)
 static const char *const reply_prefixes[] = {
     "re", "fw", "fwd", "aw", "wg", "sv", "vs", "tr", "rv", "rif", "antw", "odp",
     "res", "enc", "r", "i", "fs", "ynt", "atb",
-    "automatic reply", "auto reply", "autoreply", "auto", "out of office",
-    "out of the office", "abwesenheitsnotiz", "réponse automatique",
+    "automatic reply", "auto reply", "auto-reply", "autoreply", "auto", "out of office",
+    "out of the office", "ooo", "absence", "absent", "away", "vacation", "on vacation",
+    "holiday", "abwesenheitsnotiz", "abwesend", "urlaub", "automatische antwort",
+    "réponse automatique", "respuesta automática", "risposta automatica",
+    "automatisch antwoord", "不在", "不在通知",
     "undeliverable", "undelivered", "returned mail", "delivery failure",
     "failure notice", "delivery status notification (failure)",
     "mail delivery failed", "nicht zustellbar", "non remis",
