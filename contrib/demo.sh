@@ -59,7 +59,8 @@ if [ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ] && { [ -n "${DISPLAY:-}" ] || [ -n "${
     "$bin" hook post-new
 else
     echo "== No desktop session: the hook would log its alert like this:"
-    env -u DBUS_SESSION_BUS_ADDRESS "$bin" hook post-new
+    mkdir -p "$tmp/no-runtime"
+    env -u DBUS_SESSION_BUS_ADDRESS -u DISPLAY XDG_RUNTIME_DIR="$tmp/no-runtime" "$bin" hook post-new
 fi
 
 echo

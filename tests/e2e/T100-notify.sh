@@ -169,7 +169,10 @@ agent_pid=
 # No session bus: the alert goes to stderr, the hook still succeeds.
 export XDG_DATA_HOME="$BW_TMP/fresh-state"
 rc=0
-env -u DBUS_SESSION_BUS_ADDRESS "$BW_BIN" hook post-new 2>"$BW_TMP/nobus.log" || rc=$?
+# (no XDG_RUNTIME_DIR/bus either, nor X11 autolaunch: GLib would find them)
+mkdir -p "$BW_TMP/no-runtime"
+env -u DBUS_SESSION_BUS_ADDRESS -u DISPLAY -u WAYLAND_DISPLAY XDG_RUNTIME_DIR="$BW_TMP/no-runtime" \
+    "$BW_BIN" hook post-new 2>"$BW_TMP/nobus.log" || rc=$?
 bw_expect_eq "no server: exit 0" "$rc" 0
 bw_expect_eq "no server: the alert is logged" \
     "$(grep -c 'reports about mail you never sent' "$BW_TMP/nobus.log")" 1
