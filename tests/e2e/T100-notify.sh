@@ -178,4 +178,10 @@ bw_expect_eq "no server: the alert is logged" \
     "$(grep -c 'reports about mail you never sent' "$BW_TMP/nobus.log")" 1
 bw_expect_eq "no server: no notification sent" "$(ncalls)" 4
 
+# A broken setup never makes `notmuch new` fail: the hook logs and exits 0.
+rc=0
+NOTMUCH_CONFIG="$BW_TMP/missing-config" "$BW_BIN" hook post-new 2>"$BW_TMP/broken.log" || rc=$?
+bw_expect_eq "broken config: exit 0" "$rc" 0
+bw_expect_eq "broken config: logged" "$(grep -c 'bouncewatch hook:' "$BW_TMP/broken.log")" 1
+
 bw_done
