@@ -347,12 +347,13 @@ bw_scanner_run(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **
     bw_store_get_meta(store, "config", &saved_cfg);
     g_autofree char *cfg = config_digest(src);
     guint64 after = saved_rev ? g_ascii_strtoull(saved_rev, NULL, 10) : 0;
-    /* Another version of bouncewatch may classify, or store items,
-     * differently: start over from the mail rather than trust its state. */
+    /* Another version of bouncewatch or of the engine (BW_ENGINE_VERSION)
+     * may classify, or store items, differently: start over from the mail
+     * rather than trust its state. */
     g_autofree char *saved_program = NULL;
     bw_store_get_meta(store, "program", &saved_program);
     bool full = opts->full || saved_rev == NULL || g_strcmp0(saved_uuid, uuid) != 0 ||
-                g_strcmp0(saved_program, PACKAGE_VERSION) != 0;
+                g_strcmp0(saved_program, PACKAGE_VERSION " " BW_ENGINE_VERSION) != 0;
     bool config_changed = g_strcmp0(saved_cfg, cfg) != 0;
     if (!full && after > revision)
         full = true;   /* the database was rebuilt under the same UUID */
@@ -561,7 +562,7 @@ bw_scanner_run(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **
         if (st == BW_OK)
             st = bw_store_set_meta(store, "config", cfg);
         if (st == BW_OK)
-            st = bw_store_set_meta(store, "program", PACKAGE_VERSION);
+            st = bw_store_set_meta(store, "program", PACKAGE_VERSION " " BW_ENGINE_VERSION);
         total = bw_nm_source_count_messages(src);
         g_autofree char *total_text = g_strdup_printf("%" G_GUINT64_FORMAT, total);
         if (st == BW_OK)
@@ -637,7 +638,7 @@ json_cache_key(const bw_scanner_options_t *opts, bw_nm_source_t *src, const guin
     if (revision)
         rev = *revision;
     g_autofree char *cfg = config_digest(src);
-    return g_strdup_printf(PACKAGE_VERSION " %s %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+    return g_strdup_printf(PACKAGE_VERSION " " BW_ENGINE_VERSION " %s %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
                            " %s", uuid ? uuid : "", rev, opts->now, opts->since, cfg);
 }
 
