@@ -550,15 +550,28 @@ original_from_selection(const bw_mime_t *mime, const sel_t *sel)
     return bw_original_from_headers(raw, len);
 }
 
-/* The vendor tables read the attached original's To through GMime
- * (bw_view_t.rfc822_part): give them a message built from its header
- * block only, which is small. */
+/* The vendor tables read the original's To through GMime
+ * (bw_view_t.rfc822_part): give them a message built from its header block
+ * only, which is small, or for a headers-only part a text/rfc822-headers
+ * part holding that block. */
 static GMimeObject *
 gmime_original_headers(const bw_mime_t *mime, const sel_t *sel)
 {
-    if (sel->original < 0 || !sel->original_whole)
+    if (sel->original < 0)
         return NULL;
     const bw_mpart_t *parts = (const bw_mpart_t *)(void *)mime->parts->data;
+    if (!sel->original_whole) {
+        size_t len = 0;
+        g_autofree char *raw = bw_mpart_raw(&parts[sel->original], MAX_HEADERS_PART, &len);
+        if (raw == NULL)
+            return NULL;
+        GMimePart *part = g_mime_part_new_with_type("text", "rfc822-headers");
+        g_autoptr(GMimeStream) st = g_mime_stream_mem_new_with_buffer(raw, len);
+        GMimeDataWrapper *w = g_mime_data_wrapper_new_with_stream(st, GMIME_CONTENT_ENCODING_DEFAULT);
+        g_mime_part_set_content(part, w);
+        g_object_unref(w);
+        return GMIME_OBJECT(part);
+    }
     for (guint i = (guint)sel->original + 1; i < mime->parts->len; i++) {
         if (parts[i].parent != sel->original)
             continue;
