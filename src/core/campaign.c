@@ -51,6 +51,8 @@ static const gint64 attach_windows[] = { 3600, 6 * 3600 };
 #define MIN_SPAN_OVERLAP  0.10
 /* "leaning towards backscatter": some evidence for, none against */
 #define LEAN_BACKSCATTER 0.6
+/* ... and "leaning towards the owner's mail": more evidence against */
+#define LEAN_LEGITIMATE  0.35
 
 static const char *const url_stoplist[] = {
     "bit.ly", "t.co", "goo.gl", "tinyurl.com", "ow.ly", "google.com", "www.google.com",
@@ -828,10 +830,13 @@ bw_campaigns_build_with_profile(const bw_profile_t *p, GPtrArray *items, GPtrArr
         group_set_add(&gs, group_of[i], g_ptr_array_index(bs, i));
     }
 
-    /* 3. promotion: undetermined reports that share a key with backscatter */
+    /* 3. promotion: undetermined reports that share a key with backscatter,
+     * unless their own evidence leans clearly towards the owner's mail */
     for (guint j = 0; j < undet->len; j++) {
         bw_item_t *it = g_ptr_array_index(undet, j);
         gint g = -1;
+        if (it->score < LEAN_LEGITIMATE)
+            continue;
         g_array_set_size(kbuf, 0);
         strong_keys(it, kbuf, NULL);
         for (guint k = 0; k < kbuf->len && g < 0; k++) {
