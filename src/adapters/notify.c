@@ -237,6 +237,8 @@ bw_alert_format(const bw_alert_t *a, bool markup, char **summary_out, char **bod
 /* ------------------------------------------------------------ notifier */
 
 struct bw_notifier {
+    char *app_name;
+    bool want_actions;       /* the caller can receive actions */
     bool initialised;        /* notify_init succeeded: call notify_uninit */
     bool server;
     bool markup;
@@ -285,6 +287,35 @@ has_cap(GList *caps, const char *cap)
     return false;
 }
 
+/* Look for a notification server.  Called again before an alert while none
+ * was found: the agent may start before the desktop's notification daemon. */
+static void
+probe_server(bw_notifier_t *n)
+{
+    /* Without a session bus libnotify would only fail later, at show time,
+     * after GDBus has logged warnings: look first, quietly. */
+    g_autoptr(GDBusConnection) bus = g_bus_get_sync(G_BUS_TYPE_SESSION, NULL, NULL);
+    if (bus == NULL)
+        return;
+    if (!n->initialised) {
+        if (!notify_is_initted() && !notify_init(n->app_name))
+            return;
+        n->initialised = true;
+    }
+    char *name = NULL, *vendor = NULL, *version = NULL, *spec = NULL;
+    if (notify_get_server_info(&name, &vendor, &version, &spec)) {
+        n->server = true;
+        GList *caps = notify_get_server_caps();
+        n->markup = has_cap(caps, "body-markup");
+        n->actions = n->want_actions && n->on_action != NULL && has_cap(caps, "actions");
+        g_list_free_full(caps, g_free);
+    }
+    g_free(name);
+    g_free(vendor);
+    g_free(version);
+    g_free(spec);
+}
+
 bw_notifier_t *
 bw_notifier_new(const char *app_name, bool with_actions,
                 bw_notifier_action_fn on_action, void *action_data)
@@ -292,28 +323,11 @@ bw_notifier_new(const char *app_name, bool with_actions,
     bw_notifier_t *n = g_new0(bw_notifier_t, 1);
     n->live = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
     g_queue_init(&n->live_order);
+    n->app_name = g_strdup(app_name ? app_name : "bouncewatch");
+    n->want_actions = with_actions;
     n->on_action = on_action;
     n->action_data = action_data;
-    /* Without a session bus libnotify would only fail later, at show time,
-     * after GDBus has logged warnings: look first, quietly. */
-    g_autoptr(GDBusConnection) bus = g_bus_get_sync(G_BUS_TYPE_SESSION, NULL, NULL);
-    if (bus == NULL)
-        return n;
-    if (!notify_is_initted() && !notify_init(app_name ? app_name : "bouncewatch"))
-        return n;
-    n->initialised = true;
-    char *name = NULL, *vendor = NULL, *version = NULL, *spec = NULL;
-    if (notify_get_server_info(&name, &vendor, &version, &spec)) {
-        n->server = true;
-        GList *caps = notify_get_server_caps();
-        n->markup = has_cap(caps, "body-markup");
-        n->actions = with_actions && on_action != NULL && has_cap(caps, "actions");
-        g_list_free_full(caps, g_free);
-    }
-    g_free(name);
-    g_free(vendor);
-    g_free(version);
-    g_free(spec);
+    probe_server(n);
     return n;
 }
 
@@ -326,6 +340,7 @@ bw_notifier_free(bw_notifier_t *n)
     g_hash_table_destroy(n->live);
     if (n->initialised)
         notify_uninit();
+    g_free(n->app_name);
     g_free(n);
 }
 
@@ -409,6 +424,8 @@ bw_notifier_show(bw_notifier_t *n, const bw_alert_t *a, guint32 replaces_id, gui
         *id_out = 0;
     if (n == NULL || a == NULL || a->key == NULL)
         return BW_E_INVALID;
+    if (!n->server)
+        probe_server(n);
     if (!n->server) {
         log_alert(a);
         return BW_OK;

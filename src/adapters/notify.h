@@ -80,7 +80,8 @@ typedef void (*bw_notifier_action_fn)(void *data, bw_action_t action,
 typedef struct bw_notifier bw_notifier_t;
 
 /* Connect to the notification server.  Never NULL: without a server the
- * notifier falls back to logging.  `with_actions`: offer the actions (only a
+ * notifier falls back to logging, and looks for a server again before each
+ * alert (the agent may start before the desktop's notification daemon).  `with_actions`: offer the actions (only a
  * process with a running main loop, i.e. the agent, can receive them). */
 bw_notifier_t *bw_notifier_new(const char *app_name, bool with_actions,
                                bw_notifier_action_fn on_action, void *action_data);
