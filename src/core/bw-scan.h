@@ -170,14 +170,11 @@ void bw_campaign_free(bw_campaign_t *c);
  * GPtrArray of bw_campaign_t* (free with g_ptr_array_unref), largest first. */
 bw_status_t bw_campaigns_build(GPtrArray *items, GPtrArray *previous,
                                GPtrArray **out);
-/* The same, knowing the owner: a forged sender outside the owner's
- * addresses and domains (envelope-only forgery) then also groups reports.
- * Preferred; bw_campaigns_build() is this with profile NULL.  Undetermined
- * items that share a fingerprint key with backscatter, or that lean towards
- * backscatter (score > 0.6) inside a burst of one campaign, are promoted to
- * backscatter (with an evidence line). */
-bw_status_t bw_campaigns_build_with_profile(const bw_profile_t *profile, GPtrArray *items,
-                                            GPtrArray *previous, GPtrArray **out);
+/* bw_campaigns_build() also promotes undetermined items that share a
+ * fingerprint key with backscatter, or that lean towards backscatter
+ * (score > 0.6) inside a burst of one campaign, to backscatter (with an
+ * evidence line): the campaign-level evidence a mailbox without Sent
+ * copies needs. */
 
 /* ------------------------------------------------------------ surges */
 

@@ -594,18 +594,7 @@ wmap_candidates(GHashTable *wmap, GArray *keys, GArray *out)
 }
 
 bw_status_t
-bw_campaigns_build_with_profile(const bw_profile_t *p, GPtrArray *items, GPtrArray *previous,
-                                GPtrArray **out);
-
-bw_status_t
 bw_campaigns_build(GPtrArray *items, GPtrArray *previous, GPtrArray **out)
-{
-    return bw_campaigns_build_with_profile(NULL, items, previous, out);
-}
-
-bw_status_t
-bw_campaigns_build_with_profile(const bw_profile_t *p, GPtrArray *items, GPtrArray *previous,
-                                GPtrArray **out)
 {
     if (items == NULL || out == NULL)
         return BW_E_INVALID;
