@@ -2,6 +2,9 @@
 # docs/screenshots.sh: the README's pictures, taken from the real program.
 #
 #   docs/screenshots.sh [OUTDIR]      (BW_BIN: the program; default ./bouncewatch)
+#   BW_SHOTS_LANG=ja docs/screenshots.sh docs   (Japanese: BW_BIN must be an
+#       installed program, so that it finds its catalogue; needs a CJK font
+#       such as fonts-vlgothic; writes notification-ja.png and report-ja.png)
 #
 # Needs Xvfb, dunst and xterm (apt-get install xvfb dunst xterm).  Builds the
 # demo mailbox (a spoofing flood under way at a fixed "now"), then on a
@@ -20,13 +23,18 @@ done
 if [ "${BW_SHOTS_INNER:-}" != 1 ]; then
     BW_SHOTS_INNER=1 BW_BIN="$bin" exec dbus-run-session -- sh "$0" "$out"
 fi
+lang=${BW_SHOTS_LANG:-}
+suffix=""
+if [ -n "$lang" ]; then
+    suffix="-$lang"
+fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bw-shots.XXXXXX")
 pids=""
 trap 'for p in $pids; do kill $p 2>/dev/null; done; rm -rf "$tmp"' EXIT
 export HOME="$tmp/home" XDG_DATA_HOME="$tmp/data" XDG_CACHE_HOME="$tmp/cache" \
        XDG_CONFIG_HOME="$tmp/config" NOTMUCH_CONFIG="$tmp/notmuch-config" \
-       BOUNCEWATCH_NOW=2026-11-20T14:30:00+00:00 TZ=UTC LC_ALL=C.UTF-8 LANGUAGE=
+       BOUNCEWATCH_NOW=2026-11-20T14:30:00+00:00 TZ=UTC LC_ALL=C.UTF-8 LANGUAGE=$lang
 mkdir -p "$HOME" "$tmp/fb" "$XDG_CONFIG_HOME/dunst"
 mail="$tmp/mail"
 printf '[database]\npath=%s\n[user]\nprimary_email=alex@example.org\n' "$mail" >"$NOTMUCH_CONFIG"
@@ -72,7 +80,7 @@ sleep 1
 sleep 1.5
 
 shot() {  # shot NAME X Y W H: crop the X screen into $out/NAME.png
-    python3 - "$tmp/fb/Xvfb_screen0" "$out/$1.png" "$2" "$3" "$4" "$5" <<'EOF'
+    python3 - "$tmp/fb/Xvfb_screen0" "$out/$1$suffix.png" "$2" "$3" "$4" "$5" <<'EOF'
 import struct, sys, zlib
 src, dst, x0, y0, w, h = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:7])
 data = open(src, "rb").read()
@@ -106,9 +114,9 @@ shot notification 500 0 500 190
 
 # The report in a terminal: dunst's notification closed first.
 kill $(echo $pids | awk '{print $2}') 2>/dev/null || true
-xterm -geometry 110x46+0+0 -fa 'DejaVu Sans Mono' -fs 9 -bg '#1e1e1e' -fg '#dcdcdc' \
+xterm -geometry 110x46+0+0 -fa 'DejaVu Sans Mono' -fd 'VL Gothic' -fs 9 -bg '#1e1e1e' -fg '#dcdcdc' \
       -e sh -c "'$BW_BIN' scan; sleep 30" &
 pids="$pids $!"
 sleep 3
 shot report 0 0 885 560
-echo "screenshots: wrote $out/notification.png and $out/report.png"
+echo "screenshots: wrote $out/notification$suffix.png and $out/report$suffix.png"
