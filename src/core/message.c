@@ -747,10 +747,14 @@ split_multipart(const char *body, size_t len, const char *boundary, GArray *span
         /* a delimiter line: "--" + boundary at a line start */
         if (at < 2 || hit[-1] != '-' || hit[-2] != '-' || (at > 2 && hit[-3] != '\n'))
             continue;
+        bool close = pos + 1 < len && body[pos] == '-' && body[pos + 1] == '-';
+        /* ... followed by the line end, blanks, or "--": a longer boundary
+         * that starts with this one ("b" and "b2") is not a delimiter. */
+        if (!close && pos < len && body[pos] != '\n' && body[pos] != ' ' && body[pos] != '\t')
+            continue;
         size_t line_start = at - 2;
         if (*preamble == len)
             *preamble = line_start;
-        bool close = pos + 1 < len && body[pos] == '-' && body[pos + 1] == '-';
         if (start >= 0) {
             /* the part ends before the LF that precedes the delimiter */
             gsize s = (gsize)start, e = line_start > 0 ? line_start - 1 : 0;

@@ -490,6 +490,13 @@ START_TEST(test_mime_reader_damaged)
     size_t n = 0;
     g_autofree char *t = bw_mpart_raw(mpart(c, 1), 100, &n);
     ck_assert_str_eq(t, "see --q here");
+    /* A nested boundary that starts with the outer one is not a delimiter. */
+    const char *nested = "Content-Type: multipart/mixed; boundary=b\n\n--b\n"
+                         "Content-Type: multipart/alternative; boundary=b2\n\n--b2\n\none\n--b2\n\ntwo\n--b2--\n"
+                         "--b\n\nlast\n--b--\n";
+    g_autoptr(bw_mime_t) e = bw_mime_parse(nested, strlen(nested));
+    ck_assert_uint_eq(mpart(e, 0)->n_children, 2);
+    ck_assert_uint_eq(mpart(e, 1)->n_children, 2);
     /* No header block at all. */
     g_autoptr(bw_mime_t) d = bw_mime_parse("\nbody", 5);
     ck_assert_uint_eq(mpart(d, 0)->hdr_len, 0);
