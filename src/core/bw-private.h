@@ -15,6 +15,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(GMimeObject, g_object_unref)
 /* Set *detail (when non-NULL) to a printf-formatted message. */
 void bw_set_detail(char **detail, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
+/* ASCII lower case of one byte, inlined (hot loops call it per byte). */
+static inline char
+bw_ascii_lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+}
+
 /* ASCII case-insensitive search of `needle` in the first `hay_len` bytes of
  * `hay`; linear in hay_len * needle_len at worst, with a first-byte skip. */
 const char *bw_memcasestr(const char *hay, size_t hay_len, const char *needle);
