@@ -661,6 +661,73 @@ param_get(const char *v, size_t vl, const char *name, char *out, size_t outsz)
     return false;
 }
 
+/* Lines after a Content-Type field that carry its parameters without the
+ * folding blank (seen from Apache James and Verizon's gateway, which write
+ * "Content-Type: multipart/alternative;" then "boundary=..." at column 0):
+ * at most this many. */
+#define UNFOLDED_PARAM_LINES 3
+
+/* A multipart whose Content-Type gives no boundary.  GMime and mutt then
+ * read the whole body as one opaque part, and the notice inside is lost.
+ * Tolerant readers recover the boundary, and so do we, in this order:
+ *   1. a parameter line that lost its folding blank: the lines right after
+ *      the Content-Type value that are not header fields (no "name:"),
+ *      holding "boundary=";
+ *   2. the body itself: its first non-blank line, when it is "--token"
+ *      with no blank in it, is a delimiter and names the boundary (a
+ *      multipart's body starts with its preamble or its first delimiter;
+ *      a real preamble rarely starts with "--").
+ * `after` points just past the Content-Type value in mp->hdr. */
+static void
+boundary_tolerant(bw_mpart_t *mp, const char *after)
+{
+    const char *end = mp->hdr + mp->hdr_len;
+    const char *p = after;
+    if (p < end && *p == '\n')
+        p++;
+    for (unsigned n = 0; n < UNFOLDED_PARAM_LINES && p < end; n++) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        size_t ll = eol ? (size_t)(eol - p) : (size_t)(end - p);
+        const char *colon = memchr(p, ':', ll);
+        const char *eq = memchr(p, '=', ll);
+        /* a header field ("Name: ...") ends the Content-Type field */
+        if (colon != NULL && (eq == NULL || colon < eq))
+            break;
+        /* param_get wants a separator before the name */
+        char line[256];
+        size_t cl = ll < sizeof line - 2 ? ll : sizeof line - 2;
+        line[0] = ';';
+        memcpy(line + 1, p, cl);
+        line[cl + 1] = '\0';
+        if (param_get(line, cl + 1, "boundary", mp->boundary, sizeof mp->boundary))
+            return;
+        if (eol == NULL)
+            break;
+        p = eol + 1;
+    }
+    const char *b = mp->body, *bend = mp->body + (mp->body_len < 4096 ? mp->body_len : 4096);
+    while (b < bend && (*b == '\n' || *b == ' ' || *b == '\t'))
+        b++;
+    if (bend - b < 4 || b[0] != '-' || b[1] != '-')
+        return;
+    const char *eol = memchr(b, '\n', (size_t)(bend - b));
+    size_t ll = eol ? (size_t)(eol - b) : (size_t)(bend - b);
+    while (ll > 2 && (b[ll - 1] == ' ' || b[ll - 1] == '\t'))
+        ll--;
+    if (ll < 2 + 6 || ll - 2 >= sizeof mp->boundary)
+        return;     /* short "--" lines are rules or signatures, not delimiters */
+    bool rule = true;       /* a line of dashes only is a rule */
+    for (size_t i = 2; i < ll; i++) {
+        if (b[i] == ' ' || b[i] == '\t')
+            return;
+        rule = rule && b[i] == '-';
+    }
+    if (rule)
+        return;
+    memcpy(mp->boundary, b + 2, ll - 2);
+    mp->boundary[ll - 2] = '\0';
+}
+
 static void
 read_part_header(bw_mpart_t *mp, bool digest_child)
 {
@@ -688,8 +755,9 @@ read_part_header(bw_mpart_t *mp, bool digest_child)
             g_strlcpy(mp->subtype, "plain", sizeof mp->subtype);
         }
         param_get(ct, vl, "charset", mp->charset, sizeof mp->charset);
-        if (strcmp(mp->type, "multipart") == 0)
-            param_get(ct, vl, "boundary", mp->boundary, sizeof mp->boundary);
+        if (strcmp(mp->type, "multipart") == 0 &&
+            !param_get(ct, vl, "boundary", mp->boundary, sizeof mp->boundary))
+            boundary_tolerant(mp, ct + vl);
     }
     mp->cte = BW_CTE_NONE;
     const char *te = bw_hdr_find(mp->hdr, mp->hdr_len, "Content-Transfer-Encoding", &vl);

@@ -327,7 +327,8 @@ const bw_family_t bw_families[] = {
      .rcpt = L("member of this mailing list", "duplicated message-id in"),
      .flags = BW_FAM_NO_LINE_RCPT},
     {"apachejames",
-     .body = L("error message below:", "message details:")},
+     .body = L("error message below:", "message details:"),
+     .rcpt = L("rcpt to:")},
     {"activehunter",
      .body = L("the following recipients were not delivered"),
      .end = L("---original message---")},
@@ -338,7 +339,7 @@ const bw_family_t bw_families[] = {
 
     /* ---------------------------------------------------------- unknown MTAs */
     {"generic",
-     .from = L("mailer-daemon", "postmaster", "mail delivery", "mail administrator",
+     .from = L("mailer-daemon", "postmaster", "post_master", "mail delivery", "mail administrator",
                "mail system", "mmdf", "mailer@", "mail-daemon", "bounce", "no-reply",
                "noreply", "-admin@", "-owner@", "-request@", "owner-"),
      .subject = L("undeliver", "undelivered", "delivery fail", "delivery status notification",

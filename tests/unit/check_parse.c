@@ -597,6 +597,39 @@ START_TEST(test_json_reload_roundtrip)
 }
 END_TEST
 
+/* ------------------------------------------------------------ report shapes
+ * Malformed or wrapped reports of real server families (fixtures under
+ * tests/corpus/shapes/). */
+
+/* A parameter line that lost its folding blank, and a multipart with no
+ * boundary at all: the notice inside still reaches the detectors. */
+START_TEST(test_shape_boundary_tolerant)
+{
+    g_autoptr(bw_report_t) r = parse_fixture("corpus/shapes/unfolded-boundary.eml");
+    ck_assert(r->bounce);
+    ck_assert_uint_eq(r->recipients->len, 1);
+    ck_assert_str_eq(rcpt(r, 0)->address, "5550100@sms.example.net");
+    ck_assert_int_eq(rcpt(r, 0)->reason, BW_REASON_USER_UNKNOWN);
+
+    size_t len = 0;
+    g_autofree char *data = bw_test_read("corpus/shapes/missing-boundary.eml", &len);
+    g_autoptr(bw_mime_t) m = bw_mime_parse(data, len);
+    const bw_mpart_t *root = &g_array_index(m->parts, bw_mpart_t, 0);
+    ck_assert_str_eq(root->boundary, "=_relay_7f3a9c");
+    ck_assert_uint_eq(root->n_children, 2);
+    g_autoptr(bw_report_t) b = parse_fixture("corpus/shapes/missing-boundary.eml");
+    ck_assert(b->bounce);
+    ck_assert_str_eq(rcpt(b, 0)->address, "carol@nowhere.example.net");
+    ck_assert_ptr_nonnull(b->original);
+    ck_assert_str_eq(b->original->message_id, "minutes-42@example.org");
+
+    /* A body that starts with a rule of dashes names no boundary. */
+    static const char rule[] = "Content-Type: multipart/mixed\n\n--------------------\nhello\n";
+    g_autoptr(bw_mime_t) m2 = bw_mime_parse(rule, sizeof rule - 1);
+    ck_assert_str_eq(g_array_index(m2->parts, bw_mpart_t, 0).boundary, "");
+}
+END_TEST
+
 Suite *
 suite_parse(void)
 {
@@ -637,6 +670,9 @@ suite_parse(void)
     tcase_add_test(mr, test_mime_reader_damaged);
     tcase_add_test(mr, test_header_lookup);
     suite_add_tcase(s, mr);
+    TCase *sh = tcase_create("shapes");
+    tcase_add_test(sh, test_shape_boundary_tolerant);
+    suite_add_tcase(s, sh);
     TCase *js = tcase_create("json");
     tcase_add_test(js, test_json_writer_equals_tree);
     tcase_add_test(js, test_json_reload_roundtrip);
