@@ -1,9 +1,13 @@
 /* assess.c: the overall call (clear / spoofing / compromise-suspected) and
  * advice a person can act on, naming their address.
  *
- * compromise-suspected: a campaign of meaningful size (MIN_CAMPAIGN reports)
- *   whose forged mail went through the owner's own provider with the
- *   owner's credentials (origin own-account).
+ * compromise-suspected: a campaign whose forged mail went through the
+ *   owner's own provider with the owner's credentials (origin own-account)
+ *   AND that carries real weight (own_campaign_weighty): mail sent from a
+ *   phone or a program that keeps no Sent copy looks exactly like that, one
+ *   message at a time, and a security alarm that cries wolf over one
+ *   bounced message to a new address teaches people to ignore it.  Such
+ *   reports without that weight get a note in the advice instead.
  * spoofing: backscatter (at least MIN_BACKSCATTER reports), none of it
  *   pointing at the account.
  * clear: otherwise; legitimate bounces and auto-replies never change it.
@@ -12,6 +16,13 @@
 #include <string.h>
 
 #define MIN_CAMPAIGN      3
+/* The weight a compromise alarm needs (own_campaign_weighty) */
+#define COMPROMISE_MIN_RECIPIENTS   3      /* distinct people written to */
+#define COMPROMISE_BIG              10     /* members that are a run by themselves... */
+#define COMPROMISE_BIG_RECIPIENTS   5      /* ...when they went to this many people */
+#define COMPROMISE_BURST_ORIGINALS  3      /* distinct messages... */
+#define COMPROMISE_BURST_WINDOW     (48 * 3600)   /* ...within this time */
+#define COMPROMISE_MAX_SCAN         100000 /* members examined per campaign */
 #define MIN_BACKSCATTER   3
 #define MAX_HARD_BOUNCING 50
 
@@ -135,6 +146,90 @@ owner_has_own_domain(const bw_profile_t *p)
     return bw_profile_custom_domain(p);
 }
 
+/* The person a report says the original went to (first recipient). */
+static const char *
+item_recipient(const bw_item_t *it)
+{
+    const bw_report_t *r = it->report;
+    if (r == NULL)
+        return NULL;
+    for (guint i = 0; r->recipients && i < r->recipients->len; i++) {
+        const bw_recipient_t *rc = g_ptr_array_index(r->recipients, i);
+        if (rc->address)
+            return rc->address;
+    }
+    if (r->original && r->original->to && r->original->to->len > 0)
+        return g_ptr_array_index(r->original->to, 0);
+    if (r->kind == BW_KIND_AUTOREPLY || r->kind == BW_KIND_CHALLENGE)
+        return r->from;
+    return NULL;
+}
+
+static gint
+cmp_i64(gconstpointer a, gconstpointer b)
+{
+    gint64 x = *(const gint64 *)a, y = *(const gint64 *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Does this own-account campaign weigh enough for a compromise alarm?
+ * Needed: its own-account members went to COMPROMISE_MIN_RECIPIENTS
+ * different people (one message to a few people, each reply or bounce a
+ * report, is not a run), and one of: a surge of backscatter holds the
+ * campaign; it is big (COMPROMISE_BIG members to COMPROMISE_BIG_RECIPIENTS
+ * people); or COMPROMISE_BURST_ORIGINALS different messages within
+ * COMPROMISE_BURST_WINDOW (a person rarely writes three new addresses in
+ * two days that all bounce, from a program that keeps no copy; a spammer
+ * on a stolen account does nothing else).  *members_out gets the number of
+ * own-account members. */
+static bool
+own_campaign_weighty(const bw_campaign_t *c, GPtrArray *items, GPtrArray *surges, guint *members_out)
+{
+    g_autoptr(GHashTable) recips = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) originals = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GArray) dates = g_array_new(FALSE, FALSE, sizeof(gint64));
+    guint members = 0;
+    for (guint i = 0; items && i < items->len && members < COMPROMISE_MAX_SCAN; i++) {
+        const bw_item_t *it = g_ptr_array_index(items, i);
+        if (it->klass != BW_CLASS_BACKSCATTER || it->origin != BW_ORIGIN_OWN_ACCOUNT ||
+            it->campaign == NULL || strcmp(it->campaign, c->id) != 0)
+            continue;
+        members++;
+        const char *rc = item_recipient(it);
+        if (rc)
+            g_hash_table_add(recips, (gpointer)rc);
+        const bw_original_t *o = it->report ? it->report->original : NULL;
+        /* the same message reported by several servers counts once */
+        const char *key = o && o->message_id ? o->message_id
+                        : o && o->subject ? o->subject : it->message_id;
+        if (key && !g_hash_table_contains(originals, key)) {
+            g_hash_table_add(originals, (gpointer)key);
+            gint64 t = o && o->date_unix ? o->date_unix : it->date_unix;
+            g_array_append_val(dates, t);
+        }
+    }
+    *members_out = members;
+    guint n_recips = g_hash_table_size(recips);
+    if (members < MIN_CAMPAIGN || n_recips < COMPROMISE_MIN_RECIPIENTS)
+        return false;
+    for (guint i = 0; surges && i < surges->len; i++) {
+        const bw_surge_t *s = g_ptr_array_index(surges, i);
+        for (guint j = 0; s->campaigns && j < s->campaigns->len; j++)
+            if (strcmp(g_ptr_array_index(s->campaigns, j), c->id) == 0)
+                return true;
+    }
+    if (members >= COMPROMISE_BIG && n_recips >= COMPROMISE_BIG_RECIPIENTS)
+        return true;
+    g_array_sort(dates, cmp_i64);
+    for (guint i = 0, j = 0; j < dates->len; j++) {
+        while (g_array_index(dates, gint64, j) - g_array_index(dates, gint64, i) > COMPROMISE_BURST_WINDOW)
+            i++;
+        if (j - i + 1 >= COMPROMISE_BURST_ORIGINALS)
+            return true;
+    }
+    return false;
+}
+
 bw_status_t
 bw_assess(const bw_profile_t *profile, GPtrArray *items, GPtrArray *campaigns,
           GPtrArray *surges, gint64 now, bw_assessment_t **out)
@@ -170,13 +265,12 @@ bw_assess(const bw_profile_t *profile, GPtrArray *items, GPtrArray *campaigns,
         }
     }
     const bw_campaign_t *own_campaign = NULL;
-    guint n_campaigns = 0;
-    for (guint i = 0; campaigns && i < campaigns->len; i++) {
+    guint own_members = 0;
+    for (guint i = 0; campaigns && i < campaigns->len && own_campaign == NULL; i++) {
         const bw_campaign_t *c = g_ptr_array_index(campaigns, i);
-        if (c->members == NULL || c->members->len < MIN_CAMPAIGN)
+        if (c->members == NULL || c->members->len < MIN_CAMPAIGN || c->id == NULL)
             continue;
-        n_campaigns++;
-        if (c->origin == BW_ORIGIN_OWN_ACCOUNT && own_campaign == NULL)
+        if (c->origin == BW_ORIGIN_OWN_ACCOUNT && own_campaign_weighty(c, items, surges, &own_members))
             own_campaign = c;
     }
     bool ongoing = false;
@@ -189,7 +283,7 @@ bw_assess(const bw_profile_t *profile, GPtrArray *items, GPtrArray *campaigns,
         a->summary = g_strdup_printf(
             _("Someone appears to be sending mail through your own account %s: %u reports came back about "
               "messages that went through your provider with your password but are not in your sent mail."),
-            me, own_campaign->members->len);
+            me, own_members);
         push(a->advice, g_strdup_printf(_("Change the password of %s now, from a device you trust (not the one you usually use, if it may be infected)."), me));
         push(a->advice, g_strdup(_("Turn on two-factor authentication for the account.")));
         push(a->advice, g_strdup(_("Sign out all other sessions and devices in the account's security settings.")));
@@ -203,7 +297,12 @@ bw_assess(const bw_profile_t *profile, GPtrArray *items, GPtrArray *campaigns,
             push(a->advice, g_strdup(_("As the owner of the domain, publish SPF, DKIM and DMARC records so that forged mail is refused.")));
     } else if (n_bs >= MIN_BACKSCATTER) {
         a->status = BW_STATUS_SPOOFING;
-        if (ongoing)
+        if (n_own_items * 2 > n_bs)
+            a->summary = g_strdup_printf(
+                _("%u reports came back about messages from %s that are not in your sent mail; some went out "
+                  "through your account, though not enough of them to suggest that it was taken over: see the advice."),
+                n_bs, me);
+        else if (ongoing)
             a->summary = g_strdup_printf(
                 _("Spammers are forging your address %s right now: %u reports came back about messages you never "
                   "sent. They were not sent through your account, which is probably fine."), me, n_bs);
@@ -220,7 +319,11 @@ bw_assess(const bw_profile_t *profile, GPtrArray *items, GPtrArray *campaigns,
             push(a->advice, g_strdup(_("Your provider's DMARC policy decides whether receivers refuse forged mail: if the reports go on for long, tell your provider.")));
     } else {
         a->status = BW_STATUS_CLEAR;
-        if (n_legit > 0)
+        if (n_own_items > 0)
+            a->summary = g_strdup_printf(
+                _("No clear sign of forgery of %s, but read the note below about mail that went out through your account."),
+                me);
+        else if (n_legit > 0)
             a->summary = g_strdup_printf(
                 ngettext("No sign of forgery of %s: the %u report found is about mail you really sent.",
                          "No sign of forgery of %s: the %u reports found are about mail you really sent.", n_legit),
@@ -228,8 +331,18 @@ bw_assess(const bw_profile_t *profile, GPtrArray *items, GPtrArray *campaigns,
         else
             a->summary = g_strdup_printf(_("No sign of forgery of %s."), me);
     }
-    (void)n_campaigns;
-    (void)n_own_items;
+    if (own_campaign == NULL && n_own_items > 0) {
+        /* Not enough for an alarm, too much to keep quiet about: the owner
+         * knows whether they sent these from a phone or another program. */
+        push(a->advice, g_strdup_printf(
+            ngettext("%u report is about a message that went out through your account %s but is not in your sent "
+                     "mail. If you sent it from a phone or a program that keeps no copy, all is well; if you did not "
+                     "write it, change the password and turn on two-factor authentication.",
+                     "%u reports are about messages that went out through your account %s but are not in your sent "
+                     "mail. If you sent them from a phone or a program that keeps no copy, all is well; if you did not "
+                     "write them, change the password and turn on two-factor authentication.", n_own_items),
+            n_own_items, me));
+    }
     (void)now;
 
     /* legitimate bounces: remedies per reason and hard-bouncing addresses */

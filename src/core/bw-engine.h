@@ -32,6 +32,9 @@ bool bw_hop_parse(const char *value, bw_hop_t *out);
 bool bw_profile_is_provider_host(const bw_profile_t *p, const char *host);
 /* Domain of an owner address or a configured/learned provider domain. */
 bool bw_profile_is_own_domain(const bw_profile_t *p, const char *domain);
+/* The profile knows the owner's provider (configured relays, or learned
+ * from sent mail or the originals of legitimate reports). */
+bool bw_profile_knows_provider(const bw_profile_t *p);
 /* Message-ID domain/shape seen in the owner's real mail. */
 bool bw_profile_knows_msgid_domain(const bw_profile_t *p, const char *domain);
 bool bw_profile_knows_mailer(const bw_profile_t *p, const char *mailer);

@@ -193,6 +193,7 @@ bw_classify(const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
         o = NULL;
         mid = NULL;
         origin = BW_ORIGIN_UNKNOWN;
+        origin_why = NULL;
         it->origin = origin;
     }
 
@@ -273,6 +274,11 @@ bw_classify(const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
                     "the original claimed to be from %s but %s", o->from, origin_why);
             else
                 add(&v, sent_exists ? 0.5 : 1.5, "%s", origin_why);
+        } else if (origin == BW_ORIGIN_UNKNOWN && origin_why) {
+            /* a login submission at a server the profile cannot place: what
+             * the owner's own mail looks like when no Sent copy taught us
+             * the provider, though a stranger's account would look alike */
+            add(&v, owner_from && !sent_exists ? -1.0 : 0.0, "%s", origin_why);
         } else if (origin == BW_ORIGIN_OWN_ACCOUNT) {
             if (sent_exists && mid)
                 add(&v, 1.0, "%s, yet it is not in the sent mail: the account may be in someone else's hands", origin_why);

@@ -251,6 +251,16 @@ bw_profile_custom_domain(const bw_profile_t *p)
 }
 
 bool
+bw_profile_knows_provider(const bw_profile_t *p)
+{
+    /* The owner's address domains alone say nothing about the provider that
+     * submits the mail (a gmail.com address is sent through smtp.gmail.com,
+     * a custom domain through some hosting company). */
+    return p && (p->relay_globs->len > 0 || g_hash_table_size(p->learned) > 0 ||
+                 g_hash_table_size(p->submit) > 0);
+}
+
+bool
 bw_profile_knows_msgid_domain(const bw_profile_t *p, const char *domain)
 {
     if (p == NULL || domain == NULL)
@@ -425,6 +435,10 @@ bw_origin_of(const bw_profile_t *p, const bw_original_t *o, const char **why)
     bool trusted = true;       /* the chain of custody reaches this hop */
     bool forged_provider_hop = false;
     bool any_hop = false;
+    /* a password submission the chain of custody reaches, at a server the
+     * profile cannot place (no sent copies to learn the provider from) */
+    bool unplaced_submission = false;
+    bool knows_provider = bw_profile_knows_provider(p);
     for (guint i = 0; i < n; i++) {
         bw_hop_t h;
         if (!bw_hop_parse(g_ptr_array_index(o->received, i), &h))
@@ -438,6 +452,8 @@ bw_origin_of(const bw_profile_t *p, const bw_original_t *o, const char **why)
                 return BW_ORIGIN_OWN_ACCOUNT;
             }
             forged_provider_hop = true;
+        } else if (trusted && !knows_provider && (h.authenticated || h.http) && !by_provider) {
+            unplaced_submission = true;
         }
         /* Custody passes down when this hop got the message from the
          * provider, or from the server that wrote the next hop (relays
@@ -460,8 +476,21 @@ bw_origin_of(const bw_profile_t *p, const bw_original_t *o, const char **why)
         *why = "a Received line naming this mailbox's provider was forged: the server above it got the message from elsewhere";
         return BW_ORIGIN_FOREIGN;
     }
+    if (unplaced_submission) {
+        /* A real server wrote this hop (custody reaches it) after a login:
+         * the owner's provider or someone else's account.  Without sent
+         * mail, or relays in the config, the provider is unknown, and
+         * calling the owner's own submission "foreign" would turn every
+         * real bounce of a mailbox without Sent copies into backscatter. */
+        *why = "the original was submitted with a password to a mail server, as mail from an account is; "
+               "without copies of sent mail (or bouncewatch.relays) it cannot be checked that this is "
+               "this mailbox's provider";
+        return BW_ORIGIN_UNKNOWN;
+    }
     if (any_hop) {
-        *why = "the original never passed through this mailbox's provider";
+        *why = knows_provider ? "the original never passed through this mailbox's provider"
+                              : "the original reached the recipient's server without any login "
+                                "(no authenticated SMTP, no webmail): it was not sent from an account";
         return BW_ORIGIN_FOREIGN;
     }
     /* Headers without Received lines: DKIM of the provider is weak evidence

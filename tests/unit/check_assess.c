@@ -52,8 +52,10 @@ START_TEST(test_compromise)
 {
     g_autoptr(bw_profile_t) p = bw_profile_new(owners, NULL);
     g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
-    for (int i = 0; i < 10; i++)
-        g_ptr_array_add(items, item(BW_CLASS_BACKSCATTER, BW_ORIGIN_OWN_ACCOUNT, "bw-aaaaaaaa", "x@v.example", BW_REASON_USER_UNKNOWN));
+    for (int i = 0; i < 10; i++) {
+        g_autofree char *rc = g_strdup_printf("x%d@v.example", i);
+        g_ptr_array_add(items, item(BW_CLASS_BACKSCATTER, BW_ORIGIN_OWN_ACCOUNT, "bw-aaaaaaaa", rc, BW_REASON_USER_UNKNOWN));
+    }
     g_autoptr(GPtrArray) camps = g_ptr_array_new_with_free_func((GDestroyNotify)bw_campaign_free);
     g_ptr_array_add(camps, campaign("bw-aaaaaaaa", 10, BW_ORIGIN_OWN_ACCOUNT));
     bw_assessment_t *a = NULL;
@@ -66,6 +68,78 @@ START_TEST(test_compromise)
     ck_assert(any_contains(a->advice, "app passwords"));
     ck_assert(any_contains(a->advice, "Never open links"));
     bw_assessment_free(a);
+}
+END_TEST
+
+/* An own-account backscatter item about original `mid`, sent at t. */
+static bw_item_t *
+own_item(const char *campaign, const char *rcpt, const char *mid, gint64 t)
+{
+    fake_report_t d = { .recipient = rcpt, .orig_mid = mid, .orig_from = OWNER, .orig_subject = "Hello", .date = t };
+    bw_item_t *it = item(BW_CLASS_BACKSCATTER, BW_ORIGIN_OWN_ACCOUNT, campaign, rcpt, BW_REASON_USER_UNKNOWN);
+    bw_report_free(it->report);
+    it->report = fake_report(&d);
+    it->report->original->date_unix = t;
+    it->date_unix = t + 60;
+    return it;
+}
+
+static bw_assessment_status_t
+status_of(GPtrArray *items, guint size, GPtrArray *surges, bool *noted)
+{
+    g_autoptr(bw_profile_t) p = bw_profile_new(owners, NULL);
+    g_autoptr(GPtrArray) camps = g_ptr_array_new_with_free_func((GDestroyNotify)bw_campaign_free);
+    g_ptr_array_add(camps, campaign("bw-cccccccc", size, BW_ORIGIN_OWN_ACCOUNT));
+    bw_assessment_t *a = NULL;
+    ck_assert_int_eq(bw_assess(p, items, camps, surges, T0, &a), BW_OK);
+    bw_assessment_status_t st = a->status;
+    *noted = any_contains(a->advice, "not in your sent mail");
+    ck_assert_ptr_nonnull(strstr(a->summary, OWNER));
+    bw_assessment_free(a);
+    return st;
+}
+
+START_TEST(test_compromise_needs_weight)
+{
+    bool noted = false;
+    /* one message from a phone that keeps no Sent copy, to a new address */
+    g_autoptr(GPtrArray) one = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
+    g_ptr_array_add(one, own_item("bw-cccccccc", "new@friend.example", "p1@phone.example", T0));
+    ck_assert_int_eq(status_of(one, 1, NULL, &noted), BW_STATUS_CLEAR);
+    ck_assert(noted);
+    /* one message to three people, each bouncing (and one bounced twice):
+     * four reports, one message */
+    g_autoptr(GPtrArray) group = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
+    g_ptr_array_add(group, own_item("bw-cccccccc", "a@club.example", "p2@phone.example", T0));
+    g_ptr_array_add(group, own_item("bw-cccccccc", "b@club.example", "p2@phone.example", T0));
+    g_ptr_array_add(group, own_item("bw-cccccccc", "c@club.example", "p2@phone.example", T0));
+    g_ptr_array_add(group, own_item("bw-cccccccc", "c@club.example", "p2@phone.example", T0));
+    ck_assert_int_ne(status_of(group, 4, NULL, &noted), BW_STATUS_COMPROMISE_SUSPECTED);
+    ck_assert(noted);
+    /* three messages to three new addresses over three months */
+    g_autoptr(GPtrArray) slow = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
+    for (int i = 0; i < 3; i++) {
+        g_autofree char *rc = g_strdup_printf("n%d@far.example", i);
+        g_autofree char *mid = g_strdup_printf("p%d@phone.example", 10 + i);
+        g_ptr_array_add(slow, own_item("bw-cccccccc", rc, mid, T0 - (gint64)i * 30 * 86400));
+    }
+    ck_assert_int_ne(status_of(slow, 3, NULL, &noted), BW_STATUS_COMPROMISE_SUSPECTED);
+    /* the same three within a day: a stolen account at work */
+    g_autoptr(GPtrArray) burst = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
+    for (int i = 0; i < 3; i++) {
+        g_autofree char *rc = g_strdup_printf("n%d@far.example", i);
+        g_autofree char *mid = g_strdup_printf("s%d@bot.example", i);
+        g_ptr_array_add(burst, own_item("bw-cccccccc", rc, mid, T0 - (gint64)i * 3600));
+    }
+    ck_assert_int_eq(status_of(burst, 3, NULL, &noted), BW_STATUS_COMPROMISE_SUSPECTED);
+    /* the slow three inside a surge of backscatter */
+    g_autoptr(GPtrArray) surges = g_ptr_array_new_with_free_func((GDestroyNotify)bw_surge_free);
+    bw_surge_t *sg = g_new0(bw_surge_t, 1);
+    sg->campaigns = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(sg->campaigns, g_strdup("bw-cccccccc"));
+    sg->detector = g_strdup("poisson");
+    g_ptr_array_add(surges, sg);
+    ck_assert_int_eq(status_of(slow, 3, surges, &noted), BW_STATUS_COMPROMISE_SUSPECTED);
 }
 END_TEST
 
@@ -197,6 +271,7 @@ suite_assess(void)
     Suite *s = suite_create("assess");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_compromise);
+    tcase_add_test(tc, test_compromise_needs_weight);
     tcase_add_test(tc, test_spoofing_and_clear);
     tcase_add_test(tc, test_custom_domain_advice);
     tcase_add_test(tc, test_json);

@@ -186,6 +186,56 @@ START_TEST(test_no_sent_copies)
 }
 END_TEST
 
+/* A custom-domain owner who keeps no Sent copies: the provider that submits
+ * the mail (smtp.hostco.example) is nowhere in the profile. */
+static const char *const rcv_unplaced[] = {
+    "from [192.168.1.20] (laptop.home.example [198.51.100.7]) by smtp.hostco.example with ESMTPSA id 4A1B "
+    "for <frank@gmail.con>; Sun, 16 Nov 2025 10:00:00 +0000",
+    NULL
+};
+
+START_TEST(test_no_sent_unknown_provider)
+{
+    const char *const own[] = { "olive@olive-owner.example", NULL };
+    fake_mailbox_t *f = fake_new(false);
+    bw_mailbox_ops_t ops = fake_ops(f);
+    g_autoptr(bw_profile_t) p = bw_profile_new(own, NULL);
+    ck_assert(!bw_profile_knows_provider(p));
+    /* the owner's real mail to a typo'd address nobody ever wrote from:
+     * a login submission, at a server the profile cannot place */
+    fake_report_t real = { .recipient = "frank@gmail.con", .reason = BW_REASON_HOST_UNKNOWN,
+                           .orig_mid = "1763.typo0@laptop.olive-owner.example", .orig_from = "olive@olive-owner.example",
+                           .orig_subject = "Birthday party", .received = rcv_unplaced, .dkim = "olive-owner.example",
+                           .date = T0 };
+    const char *why = NULL;
+    g_autoptr(bw_report_t) r = fake_report(&real);
+    ck_assert_int_eq(bw_origin_of(p, r->original, &why), BW_ORIGIN_UNKNOWN);
+    ck_assert_ptr_nonnull(why);
+    bw_item_t *it = NULL;
+    ck_assert_int_eq(bw_classify(p, &ops, "r1@x", NULL, T0, fake_report(&real), &it), BW_OK);
+    ck_assert_int_ne(it->klass, BW_CLASS_BACKSCATTER);
+    ck_assert_int_ne(it->origin, BW_ORIGIN_FOREIGN);
+    ck_assert(evidence_has(it, "submitted with a password"));
+    bw_item_free(it);
+    /* a bot's mail straight to the recipient's MX, no login anywhere */
+    fake_report_t bot = { .recipient = "x@victim.example", .orig_mid = "zz@bot.example",
+                          .orig_from = "olive@olive-owner.example", .orig_subject = "Loan approved",
+                          .received = rcv_bot, .date = T0 };
+    ck_assert_int_eq(bw_classify(p, &ops, "r2@x", NULL, T0, fake_report(&bot), &it), BW_OK);
+    ck_assert_int_eq(it->klass, BW_CLASS_BACKSCATTER);
+    ck_assert_int_eq(it->origin, BW_ORIGIN_FOREIGN);
+    ck_assert(evidence_has(it, "without any login"));
+    bw_item_free(it);
+    /* once the provider is known (bouncewatch.relays), a login at another
+     * server is someone else's account: foreign */
+    const char *const relays[] = { "mailhost.example", NULL };
+    g_autoptr(bw_profile_t) q = bw_profile_new(own, relays);
+    ck_assert(bw_profile_knows_provider(q));
+    ck_assert_int_eq(bw_origin_of(q, r->original, NULL), BW_ORIGIN_FOREIGN);
+    fake_free(f);
+}
+END_TEST
+
 START_TEST(test_origin_paths)
 {
     g_autoptr(bw_profile_t) p = bw_profile_new(owners, NULL);
@@ -293,6 +343,7 @@ suite_classify(void)
     tcase_add_test(tc, test_vacation_without_message_id_not_backscatter);
     tcase_add_test(tc, test_recipient_only_reports);
     tcase_add_test(tc, test_no_sent_copies);
+    tcase_add_test(tc, test_no_sent_unknown_provider);
     tcase_add_test(tc, test_own_account_not_in_sent);
     tcase_add_test(tc, test_ops_null);
     suite_add_tcase(s, tc);
