@@ -26,6 +26,13 @@ struct bw_nm_source {
     GHashTable *known_ids;       /* message-id -> GINT_TO_POINTER(1 known, 2 unknown) */
     GHashTable *from_counts;     /* address -> GUINT_TO_POINTER(count + 1) */
     int has_sent;                /* -1 unknown, 0, 1 */
+    /* The first failed read since the last (re)open.  notmuch 0.37 turns
+     * Xapian's DatabaseModifiedError (a writer committed twice while we
+     * read) into NOTMUCH_STATUS_XAPIAN_EXCEPTION, or into NULL from the
+     * message getters; the lookups below then answer "unknown" and set
+     * this, and the scanner reopens and reads everything again. */
+    notmuch_status_t failed;
+    unsigned inject_failures;    /* BOUNCEWATCH_TEST_READ_FAILURES (tests only) */
 };
 
 void
@@ -43,6 +50,31 @@ free_dates(gpointer p)
 {
     if (p)
         g_array_unref(p);
+}
+
+/* Record a failed read (the first one wins). */
+static void
+mark_failed(bw_nm_source_t *src, notmuch_status_t st)
+{
+    if (src->failed == NOTMUCH_STATUS_SUCCESS)
+        src->failed = st != NOTMUCH_STATUS_SUCCESS ? st : NOTMUCH_STATUS_XAPIAN_EXCEPTION;
+}
+
+/* Tests cannot make Xapian throw on demand: BOUNCEWATCH_TEST_READ_FAILURES=N
+ * makes the first lookup after each of the first N opens fail as a
+ * "database modified" would, so the reopen-and-retry path runs in make
+ * check.  Returns TRUE when this lookup must fail. */
+static bool
+injected_failure(bw_nm_source_t *src)
+{
+    if (src->inject_failures == 0 || src->failed != NOTMUCH_STATUS_SUCCESS)
+        return false;
+    static unsigned used;
+    if (used >= src->inject_failures)
+        return false;
+    used++;
+    mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
+    return true;
 }
 
 /* Quote a term for a notmuch query: drop characters that could escape the
@@ -146,6 +178,9 @@ bw_nm_source_open(const char *config_path, bw_nm_source_t **out, char **detail)
     src->db = db;
     src->path = g_strdup(notmuch_database_get_path(db));
     src->has_sent = -1;
+    const char *inject = g_getenv("BOUNCEWATCH_TEST_READ_FAILURES");
+    if (inject)
+        src->inject_failures = (unsigned)MIN(g_ascii_strtoull(inject, NULL, 10), 100u);
     src->sent_by_id = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     src->sent_to = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, free_dates);
     src->known_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -429,6 +464,7 @@ bw_nm_source_candidates(bw_nm_source_t *src, bool all, guint64 after_rev,
         g_hash_table_remove_all(src->known_ids);
         g_hash_table_remove_all(src->from_counts);
         src->has_sent = -1;
+        src->failed = NOTMUCH_STATUS_SUCCESS;
     }
     if (detail) {
         const char *s = notmuch_database_status_string(src->db);
@@ -436,6 +472,21 @@ bw_nm_source_candidates(bw_nm_source_t *src, bool all, guint64 after_rev,
                                   s ? ": " : "", s ? s : "");
     }
     return BW_E_DATABASE;
+}
+
+bool
+bw_nm_source_failed(const bw_nm_source_t *src, char **detail)
+{
+    if (src->failed == NOTMUCH_STATUS_SUCCESS)
+        return false;
+    if (detail && *detail == NULL) {
+        const char *s = notmuch_database_status_string(src->db);
+        *detail = g_strdup_printf(_("reading the notmuch database %s failed (%s%s%s); "
+                                    "if notmuch new was running, run the scan again"),
+                                  src->path, notmuch_status_to_string(src->failed),
+                                  s ? ": " : "", s ? g_strstrip((char *)s) : "");
+    }
+    return true;
 }
 
 /* ------------------------------------------------------------ mailbox ops */
@@ -450,9 +501,20 @@ op_sent_has_message_id(void *ctx, const char *message_id, gint64 *date_out)
     if (!g_hash_table_lookup_extended(src->sent_by_id, message_id, NULL, &val)) {
         gint64 *date = NULL;
         notmuch_message_t *m = NULL;
-        if (notmuch_database_find_message(src->db, message_id, &m) == NOTMUCH_STATUS_SUCCESS
-            && m != NULL) {
+        if (injected_failure(src))
+            return false;
+        notmuch_status_t nst = notmuch_database_find_message(src->db, message_id, &m);
+        if (nst != NOTMUCH_STATUS_SUCCESS) {
+            mark_failed(src, nst);   /* not cached: the retry asks again */
+            return false;
+        }
+        if (m != NULL) {
             const char *from = notmuch_message_get_header(m, "from");
+            if (notmuch_message_get_message_id(m) == NULL) {
+                mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
+                notmuch_message_destroy(m);
+                return false;
+            }
             if (from && is_owner(src, from)) {
                 date = g_new(gint64, 1);
                 *date = (gint64)notmuch_message_get_date(m);
@@ -495,10 +557,17 @@ op_sent_count_to(void *ctx, const char *address, gint64 before)
             notmuch_query_set_omit_excluded(query, NOTMUCH_EXCLUDE_FALSE);
             notmuch_query_set_sort(query, NOTMUCH_SORT_UNSORTED);
         }
-        if (query && notmuch_query_search_messages(query, &msgs) == NOTMUCH_STATUS_SUCCESS) {
+        notmuch_status_t nst = query ? notmuch_query_search_messages(query, &msgs)
+                                     : NOTMUCH_STATUS_OUT_OF_MEMORY;
+        if (nst != NOTMUCH_STATUS_SUCCESS)
+            mark_failed(src, nst);
+        else {
             for (; notmuch_messages_valid(msgs) && dates->len < SENT_DATES_MAX;
                  notmuch_messages_move_to_next(msgs)) {
                 notmuch_message_t *m = notmuch_messages_get(msgs);
+                /* The id is never NULL unless reading the document failed. */
+                if (notmuch_message_get_message_id(m) == NULL)
+                    mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
                 gint64 d = (gint64)notmuch_message_get_date(m);
                 g_array_append_val(dates, d);
                 notmuch_message_destroy(m);
@@ -596,11 +665,16 @@ op_sent_subject_near(void *ctx, const char *subject, gint64 t, gint64 window)
     notmuch_query_set_sort(query, NOTMUCH_SORT_UNSORTED);
     notmuch_messages_t *msgs = NULL;
     bool found = false;
-    if (notmuch_query_search_messages(query, &msgs) == NOTMUCH_STATUS_SUCCESS) {
+    notmuch_status_t nst = notmuch_query_search_messages(query, &msgs);
+    if (nst != NOTMUCH_STATUS_SUCCESS) {
+        mark_failed(src, nst);
+    } else {
         unsigned guard = 0;
         for (; !found && notmuch_messages_valid(msgs) && guard < 100000u;
              notmuch_messages_move_to_next(msgs), guard++) {
             notmuch_message_t *m = notmuch_messages_get(msgs);
+            if (notmuch_message_get_message_id(m) == NULL)
+                mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
             const char *s = notmuch_message_get_header(m, "subject");
             gint64 d = (gint64)notmuch_message_get_date(m);
             if (s && d >= t - window && d <= t + window) {
@@ -625,8 +699,13 @@ op_has_sent_mail(void *ctx)
             unsigned count = 0;
             if (query) {
                 notmuch_query_set_omit_excluded(query, NOTMUCH_EXCLUDE_FALSE);
-                if (notmuch_query_count_messages(query, &count) == NOTMUCH_STATUS_SUCCESS)
+                notmuch_status_t nst = notmuch_query_count_messages(query, &count);
+                if (nst == NOTMUCH_STATUS_SUCCESS)
                     src->has_sent = count > 0;
+                else {
+                    mark_failed(src, nst);
+                    src->has_sent = -1;
+                }
                 notmuch_query_destroy(query);
             }
         }
@@ -643,8 +722,14 @@ op_has_message_id(void *ctx, const char *message_id)
     gpointer v = g_hash_table_lookup(src->known_ids, message_id);
     if (v == NULL) {
         notmuch_message_t *m = NULL;
-        bool known = notmuch_database_find_message(src->db, message_id, &m)
-                     == NOTMUCH_STATUS_SUCCESS && m != NULL;
+        if (injected_failure(src))
+            return false;
+        notmuch_status_t nst = notmuch_database_find_message(src->db, message_id, &m);
+        if (nst != NOTMUCH_STATUS_SUCCESS) {
+            mark_failed(src, nst);
+            return false;
+        }
+        bool known = m != NULL;
         if (m)
             notmuch_message_destroy(m);
         if (g_hash_table_size(src->known_ids) > 1000000u)
@@ -670,9 +755,12 @@ op_received_from_count(void *ctx, const char *address)
         notmuch_query_t *query = notmuch_query_create(src->db, q);
         if (query) {
             notmuch_query_set_omit_excluded(query, NOTMUCH_EXCLUDE_FALSE);
-            if (notmuch_query_count_messages(query, &count) != NOTMUCH_STATUS_SUCCESS)
-                count = 0;
+            notmuch_status_t nst = notmuch_query_count_messages(query, &count);
             notmuch_query_destroy(query);
+            if (nst != NOTMUCH_STATUS_SUCCESS) {
+                mark_failed(src, nst);
+                return 0;
+            }
         }
         if (g_hash_table_size(src->from_counts) > 100000u)
             g_hash_table_remove_all(src->from_counts);
@@ -726,12 +814,42 @@ dkim_domain(const char *sig)
     return NULL;
 }
 
-static void
-learn_one(bw_profile_t *profile, const char *file, const char *message_id, gint64 date)
+void
+bw_nm_sent_free(bw_nm_sent_t *s)
+{
+    if (s == NULL)
+        return;
+    g_free(s->message_id);
+    g_free(s->from);
+    if (s->received)
+        g_ptr_array_unref(s->received);
+    g_free(s->dkim_domain);
+    g_free(s->x_mailer);
+    g_free(s);
+}
+
+void
+bw_nm_sent_feed(bw_profile_t *profile, const bw_nm_sent_t *s)
+{
+    bw_sent_t sent = {
+        .message_id = s->message_id,
+        .from = s->from,
+        .received = s->received,
+        .dkim_domain = s->dkim_domain,
+        .x_mailer = s->x_mailer,
+        .date_unix = s->date,
+    };
+    bw_profile_add_sent(profile, &sent);
+}
+
+/* What the profile learns from one sent message, or NULL when the file
+ * cannot be read. */
+static bw_nm_sent_t *
+read_sent(const char *file, const char *message_id, gint64 date)
 {
     int fd = open(file, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return;
+        return NULL;
     g_autoptr(GMimeStream) stream = g_mime_stream_fs_new(fd);
     /* Only the headers matter: bound the stream so a huge attachment in a
      * sent message is never read. */
@@ -739,43 +857,35 @@ learn_one(bw_profile_t *profile, const char *file, const char *message_id, gint6
     g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(sub);
     g_autoptr(GMimeMessage) msg = g_mime_parser_construct_message(parser, NULL);
     if (msg == NULL)
-        return;
+        return NULL;
     GMimeHeaderList *headers = g_mime_object_get_header_list(GMIME_OBJECT(msg));
     int count = g_mime_header_list_get_count(headers);
-    g_autoptr(GPtrArray) received = g_ptr_array_new_with_free_func(g_free);
-    g_autofree char *dkim = NULL;
-    g_autofree char *mailer = NULL;
-    g_autofree char *from = NULL;
+    bw_nm_sent_t *s = g_new0(bw_nm_sent_t, 1);
+    s->received = g_ptr_array_new_with_free_func(g_free);
     for (int i = 0; i < count && i < 500; i++) {
         GMimeHeader *h = g_mime_header_list_get_header_at(headers, i);
         const char *name = g_mime_header_get_name(h);
         const char *value = g_mime_header_get_value(h);
         if (name == NULL || value == NULL)
             continue;
-        if (g_ascii_strcasecmp(name, "Received") == 0 && received->len < 64)
-            g_ptr_array_add(received, g_strdup(value));
-        else if (g_ascii_strcasecmp(name, "DKIM-Signature") == 0 && dkim == NULL)
-            dkim = dkim_domain(value);
+        if (g_ascii_strcasecmp(name, "Received") == 0 && s->received->len < 64)
+            g_ptr_array_add(s->received, g_strdup(value));
+        else if (g_ascii_strcasecmp(name, "DKIM-Signature") == 0 && s->dkim_domain == NULL)
+            s->dkim_domain = dkim_domain(value);
         else if ((g_ascii_strcasecmp(name, "X-Mailer") == 0 ||
-                  g_ascii_strcasecmp(name, "User-Agent") == 0) && mailer == NULL)
-            mailer = g_strdup(value);
-        else if (g_ascii_strcasecmp(name, "From") == 0 && from == NULL)
-            from = bw_address_normalize(value);
+                  g_ascii_strcasecmp(name, "User-Agent") == 0) && s->x_mailer == NULL)
+            s->x_mailer = g_strdup(value);
+        else if (g_ascii_strcasecmp(name, "From") == 0 && s->from == NULL)
+            s->from = bw_address_normalize(value);
     }
-    bw_sent_t sent = {
-        .message_id = message_id,
-        .from = from,
-        .received = received,
-        .dkim_domain = dkim,
-        .x_mailer = mailer,
-        .date_unix = date,
-    };
-    bw_profile_add_sent(profile, &sent);
+    s->message_id = g_strdup(message_id);
+    s->date = date;
+    return s;
 }
 
 bw_status_t
 bw_nm_source_learn_profile(bw_nm_source_t *src, bw_profile_t *profile,
-                           unsigned max, char **detail)
+                           unsigned max, GPtrArray *sent_out, char **detail)
 {
     if (src->owner_query == NULL || max == 0)
         return BW_OK;
@@ -785,10 +895,13 @@ bw_nm_source_learn_profile(bw_nm_source_t *src, bw_profile_t *profile,
     notmuch_query_set_omit_excluded(query, NOTMUCH_EXCLUDE_FALSE);
     notmuch_query_set_sort(query, NOTMUCH_SORT_NEWEST_FIRST);
     notmuch_messages_t *msgs = NULL;
-    if (notmuch_query_search_messages(query, &msgs) != NOTMUCH_STATUS_SUCCESS) {
+    notmuch_status_t nst = notmuch_query_search_messages(query, &msgs);
+    if (nst != NOTMUCH_STATUS_SUCCESS) {
         notmuch_query_destroy(query);
+        src->failed = nst;
         if (detail)
-            *detail = g_strdup(_("cannot list the sent mail"));
+            *detail = g_strdup_printf(_("cannot list the sent mail: %s"),
+                                      notmuch_status_to_string(nst));
         return BW_E_DATABASE;
     }
     unsigned n = 0;
@@ -796,13 +909,29 @@ bw_nm_source_learn_profile(bw_nm_source_t *src, bw_profile_t *profile,
         notmuch_message_t *m = notmuch_messages_get(msgs);
         const char *file = notmuch_message_get_filename(m);
         const char *id = notmuch_message_get_message_id(m);
-        if (file && id) {
-            learn_one(profile, file, id, (gint64)notmuch_message_get_date(m));
-            n++;
+        if (file == NULL || id == NULL) {
+            /* A NULL here is notmuch swallowing a Xapian exception. */
+            src->failed = NOTMUCH_STATUS_XAPIAN_EXCEPTION;
+            notmuch_message_destroy(m);
+            break;
         }
+        bw_nm_sent_t *s = read_sent(file, id, (gint64)notmuch_message_get_date(m));
+        if (s != NULL) {
+            bw_nm_sent_feed(profile, s);
+            if (sent_out)
+                g_ptr_array_add(sent_out, s);
+            else
+                bw_nm_sent_free(s);
+        }
+        n++;
         notmuch_message_destroy(m);
     }
     notmuch_query_destroy(query);
+    if (src->failed != NOTMUCH_STATUS_SUCCESS) {
+        if (detail)
+            *detail = g_strdup(_("reading the sent mail from the notmuch database failed"));
+        return BW_E_DATABASE;
+    }
     return BW_OK;
 }
 
@@ -813,8 +942,11 @@ bw_nm_source_count_messages(bw_nm_source_t *src)
     notmuch_query_t *query = notmuch_query_create(src->db, "*");
     if (query) {
         notmuch_query_set_omit_excluded(query, NOTMUCH_EXCLUDE_FALSE);
-        if (notmuch_query_count_messages(query, &count) != NOTMUCH_STATUS_SUCCESS)
+        notmuch_status_t nst = notmuch_query_count_messages(query, &count);
+        if (nst != NOTMUCH_STATUS_SUCCESS) {
+            mark_failed(src, nst);
             count = 0;
+        }
         notmuch_query_destroy(query);
     }
     return count;

@@ -58,9 +58,34 @@ guint64 bw_nm_source_count_messages(bw_nm_source_t *src);
 /* The engine's view of the mailbox (cached lookups); valid while src lives. */
 void bw_nm_source_mailbox_ops(bw_nm_source_t *src, bw_mailbox_ops_t *ops);
 
-/* Feed up to `max` of the owner's most recent sent messages to the profile. */
+/* One sent message as the profile sees it (bw_sent_t with owned strings),
+ * kept in the scan state so that a later run rebuilds the same profile
+ * without opening the files again. */
+typedef struct {
+    char *message_id;
+    char *from;
+    GPtrArray *received;     /* char* */
+    char *dkim_domain;
+    char *x_mailer;
+    gint64 date;
+} bw_nm_sent_t;
+
+void bw_nm_sent_free(bw_nm_sent_t *s);
+/* bw_profile_add_sent() for one recorded message. */
+void bw_nm_sent_feed(bw_profile_t *profile, const bw_nm_sent_t *s);
+
+/* Feed up to `max` of the owner's most recent sent messages to the profile.
+ * `sent_out` (may be NULL) receives them as bw_nm_sent_t*, in the order fed. */
 bw_status_t bw_nm_source_learn_profile(bw_nm_source_t *src, bw_profile_t *profile,
-                                       unsigned max, char **detail);
+                                       unsigned max, GPtrArray *sent_out, char **detail);
+
+/* Whether any read since the open failed (notmuch 0.37 reports Xapian's
+ * "database modified" as NOTMUCH_STATUS_XAPIAN_EXCEPTION, or as NULL from a
+ * message getter).  The lookups of bw_nm_source_mailbox_ops() cannot return
+ * an error: they answer "unknown" and record it here, and the caller must
+ * then throw away what it read and start again with a fresh open.  *detail
+ * (may be NULL) gets the explanation. */
+bool bw_nm_source_failed(const bw_nm_source_t *src, char **detail);
 
 G_END_DECLS
 

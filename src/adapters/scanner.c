@@ -13,6 +13,7 @@
 #include "nm-tagger.h"
 #include "store.h"
 #include <glib/gi18n-lib.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,9 @@
 #define DEFAULT_LOCK_TIMEOUT_MS 10000u
 #define DEFAULT_PROFILE_SAMPLE  500u
 #define MAX_PROFILE_SAMPLE      20000u
+/* What wrote the state: another program version, engine version or state
+ * layout (here: the snapshot) is not trusted, the mail is read again. */
+#define STATE_PROGRAM PACKAGE_VERSION " " BW_ENGINE_VERSION " state-2"
 
 void
 bw_scanner_options_init(bw_scanner_options_t *opts)
@@ -309,11 +313,379 @@ link_campaigns(GPtrArray *items, GPtrArray *campaigns)
     }
 }
 
-bw_status_t
-bw_scanner_run(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **detail)
+/* ------------------------------------------------------------ snapshot
+ *
+ * A run with nothing new but another "now" (BOUNCEWATCH_NOW moved, or just
+ * the wall clock) has to recompute only what depends on "now": the surges,
+ * and the assessment that reads them (and --since, which may be relative).
+ * Re-reading every stored item's JSON for that cost ~120 ms of CPU at 1.3k
+ * reports.  So every save also writes a snapshot, one GVariant in the same
+ * transaction as the items, holding:
+ *   - the sent messages the profile learnt from, replayed through
+ *     bw_profile_add_sent() (no mail file is opened again);
+ *   - per item, in report-date order: what bw_surges_detect() and
+ *     bw_assess() read (date, class, origin, campaign; the recipients'
+ *     address, action and reason; the original's Received lines and DKIM
+ *     domain, kept for reports bw_classify() or bw_assess() learn from),
+ *     whether bw_classify() learnt from its original, and the item's SPEC
+ *     `bounces` entry as JSON text, written by the engine's own
+ *     bw_scan_result_to_json().
+ * Strings are byte strings ("ay", empty = NULL): mail text need not be UTF-8.
+ * The blob starts with a BLAKE2b-256 of the rest: a damaged blob is refused
+ * (GVariant's own normal-form check costs 65 ms at 1.3k items, the hash 2).
+ * T210 checks that a run served from the snapshot equals a full rescan; if
+ * surge.c or assess.c start to read more of an item, add it here and bump
+ * SNAP_VERSION. */
+#define SNAP_VERSION 1u
+#define SNAP_SENT_TYPE "(ayayaayayayx)"
+#define SNAP_ITEM_TYPE "(ayxyyaybaya(ayayy)ayaay)"
+#define SNAP_TYPE "(uua" SNAP_SENT_TYPE "a" SNAP_ITEM_TYPE ")"
+#define SNAP_HASH_BYTES 32u
+
+static GVariant *
+bs_new(const char *s)
 {
-    if (opts == NULL || out == NULL)
-        return BW_E_INVALID;
+    if (s == NULL)
+        return g_variant_new_array(G_VARIANT_TYPE_BYTE, NULL, 0);
+    return g_variant_new_bytestring(s);
+}
+
+/* A copy of a byte string, NULL for the empty array.  Safe on damaged data:
+ * the copy stops at the first NUL and is always terminated. */
+static char *
+bs_dup(GVariant *v)
+{
+    gsize n = 0;
+    const char *p = g_variant_get_fixed_array(v, &n, 1);
+    return n == 0 || p == NULL ? NULL : g_strndup(p, n);
+}
+
+static GVariant *
+bs_array(const GPtrArray *a)
+{
+    GVariantBuilder b;
+    g_variant_builder_init(&b, G_VARIANT_TYPE("aay"));
+    for (guint i = 0; a != NULL && i < a->len; i++)
+        if (g_ptr_array_index(a, i) != NULL)
+            g_variant_builder_add_value(&b, bs_new(g_ptr_array_index(a, i)));
+    return g_variant_builder_end(&b);
+}
+
+static void
+bs_array_into(GVariant *v, GPtrArray *out)
+{
+    gsize n = g_variant_n_children(v);
+    for (gsize i = 0; i < n; i++) {
+        g_autoptr(GVariant) c = g_variant_get_child_value(v, i);
+        char *s = bs_dup(c);
+        if (s)
+            g_ptr_array_add(out, s);
+    }
+}
+
+/* The SPEC `bounces` entry of each item as JSON text, by the engine's own
+ * serialiser (a document of the items alone, cut into its elements). */
+static GPtrArray *
+item_fragments(GPtrArray *items)
+{
+    bw_scan_result_t doc = { 0 };
+    doc.items = items;
+    JsonNode *root = bw_scan_result_to_json(&doc);
+    if (root == NULL)
+        return NULL;
+    JsonArray *arr = JSON_NODE_HOLDS_OBJECT(root)
+                   ? json_object_get_array_member(json_node_get_object(root), "bounces") : NULL;
+    if (arr == NULL || json_array_get_length(arr) != items->len) {
+        json_node_unref(root);
+        return NULL;
+    }
+    GPtrArray *out = g_ptr_array_new_full(items->len, g_free);
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    json_generator_set_pretty(gen, FALSE);
+    for (guint i = 0; i < items->len; i++) {
+        json_generator_set_root(gen, json_array_get_element(arr, i));
+        g_ptr_array_add(out, json_generator_to_data(gen, NULL));
+    }
+    json_node_unref(root);
+    return out;
+}
+
+static GBytes *
+snapshot_encode(GPtrArray *sent, GPtrArray *items, const bw_mailbox_ops_t *ops)
+{
+    g_autoptr(GPtrArray) frags = item_fragments(items);
+    if (frags == NULL)
+        return NULL;
+    GVariantBuilder sb, ib;
+    g_variant_builder_init(&sb, G_VARIANT_TYPE("a" SNAP_SENT_TYPE));
+    for (guint i = 0; sent != NULL && i < sent->len; i++) {
+        const bw_nm_sent_t *s = g_ptr_array_index(sent, i);
+        GVariant *t[] = {
+            bs_new(s->message_id), bs_new(s->from), bs_array(s->received),
+            bs_new(s->dkim_domain), bs_new(s->x_mailer), g_variant_new_int64(s->date),
+        };
+        g_variant_builder_add_value(&sb, g_variant_new_tuple(t, G_N_ELEMENTS(t)));
+    }
+    g_variant_builder_init(&ib, G_VARIANT_TYPE("a" SNAP_ITEM_TYPE));
+    for (guint i = 0; i < items->len; i++) {
+        const bw_item_t *it = g_ptr_array_index(items, i);
+        const bw_report_t *r = it->report;
+        const bw_original_t *o = r ? r->original : NULL;
+        /* The condition under which bw_classify() learns from the original. */
+        bool learn = o && o->message_id && ops->sent_has_message_id &&
+                     ops->sent_has_message_id(ops->ctx, o->message_id, NULL);
+        bool keep_original = o && (learn || it->klass == BW_CLASS_LEGITIMATE);
+        GVariantBuilder rb;
+        g_variant_builder_init(&rb, G_VARIANT_TYPE("a(ayayy)"));
+        for (guint j = 0; r && r->recipients && j < r->recipients->len; j++) {
+            const bw_recipient_t *rc = g_ptr_array_index(r->recipients, j);
+            GVariant *t[] = { bs_new(rc->address), bs_new(rc->action),
+                              g_variant_new_byte((guchar)rc->reason) };
+            g_variant_builder_add_value(&rb, g_variant_new_tuple(t, G_N_ELEMENTS(t)));
+        }
+        GVariant *t[] = {
+            bs_new(it->message_id), g_variant_new_int64(it->date_unix),
+            g_variant_new_byte((guchar)it->klass), g_variant_new_byte((guchar)it->origin),
+            bs_new(it->campaign), g_variant_new_boolean(learn),
+            bs_new(g_ptr_array_index(frags, i)), g_variant_builder_end(&rb),
+            bs_new(keep_original ? o->dkim_domain : NULL),
+            bs_array(keep_original ? o->received : NULL),
+        };
+        g_variant_builder_add_value(&ib, g_variant_new_tuple(t, G_N_ELEMENTS(t)));
+    }
+    GVariant *top[] = {
+        g_variant_new_uint32(SNAP_VERSION), g_variant_new_uint32(items->len),
+        g_variant_builder_end(&sb), g_variant_builder_end(&ib),
+    };
+    g_autoptr(GVariant) v = g_variant_ref_sink(g_variant_new_tuple(top, G_N_ELEMENTS(top)));
+    gsize len = g_variant_get_size(v);
+    guchar *blob = g_malloc(SNAP_HASH_BYTES + len);
+    g_variant_store(v, blob + SNAP_HASH_BYTES);
+    crypto_generichash(blob, SNAP_HASH_BYTES, blob + SNAP_HASH_BYTES, len, NULL, 0);
+    return g_bytes_new_take(blob, SNAP_HASH_BYTES + len);
+}
+
+/* What a snapshot gives back. */
+typedef struct {
+    GPtrArray *items;        /* bw_item_t*, slim (see above), by date */
+    GPtrArray *fragments;    /* char*: the SPEC entry of each item */
+} snapshot_t;
+
+static void
+snapshot_clear(snapshot_t *s)
+{
+    g_clear_pointer(&s->items, g_ptr_array_unref);
+    g_clear_pointer(&s->fragments, g_ptr_array_unref);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(snapshot_t, snapshot_clear)
+
+/* Decode the stored snapshot: feeds `profile` exactly as the save's run fed
+ * it (sent mail, then the originals bw_classify() learnt from) and gives the
+ * slim items.  FALSE when there is none, or it does not match the items
+ * table (then the caller reads the items themselves). */
+static bool
+snapshot_load(bw_store_t *store, bw_profile_t *profile, snapshot_t *out)
+{
+    memset(out, 0, sizeof *out);
+    g_autoptr(GBytes) bytes = NULL;
+    if (bw_store_get_snapshot(store, &bytes) != BW_OK || bytes == NULL)
+        return false;
+    gsize len = 0;
+    const guchar *blob = g_bytes_get_data(bytes, &len);
+    guchar hash[SNAP_HASH_BYTES];
+    if (len <= SNAP_HASH_BYTES)
+        return false;
+    crypto_generichash(hash, sizeof hash, blob + SNAP_HASH_BYTES, len - SNAP_HASH_BYTES, NULL, 0);
+    /* A damaged blob would decode to defaults silently: refuse it. */
+    if (sodium_memcmp(hash, blob, SNAP_HASH_BYTES) != 0)
+        return false;
+    g_autoptr(GBytes) data = g_bytes_new_from_bytes(bytes, SNAP_HASH_BYTES,
+                                                    len - SNAP_HASH_BYTES);
+    /* Trusted: these are the very bytes g_variant_store() wrote. */
+    g_autoptr(GVariant) v = g_variant_ref_sink(
+        g_variant_new_from_bytes(G_VARIANT_TYPE(SNAP_TYPE), data, TRUE));
+    guint32 version = 0, count = 0;
+    g_autoptr(GVariant) vv = g_variant_get_child_value(v, 0);
+    g_autoptr(GVariant) vc = g_variant_get_child_value(v, 1);
+    g_autoptr(GVariant) vs = g_variant_get_child_value(v, 2);
+    g_autoptr(GVariant) vi = g_variant_get_child_value(v, 3);
+    version = g_variant_get_uint32(vv);
+    count = g_variant_get_uint32(vc);
+    guint64 stored = 0;
+    if (version != SNAP_VERSION || g_variant_n_children(vi) != count ||
+        bw_store_count_items(store, &stored) != BW_OK || stored != count)
+        return false;
+
+    gsize ns = g_variant_n_children(vs);
+    for (gsize i = 0; i < ns; i++) {
+        g_autoptr(GVariant) t = g_variant_get_child_value(vs, i);
+        g_autoptr(GVariant) c0 = g_variant_get_child_value(t, 0);
+        g_autoptr(GVariant) c1 = g_variant_get_child_value(t, 1);
+        g_autoptr(GVariant) c2 = g_variant_get_child_value(t, 2);
+        g_autoptr(GVariant) c3 = g_variant_get_child_value(t, 3);
+        g_autoptr(GVariant) c4 = g_variant_get_child_value(t, 4);
+        g_autoptr(GVariant) c5 = g_variant_get_child_value(t, 5);
+        bw_nm_sent_t s = { 0 };
+        s.message_id = bs_dup(c0);
+        s.from = bs_dup(c1);
+        s.received = g_ptr_array_new_with_free_func(g_free);
+        bs_array_into(c2, s.received);
+        s.dkim_domain = bs_dup(c3);
+        s.x_mailer = bs_dup(c4);
+        s.date = g_variant_get_int64(c5);
+        bw_nm_sent_feed(profile, &s);
+        g_free(s.message_id);
+        g_free(s.from);
+        g_ptr_array_unref(s.received);
+        g_free(s.dkim_domain);
+        g_free(s.x_mailer);
+    }
+
+    out->items = g_ptr_array_new_full(count, (GDestroyNotify)bw_item_free);
+    out->fragments = g_ptr_array_new_full(count, g_free);
+    for (guint32 i = 0; i < count; i++) {
+        g_autoptr(GVariant) t = g_variant_get_child_value(vi, i);
+        GVariant *c[10];
+        for (gsize k = 0; k < G_N_ELEMENTS(c); k++)
+            c[k] = g_variant_get_child_value(t, k);
+        bw_item_t *it = g_new0(bw_item_t, 1);
+        it->message_id = bs_dup(c[0]);
+        it->date_unix = g_variant_get_int64(c[1]);
+        guchar klass = g_variant_get_byte(c[2]), origin = g_variant_get_byte(c[3]);
+        it->klass = klass <= BW_CLASS_UNDETERMINED ? (bw_class_t)klass : BW_CLASS_UNDETERMINED;
+        it->origin = origin <= BW_ORIGIN_FOREIGN ? (bw_origin_t)origin : BW_ORIGIN_UNKNOWN;
+        it->campaign = bs_dup(c[4]);
+        bool learn = g_variant_get_boolean(c[5]);
+        char *frag = bs_dup(c[6]);
+        it->report = bw_report_new();
+        gsize nr = g_variant_n_children(c[7]);
+        for (gsize j = 0; j < nr; j++) {
+            g_autoptr(GVariant) rt = g_variant_get_child_value(c[7], j);
+            g_autoptr(GVariant) r0 = g_variant_get_child_value(rt, 0);
+            g_autoptr(GVariant) r1 = g_variant_get_child_value(rt, 1);
+            g_autoptr(GVariant) r2 = g_variant_get_child_value(rt, 2);
+            bw_recipient_t *rc = bw_recipient_new();
+            rc->address = bs_dup(r0);
+            rc->action = bs_dup(r1);
+            guchar reason = g_variant_get_byte(r2);
+            rc->reason = reason < BW_REASON_LAST ? (bw_reason_t)reason : BW_REASON_UNKNOWN;
+            g_ptr_array_add(it->report->recipients, rc);
+        }
+        char *dkim = bs_dup(c[8]);
+        if (dkim != NULL || g_variant_n_children(c[9]) > 0) {
+            bw_original_t *o = bw_original_new();
+            o->dkim_domain = dkim;
+            bs_array_into(c[9], o->received);
+            it->report->original = o;
+        }
+        for (gsize k = 0; k < G_N_ELEMENTS(c); k++)
+            g_variant_unref(c[k]);
+        if (it->message_id == NULL || frag == NULL) {
+            g_free(frag);
+            bw_item_free(it);
+            snapshot_clear(out);
+            return false;
+        }
+        if (learn && it->report->original)
+            bw_profile_learn_original(profile, it->report->original);
+        g_ptr_array_add(out->items, it);
+        g_ptr_array_add(out->fragments, frag);
+    }
+    return true;
+}
+
+/* The SPEC document of a run with nothing new, from the snapshot: surges
+ * and the assessment computed for this "now" and --since, the `bounces`
+ * entries spliced in as stored.  NULL when the snapshot cannot be used. */
+static char *
+snapshot_document(const bw_scanner_options_t *opts, bw_nm_source_t *src, bw_store_t *store,
+                  bw_profile_t *profile, guint64 revision, guint64 total)
+{
+    g_auto(snapshot_t) snap = { 0 };
+    if (!snapshot_load(store, profile, &snap))
+        return NULL;
+    phase("snap-load");
+    g_autoptr(GPtrArray) campaigns = NULL;
+    if (bw_store_load_campaigns(store, &campaigns, NULL) != BW_OK)
+        return NULL;
+    phase("campaigns");
+    bw_surge_config_t scfg;
+    bw_surge_config_default(&scfg);
+    g_autoptr(GPtrArray) surges = NULL;
+    if (bw_surges_detect(snap.items, opts->now, &scfg, &surges) != BW_OK)
+        return NULL;
+    phase("surges");
+    /* --since, as apply_since() does on a full result. */
+    g_autoptr(GPtrArray) kept = g_ptr_array_new();
+    g_autoptr(GPtrArray) kept_text = g_ptr_array_new();
+    for (guint i = 0; i < snap.items->len; i++) {
+        bw_item_t *it = g_ptr_array_index(snap.items, i);
+        if (opts->since > 0 && it->date_unix < opts->since)
+            continue;
+        g_ptr_array_add(kept, it);
+        g_ptr_array_add(kept_text, g_ptr_array_index(snap.fragments, i));
+    }
+    g_autoptr(GPtrArray) none = g_ptr_array_new();
+    bw_scan_result_t r = { 0 };
+    r.database = (char *)bw_nm_source_path(src);
+    r.revision = revision;
+    r.messages_examined = total;
+    r.items = none;
+    r.campaigns = campaigns;
+    r.surges = surges;
+    if (opts->since > 0)
+        apply_since(&r, opts->since);
+    if (bw_assess(profile, kept, r.campaigns, r.surges, opts->now, &r.assessment) != BW_OK)
+        return NULL;
+    phase("assess");
+    JsonNode *node = bw_scan_result_to_json(&r);
+    bw_assessment_free(r.assessment);
+    if (node == NULL)
+        return NULL;
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    json_generator_set_root(gen, node);
+    json_generator_set_pretty(gen, FALSE);
+    g_autofree char *text = json_generator_to_data(gen, NULL);
+    json_node_unref(node);
+    /* Inside JSON strings every quote is escaped, so this can only be the
+     * top-level member. */
+    static const char hole[] = "\"bounces\":[]";
+    const char *at = strstr(text, hole);
+    if (at == NULL)
+        return NULL;
+    gsize head = (gsize)(at - text) + sizeof hole - 2;   /* up to and with '[' */
+    GString *g = g_string_sized_new(strlen(text) + 1024 * kept_text->len);
+    g_string_append_len(g, text, (gssize)head);
+    for (guint i = 0; i < kept_text->len; i++) {
+        if (i)
+            g_string_append_c(g, ',');
+        g_string_append(g, g_ptr_array_index(kept_text, i));
+    }
+    g_string_append(g, text + head);
+    return g_string_free(g, FALSE);
+}
+
+/* Mail files stay where notmuch put them, but notmuch 0.37 can fail any read
+ * while `notmuch new` commits (see nm-source.h): the whole read phase is
+ * then done again on a fresh open, at most this many times. */
+#define MAX_READ_ATTEMPTS 4u
+
+/* A fresh profile of the owner (addresses and configured relays only). */
+static bw_profile_t *
+profile_new(bw_nm_source_t *src)
+{
+    g_auto(GStrv) relays = setting_list(src, "relays");
+    return bw_profile_new(bw_nm_source_owners(src), (const char *const *)relays);
+}
+
+/* One attempt.  *retry is set when a read failed before anything was
+ * written: the caller runs it again.  With json_out non-NULL, a run with
+ * nothing new may answer with the document (from the snapshot) and leave
+ * *out NULL. */
+static bw_status_t
+scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_out,
+          bool *retry, char **detail)
+{
     *out = NULL;
     g_autofree char *default_state = NULL;
     const char *state_path = opts->state_path;
@@ -353,7 +725,7 @@ bw_scanner_run(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **
     g_autofree char *saved_program = NULL;
     bw_store_get_meta(store, "program", &saved_program);
     bool full = opts->full || saved_rev == NULL || g_strcmp0(saved_uuid, uuid) != 0 ||
-                g_strcmp0(saved_program, PACKAGE_VERSION " " BW_ENGINE_VERSION) != 0;
+                g_strcmp0(saved_program, STATE_PROGRAM) != 0;
     bool config_changed = g_strcmp0(saved_cfg, cfg) != 0;
     if (!full && after > revision)
         full = true;   /* the database was rebuilt under the same UUID */
@@ -398,12 +770,14 @@ bw_scanner_run(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **
     } else if (nothing_new) {
         total = g_ascii_strtoull(saved_count, NULL, 10);
     }
+    if (bw_nm_source_failed(src, detail)) {
+        *retry = true;
+        return BW_E_DATABASE;
+    }
 
     g_autoptr(GPtrArray) items = NULL;
     g_autoptr(GPtrArray) campaigns = NULL;
-    g_autoptr(bw_profile_t) profile = NULL;
-    g_auto(GStrv) relays = setting_list(src, "relays");
-    profile = bw_profile_new(bw_nm_source_owners(src), (const char *const *)relays);
+    g_autoptr(bw_profile_t) profile = profile_new(src);
     if (profile == NULL) {
         if (detail)
             *detail = g_strdup(_("cannot build the sender profile"));
@@ -421,6 +795,25 @@ bw_scanner_run(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **
         }
         phase("unchanged");
         return BW_OK;
+    }
+    if (nothing_new && json_out != NULL && !opts->tag) {
+        /* Only "now" (or --since) can differ from the last run: the
+         * snapshot has all the rest.  (--tag goes the long way: the tags
+         * of a run that could not write them are still owed.) */
+        g_autoptr(bw_profile_t) p = profile_new(src);
+        char *doc = p ? snapshot_document(opts, src, store, p, revision, total) : NULL;
+        if (doc != NULL) {
+            if (after != revision && bw_store_begin(store, NULL) == BW_OK) {
+                g_autofree char *rev_text = g_strdup_printf("%" G_GUINT64_FORMAT, revision);
+                if (bw_store_set_meta(store, "revision", rev_text) == BW_OK)
+                    bw_store_commit(store, NULL);
+                else
+                    bw_store_rollback(store);
+            }
+            phase("snapshot");
+            *json_out = doc;
+            return BW_OK;
+        }
     }
     if (nothing_new) {
         g_autofree char *msg = NULL;
@@ -447,6 +840,32 @@ bw_scanner_run(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **
             return st;
         }
         link_campaigns(items, campaigns);
+        /* The profile as the saving run had it: the sent mail it learnt
+         * from and the originals bw_classify() learnt from. */
+        g_auto(snapshot_t) snap = { 0 };
+        if (!snapshot_load(store, profile, &snap)) {
+            g_clear_pointer(&profile, bw_profile_free);
+            profile = profile_new(src);
+            bw_mailbox_ops_t ops;
+            bw_nm_source_mailbox_ops(src, &ops);
+            unsigned sample = setting_uint(src, "profile_sample", DEFAULT_PROFILE_SAMPLE,
+                                           MAX_PROFILE_SAMPLE);
+            if (profile == NULL ||
+                bw_nm_source_learn_profile(src, profile, sample, NULL, detail) != BW_OK) {
+                *retry = bw_nm_source_failed(src, detail);
+                return BW_E_DATABASE;
+            }
+            for (guint i = 0; i < items->len; i++) {
+                const bw_item_t *it = g_ptr_array_index(items, i);
+                const bw_original_t *o = it->report ? it->report->original : NULL;
+                if (o && o->message_id && ops.sent_has_message_id(ops.ctx, o->message_id, NULL))
+                    bw_profile_learn_original(profile, o);
+            }
+            if (bw_nm_source_failed(src, detail)) {
+                *retry = true;
+                return BW_E_DATABASE;
+            }
+        }
         /* Only our own tags moved the revision: account for them, so the
          * next run does not look at those reports again. */
         if (after != revision && bw_store_begin(store, NULL) == BW_OK) {
@@ -462,9 +881,12 @@ bw_scanner_run(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **
         bw_nm_source_mailbox_ops(src, &ops);
         unsigned sample = setting_uint(src, "profile_sample", DEFAULT_PROFILE_SAMPLE,
                                        MAX_PROFILE_SAMPLE);
-        st = bw_nm_source_learn_profile(src, profile, sample, detail);
-        if (st != BW_OK)
+        g_autoptr(GPtrArray) sent = g_ptr_array_new_with_free_func((GDestroyNotify)bw_nm_sent_free);
+        st = bw_nm_source_learn_profile(src, profile, sample, sent, detail);
+        if (st != BW_OK) {
+            *retry = bw_nm_source_failed(src, NULL);
             return st;
+        }
         phase("profile");
 
         items = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
@@ -513,6 +935,12 @@ bw_scanner_run(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **
         }
         g_ptr_array_sort(items, item_cmp);
         phase("classify");
+        /* A lookup that failed answered "unknown": verdicts may be wrong.
+         * Nothing is written yet; start again on a fresh open. */
+        if (bw_nm_source_failed(src, detail)) {
+            *retry = true;
+            return BW_E_DATABASE;
+        }
 
         /* Everything derived is written in one transaction; BEGIN IMMEDIATE
          * serialises concurrent runs (hook and agent), and the previous
@@ -554,6 +982,12 @@ bw_scanner_run(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **
             st = bw_store_put_item(store, g_ptr_array_index(items, i), detail);
         if (st == BW_OK)
             st = bw_store_save_campaigns(store, campaigns, detail);
+        if (st == BW_OK) {
+            /* Without a snapshot (it failed to build) the next run with
+             * nothing new reads the items instead: an empty one says so. */
+            g_autoptr(GBytes) snap = snapshot_encode(sent, items, &ops);
+            st = bw_store_put_snapshot(store, snap);
+        }
         g_autofree char *rev_text = g_strdup_printf("%" G_GUINT64_FORMAT, revision);
         if (st == BW_OK)
             st = bw_store_set_meta(store, "uuid", uuid);
@@ -562,7 +996,7 @@ bw_scanner_run(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **
         if (st == BW_OK)
             st = bw_store_set_meta(store, "config", cfg);
         if (st == BW_OK)
-            st = bw_store_set_meta(store, "program", PACKAGE_VERSION " " BW_ENGINE_VERSION);
+            st = bw_store_set_meta(store, "program", STATE_PROGRAM);
         total = bw_nm_source_count_messages(src);
         g_autofree char *total_text = g_strdup_printf("%" G_GUINT64_FORMAT, total);
         if (st == BW_OK)
@@ -629,6 +1063,40 @@ bw_scanner_run(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **
     return BW_OK;
 }
 
+/* scan_once() until it does not ask to be retried, each time on a fresh
+ * open of the notmuch database. */
+static bw_status_t
+scan_retrying(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_out,
+              char **detail)
+{
+    if (opts == NULL || out == NULL)
+        return BW_E_INVALID;
+    *out = NULL;
+    guint new_len = opts->new_items_out ? opts->new_items_out->len : 0;
+    bw_status_t st = BW_E_DATABASE;
+    for (unsigned attempt = 0; attempt < MAX_READ_ATTEMPTS; attempt++) {
+        bool retry = false;
+        g_autofree char *msg = NULL;
+        st = scan_once(opts, out, json_out, &retry, &msg);
+        if (!retry || attempt + 1 == MAX_READ_ATTEMPTS) {
+            if (detail)
+                *detail = g_steal_pointer(&msg);
+            return st;
+        }
+        /* What the failed attempt collected is thrown away with it. */
+        if (opts->new_items_out)
+            g_ptr_array_set_size(opts->new_items_out, new_len);
+        g_usleep(50000u * (attempt + 1));   /* let the writer finish its commit */
+    }
+    return st;
+}
+
+bw_status_t
+bw_scanner_run(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **detail)
+{
+    return scan_retrying(opts, out, NULL, detail);
+}
+
 /* The inputs a scan document depends on, as one string. */
 static char *
 json_cache_key(const bw_scanner_options_t *opts, bw_nm_source_t *src, const guint64 *revision)
@@ -678,9 +1146,16 @@ bw_scanner_run_json(const bw_scanner_options_t *opts, char **json_out, char **de
     }
 
     bw_scan_result_t *r = NULL;
-    bw_status_t st = bw_scanner_run(opts, &r, detail);
+    char *doc = NULL;
+    bw_status_t st = scan_retrying(opts, &r, &doc, detail);
     if (st != BW_OK)
         return st;
+    if (doc != NULL) {
+        /* Served from the snapshot (nothing new, another "now"): it is
+         * cheap to make again, keeping it would only churn the file. */
+        *json_out = doc;
+        return BW_OK;
+    }
     JsonNode *node = bw_scan_result_to_json(r);
     guint64 scanned_revision = r->revision;
     bw_scan_result_free(r);

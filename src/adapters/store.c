@@ -34,7 +34,9 @@ static const char *const schema_sql =
     "  notification_id INTEGER NOT NULL, count INTEGER NOT NULL,"
     "  at INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS tagged (message_id TEXT PRIMARY KEY,"
-    "  tags TEXT NOT NULL);";
+    "  tags TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS snapshot (id INTEGER PRIMARY KEY,"
+    "  data BLOB NOT NULL);";
 
 static bool
 is_corrupt_code(int rc)
@@ -650,6 +652,9 @@ bw_store_set_muted(bw_store_t *s, const char *campaign_id, bool muted)
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         return BW_E_STATE;
+    /* The flag is part of the scan document: the kept one is stale now. */
+    if (changed && exec_sql(s, "DELETE FROM meta WHERE key='json_key'") != SQLITE_OK)
+        return BW_E_STATE;
     return changed ? BW_OK : BW_E_INVALID;
 }
 
@@ -781,4 +786,45 @@ bw_status_t
 bw_store_clear_tagged(bw_store_t *s)
 {
     return rc_status(exec_sql(s, "DELETE FROM tagged"));
+}
+
+/* ------------------------------------------------------------ snapshot */
+
+bw_status_t
+bw_store_put_snapshot(bw_store_t *s, GBytes *data)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO snapshot(id,data) VALUES(0,?1)",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return BW_E_STATE;
+    gsize len = 0;
+    const void *p = data ? g_bytes_get_data(data, &len) : NULL;
+    if (p == NULL || len == 0)
+        rc = sqlite3_bind_zeroblob(st, 1, 0);
+    else
+        rc = sqlite3_bind_blob64(st, 1, p, len, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? BW_OK : BW_E_STATE;
+}
+
+bw_status_t
+bw_store_get_snapshot(bw_store_t *s, GBytes **out)
+{
+    *out = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT data FROM snapshot WHERE id=0", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return BW_E_STATE;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        int len = sqlite3_column_bytes(st, 0);
+        const void *p = sqlite3_column_blob(st, 0);
+        if (p != NULL && len > 0)
+            *out = g_bytes_new(p, (gsize)len);
+    }
+    sqlite3_finalize(st);
+    return rc_status(rc);
 }

@@ -10,7 +10,8 @@
  * items (report Message-ID -> class, date, JSON of bw_item_to_json),
  * campaigns (id -> JSON incl. fingerprint and members, muted flag),
  * surges (JSON), tagged (what we tagged), notified (surge or campaign key -> notification id and the
- * count at the last alert).
+ * count at the last alert), snapshot (the scanner's compact copy of what a
+ * run with nothing new but another "now" needs).
  *
  * A file that is not a database or is corrupt is moved aside
  * (state.sqlite.corrupt-<unix time>) and a fresh one is created; the caller
@@ -82,6 +83,12 @@ bw_status_t bw_store_load_tagged(bw_store_t *s, GHashTable **out);
 bw_status_t bw_store_set_tagged(bw_store_t *s, const char *message_id, const char *tags);
 /* Forget everything tagged (the notmuch database was replaced). */
 bw_status_t bw_store_clear_tagged(bw_store_t *s);
+
+/* snapshot: one opaque blob the scanner derives from the items of its last
+ * save (see scanner.c), written in the same transaction as the items so
+ * that the two never disagree.  *out NULL when there is none. */
+bw_status_t bw_store_put_snapshot(bw_store_t *s, GBytes *data);
+bw_status_t bw_store_get_snapshot(bw_store_t *s, GBytes **out);
 
 /* Campaign (de)serialisation used by the store, exposed for tests. */
 JsonNode *bw_store_campaign_to_json(const bw_campaign_t *c);

@@ -99,6 +99,11 @@ void bw_profile_free(bw_profile_t *p);
 void bw_profile_add_sent(bw_profile_t *p, const bw_sent_t *sent);
 bool bw_profile_is_owner(const bw_profile_t *p, const char *address);
 const char *bw_profile_primary(const bw_profile_t *p);
+/* Learn the provider of the owner's real mail from the original of a
+ * legitimate report (what bw_classify() does when the original is in the
+ * sent mail).  Idempotent.  Declared here for the scan state, which replays
+ * it instead of re-reading the reports. */
+void bw_profile_learn_original(const bw_profile_t *p, const bw_original_t *o);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(bw_profile_t, bw_profile_free)
 
 /* ------------------------------------------------------------ items */

@@ -50,6 +50,26 @@ notmuch new --no-hooks --quiet
 same "incremental == full" "$BW_TMP/inc.json" "$BW_TMP/full.json"
 same "nothing new == full" "$BW_TMP/again.json" "$BW_TMP/full.json"
 
+# Nothing new, but another "now" (BOUNCEWATCH_NOW replaying the middle of
+# the flood: the surge is under way then): surges and the assessment are
+# recomputed from the state's snapshot, with and without --since, exactly
+# as a full rescan at that time gives them.
+replay=$(python3 -c 'import datetime as d, sys; print((d.datetime.fromisoformat(sys.argv[1]) - d.timedelta(hours=3, minutes=30)).isoformat())' "$BOUNCEWATCH_NOW")
+BOUNCEWATCH_NOW=$replay BOUNCEWATCH_DEBUG_TIMING=1 "$BW_BIN" scan --json >"$BW_TMP/replay.json" 2>"$BW_TMP/replay.err" \
+    || bw_expect_eq "scan replay" failed ok
+grep -q "timing: snapshot" "$BW_TMP/replay.err" || bw_expect_eq "replay run served from the snapshot" no yes
+BOUNCEWATCH_NOW=$replay "$BW_BIN" scan --json --since=2h >"$BW_TMP/replay-since.json" || bw_expect_eq "scan replay --since" failed ok
+BOUNCEWATCH_NOW=$replay "$BW_BIN" scan --json --full >"$BW_TMP/replay-full.json" || bw_expect_eq "full scan replay" failed ok
+BOUNCEWATCH_NOW=$replay "$BW_BIN" scan --json --since=2h --full >"$BW_TMP/replay-since-full.json" \
+    || bw_expect_eq "full scan replay --since" failed ok
+python3 - "$BW_TMP/again.json" "$BW_TMP/replay.json" <<'PY' || bw_expect_eq "a replay now changes surges or assessment" same differs
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+sys.exit(0 if [s.get("ongoing") for s in b["surges"]] == [True] and a["assessment"] != b["assessment"] else 1)
+PY
+same "nothing new, replay now == full" "$BW_TMP/replay.json" "$BW_TMP/replay-full.json"
+same "nothing new, replay now, --since == full" "$BW_TMP/replay-since.json" "$BW_TMP/replay-since-full.json"
+
 # Ids of the campaign seen half-grown are kept.
 inc_ids=$(ids "$BW_TMP/inc.json")
 for id in $first_ids; do
