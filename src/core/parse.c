@@ -585,8 +585,112 @@ gmime_original_headers(const bw_mime_t *mime, const sel_t *sel)
     return NULL;
 }
 
+/* A report whose "original" is itself a report (a relay's notice about a
+ * bounce it could not pass on, a gateway quoting a DSN) is read again at
+ * most this many levels down, for the real original behind it. */
+#define BW_NESTED_REPORT_DEPTH 2
+/* Lines skipped between a marker and the quoted message's first header. */
+#define NESTED_SKIP_LINES 8
+
+static bw_report_t *parse_message(char *norm, size_t nlen, unsigned depth);
+
+/* Where a quoted message starts at or after `from` in `text`: the first
+ * line, among the next few, that is an mbox "From " line or a header field
+ * ("Name: value").  (size_t)-1 when none. */
+static size_t
+quoted_message_start(const char *text, size_t len, size_t from)
+{
+    size_t pos = from;
+    while (pos < len && text[pos] != '\n' && pos > 0 && text[pos - 1] != '\n')
+        pos++;          /* from the next line start when inside a line */
+    if (pos < len && text[pos] == '\n')
+        pos++;
+    for (unsigned n = 0; n < NESTED_SKIP_LINES && pos < len; n++) {
+        const char *eol = memchr(text + pos, '\n', len - pos);
+        size_t ll = eol ? (size_t)(eol - (text + pos)) : len - pos;
+        if (ll > 5 && memcmp(text + pos, "From ", 5) == 0)
+            return pos;
+        size_t k = 0;
+        while (k < ll && k < 76 && text[pos + k] > ' ' && text[pos + k] < 127 && text[pos + k] != ':')
+            k++;
+        if (k > 0 && k < ll && text[pos + k] == ':')
+            return pos;
+        pos += ll + 1;
+    }
+    return (size_t)-1;
+}
+
+/* Cheap test before reading a quoted message again: its own headers say a
+ * machine wrote it (a daemon's From, or multipart/report). */
+static bool sender_is_daemon(const char *from);
+static bool
+header_block_is_report(const char *p, size_t len)
+{
+    size_t hl = 0;
+    const char *blank = len >= 2 ? memmem(p, len, "\n\n", 2) : NULL;
+    hl = blank != NULL ? (size_t)(blank - p) + 1 : len;
+    if (hl > MAX_HEADERS_PART)
+        hl = MAX_HEADERS_PART;
+    g_autofree char *from = bw_hdr_get_raw(p, hl, "From");
+    if (from != NULL && sender_is_daemon(from))
+        return true;
+    size_t vl = 0;
+    const char *ct = bw_hdr_find(p, hl, "Content-Type", &vl);
+    return ct != NULL && bw_casestr(ct, vl, "multipart/report") != NULL;
+}
+
+/* `inner` holds a copy of the bytes of the message the report carries as
+ * its original.  When that message is itself a bounce, the real original
+ * is its original, and its recipients are the failed ones when the outer
+ * notice names nobody, or names only where the inner notice was sent
+ * (a notice about a bounce lists the bounce's addressee, a daemon mailbox
+ * or the forger's victim, not the failed recipient). */
+static void
+descend_nested(bw_report_t *report, const char *inner, size_t len, unsigned depth)
+{
+    if (depth >= BW_NESTED_REPORT_DEPTH || len == 0 || !header_block_is_report(inner, len))
+        return;
+    if (bw_mbox_detect(inner, len)) {
+        const char *nl = memchr(inner, '\n', len);
+        if (nl == NULL)
+            return;
+        len -= (size_t)(nl + 1 - inner);
+        inner = nl + 1;
+    }
+    if (bw_message_check(inner, len, NULL) != BW_OK)
+        return;
+    size_t nlen = 0;
+    char *norm = bw_message_normalize(inner, len, &nlen);
+    g_autoptr(bw_report_t) sub = parse_message(norm, nlen, depth + 1);
+    if (sub == NULL || !sub->bounce || (sub->kind != BW_KIND_DSN && sub->kind != BW_KIND_BOUNCE))
+        return;
+    if (sub->original != NULL && !bw_original_is_empty(sub->original)) {
+        bw_original_free(report->original);
+        report->original = sub->original;
+        sub->original = NULL;
+    }
+    if (sub->recipients->len == 0)
+        return;
+    bool replace = true;
+    for (guint i = 0; i < report->recipients->len && replace; i++) {
+        const bw_recipient_t *r = g_ptr_array_index(report->recipients, i);
+        bool addressee = false;
+        for (guint k = 0; k < sub->to->len && !addressee; k++)
+            addressee = r->address != NULL && g_ascii_strcasecmp(r->address, g_ptr_array_index(sub->to, k)) == 0;
+        replace = addressee;
+    }
+    if (!replace)
+        return;
+    g_ptr_array_set_size(report->recipients, 0);
+    gsize n = 0;
+    gpointer *taken = g_ptr_array_steal(sub->recipients, &n);
+    for (gsize i = 0; i < n; i++)
+        g_ptr_array_add(report->recipients, taken[i]);
+    g_free(taken);
+}
+
 static bw_report_t *
-parse_message(char *norm, size_t nlen)
+parse_message(char *norm, size_t nlen, unsigned depth)
 {
     g_autofree char *bytes = norm;
     g_autoptr(bw_mime_t) mime = bw_mime_parse(bytes, nlen);
@@ -684,6 +788,15 @@ parse_message(char *norm, size_t nlen)
     /* A multipart/report delivery-status whose fields name no recipient is
      * still a report: let the vendor tables read its text. */
     bool ds_without_recipients = !report->bounce && sel.delivery_status >= 0;
+    /* Some MTAs send multipart/report; report-type=delivery-status with only
+     * a text part and the returned message, no delivery-status part.  From a
+     * mail daemon, that structure is a report whatever its words are. */
+    if (!report->bounce && sel.delivery_status < 0 && sel.feedback < 0 && view.is_multipart_report &&
+        sender_is_daemon(view.from)) {
+        size_t vl = 0;
+        const char *ct = bw_hdr_find(root->hdr, root->hdr_len, "Content-Type", &vl);
+        ds_without_recipients = ct != NULL && bw_casestr(ct, vl, "delivery-status") != NULL;
+    }
     /* 4. non-standard notices.  Mailing-list mail is skipped unless a mail
      * daemon sent it: real notices carry no list headers, while list posts
      * and newsletters quote notices when they discuss them. */
@@ -765,6 +878,56 @@ parse_message(char *norm, size_t nlen)
         (report->kind == BW_KIND_AUTOREPLY || report->kind == BW_KIND_CHALLENGE))
         report->original = original_from_reply(report);
 
+    /* A report whose notice and fields name nobody: the recipients the
+     * server lists in X-Failed-Recipients (Exim, Gmail), else the
+     * original's addressees (a bounce is about them). */
+    if (report->recipients->len == 0 && (report->kind == BW_KIND_DSN || report->kind == BW_KIND_BOUNCE)) {
+        const char *xfr = bw_view_header(&view, "X-Failed-Recipients");
+        if (xfr != NULL) {
+            g_auto(GStrv) list = g_strsplit(xfr, ",", BW_MAX_RECIPIENTS);
+            for (guint i = 0; list[i] != NULL; i++) {
+                char *a = bw_address_normalize(list[i]);
+                if (a == NULL)
+                    continue;
+                bw_recipient_t *r = bw_recipient_new();
+                r->address = a;
+                g_ptr_array_add(report->recipients, r);
+            }
+        }
+        for (guint i = 0; report->recipients->len == 0 && report->original != NULL &&
+                          i < report->original->to->len && i < BW_MAX_RECIPIENTS; i++) {
+            bw_recipient_t *r = bw_recipient_new();
+            r->address = g_strdup(g_ptr_array_index(report->original->to, i));
+            g_ptr_array_add(report->recipients, r);
+        }
+        if (report->recipients->len > 0 && view.text_len > 0) {
+            /* the diagnostic and status, from the notice's words */
+            bw_view_t human = view;
+            if (marker != (size_t)-1)
+                human.text_len = marker;
+            bw_vendor_enrich(&human, report);
+        }
+    }
+
+    /* The original may itself be a bounce: read it for the real one. */
+    if (report->kind == BW_KIND_DSN || report->kind == BW_KIND_BOUNCE) {
+        const bw_mpart_t *child = NULL;
+        if (sel.original >= 0 && sel.original_whole)
+            for (guint i = (guint)sel.original + 1; i < mime->parts->len && child == NULL; i++)
+                if (parts[i].parent == sel.original)
+                    child = &parts[i];
+        if (child != NULL) {
+            size_t clen = (size_t)(child->body + child->body_len - child->hdr);
+            descend_nested(report, child->hdr, clen, depth);
+        } else if (view.text_len > 0) {
+            size_t from_off = original_offset != (size_t)-1 ? original_offset : marker;
+            size_t at = from_off != (size_t)-1 ? quoted_message_start(view.text, view.text_len, from_off)
+                                               : (size_t)-1;
+            if (at != (size_t)-1)
+                descend_nested(report, view.text + at, view.text_len - at, depth);
+        }
+    }
+
     /* A complaint that names no complainer: the original's addressee. */
     if (report->kind == BW_KIND_FEEDBACK && report->recipients->len == 0 && report->original != NULL) {
         for (guint i = 0; i < report->original->to->len && i < BW_MAX_RECIPIENTS; i++) {
@@ -802,7 +965,7 @@ parse_one(const char *data, size_t len, bw_report_t **out, char **detail)
     }
     size_t nlen = 0;
     char *norm = bw_message_normalize(data, len, &nlen);
-    bw_report_t *r = parse_message(norm, nlen);
+    bw_report_t *r = parse_message(norm, nlen, 0);
     if (r == NULL) {
         bw_set_detail(detail, "not an e-mail message");
         return BW_E_NOT_MAIL;

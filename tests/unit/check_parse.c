@@ -630,6 +630,78 @@ START_TEST(test_shape_boundary_tolerant)
 }
 END_TEST
 
+/* multipart/report; report-type=delivery-status from a daemon with only a
+ * text part and the returned message: a report, about the original's
+ * addressee, with the status read from the words. */
+START_TEST(test_shape_report_without_delivery_status)
+{
+    g_autoptr(bw_report_t) r = parse_fixture("corpus/shapes/report-without-ds.eml");
+    ck_assert(r->bounce);
+    ck_assert_uint_eq(r->recipients->len, 1);
+    ck_assert_str_eq(rcpt(r, 0)->address, "dave@example.net");
+    ck_assert_str_eq(rcpt(r, 0)->status, "5.2.2");
+    ck_assert_int_eq(rcpt(r, 0)->reason, BW_REASON_MAILBOX_FULL);
+    ck_assert_str_eq(r->original->message_id, "photos-77@example.org");
+}
+END_TEST
+
+/* A notice whose "original" is itself a bounce, attached or quoted after a
+ * marker with its mbox line: the failed recipient and the real original
+ * come from the inner report, not the inner report's addressee. */
+START_TEST(test_shape_nested_bounce)
+{
+    g_autoptr(bw_report_t) a = parse_fixture("corpus/shapes/nested-bounce.eml");
+    ck_assert(a->bounce);
+    ck_assert_uint_eq(a->recipients->len, 1);
+    ck_assert_str_eq(rcpt(a, 0)->address, "erin@far.example");
+    ck_assert_str_eq(rcpt(a, 0)->status, "5.1.1");
+    ck_assert_str_eq(a->original->message_id, "agenda-9@example.org");
+    ck_assert_str_eq(a->message_id, "gw.8812.relay@gw.example.com");
+
+    g_autoptr(bw_report_t) q = parse_fixture("corpus/shapes/nested-bounce-quoted.eml");
+    ck_assert(q->bounce);
+    ck_assert_uint_eq(q->recipients->len, 1);
+    ck_assert_str_eq(rcpt(q, 0)->address, "ivy@remote.example.ne.jp");
+    ck_assert_int_eq(rcpt(q, 0)->reason, BW_REASON_USER_UNKNOWN);
+    ck_assert_str_eq(q->original->message_id, "hello-3@example.com");
+    ck_assert_str_eq(q->original->from, "henry@example.com");
+}
+END_TEST
+
+/* A chain of reports each attaching the next, deeper than the descent
+ * bound: still one result, in bounded work. */
+START_TEST(test_shape_nested_bounce_bounded)
+{
+    GString *m = g_string_new(NULL);
+    for (int i = 0; i < 40; i++)
+        g_string_append_printf(m, "From: MAILER-DAEMON@h%d.example\nSubject: Undelivered Mail Returned to Sender\n"
+                                  "Content-Type: multipart/report; report-type=delivery-status; boundary=\"b%d\"\n\n"
+                                  "--b%d\nContent-Type: message/delivery-status\n\nFinal-Recipient: rfc822; u%d@h.example\n"
+                                  "Action: failed\nStatus: 5.1.1\n\n--b%d\nContent-Type: message/rfc822\n\n",
+                               i, i, i, i, i);
+    g_string_append(m, "From: x@example.org\nMessage-ID: <deep@example.org>\n\nbody\n");
+    bw_report_t *r = NULL;
+    ck_assert_int_eq(bw_parse_bytes(m->str, m->len, &r, NULL), BW_OK);
+    ck_assert(r->bounce);
+    ck_assert_str_eq(rcpt(r, 0)->address, "u0@h.example");
+    bw_report_free(r);
+    g_string_free(m, TRUE);
+}
+END_TEST
+
+/* Duplicate Message-ID headers: notmuch indexes the first (GMime's header
+ * list answers the first of a name), so the report's id is the first. */
+START_TEST(test_duplicate_message_id_first)
+{
+    static const char msg[] = "From: a@example.org\nMessage-ID: <first@example.org>\n"
+                              "Message-ID: <second@example.org>\nSubject: x\n\nbody\n";
+    bw_report_t *r = NULL;
+    ck_assert_int_eq(bw_parse_bytes(msg, sizeof msg - 1, &r, NULL), BW_OK);
+    ck_assert_str_eq(r->message_id, "first@example.org");
+    bw_report_free(r);
+}
+END_TEST
+
 Suite *
 suite_parse(void)
 {
@@ -672,6 +744,10 @@ suite_parse(void)
     suite_add_tcase(s, mr);
     TCase *sh = tcase_create("shapes");
     tcase_add_test(sh, test_shape_boundary_tolerant);
+    tcase_add_test(sh, test_shape_report_without_delivery_status);
+    tcase_add_test(sh, test_shape_nested_bounce);
+    tcase_add_test(sh, test_shape_nested_bounce_bounded);
+    tcase_add_test(sh, test_duplicate_message_id_first);
     suite_add_tcase(s, sh);
     TCase *js = tcase_create("json");
     tcase_add_test(js, test_json_writer_equals_tree);
