@@ -639,6 +639,53 @@ header_block_is_report(const char *p, size_t len)
     return ct != NULL && bw_casestr(ct, vl, "multipart/report") != NULL;
 }
 
+/* The report held in `inner` (a message's bytes), read one level down; NULL
+ * when the depth bound is reached or it is not mail. */
+static bw_report_t *
+parse_inner(const char *inner, size_t len, unsigned depth)
+{
+    if (depth >= BW_NESTED_REPORT_DEPTH || len == 0 || !header_block_is_report(inner, len))
+        return NULL;
+    if (bw_mbox_detect(inner, len)) {
+        const char *nl = memchr(inner, '\n', len);
+        if (nl == NULL)
+            return NULL;
+        len -= (size_t)(nl + 1 - inner);
+        inner = nl + 1;
+    }
+    if (bw_message_check(inner, len, NULL) != BW_OK)
+        return NULL;
+    size_t nlen = 0;
+    char *norm = bw_message_normalize(inner, len, &nlen);
+    return parse_message(norm, nlen, depth + 1);
+}
+
+/* A gateway or a daemon (not a person) wrote the message: a daemon's From,
+ * Auto-Submitted other than "no", or a null Return-Path. */
+static bool
+machine_sent(const bw_view_t *v)
+{
+    if (sender_is_daemon(v->from))
+        return true;
+    const char *as = bw_view_header(v, "Auto-Submitted");
+    if (as != NULL && g_ascii_strncasecmp(as, "no", 2) != 0)
+        return true;
+    const char *rp = bw_view_header(v, "Return-Path");
+    return rp != NULL && strstr(rp, "<>") != NULL;
+}
+
+/* Moves recipients from `sub` into `report` (which are replaced). */
+static void
+take_recipients(bw_report_t *report, bw_report_t *sub)
+{
+    g_ptr_array_set_size(report->recipients, 0);
+    gsize n = 0;
+    gpointer *taken = g_ptr_array_steal(sub->recipients, &n);
+    for (gsize i = 0; i < n; i++)
+        g_ptr_array_add(report->recipients, taken[i]);
+    g_free(taken);
+}
+
 /* `inner` holds a copy of the bytes of the message the report carries as
  * its original.  When that message is itself a bounce, the real original
  * is its original, and its recipients are the failed ones when the outer
@@ -648,20 +695,7 @@ header_block_is_report(const char *p, size_t len)
 static void
 descend_nested(bw_report_t *report, const char *inner, size_t len, unsigned depth)
 {
-    if (depth >= BW_NESTED_REPORT_DEPTH || len == 0 || !header_block_is_report(inner, len))
-        return;
-    if (bw_mbox_detect(inner, len)) {
-        const char *nl = memchr(inner, '\n', len);
-        if (nl == NULL)
-            return;
-        len -= (size_t)(nl + 1 - inner);
-        inner = nl + 1;
-    }
-    if (bw_message_check(inner, len, NULL) != BW_OK)
-        return;
-    size_t nlen = 0;
-    char *norm = bw_message_normalize(inner, len, &nlen);
-    g_autoptr(bw_report_t) sub = parse_message(norm, nlen, depth + 1);
+    g_autoptr(bw_report_t) sub = parse_inner(inner, len, depth);
     if (sub == NULL || !sub->bounce || (sub->kind != BW_KIND_DSN && sub->kind != BW_KIND_BOUNCE))
         return;
     if (sub->original != NULL && !bw_original_is_empty(sub->original)) {
@@ -679,14 +713,8 @@ descend_nested(bw_report_t *report, const char *inner, size_t len, unsigned dept
             addressee = r->address != NULL && g_ascii_strcasecmp(r->address, g_ptr_array_index(sub->to, k)) == 0;
         replace = addressee;
     }
-    if (!replace)
-        return;
-    g_ptr_array_set_size(report->recipients, 0);
-    gsize n = 0;
-    gpointer *taken = g_ptr_array_steal(sub->recipients, &n);
-    for (gsize i = 0; i < n; i++)
-        g_ptr_array_add(report->recipients, taken[i]);
-    g_free(taken);
+    if (replace)
+        take_recipients(report, sub);
 }
 
 static bw_report_t *
@@ -822,6 +850,33 @@ parse_message(char *norm, size_t nlen, unsigned depth)
         report->kind = BW_KIND_DSN;
         report->family = "rfc3464";
     }
+    /* A report forwarded whole by a gateway or daemon (a filter passing on
+     * the bounce it received, a relay wrapping a report): the attached
+     * report is the one to read.  A person forwarding a bounce to a
+     * helpdesk is a conversation about it, so the wrapper must be a
+     * machine's. */
+    bool wrapped = false;
+    if (!report->bounce && sel.original >= 0 && sel.original_whole && machine_sent(&view)) {
+        const bw_mpart_t *child = NULL;
+        for (guint i = (guint)sel.original + 1; i < mime->parts->len && child == NULL; i++)
+            if (parts[i].parent == sel.original)
+                child = &parts[i];
+        g_autoptr(bw_report_t) sub =
+            child != NULL ? parse_inner(child->hdr, (size_t)(child->body + child->body_len - child->hdr), depth)
+                          : NULL;
+        if (sub != NULL && sub->bounce &&
+            (sub->kind == BW_KIND_DSN || sub->kind == BW_KIND_BOUNCE || sub->kind == BW_KIND_FEEDBACK)) {
+            report->bounce = true;
+            report->kind = sub->kind;
+            report->family = sub->family;
+            report->feedback_type = sub->feedback_type;
+            sub->feedback_type = NULL;
+            take_recipients(report, sub);
+            report->original = sub->original;
+            sub->original = NULL;
+            wrapped = true;
+        }
+    }
     /* 5. virus, challenge-response, auto-replies */
     if (!report->bounce) {
         bw_view_t head = view;
@@ -838,7 +893,7 @@ parse_message(char *norm, size_t nlen, unsigned depth)
         return report;
     }
 
-    if (report->kind == BW_KIND_DSN && recipients_need_enrich(report)) {
+    if (report->kind == BW_KIND_DSN && !wrapped && recipients_need_enrich(report)) {
         /* The human-readable words are those before inline fields. */
         bw_view_t human = view;
         if (inline_at != (size_t)-1)
@@ -910,7 +965,7 @@ parse_message(char *norm, size_t nlen, unsigned depth)
     }
 
     /* The original may itself be a bounce: read it for the real one. */
-    if (report->kind == BW_KIND_DSN || report->kind == BW_KIND_BOUNCE) {
+    if (!wrapped && (report->kind == BW_KIND_DSN || report->kind == BW_KIND_BOUNCE)) {
         const bw_mpart_t *child = NULL;
         if (sel.original >= 0 && sel.original_whole)
             for (guint i = (guint)sel.original + 1; i < mime->parts->len && child == NULL; i++)

@@ -702,6 +702,26 @@ START_TEST(test_duplicate_message_id_first)
 }
 END_TEST
 
+/* A report forwarded whole by a gateway is read; the same report forwarded
+ * by a person to a helpdesk is not a report. */
+START_TEST(test_shape_gateway_wrapped_report)
+{
+    g_autoptr(bw_report_t) g = parse_fixture("corpus/shapes/gateway-wrapped.eml");
+    ck_assert(g->bounce);
+    ck_assert_int_eq(g->kind, BW_KIND_DSN);
+    ck_assert_uint_eq(g->recipients->len, 1);
+    ck_assert_str_eq(rcpt(g, 0)->address, "leo@dest.example");
+    ck_assert_int_eq(rcpt(g, 0)->reason, BW_REASON_MAILBOX_FULL);
+    ck_assert_str_eq(g->original->message_id, "invoice-2024-03@example.org");
+    /* the report's own identity stays the wrapper's (notmuch holds it) */
+    ck_assert_str_eq(g->message_id, "gw-notify-5521@filter.example.org");
+
+    g_autoptr(bw_report_t) p = parse_fixture("corpus/shapes/person-forwards-bounce.eml");
+    ck_assert(!p->bounce);
+    ck_assert_uint_eq(p->recipients->len, 0);
+}
+END_TEST
+
 Suite *
 suite_parse(void)
 {
@@ -748,6 +768,7 @@ suite_parse(void)
     tcase_add_test(sh, test_shape_nested_bounce);
     tcase_add_test(sh, test_shape_nested_bounce_bounded);
     tcase_add_test(sh, test_duplicate_message_id_first);
+    tcase_add_test(sh, test_shape_gateway_wrapped_report);
     suite_add_tcase(s, sh);
     TCase *js = tcase_create("json");
     tcase_add_test(js, test_json_writer_equals_tree);
