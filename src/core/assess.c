@@ -81,6 +81,150 @@ bw_typo_hint(const char *address)
     return g_strdup(best);
 }
 
+/* ---- typo hints against the owner's correspondents */
+
+#define MAX_KNOWN_ADDRESSES 20000
+
+static bool hard_reason(bw_reason_t r);
+
+static void
+known_add(GHashTable *by_domain, GHashTable *hard, const char *addr, guint *n)
+{
+    if (addr == NULL || *n >= MAX_KNOWN_ADDRESSES || g_hash_table_contains(hard, addr))
+        return;
+    const char *at = strrchr(addr, '@');
+    if (at == NULL || at == addr || at[1] == '\0' || strlen(addr) > 254)
+        return;
+    g_autofree char *dom = g_ascii_strdown(at + 1, -1);
+    GPtrArray *locals = g_hash_table_lookup(by_domain, dom);
+    if (locals == NULL) {
+        locals = g_ptr_array_new_with_free_func(g_free);
+        g_hash_table_insert(by_domain, g_steal_pointer(&dom), locals);
+    }
+    g_autofree char *local = g_ascii_strdown(addr, at - addr);
+    for (guint i = 0; i < locals->len; i++)
+        if (strcmp(g_ptr_array_index(locals, i), local) == 0)
+            return;
+    g_ptr_array_add(locals, g_steal_pointer(&local));
+    (*n)++;
+}
+
+/* domain -> local parts of the owner's correspondents: the profile's (what
+ * the adapter knows), and the people the legitimate reports show alive (a
+ * full mailbox, a vacation reply, a delay: the address exists).  Addresses
+ * that hard-bounce themselves are left out: the owner writing to a typo
+ * must not make the typo a "known" domain. */
+static GHashTable *
+known_by_domain(const bw_profile_t *profile, GPtrArray *items, GHashTable *hard)
+{
+    GHashTable *by_domain = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                                  (GDestroyNotify)g_ptr_array_unref);
+    guint n = 0;
+    GHashTable *corr = bw_profile_correspondents(profile);
+    if (corr) {
+        GHashTableIter iter;
+        gpointer k;
+        g_hash_table_iter_init(&iter, corr);
+        while (g_hash_table_iter_next(&iter, &k, NULL))
+            known_add(by_domain, hard, k, &n);
+    }
+    for (guint i = 0; items && i < items->len; i++) {
+        const bw_item_t *it = g_ptr_array_index(items, i);
+        const bw_report_t *r = it->report;
+        if (it->klass != BW_CLASS_LEGITIMATE || r == NULL)
+            continue;
+        if ((r->kind == BW_KIND_AUTOREPLY || r->kind == BW_KIND_CHALLENGE) && r->from)
+            known_add(by_domain, hard, r->from, &n);
+        for (guint j = 0; r->recipients && j < r->recipients->len; j++) {
+            const bw_recipient_t *rc = g_ptr_array_index(r->recipients, j);
+            if (rc->address && !hard_reason(rc->reason) && rc->reason != BW_REASON_UNKNOWN)
+                known_add(by_domain, hard, rc->address, &n);
+        }
+    }
+    return by_domain;
+}
+
+static bool
+is_big_domain(const char *d)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(big_domains); i++)
+        if (strcmp(d, big_domains[i]) == 0)
+            return true;
+    return false;
+}
+
+/* One candidate against the best so far: smaller distance wins, an equal
+ * distance to another candidate is a tie (no hint: we would be guessing). */
+static void
+consider(const char *have, const char *cand, unsigned max, const char **best, unsigned *best_d, bool *tie)
+{
+    if (strcmp(have, cand) == 0 || max == 0)
+        return;
+    unsigned d = bw_edit_distance(have, cand, max);
+    if (d > max)
+        return;
+    if (d < *best_d) {
+        *best_d = d;
+        *best = cand;
+        *tie = false;
+    } else if (d == *best_d && *best && strcmp(*best, cand) != 0) {
+        *tie = true;
+    }
+}
+
+/* A hard-bouncing address against the big providers and the owner's
+ * correspondents: a domain one or two typos from a known one
+ * (alice@frinds.example -> alice@friends.example), or, at a known domain,
+ * a local part one typo from a correspondent's (alcie@ -> alice@). */
+static char *
+typo_hint_known(GHashTable *by_domain, const char *address)
+{
+    const char *at = address ? strrchr(address, '@') : NULL;
+    if (at == NULL || at == address || strlen(at + 1) > 128 || (size_t)(at - address) > 64)
+        return NULL;
+    g_autofree char *dom = g_ascii_strdown(at + 1, -1);
+    g_autofree char *local = g_ascii_strdown(address, at - address);
+    GPtrArray *locals = by_domain ? g_hash_table_lookup(by_domain, dom) : NULL;
+    if (locals == NULL && !is_big_domain(dom)) {
+        const char *best = NULL;
+        unsigned best_d = 3;
+        bool tie = false;
+        for (size_t i = 0; i < G_N_ELEMENTS(big_domains); i++)
+            consider(dom, big_domains[i], strlen(big_domains[i]) < 9 ? 1 : 2, &best, &best_d, &tie);
+        if (by_domain) {
+            GHashTableIter iter;
+            gpointer k;
+            g_hash_table_iter_init(&iter, by_domain);
+            while (g_hash_table_iter_next(&iter, &k, NULL))
+                consider(dom, k, strlen(k) < 9 ? 1 : 2, &best, &best_d, &tie);
+        }
+        if (best && !tie)
+            return g_strdup_printf("%s@%s", local, best);
+        return NULL;
+    }
+    if (locals == NULL)
+        return NULL;
+    /* the domain is right: a correspondent there with a name one slip away
+     * (short names need an exact-but-one match, long ones allow two) */
+    const char *best = NULL;
+    unsigned best_d = 3;
+    bool tie = false;
+    size_t ll = strlen(local);
+    for (guint i = 0; i < locals->len; i++)
+        consider(local, g_ptr_array_index(locals, i), ll >= 10 ? 2 : ll >= 4 ? 1 : 0, &best, &best_d, &tie);
+    if (best && !tie)
+        return g_strdup_printf("%s@%s", best, dom);
+    return NULL;
+}
+
+char *
+bw_profile_typo_hint(const bw_profile_t *p, const char *address)
+{
+    g_autoptr(GHashTable) none = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) known = known_by_domain(p, NULL, none);
+    return typo_hint_known(known, address);
+}
+
 static void
 push(GPtrArray *a, char *s)
 {
@@ -348,6 +492,7 @@ bw_assess(const bw_profile_t *profile, GPtrArray *items, GPtrArray *campaigns,
     /* legitimate bounces: remedies per reason and hard-bouncing addresses */
     guint seen_reason[BW_REASON_LAST] = {0};
     g_autoptr(GHashTable) hard = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GPtrArray) hard_list = g_ptr_array_new();
     for (guint i = 0; items && i < items->len; i++) {
         const bw_item_t *it = g_ptr_array_index(items, i);
         if (it->klass != BW_CLASS_LEGITIMATE || it->report == NULL || it->report->recipients == NULL)
@@ -360,15 +505,22 @@ bw_assess(const bw_profile_t *profile, GPtrArray *items, GPtrArray *campaigns,
                 continue;
             if (rc->action && strcmp(rc->action, "failed") != 0)
                 continue;
-            if (g_hash_table_contains(hard, rc->address) || a->hard_bouncing->len >= MAX_HARD_BOUNCING)
+            if (g_hash_table_contains(hard, rc->address) || hard_list->len >= MAX_HARD_BOUNCING)
                 continue;
             g_hash_table_add(hard, rc->address);
-            g_autofree char *hint = bw_typo_hint(rc->address);
-            if (hint)
-                push(a->hard_bouncing, g_strdup_printf(_("%s (did you mean %s?)"), rc->address, hint));
-            else
-                push(a->hard_bouncing, g_strdup(rc->address));
+            g_ptr_array_add(hard_list, rc->address);
         }
+    }
+    /* typo hints: the big providers, and the owner's own correspondents
+     * (fed by the adapter, and those the reports show to be alive) */
+    g_autoptr(GHashTable) known = hard_list->len ? known_by_domain(profile, items, hard) : NULL;
+    for (guint i = 0; i < hard_list->len; i++) {
+        const char *addr = g_ptr_array_index(hard_list, i);
+        g_autofree char *hint = typo_hint_known(known, addr);
+        if (hint)
+            push(a->hard_bouncing, g_strdup_printf(_("%s (did you mean %s?)"), addr, hint));
+        else
+            push(a->hard_bouncing, g_strdup(addr));
     }
     for (unsigned r = 0; r < BW_REASON_LAST; r++) {
         const char *rem = seen_reason[r] ? remedy_for((bw_reason_t)r) : NULL;

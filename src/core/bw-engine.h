@@ -35,6 +35,10 @@ bool bw_profile_is_own_domain(const bw_profile_t *p, const char *domain);
 /* The profile knows the owner's provider (configured relays, or learned
  * from sent mail or the originals of legitimate reports). */
 bool bw_profile_knows_provider(const bw_profile_t *p);
+/* The owner's correspondents fed by bw_profile_add_correspondent() (set of
+ * lower-cased addresses; read only). */
+#define BW_PROFILE_MAX_CORRESPONDENTS 20000
+GHashTable *bw_profile_correspondents(const bw_profile_t *p);
 /* Message-ID domain/shape seen in the owner's real mail. */
 bool bw_profile_knows_msgid_domain(const bw_profile_t *p, const char *domain);
 bool bw_profile_knows_mailer(const bw_profile_t *p, const char *mailer);

@@ -99,6 +99,11 @@ void bw_profile_free(bw_profile_t *p);
 void bw_profile_add_sent(bw_profile_t *p, const bw_sent_t *sent);
 bool bw_profile_is_owner(const bw_profile_t *p, const char *address);
 const char *bw_profile_primary(const bw_profile_t *p);
+/* An address the owner corresponds with (optional, for the adapter: the
+ * From of mail received from people, the To/Cc of sent mail).  Typo hints
+ * for hard-bouncing addresses are also looked for among them and their
+ * domains (alice@frinds.example -> alice@friends.example).  Bounded. */
+void bw_profile_add_correspondent(bw_profile_t *p, const char *address);
 /* Learn the provider of the owner's real mail from the original of a
  * legitimate report (what bw_classify() does when the original is in the
  * sent mail).  Idempotent.  Declared here for the scan state, which replays
@@ -228,6 +233,11 @@ bw_status_t bw_assess(const bw_profile_t *profile, GPtrArray *items,
 
 /* A typo hint for an address domain ("gmail.con" -> "gmail.com") or NULL. */
 char *bw_typo_hint(const char *address);
+/* The same, against the big providers AND the correspondents of the profile
+ * (bw_profile_add_correspondent): a domain one typo from a correspondent's,
+ * or, at a correspondent's domain, a local part one typo from theirs.
+ * bw_assess() uses this, adding the people the legitimate reports show. */
+char *bw_profile_typo_hint(const bw_profile_t *p, const char *address);
 
 /* ------------------------------------------------------------ the result */
 

@@ -29,6 +29,7 @@ struct bw_profile {
     /* learned cache (see bw_profile_learn_original): provider domains */
     GHashTable *learned;
     GHashTable *submit;         /* parent domains of authenticated submission hosts */
+    GHashTable *correspondents; /* lower-cased addresses the owner corresponds with */
 };
 
 static char *
@@ -60,6 +61,7 @@ bw_profile_new(const char *const *owner_addresses, const char *const *own_relays
     p->mailers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     p->learned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     p->submit = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    p->correspondents = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     for (unsigned i = 0; owner_addresses && owner_addresses[i] && i < 256; i++) {
         char *a = bw_address_normalize(owner_addresses[i]);
         if (a == NULL)
@@ -97,6 +99,7 @@ bw_profile_free(bw_profile_t *p)
     g_hash_table_unref(p->mailers);
     g_hash_table_unref(p->learned);
     g_hash_table_unref(p->submit);
+    g_hash_table_unref(p->correspondents);
     g_free(p);
 }
 
@@ -232,6 +235,26 @@ bw_profile_learn_original(const bw_profile_t *p, const bw_original_t *o)
     learn_received(p, o->received);
     if (o->dkim_domain && g_hash_table_size(p->learned) < 64)
         g_hash_table_replace(p->learned, g_ascii_strdown(o->dkim_domain, -1), GINT_TO_POINTER(1));
+}
+
+void
+bw_profile_add_correspondent(bw_profile_t *p, const char *address)
+{
+    if (p == NULL || address == NULL ||
+        g_hash_table_size(p->correspondents) >= BW_PROFILE_MAX_CORRESPONDENTS)
+        return;
+    char *a = bw_address_normalize(address);
+    if (a == NULL || strchr(a, '@') == NULL || bw_profile_is_owner(p, a)) {
+        g_free(a);
+        return;
+    }
+    g_hash_table_add(p->correspondents, a);
+}
+
+GHashTable *
+bw_profile_correspondents(const bw_profile_t *p)
+{
+    return p ? p->correspondents : NULL;
 }
 
 bool

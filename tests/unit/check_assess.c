@@ -178,6 +178,46 @@ START_TEST(test_spoofing_and_clear)
 }
 END_TEST
 
+START_TEST(test_typo_hints_correspondents)
+{
+    g_autoptr(bw_profile_t) p = bw_profile_new(owners, NULL);
+    bw_profile_add_correspondent(p, "Alice <alice@friends.example.com>");
+    bw_profile_add_correspondent(p, "bob@uni.example.edu");
+    bw_profile_add_correspondent(p, "christopher@uni.example.edu");
+    bw_profile_add_correspondent(p, OWNER);                       /* never a hint */
+    bw_profile_add_correspondent(p, "frank@gmail.con");           /* the owner wrote to a typo... */
+    /* a domain one slip from a correspondent's */
+    g_autofree char *h1 = bw_profile_typo_hint(p, "alice@frineds.example.com");
+    ck_assert_str_eq(h1, "alice@friends.example.com");
+    /* a local part one slip from a correspondent at that domain */
+    g_autofree char *h2 = bw_profile_typo_hint(p, "cristopher@uni.example.edu");
+    ck_assert_str_eq(h2, "christopher@uni.example.edu");
+    /* short names are too close to each other to guess */
+    ck_assert_ptr_null(bw_profile_typo_hint(p, "rob@uni.example.edu"));
+    /* the big providers still count */
+    g_autofree char *h3 = bw_profile_typo_hint(p, "zoe@hotmial.com");
+    ck_assert_str_eq(h3, "zoe@hotmail.com");
+    /* unrelated domains: nothing */
+    ck_assert_ptr_null(bw_profile_typo_hint(p, "x@completely-other.example"));
+    ck_assert_ptr_null(bw_profile_typo_hint(p, "alice@friends.example.com"));
+
+    /* bw_assess: frank@gmail.con hard-bounces, so the typo is not a known
+     * domain; gina's full mailbox shows shop.example.net is alive */
+    g_autoptr(GPtrArray) legit = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
+    g_ptr_array_add(legit, item(BW_CLASS_LEGITIMATE, BW_ORIGIN_UNKNOWN, NULL, "frank@gmail.con", BW_REASON_HOST_UNKNOWN));
+    g_ptr_array_add(legit, item(BW_CLASS_LEGITIMATE, BW_ORIGIN_UNKNOWN, NULL, "gina@shop.example.net", BW_REASON_MAILBOX_FULL));
+    g_ptr_array_add(legit, item(BW_CLASS_LEGITIMATE, BW_ORIGIN_UNKNOWN, NULL, "hugo@shop.exmaple.net", BW_REASON_HOST_UNKNOWN));
+    g_ptr_array_add(legit, item(BW_CLASS_LEGITIMATE, BW_ORIGIN_UNKNOWN, NULL, "alice@friends.exampel.com", BW_REASON_HOST_UNKNOWN));
+    bw_assessment_t *a = NULL;
+    ck_assert_int_eq(bw_assess(p, legit, NULL, NULL, T0, &a), BW_OK);
+    ck_assert(any_contains(a->hard_bouncing, "frank@gmail.con (did you mean frank@gmail.com?)"));
+    ck_assert(any_contains(a->hard_bouncing, "hugo@shop.exmaple.net (did you mean hugo@shop.example.net?)"));
+    ck_assert(any_contains(a->hard_bouncing, "(did you mean alice@friends.example.com?)"));
+    ck_assert_uint_eq(a->hard_bouncing->len, 3);
+    bw_assessment_free(a);
+}
+END_TEST
+
 START_TEST(test_custom_domain_advice)
 {
     /* an address on the owner's domain, hosted by a provider elsewhere */
@@ -272,6 +312,7 @@ suite_assess(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_compromise);
     tcase_add_test(tc, test_compromise_needs_weight);
+    tcase_add_test(tc, test_typo_hints_correspondents);
     tcase_add_test(tc, test_spoofing_and_clear);
     tcase_add_test(tc, test_custom_domain_advice);
     tcase_add_test(tc, test_json);
