@@ -130,3 +130,38 @@ bw_arf_detect_nonstandard(const bw_view_t *view, bw_report_t *report,
     }
     return false;
 }
+
+/* Fields that only an ARF report carries next to Feedback-Type (RFC 5965
+ * section 3.1/3.2); one of them must follow for inline fields to count. */
+static const char *const arf_companions[] = {"User-Agent", "Version", "Original-Rcpt-To", "Original-Mail-From",
+                                             "Arrival-Date", "Reported-Domain", "Source-IP", "Removal-Recipient",
+                                             "Authentication-Results", "Reporting-MTA", "Incidents"};
+/* Lines after Feedback-Type searched for a companion field. */
+#define ARF_COMPANION_LINES 24
+
+size_t
+bw_arf_find_inline(const char *text, size_t len)
+{
+    size_t pos = 0;
+    unsigned lines = 0;
+    while (pos < len && lines++ < 20000) {
+        const char *line = text + pos;
+        const char *nl = memchr(line, '\n', len - pos);
+        size_t ll = nl ? (size_t)(nl - line) : len - pos;
+        size_t voff;
+        if (field_is(line, ll, "Feedback-Type", &voff) && voff < ll) {
+            size_t q = pos + ll + 1;
+            for (unsigned k = 0; k < ARF_COMPANION_LINES && q < len; k++) {
+                const char *l2 = text + q;
+                const char *n2 = memchr(l2, '\n', len - q);
+                size_t l2l = n2 ? (size_t)(n2 - l2) : len - q;
+                for (size_t c = 0; c < G_N_ELEMENTS(arf_companions); c++)
+                    if (field_is(l2, l2l, arf_companions[c], &voff))
+                        return pos;
+                q += l2l + 1;
+            }
+        }
+        pos += ll + 1;
+    }
+    return (size_t)-1;
+}

@@ -123,6 +123,11 @@ size_t bw_dsn_find_inline(const char *text, size_t len, bool column0);
 /* Parses a message/feedback-report part's fields into the report (kind,
  * feedback_type, recipients).  Returns true when it is a feedback report. */
 bool bw_arf_parse_fields(const char *text, size_t len, bw_report_t *report);
+/* Where feedback-report fields start in a text that is not labelled
+ * message/feedback-report (a mislabelled part, fields inline in the
+ * notice): a column-0 Feedback-Type line followed closely by another ARF
+ * field.  (size_t)-1 when none. */
+size_t bw_arf_find_inline(const char *text, size_t len);
 /* Complaints in non-ARF formats (Microsoft JMRP, Apple Mail unsubscribe). */
 bool bw_arf_detect_nonstandard(const bw_view_t *view, bw_report_t *report,
                                const char *orig_hdr, size_t orig_hdr_len);

@@ -786,6 +786,28 @@ parse_message(char *norm, size_t nlen, unsigned depth)
                     child = &parts[i];
         bw_arf_detect_nonstandard(&view, report, child ? child->hdr : NULL, child ? child->hdr_len : 0);
     }
+    /* 2b. ARF reports that are slightly off: the feedback-report fields in
+     * a part labelled otherwise (a second text/plain, message/rfc822-ish
+     * labels), or inline in the report's own text.  Inline fields count
+     * only when the report is multipart/report or carries the
+     * complained-about message: a person's mail about ARF is neither. */
+    if (!report->bounce && !is_list_mail(&view)) {
+        for (unsigned i = 0; i < sel.n_leaves && !report->bounce; i++) {
+            size_t len = 0;
+            g_autofree char *raw = bw_mpart_raw(&parts[sel.leaves[i]], BW_MAX_FIELDS_BYTES, &len);
+            size_t at = raw != NULL ? bw_arf_find_inline(raw, len) : (size_t)-1;
+            if (at != (size_t)-1)
+                bw_arf_parse_fields(raw + at, len - at, report);
+        }
+        if (!report->bounce && view.text_len > 0 && (view.is_multipart_report || sel.original >= 0)) {
+            size_t lim = marker != (size_t)-1 ? marker : view.text_len;
+            size_t at = bw_arf_find_inline(view.text, lim);
+            if (at != (size_t)-1)
+                bw_arf_parse_fields(view.text + at, lim - at, report);
+        }
+        if (report->bounce)
+            report->family = "arf-tolerant";
+    }
     /* 3. broken DSNs: the fields in a mislabelled part or inline in the
      * notice's own text (before any quoted original). */
     for (unsigned i = 0; i < sel.n_leaves && !report->bounce; i++) {

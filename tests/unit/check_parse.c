@@ -722,6 +722,34 @@ START_TEST(test_shape_gateway_wrapped_report)
 }
 END_TEST
 
+/* ARF reports that are slightly off: the fields in a text/plain part, or
+ * inline in the text of a mail carrying the complained-about message; the
+ * complainer from Original-Rcpt-To, else the original's To.  A person's
+ * mail quoting such fields is not a complaint. */
+START_TEST(test_arf_tolerant)
+{
+    g_autoptr(bw_report_t) a = parse_fixture("corpus/arf/mislabelled-part.eml");
+    ck_assert(a->bounce);
+    ck_assert_int_eq(a->kind, BW_KIND_FEEDBACK);
+    ck_assert_str_eq(a->feedback_type, "abuse");
+    ck_assert_uint_eq(a->recipients->len, 1);
+    ck_assert_str_eq(rcpt(a, 0)->address, "mia@complaints.example.net");
+    ck_assert_str_eq(a->original->message_id, "sale-2024-spring@example.org");
+
+    g_autoptr(bw_report_t) b = parse_fixture("corpus/arf/inline-fields.eml");
+    ck_assert(b->bounce);
+    ck_assert_int_eq(b->kind, BW_KIND_FEEDBACK);
+    ck_assert_str_eq(rcpt(b, 0)->address, "noah@isp.example.com");
+    ck_assert_int_eq(rcpt(b, 0)->reason, BW_REASON_FEEDBACK);
+
+    g_autoptr(bw_report_t) c = parse_fixture("corpus/arf/person-about-arf.eml");
+    ck_assert(!c->bounce);
+
+    static const char lone[] = "Feedback-Type: abuse\n\nno companion field\n";
+    ck_assert_uint_eq(bw_arf_find_inline(lone, sizeof lone - 1), (size_t)-1);
+}
+END_TEST
+
 Suite *
 suite_parse(void)
 {
@@ -769,6 +797,7 @@ suite_parse(void)
     tcase_add_test(sh, test_shape_nested_bounce_bounded);
     tcase_add_test(sh, test_duplicate_message_id_first);
     tcase_add_test(sh, test_shape_gateway_wrapped_report);
+    tcase_add_test(sh, test_arf_tolerant);
     suite_add_tcase(s, sh);
     TCase *js = tcase_create("json");
     tcase_add_test(js, test_json_writer_equals_tree);
