@@ -301,7 +301,10 @@ recipients_need_enrich(const bw_report_t *report)
 static void
 ensure_utf8(char **s)
 {
-    if (*s == NULL || g_utf8_validate(*s, -1, NULL))
+    /* ISO-2022-JP is 7-bit, so valid UTF-8, yet unreadable: a Japanese
+     * Diagnostic-Code copied raw from a delivery-status part (Domino, the
+     * carriers) carries its escape sequences. */
+    if (*s == NULL || (g_utf8_validate(*s, -1, NULL) && strstr(*s, "\x1b$") == NULL))
         return;
     size_t n = 0;
     char *u = bw_to_utf8(*s, strlen(*s), NULL, &n);

@@ -707,6 +707,27 @@ static const phrase_entry_t phrase_table[] = {
     P("temporary failure", SYSTEM_ERROR, GENERIC),
     P("temporary error", SYSTEM_ERROR, GENERIC),
     P("システムエラー", SYSTEM_ERROR, NORMAL),
+    /* the receiving host's disk or queue, not the mailbox, is full */
+    P("insufficient disk space", SYSTEM_ERROR, SPECIFIC),
+    P("queue file write error", SYSTEM_ERROR, NORMAL),
+    P("improper sequence of commands", SYSTEM_ERROR, NORMAL),
+
+    /* ---- more phrases of real servers (bench/REASONS.md) */
+    /* DragonFly, Postfix: the recipient domain does not resolve */
+    P("dns lookup failure", HOST_UNKNOWN, NORMAL),
+    /* RFC 7505 null MX: the domain receives no mail at all */
+    P("indicated no smtp service", HOST_UNKNOWN, SPECIFIC),
+    /* Domino in Japanese: "not found in the Domino Directory" */
+    P("ディレクトリには見つかりません", USER_UNKNOWN, NORMAL),
+    /* MMS/SMS gateways (Verizon, carriers): the number has no mailbox */
+    P("no valid recipients", USER_UNKNOWN, NORMAL),
+    /* Exchange Online Protection's directory-based edge block, plural form */
+    P("addresses rejected : access denied", USER_UNKNOWN, SPECIFIC),
+    P("addresses rejected: access denied", USER_UNKNOWN, SPECIFIC),
+    /* Amazon SES receiving, filters: the content was filtered */
+    P("message filtered", CONTENT_REJECTED, NORMAL),
+    /* iCloud/me.com and others answer blocked senders so at connect */
+    P("not accepting connections", BLOCKED, NORMAL),
 
     /* ---- auto-replies */
     P("out of office", VACATION, NORMAL),

@@ -750,6 +750,32 @@ START_TEST(test_arf_tolerant)
 }
 END_TEST
 
+/* A Diagnostic-Code copied raw in ISO-2022-JP (7-bit, so valid UTF-8 but
+ * unreadable) is decoded, and its words decide the reason. */
+START_TEST(test_dsn_iso2022jp_diagnostic)
+{
+    static const char msg[] =
+        "From: Mail Router <postmaster@notes.example.jp>\n"
+        "Subject: DELIVERY FAILURE\n"
+        "Content-Type: multipart/report; report-type=delivery-status; boundary=\"n1\"\n\n"
+        "--n1\nContent-Type: text/plain\n\nfailure\n\n"
+        "--n1\nContent-Type: message/delivery-status\n\n"
+        "Reporting-MTA: dns; notes.example.jp\n\n"
+        "Final-Recipient: rfc822; taro@example.jp\nAction: failed\nStatus: 5.0.0\n"
+        /* "ユーザー taro は ディレクトリには見つかりません" in ISO-2022-JP */
+        "Diagnostic-Code: X-Notes; \x1b$B%f!<%6!<\x1b(B taro \x1b$B$O\x1b(B "
+        "\x1b$B%G%#%l%/%H%j$K$O8+$D$+$j$^$;$s\x1b(B\n\n"
+        "--n1--\n";
+    bw_report_t *r = NULL;
+    ck_assert_int_eq(bw_parse_bytes(msg, sizeof msg - 1, &r, NULL), BW_OK);
+    ck_assert(r->bounce);
+    ck_assert_ptr_null(strchr(rcpt(r, 0)->diagnostic, '\x1b'));
+    ck_assert_ptr_nonnull(strstr(rcpt(r, 0)->diagnostic, "ディレクトリには見つかりません"));
+    ck_assert_int_eq(rcpt(r, 0)->reason, BW_REASON_USER_UNKNOWN);
+    bw_report_free(r);
+}
+END_TEST
+
 Suite *
 suite_parse(void)
 {
@@ -798,6 +824,7 @@ suite_parse(void)
     tcase_add_test(sh, test_duplicate_message_id_first);
     tcase_add_test(sh, test_shape_gateway_wrapped_report);
     tcase_add_test(sh, test_arf_tolerant);
+    tcase_add_test(sh, test_dsn_iso2022jp_diagnostic);
     suite_add_tcase(s, sh);
     TCase *js = tcase_create("json");
     tcase_add_test(js, test_json_writer_equals_tree);

@@ -254,6 +254,24 @@ START_TEST(test_reason_decide_precedence)
          BW_REASON_NETWORK_ERROR},
         {"4.2.2", "452", "mailbox full", "delayed", BW_REASON_MAILBOX_FULL},
         {"4.7.1", "450", "Recipient address rejected: Greylisted", "delayed", BW_REASON_EXPIRED},
+        /* a temporary failure with a clear cause in the text keeps it */
+        {"4.4.5", "452", "452 4.4.5 Insufficient disk space; try again later", "failed",
+         BW_REASON_SYSTEM_ERROR},
+        {"4.3.0", "451", "451 4.3.0 Error: queue file write error", "failed", BW_REASON_SYSTEM_ERROR},
+        /* phrases of real server families */
+        {"5.0.0", NULL, "DNS lookup failure: host mx.typo.example not found", "failed",
+         BW_REASON_HOST_UNKNOWN},
+        {NULL, NULL, "an MX or SRV record indicated no SMTP service", "failed",
+         BW_REASON_HOST_UNKNOWN},
+        {"5.4.1", "550", "550 5.4.1 All recipient addresses rejected : Access denied", "failed",
+         BW_REASON_USER_UNKNOWN},
+        {NULL, NULL, "Message could not be delivered to mobile. Error: No valid recipients for this MM",
+         "failed", BW_REASON_USER_UNKNOWN},
+        {"5.2.0", "550", "550 5.2.0 Message Filtered", "failed", BW_REASON_CONTENT_REJECTED},
+        {"5.5.0", "554", "554 mx.example.com ESMTP not accepting connections", "failed",
+         BW_REASON_BLOCKED},
+        {"5.0.0", NULL, "ユーザーTaro (taro@example.jp) は Domino ディレクトリには見つかりません。", "failed",
+         BW_REASON_USER_UNKNOWN},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         bw_reason_t got = bw_reason_decide(cases[i].status, cases[i].reply, cases[i].diag,
