@@ -144,11 +144,11 @@ known_by_domain(const bw_profile_t *profile, GPtrArray *items, GHashTable *hard)
     return by_domain;
 }
 
-static bool
-is_big_domain(const char *d)
+bool
+bw_is_big_mail_domain(const char *d)
 {
-    for (size_t i = 0; i < G_N_ELEMENTS(big_domains); i++)
-        if (strcmp(d, big_domains[i]) == 0)
+    for (size_t i = 0; d && i < G_N_ELEMENTS(big_domains); i++)
+        if (g_ascii_strcasecmp(d, big_domains[i]) == 0)
             return true;
     return false;
 }
@@ -185,7 +185,7 @@ typo_hint_known(GHashTable *by_domain, const char *address)
     g_autofree char *dom = g_ascii_strdown(at + 1, -1);
     g_autofree char *local = g_ascii_strdown(address, at - address);
     GPtrArray *locals = by_domain ? g_hash_table_lookup(by_domain, dom) : NULL;
-    if (locals == NULL && !is_big_domain(dom)) {
+    if (locals == NULL && !bw_is_big_mail_domain(dom)) {
         const char *best = NULL;
         unsigned best_d = 3;
         bool tie = false;

@@ -76,6 +76,10 @@ char *bw_fp_origin_network(const bw_profile_t *p, const bw_original_t *o);
 double bw_poisson_upper_tail(unsigned x, double l);        /* P(X >= x | l) */
 double bw_cusum_threshold(double l0, double k, double target_arl);
 
+/* One of the big free-mail providers (gmail.com, yahoo.co.jp...): millions
+ * of strangers share the domain, so it says nothing about a person. */
+bool bw_is_big_mail_domain(const char *domain);
+
 /* RFC 1918 / loopback / link-local / ULA address text. */
 bool bw_ip_is_private(const char *ip);
 

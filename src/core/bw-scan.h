@@ -74,6 +74,19 @@ typedef struct {
     /* The database holds a message with this Message-ID at all (from anyone:
      * e.g. the message the owner's original replied to). */
     bool (*has_message_id)(void *ctx, const char *message_id);
+    /* Added for mailboxes without Sent copies (may be NULL = unknown):
+     * a message in the database from a person (not from the owner, not a
+     * delivery report or auto-reply) whose In-Reply-To or References names
+     * this Message-ID, i.e. someone answered it.  Returns how many there
+     * are; *from_out (may be NULL) gets the first one's lower-cased From
+     * address (g_free).  The engine then asks received_from_count() about
+     * that person: a known correspondent answering proves the owner sent
+     * the message, a stranger's "stop mailing me" does not. */
+    unsigned (*replies_to)(void *ctx, const char *message_id, char **from_out);
+    /* The number of messages in the database from any address at exactly
+     * this (lower-cased) domain.  Asked only about domains that are not big
+     * free-mail providers: the owner's correspondents' organisations. */
+    unsigned (*received_from_domain_count)(void *ctx, const char *domain);
 } bw_mailbox_ops_t;
 
 /* ------------------------------------------------------------ the profile */

@@ -205,6 +205,27 @@ bw_classify(const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
             add(&v, 2.0, "the report answers <%s>, which this mailbox never sent", r->in_reply_to);
         }
 
+        /* someone answered the original: a correspondent replying to the
+         * owner's message proves the owner sent it (a stranger's reply to
+         * forged spam, "who are you?", proves nothing) */
+        if (mid && ops->replies_to) {
+            g_autofree char *replier = NULL;
+            unsigned n = ops->replies_to(ops->ctx, mid, &replier);
+            unsigned known = 0;
+            if (n > 0 && replier) {
+                known = ops->sent_count_to ? ops->sent_count_to(ops->ctx, replier, 0) : 0;
+                /* more than the reply itself: mail before or after it */
+                if (known == 0 && ops->received_from_count && ops->received_from_count(ops->ctx, replier) > n)
+                    known = 1;
+            }
+            if (known > 0)
+                add(&v, -6.0, "%s, who corresponds with this mailbox, replied to the original <%s>: it was really sent from here",
+                    replier, mid);
+            else if (n > 0)
+                add(&v, 0.0, "someone%s%s replied to the original <%s>, but not a known correspondent",
+                    replier ? " at " : "", replier ? replier : "", mid);
+        }
+
         /* who the original went to */
         g_autoptr(GPtrArray) addrs = reported_addresses(profile, r);
         unsigned known_to = 0, known_from = 0, unknown = 0;
@@ -238,6 +259,14 @@ bw_classify(const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
                 add(&v, 2.5, "this mailbox never wrote to %s", example_unknown);
             else if (ops->received_from_count)
                 add(&v, 1.0, "%s never wrote to this mailbox", example_unknown);
+            /* a new address at the organisation of people the owner hears
+             * from (a colleague of a colleague) is how real mail to a new
+             * address looks; spam lists are not drawn from the owner's
+             * contacts.  Free-mail domains say nothing. */
+            const char *d = domain_part(example_unknown);
+            if (d && !bw_is_big_mail_domain(d) && !bw_profile_is_own_domain(profile, d) &&
+                ops->received_from_domain_count && ops->received_from_domain_count(ops->ctx, d) >= 2)
+                add(&v, sent_exists ? -0.5 : -1.0, "people at %s write to this mailbox", d);
         }
 
         /* what the original was about */

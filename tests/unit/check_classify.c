@@ -236,6 +236,58 @@ START_TEST(test_no_sent_unknown_provider)
 }
 END_TEST
 
+/* Without Sent copies, the mailbox's own correspondence speaks for the
+ * owner's real mail; strangers' replies to forged spam do not. */
+START_TEST(test_no_sent_correspondence)
+{
+    const char *const own[] = { "olive@olive-owner.example", NULL };
+    fake_mailbox_t *f = fake_new(false);
+    bw_mailbox_ops_t ops = fake_ops(f);
+    g_autoptr(bw_profile_t) p = bw_profile_new(own, NULL);
+    fake_received(f, "alice@friends.example.com", "a1@friends.example.com");
+    fake_received(f, "alice@friends.example.com", "a2@friends.example.com");
+    fake_received(f, "dora@gmail.com", "d1@gmail.com");
+    fake_received(f, "dora@gmail.com", "d2@gmail.com");
+    /* the owner wrote to alice and to a new address at a typo; alice
+     * answered the message: the owner really sent it */
+    fake_reply(f, "alice@friends.example.com", "m1@laptop.olive-owner.example");
+    fake_report_t typo = { .recipient = "frank@gmail.con", .reason = BW_REASON_HOST_UNKNOWN,
+                           .orig_mid = "m1@laptop.olive-owner.example", .orig_from = "olive@olive-owner.example",
+                           .orig_subject = "Birthday party", .received = rcv_unplaced, .date = T0 };
+    bw_item_t *it = NULL;
+    ck_assert_int_eq(bw_classify(p, &ops, "r1@x", NULL, T0, fake_report(&typo), &it), BW_OK);
+    ck_assert_int_eq(it->klass, BW_CLASS_LEGITIMATE);
+    ck_assert(evidence_has(it, "replied to the original"));
+    bw_item_free(it);
+    /* a stranger's "stop mailing me" to forged spam proves nothing */
+    fake_reply(f, "angry@victim.example", "spam1@bot.example");
+    fake_report_t spam = { .recipient = "x@victim.example", .orig_mid = "spam1@bot.example",
+                           .orig_from = "olive@olive-owner.example", .orig_subject = "Loan approved",
+                           .received = rcv_bot, .date = T0 };
+    ck_assert_int_eq(bw_classify(p, &ops, "r2@x", NULL, T0, fake_report(&spam), &it), BW_OK);
+    ck_assert_int_eq(it->klass, BW_CLASS_BACKSCATTER);
+    ck_assert(evidence_has(it, "not a known correspondent"));
+    bw_item_free(it);
+    /* a new address at a correspondent's organisation leans to the owner;
+     * at a free-mail domain it says nothing */
+    fake_report_t colleague = { .recipient = "gina@friends.example.com", .orig_mid = "m2@laptop.olive-owner.example",
+                                .orig_from = "olive@olive-owner.example", .orig_subject = "Minutes",
+                                .received = rcv_unplaced, .date = T0 };
+    ck_assert_int_eq(bw_classify(p, &ops, "r3@x", NULL, T0, fake_report(&colleague), &it), BW_OK);
+    ck_assert(evidence_has(it, "people at friends.example.com write to this mailbox"));
+    ck_assert_int_ne(it->klass, BW_CLASS_BACKSCATTER);
+    bw_item_free(it);
+    fake_report_t freemail = { .recipient = "zed@gmail.com", .orig_mid = "zz2@bot.example",
+                               .orig_from = "olive@olive-owner.example", .orig_subject = "Loan approved",
+                               .received = rcv_bot, .date = T0 };
+    ck_assert_int_eq(bw_classify(p, &ops, "r4@x", NULL, T0, fake_report(&freemail), &it), BW_OK);
+    ck_assert(!evidence_has(it, "people at"));
+    ck_assert_int_eq(it->klass, BW_CLASS_BACKSCATTER);
+    bw_item_free(it);
+    fake_free(f);
+}
+END_TEST
+
 START_TEST(test_origin_paths)
 {
     g_autoptr(bw_profile_t) p = bw_profile_new(owners, NULL);
@@ -344,6 +396,7 @@ suite_classify(void)
     tcase_add_test(tc, test_recipient_only_reports);
     tcase_add_test(tc, test_no_sent_copies);
     tcase_add_test(tc, test_no_sent_unknown_provider);
+    tcase_add_test(tc, test_no_sent_correspondence);
     tcase_add_test(tc, test_own_account_not_in_sent);
     tcase_add_test(tc, test_ops_null);
     suite_add_tcase(s, tc);

@@ -15,6 +15,7 @@ typedef struct {
     GHashTable *received_from;  /* addr -> count */
     GPtrArray *sent_subjects;   /* "subject\tdate" strings */
     GHashTable *all_mids;       /* any message in the mailbox */
+    GHashTable *replies;        /* mid -> From of a person's reply to it */
 } fake_mailbox_t;
 
 static G_GNUC_UNUSED fake_mailbox_t *
@@ -27,6 +28,7 @@ fake_new(bool has_sent)
     f->received_from = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     f->sent_subjects = g_ptr_array_new_with_free_func(g_free);
     f->all_mids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    f->replies = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     return f;
 }
 
@@ -38,6 +40,7 @@ fake_free(fake_mailbox_t *f)
     g_hash_table_unref(f->received_from);
     g_ptr_array_unref(f->sent_subjects);
     g_hash_table_unref(f->all_mids);
+    g_hash_table_unref(f->replies);
     g_free(f);
 }
 
@@ -62,6 +65,15 @@ fake_received(fake_mailbox_t *f, const char *from, const char *mid)
     g_hash_table_replace(f->received_from, g_strdup(from), GUINT_TO_POINTER(n + 1));
     if (mid)
         g_hash_table_add(f->all_mids, g_strdup(mid));
+}
+
+/* `from` answered the message `mid` (their reply is in the mailbox). */
+static G_GNUC_UNUSED void
+fake_reply(fake_mailbox_t *f, const char *from, const char *mid)
+{
+    g_hash_table_replace(f->replies, g_strdup(mid), g_strdup(from));
+    g_hash_table_add(f->all_mids, g_strdup(mid));   /* notmuch: a ghost */
+    fake_received(f, from, NULL);
 }
 
 static bool
@@ -114,6 +126,31 @@ fake_op_has_mid(void *ctx, const char *mid)
     return g_hash_table_contains(((fake_mailbox_t *)ctx)->all_mids, mid);
 }
 
+static unsigned
+fake_op_replies_to(void *ctx, const char *mid, char **from_out)
+{
+    const char *from = g_hash_table_lookup(((fake_mailbox_t *)ctx)->replies, mid);
+    if (from && from_out)
+        *from_out = g_strdup(from);
+    return from != NULL;
+}
+
+static unsigned
+fake_op_from_domain(void *ctx, const char *domain)
+{
+    fake_mailbox_t *f = ctx;
+    GHashTableIter iter;
+    gpointer k, v;
+    unsigned n = 0;
+    g_hash_table_iter_init(&iter, f->received_from);
+    while (g_hash_table_iter_next(&iter, &k, &v)) {
+        const char *at = strrchr(k, '@');
+        if (at && g_ascii_strcasecmp(at + 1, domain) == 0)
+            n += GPOINTER_TO_UINT(v);
+    }
+    return n;
+}
+
 static G_GNUC_UNUSED bw_mailbox_ops_t
 fake_ops(fake_mailbox_t *f)
 {
@@ -125,6 +162,8 @@ fake_ops(fake_mailbox_t *f)
         .ctx = f,
         .received_from_count = fake_op_received_from,
         .has_message_id = fake_op_has_mid,
+        .replies_to = fake_op_replies_to,
+        .received_from_domain_count = fake_op_from_domain,
     };
     return ops;
 }
