@@ -261,6 +261,31 @@ header_line(const char *line, size_t ll)
     return 0;
 }
 
+/* Length of a summary label ("Sent date", "MAIL FROM", "Size (in bytes)"
+ * are not header names) ending at a ':' at the start of the line: up to
+ * three words, short.  Notices list the original's details so (Apache
+ * James, carriers' gateways); such a line is a field of its own, not a
+ * continuation of the field before it.  0 when the line is not one. */
+static size_t
+summary_label(const char *line, size_t ll)
+{
+    size_t i = 0;
+    unsigned words = 1;
+    while (i < ll && i < 24) {
+        char c = line[i];
+        if (c == ':')
+            return i > 0 && line[i - 1] != ' ' ? i : 0;
+        if (c == ' ') {
+            if (i == 0 || line[i - 1] == ' ' || ++words > 3)
+                return 0;
+        } else if (!g_ascii_isalpha(c) && c != '-' && c != '(' && c != ')') {
+            return 0;
+        }
+        i++;
+    }
+    return 0;
+}
+
 /* Quote prefix of a line: leading blanks and '>' marks. */
 static size_t
 quote_prefix(const char *line, size_t ll)
@@ -326,6 +351,8 @@ bw_original_from_text(const char *text, size_t len, size_t from)
                     size_t i = 0;
                     while (i < bl && i < 80 && (g_ascii_isalnum(body[i]) || body[i] == '-'))
                         i++;
+                    if (i == 0 || i >= bl || body[i] != ':')
+                        i = summary_label(body, bl);
                     if (i == 0 || i >= bl || body[i] != ':') {
                         if (++loose > 12)
                             break;

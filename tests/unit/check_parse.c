@@ -610,6 +610,10 @@ START_TEST(test_shape_boundary_tolerant)
     ck_assert_uint_eq(r->recipients->len, 1);
     ck_assert_str_eq(rcpt(r, 0)->address, "5550100@sms.example.net");
     ck_assert_int_eq(rcpt(r, 0)->reason, BW_REASON_USER_UNKNOWN);
+    /* the notice's summary lines ("MAIL FROM:", "Size (in bytes):") are
+     * fields of their own, not a continuation of the quoted Subject */
+    ck_assert_ptr_nonnull(r->original);
+    ck_assert_str_eq(r->original->subject, "Lunch on Friday");
 
     size_t len = 0;
     g_autofree char *data = bw_test_read("corpus/shapes/missing-boundary.eml", &len);
