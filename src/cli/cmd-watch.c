@@ -282,6 +282,24 @@ show_file(agent_t *ag, const char *path)
                 err ? err->message : "");
 }
 
+typedef struct {
+    agent_t *ag;
+    char *path;
+} report_job_t;
+
+static void
+on_report_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+    report_job_t *job = data;
+    g_autoptr(GError) err = NULL;
+    if (!g_subprocess_wait_finish(G_SUBPROCESS(source), res, &err))
+        fprintf(stderr, _("bouncewatch watch: cannot produce the report: %s\n"), err->message);
+    else
+        show_file(job->ag, job->path);
+    g_free(job->path);
+    g_free(job);
+}
+
 static void
 action_show_report(agent_t *ag)
 {
@@ -289,23 +307,24 @@ action_show_report(agent_t *ag)
     if (path == NULL)
         return;
     /* The report is what `bouncewatch scan` prints; running the program
-     * itself keeps one renderer of it. */
+     * itself keeps one renderer of it.  Asynchronously: a scan of a large
+     * mailbox must not stall the main loop (the hook's Rescan call, other
+     * actions). */
     g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
-    const char *argv[] = { self ? self : "bouncewatch", "scan", NULL };
-    g_autofree char *out = NULL, *errtext = NULL;
-    int status = 0;
+    g_autoptr(GSubprocessLauncher) launcher =
+        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_MERGE);
+    g_subprocess_launcher_set_stdout_file_path(launcher, path);
     g_autoptr(GError) err = NULL;
-    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-                      &out, &errtext, &status, &err)) {
+    g_autoptr(GSubprocess) proc = g_subprocess_launcher_spawn(launcher, &err,
+        self != NULL ? self : "bouncewatch", "scan", NULL);
+    if (proc == NULL) {
         fprintf(stderr, _("bouncewatch watch: cannot produce the report: %s\n"), err->message);
         return;
     }
-    g_autofree char *text = g_strconcat(out ? out : "", errtext ? errtext : "", NULL);
-    if (!g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &err)) {
-        fprintf(stderr, "bouncewatch watch: %s\n", err->message);
-        return;
-    }
-    show_file(ag, path);
+    report_job_t *job = g_new0(report_job_t, 1);
+    job->ag = ag;
+    job->path = g_steal_pointer(&path);
+    g_subprocess_wait_async(proc, NULL, on_report_done, job);
 }
 
 static void
