@@ -13,6 +13,7 @@
  * text part outside any attached message, cut before a quoted original),
  * so text quoted from the original cannot trigger them. */
 #include "bw-parse.h"
+#include "bw-vendor.h"
 
 /* Bytes of a headers-only part read at most. */
 #define MAX_HEADERS_PART (64u * 1024u)
@@ -677,6 +678,21 @@ machine_sent(const bw_view_t *v)
     return rp != NULL && strstr(rp, "<>") != NULL;
 }
 
+/* The subject reads like a report's (the generic family's subjects:
+ * "Undelivered", "Returned mail", "配信エラー"...). */
+static bool
+subject_is_reportish(const char *subject)
+{
+    if (subject == NULL || bw_families_count == 0)
+        return false;
+    const bw_family_t *generic = &bw_families[bw_families_count - 1];
+    size_t n = strnlen(subject, 1024);
+    for (size_t i = 0; generic->subject != NULL && generic->subject[i] != NULL; i++)
+        if (bw_casestr(subject, n, generic->subject[i]) != NULL)
+            return true;
+    return false;
+}
+
 /* Moves recipients from `sub` into `report` (which are replaced). */
 static void
 take_recipients(bw_report_t *report, bw_report_t *sub)
@@ -758,6 +774,20 @@ parse_message(char *norm, size_t nlen, unsigned depth)
     view.text = text != NULL ? text : "";
     view.text_len = tlen;
     view.is_multipart_report = bw_mpart_is(root, "multipart", "report");
+
+    /* A delivery-status or feedback-report part nested below the top level
+     * (a report inside multipart/mixed) is the message's own report when a
+     * machine sent the wrapper (a list server's footer, a gateway's
+     * disclaimer), or when its subject says so.  A person's mail with a
+     * normal subject that carries such parts inline is someone forwarding
+     * a report to talk about it, not a report. */
+    for (int k = 0; k < 2; k++) {
+        int *slot = k == 0 ? &sel.delivery_status : &sel.feedback;
+        if (*slot < 0 || parts[*slot].parent == 0 || view.is_multipart_report)
+            continue;
+        if (!machine_sent(&view) && !subject_is_reportish(report->subject))
+            *slot = -1;
+    }
 
     /* Where a quoted original starts in the text; detectors reading the
      * text must stop there. */

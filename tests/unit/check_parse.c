@@ -780,6 +780,22 @@ START_TEST(test_dsn_iso2022jp_diagnostic)
 }
 END_TEST
 
+/* A multipart/report inside multipart/mixed (a list server's footer) is
+ * the daemon's report; the same parts inline in a person's mail with a
+ * normal subject are not. */
+START_TEST(test_shape_report_in_mixed)
+{
+    g_autoptr(bw_report_t) a = parse_fixture("corpus/shapes/report-in-mixed.eml");
+    ck_assert(a->bounce);
+    ck_assert_int_eq(a->kind, BW_KIND_DSN);
+    ck_assert_str_eq(rcpt(a, 0)->address, "zed@example.net");
+    ck_assert_str_eq(a->original->message_id, "m1@example.org");
+
+    g_autoptr(bw_report_t) p = parse_fixture("corpus/shapes/person-inline-report.eml");
+    ck_assert(!p->bounce);
+}
+END_TEST
+
 Suite *
 suite_parse(void)
 {
@@ -829,6 +845,7 @@ suite_parse(void)
     tcase_add_test(sh, test_shape_gateway_wrapped_report);
     tcase_add_test(sh, test_arf_tolerant);
     tcase_add_test(sh, test_dsn_iso2022jp_diagnostic);
+    tcase_add_test(sh, test_shape_report_in_mixed);
     suite_add_tcase(s, sh);
     TCase *js = tcase_create("json");
     tcase_add_test(js, test_json_writer_equals_tree);
