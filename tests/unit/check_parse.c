@@ -796,6 +796,21 @@ START_TEST(test_shape_report_in_mixed)
 }
 END_TEST
 
+/* A notice that names nobody, with the original's headers in a
+ * message/global-headers part (RFC 6533, UTF-8 addresses): the vendor
+ * tables read the recipients from that part's To. */
+START_TEST(test_shape_global_headers_original)
+{
+    g_autoptr(bw_report_t) r = parse_fixture("corpus/shapes/global-headers-only.eml");
+    ck_assert(r->bounce);
+    ck_assert_uint_eq(r->recipients->len, 2);
+    ck_assert_str_eq(rcpt(r, 0)->address, "利用者@例え.jp");
+    ck_assert_str_eq(rcpt(r, 1)->address, "target@example.jp");
+    ck_assert(r->original->headers_only);
+    ck_assert_str_eq(r->original->message_id, "gh-1@example.org");
+}
+END_TEST
+
 Suite *
 suite_parse(void)
 {
@@ -846,6 +861,7 @@ suite_parse(void)
     tcase_add_test(sh, test_arf_tolerant);
     tcase_add_test(sh, test_dsn_iso2022jp_diagnostic);
     tcase_add_test(sh, test_shape_report_in_mixed);
+    tcase_add_test(sh, test_shape_global_headers_original);
     suite_add_tcase(s, sh);
     TCase *js = tcase_create("json");
     tcase_add_test(js, test_json_writer_equals_tree);
