@@ -7,8 +7,9 @@
  *    the URL domains of the forged body, the domain of a forged From that
  *    is not the owner's (envelope-only forgery names a spam domain there),
  *    the first external sending network (/24).  Reports sharing one join.
- * 2. Weak keys: the masked subject template, and the template with one
- *    token left out (a name part the masking missed, a random first name).
+ * 2. Weak keys: the masked subject template, the template with one token
+ *    left out (a name part the masking missed, a random first name), and
+ *    the body's SimHash.
  *    Themes recur across runs, so components that carry their own domains
  *    join through a template only when nothing contradicts it: their domain
  *    sets overlap or their arrival spans overlap (a run rotates its link
@@ -218,7 +219,7 @@ strong_keys(const bw_item_t *it, GArray *out, GArray *urls)
     }
 }
 
-/* Weak keys: the masked subject template, and the template with one token
+/* Weak keys: the body SimHash, the masked subject template, and the template with one token
  * left out (a name part the masking missed, a random first name).  Runs of
  * the same spam theme share templates, so a weak key alone joins a report
  * to a run only when nothing stronger says otherwise. */
@@ -226,6 +227,14 @@ static void
 weak_keys(const bw_item_t *it, GArray *out)
 {
     guint64 k;
+    /* The body's SimHash, digits masked: one run's text with the names and
+     * amounts changed hashes the same, whatever subject line the run
+     * rotates to (and HTML-only spam, as text, too).  Weak like the
+     * subject: a spam kit's text recurs across runs. */
+    if (it->fp.body_simhash) {
+        k = it->fp.body_simhash ^ 0x5b01;
+        g_array_append_val(out, k);
+    }
     if (it->fp.subject_names) {
         k = it->fp.subject_names ^ 0x7402;
         g_array_append_val(out, k);

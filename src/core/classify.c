@@ -287,8 +287,24 @@ bw_classify(const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
             add(&v, -2.0, "the original replied to <%s>, a message in this mailbox", o->in_reply_to);
         }
 
+        /* Mail TO this mailbox from someone else, sent on from here (a
+         * forwarding rule, .forward, a redirect) and refused by the next
+         * hop: the owner's forwarding fails; nothing was forged in the
+         * owner's name.  (Spam "from" the owner to the owner has the owner
+         * in From and does not count here.) */
+        bool to_owner = false;
+        for (guint i = 0; o && o->to && i < o->to->len && i < 64 && !to_owner; i++)
+            to_owner = bw_profile_is_owner(profile, g_ptr_array_index(o->to, i));
+        bool forwarded = o && o->from && !owner_from && to_owner && !is_daemon_local(o->from);
+        if (forwarded) {
+            add(&v, -5.0, "the original was mail to this mailbox from %s, sent on from here (forwarding): "
+                "nothing was sent in this mailbox's name", o->from);
+            if (mid && ops->has_message_id && ops->has_message_id(ops->ctx, mid))
+                add(&v, -2.0, "the original <%s> is a message this mailbox received", mid);
+        }
+
         /* the sender the original claimed */
-        if (o && o->from && !owner_from) {
+        if (o && o->from && !owner_from && !forwarded) {
             const char *d = domain_part(o->from);
             if (d && bw_profile_is_own_domain(profile, d))
                 add(&v, 1.0, "the original claimed to come from %s, an address of this domain that this mailbox does not use", o->from);

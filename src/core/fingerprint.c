@@ -11,7 +11,8 @@
  *   - origin_network: the /24 (IPv6: /48) of the first external sending hop;
  *   - msgid_shape: the Message-ID with character classes collapsed;
  *   - mailer: X-Mailer/User-Agent without version numbers;
- *   - body_simhash: 64-bit SimHash (Charikar) over word 3-shingles;
+ *   - body_simhash: 64-bit SimHash (Charikar) over word 3-shingles, digits
+ *     and capitalised words (names) masked, 0 below 8 shingles;
  *   - forged_sender: the original's From address when it is outside the
  *     owner's addresses and domains.
  * The hash is libsodium's SipHash-2-4 (crypto_shorthash) with a FIXED key:
@@ -309,6 +310,8 @@ template_content(const char *t)
 
 /* ------------------------------------------------------------ other parts */
 
+#define SIMHASH_MIN_SHINGLES 8
+
 guint64
 bw_fp_simhash(const char *text, size_t len)
 {
@@ -328,11 +331,21 @@ bw_fp_simhash(const char *text, size_t len)
             break;
         char buf[64];
         size_t n = 0;
+        /* A capitalised word is masked whole: spam tools paste the
+         * recipient's name ("Dear Anna,", "Anna, your parcel") into one
+         * text, and a template's own capitalised words (sentence starts)
+         * are masked the same way in every copy.  Lower-case words carry
+         * the text. */
+        bool cap = g_ascii_isupper(text[i]);
         while (i < len && (g_ascii_isalnum(text[i]) || ((unsigned char)text[i] & 0x80))) {
             char ch = g_ascii_isdigit(text[i]) ? '#' : g_ascii_tolower(text[i]);
             if (n < sizeof buf - 1)
                 buf[n++] = ch;
             i++;
+        }
+        if (cap) {
+            buf[0] = 'A';
+            n = 1;
         }
         w[0] = w[1];
         w[1] = w[2];
@@ -347,7 +360,9 @@ bw_fp_simhash(const char *text, size_t len)
             v[b] += (h >> b) & 1 ? 1 : -1;
         shingles++;
     }
-    if (shingles == 0)
+    /* a line or two ("see attachment", "body") is in every kind of mail:
+     * too little text to name a spam run */
+    if (shingles < SIMHASH_MIN_SHINGLES)
         return 0;
     guint64 r = 0;
     for (int b = 0; b < 64; b++)

@@ -211,6 +211,65 @@ START_TEST(test_envelope_only_and_promotion)
 }
 END_TEST
 
+/* A run that rotates its subject lines and carries no links (a reply-bait
+ * or advance-fee text, HTML-only mail read as text): the body holds it
+ * together; a run with another text days later stays apart. */
+static bw_item_t *
+body_item(env_t *e, int n, gint64 t, const char *const *subjects, const char *body_fmt)
+{
+    g_autofree char *rcpt = g_strdup_printf("user%d@isp%d.example", n, n % 7);
+    g_autofree char *mid = g_strdup_printf("%08x@h%d.example", (unsigned)(n * 2654435761u), n);
+    g_autofree char *rcv = g_strdup_printf(
+        "from host%d (unknown [%d.%d.%d.9]) by mx.isp%d.example with ESMTP id Z%d; Sun, 16 Nov 2025 10:00:00 +0000",
+        n, 20 + n * 37 % 180, n * 11 % 250, n * 3 % 250, n % 7, n);
+    const char *rcvv[] = { rcv, NULL };
+    const char *name = first_names[n % 8];
+    g_auto(GStrv) parts = g_strsplit(body_fmt, "{name}", -1);
+    g_autofree char *body = g_strjoinv(name, parts);
+    fake_report_t d = { .recipient = rcpt, .date = t, .orig_subject = subjects[n % 4], .orig_mid = mid,
+                        .orig_from = OWNER, .received = rcvv, .body = body };
+    g_autofree char *rid = g_strdup_printf("body-%d@mx.example", n);
+    bw_item_t *it = NULL;
+    ck_assert_int_eq(bw_classify(e->p, &e->ops, rid, NULL, t, fake_report(&d), &it), BW_OK);
+    ck_assert_int_eq(it->klass, BW_CLASS_BACKSCATTER);
+    return it;
+}
+
+START_TEST(test_body_holds_rotating_subjects)
+{
+    static const char *const subj_a[] = { "Urgent business proposal", "Confidential: partnership",
+                                          "Please reply at your earliest", "Request for assistance" };
+    static const char *const subj_b[] = { "Congratulations winner", "Claim your prize today",
+                                          "Lottery results inside", "You have been selected" };
+    const char *body_a = "Dear {name}, I am a banker with a private fund of considerable size and I seek a "
+                         "trustworthy partner abroad to receive it on my behalf. Reply with your full name "
+                         "and telephone number so that we can proceed without delay.";
+    const char *body_b = "Hello {name}, your e-mail address won the second prize of our international "
+                         "promotion draw held last week. To claim the prize send the reference number "
+                         "and your postal address to the claims agent named below.";
+    env_t e;
+    env_init(&e);
+    g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
+    for (int i = 0; i < 16; i++)
+        g_ptr_array_add(items, body_item(&e, i, T0 + i * 300, subj_a, body_a));
+    for (int i = 0; i < 12; i++)
+        g_ptr_array_add(items, body_item(&e, 100 + i, T0 + 10 * 86400 + i * 300, subj_b, body_b));
+    g_autoptr(GPtrArray) camps = NULL;
+    ck_assert_int_eq(bw_campaigns_build(items, NULL, &camps), BW_OK);
+    ck_assert_uint_eq(camps->len, 2);
+    const char *ca = campaign_of(items, "body-0@mx.example");
+    const char *cb = campaign_of(items, "body-100@mx.example");
+    ck_assert_ptr_nonnull(ca);
+    ck_assert_ptr_nonnull(cb);
+    ck_assert_str_ne(ca, cb);
+    for (int i = 0; i < 16; i++) {
+        g_autofree char *rid = g_strdup_printf("body-%d@mx.example", i);
+        ck_assert_str_eq(campaign_of(items, rid), ca);
+    }
+    env_clear(&e);
+}
+END_TEST
+
 START_TEST(test_many_items_linear)
 {
     /* 30k items: must finish quickly (union-find, hash probes) */
@@ -241,6 +300,7 @@ suite_campaign(void)
     tcase_add_test(tc, test_ids_stable_under_shuffle_and_growth);
     tcase_add_test(tc, test_same_theme_other_run);
     tcase_add_test(tc, test_envelope_only_and_promotion);
+    tcase_add_test(tc, test_body_holds_rotating_subjects);
     tcase_add_test(tc, test_many_items_linear);
     suite_add_tcase(s, tc);
     return s;

@@ -288,6 +288,41 @@ START_TEST(test_no_sent_correspondence)
 }
 END_TEST
 
+/* A bounce of mail the owner received and forwarded onward (.forward to an
+ * old address that is gone): not backscatter. */
+START_TEST(test_forwarded_mail)
+{
+    fake_mailbox_t *f = fake_new(true);
+    fake_sent(f, "abc@mailhost.example", "taro@example.jp", "Dinner", T0 - 60);
+    fake_received(f, "news@shop.example", "n1@shop.example");
+    fake_report_t d = { .recipient = "mika.old@isp.example", .orig_mid = "n1@shop.example",
+                        .orig_from = "news@shop.example", .orig_subject = "Your order has shipped",
+                        .received = rcv_bot, .date = T0 };
+    bw_report_t *r = fake_report(&d);
+    g_ptr_array_set_size(r->original->to, 0);
+    g_ptr_array_add(r->original->to, g_strdup(OWNER));
+    g_autoptr(bw_profile_t) p = bw_profile_new(owners, NULL);
+    bw_mailbox_ops_t ops = fake_ops(f);
+    bw_item_t *it = NULL;
+    ck_assert_int_eq(bw_classify(p, &ops, "fw@x", NULL, T0, r, &it), BW_OK);
+    ck_assert_int_ne(it->klass, BW_CLASS_BACKSCATTER);
+    ck_assert(evidence_has(it, "forwarding"));
+    ck_assert(evidence_has(it, "a message this mailbox received"));
+    bw_item_free(it);
+    /* spam from the owner to the owner is no forwarding */
+    fake_report_t self = { .recipient = "mika.old@isp.example", .orig_mid = "x1@bot.example",
+                           .orig_from = OWNER, .orig_subject = "I hacked your account",
+                           .received = rcv_bot, .date = T0 };
+    r = fake_report(&self);
+    g_ptr_array_add(r->original->to, g_strdup(OWNER));
+    ck_assert_int_eq(bw_classify(p, &ops, "fw2@x", NULL, T0, r, &it), BW_OK);
+    ck_assert(!evidence_has(it, "forwarding"));
+    ck_assert_int_eq(it->klass, BW_CLASS_BACKSCATTER);
+    bw_item_free(it);
+    fake_free(f);
+}
+END_TEST
+
 START_TEST(test_origin_paths)
 {
     g_autoptr(bw_profile_t) p = bw_profile_new(owners, NULL);
@@ -397,6 +432,7 @@ suite_classify(void)
     tcase_add_test(tc, test_no_sent_copies);
     tcase_add_test(tc, test_no_sent_unknown_provider);
     tcase_add_test(tc, test_no_sent_correspondence);
+    tcase_add_test(tc, test_forwarded_mail);
     tcase_add_test(tc, test_own_account_not_in_sent);
     tcase_add_test(tc, test_ops_null);
     suite_add_tcase(s, tc);
