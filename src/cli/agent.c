@@ -55,9 +55,15 @@ find_notified(bw_store_t *store, const bw_alert_t *a, gint64 now, bool *found,
     return st;
 }
 
+typedef struct {
+    bw_notifier_t **notifier;  /* created on first use when *notifier is NULL */
+    char *owner;               /* looked up on first use */
+    bool owner_known;
+    unsigned shown;
+} alert_ctx_t;
+
 static bw_status_t
-alert_one(bw_store_t *store, bw_notifier_t *n, const bw_alert_t *a, gint64 now,
-          unsigned *shown)
+alert_one(bw_store_t *store, alert_ctx_t *ctx, bw_alert_t *a, gint64 now)
 {
     bool found = false;
     guint32 id = 0;
@@ -68,11 +74,21 @@ alert_one(bw_store_t *store, bw_notifier_t *n, const bw_alert_t *a, gint64 now,
     /* Growth updates the notification in place; no growth, no noise. */
     if (found && a->count <= count)
         return BW_OK;
+    /* Only now the costlier parts: the owner's address (a notmuch process)
+     * and the notification server (D-Bus round trips). */
+    if (!ctx->owner_known) {
+        ctx->owner = bw_agent_owner();
+        ctx->owner_known = true;
+    }
+    g_free(a->owner);
+    a->owner = g_strdup(ctx->owner);
+    if (*ctx->notifier == NULL)
+        *ctx->notifier = bw_notifier_new("bouncewatch", false, NULL, NULL);
     guint32 new_id = 0;
-    st = bw_notifier_show(n, a, found ? id : 0, &new_id);
+    st = bw_notifier_show(*ctx->notifier, a, found ? id : 0, &new_id);
     if (st != BW_OK)
         return st;
-    (*shown)++;
+    ctx->shown++;
     /* Without a server the id is 0; the count is still recorded, so the log
      * gets one line per growth, not one per scan. */
     st = bw_store_set_notified(store, a->key, new_id, a->count, now);
@@ -84,18 +100,15 @@ alert_one(bw_store_t *store, bw_notifier_t *n, const bw_alert_t *a, gint64 now,
 }
 
 bw_status_t
-bw_agent_alert(bw_notifier_t *n, const bw_scan_result_t *result, const char *state_path,
-               gint64 now, unsigned *shown_out)
+bw_agent_alert(bw_notifier_t **notifier, const bw_scan_result_t *result,
+               const char *state_path, gint64 now, unsigned *shown_out)
 {
-    unsigned shown = 0;
     if (shown_out != NULL)
         *shown_out = 0;
     /* Cheap check first: most runs have no surge under way. */
-    g_autoptr(GPtrArray) probe = bw_alerts_from_result(result, NULL, now, NULL, NULL);
-    if (probe->len == 0)
+    g_autoptr(GPtrArray) alerts = bw_alerts_from_result(result, NULL, now, NULL, NULL);
+    if (alerts->len == 0)
         return BW_OK;
-    g_autofree char *owner = bw_agent_owner();
-    g_autoptr(GPtrArray) alerts = bw_alerts_from_result(result, owner, now, NULL, NULL);
 
     g_autofree char *default_path = NULL;
     if (state_path == NULL)
@@ -117,8 +130,10 @@ bw_agent_alert(bw_notifier_t *n, const bw_scan_result_t *result, const char *sta
                 detail ? detail : bw_status_to_string(st));
         return st;
     }
+    alert_ctx_t ctx = { .notifier = notifier };
     for (guint i = 0; i < alerts->len && st == BW_OK; i++)
-        st = alert_one(store, n, g_ptr_array_index(alerts, i), now, &shown);
+        st = alert_one(store, &ctx, g_ptr_array_index(alerts, i), now);
+    g_free(ctx.owner);
     if (st != BW_OK) {
         bw_store_rollback(store);
         fprintf(stderr, _("bouncewatch: cannot record the alert: %s\n"),
@@ -131,7 +146,7 @@ bw_agent_alert(bw_notifier_t *n, const bw_scan_result_t *result, const char *sta
         fprintf(stderr, _("bouncewatch: cannot record the alert: %s\n"),
                 detail ? detail : bw_status_to_string(st));
     if (shown_out != NULL)
-        *shown_out = shown;
+        *shown_out = ctx.shown;
     return st;
 }
 

@@ -29,10 +29,12 @@ char *bw_agent_owner(void);
 /* Show or update one notification per ongoing surge of `result`, using and
  * updating the "notified" records of the state store at `state_path` (NULL:
  * the default).  A surge alerted before is shown again only when it grew,
- * and then in place.  *shown (may be NULL) gets the number of notifications
- * shown or updated.  Problems go to stderr; returns BW_OK or the store's
- * error. */
-bw_status_t bw_agent_alert(bw_notifier_t *notifier, const bw_scan_result_t *result,
+ * and then in place.  *notifier may be NULL: a notifier without actions is
+ * then created on the first alert actually due (the caller frees it), so a
+ * run with nothing to show makes no D-Bus call.  *shown (may be NULL) gets
+ * the number of notifications shown or updated.  Problems go to stderr;
+ * returns BW_OK or the store's error. */
+bw_status_t bw_agent_alert(bw_notifier_t **notifier, const bw_scan_result_t *result,
                            const char *state_path, gint64 now, unsigned *shown);
 
 /* The agent owns BW_AGENT_BUS_NAME on the session bus (no bus: FALSE).

@@ -48,11 +48,17 @@ hook_post_new(gboolean quiet, gboolean no_notify)
                 bw_status_to_string(st), detail ? detail : "");
         return BW_EXIT_OK;
     }
-    /* No new report: no surge can have started or grown.  This keeps the
-     * common case (nothing new) free of D-Bus and state work. */
-    if (new_items->len > 0 && !no_notify) {
+    /* The common case, no surge under way, stays free of D-Bus and state
+     * work.  A surge under way is checked against the state even when this
+     * run found nothing new: an alert that failed last time is retried. */
+    g_autoptr(GPtrArray) due = bw_alerts_from_result(result, NULL, now, NULL, NULL);
+    if (due->len > 0 && !no_notify) {
         g_autoptr(GDBusConnection) bus = g_bus_get_sync(G_BUS_TYPE_SESSION, NULL, NULL);
         if (bw_agent_is_running(bus)) {
+            /* The agent alerts (it can receive the actions); it only needs
+             * telling when there is something new to look at. */
+            if (new_items->len == 0)
+                goto done;
             g_autoptr(GError) err = NULL;
             g_autoptr(GVariant) r = g_dbus_connection_call_sync(bus, BW_AGENT_BUS_NAME,
                 BW_AGENT_OBJECT, BW_AGENT_INTERFACE, "Rescan", NULL, NULL,
@@ -63,8 +69,8 @@ hook_post_new(gboolean quiet, gboolean no_notify)
             fprintf(stderr, _("bouncewatch hook: the agent did not answer (%s); "
                               "alerting directly\n"), err->message);
         }
-        g_autoptr(bw_notifier_t) n = bw_notifier_new("bouncewatch", false, NULL, NULL);
-        bw_agent_alert(n, result, opts.state_path, now, NULL);
+        g_autoptr(bw_notifier_t) n = NULL;
+        bw_agent_alert(&n, result, opts.state_path, now, NULL);
     }
 done:
     bw_scan_result_free(result);

@@ -201,7 +201,7 @@ agent_cycle(agent_t *ag)
         watch_database(ag, r->database);
         keep_assessment(ag, r);
         unsigned shown = 0;
-        bw_agent_alert(ag->notifier, r, ag->state_path, now, &shown);
+        bw_agent_alert(&ag->notifier, r, ag->state_path, now, &shown);
         if (ag->verbose)
             fprintf(stderr, "bouncewatch watch: cycle %" G_GUINT64_FORMAT
                     ": revision %" G_GUINT64_FORMAT ", %u alert(s)\n",
