@@ -222,8 +222,8 @@ bw_classify(const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
                 add(&v, -6.0, "%s, who corresponds with this mailbox, replied to the original <%s>: it was really sent from here",
                     replier, mid);
             else if (n > 0)
-                add(&v, 0.0, "someone%s%s replied to the original <%s>, but not a known correspondent",
-                    replier ? " at " : "", replier ? replier : "", mid);
+                add(&v, 0.0, "%s replied to the original <%s>, but is not a known correspondent",
+                    replier ? replier : "someone", mid);
         }
 
         /* who the original went to */
