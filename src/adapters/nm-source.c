@@ -8,6 +8,7 @@
 #include <notmuch.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Bounds on hostile or huge mailboxes. */
@@ -370,11 +371,14 @@ count_query(bw_nm_source_t *src, const char *text, guint64 *count)
 {
     notmuch_query_t *query = query_new(src, text);
     unsigned n = 0;
-    bool ok = query && notmuch_query_count_messages(query, &n) == NOTMUCH_STATUS_SUCCESS;
+    notmuch_status_t nst = query ? notmuch_query_count_messages(query, &n)
+                                 : NOTMUCH_STATUS_OUT_OF_MEMORY;
     if (query)
         notmuch_query_destroy(query);
+    if (nst != NOTMUCH_STATUS_SUCCESS)
+        mark_failed(src, nst);
     *count = n;
-    return ok;
+    return nst == NOTMUCH_STATUS_SUCCESS;
 }
 
 /* One pass; returns FALSE when notmuch failed mid-way (typically Xapian's
@@ -933,6 +937,77 @@ bw_nm_source_learn_profile(bw_nm_source_t *src, bw_profile_t *profile,
         return BW_E_DATABASE;
     }
     return BW_OK;
+}
+
+/* Bounds of the directory walk (a maildir tree has tens to hundreds). */
+#define MAX_DIRECTORIES  20000u
+#define MAX_DIR_DEPTH    64u
+
+char *
+bw_nm_source_directory_digest(bw_nm_source_t *src)
+{
+    g_autoptr(GChecksum) ck = g_checksum_new(G_CHECKSUM_SHA256);
+    g_autoptr(GPtrArray) todo = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GArray) depth = g_array_new(FALSE, FALSE, sizeof(unsigned));
+    g_ptr_array_add(todo, g_strdup(""));
+    unsigned zero = 0;
+    g_array_append_val(depth, zero);
+    unsigned seen = 0;
+    while (todo->len > 0) {
+        char *rel = g_ptr_array_steal_index(todo, todo->len - 1);
+        unsigned d = g_array_index(depth, unsigned, depth->len - 1);
+        g_array_set_size(depth, depth->len - 1);
+        if (++seen > MAX_DIRECTORIES || d > MAX_DIR_DEPTH) {
+            g_free(rel);
+            return NULL;   /* too many to be cheap: the caller counts instead */
+        }
+        g_autofree char *path = *rel ? g_build_filename(src->path, rel, NULL) : g_strdup(src->path);
+        notmuch_directory_t *dir = NULL;
+        notmuch_status_t nst = notmuch_database_get_directory(src->db, path, &dir);
+        if (nst != NOTMUCH_STATUS_SUCCESS) {
+            mark_failed(src, nst);
+            g_free(rel);
+            return NULL;
+        }
+        if (dir != NULL) {
+            /* notmuch's mtime alone misses a removal indexed in the same
+             * second (notmuch new then keeps the old one, to rescan next
+             * time); the directory's own nanosecond mtime catches it. */
+            struct stat sb;
+            char buf[96];
+            if (stat(path, &sb) != 0)
+                memset(&sb, 0, sizeof sb);
+            g_snprintf(buf, sizeof buf, "%" G_GINT64_FORMAT " %" G_GINT64_FORMAT ".%09ld",
+                       (gint64)notmuch_directory_get_mtime(dir), (gint64)sb.st_mtim.tv_sec,
+                       (long)sb.st_mtim.tv_nsec);
+            g_checksum_update(ck, (const guchar *)rel, (gssize)strlen(rel) + 1);
+            g_checksum_update(ck, (const guchar *)buf, -1);
+            g_checksum_update(ck, (const guchar *)"\n", 1);
+            notmuch_filenames_t *kids = notmuch_directory_get_child_directories(dir);
+            for (; kids && notmuch_filenames_valid(kids); notmuch_filenames_move_to_next(kids)) {
+                const char *name = notmuch_filenames_get(kids);
+                if (name == NULL || todo->len >= MAX_DIRECTORIES)
+                    continue;
+                g_ptr_array_add(todo, *rel ? g_build_filename(rel, name, NULL) : g_strdup(name));
+                unsigned nd = d + 1;
+                g_array_append_val(depth, nd);
+            }
+            if (kids)
+                notmuch_filenames_destroy(kids);
+            notmuch_directory_destroy(dir);
+        }
+        g_free(rel);
+    }
+    return g_strdup(g_checksum_get_string(ck));
+}
+
+guint64
+bw_nm_source_count_sent(bw_nm_source_t *src)
+{
+    guint64 n = 0;
+    if (src->owner_query != NULL)
+        (void)count_query(src, src->owner_query, &n);   /* failures are recorded */
+    return n;
 }
 
 guint64

@@ -52,6 +52,16 @@ bw_status_t bw_nm_source_candidates(bw_nm_source_t *src, bool all, guint64 after
                                     GPtrArray **out, guint64 *examined,
                                     bool *sent_changed, char **detail);
 
+/* A digest of every directory notmuch indexes, with the modification time
+ * notmuch recorded for it and its own (nanosecond) one: adding or removing
+ * a file changes them, while removing a message leaves the database
+ * revision as it was.  NULL when the tree is too large to walk cheaply (or
+ * a read failed). */
+char *bw_nm_source_directory_digest(bw_nm_source_t *src);
+
+/* Number of messages from the owner's addresses (0 without addresses). */
+guint64 bw_nm_source_count_sent(bw_nm_source_t *src);
+
 /* Number of messages in the database (what a full scan examines). */
 guint64 bw_nm_source_count_messages(bw_nm_source_t *src);
 

@@ -483,39 +483,44 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(snapshot_t, snapshot_clear)
  * it (sent mail, then the originals bw_classify() learnt from) and gives the
  * slim items.  FALSE when there is none, or it does not match the items
  * table (then the caller reads the items themselves). */
-static bool
-snapshot_load(bw_store_t *store, bw_profile_t *profile, snapshot_t *out)
+/* The stored snapshot, checked (hash, version, item count), or NULL. */
+static GVariant *
+snapshot_variant(bw_store_t *store)
 {
-    memset(out, 0, sizeof *out);
     g_autoptr(GBytes) bytes = NULL;
     if (bw_store_get_snapshot(store, &bytes) != BW_OK || bytes == NULL)
-        return false;
+        return NULL;
     gsize len = 0;
     const guchar *blob = g_bytes_get_data(bytes, &len);
     guchar hash[SNAP_HASH_BYTES];
     if (len <= SNAP_HASH_BYTES)
-        return false;
+        return NULL;
     crypto_generichash(hash, sizeof hash, blob + SNAP_HASH_BYTES, len - SNAP_HASH_BYTES, NULL, 0);
     /* A damaged blob would decode to defaults silently: refuse it. */
     if (sodium_memcmp(hash, blob, SNAP_HASH_BYTES) != 0)
-        return false;
+        return NULL;
     g_autoptr(GBytes) data = g_bytes_new_from_bytes(bytes, SNAP_HASH_BYTES,
                                                     len - SNAP_HASH_BYTES);
     /* Trusted: these are the very bytes g_variant_store() wrote. */
     g_autoptr(GVariant) v = g_variant_ref_sink(
         g_variant_new_from_bytes(G_VARIANT_TYPE(SNAP_TYPE), data, TRUE));
-    guint32 version = 0, count = 0;
     g_autoptr(GVariant) vv = g_variant_get_child_value(v, 0);
     g_autoptr(GVariant) vc = g_variant_get_child_value(v, 1);
-    g_autoptr(GVariant) vs = g_variant_get_child_value(v, 2);
     g_autoptr(GVariant) vi = g_variant_get_child_value(v, 3);
-    version = g_variant_get_uint32(vv);
-    count = g_variant_get_uint32(vc);
+    guint32 count = g_variant_get_uint32(vc);
     guint64 stored = 0;
-    if (version != SNAP_VERSION || g_variant_n_children(vi) != count ||
+    if (g_variant_get_uint32(vv) != SNAP_VERSION || g_variant_n_children(vi) != count ||
         bw_store_count_items(store, &stored) != BW_OK || stored != count)
-        return false;
+        return NULL;
+    return g_steal_pointer(&v);
+}
 
+/* Feed the profile the sent messages of the snapshot, in the order the
+ * saving run fed them; `sent_out` (may be NULL) gets them as bw_nm_sent_t*. */
+static void
+snapshot_sent(GVariant *v, bw_profile_t *profile, GPtrArray *sent_out)
+{
+    g_autoptr(GVariant) vs = g_variant_get_child_value(v, 2);
     gsize ns = g_variant_n_children(vs);
     for (gsize i = 0; i < ns; i++) {
         g_autoptr(GVariant) t = g_variant_get_child_value(vs, i);
@@ -525,21 +530,36 @@ snapshot_load(bw_store_t *store, bw_profile_t *profile, snapshot_t *out)
         g_autoptr(GVariant) c3 = g_variant_get_child_value(t, 3);
         g_autoptr(GVariant) c4 = g_variant_get_child_value(t, 4);
         g_autoptr(GVariant) c5 = g_variant_get_child_value(t, 5);
-        bw_nm_sent_t s = { 0 };
-        s.message_id = bs_dup(c0);
-        s.from = bs_dup(c1);
-        s.received = g_ptr_array_new_with_free_func(g_free);
-        bs_array_into(c2, s.received);
-        s.dkim_domain = bs_dup(c3);
-        s.x_mailer = bs_dup(c4);
-        s.date = g_variant_get_int64(c5);
-        bw_nm_sent_feed(profile, &s);
-        g_free(s.message_id);
-        g_free(s.from);
-        g_ptr_array_unref(s.received);
-        g_free(s.dkim_domain);
-        g_free(s.x_mailer);
+        bw_nm_sent_t *s = g_new0(bw_nm_sent_t, 1);
+        s->message_id = bs_dup(c0);
+        s->from = bs_dup(c1);
+        s->received = g_ptr_array_new_with_free_func(g_free);
+        bs_array_into(c2, s->received);
+        s->dkim_domain = bs_dup(c3);
+        s->x_mailer = bs_dup(c4);
+        s->date = g_variant_get_int64(c5);
+        bw_nm_sent_feed(profile, s);
+        if (sent_out)
+            g_ptr_array_add(sent_out, s);
+        else
+            bw_nm_sent_free(s);
     }
+}
+
+/* Decode the stored snapshot: feeds `profile` exactly as the save's run fed
+ * it (sent mail, then the originals bw_classify() learnt from) and gives the
+ * slim items.  FALSE when there is none, or it does not match the items
+ * table (then the caller reads the items themselves). */
+static bool
+snapshot_load(bw_store_t *store, bw_profile_t *profile, snapshot_t *out)
+{
+    memset(out, 0, sizeof *out);
+    g_autoptr(GVariant) v = snapshot_variant(store);
+    if (v == NULL)
+        return false;
+    g_autoptr(GVariant) vi = g_variant_get_child_value(v, 3);
+    guint32 count = (guint32)g_variant_n_children(vi);
+    snapshot_sent(v, profile, NULL);
 
     out->items = g_ptr_array_new_full(count, (GDestroyNotify)bw_item_free);
     out->fragments = g_ptr_array_new_full(count, g_free);
@@ -678,13 +698,31 @@ profile_new(bw_nm_source_t *src)
     return bw_profile_new(bw_nm_source_owners(src), (const char *const *)relays);
 }
 
+/* Nothing new, but the revision moved (only our own tags) or the directory
+ * digest did (a file renamed, nothing removed): remember them, so the next
+ * run does not look again. */
+static void
+account_unchanged(bw_store_t *store, guint64 after, guint64 revision, const char *dirs,
+                  const char *saved_dirs)
+{
+    bool dirs_moved = dirs != NULL && g_strcmp0(dirs, saved_dirs) != 0;
+    if ((after == revision && !dirs_moved) || bw_store_begin(store, NULL) != BW_OK)
+        return;
+    g_autofree char *rev_text = g_strdup_printf("%" G_GUINT64_FORMAT, revision);
+    if (bw_store_set_meta(store, "revision", rev_text) == BW_OK &&
+        (!dirs_moved || bw_store_set_meta(store, "dirs", dirs) == BW_OK))
+        bw_store_commit(store, NULL);
+    else
+        bw_store_rollback(store);
+}
+
 /* One attempt.  *retry is set when a read failed before anything was
  * written: the caller runs it again.  With json_out non-NULL, a run with
  * nothing new may answer with the document (from the snapshot) and leave
  * *out NULL. */
 static bw_status_t
 scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_out,
-          bool *retry, char **detail)
+          guint64 *json_revision, bool *retry, char **detail)
 {
     *out = NULL;
     g_autofree char *default_state = NULL;
@@ -764,11 +802,18 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
     guint64 total = 0;
     bool nothing_new = !full && !config_changed && !sent_changed && fresh->len == 0 &&
                        examined == candidates->len && saved_count != NULL;
-    if (nothing_new && after != revision) {
+    /* Removing a message does not bump notmuch's revision (0.37): the
+     * count shows it, but counting 160k messages costs 40 ms.  notmuch new
+     * records each directory's mtime when it adds or removes a file, so an
+     * unchanged directory digest means nothing was removed that way. */
+    g_autofree char *dirs = bw_nm_source_directory_digest(src);
+    g_autofree char *saved_dirs = NULL;
+    bw_store_get_meta(store, "dirs", &saved_dirs);
+    if (nothing_new && dirs && saved_dirs && strcmp(dirs, saved_dirs) == 0) {
+        total = g_ascii_strtoull(saved_count, NULL, 10);
+    } else if (nothing_new) {
         total = bw_nm_source_count_messages(src);
         nothing_new = total == g_ascii_strtoull(saved_count, NULL, 10);
-    } else if (nothing_new) {
-        total = g_ascii_strtoull(saved_count, NULL, 10);
     }
     if (bw_nm_source_failed(src, detail)) {
         *retry = true;
@@ -786,13 +831,7 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
 
     if (nothing_new && opts->skip_unchanged) {
         /* The caller (the post-new hook) only acts on new reports. */
-        if (after != revision && bw_store_begin(store, NULL) == BW_OK) {
-            g_autofree char *rev_text = g_strdup_printf("%" G_GUINT64_FORMAT, revision);
-            if (bw_store_set_meta(store, "revision", rev_text) == BW_OK)
-                bw_store_commit(store, NULL);
-            else
-                bw_store_rollback(store);
-        }
+        account_unchanged(store, after, revision, dirs, saved_dirs);
         phase("unchanged");
         return BW_OK;
     }
@@ -803,15 +842,10 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
         g_autoptr(bw_profile_t) p = profile_new(src);
         char *doc = p ? snapshot_document(opts, src, store, p, revision, total) : NULL;
         if (doc != NULL) {
-            if (after != revision && bw_store_begin(store, NULL) == BW_OK) {
-                g_autofree char *rev_text = g_strdup_printf("%" G_GUINT64_FORMAT, revision);
-                if (bw_store_set_meta(store, "revision", rev_text) == BW_OK)
-                    bw_store_commit(store, NULL);
-                else
-                    bw_store_rollback(store);
-            }
+            account_unchanged(store, after, revision, dirs, saved_dirs);
             phase("snapshot");
             *json_out = doc;
+            *json_revision = revision;
             return BW_OK;
         }
     }
@@ -868,13 +902,7 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
         }
         /* Only our own tags moved the revision: account for them, so the
          * next run does not look at those reports again. */
-        if (after != revision && bw_store_begin(store, NULL) == BW_OK) {
-            g_autofree char *rev_text = g_strdup_printf("%" G_GUINT64_FORMAT, revision);
-            if (bw_store_set_meta(store, "revision", rev_text) == BW_OK)
-                bw_store_commit(store, NULL);
-            else
-                bw_store_rollback(store);
-        }
+        account_unchanged(store, after, revision, dirs, saved_dirs);
         phase("load");
     } else {
         bw_mailbox_ops_t ops;
@@ -882,19 +910,36 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
         unsigned sample = setting_uint(src, "profile_sample", DEFAULT_PROFILE_SAMPLE,
                                        MAX_PROFILE_SAMPLE);
         g_autoptr(GPtrArray) sent = g_ptr_array_new_with_free_func((GDestroyNotify)bw_nm_sent_free);
-        st = bw_nm_source_learn_profile(src, profile, sample, sent, detail);
-        if (st != BW_OK) {
-            *retry = bw_nm_source_failed(src, NULL);
-            return st;
+        /* The profile learns from the newest sent messages.  When none of
+         * the owner's mail changed (none in the lastmod range, none deleted:
+         * the same count), they are the ones the last run learnt from: take
+         * them from the snapshot instead of parsing the files again. */
+        guint64 sent_total = bw_nm_source_count_sent(src);
+        g_autofree char *saved_sent = NULL;
+        bw_store_get_meta(store, "sent_messages", &saved_sent);
+        g_autoptr(GVariant) prev = NULL;
+        if (!full && !config_changed && !sent_changed && saved_sent != NULL &&
+            g_ascii_strtoull(saved_sent, NULL, 10) == sent_total && !bw_nm_source_failed(src, NULL))
+            prev = snapshot_variant(store);
+        if (prev != NULL) {
+            snapshot_sent(prev, profile, sent);
+        } else {
+            st = bw_nm_source_learn_profile(src, profile, sample, sent, detail);
+            if (st != BW_OK) {
+                *retry = bw_nm_source_failed(src, NULL);
+                return st;
+            }
         }
         phase("profile");
 
         items = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
         g_autoptr(GHashTable) have = g_hash_table_new(g_str_hash, g_str_equal);
+        g_autoptr(GHashTable) stored_text = NULL;   /* what the rows say now */
+        g_autoptr(GPtrArray) vanished = g_ptr_array_new_with_free_func(g_free);
         if (!full) {
             g_autoptr(GPtrArray) stored = NULL;
             g_autofree char *msg = NULL;
-            if (bw_store_load_items(store, &stored, &msg) != BW_OK) {
+            if (bw_store_load_items_text(store, &stored, &stored_text, &msg) != BW_OK) {
                 g_clear_pointer(&msg, g_free);
                 if (bw_store_reset(store, &msg) != BW_OK) {
                     if (detail)
@@ -912,8 +957,12 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
                 bw_item_t *old = g_ptr_array_index(stored, i);
                 /* A report deleted from the mailbox leaves the state too,
                  * as a full rescan would not see it. */
-                if (!ops.has_message_id(ops.ctx, old->message_id))
+                if (!ops.has_message_id(ops.ctx, old->message_id)) {
+                    char *gone = g_strdup(old->message_id);
+                    g_ptr_array_add(vanished, gone);
+                    g_hash_table_add(have, gone);   /* not taken back from a concurrent run */
                     continue;
+                }
                 bw_item_t *it = reclassify(profile, &ops, old);
                 if (it) {
                     g_hash_table_add(have, it->message_id);
@@ -935,6 +984,7 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
         }
         g_ptr_array_sort(items, item_cmp);
         phase("classify");
+        total = bw_nm_source_count_messages(src);
         /* A lookup that failed answered "unknown": verdicts may be wrong.
          * Nothing is written yet; start again on a fresh open. */
         if (bw_nm_source_failed(src, detail)) {
@@ -978,8 +1028,11 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
          * into the old one: forget them, so --tag writes them again. */
         if (st == BW_OK && saved_uuid != NULL && g_strcmp0(saved_uuid, uuid) != 0)
             st = bw_store_clear_tagged(store);
+        for (guint i = 0; st == BW_OK && i < vanished->len; i++)
+            st = bw_store_delete_item(store, g_ptr_array_index(vanished, i));
         for (guint i = 0; st == BW_OK && i < items->len; i++)
-            st = bw_store_put_item(store, g_ptr_array_index(items, i), detail);
+            st = bw_store_put_item_if_changed(store, g_ptr_array_index(items, i),
+                                              full ? NULL : stored_text, detail);
         if (st == BW_OK)
             st = bw_store_save_campaigns(store, campaigns, detail);
         if (st == BW_OK) {
@@ -997,10 +1050,14 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
             st = bw_store_set_meta(store, "config", cfg);
         if (st == BW_OK)
             st = bw_store_set_meta(store, "program", STATE_PROGRAM);
-        total = bw_nm_source_count_messages(src);
         g_autofree char *total_text = g_strdup_printf("%" G_GUINT64_FORMAT, total);
         if (st == BW_OK)
             st = bw_store_set_meta(store, "messages", total_text);
+        g_autofree char *sent_text = g_strdup_printf("%" G_GUINT64_FORMAT, sent_total);
+        if (st == BW_OK)
+            st = bw_store_set_meta(store, "sent_messages", sent_text);
+        if (st == BW_OK)
+            st = bw_store_set_meta(store, "dirs", dirs);   /* NULL: count next time */
         if (st != BW_OK) {
             bw_store_rollback(store);
             if (detail && *detail == NULL)
@@ -1067,7 +1124,7 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
  * open of the notmuch database. */
 static bw_status_t
 scan_retrying(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_out,
-              char **detail)
+              guint64 *json_revision, char **detail)
 {
     if (opts == NULL || out == NULL)
         return BW_E_INVALID;
@@ -1077,7 +1134,7 @@ scan_retrying(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **j
     for (unsigned attempt = 0; attempt < MAX_READ_ATTEMPTS; attempt++) {
         bool retry = false;
         g_autofree char *msg = NULL;
-        st = scan_once(opts, out, json_out, &retry, &msg);
+        st = scan_once(opts, out, json_out, json_revision, &retry, &msg);
         if (!retry || attempt + 1 == MAX_READ_ATTEMPTS) {
             if (detail)
                 *detail = g_steal_pointer(&msg);
@@ -1094,20 +1151,28 @@ scan_retrying(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **j
 bw_status_t
 bw_scanner_run(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **detail)
 {
-    return scan_retrying(opts, out, NULL, detail);
+    return scan_retrying(opts, out, NULL, NULL, detail);
 }
 
-/* The inputs a scan document depends on, as one string. */
+/* The inputs a scan document depends on, as one string.  The message
+ * count is there because a deletion leaves notmuch's revision as it was. */
 static char *
-json_cache_key(const bw_scanner_options_t *opts, bw_nm_source_t *src, const guint64 *revision)
+json_cache_key(const bw_scanner_options_t *opts, bw_nm_source_t *src, const guint64 *revision,
+               const char *dirs)
 {
     const char *uuid = NULL;
     guint64 rev = bw_nm_source_revision(src, &uuid);
     if (revision)
         rev = *revision;
+    g_autofree char *fresh = dirs ? NULL : bw_nm_source_directory_digest(src);
+    if (dirs == NULL)
+        dirs = fresh;
+    if (dirs == NULL)
+        return NULL;   /* no cheap way to see removals: do not keep documents */
     g_autofree char *cfg = config_digest(src);
-    return g_strdup_printf(PACKAGE_VERSION " " BW_ENGINE_VERSION " %s %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
-                           " %s", uuid ? uuid : "", rev, opts->now, opts->since, cfg);
+    return g_strdup_printf(STATE_PROGRAM " %s %" G_GUINT64_FORMAT " %s %" G_GINT64_FORMAT
+                           " %" G_GINT64_FORMAT " %s",
+                           uuid ? uuid : "", rev, dirs, opts->now, opts->since, cfg);
 }
 
 bw_status_t
@@ -1131,10 +1196,10 @@ bw_scanner_run_json(const bw_scanner_options_t *opts, char **json_out, char **de
             bw_store_open(state_path, &store, &rebuilt, &msg) == BW_OK) {
             if (rebuilt)
                 notice(opts, msg);   /* the run below rebuilds it from the mail */
-            g_autofree char *key = json_cache_key(opts, src, NULL);
+            g_autofree char *key = json_cache_key(opts, src, NULL, NULL);   /* may be NULL */
             g_autofree char *saved_key = NULL;
             bw_store_get_meta(store, "json_key", &saved_key);
-            if (saved_key && strcmp(saved_key, key) == 0) {
+            if (key && saved_key && strcmp(saved_key, key) == 0) {
                 char *json = NULL;
                 if (bw_store_get_meta(store, "json", &json) == BW_OK && json) {
                     *json_out = json;
@@ -1147,25 +1212,23 @@ bw_scanner_run_json(const bw_scanner_options_t *opts, char **json_out, char **de
 
     bw_scan_result_t *r = NULL;
     char *doc = NULL;
-    bw_status_t st = scan_retrying(opts, &r, &doc, detail);
+    guint64 scanned_revision = 0;
+    bw_status_t st = scan_retrying(opts, &r, &doc, &scanned_revision, detail);
     if (st != BW_OK)
         return st;
-    if (doc != NULL) {
-        /* Served from the snapshot (nothing new, another "now"): it is
-         * cheap to make again, keeping it would only churn the file. */
-        *json_out = doc;
-        return BW_OK;
+    char *json = doc;   /* served from the snapshot (nothing new, another now) */
+    if (json == NULL) {
+        JsonNode *node = bw_scan_result_to_json(r);
+        scanned_revision = r->revision;
+        bw_scan_result_free(r);
+        if (node == NULL)
+            return BW_E_INTERNAL;
+        g_autoptr(JsonGenerator) gen = json_generator_new();
+        json_generator_set_root(gen, node);
+        json_generator_set_pretty(gen, FALSE);
+        json = json_generator_to_data(gen, NULL);
+        json_node_unref(node);
     }
-    JsonNode *node = bw_scan_result_to_json(r);
-    guint64 scanned_revision = r->revision;
-    bw_scan_result_free(r);
-    if (node == NULL)
-        return BW_E_INTERNAL;
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    json_generator_set_root(gen, node);
-    json_generator_set_pretty(gen, FALSE);
-    char *json = json_generator_to_data(gen, NULL);
-    json_node_unref(node);
 
     /* Keep it for the next identical run, under the revision the run saw:
      * mail indexed meanwhile changes the revision and misses the cache. */
@@ -1175,8 +1238,12 @@ bw_scanner_run_json(const bw_scanner_options_t *opts, char **json_out, char **de
         if (bw_nm_source_open(opts->config_path, &src, NULL) == BW_OK &&
             bw_store_open(state_path, &store, NULL, NULL) == BW_OK &&
             bw_store_begin(store, NULL) == BW_OK) {
-            g_autofree char *key = json_cache_key(opts, src, &scanned_revision);
-            if (bw_store_set_meta(store, "json_key", key) == BW_OK &&
+            /* The directories as the run saw them (it saved them). */
+            g_autofree char *scanned_dirs = NULL;
+            bw_store_get_meta(store, "dirs", &scanned_dirs);
+            g_autofree char *key = scanned_dirs
+                ? json_cache_key(opts, src, &scanned_revision, scanned_dirs) : NULL;
+            if (key && bw_store_set_meta(store, "json_key", key) == BW_OK &&
                 bw_store_set_meta(store, "json", json) == BW_OK)
                 bw_store_commit(store, NULL);
             else

@@ -336,6 +336,13 @@ string_to_node(const char *text, size_t len)
 bw_status_t
 bw_store_put_item(bw_store_t *s, const bw_item_t *item, char **detail)
 {
+    return bw_store_put_item_if_changed(s, item, NULL, detail);
+}
+
+bw_status_t
+bw_store_put_item_if_changed(bw_store_t *s, const bw_item_t *item, GHashTable *stored,
+                             char **detail)
+{
     if (item->message_id == NULL)
         return BW_E_INVALID;
     JsonNode *node = bw_item_to_json(item);
@@ -346,6 +353,9 @@ bw_store_put_item(bw_store_t *s, const bw_item_t *item, char **detail)
     }
     g_autofree char *json = node_to_string(node);
     json_node_unref(node);
+    const char *old = stored ? g_hash_table_lookup(stored, item->message_id) : NULL;
+    if (old != NULL && strcmp(old, json) == 0)
+        return BW_OK;   /* the row already says exactly this */
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db,
         "INSERT OR REPLACE INTO items(message_id,class,date,json) VALUES(?1,?2,?3,?4)",
@@ -365,6 +375,19 @@ bw_store_put_item(bw_store_t *s, const bw_item_t *item, char **detail)
         return BW_E_STATE;
     }
     return BW_OK;
+}
+
+bw_status_t
+bw_store_delete_item(bw_store_t *s, const char *message_id)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "DELETE FROM items WHERE message_id=?1", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return BW_E_STATE;
+    sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? BW_OK : BW_E_STATE;
 }
 
 bw_status_t
@@ -400,7 +423,17 @@ bw_store_count_items(bw_store_t *s, guint64 *count)
 bw_status_t
 bw_store_load_items(bw_store_t *s, GPtrArray **out, char **detail)
 {
+    return bw_store_load_items_text(s, out, NULL, detail);
+}
+
+bw_status_t
+bw_store_load_items_text(bw_store_t *s, GPtrArray **out, GHashTable **text_out, char **detail)
+{
     *out = NULL;
+    if (text_out)
+        *text_out = NULL;
+    g_autoptr(GHashTable) texts = text_out
+        ? g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free) : NULL;
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db,
         "SELECT message_id, json FROM items ORDER BY date, message_id", -1, &st, NULL);
@@ -428,6 +461,8 @@ bw_store_load_items(bw_store_t *s, GPtrArray **out, char **detail)
             sqlite3_finalize(st);
             return BW_E_STATE;
         }
+        if (texts && item->message_id)
+            g_hash_table_replace(texts, g_strdup(item->message_id), g_strndup(json, (gsize)len));
         g_ptr_array_add(items, item);
     }
     sqlite3_finalize(st);
@@ -436,6 +471,8 @@ bw_store_load_items(bw_store_t *s, GPtrArray **out, char **detail)
         return BW_E_STATE;
     }
     *out = g_steal_pointer(&items);
+    if (text_out)
+        *text_out = g_steal_pointer(&texts);
     return BW_OK;
 }
 

@@ -52,9 +52,19 @@ bw_status_t bw_store_set_meta(bw_store_t *s, const char *key, const char *value)
 
 /* items */
 bw_status_t bw_store_put_item(bw_store_t *s, const bw_item_t *item, char **detail);
+/* The same, skipping the write when `stored` (message-id -> the row's JSON
+ * text, from bw_store_load_items_text(); may be NULL) shows the row already
+ * holds exactly this item: an incremental run rewrites only what changed. */
+bw_status_t bw_store_put_item_if_changed(bw_store_t *s, const bw_item_t *item,
+                                         GHashTable *stored, char **detail);
+/* Forget a report (it left the mailbox). */
+bw_status_t bw_store_delete_item(bw_store_t *s, const char *message_id);
 bw_status_t bw_store_has_item(bw_store_t *s, const char *message_id, bool *found);
 /* All items, by report date (GPtrArray of bw_item_t*, owning). */
 bw_status_t bw_store_load_items(bw_store_t *s, GPtrArray **out, char **detail);
+/* The same, and *text_out (may be NULL) gets message-id -> the row's JSON. */
+bw_status_t bw_store_load_items_text(bw_store_t *s, GPtrArray **out, GHashTable **text_out,
+                                     char **detail);
 bw_status_t bw_store_count_items(bw_store_t *s, guint64 *count);
 bw_status_t bw_store_clear_items(bw_store_t *s);
 

@@ -111,6 +111,25 @@ same "after concurrent runs == full" "$BW_TMP/after-par.json" "$BW_TMP/full2.jso
 n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["bounces"]))' "$BW_TMP/after-par.json")
 bw_expect_eq "all reports after concurrent runs" "$n" 49
 
+# A report leaves the mailbox: it leaves the state too, and a later run
+# with nothing new (served from the snapshot) agrees with a full rescan.
+gone=$(grep -l "bs-more0-" "$BW_TMP"/mail/INBOX/cur/* | head -1)
+rm -f "$gone"
+notmuch new --no-hooks --quiet
+"$BW_BIN" scan --json >"$BW_TMP/del.json" || bw_expect_eq "scan after a deletion" failed ok
+"$BW_BIN" scan --json --full >"$BW_TMP/del-full.json" || bw_expect_eq "full scan after a deletion" failed ok
+same "after a deletion == full" "$BW_TMP/del.json" "$BW_TMP/del-full.json"
+n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["bounces"]))' "$BW_TMP/del.json")
+bw_expect_eq "reports after a deletion" "$n" 48
+rm -f "$(grep -l "bs-more1-" "$BW_TMP"/mail/INBOX/cur/* | head -1)"
+notmuch new --no-hooks --quiet
+"$BW_BIN" scan --json >/dev/null || bw_expect_eq "scan after a second deletion" failed ok
+BOUNCEWATCH_NOW=$replay BOUNCEWATCH_DEBUG_TIMING=1 "$BW_BIN" scan --json >"$BW_TMP/del-replay.json" 2>"$BW_TMP/del-replay.err" \
+    || bw_expect_eq "replay after a deletion" failed ok
+grep -q "timing: snapshot" "$BW_TMP/del-replay.err" || bw_expect_eq "replay after a deletion served from the snapshot" no yes
+BOUNCEWATCH_NOW=$replay "$BW_BIN" scan --json --full >"$BW_TMP/del-replay-full.json" || bw_expect_eq "full replay after a deletion" failed ok
+same "replay after a deletion == full" "$BW_TMP/del-replay.json" "$BW_TMP/del-replay-full.json"
+
 # Nothing new: well under the 100 ms budget even on a slow CI machine
 # (measured in bench/scan-speed.sh; here only a loose bound).
 start=$(date +%s%N)
