@@ -58,6 +58,24 @@ first_string(const GPtrArray *a)
     return (a != NULL && a->len > 0) ? g_ptr_array_index(a, 0) : NULL;
 }
 
+/* Backscatter reports of muted campaigns inside the surge's window. */
+static unsigned
+count_muted(const bw_scan_result_t *r, const bw_surge_t *s, bw_alert_muted_fn is_muted,
+            void *muted_data)
+{
+    unsigned n = 0;
+    for (guint i = 0; r->items != NULL && i < r->items->len; i++) {
+        const bw_item_t *it = g_ptr_array_index(r->items, i);
+        if (it->klass != BW_CLASS_BACKSCATTER || it->campaign == NULL ||
+            it->date_unix < s->start || it->date_unix > s->end)
+            continue;
+        const bw_campaign_t *c = find_campaign(r, it->campaign);
+        if ((c != NULL && c->muted) || (is_muted != NULL && is_muted(muted_data, it->campaign)))
+            n++;
+    }
+    return n;
+}
+
 GPtrArray *
 bw_alerts_from_result(const bw_scan_result_t *r, const char *owner, gint64 now,
                       bw_alert_muted_fn is_muted, void *muted_data)
@@ -88,13 +106,22 @@ bw_alerts_from_result(const bw_scan_result_t *r, const char *owner, gint64 now,
          * campaign at all (reports without an original) still alerts. */
         if (n_campaigns > 0 && unmuted == 0)
             continue;
+        /* Count only what is not muted: otherwise a muted campaign growing
+         * inside a mixed surge would update the alert, i.e. speak up. */
+        unsigned count = s->count;
+        if (unmuted < n_campaigns) {
+            unsigned muted_count = count_muted(r, s, is_muted, muted_data);
+            count = count > muted_count ? count - muted_count : 0;
+            if (count == 0)
+                continue;
+        }
         bw_alert_t *a = bw_alert_new();
         /* The start hour identifies a surge; the caller also matches a
          * stored alert by campaign, in case the detector moves the start as
          * the surge grows. */
         a->key = g_strdup_printf("surge-%" G_GINT64_FORMAT, s->start);
         a->campaign = main ? g_strdup(main->id) : NULL;
-        a->count = s->count;
+        a->count = count;
         a->n_campaigns = unmuted;
         a->start = s->start;
         a->end = s->end;

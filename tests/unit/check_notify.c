@@ -132,6 +132,22 @@ START_TEST(test_muted_campaigns_stay_silent)
     ck_assert_str_eq(((bw_alert_t *)g_ptr_array_index(alerts, 0))->campaign, "bw-0000000b");
     ck_assert_uint_eq(((bw_alert_t *)g_ptr_array_index(alerts, 0))->n_campaigns, 1);
     g_ptr_array_unref(alerts);
+    /* The count leaves the muted campaign's reports out, so its growth
+     * alone cannot update the alert. */
+    g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(g_free);
+    for (unsigned i = 0; i < 60; i++) {
+        bw_item_t *it = g_new0(bw_item_t, 1);
+        it->klass = BW_CLASS_BACKSCATTER;
+        it->campaign = i < 50 ? "bw-0000000a" : "bw-0000000b";  /* borrowed */
+        it->date_unix = NOW - HOUR + 60 * (gint64)i;
+        g_ptr_array_add(items, it);
+    }
+    r->items = items;
+    alerts = bw_alerts_from_result(r, NULL, NOW, NULL, NULL);
+    ck_assert_uint_eq(alerts->len, 1);
+    ck_assert_uint_eq(((bw_alert_t *)g_ptr_array_index(alerts, 0))->count, 10);
+    g_ptr_array_unref(alerts);
+    r->items = NULL;
     /* Both muted (one through the callback): silence. */
     const char *list[] = { "bw-0000000b", NULL };
     alerts = bw_alerts_from_result(r, NULL, NOW, muted_by_list, list);
