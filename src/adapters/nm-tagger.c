@@ -178,8 +178,15 @@ bw_nm_tagger_apply(const char *config_path, unsigned timeout_ms, GPtrArray *chan
     for (guint i = 0; i < changes->len && rc == BW_OK; i++) {
         const bw_nm_tag_change_t *c = g_ptr_array_index(changes, i);
         notmuch_message_t *m = NULL;
-        if (notmuch_database_find_message(db, c->message_id, &m) != NOTMUCH_STATUS_SUCCESS
-            || m == NULL)
+        notmuch_status_t fst = notmuch_database_find_message(db, c->message_id, &m);
+        if (fst != NOTMUCH_STATUS_SUCCESS) {
+            if (detail)
+                *detail = g_strdup_printf(_("looking up %s for tagging failed: %s"),
+                                          c->message_id, notmuch_status_to_string(fst));
+            rc = BW_E_DATABASE;
+            break;
+        }
+        if (m == NULL)
             continue;   /* the report was deleted since the scan */
         bool touched = false;
         notmuch_status_t st = NOTMUCH_STATUS_SUCCESS;
@@ -203,12 +210,28 @@ bw_nm_tagger_apply(const char *config_path, unsigned timeout_ms, GPtrArray *chan
         if (touched)
             changed++;
     }
+    if (rc != BW_OK) {
+        /* Closing inside the atomic section discards every change of this
+         * run (notmuch.h, notmuch_database_close): all tags or none. */
+        notmuch_database_destroy(db);
+        if (detail && *detail) {
+            char *more = g_strdup_printf(_("%s; no tag was changed, the next scan --tag "
+                                           "tries again"), *detail);
+            g_free(*detail);
+            *detail = more;
+        }
+        if (messages_changed)
+            *messages_changed = 0;
+        return rc;
+    }
     notmuch_status_t st = notmuch_database_end_atomic(db);
-    if (rc == BW_OK && st != NOTMUCH_STATUS_SUCCESS) {
+    if (st != NOTMUCH_STATUS_SUCCESS) {
+        notmuch_database_destroy(db);   /* still inside: discarded */
         if (detail)
-            *detail = g_strdup_printf(_("committing the tags failed: %s"),
+            *detail = g_strdup_printf(_("committing the tags failed: %s; no tag was changed, "
+                                        "the next scan --tag tries again"),
                                       notmuch_status_to_string(st));
-        rc = BW_E_DATABASE;
+        return BW_E_DATABASE;
     }
     st = notmuch_database_close(db);
     if (rc == BW_OK && st != NOTMUCH_STATUS_SUCCESS) {

@@ -70,6 +70,12 @@ ensure_dir(const char *path, char **detail)
                                       dir, g_strerror(errno));
         return BW_E_STATE;
     }
+    /* Our own directory (it holds subjects and addresses of the mail):
+     * tightened also when an older version or the user created it looser.
+     * A directory given by the caller is left as it is. */
+    g_autofree char *base = g_path_get_basename(dir);
+    if (strcmp(base, "bouncewatch") == 0)
+        (void)g_chmod(dir, 0700);
     return BW_OK;
 }
 

@@ -2,6 +2,7 @@
 #include "suites.h"
 #include "store.h"
 #include "scanner.h"
+#include "nm-tagger.h"
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -310,6 +311,85 @@ START_TEST(test_parse_since)
 }
 END_TEST
 
+/* Run a notmuch command with NOTMUCH_CONFIG=config; its stdout (g_free). */
+static char *
+notmuch_run(const char *config, const char *const *args)
+{
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_ptr_array_add(argv, (gpointer)"notmuch");
+    for (const char *const *a = args; *a; a++)
+        g_ptr_array_add(argv, (gpointer)*a);
+    g_ptr_array_add(argv, NULL);
+    g_auto(GStrv) env = g_environ_setenv(g_get_environ(), "NOTMUCH_CONFIG", config, TRUE);
+    char *out = NULL;
+    int status = -1;
+    gboolean ok = g_spawn_sync(NULL, (char **)argv->pdata, env, G_SPAWN_SEARCH_PATH |
+                               G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, &status, NULL);
+    ck_assert_msg(ok && g_spawn_check_wait_status(status, NULL), "notmuch %s failed", args[0]);
+    return out;
+}
+
+/* The tagger writes all of a run's tags or none: a change notmuch refuses
+ * (here a tag longer than notmuch allows) discards the tags already added
+ * to other messages in the same run. */
+START_TEST(test_tagger_all_or_none)
+{
+    g_autofree char *nm = g_find_program_in_path("notmuch");
+    if (nm == NULL)
+        return;   /* no notmuch here: nothing to test against */
+    g_autofree char *mail = g_build_filename(tmpdir, "mail", NULL);
+    g_autofree char *cur = g_build_filename(mail, "cur", NULL);
+    ck_assert_int_eq(g_mkdir_with_parents(cur, 0700), 0);
+    for (int i = 0; i < 2; i++) {
+        g_autofree char *f = g_strdup_printf("%s/m%d:2,S", cur, i);
+        g_autofree char *text = g_strdup_printf(
+            "From: a@example.org\nTo: b@example.org\nSubject: m%d\n"
+            "Message-ID: <m%d@example.org>\nDate: Fri, 20 Nov 2026 10:00:00 +0000\n\nbody\n", i, i);
+        ck_assert(g_file_set_contents(f, text, -1, NULL));
+    }
+    g_autofree char *config = g_build_filename(tmpdir, "notmuch-config", NULL);
+    g_autofree char *cfg = g_strdup_printf("[database]\npath=%s\n[user]\nprimary_email=b@example.org\n"
+                                           "[new]\ntags=inbox\n", mail);
+    ck_assert(g_file_set_contents(config, cfg, -1, NULL));
+    const char *const new_args[] = { "new", "--quiet", NULL };
+    g_free(notmuch_run(config, new_args));
+
+    g_autoptr(GPtrArray) changes = g_ptr_array_new_with_free_func(
+        (GDestroyNotify)bw_nm_tag_change_free);
+    char too_long[400];
+    memset(too_long, 'x', sizeof too_long - 1);
+    too_long[sizeof too_long - 1] = '\0';
+    const char *const want0[] = { "bounce", NULL };
+    const char *const want1[] = { "bounce", too_long, NULL };
+    const char *const *wants[] = { want0, want1 };
+    for (int i = 0; i < 2; i++) {
+        bw_nm_tag_change_t *c = g_new0(bw_nm_tag_change_t, 1);
+        c->message_id = g_strdup_printf("m%d@example.org", i);
+        c->want = g_strdupv((char **)wants[i]);
+        g_ptr_array_add(changes, c);
+    }
+    unsigned changed = 99;
+    g_autofree char *detail = NULL;
+    bw_status_t st = bw_nm_tagger_apply(config, 5000, changes, &changed, &detail);
+    ck_assert_int_eq(st, BW_E_DATABASE);
+    ck_assert_uint_eq(changed, 0);
+    ck_assert_ptr_nonnull(detail);
+    ck_assert_ptr_nonnull(strstr(detail, "no tag was changed"));
+    const char *const count_args[] = { "count", "tag:bounce", NULL };
+    g_autofree char *n = notmuch_run(config, count_args);
+    ck_assert_str_eq(g_strstrip(n), "0");
+
+    /* Without the refused tag the same run tags both. */
+    g_strfreev(((bw_nm_tag_change_t *)g_ptr_array_index(changes, 1))->want);
+    ((bw_nm_tag_change_t *)g_ptr_array_index(changes, 1))->want = g_strdupv((char **)want0);
+    g_clear_pointer(&detail, g_free);
+    ck_assert_int_eq(bw_nm_tagger_apply(config, 5000, changes, &changed, &detail), BW_OK);
+    ck_assert_uint_eq(changed, 2);
+    g_autofree char *n2 = notmuch_run(config, count_args);
+    ck_assert_str_eq(g_strstrip(n2), "2");
+}
+END_TEST
+
 Suite *
 suite_store(void)
 {
@@ -325,6 +405,7 @@ suite_store(void)
     tcase_add_test(tc, test_truncated_database);
     tcase_add_test(tc, test_two_writers);
     tcase_add_test(tc, test_parse_since);
+    tcase_add_test(tc, test_tagger_all_or_none);
     suite_add_tcase(s, tc);
     return s;
 }
