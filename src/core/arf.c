@@ -142,7 +142,14 @@ static const char *const arf_companions[] = {"User-Agent", "Version", "Original-
 size_t
 bw_arf_find_inline(const char *text, size_t len)
 {
-    size_t pos = 0;
+    /* Most texts hold no such field: one fast search decides that, and
+     * the line walk starts at the line of the first occurrence. */
+    const char *first = bw_casestr(text, len, "feedback-type");
+    if (first == NULL)
+        return (size_t)-1;
+    size_t pos = (size_t)(first - text);
+    while (pos > 0 && text[pos - 1] != '\n')
+        pos--;
     unsigned lines = 0;
     while (pos < len && lines++ < 20000) {
         const char *line = text + pos;

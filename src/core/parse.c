@@ -625,30 +625,35 @@ quoted_message_start(const char *text, size_t len, size_t from)
 }
 
 /* Cheap test before reading a quoted message again: its own headers say a
- * machine wrote it (a daemon's From, or multipart/report). */
+ * report (multipart/report, or a daemon's From with a report's subject).
+ * `hl` is the header block's length when known, else 0. */
 static bool sender_is_daemon(const char *from);
+static bool subject_is_reportish(const char *subject);
 static bool
-header_block_is_report(const char *p, size_t len)
+header_block_is_report(const char *p, size_t len, size_t hl)
 {
-    size_t hl = 0;
-    const char *blank = len >= 2 ? memmem(p, len, "\n\n", 2) : NULL;
-    hl = blank != NULL ? (size_t)(blank - p) + 1 : len;
-    if (hl > MAX_HEADERS_PART)
-        hl = MAX_HEADERS_PART;
-    g_autofree char *from = bw_hdr_get_raw(p, hl, "From");
-    if (from != NULL && sender_is_daemon(from))
-        return true;
+    if (hl == 0) {
+        size_t lim = len < MAX_HEADERS_PART ? len : MAX_HEADERS_PART;
+        const char *blank = lim >= 2 ? memmem(p, lim, "\n\n", 2) : NULL;
+        hl = blank != NULL ? (size_t)(blank - p) + 1 : lim;
+    }
     size_t vl = 0;
     const char *ct = bw_hdr_find(p, hl, "Content-Type", &vl);
-    return ct != NULL && bw_casestr(ct, vl, "multipart/report") != NULL;
+    if (ct != NULL && bw_casestr(ct, vl, "multipart/report") != NULL)
+        return true;
+    g_autofree char *from = bw_hdr_get_raw(p, hl, "From");
+    if (from == NULL || !sender_is_daemon(from))
+        return false;
+    g_autofree char *subject = bw_hdr_get(p, hl, "Subject");
+    return subject_is_reportish(subject);
 }
 
 /* The report held in `inner` (a message's bytes), read one level down; NULL
  * when the depth bound is reached or it is not mail. */
 static bw_report_t *
-parse_inner(const char *inner, size_t len, unsigned depth)
+parse_inner(const char *inner, size_t len, size_t hdr_len, unsigned depth)
 {
-    if (depth >= BW_NESTED_REPORT_DEPTH || len == 0 || !header_block_is_report(inner, len))
+    if (depth >= BW_NESTED_REPORT_DEPTH || len == 0 || !header_block_is_report(inner, len, hdr_len))
         return NULL;
     if (bw_mbox_detect(inner, len)) {
         const char *nl = memchr(inner, '\n', len);
@@ -712,9 +717,9 @@ take_recipients(bw_report_t *report, bw_report_t *sub)
  * (a notice about a bounce lists the bounce's addressee, a daemon mailbox
  * or the forger's victim, not the failed recipient). */
 static void
-descend_nested(bw_report_t *report, const char *inner, size_t len, unsigned depth)
+descend_nested(bw_report_t *report, const char *inner, size_t len, size_t hdr_len, unsigned depth)
 {
-    g_autoptr(bw_report_t) sub = parse_inner(inner, len, depth);
+    g_autoptr(bw_report_t) sub = parse_inner(inner, len, hdr_len, depth);
     if (sub == NULL || !sub->bounce || (sub->kind != BW_KIND_DSN && sub->kind != BW_KIND_BOUNCE))
         return;
     if (sub->original != NULL && !bw_original_is_empty(sub->original)) {
@@ -917,7 +922,8 @@ parse_message(char *norm, size_t nlen, unsigned depth)
             if (parts[i].parent == sel.original)
                 child = &parts[i];
         g_autoptr(bw_report_t) sub =
-            child != NULL ? parse_inner(child->hdr, (size_t)(child->body + child->body_len - child->hdr), depth)
+            child != NULL ? parse_inner(child->hdr, (size_t)(child->body + child->body_len - child->hdr),
+                                        child->hdr_len, depth)
                           : NULL;
         if (sub != NULL && sub->bounce &&
             (sub->kind == BW_KIND_DSN || sub->kind == BW_KIND_BOUNCE || sub->kind == BW_KIND_FEEDBACK)) {
@@ -1028,13 +1034,13 @@ parse_message(char *norm, size_t nlen, unsigned depth)
                     child = &parts[i];
         if (child != NULL) {
             size_t clen = (size_t)(child->body + child->body_len - child->hdr);
-            descend_nested(report, child->hdr, clen, depth);
+            descend_nested(report, child->hdr, clen, child->hdr_len, depth);
         } else if (view.text_len > 0) {
             size_t from_off = original_offset != (size_t)-1 ? original_offset : marker;
             size_t at = from_off != (size_t)-1 ? quoted_message_start(view.text, view.text_len, from_off)
                                                : (size_t)-1;
             if (at != (size_t)-1)
-                descend_nested(report, view.text + at, view.text_len - at, depth);
+                descend_nested(report, view.text + at, view.text_len - at, 0, depth);
         }
     }
 
