@@ -407,6 +407,10 @@ candidates_pass(bw_nm_source_t *src, const char *range, GPtrArray *out,
     bool ok = true;
     for (; notmuch_messages_valid(msgs); notmuch_messages_move_to_next(msgs)) {
         notmuch_message_t *m = notmuch_messages_get(msgs);
+        if (m == NULL) {   /* reading the document failed */
+            ok = false;
+            break;
+        }
         /* The owner's own mail is never a report (a forwarded bounce, a
          * message with an attachment...): skip it without parsing. */
         const char *from = notmuch_message_get_header(m, "from");
@@ -513,8 +517,10 @@ op_sent_has_message_id(void *ctx, const char *message_id, gint64 *date_out)
             return false;
         }
         if (m != NULL) {
+            /* notmuch answers "" for a missing header, NULL when reading
+             * the document failed. */
             const char *from = notmuch_message_get_header(m, "from");
-            if (notmuch_message_get_message_id(m) == NULL) {
+            if (from == NULL) {
                 mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
                 notmuch_message_destroy(m);
                 return false;
@@ -569,9 +575,11 @@ op_sent_count_to(void *ctx, const char *address, gint64 before)
             for (; notmuch_messages_valid(msgs) && dates->len < SENT_DATES_MAX;
                  notmuch_messages_move_to_next(msgs)) {
                 notmuch_message_t *m = notmuch_messages_get(msgs);
-                /* The id is never NULL unless reading the document failed. */
-                if (notmuch_message_get_message_id(m) == NULL)
+                /* NULL only when reading the document failed. */
+                if (m == NULL) {
                     mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
+                    break;
+                }
                 gint64 d = (gint64)notmuch_message_get_date(m);
                 g_array_append_val(dates, d);
                 notmuch_message_destroy(m);
@@ -677,9 +685,13 @@ op_sent_subject_near(void *ctx, const char *subject, gint64 t, gint64 window)
         for (; !found && notmuch_messages_valid(msgs) && guard < 100000u;
              notmuch_messages_move_to_next(msgs), guard++) {
             notmuch_message_t *m = notmuch_messages_get(msgs);
-            if (notmuch_message_get_message_id(m) == NULL)
+            const char *s = m ? notmuch_message_get_header(m, "subject") : NULL;
+            if (s == NULL) {   /* "" when absent: NULL is a failed read */
                 mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
-            const char *s = notmuch_message_get_header(m, "subject");
+                if (m)
+                    notmuch_message_destroy(m);
+                break;
+            }
             gint64 d = (gint64)notmuch_message_get_date(m);
             if (s && d >= t - window && d <= t + window) {
                 g_autofree char *k = subject_key(s);
@@ -911,12 +923,13 @@ bw_nm_source_learn_profile(bw_nm_source_t *src, bw_profile_t *profile,
     unsigned n = 0;
     for (; notmuch_messages_valid(msgs) && n < max; notmuch_messages_move_to_next(msgs)) {
         notmuch_message_t *m = notmuch_messages_get(msgs);
-        const char *file = notmuch_message_get_filename(m);
-        const char *id = notmuch_message_get_message_id(m);
+        const char *file = m ? notmuch_message_get_filename(m) : NULL;
+        const char *id = m ? notmuch_message_get_message_id(m) : NULL;
         if (file == NULL || id == NULL) {
             /* A NULL here is notmuch swallowing a Xapian exception. */
-            src->failed = NOTMUCH_STATUS_XAPIAN_EXCEPTION;
-            notmuch_message_destroy(m);
+            mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
+            if (m)
+                notmuch_message_destroy(m);
             break;
         }
         bw_nm_sent_t *s = read_sent(file, id, (gint64)notmuch_message_get_date(m));

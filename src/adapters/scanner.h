@@ -9,8 +9,14 @@
  * incremental run gives exactly what a full rescan gives.  With `tag` it then
  * writes the SPEC section 3 tags through a bounded read-write open.
  *
- * Errors: BW_E_DATABASE (no database, locked past the timeout: the detail
- * says which), BW_E_STATE (the state store cannot be used even after a
+ * A run with nothing new answers from the state alone (see "snapshot" in
+ * scanner.c: only surges and the assessment depend on "now").  notmuch 0.37
+ * can fail any read while `notmuch new` commits ("database modified"): the
+ * whole read phase then starts again on a fresh open, up to 4 times, before
+ * anything is written.
+ *
+ * Errors: BW_E_DATABASE (no database, locked past the timeout, reads that
+ * kept failing while notmuch wrote: the detail says which), BW_E_STATE (the state store cannot be used even after a
  * rebuild), BW_E_INVALID (bad options).  The adapters never print: anything
  * the user should know about (state rebuilt, tagging skipped...) goes to
  * `notice` as one translated line.
@@ -50,7 +56,9 @@ typedef struct {
     /* Optional outputs (may be NULL): */
     GPtrArray *new_items_out;    /* if non-NULL, receives char* (g_strdup'd)
                                     Message-IDs of the reports first seen in
-                                    this run: the hook alerts on those */
+                                    this run: the hook alerts on those.  Give
+                                    it g_free as free function: a read phase
+                                    that is retried drops what it added */
     bool skip_unchanged;         /* when nothing changed since the last run,
                                     return BW_OK with *out = NULL instead of
                                     loading the stored state (the hook's
