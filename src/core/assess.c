@@ -20,7 +20,7 @@
 #define COMPROMISE_MIN_RECIPIENTS   3      /* distinct people written to */
 #define COMPROMISE_BIG              10     /* members that are a run by themselves... */
 #define COMPROMISE_BIG_RECIPIENTS   5      /* ...when they went to this many people */
-#define COMPROMISE_BURST_ORIGINALS  3      /* distinct messages... */
+#define COMPROMISE_BURST_RECIPIENTS 5      /* people named... */
 #define COMPROMISE_BURST_WINDOW     (48 * 3600)   /* ...within this time */
 #define COMPROMISE_MAX_SCAN         100000 /* members examined per campaign */
 #define MIN_BACKSCATTER   3
@@ -111,7 +111,8 @@ known_add(GHashTable *by_domain, GHashTable *hard, const char *addr, guint *n)
 
 /* domain -> local parts of the owner's correspondents: the profile's (what
  * the adapter knows), and the people the legitimate reports show alive (a
- * full mailbox, a vacation reply, a delay: the address exists).  Addresses
+ * full mailbox, a vacation reply, a delay: the address exists), from the
+ * recipients alone, which stored items keep.  Addresses
  * that hard-bounce themselves are left out: the owner writing to a typo
  * must not make the typo a "known" domain. */
 static GHashTable *
@@ -133,8 +134,6 @@ known_by_domain(const bw_profile_t *profile, GPtrArray *items, GHashTable *hard)
         const bw_report_t *r = it->report;
         if (it->klass != BW_CLASS_LEGITIMATE || r == NULL)
             continue;
-        if ((r->kind == BW_KIND_AUTOREPLY || r->kind == BW_KIND_CHALLENGE) && r->from)
-            known_add(by_domain, hard, r->from, &n);
         for (guint j = 0; r->recipients && j < r->recipients->len; j++) {
             const bw_recipient_t *rc = g_ptr_array_index(r->recipients, j);
             if (rc->address && !hard_reason(rc->reason) && rc->reason != BW_REASON_UNKNOWN)
@@ -290,68 +289,68 @@ owner_has_own_domain(const bw_profile_t *p)
     return bw_profile_custom_domain(p);
 }
 
-/* The person a report says the original went to (first recipient). */
-static const char *
-item_recipient(const bw_item_t *it)
+static gint
+cmp_item_date(gconstpointer a, gconstpointer b)
 {
-    const bw_report_t *r = it->report;
-    if (r == NULL)
-        return NULL;
-    for (guint i = 0; r->recipients && i < r->recipients->len; i++) {
-        const bw_recipient_t *rc = g_ptr_array_index(r->recipients, i);
-        if (rc->address)
-            return rc->address;
-    }
-    if (r->original && r->original->to && r->original->to->len > 0)
-        return g_ptr_array_index(r->original->to, 0);
-    if (r->kind == BW_KIND_AUTOREPLY || r->kind == BW_KIND_CHALLENGE)
-        return r->from;
-    return NULL;
+    const bw_item_t *x = *(const bw_item_t *const *)a, *y = *(const bw_item_t *const *)b;
+    return x->date_unix < y->date_unix ? -1 : x->date_unix > y->date_unix;
 }
 
-static gint
-cmp_i64(gconstpointer a, gconstpointer b)
+/* The people a report names (its recipients): what a stored, slim item
+ * keeps too (the scanner serves runs with nothing new from a snapshot that
+ * holds recipients, dates, class, origin and campaign, not the originals),
+ * so the call is the same in both kinds of run. */
+static void
+item_recipients(const bw_item_t *it, GHashTable *set)
 {
-    gint64 x = *(const gint64 *)a, y = *(const gint64 *)b;
-    return x < y ? -1 : x > y;
+    const bw_report_t *r = it->report;
+    for (guint i = 0; r && r->recipients && i < r->recipients->len && i < 64; i++) {
+        const bw_recipient_t *rc = g_ptr_array_index(r->recipients, i);
+        if (rc->address)
+            g_hash_table_add(set, rc->address);
+    }
+}
+
+static void
+window_count(GHashTable *win, const bw_item_t *it, int delta)
+{
+    const bw_report_t *r = it->report;
+    for (guint i = 0; r && r->recipients && i < r->recipients->len && i < 64; i++) {
+        const bw_recipient_t *rc = g_ptr_array_index(r->recipients, i);
+        if (rc->address == NULL)
+            continue;
+        gint n = GPOINTER_TO_INT(g_hash_table_lookup(win, rc->address)) + delta;
+        if (n > 0)
+            g_hash_table_insert(win, rc->address, GINT_TO_POINTER(n));
+        else
+            g_hash_table_remove(win, rc->address);
+    }
 }
 
 /* Does this own-account campaign weigh enough for a compromise alarm?
- * Needed: its own-account members went to COMPROMISE_MIN_RECIPIENTS
- * different people (one message to a few people, each reply or bounce a
+ * Needed: its own-account members name COMPROMISE_MIN_RECIPIENTS different
+ * people (one message to a couple of people, each bounce or reply a
  * report, is not a run), and one of: a surge of backscatter holds the
  * campaign; it is big (COMPROMISE_BIG members to COMPROMISE_BIG_RECIPIENTS
- * people); or COMPROMISE_BURST_ORIGINALS different messages within
- * COMPROMISE_BURST_WINDOW (a person rarely writes three new addresses in
- * two days that all bounce, from a program that keeps no copy; a spammer
- * on a stolen account does nothing else).  *members_out gets the number of
+ * people); or COMPROMISE_BURST_RECIPIENTS people within
+ * COMPROMISE_BURST_WINDOW (a person rarely writes five new addresses in two
+ * days that all bounce, from a program that keeps no copy; a spammer on a
+ * stolen account does nothing else).  *members_out gets the number of
  * own-account members. */
 static bool
 own_campaign_weighty(const bw_campaign_t *c, GPtrArray *items, GPtrArray *surges, guint *members_out)
 {
     g_autoptr(GHashTable) recips = g_hash_table_new(g_str_hash, g_str_equal);
-    g_autoptr(GHashTable) originals = g_hash_table_new(g_str_hash, g_str_equal);
-    g_autoptr(GArray) dates = g_array_new(FALSE, FALSE, sizeof(gint64));
-    guint members = 0;
-    for (guint i = 0; items && i < items->len && members < COMPROMISE_MAX_SCAN; i++) {
+    g_autoptr(GPtrArray) mine = g_ptr_array_new();
+    for (guint i = 0; items && i < items->len && mine->len < COMPROMISE_MAX_SCAN; i++) {
         const bw_item_t *it = g_ptr_array_index(items, i);
         if (it->klass != BW_CLASS_BACKSCATTER || it->origin != BW_ORIGIN_OWN_ACCOUNT ||
             it->campaign == NULL || strcmp(it->campaign, c->id) != 0)
             continue;
-        members++;
-        const char *rc = item_recipient(it);
-        if (rc)
-            g_hash_table_add(recips, (gpointer)rc);
-        const bw_original_t *o = it->report ? it->report->original : NULL;
-        /* the same message reported by several servers counts once */
-        const char *key = o && o->message_id ? o->message_id
-                        : o && o->subject ? o->subject : it->message_id;
-        if (key && !g_hash_table_contains(originals, key)) {
-            g_hash_table_add(originals, (gpointer)key);
-            gint64 t = o && o->date_unix ? o->date_unix : it->date_unix;
-            g_array_append_val(dates, t);
-        }
+        g_ptr_array_add(mine, (gpointer)it);
+        item_recipients(it, recips);
     }
+    guint members = mine->len;
     *members_out = members;
     guint n_recips = g_hash_table_size(recips);
     if (members < MIN_CAMPAIGN || n_recips < COMPROMISE_MIN_RECIPIENTS)
@@ -364,11 +363,17 @@ own_campaign_weighty(const bw_campaign_t *c, GPtrArray *items, GPtrArray *surges
     }
     if (members >= COMPROMISE_BIG && n_recips >= COMPROMISE_BIG_RECIPIENTS)
         return true;
-    g_array_sort(dates, cmp_i64);
-    for (guint i = 0, j = 0; j < dates->len; j++) {
-        while (g_array_index(dates, gint64, j) - g_array_index(dates, gint64, i) > COMPROMISE_BURST_WINDOW)
-            i++;
-        if (j - i + 1 >= COMPROMISE_BURST_ORIGINALS)
+    /* people named within any COMPROMISE_BURST_WINDOW (items arrive sorted
+     * or not: sort a copy by date) */
+    g_ptr_array_sort(mine, cmp_item_date);
+    /* a sliding window: recipient -> times named inside it (linear) */
+    g_autoptr(GHashTable) win = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0, j = 0; j < mine->len; j++) {
+        const bw_item_t *b = g_ptr_array_index(mine, j);
+        window_count(win, b, +1);
+        while (b->date_unix - ((const bw_item_t *)g_ptr_array_index(mine, i))->date_unix > COMPROMISE_BURST_WINDOW)
+            window_count(win, g_ptr_array_index(mine, i++), -1);
+        if (g_hash_table_size(win) >= COMPROMISE_BURST_RECIPIENTS)
             return true;
     }
     return false;

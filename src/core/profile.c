@@ -521,8 +521,13 @@ bw_origin_of(const bw_profile_t *p, const bw_original_t *o, const char **why)
      * evidence of foreign sending. */
     if (o->dkim_domain) {
         if (bw_profile_is_own_domain(p, o->dkim_domain)) {
-            *why = "the original carries a DKIM signature of this mailbox's provider";
-            return BW_ORIGIN_OWN_ACCOUNT;
+            /* The signature cannot be checked in a report and spam tools
+             * copy DKIM-Signature headers from real mail: it leans towards
+             * the owner's mail, it does not show the account at work (a
+             * compromise alarm needs the path). */
+            *why = "the original carries a DKIM-Signature header of this mailbox's provider "
+                   "(it cannot be verified in a report)";
+            return BW_ORIGIN_UNKNOWN;
         }
         *why = "the original was signed by a domain that is not this mailbox's";
         return BW_ORIGIN_FOREIGN;
