@@ -1140,6 +1140,7 @@ scan_retrying(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **j
                 *detail = g_steal_pointer(&msg);
             return st;
         }
+        phase("retry");   /* BOUNCEWATCH_DEBUG_TIMING shows how often */
         /* What the failed attempt collected is thrown away with it. */
         if (opts->new_items_out)
             g_ptr_array_set_size(opts->new_items_out, new_len);
