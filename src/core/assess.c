@@ -8,8 +8,8 @@
  *   message at a time, and a security alarm that cries wolf over one
  *   bounced message to a new address teaches people to ignore it.  Such
  *   reports without that weight get a note in the advice instead.
- * spoofing: backscatter (at least MIN_BACKSCATTER reports), none of it
- *   pointing at the account.
+ * spoofing: backscatter forged elsewhere (at least MIN_BACKSCATTER reports
+ *   that do not point at the account).
  * clear: otherwise; legitimate bounces and auto-replies never change it.
  * Every string a person reads goes through gettext as a full sentence. */
 #include "bw-engine.h"
@@ -444,7 +444,10 @@ bw_assess(const bw_profile_t *profile, GPtrArray *items, GPtrArray *campaigns,
         push(a->advice, g_strdup(_("Never open links or attachments in these reports: they carry the spam that was sent.")));
         if (owner_has_own_domain(profile))
             push(a->advice, g_strdup(_("As the owner of the domain, publish SPF, DKIM and DMARC records so that forged mail is refused.")));
-    } else if (n_bs >= MIN_BACKSCATTER) {
+    } else if (n_bs - n_own_items >= MIN_BACKSCATTER) {
+        /* forgery elsewhere; own-account reports without the weight of an
+         * alarm are no evidence of spoofing (they look like the owner's own
+         * mail from a program that keeps no copy): a note below */
         a->status = BW_STATUS_SPOOFING;
         if (n_own_items * 2 > n_bs)
             a->summary = g_strdup_printf(
