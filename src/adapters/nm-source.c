@@ -27,6 +27,7 @@ struct bw_nm_source {
     GHashTable *known_ids;       /* message-id -> GINT_TO_POINTER(1 known, 2 unknown) */
     GHashTable *from_counts;     /* address -> GUINT_TO_POINTER(count + 1) */
     int has_sent;                /* -1 unknown, 0, 1 */
+    GHashTable *subject_near;    /* "key\x1ft\x1fwindow" -> GINT_TO_POINTER(1 yes, 2 no) */
     /* The first failed read since the last (re)open.  notmuch 0.37 turns
      * Xapian's DatabaseModifiedError (a writer committed twice while we
      * read) into NOTMUCH_STATUS_XAPIAN_EXCEPTION, or into NULL from the
@@ -185,6 +186,7 @@ bw_nm_source_open(const char *config_path, bw_nm_source_t **out, char **detail)
     src->sent_by_id = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     src->sent_to = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, free_dates);
     src->known_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    src->subject_near = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     src->from_counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     load_owners(src);
     load_settings(src);
@@ -207,6 +209,7 @@ bw_nm_source_close(bw_nm_source_t *src)
     g_hash_table_destroy(src->sent_by_id);
     g_hash_table_destroy(src->sent_to);
     g_hash_table_destroy(src->known_ids);
+    g_hash_table_destroy(src->subject_near);
     g_hash_table_destroy(src->from_counts);
     g_free(src);
 }
@@ -471,6 +474,7 @@ bw_nm_source_candidates(bw_nm_source_t *src, bool all, guint64 after_rev,
         g_hash_table_remove_all(src->sent_to);
         g_hash_table_remove_all(src->known_ids);
         g_hash_table_remove_all(src->from_counts);
+        g_hash_table_remove_all(src->subject_near);
         src->has_sent = -1;
         src->failed = NOTMUCH_STATUS_SUCCESS;
     }
@@ -480,6 +484,96 @@ bw_nm_source_candidates(bw_nm_source_t *src, bool all, guint64 after_rev,
                                   s ? ": " : "", s ? s : "");
     }
     return BW_E_DATABASE;
+}
+
+/* ------------------------------------------------------------ sent-mail answers
+ *
+ * What the lookups learnt about the owner's sent mail (which Message-IDs are
+ * sent mail, the dates of mail to each address, subjects sent near a time,
+ * whether there is sent mail at all) depends on the owner's messages only.
+ * The scanner keeps it across runs and imports it only when none of them
+ * changed (none in the lastmod range, the same number): then every answer
+ * is still what Xapian would say, without asking it (these queries were a
+ * third of the CPU of an incremental run at 160k messages). */
+#define SENT_CACHE_TYPE "(ia{sx}a{sax}a{sb})"
+
+GBytes *
+bw_nm_source_export_sent_answers(bw_nm_source_t *src)
+{
+    if (src->failed != NOTMUCH_STATUS_SUCCESS)
+        return NULL;
+    GVariantBuilder by_id, to, near;
+    g_variant_builder_init(&by_id, G_VARIANT_TYPE("a{sx}"));
+    g_variant_builder_init(&to, G_VARIANT_TYPE("a{sax}"));
+    g_variant_builder_init(&near, G_VARIANT_TYPE("a{sb}"));
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, src->sent_by_id);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        if (g_utf8_validate(k, -1, NULL))   /* "s" must be UTF-8; others are asked again */
+            g_variant_builder_add(&by_id, "{sx}", (const char *)k, v ? *(gint64 *)v : G_MININT64);
+    g_hash_table_iter_init(&it, src->sent_to);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        GArray *dates = v;
+        if (!g_utf8_validate(k, -1, NULL))
+            continue;
+        g_variant_builder_add(&to, "{s@ax}", (const char *)k,
+                              g_variant_new_fixed_array(G_VARIANT_TYPE_INT64, dates->data,
+                                                        dates->len, sizeof(gint64)));
+    }
+    g_hash_table_iter_init(&it, src->subject_near);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        if (g_utf8_validate(k, -1, NULL))
+            g_variant_builder_add(&near, "{sb}", (const char *)k, GPOINTER_TO_INT(v) == 1);
+    g_autoptr(GVariant) all = g_variant_ref_sink(g_variant_new(SENT_CACHE_TYPE, (gint32)src->has_sent,
+                                                               &by_id, &to, &near));
+    return g_variant_get_data_as_bytes(all);
+}
+
+void
+bw_nm_source_import_sent_answers(bw_nm_source_t *src, GBytes *data)
+{
+    if (data == NULL)
+        return;
+    g_autoptr(GVariant) all = g_variant_ref_sink(
+        g_variant_new_from_bytes(G_VARIANT_TYPE(SENT_CACHE_TYPE), data, FALSE));
+    /* Damage would read as defaults (answers that were never given). */
+    if (!g_variant_is_normal_form(all))
+        return;
+    g_autoptr(GVariant) hs = g_variant_get_child_value(all, 0);
+    g_autoptr(GVariant) by_id = g_variant_get_child_value(all, 1);
+    g_autoptr(GVariant) to = g_variant_get_child_value(all, 2);
+    g_autoptr(GVariant) near = g_variant_get_child_value(all, 3);
+    gint32 has_sent = g_variant_get_int32(hs);
+    if (has_sent >= 0 && src->has_sent < 0)
+        src->has_sent = has_sent > 0;
+    GVariantIter iter;
+    const char *key;
+    gint64 date;
+    g_variant_iter_init(&iter, by_id);
+    while (g_variant_iter_next(&iter, "{&sx}", &key, &date)) {
+        gint64 *d = NULL;
+        if (date != G_MININT64) {
+            d = g_new(gint64, 1);
+            *d = date;
+        }
+        g_hash_table_replace(src->sent_by_id, g_strdup(key), d);
+    }
+    g_variant_iter_init(&iter, to);
+    GVariant *dates_v = NULL;
+    while (g_variant_iter_next(&iter, "{&s@ax}", &key, &dates_v)) {
+        gsize n = 0;
+        const gint64 *p = g_variant_get_fixed_array(dates_v, &n, sizeof(gint64));
+        GArray *dates = g_array_sized_new(FALSE, FALSE, sizeof(gint64), (guint)n);
+        if (n > 0)
+            g_array_append_vals(dates, p, (guint)n);
+        g_hash_table_replace(src->sent_to, g_strdup(key), dates);
+        g_variant_unref(dates_v);
+    }
+    gboolean yes = FALSE;
+    g_variant_iter_init(&iter, near);
+    while (g_variant_iter_next(&iter, "{&sb}", &key, &yes))
+        g_hash_table_replace(src->subject_near, g_strdup(key), GINT_TO_POINTER(yes ? 1 : 2));
 }
 
 bool
@@ -647,6 +741,11 @@ op_sent_subject_near(void *ctx, const char *subject, gint64 t, gint64 window)
     g_autofree char *want = subject_key(subject);
     if (*want == '\0')
         return false;
+    g_autofree char *ckey = g_strdup_printf("%s\x1f%" G_GINT64_FORMAT "\x1f%" G_GINT64_FORMAT,
+                                            want, t, window);
+    gpointer cached = g_hash_table_lookup(src->subject_near, ckey);
+    if (cached != NULL)
+        return GPOINTER_TO_INT(cached) == 1;
     /* Ask Xapian for the owner's mail holding the subject's words as a
      * phrase (posting lists: fast), then compare the normalised subjects and
      * the dates exactly.  A date-range query instead scans the date values
@@ -701,6 +800,11 @@ op_sent_subject_near(void *ctx, const char *subject, gint64 t, gint64 window)
         }
     }
     notmuch_query_destroy(query);
+    if (src->failed == NOTMUCH_STATUS_SUCCESS) {
+        if (g_hash_table_size(src->subject_near) > 100000u)
+            g_hash_table_remove_all(src->subject_near);
+        g_hash_table_insert(src->subject_near, g_steal_pointer(&ckey), GINT_TO_POINTER(found ? 1 : 2));
+    }
     return found;
 }
 

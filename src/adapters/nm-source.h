@@ -89,6 +89,13 @@ void bw_nm_sent_feed(bw_profile_t *profile, const bw_nm_sent_t *s);
 bw_status_t bw_nm_source_learn_profile(bw_nm_source_t *src, bw_profile_t *profile,
                                        unsigned max, GPtrArray *sent_out, char **detail);
 
+/* The lookups' answers about the owner's sent mail, to keep with the scan
+ * state (NULL after a failed read), and to load them back into a fresh
+ * source.  They depend on the owner's messages only: import them only
+ * when none of those changed since they were exported. */
+GBytes *bw_nm_source_export_sent_answers(bw_nm_source_t *src);
+void bw_nm_source_import_sent_answers(bw_nm_source_t *src, GBytes *data);
+
 /* Whether any read since the open failed (notmuch 0.37 reports Xapian's
  * "database modified" as NOTMUCH_STATUS_XAPIAN_EXCEPTION, or as NULL from a
  * message getter).  The lookups of bw_nm_source_mailbox_ops() cannot return

@@ -923,6 +923,10 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
             prev = snapshot_variant(store);
         if (prev != NULL) {
             snapshot_sent(prev, profile, sent);
+            /* The same sent mail: the last run's answers about it hold. */
+            g_autoptr(GBytes) answers = NULL;
+            if (bw_store_get_sent_answers(store, &answers) == BW_OK)
+                bw_nm_source_import_sent_answers(src, answers);
         } else {
             st = bw_nm_source_learn_profile(src, profile, sample, sent, detail);
             if (st != BW_OK) {
@@ -1040,6 +1044,10 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
              * nothing new reads the items instead: an empty one says so. */
             g_autoptr(GBytes) snap = snapshot_encode(sent, items, &ops);
             st = bw_store_put_snapshot(store, snap);
+        }
+        if (st == BW_OK) {
+            g_autoptr(GBytes) answers = bw_nm_source_export_sent_answers(src);
+            st = bw_store_put_sent_answers(store, answers);
         }
         g_autofree char *rev_text = g_strdup_printf("%" G_GUINT64_FORMAT, revision);
         if (st == BW_OK)

@@ -833,14 +833,15 @@ bw_store_clear_tagged(bw_store_t *s)
 
 /* ------------------------------------------------------------ snapshot */
 
-bw_status_t
-bw_store_put_snapshot(bw_store_t *s, GBytes *data)
+static bw_status_t
+put_blob(bw_store_t *s, int id, GBytes *data)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO snapshot(id,data) VALUES(0,?1)",
+    int rc = sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO snapshot(id,data) VALUES(?2,?1)",
                                 -1, &st, NULL);
     if (rc != SQLITE_OK)
         return BW_E_STATE;
+    sqlite3_bind_int(st, 2, id);
     gsize len = 0;
     const void *p = data ? g_bytes_get_data(data, &len) : NULL;
     if (p == NULL || len == 0)
@@ -853,14 +854,15 @@ bw_store_put_snapshot(bw_store_t *s, GBytes *data)
     return rc == SQLITE_DONE ? BW_OK : BW_E_STATE;
 }
 
-bw_status_t
-bw_store_get_snapshot(bw_store_t *s, GBytes **out)
+static bw_status_t
+get_blob(bw_store_t *s, int id, GBytes **out)
 {
     *out = NULL;
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "SELECT data FROM snapshot WHERE id=0", -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(s->db, "SELECT data FROM snapshot WHERE id=?1", -1, &st, NULL);
     if (rc != SQLITE_OK)
         return BW_E_STATE;
+    sqlite3_bind_int(st, 1, id);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         int len = sqlite3_column_bytes(st, 0);
@@ -870,4 +872,28 @@ bw_store_get_snapshot(bw_store_t *s, GBytes **out)
     }
     sqlite3_finalize(st);
     return rc_status(rc);
+}
+
+bw_status_t
+bw_store_put_snapshot(bw_store_t *s, GBytes *data)
+{
+    return put_blob(s, 0, data);
+}
+
+bw_status_t
+bw_store_get_snapshot(bw_store_t *s, GBytes **out)
+{
+    return get_blob(s, 0, out);
+}
+
+bw_status_t
+bw_store_put_sent_answers(bw_store_t *s, GBytes *data)
+{
+    return put_blob(s, 1, data);
+}
+
+bw_status_t
+bw_store_get_sent_answers(bw_store_t *s, GBytes **out)
+{
+    return get_blob(s, 1, out);
 }

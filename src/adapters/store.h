@@ -99,6 +99,9 @@ bw_status_t bw_store_clear_tagged(bw_store_t *s);
  * that the two never disagree.  *out NULL when there is none. */
 bw_status_t bw_store_put_snapshot(bw_store_t *s, GBytes *data);
 bw_status_t bw_store_get_snapshot(bw_store_t *s, GBytes **out);
+/* The same for the lookups' answers about the sent mail (nm-source.h). */
+bw_status_t bw_store_put_sent_answers(bw_store_t *s, GBytes *data);
+bw_status_t bw_store_get_sent_answers(bw_store_t *s, GBytes **out);
 
 /* Campaign (de)serialisation used by the store, exposed for tests. */
 JsonNode *bw_store_campaign_to_json(const bw_campaign_t *c);

@@ -111,6 +111,28 @@ same "after concurrent runs == full" "$BW_TMP/after-par.json" "$BW_TMP/full2.jso
 n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["bounces"]))' "$BW_TMP/after-par.json")
 bw_expect_eq "all reports after concurrent runs" "$n" 49
 
+# The owner writes to an address a backscatter report names: what was
+# known about the sent mail (kept between runs while it does not change)
+# no longer holds, and the verdict follows, as in a full rescan.
+addr=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(next(r["address"] for b in d["bounces"] if b["class"] == "backscatter" for r in b["recipients"] if r.get("address")))' "$BW_TMP/after-par.json")
+mkdir -p "$BW_TMP/mail/Sent/cur"
+sent_date=$(python3 -c 'import email.utils, datetime as d, sys; print(email.utils.format_datetime(d.datetime.fromisoformat(sys.argv[1])))' "$BOUNCEWATCH_NOW")
+printf 'From: Owner <owner@example.org>\nTo: %s\nSubject: hello again\nMessage-ID: <owner-new-1@example.org>\nDate: %s\n\nHi.\n' \
+    "$addr" "$sent_date" >"$BW_TMP/mail/Sent/cur/owner-new:2,S"
+notmuch new --no-hooks --quiet
+"$BW_BIN" scan --json >"$BW_TMP/sent.json" || bw_expect_eq "scan after new sent mail" failed ok
+"$BW_BIN" scan --json --full >"$BW_TMP/sent-full.json" || bw_expect_eq "full scan after new sent mail" failed ok
+same "after new sent mail == full" "$BW_TMP/sent.json" "$BW_TMP/sent-full.json"
+python3 - "$BW_TMP/after-par.json" "$BW_TMP/sent.json" "$addr" <<'PY' || bw_expect_eq "new sent mail changes a verdict" no yes
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+ev = lambda d: [e for x in d["bounces"] for e in x["evidence"] if sys.argv[3] in e]
+sys.exit(0 if ev(a) != ev(b) else 1)
+PY
+
 # A report leaves the mailbox: it leaves the state too, and a later run
 # with nothing new (served from the snapshot) agrees with a full rescan.
 gone=$(grep -l "bs-more0-" "$BW_TMP"/mail/INBOX/cur/* | head -1)
