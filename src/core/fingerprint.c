@@ -165,6 +165,45 @@ bw_fp_subject_template_names(const char *subject, const char *recipient)
     return subject_template(subject, recipient, true);
 }
 
+/* Honorifics that follow a person's name in Japanese, Chinese and Korean
+ * subjects: spam tools paste the recipient's name before them, with no
+ * space to split on ("山田様、お荷物のお届け").  In a CJK run, a name of at
+ * most MAX_CJK_NAME characters before one of these is masked: "*様...". */
+#define MAX_CJK_NAME 6
+static const char *const cjk_honorifics[] = {
+    "様", "さま", "さん", "殿", "先生", "女士", "小姐", "님", "씨",
+};
+
+/* Words before an honorific that are no name: "お客様", "皆様",
+ * "会員様", "ご担当者様" (the polite prefixes お/ご never start a name). */
+static const char *const cjk_not_names[] = {
+    "皆", "会員", "担当者", "利用者", "顧客", "客", "各位", "用户", "客户", "고객", "회원", "여러분",
+};
+
+static bool
+cjk_name_masked(const char *run, char *out, size_t size)
+{
+    if (g_str_has_prefix(run, "お") || g_str_has_prefix(run, "ご") || g_str_has_prefix(run, "御"))
+        return false;
+    for (size_t i = 0; i < G_N_ELEMENTS(cjk_honorifics); i++) {
+        const char *h = strstr(run, cjk_honorifics[i]);
+        if (h == NULL || h == run)
+            continue;
+        glong n = g_utf8_strlen(run, h - run);
+        if (n < 1 || n > MAX_CJK_NAME)
+            continue;
+        bool generic = false;
+        for (size_t k = 0; k < G_N_ELEMENTS(cjk_not_names) && !generic; k++)
+            generic = (size_t)(h - run) == strlen(cjk_not_names[k]) &&
+                      strncmp(run, cjk_not_names[k], (size_t)(h - run)) == 0;
+        if (generic)
+            return false;
+        g_snprintf(out, size, "*%s", h);
+        return true;
+    }
+    return false;
+}
+
 static char *
 subject_template(const char *subject, const char *recipient, bool mask_names)
 {
@@ -242,6 +281,9 @@ subject_template(const char *subject, const char *recipient, bool mask_names)
                 } else if (ascii && name_part_of(s->str, local)) {
                     g_strlcpy(t->text, "*", sizeof t->text);
                     t->mask = true;
+                } else if (!ascii && mask_names && cjk_name_masked(s->str, t->text, sizeof t->text)) {
+                    /* "山田様、..." / "김철수님": the name before an honorific */
+                    t->mask = false;
                 } else {
                     g_strlcpy(t->text, s->str, sizeof t->text);
                 }

@@ -67,6 +67,28 @@ START_TEST(test_template_prefixes_and_cjk)
 }
 END_TEST
 
+/* CJK subjects carry the recipient's name before an honorific, with no
+ * space to split on: the names template masks it, the plain one does not. */
+START_TEST(test_template_cjk_names)
+{
+    g_autofree char *a = bw_fp_subject_template_names("山田様、お荷物のお届けについて", "x@isp.example.jp");
+    g_autofree char *b = bw_fp_subject_template_names("佐藤太郎様、お荷物のお届けについて", "y@isp.example.jp");
+    g_autofree char *k1 = bw_fp_subject_template_names("김철수님 계정이 정지되었습니다", NULL);
+    g_autofree char *k2 = bw_fp_subject_template_names("이영희님 계정이 정지되었습니다", NULL);
+    ck_assert_str_eq(a, b);
+    ck_assert_str_eq(k1, k2);
+    ck_assert_ptr_nonnull(strstr(a, "*様"));
+    /* no name before the honorific, or a long run: left alone */
+    g_autofree char *c = bw_fp_subject_template_names("お客様各位：メンテナンスのお知らせ", NULL);
+    ck_assert_ptr_nonnull(strstr(c, "お客様各位"));
+    g_autofree char *m = bw_fp_subject_template_names("会員様へ大切なお知らせ", NULL);
+    ck_assert_ptr_nonnull(strstr(m, "会員様"));
+    g_autofree char *p1 = bw_fp_subject_template("山田様、お荷物のお届けについて", NULL);
+    g_autofree char *p2 = bw_fp_subject_template("佐藤様、お荷物のお届けについて", NULL);
+    ck_assert_str_ne(p1, p2);
+}
+END_TEST
+
 START_TEST(test_fingerprint_of_reports)
 {
     const char *const owners[] = { "me@mailhost.example", NULL };
@@ -160,6 +182,7 @@ suite_fingerprint(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_template_masks_names_and_numbers);
     tcase_add_test(tc, test_template_prefixes_and_cjk);
+    tcase_add_test(tc, test_template_cjk_names);
     tcase_add_test(tc, test_fingerprint_of_reports);
     tcase_add_test(tc, test_simhash);
     tcase_add_test(tc, test_hash_fixed_key);
