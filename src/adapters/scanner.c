@@ -410,10 +410,63 @@ item_fragments(GPtrArray *items)
     return out;
 }
 
-static GBytes *
-snapshot_encode(GPtrArray *sent, GPtrArray *items, const bw_mailbox_ops_t *ops)
+/* The `bounces` entries of the items: those in `reuse` (message-id -> the
+ * entry the last snapshot holds, for items whose stored row did not change:
+ * the entry is a function of the item) are taken as they are, the others
+ * written by the engine. */
+static GPtrArray *
+item_fragments_reusing(GPtrArray *items, GHashTable *reuse)
 {
-    g_autoptr(GPtrArray) frags = item_fragments(items);
+    if (reuse == NULL || g_hash_table_size(reuse) == 0)
+        return item_fragments(items);
+    g_autoptr(GPtrArray) todo = g_ptr_array_new();
+    for (guint i = 0; i < items->len; i++) {
+        const bw_item_t *it = g_ptr_array_index(items, i);
+        if (!g_hash_table_contains(reuse, it->message_id))
+            g_ptr_array_add(todo, (gpointer)it);
+    }
+    g_autoptr(GPtrArray) made = item_fragments(todo);
+    if (made == NULL)
+        return NULL;
+    GPtrArray *out = g_ptr_array_new_full(items->len, g_free);
+    for (guint i = 0, j = 0; i < items->len; i++) {
+        const bw_item_t *it = g_ptr_array_index(items, i);
+        const char *old = g_hash_table_lookup(reuse, it->message_id);
+        g_ptr_array_add(out, old ? g_strdup(old) : g_steal_pointer(&g_ptr_array_index(made, j++)));
+    }
+    return out;
+}
+
+/* message-id -> `bounces` entry, from a snapshot (owned strings). */
+static GHashTable *
+snapshot_fragments(GVariant *v)
+{
+    GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    if (v == NULL)
+        return h;
+    g_autoptr(GVariant) vi = g_variant_get_child_value(v, 3);
+    gsize n = g_variant_n_children(vi);
+    for (gsize i = 0; i < n; i++) {
+        g_autoptr(GVariant) t = g_variant_get_child_value(vi, i);
+        g_autoptr(GVariant) c0 = g_variant_get_child_value(t, 0);
+        g_autoptr(GVariant) c6 = g_variant_get_child_value(t, 6);
+        char *id = bs_dup(c0), *frag = bs_dup(c6);
+        if (id && frag)
+            g_hash_table_replace(h, id, frag);
+        else {
+            g_free(id);
+            g_free(frag);
+        }
+    }
+    return h;
+}
+
+/* `reuse`: see item_fragments_reusing() (may be NULL). */
+static GBytes *
+snapshot_encode(GPtrArray *sent, GPtrArray *items, const bw_mailbox_ops_t *ops,
+                GHashTable *reuse)
+{
+    g_autoptr(GPtrArray) frags = item_fragments_reusing(items, reuse);
     if (frags == NULL)
         return NULL;
     GVariantBuilder sb, ib;
@@ -1034,15 +1087,27 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
             st = bw_store_clear_tagged(store);
         for (guint i = 0; st == BW_OK && i < vanished->len; i++)
             st = bw_store_delete_item(store, g_ptr_array_index(vanished, i));
-        for (guint i = 0; st == BW_OK && i < items->len; i++)
-            st = bw_store_put_item_if_changed(store, g_ptr_array_index(items, i),
-                                              full ? NULL : stored_text, detail);
+        /* Entries of the last snapshot for the items whose row stays as
+         * it was: only the others are written again. */
+        /* (Not after another run committed since we read the rows: what
+         * they say now is not what we read.) */
+        bool rows_as_read = !full && g_strcmp0(rev_now, saved_rev) == 0;
+        g_autoptr(GVariant) last = rows_as_read ? snapshot_variant(store) : NULL;
+        g_autoptr(GHashTable) reuse = snapshot_fragments(last);
+        for (guint i = 0; st == BW_OK && i < items->len; i++) {
+            const bw_item_t *it = g_ptr_array_index(items, i);
+            bool written = true;
+            st = bw_store_put_item_if_changed(store, it, rows_as_read ? stored_text : NULL,
+                                              &written, detail);
+            if (written)
+                g_hash_table_remove(reuse, it->message_id);
+        }
         if (st == BW_OK)
             st = bw_store_save_campaigns(store, campaigns, detail);
         if (st == BW_OK) {
             /* Without a snapshot (it failed to build) the next run with
              * nothing new reads the items instead: an empty one says so. */
-            g_autoptr(GBytes) snap = snapshot_encode(sent, items, &ops);
+            g_autoptr(GBytes) snap = snapshot_encode(sent, items, &ops, reuse);
             st = bw_store_put_snapshot(store, snap);
         }
         if (st == BW_OK) {

@@ -342,13 +342,15 @@ string_to_node(const char *text, size_t len)
 bw_status_t
 bw_store_put_item(bw_store_t *s, const bw_item_t *item, char **detail)
 {
-    return bw_store_put_item_if_changed(s, item, NULL, detail);
+    return bw_store_put_item_if_changed(s, item, NULL, NULL, detail);
 }
 
 bw_status_t
 bw_store_put_item_if_changed(bw_store_t *s, const bw_item_t *item, GHashTable *stored,
-                             char **detail)
+                             bool *written, char **detail)
 {
+    if (written)
+        *written = true;
     if (item->message_id == NULL)
         return BW_E_INVALID;
     JsonNode *node = bw_item_to_json(item);
@@ -360,8 +362,11 @@ bw_store_put_item_if_changed(bw_store_t *s, const bw_item_t *item, GHashTable *s
     g_autofree char *json = node_to_string(node);
     json_node_unref(node);
     const char *old = stored ? g_hash_table_lookup(stored, item->message_id) : NULL;
-    if (old != NULL && strcmp(old, json) == 0)
+    if (old != NULL && strcmp(old, json) == 0) {
+        if (written)
+            *written = false;
         return BW_OK;   /* the row already says exactly this */
+    }
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db,
         "INSERT OR REPLACE INTO items(message_id,class,date,json) VALUES(?1,?2,?3,?4)",

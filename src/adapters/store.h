@@ -54,9 +54,10 @@ bw_status_t bw_store_set_meta(bw_store_t *s, const char *key, const char *value)
 bw_status_t bw_store_put_item(bw_store_t *s, const bw_item_t *item, char **detail);
 /* The same, skipping the write when `stored` (message-id -> the row's JSON
  * text, from bw_store_load_items_text(); may be NULL) shows the row already
- * holds exactly this item: an incremental run rewrites only what changed. */
+ * holds exactly this item: an incremental run rewrites only what changed.
+ * *written (may be NULL) says whether the row was written. */
 bw_status_t bw_store_put_item_if_changed(bw_store_t *s, const bw_item_t *item,
-                                         GHashTable *stored, char **detail);
+                                         GHashTable *stored, bool *written, char **detail);
 /* Forget a report (it left the mailbox). */
 bw_status_t bw_store_delete_item(bw_store_t *s, const char *message_id);
 bw_status_t bw_store_has_item(bw_store_t *s, const char *message_id, bool *found);
