@@ -269,6 +269,28 @@ bw_classify(const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
                 add(&v, sent_exists ? -0.5 : -1.0, "people at %s write to this mailbox", d);
         }
 
+        /* the original's other addressees: a message that also went to
+         * people this mailbox corresponds with (a group mail in which one
+         * address bounced) is how the owner's own mail looks */
+        if (known_to == 0 && known_from == 0 && o && o->to && o->to->len > 1) {
+            const char *co = NULL;
+            for (guint i = 0; i < o->to->len && i < 16 && co == NULL; i++) {
+                const char *a = g_ptr_array_index(o->to, i);
+                bool reported = false;
+                for (guint j = 0; j < addrs->len && !reported; j++)
+                    reported = g_ascii_strcasecmp(a, g_ptr_array_index(addrs, j)) == 0;
+                if (reported || a == NULL || bw_profile_is_owner(profile, a))
+                    continue;
+                unsigned n = ops->sent_count_to ? ops->sent_count_to(ops->ctx, a, 0) : 0;
+                if (n == 0 && ops->received_from_count && ops->received_from_count(ops->ctx, a) >= 2)
+                    n = 1;
+                if (n > 0)
+                    co = a;
+            }
+            if (co)
+                add(&v, sent_exists ? -1.0 : -2.0, "the original also went to %s, who corresponds with this mailbox", co);
+        }
+
         /* what the original was about */
         const char *subject = o ? o->subject : NULL;
         if (subject && *subject && ops->sent_subject_near && it->date_unix > 0) {

@@ -277,6 +277,16 @@ START_TEST(test_no_sent_correspondence)
     ck_assert(evidence_has(it, "people at friends.example.com write to this mailbox"));
     ck_assert_int_ne(it->klass, BW_CLASS_BACKSCATTER);
     bw_item_free(it);
+    /* a group mail: one new address bounced, alice got it too */
+    fake_report_t group = { .recipient = "new.person@gmail.com", .orig_mid = "m3@laptop.olive-owner.example",
+                            .orig_from = "olive@olive-owner.example", .orig_subject = "Photos from the trip",
+                            .received = rcv_unplaced, .date = T0 };
+    bw_report_t *gr = fake_report(&group);
+    g_ptr_array_add(gr->original->to, g_strdup("alice@friends.example.com"));
+    ck_assert_int_eq(bw_classify(p, &ops, "r5@x", NULL, T0, gr, &it), BW_OK);
+    ck_assert(evidence_has(it, "also went to alice@friends.example.com"));
+    ck_assert_int_eq(it->klass, BW_CLASS_LEGITIMATE);
+    bw_item_free(it);
     fake_report_t freemail = { .recipient = "zed@gmail.com", .orig_mid = "zz2@bot.example",
                                .orig_from = "olive@olive-owner.example", .orig_subject = "Loan approved",
                                .received = rcv_bot, .date = T0 };
