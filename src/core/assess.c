@@ -473,7 +473,7 @@ bw_assess(const bw_profile_t *profile, GPtrArray *items, GPtrArray *campaigns,
         a->status = BW_STATUS_CLEAR;
         if (n_own_items > 0)
             a->summary = g_strdup_printf(
-                _("No clear sign of forgery of %s, but read the note below about mail that went out through your account."),
+                _("No clear sign of forgery of %s, but read the note about mail that went out through your account."),
                 me);
         else if (n_legit > 0)
             a->summary = g_strdup_printf(
