@@ -78,10 +78,12 @@ typedef struct {
     char *dkim_domain;
     char *x_mailer;
     gint64 date;
+    GPtrArray *to;           /* char*: To and Cc, lower-cased (bounded), or NULL */
 } bw_nm_sent_t;
 
 void bw_nm_sent_free(bw_nm_sent_t *s);
-/* bw_profile_add_sent() for one recorded message. */
+/* bw_profile_add_sent() for one recorded message, and
+ * bw_profile_add_correspondent() for the people it went to. */
 void bw_nm_sent_feed(bw_profile_t *profile, const bw_nm_sent_t *s);
 
 /* Feed up to `max` of the owner's most recent sent messages to the profile.

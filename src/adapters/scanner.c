@@ -349,8 +349,8 @@ link_campaigns(GPtrArray *items, GPtrArray *campaigns)
  * T210 checks that a run served from the snapshot equals a full rescan; if
  * surge.c or assess.c start to read more of an item, add it here and bump
  * SNAP_VERSION. */
-#define SNAP_VERSION 1u
-#define SNAP_SENT_TYPE "(ayayaayayayx)"
+#define SNAP_VERSION 2u
+#define SNAP_SENT_TYPE "(ayayaayayayxaay)"
 #define SNAP_ITEM_TYPE "(ayxyyaybaya(ayayy)ayaay)"
 #define SNAP_TYPE "(uua" SNAP_SENT_TYPE "a" SNAP_ITEM_TYPE ")"
 #define SNAP_HASH_BYTES 32u
@@ -489,6 +489,7 @@ snapshot_encode(GPtrArray *sent, GPtrArray *items, const bw_mailbox_ops_t *ops,
         GVariant *t[] = {
             bs_new(s->message_id), bs_new(s->from), bs_array(s->received),
             bs_new(s->dkim_domain), bs_new(s->x_mailer), g_variant_new_int64(s->date),
+            bs_array(s->to),
         };
         g_variant_builder_add_value(&sb, g_variant_new_tuple(t, G_N_ELEMENTS(t)));
     }
@@ -596,7 +597,10 @@ snapshot_sent(GVariant *v, bw_profile_t *profile, GPtrArray *sent_out)
         g_autoptr(GVariant) c3 = g_variant_get_child_value(t, 3);
         g_autoptr(GVariant) c4 = g_variant_get_child_value(t, 4);
         g_autoptr(GVariant) c5 = g_variant_get_child_value(t, 5);
+        g_autoptr(GVariant) c6 = g_variant_get_child_value(t, 6);
         bw_nm_sent_t *s = g_new0(bw_nm_sent_t, 1);
+        s->to = g_ptr_array_new_with_free_func(g_free);
+        bs_array_into(c6, s->to);
         s->message_id = bs_dup(c0);
         s->from = bs_dup(c1);
         s->received = g_ptr_array_new_with_free_func(g_free);
