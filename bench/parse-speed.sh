@@ -156,9 +156,10 @@ done
 median() { sort -n -k"$2","$2" "$tmp/$1.times" | awk -v c="$2" '{ v[NR] = $c } END {
     if (NR % 2) print v[(NR + 1) / 2]; else printf "%d\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-bw_bounces=$(grep -c '"bounce":true' "$tmp/bouncewatch.out" || true)
+# Files with at least one report (an mbox file gives one line per message).
+bw_bounces=$(grep '"bounce":true' "$tmp/bouncewatch.out" | sed 's/^{"file":"\(\([^"\\]\|\\.\)*\)".*/\1/' | sort -u | wc -l)
 bw_errors=$(grep -c '"error":"' "$tmp/bouncewatch.out" || true)
-printf '\n%-12s %6s %9s %9s %9s %9s %8s  %s\n' tool files "wall s" "files/s" "CPU s" "files/s" "RSS MiB" "bounces found"
+printf '\n%-12s %6s %9s %9s %9s %9s %8s  %s\n' tool files "wall s" "files/s" "CPU s" "files/s" "RSS MiB" "files with a bounce"
 printf '%-12s %6s %9s %9s %9s %9s %8s\n' "" "" "" "(wall)" "" "(CPU)" "(peak)"
 declare -A rate cpurate
 for t in "${tools[@]}"; do
