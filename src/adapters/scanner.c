@@ -757,8 +757,12 @@ snapshot_document(const bw_scanner_options_t *opts, bw_nm_source_t *src, bw_stor
 
 /* Mail files stay where notmuch put them, but notmuch 0.37 can fail any read
  * while `notmuch new` commits (see nm-source.h): the whole read phase is
- * then done again on a fresh open, at most this many times. */
-#define MAX_READ_ATTEMPTS 4u
+ * then done again on a fresh open, at most this many times.  A slow scan
+ * (a big mailbox, a sanitizer build) can overlap several commits of a busy
+ * `notmuch new`, so the waits between attempts grow, up to READ_RETRY_MAX_US
+ * each (about 5 s of waiting in all before giving up). */
+#define MAX_READ_ATTEMPTS 10u
+#define READ_RETRY_MAX_US 800000u
 
 /* A fresh profile of the owner (addresses and configured relays only). */
 static bw_profile_t *
@@ -1234,7 +1238,8 @@ scan_retrying(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **j
         /* What the failed attempt collected is thrown away with it. */
         if (opts->new_items_out)
             g_ptr_array_set_size(opts->new_items_out, new_len);
-        g_usleep(50000u * (attempt + 1));   /* let the writer finish its commit */
+        /* let the writer finish its commit */
+        g_usleep(MIN(100000u * (attempt + 1), READ_RETRY_MAX_US));
     }
     return st;
 }
