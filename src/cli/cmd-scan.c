@@ -61,11 +61,19 @@ safe_text(const char *s, size_t max_chars)
     return g_string_free(g, FALSE);
 }
 
+/* The first line of the report.  "clear" is said plainly only when no
+ * report was called backscatter: a clear assessment can still carry a note
+ * about a few reports (a lone message through the owner's account, say). */
 static const char *
-status_headline(bw_assessment_status_t s)
+status_headline(bw_assessment_status_t s, const bw_scan_result_t *r)
 {
     switch (s) {
     case BW_STATUS_CLEAR:
+        for (guint i = 0; r->items != NULL && i < r->items->len; i++) {
+            const bw_item_t *it = g_ptr_array_index(r->items, i);
+            if (it->klass == BW_CLASS_BACKSCATTER)
+                return _("No attack found, but a few reports are about mail you may not have sent: read the note below.");
+        }
         return _("All clear: no backscatter found.");
     case BW_STATUS_SPOOFING:
         return _("Spoofing: someone is sending mail in your name (your account shows no sign of misuse).");
@@ -211,7 +219,7 @@ print_human(const bw_scan_result_t *r, gint64 now)
         legit += it->klass == BW_CLASS_LEGITIMATE;
         undet += it->klass == BW_CLASS_UNDETERMINED;
     }
-    printf("%s\n", status_headline(a ? a->status : BW_STATUS_CLEAR));
+    printf("%s\n", status_headline(a ? a->status : BW_STATUS_CLEAR, r));
     if (a && a->summary)
         printf("%s\n", a->summary);
     /* Label: number pairs read the same in every language and count. */

@@ -69,4 +69,8 @@ bw_expect_ok "full scan: no alarm, a note" check "$BW_TMP/full.json" full
 rc=0; "$BW_BIN" scan --json >"$BW_TMP/again.json" || rc=$?
 bw_expect_eq "second scan exit" "$rc" 0
 bw_expect_ok "stored state: no alarm, a note" check "$BW_TMP/again.json" again
+# The human report must not open with "All clear" when it carries the note.
+LC_ALL=C "$BW_BIN" scan >"$BW_TMP/human.txt" 2>&1 || true
+head -n 5 "$BW_TMP/human.txt" | grep -q "All clear" && bw_expect_eq "human headline" "All clear" "not All clear"
+bw_expect_ok "human headline points at the note" grep -q "read the note below" "$BW_TMP/human.txt"
 bw_done
