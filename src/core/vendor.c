@@ -618,10 +618,16 @@ read_recipients(const char *text, size_t from, size_t to, const bw_family_t *fam
     g_array_unref(hits.ends);
 }
 
-/* The quoted original's To: addresses, from header lines of the text. */
-static void
-quoted_to(const char *text, size_t from, size_t len, GPtrArray *out)
+/* Finds the first header field `name` (with its colon, e.g. "to:") among the
+ * quoted header lines of text[from..len) (lines may carry "> " quoting),
+ * with at most `max_cont` folded continuation lines.  On success sets
+ * *line_out to the start of the field name and *vend_out to the end of its
+ * value (exclusive) and returns true.  Bounded by MAX_TO_LINES lines. */
+static bool
+quoted_field(const char *text, size_t from, size_t len, const char *name, int max_cont,
+             size_t *line_out, size_t *vend_out)
 {
+    size_t name_len = strlen(name);
     size_t pos = from, lines = 0;
     while (pos < len && lines < MAX_TO_LINES) {
         const char *nl = memchr(text + pos, '\n', len - pos);
@@ -633,73 +639,67 @@ quoted_to(const char *text, size_t from, size_t len, GPtrArray *out)
             line++;
             n--;
         }
-        if (n > 3 && g_ascii_strncasecmp(line, "to:", 3) == 0) {
-            /* The value with its folded continuation lines, split on
-             * commas; each piece one address. */
+        if (n > name_len && g_ascii_strncasecmp(line, name, name_len) == 0) {
             size_t vend = end;
-            for (int k = 0; k < 50 && vend + 1 < len
+            for (int k = 0; k < max_cont && vend + 1 < len
                             && (text[vend + 1] == ' ' || text[vend + 1] == '\t'); k++) {
                 const char *n2 = memchr(text + vend + 1, '\n', len - vend - 1);
                 vend = n2 != NULL ? (size_t)(n2 - text) : len;
             }
-            size_t vstart = (size_t)(line - text) + 3;
-            g_autofree char *val = g_strndup(text + vstart, MIN(vend - vstart, 8192));
-            g_auto(GStrv) parts = g_strsplit(val, ",", 64);
-            for (size_t k = 0; parts[k] != NULL; k++) {
-                char *a = bw_address_normalize(parts[k]);
-                if (a != NULL)
-                    g_ptr_array_add(out, a);
-            }
-            return;
+            *line_out = (size_t)(line - text);
+            *vend_out = vend;
+            return true;
         }
         pos = end + 1;
+    }
+    return false;
+}
+
+/* The quoted original's To: addresses, from header lines of the text. */
+static void
+quoted_to(const char *text, size_t from, size_t len, GPtrArray *out)
+{
+    size_t line, vend;
+    if (!quoted_field(text, from, len, "to:", 50, &line, &vend))
+        return;
+    /* The value with its folded continuation lines, split on commas; each
+     * piece one address. */
+    size_t vstart = line + 3;
+    g_autofree char *val = g_strndup(text + vstart, MIN(vend - vstart, 8192));
+    g_auto(GStrv) parts = g_strsplit(val, ",", 64);
+    for (size_t k = 0; parts[k] != NULL; k++) {
+        char *a = bw_address_normalize(parts[k]);
+        if (a != NULL)
+            g_ptr_array_add(out, a);
     }
 }
 
 /* The envelope recipient a receiving server wrote in the original's first
  * Received header ("... for <a@b>; date"): who the message was for when its
- * To says nothing ("undisclosed-recipients:;"). */
+ * To says nothing ("undisclosed-recipients:;").  Only the first Received
+ * counts. */
 static void
 received_for(const char *text, size_t from, size_t len, GPtrArray *out)
 {
-    size_t pos = from, lines = 0;
-    while (pos < len && lines < MAX_TO_LINES) {
-        const char *nl = memchr(text + pos, '\n', len - pos);
-        size_t end = nl != NULL ? (size_t)(nl - text) : len;
-        lines++;
-        const char *line = text + pos;
-        size_t n = end - pos;
-        while (n > 0 && (*line == ' ' || *line == '>')) {
-            line++;
-            n--;
-        }
-        if (n > 9 && g_ascii_strncasecmp(line, "received:", 9) == 0) {
-            /* the field with its continuation lines */
-            size_t vend = end;
-            for (int k = 0; k < 20 && vend + 1 < len
-                            && (text[vend + 1] == ' ' || text[vend + 1] == '\t'); k++) {
-                const char *n2 = memchr(text + vend + 1, '\n', len - vend - 1);
-                vend = n2 != NULL ? (size_t)(n2 - text) : len;
-            }
-            /* "for <a@b>" after any white space (often a tab on a
-             * continuation line) */
-            const char *f = line;
-            size_t rest = vend - (size_t)(line - text);
-            while ((f = bw_memcasestr(f, rest, "for <")) != NULL
-                   && !(f > line && (f[-1] == ' ' || f[-1] == '\t' || f[-1] == '\n'))) {
-                f += 5;
-                rest = vend - (size_t)(f - text);
-            }
-            if (f != NULL) {
-                size_t used = 0;
-                size_t fo = (size_t)(f - text) + 4;
-                char *a = addr_at(text + fo, vend - fo, &used);
-                if (a != NULL)
-                    g_ptr_array_add(out, a);
-            }
-            return;   /* only the first Received counts */
-        }
-        pos = end + 1;
+    size_t lo, vend;
+    if (!quoted_field(text, from, len, "received:", 20, &lo, &vend))
+        return;
+    const char *line = text + lo;
+    /* "for <a@b>" after any white space (often a tab on a continuation
+     * line) */
+    const char *f = line;
+    size_t rest = vend - lo;
+    while ((f = bw_memcasestr(f, rest, "for <")) != NULL
+           && !(f > line && (f[-1] == ' ' || f[-1] == '\t' || f[-1] == '\n'))) {
+        f += 5;
+        rest = vend - (size_t)(f - text);
+    }
+    if (f != NULL) {
+        size_t used = 0;
+        size_t fo = (size_t)(f - text) + 4;
+        char *a = addr_at(text + fo, vend - fo, &used);
+        if (a != NULL)
+            g_ptr_array_add(out, a);
     }
 }
 
