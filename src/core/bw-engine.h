@@ -75,6 +75,9 @@ char *bw_fp_origin_network(const bw_profile_t *p, const bw_original_t *o);
 /* Surge internals (surge.c), exposed for the tests. */
 double bw_poisson_upper_tail(unsigned x, double l);        /* P(X >= x | l) */
 double bw_cusum_threshold(double l0, double k, double target_arl);
+/* Where bw_cusum_threshold() keeps its answers between runs; NULL turns
+ * the file off (memory only).  Default: $XDG_CACHE_HOME/bouncewatch/. */
+void bw_cusum_cache_set_path(const char *path);
 
 /* One of the big free-mail providers (gmail.com, yahoo.co.jp...): millions
  * of strangers share the domain, so it says nothing about a person. */

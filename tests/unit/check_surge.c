@@ -2,6 +2,8 @@
 #include "suites.h"
 #include "engine-fixtures.h"
 #include <math.h>
+#include <string.h>
+#include <glib/gstdio.h>
 
 #define HOUR 3600
 #define T0 1735689600   /* 2025-01-01T00:00:00Z */
@@ -90,6 +92,55 @@ START_TEST(test_cusum_false_alarm_rate)
     }
     g_rand_free(r);
     ck_assert_msg(alarms >= 8 && alarms <= 80, "%u alarms in 30 years", alarms);
+}
+END_TEST
+
+START_TEST(test_cusum_cache_exact)
+{
+    /* the memoised h is bit for bit the computed one, survives a new
+     * process (memory reset by set_path), and a damaged cache file is
+     * ignored rather than believed */
+    double l0 = 0.07, l1 = 1.57;
+    double k = (l1 - l0) / log(l1 / l0);
+    g_autofree char *dir = g_dir_make_tmp("bw-cusum-XXXXXX", NULL);
+    ck_assert_ptr_nonnull(dir);
+    g_autofree char *file = g_build_filename(dir, "sub", "cusum-h", NULL);
+
+    bw_cusum_cache_set_path(NULL);
+    double h_plain = bw_cusum_threshold(l0, k, 8760.0);
+
+    bw_cusum_cache_set_path(file);
+    double h1 = bw_cusum_threshold(l0, k, 8760.0);
+    ck_assert(memcmp(&h1, &h_plain, sizeof h1) == 0);
+    ck_assert(g_file_test(file, G_FILE_TEST_IS_REGULAR));
+    GStatBuf st;
+    ck_assert_int_eq(g_stat(file, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0600);
+
+    bw_cusum_cache_set_path(file);      /* as a new run would start */
+    double h2 = bw_cusum_threshold(l0, k, 8760.0);
+    ck_assert(memcmp(&h2, &h_plain, sizeof h2) == 0);
+    /* other inputs get their own answer */
+    double h3 = bw_cusum_threshold(l0, k, 100.0);
+    ck_assert(h3 < h_plain);
+
+    /* a cache line with an absurd h, and garbage: recomputed */
+    guint64 bl, bk;
+    memcpy(&bl, &l0, sizeof bl);
+    memcpy(&bk, &k, sizeof bk);
+    g_autofree char *bad = g_strdup_printf("%016" G_GINT64_MODIFIER "x %016" G_GINT64_MODIFIER "x "
+                                           "40c11c0000000000 7ff0000000000000\nzz 1 2\n",
+                                           bl, bk);
+    ck_assert(g_file_set_contents(file, bad, -1, NULL));
+    bw_cusum_cache_set_path(file);
+    double h4 = bw_cusum_threshold(l0, k, 8760.0);
+    ck_assert(memcmp(&h4, &h_plain, sizeof h4) == 0);
+
+    bw_cusum_cache_set_path(NULL);
+    g_remove(file);
+    g_autofree char *sub = g_path_get_dirname(file);
+    g_rmdir(sub);
+    g_rmdir(dir);
 }
 END_TEST
 
@@ -195,6 +246,7 @@ suite_surge(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_poisson_tail);
     tcase_add_test(tc, test_cusum_false_alarm_rate);
+    tcase_add_test(tc, test_cusum_cache_exact);
     tcase_add_test(tc, test_quiet_year_no_alarm);
     tcase_add_test(tc, test_flood_alarms);
     tcase_add_test(tc, test_ramp_alarms);
