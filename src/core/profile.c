@@ -360,12 +360,51 @@ bw_hop_parse(const char *value, bw_hop_t *out)
         /* "(rdns [ip])", "([ip])", "(helo=x)", "(unknown [ip])" */
         while (c < cl_end && g_ascii_isspace(*c))
             c++;
+        /* Which name the receiving server looked up depends on the MTA.
+         * Postfix and Sendmail: "from HELO (RDNS [ip])".  Exim: "from RDNS
+         * ([ip] helo=HELO)" (its $sender_rcvhost starts with the verified
+         * host name, else with "[ip]"), always with "(Exim x.y)" in the
+         * line.  qmail (tcpserver): "from REMOTEHOST (HELO helo) (ip)" or
+         * "from REMOTEHOST (ip)", the IP bare, the host its reverse lookup
+         * (or "unknown"). */
+        const char *first_paren = c < cl_end && *c == '(' ? c : NULL;
+        bool qmail_helo = first_paren && cl_end - c > 6 && strncmp(c + 1, "HELO ", 5) == 0;
+        bool exim = first_paren && c + 1 < cl_end && c[1] == '[' &&
+                    bw_memcasestr(value, (size_t)(cl_end - value), "(Exim ") != NULL;
+        if (exim && out->from_helo[0] != '\0' && out->from_helo[0] != '[')
+            g_strlcpy(out->from_rdns, out->from_helo, sizeof out->from_rdns);
+        if (qmail_helo) {
+            /* "(HELO x)" then "(ip)" */
+            const char *close = memchr(c, ')', (size_t)(cl_end - c));
+            const char *q = close ? close + 1 : cl_end;
+            while (q < cl_end && g_ascii_isspace(*q))
+                q++;
+            if (q < cl_end && *q == '(') {
+                char ip[64];
+                q++;
+                take_word(&q, cl_end, ip, sizeof ip);
+                if (g_hostname_is_ip_address(ip))
+                    g_strlcpy(out->from_ip, ip, sizeof out->from_ip);
+            }
+            if (out->from_helo[0] && out->from_helo[0] != '[' && strcmp(out->from_helo, "unknown") != 0)
+                g_strlcpy(out->from_rdns, out->from_helo, sizeof out->from_rdns);
+            c = cl_end;   /* nothing else to read in the from clause */
+        }
         if (c < cl_end && *c == '(') {
             const char *close = memchr(c, ')', (size_t)(cl_end - c));
             const char *pe = close ? close : cl_end;
             const char *lb = memchr(c, '[', (size_t)(pe - c));
             const char *q = c + 1;
-            if (lb != c + 1 && !bw_memcasestr(q, (size_t)(pe - q), "helo=")) {
+            if (lb == NULL && close && g_ascii_isdigit(c[1])) {
+                /* qmail without HELO: "from REMOTEHOST (ip)" */
+                char ip[64];
+                take_word(&q, pe, ip, sizeof ip);
+                if (g_hostname_is_ip_address(ip)) {
+                    g_strlcpy(out->from_ip, ip, sizeof out->from_ip);
+                    if (out->from_helo[0] && out->from_helo[0] != '[' && strcmp(out->from_helo, "unknown") != 0)
+                        g_strlcpy(out->from_rdns, out->from_helo, sizeof out->from_rdns);
+                }
+            } else if (!exim && lb != c + 1 && !bw_memcasestr(q, (size_t)(pe - q), "helo=")) {
                 char w[256];
                 take_word(&q, pe, w, sizeof w);
                 if (w[0] && w[0] != '[' && strcmp(w, "unknown") != 0)

@@ -402,6 +402,83 @@ START_TEST(test_learned_provider)
 }
 END_TEST
 
+/* The recipient's server relayed a hijacked account's spam as Exim and
+ * qmail write it: the name of the provider's host is the one the receiving
+ * server looked up, not a HELO ("from RDNS ([ip])", "from RDNS (HELO x)
+ * (ip)"); the authenticated submission below it is the provider's. */
+static const char *const rcv_exim_relay[] = {
+    "from smtp.mailhost.example ([192.0.2.10]) by mx2.victim.example with esmtp (Exim 4.96) "
+    "(envelope-from <" OWNER ">) id 1vX-000Abc-1w for x@victim.example; Sun, 16 Nov 2025 10:00:05 +0000",
+    "from [45.9.8.7] (unknown [45.9.8.7]) (Authenticated sender: " OWNER ") "
+    "by smtp.mailhost.example (Postfix) with ESMTPSA id 4Q for <x@victim.example>; Sun, 16 Nov 2025 10:00:00 +0000",
+    NULL
+};
+static const char *const rcv_qmail_relay[] = {
+    "(qmail 12345 invoked from network); Sun, 16 Nov 2025 10:00:05 +0000",
+    "from smtp.mailhost.example (HELO smtp.mailhost.example) (192.0.2.10) "
+    "by smtp.victim.example with SMTP; Sun, 16 Nov 2025 10:00:05 +0000",
+    "from [45.9.8.7] (unknown [45.9.8.7]) (Authenticated sender: " OWNER ") "
+    "by smtp.mailhost.example (Postfix) with ESMTPSA id 4Q for <x@victim.example>; Sun, 16 Nov 2025 10:00:00 +0000",
+    NULL
+};
+/* The same shapes from a bot: Exim's verified name, or qmail's, is the
+ * bot's, and the provider hop below it is forged; a bot saying HELO with
+ * the provider's name changes nothing. */
+static const char *const rcv_exim_bot[] = {
+    "from host-91-200-1-2.isp.example ([91.200.1.2] helo=smtp.mailhost.example) by mx2.victim.example "
+    "with esmtp (Exim 4.96) id 1vX-000Abc-1w; Sun, 16 Nov 2025 10:00:05 +0000",
+    "from [45.9.8.7] (unknown [45.9.8.7]) (Authenticated sender: " OWNER ") "
+    "by smtp.mailhost.example (Postfix) with ESMTPSA id 4Q; Sun, 16 Nov 2025 10:00:00 +0000",
+    NULL
+};
+static const char *const rcv_qmail_bot[] = {
+    "from unknown (HELO smtp.mailhost.example) (91.200.1.2) "
+    "by smtp.victim.example with SMTP; Sun, 16 Nov 2025 10:00:05 +0000",
+    "from [45.9.8.7] (unknown [45.9.8.7]) (Authenticated sender: " OWNER ") "
+    "by smtp.mailhost.example (Postfix) with ESMTPSA id 4Q; Sun, 16 Nov 2025 10:00:00 +0000",
+    NULL
+};
+/* Sendmail writes "from HELO ([ip])" without a reverse name: the HELO
+ * proves nothing there */
+static const char *const rcv_sendmail_helo[] = {
+    "from smtp.mailhost.example ([91.200.1.2]) by mail.victim.example (8.17.1/8.17.1) "
+    "with ESMTP id 5AGA05xx; Sun, 16 Nov 2025 10:00:05 +0000",
+    "from [45.9.8.7] (unknown [45.9.8.7]) (Authenticated sender: " OWNER ") "
+    "by smtp.mailhost.example (Postfix) with ESMTPSA id 4Q; Sun, 16 Nov 2025 10:00:00 +0000",
+    NULL
+};
+
+START_TEST(test_origin_relay_forms)
+{
+    g_autoptr(bw_profile_t) p = bw_profile_new(owners, NULL);
+    struct { const char *const *rcv; bw_origin_t want; } cases[] = {
+        { rcv_exim_relay, BW_ORIGIN_OWN_ACCOUNT },
+        { rcv_qmail_relay, BW_ORIGIN_OWN_ACCOUNT },
+        { rcv_exim_bot, BW_ORIGIN_FOREIGN },
+        { rcv_qmail_bot, BW_ORIGIN_FOREIGN },
+        { rcv_sendmail_helo, BW_ORIGIN_FOREIGN },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        fake_report_t d = { .recipient = "x@victim.example", .orig_mid = "q@z", .received = cases[i].rcv };
+        g_autoptr(bw_report_t) r = fake_report(&d);
+        ck_assert_msg(bw_origin_of(p, r->original, NULL) == cases[i].want, "case %zu", i);
+    }
+    bw_hop_t h;
+    ck_assert(bw_hop_parse(rcv_qmail_relay[1], &h));
+    ck_assert_str_eq(h.from_rdns, "smtp.mailhost.example");
+    ck_assert_str_eq(h.from_ip, "192.0.2.10");
+    ck_assert(bw_hop_parse(rcv_qmail_bot[0], &h));
+    ck_assert_str_eq(h.from_rdns, "");
+    ck_assert_str_eq(h.from_ip, "91.200.1.2");
+    ck_assert(bw_hop_parse(rcv_exim_bot[0], &h));
+    ck_assert_str_eq(h.from_rdns, "host-91-200-1-2.isp.example");
+    ck_assert_str_eq(h.from_ip, "91.200.1.2");
+    ck_assert(bw_hop_parse(rcv_sendmail_helo[0], &h));
+    ck_assert_str_eq(h.from_rdns, "");
+    ck_assert_str_eq(h.from_ip, "91.200.1.2");
+}
+END_TEST
+
 START_TEST(test_hop_parse)
 {
     bw_hop_t h;
@@ -457,6 +534,7 @@ suite_classify(void)
     tcase_add_test(to, test_origin_paths);
     tcase_add_test(to, test_learned_provider);
     tcase_add_test(to, test_hop_parse);
+    tcase_add_test(to, test_origin_relay_forms);
     suite_add_tcase(s, to);
     return s;
 }
