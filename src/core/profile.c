@@ -396,12 +396,17 @@ bw_hop_parse(const char *value, bw_hop_t *out)
             const char *lb = memchr(c, '[', (size_t)(pe - c));
             const char *q = c + 1;
             if (lb == NULL && close && g_ascii_isdigit(c[1])) {
-                /* qmail without HELO: "from REMOTEHOST (ip)" */
+                /* qmail without HELO: "from REMOTEHOST (ip)" (qmail adds
+                 * "(HELO x)" whenever the HELO differs).  Exchange writes
+                 * the same shape with the HELO first: its name is no
+                 * lookup, only the IP is kept. */
+                bool exchange = bw_memcasestr(value, (size_t)(cl_end - value), "Microsoft SMTP") != NULL;
                 char ip[64];
                 take_word(&q, pe, ip, sizeof ip);
                 if (g_hostname_is_ip_address(ip)) {
                     g_strlcpy(out->from_ip, ip, sizeof out->from_ip);
-                    if (out->from_helo[0] && out->from_helo[0] != '[' && strcmp(out->from_helo, "unknown") != 0)
+                    if (!exchange && out->from_helo[0] && out->from_helo[0] != '[' &&
+                        strcmp(out->from_helo, "unknown") != 0)
                         g_strlcpy(out->from_rdns, out->from_helo, sizeof out->from_rdns);
                 }
             } else if (!exim && lb != c + 1 && !bw_memcasestr(q, (size_t)(pe - q), "helo=")) {

@@ -448,6 +448,16 @@ static const char *const rcv_sendmail_helo[] = {
     NULL
 };
 
+/* Exchange Online writes "from HELO (ip)": a bot's HELO, not a lookup */
+static const char *const rcv_exchange_bot[] = {
+    "from smtp.mailhost.example (91.200.1.2) by AM0PR01MB1234.eurprd01.prod.outlook.com (2603:10a6:208:1::1) "
+    "with Microsoft SMTP Server (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) "
+    "id 15.20.7000.1; Sun, 16 Nov 2025 10:00:05 +0000",
+    "from [45.9.8.7] (unknown [45.9.8.7]) (Authenticated sender: " OWNER ") "
+    "by smtp.mailhost.example (Postfix) with ESMTPSA id 4Q; Sun, 16 Nov 2025 10:00:00 +0000",
+    NULL
+};
+
 START_TEST(test_origin_relay_forms)
 {
     g_autoptr(bw_profile_t) p = bw_profile_new(owners, NULL);
@@ -457,6 +467,7 @@ START_TEST(test_origin_relay_forms)
         { rcv_exim_bot, BW_ORIGIN_FOREIGN },
         { rcv_qmail_bot, BW_ORIGIN_FOREIGN },
         { rcv_sendmail_helo, BW_ORIGIN_FOREIGN },
+        { rcv_exchange_bot, BW_ORIGIN_FOREIGN },
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         fake_report_t d = { .recipient = "x@victim.example", .orig_mid = "q@z", .received = cases[i].rcv };
