@@ -15,6 +15,7 @@
 #define MAX_OWNERS         64u      /* owner addresses taken from the config */
 #define MAX_QUERY_RETRIES  3u       /* reopen after "database modified" */
 #define SENT_DATES_MAX     100000u  /* dates kept per correspondent */
+#define SENT_COPIES_MIN    3u       /* own messages that show Sent copies are kept */
 
 struct bw_nm_source {
     notmuch_database_t *db;
@@ -815,13 +816,27 @@ op_has_sent_mail(void *ctx)
     if (src->has_sent < 0) {
         src->has_sent = 0;
         if (src->owner_query) {
-            notmuch_query_t *query = notmuch_query_create(src->db, src->owner_query);
+            /* Copies of the owner's own mail, not anything From the owner:
+             * reports can carry the owner in From (challenge requests,
+             * some bounce templates), and forged spam "from" the owner
+             * lands in the owner's junk folder.  Counting those would make
+             * a mailbox without Sent copies look as if it kept them, and
+             * every real bounce would then be "never sent from here".
+             * Notices the prefilter cannot see (a list server's loop alert
+             * written in the owner's name) remain, so it takes a few
+             * messages, SENT_COPIES_MIN, to say that copies are kept. */
+            g_autofree char *pre = bw_nm_source_prefilter_query(src);
+            g_autofree char *q = g_strdup_printf(
+                "(%s) and not (%s) and not (tag:spam or folder:Junk or folder:Spam or "
+                "folder:.Junk or folder:.Spam or folder:INBOX.Junk or folder:INBOX.Spam)",
+                src->owner_query, pre);
+            notmuch_query_t *query = notmuch_query_create(src->db, q);
             unsigned count = 0;
             if (query) {
                 notmuch_query_set_omit_excluded(query, NOTMUCH_EXCLUDE_FALSE);
                 notmuch_status_t nst = notmuch_query_count_messages(query, &count);
                 if (nst == NOTMUCH_STATUS_SUCCESS)
-                    src->has_sent = count > 0;
+                    src->has_sent = count >= SENT_COPIES_MIN;
                 else {
                     mark_failed(src, nst);
                     src->has_sent = -1;

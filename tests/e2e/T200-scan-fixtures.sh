@@ -86,6 +86,30 @@ for kind in calm flood compromise newsletter nosent; do
     bw_expect_eq "$kind: state dir mode" "$mode" 700
 done
 
+# No Sent copies, but one message From the owner that is no copy of the
+# owner's mail (a list server's loop alert written in the owner's name,
+# which no report query matches): the mailbox still keeps no Sent copies,
+# so the two real bounces must not turn into "never sent from here".
+rm -rf "$BW_TMP/mail" "$XDG_DATA_HOME/bouncewatch"
+python3 "$BW_SRCDIR/tests/fixtures/make-mailbox.py" nosent "$BW_TMP/mail" --now "$BOUNCEWATCH_NOW"
+inbox=$(dirname "$(find "$BW_TMP/mail" -type f -path '*/cur/*' | head -n 1)")
+cat >"$inbox/owner-named-notice:2,S" <<'MAIL'
+Return-Path: <>
+Date: Mon, 16 Nov 2026 09:00:00 +0900
+From: owner@example.org
+To: owner@example.org
+Subject: Loop Alert: Duplicated Message-ID (club ML)
+Message-Id: <loop-alert-1@lists.example.net>
+X-MLServer: fml [fml 4.0.3 release]
+Content-Type: text/plain; charset=us-ascii
+
+Duplicated Message-ID in <club@lists.example.net>.
+MAIL
+bw_notmuch_setup "$BW_TMP/mail" owner@example.org
+rc=0; "$BW_BIN" scan --json >"$BW_TMP/out.json" || rc=$?
+bw_expect_eq "nosent + owner-named notice: scan --json exit" "$rc" 0
+bw_expect_ok "nosent + owner-named notice: real bounces not backscatter" check_json "$BW_TMP/out.json" nosent
+
 # The database is found as notmuch finds it: XDG config of a profile, no
 # NOTMUCH_CONFIG; a missing configuration is a clear error (exit 69).
 mkdir -p "$XDG_CONFIG_HOME/notmuch/work"
