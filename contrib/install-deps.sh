@@ -21,7 +21,7 @@ BUILD="autoconf automake libtool autopoint pkg-config gettext make gcc clang
 # clients the plugins are tested in, notify-send, sqlite3 for looking at
 # the state store.
 TEST="notmuch python3 python3-dbusmock dbus dbus-x11 libnotify-bin tmux neomutt
- emacs-nox sqlite3 time"
+ emacs-nox aerc alot sqlite3 time"
 # Benchmarks only: the parsers we compare against, timers and profilers.
 BENCH="libsisimai-perl python3-flufl.bounce hyperfine time valgrind"
 

@@ -35,7 +35,7 @@ tmux -L "$session" new-session -d -x 160 -y 40 "aerc 2>'$BW_TMP/aerc.err'; sleep
 trap 'tmux -L "$session" kill-server 2>/dev/null; rm -rf "$BW_TMP"' EXIT
 screen=""
 i=0
-while [ $i -lt 50 ]; do
+while [ $i -lt 75 ]; do
     sleep 0.2
     screen=$(tmux -L "$session" capture-pane -p 2>/dev/null || true)
     case $screen in *"Backscatter"*) break ;; esac
@@ -44,8 +44,16 @@ done
 sleep 1
 screen=$(tmux -L "$session" capture-pane -p 2>/dev/null || true)
 tmux -L "$session" send-keys M-b
-sleep 1.5
-screen2=$(tmux -L "$session" capture-pane -p 2>/dev/null || true)
+# aerc loads the folder in the background: poll (up to 15 s on a loaded
+# machine) rather than sleep a fixed time.
+screen2=""
+i=0
+while [ $i -lt 75 ]; do
+    sleep 0.2
+    screen2=$(tmux -L "$session" capture-pane -p 2>/dev/null || true)
+    case $screen2 in *"Invoice #"*) break ;; esac
+    i=$((i + 1))
+done
 
 bw_expect_eq "Backscatter folder" "$(printf '%s\n' "$screen" | grep -c '^Backscatter  ')" 1
 bw_expect_eq "Bounces folder with the real bounces" \
