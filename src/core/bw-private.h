@@ -12,6 +12,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(GMimeParser, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GMimeStream, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GMimeObject, g_object_unref)
 
+/* json.c: a member holding a string (null when value is NULL), and one
+ * holding an array of the strings of a GPtrArray (empty when NULL).  Shared
+ * by the parse output and the scan document so both write alike. */
+void bw_json_add_str(JsonBuilder *b, const char *key, const char *value);
+void bw_json_add_strv(JsonBuilder *b, const char *key, const GPtrArray *values);
+
 /* Set *detail (when non-NULL) to a printf-formatted message. */
 void bw_set_detail(char **detail, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 

@@ -7,8 +7,8 @@
 #include "bw-scan.h"
 #include <string.h>
 
-static void
-add_str(JsonBuilder *b, const char *key, const char *value)
+void
+bw_json_add_str(JsonBuilder *b, const char *key, const char *value)
 {
     json_builder_set_member_name(b, key);
     if (value != NULL)
@@ -17,8 +17,8 @@ add_str(JsonBuilder *b, const char *key, const char *value)
         json_builder_add_null_value(b);
 }
 
-static void
-add_strv(JsonBuilder *b, const char *key, const GPtrArray *values)
+void
+bw_json_add_strv(JsonBuilder *b, const char *key, const GPtrArray *values)
 {
     json_builder_set_member_name(b, key);
     json_builder_begin_array(b);
@@ -31,18 +31,18 @@ static void
 build_original(JsonBuilder *b, const bw_original_t *o)
 {
     json_builder_begin_object(b);
-    add_str(b, "message_id", o->message_id);
-    add_str(b, "from", o->from);
-    add_strv(b, "to", o->to);
-    add_str(b, "subject", o->subject);
-    add_str(b, "date", o->date);
-    add_str(b, "return_path", o->return_path);
+    bw_json_add_str(b, "message_id", o->message_id);
+    bw_json_add_str(b, "from", o->from);
+    bw_json_add_strv(b, "to", o->to);
+    bw_json_add_str(b, "subject", o->subject);
+    bw_json_add_str(b, "date", o->date);
+    bw_json_add_str(b, "return_path", o->return_path);
     /* extras for the backscatter verdict */
-    add_strv(b, "received", o->received);
-    add_str(b, "dkim_domain", o->dkim_domain);
-    add_str(b, "x_mailer", o->x_mailer);
-    add_str(b, "in_reply_to", o->in_reply_to);
-    add_strv(b, "url_domains", o->url_domains);
+    bw_json_add_strv(b, "received", o->received);
+    bw_json_add_str(b, "dkim_domain", o->dkim_domain);
+    bw_json_add_str(b, "x_mailer", o->x_mailer);
+    bw_json_add_str(b, "in_reply_to", o->in_reply_to);
+    bw_json_add_strv(b, "url_domains", o->url_domains);
     json_builder_set_member_name(b, "headers_only");
     json_builder_add_boolean_value(b, o->headers_only);
     json_builder_end_object(b);
@@ -62,14 +62,14 @@ static void
 build_recipient(JsonBuilder *b, const bw_recipient_t *r)
 {
     json_builder_begin_object(b);
-    add_str(b, "address", r->address);
-    add_str(b, "original_address", r->original_address);
-    add_str(b, "action", r->action);
-    add_str(b, "status", r->status);
-    add_str(b, "reply_code", r->reply_code);
-    add_str(b, "reason", bw_reason_to_string(r->reason));
-    add_str(b, "remote_mta", r->remote_mta);
-    add_str(b, "diagnostic", r->diagnostic);
+    bw_json_add_str(b, "address", r->address);
+    bw_json_add_str(b, "original_address", r->original_address);
+    bw_json_add_str(b, "action", r->action);
+    bw_json_add_str(b, "status", r->status);
+    bw_json_add_str(b, "reply_code", r->reply_code);
+    bw_json_add_str(b, "reason", bw_reason_to_string(r->reason));
+    bw_json_add_str(b, "remote_mta", r->remote_mta);
+    bw_json_add_str(b, "diagnostic", r->diagnostic);
     json_builder_end_object(b);
 }
 
@@ -78,8 +78,8 @@ build_report_fields(JsonBuilder *b, const bw_report_t *report)
 {
     json_builder_set_member_name(b, "bounce");
     json_builder_add_boolean_value(b, report != NULL && report->bounce);
-    add_str(b, "kind", report != NULL && report->bounce ? bw_kind_to_string(report->kind) : NULL);
-    add_str(b, "family", report != NULL && report->bounce ? report->family : NULL);
+    bw_json_add_str(b, "kind", report != NULL && report->bounce ? bw_kind_to_string(report->kind) : NULL);
+    bw_json_add_str(b, "family", report != NULL && report->bounce ? report->family : NULL);
     json_builder_set_member_name(b, "recipients");
     json_builder_begin_array(b);
     for (guint i = 0; report != NULL && i < report->recipients->len; i++)
@@ -90,7 +90,7 @@ build_report_fields(JsonBuilder *b, const bw_report_t *report)
         build_original(b, report->original);
     else
         json_builder_add_null_value(b);
-    add_str(b, "feedback_type", report != NULL ? report->feedback_type : NULL);
+    bw_json_add_str(b, "feedback_type", report != NULL ? report->feedback_type : NULL);
     /* The report's own headers (the scan engine uses them). */
     json_builder_set_member_name(b, "message");
     if (report == NULL) {
@@ -98,14 +98,14 @@ build_report_fields(JsonBuilder *b, const bw_report_t *report)
         return;
     }
     json_builder_begin_object(b);
-    add_str(b, "message_id", report->message_id);
-    add_str(b, "from", report->from);
-    add_strv(b, "to", report->to);
-    add_str(b, "subject", report->subject);
-    add_str(b, "date", report->date);
-    add_str(b, "in_reply_to", report->in_reply_to);
-    add_strv(b, "references", report->references);
-    add_str(b, "auto_submitted", report->auto_submitted);
+    bw_json_add_str(b, "message_id", report->message_id);
+    bw_json_add_str(b, "from", report->from);
+    bw_json_add_strv(b, "to", report->to);
+    bw_json_add_str(b, "subject", report->subject);
+    bw_json_add_str(b, "date", report->date);
+    bw_json_add_str(b, "in_reply_to", report->in_reply_to);
+    bw_json_add_strv(b, "references", report->references);
+    bw_json_add_str(b, "auto_submitted", report->auto_submitted);
     json_builder_end_object(b);
 }
 
@@ -114,13 +114,13 @@ bw_report_to_json(const bw_report_t *report, const char *file, int index, const 
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    add_str(b, "file", file);
+    bw_json_add_str(b, "file", file);
     if (index >= 0) {
         json_builder_set_member_name(b, "index");
         json_builder_add_int_value(b, index);
     }
     build_report_fields(b, error == NULL ? report : NULL);
-    add_str(b, "error", error);
+    bw_json_add_str(b, "error", error);
     json_builder_end_object(b);
     return json_builder_get_root(b);
 }

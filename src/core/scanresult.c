@@ -138,16 +138,6 @@ bw_scan_result_free(bw_scan_result_t *r)
 /* ------------------------------------------------------------ JSON helpers */
 
 static void
-add_string_or_null(JsonBuilder *b, const char *name, const char *value)
-{
-    json_builder_set_member_name(b, name);
-    if (value)
-        json_builder_add_string_value(b, value);
-    else
-        json_builder_add_null_value(b);
-}
-
-static void
 add_time_or_null(JsonBuilder *b, const char *name, gint64 t)
 {
     json_builder_set_member_name(b, name);
@@ -157,16 +147,6 @@ add_time_or_null(JsonBuilder *b, const char *name, gint64 t)
     } else {
         json_builder_add_null_value(b);
     }
-}
-
-static void
-add_string_array(JsonBuilder *b, const char *name, const GPtrArray *a)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_begin_array(b);
-    for (guint i = 0; a && i < a->len; i++)
-        json_builder_add_string_value(b, g_ptr_array_index(a, i));
-    json_builder_end_array(b);
 }
 
 /* Hashes travel as 16-digit hex strings: JSON numbers lose 64-bit precision. */
@@ -228,7 +208,7 @@ fingerprint_to_json(JsonBuilder *b, const bw_fingerprint_t *fp)
     add_hash(b, "mailer", fp->mailer);
     add_hash(b, "body_simhash", fp->body_simhash);
     add_hash(b, "forged_sender", fp->forged_sender);
-    add_string_or_null(b, "subject_masked", fp->subject_masked);
+    bw_json_add_str(b, "subject_masked", fp->subject_masked);
     add_hash(b, "subject_names", fp->subject_names);
     json_builder_end_object(b);
 }
@@ -258,18 +238,18 @@ bw_item_to_json(const bw_item_t *item)
     g_return_val_if_fail(item != NULL, NULL);
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    add_string_or_null(b, "message_id", item->message_id);
-    add_string_or_null(b, "file", item->file);
+    bw_json_add_str(b, "message_id", item->message_id);
+    bw_json_add_str(b, "file", item->file);
     json_builder_set_member_name(b, "date_unix");
     json_builder_add_int_value(b, item->date_unix);
-    add_string_or_null(b, "class", bw_class_to_string(item->klass));
+    bw_json_add_str(b, "class", bw_class_to_string(item->klass));
     json_builder_set_member_name(b, "score");
     json_builder_add_double_value(b, item->score);
-    add_string_array(b, "evidence", item->evidence);
-    add_string_or_null(b, "origin", bw_origin_to_string(item->origin));
+    bw_json_add_strv(b, "evidence", item->evidence);
+    bw_json_add_str(b, "origin", bw_origin_to_string(item->origin));
     json_builder_set_member_name(b, "fingerprint");
     fingerprint_to_json(b, &item->fp);
-    add_string_or_null(b, "campaign", item->campaign);
+    bw_json_add_str(b, "campaign", item->campaign);
     json_builder_set_member_name(b, "report");
     if (item->report)
         json_builder_add_value(b, bw_report_to_json(item->report, item->file, -1, NULL));
@@ -349,11 +329,11 @@ original_summary(JsonBuilder *b, const bw_original_t *o)
         return;
     }
     json_builder_begin_object(b);
-    add_string_or_null(b, "message_id", o->message_id);
-    add_string_or_null(b, "from", o->from);
-    add_string_array(b, "to", o->to);
-    add_string_or_null(b, "subject", o->subject);
-    add_string_or_null(b, "date", o->date);
+    bw_json_add_str(b, "message_id", o->message_id);
+    bw_json_add_str(b, "from", o->from);
+    bw_json_add_strv(b, "to", o->to);
+    bw_json_add_str(b, "subject", o->subject);
+    bw_json_add_str(b, "date", o->date);
     json_builder_end_object(b);
 }
 
@@ -361,28 +341,28 @@ static void
 item_entry(JsonBuilder *b, const bw_item_t *it)
 {
     json_builder_begin_object(b);
-    add_string_or_null(b, "message_id", it->message_id);
-    add_string_or_null(b, "file", it->file);
+    bw_json_add_str(b, "message_id", it->message_id);
+    bw_json_add_str(b, "file", it->file);
     add_time_or_null(b, "date", it->date_unix);
-    add_string_or_null(b, "kind", it->report ? bw_kind_to_string(it->report->kind) : NULL);
-    add_string_or_null(b, "class", bw_class_to_string(it->klass));
+    bw_json_add_str(b, "kind", it->report ? bw_kind_to_string(it->report->kind) : NULL);
+    bw_json_add_str(b, "class", bw_class_to_string(it->klass));
     json_builder_set_member_name(b, "score");
     json_builder_add_double_value(b, (double)(gint64)(it->score * 1000.0 + 0.5) / 1000.0);
-    add_string_or_null(b, "campaign", it->klass == BW_CLASS_BACKSCATTER ? it->campaign : NULL);
-    add_string_array(b, "evidence", it->evidence);
+    bw_json_add_str(b, "campaign", it->klass == BW_CLASS_BACKSCATTER ? it->campaign : NULL);
+    bw_json_add_strv(b, "evidence", it->evidence);
     json_builder_set_member_name(b, "recipients");
     json_builder_begin_array(b);
     for (guint i = 0; it->report && it->report->recipients && i < it->report->recipients->len; i++) {
         const bw_recipient_t *rc = g_ptr_array_index(it->report->recipients, i);
         json_builder_begin_object(b);
-        add_string_or_null(b, "address", rc->address);
-        add_string_or_null(b, "status", rc->status);
-        add_string_or_null(b, "reason", bw_reason_to_string(rc->reason));
+        bw_json_add_str(b, "address", rc->address);
+        bw_json_add_str(b, "status", rc->status);
+        bw_json_add_str(b, "reason", bw_reason_to_string(rc->reason));
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
     if (it->klass == BW_CLASS_BACKSCATTER) {
-        add_string_or_null(b, "origin", bw_origin_to_string(it->origin));
+        bw_json_add_str(b, "origin", bw_origin_to_string(it->origin));
     }
     original_summary(b, it->report ? it->report->original : NULL);
     json_builder_end_object(b);
@@ -392,19 +372,19 @@ static void
 campaign_entry(JsonBuilder *b, const bw_campaign_t *c)
 {
     json_builder_begin_object(b);
-    add_string_or_null(b, "id", c->id);
+    bw_json_add_str(b, "id", c->id);
     json_builder_set_member_name(b, "size");
     json_builder_add_int_value(b, c->members ? c->members->len : 0);
     add_time_or_null(b, "first_seen", c->first_seen);
     add_time_or_null(b, "last_seen", c->last_seen);
-    add_string_array(b, "subjects", c->subjects);
-    add_string_array(b, "forged_senders", c->forged_senders);
-    add_string_array(b, "reporting_domains", c->reporting_domains);
-    add_string_or_null(b, "origin", bw_origin_to_string(c->origin));
-    add_string_or_null(b, "template", c->fp.subject_masked);
+    bw_json_add_strv(b, "subjects", c->subjects);
+    bw_json_add_strv(b, "forged_senders", c->forged_senders);
+    bw_json_add_strv(b, "reporting_domains", c->reporting_domains);
+    bw_json_add_str(b, "origin", bw_origin_to_string(c->origin));
+    bw_json_add_str(b, "template", c->fp.subject_masked);
     json_builder_set_member_name(b, "muted");
     json_builder_add_boolean_value(b, c->muted);
-    add_string_array(b, "members", c->members);
+    bw_json_add_strv(b, "members", c->members);
     json_builder_end_object(b);
 }
 
@@ -418,10 +398,10 @@ surge_entry(JsonBuilder *b, const bw_surge_t *s)
     json_builder_add_int_value(b, s->count);
     json_builder_set_member_name(b, "baseline_per_hour");
     json_builder_add_double_value(b, (double)(gint64)(s->baseline_per_hour * 10000.0 + 0.5) / 10000.0);
-    add_string_array(b, "campaigns", s->campaigns);
+    bw_json_add_strv(b, "campaigns", s->campaigns);
     json_builder_set_member_name(b, "ongoing");
     json_builder_add_boolean_value(b, s->ongoing);
-    add_string_or_null(b, "detector", s->detector);
+    bw_json_add_str(b, "detector", s->detector);
     json_builder_end_object(b);
 }
 
@@ -431,7 +411,7 @@ bw_scan_result_to_json(const bw_scan_result_t *r)
     g_return_val_if_fail(r != NULL, NULL);
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    add_string_or_null(b, "database", r->database);
+    bw_json_add_str(b, "database", r->database);
     json_builder_set_member_name(b, "revision");
     json_builder_add_int_value(b, (gint64)r->revision);
     json_builder_set_member_name(b, "messages_examined");
@@ -454,12 +434,12 @@ bw_scan_result_to_json(const bw_scan_result_t *r)
     json_builder_set_member_name(b, "assessment");
     json_builder_begin_object(b);
     const bw_assessment_t *a = r->assessment;
-    add_string_or_null(b, "status",
+    bw_json_add_str(b, "status",
                        bw_assessment_status_to_string(a ? a->status : BW_STATUS_CLEAR));
-    add_string_or_null(b, "summary", a ? a->summary : "");
-    add_string_array(b, "advice", a ? a->advice : NULL);
-    add_string_array(b, "legitimate_remedies", a ? a->legit_remedies : NULL);
-    add_string_array(b, "hard_bouncing", a ? a->hard_bouncing : NULL);
+    bw_json_add_str(b, "summary", a ? a->summary : "");
+    bw_json_add_strv(b, "advice", a ? a->advice : NULL);
+    bw_json_add_strv(b, "legitimate_remedies", a ? a->legit_remedies : NULL);
+    bw_json_add_strv(b, "hard_bouncing", a ? a->hard_bouncing : NULL);
     json_builder_end_object(b);
     json_builder_end_object(b);
     return json_builder_get_root(b);
