@@ -9,12 +9,7 @@
 
 bw_require_bin
 bw_require_cmd notmuch dbus-run-session
-PY=
-for p in python3 /usr/bin/python3; do
-    if "$p" -c 'import dbusmock, dbus' 2>/dev/null; then PY=$p; break; fi
-done
-[ -n "$PY" ] || bw_skip "python3-dbusmock not installed"
-export PY
+bw_require_dbusmock
 if [ "${1:-}" != "--inner" ]; then
     exec dbus-run-session -- sh "$0" --inner
 fi

@@ -32,6 +32,18 @@ bw_require_cmd() {
     done
 }
 
+# bw_require_dbusmock: skip unless a python3 with dbusmock and dbus-python
+# is there (the mock notification server); exports it as $PY.
+bw_require_dbusmock() {
+    local p
+    PY=
+    for p in python3 /usr/bin/python3; do
+        if "$p" -c 'import dbusmock, dbus' 2>/dev/null; then PY=$p; break; fi
+    done
+    [ -n "$PY" ] || bw_skip "python3-dbusmock not installed"
+    export PY
+}
+
 # bw_tmpdir: create $BW_TMP (removed at exit) with a private HOME and
 # XDG directories inside it; sets BOUNCEWATCH_NOW when not set, so that
 # every run of a test sees the same "now".
