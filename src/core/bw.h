@@ -36,6 +36,9 @@ typedef enum {
     BW_E_STATE,       /* state store problem (corrupt, locked...) */
     BW_E_DATABASE,    /* mail database problem */
     BW_E_INTERNAL,
+    BW_E_REFUSED,     /* refused by a structural cap (nesting, counts): the
+                         detail names the cap.  Appended after BW_E_INTERNAL
+                         so that existing values keep their numbers. */
     BW_STATUS_LAST
 } bw_status_t;
 
