@@ -157,7 +157,7 @@ median() { sort -n -k"$2","$2" "$tmp/$1.times" | awk -v c="$2" '{ v[NR] = $c } E
     if (NR % 2) print v[(NR + 1) / 2]; else printf "%d\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # Files with at least one report (an mbox file gives one line per message).
-bw_bounces=$(grep '"bounce":true' "$tmp/bouncewatch.out" | sed 's/^{"file":"\(\([^"\\]\|\\.\)*\)".*/\1/' | sort -u | wc -l)
+bw_bounces=$(grep '"bounce":true' "$tmp/bouncewatch.out" | sed 's/^{\("format_version":[0-9]*,\)\{0,1\}"file":"\(\([^"\\]\|\\.\)*\)".*/\2/' | sort -u | wc -l)
 bw_errors=$(grep -c '"error":"' "$tmp/bouncewatch.out" || true)
 printf '\n%-12s %6s %9s %9s %9s %9s %8s  %s\n' tool files "wall s" "files/s" "CPU s" "files/s" "RSS MiB" "files with a bounce"
 printf '%-12s %6s %9s %9s %9s %9s %8s\n' "" "" "" "(wall)" "" "(CPU)" "(peak)"

@@ -50,6 +50,10 @@
 
 (defconst bouncewatch-report-buffer "*bouncewatch*")
 
+(defconst bouncewatch-format-version 1
+  "The version of bouncewatch's JSON output this file reads.
+It is passed as --format-version; see bouncewatch-json(7).")
+
 ;;;; Saved searches
 
 (defun bouncewatch-add-saved-searches ()
@@ -104,13 +108,25 @@
       (pop-to-buffer buf))
     buf))
 
+(defun bouncewatch--json (&rest args)
+  "Run bouncewatch with ARGS and --json; return the document as alists.
+Asks for `bouncewatch-format-version'; when bouncewatch cannot write
+it (exit 20 or 21), says which side to upgrade.  nil on other failures."
+  (let ((res (apply #'bouncewatch--run
+                    (append args (list "--json" (format "--format-version=%d"
+                                                        bouncewatch-format-version))))))
+    (pcase (car res)
+      (0 (let ((json-object-type 'alist) (json-array-type 'list) (json-key-type 'symbol))
+           (ignore-errors (json-read-from-string (cdr res)))))
+      (20 (user-error "bouncewatch no longer writes JSON format version %d: update bouncewatch.el"
+                      bouncewatch-format-version))
+      (21 (user-error "bouncewatch is older than bouncewatch.el (it does not know JSON format version %d): upgrade bouncewatch"
+                      bouncewatch-format-version))
+      (_ nil))))
+
 (defun bouncewatch--campaigns ()
   "The campaigns of `bouncewatch scan --json', as a list of alists."
-  (let ((res (bouncewatch--run "scan" "--json" "--quiet")))
-    (when (eq (car res) 0)
-      (let* ((json-object-type 'alist) (json-array-type 'list) (json-key-type 'symbol)
-             (doc (ignore-errors (json-read-from-string (cdr res)))))
-        (alist-get 'campaigns doc)))))
+  (alist-get 'campaigns (bouncewatch--json "scan" "--quiet")))
 
 ;;;###autoload
 (defun bouncewatch-campaigns ()

@@ -1251,7 +1251,9 @@ bw_scanner_run(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **
 }
 
 /* The inputs a scan document depends on, as one string.  The message
- * count is there because a deletion leaves notmuch's revision as it was. */
+ * count is there because a deletion leaves notmuch's revision as it was;
+ * the JSON format version because a document kept by a program that wrote
+ * another version must not be served as this one. */
 static char *
 json_cache_key(const bw_scanner_options_t *opts, bw_nm_source_t *src, const guint64 *revision,
                const char *dirs)
@@ -1266,8 +1268,8 @@ json_cache_key(const bw_scanner_options_t *opts, bw_nm_source_t *src, const guin
     if (dirs == NULL)
         return NULL;   /* no cheap way to see removals: do not keep documents */
     g_autofree char *cfg = config_digest(src);
-    return g_strdup_printf(STATE_PROGRAM " %s %" G_GUINT64_FORMAT " %s %" G_GINT64_FORMAT
-                           " %" G_GINT64_FORMAT " %s",
+    return g_strdup_printf(STATE_PROGRAM " format-%d %s %" G_GUINT64_FORMAT " %s %" G_GINT64_FORMAT
+                           " %" G_GINT64_FORMAT " %s", BW_FORMAT_VERSION_CUR,
                            uuid ? uuid : "", rev, dirs, opts->now, opts->since, cfg);
 }
 

@@ -7,10 +7,12 @@
 #include "bw.h"
 #include <glib/gi18n.h>
 
-/* Exit codes (after sysexits where one fits). */
+/* Exit codes (after sysexits where one fits; 20 and 21 after notmuch). */
 enum {
     BW_EXIT_OK = 0,
     BW_EXIT_FAILURE = 1,     /* some input could not be processed */
+    BW_EXIT_FORMAT_TOO_OLD = 20, /* --format-version below BW_FORMAT_VERSION_MIN */
+    BW_EXIT_FORMAT_TOO_NEW = 21, /* --format-version above BW_FORMAT_VERSION_CUR */
     BW_EXIT_USAGE = 64,      /* bad command line */
     BW_EXIT_DATAERR = 65,    /* bad input data */
     BW_EXIT_NOINPUT = 66,    /* input file missing */
@@ -32,6 +34,11 @@ int bw_cmd_parse(int argc, char **argv);
 int bw_cmd_hook(int argc, char **argv);   /* cmd-hook.c */
 int bw_cmd_watch(int argc, char **argv);  /* cmd-watch.c */
 int bw_cmd_scan(int argc, char **argv);   /* cmd-scan.c */
+
+/* exitcode.c: BW_EXIT_OK when this program can write JSON format version
+ * `asked`; otherwise prints why (naming `command`) and returns
+ * BW_EXIT_FORMAT_TOO_OLD or BW_EXIT_FORMAT_TOO_NEW. */
+int bw_cli_format_version_exit(const char *command, int asked);
 
 /* "now" for every command: BOUNCEWATCH_NOW (RFC 3339) or the wall clock.
  * Returns FALSE and prints an error when BOUNCEWATCH_NOW is malformed. */

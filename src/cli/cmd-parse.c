@@ -82,9 +82,12 @@ int
 bw_cmd_parse(int argc, char **argv)
 {
     gboolean json = FALSE;
+    gint format_version = BW_FORMAT_VERSION_CUR;
     g_auto(GStrv) files = NULL;
     GOptionEntry entries[] = {
-        { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_("print JSON Lines (shared/SPEC.md section 1)"), NULL },
+        { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_("print JSON Lines (fields: bouncewatch-json(7))"), NULL },
+        { "format-version", 0, 0, G_OPTION_ARG_INT, &format_version,
+          N_("write JSON format version N (exit 20: N too old, 21: too new)"), N_("N") },
         { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, N_("FILE...|-") },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
@@ -97,6 +100,9 @@ bw_cmd_parse(int argc, char **argv)
         fprintf(stderr, "bouncewatch parse: %s; run 'bouncewatch parse --help'\n", err->message);
         return BW_EXIT_USAGE;
     }
+    int version_rc = bw_cli_format_version_exit("parse", format_version);
+    if (version_rc != BW_EXIT_OK)
+        return version_rc;
     if (files == NULL || files[0] == NULL) {
         fprintf(stderr, _("bouncewatch parse: no input; give one or more files, or - for standard input\n"));
         return BW_EXIT_USAGE;

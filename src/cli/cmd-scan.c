@@ -248,8 +248,11 @@ bw_cmd_scan(int argc, char **argv)
 {
     gboolean json = FALSE, tag = FALSE, full = FALSE, quiet = FALSE, print_query = FALSE;
     g_autofree char *since_text = NULL;
+    gint format_version = BW_FORMAT_VERSION_CUR;
     GOptionEntry entries[] = {
-        { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("print the SPEC section 2 JSON document"), NULL },
+        { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("print the JSON document (fields: bouncewatch-json(7))"), NULL },
+        { "format-version", 0, 0, G_OPTION_ARG_INT, &format_version,
+          N_("write JSON format version N (exit 20: N too old, 21: too new)"), N_("N") },
         { "since", 0, 0, G_OPTION_ARG_STRING, &since_text,
           N_("list only reports since WHEN (a date, RFC 3339 time, or an age: 2w, 3d, 12h)"), N_("WHEN") },
         { "tag", 0, 0, G_OPTION_ARG_NONE, &tag, N_("also tag the reports in notmuch (bounce, backscatter, bw/ID)"), NULL },
@@ -272,6 +275,9 @@ bw_cmd_scan(int argc, char **argv)
         fprintf(stderr, _("bouncewatch scan: unexpected argument '%s'\n"), argv[1]);
         return BW_EXIT_USAGE;
     }
+    int version_rc = bw_cli_format_version_exit("scan", format_version);
+    if (version_rc != BW_EXIT_OK)
+        return version_rc;
     if (print_query) {
         g_autoptr(bw_nm_source_t) src = NULL;
         g_autofree char *detail = NULL;

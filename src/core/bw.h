@@ -53,6 +53,33 @@ const char *bw_status_to_string(bw_status_t status);
 #define BW_MAX_RECIPIENTS      1000                  /* recipients per report */
 #define BW_MAX_MBOX_MESSAGES   100000                /* messages per mbox file */
 
+/* ---------------------------------------------------------------- JSON contract version
+ *
+ * Both JSON outputs (a `parse --json` line, the `scan --json` document)
+ * carry "format_version": BW_FORMAT_VERSION_CUR, and `--format-version=N`
+ * lets a program that reads them ask for the version it was written
+ * against, the way notmuch's NOTMUCH_FORMAT_CUR/MIN work.  The fields of
+ * each version are documented in docs/bouncewatch-json.7 (the schemata,
+ * with the history of the versions).
+ *
+ * The rule for changing the numbers:
+ *   - adding a field (a new key in an object, a new member of an
+ *     enumeration that readers are told may grow) does NOT change the
+ *     version: readers ignore keys they do not know;
+ *   - removing or renaming a field, changing its type or its meaning, or
+ *     changing what the elements of a list mean, increases
+ *     BW_FORMAT_VERSION_CUR; the writers then take the version asked for
+ *     and keep writing the old layout for the old versions still
+ *     supported (and the scan's JSON cache keys on it);
+ *   - BW_FORMAT_VERSION_MIN increases only when a version's layout is
+ *     dropped; asking for a version below it exits 20, above
+ *     BW_FORMAT_VERSION_CUR exits 21 (the CLI, src/cli/exitcode.c).
+ *
+ * Version 1 (December 2026) is shared/SPEC.md sections 1 and 2 as they
+ * are: the first versioned contract. */
+#define BW_FORMAT_VERSION_MIN  1
+#define BW_FORMAT_VERSION_CUR  1
+
 /* ---------------------------------------------------------------- kinds */
 
 typedef enum {

@@ -1,6 +1,7 @@
 /* json.c: the shared/SPEC.md section 1 object of one parse result, and its
  * inverse for the state store (bw_report_from_json), which must rebuild a
- * report without the mail.  The SPEC keys come first and keep their names
+ * report without the mail.  The SPEC keys come first (after
+ * "format_version", BW_FORMAT_VERSION_CUR in bw.h) and keep their names
  * and types; the extra keys ("family", "feedback_type", "message", and the
  * original's extras) are additions the SPEC allows. */
 #include "bw-parse.h"
@@ -114,6 +115,8 @@ bw_report_to_json(const bw_report_t *report, const char *file, int index, const 
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
+    json_builder_set_member_name(b, "format_version");
+    json_builder_add_int_value(b, BW_FORMAT_VERSION_CUR);
     bw_json_add_str(b, "file", file);
     if (index >= 0) {
         json_builder_set_member_name(b, "index");
@@ -367,6 +370,8 @@ bw_report_to_json_string(const bw_report_t *report, const char *file, int index,
     GString *out = g_string_sized_new(1024);
     bool f = true;
     g_string_append_c(out, '{');
+    w_key(out, "format_version", &f);
+    g_string_append_printf(out, "%d", BW_FORMAT_VERSION_CUR);
     w_kstr(out, "file", file, &f);
     if (index >= 0) {
         w_key(out, "index", &f);

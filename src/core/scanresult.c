@@ -411,6 +411,8 @@ bw_scan_result_to_json(const bw_scan_result_t *r)
     g_return_val_if_fail(r != NULL, NULL);
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
+    json_builder_set_member_name(b, "format_version");
+    json_builder_add_int_value(b, BW_FORMAT_VERSION_CUR);
     bw_json_add_str(b, "database", r->database);
     json_builder_set_member_name(b, "revision");
     json_builder_add_int_value(b, (gint64)r->revision);

@@ -33,6 +33,30 @@ out=$(emacs --batch -Q -L "$BW_SRCDIR/plugins/emacs" --eval "(require (quote bou
   (princ (format \"global=%s\n\" (if (memq 'bouncewatch--mode-line-string global-mode-string) \"yes\" \"no\")))
   (bouncewatch-mode-line-mode -1))" 2>"$BW_TMP/emacs.err") || { echo "FAIL: emacs exited $?"; cat "$BW_TMP/emacs.err"; }
 get() { printf '%s\n' "$out" | sed -n "s/^$1=//p"; }
+
+# The JSON contract: the plugin asks for the format version it knows, and
+# says which side to upgrade when bouncewatch cannot give it (exit 20/21).
+cat >"$BW_TMP/bw-logged" <<EOF
+#!/bin/sh
+printf '%s\n' "\$*" >>"$BW_TMP/args.log"
+exec "$BW_BIN" "\$@"
+EOF
+for rc in 20 21; do printf '#!/bin/sh\nexit %s\n' "$rc" >"$BW_TMP/bw-exit$rc"; done
+chmod +x "$BW_TMP/bw-logged" "$BW_TMP/bw-exit20" "$BW_TMP/bw-exit21"
+out2=$(emacs --batch -Q -L "$BW_SRCDIR/plugins/emacs" --eval "(require (quote bouncewatch))" --eval "
+(progn
+  (setq bouncewatch-program \"$BW_TMP/bw-logged\")
+  (princ (format \"campaigns=%d\n\" (length (bouncewatch--campaigns))))
+  (dolist (rc '(20 21))
+    (setq bouncewatch-program (format \"$BW_TMP/bw-exit%d\" rc))
+    (princ (format \"exit%d=%s\n\" rc
+                   (condition-case e (progn (bouncewatch-campaigns) \"no error\")
+                     (user-error (cadr e)))))))" 2>"$BW_TMP/emacs2.err") || { echo "FAIL: emacs exited $?"; cat "$BW_TMP/emacs2.err"; }
+get2() { printf '%s\n' "$out2" | sed -n "s/^$1=//p"; }
+bw_expect_eq "campaigns through --format-version" "$(get2 campaigns)" 1
+bw_expect_eq "asks for format version 1" "$(grep -c -- '^scan --quiet --json --format-version=1$' "$BW_TMP/args.log")" 1
+case $(get2 exit20) in *"update bouncewatch.el"*) ;; *) echo "FAIL: exit 20 message: $(get2 exit20)"; bw_fail_count=$((bw_fail_count + 1)) ;; esac
+case $(get2 exit21) in *"upgrade bouncewatch"*) ;; *) echo "FAIL: exit 21 message: $(get2 exit21)"; bw_fail_count=$((bw_fail_count + 1)) ;; esac
 bw_expect_eq "report buffer mode" "$(get mode)" bouncewatch-report-mode
 bw_expect_eq "report shown" "$(get report)" yes
 bw_expect_eq "campaign listed" "$(get campaign)" yes

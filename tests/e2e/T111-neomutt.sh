@@ -25,6 +25,29 @@ lines=$(bouncewatch-neomutt-campaigns)
 bw_expect_eq "one campaign mailbox" "$(printf '%s\n' "$lines" | grep -c '^virtual-mailboxes "bw: bw-[0-9a-f]\{8\} ([0-9]*)" "notmuch://?query=tag:bw/bw-[0-9a-f]\{8\}"$')" 1
 bw_expect_eq "no mail text in muttrc lines" "$(printf '%s\n' "$lines" | grep -c 'Invoice\|exec')" 0
 
+# The JSON contract: the helper asks for format version 1; when bouncewatch
+# cannot write it (exit 20/21) NeoMutt shows which side to upgrade (an
+# `echo` command NeoMutt accepts), and no mailbox line.
+for rc in 20 21; do
+    mkdir -p "$BW_TMP/bin$rc"
+    printf '#!/bin/sh\nexit %s\n' "$rc" >"$BW_TMP/bin$rc/bouncewatch"
+    chmod +x "$BW_TMP/bin$rc/bouncewatch"
+    printf 'source "bouncewatch-neomutt-campaigns |"\n' >"$BW_TMP/muttrc$rc"
+    shown=$(PATH="$BW_TMP/bin$rc:$PATH" neomutt -n -F "$BW_TMP/muttrc$rc" -Q sort </dev/null 2>&1)
+    case $rc in 20) want_text="update the NeoMutt plugin" ;; *) want_text="upgrade bouncewatch" ;; esac
+    bw_expect_eq "exit $rc: message shown" "$(printf '%s\n' "$shown" | grep -c "$want_text")" 1
+    bw_expect_eq "exit $rc: no NeoMutt error" "$(printf '%s\n' "$shown" | grep -ci 'error\|unknown command')" 0
+done
+mkdir -p "$BW_TMP/binlog"
+cat >"$BW_TMP/binlog/bouncewatch" <<EOF
+#!/bin/sh
+printf '%s\n' "\$*" >>"$BW_TMP/args.log"
+exec "$BW_BIN" "\$@"
+EOF
+chmod +x "$BW_TMP/binlog/bouncewatch"
+PATH="$BW_TMP/binlog:$PATH" bouncewatch-neomutt-campaigns >/dev/null
+bw_expect_eq "asks for format version 1" "$(grep -c -- '--format-version=1' "$BW_TMP/args.log")" 1
+
 cat >"$BW_TMP/muttrc" <<EOF
 set nm_default_url = "notmuch://$mail"
 set virtual_spoolfile = yes
