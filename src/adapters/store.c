@@ -148,18 +148,78 @@ close_handle(bw_store_t *s)
     s->in_txn = false;
 }
 
-/* Move the file (and its WAL/SHM companions) aside. */
+/* How many names move_aside() tries for one backup: far more than the
+ * corruptions of one second, still a bound. */
+#define STORE_ASIDE_MAX_TRIES 1000u
+
+/* Give the file at `path` a backup name nobody uses yet: path.corrupt-SECONDS,
+ * else path.corrupt-SECONDS.1, .2 ...  Two corruptions within one second (or
+ * a backup the user kept) must not lose the first backup, so the name is
+ * claimed with link(), which fails with EEXIST instead of replacing what is
+ * there (rename() would replace it): two processes cannot take the same
+ * name either.  On a file system without hard links, an existence check and
+ * rename() do (a race there can only happen within the same second).
+ * Returns the name (g_free), or NULL with errno set (ENOENT: no file). */
+static char *
+claim_aside_name(const char *path, gint64 seconds)
+{
+    for (unsigned n = 0; n < STORE_ASIDE_MAX_TRIES; n++) {
+        char *aside = n == 0
+            ? g_strdup_printf("%s.corrupt-%" G_GINT64_FORMAT, path, seconds)
+            : g_strdup_printf("%s.corrupt-%" G_GINT64_FORMAT ".%u", path, seconds, n);
+        if (link(path, aside) == 0) {
+            if (g_unlink(path) == 0)
+                return aside;
+            int e = errno;
+            (void)g_unlink(aside);   /* the file itself is still there */
+            g_free(aside);
+            errno = e;
+            return NULL;
+        }
+        int e = errno;
+        if (e == EEXIST) {
+            g_free(aside);
+            continue;
+        }
+        if (e == ENOENT) {
+            g_free(aside);
+            errno = ENOENT;
+            return NULL;
+        }
+        /* No hard links here (EPERM, ENOTSUP, EMLINK...). */
+        if (!g_file_test(aside, G_FILE_TEST_EXISTS) && g_rename(path, aside) == 0)
+            return aside;
+        e = errno;
+        bool taken = g_file_test(aside, G_FILE_TEST_EXISTS);
+        g_free(aside);
+        if (!taken) {
+            errno = e;
+            return NULL;
+        }
+    }
+    errno = EEXIST;
+    return NULL;
+}
+
+/* Move the file (and its WAL/SHM companions) aside, under a name of its own. */
 static bw_status_t
 move_aside(bw_store_t *s, char **detail)
 {
     close_handle(s);
-    g_autofree char *aside = g_strdup_printf("%s.corrupt-%" G_GINT64_FORMAT, s->path,
-                                             g_get_real_time() / G_USEC_PER_SEC);
-    if (g_rename(s->path, aside) != 0 && errno != ENOENT) {
+    g_autofree char *aside = claim_aside_name(s->path, g_get_real_time() / G_USEC_PER_SEC);
+    if (aside == NULL && errno != ENOENT) {
         if (detail)
             *detail = g_strdup_printf(_("state file %s is damaged and cannot be moved aside: %s"),
                                       s->path, g_strerror(errno));
         return BW_E_STATE;
+    }
+    if (aside == NULL) {   /* gone meanwhile: nothing to keep */
+        if (detail) {
+            g_free(*detail);
+            *detail = g_strdup_printf(_("the state file %s was damaged and is being rebuilt "
+                                        "from the mail"), s->path);
+        }
+        return BW_OK;
     }
     static const char *const suffixes[] = { "-wal", "-shm", "-journal" };
     for (size_t i = 0; i < G_N_ELEMENTS(suffixes); i++) {

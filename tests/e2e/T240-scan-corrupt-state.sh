@@ -46,4 +46,14 @@ PY
     bw_expect_eq "$damage: next run is quiet" "$(cat "$BW_TMP/next.err")" ""
     rm -f "$XDG_DATA_HOME"/bouncewatch/state.sqlite.corrupt-*
 done
+
+# Damaged three times in a row, within a second or two: every damaged file
+# is kept, none replaces another (the backup name had seconds only).
+for round in 1 2 3; do
+    printf 'damaged state, round %s\n' "$round" >"$state"; rm -f "$state-wal" "$state-shm"
+    "$BW_BIN" scan --json >/dev/null 2>&1 || bw_expect_eq "round $round: exit status" failed ok
+done
+kept=$(cat "$XDG_DATA_HOME"/bouncewatch/state.sqlite.corrupt-* 2>/dev/null | sort | tr '\n' ' ')
+bw_expect_eq "three damaged files, three backups" "$kept" \
+    "damaged state, round 1 damaged state, round 2 damaged state, round 3 "
 bw_done

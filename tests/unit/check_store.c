@@ -208,6 +208,67 @@ START_TEST(test_corrupt_file_moved_aside)
 }
 END_TEST
 
+/* Count the backups next to `path` and check each holds one of `want`
+ * (every damaged file kept, none overwritten). */
+static unsigned
+count_backups(const char *path, GHashTable *want)
+{
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_autofree char *base = g_path_get_basename(path);
+    g_autofree char *prefix = g_strconcat(base, ".corrupt-", NULL);
+    GDir *d = g_dir_open(dir, 0, NULL);
+    ck_assert_ptr_nonnull(d);
+    unsigned n = 0;
+    const char *name;
+    while ((name = g_dir_read_name(d)) != NULL) {
+        if (!g_str_has_prefix(name, prefix) || g_str_has_suffix(name, "-wal") ||
+            g_str_has_suffix(name, "-shm") || g_str_has_suffix(name, "-journal"))
+            continue;
+        g_autofree char *p = g_build_filename(dir, name, NULL);
+        g_autofree char *data = NULL;
+        ck_assert(g_file_get_contents(p, &data, NULL, NULL));
+        ck_assert_msg(g_hash_table_remove(want, data), "backup %s holds unexpected data", name);
+        n++;
+    }
+    g_dir_close(d);
+    return n;
+}
+
+/* Issue 11 item 7: the backup name had seconds only, so a second corruption
+ * in the same second replaced the first backup. */
+START_TEST(test_corrupt_twice_same_second_keeps_both)
+{
+    g_autofree char *path = state_path();
+    g_autofree char *dir = g_path_get_dirname(path);
+    ck_assert_int_eq(g_mkdir_with_parents(dir, 0700), 0);
+    GHashTable *want = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    /* Backups already there under this second's and the next second's plain
+     * names (left by an earlier run or kept by the user): never replaced,
+     * whichever second the corruptions below fall in. */
+    gint64 t = g_get_real_time() / G_USEC_PER_SEC;
+    for (gint64 k = 0; k < 2; k++) {
+        g_autofree char *old = g_strdup_printf("%s.corrupt-%" G_GINT64_FORMAT, path, t + k);
+        g_autofree char *data = g_strdup_printf("older backup %" G_GINT64_FORMAT, k);
+        ck_assert(g_file_set_contents(old, data, -1, NULL));
+        g_hash_table_add(want, g_steal_pointer(&data));
+    }
+    for (unsigned round = 0; round < 3; round++) {
+        g_autofree char *junk = g_strdup_printf("damaged state number %u, not SQLite", round);
+        ck_assert(g_file_set_contents(path, junk, -1, NULL));
+        g_hash_table_add(want, g_steal_pointer(&junk));
+        g_autoptr(bw_store_t) s = NULL;
+        bool rebuilt = false;
+        g_autofree char *detail = NULL;
+        ck_assert_int_eq(bw_store_open(path, &s, &rebuilt, &detail), BW_OK);
+        ck_assert(rebuilt);
+        ck_assert_ptr_nonnull(strstr(detail, "moved"));
+    }
+    ck_assert_uint_eq(count_backups(path, want), 5);
+    ck_assert_uint_eq(g_hash_table_size(want), 0);   /* each one found */
+    g_hash_table_destroy(want);
+}
+END_TEST
+
 START_TEST(test_truncated_database)
 {
     g_autofree char *path = state_path();
@@ -402,6 +463,7 @@ suite_store(void)
     tcase_add_test(tc, test_campaigns_keep_muted);
     tcase_add_test(tc, test_notified_and_tagged);
     tcase_add_test(tc, test_corrupt_file_moved_aside);
+    tcase_add_test(tc, test_corrupt_twice_same_second_keeps_both);
     tcase_add_test(tc, test_truncated_database);
     tcase_add_test(tc, test_two_writers);
     tcase_add_test(tc, test_parse_since);
