@@ -21,6 +21,7 @@ struct bw_nm_source {
     notmuch_database_t *db;
     char *path;
     char **owners;               /* NULL-terminated */
+    char *primary_raw;           /* user.primary_email as notmuch gives it */
     char *owner_query;           /* (from:"a" or from:"b") or NULL */
     GHashTable *settings;        /* key (without "bouncewatch.") -> value */
     GHashTable *sent_by_id;      /* message-id -> gint64* date, or NULL if not sent */
@@ -112,6 +113,8 @@ add_owner(GPtrArray *owners, const char *value)
 static void
 load_owners(bw_nm_source_t *src)
 {
+    const char *primary = notmuch_config_get(src->db, NOTMUCH_CONFIG_PRIMARY_EMAIL);
+    src->primary_raw = g_strdup(primary ? primary : "");
     GPtrArray *owners = g_ptr_array_new();
     static const notmuch_config_key_t keys[] = {
         NOTMUCH_CONFIG_PRIMARY_EMAIL, NOTMUCH_CONFIG_OTHER_EMAIL,
@@ -204,6 +207,7 @@ bw_nm_source_close(bw_nm_source_t *src)
         notmuch_database_destroy(src->db);
     g_free(src->path);
     g_strfreev(src->owners);
+    g_free(src->primary_raw);
     g_free(src->owner_query);
     if (src->settings)
         g_hash_table_destroy(src->settings);
@@ -231,6 +235,133 @@ const char *const *
 bw_nm_source_owners(const bw_nm_source_t *src)
 {
     return (const char *const *)src->owners;
+}
+
+/* The first label of a host name, lower-cased ("vm" of "vm.example.lan"). */
+static char *
+first_label(const char *host)
+{
+    const char *dot = strchr(host, '.');
+    return g_ascii_strdown(host, dot ? (gssize)(dot - host) : -1);
+}
+
+bool
+bw_owner_address_made_up(const char *address)
+{
+    g_autofree char *addr = address ? bw_address_normalize(address) : NULL;
+    if (addr == NULL)
+        return true;
+    const char *at = strrchr(addr, '@');
+    if (at == NULL || at == addr || at[1] == '\0')
+        return true;
+    const char *domain = at + 1;
+    /* No mail is delivered to a single-label name (localhost, the bare host
+     * name) or to a name made for the local machine only. */
+    if (strchr(domain, '.') == NULL || strstr(domain, "(none)") != NULL ||
+        strcmp(domain, "localhost.localdomain") == 0 || g_str_has_suffix(domain, ".localdomain") ||
+        g_str_has_prefix(domain, "localhost."))
+        return true;
+    /* notmuch's default is the login name at the host's canonical name:
+     * whatever the resolver calls this machine, its first label is the host
+     * name.  A user's real address at the host's own domain stays trusted
+     * when its local part is not the login name. */
+    g_autofree char *local = g_strndup(addr, (gsize)(at - addr));
+    const char *user = g_get_user_name();
+    if (user == NULL || g_ascii_strcasecmp(local, user) != 0)
+        return false;
+    g_autofree char *host = first_label(g_get_host_name());
+    g_autofree char *dom = first_label(domain);
+    return strcmp(host, dom) == 0;
+}
+
+bw_owner_trust_t
+bw_nm_source_owner_trust(const bw_nm_source_t *src, const char **value)
+{
+    if (value != NULL)
+        *value = src->primary_raw;
+    g_autofree char *addr = bw_address_normalize(src->primary_raw);
+    if (addr == NULL)
+        return BW_OWNER_EMPTY;
+    return bw_owner_address_made_up(addr) ? BW_OWNER_MADE_UP : BW_OWNER_TRUSTED;
+}
+
+/* Folders where mail clients keep the copies of sent mail (maildir++ names
+ * start with a dot, IMAP ones may sit under INBOX. or [Gmail]/). */
+#define SENT_FOLDERS_QUERY \
+    "(folder:\"/(^|[/.])([Ss]ent|SENT|Gesendet|Envoy|Enviad|Inviat|Verzonden|Skickat)/\"" \
+    " or tag:sent)"
+#define GUESS_SAMPLE_MAX 500u   /* newest sent messages read for the guess */
+#define GUESS_MIN_COUNT  3u     /* ... of which the owner sent at least these */
+
+typedef struct {
+    char *address;
+    unsigned count;
+} guess_entry_t;
+
+static gint
+guess_cmp(gconstpointer a, gconstpointer b)
+{
+    const guess_entry_t *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    return strcmp(x->address, y->address);
+}
+
+char *
+bw_nm_source_guess_owner(bw_nm_source_t *src, GPtrArray *others)
+{
+    notmuch_query_t *query = notmuch_query_create(src->db, SENT_FOLDERS_QUERY);
+    if (query == NULL)
+        return NULL;
+    notmuch_query_set_sort(query, NOTMUCH_SORT_NEWEST_FIRST);
+    notmuch_query_set_omit_excluded(query, NOTMUCH_EXCLUDE_FALSE);
+    notmuch_messages_t *msgs = NULL;
+    g_autoptr(GHashTable) counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    unsigned total = 0;
+    if (notmuch_query_search_messages(query, &msgs) == NOTMUCH_STATUS_SUCCESS) {
+        for (; notmuch_messages_valid(msgs) && total < GUESS_SAMPLE_MAX;
+             notmuch_messages_move_to_next(msgs)) {
+            notmuch_message_t *m = notmuch_messages_get(msgs);
+            const char *from = m ? notmuch_message_get_header(m, "from") : NULL;
+            char *addr = from ? bw_address_normalize(from) : NULL;
+            if (m)
+                notmuch_message_destroy(m);
+            if (addr == NULL)
+                continue;
+            total++;
+            if (bw_owner_address_made_up(addr)) {   /* a cron mail's root@host */
+                g_free(addr);
+                continue;
+            }
+            gpointer n = g_hash_table_lookup(counts, addr);
+            g_hash_table_replace(counts, addr, GUINT_TO_POINTER(GPOINTER_TO_UINT(n) + 1));
+        }
+    }
+    notmuch_query_destroy(query);
+    GArray *entries = g_array_new(FALSE, FALSE, sizeof(guess_entry_t));
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, counts);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        guess_entry_t e = { k, GPOINTER_TO_UINT(v) };
+        g_array_append_val(entries, e);
+    }
+    g_array_sort(entries, guess_cmp);
+    char *guess = NULL;
+    /* Obvious: one address wrote most of it (at least 3 messages, and at
+     * least 3 in 5 of those with a usable From), else no offer. */
+    if (entries->len > 0) {
+        const guess_entry_t *top = &g_array_index(entries, guess_entry_t, 0);
+        if (top->count >= GUESS_MIN_COUNT && (guint64)top->count * 5 >= (guint64)total * 3)
+            guess = g_strdup(top->address);
+    }
+    for (guint i = 1; guess != NULL && others != NULL && i < entries->len && others->len < 3; i++) {
+        const guess_entry_t *e = &g_array_index(entries, guess_entry_t, i);
+        if (e->count >= 2)
+            g_ptr_array_add(others, g_strdup(e->address));
+    }
+    g_array_free(entries, TRUE);
+    return guess;
 }
 
 const char *

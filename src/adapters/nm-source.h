@@ -38,6 +38,35 @@ const char *bw_nm_source_path(const bw_nm_source_t *src);
 guint64 bw_nm_source_revision(bw_nm_source_t *src, const char **uuid);
 /* NULL-terminated, lower-cased owner addresses (primary first). */
 const char *const *bw_nm_source_owners(const bw_nm_source_t *src);
+/* Can the owner's primary address be trusted?  notmuch gives
+ * user.primary_email when it is set; when it is not, notmuch makes one up
+ * ($EMAIL, else the login name at the machine's host name: root@localhost),
+ * and `primary_email=` gives an empty one.  Taken as the owner, such an
+ * address matches none of the owner's sent mail, so every real bounce would
+ * be called backscatter: the scan refuses to give verdicts (BW_E_CONFIG). */
+typedef enum {
+    BW_OWNER_TRUSTED = 0,
+    BW_OWNER_EMPTY,          /* user.primary_email is empty (or no address) */
+    BW_OWNER_MADE_UP,        /* notmuch's default: a local name at this host */
+} bw_owner_trust_t;
+
+/* The trust of the configured primary address; *value (may be NULL) gets
+ * what notmuch answered ("" when empty; borrowed, valid while src is open). */
+bw_owner_trust_t bw_nm_source_owner_trust(const bw_nm_source_t *src, const char **value);
+
+/* Whether `address` (as notmuch gives it) looks like the address notmuch
+ * makes up when user.primary_email is unset: no domain, a domain that is
+ * not a mail domain (localhost, a single label, *.localdomain, "(none)"),
+ * or the login name at this machine's own host name.  No network lookup. */
+bool bw_owner_address_made_up(const char *address);
+
+/* The owner's address as the sent mail shows it (Sent-like folders and
+ * tag:sent), when one address clearly dominates (g_free), or NULL: only
+ * ever offered to the user, never assumed.  `others` (may be NULL) gets
+ * up to 3 further addresses (g_free'd char*) that sent several of those
+ * messages.  Reads at most a few hundred messages. */
+char *bw_nm_source_guess_owner(bw_nm_source_t *src, GPtrArray *others);
+
 /* The value of `bouncewatch.<key>` from the config, or NULL (borrowed). */
 const char *bw_nm_source_setting(const bw_nm_source_t *src, const char *key);
 

@@ -166,6 +166,22 @@ clean_text(const char *s, unsigned max_chars)
     return g_string_free(out, FALSE);
 }
 
+/* A multi-line text made safe line by line (clean_text turns the line
+ * breaks themselves into spaces). */
+static char *
+clean_lines(const char *s)
+{
+    if (s == NULL)
+        return g_strdup("");
+    g_auto(GStrv) lines = g_strsplit(s, "\n", 64);
+    GString *out = g_string_new(NULL);
+    for (guint i = 0; lines[i] != NULL; i++) {
+        g_autofree char *c = clean_text(lines[i], 4 * BW_ALERT_TEXT_MAX);
+        g_string_append_printf(out, "%s%s", i ? "\n" : "", c);
+    }
+    return g_string_free(out, FALSE);
+}
+
 /* One line of the body: printf of a translated format; with markup every
  * string argument must already be escaped by the caller (args are cleaned
  * and escaped once, below). */
@@ -510,4 +526,54 @@ bw_notifier_show(bw_notifier_t *n, const bw_alert_t *a, guint32 replaces_id, gui
         }
     }
     return BW_OK;
+}
+
+bw_status_t
+bw_notifier_show_notice(bw_notifier_t *n, const char *summary, const char *body,
+                        guint32 replaces_id, guint32 *id_out)
+{
+    if (id_out != NULL)
+        *id_out = 0;
+    if (n == NULL || summary == NULL)
+        return BW_E_INVALID;
+    g_autofree char *plain = clean_lines(body);
+    /* Logged as well, shown or not: the journal keeps why nothing was checked. */
+    fprintf(stderr, "bouncewatch: %s\n", summary);
+    g_auto(GStrv) lines = g_strsplit(plain, "\n", 0);
+    for (guint i = 0; lines[i] != NULL; i++)
+        fprintf(stderr, "bouncewatch:   %s\n", lines[i]);
+    if (!n->server)
+        probe_server(n);
+    if (!n->server)
+        return BW_OK;
+    g_autofree char *shown = n->markup ? g_markup_escape_text(plain, -1) : g_strdup(plain);
+    g_autoptr(NotifyNotification) nn = g_object_new(NOTIFY_TYPE_NOTIFICATION,
+        "id", (gint)MIN(replaces_id, (guint32)G_MAXINT32),
+        "summary", summary, "body", shown, "icon-name", "dialog-warning", NULL);
+    notify_notification_set_app_name(nn, "bouncewatch");
+    notify_notification_set_hint_string(nn, "desktop-entry", "bouncewatch");
+    notify_notification_set_urgency(nn, NOTIFY_URGENCY_NORMAL);
+    /* Shown once, not on every scan: it must not vanish unread. */
+    notify_notification_set_timeout(nn, NOTIFY_EXPIRES_NEVER);
+    g_autoptr(GError) err = NULL;
+    if (!notify_notification_show(nn, &err)) {
+        fprintf(stderr, "bouncewatch: %s: %s\n", _("the notification server failed"),
+                err ? err->message : "?");
+        return BW_OK;
+    }
+    gint id = 0;
+    g_object_get(nn, "id", &id, NULL);
+    if (id_out != NULL)
+        *id_out = (guint32)MAX(id, 0);
+    return BW_OK;
+}
+
+void
+bw_notifier_close(bw_notifier_t *n, guint32 id)
+{
+    if (n == NULL || id == 0 || !n->server)
+        return;
+    g_autoptr(NotifyNotification) nn = g_object_new(NOTIFY_TYPE_NOTIFICATION,
+        "id", (gint)MIN(id, (guint32)G_MAXINT32), "summary", "", NULL);
+    (void)notify_notification_close(nn, NULL);
 }

@@ -100,6 +100,17 @@ bool bw_notifier_has_actions(const bw_notifier_t *n);
 bw_status_t bw_notifier_show(bw_notifier_t *n, const bw_alert_t *alert,
                              guint32 replaces_id, guint32 *id_out);
 
+/* Show a notice of bouncewatch's own (not an alert about mail): "not
+ * configured", say.  `summary` and `body` are our own plain text (escaped
+ * for a markup server all the same: the body may quote an address read from
+ * mail).  It stays until the user closes it.  It is also written to stderr
+ * (the journal), with a server or without.  *id_out (may be NULL) as for bw_notifier_show. */
+bw_status_t bw_notifier_show_notice(bw_notifier_t *n, const char *summary, const char *body,
+                                    guint32 replaces_id, guint32 *id_out);
+
+/* Close notification `id` (shown by this or another process); 0: nothing. */
+void bw_notifier_close(bw_notifier_t *n, guint32 id);
+
 G_END_DECLS
 
 #endif /* BW_NOTIFY_H */

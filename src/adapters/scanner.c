@@ -121,6 +121,105 @@ setting_uint(bw_nm_source_t *src, const char *key, unsigned dflt, unsigned max)
     return (unsigned)n;
 }
 
+void
+bw_owner_problem_clear(bw_owner_problem_t *p)
+{
+    if (p == NULL)
+        return;
+    g_clear_pointer(&p->value, g_free);
+    g_clear_pointer(&p->suggested, g_free);
+    g_clear_pointer(&p->others, g_strfreev);
+    p->empty = false;
+}
+
+/* An address offered in a command line the user may paste into a shell:
+ * plain characters only (an address from a Sent folder is still mail). */
+static bool
+pasteable_address(const char *a)
+{
+    if (a == NULL || strlen(a) > 254)
+        return false;
+    const char *at = strchr(a, '@');
+    if (at == NULL || at == a || strchr(at + 1, '@') != NULL || strchr(at, '.') == NULL)
+        return false;
+    for (const char *p = a; *p; p++)
+        if (!g_ascii_isalnum(*p) && strchr("._%+-@", *p) == NULL)
+            return false;
+    return true;
+}
+
+char **
+bw_owner_problem_lines(const bw_owner_problem_t *p)
+{
+    GPtrArray *lines = g_ptr_array_new();
+    if (p->empty || p->value == NULL || *p->value == '\0')
+        g_ptr_array_add(lines, g_strdup(_("Your own address is not set: notmuch's "
+                                          "user.primary_email is empty.")));
+    else {
+        g_autofree char *valid = g_utf8_make_valid(p->value, -1);
+        g_autofree char *shown = g_utf8_substring(valid, 0, MIN(g_utf8_strlen(valid, -1), 100));
+        g_ptr_array_add(lines, g_strdup_printf(_("Your own address is not set: notmuch's "
+                                                 "user.primary_email is unset, and notmuch made "
+                                                 "up \"%s\" from this computer's name."), shown));
+    }
+    g_ptr_array_add(lines, g_strdup(_("Without it bouncewatch cannot tell bounces of your own "
+                                      "mail from mail forged in your name, so it gives no "
+                                      "verdict.")));
+    if (pasteable_address(p->suggested)) {
+        g_ptr_array_add(lines, g_strdup_printf(_("Your sent mail is from %s; if that is your "
+                                                 "address, set it with:"), p->suggested));
+        g_ptr_array_add(lines, g_strdup_printf("    notmuch config set user.primary_email %s",
+                                               p->suggested));
+        GString *others = g_string_new(NULL);
+        for (char **o = p->others; o && *o; o++)
+            if (pasteable_address(*o))
+                g_string_append_printf(others, " %s", *o);
+        if (others->len > 0) {
+            g_ptr_array_add(lines, g_strdup(_("Your sent mail also comes from other addresses; "
+                                              "if they are yours too, add them with:")));
+            g_ptr_array_add(lines, g_strdup_printf("    notmuch config set user.other_email%s",
+                                                   others->str));
+        }
+        g_string_free(others, TRUE);
+    } else {
+        g_ptr_array_add(lines, g_strdup(_("Set it to your own address with:")));
+        g_ptr_array_add(lines, g_strdup_printf("    notmuch config set user.primary_email %s",
+                                               _("you@example.org")));
+    }
+    g_ptr_array_add(lines, NULL);
+    return (char **)g_ptr_array_free(lines, FALSE);
+}
+
+/* BW_E_CONFIG when the owner's address cannot be trusted: classifying
+ * against it would call every real bounce backscatter. */
+static bw_status_t
+check_owner(bw_nm_source_t *src, const bw_scanner_options_t *opts, char **detail)
+{
+    const char *value = NULL;
+    bw_owner_trust_t trust = bw_nm_source_owner_trust(src, &value);
+    if (trust == BW_OWNER_TRUSTED)
+        return BW_OK;
+    bw_owner_problem_t local = { 0 };
+    bw_owner_problem_t *p = opts->owner_problem_out ? opts->owner_problem_out : &local;
+    bw_owner_problem_clear(p);
+    p->empty = trust == BW_OWNER_EMPTY;
+    p->value = g_strdup(value ? value : "");
+    g_autoptr(GPtrArray) others = g_ptr_array_new_with_free_func(g_free);
+    p->suggested = bw_nm_source_guess_owner(src, others);
+    if (others->len > 0) {
+        g_ptr_array_add(others, NULL);
+        p->others = (char **)g_ptr_array_steal(others, NULL);
+    }
+    if (detail) {
+        g_auto(GStrv) lines = bw_owner_problem_lines(p);
+        for (char **l = lines; *l; l++)
+            g_strstrip(*l);
+        *detail = g_strjoinv(" ", lines);
+    }
+    bw_owner_problem_clear(&local);
+    return BW_E_CONFIG;
+}
+
 /* bouncewatch.relays: the owner's provider hosts/domains, ';'-separated. */
 static char **
 setting_list(bw_nm_source_t *src, const char *key)
@@ -809,6 +908,10 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
     bw_status_t st = bw_nm_source_open(opts->config_path, &src, detail);
     if (st != BW_OK)
         return st;
+    /* Before the state is even opened: no verdict, nothing written. */
+    st = check_owner(src, opts, detail);
+    if (st != BW_OK)
+        return st;
     phase("open");
 
     g_autoptr(bw_store_t) store = NULL;
@@ -1291,6 +1394,7 @@ bw_scanner_run_json(const bw_scanner_options_t *opts, char **json_out, char **de
         bool rebuilt = false;
         g_autofree char *msg = NULL;
         if (bw_nm_source_open(opts->config_path, &src, NULL) == BW_OK &&
+            bw_nm_source_owner_trust(src, NULL) == BW_OWNER_TRUSTED &&
             bw_store_open(state_path, &store, &rebuilt, &msg) == BW_OK) {
             if (rebuilt)
                 notice(opts, msg);   /* the run below rebuilds it from the mail */

@@ -15,7 +15,9 @@
  * whole read phase then starts again on a fresh open, up to 4 times, before
  * anything is written.
  *
- * Errors: BW_E_DATABASE (no database, locked past the timeout, reads that
+ * Errors: BW_E_CONFIG (the owner's address, notmuch's user.primary_email,
+ * is unset, empty or made up by notmuch: no verdict can be trusted, nothing
+ * is read, written or tagged; see owner_problem_out), BW_E_DATABASE (no database, locked past the timeout, reads that
  * kept failing while notmuch wrote: the detail says which), BW_E_STATE (the state store cannot be used even after a
  * rebuild), BW_E_INVALID (bad options).  The adapters never print: anything
  * the user should know about (state rebuilt, tagging skipped...) goes to
@@ -40,6 +42,26 @@ G_BEGIN_DECLS
 
 typedef void (*bw_scanner_notice_fn)(void *data, const char *line);
 
+/* Why a scan gave no verdict (BW_E_CONFIG): the owner's address cannot be
+ * trusted (nm-source.h, bw_nm_source_owner_trust). */
+typedef struct {
+    bool empty;            /* user.primary_email is set but empty; else notmuch
+                              made one up because it is unset */
+    char *value;           /* what notmuch answered ("" when empty) */
+    char *suggested;       /* the address the sent mail is from, or NULL: an
+                              offer to the user, never assumed */
+    char **others;         /* further addresses of the sent mail (NULL-terminated)
+                              or NULL */
+} bw_owner_problem_t;
+
+void bw_owner_problem_clear(bw_owner_problem_t *p);
+
+/* The problem told to the user, translated, one string per line: what is
+ * missing, why no verdict, and the `notmuch config set` command to run
+ * (g_strfreev).  Addresses taken from the mail are offered only when they
+ * are plain addresses (safe to paste into a shell). */
+char **bw_owner_problem_lines(const bw_owner_problem_t *p);
+
 typedef struct {
     gint64 since;          /* list only reports dated at or after this (0 = all) */
     bool tag;              /* write the notmuch tags of SPEC section 3 */
@@ -63,6 +85,9 @@ typedef struct {
                                     return BW_OK with *out = NULL instead of
                                     loading the stored state (the hook's
                                     common case: nothing new, nothing to do) */
+    bw_owner_problem_t *owner_problem_out; /* if non-NULL, filled when the run
+                                    returns BW_E_CONFIG (clear it with
+                                    bw_owner_problem_clear) */
     bool *tag_failed_out;        /* if non-NULL, set when `tag` was asked but the
                                     tags could not be written (e.g. the database
                                     stayed locked): the scan itself still

@@ -39,10 +39,23 @@ hook_post_new(gboolean quiet, gboolean no_notify)
     opts.notice = hook_notice;
     g_autoptr(GPtrArray) new_items = g_ptr_array_new_with_free_func(g_free);
     opts.new_items_out = new_items;
+    bw_owner_problem_t owner_problem = { 0 };
+    opts.owner_problem_out = &owner_problem;
 
     bw_scan_result_t *result = NULL;
     g_autofree char *detail = NULL;
     bw_status_t st = bw_scanner_run(&opts, &result, &detail);
+    if (st == BW_E_CONFIG) {
+        /* Loud on every `notmuch new` until it is set (even with --quiet):
+         * the protection is off, and a silent hook is how nobody notices. */
+        g_auto(GStrv) lines = bw_owner_problem_lines(&owner_problem);
+        fprintf(stderr, "%s\n", _("bouncewatch hook: not configured: no reports are checked or "
+                                  "tagged"));
+        for (char **l = lines; *l; l++)
+            fprintf(stderr, "bouncewatch hook: %s\n", *l);
+        bw_owner_problem_clear(&owner_problem);
+        return BW_EXIT_OK;
+    }
     if (st != BW_OK) {
         fprintf(stderr, _("bouncewatch hook: scan failed (%s): %s\n"),
                 bw_status_to_string(st), detail ? detail : "");

@@ -302,6 +302,8 @@ bw_cmd_scan(int argc, char **argv)
     opts.notice = print_notice;
     bool tag_failed = false;
     opts.tag_failed_out = &tag_failed;
+    bw_owner_problem_t owner_problem = { 0 };
+    opts.owner_problem_out = &owner_problem;
     if (since_text && !bw_scanner_parse_since(since_text, now, &opts.since)) {
         fprintf(stderr, _("bouncewatch scan: --since=%s is neither a date, an RFC 3339 time "
                           "nor an age like 2w, 3d or 12h\n"), since_text);
@@ -313,6 +315,14 @@ bw_cmd_scan(int argc, char **argv)
     g_autofree char *json_text = NULL;
     bw_status_t st = json ? bw_scanner_run_json(&opts, &json_text, &detail)
                           : bw_scanner_run(&opts, &r, &detail);
+    if (st == BW_E_CONFIG) {
+        /* No verdict without the owner's address: say what to set. */
+        g_auto(GStrv) lines = bw_owner_problem_lines(&owner_problem);
+        for (char **l = lines; *l; l++)
+            fprintf(stderr, "bouncewatch scan: %s\n", *l);
+        bw_owner_problem_clear(&owner_problem);
+        return BW_EXIT_CONFIG;
+    }
     if (st != BW_OK) {
         fprintf(stderr, "bouncewatch scan: %s\n", detail ? detail : bw_status_to_string(st));
         switch (st) {

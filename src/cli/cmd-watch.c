@@ -63,6 +63,8 @@ typedef struct {
     guint64 cycles;
     GPtrArray *advice;           /* char*: last assessment's advice */
     char *summary;               /* last assessment's summary */
+    bool unconfigured;           /* the last scan gave BW_E_CONFIG (told once) */
+    guint32 unconfigured_id;     /* its notification, closed once configured */
     int exit_code;
 } agent_t;
 
@@ -163,6 +165,19 @@ keep_assessment(agent_t *ag, const bw_scan_result_t *r)
         g_ptr_array_add(ag->advice, g_strdup(g_ptr_array_index(r->assessment->advice, i)));
 }
 
+/* Once per episode, not on every cycle: the owner's address is not set,
+ * so the agent protects nothing until it is.  It keeps running and picks
+ * the address up on a later cycle (the poll, or the next notmuch new). */
+static void
+tell_unconfigured(agent_t *ag, const bw_owner_problem_t *p)
+{
+    g_auto(GStrv) lines = bw_owner_problem_lines(p);
+    g_autofree char *body = g_strjoinv("\n", lines);
+    bw_notifier_show_notice(ag->notifier,
+                            _("bouncewatch is not configured: your mail is not being checked"),
+                            body, 0, &ag->unconfigured_id);
+}
+
 static void
 agent_cycle(agent_t *ag)
 {
@@ -188,16 +203,29 @@ agent_cycle(agent_t *ag)
     opts.quiet = !ag->verbose;
     opts.notice = agent_notice;
     opts.state_path = ag->state_path;
+    bw_owner_problem_t owner_problem = { 0 };
+    opts.owner_problem_out = &owner_problem;
 
     bw_scan_result_t *r = NULL;
     g_autofree char *detail = NULL;
     bw_status_t st = bw_scanner_run(&opts, &r, &detail);
     ag->cycles++;
-    if (st != BW_OK) {
+    if (st == BW_E_CONFIG) {
+        if (!ag->unconfigured)
+            tell_unconfigured(ag, &owner_problem);
+        ag->unconfigured = true;
+        bw_owner_problem_clear(&owner_problem);
+    } else if (st != BW_OK) {
         /* A locked or missing database is usually temporary: keep running. */
         fprintf(stderr, _("bouncewatch watch: scan failed (%s): %s\n"),
                 bw_status_to_string(st), detail ? detail : "");
     } else {
+        if (ag->unconfigured) {
+            fprintf(stderr, "%s\n", _("bouncewatch watch: configured now; watching"));
+            bw_notifier_close(ag->notifier, ag->unconfigured_id);
+            ag->unconfigured = false;
+            ag->unconfigured_id = 0;
+        }
         watch_database(ag, r->database);
         keep_assessment(ag, r);
         unsigned shown = 0;

@@ -39,6 +39,9 @@ typedef enum {
     BW_E_REFUSED,     /* refused by a structural cap (nesting, counts): the
                          detail names the cap.  Appended after BW_E_INTERNAL
                          so that existing values keep their numbers. */
+    BW_E_CONFIG,      /* the configuration cannot be used as it is (the
+                         owner's address unset or made up): the detail
+                         says what to set */
     BW_STATUS_LAST
 } bw_status_t;
 

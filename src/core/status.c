@@ -16,6 +16,7 @@ bw_status_to_string(bw_status_t status)
     case BW_E_DATABASE: return "mail database error";
     case BW_E_INTERNAL: return "internal error";
     case BW_E_REFUSED: return "refused by a structural limit";
+    case BW_E_CONFIG: return "not configured";
     case BW_STATUS_LAST: break;
     }
     return "unknown status";
