@@ -21,6 +21,24 @@ void bw_json_add_strv(JsonBuilder *b, const char *key, const GPtrArray *values);
 /* Set *detail (when non-NULL) to a printf-formatted message. */
 void bw_set_detail(char **detail, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
+/* caps.c: the refusal of the message being parsed, per thread.  parse.c
+ * calls bw_refusal_begin() before a message and bw_refusal_end() after it
+ * (NULL, or the g_malloc'd detail, which the caller frees); a cap check deep
+ * in the parser records its detail with bw_refuse() (taken; the first one
+ * stays) and the message is refused (BW_E_REFUSED). */
+void bw_refusal_begin(void);
+void bw_refuse(char *why);
+bool bw_refused(void);
+char *bw_refusal_end(void);
+
+/* caps.c: checks one JSON text before json-glib reads it.  BW_OK when it is
+ * one strict RFC 8259 value within BW_MAX_JSON_DEPTH, BW_MAX_JSON_VALUES and
+ * BW_MAX_JSON_BYTES; BW_E_REFUSED (*why: the refusal detail, g_malloc'd)
+ * past a cap; BW_E_INVALID when it is not strict JSON (json-glib also reads
+ * comments and single-quoted strings, where this check and json-glib could
+ * disagree on what is structure: such text is not handed on). */
+bw_status_t bw_caps_check_json(const char *text, size_t len, char **why);
+
 /* ASCII lower case of one byte, inlined (hot loops call it per byte). */
 static inline char
 bw_ascii_lower(char c)

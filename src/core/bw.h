@@ -56,6 +56,25 @@ const char *bw_status_to_string(bw_status_t status);
 #define BW_MAX_RECIPIENTS      1000                  /* recipients per report */
 #define BW_MAX_MBOX_MESSAGES   100000                /* messages per mbox file */
 
+/* Structural caps (caps.c).  They stand before every parser handed
+ * attacker text, ours and third-party (json-glib, GMime's address, date and
+ * header parsers), which recurse or allocate per element.  A message past
+ * one of them is refused as a whole: BW_E_REFUSED, with a detail naming the
+ * cap ("refused: JSON nested deeper than 64 levels (limit
+ * BW_MAX_JSON_DEPTH)"), never cut into something that means another thing.
+ * Each number is far above what real mail needs and far below what a bomb
+ * needs; docs/bouncewatch.1 (LIMITS) lists them all. */
+/* JSON notices (Amazon SES/SNS) before json-glib, which recurses once per
+ * level: a real notice nests 5 levels; 120,000 overflowed the stack. */
+#define BW_MAX_JSON_DEPTH      64
+/* Values and member names of one JSON text: a notice naming 1,000
+ * recipients with their fields and the original's headers holds about
+ * 12,000; a text of 256 KiB of "[0,0,..." holds 130,000 nodes. */
+#define BW_MAX_JSON_VALUES     20000
+/* Bytes of one JSON text: the text it is taken from is cut at
+ * BW_MAX_SCAN_BYTES already; the check keeps the function safe alone. */
+#define BW_MAX_JSON_BYTES      BW_MAX_SCAN_BYTES
+
 /* ---------------------------------------------------------------- JSON contract version
  *
  * Both JSON outputs (a `parse --json` line, the `scan --json` document)

@@ -1081,7 +1081,16 @@ parse_one(const char *data, size_t len, bw_report_t **out, char **detail)
     }
     size_t nlen = 0;
     char *norm = bw_message_normalize(data, len, &nlen);
+    bw_refusal_begin();
     bw_report_t *r = parse_message(norm, nlen, 0);
+    g_autofree char *refused = bw_refusal_end();
+    if (refused != NULL) {
+        /* A structural bomb somewhere in it: no part of what was read
+         * stands for the message. */
+        bw_report_free(r);
+        bw_set_detail(detail, "%s", refused);
+        return BW_E_REFUSED;
+    }
     if (r == NULL) {
         bw_set_detail(detail, "not an e-mail message");
         return BW_E_NOT_MAIL;

@@ -949,6 +949,20 @@ json_arr(JsonObject *o, const char *name)
     return n != NULL && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
 }
 
+/* The JSON text may be handed to json-glib: within the caps and strict
+ * (bw_caps_check_json).  Past a cap, the message is refused. */
+static bool
+ses_json_readable(const char *text, size_t len)
+{
+    char *why = NULL;
+    bw_status_t st = bw_caps_check_json(text, len, &why);
+    if (st == BW_E_REFUSED)
+        bw_refuse(why);
+    else
+        g_free(why);
+    return st == BW_OK;
+}
+
 /* An SNS notification: the JSON object, then "--" and an unsubscribe
  * footer.  Returns true when it was a bounce, complaint or delivery. */
 static bool
@@ -964,6 +978,11 @@ parse_ses_json(const bw_view_t *v, bw_report_t *report)
         e--;
     if (e <= b)
         return false;
+    /* json-glib recurses once per nesting level: a bomb of nested '['
+     * would overflow the stack.  Only strict JSON within the caps is read;
+     * a bomb refuses the message. */
+    if (!ses_json_readable(t + b, e - b))
+        return false;
     g_autoptr(JsonParser) parser = json_parser_new();
     if (!json_parser_load_from_data(parser, t + b, (gssize)(e - b), NULL))
         return false;
@@ -974,7 +993,7 @@ parse_ses_json(const bw_view_t *v, bw_report_t *report)
     /* An SNS envelope may wrap the SES notification in "Message". */
     g_autoptr(JsonParser) inner = NULL;
     g_autofree char *wrapped = json_str(o, "Message");
-    if (wrapped != NULL) {
+    if (wrapped != NULL && ses_json_readable(wrapped, strlen(wrapped))) {
         inner = json_parser_new();
         if (json_parser_load_from_data(inner, wrapped, -1, NULL)
             && json_parser_get_root(inner) != NULL

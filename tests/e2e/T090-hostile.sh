@@ -170,6 +170,32 @@ w("13-many-recipients.eml",
 #    member must still be valid JSON text
 w(b"14-bad-name-\xff\xfe.eml".decode("utf-8", "surrogateescape"),
   dsn(b"bn@mx.example.org", b"bn@example.net", b"bn@example.com"))
+# 20-39: structural bombs past a cap of bw.h (caps.c): each must be refused
+# with an error line naming the cap (REFUSED below); and sane inputs near
+# the same caps, which must still be read in full (SANE below).
+def ses(json):
+    return (b"From: AWS Notifications <no-reply@sns.amazonaws.com>\n"
+            b"To: ops@example.org\nSubject: AWS Notification Message\n"
+            b"Date: Mon, 3 Mar 2025 10:00:12 +0000\n"
+            b"x-amz-sns-message-id: 0b9a1c9e-0000-4000-8000-000000000001\n"
+            b"Content-Type: text/plain; charset=UTF-8\n\n" + json +
+            b"\n\n--\nIf you wish to stop receiving notifications from this topic, unsubscribe:\n"
+            b"https://sns.us-east-1.amazonaws.com/unsubscribe.html?SubscriptionArn=arn:aws:sns:0:b\n")
+def ses_bounce(recipients, extra=b""):
+    return (b'{"notificationType":"Bounce","bounce":{"bounceType":"Permanent",'
+            b'"bouncedRecipients":[' + recipients + b'],"reportingMTA":"dsn; a1.amazonses.com"' + extra +
+            b'},"mail":{"source":"ops@example.org","commonHeaders":{"from":["ops@example.org"],'
+            b'"to":["mia@example.com"],"messageId":"<ses1@example.org>","subject":"welcome"}}}')
+def ses_rcpt(a):
+    return (b'{"emailAddress":"' + a + b'","action":"failed","status":"5.1.1",'
+            b'"diagnosticCode":"smtp; 550 5.1.1 user unknown"}')
+# 20 the reported crash: 120,000 nested '[' (240 KB) as the "bounce" value
+w("20-json-deep.eml", ses(b'{"notificationType":"Bounce","bounce":' + b"[" * 120000 + b"]" * 120000 + b"}"))
+# 21 100,000 values in one array (wide), under the 256 KiB read
+w("21-json-wide.eml", ses(ses_bounce(b",".join([b"0"] * 100000))))
+# 22 sane: nested to the depth cap, and 1,000 recipients
+w("22-json-sane-deep.eml", ses(ses_bounce(ses_rcpt(b"deep@example.net"), b',"x":' + b"[" * 62 + b"]" * 62)))
+w("23-json-sane-wide.eml", ses(ses_bounce(b",".join(ses_rcpt(b"r%d@example.net" % i) for i in range(1000)))))
 # 99 the good file after all of that
 w("99-good.eml", dsn(b"good@mx.example.org", b"good@example.net", b"goodoriginal@example.com"))
 PYEOF
@@ -332,6 +358,28 @@ for a in ("first@example.net", "third@example.net"):
         problem("12-broken.mbox: the good message to %s around the broken one was not reported" % a)
 if mbox and any(o.get("index") is None for o in mbox if o.get("error") is None):
     problem("12-broken.mbox: mbox lines without index")
+
+# Structural bombs: refused, with the cap named (caps.c, bw.h).
+REFUSED = {
+    "20-json-deep.eml": "BW_MAX_JSON_DEPTH",
+    "21-json-wide.eml": "BW_MAX_JSON_VALUES",
+}
+for name, cap in sorted(REFUSED.items()):
+    o = one(name)
+    err = o.get("error") or ""
+    if not err.startswith("refused: ") or cap not in err:
+        problem("%s: expected an error line naming %s, got %s" % (name, cap, json.dumps(o)[:300]))
+# Sane inputs near the caps: read in full (recipient, count).
+SANE = {
+    "22-json-sane-deep.eml": ("deep@example.net", 1),
+    "23-json-sane-wide.eml": ("r999@example.net", 1000),
+}
+for name, (addr, count) in sorted(SANE.items()):
+    o = one(name)
+    got = [r.get("address") for r in o.get("recipients") or []]
+    if o.get("error") is not None or not o.get("bounce") or addr not in got or len(got) != count:
+        problem("%s: expected a bounce naming %s (%d recipients), got %s" %
+                (name, addr, count, json.dumps(o)[:300]))
 
 good = one("99-good.eml")
 if good.get("error") is not None or not good.get("bounce") or good.get("kind") != "dsn":
