@@ -76,6 +76,21 @@ count_muted(const bw_scan_result_t *r, const bw_surge_t *s, bw_alert_muted_fn is
     return n;
 }
 
+/* When the surge really began: its first backscatter report.  The window
+ * starts on the hour ("Since 00:00" for a first report at 00:25). */
+static gint64
+first_report(const bw_scan_result_t *r, const bw_surge_t *s)
+{
+    gint64 first = G_MAXINT64;
+    for (guint i = 0; r->items != NULL && i < r->items->len; i++) {
+        const bw_item_t *it = g_ptr_array_index(r->items, i);
+        if (it->klass == BW_CLASS_BACKSCATTER && it->date_unix >= s->start &&
+            it->date_unix <= s->end)
+            first = MIN(first, it->date_unix);
+    }
+    return first != G_MAXINT64 ? first : s->start;
+}
+
 GPtrArray *
 bw_alerts_from_result(const bw_scan_result_t *r, const char *owner, gint64 now,
                       bw_alert_muted_fn is_muted, void *muted_data)
@@ -123,7 +138,7 @@ bw_alerts_from_result(const bw_scan_result_t *r, const char *owner, gint64 now,
         a->campaign = main ? g_strdup(main->id) : NULL;
         a->count = count;
         a->n_campaigns = unmuted;
-        a->start = s->start;
+        a->start = first_report(r, s);
         a->end = s->end;
         a->status = r->assessment ? r->assessment->status : BW_STATUS_SPOOFING;
         if (a->status == BW_STATUS_CLEAR)
@@ -258,8 +273,11 @@ bw_alert_format(const bw_alert_t *a, bool markup, char **summary_out, char **bod
         append_line(body, _("Campaign %s, subject “%s”."), campaign, subject);
     else if (campaign != NULL)
         append_line(body, _("Campaign %s."), campaign);
+    /* The owner's own address is what the first line is about; another
+     * sender address of the campaign is not the owner's, and must not read
+     * as "forged" in the owner's name. */
     if (sender != NULL && (owner == NULL || g_ascii_strcasecmp(a->forged_sender, a->owner) != 0))
-        append_line(body, _("Forged sender: %s"), sender);
+        append_line(body, _("Other sender address in this campaign: %s"), sender);
     if (a->n_campaigns > 1)
         append_line(body, ngettext("%u more campaign is under way.",
                                    "%u more campaigns are under way.", a->n_campaigns - 1),

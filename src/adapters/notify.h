@@ -30,7 +30,7 @@ typedef struct {
     char *campaign;          /* id of its largest unmuted campaign, or NULL */
     unsigned count;          /* backscatter reports in the surge so far */
     unsigned n_campaigns;    /* unmuted campaigns in the surge */
-    gint64 start;            /* surge start (Unix time) */
+    gint64 start;            /* the surge's first report (Unix time) */
     gint64 end;              /* surge end (Unix time) */
     bw_assessment_status_t status;
     char *owner;             /* the mailbox owner's address, or NULL */

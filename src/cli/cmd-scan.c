@@ -83,128 +83,270 @@ status_headline(bw_assessment_status_t s, const bw_scan_result_t *r)
     return "";
 }
 
+/* A span of time, without saying the same thing twice: one time when it is
+ * one instant (a campaign of one report), the end's date only when it is
+ * another day. */
+static char *
+fmt_span(gint64 a, gint64 b)
+{
+    if (b <= a || a / 60 == b / 60)
+        return fmt_time(a);
+    g_autoptr(GDateTime) da = g_date_time_new_from_unix_utc(a);
+    g_autoptr(GDateTime) db = g_date_time_new_from_unix_utc(b);
+    if (da == NULL || db == NULL)
+        return g_strdup("?");
+    g_autofree char *start = g_date_time_format(da, "%Y-%m-%d %H:%M");
+    g_autofree char *end = g_date_time_format(db, a / 86400 == b / 86400 ? "%H:%M UTC"
+                                                                          : "%Y-%m-%d %H:%M UTC");
+    return g_strdup_printf("%s .. %s", start, end);
+}
+
+static bool
+in_list(const GPtrArray *list, const char *s)
+{
+    for (guint i = 0; list != NULL && s != NULL && i < list->len; i++)
+        if (g_ascii_strcasecmp(g_ptr_array_index(list, i), s) == 0)
+            return true;
+    return false;
+}
+
+/* Up to `max` addresses of `senders` that are (mine) or are not (!mine) in
+ * `owners`, comma-separated, with "and N more". */
+static char *
+sender_list(const GPtrArray *senders, const GPtrArray *owners, bool mine, guint max)
+{
+    GString *g = g_string_new(NULL);
+    guint shown = 0, total = 0;
+    for (guint j = 0; j < senders->len; j++) {
+        const char *a = g_ptr_array_index(senders, j);
+        if (in_list(owners, a) != mine)
+            continue;
+        total++;
+        if (shown == max)
+            continue;
+        g_autofree char *t = safe_text(a, 60);
+        g_string_append_printf(g, "%s%s", shown ? ", " : "", t);
+        shown++;
+    }
+    if (total > shown)
+        g_string_append_printf(g, ngettext(" and %u more", " and %u more", total - shown),
+                               total - shown);
+    return g_string_free(g, total == 0);
+}
+
 static void
 print_campaigns(const bw_scan_result_t *r)
 {
     if (r->campaigns->len == 0)
         return;
+    const GPtrArray *owners = r->assessment ? r->assessment->owner_senders : NULL;
     printf("\n%s\n", _("Campaigns of forged mail"));
     for (guint i = 0; i < r->campaigns->len && i < LIST_MAX; i++) {
         const bw_campaign_t *c = g_ptr_array_index(r->campaigns, i);
-        g_autofree char *first = fmt_time(c->first_seen);
-        g_autofree char *last = fmt_time(c->last_seen);
+        unsigned n = c->members ? c->members->len : 0;
+        g_autofree char *when = fmt_span(c->first_seen, c->last_seen);
         const char *origin = c->origin == BW_ORIGIN_OWN_ACCOUNT ? _("sent through your own account or provider")
                            : c->origin == BW_ORIGIN_FOREIGN ? _("forged elsewhere")
                            : _("origin unknown");
-        printf("  %s  %u %s, %s .. %s, %s%s\n", c->id, c->members ? c->members->len : 0,
-               _("reports"), first, last, origin, c->muted ? _(" (muted)") : "");
+        g_autofree char *count = g_strdup_printf(ngettext("%u report", "%u reports", n), n);
+        /* TRANSLATORS: campaign id, "N reports", when, where it was sent
+         * from, " (muted)" or nothing. */
+        printf(_("  %s  %s, %s, %s%s\n"), c->id, count, when, origin, c->muted ? _(" (muted)") : "");
         if (c->subjects && c->subjects->len > 0) {
             g_autofree char *subj = safe_text(g_ptr_array_index(c->subjects, 0), 70);
             printf("      %s \"%s\"\n", _("subject:"), subj);
         }
         if (c->forged_senders && c->forged_senders->len > 0) {
-            GString *g = g_string_new(NULL);
-            for (guint j = 0; j < c->forged_senders->len && j < 3; j++) {
-                g_autofree char *a = safe_text(g_ptr_array_index(c->forged_senders, j), 60);
-                g_string_append_printf(g, "%s%s", j ? ", " : "", a);
-            }
-            if (c->forged_senders->len > 3)
-                g_string_append_printf(g, _(" and %u more"), c->forged_senders->len - 3);
-            printf("      %s %s\n", _("forged sender:"), g->str);
-            g_string_free(g, TRUE);
+            /* The forged sender is the owner's address; the campaign's other
+             * sender addresses (a From beside a forged Return-Path, an
+             * invented address at someone else's domain) are not the
+             * owner's, and must not read as if they were. */
+            g_autofree char *yours = sender_list(c->forged_senders, owners, true, 3);
+            g_autofree char *others = sender_list(c->forged_senders, owners, false, 3);
+            if (yours != NULL)
+                printf("      %s %s\n", _("your address, forged:"), yours);
+            if (others != NULL)
+                printf("      %s %s\n", _("other sender addresses in this campaign:"), others);
         }
     }
     if (r->campaigns->len > LIST_MAX)
-        printf(_("  ... and %u more campaigns (see --json)\n"), r->campaigns->len - LIST_MAX);
+        printf(ngettext("  ... and %u more campaign (see --json)\n",
+                        "  ... and %u more campaigns (see --json)\n", r->campaigns->len - LIST_MAX),
+               r->campaigns->len - LIST_MAX);
 }
 
+/* A report about mail the owner really sent that says nothing failed: an
+ * out-of-office reply, a challenge asking to confirm, a delivery (or
+ * relay) notice.  The failures are the real bounces. */
+static bool
+nothing_failed(const bw_item_t *it)
+{
+    const bw_report_t *rep = it->report;
+    if (rep == NULL)
+        return false;
+    if (rep->kind == BW_KIND_AUTOREPLY || rep->kind == BW_KIND_CHALLENGE)
+        return true;
+    if (rep->recipients == NULL || rep->recipients->len == 0)
+        return false;
+    for (guint i = 0; i < rep->recipients->len; i++) {
+        const bw_recipient_t *rc = g_ptr_array_index(rep->recipients, i);
+        bool ok = rc->reason == BW_REASON_VACATION || rc->reason == BW_REASON_DELIVERED ||
+                  (rc->action != NULL && (strcmp(rc->action, "delivered") == 0 ||
+                                          strcmp(rc->action, "relayed") == 0 ||
+                                          strcmp(rc->action, "expanded") == 0));
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static bool
+real_bounce(const bw_item_t *it)
+{
+    return it->klass == BW_CLASS_LEGITIMATE && !nothing_failed(it);
+}
+
+#define CHART_MAX_ROWS 62   /* buckets at most: days, else weeks, else 30-day spans */
+
+/* Reports per day (or week) over the window that holds every surge and at
+ * least the last 30 days of reports, up to the last report.  The window is
+ * named, and so is the scale: the longest bar is the busiest day of the
+ * window (a day of 211 reports, not a later tail of 5), and each mark
+ * stands for a stated number of reports. */
 static void
 print_chart(const bw_scan_result_t *r, gint64 now)
 {
-    if (r->items->len == 0)
-        return;
-    /* The last CHART_DAYS days up to now, or up to the last report when the
-     * mail is older. */
-    gint64 last = 0;
+    gint64 last_day = G_MININT64;
     for (guint i = 0; i < r->items->len; i++) {
         const bw_item_t *it = g_ptr_array_index(r->items, i);
-        last = MAX(last, it->date_unix);
+        if ((it->klass == BW_CLASS_BACKSCATTER || real_bounce(it)) && it->date_unix <= now)
+            last_day = MAX(last_day, it->date_unix / 86400);
     }
-    gint64 end_day = (MIN(now, last) / 86400);
-    gint64 start_day = end_day - (CHART_DAYS - 1);
-    unsigned bs[CHART_DAYS] = { 0 }, legit[CHART_DAYS] = { 0 };
-    unsigned peak = 0;
+    if (last_day == G_MININT64)
+        return;
+    gint64 start_day = last_day - (CHART_DAYS - 1);
+    for (guint i = 0; i < r->surges->len; i++) {
+        const bw_surge_t *s = g_ptr_array_index(r->surges, i);
+        start_day = MIN(start_day, s->start / 86400);
+    }
+    static const unsigned sizes[] = { 1, 7, 30 };
+    unsigned bucket = 1;
+    for (size_t k = 0; k < G_N_ELEMENTS(sizes); k++) {
+        bucket = sizes[k];
+        if ((last_day - start_day) / bucket + 1 <= CHART_MAX_ROWS)
+            break;
+    }
+    gint64 rows = (last_day - start_day) / bucket + 1;
+    if (rows > CHART_MAX_ROWS)
+        rows = CHART_MAX_ROWS;   /* surges older than this are in the list above */
+    /* Buckets end at the last report's day. */
+    start_day = last_day - rows * bucket + 1;
+    g_autofree unsigned *bs = g_new0(unsigned, rows);
+    g_autofree unsigned *legit = g_new0(unsigned, rows);
     for (guint i = 0; i < r->items->len; i++) {
         const bw_item_t *it = g_ptr_array_index(r->items, i);
         gint64 d = it->date_unix / 86400;
-        if (d < start_day || d > end_day)
+        if (d < start_day || d > last_day)
             continue;
+        gint64 row = (d - start_day) / bucket;
         if (it->klass == BW_CLASS_BACKSCATTER)
-            bs[d - start_day]++;
-        else if (it->klass == BW_CLASS_LEGITIMATE)
-            legit[d - start_day]++;
+            bs[row]++;
+        else if (real_bounce(it))
+            legit[row]++;
     }
-    for (int i = 0; i < CHART_DAYS; i++)
+    unsigned peak = 0;
+    for (gint64 i = 0; i < rows; i++)
         peak = MAX(peak, bs[i] + legit[i]);
     if (peak == 0)
         return;
-    printf("\n%s\n", _("Reports per day (# backscatter, + real bounces of your own mail)"));
-    for (int i = 0; i < CHART_DAYS; i++) {
-        if (bs[i] + legit[i] == 0 && i != CHART_DAYS - 1)
+    unsigned unit = (peak + CHART_WIDTH - 1) / CHART_WIDTH;
+    g_autofree char *from = fmt_day(start_day * 86400);
+    g_autofree char *to = fmt_day(last_day * 86400);
+    printf("\n");
+    if (bucket == 1)
+        printf(_("Reports per day, %s to %s (days without reports are left out)\n"), from, to);
+    else
+        printf(ngettext("Reports per %u day, %s to %s (each line starts on its first day; "
+                        "lines without reports are left out)\n",
+                        "Reports per %u days, %s to %s (each line starts on its first day; "
+                        "lines without reports are left out)\n", bucket), bucket, from, to);
+    printf("  ");
+    if (unit == 1)
+        printf("%s\n", _("# backscatter, + real bounces of your own mail; one mark is one report"));
+    else
+        printf(ngettext("# backscatter, + real bounces of your own mail; one mark stands for up "
+                        "to %u report\n", "# backscatter, + real bounces of your own mail; one "
+                        "mark stands for up to %u reports\n", unit), unit);
+    for (gint64 i = 0; i < rows; i++) {
+        if (bs[i] + legit[i] == 0)
             continue;
-        g_autofree char *day = fmt_day((start_day + i) * 86400);
-        unsigned wb = bs[i] ? MAX(1u, (unsigned)((guint64)bs[i] * CHART_WIDTH / peak)) : 0;
-        unsigned wl = legit[i] ? MAX(1u, (unsigned)((guint64)legit[i] * CHART_WIDTH / peak)) : 0;
+        gint64 d0 = (start_day + i * bucket) * 86400, d1 = d0 + (gint64)bucket * 86400 - 1;
+        bool surge = false;
+        for (guint j = 0; j < r->surges->len && !surge; j++) {
+            const bw_surge_t *s = g_ptr_array_index(r->surges, j);
+            surge = s->start <= d1 && d0 <= s->end;
+        }
+        g_autofree char *day = fmt_day(d0);
+        unsigned wb = (bs[i] + unit - 1) / unit, wl = (legit[i] + unit - 1) / unit;
         printf("  %s |", day);
         for (unsigned k = 0; k < wb; k++)
             putchar('#');
         for (unsigned k = 0; k < wl; k++)
             putchar('+');
-        printf(" %u/%u\n", bs[i], legit[i]);
+        printf(" %u/%u%s%s\n", bs[i], legit[i], surge ? "  " : "", surge ? _("<- surge") : "");
     }
 }
 
 static void
 print_legit(const bw_scan_result_t *r)
 {
-    unsigned n = 0;
+    unsigned n = 0, replies = 0;
     for (guint i = 0; i < r->items->len; i++) {
         const bw_item_t *it = g_ptr_array_index(r->items, i);
-        if (it->klass == BW_CLASS_LEGITIMATE)
-            n++;
+        n += real_bounce(it);
+        replies += it->klass == BW_CLASS_LEGITIMATE && nothing_failed(it);
     }
     const bw_assessment_t *a = r->assessment;
-    if (n == 0 && (a == NULL || a->hard_bouncing == NULL || a->hard_bouncing->len == 0))
-        return;
-    printf("\n%s (%u)\n", _("Real bounces of mail you sent"), n);
-    unsigned shown = 0;
-    for (guint i = r->items->len; i-- > 0 && shown < LIST_MAX;) {
-        const bw_item_t *it = g_ptr_array_index(r->items, i);
-        if (it->klass != BW_CLASS_LEGITIMATE || it->report == NULL)
-            continue;
-        shown++;
-        g_autofree char *when = fmt_day(it->date_unix);
-        const bw_recipient_t *rcpt = it->report->recipients && it->report->recipients->len
-                                   ? g_ptr_array_index(it->report->recipients, 0) : NULL;
-        g_autofree char *addr = safe_text(rcpt ? rcpt->address : NULL, 60);
-        const char *reason = bw_reason_to_string(rcpt ? rcpt->reason : BW_REASON_UNKNOWN);
-        g_autofree char *subj = safe_text(it->report->original ? it->report->original->subject
-                                                                 : NULL, 40);
-        printf("  %s  %-30s %-18s %s\n", when, addr, reason ? reason : "", subj);
-    }
-    if (n > shown)
-        printf(_("  ... and %u more\n"), n - shown);
-    if (a && a->legit_remedies && a->legit_remedies->len) {
-        printf("%s\n", _("What to do:"));
-        for (guint i = 0; i < a->legit_remedies->len; i++)
-            printf("  - %s\n", (const char *)g_ptr_array_index(a->legit_remedies, i));
-    }
-    if (a && a->hard_bouncing && a->hard_bouncing->len) {
-        printf("%s\n", _("Addresses that do not accept mail (fix or remove them from your address book):"));
-        for (guint i = 0; i < a->hard_bouncing->len && i < 2 * LIST_MAX; i++) {
-            g_autofree char *t = safe_text(g_ptr_array_index(a->hard_bouncing, i), 100);
-            printf("  - %s\n", t);
+    if (n > 0 || (a != NULL && a->hard_bouncing != NULL && a->hard_bouncing->len > 0)) {
+        printf("\n%s (%u)\n", _("Real bounces of mail you sent"), n);
+        unsigned shown = 0;
+        for (guint i = r->items->len; i-- > 0 && shown < LIST_MAX;) {
+            const bw_item_t *it = g_ptr_array_index(r->items, i);
+            if (!real_bounce(it) || it->report == NULL)
+                continue;
+            shown++;
+            g_autofree char *when = fmt_day(it->date_unix);
+            const bw_recipient_t *rcpt = it->report->recipients && it->report->recipients->len
+                                       ? g_ptr_array_index(it->report->recipients, 0) : NULL;
+            g_autofree char *addr = safe_text(rcpt ? rcpt->address : NULL, 60);
+            const char *reason = bw_reason_to_string(rcpt ? rcpt->reason : BW_REASON_UNKNOWN);
+            g_autofree char *subj = safe_text(it->report->original ? it->report->original->subject
+                                                                     : NULL, 40);
+            printf("  %s  %-30s %-18s %s\n", when, addr, reason ? reason : "", subj);
         }
+        if (n > shown)
+            printf(ngettext("  ... and %u more\n", "  ... and %u more\n", n - shown), n - shown);
+        if (a && a->legit_remedies && a->legit_remedies->len) {
+            printf("%s\n", _("What to do:"));
+            for (guint i = 0; i < a->legit_remedies->len; i++)
+                printf("  - %s\n", (const char *)g_ptr_array_index(a->legit_remedies, i));
+        }
+        if (a && a->hard_bouncing && a->hard_bouncing->len) {
+            printf("%s\n", _("Addresses that do not accept mail (fix or remove them from your address book):"));
+            for (guint i = 0; i < a->hard_bouncing->len && i < 2 * LIST_MAX; i++) {
+                g_autofree char *t = safe_text(g_ptr_array_index(a->hard_bouncing, i), 100);
+                printf("  - %s\n", t);
+            }
+        }
+    }
+    /* Not failures: counted apart, not listed among the bounces. */
+    if (replies > 0) {
+        printf("\n");
+        printf(ngettext("%u automatic reply to mail you sent (out of office, a request to "
+                        "confirm, a delivery notice): not a failure.\n",
+                        "%u automatic replies to mail you sent (out of office, requests to "
+                        "confirm, delivery notices): not failures.\n", replies),
+               replies);
     }
 }
 
@@ -212,20 +354,21 @@ static void
 print_human(const bw_scan_result_t *r, gint64 now)
 {
     const bw_assessment_t *a = r->assessment;
-    unsigned bs = 0, legit = 0, undet = 0;
+    unsigned bs = 0, legit = 0, replies = 0, undet = 0;
     for (guint i = 0; i < r->items->len; i++) {
         const bw_item_t *it = g_ptr_array_index(r->items, i);
         bs += it->klass == BW_CLASS_BACKSCATTER;
-        legit += it->klass == BW_CLASS_LEGITIMATE;
+        legit += real_bounce(it);
+        replies += it->klass == BW_CLASS_LEGITIMATE && !real_bounce(it);
         undet += it->klass == BW_CLASS_UNDETERMINED;
     }
     printf("%s\n", status_headline(a ? a->status : BW_STATUS_CLEAR, r));
     if (a && a->summary)
         printf("%s\n", a->summary);
     /* Label: number pairs read the same in every language and count. */
-    printf(_("Reports: %u (backscatter: %u, real bounces: %u, undetermined: %u). "
-             "Campaigns: %u. Surges: %u.\n"),
-           r->items->len, bs, legit, undet, r->campaigns->len, r->surges->len);
+    printf(_("Reports: %u (backscatter: %u, real bounces: %u, automatic replies to your mail: %u, "
+             "undetermined: %u). Campaigns: %u. Surges: %u.\n"),
+           r->items->len, bs, legit, replies, undet, r->campaigns->len, r->surges->len);
     if (a && a->advice && a->advice->len) {
         printf("\n%s\n", _("What to do first:"));
         for (guint i = 0; i < a->advice->len; i++)
@@ -233,10 +376,11 @@ print_human(const bw_scan_result_t *r, gint64 now)
     }
     for (guint i = 0; i < r->surges->len; i++) {
         const bw_surge_t *s = g_ptr_array_index(r->surges, i);
-        g_autofree char *st = fmt_time(s->start);
+        g_autofree char *span = fmt_span(s->start, s->end);
         printf(i == 0 ? "\n%s\n" : "", _("Surges"));
-        printf(_("  %s: %u reports (usually %.2f an hour)%s\n"), st, s->count,
-               s->baseline_per_hour, s->ongoing ? _(", still going on") : "");
+        printf(ngettext("  %s: %u report (usually %.2f an hour)%s\n",
+                        "  %s: %u reports (usually %.2f an hour)%s\n", s->count),
+               span, s->count, s->baseline_per_hour, s->ongoing ? _(", still going on") : "");
     }
     print_campaigns(r);
     print_chart(r, now);

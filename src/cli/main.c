@@ -46,7 +46,10 @@ int
 main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
-    bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+    /* BOUNCEWATCH_LOCALEDIR: translations from elsewhere than the
+     * installed ones (a build tree, the tests of the Japanese texts). */
+    const char *localedir = g_getenv("BOUNCEWATCH_LOCALEDIR");
+    bindtextdomain(GETTEXT_PACKAGE, localedir != NULL && *localedir != '\0' ? localedir : LOCALEDIR);
     bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
     textdomain(GETTEXT_PACKAGE);
 

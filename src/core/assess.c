@@ -289,6 +289,21 @@ owner_has_own_domain(const bw_profile_t *p)
     return bw_profile_custom_domain(p);
 }
 
+/* The forged sender is the owner's own address: one of the owner's, or, for
+ * the owner of a domain, any address at it (a catch-all receives the
+ * reports of every local part forged there). */
+static bool
+owners_sender(const bw_profile_t *p, const char *addr, bool own_domain)
+{
+    if (addr == NULL)
+        return false;
+    if (bw_profile_is_owner(p, addr))
+        return true;
+    const char *prim = bw_profile_primary(p);
+    const char *pat = prim ? strrchr(prim, '@') : NULL, *aat = strrchr(addr, '@');
+    return own_domain && pat != NULL && aat != NULL && g_ascii_strcasecmp(pat, aat) == 0;
+}
+
 static gint
 cmp_item_date(gconstpointer a, gconstpointer b)
 {
@@ -392,6 +407,21 @@ bw_assess(const bw_profile_t *profile, GPtrArray *items, GPtrArray *campaigns,
     a->advice = g_ptr_array_new_with_free_func(g_free);
     a->legit_remedies = g_ptr_array_new_with_free_func(g_free);
     a->hard_bouncing = g_ptr_array_new_with_free_func(g_free);
+    a->owner_senders = g_ptr_array_new_with_free_func(g_free);
+    {
+        bool own_domain = owner_has_own_domain(profile);
+        g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+        for (guint i = 0; campaigns && i < campaigns->len; i++) {
+            const bw_campaign_t *c = g_ptr_array_index(campaigns, i);
+            for (guint j = 0; c->forged_senders && j < c->forged_senders->len; j++) {
+                const char *f = g_ptr_array_index(c->forged_senders, j);
+                if (owners_sender(profile, f, own_domain) && !g_hash_table_contains(seen, f)) {
+                    g_hash_table_add(seen, (gpointer)f);
+                    g_ptr_array_add(a->owner_senders, g_strdup(f));
+                }
+            }
+        }
+    }
 
     guint n_bs = 0, n_legit = 0, n_own_items = 0;
     /* What the profile knows of the provider must not depend on whether
@@ -462,7 +492,16 @@ bw_assess(const bw_profile_t *profile, GPtrArray *items, GPtrArray *campaigns,
             a->summary = g_strdup_printf(
                 _("Spammers have forged your address %s: %u reports came back about messages you never sent. "
                   "They were not sent through your account, which is probably fine."), me, n_bs);
-        push(a->advice, g_strdup(_("Anyone can write any sender address on a message, as anyone can on a postcard: this is why you receive these reports.")));
+        /* Why this happens is an explanation, not a step: it ends the
+         * summary, and the advice keeps to things to do. */
+        {
+            /* TRANSLATORS: the summary, then a sentence that explains it
+             * (languages without spaces between sentences drop it). */
+            char *with_why = g_strdup_printf(_("%s %s"), a->summary,
+                _("Anyone can write any sender address on a message, as anyone can on a postcard: this is why you receive these reports."));
+            g_free(a->summary);
+            a->summary = with_why;
+        }
         push(a->advice, g_strdup(_("Do not reply to the reports and never open their links or attachments; mark them as spam or delete them.")));
         push(a->advice, g_strdup_printf(_("Your account %s shows no sign of misuse; if you are worried, change its password and enable two-factor authentication anyway."), me));
         if (owner_has_own_domain(profile))

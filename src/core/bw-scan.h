@@ -25,7 +25,7 @@ G_BEGIN_DECLS
 
 /* Bumped whenever verdicts, fingerprints or grouping change: a state store
  * that keeps items across runs must reclassify them when it differs. */
-#define BW_ENGINE_VERSION "engine-11"
+#define BW_ENGINE_VERSION "engine-12"
 
 typedef enum {
     BW_CLASS_LEGITIMATE = 0,
@@ -236,6 +236,11 @@ typedef struct {
     GPtrArray *legit_remedies;   /* char*: per-reason remedies for real bounces */
     GPtrArray *hard_bouncing;    /* char*: correspondents whose address hard-bounces,
                                     "addr" or "addr (did you mean x?)" */
+    GPtrArray *owner_senders;    /* char*: the campaigns' forged senders that are
+                                    the owner's (an owner address, or any address
+                                    at the owner's own domain: a catch-all); the
+                                    others only appeared in the forged mail.  For
+                                    the human report; not in the JSON */
 } bw_assessment_t;
 
 void bw_assessment_free(bw_assessment_t *a);

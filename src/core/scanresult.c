@@ -116,6 +116,8 @@ bw_assessment_free(bw_assessment_t *a)
         g_ptr_array_unref(a->legit_remedies);
     if (a->hard_bouncing)
         g_ptr_array_unref(a->hard_bouncing);
+    if (a->owner_senders)
+        g_ptr_array_unref(a->owner_senders);
     g_free(a);
 }
 

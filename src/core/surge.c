@@ -35,7 +35,12 @@
  *    the last time S was 0) are alarmed, provided they hold min_count
  *    reports.
  *
- * Alarmed hours less than three hours apart merge into one surge. */
+ * Alarmed hours less than three hours apart merge into one surge.  A surge
+ * that continues an earlier one of the same campaign is the same surge (see
+ * continues() below): backscatter of one spam run keeps trickling in for a
+ * day or two as receivers retry and give up, and a few of those late
+ * reports arriving together must not be reported (and alerted) as a new
+ * surge. */
 #include "bw-engine.h"
 #include <math.h>
 #include <stdio.h>
@@ -45,6 +50,11 @@
 #define MAX_HOURS (5 * 366 * 24)   /* the series covers at most five years */
 #define ARL_GRID 120
 #define MERGE_GAP 3                 /* hours */
+/* The longest pause in a campaign's reports that still continues its
+ * surge: servers retry for up to five days, but their reports of one run
+ * come most within a day or two; a campaign silent for longer that comes
+ * back is a new wave. */
+#define CONTINUATION_PAUSE (48 * HOUR)
 
 void
 bw_surge_config_default(bw_surge_config_t *cfg)
@@ -342,6 +352,80 @@ cmp_count_desc(gconstpointer a, gconstpointer b, gpointer counts)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Count the backscatter in the surge's window and list its campaigns,
+ * largest first. */
+static void
+fill_surge(bw_surge_t *sg, GPtrArray *items)
+{
+    sg->count = 0;
+    if (sg->campaigns != NULL)
+        g_ptr_array_unref(sg->campaigns);
+    sg->campaigns = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GHashTable) cc = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    for (guint i = 0; i < items->len; i++) {
+        const bw_item_t *it = g_ptr_array_index(items, i);
+        if (it->klass != BW_CLASS_BACKSCATTER || it->date_unix < sg->start || it->date_unix > sg->end)
+            continue;
+        sg->count++;
+        if (it->campaign) {
+            gpointer old = g_hash_table_lookup(cc, it->campaign);
+            if (old == NULL)
+                g_ptr_array_add(sg->campaigns, g_strdup(it->campaign));
+            g_hash_table_replace(cc, g_strdup(it->campaign), GUINT_TO_POINTER(GPOINTER_TO_UINT(old) + 1));
+        }
+    }
+    g_ptr_array_sort_with_data(sg->campaigns, cmp_count_desc, cc);
+}
+
+static gint
+cmp_gint64(gconstpointer a, gconstpointer b)
+{
+    gint64 x = *(const gint64 *)a, y = *(const gint64 *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* `cur` continues `prev`: the campaign holding most of cur's reports is one
+ * of prev's, most of cur's reports belong to prev's campaigns, cur is no
+ * larger than prev (a tail, not a new and bigger wave), and that campaign's
+ * reports never paused for more than CONTINUATION_PAUSE from prev's start
+ * to cur's end. */
+static bool
+continues(const bw_surge_t *prev, const bw_surge_t *cur, GPtrArray *items)
+{
+    if (cur->campaigns->len == 0 || prev->campaigns->len == 0 || cur->count > prev->count)
+        return false;
+    const char *main = g_ptr_array_index(cur->campaigns, 0);
+    bool shared = false;
+    for (guint j = 0; j < prev->campaigns->len && !shared; j++)
+        shared = strcmp(g_ptr_array_index(prev->campaigns, j), main) == 0;
+    if (!shared)
+        return false;
+    unsigned in_prev_campaigns = 0;
+    g_autoptr(GArray) dates = g_array_new(FALSE, FALSE, sizeof(gint64));
+    for (guint i = 0; i < items->len; i++) {
+        const bw_item_t *it = g_ptr_array_index(items, i);
+        if (it->klass != BW_CLASS_BACKSCATTER || it->campaign == NULL ||
+            it->date_unix < prev->start || it->date_unix > cur->end)
+            continue;
+        if (it->date_unix >= cur->start) {
+            for (guint j = 0; j < prev->campaigns->len; j++)
+                if (strcmp(g_ptr_array_index(prev->campaigns, j), it->campaign) == 0) {
+                    in_prev_campaigns++;
+                    break;
+                }
+        }
+        if (strcmp(it->campaign, main) == 0)
+            g_array_append_val(dates, it->date_unix);
+    }
+    if (in_prev_campaigns * 2 < cur->count || dates->len < 2)
+        return false;
+    g_array_sort(dates, cmp_gint64);
+    for (guint i = 1; i < dates->len; i++)
+        if (g_array_index(dates, gint64, i) - g_array_index(dates, gint64, i - 1) > CONTINUATION_PAUSE)
+            return false;
+    return true;
+}
+
 bw_status_t
 bw_surges_detect(GPtrArray *items, gint64 now, const bw_surge_config_t *cfg, GPtrArray **out)
 {
@@ -475,22 +559,21 @@ bw_surges_detect(GPtrArray *items, gint64 now, const bw_surge_config_t *cfg, GPt
         sg->baseline_per_hour = base[a];
         sg->ongoing = sg->end >= now - HOUR;
         sg->detector = g_strdup((det & 1) && (det & 2) ? "poisson+cusum" : (det & 1) ? "poisson" : "cusum");
-        sg->campaigns = g_ptr_array_new_with_free_func(g_free);
-        g_autoptr(GHashTable) cc = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-        for (guint i = 0; i < items->len; i++) {
-            const bw_item_t *it = g_ptr_array_index(items, i);
-            if (it->klass != BW_CLASS_BACKSCATTER || it->date_unix < sg->start || it->date_unix > sg->end)
-                continue;
-            sg->count++;
-            if (it->campaign) {
-                gpointer old = g_hash_table_lookup(cc, it->campaign);
-                if (old == NULL)
-                    g_ptr_array_add(sg->campaigns, g_strdup(it->campaign));
-                g_hash_table_replace(cc, g_strdup(it->campaign), GUINT_TO_POINTER(GPOINTER_TO_UINT(old) + 1));
+        fill_surge(sg, items);
+        /* 4. the tail of the surge before, of the same campaign */
+        bw_surge_t *prev = res->len ? g_ptr_array_index(res, res->len - 1) : NULL;
+        if (prev != NULL && continues(prev, sg, items)) {
+            prev->end = sg->end;
+            prev->ongoing = sg->ongoing;
+            if (strcmp(prev->detector, sg->detector) != 0) {
+                g_free(prev->detector);
+                prev->detector = g_strdup("poisson+cusum");
             }
+            fill_surge(prev, items);   /* the reports between the two belong to it */
+            bw_surge_free(sg);
+        } else {
+            g_ptr_array_add(res, sg);
         }
-        g_ptr_array_sort_with_data(sg->campaigns, cmp_count_desc, cc);
-        g_ptr_array_add(res, sg);
         t = b + 1;
     }
     g_free(x);

@@ -181,6 +181,44 @@ pango_like_markup_ok(const char *body, GError **err)
     return ok;
 }
 
+/* Issue 11: the notification said "Since 00:00" for a first report at
+ * 00:25: the surge's window starts on the hour, the alert at its first
+ * report. */
+START_TEST(test_alert_starts_at_first_report)
+{
+    bw_scan_result_t *r = mk_result(BW_STATUS_SPOOFING);
+    g_ptr_array_add(r->campaigns, mk_campaign("bw-00000001", 30, "Invoice 123", false));
+    gint64 hour0 = (NOW / HOUR) * HOUR - 2 * HOUR;
+    g_ptr_array_add(r->surges, mk_surge(hour0, NOW + HOUR, 3, true, "bw-00000001", NULL));
+    r->items = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
+    const gint64 at[] = { hour0 + 40 * 60, hour0 + 25 * 60, hour0 + 90 * 60 };
+    for (size_t i = 0; i < G_N_ELEMENTS(at); i++) {
+        bw_item_t *it = g_new0(bw_item_t, 1);
+        it->message_id = g_strdup_printf("r%zu@x", i);
+        it->date_unix = at[i];
+        it->klass = BW_CLASS_BACKSCATTER;
+        it->campaign = g_strdup("bw-00000001");
+        g_ptr_array_add(r->items, it);
+    }
+    /* a legitimate bounce earlier in the hour does not start it */
+    bw_item_t *legit = g_new0(bw_item_t, 1);
+    legit->message_id = g_strdup("l@x");
+    legit->date_unix = hour0 + 5 * 60;
+    legit->klass = BW_CLASS_LEGITIMATE;
+    g_ptr_array_add(r->items, legit);
+    GPtrArray *alerts = bw_alerts_from_result(r, "me@example.com", NOW, NULL, NULL);
+    ck_assert_uint_eq(alerts->len, 1);
+    bw_alert_t *a = g_ptr_array_index(alerts, 0);
+    ck_assert_int_eq(a->start, hour0 + 25 * 60);
+    /* the key stays the window's: growth finds the same notification */
+    g_autofree char *want_key = g_strdup_printf("surge-%" G_GINT64_FORMAT, hour0);
+    ck_assert_str_eq(a->key, want_key);
+    g_ptr_array_unref(alerts);
+    g_ptr_array_unref(r->items);
+    free_result(r);
+}
+END_TEST
+
 START_TEST(test_markup_escaped)
 {
     bw_alert_t *a = bw_alert_new();
@@ -254,6 +292,7 @@ suite_notify(void)
     tcase_add_test(tc, test_only_ongoing_surges_alert);
     tcase_add_test(tc, test_muted_campaigns_stay_silent);
     tcase_add_test(tc, test_markup_escaped);
+    tcase_add_test(tc, test_alert_starts_at_first_report);
     tcase_add_test(tc, test_long_subject_cut);
     suite_add_tcase(s, tc);
     return s;

@@ -238,6 +238,75 @@ START_TEST(test_ongoing)
 }
 END_TEST
 
+/* Issue 11: one campaign's tail (a trickle, then 5 reports in an hour the
+ * next day) was a surge of its own; it continues the flood.  Another
+ * campaign, or the same one back after days of silence, is a new surge. */
+static GPtrArray *
+flood_and_tail(const char *tail_campaign, gint64 tail_at)
+{
+    GPtrArray *items = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
+    add_items(items, T0, 1, BW_CLASS_BACKSCATTER, "bw-old");
+    gint64 f0 = T0 + 30 * 24 * HOUR;
+    for (int h = 0; h < 8; h++)
+        add_items(items, f0 + h * HOUR, 40 - 4 * h, BW_CLASS_BACKSCATTER, "bw-flood");
+    if (strcmp(tail_campaign, "bw-flood") == 0 && tail_at - f0 < 48 * HOUR)
+        for (int h = 13; f0 + h * HOUR < tail_at - 3 * HOUR; h += 4)
+            add_items(items, f0 + h * HOUR, 1, BW_CLASS_BACKSCATTER, "bw-flood");
+    add_items(items, tail_at, 5, BW_CLASS_BACKSCATTER, tail_campaign);
+    return items;
+}
+
+START_TEST(test_tail_continues_surge)
+{
+    gint64 f0 = T0 + 30 * 24 * HOUR;
+    gint64 now = f0 + 20 * 24 * HOUR;
+    g_autoptr(GPtrArray) items = flood_and_tail("bw-flood", f0 + 31 * HOUR);
+    g_autoptr(GPtrArray) surges = NULL;
+    ck_assert_int_eq(bw_surges_detect(items, now, NULL, &surges), BW_OK);
+    ck_assert_uint_eq(surges->len, 1);
+    bw_surge_t *s = g_ptr_array_index(surges, 0);
+    ck_assert_int_eq(s->start, f0);
+    ck_assert_int_ge(s->end, f0 + 31 * HOUR);
+    /* the flood, the trickle between and the tail */
+    unsigned all = 0;
+    for (guint i = 0; i < items->len; i++)
+        all += ((bw_item_t *)g_ptr_array_index(items, i))->date_unix >= f0;
+    ck_assert_uint_eq(s->count, all);
+    ck_assert_uint_eq(s->campaigns->len, 1);
+
+    /* the same, still arriving now: the flood's surge is ongoing (one alert,
+     * updated) */
+    g_autoptr(GPtrArray) s2 = NULL;
+    ck_assert_int_eq(bw_surges_detect(items, f0 + 31 * HOUR + 1800, NULL, &s2), BW_OK);
+    ck_assert_uint_eq(s2->len, 1);
+    ck_assert(((bw_surge_t *)g_ptr_array_index(s2, 0))->ongoing);
+    ck_assert_int_eq(((bw_surge_t *)g_ptr_array_index(s2, 0))->start, f0);
+}
+END_TEST
+
+START_TEST(test_other_campaign_or_new_wave_is_new_surge)
+{
+    gint64 f0 = T0 + 30 * 24 * HOUR;
+    gint64 now = f0 + 20 * 24 * HOUR;
+    /* another campaign a day later */
+    g_autoptr(GPtrArray) other = flood_and_tail("bw-other", f0 + 31 * HOUR);
+    g_autoptr(GPtrArray) s1 = NULL;
+    ck_assert_int_eq(bw_surges_detect(other, now, NULL, &s1), BW_OK);
+    ck_assert_uint_eq(s1->len, 2);
+    /* the same campaign back after six silent days */
+    g_autoptr(GPtrArray) later = flood_and_tail("bw-flood", f0 + 6 * 24 * HOUR);
+    g_autoptr(GPtrArray) s2 = NULL;
+    ck_assert_int_eq(bw_surges_detect(later, now, NULL, &s2), BW_OK);
+    ck_assert_uint_eq(s2->len, 2);
+    /* a bigger wave of the same campaign a day later is a wave of its own */
+    g_autoptr(GPtrArray) wave = flood_and_tail("bw-flood", f0 + 31 * HOUR);
+    add_items(wave, f0 + 32 * HOUR, 400, BW_CLASS_BACKSCATTER, "bw-flood");
+    g_autoptr(GPtrArray) s3 = NULL;
+    ck_assert_int_eq(bw_surges_detect(wave, now, NULL, &s3), BW_OK);
+    ck_assert_uint_eq(s3->len, 2);
+}
+END_TEST
+
 Suite *
 suite_surge(void)
 {
@@ -252,6 +321,8 @@ suite_surge(void)
     tcase_add_test(tc, test_ramp_alarms);
     tcase_add_test(tc, test_legitimate_bounces_do_not_count);
     tcase_add_test(tc, test_ongoing);
+    tcase_add_test(tc, test_tail_continues_surge);
+    tcase_add_test(tc, test_other_campaign_or_new_wave_is_new_surge);
     suite_add_tcase(s, tc);
     return s;
 }
