@@ -164,20 +164,24 @@ bw_nm_source_open(const char *config_path, bw_nm_source_t **out, char **detail)
     notmuch_status_t st = notmuch_database_open_with_config(
         NULL, NOTMUCH_DATABASE_MODE_READ_ONLY, config_path, NULL, &db, &msg);
     if (st != NOTMUCH_STATUS_SUCCESS) {
-        if (detail && st == NOTMUCH_STATUS_NO_CONFIG) {
-            *detail = g_strdup(_("no notmuch configuration found (NOTMUCH_CONFIG, "
-                                 "$XDG_CONFIG_HOME/notmuch/<profile>/config or ~/.notmuch-config); "
-                                 "set up notmuch first with 'notmuch setup'"));
-        } else if (detail) {
-            g_autofree char *m = msg ? g_strstrip(g_strdup(msg)) : NULL;
-            *detail = g_strdup_printf(_("cannot open the notmuch database: %s%s%s"),
-                                      notmuch_status_to_string(st),
-                                      m && *m ? ": " : "", m ? m : "");
-        }
+        g_autofree char *m = msg ? g_strstrip(g_strdup(msg)) : NULL;
         free(msg);
         if (db)
             notmuch_database_destroy(db);
-        return BW_E_DATABASE;
+        /* No configuration file, or one naming no database: the user has a
+         * setting to make (exit 78), not a database that is unavailable. */
+        if (st == NOTMUCH_STATUS_NO_CONFIG)
+            return bw_error_set(detail, BW_E_CONFIG, "%s",
+                                _("no notmuch configuration found (NOTMUCH_CONFIG, "
+                                  "$XDG_CONFIG_HOME/notmuch/<profile>/config or ~/.notmuch-config); "
+                                  "set up notmuch first with 'notmuch setup'"));
+        if (st == NOTMUCH_STATUS_NO_DATABASE)
+            return bw_error_set(detail, BW_E_CONFIG,
+                                _("the notmuch configuration names no mail database%s%s; "
+                                  "set it with 'notmuch config set database.path ~/mail'"),
+                                m && *m ? ": " : "", m ? m : "");
+        return bw_error_set(detail, BW_E_DATABASE, _("cannot open the notmuch database: %s%s%s"),
+                            notmuch_status_to_string(st), m && *m ? ": " : "", m ? m : "");
     }
     free(msg);
     bw_nm_source_t *src = g_new0(bw_nm_source_t, 1);
@@ -610,12 +614,9 @@ bw_nm_source_candidates(bw_nm_source_t *src, bool all, guint64 after_rev,
         src->has_sent = -1;
         src->failed = NOTMUCH_STATUS_SUCCESS;
     }
-    if (detail) {
-        const char *s = notmuch_database_status_string(src->db);
-        *detail = g_strdup_printf(_("reading the notmuch database failed%s%s"),
-                                  s ? ": " : "", s ? s : "");
-    }
-    return BW_E_DATABASE;
+    const char *s = notmuch_database_status_string(src->db);
+    return bw_error_set(detail, BW_E_DATABASE, _("reading the notmuch database failed%s%s"),
+                        s ? ": " : "", s ? s : "");
 }
 
 /* ------------------------------------------------------------ sent-mail answers
@@ -713,13 +714,11 @@ bw_nm_source_failed(const bw_nm_source_t *src, char **detail)
 {
     if (src->failed == NOTMUCH_STATUS_SUCCESS)
         return false;
-    if (detail && *detail == NULL) {
-        const char *s = notmuch_database_status_string(src->db);
-        *detail = g_strdup_printf(_("reading the notmuch database %s failed (%s%s%s); "
-                                    "if notmuch new was running, run the scan again"),
-                                  src->path, notmuch_status_to_string(src->failed),
-                                  s ? ": " : "", s ? g_strstrip((char *)s) : "");
-    }
+    const char *s = notmuch_database_status_string(src->db);
+    bw_error_set(detail, BW_E_DATABASE, _("reading the notmuch database %s failed (%s%s%s); "
+                                          "if notmuch new was running, run the scan again"),
+                 src->path, notmuch_status_to_string(src->failed),
+                 s ? ": " : "", s ? g_strstrip((char *)s) : "");
     return true;
 }
 
@@ -1200,10 +1199,8 @@ bw_nm_source_learn_profile(bw_nm_source_t *src, bw_profile_t *profile,
     if (nst != NOTMUCH_STATUS_SUCCESS) {
         notmuch_query_destroy(query);
         src->failed = nst;
-        if (detail)
-            *detail = g_strdup_printf(_("cannot list the sent mail: %s"),
-                                      notmuch_status_to_string(nst));
-        return BW_E_DATABASE;
+        return bw_error_set(detail, BW_E_DATABASE, _("cannot list the sent mail: %s"),
+                            notmuch_status_to_string(nst));
     }
     unsigned n = 0;
     for (; notmuch_messages_valid(msgs) && n < max; notmuch_messages_move_to_next(msgs)) {
@@ -1229,11 +1226,9 @@ bw_nm_source_learn_profile(bw_nm_source_t *src, bw_profile_t *profile,
         notmuch_message_destroy(m);
     }
     notmuch_query_destroy(query);
-    if (src->failed != NOTMUCH_STATUS_SUCCESS) {
-        if (detail)
-            *detail = g_strdup(_("reading the sent mail from the notmuch database failed"));
-        return BW_E_DATABASE;
-    }
+    if (src->failed != NOTMUCH_STATUS_SUCCESS)
+        return bw_error_set(detail, BW_E_DATABASE, "%s",
+                            _("reading the sent mail from the notmuch database failed"));
     return BW_OK;
 }
 

@@ -80,8 +80,7 @@ bw_nm_open_writable(const char *config_path, unsigned timeout_ms, void **db_out,
     GError *err = NULL;
     GThread *t = g_thread_try_new("bw-nm-open", opener_thread, o, &err);
     if (t == NULL) {
-        if (detail)
-            *detail = g_strdup_printf(_("cannot start a thread: %s"), err->message);
+        bw_error_set(detail, BW_E_INTERNAL, _("cannot start a thread: %s"), err->message);
         g_error_free(err);
         opener_free(o);
         return BW_E_INTERNAL;
@@ -95,26 +94,21 @@ bw_nm_open_writable(const char *config_path, unsigned timeout_ms, void **db_out,
         o->abandoned = true;
         g_mutex_unlock(&o->lock);
         g_thread_unref(t);   /* detached: it frees `o` when the open returns */
-        if (detail)
-            *detail = g_strdup_printf(
-                _("the notmuch database is locked by another program (notmuch new?) "
-                  "and stayed locked for %u s; nothing was tagged, run again later"),
-                (timeout_ms + 999) / 1000);
-        return BW_E_DATABASE;
+        return bw_error_set(detail, BW_E_DATABASE,
+                            _("the notmuch database is locked by another program (notmuch new?) "
+                              "and stayed locked for %u s; nothing was tagged, run again later"),
+                            (timeout_ms + 999) / 1000);
     }
     g_mutex_unlock(&o->lock);
     g_thread_join(t);
     bw_status_t rc = BW_OK;
     if (o->status != NOTMUCH_STATUS_SUCCESS || o->db == NULL) {
-        if (detail) {
-            g_autofree char *m = o->message ? g_strstrip(g_strdup(o->message)) : NULL;
-            *detail = g_strdup_printf(_("cannot open the notmuch database for writing: %s%s%s"),
-                                      notmuch_status_to_string(o->status),
-                                      m && *m ? ": " : "", m ? m : "");
-        }
+        g_autofree char *m = o->message ? g_strstrip(g_strdup(o->message)) : NULL;
+        rc = bw_error_set(detail, BW_E_DATABASE,
+                          _("cannot open the notmuch database for writing: %s%s%s"),
+                          notmuch_status_to_string(o->status), m && *m ? ": " : "", m ? m : "");
         if (o->db)
             notmuch_database_destroy(o->db);
-        rc = BW_E_DATABASE;
     } else {
         *db_out = o->db;
     }
@@ -169,10 +163,9 @@ bw_nm_tagger_apply(const char *config_path, unsigned timeout_ms, GPtrArray *chan
     notmuch_database_t *db = handle;
     /* One atomic section: a crash or kill leaves all or none of the tags. */
     if (notmuch_database_begin_atomic(db) != NOTMUCH_STATUS_SUCCESS) {
-        if (detail)
-            *detail = g_strdup(_("cannot start an atomic section in the notmuch database"));
         notmuch_database_destroy(db);
-        return BW_E_DATABASE;
+        return bw_error_set(detail, BW_E_DATABASE, "%s",
+                            _("cannot start an atomic section in the notmuch database"));
     }
     unsigned changed = 0;
     for (guint i = 0; i < changes->len && rc == BW_OK; i++) {
@@ -180,10 +173,10 @@ bw_nm_tagger_apply(const char *config_path, unsigned timeout_ms, GPtrArray *chan
         notmuch_message_t *m = NULL;
         notmuch_status_t fst = notmuch_database_find_message(db, c->message_id, &m);
         if (fst != NOTMUCH_STATUS_SUCCESS) {
-            if (detail)
-                *detail = g_strdup_printf(_("looking up %s for tagging failed: %s"),
-                                          c->message_id, notmuch_status_to_string(fst));
-            rc = BW_E_DATABASE;
+            rc = bw_error_set(detail, BW_E_DATABASE,
+                              _("looking up %s for tagging failed: %s; no tag was changed, "
+                                "the next scan --tag tries again"),
+                              c->message_id, notmuch_status_to_string(fst));
             break;
         }
         if (m == NULL)
@@ -202,10 +195,10 @@ bw_nm_tagger_apply(const char *config_path, unsigned timeout_ms, GPtrArray *chan
             }
         notmuch_message_destroy(m);
         if (st != NOTMUCH_STATUS_SUCCESS) {
-            if (detail)
-                *detail = g_strdup_printf(_("tagging %s failed: %s"), c->message_id,
-                                          notmuch_status_to_string(st));
-            rc = BW_E_DATABASE;
+            rc = bw_error_set(detail, BW_E_DATABASE,
+                              _("tagging %s failed: %s; no tag was changed, "
+                                "the next scan --tag tries again"),
+                              c->message_id, notmuch_status_to_string(st));
         }
         if (touched)
             changed++;
@@ -214,12 +207,6 @@ bw_nm_tagger_apply(const char *config_path, unsigned timeout_ms, GPtrArray *chan
         /* Closing inside the atomic section discards every change of this
          * run (notmuch.h, notmuch_database_close): all tags or none. */
         notmuch_database_destroy(db);
-        if (detail && *detail) {
-            char *more = g_strdup_printf(_("%s; no tag was changed, the next scan --tag "
-                                           "tries again"), *detail);
-            g_free(*detail);
-            *detail = more;
-        }
         if (messages_changed)
             *messages_changed = 0;
         return rc;
@@ -227,19 +214,15 @@ bw_nm_tagger_apply(const char *config_path, unsigned timeout_ms, GPtrArray *chan
     notmuch_status_t st = notmuch_database_end_atomic(db);
     if (st != NOTMUCH_STATUS_SUCCESS) {
         notmuch_database_destroy(db);   /* still inside: discarded */
-        if (detail)
-            *detail = g_strdup_printf(_("committing the tags failed: %s; no tag was changed, "
-                                        "the next scan --tag tries again"),
-                                      notmuch_status_to_string(st));
-        return BW_E_DATABASE;
+        return bw_error_set(detail, BW_E_DATABASE,
+                            _("committing the tags failed: %s; no tag was changed, "
+                              "the next scan --tag tries again"),
+                            notmuch_status_to_string(st));
     }
     st = notmuch_database_close(db);
-    if (rc == BW_OK && st != NOTMUCH_STATUS_SUCCESS) {
-        if (detail)
-            *detail = g_strdup_printf(_("closing the notmuch database failed: %s"),
-                                      notmuch_status_to_string(st));
-        rc = BW_E_DATABASE;
-    }
+    if (rc == BW_OK && st != NOTMUCH_STATUS_SUCCESS)
+        rc = bw_error_set(detail, BW_E_DATABASE, _("closing the notmuch database failed: %s"),
+                          notmuch_status_to_string(st));
     notmuch_database_destroy(db);
     if (messages_changed)
         *messages_changed = changed;

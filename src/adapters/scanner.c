@@ -58,10 +58,14 @@ bw_scanner_parse_since(const char *text, gint64 now, gint64 *out)
         return false;
     char *end = NULL;
     guint64 n = g_ascii_strtoull(text, &end, 10);
+    if (end != text && end != NULL && strcmp(end, "mo") == 0 && n < 10000) {
+        *out = now - (gint64)n * 30 * 86400;
+        return true;
+    }
     if (end != text && end != NULL && end[0] != '\0' && end[1] == '\0' && n < 100000) {
         gint64 unit = 0;
         switch (end[0]) {
-        case 'm': unit = 60; break;
+        case 'm': unit = 60; break;   /* minutes; months are "mo" */
         case 'h': unit = 3600; break;
         case 'd': unit = 86400; break;
         case 'w': unit = 7 * 86400; break;
@@ -326,11 +330,9 @@ do_tagging(const bw_scanner_options_t *opts, bw_store_t *store, GPtrArray *items
            char **detail)
 {
     g_autoptr(GHashTable) tagged = NULL;
-    if (bw_store_load_tagged(store, &tagged) != BW_OK) {
-        if (detail)
-            *detail = g_strdup(_("cannot read which tags were written before"));
-        return BW_E_STATE;
-    }
+    if (bw_store_load_tagged(store, &tagged) != BW_OK)
+        return bw_error_set(detail, BW_E_STATE, "%s",
+                            _("cannot read which tags were written before"));
     g_autoptr(GPtrArray) changes = g_ptr_array_new_with_free_func(
         (GDestroyNotify)bw_nm_tag_change_free);
     g_autoptr(GPtrArray) wanted = g_ptr_array_new_with_free_func(g_free);
@@ -918,11 +920,8 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
     bool rebuilt = false;
     g_autofree char *store_msg = NULL;
     st = bw_store_open(state_path, &store, &rebuilt, &store_msg);
-    if (st != BW_OK) {
-        if (detail)
-            *detail = g_steal_pointer(&store_msg);
-        return st;
-    }
+    if (st != BW_OK)
+        return store_msg ? bw_error_set(detail, st, "%s", store_msg) : st;
     if (rebuilt)
         notice(opts, store_msg);
 
@@ -1000,11 +999,8 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
     g_autoptr(GPtrArray) items = NULL;
     g_autoptr(GPtrArray) campaigns = NULL;
     g_autoptr(bw_profile_t) profile = profile_new(src);
-    if (profile == NULL) {
-        if (detail)
-            *detail = g_strdup(_("cannot build the sender profile"));
-        return BW_E_NOMEM;
-    }
+    if (profile == NULL)
+        return bw_error_set(detail, BW_E_NOMEM, "%s", _("cannot build the sender profile"));
 
     if (nothing_new && opts->skip_unchanged) {
         /* The caller (the post-new hook) only acts on new reports. */
@@ -1034,11 +1030,8 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
         if (st != BW_OK) {
             /* Damage shows only now: start over from the mail. */
             g_clear_pointer(&msg, g_free);
-            if (bw_store_reset(store, &msg) != BW_OK) {
-                if (detail)
-                    *detail = g_steal_pointer(&msg);
-                return BW_E_STATE;
-            }
+            if (bw_store_reset(store, &msg) != BW_OK)
+                return msg ? bw_error_set(detail, BW_E_STATE, "%s", msg) : BW_E_STATE;
             notice(opts, msg);
             bw_scan_result_t *r = NULL;
             bw_scanner_options_t again = *opts;
@@ -1122,11 +1115,8 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
             g_autofree char *msg = NULL;
             if (bw_store_load_items_text(store, &stored, &stored_text, &msg) != BW_OK) {
                 g_clear_pointer(&msg, g_free);
-                if (bw_store_reset(store, &msg) != BW_OK) {
-                    if (detail)
-                        *detail = g_steal_pointer(&msg);
-                    return BW_E_STATE;
-                }
+                if (bw_store_reset(store, &msg) != BW_OK)
+                    return msg ? bw_error_set(detail, BW_E_STATE, "%s", msg) : BW_E_STATE;
                 notice(opts, msg);
                 bw_scanner_options_t again = *opts;
                 again.full = true;
@@ -1257,9 +1247,7 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
             st = bw_store_set_meta(store, "dirs", dirs);   /* NULL: count next time */
         if (st != BW_OK) {
             bw_store_rollback(store);
-            if (detail && *detail == NULL)
-                *detail = g_strdup(_("cannot save the scan state"));
-            return st;
+            return bw_error_set(detail, st, "%s", _("cannot save the scan state"));
         }
         st = bw_store_commit(store, detail);
         if (st != BW_OK)
@@ -1271,11 +1259,8 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
     bw_surge_config_default(&scfg);
     g_autoptr(GPtrArray) surges = NULL;
     st = bw_surges_detect(items, opts->now, &scfg, &surges);
-    if (st != BW_OK) {
-        if (detail && *detail == NULL)
-            *detail = g_strdup(_("surge detection failed"));
-        return st;
-    }
+    if (st != BW_OK)
+        return bw_error_set(detail, st, "%s", _("surge detection failed"));
     if (!nothing_new && bw_store_begin(store, NULL) == BW_OK) {
         if (bw_store_save_surges(store, surges) == BW_OK)
             bw_store_commit(store, NULL);
@@ -1308,9 +1293,7 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
     st = bw_assess(profile, r->items, r->campaigns, r->surges, opts->now, &r->assessment);
     if (st != BW_OK) {
         bw_scan_result_free(r);
-        if (detail && *detail == NULL)
-            *detail = g_strdup(_("the assessment failed"));
-        return st;
+        return bw_error_set(detail, st, "%s", _("the assessment failed"));
     }
     phase("assess");
     *out = r;
@@ -1332,11 +1315,9 @@ scan_retrying(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **j
         bool retry = false;
         g_autofree char *msg = NULL;
         st = scan_once(opts, out, json_out, json_revision, &retry, &msg);
-        if (!retry || attempt + 1 == MAX_READ_ATTEMPTS) {
-            if (detail)
-                *detail = g_steal_pointer(&msg);
-            return st;
-        }
+        /* Only the last attempt's error counts: the others were retried. */
+        if (!retry || attempt + 1 == MAX_READ_ATTEMPTS)
+            return msg ? bw_error_set(detail, st, "%s", msg) : st;
         phase("retry");   /* BOUNCEWATCH_DEBUG_TIMING shows how often */
         /* What the failed attempt collected is thrown away with it. */
         if (opts->new_items_out)

@@ -114,7 +114,8 @@ bw_status_t bw_scanner_run_json(const bw_scanner_options_t *opts, char **json_ou
                                 char **detail);
 
 /* Parse a --since value: an RFC 3339 time, a date (YYYY-MM-DD, midnight UTC)
- * or a relative age before `now` ("2w", "3d", "12h", "30m").  FALSE when
+ * or a relative age before `now`: "30m" (minutes), "12h", "3d", "2w",
+ * "6mo" (months of 30 days), "1y" (years of 365 days).  FALSE when
  * malformed. */
 bool bw_scanner_parse_since(const char *text, gint64 now, gint64 *out);
 

@@ -48,9 +48,8 @@ is_corrupt_code(int rc)
 static void
 set_sql_detail(bw_store_t *s, char **detail, const char *what)
 {
-    if (detail != NULL && *detail == NULL)
-        *detail = g_strdup_printf(_("state store %s: %s: %s"), s->path, what,
-                                  s->db ? sqlite3_errmsg(s->db) : "no handle");
+    bw_error_set(detail, BW_E_STATE, _("state store %s: %s: %s"), s->path, what,
+                 s->db ? sqlite3_errmsg(s->db) : "no handle");
 }
 
 /* Run SQL without results.  Returns the SQLite code. */
@@ -64,12 +63,9 @@ static bw_status_t
 ensure_dir(const char *path, char **detail)
 {
     g_autofree char *dir = g_path_get_dirname(path);
-    if (g_mkdir_with_parents(dir, 0700) != 0) {
-        if (detail)
-            *detail = g_strdup_printf(_("cannot create the state directory %s: %s"),
-                                      dir, g_strerror(errno));
-        return BW_E_STATE;
-    }
+    if (g_mkdir_with_parents(dir, 0700) != 0)
+        return bw_error_set(detail, BW_E_STATE, _("cannot create the state directory %s: %s"),
+                            dir, g_strerror(errno));
     /* Our own directory (it holds subjects and addresses of the mail):
      * tightened also when an older version or the user created it looser.
      * A directory given by the caller is left as it is. */
@@ -259,11 +255,10 @@ bw_store_open(const char *path, bw_store_t **out, bool *rebuilt, char **detail)
         rc = open_handle(s);
     }
     if (rc != SQLITE_OK) {
-        if (detail && *detail == NULL)
-            *detail = g_strdup_printf(_("cannot open the state file %s: %s"), path,
-                                      s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        st = bw_error_set(detail, BW_E_STATE, _("cannot open the state file %s: %s"), path,
+                          s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
         bw_store_close(s);
-        return BW_E_STATE;
+        return st;
     }
     *out = s;
     return BW_OK;
@@ -414,11 +409,9 @@ bw_store_put_item_if_changed(bw_store_t *s, const bw_item_t *item, GHashTable *s
     if (item->message_id == NULL)
         return BW_E_INVALID;
     JsonNode *node = bw_item_to_json(item);
-    if (node == NULL) {
-        if (detail)
-            *detail = g_strdup_printf(_("cannot serialise report %s"), item->message_id);
-        return BW_E_INTERNAL;
-    }
+    if (node == NULL)
+        return bw_error_set(detail, BW_E_INTERNAL, _("cannot serialise report %s"),
+                            item->message_id);
     g_autofree char *json = node_to_string(node);
     json_node_unref(node);
     const char *old = stored ? g_hash_table_lookup(stored, item->message_id) : NULL;
@@ -526,9 +519,8 @@ bw_store_load_items_text(bw_store_t *s, GPtrArray **out, GHashTable **text_out, 
         if (bst != BW_OK || item == NULL) {
             /* One unreadable row means the file was tampered with or is from
              * an incompatible build: treat it as damage (rebuild). */
-            if (detail && *detail == NULL)
-                *detail = g_strdup_printf(_("state file %s holds an unreadable item (%s)"),
-                                          s->path, (const char *)sqlite3_column_text(st, 0));
+            bw_error_set(detail, BW_E_STATE, _("state file %s holds an unreadable item (%s)"),
+                         s->path, (const char *)sqlite3_column_text(st, 0));
             sqlite3_finalize(st);
             return BW_E_STATE;
         }
@@ -729,8 +721,7 @@ bw_store_load_campaigns(bw_store_t *s, GPtrArray **out, char **detail)
         if (n)
             json_node_unref(n);
         if (c == NULL) {
-            if (detail && *detail == NULL)
-                *detail = g_strdup_printf(_("state file %s holds an unreadable campaign"), s->path);
+            bw_error_set(detail, BW_E_STATE, _("state file %s holds an unreadable campaign"), s->path);
             sqlite3_finalize(st);
             return BW_E_STATE;
         }

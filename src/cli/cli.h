@@ -7,19 +7,25 @@
 #include "bw.h"
 #include <glib/gi18n.h>
 
-/* Exit codes (after sysexits where one fits; 20 and 21 after notmuch). */
+/* Exit codes (after sysexits where one fits; 20 and 21 after notmuch).
+ * Exactly these are returned, and docs/bouncewatch.1 (EXIT STATUS) lists
+ * exactly these: tests/e2e/T120-help-man.sh compares the two. */
 enum {
     BW_EXIT_OK = 0,
-    BW_EXIT_FAILURE = 1,     /* some input could not be processed */
+    BW_EXIT_FAILURE = 1,     /* an input of parse could not be read or is no mail
+                                (SPEC section 1); the scan state cannot be used */
     BW_EXIT_FORMAT_TOO_OLD = 20, /* --format-version below BW_FORMAT_VERSION_MIN */
     BW_EXIT_FORMAT_TOO_NEW = 21, /* --format-version above BW_FORMAT_VERSION_CUR */
     BW_EXIT_USAGE = 64,      /* bad command line */
-    BW_EXIT_DATAERR = 65,    /* bad input data */
-    BW_EXIT_NOINPUT = 66,    /* input file missing */
-    BW_EXIT_UNAVAILABLE = 69,/* database locked / unavailable */
+    BW_EXIT_UNAVAILABLE = 69,/* database locked / unavailable; another agent runs */
     BW_EXIT_SOFTWARE = 70,   /* internal error */
-    BW_EXIT_CONFIG = 78,     /* configuration problem */
+    BW_EXIT_CONFIG = 78,     /* configuration problem (no notmuch configuration,
+                                no owner address) */
 };
+
+/* exitcode.c: the exit code for a status of the core or the adapters, the
+ * one mapping from bw_status_t to exit codes. */
+int bw_cli_exit_code(bw_status_t status);
 
 typedef int (*bw_command_fn)(int argc, char **argv);
 

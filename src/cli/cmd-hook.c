@@ -107,12 +107,28 @@ bw_cmd_hook(int argc, char **argv)
         _("Run by notmuch's post-new hook: scan the new mail, tag the reports and\n"
           "alert when a surge of backscatter is under way.  Always exits 0."));
     g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
+    /* `hook post-new` always exits 0 (notmuch new must not fail because of
+     * it): a bad option is logged and the hook runs without it. */
+    g_option_context_set_ignore_unknown_options(ctx, TRUE);
+    bool post_new = false;
+    for (int i = 1; i < argc; i++)
+        post_new = post_new || strcmp(argv[i], "post-new") == 0;
     g_autoptr(GError) err = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
         fprintf(stderr, "bouncewatch hook: %s\n", err->message);
-        return BW_EXIT_USAGE;
+        if (!post_new)
+            return BW_EXIT_USAGE;
+        fprintf(stderr, _("bouncewatch hook: running post-new without the options\n"));
+        quiet = no_notify = FALSE;
     }
-    if (argc != 2 || strcmp(argv[1], "post-new") != 0) {
+    int hooks = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "post-new") == 0)
+            hooks++;
+        else if (post_new)
+            fprintf(stderr, _("bouncewatch hook: ignoring unknown argument '%s'\n"), argv[i]);
+    }
+    if (!post_new || hooks == 0) {
         fprintf(stderr, _("bouncewatch hook: the only hook is 'post-new': "
                           "run 'bouncewatch hook post-new'\n"));
         return BW_EXIT_USAGE;

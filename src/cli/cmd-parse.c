@@ -1,6 +1,7 @@
-/* cmd-parse.c: `bouncewatch parse [--json] FILE...|-`
+/* cmd-parse.c: `bouncewatch parse [--json] [--format-version=N] FILE...|-`
  * One result per message (per mbox message), in input order; a bad file gets
- * its own error line and the batch goes on (shared/SPEC.md section 1). */
+ * its own error line, the batch goes on, and the exit status is then 1
+ * (shared/SPEC.md section 1, whatever the status of the failure). */
 #include "config.h"
 #include "cli.h"
 #include <stdio.h>
@@ -91,7 +92,8 @@ bw_cmd_parse(int argc, char **argv)
         { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, N_("FILE...|-") },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
-    g_autoptr(GOptionContext) ctx = g_option_context_new(_("FILE...|- — read delivery reports"));
+    /* The G_OPTION_REMAINING entry names FILE...|- in the usage line. */
+    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
     g_option_context_set_summary(ctx, _("Parse each file as one e-mail message (an mbox file as each of its\n"
                                         "messages) and print what the delivery report in it says."));
     g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);

@@ -398,7 +398,9 @@ bw_cmd_scan(int argc, char **argv)
         { "format-version", 0, 0, G_OPTION_ARG_INT, &format_version,
           N_("write JSON format version N (exit 20: N too old, 21: too new)"), N_("N") },
         { "since", 0, 0, G_OPTION_ARG_STRING, &since_text,
-          N_("list only reports since WHEN (a date, RFC 3339 time, or an age: 2w, 3d, 12h)"), N_("WHEN") },
+          N_("list only reports since WHEN: a date, an RFC 3339 time, or an age in minutes (30m), "
+             "hours (12h), days (3d), weeks (2w), months of 30 days (6mo) or years of 365 days (1y)"),
+          N_("WHEN") },
         { "tag", 0, 0, G_OPTION_ARG_NONE, &tag, N_("also tag the reports in notmuch (bounce, backscatter, bw/ID)"), NULL },
         { "full", 0, 0, G_OPTION_ARG_NONE, &full, N_("rescan every message, ignoring the saved state"), NULL },
         { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("no notices on standard error"), NULL },
@@ -425,9 +427,10 @@ bw_cmd_scan(int argc, char **argv)
     if (print_query) {
         g_autoptr(bw_nm_source_t) src = NULL;
         g_autofree char *detail = NULL;
-        if (bw_nm_source_open(NULL, &src, &detail) != BW_OK) {
-            fprintf(stderr, "bouncewatch scan: %s\n", detail);
-            return BW_EXIT_UNAVAILABLE;
+        bw_status_t st = bw_nm_source_open(NULL, &src, &detail);
+        if (st != BW_OK) {
+            fprintf(stderr, "bouncewatch scan: %s\n", detail ? detail : bw_status_to_string(st));
+            return bw_cli_exit_code(st);
         }
         g_autofree char *q = bw_nm_source_prefilter_query(src);
         printf("%s\n", q);
@@ -450,7 +453,7 @@ bw_cmd_scan(int argc, char **argv)
     opts.owner_problem_out = &owner_problem;
     if (since_text && !bw_scanner_parse_since(since_text, now, &opts.since)) {
         fprintf(stderr, _("bouncewatch scan: --since=%s is neither a date, an RFC 3339 time "
-                          "nor an age like 2w, 3d or 12h\n"), since_text);
+                          "nor an age like 30m, 12h, 3d, 2w, 6mo or 1y\n"), since_text);
         return BW_EXIT_USAGE;
     }
 
@@ -469,12 +472,7 @@ bw_cmd_scan(int argc, char **argv)
     }
     if (st != BW_OK) {
         fprintf(stderr, "bouncewatch scan: %s\n", detail ? detail : bw_status_to_string(st));
-        switch (st) {
-        case BW_E_DATABASE: return BW_EXIT_UNAVAILABLE;
-        case BW_E_INVALID: return BW_EXIT_USAGE;
-        case BW_E_STATE: return BW_EXIT_FAILURE;
-        default: return BW_EXIT_SOFTWARE;
-        }
+        return bw_cli_exit_code(st);
     }
     if (json) {
         fputs(json_text, stdout);

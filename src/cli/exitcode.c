@@ -6,6 +6,32 @@
 #include <stdio.h>
 
 int
+bw_cli_exit_code(bw_status_t status)
+{
+    switch (status) {
+    case BW_OK:
+        return BW_EXIT_OK;
+    case BW_E_IO:
+    case BW_E_NOT_MAIL:
+    case BW_E_TOO_LARGE:
+    case BW_E_REFUSED:
+    case BW_E_STATE:
+        return BW_EXIT_FAILURE;
+    case BW_E_INVALID:
+        return BW_EXIT_USAGE;
+    case BW_E_DATABASE:
+        return BW_EXIT_UNAVAILABLE;
+    case BW_E_CONFIG:
+        return BW_EXIT_CONFIG;
+    case BW_E_NOMEM:
+    case BW_E_INTERNAL:
+    case BW_STATUS_LAST:
+        break;
+    }
+    return BW_EXIT_SOFTWARE;
+}
+
+int
 bw_cli_format_version_exit(const char *command, int asked)
 {
     if (asked < BW_FORMAT_VERSION_MIN) {

@@ -70,7 +70,7 @@ main(int argc, char **argv)
         if (strcmp(commands[i].name, cmd) == 0) {
             if (bw_init() != BW_OK) {
                 fprintf(stderr, _("bouncewatch: cannot initialise the core libraries\n"));
-                return BW_EXIT_SOFTWARE;
+                return bw_cli_exit_code(BW_E_INTERNAL);
             }
             int rc = commands[i].run(argc - 1, argv + 1);
             bw_shutdown();

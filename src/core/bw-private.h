@@ -18,9 +18,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(GMimeObject, g_object_unref)
 void bw_json_add_str(JsonBuilder *b, const char *key, const char *value);
 void bw_json_add_strv(JsonBuilder *b, const char *key, const GPtrArray *values);
 
-/* Set *detail (when non-NULL) to a printf-formatted message. */
-void bw_set_detail(char **detail, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-
 /* caps.c: the refusal of the message being parsed, per thread.  parse.c
  * calls bw_refusal_begin() before a message and bw_refusal_end() after it
  * (NULL, or the g_malloc'd detail, which the caller frees); a cap check deep

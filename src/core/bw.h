@@ -9,6 +9,11 @@
  *   - calls return bw_status_t (BW_OK == 0); results come through a final
  *     `**out` argument; an optional `char **detail` receives a g_malloc'd
  *     human-readable explanation on failure (caller frees).
+ *   - errors are set in one way, core and adapters alike:
+ *     `return bw_error_set(detail, BW_E_..., "what went wrong", ...);`.
+ *     The first error wins: a detail already set (by a callee, which knows
+ *     more) is kept.  Only the CLI turns a status into an exit code
+ *     (src/cli/exitcode.c) and prints the detail.
  *   - every struct returned through `**out` is owned by the caller and freed
  *     with its *_free() function; strings inside are owned by the struct.
  *   - all strings are UTF-8, NUL-terminated.
@@ -46,6 +51,14 @@ typedef enum {
 } bw_status_t;
 
 const char *bw_status_to_string(bw_status_t status);
+
+/* The one error setter (status.c): when `detail` is non-NULL and no error
+ * was recorded in it yet, *detail becomes the printf-formatted message;
+ * a detail already there is kept (first error wins).  Returns `status`,
+ * so that a failure is one statement: `return bw_error_set(detail,
+ * BW_E_IO, "%s: %s", path, g_strerror(errno));`. */
+bw_status_t bw_error_set(char **detail, bw_status_t status, const char *fmt, ...)
+    G_GNUC_PRINTF(3, 4);
 
 /* Hard limits that bound every parse: hostile input must not make us hang
  * or exhaust memory.  Inputs beyond them are truncated or refused. */

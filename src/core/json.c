@@ -206,8 +206,7 @@ bw_report_from_json(JsonNode *node, bw_report_t **out, char **detail)
         return BW_E_INVALID;
     *out = NULL;
     if (node == NULL || JSON_NODE_TYPE(node) != JSON_NODE_OBJECT) {
-        bw_set_detail(detail, "report JSON is not an object");
-        return BW_E_INVALID;
+        return bw_error_set(detail, BW_E_INVALID, "report JSON is not an object");
     }
     JsonObject *o = json_node_get_object(node);
     bw_report_t *r = bw_report_new();

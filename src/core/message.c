@@ -20,20 +20,17 @@ bw_status_t
 bw_message_check(const char *data, size_t len, char **detail)
 {
     if (data == NULL || len == 0) {
-        bw_set_detail(detail, "empty input");
-        return BW_E_NOT_MAIL;
+        return bw_error_set(detail, BW_E_NOT_MAIL, "empty input");
     }
     if (len > BW_MAX_MESSAGE_BYTES) {
-        bw_set_detail(detail, "message larger than %u MiB", BW_MAX_MESSAGE_BYTES >> 20);
-        return BW_E_TOO_LARGE;
+        return bw_error_set(detail, BW_E_TOO_LARGE, "message larger than %u MiB", BW_MAX_MESSAGE_BYTES >> 20);
     }
     /* Skip leading blank lines (some exports start with one). */
     size_t i = 0;
     while (i < len && i < 4096 && (data[i] == '\n' || data[i] == '\r' || data[i] == ' ' || data[i] == '\t'))
         i++;
     if (i >= len) {
-        bw_set_detail(detail, "empty input");
-        return BW_E_NOT_MAIL;
+        return bw_error_set(detail, BW_E_NOT_MAIL, "empty input");
     }
     /* A NUL among the header fields, or many NULs, mean binary data; a
      * stray NUL in a body (seen at the end of real notices) does not, and
@@ -46,8 +43,7 @@ bw_message_check(const char *data, size_t len, char **detail)
          z < zend && (z = memchr(z, '\0', (size_t)(zend - z))) != NULL; z++)
         nuls++;
     if (memchr(data + i, '\0', hdr_len) != NULL || nuls > probe / 64) {
-        bw_set_detail(detail, "binary data, not an e-mail message");
-        return BW_E_NOT_MAIL;
+        return bw_error_set(detail, BW_E_NOT_MAIL, "binary data, not an e-mail message");
     }
     if (len - i >= 5 && memcmp(data + i, "From ", 5) == 0)
         return BW_OK;
@@ -56,8 +52,7 @@ bw_message_check(const char *data, size_t len, char **detail)
     while (j < len && j - i < 1000 && is_field_name_char((unsigned char)data[j]))
         j++;
     if (j == i || j >= len || data[j] != ':') {
-        bw_set_detail(detail, "no header fields: not an e-mail message");
-        return BW_E_NOT_MAIL;
+        return bw_error_set(detail, BW_E_NOT_MAIL, "no header fields: not an e-mail message");
     }
     return BW_OK;
 }

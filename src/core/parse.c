@@ -1070,8 +1070,7 @@ parse_one(const char *data, size_t len, bw_report_t **out, char **detail)
     if (bw_mbox_detect(data, len)) {
         const char *nl = memchr(data, '\n', len);
         if (nl == NULL) {
-            bw_set_detail(detail, "no header fields: not an e-mail message");
-            return BW_E_NOT_MAIL;
+            return bw_error_set(detail, BW_E_NOT_MAIL, "no header fields: not an e-mail message");
         }
         len -= (size_t)(nl + 1 - data);
         data = nl + 1;
@@ -1088,12 +1087,10 @@ parse_one(const char *data, size_t len, bw_report_t **out, char **detail)
         /* A structural bomb somewhere in it: no part of what was read
          * stands for the message. */
         bw_report_free(r);
-        bw_set_detail(detail, "%s", refused);
-        return BW_E_REFUSED;
+        return bw_error_set(detail, BW_E_REFUSED, "%s", refused);
     }
     if (r == NULL) {
-        bw_set_detail(detail, "not an e-mail message");
-        return BW_E_NOT_MAIL;
+        return bw_error_set(detail, BW_E_NOT_MAIL, "not an e-mail message");
     }
     *out = r;
     return BW_OK;
@@ -1119,26 +1116,23 @@ read_file(const char *path, char **data, size_t *len, guint64 *file_size, char *
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        bw_set_detail(detail, "%s: %s", path, g_strerror(errno));
-        return BW_E_IO;
+        return bw_error_set(detail, BW_E_IO, "%s: %s", path, g_strerror(errno));
     }
     struct stat sb;
     if (fstat(fd, &sb) != 0) {
-        bw_set_detail(detail, "%s: %s", path, g_strerror(errno));
+        int fstat_errno = errno;   /* close() may change errno */
         close(fd);
-        return BW_E_IO;
+        return bw_error_set(detail, BW_E_IO, "%s: %s", path, g_strerror(fstat_errno));
     }
     if (!S_ISREG(sb.st_mode)) {
-        bw_set_detail(detail, "%s: %s", path, S_ISDIR(sb.st_mode) ? "is a directory" : "not a regular file");
         close(fd);
-        return BW_E_IO;
+        return bw_error_set(detail, BW_E_IO, "%s: %s", path, S_ISDIR(sb.st_mode) ? "is a directory" : "not a regular file");
     }
     guint64 cap = (guint64)BW_MAX_MESSAGE_BYTES * 16u;
     *file_size = (guint64)sb.st_size;
     if ((guint64)sb.st_size > cap) {
-        bw_set_detail(detail, "%s: file larger than %u MiB", path, (unsigned)(cap >> 20));
         close(fd);
-        return BW_E_TOO_LARGE;
+        return bw_error_set(detail, BW_E_TOO_LARGE, "%s: file larger than %u MiB", path, (unsigned)(cap >> 20));
     }
     size_t size = (size_t)sb.st_size;
     char head[5];
@@ -1199,15 +1193,13 @@ bw_parse_file(const char *path, GPtrArray **out, bool *is_mbox, char **detail)
         if (reports->len == 0) {
             g_ptr_array_unref(reports);
             g_free(data);
-            bw_set_detail(detail, "%s: an mbox without a readable message", path);
-            return BW_E_NOT_MAIL;
+            return bw_error_set(detail, BW_E_NOT_MAIL, "%s: an mbox without a readable message", path);
         }
     } else {
         if (file_size > BW_MAX_MESSAGE_BYTES) {
             g_ptr_array_unref(reports);
             g_free(data);
-            bw_set_detail(detail, "%s: message larger than %u MiB", path, BW_MAX_MESSAGE_BYTES >> 20);
-            return BW_E_TOO_LARGE;
+            return bw_error_set(detail, BW_E_TOO_LARGE, "%s: message larger than %u MiB", path, BW_MAX_MESSAGE_BYTES >> 20);
         }
         bw_report_t *r = NULL;
         st = parse_one(data, len, &r, detail);

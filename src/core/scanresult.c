@@ -268,14 +268,12 @@ bw_item_from_json(JsonNode *node, bw_item_t **out, char **detail)
         return BW_E_INVALID;
     *out = NULL;
     if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node)) {
-        bw_set_detail(detail, "item is not a JSON object");
-        return BW_E_INVALID;
+        return bw_error_set(detail, BW_E_INVALID, "item is not a JSON object");
     }
     JsonObject *o = json_node_get_object(node);
     const char *mid = get_str(o, "message_id");
     if (mid == NULL) {
-        bw_set_detail(detail, "item has no message_id");
-        return BW_E_INVALID;
+        return bw_error_set(detail, BW_E_INVALID, "item has no message_id");
     }
     g_autoptr(bw_item_t) it = g_new0(bw_item_t, 1);
     it->message_id = g_strdup(mid);

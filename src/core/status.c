@@ -1,6 +1,20 @@
-/* status.c: names of the core's enumerations (status, kind, reason). */
+/* status.c: the error setter, and names of the core's enumerations
+ * (status, kind, reason). */
 #include "bw-private.h"
+#include <stdarg.h>
 #include <string.h>
+
+bw_status_t
+bw_error_set(char **detail, bw_status_t status, const char *fmt, ...)
+{
+    if (detail == NULL || *detail != NULL)
+        return status;
+    va_list ap;
+    va_start(ap, fmt);
+    *detail = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    return status;
+}
 
 const char *
 bw_status_to_string(bw_status_t status)

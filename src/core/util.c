@@ -1,20 +1,7 @@
 /* util.c: small text helpers shared by the core: addresses, Message-IDs,
  * times, bounded case-insensitive search.  All bounded by their inputs. */
 #include "bw-private.h"
-#include <stdarg.h>
 #include <string.h>
-
-void
-bw_set_detail(char **detail, const char *fmt, ...)
-{
-    if (detail == NULL)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    g_free(*detail);
-    *detail = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-}
 
 const char *
 bw_memcasestr(const char *hay, size_t hay_len, const char *needle)

@@ -118,7 +118,7 @@ n=$(env -u NOTMUCH_CONFIG NOTMUCH_PROFILE=work "$BW_BIN" scan --json --full |
     python3 -c 'import json,sys; print(len(json.load(sys.stdin)["bounces"]))')
 bw_expect_eq "XDG profile config found" "$n" 43
 rc=0; env -u NOTMUCH_CONFIG NOTMUCH_PROFILE=nosuch "$BW_BIN" scan >/dev/null 2>"$BW_TMP/noconf.err" || rc=$?
-bw_expect_eq "no config: exit status" "$rc" 69
+bw_expect_eq "no config: exit status (78, configuration)" "$rc" 78
 grep -q "notmuch" "$BW_TMP/noconf.err" || bw_expect_eq "no config: message" "$(cat "$BW_TMP/noconf.err")" "...notmuch..."
 
 # --since keeps only recent reports; a bad value is a usage error.

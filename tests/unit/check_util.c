@@ -1,4 +1,5 @@
-/* check_util.c: addresses, Message-IDs, times, bounded search. */
+/* check_util.c: the error setter, addresses, Message-IDs, times, bounded
+ * search. */
 #include "suites.h"
 #include "bw-private.h"
 #include <string.h>
@@ -21,6 +22,21 @@ START_TEST(test_address_normalize)
         else
             ck_assert_str_eq(got, cases[i].out);
     }
+}
+END_TEST
+
+/* bw_error_set: returns the status, keeps the first error, takes NULL. */
+START_TEST(test_error_set)
+{
+    ck_assert_int_eq(bw_error_set(NULL, BW_E_IO, "%s", "nowhere to put it"), BW_E_IO);
+    g_autofree char *detail = NULL;
+    ck_assert_int_eq(bw_error_set(&detail, BW_E_NOT_MAIL, "%s: %d", "first", 1), BW_E_NOT_MAIL);
+    ck_assert_str_eq(detail, "first: 1");
+    /* A caller adding its own words does not hide what the callee said. */
+    ck_assert_int_eq(bw_error_set(&detail, BW_E_STATE, "second"), BW_E_STATE);
+    ck_assert_str_eq(detail, "first: 1");
+    ck_assert_int_eq(bw_error_set(&detail, BW_OK, "ok"), BW_OK);
+    ck_assert_str_eq(detail, "first: 1");
 }
 END_TEST
 
@@ -65,6 +81,7 @@ suite_util(void)
 {
     Suite *s = suite_create("util");
     TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_error_set);
     tcase_add_test(tc, test_address_normalize);
     tcase_add_test(tc, test_msgid_normalize);
     tcase_add_test(tc, test_time_roundtrip);
