@@ -214,14 +214,12 @@ check_owner(bw_nm_source_t *src, const bw_scanner_options_t *opts, char **detail
         g_ptr_array_add(others, NULL);
         p->others = (char **)g_ptr_array_steal(others, NULL);
     }
-    if (detail) {
-        g_auto(GStrv) lines = bw_owner_problem_lines(p);
-        for (char **l = lines; *l; l++)
-            g_strstrip(*l);
-        *detail = g_strjoinv(" ", lines);
-    }
+    g_auto(GStrv) lines = bw_owner_problem_lines(p);
+    for (char **l = lines; *l; l++)
+        g_strstrip(*l);
+    g_autofree char *joined = g_strjoinv(" ", lines);
     bw_owner_problem_clear(&local);
-    return BW_E_CONFIG;
+    return bw_error_set(detail, BW_E_CONFIG, "%s", joined);
 }
 
 /* bouncewatch.relays: the owner's provider hosts/domains, ';'-separated. */
@@ -917,13 +915,12 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
     phase("open");
 
     g_autoptr(bw_store_t) store = NULL;
-    bool rebuilt = false;
-    g_autofree char *store_msg = NULL;
-    st = bw_store_open(state_path, &store, &rebuilt, &store_msg);
+    g_autofree char *rebuilt = NULL;
+    st = bw_store_open(state_path, &store, &rebuilt, detail);
     if (st != BW_OK)
-        return store_msg ? bw_error_set(detail, st, "%s", store_msg) : st;
+        return st;
     if (rebuilt)
-        notice(opts, store_msg);
+        notice(opts, rebuilt);
 
     const char *uuid = NULL;
     guint64 revision = bw_nm_source_revision(src, &uuid);
@@ -1030,8 +1027,9 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
         if (st != BW_OK) {
             /* Damage shows only now: start over from the mail. */
             g_clear_pointer(&msg, g_free);
-            if (bw_store_reset(store, &msg) != BW_OK)
-                return msg ? bw_error_set(detail, BW_E_STATE, "%s", msg) : BW_E_STATE;
+            st = bw_store_reset(store, &msg, detail);
+            if (st != BW_OK)
+                return st;
             notice(opts, msg);
             bw_scan_result_t *r = NULL;
             bw_scanner_options_t again = *opts;
@@ -1115,8 +1113,9 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
             g_autofree char *msg = NULL;
             if (bw_store_load_items_text(store, &stored, &stored_text, &msg) != BW_OK) {
                 g_clear_pointer(&msg, g_free);
-                if (bw_store_reset(store, &msg) != BW_OK)
-                    return msg ? bw_error_set(detail, BW_E_STATE, "%s", msg) : BW_E_STATE;
+                st = bw_store_reset(store, &msg, detail);
+                if (st != BW_OK)
+                    return st;
                 notice(opts, msg);
                 bw_scanner_options_t again = *opts;
                 again.full = true;
@@ -1372,13 +1371,12 @@ bw_scanner_run_json(const bw_scanner_options_t *opts, char **json_out, char **de
     if (cacheable && g_file_test(state_path, G_FILE_TEST_EXISTS)) {
         g_autoptr(bw_nm_source_t) src = NULL;
         g_autoptr(bw_store_t) store = NULL;
-        bool rebuilt = false;
-        g_autofree char *msg = NULL;
+        g_autofree char *rebuilt = NULL;
         if (bw_nm_source_open(opts->config_path, &src, NULL) == BW_OK &&
             bw_nm_source_owner_trust(src, NULL) == BW_OWNER_TRUSTED &&
-            bw_store_open(state_path, &store, &rebuilt, &msg) == BW_OK) {
+            bw_store_open(state_path, &store, &rebuilt, NULL) == BW_OK) {
             if (rebuilt)
-                notice(opts, msg);   /* the run below rebuilds it from the mail */
+                notice(opts, rebuilt);   /* the run below rebuilds it from the mail */
             g_autofree char *key = json_cache_key(opts, src, NULL, NULL);   /* may be NULL */
             g_autofree char *saved_key = NULL;
             bw_store_get_meta(store, "json_key", &saved_key);

@@ -197,24 +197,20 @@ claim_aside_name(const char *path, gint64 seconds)
     return NULL;
 }
 
-/* Move the file (and its WAL/SHM companions) aside, under a name of its own. */
+/* Move the file (and its WAL/SHM companions) aside, under a name of its
+ * own.  *notice gets what happened (for the user); *detail, an error. */
 static bw_status_t
-move_aside(bw_store_t *s, char **detail)
+move_aside(bw_store_t *s, char **notice, char **detail)
 {
     close_handle(s);
     g_autofree char *aside = claim_aside_name(s->path, g_get_real_time() / G_USEC_PER_SEC);
-    if (aside == NULL && errno != ENOENT) {
-        if (detail)
-            *detail = g_strdup_printf(_("state file %s is damaged and cannot be moved aside: %s"),
-                                      s->path, g_strerror(errno));
-        return BW_E_STATE;
-    }
+    if (aside == NULL && errno != ENOENT)
+        return bw_error_set(detail, BW_E_STATE,
+                            _("state file %s is damaged and cannot be moved aside: %s"),
+                            s->path, g_strerror(errno));
     if (aside == NULL) {   /* gone meanwhile: nothing to keep */
-        if (detail) {
-            g_free(*detail);
-            *detail = g_strdup_printf(_("the state file %s was damaged and is being rebuilt "
-                                        "from the mail"), s->path);
-        }
+        *notice = g_strdup_printf(_("the state file %s was damaged and is being rebuilt "
+                                    "from the mail"), s->path);
         return BW_OK;
     }
     static const char *const suffixes[] = { "-wal", "-shm", "-journal" };
@@ -223,35 +219,31 @@ move_aside(bw_store_t *s, char **detail)
         g_autofree char *side_aside = g_strconcat(aside, suffixes[i], NULL);
         (void)g_rename(side, side_aside);
     }
-    if (detail) {
-        g_free(*detail);
-        *detail = g_strdup_printf(_("the state file %s was damaged; it was moved to %s "
-                                    "and is being rebuilt from the mail"), s->path, aside);
-    }
+    *notice = g_strdup_printf(_("the state file %s was damaged; it was moved to %s "
+                                "and is being rebuilt from the mail"), s->path, aside);
     return BW_OK;
 }
 
 bw_status_t
-bw_store_open(const char *path, bw_store_t **out, bool *rebuilt, char **detail)
+bw_store_open(const char *path, bw_store_t **out, char **rebuilt, char **detail)
 {
     if (path == NULL || out == NULL)
         return BW_E_INVALID;
     if (rebuilt)
-        *rebuilt = false;
+        *rebuilt = NULL;
     bw_status_t st = ensure_dir(path, detail);
     if (st != BW_OK)
         return st;
     bw_store_t *s = g_new0(bw_store_t, 1);
     s->path = g_strdup(path);
+    g_autofree char *notice = NULL;
     int rc = open_handle(s);
     if (rc != SQLITE_OK && is_corrupt_code(rc)) {
-        st = move_aside(s, detail);
+        st = move_aside(s, &notice, detail);
         if (st != BW_OK) {
             bw_store_close(s);
             return st;
         }
-        if (rebuilt)
-            *rebuilt = true;
         rc = open_handle(s);
     }
     if (rc != SQLITE_OK) {
@@ -260,6 +252,8 @@ bw_store_open(const char *path, bw_store_t **out, bool *rebuilt, char **detail)
         bw_store_close(s);
         return st;
     }
+    if (rebuilt)
+        *rebuilt = g_steal_pointer(&notice);
     *out = s;
     return BW_OK;
 }
@@ -277,20 +271,18 @@ bw_store_close(bw_store_t *s)
 }
 
 bw_status_t
-bw_store_reset(bw_store_t *s, char **detail)
+bw_store_reset(bw_store_t *s, char **notice, char **detail)
 {
-    bw_status_t st = move_aside(s, detail);
+    g_autofree char *moved = NULL;
+    bw_status_t st = move_aside(s, &moved, detail);
     if (st != BW_OK)
         return st;
     int rc = open_handle(s);
-    if (rc != SQLITE_OK) {
-        if (detail) {
-            g_free(*detail);
-            *detail = g_strdup_printf(_("cannot recreate the state file %s: %s"), s->path,
-                                      sqlite3_errstr(rc));
-        }
-        return BW_E_STATE;
-    }
+    if (rc != SQLITE_OK)
+        return bw_error_set(detail, BW_E_STATE, _("cannot recreate the state file %s: %s"),
+                            s->path, sqlite3_errstr(rc));
+    if (notice)
+        *notice = g_steal_pointer(&moved);
     return BW_OK;
 }
 

@@ -28,17 +28,20 @@ G_BEGIN_DECLS
 
 typedef struct bw_store bw_store_t;
 
-/* Open (creating directory and file as needed).  *rebuilt (may be NULL) is
- * set when a damaged file was moved aside; *detail then says where. */
-bw_status_t bw_store_open(const char *path, bw_store_t **out, bool *rebuilt,
+/* Open (creating directory and file as needed).  When a damaged file was
+ * moved aside and a new one started, *rebuilt (may be NULL) gets the
+ * one-line notice saying where it went (g_free); else it is set to NULL.
+ * *detail is for errors only. */
+bw_status_t bw_store_open(const char *path, bw_store_t **out, char **rebuilt,
                           char **detail);
 void bw_store_close(bw_store_t *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(bw_store_t, bw_store_close)
 
 /* Move the (damaged) file aside and start empty, keeping the handle valid.
  * Used when corruption only shows later, e.g. while loading items.
- * *detail gets the one-line explanation (where the old file went). */
-bw_status_t bw_store_reset(bw_store_t *s, char **detail);
+ * *notice (may be NULL) gets the one-line explanation (where the old file
+ * went); *detail is for errors only. */
+bw_status_t bw_store_reset(bw_store_t *s, char **notice, char **detail);
 
 /* Transactions: begin is BEGIN IMMEDIATE, retried with back-off up to the
  * busy timeout; commit/rollback end it. */

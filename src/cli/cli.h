@@ -5,6 +5,7 @@
 #define BW_CLI_H
 
 #include "bw.h"
+#include "scanner.h"
 #include <glib/gi18n.h>
 
 /* Exit codes (after sysexits where one fits; 20 and 21 after notmuch).
@@ -45,6 +46,12 @@ int bw_cmd_scan(int argc, char **argv);   /* cmd-scan.c */
  * `asked`; otherwise prints why (naming `command`) and returns
  * BW_EXIT_FORMAT_TOO_OLD or BW_EXIT_FORMAT_TOO_NEW. */
 int bw_cli_format_version_exit(const char *command, int asked);
+
+/* What to tell the user when a scan gave BW_E_CONFIG, one line a string
+ * (g_strfreev): the owner-address lines when that was the problem
+ * (`owner`, filled by the scanner), else the scan's `detail` (no notmuch
+ * configuration, no database named). */
+char **bw_cli_unconfigured_lines(const bw_owner_problem_t *owner, const char *detail);
 
 /* "now" for every command: BOUNCEWATCH_NOW (RFC 3339) or the wall clock.
  * Returns FALSE and prints an error when BOUNCEWATCH_NOW is malformed. */

@@ -48,7 +48,7 @@ hook_post_new(gboolean quiet, gboolean no_notify)
     if (st == BW_E_CONFIG) {
         /* Loud on every `notmuch new` until it is set (even with --quiet):
          * the protection is off, and a silent hook is how nobody notices. */
-        g_auto(GStrv) lines = bw_owner_problem_lines(&owner_problem);
+        g_auto(GStrv) lines = bw_cli_unconfigured_lines(&owner_problem, detail);
         fprintf(stderr, "%s\n", _("bouncewatch hook: not configured: no reports are checked or "
                                   "tagged"));
         for (char **l = lines; *l; l++)

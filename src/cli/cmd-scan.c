@@ -463,8 +463,9 @@ bw_cmd_scan(int argc, char **argv)
     bw_status_t st = json ? bw_scanner_run_json(&opts, &json_text, &detail)
                           : bw_scanner_run(&opts, &r, &detail);
     if (st == BW_E_CONFIG) {
-        /* No verdict without the owner's address: say what to set. */
-        g_auto(GStrv) lines = bw_owner_problem_lines(&owner_problem);
+        /* No verdict without the owner's address, or no notmuch
+         * configuration at all: say what to set. */
+        g_auto(GStrv) lines = bw_cli_unconfigured_lines(&owner_problem, detail);
         for (char **l = lines; *l; l++)
             fprintf(stderr, "bouncewatch scan: %s\n", *l);
         bw_owner_problem_clear(&owner_problem);

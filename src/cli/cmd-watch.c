@@ -169,9 +169,9 @@ keep_assessment(agent_t *ag, const bw_scan_result_t *r)
  * so the agent protects nothing until it is.  It keeps running and picks
  * the address up on a later cycle (the poll, or the next notmuch new). */
 static void
-tell_unconfigured(agent_t *ag, const bw_owner_problem_t *p)
+tell_unconfigured(agent_t *ag, const bw_owner_problem_t *p, const char *detail)
 {
-    g_auto(GStrv) lines = bw_owner_problem_lines(p);
+    g_auto(GStrv) lines = bw_cli_unconfigured_lines(p, detail);
     g_autofree char *body = g_strjoinv("\n", lines);
     bw_notifier_show_notice(ag->notifier,
                             _("bouncewatch is not configured: your mail is not being checked"),
@@ -212,7 +212,7 @@ agent_cycle(agent_t *ag)
     ag->cycles++;
     if (st == BW_E_CONFIG) {
         if (!ag->unconfigured)
-            tell_unconfigured(ag, &owner_problem);
+            tell_unconfigured(ag, &owner_problem, detail);
         ag->unconfigured = true;
         bw_owner_problem_clear(&owner_problem);
     } else if (st != BW_OK) {

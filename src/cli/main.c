@@ -26,6 +26,14 @@ usage(FILE *to)
                   "See bouncewatch(1) and bouncewatch-config(5).\n"));
 }
 
+char **
+bw_cli_unconfigured_lines(const bw_owner_problem_t *owner, const char *detail)
+{
+    if (owner != NULL && owner->value != NULL)
+        return bw_owner_problem_lines(owner);
+    return g_strsplit(detail != NULL ? detail : bw_status_to_string(BW_E_CONFIG), "\n", -1);
+}
+
 gboolean
 bw_cli_now(gint64 *now_out)
 {

@@ -177,6 +177,6 @@ bw_expect_eq "no server: no notification sent" "$(ncalls)" 4
 rc=0
 NOTMUCH_CONFIG="$BW_TMP/missing-config" "$BW_BIN" hook post-new 2>"$BW_TMP/broken.log" || rc=$?
 bw_expect_eq "broken config: exit 0" "$rc" 0
-bw_expect_eq "broken config: logged" "$(grep -c 'bouncewatch hook:' "$BW_TMP/broken.log")" 1
+bw_expect_eq "broken config: logged, with what to do" "$(grep -c 'bouncewatch hook:.*notmuch setup' "$BW_TMP/broken.log")" 1
 
 bw_done
