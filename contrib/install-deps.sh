@@ -18,10 +18,10 @@ BUILD="autoconf automake libtool autopoint pkg-config gettext make gcc clang
  libsqlite3-dev libnotmuch-dev check xz-utils"
 # Test and run: notmuch itself (the e2e tests build real databases), a D-Bus
 # session with a mock notification server (python3-dbusmock), the mail
-# clients the plugins are tested in, notify-send, sqlite3 for looking at
-# the state store.
+# clients the plugins are tested in (with notmuch-emacs), notify-send, sqlite3 for
+# looking at the state store, locales for the Japanese report test.
 TEST="notmuch python3 python3-dbusmock dbus dbus-x11 libnotify-bin tmux neomutt
- emacs-nox aerc alot sqlite3 time"
+ emacs-nox elpa-notmuch aerc alot sqlite3 time locales"
 # Benchmarks only: the parsers we compare against, timers and profilers.
 BENCH="libsisimai-perl python3-flufl.bounce hyperfine time valgrind"
 

@@ -200,6 +200,11 @@ it (exit 20 or 21), says which side to upgrade.  nil on other failures."
     (setq bouncewatch--timer nil))
   (if bouncewatch-mode-line-mode
       (progn
+        ;; A mode-line list that starts with a symbol is a conditional
+        ;; (SYMBOL THEN ELSE): alone in an empty global-mode-string, the
+        ;; indicator showed as "*invalid*".  Start the list with a string.
+        (unless global-mode-string
+          (setq global-mode-string (list "")))
         (add-to-list 'global-mode-string 'bouncewatch--mode-line-string t)
         (setq bouncewatch--timer
               (run-at-time 0 bouncewatch-mode-line-interval

@@ -1,7 +1,10 @@
 #!/bin/sh
 # T110-emacs: plugins/emacs/bouncewatch.el in emacs --batch against the real
 # program on the demo mailbox: the report buffer, the campaign list and the
-# mode-line count.
+# mode-line count; then in a real Emacs under tmux, every key the plugin
+# gives, pressed: M-x bouncewatch-report, g (refresh), c (campaigns), RET on
+# a campaign (its notmuch search), the saved search on key B of
+# notmuch-hello (j B), and BW:N in the mode line.
 . "${BW_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/lib.sh"
 bw_require_bin
 bw_require_cmd notmuch emacs python3
@@ -62,4 +65,59 @@ bw_expect_eq "report shown" "$(get report)" yes
 bw_expect_eq "campaign listed" "$(get campaign)" yes
 bw_expect_eq "mode-line count" "$(get modeline)" " BW:$want"
 bw_expect_eq "indicator in the mode line" "$(get global)" yes
+
+# ---------------------------------------------------------------- keys
+bw_require_cmd tmux
+# notmuch-emacs (elpa-notmuch) for RET on a campaign and the saved search.
+nmlisp=$(emacs --batch --eval '(princ (or (locate-library "notmuch") ""))' 2>/dev/null)
+if [ -z "$nmlisp" ]; then
+    echo "# notmuch-emacs not installed: only the plugin's own keys are pressed"
+    nmdir=$BW_SRCDIR/plugins/emacs
+else
+    nmdir=$(dirname "$nmlisp")
+fi
+mkdir -p "$BW_TMP/bin"
+ln -s "$BW_BIN" "$BW_TMP/bin/bouncewatch"
+export PATH="$BW_TMP/bin:$PATH" TERM=xterm-256color
+cat >"$BW_TMP/init.el" <<EOF
+(add-to-list 'load-path "$BW_SRCDIR/plugins/emacs")
+(add-to-list 'load-path "$nmdir")
+(setq inhibit-startup-screen t)
+(require 'notmuch nil t)
+(require 'bouncewatch)
+(bouncewatch-mode-line-mode 1)
+EOF
+bw_tmux_start emacs "emacs -nw -Q -l '$BW_TMP/init.el'; sleep 5"
+bw_tmux_expect "emacs started" "*scratch*" || bw_done
+bw_tmux_expect "BW:N in the mode line" "BW:$want"
+bw_expect_eq "the mode line is valid" "$(printf '%s\n' "$BW_SCREEN" | grep -c '\*invalid\*')" 0
+
+bw_tmux_keys M-x
+bw_tmux_keys -l bouncewatch-report
+bw_tmux_keys Enter
+bw_tmux_expect "M-x bouncewatch-report shows the report" "What to do first:"
+bw_tmux_expect "... in its own buffer" "*bouncewatch*"
+bw_tmux_keys g
+sleep 0.5
+bw_tmux_expect "g keeps the refreshed report" "What to do first:"
+bw_tmux_keys c
+bw_tmux_expect "c lists the campaigns" "campaign       size  subject"
+id=$(printf '%s\n' "$BW_SCREEN" | sed -n 's/^\(bw-[0-9a-f]\{8\}\) .*/\1/p' | head -n 1)
+bw_expect_eq "c: a campaign line" "$(printf '%s' "$id" | grep -c '^bw-')" 1
+if [ "$nmdir" != "$BW_SRCDIR/plugins/emacs" ] && [ -n "$id" ]; then
+    bw_tmux_keys C-n Enter
+    bw_tmux_expect "RET searches the campaign" "tag:bw/$id"
+    bw_tmux_expect "RET: its reports" "Invoice #"
+    # The saved search of notmuch-hello, key B.
+    bw_tmux_keys M-x
+    bw_tmux_keys -l notmuch
+    bw_tmux_keys Enter
+    bw_tmux_expect "notmuch-hello lists the saved search" "backscatter"
+    bw_tmux_keys j
+    bw_tmux_keys B
+    bw_tmux_expect "j B opens the saved search" "notmuch-saved-search-backscatter"
+    bw_tmux_expect "j B: the backscatter" "Invoice #"
+fi
+bw_expect_eq "no error in the echo area" "$(bw_tmux_screen | grep -ci 'error\|not found\|void')" 0
+bw_tmux_keys C-x C-c
 bw_done

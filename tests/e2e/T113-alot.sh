@@ -1,7 +1,10 @@
 #!/bin/sh
 # T113-alot: plugins/alot in a real alot under tmux, on the demo mailbox
-# tagged by the hook: the config and hooks load, B searches the backscatter,
-# meta n (a hook) tells the unread count.
+# tagged by the hook: the config and hooks load, and each key of the
+# config does what the README says when pressed: B searches the backscatter,
+# meta b the real bounces, meta B shows the report in less (it once passed
+# its command to --spawn, which takes a yes or no, and did nothing), meta n
+# (a hook) tells the unread count.
 . "${BW_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/lib.sh"
 bw_require_bin
 bw_require_cmd notmuch alot tmux python3
@@ -20,33 +23,34 @@ cp "$BW_SRCDIR/plugins/alot/hooks.py" "$conf/hooks.py"
 sed "s|~/.config/alot/hooks.py|$conf/hooks.py|" "$BW_SRCDIR/plugins/alot/config" >"$conf/config"
 printf '[accounts]\n  [[demo]]\n    realname = Alex Morgan\n    address = alex@example.org\n' >>"$conf/config"
 
-session="bw-alot-$$"
-tmux -L "$session" new-session -d -x 160 -y 40 \
-    "alot -c '$conf/config' -n '$NOTMUCH_CONFIG' 2>'$BW_TMP/alot.err'; sleep 5"
-trap 'tmux -L "$session" kill-server 2>/dev/null; rm -rf "$BW_TMP"' EXIT
-cap() { tmux -L "$session" capture-pane -p 2>/dev/null || true; }
-screen=""
-i=0
-while [ $i -lt 50 ]; do
-    sleep 0.2
-    screen=$(cap)
-    case $screen in *"[0: search]"*) break ;; esac
-    i=$((i + 1))
-done
-tmux -L "$session" send-keys B
-sleep 1.5
-screen2=$(cap)
-tmux -L "$session" send-keys M-n
-sleep 1
-screen3=$(cap)
+legit=$(notmuch count 'tag:bounce and not tag:backscatter')
+unset PAGER
+# The program on PATH, as after make install (the keys run `bouncewatch`).
+mkdir -p "$BW_TMP/bin"
+ln -s "$BW_BIN" "$BW_TMP/bin/bouncewatch"
+export PATH="$BW_TMP/bin:$PATH"
+bw_tmux_start alot "alot -c '$conf/config' -n '$NOTMUCH_CONFIG'; sleep 5"
+bw_tmux_expect "alot started with the config" "[0: search]" || bw_done
+bw_expect_eq "no configuration error" "$(printf '%s\n' "$BW_SCREEN" | grep -ci 'error')" 0
 
-bw_expect_eq "alot started with the config" "$(printf '%s\n' "$screen" | grep -c '\[0: search\]')" 1
-bw_expect_eq "no configuration error" "$(printf '%s\n' "$screen" | grep -ci 'error')" 0
-bw_expect_eq "B searches the backscatter" \
-    "$(printf '%s\n' "$screen2" | grep -c "for \"tag:backscatter\" .* $want of")" 1
-bw_expect_eq "meta n tells the count" \
-    "$(printf '%s\n' "$screen3" | grep -c "bouncewatch: $want unread backscatter report")" 1
-if [ "$bw_fail_count" -ne 0 ]; then
-    printf -- '--- start\n%s\n--- B\n%s\n--- meta n\n%s\n' "$screen" "$screen2" "$screen3"
+bw_tmux_keys B
+bw_tmux_expect "B searches the backscatter" "for \"tag:backscatter\""
+bw_expect_eq "B: every unread report" \
+    "$(printf '%s\n' "$BW_SCREEN" | grep -c "for \"tag:backscatter\" .* $want of")" 1
+
+bw_tmux_keys M-b
+bw_tmux_expect "meta b searches the real bounces" "for \"tag:bounce and not tag:backscatter\""
+bw_expect_eq "meta b: the real bounces" \
+    "$(printf '%s\n' "$BW_SCREEN" | grep -c "for \"tag:bounce and not tag:backscatter\" .* $legit of")" 1
+
+bw_tmux_keys M-n
+bw_tmux_expect "meta n tells the count" "bouncewatch: $want unread backscatter report"
+
+bw_tmux_keys M-B
+if bw_tmux_expect "meta B shows the report" "What to do first:"; then
+    bw_expect_eq "meta B: the report's headline" "$(printf '%s\n' "$BW_SCREEN" | grep -c '^Spoofing: ')" 1
 fi
+bw_expect_eq "meta B: no error" "$(printf '%s\n' "$BW_SCREEN" | grep -ci 'invalid\|not found\|error code')" 0
+bw_tmux_keys q
+bw_tmux_expect "back in alot after the report" "for \"tag:bounce and not tag:backscatter\"" 10
 bw_done

@@ -130,3 +130,48 @@ bw_done() {
     fi
     exit 0
 }
+
+# Mail clients under tmux: press the keys a user presses, read the screen.
+# bw_tmux_start NAME COMMAND: run COMMAND in a detached tmux server of its
+# own (160x40 cells); the server is killed at exit (with $BW_TMP).
+bw_tmux_start() {
+    BW_TMUX="bw-$1-$$"
+    tmux -L "$BW_TMUX" new-session -d -x 160 -y 40 "$2"
+    # shellcheck disable=SC2064 # expand now: fixed names
+    trap "tmux -L '$BW_TMUX' kill-server 2>/dev/null; rm -rf '$BW_TMP'" EXIT
+}
+
+# bw_tmux_screen: print what the screen shows now.
+bw_tmux_screen() {
+    tmux -L "$BW_TMUX" capture-pane -p 2>/dev/null || true
+}
+
+# bw_tmux_keys KEY...: press keys (tmux send-keys names: M-b, Enter, q...).
+bw_tmux_keys() {
+    tmux -L "$BW_TMUX" send-keys "$@"
+}
+
+# bw_tmux_wait TEXT [SECONDS]: wait until the screen shows TEXT (a fixed
+# string; default 15 s: clients load in the background on a busy machine).
+# Leaves the screen in $BW_SCREEN; returns 1 on timeout.
+bw_tmux_wait() {
+    local limit=$(( ${2:-15} * 5 )) i=0
+    while [ $i -lt "$limit" ]; do
+        BW_SCREEN=$(bw_tmux_screen)
+        case $BW_SCREEN in *"$1"*) return 0 ;; esac
+        sleep 0.2
+        i=$((i + 1))
+    done
+    return 1
+}
+
+# bw_tmux_expect NAME TEXT [SECONDS]: like bw_tmux_wait, recording a failure
+# (with the screen) on timeout.
+bw_tmux_expect() {
+    if ! bw_tmux_wait "$2" "${3:-15}"; then
+        echo "FAIL: $1: the screen never showed \"$2\"; it shows:"
+        printf '%s\n' "$BW_SCREEN" | sed 's/^/  | /'
+        bw_fail_count=$((bw_fail_count + 1))
+        return 1
+    fi
+}
