@@ -97,12 +97,98 @@ bw_arf_parse_fields(const char *text, size_t len, bw_report_t *report)
     return true;
 }
 
+/* Proprietary feedback loops: a complaint desk forwards the complained-
+ * about message whole and says what it is in its own words; the
+ * complainer is in a provider-specific header (of the original or of the
+ * report) or is the original's addressee. */
+static const char *const fbl_sender_words[] = {
+    "fbl", "feedback", "complaint", "abuse", "spamreport", "spam-report", "spam_report", "scomp",
+    "junk-report", "junkreport",
+};
+static const char *const fbl_words[] = {
+    "complaint", "complained", "marked as spam", "reported as spam", "marked this message as spam",
+    "marked the attached", "reported the attached", "as junk", "as spam", "spam report",
+    "abuse report", "feedback loop", "this is spam", "junk mail report", "unsolicited",
+    "plainte", "beschwerde", "als spam markiert", "queja", "reclamação", "reclamo",
+    "жалоба", "苦情", "迷惑メール",
+};
+/* Header names (substrings) that name the complainer. */
+static const char *const complainer_fields[] = {
+    "complainer", "originalrecipient", "original-recipient", "original-rcpt", "orig-rcpt",
+    "x-rcpt-to", "x-original-to", "complaint-recipient", "reported-by",
+};
+
+static bool
+contains_word(const char *s, size_t n, const char *const *list, size_t count)
+{
+    for (size_t i = 0; s != NULL && i < count; i++)
+        if (bw_casestr(s, n, list[i]) != NULL)
+            return true;
+    return false;
+}
+
+/* The first header of a block whose name holds one of complainer_fields,
+ * as an address (g_free it), or NULL. */
+static char *
+complainer_in(const char *hdr, size_t len)
+{
+    size_t pos = 0;
+    for (unsigned lines = 0; hdr != NULL && pos < len && lines < 2000; lines++) {
+        const char *line = hdr + pos;
+        const char *nl = memchr(line, '\n', len - pos);
+        size_t ll = nl ? (size_t)(nl - line) : len - pos;
+        pos += ll + 1;
+        const char *colon = memchr(line, ':', ll);
+        if (colon == NULL || line[0] == ' ' || line[0] == '\t' || colon - line > 76)
+            continue;
+        if (!contains_word(line, (size_t)(colon - line), complainer_fields, G_N_ELEMENTS(complainer_fields)))
+            continue;
+        g_autofree char *v = g_strndup(colon + 1, ll - (size_t)(colon - line) - 1);
+        char *a = bw_address_normalize(v);
+        if (a != NULL)
+            return a;
+    }
+    return NULL;
+}
+
+static bool
+feedback_loop(const bw_view_t *view, bw_report_t *report, const char *orig_hdr, size_t orig_hdr_len)
+{
+    if (orig_hdr == NULL)
+        return false;
+    g_autofree char *from = bw_address_normalize(view->from);
+    const char *at = from != NULL ? strchr(from, '@') : NULL;
+    size_t fl = view->from != NULL ? strnlen(view->from, 1024) : 0;
+    bool desk = (at != NULL && contains_word(from, (size_t)(at - from), fbl_sender_words,
+                                             G_N_ELEMENTS(fbl_sender_words)))
+        || bw_casestr(view->from, fl, "feedback loop") != NULL || bw_casestr(view->from, fl, "complaint") != NULL;
+    if (!desk)
+        return false;
+    const char *subject = view->subject != NULL ? view->subject : "";
+    size_t head = view->text_len < 2048 ? view->text_len : 2048;
+    if (!contains_word(subject, strlen(subject), fbl_words, G_N_ELEMENTS(fbl_words))
+        && !contains_word(view->text, head, fbl_words, G_N_ELEMENTS(fbl_words)))
+        return false;
+    char *who = complainer_in(orig_hdr, orig_hdr_len);
+    if (who != NULL) {
+        add_recipient(report, who, strlen(who));
+        g_free(who);
+    }
+    /* (no header: parse.c gives the original's addressee) */
+    report->bounce = true;
+    report->kind = BW_KIND_FEEDBACK;
+    report->family = "feedback-loop";
+    report->feedback_type = g_strdup("abuse");
+    return true;
+}
+
 /* Complaint formats without a feedback-report part:
  *  - Microsoft JMRP/SNDS (Hotmail, Outlook.com): the complained-about
  *    message attached as message/rfc822, carrying X-HmXmrOriginalRecipient
  *    (the complainer) in its own headers;
  *  - Apple Mail's unsubscribe request: a plain message with
- *    X-Apple-Unsubscribe: true, sent from the subscriber's address. */
+ *    X-Apple-Unsubscribe: true, sent from the subscriber's address;
+ *  - other providers' loops (feedback_loop above). */
 bool
 bw_arf_detect_nonstandard(const bw_view_t *view, bw_report_t *report,
                           const char *orig_hdr, size_t orig_hdr_len)
@@ -128,7 +214,7 @@ bw_arf_detect_nonstandard(const bw_view_t *view, bw_report_t *report,
         report->feedback_type = g_strdup("opt-out");
         return true;
     }
-    return false;
+    return feedback_loop(view, report, orig_hdr, orig_hdr_len);
 }
 
 /* Fields that only an ARF report carries next to Feedback-Type (RFC 5965

@@ -1,12 +1,18 @@
 /* autoreply.c: anti-virus notices, challenge-response requests and
  * auto-replies (RFC 3834, vacation / out-of-office in several languages).
  *
- * These run last, after the DSN, ARF and vendor detectors, and only on the
- * report's own words (subject, headers, the first lines of its text: never
- * an attached or quoted original).  Ordinary mail must stay ordinary: a
- * phrase in the body alone never decides; it needs a header that says the
- * message is automatic, or a subject that says so, and mailing-list mail
- * needs an explicit auto-reply header. */
+ * The dispatcher asks what a message is before it asks whether delivery
+ * failed: a challenge-response request (bw_challenge_detect) and an
+ * anti-virus notice (bw_virus_notice) are recognised first, because they
+ * often look like failure notices (a daemon's address, "your message is
+ * held", a DSN part); auto-replies (bw_autoreply_detect) come after the
+ * failure readers, because some servers mark their bounces
+ * "Auto-Submitted: auto-replied".  All of them read only the report's own
+ * words (subject, headers, the first lines of its text: never an attached
+ * or quoted original).  Ordinary mail must stay ordinary: a phrase in the
+ * body alone never decides; it needs a header that says the message is
+ * automatic, or a subject that says so, and mailing-list mail needs an
+ * explicit auto-reply header. */
 #include "bw-parse.h"
 #include "bw-vendor.h"
 #include <string.h>
@@ -53,9 +59,13 @@ static const char *const virus_phrases[] = {
     "virus in message", "virus in your mail", "infected attachment", "contained a virus",
     "contains a virus", "containing a virus", "malware detected", "infected with",
     "banned contents alert", "virus infected", "ウイルス", "ウィルス",
+    "virus (", "virus:", "infected:", "virus in mail", "viruses found", "virus was found",
+    "virus has been found", "virus has been detected", "malware found", "malware was found",
+    "contained malware", "contains malware", "banned content", "virenfund", "virus gefunden",
+    "virus détecté", "virus detectado", "virus rilevato", "вирус",
 };
 
-/* Challenge-response requests. */
+/* Challenge-response requests: subject and body phrases. */
 static const char *const challenge_phrases[] = {
     "please confirm your message", "confirm your email", "verify your email",
     "sender verification", "verification required", "authentication required",
@@ -63,18 +73,43 @@ static const char *const challenge_phrases[] = {
     "please verify", "spam protection", "challenge-response", "challenge response",
     "i use a spam", "approve your message", "to ensure delivery",
     "is protected by", "confirm that you are a real person", "not a robot",
+    "confirm your message", "verify your message", "confirm your address",
+    "verify your address", "confirm that you sent", "verify that you sent",
+    "release your message", "has not been verified", "have not been verified",
+    "not yet been verified", "approved senders", "list of approved", "whitelist",
+    "white list", "allowed senders", "accepted senders", "pending verification",
+    "awaiting confirmation", "held pending", "is being held", "message is on hold",
+    "reply to this message to confirm", "confirmation verifies", "real person",
+    "one-time verification", "verify that you are human", "sender approval",
+    "bitte bestätigen sie", "confirmez votre message", "confirme su mensaje",
+    "送信者認証", "確認してください",
+};
+/* The subset that no failure notice says: two of them in the notice's
+ * words make a challenge even when its subject is "Re: <subject>". */
+static const char *const challenge_strong_phrases[] = {
+    "please confirm your message", "confirm your message", "verify your message",
+    "confirm that you sent", "verify that you sent", "release your message",
+    "has not been verified", "have not been verified", "not yet been verified",
+    "approved senders", "list of approved", "whitelist", "white list", "allowed senders",
+    "accepted senders", "reply to this message to confirm", "confirmation verifies",
+    "confirm that you are a real person", "real person", "not a robot",
+    "verify that you are human", "challenge-response", "challenge response",
+    "sender approval", "i use a spam",
 };
 
-/* Headers that name challenge-response systems. */
+/* Headers that name challenge-response systems ("Name" present, or
+ * "Name: text" with text in the value). */
 static const char *const challenge_headers[] = {
     "X-Boxbe-Challenge", "X-ChoiceMail-Registration-Request", "X-Spam-Arrest",
     "X-SpamArrest-Response", "X-Mailblocks", "X-Bluebottle-Request",
     "X-Challenge-Response", "X-Sanebox-Challenge", "X-Permission-Request",
+    "X-Delivery-Agent: TMDA", "X-Mailer: TMDA", "Auto-Submitted: confirm",
+    "X-ASK-Info", "X-Challenge",
 };
 
 /* Each table becomes one Aho-Corasick automaton (vendor-match.c), built
  * once: a text is read once per table whatever the number of phrases. */
-enum { T_AUTOREPLY_SUBJECT, T_AUTOREPLY_BODY, T_VIRUS, T_CHALLENGE, T_COUNT };
+enum { T_AUTOREPLY_SUBJECT, T_AUTOREPLY_BODY, T_VIRUS, T_CHALLENGE, T_CHALLENGE_STRONG, T_COUNT };
 static bw_matcher_t *matchers[T_COUNT];
 
 static void
@@ -86,6 +121,8 @@ matchers_init(void)
         matchers[T_AUTOREPLY_BODY] = bw_matcher_new(autoreply_bodies, G_N_ELEMENTS(autoreply_bodies));
         matchers[T_VIRUS] = bw_matcher_new(virus_phrases, G_N_ELEMENTS(virus_phrases));
         matchers[T_CHALLENGE] = bw_matcher_new(challenge_phrases, G_N_ELEMENTS(challenge_phrases));
+        matchers[T_CHALLENGE_STRONG] =
+            bw_matcher_new(challenge_strong_phrases, G_N_ELEMENTS(challenge_strong_phrases));
         g_once_init_leave(&once, 1);
     }
 }
@@ -234,6 +271,183 @@ add_sender_recipient(const bw_view_t *v, bw_report_t *report, bw_reason_t reason
     g_ptr_array_add(report->recipients, r);
 }
 
+/* What the headers say about who wrote the message. */
+typedef struct {
+    bool auto_replied, auto_generated, auto_header, is_list, machine;
+} senders_t;
+
+static void
+read_senders(const bw_view_t *v, senders_t *o)
+{
+    const char *as = bw_view_header(v, "Auto-Submitted");
+    o->auto_replied = as != NULL && bw_casestr(as, strlen(as), "auto-replied") != NULL;
+    o->auto_generated = as != NULL && bw_casestr(as, strlen(as), "auto-generated") != NULL;
+    o->auto_header = o->auto_replied || header_has(v, "X-Autoreply", NULL) ||
+                     header_has(v, "X-Autorespond", NULL) || header_has(v, "X-Auto-Reply", NULL) ||
+                     header_has(v, "X-Vacation", NULL) || header_has(v, "Precedence", "auto_reply") ||
+                     header_has(v, "X-Mailer", "vacation") || header_has(v, "X-Autogenerated", "reply");
+    o->is_list = bw_view_header(v, "List-Id") != NULL || bw_view_header(v, "List-Unsubscribe") != NULL ||
+                 header_has(v, "Precedence", "list") || header_has(v, "Precedence", "bulk");
+    o->machine = o->auto_header || o->auto_generated || sender_is_automatic(v->from) ||
+                 header_has(v, "Precedence", "junk") || header_has(v, "X-Auto-Response-Suppress", NULL) ||
+                 bw_generic_sender_is_daemon(v->from);
+}
+
+/* A line of the text head that names a virus and is not a server's
+ * diagnostic (a "550 ... Virus detected" line is why one recipient
+ * failed, not an anti-virus notice). */
+static bool
+virus_in_words(const char *text, size_t head)
+{
+    size_t pos = 0;
+    for (unsigned n = 0; pos < head && n < 200; n++) {
+        const char *nl = memchr(text + pos, '\n', head - pos);
+        size_t end = nl != NULL ? (size_t)(nl - text) : head;
+        const char *line = text + pos;
+        size_t ll = end - pos;
+        if (ANY(line, ll, T_VIRUS)) {
+            g_autofree char *st = bw_vendor_find_status(line, ll);
+            bool code = st != NULL;
+            for (size_t i = 0; !code && i + 3 <= ll; i++)
+                code = (line[i] == '4' || line[i] == '5') && g_ascii_isdigit(line[i + 1]) &&
+                       g_ascii_isdigit(line[i + 2]) && (i == 0 || line[i - 1] == ' ') &&
+                       (i + 3 == ll || line[i + 3] == ' ' || line[i + 3] == '-');
+            if (!code)
+                return true;
+        }
+        pos = end + 1;
+    }
+    return false;
+}
+
+bool
+bw_virus_notice(const bw_view_t *v)
+{
+    matchers_init();
+    const char *subject = v->subject ? v->subject : "";
+    size_t slen = strlen(subject);
+    size_t head = v->text_len < 2048 ? v->text_len : 2048;
+    senders_t who;
+    read_senders(v, &who);
+    if (who.is_list && !bw_generic_sender_is_daemon(v->from))
+        return false;
+    /* about a message: an anti-virus program's alert about a download or
+     * a device is no report of mail */
+    static const char *const mail_words[] = {"message", "mail", "attachment", "sent", "recipient",
+                                             "nachricht", "courriel", "mensaje", "messaggio",
+                                             "mensagem", "сообщени", "письм", "メール", "邮件"};
+    bool about_mail = false;
+    for (unsigned i = 0; i < G_N_ELEMENTS(mail_words) && !about_mail; i++)
+        about_mail = bw_casestr(subject, slen, mail_words[i]) != NULL ||
+                     bw_casestr(v->text, head, mail_words[i]) != NULL;
+    if (!about_mail)
+        return false;
+    if (ANY(subject, slen, T_VIRUS))
+        return who.machine || bw_casestr(v->text, head, "quarantine") != NULL;
+    return who.machine && virus_in_words(v->text, head);
+}
+
+/* Distinct phrases of a table in a text (up to 64 ids are told apart). */
+typedef struct {
+    guint64 seen;
+    unsigned n;
+} phrase_count_t;
+
+static bool
+count_one(size_t id, size_t start, size_t end, void *data)
+{
+    (void)start;
+    (void)end;
+    phrase_count_t *acc = data;
+    guint64 bit = (guint64)1 << (id % 64);
+    if (!(acc->seen & bit)) {
+        acc->seen |= bit;
+        acc->n++;
+    }
+    return acc->n < 8;
+}
+
+static unsigned
+count_phrases(const char *text, size_t len, int table)
+{
+    phrase_count_t acc = {0, 0};
+    if (text == NULL || len == 0)
+        return 0;
+    bw_matcher_scan(matchers[table], text, len, count_one, &acc);
+    return acc.n;
+}
+
+/* The address that asks for confirmation: the one the original was sent
+ * to.  The notice usually names it ("You sent a message to a@b"); else the
+ * original's To; else the challenger's own address. */
+static char *
+challenge_recipient(const bw_view_t *v, const bw_report_t *report, const bw_original_t *orig,
+                    size_t head)
+{
+    char *a = named_address(v, report, head);
+    if (a != NULL) {
+        /* not the challenger's reply address ("confirm+cookie@...") */
+        g_autofree char *reply_to = bw_address_normalize(bw_view_header(v, "Reply-To"));
+        if (reply_to == NULL || strcmp(a, reply_to) != 0)
+            return a;
+        g_free(a);
+    }
+    if (orig != NULL && orig->to->len > 0)
+        return g_strdup(g_ptr_array_index(orig->to, 0));
+    return bw_address_normalize(v->from);
+}
+
+bool
+bw_challenge_detect(const bw_view_t *v, const bw_original_t *orig, bw_report_t *report)
+{
+    matchers_init();
+    const char *subject = v->subject ? v->subject : "";
+    size_t slen = strlen(subject);
+    size_t head = v->text_len < 2048 ? v->text_len : 2048;
+    senders_t who;
+    read_senders(v, &who);
+    bool listed = bw_view_header(v, "List-Id") != NULL || bw_view_header(v, "List-Unsubscribe") != NULL;
+    bool cr_header = false;
+    for (unsigned i = 0; i < G_N_ELEMENTS(challenge_headers) && !cr_header; i++) {
+        const char *colon = strchr(challenge_headers[i], ':');
+        if (colon == NULL) {
+            cr_header = bw_view_header(v, challenge_headers[i]) != NULL;
+            continue;
+        }
+        char name[64];
+        size_t nl = (size_t)(colon - challenge_headers[i]);
+        if (nl >= sizeof name)
+            continue;
+        memcpy(name, challenge_headers[i], nl);
+        name[nl] = '\0';
+        cr_header = header_has(v, name, colon + 2);
+    }
+    /* "confirm-<cookie>@", "confirm+<cookie>@": a challenger's address */
+    bool confirm_address = false;
+    const char *addrs[] = {v->from, bw_view_header(v, "Reply-To")};
+    for (unsigned i = 0; i < G_N_ELEMENTS(addrs) && !confirm_address; i++) {
+        g_autofree char *a = bw_address_normalize(addrs[i]);
+        const char *at = a != NULL ? strchr(a, '@') : NULL;
+        confirm_address = at != NULL && (bw_casestr(a, (size_t)(at - a), "confirm") != NULL ||
+                                         bw_casestr(a, (size_t)(at - a), "verify") != NULL);
+    }
+    bool body_says = ANY(v->text, head, T_CHALLENGE);
+    bool yes = cr_header ||
+               (!listed && who.machine && (ANY(subject, slen, T_CHALLENGE) || confirm_address) && body_says) ||
+               (!listed && who.machine && count_phrases(v->text, head, T_CHALLENGE_STRONG) >= 2);
+    if (!yes)
+        return false;
+    report->bounce = true;
+    report->kind = BW_KIND_CHALLENGE;
+    report->family = "challenge-response";
+    bw_recipient_t *r = bw_recipient_new();
+    r->address = challenge_recipient(v, report, orig, head);
+    r->reason = BW_REASON_UNKNOWN;
+    r->diagnostic = first_words(v->text, v->text_len);
+    g_ptr_array_add(report->recipients, r);
+    return true;
+}
+
 bool
 bw_autoreply_detect(const bw_view_t *v, bw_report_t *report)
 {
@@ -242,22 +456,13 @@ bw_autoreply_detect(const bw_view_t *v, bw_report_t *report)
     size_t slen = strlen(subject);
     /* Only the head of the text: quoted originals come further down. */
     size_t head = v->text_len < 2048 ? v->text_len : 2048;
-    const char *as = bw_view_header(v, "Auto-Submitted");
-    bool auto_replied = as != NULL && bw_casestr(as, strlen(as), "auto-replied") != NULL;
-    bool auto_generated = as != NULL && bw_casestr(as, strlen(as), "auto-generated") != NULL;
-    bool auto_header = auto_replied || header_has(v, "X-Autoreply", NULL) ||
-                       header_has(v, "X-Autorespond", NULL) || header_has(v, "X-Auto-Reply", NULL) ||
-                       header_has(v, "X-Vacation", NULL) || header_has(v, "Precedence", "auto_reply") ||
-                       header_has(v, "X-Mailer", "vacation") || header_has(v, "X-Autogenerated", "reply");
-    bool is_list = bw_view_header(v, "List-Id") != NULL || bw_view_header(v, "List-Unsubscribe") != NULL ||
-                   header_has(v, "Precedence", "list") || header_has(v, "Precedence", "bulk");
-    bool machine = auto_header || auto_generated || sender_is_automatic(v->from) ||
-                   header_has(v, "Precedence", "junk") || header_has(v, "X-Auto-Response-Suppress", NULL);
+    senders_t who;
+    read_senders(v, &who);
+    bool auto_header = who.auto_header, auto_generated = who.auto_generated;
+    bool is_list = who.is_list, machine = who.machine;
 
-    /* Anti-virus notices. */
-    if (!is_list && (ANY(subject, slen, T_VIRUS) ||
-                     (machine && ANY(v->text, head, T_VIRUS))) &&
-        (machine || bw_casestr(v->text, head, "quarantine") != NULL)) {
+    /* Anti-virus notices that name no failed recipient. */
+    if (bw_virus_notice(v)) {
         report->bounce = true;
         report->kind = BW_KIND_VIRUS;
         report->family = "antivirus";
@@ -268,19 +473,8 @@ bw_autoreply_detect(const bw_view_t *v, bw_report_t *report)
         g_ptr_array_add(report->recipients, r);
         return true;
     }
-
-    /* Challenge-response requests. */
-    bool cr_header = false;
-    for (unsigned i = 0; i < G_N_ELEMENTS(challenge_headers) && !cr_header; i++)
-        cr_header = bw_view_header(v, challenge_headers[i]) != NULL;
-    if (cr_header || (!is_list && machine && ANY(subject, slen, T_CHALLENGE) &&
-                      ANY(v->text, head, T_CHALLENGE))) {
-        report->bounce = true;
-        report->kind = BW_KIND_CHALLENGE;
-        report->family = "challenge-response";
-        add_sender_recipient(v, report, BW_REASON_UNKNOWN, true);
+    if (bw_challenge_detect(v, NULL, report))
         return true;
-    }
 
     /* Auto-replies. */
     bool subject_says = ANY(subject, slen, T_AUTOREPLY_SUBJECT);

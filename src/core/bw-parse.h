@@ -137,6 +137,13 @@ bool bw_arf_detect_nonstandard(const bw_view_t *view, bw_report_t *report,
 /* Virus notices, challenge-response requests, auto-replies (in that order).
  * Fills kind, family, recipients; returns true when one matched. */
 bool bw_autoreply_detect(const bw_view_t *view, bw_report_t *report);
+/* A challenge-response request: fills kind CHALLENGE and its recipient (the
+ * address that asks for confirmation: named in the notice, else the
+ * original's first To, `orig` may be NULL); true when it is one. */
+bool bw_challenge_detect(const bw_view_t *view, const bw_original_t *orig, bw_report_t *report);
+/* The message is an anti-virus notice (subject, or the notice's own words
+ * from an automatic sender); fills nothing. */
+bool bw_virus_notice(const bw_view_t *view);
 /* Subject without reply/auto-reply prefixes ("Re:", "Auto:", "Out of Office:"...). */
 char *bw_subject_strip_prefixes(const char *subject);
 

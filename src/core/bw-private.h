@@ -11,6 +11,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(GMimeMessage, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GMimeParser, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GMimeStream, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GMimeObject, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(bw_original_t, bw_original_free)
 
 /* json.c: a member holding a string (null when value is NULL), and one
  * holding an array of the strings of a GPtrArray (empty when NULL).  Shared
@@ -83,5 +84,40 @@ bool bw_vendor_parse(const bw_view_t *view, bw_report_t *report, size_t *origina
 /* When a DSN's per-recipient fields are incomplete (no status, diagnostic),
  * vendor.c may fill them from the human-readable text: */
 void bw_vendor_enrich(const bw_view_t *view, bw_report_t *report);
+
+/* vendor.c: the fields of one recipient (status, reply code, diagnostic,
+ * remote MTA, action) from the text about it; `delayed` when the notice is
+ * a warning.  The status is inferred when the text gives none. */
+void bw_vendor_fill_recipient(bw_recipient_t *r, const char *text, size_t len, bool delayed);
+
+/* ---------------------------------------------------------------- generic reader
+ * generic.c: delivery reports of any server, from what all notices share. */
+typedef struct {
+    size_t limit;              /* where a quoted original starts in view->text
+                                  (found by the caller), or (size_t)-1 */
+    bool has_original;         /* the report carries an attached original or
+                                  its headers */
+    bool report_type_delivery_status; /* multipart/report; report-type=delivery-status */
+    bool decide_only;          /* only decide; add no recipient */
+} bw_generic_in_t;
+
+typedef struct {
+    int confidence;            /* 0-100: how sure the reading is a report */
+    size_t original_offset;    /* where the original starts in view->text, or (size_t)-1 */
+} bw_generic_out_t;
+
+/* Decides from what every delivery notice shares whether the view is a
+ * report; when it is, adds the failed recipients it names (address,
+ * status, reply code, diagnostic, action) to report->recipients, sets
+ * kind BOUNCE and family "generic", and returns true. */
+bool bw_generic_read(const bw_view_t *view, const bw_generic_in_t *in, bw_report_t *report,
+                     bw_generic_out_t *out);
+/* The From value names a mail daemon (address or display name). */
+bool bw_generic_sender_is_daemon(const char *from);
+/* 2: a mail daemon's address or display name; 1: a machine-like sender that
+ * also sends ordinary mail (no-reply, list owners, bounce handlers); 0. */
+int bw_generic_sender_level(const char *from);
+/* The subject says that delivery failed or is delayed (many languages). */
+bool bw_generic_subject_is_failure(const char *subject);
 
 #endif /* BW_PRIVATE_H */

@@ -47,7 +47,7 @@ char *bw_vendor_find_status(const char *s, size_t n);
 /* ------------------------------------------------------------------ families
  * One row per family of notices (vendor-table.c): data only. */
 enum {
-    BW_FAM_GENERIC = 1 << 0,          /* the fallback for unknown servers */
+    /* 1 << 0 was the generic row's flag: generic.c reads those now */
     BW_FAM_NO_LINE_RCPT = 1 << 1,     /* the text names people who are not
                                          recipients (greetings, list
                                          commands): trust only the header
@@ -76,6 +76,12 @@ typedef struct {
 
 extern const bw_family_t bw_families[];
 extern const size_t bw_families_count;
+
+/* Benchmarks and tests only: a program that defines this function (the
+ * unit tests, bench's leave-one-family-out reader) can switch family rows
+ * off by name.  The shipped program does not define it: the weak reference
+ * is then NULL and every row is on, whatever the input or environment. */
+extern bool bw_test_family_disabled(const char *family) __attribute__((weak));
 extern const char *const bw_rcpt_prefixes[];
 extern const char *const bw_original_markers[];
 

@@ -258,6 +258,10 @@ finish_recipients(bw_report_t *report)
         }
         if (r->action == NULL && report->kind == BW_KIND_BOUNCE && r->status != NULL)
             r->action = g_strdup(r->status[0] == '4' ? "delayed" : r->status[0] == '2' ? "delivered" : "failed");
+        /* a failure notice that gives nothing about this recipient (named
+         * by X-Failed-Recipients only): it failed */
+        if (r->action == NULL && report->kind == BW_KIND_BOUNCE)
+            r->action = g_strdup("failed");
     }
 }
 
@@ -482,6 +486,10 @@ select_parts(const bw_mime_t *mime, sel_t *sel)
             sel->text_plain = 0;    /* a single-part message */
         } else if (bw_mpart_is(mp, "text", "html") && sel->text_html < 0) {
             sel->text_html = i;
+        } else if (bw_mpart_is(mp, "message", "disposition-notification") ||
+                   bw_mpart_is(mp, "message", "global-disposition-notification")) {
+            /* a read receipt (RFC 8098): its Final-Recipient is the
+             * reader, no failed recipient */
         } else if ((bw_mpart_is(mp, "text", NULL) || bw_mpart_is(mp, "message", NULL)) &&
                    sel->n_leaves < G_N_ELEMENTS(sel->leaves)) {
             sel->leaves[sel->n_leaves++] = i;
@@ -683,19 +691,12 @@ machine_sent(const bw_view_t *v)
     return rp != NULL && strstr(rp, "<>") != NULL;
 }
 
-/* The subject reads like a report's (the generic family's subjects:
- * "Undelivered", "Returned mail", "配信エラー"...). */
+/* The subject reads like a report's ("Undelivered", "Returned mail",
+ * "配信エラー"...: the generic reader's failure subjects). */
 static bool
 subject_is_reportish(const char *subject)
 {
-    if (subject == NULL || bw_families_count == 0)
-        return false;
-    const bw_family_t *generic = &bw_families[bw_families_count - 1];
-    size_t n = strnlen(subject, 1024);
-    for (size_t i = 0; generic->subject != NULL && generic->subject[i] != NULL; i++)
-        if (bw_casestr(subject, n, generic->subject[i]) != NULL)
-            return true;
-    return false;
+    return bw_generic_subject_is_failure(subject);
 }
 
 /* Moves recipients from `sub` into `report` (which are replaced). */
@@ -885,10 +886,30 @@ parse_message(char *norm, size_t nlen, unsigned depth)
         const char *ct = bw_hdr_find(root->hdr, root->hdr_len, "Content-Type", &vl);
         ds_without_recipients = ct != NULL && bw_casestr(ct, vl, "delivery-status") != NULL;
     }
-    /* 4. non-standard notices.  Mailing-list mail is skipped unless a mail
-     * daemon sent it: real notices carry no list headers, while list posts
-     * and newsletters quote notices when they discuss them. */
-    bool list_post = is_list_mail(&view) && !sender_is_daemon(view.from);
+    /* 3b. What the message is, before any failure verdict: a
+     * challenge-response request (it holds the sender's message "until
+     * you confirm", often from a daemon-like address, with the original
+     * attached) and an anti-virus notice (often a DSN: its recipients are
+     * read below, its kind is virus). */
+    bw_view_t head = view;
+    if (marker != (size_t)-1)
+        head.text_len = marker;
+    if (!report->bounce) {
+        g_autoptr(bw_original_t) orig = original_from_selection(mime, &sel);
+        if (bw_challenge_detect(&head, orig, report)) {
+            report->original = g_steal_pointer(&orig);
+            if (report->original == NULL && view.text_len > 0 && marker != (size_t)-1)
+                report->original = bw_original_from_text(view.text, view.text_len, marker);
+        }
+    }
+    bool virus_notice = (!report->bounce || report->kind == BW_KIND_DSN) && bw_virus_notice(&head);
+    /* 4. non-standard notices: the vendor tables where a family is known,
+     * the generic reader for every server (generic.c).  Mailing-list mail
+     * is skipped unless a mail daemon sent it: real notices carry no list
+     * headers unless a list manager relays them, while list posts and
+     * newsletters quote notices when they discuss them. */
+    bool list_post = is_list_mail(&view) && !sender_is_daemon(view.from) &&
+                     !bw_generic_sender_is_daemon(view.from);
     if (!report->bounce && !list_post) {
         GMimeObject *orig_gmime = gmime_original_headers(mime, &sel);
         view.rfc822_part = orig_gmime;
@@ -904,6 +925,30 @@ parse_message(char *norm, size_t nlen, unsigned depth)
         view.rfc822_part = NULL;
         if (orig_gmime != NULL)
             g_object_unref(orig_gmime);
+    }
+    /* The generic reading stands where no table knows the server, or where
+     * the family's reader named nobody.  It has its own rules for list
+     * mail (a list manager relaying a notice to its owner). */
+    if (!report->bounce || (report->kind == BW_KIND_BOUNCE && report->recipients->len == 0)) {
+        size_t vl = 0;
+        const char *ct = bw_hdr_find(root->hdr, root->hdr_len, "Content-Type", &vl);
+        bw_generic_in_t gin = {
+            .limit = marker,
+            .has_original = sel.original >= 0,
+            .report_type_delivery_status = view.is_multipart_report && ct != NULL &&
+                                           bw_casestr(ct, vl, "delivery-status") != NULL,
+        };
+        bw_generic_out_t gout;
+        g_autoptr(bw_report_t) g = bw_report_new();
+        if (bw_generic_read(&view, &gin, g, &gout)) {
+            if (!report->bounce) {
+                report->bounce = true;
+                report->kind = BW_KIND_BOUNCE;
+                report->family = g->family;
+                original_offset = gout.original_offset;
+            }
+            take_recipients(report, g);
+        }
     }
     if (!report->bounce && ds_without_recipients) {
         report->bounce = true;
@@ -938,13 +983,9 @@ parse_message(char *norm, size_t nlen, unsigned depth)
             wrapped = true;
         }
     }
-    /* 5. virus, challenge-response, auto-replies */
-    if (!report->bounce) {
-        bw_view_t head = view;
-        if (marker != (size_t)-1)
-            head.text_len = marker;
+    /* 5. virus notices that name no failed recipient, auto-replies */
+    if (!report->bounce)
         bw_autoreply_detect(&head, report);
-    }
     if (!report->bounce) {
         report->kind = BW_KIND_NONE;
         report->family = NULL;
@@ -1052,6 +1093,10 @@ parse_message(char *norm, size_t nlen, unsigned depth)
             g_ptr_array_add(report->recipients, r);
         }
     }
+    /* An anti-virus notice whose failed recipients were read as a
+     * failure's: its kind is virus (finish_recipients gives the reason). */
+    if (virus_notice && (report->kind == BW_KIND_DSN || report->kind == BW_KIND_BOUNCE))
+        report->kind = BW_KIND_VIRUS;
     report_ensure_utf8(report);
     finish_recipients(report);
     g_hash_table_unref(ix.cache);
@@ -1078,6 +1123,19 @@ parse_one(const char *data, size_t len, bw_report_t **out, char **detail)
         if (st != BW_OK)
             return st;
     }
+    /* Blank or white-space-only lines before the first header (saved by
+     * some clients and archives) are no header block. */
+    size_t lead = 0;
+    for (size_t k = 0; k < len && k < 65536;) {
+        while (k < len && (data[k] == ' ' || data[k] == '\t'))
+            k++;
+        if (k >= len || (data[k] != '\n' && data[k] != '\r'))
+            break;
+        k += (data[k] == '\r' && k + 1 < len && data[k + 1] == '\n') ? 2 : 1;
+        lead = k;
+    }
+    data += lead;
+    len -= lead;
     size_t nlen = 0;
     char *norm = bw_message_normalize(data, len, &nlen);
     bw_refusal_begin();

@@ -336,33 +336,7 @@ const bw_family_t bw_families[] = {
      .body = L("------- failure reasons"),
      .start = L("------- failure reasons"),
      .end = L("------- returned message")},
-
-    /* ---------------------------------------------------------- unknown MTAs */
-    {"generic",
-     .from = L("mailer-daemon", "postmaster", "post_master", "mail delivery", "mail administrator",
-               "mail system", "mmdf", "mailer@", "mail-daemon", "bounce", "no-reply",
-               "noreply", "-admin@", "-owner@", "-request@", "owner-"),
-     .subject = L("undeliver", "undelivered", "delivery fail", "delivery status notification",
-                  "returned mail", "failure notice", "delivery failure", "mail delivery",
-                  "could not send", "non remis", "unzustellbar", "no se puede entregar",
-                  "não entregue", "недоставлен", "не доставлено", "не может быть доставлено",
-                  "配信不能", "配送エラー", "配信エラー", "送信エラー", "返送", "不達", "未達",
-                  "配信失敗",
-                  "returned to sender", "nondeliverable",
-                  "non-deliverable", "delivery problem", "mail system error"),
-     .body = L("could not be delivered", "couldn't be delivered", "was not delivered",
-               "undeliverable", "delivery failed", "delivery has failed", "permanent error",
-               "failed permanently", "unable to deliver", "could not deliver",
-               "delivery to the following", "not be delivered to",
-               "following address(es) failed", "following addresses had",
-               "did not reach", "user unknown", "no such user", "mailbox full",
-               "automatically generated delivery status notification",
-               "was aborted after", "delivery failure",
-               "配信できません", "送信できませんでした", "届きませんでした", "配信に失敗",
-               "送信に失敗", "宛先不明", "配送できませんでした", "届けることができませんでした",
-               "konnte nicht zugestellt werden", "n'a pas pu être remis",
-               "no se pudo entregar", "não pôde ser entregue", "не может быть доставлено"),
-     .flags = BW_FAM_GENERIC},
+    /* Servers no row knows are read by the generic reader (generic.c). */
 };
 
 const size_t bw_families_count = G_N_ELEMENTS(bw_families);

@@ -1231,30 +1231,56 @@ automated(const bw_view_t *v)
 static bool
 bounce_hint(const bw_view_t *v)
 {
-    const bw_family_t *generic = &bw_families[bw_families_count - 1];
-    return any_in(v->from, generic->from) || any_in(v->subject, generic->subject)
+    return bw_generic_sender_level(v->from) > 0 || bw_generic_subject_is_failure(v->subject)
         || automated(v);
 }
 
+/* The local part of an address in a header value ("Taro <taro@x>" ->
+ * "taro"), or NULL. */
+static char *
+local_part(const char *value)
+{
+    char *a = bw_address_normalize(value);
+    char *at = a != NULL ? strchr(a, '@') : NULL;
+    if (at != NULL)
+        *at = '\0';
+    return a;
+}
+
 /* A person's reply about a bounce ("Re: Undeliverable: budget" from a
- * colleague, quoting the notice) is a conversation, not a report.  Mail
- * servers do not answer with "Re:" except from their own daemon
- * addresses (some web mailers title bounces "Re: subject"). */
+ * colleague, quoting the notice) is a conversation, not a report; so is a
+ * person forwarding a notice to someone else ("Fwd: ..." to a helpdesk,
+ * with their own words).  Mail servers do not answer with "Re:" except
+ * from their own daemon addresses (some web mailers title bounces "Re:
+ * subject").  A person forwarding a notice to their own other mailbox
+ * (same local part) only moves it: that is a relay, and the notice is
+ * read. */
 static bool
 human_reply(const bw_view_t *v)
 {
     static const char *const reply_prefixes[] = {"re:", "re :", "aw:", "sv:", "vs:", "antw:",
                                                  "réf", "返信:", "答复:"};
+    static const char *const forward_prefixes[] = {"fwd:", "fw:", "fwd :", "wg:", "tr:", "rv:", "enc:",
+                                                   "doorst:", "vb:", "i:", "pd:", "転送:", "转发:"};
     const char *s = v->subject != NULL ? v->subject : "";
     while (*s == ' ' || *s == '\t')
         s++;
-    bool reply = false;
+    bool reply = false, forward = false;
     for (size_t i = 0; i < G_N_ELEMENTS(reply_prefixes) && !reply; i++)
         reply = g_ascii_strncasecmp(s, reply_prefixes[i], strlen(reply_prefixes[i])) == 0;
-    if (!reply)
+    for (size_t i = 0; i < G_N_ELEMENTS(forward_prefixes) && !reply && !forward; i++)
+        forward = g_ascii_strncasecmp(s, forward_prefixes[i], strlen(forward_prefixes[i])) == 0;
+    if (!reply && !forward)
         return false;
-    const bw_family_t *generic = &bw_families[bw_families_count - 1];
-    return v->from != NULL && strchr(v->from, '@') != NULL && !any_in(v->from, generic->from);
+    if (v->from == NULL || strchr(v->from, '@') == NULL || bw_generic_sender_level(v->from) != 0)
+        return false;
+    if (forward) {
+        g_autofree char *from = local_part(v->from);
+        g_autofree char *to = local_part(bw_view_header(v, "To"));
+        if (from != NULL && to != NULL && strcmp(from, to) == 0)
+            return false;
+    }
+    return true;
 }
 
 static int
@@ -1266,6 +1292,8 @@ pick_family(const bw_view_t *v, const scan_t *sc)
     bool hint = bounce_hint(v);
     for (size_t f = 0; f < bw_families_count; f++) {
         const bw_family_t *fam = &bw_families[f];
+        if (bw_test_family_disabled != NULL && bw_test_family_disabled(fam->name))
+            continue;
         /* A provider's domain in From is evidence only from its daemons:
          * its users write from the same domain. */
         bool hdr = (hint && any_in(v->from, fam->from)) || any_in(v->subject, fam->subject)
@@ -1278,14 +1306,7 @@ pick_family(const bw_view_t *v, const scan_t *sc)
                 break;
             }
         int score;
-        if (fam->flags & BW_FAM_GENERIC)
-            /* only when nothing else fits, and only for mail a machine sent:
-             * a person's "Re: delivery failure" with a signature line holding
-             * an address must not pass */
-            score = body && ((hint && any_in(v->from, fam->from))
-                             || (any_in(v->subject, fam->subject) && automated(v)))
-                ? 1 : 0;
-        else if (fam->body == NULL)
+        if (fam->body == NULL)
             score = hdr ? 2 : 0;
         else if (fam->flags & BW_FAM_NEEDS_HEADER)
             score = hdr && body ? 4 : 0;   /* a hotmail.com user is not a bounce */
@@ -1434,7 +1455,7 @@ bw_vendor_parse(const bw_view_t *view, bw_report_t *report, size_t *original_off
     }
 
     bool delayed = looks_delayed(view, &sc, start, limit);
-    bool ok = addresses->len > 0 || !(fam->flags & BW_FAM_GENERIC);
+    bool ok = true;
     for (guint i = 0; ok && i < addresses->len && report->recipients->len < BW_MAX_RECIPIENTS;
          i++) {
         const char *a = g_ptr_array_index(addresses, i);
@@ -1554,4 +1575,15 @@ bw_vendor_enrich(const bw_view_t *view, bw_report_t *report)
     g_ptr_array_unref(rl.blocks);
     g_string_free(rl.preamble, TRUE);
     scan_clear(&sc);
+}
+
+/* ------------------------------------------------------------ for the generic reader */
+
+void
+bw_vendor_fill_recipient(bw_recipient_t *r, const char *text, size_t len, bool delayed)
+{
+    if (r == NULL || text == NULL)
+        return;
+    fill_recipient(r, text, len, delayed);
+    infer_status(r, BW_REASON_UNKNOWN);
 }

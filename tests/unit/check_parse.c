@@ -236,7 +236,10 @@ START_TEST(test_challenge_and_virus)
 {
     g_autoptr(bw_report_t) c = parse_fixture("corpus/autoreply/challenge.eml");
     ck_assert_int_eq(c->kind, BW_KIND_CHALLENGE);
-    ck_assert_str_eq(rcpt(c, 0)->address, "noreply@verify.example.net");
+    /* SPEC section 1: the address that asks for confirmation is the one
+     * the original was sent to, not the service's own address */
+    ck_assert_str_eq(rcpt(c, 0)->address, "kenji@example.net");
+    ck_assert_int_eq(rcpt(c, 0)->reason, BW_REASON_UNKNOWN);
     g_autoptr(bw_report_t) v = parse_fixture("corpus/autoreply/virus.eml");
     ck_assert_int_eq(v->kind, BW_KIND_VIRUS);
     ck_assert_str_eq(rcpt(v, 0)->address, "kenta@example.org");

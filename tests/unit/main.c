@@ -36,6 +36,7 @@ main(void)
     srunner_add_suite(sr, suite_caps());
     srunner_add_suite(sr, suite_reason());
     srunner_add_suite(sr, suite_vendor());
+    srunner_add_suite(sr, suite_generic());
     srunner_add_suite(sr, suite_store());
     srunner_add_suite(sr, suite_classify());
     srunner_add_suite(sr, suite_fingerprint());

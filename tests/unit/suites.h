@@ -10,6 +10,7 @@ Suite *suite_hostile(void);
 Suite *suite_caps(void);
 Suite *suite_reason(void);
 Suite *suite_vendor(void);
+Suite *suite_generic(void);
 Suite *suite_notify(void);
 Suite *suite_store(void);
 Suite *suite_classify(void);
