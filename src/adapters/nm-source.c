@@ -1138,27 +1138,65 @@ add_recipients(GPtrArray *out, InternetAddressList *list, unsigned depth)
     }
 }
 
+/* Bytes of a sent message read: its header block comes first. */
+#define SENT_HEADER_BYTES (256u * 1024u)
+
+/* The header fields of a sent message that the profile reads, and only
+ * them, as GMime gets them. */
+static const char *const sent_fields[] = {
+    "To", "Cc", "From", "Received", "DKIM-Signature", "X-Mailer", "User-Agent", NULL,
+};
+
 /* What the profile learns from one sent message, or NULL when the file
- * cannot be read. */
+ * cannot be read.  Mail that claims to be the owner's can be forged, so
+ * GMime gets only the fields read here, checked against the core's caps
+ * (bw_header_fields_extract): a message past one is still a sent message
+ * (its Message-ID and date come from notmuch) without those fields. */
 static bw_nm_sent_t *
 read_sent(const char *file, const char *message_id, gint64 date)
 {
-    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return NULL;
-    g_autoptr(GMimeStream) stream = g_mime_stream_fs_new(fd);
-    /* Only the headers matter: bound the stream so a huge attachment in a
-     * sent message is never read. */
-    g_autoptr(GMimeStream) sub = g_mime_stream_substream(stream, 0, 256 * 1024);
-    g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(sub);
-    g_autoptr(GMimeMessage) msg = g_mime_parser_construct_message(parser, NULL);
-    if (msg == NULL)
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
         return NULL;
-    GMimeHeaderList *headers = g_mime_object_get_header_list(GMIME_OBJECT(msg));
-    int count = g_mime_header_list_get_count(headers);
+    }
+    g_autofree char *head = g_malloc(SENT_HEADER_BYTES);
+    size_t got = 0;
+    while (got < SENT_HEADER_BYTES) {
+        ssize_t n = read(fd, head + got, SENT_HEADER_BYTES - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            close(fd);
+            return NULL;
+        }
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    if (got == 0)
+        return NULL;
+    g_autofree char *fields = NULL;
+    size_t fields_len = 0;
     bw_nm_sent_t *s = g_new0(bw_nm_sent_t, 1);
     s->received = g_ptr_array_new_with_free_func(g_free);
     s->to = g_ptr_array_new_with_free_func(g_free);
+    s->message_id = g_strdup(message_id);
+    s->date = date;
+    if (bw_header_fields_extract(head, got, sent_fields, SENT_HEADER_BYTES, &fields, &fields_len,
+                                 NULL) != BW_OK)
+        return s;
+    g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_buffer(fields, fields_len);
+    g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(stream);
+    g_autoptr(GMimeMessage) msg = g_mime_parser_construct_message(parser, NULL);
+    if (msg == NULL)
+        return s;
+    GMimeHeaderList *headers = g_mime_object_get_header_list(GMIME_OBJECT(msg));
+    int count = g_mime_header_list_get_count(headers);
     static const GMimeAddressType kinds[] = { GMIME_ADDRESS_TYPE_TO, GMIME_ADDRESS_TYPE_CC };
     for (size_t k = 0; k < G_N_ELEMENTS(kinds); k++)
         add_recipients(s->to, g_mime_message_get_addresses(msg, kinds[k]), 0);
@@ -1178,8 +1216,6 @@ read_sent(const char *file, const char *message_id, gint64 date)
         else if (g_ascii_strcasecmp(name, "From") == 0 && s->from == NULL)
             s->from = bw_address_normalize(value);
     }
-    s->message_id = g_strdup(message_id);
-    s->date = date;
     return s;
 }
 

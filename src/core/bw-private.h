@@ -37,6 +37,44 @@ char *bw_refusal_end(void);
  * disagree on what is structure: such text is not handed on). */
 bw_status_t bw_caps_check_json(const char *text, size_t len, char **why);
 
+/* caps.c: the other checks, each before the parser it guards.  The
+ * bw_caps_check_* functions return NULL within the caps, else the refusal
+ * detail (g_malloc'd); the others record the refusal themselves and return
+ * false.
+ *   _addresses: one address field before internet_address_list_parse
+ *     (BW_MAX_ADDRESS_GROUP_DEPTH, _COMMENT_DEPTH, BW_MAX_ADDRESSES);
+ *   bw_caps_address_field: the same, plus its encoded words (GMime decodes
+ *     display names), recorded;
+ *   _params: a Content-Type value (BW_MAX_MIME_PARAMS,
+ *     BW_MAX_RFC2231_SECTIONS);
+ *   bw_caps_spend_encoded_words: the words of one field about to be
+ *     decoded, against BW_MAX_ENCODED_WORDS and the message's
+ *     BW_MAX_ENCODED_WORDS_TOTAL (counted since bw_refusal_begin);
+ *   bw_caps_decode_date: g_mime_utils_header_decode_date, or NULL for a
+ *     date longer than BW_MAX_DATE_BYTES (a size limit: no refusal). */
+/* caps.c: one header field of a block: the field with its folded lines
+ * (and its line end), its name and its value (after the ':', raw).
+ * bw_header_next_field gives the field at or after *pos (lines without a
+ * ':' are skipped) and moves *pos past it; false at the blank line that
+ * ends the block or at its end. */
+typedef struct {
+    const char *field;
+    size_t field_len;
+    const char *name;
+    size_t name_len;
+    const char *value;
+    size_t value_len;
+} bw_field_t;
+bool bw_header_next_field(const char *hdr, size_t len, size_t *pos, bw_field_t *f);
+bool bw_field_is(const bw_field_t *f, const char *name);
+
+char *bw_caps_check_addresses(const char *v, size_t len);
+bool bw_caps_address_field(const char *v, size_t len);
+char *bw_caps_check_params(const char *v, size_t len);
+size_t bw_caps_count_encoded_words(const char *v, size_t len);
+bool bw_caps_spend_encoded_words(const char *v, size_t len);
+GDateTime *bw_caps_decode_date(const char *s);
+
 /* ASCII lower case of one byte, inlined (hot loops call it per byte). */
 static inline char
 bw_ascii_lower(char c)

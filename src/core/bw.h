@@ -87,6 +87,38 @@ bw_status_t bw_error_set(char **detail, bw_status_t status, const char *fmt, ...
 /* Bytes of one JSON text: the text it is taken from is cut at
  * BW_MAX_SCAN_BYTES already; the check keeps the function safe alone. */
 #define BW_MAX_JSON_BYTES      BW_MAX_SCAN_BYTES
+/* One address field (To, Cc, From...) before GMime's address parser,
+ * which recurses once per nested group: 100,000 levels overflowed the
+ * stack.  Counted as the ':' in the field (each group needs one, whatever
+ * a parser makes of quotes): a group cannot hold a group (RFC 5322), real
+ * fields open one ("undisclosed-recipients:;"). */
+#define BW_MAX_ADDRESS_GROUP_DEPTH   8
+/* Comments nested in one address field: "(Taro (work))" is 2 levels. */
+#define BW_MAX_ADDRESS_COMMENT_DEPTH 16
+/* Addresses in one address field, counted as its ',' and ';' plus one:
+ * GMime's time grows with the square of that number on some malformed
+ * lists (100,000 items: 72 s); a To list of a few hundred people is
+ * large, and BW_MAX_RECIPIENTS bounds what is kept. */
+#define BW_MAX_ADDRESSES       2000
+/* Parameters of one Content-Type (or Content-Disposition) field, each
+ * RFC 2231 section counted: real ones have 1 to 4, a long file name split
+ * into sections some 20. */
+#define BW_MAX_MIME_PARAMS     64
+/* RFC 2231 section numbers of one parameter (name*0, name*1...): a long
+ * file name takes about 20; a reader joins sections by number. */
+#define BW_MAX_RFC2231_SECTIONS 64
+/* RFC 2047 encoded words in one header field, and in one message (what
+ * the core decodes plus what it hands to GMime, which decodes them too):
+ * a subject takes a few, a To list naming people in Japanese one per
+ * person.  A word in a charset other than the last one's costs a
+ * converter, about a millisecond when an attacker alternates charsets. */
+#define BW_MAX_ENCODED_WORDS   512
+#define BW_MAX_ENCODED_WORDS_TOTAL 1024
+/* A size, not a structure: a date longer than this is no date (as an
+ * unreadable one is: the report's or the original's date is null, the
+ * rest is read); a header block handed to GMime with one is refused.  A
+ * date with its comment takes some 40 bytes. */
+#define BW_MAX_DATE_BYTES      256
 
 /* ---------------------------------------------------------------- JSON contract version
  *
@@ -258,6 +290,22 @@ bw_status_t bw_parse_bytes(const char *data, size_t len,
  * fail the file: it is skipped. */
 bw_status_t bw_parse_file(const char *path, GPtrArray **out, bool *is_mbox,
                           char **detail);
+
+/* Checks a header block (header fields up to the blank line) against the
+ * structural caps before it is handed to GMime's parser: address fields
+ * (group and comment nesting, address count), dates (length), MIME
+ * parameters (count, RFC 2231 sections), RFC 2047 encoded words (per field
+ * and in all).  BW_OK, or BW_E_REFUSED with *detail (may be NULL) naming
+ * the cap. */
+bw_status_t bw_header_block_check(const char *hdr, size_t len, char **detail);
+/* The fields named in `names` (NULL-terminated, any case) of the header
+ * block at the start of `data`, whole, in order and at most `max` bytes of
+ * them (a field that would pass `max` is left out with the ones after
+ * it), then a blank line: the only text a reader that needs those fields
+ * hands GMime.  Checked with bw_header_block_check: BW_OK with *out
+ * (g_free) and *out_len, or BW_E_REFUSED with *detail. */
+bw_status_t bw_header_fields_extract(const char *data, size_t len, const char *const *names,
+                                     size_t max, char **out, size_t *out_len, char **detail);
 
 /* The SPEC.md section 1 JSON object for one parse result.  `file` is the
  * path as given; `index` is the mbox index or -1 for a plain file; `error`

@@ -456,6 +456,9 @@ bw_header_decode(const char *raw, size_t len)
         return NULL;
     if (len > 16384)
         len = 16384;
+    /* Each word may cost a converter: a bomb of them is refused. */
+    if (!bw_caps_spend_encoded_words(raw, len))
+        return NULL;
     GString *out = g_string_sized_new(len + 1);
     GByteArray *pend = g_byte_array_new();
     char cs[64] = "";
@@ -732,6 +735,17 @@ read_part_header(bw_mpart_t *mp, bool digest_child)
     g_strlcpy(mp->subtype, digest_child ? "rfc822" : "plain", sizeof mp->subtype);
     mp->charset[0] = mp->boundary[0] = '\0';
     if (ct != NULL && vl > 0) {
+        /* A bomb of parameters or RFC 2231 sections is refused (this
+         * reader looks for two names only; the cap is for what a reader
+         * that keeps them all, GMime's, would build). */
+        char *why = bw_caps_check_params(ct, vl);
+        if (why != NULL) {
+            bw_refuse(why);
+            ct = NULL;
+            vl = 0;
+        }
+    }
+    if (ct != NULL && vl > 0) {
         size_t i = 0, o = 0;
         while (i < vl && ct[i] != '/' && ct[i] != ';' && ct[i] > ' ' && o + 1 < sizeof mp->type)
             mp->type[o++] = g_ascii_tolower(ct[i++]);
@@ -855,7 +869,7 @@ bw_mime_parse(const char *data, size_t len)
     GArray *spans = g_array_new(FALSE, FALSE, sizeof(gsize));
     /* Parts are expanded in the order they were added: a breadth-first
      * walk over an array that only grows, bounded by the part cap. */
-    for (guint i = 0; i < m->parts->len; i++) {
+    for (guint i = 0; i < m->parts->len && !bw_refused(); i++) {
         bw_mpart_t mp = g_array_index(m->parts, bw_mpart_t, i);
         if (mp.depth >= BW_MAX_MIME_DEPTH) {
             if (strcmp(mp.type, "multipart") == 0 || strcmp(mp.type, "message") == 0)

@@ -159,7 +159,7 @@ from_header_block(const char *text, size_t len)
             if (o->from == NULL)
                 o->from = bw_address_normalize(v);
         } else if (IS("To")) {
-            if (o->to->len == 0) {
+            if (o->to->len == 0 && bw_caps_address_field(v, f->value->len)) {
                 InternetAddressList *list = internet_address_list_parse(NULL, v);
                 fill_addresses(o->to, list, 0);
                 if (list != NULL)
@@ -175,7 +175,7 @@ from_header_block(const char *text, size_t len)
                 o->subject = bw_header_decode(v, f->value->len);
         } else if (IS("Date")) {
             if (o->date == NULL) {
-                GDateTime *d = g_mime_utils_header_decode_date(v);
+                GDateTime *d = bw_caps_decode_date(v);
                 if (d != NULL) {
                     o->date_unix = g_date_time_to_unix(d);
                     o->date = bw_time_format(o->date_unix, (int)(g_date_time_get_utc_offset(d) / G_USEC_PER_SEC));

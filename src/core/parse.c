@@ -179,7 +179,7 @@ fill_report_headers(bw_report_t *r, const char *hdr, size_t hdr_len)
     r->subject = bw_hdr_get(hdr, hdr_len, "Subject");
     g_autofree char *date = bw_hdr_get_raw(hdr, hdr_len, "Date");
     if (date != NULL) {
-        GDateTime *d = g_mime_utils_header_decode_date(date);
+        GDateTime *d = bw_caps_decode_date(date);
         if (d != NULL) {
             r->date_unix = g_date_time_to_unix(d);
             r->date = bw_time_format(r->date_unix, (int)(g_date_time_get_utc_offset(d) / G_USEC_PER_SEC));
@@ -192,7 +192,7 @@ fill_report_headers(bw_report_t *r, const char *hdr, size_t hdr_len)
     if (refs != NULL)
         add_msgids(r->references, refs, strlen(refs), 64);
     g_autofree char *to = bw_hdr_get_raw(hdr, hdr_len, "To");
-    if (to != NULL) {
+    if (to != NULL && bw_caps_address_field(to, strlen(to))) {
         InternetAddressList *list = internet_address_list_parse(NULL, to);
         int n = list != NULL ? internet_address_list_length(list) : 0;
         for (int i = 0; i < n && i < 100; i++) {
@@ -562,10 +562,40 @@ original_from_selection(const bw_mime_t *mime, const sel_t *sel)
     return bw_original_from_headers(raw, len);
 }
 
+/* What GMime gets of an attached message's header block: its To and
+ * Received fields, whole, at most MAX_HEADERS_PART bytes of them (what the
+ * vendor tables read; a field that would pass that size is left out with
+ * the ones after it).  Each field passes the caps first: GMime's address
+ * parser recurses per group and decodes every encoded word.  NULL when
+ * one does not (the message is refused). */
+static GString *
+gmime_fields(const char *hdr, size_t len)
+{
+    GString *out = g_string_new(NULL);
+    size_t pos = 0;
+    bw_field_t f;
+    while (bw_header_next_field(hdr, len, &pos, &f)) {
+        bool to = bw_field_is(&f, "To");
+        if (!to && !bw_field_is(&f, "Received"))
+            continue;
+        if (out->len + f.field_len + 1 > MAX_HEADERS_PART)
+            break;
+        if (!(to ? bw_caps_address_field(f.value, f.value_len) : bw_caps_spend_encoded_words(f.value, f.value_len))) {
+            g_string_free(out, TRUE);
+            return NULL;
+        }
+        g_string_append_len(out, f.field, (gssize)f.field_len);
+        if (out->str[out->len - 1] != '\n')
+            g_string_append_c(out, '\n');
+    }
+    g_string_append_c(out, '\n');
+    return out;
+}
+
 /* The vendor tables read the original's To through GMime
- * (bw_view_t.rfc822_part): give them a message built from its header block
- * only, which is small, or for a headers-only part a text/rfc822-headers
- * part holding that block. */
+ * (bw_view_t.rfc822_part): give them a message built from its To and
+ * Received fields (gmime_fields), or for a headers-only part a
+ * text/rfc822-headers part holding its block (read as text). */
 static GMimeObject *
 gmime_original_headers(const bw_mime_t *mime, const sel_t *sel)
 {
@@ -587,7 +617,10 @@ gmime_original_headers(const bw_mime_t *mime, const sel_t *sel)
     for (guint i = (guint)sel->original + 1; i < mime->parts->len; i++) {
         if (parts[i].parent != sel->original)
             continue;
-        g_autoptr(GMimeStream) st = g_mime_stream_mem_new_with_buffer(parts[i].hdr, parts[i].hdr_len);
+        g_autoptr(GString) fields = gmime_fields(parts[i].hdr, parts[i].hdr_len);
+        if (fields == NULL)
+            return NULL;
+        g_autoptr(GMimeStream) st = g_mime_stream_mem_new_with_buffer(fields->str, fields->len);
         g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(st);
         g_autoptr(GMimeMessage) m = g_mime_parser_construct_message(parser, NULL);
         if (m == NULL)

@@ -155,7 +155,7 @@ bw_time_format(gint64 unix_time, int utc_offset_seconds)
 bool
 bw_time_parse(const char *s, gint64 *unix_time_out, int *offset_out)
 {
-    if (s == NULL || *s == '\0')
+    if (s == NULL || *s == '\0' || strnlen(s, BW_MAX_DATE_BYTES + 1) > BW_MAX_DATE_BYTES)
         return false;
     /* RFC 3339 first (GLib handles the offset forms). */
     g_autoptr(GDateTime) dt = g_date_time_new_from_iso8601(s, NULL);
@@ -168,7 +168,7 @@ bw_time_parse(const char *s, gint64 *unix_time_out, int *offset_out)
     }
     int tz_offset = 0;
     /* GMime parses RFC 5322 dates, including obsolete zones. */
-    GDateTime *d = g_mime_utils_header_decode_date(s);
+    GDateTime *d = bw_caps_decode_date(s);
     if (d == NULL)
         return false;
     tz_offset = (int)(g_date_time_get_utc_offset(d) / G_USEC_PER_SEC);

@@ -10,7 +10,12 @@
 #   limit, 10,000 nested multiparts, a 1 MB header line, an invalid charset,
 #   truncated base64, a report whose original is itself, a 1 MB single-line
 #   body, NUL bytes, an mbox with a broken message in the middle, 100,000
-#   recipients in one DSN, oversized input on stdin;
+#   recipients in one DSN, oversized input on stdin; a bomb past each
+#   structural cap of bw.h (deep and wide JSON, nested address groups and
+#   comments, address lists, MIME parameters and RFC 2231 sections, encoded
+#   words per field and per message), each refused with the cap named, and
+#   sane mail near the same caps, read in full (a long date is a size: no
+#   date, the rest read);
 # plus every reproducer kept under tests/fuzz/crashes/ (fuzzer findings).
 # A good DSN comes last: its line must be there and correct.
 #
@@ -196,6 +201,65 @@ w("21-json-wide.eml", ses(ses_bounce(b",".join([b"0"] * 100000))))
 # 22 sane: nested to the depth cap, and 1,000 recipients
 w("22-json-sane-deep.eml", ses(ses_bounce(ses_rcpt(b"deep@example.net"), b',"x":' + b"[" * 62 + b"]" * 62)))
 w("23-json-sane-wide.eml", ses(ses_bounce(b",".join(ses_rcpt(b"r%d@example.net" % i) for i in range(1000)))))
+def dsn_frame(report_headers=b"To: owner@example.com\n", text_ct=b"text/plain", original_headers=b"To: caps@example.net\n"):
+    return (b"From: MAILER-DAEMON@mx.example.org (Mail Delivery System)\n" + report_headers +
+            b"Subject: Undelivered Mail Returned to Sender\nMessage-ID: <caps@mx.example.org>\n"
+            b"MIME-Version: 1.0\n"
+            b"Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n"
+            b"--B\nContent-Type: " + text_ct + b"\n\nYour message could not be delivered.\n\n"
+            b"--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n"
+            b"Final-Recipient: rfc822; caps@example.net\nAction: failed\nStatus: 5.1.1\n\n"
+            b"--B\nContent-Type: message/rfc822\n\nFrom: owner@example.com\n" + original_headers +
+            b"Subject: hello\nMessage-ID: <caps-original@example.com>\n\nbody\n--B--\n")
+def notice_frame(original_headers):
+    # no delivery-status part: the vendor tables read it, and hand the
+    # original's To to GMime
+    return (b"From: MAILER-DAEMON@mx.example.org (Mail Delivery System)\nTo: owner@example.com\n"
+            b"Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n"
+            b"Content-Type: multipart/mixed; boundary=\"B\"\n\n"
+            b"--B\nContent-Type: text/plain\n\nThis is the mail system at host mx.example.org.\n\n"
+            b"I'm sorry to have to inform you that your message could not\n"
+            b"be delivered to one or more recipients.\n\n<caps@example.net>: host mx.example.net said: 550 5.1.1 unknown\n\n"
+            b"--B\nContent-Type: message/rfc822\n\nFrom: owner@example.com\n" + original_headers +
+            b"Subject: hello\n\nbody\n--B--\n")
+# 24-26 address groups: 100,000 nested (GMime recursed per level until the
+#    stack overflowed), in an attached original read by GMime, in the
+#    report's own To, in a headers-only original
+w("24-group-bomb-attached.eml", notice_frame(b"To: " + b"g:" * 100000 + b"\n"))
+w("25-group-bomb-report.eml", dsn_frame(report_headers=b"To: " + b"g:" * 100000 + b"\n"))
+w("26-group-bomb-original.eml", dsn_frame(original_headers=b"To: " + b"g:" * 100000 + b"\n"))
+# 27 comments nested 100,000 deep
+w("27-comment-bomb.eml", dsn_frame(original_headers=b"To: caps@example.net " + b"(" * 100000 + b"\n"))
+# 28 100,000 local parts in one list (GMime's time grows with the square)
+w("28-address-list-bomb.eml", notice_frame(b"To: " + b"a," * 100000 + b"\n"))
+# 29 100,000 MIME parameters; 30 RFC 2231 sections numbered in the millions
+w("29-param-bomb.eml", dsn_frame(text_ct=b"text/plain" + b";\n p=v" * 100000))
+w("30-rfc2231-bomb.eml", dsn_frame(text_ct=b"text/plain; charset=us-ascii" +
+                                   b"".join(b";\n name*%d=x" % (i * 1000000) for i in range(40))))
+# 31 100,000 encoded words in alternating charsets in one Subject; 32 three
+#    fields just under the per-field cap (the message's total)
+cs = [b"koi8-r", b"iso-8859-1", b"shift_jis", b"euc-jp"]
+words = lambda n: b"".join(b" =?" + cs[i % 4] + b"?B?gg==?=" for i in range(n))
+w("31-encoded-words-bomb.eml", b"From: MAILER-DAEMON@mx.example.org\nTo: owner@example.com\nSubject:" +
+  words(100000) + b"\n\n<caps@example.net>: 550 5.1.1 User unknown\n")
+w("32-encoded-words-total.eml", notice_frame(b"To:" + words(512) + b"\nSubject:" + words(512) +
+                                             b"\nMessage-ID: <w@example.com>\n"))
+# 33 a 100 KB Date header: a size, not a structure: no date, the rest read
+w("33-long-date.eml", dsn_frame(report_headers=b"To: owner@example.com\nDate: Thu, 19 Nov 2026 09:12:44 +0900" +
+                                b" 12:00:00" * 11000 + b"\n"))
+# 34-37 sane mail near the same caps: a group list and a two-level comment,
+#    500 people with encoded names, a file name in 20 RFC 2231 sections, a
+#    date with a long comment
+w("34-sane-groups.eml", dsn_frame(report_headers=b"To: undisclosed-recipients:;\n",
+                                  original_headers=b"To: team: caps@example.net (Caps (work)), b@example.net;, "
+                                                   b"other: c@example.net;\n"))
+w("35-sane-names.eml", notice_frame(b"To: " + b",\n ".join(b"=?UTF-8?B?5bGx55Sw?= <p%d@example.net>" % i
+                                                           for i in range(500)) + b"\n"))
+w("36-sane-rfc2231.eml", dsn_frame(text_ct=b"text/plain; charset=\"us-ascii\"; format=flowed" +
+                                   b"".join(b";\n name*%d*=%s%%E5%%B1%%B1" % (i, b"UTF-8''" if i == 0 else b"")
+                                            for i in range(20))))
+w("37-sane-date.eml", dsn_frame(report_headers=b"To: owner@example.com\nDate: Thu, 19 Nov 2026 09:12:44 +0900 (" +
+                                b"x" * 200 + b")\n"))
 # 99 the good file after all of that
 w("99-good.eml", dsn(b"good@mx.example.org", b"good@example.net", b"goodoriginal@example.com"))
 PYEOF
@@ -363,6 +427,15 @@ if mbox and any(o.get("index") is None for o in mbox if o.get("error") is None):
 REFUSED = {
     "20-json-deep.eml": "BW_MAX_JSON_DEPTH",
     "21-json-wide.eml": "BW_MAX_JSON_VALUES",
+    "24-group-bomb-attached.eml": "BW_MAX_ADDRESS_GROUP_DEPTH",
+    "25-group-bomb-report.eml": "BW_MAX_ADDRESS_GROUP_DEPTH",
+    "26-group-bomb-original.eml": "BW_MAX_ADDRESS_GROUP_DEPTH",
+    "27-comment-bomb.eml": "BW_MAX_ADDRESS_COMMENT_DEPTH",
+    "28-address-list-bomb.eml": "BW_MAX_ADDRESSES",
+    "29-param-bomb.eml": "BW_MAX_MIME_PARAMS",
+    "30-rfc2231-bomb.eml": "BW_MAX_RFC2231_SECTIONS",
+    "31-encoded-words-bomb.eml": "BW_MAX_ENCODED_WORDS",
+    "32-encoded-words-total.eml": "BW_MAX_ENCODED_WORDS_TOTAL",
 }
 for name, cap in sorted(REFUSED.items()):
     o = one(name)
@@ -373,6 +446,11 @@ for name, cap in sorted(REFUSED.items()):
 SANE = {
     "22-json-sane-deep.eml": ("deep@example.net", 1),
     "23-json-sane-wide.eml": ("r999@example.net", 1000),
+    "33-long-date.eml": ("caps@example.net", 1),
+    "34-sane-groups.eml": ("caps@example.net", 1),
+    "35-sane-names.eml": ("caps@example.net", 1),
+    "36-sane-rfc2231.eml": ("caps@example.net", 1),
+    "37-sane-date.eml": ("caps@example.net", 1),
 }
 for name, (addr, count) in sorted(SANE.items()):
     o = one(name)
@@ -380,6 +458,13 @@ for name, (addr, count) in sorted(SANE.items()):
     if o.get("error") is not None or not o.get("bounce") or addr not in got or len(got) != count:
         problem("%s: expected a bounce naming %s (%d recipients), got %s" %
                 (name, addr, count, json.dumps(o)[:300]))
+
+if one("33-long-date.eml").get("message", {}).get("date") is not None:
+    problem("33-long-date.eml: a 100 KB date was read as a date")
+if (one("37-sane-date.eml").get("message") or {}).get("date") != "2026-11-19T09:12:44+09:00":
+    problem("37-sane-date.eml: the date with a long comment was not read")
+if "caps@example.net" not in ((one("34-sane-groups.eml").get("original") or {}).get("to") or []):
+    problem("34-sane-groups.eml: the original's To in groups was not read")
 
 good = one("99-good.eml")
 if good.get("error") is not None or not good.get("bounce") or good.get("kind") != "dsn":

@@ -85,4 +85,21 @@ done
 for age in 30m 12h 3d 2w 6mo 1y; do
     expect_exit 0 "--since=$age" "$BW_BIN" scan --quiet --since="$age"
 done
+
+# Every structural limit a refusal can name (src/core/caps.c) is in the
+# page's LIMITS section, with the number bw.h gives it.
+limits=$(printf '%s\n' "$page" | sed -n '/^\.SH LIMITS/,/^\.SH /p')
+caps=$(grep -o 'refusal_text("BW_MAX_[A-Z0-9_]*"' "$BW_SRCDIR/src/core/caps.c" | sed 's/.*"\(BW_MAX_[A-Z0-9_]*\)"/\1/' | sort -u)
+[ -n "$caps" ] || { echo "FAIL: no caps found in src/core/caps.c"; exit 1; }
+for cap in $caps; do
+    value=$(sed -n "s/^#define $cap  *\([0-9][0-9]*\).*/\1/p" "$BW_SRCDIR/src/core/bw.h")
+    entry=$(printf '%s\n' "$limits" | grep "^\.B $cap " || true)
+    if [ -z "$entry" ]; then
+        echo "FAIL: $cap is not in the LIMITS section of bouncewatch(1)"
+        bw_fail_count=$((bw_fail_count + 1))
+    elif [ -n "$value" ] && ! printf '%s\n' "$entry" | sed 's/,//g' | grep -q "($value)"; then
+        echo "FAIL: $cap is $value in bw.h, the page says: $entry"
+        bw_fail_count=$((bw_fail_count + 1))
+    fi
+done
 bw_done
