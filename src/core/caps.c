@@ -527,12 +527,8 @@ bw_header_block_check(const char *hdr, size_t len, char **detail)
         else if (field_is(line, nl_len, date_fields) && vlen > BW_MAX_DATE_BYTES)
             why = refusal_text("BW_MAX_DATE_BYTES", "a date longer than %u bytes", BW_MAX_DATE_BYTES);
         if (why != NULL) {
-            if (detail != NULL) {
-                g_free(*detail);
-                *detail = why;
-            } else {
-                g_free(why);
-            }
+            bw_error_set(detail, BW_E_REFUSED, "%s", why);
+            g_free(why);
             return BW_E_REFUSED;
         }
     }
