@@ -1201,11 +1201,16 @@ bw_parse_bytes(const char *data, size_t len, bw_report_t **out, char **detail)
 
 /* Reads a file: all of an mbox (refusing more than BW_MAX_MESSAGE_BYTES *
  * 16), only the first BW_PARSE_MAX_BYTES of a single message (nothing past
- * them is read; a 50 MB message costs 4 MB).  *file_size gets the size. */
+ * them is read; a 50 MB message costs 4 MB).  Read to its end, not to the
+ * size stat() gave (a file that reports 0 bytes, as /proc files do, may
+ * hold more).  A read() error is an error (BW_E_IO), never the end of a
+ * truncated mail.  *file_size gets the size stat() gave. */
 static bw_status_t
 read_file(const char *path, char **data, size_t *len, guint64 *file_size, char **detail)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO must not stop the batch in open() waiting for a
+     * writer (it is refused below, as anything but a regular file). */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         return bw_error_set(detail, BW_E_IO, "%s: %s", path, g_strerror(errno));
     }
@@ -1225,22 +1230,59 @@ read_file(const char *path, char **data, size_t *len, guint64 *file_size, char *
         close(fd);
         return bw_error_set(detail, BW_E_TOO_LARGE, "%s: file larger than %u MiB", path, (unsigned)(cap >> 20));
     }
-    size_t size = (size_t)sb.st_size;
+    /* The first bytes say whether it is an mbox (read whole) or one
+     * message (read up to BW_PARSE_MAX_BYTES). */
     char head[5];
-    ssize_t h = pread(fd, head, sizeof head, 0);
-    if (!(h == (ssize_t)sizeof head && memcmp(head, "From ", 5) == 0) && size > BW_PARSE_MAX_BYTES)
-        size = BW_PARSE_MAX_BYTES;
-    char *buf = g_try_malloc(size + 1);
+    size_t got = 0;
+    int read_errno = 0;
+    while (got < sizeof head) {
+        ssize_t n = read(fd, head + got, sizeof head - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            read_errno = errno;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    if (read_errno != 0) {
+        close(fd);
+        return bw_error_set(detail, BW_E_IO, "%s: read error: %s", path, g_strerror(read_errno));
+    }
+    size_t limit = got == sizeof head && memcmp(head, "From ", 5) == 0 ? (size_t)cap : BW_PARSE_MAX_BYTES;
+    size_t size = (size_t)sb.st_size < limit ? (size_t)sb.st_size : limit;
+    size_t alloc = size > got ? size : 65536;
+    char *buf = g_try_malloc(alloc + 1);
     if (buf == NULL) {
         close(fd);
         return BW_E_NOMEM;
     }
-    size_t got = 0;
-    while (got < size) {
-        ssize_t n = read(fd, buf + got, size - got);
+    memcpy(buf, head, got);
+    bool unread = got == sizeof head;   /* else the end came first */
+    while (unread && got < limit) {
+        if (got == alloc) {
+            /* more than stat() said: grow, up to the limit */
+            size_t grown = alloc < limit / 2 ? alloc * 2 : limit;
+            char *more = g_try_realloc(buf, grown + 1);
+            if (more == NULL) {
+                g_free(buf);
+                close(fd);
+                return BW_E_NOMEM;
+            }
+            buf = more;
+            alloc = grown;
+        }
+        ssize_t n = read(fd, buf + got, alloc - got);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0)
+        if (n < 0) {
+            read_errno = errno;
+            g_free(buf);
+            close(fd);
+            return bw_error_set(detail, BW_E_IO, "%s: read error after %zu bytes: %s", path, got,
+                                g_strerror(read_errno));
+        }
+        if (n == 0)
             break;
         got += (size_t)n;
     }

@@ -15,7 +15,7 @@
 #   comments, address lists, MIME parameters and RFC 2231 sections, encoded
 #   words per field and per message), each refused with the cap named, and
 #   sane mail near the same caps, read in full (a long date is a size: no
-#   date, the rest read);
+#   date, the rest read); read errors (a FIFO, /proc/self/mem);
 # plus every reproducer kept under tests/fuzz/crashes/ (fuzzer findings).
 # A good DSN comes last: its line must be there and correct.
 #
@@ -264,11 +264,19 @@ w("37-sane-date.eml", dsn_frame(report_headers=b"To: owner@example.com\nDate: Th
 w("99-good.eml", dsn(b"good@mx.example.org", b"good@example.net", b"goodoriginal@example.com"))
 PYEOF
 
+# Read errors: a FIFO without a writer (must not hold the batch in open()),
+# and /proc/self/mem, a regular file whose read() at offset 0 fails with
+# EIO (nothing is mapped at address 0): a real read error without a broken
+# disk.  Both must be error lines, never a truncated mail read as a result.
+mkfifo "$tmp/40-fifo.eml"
 # The good file goes last, after any fuzzer reproducers.
 inputs=()
 for f in "$tmp"/[0-9][0-9]-*; do
     [ "$f" = "$tmp/99-good.eml" ] || inputs+=("$f")
 done
+if [ -r /proc/self/mem ]; then
+    inputs+=(/proc/self/mem)
+fi
 # Fuzzer findings become regression inputs (tests/fuzz/run.sh, README).
 if [ -d "$BW_SRCDIR/tests/fuzz/crashes" ]; then
     for f in "$BW_SRCDIR"/tests/fuzz/crashes/*; do
@@ -459,6 +467,10 @@ for name, (addr, count) in sorted(SANE.items()):
         problem("%s: expected a bounce naming %s (%d recipients), got %s" %
                 (name, addr, count, json.dumps(o)[:300]))
 
+if "not a regular file" not in (one("40-fifo.eml").get("error") or ""):
+    problem("40-fifo.eml: a FIFO is not an error line: %s" % by.get("40-fifo.eml"))
+if "/proc/self/mem" in inputs and "read error" not in (one("mem").get("error") or ""):
+    problem("/proc/self/mem: a read error is not an error line: %s" % by.get("mem"))
 if one("33-long-date.eml").get("message", {}).get("date") is not None:
     problem("33-long-date.eml: a 100 KB date was read as a date")
 if (one("37-sane-date.eml").get("message") or {}).get("date") != "2026-11-19T09:12:44+09:00":

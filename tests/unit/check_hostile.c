@@ -11,6 +11,7 @@
 #include "bw.h"
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* A small, correct DSN: the control case, and the frame of the hostile
@@ -414,6 +415,47 @@ START_TEST(test_file_errors)
 }
 END_TEST
 
+START_TEST(test_read_errors)
+{
+    /* A read() error is an error, never the end of a (truncated) mail.
+     * /proc/self/mem is a regular file whose read() at offset 0 fails
+     * with EIO on every Linux (nothing is mapped at address 0): a real
+     * read error without a broken disk. */
+    if (g_file_test("/proc/self/mem", G_FILE_TEST_EXISTS)) {
+        GPtrArray *out = NULL;
+        g_autofree char *detail = NULL;
+        bw_status_t st = bw_parse_file("/proc/self/mem", &out, NULL, &detail);
+        ck_assert_int_eq(st, BW_E_IO);
+        ck_assert_ptr_null(out);
+        ck_assert_msg(strstr(detail, "read error") != NULL, "detail: %s", detail);
+    }
+    /* A file that says it is empty (stat size 0) but holds text is read
+     * to its end. */
+    if (g_file_test("/proc/self/status", G_FILE_TEST_EXISTS)) {
+        GPtrArray *out = NULL;
+        g_autofree char *detail = NULL;
+        bw_status_t st = bw_parse_file("/proc/self/status", &out, NULL, &detail);
+        ck_assert_msg(st == BW_OK, "%s", detail);
+        g_ptr_array_unref(out);
+    }
+    /* A FIFO with no writer: refused at once (open() must not wait for a
+     * writer and stop the batch). */
+    g_autofree char *dir = g_dir_make_tmp("bw-fifo-XXXXXX", NULL);
+    ck_assert_ptr_nonnull(dir);
+    g_autofree char *fifo = g_build_filename(dir, "fifo.eml", NULL);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    GPtrArray *out = NULL;
+    g_autofree char *detail = NULL;
+    gint64 t0 = g_get_monotonic_time();
+    bw_status_t st = bw_parse_file(fifo, &out, NULL, &detail);
+    ck_assert_int_eq(st, BW_E_IO);
+    ck_assert_ptr_nonnull(strstr(detail, "not a regular file"));
+    ck_assert_int_lt(g_get_monotonic_time() - t0, 5 * G_USEC_PER_SEC);
+    g_unlink(fifo);
+    g_rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_fuzz_regressions)
 {
     /* Every reproducer the fuzzer ever found (tests/fuzz/crashes/). */
@@ -478,6 +520,7 @@ suite_hostile(void)
     tcase_add_test(tc, test_too_large);
     tcase_add_test(tc, test_mbox_broken_middle);
     tcase_add_test(tc, test_file_errors);
+    tcase_add_test(tc, test_read_errors);
     tcase_add_test(tc, test_fuzz_regressions);
     suite_add_tcase(s, tc);
     return s;
