@@ -33,6 +33,11 @@ if [ "$keep" = no ]; then
     trap 'rm -rf "$tmp"' EXIT INT TERM
 fi
 
+# The user's own notmuch configuration, before the demo's replaces it: read
+# (never written) at the end, to say what is left to set.
+user_config_set=${NOTMUCH_CONFIG+yes}
+user_config=${NOTMUCH_CONFIG-}
+
 mail="$tmp/mail"
 export NOTMUCH_CONFIG="$tmp/notmuch-config"
 export XDG_DATA_HOME="$tmp/data" XDG_CACHE_HOME="$tmp/cache"
@@ -77,3 +82,28 @@ if [ "$keep" = yes ]; then
     echo "The demo mailbox stays in $tmp; try:"
     echo "   NOTMUCH_CONFIG=$NOTMUCH_CONFIG XDG_DATA_HOME=$XDG_DATA_HOME $bin scan --json"
 fi
+
+# How to protect the user's own mail: the two or three commands, as they
+# apply here.
+if [ "$user_config_set" = yes ]; then
+    own=$(NOTMUCH_CONFIG=$user_config notmuch config get user.primary_email 2>/dev/null || true)
+else
+    own=$(env -u NOTMUCH_CONFIG notmuch config get user.primary_email 2>/dev/null || true)
+fi
+case $own in
+    ""|*@localhost|*@localhost.*|*@*.localdomain|*"(none)"*) own_missing=yes ;;
+    *@*.*) own_missing=no ;;
+    *) own_missing=yes ;;
+esac
+installed=$(command -v bouncewatch 2>/dev/null || true)
+echo
+echo "== Protect your own mail (bouncewatch doctor checks every step):"
+if [ -z "$installed" ]; then
+    echo "   sudo make install"
+fi
+if [ "$own_missing" = yes ]; then
+    echo "   notmuch config set user.primary_email you@example.org     (your own address)"
+fi
+echo "   bouncewatch setup"
+echo "   bouncewatch doctor"
+

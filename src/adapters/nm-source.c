@@ -241,6 +241,20 @@ bw_nm_source_owners(const bw_nm_source_t *src)
     return (const char *const *)src->owners;
 }
 
+const char *
+bw_nm_source_config_file(const bw_nm_source_t *src)
+{
+    const char *p = notmuch_config_path(src->db);
+    return p != NULL && *p != '\0' ? p : NULL;
+}
+
+const char *
+bw_nm_source_hook_dir(const bw_nm_source_t *src)
+{
+    const char *p = notmuch_config_get(src->db, NOTMUCH_CONFIG_HOOK_DIR);
+    return p != NULL && *p != '\0' ? p : NULL;
+}
+
 /* The first label of a host name, lower-cased ("vm" of "vm.example.lan"). */
 static char *
 first_label(const char *host)

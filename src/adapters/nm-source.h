@@ -67,6 +67,14 @@ bool bw_owner_address_made_up(const char *address);
  * messages.  Reads at most a few hundred messages. */
 char *bw_nm_source_guess_owner(bw_nm_source_t *src, GPtrArray *others);
 
+/* The configuration file notmuch read, or NULL when none (borrowed). */
+const char *bw_nm_source_config_file(const bw_nm_source_t *src);
+
+/* notmuch's own hook directory, as notmuch chooses it: database.hook_dir,
+ * else $XDG_CONFIG_HOME/notmuch/<profile>/hooks when that directory exists,
+ * else <database>/.notmuch/hooks (borrowed; NULL when notmuch names none). */
+const char *bw_nm_source_hook_dir(const bw_nm_source_t *src);
+
 /* The value of `bouncewatch.<key>` from the config, or NULL (borrowed). */
 const char *bw_nm_source_setting(const bw_nm_source_t *src, const char *key);
 

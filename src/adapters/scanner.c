@@ -26,6 +26,10 @@
 #include "nm-tagger.h"
 #include "store.h"
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <utime.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +53,34 @@ char *
 bw_scanner_default_state_path(void)
 {
     return g_build_filename(g_get_user_data_dir(), "bouncewatch", "state.sqlite", NULL);
+}
+
+static char *
+last_scan_file(const char *state_path)
+{
+    g_autofree char *dflt = state_path ? NULL : bw_scanner_default_state_path();
+    return g_strconcat(state_path ? state_path : dflt, ".last-scan", NULL);
+}
+
+/* A file whose mtime is the time of the last successful scan: no write to
+ * the state for a run that found nothing new, a utime() only. */
+static void
+stamp_success(const char *state_path)
+{
+    g_autofree char *f = last_scan_file(state_path);
+    if (g_utime(f, NULL) == 0)
+        return;
+    int fd = g_open(f, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        close(fd);
+}
+
+gint64
+bw_scanner_last_success(const char *state_path)
+{
+    g_autofree char *f = last_scan_file(state_path);
+    GStatBuf sb;
+    return g_stat(f, &sb) == 0 ? (gint64)sb.st_mtime : 0;
 }
 
 bool
@@ -1315,8 +1347,11 @@ scan_retrying(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **j
         g_autofree char *msg = NULL;
         st = scan_once(opts, out, json_out, json_revision, &retry, &msg);
         /* Only the last attempt's error counts: the others were retried. */
-        if (!retry || attempt + 1 == MAX_READ_ATTEMPTS)
+        if (!retry || attempt + 1 == MAX_READ_ATTEMPTS) {
+            if (st == BW_OK)
+                stamp_success(opts->state_path);
             return msg ? bw_error_set(detail, st, "%s", msg) : st;
+        }
         phase("retry");   /* BOUNCEWATCH_DEBUG_TIMING shows how often */
         /* What the failed attempt collected is thrown away with it. */
         if (opts->new_items_out)
@@ -1384,6 +1419,7 @@ bw_scanner_run_json(const bw_scanner_options_t *opts, char **json_out, char **de
                 char *json = NULL;
                 if (bw_store_get_meta(store, "json", &json) == BW_OK && json) {
                     *json_out = json;
+                    stamp_success(opts->state_path);
                     return BW_OK;
                 }
             }

@@ -122,6 +122,12 @@ bool bw_scanner_parse_since(const char *text, gint64 now, gint64 *out);
 /* The default state file path (g_free). */
 char *bw_scanner_default_state_path(void);
 
+/* When a scan last succeeded with the state at `state_path` (NULL: the
+ * default), wall-clock Unix time, or 0 when never.  Every successful run
+ * touches `<state>.last-scan`: `bouncewatch doctor` tells the user whether
+ * the hook or the agent really run. */
+gint64 bw_scanner_last_success(const char *state_path);
+
 G_END_DECLS
 
 #endif /* BW_SCANNER_H */

@@ -41,6 +41,8 @@ int bw_cmd_parse(int argc, char **argv);
 int bw_cmd_hook(int argc, char **argv);   /* cmd-hook.c */
 int bw_cmd_watch(int argc, char **argv);  /* cmd-watch.c */
 int bw_cmd_scan(int argc, char **argv);   /* cmd-scan.c */
+int bw_cmd_setup(int argc, char **argv);  /* cmd-setup.c */
+int bw_cmd_doctor(int argc, char **argv); /* cmd-doctor.c */
 
 /* exitcode.c: BW_EXIT_OK when this program can write JSON format version
  * `asked`; otherwise prints why (naming `command`) and returns

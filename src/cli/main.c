@@ -12,6 +12,8 @@ static const bw_command_t commands[] = {
     { "scan", bw_cmd_scan, N_("find backscatter in the notmuch database and say what to do") },
     { "hook", bw_cmd_hook, N_("run from notmuch's post-new hook: scan, tag and alert") },
     { "watch", bw_cmd_watch, N_("stay running and notify when a surge of backscatter starts") },
+    { "setup", bw_cmd_setup, N_("protect your own mail: install the notmuch hook, start the agent") },
+    { "doctor", bw_cmd_doctor, N_("check that bouncewatch really protects this mailbox") },
 };
 
 static void

@@ -1,5 +1,5 @@
 #!/bin/sh
-# T110-emacs: plugins/emacs/bouncewatch.el in emacs --batch against the real
+# T110-emacs: plugins/emacs/bouncewatch.el (built from .el.in) in emacs --batch against the real
 # program on the demo mailbox: the report buffer, the campaign list and the
 # mode-line count; then in a real Emacs under tmux, every key the plugin
 # gives, pressed: M-x bouncewatch-report, g (refresh), c (campaigns), RET on
@@ -18,7 +18,7 @@ bw_notmuch_setup "$mail" alex@example.org
 want=$(notmuch count 'tag:backscatter and tag:unread')
 [ "$want" -gt 0 ] || echo "FAIL: the hook tagged no backscatter"
 
-out=$(emacs --batch -Q -L "$BW_SRCDIR/plugins/emacs" --eval "(require (quote bouncewatch))" --eval "
+out=$(emacs --batch -Q -L "$BW_BUILDDIR/plugins/emacs" --eval "(require (quote bouncewatch))" --eval "
 (progn
   (setq bouncewatch-program \"$BW_BIN\")
   (with-current-buffer (bouncewatch-report)
@@ -46,7 +46,7 @@ exec "$BW_BIN" "\$@"
 EOF
 for rc in 20 21; do printf '#!/bin/sh\nexit %s\n' "$rc" >"$BW_TMP/bw-exit$rc"; done
 chmod +x "$BW_TMP/bw-logged" "$BW_TMP/bw-exit20" "$BW_TMP/bw-exit21"
-out2=$(emacs --batch -Q -L "$BW_SRCDIR/plugins/emacs" --eval "(require (quote bouncewatch))" --eval "
+out2=$(emacs --batch -Q -L "$BW_BUILDDIR/plugins/emacs" --eval "(require (quote bouncewatch))" --eval "
 (progn
   (setq bouncewatch-program \"$BW_TMP/bw-logged\")
   (princ (format \"campaigns=%d\n\" (length (bouncewatch--campaigns))))
@@ -72,7 +72,7 @@ bw_require_cmd tmux
 nmlisp=$(emacs --batch --eval '(princ (or (locate-library "notmuch") ""))' 2>/dev/null)
 if [ -z "$nmlisp" ]; then
     echo "# notmuch-emacs not installed: only the plugin's own keys are pressed"
-    nmdir=$BW_SRCDIR/plugins/emacs
+    nmdir=$BW_BUILDDIR/plugins/emacs
 else
     nmdir=$(dirname "$nmlisp")
 fi
@@ -80,7 +80,7 @@ mkdir -p "$BW_TMP/bin"
 ln -s "$BW_BIN" "$BW_TMP/bin/bouncewatch"
 export PATH="$BW_TMP/bin:$PATH" TERM=xterm-256color
 cat >"$BW_TMP/init.el" <<EOF
-(add-to-list 'load-path "$BW_SRCDIR/plugins/emacs")
+(add-to-list 'load-path "$BW_BUILDDIR/plugins/emacs")
 (add-to-list 'load-path "$nmdir")
 (setq inhibit-startup-screen t)
 (require 'notmuch nil t)
@@ -104,7 +104,7 @@ bw_tmux_keys c
 bw_tmux_expect "c lists the campaigns" "campaign       size  subject"
 id=$(printf '%s\n' "$BW_SCREEN" | sed -n 's/^\(bw-[0-9a-f]\{8\}\) .*/\1/p' | head -n 1)
 bw_expect_eq "c: a campaign line" "$(printf '%s' "$id" | grep -c '^bw-')" 1
-if [ "$nmdir" != "$BW_SRCDIR/plugins/emacs" ] && [ -n "$id" ]; then
+if [ "$nmdir" != "$BW_BUILDDIR/plugins/emacs" ] && [ -n "$id" ]; then
     bw_tmux_keys C-n Enter
     bw_tmux_expect "RET searches the campaign" "tag:bw/$id"
     bw_tmux_expect "RET: its reports" "Invoice #"

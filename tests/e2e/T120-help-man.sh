@@ -8,7 +8,7 @@
 . "${BW_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/lib.sh"
 bw_require_bin
 export LC_ALL=C LANGUAGE=
-man1="$BW_SRCDIR/docs/bouncewatch.1"
+man1="$BW_BUILDDIR/docs/bouncewatch.1"   # generated: the paths of configure
 # The page writes options as \-\-name: compare on that spelling.
 page=$(sed 's/\\-/-/g' "$man1")
 cmds=$("$BW_BIN" --help | sed -n 's/^  \([a-z][a-z-]*\)  .*/\1/p')

@@ -11,7 +11,7 @@ bw_require_cmd notmuch python3
 bw_tmpdir
 export LC_ALL=C LANGUAGE=
 page7="$BW_SRCDIR/docs/bouncewatch-json.7"
-page1="$BW_SRCDIR/docs/bouncewatch.1"
+page1="$BW_BUILDDIR/docs/bouncewatch.1"   # generated: the paths of configure
 
 mail="$BW_TMP/mail"
 python3 "$BW_SRCDIR/contrib/demo/build-mailbox.py" "$mail" --base --flood 40 \

@@ -85,19 +85,10 @@ fi
 sed -n '2p' "$report" | grep -q "Anyone can write any sender address" ||
     bw_expect_eq "the explanation is in the summary" "$(sed -n 2p "$report")" "...Anyone can write..."
 
-# Japanese: the same report, counts and labels translated (the build's
-# catalogue, and a ja_JP.UTF-8 locale built here when the system has none).
-ja_locale() {
-    if locale -a 2>/dev/null | grep -qi '^ja_JP.utf-\?8$'; then return 0; fi
-    command -v localedef >/dev/null 2>&1 && [ -e /usr/share/i18n/locales/ja_JP ] || return 1
-    mkdir -p "$BW_TMP/locpath"
-    localedef -i ja_JP -f UTF-8 "$BW_TMP/locpath/ja_JP.UTF-8" >/dev/null 2>&1 || return 1
-    export LOCPATH="$BW_TMP/locpath"
-}
-mkdir -p "$BW_TMP/locale/ja/LC_MESSAGES"
-if command -v msgfmt >/dev/null 2>&1 &&
-   msgfmt -o "$BW_TMP/locale/ja/LC_MESSAGES/bouncewatch.mo" "$BW_SRCDIR/po/ja.po" && ja_locale; then
-    LC_ALL=ja_JP.UTF-8 LANGUAGE=ja BOUNCEWATCH_LOCALEDIR="$BW_TMP/locale" "$BW_BIN" scan \
+# Japanese: the same report, counts and labels translated (the source's
+# po/ja.po, see bw_ja_setup).
+if bw_ja_setup; then
+    LC_ALL=ja_JP.UTF-8 LANGUAGE=ja "$BW_BIN" scan \
         >"$BW_TMP/report-ja.txt" || bw_expect_eq "scan ja" failed ok
     for want in "2026-10-17 から 2026-11-18 まで" "報告 219 件" "1 件、2026-11-18 11:03 UTC" \
                 "偽装されたあなたのアドレス: owner@example.org" \
@@ -109,7 +100,7 @@ if command -v msgfmt >/dev/null 2>&1 &&
         bw_expect_eq "ja: nothing left in English" \
             "$(grep "reports\|report,\|Real bounces\|surge" "$BW_TMP/report-ja.txt")" "(none)"
     fi
-    unset LOCPATH
+    unset LOCPATH BOUNCEWATCH_LOCALEDIR
 else
     echo "# no Japanese catalogue or no ja_JP.UTF-8 locale: the Japanese part is skipped"
 fi

@@ -175,3 +175,19 @@ bw_tmux_expect() {
         return 1
     fi
 }
+
+# bw_ja_setup: make the program speak Japanese from the source tree's
+# po/ja.po (compiled here, as BOUNCEWATCH_LOCALEDIR) and a ja_JP.UTF-8
+# locale (built here with localedef when the system has none).  Returns 1
+# when that cannot be done; then run with: LC_ALL=ja_JP.UTF-8 LANGUAGE=ja.
+bw_ja_setup() {
+    command -v msgfmt >/dev/null 2>&1 || return 1
+    mkdir -p "$BW_TMP/locale/ja/LC_MESSAGES"
+    msgfmt -o "$BW_TMP/locale/ja/LC_MESSAGES/bouncewatch.mo" "$BW_SRCDIR/po/ja.po" || return 1
+    export BOUNCEWATCH_LOCALEDIR="$BW_TMP/locale"
+    if locale -a 2>/dev/null | grep -qi '^ja_JP.utf-\?8$'; then return 0; fi
+    command -v localedef >/dev/null 2>&1 && [ -e /usr/share/i18n/locales/ja_JP ] || return 1
+    mkdir -p "$BW_TMP/locpath"
+    localedef -i ja_JP -f UTF-8 "$BW_TMP/locpath/ja_JP.UTF-8" >/dev/null 2>&1 || return 1
+    export LOCPATH="$BW_TMP/locpath"
+}
