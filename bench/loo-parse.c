@@ -53,9 +53,9 @@ main(int argc, char **argv)
         return 70;
     int rc = 0;
     for (; i < argc; i++) {
-        GPtrArray *reports = NULL;
+        g_autoptr(bw_parsed_file_t) parsed = NULL;
         g_autofree char *detail = NULL;
-        bw_status_t st = bw_parse_file(argv[i], &reports, NULL, &detail);
+        bw_status_t st = bw_parse_file(argv[i], &parsed, &detail);
         if (st != BW_OK) {
             g_autofree char *line = bw_report_to_json_string(NULL, argv[i], -1,
                                                              detail != NULL ? detail : bw_status_to_string(st));
@@ -63,12 +63,14 @@ main(int argc, char **argv)
             rc = 1;
             continue;
         }
-        for (guint k = 0; k < reports->len; k++) {
-            g_autofree char *line = bw_report_to_json_string(g_ptr_array_index(reports, k), argv[i],
-                                                             reports->len > 1 ? (int)k : -1, NULL);
+        for (guint k = 0; k < parsed->messages->len; k++) {
+            const bw_parse_result_t *m = g_ptr_array_index(parsed->messages, k);
+            g_autofree char *line = bw_report_to_json_string(m->report, argv[i], parsed->is_mbox ? (int)k : -1,
+                                                             m->detail);
             puts(line);
+            if (m->status != BW_OK)
+                rc = 1;
         }
-        g_ptr_array_unref(reports);
     }
     g_strfreev(without);
     return rc;

@@ -310,22 +310,20 @@ static bw_item_t *
 examine(const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
         const bw_nm_candidate_t *c)
 {
-    GPtrArray *reports = NULL;
-    if (bw_parse_file(c->file, &reports, NULL, NULL) != BW_OK || reports == NULL)
+    g_autoptr(bw_parsed_file_t) parsed = NULL;
+    if (bw_parse_file(c->file, &parsed, NULL) != BW_OK)
         return NULL;
     bw_item_t *item = NULL;
     /* A maildir file holds one message; an mbox-like file is not how notmuch
      * stores mail, so only the first message counts. */
-    if (reports->len > 0) {
-        bw_report_t *r = g_ptr_array_index(reports, 0);
-        if (r != NULL && r->bounce) {
-            g_ptr_array_index(reports, 0) = NULL;   /* bw_classify takes it */
-            gint64 date = r->date_unix > 0 ? r->date_unix : c->date;
-            if (bw_classify(profile, ops, c->message_id, c->file, date, r, &item) != BW_OK)
-                item = NULL;
-        }
+    bw_parse_result_t *first = g_ptr_array_index(parsed->messages, 0);
+    bw_report_t *r = first->report;
+    if (first->status == BW_OK && r != NULL && r->bounce) {
+        first->report = NULL;   /* bw_classify takes it */
+        gint64 date = r->date_unix > 0 ? r->date_unix : c->date;
+        if (bw_classify(profile, ops, c->message_id, c->file, date, r, &item) != BW_OK)
+            item = NULL;
     }
-    g_ptr_array_unref(reports);
     return item;
 }
 

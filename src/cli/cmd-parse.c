@@ -134,17 +134,22 @@ bw_cmd_parse(int argc, char **argv)
             bw_report_free(r);
             continue;
         }
-        GPtrArray *reports = NULL;
-        bool is_mbox = false;
-        bw_status_t st = bw_parse_file(*f, &reports, &is_mbox, &detail);
+        bw_parsed_file_t *parsed = NULL;
+        bw_status_t st = bw_parse_file(*f, &parsed, &detail);
         if (st != BW_OK) {
             emit(json, NULL, *f, -1, detail ? detail : bw_status_to_string(st));
             rc = BW_EXIT_FAILURE;
             continue;
         }
-        for (guint i = 0; i < reports->len; i++)
-            emit(json, g_ptr_array_index(reports, i), *f, is_mbox ? (int)i : -1, NULL);
-        g_ptr_array_unref(reports);
+        /* Each message of an mbox gets its line at its own index, a damaged
+         * one an error line (and the exit status 1). */
+        for (guint i = 0; i < parsed->messages->len; i++) {
+            const bw_parse_result_t *m = g_ptr_array_index(parsed->messages, i);
+            emit(json, m->report, *f, parsed->is_mbox ? (int)i : -1, m->detail);
+            if (m->status != BW_OK)
+                rc = BW_EXIT_FAILURE;
+        }
+        bw_parsed_file_free(parsed);
         fflush(stdout);
     }
     return rc;

@@ -283,13 +283,34 @@ void bw_shutdown(void);
 bw_status_t bw_parse_bytes(const char *data, size_t len,
                            bw_report_t **out, char **detail);
 
+/* One message of a file: its report, or why it has none. */
+typedef struct {
+    bw_status_t status;      /* BW_OK, or this message's own error */
+    char *detail;            /* one line when status != BW_OK, else NULL */
+    bw_report_t *report;     /* when status == BW_OK, else NULL */
+} bw_parse_result_t;
+
+/* What bw_parse_file() read of a file. */
+typedef struct {
+    bool is_mbox;            /* it starts with an mbox "From " line */
+    GPtrArray *messages;     /* bw_parse_result_t*, one per message in file
+                                order: a message's position is its mbox
+                                index; a plain file has one */
+} bw_parsed_file_t;
+void bw_parsed_file_free(bw_parsed_file_t *f);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(bw_parsed_file_t, bw_parsed_file_free)
+
 /* Parse a file: one message, or, when it starts with an mbox "From " line,
- * every message of the mbox (then *is_mbox is set, may be NULL).  *out is a
- * GPtrArray of bw_report_t* (freed with g_ptr_array_unref).  Errors as
- * bw_parse_bytes, plus BW_E_IO.  A damaged message inside an mbox does not
- * fail the file: it is skipped. */
-bw_status_t bw_parse_file(const char *path, GPtrArray **out, bool *is_mbox,
-                          char **detail);
+ * every message of the mbox.  Per-message results, each with its own
+ * status: a damaged or refused message inside an mbox is a result with
+ * its error (BW_E_NOT_MAIL, BW_E_REFUSED...) in its own place, never
+ * dropped with the indexes after it shifted.  The return value is the
+ * file's own status: BW_E_IO when it cannot be opened or read (a read()
+ * error is an error, never the end of a truncated mail), BW_E_TOO_LARGE,
+ * BW_E_NOT_MAIL for an mbox that holds no message, and, for a plain file,
+ * its one message's error; then *out is NULL.  On BW_OK *out holds at least
+ * one result (freed with bw_parsed_file_free). */
+bw_status_t bw_parse_file(const char *path, bw_parsed_file_t **out, char **detail);
 
 /* Checks a header block (header fields up to the blank line) against the
  * structural caps before it is handed to GMime's parser: address fields

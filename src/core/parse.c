@@ -1293,14 +1293,30 @@ read_file(const char *path, char **data, size_t *len, guint64 *file_size, char *
     return BW_OK;
 }
 
+static void
+result_free(gpointer p)
+{
+    bw_parse_result_t *r = p;
+    bw_report_free(r->report);
+    g_free(r->detail);
+    g_free(r);
+}
+
+void
+bw_parsed_file_free(bw_parsed_file_t *f)
+{
+    if (f == NULL)
+        return;
+    g_ptr_array_unref(f->messages);
+    g_free(f);
+}
+
 bw_status_t
-bw_parse_file(const char *path, GPtrArray **out, bool *is_mbox, char **detail)
+bw_parse_file(const char *path, bw_parsed_file_t **out, char **detail)
 {
     if (path == NULL || out == NULL)
         return BW_E_INVALID;
     *out = NULL;
-    if (is_mbox != NULL)
-        *is_mbox = false;
     bw_status_t st = bw_init();
     if (st != BW_OK)
         return st;
@@ -1310,40 +1326,44 @@ bw_parse_file(const char *path, GPtrArray **out, bool *is_mbox, char **detail)
     st = read_file(path, &data, &len, &file_size, detail);
     if (st != BW_OK)
         return st;
-    GPtrArray *reports = g_ptr_array_new_with_free_func((GDestroyNotify)bw_report_free);
+    bw_parsed_file_t *f = g_new0(bw_parsed_file_t, 1);
+    f->messages = g_ptr_array_new_with_free_func(result_free);
     if (bw_mbox_detect(data, len)) {
+        f->is_mbox = true;
         GArray *spans = bw_mbox_split(data, len);
         for (guint i = 0; i + 1 < spans->len; i += 2) {
             gsize b = g_array_index(spans, gsize, i), e = g_array_index(spans, gsize, i + 1);
-            bw_report_t *r = NULL;
-            /* A damaged message inside an mbox does not fail the file. */
-            if (parse_one(data + b, e - b, &r, NULL) == BW_OK)
-                g_ptr_array_add(reports, r);
+            bw_parse_result_t *r = g_new0(bw_parse_result_t, 1);
+            /* A damaged message inside an mbox does not fail the file: it
+             * is a result with its own error, at its own index. */
+            r->status = parse_one(data + b, e - b, &r->report, &r->detail);
+            if (r->status != BW_OK && r->detail == NULL)
+                r->detail = g_strdup(bw_status_to_string(r->status));
+            g_ptr_array_add(f->messages, r);
         }
         g_array_unref(spans);
-        if (is_mbox != NULL)
-            *is_mbox = true;
-        if (reports->len == 0) {
-            g_ptr_array_unref(reports);
+        if (f->messages->len == 0) {
+            bw_parsed_file_free(f);
             g_free(data);
-            return bw_error_set(detail, BW_E_NOT_MAIL, "%s: an mbox without a readable message", path);
+            return bw_error_set(detail, BW_E_NOT_MAIL, "%s: an mbox without a message", path);
         }
     } else {
         if (file_size > BW_MAX_MESSAGE_BYTES) {
-            g_ptr_array_unref(reports);
+            bw_parsed_file_free(f);
             g_free(data);
             return bw_error_set(detail, BW_E_TOO_LARGE, "%s: message larger than %u MiB", path, BW_MAX_MESSAGE_BYTES >> 20);
         }
-        bw_report_t *r = NULL;
-        st = parse_one(data, len, &r, detail);
+        bw_parse_result_t *r = g_new0(bw_parse_result_t, 1);
+        st = parse_one(data, len, &r->report, detail);
         if (st != BW_OK) {
-            g_ptr_array_unref(reports);
+            g_free(r);
+            bw_parsed_file_free(f);
             g_free(data);
             return st;
         }
-        g_ptr_array_add(reports, r);
+        g_ptr_array_add(f->messages, r);
     }
     g_free(data);
-    *out = reports;
+    *out = f;
     return BW_OK;
 }

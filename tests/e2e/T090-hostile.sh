@@ -15,7 +15,8 @@
 #   comments, address lists, MIME parameters and RFC 2231 sections, encoded
 #   words per field and per message), each refused with the cap named, and
 #   sane mail near the same caps, read in full (a long date is a size: no
-#   date, the rest read); read errors (a FIFO, /proc/self/mem);
+#   date, the rest read); read errors (a FIFO, /proc/self/mem); an mbox
+#   with damaged messages (an error line each, at its own index);
 # plus every reproducer kept under tests/fuzz/crashes/ (fuzzer findings).
 # A good DSN comes last: its line must be there and correct.
 #
@@ -260,6 +261,15 @@ w("36-sane-rfc2231.eml", dsn_frame(text_ct=b"text/plain; charset=\"us-ascii\"; f
                                             for i in range(20))))
 w("37-sane-date.eml", dsn_frame(report_headers=b"To: owner@example.com\nDate: Thu, 19 Nov 2026 09:12:44 +0900 (" +
                                 b"x" * 200 + b")\n"))
+# 41 an mbox whose second message is no mail and whose fourth is refused by
+#    a cap: each gets its own error line at its own index, and the third
+#    and fifth keep theirs (2 and 4)
+w("41-damaged.mbox",
+  b"From MAILER-DAEMON Thu Nov 19 00:00:00 2026\n" + dsn(b"d0@mx.example.org", b"first@example.net", b"o0@example.com") + b"\n"
+  b"From MAILER-DAEMON Thu Nov 19 00:00:01 2026\n\x01\x02\x03 no header here\n\n"
+  b"From MAILER-DAEMON Thu Nov 19 00:00:02 2026\n" + dsn(b"d2@mx.example.org", b"third@example.net", b"o2@example.com") + b"\n"
+  b"From MAILER-DAEMON Thu Nov 19 00:00:03 2026\nFrom: x@example.org\nTo: " + b"g:" * 1000 + b"\n\nx\n\n"
+  b"From MAILER-DAEMON Thu Nov 19 00:00:04 2026\n" + dsn(b"d4@mx.example.org", b"fifth@example.net", b"o4@example.com"))
 # 99 the good file after all of that
 w("99-good.eml", dsn(b"good@mx.example.org", b"good@example.net", b"goodoriginal@example.com"))
 PYEOF
@@ -467,6 +477,18 @@ for name, (addr, count) in sorted(SANE.items()):
         problem("%s: expected a bounce naming %s (%d recipients), got %s" %
                 (name, addr, count, json.dumps(o)[:300]))
 
+dm = by.get("41-damaged.mbox", [])
+if [o.get("index") for o in dm] != [0, 1, 2, 3, 4]:
+    problem("41-damaged.mbox: indexes %s, expected 0 to 4" % [o.get("index") for o in dm])
+else:
+    want = [("first@example.net", None), (None, ""), ("third@example.net", None),
+            (None, "BW_MAX_ADDRESS_GROUP_DEPTH"), ("fifth@example.net", None)]
+    for o, (addr, err) in zip(dm, want):
+        got = [r.get("address") for r in o.get("recipients") or []]
+        if addr is not None and (o.get("error") is not None or addr not in got):
+            problem("41-damaged.mbox [%d]: expected %s, got %s" % (o["index"], addr, json.dumps(o)[:200]))
+        if err is not None and (not o.get("error") or err not in o["error"]):
+            problem("41-damaged.mbox [%d]: expected an error line (%s), got %s" % (o["index"], err, json.dumps(o)[:200]))
 if "not a regular file" not in (one("40-fifo.eml").get("error") or ""):
     problem("40-fifo.eml: a FIFO is not an error line: %s" % by.get("40-fifo.eml"))
 if "/proc/self/mem" in inputs and "read error" not in (one("mem").get("error") or ""):

@@ -153,16 +153,20 @@ fuzz_file(const uint8_t *data, size_t size)
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
 
-    GPtrArray *reports = NULL;
-    bool is_mbox = false;
+    bw_parsed_file_t *parsed = NULL;
     char *detail = NULL;
-    bw_status_t st = bw_parse_file(path, &reports, &is_mbox, &detail);
+    bw_status_t st = bw_parse_file(path, &parsed, &detail);
     if (st == BW_OK) {
-        if (reports == NULL)
+        if (parsed == NULL || parsed->messages->len == 0)
             abort();
-        for (guint i = 0; i < reports->len; i++)
-            exercise_json(g_ptr_array_index(reports, i), path, is_mbox ? (int)i : -1, NULL);
-        g_ptr_array_unref(reports);
+        for (guint i = 0; i < parsed->messages->len; i++) {
+            const bw_parse_result_t *m = g_ptr_array_index(parsed->messages, i);
+            /* each message: a report, or its own one-line error */
+            if ((m->status == BW_OK) != (m->report != NULL) || (m->status != BW_OK && m->detail == NULL))
+                abort();
+            exercise_json(m->report, path, parsed->is_mbox ? (int)i : -1, m->detail);
+        }
+        bw_parsed_file_free(parsed);
     } else {
         exercise_json(NULL, path, -1, detail ? detail : bw_status_to_string(st));
     }

@@ -358,8 +358,8 @@ START_TEST(test_too_large)
 END_TEST
 
 /* Writes data to a temporary file and parses it with bw_parse_file. */
-static GPtrArray *
-parse_as_file(const char *data, size_t len, bw_status_t *st, bool *is_mbox)
+static bw_parsed_file_t *
+parse_as_file(const char *data, size_t len, bw_status_t *st)
 {
     g_autoptr(GError) err = NULL;
     char *path = NULL;
@@ -367,9 +367,9 @@ parse_as_file(const char *data, size_t len, bw_status_t *st, bool *is_mbox)
     ck_assert_msg(fd >= 0, "cannot create a temporary file: %s", err ? err->message : "?");
     close(fd);
     ck_assert(g_file_set_contents(path, data, (gssize)len, NULL));
-    GPtrArray *out = NULL;
+    bw_parsed_file_t *out = NULL;
     g_autofree char *detail = NULL;
-    *st = bw_parse_file(path, &out, is_mbox, &detail);
+    *st = bw_parse_file(path, &out, &detail);
     g_unlink(path);
     g_free(path);
     return out;
@@ -386,30 +386,79 @@ START_TEST(test_mbox_broken_middle)
         "Content-Transfer-Encoding: base64\n\n--never-closed\n\xff\xfe====\n\n"
         "From MAILER-DAEMON Thu Nov 19 00:00:02 2026\n%s", a, c);
     bw_status_t st;
-    bool is_mbox = false;
-    GPtrArray *reports = parse_as_file(mbox, strlen(mbox), &st, &is_mbox);
+    g_autoptr(bw_parsed_file_t) parsed = parse_as_file(mbox, strlen(mbox), &st);
     ck_assert_int_eq(st, BW_OK);
-    ck_assert(is_mbox);
+    ck_assert(parsed->is_mbox);
     gboolean first = FALSE, third = FALSE;
-    for (guint i = 0; i < reports->len; i++) {
-        const bw_report_t *r = g_ptr_array_index(reports, i);
-        first |= has_recipient(r, "first@example.net");
-        third |= has_recipient(r, "third@example.net");
+    for (guint i = 0; i < parsed->messages->len; i++) {
+        const bw_parse_result_t *m = g_ptr_array_index(parsed->messages, i);
+        first |= has_recipient(m->report, "first@example.net");
+        third |= has_recipient(m->report, "third@example.net");
     }
-    ck_assert_msg(first && third, "a broken message hid its neighbours (%u results)", reports->len);
-    g_ptr_array_unref(reports);
+    ck_assert_msg(first && third, "a broken message hid its neighbours (%u results)", parsed->messages->len);
+}
+END_TEST
+
+START_TEST(test_mbox_damaged_keeps_indexes)
+{
+    /* The second message is no mail (binary, no header) and the fourth is
+     * refused by a cap: each is a result with its own error at its own
+     * index; the third and fifth keep theirs (2 and 4), not shifted. */
+    g_autofree char *a = make_dsn("i0@mx.example.org", "first@example.net", "o1@example.com");
+    g_autofree char *c = make_dsn("i2@mx.example.org", "third@example.net", "o3@example.com");
+    g_autofree char *e = make_dsn("i4@mx.example.org", "fifth@example.net", "o5@example.com");
+    GString *groups = g_string_new(NULL);
+    for (unsigned i = 0; i < 1000; i++)
+        g_string_append(groups, "g:");
+    g_autofree char *mbox = g_strdup_printf(
+        "From MAILER-DAEMON Thu Nov 19 00:00:00 2026\n%s\n"
+        "From MAILER-DAEMON Thu Nov 19 00:00:01 2026\n"
+        "\x01\x02\x03 no header here\n\n"
+        "From MAILER-DAEMON Thu Nov 19 00:00:02 2026\n%s\n"
+        "From MAILER-DAEMON Thu Nov 19 00:00:03 2026\n"
+        "From: someone@example.org\nTo: %s\nSubject: bomb\n\nx\n\n"
+        "From MAILER-DAEMON Thu Nov 19 00:00:04 2026\n%s", a, c, groups->str, e);
+    g_string_free(groups, TRUE);
+    bw_status_t st;
+    g_autoptr(bw_parsed_file_t) parsed = parse_as_file(mbox, strlen(mbox), &st);
+    ck_assert_int_eq(st, BW_OK);
+    ck_assert_uint_eq(parsed->messages->len, 5);
+    static const struct {
+        bw_status_t status;
+        const char *recipient;
+    } want[] = {
+        { BW_OK, "first@example.net" },
+        { BW_E_NOT_MAIL, NULL },
+        { BW_OK, "third@example.net" },
+        { BW_E_REFUSED, NULL },
+        { BW_OK, "fifth@example.net" },
+    };
+    for (guint i = 0; i < 5; i++) {
+        const bw_parse_result_t *m = g_ptr_array_index(parsed->messages, i);
+        ck_assert_msg(m->status == want[i].status, "message %u: %s (%s)", i,
+                      bw_status_to_string(m->status), m->detail ? m->detail : "");
+        if (want[i].recipient != NULL) {
+            ck_assert(has_recipient(m->report, want[i].recipient));
+            ck_assert_ptr_null(m->detail);
+        } else {
+            ck_assert_ptr_null(m->report);
+            ck_assert_ptr_nonnull(m->detail);
+            ck_assert_ptr_null(strchr(m->detail, '\n'));
+        }
+    }
+    const bw_parse_result_t *refused = g_ptr_array_index(parsed->messages, 3);
+    ck_assert_ptr_nonnull(strstr(refused->detail, "BW_MAX_ADDRESS_GROUP_DEPTH"));
 }
 END_TEST
 
 START_TEST(test_file_errors)
 {
-    GPtrArray *out = NULL;
+    bw_parsed_file_t *out = NULL;
     g_autofree char *detail = NULL;
-    bw_status_t st = bw_parse_file("/nonexistent/bouncewatch/x.eml", &out, NULL, &detail);
+    bw_status_t st = bw_parse_file("/nonexistent/bouncewatch/x.eml", &out, &detail);
     ck_assert_int_eq(st, BW_E_IO);
     ck_assert_ptr_null(out);
-    bool is_mbox = false;
-    out = parse_as_file("", 0, &st, &is_mbox);
+    out = parse_as_file("", 0, &st);
     ck_assert_int_eq(st, BW_E_NOT_MAIL);
     ck_assert_ptr_null(out);
 }
@@ -422,9 +471,9 @@ START_TEST(test_read_errors)
      * with EIO on every Linux (nothing is mapped at address 0): a real
      * read error without a broken disk. */
     if (g_file_test("/proc/self/mem", G_FILE_TEST_EXISTS)) {
-        GPtrArray *out = NULL;
+        bw_parsed_file_t *out = NULL;
         g_autofree char *detail = NULL;
-        bw_status_t st = bw_parse_file("/proc/self/mem", &out, NULL, &detail);
+        bw_status_t st = bw_parse_file("/proc/self/mem", &out, &detail);
         ck_assert_int_eq(st, BW_E_IO);
         ck_assert_ptr_null(out);
         ck_assert_msg(strstr(detail, "read error") != NULL, "detail: %s", detail);
@@ -432,11 +481,11 @@ START_TEST(test_read_errors)
     /* A file that says it is empty (stat size 0) but holds text is read
      * to its end. */
     if (g_file_test("/proc/self/status", G_FILE_TEST_EXISTS)) {
-        GPtrArray *out = NULL;
+        bw_parsed_file_t *out = NULL;
         g_autofree char *detail = NULL;
-        bw_status_t st = bw_parse_file("/proc/self/status", &out, NULL, &detail);
+        bw_status_t st = bw_parse_file("/proc/self/status", &out, &detail);
         ck_assert_msg(st == BW_OK, "%s", detail);
-        g_ptr_array_unref(out);
+        bw_parsed_file_free(out);
     }
     /* A FIFO with no writer: refused at once (open() must not wait for a
      * writer and stop the batch). */
@@ -444,10 +493,10 @@ START_TEST(test_read_errors)
     ck_assert_ptr_nonnull(dir);
     g_autofree char *fifo = g_build_filename(dir, "fifo.eml", NULL);
     ck_assert_int_eq(mkfifo(fifo, 0600), 0);
-    GPtrArray *out = NULL;
+    bw_parsed_file_t *out = NULL;
     g_autofree char *detail = NULL;
     gint64 t0 = g_get_monotonic_time();
-    bw_status_t st = bw_parse_file(fifo, &out, NULL, &detail);
+    bw_status_t st = bw_parse_file(fifo, &out, &detail);
     ck_assert_int_eq(st, BW_E_IO);
     ck_assert_ptr_nonnull(strstr(detail, "not a regular file"));
     ck_assert_int_lt(g_get_monotonic_time() - t0, 5 * G_USEC_PER_SEC);
@@ -519,6 +568,7 @@ suite_hostile(void)
     tcase_add_test(tc, test_many_recipients);
     tcase_add_test(tc, test_too_large);
     tcase_add_test(tc, test_mbox_broken_middle);
+    tcase_add_test(tc, test_mbox_damaged_keeps_indexes);
     tcase_add_test(tc, test_file_errors);
     tcase_add_test(tc, test_read_errors);
     tcase_add_test(tc, test_fuzz_regressions);

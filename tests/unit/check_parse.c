@@ -351,16 +351,16 @@ END_TEST
 START_TEST(test_mbox_two_messages)
 {
     g_autofree char *path = bw_test_path("corpus/mbox/two-bounces.mbox");
-    GPtrArray *reports = NULL;
-    bool is_mbox = false;
+    g_autoptr(bw_parsed_file_t) parsed = NULL;
     g_autofree char *detail = NULL;
-    ck_assert_int_eq(bw_parse_file(path, &reports, &is_mbox, &detail), BW_OK);
-    ck_assert(is_mbox);
-    ck_assert_uint_eq(reports->len, 2);
-    bw_report_t *a = g_ptr_array_index(reports, 0), *b = g_ptr_array_index(reports, 1);
-    ck_assert_str_eq(rcpt(a, 0)->address, "taro@example.jp");
-    ck_assert_str_eq(rcpt(b, 0)->address, "slow@example.net");
-    g_ptr_array_unref(reports);
+    ck_assert_int_eq(bw_parse_file(path, &parsed, &detail), BW_OK);
+    ck_assert(parsed->is_mbox);
+    ck_assert_uint_eq(parsed->messages->len, 2);
+    const bw_parse_result_t *a = g_ptr_array_index(parsed->messages, 0), *b = g_ptr_array_index(parsed->messages, 1);
+    ck_assert_int_eq(a->status, BW_OK);
+    ck_assert_int_eq(b->status, BW_OK);
+    ck_assert_str_eq(rcpt(a->report, 0)->address, "taro@example.jp");
+    ck_assert_str_eq(rcpt(b->report, 0)->address, "slow@example.net");
 }
 END_TEST
 
@@ -376,11 +376,11 @@ START_TEST(test_errors)
     static const char bin[] = "Subj\0ect: x\n\nbody";
     ck_assert_int_eq(bw_parse_bytes(bin, sizeof bin - 1, &r, NULL), BW_E_NOT_MAIL);
     ck_assert_int_eq(bw_parse_bytes("just some words\nand more\n", 25, &r, NULL), BW_E_NOT_MAIL);
-    GPtrArray *reports = NULL;
-    ck_assert_int_eq(bw_parse_file("/nonexistent/bouncewatch/file", &reports, NULL, &detail), BW_E_IO);
-    ck_assert_ptr_null(reports);
+    bw_parsed_file_t *parsed = NULL;
+    ck_assert_int_eq(bw_parse_file("/nonexistent/bouncewatch/file", &parsed, &detail), BW_E_IO);
+    ck_assert_ptr_null(parsed);
     g_autofree char *dir = bw_test_path("corpus");
-    ck_assert_int_eq(bw_parse_file(dir, &reports, NULL, NULL), BW_E_IO);
+    ck_assert_int_eq(bw_parse_file(dir, &parsed, NULL), BW_E_IO);
     /* A single message saved with its envelope line reads as the message. */
     const char *env = "From MAILER-DAEMON Fri Nov 20 14:03:11 2026\nFrom: a@example.org\nSubject: hi\n\nhello\n";
     ck_assert_int_eq(bw_parse_bytes(env, strlen(env), &r, NULL), BW_OK);
