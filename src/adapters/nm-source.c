@@ -839,29 +839,16 @@ op_sent_count_to(void *ctx, const char *address, gint64 before)
     return n;
 }
 
-/* Subject normalisation for comparison: reply/forward prefixes of several
- * languages dropped, white space squeezed, ASCII case folded. */
+/* Subject normalisation for comparison: every prefix the engine strips
+ * (bw_subject_strip, as classify.c does before asking), white space
+ * squeezed, ASCII case folded.  The same function on both sides: a sent
+ * "Odp: x" or "RV: x" matches a report about "x". */
 static char *
 subject_key(const char *s)
 {
-    static const char *const prefixes[] = {
-        "re:", "fw:", "fwd:", "aw:", "wg:", "sv:", "vs:", "tr:", "rif:", "r:", "enc:", "antw:",
-    };
-    g_autofree char *low = g_ascii_strdown(s, -1);
-    char *p = g_strstrip(low);
-    for (unsigned guard = 0; guard < 32; guard++) {
-        bool cut = false;
-        for (size_t i = 0; i < G_N_ELEMENTS(prefixes); i++) {
-            size_t n = strlen(prefixes[i]);
-            if (strncmp(p, prefixes[i], n) == 0) {
-                p = g_strchug(p + n);
-                cut = true;
-                break;
-            }
-        }
-        if (!cut)
-            break;
-    }
+    g_autofree char *stripped = bw_subject_strip(s, BW_SUBJECT_ALL, NULL);
+    g_autofree char *low = g_ascii_strdown(stripped, -1);
+    const char *p = low;
     GString *g = g_string_new(NULL);
     bool space = false;
     for (; *p; p++) {
@@ -1072,31 +1059,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(GMimeParser, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GMimeStream, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GMimeMessage, g_object_unref)
 
-/* The d= tag of a DKIM-Signature value, lower-cased. */
-static char *
-dkim_domain(const char *sig)
-{
-    for (const char *p = sig; p && *p; p++) {
-        if ((p == sig || p[-1] == ';' || g_ascii_isspace(p[-1])) &&
-            (p[0] == 'd' || p[0] == 'D')) {
-            const char *q = p + 1;
-            while (g_ascii_isspace(*q))
-                q++;
-            if (*q != '=')
-                continue;
-            q++;
-            while (g_ascii_isspace(*q))
-                q++;
-            const char *e = q;
-            while (*e && *e != ';' && !g_ascii_isspace(*e))
-                e++;
-            if (e > q)
-                return g_ascii_strdown(q, e - q);
-        }
-    }
-    return NULL;
-}
-
 void
 bw_nm_sent_free(bw_nm_sent_t *s)
 {
@@ -1223,7 +1185,7 @@ read_sent(const char *file, const char *message_id, gint64 date)
         if (g_ascii_strcasecmp(name, "Received") == 0 && s->received->len < 64)
             g_ptr_array_add(s->received, g_strdup(value));
         else if (g_ascii_strcasecmp(name, "DKIM-Signature") == 0 && s->dkim_domain == NULL)
-            s->dkim_domain = dkim_domain(value);
+            s->dkim_domain = bw_dkim_domain(value);
         else if ((g_ascii_strcasecmp(name, "X-Mailer") == 0 ||
                   g_ascii_strcasecmp(name, "User-Agent") == 0) && s->x_mailer == NULL)
             s->x_mailer = g_strdup(value);

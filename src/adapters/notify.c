@@ -155,34 +155,8 @@ bw_alerts_from_result(const bw_scan_result_t *r, const char *owner, gint64 now,
     return out;
 }
 
-/* Untrusted text made safe to show: valid UTF-8, no control characters
- * (a forged subject could carry terminal escapes or line breaks meant to
- * fake extra lines of the alert), at most max_chars characters. */
-static char *
-clean_text(const char *s, unsigned max_chars)
-{
-    if (s == NULL)
-        return NULL;
-    g_autofree char *valid = g_utf8_make_valid(s, -1);
-    GString *out = g_string_sized_new(strlen(valid));
-    unsigned n = 0;
-    for (const char *p = valid; *p != '\0'; p = g_utf8_next_char(p)) {
-        gunichar c = g_utf8_get_char(p);
-        if (n == max_chars) {
-            g_string_append(out, "…");
-            break;
-        }
-        if (g_unichar_iscntrl(c) || c == 0x2028 || c == 0x2029 ||
-            (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069))
-            c = ' ';  /* also bidi overrides, which can reorder what is read */
-        g_string_append_unichar(out, c);
-        n++;
-    }
-    return g_string_free(out, FALSE);
-}
-
-/* A multi-line text made safe line by line (clean_text turns the line
- * breaks themselves into spaces). */
+/* A multi-line text made safe line by line (bw_text_sanitize turns the
+ * line breaks themselves into spaces). */
 static char *
 clean_lines(const char *s)
 {
@@ -191,7 +165,7 @@ clean_lines(const char *s)
     g_auto(GStrv) lines = g_strsplit(s, "\n", 64);
     GString *out = g_string_new(NULL);
     for (guint i = 0; lines[i] != NULL; i++) {
-        g_autofree char *c = clean_text(lines[i], 4 * BW_ALERT_TEXT_MAX);
+        g_autofree char *c = bw_text_sanitize(lines[i], 4 * BW_ALERT_TEXT_MAX);
         g_string_append_printf(out, "%s%s", i ? "\n" : "", c);
     }
     return g_string_free(out, FALSE);
@@ -217,7 +191,7 @@ append_line(GString *body, const char *fmt, ...)
 static char *
 prepare(const char *s, bool markup, unsigned max_chars)
 {
-    g_autofree char *clean = clean_text(s, max_chars);
+    g_autofree char *clean = bw_text_sanitize(s, max_chars);
     if (clean == NULL)
         return NULL;
     return markup ? g_markup_escape_text(clean, -1) : g_steal_pointer(&clean);

@@ -192,8 +192,7 @@ bw_owner_problem_lines(const bw_owner_problem_t *p)
         g_ptr_array_add(lines, g_strdup(_("Your own address is not set: notmuch's "
                                           "user.primary_email is empty.")));
     else {
-        g_autofree char *valid = g_utf8_make_valid(p->value, -1);
-        g_autofree char *shown = g_utf8_substring(valid, 0, MIN(g_utf8_strlen(valid, -1), 100));
+        g_autofree char *shown = bw_text_sanitize(p->value, 100);
         g_ptr_array_add(lines, g_strdup_printf(_("Your own address is not set: notmuch's "
                                                  "user.primary_email is unset, and notmuch made "
                                                  "up \"%s\" from this computer's name."), shown));

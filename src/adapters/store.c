@@ -566,22 +566,6 @@ strv_from(JsonObject *o, const char *member)
     return a;
 }
 
-static void
-put_hash(JsonObject *o, const char *name, guint64 h)
-{
-    /* Hex text: JSON numbers lose bits beyond 2^53. */
-    char buf[17];
-    g_snprintf(buf, sizeof buf, "%016" G_GINT64_MODIFIER "x", h);
-    json_object_set_string_member(o, name, buf);
-}
-
-static guint64
-get_hash(JsonObject *o, const char *name)
-{
-    const char *s = json_object_get_string_member_with_default(o, name, NULL);
-    return s ? g_ascii_strtoull(s, NULL, 16) : 0;
-}
-
 JsonNode *
 bw_store_campaign_to_json(const bw_campaign_t *c)
 {
@@ -594,17 +578,7 @@ bw_store_campaign_to_json(const bw_campaign_t *c)
     json_object_set_member(o, "forged_senders", strv_node(c->forged_senders));
     json_object_set_member(o, "reporting_domains", strv_node(c->reporting_domains));
     json_object_set_string_member(o, "origin", bw_origin_to_string(c->origin));
-    JsonObject *fp = json_object_new();
-    put_hash(fp, "subject_template", c->fp.subject_template);
-    put_hash(fp, "url_domains", c->fp.url_domains);
-    put_hash(fp, "origin_network", c->fp.origin_network);
-    put_hash(fp, "msgid_shape", c->fp.msgid_shape);
-    put_hash(fp, "mailer", c->fp.mailer);
-    put_hash(fp, "body_simhash", c->fp.body_simhash);
-    put_hash(fp, "forged_sender", c->fp.forged_sender);
-    if (c->fp.subject_masked)
-        json_object_set_string_member(fp, "subject_masked", c->fp.subject_masked);
-    json_object_set_object_member(o, "fingerprint", fp);
+    json_object_set_member(o, "fingerprint", bw_fingerprint_to_json(&c->fp));
     json_object_set_boolean_member(o, "muted", c->muted);
     JsonNode *n = json_node_new(JSON_NODE_OBJECT);
     json_node_take_object(n, o);
@@ -631,18 +605,7 @@ bw_store_campaign_from_json(JsonNode *node)
     const char *origin = json_object_get_string_member_with_default(o, "origin", "unknown");
     c->origin = g_strcmp0(origin, "own-account") == 0 ? BW_ORIGIN_OWN_ACCOUNT
               : g_strcmp0(origin, "foreign") == 0 ? BW_ORIGIN_FOREIGN : BW_ORIGIN_UNKNOWN;
-    JsonObject *fp = json_object_get_object_member(o, "fingerprint");
-    if (fp != NULL && json_object_has_member(o, "fingerprint")) {
-        c->fp.subject_template = get_hash(fp, "subject_template");
-        c->fp.url_domains = get_hash(fp, "url_domains");
-        c->fp.origin_network = get_hash(fp, "origin_network");
-        c->fp.msgid_shape = get_hash(fp, "msgid_shape");
-        c->fp.mailer = get_hash(fp, "mailer");
-        c->fp.body_simhash = get_hash(fp, "body_simhash");
-        c->fp.forged_sender = get_hash(fp, "forged_sender");
-        c->fp.subject_masked = g_strdup(
-            json_object_get_string_member_with_default(fp, "subject_masked", NULL));
-    }
+    bw_fingerprint_from_json(json_object_get_member(o, "fingerprint"), &c->fp);
     c->muted = json_object_get_boolean_member_with_default(o, "muted", FALSE);
     return c;
 }

@@ -36,31 +36,6 @@ fmt_time(gint64 t)
     return dt ? g_date_time_format(dt, "%Y-%m-%d %H:%M UTC") : g_strdup("?");
 }
 
-/* Attacker-written text (subjects, addresses) goes to a terminal: replace
- * control characters so escape sequences cannot reach it, and cut it. */
-static char *
-safe_text(const char *s, size_t max_chars)
-{
-    if (s == NULL)
-        return g_strdup("");
-    g_autofree char *valid = g_utf8_make_valid(s, -1);
-    GString *g = g_string_new(NULL);
-    size_t n = 0;
-    const char *p = valid;
-    for (; *p && n < max_chars; p = g_utf8_next_char(p), n++) {
-        gunichar c = g_utf8_get_char(p);
-        /* Bidi overrides could reorder what the user reads. */
-        if (g_unichar_iscntrl(c) || c == 0x2028 || c == 0x2029 || (c >= 0x202a && c <= 0x202e)
-            || (c >= 0x2066 && c <= 0x2069))
-            g_string_append_c(g, ' ');
-        else
-            g_string_append_unichar(g, c);
-    }
-    if (*p)
-        g_string_append(g, "...");
-    return g_string_free(g, FALSE);
-}
-
 /* The first line of the report.  "clear" is said plainly only when no
  * report was called backscatter: a clear assessment can still carry a note
  * about a few reports (a lone message through the owner's account, say). */
@@ -124,7 +99,7 @@ sender_list(const GPtrArray *senders, const GPtrArray *owners, bool mine, guint 
         total++;
         if (shown == max)
             continue;
-        g_autofree char *t = safe_text(a, 60);
+        g_autofree char *t = bw_text_sanitize(a, 60);
         g_string_append_printf(g, "%s%s", shown ? ", " : "", t);
         shown++;
     }
@@ -153,7 +128,7 @@ print_campaigns(const bw_scan_result_t *r)
          * from, " (muted)" or nothing. */
         printf(_("  %s  %s, %s, %s%s\n"), c->id, count, when, origin, c->muted ? _(" (muted)") : "");
         if (c->subjects && c->subjects->len > 0) {
-            g_autofree char *subj = safe_text(g_ptr_array_index(c->subjects, 0), 70);
+            g_autofree char *subj = bw_text_sanitize(g_ptr_array_index(c->subjects, 0), 70);
             printf("      %s \"%s\"\n", _("subject:"), subj);
         }
         if (c->forged_senders && c->forged_senders->len > 0) {
@@ -318,10 +293,11 @@ print_legit(const bw_scan_result_t *r)
             g_autofree char *when = fmt_day(it->date_unix);
             const bw_recipient_t *rcpt = it->report->recipients && it->report->recipients->len
                                        ? g_ptr_array_index(it->report->recipients, 0) : NULL;
-            g_autofree char *addr = safe_text(rcpt ? rcpt->address : NULL, 60);
+            g_autofree char *addr = bw_text_sanitize(rcpt && rcpt->address ? rcpt->address : "", 60);
             const char *reason = bw_reason_to_string(rcpt ? rcpt->reason : BW_REASON_UNKNOWN);
-            g_autofree char *subj = safe_text(it->report->original ? it->report->original->subject
-                                                                     : NULL, 40);
+            g_autofree char *subj = bw_text_sanitize(
+                it->report->original && it->report->original->subject
+                ? it->report->original->subject : "", 40);
             printf("  %s  %-30s %-18s %s\n", when, addr, reason ? reason : "", subj);
         }
         if (n > shown)
@@ -334,7 +310,7 @@ print_legit(const bw_scan_result_t *r)
         if (a && a->hard_bouncing && a->hard_bouncing->len) {
             printf("%s\n", _("Addresses that do not accept mail (fix or remove them from your address book):"));
             for (guint i = 0; i < a->hard_bouncing->len && i < 2 * LIST_MAX; i++) {
-                g_autofree char *t = safe_text(g_ptr_array_index(a->hard_bouncing, i), 100);
+                g_autofree char *t = bw_text_sanitize(g_ptr_array_index(a->hard_bouncing, i), 100);
                 printf("  - %s\n", t);
             }
         }

@@ -177,41 +177,6 @@ header_has(const bw_view_t *v, const char *name, const char *needle)
     return h != NULL && (needle == NULL || bw_casestr(h, strlen(h), needle) != NULL);
 }
 
-char *
-bw_subject_strip_prefixes(const char *subject)
-{
-    if (subject == NULL)
-        return NULL;
-    static const char *const prefixes[] = {
-        "re:", "aw:", "sv:", "antw:", "réf:", "rif:", "r:", "fwd:", "fw:", "wg:", "tr:",
-        "auto:", "autoreply:", "auto reply:", "auto-reply:", "automatic reply:",
-        "out of office:", "out of office autoreply:", "out of office reply:",
-        "abwesenheitsnotiz:", "automatische antwort:", "réponse automatique:",
-        "respuesta automática:", "risposta automatica:", "automatisch antwoord:",
-        "autosvar:", "vacation:", "[auto-reply]", "[autoreply]", "自動応答:", "自動返信:",
-        "自動応答：", "自動返信：", "不在:", "不在：",
-    };
-    const char *s = subject;
-    for (unsigned round = 0; round < 8; round++) {
-        while (*s == ' ' || *s == '\t')
-            s++;
-        bool cut = false;
-        for (unsigned i = 0; i < G_N_ELEMENTS(prefixes); i++) {
-            size_t n = strlen(prefixes[i]);
-            if (g_ascii_strncasecmp(s, prefixes[i], n) == 0) {
-                s += n;
-                cut = true;
-                break;
-            }
-        }
-        if (!cut)
-            break;
-    }
-    while (*s == ' ' || *s == '\t')
-        s++;
-    return *s ? g_strdup(s) : NULL;
-}
-
 /* The first non-empty lines of the text, squeezed: the auto-reply's own
  * words as the diagnostic. */
 static char *

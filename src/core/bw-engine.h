@@ -64,8 +64,6 @@ guint64 bw_fp_simhash(const char *text, size_t len);
 char *bw_fp_subject_template(const char *subject, const char *recipient);
 /* The same with runs of two or more capitalised words (names) masked too. */
 char *bw_fp_subject_template_names(const char *subject, const char *recipient);
-/* Subject with reply/auto-reply/report prefixes removed (g_free). */
-char *bw_fp_subject_strip(const char *subject);
 void bw_fingerprint_compute(const bw_profile_t *p, const bw_report_t *r, bw_fingerprint_t *fp);
 void bw_fingerprint_clear(bw_fingerprint_t *fp);
 void bw_fingerprint_copy(bw_fingerprint_t *dst, const bw_fingerprint_t *src);

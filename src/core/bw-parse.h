@@ -144,8 +144,6 @@ bool bw_challenge_detect(const bw_view_t *view, const bw_original_t *orig, bw_re
 /* The message is an anti-virus notice (subject, or the notice's own words
  * from an automatic sender); fills nothing. */
 bool bw_virus_notice(const bw_view_t *view);
-/* Subject without reply/auto-reply prefixes ("Re:", "Auto:", "Out of Office:"...). */
-char *bw_subject_strip_prefixes(const char *subject);
 
 /* ------------------------------------------------------------ original.c */
 

@@ -25,7 +25,7 @@ G_BEGIN_DECLS
 
 /* Bumped whenever verdicts, fingerprints or grouping change: a state store
  * that keeps items across runs must reclassify them when it differs. */
-#define BW_ENGINE_VERSION "engine-12"
+#define BW_ENGINE_VERSION "engine-13"
 
 typedef enum {
     BW_CLASS_LEGITIMATE = 0,
@@ -169,6 +169,12 @@ bw_status_t bw_classify(const bw_profile_t *profile, const bw_mailbox_ops_t *ops
 JsonNode *bw_item_to_json(const bw_item_t *item);
 bw_status_t bw_item_from_json(JsonNode *node, bw_item_t **out, char **detail);
 bw_status_t bw_report_from_json(JsonNode *node, bw_report_t **out, char **detail);
+/* The one codec of fingerprints, for items and campaigns alike: an object
+ * whose hashes are 16-digit hex strings (JSON numbers lose bits beyond
+ * 2^53).  Reading fills *fp from `node` (zeroes where a member is missing
+ * or malformed, all of it when `node` is not an object). */
+JsonNode *bw_fingerprint_to_json(const bw_fingerprint_t *fp);
+void bw_fingerprint_from_json(JsonNode *node, bw_fingerprint_t *fp);
 
 /* ------------------------------------------------------------ campaigns */
 

@@ -351,6 +351,40 @@ char *bw_time_format(gint64 unix_time, int utc_offset_seconds);
 /* Parse RFC 3339 or RFC 5322 date text; returns FALSE when unparseable. */
 bool bw_time_parse(const char *s, gint64 *unix_time_out, int *offset_out);
 
+/* ---------------------------------------------------------------- mail text, one way (text.c) */
+
+/* The classes of subject prefixes bw_subject_strip() removes. */
+typedef enum {
+    BW_SUBJECT_REPLY = 1u << 0,      /* Re:, AW:, SV:, Odp:, 回复:, 返信: ... */
+    BW_SUBJECT_FORWARD = 1u << 1,    /* Fwd:, FW:, WG:, TR:, RV:, I:, 转发:, 転送: ... */
+    BW_SUBJECT_AUTOREPLY = 1u << 2,  /* Auto:, Out of Office:, 自動返信: ... */
+    BW_SUBJECT_REPORT = 1u << 3,     /* Undeliverable:, Returned mail: ... */
+    BW_SUBJECT_ALL = 0xfu,
+} bw_subject_class_t;
+
+/* The subject without its leading prefixes of the given classes, in any
+ * order and repeated ("RE: FW: Re[2]: AW : x", "[Auto-Reply] x",
+ * "返信：x" with a full-width colon -> "x"), at most 16 of them; valid
+ * UTF-8, white space trimmed (g_free; "" when nothing is left, NULL only
+ * for NULL).  *found (may be NULL) gets the classes of what was removed.
+ * The one normaliser of subjects: the parser, the fingerprints, the
+ * verdict and the sent-mail lookups all compare what it returns. */
+char *bw_subject_strip(const char *subject, unsigned classes, unsigned *found);
+
+/* Bytes of a DKIM-Signature value read for its tags. */
+#define BW_DKIM_SIGNATURE_MAX  8192
+/* The d= tag (the signing domain) of a DKIM-Signature header value,
+ * lower-cased (g_free), or NULL when there is none. */
+char *bw_dkim_domain(const char *signature);
+
+/* Text written by strangers (subjects, addresses, diagnostics) made safe to
+ * show on a terminal, in a notification or in an evidence line: valid
+ * UTF-8; control characters, line and paragraph separators and
+ * bidirectional marks, embeddings, overrides and isolates become spaces;
+ * at most max_chars characters, then "…" where it was cut (g_free; NULL
+ * for NULL). */
+char *bw_text_sanitize(const char *s, size_t max_chars);
+
 G_END_DECLS
 
 #endif /* BW_H */

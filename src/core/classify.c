@@ -20,6 +20,8 @@
 #define MAX_ADDRS         8
 /* "sent near that time": the original's subject within this window */
 #define SUBJECT_WINDOW    (3 * 86400)
+/* characters of one evidence line (it quotes subjects and addresses) */
+#define EVIDENCE_MAX_CHARS 300
 
 typedef struct {
     double logit;
@@ -34,25 +36,11 @@ add(verdict_t *v, double w, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s = g_strdup_vprintf(fmt, ap);
+    g_autofree char *s = g_strdup_vprintf(fmt, ap);
     va_end(ap);
     /* attacker text (addresses, subjects) ends up in these lines: keep
-     * them short and on one line */
-    for (char *c = s; *c; c++)
-        if ((unsigned char)*c < 0x20 || *c == 0x7f)
-            *c = ' ';
-    if (!g_utf8_validate(s, -1, NULL)) {
-        char *valid = g_utf8_make_valid(s, -1);
-        g_free(s);
-        s = valid;
-    }
-    if (strlen(s) > 300) {
-        /* cut on a UTF-8 boundary */
-        const char *end = g_utf8_find_prev_char(s, s + 300);
-        if (end)
-            s[end - s] = '\0';
-    }
-    g_ptr_array_add(v->evidence, s);
+     * them short, on one line and safe to show */
+    g_ptr_array_add(v->evidence, bw_text_sanitize(s, EVIDENCE_MAX_CHARS));
     v->logit += w;
 }
 
@@ -294,7 +282,7 @@ bw_classify(const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
         /* what the original was about */
         const char *subject = o ? o->subject : NULL;
         if (subject && *subject && ops->sent_subject_near && it->date_unix > 0) {
-            g_autofree char *s = bw_fp_subject_strip(subject);
+            g_autofree char *s = bw_subject_strip(subject, BW_SUBJECT_ALL, NULL);
             if (s && *s) {
                 if (ops->sent_subject_near(ops->ctx, s, it->date_unix, SUBJECT_WINDOW))
                     add(&v, -3.0, "a message with the subject \"%s\" was sent from this mailbox at that time", s);

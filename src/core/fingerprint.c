@@ -47,67 +47,6 @@ hash_str(const char *s)
 
 /* ------------------------------------------------------------ subjects */
 
-static const char *const reply_prefixes[] = {
-    "re", "fw", "fwd", "aw", "wg", "sv", "vs", "tr", "rv", "rif", "antw", "odp",
-    "res", "enc", "r", "i", "fs", "ynt", "atb",
-    "automatic reply", "auto reply", "auto-reply", "autoreply", "auto", "out of office",
-    "out of the office", "ooo", "absence", "absent", "away", "vacation", "on vacation",
-    "holiday", "abwesenheitsnotiz", "abwesend", "urlaub", "automatische antwort",
-    "réponse automatique", "respuesta automática", "risposta automatica",
-    "automatisch antwoord", "不在", "不在通知",
-    "undeliverable", "undelivered", "returned mail", "delivery failure",
-    "failure notice", "delivery status notification (failure)",
-    "mail delivery failed", "nicht zustellbar", "non remis",
-    "返信", "転送", "自動応答", "自動返信", "回复", "转发",
-};
-
-char *
-bw_fp_subject_strip(const char *subject)
-{
-    if (subject == NULL)
-        return NULL;
-    g_autofree char *s = g_utf8_make_valid(subject, strnlen(subject, BW_ENGINE_MAX_SUBJECT));
-    const char *c = s;
-    for (int round = 0; round < 8; round++) {
-        while (*c == ' ' || *c == '\t')
-            c++;
-        const char *colon = NULL;
-        /* a prefix is a short phrase followed by ':' (ASCII or full-width) */
-        for (const char *q = c; *q && q - c < 48; q++) {
-            if (*q == ':') {
-                colon = q;
-                break;
-            }
-            if (strncmp(q, "：", 3) == 0) {
-                colon = q;
-                break;
-            }
-        }
-        if (colon == NULL)
-            break;
-        size_t plen = (size_t)(colon - c);
-        /* "Re[2]:" and "RE: " forms */
-        g_autofree char *pre = g_strndup(c, plen);
-        char *br = strchr(pre, '[');
-        if (br)
-            *br = '\0';
-        g_strstrip(pre);
-        g_autofree char *low = g_utf8_strdown(pre, -1);
-        bool hit = false;
-        for (size_t i = 0; i < G_N_ELEMENTS(reply_prefixes); i++)
-            if (strcmp(low, reply_prefixes[i]) == 0) {
-                hit = true;
-                break;
-            }
-        if (!hit)
-            break;
-        c = colon + (*colon == ':' ? 1 : 3);
-    }
-    char *r = g_strdup(c);
-    g_strstrip(r);
-    return r;
-}
-
 typedef struct {
     char text[128];
     bool mask;        /* masked ('#' or '*') */
@@ -209,7 +148,8 @@ subject_template(const char *subject, const char *recipient, bool mask_names)
 {
     if (subject == NULL)
         return NULL;
-    g_autofree char *stripped = bw_fp_subject_strip(subject);
+    g_autofree char *cut = g_strndup(subject, strnlen(subject, BW_ENGINE_MAX_SUBJECT));
+    g_autofree char *stripped = bw_subject_strip(cut, BW_SUBJECT_ALL, NULL);
     if (stripped == NULL || *stripped == '\0')
         return NULL;
     g_autofree char *local = NULL;

@@ -23,33 +23,6 @@ bw_original_is_empty(const bw_original_t *o)
                          o->received->len == 0);
 }
 
-static char *
-dkim_domain(const char *sig)
-{
-    /* The d= tag: at the start or after ';' (white space allowed). */
-    const char *p = sig;
-    size_t len = strnlen(sig, 8192);
-    for (size_t i = 0; i + 2 < len; i++) {
-        if ((p[i] == 'd' || p[i] == 'D') && p[i + 1] == '=') {
-            size_t k = i;
-            while (k > 0 && (p[k - 1] == ' ' || p[k - 1] == '\t' || p[k - 1] == '\n'))
-                k--;
-            if (k != 0 && p[k - 1] != ';')
-                continue;
-            size_t b = i + 2, e = b;
-            while (b < len && (p[b] == ' ' || p[b] == '\t'))
-                b++;
-            e = b;
-            while (e < len && p[e] != ';' && p[e] != ' ' && p[e] != '\t' && p[e] != '\n')
-                e++;
-            if (e == b)
-                return NULL;
-            return g_ascii_strdown(p + b, (gssize)(e - b));
-        }
-    }
-    return NULL;
-}
-
 static void
 add_url_domains(bw_original_t *o, const char *text, size_t len)
 {
@@ -198,7 +171,7 @@ from_header_block(const char *text, size_t len)
                 g_ptr_array_add(o->received, bw_strdup_squeezed(v, f->value->len));
         } else if (IS("DKIM-Signature")) {
             if (o->dkim_domain == NULL)
-                o->dkim_domain = dkim_domain(v);
+                o->dkim_domain = bw_dkim_domain(v);
         }
 #undef IS
     }

@@ -276,7 +276,10 @@ original_from_reply(const bw_report_t *report)
         o->message_id = g_strdup(g_ptr_array_index(report->references, report->references->len - 1));
     if (report->to->len > 0)
         o->from = g_strdup(g_ptr_array_index(report->to, 0));
-    o->subject = bw_subject_strip_prefixes(report->subject);
+    o->subject = bw_subject_strip(report->subject,
+                                  BW_SUBJECT_REPLY | BW_SUBJECT_FORWARD | BW_SUBJECT_AUTOREPLY, NULL);
+    if (o->subject != NULL && *o->subject == '\0')
+        g_clear_pointer(&o->subject, g_free);
     if (report->from != NULL)
         g_ptr_array_add(o->to, g_strdup(report->from));
     o->headers_only = true;

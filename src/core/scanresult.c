@@ -199,9 +199,10 @@ get_int(JsonObject *o, const char *name)
     return 0;
 }
 
-static void
-fingerprint_to_json(JsonBuilder *b, const bw_fingerprint_t *fp)
+JsonNode *
+bw_fingerprint_to_json(const bw_fingerprint_t *fp)
 {
+    g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
     add_hash(b, "subject_template", fp->subject_template);
     add_hash(b, "url_domains", fp->url_domains);
@@ -213,14 +214,16 @@ fingerprint_to_json(JsonBuilder *b, const bw_fingerprint_t *fp)
     bw_json_add_str(b, "subject_masked", fp->subject_masked);
     add_hash(b, "subject_names", fp->subject_names);
     json_builder_end_object(b);
+    return json_builder_get_root(b);
 }
 
-static void
-fingerprint_from_json(JsonObject *o, bw_fingerprint_t *fp)
+void
+bw_fingerprint_from_json(JsonNode *node, bw_fingerprint_t *fp)
 {
     memset(fp, 0, sizeof *fp);
-    if (o == NULL)
+    if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node))
         return;
+    JsonObject *o = json_node_get_object(node);
     fp->subject_template = get_hash(o, "subject_template");
     fp->url_domains = get_hash(o, "url_domains");
     fp->origin_network = get_hash(o, "origin_network");
@@ -250,7 +253,7 @@ bw_item_to_json(const bw_item_t *item)
     bw_json_add_strv(b, "evidence", item->evidence);
     bw_json_add_str(b, "origin", bw_origin_to_string(item->origin));
     json_builder_set_member_name(b, "fingerprint");
-    fingerprint_to_json(b, &item->fp);
+    json_builder_add_value(b, bw_fingerprint_to_json(&item->fp));
     bw_json_add_str(b, "campaign", item->campaign);
     json_builder_set_member_name(b, "report");
     if (item->report)
@@ -300,11 +303,7 @@ bw_item_from_json(JsonNode *node, bw_item_t **out, char **detail)
         }
     }
     it->origin = origin_from_string(get_str(o, "origin"));
-    JsonObject *fpo = NULL;
-    if (json_object_has_member(o, "fingerprint") &&
-        JSON_NODE_HOLDS_OBJECT(json_object_get_member(o, "fingerprint")))
-        fpo = json_object_get_object_member(o, "fingerprint");
-    fingerprint_from_json(fpo, &it->fp);
+    bw_fingerprint_from_json(json_object_get_member(o, "fingerprint"), &it->fp);
     it->campaign = g_strdup(get_str(o, "campaign"));
     if (json_object_has_member(o, "report") &&
         JSON_NODE_HOLDS_OBJECT(json_object_get_member(o, "report"))) {

@@ -1258,18 +1258,11 @@ local_part(const char *value)
 static bool
 human_reply(const bw_view_t *v)
 {
-    static const char *const reply_prefixes[] = {"re:", "re :", "aw:", "sv:", "vs:", "antw:",
-                                                 "réf", "返信:", "答复:"};
-    static const char *const forward_prefixes[] = {"fwd:", "fw:", "fwd :", "wg:", "tr:", "rv:", "enc:",
-                                                   "doorst:", "vb:", "i:", "pd:", "転送:", "转发:"};
-    const char *s = v->subject != NULL ? v->subject : "";
-    while (*s == ' ' || *s == '\t')
-        s++;
-    bool reply = false, forward = false;
-    for (size_t i = 0; i < G_N_ELEMENTS(reply_prefixes) && !reply; i++)
-        reply = g_ascii_strncasecmp(s, reply_prefixes[i], strlen(reply_prefixes[i])) == 0;
-    for (size_t i = 0; i < G_N_ELEMENTS(forward_prefixes) && !reply && !forward; i++)
-        forward = g_ascii_strncasecmp(s, forward_prefixes[i], strlen(forward_prefixes[i])) == 0;
+    /* The first prefix says what the message is: a reply, or a forward. */
+    unsigned reply = 0, forward = 0;
+    g_autofree char *after_reply = bw_subject_strip(v->subject, BW_SUBJECT_REPLY, &reply);
+    g_autofree char *after_forward = reply ? NULL
+        : bw_subject_strip(v->subject, BW_SUBJECT_FORWARD, &forward);
     if (!reply && !forward)
         return false;
     if (v->from == NULL || strchr(v->from, '@') == NULL || bw_generic_sender_level(v->from) != 0)

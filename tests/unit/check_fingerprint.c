@@ -39,10 +39,7 @@ START_TEST(test_template_prefixes_and_cjk)
     g_autofree char *a = tpl("RE: Fwd: Invoice 2231 from Apex Logistics", NULL);
     g_autofree char *b = tpl("Invoice 9 from Apex Logistics", NULL);
     ck_assert_str_eq(a, b);
-    g_autofree char *s = bw_fp_subject_strip("Automatic reply: Re: Hello there");
-    ck_assert_str_eq(s, "Hello there");
-    g_autofree char *s2 = bw_fp_subject_strip("Invoice: please pay");
-    ck_assert_str_eq(s2, "Invoice: please pay");   /* not a reply prefix */
+    /* (the prefixes themselves: check_util.c, test_subject_strip) */
     /* Japanese: the romanised name glued to the honorific is masked, the
      * Japanese words are kept */
     g_autofree char *j1 = tpl("【重要】Priya Horvat様 アカウント確認のお願い", "phorvat@x.example");

@@ -1,7 +1,9 @@
 /* check_util.c: the error setter, addresses, Message-IDs, times, bounded
- * search. */
+ * search, and the one way to read subjects, DKIM d= tags and attacker text
+ * (text.c), and the fingerprint codec. */
 #include "suites.h"
 #include "bw-private.h"
+#include "bw-engine.h"
 #include <string.h>
 
 START_TEST(test_address_normalize)
@@ -37,6 +39,145 @@ START_TEST(test_error_set)
     ck_assert_str_eq(detail, "first: 1");
     ck_assert_int_eq(bw_error_set(&detail, BW_OK, "ok"), BW_OK);
     ck_assert_str_eq(detail, "first: 1");
+}
+END_TEST
+
+/* One normaliser of subject prefixes: every language real clients use,
+ * repeated and with counters, classes chosen by the caller. */
+START_TEST(test_subject_strip)
+{
+    struct { const char *in; unsigned classes; const char *out; unsigned found; } cases[] = {
+        { "Re: Hello", BW_SUBJECT_ALL, "Hello", BW_SUBJECT_REPLY },
+        { "RE: FW: Re[2]: AW : Hello", BW_SUBJECT_ALL, "Hello",
+          BW_SUBJECT_REPLY | BW_SUBJECT_FORWARD },
+        { "Odp: Faktura", BW_SUBJECT_ALL, "Faktura", BW_SUBJECT_REPLY },
+        { "RV: Presupuesto", BW_SUBJECT_ALL, "Presupuesto", BW_SUBJECT_FORWARD },
+        { "I: Preventivo", BW_SUBJECT_ALL, "Preventivo", BW_SUBJECT_FORWARD },
+        { "R: I: Preventivo", BW_SUBJECT_ALL, "Preventivo",
+          BW_SUBJECT_REPLY | BW_SUBJECT_FORWARD },
+        { "SV: VS: WG: TR: Enc: PD: YNT: İLT: Res: Antw: RIF: Ref: x", BW_SUBJECT_ALL, "x",
+          BW_SUBJECT_REPLY | BW_SUBJECT_FORWARD },
+        { "Re(3): RE^2: x", BW_SUBJECT_ALL, "x", BW_SUBJECT_REPLY },
+        { "Réf : TR : Devis", BW_SUBJECT_ALL, "Devis", BW_SUBJECT_REPLY | BW_SUBJECT_FORWARD },
+        { "回复: 转发: 答复: 会议", BW_SUBJECT_ALL, "会议",
+          BW_SUBJECT_REPLY | BW_SUBJECT_FORWARD },
+        { "返信：転送：会議のお知らせ", BW_SUBJECT_ALL, "会議のお知らせ",
+          BW_SUBJECT_REPLY | BW_SUBJECT_FORWARD },
+        { "Ответ: Счёт", BW_SUBJECT_ALL, "Счёт", BW_SUBJECT_REPLY },
+        { "Automatic reply: Re: Hello there", BW_SUBJECT_ALL, "Hello there",
+          BW_SUBJECT_AUTOREPLY | BW_SUBJECT_REPLY },
+        { "[Auto-Reply] Out of Office: x", BW_SUBJECT_ALL, "x", BW_SUBJECT_AUTOREPLY },
+        { "自動返信: 不在: x", BW_SUBJECT_ALL, "x", BW_SUBJECT_AUTOREPLY },
+        { "Undeliverable: Re: Invoice", BW_SUBJECT_ALL, "Invoice",
+          BW_SUBJECT_REPORT | BW_SUBJECT_REPLY },
+        /* the caller's classes: a report title is kept when not asked for */
+        { "Undeliverable: Re: Invoice", BW_SUBJECT_REPLY, "Undeliverable: Re: Invoice", 0 },
+        { "Re: Undeliverable: Invoice", BW_SUBJECT_REPLY, "Undeliverable: Invoice",
+          BW_SUBJECT_REPLY },
+        /* not prefixes */
+        { "Invoice: please pay", BW_SUBJECT_ALL, "Invoice: please pay", 0 },
+        { "Meeting at 10:30", BW_SUBJECT_ALL, "Meeting at 10:30", 0 },
+        { "[SPAM] Re: x", BW_SUBJECT_ALL, "[SPAM] Re: x", 0 },
+        { "  Re:   ", BW_SUBJECT_ALL, "", BW_SUBJECT_REPLY },
+        { "", BW_SUBJECT_ALL, "", 0 },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        unsigned found = 0xff;
+        g_autofree char *got = bw_subject_strip(cases[i].in, cases[i].classes, &found);
+        ck_assert_msg(strcmp(got, cases[i].out) == 0, "\"%s\" gave \"%s\"", cases[i].in, got);
+        ck_assert_msg(found == cases[i].found, "\"%s\": classes %u, want %u", cases[i].in,
+                      found, cases[i].found);
+    }
+    ck_assert_ptr_null(bw_subject_strip(NULL, BW_SUBJECT_ALL, NULL));
+    /* bounded: a thousand prefixes are not all removed, and it returns */
+    GString *chain = g_string_new(NULL);
+    for (int i = 0; i < 1000; i++)
+        g_string_append(chain, "Re: ");
+    g_string_append(chain, "x");
+    g_autofree char *rest = bw_subject_strip(chain->str, BW_SUBJECT_ALL, NULL);
+    ck_assert(g_str_has_prefix(rest, "Re: "));
+    g_string_free(chain, TRUE);
+    /* invalid UTF-8 comes out valid */
+    g_autofree char *bad = bw_subject_strip("Re: caf\xe9", BW_SUBJECT_ALL, NULL);
+    ck_assert(g_utf8_validate(bad, -1, NULL));
+}
+END_TEST
+
+START_TEST(test_dkim_domain)
+{
+    struct { const char *in, *out; } cases[] = {
+        { "v=1; a=rsa-sha256; c=relaxed/relaxed; d=Example.COM; s=sel; b=abc", "example.com" },
+        { "d=mail.example.org; v=1", "mail.example.org" },
+        { "v=1;\r\n\td = spaced.example ;s=x", "spaced.example" },
+        { "v=1; D=upper.example; s=x", "upper.example" },
+        /* a 'd' inside another tag's value is not the tag */
+        { "v=1; b=abc d=fake.example; d=real.example", "real.example" },
+        { "v=1; bh=dGhpcw==; s=sel", NULL },
+        { "v=1; d=; s=x", NULL },
+        { "", NULL },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *got = bw_dkim_domain(cases[i].in);
+        if (cases[i].out == NULL)
+            ck_assert_msg(got == NULL, "%s gave %s", cases[i].in, got);
+        else
+            ck_assert_str_eq(got, cases[i].out);
+    }
+    ck_assert_ptr_null(bw_dkim_domain(NULL));
+}
+END_TEST
+
+START_TEST(test_text_sanitize)
+{
+    /* escapes, line breaks, bidi overrides and invalid bytes are defused */
+    g_autofree char *a = bw_text_sanitize("Invoice\x1b[31m\r\nFake line\xe2\x80\xae"
+                                          "gpj.exe\xff", 100);
+    ck_assert(g_utf8_validate(a, -1, NULL));
+    for (const char *p = a; *p; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+        ck_assert_msg(!g_unichar_iscntrl(c) && c != 0x202e, "U+%04X left in \"%s\"", c, a);
+    }
+    ck_assert_ptr_nonnull(strstr(a, "Fake line"));
+    /* cut by characters, not bytes, and said so */
+    g_autofree char *b = bw_text_sanitize("日本語のテキスト", 3);
+    ck_assert_str_eq(b, "日本語…");
+    g_autofree char *c = bw_text_sanitize("short", 5);
+    ck_assert_str_eq(c, "short");
+    ck_assert_ptr_null(bw_text_sanitize(NULL, 10));
+}
+END_TEST
+
+/* The fingerprint codec round-trips every hash exactly (beyond 2^53) and
+ * reads damaged input as zeroes. */
+START_TEST(test_fingerprint_codec)
+{
+    bw_fingerprint_t fp = {
+        .subject_template = G_GUINT64_CONSTANT(0xfedcba9876543211), .url_domains = 1,
+        .origin_network = G_GUINT64_CONSTANT(0x8000000000000001), .msgid_shape = 3,
+        .mailer = 4, .body_simhash = G_MAXUINT64, .forged_sender = 6,
+        .subject_masked = (char *)"Invoice # from {name}",
+        .subject_names = G_GUINT64_CONSTANT(0x20000000000001),
+    };
+    JsonNode *n = bw_fingerprint_to_json(&fp);
+    bw_fingerprint_t back;
+    bw_fingerprint_from_json(n, &back);
+    ck_assert(back.subject_template == fp.subject_template);
+    ck_assert(back.url_domains == fp.url_domains);
+    ck_assert(back.origin_network == fp.origin_network);
+    ck_assert(back.msgid_shape == fp.msgid_shape);
+    ck_assert(back.mailer == fp.mailer);
+    ck_assert(back.body_simhash == fp.body_simhash);
+    ck_assert(back.forged_sender == fp.forged_sender);
+    ck_assert(back.subject_names == fp.subject_names);
+    ck_assert_str_eq(back.subject_masked, fp.subject_masked);
+    bw_fingerprint_clear(&back);
+    json_node_unref(n);
+    JsonNode *bad = json_from_string("{\"subject_template\": 12, \"mailer\": null}", NULL);
+    bw_fingerprint_from_json(bad, &back);
+    ck_assert(back.subject_template == 0 && back.mailer == 0 && back.subject_masked == NULL);
+    json_node_unref(bad);
+    bw_fingerprint_from_json(NULL, &back);
+    ck_assert(back.subject_template == 0);
 }
 END_TEST
 
@@ -82,6 +223,10 @@ suite_util(void)
     Suite *s = suite_create("util");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_error_set);
+    tcase_add_test(tc, test_subject_strip);
+    tcase_add_test(tc, test_dkim_domain);
+    tcase_add_test(tc, test_text_sanitize);
+    tcase_add_test(tc, test_fingerprint_codec);
     tcase_add_test(tc, test_address_normalize);
     tcase_add_test(tc, test_msgid_normalize);
     tcase_add_test(tc, test_time_roundtrip);
