@@ -410,6 +410,8 @@ bw_nm_source_setting(const bw_nm_source_t *src, const char *key)
  * Japanese subjects are whole words as they appear in notices. */
 static const char *const prefilter_clauses[] = {
     "from:mailer-daemon", "from:postmaster", "from:mailerdaemon", "from:mailer_daemon",
+    "from:mdaemon", "from:\"mail delivery\"", "from:\"delivery subsystem\"", "from:\"mail system\"",
+    "from:\"mail administrator\"",
     "mimetype:message/delivery-status", "mimetype:message/global-delivery-status",
     "mimetype:message/feedback-report", "mimetype:text/rfc822-headers",
     "mimetype:message/rfc822", "mimetype:message/global",
@@ -422,8 +424,13 @@ static const char *const prefilter_clauses[] = {
     "subject:\"non-delivery\"", "subject:nondeliverable", "subject:\"delivery problem\"",
     "subject:\"delivery delayed\"", "subject:\"delayed mail\"", "subject:\"delivery report\"",
     "subject:\"could not send\"", "subject:\"returned to sender\"", "subject:bounce",
-    "subject:bounced", "subject:rejected", "subject:unzustellbar", "subject:\"non remis\"",
+    "subject:bounced", "subject:rejected", "subject:\"non remis\"",
     "subject:\"no entregado\"", "subject:\"mancato recapito\"", "subject:onbestelbaar",
+    "subject:unzustellbar*", "subject:\"nicht zustellbar\"", "subject:\"non distribuable\"",
+    "subject:\"non recapitabile\"", "subject:\"no se puede entregar\"", "subject:\"falha na entrega\"",
+    "subject:\"niet afgeleverd\"", "subject:niedostarczon*", "subject:\"failed mail\"",
+    "subject:\"mail failed\"", "subject:\"mail failure\"", "subject:\"delivery error\"",
+    "subject:\"returned message\"", "subject:\"message returned\"",
     /* auto-replies */
     "subject:\"auto-reply\"", "subject:autoreply", "subject:\"auto reply\"",
     "subject:\"automatic reply\"", "subject:\"auto response\"", "subject:autoresponse",
@@ -453,6 +460,7 @@ static const char *const prefilter_clauses[] = {
     "body:\"will be back\"", "body:\"i am away\"", "body:\"i'm away\"", "body:\"currently away\"",
     "body:\"return on\"", "body:\"returning on\"", "body:\"delivery has failed\"",
     "body:\"could not be delivered\"", "body:\"permanent error\"", "body:\"verify that you\"",
+    "body:\"was not delivered\"", "body:\"unable to deliver\"", "body:\"not be delivered\"",
     "body:\"confirm that you\"", "body:challenge", "body:whitelist",
 };
 

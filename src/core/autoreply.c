@@ -82,7 +82,7 @@ static const char *const challenge_phrases[] = {
     "reply to this message to confirm", "confirmation verifies", "real person",
     "one-time verification", "verify that you are human", "sender approval",
     "bitte bestätigen sie", "confirmez votre message", "confirme su mensaje",
-    "送信者認証", "確認してください",
+    "送信者認証", "確認してください", "waitlisted", "guest list", "add yourself to",
 };
 /* The subset that no failure notice says: two of them in the notice's
  * words make a challenge even when its subject is "Re: <subject>". */
@@ -94,7 +94,7 @@ static const char *const challenge_strong_phrases[] = {
     "accepted senders", "reply to this message to confirm", "confirmation verifies",
     "confirm that you are a real person", "real person", "not a robot",
     "verify that you are human", "challenge-response", "challenge response",
-    "sender approval", "i use a spam",
+    "sender approval", "i use a spam", "waitlisted", "guest list", "add yourself to",
 };
 
 /* Headers that name challenge-response systems ("Name" present, or
@@ -405,6 +405,9 @@ bw_challenge_detect(const bw_view_t *v, const bw_original_t *orig, bw_report_t *
     report->bounce = true;
     report->kind = BW_KIND_CHALLENGE;
     report->family = "challenge-response";
+    /* a challenge dressed as a DSN names its recipient in its fields */
+    if (report->recipients->len > 0)
+        return true;
     bw_recipient_t *r = bw_recipient_new();
     r->address = challenge_recipient(v, report, orig, head);
     r->reason = BW_REASON_UNKNOWN;

@@ -930,10 +930,12 @@ parse_message(char *norm, size_t nlen, unsigned depth)
     bw_view_t head = view;
     if (marker != (size_t)-1)
         head.text_len = marker;
-    if (!report->bounce) {
-        g_autoptr(bw_original_t) orig = original_from_selection(mime, &sel);
-        if (bw_challenge_detect(&head, orig, report)) {
-            report->original = g_steal_pointer(&orig);
+    /* the attached original, read once for here and below */
+    g_autoptr(bw_original_t) attached = NULL;
+    if (!report->bounce || report->kind == BW_KIND_DSN) {
+        attached = original_from_selection(mime, &sel);
+        if (bw_challenge_detect(&head, attached, report)) {
+            report->original = g_steal_pointer(&attached);
             if (report->original == NULL && view.text_len > 0 && marker != (size_t)-1)
                 report->original = bw_original_from_text(view.text, view.text_len, marker);
         }
@@ -1042,7 +1044,7 @@ parse_message(char *norm, size_t nlen, unsigned depth)
     /* The original (unless a detector already read it, e.g. from the JSON
      * of a provider's notification). */
     if (report->original == NULL)
-        report->original = original_from_selection(mime, &sel);
+        report->original = attached != NULL ? g_steal_pointer(&attached) : original_from_selection(mime, &sel);
     if (report->original == NULL && view.text_len > 0) {
         size_t from_off = original_offset != (size_t)-1 ? original_offset : marker;
         if (from_off != (size_t)-1)

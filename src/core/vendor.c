@@ -451,6 +451,11 @@ line_first_address(const char *s, size_t n, size_t *after)
     while (i < n && i < 80 && (s[i] == ' ' || s[i] == '\t' || s[i] == '>' || s[i] == '|'
                                || s[i] == '-' || s[i] == '*'))
         i++;
+    /* a success reply names the sender or a recipient that was accepted
+     * ("250 <a@b>, Sender ok" in a transcript) */
+    if (i + 3 < n && s[i] == '2' && g_ascii_isdigit(s[i + 1]) && g_ascii_isdigit(s[i + 2])
+        && (s[i + 3] == ' ' || s[i + 3] == '-'))
+        return NULL;
     /* an optional reply code and status code */
     for (int k = 0; k < 2 && i < n; k++) {
         size_t l = 0;
