@@ -31,12 +31,16 @@ What counts as "a failure report" for each tool (the references mean a
 delivery failure, not an auto-reply, a challenge or a mere delay):
   bouncewatch  bounce true, kind dsn or bounce, and not every recipient
                only delayed/delivered/relayed/expanded; the addresses are
-               the recipients' (`original_address` when the report gives
+               the recipients' (a DSN's `original_address` when it gives
                one, as BounceParser prefers Original-Recipient by default)
   Sisimai      Sisimai->make gives a record whose reason is not vacation,
                delivered or feedback and whose action is not delayed
   flufl        all_failures() gives a permanent failure; the addresses are
                its permanent and temporary ones
+On flufl.bounce's data bouncewatch's addresses are read as flufl.bounce's
+detectors list them: a DSN's Original-Recipient (else Final-Recipient),
+and for a plain notice every address it names (`address` and the
+`original_address` it was expanded from).
 The stand-in never parses anything itself.  Tools that are not installed
 are left out (apt-get install libsisimai-perl python3-flufl.bounce).
 """
@@ -143,6 +147,15 @@ sub as_string { '' }
 1;
 '''
 
+# Assertions whose own test script says they document a bug, not what the
+# message is: is_bounce => 1 for a spam message the comment calls "a
+# non-bounce spam message" (bouncewatch, rightly, reads none of them as a
+# report).  Reported apart: figures are given with and without them.
+QUIRKS = {
+    "spam-bogus-email-in-report.msg": "t/spam-bogus-email-in-report.t: 'a non-bounce spam message is parsed as a bounce'",
+    "spam-with-image.msg": "t/spam-with-image.t: spam whose image attachments were parsed as reports (bug #20751)",
+}
+
 DETECTION_TESTS = re.compile(r"is_bounce is correct|it's a bounce, alright|^This is (not )?a bounce$")
 RECIPIENT_TESTS = re.compile(r"addresses are correct|found correct number of addresses|"
                              r"right bounced address is given|prefer original to final recipient|"
@@ -179,12 +192,21 @@ def read_bouncewatch(binary, files):
         only_delay = bool(rcpts) and all(
             (r.get("action") or "failed") in ("delayed", "delivered", "relayed", "expanded") for r in rcpts)
         failure = bool(obj.get("bounce")) and kind in ("dsn", "bounce") and not only_delay
-        addrs = [(r.get("original_address") or r.get("address") or "").lower() for r in rcpts
-                 if (r.get("action") or "failed") != "delivered"]
+        # a DSN's Original-Recipient first, as BounceParser by default
+        addrs = [((r.get("original_address") if kind == "dsn" else None) or r.get("address") or "").lower()
+                 for r in rcpts if (r.get("action") or "failed") != "delivered"]
         final = [(r.get("address") or "").lower() for r in rcpts
                  if (r.get("action") or "failed") != "delivered"]
+        # what flufl.bounce's detectors list: a DSN's Original-Recipient
+        # (else Final-Recipient); every address a plain notice names
+        # (the one tried and the one it was expanded from)
+        if kind == "dsn":
+            named = addrs
+        else:
+            named = [(r.get("address") or "").lower() for r in rcpts] + \
+                    [(r.get("original_address") or "").lower() for r in rcpts]
         out[f] = {"is_bounce": failure, "addresses": [a for a in addrs if a],
-                  "final": [a for a in final if a], "kind": kind,
+                  "final": [a for a in final if a], "named": sorted({a for a in named if a}), "kind": kind,
                   "message_id": (obj.get("original") or {}).get("message_id")}
     return out
 
@@ -309,11 +331,13 @@ def flufl_reference(data_dir):
 def score_bounceparser(corpus, tool, readings, workdir):
     cases = bounceparser_cases(corpus, readings, workdir)
     det = [all(c["detection"]) for c in cases.values() if c["detection"]]
+    det_clean = [all(c["detection"]) for f, c in cases.items() if c["detection"] and f not in QUIRKS]
     rcp = [all(c["recipients"]) for c in cases.values() if c["recipients"]]
     bad = sorted("%s%s%s" % (f, "" if all(c["detection"]) else " detection",
                              "" if all(c["recipients"]) else " recipients")
                  for f, c in cases.items() if not all(c["detection"]) or not all(c["recipients"]))
-    return {"detection": (sum(det), len(det)), "recipients": (sum(rcp), len(rcp)), "bad": bad}
+    return {"detection": (sum(det), len(det)), "recipients": (sum(rcp), len(rcp)), "bad": bad,
+            "detection_without_quirks": (sum(det_clean), len(det_clean))}
 
 
 def score_flufl(corpus, tool, readings, ref):
@@ -327,7 +351,7 @@ def score_flufl(corpus, tool, readings, ref):
             continue            # a file listed with no address says nothing to score
         det[1] += 1
         rcp[1] += 1
-        addrs = set(got["addresses"])
+        addrs = set(got.get("named", got["addresses"]))
         if tool == "bouncewatch":
             detected = got["kind"] in ("dsn", "bounce")
         elif tool == "flufl":
@@ -402,6 +426,11 @@ def main():
         for tool in tools:
             r = res[tool]
             print("  %-12s detection %-22s recipients %s" % (tool, pct(r["detection"]), pct(r["recipients"])))
+        if layout == "bounceparser":
+            print("  without the %d assertions their own scripts call bugs (%s):" % (
+                len(QUIRKS), ", ".join(sorted(QUIRKS))))
+            for tool in tools:
+                print("  %-12s detection %s" % (tool, pct(res[tool]["detection_without_quirks"])))
         for measure in ("detection", "recipients"):
             ours = res["bouncewatch"][measure]
             if not ours[1]:

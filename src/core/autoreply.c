@@ -83,6 +83,7 @@ static const char *const challenge_phrases[] = {
     "one-time verification", "verify that you are human", "sender approval",
     "bitte bestätigen sie", "confirmez votre message", "confirme su mensaje",
     "送信者認証", "確認してください", "waitlisted", "guest list", "add yourself to",
+    "pre-approved", "preapproved", "requires confirmation",
 };
 /* The subset that no failure notice says: two of them in the notice's
  * words make a challenge even when its subject is "Re: <subject>". */
@@ -95,6 +96,7 @@ static const char *const challenge_strong_phrases[] = {
     "confirm that you are a real person", "real person", "not a robot",
     "verify that you are human", "challenge-response", "challenge response",
     "sender approval", "i use a spam", "waitlisted", "guest list", "add yourself to",
+    "pre-approved", "preapproved", "requires confirmation",
 };
 
 /* Headers that name challenge-response systems ("Name" present, or
@@ -332,14 +334,11 @@ count_one(size_t id, size_t start, size_t end, void *data)
     return acc->n < 8;
 }
 
-static unsigned
-count_phrases(const char *text, size_t len, int table)
+static void
+count_phrases(const char *text, size_t len, int table, phrase_count_t *acc)
 {
-    phrase_count_t acc = {0, 0};
-    if (text == NULL || len == 0)
-        return 0;
-    bw_matcher_scan(matchers[table], text, len, count_one, &acc);
-    return acc.n;
+    if (text != NULL && len > 0)
+        bw_matcher_scan(matchers[table], text, len, count_one, acc);
 }
 
 /* The address that asks for confirmation: the one the original was sent
@@ -362,13 +361,43 @@ challenge_recipient(const bw_view_t *v, const bw_report_t *report, const bw_orig
     return bw_address_normalize(v->from);
 }
 
+/* The notice's own lines of the text head: without quoted header lines
+ * ("Subject: ...") and lines holding the original's subject, whose words
+ * the spammer chose (g_free it). */
+static char *
+own_words(const bw_view_t *v, size_t head, size_t *len_out)
+{
+    GString *g = g_string_sized_new(head);
+    size_t ol = v->orig_subject != NULL ? strlen(v->orig_subject) : 0;
+    size_t pos = 0;
+    while (pos < head) {
+        const char *nl = memchr(v->text + pos, '\n', head - pos);
+        size_t end = nl != NULL ? (size_t)(nl - v->text) : head;
+        const char *line = v->text + pos;
+        size_t ll = end - pos, i = 0;
+        while (i < ll && (line[i] == ' ' || line[i] == '\t' || line[i] == '>'))
+            i++;
+        bool quoted = ll - i >= 8 && g_ascii_strncasecmp(line + i, "subject:", 8) == 0;
+        if (!quoted && !(ol >= 8 && bw_casestr(line, ll, v->orig_subject) != NULL)) {
+            g_string_append_len(g, line, (gssize)ll);
+            g_string_append_c(g, '\n');
+        }
+        pos = end + 1;
+    }
+    *len_out = g->len;
+    return g_string_free(g, FALSE);
+}
+
 bool
 bw_challenge_detect(const bw_view_t *v, const bw_original_t *orig, bw_report_t *report)
 {
     matchers_init();
-    const char *subject = v->subject ? v->subject : "";
+    g_autofree char *own_subject = bw_generic_own_subject(v->subject, v->orig_subject);
+    const char *subject = own_subject != NULL ? own_subject : "";
     size_t slen = strlen(subject);
-    size_t head = v->text_len < 2048 ? v->text_len : 2048;
+    size_t head_len = v->text_len < 2048 ? v->text_len : 2048;
+    size_t head = 0;
+    g_autofree char *words = own_words(v, head_len, &head);
     senders_t who;
     read_senders(v, &who);
     bool listed = bw_view_header(v, "List-Id") != NULL || bw_view_header(v, "List-Unsubscribe") != NULL;
@@ -396,10 +425,20 @@ bw_challenge_detect(const bw_view_t *v, const bw_original_t *orig, bw_report_t *
         confirm_address = at != NULL && (bw_casestr(a, (size_t)(at - a), "confirm") != NULL ||
                                          bw_casestr(a, (size_t)(at - a), "verify") != NULL);
     }
-    bool body_says = ANY(v->text, head, T_CHALLENGE);
+    bool body_says = ANY(words, head, T_CHALLENGE);
+    phrase_count_t strong_acc = {0, 0};
+    count_phrases(words, head, T_CHALLENGE_STRONG, &strong_acc);
+    /* a challenge dressed as a DSN may say it in its diagnostic only
+     * ("Sender not pre-approved") */
+    for (guint i = 0; i < report->recipients->len && i < 16; i++) {
+        const char *d = ((bw_recipient_t *)g_ptr_array_index(report->recipients, i))->diagnostic;
+        if (d != NULL)
+            count_phrases(d, strlen(d), T_CHALLENGE_STRONG, &strong_acc);
+    }
+    unsigned strong = strong_acc.n;
     bool yes = cr_header ||
                (!listed && who.machine && (ANY(subject, slen, T_CHALLENGE) || confirm_address) && body_says) ||
-               (!listed && who.machine && count_phrases(v->text, head, T_CHALLENGE_STRONG) >= 2);
+               (!listed && who.machine && strong >= 2);
     if (!yes)
         return false;
     report->bounce = true;
@@ -409,11 +448,28 @@ bw_challenge_detect(const bw_view_t *v, const bw_original_t *orig, bw_report_t *
     if (report->recipients->len > 0)
         return true;
     bw_recipient_t *r = bw_recipient_new();
-    r->address = challenge_recipient(v, report, orig, head);
+    r->address = challenge_recipient(v, report, orig, head_len);
     r->reason = BW_REASON_UNKNOWN;
     r->diagnostic = first_words(v->text, v->text_len);
     g_ptr_array_add(report->recipients, r);
     return true;
+}
+
+bool
+bw_autoreply_is_vacation(const bw_view_t *v)
+{
+    matchers_init();
+    if (bw_generic_sender_level(v->from) == 2 || bw_view_header(v, "X-Failed-Recipients") != NULL)
+        return false;
+    senders_t who;
+    read_senders(v, &who);
+    size_t head = v->text_len < 1024 ? v->text_len : 1024;
+    size_t wl = 0;
+    g_autofree char *words = own_words(v, head, &wl);
+    if (!ANY(words, wl, T_AUTOREPLY_BODY))
+        return false;
+    const char *subject = v->subject ? v->subject : "";
+    return who.auto_header || ANY(subject, strlen(subject), T_AUTOREPLY_SUBJECT);
 }
 
 bool

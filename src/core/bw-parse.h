@@ -141,6 +141,9 @@ bool bw_autoreply_detect(const bw_view_t *view, bw_report_t *report);
  * address that asks for confirmation: named in the notice, else the
  * original's first To, `orig` may be NULL); true when it is one. */
 bool bw_challenge_detect(const bw_view_t *view, const bw_original_t *orig, bw_report_t *report);
+/* The message is an out-of-office or vacation reply by its own words
+ * (and an RFC 3834 header or an auto-reply subject), sent by no daemon. */
+bool bw_autoreply_is_vacation(const bw_view_t *view);
 /* The message is an anti-virus notice (subject, or the notice's own words
  * from an automatic sender); fills nothing. */
 bool bw_virus_notice(const bw_view_t *view);

@@ -107,6 +107,13 @@ typedef struct bw_view {
     GMimeObject *rfc822_part;  /* first message/rfc822 or text/rfc822-headers (or
                                   message/global*) part, or NULL */
     bool is_multipart_report;  /* Content-Type multipart/report */
+    size_t notice_len;         /* where the notice's own words end in `text` (a
+                                  returned original starts), or text_len */
+    const char *orig_subject;  /* the subject of the message the report is
+                                  about, when known (attached or quoted), or
+                                  NULL: its words are the original's, not
+                                  the notice's (spam subjects say "delivery
+                                  failed" or "pre-approved" on purpose) */
     const void *priv;          /* parse.c's header index when `message` is NULL */
 } bw_view_t;
 /* Header lookup on the report itself (decoded, or NULL). */
@@ -142,6 +149,11 @@ typedef struct {
 typedef struct {
     int confidence;            /* 0-100: how sure the reading is a report */
     size_t original_offset;    /* where the original starts in view->text, or (size_t)-1 */
+    bool stated;               /* the recipients are stated as failed (listed after
+                                  "the following recipients", labelled, on a
+                                  failure line), not only named near one */
+    bool named;                /* they are at least named near failure words or
+                                  as the message's destination */
 } bw_generic_out_t;
 
 /* Decides from what every delivery notice shares whether the view is a
@@ -157,5 +169,17 @@ bool bw_generic_sender_is_daemon(const char *from);
 int bw_generic_sender_level(const char *from);
 /* The subject says that delivery failed or is delayed (many languages). */
 bool bw_generic_subject_is_failure(const char *subject);
+/* The words of a subject that are the report's own: `subject` without a
+ * leading reply prefix's rest ("Re: <their subject>", "Automatic reply:
+ * ...") and without `orig_subject` where it occurs (g_free it). */
+char *bw_generic_own_subject(const char *subject, const char *orig_subject);
+/* The Subject of a header block quoted in `text` at or after `from` (the
+ * first "Subject:" line among the next lines, "> " quotes allowed),
+ * decoded, or NULL. */
+char *bw_generic_quoted_subject(const char *text, size_t len, size_t from);
+/* Where a returned original starts in a notice's text: the first separator
+ * line ("----- Original message follows -----", "Returned mail follows:"),
+ * or (size_t)-1. */
+size_t bw_generic_notice_end(const char *text, size_t len);
 
 #endif /* BW_PRIVATE_H */

@@ -49,6 +49,7 @@ static const char *const failure_subjects[] = {
     "delivery warning", "delayed mail", "delivery delayed", "message delayed",
     "failed mail", "mail failed", "returning to sender", "returning message to sender",
     "error during delivery", "delivery error", "message returned", "mail returned",
+    "rejected mail", "mail rejected", "automatically rejected",
     /* de, fr, es, pt, it, nl */
     "unzustellbar", "nicht zustellbar", "konnte nicht zugestellt", "zustellung fehlgeschlagen",
     "unzustellbare", "non remis", "non distribuable", "échec de la remise", "echec de la remise",
@@ -82,6 +83,7 @@ static const char *const failure_phrases[] = {
     "delivery problem", "message was returned", "has been returned", "returned to you",
     "returned mail", "being returned", "was rejected", "were rejected", "has been rejected",
     "rejected your message", "could not be sent", "could not be forwarded",
+    "automatically rejected", "was refused", "has been refused",
     "not deliverable", "non-deliverable", "nondeliverable", "i've given up", "i have given up",
     "giving up", "failed recipient", "following address(es) failed", "addresses failed",
     "address failed", "following addresses had", "following recipients failed",
@@ -98,7 +100,7 @@ static const char *const failure_phrases[] = {
     "zustellung fehlgeschlagen", "fehler bei der zustellung", "nicht zustellbar",
     "konnte nicht ausgeliefert", "nicht erreicht",
     /* fr */
-    "n'a pas pu être remis", "n'a pas pu etre remis", "n'a pas pu être distribué",
+    "n'a pas pu être", "n'a pas pu etre", "n'a pas pu être distribué",
     "n'a pas pu être délivré", "impossible de remettre", "impossible de livrer",
     "la remise a échoué", "échec de la remise", "non remis", "n'a pas été remis",
     /* es */
@@ -182,7 +184,7 @@ static const char *const list_intros[] = {
 static const char *const rcpt_labels[] = {
     "recipient", "rcpt", "address", "adress", "addr", "mailbox", "user", "userid",
     "account", "destination", "for:", "delivery to", "deliver to", "message to", "mail to",
-    "sent to", "addressed to",
+    "sent to", "addressed to", "smtp",
     "empfänger", "adresse", "destinataire", "destinatario", "destinatário", "ontvanger",
     "odbiorca", "adresát", "mottagare", "modtager", "mottaker", "vastaanottaja",
     "címzett", "alıcı", "получатель", "адресат", "адрес", "宛先", "受信者", "送信先", "あて先",
@@ -516,14 +518,20 @@ separator_line(const char *s, size_t n)
     if (!decorated && last == '.' && bw_memcasestr(s + b, e - b, "follow") == NULL
         && bw_memcasestr(s + b, e - b, "below") == NULL && e - b > 40)
         return false;
+    /* "The following addresses did not receive a copy of your message:"
+     * opens a list of recipients */
+    if (has_phrase(AUT_INTRO, s + b, e - b) || bw_memcasestr(s + b, e - b, "address") != NULL
+        || bw_memcasestr(s + b, e - b, "recipient") != NULL || bw_memcasestr(s + b, e - b, "receive") != NULL)
+        return false;
     if (has_phrase(AUT_SEPARATOR, s + b, e - b))
         return true;
     /* "<something about the message> follows:" */
     static const char *const what[] = {"message", "mail", "original", "text", "copy", "header"};
-    if (bw_memcasestr(s + b, e - b, "follow") == NULL || (last != ':' && !decorated))
+    const char *f = bw_memcasestr(s + b, e - b, "follow");
+    bool follows = f != NULL && !(f + 9 <= s + e && g_ascii_strncasecmp(f, "following", 9) == 0);
+    if (!follows || (last != ':' && !decorated))
         return false;
-    return contains_any(s + b, e - b, what, G_N_ELEMENTS(what))
-        && bw_memcasestr(s + b, e - b, "address") == NULL && bw_memcasestr(s + b, e - b, "recipient") == NULL;
+    return contains_any(s + b, e - b, what, G_N_ELEMENTS(what));
 }
 
 /* A header field line of a quoted original ("> From: ...", "Received:
@@ -561,7 +569,7 @@ quoted_header_line(const char *s, size_t n)
  * the first separator line, or the first header line of a quoted
  * original.  nt->len is set to that limit. */
 static void
-notice_read(notice_t *nt, const char *text, size_t len)
+notice_read(notice_t *nt, const char *text, size_t len, const char *orig_subject)
 {
     nt->text = text;
     nt->lines = g_array_new(FALSE, FALSE, sizeof(line_t));
@@ -596,23 +604,91 @@ notice_read(notice_t *nt, const char *text, size_t len)
     bw_matcher_scan(automata[AUT_FAILURE], text, limit, mark_line, &m);
     m.flag = LN_INTRO;
     bw_matcher_scan(automata[AUT_INTRO], text, limit, mark_line, &m);
+    size_t ol = orig_subject != NULL ? strlen(orig_subject) : 0;
     for (guint i = 0; i < nt->lines->len; i++) {
         line_t *ln = &g_array_index(nt->lines, line_t, i);
         if (ln->flags & LN_BLANK)
             continue;
         const char *s = text + ln->start;
         size_t n = ln->end - ln->start;
+        /* the original's subject quoted in the notice ("Subject: Delivery
+         * failed for your parcel") is the original's words */
+        if (ol >= 8 && bw_memcasestr(s, n, orig_subject) != NULL)
+            ln->flags &= ~(unsigned)(LN_FAILURE | LN_INTRO);
         if (line_has_code(s, n))
             ln->flags |= LN_CODE;
         if (bw_memcasestr(s, n, "message-id") != NULL || bw_memcasestr(s, n, "message id") != NULL
             || bw_memcasestr(s, n, "in-reply-to") != NULL || bw_memcasestr(s, n, "references:") != NULL)
             ln->flags |= LN_MSGID;
-        if (memchr(s, '@', n) != NULL) {
+        /* a reason phrase is failure wording on a line about an address or
+         * with a server's reply; "out of office" is no failure */
+        if ((ln->flags & LN_CODE) || memchr(s, '@', n) != NULL) {
             int w = 0;
-            if (bw_reason_from_text_weighted(s, n, &w) != BW_REASON_UNKNOWN && w >= 2)
+            bw_reason_t why = bw_reason_from_text_weighted(s, n, &w);
+            if (w >= 2 && why != BW_REASON_UNKNOWN && why != BW_REASON_VACATION && why != BW_REASON_DELIVERED
+                && why != BW_REASON_FEEDBACK)
                 ln->flags |= LN_REASON;
         }
     }
+}
+
+char *
+bw_generic_own_subject(const char *subject, const char *orig_subject)
+{
+    if (subject == NULL)
+        return NULL;
+    static const char *const replies[] = {"re:", "re :", "aw:", "sv:", "vs:", "antw:", "odp:", "rif:",
+                                          "automatic reply:", "auto:", "autoreply:", "auto-reply:",
+                                          "out of office:", "abwesenheitsnotiz:", "réponse automatique:",
+                                          "respuesta automática:", "自動応答:", "自動返信:", "返信:"};
+    const char *s = subject;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    for (size_t i = 0; i < G_N_ELEMENTS(replies); i++)
+        if (g_ascii_strncasecmp(s, replies[i], strlen(replies[i])) == 0)
+            return g_strndup(s, strlen(replies[i]));
+    char *own = g_strdup(subject);
+    size_t ol = orig_subject != NULL ? strlen(orig_subject) : 0;
+    while (ol > 0 && (orig_subject[ol - 1] == ' ' || orig_subject[ol - 1] == '\t'))
+        ol--;
+    if (ol >= 4) {
+        const char *hit = bw_memcasestr(own, strlen(own), orig_subject);
+        if (hit != NULL && (size_t)(hit - own) + ol <= strlen(own))
+            memset(own + (hit - own), ' ', ol);
+    }
+    return own;
+}
+
+char *
+bw_generic_quoted_subject(const char *text, size_t len, size_t from)
+{
+    size_t pos = from;
+    for (unsigned n = 0; text != NULL && pos < len && n < 80; n++) {
+        const char *nl = memchr(text + pos, '\n', len - pos);
+        size_t end = nl != NULL ? (size_t)(nl - text) : len;
+        size_t i = pos;
+        while (i < end && i - pos < 8 && (text[i] == '>' || text[i] == ' ' || text[i] == '\t'))
+            i++;
+        if (end - i > 8 && g_ascii_strncasecmp(text + i, "subject:", 8) == 0)
+            return bw_header_decode(text + i + 8, end - i - 8);
+        pos = end + 1;
+    }
+    return NULL;
+}
+
+size_t
+bw_generic_notice_end(const char *text, size_t len)
+{
+    automata_init();
+    size_t pos = 0;
+    for (unsigned n = 0; text != NULL && pos < len && n < MAX_LINES; n++) {
+        const char *nl = memchr(text + pos, '\n', len - pos);
+        size_t end = nl != NULL ? (size_t)(nl - text) : len;
+        if (!line_is_blank(text + pos, end - pos) && separator_line(text + pos, end - pos))
+            return pos;
+        pos = end + 1;
+    }
+    return (size_t)-1;
 }
 
 static void
@@ -648,8 +724,12 @@ address_at(const char *s, size_t n, size_t at, size_t *b, size_t *e)
     size_t i = at;
     while (i > 0 && at - i < 64 && local_char((unsigned char)s[i - 1]))
         i--;
-    while (i < at && s[i] == '.')
+    /* quotes and dots around a local part are the prose's ("to 'a@b'") */
+    while (i < at && (s[i] == '.' || s[i] == '\'' || s[i] == '`'))
         i++;
+    /* an X.400 notice's "SMTP=a@b" / "SMTP:a@b" */
+    if (at - i > 5 && g_ascii_strncasecmp(s + i, "smtp", 4) == 0 && (s[i + 4] == '=' || s[i + 4] == ':'))
+        i += 5;
     size_t j = at + 1;
     while (j < n && j - at < 255 && domain_char((unsigned char)s[j]))
         j++;
@@ -660,11 +740,11 @@ address_at(const char *s, size_t n, size_t at, size_t *b, size_t *e)
     const char *dot = memchr(s + at + 1, '.', j - at - 1);
     if (dot == NULL || s[at + 1] == '.' || s[at + 1] == '-')
         return false;
-    /* the top-level label: letters, at least two */
+    /* the top-level label: letters */
     size_t t = j;
     while (t > at + 1 && s[t - 1] != '.')
         t--;
-    if (j - t < 2)
+    if (j == t)
         return false;
     for (size_t k = t; k < j; k++)
         if (!g_ascii_isalpha(s[k]))
@@ -740,6 +820,8 @@ is_role(const char *addr)
 
 typedef struct {
     GPtrArray *excluded;     /* the report's own addresses */
+    char *domain;            /* the reporting domain when it is a registered
+                                name of two labels ("aol.com"), or NULL */
 } self_t;
 
 static void
@@ -765,6 +847,31 @@ self_has(const self_t *self, const char *addr)
     return false;
 }
 
+/* The line ends a failure sentence that names its address on the next
+ * line ("Your message could not be delivered to", "... konnte nicht
+ * zugestellt werden an:"). */
+static bool
+failure_continues(const notice_t *nt, guint i)
+{
+    const line_t *ln = &g_array_index(nt->lines, line_t, i);
+    if (!(ln->flags & (LN_FAILURE | LN_CODE)))
+        return false;
+    const char *s = nt->text + ln->start;
+    size_t e = ln->end - ln->start;
+    while (e > 0 && (s[e - 1] == ' ' || s[e - 1] == '\t'))
+        e--;
+    if (e > 0 && s[e - 1] == ':')
+        return true;
+    static const char *const ends[] = {" to", " a", " à", " an", " for", " für", " para", " per", " на",
+                                       " до", " aan", " do"};
+    for (size_t k = 0; k < G_N_ELEMENTS(ends); k++) {
+        size_t l = strlen(ends[k]);
+        if (e >= l && g_ascii_strncasecmp(s + e - l, ends[k], l) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* Every address of the notice, with how strongly its place says it
  * failed. */
 static void
@@ -773,7 +880,7 @@ collect_candidates(const notice_t *nt, const self_t *self, GPtrArray *out)
     const char *t = nt->text;
     /* lines in a list opened by an intro line: until the list ends (a
      * blank line after at least one item) */
-    bool in_list = false, list_has_item = false;
+    bool in_list = false, list_has_item = false, list_by_intro = false, list_has_address = false;
     unsigned list_blanks = 0;
     /* paragraphs holding failure words or codes */
     GHashTable *hot_para = g_hash_table_new(g_direct_hash, g_direct_equal);
@@ -802,12 +909,36 @@ collect_candidates(const notice_t *nt, const self_t *self, GPtrArray *out)
             && memchr(s, '@', n) == NULL && te < 120
             && contains_any(s, te, rcpt_labels, G_N_ELEMENTS(rcpt_labels));
         if ((ln->flags & LN_INTRO) || label_line) {
+            list_by_intro = (ln->flags & LN_INTRO) != 0;
+            list_has_address = false;
             in_list = true;
             list_has_item = false;
             list_blanks = 0;
         }
-        if (memchr(s, '@', n) == NULL)
+        if (memchr(s, '@', n) == NULL) {
+            /* a list of bare local parts under a failure intro ("\tjsmith"):
+             * mailboxes of the reporting domain (AOL named screen names so) */
+            size_t b = 0, e = n;
+            while (b < e && (s[b] == ' ' || s[b] == '\t'))
+                b++;
+            while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t'))
+                e--;
+            bool token = list_line && list_by_intro && !list_has_address && self->domain != NULL && e > b
+                && e - b <= 64;
+            for (size_t k = b; token && k < e; k++)
+                token = g_ascii_isalnum(s[k]) || s[k] == '.' || s[k] == '_' || s[k] == '-';
+            if (token && out->len < MAX_CANDIDATES) {
+                g_autofree char *local = g_ascii_strdown(s + b, (gssize)(e - b));
+                cand_t *c = g_new0(cand_t, 1);
+                c->address = g_strconcat(local, "@", self->domain, NULL);
+                c->line = i;
+                c->tier = 3;
+                c->order = ln->start + b;
+                list_has_item = true;
+                g_ptr_array_add(out, c);
+            }
             continue;
+        }
         bool first_on_line = true;
         for (size_t k = 0; k < n && out->len < MAX_CANDIDATES; k++) {
             if (s[k] != '@')
@@ -862,6 +993,8 @@ collect_candidates(const notice_t *nt, const self_t *self, GPtrArray *out)
                 tier = 3;
             else if (ln->flags & (LN_CODE | LN_FAILURE | LN_REASON))
                 tier = 3;
+            else if (leads && i > 0 && failure_continues(nt, i - 1))
+                tier = 3;       /* "could not be delivered to" / "a@b" */
             else if (alone || g_hash_table_contains(hot_para, GUINT_TO_POINTER(ln->para + 1))
                      || contains_any(s + near_lo, b - near_lo, near_rcpt_words, G_N_ELEMENTS(near_rcpt_words)))
                 tier = 2;
@@ -870,7 +1003,7 @@ collect_candidates(const notice_t *nt, const self_t *self, GPtrArray *out)
             if (is_role(addr) && tier < 3)
                 tier = 0;
             if (list_line && leads)
-                list_has_item = true;
+                list_has_item = list_has_address = true;
             first_on_line = false;
             /* the same address again: keep its best tier */
             cand_t *seen = NULL;
@@ -930,8 +1063,10 @@ confidence_of(const evidence_t *ev)
 static bool
 generic_decide(const evidence_t *ev)
 {
-    bool strong_machine = ev->null_sender || ev->daemon || ev->xfailed || ev->report_ct;
-    bool weak_machine = ev->weak_machine || ev->auto_submitted || ev->to_bounce_box;
+    /* (an address that only receives bounces receives them by construction:
+     * a list manager set it as the envelope sender) */
+    bool strong_machine = ev->null_sender || ev->daemon || ev->xfailed || ev->report_ct || ev->to_bounce_box;
+    bool weak_machine = ev->weak_machine || ev->auto_submitted;
     bool says_failure = ev->subject_failure || ev->body_failure || ev->xfailed;
     bool mail_system = ev->best_tier >= 2 || ev->codes || ev->separator || ev->original || ev->xfailed;
     if (!says_failure)
@@ -982,6 +1117,7 @@ bw_generic_read(const bw_view_t *view, const bw_generic_in_t *in, bw_report_t *r
     if (out != NULL) {
         out->confidence = 0;
         out->original_offset = (size_t)-1;
+        out->stated = out->named = false;
     }
     if (view == NULL || report == NULL)
         return false;
@@ -1004,13 +1140,16 @@ bw_generic_read(const bw_view_t *view, const bw_generic_in_t *in, bw_report_t *r
         g_autofree char *a = bw_address_normalize(bw_view_header(view, boxes[i]));
         ev.to_bounce_box = address_is_bounce_box(a);
     }
-    const char *subject = view->subject != NULL ? view->subject : "";
+    g_autofree char *own_subject = bw_generic_own_subject(view->subject, view->orig_subject);
+    const char *subject = own_subject != NULL ? own_subject : "";
     size_t slen = strnlen(subject, 2048);
     ev.subject_failure = has_phrase(AUT_SUBJECT, subject, slen);
     if (!ev.subject_failure && (level == 2 || ev.null_sender)) {
         /* "Warning: a@b - User unknown!": a reason in a daemon's subject */
         int w = 0;
-        ev.subject_failure = bw_reason_from_text_weighted(subject, slen, &w) != BW_REASON_UNKNOWN && w >= 2;
+        bw_reason_t why = bw_reason_from_text_weighted(subject, slen, &w);
+        ev.subject_failure = w >= 2 && why != BW_REASON_UNKNOWN && why != BW_REASON_VACATION
+            && why != BW_REASON_DELIVERED && why != BW_REASON_FEEDBACK;
     }
     ev.original = in != NULL && in->has_original;
 
@@ -1022,7 +1161,7 @@ bw_generic_read(const bw_view_t *view, const bw_generic_in_t *in, bw_report_t *r
     if (in != NULL && in->limit < tlen)
         tlen = in->limit;
     notice_t nt = {0};
-    notice_read(&nt, view->text != NULL ? view->text : "", view->text != NULL ? tlen : 0);
+    notice_read(&nt, view->text != NULL ? view->text : "", view->text != NULL ? tlen : 0, view->orig_subject);
     /* the original starts inside the text: the caller found where, or a
      * separator line did */
     ev.separator = nt.len < tlen || tlen < MIN(view->text_len, BW_MAX_SCAN_BYTES);
@@ -1035,9 +1174,18 @@ bw_generic_read(const bw_view_t *view, const bw_generic_in_t *in, bw_report_t *r
         || (bw_memcasestr(subject, strnlen(subject, 2048), "delay") != NULL
             || bw_memcasestr(subject, strnlen(subject, 2048), "warning") != NULL);
 
-    self_t self = {g_ptr_array_new_with_free_func(g_free)};
+    self_t self = {g_ptr_array_new_with_free_func(g_free), NULL};
+    {
+        g_autofree char *fa = bw_address_normalize(view->from);
+        const char *at = fa != NULL ? strchr(fa, '@') : NULL;
+        const char *dot = at != NULL ? strchr(at + 1, '.') : NULL;
+        if (dot != NULL && strchr(dot + 1, '.') == NULL && dot > at + 1 && dot[1] != '\0')
+            self.domain = g_strdup(at + 1);
+    }
+    /* (not X-Original-To: Exchange copies the original's into its
+     * notices) */
     static const char *const own[] = {"From", "To", "Cc", "Reply-To", "Sender", "Return-Path",
-                                      "Errors-To", "Delivered-To", "X-Original-To", "Resent-From",
+                                      "Errors-To", "Delivered-To", "Resent-From",
                                       "Resent-To", "List-Post", "List-Owner", "List-Help"};
     for (size_t i = 0; i < G_N_ELEMENTS(own); i++)
         self_add(&self, bw_view_header(view, own[i]));
@@ -1060,6 +1208,8 @@ bw_generic_read(const bw_view_t *view, const bw_generic_in_t *in, bw_report_t *r
     if (out != NULL) {
         out->confidence = yes ? confidence_of(&ev) : 0;
         out->original_offset = yes && ev.separator ? nt.len : (size_t)-1;
+        out->stated = yes && ev.best_tier >= 3;
+        out->named = yes && ev.best_tier >= 2;
     }
     if (yes && in != NULL && in->decide_only) {
         /* the caller only asks whether it is a report */
@@ -1090,6 +1240,7 @@ bw_generic_read(const bw_view_t *view, const bw_generic_in_t *in, bw_report_t *r
     }
     g_ptr_array_unref(cands);
     g_ptr_array_unref(self.excluded);
+    g_free(self.domain);
     notice_clear(&nt);
     return yes;
 }

@@ -735,6 +735,35 @@ subject_is_reportish(const char *subject)
     return bw_generic_subject_is_failure(subject);
 }
 
+/* Do two readings name a recipient in common? */
+static bool
+recipients_meet(const bw_report_t *a, const bw_report_t *b)
+{
+    for (guint i = 0; i < a->recipients->len; i++) {
+        const bw_recipient_t *x = g_ptr_array_index(a->recipients, i);
+        for (guint k = 0; k < b->recipients->len; k++) {
+            const bw_recipient_t *y = g_ptr_array_index(b->recipients, k);
+            if (x->address != NULL && g_strcmp0(x->address, y->address) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+/* Does the notice's own text (before the returned original) name any of
+ * the report's recipients?  A row that found them only in the original's
+ * headers read its fallback. */
+static bool
+named_in(const bw_report_t *r, const char *text, size_t len)
+{
+    for (guint i = 0; i < r->recipients->len; i++) {
+        const bw_recipient_t *x = g_ptr_array_index(r->recipients, i);
+        if (x->address != NULL && text != NULL && bw_casestr(text, len, x->address) != NULL)
+            return true;
+    }
+    return false;
+}
+
 /* Moves recipients from `sub` into `report` (which are replaced). */
 static void
 take_recipients(bw_report_t *report, bw_report_t *sub)
@@ -834,6 +863,10 @@ parse_message(char *norm, size_t nlen, unsigned depth)
     /* Where a quoted original starts in the text; detectors reading the
      * text must stop there. */
     size_t marker = view.text_len > 0 ? bw_original_find_marker(view.text, view.text_len) : (size_t)-1;
+    size_t separator = view.text_len > 0 ? bw_generic_notice_end(view.text, view.text_len) : (size_t)-1;
+    if (separator < marker)
+        marker = separator;
+    view.notice_len = marker != (size_t)-1 ? marker : view.text_len;
     size_t original_offset = (size_t)-1;
 
     /* 1. RFC 3464 / RFC 6533 */
@@ -932,8 +965,16 @@ parse_message(char *norm, size_t nlen, unsigned depth)
         head.text_len = marker;
     /* the attached original, read once for here and below */
     g_autoptr(bw_original_t) attached = NULL;
-    if (!report->bounce || report->kind == BW_KIND_DSN) {
+    if (!report->bounce || report->kind == BW_KIND_DSN)
         attached = original_from_selection(mime, &sel);
+    /* the original's subject: its words are not the notice's */
+    g_autofree char *quoted_subject = NULL;
+    if (attached != NULL && attached->subject != NULL)
+        view.orig_subject = attached->subject;
+    else if (!report->bounce && marker != (size_t)-1)
+        view.orig_subject = quoted_subject = bw_generic_quoted_subject(view.text, view.text_len, marker);
+    head.orig_subject = view.orig_subject;
+    if (!report->bounce || report->kind == BW_KIND_DSN) {
         if (bw_challenge_detect(&head, attached, report)) {
             report->original = g_steal_pointer(&attached);
             if (report->original == NULL && view.text_len > 0 && marker != (size_t)-1)
@@ -941,6 +982,11 @@ parse_message(char *norm, size_t nlen, unsigned depth)
         }
     }
     bool virus_notice = (!report->bounce || report->kind == BW_KIND_DSN) && bw_virus_notice(&head);
+    /* an out-of-office reply says so in its first lines: no failure
+     * reader gets it (its subject repeats the original's, which may say
+     * "Delivery failure"; its sender may be null) */
+    if (!report->bounce && !virus_notice && bw_autoreply_is_vacation(&head))
+        bw_autoreply_detect(&head, report);
     /* 4. non-standard notices: the vendor tables where a family is known,
      * the generic reader for every server (generic.c).  Mailing-list mail
      * is skipped unless a mail daemon sent it: real notices carry no list
@@ -966,8 +1012,17 @@ parse_message(char *norm, size_t nlen, unsigned depth)
     }
     /* The generic reading stands where no table knows the server, or where
      * the family's reader named nobody.  It has its own rules for list
-     * mail (a list manager relaying a notice to its owner). */
-    if (!report->bounce || (report->kind == BW_KIND_BOUNCE && report->recipients->len == 0)) {
+     * mail (a list manager relaying a notice to its owner).  Where a row
+     * did name recipients, the generic reading checks them: when the
+     * notice states other addresses as failed (in a list after "the
+     * following recipients", on a failure line) and none of the row's,
+     * the row read a layout it does not know (an X.400 address line, a
+     * returned original it took for the notice) and the notice's own
+     * statement stands. */
+    /* (X-Failed-Recipients names them exactly: a row that read it stands) */
+    bool vendor_named = report->bounce && report->kind == BW_KIND_BOUNCE && report->recipients->len > 0;
+    bool vendor_exact = vendor_named && bw_view_header(&view, "X-Failed-Recipients") != NULL;
+    if (!report->bounce || (report->kind == BW_KIND_BOUNCE && !list_post)) {
         size_t vl = 0;
         const char *ct = bw_hdr_find(root->hdr, root->hdr_len, "Content-Type", &vl);
         bw_generic_in_t gin = {
@@ -985,7 +1040,9 @@ parse_message(char *norm, size_t nlen, unsigned depth)
                 report->family = g->family;
                 original_offset = gout.original_offset;
             }
-            take_recipients(report, g);
+            if (!vendor_named || (!vendor_exact && g->recipients->len > 0 && !recipients_meet(report, g) &&
+                                  (gout.stated || (gout.named && !named_in(report, view.text, view.notice_len)))))
+                take_recipients(report, g);
         }
     }
     if (!report->bounce && ds_without_recipients) {

@@ -253,6 +253,7 @@ static const phrase_entry_t phrase_table[] = {
     P("not a valid mailbox", USER_UNKNOWN, NORMAL),
     P("not a valid recipient", USER_UNKNOWN, NORMAL),
     P("is not a known user", USER_UNKNOWN, NORMAL),
+    P("not a valid user", USER_UNKNOWN, NORMAL),
     P("nonexistent user", USER_UNKNOWN, NORMAL),
     P("non-existent user", USER_UNKNOWN, NORMAL),
     P("unknown local part", USER_UNKNOWN, NORMAL),

@@ -895,6 +895,23 @@ fill_recipient(bw_recipient_t *r, const char *blk, size_t n, bool delayed)
                 g_free(lower);
         }
     }
+    /* "(expanded from: <team@x>)" (Sendmail), "(generated from team@x)"
+     * (Exim): the address as the sender wrote it */
+    static const char *const expanded[] = {"expanded from:", "expanded from", "generated from"};
+    for (size_t k = 0; r->original_address == NULL && k < G_N_ELEMENTS(expanded); k++) {
+        const char *p = bw_memcasestr(blk, MIN(n, 1024), expanded[k]);
+        if (p == NULL)
+            continue;
+        size_t i = (size_t)(p - blk) + strlen(expanded[k]);
+        while (i < n && (blk[i] == ' ' || blk[i] == ':'))
+            i++;
+        size_t used = 0;
+        char *a = addr_at(blk + i, n - i, &used);
+        if (a != NULL && g_strcmp0(a, r->address) != 0)
+            r->original_address = a;
+        else
+            g_free(a);
+    }
     if (r->action == NULL) {
         /* A warning is a delay unless the server's own code is permanent. */
         bool permanent = (r->status != NULL && r->status[0] == '5')
@@ -1148,6 +1165,7 @@ typedef struct {
     size_t limit;          /* where the quoted original starts (or len) */
     size_t limit_body;     /* where the quoted headers themselves start */
     bool has_original;
+    bool caller_limit;     /* the limit is the caller's (view->notice_len) */
 } scan_t;
 
 static void
@@ -1165,12 +1183,22 @@ scan_text(const bw_view_t *v, scan_t *sc)
     sc->limit = sc->len;
     sc->limit_body = sc->len;
     sc->has_original = false;
+    sc->caller_limit = false;
     for (size_t i = 0; i < marker_count; i++)
         if (marker_meta[i].kind == MK_ORIGINAL && sc->first_start[i] < sc->limit) {
             sc->limit = sc->first_start[i];
             sc->limit_body = sc->first_end[i];
             sc->has_original = true;
         }
+    /* the caller's notion of where the original starts (separators no
+     * row lists, "> " quoted headers) */
+    if (v->notice_len > 0 && v->notice_len < sc->limit) {
+        sc->limit = v->notice_len;
+        const char *nl = memchr(sc->text + sc->limit, '\n', sc->len - sc->limit);
+        sc->limit_body = nl != NULL ? (size_t)(nl - sc->text) : sc->len;
+        sc->has_original = true;
+        sc->caller_limit = true;
+    }
 }
 
 static void
@@ -1398,6 +1426,10 @@ bw_vendor_parse(const bw_view_t *view, bw_report_t *report, size_t *original_off
                 he = sc.first_end[i];
                 break;
             }
+        if (hs == SIZE_MAX && sc.caller_limit) {
+            hs = sc.limit;
+            he = sc.limit_body;
+        }
     }
     size_t start = family_start(&sc, f);
     if (start > limit)

@@ -13,8 +13,8 @@
  *                            report
  * Each NAME.eml has a NAME.json beside it with what it must read as:
  *   {"bounce": true, "kind": "bounce", "recipients": ["a@b"...],
- *    "action": "failed", "reason": "user-unknown",
- *    "original_message_id": "..."}   (the last three optional) */
+ *    "action": "failed", "reason": "user-unknown", "original_address": "...",
+ *    "original_message_id": "..."}   (the last four optional) */
 #include "suites.h"
 #include "bw-parse.h"
 #include "bw-vendor.h"
@@ -123,6 +123,11 @@ check_against(const char *rel, const bw_report_t *r, JsonObject *want, const cha
             ck_assert_msg(g_strcmp0(bw_reason_to_string(x->reason), json_object_get_string_member(want, "reason")) == 0,
                           "%s%s: %s reason %s (diagnostic %s)", rel, how, x->address,
                           bw_reason_to_string(x->reason), x->diagnostic);
+    }
+    if (json_object_has_member(want, "original_address")) {
+        const bw_recipient_t *x = g_ptr_array_index(r->recipients, 0);
+        ck_assert_msg(g_strcmp0(x->original_address, json_object_get_string_member(want, "original_address")) == 0,
+                      "%s%s: original address %s", rel, how, x->original_address);
     }
     if (json_object_has_member(want, "original_message_id")) {
         const char *mid = json_object_get_string_member(want, "original_message_id");
