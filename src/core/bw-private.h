@@ -169,9 +169,9 @@ bool bw_generic_sender_is_daemon(const char *from);
 int bw_generic_sender_level(const char *from);
 /* The subject says that delivery failed or is delayed (many languages). */
 bool bw_generic_subject_is_failure(const char *subject);
-/* The words of a subject that are the report's own: `subject` without a
- * leading reply prefix's rest ("Re: <their subject>", "Automatic reply:
- * ...") and without `orig_subject` where it occurs (g_free it). */
+/* The words of a subject that are the report's own: none after a reply or
+ * auto-reply prefix ("Re: <their subject>", "Automatic reply: ..."), else
+ * `subject` without `orig_subject` where it occurs (g_free it). */
 char *bw_generic_own_subject(const char *subject, const char *orig_subject);
 /* The Subject of a header block quoted in `text` at or after `from` (the
  * first "Subject:" line among the next lines, "> " quotes allowed),

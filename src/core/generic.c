@@ -637,16 +637,12 @@ bw_generic_own_subject(const char *subject, const char *orig_subject)
 {
     if (subject == NULL)
         return NULL;
-    static const char *const replies[] = {"re:", "re :", "aw:", "sv:", "vs:", "antw:", "odp:", "rif:",
-                                          "automatic reply:", "auto:", "autoreply:", "auto-reply:",
-                                          "out of office:", "abwesenheitsnotiz:", "réponse automatique:",
-                                          "respuesta automática:", "自動応答:", "自動返信:", "返信:"};
-    const char *s = subject;
-    while (*s == ' ' || *s == '\t')
-        s++;
-    for (size_t i = 0; i < G_N_ELEMENTS(replies); i++)
-        if (g_ascii_strncasecmp(s, replies[i], strlen(replies[i])) == 0)
-            return g_strndup(s, strlen(replies[i]));
+    /* "Re: <their subject>", "Automatic reply: <their subject>": what
+     * follows is the subject of the message answered */
+    unsigned found = 0;
+    g_autofree char *rest = bw_subject_strip(subject, BW_SUBJECT_REPLY | BW_SUBJECT_AUTOREPLY, &found);
+    if (found != 0)
+        return g_strdup("");
     char *own = g_strdup(subject);
     size_t ol = orig_subject != NULL ? strlen(orig_subject) : 0;
     while (ol > 0 && (orig_subject[ol - 1] == ' ' || orig_subject[ol - 1] == '\t'))
