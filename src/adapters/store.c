@@ -566,6 +566,23 @@ strv_from(JsonObject *o, const char *member)
     return a;
 }
 
+/* The member `name` when it is a value of type `type`, else NULL: a
+ * damaged row may hold anything, and json-glib's *_member_with_default
+ * getters assert (a GLib critical) on arrays and objects. */
+static JsonNode *
+value_member(JsonObject *o, const char *name, GType type)
+{
+    JsonNode *n = o != NULL ? json_object_get_member(o, name) : NULL;
+    return n != NULL && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == type ? n : NULL;
+}
+
+static const char *
+string_member(JsonObject *o, const char *name)
+{
+    JsonNode *n = value_member(o, name, G_TYPE_STRING);
+    return n != NULL ? json_node_get_string(n) : NULL;
+}
+
 JsonNode *
 bw_store_campaign_to_json(const bw_campaign_t *c)
 {
@@ -591,22 +608,25 @@ bw_store_campaign_from_json(JsonNode *node)
     if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node))
         return NULL;
     JsonObject *o = json_node_get_object(node);
-    const char *id = json_object_get_string_member_with_default(o, "id", NULL);
+    const char *id = string_member(o, "id");
     if (id == NULL)
         return NULL;
     bw_campaign_t *c = g_new0(bw_campaign_t, 1);
     c->id = g_strdup(id);
     c->members = strv_from(o, "members");
-    c->first_seen = json_object_get_int_member_with_default(o, "first_seen", 0);
-    c->last_seen = json_object_get_int_member_with_default(o, "last_seen", 0);
+    JsonNode *n = value_member(o, "first_seen", G_TYPE_INT64);
+    c->first_seen = n != NULL ? json_node_get_int(n) : 0;
+    n = value_member(o, "last_seen", G_TYPE_INT64);
+    c->last_seen = n != NULL ? json_node_get_int(n) : 0;
     c->subjects = strv_from(o, "subjects");
     c->forged_senders = strv_from(o, "forged_senders");
     c->reporting_domains = strv_from(o, "reporting_domains");
-    const char *origin = json_object_get_string_member_with_default(o, "origin", "unknown");
+    const char *origin = string_member(o, "origin");
     c->origin = g_strcmp0(origin, "own-account") == 0 ? BW_ORIGIN_OWN_ACCOUNT
               : g_strcmp0(origin, "foreign") == 0 ? BW_ORIGIN_FOREIGN : BW_ORIGIN_UNKNOWN;
     bw_fingerprint_from_json(json_object_get_member(o, "fingerprint"), &c->fp);
-    c->muted = json_object_get_boolean_member_with_default(o, "muted", FALSE);
+    n = value_member(o, "muted", G_TYPE_BOOLEAN);
+    c->muted = n != NULL && json_node_get_boolean(n);
     return c;
 }
 

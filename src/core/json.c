@@ -173,19 +173,22 @@ original_from_object(JsonObject *oo)
     bw_original_t *o = bw_original_new();
     o->message_id = get_str(oo, "message_id");
     o->from = get_str(oo, "from");
-    get_strv(oo, "to", o->to, 100);
+    get_strv(oo, "to", o->to, BW_KEEP_TO);
     o->subject = get_str(oo, "subject");
     o->date = get_str(oo, "date");
     if (o->date != NULL)
         bw_time_parse(o->date, &o->date_unix, NULL);
     o->return_path = get_str(oo, "return_path");
-    get_strv(oo, "received", o->received, 64);
+    get_strv(oo, "received", o->received, BW_KEEP_RECEIVED);
     o->dkim_domain = get_str(oo, "dkim_domain");
     o->x_mailer = get_str(oo, "x_mailer");
     o->in_reply_to = get_str(oo, "in_reply_to");
-    get_strv(oo, "url_domains", o->url_domains, 32);
-    if (json_object_has_member(oo, "headers_only"))
-        o->headers_only = json_object_get_boolean_member(oo, "headers_only");
+    get_strv(oo, "url_domains", o->url_domains, BW_KEEP_URL_DOMAINS);
+    /* A damaged row may hold anything there: only a boolean is read
+     * (json-glib's member getters assert on other node types). */
+    JsonNode *ho = json_object_get_member(oo, "headers_only");
+    o->headers_only = ho != NULL && JSON_NODE_HOLDS_VALUE(ho)
+                      && json_node_get_value_type(ho) == G_TYPE_BOOLEAN && json_node_get_boolean(ho);
     return o;
 }
 
@@ -250,13 +253,13 @@ bw_report_from_json(JsonNode *node, bw_report_t **out, char **detail)
     if (mo != NULL) {
         r->message_id = get_str(mo, "message_id");
         r->from = get_str(mo, "from");
-        get_strv(mo, "to", r->to, 100);
+        get_strv(mo, "to", r->to, BW_KEEP_TO);
         r->subject = get_str(mo, "subject");
         r->date = get_str(mo, "date");
         if (r->date != NULL)
             bw_time_parse(r->date, &r->date_unix, NULL);
         r->in_reply_to = get_str(mo, "in_reply_to");
-        get_strv(mo, "references", r->references, 64);
+        get_strv(mo, "references", r->references, BW_KEEP_REFERENCES);
         r->auto_submitted = get_str(mo, "auto_submitted");
     }
     *out = r;
