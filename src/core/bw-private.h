@@ -19,6 +19,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(bw_original_t, bw_original_free)
 void bw_json_add_str(JsonBuilder *b, const char *key, const char *value);
 void bw_json_add_strv(JsonBuilder *b, const char *key, const GPtrArray *values);
 
+/* How many of each list a report keeps: the To addresses (the report's
+ * own and its original's), the original's Received values, URL domains
+ * and the report's References.  Every reader that fills one stops there
+ * and the state store's reload (json.c) keeps as many, so a report read
+ * back from the state is the report that was parsed. */
+#define BW_KEEP_TO             100
+#define BW_KEEP_RECEIVED       64
+#define BW_KEEP_URL_DOMAINS    32
+#define BW_KEEP_REFERENCES     64
+
 /* caps.c: the refusal of the message being parsed, per thread.  parse.c
  * calls bw_refusal_begin() before a message and bw_refusal_end() after it
  * (NULL, or the g_malloc'd detail, which the caller frees); a cap check deep

@@ -10,9 +10,9 @@
 #include "bw-vendor.h"
 #include <string.h>
 
-#define MAX_RECEIVED 64
-#define MAX_TO 100
-#define MAX_URL_DOMAINS 32
+#define MAX_RECEIVED BW_KEEP_RECEIVED
+#define MAX_TO BW_KEEP_TO
+#define MAX_URL_DOMAINS BW_KEEP_URL_DOMAINS
 #define MAX_QUOTED_HEADER_BYTES (64u * 1024u)
 
 bool

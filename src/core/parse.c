@@ -190,12 +190,12 @@ fill_report_headers(bw_report_t *r, const char *hdr, size_t hdr_len)
     r->in_reply_to = bw_msgid_normalize(irt);
     g_autofree char *refs = bw_hdr_get_raw(hdr, hdr_len, "References");
     if (refs != NULL)
-        add_msgids(r->references, refs, strlen(refs), 64);
+        add_msgids(r->references, refs, strlen(refs), BW_KEEP_REFERENCES);
     g_autofree char *to = bw_hdr_get_raw(hdr, hdr_len, "To");
     if (to != NULL && bw_caps_address_field(to, strlen(to))) {
         InternetAddressList *list = internet_address_list_parse(NULL, to);
         int n = list != NULL ? internet_address_list_length(list) : 0;
-        for (int i = 0; i < n && i < 100; i++) {
+        for (int i = 0; i < n && r->to->len < BW_KEEP_TO; i++) {
             InternetAddress *ia = internet_address_list_get_address(list, i);
             if (!INTERNET_ADDRESS_IS_MAILBOX(ia))
                 continue;

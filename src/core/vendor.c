@@ -1142,7 +1142,7 @@ parse_ses_json(const bw_view_t *v, bw_report_t *report)
         }
         JsonArray *to = json_arr(ch, "to");
         guint nt = to != NULL ? json_array_get_length(to) : 0;
-        for (guint i = 0; i < nt && i < BW_MAX_RECIPIENTS; i++) {
+        for (guint i = 0; i < nt && orig->to->len < BW_KEEP_TO; i++) {
             JsonNode *en = json_array_get_element(to, i);
             if (JSON_NODE_TYPE(en) != JSON_NODE_VALUE
                 || json_node_get_value_type(en) != G_TYPE_STRING)
