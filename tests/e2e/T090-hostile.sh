@@ -17,7 +17,7 @@
 #   sane mail near the same caps, read in full (a long date is a size: no
 #   date, the rest read); read errors (a FIFO, /proc/self/mem); an mbox
 #   with damaged messages (an error line each, at its own index);
-# plus every reproducer kept under tests/fuzz/crashes/ (fuzzer findings).
+# plus every reproducer kept under tests/fuzz/crashes/parse/ (mail the parse fuzzer flagged).
 # A good DSN comes last: its line must be there and correct.
 #
 # Environment: BW_BIN, BW_SRCDIR (from make check).  BW_SANITIZED=1 (set by
@@ -288,8 +288,8 @@ if [ -r /proc/self/mem ]; then
     inputs+=(/proc/self/mem)
 fi
 # Fuzzer findings become regression inputs (tests/fuzz/run.sh, README).
-if [ -d "$BW_SRCDIR/tests/fuzz/crashes" ]; then
-    for f in "$BW_SRCDIR"/tests/fuzz/crashes/*; do
+if [ -d "$BW_SRCDIR/tests/fuzz/crashes/parse" ]; then
+    for f in "$BW_SRCDIR"/tests/fuzz/crashes/parse/*; do
         case "$f" in *.md) continue ;; esac
         [ -f "$f" ] && inputs+=("$f")
     done
