@@ -11,9 +11,16 @@
  *     bw_time_format), bw_header_decode (RFC 2047 words), bw_hop_parse
  *     (Received), bw_vendor_find_status and the reason tables, each
  *     with what it promises checked;
- *   - the block as the core reads header blocks: bw_hdr_find/_get/_get_raw,
- *     bw_original_from_headers (where GMime's address-list and date
- *     parsers are called, after the caps that guard them) and
+ *   - the caps that stand before GMime's parsers, with what they promise:
+ *     an address field bw_caps_check_addresses passes is parsed by GMime
+ *     into groups no deeper than BW_MAX_ADDRESS_GROUP_DEPTH; the fields
+ *     bw_header_fields_extract hands on pass bw_header_block_check; every
+ *     refusal names its cap (the helpers run between bw_refusal_begin and
+ *     bw_refusal_end, as in a parse, so the per-message count of encoded
+ *     words applies);
+ *   - the block as the core reads header blocks: bw_header_next_field,
+ *     bw_hdr_find/_get/_get_raw, bw_original_from_headers (where GMime's
+ *     address-list and date parsers are called, after the caps) and
  *     bw_original_from_text (quoted headers), the delivery-status and
  *     feedback-report field readers;
  *   - the whole input as a MIME entity: bw_mime_parse, whose header reader
@@ -146,30 +153,76 @@ check_value(const char *name, size_t name_len, const char *raw, size_t raw_len)
         bw_fuzz_fail("bw_reason_decide: a reason out of range");
 }
 
-/* Each field of the header block (up to the first blank line), unfolded. */
+/* The depth of address groups in a list GMime built (bounded: the walk
+ * stops one level past the cap). */
+static unsigned
+group_depth(InternetAddressList *list, unsigned depth)
+{
+    unsigned max = depth;
+    int n = list != NULL ? internet_address_list_length(list) : 0;
+    for (int i = 0; i < n && depth <= BW_MAX_ADDRESS_GROUP_DEPTH; i++) {
+        InternetAddress *ia = internet_address_list_get_address(list, i);
+        if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+            unsigned d = group_depth(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)),
+                                     depth + 1);
+            max = MAX(max, d);
+        }
+    }
+    return max;
+}
+
+/* An address field that passes the caps is one GMime's parser (which
+ * recurses once per group) may be handed: the groups it builds must be
+ * within the cap, and the time it takes is bounded by the -timeout. */
+static void
+check_address_field(const char *raw, size_t raw_len)
+{
+    char *why = bw_caps_check_addresses(raw, raw_len);
+    if (why != NULL) {
+        if (strstr(why, "(limit BW_MAX_ADDRESS") == NULL)
+            bw_fuzz_fail("an address refusal that names no cap: %s", why);
+        g_free(why);
+        return;
+    }
+    g_autofree char *value = g_strndup(raw, raw_len);
+    InternetAddressList *list = internet_address_list_parse(NULL, value);
+    unsigned depth = group_depth(list, 0);
+    if (depth > BW_MAX_ADDRESS_GROUP_DEPTH)
+        bw_fuzz_fail("the caps passed an address field GMime nests %u groups deep: %.200s", depth, value);
+    if (list != NULL)
+        g_object_unref(list);
+}
+
+static bool
+is_address_field(const bw_field_t *f)
+{
+    static const char *const names[] = {"From", "To", "Cc", "Bcc", "Reply-To", "Sender",
+                                        "Resent-From", "Resent-To", "Resent-Cc", "Errors-To"};
+    for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
+        if (bw_field_is(f, names[i]))
+            return true;
+    return false;
+}
+
+/* Each field of the header block (up to the first blank line), as the
+ * core reads fields (bw_header_next_field).  Returns the block's length. */
 static size_t
 each_field(const char *data, size_t size)
 {
-    size_t pos = 0, fields = 0;
-    while (pos < size && fields < MAX_FIELDS) {
-        const char *line = data + pos;
-        const char *nl = memchr(line, '\n', size - pos);
-        size_t ll = nl ? (size_t)(nl - line) : size - pos;
-        if (ll == 0 || (ll == 1 && line[0] == '\r'))
-            return pos + ll + (nl ? 1 : 0);     /* the blank line ends the block */
-        size_t end = pos + ll + (nl ? 1 : 0);
-        /* folded continuation lines belong to this field */
-        while (end < size && (data[end] == ' ' || data[end] == '\t')) {
-            const char *n2 = memchr(data + end, '\n', size - end);
-            end = n2 ? (size_t)(n2 - data) + 1 : size;
-        }
-        const char *colon = memchr(line, ':', ll);
-        if (colon != NULL && colon > line)
-            check_value(line, (size_t)(colon - line), colon + 1, end - pos - (size_t)(colon + 1 - line));
-        pos = end;
+    size_t pos = 0, fields = 0, end = 0;
+    bw_field_t f;
+    while (fields < MAX_FIELDS && bw_header_next_field(data, size, &pos, &f)) {
+        if (f.field < data || f.value + f.value_len > data + size || f.name_len > f.field_len)
+            bw_fuzz_fail("bw_header_next_field: a field outside the block");
+        check_value(f.name, f.name_len, f.value, f.value_len);
+        if (is_address_field(&f))
+            check_address_field(f.value, f.value_len);
+        if (bw_field_is(&f, "Content-Type") || bw_field_is(&f, "Content-Disposition"))
+            g_free(bw_caps_check_params(f.value, f.value_len));
+        end = pos;
         fields++;
     }
-    return pos;
+    return fields < MAX_FIELDS ? pos : end;
 }
 
 /* An original read from a header block.  Its strings may still hold raw
@@ -205,6 +258,21 @@ check_block(const char *hdr, size_t hdr_len)
         g_autofree char *raw = bw_hdr_get_raw(hdr, hdr_len, names[i]);
         (void)raw;
     }
+    /* What GMime is handed of a block: the fields asked for, checked. */
+    static const char *const wanted[] = {"To", "Received", "From", "Date", "Content-Type", NULL};
+    char *fields = NULL, *detail = NULL;
+    size_t fields_len = 0;
+    if (bw_header_fields_extract(hdr, hdr_len, wanted, 16384, &fields, &fields_len, &detail) == BW_OK) {
+        if (fields == NULL || fields_len > 16384 + 1)
+            bw_fuzz_fail("bw_header_fields_extract: %zu bytes, past its limit of 16384", fields_len);
+        g_autofree char *again = NULL;
+        if (bw_header_block_check(fields, fields_len, &again) != BW_OK)
+            bw_fuzz_fail("the extracted fields do not pass the caps that extracted them: %s", again);
+    } else if (detail == NULL || strstr(detail, "(limit BW_MAX_") == NULL) {
+        bw_fuzz_fail("bw_header_fields_extract failed naming no cap: %s", detail ? detail : "(none)");
+    }
+    g_free(fields);
+    g_free(detail);
     check_original(bw_original_from_headers(hdr, hdr_len));
     check_original(bw_original_from_text(hdr, hdr_len, 0));
 
@@ -259,16 +327,27 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *text = (const char *)data;
+    /* The helpers as the parser calls them for one message: between
+     * bw_refusal_begin and bw_refusal_end, which count the encoded words
+     * of the message and keep the first cap passed. */
+    bw_refusal_begin();
     size_t hdr_len = each_field(text, size);
     check_block(text, hdr_len);
     check_mime(text, size);
+    g_autofree char *refusal = bw_refusal_end();
+    if (refusal != NULL && strstr(refusal, "(limit BW_MAX_") == NULL)
+        bw_fuzz_fail("a refusal that names no cap: %s", refusal);
 
     bw_report_t *report = NULL;
     char *detail = NULL;
-    if (bw_parse_bytes(text, size, &report, &detail) == BW_OK)
+    bw_status_t st = bw_parse_bytes(text, size, &report, &detail);
+    if (st == BW_OK) {
         bw_fuzz_check_report(report, "headers.eml", -1, NULL);
-    else
-        bw_fuzz_check_report(NULL, "headers.eml", -1, detail ? detail : "error");
+    } else {
+        if (st == BW_E_REFUSED && (detail == NULL || strstr(detail, "(limit BW_MAX_") == NULL))
+            bw_fuzz_fail("a refused message whose error names no cap: %s", detail ? detail : "(none)");
+        bw_fuzz_check_report(NULL, "headers.eml", -1, detail ? detail : bw_status_to_string(st));
+    }
     bw_report_free(report);
     g_free(detail);
     return 0;
