@@ -1601,6 +1601,7 @@ bw_vendor_enrich(const bw_view_t *view, bw_report_t *report)
         g_free(tmp.status);
         g_free(tmp.action);
         g_free(tmp.address);
+        g_free(tmp.original_address);
     }
     g_ptr_array_unref(rl.blocks);
     g_string_free(rl.preamble, TRUE);
