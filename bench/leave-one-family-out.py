@@ -17,8 +17,8 @@ right recipients.  With --ham / --stress, the same ordinary mail is also
 parsed with EVERY row off: the generic reader alone must call none of it a
 report.
 
-bench/loo-parse is built by `make check` (never installed: the switch that
-turns rows off exists only in it).  Defaults: BUILDDIR/bench/loo-parse,
+bench/loo-parse is built by `make check` (never installed: only it and the
+unit tests set the switch that turns rows off, bw_vendor_row_off).  Defaults: BUILDDIR/bench/loo-parse,
 ../shared/corpus/set-of-emails next to the source tree, tests/corpus/
 ham-stress.  When the shared corpus is absent the script says so and exits 0.
 """

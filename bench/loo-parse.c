@@ -5,8 +5,8 @@
  *   loo-parse [--without FAMILY[,FAMILY...]|--without-all] FILE...
  *
  * Prints one JSON line per message, as `bouncewatch parse --json` does.
- * The switch is bw_test_family_disabled() (bw-vendor.h): this program
- * defines it; the shipped program does not, so there every row is on. */
+ * The switch is bw_vendor_row_off (bw-vendor.h): this program sets it;
+ * nothing in the shipped program does, so there every row is on. */
 #include "bw.h"
 #include "bw-vendor.h"
 #include <stdio.h>
@@ -16,8 +16,8 @@
 static gchar **without;    /* family names switched off */
 static bool without_all;
 
-bool
-bw_test_family_disabled(const char *family)
+static bool
+row_off(const char *family)
 {
     if (without_all)
         return true;
@@ -30,6 +30,7 @@ bw_test_family_disabled(const char *family)
 int
 main(int argc, char **argv)
 {
+    bw_vendor_row_off = row_off;
     int i = 1;
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
         if (strcmp(argv[i], "--without") == 0 && i + 1 < argc) {

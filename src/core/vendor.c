@@ -104,6 +104,8 @@ record_hit(size_t id, size_t start, size_t end, void *data)
     return true;
 }
 
+bool (*bw_vendor_row_off)(const char *family) = NULL;
+
 /* ------------------------------------------------------------ small scanners */
 
 static bool
@@ -1318,7 +1320,7 @@ pick_family(const bw_view_t *v, const scan_t *sc)
     bool hint = bounce_hint(v);
     for (size_t f = 0; f < bw_families_count; f++) {
         const bw_family_t *fam = &bw_families[f];
-        if (bw_test_family_disabled != NULL && bw_test_family_disabled(fam->name))
+        if (bw_vendor_row_off != NULL && bw_vendor_row_off(fam->name))
             continue;
         /* A provider's domain in From is evidence only from its daemons:
          * its users write from the same domain. */
