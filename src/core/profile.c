@@ -17,6 +17,7 @@
  * provider hop sits under a hop that received the mail from a bot or a web
  * server, so it is never reached. */
 #include "bw-engine.h"
+#include "bw-signals.h"
 #include <string.h>
 
 struct bw_profile {
@@ -281,6 +282,40 @@ bw_profile_knows_provider(const bw_profile_t *p)
      * a custom domain through some hosting company). */
     return p && (p->relay_globs->len > 0 || g_hash_table_size(p->learned) > 0 ||
                  g_hash_table_size(p->submit) > 0);
+}
+
+static void
+collect_domains(GHashTable *from, GPtrArray *out)
+{
+    GHashTableIter it;
+    gpointer k;
+    g_hash_table_iter_init(&it, from);
+    while (g_hash_table_iter_next(&it, &k, NULL))
+        g_ptr_array_add(out, g_strdup(k));
+}
+
+static gint
+cmp_domain(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+GPtrArray *
+bw_profile_provider_domains(const bw_profile_t *p)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+    if (p == NULL)
+        return out;
+    collect_domains(p->own_domains, out);
+    collect_domains(p->learned, out);
+    collect_domains(p->submit, out);
+    g_ptr_array_sort(out, cmp_domain);
+    for (guint i = 1; i < out->len;)
+        if (strcmp(g_ptr_array_index(out, i), g_ptr_array_index(out, i - 1)) == 0)
+            g_ptr_array_remove_index(out, i);
+        else
+            i++;
+    return out;
 }
 
 bool
