@@ -107,6 +107,11 @@ unsigned bw_sig_address_list(const char *value, size_t len, GPtrArray *out, unsi
  * line, at most BW_SIG_MAX_HEADER_BYTES). */
 size_t bw_sig_header_len(const char *data, size_t len);
 
+/* Replace *s (g_malloc'd, may be NULL) by valid UTF-8 when it is not:
+ * header bytes are the sender's, and stored facts go into JSON. */
+void bw_sig_fix_utf8(char **s);
+void bw_sig_fix_utf8_all(GPtrArray *strings);
+
 /* JSON helpers */
 void bw_sig_json_strv(JsonBuilder *b, const char *key, const GPtrArray *v);
 GPtrArray *bw_sig_json_get_strv(JsonObject *o, const char *key, guint max);

@@ -280,6 +280,10 @@ bw_sent_summary_read(const char *data, size_t len, bw_sent_summary_t **out, char
         if (tmpl && *tmpl)
             s->subject_key = g_strdup_printf("%016" G_GINT64_MODIFIER "x", bw_fp_hash(tmpl, strlen(tmpl)));
     }
+    char **one[] = { &s->message_id, &s->from, &s->mailer, &s->msgid_shape, &s->content_shape, &s->language };
+    for (unsigned i = 0; i < G_N_ELEMENTS(one); i++)
+        bw_sig_fix_utf8(one[i]);
+    bw_sig_fix_utf8_all(s->recipients);
     *out = s;
     return BW_OK;
 }

@@ -1221,6 +1221,49 @@ body_text(const char *data, size_t len, bw_mailfacts_t *m, size_t *len_out)
     return g_string_free(out, FALSE);
 }
 
+void
+bw_sig_fix_utf8(char **s)
+{
+    if (s == NULL || *s == NULL || g_utf8_validate(*s, -1, NULL))
+        return;
+    char *v = g_utf8_make_valid(*s, -1);
+    g_free(*s);
+    *s = v;
+}
+
+void
+bw_sig_fix_utf8_all(GPtrArray *strings)
+{
+    for (guint i = 0; strings && i < strings->len; i++)
+        bw_sig_fix_utf8((char **)&strings->pdata[i]);
+}
+
+static void
+mailfacts_fix_utf8(bw_mailfacts_t *m)
+{
+    char **one[] = { &m->message_id, &m->subject, &m->from_addr, &m->from_display, &m->return_path,
+                     &m->in_reply_to, &m->device, &m->place, &m->ip, &m->time, &m->limit, &m->phone };
+    for (unsigned i = 0; i < G_N_ELEMENTS(one); i++)
+        bw_sig_fix_utf8(one[i]);
+    GPtrArray *many[] = { m->to, m->references, m->dkim_domains, m->topic_addresses, m->text_addresses,
+                          m->url_domains };
+    for (unsigned i = 0; i < G_N_ELEMENTS(many); i++)
+        bw_sig_fix_utf8_all(many[i]);
+    for (guint i = 0; i < m->hops->len; i++) {
+        bw_sig_hop_t *h = &g_array_index(m->hops, bw_sig_hop_t, i);
+        bw_sig_fix_utf8(&h->by);
+        bw_sig_fix_utf8(&h->from_helo);
+        bw_sig_fix_utf8(&h->from_rdns);
+        bw_sig_fix_utf8(&h->from_ip);
+    }
+    for (guint i = 0; i < m->auths->len; i++) {
+        bw_sig_auth_t *a = &g_array_index(m->auths, bw_sig_auth_t, i);
+        bw_sig_fix_utf8(&a->authserv_id);
+        for (unsigned k = 0; k < a->n_results; k++)
+            bw_sig_fix_utf8(&a->results[k].domain);
+    }
+}
+
 static bw_mailfacts_t *
 mailfacts_new(void)
 {
@@ -1312,6 +1355,7 @@ bw_mailfacts_read(const char *data, size_t len, bw_mailfacts_t **out, char **det
     if (text && tl > 0)
         read_text(m, text, tl, &v);
     decide_topic(m, &v);
+    mailfacts_fix_utf8(m);
     *out = m;
     return BW_OK;
 }
