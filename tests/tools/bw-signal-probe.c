@@ -18,8 +18,11 @@
  * lines indented below; then the sent anomalies, the human replies and the
  * assessment.  --facts: also what stage 1 read of each message (JSON).
  * --json: one document {"signals": [...], "phishing": [...],
- * "assessment": {...}, "messages": n}. */
+ * "assessment": {...}, "messages": n}.  What a person reads (summary,
+ * advice, timeline) is in the user's language (BW_PROBE_LOCALEDIR: where
+ * the .mo files are, before installing). */
 #include "bw-signals.h"
+#include <libintl.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +115,11 @@ int
 main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
+    /* the translations: the installed ones, or BW_PROBE_LOCALEDIR (a tree
+     * of LANG/LC_MESSAGES/bouncewatch.mo, for tests before installing) */
+    const char *ld = g_getenv("BW_PROBE_LOCALEDIR");
+    bindtextdomain(GETTEXT_PACKAGE, ld ? ld : LOCALEDIR);
+    bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
     g_autoptr(GPtrArray) owners = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) providers = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);

@@ -18,6 +18,7 @@ Suite *suite_fingerprint(void);
 Suite *suite_campaign(void);
 Suite *suite_surge(void);
 Suite *suite_assess(void);
+Suite *suite_signals(void);
 
 /* Path of a file under tests/ in the source tree (g_free it). */
 char *bw_test_path(const char *relative);
