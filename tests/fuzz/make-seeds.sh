@@ -14,6 +14,8 @@
 #            (pieces separated by "%%" lines), and the mailboxes of
 #            make-mailbox.py (calm, flood, compromise, newsletter, nosent:
 #            sent mail, ham and reports together)
+#   signals  every message of tests/corpus/signals/ as it is, and the
+#            whole directory as one mbox ("From " lines between messages)
 # Other targets get nothing here (their seeds are tests/fuzz/seeds/NAME/).
 # Files over 200 KB are left out (the targets' -max_len).
 set -euo pipefail
@@ -106,6 +108,18 @@ engine)
             fi
         done
         rm -rf "$tmp"
+    fi
+    ;;
+signals)
+    if [ -d "$corpus/signals" ]; then
+        dest="$out/signals-all"
+        : > "$dest"
+        while IFS= read -r -d '' f; do
+            cp "$f" "$out/$(seed_name signal "$f")"
+            printf 'From fuzz@example Thu Jan  1 00:00:00 2026\n' >> "$dest"
+            cat "$f" >> "$dest"
+            printf '\n' >> "$dest"
+        done < <(find "$corpus/signals" -maxdepth 1 -type f -name '*.eml' -size -64k -print0 | sort -z)
     fi
     ;;
 esac
