@@ -147,6 +147,8 @@ typedef struct {
      * signal-table.c, by meaning: a topic with an event in one clause). */
     bw_signal_kind_t topic;  /* NONE when no security notice topic */
     int topic_score;
+    bool topic_strong;       /* a phrase that says topic and event at once
+                                ("blocked from sending") was among them */
     int two_factor;          /* 1 turned on, 0 turned off, -1 not said */
     bool bait;               /* phishing bait: urgency, "verify your account" */
     bool chatter;            /* the provider's ordinary mail: storage, invoice */

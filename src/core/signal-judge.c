@@ -611,6 +611,21 @@ display_claims(const bw_account_t *a, const char *display)
 
 /* ------------------------------------------------------------ notices */
 
+/* A delivery report or an automatic reply: multipart/report, a mailer
+ * daemon's or postmaster's address, the null return path. */
+static bool
+report_like(const bw_mailfacts_t *m)
+{
+    if (m->report || (m->return_path && *m->return_path == '\0'))
+        return true;
+    const char *at = m->from_addr ? strrchr(m->from_addr, '@') : NULL;
+    if (at == NULL)
+        return false;
+    size_t n = (size_t)(at - m->from_addr);
+    return (n == 13 && g_ascii_strncasecmp(m->from_addr, "mailer-daemon", 13) == 0) ||
+           (n == 10 && g_ascii_strncasecmp(m->from_addr, "postmaster", 10) == 0);
+}
+
 static const char *
 kind_phrase(bw_signal_kind_t k, int two_factor)
 {
@@ -747,6 +762,13 @@ bw_notice_judge(const bw_mailfacts_t *m, const bw_account_t *a, const char *file
         /* the provider's newsletters and bills say "account" and "sign in"
          * in passing: a list or chatter needs a strong reading */
         if ((m->list || m->chatter) && m->topic_score < 6)
+            return BW_NOTICE_ORDINARY;
+        /* A delivery report of the provider passes on what the remote
+         * server said ("sending rate limited, try later"): only the
+         * provider's own refusal of the account, in the words that say
+         * so ("blocked from sending", "bad outbound sender"), is a signal;
+         * a report is never a notice of another kind. */
+        if (report_like(m) && !(m->topic == BW_SIGNAL_SENDING_BLOCKED && m->topic_strong))
             return BW_NOTICE_ORDINARY;
         if (signal_out) {
             bw_signal_t *s = signal_new(m->topic);

@@ -851,6 +851,7 @@ typedef struct {
     int body_strong[BW_SIGNAL_LAST];
     int body_topic[BW_SIGNAL_LAST];     /* clauses naming the topic without an event */
     bool subject_topic[BW_SIGNAL_LAST];
+    bool subject_strong[BW_SIGNAL_LAST];
     bool label_target[BW_SIGNAL_LAST];
     bool subject_security;
     int on, off, reenable;
@@ -880,6 +881,8 @@ read_subject(bw_mailfacts_t *m, verdict_t *v)
             v->subject_hit[k] = 1;
         if ((cl.topic | cl.strong) & SIG_K(k))
             v->subject_topic[k] = true;
+        if (cl.strong & SIG_K(k))
+            v->subject_strong[k] = true;
     }
     v->subj_on = cl.on;
     v->subj_off = cl.off;
@@ -1094,6 +1097,7 @@ decide_topic(bw_mailfacts_t *m, verdict_t *v)
     }
     m->topic_score = best;
     m->topic = best >= 4 ? best_kind : BW_SIGNAL_NONE;
+    m->topic_strong = m->topic != BW_SIGNAL_NONE && (v->body_strong[m->topic] > 0 || v->subject_strong[m->topic]);
     m->two_factor = -1;
     if (m->topic == BW_SIGNAL_TWO_FACTOR_CHANGED) {
         if (v->subj_off > 0 && v->subj_on == 0)
@@ -1440,7 +1444,7 @@ bw_mailfacts_to_json(const bw_mailfacts_t *m)
     json_builder_set_member_name(b, "flags");
     json_builder_add_int_value(b, (m->auto_submitted ? 1 : 0) | (m->list ? 2 : 0) | (m->report ? 4 : 0) |
                                   (m->bait ? 8 : 0) | (m->chatter ? 16 : 0) | (m->asks ? 32 : 0) |
-                                  (m->quotes_intro ? 64 : 0));
+                                  (m->quotes_intro ? 64 : 0) | (m->topic_strong ? 128 : 0));
     bw_sig_json_strv(b, "dkim", m->dkim_domains);
     json_builder_set_member_name(b, "hops");
     json_builder_begin_array(b);
@@ -1537,6 +1541,7 @@ bw_mailfacts_from_json(JsonNode *node, bw_mailfacts_t **out, char **detail)
     m->chatter = f & 16;
     m->asks = f & 32;
     m->quotes_intro = f & 64;
+    m->topic_strong = f & 128;
     take_strv(&m->dkim_domains, o, "dkim", BW_SIG_MAX_DKIM);
     JsonNode *hn = json_object_get_member(o, "hops");
     if (hn && JSON_NODE_HOLDS_ARRAY(hn)) {

@@ -290,6 +290,24 @@ START_TEST(test_topic_reading)
 }
 END_TEST
 
+/* The provider's delivery report passes on what a remote server said:
+ * that is no refusal of the owner's account. */
+START_TEST(test_provider_dsn_remote)
+{
+    const char *text = GOOD_HOP GOOD_AR
+        "From: Mail Delivery System <MAILER-DAEMON@mailhost.example>\nTo: " MH "\n"
+        "Subject: Delayed Mail (still being retried)\nAuto-Submitted: auto-replied\n"
+        "Message-ID: <dsn-remote@mailhost.example>\nMIME-Version: 1.0\n"
+        "Content-Type: multipart/report; report-type=delivery-status; boundary=\"R\"\n\n--R\n"
+        "Content-Type: text/plain\n\n<lena@example.org>: host mx.example.org said: 451 4.7.1 Sending rate "
+        "limited, outgoing messages from your server are temporarily blocked. Try again later.\n\n--R\n"
+        "Content-Type: message/delivery-status\n\nFinal-Recipient: rfc822; lena@example.org\nAction: delayed\n"
+        "Status: 4.7.1\nDiagnostic-Code: smtp; 451 4.7.1 Sending rate limited, outgoing messages temporarily "
+        "blocked\n\n--R--\n";
+    ck_assert_int_eq(judge_text(text, NULL, NULL), BW_NOTICE_ORDINARY);
+}
+END_TEST
+
 /* ------------------------------------------------------------ replies */
 
 typedef struct {
@@ -934,6 +952,7 @@ suite_signals(void)
     tcase_add_test(tc, test_auth_position);
     tcase_add_test(tc, test_machine_sender);
     tcase_add_test(tc, test_topic_reading);
+    tcase_add_test(tc, test_provider_dsn_remote);
     suite_add_tcase(s, tc);
     tc = tcase_create("replies");
     tcase_add_test(tc, test_replies);
