@@ -346,8 +346,7 @@ bw_sent_summary_from_json(JsonNode *node, bw_sent_summary_t **out, char **detail
         return BW_E_INVALID;
     *out = NULL;
     if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node)) {
-        bw_set_detail(detail, "a stored sent-mail summary is not a JSON object");
-        return BW_E_STATE;
+        return bw_error_set(detail, BW_E_STATE, "a stored sent-mail summary is not a JSON object");
     }
     JsonObject *o = json_node_get_object(node);
     bw_sent_summary_t *s = g_new0(bw_sent_summary_t, 1);

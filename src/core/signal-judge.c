@@ -1050,15 +1050,13 @@ bw_signal_from_json(JsonNode *node, bw_signal_t **out, char **detail)
         return BW_E_INVALID;
     *out = NULL;
     if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node)) {
-        bw_set_detail(detail, "a stored signal is not a JSON object");
-        return BW_E_STATE;
+        return bw_error_set(detail, BW_E_STATE, "a stored signal is not a JSON object");
     }
     JsonObject *o = json_node_get_object(node);
     g_autofree char *kind = bw_sig_json_get_str(o, "kind");
     bw_signal_kind_t k = bw_signal_kind_from_string(kind);
     if (k == BW_SIGNAL_NONE) {
-        bw_set_detail(detail, "a stored signal has no known kind");
-        return BW_E_STATE;
+        return bw_error_set(detail, BW_E_STATE, "a stored signal has no known kind");
     }
     bw_signal_t *s = signal_new(k);
     if (k == BW_SIGNAL_SENT_ANOMALY) {

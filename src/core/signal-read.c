@@ -1519,8 +1519,7 @@ bw_mailfacts_from_json(JsonNode *node, bw_mailfacts_t **out, char **detail)
         return BW_E_INVALID;
     *out = NULL;
     if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node)) {
-        bw_set_detail(detail, "stored message facts are not a JSON object");
-        return BW_E_STATE;
+        return bw_error_set(detail, BW_E_STATE, "stored message facts are not a JSON object");
     }
     JsonObject *o = json_node_get_object(node);
     bw_mailfacts_t *m = mailfacts_new();

@@ -102,7 +102,7 @@ PY
 if command -v msgfmt >/dev/null 2>&1; then
     mkdir -p "$BW_TMP/locale/ja/LC_MESSAGES"
     msgfmt -o "$BW_TMP/locale/ja/LC_MESSAGES/bouncewatch.mo" "$BW_SRCDIR/po/ja.po"
-    ja=$(BW_PROBE_LOCALEDIR="$BW_TMP/locale" LC_ALL=C.UTF-8 LANGUAGE=ja "$PROBE" --owner "$OWNER" "$M" | tail -n 12)
+    ja=$(BOUNCEWATCH_LOCALEDIR="$BW_TMP/locale" LC_ALL=C.UTF-8 LANGUAGE=ja "$PROBE" --owner "$OWNER" "$M" | tail -n 12)
     case "$ja" in
         *"不正に使っている可能性があります"*"転送設定を削除してください"*) ;;
         *) echo "FAIL: Japanese advice"; echo "$ja"; bw_fail_count=$((bw_fail_count + 1)) ;;

@@ -19,7 +19,7 @@
  * assessment.  --facts: also what stage 1 read of each message (JSON).
  * --json: one document {"signals": [...], "phishing": [...],
  * "assessment": {...}, "messages": n}.  What a person reads (summary,
- * advice, timeline) is in the user's language (BW_PROBE_LOCALEDIR: where
+ * advice, timeline) is in the user's language (BOUNCEWATCH_LOCALEDIR: where
  * the .mo files are, before installing). */
 #include "bw-signals.h"
 #include <libintl.h>
@@ -115,9 +115,9 @@ int
 main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
-    /* the translations: the installed ones, or BW_PROBE_LOCALEDIR (a tree
+    /* the translations: the installed ones, or BOUNCEWATCH_LOCALEDIR (a tree
      * of LANG/LC_MESSAGES/bouncewatch.mo, for tests before installing) */
-    const char *ld = g_getenv("BW_PROBE_LOCALEDIR");
+    const char *ld = g_getenv("BOUNCEWATCH_LOCALEDIR");
     bindtextdomain(GETTEXT_PACKAGE, ld ? ld : LOCALEDIR);
     bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
     g_autoptr(GPtrArray) owners = g_ptr_array_new_with_free_func(g_free);
