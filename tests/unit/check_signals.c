@@ -290,6 +290,19 @@ START_TEST(test_topic_reading)
 }
 END_TEST
 
+/* A third party whose name holds the provider's is no imitation unless it
+ * imitates a notice: a fan newsletter with "click here" is ordinary mail. */
+START_TEST(test_brand_newsletter)
+{
+    g_autofree char *t = notice_text("Received: from out.mailhost-fans.example.org (out.mailhost-fans.example.org "
+                                     "[192.0.2.33])\n\tby mx1.mailhost.example (Postfix) with ESMTP id B1; "
+                                     "Thu, 19 Nov 2026 19:14:12 +0100\n",
+                                     "Mailhost Fans Weekly <news@mailhost-fans.example.org>", "This week's issue",
+                                     "Click here to read the new issue. Don't miss it, act immediately!\n");
+    ck_assert_int_eq(judge_text(t, NULL, NULL), BW_NOTICE_ORDINARY);
+}
+END_TEST
+
 /* The provider's delivery report passes on what a remote server said:
  * that is no refusal of the owner's account. */
 START_TEST(test_provider_dsn_remote)
@@ -953,6 +966,7 @@ suite_signals(void)
     tcase_add_test(tc, test_machine_sender);
     tcase_add_test(tc, test_topic_reading);
     tcase_add_test(tc, test_provider_dsn_remote);
+    tcase_add_test(tc, test_brand_newsletter);
     suite_add_tcase(s, tc);
     tc = tcase_create("replies");
     tcase_add_test(tc, test_replies);
