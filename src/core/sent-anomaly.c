@@ -67,9 +67,10 @@ bw_sent_summary_free(bw_sent_summary_t *s)
     g_free(s);
 }
 
-/* The shape of a Message-ID: its domain, and the local part as runs of
- * letters/digits (with their length, bucketed past 16) and punctuation.
- * A client writes every id the same way: "w8-w4-w4-w4-w12@example.com". */
+/* The shape of a Message-ID: its domain, the case of its letters, and the
+ * local part as runs of letters/digits (their length, bucketed past 16)
+ * and punctuation.  A client writes every id the same way: an upper-case
+ * UUID is "U:w8-w4-w4-w4-w12@example.com" whatever its digits. */
 static char *
 msgid_shape(const char *mid)
 {
@@ -77,21 +78,22 @@ msgid_shape(const char *mid)
         return NULL;
     const char *at = strrchr(mid, '@');
     size_t ll = at ? (size_t)(at - mid) : strlen(mid);
-    GString *s = g_string_new(NULL);
+    bool upper = false, lower = false;
+    for (size_t i = 0; i < ll; i++) {
+        upper |= g_ascii_isupper(mid[i]);
+        lower |= g_ascii_islower(mid[i]);
+    }
+    GString *s = g_string_new(upper && lower ? "M:" : upper ? "U:" : lower ? "L:" : "D:");
     unsigned runs = 0;
-    for (size_t i = 0; i < ll && runs < 8;) {
+    for (size_t i = 0; i < ll && runs < 12;) {
         if (g_ascii_isalnum(mid[i])) {
             size_t j = i;
-            bool upper = false, lower = false;
-            while (j < ll && g_ascii_isalnum(mid[j])) {
-                upper |= g_ascii_isupper(mid[j]);
-                lower |= g_ascii_islower(mid[j]);
+            while (j < ll && g_ascii_isalnum(mid[j]))
                 j++;
-            }
             size_t n = j - i;
             if (n > 16)
                 n = 16 + (n - 16) / 8 * 8;
-            g_string_append_printf(s, "%c%zu", upper && !lower ? 'W' : 'w', n);
+            g_string_append_printf(s, "w%zu", n);
             i = j;
         } else {
             char c = mid[i];
@@ -100,7 +102,7 @@ msgid_shape(const char *mid)
         }
         runs++;
     }
-    if (runs >= 8)
+    if (runs >= 12)
         g_string_append_c(s, '+');
     if (at && at[1]) {
         g_autofree char *d = g_ascii_strdown(at + 1, -1);
