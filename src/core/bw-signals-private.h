@@ -35,6 +35,9 @@ typedef enum {
     SIG_LABEL_IP,       /* "IP address:" */
     SIG_LABEL_TIME,     /* "Time:" */
     SIG_LABEL_TARGET,   /* "Forward all mail to", "New recovery email" (mask) */
+    SIG_MASK,           /* a phrase that names a topic word without being
+                           about it ("sign-in settings"): topic hits inside
+                           it do not count; it reads as a security word */
 } sig_cat_t;
 
 #define SIG_K(kind) (1u << (kind))

@@ -548,6 +548,29 @@ scan_text(const char *text, size_t len)
     scan_ctx_t c = { text, len, g_array_new(FALSE, FALSE, sizeof(sig_hit_t)) };
     bw_matcher_scan(bw_sig_matcher(), text, len, on_hit, &c);
     g_array_sort(c.hits, cmp_hit);
+    /* topic hits inside a masking phrase ("sign-in" in "sign-in
+     * settings") go.  Hits are sorted by start: the masks that start at
+     * or before a hit are walked once, keeping the farthest end. */
+    g_autoptr(GArray) masks = g_array_new(FALSE, FALSE, sizeof(sig_hit_t));
+    for (guint i = 0; i < c.hits->len; i++)
+        if (bw_sig_phrases[g_array_index(c.hits, sig_hit_t, i).id].cat == SIG_MASK)
+            g_array_append_val(masks, g_array_index(c.hits, sig_hit_t, i));
+    if (masks->len > 0) {
+        guint o = 0, mi = 0;
+        guint32 reach = 0;
+        for (guint i = 0; i < c.hits->len; i++) {
+            sig_hit_t h = g_array_index(c.hits, sig_hit_t, i);
+            while (mi < masks->len && g_array_index(masks, sig_hit_t, mi).start <= h.start) {
+                reach = MAX(reach, g_array_index(masks, sig_hit_t, mi).end);
+                mi++;
+            }
+            unsigned cat = bw_sig_phrases[h.id].cat;
+            if ((cat == SIG_TOPIC || cat == SIG_STRONG) && reach >= h.end)
+                continue;
+            g_array_index(c.hits, sig_hit_t, o++) = h;
+        }
+        g_array_set_size(c.hits, o);
+    }
     return c.hits;
 }
 
@@ -890,6 +913,7 @@ read_subject(bw_mailfacts_t *m, verdict_t *v)
         const sig_hit_t *h = &g_array_index(hits, sig_hit_t, i);
         switch (cat_of(h)) {
         case SIG_SECURITY:
+        case SIG_MASK:
             v->subject_security = true;
             break;
         case SIG_BAIT:

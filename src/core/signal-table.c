@@ -37,6 +37,7 @@
 #define L_IP(p) {p, SIG_LABEL_IP, 0}
 #define L_TIME(p) {p, SIG_LABEL_TIME, 0}
 #define L_TGT(p, m) {p, SIG_LABEL_TARGET, m}
+#define MASK(p) {p, SIG_MASK, 0}
 
 /* events that fit most account changes */
 #define CHG (SIG_PASSWORD | SIG_RECOVERY | SIG_FORWARD | SIG_2FA)
@@ -66,6 +67,11 @@ const bw_sig_phrase_t bw_sig_phrases[] = {
     S("access from a new", SIG_SIGNIN), S("new location", SIG_SIGNIN), S("new browser", SIG_SIGNIN),
     S("now signed in", SIG_SIGNIN), S("sign-in alert", SIG_SIGNIN), S("login alert", SIG_SIGNIN),
     E("from a new", SIG_SIGNIN),
+    MASK("sign-in settings"), MASK("sign-in methods"), MASK("sign-in options"), MASK("sign-in method"),
+    MASK("login settings"), MASK("login methods"), MASK("login options"), MASK("ways to sign in"),
+    MASK("ways you sign in"), MASK("password settings"), MASK("ログイン設定"), MASK("ログイン方法"),
+    MASK("anmeldeeinstellungen"), MASK("paramètres de connexion"), MASK("opciones de inicio de sesión"),
+    E("completed", CHG), E("successfully", CHG), E("is now", SIG_RECOVERY),
     E("unusual", SIG_SIGNIN | SIG_SENDING), E("suspicious", SIG_SIGNIN), E("unrecognized", SIG_SIGNIN),
     E("unrecognised", SIG_SIGNIN), E("unknown", SIG_SIGNIN), E("detected", SIG_SIGNIN | SIG_SENDING),
     E("noticed", SIG_SIGNIN | SIG_SENDING), E("someone", SIG_SIGNIN), E("attempt*", SIG_SIGNIN),
@@ -392,6 +398,10 @@ const bw_sig_phrase_t bw_sig_phrases[] = {
     S("cambio de contraseña", SIG_PASSWORD),
     E("cambiado", CHG), E("cambiada", CHG), E("cambió", CHG), E("modificad*", CHG),
     E("restablecid*", SIG_PASSWORD), E("actualizad*", CHG), E("añadid*", ADD), E("agregad*", ADD),
+    E("actualizó", CHG), E("modificó", CHG), E("restableció", SIG_PASSWORD), E("añadió", ADD), E("agregó", ADD),
+    E("eliminó", SIG_RECOVERY | SIG_2FA), E("activó", SIG_2FA | SIG_FORWARD), E("desactivó", SIG_2FA | SIG_FORWARD),
+    E("ahora es", SIG_RECOVERY), E("agora é", SIG_RECOVERY), E("est désormais", SIG_RECOVERY),
+    E("ist jetzt", SIG_RECOVERY), E("ora è", SIG_RECOVERY),
     E("eliminad*", SIG_RECOVERY | SIG_2FA), E("creada", SIG_FORWARD), E("creado", SIG_FORWARD),
     E("configurad*", ADD),
     T("correo de recuperación", SIG_RECOVERY), T("correo electrónico de recuperación", SIG_RECOVERY),
@@ -437,7 +447,8 @@ const bw_sig_phrase_t bw_sig_phrases[] = {
     S("regra de encaminhamento", SIG_FORWARD),
     T("verificação em duas etapas", SIG_2FA), T("verificação em 2 etapas", SIG_2FA),
     T("autenticação de dois fatores", SIG_2FA), T("autenticação em duas etapas", SIG_2FA),
-    E("ativad*", SIG_2FA | SIG_FORWARD), E("desativad*", SIG_2FA | SIG_FORWARD),
+    E("ativad*", SIG_2FA | SIG_FORWARD), E("desativad*", SIG_2FA | SIG_FORWARD), E("suspens*", SIG_SENDING),
+    E("bloquead*", SIG_SENDING), E("limitad*", SIG_SENDING),
     ON("ativad*"), OFF("desativad*"), REEN("reative"), REEN("ativar novamente"),
     T("envio", SIG_SENDING), T("enviadas", SIG_SENDING), T("mensagens enviadas", SIG_SENDING),
     S("não pode enviar", SIG_SENDING), S("não é possível enviar", SIG_SENDING), S("envio bloqueado", SIG_SENDING),

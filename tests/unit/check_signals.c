@@ -274,6 +274,11 @@ START_TEST(test_topic_reading)
          "in Settings.\n", BW_SIGNAL_NONE, -1},
         {"Wichtiger Sicherheitshinweis", "Ihr Passwort wurde geändert.\n\nFalls Sie das nicht waren, ändern Sie es "
          "bitte sofort.\n", BW_SIGNAL_PASSWORD_CHANGED, -1},
+        /* "sign-in" names no sign-in in "sign-in settings" */
+        {"Your sign-in settings were updated", "Two-factor authentication has been enabled for your account.\n",
+         BW_SIGNAL_TWO_FACTOR_CHANGED, 1},
+        {"Se actualizó tu correo de recuperación", "El correo de recuperación de tu cuenta ahora es "
+         "otra@inboxvault.example.\n", BW_SIGNAL_RECOVERY_CHANGED, -1},
     };
     for (unsigned i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autofree char *t = notice_text(GOOD_HOP GOOD_AR, from, cases[i].subject, cases[i].body);
