@@ -116,8 +116,11 @@ void bw_sig_fix_utf8(char **s);
 void bw_sig_fix_utf8_all(GPtrArray *strings);
 
 /* JSON helpers */
-void bw_sig_json_strv(JsonBuilder *b, const char *key, const GPtrArray *v);
 GPtrArray *bw_sig_json_get_strv(JsonObject *o, const char *key, guint max);
 char *bw_sig_json_get_str(JsonObject *o, const char *key);
+/* A string member only when the value is set (stored state stays small). */
+void bw_sig_json_opt_str(JsonBuilder *b, const char *key, const char *v);
+/* An integer member (booleans and doubles read as integers), or dflt. */
+gint64 bw_sig_json_get_int(JsonObject *o, const char *key, gint64 dflt);
 
 #endif /* BW_SIGNALS_PRIVATE_H */

@@ -290,56 +290,40 @@ bw_sent_summary_read(const char *data, size_t len, bw_sent_summary_t **out, char
     return BW_OK;
 }
 
-static void
-add_str(JsonBuilder *b, const char *key, const char *v)
-{
-    if (v == NULL)
-        return;
-    json_builder_set_member_name(b, key);
-    json_builder_add_string_value(b, v);
-}
 
 JsonNode *
 bw_sent_summary_to_json(const bw_sent_summary_t *s)
 {
     JsonBuilder *b = json_builder_new();
     json_builder_begin_object(b);
-    add_str(b, "message_id", s->message_id);
+    bw_sig_json_opt_str(b, "message_id", s->message_id);
     json_builder_set_member_name(b, "date");
     json_builder_add_int_value(b, s->date_unix);
     json_builder_set_member_name(b, "offset");
     json_builder_add_int_value(b, s->has_date ? s->date_offset : -1000000);
-    add_str(b, "from", s->from);
-    add_str(b, "mailer", s->mailer);
-    add_str(b, "msgid_shape", s->msgid_shape);
-    add_str(b, "content", s->content_shape);
-    add_str(b, "language", s->language);
-    add_str(b, "path", s->path);
+    bw_sig_json_opt_str(b, "from", s->from);
+    bw_sig_json_opt_str(b, "mailer", s->mailer);
+    bw_sig_json_opt_str(b, "msgid_shape", s->msgid_shape);
+    bw_sig_json_opt_str(b, "content", s->content_shape);
+    bw_sig_json_opt_str(b, "language", s->language);
+    bw_sig_json_opt_str(b, "path", s->path);
     json_builder_set_member_name(b, "flags");
     json_builder_add_int_value(b, (s->priority ? 1 : 0) | (s->reply ? 2 : 0));
-    add_str(b, "to_shape", s->to_shape);
+    bw_sig_json_opt_str(b, "to_shape", s->to_shape);
     json_builder_set_member_name(b, "n");
     json_builder_begin_array(b);
     json_builder_add_int_value(b, s->n_to);
     json_builder_add_int_value(b, s->n_cc);
     json_builder_add_int_value(b, s->n_bcc);
     json_builder_end_array(b);
-    bw_sig_json_strv(b, "recipients", s->recipients);
-    add_str(b, "subject_key", s->subject_key);
+    bw_json_add_strv(b, "recipients", s->recipients);
+    bw_sig_json_opt_str(b, "subject_key", s->subject_key);
     json_builder_end_object(b);
     JsonNode *n = json_builder_get_root(b);
     g_object_unref(b);
     return n;
 }
 
-static gint64
-json_int(JsonObject *o, const char *key, gint64 dflt)
-{
-    JsonNode *n = json_object_get_member(o, key);
-    if (n == NULL || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64)
-        return dflt;
-    return json_node_get_int(n);
-}
 
 bw_status_t
 bw_sent_summary_from_json(JsonNode *node, bw_sent_summary_t **out, char **detail)
@@ -353,8 +337,8 @@ bw_sent_summary_from_json(JsonNode *node, bw_sent_summary_t **out, char **detail
     JsonObject *o = json_node_get_object(node);
     bw_sent_summary_t *s = g_new0(bw_sent_summary_t, 1);
     s->message_id = bw_sig_json_get_str(o, "message_id");
-    s->date_unix = json_int(o, "date", 0);
-    gint64 off = json_int(o, "offset", -1000000);
+    s->date_unix = bw_sig_json_get_int(o, "date", 0);
+    gint64 off = bw_sig_json_get_int(o, "offset", -1000000);
     s->has_date = off != -1000000;
     s->date_offset = s->has_date ? (int)CLAMP(off, -86400, 86400) : 0;
     s->from = bw_sig_json_get_str(o, "from");
@@ -363,7 +347,7 @@ bw_sent_summary_from_json(JsonNode *node, bw_sent_summary_t **out, char **detail
     s->content_shape = bw_sig_json_get_str(o, "content");
     s->language = bw_sig_json_get_str(o, "language");
     s->path = bw_sig_json_get_str(o, "path");
-    gint64 f = json_int(o, "flags", 0);
+    gint64 f = bw_sig_json_get_int(o, "flags", 0);
     s->priority = f & 1;
     s->reply = f & 2;
     s->to_shape = bw_sig_json_get_str(o, "to_shape");

@@ -956,14 +956,6 @@ bw_reply_judge(const bw_mailfacts_t *m, const bw_account_t *a, const bw_reply_co
 
 /* ------------------------------------------------------------ JSON */
 
-static void
-add_str(JsonBuilder *b, const char *key, const char *v)
-{
-    if (v == NULL)
-        return;
-    json_builder_set_member_name(b, key);
-    json_builder_add_string_value(b, v);
-}
 
 static void
 add_time(JsonBuilder *b, const char *key, gint64 t, int off)
@@ -982,7 +974,7 @@ bw_signal_to_json(const bw_signal_t *s, int utc_offset)
 {
     JsonBuilder *b = json_builder_new();
     json_builder_begin_object(b);
-    add_str(b, "kind", bw_signal_kind_to_string(s->kind));
+    bw_sig_json_opt_str(b, "kind", bw_signal_kind_to_string(s->kind));
     if (s->kind == BW_SIGNAL_SENT_ANOMALY) {
         add_time(b, "start", s->start, utc_offset);
         add_time(b, "end", s->end, utc_offset);
@@ -992,30 +984,30 @@ bw_signal_to_json(const bw_signal_t *s, int utc_offset)
         json_builder_add_int_value(b, s->recipient_count);
         json_builder_set_member_name(b, "contact_count");
         json_builder_add_int_value(b, s->contact_count);
-        bw_sig_json_strv(b, "members", s->members);
+        bw_json_add_strv(b, "members", s->members);
     } else {
         add_time(b, "date", s->date_unix, utc_offset);
         bw_json_add_str(b, "message_id", s->message_id);
         bw_json_add_str(b, "file", s->file);
     }
     if (s->kind == BW_SIGNAL_HUMAN_REPLY) {
-        add_str(b, "replies_to", s->replies_to);
-        add_str(b, "from", s->from);
+        bw_sig_json_opt_str(b, "replies_to", s->replies_to);
+        bw_sig_json_opt_str(b, "from", s->from);
     }
-    add_str(b, "summary", s->summary);
-    bw_sig_json_strv(b, "evidence", s->evidence);
-    add_str(b, "account", s->account);
+    bw_sig_json_opt_str(b, "summary", s->summary);
+    bw_json_add_strv(b, "evidence", s->evidence);
+    bw_sig_json_opt_str(b, "account", s->account);
     if (s->device || s->place || s->ip || s->time || s->address || s->limit || s->two_factor >= 0) {
         json_builder_set_member_name(b, "facts");
         json_builder_begin_object(b);
-        add_str(b, "device", s->device);
-        add_str(b, "place", s->place);
-        add_str(b, "ip", s->ip);
-        add_str(b, "time", s->time);
-        add_str(b, "address", s->address);
-        add_str(b, "limit", s->limit);
+        bw_sig_json_opt_str(b, "device", s->device);
+        bw_sig_json_opt_str(b, "place", s->place);
+        bw_sig_json_opt_str(b, "ip", s->ip);
+        bw_sig_json_opt_str(b, "time", s->time);
+        bw_sig_json_opt_str(b, "address", s->address);
+        bw_sig_json_opt_str(b, "limit", s->limit);
         if (s->two_factor >= 0)
-            add_str(b, "two_factor", s->two_factor ? "on" : "off");
+            bw_sig_json_opt_str(b, "two_factor", s->two_factor ? "on" : "off");
         json_builder_end_object(b);
     }
     json_builder_end_object(b);
@@ -1034,14 +1026,6 @@ get_time(JsonObject *o, const char *key)
     return 0;
 }
 
-static gint64
-get_int(JsonObject *o, const char *key)
-{
-    JsonNode *n = json_object_get_member(o, key);
-    if (n == NULL || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64)
-        return 0;
-    return json_node_get_int(n);
-}
 
 bw_status_t
 bw_signal_from_json(JsonNode *node, bw_signal_t **out, char **detail)
@@ -1062,9 +1046,9 @@ bw_signal_from_json(JsonNode *node, bw_signal_t **out, char **detail)
     if (k == BW_SIGNAL_SENT_ANOMALY) {
         s->start = get_time(o, "start");
         s->end = get_time(o, "end");
-        s->count = (unsigned)get_int(o, "count");
-        s->recipient_count = (unsigned)get_int(o, "recipient_count");
-        s->contact_count = (unsigned)get_int(o, "contact_count");
+        s->count = (unsigned)bw_sig_json_get_int(o, "count", 0);
+        s->recipient_count = (unsigned)bw_sig_json_get_int(o, "recipient_count", 0);
+        s->contact_count = (unsigned)bw_sig_json_get_int(o, "contact_count", 0);
         s->members = bw_sig_json_get_strv(o, "members", 100000);
     } else {
         s->date_unix = get_time(o, "date");
@@ -1102,11 +1086,11 @@ bw_phish_to_json(const bw_phish_t *p, int utc_offset)
     add_time(b, "date", p->date_unix, utc_offset);
     bw_json_add_str(b, "message_id", p->message_id);
     bw_json_add_str(b, "file", p->file);
-    add_str(b, "imitates", bw_signal_kind_to_string(p->imitates));
-    add_str(b, "tell", p->tell);
-    add_str(b, "from", p->from);
-    add_str(b, "claimed", p->claimed);
-    bw_sig_json_strv(b, "evidence", p->evidence);
+    bw_sig_json_opt_str(b, "imitates", bw_signal_kind_to_string(p->imitates));
+    bw_sig_json_opt_str(b, "tell", p->tell);
+    bw_sig_json_opt_str(b, "from", p->from);
+    bw_sig_json_opt_str(b, "claimed", p->claimed);
+    bw_json_add_strv(b, "evidence", p->evidence);
     json_builder_end_object(b);
     JsonNode *n = json_builder_get_root(b);
     g_object_unref(b);

@@ -1390,16 +1390,6 @@ bw_mailfacts_read(const char *data, size_t len, bw_mailfacts_t **out, char **det
 
 /* ------------------------------------------------------------ JSON */
 
-void
-bw_sig_json_strv(JsonBuilder *b, const char *key, const GPtrArray *v)
-{
-    json_builder_set_member_name(b, key);
-    json_builder_begin_array(b);
-    for (guint i = 0; v && i < v->len; i++)
-        json_builder_add_string_value(b, g_ptr_array_index(v, i));
-    json_builder_end_array(b);
-}
-
 GPtrArray *
 bw_sig_json_get_strv(JsonObject *o, const char *key, guint max)
 {
@@ -1425,8 +1415,8 @@ bw_sig_json_get_str(JsonObject *o, const char *key)
     return g_strdup(json_node_get_string(n));
 }
 
-static gint64
-get_int(JsonObject *o, const char *key, gint64 dflt)
+gint64
+bw_sig_json_get_int(JsonObject *o, const char *key, gint64 dflt)
 {
     JsonNode *n = json_object_get_member(o, key);
     if (n == NULL || !JSON_NODE_HOLDS_VALUE(n))
@@ -1441,8 +1431,8 @@ get_int(JsonObject *o, const char *key, gint64 dflt)
     return dflt;
 }
 
-static void
-add_str(JsonBuilder *b, const char *key, const char *v)
+void
+bw_sig_json_opt_str(JsonBuilder *b, const char *key, const char *v)
 {
     if (v == NULL)
         return;
@@ -1455,21 +1445,21 @@ bw_mailfacts_to_json(const bw_mailfacts_t *m)
 {
     JsonBuilder *b = json_builder_new();
     json_builder_begin_object(b);
-    add_str(b, "message_id", m->message_id);
+    bw_sig_json_opt_str(b, "message_id", m->message_id);
     json_builder_set_member_name(b, "date");
     json_builder_add_int_value(b, m->date_unix);
-    add_str(b, "subject", m->subject);
-    add_str(b, "from", m->from_addr);
-    add_str(b, "display", m->from_display);
-    add_str(b, "return_path", m->return_path);
-    bw_sig_json_strv(b, "to", m->to);
-    add_str(b, "in_reply_to", m->in_reply_to);
-    bw_sig_json_strv(b, "references", m->references);
+    bw_sig_json_opt_str(b, "subject", m->subject);
+    bw_sig_json_opt_str(b, "from", m->from_addr);
+    bw_sig_json_opt_str(b, "display", m->from_display);
+    bw_sig_json_opt_str(b, "return_path", m->return_path);
+    bw_json_add_strv(b, "to", m->to);
+    bw_sig_json_opt_str(b, "in_reply_to", m->in_reply_to);
+    bw_json_add_strv(b, "references", m->references);
     json_builder_set_member_name(b, "flags");
     json_builder_add_int_value(b, (m->auto_submitted ? 1 : 0) | (m->list ? 2 : 0) | (m->report ? 4 : 0) |
                                   (m->bait ? 8 : 0) | (m->chatter ? 16 : 0) | (m->asks ? 32 : 0) |
                                   (m->quotes_intro ? 64 : 0) | (m->topic_strong ? 128 : 0));
-    bw_sig_json_strv(b, "dkim", m->dkim_domains);
+    bw_json_add_strv(b, "dkim", m->dkim_domains);
     json_builder_set_member_name(b, "hops");
     json_builder_begin_array(b);
     for (guint i = 0; i < m->hops->len; i++) {
@@ -1477,10 +1467,10 @@ bw_mailfacts_to_json(const bw_mailfacts_t *m)
         json_builder_begin_object(b);
         json_builder_set_member_name(b, "pos");
         json_builder_add_int_value(b, h->pos);
-        add_str(b, "by", h->by);
-        add_str(b, "helo", h->from_helo);
-        add_str(b, "rdns", h->from_rdns);
-        add_str(b, "ip", h->from_ip);
+        bw_sig_json_opt_str(b, "by", h->by);
+        bw_sig_json_opt_str(b, "helo", h->from_helo);
+        bw_sig_json_opt_str(b, "rdns", h->from_rdns);
+        bw_sig_json_opt_str(b, "ip", h->from_ip);
         json_builder_set_member_name(b, "flags");
         json_builder_add_int_value(b, (h->authenticated ? 1 : 0) | (h->http ? 2 : 0) | (h->has_from ? 4 : 0));
         json_builder_end_object(b);
@@ -1493,7 +1483,7 @@ bw_mailfacts_to_json(const bw_mailfacts_t *m)
         json_builder_begin_object(b);
         json_builder_set_member_name(b, "pos");
         json_builder_add_int_value(b, a->pos);
-        add_str(b, "id", a->authserv_id);
+        bw_sig_json_opt_str(b, "id", a->authserv_id);
         json_builder_set_member_name(b, "results");
         json_builder_begin_array(b);
         for (unsigned k = 0; k < a->n_results; k++) {
@@ -1509,20 +1499,20 @@ bw_mailfacts_to_json(const bw_mailfacts_t *m)
     json_builder_end_array(b);
     json_builder_set_member_name(b, "fields");
     json_builder_add_int_value(b, m->n_fields);
-    add_str(b, "topic", bw_signal_kind_to_string(m->topic));
+    bw_sig_json_opt_str(b, "topic", bw_signal_kind_to_string(m->topic));
     json_builder_set_member_name(b, "topic_score");
     json_builder_add_int_value(b, m->topic_score);
     json_builder_set_member_name(b, "two_factor");
     json_builder_add_int_value(b, m->two_factor);
-    add_str(b, "device", m->device);
-    add_str(b, "place", m->place);
-    add_str(b, "ip", m->ip);
-    add_str(b, "time", m->time);
-    add_str(b, "limit", m->limit);
-    add_str(b, "phone", m->phone);
-    bw_sig_json_strv(b, "topic_addresses", m->topic_addresses);
-    bw_sig_json_strv(b, "text_addresses", m->text_addresses);
-    bw_sig_json_strv(b, "url_domains", m->url_domains);
+    bw_sig_json_opt_str(b, "device", m->device);
+    bw_sig_json_opt_str(b, "place", m->place);
+    bw_sig_json_opt_str(b, "ip", m->ip);
+    bw_sig_json_opt_str(b, "time", m->time);
+    bw_sig_json_opt_str(b, "limit", m->limit);
+    bw_sig_json_opt_str(b, "phone", m->phone);
+    bw_json_add_strv(b, "topic_addresses", m->topic_addresses);
+    bw_json_add_strv(b, "text_addresses", m->text_addresses);
+    bw_json_add_strv(b, "url_domains", m->url_domains);
     json_builder_end_object(b);
     JsonNode *n = json_builder_get_root(b);
     g_object_unref(b);
@@ -1548,7 +1538,7 @@ bw_mailfacts_from_json(JsonNode *node, bw_mailfacts_t **out, char **detail)
     JsonObject *o = json_node_get_object(node);
     bw_mailfacts_t *m = mailfacts_new();
     m->message_id = bw_sig_json_get_str(o, "message_id");
-    m->date_unix = get_int(o, "date", 0);
+    m->date_unix = bw_sig_json_get_int(o, "date", 0);
     m->subject = bw_sig_json_get_str(o, "subject");
     m->from_addr = bw_sig_json_get_str(o, "from");
     m->from_display = bw_sig_json_get_str(o, "display");
@@ -1556,7 +1546,7 @@ bw_mailfacts_from_json(JsonNode *node, bw_mailfacts_t **out, char **detail)
     take_strv(&m->to, o, "to", 64);
     m->in_reply_to = bw_sig_json_get_str(o, "in_reply_to");
     take_strv(&m->references, o, "references", BW_SIG_MAX_REFS);
-    gint64 f = get_int(o, "flags", 0);
+    gint64 f = bw_sig_json_get_int(o, "flags", 0);
     m->auto_submitted = f & 1;
     m->list = f & 2;
     m->report = f & 4;
@@ -1575,12 +1565,12 @@ bw_mailfacts_from_json(JsonNode *node, bw_mailfacts_t **out, char **detail)
                 continue;
             JsonObject *ho = json_node_get_object(e);
             bw_sig_hop_t h = { 0 };
-            h.pos = (unsigned)get_int(ho, "pos", 0);
+            h.pos = (unsigned)bw_sig_json_get_int(ho, "pos", 0);
             h.by = bw_sig_json_get_str(ho, "by");
             h.from_helo = bw_sig_json_get_str(ho, "helo");
             h.from_rdns = bw_sig_json_get_str(ho, "rdns");
             h.from_ip = bw_sig_json_get_str(ho, "ip");
-            gint64 hf = get_int(ho, "flags", 0);
+            gint64 hf = bw_sig_json_get_int(ho, "flags", 0);
             h.authenticated = hf & 1;
             h.http = hf & 2;
             h.has_from = hf & 4;
@@ -1597,7 +1587,7 @@ bw_mailfacts_from_json(JsonNode *node, bw_mailfacts_t **out, char **detail)
             JsonObject *ao = json_node_get_object(e);
             bw_sig_auth_t au;
             memset(&au, 0, sizeof au);
-            au.pos = (unsigned)get_int(ao, "pos", 0);
+            au.pos = (unsigned)bw_sig_json_get_int(ao, "pos", 0);
             au.authserv_id = bw_sig_json_get_str(ao, "id");
             JsonNode *rn = json_object_get_member(ao, "results");
             if (rn && JSON_NODE_HOLDS_ARRAY(rn)) {
@@ -1621,11 +1611,11 @@ bw_mailfacts_from_json(JsonNode *node, bw_mailfacts_t **out, char **detail)
             g_array_append_val(m->auths, au);
         }
     }
-    m->n_fields = (unsigned)get_int(o, "fields", 0);
+    m->n_fields = (unsigned)bw_sig_json_get_int(o, "fields", 0);
     g_autofree char *topic = bw_sig_json_get_str(o, "topic");
     m->topic = bw_signal_kind_from_string(topic);
-    m->topic_score = (int)get_int(o, "topic_score", 0);
-    m->two_factor = (int)get_int(o, "two_factor", -1);
+    m->topic_score = (int)bw_sig_json_get_int(o, "topic_score", 0);
+    m->two_factor = (int)bw_sig_json_get_int(o, "two_factor", -1);
     m->device = bw_sig_json_get_str(o, "device");
     m->place = bw_sig_json_get_str(o, "place");
     m->ip = bw_sig_json_get_str(o, "ip");
