@@ -273,7 +273,7 @@ virus_in_words(const char *text, size_t head)
         const char *line = text + pos;
         size_t ll = end - pos;
         if (ANY(line, ll, T_VIRUS)) {
-            g_autofree char *st = bw_vendor_find_status(line, ll);
+            g_autofree char *st = bw_status_code_find(line, ll);
             bool code = st != NULL;
             for (size_t i = 0; !code && i + 3 <= ll; i++)
                 code = (line[i] == '4' || line[i] == '5') && g_ascii_isdigit(line[i + 1]) &&

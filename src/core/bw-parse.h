@@ -1,5 +1,5 @@
-/* bw-parse.h: internals of the parse framework (message.c, parse.c, dsn.c,
- * arf.c, autoreply.c, original.c, json.c).  Not part of the API; the
+/* bw-parse.h: internals of the parse framework (message.c, report.c,
+ * parse.c, dsn.c, arf.c, autoreply.c, original.c, json.c).  Not part of the API; the
  * interface to the vendor detectors is bw_view_t in bw-private.h. */
 #ifndef BW_PARSE_H
 #define BW_PARSE_H
@@ -104,6 +104,21 @@ const char *bw_hdr_find(const char *hdr, size_t hdr_len, const char *name, size_
 char *bw_hdr_get(const char *hdr, size_t hdr_len, const char *name);
 /* ... raw but squeezed to one line, or NULL. */
 char *bw_hdr_get_raw(const char *hdr, size_t hdr_len, const char *name);
+
+/* ------------------------------------------------------------ report.c */
+
+/* The view's header index (bw_view_t.priv), for a report read without
+ * GMime: the report's header block and the values decoded so far, so
+ * repeated lookups by the readers cost one scan each and the strings live
+ * as long as the view.  bw_view_header reads through it. */
+typedef struct {
+    const char *hdr;
+    size_t hdr_len;
+    GHashTable *cache;     /* lower-cased name -> decoded value, or "" key absent */
+} bw_view_index_t;
+
+void bw_view_index_init(bw_view_index_t *ix, const char *hdr, size_t hdr_len);
+void bw_view_index_clear(bw_view_index_t *ix);
 
 /* ------------------------------------------------------------ dsn.c */
 

@@ -140,10 +140,10 @@ bool bw_vendor_parse(const bw_view_t *view, bw_report_t *report, size_t *origina
  * vendor.c may fill them from the human-readable text: */
 void bw_vendor_enrich(const bw_view_t *view, bw_report_t *report);
 
-/* vendor.c: the fields of one recipient (status, reply code, diagnostic,
+/* diagnostic.c: the fields of one recipient (status, reply code, diagnostic,
  * remote MTA, action) from the text about it; `delayed` when the notice is
  * a warning.  The status is inferred when the text gives none. */
-void bw_vendor_fill_recipient(bw_recipient_t *r, const char *text, size_t len, bool delayed);
+void bw_diagnostic_read(bw_recipient_t *r, const char *text, size_t len, bool delayed);
 
 /* ---------------------------------------------------------------- generic reader
  * generic.c: delivery reports of any server, from what all notices share. */

@@ -1,5 +1,6 @@
-/* bw-vendor.h: internals of the vendor-notice detectors and reason tables
- * (vendor*.c, reason.c).  Not part of the API. */
+/* bw-vendor.h: internals of the vendor-notice detectors, the reading of one
+ * recipient's text and the reason tables (vendor*.c, diagnostic.c,
+ * reason.c).  Not part of the API. */
 #ifndef BW_VENDOR_H
 #define BW_VENDOR_H
 
@@ -40,9 +41,35 @@ void bw_matcher_scan(const bw_matcher_t *m, const char *text, size_t len,
  * weight (0 when none), so a caller can compare evidence. */
 bw_reason_t bw_reason_from_text_weighted(const char *text, size_t len, int *weight_out);
 
-/* vendor.c: the first RFC 3463 code in a text (failure codes before success
+/* reason.c: the first RFC 3463 code in a text (failure codes before success
  * codes; IP addresses and version numbers are not codes), g_malloc'd. */
-char *bw_vendor_find_status(const char *s, size_t n);
+char *bw_status_code_find(const char *s, size_t n);
+/* The length of an RFC 3463 code "c.sss.ddd" at s[i] (not part of an IP
+ * address or a version number), or 0. */
+size_t bw_status_code_at(const char *s, size_t n, size_t i);
+
+/* ------------------------------------------------------------------ diagnostic.c
+ * What a notice's text says about one failed recipient (vendor.c and
+ * generic.c read a recipient's block with these). */
+
+/* An address starting at s (after optional "<", quotes, "mailto:"); the
+ * lower-cased local@domain or NULL.  *used gets the bytes consumed. */
+char *bw_address_at(const char *s, size_t n, size_t *used);
+/* The first failure SMTP reply code (4xx/5xx) of a text, else the first
+ * success code, g_malloc'd, or NULL. */
+char *bw_reply_code_find(const char *s, size_t n);
+/* The server's own words in a block: from the first line that carries a
+ * failure code (4xx/5xx reply or 4.x.x/5.x.x status) to the end of its
+ * paragraph, into [*b, *e); false when no line has a code. */
+bool bw_diagnostic_paragraph(const char *s, size_t n, size_t *b, size_t *e);
+/* Fills what is still missing of a recipient (diagnostic, status, reply
+ * code, remote MTA, action, original_address) from the text about it;
+ * `delayed` when the notice is a warning. */
+void bw_diagnostic_fill(bw_recipient_t *r, const char *blk, size_t n, bool delayed);
+/* The status inferred from the reply code and the text when the notice
+ * gives none (`fallback` when nothing says a reason), so that every failed
+ * recipient carries an RFC 3463 code. */
+void bw_diagnostic_infer_status(bw_recipient_t *r, bw_reason_t fallback);
 
 /* ------------------------------------------------------------------ families
  * One row per family of notices (vendor-table.c): data only. */

@@ -1226,7 +1226,7 @@ bw_generic_read(const bw_view_t *view, const bw_generic_in_t *in, bw_report_t *r
             r->address = g_strdup(c->address);
             r->original_address = g_strdup(c->original_address);
             GString *blk = recipient_block(&nt, c->line, next);
-            bw_vendor_fill_recipient(r, blk->str, blk->len, ev.delay);
+            bw_diagnostic_read(r, blk->str, blk->len, ev.delay);
             g_string_free(blk, TRUE);
             g_ptr_array_add(report->recipients, r);
         }

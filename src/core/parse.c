@@ -1,5 +1,10 @@
 /* parse.c: bw_parse_bytes / bw_parse_file: one report per message.
  *
+ * The dispatcher: it reads the message's structure (message.c), builds the
+ * view and calls the readers (dsn.c, arf.c, vendor.c, generic.c,
+ * autoreply.c, original.c); they build on the report model (report.c) and
+ * the helpers below them, and never call back here.
+ *
  * The family of a report is decided before any of it is read, from its
  * structure, in a fixed order:
  *   1. a delivery-status part (RFC 3464 / RFC 6533)          -> dsn
@@ -22,132 +27,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* ------------------------------------------------------------ objects */
-
-bw_recipient_t *
-bw_recipient_new(void)
-{
-    return g_new0(bw_recipient_t, 1);
-}
-
-void
-bw_recipient_free(bw_recipient_t *r)
-{
-    if (r == NULL)
-        return;
-    g_free(r->address);
-    g_free(r->original_address);
-    g_free(r->action);
-    g_free(r->status);
-    g_free(r->reply_code);
-    g_free(r->remote_mta);
-    g_free(r->diagnostic);
-    g_free(r);
-}
-
-bw_original_t *
-bw_original_new(void)
-{
-    bw_original_t *o = g_new0(bw_original_t, 1);
-    o->to = g_ptr_array_new_with_free_func(g_free);
-    o->received = g_ptr_array_new_with_free_func(g_free);
-    o->url_domains = g_ptr_array_new_with_free_func(g_free);
-    return o;
-}
-
-void
-bw_original_free(bw_original_t *o)
-{
-    if (o == NULL)
-        return;
-    g_free(o->message_id);
-    g_free(o->from);
-    g_ptr_array_unref(o->to);
-    g_free(o->subject);
-    g_free(o->date);
-    g_free(o->return_path);
-    g_ptr_array_unref(o->received);
-    g_free(o->dkim_domain);
-    g_free(o->x_mailer);
-    g_free(o->in_reply_to);
-    g_free(o->body_text);
-    g_ptr_array_unref(o->url_domains);
-    g_free(o);
-}
-
-bw_report_t *
-bw_report_new(void)
-{
-    bw_report_t *r = g_new0(bw_report_t, 1);
-    r->recipients = g_ptr_array_new_with_free_func((GDestroyNotify)bw_recipient_free);
-    r->references = g_ptr_array_new_with_free_func(g_free);
-    r->to = g_ptr_array_new_with_free_func(g_free);
-    return r;
-}
-
-void
-bw_report_free(bw_report_t *r)
-{
-    if (r == NULL)
-        return;
-    g_ptr_array_unref(r->recipients);
-    bw_original_free(r->original);
-    g_free(r->feedback_type);
-    g_free(r->message_id);
-    g_free(r->from);
-    g_free(r->subject);
-    g_free(r->date);
-    g_free(r->in_reply_to);
-    g_ptr_array_unref(r->references);
-    g_ptr_array_unref(r->to);
-    g_free(r->auto_submitted);
-    g_free(r);
-}
-
-/* ------------------------------------------------------------ the view */
-
-/* The view's header index (bw_view_t.priv): the report's header block and
- * the values decoded so far, so repeated lookups by the detectors cost one
- * scan each and the strings live as long as the view. */
-typedef struct {
-    const char *hdr;
-    size_t hdr_len;
-    GHashTable *cache;     /* lower-cased name -> decoded value, or "" key absent */
-} view_index_t;
-
-static const char absent[] = "";
-
-const char *
-bw_view_header(const bw_view_t *v, const char *name)
-{
-    if (v == NULL || name == NULL)
-        return NULL;
-    if (v->message != NULL)
-        return g_mime_object_get_header(GMIME_OBJECT(v->message), name);
-    view_index_t *ix = (view_index_t *)v->priv;
-    if (ix == NULL)
-        return NULL;
-    char key[80];
-    size_t n = strnlen(name, sizeof key - 1);
-    for (size_t i = 0; i < n; i++)
-        key[i] = g_ascii_tolower(name[i]);
-    key[n] = '\0';
-    const char *hit = g_hash_table_lookup(ix->cache, key);
-    if (hit == NULL) {
-        char *value = bw_hdr_get(ix->hdr, ix->hdr_len, name);
-        hit = value != NULL ? value : absent;
-        g_hash_table_insert(ix->cache, g_strdup(key), (gpointer)hit);
-    }
-    return hit == absent ? NULL : hit;
-}
-
-static void
-cache_value_free(gpointer p)
-{
-    if (p != absent)
-        g_free(p);
-}
 
 /* Message-IDs of a References/In-Reply-To value: the <...> tokens. */
 static void
@@ -822,7 +701,8 @@ parse_message(char *norm, size_t nlen, unsigned depth)
     sel_t sel;
     select_parts(mime, &sel);
 
-    view_index_t ix = { root->hdr, root->hdr_len, g_hash_table_new_full(g_str_hash, g_str_equal, g_free, cache_value_free) };
+    bw_view_index_t ix;
+    bw_view_index_init(&ix, root->hdr, root->hdr_len);
     bw_view_t view = { 0 };
     view.priv = &ix;
     const char *from = bw_view_header(&view, "From");
@@ -1086,7 +966,7 @@ parse_message(char *norm, size_t nlen, unsigned depth)
         report->family = NULL;
         g_ptr_array_set_size(report->recipients, 0);
         report_ensure_utf8(report);
-        g_hash_table_unref(ix.cache);
+        bw_view_index_clear(&ix);
         return report;
     }
 
@@ -1194,7 +1074,7 @@ parse_message(char *norm, size_t nlen, unsigned depth)
         report->kind = BW_KIND_VIRUS;
     report_ensure_utf8(report);
     finish_recipients(report);
-    g_hash_table_unref(ix.cache);
+    bw_view_index_clear(&ix);
     return report;
 }
 

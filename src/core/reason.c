@@ -863,7 +863,7 @@ bw_reason_decide(const char *status, const char *reply_code,
      * remote server's precise code ("550 5.7.1 ..."): use that one. */
     g_autofree char *diag_status = NULL;
     if (by_status == BW_REASON_UNKNOWN && diagnostic != NULL) {
-        diag_status = bw_vendor_find_status(diagnostic, strnlen(diagnostic, REASON_TEXT_MAX));
+        diag_status = bw_status_code_find(diagnostic, strnlen(diagnostic, REASON_TEXT_MAX));
         if (diag_status != NULL)
             by_status = reason_from_status_strength(diag_status, &strength);
     }
@@ -956,4 +956,70 @@ bw_status_from_reply_code(const char *reply_code, bw_reason_t reason)
     if (reason == BW_REASON_UNKNOWN)
         reason = reason_from_reply_code(reply_code);
     return bw_status_from_reason(reason, reply_code[0]);
+}
+
+/* ------------------------------------------------------------ status codes in text */
+
+static bool
+delim_before(const char *s, size_t i)
+{
+    if (i == 0)
+        return true;
+    unsigned char p = (unsigned char)s[i - 1];
+    return p == ' ' || p == '\t' || p == '\n' || p == '(' || p == '#' || p == ':' || p == '['
+        || p == '"' || p == '\'' || p == '<' || p == '=' || p == '-' || p == ';';
+}
+
+/* An RFC 3463 code "c.sss.ddd" at s[i], not part of an IP address or a
+ * version number; returns its length or 0. */
+size_t
+bw_status_code_at(const char *s, size_t n, size_t i)
+{
+    if (!(s[i] == '2' || s[i] == '4' || s[i] == '5') || !delim_before(s, i))
+        return 0;
+    if (i > 0 && s[i - 1] == '-' && i > 1 && g_ascii_isdigit(s[i - 2]) == FALSE
+        && s[i - 2] != ' ' && s[i - 2] != '\t')
+        return 0;
+    size_t k = i + 1;
+    if (k >= n || s[k] != '.')
+        return 0;
+    k++;
+    size_t d = k;
+    while (k < n && g_ascii_isdigit(s[k]) && k - d < 3)
+        k++;
+    if (k == d || k >= n || s[k] != '.')
+        return 0;
+    k++;
+    d = k;
+    while (k < n && g_ascii_isdigit(s[k]) && k - d < 3)
+        k++;
+    if (k == d)
+        return 0;
+    if (k < n && (g_ascii_isdigit(s[k]) || g_ascii_isalpha(s[k])))
+        return 0;
+    if (k + 1 < n && s[k] == '.' && g_ascii_isdigit(s[k + 1]))
+        return 0;   /* an IP address: 5.1.1.2 */
+    return k - i;
+}
+
+/* The first failure code (class 4 or 5) of a text; a success code only when
+ * there is no failure code (a transcript shows "250 2.1.5 Ok" before the
+ * "451 4.3.0" that matters). */
+char *
+bw_status_code_find(const char *s, size_t n)
+{
+    size_t ok_at = SIZE_MAX, ok_len = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = bw_status_code_at(s, n, i);
+        if (l == 0)
+            continue;
+        if (s[i] != '2')
+            return g_strndup(s + i, l);
+        if (ok_at == SIZE_MAX) {
+            ok_at = i;
+            ok_len = l;
+        }
+        i += l - 1;
+    }
+    return ok_at != SIZE_MAX ? g_strndup(s + ok_at, ok_len) : NULL;
 }

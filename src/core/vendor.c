@@ -19,7 +19,6 @@
 
 #define MAX_LINES 20000          /* lines of a notice examined */
 #define MAX_BLOCK 8192           /* bytes of text kept per recipient */
-#define MAX_DIAGNOSTIC 600       /* bytes of a squeezed diagnostic */
 #define MAX_TO_LINES 200         /* quoted header lines searched for To: */
 
 /* ------------------------------------------------------------ the automaton */
@@ -105,243 +104,6 @@ record_hit(size_t id, size_t start, size_t end, void *data)
 }
 
 bool (*bw_vendor_row_off)(const char *family) = NULL;
-
-/* ------------------------------------------------------------ small scanners */
-
-static bool
-is_local_char(unsigned char c)
-{
-    return g_ascii_isalnum(c) || c >= 0x80 || strchr("!#$%&'*+-/=?^_`{|}~.", c) != NULL;
-}
-
-static bool
-is_domain_char(unsigned char c)
-{
-    return g_ascii_isalnum(c) || c >= 0x80 || c == '-' || c == '.';
-}
-
-/* An address starting at s (after optional "<", quotes, "mailto:"); the
- * lower-cased local@domain or NULL.  *used gets the bytes consumed. */
-static char *
-addr_at(const char *s, size_t n, size_t *used)
-{
-    size_t i = 0;
-    while (i < n && i < 8 && (s[i] == '<' || s[i] == '"' || s[i] == '\'' || s[i] == '('))
-        i++;
-    if (n - i > 7 && g_ascii_strncasecmp(s + i, "mailto:", 7) == 0)
-        i += 7;
-    size_t b = i;
-    while (i < n && i - b < 256 && is_local_char((unsigned char)s[i]) && s[i] != '@')
-        i++;
-    if (i == b || i >= n || s[i] != '@')
-        return NULL;
-    size_t at = i++;
-    size_t d = i;
-    while (i < n && i - d < 256 && is_domain_char((unsigned char)s[i]))
-        i++;
-    size_t e = i;
-    while (e > d && (s[e - 1] == '.' || s[e - 1] == '-'))
-        e--;
-    if (e - d < 3 || memchr(s + d, '.', e - d) == NULL || s[d] == '.')
-        return NULL;
-    /* Strip leading dots of the local part ("...user" in transcripts). */
-    while (b < at && s[b] == '.')
-        b++;
-    if (b == at)
-        return NULL;
-    if (used != NULL)
-        *used = e;
-    char *raw = g_strndup(s + b, e - b);
-    char *norm = bw_address_normalize(raw);
-    g_free(raw);
-    return norm;
-}
-
-static bool
-delim_before(const char *s, size_t i)
-{
-    if (i == 0)
-        return true;
-    unsigned char p = (unsigned char)s[i - 1];
-    return p == ' ' || p == '\t' || p == '\n' || p == '(' || p == '#' || p == ':' || p == '['
-        || p == '"' || p == '\'' || p == '<' || p == '=' || p == '-' || p == ';';
-}
-
-/* An RFC 3463 code "c.sss.ddd" at s[i], not part of an IP address or a
- * version number; returns its length or 0. */
-static size_t
-status_at(const char *s, size_t n, size_t i)
-{
-    if (!(s[i] == '2' || s[i] == '4' || s[i] == '5') || !delim_before(s, i))
-        return 0;
-    if (i > 0 && s[i - 1] == '-' && i > 1 && g_ascii_isdigit(s[i - 2]) == FALSE
-        && s[i - 2] != ' ' && s[i - 2] != '\t')
-        return 0;
-    size_t k = i + 1;
-    if (k >= n || s[k] != '.')
-        return 0;
-    k++;
-    size_t d = k;
-    while (k < n && g_ascii_isdigit(s[k]) && k - d < 3)
-        k++;
-    if (k == d || k >= n || s[k] != '.')
-        return 0;
-    k++;
-    d = k;
-    while (k < n && g_ascii_isdigit(s[k]) && k - d < 3)
-        k++;
-    if (k == d)
-        return 0;
-    if (k < n && (g_ascii_isdigit(s[k]) || g_ascii_isalpha(s[k])))
-        return 0;
-    if (k + 1 < n && s[k] == '.' && g_ascii_isdigit(s[k + 1]))
-        return 0;   /* an IP address: 5.1.1.2 */
-    return k - i;
-}
-
-/* The first failure code (class 4 or 5) of a text; a success code only when
- * there is no failure code (a transcript shows "250 2.1.5 Ok" before the
- * "451 4.3.0" that matters). */
-char *
-bw_vendor_find_status(const char *s, size_t n)
-{
-    size_t ok_at = SIZE_MAX, ok_len = 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t l = status_at(s, n, i);
-        if (l == 0)
-            continue;
-        if (s[i] != '2')
-            return g_strndup(s + i, l);
-        if (ok_at == SIZE_MAX) {
-            ok_at = i;
-            ok_len = l;
-        }
-        i += l - 1;
-    }
-    return ok_at != SIZE_MAX ? g_strndup(s + ok_at, ok_len) : NULL;
-}
-
-#define find_status bw_vendor_find_status
-
-static char *
-find_reply_code(const char *s, size_t n)
-{
-    size_t ok_at = SIZE_MAX;
-    for (size_t i = 0; i + 3 <= n; i++) {
-        if (!(s[i] == '2' || s[i] == '4' || s[i] == '5'))
-            continue;
-        if (!(s[i + 1] >= '0' && s[i + 1] <= '5') || !g_ascii_isdigit(s[i + 2]))
-            continue;
-        if (i > 0 && (g_ascii_isalnum(s[i - 1]) || s[i - 1] == '.' || s[i - 1] == '-'
-                      || s[i - 1] == '/' || s[i - 1] == '+' || s[i - 1] == '_'))
-            continue;
-        /* a group of an IPv6 address ("[2606:2800:220:6d::1]") */
-        if (i > 1 && s[i - 1] == ':' && g_ascii_isxdigit(s[i - 2]))
-            continue;
-        if (i + 3 < n) {
-            char c = s[i + 3];
-            if (!(c == ' ' || c == '-' || c == '\n' || c == '\t' || c == ')' || c == ','
-                  || c == '\'' || c == '"' || c == ':' || c == ']'))
-                continue;
-            if (c == '-' && i + 4 < n && !g_ascii_isdigit(s[i + 4]) && s[i + 4] != ' ')
-                continue;
-        }
-        if (s[i] != '2')
-            return g_strndup(s + i, 3);
-        if (ok_at == SIZE_MAX)
-            ok_at = i;
-    }
-    return ok_at != SIZE_MAX ? g_strndup(s + ok_at, 3) : NULL;
-}
-
-static bool
-is_host_char(unsigned char c)
-{
-    return g_ascii_isalnum(c) || c == '.' || c == '-' || c == '_';
-}
-
-/* A host token starting at s[i]; a copy with trailing dots removed, when it
- * looks like a host name or an IP address. */
-static char *
-host_at(const char *s, size_t n, size_t i)
-{
-    size_t b = i;
-    while (i < n && i - b < 255 && is_host_char((unsigned char)s[i]))
-        i++;
-    size_t e = i;
-    while (e > b && (s[e - 1] == '.' || s[e - 1] == '-'))
-        e--;
-    if (e - b < 3 || memchr(s + b, '.', e - b) == NULL)
-        return NULL;
-    return g_ascii_strdown(s + b, (gssize)(e - b));
-}
-
-static char *
-find_remote_mta(const char *s, size_t n)
-{
-    /* "Remote-MTA: dns; host" in text-embedded reports, and its wordings */
-    static const char *const fields[] = {"remote-mta:", "remote system:", "remote mta:",
-                                         "remote server:"};
-    const char *p = NULL;
-    size_t plen = 0;
-    for (size_t k = 0; k < G_N_ELEMENTS(fields) && p == NULL; k++) {
-        p = bw_memcasestr(s, n, fields[k]);
-        plen = strlen(fields[k]);
-    }
-    if (p != NULL) {
-        size_t i = (size_t)(p - s) + plen;
-        const char *semi = memchr(s + i, ';', MIN(n - i, 16));
-        if (semi != NULL)
-            i = (size_t)(semi - s) + 1;
-        while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '<'))
-            i++;
-        char *h = host_at(s, n, i);
-        if (h != NULL)
-            return h;
-    }
-    /* "host mx.example.jp [192.0.2.1]" / "host mx.example.jp[192.0.2.1] said"
-     * / "mx.example.jp. [192.0.2.1]": a host name right before a bracketed
-     * address. */
-    for (size_t i = 1; i + 1 < n; i++) {
-        if (s[i] != '[' || !g_ascii_isdigit(s[i + 1]))
-            continue;
-        size_t e = i;
-        if (e > 0 && s[e - 1] == ' ')
-            e--;
-        size_t b = e;
-        while (b > 0 && e - b < 255 && is_host_char((unsigned char)s[b - 1]))
-            b--;
-        if (b < e) {
-            char *h = host_at(s, e, b);
-            if (h != NULL)
-                return h;
-        }
-    }
-    /* "remote host 192.0.2.1 said", "host: mx.example.jp" */
-    static const char *const keys[] = {"remote host ", "host: ", "host ", "server "};
-    for (size_t k = 0; k < G_N_ELEMENTS(keys); k++) {
-        const char *q = bw_memcasestr(s, n, keys[k]);
-        if (q != NULL) {
-            char *h = host_at(s, n, (size_t)(q - s) + strlen(keys[k]));
-            if (h != NULL)
-                return h;
-        }
-    }
-    return NULL;
-}
-
-/* Cuts a UTF-8 string to at most max bytes on a character boundary. */
-static void
-utf8_cut(char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (n <= max)
-        return;
-    size_t k = max;
-    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
-        k--;
-    s[k] = '\0';
-}
 
 /* ------------------------------------------------------------ header checks */
 
@@ -465,7 +227,7 @@ line_first_address(const char *s, size_t n, size_t *after)
             && g_ascii_isdigit(s[i + 2]) && (s[i + 3] == ' ' || s[i + 3] == '-'))
             l = 3;
         else
-            l = status_at(s, n, i);
+            l = bw_status_code_at(s, n, i);
         if (l == 0)
             break;
         size_t j = i + l;
@@ -476,7 +238,7 @@ line_first_address(const char *s, size_t n, size_t *after)
         i = j;
     }
     size_t used = 0;
-    char *a = addr_at(s + i, n - i, &used);
+    char *a = bw_address_at(s + i, n - i, &used);
     if (a == NULL)
         return NULL;
     i += used;
@@ -487,7 +249,7 @@ line_first_address(const char *s, size_t n, size_t *after)
         j++;
     if (j < n && s[j] == '<') {
         size_t used2 = 0;
-        char *b = addr_at(s + j, n - j, &used2);
+        char *b = bw_address_at(s + j, n - j, &used2);
         if (b != NULL) {
             g_free(a);
             a = b;
@@ -535,7 +297,7 @@ line_prefixed_address(const char *text, size_t b, size_t e, const GArray *ends, 
         while (i < e && (text[i] == ' ' || text[i] == '\t'))
             i++;
         size_t used = 0;
-        char *a = addr_at(text + i, e - i, &used);
+        char *a = bw_address_at(text + i, e - i, &used);
         if (a != NULL) {
             *after = i - b + used;
             return a;
@@ -547,8 +309,8 @@ line_prefixed_address(const char *text, size_t b, size_t e, const GArray *ends, 
 static bool
 line_has_failure_code(const char *s, size_t n)
 {
-    char *st = find_status(s, n);
-    char *rc = st == NULL ? find_reply_code(s, n) : NULL;
+    char *st = bw_status_code_find(s, n);
+    char *rc = st == NULL ? bw_reply_code_find(s, n) : NULL;
     bool failure = (st != NULL && st[0] != '2') || (rc != NULL && rc[0] != '2');
     g_free(st);
     g_free(rc);
@@ -704,7 +466,7 @@ received_for(const char *text, size_t from, size_t len, GPtrArray *out)
     if (f != NULL) {
         size_t used = 0;
         size_t fo = (size_t)(f - text) + 4;
-        char *a = addr_at(text + fo, vend - fo, &used);
+        char *a = bw_address_at(text + fo, vend - fo, &used);
         if (a != NULL)
             g_ptr_array_add(out, a);
     }
@@ -756,7 +518,7 @@ angle_addresses(const bw_view_t *v, const char *text, size_t from, size_t to, GP
         if (text[i] != '<')
             continue;
         size_t used = 0;
-        char *a = addr_at(text + i, to - i, &used);
+        char *a = bw_address_at(text + i, to - i, &used);
         if (a == NULL)
             continue;
         i += used;
@@ -771,173 +533,6 @@ angle_addresses(const bw_view_t *v, const char *text, size_t from, size_t to, GP
         else
             g_ptr_array_add(out, a);
     }
-}
-
-/* ------------------------------------------------------------ one recipient */
-
-/* "Diagnostic-Code: smtp; 550 ..." inside a text-embedded report. */
-static char *
-embedded_field(const char *s, size_t n, const char *name)
-{
-    const char *p = bw_memcasestr(s, n, name);
-    if (p == NULL)
-        return NULL;
-    size_t i = (size_t)(p - s) + strlen(name);
-    const char *nl = memchr(s + i, '\n', n - i);
-    size_t e = nl != NULL ? (size_t)(nl - s) : n;
-    const char *semi = memchr(s + i, ';', e - i);
-    if (semi != NULL && semi - (s + i) < 12)
-        i = (size_t)(semi - s) + 1;
-    char *v = bw_strdup_squeezed(s + i, e - i);
-    if (*v == '\0') {
-        g_free(v);
-        return NULL;
-    }
-    return v;
-}
-
-/* The server's own words in a block: from the first line that carries a
- * failure code (4xx/5xx reply or 4.x.x/5.x.x status) to the end of its
- * paragraph, into [*b, *e); false when no line has a code. */
-static bool
-code_paragraph(const char *s, size_t n, size_t *b, size_t *e)
-{
-    /* Two passes: a line with an SMTP reply code is the server speaking;
-     * a lone status code may be prose ("see DSN 5.1.10 Errors"). */
-    for (int pass = 0; pass < 2; pass++)
-    for (size_t pos = 0, lines = 0; pos < n && lines < MAX_LINES; lines++) {
-        const char *nl = memchr(s + pos, '\n', n - pos);
-        size_t end = nl != NULL ? (size_t)(nl - s) : n;
-        char *code = pass == 0 ? find_reply_code(s + pos, end - pos)
-                               : find_status(s + pos, end - pos);
-        bool failure = code != NULL && code[0] != '2';
-        g_free(code);
-        if (failure) {
-            *b = pos;
-            /* the paragraph ends at a blank line */
-            size_t k = end;
-            while (k < n) {
-                const char *n2 = memchr(s + k + 1, '\n', n - k - 1);
-                size_t le = n2 != NULL ? (size_t)(n2 - s) : n;
-                bool blank = true;
-                for (size_t j = k + 1; j < le; j++)
-                    if (s[j] != ' ' && s[j] != '\t')
-                        blank = false;
-                if (blank || le - *b > MAX_DIAGNOSTIC)
-                    break;
-                k = le;
-            }
-            *e = MIN(k, n);
-            return true;
-        }
-        pos = end + 1;
-    }
-    return false;
-}
-
-static void
-fill_recipient(bw_recipient_t *r, const char *blk, size_t n, bool delayed)
-{
-    size_t cb = 0, ce = 0;
-    bool has_code = code_paragraph(blk, n, &cb, &ce);
-    if (r->diagnostic == NULL) {
-        r->diagnostic = embedded_field(blk, n, "diagnostic-code:");
-        if (r->diagnostic == NULL) {
-            /* A short block is all about this recipient ("my name was
-             * rejected... Remote host said: 501"); a long one (Exchange's
-             * prose, transcripts) is cut to the server's own paragraph. */
-            char *d = has_code && n > MAX_DIAGNOSTIC ? bw_strdup_squeezed(blk + cb, ce - cb)
-                                                     : bw_strdup_squeezed(blk, n);
-            utf8_cut(d, MAX_DIAGNOSTIC);
-            if (*d != '\0')
-                r->diagnostic = d;
-            else
-                g_free(d);
-        }
-    }
-    if (r->status == NULL) {
-        char *st = embedded_field(blk, n, "\nstatus:");
-        if (st != NULL && status_at(st, strlen(st), 0) == 0) {
-            g_free(st);
-            st = NULL;
-        }
-        if (st != NULL)
-            st[status_at(st, strlen(st), 0)] = '\0';
-        if (st == NULL && has_code)
-            st = find_status(blk + cb, ce - cb);
-        r->status = st != NULL ? st : find_status(blk, n);
-    }
-    if (r->reply_code == NULL && has_code)
-        r->reply_code = find_reply_code(blk + cb, ce - cb);
-    if (r->reply_code == NULL)
-        r->reply_code = find_reply_code(blk, n);
-    if (r->remote_mta == NULL)
-        r->remote_mta = find_remote_mta(blk, n);
-    /* A failure notice quoting a "250 Ok" or "220" greeting: a success code
-     * says nothing about why this recipient failed. */
-    if (r->reply_code != NULL && r->reply_code[0] == '2') {
-        g_free(r->reply_code);
-        r->reply_code = NULL;
-    }
-    if (r->status != NULL && r->status[0] == '2') {
-        g_free(r->status);
-        r->status = NULL;
-    }
-    if (r->action == NULL) {
-        char *act = embedded_field(blk, n, "\naction:");
-        if (act != NULL) {
-            g_strstrip(act);
-            char *lower = g_ascii_strdown(act, -1);
-            g_free(act);
-            if (strcmp(lower, "failed") == 0 || strcmp(lower, "delayed") == 0
-                || strcmp(lower, "delivered") == 0 || strcmp(lower, "relayed") == 0
-                || strcmp(lower, "expanded") == 0)
-                r->action = lower;
-            else
-                g_free(lower);
-        }
-    }
-    /* "(expanded from: <team@x>)" (Sendmail), "(generated from team@x)"
-     * (Exim): the address as the sender wrote it */
-    static const char *const expanded[] = {"expanded from:", "expanded from", "generated from"};
-    for (size_t k = 0; r->original_address == NULL && k < G_N_ELEMENTS(expanded); k++) {
-        const char *p = bw_memcasestr(blk, MIN(n, 1024), expanded[k]);
-        if (p == NULL)
-            continue;
-        size_t i = (size_t)(p - blk) + strlen(expanded[k]);
-        while (i < n && (blk[i] == ' ' || blk[i] == ':'))
-            i++;
-        size_t used = 0;
-        char *a = addr_at(blk + i, n - i, &used);
-        if (a != NULL && g_strcmp0(a, r->address) != 0)
-            r->original_address = a;
-        else
-            g_free(a);
-    }
-    if (r->action == NULL) {
-        /* A warning is a delay unless the server's own code is permanent. */
-        bool permanent = (r->status != NULL && r->status[0] == '5')
-            || (r->status == NULL && r->reply_code != NULL && r->reply_code[0] == '5');
-        r->action = g_strdup(delayed && !permanent ? "delayed" : "failed");
-    }
-}
-
-/* Status inferred from the reply code and the text when the notice gives
- * none, so that every failed recipient carries an RFC 3463 code. */
-static void
-infer_status(bw_recipient_t *r, bw_reason_t fallback)
-{
-    if (r->status != NULL)
-        return;
-    bw_reason_t reason = bw_reason_decide(NULL, r->reply_code, r->diagnostic, r->action);
-    if (reason == BW_REASON_UNKNOWN || reason == BW_REASON_EXPIRED)
-        reason = fallback != BW_REASON_UNKNOWN ? fallback : reason;
-    const char *st = NULL;
-    if (r->reply_code != NULL)
-        st = bw_status_from_reply_code(r->reply_code, reason);
-    else if (reason != BW_REASON_UNKNOWN)
-        st = bw_status_from_reason(reason, g_strcmp0(r->action, "delayed") == 0 ? '4' : '5');
-    r->status = g_strdup(st);
 }
 
 /* ------------------------------------------------------------ Amazon SES */
@@ -1056,7 +651,7 @@ parse_ses_json(const bw_view_t *v, bw_report_t *report)
                     d += 5;
                 r->diagnostic = bw_strdup_squeezed(d, strlen(d));
                 g_free(diag);
-                r->reply_code = find_reply_code(r->diagnostic, strlen(r->diagnostic));
+                r->reply_code = bw_reply_code_find(r->diagnostic, strlen(r->diagnostic));
             }
             if (r->action == NULL)
                 r->action = g_strdup(btype != NULL && g_ascii_strcasecmp(btype, "Transient") == 0
@@ -1112,8 +707,8 @@ parse_ses_json(const bw_view_t *v, bw_report_t *report)
             r->action = g_strdup("delivered");
             if (resp != NULL) {
                 r->diagnostic = g_strdup(resp);
-                r->reply_code = find_reply_code(resp, strlen(resp));
-                r->status = find_status(resp, strlen(resp));
+                r->reply_code = bw_reply_code_find(resp, strlen(resp));
+                r->status = bw_status_code_find(resp, strlen(resp));
             }
             r->remote_mta = g_strdup(mta);
             g_ptr_array_add(report->recipients, r);
@@ -1506,21 +1101,21 @@ bw_vendor_parse(const bw_view_t *view, bw_report_t *report, size_t *original_off
          * nothing) leans on the text before the list (MailMarshal puts the
          * reason first); a lone recipient may use the whole notice. */
         size_t cb, ce;
-        bool thin = blen == 0 || !code_paragraph(blk, blen, &cb, &ce);
+        bool thin = blen == 0 || !bw_diagnostic_paragraph(blk, blen, &cb, &ce);
         if (thin && (rl.preamble->len > 0 || start > 0)) {
             /* the block, then what the notice says before the list */
             GString *g = g_string_new(blk);
             g_string_append_len(g, sc.text, (gssize)MIN(start, MAX_BLOCK));
             g_string_append_c(g, '\n');
             g_string_append(g, rl.preamble->str);
-            fill_recipient(r, g->str, g->len, delayed);
+            bw_diagnostic_fill(r, g->str, g->len, delayed);
             g_string_free(g, TRUE);
         } else if (blen > 0) {
-            fill_recipient(r, blk, blen, delayed);
+            bw_diagnostic_fill(r, blk, blen, delayed);
         } else {
-            fill_recipient(r, sc.text + start, limit - start, delayed);
+            bw_diagnostic_fill(r, sc.text + start, limit - start, delayed);
         }
-        infer_status(r, fam->fallback);
+        bw_diagnostic_infer_status(r, fam->fallback);
         g_ptr_array_add(report->recipients, r);
     }
 
@@ -1575,7 +1170,7 @@ bw_vendor_enrich(const bw_view_t *view, bw_report_t *report)
             continue;
         }
         bw_recipient_t tmp = {0};
-        fill_recipient(&tmp, blk, blen, false);
+        bw_diagnostic_fill(&tmp, blk, blen, false);
         if (r->diagnostic == NULL) {
             r->diagnostic = tmp.diagnostic;
             tmp.diagnostic = NULL;
@@ -1608,15 +1203,4 @@ bw_vendor_enrich(const bw_view_t *view, bw_report_t *report)
     g_ptr_array_unref(rl.blocks);
     g_string_free(rl.preamble, TRUE);
     scan_clear(&sc);
-}
-
-/* ------------------------------------------------------------ for the generic reader */
-
-void
-bw_vendor_fill_recipient(bw_recipient_t *r, const char *text, size_t len, bool delayed)
-{
-    if (r == NULL || text == NULL)
-        return;
-    fill_recipient(r, text, len, delayed);
-    infer_status(r, BW_REASON_UNKNOWN);
 }

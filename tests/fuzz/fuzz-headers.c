@@ -9,7 +9,7 @@
  *   - each field's value, unfolded, through the helpers that read values:
  *     bw_address_normalize, bw_msgid_normalize, bw_time_parse (and
  *     bw_time_format), bw_header_decode (RFC 2047 words), bw_hop_parse
- *     (Received), bw_vendor_find_status and the reason tables, each
+ *     (Received), bw_status_code_find and the reason tables, each
  *     with what it promises checked;
  *   - the caps that stand before GMime's parsers, with what they promise:
  *     an address field bw_caps_check_addresses passes is parsed by GMime
@@ -139,9 +139,9 @@ check_value(const char *name, size_t name_len, const char *raw, size_t raw_len)
         bw_fuzz_fail("bw_header_decode gave an empty string, not NULL");
     if (name_len == 8 && g_ascii_strncasecmp(name, "Received", 8) == 0)
         check_hop(value);
-    g_autofree char *status = bw_vendor_find_status(raw, raw_len);
+    g_autofree char *status = bw_status_code_find(raw, raw_len);
     if (status != NULL && (!g_ascii_isdigit(status[0]) || status[1] != '.'))
-        bw_fuzz_fail("bw_vendor_find_status: not an RFC 3463 code: %.100s", status);
+        bw_fuzz_fail("bw_status_code_find: not an RFC 3463 code: %.100s", status);
     bw_reason_t r = bw_reason_from_text(raw, raw_len);
     if (r >= BW_REASON_LAST || bw_reason_from_status(value) >= BW_REASON_LAST)
         bw_fuzz_fail("a reason out of range");

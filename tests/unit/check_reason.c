@@ -313,7 +313,7 @@ START_TEST(test_find_status)
         {"Out: 250 2.0.0 Ok", "2.0.0"},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-        g_autofree char *got = bw_vendor_find_status(cases[i].text, strlen(cases[i].text));
+        g_autofree char *got = bw_status_code_find(cases[i].text, strlen(cases[i].text));
         if (cases[i].want == NULL)
             ck_assert_msg(got == NULL, "\"%s\" gave %s", cases[i].text, got);
         else
