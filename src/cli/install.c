@@ -365,7 +365,7 @@ notification_server_name(GDBusConnection *bus)
         return NULL;
     const char *name = NULL;
     g_variant_get(r, "(&s&s&s&s)", &name, NULL, NULL, NULL);
-    return name != NULL && *name != '\0' ? g_utf8_make_valid(name, 200) : NULL;
+    return name != NULL && *name != '\0' ? bw_text_sanitize(name, 80) : NULL;
 }
 
 /* An autostart entry turned off: Hidden=true (the way to hide a system
