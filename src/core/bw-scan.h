@@ -25,7 +25,7 @@ G_BEGIN_DECLS
 
 /* Bumped whenever verdicts, fingerprints or grouping change: a state store
  * that keeps items across runs must reclassify them when it differs. */
-#define BW_ENGINE_VERSION "engine-13"
+#define BW_ENGINE_VERSION "engine-14"
 
 typedef enum {
     BW_CLASS_LEGITIMATE = 0,
@@ -87,6 +87,13 @@ typedef struct {
      * this (lower-cased) domain.  Asked only about domains that are not big
      * free-mail providers: the owner's correspondents' organisations. */
     unsigned (*received_from_domain_count)(void *ctx, const char *domain);
+    /* The message with this Message-ID is a member of a sent anomaly (SPEC
+     * 2b: a run in the owner's sent mail the owner did not write; may be
+     * NULL = none known).  On TRUE, *run_out (may be NULL) gets the run's
+     * key (its first member's Message-ID; borrowed, valid while the ops
+     * are): a report about such a message is own-account backscatter, and
+     * the reports about one run are one campaign. */
+    bool (*sent_is_anomaly)(void *ctx, const char *message_id, const char **run_out);
 } bw_mailbox_ops_t;
 
 /* ------------------------------------------------------------ the profile */
@@ -153,6 +160,9 @@ typedef struct {
     bw_origin_t origin;      /* per-report origin hint (backscatter only) */
     bw_fingerprint_t fp;
     char *campaign;          /* set by bw_campaigns_build(); NULL otherwise */
+    char *anomaly;           /* the key of the sent anomaly the original belongs
+                                to (bw_mailbox_ops_t.sent_is_anomaly), or NULL:
+                                one campaign per run */
 } bw_item_t;
 
 void bw_item_free(bw_item_t *item);
@@ -265,6 +275,8 @@ char *bw_profile_typo_hint(const bw_profile_t *p, const char *address);
 
 /* ------------------------------------------------------------ the result */
 
+struct bw_signals_assessment;   /* bw-signals.h */
+
 typedef struct {
     char *database;
     guint64 revision;
@@ -273,9 +285,15 @@ typedef struct {
     GPtrArray *campaigns;    /* bw_campaign_t* */
     GPtrArray *surges;       /* bw_surge_t* */
     bw_assessment_t *assessment;
+    /* SPEC 2b (bw-signals.h), NULL when the scan looked for none: */
+    GPtrArray *signals;      /* bw_signal_t*, bw_signal_compare order */
+    GPtrArray *phishing;     /* bw_phish_t*, by date: imitations (not signals) */
+    struct bw_signals_assessment *signals_assessment;
 } bw_scan_result_t;
 
 void bw_scan_result_free(bw_scan_result_t *r);
+/* The document; `signals` is always there (empty without any), and
+ * `phishing` lists the imitations (an addition to SPEC 2b). */
 JsonNode *bw_scan_result_to_json(const bw_scan_result_t *r);
 
 G_END_DECLS

@@ -296,12 +296,22 @@ bool bw_reply_judge(const bw_mailfacts_t *m, const bw_account_t *a,
 
 /* ------------------------------------------------------------ the assessment */
 
-typedef struct {
+typedef struct bw_signals_assessment {
     bool compromise;            /* the signals make compromise-suspected */
     GPtrArray *reasons;         /* char*: English, what made it so */
     char *summary;              /* translated; NULL when not compromise */
     GPtrArray *advice;          /* char*: translated, the specific steps first */
     unsigned contacts_to_warn;  /* people who got mail from the run */
+    /* The incident, for one notification per takeover (SPEC 2a): the
+     * earliest signal that makes it compromise-suspected (a run's first
+     * member, the sign-in alert of a takeover step, the notice itself),
+     * as "KIND:MESSAGE-ID", and its date; NULL/0 when not compromise. */
+    char *incident_key;
+    gint64 incident_start;
+    gint64 incident_last;       /* the newest signal of the incident */
+    unsigned incident_weight;   /* grows with the incident: signals plus the
+                                   run's members (an alert is updated when
+                                   it grows) */
 } bw_signals_assessment_t;
 
 void bw_signals_assessment_free(bw_signals_assessment_t *s);

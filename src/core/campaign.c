@@ -217,6 +217,10 @@ strong_keys(const bw_item_t *it, GArray *out, GArray *urls)
         k = it->fp.origin_network ^ 0x6e01;
         g_array_append_val(out, k);
     }
+    /* the reports about one run in the owner's sent mail (SPEC 2b): one
+     * campaign, whatever their subjects and links */
+    if (it->anomaly)
+        push_key(out, it->anomaly, 0x7a01);
 }
 
 /* Weak keys: the body SimHash, the masked subject template, and the template with one token

@@ -154,9 +154,29 @@ bw_classify(const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
                                           : ops->sent_has_message_id != NULL;
     bool decided = false;
 
+    /* 0. the original is in the owner's sent mail, but one of a run there
+     * that the owner did not write (SPEC 2b: the hijacker's webmail saved
+     * it): mail the owner never sent, through the owner's own account.
+     * The report names it by the original's Message-ID or, without an
+     * original, by what it answers. */
+    const char *run = NULL, *anomalous = NULL;
+    if (ops->sent_is_anomaly) {
+        if (mid && ops->sent_is_anomaly(ops->ctx, mid, &run))
+            anomalous = mid;
+        else if (!mid && r->in_reply_to && ops->sent_is_anomaly(ops->ctx, r->in_reply_to, &run))
+            anomalous = r->in_reply_to;
+    }
+    if (anomalous) {
+        add(&v, DECISIVE, "the original message <%s> is one of a run in this mailbox's sent mail "
+            "that the owner did not write (a sent anomaly)", anomalous);
+        it->anomaly = g_strdup(run ? run : anomalous);
+    }
+
     /* 1. the decisive test: the original is in the owner's sent mail */
     gint64 sent_date = 0;
-    if (mid && ops->sent_has_message_id && ops->sent_has_message_id(ops->ctx, mid, &sent_date)) {
+    if (anomalous) {
+        decided = true;
+    } else if (mid && ops->sent_has_message_id && ops->sent_has_message_id(ops->ctx, mid, &sent_date)) {
         add(&v, -DECISIVE, "the original message <%s> was sent from this mailbox", mid);
         bw_profile_learn_original(profile, o);
         decided = true;
@@ -169,7 +189,7 @@ bw_classify(const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
 
     /* origin of the original, for evidence and for the campaign */
     const char *origin_why = NULL;
-    bw_origin_t origin = bw_origin_of(profile, o, &origin_why);
+    bw_origin_t origin = anomalous ? BW_ORIGIN_OWN_ACCOUNT : bw_origin_of(profile, o, &origin_why);
     it->origin = origin;
 
     /* A report about a report: what was found as "the original" is itself

@@ -2,6 +2,7 @@
  * bw-scan.h, item (de)serialisation for the state store, and the
  * shared/SPEC.md section 2 document. */
 #include "bw-engine.h"
+#include "bw-signals.h"
 #include <string.h>
 
 const char *
@@ -72,6 +73,7 @@ bw_item_free(bw_item_t *item)
         g_ptr_array_unref(item->evidence);
     bw_fingerprint_clear(&item->fp);
     g_free(item->campaign);
+    g_free(item->anomaly);
     g_free(item);
 }
 
@@ -134,6 +136,11 @@ bw_scan_result_free(bw_scan_result_t *r)
     if (r->surges)
         g_ptr_array_unref(r->surges);
     bw_assessment_free(r->assessment);
+    if (r->signals)
+        g_ptr_array_unref(r->signals);
+    if (r->phishing)
+        g_ptr_array_unref(r->phishing);
+    bw_signals_assessment_free(r->signals_assessment);
     g_free(r);
 }
 
@@ -255,6 +262,8 @@ bw_item_to_json(const bw_item_t *item)
     json_builder_set_member_name(b, "fingerprint");
     json_builder_add_value(b, bw_fingerprint_to_json(&item->fp));
     bw_json_add_str(b, "campaign", item->campaign);
+    if (item->anomaly)
+        bw_json_add_str(b, "anomaly", item->anomaly);
     json_builder_set_member_name(b, "report");
     if (item->report)
         json_builder_add_value(b, bw_report_to_json(item->report, item->file, -1, NULL));
@@ -305,6 +314,7 @@ bw_item_from_json(JsonNode *node, bw_item_t **out, char **detail)
     it->origin = origin_from_string(get_str(o, "origin"));
     bw_fingerprint_from_json(json_object_get_member(o, "fingerprint"), &it->fp);
     it->campaign = g_strdup(get_str(o, "campaign"));
+    it->anomaly = g_strdup(get_str(o, "anomaly"));
     if (json_object_has_member(o, "report") &&
         JSON_NODE_HOLDS_OBJECT(json_object_get_member(o, "report"))) {
         bw_report_t *r = NULL;
@@ -442,6 +452,17 @@ bw_scan_result_to_json(const bw_scan_result_t *r)
     bw_json_add_strv(b, "legitimate_remedies", a ? a->legit_remedies : NULL);
     bw_json_add_strv(b, "hard_bouncing", a ? a->hard_bouncing : NULL);
     json_builder_end_object(b);
+    /* SPEC 2b; dates in UTC like the rest of the document */
+    json_builder_set_member_name(b, "signals");
+    json_builder_begin_array(b);
+    for (guint i = 0; r->signals && i < r->signals->len; i++)
+        json_builder_add_value(b, bw_signal_to_json(g_ptr_array_index(r->signals, i), 0));
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "phishing");
+    json_builder_begin_array(b);
+    for (guint i = 0; r->phishing && i < r->phishing->len; i++)
+        json_builder_add_value(b, bw_phish_to_json(g_ptr_array_index(r->phishing, i), 0));
+    json_builder_end_array(b);
     json_builder_end_object(b);
     return json_builder_get_root(b);
 }

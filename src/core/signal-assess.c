@@ -25,10 +25,30 @@ bw_signals_assessment_free(bw_signals_assessment_t *s)
 {
     if (s == NULL)
         return;
-    g_ptr_array_unref(s->reasons);
+    if (s->reasons)
+        g_ptr_array_unref(s->reasons);
     g_free(s->summary);
-    g_ptr_array_unref(s->advice);
+    if (s->advice)
+        g_ptr_array_unref(s->advice);
+    g_free(s->incident_key);
     g_free(s);
+}
+
+/* The incident is named by its earliest compromising signal; later ones
+ * (by date, then key: any arrival order gives the same name) only grow it. */
+static void
+incident_note(bw_signals_assessment_t *r, const bw_signal_t *s, gint64 when, const char *id)
+{
+    r->incident_weight++;
+    gint64 last = s->kind == BW_SIGNAL_SENT_ANOMALY ? s->end : s->date_unix;
+    r->incident_last = MAX(r->incident_last, MAX(last, when));
+    g_autofree char *key = g_strdup_printf("%s:%s", bw_signal_kind_to_string(s->kind), id ? id : "?");
+    if (r->incident_key == NULL || when < r->incident_start ||
+        (when == r->incident_start && strcmp(key, r->incident_key) < 0)) {
+        g_free(r->incident_key);
+        r->incident_key = g_steal_pointer(&key);
+        r->incident_start = when;
+    }
 }
 
 static bool
@@ -89,6 +109,7 @@ bw_signals_assess(GPtrArray *signals, const char *owner, bool own_account_backsc
             blocked = true;
             g_ptr_array_add(r->reasons, g_strdup_printf("the provider limited sending (%s, %s)", when,
                                                         s->message_id ? s->message_id : "?"));
+            incident_note(r, s, s->date_unix, s->message_id);
             break;
         case BW_SIGNAL_SENT_ANOMALY:
             run_messages += s->count;
@@ -96,6 +117,9 @@ bw_signals_assess(GPtrArray *signals, const char *owner, bool own_account_backsc
             run_contacts += s->contact_count;
             g_ptr_array_add(r->reasons, g_strdup_printf("%u messages in Sent the owner did not write (from %s)",
                                                         s->count, when));
+            incident_note(r, s, s->start, s->members && s->members->len
+                                          ? g_ptr_array_index(s->members, 0) : NULL);
+            r->incident_weight += s->count;
             break;
         case BW_SIGNAL_HUMAN_REPLY:
             if (s->from && !g_hash_table_contains(asked, s->from)) {
@@ -104,6 +128,7 @@ bw_signals_assess(GPtrArray *signals, const char *owner, bool own_account_backsc
             }
             g_ptr_array_add(r->reasons, g_strdup_printf("%s answered a message the owner never sent (%s)",
                                                         s->from ? s->from : "someone", when));
+            incident_note(r, s, s->date_unix, s->message_id);
             break;
         default:
             break;
@@ -123,6 +148,8 @@ bw_signals_assess(GPtrArray *signals, const char *owner, bool own_account_backsc
         g_autofree char *lwhen = when_text(login->date_unix);
         g_ptr_array_add(r->reasons, g_strdup_printf("%s (%s) within 48 hours after the sign-in alert of %s",
                                                     bw_signal_kind_to_string(s->kind), when, lwhen));
+        incident_note(r, login, login->date_unix, login->message_id);
+        r->incident_last = MAX(r->incident_last, s->date_unix);
         if (s->kind == BW_SIGNAL_FORWARDING_ADDED) {
             if (s->address)
                 push_unique(forwards, g_strdup(s->address));

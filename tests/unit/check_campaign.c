@@ -290,6 +290,61 @@ START_TEST(test_many_items_linear)
 }
 END_TEST
 
+/* SPEC 2b: reports whose originals are members of a run in Sent the owner
+ * did not write are backscatter through the owner's own account, one
+ * campaign for the run, although each original sits in Sent and the two
+ * spam themes would otherwise be two campaigns. */
+static bool
+run_member(void *ctx, const char *mid, const char **run_out)
+{
+    (void)ctx;
+    bool member = mid != NULL && strstr(mid, "@bot") != NULL;
+    if (member && run_out)
+        *run_out = "run-first@mailhost.example";
+    return member;
+}
+
+START_TEST(test_sent_anomaly_one_campaign)
+{
+    env_t e;
+    env_init(&e);
+    e.ops.sent_is_anomaly = run_member;
+    g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
+    for (int i = 0; i < 30; i++) {
+        g_autofree char *mid = g_strdup_printf("%08x%04x@bot%d.example", (unsigned)(i * 2654435761u), i, i % 5);
+        fake_sent(e.f, mid, "stranger@example.net", "offer", T0 + i * 120 - 60);
+        g_ptr_array_add(items, make_item(e.p, &e.ops, i % 2 ? &pharma : &loan2, i, T0 + i * 120, i % 2));
+    }
+    for (guint i = 0; i < items->len; i++) {
+        const bw_item_t *it = g_ptr_array_index(items, i);
+        ck_assert_int_eq(it->klass, BW_CLASS_BACKSCATTER);
+        ck_assert_int_eq(it->origin, BW_ORIGIN_OWN_ACCOUNT);
+        ck_assert_str_eq(it->anomaly, "run-first@mailhost.example");
+        /* the stored form keeps it */
+        g_autoptr(JsonNode) n = bw_item_to_json(it);
+        g_autoptr(bw_item_t) back = NULL;
+        ck_assert_int_eq(bw_item_from_json(n, &back, NULL), BW_OK);
+        ck_assert_str_eq(back->anomaly, "run-first@mailhost.example");
+    }
+    g_autoptr(GPtrArray) camps = NULL;
+    ck_assert_int_eq(bw_campaigns_build(items, NULL, &camps), BW_OK);
+    ck_assert_uint_eq(camps->len, 1);
+    bw_campaign_t *c = g_ptr_array_index(camps, 0);
+    ck_assert_uint_eq(c->members->len, 30);
+    ck_assert_int_eq(c->origin, BW_ORIGIN_OWN_ACCOUNT);
+    /* without the run the same originals are the owner's own mail */
+    e.ops.sent_is_anomaly = NULL;
+    g_autofree char *mid0 = g_strdup_printf("%08x%04x@bot%d.example", 0u, 0, 0);
+    fake_report_t d = { .recipient = "x@dom0.example", .date = T0, .orig_mid = mid0,
+                        .orig_subject = "offer", .orig_from = OWNER };
+    g_autoptr(bw_item_t) own = NULL;
+    ck_assert_int_eq(bw_classify(e.p, &e.ops, "r0@mx.example", NULL, T0, fake_report(&d), &own), BW_OK);
+    ck_assert_int_eq(own->klass, BW_CLASS_LEGITIMATE);
+    ck_assert_ptr_null(own->anomaly);
+    env_clear(&e);
+}
+END_TEST
+
 Suite *
 suite_campaign(void)
 {
@@ -302,6 +357,7 @@ suite_campaign(void)
     tcase_add_test(tc, test_envelope_only_and_promotion);
     tcase_add_test(tc, test_body_holds_rotating_subjects);
     tcase_add_test(tc, test_many_items_linear);
+    tcase_add_test(tc, test_sent_anomaly_one_campaign);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -773,6 +773,57 @@ START_TEST(test_assess_each_reason)
 }
 END_TEST
 
+START_TEST(test_assess_incident)
+{
+    const gint64 t = T0 + 30 * DAY;
+    /* a takeover as it unfolds: the sign-in, forwarding, the run, a reply;
+     * whatever order the signals come in, the incident is named by the
+     * sign-in alert (its earliest compromising signal) and grows */
+    const char *m[] = { "run1@mailhost.example", "run2@mailhost.example", NULL };
+    bw_signal_t *all[4];
+    all[0] = sig(BW_SIGNAL_SIGN_IN_ALERT, t);
+    all[1] = sig(BW_SIGNAL_FORWARDING_ADDED, t + 900);
+    all[2] = run_of(m);
+    all[2]->start = t + 3600;
+    all[2]->end = t + 7200;
+    all[3] = sig(BW_SIGNAL_HUMAN_REPLY, t + 9000);
+    all[3]->from = g_strdup("lena@example.org");
+    g_autofree char *first_key = NULL;
+    unsigned last_weight = 0;
+    for (unsigned n = 1; n <= 4; n++) {
+        /* the first n signals, given in reverse order */
+        g_autoptr(GPtrArray) list = g_ptr_array_new();
+        for (unsigned i = n; i-- > 0;)
+            g_ptr_array_add(list, all[i]);
+        g_autoptr(bw_signals_assessment_t) a = NULL;
+        ck_assert_int_eq(bw_signals_assess(list, MH, false, &a), BW_OK);
+        if (n == 1) {
+            ck_assert(!a->compromise);
+            ck_assert_ptr_null(a->incident_key);
+            continue;
+        }
+        ck_assert(a->compromise);
+        ck_assert_ptr_nonnull(a->incident_key);
+        ck_assert(g_str_has_prefix(a->incident_key, "sign-in-alert:"));
+        ck_assert_int_eq(a->incident_start, t);
+        if (first_key == NULL)
+            first_key = g_strdup(a->incident_key);
+        ck_assert_str_eq(a->incident_key, first_key);
+        ck_assert_uint_gt(a->incident_weight, last_weight);
+        last_weight = a->incident_weight;
+    }
+    /* own-account backscatter alone: compromise, but no signal names it
+     * (the surge alert stands for it) */
+    g_autoptr(GPtrArray) none = g_ptr_array_new();
+    g_autoptr(bw_signals_assessment_t) b = NULL;
+    bw_signals_assess(none, MH, true, &b);
+    ck_assert(b->compromise);
+    ck_assert_ptr_null(b->incident_key);
+    for (unsigned i = 0; i < 4; i++)
+        bw_signal_free(all[i]);
+}
+END_TEST
+
 START_TEST(test_assess_apply)
 {
     g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func((GDestroyNotify)bw_signal_free);
@@ -987,6 +1038,7 @@ suite_signals(void)
     tcase_add_test(tc, test_assess_rule);
     tcase_add_test(tc, test_assess_each_reason);
     tcase_add_test(tc, test_assess_apply);
+    tcase_add_test(tc, test_assess_incident);
     tcase_add_test(tc, test_json_round_trips);
     suite_add_tcase(s, tc);
     tc = tcase_create("hostile");
