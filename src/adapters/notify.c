@@ -2,6 +2,7 @@
  * libnotify. */
 #include "config.h"
 #include "notify.h"
+#include "bw-signals.h"
 #include <glib/gi18n.h>
 #include <libnotify/notify.h>
 #include <stdio.h>
@@ -36,6 +37,7 @@ bw_alert_free(bw_alert_t *a)
     g_free(a->subject);
     g_free(a->forged_sender);
     g_free(a->first_step);
+    g_free(a->signals_summary);
     g_free(a);
 }
 
@@ -96,7 +98,28 @@ bw_alerts_from_result(const bw_scan_result_t *r, const char *owner, gint64 now,
                       bw_alert_muted_fn is_muted, void *muted_data)
 {
     GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)bw_alert_free);
-    if (r == NULL || r->surges == NULL)
+    if (r == NULL)
+        return out;
+    /* The signals' incident: one alert for the takeover, whatever shows it
+     * (notices, the run in Sent, replies, the surge of its reports). */
+    const bw_signals_assessment_t *sa = r->signals_assessment;
+    bw_alert_t *incident = NULL;
+    if (sa != NULL && sa->compromise && sa->incident_key != NULL &&
+        sa->incident_last >= now - BW_ALERT_INCIDENT_RECENT_SECONDS) {
+        incident = bw_alert_new();
+        incident->key = g_strdup_printf("incident:%s", sa->incident_key);
+        incident->count = sa->incident_weight;
+        incident->n_signals = r->signals ? r->signals->len : 0;
+        incident->start = sa->incident_start;
+        incident->end = MAX(sa->incident_last, sa->incident_start);
+        incident->status = BW_STATUS_COMPROMISE_SUSPECTED;
+        incident->owner = g_strdup(owner);
+        incident->signals_summary = g_strdup(sa->summary);
+        if (r->assessment != NULL)
+            incident->first_step = g_strdup(first_string(r->assessment->advice));
+        g_ptr_array_add(out, incident);
+    }
+    if (r->surges == NULL)
         return out;
     for (guint i = 0; i < r->surges->len; i++) {
         const bw_surge_t *s = g_ptr_array_index(r->surges, i);
@@ -129,6 +152,14 @@ bw_alerts_from_result(const bw_scan_result_t *r, const char *owner, gint64 now,
             count = count > muted_count ? count - muted_count : 0;
             if (count == 0)
                 continue;
+        }
+        if (incident != NULL) {
+            /* the same takeover: its reports grow the incident's alert */
+            incident->count += count;
+            incident->end = MAX(incident->end, s->end);
+            if (incident->campaign == NULL && main != NULL)
+                incident->campaign = g_strdup(main->id);
+            continue;
         }
         bw_alert_t *a = bw_alert_new();
         /* The start hour identifies a surge; the caller also matches a
@@ -207,9 +238,38 @@ format_time(gint64 t, gint64 ref)
     return g_date_time_format(dt, (ref - t) < 20 * 3600 ? "%H:%M" : "%Y-%m-%d %H:%M");
 }
 
+/* The alert of an incident the signals show (SPEC 2b). */
+static void
+format_incident(const bw_alert_t *a, bool markup, char **summary_out, char **body_out)
+{
+    *summary_out = g_strdup(_("Your mail account may have been taken over"));
+    g_autofree char *owner = prepare(a->owner, markup, BW_ALERT_TEXT_MAX);
+    g_autofree char *what = prepare(a->signals_summary, markup, 4 * BW_ALERT_TEXT_MAX);
+    g_autofree char *step = prepare(a->first_step, markup, 4 * BW_ALERT_TEXT_MAX);
+    g_autofree char *since = format_time(a->start, a->end);
+    const char *b0 = markup ? "<b>" : "", *b1 = markup ? "</b>" : "";
+    GString *body = g_string_new(NULL);
+    if (owner != NULL)
+        append_line(body, _("Since %s, your mailbox shows signs that someone else is using %s%s%s."),
+                    since, b0, owner, b1);
+    else
+        append_line(body, _("Since %s, your mailbox shows signs that someone else is using your "
+                            "mail account."), since);
+    if (what != NULL && *what != '\0')
+        append_line(body, "%s", what);
+    append_line(body, _("First: %s"), step != NULL ? step
+                : _("change your password from a clean device, sign out all sessions "
+                    "and check your forwarding rules."));
+    *body_out = g_string_free(body, FALSE);
+}
+
 void
 bw_alert_format(const bw_alert_t *a, bool markup, char **summary_out, char **body_out)
 {
+    if (a->signals_summary != NULL) {
+        format_incident(a, markup, summary_out, body_out);
+        return;
+    }
     if (a->status == BW_STATUS_COMPROMISE_SUSPECTED)
         *summary_out = g_strdup_printf(
             ngettext("Your mail account may be misused: %u report about mail you never sent",

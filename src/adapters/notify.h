@@ -37,13 +37,26 @@ typedef struct {
     char *subject;           /* a sample forged subject (untrusted), or NULL */
     char *forged_sender;     /* a forged sender (untrusted), or NULL */
     char *first_step;        /* the first piece of advice (translated), or NULL */
+    /* An incident the signals made compromise-suspected (SPEC 2a, 2b): what
+     * they say (translated, may quote addresses: untrusted), or NULL for a
+     * surge alone.  Its key is the incident's ("incident:KIND:ID"); the
+     * surges under way belong to it and get no alert of their own. */
+    char *signals_summary;
+    unsigned n_signals;      /* signals of the incident (count adds the
+                                run's messages and the surges' reports) */
 } bw_alert_t;
+
+/* An incident's signals alert while its newest signal is at most this old:
+ * older ones are history, for the report. */
+#define BW_ALERT_INCIDENT_RECENT_SECONDS (7 * 86400)
 
 bw_alert_t *bw_alert_new(void);
 void bw_alert_free(bw_alert_t *alert);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(bw_alert_t, bw_alert_free)
 
-/* The alerts a scan result calls for: one per surge that is ongoing at `now`
+/* The alerts a scan result calls for: one for the signals' incident when
+ * they make compromise-suspected and it is recent (its surges under way
+ * fold into it), else one per surge that is ongoing at `now`
  * (its window reaches now), leaving out surges whose campaigns are all muted
  * (bw_campaign_t.muted, or `is_muted` when non-NULL says so).  `owner` is the
  * owner's primary address (may be NULL).  Returns a GPtrArray of bw_alert_t*

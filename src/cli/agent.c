@@ -46,12 +46,25 @@ find_notified(bw_store_t *store, const bw_alert_t *a, gint64 now, bool *found,
 {
     gint64 when = 0;
     bw_status_t st = bw_store_get_notified(store, a->key, found, id, count, &when);
-    if (st != BW_OK || *found || a->campaign == NULL)
+    if (st != BW_OK || *found)
         return st;
-    g_autofree char *ckey = g_strdup_printf("campaign:%s", a->campaign);
-    st = bw_store_get_notified(store, ckey, found, id, count, &when);
-    if (st == BW_OK && *found && now - when > BW_ALERT_SAME_SURGE_SECONDS)
-        *found = false;
+    if (a->campaign != NULL) {
+        g_autofree char *ckey = g_strdup_printf("campaign:%s", a->campaign);
+        st = bw_store_get_notified(store, ckey, found, id, count, &when);
+        if (st == BW_OK && *found && now - when > BW_ALERT_SAME_SURGE_SECONDS)
+            *found = false;
+        if (st != BW_OK || *found)
+            return st;
+    }
+    /* One takeover, one notification (SPEC 2a): a compromise alert takes
+     * over the last one shown (a surge of the run's reports before the
+     * signals were seen, or the incident under an earlier name: a notice
+     * that arrived late names it by an earlier signal). */
+    if (a->status == BW_STATUS_COMPROMISE_SUSPECTED) {
+        st = bw_store_get_notified(store, BW_ALERT_COMPROMISE_KEY, found, id, count, &when);
+        if (st == BW_OK && *found && now - when > BW_ALERT_SAME_INCIDENT_SECONDS)
+            *found = false;
+    }
     return st;
 }
 
@@ -96,6 +109,8 @@ alert_one(bw_store_t *store, alert_ctx_t *ctx, bw_alert_t *a, gint64 now)
         g_autofree char *ckey = g_strdup_printf("campaign:%s", a->campaign);
         st = bw_store_set_notified(store, ckey, new_id, a->count, now);
     }
+    if (st == BW_OK && a->status == BW_STATUS_COMPROMISE_SUSPECTED)
+        st = bw_store_set_notified(store, BW_ALERT_COMPROMISE_KEY, new_id, a->count, now);
     return st;
 }
 

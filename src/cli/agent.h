@@ -18,6 +18,11 @@
  * when the surge's start hour moved: beyond this, a new surge of an old
  * campaign gets a notification of its own. */
 #define BW_ALERT_SAME_SURGE_SECONDS (6 * 3600)
+/* The last compromise alert shown (a surge or the signals' incident): a
+ * compromise alert within this time of it updates it instead of raising
+ * another (one takeover, one notification). */
+#define BW_ALERT_COMPROMISE_KEY "compromise:last"
+#define BW_ALERT_SAME_INCIDENT_SECONDS (7 * 86400)
 
 /* A notmuch configuration value ("user.primary_email",
  * "bouncewatch.report_command"): its first line (g_free), or NULL. */

@@ -70,7 +70,10 @@ hook_post_new(gboolean quiet, gboolean no_notify)
         if (bw_agent_is_running(bus)) {
             /* The agent alerts (it can receive the actions); it only needs
              * telling when there is something new to look at. */
-            if (new_items->len == 0)
+            bool incident = false;
+            for (guint i = 0; i < due->len; i++)
+                incident = incident || ((const bw_alert_t *)g_ptr_array_index(due, i))->signals_summary;
+            if (new_items->len == 0 && !incident)
                 goto done;
             g_autoptr(GError) err = NULL;
             g_autoptr(GVariant) r = g_dbus_connection_call_sync(bus, BW_AGENT_BUS_NAME,

@@ -3,6 +3,7 @@
  * The notification server itself is exercised by tests/e2e/T1xx-notify*.sh. */
 #include "suites.h"
 #include "notify.h"
+#include "bw-signals.h"
 #include <string.h>
 
 /* Results are built by hand and freed by hand: these tests must not depend
@@ -284,6 +285,56 @@ START_TEST(test_long_subject_cut)
 }
 END_TEST
 
+/* SPEC 2a/2b: the signals' incident is one critical alert; a surge of the
+ * same takeover grows it instead of raising a second one. */
+START_TEST(test_signals_incident_one_alert)
+{
+    bw_scan_result_t *r = mk_result(BW_STATUS_COMPROMISE_SUSPECTED);
+    bw_signals_assessment_t *sa = g_new0(bw_signals_assessment_t, 1);
+    sa->compromise = true;
+    sa->summary = g_strdup("61 messages in your Sent folder were not written by you <b>x</b>");
+    sa->incident_key = g_strdup("sign-in-alert:alert1@mailhost.example");
+    sa->incident_start = NOW - 5 * HOUR;
+    sa->incident_last = NOW - HOUR;
+    sa->incident_weight = 64;
+    r->signals_assessment = sa;
+    GPtrArray *alerts = bw_alerts_from_result(r, "me@example.com", NOW, NULL, NULL);
+    ck_assert_uint_eq(alerts->len, 1);
+    bw_alert_t *a = g_ptr_array_index(alerts, 0);
+    ck_assert_str_eq(a->key, "incident:sign-in-alert:alert1@mailhost.example");
+    ck_assert_int_eq(a->status, BW_STATUS_COMPROMISE_SUSPECTED);
+    ck_assert_uint_eq(a->count, 64);
+    char *summary = NULL, *body = NULL;
+    bw_alert_format(a, true, &summary, &body);
+    ck_assert_ptr_nonnull(strstr(body, "&lt;b&gt;x&lt;/b&gt;"));   /* escaped */
+    ck_assert_ptr_nonnull(strstr(body, "Change the password"));
+    g_free(summary);
+    g_free(body);
+    g_ptr_array_unref(alerts);
+
+    /* a surge of the run's reports: still one alert, grown */
+    g_ptr_array_add(r->campaigns, mk_campaign("bw-0000000a", 12, "Hi", false));
+    g_ptr_array_add(r->surges, mk_surge(NOW - HOUR, NOW + HOUR, 12, true, "bw-0000000a", NULL));
+    alerts = bw_alerts_from_result(r, "me@example.com", NOW, NULL, NULL);
+    ck_assert_uint_eq(alerts->len, 1);
+    a = g_ptr_array_index(alerts, 0);
+    ck_assert_str_eq(a->key, "incident:sign-in-alert:alert1@mailhost.example");
+    ck_assert_uint_eq(a->count, 76);
+    ck_assert_str_eq(a->campaign, "bw-0000000a");
+    g_ptr_array_unref(alerts);
+
+    /* an incident long over is history: no alert from it */
+    sa->incident_last = NOW - 30 * 86400;
+    g_ptr_array_set_size(r->surges, 0);
+    alerts = bw_alerts_from_result(r, "me@example.com", NOW, NULL, NULL);
+    ck_assert_uint_eq(alerts->len, 0);
+    g_ptr_array_unref(alerts);
+    r->signals_assessment = NULL;
+    bw_signals_assessment_free(sa);
+    free_result(r);
+}
+END_TEST
+
 Suite *
 suite_notify(void)
 {
@@ -294,6 +345,7 @@ suite_notify(void)
     tcase_add_test(tc, test_markup_escaped);
     tcase_add_test(tc, test_alert_starts_at_first_report);
     tcase_add_test(tc, test_long_subject_cut);
+    tcase_add_test(tc, test_signals_incident_one_alert);
     suite_add_tcase(s, tc);
     return s;
 }
