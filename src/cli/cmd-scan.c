@@ -5,6 +5,7 @@
  * non-expert can read in ten seconds) and picks the exit status. */
 #include "config.h"
 #include "cli.h"
+#include "bw-signals.h"
 #include "bw-scan.h"
 #include "scanner.h"
 #include "nm-source.h"
@@ -326,6 +327,43 @@ print_legit(const bw_scan_result_t *r)
     }
 }
 
+static gint
+cmp_line(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* "Signs about your account" (SPEC 2b): a timeline of the signals, the
+ * reports about mail sent through the account and the imitations, in local
+ * time.  Each line starts with its date, so sorting the lines sorts them
+ * by time. */
+static void
+print_signs(const bw_scan_result_t *r, gint64 now)
+{
+    g_autoptr(GDateTime) here = g_date_time_new_from_unix_local(now);
+    int offset = here ? (int)(g_date_time_get_utc_offset(here) / G_USEC_PER_SEC) : 0;
+    g_autoptr(GPtrArray) lines = bw_signals_timeline(r->signals, r->phishing, offset);
+    for (guint i = 0; r->campaigns && i < r->campaigns->len; i++) {
+        const bw_campaign_t *c = g_ptr_array_index(r->campaigns, i);
+        if (c->origin != BW_ORIGIN_OWN_ACCOUNT || c->members == NULL || c->members->len == 0)
+            continue;
+        g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local(c->first_seen);
+        g_autofree char *when = dt ? g_date_time_format(dt, "%Y-%m-%d %H:%M") : g_strdup("?");
+        g_ptr_array_add(lines, g_strdup_printf(
+            ngettext("%s  %u report came back about mail sent through your account (campaign %s)",
+                     "%s  %u reports came back about mail sent through your account (campaign %s)",
+                     c->members->len), when, c->members->len, c->id));
+    }
+    if (lines->len == 0)
+        return;
+    g_ptr_array_sort(lines, cmp_line);
+    printf("\n%s\n", _("Signs about your account"));
+    for (guint i = 0; i < lines->len; i++) {
+        g_autofree char *clean = bw_text_sanitize(g_ptr_array_index(lines, i), 400);
+        printf("  %s\n", clean ? clean : "");
+    }
+}
+
 static void
 print_human(const bw_scan_result_t *r, gint64 now)
 {
@@ -345,6 +383,8 @@ print_human(const bw_scan_result_t *r, gint64 now)
     printf(_("Reports: %u (backscatter: %u, real bounces: %u, automatic replies to your mail: %u, "
              "undetermined: %u). Campaigns: %u. Surges: %u.\n"),
            r->items->len, bs, legit, replies, undet, r->campaigns->len, r->surges->len);
+    if ((r->signals && r->signals->len) || (r->phishing && r->phishing->len))
+        print_signs(r, now);
     if (a && a->advice && a->advice->len) {
         printf("\n%s\n", _("What to do first:"));
         for (guint i = 0; i < a->advice->len; i++)
