@@ -49,7 +49,8 @@ static const char *const failure_subjects[] = {
     "delivery warning", "delayed mail", "delivery delayed", "message delayed",
     "failed mail", "mail failed", "returning to sender", "returning message to sender",
     "error during delivery", "delivery error", "message returned", "mail returned",
-    "rejected mail", "mail rejected", "automatically rejected",
+    "rejected mail", "mail rejected", "automatically rejected", "error sending your mail",
+    "error sending your message", "error sending mail", "error sending message",
     /* de, fr, es, pt, it, nl */
     "unzustellbar", "nicht zustellbar", "konnte nicht zugestellt", "zustellung fehlgeschlagen",
     "unzustellbare", "non remis", "non distribuable", "échec de la remise", "echec de la remise",
@@ -90,7 +91,9 @@ static const char *const failure_phrases[] = {
     "could not reach", "delivery attempts", "was undeliverable", "undeliverable to",
     "delivery to this address", "there was an error delivering",
     "error occurred while", "errors occurred while", "delivery error", "mail system error",
-    "delivery notification", "not reach some or all",
+    "delivery notification", "not reach some or all", "trouble delivering your message",
+    "problem delivering your message", "error delivering your message", "error sending your message",
+    "trouble delivering your mail", "problem delivering your mail", "error sending your mail",
     /* warnings: a report, of a delay */
     "has not yet been delivered", "not yet been delivered", "have yet to be delivered",
     "is delayed", "been delayed", "will be retried", "will keep trying", "still trying",
@@ -531,7 +534,14 @@ separator_line(const char *s, size_t n)
     bool follows = f != NULL && !(f + 9 <= s + e && g_ascii_strncasecmp(f, "following", 9) == 0);
     if (!follows || (last != ':' && !decorated))
         return false;
-    return contains_any(s + b, e - b, what, G_N_ELEMENTS(what));
+    /* the thing that follows is named in the same sentence: "We could not
+     * deliver your message. Full details follow:" opens the notice's own
+     * details, not the message */
+    size_t from = b;
+    for (size_t k = b; k + 1 < (size_t)(f - s); k++)
+        if ((s[k] == '.' || s[k] == '!' || s[k] == ';') && (s[k + 1] == ' ' || s[k + 1] == '\t'))
+            from = k + 2;
+    return contains_any(s + from, e - from, what, G_N_ELEMENTS(what));
 }
 
 /* A header field line of a quoted original ("> From: ...", "Received:
@@ -932,6 +942,11 @@ collect_candidates(const notice_t *nt, const self_t *self, GPtrArray *out)
                 c->order = ln->start + b;
                 list_has_item = true;
                 g_ptr_array_add(out, c);
+            } else if (list_line && list_blanks > 0 && !list_has_item) {
+                /* prose after a blank line: the list named nobody and is
+                 * over ("could not reach the following address: 12
+                 * Harbour Lane" / "Please write to help@...") */
+                in_list = false;
             }
             continue;
         }
