@@ -152,10 +152,10 @@ grep -q "timing: snapshot" "$BW_TMP/del-replay.err" || bw_expect_eq "replay afte
 BOUNCEWATCH_NOW=$replay "$BW_BIN" scan --json --full >"$BW_TMP/del-replay-full.json" || bw_expect_eq "full replay after a deletion" failed ok
 same "replay after a deletion == full" "$BW_TMP/del-replay.json" "$BW_TMP/del-replay-full.json"
 
-# Nothing new: well under the 100 ms budget even on a slow CI machine
-# (measured in bench/scan-speed.sh; here only a loose bound).
-start=$(date +%s%N)
-"$BW_BIN" scan --json >/dev/null
-ms=$(( ($(date +%s%N) - start) / 1000000 ))
-[ "$ms" -lt 1000 ] || bw_expect_eq "nothing-new run time (ms)" "$ms" "<1000"
+# Nothing new: answered from the stored snapshot, without reading or
+# reclassifying anything (what it costs is measured by bench/, never here:
+# a wall-clock bound fails under a sanitizer on a busy machine).
+BOUNCEWATCH_DEBUG_TIMING=1 "$BW_BIN" scan --json >/dev/null 2>"$BW_TMP/nothing-new.err" \
+    || bw_expect_eq "nothing-new run" failed ok
+grep -q "timing: snapshot" "$BW_TMP/nothing-new.err" || bw_expect_eq "nothing-new run served from the snapshot" no yes
 bw_done
