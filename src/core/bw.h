@@ -328,6 +328,29 @@ bw_status_t bw_header_block_check(const char *hdr, size_t len, char **detail);
 bw_status_t bw_header_fields_extract(const char *data, size_t len, const char *const *names,
                                      size_t max, char **out, size_t *out_len, char **detail);
 
+/* Where bw_parse_file_each() delivers a file's messages, one at a time. */
+typedef struct {
+    /* When the file is an mbox: called once with the number of messages in
+     * it, before the first one is parsed (may be NULL). */
+    void (*mbox)(void *data, unsigned count);
+    /* Each message: `index` is its place in the mbox (0, 1, ...) or -1 for
+     * a plain file; `status` is BW_OK with `report` (the callee takes it),
+     * or the message's own error with `detail` (borrowed, may be NULL; only
+     * a damaged message inside an mbox gets here with an error).  Return
+     * false to stop reading the file. */
+    bool (*message)(void *data, int index, bw_status_t status, bw_report_t *report,
+                    const char *detail);
+    void *data;
+} bw_parse_sink_t;
+
+/* bw_parse_file() one message at a time, from the `first`-th message of an
+ * mbox on (the ones before it are not parsed; ignored for a plain file), so
+ * that a reader can stream an mbox and resume after a message that stopped
+ * it.  Returns the error of the file itself (as bw_parse_file(); then no
+ * message was delivered) or BW_OK. */
+bw_status_t bw_parse_file_each(const char *path, unsigned first, const bw_parse_sink_t *sink,
+                               char **detail);
+
 /* The SPEC.md section 1 JSON object for one parse result.  `file` is the
  * path as given; `index` is the mbox index or -1 for a plain file; `error`
  * is the error text or NULL (then `report` may be NULL). */

@@ -1254,58 +1254,93 @@ bw_parsed_file_free(bw_parsed_file_t *f)
 }
 
 bw_status_t
+bw_parse_file_each(const char *path, unsigned first, const bw_parse_sink_t *sink,
+                   char **detail)
+{
+    if (path == NULL || sink == NULL || sink->message == NULL)
+        return BW_E_INVALID;
+    bw_status_t st = bw_init();
+    if (st != BW_OK)
+        return st;
+    char *bytes = NULL;
+    size_t len = 0;
+    guint64 file_size = 0;
+    st = read_file(path, &bytes, &len, &file_size, detail);
+    if (st != BW_OK)
+        return st;
+    if (!bw_mbox_detect(bytes, len)) {
+        if (file_size > BW_MAX_MESSAGE_BYTES) {
+            g_free(bytes);
+            return bw_error_set(detail, BW_E_TOO_LARGE, "%s: message larger than %u MiB", path,
+                                BW_MAX_MESSAGE_BYTES >> 20);
+        }
+        bw_report_t *r = NULL;
+        st = parse_one(bytes, len, &r, detail);
+        g_free(bytes);
+        if (st == BW_OK)
+            sink->message(sink->data, -1, BW_OK, r, NULL);
+        return st;
+    }
+    GArray *spans = bw_mbox_split(bytes, len);
+    guint count = spans->len / 2;
+    if (count == 0) {
+        g_array_unref(spans);
+        g_free(bytes);
+        return bw_error_set(detail, BW_E_NOT_MAIL, "%s: an mbox without a message", path);
+    }
+    if (sink->mbox != NULL)
+        sink->mbox(sink->data, count);
+    for (guint i = first; i < count; i++) {
+        gsize b = g_array_index(spans, gsize, 2 * i), e = g_array_index(spans, gsize, 2 * i + 1);
+        bw_report_t *r = NULL;
+        g_autofree char *why = NULL;
+        /* A damaged message inside an mbox does not fail the file: it is
+         * a result with its own error, at its own index. */
+        bw_status_t mst = parse_one(bytes + b, e - b, &r, &why);
+        if (!sink->message(sink->data, (int)i, mst, r, why))
+            break;
+    }
+    g_array_unref(spans);
+    g_free(bytes);
+    return BW_OK;
+}
+
+static void
+collect_mbox(void *data, unsigned count)
+{
+    (void)count;
+    ((bw_parsed_file_t *)data)->is_mbox = true;
+}
+
+static bool
+collect_message(void *data, int index, bw_status_t status, bw_report_t *report,
+                const char *detail)
+{
+    (void)index;   /* messages come in order, from the first */
+    bw_parsed_file_t *f = data;
+    bw_parse_result_t *r = g_new0(bw_parse_result_t, 1);
+    r->status = status;
+    r->report = report;
+    if (status != BW_OK)
+        r->detail = g_strdup(detail ? detail : bw_status_to_string(status));
+    g_ptr_array_add(f->messages, r);
+    return true;
+}
+
+bw_status_t
 bw_parse_file(const char *path, bw_parsed_file_t **out, char **detail)
 {
     if (path == NULL || out == NULL)
         return BW_E_INVALID;
     *out = NULL;
-    bw_status_t st = bw_init();
-    if (st != BW_OK)
-        return st;
-    char *data = NULL;
-    size_t len = 0;
-    guint64 file_size = 0;
-    st = read_file(path, &data, &len, &file_size, detail);
-    if (st != BW_OK)
-        return st;
     bw_parsed_file_t *f = g_new0(bw_parsed_file_t, 1);
     f->messages = g_ptr_array_new_with_free_func(result_free);
-    if (bw_mbox_detect(data, len)) {
-        f->is_mbox = true;
-        GArray *spans = bw_mbox_split(data, len);
-        for (guint i = 0; i + 1 < spans->len; i += 2) {
-            gsize b = g_array_index(spans, gsize, i), e = g_array_index(spans, gsize, i + 1);
-            bw_parse_result_t *r = g_new0(bw_parse_result_t, 1);
-            /* A damaged message inside an mbox does not fail the file: it
-             * is a result with its own error, at its own index. */
-            r->status = parse_one(data + b, e - b, &r->report, &r->detail);
-            if (r->status != BW_OK && r->detail == NULL)
-                r->detail = g_strdup(bw_status_to_string(r->status));
-            g_ptr_array_add(f->messages, r);
-        }
-        g_array_unref(spans);
-        if (f->messages->len == 0) {
-            bw_parsed_file_free(f);
-            g_free(data);
-            return bw_error_set(detail, BW_E_NOT_MAIL, "%s: an mbox without a message", path);
-        }
-    } else {
-        if (file_size > BW_MAX_MESSAGE_BYTES) {
-            bw_parsed_file_free(f);
-            g_free(data);
-            return bw_error_set(detail, BW_E_TOO_LARGE, "%s: message larger than %u MiB", path, BW_MAX_MESSAGE_BYTES >> 20);
-        }
-        bw_parse_result_t *r = g_new0(bw_parse_result_t, 1);
-        st = parse_one(data, len, &r->report, detail);
-        if (st != BW_OK) {
-            g_free(r);
-            bw_parsed_file_free(f);
-            g_free(data);
-            return st;
-        }
-        g_ptr_array_add(f->messages, r);
+    bw_parse_sink_t sink = { collect_mbox, collect_message, f };
+    bw_status_t st = bw_parse_file_each(path, 0, &sink, detail);
+    if (st != BW_OK) {
+        bw_parsed_file_free(f);
+        return st;
     }
-    g_free(data);
     *out = f;
     return BW_OK;
 }
