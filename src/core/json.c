@@ -6,6 +6,7 @@
  * original's extras) are additions the SPEC allows. */
 #include "bw-parse.h"
 #include "bw-scan.h"
+#include "bw-reader.h"
 #include <string.h>
 
 void
@@ -364,12 +365,9 @@ w_original(GString *out, const bw_original_t *o)
     g_string_append_c(out, '}');
 }
 
-char *
-bw_report_to_json_string(const bw_report_t *report, const char *file, int index, const char *error)
+void
+bw_report_json_head(GString *out, const char *file, int index)
 {
-    if (error != NULL)
-        report = NULL;
-    GString *out = g_string_sized_new(1024);
     bool f = true;
     g_string_append_c(out, '{');
     w_key(out, "format_version", &f);
@@ -379,6 +377,16 @@ bw_report_to_json_string(const bw_report_t *report, const char *file, int index,
         w_key(out, "index", &f);
         g_string_append_printf(out, "%d", index);
     }
+}
+
+char *
+bw_report_to_json_string(const bw_report_t *report, const char *file, int index, const char *error)
+{
+    if (error != NULL)
+        report = NULL;
+    GString *out = g_string_sized_new(1024);
+    bw_report_json_head(out, file, index);
+    bool f = false;
     bool bounce = report != NULL && report->bounce;
     w_key(out, "bounce", &f);
     g_string_append(out, bounce ? "true" : "false");
