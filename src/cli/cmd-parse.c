@@ -1,9 +1,14 @@
 /* cmd-parse.c: `bouncewatch parse [--json] [--format-version=N] FILE...|-`
  * One result per message (per mbox message), in input order; a bad file gets
  * its own error line, the batch goes on, and the exit status is then 1
- * (shared/SPEC.md section 1, whatever the status of the failure). */
+ * (shared/SPEC.md section 1, whatever the status of the failure).  The
+ * mail is read by the confined reader process (src/adapters/reader.h): with
+ * --json it writes the lines and this only passes them on; a message that
+ * crashes or hangs it gets an error line and the batch goes on. */
 #include "config.h"
 #include "cli.h"
+#include "reader.h"
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -42,11 +47,11 @@ print_summary(const bw_report_t *r, const char *file, int index, const char *err
     }
 }
 
+/* A line the program writes itself (an input that could not be read). */
 static void
 emit(gboolean json, const bw_report_t *r, const char *file, int index, const char *error)
 {
     if (json) {
-        /* Direct writer: same object as bw_report_to_json, much cheaper. */
         g_autofree char *text = bw_report_to_json_string(r, file, index, error);
         fputs(text, stdout);
         fputc('\n', stdout);
@@ -56,7 +61,7 @@ emit(gboolean json, const bw_report_t *r, const char *file, int index, const cha
 }
 
 static gboolean
-read_stdin(char **data, gsize *len, char **error)
+read_stdin(GBytes **data, char **error)
 {
     GString *buf = g_string_new(NULL);
     char chunk[65536];
@@ -74,9 +79,41 @@ read_stdin(char **data, gsize *len, char **error)
         *error = g_strdup(_("cannot read standard input"));
         return FALSE;
     }
-    *len = buf->len;
-    *data = g_string_free(buf, FALSE);
+    *data = g_string_free_to_bytes(buf);
     return TRUE;
+}
+
+static void
+reader_log(void *data, const char *line)
+{
+    (void)data;
+    fprintf(stderr, "bouncewatch parse: %s\n", line);
+}
+
+/* What the user reads about a message the reader could not read safely
+ * (it crashed, hung or broke the protocol on it); the JSON line carries
+ * the reader's own English detail instead. */
+static char *
+fault_text(const bw_reader_result_t *res)
+{
+    switch (res->fault) {
+    case BW_READER_FAULT_CRASH:
+        if (res->signal == SIGXCPU)
+            return g_strdup(_("reading this message took too long (CPU time limit); skipped"));
+        if (res->signal != 0)
+            return g_strdup_printf(_("the reader crashed on this message (signal %d); skipped"),
+                                   res->signal);
+        return g_strdup(_("the reader stopped on this message; skipped"));
+    case BW_READER_FAULT_TIMEOUT:
+        return g_strdup(_("reading this message took too long; skipped"));
+    case BW_READER_FAULT_GARBAGE:
+        return g_strdup(_("the reader gave an invalid answer on this message; skipped"));
+    case BW_READER_FAULT_UNAVAILABLE:
+        return g_strdup_printf(_("cannot read it: %s"), res->detail);
+    case BW_READER_FAULT_NONE:
+        break;
+    }
+    return g_strdup(res->detail);
 }
 
 int
@@ -110,46 +147,68 @@ bw_cmd_parse(int argc, char **argv)
         return BW_EXIT_USAGE;
     }
 
-    int rc = BW_EXIT_OK;
-    for (char **f = files; *f != NULL; f++) {
-        g_autofree char *detail = NULL;
-        if (strcmp(*f, "-") == 0) {
-            char *data = NULL;
-            gsize len = 0;
-            g_autofree char *error = NULL;
-            if (!read_stdin(&data, &len, &error)) {
-                emit(json, NULL, "-", -1, error);
-                rc = BW_EXIT_FAILURE;
-                continue;
-            }
-            bw_report_t *r = NULL;
-            bw_status_t st = bw_parse_bytes(data, len, &r, &detail);
-            g_free(data);
-            if (st != BW_OK) {
-                emit(json, NULL, "-", -1, detail ? detail : bw_status_to_string(st));
-                rc = BW_EXIT_FAILURE;
-            } else {
-                emit(json, r, "-", -1, NULL);
-            }
-            bw_report_free(r);
-            continue;
+    /* Every message is read by the confined reader process (reader.h):
+     * one for the batch, restarted after a message that stops it. */
+    bw_reader_options_t ropts = { .mode = json ? BW_READER_LINES : BW_READER_REPORTS,
+                                  .log = reader_log };
+    g_autoptr(bw_reader_t) reader = bw_reader_new(&ropts);
+    guint n_files = g_strv_length(files);
+    /* Standard input is read here, in its place: its error, if any, is
+     * said in input order. */
+    g_autoptr(GPtrArray) stdin_errors = g_ptr_array_new_full(n_files, g_free);
+    for (guint i = 0; i < n_files; i++) {
+        char *error = NULL;
+        if (strcmp(files[i], "-") == 0) {
+            g_autoptr(GBytes) data = NULL;
+            if (read_stdin(&data, &error))
+                bw_reader_add_data(reader, data);
+        } else {
+            bw_reader_add_file(reader, files[i], 0, false);
         }
-        bw_parsed_file_t *parsed = NULL;
-        bw_status_t st = bw_parse_file(*f, &parsed, &detail);
-        if (st != BW_OK) {
-            emit(json, NULL, *f, -1, detail ? detail : bw_status_to_string(st));
+        g_ptr_array_add(stdin_errors, error);
+    }
+
+    int rc = BW_EXIT_OK;
+    gboolean said_unavailable = FALSE;
+    bw_reader_result_t res;
+    for (guint i = 0; i < n_files; i++) {
+        const char *file = files[i];
+        const char *error = g_ptr_array_index(stdin_errors, i);
+        if (error != NULL) {
+            emit(json, NULL, file, -1, error);
             rc = BW_EXIT_FAILURE;
             continue;
         }
-        /* Each message of an mbox gets its line at its own index, a damaged
-         * one an error line (and the exit status 1). */
-        for (guint i = 0; i < parsed->messages->len; i++) {
-            const bw_parse_result_t *m = g_ptr_array_index(parsed->messages, i);
-            emit(json, m->report, *f, parsed->is_mbox ? (int)i : -1, m->detail);
-            if (m->status != BW_OK)
+        /* This input's answers, up to its end. */
+        while (bw_reader_next(reader, &res) && !res.end) {
+            if (res.fault != BW_READER_FAULT_NONE) {
+                g_autofree char *said = fault_text(&res);
+                emit(json, NULL, file, res.index, json ? res.detail : said);
+                /* Said on standard error too: a JSON consumer may not
+                 * show its error lines to anyone.  (A reader that cannot
+                 * run is said once.) */
+                if (res.fault == BW_READER_FAULT_UNAVAILABLE) {
+                    if (!said_unavailable)
+                        fprintf(stderr, "bouncewatch parse: %s\n", said);
+                    said_unavailable = TRUE;
+                } else if (res.index >= 0)
+                    fprintf(stderr, "bouncewatch parse: %s [%d]: %s\n", file, res.index, said);
+                else
+                    fprintf(stderr, "bouncewatch parse: %s: %s\n", file, said);
+                rc = res.fault == BW_READER_FAULT_UNAVAILABLE ? bw_cli_exit_code(BW_E_INTERNAL)
+                   : MAX(rc, BW_EXIT_FAILURE);
+                continue;
+            }
+            if (res.status != BW_OK && rc == BW_EXIT_OK)
                 rc = BW_EXIT_FAILURE;
+            if (json) {
+                fwrite(res.line, 1, res.line_len, stdout);
+                fputc('\n', stdout);
+            } else {
+                print_summary(res.report, file, res.index, res.status == BW_OK ? NULL : res.detail);
+                bw_report_free(res.report);
+            }
         }
-        bw_parsed_file_free(parsed);
         fflush(stdout);
     }
     return rc;

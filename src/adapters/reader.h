@@ -1,0 +1,110 @@
+/* reader.h: reading untrusted mail in a confined process (the parent side).
+ *
+ * Every message bouncewatch reads (`parse`, the candidates of a scan) goes
+ * through one `bouncewatch-reader` process per batch (src/reader/reader.c:
+ * libbwcore only, resource limits, see there).  The caller queues its
+ * inputs, then takes the answers in the same order.  Requests are streamed
+ * ahead, so the reader never waits for the caller and a batch costs one
+ * process start, not one per message.
+ *
+ * When the reader dies (a crash, a CPU limit), answers garbage, or does not
+ * answer one message within the time limit, the message it was reading is
+ * the culprit: it gets a result with `fault` set, a new reader is started
+ * and the batch goes on after it (inside an mbox, after that message).  A
+ * reader that cannot start, or dies before it said hello, three times in a
+ * row is unavailable: the remaining inputs get BW_READER_FAULT_UNAVAILABLE
+ * (no message is blamed for that).
+ *
+ * Which program: $BOUNCEWATCH_READER when set (the tests choose their
+ * build of it this way), else `bouncewatch-reader` next to the running
+ * executable when it is there (the build tree), else the installed
+ * $(pkglibexecdir)/bouncewatch-reader.
+ *
+ * Time limit per message: BW_READER_DEFAULT_LIMIT_MS of CPU time (enforced
+ * in the reader by RLIMIT_CPU) and three times that of wall-clock time
+ * (enforced here: a reader blocked without burning CPU), ten times both
+ * in an AddressSanitizer build; BOUNCEWATCH_READER_TIMEOUT_MS overrides the
+ * base figure (tests).
+ *
+ * Adapters do not print: the reader's standard error (sanitised, capped at
+ * 64 KiB per batch) and one line per culprit go to the `log` callback. */
+#ifndef BW_ADAPTER_READER_H
+#define BW_ADAPTER_READER_H
+
+#include "bw.h"
+
+G_BEGIN_DECLS
+
+#define BW_READER_DEFAULT_LIMIT_MS 3000u
+
+typedef enum {
+    BW_READER_LINES,     /* SPEC section 1 lines, written by the reader */
+    BW_READER_REPORTS,   /* decoded reports */
+} bw_reader_mode_t;
+
+typedef enum {
+    BW_READER_FAULT_NONE = 0,
+    BW_READER_FAULT_CRASH,        /* the reader died on this message */
+    BW_READER_FAULT_TIMEOUT,      /* no answer within the wall-clock limit */
+    BW_READER_FAULT_GARBAGE,      /* it answered outside the protocol */
+    BW_READER_FAULT_UNAVAILABLE,  /* no reader could run: nothing was read */
+} bw_reader_fault_t;
+
+/* "crash", "timeout", "garbage", "unavailable" (or NULL for NONE). */
+const char *bw_reader_fault_to_string(bw_reader_fault_t fault);
+
+typedef struct {
+    bw_reader_mode_t mode;
+    unsigned limit_ms;              /* 0: the default (see above) */
+    void (*log)(void *data, const char *line);   /* may be NULL */
+    void *log_data;
+} bw_reader_options_t;
+
+typedef struct bw_reader bw_reader_t;
+
+typedef struct {
+    guint request;             /* the input it answers, 0, 1... in the order added */
+    int index;                 /* mbox message, or -1 */
+    bool end;                  /* that input is finished (no other field is set) */
+    bw_reader_fault_t fault;
+    int signal;                /* with FAULT_CRASH: the signal that ended it, or 0 */
+    bw_status_t status;        /* without a fault: BW_OK or the message's error */
+    const char *detail;        /* the error or the fault, in English; borrowed */
+    const char *line;          /* LINES: the line (no line end) when the
+                                  reader wrote one; borrowed */
+    size_t line_len;
+    bw_report_t *report;       /* REPORTS with BW_OK: the report, the caller's
+                                  to free (NULL for a message that is not a
+                                  report when only bounces were asked for) */
+} bw_reader_result_t;
+
+/* No process is started until the first answer is asked for. */
+bw_reader_t *bw_reader_new(const bw_reader_options_t *opts);
+void bw_reader_free(bw_reader_t *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(bw_reader_t, bw_reader_free)
+
+/* Queue a file: every message of it (limit 0) or the first `limit`;
+ * `bounces_only` sends no report for a message that is not one.  Returns
+ * the request number. */
+guint bw_reader_add_file(bw_reader_t *r, const char *path, unsigned limit, bool bounces_only);
+/* Queue one message given as bytes (standard input; the file name in its
+ * line is "-").  Takes a reference. */
+guint bw_reader_add_data(bw_reader_t *r, GBytes *data);
+
+/* The next answer, in order; false when every input is finished.  A result
+ * is valid until the next call. */
+bool bw_reader_next(bw_reader_t *r, bw_reader_result_t *res);
+
+/* How many times a reader was started in this batch (tests, timing). */
+unsigned bw_reader_starts(const bw_reader_t *r);
+
+/* The program that reads (g_free). */
+char *bw_reader_program(void);
+/* What identifies that program's build: version, protocol, size and
+ * modification time (g_free).  A message skipped by one build is tried
+ * again by another. */
+char *bw_reader_identity(void);
+
+G_END_DECLS
+
+#endif /* BW_ADAPTER_READER_H */
