@@ -1014,6 +1014,36 @@ op_has_message_id(void *ctx, const char *message_id)
     return GPOINTER_TO_INT(v) == 1;
 }
 
+bw_status_t
+bw_nm_source_find_file(bw_nm_source_t *src, const char *message_id, char **file_out,
+                       gint64 *date_out)
+{
+    *file_out = NULL;
+    if (message_id == NULL || *message_id == '\0')
+        return BW_OK;
+    notmuch_message_t *m = NULL;
+    if (injected_failure(src))
+        return BW_E_DATABASE;
+    notmuch_status_t nst = notmuch_database_find_message(src->db, message_id, &m);
+    if (nst != NOTMUCH_STATUS_SUCCESS) {
+        mark_failed(src, nst);
+        return BW_E_DATABASE;
+    }
+    if (m == NULL)
+        return BW_OK;
+    const char *file = notmuch_message_get_filename(m);
+    if (file == NULL) {
+        mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
+        notmuch_message_destroy(m);
+        return BW_E_DATABASE;
+    }
+    *file_out = g_strdup(file);
+    if (date_out)
+        *date_out = (gint64)notmuch_message_get_date(m);
+    notmuch_message_destroy(m);
+    return BW_OK;
+}
+
 static unsigned
 op_received_from_count(void *ctx, const char *address)
 {

@@ -96,6 +96,13 @@ bw_status_t bw_nm_source_candidates(bw_nm_source_t *src, bool all, guint64 after
  * a read failed). */
 char *bw_nm_source_directory_digest(bw_nm_source_t *src);
 
+/* The file (g_free) and date of the message with this Message-ID now
+ * (notmuch renames files as their flags change), or *file_out NULL when
+ * there is none.  BW_E_DATABASE when the read failed (see
+ * bw_nm_source_failed). */
+bw_status_t bw_nm_source_find_file(bw_nm_source_t *src, const char *message_id,
+                                   char **file_out, gint64 *date_out);
+
 /* Number of messages from the owner's addresses (0 without addresses). */
 guint64 bw_nm_source_count_sent(bw_nm_source_t *src);
 

@@ -24,6 +24,7 @@
 #include "scanner.h"
 #include "nm-source.h"
 #include "nm-tagger.h"
+#include "reader.h"
 #include "store.h"
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
@@ -304,26 +305,248 @@ item_cmp(gconstpointer a, gconstpointer b)
     return g_strcmp0(x->message_id, y->message_id);
 }
 
-/* Parse one candidate: a report item, or NULL when it is not a report. */
+/* Classify a report the reader read from a candidate. */
 static bw_item_t *
-examine(const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
-        const bw_nm_candidate_t *c)
+classify_new(const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
+             const bw_nm_candidate_t *c, bw_report_t *r)
 {
-    g_autoptr(bw_parsed_file_t) parsed = NULL;
-    if (bw_parse_file(c->file, &parsed, NULL) != BW_OK)
-        return NULL;
     bw_item_t *item = NULL;
-    /* A maildir file holds one message; an mbox-like file is not how notmuch
-     * stores mail, so only the first message counts. */
-    bw_parse_result_t *first = g_ptr_array_index(parsed->messages, 0);
-    bw_report_t *r = first->report;
-    if (first->status == BW_OK && r != NULL && r->bounce) {
-        first->report = NULL;   /* bw_classify takes it */
-        gint64 date = r->date_unix > 0 ? r->date_unix : c->date;
-        if (bw_classify(profile, ops, c->message_id, c->file, date, r, &item) != BW_OK)
-            item = NULL;
-    }
+    gint64 date = r->date_unix > 0 ? r->date_unix : c->date;
+    if (bw_classify(profile, ops, c->message_id, c->file, date, r, &item) != BW_OK)
+        return NULL;
     return item;
+}
+
+/* ------------------------------------------------------------ skipped
+ *
+ * The messages the reader process could not read (it crashed, ran out of
+ * time or answered garbage on them) or the parser refused by a structural
+ * cap.  They are kept in the state with the reader build that failed
+ * (bw_reader_identity()): later runs with that build do not read them
+ * again, a new build (an upgrade, a rebuild) or `scan --retry-skipped`
+ * reads them again, even when they are outside the new-mail range.  A run
+ * that meets one in its read phase, then has to start that phase again
+ * (notmuch committing), remembers it in `run_culprits` and does not read it
+ * twice. */
+typedef struct {
+    GPtrArray *list;          /* bw_skipped_t*, owned: the state's, then this run's */
+    GHashTable *by_id;        /* message-id -> bw_skipped_t* in list */
+    GHashTable *changed;      /* message-ids whose row is written */
+    GHashTable *cleared;      /* message-ids whose row is deleted (owned keys) */
+    char *reader;             /* this reader build */
+} skips_t;
+
+static void
+skips_clear(skips_t *k)
+{
+    g_clear_pointer(&k->by_id, g_hash_table_unref);
+    g_clear_pointer(&k->changed, g_hash_table_unref);
+    g_clear_pointer(&k->cleared, g_hash_table_unref);
+    g_clear_pointer(&k->list, g_ptr_array_unref);
+    g_clear_pointer(&k->reader, g_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(skips_t, skips_clear)
+
+static void
+skips_load(skips_t *k, bw_store_t *store)
+{
+    k->reader = bw_reader_identity();
+    if (bw_store_load_skipped(store, &k->list) != BW_OK)
+        k->list = g_ptr_array_new_with_free_func((GDestroyNotify)bw_skipped_free);
+    k->by_id = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; i < k->list->len; i++) {
+        bw_skipped_t *e = g_ptr_array_index(k->list, i);
+        g_hash_table_insert(k->by_id, e->message_id, e);
+    }
+    k->changed = g_hash_table_new(g_str_hash, g_str_equal);
+    k->cleared = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+}
+
+/* Skipped by this reader build (so not to be read again). */
+static bool
+skips_holds(const skips_t *k, const char *message_id)
+{
+    const bw_skipped_t *e = g_hash_table_lookup(k->by_id, message_id);
+    return e != NULL && g_strcmp0(e->reader, k->reader) == 0;
+}
+
+static void
+skips_forget(skips_t *k, const char *message_id)
+{
+    bw_skipped_t *e = g_hash_table_lookup(k->by_id, message_id);
+    if (e == NULL)
+        return;
+    g_hash_table_remove(k->by_id, message_id);
+    g_hash_table_remove(k->changed, message_id);
+    g_hash_table_add(k->cleared, g_strdup(message_id));
+    g_ptr_array_remove_fast(k->list, e);   /* frees e: order is restored on output */
+}
+
+static bw_skipped_t *
+skips_put(skips_t *k, const char *message_id, const char *file, gint64 date, const char *cause,
+          const char *why)
+{
+    bw_skipped_t *e = g_hash_table_lookup(k->by_id, message_id);
+    if (e == NULL) {
+        e = g_new0(bw_skipped_t, 1);
+        e->message_id = g_strdup(message_id);
+        g_ptr_array_add(k->list, e);
+        g_hash_table_insert(k->by_id, e->message_id, e);
+    }
+    g_free(e->file);
+    e->file = g_utf8_make_valid(file ? file : "", -1);
+    e->date = date;
+    if (cause != NULL) {
+        g_free(e->cause);
+        e->cause = g_strdup(cause);
+        g_free(e->why);
+        e->why = g_utf8_make_valid(why ? why : "", -1);
+        g_free(e->reader);
+        e->reader = g_strdup(k->reader);
+    }
+    g_hash_table_remove(k->cleared, message_id);
+    g_hash_table_add(k->changed, e->message_id);
+    return e;
+}
+
+static gint
+skipped_cmp(gconstpointer a, gconstpointer b)
+{
+    const bw_skipped_t *x = *(bw_skipped_t *const *)a, *y = *(bw_skipped_t *const *)b;
+    if (x->date != y->date)
+        return x->date < y->date ? -1 : 1;
+    return g_strcmp0(x->message_id, y->message_id);
+}
+
+/* A copy of the list for a result, by date. */
+static GPtrArray *
+skips_result(const skips_t *k)
+{
+    GPtrArray *out = g_ptr_array_new_full(k->list->len, (GDestroyNotify)bw_skipped_free);
+    for (guint i = 0; i < k->list->len; i++) {
+        const bw_skipped_t *e = g_ptr_array_index(k->list, i);
+        bw_skipped_t *c = g_new0(bw_skipped_t, 1);
+        c->message_id = g_strdup(e->message_id);
+        c->file = g_strdup(e->file);
+        c->cause = g_strdup(e->cause);
+        c->why = g_strdup(e->why);
+        c->reader = g_strdup(e->reader);
+        c->date = e->date;
+        g_ptr_array_add(out, c);
+    }
+    g_ptr_array_sort(out, skipped_cmp);
+    return out;
+}
+
+static bw_status_t
+skips_save(skips_t *k, bw_store_t *store)
+{
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, k->cleared);
+    while (g_hash_table_iter_next(&it, &key, NULL))
+        if (bw_store_delete_skipped(store, key) != BW_OK)
+            return BW_E_STATE;
+    g_hash_table_iter_init(&it, k->changed);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        const bw_skipped_t *e = g_hash_table_lookup(k->by_id, key);
+        if (e != NULL && bw_store_put_skipped(store, e) != BW_OK)
+            return BW_E_STATE;
+    }
+    return BW_OK;
+}
+
+/* One line for the user (said even with --quiet, as a failure to read):
+ * which message, what happened, and when it is tried again.  The
+ * Message-ID and file name come from the mail: made safe to print. */
+static void
+skip_notice(const bw_scanner_options_t *opts, const bw_skipped_t *e)
+{
+    if (opts->notice == NULL)
+        return;
+    g_autofree char *file = bw_text_sanitize(e->file ? e->file : "", 200);
+    g_autofree char *id = bw_text_sanitize(e->message_id ? e->message_id : "", 200);
+    g_autofree char *line = g_strdup_printf(
+        _("skipped %s (Message-ID <%s>): %s; it is read again when bouncewatch is updated, "
+          "or by 'bouncewatch scan --retry-skipped'"), file, id, e->why);
+    opts->notice(opts->notice_data, line);
+}
+
+static void
+reader_notice(void *data, const char *line)
+{
+    notice(data, line);
+}
+
+/* The read stage: every new candidate not held yet goes through one
+ * confined reader process (reader.h), its first message only (notmuch
+ * keeps one message per file), bounces only; each report is classified in
+ * candidate order, as before.  A message the reader crashed, hung or
+ * answered garbage on, or that the parser refused by a cap, is skipped
+ * and remembered; one that reads now leaves the skipped list.  Fails only
+ * when no reader can run at all (then nothing is saved and the next run
+ * tries again). */
+static bw_status_t
+read_new_mail(const bw_scanner_options_t *opts, const bw_profile_t *profile,
+              const bw_mailbox_ops_t *ops, GPtrArray *fresh, GHashTable *have, GPtrArray *items,
+              skips_t *skips, GHashTable *run_culprits, char **detail)
+{
+    g_autoptr(GPtrArray) todo = g_ptr_array_new();
+    for (guint i = 0; i < fresh->len; i++) {
+        bw_nm_candidate_t *c = g_ptr_array_index(fresh, i);
+        if (!g_hash_table_contains(have, c->message_id))
+            g_ptr_array_add(todo, c);
+    }
+    if (todo->len == 0)
+        return BW_OK;
+    bw_reader_options_t ropts = { .mode = BW_READER_REPORTS, .log = reader_notice,
+                                  .log_data = (void *)opts };
+    g_autoptr(bw_reader_t) reader = bw_reader_new(&ropts);
+    for (guint i = 0; i < todo->len; i++)
+        bw_reader_add_file(reader, ((bw_nm_candidate_t *)g_ptr_array_index(todo, i))->file, 1,
+                           true);
+    bw_reader_result_t res;
+    while (bw_reader_next(reader, &res)) {
+        if (res.end)
+            continue;
+        const bw_nm_candidate_t *c = g_ptr_array_index(todo, res.request);
+        const char *cause = bw_reader_fault_to_string(res.fault);
+        if (res.fault == BW_READER_FAULT_UNAVAILABLE)
+            return bw_error_set(detail, BW_E_INTERNAL, _("cannot read the new mail: %s"),
+                                res.detail);
+        if (cause == NULL && res.status == BW_E_REFUSED)
+            cause = "refused";
+        if (cause != NULL) {
+            bw_skipped_t *e = skips_put(skips, c->message_id, c->file, c->date, cause, res.detail);
+            if (!g_hash_table_contains(run_culprits, e->message_id)) {
+                bw_skipped_t *k = g_new0(bw_skipped_t, 1);
+                k->message_id = g_strdup(e->message_id);
+                k->file = g_strdup(e->file);
+                k->cause = g_strdup(e->cause);
+                k->why = g_strdup(e->why);
+                k->date = e->date;
+                g_hash_table_insert(run_culprits, k->message_id, k);
+                skip_notice(opts, e);
+            }
+            continue;
+        }
+        /* Read (a report or not): whatever another build skipped reads now. */
+        skips_forget(skips, c->message_id);
+        if (res.status != BW_OK || res.report == NULL)
+            continue;
+        if (!res.report->bounce) {
+            bw_report_free(res.report);
+            continue;
+        }
+        bw_item_t *it = classify_new(profile, ops, c, res.report);
+        if (it == NULL)
+            continue;
+        g_hash_table_add(have, it->message_id);
+        g_ptr_array_add(items, it);
+        if (opts->new_items_out)
+            g_ptr_array_add(opts->new_items_out, g_strdup(it->message_id));
+    }
+    return BW_OK;
 }
 
 /* Classify a stored item again against the current mailbox. */
@@ -817,7 +1040,7 @@ snapshot_load(bw_store_t *store, bw_profile_t *profile, snapshot_t *out)
  * entries spliced in as stored.  NULL when the snapshot cannot be used. */
 static char *
 snapshot_document(const bw_scanner_options_t *opts, bw_nm_source_t *src, bw_store_t *store,
-                  bw_profile_t *profile, guint64 revision, guint64 total)
+                  bw_profile_t *profile, guint64 revision, guint64 total, const skips_t *skips)
 {
     g_auto(snapshot_t) snap = { 0 };
     if (!snapshot_load(store, profile, &snap))
@@ -851,6 +1074,8 @@ snapshot_document(const bw_scanner_options_t *opts, bw_nm_source_t *src, bw_stor
     r.items = none;
     r.campaigns = campaigns;
     r.surges = surges;
+    g_autoptr(GPtrArray) skipped = skips_result(skips);
+    r.skipped = skipped;
     if (opts->since > 0)
         apply_since(&r, opts->since);
     if (bw_assess(profile, kept, r.campaigns, r.surges, opts->now, &r.assessment) != BW_OK)
@@ -924,7 +1149,7 @@ account_unchanged(bw_store_t *store, guint64 after, guint64 revision, const char
  * *out NULL. */
 static bw_status_t
 scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_out,
-          guint64 *json_revision, bool *retry, char **detail)
+          guint64 *json_revision, GHashTable *run_culprits, bool *retry, char **detail)
 {
     *out = NULL;
     g_autofree char *default_state = NULL;
@@ -950,6 +1175,8 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
         return st;
     if (rebuilt)
         notice(opts, rebuilt);
+    if (opts->retry_skipped && bw_store_retry_skipped(store) != BW_OK)
+        return bw_error_set(detail, BW_E_STATE, "%s", _("cannot read which messages were skipped"));
 
     const char *uuid = NULL;
     guint64 revision = bw_nm_source_revision(src, &uuid);
@@ -989,12 +1216,51 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
      * Anything else in the range is new mail (or a user's tag change) and
      * may change verdicts. */
     g_autoptr(GPtrArray) fresh = g_ptr_array_new();
+    g_auto(skips_t) skips = { 0 };
+    skips_load(&skips, store);
+    /* Culprits an earlier attempt of this run met (its read phase was
+     * started again): not read twice. */
+    GHashTableIter ci;
+    gpointer cv;
+    g_hash_table_iter_init(&ci, run_culprits);
+    while (g_hash_table_iter_next(&ci, NULL, &cv)) {
+        const bw_skipped_t *e = cv;
+        skips_put(&skips, e->message_id, e->file, e->date, e->cause, e->why);
+    }
+    g_autoptr(GHashTable) fresh_ids = g_hash_table_new(g_str_hash, g_str_equal);
     for (guint i = 0; i < candidates->len; i++) {
         bw_nm_candidate_t *c = g_ptr_array_index(candidates, i);
         bool found = false;
         if (!full && bw_store_has_item(store, c->message_id, &found) == BW_OK && found)
             continue;
+        /* A message this reader build could not read is not read again
+         * (only its file name follows notmuch's renames). */
+        if (skips_holds(&skips, c->message_id)) {
+            const bw_skipped_t *e = g_hash_table_lookup(skips.by_id, c->message_id);
+            g_autofree char *file = g_utf8_make_valid(c->file, -1);
+            if (g_strcmp0(e->file, file) != 0)
+                skips_put(&skips, c->message_id, c->file, c->date, NULL, NULL);
+            continue;
+        }
         g_ptr_array_add(fresh, c);
+        g_hash_table_add(fresh_ids, c->message_id);
+    }
+    /* What another reader build skipped is read again now, wherever it is
+     * in the mailbox's history (where notmuch keeps it now). */
+    g_autoptr(GPtrArray) retried = g_ptr_array_new_with_free_func(
+        (GDestroyNotify)bw_nm_candidate_free);
+    for (guint i = 0; i < skips.list->len; i++) {
+        const bw_skipped_t *e = g_ptr_array_index(skips.list, i);
+        if (skips_holds(&skips, e->message_id) || g_hash_table_contains(fresh_ids, e->message_id))
+            continue;
+        bw_nm_candidate_t *c = g_new0(bw_nm_candidate_t, 1);
+        c->message_id = g_strdup(e->message_id);
+        if (bw_nm_source_find_file(src, e->message_id, &c->file, &c->date) != BW_OK ||
+            c->file == NULL)
+            c->file = g_strdup(e->file);   /* gone: found out and forgotten below */
+        g_ptr_array_add(retried, c);
+        g_ptr_array_add(fresh, c);
+        g_hash_table_add(fresh_ids, c->message_id);
     }
     /* Nothing new: every message written since the last run is a report we
      * already hold (our own tags bump lastmod), and none was deleted (a
@@ -1039,7 +1305,7 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
          * snapshot has all the rest.  (--tag goes the long way: the tags
          * of a run that could not write them are still owed.) */
         g_autoptr(bw_profile_t) p = profile_new(src);
-        char *doc = p ? snapshot_document(opts, src, store, p, revision, total) : NULL;
+        char *doc = p ? snapshot_document(opts, src, store, p, revision, total, &skips) : NULL;
         if (doc != NULL) {
             account_unchanged(store, after, revision, dirs, saved_dirs);
             phase("snapshot");
@@ -1169,18 +1435,15 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
                 }
             }
         }
-        for (guint i = 0; i < fresh->len; i++) {
-            bw_nm_candidate_t *c = g_ptr_array_index(fresh, i);
-            if (g_hash_table_contains(have, c->message_id))
-                continue;
-            bw_item_t *it = examine(profile, &ops, c);
-            if (it == NULL)
-                continue;
-            g_hash_table_add(have, it->message_id);
-            g_ptr_array_add(items, it);
-            if (opts->new_items_out)
-                g_ptr_array_add(opts->new_items_out, g_strdup(it->message_id));
+        /* Skipped messages that left the mailbox leave the list. */
+        for (guint i = skips.list->len; i-- > 0;) {
+            const bw_skipped_t *e = g_ptr_array_index(skips.list, i);
+            if (!ops.has_message_id(ops.ctx, e->message_id))
+                skips_forget(&skips, e->message_id);
         }
+        st = read_new_mail(opts, profile, &ops, fresh, have, items, &skips, run_culprits, detail);
+        if (st != BW_OK)
+            return st;
         g_ptr_array_sort(items, item_cmp);
         phase("classify");
         total = bw_nm_source_count_messages(src);
@@ -1246,6 +1509,8 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
         }
         if (st == BW_OK)
             st = bw_store_save_campaigns(store, campaigns, detail);
+        if (st == BW_OK)
+            st = skips_save(&skips, store);
         if (st == BW_OK) {
             /* Without a snapshot (it failed to build) the next run with
              * nothing new reads the items instead: an empty one says so. */
@@ -1316,6 +1581,7 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
     r->items = g_steal_pointer(&items);
     r->campaigns = g_steal_pointer(&campaigns);
     r->surges = g_steal_pointer(&surges);
+    r->skipped = skips_result(&skips);
     if (opts->since > 0)
         apply_since(r, opts->since);
     st = bw_assess(profile, r->items, r->campaigns, r->surges, opts->now, &r->assessment);
@@ -1338,11 +1604,13 @@ scan_retrying(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **j
         return BW_E_INVALID;
     *out = NULL;
     guint new_len = opts->new_items_out ? opts->new_items_out->len : 0;
+    g_autoptr(GHashTable) culprits = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                                           (GDestroyNotify)bw_skipped_free);
     bw_status_t st = BW_E_DATABASE;
     for (unsigned attempt = 0; attempt < MAX_READ_ATTEMPTS; attempt++) {
         bool retry = false;
         g_autofree char *msg = NULL;
-        st = scan_once(opts, out, json_out, json_revision, &retry, &msg);
+        st = scan_once(opts, out, json_out, json_revision, culprits, &retry, &msg);
         /* Only the last attempt's error counts: the others were retried. */
         if (!retry || attempt + 1 == MAX_READ_ATTEMPTS) {
             if (st == BW_OK)
@@ -1383,9 +1651,11 @@ json_cache_key(const bw_scanner_options_t *opts, bw_nm_source_t *src, const guin
     if (dirs == NULL)
         return NULL;   /* no cheap way to see removals: do not keep documents */
     g_autofree char *cfg = config_digest(src);
+    /* A new reader build reads the skipped messages again. */
+    g_autofree char *reader = bw_reader_identity();
     return g_strdup_printf(STATE_PROGRAM " format-%d %s %" G_GUINT64_FORMAT " %s %" G_GINT64_FORMAT
-                           " %" G_GINT64_FORMAT " %s", BW_FORMAT_VERSION_CUR,
-                           uuid ? uuid : "", rev, dirs, opts->now, opts->since, cfg);
+                           " %" G_GINT64_FORMAT " %s %s", BW_FORMAT_VERSION_CUR,
+                           uuid ? uuid : "", rev, dirs, opts->now, opts->since, cfg, reader);
 }
 
 bw_status_t
@@ -1398,7 +1668,7 @@ bw_scanner_run_json(const bw_scanner_options_t *opts, char **json_out, char **de
     const char *state_path = opts->state_path;
     if (state_path == NULL)
         state_path = default_state = bw_scanner_default_state_path();
-    bool cacheable = !opts->tag && !opts->full;
+    bool cacheable = !opts->tag && !opts->full && !opts->retry_skipped;
 
     if (cacheable && g_file_test(state_path, G_FILE_TEST_EXISTS)) {
         g_autoptr(bw_nm_source_t) src = NULL;

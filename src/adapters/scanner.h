@@ -9,6 +9,12 @@
  * incremental run gives exactly what a full rescan gives.  With `tag` it then
  * writes the SPEC section 3 tags through a bounded read-write open.
  *
+ * New candidates are read by the confined reader process (reader.h): a
+ * message that crashes or hangs it, or that the parser refuses by a
+ * structural cap, is skipped, named through `notice` (even when quiet),
+ * listed in the result (`skipped`) and kept in the state, so that later
+ * runs with the same reader build do not read it again.
+ *
  * A run with nothing new answers from the state alone (see "snapshot" in
  * scanner.c: only surges and the assessment depend on "now").  notmuch 0.37
  * can fail any read while `notmuch new` commits ("database modified"): the
@@ -88,6 +94,10 @@ typedef struct {
     bw_owner_problem_t *owner_problem_out; /* if non-NULL, filled when the run
                                     returns BW_E_CONFIG (clear it with
                                     bw_owner_problem_clear) */
+    bool retry_skipped;          /* read again the messages earlier runs skipped
+                                    (the reader crashed or hung on them, or a
+                                    cap refused them); by default only a new
+                                    reader build reads them again */
     bool *tag_failed_out;        /* if non-NULL, set when `tag` was asked but the
                                     tags could not be written (e.g. the database
                                     stayed locked): the scan itself still

@@ -36,7 +36,10 @@ static const char *const schema_sql =
     "CREATE TABLE IF NOT EXISTS tagged (message_id TEXT PRIMARY KEY,"
     "  tags TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS snapshot (id INTEGER PRIMARY KEY,"
-    "  data BLOB NOT NULL);";
+    "  data BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS skipped (message_id TEXT PRIMARY KEY,"
+    "  file TEXT NOT NULL, cause TEXT NOT NULL, why TEXT NOT NULL,"
+    "  reader TEXT NOT NULL, date INTEGER NOT NULL DEFAULT 0);";
 
 static bool
 is_corrupt_code(int rc)
@@ -927,4 +930,81 @@ bw_status_t
 bw_store_get_sent_answers(bw_store_t *s, GBytes **out)
 {
     return get_blob(s, 1, out);
+}
+
+/* ------------------------------------------------------------ skipped */
+
+bw_status_t
+bw_store_load_skipped(bw_store_t *s, GPtrArray **out)
+{
+    *out = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db,
+        "SELECT message_id, file, cause, why, reader, date FROM skipped ORDER BY date, message_id",
+        -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return BW_E_STATE;
+    GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)bw_skipped_free);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        bw_skipped_t *k = g_new0(bw_skipped_t, 1);
+        k->message_id = g_strdup((const char *)sqlite3_column_text(st, 0));
+        k->file = g_strdup((const char *)sqlite3_column_text(st, 1));
+        k->cause = g_strdup((const char *)sqlite3_column_text(st, 2));
+        k->why = g_strdup((const char *)sqlite3_column_text(st, 3));
+        k->reader = g_strdup((const char *)sqlite3_column_text(st, 4));
+        k->date = sqlite3_column_int64(st, 5);
+        if (k->message_id == NULL) {
+            bw_skipped_free(k);
+            continue;
+        }
+        g_ptr_array_add(list, k);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        g_ptr_array_unref(list);
+        return BW_E_STATE;
+    }
+    *out = list;
+    return BW_OK;
+}
+
+bw_status_t
+bw_store_put_skipped(bw_store_t *s, const bw_skipped_t *k)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db,
+        "INSERT OR REPLACE INTO skipped(message_id,file,cause,why,reader,date)"
+        " VALUES(?1,?2,?3,?4,?5,?6)", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return BW_E_STATE;
+    sqlite3_bind_text(st, 1, k->message_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, k->file ? k->file : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, k->cause ? k->cause : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, k->why ? k->why : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, k->reader ? k->reader : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, k->date);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? BW_OK : BW_E_STATE;
+}
+
+bw_status_t
+bw_store_delete_skipped(bw_store_t *s, const char *message_id)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "DELETE FROM skipped WHERE message_id=?1", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return BW_E_STATE;
+    sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? BW_OK : BW_E_STATE;
+}
+
+bw_status_t
+bw_store_retry_skipped(bw_store_t *s)
+{
+    /* No reader build is "the one that failed" any more: the next run
+     * reads them all again. */
+    return rc_status(exec_sql(s, "UPDATE skipped SET reader=''"));
 }

@@ -11,7 +11,8 @@
  * campaigns (id -> JSON incl. fingerprint and members, muted flag),
  * surges (JSON), tagged (what we tagged), notified (surge or campaign key -> notification id and the
  * count at the last alert), snapshot (the scanner's compact copy of what a
- * run with nothing new but another "now" needs).
+ * run with nothing new but another "now" needs), skipped (messages the
+ * reader process could not read, and which build of it failed).
  *
  * A file that is not a database or is corrupt is moved aside
  * (state.sqlite.corrupt-<unix time>) and a fresh one is created; the caller
@@ -106,6 +107,15 @@ bw_status_t bw_store_get_snapshot(bw_store_t *s, GBytes **out);
 /* The same for the lookups' answers about the sent mail (nm-source.h). */
 bw_status_t bw_store_put_sent_answers(bw_store_t *s, GBytes *data);
 bw_status_t bw_store_get_sent_answers(bw_store_t *s, GBytes **out);
+
+/* skipped: messages the scan could not read (bw_skipped_t, with the reader
+ * build that failed on them).  Load gives them by date; put replaces the
+ * row of that Message-ID; retry forgets the builds, so that the next scan
+ * reads every one of them again. */
+bw_status_t bw_store_load_skipped(bw_store_t *s, GPtrArray **out);
+bw_status_t bw_store_put_skipped(bw_store_t *s, const bw_skipped_t *k);
+bw_status_t bw_store_delete_skipped(bw_store_t *s, const char *message_id);
+bw_status_t bw_store_retry_skipped(bw_store_t *s);
 
 /* Campaign (de)serialisation used by the store, exposed for tests. */
 JsonNode *bw_store_campaign_to_json(const bw_campaign_t *c);

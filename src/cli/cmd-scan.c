@@ -364,6 +364,44 @@ print_signs(const bw_scan_result_t *r, gint64 now)
     }
 }
 
+/* What the user reads about why a message was skipped. */
+static const char *
+skip_reason(const bw_skipped_t *k)
+{
+    if (g_strcmp0(k->cause, "crash") == 0)
+        return _("the reader crashed on it");
+    if (g_strcmp0(k->cause, "timeout") == 0)
+        return _("reading it took too long");
+    if (g_strcmp0(k->cause, "garbage") == 0)
+        return _("the reader gave an invalid answer on it");
+    if (g_strcmp0(k->cause, "refused") == 0)
+        return _("refused: its structure goes past a safety limit");
+    return _("it could not be read");
+}
+
+/* Messages the scan could not read: named, because one of them may be the
+ * report of an attack that someone wanted to go unseen. */
+static void
+print_skipped(const bw_scan_result_t *r)
+{
+    if (r->skipped == NULL || r->skipped->len == 0)
+        return;
+    printf("\n");
+    printf(ngettext("%u message could not be read and was skipped:\n",
+                    "%u messages could not be read and were skipped:\n", r->skipped->len),
+           r->skipped->len);
+    for (guint i = 0; i < r->skipped->len && i < LIST_MAX; i++) {
+        const bw_skipped_t *k = g_ptr_array_index(r->skipped, i);
+        g_autofree char *file = bw_text_sanitize(k->file, 100);
+        g_autofree char *id = bw_text_sanitize(k->message_id, 80);
+        printf("  %s\n      <%s>: %s\n", file, id, skip_reason(k));
+    }
+    if (r->skipped->len > LIST_MAX)
+        printf(_("  ... and %u more (see --json)\n"), r->skipped->len - LIST_MAX);
+    printf("%s\n", _("They are read again when bouncewatch is updated, or now with "
+                     "'bouncewatch scan --retry-skipped'."));
+}
+
 static void
 print_human(const bw_scan_result_t *r, gint64 now)
 {
@@ -398,6 +436,7 @@ print_human(const bw_scan_result_t *r, gint64 now)
                         "  %s: %u reports (usually %.2f an hour)%s\n", s->count),
                span, s->count, s->baseline_per_hour, s->ongoing ? _(", still going on") : "");
     }
+    print_skipped(r);
     print_campaigns(r);
     print_chart(r, now);
     print_legit(r);
@@ -407,6 +446,7 @@ int
 bw_cmd_scan(int argc, char **argv)
 {
     gboolean json = FALSE, tag = FALSE, full = FALSE, quiet = FALSE, print_query = FALSE;
+    gboolean retry_skipped = FALSE;
     g_autofree char *since_text = NULL;
     gint format_version = BW_FORMAT_VERSION_CUR;
     GOptionEntry entries[] = {
@@ -419,6 +459,8 @@ bw_cmd_scan(int argc, char **argv)
           N_("WHEN") },
         { "tag", 0, 0, G_OPTION_ARG_NONE, &tag, N_("also tag the reports in notmuch (bounce, backscatter, bw/ID)"), NULL },
         { "full", 0, 0, G_OPTION_ARG_NONE, &full, N_("rescan every message, ignoring the saved state"), NULL },
+        { "retry-skipped", 0, 0, G_OPTION_ARG_NONE, &retry_skipped,
+          N_("read again the messages earlier scans skipped (they crashed or hung the reader)"), NULL },
         { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("no notices on standard error"), NULL },
         { "print-query", 0, 0, G_OPTION_ARG_NONE, &print_query,
           N_("print the notmuch query that selects candidate reports, and exit"), NULL },
@@ -461,6 +503,7 @@ bw_cmd_scan(int argc, char **argv)
     opts.now = now;
     opts.tag = tag;
     opts.full = full;
+    opts.retry_skipped = retry_skipped;
     opts.quiet = quiet;
     opts.notice = print_notice;
     bool tag_failed = false;

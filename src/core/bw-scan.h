@@ -277,6 +277,22 @@ char *bw_profile_typo_hint(const bw_profile_t *p, const char *address);
 
 struct bw_signals_assessment;   /* bw-signals.h */
 
+/* A message the scan could not read: the reader process crashed, ran out
+ * of time or answered garbage on it, or the parser refused it by a
+ * structural cap (SPEC section 2 `skipped`).  Kept in the state so that
+ * later runs do not try it again with the same reader build. */
+typedef struct {
+    char *message_id;
+    char *file;
+    char *cause;             /* "crash", "timeout", "garbage" or "refused" */
+    char *why;               /* what happened, in English */
+    char *reader;            /* the reader build that failed on it (state) */
+    gint64 date;             /* the message's date in notmuch, 0 unknown */
+} bw_skipped_t;
+
+void bw_skipped_free(bw_skipped_t *k);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(bw_skipped_t, bw_skipped_free)
+
 typedef struct {
     char *database;
     guint64 revision;
@@ -284,6 +300,7 @@ typedef struct {
     GPtrArray *items;        /* bw_item_t*, by report date */
     GPtrArray *campaigns;    /* bw_campaign_t* */
     GPtrArray *surges;       /* bw_surge_t* */
+    GPtrArray *skipped;      /* bw_skipped_t*, by date; may be NULL (none) */
     bw_assessment_t *assessment;
     /* SPEC 2b (bw-signals.h), NULL when the scan looked for none: */
     GPtrArray *signals;      /* bw_signal_t*, bw_signal_compare order */

@@ -135,6 +135,8 @@ bw_scan_result_free(bw_scan_result_t *r)
         g_ptr_array_unref(r->campaigns);
     if (r->surges)
         g_ptr_array_unref(r->surges);
+    if (r->skipped)
+        g_ptr_array_unref(r->skipped);
     bw_assessment_free(r->assessment);
     if (r->signals)
         g_ptr_array_unref(r->signals);
@@ -142,6 +144,19 @@ bw_scan_result_free(bw_scan_result_t *r)
         g_ptr_array_unref(r->phishing);
     bw_signals_assessment_free(r->signals_assessment);
     g_free(r);
+}
+
+void
+bw_skipped_free(bw_skipped_t *k)
+{
+    if (k == NULL)
+        return;
+    g_free(k->message_id);
+    g_free(k->file);
+    g_free(k->cause);
+    g_free(k->why);
+    g_free(k->reader);
+    g_free(k);
 }
 
 /* ------------------------------------------------------------ JSON helpers */
@@ -441,6 +456,18 @@ bw_scan_result_to_json(const bw_scan_result_t *r)
     json_builder_begin_array(b);
     for (guint i = 0; r->surges && i < r->surges->len; i++)
         surge_entry(b, g_ptr_array_index(r->surges, i));
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "skipped");
+    json_builder_begin_array(b);
+    for (guint i = 0; r->skipped && i < r->skipped->len; i++) {
+        const bw_skipped_t *k = g_ptr_array_index(r->skipped, i);
+        json_builder_begin_object(b);
+        bw_json_add_str(b, "file", k->file);
+        bw_json_add_str(b, "message_id", k->message_id);
+        bw_json_add_str(b, "why", k->why);
+        bw_json_add_str(b, "cause", k->cause);
+        json_builder_end_object(b);
+    }
     json_builder_end_array(b);
     json_builder_set_member_name(b, "assessment");
     json_builder_begin_object(b);
