@@ -9,13 +9,22 @@
  * on the session bus: the hook then asks it to rescan and leaves the alert
  * to it, because only a process with a main loop can receive the clicks on
  * the notification's actions.  Otherwise the hook shows a plain
- * notification itself (no actions). */
+ * notification itself (no actions).
+ *
+ * Every path returns 0 when called as `hook post-new` (a bad option
+ * included), and the work runs in a child process (see contained()), so
+ * that not even a crash of this program can fail `notmuch new`; messages
+ * that crash or hang the mail reader are skipped and named in this log
+ * by the scan (scanner.h). */
 #include "config.h"
 #include "cli.h"
 #include "agent.h"
 #include "scanner.h"
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static void
 hook_notice(void *data, const char *line)
@@ -93,6 +102,28 @@ done:
     return BW_EXIT_OK;
 }
 
+/* The whole hook runs in a child process: mail is read in the confined
+ * reader already, but whatever else may go wrong (a bug of ours on stored
+ * data, a library that aborts), this process outlives it, says so and
+ * exits 0.  One fork per run, before any thread exists. */
+static int
+contained(gboolean quiet, gboolean no_notify)
+{
+    fflush(NULL);
+    pid_t child = fork();
+    if (child == 0)
+        return hook_post_new(quiet, no_notify);   /* ends through main() */
+    if (child < 0)
+        return hook_post_new(quiet, no_notify);   /* cannot fork: run it here */
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (WIFSIGNALED(status))
+        fprintf(stderr, _("bouncewatch hook: stopped by signal %d (a bug: please report it); "
+                          "notmuch new is not affected\n"), WTERMSIG(status));
+    return BW_EXIT_OK;
+}
+
 int
 bw_cmd_hook(int argc, char **argv)
 {
@@ -136,5 +167,5 @@ bw_cmd_hook(int argc, char **argv)
                           "run 'bouncewatch hook post-new'\n"));
         return BW_EXIT_USAGE;
     }
-    return hook_post_new(quiet, no_notify);
+    return contained(quiet, no_notify);
 }
