@@ -188,11 +188,6 @@ relay_err_line(bw_reader_t *r, const char *s, gsize len)
 {
     if (r->err_bytes >= MAX_STDERR_BYTES)
         return;
-    r->err_bytes += len + 1;
-    if (r->err_bytes >= MAX_STDERR_BYTES) {
-        say(r, READER_NAME ": %s", _("(more output not shown)"));
-        return;
-    }
     GString *g = g_string_sized_new(MIN(len, MAX_STDERR_LINE) + 32);
     g_string_append(g, READER_NAME ": ");
     for (gsize i = 0; i < len && i < MAX_STDERR_LINE; i++) {
@@ -206,6 +201,12 @@ relay_err_line(bw_reader_t *r, const char *s, gsize len)
         g_string_append(g, "...");
     g_autofree char *valid = g_utf8_make_valid(g->str, (gssize)g->len);
     g_string_free(g, TRUE);
+    /* What is passed on counts, escapes included. */
+    r->err_bytes += strlen(valid) + 1;
+    if (r->err_bytes >= MAX_STDERR_BYTES) {
+        say(r, READER_NAME ": %s", _("(more output not shown)"));
+        return;
+    }
     if (r->opts.log)
         r->opts.log(r->opts.log_data, valid);
 }

@@ -102,7 +102,8 @@ void bw_report_encode(GString *out, const bw_report_t *report);
 bw_status_t bw_report_decode(const void *data, size_t len, bw_report_t **out, char **detail);
 
 /* The start of a SPEC section 1 line, as bw_report_to_json_string() writes
- * it: `{"file":"..."`, then `,"index":N` for an mbox message (the next
+ * it: `{"format_version":N,"file":"..."`, then `,"index":N` for an mbox
+ * message (the next
  * member follows with its comma).  The parent checks that each line from
  * the reader is about the input it asked for. */
 void bw_report_json_head(GString *out, const char *file, int index);

@@ -337,6 +337,12 @@ for f in "${inputs[@]}"; do
     if grep -q -- '-CRITICAL \*\*' "$tmp/one.err"; then
         failmsg "$name: $(grep -m1 -- '-CRITICAL \*\*' "$tmp/one.err")"
     fi
+    # The reader process contains a crash or a hang (CONTAINMENT in
+    # bouncewatch(1)), which would turn a bug into a mere error line here:
+    # hostile input must be handled by the parser, never by containment.
+    if grep -qE 'the reader (crashed|stopped)|took (more than|too long)|answered garbage|invalid answer' "$tmp/one.err"; then
+        failmsg "$name: $(grep -m1 -E 'reader|took' "$tmp/one.err")"
+    fi
     errsize=$(stat -c %s "$tmp/one.err")
     if [ "$errsize" -gt 65536 ]; then
         failmsg "$name: $errsize bytes on stderr (a warning flood)"
@@ -346,6 +352,9 @@ done
 # ---------------------------------------------------------------- one batch
 rc=0
 run_limited "$TIME_LIMIT" "$BW_BIN" parse --json "${inputs[@]}" >"$tmp/batch.out" 2>"$tmp/batch.err" </dev/null || rc=$?
+if grep -qE 'the reader (crashed|stopped)|took (more than|too long)|answered garbage|invalid answer' "$tmp/batch.err"; then
+    failmsg "batch: $(grep -m1 -E 'reader|took' "$tmp/batch.err")"
+fi
 echo "batch of ${#inputs[@]} inputs: exit $rc, peak RSS $(tail -n1 "$tmp/rss" 2>/dev/null || echo '?') KiB"
 if [ "$rc" -ne 1 ]; then
     failmsg "batch: exit status $rc, expected 1 (some inputs are errors, none may crash)"

@@ -453,6 +453,38 @@ START_TEST(test_tagger_all_or_none)
 }
 END_TEST
 
+START_TEST(test_skipped_roundtrip)
+{
+    g_autofree char *path = state_path();
+    g_autoptr(bw_store_t) s = NULL;
+    ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+    bw_skipped_t a = { "a@x", "/m/a", "crash", "the reader crashed", "build-1", 200 };
+    bw_skipped_t b = { "b@x", "/m/b", "timeout", "took too long", "build-1", 100 };
+    ck_assert_int_eq(bw_store_begin(s, NULL), BW_OK);
+    ck_assert_int_eq(bw_store_put_skipped(s, &a), BW_OK);
+    ck_assert_int_eq(bw_store_put_skipped(s, &b), BW_OK);
+    ck_assert_int_eq(bw_store_commit(s, NULL), BW_OK);
+    g_autoptr(GPtrArray) list = NULL;
+    ck_assert_int_eq(bw_store_load_skipped(s, &list), BW_OK);
+    ck_assert_uint_eq(list->len, 2);
+    const bw_skipped_t *first = g_ptr_array_index(list, 0);   /* by date */
+    ck_assert_str_eq(first->message_id, "b@x");
+    ck_assert_str_eq(first->cause, "timeout");
+    ck_assert_str_eq(first->reader, "build-1");
+    ck_assert_int_eq(first->date, 100);
+    /* Retry forgets which build failed; delete forgets the message. */
+    ck_assert_int_eq(bw_store_retry_skipped(s), BW_OK);
+    ck_assert_int_eq(bw_store_delete_skipped(s, "b@x"), BW_OK);
+    g_clear_pointer(&list, g_ptr_array_unref);
+    ck_assert_int_eq(bw_store_load_skipped(s, &list), BW_OK);
+    ck_assert_uint_eq(list->len, 1);
+    const bw_skipped_t *left = g_ptr_array_index(list, 0);
+    ck_assert_str_eq(left->message_id, "a@x");
+    ck_assert_str_eq(left->reader, "");
+    ck_assert_str_eq(left->why, "the reader crashed");
+}
+END_TEST
+
 Suite *
 suite_store(void)
 {
@@ -462,6 +494,7 @@ suite_store(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_open_modes);
     tcase_add_test(tc, test_meta_roundtrip);
+    tcase_add_test(tc, test_skipped_roundtrip);
     tcase_add_test(tc, test_campaigns_keep_muted);
     tcase_add_test(tc, test_notified_and_tagged);
     tcase_add_test(tc, test_corrupt_file_moved_aside);

@@ -34,6 +34,7 @@ main(void)
     srunner_add_suite(sr, suite_parse());
     srunner_add_suite(sr, suite_hostile());
     srunner_add_suite(sr, suite_caps());
+    srunner_add_suite(sr, suite_reader());
     srunner_add_suite(sr, suite_reason());
     srunner_add_suite(sr, suite_vendor());
     srunner_add_suite(sr, suite_generic());

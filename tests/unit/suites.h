@@ -8,6 +8,7 @@ Suite *suite_util(void);
 Suite *suite_parse(void);
 Suite *suite_hostile(void);
 Suite *suite_caps(void);
+Suite *suite_reader(void);
 Suite *suite_reason(void);
 Suite *suite_vendor(void);
 Suite *suite_generic(void);
