@@ -397,7 +397,9 @@ print_skipped(const bw_scan_result_t *r)
         printf("  %s\n      <%s>: %s\n", file, id, skip_reason(k));
     }
     if (r->skipped->len > LIST_MAX)
-        printf(_("  ... and %u more (see --json)\n"), r->skipped->len - LIST_MAX);
+        printf(ngettext("  ... and %u more message (see --json)\n",
+                        "  ... and %u more messages (see --json)\n", r->skipped->len - LIST_MAX),
+               r->skipped->len - LIST_MAX);
     printf("%s\n", _("They are read again when bouncewatch is updated, or now with "
                      "'bouncewatch scan --retry-skipped'."));
 }
