@@ -811,11 +811,13 @@ bw_reader_next(bw_reader_t *r, bw_reader_result_t *res)
         if (r->err >= 0 && (p[1].revents & (POLLIN | POLLHUP)))
             drain_err(r, false);
         if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-            guint8 chunk[READ_CHUNK];
-            ssize_t got = recv(r->sock, chunk, sizeof chunk, MSG_DONTWAIT);
-            if (got > 0) {
-                g_byte_array_append(r->in, chunk, (guint)got);
-            } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+            /* Straight into the input buffer (a line is handed out from
+             * there, not copied). */
+            guint have = r->in->len;
+            g_byte_array_set_size(r->in, have + READ_CHUNK);
+            ssize_t got = recv(r->sock, r->in->data + have, READ_CHUNK, MSG_DONTWAIT);
+            g_byte_array_set_size(r->in, have + (got > 0 ? (guint)got : 0));
+            if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN)) {
                 /* It closed its end: it died (or means to). */
                 reader_lost(r, BW_READER_FAULT_CRASH, NULL);
                 wait_from = g_get_monotonic_time();

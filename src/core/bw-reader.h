@@ -101,6 +101,11 @@ void bw_report_encode(GString *out, const bw_report_t *report);
  * exactly one encoded report. */
 bw_status_t bw_report_decode(const void *data, size_t len, bw_report_t **out, char **detail);
 
+/* bw_report_to_json_string() appended to `out` (the reader writes its lines
+ * straight into its output buffer). */
+void bw_report_json_append(GString *out, const bw_report_t *report, const char *file, int index,
+                           const char *error);
+
 /* The start of a SPEC section 1 line, as bw_report_to_json_string() writes
  * it: `{"format_version":N,"file":"..."`, then `,"index":N` for an mbox
  * message (the next

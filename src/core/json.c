@@ -382,9 +382,17 @@ bw_report_json_head(GString *out, const char *file, int index)
 char *
 bw_report_to_json_string(const bw_report_t *report, const char *file, int index, const char *error)
 {
+    GString *out = g_string_sized_new(1024);
+    bw_report_json_append(out, report, file, index, error);
+    return g_string_free(out, FALSE);
+}
+
+void
+bw_report_json_append(GString *out, const bw_report_t *report, const char *file, int index,
+                      const char *error)
+{
     if (error != NULL)
         report = NULL;
-    GString *out = g_string_sized_new(1024);
     bw_report_json_head(out, file, index);
     bool f = false;
     bool bounce = report != NULL && report->bounce;
@@ -435,5 +443,4 @@ bw_report_to_json_string(const bw_report_t *report, const char *file, int index,
     }
     w_kstr(out, "error", error, &f);
     g_string_append_c(out, '}');
-    return g_string_free(out, FALSE);
 }

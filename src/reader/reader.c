@@ -322,25 +322,19 @@ answer(request_t *q, int index, bw_status_t status, bw_report_t *r, const char *
         return;
     }
 #endif
-    if (status != BW_OK) {
-        const char *why = detail ? detail : bw_status_to_string(status);
-        if (json_mode) {
-            g_autofree char *line = bw_report_to_json_string(NULL, q->file, index, why);
-            send_result(index, status, why, line, strlen(line));
-        } else {
-            send_result(index, status, why, NULL, 0);
-        }
-    } else if (json_mode) {
-        g_autofree char *line = bw_report_to_json_string(r, q->file, index, NULL);
-        send_result(index, BW_OK, NULL, line, strlen(line));
-    } else if (q->bounces_only && !r->bounce) {
-        send_result(index, BW_OK, NULL, NULL, 0);
+    const char *why = status == BW_OK ? NULL : detail ? detail : bw_status_to_string(status);
+    if (!json_mode && (status != BW_OK || (q->bounces_only && !r->bounce))) {
+        send_result(index, status, why, NULL, 0);
     } else {
-        /* Encoded straight into the output buffer, after a frame header
-         * whose length is filled in once it is known. */
+        /* The line, or the encoded report, goes straight into the output
+         * buffer after a frame header whose length is filled in once it is
+         * known. */
         gsize at = out->len;
-        send_result(index, BW_OK, NULL, NULL, 0);
-        bw_report_encode(out, r);
+        send_result(index, status, why, NULL, 0);
+        if (json_mode)
+            bw_report_json_append(out, status == BW_OK ? r : NULL, q->file, index, why);
+        else
+            bw_report_encode(out, r);
         guint32 len = (guint32)(out->len - at - BW_READER_FRAME_HEADER);
         for (int k = 0; k < 4; k++)
             out->str[at + 1 + k] = (char)((len >> (8 * k)) & 0xff);
