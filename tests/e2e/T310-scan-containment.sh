@@ -205,6 +205,23 @@ sys.exit(0 if ok else 1)
 PY
 bw_expect_eq "parse: the crasher on stderr" "$(count "$BW_TMP/parse.err" 'poison-crash.*skipped')" 1
 
+# ---------------------------------------------------------------- which reader
+# make check names the build's reader (BOUNCEWATCH_READER: the tests copy
+# the program elsewhere); without it, bouncewatch in its build tree uses the
+# reader built next to it.
+if [ -x "$(dirname "$BW_BIN")/bouncewatch-reader" ]; then
+    rc=0
+    env -u BOUNCEWATCH_READER "$BW_BIN" parse --json "$crash" >/dev/null 2>"$BW_TMP/near.err" || rc=$?
+    bw_expect_eq "the reader next to the program reads (no crash switch there)" "$rc" 0
+fi
+
+# doctor checks the reader.
+"$BW_BIN" doctor >"$BW_TMP/doctor.out" 2>&1 || true
+bw_expect_eq "doctor: the reader starts" "$(count "$BW_TMP/doctor.out" '^OK .*mail reader .* starts')" 1
+BOUNCEWATCH_READER=/nonexistent/bouncewatch-reader "$BW_BIN" doctor >"$BW_TMP/doctor2.out" 2>&1 || true
+bw_expect_eq "doctor: no reader" \
+    "$(count "$BW_TMP/doctor2.out" '^PROBLEM .*mail reader cannot run.*nonexistent.*reinstall')" 1
+
 # ---------------------------------------------------------------- no reader at all
 cp "$BW_TMP"/spare/*late* "$BW_TMP/mail/INBOX/cur/again-late:2,S"
 sed -i 's/late-report@/late-report-2@/' "$BW_TMP/mail/INBOX/cur/again-late:2,S"
