@@ -825,3 +825,44 @@ bw_reader_next(bw_reader_t *r, bw_reader_result_t *res)
         }
     }
 }
+
+bool
+bw_reader_check(char **why)
+{
+    /* A reader started for nothing: its hello says it confined itself and
+     * read its known report. */
+    bw_reader_t *r = bw_reader_new(NULL);
+    bool ok = false;
+    while (r->unavailable == NULL && !ok) {
+        if (r->pid <= 0 && !start_reader(r))
+            break;
+        if (!take_frames(r))
+            continue;
+        if (r->hello) {
+            ok = true;
+            break;
+        }
+        gint64 deadline = r->started_us + r->wall_us, now = g_get_monotonic_time();
+        if (now >= deadline) {
+            reader_lost(r, BW_READER_FAULT_TIMEOUT, "the reader did not start in time");
+            continue;
+        }
+        struct pollfd p[2] = { { r->sock, POLLIN, 0 }, { r->err, POLLIN, 0 } };
+        if (poll(p, r->err >= 0 ? 2 : 1, (int)((deadline - now + 999) / 1000)) < 0 && errno != EINTR)
+            break;
+        if (r->err >= 0 && (p[1].revents & (POLLIN | POLLHUP)))
+            drain_err(r, false);
+        if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+            guint have = r->in->len;
+            g_byte_array_set_size(r->in, have + READ_CHUNK);
+            ssize_t got = recv(r->sock, r->in->data + have, READ_CHUNK, MSG_DONTWAIT);
+            g_byte_array_set_size(r->in, have + (got > 0 ? (guint)got : 0));
+            if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN))
+                reader_lost(r, BW_READER_FAULT_CRASH, NULL);
+        }
+    }
+    if (!ok && why != NULL)
+        *why = g_strdup(r->unavailable ? r->unavailable : "the reader does not start");
+    bw_reader_free(r);
+    return ok;
+}

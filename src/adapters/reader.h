@@ -98,6 +98,11 @@ bool bw_reader_next(bw_reader_t *r, bw_reader_result_t *res);
 /* How many times a reader was started in this batch (tests, timing). */
 unsigned bw_reader_starts(const bw_reader_t *r);
 
+/* Starts a reader and waits for its hello (it confined itself and read a
+ * known report), for `doctor`.  False with *why (g_free; may be NULL)
+ * when none can run. */
+bool bw_reader_check(char **why);
+
 /* The program that reads (g_free). */
 char *bw_reader_program(void);
 /* What identifies that program's build: version, protocol, size and

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "install.h"
 #include "nm-source.h"
+#include "reader.h"
 #include "scanner.h"
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -198,6 +199,22 @@ check_agent(doctor_t *d, const bw_agent_state_t *a)
     }
 }
 
+/* The confined process that reads the mail (CONTAINMENT in bouncewatch(1))
+ * starts and reads a known report: without it no new mail is read. */
+static void
+check_reader(doctor_t *d)
+{
+    g_autofree char *program = bw_reader_program();
+    g_autofree char *why = NULL;
+    if (bw_reader_check(&why)) {
+        g_autofree char *what = g_strdup_printf(_("the mail reader %s starts, confined."), program);
+        report(d, true, what, NULL);
+    } else {
+        g_autofree char *what = g_strdup_printf(_("the mail reader cannot run: %s."), why);
+        report(d, false, what, _("reinstall bouncewatch"));
+    }
+}
+
 /* The state directory is writable, or can be created. */
 static void
 check_state(doctor_t *d, const char *state_path)
@@ -306,6 +323,7 @@ bw_cmd_doctor(int argc, char **argv)
     bw_agent_state_read(&a);
     check_agent(&d, &a);
     bw_agent_state_clear(&a);
+    check_reader(&d);
     g_autofree char *state = bw_scanner_default_state_path();
     check_state(&d, state);
     check_last_scan(&d, state, src);
