@@ -15,8 +15,9 @@
  *     2 GiB.  Not under AddressSanitizer, which reserves terabytes of
  *     address space for its shadow memory;
  *   - RLIMIT_CPU: before each message the soft limit is set to the CPU time
- *     used so far plus --cpu-seconds, so one message, not the batch, is
- *     bounded; SIGXCPU ends the process;
+ *     used so far plus --cpu-seconds (and up to 2 s of slack, see
+ *     budget_cpu), so one message, not the batch, is bounded; SIGXCPU ends
+ *     the process;
  *   - PR_SET_NO_NEW_PRIVS (no set-uid gain through exec) and
  *     PR_SET_PDEATHSIG (it dies with bouncewatch).
  * Hard limits are lowered with the soft ones (except the CPU's, which moves
@@ -120,19 +121,27 @@ limit(int resource, rlim_t want)
 }
 
 /* Before each message: the CPU it may use is what was used so far plus
- * cpu_seconds (RLIMIT_CPU counts the whole process).  One getrusage() per
- * message; the limit itself moves only when a whole second was used. */
+ * cpu_seconds (RLIMIT_CPU counts the whole process).  The limit is set a
+ * second above that; while less than a second of wall-clock time has
+ * passed since, less than a second of CPU can have been used, so at least
+ * cpu_seconds are left and no system call is needed (most messages take a
+ * fraction of a millisecond). */
 static rlim_t cpu_hard = RLIM_INFINITY;
 static rlim_t cpu_soft_set;
+static gint64 cpu_budget_at;
 
 static void
 budget_cpu(void)
 {
+    gint64 now = g_get_monotonic_time();
+    if (cpu_budget_at != 0 && now - cpu_budget_at < G_USEC_PER_SEC)
+        return;
+    cpu_budget_at = now;
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) != 0)
         return;
     rlim_t used = (rlim_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + 1);
-    rlim_t want = used + cpu_seconds;
+    rlim_t want = used + cpu_seconds + 1;
     if (cpu_hard != RLIM_INFINITY && want > cpu_hard)
         want = cpu_hard;
     if (want == cpu_soft_set)
