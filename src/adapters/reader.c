@@ -188,27 +188,17 @@ relay_err_line(bw_reader_t *r, const char *s, gsize len)
 {
     if (r->err_bytes >= MAX_STDERR_BYTES)
         return;
-    GString *g = g_string_sized_new(MIN(len, MAX_STDERR_LINE) + 32);
-    g_string_append(g, READER_NAME ": ");
-    for (gsize i = 0; i < len && i < MAX_STDERR_LINE; i++) {
-        guchar c = (guchar)s[i];
-        if (c < 0x20 || c == 0x7f)
-            g_string_append_printf(g, "\\x%02x", c);
-        else
-            g_string_append_c(g, (char)c);
-    }
-    if (len > MAX_STDERR_LINE)
-        g_string_append(g, "...");
-    g_autofree char *valid = g_utf8_make_valid(g->str, (gssize)g->len);
-    g_string_free(g, TRUE);
-    /* What is passed on counts, escapes included. */
-    r->err_bytes += strlen(valid) + 1;
+    g_autofree char *raw = g_strndup(s, len);
+    g_autofree char *safe = bw_text_sanitize(raw, MAX_STDERR_LINE);
+    g_autofree char *line = g_strconcat(READER_NAME ": ", safe, NULL);
+    /* What is passed on counts. */
+    r->err_bytes += strlen(line) + 1;
     if (r->err_bytes >= MAX_STDERR_BYTES) {
         say(r, READER_NAME ": %s", _("(more output not shown)"));
         return;
     }
     if (r->opts.log)
-        r->opts.log(r->opts.log_data, valid);
+        r->opts.log(r->opts.log_data, line);
 }
 
 /* Reads what the reader wrote on standard error; at_end: it has exited,
