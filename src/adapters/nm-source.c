@@ -30,6 +30,7 @@ struct bw_nm_source {
     GHashTable *from_counts;     /* address -> GUINT_TO_POINTER(count + 1) */
     int has_sent;                /* -1 unknown, 0, 1 */
     GHashTable *subject_near;    /* "key\x1ft\x1fwindow" -> GINT_TO_POINTER(1 yes, 2 no) */
+    GHashTable *anomalies;       /* borrowed: message-id -> run key (SPEC 2b), or NULL */
     /* The first failed read since the last (re)open.  notmuch 0.37 turns
      * Xapian's DatabaseModifiedError (a writer committed twice while we
      * read) into NOTMUCH_STATUS_XAPIAN_EXCEPTION, or into NULL from the
@@ -641,6 +642,89 @@ bw_nm_source_candidates(bw_nm_source_t *src, bool all, guint64 after_rev,
                         s ? ": " : "", s ? s : "");
 }
 
+/* One pass of bw_nm_source_list; FALSE when notmuch failed mid-way. */
+static bool
+list_pass(bw_nm_source_t *src, const char *text, int owner, unsigned max, GPtrArray *out)
+{
+    notmuch_query_t *query = query_new(src, text);
+    if (query == NULL)
+        return false;
+    if (max > 0)
+        notmuch_query_set_sort(query, NOTMUCH_SORT_NEWEST_FIRST);
+    notmuch_messages_t *msgs = NULL;
+    if (notmuch_query_search_messages(query, &msgs) != NOTMUCH_STATUS_SUCCESS) {
+        notmuch_query_destroy(query);
+        return false;
+    }
+    bool ok = true;
+    for (; notmuch_messages_valid(msgs) && (max == 0 || out->len < max);
+         notmuch_messages_move_to_next(msgs)) {
+        notmuch_message_t *m = notmuch_messages_get(msgs);
+        if (m == NULL) {
+            ok = false;
+            break;
+        }
+        if (owner >= 0) {
+            const char *from = notmuch_message_get_header(m, "from");
+            if ((from != NULL && is_owner(src, from)) != (owner == 1)) {
+                notmuch_message_destroy(m);
+                continue;
+            }
+        }
+        bw_nm_candidate_t *c = candidate_new(m);
+        notmuch_message_destroy(m);
+        if (c == NULL) {
+            ok = false;
+            break;
+        }
+        g_ptr_array_add(out, c);
+    }
+    notmuch_query_destroy(query);
+    return ok;
+}
+
+bw_status_t
+bw_nm_source_list(bw_nm_source_t *src, const char *query, bool all, guint64 after_rev,
+                  int owner, unsigned max, GPtrArray **out, char **detail)
+{
+    *out = NULL;
+    GString *q = g_string_new(NULL);
+    if (!all)
+        g_string_append_printf(q, "lastmod:%" G_GUINT64_FORMAT "..", after_rev + 1);
+    if (owner == 1) {
+        if (src->owner_query == NULL) {
+            g_string_free(q, TRUE);
+            *out = g_ptr_array_new_with_free_func((GDestroyNotify)bw_nm_candidate_free);
+            return BW_OK;
+        }
+        g_string_append_printf(q, "%s%s", q->len ? " and " : "", src->owner_query);
+    }
+    if (query != NULL && *query != '\0')
+        g_string_append_printf(q, "%s(%s)", q->len ? " and " : "", query);
+    if (q->len == 0)
+        g_string_append_c(q, '*');
+    g_autofree char *text = g_string_free(q, FALSE);
+    /* One attempt: a failure marks the source, and the scan reopens and
+     * reads everything again (its retry loop). */
+    GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)bw_nm_candidate_free);
+    if (list_pass(src, text, owner, max, list) && src->failed == NOTMUCH_STATUS_SUCCESS) {
+        *out = list;
+        return BW_OK;
+    }
+    g_ptr_array_unref(list);
+    mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
+    const char *why = notmuch_database_status_string(src->db);
+    return bw_error_set(detail, BW_E_DATABASE, _("reading the notmuch database failed%s%s"),
+                        why ? ": " : "", why ? why : "");
+}
+
+char *
+bw_nm_source_id_term(const char *message_id)
+{
+    g_autofree char *q = quote_term(message_id);
+    return g_strdup_printf("id:%s", q);
+}
+
 /* ------------------------------------------------------------ sent-mail answers
  *
  * What the lookups learnt about the owner's sent mail (which Message-IDs are
@@ -1074,6 +1158,23 @@ op_received_from_count(void *ctx, const char *address)
     return GPOINTER_TO_UINT(v) - 1;
 }
 
+static bool
+op_sent_is_anomaly(void *ctx, const char *message_id, const char **run_out)
+{
+    bw_nm_source_t *src = ctx;
+    const char *run = src->anomalies && message_id
+                    ? g_hash_table_lookup(src->anomalies, message_id) : NULL;
+    if (run_out)
+        *run_out = run;
+    return run != NULL;
+}
+
+void
+bw_nm_source_set_anomalies(bw_nm_source_t *src, GHashTable *members)
+{
+    src->anomalies = members;
+}
+
 void
 bw_nm_source_mailbox_ops(bw_nm_source_t *src, bw_mailbox_ops_t *ops)
 {
@@ -1084,6 +1185,7 @@ bw_nm_source_mailbox_ops(bw_nm_source_t *src, bw_mailbox_ops_t *ops)
     ops->has_sent_mail = op_has_sent_mail;
     ops->has_message_id = op_has_message_id;
     ops->received_from_count = op_received_from_count;
+    ops->sent_is_anomaly = op_sent_is_anomaly;
     /* Not offered: received_from_domain_count (a phrase query per reported
      * domain cost 16% of a full scan at 160k messages and left every
      * scenario score unchanged) and replies_to (notmuch 0.37 cannot search

@@ -89,6 +89,19 @@ bw_status_t bw_nm_source_candidates(bw_nm_source_t *src, bool all, guint64 after
                                     GPtrArray **out, guint64 *examined,
                                     bool *sent_changed, char **detail);
 
+/* Messages of `query` (a notmuch query, NULL: all), in the lastmod range
+ * after `after_rev` unless `all`; `owner` 1: only the owner's (From one of
+ * the owner's addresses), 0: only others', -1: both; newest first and at
+ * most `max` when max > 0.  *out: bw_nm_candidate_t*.  A failed read is
+ * BW_E_DATABASE and marks the source failed (the scan retries). */
+bw_status_t bw_nm_source_list(bw_nm_source_t *src, const char *query, bool all, guint64 after_rev,
+                              int owner, unsigned max, GPtrArray **out, char **detail);
+/* The query term `id:"..."` of a Message-ID (g_free). */
+char *bw_nm_source_id_term(const char *message_id);
+/* The sent anomalies the mailbox ops answer about (sent_is_anomaly):
+ * Message-ID -> run key, borrowed until the next call (NULL: none). */
+void bw_nm_source_set_anomalies(bw_nm_source_t *src, GHashTable *members);
+
 /* A digest of every directory notmuch indexes, with the modification time
  * notmuch recorded for it and its own (nanosecond) one: adding or removing
  * a file changes them, while removing a message leaves the database

@@ -39,7 +39,9 @@ static const char *const schema_sql =
     "  data BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS skipped (message_id TEXT PRIMARY KEY,"
     "  file TEXT NOT NULL, cause TEXT NOT NULL, why TEXT NOT NULL,"
-    "  reader TEXT NOT NULL, date INTEGER NOT NULL DEFAULT 0);";
+    "  reader TEXT NOT NULL, date INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS signal_rows (kind TEXT NOT NULL, message_id TEXT NOT NULL,"
+    "  date INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (kind, message_id));";
 
 static bool
 is_corrupt_code(int rc)
@@ -863,6 +865,61 @@ bw_status_t
 bw_store_clear_tagged(bw_store_t *s)
 {
     return rc_status(exec_sql(s, "DELETE FROM tagged"));
+}
+
+/* ------------------------------------------------------------ signal rows */
+
+bw_status_t
+bw_store_put_signal_row(bw_store_t *s, const char *kind, const char *message_id, gint64 date,
+                        const char *json)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db,
+        json ? "INSERT OR REPLACE INTO signal_rows(kind,message_id,date,json) VALUES(?1,?2,?3,?4)"
+             : "DELETE FROM signal_rows WHERE kind=?1 AND message_id=?2", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return BW_E_STATE;
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, message_id, -1, SQLITE_STATIC);
+    if (json) {
+        sqlite3_bind_int64(st, 3, date);
+        sqlite3_bind_text(st, 4, json, -1, SQLITE_STATIC);
+    }
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? BW_OK : BW_E_STATE;
+}
+
+bw_status_t
+bw_store_load_signal_rows(bw_store_t *s, const char *kind, GHashTable **out)
+{
+    *out = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT message_id, json FROM signal_rows WHERE kind=?1",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return BW_E_STATE;
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(st, 0);
+        const char *json = (const char *)sqlite3_column_text(st, 1);
+        if (id && json)
+            g_hash_table_replace(h, g_strdup(id), g_strdup(json));
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        g_hash_table_destroy(h);
+        return BW_E_STATE;
+    }
+    *out = h;
+    return BW_OK;
+}
+
+bw_status_t
+bw_store_clear_signal_rows(bw_store_t *s)
+{
+    return rc_status(exec_sql(s, "DELETE FROM signal_rows"));
 }
 
 /* ------------------------------------------------------------ snapshot */

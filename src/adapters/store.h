@@ -117,6 +117,16 @@ bw_status_t bw_store_put_skipped(bw_store_t *s, const bw_skipped_t *k);
 bw_status_t bw_store_delete_skipped(bw_store_t *s, const char *message_id);
 bw_status_t bw_store_retry_skipped(bw_store_t *s);
 
+/* signal rows (SPEC 2b): what the signals stage read from mail, by kind
+ * ("facts": a received message's bw_mailfacts_t, "sent": a sent message's
+ * bw_sent_summary_t, "result": the signals and imitations of the last run)
+ * and Message-ID, as JSON.  `json` NULL deletes the row. */
+bw_status_t bw_store_put_signal_row(bw_store_t *s, const char *kind, const char *message_id,
+                                    gint64 date, const char *json);
+/* message-id -> JSON of every row of `kind` (g_hash_table_unref). */
+bw_status_t bw_store_load_signal_rows(bw_store_t *s, const char *kind, GHashTable **out);
+bw_status_t bw_store_clear_signal_rows(bw_store_t *s);
+
 /* Campaign (de)serialisation used by the store, exposed for tests. */
 JsonNode *bw_store_campaign_to_json(const bw_campaign_t *c);
 bw_campaign_t *bw_store_campaign_from_json(JsonNode *node);

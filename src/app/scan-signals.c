@@ -1,0 +1,450 @@
+/* scan-signals.c: the signals stage (see scan-signals.h). */
+#include "config.h"
+#include "scan-signals.h"
+#include <glib/gi18n-lib.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define KIND_FACTS "facts"
+#define KIND_SENT  "sent"
+
+typedef struct {
+    char *kind;
+    char *message_id;
+    gint64 date;
+    char *json;               /* NULL: delete the row */
+} pending_row_t;
+
+static void
+pending_row_free(pending_row_t *p)
+{
+    g_free(p->kind);
+    g_free(p->message_id);
+    g_free(p->json);
+    g_free(p);
+}
+
+void
+bw_signals_run_clear(bw_signals_run_t *r)
+{
+    g_clear_pointer(&r->account, bw_account_free);
+    g_clear_pointer(&r->account_key, g_free);
+    g_clear_pointer(&r->signals, g_ptr_array_unref);
+    g_clear_pointer(&r->phishing, g_ptr_array_unref);
+    g_clear_pointer(&r->members, g_hash_table_unref);
+    g_clear_pointer(&r->pending, g_ptr_array_unref);
+}
+
+/* The first `max` bytes of a regular file (a FIFO or a device is no mail:
+ * NULL, as is a file that cannot be read). */
+static char *
+read_head(const char *path, size_t max, size_t *len_out)
+{
+    *len_out = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return NULL;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return NULL;
+    }
+    size_t want = sb.st_size > 0 && (guint64)sb.st_size < max ? (size_t)sb.st_size : max;
+    char *buf = g_try_malloc(want + 1);
+    if (buf == NULL) {
+        close(fd);
+        return NULL;
+    }
+    size_t got = 0;
+    while (got < want) {
+        ssize_t n = read(fd, buf + got, want - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            close(fd);
+            g_free(buf);
+            return NULL;
+        }
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    buf[got] = '\0';
+    *len_out = got;
+    return buf;
+}
+
+static char *
+json_text(JsonNode *n)
+{
+    char *s = json_to_string(n, FALSE);
+    json_node_unref(n);
+    return s;
+}
+
+static JsonNode *
+json_parse(const char *text)
+{
+    g_autoptr(JsonParser) p = json_parser_new_immutable();
+    if (text == NULL || !json_parser_load_from_data(p, text, -1, NULL))
+        return NULL;
+    JsonNode *root = json_parser_get_root(p);
+    return root ? json_node_copy(root) : NULL;
+}
+
+static void
+pend(bw_signals_run_t *r, const char *kind, const char *id, gint64 date, char *json)
+{
+    pending_row_t *p = g_new0(pending_row_t, 1);
+    p->kind = g_strdup(kind);
+    p->message_id = g_strdup(id);
+    p->date = date;
+    p->json = json;
+    g_ptr_array_add(r->pending, p);
+}
+
+/* Worth keeping: what a judge can turn into a signal or an imitation
+ * (a security topic, bait, a person asking).  Replies to a run are read
+ * from the run's threads (reply_rows) and kept there. */
+static bool
+interesting(const bw_mailfacts_t *m)
+{
+    return m->topic != BW_SIGNAL_NONE || m->bait || m->asks;
+}
+
+/* The stored form of a received message: its file and its facts. */
+static char *
+facts_row(const bw_mailfacts_t *m, const char *file)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "file");
+    json_builder_add_string_value(b, file ? file : "");
+    json_builder_set_member_name(b, "facts");
+    json_builder_add_value(b, bw_mailfacts_to_json(m));
+    json_builder_end_object(b);
+    return json_text(json_builder_get_root(b));
+}
+
+static bw_mailfacts_t *
+facts_from_row(const char *text, char **file_out)
+{
+    g_autoptr(JsonNode) root = json_parse(text);
+    if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root))
+        return NULL;
+    JsonObject *o = json_node_get_object(root);
+    JsonNode *f = json_object_get_member(o, "facts");
+    JsonNode *file = json_object_get_member(o, "file");
+    bw_mailfacts_t *m = NULL;
+    if (f == NULL || bw_mailfacts_from_json(f, &m, NULL) != BW_OK)
+        return NULL;
+    if (file_out)
+        *file_out = file && JSON_NODE_HOLDS_VALUE(file) &&
+                    json_node_get_value_type(file) == G_TYPE_STRING
+                  ? g_strdup(json_node_get_string(file)) : NULL;
+    return m;
+}
+
+/* Reads one received message into facts keyed by notmuch's Message-ID
+ * (the one every other part of the scan uses), or NULL. */
+static bw_mailfacts_t *
+read_facts(const bw_nm_candidate_t *c)
+{
+    size_t len = 0;
+    g_autofree char *data = read_head(c->file, BW_SIGNALS_MAX_BYTES, &len);
+    if (data == NULL || len == 0)
+        return NULL;
+    bw_mailfacts_t *m = NULL;
+    if (bw_mailfacts_read(data, len, &m, NULL) != BW_OK || m == NULL)
+        return NULL;
+    g_free(m->message_id);
+    m->message_id = g_strdup(c->message_id);
+    if (m->date_unix == 0)
+        m->date_unix = c->date;
+    return m;
+}
+
+/* The owner's sent mail: stored summaries plus what the range holds. */
+static bw_status_t
+sent_rows(bw_signals_run_t *r, bw_nm_source_t *src, GHashTable *rows, bool full,
+          guint64 after, char **detail)
+{
+    g_autoptr(GPtrArray) list = NULL;
+    bw_status_t st = bw_nm_source_list(src, NULL, full, after, 1, BW_SIGNALS_MAX_SENT, &list,
+                                       detail);
+    if (st != BW_OK)
+        return st;
+    for (guint i = 0; i < list->len; i++) {
+        const bw_nm_candidate_t *c = g_ptr_array_index(list, i);
+        size_t len = 0;
+        g_autofree char *data = read_head(c->file, BW_SIG_MAX_HEADER_BYTES, &len);
+        bw_sent_summary_t *s = NULL;
+        r->read_sent++;
+        if (data == NULL || bw_sent_summary_read(data, len, &s, NULL) != BW_OK || s == NULL)
+            continue;
+        g_free(s->message_id);
+        s->message_id = g_strdup(c->message_id);
+        if (!s->has_date || s->date_unix == 0)
+            s->date_unix = c->date;
+        char *json = json_text(bw_sent_summary_to_json(s));
+        pend(r, KIND_SENT, c->message_id, s->date_unix, g_strdup(json));
+        g_hash_table_replace(rows, g_strdup(c->message_id), json);
+        bw_sent_summary_free(s);
+    }
+    return BW_OK;
+}
+
+/* Received mail of the range: read, kept when a judge can use it. */
+static bw_status_t
+received_rows(bw_signals_run_t *r, bw_nm_source_t *src, GHashTable *rows, bool full,
+              guint64 after, char **detail)
+{
+    g_autoptr(GPtrArray) list = NULL;
+    bw_status_t st = bw_nm_source_list(src, NULL, full, after, 0, 0, &list, detail);
+    if (st != BW_OK)
+        return st;
+    for (guint i = 0; i < list->len; i++) {
+        const bw_nm_candidate_t *c = g_ptr_array_index(list, i);
+        g_autoptr(bw_mailfacts_t) m = read_facts(c);
+        r->read_received++;
+        if (m != NULL && interesting(m)) {
+            char *row = facts_row(m, c->file);
+            pend(r, KIND_FACTS, c->message_id, m->date_unix, g_strdup(row));
+            g_hash_table_replace(rows, g_strdup(c->message_id), row);
+        } else if (g_hash_table_contains(rows, c->message_id)) {
+            /* changed into something no judge uses (it stays a reply
+             * candidate of a run: reply_rows reads it again) */
+            g_hash_table_remove(rows, c->message_id);
+            pend(r, KIND_FACTS, c->message_id, 0, NULL);
+        }
+    }
+    return BW_OK;
+}
+
+/* People answering a run: the other messages in the threads of its
+ * members (notmuch threads by References and In-Reply-To, whatever order
+ * the mail came in).  Read once, then kept. */
+static bw_status_t
+reply_rows(bw_signals_run_t *r, bw_nm_source_t *src, GPtrArray *runs, GHashTable *rows,
+           char **detail)
+{
+    for (guint i = 0; i < runs->len; i++) {
+        const bw_signal_t *run = g_ptr_array_index(runs, i);
+        for (guint from = 0; run->members && from < run->members->len;
+             from += BW_SIGNALS_MAX_THREAD_IDS) {
+            GString *q = g_string_new("thread:{");
+            for (guint k = from; k < run->members->len && k < from + BW_SIGNALS_MAX_THREAD_IDS; k++) {
+                g_autofree char *term = bw_nm_source_id_term(g_ptr_array_index(run->members, k));
+                g_string_append_printf(q, "%s%s", k > from ? " or " : "", term);
+            }
+            g_string_append_c(q, '}');
+            g_autoptr(GPtrArray) list = NULL;
+            bw_status_t st = bw_nm_source_list(src, q->str, true, 0, 0, 0, &list, detail);
+            g_string_free(q, TRUE);
+            if (st != BW_OK)
+                return st;
+            for (guint k = 0; k < list->len; k++) {
+                const bw_nm_candidate_t *c = g_ptr_array_index(list, k);
+                if (g_hash_table_contains(rows, c->message_id))
+                    continue;
+                g_autoptr(bw_mailfacts_t) m = read_facts(c);
+                r->read_replies++;
+                if (m == NULL)
+                    continue;
+                char *row = facts_row(m, c->file);
+                pend(r, KIND_FACTS, c->message_id, m->date_unix, g_strdup(row));
+                g_hash_table_replace(rows, g_strdup(c->message_id), row);
+            }
+        }
+    }
+    return BW_OK;
+}
+
+static gint
+cmp_phish(gconstpointer a, gconstpointer b)
+{
+    const bw_phish_t *x = *(bw_phish_t *const *)a, *y = *(bw_phish_t *const *)b;
+    if (x->date_unix != y->date_unix)
+        return x->date_unix < y->date_unix ? -1 : 1;
+    return g_strcmp0(x->message_id, y->message_id);
+}
+
+static gint
+cmp_str(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The keys of a table, sorted: every decision below goes through the rows
+ * in one order, whatever order the hash table or the mail had. */
+static GPtrArray *
+sorted_keys(GHashTable *h)
+{
+    GPtrArray *keys = g_ptr_array_new();
+    GHashTableIter it;
+    gpointer k;
+    g_hash_table_iter_init(&it, h);
+    while (g_hash_table_iter_next(&it, &k, NULL))
+        g_ptr_array_add(keys, k);
+    g_ptr_array_sort(keys, cmp_str);
+    return keys;
+}
+
+bw_status_t
+bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store,
+                     const bw_profile_t *profile, const bw_mailbox_ops_t *ops, bool full,
+                     guint64 after, char **detail)
+{
+    memset(r, 0, sizeof *r);
+    r->pending = g_ptr_array_new_with_free_func((GDestroyNotify)pending_row_free);
+    r->signals = g_ptr_array_new_with_free_func((GDestroyNotify)bw_signal_free);
+    r->phishing = g_ptr_array_new_with_free_func((GDestroyNotify)bw_phish_free);
+    r->members = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    r->account = bw_account_from_profile(profile);
+    if (r->account == NULL)
+        return bw_error_set(detail, BW_E_NOMEM, "%s", _("cannot build the account's description"));
+    r->account_key = bw_account_key(r->account);
+    r->clear = full;
+
+    g_autoptr(GHashTable) sent = NULL, facts = NULL;
+    if (!full && (bw_store_load_signal_rows(store, KIND_SENT, &sent) != BW_OK ||
+                  bw_store_load_signal_rows(store, KIND_FACTS, &facts) != BW_OK))
+        return bw_error_set(detail, BW_E_STATE, "%s", _("cannot read the stored signals"));
+    if (sent == NULL)
+        sent = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    if (facts == NULL)
+        facts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+
+    bw_status_t st = sent_rows(r, src, sent, full, after, detail);
+    if (st == BW_OK)
+        st = received_rows(r, src, facts, full, after, detail);
+    if (st != BW_OK)
+        return st;
+
+    /* the runs in Sent, over every stored summary */
+    g_autoptr(GPtrArray) summaries = g_ptr_array_new_with_free_func((GDestroyNotify)bw_sent_summary_free);
+    g_autoptr(GPtrArray) sent_ids = sorted_keys(sent);
+    for (guint i = 0; i < sent_ids->len; i++) {
+        g_autoptr(JsonNode) n = json_parse(g_hash_table_lookup(sent, g_ptr_array_index(sent_ids, i)));
+        bw_sent_summary_t *s = NULL;
+        if (n != NULL && bw_sent_summary_from_json(n, &s, NULL) == BW_OK && s != NULL)
+            g_ptr_array_add(summaries, s);
+    }
+    g_autoptr(GPtrArray) runs = NULL;
+    st = bw_sent_anomalies_find(summaries, r->account, ops, &runs);
+    if (st != BW_OK)
+        return bw_error_set(detail, st, "%s", _("cannot look for runs in the sent mail"));
+    for (guint i = 0; i < runs->len; i++) {
+        const bw_signal_t *run = g_ptr_array_index(runs, i);
+        if (run->members == NULL || run->members->len == 0)
+            continue;
+        const char *key = g_ptr_array_index(run->members, 0);
+        for (guint k = 0; k < run->members->len; k++)
+            g_hash_table_replace(r->members, g_strdup(g_ptr_array_index(run->members, k)),
+                                 g_strdup(key));
+    }
+    st = reply_rows(r, src, runs, facts, detail);
+    if (st != BW_OK)
+        return st;
+
+    /* every stored fact judged again: the account or the runs may differ
+     * from the run that stored it */
+    bw_reply_context_t rctx = { runs, ops };
+    g_autoptr(GPtrArray) fact_ids = sorted_keys(facts);
+    for (guint i = 0; i < fact_ids->len; i++) {
+        g_autofree char *file = NULL;
+        g_autoptr(bw_mailfacts_t) m = facts_from_row(g_hash_table_lookup(facts, g_ptr_array_index(fact_ids, i)),
+                                                     &file);
+        if (m == NULL)
+            continue;
+        bw_signal_t *sig = NULL;
+        bw_phish_t *ph = NULL;
+        switch (bw_notice_judge(m, r->account, file, &sig, &ph)) {
+        case BW_NOTICE_SIGNAL:
+            g_ptr_array_add(r->signals, sig);
+            continue;
+        case BW_NOTICE_PHISHING:
+            g_ptr_array_add(r->phishing, ph);
+            continue;
+        case BW_NOTICE_ORDINARY:
+            break;
+        }
+        bw_signal_t *reply = NULL;
+        if (bw_reply_judge(m, r->account, &rctx, file, &reply))
+            g_ptr_array_add(r->signals, reply);
+    }
+    while (runs->len > 0)
+        g_ptr_array_add(r->signals, g_ptr_array_steal_index(runs, 0));
+    g_ptr_array_sort(r->signals, bw_signal_compare);
+    g_ptr_array_sort(r->phishing, cmp_phish);
+    bw_nm_source_set_anomalies(src, r->members);
+    return BW_OK;
+}
+
+bw_status_t
+bw_signals_stage_save(const bw_signals_run_t *r, bw_store_t *store, char **detail)
+{
+    if (r->pending == NULL)
+        return BW_OK;
+    if (r->clear && bw_store_clear_signal_rows(store) != BW_OK)
+        return bw_error_set(detail, BW_E_STATE, "%s", _("cannot save the signals"));
+    for (guint i = 0; i < r->pending->len; i++) {
+        const pending_row_t *p = g_ptr_array_index(r->pending, i);
+        if (bw_store_put_signal_row(store, p->kind, p->message_id, p->date, p->json) != BW_OK)
+            return bw_error_set(detail, BW_E_STATE, "%s", _("cannot save the signals"));
+    }
+    return BW_OK;
+}
+
+bw_status_t
+bw_signals_stage_assess(bw_signals_run_t *r, bw_scan_result_t *result, char **detail)
+{
+    if (r->signals == NULL || result->assessment == NULL)
+        return BW_OK;
+    bool own = result->assessment->status == BW_STATUS_COMPROMISE_SUSPECTED;
+    bw_signals_assessment_t *sa = NULL;
+    bw_status_t st = bw_signals_assess(r->signals, bw_account_primary(r->account), own, &sa);
+    if (st != BW_OK)
+        return bw_error_set(detail, st, "%s", _("the assessment failed"));
+    bw_signals_assessment_apply(sa, result->assessment);
+    result->signals_assessment = sa;
+    result->signals = g_steal_pointer(&r->signals);
+    result->phishing = g_steal_pointer(&r->phishing);
+    return BW_OK;
+}
+
+static void
+want_tag(GHashTable *wanted, const char *id, const char *tag)
+{
+    if (id == NULL)
+        return;
+    GString *g = g_hash_table_lookup(wanted, id);
+    if (g == NULL) {
+        g = g_string_new(NULL);
+        g_hash_table_insert(wanted, g_strdup(id), g);
+    }
+    if (strstr(g->str, tag) != NULL)
+        return;
+    g_string_append_printf(g, "%s%s", g->len ? " " : "", tag);
+}
+
+void
+bw_signals_stage_tags(GPtrArray *signals, GPtrArray *phishing, GHashTable *wanted)
+{
+    for (guint i = 0; signals && i < signals->len; i++) {
+        const bw_signal_t *s = g_ptr_array_index(signals, i);
+        if (s->kind == BW_SIGNAL_SENT_ANOMALY) {
+            for (guint k = 0; s->members && k < s->members->len; k++)
+                want_tag(wanted, g_ptr_array_index(s->members, k), "bw/signal");
+        } else {
+            want_tag(wanted, s->message_id, "bw/signal");
+        }
+    }
+    for (guint i = 0; phishing && i < phishing->len; i++)
+        want_tag(wanted, ((const bw_phish_t *)g_ptr_array_index(phishing, i))->message_id,
+                 "bw/phishing");
+}

@@ -1,0 +1,72 @@
+/* scan-signals.h: the signals stage of a scan (shared/SPEC.md section 2b).
+ *
+ * Between the profile and the classification: the owner's sent mail and
+ * the received mail of the lastmod range are read into stored facts
+ * (bw_sent_summary_t, bw_mailfacts_t: signal_rows in the state), the runs
+ * in Sent the owner did not write are found over all stored sent
+ * summaries, the replies in their threads are read, and every stored fact
+ * is judged again against the account (owner + provider of the profile).
+ * So the signals are a function of the mailbox, not of the order mail
+ * arrived in or of which run read it: an incremental run gives what a full
+ * run gives.  The classification asks about the runs' members
+ * (bw_mailbox_ops_t.sent_is_anomaly through bw_nm_source_set_anomalies).
+ *
+ * The rows a run read are written by bw_signals_stage_save() inside the
+ * scan's one save transaction (a crash loses nothing: the revision is
+ * saved in the same transaction). */
+#ifndef BW_SCAN_SIGNALS_H
+#define BW_SCAN_SIGNALS_H
+
+#include "bw-signals.h"
+#include "nm-source.h"
+#include "store.h"
+
+G_BEGIN_DECLS
+
+/* Bounds of one run (the mailbox is the user's, the mail a stranger's). */
+#define BW_SIGNALS_MAX_SENT       20000u          /* newest sent messages summarised */
+#define BW_SIGNALS_MAX_BYTES      (1024u * 1024u) /* bytes read of one received message */
+#define BW_SIGNALS_MAX_THREAD_IDS 64u             /* run members per thread query */
+
+typedef struct {
+    bw_account_t *account;
+    char *account_key;
+    GPtrArray *signals;       /* bw_signal_t*, bw_signal_compare order */
+    GPtrArray *phishing;      /* bw_phish_t*, by date */
+    GHashTable *members;      /* message-id -> run key (first member): the
+                                 sent anomalies, for the classification */
+    /* rows to write: kind ("facts", "sent") + message-id -> JSON or "" to
+     * delete; `clear`: drop every stored row first (a full run) */
+    GPtrArray *pending;
+    bool clear;
+    guint64 read_sent, read_received, read_replies;   /* files read (figures) */
+} bw_signals_run_t;
+
+void bw_signals_run_clear(bw_signals_run_t *r);
+
+/* Runs the stage.  `full`: read the whole mailbox (no stored rows are
+ * used); else the lastmod range after `after`.  `ops` answers the judges'
+ * questions about the mailbox (received_from_count, has_message_id...).
+ * A failed notmuch read is BW_E_DATABASE (the scan retries). */
+bw_status_t bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store,
+                                 const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
+                                 bool full, guint64 after, char **detail);
+
+/* Inside the save transaction: the rows this run read. */
+bw_status_t bw_signals_stage_save(const bw_signals_run_t *r, bw_store_t *store, char **detail);
+
+/* The SPEC 2b verdict folded into the assessment (after bw_assess): the
+ * result gets its signals, imitations and the signals' assessment (for
+ * the alerts). */
+bw_status_t bw_signals_stage_assess(bw_signals_run_t *r, bw_scan_result_t *result,
+                                    char **detail);
+
+/* Adds "bw/signal" and "bw/phishing" to the wanted tags (message-id ->
+ * GString*, created when missing) of the messages behind `signals`
+ * (bw_signal_t*: a notice, a reply, each member of a run) and of the
+ * imitations `phishing` (bw_phish_t*), SPEC section 3. */
+void bw_signals_stage_tags(GPtrArray *signals, GPtrArray *phishing, GHashTable *wanted);
+
+G_END_DECLS
+
+#endif /* BW_SCAN_SIGNALS_H */
