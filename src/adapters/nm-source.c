@@ -719,10 +719,23 @@ bw_nm_source_list(bw_nm_source_t *src, const char *query, bool all, guint64 afte
 }
 
 char *
-bw_nm_source_id_term(const char *message_id)
+bw_nm_source_thread_term(bw_nm_source_t *src, const char *message_id)
 {
-    g_autofree char *q = quote_term(message_id);
-    return g_strdup_printf("id:%s", q);
+    notmuch_message_t *m = NULL;
+    if (message_id == NULL ||
+        notmuch_database_find_message(src->db, message_id, &m) != NOTMUCH_STATUS_SUCCESS) {
+        mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
+        return NULL;
+    }
+    if (m == NULL)
+        return NULL;
+    const char *tid = notmuch_message_get_thread_id(m);
+    char *term = NULL;
+    /* notmuch's thread ids are hex digits: safe in a query as they are */
+    if (tid != NULL && *tid != '\0' && strspn(tid, "0123456789abcdefABCDEF") == strlen(tid))
+        term = g_strdup_printf("thread:%s", tid);
+    notmuch_message_destroy(m);
+    return term;
 }
 
 /* ------------------------------------------------------------ sent-mail answers

@@ -96,8 +96,10 @@ bw_status_t bw_nm_source_candidates(bw_nm_source_t *src, bool all, guint64 after
  * BW_E_DATABASE and marks the source failed (the scan retries). */
 bw_status_t bw_nm_source_list(bw_nm_source_t *src, const char *query, bool all, guint64 after_rev,
                               int owner, unsigned max, GPtrArray **out, char **detail);
-/* The query term `id:"..."` of a Message-ID (g_free). */
-char *bw_nm_source_id_term(const char *message_id);
+/* The query term `thread:ID` of the thread of a message (g_free), or NULL
+ * when the message is not in the database (or the read failed: then the
+ * source is marked failed). */
+char *bw_nm_source_thread_term(bw_nm_source_t *src, const char *message_id);
 /* The sent anomalies the mailbox ops answer about (sent_is_anomaly):
  * Message-ID -> run key, borrowed until the next call (NULL: none). */
 void bw_nm_source_set_anomalies(bw_nm_source_t *src, GHashTable *members);

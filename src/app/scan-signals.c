@@ -232,33 +232,44 @@ static bw_status_t
 reply_rows(bw_signals_run_t *r, bw_nm_source_t *src, GPtrArray *runs, GHashTable *rows,
            char **detail)
 {
+    /* the threads of every member, each once */
+    g_autoptr(GHashTable) threads = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GPtrArray) terms = g_ptr_array_new();
     for (guint i = 0; i < runs->len; i++) {
         const bw_signal_t *run = g_ptr_array_index(runs, i);
-        for (guint from = 0; run->members && from < run->members->len;
-             from += BW_SIGNALS_MAX_THREAD_IDS) {
-            GString *q = g_string_new("thread:{");
-            for (guint k = from; k < run->members->len && k < from + BW_SIGNALS_MAX_THREAD_IDS; k++) {
-                g_autofree char *term = bw_nm_source_id_term(g_ptr_array_index(run->members, k));
-                g_string_append_printf(q, "%s%s", k > from ? " or " : "", term);
+        for (guint k = 0; run->members && k < run->members->len; k++) {
+            char *term = bw_nm_source_thread_term(src, g_ptr_array_index(run->members, k));
+            if (term == NULL || g_hash_table_contains(threads, term)) {
+                g_free(term);
+                continue;
             }
-            g_string_append_c(q, '}');
-            g_autoptr(GPtrArray) list = NULL;
-            bw_status_t st = bw_nm_source_list(src, q->str, true, 0, 0, 0, &list, detail);
-            g_string_free(q, TRUE);
-            if (st != BW_OK)
-                return st;
-            for (guint k = 0; k < list->len; k++) {
-                const bw_nm_candidate_t *c = g_ptr_array_index(list, k);
-                if (g_hash_table_contains(rows, c->message_id))
-                    continue;
-                g_autoptr(bw_mailfacts_t) m = read_facts(c);
-                r->read_replies++;
-                if (m == NULL)
-                    continue;
-                char *row = facts_row(m, c->file);
-                pend(r, KIND_FACTS, c->message_id, m->date_unix, g_strdup(row));
-                g_hash_table_replace(rows, g_strdup(c->message_id), row);
-            }
+            g_hash_table_add(threads, term);
+            g_ptr_array_add(terms, term);
+        }
+    }
+    if (bw_nm_source_failed(src, NULL))
+        return bw_error_set(detail, BW_E_DATABASE, "%s", _("cannot read the threads of the sent mail"));
+    for (guint from = 0; from < terms->len; from += BW_SIGNALS_MAX_THREAD_IDS) {
+        GString *q = g_string_new(NULL);
+        for (guint k = from; k < terms->len && k < from + BW_SIGNALS_MAX_THREAD_IDS; k++)
+            g_string_append_printf(q, "%s%s", k > from ? " or " : "",
+                                   (const char *)g_ptr_array_index(terms, k));
+        g_autoptr(GPtrArray) list = NULL;
+        bw_status_t st = bw_nm_source_list(src, q->str, true, 0, 0, 0, &list, detail);
+        g_string_free(q, TRUE);
+        if (st != BW_OK)
+            return st;
+        for (guint k = 0; k < list->len; k++) {
+            const bw_nm_candidate_t *c = g_ptr_array_index(list, k);
+            if (g_hash_table_contains(rows, c->message_id))
+                continue;
+            g_autoptr(bw_mailfacts_t) m = read_facts(c);
+            r->read_replies++;
+            if (m == NULL)
+                continue;
+            char *row = facts_row(m, c->file);
+            pend(r, KIND_FACTS, c->message_id, m->date_unix, g_strdup(row));
+            g_hash_table_replace(rows, g_strdup(c->message_id), row);
         }
     }
     return BW_OK;
@@ -296,9 +307,10 @@ sorted_keys(GHashTable *h)
 
 bw_status_t
 bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store,
-                     const bw_profile_t *profile, const bw_mailbox_ops_t *ops, bool full,
-                     guint64 after, char **detail)
+                     const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
+                     bw_signals_read_t read, guint64 after, char **detail)
 {
+    bool full = read == BW_SIGNALS_READ_ALL;
     memset(r, 0, sizeof *r);
     r->pending = g_ptr_array_new_with_free_func((GDestroyNotify)pending_row_free);
     r->signals = g_ptr_array_new_with_free_func((GDestroyNotify)bw_signal_free);
@@ -319,11 +331,14 @@ bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store
     if (facts == NULL)
         facts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
-    bw_status_t st = sent_rows(r, src, sent, full, after, detail);
-    if (st == BW_OK)
-        st = received_rows(r, src, facts, full, after, detail);
-    if (st != BW_OK)
-        return st;
+    bw_status_t st = BW_OK;
+    if (read != BW_SIGNALS_READ_NONE) {
+        st = sent_rows(r, src, sent, full, after, detail);
+        if (st == BW_OK)
+            st = received_rows(r, src, facts, full, after, detail);
+        if (st != BW_OK)
+            return st;
+    }
 
     /* the runs in Sent, over every stored summary */
     g_autoptr(GPtrArray) summaries = g_ptr_array_new_with_free_func((GDestroyNotify)bw_sent_summary_free);

@@ -43,14 +43,21 @@ typedef struct {
 } bw_signals_run_t;
 
 void bw_signals_run_clear(bw_signals_run_t *r);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(bw_signals_run_t, bw_signals_run_clear)
 
-/* Runs the stage.  `full`: read the whole mailbox (no stored rows are
- * used); else the lastmod range after `after`.  `ops` answers the judges'
- * questions about the mailbox (received_from_count, has_message_id...).
- * A failed notmuch read is BW_E_DATABASE (the scan retries). */
+/* What the stage reads from the mailbox. */
+typedef enum {
+    BW_SIGNALS_READ_ALL,      /* every message (a full run: no stored row used) */
+    BW_SIGNALS_READ_RANGE,    /* the lastmod range after `after`, and the stored rows */
+    BW_SIGNALS_READ_NONE,     /* the stored rows only (nothing new) */
+} bw_signals_read_t;
+
+/* Runs the stage.  `ops` answers the judges' questions about the mailbox
+ * (received_from_count, has_message_id...).  A failed notmuch read is
+ * BW_E_DATABASE (the scan retries). */
 bw_status_t bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store,
                                  const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
-                                 bool full, guint64 after, char **detail);
+                                 bw_signals_read_t read, guint64 after, char **detail);
 
 /* Inside the save transaction: the rows this run read. */
 bw_status_t bw_signals_stage_save(const bw_signals_run_t *r, bw_store_t *store, char **detail);
