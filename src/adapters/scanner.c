@@ -25,6 +25,7 @@
 #include "nm-source.h"
 #include "nm-tagger.h"
 #include "reader.h"
+#include "scan-signals.h"
 #include "store.h"
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
@@ -575,9 +576,15 @@ wanted_tags(const bw_item_t *item)
     return g_string_free(g, FALSE);
 }
 
+static void
+bw_gstring_free_all(GString *g)
+{
+    g_string_free(g, TRUE);
+}
+
 static bw_status_t
 do_tagging(const bw_scanner_options_t *opts, bw_store_t *store, GPtrArray *items,
-           char **detail)
+           GHashTable *extra, char **detail)
 {
     g_autoptr(GHashTable) tagged = NULL;
     if (bw_store_load_tagged(store, &tagged) != BW_OK)
@@ -586,10 +593,46 @@ do_tagging(const bw_scanner_options_t *opts, bw_store_t *store, GPtrArray *items
     g_autoptr(GPtrArray) changes = g_ptr_array_new_with_free_func(
         (GDestroyNotify)bw_nm_tag_change_free);
     g_autoptr(GPtrArray) wanted = g_ptr_array_new_with_free_func(g_free);
+    /* Every message we tag: the reports, the messages behind the signals
+     * and the imitations (extra: message-id -> GString of tags), and those
+     * we tagged before as signals or imitations (their tags may go). */
+    g_autoptr(GHashTable) want_of = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+    g_autoptr(GPtrArray) ids = g_ptr_array_new();
     for (guint i = 0; i < items->len; i++) {
         const bw_item_t *item = g_ptr_array_index(items, i);
+        if (g_hash_table_contains(want_of, item->message_id))
+            continue;
         char *want = wanted_tags(item);
-        const char *had = g_hash_table_lookup(tagged, item->message_id);
+        GString *more = extra ? g_hash_table_lookup(extra, item->message_id) : NULL;
+        if (more != NULL && more->len > 0) {
+            char *both = g_strdup_printf("%s %s", want, more->str);
+            g_free(want);
+            want = both;
+        }
+        g_hash_table_insert(want_of, item->message_id, want);
+        g_ptr_array_add(ids, item->message_id);
+    }
+    GHashTableIter hi;
+    gpointer k, v;
+    if (extra != NULL) {
+        g_hash_table_iter_init(&hi, extra);
+        while (g_hash_table_iter_next(&hi, &k, &v))
+            if (!g_hash_table_contains(want_of, k)) {
+                g_hash_table_insert(want_of, k, g_strdup(((GString *)v)->str));
+                g_ptr_array_add(ids, k);
+            }
+    }
+    g_hash_table_iter_init(&hi, tagged);
+    while (g_hash_table_iter_next(&hi, &k, &v))
+        if (!g_hash_table_contains(want_of, k) &&
+            (strstr(v, "bw/signal") != NULL || strstr(v, "bw/phishing") != NULL)) {
+            g_hash_table_insert(want_of, k, g_strdup(""));
+            g_ptr_array_add(ids, k);
+        }
+    for (guint i = 0; i < ids->len; i++) {
+        const char *id = g_ptr_array_index(ids, i);
+        char *want = g_strdup(g_hash_table_lookup(want_of, id));
+        const char *had = g_hash_table_lookup(tagged, id);
         /* Only reports whose tags from us differ: tagging is idempotent and
          * a run with nothing new writes nothing.  A tag of ours the user
          * removed by hand stays removed until our verdict changes. */
@@ -598,7 +641,7 @@ do_tagging(const bw_scanner_options_t *opts, bw_store_t *store, GPtrArray *items
             continue;
         }
         bw_nm_tag_change_t *c = g_new0(bw_nm_tag_change_t, 1);
-        c->message_id = g_strdup(item->message_id);
+        c->message_id = g_strdup(id);
         c->want = g_strsplit(want, " ", 8);
         c->had = had ? g_strsplit(had, " ", 8) : NULL;
         g_ptr_array_add(changes, c);
@@ -623,7 +666,8 @@ do_tagging(const bw_scanner_options_t *opts, bw_store_t *store, GPtrArray *items
         return st;
     for (guint i = 0; i < changes->len && st == BW_OK; i++) {
         const bw_nm_tag_change_t *c = g_ptr_array_index(changes, i);
-        st = bw_store_set_tagged(store, c->message_id, g_ptr_array_index(wanted, i));
+        const char *w = g_ptr_array_index(wanted, i);
+        st = bw_store_set_tagged(store, c->message_id, *w ? w : NULL);
     }
     if (st != BW_OK) {
         bw_store_rollback(store);
@@ -1080,9 +1124,21 @@ snapshot_document(const bw_scanner_options_t *opts, bw_nm_source_t *src, bw_stor
         apply_since(&r, opts->since);
     if (bw_assess(profile, kept, r.campaigns, r.surges, opts->now, &r.assessment) != BW_OK)
         return NULL;
+    /* the signals as the stored rows give them (nothing new was read) */
+    g_auto(bw_signals_run_t) sig = { 0 };
+    bw_mailbox_ops_t ops;
+    bw_nm_source_mailbox_ops(src, &ops);
+    if (bw_signals_stage_run(&sig, src, store, profile, &ops, BW_SIGNALS_READ_NONE, 0, NULL) != BW_OK ||
+        bw_signals_stage_assess(&sig, &r, NULL) != BW_OK) {
+        bw_assessment_free(r.assessment);
+        return NULL;
+    }
     phase("assess");
     JsonNode *node = bw_scan_result_to_json(&r);
     bw_assessment_free(r.assessment);
+    g_clear_pointer(&r.signals, g_ptr_array_unref);
+    g_clear_pointer(&r.phishing, g_ptr_array_unref);
+    g_clear_pointer(&r.signals_assessment, bw_signals_assessment_free);
     if (node == NULL)
         return NULL;
     g_autoptr(JsonGenerator) gen = json_generator_new();
@@ -1290,6 +1346,7 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
 
     g_autoptr(GPtrArray) items = NULL;
     g_autoptr(GPtrArray) campaigns = NULL;
+    g_auto(bw_signals_run_t) sig = { 0 };
     g_autoptr(bw_profile_t) profile = profile_new(src);
     if (profile == NULL)
         return bw_error_set(detail, BW_E_NOMEM, "%s", _("cannot build the sender profile"));
@@ -1363,6 +1420,15 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
                 return BW_E_DATABASE;
             }
         }
+        /* the signals as the stored rows give them */
+        bw_mailbox_ops_t ops;
+        bw_nm_source_mailbox_ops(src, &ops);
+        st = bw_signals_stage_run(&sig, src, store, profile, &ops, BW_SIGNALS_READ_NONE, after,
+                                  detail);
+        if (st != BW_OK) {
+            *retry = bw_nm_source_failed(src, NULL);
+            return st;
+        }
         /* Only our own tags moved the revision: account for them, so the
          * next run does not look at those reports again. */
         account_unchanged(store, after, revision, dirs, saved_dirs);
@@ -1398,6 +1464,15 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
             }
         }
         phase("profile");
+        /* signals: before the classification, which asks about the runs
+         * in Sent (sent_is_anomaly) */
+        st = bw_signals_stage_run(&sig, src, store, profile, &ops,
+                                  full ? BW_SIGNALS_READ_ALL : BW_SIGNALS_READ_RANGE, after, detail);
+        if (st != BW_OK) {
+            *retry = bw_nm_source_failed(src, NULL);
+            return st;
+        }
+        phase("signals");
 
         items = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
         g_autoptr(GHashTable) have = g_hash_table_new(g_str_hash, g_str_equal);
@@ -1521,6 +1596,8 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
             g_autoptr(GBytes) answers = bw_nm_source_export_sent_answers(src);
             st = bw_store_put_sent_answers(store, answers);
         }
+        if (st == BW_OK)
+            st = bw_signals_stage_save(&sig, store, detail);
         g_autofree char *rev_text = g_strdup_printf("%" G_GUINT64_FORMAT, revision);
         if (st == BW_OK)
             st = bw_store_set_meta(store, "uuid", uuid);
@@ -1564,7 +1641,10 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
     phase("surges");
     if (opts->tag) {
         g_autofree char *msg = NULL;
-        bw_status_t tst = do_tagging(opts, store, items, &msg);
+        g_autoptr(GHashTable) extra = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                                            (GDestroyNotify)bw_gstring_free_all);
+        bw_signals_stage_tags(sig.signals, sig.phishing, extra);
+        bw_status_t tst = do_tagging(opts, store, items, extra, &msg);
         if (tst != BW_OK) {
             /* The scan is saved; the tags follow on the next run. */
             if (opts->notice)
@@ -1585,6 +1665,8 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
     if (opts->since > 0)
         apply_since(r, opts->since);
     st = bw_assess(profile, r->items, r->campaigns, r->surges, opts->now, &r->assessment);
+    if (st == BW_OK)
+        st = bw_signals_stage_assess(&sig, r, NULL);
     if (st != BW_OK) {
         bw_scan_result_free(r);
         return bw_error_set(detail, st, "%s", _("the assessment failed"));
