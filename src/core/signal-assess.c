@@ -232,23 +232,65 @@ bw_signals_assess(GPtrArray *signals, const char *owner, bool own_account_backsc
     return BW_OK;
 }
 
+/* The report engine's generic compromise steps that a step of the signals
+ * already says (more precisely): one line each, not two. */
+static const struct {
+    const char *generic;   /* assess.c */
+    const char *covered;   /* the signals' own step that says it */
+} covered_steps[] = {
+    { N_("Turn on two-factor authentication for the account."),
+      N_("Turn 2-step verification back on.") },
+    { N_("Sign out all other sessions and devices in the account's security settings."),
+      N_("Sign out all other sessions and devices, and remove app passwords and connected apps you do not recognise.") },
+    { N_("Remove app passwords and connected apps you do not recognise, and review the recent sign-ins."),
+      N_("Sign out all other sessions and devices, and remove app passwords and connected apps you do not recognise.") },
+    { N_("Scan your computer and phone for malware, and tell your contacts to ignore the messages."),
+      N_("Scan your computer and phone for malware.") },
+};
+
+static bool
+has_line(const GPtrArray *a, const char *s)
+{
+    for (guint i = 0; i < a->len; i++)
+        if (strcmp(g_ptr_array_index(a, i), s) == 0)
+            return true;
+    return false;
+}
+
+static bool
+covered(const GPtrArray *advice, const char *line)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(covered_steps); i++)
+        if (strcmp(line, _(covered_steps[i].generic)) == 0 &&
+            has_line(advice, _(covered_steps[i].covered)))
+            return true;
+    return false;
+}
+
 void
 bw_signals_assessment_apply(const bw_signals_assessment_t *s, bw_assessment_t *a)
 {
     if (s == NULL || a == NULL || !s->compromise)
         return;
     bool was = a->status == BW_STATUS_COMPROMISE_SUSPECTED;
+    /* Only the reports say it (no signal does): the engine's own summary
+     * and steps are the ones about them. */
+    if (was && s->incident_key == NULL)
+        return;
     a->status = BW_STATUS_COMPROMISE_SUSPECTED;
-    char *summary = was && a->summary ? g_strdup_printf("%s %s", a->summary, s->summary) : g_strdup(s->summary);
+    /* The signals' summary says it all (own-account reports included): the
+     * engine's would say their originals are not in Sent, which is not so
+     * when they are the run's. */
     g_free(a->summary);
-    a->summary = summary;
+    a->summary = g_strdup(s->summary);
     GPtrArray *advice = g_ptr_array_new_with_free_func(g_free);
     for (guint i = 0; i < s->advice->len; i++)
         push_unique(advice, g_strdup(g_ptr_array_index(s->advice, i)));
     /* the report engine's compromise steps follow; its spoofing advice
      * ("your account shows no sign of misuse") no longer holds */
     for (guint i = 0; was && a->advice && i < a->advice->len; i++)
-        push_unique(advice, g_strdup(g_ptr_array_index(a->advice, i)));
+        if (!covered(advice, g_ptr_array_index(a->advice, i)))
+            push_unique(advice, g_strdup(g_ptr_array_index(a->advice, i)));
     if (a->advice)
         g_ptr_array_unref(a->advice);
     a->advice = advice;
