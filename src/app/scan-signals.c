@@ -371,6 +371,14 @@ bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store
     bw_reply_context_t rctx = { runs, ops };
     g_autoptr(GPtrArray) fact_ids = sorted_keys(facts);
     for (guint i = 0; i < fact_ids->len; i++) {
+        /* a message deleted since it was read says nothing any more (a
+         * full run would not see it) */
+        const char *id = g_ptr_array_index(fact_ids, i);
+        if (ops->has_message_id != NULL && !ops->has_message_id(ops->ctx, id)) {
+            if (read != BW_SIGNALS_READ_ALL)
+                pend(r, KIND_FACTS, id, 0, NULL);
+            continue;
+        }
         g_autofree char *file = NULL;
         g_autoptr(bw_mailfacts_t) m = facts_from_row(g_hash_table_lookup(facts, g_ptr_array_index(fact_ids, i)),
                                                      &file);
