@@ -327,8 +327,11 @@ parse_auth(const char *v, size_t len, bw_sig_auth_t *a)
         if (method == NULL)
             continue;
         k++;
+        /* The result is a keyword (RFC 8601: letters, digits, '-'): a
+         * forged header's other bytes end it instead of being copied into
+         * the fixed buffer, which no UTF-8 repair covers. */
         size_t rb = k;
-        while (k < se && t[k] != ' ' && t[k] != ';')
+        while (k < se && (g_ascii_isalnum(t[k]) || t[k] == '-'))
             k++;
         bw_sig_result_t *r = &a->results[a->n_results];
         memset(r, 0, sizeof *r);
