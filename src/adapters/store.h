@@ -100,7 +100,7 @@ bw_status_t bw_store_set_tagged(bw_store_t *s, const char *message_id, const cha
 bw_status_t bw_store_clear_tagged(bw_store_t *s);
 
 /* snapshot: one opaque blob the scanner derives from the items of its last
- * save (see scanner.c), written in the same transaction as the items so
+ * save (see src/app/snapshot.c), written in the same transaction as the items so
  * that the two never disagree.  *out NULL when there is none. */
 bw_status_t bw_store_put_snapshot(bw_store_t *s, GBytes *data);
 bw_status_t bw_store_get_snapshot(bw_store_t *s, GBytes **out);

@@ -1,6 +1,6 @@
 /* cmd-scan.c: `bouncewatch scan [--json] [--since=WHEN] [--tag] [--full]`.
  *
- * The work is done by the shared scan driver (src/adapters/scanner.c); this
+ * The work is done by the shared scan driver (src/app/scan.c); this
  * file only parses options, prints (SPEC section 2 JSON, or a report a
  * non-expert can read in ten seconds) and picks the exit status. */
 #include "config.h"

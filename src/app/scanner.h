@@ -16,7 +16,7 @@
  * runs with the same reader build do not read it again.
  *
  * A run with nothing new answers from the state alone (see "snapshot" in
- * scanner.c: only surges and the assessment depend on "now").  notmuch 0.37
+ * snapshot.c: only surges and the assessment depend on "now").  notmuch 0.37
  * can fail any read while `notmuch new` commits ("database modified"): the
  * whole read phase then starts again on a fresh open, up to 4 times, before
  * anything is written.
@@ -131,6 +131,12 @@ bool bw_scanner_parse_since(const char *text, gint64 now, gint64 *out);
 
 /* The default state file path (g_free). */
 char *bw_scanner_default_state_path(void);
+
+/* When a scan last succeeded with the state at `state_path` (NULL: the
+ * default), wall-clock Unix time, or 0 when never.  Every successful run
+ * touches `<state>.last-scan`: `bouncewatch doctor` tells the user whether
+ * the hook or the agent really run. */
+gint64 bw_scanner_last_success(const char *state_path);
 
 /* When a scan last succeeded with the state at `state_path` (NULL: the
  * default), wall-clock Unix time, or 0 when never.  Every successful run

@@ -1,0 +1,233 @@
+/* scan-private.h: the stages of one scan and the data passed between them
+ * (internal to src/app; the API is scanner.h).
+ *
+ * One scan, whatever started it (`scan`, `hook post-new`, the agent), is
+ * these stages, in this order (scan.c runs them; one file each):
+ *
+ *   read      scan-read.c      the state as the last run left it, and what
+ *                              arrived since: the candidates of the lastmod
+ *                              range, the new items among them (`fresh`),
+ *                              and whether nothing at all is new
+ *   profile   scan-classify.c  the owner's sender profile (sent mail)
+ *   signals   scan-signals.c   the owner's sent mail and the new received
+ *                              mail read into stored facts, runs in Sent,
+ *                              replies (SPEC 2b); before classify, which
+ *                              asks about the runs' members
+ *   parse     scan-parse.c     each new item's file -> a report, or nothing,
+ *                              read by the confined reader process (what it
+ *                              cannot read is skipped: scan-skipped.c)
+ *   classify  scan-classify.c  the stored reports again and the new ones
+ *                              -> verdicts (`items`, by date)
+ *   group     scan-store.c     campaigns over the items (inside the save
+ *                              transaction: the previous campaigns are read
+ *                              there, so ids cannot fork between runs)
+ *   store     scan-store.c     items, campaigns, snapshot, meta: one
+ *                              transaction
+ *   detect    scan-store.c     surges
+ *   tag       scan-store.c     the tags of SPEC section 3
+ *   assess    scan.c           the assessment, and the result
+ * A run with nothing new stops after read (the hook), answers from the
+ * snapshot (snapshot.c: `scan --json` at another "now"), or loads the
+ * stored items and campaigns instead of profile..store.
+ *
+ * A newcomer follows one report: read (a bw_nm_candidate_t in `fresh`) ->
+ * parse (its bw_report_t) -> classify (a bw_item_t in `items`) -> group
+ * (item->campaign) -> store (its row) -> detect (a surge counts it) -> tag
+ * -> assess; the CLI then alerts (hook, watch) or prints. */
+#ifndef BW_SCAN_PRIVATE_H
+#define BW_SCAN_PRIVATE_H
+
+#include "scanner.h"
+#include "nm-source.h"
+#include "scan-signals.h"
+#include "store.h"
+
+G_BEGIN_DECLS
+
+#define DEFAULT_LOCK_TIMEOUT_MS 10000u
+#define DEFAULT_PROFILE_SAMPLE  500u
+#define MAX_PROFILE_SAMPLE      20000u
+/* What wrote the state: another program version, engine version or state
+ * layout (here: the snapshot) is not trusted, the mail is read again. */
+#define STATE_PROGRAM PACKAGE_VERSION " " BW_ENGINE_VERSION " state-2"
+
+/* The messages the reader could not read (scan-skipped.c). */
+typedef struct {
+    GPtrArray *list;          /* bw_skipped_t*, owned: the state's, then this run's */
+    GHashTable *by_id;        /* message-id -> bw_skipped_t* in list */
+    GHashTable *changed;      /* message-ids whose row is written */
+    GHashTable *cleared;      /* message-ids whose row is deleted (owned keys) */
+    char *reader;             /* this reader build */
+} bw_scan_skips_t;
+
+/* One scan attempt: its inputs, the state it found, and what each stage
+ * hands to the next.  Owned by scan.c (bw_scan_clear). */
+typedef struct {
+    const bw_scanner_options_t *opts;
+    bw_nm_source_t *src;
+    bw_store_t *store;
+    /* message-id -> bw_skipped_t*: what an earlier attempt of this run
+     * could not read (not read twice); borrowed from the retry loop */
+    GHashTable *run_culprits;
+
+    /* read: the state as the last run left it */
+    const char *uuid;          /* the database's (borrowed from src) */
+    guint64 revision;          /* the database's now */
+    guint64 after;             /* the revision the last run saw */
+    char *saved_uuid, *saved_rev, *saved_dirs;
+    char *cfg;                 /* config digest now (owners, settings) */
+    char *dirs;                /* directory digest now, or NULL */
+    bool full;                 /* every candidate is read again */
+    bool config_changed;
+    /* read: what arrived */
+    GPtrArray *candidates;     /* bw_nm_candidate_t*: the candidate query's answer */
+    GPtrArray *fresh;          /* borrowed from candidates or retried: not in the
+                                  state yet */
+    GPtrArray *retried;        /* bw_nm_candidate_t*: what another reader build
+                                  skipped, read again */
+    bw_scan_skips_t skips;     /* what the reader could not read */
+    guint64 examined;          /* messages in the lastmod range */
+    bool sent_changed;         /* the owner's mail is among them */
+    bool nothing_new;          /* only our own tags moved since the last run */
+    guint64 total;             /* messages in the database */
+
+    /* profile */
+    bw_profile_t *profile;
+    bw_mailbox_ops_t ops;
+    GPtrArray *sent;           /* bw_nm_sent_t*: what the profile learnt from */
+    guint64 sent_total;
+
+    /* signals (scan-signals.h): facts, runs in Sent, replies; the runs'
+     * members answer the classification's sent_is_anomaly */
+    bw_signals_run_t sig;
+
+    /* parse: the reports of `fresh`, one per candidate (NULL: not a report) */
+    GPtrArray *parsed;         /* bw_report_t* or NULL, parallel to fresh */
+
+    /* classify */
+    GPtrArray *items;          /* bw_item_t*, by date */
+    GHashTable *have;          /* message-id of every item (borrowed keys) */
+    GHashTable *stored_text;   /* message-id -> the stored row's JSON */
+    GPtrArray *vanished;       /* char*: stored reports no longer in the mailbox */
+
+    /* group, detect */
+    GPtrArray *campaigns;      /* bw_campaign_t* */
+    GPtrArray *surges;         /* bw_surge_t* */
+} bw_scan_t;
+
+void bw_scan_clear(bw_scan_t *s);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(bw_scan_t, bw_scan_clear)
+
+/* ---------------------------------------------------------------- helpers (scan.c) */
+
+/* BOUNCEWATCH_DEBUG_TIMING=1 prints the time of each phase to stderr. */
+void bw_scan_phase(const char *name);
+/* One line for the user through opts->notice, unless quiet. */
+void bw_scan_notice(const bw_scanner_options_t *opts, const char *line);
+unsigned bw_scan_setting_uint(bw_nm_source_t *src, const char *key, unsigned dflt,
+                              unsigned max);
+/* A digest of everything besides the mail that a verdict depends on. */
+char *bw_scan_config_digest(bw_nm_source_t *src);
+/* BW_E_CONFIG when the owner's address cannot be trusted (scanner.h). */
+bw_status_t bw_scan_check_owner(bw_nm_source_t *src, const bw_scanner_options_t *opts,
+                                char **detail);
+/* scan_once() until it does not ask to be retried (scan.c); with json_out,
+ * a run with nothing new may answer with the document only. */
+bw_status_t bw_scan_run_retrying(const bw_scanner_options_t *opts, bw_scan_result_t **out,
+                                 char **json_out, guint64 *json_revision, char **detail);
+/* Touch `<state>.last-scan` (scanner.h, bw_scanner_last_success). */
+void bw_scan_stamp_success(const char *state_path);
+/* A fresh profile of the owner (addresses and configured relays only). */
+bw_profile_t *bw_scan_profile_new(bw_nm_source_t *src);
+/* Items by date, then Message-ID. */
+gint bw_scan_item_cmp(gconstpointer a, gconstpointer b);
+/* Restrict a result to reports dated at or after `since`. */
+void bw_scan_apply_since(bw_scan_result_t *r, gint64 since);
+/* Nothing new: remember the revision and directory digest as seen. */
+void bw_scan_account_unchanged(bw_scan_t *s);
+/* The state turned out damaged (detail in *msg): move it aside and run a
+ * full scan instead (*out as bw_scanner_run gives it). */
+bw_status_t bw_scan_restart_full(bw_scan_t *s, char **msg, bw_scan_result_t **out,
+                                 char **detail);
+
+/* ---------------------------------------------------------------- skipped (scan-skipped.c) */
+
+void bw_scan_skips_clear(bw_scan_skips_t *k);
+/* The state's list, for this reader build. */
+void bw_scan_skips_load(bw_scan_skips_t *k, bw_store_t *store);
+/* Skipped by this reader build (so not to be read again). */
+bool bw_scan_skips_holds(const bw_scan_skips_t *k, const char *message_id);
+/* It reads now, or left the mailbox: its row goes. */
+void bw_scan_skips_forget(bw_scan_skips_t *k, const char *message_id);
+/* Skipped (cause and why set), or only moved to another file (NULL). */
+bw_skipped_t *bw_scan_skips_put(bw_scan_skips_t *k, const char *message_id, const char *file,
+                                gint64 date, const char *cause, const char *why);
+/* A copy of the list for a result, by date. */
+GPtrArray *bw_scan_skips_result(const bw_scan_skips_t *k);
+/* Write the rows that changed (inside the store's transaction). */
+bw_status_t bw_scan_skips_save(bw_scan_skips_t *k, bw_store_t *store);
+/* One line for the user, even with --quiet: which message, what happened. */
+void bw_scan_skip_notice(const bw_scanner_options_t *opts, const bw_skipped_t *e);
+
+/* ---------------------------------------------------------------- stages */
+
+/* read (scan-read.c): open the database and the state, find what changed.
+ * *retry: a read failed before anything was written. */
+bw_status_t bw_scan_stage_read(bw_scan_t *s, bool *retry, char **detail);
+
+/* profile (scan-classify.c): the sender profile from the newest sent mail,
+ * or from the snapshot when none of the owner's mail changed. */
+bw_status_t bw_scan_stage_profile(bw_scan_t *s, bool *retry, char **detail);
+
+/* signals (scan-classify.c, on scan-signals.h): read what is new (all of
+ * it in a full run), find the runs in Sent, judge every stored fact. */
+bw_status_t bw_scan_stage_signals(bw_scan_t *s, bool *retry, char **detail);
+
+/* parse (scan-parse.c): s->parsed gets each fresh candidate's report, read
+ * by the confined reader; what it cannot read goes to s->skips.  Fails only
+ * when no reader can run at all. */
+bw_status_t bw_scan_stage_parse(bw_scan_t *s, char **detail);
+
+/* classify (scan-classify.c): the stored reports (incremental runs) and the
+ * parsed new ones -> s->items by date.  With *out set, the state was
+ * damaged and a full run answered instead. */
+bw_status_t bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry,
+                                   char **detail);
+
+/* Nothing new (scan-classify.c): the stored items and campaigns, and the
+ * profile as the saving run had it.  With *out set, see classify. */
+bw_status_t bw_scan_stage_load(bw_scan_t *s, bw_scan_result_t **out, bool *retry,
+                               char **detail);
+
+/* group + store (scan-store.c): campaigns, then everything in one
+ * transaction. */
+bw_status_t bw_scan_stage_store(bw_scan_t *s, char **detail);
+
+/* detect (scan-store.c): surges, saved unless nothing was new. */
+bw_status_t bw_scan_stage_detect(bw_scan_t *s, char **detail);
+
+/* tag (scan-store.c): write the tags of SPEC section 3 when asked. */
+void bw_scan_stage_tag(bw_scan_t *s);
+
+/* ---------------------------------------------------------------- snapshot (snapshot.c)
+ * What a run with nothing new needs without the items: see snapshot.c. */
+
+/* The stored snapshot, checked (hash, version, item count), or NULL. */
+GVariant *bw_snapshot_variant(bw_store_t *store);
+/* message-id -> `bounces` entry of a snapshot (owned strings; v may be NULL). */
+GHashTable *bw_snapshot_fragments(GVariant *v);
+/* Feed the profile the snapshot's sent messages; sent_out (may be NULL)
+ * receives them. */
+void bw_snapshot_sent(GVariant *v, bw_profile_t *profile, GPtrArray *sent_out);
+/* The profile as the saving run had it (sent mail, learnt originals); FALSE
+ * without a usable snapshot. */
+bool bw_snapshot_replay_profile(bw_store_t *store, bw_profile_t *profile);
+/* The encoded snapshot of this run (`reuse`: see snapshot.c). */
+GBytes *bw_snapshot_encode(GPtrArray *sent, GPtrArray *items, const bw_mailbox_ops_t *ops,
+                           GHashTable *reuse);
+/* The SPEC document of a run with nothing new, or NULL. */
+char *bw_snapshot_document(bw_scan_t *s, bw_profile_t *profile);
+
+G_END_DECLS
+
+#endif /* BW_SCAN_PRIVATE_H */

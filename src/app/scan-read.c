@@ -1,0 +1,142 @@
+/* scan-read.c: the read stage: open the notmuch database and the state,
+ * and find what arrived since the last run (scan-private.h). */
+#include "config.h"
+#include "scan-private.h"
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+bw_status_t
+bw_scan_stage_read(bw_scan_t *s, bool *retry, char **detail)
+{
+    const bw_scanner_options_t *opts = s->opts;
+    g_autofree char *default_state = NULL;
+    const char *state_path = opts->state_path;
+    if (state_path == NULL)
+        state_path = default_state = bw_scanner_default_state_path();
+
+    bw_scan_phase("start");
+    bw_status_t st = bw_nm_source_open(opts->config_path, &s->src, detail);
+    if (st != BW_OK)
+        return st;
+    /* Before the state is even opened: no verdict, nothing written. */
+    st = bw_scan_check_owner(s->src, opts, detail);
+    if (st != BW_OK)
+        return st;
+    bw_scan_phase("open");
+
+    g_autofree char *rebuilt = NULL;
+    st = bw_store_open(state_path, &s->store, &rebuilt, detail);
+    if (st != BW_OK)
+        return st;
+    if (rebuilt)
+        bw_scan_notice(opts, rebuilt);
+    if (opts->retry_skipped && bw_store_retry_skipped(s->store) != BW_OK)
+        return bw_error_set(detail, BW_E_STATE, "%s",
+                            _("cannot read which messages were skipped"));
+
+    /* The state as the last run left it. */
+    s->revision = bw_nm_source_revision(s->src, &s->uuid);
+    g_autofree char *saved_cfg = NULL;
+    bw_store_get_meta(s->store, "uuid", &s->saved_uuid);
+    bw_store_get_meta(s->store, "revision", &s->saved_rev);
+    bw_store_get_meta(s->store, "config", &saved_cfg);
+    s->cfg = bw_scan_config_digest(s->src);
+    s->after = s->saved_rev ? g_ascii_strtoull(s->saved_rev, NULL, 10) : 0;
+    /* Another version of bouncewatch or of the engine (BW_ENGINE_VERSION)
+     * may classify, or store items, differently: start over from the mail
+     * rather than trust its state. */
+    g_autofree char *saved_program = NULL;
+    bw_store_get_meta(s->store, "program", &saved_program);
+    s->full = opts->full || s->saved_rev == NULL || g_strcmp0(s->saved_uuid, s->uuid) != 0 ||
+              g_strcmp0(saved_program, STATE_PROGRAM) != 0;
+    s->config_changed = g_strcmp0(saved_cfg, s->cfg) != 0;
+    if (!s->full && s->after > s->revision)
+        s->full = true;   /* the database was rebuilt under the same UUID */
+
+    /* What arrived: the candidate reports of the lastmod range. */
+    bw_scan_phase("state");
+    if (!s->full && !s->config_changed && s->after == s->revision) {
+        /* Not one write since the last run: no query at all. */
+        s->candidates = g_ptr_array_new();
+    } else {
+        st = bw_nm_source_candidates(s->src, s->full, s->after, &s->candidates, &s->examined,
+                                     &s->sent_changed, detail);
+        if (st != BW_OK)
+            return st;
+    }
+    bw_scan_phase("candidates");
+
+    /* The new items: candidates not stored yet (dedupe: our own tagging
+     * bumps lastmod).  Anything else in the range is new mail (or a user's
+     * tag change) and may change verdicts. */
+    s->fresh = g_ptr_array_new();
+    bw_scan_skips_load(&s->skips, s->store);
+    /* Culprits an earlier attempt of this run met (its read phase was
+     * started again): not read twice. */
+    GHashTableIter ci;
+    gpointer cv;
+    g_hash_table_iter_init(&ci, s->run_culprits);
+    while (g_hash_table_iter_next(&ci, NULL, &cv)) {
+        const bw_skipped_t *e = cv;
+        bw_scan_skips_put(&s->skips, e->message_id, e->file, e->date, e->cause, e->why);
+    }
+    g_autoptr(GHashTable) fresh_ids = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; i < s->candidates->len; i++) {
+        bw_nm_candidate_t *c = g_ptr_array_index(s->candidates, i);
+        bool found = false;
+        if (!s->full && bw_store_has_item(s->store, c->message_id, &found) == BW_OK && found)
+            continue;
+        /* A message this reader build could not read is not read again
+         * (only its file name follows notmuch's renames). */
+        if (bw_scan_skips_holds(&s->skips, c->message_id)) {
+            const bw_skipped_t *e = g_hash_table_lookup(s->skips.by_id, c->message_id);
+            g_autofree char *file = g_utf8_make_valid(c->file, -1);
+            if (g_strcmp0(e->file, file) != 0)
+                bw_scan_skips_put(&s->skips, c->message_id, c->file, c->date, NULL, NULL);
+            continue;
+        }
+        g_ptr_array_add(s->fresh, c);
+        g_hash_table_add(fresh_ids, c->message_id);
+    }
+    /* What another reader build skipped is read again now, wherever it is
+     * in the mailbox's history (where notmuch keeps it now). */
+    s->retried = g_ptr_array_new_with_free_func((GDestroyNotify)bw_nm_candidate_free);
+    for (guint i = 0; i < s->skips.list->len; i++) {
+        const bw_skipped_t *e = g_ptr_array_index(s->skips.list, i);
+        if (bw_scan_skips_holds(&s->skips, e->message_id) ||
+            g_hash_table_contains(fresh_ids, e->message_id))
+            continue;
+        bw_nm_candidate_t *c = g_new0(bw_nm_candidate_t, 1);
+        c->message_id = g_strdup(e->message_id);
+        if (bw_nm_source_find_file(s->src, e->message_id, &c->file, &c->date) != BW_OK ||
+            c->file == NULL)
+            c->file = g_strdup(e->file);   /* gone: found out and forgotten in parse */
+        g_ptr_array_add(s->retried, c);
+        g_ptr_array_add(s->fresh, c);
+        g_hash_table_add(fresh_ids, c->message_id);
+    }
+    /* Nothing new: every message written since the last run is a report we
+     * already hold (our own tags bump lastmod), and none was deleted (a
+     * deletion leaves no message in the range, but lowers the count). */
+    g_autofree char *saved_count = NULL;
+    bw_store_get_meta(s->store, "messages", &saved_count);
+    s->nothing_new = !s->full && !s->config_changed && !s->sent_changed && s->fresh->len == 0 &&
+                     s->examined == s->candidates->len && saved_count != NULL;
+    /* Removing a message does not bump notmuch's revision (0.37): the
+     * count shows it, but counting 160k messages costs 40 ms.  notmuch new
+     * records each directory's mtime when it adds or removes a file, so an
+     * unchanged directory digest means nothing was removed that way. */
+    s->dirs = bw_nm_source_directory_digest(s->src);
+    bw_store_get_meta(s->store, "dirs", &s->saved_dirs);
+    if (s->nothing_new && s->dirs && s->saved_dirs && strcmp(s->dirs, s->saved_dirs) == 0) {
+        s->total = g_ascii_strtoull(saved_count, NULL, 10);
+    } else if (s->nothing_new) {
+        s->total = bw_nm_source_count_messages(s->src);
+        s->nothing_new = s->total == g_ascii_strtoull(saved_count, NULL, 10);
+    }
+    if (bw_nm_source_failed(s->src, detail)) {
+        *retry = true;
+        return BW_E_DATABASE;
+    }
+    return BW_OK;
+}

@@ -1,0 +1,262 @@
+/* scan-store.c: the group, store, detect and tag stages (scan-private.h). */
+#include "config.h"
+#include "scan-private.h"
+#include "nm-tagger.h"
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+bw_status_t
+bw_scan_stage_store(bw_scan_t *s, char **detail)
+{
+    bw_store_t *store = s->store;
+    /* Everything derived is written in one transaction; BEGIN IMMEDIATE
+     * serialises concurrent runs (hook and agent), and the previous
+     * campaigns are read inside it so ids cannot fork. */
+    bw_status_t st = bw_store_begin(store, detail);
+    if (st != BW_OK)
+        return st;
+    /* Another run (the hook while the agent scans) may have committed
+     * reports since we read the state: take them in, so that neither
+     * run's campaigns and output miss them. */
+    g_autofree char *rev_now = NULL;
+    bw_store_get_meta(store, "revision", &rev_now);
+    if (!s->full && g_strcmp0(rev_now, s->saved_rev) != 0) {
+        g_autoptr(GPtrArray) theirs = NULL;
+        if (bw_store_load_items(store, &theirs, NULL) == BW_OK) {
+            for (guint i = 0; i < theirs->len; i++) {
+                bw_item_t *it = g_ptr_array_index(theirs, i);
+                if (g_hash_table_contains(s->have, it->message_id))
+                    continue;
+                g_ptr_array_index(theirs, i) = NULL;
+                g_hash_table_add(s->have, it->message_id);
+                g_ptr_array_add(s->items, it);
+            }
+            g_ptr_array_sort(s->items, bw_scan_item_cmp);   /* taken ones are NULL in theirs */
+        }
+    }
+
+    /* group: campaigns over all items, ids kept from the previous ones. */
+    g_autoptr(GPtrArray) previous = NULL;
+    g_autofree char *msg = NULL;
+    if (bw_store_load_campaigns(store, &previous, &msg) != BW_OK)
+        previous = NULL;   /* unreadable campaigns: new ids, not a failure */
+    st = bw_campaigns_build(s->items, previous, &s->campaigns);
+
+    /* store */
+    if (st == BW_OK && s->full)
+        st = bw_store_clear_items(store);
+    /* A new database (another UUID) carries none of the tags we wrote
+     * into the old one: forget them, so --tag writes them again. */
+    if (st == BW_OK && s->saved_uuid != NULL && g_strcmp0(s->saved_uuid, s->uuid) != 0)
+        st = bw_store_clear_tagged(store);
+    for (guint i = 0; st == BW_OK && i < s->vanished->len; i++)
+        st = bw_store_delete_item(store, g_ptr_array_index(s->vanished, i));
+    /* Entries of the last snapshot for the items whose row stays as
+     * it was: only the others are written again. */
+    /* (Not after another run committed since we read the rows: what
+     * they say now is not what we read.) */
+    bool rows_as_read = !s->full && g_strcmp0(rev_now, s->saved_rev) == 0;
+    g_autoptr(GVariant) last = rows_as_read ? bw_snapshot_variant(store) : NULL;
+    g_autoptr(GHashTable) reuse = bw_snapshot_fragments(last);
+    for (guint i = 0; st == BW_OK && i < s->items->len; i++) {
+        const bw_item_t *it = g_ptr_array_index(s->items, i);
+        bool written = true;
+        st = bw_store_put_item_if_changed(store, it, rows_as_read ? s->stored_text : NULL,
+                                          &written, detail);
+        if (written)
+            g_hash_table_remove(reuse, it->message_id);
+    }
+    if (st == BW_OK)
+        st = bw_store_save_campaigns(store, s->campaigns, detail);
+    if (st == BW_OK)
+        st = bw_scan_skips_save(&s->skips, store);
+    if (st == BW_OK) {
+        /* Without a snapshot (it failed to build) the next run with
+         * nothing new reads the items instead: an empty one says so. */
+        g_autoptr(GBytes) snap = bw_snapshot_encode(s->sent, s->items, &s->ops, reuse);
+        st = bw_store_put_snapshot(store, snap);
+    }
+    if (st == BW_OK) {
+        g_autoptr(GBytes) answers = bw_nm_source_export_sent_answers(s->src);
+        st = bw_store_put_sent_answers(store, answers);
+    }
+    if (st == BW_OK)
+        st = bw_signals_stage_save(&s->sig, store, detail);
+    g_autofree char *rev_text = g_strdup_printf("%" G_GUINT64_FORMAT, s->revision);
+    if (st == BW_OK)
+        st = bw_store_set_meta(store, "uuid", s->uuid);
+    if (st == BW_OK)
+        st = bw_store_set_meta(store, "revision", rev_text);
+    if (st == BW_OK)
+        st = bw_store_set_meta(store, "config", s->cfg);
+    if (st == BW_OK)
+        st = bw_store_set_meta(store, "program", STATE_PROGRAM);
+    g_autofree char *total_text = g_strdup_printf("%" G_GUINT64_FORMAT, s->total);
+    if (st == BW_OK)
+        st = bw_store_set_meta(store, "messages", total_text);
+    g_autofree char *sent_text = g_strdup_printf("%" G_GUINT64_FORMAT, s->sent_total);
+    if (st == BW_OK)
+        st = bw_store_set_meta(store, "sent_messages", sent_text);
+    if (st == BW_OK)
+        st = bw_store_set_meta(store, "dirs", s->dirs);   /* NULL: count next time */
+    if (st != BW_OK) {
+        bw_store_rollback(store);
+        return bw_error_set(detail, st, "%s", _("cannot save the scan state"));
+    }
+    st = bw_store_commit(store, detail);
+    if (st != BW_OK)
+        return st;
+    bw_scan_phase("campaigns+save");
+    return BW_OK;
+}
+
+bw_status_t
+bw_scan_stage_detect(bw_scan_t *s, char **detail)
+{
+    bw_surge_config_t scfg;
+    bw_surge_config_default(&scfg);
+    bw_status_t st = bw_surges_detect(s->items, s->opts->now, &scfg, &s->surges);
+    if (st != BW_OK)
+        return bw_error_set(detail, st, "%s", _("surge detection failed"));
+    if (!s->nothing_new && bw_store_begin(s->store, NULL) == BW_OK) {
+        if (bw_store_save_surges(s->store, s->surges) == BW_OK)
+            bw_store_commit(s->store, NULL);
+        else
+            bw_store_rollback(s->store);
+    }
+    bw_scan_phase("surges");
+    return BW_OK;
+}
+
+/* The tags of SPEC section 3 for one item, space-separated. */
+static char *
+wanted_tags(const bw_item_t *item)
+{
+    GString *g = g_string_new("bounce");
+    if (item->klass == BW_CLASS_BACKSCATTER) {
+        g_string_append(g, " backscatter");
+        if (item->campaign)
+            g_string_append_printf(g, " bw/%s", item->campaign);
+    }
+    return g_string_free(g, FALSE);
+}
+
+static void
+bw_gstring_free_all(GString *g)
+{
+    g_string_free(g, TRUE);
+}
+
+static bw_status_t
+do_tagging(const bw_scanner_options_t *opts, bw_store_t *store, GPtrArray *items,
+           GHashTable *extra, char **detail)
+{
+    g_autoptr(GHashTable) tagged = NULL;
+    if (bw_store_load_tagged(store, &tagged) != BW_OK)
+        return bw_error_set(detail, BW_E_STATE, "%s",
+                            _("cannot read which tags were written before"));
+    g_autoptr(GPtrArray) changes = g_ptr_array_new_with_free_func(
+        (GDestroyNotify)bw_nm_tag_change_free);
+    g_autoptr(GPtrArray) wanted = g_ptr_array_new_with_free_func(g_free);
+    /* Every message we tag: the reports, the messages behind the signals
+     * and the imitations (extra: message-id -> GString of tags), and those
+     * we tagged before as signals or imitations (their tags may go). */
+    g_autoptr(GHashTable) want_of = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+    g_autoptr(GPtrArray) ids = g_ptr_array_new();
+    for (guint i = 0; i < items->len; i++) {
+        const bw_item_t *item = g_ptr_array_index(items, i);
+        if (g_hash_table_contains(want_of, item->message_id))
+            continue;
+        char *want = wanted_tags(item);
+        GString *more = extra ? g_hash_table_lookup(extra, item->message_id) : NULL;
+        if (more != NULL && more->len > 0) {
+            char *both = g_strdup_printf("%s %s", want, more->str);
+            g_free(want);
+            want = both;
+        }
+        g_hash_table_insert(want_of, item->message_id, want);
+        g_ptr_array_add(ids, item->message_id);
+    }
+    GHashTableIter hi;
+    gpointer k, v;
+    if (extra != NULL) {
+        g_hash_table_iter_init(&hi, extra);
+        while (g_hash_table_iter_next(&hi, &k, &v))
+            if (!g_hash_table_contains(want_of, k)) {
+                g_hash_table_insert(want_of, k, g_strdup(((GString *)v)->str));
+                g_ptr_array_add(ids, k);
+            }
+    }
+    g_hash_table_iter_init(&hi, tagged);
+    while (g_hash_table_iter_next(&hi, &k, &v))
+        if (!g_hash_table_contains(want_of, k) &&
+            (strstr(v, "bw/signal") != NULL || strstr(v, "bw/phishing") != NULL)) {
+            g_hash_table_insert(want_of, k, g_strdup(""));
+            g_ptr_array_add(ids, k);
+        }
+    for (guint i = 0; i < ids->len; i++) {
+        const char *id = g_ptr_array_index(ids, i);
+        char *want = g_strdup(g_hash_table_lookup(want_of, id));
+        const char *had = g_hash_table_lookup(tagged, id);
+        /* Only reports whose tags from us differ: tagging is idempotent and
+         * a run with nothing new writes nothing.  A tag of ours the user
+         * removed by hand stays removed until our verdict changes. */
+        if (had != NULL && strcmp(had, want) == 0) {
+            g_free(want);
+            continue;
+        }
+        bw_nm_tag_change_t *c = g_new0(bw_nm_tag_change_t, 1);
+        c->message_id = g_strdup(id);
+        c->want = g_strsplit(want, " ", 8);
+        c->had = had ? g_strsplit(had, " ", 8) : NULL;
+        g_ptr_array_add(changes, c);
+        g_ptr_array_add(wanted, want);
+    }
+    if (changes->len == 0)
+        return BW_OK;
+    unsigned timeout = opts->lock_timeout_ms;
+    const char *env = g_getenv("BOUNCEWATCH_LOCK_TIMEOUT_MS");
+    if (timeout == 0 && env != NULL)
+        timeout = (unsigned)g_ascii_strtoull(env, NULL, 10);
+    if (timeout == 0)
+        timeout = DEFAULT_LOCK_TIMEOUT_MS;
+    unsigned changed = 0;
+    bw_status_t st = bw_nm_tagger_apply(opts->config_path, timeout, changes, &changed, detail);
+    if (st != BW_OK)
+        return st;
+    /* Remember what we wrote, so a later verdict change removes exactly our
+     * own stale tags and nothing else. */
+    st = bw_store_begin(store, detail);
+    if (st != BW_OK)
+        return st;
+    for (guint i = 0; i < changes->len && st == BW_OK; i++) {
+        const bw_nm_tag_change_t *c = g_ptr_array_index(changes, i);
+        const char *w = g_ptr_array_index(wanted, i);
+        st = bw_store_set_tagged(store, c->message_id, *w ? w : NULL);
+    }
+    if (st != BW_OK) {
+        bw_store_rollback(store);
+        return st;
+    }
+    return bw_store_commit(store, detail);
+}
+
+void
+bw_scan_stage_tag(bw_scan_t *s)
+{
+    const bw_scanner_options_t *opts = s->opts;
+    if (!opts->tag)
+        return;
+    g_autofree char *msg = NULL;
+    g_autoptr(GHashTable) extra = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                                        (GDestroyNotify)bw_gstring_free_all);
+    bw_signals_stage_tags(s->sig.signals, s->sig.phishing, extra);
+    bw_status_t tst = do_tagging(opts, s->store, s->items, extra, &msg);
+    if (tst != BW_OK) {
+        /* The scan is saved; the tags follow on the next run. */
+        if (opts->notice)
+            opts->notice(opts->notice_data, msg ? msg : bw_status_to_string(tst));
+        if (opts->tag_failed_out)
+            *opts->tag_failed_out = true;
+    }
+}

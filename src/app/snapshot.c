@@ -1,0 +1,455 @@
+/* snapshot.c: what a run with nothing new needs, without the items.
+ *
+ * (See the section comment below for what the snapshot holds and why.) */
+#include "config.h"
+#include "scan-private.h"
+#include <sodium.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ snapshot
+ *
+ * A run with nothing new but another "now" (BOUNCEWATCH_NOW moved, or just
+ * the wall clock) has to recompute only what depends on "now": the surges,
+ * and the assessment that reads them (and --since, which may be relative).
+ * Re-reading every stored item's JSON for that cost ~120 ms of CPU at 1.3k
+ * reports.  So every save also writes a snapshot, one GVariant in the same
+ * transaction as the items, holding:
+ *   - the sent messages the profile learnt from, replayed through
+ *     bw_profile_add_sent() (no mail file is opened again);
+ *   - per item, in report-date order: what bw_surges_detect() and
+ *     bw_assess() read (date, class, origin, campaign; the recipients'
+ *     address, action and reason; the original's Received lines and DKIM
+ *     domain, kept for reports bw_classify() or bw_assess() learn from),
+ *     whether bw_classify() learnt from its original, and the item's SPEC
+ *     `bounces` entry as JSON text, written by the engine's own
+ *     bw_scan_result_to_json().
+ * Strings are byte strings ("ay", empty = NULL): mail text need not be UTF-8.
+ * The blob starts with a BLAKE2b-256 of the rest: a damaged blob is refused
+ * (GVariant's own normal-form check costs 65 ms at 1.3k items, the hash 2).
+ * T210 checks that a run served from the snapshot equals a full rescan; if
+ * surge.c or assess.c start to read more of an item, add it here and bump
+ * SNAP_VERSION. */
+#define SNAP_VERSION 2u
+#define SNAP_SENT_TYPE "(ayayaayayayxaay)"
+#define SNAP_ITEM_TYPE "(ayxyyaybaya(ayayy)ayaay)"
+#define SNAP_TYPE "(uua" SNAP_SENT_TYPE "a" SNAP_ITEM_TYPE ")"
+#define SNAP_HASH_BYTES 32u
+
+static GVariant *
+bs_new(const char *s)
+{
+    if (s == NULL)
+        return g_variant_new_array(G_VARIANT_TYPE_BYTE, NULL, 0);
+    return g_variant_new_bytestring(s);
+}
+
+/* A copy of a byte string, NULL for the empty array.  Safe on damaged data:
+ * the copy stops at the first NUL and is always terminated. */
+static char *
+bs_dup(GVariant *v)
+{
+    gsize n = 0;
+    const char *p = g_variant_get_fixed_array(v, &n, 1);
+    return n == 0 || p == NULL ? NULL : g_strndup(p, n);
+}
+
+static GVariant *
+bs_array(const GPtrArray *a)
+{
+    GVariantBuilder b;
+    g_variant_builder_init(&b, G_VARIANT_TYPE("aay"));
+    for (guint i = 0; a != NULL && i < a->len; i++)
+        if (g_ptr_array_index(a, i) != NULL)
+            g_variant_builder_add_value(&b, bs_new(g_ptr_array_index(a, i)));
+    return g_variant_builder_end(&b);
+}
+
+static void
+bs_array_into(GVariant *v, GPtrArray *out)
+{
+    gsize n = g_variant_n_children(v);
+    for (gsize i = 0; i < n; i++) {
+        g_autoptr(GVariant) c = g_variant_get_child_value(v, i);
+        char *s = bs_dup(c);
+        if (s)
+            g_ptr_array_add(out, s);
+    }
+}
+
+/* The SPEC `bounces` entry of each item as JSON text, by the engine's own
+ * serialiser (a document of the items alone, cut into its elements). */
+static GPtrArray *
+item_fragments(GPtrArray *items)
+{
+    bw_scan_result_t doc = { 0 };
+    doc.items = items;
+    JsonNode *root = bw_scan_result_to_json(&doc);
+    if (root == NULL)
+        return NULL;
+    JsonArray *arr = JSON_NODE_HOLDS_OBJECT(root)
+                   ? json_object_get_array_member(json_node_get_object(root), "bounces") : NULL;
+    if (arr == NULL || json_array_get_length(arr) != items->len) {
+        json_node_unref(root);
+        return NULL;
+    }
+    GPtrArray *out = g_ptr_array_new_full(items->len, g_free);
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    json_generator_set_pretty(gen, FALSE);
+    for (guint i = 0; i < items->len; i++) {
+        json_generator_set_root(gen, json_array_get_element(arr, i));
+        g_ptr_array_add(out, json_generator_to_data(gen, NULL));
+    }
+    json_node_unref(root);
+    return out;
+}
+
+/* The `bounces` entries of the items: those in `reuse` (message-id -> the
+ * entry the last snapshot holds, for items whose stored row did not change:
+ * the entry is a function of the item) are taken as they are, the others
+ * written by the engine. */
+static GPtrArray *
+item_fragments_reusing(GPtrArray *items, GHashTable *reuse)
+{
+    if (reuse == NULL || g_hash_table_size(reuse) == 0)
+        return item_fragments(items);
+    g_autoptr(GPtrArray) todo = g_ptr_array_new();
+    for (guint i = 0; i < items->len; i++) {
+        const bw_item_t *it = g_ptr_array_index(items, i);
+        if (!g_hash_table_contains(reuse, it->message_id))
+            g_ptr_array_add(todo, (gpointer)it);
+    }
+    g_autoptr(GPtrArray) made = item_fragments(todo);
+    if (made == NULL)
+        return NULL;
+    GPtrArray *out = g_ptr_array_new_full(items->len, g_free);
+    for (guint i = 0, j = 0; i < items->len; i++) {
+        const bw_item_t *it = g_ptr_array_index(items, i);
+        const char *old = g_hash_table_lookup(reuse, it->message_id);
+        g_ptr_array_add(out, old ? g_strdup(old) : g_steal_pointer(&g_ptr_array_index(made, j++)));
+    }
+    return out;
+}
+
+/* message-id -> `bounces` entry, from a snapshot (owned strings). */
+GHashTable *
+bw_snapshot_fragments(GVariant *v)
+{
+    GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    if (v == NULL)
+        return h;
+    g_autoptr(GVariant) vi = g_variant_get_child_value(v, 3);
+    gsize n = g_variant_n_children(vi);
+    for (gsize i = 0; i < n; i++) {
+        g_autoptr(GVariant) t = g_variant_get_child_value(vi, i);
+        g_autoptr(GVariant) c0 = g_variant_get_child_value(t, 0);
+        g_autoptr(GVariant) c6 = g_variant_get_child_value(t, 6);
+        char *id = bs_dup(c0), *frag = bs_dup(c6);
+        if (id && frag)
+            g_hash_table_replace(h, id, frag);
+        else {
+            g_free(id);
+            g_free(frag);
+        }
+    }
+    return h;
+}
+
+/* `reuse`: see item_fragments_reusing() (may be NULL). */
+GBytes *
+bw_snapshot_encode(GPtrArray *sent, GPtrArray *items, const bw_mailbox_ops_t *ops,
+                GHashTable *reuse)
+{
+    g_autoptr(GPtrArray) frags = item_fragments_reusing(items, reuse);
+    if (frags == NULL)
+        return NULL;
+    GVariantBuilder sb, ib;
+    g_variant_builder_init(&sb, G_VARIANT_TYPE("a" SNAP_SENT_TYPE));
+    for (guint i = 0; sent != NULL && i < sent->len; i++) {
+        const bw_nm_sent_t *s = g_ptr_array_index(sent, i);
+        GVariant *t[] = {
+            bs_new(s->message_id), bs_new(s->from), bs_array(s->received),
+            bs_new(s->dkim_domain), bs_new(s->x_mailer), g_variant_new_int64(s->date),
+            bs_array(s->to),
+        };
+        g_variant_builder_add_value(&sb, g_variant_new_tuple(t, G_N_ELEMENTS(t)));
+    }
+    g_variant_builder_init(&ib, G_VARIANT_TYPE("a" SNAP_ITEM_TYPE));
+    for (guint i = 0; i < items->len; i++) {
+        const bw_item_t *it = g_ptr_array_index(items, i);
+        const bw_report_t *r = it->report;
+        const bw_original_t *o = r ? r->original : NULL;
+        /* The condition under which bw_classify() learns from the original. */
+        bool learn = o && o->message_id && ops->sent_has_message_id &&
+                     ops->sent_has_message_id(ops->ctx, o->message_id, NULL);
+        bool keep_original = o && (learn || it->klass == BW_CLASS_LEGITIMATE);
+        GVariantBuilder rb;
+        g_variant_builder_init(&rb, G_VARIANT_TYPE("a(ayayy)"));
+        for (guint j = 0; r && r->recipients && j < r->recipients->len; j++) {
+            const bw_recipient_t *rc = g_ptr_array_index(r->recipients, j);
+            GVariant *t[] = { bs_new(rc->address), bs_new(rc->action),
+                              g_variant_new_byte((guchar)rc->reason) };
+            g_variant_builder_add_value(&rb, g_variant_new_tuple(t, G_N_ELEMENTS(t)));
+        }
+        GVariant *t[] = {
+            bs_new(it->message_id), g_variant_new_int64(it->date_unix),
+            g_variant_new_byte((guchar)it->klass), g_variant_new_byte((guchar)it->origin),
+            bs_new(it->campaign), g_variant_new_boolean(learn),
+            bs_new(g_ptr_array_index(frags, i)), g_variant_builder_end(&rb),
+            bs_new(keep_original ? o->dkim_domain : NULL),
+            bs_array(keep_original ? o->received : NULL),
+        };
+        g_variant_builder_add_value(&ib, g_variant_new_tuple(t, G_N_ELEMENTS(t)));
+    }
+    GVariant *top[] = {
+        g_variant_new_uint32(SNAP_VERSION), g_variant_new_uint32(items->len),
+        g_variant_builder_end(&sb), g_variant_builder_end(&ib),
+    };
+    g_autoptr(GVariant) v = g_variant_ref_sink(g_variant_new_tuple(top, G_N_ELEMENTS(top)));
+    gsize len = g_variant_get_size(v);
+    guchar *blob = g_malloc(SNAP_HASH_BYTES + len);
+    g_variant_store(v, blob + SNAP_HASH_BYTES);
+    crypto_generichash(blob, SNAP_HASH_BYTES, blob + SNAP_HASH_BYTES, len, NULL, 0);
+    return g_bytes_new_take(blob, SNAP_HASH_BYTES + len);
+}
+
+/* What a snapshot gives back. */
+typedef struct {
+    GPtrArray *items;        /* bw_item_t*, slim (see above), by date */
+    GPtrArray *fragments;    /* char*: the SPEC entry of each item */
+} snapshot_t;
+
+static void
+snapshot_clear(snapshot_t *s)
+{
+    g_clear_pointer(&s->items, g_ptr_array_unref);
+    g_clear_pointer(&s->fragments, g_ptr_array_unref);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(snapshot_t, snapshot_clear)
+
+/* The stored snapshot, checked (hash, version, item count), or NULL. */
+GVariant *
+bw_snapshot_variant(bw_store_t *store)
+{
+    g_autoptr(GBytes) bytes = NULL;
+    if (bw_store_get_snapshot(store, &bytes) != BW_OK || bytes == NULL)
+        return NULL;
+    gsize len = 0;
+    const guchar *blob = g_bytes_get_data(bytes, &len);
+    guchar hash[SNAP_HASH_BYTES];
+    if (len <= SNAP_HASH_BYTES)
+        return NULL;
+    crypto_generichash(hash, sizeof hash, blob + SNAP_HASH_BYTES, len - SNAP_HASH_BYTES, NULL, 0);
+    /* A damaged blob would decode to defaults silently: refuse it. */
+    if (sodium_memcmp(hash, blob, SNAP_HASH_BYTES) != 0)
+        return NULL;
+    g_autoptr(GBytes) data = g_bytes_new_from_bytes(bytes, SNAP_HASH_BYTES,
+                                                    len - SNAP_HASH_BYTES);
+    /* Trusted: these are the very bytes g_variant_store() wrote. */
+    g_autoptr(GVariant) v = g_variant_ref_sink(
+        g_variant_new_from_bytes(G_VARIANT_TYPE(SNAP_TYPE), data, TRUE));
+    g_autoptr(GVariant) vv = g_variant_get_child_value(v, 0);
+    g_autoptr(GVariant) vc = g_variant_get_child_value(v, 1);
+    g_autoptr(GVariant) vi = g_variant_get_child_value(v, 3);
+    guint32 count = g_variant_get_uint32(vc);
+    guint64 stored = 0;
+    if (g_variant_get_uint32(vv) != SNAP_VERSION || g_variant_n_children(vi) != count ||
+        bw_store_count_items(store, &stored) != BW_OK || stored != count)
+        return NULL;
+    return g_steal_pointer(&v);
+}
+
+/* Feed the profile the sent messages of the snapshot, in the order the
+ * saving run fed them; `sent_out` (may be NULL) gets them as bw_nm_sent_t*. */
+void
+bw_snapshot_sent(GVariant *v, bw_profile_t *profile, GPtrArray *sent_out)
+{
+    g_autoptr(GVariant) vs = g_variant_get_child_value(v, 2);
+    gsize ns = g_variant_n_children(vs);
+    for (gsize i = 0; i < ns; i++) {
+        g_autoptr(GVariant) t = g_variant_get_child_value(vs, i);
+        g_autoptr(GVariant) c0 = g_variant_get_child_value(t, 0);
+        g_autoptr(GVariant) c1 = g_variant_get_child_value(t, 1);
+        g_autoptr(GVariant) c2 = g_variant_get_child_value(t, 2);
+        g_autoptr(GVariant) c3 = g_variant_get_child_value(t, 3);
+        g_autoptr(GVariant) c4 = g_variant_get_child_value(t, 4);
+        g_autoptr(GVariant) c5 = g_variant_get_child_value(t, 5);
+        g_autoptr(GVariant) c6 = g_variant_get_child_value(t, 6);
+        bw_nm_sent_t *s = g_new0(bw_nm_sent_t, 1);
+        s->to = g_ptr_array_new_with_free_func(g_free);
+        bs_array_into(c6, s->to);
+        s->message_id = bs_dup(c0);
+        s->from = bs_dup(c1);
+        s->received = g_ptr_array_new_with_free_func(g_free);
+        bs_array_into(c2, s->received);
+        s->dkim_domain = bs_dup(c3);
+        s->x_mailer = bs_dup(c4);
+        s->date = g_variant_get_int64(c5);
+        bw_nm_sent_feed(profile, s);
+        if (sent_out)
+            g_ptr_array_add(sent_out, s);
+        else
+            bw_nm_sent_free(s);
+    }
+}
+
+/* Decode the stored snapshot: feeds `profile` exactly as the save's run fed
+ * it (sent mail, then the originals bw_classify() learnt from) and gives the
+ * slim items.  FALSE when there is none, or it does not match the items
+ * table (then the caller reads the items themselves). */
+static bool
+snapshot_load(bw_store_t *store, bw_profile_t *profile, snapshot_t *out)
+{
+    memset(out, 0, sizeof *out);
+    g_autoptr(GVariant) v = bw_snapshot_variant(store);
+    if (v == NULL)
+        return false;
+    g_autoptr(GVariant) vi = g_variant_get_child_value(v, 3);
+    guint32 count = (guint32)g_variant_n_children(vi);
+    bw_snapshot_sent(v, profile, NULL);
+
+    out->items = g_ptr_array_new_full(count, (GDestroyNotify)bw_item_free);
+    out->fragments = g_ptr_array_new_full(count, g_free);
+    for (guint32 i = 0; i < count; i++) {
+        g_autoptr(GVariant) t = g_variant_get_child_value(vi, i);
+        GVariant *c[10];
+        for (gsize k = 0; k < G_N_ELEMENTS(c); k++)
+            c[k] = g_variant_get_child_value(t, k);
+        bw_item_t *it = g_new0(bw_item_t, 1);
+        it->message_id = bs_dup(c[0]);
+        it->date_unix = g_variant_get_int64(c[1]);
+        guchar klass = g_variant_get_byte(c[2]), origin = g_variant_get_byte(c[3]);
+        it->klass = klass <= BW_CLASS_UNDETERMINED ? (bw_class_t)klass : BW_CLASS_UNDETERMINED;
+        it->origin = origin <= BW_ORIGIN_FOREIGN ? (bw_origin_t)origin : BW_ORIGIN_UNKNOWN;
+        it->campaign = bs_dup(c[4]);
+        bool learn = g_variant_get_boolean(c[5]);
+        char *frag = bs_dup(c[6]);
+        it->report = bw_report_new();
+        gsize nr = g_variant_n_children(c[7]);
+        for (gsize j = 0; j < nr; j++) {
+            g_autoptr(GVariant) rt = g_variant_get_child_value(c[7], j);
+            g_autoptr(GVariant) r0 = g_variant_get_child_value(rt, 0);
+            g_autoptr(GVariant) r1 = g_variant_get_child_value(rt, 1);
+            g_autoptr(GVariant) r2 = g_variant_get_child_value(rt, 2);
+            bw_recipient_t *rc = bw_recipient_new();
+            rc->address = bs_dup(r0);
+            rc->action = bs_dup(r1);
+            guchar reason = g_variant_get_byte(r2);
+            rc->reason = reason < BW_REASON_LAST ? (bw_reason_t)reason : BW_REASON_UNKNOWN;
+            g_ptr_array_add(it->report->recipients, rc);
+        }
+        char *dkim = bs_dup(c[8]);
+        if (dkim != NULL || g_variant_n_children(c[9]) > 0) {
+            bw_original_t *o = bw_original_new();
+            o->dkim_domain = dkim;
+            bs_array_into(c[9], o->received);
+            it->report->original = o;
+        }
+        for (gsize k = 0; k < G_N_ELEMENTS(c); k++)
+            g_variant_unref(c[k]);
+        if (it->message_id == NULL || frag == NULL) {
+            g_free(frag);
+            bw_item_free(it);
+            snapshot_clear(out);
+            return false;
+        }
+        if (learn && it->report->original)
+            bw_profile_learn_original(profile, it->report->original);
+        g_ptr_array_add(out->items, it);
+        g_ptr_array_add(out->fragments, frag);
+    }
+    return true;
+}
+
+bool
+bw_snapshot_replay_profile(bw_store_t *store, bw_profile_t *profile)
+{
+    g_auto(snapshot_t) snap = { 0 };
+    return snapshot_load(store, profile, &snap);
+}
+
+/* The SPEC document of a run with nothing new, from the snapshot: surges
+ * and the assessment computed for this "now" and --since, the `bounces`
+ * entries spliced in as stored.  NULL when the snapshot cannot be used. */
+char *
+bw_snapshot_document(bw_scan_t *s, bw_profile_t *profile)
+{
+    const bw_scanner_options_t *opts = s->opts;
+    bw_store_t *store = s->store;
+    g_auto(snapshot_t) snap = { 0 };
+    if (!snapshot_load(store, profile, &snap))
+        return NULL;
+    bw_scan_phase("snap-load");
+    g_autoptr(GPtrArray) campaigns = NULL;
+    if (bw_store_load_campaigns(store, &campaigns, NULL) != BW_OK)
+        return NULL;
+    bw_scan_phase("campaigns");
+    bw_surge_config_t scfg;
+    bw_surge_config_default(&scfg);
+    g_autoptr(GPtrArray) surges = NULL;
+    if (bw_surges_detect(snap.items, opts->now, &scfg, &surges) != BW_OK)
+        return NULL;
+    bw_scan_phase("surges");
+    /* --since, as apply_since() does on a full result. */
+    g_autoptr(GPtrArray) kept = g_ptr_array_new();
+    g_autoptr(GPtrArray) kept_text = g_ptr_array_new();
+    for (guint i = 0; i < snap.items->len; i++) {
+        bw_item_t *it = g_ptr_array_index(snap.items, i);
+        if (opts->since > 0 && it->date_unix < opts->since)
+            continue;
+        g_ptr_array_add(kept, it);
+        g_ptr_array_add(kept_text, g_ptr_array_index(snap.fragments, i));
+    }
+    g_autoptr(GPtrArray) none = g_ptr_array_new();
+    bw_scan_result_t r = { 0 };
+    r.database = (char *)bw_nm_source_path(s->src);
+    r.revision = s->revision;
+    r.messages_examined = s->total;
+    r.items = none;
+    r.campaigns = campaigns;
+    r.surges = surges;
+    g_autoptr(GPtrArray) skipped = bw_scan_skips_result(&s->skips);
+    r.skipped = skipped;
+    if (opts->since > 0)
+        bw_scan_apply_since(&r, opts->since);
+    if (bw_assess(profile, kept, r.campaigns, r.surges, opts->now, &r.assessment) != BW_OK)
+        return NULL;
+    /* the signals as the stored rows give them (nothing new was read) */
+    g_auto(bw_signals_run_t) sig = { 0 };
+    bw_mailbox_ops_t ops;
+    bw_nm_source_mailbox_ops(s->src, &ops);
+    if (bw_signals_stage_run(&sig, s->src, s->store, profile, &ops, BW_SIGNALS_READ_NONE, 0,
+                             NULL) != BW_OK ||
+        bw_signals_stage_assess(&sig, &r, NULL) != BW_OK) {
+        bw_assessment_free(r.assessment);
+        return NULL;
+    }
+    bw_scan_phase("assess");
+    JsonNode *node = bw_scan_result_to_json(&r);
+    bw_assessment_free(r.assessment);
+    g_clear_pointer(&r.signals, g_ptr_array_unref);
+    g_clear_pointer(&r.phishing, g_ptr_array_unref);
+    g_clear_pointer(&r.signals_assessment, bw_signals_assessment_free);
+    if (node == NULL)
+        return NULL;
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    json_generator_set_root(gen, node);
+    json_generator_set_pretty(gen, FALSE);
+    g_autofree char *text = json_generator_to_data(gen, NULL);
+    json_node_unref(node);
+    /* Inside JSON strings every quote is escaped, so this can only be the
+     * top-level member. */
+    static const char hole[] = "\"bounces\":[]";
+    const char *at = strstr(text, hole);
+    if (at == NULL)
+        return NULL;
+    gsize head = (gsize)(at - text) + sizeof hole - 2;   /* up to and with '[' */
+    GString *g = g_string_sized_new(strlen(text) + 1024 * kept_text->len);
+    g_string_append_len(g, text, (gssize)head);
+    for (guint i = 0; i < kept_text->len; i++) {
+        if (i)
+            g_string_append_c(g, ',');
+        g_string_append(g, g_ptr_array_index(kept_text, i));
+    }
+    g_string_append(g, text + head);
+    return g_string_free(g, FALSE);
+}
