@@ -5,7 +5,13 @@
  * in its length plus the number of matches, whatever the patterns: no
  * backtracking, so no input can make it slow.  Case folding (ASCII) and the
  * collapsing of white space runs happen on the fly, so a phrase wrapped over
- * two lines of a notice still matches and no normalised copy is made. */
+ * two lines of a notice still matches and no normalised copy is made.
+ *
+ * The scan follows a dense transition table (one load per byte of text)
+ * instead of walking sibling lists and failure links: the bytes that occur
+ * in no pattern share one class, so a row has as many entries as the
+ * patterns have distinct bytes (at most ~110 for the tables, 16-bit
+ * states: ~1.3 MB for the largest automaton, built on first use). */
 #include "bw-vendor.h"
 #include <string.h>
 
@@ -25,7 +31,23 @@ struct bw_matcher {
     guint16 *plen;          /* normalised length of each pattern */
     bool *anchored;         /* pattern must start a line */
     size_t npatterns;
+    /* The automaton as a table: delta[state * nclasses + byte_class[c]]
+     * is the next state, with DELTA_OUTPUT set when a pattern ends there
+     * (so the scan reads no node for the common byte).  NULL when the trie
+     * has more states than 15 bits hold (then the scan walks the trie). */
+    guint8 byte_class[256]; /* 0: a byte no pattern contains */
+    guint32 nclasses;
+    guint16 *delta;
 };
+
+/* Fills the transition table from the trie and its failure links: a
+ * state's move on a byte is its child on it, else its failure state's move
+ * (computed before it: failure states are shallower, rows are filled in
+ * breadth-first order). */
+static void build_table(bw_matcher_t *m, const guint32 *order, guint32 norder);
+
+#define DELTA_STATE 0x7FFFu
+#define DELTA_OUTPUT 0x8000u
 
 #define NODE(m, i) (&g_array_index((m)->nodes, ac_node_t, (i)))
 
@@ -159,6 +181,9 @@ bw_matcher_new(const char *const *patterns, size_t n)
 
     /* Breadth-first: failure and dictionary links. */
     GQueue queue = G_QUEUE_INIT;
+    guint32 *order = g_new(guint32, m->nodes->len);
+    guint32 norder = 0;
+    order[norder++] = 0;
     for (unsigned c = 0; c < 256; c++)
         if (m->root_next[c] != 0) {
             NODE(m, m->root_next[c])->fail = 0;
@@ -166,6 +191,7 @@ bw_matcher_new(const char *const *patterns, size_t n)
         }
     while (!g_queue_is_empty(&queue)) {
         guint32 v = GPOINTER_TO_UINT(g_queue_pop_head(&queue));
+        order[norder++] = v;
         for (guint32 u = NODE(m, v)->first_child; u != 0; u = NODE(m, u)->next_sibling) {
             guint8 c = NODE(m, u)->byte;
             guint32 f = NODE(m, v)->fail;
@@ -179,7 +205,50 @@ bw_matcher_new(const char *const *patterns, size_t n)
             g_queue_push_tail(&queue, GUINT_TO_POINTER(u));
         }
     }
+    build_table(m, order, norder);
+    g_free(order);
     return m;
+}
+
+/* A table entry: the state, flagged when some pattern ends there. */
+static guint16
+with_output(const bw_matcher_t *m, guint32 state)
+{
+    const ac_node_t *n = NODE(m, state);
+    return (guint16)(state | (n->out >= 0 || n->dict != 0 ? DELTA_OUTPUT : 0));
+}
+
+static void
+build_table(bw_matcher_t *m, const guint32 *order, guint32 norder)
+{
+    guint32 nstates = m->nodes->len;
+    if (nstates > DELTA_STATE + 1u || norder != nstates)
+        return;
+    guint8 class_byte[256];             /* the byte of each class but 0 */
+    m->nclasses = 1;
+    for (guint32 i = 1; i < nstates; i++) {
+        guint8 b = NODE(m, i)->byte;
+        if (m->byte_class[b] == 0) {
+            class_byte[m->nclasses] = b;
+            m->byte_class[b] = (guint8)m->nclasses++;
+        }
+    }
+    guint32 nc = m->nclasses;
+    m->delta = g_new0(guint16, (gsize)nstates * nc);
+    /* Upper-case ASCII reads as its lower case (the scan folds nothing
+     * on its fast path). */
+    for (unsigned c = 'A'; c <= 'Z'; c++)
+        m->byte_class[c] = m->byte_class[c + 32];
+    for (guint32 k = 1; k < nc; k++)
+        m->delta[k] = with_output(m, m->root_next[class_byte[k]]);
+    for (guint32 o = 1; o < norder; o++) {
+        guint32 u = order[o];
+        guint16 *row = m->delta + (gsize)u * nc;
+        const guint16 *fail_row = m->delta + (gsize)NODE(m, u)->fail * nc;
+        memcpy(row, fail_row, nc * sizeof *row);
+        for (guint32 k = NODE(m, u)->first_child; k != 0; k = NODE(m, k)->next_sibling)
+            row[m->byte_class[NODE(m, k)->byte]] = with_output(m, k);
+    }
 }
 
 void
@@ -191,6 +260,7 @@ bw_matcher_free(bw_matcher_t *m)
     g_free(m->out_next);
     g_free(m->plen);
     g_free(m->anchored);
+    g_free(m->delta);
     g_free(m);
 }
 
@@ -226,14 +296,27 @@ bw_matcher_scan(const bw_matcher_t *m, const char *text, size_t len,
      * (the hot loop; see vendor-match.c's header comment). */
     const ac_node_t *nodes = (const ac_node_t *)(void *)m->nodes->data;
     const guint32 *root_next = m->root_next;
+    const guint16 *delta = m->delta;
+    const guint8 *byte_class = m->byte_class;
+    const gsize nclasses = m->nclasses;
     bool prev_space = false;
     unsigned char pending = 0;   /* second byte of a folded pair */
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)text[i];
         size_t skip = 0;             /* extra bytes consumed by this one */
         if (c > ' ' && c < 0x80 && pending == 0) {
-            /* printable ASCII, the bulk of any notice: the fast path */
+            /* printable ASCII, the bulk of any notice: the fast path (the
+             * table folds the case itself) */
             prev_space = false;
+            if (delta != NULL) {
+                ring[emitted % RING] = i;
+                emitted++;
+                guint16 e = delta[(gsize)state * nclasses + byte_class[c]];
+                state = e & DELTA_STATE;
+                if (!(e & DELTA_OUTPUT))
+                    continue;
+                goto matched;
+            }
             c = lower(c);
         } else if (pending != 0) {
             c = pending;
@@ -264,22 +347,30 @@ bw_matcher_scan(const bw_matcher_t *m, const char *text, size_t len,
         ring[emitted % RING] = i;
         emitted++;
         i += skip;
-        guint32 t = 0;
-        for (;;) {
-            if (state == 0) {
-                t = root_next[c];
-                break;
+        if (delta != NULL) {
+            guint16 e = delta[(gsize)state * nclasses + byte_class[c]];
+            state = e & DELTA_STATE;
+            if (!(e & DELTA_OUTPUT))
+                continue;
+        } else {
+            guint32 t = 0;
+            for (;;) {
+                if (state == 0) {
+                    t = root_next[c];
+                    break;
+                }
+                for (t = nodes[state].first_child; t != 0 && nodes[t].byte != c;
+                     t = nodes[t].next_sibling)
+                    ;
+                if (t != 0)
+                    break;
+                state = nodes[state].fail;
             }
-            for (t = nodes[state].first_child; t != 0 && nodes[t].byte != c;
-                 t = nodes[t].next_sibling)
-                ;
-            if (t != 0)
-                break;
-            state = nodes[state].fail;
+            state = t;
         }
-        state = t;
         if (nodes[state].out < 0 && nodes[state].dict == 0)
             continue;   /* the common case: nothing ends here */
+    matched:
         for (guint32 s = nodes[state].out >= 0 ? state : nodes[state].dict;
              s != 0; s = nodes[s].dict) {
             for (gint32 id = nodes[s].out; id >= 0; id = m->out_next[id]) {
