@@ -89,6 +89,10 @@ typedef struct {
     guint64 examined;          /* messages in the lastmod range */
     bool sent_changed;         /* the owner's mail is among them */
     bool nothing_new;          /* only our own tags moved since the last run */
+    guint64 saves;             /* the state's save counter (meta "saves") */
+    bool tags_owed;            /* some save since the last full tagging */
+    gint64 latest_backscatter; /* date of the newest backscatter report, -1
+                                  unknown (meta "latest_backscatter") */
     guint64 total;             /* messages in the database */
 
     /* profile */
@@ -205,6 +209,11 @@ bw_status_t bw_scan_stage_store(bw_scan_t *s, char **detail);
 
 /* detect (scan-store.c): surges, saved unless nothing was new. */
 bw_status_t bw_scan_stage_detect(bw_scan_t *s, char **detail);
+
+/* Nothing new, and nothing that can alert or be owed (skip_unchanged):
+ * no backscatter report recent enough for a surge to be under way, no
+ * tags owed.  Decided from meta values the read stage took. */
+bool bw_scan_quiet(const bw_scan_t *s);
 
 /* tag (scan-store.c): write the tags of SPEC section 3 when asked. */
 void bw_scan_stage_tag(bw_scan_t *s);

@@ -134,9 +134,35 @@ bw_scan_stage_read(bw_scan_t *s, bool *retry, char **detail)
         s->total = bw_nm_source_count_messages(s->src);
         s->nothing_new = s->total == g_ascii_strtoull(saved_count, NULL, 10);
     }
+    /* What a run with nothing new needs to know whether it can stop here
+     * (bw_scan_quiet). */
+    g_autofree char *saves = NULL, *tagged = NULL, *latest = NULL;
+    bw_store_get_meta(s->store, "saves", &saves);
+    bw_store_get_meta(s->store, "tagged_saves", &tagged);
+    bw_store_get_meta(s->store, "latest_backscatter", &latest);
+    s->saves = saves ? g_ascii_strtoull(saves, NULL, 10) : 0;
+    s->tags_owed = saves == NULL || g_strcmp0(saves, tagged) != 0;
+    s->latest_backscatter = latest ? g_ascii_strtoll(latest, NULL, 10) : -1;
     if (bw_nm_source_failed(s->src, detail)) {
         *retry = true;
         return BW_E_DATABASE;
     }
     return BW_OK;
+}
+
+/* A surge alerts while it is under way: its last alarmed hour ends at most
+ * an hour before now (surge.c: `ongoing`), and an alarmed hour holds a
+ * backscatter report.  So with the newest backscatter report more than two
+ * hours old (the start of its hour more than 7,199 s before now) no surge
+ * can alert, whatever the history before it. */
+#define QUIET_AFTER_S 7200
+
+bool
+bw_scan_quiet(const bw_scan_t *s)
+{
+    if (!s->nothing_new || s->latest_backscatter < 0)
+        return false;
+    if (s->opts->tag && s->tags_owed)
+        return false;
+    return s->latest_backscatter < s->opts->now - QUIET_AFTER_S;
 }

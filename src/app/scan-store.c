@@ -99,6 +99,24 @@ bw_scan_stage_store(bw_scan_t *s, char **detail)
         st = bw_store_set_meta(store, "sent_messages", sent_text);
     if (st == BW_OK)
         st = bw_store_set_meta(store, "dirs", s->dirs);   /* NULL: count next time */
+    /* For a later run with nothing new (bw_scan_quiet): the newest
+     * backscatter report, and a counter of saves the tags must follow. */
+    gint64 latest = 0;
+    for (guint i = 0; i < s->items->len; i++) {
+        const bw_item_t *it = g_ptr_array_index(s->items, i);
+        if (it->klass == BW_CLASS_BACKSCATTER)
+            latest = MAX(latest, it->date_unix);
+    }
+    g_autofree char *latest_text = g_strdup_printf("%" G_GINT64_FORMAT, latest);
+    if (st == BW_OK)
+        st = bw_store_set_meta(store, "latest_backscatter", latest_text);
+    g_autofree char *saves_now = NULL;
+    if (st == BW_OK)
+        bw_store_get_meta(store, "saves", &saves_now);
+    s->saves = (saves_now ? g_ascii_strtoull(saves_now, NULL, 10) : 0) + 1;
+    g_autofree char *saves_text = g_strdup_printf("%" G_GUINT64_FORMAT, s->saves);
+    if (st == BW_OK)
+        st = bw_store_set_meta(store, "saves", saves_text);
     if (st != BW_OK) {
         bw_store_rollback(store);
         return bw_error_set(detail, st, "%s", _("cannot save the scan state"));
@@ -252,6 +270,15 @@ bw_scan_stage_tag(bw_scan_t *s)
                                                         (GDestroyNotify)bw_gstring_free_all);
     bw_signals_stage_tags(s->sig.signals, s->sig.phishing, extra);
     bw_status_t tst = do_tagging(opts, s->store, s->items, extra, &msg);
+    if (tst == BW_OK && s->saves > 0 && bw_store_begin(s->store, NULL) == BW_OK) {
+        /* The tags follow every item of that save (another run's later
+         * save leaves the counters apart: its tags are owed). */
+        g_autofree char *saves_text = g_strdup_printf("%" G_GUINT64_FORMAT, s->saves);
+        if (bw_store_set_meta(s->store, "tagged_saves", saves_text) == BW_OK)
+            bw_store_commit(s->store, NULL);
+        else
+            bw_store_rollback(s->store);
+    }
     if (tst != BW_OK) {
         /* The scan is saved; the tags follow on the next run. */
         if (opts->notice)

@@ -442,8 +442,9 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
     if (s.profile == NULL)
         return bw_error_set(detail, BW_E_NOMEM, "%s", _("cannot build the sender profile"));
 
-    if (s.nothing_new && opts->skip_unchanged) {
-        /* The caller (the post-new hook) only acts on new reports. */
+    if (opts->skip_unchanged && bw_scan_quiet(&s)) {
+        /* The caller (the post-new hook) only acts on new reports and
+         * surges under way: there are none, and no tags are owed. */
         bw_scan_account_unchanged(&s);
         bw_scan_phase("unchanged");
         return BW_OK;

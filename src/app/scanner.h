@@ -88,9 +88,12 @@ typedef struct {
                                     it g_free as free function: a read phase
                                     that is retried drops what it added */
     bool skip_unchanged;         /* when nothing changed since the last run,
-                                    return BW_OK with *out = NULL instead of
-                                    loading the stored state (the hook's
-                                    common case: nothing new, nothing to do) */
+                                    no surge can be under way (no backscatter
+                                    report in the last two hours) and, with
+                                    `tag`, no tags are owed: return BW_OK with
+                                    *out = NULL instead of loading the stored
+                                    state (the hook's common case: nothing
+                                    new, nothing to alert on, nothing to do) */
     bw_owner_problem_t *owner_problem_out; /* if non-NULL, filled when the run
                                     returns BW_E_CONFIG (clear it with
                                     bw_owner_problem_clear) */

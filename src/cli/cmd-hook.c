@@ -44,6 +44,9 @@ hook_post_new(gboolean quiet, gboolean no_notify)
     bw_scanner_options_init(&opts);
     opts.now = now;
     opts.tag = true;
+    /* Nothing new, nothing under way, no tags owed: no result at all (the
+     * common case after `notmuch new`, answered from the state's meta). */
+    opts.skip_unchanged = true;
     opts.quiet = quiet;
     opts.notice = hook_notice;
     g_autoptr(GPtrArray) new_items = g_ptr_array_new_with_free_func(g_free);

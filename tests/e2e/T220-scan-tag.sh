@@ -93,4 +93,30 @@ rm -rf "$BW_TMP/mail/.notmuch"
 notmuch new --no-hooks --quiet
 "$BW_BIN" scan --json --tag >/dev/null || bw_expect_eq "scan --tag on a rebuilt database" failed ok
 bw_expect_eq "rebuilt database: reports tagged again" "$(notmuch count tag:bounce)" 43
+
+# The hook with nothing new stops after the state's meta only when no tags
+# are owed and no backscatter report is recent enough for a surge to be
+# under way.  A scan without --tag leaves the tags owed: the next hook, with
+# nothing new, still writes them.
+rm -rf "$BW_TMP/mail/.notmuch" "$XDG_DATA_HOME/bouncewatch"
+notmuch new --no-hooks --quiet
+"$BW_BIN" scan --json >/dev/null || bw_expect_eq "scan without --tag" failed ok
+bw_expect_eq "scan without --tag writes no tag" "$(notmuch count tag:bounce)" 0
+BOUNCEWATCH_NOW=2026-12-20T14:00:00+00:00 BOUNCEWATCH_DEBUG_TIMING=1 \
+    "$BW_BIN" hook post-new 2>"$BW_TMP/hook1.log" || bw_expect_eq "hook exit" failed ok
+bw_expect_eq "hook with nothing new writes the owed tags" "$(notmuch count tag:bounce)" 43
+bw_expect_eq "owed tags: the hook loads the state" \
+    "$(grep -c 'timing: unchanged' "$BW_TMP/hook1.log")" 0
+rev1=$(revision)
+BOUNCEWATCH_NOW=2026-12-20T14:00:00+00:00 BOUNCEWATCH_DEBUG_TIMING=1 \
+    "$BW_BIN" hook post-new 2>"$BW_TMP/hook2.log" || bw_expect_eq "second hook exit" failed ok
+bw_expect_eq "nothing new, nothing owed, no recent report: the hook stops early" \
+    "$(grep -c 'timing: unchanged' "$BW_TMP/hook2.log")" 1
+bw_expect_eq "the early stop writes nothing" "$(revision)" "$rev1"
+# During the flood (its reports are between 09:00 and 11:30): the hook does
+# not stop early.
+BOUNCEWATCH_NOW=2026-11-20T11:00:00+00:00 BOUNCEWATCH_DEBUG_TIMING=1 NO_AT_BRIDGE=1 DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent \
+    "$BW_BIN" hook post-new --no-notify 2>"$BW_TMP/hook3.log" || bw_expect_eq "third hook exit" failed ok
+bw_expect_eq "recent backscatter: the hook loads the state" \
+    "$(grep -c 'timing: unchanged' "$BW_TMP/hook3.log")" 0
 bw_done
