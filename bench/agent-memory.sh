@@ -12,7 +12,9 @@
 # `notmuch new`, asks the agent to rescan over D-Bus and waits for the scan.
 # Prints VmRSS at a few points, then the CPU time the agent used while idle.
 # BW_BENCH_ADD_MAIL=0: the same cycles with no new mail (the pure cost of a
-# wake-up), to tell growth of the mailbox from growth of the agent.
+# wake-up), to tell growth of the mailbox from growth of the agent;
+# BW_BENCH_ADD_MAIL=N: new mail in the first N cycles only, then wake-ups
+# (RSS must stop growing when the mailbox does).
 # Memory is "flat" when RSS stops growing after the first cycles (the state
 # and caches reach their size); it must not grow with the cycle count.
 set -eu
@@ -85,9 +87,11 @@ def cpu_ticks():
 ordinary = open(os.path.join(here, "contrib", "demo", "templates", "ordinary-1.eml")).read()
 marks = {1, 10, 100, 250, 500, 750, cycles}
 start = time.time()
-add_mail = os.environ.get("BW_BENCH_ADD_MAIL", "1") != "0"
+add_mail = os.environ.get("BW_BENCH_ADD_MAIL", "")
+mail_cycles = cycles if add_mail in ("", "1") else int(add_mail)
+marks |= {mail_cycles, mail_cycles + 1}
 for i in range(1, cycles + 1):
-    if not add_mail:
+    if i > mail_cycles:
         pass
     elif i % 10 == 0:  # a bounce of the flood
         subprocess.run([sys.executable, os.path.join(here, "contrib", "demo", "build-mailbox.py"),
