@@ -93,6 +93,8 @@ typedef struct {
     bool tags_owed;            /* some save since the last full tagging */
     gint64 latest_backscatter; /* date of the newest backscatter report, -1
                                   unknown (meta "latest_backscatter") */
+    gint64 incident_last;      /* newest signal of the signals' incident, 0
+                                  none, -1 unknown (meta "incident_last") */
     guint64 total;             /* messages in the database */
 
     /* profile */

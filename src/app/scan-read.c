@@ -2,6 +2,7 @@
  * and find what arrived since the last run (scan-private.h). */
 #include "config.h"
 #include "scan-private.h"
+#include "notify.h"
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
@@ -136,13 +137,15 @@ bw_scan_stage_read(bw_scan_t *s, bool *retry, char **detail)
     }
     /* What a run with nothing new needs to know whether it can stop here
      * (bw_scan_quiet). */
-    g_autofree char *saves = NULL, *tagged = NULL, *latest = NULL;
+    g_autofree char *saves = NULL, *tagged = NULL, *latest = NULL, *incident = NULL;
     bw_store_get_meta(s->store, "saves", &saves);
     bw_store_get_meta(s->store, "tagged_saves", &tagged);
     bw_store_get_meta(s->store, "latest_backscatter", &latest);
     s->saves = saves ? g_ascii_strtoull(saves, NULL, 10) : 0;
     s->tags_owed = saves == NULL || g_strcmp0(saves, tagged) != 0;
     s->latest_backscatter = latest ? g_ascii_strtoll(latest, NULL, 10) : -1;
+    bw_store_get_meta(s->store, "incident_last", &incident);
+    s->incident_last = incident ? g_ascii_strtoll(incident, NULL, 10) : -1;
     if (bw_nm_source_failed(s->src, detail)) {
         *retry = true;
         return BW_E_DATABASE;
@@ -160,7 +163,10 @@ bw_scan_stage_read(bw_scan_t *s, bool *retry, char **detail)
 bool
 bw_scan_quiet(const bw_scan_t *s)
 {
-    if (!s->nothing_new || s->latest_backscatter < 0)
+    if (!s->nothing_new || s->latest_backscatter < 0 || s->incident_last < 0)
+        return false;
+    /* The signals' incident alerts while its newest signal is recent. */
+    if (s->incident_last >= s->opts->now - BW_ALERT_INCIDENT_RECENT_SECONDS)
         return false;
     if (s->opts->tag && s->tags_owed)
         return false;

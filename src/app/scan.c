@@ -396,6 +396,26 @@ bw_scan_clear(bw_scan_t *s)
 #define MAX_READ_ATTEMPTS 10u
 #define READ_RETRY_MAX_US 800000u
 
+/* For a later run with nothing new (bw_scan_quiet): the newest signal of
+ * the signals' incident, which alerts while it is recent (notify.h), or 0
+ * without one.  Written only when it changed. */
+static void
+remember_incident(bw_scan_t *s, const bw_scan_result_t *r)
+{
+    const bw_signals_assessment_t *sa = r->signals_assessment;
+    gint64 last = sa != NULL && sa->compromise && sa->incident_key != NULL
+                      ? MAX(sa->incident_last, sa->incident_start) : 0;
+    g_autofree char *text = g_strdup_printf("%" G_GINT64_FORMAT, last);
+    g_autofree char *stored = NULL;
+    bw_store_get_meta(s->store, "incident_last", &stored);
+    if (g_strcmp0(stored, text) == 0 || bw_store_begin(s->store, NULL) != BW_OK)
+        return;
+    if (bw_store_set_meta(s->store, "incident_last", text) == BW_OK)
+        bw_store_commit(s->store, NULL);
+    else
+        bw_store_rollback(s->store);
+}
+
 /* assess: the result of the run, the assessment computed over it. */
 static bw_status_t
 stage_assess(bw_scan_t *s, bw_scan_result_t **out, char **detail)
@@ -414,6 +434,8 @@ stage_assess(bw_scan_t *s, bw_scan_result_t **out, char **detail)
                                &r->assessment);
     if (st == BW_OK)
         st = bw_signals_stage_assess(&s->sig, r, NULL);
+    if (st == BW_OK && s->opts->since == 0)
+        remember_incident(s, r);
     if (st != BW_OK) {
         bw_scan_result_free(r);
         return bw_error_set(detail, st, "%s", _("the assessment failed"));
