@@ -922,6 +922,50 @@ bw_store_clear_signal_rows(bw_store_t *s)
     return rc_status(exec_sql(s, "DELETE FROM signal_rows"));
 }
 
+bw_status_t
+bw_store_load_signal_row_ids(bw_store_t *s, const char *kind, GHashTable **out)
+{
+    *out = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT message_id FROM signal_rows WHERE kind=?1", -1,
+                                &st, NULL);
+    if (rc != SQLITE_OK)
+        return BW_E_STATE;
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(st, 0);
+        if (id)
+            g_hash_table_replace(h, g_strdup(id), NULL);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        g_hash_table_destroy(h);
+        return BW_E_STATE;
+    }
+    *out = h;
+    return BW_OK;
+}
+
+bw_status_t
+bw_store_get_signal_row(bw_store_t *s, const char *kind, const char *message_id, char **json_out)
+{
+    *json_out = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db,
+                                "SELECT json FROM signal_rows WHERE kind=?1 AND message_id=?2",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return BW_E_STATE;
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, message_id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
+        *json_out = g_strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? BW_OK : BW_E_STATE;
+}
+
 /* ------------------------------------------------------------ snapshot */
 
 static bw_status_t

@@ -50,7 +50,9 @@ bw_scan_stage_signals(bw_scan_t *s, bool *retry, char **detail)
         *retry = bw_nm_source_failed(s->src, NULL);
         return st;
     }
-    bw_scan_phase("signals");
+    /* which memo the stage used (T320 checks that it is used) */
+    bw_scan_phase(s->sig.facts_reused ? "signals+memo" : s->sig.runs_reused ? "signals+runs"
+                                                                             : "signals");
     return BW_OK;
 }
 

@@ -1,6 +1,7 @@
 /* scan-signals.c: the signals stage (see scan-signals.h). */
 #include "config.h"
 #include "scan-signals.h"
+#include "ops-record.h"
 #include <glib/gi18n-lib.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +37,7 @@ bw_signals_run_clear(bw_signals_run_t *r)
     g_clear_pointer(&r->phishing, g_ptr_array_unref);
     g_clear_pointer(&r->members, g_hash_table_unref);
     g_clear_pointer(&r->pending, g_ptr_array_unref);
+    g_clear_pointer(&r->memo, g_free);
 }
 
 /* The first `max` bytes of a regular file (a FIFO or a device is no mail:
@@ -105,6 +107,8 @@ pend(bw_signals_run_t *r, const char *kind, const char *id, gint64 date, char *j
     p->date = date;
     p->json = json;
     g_ptr_array_add(r->pending, p);
+    if (strcmp(kind, KIND_SENT) == 0)
+        r->sent_rows_changed = true;
 }
 
 /* Worth keeping: what a judge can turn into a signal or an imitation
@@ -305,6 +309,209 @@ sorted_keys(GHashTable *h)
     return keys;
 }
 
+/* ------------------------------------------------------------ the memo
+ *
+ * Judging every stored row again on every run costs what the history
+ * holds (20,000 sent summaries and thousands of facts decoded from JSON,
+ * a notmuch lookup per fact), not what arrived.  Yet the result is a
+ * function of: the account, the sent summaries, the facts, and the
+ * answers of the mailbox questions the judges asked (bw_mailbox_ops_t).
+ * So each saving run keeps, beside the rows:
+ *   - the runs in Sent it found, with the account, the version of the sent
+ *     rows (bumped whenever one is written or removed) and the questions
+ *     the search asked with their answers;
+ *   - the Message-IDs of the "relevant" facts: those judged a signal, an
+ *     imitation or a reply, or whose judging asked a question, with the
+ *     digest of the runs they were judged against and those questions.
+ * The next run uses the runs when the account and the sent rows are the
+ * same and every question gets the same answer now (ops-record.h); and
+ * judges only the relevant facts and the facts written by this run when,
+ * in addition, the runs are the same: any other stored fact was judged
+ * ordinary without asking anything, from data that did not change, so it
+ * is ordinary again.  Otherwise it decodes and judges everything, as a
+ * full run does.  The result is the full run's, byte for byte (T210). */
+
+#define MEMO_VERSION 1
+/* Questions asked again before a memo is used, at most (each is a notmuch
+ * point query, cached): past this, judging again costs no more. */
+#define MEMO_MAX_QUESTIONS 20000u
+
+typedef struct {
+    JsonNode *root;          /* the stored memo, or NULL */
+    const char *account;
+    gint64 sent_version;
+    JsonNode *runs_calls, *runs, *facts_calls;
+    const char *runs_digest;
+    JsonArray *relevant;
+} memo_t;
+
+static void
+memo_clear(memo_t *m)
+{
+    g_clear_pointer(&m->root, json_node_unref);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(memo_t, memo_clear)
+
+static const char *
+member_str(JsonObject *o, const char *name)
+{
+    JsonNode *n = json_object_get_member(o, name);
+    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
+         ? json_node_get_string(n) : NULL;
+}
+
+/* The stored memo, when it is whole and of this version. */
+static bool
+memo_load(bw_store_t *store, memo_t *m)
+{
+    g_autofree char *text = NULL;
+    if (bw_store_get_meta(store, "signals_memo", &text) != BW_OK || text == NULL)
+        return false;
+    m->root = json_parse(text);
+    if (m->root == NULL || !JSON_NODE_HOLDS_OBJECT(m->root))
+        return false;
+    JsonObject *o = json_node_get_object(m->root);
+    JsonNode *rel = json_object_get_member(o, "relevant");
+    m->account = member_str(o, "account");
+    m->runs_digest = member_str(o, "runs_digest");
+    m->runs_calls = json_object_get_member(o, "runs_calls");
+    m->runs = json_object_get_member(o, "runs");
+    m->facts_calls = json_object_get_member(o, "facts_calls");
+    m->sent_version = json_object_get_int_member_with_default(o, "sent_version", -1);
+    m->relevant = rel && JSON_NODE_HOLDS_ARRAY(rel) ? json_node_get_array(rel) : NULL;
+    return json_object_get_int_member_with_default(o, "version", 0) == MEMO_VERSION &&
+           m->account && m->runs_digest && m->runs && JSON_NODE_HOLDS_ARRAY(m->runs) &&
+           m->runs_calls && m->facts_calls && m->relevant;
+}
+
+static gint64
+sent_rows_version(bw_store_t *store)
+{
+    g_autofree char *v = NULL;
+    if (bw_store_get_meta(store, "signals_sent_version", &v) != BW_OK || v == NULL)
+        return 0;
+    return g_ascii_strtoll(v, NULL, 10);
+}
+
+/* The runs as stored (and hashed): an array of their JSON, UTC. */
+static char *
+runs_text(GPtrArray *runs)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_array(b);
+    for (guint i = 0; i < runs->len; i++)
+        json_builder_add_value(b, bw_signal_to_json(g_ptr_array_index(runs, i), 0));
+    json_builder_end_array(b);
+    return json_text(json_builder_get_root(b));
+}
+
+static GPtrArray *
+runs_from_json(JsonNode *array)
+{
+    GPtrArray *runs = g_ptr_array_new_with_free_func((GDestroyNotify)bw_signal_free);
+    JsonArray *a = json_node_get_array(array);
+    for (guint i = 0; i < json_array_get_length(a); i++) {
+        bw_signal_t *sig = NULL;
+        if (bw_signal_from_json(json_array_get_element(a, i), &sig, NULL) != BW_OK ||
+            sig == NULL || sig->kind != BW_SIGNAL_SENT_ANOMALY) {
+            bw_signal_free(sig);
+            g_ptr_array_unref(runs);
+            return NULL;
+        }
+        g_ptr_array_add(runs, sig);
+    }
+    return runs;
+}
+
+/* The stored rows of `kind` put into `rows`: those it holds without their
+ * JSON (loaded with the ids only), and with `add_missing` those it lacks;
+ * what this run read stays. */
+static bool
+fill_rows(bw_store_t *store, const char *kind, GHashTable *rows, bool add_missing)
+{
+    g_autoptr(GHashTable) all = NULL;
+    if (bw_store_load_signal_rows(store, kind, &all) != BW_OK)
+        return false;
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, all);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        gpointer have = NULL;
+        bool there = g_hash_table_lookup_extended(rows, k, NULL, &have);
+        if ((there && have == NULL) || (!there && add_missing)) {
+            g_hash_table_replace(rows, k, v);
+            g_hash_table_iter_steal(&it);
+        }
+    }
+    return true;
+}
+
+static char *
+digest_text(const char *text)
+{
+    return g_compute_checksum_for_string(G_CHECKSUM_SHA256, text, -1);
+}
+
+/* Judges one stored fact; true when it is relevant (see the memo). */
+static bool
+judge_fact(bw_signals_run_t *r, const char *text, const bw_reply_context_t *rctx,
+           bw_ops_record_t *rec)
+{
+    g_autofree char *file = NULL;
+    g_autoptr(bw_mailfacts_t) m = facts_from_row(text, &file);
+    if (m == NULL)
+        return false;
+    bw_signal_t *sig = NULL;
+    bw_phish_t *ph = NULL;
+    switch (bw_notice_judge(m, r->account, file, &sig, &ph)) {
+    case BW_NOTICE_SIGNAL:
+        g_ptr_array_add(r->signals, sig);
+        return true;
+    case BW_NOTICE_PHISHING:
+        g_ptr_array_add(r->phishing, ph);
+        return true;
+    case BW_NOTICE_ORDINARY:
+        break;
+    }
+    guint64 asked = bw_ops_record_asked(rec);
+    bw_signal_t *reply = NULL;
+    if (bw_reply_judge(m, r->account, rctx, file, &reply)) {
+        g_ptr_array_add(r->signals, reply);
+        return true;
+    }
+    return bw_ops_record_asked(rec) != asked;
+}
+
+static char *
+memo_text(const bw_signals_run_t *r, gint64 sent_version, const char *runs_json,
+          const char *runs_digest, JsonNode *runs_calls, JsonNode *facts_calls,
+          GPtrArray *relevant)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "version");
+    json_builder_add_int_value(b, MEMO_VERSION);
+    json_builder_set_member_name(b, "account");
+    json_builder_add_string_value(b, r->account_key);
+    json_builder_set_member_name(b, "sent_version");
+    json_builder_add_int_value(b, sent_version);
+    json_builder_set_member_name(b, "runs_digest");
+    json_builder_add_string_value(b, runs_digest);
+    json_builder_set_member_name(b, "runs");
+    json_builder_add_value(b, json_parse(runs_json));
+    json_builder_set_member_name(b, "runs_calls");
+    json_builder_add_value(b, json_node_copy(runs_calls));
+    json_builder_set_member_name(b, "facts_calls");
+    json_builder_add_value(b, json_node_copy(facts_calls));
+    json_builder_set_member_name(b, "relevant");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < relevant->len; i++)
+        json_builder_add_string_value(b, g_ptr_array_index(relevant, i));
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    return json_text(json_builder_get_root(b));
+}
+
 bw_status_t
 bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store,
                      const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
@@ -322,12 +529,23 @@ bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store
     r->account_key = bw_account_key(r->account);
     r->clear = full;
 
-    g_autoptr(GHashTable) sent = NULL, facts = NULL;
-    if (!full && (bw_store_load_signal_rows(store, KIND_SENT, &sent) != BW_OK ||
-                  bw_store_load_signal_rows(store, KIND_FACTS, &facts) != BW_OK))
+    /* A memo of this account: the stored rows are loaded only as far as
+     * it says they are needed (the facts' ids, no sent row). */
+    g_auto(memo_t) memo = { 0 };
+    bool memo_ok = !full && memo_load(store, &memo) && strcmp(memo.account, r->account_key) == 0;
+    gint64 sent_version = full ? 0 : sent_rows_version(store);
+    bool sent_loaded = full, facts_loaded = full;
+    g_autoptr(GHashTable) sent = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_autoptr(GHashTable) facts = NULL;
+    if (!full && !memo_ok) {
+        g_clear_pointer(&sent, g_hash_table_unref);
+        if (bw_store_load_signal_rows(store, KIND_SENT, &sent) != BW_OK ||
+            bw_store_load_signal_rows(store, KIND_FACTS, &facts) != BW_OK)
+            return bw_error_set(detail, BW_E_STATE, "%s", _("cannot read the stored signals"));
+        sent_loaded = facts_loaded = true;
+    } else if (!full && bw_store_load_signal_row_ids(store, KIND_FACTS, &facts) != BW_OK) {
         return bw_error_set(detail, BW_E_STATE, "%s", _("cannot read the stored signals"));
-    if (sent == NULL)
-        sent = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    }
     if (facts == NULL)
         facts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
@@ -340,19 +558,36 @@ bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store
             return st;
     }
 
-    /* the runs in Sent, over every stored summary */
-    g_autoptr(GPtrArray) summaries = g_ptr_array_new_with_free_func((GDestroyNotify)bw_sent_summary_free);
-    g_autoptr(GPtrArray) sent_ids = sorted_keys(sent);
-    for (guint i = 0; i < sent_ids->len; i++) {
-        g_autoptr(JsonNode) n = json_parse(g_hash_table_lookup(sent, g_ptr_array_index(sent_ids, i)));
-        bw_sent_summary_t *s = NULL;
-        if (n != NULL && bw_sent_summary_from_json(n, &s, NULL) == BW_OK && s != NULL)
-            g_ptr_array_add(summaries, s);
-    }
+    /* The runs in Sent: the memo's, or found again over every stored
+     * summary. */
     g_autoptr(GPtrArray) runs = NULL;
-    st = bw_sent_anomalies_find(summaries, r->account, ops, &runs);
-    if (st != BW_OK)
-        return bw_error_set(detail, st, "%s", _("cannot look for runs in the sent mail"));
+    g_autoptr(JsonNode) runs_calls = NULL;
+    g_autofree char *runs_json = NULL;
+    if (memo_ok && !r->sent_rows_changed && memo.sent_version == sent_version &&
+        bw_ops_replay(memo.runs_calls, ops, MEMO_MAX_QUESTIONS))
+        runs = runs_from_json(memo.runs);
+    r->runs_reused = runs != NULL;
+    if (runs != NULL) {
+        runs_calls = json_node_copy(memo.runs_calls);
+    } else {
+        if (!sent_loaded && !fill_rows(store, KIND_SENT, sent, true))
+            return bw_error_set(detail, BW_E_STATE, "%s", _("cannot read the stored signals"));
+        g_autoptr(GPtrArray) summaries = g_ptr_array_new_with_free_func((GDestroyNotify)bw_sent_summary_free);
+        g_autoptr(GPtrArray) sent_ids = sorted_keys(sent);
+        for (guint i = 0; i < sent_ids->len; i++) {
+            g_autoptr(JsonNode) n = json_parse(g_hash_table_lookup(sent, g_ptr_array_index(sent_ids, i)));
+            bw_sent_summary_t *sm = NULL;
+            if (n != NULL && bw_sent_summary_from_json(n, &sm, NULL) == BW_OK && sm != NULL)
+                g_ptr_array_add(summaries, sm);
+        }
+        g_autoptr(bw_ops_record_t) rec = bw_ops_record_new(ops);
+        st = bw_sent_anomalies_find(summaries, r->account, bw_ops_record_ops(rec), &runs);
+        if (st != BW_OK)
+            return bw_error_set(detail, st, "%s", _("cannot look for runs in the sent mail"));
+        runs_calls = bw_ops_record_to_json(rec);
+    }
+    runs_json = runs_text(runs);
+    g_autofree char *runs_digest = digest_text(runs_json);
     for (guint i = 0; i < runs->len; i++) {
         const bw_signal_t *run = g_ptr_array_index(runs, i);
         if (run->members == NULL || run->members->len == 0)
@@ -366,40 +601,76 @@ bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store
     if (st != BW_OK)
         return st;
 
-    /* every stored fact judged again: the account or the runs may differ
-     * from the run that stored it */
-    bw_reply_context_t rctx = { runs, ops };
-    g_autoptr(GPtrArray) fact_ids = sorted_keys(facts);
-    for (guint i = 0; i < fact_ids->len; i++) {
+    /* The facts: the memo's relevant ones and those this run wrote, or
+     * every stored one judged again (the account or the runs may differ
+     * from the run that stored them). */
+    g_autoptr(bw_ops_record_t) rec = bw_ops_record_new(ops);
+    bw_reply_context_t rctx = { runs, bw_ops_record_ops(rec) };
+    g_autoptr(GPtrArray) judge = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GHashTable) texts = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+    bool few = memo_ok && strcmp(memo.runs_digest, runs_digest) == 0 &&
+               bw_ops_replay(memo.facts_calls, ops, MEMO_MAX_QUESTIONS);
+    if (few) {
+        g_autoptr(GHashTable) want = g_hash_table_new(g_str_hash, g_str_equal);
+        for (guint i = 0; i < json_array_get_length(memo.relevant); i++) {
+            JsonNode *e = json_array_get_element(memo.relevant, i);
+            if (JSON_NODE_HOLDS_VALUE(e) && json_node_get_value_type(e) == G_TYPE_STRING)
+                g_hash_table_add(want, (gpointer)json_node_get_string(e));
+        }
+        for (guint i = 0; i < r->pending->len; i++) {
+            const pending_row_t *p = g_ptr_array_index(r->pending, i);
+            if (strcmp(p->kind, KIND_FACTS) == 0)
+                g_hash_table_add(want, p->message_id);
+        }
+        GHashTableIter it;
+        gpointer k;
+        g_hash_table_iter_init(&it, want);
+        while (g_hash_table_iter_next(&it, &k, NULL)) {
+            gpointer have = NULL;
+            if (!g_hash_table_lookup_extended(facts, k, NULL, &have))
+                continue;   /* no row any more */
+            char *text = g_strdup(have);
+            if (text == NULL &&
+                bw_store_get_signal_row(store, KIND_FACTS, k, &text) != BW_OK)
+                return bw_error_set(detail, BW_E_STATE, "%s", _("cannot read the stored signals"));
+            if (text == NULL)
+                continue;
+            g_ptr_array_add(judge, g_strdup(k));
+            g_hash_table_insert(texts, g_ptr_array_index(judge, judge->len - 1), text);
+        }
+    } else {
+        if (!facts_loaded && !fill_rows(store, KIND_FACTS, facts, false))
+            return bw_error_set(detail, BW_E_STATE, "%s", _("cannot read the stored signals"));
+        GHashTableIter it;
+        gpointer k, v;
+        g_hash_table_iter_init(&it, facts);
+        while (g_hash_table_iter_next(&it, &k, &v)) {
+            if (v == NULL)
+                continue;
+            g_ptr_array_add(judge, g_strdup(k));
+            g_hash_table_insert(texts, g_ptr_array_index(judge, judge->len - 1), g_strdup(v));
+        }
+    }
+    r->facts_reused = few;
+    r->facts_judged = judge->len;
+    g_ptr_array_sort(judge, cmp_str);
+    g_autoptr(GPtrArray) relevant = g_ptr_array_new();
+    for (guint i = 0; i < judge->len; i++) {
         /* a message deleted since it was read says nothing any more (a
          * full run would not see it) */
-        const char *id = g_ptr_array_index(fact_ids, i);
+        const char *id = g_ptr_array_index(judge, i);
         if (ops->has_message_id != NULL && !ops->has_message_id(ops->ctx, id)) {
             if (read != BW_SIGNALS_READ_ALL)
                 pend(r, KIND_FACTS, id, 0, NULL);
             continue;
         }
-        g_autofree char *file = NULL;
-        g_autoptr(bw_mailfacts_t) m = facts_from_row(g_hash_table_lookup(facts, g_ptr_array_index(fact_ids, i)),
-                                                     &file);
-        if (m == NULL)
-            continue;
-        bw_signal_t *sig = NULL;
-        bw_phish_t *ph = NULL;
-        switch (bw_notice_judge(m, r->account, file, &sig, &ph)) {
-        case BW_NOTICE_SIGNAL:
-            g_ptr_array_add(r->signals, sig);
-            continue;
-        case BW_NOTICE_PHISHING:
-            g_ptr_array_add(r->phishing, ph);
-            continue;
-        case BW_NOTICE_ORDINARY:
-            break;
-        }
-        bw_signal_t *reply = NULL;
-        if (bw_reply_judge(m, r->account, &rctx, file, &reply))
-            g_ptr_array_add(r->signals, reply);
+        if (judge_fact(r, g_hash_table_lookup(texts, id), &rctx, rec))
+            g_ptr_array_add(relevant, (gpointer)id);
     }
+    g_autoptr(JsonNode) facts_calls = bw_ops_record_to_json(rec);
+    r->memo = memo_text(r, sent_version + (r->sent_rows_changed || full ? 1 : 0), runs_json,
+                        runs_digest, runs_calls, facts_calls, relevant);
+
     while (runs->len > 0)
         g_ptr_array_add(r->signals, g_ptr_array_steal_index(runs, 0));
     g_ptr_array_sort(r->signals, bw_signal_compare);
@@ -420,6 +691,14 @@ bw_signals_stage_save(const bw_signals_run_t *r, bw_store_t *store, char **detai
         if (bw_store_put_signal_row(store, p->kind, p->message_id, p->date, p->json) != BW_OK)
             return bw_error_set(detail, BW_E_STATE, "%s", _("cannot save the signals"));
     }
+    /* The sent rows' version moves with them (a full run starts over). */
+    gint64 version = r->clear ? 1 : sent_rows_version(store) + (r->sent_rows_changed ? 1 : 0);
+    g_autofree char *v = g_strdup_printf("%" G_GINT64_FORMAT, version);
+    if ((r->clear || r->sent_rows_changed) &&
+        bw_store_set_meta(store, "signals_sent_version", v) != BW_OK)
+        return bw_error_set(detail, BW_E_STATE, "%s", _("cannot save the signals"));
+    if (r->memo != NULL && bw_store_set_meta(store, "signals_memo", r->memo) != BW_OK)
+        return bw_error_set(detail, BW_E_STATE, "%s", _("cannot save the signals"));
     return BW_OK;
 }
 

@@ -39,6 +39,13 @@ typedef struct {
      * delete; `clear`: drop every stored row first (a full run) */
     GPtrArray *pending;
     bool clear;
+    /* what the next run may reuse (see "The memo" in scan-signals.c):
+     * written with the rows; NULL: nothing to write */
+    char *memo;
+    bool sent_rows_changed;   /* bump the sent rows' version */
+    bool runs_reused;         /* the memo's runs were used */
+    bool facts_reused;        /* only relevant and new facts were judged */
+    guint facts_judged;
     guint64 read_sent, read_received, read_replies;   /* files read (figures) */
 } bw_signals_run_t;
 

@@ -127,4 +127,52 @@ if a != b:
             print("  differs: %s" % k)
     sys.exit(1)
 PY
+
+# phase 4: later mail that changes nothing the signals were judged on (a
+# stranger's newsletter): the stage keeps its runs and judges only the new
+# fact (its memo); then a message the owner sent: it looks for runs again.  Each
+# time the state gives what a full scan gives.
+same_as_full() {
+    "$BW_BIN" scan --json >"$BW_TMP/p.json" || bw_expect_eq "$1: scan" failed ok
+    rm -rf "$BW_TMP/fresh"
+    XDG_DATA_HOME="$BW_TMP/fresh" "$BW_BIN" scan --json >"$BW_TMP/f.json" ||
+        bw_expect_eq "$1: full scan" failed ok
+    "$PY" - "$BW_TMP/p.json" "$BW_TMP/f.json" <<'PY' || bw_expect_eq "$1: == full" differs identical
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+for d in (a, b):
+    d.pop("revision", None)
+sys.exit(0 if a == b else 1)
+PY
+}
+mkdir -p "$mail/later/cur" "$mail/later/new" "$mail/later/tmp"
+"$PY" - "$mail/later/cur" "$now" <<'PY'
+import datetime, email.utils, sys
+t = datetime.datetime.fromisoformat(sys.argv[2]).timestamp() - 1800
+open(sys.argv[1] + "/later.1:2,S", "w").write(
+    "From: Garden Club <news@garden-club.example>\nTo: jonas.weber@mailhost.example\n"
+    "Subject: Spring planting\nDate: %s\nMessage-ID: <later-1@garden-club.example>\n\n"
+    "Our spring planting day is on Saturday.\n" % email.utils.formatdate(t))
+PY
+notmuch new --no-hooks --quiet
+BOUNCEWATCH_DEBUG_TIMING=1 "$BW_BIN" hook post-new --quiet 2>"$BW_TMP/p4.err" ||
+    bw_expect_eq "hook, phase 4" failed ok
+bw_expect_eq "phase 4: the memo is used" "$(grep -c 'timing: signals+memo' "$BW_TMP/p4.err")" 1
+same_as_full "phase 4"
+# the owner sends a message: the sent rows change
+"$PY" - "$mail/Sent/cur" "$now" <<'PY'
+import datetime, email.utils, os, sys
+t = datetime.datetime.fromisoformat(sys.argv[2]).timestamp() - 1200
+os.makedirs(sys.argv[1], exist_ok=True)
+open(sys.argv[1] + "/later.2:2,S", "w").write(
+    "From: Jonas Weber <jonas.weber@mailhost.example>\nTo: anna@example.org\n"
+    "Subject: weekend\nDate: %s\nMessage-ID: <later-2@mailhost.example>\n\n"
+    "Are you around this weekend?\n" % email.utils.formatdate(t))
+PY
+notmuch new --no-hooks --quiet
+BOUNCEWATCH_DEBUG_TIMING=1 "$BW_BIN" hook post-new --quiet 2>"$BW_TMP/p5.err" ||
+    bw_expect_eq "hook, phase 5" failed ok
+bw_expect_eq "phase 5: the runs are looked for again" \
+    "$(grep -c 'timing: signals  ' "$BW_TMP/p5.err")" 1
+same_as_full "phase 5"
 bw_done

@@ -45,6 +45,7 @@ main(void)
     srunner_add_suite(sr, suite_surge());
     srunner_add_suite(sr, suite_assess());
     srunner_add_suite(sr, suite_signals());
+    srunner_add_suite(sr, suite_ops_record());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

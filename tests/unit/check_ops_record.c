@@ -1,0 +1,154 @@
+/* check_ops_record.c: the recording proxy of the mailbox questions
+ * (src/app/ops-record.c): what the signals stage's memo relies on. */
+#include "suites.h"
+#include "ops-record.h"
+#include <string.h>
+
+/* A mailbox of a few facts the tests change between record and replay. */
+typedef struct {
+    unsigned from_count;      /* received_from_count("friend@example.org") */
+    bool has_parent;          /* has_message_id("<parent@x>") */
+    char *replier;            /* replies_to's from */
+    guint calls;
+} fake_t;
+
+static unsigned
+f_received_from_count(void *ctx, const char *address)
+{
+    fake_t *f = ctx;
+    f->calls++;
+    return strcmp(address, "friend@example.org") == 0 ? f->from_count : 0;
+}
+
+static bool
+f_has_message_id(void *ctx, const char *id)
+{
+    fake_t *f = ctx;
+    f->calls++;
+    return strcmp(id, "<parent@x>") == 0 && f->has_parent;
+}
+
+static unsigned
+f_replies_to(void *ctx, const char *id, char **from_out)
+{
+    fake_t *f = ctx;
+    (void)id;
+    f->calls++;
+    if (from_out)
+        *from_out = g_strdup(f->replier);
+    return f->replier ? 1 : 0;
+}
+
+static unsigned
+f_sent_count_to(void *ctx, const char *address, gint64 before)
+{
+    fake_t *f = ctx;
+    (void)address;
+    f->calls++;
+    return before > 100 ? 2 : 0;
+}
+
+static bw_mailbox_ops_t
+fake_ops(fake_t *f)
+{
+    bw_mailbox_ops_t ops = { 0 };
+    ops.ctx = f;
+    ops.received_from_count = f_received_from_count;
+    ops.has_message_id = f_has_message_id;
+    ops.replies_to = f_replies_to;
+    ops.sent_count_to = f_sent_count_to;
+    return ops;
+}
+
+/* The questions a computation asked, through the proxy. */
+static JsonNode *
+record(bw_mailbox_ops_t *real)
+{
+    g_autoptr(bw_ops_record_t) rec = bw_ops_record_new(real);
+    const bw_mailbox_ops_t *p = bw_ops_record_ops(rec);
+    ck_assert_ptr_null(p->has_sent_mail);   /* lacking stays lacking */
+    ck_assert_uint_eq(p->received_from_count(p->ctx, "friend@example.org"), 3);
+    ck_assert_uint_eq(p->received_from_count(p->ctx, "friend@example.org"), 3);
+    ck_assert(p->has_message_id(p->ctx, "<parent@x>"));
+    char *from = NULL;
+    ck_assert_uint_eq(p->replies_to(p->ctx, "<m|1@x>", &from), 1);
+    ck_assert_str_eq(from, "ann@example.org");
+    g_free(from);
+    ck_assert_uint_eq(p->sent_count_to(p->ctx, "a|b", 200), 2);
+    ck_assert_uint_eq(bw_ops_record_asked(rec), 5);
+    return bw_ops_record_to_json(rec);
+}
+
+START_TEST(test_replay_same_answers)
+{
+    fake_t f = { 3, true, g_strdup("ann@example.org"), 0 };
+    bw_mailbox_ops_t ops = fake_ops(&f);
+    g_autoptr(JsonNode) rec = record(&ops);
+    /* four distinct questions (the repeat is kept once) */
+    ck_assert_uint_eq(json_array_get_length(json_node_get_array(rec)), 4);
+    f.calls = 0;
+    ck_assert(bw_ops_replay(rec, &ops, 100));
+    ck_assert_uint_eq(f.calls, 4);
+    /* more questions than allowed: not worth asking */
+    ck_assert(!bw_ops_replay(rec, &ops, 3));
+    g_free(f.replier);
+}
+END_TEST
+
+START_TEST(test_replay_changed_answers)
+{
+    fake_t f = { 3, true, g_strdup("ann@example.org"), 0 };
+    bw_mailbox_ops_t ops = fake_ops(&f);
+    g_autoptr(JsonNode) rec = record(&ops);
+    f.from_count = 4;            /* one more message from the friend */
+    ck_assert(!bw_ops_replay(rec, &ops, 100));
+    f.from_count = 3;
+    f.has_parent = false;        /* the parent was deleted */
+    ck_assert(!bw_ops_replay(rec, &ops, 100));
+    f.has_parent = true;
+    g_free(f.replier);
+    f.replier = g_strdup("bob@example.org");   /* another person answered first */
+    ck_assert(!bw_ops_replay(rec, &ops, 100));
+    g_free(f.replier);
+    f.replier = g_strdup("ann@example.org");
+    ck_assert(bw_ops_replay(rec, &ops, 100));
+    /* a mailbox that cannot answer a question any more */
+    bw_mailbox_ops_t less = ops;
+    less.replies_to = NULL;
+    ck_assert(!bw_ops_replay(rec, &less, 100));
+    g_free(f.replier);
+}
+END_TEST
+
+START_TEST(test_replay_malformed)
+{
+    fake_t f = { 0, false, NULL, 0 };
+    bw_mailbox_ops_t ops = fake_ops(&f);
+    const char *bad[] = {
+        "{}", "[1]", "[[\"R\"]]", "[[\"R\",\"a\",\"b\",\"0\"]]", "[[\"Z\",\"a\",\"0\"]]",
+        "[[\"C\",\"a\",\"x\",\"0\"]]", "[[\"RR\",\"a\",\"0\"]]", "[[\"R\",1,\"0\"]]",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(JsonParser) p = json_parser_new();
+        ck_assert(json_parser_load_from_data(p, bad[i], -1, NULL));
+        ck_assert_msg(!bw_ops_replay(json_parser_get_root(p), &ops, 100), "%s", bad[i]);
+    }
+    ck_assert(!bw_ops_replay(NULL, &ops, 100));
+    /* nothing asked: nothing can have changed */
+    g_autoptr(JsonParser) p = json_parser_new();
+    ck_assert(json_parser_load_from_data(p, "[]", -1, NULL));
+    ck_assert(bw_ops_replay(json_parser_get_root(p), &ops, 100));
+}
+END_TEST
+
+Suite *
+suite_ops_record(void)
+{
+    Suite *s = suite_create("ops-record");
+    TCase *tc = tcase_create("replay");
+    tcase_add_test(tc, test_replay_same_answers);
+    tcase_add_test(tc, test_replay_changed_answers);
+    tcase_add_test(tc, test_replay_malformed);
+    suite_add_tcase(s, tc);
+    return s;
+}
