@@ -20,7 +20,6 @@
  * run and on every machine. */
 #include "bw-engine.h"
 #include <sodium.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* Fixed, public key: these hashes are identifiers, not secrets. */
@@ -351,16 +350,6 @@ bw_fp_simhash(const char *text, size_t len)
         if (v[b] > 0)
             r |= (guint64)1 << b;
     return r ? r : 1;
-}
-
-bool
-bw_ip_is_private(const char *ip)
-{
-    return g_str_has_prefix(ip, "10.") || g_str_has_prefix(ip, "127.") ||
-           g_str_has_prefix(ip, "192.168.") || g_str_has_prefix(ip, "169.254.") ||
-           (g_str_has_prefix(ip, "172.") && atoi(ip + 4) >= 16 && atoi(ip + 4) <= 31) ||
-           g_str_has_prefix(ip, "::1") || g_ascii_strncasecmp(ip, "fe80", 4) == 0 ||
-           g_ascii_strncasecmp(ip, "fc", 2) == 0 || g_ascii_strncasecmp(ip, "fd", 2) == 0;
 }
 
 char *

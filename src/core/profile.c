@@ -19,6 +19,7 @@
 #include "bw-engine.h"
 #include "bw-signals.h"
 #include <string.h>
+#include <stdlib.h>
 
 struct bw_profile {
     GPtrArray *owners;          /* char*, lower-cased addresses */
@@ -373,6 +374,18 @@ find_word(const char *s, const char *end, const char *word)
         c = f + 1;
     }
     return NULL;
+}
+
+/* Beside the hop parser: a hop from such an address is inside the
+ * sender's own network, not where the mail entered the Internet. */
+bool
+bw_ip_is_private(const char *ip)
+{
+    return g_str_has_prefix(ip, "10.") || g_str_has_prefix(ip, "127.") ||
+           g_str_has_prefix(ip, "192.168.") || g_str_has_prefix(ip, "169.254.") ||
+           (g_str_has_prefix(ip, "172.") && atoi(ip + 4) >= 16 && atoi(ip + 4) <= 31) ||
+           g_str_has_prefix(ip, "::1") || g_ascii_strncasecmp(ip, "fe80", 4) == 0 ||
+           g_ascii_strncasecmp(ip, "fc", 2) == 0 || g_ascii_strncasecmp(ip, "fd", 2) == 0;
 }
 
 bool

@@ -20,6 +20,28 @@
 #include "bw-signals-private.h"
 #include <string.h>
 
+/* The names of the signal kinds (SPEC section 2b), read and written by
+ * the reader of mail and the judges alike. */
+static const char *const kind_names[BW_SIGNAL_LAST] = {
+    NULL, "sign-in-alert", "password-changed", "recovery-changed", "forwarding-added",
+    "two-factor-changed", "sending-blocked", "human-reply", "sent-anomaly",
+};
+
+const char *
+bw_signal_kind_to_string(bw_signal_kind_t k)
+{
+    return (unsigned)k < BW_SIGNAL_LAST ? kind_names[k] : NULL;
+}
+
+bw_signal_kind_t
+bw_signal_kind_from_string(const char *s)
+{
+    for (unsigned k = 1; s && k < BW_SIGNAL_LAST; k++)
+        if (strcmp(s, kind_names[k]) == 0)
+            return (bw_signal_kind_t)k;
+    return BW_SIGNAL_NONE;
+}
+
 #define T(p, m) {p, SIG_TOPIC, m}
 #define S(p, m) {p, SIG_STRONG, m}
 #define E(p, m) {p, SIG_EVENT, m}
