@@ -81,15 +81,35 @@ classify_new(const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
     return item;
 }
 
+/* A report of this scan, for the learning pass. */
+typedef struct {
+    gint64 date;
+    const char *message_id;
+    const bw_report_t *report;
+} lesson_t;
+
+static gint
+cmp_lesson(gconstpointer a, gconstpointer b)
+{
+    const lesson_t *x = a, *y = b;
+    if (x->date != y->date)
+        return x->date < y->date ? -1 : 1;
+    return g_strcmp0(x->message_id, y->message_id);
+}
+
 bw_status_t
 bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char **detail)
 {
     s->items = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
     s->have = g_hash_table_new(g_str_hash, g_str_equal);
     s->vanished = g_ptr_array_new_with_free_func(g_free);
+    /* What is classified: the stored reports (no file is read) that are
+     * still in the mailbox, and the new ones. */
+    g_autoptr(GPtrArray) stored = NULL;
+    g_autoptr(GPtrArray) keep = g_ptr_array_new();      /* bw_item_t* of stored */
+    g_autoptr(GArray) fresh = g_array_new(FALSE, FALSE, sizeof(guint));   /* indexes */
+    g_autoptr(GArray) lessons = g_array_new(FALSE, FALSE, sizeof(lesson_t));
     if (!s->full) {
-        /* The stored reports, classified again (no file is read). */
-        g_autoptr(GPtrArray) stored = NULL;
         g_autofree char *msg = NULL;
         if (bw_store_load_items_text(s->store, &stored, &s->stored_text, &msg) != BW_OK)
             return bw_scan_restart_full(s, &msg, out, detail);
@@ -103,21 +123,47 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
                 g_hash_table_add(s->have, gone);   /* not taken back from a concurrent run */
                 continue;
             }
-            bw_item_t *it = reclassify(s->profile, &s->ops, old);
-            if (it) {
-                g_hash_table_add(s->have, it->message_id);
-                g_ptr_array_add(s->items, it);
-            }
+            if (old->report == NULL)
+                continue;   /* nothing to classify it from (as a failed reclassify) */
+            g_hash_table_add(s->have, old->message_id);
+            g_ptr_array_add(keep, old);
+            lesson_t l = { old->date_unix, old->message_id, old->report };
+            g_array_append_val(lessons, l);
+        }
+    }
+    for (guint i = 0; i < s->fresh->len; i++) {
+        bw_nm_candidate_t *c = g_ptr_array_index(s->fresh, i);
+        const bw_report_t *r = g_ptr_array_index(s->parsed, i);
+        if (r == NULL || g_hash_table_contains(s->have, c->message_id))
+            continue;
+        g_hash_table_add(s->have, c->message_id);
+        g_array_append_val(fresh, i);
+        lesson_t l = { r->date_unix > 0 ? r->date_unix : c->date, c->message_id, r };
+        g_array_append_val(lessons, l);
+    }
+    /* What the owner's real mail teaches the profile, from every report
+     * first, in one order: no verdict depends on which report came first
+     * (in the mailbox, or into this run). */
+    g_array_sort(lessons, cmp_lesson);
+    for (guint i = 0; i < lessons->len; i++)
+        bw_classify_learn(s->profile, &s->ops, g_array_index(lessons, lesson_t, i).report);
+    g_hash_table_remove_all(s->have);
+
+    /* The stored reports, classified again. */
+    for (guint i = 0; i < s->vanished->len; i++)
+        g_hash_table_add(s->have, g_ptr_array_index(s->vanished, i));
+    for (guint i = 0; i < keep->len; i++) {
+        bw_item_t *it = reclassify(s->profile, &s->ops, g_ptr_array_index(keep, i));
+        if (it) {
+            g_hash_table_add(s->have, it->message_id);
+            g_ptr_array_add(s->items, it);
         }
     }
     /* The new items. */
-    for (guint i = 0; i < s->fresh->len; i++) {
+    for (guint k = 0; k < fresh->len; k++) {
+        guint i = g_array_index(fresh, guint, k);
         bw_nm_candidate_t *c = g_ptr_array_index(s->fresh, i);
-        if (g_hash_table_contains(s->have, c->message_id))
-            continue;
         bw_report_t *r = g_ptr_array_index(s->parsed, i);
-        if (r == NULL)
-            continue;
         g_ptr_array_index(s->parsed, i) = NULL;   /* bw_classify takes it */
         bw_item_t *it = classify_new(s->profile, &s->ops, c, r);
         if (it == NULL)
@@ -174,7 +220,7 @@ bw_scan_stage_load(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char **det
     }
     link_campaigns(s->items, s->campaigns);
     /* The profile as the saving run had it: the sent mail it learnt
-     * from and the originals bw_classify() learnt from. */
+     * from and the originals bw_classify_learn() learnt from. */
     if (!bw_snapshot_replay_profile(s->store, s->profile)) {
         g_clear_pointer(&s->profile, bw_profile_free);
         s->profile = bw_scan_profile_new(s->src);
@@ -189,9 +235,7 @@ bw_scan_stage_load(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char **det
         }
         for (guint i = 0; i < s->items->len; i++) {
             const bw_item_t *it = g_ptr_array_index(s->items, i);
-            const bw_original_t *o = it->report ? it->report->original : NULL;
-            if (o && o->message_id && ops.sent_has_message_id(ops.ctx, o->message_id, NULL))
-                bw_profile_learn_original(s->profile, o);
+            bw_classify_learn(s->profile, &ops, it->report);
         }
         if (bw_nm_source_failed(s->src, detail)) {
             *retry = true;

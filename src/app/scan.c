@@ -17,10 +17,10 @@
  * rows whose JSON changed are written again.  Removed messages do not move
  * notmuch's revision: the directory digest and the message count see them.
  *
- * Known limit: a verdict can depend on the order reports are classified in
- * (bw_classify() teaches the profile the provider of legitimate originals,
- * capped at 64 domains); runs classify stored reports by date, then new
- * ones, which T210 finds equal to a full rescan on the fixtures. */
+ * Verdicts do not depend on the order reports are classified in: what the
+ * owner's real mail teaches the profile (the provider of legitimate
+ * originals, bw_classify_learn) is learnt from every report of the run
+ * first, by date, and only then is each one classified (scan-classify.c). */
 #include "config.h"
 #include "scan-private.h"
 #include <glib/gi18n-lib.h>

@@ -20,7 +20,7 @@
  *     bw_assess() read (date, class, origin, campaign; the recipients'
  *     address, action and reason; the original's Received lines and DKIM
  *     domain, kept for reports bw_classify() or bw_assess() learn from),
- *     whether bw_classify() learnt from its original, and the item's SPEC
+ *     whether bw_classify_learn() learnt from its original, and the item's SPEC
  *     `bounces` entry as JSON text, written by the engine's own
  *     bw_scan_result_to_json().
  * Strings are byte strings ("ay", empty = NULL): mail text need not be UTF-8.
@@ -178,9 +178,9 @@ bw_snapshot_encode(GPtrArray *sent, GPtrArray *items, const bw_mailbox_ops_t *op
         const bw_item_t *it = g_ptr_array_index(items, i);
         const bw_report_t *r = it->report;
         const bw_original_t *o = r ? r->original : NULL;
-        /* The condition under which bw_classify() learns from the original. */
-        bool learn = o && o->message_id && ops->sent_has_message_id &&
-                     ops->sent_has_message_id(ops->ctx, o->message_id, NULL);
+        /* Whether the profile learnt from the original (the question
+         * bw_classify_learn() asks, without a profile to teach). */
+        bool learn = r != NULL && bw_classify_learn(NULL, ops, r);
         bool keep_original = o && (learn || it->klass == BW_CLASS_LEGITIMATE);
         GVariantBuilder rb;
         g_variant_builder_init(&rb, G_VARIANT_TYPE("a(ayayy)"));
@@ -293,7 +293,7 @@ bw_snapshot_sent(GVariant *v, bw_profile_t *profile, GPtrArray *sent_out)
 }
 
 /* Decode the stored snapshot: feeds `profile` exactly as the save's run fed
- * it (sent mail, then the originals bw_classify() learnt from) and gives the
+ * it (sent mail, then the originals bw_classify_learn() learnt from) and gives the
  * slim items.  FALSE when there is none, or it does not match the items
  * table (then the caller reads the items themselves). */
 static bool

@@ -125,8 +125,8 @@ const char *bw_profile_primary(const bw_profile_t *p);
  * domains (alice@frinds.example -> alice@friends.example).  Bounded. */
 void bw_profile_add_correspondent(bw_profile_t *p, const char *address);
 /* Learn the provider of the owner's real mail from the original of a
- * legitimate report (what bw_classify() does when the original is in the
- * sent mail).  Idempotent.  Declared here for the scan state, which replays
+ * legitimate report (what bw_classify_learn() does when the original is in
+ * the sent mail).  Idempotent.  Declared here for the scan state, which replays
  * it instead of re-reading the reports. */
 void bw_profile_learn_original(const bw_profile_t *p, const bw_original_t *o);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(bw_profile_t, bw_profile_free)
@@ -169,10 +169,20 @@ void bw_item_free(bw_item_t *item);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(bw_item_t, bw_item_free)
 
 /* Classify one parsed report.  Takes ownership of `report`.  `message_id`,
- * `file` and `date_unix` describe the report message itself. */
+ * `file` and `date_unix` describe the report message itself.  The profile
+ * is read, never changed: what the owner's real mail teaches it comes first,
+ * from every report, through bw_classify_learn(); so a verdict does not
+ * depend on the order the reports are classified in. */
 bw_status_t bw_classify(const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
                         const char *message_id, const char *file, gint64 date_unix,
                         bw_report_t *report, bw_item_t **out);
+/* Before any bw_classify() of a scan, for each of its reports in a fixed
+ * order (by date, then Message-ID): when the report's original is the
+ * owner's real mail (in Sent, and not a sent anomaly), the profile learns
+ * the provider's path from it (bw_profile_learn_original).  TRUE when it
+ * did (the scan state replays that instead of reading the report again). */
+bool bw_classify_learn(const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
+                       const bw_report_t *report);
 
 /* Serialisation for the state store: everything needed to rebuild the item
  * without the mail (report, verdict, fingerprint). */

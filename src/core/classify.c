@@ -126,6 +126,31 @@ any_sent_reference(const bw_mailbox_ops_t *ops, const bw_report_t *r, const char
     return false;
 }
 
+/* The original of this report is the owner's real mail (it is in Sent and
+ * not one of a run there the owner did not write): the provider's path it
+ * took is the owner's. */
+static bool
+report_teaches(const bw_mailbox_ops_t *ops, const bw_report_t *r)
+{
+    const bw_original_t *o = r ? r->original : NULL;
+    const char *mid = o ? o->message_id : NULL;
+    if (mid == NULL || ops == NULL || ops->sent_has_message_id == NULL)
+        return false;
+    if (ops->sent_is_anomaly && ops->sent_is_anomaly(ops->ctx, mid, NULL))
+        return false;
+    return ops->sent_has_message_id(ops->ctx, mid, NULL);
+}
+
+bool
+bw_classify_learn(const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
+                  const bw_report_t *report)
+{
+    if (!report_teaches(ops, report))
+        return false;
+    bw_profile_learn_original(profile, report->original);
+    return true;
+}
+
 bw_status_t
 bw_classify(const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
             const char *message_id, const char *file, gint64 date_unix,
@@ -178,7 +203,6 @@ bw_classify(const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
         decided = true;
     } else if (mid && ops->sent_has_message_id && ops->sent_has_message_id(ops->ctx, mid, &sent_date)) {
         add(&v, -DECISIVE, "the original message <%s> was sent from this mailbox", mid);
-        bw_profile_learn_original(profile, o);
         decided = true;
     }
     const char *ref = NULL;

@@ -324,7 +324,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .received_from_domain_count = op_from_domain,
     };
 
-    /* 3. classify the reports (each taken by its item) */
+    /* 3. what the reports teach the profile (all first, as the scan does),
+     * then classify them (each taken by its item) */
+    for (guint i = 0; i < mails->len; i++) {
+        const bw_report_t *r = g_ptr_array_index(mails, i);
+        if (is_report(r))
+            bw_classify_learn(profile, &ops, r);
+    }
     for (guint i = 0; i < mails->len; i++) {
         bw_report_t *r = g_ptr_array_index(mails, i);
         if (!is_report(r))

@@ -402,6 +402,75 @@ START_TEST(test_learned_provider)
 }
 END_TEST
 
+/* What the owner's real mail teaches the profile is learnt from every
+ * report first (bw_classify_learn), so a verdict does not depend on which
+ * report is classified first: here a forged-looking report whose path only
+ * the owner's real mail (another report) identifies as the provider's. */
+static const char *const rcv_studio_real[] = {
+    "from [203.0.113.7] (p1.home.example [203.0.113.7]) by smtp.bighost.example (Postfix) "
+    "with ESMTPSA id 4A for <ann@example.org>; Sun, 16 Nov 2025 10:00:00 +0000",
+    NULL
+};
+static const char *const rcv_studio_hijack[] = {
+    "from out.bighost.example (out.bighost.example [198.51.100.30]) by mx.victim.example with ESMTPS id "
+    "C1 for <x@victim.example>; Sun, 16 Nov 2025 11:00:01 +0000",
+    "from User (unknown [45.9.8.7]) (Authenticated sender: me@my-studio.example) by smtp.bighost.example "
+    "(Postfix) with ESMTPSA id 4B for <x@victim.example>; Sun, 16 Nov 2025 11:00:00 +0000",
+    NULL
+};
+
+static bw_item_t *
+classify_in_order(bool real_first, bool learn, bw_origin_t *real_origin)
+{
+    const char *const own[] = { "me@my-studio.example", NULL };
+    fake_mailbox_t *f = fake_new(true);
+    fake_sent(f, "real-1@my-studio.example", "ann@example.org", "Invoice", T0);
+    bw_mailbox_ops_t ops = fake_ops(f);
+    g_autoptr(bw_profile_t) p = bw_profile_new(own, NULL);
+    fake_report_t real = { .recipient = "ann@example.org", .reason = BW_REASON_MAILBOX_FULL,
+                           .orig_mid = "real-1@my-studio.example", .orig_from = "me@my-studio.example",
+                           .orig_subject = "Invoice", .received = rcv_studio_real, .date = T0 };
+    fake_report_t hijack = { .recipient = "x@victim.example", .reason = BW_REASON_USER_UNKNOWN,
+                             .orig_mid = "zz1@my-studio.example", .orig_from = "me@my-studio.example",
+                             .orig_subject = "Cheap pills", .received = rcv_studio_hijack,
+                             .date = T0 + 3600 };
+    bw_report_t *r_real = fake_report(&real), *r_hijack = fake_report(&hijack);
+    if (learn) {
+        ck_assert(bw_classify_learn(p, &ops, r_real));
+        ck_assert(!bw_classify_learn(p, &ops, r_hijack));   /* not in Sent */
+    }
+    bw_item_t *it_real = NULL, *it_hijack = NULL;
+    if (real_first)
+        ck_assert_int_eq(bw_classify(p, &ops, "r-real@x", NULL, T0, r_real, &it_real), BW_OK);
+    ck_assert_int_eq(bw_classify(p, &ops, "r-hijack@x", NULL, T0 + 3600, r_hijack, &it_hijack), BW_OK);
+    if (!real_first)
+        ck_assert_int_eq(bw_classify(p, &ops, "r-real@x", NULL, T0, r_real, &it_real), BW_OK);
+    ck_assert_int_eq(it_real->klass, BW_CLASS_LEGITIMATE);
+    *real_origin = it_real->origin;
+    bw_item_free(it_real);
+    fake_free(f);
+    return it_hijack;
+}
+
+START_TEST(test_learning_order)
+{
+    bw_origin_t o1, o2, o3;
+    g_autoptr(bw_item_t) a = classify_in_order(true, true, &o1);
+    g_autoptr(bw_item_t) b = classify_in_order(false, true, &o2);
+    /* the same verdict whichever came first */
+    ck_assert_int_eq(a->klass, b->klass);
+    ck_assert_int_eq(a->origin, b->origin);
+    ck_assert(a->score == b->score);
+    ck_assert_int_eq(o1, o2);
+    /* and it is what the lesson says: the provider's own submission
+     * server, logged in as the owner: the account */
+    ck_assert_int_eq(a->origin, BW_ORIGIN_OWN_ACCOUNT);
+    /* without the lesson the path is not known to be the provider's */
+    g_autoptr(bw_item_t) c = classify_in_order(true, false, &o3);
+    ck_assert_int_ne(c->origin, BW_ORIGIN_OWN_ACCOUNT);
+}
+END_TEST
+
 /* The recipient's server relayed a hijacked account's spam as Exim and
  * qmail write it: the name of the provider's host is the one the receiving
  * server looked up, not a HELO ("from RDNS ([ip])", "from RDNS (HELO x)
@@ -544,6 +613,7 @@ suite_classify(void)
     TCase *to = tcase_create("origin");
     tcase_add_test(to, test_origin_paths);
     tcase_add_test(to, test_learned_provider);
+    tcase_add_test(to, test_learning_order);
     tcase_add_test(to, test_hop_parse);
     tcase_add_test(to, test_origin_relay_forms);
     suite_add_tcase(s, to);
