@@ -890,12 +890,14 @@ bw_store_put_signal_row(bw_store_t *s, const char *kind, const char *message_id,
     return rc == SQLITE_DONE ? BW_OK : BW_E_STATE;
 }
 
-bw_status_t
-bw_store_load_signal_rows(bw_store_t *s, const char *kind, GHashTable **out)
+/* Every row of `kind`: message-id -> its JSON, or NULL without `json`. */
+static bw_status_t
+load_signal_rows(bw_store_t *s, const char *kind, bool json, GHashTable **out)
 {
     *out = NULL;
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "SELECT message_id, json FROM signal_rows WHERE kind=?1",
+    int rc = sqlite3_prepare_v2(s->db, json ? "SELECT message_id, json FROM signal_rows WHERE kind=?1"
+                                            : "SELECT message_id FROM signal_rows WHERE kind=?1",
                                 -1, &st, NULL);
     if (rc != SQLITE_OK)
         return BW_E_STATE;
@@ -903,9 +905,9 @@ bw_store_load_signal_rows(bw_store_t *s, const char *kind, GHashTable **out)
     GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *id = (const char *)sqlite3_column_text(st, 0);
-        const char *json = (const char *)sqlite3_column_text(st, 1);
-        if (id && json)
-            g_hash_table_replace(h, g_strdup(id), g_strdup(json));
+        const char *text = json ? (const char *)sqlite3_column_text(st, 1) : NULL;
+        if (id && (text || !json))
+            g_hash_table_replace(h, g_strdup(id), g_strdup(text));
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
@@ -914,6 +916,12 @@ bw_store_load_signal_rows(bw_store_t *s, const char *kind, GHashTable **out)
     }
     *out = h;
     return BW_OK;
+}
+
+bw_status_t
+bw_store_load_signal_rows(bw_store_t *s, const char *kind, GHashTable **out)
+{
+    return load_signal_rows(s, kind, true, out);
 }
 
 bw_status_t
@@ -925,26 +933,7 @@ bw_store_clear_signal_rows(bw_store_t *s)
 bw_status_t
 bw_store_load_signal_row_ids(bw_store_t *s, const char *kind, GHashTable **out)
 {
-    *out = NULL;
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "SELECT message_id FROM signal_rows WHERE kind=?1", -1,
-                                &st, NULL);
-    if (rc != SQLITE_OK)
-        return BW_E_STATE;
-    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-    GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *id = (const char *)sqlite3_column_text(st, 0);
-        if (id)
-            g_hash_table_replace(h, g_strdup(id), NULL);
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        g_hash_table_destroy(h);
-        return BW_E_STATE;
-    }
-    *out = h;
-    return BW_OK;
+    return load_signal_rows(s, kind, false, out);
 }
 
 bw_status_t

@@ -145,34 +145,30 @@ for d in (a, b):
 sys.exit(0 if a == b else 1)
 PY
 }
-mkdir -p "$mail/later/cur" "$mail/later/new" "$mail/later/tmp"
-"$PY" - "$mail/later/cur" "$now" <<'PY'
+# later FOLDER FROM TO SUBJECT MINUTES_BEFORE_NOW ID: one message into the
+# mail store, indexed, and the hook run on it (its timing in $BW_TMP/hook.err)
+later() {
+    mkdir -p "$mail/$1/cur" "$mail/$1/new" "$mail/$1/tmp"
+    "$PY" - "$mail/$1/cur" "$now" "$2" "$3" "$4" "$5" "$6" <<'PY'
 import datetime, email.utils, sys
-t = datetime.datetime.fromisoformat(sys.argv[2]).timestamp() - 1800
-open(sys.argv[1] + "/later.1:2,S", "w").write(
-    "From: Garden Club <news@garden-club.example>\nTo: jonas.weber@mailhost.example\n"
-    "Subject: Spring planting\nDate: %s\nMessage-ID: <later-1@garden-club.example>\n\n"
-    "Our spring planting day is on Saturday.\n" % email.utils.formatdate(t))
+out, now, frm, to, subject, minutes, mid = sys.argv[1:8]
+t = datetime.datetime.fromisoformat(now).timestamp() - 60 * int(minutes)
+open("%s/%s:2,S" % (out, mid.split("@")[0]), "w").write(
+    "From: %s\nTo: %s\nSubject: %s\nDate: %s\nMessage-ID: <%s>\n\nHello.\n"
+    % (frm, to, subject, email.utils.formatdate(t), mid))
 PY
-notmuch new --no-hooks --quiet
-BOUNCEWATCH_DEBUG_TIMING=1 "$BW_BIN" hook post-new --quiet 2>"$BW_TMP/p4.err" ||
-    bw_expect_eq "hook, phase 4" failed ok
-bw_expect_eq "phase 4: the memo is used" "$(grep -c 'timing: signals+memo' "$BW_TMP/p4.err")" 1
+    notmuch new --no-hooks --quiet
+    BOUNCEWATCH_DEBUG_TIMING=1 "$BW_BIN" hook post-new --quiet 2>"$BW_TMP/hook.err" ||
+        bw_expect_eq "hook after $6" failed ok
+}
+later later "Garden Club <news@garden-club.example>" jonas.weber@mailhost.example \
+    "Spring planting" 30 later-1@garden-club.example
+bw_expect_eq "phase 4: the memo is used" "$(grep -c 'timing: signals+memo' "$BW_TMP/hook.err")" 1
 same_as_full "phase 4"
 # the owner sends a message: the sent rows change
-"$PY" - "$mail/Sent/cur" "$now" <<'PY'
-import datetime, email.utils, os, sys
-t = datetime.datetime.fromisoformat(sys.argv[2]).timestamp() - 1200
-os.makedirs(sys.argv[1], exist_ok=True)
-open(sys.argv[1] + "/later.2:2,S", "w").write(
-    "From: Jonas Weber <jonas.weber@mailhost.example>\nTo: anna@example.org\n"
-    "Subject: weekend\nDate: %s\nMessage-ID: <later-2@mailhost.example>\n\n"
-    "Are you around this weekend?\n" % email.utils.formatdate(t))
-PY
-notmuch new --no-hooks --quiet
-BOUNCEWATCH_DEBUG_TIMING=1 "$BW_BIN" hook post-new --quiet 2>"$BW_TMP/p5.err" ||
-    bw_expect_eq "hook, phase 5" failed ok
+later Sent "Jonas Weber <jonas.weber@mailhost.example>" anna@example.org weekend 20 \
+    later-2@mailhost.example
 bw_expect_eq "phase 5: the runs are looked for again" \
-    "$(grep -c 'timing: signals  ' "$BW_TMP/p5.err")" 1
+    "$(grep -c 'timing: signals  ' "$BW_TMP/hook.err")" 1
 same_as_full "phase 5"
 bw_done
