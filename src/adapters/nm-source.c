@@ -1111,6 +1111,25 @@ op_has_message_id(void *ctx, const char *message_id)
     return GPOINTER_TO_INT(v) == 1;
 }
 
+bool
+bw_nm_source_is_owners(bw_nm_source_t *src, const char *message_id)
+{
+    notmuch_message_t *m = NULL;
+    if (message_id == NULL)
+        return false;
+    notmuch_status_t nst = notmuch_database_find_message(src->db, message_id, &m);
+    if (nst != NOTMUCH_STATUS_SUCCESS) {
+        mark_failed(src, nst);
+        return false;
+    }
+    if (m == NULL)
+        return false;
+    const char *from = notmuch_message_get_header(m, "from");
+    bool owners = from != NULL && is_owner(src, from);
+    notmuch_message_destroy(m);
+    return owners;
+}
+
 bw_status_t
 bw_nm_source_find_file(bw_nm_source_t *src, const char *message_id, char **file_out,
                        gint64 *date_out)
@@ -1208,150 +1227,10 @@ bw_nm_source_mailbox_ops(bw_nm_source_t *src, bw_mailbox_ops_t *ops)
 
 /* ------------------------------------------------------------ profile */
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(GMimeParser, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(GMimeStream, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(GMimeMessage, g_object_unref)
-
-void
-bw_nm_sent_free(bw_nm_sent_t *s)
-{
-    if (s == NULL)
-        return;
-    g_free(s->message_id);
-    g_free(s->from);
-    if (s->received)
-        g_ptr_array_unref(s->received);
-    g_free(s->dkim_domain);
-    g_free(s->x_mailer);
-    if (s->to)
-        g_ptr_array_unref(s->to);
-    g_free(s);
-}
-
-void
-bw_nm_sent_feed(bw_profile_t *profile, const bw_nm_sent_t *s)
-{
-    bw_sent_t sent = {
-        .message_id = s->message_id,
-        .from = s->from,
-        .received = s->received,
-        .dkim_domain = s->dkim_domain,
-        .x_mailer = s->x_mailer,
-        .date_unix = s->date,
-    };
-    bw_profile_add_sent(profile, &sent);
-    /* The people the owner writes to (typo hints among correspondents). */
-    for (guint i = 0; s->to && i < s->to->len; i++)
-        bw_profile_add_correspondent(profile, g_ptr_array_index(s->to, i));
-}
-
-#define MAX_SENT_RECIPIENTS 32u
-
-static void
-add_recipients(GPtrArray *out, InternetAddressList *list, unsigned depth)
-{
-    if (list == NULL || depth > 2)
-        return;
-    int n = internet_address_list_length(list);
-    for (int i = 0; i < n && out->len < MAX_SENT_RECIPIENTS; i++) {
-        InternetAddress *ia = internet_address_list_get_address(list, i);
-        if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
-            char *a = bw_address_normalize(
-                internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)));
-            if (a)
-                g_ptr_array_add(out, a);
-        } else if (INTERNET_ADDRESS_IS_GROUP(ia)) {
-            add_recipients(out, internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)),
-                           depth + 1);
-        }
-    }
-}
-
-/* Bytes of a sent message read: its header block comes first. */
-#define SENT_HEADER_BYTES (256u * 1024u)
-
-/* The header fields of a sent message that the profile reads, and only
- * them, as GMime gets them. */
-static const char *const sent_fields[] = {
-    "To", "Cc", "From", "Received", "DKIM-Signature", "X-Mailer", "User-Agent", NULL,
-};
-
-/* What the profile learns from one sent message, or NULL when the file
- * cannot be read.  Mail that claims to be the owner's can be forged, so
- * GMime gets only the fields read here, checked against the core's caps
- * (bw_header_fields_extract): a message past one is still a sent message
- * (its Message-ID and date come from notmuch) without those fields. */
-static bw_nm_sent_t *
-read_sent(const char *file, const char *message_id, gint64 date)
-{
-    int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return NULL;
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        return NULL;
-    }
-    g_autofree char *head = g_malloc(SENT_HEADER_BYTES);
-    size_t got = 0;
-    while (got < SENT_HEADER_BYTES) {
-        ssize_t n = read(fd, head + got, SENT_HEADER_BYTES - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            close(fd);
-            return NULL;
-        }
-        if (n == 0)
-            break;
-        got += (size_t)n;
-    }
-    close(fd);
-    if (got == 0)
-        return NULL;
-    g_autofree char *fields = NULL;
-    size_t fields_len = 0;
-    bw_nm_sent_t *s = g_new0(bw_nm_sent_t, 1);
-    s->received = g_ptr_array_new_with_free_func(g_free);
-    s->to = g_ptr_array_new_with_free_func(g_free);
-    s->message_id = g_strdup(message_id);
-    s->date = date;
-    if (bw_header_fields_extract(head, got, sent_fields, SENT_HEADER_BYTES, &fields, &fields_len,
-                                 NULL) != BW_OK)
-        return s;
-    g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_buffer(fields, fields_len);
-    g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(stream);
-    g_autoptr(GMimeMessage) msg = g_mime_parser_construct_message(parser, NULL);
-    if (msg == NULL)
-        return s;
-    GMimeHeaderList *headers = g_mime_object_get_header_list(GMIME_OBJECT(msg));
-    int count = g_mime_header_list_get_count(headers);
-    static const GMimeAddressType kinds[] = { GMIME_ADDRESS_TYPE_TO, GMIME_ADDRESS_TYPE_CC };
-    for (size_t k = 0; k < G_N_ELEMENTS(kinds); k++)
-        add_recipients(s->to, g_mime_message_get_addresses(msg, kinds[k]), 0);
-    for (int i = 0; i < count && i < 500; i++) {
-        GMimeHeader *h = g_mime_header_list_get_header_at(headers, i);
-        const char *name = g_mime_header_get_name(h);
-        const char *value = g_mime_header_get_value(h);
-        if (name == NULL || value == NULL)
-            continue;
-        if (g_ascii_strcasecmp(name, "Received") == 0 && s->received->len < 64)
-            g_ptr_array_add(s->received, g_strdup(value));
-        else if (g_ascii_strcasecmp(name, "DKIM-Signature") == 0 && s->dkim_domain == NULL)
-            s->dkim_domain = bw_dkim_domain(value);
-        else if ((g_ascii_strcasecmp(name, "X-Mailer") == 0 ||
-                  g_ascii_strcasecmp(name, "User-Agent") == 0) && s->x_mailer == NULL)
-            s->x_mailer = g_strdup(value);
-        else if (g_ascii_strcasecmp(name, "From") == 0 && s->from == NULL)
-            s->from = bw_address_normalize(value);
-    }
-    return s;
-}
-
 bw_status_t
-bw_nm_source_learn_profile(bw_nm_source_t *src, bw_profile_t *profile,
-                           unsigned max, GPtrArray *sent_out, char **detail)
+bw_nm_source_sent_sample(bw_nm_source_t *src, unsigned max, GPtrArray **out, char **detail)
 {
+    *out = g_ptr_array_new_with_free_func((GDestroyNotify)bw_nm_candidate_free);
     if (src->owner_query == NULL || max == 0)
         return BW_OK;
     notmuch_query_t *query = notmuch_query_create(src->db, src->owner_query);
@@ -1367,28 +1246,17 @@ bw_nm_source_learn_profile(bw_nm_source_t *src, bw_profile_t *profile,
         return bw_error_set(detail, BW_E_DATABASE, _("cannot list the sent mail: %s"),
                             notmuch_status_to_string(nst));
     }
-    unsigned n = 0;
-    for (; notmuch_messages_valid(msgs) && n < max; notmuch_messages_move_to_next(msgs)) {
+    for (; notmuch_messages_valid(msgs) && (*out)->len < max; notmuch_messages_move_to_next(msgs)) {
         notmuch_message_t *m = notmuch_messages_get(msgs);
-        const char *file = m ? notmuch_message_get_filename(m) : NULL;
-        const char *id = m ? notmuch_message_get_message_id(m) : NULL;
-        if (file == NULL || id == NULL) {
+        bw_nm_candidate_t *c = m ? candidate_new(m) : NULL;
+        if (m)
+            notmuch_message_destroy(m);
+        if (c == NULL) {
             /* A NULL here is notmuch swallowing a Xapian exception. */
             mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
-            if (m)
-                notmuch_message_destroy(m);
             break;
         }
-        bw_nm_sent_t *s = read_sent(file, id, (gint64)notmuch_message_get_date(m));
-        if (s != NULL) {
-            bw_nm_sent_feed(profile, s);
-            if (sent_out)
-                g_ptr_array_add(sent_out, s);
-            else
-                bw_nm_sent_free(s);
-        }
-        n++;
-        notmuch_message_destroy(m);
+        g_ptr_array_add(*out, c);
     }
     notmuch_query_destroy(query);
     if (src->failed != NOTMUCH_STATUS_SUCCESS)

@@ -118,6 +118,11 @@ char *bw_nm_source_directory_digest(bw_nm_source_t *src);
 bw_status_t bw_nm_source_find_file(bw_nm_source_t *src, const char *message_id,
                                    char **file_out, gint64 *date_out);
 
+/* Whether the message with this Message-ID is from one of the owner's
+ * addresses (as bw_nm_source_list's `owner` decides); false when it is not
+ * in the database, or the read failed (see bw_nm_source_failed). */
+bool bw_nm_source_is_owners(bw_nm_source_t *src, const char *message_id);
+
 /* Number of messages from the owner's addresses (0 without addresses). */
 guint64 bw_nm_source_count_sent(bw_nm_source_t *src);
 
@@ -127,28 +132,13 @@ guint64 bw_nm_source_count_messages(bw_nm_source_t *src);
 /* The engine's view of the mailbox (cached lookups); valid while src lives. */
 void bw_nm_source_mailbox_ops(bw_nm_source_t *src, bw_mailbox_ops_t *ops);
 
-/* One sent message as the profile sees it (bw_sent_t with owned strings),
- * kept in the scan state so that a later run rebuilds the same profile
- * without opening the files again. */
-typedef struct {
-    char *message_id;
-    char *from;
-    GPtrArray *received;     /* char* */
-    char *dkim_domain;
-    char *x_mailer;
-    gint64 date;
-    GPtrArray *to;           /* char*: To and Cc, lower-cased (bounded), or NULL */
-} bw_nm_sent_t;
-
-void bw_nm_sent_free(bw_nm_sent_t *s);
-/* bw_profile_add_sent() for one recorded message, and
- * bw_profile_add_correspondent() for the people it went to. */
-void bw_nm_sent_feed(bw_profile_t *profile, const bw_nm_sent_t *s);
-
-/* Feed up to `max` of the owner's most recent sent messages to the profile.
- * `sent_out` (may be NULL) receives them as bw_nm_sent_t*, in the order fed. */
-bw_status_t bw_nm_source_learn_profile(bw_nm_source_t *src, bw_profile_t *profile,
-                                       unsigned max, GPtrArray *sent_out, char **detail);
+/* The sample of the owner's sent mail the profile learns from: the `max`
+ * most recent messages from the owner's addresses (excluded ones too),
+ * newest first, as bw_nm_candidate_t* (file, Message-ID and date as notmuch
+ * has them).  The files are read by the reader process
+ * (bw_sent_mail_read), never here. */
+bw_status_t bw_nm_source_sent_sample(bw_nm_source_t *src, unsigned max, GPtrArray **out,
+                                     char **detail);
 
 /* The lookups' answers about the owner's sent mail, to keep with the scan
  * state (NULL after a failed read), and to load them back into a fresh

@@ -342,6 +342,21 @@ bw_reader_add_file(bw_reader_t *r, const char *path, unsigned limit, bool bounce
 }
 
 guint
+bw_reader_add_read(bw_reader_t *r, const char *path, bw_reader_read_t what)
+{
+    static const guint32 flag[] = {
+        [BW_READER_READ_FACTS] = BW_READER_FACTS,
+        [BW_READER_READ_SENT_SUMMARY] = BW_READER_SENT_SUMMARY,
+        [BW_READER_READ_SENT_HEADERS] = BW_READER_SENT_HEADERS,
+    };
+    request_t q = { 0 };
+    q.path = g_strdup(path);
+    q.limit = flag[what];
+    g_array_append_val(r->requests, q);
+    return r->requests->len - 1;
+}
+
+guint
 bw_reader_add_data(bw_reader_t *r, GBytes *data)
 {
     request_t q = { 0 };
@@ -608,7 +623,8 @@ take_frame(bw_reader_t *r, char type, const guint8 *body, guint32 len, const cha
         /* First thing for a file; again, with the same count, for an mbox
          * resumed after a culprit. */
         guint32 count = len == 4 ? bw_wire_get_u32(body) : 0;
-        if (len != 4 || q->data != NULL || q->got_mbox || q->got_results > 0 ||
+        if (len != 4 || q->data != NULL || (q->limit & BW_READER_READS) || q->got_mbox ||
+            q->got_results > 0 ||
             count > BW_MAX_MBOX_MESSAGES || (q->mbox ? count != q->count : q->answered_any)) {
             *why = "a bad mbox frame";
             return false;
@@ -639,7 +655,16 @@ take_frame(bw_reader_t *r, char type, const guint8 *body, guint32 len, const cha
         bw_reader_result_t res = { .request = r->done, .index = index,
                                    .status = (bw_status_t)status };
         g_autofree char *detail = dlen ? g_utf8_make_valid(detail_raw, (gssize)dlen) : NULL;
-        if (r->opts.mode == BW_READER_LINES) {
+        if (q->limit & BW_READER_READS) {
+            /* One answer, about the file; JSON nobody parsed yet. */
+            if (index != -1 || (plen > 0 && status != BW_OK) ||
+                (plen > 0 && bw_reader_payload_check((const char *)payload, plen, NULL) != BW_OK)) {
+                *why = "a damaged answer";
+                return false;
+            }
+            res.json = plen ? (const char *)payload : NULL;
+            res.json_len = plen;
+        } else if (r->opts.mode == BW_READER_LINES) {
             if (plen > 0 && !line_is_for(q, index, (const char *)payload, plen)) {
                 *why = "a line about something else";
                 return false;
@@ -666,7 +691,7 @@ take_frame(bw_reader_t *r, char type, const guint8 *body, guint32 len, const cha
         return true;
     }
     case BW_READER_END:
-        if (len != 0) {
+        if (len != 0 || ((q->limit & BW_READER_READS) && q->got_results == 0)) {
             *why = "a bad end frame";
             return false;
         }

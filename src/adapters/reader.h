@@ -1,7 +1,8 @@
 /* reader.h: reading untrusted mail in a confined process (the parent side).
  *
- * Every message bouncewatch reads (`parse`, the candidates of a scan) goes
- * through one `bouncewatch-reader` process per batch (src/reader/reader.c:
+ * Every message bouncewatch reads (`parse`; in a scan the candidates, the
+ * received mail the signals read, the owner's sent mail for the profile and
+ * the signals) goes through one `bouncewatch-reader` process per batch (src/reader/reader.c:
  * libbwcore only, resource limits, see there).  The caller queues its
  * inputs, then takes the answers in the same order.  Requests are streamed
  * ahead, so the reader never waits for the caller and a batch costs one
@@ -76,6 +77,11 @@ typedef struct {
     bw_report_t *report;       /* REPORTS with BW_OK: the report, the caller's
                                   to free (NULL for a message that is not a
                                   report when only bounces were asked for) */
+    const char *json;          /* a READ request with BW_OK: the JSON text of
+                                  the result (checked: UTF-8, no NUL, strict
+                                  JSON within the caps), or NULL when the
+                                  message gives nothing; borrowed */
+    size_t json_len;
 } bw_reader_result_t;
 
 /* No process is started until the first answer is asked for. */
@@ -90,6 +96,20 @@ guint bw_reader_add_file(bw_reader_t *r, const char *path, unsigned limit, bool 
 /* Queue one message given as bytes (standard input; the file name in its
  * line is "-").  Takes a reference. */
 guint bw_reader_add_data(bw_reader_t *r, GBytes *data);
+
+/* What a READ request reads of a message instead of parsing it as a bounce
+ * (bw-reader.h); its answer is one result with `json` (decode it with
+ * bw_reader_payload_parse() and the *_from_json of the kind), in either
+ * mode. */
+typedef enum {
+    BW_READER_READ_FACTS,          /* a received message: bw_mailfacts_t */
+    BW_READER_READ_SENT_SUMMARY,   /* a sent message: bw_sent_summary_t */
+    BW_READER_READ_SENT_HEADERS,   /* a sent message: bw_sent_mail_t (profile) */
+} bw_reader_read_t;
+
+/* Queue a file (its first message: the start of the file) for a READ
+ * request.  Returns the request number. */
+guint bw_reader_add_read(bw_reader_t *r, const char *path, bw_reader_read_t what);
 
 /* The next answer, in order; false when every input is finished.  A result
  * is valid until the next call. */

@@ -10,16 +10,18 @@ bw_scan_stage_profile(bw_scan_t *s, bool *retry, char **detail)
     bw_nm_source_mailbox_ops(s->src, &s->ops);
     unsigned sample = bw_scan_setting_uint(s->src, "profile_sample", DEFAULT_PROFILE_SAMPLE,
                                            MAX_PROFILE_SAMPLE);
-    s->sent = g_ptr_array_new_with_free_func((GDestroyNotify)bw_nm_sent_free);
+    s->sent = g_ptr_array_new_with_free_func((GDestroyNotify)bw_sent_mail_free);
     /* The profile learns from the newest sent messages.  When none of
      * the owner's mail changed (none in the lastmod range, none deleted:
      * the same count), they are the ones the last run learnt from: take
-     * them from the snapshot instead of parsing the files again. */
+     * them from the snapshot instead of parsing the files again.  Not
+     * when skipped messages are read again (one may be in the sample). */
     s->sent_total = bw_nm_source_count_sent(s->src);
     g_autofree char *saved_sent = NULL;
     bw_store_get_meta(s->store, "sent_messages", &saved_sent);
     g_autoptr(GVariant) prev = NULL;
-    if (!s->full && !s->config_changed && !s->sent_changed && saved_sent != NULL &&
+    if (!s->full && !s->config_changed && !s->sent_changed && s->retried->len == 0 &&
+        saved_sent != NULL &&
         g_ascii_strtoull(saved_sent, NULL, 10) == s->sent_total &&
         !bw_nm_source_failed(s->src, NULL))
         prev = bw_snapshot_variant(s->store);
@@ -30,7 +32,7 @@ bw_scan_stage_profile(bw_scan_t *s, bool *retry, char **detail)
         if (bw_store_get_sent_answers(s->store, &answers) == BW_OK)
             bw_nm_source_import_sent_answers(s->src, answers);
     } else {
-        bw_status_t st = bw_nm_source_learn_profile(s->src, s->profile, sample, s->sent, detail);
+        bw_status_t st = bw_scan_learn_profile(s, s->profile, sample, s->sent, detail);
         if (st != BW_OK) {
             *retry = bw_nm_source_failed(s->src, NULL);
             return st;
@@ -43,7 +45,10 @@ bw_scan_stage_profile(bw_scan_t *s, bool *retry, char **detail)
 bw_status_t
 bw_scan_stage_signals(bw_scan_t *s, bool *retry, char **detail)
 {
+    bw_signals_reading_t reading;
+    bw_scan_signals_reading(s, &reading);
     bw_status_t st = bw_signals_stage_run(&s->sig, s->src, s->store, s->profile, &s->ops,
+                                          &reading,
                                           s->full ? BW_SIGNALS_READ_ALL : BW_SIGNALS_READ_RANGE,
                                           s->after, detail);
     if (st != BW_OK) {
@@ -229,7 +234,7 @@ bw_scan_stage_load(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char **det
         unsigned sample = bw_scan_setting_uint(s->src, "profile_sample", DEFAULT_PROFILE_SAMPLE,
                                                MAX_PROFILE_SAMPLE);
         if (s->profile == NULL ||
-            bw_nm_source_learn_profile(s->src, s->profile, sample, NULL, detail) != BW_OK) {
+            bw_scan_learn_profile(s, s->profile, sample, NULL, detail) != BW_OK) {
             *retry = bw_nm_source_failed(s->src, detail);
             return BW_E_DATABASE;
         }
@@ -245,7 +250,9 @@ bw_scan_stage_load(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char **det
     /* the signals as the stored rows give them */
     bw_mailbox_ops_t ops;
     bw_nm_source_mailbox_ops(s->src, &ops);
-    bw_status_t sst = bw_signals_stage_run(&s->sig, s->src, s->store, s->profile, &ops,
+    bw_signals_reading_t reading;
+    bw_scan_signals_reading(s, &reading);
+    bw_status_t sst = bw_signals_stage_run(&s->sig, s->src, s->store, s->profile, &ops, &reading,
                                            BW_SIGNALS_READ_NONE, s->after, detail);
     if (sst != BW_OK) {
         *retry = bw_nm_source_failed(s->src, NULL);

@@ -41,6 +41,7 @@
 #include "nm-source.h"
 #include "scan-signals.h"
 #include "store.h"
+#include "reader.h"
 
 G_BEGIN_DECLS
 
@@ -69,6 +70,10 @@ typedef struct {
     /* message-id -> bw_skipped_t*: what an earlier attempt of this run
      * could not read (not read twice); borrowed from the retry loop */
     GHashTable *run_culprits;
+    /* The confined reader process of this attempt (reader.h): every
+     * message the stages read goes through it, one process for all of
+     * them (bw_scan_reader starts it when first needed). */
+    bw_reader_t *reader;
 
     /* read: the state as the last run left it */
     const char *uuid;          /* the database's (borrowed from src) */
@@ -100,7 +105,7 @@ typedef struct {
     /* profile */
     bw_profile_t *profile;
     bw_mailbox_ops_t ops;
-    GPtrArray *sent;           /* bw_nm_sent_t*: what the profile learnt from */
+    GPtrArray *sent;           /* bw_sent_mail_t*: what the profile learnt from */
     guint64 sent_total;
 
     /* signals (scan-signals.h): facts, runs in Sent, replies; the runs'
@@ -174,6 +179,23 @@ GPtrArray *bw_scan_skips_result(const bw_scan_skips_t *k);
 bw_status_t bw_scan_skips_save(bw_scan_skips_t *k, bw_store_t *store);
 /* One line for the user, even with --quiet: which message, what happened. */
 void bw_scan_skip_notice(const bw_scanner_options_t *opts, const bw_skipped_t *e);
+/* A message the reader crashed, hung or answered garbage on, or that the
+ * parser refused by a cap (`cause`, SPEC section 2 `skipped`): skipped,
+ * remembered in the state and for the rest of the run, and said once. */
+void bw_scan_skip(bw_scan_t *s, const bw_nm_candidate_t *c, const char *cause, const char *why);
+
+/* ---------------------------------------------------------------- reading (scan-profile.c) */
+
+/* The reader of this attempt (created when first asked for). */
+bw_reader_t *bw_scan_reader(bw_scan_t *s);
+/* Feed `profile` the owner's `max` newest sent messages, read by the
+ * reader (what it cannot read is skipped: bw_scan_skip), in the order
+ * notmuch gives them; `sent_out` (may be NULL) gets them as
+ * bw_sent_mail_t*. */
+bw_status_t bw_scan_learn_profile(bw_scan_t *s, bw_profile_t *profile, unsigned max,
+                                  GPtrArray *sent_out, char **detail);
+/* How the signals stage reads mail (scan-signals.h), through this scan. */
+void bw_scan_signals_reading(bw_scan_t *s, bw_signals_reading_t *out);
 
 /* ---------------------------------------------------------------- stages */
 

@@ -2,12 +2,9 @@
 #include "config.h"
 #include "scan-signals.h"
 #include "ops-record.h"
+#include "bw-reader.h"
 #include <glib/gi18n-lib.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define KIND_FACTS "facts"
 #define KIND_SENT  "sent"
@@ -38,46 +35,6 @@ bw_signals_run_clear(bw_signals_run_t *r)
     g_clear_pointer(&r->members, g_hash_table_unref);
     g_clear_pointer(&r->pending, g_ptr_array_unref);
     g_clear_pointer(&r->memo, g_free);
-}
-
-/* The first `max` bytes of a regular file (a FIFO or a device is no mail:
- * NULL, as is a file that cannot be read). */
-static char *
-read_head(const char *path, size_t max, size_t *len_out)
-{
-    *len_out = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return NULL;
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        return NULL;
-    }
-    size_t want = sb.st_size > 0 && (guint64)sb.st_size < max ? (size_t)sb.st_size : max;
-    char *buf = g_try_malloc(want + 1);
-    if (buf == NULL) {
-        close(fd);
-        return NULL;
-    }
-    size_t got = 0;
-    while (got < want) {
-        ssize_t n = read(fd, buf + got, want - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            close(fd);
-            g_free(buf);
-            return NULL;
-        }
-        if (n == 0)
-            break;
-        got += (size_t)n;
-    }
-    close(fd);
-    buf[got] = '\0';
-    *len_out = got;
-    return buf;
 }
 
 static char *
@@ -153,42 +110,149 @@ facts_from_row(const char *text, char **file_out)
     return m;
 }
 
-/* Reads one received message into facts keyed by notmuch's Message-ID
- * (the one every other part of the scan uses), or NULL. */
-static bw_mailfacts_t *
-read_facts(const bw_nm_candidate_t *c)
+/* ------------------------------------------------------------ reading
+ *
+ * Every file goes through the reader process (bw_signals_reading_t): one
+ * READ request per message, the answers taken in order.  The answer is
+ * the JSON of what the core read, checked by the reader adapter; it is
+ * decoded here by the kind's *_from_json.  An answer that does not decode
+ * is garbage from the reader, as a damaged report is: the message is
+ * skipped. */
+
+typedef void *(*decode_fn)(JsonNode *node);
+
+static void *
+decode_facts(JsonNode *node)
 {
-    size_t len = 0;
-    g_autofree char *data = read_head(c->file, BW_SIGNALS_MAX_BYTES, &len);
-    if (data == NULL || len == 0)
-        return NULL;
     bw_mailfacts_t *m = NULL;
-    if (bw_mailfacts_read(data, len, &m, NULL) != BW_OK || m == NULL)
-        return NULL;
-    g_free(m->message_id);
-    m->message_id = g_strdup(c->message_id);
-    if (m->date_unix == 0)
-        m->date_unix = c->date;
-    return m;
+    return bw_mailfacts_from_json(node, &m, NULL) == BW_OK ? m : NULL;
+}
+
+static void *
+decode_summary(JsonNode *node)
+{
+    bw_sent_summary_t *m = NULL;
+    return bw_sent_summary_from_json(node, &m, NULL) == BW_OK ? m : NULL;
+}
+
+/* Reads each message of `list` (bw_nm_candidate_t*): *out gets, in the
+ * same order, what it gave (decoded; `free` frees it) or NULL (nothing:
+ * not mail, not readable, held, skipped).  *count: files read. */
+static bw_status_t
+read_list(const bw_signals_reading_t *rd, GPtrArray *list, bw_reader_read_t what,
+          decode_fn decode, GDestroyNotify free, GPtrArray **out, guint64 *count, char **detail)
+{
+    *out = g_ptr_array_new_full(list->len, free);
+    g_ptr_array_set_size(*out, (gint)list->len);
+    g_autoptr(GArray) index = g_array_sized_new(FALSE, FALSE, sizeof(guint), list->len);
+    guint first = G_MAXUINT;
+    for (guint i = 0; i < list->len; i++) {
+        const bw_nm_candidate_t *c = g_ptr_array_index(list, i);
+        if (rd->held != NULL && rd->held(rd->ctx, c->message_id))
+            continue;
+        guint n = bw_reader_add_read(rd->reader, c->file, what);
+        if (first == G_MAXUINT)
+            first = n;
+        g_array_append_val(index, i);
+        (*count)++;
+    }
+    bw_reader_result_t res;
+    while (first != G_MAXUINT && bw_reader_next(rd->reader, &res)) {
+        if (res.end)
+            continue;
+        if (res.fault == BW_READER_FAULT_UNAVAILABLE)
+            return bw_error_set(detail, BW_E_INTERNAL, _("cannot read the new mail: %s"),
+                                res.detail);
+        guint i = g_array_index(index, guint, res.request - first);
+        const bw_nm_candidate_t *c = g_ptr_array_index(list, i);
+        const char *cause = bw_reader_fault_to_string(res.fault);
+        void *got = NULL;
+        if (cause == NULL && res.status == BW_OK && res.json != NULL) {
+            g_autoptr(JsonNode) node = NULL;
+            if (bw_reader_payload_parse(res.json, res.json_len, &node, NULL) == BW_OK)
+                got = decode(node);
+            if (got == NULL) {
+                cause = bw_reader_fault_to_string(BW_READER_FAULT_GARBAGE);
+                res.detail = "the reader answered garbage on this message (a damaged answer)";
+            }
+        }
+        if (cause != NULL) {
+            if (rd->skip != NULL)
+                rd->skip(rd->ctx, c, cause, res.detail);
+            continue;
+        }
+        g_ptr_array_index(*out, i) = got;
+    }
+    return BW_OK;
+}
+
+/* Facts of received mail keyed by notmuch's Message-ID (the one every
+ * other part of the scan uses), dated by notmuch when the mail is not. */
+static bw_status_t
+read_facts(const bw_signals_reading_t *rd, GPtrArray *list, guint64 *count, GPtrArray **out,
+           char **detail)
+{
+    bw_status_t st = read_list(rd, list, BW_READER_READ_FACTS, decode_facts,
+                               (GDestroyNotify)bw_mailfacts_free, out, count, detail);
+    if (st != BW_OK)
+        return st;
+    for (guint i = 0; i < list->len; i++) {
+        const bw_nm_candidate_t *c = g_ptr_array_index(list, i);
+        bw_mailfacts_t *m = g_ptr_array_index(*out, i);
+        if (m == NULL)
+            continue;
+        g_free(m->message_id);
+        m->message_id = g_strdup(c->message_id);
+        if (m->date_unix == 0)
+            m->date_unix = c->date;
+    }
+    return BW_OK;
+}
+
+/* The messages skipped before that are read again (bw_signals_reading_t:
+ * retried), the owner's or the others' as `owner` says, added to `list`
+ * (of the range) when not in it. */
+static void
+add_retried(GPtrArray *list, bw_nm_source_t *src, const bw_signals_reading_t *rd, bool owner)
+{
+    if (rd->retried == NULL || rd->retried->len == 0)
+        return;
+    g_autoptr(GHashTable) have = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; i < list->len; i++)
+        g_hash_table_add(have, ((bw_nm_candidate_t *)g_ptr_array_index(list, i))->message_id);
+    for (guint i = 0; i < rd->retried->len; i++) {
+        const bw_nm_candidate_t *c = g_ptr_array_index(rd->retried, i);
+        if (g_hash_table_contains(have, c->message_id) ||
+            bw_nm_source_is_owners(src, c->message_id) != owner)
+            continue;
+        bw_nm_candidate_t *copy = g_new0(bw_nm_candidate_t, 1);
+        copy->message_id = g_strdup(c->message_id);
+        copy->file = g_strdup(c->file);
+        copy->date = c->date;
+        g_ptr_array_add(list, copy);
+    }
 }
 
 /* The owner's sent mail: stored summaries plus what the range holds. */
 static bw_status_t
-sent_rows(bw_signals_run_t *r, bw_nm_source_t *src, GHashTable *rows, bool full,
-          guint64 after, char **detail)
+sent_rows(bw_signals_run_t *r, bw_nm_source_t *src, const bw_signals_reading_t *rd,
+          GHashTable *rows, bool full, guint64 after, char **detail)
 {
     g_autoptr(GPtrArray) list = NULL;
     bw_status_t st = bw_nm_source_list(src, NULL, full, after, 1, BW_SIGNALS_MAX_SENT, &list,
                                        detail);
     if (st != BW_OK)
         return st;
+    add_retried(list, src, rd, true);
+    g_autoptr(GPtrArray) got = NULL;
+    st = read_list(rd, list, BW_READER_READ_SENT_SUMMARY, decode_summary,
+                   (GDestroyNotify)bw_sent_summary_free, &got, &r->read_sent, detail);
+    if (st != BW_OK)
+        return st;
     for (guint i = 0; i < list->len; i++) {
         const bw_nm_candidate_t *c = g_ptr_array_index(list, i);
-        size_t len = 0;
-        g_autofree char *data = read_head(c->file, BW_SIG_MAX_HEADER_BYTES, &len);
-        bw_sent_summary_t *s = NULL;
-        r->read_sent++;
-        if (data == NULL || bw_sent_summary_read(data, len, &s, NULL) != BW_OK || s == NULL)
+        bw_sent_summary_t *s = g_ptr_array_index(got, i);
+        if (s == NULL)
             continue;
         g_free(s->message_id);
         s->message_id = g_strdup(c->message_id);
@@ -197,24 +261,27 @@ sent_rows(bw_signals_run_t *r, bw_nm_source_t *src, GHashTable *rows, bool full,
         char *json = json_text(bw_sent_summary_to_json(s));
         pend(r, KIND_SENT, c->message_id, s->date_unix, g_strdup(json));
         g_hash_table_replace(rows, g_strdup(c->message_id), json);
-        bw_sent_summary_free(s);
     }
     return BW_OK;
 }
 
 /* Received mail of the range: read, kept when a judge can use it. */
 static bw_status_t
-received_rows(bw_signals_run_t *r, bw_nm_source_t *src, GHashTable *rows, bool full,
-              guint64 after, char **detail)
+received_rows(bw_signals_run_t *r, bw_nm_source_t *src, const bw_signals_reading_t *rd,
+              GHashTable *rows, bool full, guint64 after, char **detail)
 {
     g_autoptr(GPtrArray) list = NULL;
     bw_status_t st = bw_nm_source_list(src, NULL, full, after, 0, 0, &list, detail);
     if (st != BW_OK)
         return st;
+    add_retried(list, src, rd, false);
+    g_autoptr(GPtrArray) got = NULL;
+    st = read_facts(rd, list, &r->read_received, &got, detail);
+    if (st != BW_OK)
+        return st;
     for (guint i = 0; i < list->len; i++) {
         const bw_nm_candidate_t *c = g_ptr_array_index(list, i);
-        g_autoptr(bw_mailfacts_t) m = read_facts(c);
-        r->read_received++;
+        const bw_mailfacts_t *m = g_ptr_array_index(got, i);
         if (m != NULL && interesting(m)) {
             char *row = facts_row(m, c->file);
             pend(r, KIND_FACTS, c->message_id, m->date_unix, g_strdup(row));
@@ -233,8 +300,8 @@ received_rows(bw_signals_run_t *r, bw_nm_source_t *src, GHashTable *rows, bool f
  * members (notmuch threads by References and In-Reply-To, whatever order
  * the mail came in).  Read once, then kept. */
 static bw_status_t
-reply_rows(bw_signals_run_t *r, bw_nm_source_t *src, GPtrArray *runs, GHashTable *rows,
-           char **detail)
+reply_rows(bw_signals_run_t *r, bw_nm_source_t *src, const bw_signals_reading_t *rd,
+           GPtrArray *runs, GHashTable *rows, char **detail)
 {
     /* the threads of every member, each once */
     g_autoptr(GHashTable) threads = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -263,13 +330,21 @@ reply_rows(bw_signals_run_t *r, bw_nm_source_t *src, GPtrArray *runs, GHashTable
         g_string_free(q, TRUE);
         if (st != BW_OK)
             return st;
+        /* those not read yet (a thread lists a message once) */
+        g_autoptr(GPtrArray) unread = g_ptr_array_new();
         for (guint k = 0; k < list->len; k++) {
             const bw_nm_candidate_t *c = g_ptr_array_index(list, k);
-            if (g_hash_table_contains(rows, c->message_id))
-                continue;
-            g_autoptr(bw_mailfacts_t) m = read_facts(c);
-            r->read_replies++;
-            if (m == NULL)
+            if (!g_hash_table_contains(rows, c->message_id))
+                g_ptr_array_add(unread, (gpointer)c);
+        }
+        g_autoptr(GPtrArray) got = NULL;
+        st = read_facts(rd, unread, &r->read_replies, &got, detail);
+        if (st != BW_OK)
+            return st;
+        for (guint k = 0; k < unread->len; k++) {
+            const bw_nm_candidate_t *c = g_ptr_array_index(unread, k);
+            const bw_mailfacts_t *m = g_ptr_array_index(got, k);
+            if (m == NULL || g_hash_table_contains(rows, c->message_id))
                 continue;
             char *row = facts_row(m, c->file);
             pend(r, KIND_FACTS, c->message_id, m->date_unix, g_strdup(row));
@@ -515,7 +590,8 @@ memo_text(const bw_signals_run_t *r, gint64 sent_version, const char *runs_json,
 bw_status_t
 bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store,
                      const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
-                     bw_signals_read_t read, guint64 after, char **detail)
+                     const bw_signals_reading_t *reading, bw_signals_read_t read,
+                     guint64 after, char **detail)
 {
     bool full = read == BW_SIGNALS_READ_ALL;
     memset(r, 0, sizeof *r);
@@ -551,9 +627,9 @@ bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store
 
     bw_status_t st = BW_OK;
     if (read != BW_SIGNALS_READ_NONE) {
-        st = sent_rows(r, src, sent, full, after, detail);
+        st = sent_rows(r, src, reading, sent, full, after, detail);
         if (st == BW_OK)
-            st = received_rows(r, src, facts, full, after, detail);
+            st = received_rows(r, src, reading, facts, full, after, detail);
         if (st != BW_OK)
             return st;
     }
@@ -597,7 +673,7 @@ bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store
             g_hash_table_replace(r->members, g_strdup(g_ptr_array_index(run->members, k)),
                                  g_strdup(key));
     }
-    st = reply_rows(r, src, runs, facts, detail);
+    st = reply_rows(r, src, reading, runs, facts, detail);
     if (st != BW_OK)
         return st;
 

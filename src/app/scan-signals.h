@@ -1,7 +1,8 @@
 /* scan-signals.h: the signals stage of a scan (shared/SPEC.md section 2b).
  *
  * Between the profile and the classification: the owner's sent mail and
- * the received mail of the lastmod range are read into stored facts
+ * the received mail of the lastmod range are read (by the reader process:
+ * bw_signals_reading_t) into stored facts
  * (bw_sent_summary_t, bw_mailfacts_t: signal_rows in the state), the runs
  * in Sent the owner did not write are found over all stored sent
  * summaries, the replies in their threads are read, and every stored fact
@@ -20,12 +21,12 @@
 #include "bw-signals.h"
 #include "nm-source.h"
 #include "store.h"
+#include "reader.h"
 
 G_BEGIN_DECLS
 
 /* Bounds of one run (the mailbox is the user's, the mail a stranger's). */
 #define BW_SIGNALS_MAX_SENT       20000u          /* newest sent messages summarised */
-#define BW_SIGNALS_MAX_BYTES      (1024u * 1024u) /* bytes read of one received message */
 #define BW_SIGNALS_MAX_THREAD_IDS 64u             /* run members per thread query */
 
 typedef struct {
@@ -59,12 +60,31 @@ typedef enum {
     BW_SIGNALS_READ_NONE,     /* the stored rows only (nothing new) */
 } bw_signals_read_t;
 
+/* How the stage reads mail: every message through the confined reader
+ * process (reader.h), never in this one.  A message it cannot read (the
+ * reader crashed, hung or answered garbage on it) is handed to `skip` and
+ * gives nothing; a message `held` says was skipped before by this reader
+ * build is not read at all. */
+typedef struct {
+    bw_reader_t *reader;
+    bool (*held)(void *ctx, const char *message_id);                 /* may be NULL */
+    void (*skip)(void *ctx, const bw_nm_candidate_t *c, const char *cause,
+                 const char *why);                                    /* may be NULL */
+    void *ctx;
+    /* bw_nm_candidate_t*: messages another reader build skipped (or all
+     * skipped ones, `scan --retry-skipped`): read again wherever they are
+     * in the mailbox's history (may be NULL) */
+    GPtrArray *retried;
+} bw_signals_reading_t;
+
 /* Runs the stage.  `ops` answers the judges' questions about the mailbox
  * (received_from_count, has_message_id...).  A failed notmuch read is
- * BW_E_DATABASE (the scan retries). */
+ * BW_E_DATABASE (the scan retries); a reader that cannot run at all is
+ * BW_E_INTERNAL. */
 bw_status_t bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store,
                                  const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
-                                 bw_signals_read_t read, guint64 after, char **detail);
+                                 const bw_signals_reading_t *reading, bw_signals_read_t read,
+                                 guint64 after, char **detail);
 
 /* Inside the save transaction: the rows this run read. */
 bw_status_t bw_signals_stage_save(const bw_signals_run_t *r, bw_store_t *store, char **detail);

@@ -149,3 +149,19 @@ bw_scan_skip_notice(const bw_scanner_options_t *opts, const bw_skipped_t *e)
     opts->notice(opts->notice_data, line);
 }
 
+
+void
+bw_scan_skip(bw_scan_t *s, const bw_nm_candidate_t *c, const char *cause, const char *why)
+{
+    bw_skipped_t *e = bw_scan_skips_put(&s->skips, c->message_id, c->file, c->date, cause, why);
+    if (g_hash_table_contains(s->run_culprits, e->message_id))
+        return;
+    bw_skipped_t *k = g_new0(bw_skipped_t, 1);
+    k->message_id = g_strdup(e->message_id);
+    k->file = g_strdup(e->file);
+    k->cause = g_strdup(e->cause);
+    k->why = g_strdup(e->why);
+    k->date = e->date;
+    g_hash_table_insert(s->run_culprits, k->message_id, k);
+    bw_scan_skip_notice(s->opts, e);
+}

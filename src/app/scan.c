@@ -364,6 +364,7 @@ bw_scan_restart_full(bw_scan_t *s, char **msg, bw_scan_result_t **out, char **de
 void
 bw_scan_clear(bw_scan_t *s)
 {
+    g_clear_pointer(&s->reader, bw_reader_free);
     g_clear_pointer(&s->items, g_ptr_array_unref);
     g_clear_pointer(&s->campaigns, g_ptr_array_unref);
     g_clear_pointer(&s->surges, g_ptr_array_unref);

@@ -165,7 +165,7 @@ bw_snapshot_encode(GPtrArray *sent, GPtrArray *items, const bw_mailbox_ops_t *op
     GVariantBuilder sb, ib;
     g_variant_builder_init(&sb, G_VARIANT_TYPE("a" SNAP_SENT_TYPE));
     for (guint i = 0; sent != NULL && i < sent->len; i++) {
-        const bw_nm_sent_t *s = g_ptr_array_index(sent, i);
+        const bw_sent_mail_t *s = g_ptr_array_index(sent, i);
         GVariant *t[] = {
             bs_new(s->message_id), bs_new(s->from), bs_array(s->received),
             bs_new(s->dkim_domain), bs_new(s->x_mailer), g_variant_new_int64(s->date),
@@ -259,7 +259,7 @@ bw_snapshot_variant(bw_store_t *store)
 }
 
 /* Feed the profile the sent messages of the snapshot, in the order the
- * saving run fed them; `sent_out` (may be NULL) gets them as bw_nm_sent_t*. */
+ * saving run fed them; `sent_out` (may be NULL) gets them as bw_sent_mail_t*. */
 void
 bw_snapshot_sent(GVariant *v, bw_profile_t *profile, GPtrArray *sent_out)
 {
@@ -274,7 +274,7 @@ bw_snapshot_sent(GVariant *v, bw_profile_t *profile, GPtrArray *sent_out)
         g_autoptr(GVariant) c4 = g_variant_get_child_value(t, 4);
         g_autoptr(GVariant) c5 = g_variant_get_child_value(t, 5);
         g_autoptr(GVariant) c6 = g_variant_get_child_value(t, 6);
-        bw_nm_sent_t *s = g_new0(bw_nm_sent_t, 1);
+        bw_sent_mail_t *s = g_new0(bw_sent_mail_t, 1);
         s->to = g_ptr_array_new_with_free_func(g_free);
         bs_array_into(c6, s->to);
         s->message_id = bs_dup(c0);
@@ -284,11 +284,11 @@ bw_snapshot_sent(GVariant *v, bw_profile_t *profile, GPtrArray *sent_out)
         s->dkim_domain = bs_dup(c3);
         s->x_mailer = bs_dup(c4);
         s->date = g_variant_get_int64(c5);
-        bw_nm_sent_feed(profile, s);
+        bw_sent_mail_feed(profile, s);
         if (sent_out)
             g_ptr_array_add(sent_out, s);
         else
-            bw_nm_sent_free(s);
+            bw_sent_mail_free(s);
     }
 }
 
@@ -417,8 +417,10 @@ bw_snapshot_document(bw_scan_t *s, bw_profile_t *profile)
     g_auto(bw_signals_run_t) sig = { 0 };
     bw_mailbox_ops_t ops;
     bw_nm_source_mailbox_ops(s->src, &ops);
-    if (bw_signals_stage_run(&sig, s->src, s->store, profile, &ops, BW_SIGNALS_READ_NONE, 0,
-                             NULL) != BW_OK ||
+    bw_signals_reading_t reading;
+    bw_scan_signals_reading(s, &reading);
+    if (bw_signals_stage_run(&sig, s->src, s->store, profile, &ops, &reading,
+                             BW_SIGNALS_READ_NONE, 0, NULL) != BW_OK ||
         bw_signals_stage_assess(&sig, &r, NULL) != BW_OK) {
         bw_assessment_free(r.assessment);
         return NULL;

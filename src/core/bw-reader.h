@@ -31,6 +31,19 @@
  *   'E'  the request is finished
  * A request gets zero or more 'X'/'R' frames, then exactly one 'E'.
  *
+ * A file request with one of the READ flags below (BW_READER_READS) is not
+ * a bounce parse: the reader reads the first bytes of the file itself (a
+ * regular file only, at most bw_reader_read_max() bytes), runs the core
+ * function the flag names on them (bw_reader_read_json()) and answers one
+ * 'R' with index -1, the status, and as payload the JSON text of the
+ * result (empty when the message gives nothing: not readable, not mail),
+ * then 'E'; never an 'X'.  The same in --json and --report mode, so one
+ * reader serves a batch of any requests.  The parent checks the payload
+ * (bw_reader_payload_check) before it hands it on, and decodes it with
+ * bw_reader_payload_parse() and the result's *_from_json.
+ *
+ * Protocol 2 added the READ flags.
+ *
  * Everything the reader sends is treated as untrusted (it has just read
  * attacker-written mail): lengths are bounded, the report decoder checks
  * every field, and a frame that breaks these rules ends the reader as if
@@ -43,7 +56,7 @@
 G_BEGIN_DECLS
 
 /* Bumped whenever a frame or the report encoding changes. */
-#define BW_READER_PROTOCOL 1u
+#define BW_READER_PROTOCOL 2u
 
 #define BW_READER_FRAME_HEADER 5u
 /* Bodies larger than this end the reader (a report line is kilobytes; a
@@ -66,7 +79,18 @@ enum {
  * in batches: see src/reader/reader.c). */
 #define BW_READER_BOUNCES_ONLY 0x80000000u
 #define BW_READER_CAREFUL      0x40000000u
-#define BW_READER_FLAGS        (BW_READER_BOUNCES_ONLY | BW_READER_CAREFUL)
+/* What to read instead of a bounce parse (at most one; see above):
+ *   FACTS         bw_mailfacts_read() on a received message, its first
+ *                 BW_SIG_MAX_MESSAGE_BYTES;
+ *   SENT_SUMMARY  bw_sent_summary_read() on one of the owner's sent
+ *                 messages, its first BW_SIG_MAX_HEADER_BYTES;
+ *   SENT_HEADERS  bw_sent_mail_read() on the same, for the profile, its
+ *                 first BW_SENT_MAIL_MAX_BYTES. */
+#define BW_READER_FACTS        0x20000000u
+#define BW_READER_SENT_SUMMARY 0x10000000u
+#define BW_READER_SENT_HEADERS 0x08000000u
+#define BW_READER_READS        (BW_READER_FACTS | BW_READER_SENT_SUMMARY | BW_READER_SENT_HEADERS)
+#define BW_READER_FLAGS        (BW_READER_BOUNCES_ONLY | BW_READER_CAREFUL | BW_READER_READS)
 
 static inline void
 bw_wire_put_u32(GString *out, guint32 v)
@@ -112,6 +136,24 @@ void bw_report_json_append(GString *out, const bw_report_t *report, const char *
  * member follows with its comma).  The parent checks that each line from
  * the reader is about the input it asked for. */
 void bw_report_json_head(GString *out, const char *file, int index);
+
+/* Bytes of the file a READ request reads (0 for anything else). */
+size_t bw_reader_read_max(guint32 read);
+
+/* What a READ request answers about the bytes of a file: BW_OK with *json
+ * (g_free) the JSON text of the result, or with *json NULL when the
+ * message gives nothing; else the status (and *detail, g_free, may be
+ * NULL) of a message that cannot be read. */
+bw_status_t bw_reader_read_json(guint32 read, const char *data, size_t len, char **json,
+                                char **detail);
+
+/* The parent's check of a READ answer's payload, before anything parses
+ * it: valid UTF-8 without NUL, one strict JSON value within the caps
+ * (bw_caps_check_json: depth, values, bytes).  BW_OK, else BW_E_INVALID
+ * with *why (g_free; may be NULL). */
+bw_status_t bw_reader_payload_check(const char *json, size_t len, char **why);
+/* The check, then json-glib: *out (json_node_unref) the value. */
+bw_status_t bw_reader_payload_parse(const char *json, size_t len, JsonNode **out, char **why);
 
 G_END_DECLS
 

@@ -110,6 +110,46 @@ typedef struct {
 
 typedef struct bw_profile bw_profile_t;
 
+/* One of the owner's sent messages as the profile learns from it, with
+ * owned strings: what bw_sent_mail_read() takes from its header block, the
+ * people it went to, and (from the mailbox, not the mail) its Message-ID
+ * and date.  A scan keeps it in its state, so that a later run rebuilds
+ * the same profile without opening the files again. */
+typedef struct {
+    char *message_id;
+    char *from;
+    GPtrArray *received;     /* char*, top first */
+    char *dkim_domain;
+    char *x_mailer;          /* X-Mailer or User-Agent */
+    gint64 date;
+    GPtrArray *to;           /* char*: To and Cc, lower-cased (bounded), or NULL */
+} bw_sent_mail_t;
+
+/* Bytes of a sent message read: its header block comes first. */
+#define BW_SENT_MAIL_MAX_BYTES   (256u * 1024u)
+#define BW_SENT_MAIL_MAX_TO      32u      /* To and Cc addresses kept */
+#define BW_SENT_MAIL_MAX_HOPS    64u      /* Received fields kept */
+
+void bw_sent_mail_free(bw_sent_mail_t *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(bw_sent_mail_t, bw_sent_mail_free)
+/* Reads the header block at the start of `data` (the first
+ * BW_SENT_MAIL_MAX_BYTES of the file).  Mail that claims to be the owner's
+ * can be forged, so GMime gets only the fields read here, checked against
+ * the caps (bw_header_fields_extract): a message past one is still a sent
+ * message without those fields.  Text that is not UTF-8 is repaired.
+ * message_id and date are left unset (the mailbox gives them).
+ * BW_E_NOT_MAIL for empty data. */
+bw_status_t bw_sent_mail_read(const char *data, size_t len, bw_sent_mail_t **out, char **detail);
+/* bw_profile_add_sent() for it, and bw_profile_add_correspondent() for the
+ * people it went to. */
+void bw_sent_mail_feed(bw_profile_t *profile, const bw_sent_mail_t *s);
+/* The fields bw_sent_mail_read() fills, as JSON (the reader process sends
+ * it so), and back: the decoder takes hostile JSON (bounded lists, strings
+ * only where strings belong). */
+JsonNode *bw_sent_mail_to_json(const bw_sent_mail_t *s);
+bw_status_t bw_sent_mail_from_json(JsonNode *node, bw_sent_mail_t **out, char **detail);
+
+
 /* `owner_addresses`: NULL-terminated, lower-cased (user.primary_email and
  * user.other_email).  `own_relays`: extra host/domain globs of the owner's
  * provider from the config (bouncewatch.relays), NULL-terminated or NULL. */

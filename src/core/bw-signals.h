@@ -44,6 +44,7 @@
 G_BEGIN_DECLS
 
 /* Bounds on what one message contributes (hostile input). */
+#define BW_SIG_MAX_MESSAGE_BYTES (1024u * 1024u) /* bytes read of one received message */
 #define BW_SIG_MAX_HEADER_BYTES  (256u * 1024u) /* header block read */
 #define BW_SIG_MAX_FIELDS        2000           /* header fields walked */
 #define BW_SIG_MAX_HOPS          32             /* Received hops kept */

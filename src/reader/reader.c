@@ -41,6 +41,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -246,15 +247,49 @@ test_limits_line(const char *file, int index)
     g_string_free(g, TRUE);
 }
 
+/* The switch of a message, "[bw-test:WHAT]" in its Subject for the bounce
+ * parse, "[bw-test:WHAT@KIND]" for a READ request (KIND facts, summary or
+ * headers: the switch works in that read only).  Returns WHAT followed by
+ * "]" when the switch is for `kind` ("" for the bounce parse), else NULL. */
+static const char *
+test_switch(const char *s, size_t len, const char *kind)
+{
+    static const char mark[] = "[bw-test:";
+    const char *end = s ? s + len : NULL;
+    for (const char *m = s; m != NULL && m < end;) {
+        m = memmem(m, (size_t)(end - m), mark, sizeof mark - 1);
+        if (m == NULL)
+            return NULL;
+        m += sizeof mark - 1;
+        const char *close = memchr(m, ']', (size_t)(end - m));
+        if (close == NULL)
+            return NULL;
+        const char *at = memchr(m, '@', (size_t)(close - m));
+        bool mine = *kind == '\0' ? at == NULL
+                                  : at != NULL && (size_t)(close - at - 1) == strlen(kind) &&
+                                        memcmp(at + 1, kind, strlen(kind)) == 0;
+        if (mine) {
+            /* WHAT] as the hooks below compare it */
+            static char what[64];
+            size_t n = (size_t)((at ? at : close) - m);
+            if (n + 2 > sizeof what)
+                return NULL;
+            memcpy(what, m, n);
+            what[n] = ']';
+            what[n + 1] = '\0';
+            return what;
+        }
+        m = close;
+    }
+    return NULL;
+}
+
 /* Returns true when the hook answered the message itself. */
 static bool
-test_hook(const bw_report_t *r, const char *file, int index)
+test_hook(const char *m, const char *file, int index)
 {
-    const char *s = r ? r->subject : NULL;
-    const char *m = s ? strstr(s, "[bw-test:") : NULL;
     if (m == NULL)
         return false;
-    m += strlen("[bw-test:");
     if (g_str_has_prefix(m, "crash]")) {
         raise(SIGSEGV);
     } else if (g_str_has_prefix(m, "abort]")) {
@@ -307,6 +342,19 @@ test_hook(const bw_report_t *r, const char *file, int index)
     } else if (g_str_has_prefix(m, "limits]")) {
         test_limits_line(file, index);
         return true;
+    } else if (g_str_has_prefix(m, "badjson]")) {
+        /* A READ answer the parent must not take: nested past the cap. */
+        GString *deep = g_string_new(NULL);
+        for (int i = 0; i < 1000; i++)
+            g_string_append_c(deep, '[');
+        for (int i = 0; i < 1000; i++)
+            g_string_append_c(deep, ']');
+        send_result(index, BW_OK, NULL, deep->str, deep->len);
+        g_string_free(deep, TRUE);
+        return true;
+    } else if (g_str_has_prefix(m, "badutf8]")) {
+        send_result(index, BW_OK, NULL, "{\"from\":\"\xff\xfe\"}", 13);
+        return true;
     }
     return false;
 }
@@ -326,7 +374,8 @@ answer(request_t *q, int index, bw_status_t status, bw_report_t *r, const char *
 {
     q->answered++;
 #ifdef BW_TEST_HOOKS
-    if (test_hook(r, q->file, index)) {
+    const char *subject = r ? r->subject : NULL;
+    if (test_hook(test_switch(subject, subject ? strlen(subject) : 0, ""), q->file, index)) {
         bw_report_free(r);
         return;
     }
@@ -373,6 +422,70 @@ on_message(void *data, int index, bw_status_t status, bw_report_t *report, const
     return true;
 }
 
+/* The first `max` bytes of a regular file (a FIFO or a device is no mail:
+ * NULL, as is a file that cannot be read). */
+static char *
+read_head(const char *path, size_t max, size_t *len_out)
+{
+    *len_out = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return NULL;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return NULL;
+    }
+    size_t want = sb.st_size > 0 && (guint64)sb.st_size < max ? (size_t)sb.st_size : max;
+    char *buf = g_try_malloc(want + 1);
+    if (buf == NULL) {
+        close(fd);
+        return NULL;
+    }
+    size_t got = 0;
+    while (got < want) {
+        ssize_t n = read(fd, buf + got, want - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            close(fd);
+            g_free(buf);
+            return NULL;
+        }
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    buf[got] = '\0';
+    *len_out = got;
+    return buf;
+}
+
+/* A READ request (bw-reader.h): one answer, index -1, the result's JSON. */
+static void
+read_request(const char *path, guint32 read)
+{
+    size_t len = 0;
+    g_autofree char *data = read_head(path, bw_reader_read_max(read), &len);
+    g_autofree char *json = NULL, *detail = NULL;
+    bw_status_t st;
+    if (data == NULL) {
+        st = BW_E_IO;
+        detail = g_strdup_printf("cannot read %s", path);
+    } else {
+        st = bw_reader_read_json(read, data, len, &json, &detail);
+    }
+#ifdef BW_TEST_HOOKS
+    const char *kind = read == BW_READER_FACTS ? "facts" : read == BW_READER_SENT_SUMMARY
+                                                            ? "summary" : "headers";
+    if (test_hook(test_switch(data, len, kind), path, -1))
+        return;
+#endif
+    const char *why = st == BW_OK ? NULL : detail ? detail : bw_status_to_string(st);
+    send_result(-1, st, why, json, json ? strlen(json) : 0);
+}
+
 static void
 handle(char type, const char *body, guint32 len)
 {
@@ -383,11 +496,24 @@ handle(char type, const char *body, guint32 len)
         g_autofree char *path = g_strndup(body + 8, len - 8);
 #ifdef BW_TEST_HOOKS
         /* Which files a run reads (the tests check what is not read again). */
-        if (g_getenv("BW_TEST_READER_TRACE") != NULL)
-            fprintf(stderr, "bw-test-trace: reading %s\n", path);
+        /* (A READ request's line ends with what it reads.) */
+        if (g_getenv("BW_TEST_READER_TRACE") != NULL) {
+            guint32 rd = limit_flags & BW_READER_READS;
+            fprintf(stderr, "bw-test-trace: reading %s%s\n", path,
+                    rd == 0 ? "" : rd == BW_READER_FACTS ? " (facts)"
+                                 : rd == BW_READER_SENT_SUMMARY ? " (summary)" : " (headers)");
+        }
 #endif
+        guint32 read = limit_flags & BW_READER_READS;
+        if (read != 0) {
+            if ((read & (read - 1)) != 0)
+                _exit(2);   /* one thing to read, or not bouncewatch asking */
+            read_request(path, read);
+            bw_wire_frame_start(out, BW_READER_END, 0);
+            return;
+        }
         request_t q = { path, (limit_flags & BW_READER_BOUNCES_ONLY) != 0,
-                        limit_flags & ~(BW_READER_BOUNCES_ONLY | BW_READER_CAREFUL), 0 };
+                        limit_flags & ~BW_READER_FLAGS, 0 };
         bw_parse_sink_t sink = { on_mbox, on_message, &q };
         g_autofree char *detail = NULL;
         bw_status_t st = bw_parse_file_each(path, first, &sink, &detail);

@@ -157,7 +157,8 @@ notmuch new --no-hooks --quiet
 hook "$BW_TMP/hook3.log"
 bw_expect_eq "hook with new mail: exit 0" "$rc" 0
 read_again "hook with new mail" "$BW_TMP/hook3.log"
-bw_expect_eq "the new mail is read" "$(count "$BW_TMP/hook3.log" 'reading .*late:2,S')" 1
+bw_expect_eq "the new mail is read" "$(count "$BW_TMP/hook3.log" 'reading .*late:2,S$')" 1
+bw_expect_eq "... and its facts (the signals)" "$(count "$BW_TMP/hook3.log" 'reading .*late:2,S (facts)$')" 1
 "$BW_BIN" scan --json >"$BW_TMP/inc.json" 2>/dev/null || bw_expect_eq "scan after new mail" failed ok
 bw_expect_eq "the new report" "$(jq_py "$BW_TMP/inc.json" 'len(d["bounces"])')" 44
 "$BW_BIN" scan --json --full >"$BW_TMP/full.json" 2>"$BW_TMP/full.err" || bw_expect_eq "scan --full" failed ok
@@ -233,6 +234,6 @@ bw_expect_eq "no reader: hook exit 0" "$rc" 0
 bw_expect_eq "no reader: logged" "$(count "$BW_TMP/noreader.log" 'cannot read the new mail')" 1
 # Nothing was saved: the next run with a reader reads the new mail.
 hook "$BW_TMP/hook4.log"
-bw_expect_eq "after: the new mail is read" "$(count "$BW_TMP/hook4.log" 'reading .*again-late')" 1
+bw_expect_eq "after: the new mail is read" "$(count "$BW_TMP/hook4.log" 'reading .*again-late:2,S$')" 1
 
 bw_done

@@ -8,9 +8,12 @@
  * one reader per batch, a reader that dies mid-batch, one that hangs, one
  * that answers garbage, the batch going on after each culprit (inside an
  * mbox too), bounded restarts of a reader that never starts, and the
- * limits the reader really runs under. */
+ * limits the reader really runs under.  The READ requests (the signals'
+ * and the profile's reads): the JSON they answer, checked before anything
+ * parses it, and their culprits blamed like a bounce parse's. */
 #include "suites.h"
 #include "bw-reader.h"
+#include "bw-signals.h"
 #include "reader.h"
 #include <glib/gstdio.h>
 #include <signal.h>
@@ -152,6 +155,123 @@ START_TEST(test_wire_hostile)
     ck_assert_int_eq(bw_report_decode(g->str, g->len, &back, NULL), BW_OK);
     ck_assert(g_utf8_validate(back->subject, -1, NULL));
     bw_report_free(back);
+}
+END_TEST
+
+/* ------------------------------------------------------------ READ answers */
+
+static const char sent_text[] =
+    "Received: from [192.168.1.20] (dsl.isp.example [77.1.2.3])\n"
+    "\tby smtp.example.com with ESMTPSA id 4A1B; Thu, 19 Nov 2026 10:00:00 +0100\n"
+    "DKIM-Signature: v=1; a=rsa-sha256; d=Example.com; s=k1; h=from:to; bh=a; b=b\n"
+    "From: Owner <owner@example.com>\nTo: Anna <anna@example.net>, friends: b@example.net,\n"
+    " c@example.net;\nCc: d@example.net\nSubject: hello\n"
+    "Date: Thu, 19 Nov 2026 10:00:00 +0100\nMessage-ID: <s1@example.com>\n"
+    "User-Agent: Thunderbird/128.5.0\n\nbody\n";
+
+START_TEST(test_payload_checks)
+{
+    JsonNode *n = NULL;
+    g_autofree char *why = NULL;
+    /* What the reader answers for each kind passes, and decodes. */
+    static const guint32 kinds[] = { BW_READER_FACTS, BW_READER_SENT_SUMMARY,
+                                     BW_READER_SENT_HEADERS };
+    for (size_t k = 0; k < G_N_ELEMENTS(kinds); k++) {
+        g_autofree char *json = NULL;
+        ck_assert_uint_gt(bw_reader_read_max(kinds[k]), 0);
+        ck_assert_int_eq(bw_reader_read_json(kinds[k], sent_text, sizeof sent_text - 1, &json,
+                                             NULL), BW_OK);
+        ck_assert_ptr_nonnull(json);
+        ck_assert_int_eq(bw_reader_payload_parse(json, strlen(json), &n, NULL), BW_OK);
+        ck_assert(JSON_NODE_HOLDS_OBJECT(n));
+        json_node_unref(n);
+    }
+    ck_assert_uint_eq(bw_reader_read_max(BW_READER_BOUNCES_ONLY), 0);
+    g_autofree char *none = NULL;
+    ck_assert_int_ne(bw_reader_read_json(BW_READER_FACTS, "", 0, &none, NULL), BW_OK);
+    ck_assert_ptr_null(none);
+    /* What the parent refuses before json-glib sees it. */
+    static const struct { const char *text; size_t len; } bad[] = {
+        { "", 0 },
+        { "{", 1 },
+        { "{\"a\":1} x", 9 },
+        { "{'a':1}", 7 },                       /* json-glib reads it: not strict JSON */
+        { "/* c */ {}", 10 },
+        { "{\"a\":\"\xff\xfe\"}", 10 },         /* not UTF-8 */
+        { "{\"a\":\"x\0y\"}", 11 },             /* a NUL */
+        { "[1,2", 4 },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_clear_pointer(&why, g_free);
+        ck_assert_msg(bw_reader_payload_parse(bad[i].text, bad[i].len, &n, &why) == BW_E_INVALID,
+                      "bad payload %zu taken", i);
+        ck_assert_ptr_null(n);
+        ck_assert_ptr_nonnull(why);
+    }
+    /* Nesting past BW_MAX_JSON_DEPTH: refused, naming the cap; just within
+     * it: taken. */
+    for (int depth = BW_MAX_JSON_DEPTH; depth <= BW_MAX_JSON_DEPTH + 1; depth++) {
+        g_autoptr(GString) g = g_string_new(NULL);
+        for (int i = 0; i < depth; i++)
+            g_string_append_c(g, '[');
+        for (int i = 0; i < depth; i++)
+            g_string_append_c(g, ']');
+        g_clear_pointer(&why, g_free);
+        bw_status_t st = bw_reader_payload_parse(g->str, g->len, &n, &why);
+        if (depth > BW_MAX_JSON_DEPTH) {
+            ck_assert_int_eq(st, BW_E_INVALID);
+            ck_assert_ptr_nonnull(strstr(why, "BW_MAX_JSON_DEPTH"));
+        } else {
+            ck_assert_int_eq(st, BW_OK);
+            json_node_unref(n);
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_sent_mail_json)
+{
+    /* The profile's read of a sent message: the fields, a JSON round trip
+     * that gives the same JSON, and a decoder that takes no wrong shape. */
+    g_autoptr(bw_sent_mail_t) s = NULL;
+    ck_assert_int_eq(bw_sent_mail_read(sent_text, sizeof sent_text - 1, &s, NULL), BW_OK);
+    ck_assert_str_eq(s->from, "owner@example.com");
+    ck_assert_str_eq(s->dkim_domain, "example.com");
+    ck_assert_str_eq(s->x_mailer, "Thunderbird/128.5.0");
+    ck_assert_uint_eq(s->received->len, 1);
+    ck_assert_uint_eq(s->to->len, 4);   /* the group's members too, and Cc */
+    ck_assert_str_eq(g_ptr_array_index(s->to, 3), "d@example.net");
+    ck_assert_ptr_null(s->message_id);  /* the mailbox's, not the mail's */
+    JsonNode *n = bw_sent_mail_to_json(s);
+    g_autofree char *text = json_to_string(n, FALSE);
+    bw_sent_mail_t *back = NULL;
+    ck_assert_int_eq(bw_sent_mail_from_json(n, &back, NULL), BW_OK);
+    json_node_unref(n);
+    JsonNode *n2 = bw_sent_mail_to_json(back);
+    g_autofree char *text2 = json_to_string(n2, FALSE);
+    json_node_unref(n2);
+    bw_sent_mail_free(back);
+    ck_assert_str_eq(text, text2);
+    ck_assert_int_eq(bw_sent_mail_read("", 0, &back, NULL), BW_E_NOT_MAIL);
+    /* Shapes a reader taken over could send. */
+    static const char *const wrong[] = {
+        "[]", "\"x\"", "{\"from\":1}", "{\"received\":\"x\"}", "{\"to\":[1]}",
+        "{\"to\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\",\"j\",\"k\",\"l\",\"m\",\"n\","
+        "\"o\",\"p\",\"q\",\"r\",\"s\",\"t\",\"u\",\"v\",\"w\",\"x\",\"y\",\"z\",\"0\",\"1\",\"2\",\"3\","
+        "\"4\",\"5\",\"6\"]}",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(wrong); i++) {
+        JsonNode *w = NULL;
+        ck_assert_int_eq(bw_reader_payload_parse(wrong[i], strlen(wrong[i]), &w, NULL), BW_OK);
+        ck_assert_msg(bw_sent_mail_from_json(w, &back, NULL) == BW_E_INVALID, "shape %zu taken", i);
+        ck_assert_ptr_null(back);
+        json_node_unref(w);
+    }
+    /* Header text that is not UTF-8 comes out repaired (JSON is UTF-8). */
+    g_autoptr(bw_sent_mail_t) latin = NULL;
+    static const char latin_text[] = "From: owner@example.com\nX-Mailer: Caf\xe9 \xff\n\nx\n";
+    ck_assert_int_eq(bw_sent_mail_read(latin_text, sizeof latin_text - 1, &latin, NULL), BW_OK);
+    ck_assert(latin->x_mailer == NULL || g_utf8_validate(latin->x_mailer, -1, NULL));
 }
 END_TEST
 
@@ -479,6 +599,97 @@ START_TEST(test_lines_mode)
 }
 END_TEST
 
+/* A received message from a person, `marker` in its Subject. */
+static char *
+person_mail(const char *name, const char *marker)
+{
+    g_autofree char *text = g_strdup_printf(
+        "From: Anna <anna@example.net>\nTo: owner@example.com\nSubject: trip %s\n"
+        "Date: Thu, 19 Nov 2026 10:00:00 +0100\nMessage-ID: <%s@example.net>\n\n"
+        "Did you send me this?\n", marker ? marker : "", name);
+    char *path = g_build_filename(tmp, name, NULL);
+    ck_assert(g_file_set_contents(path, text, -1, NULL));
+    return path;
+}
+
+START_TEST(test_read_requests)
+{
+    /* The signals' and the profile's reads beside bounce parses, in either
+     * mode, through one reader: each READ answer is the JSON of the kind;
+     * the reader crashing in one, hanging in one, answering JSON past the
+     * cap or text that is not UTF-8 in others blames exactly that message,
+     * and the batch goes on. */
+    for (int lines = 0; lines <= 1; lines++) {
+        bw_reader_options_t o = { .mode = lines ? BW_READER_LINES : BW_READER_REPORTS };
+        g_autoptr(bw_reader_t) reader = bw_reader_new(&o);
+        g_autofree char *ok = person_mail("ok.eml", NULL);
+        g_autofree char *crash = person_mail("crash.eml", "[bw-test:crash@facts]");
+        g_autofree char *other = person_mail("other.eml", "[bw-test:crash@summary]");
+        g_autofree char *deep = person_mail("deep.eml", "[bw-test:badjson@headers]");
+        g_autofree char *latin = person_mail("latin.eml", "[bw-test:badutf8@summary]");
+        g_autofree char *hang = person_mail("hang.eml", "[bw-test:hang@headers]");
+        g_autofree char *bounce = mail("bounce.eml", "b@example.net", "[bw-test:crash@facts]");
+        g_autofree char *missing = g_build_filename(tmp, "missing.eml", NULL);
+        guint n = 0;
+        bw_reader_add_read(reader, ok, BW_READER_READ_FACTS), n++;            /* 0 */
+        bw_reader_add_read(reader, crash, BW_READER_READ_FACTS), n++;         /* 1 crash */
+        bw_reader_add_read(reader, other, BW_READER_READ_FACTS), n++;         /* 2 not its kind */
+        bw_reader_add_read(reader, ok, BW_READER_READ_SENT_SUMMARY), n++;     /* 3 */
+        bw_reader_add_read(reader, deep, BW_READER_READ_SENT_HEADERS), n++;   /* 4 garbage */
+        bw_reader_add_file(reader, bounce, 1, true), n++;                     /* 5 a report */
+        bw_reader_add_read(reader, latin, BW_READER_READ_SENT_SUMMARY), n++;  /* 6 garbage */
+        bw_reader_add_read(reader, missing, BW_READER_READ_FACTS), n++;       /* 7 nothing */
+        bw_reader_add_read(reader, hang, BW_READER_READ_SENT_HEADERS), n++;   /* 8 timeout */
+        bw_reader_add_read(reader, ok, BW_READER_READ_SENT_HEADERS), n++;     /* 9 */
+        bw_reader_result_t res;
+        guint seen = 0;
+        while (bw_reader_next(reader, &res)) {
+            if (res.end)
+                continue;
+            seen++;
+            ck_assert_int_eq(res.index, -1);
+            g_autofree char *json = res.json ? g_strndup(res.json, res.json_len) : NULL;
+            const char *expect_fault = NULL;
+            switch (res.request) {
+            case 0: case 2: case 3: case 9:
+                ck_assert_msg(res.fault == BW_READER_FAULT_NONE && res.status == BW_OK,
+                              "request %u: %s", res.request, res.detail ? res.detail : "");
+                ck_assert_ptr_nonnull(json);
+                ck_assert_int_eq(bw_reader_payload_check(res.json, res.json_len, NULL), BW_OK);
+                if (res.request == 9)
+                    ck_assert_ptr_nonnull(strstr(json, "\"from\":\"anna@example.net\""));
+                else if (res.request != 3)
+                    ck_assert_ptr_nonnull(strstr(json, "anna@example.net"));
+                break;
+            case 1: expect_fault = "crash"; break;
+            case 4: case 6: expect_fault = "garbage"; break;
+            case 8: expect_fault = "timeout"; break;
+            case 5:
+                ck_assert_int_eq(res.fault, BW_READER_FAULT_NONE);
+                ck_assert_ptr_null(json);
+                ck_assert(lines ? res.line != NULL : res.report != NULL);
+                bw_report_free(res.report);
+                break;
+            case 7:
+                ck_assert_int_eq(res.fault, BW_READER_FAULT_NONE);
+                ck_assert_int_eq(res.status, BW_E_IO);
+                ck_assert_ptr_null(json);
+                break;
+            default:
+                ck_abort_msg("request %u", res.request);
+            }
+            if (expect_fault != NULL) {
+                ck_assert_msg(g_strcmp0(bw_reader_fault_to_string(res.fault), expect_fault) == 0,
+                              "request %u: fault %d (%s)", res.request, res.fault,
+                              res.detail ? res.detail : "");
+                ck_assert_ptr_null(json);
+            }
+        }
+        ck_assert_uint_eq(seen, n);
+    }
+}
+END_TEST
+
 START_TEST(test_mbox_resumes_after_culprit)
 {
     bw_reader_options_t o = { .mode = BW_READER_REPORTS };
@@ -665,6 +876,8 @@ suite_reader(void)
     TCase *wire = tcase_create("wire");
     tcase_add_test(wire, test_wire_roundtrip);
     tcase_add_test(wire, test_wire_hostile);
+    tcase_add_test(wire, test_payload_checks);
+    tcase_add_test(wire, test_sent_mail_json);
     suite_add_tcase(s, wire);
     TCase *tc = tcase_create("process");
     tcase_add_checked_fixture(tc, setup, teardown);
@@ -674,6 +887,7 @@ suite_reader(void)
     tcase_add_test(tc, test_hang_and_spin);
     tcase_add_test(tc, test_garbage);
     tcase_add_test(tc, test_lines_mode);
+    tcase_add_test(tc, test_read_requests);
     tcase_add_test(tc, test_mbox_resumes_after_culprit);
     tcase_add_test(tc, test_first_message_only);
     tcase_add_test(tc, test_bounded_restarts);
