@@ -364,19 +364,64 @@ print_signs(const bw_scan_result_t *r, gint64 now)
     }
 }
 
-/* What the user reads about why a message was skipped. */
-static const char *
+/* The structural caps (caps.c, LIMITS in bouncewatch(1)) in words. */
+static const struct {
+    const char *cap;
+    const char *what;
+} cap_words[] = {
+    { "BW_MAX_JSON_DEPTH", N_("JSON nested too deep") },
+    { "BW_MAX_JSON_VALUES", N_("too many values in a JSON text") },
+    { "BW_MAX_JSON_BYTES", N_("a JSON text too large") },
+    { "BW_MAX_ADDRESS_GROUP_DEPTH", N_("address groups nested too deep") },
+    { "BW_MAX_ADDRESS_COMMENT_DEPTH", N_("comments nested too deep in an address") },
+    { "BW_MAX_ADDRESSES", N_("too many addresses in one header field") },
+    { "BW_MAX_MIME_PARAMS", N_("too many parameters in one MIME header field") },
+    { "BW_MAX_RFC2231_SECTIONS", N_("too many RFC 2231 sections in one parameter") },
+    { "BW_MAX_ENCODED_WORDS", N_("too many encoded words in one header field") },
+    { "BW_MAX_ENCODED_WORDS_TOTAL", N_("too many encoded words in the message") },
+    { "BW_MAX_DATE_BYTES", N_("a date too long") },
+};
+
+/* The cap a refusal names: its detail ends "(limit BW_MAX_...)" (caps.c;
+ * scan --json gives the detail whole).  NULL when there is none. */
+static char *
+refused_cap(const char *why)
+{
+    static const char mark[] = "(limit ";
+    const char *at = why ? g_strrstr(why, mark) : NULL;
+    if (at == NULL)
+        return NULL;
+    at += sizeof mark - 1;
+    size_t n = strspn(at, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+    if (n == 0 || n > 64 || at[n] != ')')
+        return NULL;
+    return g_strndup(at, n);
+}
+
+/* What the user reads about why a message was skipped (g_free). */
+static char *
 skip_reason(const bw_skipped_t *k)
 {
     if (g_strcmp0(k->cause, "crash") == 0)
-        return _("the reader crashed on it");
+        return g_strdup(_("the reader crashed on it"));
     if (g_strcmp0(k->cause, "timeout") == 0)
-        return _("reading it took too long");
+        return g_strdup(_("reading it took too long"));
     if (g_strcmp0(k->cause, "garbage") == 0)
-        return _("the reader gave an invalid answer on it");
-    if (g_strcmp0(k->cause, "refused") == 0)
-        return _("refused: its structure goes past a safety limit");
-    return _("it could not be read");
+        return g_strdup(_("the reader gave an invalid answer on it"));
+    if (g_strcmp0(k->cause, "refused") == 0) {
+        g_autofree char *cap = refused_cap(k->why);
+        if (cap == NULL)
+            return g_strdup(_("refused: its structure goes past a safety limit"));
+        for (size_t i = 0; i < G_N_ELEMENTS(cap_words); i++)
+            if (strcmp(cap, cap_words[i].cap) == 0)
+                /* TRANSLATORS: the first %s says what went past the limit
+                 * ("JSON nested too deep"), the second is the limit's name
+                 * (BW_MAX_JSON_DEPTH), as bouncewatch(1) lists it */
+                return g_strdup_printf(_("refused: %s (limit %s)"), _(cap_words[i].what), cap);
+        /* TRANSLATORS: %s is the limit's name (BW_MAX_JSON_DEPTH) */
+        return g_strdup_printf(_("refused: its structure goes past a safety limit (%s)"), cap);
+    }
+    return g_strdup(_("it could not be read"));
 }
 
 /* Messages the scan could not read: named, because one of them may be the
@@ -394,7 +439,8 @@ print_skipped(const bw_scan_result_t *r)
         const bw_skipped_t *k = g_ptr_array_index(r->skipped, i);
         g_autofree char *file = bw_text_sanitize(k->file, 100);
         g_autofree char *id = bw_text_sanitize(k->message_id, 80);
-        printf("  %s\n      <%s>: %s\n", file, id, skip_reason(k));
+        g_autofree char *reason = skip_reason(k);
+        printf("  %s\n      <%s>: %s\n", file, id, reason);
     }
     if (r->skipped->len > LIST_MAX)
         printf(ngettext("  ... and %u more message (see --json)\n",

@@ -124,6 +124,8 @@ bw_expect_eq "report: skipped named" "$(count "$BW_TMP/scan1.txt" '3 messages co
 for p in poison-crash poison-hang poison-refused; do
     bw_expect_eq "report names $p" "$(count "$BW_TMP/scan1.txt" "$p")" 2   # file and Message-ID
 done
+bw_expect_eq "report: the cap named" \
+    "$(count "$BW_TMP/scan1.txt" 'refused: JSON nested too deep (limit BW_MAX_JSON_DEPTH)$')" 1
 bw_expect_eq "report: how to retry" "$(count "$BW_TMP/scan1.txt" 'retry-skipped')" 1
 bw_expect_eq "report: the flood" "$(count "$BW_TMP/scan1.txt" '^Spoofing')" 1
 # In Japanese (the build's catalogue; a ja_JP.UTF-8 locale built here when
@@ -141,7 +143,7 @@ if command -v msgfmt >/dev/null 2>&1 &&
     LC_ALL=ja_JP.UTF-8 LANGUAGE=ja BOUNCEWATCH_LOCALEDIR="$BW_TMP/locale" "$BW_BIN" scan \
         >"$BW_TMP/scan1-ja.txt" 2>/dev/null || bw_expect_eq "scan ja" failed ok
     for want in "3 件のメッセージを読み取れなかったため" "読み取りプロセスがクラッシュしました" \
-                "読み取りに時間がかかりすぎました" "拒否: 構造が安全上の上限を超えています" \
+                "読み取りに時間がかかりすぎました" "拒否: JSON の入れ子が深すぎます (上限 BW_MAX_JSON_DEPTH)" \
                 "bouncewatch scan --retry-skipped"; do
         grep -qF -- "$want" "$BW_TMP/scan1-ja.txt" || bw_expect_eq "ja: $want" "(not found)" "$want"
     done

@@ -140,4 +140,5 @@ LC_ALL=C "$BW_BIN" scan >"$BW_TMP/scan.txt" 2>/dev/null || rc=$?
 bw_expect_eq "scan: exit 0" "$rc" 0
 bw_expect_eq "report: the flood" "$(count "$BW_TMP/scan.txt" '^Spoofing')" 1
 bw_expect_eq "report: the forged bombs named" "$(count "$BW_TMP/scan.txt" '<forged-bomb-[0-9]-[0-9]*@')" 3
+bw_expect_eq "report: their caps named" "$(count "$BW_TMP/scan.txt" '<forged-bomb-.*refused: .* (limit BW_MAX_[A-Z0-9_]*)$')" 3
 bw_done
