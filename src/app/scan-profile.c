@@ -77,7 +77,7 @@ bw_scan_learn_profile(bw_scan_t *s, bw_profile_t *profile, unsigned max, GPtrArr
         if (res.end)
             continue;
         if (res.fault == BW_READER_FAULT_UNAVAILABLE)
-            return bw_error_set(detail, BW_E_INTERNAL, _("cannot read the sent mail: %s"),
+            return bw_error_set(detail, BW_E_INTERNAL, _("cannot read the mail: %s"),
                                 res.detail);
         const bw_nm_candidate_t *c =
             g_ptr_array_index(sample, g_array_index(index, guint, res.request - first));

@@ -161,7 +161,7 @@ read_list(const bw_signals_reading_t *rd, GPtrArray *list, bw_reader_read_t what
         if (res.end)
             continue;
         if (res.fault == BW_READER_FAULT_UNAVAILABLE)
-            return bw_error_set(detail, BW_E_INTERNAL, _("cannot read the new mail: %s"),
+            return bw_error_set(detail, BW_E_INTERNAL, _("cannot read the mail: %s"),
                                 res.detail);
         guint i = g_array_index(index, guint, res.request - first);
         const bw_nm_candidate_t *c = g_ptr_array_index(list, i);
