@@ -346,6 +346,7 @@ bw_reader_add_read(bw_reader_t *r, const char *path, bw_reader_read_t what)
 {
     static const guint32 flag[] = {
         [BW_READER_READ_FACTS] = BW_READER_FACTS,
+        [BW_READER_READ_NOTABLE_FACTS] = BW_READER_NOTABLE_FACTS,
         [BW_READER_READ_SENT_SUMMARY] = BW_READER_SENT_SUMMARY,
         [BW_READER_READ_SENT_HEADERS] = BW_READER_SENT_HEADERS,
     };
@@ -449,6 +450,11 @@ push_end(bw_reader_t *r, guint request)
     bw_reader_result_t e = { .request = request, .index = -1, .end = true };
     push(r, &e, NULL);
     r->done = request + 1;
+    /* Finished: its input is not sent again (a scan queues every message
+     * of a mailbox). */
+    request_t *q = &g_array_index(r->requests, request_t, request);
+    g_clear_pointer(&q->path, g_free);
+    g_clear_pointer(&q->data, g_bytes_unref);
     if (r->careful_why != NULL && r->done >= r->careful_end) {
         /* Read again one by one, none of them stopped it: not a message's
          * doing (or not one that does it every time).  Worth a line. */

@@ -103,6 +103,7 @@ guint bw_reader_add_data(bw_reader_t *r, GBytes *data);
  * mode. */
 typedef enum {
     BW_READER_READ_FACTS,          /* a received message: bw_mailfacts_t */
+    BW_READER_READ_NOTABLE_FACTS,  /* the same, only when bw_mailfacts_notable() */
     BW_READER_READ_SENT_SUMMARY,   /* a sent message: bw_sent_summary_t */
     BW_READER_READ_SENT_HEADERS,   /* a sent message: bw_sent_mail_t (profile) */
 } bw_reader_read_t;

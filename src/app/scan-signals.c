@@ -68,15 +68,6 @@ pend(bw_signals_run_t *r, const char *kind, const char *id, gint64 date, char *j
         r->sent_rows_changed = true;
 }
 
-/* Worth keeping: what a judge can turn into a signal or an imitation
- * (a security topic, bait, a person asking).  Replies to a run are read
- * from the run's threads (reply_rows) and kept there. */
-static bool
-interesting(const bw_mailfacts_t *m)
-{
-    return m->topic != BW_SIGNAL_NONE || m->bait || m->asks;
-}
-
 /* The stored form of a received message: its file and its facts. */
 static char *
 facts_row(const bw_mailfacts_t *m, const char *file)
@@ -120,6 +111,13 @@ facts_from_row(const char *text, char **file_out)
  * skipped. */
 
 typedef void *(*decode_fn)(JsonNode *node);
+/* One message of a list, in the list's order: `got` (taken; NULL when it
+ * gave nothing: not mail, not readable, not notable, held or skipped). */
+typedef void (*take_fn)(void *data, const bw_nm_candidate_t *c, void *got);
+
+/* Requests queued at a time: the answers are taken as they come, so a
+ * scan of a whole mailbox holds a window of it, not all of it. */
+#define READ_CHUNK 2048u
 
 static void *
 decode_facts(JsonNode *node)
@@ -135,78 +133,70 @@ decode_summary(JsonNode *node)
     return bw_sent_summary_from_json(node, &m, NULL) == BW_OK ? m : NULL;
 }
 
-/* Reads each message of `list` (bw_nm_candidate_t*): *out gets, in the
- * same order, what it gave (decoded; `free` frees it) or NULL (nothing:
- * not mail, not readable, held, skipped).  *count: files read. */
+/* Reads each message of `list` (bw_nm_candidate_t*) and hands what it
+ * gave to `take`, in the list's order.  *count: files read. */
 static bw_status_t
 read_list(const bw_signals_reading_t *rd, GPtrArray *list, bw_reader_read_t what,
-          decode_fn decode, GDestroyNotify free, GPtrArray **out, guint64 *count, char **detail)
+          decode_fn decode, take_fn take, void *data, guint64 *count, char **detail)
 {
-    *out = g_ptr_array_new_full(list->len, free);
-    g_ptr_array_set_size(*out, (gint)list->len);
-    g_autoptr(GArray) index = g_array_sized_new(FALSE, FALSE, sizeof(guint), list->len);
-    guint first = G_MAXUINT;
-    for (guint i = 0; i < list->len; i++) {
-        const bw_nm_candidate_t *c = g_ptr_array_index(list, i);
-        if (rd->held != NULL && rd->held(rd->ctx, c->message_id))
-            continue;
-        guint n = bw_reader_add_read(rd->reader, c->file, what);
-        if (first == G_MAXUINT)
-            first = n;
-        g_array_append_val(index, i);
-        (*count)++;
-    }
-    bw_reader_result_t res;
-    while (first != G_MAXUINT && bw_reader_next(rd->reader, &res)) {
-        if (res.end)
-            continue;
-        if (res.fault == BW_READER_FAULT_UNAVAILABLE)
-            return bw_error_set(detail, BW_E_INTERNAL, _("cannot read the mail: %s"),
-                                res.detail);
-        guint i = g_array_index(index, guint, res.request - first);
-        const bw_nm_candidate_t *c = g_ptr_array_index(list, i);
-        const char *cause = bw_reader_fault_to_string(res.fault);
-        void *got = NULL;
-        if (cause == NULL && res.status == BW_OK && res.json != NULL) {
-            g_autoptr(JsonNode) node = NULL;
-            if (bw_reader_payload_parse(res.json, res.json_len, &node, NULL) == BW_OK)
-                got = decode(node);
-            if (got == NULL) {
-                cause = bw_reader_fault_to_string(BW_READER_FAULT_GARBAGE);
-                res.detail = "the reader answered garbage on this message (a damaged answer)";
+    g_autoptr(GArray) index = g_array_new(FALSE, FALSE, sizeof(guint));
+    guint next = 0;   /* the first message not handed to `take` */
+    while (next < list->len) {
+        /* a chunk of requests, the held messages between them left out */
+        g_array_set_size(index, 0);
+        guint first = G_MAXUINT, end = next;
+        for (; end < list->len && index->len < READ_CHUNK; end++) {
+            const bw_nm_candidate_t *c = g_ptr_array_index(list, end);
+            if (rd->held != NULL && rd->held(rd->ctx, c->message_id))
+                continue;
+            guint n = bw_reader_add_read(rd->reader, c->file, what);
+            if (first == G_MAXUINT)
+                first = n;
+            g_array_append_val(index, end);
+            (*count)++;
+        }
+        bw_reader_result_t res;
+        while (first != G_MAXUINT && bw_reader_next(rd->reader, &res)) {
+            if (res.end)
+                continue;
+            if (res.fault == BW_READER_FAULT_UNAVAILABLE)
+                return bw_error_set(detail, BW_E_INTERNAL, _("cannot read the mail: %s"),
+                                    res.detail);
+            guint i = g_array_index(index, guint, res.request - first);
+            for (; next < i; next++)   /* held */
+                take(data, g_ptr_array_index(list, next), NULL);
+            next = i + 1;
+            const bw_nm_candidate_t *c = g_ptr_array_index(list, i);
+            const char *cause = bw_reader_fault_to_string(res.fault);
+            void *got = NULL;
+            if (cause == NULL && res.status == BW_OK && res.json != NULL) {
+                g_autoptr(JsonNode) node = NULL;
+                if (bw_reader_payload_parse(res.json, res.json_len, &node, NULL) == BW_OK)
+                    got = decode(node);
+                if (got == NULL) {
+                    cause = bw_reader_fault_to_string(BW_READER_FAULT_GARBAGE);
+                    res.detail = "the reader answered garbage on this message (a damaged answer)";
+                }
             }
-        }
-        if (cause != NULL) {
-            if (rd->skip != NULL)
+            if (cause != NULL && rd->skip != NULL)
                 rd->skip(rd->ctx, c, cause, res.detail);
-            continue;
+            take(data, c, got);
         }
-        g_ptr_array_index(*out, i) = got;
+        for (; next < end; next++)   /* held, after the last one read */
+            take(data, g_ptr_array_index(list, next), NULL);
     }
     return BW_OK;
 }
 
 /* Facts of received mail keyed by notmuch's Message-ID (the one every
  * other part of the scan uses), dated by notmuch when the mail is not. */
-static bw_status_t
-read_facts(const bw_signals_reading_t *rd, GPtrArray *list, guint64 *count, GPtrArray **out,
-           char **detail)
+static void
+facts_fix(const bw_nm_candidate_t *c, bw_mailfacts_t *m)
 {
-    bw_status_t st = read_list(rd, list, BW_READER_READ_FACTS, decode_facts,
-                               (GDestroyNotify)bw_mailfacts_free, out, count, detail);
-    if (st != BW_OK)
-        return st;
-    for (guint i = 0; i < list->len; i++) {
-        const bw_nm_candidate_t *c = g_ptr_array_index(list, i);
-        bw_mailfacts_t *m = g_ptr_array_index(*out, i);
-        if (m == NULL)
-            continue;
-        g_free(m->message_id);
-        m->message_id = g_strdup(c->message_id);
-        if (m->date_unix == 0)
-            m->date_unix = c->date;
-    }
-    return BW_OK;
+    g_free(m->message_id);
+    m->message_id = g_strdup(c->message_id);
+    if (m->date_unix == 0)
+        m->date_unix = c->date;
 }
 
 /* The messages skipped before that are read again (bw_signals_reading_t:
@@ -234,6 +224,27 @@ add_retried(GPtrArray *list, bw_nm_source_t *src, const bw_signals_reading_t *rd
 }
 
 /* The owner's sent mail: stored summaries plus what the range holds. */
+typedef struct {
+    bw_signals_run_t *r;
+    GHashTable *rows;
+} rows_ctx_t;
+
+static void
+take_summary(void *data, const bw_nm_candidate_t *c, void *got)
+{
+    rows_ctx_t *x = data;
+    g_autoptr(bw_sent_summary_t) s = got;
+    if (s == NULL)
+        return;
+    g_free(s->message_id);
+    s->message_id = g_strdup(c->message_id);
+    if (!s->has_date || s->date_unix == 0)
+        s->date_unix = c->date;
+    char *json = json_text(bw_sent_summary_to_json(s));
+    pend(x->r, KIND_SENT, c->message_id, s->date_unix, g_strdup(json));
+    g_hash_table_replace(x->rows, g_strdup(c->message_id), json);
+}
+
 static bw_status_t
 sent_rows(bw_signals_run_t *r, bw_nm_source_t *src, const bw_signals_reading_t *rd,
           GHashTable *rows, bool full, guint64 after, char **detail)
@@ -244,28 +255,31 @@ sent_rows(bw_signals_run_t *r, bw_nm_source_t *src, const bw_signals_reading_t *
     if (st != BW_OK)
         return st;
     add_retried(list, src, rd, true);
-    g_autoptr(GPtrArray) got = NULL;
-    st = read_list(rd, list, BW_READER_READ_SENT_SUMMARY, decode_summary,
-                   (GDestroyNotify)bw_sent_summary_free, &got, &r->read_sent, detail);
-    if (st != BW_OK)
-        return st;
-    for (guint i = 0; i < list->len; i++) {
-        const bw_nm_candidate_t *c = g_ptr_array_index(list, i);
-        bw_sent_summary_t *s = g_ptr_array_index(got, i);
-        if (s == NULL)
-            continue;
-        g_free(s->message_id);
-        s->message_id = g_strdup(c->message_id);
-        if (!s->has_date || s->date_unix == 0)
-            s->date_unix = c->date;
-        char *json = json_text(bw_sent_summary_to_json(s));
-        pend(r, KIND_SENT, c->message_id, s->date_unix, g_strdup(json));
-        g_hash_table_replace(rows, g_strdup(c->message_id), json);
-    }
-    return BW_OK;
+    rows_ctx_t x = { r, rows };
+    return read_list(rd, list, BW_READER_READ_SENT_SUMMARY, decode_summary, take_summary, &x,
+                     &r->read_sent, detail);
 }
 
-/* Received mail of the range: read, kept when a judge can use it. */
+/* Received mail of the range: read, kept when a judge can use it (the
+ * reader answers only for notable facts). */
+static void
+take_received(void *data, const bw_nm_candidate_t *c, void *got)
+{
+    rows_ctx_t *x = data;
+    g_autoptr(bw_mailfacts_t) m = got;
+    if (m != NULL && bw_mailfacts_notable(m)) {
+        facts_fix(c, m);
+        char *row = facts_row(m, c->file);
+        pend(x->r, KIND_FACTS, c->message_id, m->date_unix, g_strdup(row));
+        g_hash_table_replace(x->rows, g_strdup(c->message_id), row);
+    } else if (g_hash_table_contains(x->rows, c->message_id)) {
+        /* changed into something no judge uses (it stays a reply
+         * candidate of a run: reply_rows reads it again) */
+        g_hash_table_remove(x->rows, c->message_id);
+        pend(x->r, KIND_FACTS, c->message_id, 0, NULL);
+    }
+}
+
 static bw_status_t
 received_rows(bw_signals_run_t *r, bw_nm_source_t *src, const bw_signals_reading_t *rd,
               GHashTable *rows, bool full, guint64 after, char **detail)
@@ -275,25 +289,23 @@ received_rows(bw_signals_run_t *r, bw_nm_source_t *src, const bw_signals_reading
     if (st != BW_OK)
         return st;
     add_retried(list, src, rd, false);
-    g_autoptr(GPtrArray) got = NULL;
-    st = read_facts(rd, list, &r->read_received, &got, detail);
-    if (st != BW_OK)
-        return st;
-    for (guint i = 0; i < list->len; i++) {
-        const bw_nm_candidate_t *c = g_ptr_array_index(list, i);
-        const bw_mailfacts_t *m = g_ptr_array_index(got, i);
-        if (m != NULL && interesting(m)) {
-            char *row = facts_row(m, c->file);
-            pend(r, KIND_FACTS, c->message_id, m->date_unix, g_strdup(row));
-            g_hash_table_replace(rows, g_strdup(c->message_id), row);
-        } else if (g_hash_table_contains(rows, c->message_id)) {
-            /* changed into something no judge uses (it stays a reply
-             * candidate of a run: reply_rows reads it again) */
-            g_hash_table_remove(rows, c->message_id);
-            pend(r, KIND_FACTS, c->message_id, 0, NULL);
-        }
-    }
-    return BW_OK;
+    rows_ctx_t x = { r, rows };
+    return read_list(rd, list, BW_READER_READ_NOTABLE_FACTS, decode_facts, take_received, &x,
+                     &r->read_received, detail);
+}
+
+/* A reply candidate: kept whatever it is (the reply judge decides). */
+static void
+take_reply(void *data, const bw_nm_candidate_t *c, void *got)
+{
+    rows_ctx_t *x = data;
+    g_autoptr(bw_mailfacts_t) m = got;
+    if (m == NULL || g_hash_table_contains(x->rows, c->message_id))
+        return;
+    facts_fix(c, m);
+    char *row = facts_row(m, c->file);
+    pend(x->r, KIND_FACTS, c->message_id, m->date_unix, g_strdup(row));
+    g_hash_table_replace(x->rows, g_strdup(c->message_id), row);
 }
 
 /* People answering a run: the other messages in the threads of its
@@ -337,19 +349,11 @@ reply_rows(bw_signals_run_t *r, bw_nm_source_t *src, const bw_signals_reading_t 
             if (!g_hash_table_contains(rows, c->message_id))
                 g_ptr_array_add(unread, (gpointer)c);
         }
-        g_autoptr(GPtrArray) got = NULL;
-        st = read_facts(rd, unread, &r->read_replies, &got, detail);
+        rows_ctx_t x = { r, rows };
+        st = read_list(rd, unread, BW_READER_READ_FACTS, decode_facts, take_reply, &x,
+                       &r->read_replies, detail);
         if (st != BW_OK)
             return st;
-        for (guint k = 0; k < unread->len; k++) {
-            const bw_nm_candidate_t *c = g_ptr_array_index(unread, k);
-            const bw_mailfacts_t *m = g_ptr_array_index(got, k);
-            if (m == NULL || g_hash_table_contains(rows, c->message_id))
-                continue;
-            char *row = facts_row(m, c->file);
-            pend(r, KIND_FACTS, c->message_id, m->date_unix, g_strdup(row));
-            g_hash_table_replace(rows, g_strdup(c->message_id), row);
-        }
     }
     return BW_OK;
 }

@@ -82,6 +82,9 @@ enum {
 /* What to read instead of a bounce parse (at most one; see above):
  *   FACTS         bw_mailfacts_read() on a received message, its first
  *                 BW_SIG_MAX_MESSAGE_BYTES;
+ *   NOTABLE_FACTS the same, but nothing (an empty payload) unless the
+ *                 facts are notable (bw_mailfacts_notable): most received
+ *                 mail is not, and a scan reads all of it;
  *   SENT_SUMMARY  bw_sent_summary_read() on one of the owner's sent
  *                 messages, its first BW_SIG_MAX_HEADER_BYTES;
  *   SENT_HEADERS  bw_sent_mail_read() on the same, for the profile, its
@@ -89,7 +92,9 @@ enum {
 #define BW_READER_FACTS        0x20000000u
 #define BW_READER_SENT_SUMMARY 0x10000000u
 #define BW_READER_SENT_HEADERS 0x08000000u
-#define BW_READER_READS        (BW_READER_FACTS | BW_READER_SENT_SUMMARY | BW_READER_SENT_HEADERS)
+#define BW_READER_NOTABLE_FACTS 0x04000000u
+#define BW_READER_READS        (BW_READER_FACTS | BW_READER_SENT_SUMMARY | \
+                                BW_READER_SENT_HEADERS | BW_READER_NOTABLE_FACTS)
 #define BW_READER_FLAGS        (BW_READER_BOUNCES_ONLY | BW_READER_CAREFUL | BW_READER_READS)
 
 static inline void

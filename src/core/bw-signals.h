@@ -170,6 +170,10 @@ typedef struct {
 } bw_mailfacts_t;
 
 void bw_mailfacts_free(bw_mailfacts_t *m);
+/* Worth keeping: what a judge can turn into a signal or an imitation (a
+ * security topic, bait, a person asking).  (A reply to a run is kept
+ * whatever it is: the scan reads those from the run's threads.) */
+bool bw_mailfacts_notable(const bw_mailfacts_t *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(bw_mailfacts_t, bw_mailfacts_free)
 
 /* Reads one received message (bytes as on disk: LF, CRLF or CR).

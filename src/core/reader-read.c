@@ -10,7 +10,8 @@ size_t
 bw_reader_read_max(guint32 read)
 {
     switch (read) {
-    case BW_READER_FACTS: return BW_SIG_MAX_MESSAGE_BYTES;
+    case BW_READER_FACTS:
+    case BW_READER_NOTABLE_FACTS: return BW_SIG_MAX_MESSAGE_BYTES;
     case BW_READER_SENT_SUMMARY: return BW_SIG_MAX_HEADER_BYTES;
     case BW_READER_SENT_HEADERS: return BW_SENT_MAIL_MAX_BYTES;
     default: return 0;
@@ -33,10 +34,11 @@ bw_reader_read_json(guint32 read, const char *data, size_t len, char **json, cha
         return bw_error_set(detail, BW_E_NOT_MAIL, "%s", "the file is empty");
     bw_status_t st;
     switch (read) {
-    case BW_READER_FACTS: {
+    case BW_READER_FACTS:
+    case BW_READER_NOTABLE_FACTS: {
         g_autoptr(bw_mailfacts_t) m = NULL;
         st = bw_mailfacts_read(data, len, &m, detail);
-        if (st == BW_OK && m != NULL)
+        if (st == BW_OK && m != NULL && (read == BW_READER_FACTS || bw_mailfacts_notable(m)))
             *json = json_text(bw_mailfacts_to_json(m));
         return st;
     }

@@ -1343,6 +1343,12 @@ bw_mailfacts_free(bw_mailfacts_t *m)
     g_free(m);
 }
 
+bool
+bw_mailfacts_notable(const bw_mailfacts_t *m)
+{
+    return m->topic != BW_SIGNAL_NONE || m->bait || m->asks;
+}
+
 bw_status_t
 bw_mailfacts_read(const char *data, size_t len, bw_mailfacts_t **out, char **detail)
 {

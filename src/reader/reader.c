@@ -477,8 +477,8 @@ read_request(const char *path, guint32 read)
         st = bw_reader_read_json(read, data, len, &json, &detail);
     }
 #ifdef BW_TEST_HOOKS
-    const char *kind = read == BW_READER_FACTS ? "facts" : read == BW_READER_SENT_SUMMARY
-                                                            ? "summary" : "headers";
+    const char *kind = read == BW_READER_FACTS || read == BW_READER_NOTABLE_FACTS ? "facts"
+                       : read == BW_READER_SENT_SUMMARY ? "summary" : "headers";
     if (test_hook(test_switch(data, len, kind), path, -1))
         return;
 #endif
@@ -500,7 +500,7 @@ handle(char type, const char *body, guint32 len)
         if (g_getenv("BW_TEST_READER_TRACE") != NULL) {
             guint32 rd = limit_flags & BW_READER_READS;
             fprintf(stderr, "bw-test-trace: reading %s%s\n", path,
-                    rd == 0 ? "" : rd == BW_READER_FACTS ? " (facts)"
+                    rd == 0 ? "" : rd == BW_READER_FACTS || rd == BW_READER_NOTABLE_FACTS ? " (facts)"
                                  : rd == BW_READER_SENT_SUMMARY ? " (summary)" : " (headers)");
         }
 #endif
