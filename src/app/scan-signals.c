@@ -260,6 +260,16 @@ sent_rows(bw_signals_run_t *r, bw_nm_source_t *src, const bw_signals_reading_t *
                      &r->read_sent, detail);
 }
 
+/* The row of a received message's facts, written by this run. */
+static void
+keep_facts(rows_ctx_t *x, const bw_nm_candidate_t *c, bw_mailfacts_t *m)
+{
+    facts_fix(c, m);
+    char *row = facts_row(m, c->file);
+    pend(x->r, KIND_FACTS, c->message_id, m->date_unix, g_strdup(row));
+    g_hash_table_replace(x->rows, g_strdup(c->message_id), row);
+}
+
 /* Received mail of the range: read, kept when a judge can use it (the
  * reader answers only for notable facts). */
 static void
@@ -268,10 +278,7 @@ take_received(void *data, const bw_nm_candidate_t *c, void *got)
     rows_ctx_t *x = data;
     g_autoptr(bw_mailfacts_t) m = got;
     if (m != NULL && bw_mailfacts_notable(m)) {
-        facts_fix(c, m);
-        char *row = facts_row(m, c->file);
-        pend(x->r, KIND_FACTS, c->message_id, m->date_unix, g_strdup(row));
-        g_hash_table_replace(x->rows, g_strdup(c->message_id), row);
+        keep_facts(x, c, m);
     } else if (g_hash_table_contains(x->rows, c->message_id)) {
         /* changed into something no judge uses (it stays a reply
          * candidate of a run: reply_rows reads it again) */
@@ -300,12 +307,8 @@ take_reply(void *data, const bw_nm_candidate_t *c, void *got)
 {
     rows_ctx_t *x = data;
     g_autoptr(bw_mailfacts_t) m = got;
-    if (m == NULL || g_hash_table_contains(x->rows, c->message_id))
-        return;
-    facts_fix(c, m);
-    char *row = facts_row(m, c->file);
-    pend(x->r, KIND_FACTS, c->message_id, m->date_unix, g_strdup(row));
-    g_hash_table_replace(x->rows, g_strdup(c->message_id), row);
+    if (m != NULL && !g_hash_table_contains(x->rows, c->message_id))
+        keep_facts(x, c, m);
 }
 
 /* People answering a run: the other messages in the threads of its

@@ -4,7 +4,7 @@
  * Read from the header block only, in the reader process (the owner's Sent
  * holds what a hijacker wrote too), and sent to bouncewatch as JSON. */
 #include "bw-private.h"
-#include "bw-scan.h"
+#include "bw-signals-private.h"
 #include <string.h>
 
 /* The header fields of a sent message that the profile reads, and only
@@ -71,24 +71,6 @@ add_recipients(GPtrArray *out, InternetAddressList *list, unsigned depth)
     }
 }
 
-/* JSON carries UTF-8 only; GMime gives UTF-8 for all but broken input. */
-static void
-fix_utf8(char **s)
-{
-    if (*s != NULL && !g_utf8_validate(*s, -1, NULL)) {
-        char *v = g_utf8_make_valid(*s, -1);
-        g_free(*s);
-        *s = v;
-    }
-}
-
-static void
-fix_utf8_all(GPtrArray *a)
-{
-    for (guint i = 0; a != NULL && i < a->len; i++)
-        fix_utf8((char **)&g_ptr_array_index(a, i));
-}
-
 bw_status_t
 bw_sent_mail_read(const char *data, size_t len, bw_sent_mail_t **out, char **detail)
 {
@@ -133,21 +115,13 @@ bw_sent_mail_read(const char *data, size_t len, bw_sent_mail_t **out, char **det
         else if (g_ascii_strcasecmp(name, "From") == 0 && s->from == NULL)
             s->from = bw_address_normalize(value);
     }
-    fix_utf8(&s->from);
-    fix_utf8(&s->dkim_domain);
-    fix_utf8(&s->x_mailer);
-    fix_utf8_all(s->received);
-    fix_utf8_all(s->to);
+    /* JSON carries UTF-8 only; GMime gives UTF-8 for all but broken input. */
+    bw_sig_fix_utf8(&s->from);
+    bw_sig_fix_utf8(&s->dkim_domain);
+    bw_sig_fix_utf8(&s->x_mailer);
+    bw_sig_fix_utf8_all(s->received);
+    bw_sig_fix_utf8_all(s->to);
     return BW_OK;
-}
-
-static void
-add_opt_str(JsonBuilder *b, const char *key, const char *v)
-{
-    if (v == NULL)
-        return;
-    json_builder_set_member_name(b, key);
-    json_builder_add_string_value(b, v);
 }
 
 JsonNode *
@@ -155,10 +129,10 @@ bw_sent_mail_to_json(const bw_sent_mail_t *s)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    add_opt_str(b, "from", s->from);
+    bw_sig_json_opt_str(b, "from", s->from);
     bw_json_add_strv(b, "received", s->received);
-    add_opt_str(b, "dkim_domain", s->dkim_domain);
-    add_opt_str(b, "x_mailer", s->x_mailer);
+    bw_sig_json_opt_str(b, "dkim_domain", s->dkim_domain);
+    bw_sig_json_opt_str(b, "x_mailer", s->x_mailer);
     bw_json_add_strv(b, "to", s->to);
     json_builder_end_object(b);
     return json_builder_get_root(b);
