@@ -19,6 +19,10 @@
 # findings tests/fuzz/crashes/NAME/, and seeds made from the project's own
 # fixtures by tests/fuzz/make-seeds.sh.
 #
+# A long run on a shared machine, at a low priority, can wait seconds for a
+# CPU: pass a wall-clock limit that allows it (`-- -timeout=120`), or
+# libFuzzer stops at a "timeout" that replays in a second.
+#
 # Environment:
 #   FUZZ_WORKDIR   where to build and keep the corpora and findings
 #                  (default: a new temporary directory, removed on success)
@@ -257,6 +261,22 @@ fuzz_one() {
         "${extra_options[@]}" "$dir/corpus" >"$dir/log" 2>&1 || status=$?
     grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|Done [0-9]+ runs|#[0-9]+[[:space:]]+DONE)' \
         "$dir/log" | sed "s/^/run.sh: $t: /" || true
+    # libFuzzer keeps a unit that took over 10 s of wall-clock time
+    # (slow-unit-*) without stopping: on a busy machine (a nice'd run) that
+    # is waiting for a CPU, not work.  Replayed alone, one that finishes
+    # within the target's time limit is said and put aside; one that does
+    # not is a finding.
+    for f in "$dir/crashes"/slow-unit-*; do
+        [ -f "$f" ] || continue
+        local t0 t1
+        t0=$(date +%s%N)
+        if timeout 60 "$dir/fuzz-$t" "$f" >/dev/null 2>&1; then
+            t1=$(date +%s%N)
+            echo "run.sh: $t: ${f##*/} replays in $(( (t1 - t0) / 1000000 )) ms: slow only under load, not a finding"
+            mkdir -p "$dir/slow"
+            mv "$f" "$dir/slow/"
+        fi
+    done
     if [ "$status" -ne 0 ] || [ -n "$(find "$dir/crashes" -type f)" ]; then
         echo "run.sh: $t: FINDING (fuzzer exit $status); the end of $dir/log:" >&2
         tail -n 40 "$dir/log" >&2
