@@ -10,6 +10,9 @@
  *     fixed account, the facts' JSON and its reload (which must give the
  *     same JSON again: the state store keeps facts that way);
  *   - bw_sent_summary_read() and its JSON round trip;
+ *   - bw_sent_mail_read() (what the sender profile learns from a sent
+ *     message), its JSON round trip (the reader process sends it so) and
+ *     the profile fed with it;
  *   - all summaries (claimed to be the owner's) through
  *     bw_sent_anomalies_find(), every signal through the assessment, the
  *     timeline and the signal JSON round trip.
@@ -22,6 +25,7 @@
 #include <string.h>
 
 static bw_account_t *account;
+static const char *owners[] = { "jonas.weber@mailhost.example", "j@weber-design.example", NULL };
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -29,7 +33,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     bw_fuzz_init("fuzz-signals");
-    const char *owners[] = { "jonas.weber@mailhost.example", "j@weber-design.example", NULL };
     const char *prov[] = { "mailhost.example", "gmail.com", NULL };
     account = bw_account_new(owners, prov);
     return 0;
@@ -78,6 +81,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *text = (const char *)data;
+    g_autoptr(bw_profile_t) profile = bw_profile_new(owners, NULL);
     GPtrArray *facts = g_ptr_array_new_with_free_func((GDestroyNotify)bw_mailfacts_free);
     GPtrArray *sent = g_ptr_array_new_with_free_func((GDestroyNotify)bw_sent_summary_free);
     GPtrArray *signals = g_ptr_array_new_with_free_func((GDestroyNotify)bw_signal_free);
@@ -143,6 +147,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (ss->date_unix == 0)
                 ss->date_unix = 1790000000 + (gint64)part * 600;
             g_ptr_array_add(sent, ss);
+        }
+        /* what the sender profile learns from a sent message, its JSON
+         * (the reader process sends it that way) and the profile fed */
+        bw_sent_mail_t *sm = NULL;
+        if (bw_sent_mail_read(msg, len, &sm, NULL) == BW_OK) {
+            if (sm == NULL)
+                abort();
+            JsonNode *n = bw_sent_mail_to_json(sm);
+            bw_sent_mail_t *back = NULL;
+            if (bw_sent_mail_from_json(n, &back, NULL) != BW_OK)
+                abort();
+            char *a = json_text(n, "sent mail");
+            char *b = json_text(bw_sent_mail_to_json(back), "reloaded sent mail");
+            if (strcmp(a, b) != 0)
+                abort();
+            g_free(a);
+            g_free(b);
+            bw_sent_mail_feed(profile, back);
+            bw_sent_mail_free(back);
+            bw_sent_mail_free(sm);
         }
     }
     bw_mailbox_ops_t ops = { 0 };
