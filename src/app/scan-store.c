@@ -279,6 +279,7 @@ bw_scan_stage_tag(bw_scan_t *s)
         else
             bw_store_rollback(s->store);
     }
+    bw_scan_phase("tag");
     if (tst != BW_OK) {
         /* The scan is saved; the tags follow on the next run. */
         if (opts->notice)
