@@ -150,10 +150,13 @@ message_has_tag(notmuch_message_t *m, const char *tag)
 
 bw_status_t
 bw_nm_tagger_apply(const char *config_path, unsigned timeout_ms, GPtrArray *changes,
-                   unsigned *messages_changed, char **detail)
+                   unsigned *messages_changed, bw_nm_tagger_revisions_t *revisions,
+                   char **detail)
 {
     if (messages_changed)
         *messages_changed = 0;
+    if (revisions)
+        memset(revisions, 0, sizeof *revisions);
     if (changes == NULL || changes->len == 0)
         return BW_OK;
     void *handle = NULL;
@@ -161,6 +164,9 @@ bw_nm_tagger_apply(const char *config_path, unsigned timeout_ms, GPtrArray *chan
     if (rc != BW_OK)
         return rc;
     notmuch_database_t *db = handle;
+    const char *uuid = NULL;
+    guint64 rev_before = notmuch_database_get_revision(db, &uuid);
+    g_autofree char *uuid_copy = g_strdup(uuid);
     /* One atomic section: a crash or kill leaves all or none of the tags. */
     if (notmuch_database_begin_atomic(db) != NOTMUCH_STATUS_SUCCESS) {
         notmuch_database_destroy(db);
@@ -219,7 +225,13 @@ bw_nm_tagger_apply(const char *config_path, unsigned timeout_ms, GPtrArray *chan
                               "the next scan --tag tries again"),
                             notmuch_status_to_string(st));
     }
+    guint64 rev_after = notmuch_database_get_revision(db, NULL);
     st = notmuch_database_close(db);
+    if (revisions && st == NOTMUCH_STATUS_SUCCESS) {
+        revisions->uuid = g_steal_pointer(&uuid_copy);
+        revisions->before = rev_before;
+        revisions->after = rev_after;
+    }
     if (rc == BW_OK && st != NOTMUCH_STATUS_SUCCESS)
         rc = bw_error_set(detail, BW_E_DATABASE, _("closing the notmuch database failed: %s"),
                           notmuch_status_to_string(st));

@@ -25,12 +25,22 @@ typedef struct {
 
 void bw_nm_tag_change_free(bw_nm_tag_change_t *c);
 
+/* What the database said around the changes: its UUID and revision when
+ * the writer opened it (nobody else can write while it is open), and the
+ * revision after its commit.  Every revision in (before, after] is this
+ * writer's. */
+typedef struct {
+    char *uuid;
+    guint64 before, after;
+} bw_nm_tagger_revisions_t;
+
 /* Apply the changes.  BW_E_DATABASE when the database stays locked past the
  * timeout (detail says so; nothing was changed) or cannot be opened.
- * *messages_changed (may be NULL): messages whose tags were modified. */
+ * *messages_changed (may be NULL): messages whose tags were modified.
+ * `revisions` (may be NULL) is filled on success (uuid: g_free). */
 bw_status_t bw_nm_tagger_apply(const char *config_path, unsigned timeout_ms,
                                GPtrArray *changes, unsigned *messages_changed,
-                               char **detail);
+                               bw_nm_tagger_revisions_t *revisions, char **detail);
 
 /* A read-write open with the bounded wait, for callers that need one
  * (returns a notmuch_database_t* as void* to keep notmuch.h out). */

@@ -56,7 +56,8 @@ bw_scan_stage_read(bw_scan_t *s, bool *retry, char **detail)
 
     /* What arrived: the candidate reports of the lastmod range. */
     bw_scan_phase("state");
-    if (!s->full && !s->config_changed && s->after == s->revision) {
+    bool no_writes = !s->full && !s->config_changed && s->after == s->revision;
+    if (no_writes) {
         /* Not one write since the last run: no query at all. */
         s->candidates = g_ptr_array_new();
     } else {
@@ -65,7 +66,7 @@ bw_scan_stage_read(bw_scan_t *s, bool *retry, char **detail)
         if (st != BW_OK)
             return st;
     }
-    bw_scan_phase("candidates");
+    bw_scan_phase(no_writes ? "no-writes" : "candidates");   /* T220 tells them apart */
 
     /* The new items: candidates not stored yet (dedupe: our own tagging
      * bumps lastmod).  Anything else in the range is new mail (or a user's

@@ -167,7 +167,7 @@ bw_gstring_free_all(GString *g)
 
 static bw_status_t
 do_tagging(const bw_scanner_options_t *opts, bw_store_t *store, GPtrArray *items,
-           GHashTable *extra, char **detail)
+           GHashTable *extra, bw_nm_tagger_revisions_t *revs, char **detail)
 {
     g_autoptr(GHashTable) tagged = NULL;
     if (bw_store_load_tagged(store, &tagged) != BW_OK)
@@ -239,7 +239,8 @@ do_tagging(const bw_scanner_options_t *opts, bw_store_t *store, GPtrArray *items
     if (timeout == 0)
         timeout = DEFAULT_LOCK_TIMEOUT_MS;
     unsigned changed = 0;
-    bw_status_t st = bw_nm_tagger_apply(opts->config_path, timeout, changes, &changed, detail);
+    bw_status_t st = bw_nm_tagger_apply(opts->config_path, timeout, changes, &changed, revs,
+                                        detail);
     if (st != BW_OK)
         return st;
     /* Remember what we wrote, so a later verdict change removes exactly our
@@ -269,16 +270,36 @@ bw_scan_stage_tag(bw_scan_t *s)
     g_autoptr(GHashTable) extra = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                                         (GDestroyNotify)bw_gstring_free_all);
     bw_signals_stage_tags(s->sig.signals, s->sig.phishing, extra);
-    bw_status_t tst = do_tagging(opts, s->store, s->items, extra, &msg);
+    bw_nm_tagger_revisions_t revs = { 0 };
+    bw_status_t tst = do_tagging(opts, s->store, s->items, extra, &revs, &msg);
     if (tst == BW_OK && s->saves > 0 && bw_store_begin(s->store, NULL) == BW_OK) {
         /* The tags follow every item of that save (another run's later
          * save leaves the counters apart: its tags are owed). */
         g_autofree char *saves_text = g_strdup_printf("%" G_GUINT64_FORMAT, s->saves);
-        if (bw_store_set_meta(s->store, "tagged_saves", saves_text) == BW_OK)
+        bool ok = bw_store_set_meta(s->store, "tagged_saves", saves_text) == BW_OK;
+        /* Our own tags move notmuch's revision: the next run would look at
+         * every tagged message again (a second of Xapian after a 20,000-
+         * report flood) only to find it holds them all.  When nobody wrote
+         * between the revision this run read and the tagger's (it holds the
+         * only write lock while it writes), the revisions up to the
+         * tagger's are ours: the saved one moves past them, unless another
+         * run saved since. */
+        g_autofree char *stored_rev = NULL, *stored_uuid = NULL;
+        bw_store_get_meta(s->store, "revision", &stored_rev);
+        bw_store_get_meta(s->store, "uuid", &stored_uuid);
+        g_autofree char *read_rev = g_strdup_printf("%" G_GUINT64_FORMAT, s->revision);
+        if (ok && revs.uuid != NULL && revs.before == s->revision && revs.after > revs.before &&
+            g_strcmp0(revs.uuid, s->uuid) == 0 && g_strcmp0(stored_uuid, s->uuid) == 0 &&
+            g_strcmp0(stored_rev, read_rev) == 0) {
+            g_autofree char *after = g_strdup_printf("%" G_GUINT64_FORMAT, revs.after);
+            ok = bw_store_set_meta(s->store, "revision", after) == BW_OK;
+        }
+        if (ok)
             bw_store_commit(s->store, NULL);
         else
             bw_store_rollback(s->store);
     }
+    g_free(revs.uuid);
     bw_scan_phase("tag");
     if (tst != BW_OK) {
         /* The scan is saved; the tags follow on the next run. */

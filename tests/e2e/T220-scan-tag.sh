@@ -112,6 +112,9 @@ BOUNCEWATCH_NOW=2026-12-20T14:00:00+00:00 BOUNCEWATCH_DEBUG_TIMING=1 \
     "$BW_BIN" hook post-new 2>"$BW_TMP/hook2.log" || bw_expect_eq "second hook exit" failed ok
 bw_expect_eq "nothing new, nothing owed, no recent report: the hook stops early" \
     "$(grep -c 'timing: unchanged' "$BW_TMP/hook2.log")" 1
+# the revisions of the first hook's own tags were taken as its own: the
+# second hook does not even ask notmuch what changed
+bw_expect_eq "our own tags are not new mail" "$(grep -c 'timing: no-writes' "$BW_TMP/hook2.log")" 1
 bw_expect_eq "the early stop writes nothing" "$(revision)" "$rev1"
 # During the flood (its reports are between 09:00 and 11:30): the hook does
 # not stop early.

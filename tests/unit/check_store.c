@@ -433,7 +433,8 @@ START_TEST(test_tagger_all_or_none)
     }
     unsigned changed = 99;
     g_autofree char *detail = NULL;
-    bw_status_t st = bw_nm_tagger_apply(config, 5000, changes, &changed, &detail);
+    bw_nm_tagger_revisions_t revs = { 0 };
+    bw_status_t st = bw_nm_tagger_apply(config, 5000, changes, &changed, &revs, &detail);
     ck_assert_int_eq(st, BW_E_DATABASE);
     ck_assert_uint_eq(changed, 0);
     ck_assert_ptr_nonnull(detail);
@@ -446,10 +447,20 @@ START_TEST(test_tagger_all_or_none)
     g_strfreev(((bw_nm_tag_change_t *)g_ptr_array_index(changes, 1))->want);
     ((bw_nm_tag_change_t *)g_ptr_array_index(changes, 1))->want = g_strdupv((char **)want0);
     g_clear_pointer(&detail, g_free);
-    ck_assert_int_eq(bw_nm_tagger_apply(config, 5000, changes, &changed, &detail), BW_OK);
+    ck_assert_ptr_null(revs.uuid);   /* nothing said on failure */
+    ck_assert_int_eq(bw_nm_tagger_apply(config, 5000, changes, &changed, &revs, &detail), BW_OK);
     ck_assert_uint_eq(changed, 2);
     g_autofree char *n2 = notmuch_run(config, count_args);
     ck_assert_str_eq(g_strstrip(n2), "2");
+    /* the revisions around the writes, as notmuch tells them */
+    ck_assert_ptr_nonnull(revs.uuid);
+    ck_assert_uint_gt(revs.after, revs.before);
+    const char *const rev_args[] = { "count", "--lastmod", "*", NULL };
+    g_autofree char *lm = notmuch_run(config, rev_args);
+    g_auto(GStrv) parts = g_strsplit(g_strstrip(lm), "\t", 3);
+    ck_assert_str_eq(parts[1], revs.uuid);
+    ck_assert_uint_eq(g_ascii_strtoull(parts[2], NULL, 10), revs.after);
+    g_free(revs.uuid);
 }
 END_TEST
 
