@@ -67,41 +67,29 @@ bw_notmuch_setup "$BW_TMP/mail" owner@example.org
 # "Now" is while the flood goes on: the hook has a surge to alert about.
 export BOUNCEWATCH_NOW=2026-11-20T11:30:00+00:00
 
-# The hook as notmuch runs it, without a session bus (the alert is logged).
-mkdir -p "$BW_TMP/no-runtime"
-hook() {  # LOG
-    rc=0
-    env -u DBUS_SESSION_BUS_ADDRESS -u DISPLAY -u WAYLAND_DISPLAY XDG_RUNTIME_DIR="$BW_TMP/no-runtime" \
-        "$BW_BIN" hook post-new >/dev/null 2>"$1" || rc=$?
-}
-# How many lines of FILE match PATTERN.
-count() { grep -c -- "$2" "$1" || true; }
-# How many different poison files the reader read (one may be read twice:
-# in a batch, then alone to be sure it is the one).
-poison_read() { grep -o -- 'bw-test-trace: reading .*poison-[a-z]*' "$1" | sort -u | wc -l; }
 read_again() {  # NAME LOG: the reader read none of the poison files
-    bw_expect_eq "$1: poison not read again" "$(poison_read "$2")" 0
+    bw_expect_eq "$1: poison not read again" "$(bw_poison_read "$2")" 0
 }
 jq_py() {  # FILE EXPR: a Python expression on the document `d`
     python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
 
 # ---------------------------------------------------------------- the first run
-hook "$BW_TMP/hook1.log"
+bw_hook "$BW_TMP/hook1.log"
 bw_expect_eq "hook meeting the poison: exit 0" "$rc" 0
 for p in poison-crash poison-hang poison-refused; do
-    bw_expect_eq "hook log names $p" "$(count "$BW_TMP/hook1.log" "skipped .*$p")" 1
+    bw_expect_eq "hook log names $p" "$(bw_count "$BW_TMP/hook1.log" "skipped .*$p")" 1
 done
-bw_expect_eq "hook log: the crash" "$(count "$BW_TMP/hook1.log" 'poison-crash.*crashed')" 1
-bw_expect_eq "hook log: the hang" "$(count "$BW_TMP/hook1.log" 'poison-hang.*took more than')" 1
-bw_expect_eq "hook log: the cap" "$(count "$BW_TMP/hook1.log" 'poison-refused.*BW_MAX_JSON_DEPTH')" 1
+bw_expect_eq "hook log: the crash" "$(bw_count "$BW_TMP/hook1.log" 'poison-crash.*crashed')" 1
+bw_expect_eq "hook log: the hang" "$(bw_count "$BW_TMP/hook1.log" 'poison-hang.*took more than')" 1
+bw_expect_eq "hook log: the cap" "$(bw_count "$BW_TMP/hook1.log" 'poison-refused.*BW_MAX_JSON_DEPTH')" 1
 # The flood beside them, on the same run: tagged and alerted.
 bw_expect_eq "flood tagged on the same run" "$(notmuch count tag:backscatter)" 40
 bw_expect_eq "flood alerted on the same run" \
-    "$(count "$BW_TMP/hook1.log" 'reports about mail you never sent')" 1
+    "$(bw_count "$BW_TMP/hook1.log" 'reports about mail you never sent')" 1
 bw_expect_eq "poison not tagged" "$(notmuch count tag:bounce and subject:bw-test)" 0
 
-hook "$BW_TMP/hook2.log"
+bw_hook "$BW_TMP/hook2.log"
 bw_expect_eq "next hook: exit 0" "$rc" 0
 read_again "next hook" "$BW_TMP/hook2.log"
 
@@ -120,14 +108,14 @@ bw_expect_eq "no skipped message is a report" \
     "$(jq_py "$BW_TMP/scan1.json" 'any("poison" in b["message_id"] for b in d["bounces"])')" False
 
 LC_ALL=C "$BW_BIN" scan >"$BW_TMP/scan1.txt" 2>"$BW_TMP/scan1txt.err" || bw_expect_eq "scan" failed ok
-bw_expect_eq "report: skipped named" "$(count "$BW_TMP/scan1.txt" '3 messages could not be read')" 1
+bw_expect_eq "report: skipped named" "$(bw_count "$BW_TMP/scan1.txt" '3 messages could not be read')" 1
 for p in poison-crash poison-hang poison-refused; do
-    bw_expect_eq "report names $p" "$(count "$BW_TMP/scan1.txt" "$p")" 2   # file and Message-ID
+    bw_expect_eq "report names $p" "$(bw_count "$BW_TMP/scan1.txt" "$p")" 2   # file and Message-ID
 done
 bw_expect_eq "report: the cap named" \
-    "$(count "$BW_TMP/scan1.txt" 'refused: JSON nested too deep (limit BW_MAX_JSON_DEPTH)$')" 1
-bw_expect_eq "report: how to retry" "$(count "$BW_TMP/scan1.txt" 'retry-skipped')" 1
-bw_expect_eq "report: the flood" "$(count "$BW_TMP/scan1.txt" '^Spoofing')" 1
+    "$(bw_count "$BW_TMP/scan1.txt" 'refused: JSON nested too deep (limit BW_MAX_JSON_DEPTH)$')" 1
+bw_expect_eq "report: how to retry" "$(bw_count "$BW_TMP/scan1.txt" 'retry-skipped')" 1
+bw_expect_eq "report: the flood" "$(bw_count "$BW_TMP/scan1.txt" '^Spoofing')" 1
 # In Japanese (the build's catalogue; a ja_JP.UTF-8 locale built here when
 # the system has none).
 ja_locale() {
@@ -156,11 +144,11 @@ fi
 # New mail: only it is read.
 cp "$BW_TMP"/spare/* "$BW_TMP/mail/INBOX/cur/"
 notmuch new --no-hooks --quiet
-hook "$BW_TMP/hook3.log"
+bw_hook "$BW_TMP/hook3.log"
 bw_expect_eq "hook with new mail: exit 0" "$rc" 0
 read_again "hook with new mail" "$BW_TMP/hook3.log"
-bw_expect_eq "the new mail is read" "$(count "$BW_TMP/hook3.log" 'reading .*late:2,S$')" 1
-bw_expect_eq "... and its facts (the signals)" "$(count "$BW_TMP/hook3.log" 'reading .*late:2,S (facts)$')" 1
+bw_expect_eq "the new mail is read" "$(bw_count "$BW_TMP/hook3.log" 'reading .*late:2,S$')" 1
+bw_expect_eq "... and its facts (the signals)" "$(bw_count "$BW_TMP/hook3.log" 'reading .*late:2,S (facts)$')" 1
 "$BW_BIN" scan --json >"$BW_TMP/inc.json" 2>/dev/null || bw_expect_eq "scan after new mail" failed ok
 bw_expect_eq "the new report" "$(jq_py "$BW_TMP/inc.json" 'len(d["bounces"])')" 44
 "$BW_BIN" scan --json --full >"$BW_TMP/full.json" 2>"$BW_TMP/full.err" || bw_expect_eq "scan --full" failed ok
@@ -176,13 +164,13 @@ PY
 # A new build of the reader reads them again (and skips them again).
 touch -d '+1 minute' "$BW_TMP/reader"
 "$BW_BIN" scan --json >"$BW_TMP/newbuild.json" 2>"$BW_TMP/newbuild.err" || bw_expect_eq "scan, new reader" failed ok
-bw_expect_eq "new reader build reads them again" "$(poison_read "$BW_TMP/newbuild.err")" 3
+bw_expect_eq "new reader build reads them again" "$(bw_poison_read "$BW_TMP/newbuild.err")" 3
 bw_expect_eq "... and skips them again" "$(jq_py "$BW_TMP/newbuild.json" 'len(d["skipped"])')" 3
 "$BW_BIN" scan --json >/dev/null 2>"$BW_TMP/after-newbuild.err"
 read_again "after the new build's run" "$BW_TMP/after-newbuild.err"
 # So does --retry-skipped.
 "$BW_BIN" scan --retry-skipped >/dev/null 2>"$BW_TMP/retry.err" || bw_expect_eq "scan --retry-skipped" failed ok
-bw_expect_eq "--retry-skipped reads them again" "$(poison_read "$BW_TMP/retry.err")" 3
+bw_expect_eq "--retry-skipped reads them again" "$(bw_poison_read "$BW_TMP/retry.err")" 3
 
 # A skipped message that leaves the mailbox leaves the list.
 rm "$BW_TMP"/mail/INBOX/cur/*poison-hang*
@@ -206,7 +194,7 @@ ok = len(lines) == 4 and "poison-crash" in lines[1]["file"] and "crashed" in (li
 ok = ok and all(l["error"] is None for i, l in enumerate(lines) if i != 1)
 sys.exit(0 if ok else 1)
 PY
-bw_expect_eq "parse: the crasher on stderr" "$(count "$BW_TMP/parse.err" 'poison-crash.*skipped')" 1
+bw_expect_eq "parse: the crasher on stderr" "$(bw_count "$BW_TMP/parse.err" 'poison-crash.*skipped')" 1
 
 # ---------------------------------------------------------------- which reader
 # make check names the build's reader (BOUNCEWATCH_READER: the tests copy
@@ -220,22 +208,22 @@ fi
 
 # doctor checks the reader.
 "$BW_BIN" doctor >"$BW_TMP/doctor.out" 2>&1 || true
-bw_expect_eq "doctor: the reader starts" "$(count "$BW_TMP/doctor.out" '^OK .*mail reader .* starts')" 1
+bw_expect_eq "doctor: the reader starts" "$(bw_count "$BW_TMP/doctor.out" '^OK .*mail reader .* starts')" 1
 BOUNCEWATCH_READER=/nonexistent/bouncewatch-reader "$BW_BIN" doctor >"$BW_TMP/doctor2.out" 2>&1 || true
 bw_expect_eq "doctor: no reader" \
-    "$(count "$BW_TMP/doctor2.out" '^PROBLEM .*mail reader cannot run.*nonexistent.*reinstall')" 1
+    "$(bw_count "$BW_TMP/doctor2.out" '^PROBLEM .*mail reader cannot run.*nonexistent.*reinstall')" 1
 
 # ---------------------------------------------------------------- no reader at all
 cp "$BW_TMP"/spare/*late* "$BW_TMP/mail/INBOX/cur/again-late:2,S"
 sed -i 's/late-report@/late-report-2@/' "$BW_TMP/mail/INBOX/cur/again-late:2,S"
 notmuch new --no-hooks --quiet
 BOUNCEWATCH_READER=/nonexistent/bouncewatch-reader
-hook "$BW_TMP/noreader.log"
+bw_hook "$BW_TMP/noreader.log"
 BOUNCEWATCH_READER="$BW_TMP/reader"
 bw_expect_eq "no reader: hook exit 0" "$rc" 0
-bw_expect_eq "no reader: logged" "$(count "$BW_TMP/noreader.log" 'cannot read the \(new \)\?mail')" 1
+bw_expect_eq "no reader: logged" "$(bw_count "$BW_TMP/noreader.log" 'cannot read the \(new \)\?mail')" 1
 # Nothing was saved: the next run with a reader reads the new mail.
-hook "$BW_TMP/hook4.log"
-bw_expect_eq "after: the new mail is read" "$(count "$BW_TMP/hook4.log" 'reading .*again-late:2,S$')" 1
+bw_hook "$BW_TMP/hook4.log"
+bw_expect_eq "after: the new mail is read" "$(bw_count "$BW_TMP/hook4.log" 'reading .*again-late:2,S$')" 1
 
 bw_done

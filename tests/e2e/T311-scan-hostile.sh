@@ -77,21 +77,13 @@ flood_ids=$(grep -h -o '^Message-ID: <bs-flood-[0-9]*@[^>]*>' "$BW_TMP"/mail/*/c
 [ -n "$flood_ids" ] || bw_expect_eq "the flood fixture has bounces" none some
 echo "$flood_ids" >"$BW_TMP/flood-ids"
 
-mkdir -p "$BW_TMP/no-runtime"
-hook() {  # LOG
-    rc=0
-    env -u DBUS_SESSION_BUS_ADDRESS -u DISPLAY -u WAYLAND_DISPLAY XDG_RUNTIME_DIR="$BW_TMP/no-runtime" \
-        "$BW_BIN" hook post-new >/dev/null 2>"$1" || rc=$?
-}
-count() { grep -c -- "$2" "$1" || true; }
-
-hook "$BW_TMP/hook1.log"
+bw_hook "$BW_TMP/hook1.log"
 bw_expect_eq "hook meeting the hostile mail: exit 0" "$rc" 0
 flood_query=$(sed 's/^/id:/' "$BW_TMP/flood-ids" | paste -s -d ' ' - | sed 's/ / or /g')
 bw_expect_eq "flood tagged on the same run" \
     "$(notmuch count "tag:backscatter and ($flood_query)")" "$(wc -l <"$BW_TMP/flood-ids")"
-bw_expect_eq "the forged bombs are named in the hook's log" "$(count "$BW_TMP/hook1.log" 'skipped .*forged-bomb-.*limit BW_MAX_')" 3
-hook "$BW_TMP/hook2.log"
+bw_expect_eq "the forged bombs are named in the hook's log" "$(bw_count "$BW_TMP/hook1.log" 'skipped .*forged-bomb-.*limit BW_MAX_')" 3
+bw_hook "$BW_TMP/hook2.log"
 bw_expect_eq "next hook: exit 0" "$rc" 0
 
 rc=0
@@ -138,7 +130,7 @@ PY
 rc=0
 LC_ALL=C "$BW_BIN" scan >"$BW_TMP/scan.txt" 2>/dev/null || rc=$?
 bw_expect_eq "scan: exit 0" "$rc" 0
-bw_expect_eq "report: the flood" "$(count "$BW_TMP/scan.txt" '^Spoofing')" 1
-bw_expect_eq "report: the forged bombs named" "$(count "$BW_TMP/scan.txt" '<forged-bomb-[0-9]-[0-9]*@')" 3
-bw_expect_eq "report: their caps named" "$(count "$BW_TMP/scan.txt" '<forged-bomb-.*refused: .* (limit BW_MAX_[A-Z0-9_]*)$')" 3
+bw_expect_eq "report: the flood" "$(bw_count "$BW_TMP/scan.txt" '^Spoofing')" 1
+bw_expect_eq "report: the forged bombs named" "$(bw_count "$BW_TMP/scan.txt" '<forged-bomb-[0-9]-[0-9]*@')" 3
+bw_expect_eq "report: their caps named" "$(bw_count "$BW_TMP/scan.txt" '<forged-bomb-.*refused: .* (limit BW_MAX_[A-Z0-9_]*)$')" 3
 bw_done

@@ -73,14 +73,6 @@ PY
 bw_notmuch_setup "$BW_TMP/mail" jonas.weber@mailhost.example
 export BOUNCEWATCH_NOW=$now
 
-mkdir -p "$BW_TMP/no-runtime"
-hook() {  # LOG
-    rc=0
-    env -u DBUS_SESSION_BUS_ADDRESS -u DISPLAY -u WAYLAND_DISPLAY XDG_RUNTIME_DIR="$BW_TMP/no-runtime" \
-        "$BW_BIN" hook post-new >/dev/null 2>"$1" || rc=$?
-}
-count() { grep -c -- "$2" "$1" || true; }
-poison_read() { grep -o -- 'bw-test-trace: reading .*poison-[a-z-]*' "$1" | sort -u | wc -l; }
 jq_py() {  # FILE EXPR: a Python expression on the document `d`
     python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
@@ -88,27 +80,27 @@ POISON="poison-facts-crash poison-facts-hang poison-facts-garbage poison-summary
 poison-headers-crash poison-headers-garbage"
 
 # ---------------------------------------------------------------- the first run
-hook "$BW_TMP/hook1.log"
+bw_hook "$BW_TMP/hook1.log"
 bw_expect_eq "hook meeting the poison: exit 0" "$rc" 0
 for p in $POISON; do
-    bw_expect_eq "hook log names $p" "$(count "$BW_TMP/hook1.log" "skipped .*$p")" 1
+    bw_expect_eq "hook log names $p" "$(bw_count "$BW_TMP/hook1.log" "skipped .*$p")" 1
 done
-bw_expect_eq "hook log: the facts crash" "$(count "$BW_TMP/hook1.log" 'poison-facts-crash.*crashed')" 1
-bw_expect_eq "hook log: the facts hang" "$(count "$BW_TMP/hook1.log" 'poison-facts-hang.*took more than')" 1
-bw_expect_eq "hook log: the damaged facts" "$(count "$BW_TMP/hook1.log" 'poison-facts-garbage.*garbage')" 1
-bw_expect_eq "hook log: the summary crash" "$(count "$BW_TMP/hook1.log" 'poison-summary-crash.*crashed')" 1
-bw_expect_eq "hook log: the headers crash" "$(count "$BW_TMP/hook1.log" 'poison-headers-crash.*crashed')" 1
-bw_expect_eq "hook log: the damaged headers" "$(count "$BW_TMP/hook1.log" 'poison-headers-garbage.*garbage')" 1
+bw_expect_eq "hook log: the facts crash" "$(bw_count "$BW_TMP/hook1.log" 'poison-facts-crash.*crashed')" 1
+bw_expect_eq "hook log: the facts hang" "$(bw_count "$BW_TMP/hook1.log" 'poison-facts-hang.*took more than')" 1
+bw_expect_eq "hook log: the damaged facts" "$(bw_count "$BW_TMP/hook1.log" 'poison-facts-garbage.*garbage')" 1
+bw_expect_eq "hook log: the summary crash" "$(bw_count "$BW_TMP/hook1.log" 'poison-summary-crash.*crashed')" 1
+bw_expect_eq "hook log: the headers crash" "$(bw_count "$BW_TMP/hook1.log" 'poison-headers-crash.*crashed')" 1
+bw_expect_eq "hook log: the damaged headers" "$(bw_count "$BW_TMP/hook1.log" 'poison-headers-garbage.*garbage')" 1
 bw_expect_eq "the run's reports tagged on the same run" "$(notmuch count tag:backscatter)" 7
 bw_expect_eq "the signals tagged on the same run" "$(notmuch count tag:bw/signal)" 54
 
-hook "$BW_TMP/hook2.log"
+bw_hook "$BW_TMP/hook2.log"
 bw_expect_eq "next hook: exit 0" "$rc" 0
-bw_expect_eq "next hook: poison not read again" "$(poison_read "$BW_TMP/hook2.log")" 0
+bw_expect_eq "next hook: poison not read again" "$(bw_poison_read "$BW_TMP/hook2.log")" 0
 
 # ---------------------------------------------------------------- the reports
 "$BW_BIN" scan --json >"$BW_TMP/scan.json" 2>"$BW_TMP/scan.err" || bw_expect_eq "scan --json" failed ok
-bw_expect_eq "scan --json: poison not read again" "$(poison_read "$BW_TMP/scan.err")" 0
+bw_expect_eq "scan --json: poison not read again" "$(bw_poison_read "$BW_TMP/scan.err")" 0
 bw_expect_eq "skipped" \
     "$(jq_py "$BW_TMP/scan.json" '" ".join(sorted(k["message_id"].split("@")[0] + ":" + k["cause"] for k in d["skipped"]))')" \
     "poison-facts-crash:crash poison-facts-garbage:garbage poison-facts-hang:timeout poison-headers-crash:crash poison-headers-garbage:garbage poison-summary-crash:crash"
@@ -119,15 +111,15 @@ bw_expect_eq "signals, status, run, reports" "$check" \
     "human-reply human-reply human-reply sending-blocked sent-anomaly sign-in-alert two-factor-changed|compromise-suspected|48|7"
 
 LC_ALL=C "$BW_BIN" scan >"$BW_TMP/scan.txt" 2>/dev/null || bw_expect_eq "scan" failed ok
-bw_expect_eq "report: skipped named" "$(count "$BW_TMP/scan.txt" '6 messages could not be read')" 1
+bw_expect_eq "report: skipped named" "$(bw_count "$BW_TMP/scan.txt" '6 messages could not be read')" 1
 for p in $POISON; do
-    bw_expect_eq "report names $p" "$(count "$BW_TMP/scan.txt" "$p")" 2   # file and Message-ID
+    bw_expect_eq "report names $p" "$(bw_count "$BW_TMP/scan.txt" "$p")" 2   # file and Message-ID
 done
-bw_expect_eq "report: signs about the account" "$(count "$BW_TMP/scan.txt" 'Signs about your account')" 1
+bw_expect_eq "report: signs about the account" "$(bw_count "$BW_TMP/scan.txt" 'Signs about your account')" 1
 
 # ---------------------------------------------------------------- later runs
 "$BW_BIN" scan --json --full >"$BW_TMP/full.json" 2>"$BW_TMP/full.err" || bw_expect_eq "scan --full" failed ok
-bw_expect_eq "scan --full: poison not read again" "$(poison_read "$BW_TMP/full.err")" 0
+bw_expect_eq "scan --full: poison not read again" "$(bw_poison_read "$BW_TMP/full.err")" 0
 "$BW_BIN" scan --json >"$BW_TMP/inc.json" 2>/dev/null || bw_expect_eq "scan after --full" failed ok
 python3 - "$BW_TMP/scan.json" "$BW_TMP/full.json" "$BW_TMP/inc.json" <<'PY' || bw_expect_eq "incremental == full, skipped included" differs same
 import json, sys

@@ -123,6 +123,23 @@ bw_expect_ok() {
 }
 
 # bw_done: exit with the test's verdict.
+# bw_hook LOG: `hook post-new` as notmuch runs it, without a session bus
+# (the alert is logged), its standard error in LOG; $rc is its exit status.
+bw_hook() {
+    rc=0
+    mkdir -p "$BW_TMP/no-runtime"
+    env -u DBUS_SESSION_BUS_ADDRESS -u DISPLAY -u WAYLAND_DISPLAY XDG_RUNTIME_DIR="$BW_TMP/no-runtime" \
+        "$BW_BIN" hook post-new >/dev/null 2>"$1" || rc=$?
+}
+
+# bw_count FILE PATTERN: how many lines of FILE match PATTERN.
+bw_count() { grep -c -- "$2" "$1" || true; }
+
+# bw_poison_read LOG: how many different poison-* files the test build of
+# the reader read (BW_TEST_READER_TRACE; one may be read twice: in a batch,
+# then alone to be sure it is the one).
+bw_poison_read() { grep -o -- 'bw-test-trace: reading .*poison-[a-z-]*' "$1" | sort -u | wc -l; }
+
 bw_done() {
     if [ "$bw_fail_count" -ne 0 ]; then
         echo "$bw_fail_count check(s) failed"
