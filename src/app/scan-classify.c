@@ -114,6 +114,7 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
     g_autoptr(GPtrArray) keep = g_ptr_array_new();      /* bw_item_t* of stored */
     g_autoptr(GArray) fresh = g_array_new(FALSE, FALSE, sizeof(guint));   /* indexes */
     g_autoptr(GArray) lessons = g_array_new(FALSE, FALSE, sizeof(lesson_t));
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);   /* their ids */
     if (!s->full) {
         g_autofree char *msg = NULL;
         if (bw_store_load_items_text(s->store, &stored, &s->stored_text, &msg) != BW_OK)
@@ -126,11 +127,12 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
                 char *gone = g_strdup(old->message_id);
                 g_ptr_array_add(s->vanished, gone);
                 g_hash_table_add(s->have, gone);   /* not taken back from a concurrent run */
+                g_hash_table_add(seen, gone);
                 continue;
             }
             if (old->report == NULL)
                 continue;   /* nothing to classify it from (as a failed reclassify) */
-            g_hash_table_add(s->have, old->message_id);
+            g_hash_table_add(seen, old->message_id);
             g_ptr_array_add(keep, old);
             lesson_t l = { old->date_unix, old->message_id, old->report };
             g_array_append_val(lessons, l);
@@ -139,9 +141,9 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
     for (guint i = 0; i < s->fresh->len; i++) {
         bw_nm_candidate_t *c = g_ptr_array_index(s->fresh, i);
         const bw_report_t *r = g_ptr_array_index(s->parsed, i);
-        if (r == NULL || g_hash_table_contains(s->have, c->message_id))
+        if (r == NULL || g_hash_table_contains(seen, c->message_id))
             continue;
-        g_hash_table_add(s->have, c->message_id);
+        g_hash_table_add(seen, c->message_id);
         g_array_append_val(fresh, i);
         lesson_t l = { r->date_unix > 0 ? r->date_unix : c->date, c->message_id, r };
         g_array_append_val(lessons, l);
@@ -152,11 +154,8 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
     g_array_sort(lessons, cmp_lesson);
     for (guint i = 0; i < lessons->len; i++)
         bw_classify_learn(s->profile, &s->ops, g_array_index(lessons, lesson_t, i).report);
-    g_hash_table_remove_all(s->have);
 
     /* The stored reports, classified again. */
-    for (guint i = 0; i < s->vanished->len; i++)
-        g_hash_table_add(s->have, g_ptr_array_index(s->vanished, i));
     for (guint i = 0; i < keep->len; i++) {
         bw_item_t *it = reclassify(s->profile, &s->ops, g_ptr_array_index(keep, i));
         if (it) {
