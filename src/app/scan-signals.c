@@ -735,7 +735,6 @@ bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store
         }
     }
     r->facts_reused = few;
-    r->facts_judged = judge->len;
     g_ptr_array_sort(judge, cmp_str);
     g_autoptr(GPtrArray) relevant = g_ptr_array_new();
     for (guint i = 0; i < judge->len; i++) {

@@ -46,7 +46,6 @@ typedef struct {
     bool sent_rows_changed;   /* bump the sent rows' version */
     bool runs_reused;         /* the memo's runs were used */
     bool facts_reused;        /* only relevant and new facts were judged */
-    guint facts_judged;
     guint64 read_sent, read_received, read_replies;   /* files read (figures) */
 } bw_signals_run_t;
 
