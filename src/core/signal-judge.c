@@ -280,6 +280,23 @@ typedef struct {
     const bw_sig_auth_t *auth; /* the provider's own Authentication-Results, or NULL */
 } delivery_t;
 
+/* d->entry = text, valid UTF-8 and cut at a character boundary: it goes
+ * into the evidence of the JSON document (a hop's names are the sender's
+ * bytes, and a cut in the middle of a character is no UTF-8 either). */
+static void
+set_entry(delivery_t *d, const char *text)
+{
+    g_autofree char *v = g_utf8_make_valid(text ? text : "", -1);
+    size_t n = strlen(v);
+    if (n >= sizeof d->entry) {
+        n = sizeof d->entry - 1;
+        while (n > 0 && ((guchar)v[n] & 0xC0) == 0x80)
+            n--;   /* v[n] starts the character that does not fit */
+    }
+    memcpy(d->entry, v, n);
+    d->entry[n] = '\0';
+}
+
 typedef enum { HOP_OUTSIDE = 0, HOP_INTERNAL, HOP_CLAIMED } hop_from_t;
 
 /* Where a hop of the provider got the message from: a host of the
@@ -354,16 +371,18 @@ analyse_delivery(const bw_mailfacts_t *m, const bw_account_t *a, delivery_t *d)
         hop_from_t hf = hop_from(a, h);
         if (hf == HOP_OUTSIDE) {
             d->from_outside = true;
-            if (h->from_ip && h->from_rdns)
-                g_snprintf(d->entry, sizeof d->entry, "%s [%s]", h->from_rdns, h->from_ip);
-            else
-                g_strlcpy(d->entry, hop_from_name(h), sizeof d->entry);
+            if (h->from_ip && h->from_rdns) {
+                g_autofree char *e = g_strdup_printf("%s [%s]", h->from_rdns, h->from_ip);
+                set_entry(d, e);
+            } else {
+                set_entry(d, hop_from_name(h));
+            }
             d->zone_end = j + 1 < n ? g_array_index(m->hops, bw_sig_hop_t, j + 1).pos : G_MAXUINT;
             return;
         }
         if (hf == HOP_CLAIMED)
             d->unverified = true;
-        g_strlcpy(d->entry, h->has_from ? hop_from_name(h) : h->by, sizeof d->entry);
+        set_entry(d, h->has_from ? hop_from_name(h) : h->by);
     }
     d->by_provider = true;
 }
