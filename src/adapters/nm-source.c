@@ -1327,6 +1327,120 @@ bw_nm_source_directory_digest(bw_nm_source_t *src)
     return g_strdup(g_checksum_get_string(ck));
 }
 
+/* Directories whose files are listed at most (the walk of
+ * bw_nm_source_directory_digest has the same bounds). */
+#define MAX_FILES_DIRECTORIES MAX_DIRECTORIES
+
+bw_status_t
+bw_nm_source_files(bw_nm_source_t *src, GPtrArray **out, char **detail)
+{
+    *out = NULL;
+    /* a file's path as notmuch_message_get_filename builds it: the
+     * database path, the directory's path relative to it, the name */
+    const char *root = notmuch_database_get_path(src->db);
+    if (root == NULL)
+        return BW_OK;
+    g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) todo = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GArray) depth = g_array_new(FALSE, FALSE, sizeof(unsigned));
+    g_ptr_array_add(todo, g_strdup(""));
+    unsigned zero = 0;
+    g_array_append_val(depth, zero);
+    unsigned seen = 0;
+    while (todo->len > 0) {
+        g_autofree char *rel = g_ptr_array_steal_index(todo, todo->len - 1);
+        unsigned d = g_array_index(depth, unsigned, depth->len - 1);
+        g_array_set_size(depth, depth->len - 1);
+        if (++seen > MAX_FILES_DIRECTORIES || d > MAX_DIR_DEPTH)
+            return BW_OK;   /* not a tree to walk: the caller lists messages */
+        g_autofree char *dir_path = *rel ? g_strconcat(root, "/", rel, NULL) : g_strdup(root);
+        notmuch_directory_t *dir = NULL;
+        notmuch_status_t nst = notmuch_database_get_directory(src->db, dir_path, &dir);
+        if (nst != NOTMUCH_STATUS_SUCCESS) {
+            mark_failed(src, nst);
+            return bw_error_set(detail, BW_E_DATABASE, "%s",
+                                _("reading the notmuch database failed"));
+        }
+        if (dir == NULL)
+            continue;
+        notmuch_filenames_t *names = notmuch_directory_get_child_files(dir);
+        for (; names && notmuch_filenames_valid(names); notmuch_filenames_move_to_next(names)) {
+            const char *name = notmuch_filenames_get(names);
+            if (name != NULL)
+                g_ptr_array_add(files, g_strconcat(dir_path, "/", name, NULL));
+        }
+        if (names)
+            notmuch_filenames_destroy(names);
+        notmuch_filenames_t *kids = notmuch_directory_get_child_directories(dir);
+        for (; kids && notmuch_filenames_valid(kids); notmuch_filenames_move_to_next(kids)) {
+            const char *name = notmuch_filenames_get(kids);
+            if (name == NULL || todo->len >= MAX_FILES_DIRECTORIES)
+                continue;
+            g_ptr_array_add(todo, *rel ? g_strconcat(rel, "/", name, NULL) : g_strdup(name));
+            unsigned nd = d + 1;
+            g_array_append_val(depth, nd);
+        }
+        if (kids)
+            notmuch_filenames_destroy(kids);
+        notmuch_directory_destroy(dir);
+    }
+    if (src->failed != NOTMUCH_STATUS_SUCCESS)
+        return bw_error_set(detail, BW_E_DATABASE, "%s", _("reading the notmuch database failed"));
+    *out = g_steal_pointer(&files);
+    return BW_OK;
+}
+
+bw_status_t
+bw_nm_source_file_message(bw_nm_source_t *src, const char *path, bw_nm_candidate_t **out,
+                          bool *owners, char **detail)
+{
+    *out = NULL;
+    *owners = false;
+    notmuch_message_t *m = NULL;
+    notmuch_status_t nst = notmuch_database_find_message_by_filename(src->db, path, &m);
+    if (nst != NOTMUCH_STATUS_SUCCESS) {
+        mark_failed(src, nst);
+        return bw_error_set(detail, BW_E_DATABASE, "%s", _("reading the notmuch database failed"));
+    }
+    if (m == NULL)
+        return BW_OK;
+    const char *from = notmuch_message_get_header(m, "from");
+    *owners = from != NULL && is_owner(src, from);
+    *out = candidate_new(m);
+    notmuch_message_destroy(m);
+    if (*out == NULL) {
+        mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
+        return bw_error_set(detail, BW_E_DATABASE, "%s", _("reading the notmuch database failed"));
+    }
+    return BW_OK;
+}
+
+bw_status_t
+bw_nm_source_message_files(bw_nm_source_t *src, const char *message_id, GPtrArray *out,
+                           char **detail)
+{
+    notmuch_message_t *m = NULL;
+    if (message_id == NULL)
+        return BW_OK;
+    notmuch_status_t nst = notmuch_database_find_message(src->db, message_id, &m);
+    if (nst != NOTMUCH_STATUS_SUCCESS) {
+        mark_failed(src, nst);
+        return bw_error_set(detail, BW_E_DATABASE, "%s", _("reading the notmuch database failed"));
+    }
+    if (m == NULL)
+        return BW_OK;
+    notmuch_filenames_t *names = notmuch_message_get_filenames(m);
+    for (; names && notmuch_filenames_valid(names); notmuch_filenames_move_to_next(names)) {
+        const char *name = notmuch_filenames_get(names);
+        if (name != NULL)
+            g_ptr_array_add(out, g_strdup(name));
+    }
+    if (names)
+        notmuch_filenames_destroy(names);
+    notmuch_message_destroy(m);
+    return BW_OK;
+}
+
 guint64
 bw_nm_source_count_sent(bw_nm_source_t *src)
 {

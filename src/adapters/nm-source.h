@@ -96,6 +96,22 @@ bw_status_t bw_nm_source_candidates(bw_nm_source_t *src, bool all, guint64 after
  * BW_E_DATABASE and marks the source failed (the scan retries). */
 bw_status_t bw_nm_source_list(bw_nm_source_t *src, const char *query, bool all, guint64 after_rev,
                               int owner, unsigned max, GPtrArray **out, char **detail);
+/* Every file in the database, by its path as notmuch_message_get_filename
+ * gives it (g_free'd char*), read from notmuch's directory documents (a
+ * term scan per directory; no message is opened): what a whole-mailbox
+ * read costs instead of asking each message for its file.  *out NULL (and
+ * BW_OK) when the tree is too large to walk (bounded). */
+bw_status_t bw_nm_source_files(bw_nm_source_t *src, GPtrArray **out, char **detail);
+/* The message a file belongs to, as bw_nm_source_list gives it (its
+ * Message-ID, the file notmuch names first, the date), and whether it is
+ * the owner's (as `owner` of bw_nm_source_list decides); *out NULL when
+ * notmuch knows no such file. */
+bw_status_t bw_nm_source_file_message(bw_nm_source_t *src, const char *path,
+                                      bw_nm_candidate_t **out, bool *owners, char **detail);
+/* Appends every file of the message with this Message-ID to `out`
+ * (g_free'd char*): none when it is not in the database. */
+bw_status_t bw_nm_source_message_files(bw_nm_source_t *src, const char *message_id,
+                                       GPtrArray *out, char **detail);
 /* The query term `thread:ID` of the thread of a message (g_free), or NULL
  * when the message is not in the database (or the read failed: then the
  * source is marked failed). */

@@ -34,6 +34,19 @@ reading_held(void *ctx, const char *message_id)
     return bw_scan_skips_holds(&s->skips, message_id);
 }
 
+static GPtrArray *
+reading_held_ids(void *ctx)
+{
+    bw_scan_t *s = ctx;
+    GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; s->skips.list != NULL && i < s->skips.list->len; i++) {
+        const bw_skipped_t *e = g_ptr_array_index(s->skips.list, i);
+        if (bw_scan_skips_holds(&s->skips, e->message_id))
+            g_ptr_array_add(ids, g_strdup(e->message_id));
+    }
+    return ids;
+}
+
 static void
 reading_skip(void *ctx, const bw_nm_candidate_t *c, const char *cause, const char *why)
 {
@@ -45,6 +58,7 @@ bw_scan_signals_reading(bw_scan_t *s, bw_signals_reading_t *out)
 {
     out->reader = bw_scan_reader(s);
     out->held = reading_held;
+    out->held_ids = reading_held_ids;
     out->skip = reading_skip;
     out->ctx = s;
     out->retried = s->retried;

@@ -114,6 +114,9 @@ typedef void *(*decode_fn)(JsonNode *node);
 /* One message of a list, in the list's order: `got` (taken; NULL when it
  * gave nothing: not mail, not readable, not notable, held or skipped). */
 typedef void (*take_fn)(void *data, const bw_nm_candidate_t *c, void *got);
+/* A message the reader could not read (NULL: the reading's `skip`). */
+typedef void (*fault_fn)(void *data, const bw_nm_candidate_t *c, const char *cause,
+                         const char *why);
 
 /* Requests queued at a time: the answers are taken as they come, so a
  * scan of a whole mailbox holds a window of it, not all of it. */
@@ -133,11 +136,14 @@ decode_summary(JsonNode *node)
     return bw_sent_summary_from_json(node, &m, NULL) == BW_OK ? m : NULL;
 }
 
-/* Reads each message of `list` (bw_nm_candidate_t*) and hands what it
- * gave to `take`, in the list's order.  *count: files read. */
+/* Reads each message of `list` (bw_nm_candidate_t*; one without a
+ * Message-ID is a file not known as a message yet, never held) and hands
+ * what it gave to `take`, in the list's order; what could not be read goes
+ * to `fault` first.  *count: files read. */
 static bw_status_t
 read_list(const bw_signals_reading_t *rd, GPtrArray *list, bw_reader_read_t what,
-          decode_fn decode, take_fn take, void *data, guint64 *count, char **detail)
+          decode_fn decode, take_fn take, fault_fn fault, void *data, guint64 *count,
+          char **detail)
 {
     g_autoptr(GArray) index = g_array_new(FALSE, FALSE, sizeof(guint));
     guint next = 0;   /* the first message not handed to `take` */
@@ -147,7 +153,7 @@ read_list(const bw_signals_reading_t *rd, GPtrArray *list, bw_reader_read_t what
         guint first = G_MAXUINT, end = next;
         for (; end < list->len && index->len < READ_CHUNK; end++) {
             const bw_nm_candidate_t *c = g_ptr_array_index(list, end);
-            if (rd->held != NULL && rd->held(rd->ctx, c->message_id))
+            if (rd->held != NULL && c->message_id != NULL && rd->held(rd->ctx, c->message_id))
                 continue;
             guint n = bw_reader_add_read(rd->reader, c->file, what);
             if (first == G_MAXUINT)
@@ -178,7 +184,9 @@ read_list(const bw_signals_reading_t *rd, GPtrArray *list, bw_reader_read_t what
                     res.detail = "the reader answered garbage on this message (a damaged answer)";
                 }
             }
-            if (cause != NULL && rd->skip != NULL)
+            if (cause != NULL && fault != NULL)
+                fault(data, c, cause, res.detail);
+            else if (cause != NULL && rd->skip != NULL)
                 rd->skip(rd->ctx, c, cause, res.detail);
             take(data, c, got);
         }
@@ -245,9 +253,11 @@ take_summary(void *data, const bw_nm_candidate_t *c, void *got)
     g_hash_table_replace(x->rows, g_strdup(c->message_id), json);
 }
 
+/* `owner_files` (a set) gets the file of each message listed: the
+ * owner's, which the received mail leaves out. */
 static bw_status_t
 sent_rows(bw_signals_run_t *r, bw_nm_source_t *src, const bw_signals_reading_t *rd,
-          GHashTable *rows, bool full, guint64 after, char **detail)
+          GHashTable *rows, bool full, guint64 after, GHashTable *owner_files, char **detail)
 {
     g_autoptr(GPtrArray) list = NULL;
     bw_status_t st = bw_nm_source_list(src, NULL, full, after, 1, BW_SIGNALS_MAX_SENT, &list,
@@ -255,8 +265,11 @@ sent_rows(bw_signals_run_t *r, bw_nm_source_t *src, const bw_signals_reading_t *
     if (st != BW_OK)
         return st;
     add_retried(list, src, rd, true);
+    for (guint i = 0; i < list->len; i++)
+        g_hash_table_add(owner_files,
+                         g_strdup(((const bw_nm_candidate_t *)g_ptr_array_index(list, i))->file));
     rows_ctx_t x = { r, rows };
-    return read_list(rd, list, BW_READER_READ_SENT_SUMMARY, decode_summary, take_summary, &x,
+    return read_list(rd, list, BW_READER_READ_SENT_SUMMARY, decode_summary, take_summary, NULL, &x,
                      &r->read_sent, detail);
 }
 
@@ -287,17 +300,225 @@ take_received(void *data, const bw_nm_candidate_t *c, void *got)
     }
 }
 
+/* ------------------------------------------------------------ the whole history
+ *
+ * A full run reads every message that is not the owner's.  Asking notmuch
+ * each message for its file costs about as much as the reader's parsing
+ * (Xapian decompresses the message's term list and fetches its
+ * directory's document); notmuch's directory documents name every file
+ * for a term scan per directory.  So a full run reads every file, and asks
+ * notmuch about a file only when the reader found something in it
+ * (notable facts) or could not read it: what the file gave counts only
+ * when it is its message's first file (the one a list of the messages
+ * reads) and the message is not the owner's.  That is exactly what the
+ * list gives, read for read.  The owner's files the Sent read listed and
+ * the files of held messages are not read at all. */
+
+typedef struct {
+    rows_ctx_t x;
+    bw_nm_source_t *src;
+    GHashTable *walked;          /* every file of the walk (set, borrowed) */
+    GPtrArray *found;            /* bw_nm_candidate_t*: messages with notable facts */
+    GPtrArray *facts;            /* bw_mailfacts_t*, one per found */
+    GPtrArray *faults;           /* walk_fault_t*: messages the reader could not read */
+    bool lost;                   /* a file named otherwise than notmuch names it */
+    bool failed;                 /* a notmuch read failed */
+} walk_ctx_t;
+
+typedef struct {
+    bw_nm_candidate_t *c;
+    char *cause;
+    char *why;
+} walk_fault_t;
+
+static void
+walk_fault_free(walk_fault_t *f)
+{
+    bw_nm_candidate_free(f->c);
+    g_free(f->cause);
+    g_free(f->why);
+    g_free(f);
+}
+
+/* The message a file of the walk stands for: NULL unless the file is the
+ * first of a message that is not the owner's. */
+static bw_nm_candidate_t *
+walk_resolve(walk_ctx_t *w, const char *file)
+{
+    if (w->lost || w->failed)
+        return NULL;
+    bw_nm_candidate_t *c = NULL;
+    bool owners = false;
+    if (bw_nm_source_file_message(w->src, file, &c, &owners, NULL) != BW_OK) {
+        w->failed = true;
+        return NULL;
+    }
+    /* every message's first file is among the walk's, named as notmuch
+     * names it: otherwise the walk cannot stand for the list */
+    if (c == NULL || (strcmp(c->file, file) != 0 && !g_hash_table_contains(w->walked, c->file))) {
+        w->lost = true;
+        bw_nm_candidate_free(c);
+        return NULL;
+    }
+    if (owners || strcmp(c->file, file) != 0) {
+        bw_nm_candidate_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void
+walk_take(void *data, const bw_nm_candidate_t *f, void *got)
+{
+    walk_ctx_t *w = data;
+    g_autoptr(bw_mailfacts_t) m = got;
+    if (m == NULL || !bw_mailfacts_notable(m))
+        return;
+    bw_nm_candidate_t *c = walk_resolve(w, f->file);
+    if (c == NULL)
+        return;
+    g_ptr_array_add(w->found, c);
+    g_ptr_array_add(w->facts, g_steal_pointer(&m));
+}
+
+static void
+walk_fault(void *data, const bw_nm_candidate_t *f, const char *cause, const char *why)
+{
+    walk_ctx_t *w = data;
+    bw_nm_candidate_t *c = walk_resolve(w, f->file);
+    if (c == NULL)
+        return;
+    walk_fault_t *e = g_new0(walk_fault_t, 1);
+    e->c = c;
+    e->cause = g_strdup(cause);
+    e->why = g_strdup(why);
+    g_ptr_array_add(w->faults, e);
+}
+
+/* The received mail of the whole history, read file by file.  *done false:
+ * the walk cannot stand for a list of the messages here (a tree too large,
+ * files notmuch names otherwise, held messages it cannot name): nothing
+ * was kept, the caller lists the messages. */
+static bw_status_t
+received_walk(bw_signals_run_t *r, bw_nm_source_t *src, const bw_signals_reading_t *rd,
+              GHashTable *rows, GHashTable *owner_files, bool *done, char **detail)
+{
+    *done = false;
+    if (rd->held != NULL && rd->held_ids == NULL)
+        return BW_OK;
+    g_autoptr(GPtrArray) files = NULL;
+    bw_status_t st = bw_nm_source_files(src, &files, detail);
+    if (st != BW_OK || files == NULL)
+        return st;
+    /* every message has a file: fewer files than messages is a walk that
+     * missed some */
+    guint64 messages = bw_nm_source_count_messages(src);
+    if (bw_nm_source_failed(src, NULL))
+        return bw_error_set(detail, BW_E_DATABASE, "%s", _("reading the notmuch database failed"));
+    if (files->len < messages)
+        return BW_OK;
+    g_autoptr(GHashTable) walked = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; i < files->len; i++)
+        g_hash_table_add(walked, g_ptr_array_index(files, i));
+    /* not read: the held messages' files, the owner's */
+    g_autoptr(GHashTable) unread = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GPtrArray) held_files = g_ptr_array_new_with_free_func(g_free);
+    if (rd->held_ids != NULL) {
+        g_autoptr(GPtrArray) held = rd->held_ids(rd->ctx);
+        for (guint i = 0; held != NULL && i < held->len; i++) {
+            st = bw_nm_source_message_files(src, g_ptr_array_index(held, i), held_files, detail);
+            if (st != BW_OK)
+                return st;
+        }
+        for (guint i = 0; i < held_files->len; i++)
+            g_hash_table_add(unread, g_ptr_array_index(held_files, i));
+    }
+    /* the requests borrow the walk's paths (a whole mailbox of them) */
+    g_autoptr(GArray) reads = g_array_sized_new(FALSE, TRUE, sizeof(bw_nm_candidate_t), files->len);
+    for (guint i = 0; i < files->len; i++) {
+        char *file = g_ptr_array_index(files, i);
+        if (g_hash_table_contains(unread, file) || g_hash_table_contains(owner_files, file))
+            continue;
+        bw_nm_candidate_t c = { .file = file };
+        g_array_append_val(reads, c);
+    }
+    g_autoptr(GPtrArray) list = g_ptr_array_sized_new(reads->len);
+    for (guint i = 0; i < reads->len; i++)
+        g_ptr_array_add(list, &g_array_index(reads, bw_nm_candidate_t, i));
+    walk_ctx_t w = { { r, rows }, src, walked,
+                     g_ptr_array_new_with_free_func((GDestroyNotify)bw_nm_candidate_free),
+                     g_ptr_array_new_with_free_func((GDestroyNotify)bw_mailfacts_free),
+                     g_ptr_array_new_with_free_func((GDestroyNotify)walk_fault_free),
+                     false, false };
+    guint64 count = 0;
+    st = read_list(rd, list, BW_READER_READ_NOTABLE_FACTS, decode_facts, walk_take, walk_fault,
+                   &w, &count, detail);
+    if (st == BW_OK && w.failed)
+        st = bw_error_set(detail, BW_E_DATABASE, "%s", _("reading the notmuch database failed"));
+    if (st == BW_OK && !w.lost) {
+        *done = true;
+        r->read_received += count;
+        for (guint i = 0; i < w.faults->len; i++) {
+            const walk_fault_t *e = g_ptr_array_index(w.faults, i);
+            if (rd->skip != NULL)
+                rd->skip(rd->ctx, e->c, e->cause, e->why);
+        }
+        for (guint i = 0; i < w.found->len; i++)
+            keep_facts(&w.x, g_ptr_array_index(w.found, i), g_ptr_array_index(w.facts, i));
+    }
+    g_ptr_array_unref(w.found);
+    g_ptr_array_unref(w.facts);
+    g_ptr_array_unref(w.faults);
+    return st;
+}
+
+/* The messages skipped before that notmuch no longer has: not in the walk,
+ * but a list of the messages gets them from add_retried. */
+static bw_status_t
+retried_gone(bw_nm_source_t *src, const bw_signals_reading_t *rd, GPtrArray *out, char **detail)
+{
+    for (guint i = 0; rd->retried != NULL && i < rd->retried->len; i++) {
+        const bw_nm_candidate_t *c = g_ptr_array_index(rd->retried, i);
+        g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
+        bw_status_t st = bw_nm_source_message_files(src, c->message_id, files, detail);
+        if (st != BW_OK)
+            return st;
+        if (files->len > 0)
+            continue;
+        bw_nm_candidate_t *copy = g_new0(bw_nm_candidate_t, 1);
+        copy->message_id = g_strdup(c->message_id);
+        copy->file = g_strdup(c->file);
+        copy->date = c->date;
+        g_ptr_array_add(out, copy);
+    }
+    return BW_OK;
+}
+
 static bw_status_t
 received_rows(bw_signals_run_t *r, bw_nm_source_t *src, const bw_signals_reading_t *rd,
-              GHashTable *rows, bool full, guint64 after, char **detail)
+              GHashTable *rows, bool full, guint64 after, GHashTable *owner_files, char **detail)
 {
+    rows_ctx_t x = { r, rows };
+    if (full) {
+        bool done = false;
+        bw_status_t st = received_walk(r, src, rd, rows, owner_files, &done, detail);
+        if (st != BW_OK)
+            return st;
+        if (done) {
+            g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func((GDestroyNotify)bw_nm_candidate_free);
+            st = retried_gone(src, rd, gone, detail);
+            if (st != BW_OK)
+                return st;
+            return read_list(rd, gone, BW_READER_READ_NOTABLE_FACTS, decode_facts, take_received,
+                             NULL, &x, &r->read_received, detail);
+        }
+    }
     g_autoptr(GPtrArray) list = NULL;
     bw_status_t st = bw_nm_source_list(src, NULL, full, after, 0, 0, &list, detail);
     if (st != BW_OK)
         return st;
     add_retried(list, src, rd, false);
-    rows_ctx_t x = { r, rows };
-    return read_list(rd, list, BW_READER_READ_NOTABLE_FACTS, decode_facts, take_received, &x,
+    return read_list(rd, list, BW_READER_READ_NOTABLE_FACTS, decode_facts, take_received, NULL, &x,
                      &r->read_received, detail);
 }
 
@@ -353,7 +574,7 @@ reply_rows(bw_signals_run_t *r, bw_nm_source_t *src, const bw_signals_reading_t 
                 g_ptr_array_add(unread, (gpointer)c);
         }
         rows_ctx_t x = { r, rows };
-        st = read_list(rd, unread, BW_READER_READ_FACTS, decode_facts, take_reply, &x,
+        st = read_list(rd, unread, BW_READER_READ_FACTS, decode_facts, take_reply, NULL, &x,
                        &r->read_replies, detail);
         if (st != BW_OK)
             return st;
@@ -634,9 +855,10 @@ bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store
 
     bw_status_t st = BW_OK;
     if (read != BW_SIGNALS_READ_NONE) {
-        st = sent_rows(r, src, reading, sent, full, after, detail);
+        g_autoptr(GHashTable) owner_files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        st = sent_rows(r, src, reading, sent, full, after, owner_files, detail);
         if (st == BW_OK)
-            st = received_rows(r, src, reading, facts, full, after, detail);
+            st = received_rows(r, src, reading, facts, full, after, owner_files, detail);
         if (st != BW_OK)
             return st;
     }

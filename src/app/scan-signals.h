@@ -67,6 +67,9 @@ typedef enum {
 typedef struct {
     bw_reader_t *reader;
     bool (*held)(void *ctx, const char *message_id);                 /* may be NULL */
+    /* the Message-IDs `held` holds (a new array of g_free'd strings); a
+     * `held` without it makes a full run list the messages one by one */
+    GPtrArray *(*held_ids)(void *ctx);                                /* may be NULL */
     void (*skip)(void *ctx, const bw_nm_candidate_t *c, const char *cause,
                  const char *why);                                    /* may be NULL */
     void *ctx;
