@@ -642,6 +642,46 @@ bw_nm_source_candidates(bw_nm_source_t *src, bool all, guint64 after_rev,
                         s ? ": " : "", s ? s : "");
 }
 
+bool
+bw_nm_source_range_keys(bw_nm_source_t *src, guint64 after_rev, guint max, GHashTable **ids_out,
+                        GPtrArray **froms_out)
+{
+    *ids_out = NULL;
+    *froms_out = NULL;
+    g_autofree char *range = g_strdup_printf("lastmod:%" G_GUINT64_FORMAT "..", after_rev + 1);
+    notmuch_query_t *query = query_new(src, range);
+    if (query == NULL)
+        return false;
+    notmuch_messages_t *msgs = NULL;
+    if (notmuch_query_search_messages(query, &msgs) != NOTMUCH_STATUS_SUCCESS) {
+        notmuch_query_destroy(query);
+        return false;
+    }
+    g_autoptr(GHashTable) ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GPtrArray) froms = g_ptr_array_new_with_free_func(g_free);
+    bool ok = true;
+    for (; notmuch_messages_valid(msgs); notmuch_messages_move_to_next(msgs)) {
+        notmuch_message_t *m = notmuch_messages_get(msgs);
+        const char *id = m ? notmuch_message_get_message_id(m) : NULL;
+        const char *from = m ? notmuch_message_get_header(m, "from") : NULL;
+        if (id == NULL || from == NULL || g_hash_table_size(ids) >= max) {
+            ok = false;   /* a failed read, or more than the caller checks */
+            if (m)
+                notmuch_message_destroy(m);
+            break;
+        }
+        g_hash_table_add(ids, g_strdup(id));
+        g_ptr_array_add(froms, g_strdup(from));
+        notmuch_message_destroy(m);
+    }
+    notmuch_query_destroy(query);
+    if (!ok)
+        return false;
+    *ids_out = g_steal_pointer(&ids);
+    *froms_out = g_steal_pointer(&froms);
+    return true;
+}
+
 /* One pass of bw_nm_source_list; FALSE when notmuch failed mid-way. */
 static bool
 list_pass(bw_nm_source_t *src, const char *text, int owner, unsigned max, GPtrArray *out)

@@ -81,6 +81,14 @@ const char *bw_nm_source_setting(const bw_nm_source_t *src, const char *key);
 /* The notmuch query that selects obvious reports (exposed for measuring). */
 char *bw_nm_source_prefilter_query(const bw_nm_source_t *src);
 
+/* What an incremental scan needs to know of every message changed after
+ * revision `after_rev` to tell which stored verdicts it can change: their
+ * Message-IDs (a set) and From headers as notmuch holds them (no file is
+ * opened).  FALSE when notmuch failed or there are more than `max` of them
+ * (the caller then classifies everything again). */
+bool bw_nm_source_range_keys(bw_nm_source_t *src, guint64 after_rev, guint max,
+                             GHashTable **ids_out, GPtrArray **froms_out);
+
 /* Candidates among the messages changed after revision `after_rev`
  * (`all` = every message): the prefilter query only (no file is opened), the
  * owner's own mail left out.  *examined: messages in the range;

@@ -24,7 +24,7 @@ struct bw_store {
 static const char *const schema_sql =
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);"
     "CREATE TABLE IF NOT EXISTS items (message_id TEXT PRIMARY KEY,"
-    "  class TEXT NOT NULL, date INTEGER NOT NULL, json TEXT NOT NULL);"
+    "  class TEXT NOT NULL, date INTEGER NOT NULL, json TEXT NOT NULL, questions TEXT);"
     "CREATE INDEX IF NOT EXISTS items_date ON items(date);"
     "CREATE TABLE IF NOT EXISTS campaigns (id TEXT PRIMARY KEY,"
     "  json TEXT NOT NULL, muted INTEGER NOT NULL DEFAULT 0);"
@@ -109,6 +109,16 @@ open_handle(bw_store_t *s)
     rc = exec_sql(s, schema_sql);
     if (rc != SQLITE_OK)
         return rc;
+    /* items.questions came later: a state from before gets the column
+     * (NULL: those items are classified again, as before). */
+    sqlite3_stmt *probe = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT questions FROM items LIMIT 0", -1, &probe, NULL)
+        != SQLITE_OK) {
+        rc = exec_sql(s, "ALTER TABLE items ADD COLUMN questions TEXT");
+        if (rc != SQLITE_OK)
+            return rc;
+    }
+    sqlite3_finalize(probe);
     /* A cheap consistency probe: reading the schema and counting the meta
      * rows touches the pages a truncated or scribbled file breaks first. */
     sqlite3_stmt *st = NULL;
@@ -394,12 +404,13 @@ string_to_node(const char *text, size_t len)
 bw_status_t
 bw_store_put_item(bw_store_t *s, const bw_item_t *item, char **detail)
 {
-    return bw_store_put_item_if_changed(s, item, NULL, NULL, detail);
+    return bw_store_put_item_if_changed(s, item, NULL, NULL, NULL, NULL, detail);
 }
 
 bw_status_t
-bw_store_put_item_if_changed(bw_store_t *s, const bw_item_t *item, GHashTable *stored,
-                             bool *written, char **detail)
+bw_store_put_item_if_changed(bw_store_t *s, const bw_item_t *item, const char *questions,
+                             GHashTable *stored, GHashTable *stored_questions, bool *written,
+                             char **detail)
 {
     if (written)
         *written = true;
@@ -412,15 +423,18 @@ bw_store_put_item_if_changed(bw_store_t *s, const bw_item_t *item, GHashTable *s
     g_autofree char *json = node_to_string(node);
     json_node_unref(node);
     const char *old = stored ? g_hash_table_lookup(stored, item->message_id) : NULL;
-    if (old != NULL && strcmp(old, json) == 0) {
+    const char *old_q = stored_questions ? g_hash_table_lookup(stored_questions, item->message_id)
+                                         : NULL;
+    if (old != NULL && strcmp(old, json) == 0 && stored_questions != NULL &&
+        g_strcmp0(old_q, questions) == 0) {
         if (written)
             *written = false;
         return BW_OK;   /* the row already says exactly this */
     }
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db,
-        "INSERT OR REPLACE INTO items(message_id,class,date,json) VALUES(?1,?2,?3,?4)",
-        -1, &st, NULL);
+        "INSERT OR REPLACE INTO items(message_id,class,date,json,questions) "
+        "VALUES(?1,?2,?3,?4,?5)", -1, &st, NULL);
     if (rc != SQLITE_OK) {
         set_sql_detail(s, detail, "put item");
         return BW_E_STATE;
@@ -429,6 +443,10 @@ bw_store_put_item_if_changed(bw_store_t *s, const bw_item_t *item, GHashTable *s
     sqlite3_bind_text(st, 2, bw_class_to_string(item->klass), -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, item->date_unix);
     sqlite3_bind_text(st, 4, json, -1, SQLITE_STATIC);
+    if (questions)
+        sqlite3_bind_text(st, 5, questions, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 5);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
@@ -484,20 +502,25 @@ bw_store_count_items(bw_store_t *s, guint64 *count)
 bw_status_t
 bw_store_load_items(bw_store_t *s, GPtrArray **out, char **detail)
 {
-    return bw_store_load_items_text(s, out, NULL, detail);
+    return bw_store_load_items_text(s, out, NULL, NULL, detail);
 }
 
 bw_status_t
-bw_store_load_items_text(bw_store_t *s, GPtrArray **out, GHashTable **text_out, char **detail)
+bw_store_load_items_text(bw_store_t *s, GPtrArray **out, GHashTable **text_out,
+                         GHashTable **questions_out, char **detail)
 {
     *out = NULL;
     if (text_out)
         *text_out = NULL;
+    if (questions_out)
+        *questions_out = NULL;
     g_autoptr(GHashTable) texts = text_out
+        ? g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free) : NULL;
+    g_autoptr(GHashTable) questions = questions_out
         ? g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free) : NULL;
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db,
-        "SELECT message_id, json FROM items ORDER BY date, message_id", -1, &st, NULL);
+        "SELECT message_id, json, questions FROM items ORDER BY date, message_id", -1, &st, NULL);
     if (rc != SQLITE_OK) {
         set_sql_detail(s, detail, "load items");
         return BW_E_STATE;
@@ -523,6 +546,10 @@ bw_store_load_items_text(bw_store_t *s, GPtrArray **out, GHashTable **text_out, 
         }
         if (texts && item->message_id)
             g_hash_table_replace(texts, g_strdup(item->message_id), g_strndup(json, (gsize)len));
+        const char *q = (const char *)sqlite3_column_text(st, 2);
+        if (questions && item->message_id && q)
+            g_hash_table_replace(questions, g_strdup(item->message_id),
+                                 g_strndup(q, (gsize)sqlite3_column_bytes(st, 2)));
         g_ptr_array_add(items, item);
     }
     sqlite3_finalize(st);
@@ -533,6 +560,8 @@ bw_store_load_items_text(bw_store_t *s, GPtrArray **out, GHashTable **text_out, 
     *out = g_steal_pointer(&items);
     if (text_out)
         *text_out = g_steal_pointer(&texts);
+    if (questions_out)
+        *questions_out = g_steal_pointer(&questions);
     return BW_OK;
 }
 

@@ -56,20 +56,26 @@ bw_status_t bw_store_set_meta(bw_store_t *s, const char *key, const char *value)
 
 /* items */
 bw_status_t bw_store_put_item(bw_store_t *s, const bw_item_t *item, char **detail);
-/* The same, skipping the write when `stored` (message-id -> the row's JSON
- * text, from bw_store_load_items_text(); may be NULL) shows the row already
- * holds exactly this item: an incremental run rewrites only what changed.
- * *written (may be NULL) says whether the row was written. */
+/* The same, with the questions its classification asked (ops-record.h's
+ * text form, or NULL), skipping the write when `stored` and
+ * `stored_questions` (message-id -> the row's JSON text and questions,
+ * from bw_store_load_items_text(); may be NULL) show the row already holds
+ * exactly this: an incremental run rewrites only what changed.  *written
+ * (may be NULL) says whether the row was written. */
 bw_status_t bw_store_put_item_if_changed(bw_store_t *s, const bw_item_t *item,
-                                         GHashTable *stored, bool *written, char **detail);
+                                         const char *questions, GHashTable *stored,
+                                         GHashTable *stored_questions, bool *written,
+                                         char **detail);
 /* Forget a report (it left the mailbox). */
 bw_status_t bw_store_delete_item(bw_store_t *s, const char *message_id);
 bw_status_t bw_store_has_item(bw_store_t *s, const char *message_id, bool *found);
 /* All items, by report date (GPtrArray of bw_item_t*, owning). */
 bw_status_t bw_store_load_items(bw_store_t *s, GPtrArray **out, char **detail);
-/* The same, and *text_out (may be NULL) gets message-id -> the row's JSON. */
+/* The same, and *text_out (may be NULL) gets message-id -> the row's JSON,
+ * *questions_out (may be NULL) message-id -> the row's questions (rows
+ * without them are not in it). */
 bw_status_t bw_store_load_items_text(bw_store_t *s, GPtrArray **out, GHashTable **text_out,
-                                     char **detail);
+                                     GHashTable **questions_out, char **detail);
 bw_status_t bw_store_count_items(bw_store_t *s, guint64 *count);
 bw_status_t bw_store_clear_items(bw_store_t *s);
 

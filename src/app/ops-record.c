@@ -356,3 +356,96 @@ bw_ops_replay(JsonNode *recorded, const bw_mailbox_ops_t *real, guint max)
     }
     return true;
 }
+
+/* ------------------------------------------------------------ text form */
+
+/* One question per line: the letter, the count of arguments, then each
+ * argument and the answer as <length>:<bytes> (mail text may hold any byte
+ * but NUL, newlines included: the lengths, not the separators, delimit). */
+char *
+bw_ops_record_to_text(const bw_ops_record_t *rec)
+{
+    g_autoptr(GPtrArray) keys = g_ptr_array_new();
+    GHashTableIter it;
+    gpointer k;
+    g_hash_table_iter_init(&it, rec->seen);
+    while (g_hash_table_iter_next(&it, &k, NULL))
+        g_ptr_array_add(keys, k);
+    g_ptr_array_sort(keys, cmp_key);
+    GString *g = g_string_new(NULL);
+    for (guint i = 0; i < keys->len; i++) {
+        const question_t *q = g_hash_table_lookup(rec->seen, g_ptr_array_index(keys, i));
+        int nargs = 0;
+        while (nargs < 3 && q->arg[nargs])
+            nargs++;
+        g_string_append_printf(g, "%c%d", q->what, nargs);
+        for (int a = 0; a < nargs; a++)
+            g_string_append_printf(g, "%zu:%s", strlen(q->arg[a]), q->arg[a]);
+        g_string_append_printf(g, "%zu:%s\n", strlen(q->answer), q->answer);
+    }
+    return g_string_free(g, FALSE);
+}
+
+/* One <length>:<bytes> field at *p (before end): a copy, or NULL. */
+static char *
+take_field(const char **p, const char *end)
+{
+    const char *s = *p;
+    gsize n = 0;
+    int digits = 0;
+    while (s < end && g_ascii_isdigit(*s) && digits < 7) {
+        n = n * 10 + (gsize)(*s - '0');
+        s++;
+        digits++;
+    }
+    if (digits == 0 || s >= end || *s != ':' || (gsize)(end - s - 1) < n)
+        return NULL;
+    s++;
+    if (memchr(s, '\0', n) != NULL)
+        return NULL;
+    char *out = g_strndup(s, n);
+    *p = s + n;
+    return out;
+}
+
+bool
+bw_ops_recheck_text(const char *text, const bw_mailbox_ops_t *real,
+                    bw_ops_recheck_fn must_ask, void *data, guint max, bool *changed)
+{
+    *changed = false;
+    if (text == NULL)
+        return false;
+    const char *p = text, *end = text + strlen(text);
+    guint count = 0;
+    while (p < end) {
+        if (++count > max || end - p < 3)
+            return false;
+        char what = p[0];
+        int nargs = p[1] - '0';
+        if (nargs < 0 || nargs > 3)
+            return false;
+        p += 2;
+        char *part[4] = { NULL };
+        bool ok = true;
+        for (int a = 0; a <= nargs && ok; a++)
+            ok = (part[a] = take_field(&p, end)) != NULL;
+        ok = ok && p < end && *p == '\n';
+        p++;
+        bool differs = false;
+        if (ok && must_ask(data, what, (const char *const *)part, (guint)nargs, part[nargs])) {
+            char w[2] = { what, '\0' };
+            g_autofree char *now = answer_now(real, w, (const char *const *)part, (guint)nargs);
+            ok = now != NULL;
+            differs = ok && strcmp(now, part[nargs]) != 0;
+        }
+        for (int a = 0; a < 4; a++)
+            g_free(part[a]);
+        if (!ok)
+            return false;
+        if (differs) {
+            *changed = true;
+            return true;
+        }
+    }
+    return true;
+}

@@ -44,6 +44,26 @@ JsonNode *bw_ops_record_to_json(const bw_ops_record_t *rec);
  * would be asked (then computing again is as cheap). */
 bool bw_ops_replay(JsonNode *recorded, const bw_mailbox_ops_t *real, guint max);
 
+/* The distinct questions and answers as compact text (one per line,
+ * length-delimited fields, in a stable order): what a stored item keeps
+ * of its classification. */
+char *bw_ops_record_to_text(const bw_ops_record_t *rec);
+
+/* Whether a recorded question must be asked again (the caller knows which
+ * answers the mail that arrived since can have changed): `what` is the
+ * question's letter (S C N H R M P D A, see ops-record.c), args its
+ * arguments, answer the recorded one. */
+typedef bool (*bw_ops_recheck_fn)(void *data, char what, const char *const *args, guint nargs,
+                                  const char *answer);
+
+/* Asks `real` again each question of `text` (bw_ops_record_to_text's
+ * form) that must_ask selects.  FALSE when the text is malformed, holds
+ * more than `max` questions, or a question cannot be asked (then the
+ * caller computes again); otherwise TRUE, with *changed set when some
+ * answer differs from the recorded one. */
+bool bw_ops_recheck_text(const char *text, const bw_mailbox_ops_t *real,
+                         bw_ops_recheck_fn must_ask, void *data, guint max, bool *changed);
+
 G_END_DECLS
 
 #endif /* BW_OPS_RECORD_H */

@@ -2,6 +2,7 @@
  * stored verdicts when nothing is new (scan-private.h). */
 #include "config.h"
 #include "scan-private.h"
+#include "ops-record.h"
 #include <string.h>
 
 bw_status_t
@@ -61,29 +62,164 @@ bw_scan_stage_signals(bw_scan_t *s, bool *retry, char **detail)
     return BW_OK;
 }
 
-/* Classify a stored item again against the current mailbox. */
+/* Classify a report, recording the questions it asks (into s->questions). */
 static bw_item_t *
-reclassify(const bw_profile_t *profile, const bw_mailbox_ops_t *ops, bw_item_t *old)
+classify_recorded(bw_scan_t *s, const char *message_id, const char *file, gint64 date,
+                  bw_report_t *r)
 {
-    bw_report_t *r = old->report;
-    old->report = NULL;
+    g_autoptr(bw_ops_record_t) rec = bw_ops_record_new(&s->ops);
     bw_item_t *item = NULL;
-    if (r == NULL || bw_classify(profile, ops, old->message_id, old->file, old->date_unix,
-                                 r, &item) != BW_OK)
+    if (bw_classify(s->profile, bw_ops_record_ops(rec), message_id, file, date, r, &item) != BW_OK)
         return NULL;
+    g_hash_table_replace(s->questions, g_strdup(item->message_id), bw_ops_record_to_text(rec));
     return item;
 }
 
-/* Classify a new item's report (taken). */
-static bw_item_t *
-classify_new(const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
-             const bw_nm_candidate_t *c, bw_report_t *r)
+/* ------------------------------------------------------------ kept verdicts
+ *
+ * A stored verdict is a function of the report (stored), the profile and
+ * the answers bw_classify got from the mailbox (bw_mailbox_ops_t), which
+ * the row keeps with it (items.questions).  New mail can change an answer
+ * only through what it is, so an incremental run keeps a stored verdict,
+ * without computing it again, when:
+ *   - the profile after the learning pass has the digest the last save
+ *     stored (the same sent sample and lessons);
+ *   - none of the owner's mail changed (no message from the owner in the
+ *     lastmod range, the same count of them): the answers about sent mail
+ *     (S C N H) hold; the last run's cache of them is used besides;
+ *   - the runs in Sent are the memo's (the signals stage reused them): the
+ *     sent-anomaly answers (A) hold;
+ *   - each other question still gets its recorded answer.  Only those new
+ *     mail can touch are asked again:
+ *       M (a Message-ID is in the database): asked again when a changed
+ *         message has that Message-ID, or when the answer was yes and a
+ *         message may have been removed;
+ *       R (messages from an address): asked again when the address could
+ *         match the From of a changed message as notmuch's from: matches
+ *         it (a phrase of its words: a message can match only if every word
+ *         of the address is a word of its From; a From notmuch may hold
+ *         decoded or in another script is taken to match everything), or
+ *         when the count was not 0 and a message may have been removed;
+ *       S asked again when a changed message has that Message-ID;
+ *       anything else is asked again.
+ * Removed messages cannot turn a "no" into a "yes", and every "yes" is
+ * asked again when a message may have been removed, so this is exact
+ * whatever arrived or left.  T210 compares
+ * such runs with full rescans. */
+#define MAX_RANGE_KEYS 200000u
+#define MAX_ITEM_QUESTIONS 4096u
+
+typedef struct {
+    GHashTable *ids;           /* Message-IDs of the changed messages */
+    GHashTable *words;         /* words of their From headers */
+    bool any_from;             /* a From we cannot split: every address may match */
+    bool none_removed;         /* no message left the database since the last save */
+} range_keys_t;
+
+static void
+range_keys_clear(range_keys_t *k)
 {
-    bw_item_t *item = NULL;
-    gint64 date = r->date_unix > 0 ? r->date_unix : c->date;
-    if (bw_classify(profile, ops, c->message_id, c->file, date, r, &item) != BW_OK)
-        return NULL;
-    return item;
+    g_clear_pointer(&k->ids, g_hash_table_unref);
+    g_clear_pointer(&k->words, g_hash_table_unref);
+}
+
+/* Each maximal run of ASCII letters and digits of `text`, lower-cased,
+ * into `words` (or looked up: with want = TRUE, FALSE as soon as one is
+ * missing).  Bounded by the text, which the caller bounds. */
+static bool
+for_words(const char *text, GHashTable *words, bool lookup)
+{
+    const char *p = text;
+    char w[256];
+    while (*p) {
+        while (*p && !g_ascii_isalnum(*p))
+            p++;
+        size_t n = 0;
+        while (g_ascii_isalnum(p[n]))
+            n++;
+        if (n == 0)
+            break;
+        size_t k = MIN(n, sizeof w - 1);
+        for (size_t i = 0; i < k; i++)
+            w[i] = g_ascii_tolower(p[i]);
+        w[k] = '\0';
+        if (lookup) {
+            /* a word cut to the buffer: compare what there is; a match
+             * then means "maybe", which is always safe */
+            if (!g_hash_table_contains(words, w))
+                return false;
+        } else {
+            g_hash_table_add(words, g_strdup(w));
+        }
+        p += n;
+    }
+    return true;
+}
+
+static bool
+range_keys_load(bw_scan_t *s, range_keys_t *k)
+{
+    g_autoptr(GPtrArray) froms = NULL;
+    if (!bw_nm_source_range_keys(s->src, s->after, MAX_RANGE_KEYS, &k->ids, &froms))
+        return false;
+    /* The last save counted the messages after reading its revision: every
+     * message added since is in the range.  So when the count grew by the
+     * whole range, every changed message is new and none was removed.
+     * (A message removed in the moment between that run's questions and
+     * its count escapes this, as it escapes the nothing-new test.) */
+    g_autofree char *saved = NULL;
+    bw_store_get_meta(s->store, "messages", &saved);
+    guint64 now = bw_nm_source_count_messages(s->src);
+    k->none_removed = saved != NULL && !bw_nm_source_failed(s->src, NULL) &&
+                      now == g_ascii_strtoull(saved, NULL, 10) + g_hash_table_size(k->ids);
+    k->words = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    for (guint i = 0; i < froms->len && !k->any_from; i++) {
+        const char *f = g_ptr_array_index(froms, i);
+        bool plain = strlen(f) < 4096 && strstr(f, "=?") == NULL;
+        for (const char *c = f; plain && *c; c++)
+            plain = (unsigned char)*c < 0x80;
+        if (!plain)
+            k->any_from = true;
+        else
+            for_words(f, k->words, false);
+    }
+    return true;
+}
+
+static bool
+must_ask(void *data, char what, const char *const *args, guint nargs, const char *answer)
+{
+    const range_keys_t *k = data;
+    switch (what) {
+    case 'C': case 'N': case 'H': case 'A':
+        return false;
+    case 'S':
+        return nargs == 1 && g_hash_table_contains(k->ids, args[0]);
+    case 'M':
+        if (!k->none_removed && strcmp(answer, "0") != 0)
+            return true;
+        return nargs != 1 || g_hash_table_contains(k->ids, args[0]);
+    case 'R':
+        if ((!k->none_removed && strcmp(answer, "0") != 0) || k->any_from || nargs != 1)
+            return true;
+        return for_words(args[0], k->words, true);
+    default:
+        return true;
+    }
+}
+
+/* Whether stored verdicts may be kept at all in this run (see above). */
+static bool
+verdicts_keepable(bw_scan_t *s)
+{
+    if (s->full || s->config_changed || s->sent_changed || s->retried->len > 0 ||
+        !s->sig.runs_reused || s->profile_digest == NULL)
+        return false;
+    g_autofree char *digest = NULL, *sent = NULL;
+    bw_store_get_meta(s->store, "profile_digest", &digest);
+    bw_store_get_meta(s->store, "sent_messages", &sent);
+    return digest != NULL && strcmp(digest, s->profile_digest) == 0 && sent != NULL &&
+           g_ascii_strtoull(sent, NULL, 10) == s->sent_total;
 }
 
 /* A report of this scan, for the learning pass. */
@@ -108,16 +244,19 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
     s->items = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
     s->have = g_hash_table_new(g_str_hash, g_str_equal);
     s->vanished = g_ptr_array_new_with_free_func(g_free);
+    s->questions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    s->kept = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     /* What is classified: the stored reports (no file is read) that are
      * still in the mailbox, and the new ones. */
     g_autoptr(GPtrArray) stored = NULL;
-    g_autoptr(GPtrArray) keep = g_ptr_array_new();      /* bw_item_t* of stored */
-    g_autoptr(GArray) fresh = g_array_new(FALSE, FALSE, sizeof(guint));   /* indexes */
+    g_autoptr(GArray) keep = g_array_new(FALSE, FALSE, sizeof(guint));    /* indexes of stored */
+    g_autoptr(GArray) fresh = g_array_new(FALSE, FALSE, sizeof(guint));   /* indexes of fresh */
     g_autoptr(GArray) lessons = g_array_new(FALSE, FALSE, sizeof(lesson_t));
     g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);   /* their ids */
     if (!s->full) {
         g_autofree char *msg = NULL;
-        if (bw_store_load_items_text(s->store, &stored, &s->stored_text, &msg) != BW_OK)
+        if (bw_store_load_items_text(s->store, &stored, &s->stored_text, &s->stored_questions,
+                                     &msg) != BW_OK)
             return bw_scan_restart_full(s, &msg, out, detail);
         for (guint i = 0; i < stored->len; i++) {
             bw_item_t *old = g_ptr_array_index(stored, i);
@@ -133,7 +272,7 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
             if (old->report == NULL)
                 continue;   /* nothing to classify it from (as a failed reclassify) */
             g_hash_table_add(seen, old->message_id);
-            g_ptr_array_add(keep, old);
+            g_array_append_val(keep, i);
             lesson_t l = { old->date_unix, old->message_id, old->report };
             g_array_append_val(lessons, l);
         }
@@ -154,22 +293,46 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
     g_array_sort(lessons, cmp_lesson);
     for (guint i = 0; i < lessons->len; i++)
         bw_classify_learn(s->profile, &s->ops, g_array_index(lessons, lesson_t, i).report);
+    s->profile_digest = bw_profile_digest(s->profile);
 
-    /* The stored reports, classified again. */
-    for (guint i = 0; i < keep->len; i++) {
-        bw_item_t *it = reclassify(s->profile, &s->ops, g_ptr_array_index(keep, i));
+    /* The stored reports: their verdicts kept where nothing they depend on
+     * changed, classified again otherwise. */
+    range_keys_t keys = { 0 };
+    bool keepable = keep->len > 0 && verdicts_keepable(s) && range_keys_load(s, &keys);
+    guint again = 0;
+    for (guint k = 0; k < keep->len; k++) {
+        guint i = g_array_index(keep, guint, k);
+        bw_item_t *old = g_ptr_array_index(stored, i);
+        const char *q = keepable ? g_hash_table_lookup(s->stored_questions, old->message_id) : NULL;
+        bool changed = true;
+        if (q != NULL && bw_ops_recheck_text(q, &s->ops, must_ask, &keys, MAX_ITEM_QUESTIONS,
+                                             &changed) && !changed) {
+            g_ptr_array_index(stored, i) = NULL;   /* taken as it is */
+            g_hash_table_replace(s->questions, g_strdup(old->message_id), g_strdup(q));
+            g_hash_table_replace(s->kept, g_strdup(old->message_id),
+                                 g_strdup(old->campaign ? old->campaign : ""));
+            g_hash_table_add(s->have, old->message_id);
+            g_ptr_array_add(s->items, old);
+            continue;
+        }
+        bw_report_t *r = old->report;
+        old->report = NULL;
+        bw_item_t *it = classify_recorded(s, old->message_id, old->file, old->date_unix, r);
+        again++;
         if (it) {
             g_hash_table_add(s->have, it->message_id);
             g_ptr_array_add(s->items, it);
         }
     }
+    range_keys_clear(&keys);
     /* The new items. */
     for (guint k = 0; k < fresh->len; k++) {
         guint i = g_array_index(fresh, guint, k);
         bw_nm_candidate_t *c = g_ptr_array_index(s->fresh, i);
         bw_report_t *r = g_ptr_array_index(s->parsed, i);
         g_ptr_array_index(s->parsed, i) = NULL;   /* bw_classify takes it */
-        bw_item_t *it = classify_new(s->profile, &s->ops, c, r);
+        gint64 date = r->date_unix > 0 ? r->date_unix : c->date;
+        bw_item_t *it = classify_recorded(s, c->message_id, c->file, date, r);
         if (it == NULL)
             continue;
         g_hash_table_add(s->have, it->message_id);
@@ -178,7 +341,9 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
             g_ptr_array_add(s->opts->new_items_out, g_strdup(it->message_id));
     }
     g_ptr_array_sort(s->items, bw_scan_item_cmp);
-    bw_scan_phase("classify");
+    /* which path the stored verdicts took (T210 checks that both are used) */
+    bw_scan_phase(keep->len > 0 && again == 0 ? "classify+kept"
+                  : again < keep->len ? "classify+some" : "classify");
     s->total = bw_nm_source_count_messages(s->src);
     /* A lookup that failed answered "unknown": verdicts may be wrong.
      * Nothing is written yet; start again on a fresh open. */

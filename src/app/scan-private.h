@@ -119,7 +119,15 @@ typedef struct {
     GPtrArray *items;          /* bw_item_t*, by date */
     GHashTable *have;          /* message-id of every item (borrowed keys) */
     GHashTable *stored_text;   /* message-id -> the stored row's JSON */
+    GHashTable *stored_questions; /* message-id -> the stored row's questions */
     GPtrArray *vanished;       /* char*: stored reports no longer in the mailbox */
+    /* message-id -> the questions its classification asked (ops-record.h
+     * text form): every item of this run */
+    GHashTable *questions;
+    /* message-id -> the campaign its stored row names ("" none): the
+     * stored items whose verdict was kept, not computed again */
+    GHashTable *kept;
+    char *profile_digest;      /* bw_profile_digest after the learning pass */
 
     /* group, detect */
     GPtrArray *campaigns;      /* bw_campaign_t* */

@@ -60,8 +60,16 @@ bw_scan_stage_store(bw_scan_t *s, char **detail)
     g_autoptr(GHashTable) reuse = bw_snapshot_fragments(last);
     for (guint i = 0; st == BW_OK && i < s->items->len; i++) {
         const bw_item_t *it = g_ptr_array_index(s->items, i);
+        /* A kept verdict (scan-classify.c) is the stored row's: only its
+         * campaign can have moved. */
+        const char *kept = rows_as_read ? g_hash_table_lookup(s->kept, it->message_id) : NULL;
+        if (kept != NULL && strcmp(kept, it->campaign ? it->campaign : "") == 0)
+            continue;
         bool written = true;
-        st = bw_store_put_item_if_changed(store, it, rows_as_read ? s->stored_text : NULL,
+        st = bw_store_put_item_if_changed(store, it, g_hash_table_lookup(s->questions,
+                                                                         it->message_id),
+                                          rows_as_read ? s->stored_text : NULL,
+                                          rows_as_read ? s->stored_questions : NULL,
                                           &written, detail);
         if (written)
             g_hash_table_remove(reuse, it->message_id);
@@ -99,6 +107,8 @@ bw_scan_stage_store(bw_scan_t *s, char **detail)
         st = bw_store_set_meta(store, "sent_messages", sent_text);
     if (st == BW_OK)
         st = bw_store_set_meta(store, "dirs", s->dirs);   /* NULL: count next time */
+    if (st == BW_OK)
+        st = bw_store_set_meta(store, "profile_digest", s->profile_digest);
     /* For a later run with nothing new (bw_scan_quiet): the newest
      * backscatter report, and a counter of saves the tags must follow. */
     gint64 latest = 0;

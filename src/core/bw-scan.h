@@ -169,6 +169,10 @@ void bw_profile_add_correspondent(bw_profile_t *p, const char *address);
  * the sent mail).  Idempotent.  Declared here for the scan state, which replays
  * it instead of re-reading the reports. */
 void bw_profile_learn_original(const bw_profile_t *p, const bw_original_t *o);
+/* A digest (hex) of everything the profile holds: two profiles with the
+ * same digest give every report the same verdict (an incremental scan
+ * keeps stored verdicts only while it stays the same). */
+char *bw_profile_digest(const bw_profile_t *p);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(bw_profile_t, bw_profile_free)
 
 /* ------------------------------------------------------------ items */

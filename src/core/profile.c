@@ -20,6 +20,13 @@
 #include "bw-signals.h"
 #include <string.h>
 #include <stdlib.h>
+#include <sodium.h>
+
+static int
+cmp_key_text(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
 
 struct bw_profile {
     GPtrArray *owners;          /* char*, lower-cased addresses */
@@ -237,6 +244,55 @@ bw_profile_learn_original(const bw_profile_t *p, const bw_original_t *o)
     learn_received(p, o->received);
     if (o->dkim_domain && g_hash_table_size(p->learned) < 64)
         g_hash_table_replace(p->learned, g_ascii_strdown(o->dkim_domain, -1), GINT_TO_POINTER(1));
+}
+
+/* The keys of a table and their counts (for a set, `counted` FALSE: its
+ * values are its keys), sorted, into the hash. */
+static void
+digest_table(crypto_generichash_state *h, const char *name, GHashTable *t, bool counted)
+{
+    g_autofree gpointer *keys = (gpointer *)g_hash_table_get_keys_as_array(t, NULL);
+    guint n = g_hash_table_size(t);
+    qsort(keys, n, sizeof *keys, cmp_key_text);
+    crypto_generichash_update(h, (const unsigned char *)name, strlen(name) + 1);
+    for (guint i = 0; i < n; i++) {
+        char count[24];
+        int len = counted ? g_snprintf(count, sizeof count, "=%d",
+                                       GPOINTER_TO_INT(g_hash_table_lookup(t, keys[i])))
+                          : g_snprintf(count, sizeof count, "=");
+        crypto_generichash_update(h, keys[i], strlen(keys[i]) + 1);
+        crypto_generichash_update(h, (const unsigned char *)count, (size_t)len + 1);
+    }
+}
+
+char *
+bw_profile_digest(const bw_profile_t *p)
+{
+    if (p == NULL)
+        return NULL;
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, 32);
+    for (guint i = 0; i < p->owners->len; i++)
+        crypto_generichash_update(&h, g_ptr_array_index(p->owners, i),
+                                  strlen(g_ptr_array_index(p->owners, i)) + 1);
+    crypto_generichash_update(&h, (const unsigned char *)"relays", 7);
+    for (guint i = 0; i < p->relay_globs->len; i++)
+        crypto_generichash_update(&h, g_ptr_array_index(p->relay_globs, i),
+                                  strlen(g_ptr_array_index(p->relay_globs, i)) + 1);
+    char samples[24];
+    int len = g_snprintf(samples, sizeof samples, "samples=%u", p->samples);
+    crypto_generichash_update(&h, (const unsigned char *)samples, (size_t)len + 1);
+    digest_table(&h, "own_domains", p->own_domains, true);
+    digest_table(&h, "msgid_domains", p->msgid_domains, true);
+    digest_table(&h, "mailers", p->mailers, true);
+    digest_table(&h, "learned", p->learned, true);
+    digest_table(&h, "submit", p->submit, true);
+    digest_table(&h, "correspondents", p->correspondents, false);
+    unsigned char out[32];
+    crypto_generichash_final(&h, out, sizeof out);
+    char *hex = g_malloc(2 * sizeof out + 1);
+    sodium_bin2hex(hex, 2 * sizeof out + 1, out, sizeof out);
+    return hex;
 }
 
 void

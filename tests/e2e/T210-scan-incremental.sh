@@ -133,6 +133,42 @@ ev = lambda d: [e for x in d["bounces"] for e in x["evidence"] if sys.argv[3] in
 sys.exit(0 if ev(a) != ev(b) else 1)
 PY
 
+# New mail that is no report and not the owner's: the stored verdicts are
+# kept (scan-classify.c) unless the mail can change an answer their
+# classification got.  A stranger a backscatter report names writes to the
+# owner: that report is classified again ("classify+some"), the others are
+# kept, and the result is a full rescan's.
+stranger=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(next(r["address"] for b in d["bounces"] if b["class"] == "backscatter" for r in b["recipients"]
+           if r.get("address") and r["address"] != sys.argv[2]))' "$BW_TMP/sent.json" "$addr")
+printf 'From: Someone <%s>\nTo: owner@example.org\nSubject: hello\nMessage-ID: <stranger-1@example.net>\nDate: %s\n\nHi.\n' \
+    "$stranger" "$sent_date" >"$BW_TMP/mail/INBOX/cur/stranger-1:2,S"
+notmuch new --no-hooks --quiet
+BOUNCEWATCH_DEBUG_TIMING=1 "$BW_BIN" scan --json >"$BW_TMP/stranger.json" 2>"$BW_TMP/stranger.err" \
+    || bw_expect_eq "scan after a stranger's mail" failed ok
+grep -q "timing: classify+some" "$BW_TMP/stranger.err" \
+    || bw_expect_eq "stranger's mail: some verdicts kept, some computed again" "$(grep classify "$BW_TMP/stranger.err")" classify+some
+"$BW_BIN" scan --json --full >"$BW_TMP/stranger-full.json" || bw_expect_eq "full scan after a stranger's mail" failed ok
+same "after a stranger's mail == full" "$BW_TMP/stranger.json" "$BW_TMP/stranger-full.json"
+python3 - "$BW_TMP/sent.json" "$BW_TMP/stranger.json" "$stranger" <<'PY' || bw_expect_eq "a stranger's mail changes a verdict" no yes
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+ev = lambda d: [e for x in d["bounces"] for e in x["evidence"] if sys.argv[3] in e]
+sys.exit(0 if ev(a) != ev(b) else 1)
+PY
+# Another copy of a flood report arrives: every stored verdict is kept.
+f=$(grep -l "bs-more2-" "$BW_TMP"/mail/INBOX/cur/* | head -1)
+sed 's/Message-ID: <bs-more2-/Message-ID: <bs-later-/' "$f" >"$BW_TMP/mail/INBOX/cur/later-1:2,S"
+notmuch new --no-hooks --quiet
+BOUNCEWATCH_DEBUG_TIMING=1 "$BW_BIN" scan --json >"$BW_TMP/later.json" 2>"$BW_TMP/later.err" \
+    || bw_expect_eq "scan after one more report" failed ok
+grep -q "timing: classify+kept" "$BW_TMP/later.err" \
+    || bw_expect_eq "one more report: every stored verdict kept" "$(grep classify "$BW_TMP/later.err")" classify+kept
+"$BW_BIN" scan --json --full >"$BW_TMP/later-full.json" || bw_expect_eq "full scan after one more report" failed ok
+same "after one more report == full" "$BW_TMP/later.json" "$BW_TMP/later-full.json"
+
 # A report leaves the mailbox: it leaves the state too, and a later run
 # with nothing new (served from the snapshot) agrees with a full rescan.
 gone=$(grep -l "bs-more0-" "$BW_TMP"/mail/INBOX/cur/* | head -1)
@@ -142,7 +178,7 @@ notmuch new --no-hooks --quiet
 "$BW_BIN" scan --json --full >"$BW_TMP/del-full.json" || bw_expect_eq "full scan after a deletion" failed ok
 same "after a deletion == full" "$BW_TMP/del.json" "$BW_TMP/del-full.json"
 n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["bounces"]))' "$BW_TMP/del.json")
-bw_expect_eq "reports after a deletion" "$n" 48
+bw_expect_eq "reports after a deletion" "$n" 49
 rm -f "$(grep -l "bs-more1-" "$BW_TMP"/mail/INBOX/cur/* | head -1)"
 notmuch new --no-hooks --quiet
 "$BW_BIN" scan --json >/dev/null || bw_expect_eq "scan after a second deletion" failed ok

@@ -471,6 +471,32 @@ START_TEST(test_learning_order)
 }
 END_TEST
 
+/* The profile's digest: what an incremental scan compares to keep stored
+ * verdicts.  The same content in another order gives the same digest;
+ * anything learnt changes it. */
+START_TEST(test_profile_digest)
+{
+    g_autoptr(bw_profile_t) a = bw_profile_new(owners, NULL);
+    g_autoptr(bw_profile_t) b = bw_profile_new(owners, NULL);
+    bw_profile_add_correspondent(a, "ann@example.org");
+    bw_profile_add_correspondent(a, "bob@example.org");
+    bw_profile_add_correspondent(b, "bob@example.org");
+    bw_profile_add_correspondent(b, "ann@example.org");
+    g_autofree char *da = bw_profile_digest(a), *db = bw_profile_digest(b);
+    ck_assert_str_eq(da, db);
+    ck_assert_uint_eq(strlen(da), 64);
+    bw_original_t o = { 0 };
+    o.dkim_domain = (char *)"mailhost.example";
+    bw_profile_learn_original(b, &o);
+    g_autofree char *db2 = bw_profile_digest(b);
+    ck_assert_str_ne(da, db2);
+    bw_profile_learn_original(b, &o);   /* idempotent */
+    g_autofree char *db3 = bw_profile_digest(b);
+    ck_assert_str_eq(db2, db3);
+    ck_assert_ptr_null(bw_profile_digest(NULL));
+}
+END_TEST
+
 /* The recipient's server relayed a hijacked account's spam as Exim and
  * qmail write it: the name of the provider's host is the one the receiving
  * server looked up, not a HELO ("from RDNS ([ip])", "from RDNS (HELO x)
@@ -614,6 +640,7 @@ suite_classify(void)
     tcase_add_test(to, test_origin_paths);
     tcase_add_test(to, test_learned_provider);
     tcase_add_test(to, test_learning_order);
+    tcase_add_test(to, test_profile_digest);
     tcase_add_test(to, test_hop_parse);
     tcase_add_test(to, test_origin_relay_forms);
     suite_add_tcase(s, to);

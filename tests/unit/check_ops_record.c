@@ -141,6 +141,78 @@ START_TEST(test_replay_malformed)
 }
 END_TEST
 
+/* The text form an item keeps: the same questions, asked again only where
+ * the caller's filter says so. */
+static char *
+record_text(bw_mailbox_ops_t *real)
+{
+    g_autoptr(bw_ops_record_t) rec = bw_ops_record_new(real);
+    const bw_mailbox_ops_t *p = bw_ops_record_ops(rec);
+    p->received_from_count(p->ctx, "friend@example.org");
+    p->has_message_id(p->ctx, "<parent@x>");
+    char *from = NULL;
+    p->replies_to(p->ctx, "line\nbreak|2:x", &from);   /* separators inside an argument */
+    g_free(from);
+    p->sent_count_to(p->ctx, "a", 200);
+    return bw_ops_record_to_text(rec);
+}
+
+static bool
+ask_all(void *data, char what, const char *const *args, guint nargs, const char *answer)
+{
+    (void)args; (void)nargs; (void)answer;
+    GString *seen = data;
+    g_string_append_c(seen, what);
+    return true;
+}
+
+static bool
+ask_none_but_r(void *data, char what, const char *const *args, guint nargs, const char *answer)
+{
+    (void)data; (void)answer;
+    return what == 'R' && nargs == 1 && strcmp(args[0], "friend@example.org") == 0;
+}
+
+START_TEST(test_text_recheck)
+{
+    fake_t f = { 3, true, g_strdup("ann@example.org"), 0 };
+    bw_mailbox_ops_t ops = fake_ops(&f);
+    g_autofree char *text = record_text(&ops);
+    /* one line per distinct question, in a stable order */
+    g_autofree char *again = record_text(&ops);
+    ck_assert_str_eq(text, again);
+    g_autoptr(GString) seen = g_string_new(NULL);
+    bool changed = true;
+    ck_assert(bw_ops_recheck_text(text, &ops, ask_all, seen, 100, &changed));
+    ck_assert(!changed);
+    ck_assert_uint_eq(seen->len, 4);
+    /* a changed answer the filter selects is seen; one it leaves out is not */
+    f.from_count = 4;
+    ck_assert(bw_ops_recheck_text(text, &ops, ask_none_but_r, NULL, 100, &changed));
+    ck_assert(changed);
+    f.from_count = 3;
+    f.has_parent = false;
+    f.calls = 0;
+    ck_assert(bw_ops_recheck_text(text, &ops, ask_none_but_r, NULL, 100, &changed));
+    ck_assert(!changed);
+    ck_assert_uint_eq(f.calls, 1);
+    ck_assert(bw_ops_recheck_text(text, &ops, ask_all, seen, 100, &changed));
+    ck_assert(changed);
+    /* more questions than allowed, or malformed text: compute again */
+    f.has_parent = true;
+    ck_assert(!bw_ops_recheck_text(text, &ops, ask_all, seen, 3, &changed));
+    const char *bad[] = { "R", "R1", "R19:friend", "R1x:a1:0\n", "R13:abc1:0", "R23:abc1:0\n",
+                          "Z11:a1:0\n", "R199999999:a1:0\n", "R11:a1:0" };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+        ck_assert_msg(!bw_ops_recheck_text(bad[i], &ops, ask_all, seen, 100, &changed), "%s",
+                      bad[i]);
+    ck_assert(!bw_ops_recheck_text(NULL, &ops, ask_all, seen, 100, &changed));
+    ck_assert(bw_ops_recheck_text("", &ops, ask_all, seen, 100, &changed));
+    ck_assert(!changed);
+    g_free(f.replier);
+}
+END_TEST
+
 Suite *
 suite_ops_record(void)
 {
@@ -149,6 +221,7 @@ suite_ops_record(void)
     tcase_add_test(tc, test_replay_same_answers);
     tcase_add_test(tc, test_replay_changed_answers);
     tcase_add_test(tc, test_replay_malformed);
+    tcase_add_test(tc, test_text_recheck);
     suite_add_tcase(s, tc);
     return s;
 }
