@@ -29,6 +29,10 @@ struct bw_nm_source {
     GHashTable *known_ids;       /* message-id -> GINT_TO_POINTER(1 known, 2 unknown) */
     GHashTable *from_counts;     /* address -> GUINT_TO_POINTER(count + 1) */
     int has_sent;                /* -1 unknown, 0, 1 */
+    /* messages in the database, or -1: counting them walks every document
+     * (~40 ms at 160k), and the database this handle reads does not
+     * change until it is reopened */
+    gint64 total;
     GHashTable *subject_near;    /* "key\x1ft\x1fwindow" -> GINT_TO_POINTER(1 yes, 2 no) */
     GHashTable *anomalies;       /* borrowed: message-id -> run key (SPEC 2b), or NULL */
     /* The first failed read since the last (re)open.  notmuch 0.37 turns
@@ -189,6 +193,7 @@ bw_nm_source_open(const char *config_path, bw_nm_source_t **out, char **detail)
     src->db = db;
     src->path = g_strdup(notmuch_database_get_path(db));
     src->has_sent = -1;
+    src->total = -1;
     const char *inject = g_getenv("BOUNCEWATCH_TEST_READ_FAILURES");
     if (inject)
         src->inject_failures = (unsigned)MIN(g_ascii_strtoull(inject, NULL, 10), 100u);
@@ -635,6 +640,7 @@ bw_nm_source_candidates(bw_nm_source_t *src, bool all, guint64 after_rev,
         g_hash_table_remove_all(src->from_counts);
         g_hash_table_remove_all(src->subject_near);
         src->has_sent = -1;
+        src->total = -1;
         src->failed = NOTMUCH_STATUS_SUCCESS;
     }
     const char *s = notmuch_database_status_string(src->db);
@@ -1493,6 +1499,8 @@ bw_nm_source_count_sent(bw_nm_source_t *src)
 guint64
 bw_nm_source_count_messages(bw_nm_source_t *src)
 {
+    if (src->total >= 0)
+        return (guint64)src->total;
     unsigned count = 0;
     notmuch_query_t *query = notmuch_query_create(src->db, "*");
     if (query) {
@@ -1503,6 +1511,8 @@ bw_nm_source_count_messages(bw_nm_source_t *src)
             count = 0;
         }
         notmuch_query_destroy(query);
+        if (nst == NOTMUCH_STATUS_SUCCESS)
+            src->total = count;
     }
     return count;
 }

@@ -93,6 +93,8 @@ typedef struct {
     bw_scan_skips_t skips;     /* what the reader could not read */
     guint64 examined;          /* messages in the lastmod range */
     bool sent_changed;         /* the owner's mail is among them */
+    bool none_removed;         /* every message of the range is new, none left
+                                  the database (scan-read.c) */
     bool nothing_new;          /* only our own tags moved since the last run */
     guint64 saves;             /* the state's save counter (meta "saves") */
     bool tags_owed;            /* some save since the last full tagging */
@@ -106,6 +108,7 @@ typedef struct {
     bw_profile_t *profile;
     bw_mailbox_ops_t ops;
     GPtrArray *sent;           /* bw_sent_mail_t*: what the profile learnt from */
+    bool sent_as_snapshot;     /* ... taken from the last snapshot */
     guint64 sent_total;
 
     /* signals (scan-signals.h): facts, runs in Sent, replies; the runs'
@@ -255,8 +258,8 @@ void bw_scan_stage_tag(bw_scan_t *s);
 
 /* The stored snapshot, checked (hash, version, item count), or NULL. */
 GVariant *bw_snapshot_variant(bw_store_t *store);
-/* message-id -> `bounces` entry of a snapshot (owned strings; v may be NULL). */
-GHashTable *bw_snapshot_fragments(GVariant *v);
+/* message-id -> the item's entry of a snapshot (v may be NULL). */
+GHashTable *bw_snapshot_entries(GVariant *v);
 /* Feed the profile the snapshot's sent messages; sent_out (may be NULL)
  * receives them. */
 void bw_snapshot_sent(GVariant *v, bw_profile_t *profile, GPtrArray *sent_out);
@@ -264,8 +267,8 @@ void bw_snapshot_sent(GVariant *v, bw_profile_t *profile, GPtrArray *sent_out);
  * without a usable snapshot. */
 bool bw_snapshot_replay_profile(bw_store_t *store, bw_profile_t *profile);
 /* The encoded snapshot of this run (`reuse`: see snapshot.c). */
-GBytes *bw_snapshot_encode(GPtrArray *sent, GPtrArray *items, const bw_mailbox_ops_t *ops,
-                           GHashTable *reuse);
+GBytes *bw_snapshot_encode(GPtrArray *sent, GVariant *last_sent, GPtrArray *items,
+                           const bw_mailbox_ops_t *ops, GHashTable *reuse);
 /* The SPEC document of a run with nothing new, or NULL. */
 char *bw_snapshot_document(bw_scan_t *s, bw_profile_t *profile);
 

@@ -57,7 +57,7 @@ bw_scan_stage_store(bw_scan_t *s, char **detail)
      * they say now is not what we read.) */
     bool rows_as_read = !s->full && g_strcmp0(rev_now, s->saved_rev) == 0;
     g_autoptr(GVariant) last = rows_as_read ? bw_snapshot_variant(store) : NULL;
-    g_autoptr(GHashTable) reuse = bw_snapshot_fragments(last);
+    g_autoptr(GHashTable) reuse = bw_snapshot_entries(last);
     for (guint i = 0; st == BW_OK && i < s->items->len; i++) {
         const bw_item_t *it = g_ptr_array_index(s->items, i);
         /* A kept verdict (scan-classify.c) is the stored row's: only its
@@ -81,7 +81,12 @@ bw_scan_stage_store(bw_scan_t *s, char **detail)
     if (st == BW_OK) {
         /* Without a snapshot (it failed to build) the next run with
          * nothing new reads the items instead: an empty one says so. */
-        g_autoptr(GBytes) snap = bw_snapshot_encode(s->sent, s->items, &s->ops, reuse);
+        /* The sent messages the profile learnt from came from that
+         * snapshot: the same bytes. */
+        g_autoptr(GVariant) last_sent = last && s->sent_as_snapshot
+                                      ? g_variant_get_child_value(last, 2) : NULL;
+        g_autoptr(GBytes) snap = bw_snapshot_encode(s->sent, last_sent, s->items, &s->ops,
+                                                    reuse);
         st = bw_store_put_snapshot(store, snap);
     }
     if (st == BW_OK) {

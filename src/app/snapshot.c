@@ -103,68 +103,63 @@ item_fragments(GPtrArray *items)
     return out;
 }
 
-/* The `bounces` entries of the items: those in `reuse` (message-id -> the
- * entry the last snapshot holds, for items whose stored row did not change:
- * the entry is a function of the item) are taken as they are, the others
- * written by the engine. */
-static GPtrArray *
-item_fragments_reusing(GPtrArray *items, GHashTable *reuse)
-{
-    if (reuse == NULL || g_hash_table_size(reuse) == 0)
-        return item_fragments(items);
-    g_autoptr(GPtrArray) todo = g_ptr_array_new();
-    for (guint i = 0; i < items->len; i++) {
-        const bw_item_t *it = g_ptr_array_index(items, i);
-        if (!g_hash_table_contains(reuse, it->message_id))
-            g_ptr_array_add(todo, (gpointer)it);
-    }
-    g_autoptr(GPtrArray) made = item_fragments(todo);
-    if (made == NULL)
-        return NULL;
-    GPtrArray *out = g_ptr_array_new_full(items->len, g_free);
-    for (guint i = 0, j = 0; i < items->len; i++) {
-        const bw_item_t *it = g_ptr_array_index(items, i);
-        const char *old = g_hash_table_lookup(reuse, it->message_id);
-        g_ptr_array_add(out, old ? g_strdup(old) : g_steal_pointer(&g_ptr_array_index(made, j++)));
-    }
-    return out;
-}
-
-/* message-id -> `bounces` entry, from a snapshot (owned strings). */
+/* message-id -> the item's entry (a tuple of SNAP_ITEM_TYPE, owned
+ * reference), from a snapshot. */
 GHashTable *
-bw_snapshot_fragments(GVariant *v)
+bw_snapshot_entries(GVariant *v)
 {
-    GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                          (GDestroyNotify)g_variant_unref);
     if (v == NULL)
         return h;
     g_autoptr(GVariant) vi = g_variant_get_child_value(v, 3);
     gsize n = g_variant_n_children(vi);
     for (gsize i = 0; i < n; i++) {
-        g_autoptr(GVariant) t = g_variant_get_child_value(vi, i);
+        GVariant *t = g_variant_get_child_value(vi, i);
         g_autoptr(GVariant) c0 = g_variant_get_child_value(t, 0);
-        g_autoptr(GVariant) c6 = g_variant_get_child_value(t, 6);
-        char *id = bs_dup(c0), *frag = bs_dup(c6);
-        if (id && frag)
-            g_hash_table_replace(h, id, frag);
-        else {
-            g_free(id);
-            g_free(frag);
-        }
+        char *id = bs_dup(c0);
+        if (id)
+            g_hash_table_replace(h, id, t);
+        else
+            g_variant_unref(t);
     }
     return h;
 }
 
-/* `reuse`: see item_fragments_reusing() (may be NULL). */
+/* `reuse` (may be NULL): message-id -> the item's entry of the last
+ * snapshot, for items whose stored row did not change.  Such an entry is
+ * taken whole (the entry is a function of the row, and of whether the
+ * profile learns from the item, which is checked); the others are built,
+ * their `bounces` entries written by the engine.  `last_sent` (may be
+ * NULL): the sent messages of the last snapshot, taken as they are when the
+ * profile learnt from the same ones. */
 GBytes *
-bw_snapshot_encode(GPtrArray *sent, GPtrArray *items, const bw_mailbox_ops_t *ops,
-                GHashTable *reuse)
+bw_snapshot_encode(GPtrArray *sent, GVariant *last_sent, GPtrArray *items,
+                   const bw_mailbox_ops_t *ops, GHashTable *reuse)
 {
-    g_autoptr(GPtrArray) frags = item_fragments_reusing(items, reuse);
-    if (frags == NULL)
+    g_autofree GVariant **whole = g_new0(GVariant *, items->len + 1);
+    g_autofree gboolean *learn_of = g_new0(gboolean, items->len + 1);
+    g_autoptr(GPtrArray) todo = g_ptr_array_new();   /* items without an entry */
+    for (guint i = 0; i < items->len; i++) {
+        const bw_item_t *it = g_ptr_array_index(items, i);
+        /* Whether the profile learnt from the original (the question
+         * bw_classify_learn() asks, without a profile to teach). */
+        learn_of[i] = it->report != NULL && bw_classify_learn(NULL, ops, it->report);
+        GVariant *old = reuse ? g_hash_table_lookup(reuse, it->message_id) : NULL;
+        if (old != NULL) {
+            g_autoptr(GVariant) c5 = g_variant_get_child_value(old, 5);
+            if (g_variant_get_boolean(c5) == learn_of[i])
+                whole[i] = old;
+        } else {
+            g_ptr_array_add(todo, (gpointer)it);
+        }
+    }
+    g_autoptr(GPtrArray) made = item_fragments(todo);
+    if (made == NULL)
         return NULL;
     GVariantBuilder sb, ib;
     g_variant_builder_init(&sb, G_VARIANT_TYPE("a" SNAP_SENT_TYPE));
-    for (guint i = 0; sent != NULL && i < sent->len; i++) {
+    for (guint i = 0; last_sent == NULL && sent != NULL && i < sent->len; i++) {
         const bw_sent_mail_t *s = g_ptr_array_index(sent, i);
         GVariant *t[] = {
             bs_new(s->message_id), bs_new(s->from), bs_array(s->received),
@@ -174,18 +169,28 @@ bw_snapshot_encode(GPtrArray *sent, GPtrArray *items, const bw_mailbox_ops_t *op
         g_variant_builder_add_value(&sb, g_variant_new_tuple(t, G_N_ELEMENTS(t)));
     }
     g_variant_builder_init(&ib, G_VARIANT_TYPE("a" SNAP_ITEM_TYPE));
-    for (guint i = 0; i < items->len; i++) {
+    for (guint i = 0, j = 0; i < items->len; i++) {
+        if (whole[i] != NULL) {
+            g_variant_builder_add_value(&ib, whole[i]);
+            continue;
+        }
         const bw_item_t *it = g_ptr_array_index(items, i);
         const bw_report_t *r = it->report;
         const bw_original_t *o = r ? r->original : NULL;
-        /* Whether the profile learnt from the original (the question
-         * bw_classify_learn() asks, without a profile to teach). */
-        bool learn = r != NULL && bw_classify_learn(NULL, ops, r);
+        bool learn = learn_of[i];
         bool keep_original = o && (learn || it->klass == BW_CLASS_LEGITIMATE);
+        GVariant *old = reuse ? g_hash_table_lookup(reuse, it->message_id) : NULL;
+        g_autofree char *frag = NULL;
+        if (old != NULL) {
+            g_autoptr(GVariant) c6 = g_variant_get_child_value(old, 6);
+            frag = bs_dup(c6);
+        } else {
+            frag = g_steal_pointer(&g_ptr_array_index(made, j++));
+        }
         GVariantBuilder rb;
         g_variant_builder_init(&rb, G_VARIANT_TYPE("a(ayayy)"));
-        for (guint j = 0; r && r->recipients && j < r->recipients->len; j++) {
-            const bw_recipient_t *rc = g_ptr_array_index(r->recipients, j);
+        for (guint k = 0; r && r->recipients && k < r->recipients->len; k++) {
+            const bw_recipient_t *rc = g_ptr_array_index(r->recipients, k);
             GVariant *t[] = { bs_new(rc->address), bs_new(rc->action),
                               g_variant_new_byte((guchar)rc->reason) };
             g_variant_builder_add_value(&rb, g_variant_new_tuple(t, G_N_ELEMENTS(t)));
@@ -194,7 +199,7 @@ bw_snapshot_encode(GPtrArray *sent, GPtrArray *items, const bw_mailbox_ops_t *op
             bs_new(it->message_id), g_variant_new_int64(it->date_unix),
             g_variant_new_byte((guchar)it->klass), g_variant_new_byte((guchar)it->origin),
             bs_new(it->campaign), g_variant_new_boolean(learn),
-            bs_new(g_ptr_array_index(frags, i)), g_variant_builder_end(&rb),
+            bs_new(frag), g_variant_builder_end(&rb),
             bs_new(keep_original ? o->dkim_domain : NULL),
             bs_array(keep_original ? o->received : NULL),
         };
@@ -202,7 +207,9 @@ bw_snapshot_encode(GPtrArray *sent, GPtrArray *items, const bw_mailbox_ops_t *op
     }
     GVariant *top[] = {
         g_variant_new_uint32(SNAP_VERSION), g_variant_new_uint32(items->len),
-        g_variant_builder_end(&sb), g_variant_builder_end(&ib),
+        last_sent ? (g_variant_builder_clear(&sb), g_variant_ref(last_sent))
+                  : g_variant_builder_end(&sb),
+        g_variant_builder_end(&ib),
     };
     g_autoptr(GVariant) v = g_variant_ref_sink(g_variant_new_tuple(top, G_N_ELEMENTS(top)));
     gsize len = g_variant_get_size(v);
