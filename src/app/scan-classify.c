@@ -110,6 +110,9 @@ classify_recorded(bw_scan_t *s, const char *message_id, const char *file, gint64
  *         when the count was not 0 and a message may have been removed;
  *       S asked again when a changed message has that Message-ID;
  *       anything else is asked again.
+ * And only a row the group stage left as bw_classify gave it is kept (the
+ * stage promotes reports from the other items around them: a promoted
+ * row is classified again by the next run, and grouped again).
  * Removed messages cannot turn a "no" into a "yes", and every "yes" is
  * asked again when a message may have been removed, so this is exact
  * whatever arrived or left.  T210 compares
@@ -340,6 +343,18 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
             g_ptr_array_add(s->opts->new_items_out, g_strdup(it->message_id));
     }
     g_ptr_array_sort(s->items, bw_scan_item_cmp);
+    /* Each verdict as classified, before the group stage may promote it:
+     * a row the group stage changed is not kept by a later run (its
+     * promotion depends on the other items: it is decided again). */
+    s->classified = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+    for (guint i = 0; i < s->items->len; i++) {
+        const bw_item_t *it = g_ptr_array_index(s->items, i);
+        bw_scan_verdict_t *v = g_new(bw_scan_verdict_t, 1);
+        v->klass = it->klass;
+        v->score = it->score;
+        v->evidence = it->evidence ? it->evidence->len : 0;
+        g_hash_table_insert(s->classified, it->message_id, v);
+    }
     /* which path the stored verdicts took (T210 checks that both are used) */
     bw_scan_phase(keep->len > 0 && again == 0 ? "classify+kept"
                   : again < keep->len ? "classify+some" : "classify");

@@ -131,11 +131,22 @@ typedef struct {
      * stored items whose verdict was kept, not computed again */
     GHashTable *kept;
     char *profile_digest;      /* bw_profile_digest after the learning pass */
+    /* message-id -> bw_scan_verdict_t: each item's verdict as bw_classify
+     * gave it, before the group stage can promote it (campaign.c raises
+     * class and score, adds evidence, from the other items around it) */
+    GHashTable *classified;
 
     /* group, detect */
     GPtrArray *campaigns;      /* bw_campaign_t* */
     GPtrArray *surges;         /* bw_surge_t* */
 } bw_scan_t;
+
+/* An item's verdict as bw_classify gave it (bw_scan_t.classified). */
+typedef struct {
+    bw_class_t klass;
+    double score;
+    guint evidence;            /* lines of evidence */
+} bw_scan_verdict_t;
 
 void bw_scan_clear(bw_scan_t *s);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(bw_scan_t, bw_scan_clear)

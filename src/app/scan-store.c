@@ -60,14 +60,21 @@ bw_scan_stage_store(bw_scan_t *s, char **detail)
     g_autoptr(GHashTable) reuse = bw_snapshot_entries(last);
     for (guint i = 0; st == BW_OK && i < s->items->len; i++) {
         const bw_item_t *it = g_ptr_array_index(s->items, i);
+        /* The group stage promoted it (campaign.c): its row is not the
+         * classification the questions answer, and is not kept by a later
+         * run (no questions stored). */
+        const bw_scan_verdict_t *v = g_hash_table_lookup(s->classified, it->message_id);
+        bool promoted = v == NULL || v->klass != it->klass || v->score != it->score ||
+                        v->evidence != (it->evidence ? it->evidence->len : 0);
         /* A kept verdict (scan-classify.c) is the stored row's: only its
          * campaign can have moved. */
         const char *kept = rows_as_read ? g_hash_table_lookup(s->kept, it->message_id) : NULL;
-        if (kept != NULL && strcmp(kept, it->campaign ? it->campaign : "") == 0)
+        if (kept != NULL && !promoted && strcmp(kept, it->campaign ? it->campaign : "") == 0)
             continue;
         bool written = true;
-        st = bw_store_put_item_if_changed(store, it, g_hash_table_lookup(s->questions,
-                                                                         it->message_id),
+        st = bw_store_put_item_if_changed(store, it,
+                                          promoted ? NULL : g_hash_table_lookup(s->questions,
+                                                                                it->message_id),
                                           rows_as_read ? s->stored_text : NULL,
                                           rows_as_read ? s->stored_questions : NULL,
                                           &written, detail);
