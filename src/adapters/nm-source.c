@@ -1381,9 +1381,13 @@ bw_status_t
 bw_nm_source_files(bw_nm_source_t *src, GPtrArray **out, char **detail)
 {
     *out = NULL;
-    /* a file's path as notmuch_message_get_filename builds it: the
-     * database path, the directory's path relative to it, the name */
-    const char *root = notmuch_database_get_path(src->db);
+    /* a file's path as notmuch_message_get_filename builds it: the mail
+     * root (database.mail_root, which notmuch_database_get_path does not
+     * give when the database lives elsewhere), the directory's path
+     * relative to it, the name */
+    const char *root = notmuch_config_get(src->db, NOTMUCH_CONFIG_MAIL_ROOT);
+    if (root == NULL || *root == '\0')
+        root = notmuch_database_get_path(src->db);
     if (root == NULL)
         return BW_OK;
     g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);

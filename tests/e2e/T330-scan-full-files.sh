@@ -12,8 +12,11 @@
 #   - a genuine notice stored twice (same text): one signal, named by the
 #     first file;
 #   - a folder nested three deep and a file at the top of the database.
-# Then the full scan equals the scan of the same mail with the state of a
-# previous run (scan --full, with rows and skips stored).
+# The walk is seen at work in the test reader's trace: a message's second
+# copy is read too (a list of the messages never reads it), also when the
+# database lives apart from the mail (database.mail_root), where the same
+# document comes out.  And the full scan equals the scan of the same mail
+# with the state of a previous run (scan --full, rows and skips stored).
 . "${BW_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/lib.sh"
 bw_require_bin
 bw_require_cmd notmuch python3
@@ -50,13 +53,22 @@ PY
 bw_notmuch_setup "$BW_TMP/mail" jonas.weber@mailhost.example
 export BOUNCEWATCH_NOW=$now
 
+if [ -n "${BW_READER_TEST:-}" ] && [ -x "$BW_READER_TEST" ]; then
+    export BOUNCEWATCH_READER="$BW_READER_TEST" BW_TEST_READER_TRACE=1
+fi
 scan() {
     rc=0
     DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent "$BW_BIN" scan --json "$@" >"$out" 2>"$BW_TMP/err" || rc=$?
 }
+# the walk read the second copy of a message (the list reads first files only)
+second_copy_read() {
+    if [ -z "${BW_TEST_READER_TRACE:-}" ]; then echo yes; return; fi   # no trace to look at
+    grep -q 'bw-test-trace: reading .*/deep/cur/dup-2-b:2,S (facts)' "$BW_TMP/err" && echo yes || echo no
+}
 out="$BW_TMP/full.json"
 scan
 bw_expect_eq "full scan exit" "$rc" 0
+bw_expect_eq "the full scan walked the files" "$(second_copy_read)" yes
 
 # notmuch's first file of a message (the one a list of the messages reads)
 first_file() { notmuch search --exclude=false --output=files "id:$1" | head -n 1; }
@@ -91,6 +103,21 @@ d = json.load(open(sys.argv[1]))
 print(" ".join(sorted({s["kind"] for s in d["signals"]})))' "$out")
 bw_expect_eq "signal kinds" "$kinds" \
     "human-reply sending-blocked sent-anomaly sign-in-alert two-factor-changed"
+
+# the database apart from the mail: the mail root names the files
+mkdir -p "$BW_TMP/db"
+sed -e "s|^path=.*|path=$BW_TMP/db\nmail_root=$BW_TMP/mail|" "$NOTMUCH_CONFIG" >"$BW_TMP/split-config"
+main_config=$NOTMUCH_CONFIG
+export NOTMUCH_CONFIG="$BW_TMP/split-config"
+notmuch new --no-hooks --quiet
+out="$BW_TMP/split.json"
+XDG_DATA_HOME="$BW_TMP/split-data" scan
+bw_expect_eq "split database scan exit" "$rc" 0
+bw_expect_eq "the walk starts at the mail root" "$(second_copy_read)" yes
+bw_expect_eq "a database apart from the mail gives the same document" \
+    "$(bw_json_canon "$BW_TMP/split.json" | sed 's/"revision": [0-9]*,//; s/"database": "[^"]*",//')" \
+    "$(bw_json_canon "$BW_TMP/full.json" | sed 's/"revision": [0-9]*,//; s/"database": "[^"]*",//')"
+export NOTMUCH_CONFIG="$main_config"
 
 # a full scan over a stored state (scan --full) gives the same document
 out="$BW_TMP/again.json"
