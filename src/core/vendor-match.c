@@ -179,19 +179,20 @@ bw_matcher_new(const char *const *patterns, size_t n)
         NODE(m, state)->out = (gint32)id;
     }
 
-    /* Breadth-first: failure and dictionary links. */
-    GQueue queue = G_QUEUE_INIT;
+    /* Breadth-first: failure and dictionary links.  The order array is
+     * its own queue (a node is appended when its parent is taken, so
+     * order[head..norder) are the nodes still to visit): no allocation
+     * per node. */
     guint32 *order = g_new(guint32, m->nodes->len);
-    guint32 norder = 0;
+    guint32 norder = 0, head = 1;
     order[norder++] = 0;
     for (unsigned c = 0; c < 256; c++)
         if (m->root_next[c] != 0) {
             NODE(m, m->root_next[c])->fail = 0;
-            g_queue_push_tail(&queue, GUINT_TO_POINTER(m->root_next[c]));
+            order[norder++] = m->root_next[c];
         }
-    while (!g_queue_is_empty(&queue)) {
-        guint32 v = GPOINTER_TO_UINT(g_queue_pop_head(&queue));
-        order[norder++] = v;
+    while (head < norder) {
+        guint32 v = order[head++];
         for (guint32 u = NODE(m, v)->first_child; u != 0; u = NODE(m, u)->next_sibling) {
             guint8 c = NODE(m, u)->byte;
             guint32 f = NODE(m, v)->fail;
@@ -202,7 +203,7 @@ bw_matcher_new(const char *const *patterns, size_t n)
                 t = 0;
             NODE(m, u)->fail = t;
             NODE(m, u)->dict = NODE(m, t)->out >= 0 ? t : NODE(m, t)->dict;
-            g_queue_push_tail(&queue, GUINT_TO_POINTER(u));
+            order[norder++] = u;
         }
     }
     build_table(m, order, norder);
