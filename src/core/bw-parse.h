@@ -108,14 +108,34 @@ char *bw_hdr_get_raw(const char *hdr, size_t hdr_len, const char *name);
 /* ------------------------------------------------------------ report.c */
 
 /* The view's header index (bw_view_t.priv), for a report read without
- * GMime: the report's header block and the values decoded so far, so
- * repeated lookups by the readers cost one scan each and the strings live
- * as long as the view.  bw_view_header reads through it. */
+ * GMime: the report's header block, read once into a table of the field
+ * names it holds (the first line of each name), with the values decoded so
+ * far, so a lookup of an absent header costs no scan, a present one is
+ * decoded once, and the strings live as long as the view.  bw_view_header
+ * reads through it. */
+typedef struct {
+    guint32 hash;          /* of the lower-cased name; 0 = empty slot */
+    guint32 name_len;
+    size_t line;           /* offset of the field's first line in hdr */
+    char *value;           /* decoded value, once asked for */
+    bool decoded;
+} bw_view_field_t;
+
 typedef struct {
     const char *hdr;
     size_t hdr_len;
-    GHashTable *cache;     /* lower-cased name -> decoded value, or "" key absent */
+    bw_view_field_t *fields;  /* open addressing, fields_mask + 1 slots */
+    size_t fields_mask;
+    size_t nfields;
+    /* A header block with more distinct names than the table holds
+     * (BW_VIEW_INDEX_MAX_NAMES; only hostile mail has them) is indexed up
+     * to the line where the next new name starts; a name not in the table
+     * is then looked for from there, and remembered in `overflow`. */
+    size_t overflow_from;     /* (size_t)-1 when every name is indexed */
+    GHashTable *overflow;     /* lower-cased name -> decoded value, or "" absent */
 } bw_view_index_t;
+
+#define BW_VIEW_INDEX_MAX_NAMES 4096
 
 void bw_view_index_init(bw_view_index_t *ix, const char *hdr, size_t hdr_len);
 void bw_view_index_clear(bw_view_index_t *ix);
