@@ -243,8 +243,31 @@ typedef struct {
     bool auto_replied, auto_generated, auto_header, is_list, machine;
 } senders_t;
 
+static void read_senders_from_headers(const bw_view_t *v, senders_t *o);
+
+/* The reading is a function of the headers and From: kept in the view's
+ * header index, where there is one, for the next detector. */
 static void
 read_senders(const bw_view_t *v, senders_t *o)
+{
+    bw_view_index_t *ix = v->message == NULL ? (bw_view_index_t *)v->priv : NULL;
+    if (ix != NULL && ix->senders_known && ix->senders_from == v->from) {
+        unsigned b = ix->senders_bits;
+        *o = (senders_t){ b & 1, (b >> 1) & 1, (b >> 2) & 1, (b >> 3) & 1, (b >> 4) & 1 };
+        return;
+    }
+    read_senders_from_headers(v, o);
+    if (ix != NULL) {
+        ix->senders_from = v->from;
+        ix->senders_bits = (unsigned)o->auto_replied | (unsigned)o->auto_generated << 1 |
+                           (unsigned)o->auto_header << 2 | (unsigned)o->is_list << 3 |
+                           (unsigned)o->machine << 4;
+        ix->senders_known = true;
+    }
+}
+
+static void
+read_senders_from_headers(const bw_view_t *v, senders_t *o)
 {
     const char *as = bw_view_header(v, "Auto-Submitted");
     o->auto_replied = as != NULL && bw_casestr(as, strlen(as), "auto-replied") != NULL;
@@ -298,6 +321,11 @@ bw_virus_notice(const bw_view_t *v)
     read_senders(v, &who);
     if (who.is_list && !bw_generic_sender_is_daemon(v->from))
         return false;
+    /* a subject that names no virus leaves it to an automatic sender's
+     * words (checked before the words are read) */
+    bool subject_says = ANY(subject, slen, T_VIRUS);
+    if (!subject_says && !who.machine)
+        return false;
     /* about a message: an anti-virus program's alert about a download or
      * a device is no report of mail */
     static const char *const mail_words[] = {"message", "mail", "attachment", "sent", "recipient",
@@ -309,7 +337,7 @@ bw_virus_notice(const bw_view_t *v)
                      bw_casestr(v->text, head, mail_words[i]) != NULL;
     if (!about_mail)
         return false;
-    if (ANY(subject, slen, T_VIRUS))
+    if (subject_says)
         return who.machine || bw_casestr(v->text, head, "quarantine") != NULL;
     return who.machine && virus_in_words(v->text, head);
 }
@@ -392,12 +420,7 @@ bool
 bw_challenge_detect(const bw_view_t *v, const bw_original_t *orig, bw_report_t *report)
 {
     matchers_init();
-    g_autofree char *own_subject = bw_generic_own_subject(v->subject, v->orig_subject);
-    const char *subject = own_subject != NULL ? own_subject : "";
-    size_t slen = strlen(subject);
     size_t head_len = v->text_len < 2048 ? v->text_len : 2048;
-    size_t head = 0;
-    g_autofree char *words = own_words(v, head_len, &head);
     senders_t who;
     read_senders(v, &who);
     bool listed = bw_view_header(v, "List-Id") != NULL || bw_view_header(v, "List-Unsubscribe") != NULL;
@@ -416,6 +439,15 @@ bw_challenge_detect(const bw_view_t *v, const bw_original_t *orig, bw_report_t *
         name[nl] = '\0';
         cr_header = header_has(v, name, colon + 2);
     }
+    /* without such a header, only a machine's mail off a list can be one:
+     * no need to read its words */
+    if (!cr_header && (listed || !who.machine))
+        return false;
+    g_autofree char *own_subject = bw_generic_own_subject(v->subject, v->orig_subject);
+    const char *subject = own_subject != NULL ? own_subject : "";
+    size_t slen = strlen(subject);
+    size_t head = 0;
+    g_autofree char *words = own_words(v, head_len, &head);
     /* "confirm-<cookie>@", "confirm+<cookie>@": a challenger's address */
     bool confirm_address = false;
     const char *addrs[] = {v->from, bw_view_header(v, "Reply-To")};

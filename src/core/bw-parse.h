@@ -133,6 +133,11 @@ typedef struct {
      * is then looked for from there, and remembered in `overflow`. */
     size_t overflow_from;     /* (size_t)-1 when every name is indexed */
     GHashTable *overflow;     /* lower-cased name -> decoded value, or "" absent */
+    /* autoreply.c's reading of who wrote the message (its headers and the
+     * From it was read with), which four detectors ask for in turn */
+    const char *senders_from;
+    unsigned senders_bits;
+    bool senders_known;
 } bw_view_index_t;
 
 #define BW_VIEW_INDEX_MAX_NAMES 4096

@@ -207,6 +207,7 @@ bw_view_index_init(bw_view_index_t *ix, const char *hdr, size_t hdr_len)
     ix->nfields = 0;
     ix->overflow_from = (size_t)-1;
     ix->overflow = NULL;
+    ix->senders_known = false;
     size_t pos = 0;
     while (pos < hdr_len) {
         const char *line = hdr + pos;
