@@ -354,16 +354,39 @@ sender_daemon_level(const char *from)
     return 0;
 }
 
+/* The level of the last From asked about, per thread: the detectors ask
+ * about one message's From several times in a row (each answer costs
+ * some 40 substring searches). */
+#define LEVEL_MEMO_MAX 1024
+static _Thread_local char level_memo_from[LEVEL_MEMO_MAX + 1];
+static _Thread_local int level_memo = -1;
+
+static int
+sender_level_memo(const char *from)
+{
+    if (from == NULL)
+        return sender_daemon_level(from);
+    size_t n = strnlen(from, LEVEL_MEMO_MAX + 1);
+    if (n > LEVEL_MEMO_MAX)
+        return sender_daemon_level(from);
+    if (level_memo >= 0 && memcmp(level_memo_from, from, n + 1) == 0)
+        return level_memo;
+    int level = sender_daemon_level(from);
+    memcpy(level_memo_from, from, n + 1);
+    level_memo = level;
+    return level;
+}
+
 bool
 bw_generic_sender_is_daemon(const char *from)
 {
-    return sender_daemon_level(from) == 2;
+    return sender_level_memo(from) == 2;
 }
 
 int
 bw_generic_sender_level(const char *from)
 {
-    return sender_daemon_level(from);
+    return sender_level_memo(from);
 }
 
 bool
@@ -1136,10 +1159,10 @@ bw_generic_read(const bw_view_t *view, const bw_generic_in_t *in, bw_report_t *r
     evidence_t ev = {0};
     const char *rp = bw_view_header(view, "Return-Path");
     ev.null_sender = rp != NULL && (strstr(rp, "<>") != NULL || bw_memcasestr(rp, strlen(rp), "mailer-daemon") != NULL);
-    int level = sender_daemon_level(view->from);
+    int level = sender_level_memo(view->from);
     const char *sender = bw_view_header(view, "Sender");
     ev.daemon = level == 2;
-    ev.weak_machine = level == 1 || (sender != NULL && sender_daemon_level(sender) >= 1);
+    ev.weak_machine = level == 1 || (sender != NULL && sender_level_memo(sender) >= 1);
     const char *xfr = bw_view_header(view, "X-Failed-Recipients");
     ev.xfailed = xfr != NULL && strchr(xfr, '@') != NULL;
     const char *as = bw_view_header(view, "Auto-Submitted");
