@@ -310,13 +310,23 @@ bw_matcher_scan(const bw_matcher_t *m, const char *text, size_t len,
              * table folds the case itself) */
             prev_space = false;
             if (delta != NULL) {
-                ring[emitted % RING] = i;
-                emitted++;
-                guint16 e = delta[(gsize)state * nclasses + byte_class[c]];
-                state = e & DELTA_STATE;
-                if (!(e & DELTA_OUTPUT))
-                    continue;
-                goto matched;
+                /* the whole run of such bytes, in this inner loop: each
+                 * byte as above, without the outer tests */
+                for (;;) {
+                    ring[emitted % RING] = i;
+                    emitted++;
+                    guint16 e = delta[(gsize)state * nclasses + byte_class[c]];
+                    state = e & DELTA_STATE;
+                    if (e & DELTA_OUTPUT)
+                        goto matched;
+                    if (i + 1 >= len)
+                        break;
+                    c = (unsigned char)text[i + 1];
+                    if (c <= ' ' || c >= 0x80)
+                        break;      /* the outer loop reads it */
+                    i++;
+                }
+                continue;
             }
             c = lower(c);
         } else if (pending != 0) {
