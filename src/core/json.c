@@ -283,7 +283,7 @@ w_str(GString *out, const char *s)
         return;
     }
     g_autofree char *fixed = NULL;
-    if (!g_utf8_validate(s, -1, NULL))
+    if (!bw_utf8_validate(s, -1))
         s = fixed = g_utf8_make_valid(s, -1);
     g_string_append_c(out, '"');
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {

@@ -36,7 +36,9 @@ bw_message_check(const char *data, size_t len, char **detail)
      * stray NUL in a body (seen at the end of real notices) does not, and
      * bw_message_normalize turns it into a space. */
     size_t probe = len - i < 8192 ? len - i : 8192;
-    const char *hdr_end = g_strstr_len(data + i, (gssize)probe, "\n\n");
+    /* the first blank line before any NUL (g_strstr_len's reading) */
+    const char *first_nul = memchr(data + i, '\0', probe);
+    const char *hdr_end = bw_find_blank_line(data + i, first_nul != NULL ? (size_t)(first_nul - (data + i)) : probe);
     size_t hdr_len = hdr_end != NULL ? (size_t)(hdr_end - (data + i)) : probe;
     size_t nuls = 0;
     for (const char *z = data + i, *zend = data + i + probe;
@@ -210,7 +212,7 @@ guess_charset(const char *data, size_t len)
 {
     if (has_iso2022jp_escape(data, len))
         return "ISO-2022-JP";
-    if (g_utf8_validate(data, (gssize)len, NULL))
+    if (bw_utf8_validate(data, (gssize)len))
         return "UTF-8";
     /* EUC-JP: both bytes of a pair in 0xA1-0xFE; Shift_JIS: lead byte
      * 0x81-0x9F/0xE0-0xEF.  Count which reading fits more pairs. */
@@ -290,7 +292,7 @@ bw_to_utf8(const char *data, size_t len, const char *charset, size_t *len_out)
             g_ascii_strcasecmp(name, "ASCII") == 0) {
             /* Japanese text labelled US-ASCII is common: its escapes say
              * what it is. */
-            if (g_utf8_validate(data, (gssize)len, NULL) && !has_iso2022jp_escape(data, len)) {
+            if (bw_utf8_validate(data, (gssize)len) && !has_iso2022jp_escape(data, len)) {
                 *len_out = len;
                 return g_strndup(data, len);
             }
@@ -312,7 +314,7 @@ bw_to_utf8(const char *data, size_t len, const char *charset, size_t *len_out)
         if (out == NULL)
             out = try_convert(data, len, "ISO-8859-1", &n);
     }
-    if (out == NULL || !g_utf8_validate(out, (gssize)n, NULL)) {
+    if (out == NULL || !bw_utf8_validate(out, (gssize)n)) {
         /* Last resort: keep what is valid, replace the rest. */
         char *valid = g_utf8_make_valid(out != NULL ? out : data, out != NULL ? (gssize)n : (gssize)len);
         g_free(out);
@@ -439,7 +441,7 @@ flush_pending(GString *out, GByteArray *pend, char *cs)
 static void
 append_raw(GString *out, const char *p, size_t n)
 {
-    if (g_utf8_validate(p, (gssize)n, NULL)) {
+    if (bw_utf8_validate(p, (gssize)n)) {
         g_string_append_len(out, p, (gssize)n);
         return;
     }
@@ -554,7 +556,7 @@ split_header(const char *p, size_t len, size_t *hdr_len, size_t *body_off)
         *body_off = 1;
         return;
     }
-    const char *blank = len >= 2 ? memmem(p, len, "\n\n", 2) : NULL;
+    const char *blank = len >= 2 ? bw_find_blank_line(p, len) : NULL;
     if (blank == NULL) {
         *hdr_len = len;
         *body_off = len;

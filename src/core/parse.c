@@ -191,7 +191,7 @@ ensure_utf8(char **s)
     /* ISO-2022-JP is 7-bit, so valid UTF-8, yet unreadable: a Japanese
      * Diagnostic-Code copied raw from a delivery-status part (Domino, the
      * carriers) carries its escape sequences. */
-    if (*s == NULL || (g_utf8_validate(*s, -1, NULL) && strstr(*s, "\x1b$") == NULL))
+    if (*s == NULL || (bw_utf8_validate(*s, -1) && strstr(*s, "\x1b$") == NULL))
         return;
     size_t n = 0;
     char *u = bw_to_utf8(*s, strlen(*s), NULL, &n);
@@ -557,7 +557,7 @@ header_block_is_report(const char *p, size_t len, size_t hl)
 {
     if (hl == 0) {
         size_t lim = len < MAX_HEADERS_PART ? len : MAX_HEADERS_PART;
-        const char *blank = lim >= 2 ? memmem(p, lim, "\n\n", 2) : NULL;
+        const char *blank = lim >= 2 ? bw_find_blank_line(p, lim) : NULL;
         hl = blank != NULL ? (size_t)(blank - p) + 1 : lim;
     }
     size_t vl = 0;

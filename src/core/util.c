@@ -33,6 +33,46 @@ bw_memcasestr(const char *hay, size_t hay_len, const char *needle)
     return NULL;
 }
 
+bool
+bw_utf8_validate(const char *s, gssize len)
+{
+    if (s == NULL)
+        return false;
+    size_t n = len < 0 ? strlen(s) : (size_t)len;
+    size_t i = 0;
+    /* Eight bytes at a time while they are ASCII and not NUL (bit 7 clear
+     * in every byte, and no byte zero); GLib reads from the first word
+     * that is not, whole characters being behind it. */
+    for (; n - i >= 8; i += 8) {
+        guint64 w;
+        memcpy(&w, s + i, 8);
+        if ((w & 0x8080808080808080ull) != 0 ||
+            ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull) != 0)
+            break;
+    }
+    if (i == n)
+        return true;
+    return g_utf8_validate(s + i, len < 0 ? -1 : (gssize)(n - i), NULL);
+}
+
+const char *
+bw_find_blank_line(const char *p, size_t len)
+{
+    /* memchr to each line end, then one look at the next byte: lines are
+     * tens of bytes, so this reads far fewer bytes one by one than
+     * memmem's generic search does */
+    while (len >= 2) {
+        const char *nl = memchr(p, '\n', len - 1);
+        if (nl == NULL)
+            return NULL;
+        if (nl[1] == '\n')
+            return nl;
+        len -= (size_t)(nl + 1 - p);
+        p = nl + 1;
+    }
+    return NULL;
+}
+
 char *
 bw_strdup_squeezed(const char *s, size_t len)
 {
