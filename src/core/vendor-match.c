@@ -322,8 +322,14 @@ bw_matcher_scan(const bw_matcher_t *m, const char *text, size_t len,
                     if (i + 1 >= len)
                         break;
                     c = (unsigned char)text[i + 1];
-                    if (c <= ' ' || c >= 0x80)
+                    if (c > ' ' && c < 0x80) {
+                        prev_space = false;
+                    } else if (is_space(c) && !prev_space) {
+                        prev_space = true;     /* the first of a run reads as ' ' */
+                        c = ' ';
+                    } else {
                         break;      /* the outer loop reads it */
+                    }
                     i++;
                 }
                 continue;
