@@ -76,20 +76,25 @@ bw_find_blank_line(const char *p, size_t len)
 char *
 bw_strdup_squeezed(const char *s, size_t len)
 {
-    GString *out = g_string_sized_new(len < 256 ? len + 1 : 256);
+    /* the copy is never longer than the text (a space is written only for
+     * a run of white space already read): one allocation */
+    size_t n = s != NULL ? strnlen(s, len) : 0;
+    char *out = g_malloc(n + 1);
+    size_t o = 0;
     bool space = false;
-    for (size_t i = 0; i < len && s[i] != '\0'; i++) {
+    for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v') {
-            space = out->len > 0;
+            space = o > 0;
             continue;
         }
         if (space)
-            g_string_append_c(out, ' ');
+            out[o++] = ' ';
         space = false;
-        g_string_append_c(out, (char)c);
+        out[o++] = (char)c;
     }
-    return g_string_free(out, FALSE);
+    out[o] = '\0';
+    return out;
 }
 
 /* An address character (RFC 5322 atext plus the dot and a few that real
