@@ -130,7 +130,8 @@ typedef struct {
     /* A header block with more distinct names than the table holds
      * (BW_VIEW_INDEX_MAX_NAMES; only hostile mail has them) is indexed up
      * to the line where the next new name starts; a name not in the table
-     * is then looked for from there, and remembered in `overflow`. */
+     * is then looked for from there, and remembered in `overflow` (as is
+     * a name no field name can be, looked for from the top). */
     size_t overflow_from;     /* (size_t)-1 when every name is indexed */
     GHashTable *overflow;     /* lower-cased name -> decoded value, or "" absent */
     /* autoreply.c's reading of who wrote the message (its headers and the

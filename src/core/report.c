@@ -124,11 +124,13 @@ field_slot(const bw_view_index_t *ix, const char *name, size_t len, guint32 h)
 
 static const char absent[] = "";
 
-/* A name past the table of a header block with too many names: looked
- * for from the first line the table could not hold (no earlier line has
- * it), and remembered. */
+/* A name the table does not answer for, looked for by a scan from
+ * `from` and remembered: a name past the table of a header block with too
+ * many names (from the first line the table could not hold: no earlier
+ * line has it), or one no field name can be (white space or a colon in
+ * it: from the top, as bw_hdr_get reads it). */
 static const char *
-overflow_lookup(bw_view_index_t *ix, const char *name)
+scan_lookup(bw_view_index_t *ix, const char *name, size_t from)
 {
     char key[80];
     size_t n = strnlen(name, sizeof key - 1);
@@ -139,7 +141,7 @@ overflow_lookup(bw_view_index_t *ix, const char *name)
         ix->overflow = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     const char *hit = g_hash_table_lookup(ix->overflow, key);
     if (hit == NULL) {
-        char *value = bw_hdr_get(ix->hdr + ix->overflow_from, ix->hdr_len - ix->overflow_from, name);
+        char *value = bw_hdr_get(ix->hdr + from, ix->hdr_len - from, name);
         hit = value != NULL ? value : absent;
         g_hash_table_insert(ix->overflow, g_strdup(key), (gpointer)hit);
     }
@@ -156,14 +158,12 @@ bw_view_header(const bw_view_t *v, const char *name)
     bw_view_index_t *ix = (bw_view_index_t *)v->priv;
     if (ix == NULL)
         return NULL;
-    /* A name the index cannot hold (empty, or with a colon or white
-     * space) matches no field line: bw_hdr_find says the same. */
     size_t len = strlen(name);
     if (len == 0 || strpbrk(name, ": \t") != NULL)
-        return NULL;
+        return scan_lookup(ix, name, 0);
     bw_view_field_t *f = field_slot(ix, name, len, name_hash(name, len));
     if (f->hash == 0)
-        return ix->overflow_from != (size_t)-1 ? overflow_lookup(ix, name) : NULL;
+        return ix->overflow_from != (size_t)-1 ? scan_lookup(ix, name, ix->overflow_from) : NULL;
     if (!f->decoded) {
         /* the first line with this name starts the search: the value is
          * the one a scan from the top finds */

@@ -814,11 +814,66 @@ START_TEST(test_shape_global_headers_original)
 }
 END_TEST
 
+/* The view's header index answers as a scan of the block from the top
+ * does (bw_hdr_get), for every name: present, absent, repeated, with
+ * blanks before the colon, in another case, folded, and past the table of
+ * a block with more names than it holds. */
+static void
+view_agrees(const char *hdr, const char *const *names, size_t n)
+{
+    bw_view_index_t ix;
+    bw_view_index_init(&ix, hdr, strlen(hdr));
+    bw_view_t view = { 0 };
+    view.priv = &ix;
+    for (int round = 0; round < 2; round++)      /* the second from what it kept */
+        for (size_t i = 0; i < n; i++) {
+            g_autofree char *scan = bw_hdr_get(hdr, strlen(hdr), names[i]);
+            ck_assert_msg(g_strcmp0(bw_view_header(&view, names[i]), scan) == 0, "%s: %s, scan %s", names[i],
+                          bw_view_header(&view, names[i]), scan);
+        }
+    bw_view_index_clear(&ix);
+}
+
+START_TEST(test_view_header_index)
+{
+    const char *hdr = "From: a@example.com\n"
+                      "Received: one\n"
+                      "Received: two\n"
+                      "subject \t: =?UTF-8?B?Y2Fmw6k=?=\n"
+                      " folded on\n"
+                      "X-Odd Name: not a field name\n"
+                      "\tX-Indented: a continuation\n"
+                      "NoColonHere\n"
+                      ": empty name\n"
+                      "TO:b@example.com\n"
+                      "List-Id: <list.example.com>";
+    static const char *const names[] = {
+        "From", "FROM", "Received", "Subject", "X-Odd", "X-Odd Name", "X-Indented", "NoColonHere",
+        "To", "to", "List-Id", "Cc", "", "Subject:", "From ",
+    };
+    view_agrees(hdr, names, G_N_ELEMENTS(names));
+
+    /* more distinct names than the table holds: the names past it are
+     * found by a scan from where the table stopped */
+    GString *big = g_string_new("From: first@example.com\n");
+    for (unsigned i = 0; i < BW_VIEW_INDEX_MAX_NAMES + 50; i++)
+        g_string_append_printf(big, "X-Name-%u: value %u\n", i, i);
+    g_string_append(big, "Late: late value\nFrom: second@example.com\nX-Name-7: again\n");
+    char last[32], past[32];
+    g_snprintf(last, sizeof last, "X-Name-%u", BW_VIEW_INDEX_MAX_NAMES + 20);
+    g_snprintf(past, sizeof past, "X-Name-%u", BW_VIEW_INDEX_MAX_NAMES + 60);
+    const char *const many[] = { "From", "X-Name-7", "X-Name-4000", last, past, "Late", "late", "Absent" };
+    view_agrees(big->str, many, G_N_ELEMENTS(many));
+    g_string_free(big, TRUE);
+}
+END_TEST
+
 Suite *
 suite_parse(void)
 {
     Suite *s = suite_create("parse");
     TCase *dsn = tcase_create("dsn");
+    tcase_add_test(dsn, test_view_header_index);
     tcase_add_test(dsn, test_dsn_postfix);
     tcase_add_test(dsn, test_dsn_two_recipients_no_blank_line);
     tcase_add_test(dsn, test_dsn_action_first_and_diagnostic_code);

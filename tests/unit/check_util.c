@@ -208,6 +208,88 @@ START_TEST(test_time_roundtrip)
 }
 END_TEST
 
+/* GLib's reading of a time and offset, which bw_time_format's
+ * arithmetic must give where it does not hand over to GLib. */
+static char *
+time_format_glib(gint64 unix_time, int off)
+{
+    g_autoptr(GTimeZone) tz = g_time_zone_new_offset(off);
+    if (tz == NULL)
+        tz = g_time_zone_new_utc();
+    g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(unix_time);
+    if (utc == NULL)
+        return NULL;
+    g_autoptr(GDateTime) dt = g_date_time_to_timezone(utc, tz);
+    if (dt == NULL)
+        return NULL;
+    int a = off < 0 ? -off : off;
+    g_autofree char *base = g_date_time_format(dt, "%Y-%m-%dT%H:%M:%S");
+    return g_strdup_printf("%s%c%02d:%02d", base, off < 0 ? '-' : '+', a / 3600, (a / 60) % 60);
+}
+
+START_TEST(test_time_format_as_glib)
+{
+    /* leap days, the ends of the range, offsets at and past the zones' */
+    static const gint64 times[] = {
+        0, 1, 86399, 86400, 951782400, 951868800, 4107542399, 4107542400,
+        G_GINT64_CONSTANT(253402300799), G_GINT64_CONSTANT(253402300800), -1, -86401,
+        G_GINT64_CONSTANT(253402300799) - 50400, 43199, 50400,
+    };
+    static const int offsets[] = { 0, 3600, -3600, 19800, 20700, -34200, 50400, 50460, -43200,
+                                   -43260, 1, -1, 59, 86400, -90000 };
+    for (size_t i = 0; i < G_N_ELEMENTS(times); i++)
+        for (size_t j = 0; j < G_N_ELEMENTS(offsets); j++) {
+            g_autofree char *ours = bw_time_format(times[i], offsets[j]);
+            g_autofree char *glib = time_format_glib(times[i], offsets[j]);
+            ck_assert_msg(g_strcmp0(ours, glib) == 0, "%" G_GINT64_FORMAT " %d: %s, GLib %s",
+                          times[i], offsets[j], ours, glib);
+        }
+    GRand *rand = g_rand_new_with_seed(10);
+    for (int k = 0; k < 20000; k++) {
+        gint64 t = (gint64)g_rand_double_range(rand, -1e9, 2.6e11);
+        int off = g_rand_int_range(rand, -50400, 54000) / 60 * 60;
+        g_autofree char *ours = bw_time_format(t, off);
+        g_autofree char *glib = time_format_glib(t, off);
+        ck_assert_msg(g_strcmp0(ours, glib) == 0, "%" G_GINT64_FORMAT " %d: %s, GLib %s", t, off, ours, glib);
+    }
+    g_rand_free(rand);
+}
+END_TEST
+
+START_TEST(test_utf8_validate_as_glib)
+{
+    static const char *const texts[] = {
+        "", "a", "plain ASCII text of more than eight bytes", "caf\xc3\xa9 au lait, twice caf\xc3\xa9",
+        "bad \xc3 byte", "\xff", "eight b\xe2\x80\x99", "12345678\xe3\x81\x82", "1234567\xe3\x81",
+        "overlong \xc0\xaf here", "surrogate \xed\xa0\x80 here", "\xf4\x90\x80\x80 past U+10FFFF",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(texts); i++) {
+        size_t n = strlen(texts[i]);
+        ck_assert_int_eq(bw_utf8_validate(texts[i], -1), g_utf8_validate(texts[i], -1, NULL));
+        for (size_t k = 0; k <= n; k++)
+            ck_assert_int_eq(bw_utf8_validate(texts[i], (gssize)k), g_utf8_validate(texts[i], (gssize)k, NULL));
+    }
+    /* a NUL among the bytes given is invalid, as for GLib */
+    const char nul[] = "0123456789\0abcdef";
+    ck_assert(!bw_utf8_validate(nul, sizeof nul - 1));
+    ck_assert(bw_utf8_validate(nul, 10));
+    ck_assert(bw_utf8_validate(nul, -1));
+}
+END_TEST
+
+START_TEST(test_find_blank_line)
+{
+    const char *a = "A: 1\nB: 2\n\nbody\n\n";
+    ck_assert_ptr_eq(bw_find_blank_line(a, strlen(a)), a + 9);
+    ck_assert_ptr_eq(bw_find_blank_line(a, 10), NULL);      /* the second LF is past the end */
+    ck_assert_ptr_eq(bw_find_blank_line(a, 11), a + 9);
+    const char *b = "\n\n";
+    ck_assert_ptr_eq(bw_find_blank_line(b, 2), b);
+    ck_assert_ptr_eq(bw_find_blank_line(b, 1), NULL);
+    ck_assert_ptr_eq(bw_find_blank_line("x\ny\nz", 5), NULL);
+}
+END_TEST
+
 START_TEST(test_memcasestr)
 {
     const char *hay = "Delivery to the following recipients FAILED";
@@ -231,6 +313,9 @@ suite_util(void)
     tcase_add_test(tc, test_address_normalize);
     tcase_add_test(tc, test_msgid_normalize);
     tcase_add_test(tc, test_time_roundtrip);
+    tcase_add_test(tc, test_time_format_as_glib);
+    tcase_add_test(tc, test_utf8_validate_as_glib);
+    tcase_add_test(tc, test_find_blank_line);
     tcase_add_test(tc, test_memcasestr);
     suite_add_tcase(s, tc);
     return s;
