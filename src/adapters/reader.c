@@ -587,7 +587,7 @@ line_is_for(const request_t *q, int index, const char *line, size_t len)
     bw_report_json_head(head, q->path ? q->path : "-", index);
     g_string_append(head, ",\"bounce\":");
     return len > head->len && memcmp(line, head->str, head->len) == 0 &&
-           line[len - 1] == '}' && g_utf8_validate_len(line, len, NULL);
+           line[len - 1] == '}' && bw_utf8_validate(line, (gssize)len);
 }
 
 /* Handles one frame of the reader.  Returns false when it broke the

@@ -96,10 +96,6 @@ bw_ascii_lower(char c)
  * `hay`; linear in hay_len * needle_len at worst, with a first-byte skip. */
 const char *bw_memcasestr(const char *hay, size_t hay_len, const char *needle);
 
-/* g_utf8_validate(s, len, NULL) (len -1: up to the NUL; else a NUL among
- * the len bytes makes it invalid), with a fast path for ASCII. */
-bool bw_utf8_validate(const char *s, gssize len);
-
 /* memmem(p, len, "\n\n", 2): the first empty line's preceding LF. */
 const char *bw_find_blank_line(const char *p, size_t len);
 

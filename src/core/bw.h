@@ -364,6 +364,9 @@ char *bw_report_to_json_string(const bw_report_t *report, const char *file,
 
 /* ---------------------------------------------------------------- text utilities (util.c) */
 
+/* g_utf8_validate(s, len, NULL) (len -1: up to the NUL; else a NUL among
+ * the len bytes makes it invalid), with a fast path for ASCII. */
+bool bw_utf8_validate(const char *s, gssize len);
 /* Lower-cased bare address from a header value or address-ish text
  * ("Taro <TARO@Example.JP>" -> "taro@example.jp"); NULL when none. */
 char *bw_address_normalize(const char *s);

@@ -68,7 +68,7 @@ bw_reader_payload_check(const char *json, size_t len, char **why)
         return bw_error_set(why, BW_E_INVALID, "%s", "an empty answer");
     if (memchr(json, '\0', len) != NULL)
         return bw_error_set(why, BW_E_INVALID, "%s", "a NUL in the answer");
-    if (!g_utf8_validate_len(json, len, NULL))
+    if (!bw_utf8_validate(json, (gssize)len))
         return bw_error_set(why, BW_E_INVALID, "%s", "an answer that is not UTF-8");
     g_autofree char *cap = NULL;
     bw_status_t st = bw_caps_check_json(json, len, &cap);

@@ -163,7 +163,7 @@ get_str(cursor_t *c)
     /* A NUL inside ends the string, as it would in C. */
     const char *nul = memchr(s, '\0', n);
     size_t len = nul ? (size_t)(nul - s) : n;
-    if (!g_utf8_validate_len(s, len, NULL)) {
+    if (!bw_utf8_validate(s, (gssize)len)) {
         g_autofree char *raw = g_strndup(s, len);
         return g_utf8_make_valid(raw, -1);
     }
