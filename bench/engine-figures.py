@@ -27,6 +27,15 @@ Figures (goal in brackets):
                 biggest campaign's reports, dated over the last day): the
                 hook that meets them (wall, CPU, RSS), then `hook post-new`
                 with nothing new vs the floor                      [<= 3x]
+                Its tag stage (BOUNCEWATCH_DEBUG_TIMING's `tag` line) is set
+                against `notmuch tag --batch` writing the same tags (those
+                of ours the hook left on the flood's messages, read back
+                with `notmuch dump`) onto the same messages: they are taken
+                off first (not timed), then the batch puts them back (timed,
+                one process, --runs times), which leaves the mailbox as the
+                hook left it.  notmuch tag also keeps maildir flags in step
+                (maildir.synchronize_flags): part of its cost, as it is of
+                any tagging client.
 The mailbox is changed while measuring (a folder bench-new/ or bench-flood/
 in it) and restored at the end (the folder removed, `notmuch new`).
 """
@@ -41,6 +50,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--data", required=True)
@@ -82,14 +92,14 @@ env.pop("DISPLAY", None)
 env.pop("WAYLAND_DISPLAY", None)
 
 
-def run(cmd, extra_env=None, stdout=None):
+def run(cmd, extra_env=None, stdout=None, stdin=None):
     """One child: (wall s, cpu s, peak RSS KiB).  posix_spawn (vfork-like),
     so that the child's peak RSS is its own and not this (big) process's
     copied at fork time."""
     e = env if extra_env is None else dict(env, **extra_env)
     err_path = os.path.join(work, "child.err")
     actions = [
-        (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 0, stdin or "/dev/null", os.O_RDONLY, 0),
         (os.POSIX_SPAWN_OPEN, 1, stdout or "/dev/null", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
         (os.POSIX_SPAWN_OPEN, 2, err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
     ]
@@ -103,6 +113,44 @@ def run(cmd, extra_env=None, stdout=None):
         err = open(err_path, errors="replace").read()
         sys.exit("engine-figures: %s exited %d: %s" % (" ".join(cmd), code, err[-2000:]))
     return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss
+
+
+def stage_ms(name):
+    """A stage's time from the last child's BOUNCEWATCH_DEBUG_TIMING lines
+    (the sum, should the stage run more than once), in seconds."""
+    total = None
+    with open(os.path.join(work, "child.err"), errors="replace") as f:
+        for line in f:
+            m = re.match(r"bouncewatch: timing: (\S+)\s+([0-9.]+) ms", line)
+            if m and m.group(1) == name:
+                total = (total or 0.0) + float(m.group(2)) / 1000.0
+    return total
+
+
+OURS = ("bounce", "backscatter")
+
+
+def our_tags(tag):
+    return tag in OURS or tag.startswith("bw/")
+
+
+def flood_tag_batches(folder):
+    """(take-off batch, put-back batch) for the tags of ours on the messages
+    of `folder` (notmuch dump's batch-tag lines: tags and ids are
+    already %-encoded as notmuch tag --batch reads them)."""
+    out = subprocess.run(["notmuch", "dump", "--format=batch-tag", "--", "path:%s/**" % folder],
+                         env=env, check=True, capture_output=True, text=True).stdout
+    off, on = [], []
+    for line in out.splitlines():
+        if " -- " not in line:
+            continue
+        tags, query = line.split(" -- ", 1)
+        mine = [t[1:] for t in tags.split() if t.startswith("+") and our_tags(
+            urllib.parse.unquote(t[1:]))]
+        if mine:
+            off.append(" ".join("-" + t for t in mine) + " -- " + query)
+            on.append(" ".join("+" + t for t in mine) + " -- " + query)
+    return "\n".join(off) + "\n", "\n".join(on) + "\n"
 
 
 def ms(x):
@@ -262,11 +310,28 @@ try:
             t0 = time.time()
             notmuch_new()
             print("flood: %d reports indexed in %.0f s" % (args.flood, time.time() - t0), flush=True)
-            w, c, rss = run(HOOK)
+            w, c, rss = run(HOOK, {"BOUNCEWATCH_DEBUG_TIMING": "1"})
+            tag_s = stage_ms("tag")
             print("%-13s the hook that meets the flood: wall %.2f s, cpu %.2f s, peak RSS %d KiB"
                   % ("flood", w, c, rss), flush=True)
             results.append({"figure": "flood-hook", "wall_s": w, "cpu_s": c, "rss_kib": rss})
-            run(HOOK)      # our tags of the flood: accounted for
+            # The tag stage's floor: notmuch tag --batch writing the same
+            # tags onto the same messages.
+            off, on = flood_tag_batches("bench-flood")
+            off_file = os.path.join(work, "tags-off.batch")
+            on_file = os.path.join(work, "tags-on.batch")
+            open(off_file, "w").write(off)
+            open(on_file, "w").write(on)
+            floors = []
+            for _ in range(args.runs):
+                run(["notmuch", "tag", "--batch"], stdin=off_file)
+                floors.append(run(["notmuch", "tag", "--batch"], stdin=on_file))
+            if tag_s is not None:
+                report("flood-tag", tag_s, med(floors, 0),
+                       extra="(%d messages; floor cpu %s)" % (on.count("\n"), ms(med(floors, 1))))
+            else:
+                print("flood-tag     no 'tag' timing line from the hook", flush=True)
+            run(HOOK)      # our tags of the flood (and the floor's): accounted for
             run(POINT)
             a, b = interleaved(HOOK, POINT, args.runs)
             report("flood-after", med(a, 0), med(b, 0), 3,
