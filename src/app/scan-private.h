@@ -103,6 +103,10 @@ typedef struct {
     gint64 incident_last;      /* newest signal of the signals' incident, 0
                                   none, -1 unknown (meta "incident_last") */
     guint64 total;             /* messages in the database */
+    /* meta "alerts_settled" (bw_scan_settled): the save whose alerts the
+     * caller settled, at which "now", valid up to which "now"; 0 none */
+    guint64 settled_saves;
+    gint64 settled_at, settled_until;
 
     /* profile */
     bw_profile_t *profile;
@@ -260,6 +264,13 @@ bw_status_t bw_scan_stage_detect(bw_scan_t *s, char **detail);
  * no backscatter report recent enough for a surge to be under way, no
  * tags owed.  Decided from meta values the read stage took. */
 bool bw_scan_quiet(const bw_scan_t *s);
+
+/* Nothing new since the save whose alerts the caller settled
+ * (skip_unchanged, bw_scanner_settled_key), at a "now" within the span that
+ * save's alerts were settled for, and no tags owed: nothing can alert that
+ * was not already alerted.  Decided from meta values the read stage took
+ * (why this is exact: scan-read.c). */
+bool bw_scan_settled(const bw_scan_t *s);
 
 /* tag (scan-store.c): write the tags of SPEC section 3 when asked. */
 void bw_scan_stage_tag(bw_scan_t *s);

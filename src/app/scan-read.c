@@ -6,6 +6,33 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+char *
+bw_scanner_settled_value(guint64 saves, gint64 at, gint64 until)
+{
+    return g_strdup_printf("%" G_GUINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT,
+                           saves, at, until);
+}
+
+bool
+bw_scanner_settled_parse(const char *value, guint64 *saves, gint64 *at, gint64 *until)
+{
+    if (value == NULL || strlen(value) > 80)
+        return false;
+    g_auto(GStrv) f = g_strsplit(value, " ", 4);
+    if (g_strv_length(f) != 3)
+        return false;
+    guint64 n = 0;
+    gint64 a = 0, u = 0;
+    if (!g_ascii_string_to_unsigned(f[0], 10, 1, G_MAXUINT64, &n, NULL) ||
+        !g_ascii_string_to_signed(f[1], 10, G_MININT64, G_MAXINT64, &a, NULL) ||
+        !g_ascii_string_to_signed(f[2], 10, G_MININT64, G_MAXINT64, &u, NULL) || u < a)
+        return false;
+    *saves = n;
+    *at = a;
+    *until = u;
+    return true;
+}
+
 bw_status_t
 bw_scan_stage_read(bw_scan_t *s, bool *retry, char **detail)
 {
@@ -159,6 +186,11 @@ bw_scan_stage_read(bw_scan_t *s, bool *retry, char **detail)
     s->latest_backscatter = latest ? g_ascii_strtoll(latest, NULL, 10) : -1;
     bw_store_get_meta(s->store, "incident_last", &incident);
     s->incident_last = incident ? g_ascii_strtoll(incident, NULL, 10) : -1;
+    g_autofree char *settled = NULL;
+    bw_store_get_meta(s->store, BW_SCANNER_SETTLED_META, &settled);
+    if (!bw_scanner_settled_parse(settled, &s->settled_saves, &s->settled_at,
+                                  &s->settled_until))
+        s->settled_saves = 0;
     if (bw_nm_source_failed(s->src, detail)) {
         *retry = true;
         return BW_E_DATABASE;
@@ -184,4 +216,37 @@ bw_scan_quiet(const bw_scan_t *s)
     if (s->opts->tag && s->tags_owed)
         return false;
     return s->latest_backscatter < s->opts->now - QUIET_AFTER_S;
+}
+
+/* Why stopping here is exact.  A run with nothing new computes its result
+ * from the stored state (items, campaigns, signals, the profile: what the
+ * save numbered `saves` left) and "now".  Its alerts (the hook's:
+ * bw_alerts_from_result, then bw_agent_alert, which shows an alert only
+ * when the state records none under its key, or a smaller count) depend on
+ * "now" in these ways only:
+ *   - surges: within bw_surges_same_until() the same windows, counts and
+ *     campaigns, `ongoing` only turning false (surge.c); so the same
+ *     assessment (bw_assess reads the surges, not "now") and the same
+ *     signals' incident (signal-assess.c reads no clock);
+ *   - an alert is due while its surge is ongoing or its incident recent:
+ *     a later "now" drops alerts, never adds one; an incident's count adds
+ *     the counts of the surges due, so it can only shrink; keys (a surge's
+ *     start, the incident's key) stay.
+ * The caller writes the marker (bw_agent_settle) only when, in one
+ * transaction with the state still at that save, every alert due at
+ * `settled_at` is recorded as shown under its own key with at least its
+ * count.  A later run with the same save and a "now" in [settled_at,
+ * settled_until] therefore finds every due alert recorded and shows
+ * nothing: it would only read, so it stops here.  Mail that arrived, a
+ * save in between, a clock set back or a new hour make it go the long
+ * way, as do tags still owed.  An alert that could not be recorded (the
+ * state busy, --no-notify) leaves no marker: the next run retries it. */
+bool
+bw_scan_settled(const bw_scan_t *s)
+{
+    if (!s->nothing_new || s->settled_saves == 0 || s->settled_saves != s->saves)
+        return false;
+    if (s->opts->tag && s->tags_owed)
+        return false;
+    return s->opts->now >= s->settled_at && s->opts->now <= s->settled_until;
 }

@@ -477,6 +477,14 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
         bw_scan_phase("unchanged");
         return BW_OK;
     }
+    if (opts->skip_unchanged && bw_scan_settled(&s)) {
+        /* A surge or an incident may be under way, but every alert it
+         * calls for at this "now" is already recorded as shown, by a run
+         * that saw this same state (scan-read.c: bw_scan_settled). */
+        bw_scan_account_unchanged(&s);
+        bw_scan_phase("settled");
+        return BW_OK;
+    }
     if (s.nothing_new && json_out != NULL && !opts->tag) {
         /* Only "now" (or --since) can differ from the last run: the
          * snapshot has all the rest.  (--tag goes the long way: the tags
@@ -513,7 +521,10 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
     if (st != BW_OK)
         return st;
     bw_scan_stage_tag(&s);
-    return stage_assess(&s, out, detail);
+    st = stage_assess(&s, out, detail);
+    if (st == BW_OK && opts->state_save_out != NULL)
+        *opts->state_save_out = s.saves;
+    return st;
 }
 
 /* scan_once() until it does not ask to be retried, each time on a fresh

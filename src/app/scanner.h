@@ -93,7 +93,10 @@ typedef struct {
                                     `tag`, no tags are owed: return BW_OK with
                                     *out = NULL instead of loading the stored
                                     state (the hook's common case: nothing
-                                    new, nothing to alert on, nothing to do) */
+                                    new, nothing to alert on, nothing to do);
+                                    likewise when nothing changed since a
+                                    save whose alerts are all shown
+                                    (BW_SCANNER_SETTLED_META) */
     bw_owner_problem_t *owner_problem_out; /* if non-NULL, filled when the run
                                     returns BW_E_CONFIG (clear it with
                                     bw_owner_problem_clear) */
@@ -101,6 +104,13 @@ typedef struct {
                                     (the reader crashed or hung on them, or a
                                     cap refused them); by default only a new
                                     reader build reads them again */
+    guint64 *state_save_out;     /* if non-NULL, receives the number of the
+                                    save (meta "saves") the result was made
+                                    from, 0 unknown: what bw_agent_settle
+                                    marks as settled.  With skip_unchanged,
+                                    a run with nothing new since a settled
+                                    save stops early too (BW_OK, *out NULL:
+                                    see bw_scanner_settled_value) */
     bool *tag_failed_out;        /* if non-NULL, set when `tag` was asked but the
                                     tags could not be written (e.g. the database
                                     stayed locked): the scan itself still
@@ -131,6 +141,19 @@ bw_status_t bw_scanner_run_json(const bw_scanner_options_t *opts, char **json_ou
  * "6mo" (months of 30 days), "1y" (years of 365 days).  FALSE when
  * malformed. */
 bool bw_scanner_parse_since(const char *text, gint64 now, gint64 *out);
+
+/* A save whose alerts are settled: with nothing new since save `saves`,
+ * a hook run at a "now" in [at, until] has nothing to alert that it has
+ * not alerted (scan-read.c says why), and stops after reading the state
+ * (skip_unchanged).  Kept in the state's meta under this key, written by
+ * the caller that records the alerts (bw_agent_settle), in the transaction
+ * that checks them. */
+#define BW_SCANNER_SETTLED_META "alerts_settled"
+/* The meta value (g_free). */
+char *bw_scanner_settled_value(guint64 saves, gint64 at, gint64 until);
+/* FALSE when `value` is NULL or not a value of bw_scanner_settled_value. */
+bool bw_scanner_settled_parse(const char *value, guint64 *saves, gint64 *at,
+                              gint64 *until);
 
 /* The default state file path (g_free). */
 char *bw_scanner_default_state_path(void);

@@ -165,6 +165,42 @@ bw_agent_alert(bw_notifier_t **notifier, const bw_scan_result_t *result,
     return st;
 }
 
+void
+bw_agent_settle(const bw_scan_result_t *result, const char *state_path, gint64 now,
+                guint64 save)
+{
+    if (result == NULL || save == 0)
+        return;
+    g_autoptr(GPtrArray) alerts = bw_alerts_from_result(result, NULL, now, NULL, NULL);
+    g_autofree char *default_path = NULL;
+    if (state_path == NULL)
+        state_path = default_path = bw_scanner_default_state_path();
+    g_autoptr(bw_store_t) store = NULL;
+    if (bw_store_open(state_path, &store, NULL, NULL) != BW_OK ||
+        bw_store_begin(store, NULL) != BW_OK)
+        return;
+    g_autofree char *saves = NULL;
+    bw_store_get_meta(store, "saves", &saves);
+    bool settled = saves != NULL && g_ascii_strtoull(saves, NULL, 10) == save;
+    for (guint i = 0; i < alerts->len && settled; i++) {
+        const bw_alert_t *a = g_ptr_array_index(alerts, i);
+        bool found = false;
+        guint32 id = 0;
+        unsigned count = 0;
+        gint64 when = 0;
+        /* Its own key only: a match by campaign or by the last compromise
+         * alert holds for a time (find_notified), the marker for longer. */
+        settled = bw_store_get_notified(store, a->key, &found, &id, &count, &when) == BW_OK &&
+                  found && count >= a->count;
+    }
+    g_autofree char *value = settled ? bw_scanner_settled_value(
+        save, now, bw_surges_same_until(result->items, now)) : NULL;
+    if (settled && bw_store_set_meta(store, BW_SCANNER_SETTLED_META, value) == BW_OK)
+        bw_store_commit(store, NULL);
+    else
+        bw_store_rollback(store);
+}
+
 gboolean
 bw_agent_is_running(GDBusConnection *bus)
 {

@@ -42,6 +42,19 @@ char *bw_agent_owner(void);
 bw_status_t bw_agent_alert(bw_notifier_t **notifier, const bw_scan_result_t *result,
                            const char *state_path, gint64 now, unsigned *shown);
 
+/* After the hook's alerts for `result` (made from save `save` of the state
+ * at `state_path`, at `now`): when every alert due is recorded as shown
+ * under its own key with at least its count, and the state is still at
+ * that save, mark the save settled until the surges can change
+ * (bw_surges_same_until), all in one transaction, so that the next runs
+ * with nothing new stop after reading the state (scanner.h,
+ * BW_SCANNER_SETTLED_META).  Otherwise (an alert not shown: --no-notify,
+ * the state was busy, the agent has not shown it yet) nothing is written
+ * and the next run goes the long way and retries it.  Quiet: a failure
+ * only costs the next run its shortcut. */
+void bw_agent_settle(const bw_scan_result_t *result, const char *state_path, gint64 now,
+                     guint64 save);
+
 /* The agent owns BW_AGENT_BUS_NAME on the session bus (no bus: FALSE).
  * Bounded by a short timeout: the hook must stay fast. */
 gboolean bw_agent_is_running(GDBusConnection *bus);

@@ -51,6 +51,10 @@ hook_post_new(gboolean quiet, gboolean no_notify)
     opts.notice = hook_notice;
     g_autoptr(GPtrArray) new_items = g_ptr_array_new_with_free_func(g_free);
     opts.new_items_out = new_items;
+    /* The save the result was made from: once its alerts are all shown,
+     * later runs with nothing new stop early (bw_agent_settle). */
+    guint64 save = 0;
+    opts.state_save_out = &save;
     bw_owner_problem_t owner_problem = { 0 };
     opts.owner_problem_out = &owner_problem;
 
@@ -75,7 +79,9 @@ hook_post_new(gboolean quiet, gboolean no_notify)
     }
     /* The common case, no surge under way, stays free of D-Bus and state
      * work.  A surge under way is checked against the state even when this
-     * run found nothing new: an alert that failed last time is retried. */
+     * run found nothing new: an alert that failed last time is retried.
+     * Once every alert due is shown, bw_agent_settle lets the next runs
+     * with nothing new stop early (the scan returns no result). */
     g_autoptr(GPtrArray) due = bw_alerts_from_result(result, NULL, now, NULL, NULL);
     if (due->len > 0 && !no_notify) {
         g_autoptr(GDBusConnection) bus = g_bus_get_sync(G_BUS_TYPE_SESSION, NULL, NULL);
@@ -101,6 +107,7 @@ hook_post_new(gboolean quiet, gboolean no_notify)
         bw_agent_alert(&n, result, opts.state_path, now, NULL);
     }
 done:
+    bw_agent_settle(result, opts.state_path, now, save);
     bw_scan_result_free(result);
     return BW_EXIT_OK;
 }

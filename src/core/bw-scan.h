@@ -297,6 +297,13 @@ void bw_surge_config_default(bw_surge_config_t *cfg);
 bw_status_t bw_surges_detect(GPtrArray *items, gint64 now,
                              const bw_surge_config_t *cfg, GPtrArray **out);
 
+/* The last instant (>= now) up to which bw_surges_detect() over the same
+ * items gives the surges it gives at `now`, each with the same window,
+ * count and campaigns, except that `ongoing` may turn false: the end of
+ * now's hour, or earlier when a backscatter report is dated after now (it
+ * joins the series when its date passes). */
+gint64 bw_surges_same_until(GPtrArray *items, gint64 now);
+
 /* ------------------------------------------------------------ assessment */
 
 typedef struct {

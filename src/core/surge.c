@@ -582,3 +582,24 @@ bw_surges_detect(GPtrArray *items, gint64 now, const bw_surge_config_t *cfg, GPt
     g_free(base);
     return BW_OK;
 }
+
+/* bw_surges_detect() reads `now` in three places only: the reports it
+ * counts (dated at most now), the hours of the series (up to now's hour,
+ * at most MAX_HOURS of them: both fixed within one hour) and `ongoing`
+ * (end >= now - HOUR, which a later now can only make false).  Everything
+ * else (the Poisson baselines, the CUSUM's quiet rate over the series'
+ * hours, the merging and the continuations) is a function of the series
+ * and the items. */
+gint64
+bw_surges_same_until(GPtrArray *items, gint64 now)
+{
+    gint64 until = (now / HOUR + 1) * HOUR - 1;
+    if (now < 0)
+        return now;   /* not a date this detector sees; no promise */
+    for (guint i = 0; items != NULL && i < items->len; i++) {
+        const bw_item_t *it = g_ptr_array_index(items, i);
+        if (it->klass == BW_CLASS_BACKSCATTER && it->date_unix > now && it->date_unix <= until)
+            until = it->date_unix - 1;
+    }
+    return until;
+}
