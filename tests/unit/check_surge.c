@@ -307,6 +307,69 @@ START_TEST(test_other_campaign_or_new_wave_is_new_surge)
 }
 END_TEST
 
+/* The same surges, but for `ongoing`, which may only have turned false. */
+static void
+assert_same_surges(GPtrArray *a, GPtrArray *b)
+{
+    ck_assert_uint_eq(a->len, b->len);
+    for (guint i = 0; i < a->len; i++) {
+        const bw_surge_t *x = g_ptr_array_index(a, i), *y = g_ptr_array_index(b, i);
+        ck_assert_int_eq(x->start, y->start);
+        ck_assert_int_eq(x->end, y->end);
+        ck_assert_uint_eq(x->count, y->count);
+        ck_assert(x->baseline_per_hour == y->baseline_per_hour);
+        ck_assert_str_eq(x->detector, y->detector);
+        ck_assert_uint_eq(x->campaigns->len, y->campaigns->len);
+        for (guint j = 0; j < x->campaigns->len; j++)
+            ck_assert_str_eq(g_ptr_array_index(x->campaigns, j),
+                             g_ptr_array_index(y->campaigns, j));
+        ck_assert(x->ongoing || !y->ongoing);
+    }
+}
+
+/* What the hook's early stop rests on (scan-read.c, bw_scan_settled): up to
+ * bw_surges_same_until a later "now" changes no surge but its `ongoing`.
+ * Random histories with a background above the baseline floor (so the
+ * CUSUM's quiet rate counts the hours), floods ending near "now", and
+ * reports dated in the minutes after it. */
+START_TEST(test_same_until)
+{
+    GRand *r = g_rand_new_with_seed(20000);
+    for (int round = 0; round < 12; round++) {
+        GPtrArray *items = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
+        double rate = round % 3 == 0 ? 0.01 : 0.2 + 0.1 * (round % 4);
+        for (gint64 h = 0; h < 60 * 24; h++) {
+            unsigned n = poisson_draw(r, rate);
+            if (n)
+                add_items(items, T0 + h * HOUR + g_rand_int_range(r, 0, HOUR / 2), n,
+                          BW_CLASS_BACKSCATTER, "bw-00000001");
+        }
+        gint64 now = T0 + 60 * 24 * HOUR + g_rand_int_range(r, 0, HOUR);
+        add_items(items, now - g_rand_int_range(r, 0, 3 * HOUR), 30 + round * 7,
+                  BW_CLASS_BACKSCATTER, round % 2 ? "bw-flood" : "bw-00000001");
+        if (round % 4 == 1)
+            add_items(items, now + 600, 20, BW_CLASS_BACKSCATTER, "bw-late");
+        gint64 until = bw_surges_same_until(items, now);
+        ck_assert_int_ge(until, now);
+        ck_assert_int_le(until, (now / HOUR + 1) * HOUR - 1);
+        if (round % 4 == 1)
+            ck_assert_int_le(until, now + 599);
+        g_autoptr(GPtrArray) at_now = NULL;
+        ck_assert_int_eq(bw_surges_detect(items, now, NULL, &at_now), BW_OK);
+        for (gint64 t = now; t <= until; t += 97) {
+            g_autoptr(GPtrArray) later = NULL;
+            ck_assert_int_eq(bw_surges_detect(items, t, NULL, &later), BW_OK);
+            assert_same_surges(at_now, later);
+        }
+        g_autoptr(GPtrArray) last = NULL;
+        ck_assert_int_eq(bw_surges_detect(items, until, NULL, &last), BW_OK);
+        assert_same_surges(at_now, last);
+        g_ptr_array_unref(items);
+    }
+    g_rand_free(r);
+}
+END_TEST
+
 Suite *
 suite_surge(void)
 {
@@ -323,6 +386,7 @@ suite_surge(void)
     tcase_add_test(tc, test_ongoing);
     tcase_add_test(tc, test_tail_continues_surge);
     tcase_add_test(tc, test_other_campaign_or_new_wave_is_new_surge);
+    tcase_add_test(tc, test_same_until);
     suite_add_tcase(s, tc);
     return s;
 }
