@@ -17,15 +17,9 @@ if [ "${1:-}" != "--inner" ]; then
 fi
 
 bw_tmpdir
-MOCK="$BW_SRCDIR/tests/e2e/notify-mock.py"
+bw_notify_mock
 GEN="$BW_SRCDIR/contrib/demo/build-mailbox.py"
 mail="$BW_TMP/mail"
-
-"$PY" -m dbusmock --template notification_daemon \
-    -p '{"capabilities": "body body-markup"}' >"$BW_TMP/mock.log" 2>&1 &
-mock_pid=$!
-trap 'kill $mock_pid 2>/dev/null; rm -rf "$BW_TMP"' EXIT
-"$PY" "$MOCK" wait-name org.freedesktop.Notifications 10 || bw_skip "mock server did not start"
 
 ncalls() { "$PY" "$MOCK" calls | wc -l | tr -d ' '; }
 # hook AT [options]: `hook post-new` at that "now", its timing lines kept

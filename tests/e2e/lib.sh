@@ -47,6 +47,21 @@ bw_require_dbusmock() {
 # bw_tmpdir: create $BW_TMP (removed at exit) with a private HOME and
 # XDG directories inside it; sets BOUNCEWATCH_NOW when not set, so that
 # every run of a test sees the same "now".
+# bw_notify_mock [CAPABILITIES]: after bw_tmpdir, on a private session bus
+# (dbus-run-session): a notification server (python3-dbusmock's
+# notification_daemon, default capabilities "body body-markup") that the
+# exit trap stops; MOCK is the helper script that reads its calls.  Skips
+# when it does not start.
+bw_notify_mock() {
+    MOCK="$BW_SRCDIR/tests/e2e/notify-mock.py"
+    "$PY" -m dbusmock --template notification_daemon \
+        -p "{\"capabilities\": \"${1:-body body-markup}\"}" >"$BW_TMP/mock.log" 2>&1 &
+    BW_MOCK_PID=$!
+    # shellcheck disable=SC2064 # expand now: the pid and path are fixed
+    trap "kill $BW_MOCK_PID 2>/dev/null; rm -rf '$BW_TMP'" EXIT
+    "$PY" "$MOCK" wait-name org.freedesktop.Notifications 10 || bw_skip "mock server did not start"
+}
+
 bw_tmpdir() {
     BW_TMP=$(mktemp -d "${TMPDIR:-/tmp}/bw-e2e.XXXXXX")
     # shellcheck disable=SC2064 # expand now: the path is fixed
