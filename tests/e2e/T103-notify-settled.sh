@@ -44,7 +44,7 @@ hook 2026-11-20T14:30:00+00:00
 flood 0 40 2026-11-20T14:30:00+00:00
 hook 2026-11-20T14:30:00+00:00
 bw_expect_eq "one notification for the flood" "$(ncalls)" 1
-bw_expect_eq "the flood's run went the long way" "$(stage classify)" 1
+bw_expect_eq "the flood's run saved it" "$(stage campaigns+save)" 1
 
 # Nothing new, the surge still under way: no load, no second notification.
 hook 2026-11-20T14:35:00+00:00
