@@ -213,6 +213,36 @@ START_TEST(test_text_recheck)
 }
 END_TEST
 
+/* A state file can be damaged anywhere: any bytes in place of a stored
+ * row's questions give a clean "cannot tell" or an answer, never a read
+ * out of bounds (the sanitizer build of the tests runs this). */
+START_TEST(test_text_damaged)
+{
+    fake_t f = { 3, true, g_strdup("ann@example.org"), 0 };
+    bw_mailbox_ops_t ops = fake_ops(&f);
+    g_autofree char *text = record_text(&ops);
+    gsize n = strlen(text);
+    GRand *rng = g_rand_new_with_seed(7);
+    g_autoptr(GString) seen = g_string_new(NULL);
+    for (guint round = 0; round < 3000; round++) {
+        g_autofree char *t = g_strdup(text);
+        guint edits = 1 + g_rand_int_range(rng, 0, 4);
+        for (guint e = 0; e < edits; e++) {
+            gsize at = (gsize)g_rand_int_range(rng, 0, (gint32)n);
+            char c = (char)g_rand_int_range(rng, 1, 256);
+            t[at] = c;
+        }
+        /* sometimes cut short */
+        if (round % 5 == 0)
+            t[g_rand_int_range(rng, 0, (gint32)n)] = '\0';
+        bool changed = false;
+        (void)bw_ops_recheck_text(t, &ops, ask_all, seen, 100, &changed);
+    }
+    g_rand_free(rng);
+    g_free(f.replier);
+}
+END_TEST
+
 Suite *
 suite_ops_record(void)
 {
@@ -222,6 +252,7 @@ suite_ops_record(void)
     tcase_add_test(tc, test_replay_changed_answers);
     tcase_add_test(tc, test_replay_malformed);
     tcase_add_test(tc, test_text_recheck);
+    tcase_add_test(tc, test_text_damaged);
     suite_add_tcase(s, tc);
     return s;
 }
