@@ -243,16 +243,24 @@ cmp_key(gconstpointer a, gconstpointer b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-JsonNode *
-bw_ops_record_to_json(const bw_ops_record_t *rec)
+/* The questions' keys (borrowed), in a stable order. */
+static GPtrArray *
+sorted_keys(const bw_ops_record_t *rec)
 {
-    g_autoptr(GPtrArray) keys = g_ptr_array_new();
+    GPtrArray *keys = g_ptr_array_new();
     GHashTableIter it;
     gpointer k;
     g_hash_table_iter_init(&it, rec->seen);
     while (g_hash_table_iter_next(&it, &k, NULL))
         g_ptr_array_add(keys, k);
     g_ptr_array_sort(keys, cmp_key);
+    return keys;
+}
+
+JsonNode *
+bw_ops_record_to_json(const bw_ops_record_t *rec)
+{
+    g_autoptr(GPtrArray) keys = sorted_keys(rec);
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_array(b);
     for (guint i = 0; i < keys->len; i++) {
@@ -365,13 +373,7 @@ bw_ops_replay(JsonNode *recorded, const bw_mailbox_ops_t *real, guint max)
 char *
 bw_ops_record_to_text(const bw_ops_record_t *rec)
 {
-    g_autoptr(GPtrArray) keys = g_ptr_array_new();
-    GHashTableIter it;
-    gpointer k;
-    g_hash_table_iter_init(&it, rec->seen);
-    while (g_hash_table_iter_next(&it, &k, NULL))
-        g_ptr_array_add(keys, k);
-    g_ptr_array_sort(keys, cmp_key);
+    g_autoptr(GPtrArray) keys = sorted_keys(rec);
     GString *g = g_string_new(NULL);
     for (guint i = 0; i < keys->len; i++) {
         const question_t *q = g_hash_table_lookup(rec->seen, g_ptr_array_index(keys, i));
