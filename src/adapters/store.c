@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <glib/gi18n-lib.h>
 #include <sqlite3.h>
+#include <sodium.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,7 +25,8 @@ struct bw_store {
 static const char *const schema_sql =
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);"
     "CREATE TABLE IF NOT EXISTS items (message_id TEXT PRIMARY KEY,"
-    "  class TEXT NOT NULL, date INTEGER NOT NULL, json TEXT NOT NULL, questions TEXT);"
+    "  class TEXT NOT NULL, date INTEGER NOT NULL, json TEXT NOT NULL, questions TEXT,"
+    "  bin BLOB);"
     "CREATE INDEX IF NOT EXISTS items_date ON items(date);"
     "CREATE TABLE IF NOT EXISTS campaigns (id TEXT PRIMARY KEY,"
     "  json TEXT NOT NULL, muted INTEGER NOT NULL DEFAULT 0);"
@@ -109,16 +111,22 @@ open_handle(bw_store_t *s)
     rc = exec_sql(s, schema_sql);
     if (rc != SQLITE_OK)
         return rc;
-    /* items.questions came later: a state from before gets the column
-     * (NULL: those items are classified again, as before). */
-    sqlite3_stmt *probe = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT questions FROM items LIMIT 0", -1, &probe, NULL)
-        != SQLITE_OK) {
-        rc = exec_sql(s, "ALTER TABLE items ADD COLUMN questions TEXT");
-        if (rc != SQLITE_OK)
-            return rc;
+    /* items.questions and items.bin came later: a state from before gets
+     * the columns (NULL: those items are classified again, and read from
+     * their JSON, as before). */
+    static const char *const added[][2] = {
+        { "SELECT questions FROM items LIMIT 0", "ALTER TABLE items ADD COLUMN questions TEXT" },
+        { "SELECT bin FROM items LIMIT 0", "ALTER TABLE items ADD COLUMN bin BLOB" },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(added); i++) {
+        sqlite3_stmt *probe = NULL;
+        if (sqlite3_prepare_v2(s->db, added[i][0], -1, &probe, NULL) != SQLITE_OK) {
+            rc = exec_sql(s, added[i][1]);
+            if (rc != SQLITE_OK)
+                return rc;
+        }
+        sqlite3_finalize(probe);
     }
-    sqlite3_finalize(probe);
     /* A cheap consistency probe: reading the schema and counting the meta
      * rows touches the pages a truncated or scribbled file breaks first. */
     sqlite3_stmt *st = NULL;
@@ -407,6 +415,41 @@ bw_store_put_item(bw_store_t *s, const bw_item_t *item, char **detail)
     return bw_store_put_item_if_changed(s, item, NULL, NULL, NULL, NULL, detail);
 }
 
+/* The item's binary form (bw_item_to_variant) behind a BLAKE2b-256 of it:
+ * loading it skips json-glib (half of an incremental hook), and a damaged
+ * one is refused (the row's JSON is read instead). */
+#define ITEM_BIN_HASH 32u
+
+static GBytes *
+item_bin(const bw_item_t *item)
+{
+    g_autoptr(GVariant) v = bw_item_to_variant(item);
+    if (v == NULL)
+        return NULL;
+    gsize len = g_variant_get_size(v);
+    if (len > G_MAXINT - ITEM_BIN_HASH)
+        return NULL;
+    guchar *blob = g_malloc(ITEM_BIN_HASH + len);
+    g_variant_store(v, blob + ITEM_BIN_HASH);
+    crypto_generichash(blob, ITEM_BIN_HASH, blob + ITEM_BIN_HASH, len, NULL, 0);
+    return g_bytes_new_take(blob, ITEM_BIN_HASH + len);
+}
+
+static bw_item_t *
+item_from_bin(const void *blob, gsize len)
+{
+    if (blob == NULL || len <= ITEM_BIN_HASH)
+        return NULL;
+    guchar hash[ITEM_BIN_HASH];
+    crypto_generichash(hash, sizeof hash, (const guchar *)blob + ITEM_BIN_HASH,
+                       len - ITEM_BIN_HASH, NULL, 0);
+    if (sodium_memcmp(hash, blob, ITEM_BIN_HASH) != 0)
+        return NULL;
+    g_autoptr(GBytes) data = g_bytes_new((const guchar *)blob + ITEM_BIN_HASH, len - ITEM_BIN_HASH);
+    bw_item_t *item = NULL;
+    return bw_item_from_variant(data, &item) == BW_OK ? item : NULL;
+}
+
 bw_status_t
 bw_store_put_item_if_changed(bw_store_t *s, const bw_item_t *item, const char *questions,
                              GHashTable *stored, GHashTable *stored_questions, bool *written,
@@ -431,10 +474,11 @@ bw_store_put_item_if_changed(bw_store_t *s, const bw_item_t *item, const char *q
             *written = false;
         return BW_OK;   /* the row already says exactly this */
     }
+    g_autoptr(GBytes) bin = item_bin(item);
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db,
-        "INSERT OR REPLACE INTO items(message_id,class,date,json,questions) "
-        "VALUES(?1,?2,?3,?4,?5)", -1, &st, NULL);
+        "INSERT OR REPLACE INTO items(message_id,class,date,json,questions,bin) "
+        "VALUES(?1,?2,?3,?4,?5,?6)", -1, &st, NULL);
     if (rc != SQLITE_OK) {
         set_sql_detail(s, detail, "put item");
         return BW_E_STATE;
@@ -447,6 +491,12 @@ bw_store_put_item_if_changed(bw_store_t *s, const bw_item_t *item, const char *q
         sqlite3_bind_text(st, 5, questions, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, 5);
+    gsize bin_len = 0;
+    const void *bin_data = bin ? g_bytes_get_data(bin, &bin_len) : NULL;
+    if (bin_data && bin_len > 0)
+        sqlite3_bind_blob(st, 6, bin_data, (int)bin_len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 6);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
@@ -520,7 +570,8 @@ bw_store_load_items_text(bw_store_t *s, GPtrArray **out, GHashTable **text_out,
         ? g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free) : NULL;
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db,
-        "SELECT message_id, json, questions FROM items ORDER BY date, message_id", -1, &st, NULL);
+        "SELECT message_id, json, questions, bin FROM items ORDER BY date, message_id", -1, &st,
+        NULL);
     if (rc != SQLITE_OK) {
         set_sql_detail(s, detail, "load items");
         return BW_E_STATE;
@@ -532,10 +583,18 @@ bw_store_load_items_text(bw_store_t *s, GPtrArray **out, GHashTable **text_out,
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *json = (const char *)sqlite3_column_text(st, 1);
         int len = sqlite3_column_bytes(st, 1);
-        JsonNode *node = json && json_parser_load_from_data(parser, json, len, NULL)
-                       ? json_parser_get_root(parser) : NULL;
-        bw_item_t *item = NULL;
-        bw_status_t bst = node ? bw_item_from_json(node, &item, NULL) : BW_E_STATE;
+        /* the binary form when it is whole and names this row, else the JSON */
+        bw_item_t *item = item_from_bin(sqlite3_column_blob(st, 3),
+                                        (gsize)sqlite3_column_bytes(st, 3));
+        if (item != NULL &&
+            g_strcmp0(item->message_id, (const char *)sqlite3_column_text(st, 0)) != 0)
+            g_clear_pointer(&item, bw_item_free);
+        bw_status_t bst = BW_OK;
+        if (item == NULL) {
+            JsonNode *node = json && json_parser_load_from_data(parser, json, len, NULL)
+                           ? json_parser_get_root(parser) : NULL;
+            bst = node ? bw_item_from_json(node, &item, NULL) : BW_E_STATE;
+        }
         if (bst != BW_OK || item == NULL) {
             /* One unreadable row means the file was tampered with or is from
              * an incompatible build: treat it as damage (rebuild). */

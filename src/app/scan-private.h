@@ -50,7 +50,7 @@ G_BEGIN_DECLS
 #define MAX_PROFILE_SAMPLE      20000u
 /* What wrote the state: another program version, engine version or state
  * layout (here: the snapshot) is not trusted, the mail is read again. */
-#define STATE_PROGRAM PACKAGE_VERSION " " BW_ENGINE_VERSION " state-2"
+#define STATE_PROGRAM PACKAGE_VERSION " " BW_ENGINE_VERSION " state-3"
 
 /* The messages the reader could not read (scan-skipped.c). */
 typedef struct {

@@ -232,6 +232,13 @@ bool bw_classify_learn(const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
  * without the mail (report, verdict, fingerprint). */
 JsonNode *bw_item_to_json(const bw_item_t *item);
 bw_status_t bw_item_from_json(JsonNode *node, bw_item_t **out, char **detail);
+/* The same item in binary form (item-variant.c): exactly what
+ * bw_item_from_json restores, read back ~10x faster.  bw_item_to_variant
+ * returns a full reference; bw_item_from_variant takes bytes the caller
+ * knows are whole (it checks a hash of them: GVariant reads any bytes
+ * safely, but damaged ones would read as other values). */
+GVariant *bw_item_to_variant(const bw_item_t *item);
+bw_status_t bw_item_from_variant(GBytes *data, bw_item_t **out);
 bw_status_t bw_report_from_json(JsonNode *node, bw_report_t **out, char **detail);
 /* The one codec of fingerprints, for items and campaigns alike: an object
  * whose hashes are 16-digit hex strings (JSON numbers lose bits beyond
