@@ -205,9 +205,10 @@ bw_snapshot_encode(GPtrArray *sent, GVariant *last_sent, GPtrArray *items,
         };
         g_variant_builder_add_value(&ib, g_variant_new_tuple(t, G_N_ELEMENTS(t)));
     }
+    /* (the tuple takes its own reference of last_sent, which is not floating) */
     GVariant *top[] = {
         g_variant_new_uint32(SNAP_VERSION), g_variant_new_uint32(items->len),
-        last_sent ? (g_variant_builder_clear(&sb), g_variant_ref(last_sent))
+        last_sent ? (g_variant_builder_clear(&sb), last_sent)
                   : g_variant_builder_end(&sb),
         g_variant_builder_end(&ib),
     };
