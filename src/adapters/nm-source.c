@@ -1315,82 +1315,28 @@ bw_nm_source_sent_sample(bw_nm_source_t *src, unsigned max, GPtrArray **out, cha
 #define MAX_DIRECTORIES  20000u
 #define MAX_DIR_DEPTH    64u
 
-char *
-bw_nm_source_directory_digest(bw_nm_source_t *src)
+/* The mail root: where notmuch_message_get_filename's paths start
+ * (database.mail_root, which notmuch_database_get_path does not give when
+ * the database lives elsewhere). */
+static const char *
+mail_root(bw_nm_source_t *src)
 {
-    g_autoptr(GChecksum) ck = g_checksum_new(G_CHECKSUM_SHA256);
-    g_autoptr(GPtrArray) todo = g_ptr_array_new_with_free_func(g_free);
-    g_autoptr(GArray) depth = g_array_new(FALSE, FALSE, sizeof(unsigned));
-    g_ptr_array_add(todo, g_strdup(""));
-    unsigned zero = 0;
-    g_array_append_val(depth, zero);
-    unsigned seen = 0;
-    while (todo->len > 0) {
-        char *rel = g_ptr_array_steal_index(todo, todo->len - 1);
-        unsigned d = g_array_index(depth, unsigned, depth->len - 1);
-        g_array_set_size(depth, depth->len - 1);
-        if (++seen > MAX_DIRECTORIES || d > MAX_DIR_DEPTH) {
-            g_free(rel);
-            return NULL;   /* too many to be cheap: the caller counts instead */
-        }
-        g_autofree char *path = *rel ? g_build_filename(src->path, rel, NULL) : g_strdup(src->path);
-        notmuch_directory_t *dir = NULL;
-        notmuch_status_t nst = notmuch_database_get_directory(src->db, path, &dir);
-        if (nst != NOTMUCH_STATUS_SUCCESS) {
-            mark_failed(src, nst);
-            g_free(rel);
-            return NULL;
-        }
-        if (dir != NULL) {
-            /* notmuch's mtime alone misses a removal indexed in the same
-             * second (notmuch new then keeps the old one, to rescan next
-             * time); the directory's own nanosecond mtime catches it. */
-            struct stat sb;
-            char buf[96];
-            if (stat(path, &sb) != 0)
-                memset(&sb, 0, sizeof sb);
-            g_snprintf(buf, sizeof buf, "%" G_GINT64_FORMAT " %" G_GINT64_FORMAT ".%09ld",
-                       (gint64)notmuch_directory_get_mtime(dir), (gint64)sb.st_mtim.tv_sec,
-                       (long)sb.st_mtim.tv_nsec);
-            g_checksum_update(ck, (const guchar *)rel, (gssize)strlen(rel) + 1);
-            g_checksum_update(ck, (const guchar *)buf, -1);
-            g_checksum_update(ck, (const guchar *)"\n", 1);
-            notmuch_filenames_t *kids = notmuch_directory_get_child_directories(dir);
-            for (; kids && notmuch_filenames_valid(kids); notmuch_filenames_move_to_next(kids)) {
-                const char *name = notmuch_filenames_get(kids);
-                if (name == NULL || todo->len >= MAX_DIRECTORIES)
-                    continue;
-                g_ptr_array_add(todo, *rel ? g_build_filename(rel, name, NULL) : g_strdup(name));
-                unsigned nd = d + 1;
-                g_array_append_val(depth, nd);
-            }
-            if (kids)
-                notmuch_filenames_destroy(kids);
-            notmuch_directory_destroy(dir);
-        }
-        g_free(rel);
-    }
-    return g_strdup(g_checksum_get_string(ck));
+    const char *root = notmuch_config_get(src->db, NOTMUCH_CONFIG_MAIL_ROOT);
+    return root != NULL && *root != '\0' ? root : notmuch_database_get_path(src->db);
 }
 
-/* Directories whose files are listed at most (the walk of
- * bw_nm_source_directory_digest has the same bounds). */
-#define MAX_FILES_DIRECTORIES MAX_DIRECTORIES
+typedef enum { WALK_DONE, WALK_TOO_BIG, WALK_FAILED } walk_t;
 
-bw_status_t
-bw_nm_source_files(bw_nm_source_t *src, GPtrArray **out, char **detail)
+/* Every directory notmuch holds under `root`, depth first: visit(data, its
+ * path relative to root ("" for root), its path, its document).  Bounded:
+ * WALK_TOO_BIG past MAX_DIRECTORIES directories or MAX_DIR_DEPTH levels;
+ * WALK_FAILED (the source marked failed) when notmuch could not answer. */
+static walk_t
+walk_directories(bw_nm_source_t *src, const char *root,
+                 void (*visit)(void *data, const char *rel, const char *path,
+                               notmuch_directory_t *dir),
+                 void *data)
 {
-    *out = NULL;
-    /* a file's path as notmuch_message_get_filename builds it: the mail
-     * root (database.mail_root, which notmuch_database_get_path does not
-     * give when the database lives elsewhere), the directory's path
-     * relative to it, the name */
-    const char *root = notmuch_config_get(src->db, NOTMUCH_CONFIG_MAIL_ROOT);
-    if (root == NULL || *root == '\0')
-        root = notmuch_database_get_path(src->db);
-    if (root == NULL)
-        return BW_OK;
-    g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) todo = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GArray) depth = g_array_new(FALSE, FALSE, sizeof(unsigned));
     g_ptr_array_add(todo, g_strdup(""));
@@ -1401,30 +1347,22 @@ bw_nm_source_files(bw_nm_source_t *src, GPtrArray **out, char **detail)
         g_autofree char *rel = g_ptr_array_steal_index(todo, todo->len - 1);
         unsigned d = g_array_index(depth, unsigned, depth->len - 1);
         g_array_set_size(depth, depth->len - 1);
-        if (++seen > MAX_FILES_DIRECTORIES || d > MAX_DIR_DEPTH)
-            return BW_OK;   /* not a tree to walk: the caller lists messages */
-        g_autofree char *dir_path = *rel ? g_strconcat(root, "/", rel, NULL) : g_strdup(root);
+        if (++seen > MAX_DIRECTORIES || d > MAX_DIR_DEPTH)
+            return WALK_TOO_BIG;
+        g_autofree char *path = *rel ? g_strconcat(root, "/", rel, NULL) : g_strdup(root);
         notmuch_directory_t *dir = NULL;
-        notmuch_status_t nst = notmuch_database_get_directory(src->db, dir_path, &dir);
+        notmuch_status_t nst = notmuch_database_get_directory(src->db, path, &dir);
         if (nst != NOTMUCH_STATUS_SUCCESS) {
             mark_failed(src, nst);
-            return bw_error_set(detail, BW_E_DATABASE, "%s",
-                                _("reading the notmuch database failed"));
+            return WALK_FAILED;
         }
         if (dir == NULL)
             continue;
-        notmuch_filenames_t *names = notmuch_directory_get_child_files(dir);
-        for (; names && notmuch_filenames_valid(names); notmuch_filenames_move_to_next(names)) {
-            const char *name = notmuch_filenames_get(names);
-            if (name != NULL)
-                g_ptr_array_add(files, g_strconcat(dir_path, "/", name, NULL));
-        }
-        if (names)
-            notmuch_filenames_destroy(names);
+        visit(data, rel, path, dir);
         notmuch_filenames_t *kids = notmuch_directory_get_child_directories(dir);
         for (; kids && notmuch_filenames_valid(kids); notmuch_filenames_move_to_next(kids)) {
             const char *name = notmuch_filenames_get(kids);
-            if (name == NULL || todo->len >= MAX_FILES_DIRECTORIES)
+            if (name == NULL || todo->len >= MAX_DIRECTORIES)
                 continue;
             g_ptr_array_add(todo, *rel ? g_strconcat(rel, "/", name, NULL) : g_strdup(name));
             unsigned nd = d + 1;
@@ -1434,8 +1372,74 @@ bw_nm_source_files(bw_nm_source_t *src, GPtrArray **out, char **detail)
             notmuch_filenames_destroy(kids);
         notmuch_directory_destroy(dir);
     }
-    if (src->failed != NOTMUCH_STATUS_SUCCESS)
+    return src->failed == NOTMUCH_STATUS_SUCCESS ? WALK_DONE : WALK_FAILED;
+}
+
+static void
+digest_directory(void *data, const char *rel, const char *path, notmuch_directory_t *dir)
+{
+    /* notmuch's mtime alone misses a removal indexed in the same second
+     * (notmuch new then keeps the old one, to rescan next time); the
+     * directory's own nanosecond mtime catches it. */
+    GChecksum *ck = data;
+    struct stat sb;
+    char buf[96];
+    if (stat(path, &sb) != 0)
+        memset(&sb, 0, sizeof sb);
+    g_snprintf(buf, sizeof buf, "%" G_GINT64_FORMAT " %" G_GINT64_FORMAT ".%09ld",
+               (gint64)notmuch_directory_get_mtime(dir), (gint64)sb.st_mtim.tv_sec,
+               (long)sb.st_mtim.tv_nsec);
+    g_checksum_update(ck, (const guchar *)rel, (gssize)strlen(rel) + 1);
+    g_checksum_update(ck, (const guchar *)buf, -1);
+    g_checksum_update(ck, (const guchar *)"\n", 1);
+}
+
+char *
+bw_nm_source_directory_digest(bw_nm_source_t *src)
+{
+    const char *root = mail_root(src);
+    if (root == NULL)
+        return NULL;
+    g_autoptr(GChecksum) ck = g_checksum_new(G_CHECKSUM_SHA256);
+    /* too many directories to be cheap, or a failure: the caller counts */
+    if (walk_directories(src, root, digest_directory, ck) != WALK_DONE)
+        return NULL;
+    return g_strdup(g_checksum_get_string(ck));
+}
+
+static void
+list_directory_files(void *data, const char *rel, const char *path, notmuch_directory_t *dir)
+{
+    (void)rel;
+    GPtrArray *files = data;
+    notmuch_filenames_t *names = notmuch_directory_get_child_files(dir);
+    for (; names && notmuch_filenames_valid(names); notmuch_filenames_move_to_next(names)) {
+        const char *name = notmuch_filenames_get(names);
+        if (name != NULL)
+            g_ptr_array_add(files, g_strconcat(path, "/", name, NULL));
+    }
+    if (names)
+        notmuch_filenames_destroy(names);
+}
+
+bw_status_t
+bw_nm_source_files(bw_nm_source_t *src, GPtrArray **out, char **detail)
+{
+    *out = NULL;
+    /* a file's path as notmuch_message_get_filename builds it: the mail
+     * root, the directory's path relative to it, the name */
+    const char *root = mail_root(src);
+    if (root == NULL)
+        return BW_OK;
+    g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
+    switch (walk_directories(src, root, list_directory_files, files)) {
+    case WALK_TOO_BIG:
+        return BW_OK;   /* not a tree to walk: the caller lists messages */
+    case WALK_FAILED:
         return bw_error_set(detail, BW_E_DATABASE, "%s", _("reading the notmuch database failed"));
+    case WALK_DONE:
+        break;
+    }
     *out = g_steal_pointer(&files);
     return BW_OK;
 }
