@@ -164,12 +164,6 @@ char *bw_scanner_default_state_path(void);
  * the hook or the agent really run. */
 gint64 bw_scanner_last_success(const char *state_path);
 
-/* When a scan last succeeded with the state at `state_path` (NULL: the
- * default), wall-clock Unix time, or 0 when never.  Every successful run
- * touches `<state>.last-scan`: `bouncewatch doctor` tells the user whether
- * the hook or the agent really run. */
-gint64 bw_scanner_last_success(const char *state_path);
-
 G_END_DECLS
 
 #endif /* BW_SCANNER_H */
