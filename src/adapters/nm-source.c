@@ -533,6 +533,25 @@ query_new(bw_nm_source_t *src, const char *text)
     return query;
 }
 
+/* The messages of `text` (query_new's settings, newest first when
+ * `newest`): FALSE when notmuch failed, with nothing left to destroy. */
+static bool
+search_new(bw_nm_source_t *src, const char *text, bool newest, notmuch_query_t **query,
+           notmuch_messages_t **msgs)
+{
+    *msgs = NULL;
+    *query = query_new(src, text);
+    if (*query == NULL)
+        return false;
+    if (newest)
+        notmuch_query_set_sort(*query, NOTMUCH_SORT_NEWEST_FIRST);
+    if (notmuch_query_search_messages(*query, msgs) != NOTMUCH_STATUS_SUCCESS) {
+        g_clear_pointer(query, notmuch_query_destroy);
+        return false;
+    }
+    return true;
+}
+
 static bool
 count_query(bw_nm_source_t *src, const char *text, guint64 *count)
 {
@@ -563,14 +582,10 @@ candidates_pass(bw_nm_source_t *src, const char *range, GPtrArray *out,
         return true;
     g_autofree char *pre = bw_nm_source_prefilter_query(src);
     g_autofree char *q1 = range ? g_strdup_printf("(%s) and (%s)", range, pre) : g_strdup(pre);
-    notmuch_query_t *query = query_new(src, q1);
-    if (query == NULL)
-        return false;
+    notmuch_query_t *query = NULL;
     notmuch_messages_t *msgs = NULL;
-    if (notmuch_query_search_messages(query, &msgs) != NOTMUCH_STATUS_SUCCESS) {
-        notmuch_query_destroy(query);
+    if (!search_new(src, q1, false, &query, &msgs))
         return false;
-    }
     bool ok = true;
     for (; notmuch_messages_valid(msgs); notmuch_messages_move_to_next(msgs)) {
         notmuch_message_t *m = notmuch_messages_get(msgs);
@@ -655,14 +670,10 @@ bw_nm_source_range_keys(bw_nm_source_t *src, guint64 after_rev, guint max, GHash
     *ids_out = NULL;
     *froms_out = NULL;
     g_autofree char *range = g_strdup_printf("lastmod:%" G_GUINT64_FORMAT "..", after_rev + 1);
-    notmuch_query_t *query = query_new(src, range);
-    if (query == NULL)
-        return false;
+    notmuch_query_t *query = NULL;
     notmuch_messages_t *msgs = NULL;
-    if (notmuch_query_search_messages(query, &msgs) != NOTMUCH_STATUS_SUCCESS) {
-        notmuch_query_destroy(query);
+    if (!search_new(src, range, false, &query, &msgs))
         return false;
-    }
     g_autoptr(GHashTable) ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_autoptr(GPtrArray) froms = g_ptr_array_new_with_free_func(g_free);
     bool ok = true;
@@ -692,16 +703,10 @@ bw_nm_source_range_keys(bw_nm_source_t *src, guint64 after_rev, guint max, GHash
 static bool
 list_pass(bw_nm_source_t *src, const char *text, int owner, unsigned max, GPtrArray *out)
 {
-    notmuch_query_t *query = query_new(src, text);
-    if (query == NULL)
-        return false;
-    if (max > 0)
-        notmuch_query_set_sort(query, NOTMUCH_SORT_NEWEST_FIRST);
+    notmuch_query_t *query = NULL;
     notmuch_messages_t *msgs = NULL;
-    if (notmuch_query_search_messages(query, &msgs) != NOTMUCH_STATUS_SUCCESS) {
-        notmuch_query_destroy(query);
+    if (!search_new(src, text, max > 0, &query, &msgs))
         return false;
-    }
     bool ok = true;
     for (; notmuch_messages_valid(msgs) && (max == 0 || out->len < max);
          notmuch_messages_move_to_next(msgs)) {
