@@ -15,6 +15,7 @@
  * explicit auto-reply header. */
 #include "bw-parse.h"
 #include "bw-vendor.h"
+#include "bw-matcher-private.h"
 #include <string.h>
 
 /* Phrases are data: extend the tables, not the code.  All are matched
@@ -114,8 +115,8 @@ static const char *const challenge_headers[] = {
 enum { T_AUTOREPLY_SUBJECT, T_AUTOREPLY_BODY, T_VIRUS, T_CHALLENGE, T_CHALLENGE_STRONG, T_COUNT };
 static bw_matcher_t *matchers[T_COUNT];
 
-static void
-matchers_init(void)
+void
+bw_autoreply_matchers_init(void)
 {
     static gsize once = 0;
     if (g_once_init_enter(&once)) {
@@ -313,7 +314,7 @@ virus_in_words(const char *text, size_t head)
 bool
 bw_virus_notice(const bw_view_t *v)
 {
-    matchers_init();
+    bw_autoreply_matchers_init();
     const char *subject = v->subject ? v->subject : "";
     size_t slen = strlen(subject);
     size_t head = v->text_len < 2048 ? v->text_len : 2048;
@@ -419,7 +420,7 @@ own_words(const bw_view_t *v, size_t head, size_t *len_out)
 bool
 bw_challenge_detect(const bw_view_t *v, const bw_original_t *orig, bw_report_t *report)
 {
-    matchers_init();
+    bw_autoreply_matchers_init();
     size_t head_len = v->text_len < 2048 ? v->text_len : 2048;
     senders_t who;
     read_senders(v, &who);
@@ -490,7 +491,7 @@ bw_challenge_detect(const bw_view_t *v, const bw_original_t *orig, bw_report_t *
 bool
 bw_autoreply_is_vacation(const bw_view_t *v)
 {
-    matchers_init();
+    bw_autoreply_matchers_init();
     if (bw_generic_sender_level(v->from) == 2 || bw_view_header(v, "X-Failed-Recipients") != NULL)
         return false;
     senders_t who;
@@ -507,7 +508,7 @@ bw_autoreply_is_vacation(const bw_view_t *v)
 bool
 bw_autoreply_detect(const bw_view_t *v, bw_report_t *report)
 {
-    matchers_init();
+    bw_autoreply_matchers_init();
     const char *subject = v->subject ? v->subject : "";
     size_t slen = strlen(subject);
     /* Only the head of the text: quoted originals come further down. */

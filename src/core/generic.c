@@ -27,6 +27,7 @@
  * (BW_MAX_SCAN_BYTES), MAX_LINES and the recipient cap. */
 #include "bw-parse.h"
 #include "bw-vendor.h"
+#include "bw-matcher-private.h"
 #include <string.h>
 
 #define MAX_LINES 20000         /* lines of a notice examined */
@@ -261,8 +262,8 @@ static const char *const role_locals[] = {
 enum { AUT_SUBJECT, AUT_FAILURE, AUT_DELAY, AUT_SEPARATOR, AUT_INTRO, AUT_COUNT };
 static bw_matcher_t *automata[AUT_COUNT];
 
-static void
-automata_init(void)
+void
+bw_generic_automata_init(void)
 {
     static gsize once = 0;
     if (!g_once_init_enter(&once))
@@ -392,7 +393,7 @@ bw_generic_sender_level(const char *from)
 bool
 bw_generic_subject_is_failure(const char *subject)
 {
-    automata_init();
+    bw_generic_automata_init();
     return subject != NULL && has_phrase(AUT_SUBJECT, subject, strnlen(subject, 2048));
 }
 
@@ -708,7 +709,7 @@ bw_generic_quoted_subject(const char *text, size_t len, size_t from)
 size_t
 bw_generic_notice_end(const char *text, size_t len)
 {
-    automata_init();
+    bw_generic_automata_init();
     size_t pos = 0;
     for (unsigned n = 0; text != NULL && pos < len && n < MAX_LINES; n++) {
         const char *nl = memchr(text + pos, '\n', len - pos);
@@ -1155,7 +1156,7 @@ bw_generic_read(const bw_view_t *view, const bw_generic_in_t *in, bw_report_t *r
     }
     if (view == NULL || report == NULL)
         return false;
-    automata_init();
+    bw_generic_automata_init();
     evidence_t ev = {0};
     const char *rp = bw_view_header(view, "Return-Path");
     ev.null_sender = rp != NULL && (strstr(rp, "<>") != NULL || bw_memcasestr(rp, strlen(rp), "mailer-daemon") != NULL);

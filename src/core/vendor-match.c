@@ -11,34 +11,12 @@
  * instead of walking sibling lists and failure links: the bytes that occur
  * in no pattern share one class, so a row has as many entries as the
  * patterns have distinct bytes (at most ~110 for the tables, 16-bit
- * states: ~1.3 MB for the largest automaton, built on first use). */
+ * states: ~2.4 MB for the largest automaton).  The phrase tables' automata
+ * are built by make (matcher-gen.c, matcher-prebuilt.c): bw_matcher_new
+ * hands those out as constant data; any other list is built here. */
 #include "bw-vendor.h"
+#include "bw-matcher-private.h"
 #include <string.h>
-
-typedef struct {
-    guint32 first_child;   /* index of the first child, 0 = none */
-    guint32 next_sibling;  /* next child of the same parent, 0 = none */
-    guint32 fail;          /* longest proper suffix that is a trie node */
-    guint32 dict;          /* nearest node on the fail chain with output, 0 = none */
-    gint32 out;            /* first pattern id ending here, -1 = none */
-    guint8 byte;
-} ac_node_t;
-
-struct bw_matcher {
-    GArray *nodes;          /* ac_node_t; node 0 is the root */
-    guint32 root_next[256]; /* the root's transitions, 0 = stay at root */
-    gint32 *out_next;       /* per pattern id: next id ending at the same node */
-    guint16 *plen;          /* normalised length of each pattern */
-    bool *anchored;         /* pattern must start a line */
-    size_t npatterns;
-    /* The automaton as a table: delta[state * nclasses + byte_class[c]]
-     * is the next state, with DELTA_OUTPUT set when a pattern ends there
-     * (so the scan reads no node for the common byte).  NULL when the trie
-     * has more states than 15 bits hold (then the scan walks the trie). */
-    guint8 byte_class[256]; /* 0: a byte no pattern contains */
-    guint32 nclasses;
-    guint16 *delta;
-};
 
 /* Fills the transition table from the trie and its failure links: a
  * state's move on a byte is its child on it, else its failure state's move
@@ -46,10 +24,7 @@ struct bw_matcher {
  * breadth-first order). */
 static void build_table(bw_matcher_t *m, const guint32 *order, guint32 norder);
 
-#define DELTA_STATE 0x7FFFu
-#define DELTA_OUTPUT 0x8000u
-
-#define NODE(m, i) (&g_array_index((m)->nodes, ac_node_t, (i)))
+#define NODE(m, i) (&g_array_index((m)->node_store, ac_node_t, (i)))
 
 static inline bool
 is_space(unsigned char c)
@@ -95,25 +70,61 @@ child_of(const bw_matcher_t *m, guint32 state, guint8 c)
     return 0;
 }
 
+void (*bw_matcher_built_hook)(const bw_matcher_t *m, guint64 key);
+
+guint64
+bw_matcher_key(const char *const *patterns, size_t n)
+{
+    guint64 h = G_GUINT64_CONSTANT(0xcbf29ce484222325);
+    const guint64 prime = G_GUINT64_CONSTANT(0x100000001b3);
+    for (size_t k = 0; k < sizeof n; k++) {
+        h ^= (guint8)(n >> (8 * k));
+        h *= prime;
+    }
+    for (size_t id = 0; id < n; id++) {
+        const char *p = patterns[id];
+        if (p == NULL) {
+            h ^= 0xFF;
+            h *= prime;
+            continue;
+        }
+        do {
+            h ^= (guint8)*p;
+            h *= prime;
+        } while (*p++ != '\0');
+    }
+    return h;
+}
+
 bw_matcher_t *
 bw_matcher_new(const char *const *patterns, size_t n)
 {
+    /* The phrase tables' automata were built by make (matcher-gen.c):
+     * constant data the process maps on demand, nothing to build. */
+    guint64 key = bw_matcher_key(patterns, n);
+    const bw_matcher_t *prebuilt = bw_matcher_prebuilt_find(key, n);
+    if (prebuilt != NULL)
+        return (bw_matcher_t *)prebuilt;   /* never written: see bw_matcher_free */
+
     bw_matcher_t *m = g_new0(bw_matcher_t, 1);
-    m->nodes = g_array_new(FALSE, TRUE, sizeof(ac_node_t));
+    m->node_store = g_array_new(FALSE, TRUE, sizeof(ac_node_t));
     ac_node_t root = {0, 0, 0, 0, -1, 0};
-    g_array_append_val(m->nodes, root);
+    g_array_append_val(m->node_store, root);
     m->npatterns = n;
-    m->out_next = g_new(gint32, n > 0 ? n : 1);
-    m->plen = g_new0(guint16, n > 0 ? n : 1);
-    m->anchored = g_new0(bool, n > 0 ? n : 1);
+    gint32 *out_next = g_new(gint32, n > 0 ? n : 1);
+    guint16 *plen = g_new0(guint16, n > 0 ? n : 1);
+    bool *anchored = g_new0(bool, n > 0 ? n : 1);
+    m->out_next = out_next;
+    m->plen = plen;
+    m->anchored = anchored;
 
     for (size_t id = 0; id < n; id++) {
-        m->out_next[id] = -1;
+        out_next[id] = -1;
         const char *p = patterns[id];
         if (p == NULL)
             continue;
         if (*p == '^') {
-            m->anchored[id] = true;
+            anchored[id] = true;
             p++;
         }
         /* Normalise exactly as the scanner does. */
@@ -156,15 +167,15 @@ bw_matcher_new(const char *const *patterns, size_t n)
         }
         if (too_long || blen == 0)
             continue;
-        m->plen[id] = (guint16)blen;
+        plen[id] = (guint16)blen;
         guint32 state = 0;
         for (size_t i = 0; i < blen; i++) {
             guint8 c = (guint8)buf[i];
             guint32 next = child_of(m, state, c);
             if (next == 0) {
                 ac_node_t node = {0, 0, 0, 0, -1, c};
-                next = m->nodes->len;
-                g_array_append_val(m->nodes, node);
+                next = m->node_store->len;
+                g_array_append_val(m->node_store, node);
                 if (state == 0) {
                     m->root_next[c] = next;
                 } else {
@@ -175,7 +186,7 @@ bw_matcher_new(const char *const *patterns, size_t n)
             state = next;
         }
         /* Chain the id in front of the node's outputs. */
-        m->out_next[id] = NODE(m, state)->out;
+        out_next[id] = NODE(m, state)->out;
         NODE(m, state)->out = (gint32)id;
     }
 
@@ -183,7 +194,7 @@ bw_matcher_new(const char *const *patterns, size_t n)
      * its own queue (a node is appended when its parent is taken, so
      * order[head..norder) are the nodes still to visit): no allocation
      * per node. */
-    guint32 *order = g_new(guint32, m->nodes->len);
+    guint32 *order = g_new(guint32, m->node_store->len);
     guint32 norder = 0, head = 1;
     order[norder++] = 0;
     for (unsigned c = 0; c < 256; c++)
@@ -208,6 +219,10 @@ bw_matcher_new(const char *const *patterns, size_t n)
     }
     build_table(m, order, norder);
     g_free(order);
+    m->nodes = (const ac_node_t *)(void *)m->node_store->data;
+    m->nnodes = m->node_store->len;
+    if (bw_matcher_built_hook != NULL)
+        bw_matcher_built_hook(m, key);
     return m;
 }
 
@@ -222,7 +237,7 @@ with_output(const bw_matcher_t *m, guint32 state)
 static void
 build_table(bw_matcher_t *m, const guint32 *order, guint32 norder)
 {
-    guint32 nstates = m->nodes->len;
+    guint32 nstates = m->node_store->len;
     if (nstates > DELTA_STATE + 1u || norder != nstates)
         return;
     guint8 class_byte[256];             /* the byte of each class but 0 */
@@ -235,17 +250,18 @@ build_table(bw_matcher_t *m, const guint32 *order, guint32 norder)
         }
     }
     guint32 nc = m->nclasses;
-    m->delta = g_new0(guint16, (gsize)nstates * nc);
+    guint16 *delta = g_new0(guint16, (gsize)nstates * nc);
+    m->delta = delta;
     /* Upper-case ASCII reads as its lower case (the scan folds nothing
      * on its fast path). */
     for (unsigned c = 'A'; c <= 'Z'; c++)
         m->byte_class[c] = m->byte_class[c + 32];
     for (guint32 k = 1; k < nc; k++)
-        m->delta[k] = with_output(m, m->root_next[class_byte[k]]);
+        delta[k] = with_output(m, m->root_next[class_byte[k]]);
     for (guint32 o = 1; o < norder; o++) {
         guint32 u = order[o];
-        guint16 *row = m->delta + (gsize)u * nc;
-        const guint16 *fail_row = m->delta + (gsize)NODE(m, u)->fail * nc;
+        guint16 *row = delta + (gsize)u * nc;
+        const guint16 *fail_row = delta + (gsize)NODE(m, u)->fail * nc;
         memcpy(row, fail_row, nc * sizeof *row);
         for (guint32 k = NODE(m, u)->first_child; k != 0; k = NODE(m, k)->next_sibling)
             row[m->byte_class[NODE(m, k)->byte]] = with_output(m, k);
@@ -255,13 +271,13 @@ build_table(bw_matcher_t *m, const guint32 *order, guint32 norder)
 void
 bw_matcher_free(bw_matcher_t *m)
 {
-    if (m == NULL)
-        return;
-    g_array_unref(m->nodes);
-    g_free(m->out_next);
-    g_free(m->plen);
-    g_free(m->anchored);
-    g_free(m->delta);
+    if (m == NULL || m->prebuilt)
+        return;     /* a prebuilt automaton is constant data, never freed */
+    g_array_unref(m->node_store);
+    g_free((gpointer)m->out_next);
+    g_free((gpointer)m->plen);
+    g_free((gpointer)m->anchored);
+    g_free((gpointer)m->delta);
     g_free(m);
 }
 
@@ -295,7 +311,7 @@ bw_matcher_scan(const bw_matcher_t *m, const char *text, size_t len,
     guint32 state = 0;
     /* Locals, so the compiler keeps them in registers across the callback
      * (the hot loop; see vendor-match.c's header comment). */
-    const ac_node_t *nodes = (const ac_node_t *)(void *)m->nodes->data;
+    const ac_node_t *nodes = m->nodes;
     const guint32 *root_next = m->root_next;
     const guint16 *delta = m->delta;
     const guint8 *byte_class = m->byte_class;

@@ -15,6 +15,9 @@
  * Every scanner is bounded by the text length (BW_MAX_SCAN_BYTES) and by
  * explicit caps on lines, recipients and block sizes. */
 #include "bw-vendor.h"
+#include "bw-matcher-private.h"
+#include "bw-parse.h"
+#include "bw-signals-private.h"
 #include <string.h>
 
 #define MAX_LINES 20000          /* lines of a notice examined */
@@ -85,6 +88,17 @@ markers_init(void)
     prefix_family = (int *)g_array_free(pf, FALSE);
     g_ptr_array_free(pats, TRUE);
     g_once_init_leave(&once, 1);
+}
+
+void
+bw_matchers_build_all(void)
+{
+    markers_init();
+    bw_generic_automata_init();
+    bw_autoreply_matchers_init();
+    (void)bw_reason_from_text_weighted(" ", 1, NULL);
+    (void)bw_original_find_marker(" ", 1);
+    (void)bw_sig_matcher();
 }
 
 typedef struct {

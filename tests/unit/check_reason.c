@@ -2,6 +2,7 @@
  * the matcher under them (vendor-match.c). */
 #include "suites.h"
 #include "bw-vendor.h"
+#include "bw-matcher-private.h"
 #include <string.h>
 
 /* ------------------------------------------------------------ matcher */
@@ -55,6 +56,36 @@ START_TEST(test_matcher_stop_and_nul)
     hits_t h = {0};
     bw_matcher_scan(m, text, sizeof text - 1, collect_hit, &h);
     ck_assert_uint_eq(h.n, 1);
+    bw_matcher_free(m);
+}
+END_TEST
+
+static unsigned runtime_builds;
+
+static void
+count_build(const bw_matcher_t *m, guint64 key)
+{
+    (void)m;
+    (void)key;
+    runtime_builds++;
+}
+
+/* Every automaton of the phrase tables comes from the tables make built
+ * (matcher-gen.c): none is built at run time, so a process that starts
+ * builds nothing; a list of patterns that is not one of them is built. */
+START_TEST(test_matcher_prebuilt)
+{
+    bw_matcher_built_hook = count_build;
+    bw_matchers_build_all();
+    ck_assert_uint_eq(runtime_builds, 0);
+    const char *pats[] = {"user unknown", "mailbox full"};
+    bw_matcher_t *m = bw_matcher_new(pats, G_N_ELEMENTS(pats));
+    ck_assert_uint_eq(runtime_builds, 1);
+    bw_matcher_built_hook = NULL;
+    hits_t h = {0};
+    bw_matcher_scan(m, "MAILBOX  FULL", 13, collect_hit, &h);
+    ck_assert_uint_eq(h.n, 1);
+    ck_assert_uint_eq(h.ids[0], 1);
     bw_matcher_free(m);
 }
 END_TEST
@@ -331,6 +362,7 @@ suite_reason(void)
     tcase_add_test(tc, test_matcher_basic);
     tcase_add_test(tc, test_matcher_stop_and_nul);
     tcase_add_test(tc, test_matcher_hostile);
+    tcase_add_test(tc, test_matcher_prebuilt);
     suite_add_tcase(s, tc);
     tc = tcase_create("tables");
     tcase_add_test(tc, test_reason_from_status);

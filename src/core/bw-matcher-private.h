@@ -1,0 +1,64 @@
+/* bw-matcher-private.h: the layout of an automaton (vendor-match.c), shared
+ * with the build-time generator (matcher-gen.c) that writes the automata of
+ * the phrase tables out as constant arrays, and with matcher-prebuilt.c that
+ * serves them (so a process that starts builds none).  Not part of the API. */
+#ifndef BW_MATCHER_PRIVATE_H
+#define BW_MATCHER_PRIVATE_H
+
+#include "bw-vendor.h"
+
+typedef struct {
+    guint32 first_child;   /* index of the first child, 0 = none */
+    guint32 next_sibling;  /* next child of the same parent, 0 = none */
+    guint32 fail;          /* longest proper suffix that is a trie node */
+    guint32 dict;          /* nearest node on the fail chain with output, 0 = none */
+    gint32 out;            /* first pattern id ending here, -1 = none */
+    guint8 byte;
+} ac_node_t;
+
+struct bw_matcher {
+    const ac_node_t *nodes; /* node 0 is the root */
+    guint32 nnodes;
+    GArray *node_store;     /* the nodes while they are built; NULL when
+                               the automaton is a constant (prebuilt) */
+    bool prebuilt;          /* constant data: bw_matcher_free leaves it */
+    guint32 root_next[256]; /* the root's transitions, 0 = stay at root */
+    const gint32 *out_next; /* per pattern id: next id ending at the same node */
+    const guint16 *plen;    /* normalised length of each pattern */
+    const bool *anchored;   /* pattern must start a line */
+    size_t npatterns;
+    /* The automaton as a table: delta[state * nclasses + byte_class[c]]
+     * is the next state, with DELTA_OUTPUT set when a pattern ends there
+     * (so the scan reads no node for the common byte).  NULL when the trie
+     * has more states than 15 bits hold (then the scan walks the trie). */
+    guint8 byte_class[256]; /* 0: a byte no pattern contains */
+    guint32 nclasses;
+    const guint16 *delta;
+};
+
+#define DELTA_STATE 0x7FFFu
+#define DELTA_OUTPUT 0x8000u
+
+/* The key of a list of patterns: a 64-bit FNV-1a hash over the count and
+ * every pattern's bytes with its terminating NUL (a NULL pattern hashes as
+ * one byte 0xFF), the same in the generator and at run time. */
+guint64 bw_matcher_key(const char *const *patterns, size_t n);
+
+/* The prebuilt automaton of a list of patterns with this key and count, or
+ * NULL (matcher-prebuilt.c: the generated tables; empty where the build
+ * made none, as in the fuzzing build, which builds every automaton). */
+const bw_matcher_t *bw_matcher_prebuilt_find(guint64 key, size_t n);
+
+/* Called by bw_matcher_new with every automaton it builds at run time (the
+ * generator sets it to write them out); NULL in the program. */
+extern void (*bw_matcher_built_hook)(const bw_matcher_t *m, guint64 key);
+
+/* Builds every automaton of the phrase tables (vendor.c, reason.c,
+ * generic.c, autoreply.c, original.c, signal-table.c): the generator's list
+ * of what to write out, and the unit test that each one is prebuilt. */
+void bw_matchers_build_all(void);
+/* Their lazy initialisers (generic.c, autoreply.c), for it. */
+void bw_generic_automata_init(void);
+void bw_autoreply_matchers_init(void);
+
+#endif /* BW_MATCHER_PRIVATE_H */
