@@ -34,6 +34,10 @@ struct bw_nm_source {
      * change until it is reopened */
     gint64 total;
     GHashTable *subject_near;    /* "key\x1ft\x1fwindow" -> GINT_TO_POINTER(1 yes, 2 no) */
+    /* The answers about the sent mail (the four above) are exactly the
+     * ones imported: set by a whole import, cleared by any answer added
+     * or dropped since (bw_nm_source_sent_answers_as_imported). */
+    bool sent_answers_as_imported;
     GHashTable *anomalies;       /* borrowed: message-id -> run key (SPEC 2b), or NULL */
     /* The first failed read since the last (re)open.  notmuch 0.37 turns
      * Xapian's DatabaseModifiedError (a writer committed twice while we
@@ -655,6 +659,7 @@ bw_nm_source_candidates(bw_nm_source_t *src, bool all, guint64 after_rev,
         g_hash_table_remove_all(src->from_counts);
         g_hash_table_remove_all(src->subject_near);
         src->has_sent = -1;
+        src->sent_answers_as_imported = false;
         src->total = -1;
         src->failed = NOTMUCH_STATUS_SUCCESS;
     }
@@ -843,6 +848,11 @@ bw_nm_source_import_sent_answers(bw_nm_source_t *src, GBytes *data)
     /* Damage would read as defaults (answers that were never given). */
     if (!g_variant_is_normal_form(all))
         return;
+    /* Only into a source that has no answer yet: then what it holds after
+     * is exactly the imported set (what the caller may skip writing back). */
+    bool whole = src->has_sent < 0 && g_hash_table_size(src->sent_by_id) == 0 &&
+                 g_hash_table_size(src->sent_to) == 0 &&
+                 g_hash_table_size(src->subject_near) == 0;
     g_autoptr(GVariant) hs = g_variant_get_child_value(all, 0);
     g_autoptr(GVariant) by_id = g_variant_get_child_value(all, 1);
     g_autoptr(GVariant) to = g_variant_get_child_value(all, 2);
@@ -877,6 +887,13 @@ bw_nm_source_import_sent_answers(bw_nm_source_t *src, GBytes *data)
     g_variant_iter_init(&iter, near);
     while (g_variant_iter_next(&iter, "{&sb}", &key, &yes))
         g_hash_table_replace(src->subject_near, g_strdup(key), GINT_TO_POINTER(yes ? 1 : 2));
+    src->sent_answers_as_imported = whole;
+}
+
+bool
+bw_nm_source_sent_answers_as_imported(const bw_nm_source_t *src)
+{
+    return src->sent_answers_as_imported && src->failed == NOTMUCH_STATUS_SUCCESS;
 }
 
 bool
@@ -930,6 +947,7 @@ op_sent_has_message_id(void *ctx, const char *message_id, gint64 *date_out)
         if (g_hash_table_size(src->sent_by_id) > 1000000u)
             g_hash_table_remove_all(src->sent_by_id);
         g_hash_table_insert(src->sent_by_id, g_strdup(message_id), date);
+        src->sent_answers_as_imported = false;
         val = date;
     }
     if (val && date_out)
@@ -986,6 +1004,7 @@ op_sent_count_to(void *ctx, const char *address, gint64 before)
         if (g_hash_table_size(src->sent_to) > 100000u)
             g_hash_table_remove_all(src->sent_to);
         g_hash_table_insert(src->sent_to, g_strdup(addr), dates);
+        src->sent_answers_as_imported = false;
     }
     if (before <= 0)
         return dates->len;
@@ -1092,6 +1111,7 @@ op_sent_subject_near(void *ctx, const char *subject, gint64 t, gint64 window)
         if (g_hash_table_size(src->subject_near) > 100000u)
             g_hash_table_remove_all(src->subject_near);
         g_hash_table_insert(src->subject_near, g_steal_pointer(&ckey), GINT_TO_POINTER(found ? 1 : 2));
+        src->sent_answers_as_imported = false;
     }
     return found;
 }
@@ -1102,6 +1122,7 @@ op_has_sent_mail(void *ctx)
     bw_nm_source_t *src = ctx;
     if (src->has_sent < 0) {
         src->has_sent = 0;
+        src->sent_answers_as_imported = false;
         if (src->owner_query) {
             /* Copies of the owner's own mail, not anything From the owner:
              * reports can carry the owner in From (challenge requests,

@@ -170,6 +170,10 @@ bw_status_t bw_nm_source_sent_sample(bw_nm_source_t *src, unsigned max, GPtrArra
  * when none of those changed since they were exported. */
 GBytes *bw_nm_source_export_sent_answers(bw_nm_source_t *src);
 void bw_nm_source_import_sent_answers(bw_nm_source_t *src, GBytes *data);
+/* TRUE when the source holds exactly the answers one import loaded into
+ * it (none was asked or dropped since, no read failed): exporting them
+ * gives back what was imported, so a caller need not write them again. */
+bool bw_nm_source_sent_answers_as_imported(const bw_nm_source_t *src);
 
 /* Whether any read since the open failed (notmuch 0.37 reports Xapian's
  * "database modified" as NOTMUCH_STATUS_XAPIAN_EXCEPTION, or as NULL from a

@@ -1099,6 +1099,27 @@ bw_store_get_snapshot(bw_store_t *s, GBytes **out)
 }
 
 bw_status_t
+bw_store_get_snapshot_head(bw_store_t *s, guint8 *out, gsize len)
+{
+    sqlite3_stmt *st = NULL;
+    if (len == 0 || len > 4096 ||
+        sqlite3_prepare_v2(s->db, "SELECT substr(data,1,?1) FROM snapshot WHERE id=0", -1, &st,
+                           NULL) != SQLITE_OK)
+        return BW_E_STATE;
+    sqlite3_bind_int(st, 1, (int)len);
+    bw_status_t res = BW_E_STATE;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_BLOB) {
+        const void *p = sqlite3_column_blob(st, 0);
+        if (p != NULL && (gsize)sqlite3_column_bytes(st, 0) == len) {
+            memcpy(out, p, len);
+            res = BW_OK;
+        }
+    }
+    sqlite3_finalize(st);
+    return res;
+}
+
+bw_status_t
 bw_store_put_sent_answers(bw_store_t *s, GBytes *data)
 {
     return put_blob(s, 1, data);

@@ -110,6 +110,9 @@ bw_status_t bw_store_clear_tagged(bw_store_t *s);
  * that the two never disagree.  *out NULL when there is none. */
 bw_status_t bw_store_put_snapshot(bw_store_t *s, GBytes *data);
 bw_status_t bw_store_get_snapshot(bw_store_t *s, GBytes **out);
+/* The first `len` bytes of the snapshot (for a caller that knows the blob
+ * by its leading hash): BW_E_STATE when there is none or it is shorter. */
+bw_status_t bw_store_get_snapshot_head(bw_store_t *s, guint8 *out, gsize len);
 /* The same for the lookups' answers about the sent mail (nm-source.h). */
 bw_status_t bw_store_put_sent_answers(bw_store_t *s, GBytes *data);
 bw_status_t bw_store_get_sent_answers(bw_store_t *s, GBytes **out);

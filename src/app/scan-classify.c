@@ -32,7 +32,7 @@ bw_scan_stage_profile(bw_scan_t *s, bool *retry, char **detail)
         saved_sent != NULL &&
         g_ascii_strtoull(saved_sent, NULL, 10) == s->sent_total &&
         !bw_nm_source_failed(s->src, NULL))
-        prev = bw_snapshot_variant(s->store);
+        prev = bw_scan_snapshot(s);
     if (prev != NULL) {
         bw_snapshot_sent(prev, s->profile, s->sent);
         s->sent_as_snapshot = true;

@@ -113,6 +113,8 @@ typedef struct {
     bw_mailbox_ops_t ops;
     GPtrArray *sent;           /* bw_sent_mail_t*: what the profile learnt from */
     bool sent_as_snapshot;     /* ... taken from the last snapshot */
+    GVariant *snap;            /* the snapshot this run read (bw_scan_snapshot), or NULL */
+    guint8 snap_hash[32];      /* ... the hash its stored blob starts with */
     guint64 sent_total;
 
     /* signals (scan-signals.h): facts, runs in Sent, replies; the runs'
@@ -280,6 +282,9 @@ void bw_scan_stage_tag(bw_scan_t *s);
 
 /* The stored snapshot, checked (hash, version, item count), or NULL. */
 GVariant *bw_snapshot_variant(bw_store_t *store);
+/* The same for a run: the snapshot it read before, when the stored one is
+ * still that one (by its hash), or read and checked now. */
+GVariant *bw_scan_snapshot(bw_scan_t *s);
 /* message-id -> the item's entry of a snapshot (v may be NULL). */
 GHashTable *bw_snapshot_entries(GVariant *v);
 /* Feed the profile the snapshot's sent messages; sent_out (may be NULL)

@@ -56,7 +56,7 @@ bw_scan_stage_store(bw_scan_t *s, char **detail)
     /* (Not after another run committed since we read the rows: what
      * they say now is not what we read.) */
     bool rows_as_read = !s->full && g_strcmp0(rev_now, s->saved_rev) == 0;
-    g_autoptr(GVariant) last = rows_as_read ? bw_snapshot_variant(store) : NULL;
+    g_autoptr(GVariant) last = rows_as_read ? bw_scan_snapshot(s) : NULL;
     g_autoptr(GHashTable) reuse = bw_snapshot_entries(last);
     for (guint i = 0; st == BW_OK && i < s->items->len; i++) {
         const bw_item_t *it = g_ptr_array_index(s->items, i);
@@ -96,7 +96,10 @@ bw_scan_stage_store(bw_scan_t *s, char **detail)
                                                     reuse);
         st = bw_store_put_snapshot(store, snap);
     }
-    if (st == BW_OK) {
+    /* The answers about the sent mail: not written again when they are
+     * the stored ones, imported by this run and none added since (the
+     * run that stored them saw the same revision: rows_as_read). */
+    if (st == BW_OK && !(rows_as_read && bw_nm_source_sent_answers_as_imported(s->src))) {
         g_autoptr(GBytes) answers = bw_nm_source_export_sent_answers(s->src);
         st = bw_store_put_sent_answers(store, answers);
     }
