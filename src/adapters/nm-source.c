@@ -39,6 +39,12 @@ struct bw_nm_source {
      * or dropped since (bw_nm_source_sent_answers_as_imported). */
     bool sent_answers_as_imported;
     GHashTable *anomalies;       /* borrowed: message-id -> run key (SPEC 2b), or NULL */
+    /* The messages changed after revision range_after (range_msg_t*, in
+     * notmuch's unsorted order), or NULL: listed once per open and shared
+     * by the candidates, the lists and the range keys (see range_list). */
+    GPtrArray *range;
+    guint64 range_after;
+    char *range_terms;           /* their Message-IDs as a query, or NULL */
     /* The first failed read since the last (re)open.  notmuch 0.37 turns
      * Xapian's DatabaseModifiedError (a writer committed twice while we
      * read) into NOTMUCH_STATUS_XAPIAN_EXCEPTION, or into NULL from the
@@ -71,6 +77,30 @@ mark_failed(bw_nm_source_t *src, notmuch_status_t st)
 {
     if (src->failed == NOTMUCH_STATUS_SUCCESS)
         src->failed = st != NOTMUCH_STATUS_SUCCESS ? st : NOTMUCH_STATUS_XAPIAN_EXCEPTION;
+}
+
+/* One message of the lastmod range, as the range listing keeps it. */
+typedef struct {
+    bw_nm_candidate_t c;         /* what candidate_new gives */
+    char *from;                  /* its From header as notmuch holds it, or NULL */
+} range_msg_t;
+
+static void
+range_msg_free(gpointer p)
+{
+    range_msg_t *r = p;
+    g_free(r->c.message_id);
+    g_free(r->c.file);
+    g_free(r->from);
+    g_free(r);
+}
+
+/* Drop the range listing (a reopen gives another snapshot). */
+static void
+range_forget(bw_nm_source_t *src)
+{
+    g_clear_pointer(&src->range, g_ptr_array_unref);
+    g_clear_pointer(&src->range_terms, g_free);
 }
 
 /* Tests cannot make Xapian throw on demand: BOUNCEWATCH_TEST_READ_FAILURES=N
@@ -230,6 +260,7 @@ bw_nm_source_close(bw_nm_source_t *src)
     g_hash_table_destroy(src->known_ids);
     g_hash_table_destroy(src->subject_near);
     g_hash_table_destroy(src->from_counts);
+    range_forget(src);
     g_free(src);
 }
 
@@ -571,17 +602,152 @@ count_query(bw_nm_source_t *src, const char *text, guint64 *count)
     return nst == NOTMUCH_STATUS_SUCCESS;
 }
 
+/* ------------------------------------------------------------ the lastmod range
+ *
+ * A `lastmod:R..` query scans the lastmod value of every document (~45 M
+ * instructions at 160k messages, whatever it is combined with: Xapian
+ * estimates the range small and drives the AND from it), and an
+ * incremental run asked it five times (the count, the candidates, the
+ * owner's count, the received mail, the range keys).  The range is listed
+ * once per open instead, and the other questions are asked of the listed
+ * messages' `id:` terms (a posting each: a few documents whatever the
+ * history), which select the same messages as the range in this snapshot
+ * (range_restriction checks it). */
+#define RANGE_ID_TERMS_MAX 1000u
+
+static char *
+range_query(guint64 after_rev)
+{
+    return g_strdup_printf("lastmod:%" G_GUINT64_FORMAT "..", after_rev + 1);
+}
+
+/* The messages changed after `after_rev` (range_msg_t*, borrowed until
+ * the next reopen), listed once per open; NULL when notmuch failed (the
+ * source is marked failed). */
+static GPtrArray *
+range_list(bw_nm_source_t *src, guint64 after_rev)
+{
+    if (src->range != NULL && src->range_after == after_rev)
+        return src->range;
+    range_forget(src);
+    g_autofree char *text = range_query(after_rev);
+    notmuch_query_t *query = NULL;
+    notmuch_messages_t *msgs = NULL;
+    if (!search_new(src, text, false, &query, &msgs)) {
+        mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
+        return NULL;
+    }
+    g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func(range_msg_free);
+    bool ok = true;
+    for (; notmuch_messages_valid(msgs); notmuch_messages_move_to_next(msgs)) {
+        notmuch_message_t *m = notmuch_messages_get(msgs);
+        const char *id = m ? notmuch_message_get_message_id(m) : NULL;
+        const char *file = m ? notmuch_message_get_filename(m) : NULL;
+        if (id == NULL || file == NULL) {   /* reading the document failed */
+            ok = false;
+            if (m)
+                notmuch_message_destroy(m);
+            break;
+        }
+        range_msg_t *r = g_new0(range_msg_t, 1);
+        r->c.message_id = g_strdup(id);
+        r->c.file = g_strdup(file);
+        r->c.date = (gint64)notmuch_message_get_date(m);
+        r->from = g_strdup(notmuch_message_get_header(m, "from"));
+        g_ptr_array_add(list, r);
+        notmuch_message_destroy(m);
+    }
+    notmuch_query_destroy(query);
+    if (!ok) {
+        mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
+        return NULL;
+    }
+    src->range = g_steal_pointer(&list);
+    src->range_after = after_rev;
+    return src->range;
+}
+
+/* A query that selects exactly the listed messages (g_free): their `id:`
+ * terms, quoted as notmuch quotes a boolean term (make_boolean_term: the
+ * term in double quotes, a quote doubled), when they are few and select
+ * just those messages; else the range query itself.  NULL when notmuch
+ * failed. */
+static char *
+range_restriction(bw_nm_source_t *src, guint64 after_rev, GPtrArray *list)
+{
+    if (src->range_terms != NULL)
+        return g_strdup(src->range_terms);
+    if (list->len == 0 || list->len > RANGE_ID_TERMS_MAX)
+        return range_query(after_rev);
+    GString *q = g_string_new("(");
+    g_autoptr(GHashTable) want = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; i < list->len; i++) {
+        const range_msg_t *r = g_ptr_array_index(list, i);
+        g_string_append(q, i ? " or id:\"" : "id:\"");
+        for (const char *p = r->c.message_id; *p; p++) {
+            if (*p == '"')
+                g_string_append_c(q, '"');
+            g_string_append_c(q, *p);
+        }
+        g_string_append_c(q, '"');
+        g_hash_table_add(want, r->c.message_id);
+    }
+    g_string_append_c(q, ')');
+    g_autofree char *text = g_string_free(q, FALSE);
+    /* A Message-ID the query language reads otherwise (the parser is
+     * Xapian's, the IDs are strangers'): the terms must give back exactly
+     * the listed messages, or the range is asked as it is. */
+    notmuch_query_t *query = NULL;
+    notmuch_messages_t *msgs = NULL;
+    if (!search_new(src, text, false, &query, &msgs)) {
+        mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
+        return NULL;
+    }
+    guint found = 0;
+    bool same = true, ok = true;
+    for (; notmuch_messages_valid(msgs) && same; notmuch_messages_move_to_next(msgs)) {
+        notmuch_message_t *m = notmuch_messages_get(msgs);
+        const char *id = m ? notmuch_message_get_message_id(m) : NULL;
+        if (id == NULL)
+            ok = false;
+        same = ok && g_hash_table_remove(want, id);
+        found++;
+        if (m)
+            notmuch_message_destroy(m);
+    }
+    notmuch_query_destroy(query);
+    if (!ok) {
+        mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
+        return NULL;
+    }
+    if (!same || found != list->len || g_hash_table_size(want) != 0)
+        return range_query(after_rev);
+    src->range_terms = g_steal_pointer(&text);
+    return g_strdup(src->range_terms);
+}
+
 /* One pass; returns FALSE when notmuch failed mid-way (typically Xapian's
  * DatabaseModifiedError while `notmuch new` commits): the caller reopens and
  * starts over. */
 static bool
-candidates_pass(bw_nm_source_t *src, const char *range, GPtrArray *out,
+candidates_pass(bw_nm_source_t *src, bool all, guint64 after_rev, GPtrArray *out,
                 guint64 *examined, bool *sent_changed)
 {
-    /* The common incremental case, nothing changed: one cheap count. */
-    if (!count_query(src, range ? range : "*", examined))
-        return false;
     *sent_changed = false;
+    g_autofree char *range = NULL;
+    if (all) {
+        if (!count_query(src, "*", examined))
+            return false;
+        src->total = (gint64)*examined;   /* what bw_nm_source_count_messages counts */
+    } else {
+        /* The common incremental case, nothing changed: an empty list. */
+        GPtrArray *list = range_list(src, after_rev);
+        if (list == NULL)
+            return false;
+        *examined = list->len;
+        if (list->len > 0 && (range = range_restriction(src, after_rev, list)) == NULL)
+            return false;
+    }
     if (*examined == 0)
         return true;
     g_autofree char *pre = bw_nm_source_prefilter_query(src);
@@ -635,13 +801,11 @@ bw_nm_source_candidates(bw_nm_source_t *src, bool all, guint64 after_rev,
                         GPtrArray **out, guint64 *examined, bool *sent_changed,
                         char **detail)
 {
-    g_autofree char *range = all ? NULL
-        : g_strdup_printf("lastmod:%" G_GUINT64_FORMAT "..", after_rev + 1);
     for (unsigned attempt = 0; attempt < MAX_QUERY_RETRIES; attempt++) {
         GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)bw_nm_candidate_free);
         guint64 n = 0;
         bool sc = false;
-        if (candidates_pass(src, range, list, &n, &sc)) {
+        if (candidates_pass(src, all, after_rev, list, &n, &sc)) {
             *out = list;
             *examined = n;
             *sent_changed = sc;
@@ -661,6 +825,7 @@ bw_nm_source_candidates(bw_nm_source_t *src, bool all, guint64 after_rev,
         src->has_sent = -1;
         src->sent_answers_as_imported = false;
         src->total = -1;
+        range_forget(src);
         src->failed = NOTMUCH_STATUS_SUCCESS;
     }
     const char *s = notmuch_database_status_string(src->db);
@@ -674,31 +839,18 @@ bw_nm_source_range_keys(bw_nm_source_t *src, guint64 after_rev, guint max, GHash
 {
     *ids_out = NULL;
     *froms_out = NULL;
-    g_autofree char *range = g_strdup_printf("lastmod:%" G_GUINT64_FORMAT "..", after_rev + 1);
-    notmuch_query_t *query = NULL;
-    notmuch_messages_t *msgs = NULL;
-    if (!search_new(src, range, false, &query, &msgs))
-        return false;
+    GPtrArray *list = range_list(src, after_rev);
+    if (list == NULL || list->len > max)
+        return false;   /* a failed read, or more than the caller checks */
     g_autoptr(GHashTable) ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_autoptr(GPtrArray) froms = g_ptr_array_new_with_free_func(g_free);
-    bool ok = true;
-    for (; notmuch_messages_valid(msgs); notmuch_messages_move_to_next(msgs)) {
-        notmuch_message_t *m = notmuch_messages_get(msgs);
-        const char *id = m ? notmuch_message_get_message_id(m) : NULL;
-        const char *from = m ? notmuch_message_get_header(m, "from") : NULL;
-        if (id == NULL || from == NULL || g_hash_table_size(ids) >= max) {
-            ok = false;   /* a failed read, or more than the caller checks */
-            if (m)
-                notmuch_message_destroy(m);
-            break;
-        }
-        g_hash_table_add(ids, g_strdup(id));
-        g_ptr_array_add(froms, g_strdup(from));
-        notmuch_message_destroy(m);
+    for (guint i = 0; i < list->len; i++) {
+        const range_msg_t *r = g_ptr_array_index(list, i);
+        if (r->from == NULL)
+            return false;
+        g_hash_table_add(ids, g_strdup(r->c.message_id));
+        g_ptr_array_add(froms, g_strdup(r->from));
     }
-    notmuch_query_destroy(query);
-    if (!ok)
-        return false;
     *ids_out = g_steal_pointer(&ids);
     *froms_out = g_steal_pointer(&froms);
     return true;
@@ -739,19 +891,27 @@ list_pass(bw_nm_source_t *src, const char *text, int owner, unsigned max, GPtrAr
     return ok;
 }
 
-bw_status_t
-bw_nm_source_list(bw_nm_source_t *src, const char *query, bool all, guint64 after_rev,
-                  int owner, unsigned max, GPtrArray **out, char **detail)
+/* The text of bw_nm_source_list's query (g_free), or NULL when notmuch
+ * failed; *none when the owner has no address to ask for. */
+static char *
+list_query(bw_nm_source_t *src, const char *query, GPtrArray *range, guint64 after_rev,
+           int owner, bool *none)
 {
-    *out = NULL;
+    *none = false;
     GString *q = g_string_new(NULL);
-    if (!all)
-        g_string_append_printf(q, "lastmod:%" G_GUINT64_FORMAT "..", after_rev + 1);
+    if (range != NULL) {
+        g_autofree char *restriction = range_restriction(src, after_rev, range);
+        if (restriction == NULL) {
+            g_string_free(q, TRUE);
+            return NULL;
+        }
+        g_string_append(q, restriction);
+    }
     if (owner == 1) {
         if (src->owner_query == NULL) {
+            *none = true;
             g_string_free(q, TRUE);
-            *out = g_ptr_array_new_with_free_func((GDestroyNotify)bw_nm_candidate_free);
-            return BW_OK;
+            return NULL;
         }
         g_string_append_printf(q, "%s%s", q->len ? " and " : "", src->owner_query);
     }
@@ -759,11 +919,42 @@ bw_nm_source_list(bw_nm_source_t *src, const char *query, bool all, guint64 afte
         g_string_append_printf(q, "%s(%s)", q->len ? " and " : "", query);
     if (q->len == 0)
         g_string_append_c(q, '*');
-    g_autofree char *text = g_string_free(q, FALSE);
-    /* One attempt: a failure marks the source, and the scan reopens and
-     * reads everything again (its retry loop). */
+    return g_string_free(q, FALSE);
+}
+
+bw_status_t
+bw_nm_source_list(bw_nm_source_t *src, const char *query, bool all, guint64 after_rev,
+                  int owner, unsigned max, GPtrArray **out, char **detail)
+{
+    *out = NULL;
     GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)bw_nm_candidate_free);
-    if (list_pass(src, text, owner, max, list) && src->failed == NOTMUCH_STATUS_SUCCESS) {
+    if (owner == 1 && src->owner_query == NULL) {
+        *out = list;   /* no address to ask for */
+        return BW_OK;
+    }
+    GPtrArray *range = all ? NULL : range_list(src, after_rev);
+    bool ok = all || range != NULL;
+    if (ok && range != NULL && (query == NULL || *query == '\0') && owner != 1 && max == 0) {
+        /* The range's messages as the listing holds them (in the same
+         * order: notmuch's unsorted one). */
+        for (guint i = 0; i < range->len; i++) {
+            const range_msg_t *r = g_ptr_array_index(range, i);
+            if (owner >= 0 && (r->from != NULL && is_owner(src, r->from)) != (owner == 1))
+                continue;
+            bw_nm_candidate_t *c = g_new0(bw_nm_candidate_t, 1);
+            c->message_id = g_strdup(r->c.message_id);
+            c->file = g_strdup(r->c.file);
+            c->date = r->c.date;
+            g_ptr_array_add(list, c);
+        }
+    } else if (ok) {
+        bool none = false;
+        g_autofree char *text = list_query(src, query, range, after_rev, owner, &none);
+        /* One attempt: a failure marks the source, and the scan reopens
+         * and reads everything again (its retry loop). */
+        ok = none || (text != NULL && list_pass(src, text, owner, max, list));
+    }
+    if (ok && src->failed == NOTMUCH_STATUS_SUCCESS) {
         *out = list;
         return BW_OK;
     }
