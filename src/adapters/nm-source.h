@@ -135,6 +135,24 @@ void bw_nm_source_set_anomalies(bw_nm_source_t *src, GHashTable *members);
  * a read failed). */
 char *bw_nm_source_directory_digest(bw_nm_source_t *src);
 
+/* Whether no message left the database since the save that stored
+ * `saved_table` (bw_nm_source_directory_table's text for revision
+ * `after_rev`) and counted `saved_messages` messages, and every message
+ * changed since is new: told from the directories notmuch holds and the
+ * files of the lastmod range, without counting every message (nm-source.c,
+ * "removals").  TRUE only when that is certain; then the count of messages
+ * is known (bw_nm_source_count_messages does not count).  FALSE: not known,
+ * the caller counts. */
+bool bw_nm_source_none_removed(bw_nm_source_t *src, guint64 after_rev, const char *saved_table,
+                               guint64 saved_messages);
+
+/* The table of the directories for the state (g_free; NULL when the tree is
+ * too large or a read failed), stored with the revision `revision` of the
+ * same open: the counts bw_nm_source_none_removed made, or those of
+ * `saved_table` (the state's) for the directories unchanged since. */
+char *bw_nm_source_directory_table(bw_nm_source_t *src, guint64 revision,
+                                   const char *saved_table);
+
 /* The file (g_free) and date of the message with this Message-ID now
  * (notmuch renames files as their flags change), or *file_out NULL when
  * there is none.  BW_E_DATABASE when the read failed (see

@@ -80,6 +80,7 @@ typedef struct {
     guint64 revision;          /* the database's now */
     guint64 after;             /* the revision the last run saw */
     char *saved_uuid, *saved_rev, *saved_dirs;
+    char *saved_dir_files;     /* the state's table of directories (nm-source.h) */
     char *cfg;                 /* config digest now (owners, settings) */
     char *dirs;                /* directory digest now, or NULL */
     bool full;                 /* every candidate is read again */

@@ -154,14 +154,20 @@ bw_scan_stage_read(bw_scan_t *s, bool *retry, char **detail)
     /* The last save counted the messages after reading its revision, so
      * every message added since is in the lastmod range: when the count
      * grew by the whole range, every message in it is new and none was
-     * removed.  (What the later stages know without asking again: the
-     * owner's sent mail, stored verdicts.  A message added and another
-     * removed in the moment between this run's two counts escape it, as
-     * they escape the nothing-new test.) */
+     * removed.  The directories notmuch holds tell it first, without
+     * counting every message (bw_nm_source_none_removed); the count
+     * decides when they cannot.  (What the later stages know without
+     * asking again: the owner's sent mail, stored verdicts.  A message
+     * added and another removed in the moment between this run's two
+     * counts escape the count, as they escape the nothing-new test.) */
+    bw_store_get_meta(s->store, "dir_files", &s->saved_dir_files);
     if (!s->nothing_new && !s->full && saved_count != NULL) {
-        guint64 total = bw_nm_source_count_messages(s->src);   /* kept for classify */
-        s->none_removed = !bw_nm_source_failed(s->src, NULL) &&
-                          total == g_ascii_strtoull(saved_count, NULL, 10) + s->examined;
+        guint64 saved = g_ascii_strtoull(saved_count, NULL, 10);
+        s->none_removed = bw_nm_source_none_removed(s->src, s->after, s->saved_dir_files, saved);
+        if (!s->none_removed) {
+            guint64 total = bw_nm_source_count_messages(s->src);   /* kept for classify */
+            s->none_removed = !bw_nm_source_failed(s->src, NULL) && total == saved + s->examined;
+        }
     }
     /* Removing a message does not bump notmuch's revision (0.37): the
      * count shows it, but counting 160k messages costs 40 ms.  notmuch new

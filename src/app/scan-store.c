@@ -122,6 +122,10 @@ bw_scan_stage_store(bw_scan_t *s, char **detail)
         st = bw_store_set_meta(store, "sent_messages", sent_text);
     if (st == BW_OK)
         st = bw_store_set_meta(store, "dirs", s->dirs);   /* NULL: count next time */
+    g_autofree char *dir_files = bw_nm_source_directory_table(s->src, s->revision,
+                                                              s->saved_dir_files);
+    if (st == BW_OK)
+        st = bw_store_set_meta(store, "dir_files", dir_files);
     if (st == BW_OK)
         st = bw_store_set_meta(store, "profile_digest", s->profile_digest);
     /* For a later run with nothing new (bw_scan_quiet): the newest

@@ -335,7 +335,11 @@ bw_scan_account_unchanged(bw_scan_t *s)
     if ((s->after == s->revision && !dirs_moved) || bw_store_begin(s->store, NULL) != BW_OK)
         return;
     g_autofree char *rev_text = g_strdup_printf("%" G_GUINT64_FORMAT, s->revision);
+    /* the table of directories goes with the revision (nm-source.h) */
+    g_autofree char *dir_files = bw_nm_source_directory_table(s->src, s->revision,
+                                                              s->saved_dir_files);
     if (bw_store_set_meta(s->store, "revision", rev_text) == BW_OK &&
+        bw_store_set_meta(s->store, "dir_files", dir_files) == BW_OK &&
         (!dirs_moved || bw_store_set_meta(s->store, "dirs", s->dirs) == BW_OK))
         bw_store_commit(s->store, NULL);
     else
@@ -390,6 +394,7 @@ bw_scan_clear(bw_scan_t *s)
     g_clear_pointer(&s->saved_dirs, g_free);
     g_clear_pointer(&s->cfg, g_free);
     g_clear_pointer(&s->dirs, g_free);
+    g_clear_pointer(&s->saved_dir_files, g_free);
     g_clear_pointer(&s->store, bw_store_close);
     g_clear_pointer(&s->src, bw_nm_source_close);
 }
