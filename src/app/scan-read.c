@@ -164,10 +164,12 @@ bw_scan_stage_read(bw_scan_t *s, bool *retry, char **detail)
     if (!s->nothing_new && !s->full && saved_count != NULL) {
         guint64 saved = g_ascii_strtoull(saved_count, NULL, 10);
         s->none_removed = bw_nm_source_none_removed(s->src, s->after, s->saved_dir_files, saved);
+        bool told = s->none_removed;
         if (!s->none_removed) {
             guint64 total = bw_nm_source_count_messages(s->src);   /* kept for classify */
             s->none_removed = !bw_nm_source_failed(s->src, NULL) && total == saved + s->examined;
         }
+        bw_scan_phase(told ? "removals:dirs" : "removals:count");   /* T340 tells them apart */
     }
     /* Removing a message does not bump notmuch's revision (0.37): the
      * count shows it, but counting 160k messages costs 40 ms.  notmuch new

@@ -1,0 +1,128 @@
+#!/bin/sh
+# T340-scan-removals: an incremental run tells that no message left the
+# database from notmuch's directories (the state's table of them, and the
+# files of the lastmod range) instead of counting every message; whatever
+# arrives, moves or leaves, it gives exactly what a full rescan gives.  The
+# cases: mail added (told by the directories: no count), a removal and an
+# addition in the same folder, a message moved to another folder, a second
+# copy of a message plus a removal elsewhere, a removal in a folder three
+# levels down, a whole nested folder removed, mail added in a new nested
+# folder.  Each is followed by an incremental run and compared with a full
+# rescan of the same mail (its own state); the runs that must count (a
+# removal, a move) are seen to count.
+. "$BW_SRCDIR/tests/e2e/lib.sh"
+bw_require_bin
+bw_require_cmd notmuch python3
+bw_tmpdir
+
+python3 "$BW_SRCDIR/tests/fixtures/make-mailbox.py" flood "$BW_TMP/all" --now "$BOUNCEWATCH_NOW"
+mkdir -p "$BW_TMP/mail/INBOX/cur" "$BW_TMP/mail/Lists/2026/deep/cur" "$BW_TMP/held"
+cp -r "$BW_TMP/all/Sent" "$BW_TMP/all/Junk" "$BW_TMP/mail/"
+# a third of the inbox three levels down, a third held back for later
+i=0
+for f in "$BW_TMP"/all/INBOX/cur/*; do
+    i=$((i + 1))
+    case $((i % 3)) in
+    0) cp "$f" "$BW_TMP/mail/INBOX/cur/" ;;
+    1) cp "$f" "$BW_TMP/mail/Lists/2026/deep/cur/" ;;
+    2) cp "$f" "$BW_TMP/held/" ;;
+    esac
+done
+# ordinary mail from a correspondent (no report: moved and copied below)
+for n in 1 2 3; do
+    cat >"$BW_TMP/mail/INBOX/cur/ham-$n:2,S" <<MAIL
+From: Friend <friend@example.net>
+To: owner@example.org
+Subject: Lunch on Friday ($n)
+Date: Mon, 16 Nov 2026 1$n:00:00 +0000
+Message-ID: <ham-$n@example.net>
+
+Shall we meet at noon?
+MAIL
+done
+bw_notmuch_setup "$BW_TMP/mail" owner@example.org
+
+same() {  # NAME A B: equal but for the revision
+    python3 - "$2" "$3" <<'PY' || bw_expect_eq "$1" differs identical
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+for d in (a, b):
+    d.pop("revision", None)
+if a != b:
+    for k in sorted(set(a) | set(b)):
+        if a.get(k) != b.get(k):
+            print("  differs: %s" % k)
+    sys.exit(1)
+PY
+}
+# step NAME: notmuch new, an incremental run (timing kept in $BW_TMP/NAME.err)
+# and a full rescan (scan --full on a copy of the state); they must agree
+step() {
+    notmuch new --no-hooks --quiet
+    BOUNCEWATCH_DEBUG_TIMING=1 "$BW_BIN" scan --json >"$BW_TMP/$1.json" 2>"$BW_TMP/$1.err" \
+        || bw_expect_eq "$1: incremental scan" failed ok
+    # on a copy of the state: campaign ids follow the history (T210)
+    rm -rf "$BW_TMP/full-data"
+    cp -a "$XDG_DATA_HOME" "$BW_TMP/full-data"
+    XDG_DATA_HOME="$BW_TMP/full-data" "$BW_BIN" scan --json --full >"$BW_TMP/$1-full.json" \
+        || bw_expect_eq "$1: full scan" failed ok
+    same "$1: incremental == full" "$BW_TMP/$1.json" "$BW_TMP/$1-full.json"
+}
+told() {  # NAME: how the run knew whether messages were removed
+    grep -o 'timing: removals:[a-z]*' "$BW_TMP/$1.err" | sed 's/timing: removals://' | head -1
+}
+held() { ls "$BW_TMP/held" | sed -n "${1}p"; }
+report_file() {  # NAME N: the file of a report of a scan document
+    python3 -c 'import json, sys
+b = json.load(open(sys.argv[1]))["bounces"]
+print(b[int(sys.argv[2]) % len(b)]["file"])' "$BW_TMP/$1.json" "$2"
+}
+
+"$BW_BIN" scan --json >"$BW_TMP/first.json" || bw_expect_eq "first scan" failed ok
+
+# mail arrives: the directories tell that nothing left, no count
+mv "$BW_TMP/held/$(held 1)" "$BW_TMP/held/$(held 2)" "$BW_TMP/mail/INBOX/cur/"
+step added
+bw_expect_eq "added: told by the directories" "$(told added)" dirs
+
+# a removal and an addition in the same folder: the files do not grow by
+# the range, the messages are counted
+rm -f "$(grep -l . "$BW_TMP"/mail/INBOX/cur/* | head -1)"
+mv "$BW_TMP/held/$(held 1)" "$BW_TMP/mail/INBOX/cur/"
+step remove-add
+bw_expect_eq "removal and addition in one folder: counted" "$(told remove-add)" count
+
+# a message moved to another folder (one file removed, one added, the same
+# message): counted, and nothing leaves
+mkdir -p "$BW_TMP/mail/Archive/cur"
+mv "$BW_TMP/mail/INBOX/cur/ham-1:2,S" "$BW_TMP/mail/Archive/cur/"
+step moved
+bw_expect_eq "a move: counted" "$(told moved)" count
+
+# a second copy of a message in another folder, and a report removed
+cp "$BW_TMP/mail/INBOX/cur/ham-2:2,S" "$BW_TMP/mail/Archive/cur/ham-2-copy:2,S"
+rm -f "$(report_file moved 3)"
+step copy-remove
+bw_expect_eq "a copy and a removal: counted" "$(told copy-remove)" count
+
+# a report removed three levels down (and the mail added meanwhile)
+deep=$(python3 -c 'import json, sys
+print([b["file"] for b in json.load(open(sys.argv[1]))["bounces"] if "/Lists/2026/deep/" in b["file"]][0])' \
+    "$BW_TMP/copy-remove.json")
+rm -f "$deep"
+mv "$BW_TMP/held/$(held 1)" "$BW_TMP/mail/INBOX/cur/"
+step deep-remove
+bw_expect_eq "a removal three levels down: counted" "$(told deep-remove)" count
+
+# a whole nested folder removed (and the mail added meanwhile)
+rm -rf "$BW_TMP/mail/Lists/2026/deep"
+mv "$BW_TMP/held/$(held 1)" "$BW_TMP/mail/INBOX/cur/"
+step folder-gone
+bw_expect_eq "a folder removed: counted" "$(told folder-gone)" count
+
+# mail added in a new nested folder: told by the directories again
+mkdir -p "$BW_TMP/mail/Lists/2027/new-folder/cur"
+mv "$BW_TMP/held/$(held 1)" "$BW_TMP/held/$(held 2)" "$BW_TMP/mail/Lists/2027/new-folder/cur/"
+step new-folder
+bw_expect_eq "added in a new folder: told by the directories" "$(told new-folder)" dirs
+bw_done
