@@ -889,6 +889,44 @@ bw_nm_source_range_keys(bw_nm_source_t *src, guint64 after_rev, guint max, GHash
     return true;
 }
 
+gint64
+bw_nm_source_range_from_count(bw_nm_source_t *src, guint64 after_rev, const char *address)
+{
+    GPtrArray *range = range_list(src, after_rev);
+    if (range == NULL || address == NULL || *address == '\0')
+        return -1;
+    if (range->len == 0)
+        return 0;
+    g_autofree char *restriction = range_restriction(src, after_rev, range);
+    /* asked of the range's id: terms only (the range query itself would
+     * scan every document again) */
+    if (restriction == NULL || src->range_terms == NULL)
+        return -1;
+    /* the term op_received_from_count asks */
+    g_autofree char *addr = g_ascii_strdown(address, -1);
+    g_autofree char *t = quote_term(addr);
+    g_autofree char *q = g_strdup_printf("%s and from:%s", restriction, t);
+    guint64 n = 0;
+    if (!count_query(src, q, &n))
+        return -1;
+    return (gint64)MIN(n, (guint64)G_MAXINT64);
+}
+
+bool
+bw_nm_source_from_count_grown(bw_nm_source_t *src, guint64 after_rev, const char *address,
+                              guint64 before)
+{
+    gint64 n = bw_nm_source_range_from_count(src, after_rev, address);
+    if (n < 0 || before > G_MAXUINT - 2 || (guint64)n > G_MAXUINT - 2 - before)
+        return false;
+    g_autofree char *addr = g_ascii_strdown(address, -1);
+    if (!g_hash_table_contains(src->from_counts, addr) &&
+        g_hash_table_size(src->from_counts) < 100000u)
+        g_hash_table_insert(src->from_counts, g_steal_pointer(&addr),
+                            GUINT_TO_POINTER((guint)(before + (guint64)n) + 1));
+    return true;
+}
+
 /* One pass of bw_nm_source_list; FALSE when notmuch failed mid-way. */
 static bool
 list_pass(bw_nm_source_t *src, const char *text, int owner, unsigned max, GPtrArray *out)
@@ -1084,33 +1122,41 @@ bw_nm_source_import_sent_answers(bw_nm_source_t *src, GBytes *data)
     gint32 has_sent = g_variant_get_int32(hs);
     if (has_sent >= 0 && src->has_sent < 0)
         src->has_sent = has_sent > 0;
-    GVariantIter iter;
-    const char *key;
-    gint64 date;
-    g_variant_iter_init(&iter, by_id);
-    while (g_variant_iter_next(&iter, "{&sx}", &key, &date)) {
+    /* Entry by entry without a format string (g_variant_iter_next parses
+     * one per entry: most of the cost with ~2k answers). */
+    gsize n = g_variant_n_children(by_id);
+    for (gsize i = 0; i < n; i++) {
+        g_autoptr(GVariant) e = g_variant_get_child_value(by_id, i);
+        g_autoptr(GVariant) k = g_variant_get_child_value(e, 0);
+        g_autoptr(GVariant) v = g_variant_get_child_value(e, 1);
+        gint64 date = g_variant_get_int64(v);
         gint64 *d = NULL;
         if (date != G_MININT64) {
             d = g_new(gint64, 1);
             *d = date;
         }
-        g_hash_table_replace(src->sent_by_id, g_strdup(key), d);
+        g_hash_table_replace(src->sent_by_id, g_strdup(g_variant_get_string(k, NULL)), d);
     }
-    g_variant_iter_init(&iter, to);
-    GVariant *dates_v = NULL;
-    while (g_variant_iter_next(&iter, "{&s@ax}", &key, &dates_v)) {
-        gsize n = 0;
-        const gint64 *p = g_variant_get_fixed_array(dates_v, &n, sizeof(gint64));
-        GArray *dates = g_array_sized_new(FALSE, FALSE, sizeof(gint64), (guint)n);
-        if (n > 0)
-            g_array_append_vals(dates, p, (guint)n);
-        g_hash_table_replace(src->sent_to, g_strdup(key), dates);
-        g_variant_unref(dates_v);
+    n = g_variant_n_children(to);
+    for (gsize i = 0; i < n; i++) {
+        g_autoptr(GVariant) e = g_variant_get_child_value(to, i);
+        g_autoptr(GVariant) k = g_variant_get_child_value(e, 0);
+        g_autoptr(GVariant) dates_v = g_variant_get_child_value(e, 1);
+        gsize count = 0;
+        const gint64 *p = g_variant_get_fixed_array(dates_v, &count, sizeof(gint64));
+        GArray *dates = g_array_sized_new(FALSE, FALSE, sizeof(gint64), (guint)count);
+        if (count > 0)
+            g_array_append_vals(dates, p, (guint)count);
+        g_hash_table_replace(src->sent_to, g_strdup(g_variant_get_string(k, NULL)), dates);
     }
-    gboolean yes = FALSE;
-    g_variant_iter_init(&iter, near);
-    while (g_variant_iter_next(&iter, "{&sb}", &key, &yes))
-        g_hash_table_replace(src->subject_near, g_strdup(key), GINT_TO_POINTER(yes ? 1 : 2));
+    n = g_variant_n_children(near);
+    for (gsize i = 0; i < n; i++) {
+        g_autoptr(GVariant) e = g_variant_get_child_value(near, i);
+        g_autoptr(GVariant) k = g_variant_get_child_value(e, 0);
+        g_autoptr(GVariant) v = g_variant_get_child_value(e, 1);
+        g_hash_table_replace(src->subject_near, g_strdup(g_variant_get_string(k, NULL)),
+                             GINT_TO_POINTER(g_variant_get_boolean(v) ? 1 : 2));
+    }
     src->sent_answers_as_imported = whole;
 }
 

@@ -89,6 +89,22 @@ char *bw_nm_source_prefilter_query(const bw_nm_source_t *src);
 bool bw_nm_source_range_keys(bw_nm_source_t *src, guint64 after_rev, guint max,
                              GHashTable **ids_out, GPtrArray **froms_out);
 
+/* How many of the messages changed after revision `after_rev` are from
+ * `address`, as the mailbox ops' received_from_count counts them (notmuch's
+ * from:), asked of those messages only; -1 when that cannot be asked
+ * cheaply (a large range) or notmuch failed. */
+gint64 bw_nm_source_range_from_count(bw_nm_source_t *src, guint64 after_rev,
+                                     const char *address);
+
+/* The count of messages from `address` (received_from_count) is `before`
+ * plus those of the range: the caller knows that no message left the
+ * database and every message of the range is new, and `before` is the
+ * count at revision `after_rev`.  The mailbox ops then answer it without
+ * counting every message from the address; FALSE when it cannot be told
+ * cheaply (they count). */
+bool bw_nm_source_from_count_grown(bw_nm_source_t *src, guint64 after_rev, const char *address,
+                                   guint64 before);
+
 /* Candidates among the messages changed after revision `after_rev`
  * (`all` = every message): the prefilter query only (no file is opened), the
  * owner's own mail left out.  *examined: messages in the range;

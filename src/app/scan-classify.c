@@ -105,9 +105,10 @@ classify_recorded(bw_scan_t *s, const char *message_id, const char *file, gint64
  *       R (messages from an address): asked again when the address could
  *         match the From of a changed message as notmuch's from: matches
  *         it (a phrase of its words: a message can match only if every word
- *         of the address is a word of its From; a From notmuch may hold
- *         decoded or in another script is taken to match everything), or
- *         when the count was not 0 and a message may have been removed;
+ *         of the address is a word of its From; when a From notmuch may
+ *         hold decoded or in another script is among them, notmuch is asked
+ *         whether a changed message is from the address), or when the
+ *         count was not 0 and a message may have been removed;
  *       S asked again when a changed message has that Message-ID;
  *       anything else is asked again.
  * And only a row the group stage left as bw_classify gave it is kept (the
@@ -120,25 +121,38 @@ classify_recorded(bw_scan_t *s, const char *message_id, const char *file, gint64
 #define MAX_RANGE_KEYS 200000u
 #define MAX_ITEM_QUESTIONS 4096u
 
+#define MAX_ADDRESS_WORDS 64u
+
 typedef struct {
     GHashTable *ids;           /* Message-IDs of the changed messages */
-    GHashTable *words;         /* words of their From headers */
-    bool any_from;             /* a From we cannot split: every address may match */
+    GPtrArray *from_words;     /* the words of each of their From headers (sets) */
+    GHashTable *word_froms;    /* word -> GArray of indexes into from_words, ascending */
+    bool any_from;             /* a From we cannot split: notmuch is asked */
     bool none_removed;         /* no message left the database since the last save */
+    bw_nm_source_t *src;       /* to ask it (bw_nm_source_range_from_count) */
+    guint64 after;
 } range_keys_t;
+
+static void
+free_indexes(gpointer p)
+{
+    g_array_unref(p);
+}
 
 static void
 range_keys_clear(range_keys_t *k)
 {
     g_clear_pointer(&k->ids, g_hash_table_unref);
-    g_clear_pointer(&k->words, g_hash_table_unref);
+    g_clear_pointer(&k->from_words, g_ptr_array_unref);
+    g_clear_pointer(&k->word_froms, g_hash_table_unref);
 }
 
-/* Each maximal run of ASCII letters and digits of `text`, lower-cased,
- * into `words` (or looked up: with want = TRUE, FALSE as soon as one is
- * missing).  Bounded by the text, which the caller bounds. */
+/* Each maximal run of ASCII letters and digits of `text`, lower-cased and
+ * cut to 255 bytes (a word cut the same way on both sides: a match then
+ * means "maybe", which is always safe), passed to `each` until it returns
+ * FALSE (then FALSE).  Bounded by the text, which the caller bounds. */
 static bool
-for_words(const char *text, GHashTable *words, bool lookup)
+for_words(const char *text, bool (*each)(void *data, const char *word), void *data)
 {
     const char *p = text;
     char w[256];
@@ -154,16 +168,27 @@ for_words(const char *text, GHashTable *words, bool lookup)
         for (size_t i = 0; i < k; i++)
             w[i] = g_ascii_tolower(p[i]);
         w[k] = '\0';
-        if (lookup) {
-            /* a word cut to the buffer: compare what there is; a match
-             * then means "maybe", which is always safe */
-            if (!g_hash_table_contains(words, w))
-                return false;
-        } else {
-            g_hash_table_add(words, g_strdup(w));
-        }
+        if (!each(data, w))
+            return false;
         p += n;
     }
+    return true;
+}
+
+static bool
+add_word(void *data, const char *word)
+{
+    g_hash_table_add(data, g_strdup(word));
+    return true;
+}
+
+static bool
+keep_word(void *data, const char *word)
+{
+    GPtrArray *words = data;
+    if (words->len >= MAX_ADDRESS_WORDS)
+        return false;
+    g_ptr_array_add(words, g_strdup(word));
     return true;
 }
 
@@ -174,18 +199,65 @@ range_keys_load(bw_scan_t *s, range_keys_t *k)
     if (!bw_nm_source_range_keys(s->src, s->after, MAX_RANGE_KEYS, &k->ids, &froms))
         return false;
     k->none_removed = s->none_removed;
-    k->words = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    k->src = s->src;
+    k->after = s->after;
+    k->from_words = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);
+    k->word_froms = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, free_indexes);
     for (guint i = 0; i < froms->len && !k->any_from; i++) {
         const char *f = g_ptr_array_index(froms, i);
         bool plain = strlen(f) < 4096 && strstr(f, "=?") == NULL;
         for (const char *c = f; plain && *c; c++)
             plain = (unsigned char)*c < 0x80;
-        if (!plain)
+        if (!plain) {
             k->any_from = true;
-        else
-            for_words(f, k->words, false);
+            break;
+        }
+        GHashTable *words = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        for_words(f, add_word, words);
+        guint index = k->from_words->len;
+        g_ptr_array_add(k->from_words, words);
+        GHashTableIter it;
+        gpointer w;
+        g_hash_table_iter_init(&it, words);
+        while (g_hash_table_iter_next(&it, &w, NULL)) {
+            GArray *at = g_hash_table_lookup(k->word_froms, w);
+            if (at == NULL) {
+                at = g_array_new(FALSE, FALSE, sizeof(guint));
+                g_hash_table_insert(k->word_froms, g_strdup(w), at);
+            }
+            g_array_append_val(at, index);
+        }
     }
     return true;
+}
+
+/* Whether some changed message's From holds every word of `address` (as
+ * notmuch's from: needs of a message it matches): TRUE also when that
+ * cannot be told (too many words, none). */
+static bool
+from_may_match(const range_keys_t *k, const char *address)
+{
+    g_autoptr(GPtrArray) words = g_ptr_array_new_with_free_func(g_free);
+    if (!for_words(address, keep_word, words) || words->len == 0)
+        return true;
+    /* the Froms that hold the rarest word, each asked for the others */
+    GArray *fewest = NULL;
+    for (guint i = 0; i < words->len; i++) {
+        GArray *at = g_hash_table_lookup(k->word_froms, g_ptr_array_index(words, i));
+        if (at == NULL)
+            return false;
+        if (fewest == NULL || at->len < fewest->len)
+            fewest = at;
+    }
+    for (guint j = 0; j < fewest->len; j++) {
+        GHashTable *from = g_ptr_array_index(k->from_words, g_array_index(fewest, guint, j));
+        bool all = true;
+        for (guint i = 0; i < words->len && all; i++)
+            all = g_hash_table_contains(from, g_ptr_array_index(words, i));
+        if (all)
+            return true;
+    }
+    return false;
 }
 
 static bool
@@ -202,9 +274,23 @@ must_ask(void *data, char what, const char *const *args, guint nargs, const char
             return true;
         return nargs != 1 || g_hash_table_contains(k->ids, args[0]);
     case 'R':
-        if ((!k->none_removed && strcmp(answer, "0") != 0) || k->any_from || nargs != 1)
+        if ((!k->none_removed && strcmp(answer, "0") != 0) || nargs != 1)
             return true;
-        return for_words(args[0], k->words, true);
+        /* A From notmuch may hold decoded or in another script: notmuch
+         * tells whether a changed message is from the address (-1: not
+         * told, asked again). */
+        if (k->any_from ? bw_nm_source_range_from_count(k->src, k->after, args[0]) == 0
+                        : !from_may_match(k, args[0]))
+            return false;
+        /* Asked again.  With none removed and every changed message new,
+         * the count is the recorded one (the count at the last save: each
+         * run that kept it had it) plus the changed messages from the
+         * address: the mailbox ops answer that instead of counting every
+         * message from it again. */
+        guint64 before = 0;
+        if (k->none_removed && g_ascii_string_to_unsigned(answer, 10, 0, G_MAXUINT, &before, NULL))
+            (void)bw_nm_source_from_count_grown(k->src, k->after, args[0], before);
+        return true;
     default:
         return true;
     }
