@@ -1759,6 +1759,7 @@ bw_nm_source_directory_digest(bw_nm_source_t *src)
  * sums differ or unknown, and the caller counts the messages. */
 #define DIR_TABLE_HEADER "bouncewatch-dirs 1"
 #define DIR_TABLE_MAX_LINE 8192u
+#define DIR_TABLE_SMALL 256u      /* files counted when no removal is asked about */
 
 /* Files notmuch holds in the directory `rel` under `root`, or -1 when
  * there are more than `max` (not worth counting) or the read failed. */
@@ -1914,12 +1915,14 @@ bw_nm_source_directory_table(bw_nm_source_t *src, guint64 revision, const char *
     if (!dirs_walk(src))
         return NULL;
     if (!src->dirs_counted) {
-        /* the saved counts of the unchanged directories, no count made */
+        /* the saved counts of the unchanged directories; of the others,
+         * only the small ones are counted (a folder's parent, whose mtime
+         * moves when a folder is added) */
         guint64 rev = 0;
         g_autoptr(GHashTable) old = dir_table_parse(saved_table, &rev);
         bool known = false;
         gint64 delta = 0;
-        dir_counts(src, old, 0, &known, &delta);
+        dir_counts(src, old, DIR_TABLE_SMALL, &known, &delta);
         src->dirs_counted = true;
     }
     /* what a walk of every file of this snapshot counted (a full scan) */
