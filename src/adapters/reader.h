@@ -2,19 +2,27 @@
  *
  * Every message bouncewatch reads (`parse`; in a scan the candidates, the
  * received mail the signals read, the owner's sent mail for the profile and
- * the signals) goes through one `bouncewatch-reader` process per batch (src/reader/reader.c:
+ * the signals) goes through `bouncewatch-reader` processes (src/reader/reader.c:
  * libbwcore only, resource limits, see there).  The caller queues its
  * inputs, then takes the answers in the same order.  Requests are streamed
  * ahead, so the reader never waits for the caller and a batch costs one
  * process start, not one per message.
+ *
+ * A pool: a batch with enough inputs waiting (BOUNCEWATCH_READERS_SPLIT,
+ * default 256) is read by up to BOUNCEWATCH_READERS processes at once
+ * (default min(2, online CPUs)), each given contiguous blocks of inputs;
+ * the answers are merged in the order added.  Fewer inputs (the hook's new
+ * mail) are read by one.  Everything below holds per process: its culprit
+ * is blamed, a new process takes its place and its blocks go on.
  *
  * When the reader dies (a crash, a CPU limit), answers garbage, or does not
  * answer one message within the time limit, the message it was reading is
  * the culprit: it gets a result with `fault` set, a new reader is started
  * and the batch goes on after it (inside an mbox, after that message).  A
  * reader that cannot start, or dies before it said hello, three times in a
- * row is unavailable: the remaining inputs get BW_READER_FAULT_UNAVAILABLE
- * (no message is blamed for that).
+ * row (counted over the pool: one start at a time) is unavailable: the
+ * remaining inputs get BW_READER_FAULT_UNAVAILABLE (no message is blamed
+ * for that).
  *
  * Which program: $BOUNCEWATCH_READER when set (the tests choose their
  * build of it this way), else `bouncewatch-reader` next to the running
@@ -116,7 +124,8 @@ guint bw_reader_add_read(bw_reader_t *r, const char *path, bw_reader_read_t what
  * is valid until the next call. */
 bool bw_reader_next(bw_reader_t *r, bw_reader_result_t *res);
 
-/* How many times a reader was started in this batch (tests, timing). */
+/* How many times a reader was started in this batch, over the pool (tests,
+ * timing). */
 unsigned bw_reader_starts(const bw_reader_t *r);
 
 /* Starts a reader and waits for its hello (it confined itself and read a

@@ -869,6 +869,104 @@ START_TEST(test_stderr_relayed_safely)
 }
 END_TEST
 
+static void
+restore_env(const char *name, const char *value)
+{
+    if (value != NULL)
+        g_setenv(name, value, TRUE);
+    else
+        g_unsetenv(name);
+}
+
+START_TEST(test_pool_order_and_blame)
+{
+    /* Two processes read a big batch, each a contiguous run at a time;
+     * the answers come back in the order added, and each poison message,
+     * whichever process read it, is blamed alone and exactly. */
+    g_autofree char *was = g_strdup(g_getenv("BOUNCEWATCH_READERS"));
+    g_setenv("BOUNCEWATCH_READERS", "2", TRUE);
+    bw_reader_options_t o = { .mode = BW_READER_REPORTS };
+    enum { N = 600 };
+    struct { guint at; const char *marker; bw_reader_fault_t fault; } poison[] = {
+        { 3, "[bw-test:crash]", BW_READER_FAULT_CRASH },
+        { 70, "[bw-test:garbage]", BW_READER_FAULT_GARBAGE },
+        { 100, "[bw-test:exit]", BW_READER_FAULT_CRASH },
+        { 101, "[bw-test:crash]", BW_READER_FAULT_CRASH },
+        { 350, "[bw-test:hang]", BW_READER_FAULT_TIMEOUT },
+        { 420, "[bw-test:badreport]", BW_READER_FAULT_GARBAGE },
+        { 599, "[bw-test:crash]", BW_READER_FAULT_CRASH },
+    };
+    g_autoptr(bw_reader_t) reader = bw_reader_new(&o);
+    for (guint i = 0; i < N; i++) {
+        const char *marker = NULL;
+        for (size_t k = 0; k < G_N_ELEMENTS(poison); k++)
+            if (poison[k].at == i)
+                marker = poison[k].marker;
+        g_autofree char *name = g_strdup_printf("p%03u.eml", i);
+        g_autofree char *rcpt = g_strdup_printf("r%u@example.net", i);
+        g_autofree char *path = mail(name, rcpt, marker);
+        ck_assert_uint_eq(bw_reader_add_file(reader, path, 0, false), i);
+    }
+    g_autoptr(GPtrArray) per = run(reader, N);   /* (checks the order) */
+    for (guint i = 0; i < N; i++) {
+        size_t k = 0;
+        while (k < G_N_ELEMENTS(poison) && poison[k].at != i)
+            k++;
+        if (k < G_N_ELEMENTS(poison)) {
+            assert_fault(per, i, poison[k].fault);
+        } else {
+            g_autofree char *rcpt = g_strdup_printf("r%u@example.net", i);
+            assert_read(per, i, rcpt);
+        }
+    }
+    /* Both processes ran (two starts), plus one new process for each
+     * culprit that ended one (the garbage ones too: it is put down). */
+    unsigned starts = bw_reader_starts(reader);
+    ck_assert_msg(starts >= 2 + G_N_ELEMENTS(poison) && starts <= 2 + 2 * G_N_ELEMENTS(poison),
+                  "starts %u", starts);
+
+    /* A small batch (the hook's few new messages) is read by one. */
+    g_autoptr(bw_reader_t) small = bw_reader_new(&o);
+    for (guint i = 0; i < 10; i++) {
+        g_autofree char *name = g_strdup_printf("p%03u.eml", i + 10);
+        g_autofree char *path = g_build_filename(tmp, name, NULL);
+        bw_reader_add_file(small, path, 0, false);
+    }
+    g_autoptr(GPtrArray) few = run(small, 10);
+    for (guint i = 0; i < 10; i++) {
+        g_autofree char *rcpt = g_strdup_printf("r%u@example.net", i + 10);
+        assert_read(few, i, rcpt);
+    }
+    ck_assert_uint_eq(bw_reader_starts(small), 1);
+    restore_env("BOUNCEWATCH_READERS", was);
+}
+END_TEST
+
+START_TEST(test_pool_unavailable)
+{
+    /* Every start fails: three in a row, not three per process, and every
+     * input is answered "unavailable". */
+    g_autofree char *was = g_strdup(g_getenv("BOUNCEWATCH_READERS"));
+    g_autofree char *was_split = g_strdup(g_getenv("BOUNCEWATCH_READERS_SPLIT"));
+    g_setenv("BOUNCEWATCH_READERS", "2", TRUE);
+    g_setenv("BOUNCEWATCH_READERS_SPLIT", "1", TRUE);
+    g_setenv("BW_TEST_READER_FAIL", "start", TRUE);
+    bw_reader_options_t o = { .mode = BW_READER_REPORTS };
+    g_autoptr(bw_reader_t) reader = bw_reader_new(&o);
+    for (int i = 0; i < 300; i++) {
+        g_autofree char *name = g_strdup_printf("m%03d.eml", i);
+        g_autofree char *p = mail(name, "r@example.net", NULL);
+        bw_reader_add_file(reader, p, 0, false);
+    }
+    g_autoptr(GPtrArray) per = run(reader, 300);
+    for (guint i = 0; i < 300; i++)
+        assert_fault(per, i, BW_READER_FAULT_UNAVAILABLE);
+    ck_assert_uint_eq(bw_reader_starts(reader), 3);
+    restore_env("BOUNCEWATCH_READERS", was);
+    restore_env("BOUNCEWATCH_READERS_SPLIT", was_split);
+}
+END_TEST
+
 Suite *
 suite_reader(void)
 {
@@ -895,6 +993,8 @@ suite_reader(void)
     tcase_add_test(tc, test_limits_in_force);
     tcase_add_test(tc, test_memory_bomb);
     tcase_add_test(tc, test_stderr_relayed_safely);
+    tcase_add_test(tc, test_pool_order_and_blame);
+    tcase_add_test(tc, test_pool_unavailable);
     suite_add_tcase(s, tc);
     return s;
 }
