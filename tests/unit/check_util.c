@@ -256,6 +256,61 @@ START_TEST(test_time_format_as_glib)
 }
 END_TEST
 
+/* bw_time_parse against GLib's ISO 8601 reading, its first step (the
+ * arithmetic takes the common form of bw_time_format's output). */
+static void
+time_parse_check(const char *text)
+{
+    gint64 t = 0, gt = 0;
+    int off = 0, goff = 0;
+    bool ours = bw_time_parse(text, &t, &off);
+    g_autoptr(GDateTime) dt = g_date_time_new_from_iso8601(text, NULL);
+    if (dt != NULL) {
+        gt = g_date_time_to_unix(dt);
+        goff = (int)(g_date_time_get_utc_offset(dt) / G_USEC_PER_SEC);
+    }
+    if (dt == NULL) {
+        /* GLib refused it: the answer is GMime's, as before the arithmetic */
+        g_autoptr(GDateTime) gm = bw_caps_decode_date(text);
+        ck_assert_int_eq(ours, gm != NULL);
+        if (gm != NULL) {
+            ck_assert_int_eq(t, g_date_time_to_unix(gm));
+            ck_assert_int_eq(off, (int)(g_date_time_get_utc_offset(gm) / G_USEC_PER_SEC));
+        }
+        return;
+    }
+    ck_assert_msg(ours && t == gt && off == goff, "%s: %" G_GINT64_FORMAT " %d, GLib %" G_GINT64_FORMAT " %d",
+                  text, t, off, gt, goff);
+}
+
+START_TEST(test_time_parse_as_glib)
+{
+    static const char *const texts[] = {
+        "1970-01-01T00:00:00+00:00", "1970-01-01T00:00:00+00:01", "1970-01-01T09:00:00+09:00",
+        "2000-02-29T12:00:00-05:30", "2001-02-29T12:00:00+00:00", "2026-11-23T09:40:00+14:00",
+        "2026-11-23T09:40:00+14:01", "2026-11-23T09:40:00-12:00", "2026-11-23T09:40:00-12:01",
+        "9999-12-31T23:59:59+00:00", "9999-12-31T23:59:59-01:00", "2026-13-01T00:00:00+00:00",
+        "2026-04-31T00:00:00+00:00", "2026-04-30T24:00:00+00:00", "2026-04-30T23:60:00+00:00",
+        "2026-04-30T23:59:60+00:00", "2026-04-30T23:59:59+00:60", "2026-04-30T23:59:59Z",
+        "2026-04-30t23:59:59+00:00", "2026-04-30T23:59:59+0000", "2026-4-30T23:59:59+00:00",
+        "1969-12-31T23:59:59+00:00", "1970-01-01T00:00:00+01:00", "+026-04-30T23:59:59+00:00",
+        "2026-04-30T23:59:59.5+00:00", "2026-04-30T23:59:59-00:00", "0000-01-01T00:00:00+00:00",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(texts); i++)
+        time_parse_check(texts[i]);
+    /* what bw_time_format writes, read back, over its whole range */
+    GRand *rand = g_rand_new_with_seed(11);
+    for (int k = 0; k < 20000; k++) {
+        gint64 t = (gint64)g_rand_double_range(rand, -1e9, 2.6e11);
+        int off = g_rand_int_range(rand, -50400, 54000) / 60 * 60;
+        g_autofree char *text = bw_time_format(t, off);
+        if (text != NULL)
+            time_parse_check(text);
+    }
+    g_rand_free(rand);
+}
+END_TEST
+
 START_TEST(test_utf8_validate_as_glib)
 {
     static const char *const texts[] = {
@@ -314,6 +369,7 @@ suite_util(void)
     tcase_add_test(tc, test_msgid_normalize);
     tcase_add_test(tc, test_time_roundtrip);
     tcase_add_test(tc, test_time_format_as_glib);
+    tcase_add_test(tc, test_time_parse_as_glib);
     tcase_add_test(tc, test_utf8_validate_as_glib);
     tcase_add_test(tc, test_find_blank_line);
     tcase_add_test(tc, test_memcasestr);
