@@ -76,6 +76,42 @@ for d in (a, b):
 sys.exit(0 if a == b else 1)
 PY
 
+# A damaged copy of the answers about the sent mail (snapshot row 1, what
+# an incremental run imports instead of asking notmuch): its hash refuses
+# it, the questions are asked again, the answer is the same, nothing is
+# said, and the answers are written again whole.
+python3 - "$state" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+row = db.execute("SELECT data FROM snapshot WHERE id=1").fetchone()
+assert row and len(row[0]) > 48, "no stored answers"
+b = bytearray(row[0])
+b[len(b) - 9] ^= 0x01            # a date or a flag of the last entry
+db.execute("UPDATE snapshot SET data=? WHERE id=1", (bytes(b),))
+db.commit()
+open(sys.argv[1] + ".answers", "wb").write(bytes(b))
+PY
+printf 'From: A Friend <friend@example.net>\nTo: owner@example.org\nSubject: again\nMessage-ID: <answers-damage-1@example.net>\nDate: Thu, 19 Nov 2026 11:00:00 +0000\n\nHi.\n' \
+    >"$BW_TMP/mail/INBOX/cur/answers-damage-1:2,S"
+notmuch new --no-hooks --quiet
+"$BW_BIN" scan --json >"$BW_TMP/ans.json" 2>"$BW_TMP/ans.err" || bw_expect_eq "scan over damaged answers" failed ok
+bw_expect_eq "damaged answers: nothing said" "$(cat "$BW_TMP/ans.err")" ""
+python3 - "$state" <<'PY' || bw_expect_eq "damaged answers: written again" kept rewritten
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+now = db.execute("SELECT data FROM snapshot WHERE id=1").fetchone()[0]
+sys.exit(0 if now != open(sys.argv[1] + ".answers", "rb").read() else 1)
+PY
+rm -f "$state.answers"
+"$BW_BIN" scan --json --full >"$BW_TMP/ans-full.json" 2>/dev/null || bw_expect_eq "full scan" failed ok
+python3 - "$BW_TMP/ans.json" "$BW_TMP/ans-full.json" <<'PY' || bw_expect_eq "damaged answers: same answer as a full scan" differs identical
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+for d in (a, b):
+    d.pop("revision", None)
+sys.exit(0 if a == b else 1)
+PY
+
 # Damaged three times in a row, within a second or two: every damaged file
 # is kept, none replaces another (the backup name had seconds only).
 for round in 1 2 3; do
