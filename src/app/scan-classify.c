@@ -349,8 +349,10 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
         for (guint i = 0; i < stored->len; i++) {
             bw_item_t *old = g_ptr_array_index(stored, i);
             /* A report deleted from the mailbox leaves the state too,
-             * as a full rescan would not see it. */
-            if (!s->ops.has_message_id(s->ops.ctx, old->message_id)) {
+             * as a full rescan would not see it.  (None can be when no
+             * message left the database since the save that stored it:
+             * not asked then.) */
+            if (!s->none_removed && !s->ops.has_message_id(s->ops.ctx, old->message_id)) {
                 char *gone = g_strdup(old->message_id);
                 g_ptr_array_add(s->vanished, gone);
                 g_hash_table_add(s->have, gone);   /* not taken back from a concurrent run */
