@@ -322,6 +322,12 @@ bw_scan_stage_tag(bw_scan_t *s)
             g_strcmp0(stored_rev, read_rev) == 0) {
             g_autofree char *after = g_strdup_printf("%" G_GUINT64_FORMAT, revs.after);
             ok = bw_store_set_meta(s->store, "revision", after) == BW_OK;
+            /* the table of directories goes with the revision: the tagger
+             * adds and removes no file (nm-source.c, "removals") */
+            g_autofree char *dir_files = bw_nm_source_directory_table(s->src, revs.after,
+                                                                      s->saved_dir_files);
+            if (ok)
+                ok = bw_store_set_meta(s->store, "dir_files", dir_files) == BW_OK;
         }
         if (ok)
             bw_store_commit(s->store, NULL);
