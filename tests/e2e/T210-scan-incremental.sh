@@ -22,19 +22,7 @@ bw_notmuch_setup "$BW_TMP/mail" owner@example.org
 
 # Compare two scan documents; the database revision moves with every write
 # (our tags included), everything else must be identical.
-same() {  # NAME A B
-    python3 - "$2" "$3" <<'PY' || bw_expect_eq "$1" differs identical
-import json, sys
-a, b = (json.load(open(p)) for p in sys.argv[1:3])
-for d in (a, b):
-    d.pop("revision", None)
-if a != b:
-    for k in sorted(set(a) | set(b)):
-        if a.get(k) != b.get(k):
-            print("  differs: %s" % k)
-    sys.exit(1)
-PY
-}
+same() { bw_same_json "$1" "$2" "$3" revision; }
 ids() { python3 -c 'import json,sys; print(" ".join(sorted(c["id"] for c in json.load(open(sys.argv[1]))["campaigns"])))' "$1"; }
 
 "$BW_BIN" scan --json >"$BW_TMP/first.json" || bw_expect_eq "first scan" failed ok

@@ -16,15 +16,7 @@ bw_tmpdir
 python3 "$BW_SRCDIR/tests/fixtures/make-mailbox.py" compromise "$BW_TMP/mail" --now "$BOUNCEWATCH_NOW"
 bw_notmuch_setup "$BW_TMP/mail" owner@example.org
 state="$XDG_DATA_HOME/bouncewatch/state.sqlite"
-same() {  # NAME A B
-    python3 - "$2" "$3" <<'PY' || bw_expect_eq "$1" differs identical
-import json, sys
-a, b = (json.load(open(p)) for p in sys.argv[1:3])
-for d in (a, b):
-    d.pop("revision", None)
-sys.exit(0 if a == b else 1)
-PY
-}
+same() { bw_same_json "$1" "$2" "$3" revision; }
 
 "$BW_BIN" scan --json --full >"$BW_TMP/good.json" || bw_expect_eq "clean scan" failed ok
 

@@ -42,19 +42,7 @@ MAIL
 done
 bw_notmuch_setup "$BW_TMP/mail" owner@example.org
 
-same() {  # NAME A B: equal but for the revision
-    python3 - "$2" "$3" <<'PY' || bw_expect_eq "$1" differs identical
-import json, sys
-a, b = (json.load(open(p)) for p in sys.argv[1:3])
-for d in (a, b):
-    d.pop("revision", None)
-if a != b:
-    for k in sorted(set(a) | set(b)):
-        if a.get(k) != b.get(k):
-            print("  differs: %s" % k)
-    sys.exit(1)
-PY
-}
+same() { bw_same_json "$1" "$2" "$3" revision; }  # equal but for the revision
 # step NAME: notmuch new, an incremental run (timing kept in $BW_TMP/NAME.err)
 # and a full rescan (scan --full on a copy of the state); they must agree
 step() {

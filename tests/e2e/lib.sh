@@ -125,6 +125,27 @@ bw_expect_eq() {
     fi
 }
 
+# bw_same_json NAME A B [KEY...]: record a failure when two JSON documents
+# differ, the top-level KEYs left out (e.g. "revision", which moves with
+# every write to the database, our own tags included); names the keys
+# that differ.
+bw_same_json() {
+    local name=$1 a=$2 b=$3
+    shift 3
+    python3 - "$a" "$b" "$@" <<'PY' || bw_expect_eq "$name" differs identical
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+for d in (a, b):
+    for k in sys.argv[3:]:
+        d.pop(k, None)
+if a != b:
+    for k in sorted(set(a) | set(b)):
+        if a.get(k) != b.get(k):
+            print("  differs: %s" % k)
+    sys.exit(1)
+PY
+}
+
 # bw_expect_ok NAME COMMAND...: record a failure when COMMAND fails.
 bw_expect_ok() {
     local name=$1
