@@ -62,13 +62,7 @@ notmuch new --no-hooks --quiet
 "$BW_BIN" scan --json >"$BW_TMP/bin.json" 2>"$BW_TMP/bin.err" || bw_expect_eq "scan over damaged binary rows" failed ok
 bw_expect_eq "damaged binary rows: nothing said" "$(cat "$BW_TMP/bin.err")" ""
 "$BW_BIN" scan --json --full >"$BW_TMP/bin-full.json" 2>/dev/null || bw_expect_eq "full scan" failed ok
-python3 - "$BW_TMP/bin.json" "$BW_TMP/bin-full.json" <<'PY' || bw_expect_eq "damaged binary rows: same answer as a full scan" differs identical
-import json, sys
-a, b = (json.load(open(p)) for p in sys.argv[1:3])
-for d in (a, b):
-    d.pop("revision", None)
-sys.exit(0 if a == b else 1)
-PY
+bw_same_json "damaged binary rows: same answer as a full scan" "$BW_TMP/bin.json" "$BW_TMP/bin-full.json" revision
 
 # A damaged copy of the answers about the sent mail (snapshot row 1, what
 # an incremental run imports instead of asking notmuch): its hash refuses
@@ -98,13 +92,7 @@ sys.exit(0 if now != open(sys.argv[1] + ".answers", "rb").read() else 1)
 PY
 rm -f "$state.answers"
 "$BW_BIN" scan --json --full >"$BW_TMP/ans-full.json" 2>/dev/null || bw_expect_eq "full scan" failed ok
-python3 - "$BW_TMP/ans.json" "$BW_TMP/ans-full.json" <<'PY' || bw_expect_eq "damaged answers: same answer as a full scan" differs identical
-import json, sys
-a, b = (json.load(open(p)) for p in sys.argv[1:3])
-for d in (a, b):
-    d.pop("revision", None)
-sys.exit(0 if a == b else 1)
-PY
+bw_same_json "damaged answers: same answer as a full scan" "$BW_TMP/ans.json" "$BW_TMP/ans-full.json" revision
 
 # Damaged three times in a row, within a second or two: every damaged file
 # is kept, none replaces another (the backup name had seconds only).
