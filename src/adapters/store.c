@@ -520,16 +520,24 @@ bw_store_delete_item(bw_store_t *s, const char *message_id)
 }
 
 bw_status_t
-bw_store_has_item(bw_store_t *s, const char *message_id, bool *found)
+bw_store_has_item(bw_store_t *s, const char *message_id, bool *found, char **file)
 {
     *found = false;
+    if (file)
+        *file = NULL;
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "SELECT 1 FROM items WHERE message_id=?1", -1, &st, NULL);
+    /* the file as the row's JSON holds it (bw_item_to_json: "file") */
+    int rc = sqlite3_prepare_v2(s->db, file ? "SELECT json_extract(json, '$.file') FROM items"
+                                              " WHERE message_id=?1"
+                                            : "SELECT 1 FROM items WHERE message_id=?1",
+                                -1, &st, NULL);
     if (rc != SQLITE_OK)
         return BW_E_STATE;
     sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     *found = rc == SQLITE_ROW;
+    if (*found && file && sqlite3_column_type(st, 0) == SQLITE_TEXT)
+        *file = g_strdup((const char *)sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
     return rc_status(rc);
 }

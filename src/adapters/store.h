@@ -68,7 +68,9 @@ bw_status_t bw_store_put_item_if_changed(bw_store_t *s, const bw_item_t *item,
                                          char **detail);
 /* Forget a report (it left the mailbox). */
 bw_status_t bw_store_delete_item(bw_store_t *s, const char *message_id);
-bw_status_t bw_store_has_item(bw_store_t *s, const char *message_id, bool *found);
+/* Whether a report is stored; with `file`, also the file its row names
+ * (NULL when none). */
+bw_status_t bw_store_has_item(bw_store_t *s, const char *message_id, bool *found, char **file);
 /* All items, by report date (GPtrArray of bw_item_t*, owning). */
 bw_status_t bw_store_load_items(bw_store_t *s, GPtrArray **out, char **detail);
 /* The same, and *text_out (may be NULL) gets message-id -> the row's JSON,

@@ -393,14 +393,23 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
     for (guint k = 0; k < keep->len; k++) {
         guint i = g_array_index(keep, guint, k);
         bw_item_t *old = g_ptr_array_index(stored, i);
+        /* No verdict depends on the file (bw_classify only copies it), so
+         * a report moved keeps its verdict under its new file; its row is
+         * written again (not in s->kept). */
+        const char *moved = s->moved ? g_hash_table_lookup(s->moved, old->message_id) : NULL;
+        if (moved != NULL) {
+            g_free(old->file);
+            old->file = g_strdup(moved);
+        }
         const char *q = keepable ? g_hash_table_lookup(s->stored_questions, old->message_id) : NULL;
         bool changed = true;
         if (q != NULL && bw_ops_recheck_text(q, &s->ops, must_ask, &keys, MAX_ITEM_QUESTIONS,
                                              &changed) && !changed) {
             g_ptr_array_index(stored, i) = NULL;   /* taken as it is */
             g_hash_table_replace(s->questions, g_strdup(old->message_id), g_strdup(q));
-            g_hash_table_replace(s->kept, g_strdup(old->message_id),
-                                 g_strdup(old->campaign ? old->campaign : ""));
+            if (moved == NULL)
+                g_hash_table_replace(s->kept, g_strdup(old->message_id),
+                                     g_strdup(old->campaign ? old->campaign : ""));
             g_hash_table_add(s->have, old->message_id);
             g_ptr_array_add(s->items, old);
             continue;

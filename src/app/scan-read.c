@@ -110,11 +110,21 @@ bw_scan_stage_read(bw_scan_t *s, bool *retry, char **detail)
         bw_scan_skips_put(&s->skips, e->message_id, e->file, e->date, e->cause, e->why);
     }
     g_autoptr(GHashTable) fresh_ids = g_hash_table_new(g_str_hash, g_str_equal);
+    s->moved = g_hash_table_new(g_str_hash, g_str_equal);
     for (guint i = 0; i < s->candidates->len; i++) {
         bw_nm_candidate_t *c = g_ptr_array_index(s->candidates, i);
         bool found = false;
-        if (!s->full && bw_store_has_item(s->store, c->message_id, &found) == BW_OK && found)
+        g_autofree char *stored_file = NULL;
+        if (!s->full &&
+            bw_store_has_item(s->store, c->message_id, &found, &stored_file) == BW_OK && found) {
+            /* A stored report under another file now (moved to another
+             * folder, renamed by a client's flag, its first copy removed:
+             * notmuch 0.37 gives each of these a new lastmod, so it is in
+             * the range): its row names the file a full scan would. */
+            if (g_strcmp0(stored_file, c->file) != 0)
+                g_hash_table_insert(s->moved, c->message_id, c->file);
             continue;
+        }
         /* A message this reader build could not read is not read again
          * (only its file name follows notmuch's renames). */
         if (bw_scan_skips_holds(&s->skips, c->message_id)) {
@@ -145,12 +155,14 @@ bw_scan_stage_read(bw_scan_t *s, bool *retry, char **detail)
         g_hash_table_add(fresh_ids, c->message_id);
     }
     /* Nothing new: every message written since the last run is a report we
-     * already hold (our own tags bump lastmod), and none was deleted (a
-     * deletion leaves no message in the range, but lowers the count). */
+     * already hold (our own tags bump lastmod), under the file we hold it
+     * by, and none was deleted (a deletion leaves no message in the range,
+     * but lowers the count). */
     g_autofree char *saved_count = NULL;
     bw_store_get_meta(s->store, "messages", &saved_count);
     s->nothing_new = !s->full && !s->config_changed && !s->sent_changed && s->fresh->len == 0 &&
-                     s->examined == s->candidates->len && saved_count != NULL;
+                     g_hash_table_size(s->moved) == 0 && s->examined == s->candidates->len &&
+                     saved_count != NULL;
     /* The last save counted the messages after reading its revision, so
      * every message added since is in the lastmod range: when the count
      * grew by the whole range, every message in it is new and none was

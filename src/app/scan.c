@@ -387,6 +387,7 @@ bw_scan_clear(bw_scan_t *s)
     g_clear_pointer(&s->profile, bw_profile_free);
     g_clear_pointer(&s->fresh, g_ptr_array_unref);
     g_clear_pointer(&s->retried, g_ptr_array_unref);
+    g_clear_pointer(&s->moved, g_hash_table_unref);
     bw_scan_skips_clear(&s->skips);
     g_clear_pointer(&s->candidates, g_ptr_array_unref);
     g_clear_pointer(&s->saved_uuid, g_free);

@@ -60,10 +60,10 @@ told() {  # NAME: how the run knew whether messages were removed
     grep -o 'timing: removals:[a-z]*' "$BW_TMP/$1.err" | sed 's/timing: removals://' | head -1
 }
 held() { ls "$BW_TMP/held" | sed -n "${1}p"; }
-report_file() {  # NAME N: the file of a report of a scan document
+report_file() {  # NAME N: the file of a report, as step NAME's full scan gives it
     python3 -c 'import json, sys
 b = json.load(open(sys.argv[1]))["bounces"]
-print(b[int(sys.argv[2]) % len(b)]["file"])' "$BW_TMP/$1.json" "$2"
+print(b[int(sys.argv[2]) % len(b)]["file"])' "$BW_TMP/$1-full.json" "$2"
 }
 
 "$BW_BIN" scan --json >"$BW_TMP/first.json" || bw_expect_eq "first scan" failed ok
@@ -86,6 +86,35 @@ mkdir -p "$BW_TMP/mail/Archive/cur"
 mv "$BW_TMP/mail/INBOX/cur/ham-1:2,S" "$BW_TMP/mail/Archive/cur/"
 step moved
 bw_expect_eq "a move: counted" "$(told moved)" count
+
+# a report moved to another folder, nothing else changed (the run finds
+# nothing new): its file is where notmuch holds it now, as in a full scan
+mv "$(report_file moved 5)" "$BW_TMP/mail/Archive/cur/"
+step report-moved
+# a report renamed as a mail client marks it read (new/ -> cur/, a flag)
+mkdir -p "$BW_TMP/mail/INBOX/new"
+f=$(report_file report-moved 7)
+mv "$f" "$BW_TMP/mail/INBOX/new/$(basename "$f" | sed 's/:2,.*//')"
+step report-new
+f=$(report_file report-new 7)
+mv "$f" "$BW_TMP/mail/INBOX/cur/$(basename "$f"):2,S"
+step report-read
+# the same through the hook (notmuch's post-new): a move alone is not
+# "nothing new" there either; the scan after it has nothing new and answers
+# from what the hook saved
+f=$(report_file report-read 11)
+mv "$f" "$BW_TMP/mail/Archive/cur/"
+notmuch new --no-hooks --quiet
+bw_hook "$BW_TMP/hook-moved.err"
+bw_expect_eq "report moved, hook" "$rc" 0
+step hook-moved
+# a report copied into another folder, then its first file removed: the
+# message stays, under its other file
+f=$(report_file report-read 9)
+cp "$f" "$BW_TMP/mail/Archive/cur/copy-of-$(basename "$f")"
+step report-copied
+rm -f "$f"
+step report-copy-left
 
 # a second copy of a message in another folder, and a report removed
 cp "$BW_TMP/mail/INBOX/cur/ham-2:2,S" "$BW_TMP/mail/Archive/cur/ham-2-copy:2,S"
