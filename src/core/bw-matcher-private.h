@@ -49,9 +49,20 @@ guint64 bw_matcher_key(const char *const *patterns, size_t n);
  * made none, as in the fuzzing build, which builds every automaton). */
 const bw_matcher_t *bw_matcher_prebuilt_find(guint64 key, size_t n);
 
+/* The automaton of a list of patterns built at run time, even where a
+ * prebuilt one exists (bw_matcher_new: the prebuilt one, else this). */
+bw_matcher_t *bw_matcher_build(const char *const *patterns, size_t n);
+
 /* Called by bw_matcher_new with every automaton it builds at run time (the
  * generator sets it to write them out); NULL in the program. */
 extern void (*bw_matcher_built_hook)(const bw_matcher_t *m, guint64 key);
+/* Called by bw_matcher_new with every prebuilt automaton it serves, and the
+ * list it was asked for (the unit test compares each with the automaton
+ * built at run time from that list); NULL in the program. */
+extern void (*bw_matcher_served_hook)(const bw_matcher_t *m, const char *const *patterns,
+                                      size_t n);
+/* How many automata the build prebuilt (0 without the tables). */
+size_t bw_matcher_prebuilt_count(void);
 
 /* Builds every automaton of the phrase tables (vendor.c, reason.c,
  * generic.c, autoreply.c, original.c, signal-table.c): the generator's list

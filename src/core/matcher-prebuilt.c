@@ -29,3 +29,13 @@ bw_matcher_prebuilt_find(guint64 key, size_t n)
 #endif
     return NULL;
 }
+
+size_t
+bw_matcher_prebuilt_count(void)
+{
+#ifdef BW_MATCHER_TABLES
+    return G_N_ELEMENTS(bw_prebuilt);
+#else
+    return 0;
+#endif
+}

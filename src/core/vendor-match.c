@@ -96,16 +96,25 @@ bw_matcher_key(const char *const *patterns, size_t n)
     return h;
 }
 
+void (*bw_matcher_served_hook)(const bw_matcher_t *m, const char *const *patterns, size_t n);
+
 bw_matcher_t *
 bw_matcher_new(const char *const *patterns, size_t n)
 {
     /* The phrase tables' automata were built by make (matcher-gen.c):
      * constant data the process maps on demand, nothing to build. */
-    guint64 key = bw_matcher_key(patterns, n);
-    const bw_matcher_t *prebuilt = bw_matcher_prebuilt_find(key, n);
-    if (prebuilt != NULL)
+    const bw_matcher_t *prebuilt = bw_matcher_prebuilt_find(bw_matcher_key(patterns, n), n);
+    if (prebuilt != NULL) {
+        if (bw_matcher_served_hook != NULL)
+            bw_matcher_served_hook(prebuilt, patterns, n);
         return (bw_matcher_t *)prebuilt;   /* never written: see bw_matcher_free */
+    }
+    return bw_matcher_build(patterns, n);
+}
 
+bw_matcher_t *
+bw_matcher_build(const char *const *patterns, size_t n)
+{
     bw_matcher_t *m = g_new0(bw_matcher_t, 1);
     m->node_store = g_array_new(FALSE, TRUE, sizeof(ac_node_t));
     ac_node_t root = {0, 0, 0, 0, -1, 0};
@@ -222,7 +231,7 @@ bw_matcher_new(const char *const *patterns, size_t n)
     m->nodes = (const ac_node_t *)(void *)m->node_store->data;
     m->nnodes = m->node_store->len;
     if (bw_matcher_built_hook != NULL)
-        bw_matcher_built_hook(m, key);
+        bw_matcher_built_hook(m, bw_matcher_key(patterns, n));
     return m;
 }
 

@@ -90,6 +90,182 @@ START_TEST(test_matcher_prebuilt)
 }
 END_TEST
 
+/* Each prebuilt automaton finds what the automaton built at run time from
+ * the same list finds, on hostile text.  The fuzzers build every automaton
+ * at run time (their build has no tables), so this is what ties what they
+ * exercise to what the program runs.  Deterministic (a fixed seed) and
+ * cheap: ~200 texts of up to 2 kB per automaton. */
+typedef struct {
+    const bw_matcher_t *prebuilt;
+    bw_matcher_t *runtime;
+    GPtrArray *patterns;   /* char* (NULL kept), owned */
+} served_t;
+
+static GArray *served;   /* served_t */
+
+static void
+on_served(const bw_matcher_t *m, const char *const *patterns, size_t n)
+{
+    for (guint i = 0; i < served->len; i++)
+        if (g_array_index(served, served_t, i).prebuilt == m)
+            return;   /* one list asked for twice */
+    served_t e = {m, bw_matcher_build(patterns, n), g_ptr_array_new_with_free_func(g_free)};
+    for (size_t i = 0; i < n; i++)
+        g_ptr_array_add(e.patterns, g_strdup(patterns[i]));
+    g_array_append_val(served, e);
+}
+
+static bool
+append_hit(size_t id, size_t start, size_t end, void *data)
+{
+    size_t hit[3] = {id, start, end};
+    g_array_append_vals(data, hit, 3);
+    return true;
+}
+
+/* A pattern as a stranger's notice may write it: case changed (ASCII, and
+ * the two-byte Latin-1 and Cyrillic letters the scan folds), blanks as runs
+ * of white space and line breaks, apostrophes as U+2018/U+2019, an anchored
+ * one after a line break with indentation or quote marks, or not. */
+static void
+append_variant(GString *t, GRand *r, const char *p, size_t keep)
+{
+    if (*p == '^') {
+        p++;
+        if (g_rand_boolean(r))
+            g_string_append(t, g_rand_boolean(r) ? "\n" : "\r\n  > ");
+    }
+    size_t len = MIN(strlen(p), keep);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)p[i], b = i + 1 < len ? (unsigned char)p[i + 1] : 0;
+        if (c == ' ') {
+            static const char *const blanks[] = {" ", "  ", "\t", "\n", "\r\n   ", " \f\v "};
+            g_string_append(t, blanks[g_rand_int_range(r, 0, G_N_ELEMENTS(blanks))]);
+        } else if (c == '\'' && g_rand_boolean(r)) {
+            g_string_append(t, g_rand_boolean(r) ? "\xe2\x80\x99" : "\xe2\x80\x98");
+        } else if (g_ascii_isalpha(c)) {
+            g_string_append_c(t, g_rand_boolean(r) ? g_ascii_toupper(c) : g_ascii_tolower(c));
+        } else if (c == 0xC3 && b >= 0xA0 && b <= 0xBE && b != 0xB7 && g_rand_boolean(r)) {
+            g_string_append_c(t, (char)c);
+            g_string_append_c(t, (char)(b - 0x20));   /* é -> É */
+            i++;
+        } else if (c == 0xD0 && b >= 0xB0 && b <= 0xBF && g_rand_boolean(r)) {
+            g_string_append_c(t, (char)c);
+            g_string_append_c(t, (char)(b - 0x20));   /* а..п -> А..П */
+            i++;
+        } else if (c == 0xD1 && b >= 0x80 && b <= 0x9F && g_rand_boolean(r)) {
+            g_string_append_c(t, (char)0xD0);          /* р..я -> Р..Я, ѐ..џ -> Ѐ..Џ */
+            g_string_append_c(t, (char)(b <= 0x8F ? b + 0x20 : b - 0x10));
+            i++;
+        } else {
+            g_string_append_c(t, (char)c);
+        }
+    }
+}
+
+static const char *
+some_pattern(const served_t *e, GRand *r)
+{
+    for (int tries = 0; tries < 8; tries++) {
+        const char *p = g_ptr_array_index(e->patterns,
+                                          g_rand_int_range(r, 0, (gint32)e->patterns->len));
+        if (p != NULL)
+            return p;
+    }
+    return "";
+}
+
+static void
+hostile_text(GString *t, GRand *r, const served_t *e)
+{
+    g_string_truncate(t, 0);
+    gsize want = (gsize)g_rand_int_range(r, 1, 2048);
+    while (t->len < want) {
+        const char *p = some_pattern(e, r);
+        switch (g_rand_int_range(r, 0, 7)) {
+        case 0:   /* random bytes, NUL rare (it ends the scan) */
+            for (int k = g_rand_int_range(r, 1, 33); k > 0; k--) {
+                int c = g_rand_int_range(r, 0, 256);
+                g_string_append_c(t, (char)(c == 0 && g_rand_int_range(r, 0, 8) ? 'x' : c));
+            }
+            break;
+        case 1:   /* a whole pattern */
+            append_variant(t, r, p, G_MAXSIZE);
+            break;
+        case 2:   /* a truncated one (UTF-8 may be cut) */
+            append_variant(t, r, p, (size_t)g_rand_int_range(r, 0, (gint32)strlen(p) + 1));
+            break;
+        case 3: {  /* overlapping: one inside another, or repeated back to back */
+            const char *q = some_pattern(e, r);
+            size_t cut = (size_t)g_rand_int_range(r, 0, (gint32)strlen(p) + 1);
+            append_variant(t, r, p, cut);
+            append_variant(t, r, q, G_MAXSIZE);
+            append_variant(t, r, p + (p[0] == '^' && cut == 0 ? 1 : cut), G_MAXSIZE);
+            append_variant(t, r, p, G_MAXSIZE);
+            break;
+        }
+        case 4: {  /* invalid UTF-8: stray continuation and lead bytes, cut sequences */
+            static const char *const bad[] = {"\x80", "\xbf\xbf", "\xc3", "\xd0", "\xd1",
+                                              "\xe2\x80", "\xe2", "\xf0\x9f", "\xff\xfe",
+                                              "\xc0\xaf", "\xed\xa0\x80"};
+            g_string_append(t, bad[g_rand_int_range(r, 0, G_N_ELEMENTS(bad))]);
+            break;
+        }
+        case 5:   /* valid UTF-8 around it: accents, Cyrillic, CJK, curly quotes */
+            g_string_append(t, g_rand_boolean(r) ? "\xc3\x89t\xc3\xa9 \xd0\x9f\xd1\x80\xd0\xb8"
+                                                 : "\xe9\x85\x8d\xe4\xbf\xa1\xe2\x80\x99 ");
+            break;
+        default:  /* line structure: breaks, indentation, quote marks */
+            g_string_append(t, g_rand_boolean(r) ? "\n> " : " \t\r\n");
+            break;
+        }
+    }
+}
+
+START_TEST(test_matcher_prebuilt_as_runtime)
+{
+    served = g_array_new(FALSE, FALSE, sizeof(served_t));
+    bw_matcher_served_hook = on_served;
+    bw_matchers_build_all();
+    bw_matcher_served_hook = NULL;
+    /* every automaton of the tables is among them (one served per list) */
+    ck_assert_uint_eq(served->len, bw_matcher_prebuilt_count());
+    ck_assert_uint_gt(served->len, 0);
+    GRand *r = g_rand_new_with_seed(20261206);
+    GString *t = g_string_new(NULL);
+    GArray *a = g_array_new(FALSE, FALSE, sizeof(size_t));
+    GArray *b = g_array_new(FALSE, FALSE, sizeof(size_t));
+    guint texts_with_hits = 0;
+    for (guint i = 0; i < served->len; i++) {
+        served_t *e = &g_array_index(served, served_t, i);
+        ck_assert(e->prebuilt->prebuilt);
+        ck_assert(!e->runtime->prebuilt);
+        ck_assert_uint_eq(e->prebuilt->nnodes, e->runtime->nnodes);
+        ck_assert_uint_eq(e->prebuilt->npatterns, e->runtime->npatterns);
+        for (guint k = 0; k < 200; k++) {
+            hostile_text(t, r, e);
+            g_array_set_size(a, 0);
+            g_array_set_size(b, 0);
+            bw_matcher_scan(e->prebuilt, t->str, t->len, append_hit, a);
+            bw_matcher_scan(e->runtime, t->str, t->len, append_hit, b);
+            if (a->len != b->len || memcmp(a->data, b->data, a->len * sizeof(size_t)) != 0)
+                ck_abort_msg("automaton %u (%zu patterns), text %u: prebuilt %u hits, "
+                             "runtime %u", i, e->runtime->npatterns, k, a->len / 3, b->len / 3);
+            texts_with_hits += a->len > 0;
+        }
+        bw_matcher_free(e->runtime);
+        g_ptr_array_unref(e->patterns);
+    }
+    /* the texts reach the patterns (a generator that never hits compares nothing) */
+    ck_assert_uint_gt(texts_with_hits, served->len * 100);
+    g_array_unref(a);
+    g_array_unref(b);
+    g_string_free(t, TRUE);
+    g_rand_free(r);
+    g_array_unref(served);
+}
+END_TEST
+
 /* Hostile text: long runs of near-matches stay linear.  The forked test's
  * default timeout (4 s) is the bound; a backtracking matcher would need
  * minutes on 4 MB of partial matches. */
@@ -363,6 +539,7 @@ suite_reason(void)
     tcase_add_test(tc, test_matcher_stop_and_nul);
     tcase_add_test(tc, test_matcher_hostile);
     tcase_add_test(tc, test_matcher_prebuilt);
+    tcase_add_test(tc, test_matcher_prebuilt_as_runtime);
     suite_add_tcase(s, tc);
     tc = tcase_create("tables");
     tcase_add_test(tc, test_reason_from_status);
