@@ -235,13 +235,32 @@ add_retried(GPtrArray *list, bw_nm_source_t *src, const bw_signals_reading_t *rd
 typedef struct {
     bw_signals_run_t *r;
     GHashTable *rows;
+    /* What this run read, as read, by Message-ID: bw_sent_summary_t* for
+     * the sent rows, fact_read_t* for the facts.  The stages after the
+     * read take it from here instead of decoding the rows' JSON again (a
+     * summary or facts decoded from the row written from it are the same:
+     * every member goes through the row as it is). */
+    GHashTable *decoded;
 } rows_ctx_t;
+
+typedef struct {
+    bw_mailfacts_t *m;
+    char *file;              /* as the row holds it ("" for none) */
+} fact_read_t;
+
+static void
+fact_read_free(fact_read_t *f)
+{
+    bw_mailfacts_free(f->m);
+    g_free(f->file);
+    g_free(f);
+}
 
 static void
 take_summary(void *data, const bw_nm_candidate_t *c, void *got)
 {
     rows_ctx_t *x = data;
-    g_autoptr(bw_sent_summary_t) s = got;
+    bw_sent_summary_t *s = got;
     if (s == NULL)
         return;
     g_free(s->message_id);
@@ -251,13 +270,15 @@ take_summary(void *data, const bw_nm_candidate_t *c, void *got)
     char *json = json_text(bw_sent_summary_to_json(s));
     pend(x->r, KIND_SENT, c->message_id, s->date_unix, g_strdup(json));
     g_hash_table_replace(x->rows, g_strdup(c->message_id), json);
+    g_hash_table_replace(x->decoded, g_strdup(c->message_id), s);
 }
 
 /* `owner_files` (a set) gets the file of each message listed: the
  * owner's, which the received mail leaves out. */
 static bw_status_t
 sent_rows(bw_signals_run_t *r, bw_nm_source_t *src, const bw_signals_reading_t *rd,
-          GHashTable *rows, bool full, guint64 after, GHashTable *owner_files, char **detail)
+          GHashTable *rows, GHashTable *decoded, bool full, guint64 after,
+          GHashTable *owner_files, char **detail)
 {
     g_autoptr(GPtrArray) list = NULL;
     bw_status_t st = bw_nm_source_list(src, NULL, full, after, 1, BW_SIGNALS_MAX_SENT, &list,
@@ -268,7 +289,7 @@ sent_rows(bw_signals_run_t *r, bw_nm_source_t *src, const bw_signals_reading_t *
     for (guint i = 0; i < list->len; i++)
         g_hash_table_add(owner_files,
                          g_strdup(((const bw_nm_candidate_t *)g_ptr_array_index(list, i))->file));
-    rows_ctx_t x = { r, rows };
+    rows_ctx_t x = { r, rows, decoded };
     return read_list(rd, list, BW_READER_READ_SENT_SUMMARY, decode_summary, take_summary, NULL, &x,
                      &r->read_sent, detail);
 }
@@ -281,6 +302,10 @@ keep_facts(rows_ctx_t *x, const bw_nm_candidate_t *c, bw_mailfacts_t *m)
     char *row = facts_row(m, c->file);
     pend(x->r, KIND_FACTS, c->message_id, m->date_unix, g_strdup(row));
     g_hash_table_replace(x->rows, g_strdup(c->message_id), row);
+    fact_read_t *f = g_new0(fact_read_t, 1);
+    f->m = m;
+    f->file = g_strdup(c->file ? c->file : "");
+    g_hash_table_replace(x->decoded, g_strdup(c->message_id), f);
 }
 
 /* Received mail of the range: read, kept when a judge can use it (the
@@ -291,11 +316,12 @@ take_received(void *data, const bw_nm_candidate_t *c, void *got)
     rows_ctx_t *x = data;
     g_autoptr(bw_mailfacts_t) m = got;
     if (m != NULL && bw_mailfacts_notable(m)) {
-        keep_facts(x, c, m);
+        keep_facts(x, c, g_steal_pointer(&m));
     } else if (g_hash_table_contains(x->rows, c->message_id)) {
         /* changed into something no judge uses (it stays a reply
          * candidate of a run: reply_rows reads it again) */
         g_hash_table_remove(x->rows, c->message_id);
+        g_hash_table_remove(x->decoded, c->message_id);
         pend(x->r, KIND_FACTS, c->message_id, 0, NULL);
     }
 }
@@ -400,9 +426,10 @@ walk_fault(void *data, const bw_nm_candidate_t *f, const char *cause, const char
  * files notmuch names otherwise, held messages it cannot name): nothing
  * was kept, the caller lists the messages. */
 static bw_status_t
-received_walk(bw_signals_run_t *r, bw_nm_source_t *src, const bw_signals_reading_t *rd,
-              GHashTable *rows, GHashTable *owner_files, bool *done, char **detail)
+received_walk(rows_ctx_t *x, bw_nm_source_t *src, const bw_signals_reading_t *rd,
+              GHashTable *owner_files, bool *done, char **detail)
 {
+    bw_signals_run_t *r = x->r;
     *done = false;
     if (rd->held != NULL && rd->held_ids == NULL)
         return BW_OK;
@@ -445,7 +472,7 @@ received_walk(bw_signals_run_t *r, bw_nm_source_t *src, const bw_signals_reading
     g_autoptr(GPtrArray) list = g_ptr_array_sized_new(reads->len);
     for (guint i = 0; i < reads->len; i++)
         g_ptr_array_add(list, &g_array_index(reads, bw_nm_candidate_t, i));
-    walk_ctx_t w = { { r, rows }, src, walked,
+    walk_ctx_t w = { *x, src, walked,
                      g_ptr_array_new_with_free_func((GDestroyNotify)bw_nm_candidate_free),
                      g_ptr_array_new_with_free_func((GDestroyNotify)bw_mailfacts_free),
                      g_ptr_array_new_with_free_func((GDestroyNotify)walk_fault_free),
@@ -463,8 +490,11 @@ received_walk(bw_signals_run_t *r, bw_nm_source_t *src, const bw_signals_reading
             if (rd->skip != NULL)
                 rd->skip(rd->ctx, e->c, e->cause, e->why);
         }
-        for (guint i = 0; i < w.found->len; i++)
-            keep_facts(&w.x, g_ptr_array_index(w.found, i), g_ptr_array_index(w.facts, i));
+        for (guint i = 0; i < w.found->len; i++) {
+            bw_mailfacts_t *m = g_ptr_array_index(w.facts, i);
+            g_ptr_array_index(w.facts, i) = NULL;   /* kept */
+            keep_facts(&w.x, g_ptr_array_index(w.found, i), m);
+        }
     }
     g_ptr_array_unref(w.found);
     g_ptr_array_unref(w.facts);
@@ -495,13 +525,13 @@ retried_gone(bw_nm_source_t *src, const bw_signals_reading_t *rd, GPtrArray *out
 }
 
 static bw_status_t
-received_rows(bw_signals_run_t *r, bw_nm_source_t *src, const bw_signals_reading_t *rd,
-              GHashTable *rows, bool full, guint64 after, GHashTable *owner_files, char **detail)
+received_rows(rows_ctx_t *x, bw_nm_source_t *src, const bw_signals_reading_t *rd, bool full,
+              guint64 after, GHashTable *owner_files, char **detail)
 {
-    rows_ctx_t x = { r, rows };
+    bw_signals_run_t *r = x->r;
     if (full) {
         bool done = false;
-        bw_status_t st = received_walk(r, src, rd, rows, owner_files, &done, detail);
+        bw_status_t st = received_walk(x, src, rd, owner_files, &done, detail);
         if (st != BW_OK)
             return st;
         if (done) {
@@ -510,7 +540,7 @@ received_rows(bw_signals_run_t *r, bw_nm_source_t *src, const bw_signals_reading
             if (st != BW_OK)
                 return st;
             return read_list(rd, gone, BW_READER_READ_NOTABLE_FACTS, decode_facts, take_received,
-                             NULL, &x, &r->read_received, detail);
+                             NULL, x, &r->read_received, detail);
         }
     }
     g_autoptr(GPtrArray) list = NULL;
@@ -518,7 +548,7 @@ received_rows(bw_signals_run_t *r, bw_nm_source_t *src, const bw_signals_reading
     if (st != BW_OK)
         return st;
     add_retried(list, src, rd, false);
-    return read_list(rd, list, BW_READER_READ_NOTABLE_FACTS, decode_facts, take_received, NULL, &x,
+    return read_list(rd, list, BW_READER_READ_NOTABLE_FACTS, decode_facts, take_received, NULL, x,
                      &r->read_received, detail);
 }
 
@@ -529,16 +559,18 @@ take_reply(void *data, const bw_nm_candidate_t *c, void *got)
     rows_ctx_t *x = data;
     g_autoptr(bw_mailfacts_t) m = got;
     if (m != NULL && !g_hash_table_contains(x->rows, c->message_id))
-        keep_facts(x, c, m);
+        keep_facts(x, c, g_steal_pointer(&m));
 }
 
 /* People answering a run: the other messages in the threads of its
  * members (notmuch threads by References and In-Reply-To, whatever order
  * the mail came in).  Read once, then kept. */
 static bw_status_t
-reply_rows(bw_signals_run_t *r, bw_nm_source_t *src, const bw_signals_reading_t *rd,
-           GPtrArray *runs, GHashTable *rows, char **detail)
+reply_rows(rows_ctx_t *x, bw_nm_source_t *src, const bw_signals_reading_t *rd, GPtrArray *runs,
+           char **detail)
 {
+    bw_signals_run_t *r = x->r;
+    GHashTable *rows = x->rows;
     /* the threads of every member, each once */
     g_autoptr(GHashTable) threads = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_autoptr(GPtrArray) terms = g_ptr_array_new();
@@ -573,8 +605,7 @@ reply_rows(bw_signals_run_t *r, bw_nm_source_t *src, const bw_signals_reading_t 
             if (!g_hash_table_contains(rows, c->message_id))
                 g_ptr_array_add(unread, (gpointer)c);
         }
-        rows_ctx_t x = { r, rows };
-        st = read_list(rd, unread, BW_READER_READ_FACTS, decode_facts, take_reply, NULL, &x,
+        st = read_list(rd, unread, BW_READER_READ_FACTS, decode_facts, take_reply, NULL, x,
                        &r->read_replies, detail);
         if (st != BW_OK)
             return st;
@@ -755,13 +786,17 @@ digest_text(const char *text)
     return g_compute_checksum_for_string(G_CHECKSUM_SHA256, text, -1);
 }
 
-/* Judges one stored fact; true when it is relevant (see the memo). */
+/* Judges one stored fact, `read` when this run read it (its row is
+ * `text`); true when it is relevant (see the memo). */
 static bool
-judge_fact(bw_signals_run_t *r, const char *text, const bw_reply_context_t *rctx,
-           bw_ops_record_t *rec)
+judge_fact(bw_signals_run_t *r, const char *text, const fact_read_t *read,
+           const bw_reply_context_t *rctx, bw_ops_record_t *rec)
 {
     g_autofree char *file = NULL;
-    g_autoptr(bw_mailfacts_t) m = facts_from_row(text, &file);
+    g_autoptr(bw_mailfacts_t) decoded = read == NULL ? facts_from_row(text, &file) : NULL;
+    const bw_mailfacts_t *m = read != NULL ? read->m : decoded;
+    if (read != NULL)
+        file = g_strdup(read->file);
     if (m == NULL)
         return false;
     bw_signal_t *sig = NULL;
@@ -853,12 +888,17 @@ bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store
     if (facts == NULL)
         facts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
+    g_autoptr(GHashTable) sent_read = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                                            (GDestroyNotify)bw_sent_summary_free);
+    g_autoptr(GHashTable) facts_read = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                                             (GDestroyNotify)fact_read_free);
+    rows_ctx_t facts_x = { r, facts, facts_read };
     bw_status_t st = BW_OK;
     if (read != BW_SIGNALS_READ_NONE) {
         g_autoptr(GHashTable) owner_files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-        st = sent_rows(r, src, reading, sent, full, after, owner_files, detail);
+        st = sent_rows(r, src, reading, sent, sent_read, full, after, owner_files, detail);
         if (st == BW_OK)
-            st = received_rows(r, src, reading, facts, full, after, owner_files, detail);
+            st = received_rows(&facts_x, src, reading, full, after, owner_files, detail);
         if (st != BW_OK)
             return st;
     }
@@ -880,6 +920,13 @@ bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store
         g_autoptr(GPtrArray) summaries = g_ptr_array_new_with_free_func((GDestroyNotify)bw_sent_summary_free);
         g_autoptr(GPtrArray) sent_ids = sorted_keys(sent);
         for (guint i = 0; i < sent_ids->len; i++) {
+            gpointer read_id = NULL, read_now = NULL;
+            if (g_hash_table_steal_extended(sent_read, g_ptr_array_index(sent_ids, i), &read_id,
+                                            &read_now)) {
+                g_free(read_id);
+                g_ptr_array_add(summaries, read_now);
+                continue;
+            }
             g_autoptr(JsonNode) n = json_parse(g_hash_table_lookup(sent, g_ptr_array_index(sent_ids, i)));
             bw_sent_summary_t *sm = NULL;
             if (n != NULL && bw_sent_summary_from_json(n, &sm, NULL) == BW_OK && sm != NULL)
@@ -902,7 +949,7 @@ bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store
             g_hash_table_replace(r->members, g_strdup(g_ptr_array_index(run->members, k)),
                                  g_strdup(key));
     }
-    st = reply_rows(r, src, reading, runs, facts, detail);
+    st = reply_rows(&facts_x, src, reading, runs, detail);
     if (st != BW_OK)
         return st;
 
@@ -968,7 +1015,8 @@ bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store
                 pend(r, KIND_FACTS, id, 0, NULL);
             continue;
         }
-        if (judge_fact(r, g_hash_table_lookup(texts, id), &rctx, rec))
+        if (judge_fact(r, g_hash_table_lookup(texts, id), g_hash_table_lookup(facts_read, id),
+                       &rctx, rec))
             g_ptr_array_add(relevant, (gpointer)id);
     }
     g_autoptr(JsonNode) facts_calls = bw_ops_record_to_json(rec);
