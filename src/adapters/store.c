@@ -20,6 +20,10 @@ struct bw_store {
     sqlite3 *db;
     char *path;
     bool in_txn;
+    /* bw_store_put_signal_row's two statements, prepared once per handle
+     * (a full scan writes ~26,000 rows at 160k: preparing each cost
+     * ~800 M instructions) */
+    sqlite3_stmt *put_signal_row, *delete_signal_row;
 };
 
 static const char *const schema_sql =
@@ -160,6 +164,8 @@ open_handle(bw_store_t *s)
 static void
 close_handle(bw_store_t *s)
 {
+    g_clear_pointer(&s->put_signal_row, sqlite3_finalize);
+    g_clear_pointer(&s->delete_signal_row, sqlite3_finalize);
     if (s->db != NULL) {
         sqlite3_close_v2(s->db);
         s->db = NULL;
@@ -969,20 +975,26 @@ bw_status_t
 bw_store_put_signal_row(bw_store_t *s, const char *kind, const char *message_id, gint64 date,
                         const char *json)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db,
-        json ? "INSERT OR REPLACE INTO signal_rows(kind,message_id,date,json) VALUES(?1,?2,?3,?4)"
-             : "DELETE FROM signal_rows WHERE kind=?1 AND message_id=?2", -1, &st, NULL);
-    if (rc != SQLITE_OK)
+    sqlite3_stmt **slot = json ? &s->put_signal_row : &s->delete_signal_row;
+    if (*slot == NULL &&
+        sqlite3_prepare_v3(s->db,
+            json ? "INSERT OR REPLACE INTO signal_rows(kind,message_id,date,json) VALUES(?1,?2,?3,?4)"
+                 : "DELETE FROM signal_rows WHERE kind=?1 AND message_id=?2",
+            -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) != SQLITE_OK) {
+        g_clear_pointer(slot, sqlite3_finalize);
         return BW_E_STATE;
+    }
+    sqlite3_stmt *st = *slot;
     sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, message_id, -1, SQLITE_STATIC);
     if (json) {
         sqlite3_bind_int64(st, 3, date);
         sqlite3_bind_text(st, 4, json, -1, SQLITE_STATIC);
     }
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    int rc = sqlite3_step(st);
+    /* ready for the next row, holding none of this one's text */
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     return rc == SQLITE_DONE ? BW_OK : BW_E_STATE;
 }
 
