@@ -106,9 +106,10 @@ guint bw_reader_add_file(bw_reader_t *r, const char *path, unsigned limit, bool 
 guint bw_reader_add_data(bw_reader_t *r, GBytes *data);
 
 /* What a READ request reads of a message instead of parsing it as a bounce
- * (bw-reader.h); its answer is one result with `json` (decode it with
- * bw_reader_payload_parse() and the *_from_json of the kind), in either
- * mode. */
+ * (bw-reader.h); its answer is one result with `json`, which has passed
+ * bw_reader_payload_check() (decode it with
+ * bw_reader_payload_parse_checked() and the *_from_json of the kind), in
+ * either mode. */
 typedef enum {
     BW_READER_READ_FACTS,          /* a received message: bw_mailfacts_t */
     BW_READER_READ_NOTABLE_FACTS,  /* the same, only when bw_mailfacts_notable() */

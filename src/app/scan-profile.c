@@ -99,7 +99,7 @@ bw_scan_learn_profile(bw_scan_t *s, bw_profile_t *profile, unsigned max, GPtrArr
         bw_sent_mail_t *m = NULL;
         if (cause == NULL && res.status == BW_OK && res.json != NULL) {
             g_autoptr(JsonNode) node = NULL;
-            if (bw_reader_payload_parse(res.json, res.json_len, &node, NULL) != BW_OK ||
+            if (bw_reader_payload_parse_checked(res.json, res.json_len, &node, NULL) != BW_OK ||
                 bw_sent_mail_from_json(node, &m, NULL) != BW_OK) {
                 cause = bw_reader_fault_to_string(BW_READER_FAULT_GARBAGE);
                 res.detail = "the reader answered garbage on this message (a damaged answer)";

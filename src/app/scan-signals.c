@@ -177,7 +177,7 @@ read_list(const bw_signals_reading_t *rd, GPtrArray *list, bw_reader_read_t what
             void *got = NULL;
             if (cause == NULL && res.status == BW_OK && res.json != NULL) {
                 g_autoptr(JsonNode) node = NULL;
-                if (bw_reader_payload_parse(res.json, res.json_len, &node, NULL) == BW_OK)
+                if (bw_reader_payload_parse_checked(res.json, res.json_len, &node, NULL) == BW_OK)
                     got = decode(node);
                 if (got == NULL) {
                     cause = bw_reader_fault_to_string(BW_READER_FAULT_GARBAGE);

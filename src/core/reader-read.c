@@ -86,6 +86,13 @@ bw_reader_payload_parse(const char *json, size_t len, JsonNode **out, char **why
     bw_status_t st = bw_reader_payload_check(json, len, why);
     if (st != BW_OK)
         return st;
+    return bw_reader_payload_parse_checked(json, len, out, why);
+}
+
+bw_status_t
+bw_reader_payload_parse_checked(const char *json, size_t len, JsonNode **out, char **why)
+{
+    *out = NULL;
     g_autoptr(JsonParser) p = json_parser_new_immutable();
     if (!json_parser_load_from_data(p, json, (gssize)len, NULL) || json_parser_get_root(p) == NULL)
         return bw_error_set(why, BW_E_INVALID, "%s", "an answer that is not JSON");
