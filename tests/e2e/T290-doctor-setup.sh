@@ -28,6 +28,8 @@ mkdir -p "$XDG_CONFIG_DIRS"
 mkdir -p "$BW_TMP/bin" "$BW_TMP/nosystemd"
 # a copy, not a link: setup writes the program's own path (/proc/self/exe)
 cp "$BW_BIN" "$BW_TMP/bin/bouncewatch"
+# ... with the build's engine module (installed, it is in $(pkglibdir))
+export BOUNCEWATCH_ENGINE="$BW_BUILDDIR/.libs/bouncewatch-engine.so"
 printf '#!/bin/sh\necho "Failed to connect to bus: No medium found" >&2\nexit 1\n' \
     >"$BW_TMP/nosystemd/systemctl"
 chmod +x "$BW_TMP/nosystemd/systemctl"
