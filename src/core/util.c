@@ -17,9 +17,22 @@ bw_memcasestr(const char *hay, size_t hay_len, const char *needle)
     char lo = bw_ascii_lower(needle[0]);
     char up = g_ascii_isalpha(lo) ? (char)(lo - 32) : lo;
     const char *end = hay + (hay_len - n) + 1;
+    /* The next place of each case, kept while it is ahead: a candidate of
+     * one case that fails does not make the other's be looked for again
+     * (a text full of the needle's first letter in one case searched it
+     * once per candidate of the other). */
+    const char *a = hay, *b = up != lo ? hay : NULL;
+    bool a_known = false, b_known = up == lo;
     for (const char *p = hay; p < end;) {
-        const char *a = memchr(p, lo, (size_t)(end - p));
-        const char *b = up != lo ? memchr(p, up, (size_t)((a != NULL ? a : end) - p)) : NULL;
+        if (!a_known || (a != NULL && a < p)) {
+            a = memchr(p, lo, (size_t)(end - p));
+            a_known = true;
+        }
+        if (!b_known || (b != NULL && b < p)) {
+            /* only before a: past it, a is the candidate */
+            b = memchr(p, up, (size_t)((a != NULL ? a : end) - p));
+            b_known = b != NULL;
+        }
         const char *c = b != NULL ? b : a;
         if (c == NULL)
             return NULL;
