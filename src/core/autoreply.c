@@ -417,6 +417,40 @@ own_words(const bw_view_t *v, size_t head, size_t *len_out)
     return g_string_free(g, FALSE);
 }
 
+/* Whether the words of a machine's mail off any list make it a challenge:
+ * its own subject or a challenger's address and a challenge phrase of its
+ * own lines, or two strong phrases (there or in a recipient's diagnostic). */
+static bool
+challenge_words(const bw_view_t *v, const bw_report_t *report, size_t head_len)
+{
+    g_autofree char *own_subject = bw_generic_own_subject(v->subject, v->orig_subject);
+    const char *subject = own_subject != NULL ? own_subject : "";
+    size_t slen = strlen(subject);
+    size_t head = 0;
+    g_autofree char *words = own_words(v, head_len, &head);
+    bool asks = ANY(subject, slen, T_CHALLENGE);
+    /* "confirm-<cookie>@", "confirm+<cookie>@": a challenger's address */
+    const char *addrs[] = {v->from, bw_view_header(v, "Reply-To")};
+    for (unsigned i = 0; i < G_N_ELEMENTS(addrs) && !asks; i++) {
+        g_autofree char *a = bw_address_normalize(addrs[i]);
+        const char *at = a != NULL ? strchr(a, '@') : NULL;
+        asks = at != NULL && (bw_casestr(a, (size_t)(at - a), "confirm") != NULL ||
+                              bw_casestr(a, (size_t)(at - a), "verify") != NULL);
+    }
+    if (asks && ANY(words, head, T_CHALLENGE))
+        return true;
+    phrase_count_t strong_acc = {0, 0};
+    count_phrases(words, head, T_CHALLENGE_STRONG, &strong_acc);
+    /* a challenge dressed as a DSN may say it in its diagnostic only
+     * ("Sender not pre-approved") */
+    for (guint i = 0; i < report->recipients->len && i < 16 && strong_acc.n < 2; i++) {
+        const char *d = ((bw_recipient_t *)g_ptr_array_index(report->recipients, i))->diagnostic;
+        if (d != NULL)
+            count_phrases(d, strlen(d), T_CHALLENGE_STRONG, &strong_acc);
+    }
+    return strong_acc.n >= 2;
+}
+
 bool
 bw_challenge_detect(const bw_view_t *v, const bw_original_t *orig, bw_report_t *report)
 {
@@ -444,34 +478,11 @@ bw_challenge_detect(const bw_view_t *v, const bw_original_t *orig, bw_report_t *
      * no need to read its words */
     if (!cr_header && (listed || !who.machine))
         return false;
-    g_autofree char *own_subject = bw_generic_own_subject(v->subject, v->orig_subject);
-    const char *subject = own_subject != NULL ? own_subject : "";
-    size_t slen = strlen(subject);
-    size_t head = 0;
-    g_autofree char *words = own_words(v, head_len, &head);
-    /* "confirm-<cookie>@", "confirm+<cookie>@": a challenger's address */
-    bool confirm_address = false;
-    const char *addrs[] = {v->from, bw_view_header(v, "Reply-To")};
-    for (unsigned i = 0; i < G_N_ELEMENTS(addrs) && !confirm_address; i++) {
-        g_autofree char *a = bw_address_normalize(addrs[i]);
-        const char *at = a != NULL ? strchr(a, '@') : NULL;
-        confirm_address = at != NULL && (bw_casestr(a, (size_t)(at - a), "confirm") != NULL ||
-                                         bw_casestr(a, (size_t)(at - a), "verify") != NULL);
-    }
-    bool body_says = ANY(words, head, T_CHALLENGE);
-    phrase_count_t strong_acc = {0, 0};
-    count_phrases(words, head, T_CHALLENGE_STRONG, &strong_acc);
-    /* a challenge dressed as a DSN may say it in its diagnostic only
-     * ("Sender not pre-approved") */
-    for (guint i = 0; i < report->recipients->len && i < 16; i++) {
-        const char *d = ((bw_recipient_t *)g_ptr_array_index(report->recipients, i))->diagnostic;
-        if (d != NULL)
-            count_phrases(d, strlen(d), T_CHALLENGE_STRONG, &strong_acc);
-    }
-    unsigned strong = strong_acc.n;
-    bool yes = cr_header ||
-               (!listed && who.machine && (ANY(subject, slen, T_CHALLENGE) || confirm_address) && body_says) ||
-               (!listed && who.machine && strong >= 2);
+    /* A challenge header says it; else (a machine's mail off any list) its
+     * words must, read only as far as the answer needs: the subject and the
+     * address first, the body's phrases only when they do, the strong
+     * phrases only when that did not decide. */
+    bool yes = cr_header || challenge_words(v, report, head_len);
     if (!yes)
         return false;
     report->bounce = true;
