@@ -929,24 +929,32 @@ qp_decode(const char *in, size_t len, char *out)
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
         char c = in[i];
-        if (c == '=') {
-            if (i + 1 < len && in[i + 1] == '\n') {
-                i++;            /* soft line break */
-                continue;
-            }
-            if (i + 2 < len && g_ascii_isxdigit(in[i + 1]) && g_ascii_isxdigit(in[i + 2])) {
-                out[o++] = (char)(g_ascii_xdigit_value(in[i + 1]) * 16 + g_ascii_xdigit_value(in[i + 2]));
-                i += 2;
-                continue;
-            }
-            /* "= " at a line end (trailing blanks) is a soft break too */
-            size_t k = i + 1;
-            while (k < len && (in[k] == ' ' || in[k] == '\t'))
-                k++;
-            if (k < len && in[k] == '\n') {
-                i = k;
-                continue;
-            }
+        if (c != '=') {
+            /* the run up to the next '=' is copied as it is */
+            const char *eq = memchr(in + i, '=', len - i);
+            size_t end = eq != NULL ? (size_t)(eq - in) : len;
+            memcpy(out + o, in + i, end - i);
+            o += end - i;
+            i = end - 1;
+            continue;
+        }
+        /* c is '=' */
+        if (i + 1 < len && in[i + 1] == '\n') {
+            i++;            /* soft line break */
+            continue;
+        }
+        if (i + 2 < len && g_ascii_isxdigit(in[i + 1]) && g_ascii_isxdigit(in[i + 2])) {
+            out[o++] = (char)(g_ascii_xdigit_value(in[i + 1]) * 16 + g_ascii_xdigit_value(in[i + 2]));
+            i += 2;
+            continue;
+        }
+        /* "= " at a line end (trailing blanks) is a soft break too */
+        size_t k = i + 1;
+        while (k < len && (in[k] == ' ' || in[k] == '\t'))
+            k++;
+        if (k < len && in[k] == '\n') {
+            i = k;
+            continue;
         }
         out[o++] = c;
     }
@@ -998,18 +1006,38 @@ bw_mpart_raw(const bw_mpart_t *mp, size_t max, size_t *len_out)
         *len_out = n;
         return out;
     }
-    /* Decoded content carries its own CRLFs: LF only for the readers. */
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = out[i];
-        if (c == '\r') {
-            if (i + 1 < n && out[i + 1] == '\n')
-                continue;
-            c = '\n';
-        } else if (c == '\0') {
-            c = ' ';
+    /* Decoded content carries its own CRLFs: LF only for the readers (a
+     * NUL reads as a space).  The bytes between two of those are moved
+     * whole: the next CR and the next NUL are each looked for once
+     * (memchr, strnlen), not byte by byte. */
+    size_t o = 0, i = 0;
+    size_t next_cr = 0, next_nul = 0;
+    bool cr_known = false, nul_known = false;
+    while (i < n) {
+        if (!cr_known || next_cr < i) {
+            const char *p = memchr(out + i, '\r', n - i);
+            next_cr = p != NULL ? (size_t)(p - out) : n;
+            cr_known = true;
         }
-        out[o++] = c;
+        if (!nul_known || next_nul < i) {
+            next_nul = i + strnlen(out + i, n - i);
+            nul_known = true;
+        }
+        size_t stop = next_cr < next_nul ? next_cr : next_nul;
+        if (stop > i) {
+            if (o != i)
+                memmove(out + o, out + i, stop - i);
+            o += stop - i;
+            i = stop;
+            if (i >= n)
+                break;
+        }
+        if (out[i] == '\r' && i + 1 < n && out[i + 1] == '\n') {
+            i++;
+            continue;
+        }
+        out[o++] = out[i] == '\r' ? '\n' : ' ';
+        i++;
     }
     out[o] = '\0';
     if (o == 0) {
