@@ -24,6 +24,10 @@ struct bw_store {
      * (a full scan writes ~26,000 rows at 160k: preparing each cost
      * ~800 M instructions) */
     sqlite3_stmt *put_signal_row, *delete_signal_row;
+    /* The snapshot's parts as this connection last read or wrote them (see
+     * "snapshot parts"): the list row, and the bytes they make. */
+    GBytes *parts_list;
+    GBytes *parts_bytes;
 };
 
 static const char *const schema_sql =
@@ -42,6 +46,8 @@ static const char *const schema_sql =
     "CREATE TABLE IF NOT EXISTS tagged (message_id TEXT PRIMARY KEY,"
     "  tags TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS snapshot (id INTEGER PRIMARY KEY,"
+    "  data BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS snapshot_parts (id INTEGER PRIMARY KEY,"
     "  data BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS skipped (message_id TEXT PRIMARY KEY,"
     "  file TEXT NOT NULL, cause TEXT NOT NULL, why TEXT NOT NULL,"
@@ -162,6 +168,13 @@ open_handle(bw_store_t *s)
 }
 
 static void
+forget_parts(bw_store_t *s)
+{
+    g_clear_pointer(&s->parts_list, g_bytes_unref);
+    g_clear_pointer(&s->parts_bytes, g_bytes_unref);
+}
+
+static void
 close_handle(bw_store_t *s)
 {
     g_clear_pointer(&s->put_signal_row, sqlite3_finalize);
@@ -171,6 +184,7 @@ close_handle(bw_store_t *s)
         s->db = NULL;
     }
     s->in_txn = false;
+    forget_parts(s);
 }
 
 /* How many names move_aside() tries for one backup: far more than the
@@ -355,6 +369,7 @@ bw_store_rollback(bw_store_t *s)
     if (s->db != NULL)
         (void)exec_sql(s, "ROLLBACK");
     s->in_txn = false;
+    forget_parts(s);   /* the parts this connection wrote may be undone */
 }
 
 static bw_status_t
@@ -1093,11 +1108,11 @@ put_blob(bw_store_t *s, int id, GBytes *data)
  * page cache).  Returns SQLITE_OK with *out NULL for an empty value; any
  * other code (no such row included) leaves the caller to the SELECT. */
 static int
-read_blob_direct(bw_store_t *s, int id, GBytes **out)
+read_blob_direct(bw_store_t *s, const char *table, sqlite3_int64 id, GBytes **out)
 {
     *out = NULL;
     sqlite3_blob *b = NULL;
-    int rc = sqlite3_blob_open(s->db, "main", "snapshot", "data", id, 0, &b);
+    int rc = sqlite3_blob_open(s->db, "main", table, "data", id, 0, &b);
     if (rc != SQLITE_OK) {
         sqlite3_blob_close(b);
         return rc;
@@ -1119,7 +1134,7 @@ static bw_status_t
 get_blob(bw_store_t *s, int id, GBytes **out)
 {
     *out = NULL;
-    if (read_blob_direct(s, id, out) == SQLITE_OK)
+    if (read_blob_direct(s, "snapshot", id, out) == SQLITE_OK)
         return BW_OK;
     g_clear_pointer(out, g_bytes_unref);
     sqlite3_stmt *st = NULL;
@@ -1138,33 +1153,399 @@ get_blob(bw_store_t *s, int id, GBytes **out)
     return rc_status(rc);
 }
 
+/* ------------------------------------------------------------ snapshot parts
+ *
+ * The snapshot (~2 MB at 160k messages) is made again by every save, but a
+ * save after a few new messages changes little of it.  Written whole, each
+ * save put ~500 pages into the WAL, read the old value's overflow pages to
+ * free them, and copied them all again into the database at the checkpoint.
+ * So it is stored in parts, cut where the content says (a rolling hash of the
+ * last 64 bytes, as in content-defined chunking): an item added or changed
+ * moves the cuts near it only, and the other parts are the same bytes as
+ * before.  A save writes the parts that differ and drops those no longer
+ * used, in the same transaction as everything else.
+ *
+ * Row 0 of `snapshot` then holds the list: PARTS_MAGIC, a nonce (random, new
+ * at each save), the total length, the count, and per part its row id in
+ * `snapshot_parts` and its length.  A row 0 without the magic is a snapshot
+ * stored whole (by an older version): read as it is, replaced at the next
+ * save.  Parts are never changed in place, only added and deleted.
+ *
+ * A part is kept only when this connection read the list (the very same list
+ * row, by its nonce, still stored when the save starts inside its write
+ * transaction) and the part's bytes, as read, equal the new part's bytes.
+ * Anything else (another process saved meanwhile, no read, a damaged or cut
+ * list) writes every part again and deletes all the others.  A part damaged
+ * on disk makes the snapshot's own hash (snapshot.c) refuse it; that run
+ * reads the items instead, and its save finds the bytes differ and writes
+ * the part again. */
+#define PARTS_MAGIC "BWSNAPP1"
+#define PARTS_NONCE 16u
+#define PARTS_HEAD (8u + PARTS_NONCE + 8u + 4u)
+#define PARTS_ENTRY (8u + 4u)
+#define PART_MIN 1024u
+#define PART_MAX 16384u
+/* A cut where the top 12 bits of the rolling hash are 0: parts of ~5 KiB. */
+#define PART_CUT_MASK 0xfff0000000000000ull
+/* At most this many parts (a snapshot of 1 GiB in parts of PART_MIN). */
+#define PARTS_MAX_COUNT (1u << 20)
+
+static void
+put_u32(guchar *p, guint32 v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (guchar)(v >> (8 * i));
+}
+
+static void
+put_u64(guchar *p, guint64 v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (guchar)(v >> (8 * i));
+}
+
+static guint32
+get_u32(const guchar *p)
+{
+    guint32 v = 0;
+    for (int i = 3; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static guint64
+get_u64(const guchar *p)
+{
+    guint64 v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+typedef struct {
+    sqlite3_int64 id;
+    gsize offset;
+    guint32 len;
+} part_t;
+
+/* The parts of a list row, checked: magic, sizes, lengths adding up to the
+ * total.  Returns FALSE for anything else (not a list, or damaged). */
+static gboolean
+parse_parts_list(GBytes *list, GArray **parts_out, gsize *total_out)
+{
+    gsize n = 0;
+    const guchar *p = list ? g_bytes_get_data(list, &n) : NULL;
+    if (p == NULL || n < PARTS_HEAD || memcmp(p, PARTS_MAGIC, 8) != 0)
+        return FALSE;
+    guint64 total = get_u64(p + 8 + PARTS_NONCE);
+    guint32 count = get_u32(p + 8 + PARTS_NONCE + 8);
+    if (count == 0 || count > PARTS_MAX_COUNT || n != PARTS_HEAD + (gsize)count * PARTS_ENTRY ||
+        total > (guint64)count * PART_MAX)
+        return FALSE;
+    GArray *parts = g_array_sized_new(FALSE, FALSE, sizeof(part_t), count);
+    gsize offset = 0;
+    for (guint32 i = 0; i < count; i++) {
+        const guchar *e = p + PARTS_HEAD + (gsize)i * PARTS_ENTRY;
+        part_t part = { (sqlite3_int64)get_u64(e), offset, get_u32(e + 8) };
+        if (part.len == 0 || part.len > PART_MAX) {
+            g_array_unref(parts);
+            return FALSE;
+        }
+        offset += part.len;
+        g_array_append_val(parts, part);
+    }
+    if (offset != total) {
+        g_array_unref(parts);
+        return FALSE;
+    }
+    *parts_out = parts;
+    *total_out = offset;
+    return TRUE;
+}
+
+/* The snapshot's bytes from its list: every part read through one blob
+ * handle moved from row to row.  NULL when a part is missing or its length
+ * is not the listed one. */
+static GBytes *
+read_parts(bw_store_t *s, GArray *parts, gsize total)
+{
+    guchar *buf = g_malloc(total);
+    sqlite3_blob *b = NULL;
+    int rc = SQLITE_OK;
+    for (guint i = 0; i < parts->len && rc == SQLITE_OK; i++) {
+        const part_t *part = &g_array_index(parts, part_t, i);
+        rc = b == NULL ? sqlite3_blob_open(s->db, "main", "snapshot_parts", "data", part->id, 0, &b)
+                       : sqlite3_blob_reopen(b, part->id);
+        if (rc == SQLITE_OK && sqlite3_blob_bytes(b) != (int)part->len)
+            rc = SQLITE_CORRUPT;
+        if (rc == SQLITE_OK)
+            rc = sqlite3_blob_read(b, buf + part->offset, (int)part->len, 0);
+    }
+    sqlite3_blob_close(b);
+    if (rc != SQLITE_OK) {
+        g_free(buf);
+        return NULL;
+    }
+    return g_bytes_new_take(buf, total);
+}
+
+/* The stored snapshot: *out NULL when there is none (or its parts do not
+ * make it: a damaged list or a missing part reads as no snapshot, and the
+ * next save writes it whole again). */
+static bw_status_t
+get_snapshot(bw_store_t *s, GBytes **out)
+{
+    *out = NULL;
+    g_autoptr(GBytes) row = NULL;
+    bw_status_t st = get_blob(s, 0, &row);
+    if (st != BW_OK || row == NULL)
+        return st;
+    gsize n = 0;
+    const guchar *p = g_bytes_get_data(row, &n);
+    if (n < 8 || memcmp(p, PARTS_MAGIC, 8) != 0) {
+        *out = g_steal_pointer(&row);   /* stored whole */
+        return BW_OK;
+    }
+    g_autoptr(GArray) parts = NULL;
+    gsize total = 0;
+    if (!parse_parts_list(row, &parts, &total))
+        return BW_OK;
+    GBytes *bytes = read_parts(s, parts, total);
+    if (bytes == NULL)
+        return BW_OK;
+    forget_parts(s);
+    s->parts_list = g_steal_pointer(&row);
+    s->parts_bytes = g_bytes_ref(bytes);
+    *out = bytes;
+    return BW_OK;
+}
+
+/* The rolling hash's table: fixed pseudo-random words (splitmix64), so that
+ * every version cuts the same bytes the same way. */
+static const guint64 *
+gear_table(void)
+{
+    static guint64 table[256];
+    static gsize done = 0;
+    if (g_once_init_enter(&done)) {
+        guint64 x = 0x62772d736e617073ull;   /* "bw-snaps" */
+        for (int i = 0; i < 256; i++) {
+            guint64 z = (x += 0x9e3779b97f4a7c15ull);
+            z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+            z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+            table[i] = z ^ (z >> 31);
+        }
+        g_once_init_leave(&done, 1);
+    }
+    return table;
+}
+
+/* The length of the part that starts at p (n bytes left). */
+static gsize
+part_length(const guchar *p, gsize n, const guint64 *gear)
+{
+    if (n <= PART_MIN)
+        return n;
+    gsize end = MIN(n, (gsize)PART_MAX);
+    guint64 h = 0;
+    for (gsize i = PART_MIN - 64; i < PART_MIN; i++)
+        h = (h << 1) + gear[p[i]];
+    for (gsize i = PART_MIN; i < end; i++) {
+        h = (h << 1) + gear[p[i]];
+        if ((h & PART_CUT_MASK) == 0)
+            return i + 1;
+    }
+    return end;
+}
+
+/* A key for finding a part by its bytes: length and a few of them (a match
+ * is then compared in full). */
+static guint64
+part_key(const guchar *p, gsize len)
+{
+    guint64 a = 0, b = 0;
+    memcpy(&a, p, MIN(len, (gsize)8));
+    if (len >= 8)
+        memcpy(&b, p + len - 8, 8);
+    return (a * 0x9e3779b97f4a7c15ull) ^ (b + len * 0xbf58476d1ce4e5b9ull);
+}
+
+static int
+exec_id(bw_store_t *s, sqlite3_stmt **st, const char *sql, sqlite3_int64 id)
+{
+    if (*st == NULL && sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+        return SQLITE_ERROR;
+    sqlite3_reset(*st);
+    sqlite3_bind_int64(*st, 1, id);
+    return sqlite3_step(*st);
+}
+
+static bw_status_t
+put_snapshot_parts(bw_store_t *s, GBytes *snapshot)
+{
+    gsize len = 0;
+    const guchar *data = g_bytes_get_data(snapshot, &len);
+    /* What can be kept: the parts of the list this connection read, if that
+     * list is still the stored one. */
+    g_autoptr(GBytes) stored = NULL;
+    if (get_blob(s, 0, &stored) != BW_OK)
+        return BW_E_STATE;
+    g_autoptr(GArray) old_parts = NULL;
+    gsize old_total = 0;
+    g_autoptr(GBytes) old = NULL;   /* the bytes as read, held while compared */
+    const guchar *old_bytes = NULL;
+    if (stored != NULL && s->parts_list != NULL && s->parts_bytes != NULL &&
+        g_bytes_equal(stored, s->parts_list) &&
+        parse_parts_list(stored, &old_parts, &old_total) &&
+        g_bytes_get_size(s->parts_bytes) == old_total) {
+        old = g_bytes_ref(s->parts_bytes);
+        old_bytes = g_bytes_get_data(old, NULL);
+    } else {
+        g_clear_pointer(&old_parts, g_array_unref);
+    }
+    forget_parts(s);
+    /* key -> index+1 of the first old part with that key */
+    g_autoptr(GHashTable) by_key = g_hash_table_new(g_int64_hash, g_int64_equal);
+    g_autoptr(GArray) keys = g_array_new(FALSE, FALSE, sizeof(guint64));
+    if (old_parts != NULL) {
+        g_array_set_size(keys, old_parts->len);
+        for (guint i = 0; i < old_parts->len; i++) {
+            const part_t *op = &g_array_index(old_parts, part_t, i);
+            g_array_index(keys, guint64, i) = part_key(old_bytes + op->offset, op->len);
+        }
+        for (guint i = 0; i < old_parts->len; i++) {
+            guint64 *k = &g_array_index(keys, guint64, i);
+            if (!g_hash_table_contains(by_key, k))
+                g_hash_table_insert(by_key, k, GUINT_TO_POINTER(i + 1));
+        }
+    }
+
+    const guint64 *gear = gear_table();
+    g_autoptr(GArray) parts = g_array_new(FALSE, FALSE, sizeof(part_t));
+    g_autoptr(GHashTable) kept = g_hash_table_new(g_int64_hash, g_int64_equal);
+    sqlite3_stmt *ins = NULL, *del = NULL;
+    bw_status_t res = BW_OK;
+    if (old_parts == NULL && exec_sql(s, "DELETE FROM snapshot_parts") != SQLITE_OK)
+        res = BW_E_STATE;
+    if (res == BW_OK &&
+        sqlite3_prepare_v2(s->db, "INSERT INTO snapshot_parts(data) VALUES(?1)", -1, &ins,
+                           NULL) != SQLITE_OK)
+        res = BW_E_STATE;
+    for (gsize off = 0; res == BW_OK && off < len;) {
+        part_t part = { 0, off, (guint32)part_length(data + off, len - off, gear) };
+        guint64 k = part_key(data + off, part.len);
+        guint idx = GPOINTER_TO_UINT(g_hash_table_lookup(by_key, &k));
+        const part_t *op = idx > 0 ? &g_array_index(old_parts, part_t, idx - 1) : NULL;
+        if (op != NULL && op->len == part.len &&
+            memcmp(old_bytes + op->offset, data + off, part.len) == 0) {
+            part.id = op->id;
+            g_hash_table_add(kept, (gpointer)&op->id);
+        } else {
+            sqlite3_reset(ins);
+            sqlite3_bind_blob(ins, 1, data + off, (int)part.len, SQLITE_STATIC);
+            if (sqlite3_step(ins) != SQLITE_DONE)
+                res = BW_E_STATE;
+            part.id = sqlite3_last_insert_rowid(s->db);
+        }
+        g_array_append_val(parts, part);
+        off += part.len;
+        if (parts->len > PARTS_MAX_COUNT)
+            res = BW_E_STATE;
+    }
+    sqlite3_finalize(ins);
+    /* The old parts not kept go (a new part never takes the row id of one
+     * still listed: those rows exist while the new ones are inserted). */
+    for (guint i = 0; res == BW_OK && old_parts != NULL && i < old_parts->len; i++) {
+        const part_t *op = &g_array_index(old_parts, part_t, i);
+        if (!g_hash_table_contains(kept, &op->id) &&
+            exec_id(s, &del, "DELETE FROM snapshot_parts WHERE id=?1", op->id) != SQLITE_DONE)
+            res = BW_E_STATE;
+    }
+    sqlite3_finalize(del);
+    if (res != BW_OK)
+        return res;
+
+    gsize list_len = PARTS_HEAD + (gsize)parts->len * PARTS_ENTRY;
+    guchar *list = g_malloc(list_len);
+    memcpy(list, PARTS_MAGIC, 8);
+    randombytes_buf(list + 8, PARTS_NONCE);
+    put_u64(list + 8 + PARTS_NONCE, len);
+    put_u32(list + 8 + PARTS_NONCE + 8, parts->len);
+    for (guint i = 0; i < parts->len; i++) {
+        const part_t *part = &g_array_index(parts, part_t, i);
+        guchar *e = list + PARTS_HEAD + (gsize)i * PARTS_ENTRY;
+        put_u64(e, (guint64)part->id);
+        put_u32(e + 8, part->len);
+    }
+    g_autoptr(GBytes) list_bytes = g_bytes_new_take(list, list_len);
+    res = put_blob(s, 0, list_bytes);
+    if (res == BW_OK) {
+        s->parts_list = g_bytes_ref(list_bytes);
+        s->parts_bytes = g_bytes_ref(snapshot);
+    }
+    return res;
+}
+
 bw_status_t
 bw_store_put_snapshot(bw_store_t *s, GBytes *data)
 {
-    return put_blob(s, 0, data);
+    gsize len = 0;
+    const guchar *p = data ? g_bytes_get_data(data, &len) : NULL;
+    if (p == NULL || len == 0) {
+        forget_parts(s);
+        if (exec_sql(s, "DELETE FROM snapshot_parts") != SQLITE_OK)
+            return BW_E_STATE;
+        return put_blob(s, 0, NULL);
+    }
+    return put_snapshot_parts(s, data);
 }
 
 bw_status_t
 bw_store_get_snapshot(bw_store_t *s, GBytes **out)
 {
-    return get_blob(s, 0, out);
+    return get_snapshot(s, out);
 }
 
 bw_status_t
 bw_store_get_snapshot_head(bw_store_t *s, guint8 *out, gsize len)
 {
     /* The first bytes only, through the blob handle: substr() in a SELECT
-     * loads the whole value (every overflow page of ~2 MB) to cut 32 bytes
-     * of it. */
+     * loads the whole value to cut 32 bytes of it.  A snapshot in parts:
+     * from its list, the first part. */
     if (len == 0 || len > 4096)
         return BW_E_STATE;
-    sqlite3_blob *b = NULL;
-    bw_status_t res = BW_E_STATE;
-    if (sqlite3_blob_open(s->db, "main", "snapshot", "data", 0, 0, &b) == SQLITE_OK &&
-        sqlite3_blob_bytes(b) >= (int)len && sqlite3_blob_read(b, out, (int)len, 0) == SQLITE_OK)
-        res = BW_OK;
-    sqlite3_blob_close(b);
-    return res;
+    g_autoptr(GBytes) row = NULL;
+    if (get_blob(s, 0, &row) != BW_OK || row == NULL)
+        return BW_E_STATE;
+    gsize n = 0;
+    const guchar *p = g_bytes_get_data(row, &n);
+    g_autoptr(GArray) parts = NULL;
+    gsize total = 0;
+    if (n >= 8 && memcmp(p, PARTS_MAGIC, 8) == 0) {
+        if (!parse_parts_list(row, &parts, &total) || total < len)
+            return BW_E_STATE;
+        g_autoptr(GBytes) first = NULL;
+        bw_status_t res = BW_E_STATE;
+        gsize have = 0;
+        /* the head may span parts (PART_MIN is larger than any head asked) */
+        for (guint i = 0; i < parts->len && have < len; i++) {
+            const part_t *part = &g_array_index(parts, part_t, i);
+            g_clear_pointer(&first, g_bytes_unref);
+            if (read_blob_direct(s, "snapshot_parts", part->id, &first) != SQLITE_OK ||
+                first == NULL || g_bytes_get_size(first) != part->len)
+                return BW_E_STATE;
+            gsize take = MIN(len - have, (gsize)part->len);
+            memcpy(out + have, g_bytes_get_data(first, NULL), take);
+            have += take;
+        }
+        if (have == len)
+            res = BW_OK;
+        return res;
+    }
+    if (n < len)
+        return BW_E_STATE;
+    memcpy(out, p, len);
+    return BW_OK;
 }
 
 bw_status_t

@@ -94,6 +94,41 @@ rm -f "$state.answers"
 "$BW_BIN" scan --json --full >"$BW_TMP/ans-full.json" 2>/dev/null || bw_expect_eq "full scan" failed ok
 bw_same_json "damaged answers: same answer as a full scan" "$BW_TMP/ans.json" "$BW_TMP/ans-full.json" revision
 
+# A damaged part of the snapshot (snapshot_parts: what a run answers from
+# instead of loading the items): the snapshot's hash refuses it, the items
+# are read, nothing is said, and the next save writes that part again.
+python3 - "$state" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rows = db.execute("SELECT id, data FROM snapshot_parts ORDER BY id").fetchall()
+assert rows, "no snapshot parts"
+pid, data = rows[len(rows) // 2]
+b = bytearray(data)
+b[len(b) // 2] ^= 0x20
+db.execute("UPDATE snapshot_parts SET data=? WHERE id=?", (bytes(b), pid))
+db.commit()
+open(sys.argv[1] + ".part", "wb").write(bytes(b))
+PY
+"$BW_BIN" scan --json >"$BW_TMP/part.json" 2>"$BW_TMP/part.err" || bw_expect_eq "scan over a damaged snapshot part" failed ok
+bw_expect_eq "damaged snapshot part: nothing said" "$(cat "$BW_TMP/part.err")" ""
+bw_same_json "damaged snapshot part: same answer as a full scan" "$BW_TMP/part.json" "$BW_TMP/ans-full.json" revision
+printf 'From: A Friend <friend@example.net>\nTo: owner@example.org\nSubject: once more\nMessage-ID: <part-damage-1@example.net>\nDate: Thu, 19 Nov 2026 12:00:00 +0000\n\nHi.\n' \
+    >"$BW_TMP/mail/INBOX/cur/part-damage-1:2,S"
+notmuch new --no-hooks --quiet
+"$BW_BIN" scan --json >"$BW_TMP/part2.json" 2>"$BW_TMP/part2.err" || bw_expect_eq "scan after a damaged snapshot part" failed ok
+bw_expect_eq "damaged snapshot part, new mail: nothing said" "$(cat "$BW_TMP/part2.err")" ""
+python3 - "$state" <<'PY' || bw_expect_eq "damaged snapshot part: written again" kept rewritten
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+bad = open(sys.argv[1] + ".part", "rb").read()
+sys.exit(1 if any(r[0] == bad for r in db.execute("SELECT data FROM snapshot_parts")) else 0)
+PY
+rm -f "$state.part"
+"$BW_BIN" scan --json >"$BW_TMP/part3.json" 2>/dev/null || bw_expect_eq "scan from the snapshot written again" failed ok
+"$BW_BIN" scan --json --full >"$BW_TMP/part-full.json" 2>/dev/null || bw_expect_eq "full scan" failed ok
+bw_same_json "damaged snapshot part, new mail: same answer as a full scan" "$BW_TMP/part2.json" "$BW_TMP/part-full.json" revision
+bw_same_json "snapshot written again: same answer as a full scan" "$BW_TMP/part3.json" "$BW_TMP/part-full.json" revision
+
 # Damaged three times in a row, within a second or two: every damaged file
 # is kept, none replaces another (the backup name had seconds only).
 for round in 1 2 3; do

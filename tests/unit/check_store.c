@@ -4,6 +4,7 @@
 #include "scanner.h"
 #include "nm-tagger.h"
 #include <glib/gstdio.h>
+#include <sqlite3.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -496,6 +497,214 @@ START_TEST(test_skipped_roundtrip)
 }
 END_TEST
 
+/* ------------------------------------------------------------ snapshot parts */
+
+/* Bytes shaped like a snapshot: text with numbers and some binary, from a
+ * fixed seed. */
+static GBytes *
+snapshot_like(guint32 seed, gsize len)
+{
+    GRand *r = g_rand_new_with_seed(seed);
+    GByteArray *a = g_byte_array_sized_new((guint)len);
+    while (a->len < len) {
+        char line[96];
+        int n = g_snprintf(line, sizeof line, "report-%08x@mx%u.example.net\x01%u;",
+                           g_rand_int(r), g_rand_int_range(r, 0, 40), g_rand_int(r));
+        g_byte_array_append(a, (const guint8 *)line, (guint)MIN((gsize)n, len - a->len));
+    }
+    g_rand_free(r);
+    return g_byte_array_free_to_bytes(a);
+}
+
+/* `data` with `ins` inserted at `at`. */
+static GBytes *
+bytes_with_insert(GBytes *data, gsize at, const char *ins)
+{
+    gsize n = 0;
+    const guint8 *p = g_bytes_get_data(data, &n);
+    GByteArray *a = g_byte_array_new();
+    g_byte_array_append(a, p, (guint)at);
+    g_byte_array_append(a, (const guint8 *)ins, (guint)strlen(ins));
+    g_byte_array_append(a, p + at, (guint)(n - at));
+    return g_byte_array_free_to_bytes(a);
+}
+
+static void
+put_snapshot_committed(const char *path, GBytes *data, gboolean read_first)
+{
+    g_autoptr(bw_store_t) s = NULL;
+    ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+    if (read_first) {
+        g_autoptr(GBytes) was = NULL;
+        ck_assert_int_eq(bw_store_get_snapshot(s, &was), BW_OK);
+    }
+    ck_assert_int_eq(bw_store_begin(s, NULL), BW_OK);
+    ck_assert_int_eq(bw_store_put_snapshot(s, data), BW_OK);
+    ck_assert_int_eq(bw_store_commit(s, NULL), BW_OK);
+}
+
+static void
+assert_snapshot_is(const char *path, GBytes *want)
+{
+    g_autoptr(bw_store_t) s = NULL;
+    ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+    g_autoptr(GBytes) got = NULL;
+    ck_assert_int_eq(bw_store_get_snapshot(s, &got), BW_OK);
+    if (want == NULL) {
+        ck_assert_ptr_null(got);
+        return;
+    }
+    ck_assert_ptr_nonnull(got);
+    ck_assert(g_bytes_equal(got, want));
+    guint8 head[32];
+    ck_assert_int_eq(bw_store_get_snapshot_head(s, head, sizeof head), BW_OK);
+    ck_assert_mem_eq(head, g_bytes_get_data(want, NULL), sizeof head);
+}
+
+/* Run one SQL statement on the state file behind the store's back; returns
+ * the first column of the first row as an integer (0 without one). */
+static gint64
+raw_sql(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    int rc = sqlite3_step(st);
+    ck_assert(rc == SQLITE_ROW || rc == SQLITE_DONE);
+    gint64 v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+START_TEST(test_snapshot_parts)
+{
+    g_autofree char *path = state_path();
+    g_autoptr(GBytes) first = snapshot_like(7, 400000);
+    put_snapshot_committed(path, first, FALSE);
+    assert_snapshot_is(path, first);
+    gint64 parts = raw_sql(path, "SELECT count(*) FROM snapshot_parts");
+    ck_assert_int_gt(parts, 20);
+    ck_assert_int_eq(raw_sql(path, "SELECT sum(length(data)) FROM snapshot_parts"), 400000);
+
+    /* A few bytes added in the middle: the read parts are kept, a few
+     * written, and those no longer used are gone. */
+    gint64 top = raw_sql(path, "SELECT max(id) FROM snapshot_parts");
+    g_autoptr(GBytes) second = bytes_with_insert(first, 200000, "a new report\x02");
+    put_snapshot_committed(path, second, TRUE);
+    assert_snapshot_is(path, second);
+    g_autofree char *newer = g_strdup_printf("SELECT count(*) FROM snapshot_parts WHERE id > %"
+                                             G_GINT64_FORMAT, top);
+    gint64 written = raw_sql(path, newer);
+    ck_assert_int_ge(written, 1);
+    ck_assert_int_le(written, 3);
+    ck_assert_int_eq(raw_sql(path, "SELECT sum(length(data)) FROM snapshot_parts"),
+                     (gint64)g_bytes_get_size(second));
+
+    /* Not read first (or another process saved since the read): every part
+     * is written again, and none of the old ones stays (the lengths add up
+     * to the snapshot's). */
+    put_snapshot_committed(path, first, FALSE);
+    assert_snapshot_is(path, first);
+    ck_assert_int_eq(raw_sql(path, "SELECT sum(length(data)) FROM snapshot_parts"), 400000);
+    {
+        g_autoptr(bw_store_t) a = NULL;
+        ck_assert_int_eq(bw_store_open(path, &a, NULL, NULL), BW_OK);
+        g_autoptr(GBytes) was = NULL;
+        ck_assert_int_eq(bw_store_get_snapshot(a, &was), BW_OK);
+        put_snapshot_committed(path, second, TRUE);   /* another process */
+        ck_assert_int_eq(bw_store_begin(a, NULL), BW_OK);
+        ck_assert_int_eq(bw_store_put_snapshot(a, first), BW_OK);
+        ck_assert_int_eq(bw_store_commit(a, NULL), BW_OK);
+    }
+    assert_snapshot_is(path, first);
+    ck_assert_int_eq(raw_sql(path, "SELECT sum(length(data)) FROM snapshot_parts"), 400000);
+
+    /* A rolled back save leaves the stored snapshot, and the next save by
+     * the same connection does not count on what it had written. */
+    {
+        g_autoptr(bw_store_t) a = NULL;
+        ck_assert_int_eq(bw_store_open(path, &a, NULL, NULL), BW_OK);
+        g_autoptr(GBytes) was = NULL;
+        ck_assert_int_eq(bw_store_get_snapshot(a, &was), BW_OK);
+        ck_assert_int_eq(bw_store_begin(a, NULL), BW_OK);
+        ck_assert_int_eq(bw_store_put_snapshot(a, second), BW_OK);
+        bw_store_rollback(a);
+        ck_assert_int_eq(bw_store_begin(a, NULL), BW_OK);
+        ck_assert_int_eq(bw_store_put_snapshot(a, second), BW_OK);
+        ck_assert_int_eq(bw_store_commit(a, NULL), BW_OK);
+    }
+    assert_snapshot_is(path, second);
+
+    /* Empty: no snapshot and no parts. */
+    {
+        g_autoptr(bw_store_t) a = NULL;
+        ck_assert_int_eq(bw_store_open(path, &a, NULL, NULL), BW_OK);
+        ck_assert_int_eq(bw_store_begin(a, NULL), BW_OK);
+        ck_assert_int_eq(bw_store_put_snapshot(a, NULL), BW_OK);
+        ck_assert_int_eq(bw_store_commit(a, NULL), BW_OK);
+    }
+    assert_snapshot_is(path, NULL);
+    ck_assert_int_eq(raw_sql(path, "SELECT count(*) FROM snapshot_parts"), 0);
+}
+END_TEST
+
+START_TEST(test_snapshot_parts_damage)
+{
+    g_autofree char *path = state_path();
+    g_autoptr(GBytes) data = snapshot_like(11, 200000);
+    put_snapshot_committed(path, data, FALSE);
+
+    /* A part damaged on disk (same length): the bytes read are not the
+     * saved ones (the snapshot's own hash refuses them, snapshot.c), and the
+     * next save, which read them, writes that part again. */
+    raw_sql(path, "UPDATE snapshot_parts SET data = zeroblob(length(data)) "
+                  "WHERE id = (SELECT min(id) + 3 FROM snapshot_parts)");
+    {
+        g_autoptr(bw_store_t) s = NULL;
+        ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+        g_autoptr(GBytes) got = NULL;
+        ck_assert_int_eq(bw_store_get_snapshot(s, &got), BW_OK);
+        ck_assert_ptr_nonnull(got);
+        ck_assert(!g_bytes_equal(got, data));
+    }
+    put_snapshot_committed(path, data, TRUE);
+    assert_snapshot_is(path, data);
+
+    /* A missing part, or a cut list: no snapshot (the items are read); the
+     * next save writes every part. */
+    raw_sql(path, "DELETE FROM snapshot_parts WHERE id = (SELECT max(id) FROM snapshot_parts)");
+    assert_snapshot_is(path, NULL);
+    put_snapshot_committed(path, data, TRUE);
+    assert_snapshot_is(path, data);
+    raw_sql(path, "UPDATE snapshot SET data = substr(data, 1, length(data) - 5) WHERE id = 0");
+    assert_snapshot_is(path, NULL);
+    put_snapshot_committed(path, data, TRUE);
+    assert_snapshot_is(path, data);
+    ck_assert_int_eq(raw_sql(path, "SELECT sum(length(data)) FROM snapshot_parts"), 200000);
+
+    /* A snapshot stored whole (an older version) is read as it is, and the
+     * next save stores it in parts. */
+    raw_sql(path, "DELETE FROM snapshot_parts");
+    raw_sql(path, "UPDATE snapshot SET data = X'0102030405060708090a0b0c0d0e0f10"
+                  "1112131415161718191a1b1c1d1e1f20212223' WHERE id = 0");
+    {
+        g_autoptr(bw_store_t) s = NULL;
+        ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+        g_autoptr(GBytes) got = NULL;
+        ck_assert_int_eq(bw_store_get_snapshot(s, &got), BW_OK);
+        ck_assert_int_eq(g_bytes_get_size(got), 35);
+        guint8 head[32];
+        ck_assert_int_eq(bw_store_get_snapshot_head(s, head, sizeof head), BW_OK);
+        ck_assert_int_eq(head[0], 1);
+        ck_assert_int_eq(head[31], 32);
+    }
+    put_snapshot_committed(path, data, TRUE);
+    assert_snapshot_is(path, data);
+}
+END_TEST
+
 Suite *
 suite_store(void)
 {
@@ -514,6 +723,8 @@ suite_store(void)
     tcase_add_test(tc, test_two_writers);
     tcase_add_test(tc, test_parse_since);
     tcase_add_test(tc, test_tagger_all_or_none);
+    tcase_add_test(tc, test_snapshot_parts);
+    tcase_add_test(tc, test_snapshot_parts_damage);
     suite_add_tcase(s, tc);
     return s;
 }
