@@ -348,6 +348,8 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
             return bw_scan_restart_full(s, &msg, out, detail);
         for (guint i = 0; i < stored->len; i++) {
             bw_item_t *old = g_ptr_array_index(stored, i);
+            if (g_hash_table_contains(s->moved, old->message_id))
+                continue;   /* read again from its file now: in `fresh` */
             /* A report deleted from the mailbox leaves the state too,
              * as a full rescan would not see it.  (None can be when no
              * message left the database since the save that stored it:
@@ -370,6 +372,16 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
     for (guint i = 0; i < s->fresh->len; i++) {
         bw_nm_candidate_t *c = g_ptr_array_index(s->fresh, i);
         const bw_report_t *r = g_ptr_array_index(s->parsed, i);
+        if (r == NULL && g_hash_table_contains(s->moved, c->message_id) &&
+            !g_hash_table_contains(seen, c->message_id)) {
+            /* a stored report whose file now is no report (or skipped):
+             * its row goes, as a full scan would not hold it */
+            char *gone = g_strdup(c->message_id);
+            g_ptr_array_add(s->vanished, gone);
+            g_hash_table_add(s->have, gone);
+            g_hash_table_add(seen, gone);
+            continue;
+        }
         if (r == NULL || g_hash_table_contains(seen, c->message_id))
             continue;
         g_hash_table_add(seen, c->message_id);
@@ -393,23 +405,14 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
     for (guint k = 0; k < keep->len; k++) {
         guint i = g_array_index(keep, guint, k);
         bw_item_t *old = g_ptr_array_index(stored, i);
-        /* No verdict depends on the file (bw_classify only copies it), so
-         * a report moved keeps its verdict under its new file; its row is
-         * written again (not in s->kept). */
-        const char *moved = s->moved ? g_hash_table_lookup(s->moved, old->message_id) : NULL;
-        if (moved != NULL) {
-            g_free(old->file);
-            old->file = g_strdup(moved);
-        }
         const char *q = keepable ? g_hash_table_lookup(s->stored_questions, old->message_id) : NULL;
         bool changed = true;
         if (q != NULL && bw_ops_recheck_text(q, &s->ops, must_ask, &keys, MAX_ITEM_QUESTIONS,
                                              &changed) && !changed) {
             g_ptr_array_index(stored, i) = NULL;   /* taken as it is */
             g_hash_table_replace(s->questions, g_strdup(old->message_id), g_strdup(q));
-            if (moved == NULL)
-                g_hash_table_replace(s->kept, g_strdup(old->message_id),
-                                     g_strdup(old->campaign ? old->campaign : ""));
+            g_hash_table_replace(s->kept, g_strdup(old->message_id),
+                                 g_strdup(old->campaign ? old->campaign : ""));
             g_hash_table_add(s->have, old->message_id);
             g_ptr_array_add(s->items, old);
             continue;
@@ -436,7 +439,7 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
             continue;
         g_hash_table_add(s->have, it->message_id);
         g_ptr_array_add(s->items, it);
-        if (s->opts->new_items_out)
+        if (s->opts->new_items_out && !g_hash_table_contains(s->moved, c->message_id))
             g_ptr_array_add(s->opts->new_items_out, g_strdup(it->message_id));
     }
     g_ptr_array_sort(s->items, bw_scan_item_cmp);

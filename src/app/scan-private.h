@@ -91,9 +91,9 @@ typedef struct {
                                   state yet */
     GPtrArray *retried;        /* bw_nm_candidate_t*: what another reader build
                                   skipped, read again */
-    GHashTable *moved;         /* message-id -> file: stored reports notmuch now
-                                  holds under another file (borrowed from
-                                  candidates) */
+    GHashTable *moved;         /* message-ids (borrowed from candidates): stored
+                                  reports notmuch now holds under another
+                                  file, in `fresh` to be read again */
     bw_scan_skips_t skips;     /* what the reader could not read */
     guint64 examined;          /* messages in the lastmod range */
     bool sent_changed;         /* the owner's mail is among them */

@@ -118,12 +118,14 @@ bw_scan_stage_read(bw_scan_t *s, bool *retry, char **detail)
         if (!s->full &&
             bw_store_has_item(s->store, c->message_id, &found, &stored_file) == BW_OK && found) {
             /* A stored report under another file now (moved to another
-             * folder, renamed by a client's flag, its first copy removed:
-             * notmuch 0.37 gives each of these a new lastmod, so it is in
-             * the range): its row names the file a full scan would. */
-            if (g_strcmp0(stored_file, c->file) != 0)
-                g_hash_table_insert(s->moved, c->message_id, c->file);
-            continue;
+             * folder, renamed by a client's flag, its first copy removed
+             * or another copy added: notmuch 0.37 gives each of these a new
+             * lastmod, so it is in the range) is read again from that
+             * file, as a full scan reads it: a copy under the same
+             * Message-ID need not hold the same bytes. */
+            if (g_strcmp0(stored_file, c->file) == 0)
+                continue;
+            g_hash_table_add(s->moved, c->message_id);
         }
         /* A message this reader build could not read is not read again
          * (only its file name follows notmuch's renames). */
@@ -155,14 +157,13 @@ bw_scan_stage_read(bw_scan_t *s, bool *retry, char **detail)
         g_hash_table_add(fresh_ids, c->message_id);
     }
     /* Nothing new: every message written since the last run is a report we
-     * already hold (our own tags bump lastmod), under the file we hold it
-     * by, and none was deleted (a deletion leaves no message in the range,
-     * but lowers the count). */
+     * already hold under the same file (our own tags bump lastmod), and
+     * none was deleted (a deletion leaves no message in the range, but
+     * lowers the count). */
     g_autofree char *saved_count = NULL;
     bw_store_get_meta(s->store, "messages", &saved_count);
     s->nothing_new = !s->full && !s->config_changed && !s->sent_changed && s->fresh->len == 0 &&
-                     g_hash_table_size(s->moved) == 0 && s->examined == s->candidates->len &&
-                     saved_count != NULL;
+                     s->examined == s->candidates->len && saved_count != NULL;
     /* The last save counted the messages after reading its revision, so
      * every message added since is in the lastmod range: when the count
      * grew by the whole range, every message in it is new and none was

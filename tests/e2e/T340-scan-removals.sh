@@ -7,7 +7,8 @@
 # addition in the same folder, a message moved to another folder, a second
 # copy of a message plus a removal elsewhere, a removal in a folder three
 # levels down, a whole nested folder removed, mail added in a new nested
-# folder.  Each is followed by an incremental run and compared with a full
+# folder, a report's file removed while a file of other bytes under its
+# Message-ID remains (ordinary mail, then another report).  Each is followed by an incremental run and compared with a full
 # rescan of the same mail (its own state); the runs that must count (a
 # removal, a move) are seen to count.
 . "$BW_SRCDIR/tests/e2e/lib.sh"
@@ -142,4 +143,27 @@ mkdir -p "$BW_TMP/mail/Lists/2027/new-folder/cur"
 mv "$BW_TMP/held/$(held 1)" "$BW_TMP/held/$(held 2)" "$BW_TMP/mail/Lists/2027/new-folder/cur/"
 step new-folder
 bw_expect_eq "added in a new folder: told by the directories" "$(told new-folder)" dirs
+
+# a copy under the same Message-ID need not hold the same bytes: another
+# file of a report's Message-ID, first among its files (notmuch lists a
+# message's files by directory, then name), that reads as ordinary mail (a
+# full scan reads that file: the report goes), then one that reads as
+# another report (its recipient and date)
+variant() {  # NAME N BODY-FILE: a file first in report N's folder (of step NAME)
+    python3 -c 'import json, os, re, sys
+b = json.load(open(sys.argv[1]))["bounces"]
+r = b[int(sys.argv[2]) % len(b)]
+raw = open(sys.argv[3], "rb").read()
+raw = re.sub(rb"(?im)^message-id:[^\n]*\n", b"", raw)
+open(os.path.join(os.path.dirname(r["file"]), "0-variant-" + sys.argv[2] + ":2,S"), "wb").write(
+    b"Message-ID: <" + r["message_id"].encode() + b">\n" + raw)' "$BW_TMP/$1-full.json" "$2" "$3"
+}
+count_reports() { python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["bounces"]))' "$1"; }
+variant new-folder 11 "$BW_TMP/mail/INBOX/cur/ham-3:2,S"
+step report-became-ham
+bw_expect_eq "a first file of other bytes that is no report: the report goes" \
+    "$(count_reports "$BW_TMP/report-became-ham-full.json")" \
+    "$(($(count_reports "$BW_TMP/new-folder-full.json") - 1))"
+variant report-became-ham 13 "$(report_file report-became-ham 4)"
+step report-became-other
 bw_done
