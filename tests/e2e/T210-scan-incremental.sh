@@ -157,6 +157,27 @@ grep -q "timing: classify+kept" "$BW_TMP/later.err" \
 "$BW_BIN" scan --json --full >"$BW_TMP/later-full.json" || bw_expect_eq "full scan after one more report" failed ok
 same "after one more report == full" "$BW_TMP/later.json" "$BW_TMP/later-full.json"
 
+# A tag alone on old mail: the user marks every copy of the owner's mail
+# as spam, then takes the tag away.  No file and no directory changes,
+# only the messages' lastmod (what the directory table cannot tell: the
+# lastmod range is listed whole).  Copies tagged spam do not show that the
+# mailbox keeps sent mail (op_has_sent_mail), so verdicts change, both
+# ways, exactly as in a full rescan.
+notmuch tag +spam -- from:owner@example.org
+"$BW_BIN" scan --json >"$BW_TMP/spam.json" || bw_expect_eq "scan after a tag on old mail" failed ok
+"$BW_BIN" scan --json --full >"$BW_TMP/spam-full.json" || bw_expect_eq "full scan after a tag on old mail" failed ok
+same "after a tag on old mail == full" "$BW_TMP/spam.json" "$BW_TMP/spam-full.json"
+python3 - "$BW_TMP/later.json" "$BW_TMP/spam.json" <<'PY' || bw_expect_eq "a tag on old mail changes verdicts" no yes
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+v = lambda d: [(x["message_id"], x["class"], x["evidence"]) for x in d["bounces"]]
+sys.exit(0 if v(a) != v(b) else 1)
+PY
+notmuch tag -spam -- from:owner@example.org
+"$BW_BIN" scan --json >"$BW_TMP/unspam.json" || bw_expect_eq "scan after a tag taken away" failed ok
+"$BW_BIN" scan --json --full >"$BW_TMP/unspam-full.json" || bw_expect_eq "full scan after a tag taken away" failed ok
+same "after a tag taken away == full" "$BW_TMP/unspam.json" "$BW_TMP/unspam-full.json"
+
 # A report leaves the mailbox: it leaves the state too, and a later run
 # with nothing new (served from the snapshot) agrees with a full rescan.
 gone=$(grep -l "bs-more0-" "$BW_TMP"/mail/INBOX/cur/* | head -1)
