@@ -1167,28 +1167,40 @@ get_blob(bw_store_t *s, int id, GBytes **out)
  *
  * Row 0 of `snapshot` then holds the list: PARTS_MAGIC, a nonce (random, new
  * at each save), the total length, the count, and per part its row id in
- * `snapshot_parts` and its length.  A row 0 without the magic is a snapshot
- * stored whole (by an older version): read as it is, replaced at the next
- * save.  Parts are never changed in place, only added and deleted.
+ * `snapshot_parts`, its length and the BLAKE2b-256 of its bytes.  Reading
+ * checks every part against its hash: a damaged part, a missing one or a
+ * damaged list reads as no snapshot (the caller reads the items), and the
+ * next save writes every part again.  The list's own BLAKE2b is the
+ * snapshot's head: it covers the nonce and every part's hash.  Parts are
+ * never changed in place, only added and deleted.
  *
  * A part is kept only when this connection read the list (the very same list
  * row, by its nonce, still stored when the save starts inside its write
- * transaction) and the part's bytes, as read, equal the new part's bytes.
- * Anything else (another process saved meanwhile, no read, a damaged or cut
- * list) writes every part again and deletes all the others.  A part damaged
- * on disk makes the snapshot's own hash (snapshot.c) refuse it; that run
- * reads the items instead, and its save finds the bytes differ and writes
- * the part again. */
-#define PARTS_MAGIC "BWSNAPP1"
+ * transaction), its bytes matched their hash, and they equal the new part's
+ * bytes: it keeps its hash, so a save hashes only the parts it writes (the
+ * whole snapshot was hashed by every save before: ~8 M instructions at 160k
+ * messages).  Anything else (another process saved meanwhile, no read, a
+ * damaged part) writes every part again and deletes all the others.
+ *
+ * Older forms, still read (and replaced by the next save): row 0 holding the
+ * whole blob, or a list of PARTS_MAGIC_V1 (no hashes); both blobs start with
+ * the BLAKE2b-256 of the rest, which is checked here and cut off. */
+#define PARTS_MAGIC "BWSNAPP2"
+#define PARTS_MAGIC_V1 "BWSNAPP1"
 #define PARTS_NONCE 16u
 #define PARTS_HEAD (8u + PARTS_NONCE + 8u + 4u)
-#define PARTS_ENTRY (8u + 4u)
+#define PART_HASH 32u
+#define PARTS_ENTRY_V1 (8u + 4u)
+#define PARTS_ENTRY (8u + 4u + PART_HASH)
 #define PART_MIN 1024u
 #define PART_MAX 16384u
 /* A cut where the top 12 bits of the rolling hash are 0: parts of ~5 KiB. */
 #define PART_CUT_MASK 0xfff0000000000000ull
 /* At most this many parts (a snapshot of 1 GiB in parts of PART_MIN). */
 #define PARTS_MAX_COUNT (1u << 20)
+/* What the older forms start with: the BLAKE2b-256 of the rest. */
+#define WHOLE_HASH 32u
+G_STATIC_ASSERT(BW_STORE_SNAPSHOT_HEAD == 32u);
 
 static void
 put_u32(guchar *p, guint32 v)
@@ -1226,33 +1238,45 @@ typedef struct {
     sqlite3_int64 id;
     gsize offset;
     guint32 len;
+    guchar hash[PART_HASH];   /* zero in a list of the first form */
 } part_t;
 
-/* The parts of a list row, checked: magic, sizes, lengths adding up to the
- * total.  Returns FALSE for anything else (not a list, or damaged). */
+/* The parts of a list row of either form (`entry`: PARTS_ENTRY or
+ * PARTS_ENTRY_V1), checked: magic, sizes, lengths adding up to the total.
+ * Returns FALSE for anything else (not a list, or damaged). */
 static gboolean
 parse_parts_list(GBytes *list, GArray **parts_out, gsize *total_out)
 {
     gsize n = 0;
     const guchar *p = list ? g_bytes_get_data(list, &n) : NULL;
-    if (p == NULL || n < PARTS_HEAD || memcmp(p, PARTS_MAGIC, 8) != 0)
+    gsize entry = 0;
+    if (p != NULL && n >= PARTS_HEAD && memcmp(p, PARTS_MAGIC, 8) == 0)
+        entry = PARTS_ENTRY;
+    else if (p != NULL && n >= PARTS_HEAD && memcmp(p, PARTS_MAGIC_V1, 8) == 0)
+        entry = PARTS_ENTRY_V1;
+    else
         return FALSE;
     guint64 total = get_u64(p + 8 + PARTS_NONCE);
     guint32 count = get_u32(p + 8 + PARTS_NONCE + 8);
-    if (count == 0 || count > PARTS_MAX_COUNT || n != PARTS_HEAD + (gsize)count * PARTS_ENTRY ||
+    if (count == 0 || count > PARTS_MAX_COUNT || n != PARTS_HEAD + (gsize)count * entry ||
         total > (guint64)count * PART_MAX)
         return FALSE;
-    GArray *parts = g_array_sized_new(FALSE, FALSE, sizeof(part_t), count);
+    GArray *parts = g_array_sized_new(FALSE, TRUE, sizeof(part_t), count);
+    g_array_set_size(parts, count);
     gsize offset = 0;
     for (guint32 i = 0; i < count; i++) {
-        const guchar *e = p + PARTS_HEAD + (gsize)i * PARTS_ENTRY;
-        part_t part = { (sqlite3_int64)get_u64(e), offset, get_u32(e + 8) };
-        if (part.len == 0 || part.len > PART_MAX) {
+        const guchar *e = p + PARTS_HEAD + (gsize)i * entry;
+        part_t *part = &g_array_index(parts, part_t, i);
+        part->id = (sqlite3_int64)get_u64(e);
+        part->offset = offset;
+        part->len = get_u32(e + 8);
+        if (entry == PARTS_ENTRY)
+            memcpy(part->hash, e + 12, PART_HASH);
+        if (part->len == 0 || part->len > PART_MAX) {
             g_array_unref(parts);
             return FALSE;
         }
-        offset += part.len;
-        g_array_append_val(parts, part);
+        offset += part->len;
     }
     if (offset != total) {
         g_array_unref(parts);
@@ -1263,11 +1287,20 @@ parse_parts_list(GBytes *list, GArray **parts_out, gsize *total_out)
     return TRUE;
 }
 
+static gboolean
+is_list_v2(GBytes *row)
+{
+    gsize n = 0;
+    const guchar *p = row ? g_bytes_get_data(row, &n) : NULL;
+    return p != NULL && n >= 8 && memcmp(p, PARTS_MAGIC, 8) == 0;
+}
+
 /* The snapshot's bytes from its list: every part read through one blob
- * handle moved from row to row.  NULL when a part is missing or its length
- * is not the listed one. */
+ * handle moved from row to row, and (`check`) compared with its hash.  NULL
+ * when a part is missing, its length is not the listed one or its bytes do
+ * not match. */
 static GBytes *
-read_parts(bw_store_t *s, GArray *parts, gsize total)
+read_parts(bw_store_t *s, GArray *parts, gsize total, gboolean check)
 {
     guchar *buf = g_malloc(total);
     sqlite3_blob *b = NULL;
@@ -1280,6 +1313,12 @@ read_parts(bw_store_t *s, GArray *parts, gsize total)
             rc = SQLITE_CORRUPT;
         if (rc == SQLITE_OK)
             rc = sqlite3_blob_read(b, buf + part->offset, (int)part->len, 0);
+        if (rc == SQLITE_OK && check) {
+            guchar h[PART_HASH];
+            crypto_generichash(h, sizeof h, buf + part->offset, part->len, NULL, 0);
+            if (sodium_memcmp(h, part->hash, PART_HASH) != 0)
+                rc = SQLITE_CORRUPT;
+        }
     }
     sqlite3_blob_close(b);
     if (rc != SQLITE_OK) {
@@ -1289,34 +1328,69 @@ read_parts(bw_store_t *s, GArray *parts, gsize total)
     return g_bytes_new_take(buf, total);
 }
 
-/* The stored snapshot: *out NULL when there is none (or its parts do not
- * make it: a damaged list or a missing part reads as no snapshot, and the
- * next save writes it whole again). */
+/* A blob of the older forms, checked: the bytes after its leading hash, or
+ * NULL when they do not match it. */
+static GBytes *
+whole_checked(GBytes *blob, guint8 *head_out)
+{
+    gsize n = 0;
+    const guchar *p = g_bytes_get_data(blob, &n);
+    if (p == NULL || n <= WHOLE_HASH)
+        return NULL;
+    guchar h[WHOLE_HASH];
+    crypto_generichash(h, sizeof h, p + WHOLE_HASH, n - WHOLE_HASH, NULL, 0);
+    if (sodium_memcmp(h, p, WHOLE_HASH) != 0)
+        return NULL;
+    if (head_out != NULL)
+        memcpy(head_out, p, WHOLE_HASH);
+    return g_bytes_new_from_bytes(blob, WHOLE_HASH, n - WHOLE_HASH);
+}
+
+/* The head of a list of the current form: its BLAKE2b-256. */
+static void
+list_head(GBytes *row, guint8 *out)
+{
+    gsize n = 0;
+    const guchar *p = g_bytes_get_data(row, &n);
+    crypto_generichash(out, BW_STORE_SNAPSHOT_HEAD, p, n, NULL, 0);
+}
+
+/* The stored snapshot, checked: *out NULL when there is none, or it is
+ * damaged (a damaged list, a missing or damaged part, a blob of an older
+ * form not matching its hash); the next save then writes every part. */
 static bw_status_t
-get_snapshot(bw_store_t *s, GBytes **out)
+get_snapshot(bw_store_t *s, GBytes **out, guint8 *head_out)
 {
     *out = NULL;
     g_autoptr(GBytes) row = NULL;
     bw_status_t st = get_blob(s, 0, &row);
     if (st != BW_OK || row == NULL)
         return st;
+    forget_parts(s);
     gsize n = 0;
     const guchar *p = g_bytes_get_data(row, &n);
-    if (n < 8 || memcmp(p, PARTS_MAGIC, 8) != 0) {
-        *out = g_steal_pointer(&row);   /* stored whole */
+    if (n < 8 || (memcmp(p, PARTS_MAGIC, 8) != 0 && memcmp(p, PARTS_MAGIC_V1, 8) != 0)) {
+        *out = whole_checked(row, head_out);   /* stored whole */
         return BW_OK;
     }
     g_autoptr(GArray) parts = NULL;
     gsize total = 0;
     if (!parse_parts_list(row, &parts, &total))
         return BW_OK;
-    GBytes *bytes = read_parts(s, parts, total);
+    gboolean v2 = is_list_v2(row);
+    g_autoptr(GBytes) bytes = read_parts(s, parts, total, v2);
     if (bytes == NULL)
         return BW_OK;
-    forget_parts(s);
+    if (!v2) {
+        *out = whole_checked(bytes, head_out);
+        return BW_OK;
+    }
+    if (head_out != NULL)
+        list_head(row, head_out);
+    /* Checked: what a save by this connection may keep. */
     s->parts_list = g_steal_pointer(&row);
     s->parts_bytes = g_bytes_ref(bytes);
-    *out = bytes;
+    *out = g_steal_pointer(&bytes);
     return BW_OK;
 }
 
@@ -1340,7 +1414,9 @@ gear_table(void)
     return table;
 }
 
-/* The length of the part that starts at p (n bytes left). */
+/* The length of the part that starts at p (n bytes left).  It depends on
+ * those bytes only, up to the cut: a part of the old snapshot whose bytes
+ * start where a new part starts is that part (see put_snapshot_parts). */
 static gsize
 part_length(const guchar *p, gsize n, const guint64 *gear)
 {
@@ -1380,13 +1456,27 @@ exec_id(bw_store_t *s, sqlite3_stmt **st, const char *sql, sqlite3_int64 id)
     return sqlite3_step(*st);
 }
 
+/* Whether the old part `op` (index i of n) is the new part at `off`: its
+ * bytes are the new ones from `off`.  The cut that ended it was made by
+ * these bytes alone, so the new snapshot is cut there too, unless the old
+ * part ended only because the old snapshot did (its last part), where the
+ * new one must end there as well.  No rolling hash is run over it. */
+static gboolean
+old_part_is_next(const part_t *op, guint i, guint n, const guchar *old_bytes,
+                 const guchar *data, gsize off, gsize len)
+{
+    if (op->len > len - off || (i + 1 == n && off + op->len != len))
+        return FALSE;
+    return memcmp(old_bytes + op->offset, data + off, op->len) == 0;
+}
+
 static bw_status_t
 put_snapshot_parts(bw_store_t *s, GBytes *snapshot)
 {
     gsize len = 0;
     const guchar *data = g_bytes_get_data(snapshot, &len);
-    /* What can be kept: the parts of the list this connection read, if that
-     * list is still the stored one. */
+    /* What can be kept: the parts of the list this connection read and
+     * checked, if that list is still the stored one. */
     g_autoptr(GBytes) stored = NULL;
     if (get_blob(s, 0, &stored) != BW_OK)
         return BW_E_STATE;
@@ -1395,7 +1485,7 @@ put_snapshot_parts(bw_store_t *s, GBytes *snapshot)
     g_autoptr(GBytes) old = NULL;   /* the bytes as read, held while compared */
     const guchar *old_bytes = NULL;
     if (stored != NULL && s->parts_list != NULL && s->parts_bytes != NULL &&
-        g_bytes_equal(stored, s->parts_list) &&
+        g_bytes_equal(stored, s->parts_list) && is_list_v2(stored) &&
         parse_parts_list(stored, &old_parts, &old_total) &&
         g_bytes_get_size(s->parts_bytes) == old_total) {
         old = g_bytes_ref(s->parts_bytes);
@@ -1407,13 +1497,14 @@ put_snapshot_parts(bw_store_t *s, GBytes *snapshot)
     /* key -> index+1 of the first old part with that key */
     g_autoptr(GHashTable) by_key = g_hash_table_new(g_int64_hash, g_int64_equal);
     g_autoptr(GArray) keys = g_array_new(FALSE, FALSE, sizeof(guint64));
+    guint old_n = old_parts ? old_parts->len : 0;
     if (old_parts != NULL) {
-        g_array_set_size(keys, old_parts->len);
-        for (guint i = 0; i < old_parts->len; i++) {
+        g_array_set_size(keys, old_n);
+        for (guint i = 0; i < old_n; i++) {
             const part_t *op = &g_array_index(old_parts, part_t, i);
             g_array_index(keys, guint64, i) = part_key(old_bytes + op->offset, op->len);
         }
-        for (guint i = 0; i < old_parts->len; i++) {
+        for (guint i = 0; i < old_n; i++) {
             guint64 *k = &g_array_index(keys, guint64, i);
             if (!g_hash_table_contains(by_key, k))
                 g_hash_table_insert(by_key, k, GUINT_TO_POINTER(i + 1));
@@ -1422,6 +1513,7 @@ put_snapshot_parts(bw_store_t *s, GBytes *snapshot)
 
     const guint64 *gear = gear_table();
     g_autoptr(GArray) parts = g_array_new(FALSE, FALSE, sizeof(part_t));
+    /* the row ids kept (a row may be listed twice: same bytes) */
     g_autoptr(GHashTable) kept = g_hash_table_new(g_int64_hash, g_int64_equal);
     sqlite3_stmt *ins = NULL, *del = NULL;
     bw_status_t res = BW_OK;
@@ -1431,16 +1523,34 @@ put_snapshot_parts(bw_store_t *s, GBytes *snapshot)
         sqlite3_prepare_v2(s->db, "INSERT INTO snapshot_parts(data) VALUES(?1)", -1, &ins,
                            NULL) != SQLITE_OK)
         res = BW_E_STATE;
+    guint next = 0;   /* the old part after the last one kept: the likely next */
     for (gsize off = 0; res == BW_OK && off < len;) {
-        part_t part = { 0, off, (guint32)part_length(data + off, len - off, gear) };
-        guint64 k = part_key(data + off, part.len);
-        guint idx = GPOINTER_TO_UINT(g_hash_table_lookup(by_key, &k));
-        const part_t *op = idx > 0 ? &g_array_index(old_parts, part_t, idx - 1) : NULL;
-        if (op != NULL && op->len == part.len &&
-            memcmp(old_bytes + op->offset, data + off, part.len) == 0) {
-            part.id = op->id;
-            g_hash_table_add(kept, (gpointer)&op->id);
+        part_t part = { 0 };
+        part.offset = off;
+        const part_t *op = NULL;
+        guint idx = 0;
+        if (next < old_n &&
+            old_part_is_next(&g_array_index(old_parts, part_t, next), next, old_n, old_bytes,
+                             data, off, len)) {
+            idx = next + 1;
+            op = &g_array_index(old_parts, part_t, next);
+            part.len = op->len;
         } else {
+            part.len = (guint32)part_length(data + off, len - off, gear);
+            guint64 k = part_key(data + off, part.len);
+            idx = GPOINTER_TO_UINT(g_hash_table_lookup(by_key, &k));
+            op = idx > 0 ? &g_array_index(old_parts, part_t, idx - 1) : NULL;
+            if (op != NULL && (op->len != part.len ||
+                               memcmp(old_bytes + op->offset, data + off, part.len) != 0))
+                op = NULL;
+        }
+        if (op != NULL) {
+            part.id = op->id;
+            memcpy(part.hash, op->hash, PART_HASH);
+            g_hash_table_add(kept, (gpointer)&op->id);
+            next = idx;
+        } else {
+            crypto_generichash(part.hash, PART_HASH, data + off, part.len, NULL, 0);
             sqlite3_reset(ins);
             sqlite3_bind_blob(ins, 1, data + off, (int)part.len, SQLITE_STATIC);
             if (sqlite3_step(ins) != SQLITE_DONE)
@@ -1455,7 +1565,7 @@ put_snapshot_parts(bw_store_t *s, GBytes *snapshot)
     sqlite3_finalize(ins);
     /* The old parts not kept go (a new part never takes the row id of one
      * still listed: those rows exist while the new ones are inserted). */
-    for (guint i = 0; res == BW_OK && old_parts != NULL && i < old_parts->len; i++) {
+    for (guint i = 0; res == BW_OK && i < old_n; i++) {
         const part_t *op = &g_array_index(old_parts, part_t, i);
         if (!g_hash_table_contains(kept, &op->id) &&
             exec_id(s, &del, "DELETE FROM snapshot_parts WHERE id=?1", op->id) != SQLITE_DONE)
@@ -1476,6 +1586,7 @@ put_snapshot_parts(bw_store_t *s, GBytes *snapshot)
         guchar *e = list + PARTS_HEAD + (gsize)i * PARTS_ENTRY;
         put_u64(e, (guint64)part->id);
         put_u32(e + 8, part->len);
+        memcpy(e + 12, part->hash, PART_HASH);
     }
     g_autoptr(GBytes) list_bytes = g_bytes_new_take(list, list_len);
     res = put_blob(s, 0, list_bytes);
@@ -1501,50 +1612,48 @@ bw_store_put_snapshot(bw_store_t *s, GBytes *data)
 }
 
 bw_status_t
-bw_store_get_snapshot(bw_store_t *s, GBytes **out)
+bw_store_get_snapshot(bw_store_t *s, GBytes **out, guint8 *head_out)
 {
-    return get_snapshot(s, out);
+    return get_snapshot(s, out, head_out);
 }
 
 bw_status_t
-bw_store_get_snapshot_head(bw_store_t *s, guint8 *out, gsize len)
+bw_store_get_snapshot_head(bw_store_t *s, guint8 *out)
 {
-    /* The first bytes only, through the blob handle: substr() in a SELECT
-     * loads the whole value to cut 32 bytes of it.  A snapshot in parts:
-     * from its list, the first part. */
-    if (len == 0 || len > 4096)
-        return BW_E_STATE;
+    /* The list row only (a few KiB), through the blob handle: not the
+     * parts.  A blob of an older form: its first bytes, its hash. */
     g_autoptr(GBytes) row = NULL;
     if (get_blob(s, 0, &row) != BW_OK || row == NULL)
         return BW_E_STATE;
+    if (is_list_v2(row)) {
+        list_head(row, out);
+        return BW_OK;
+    }
     gsize n = 0;
     const guchar *p = g_bytes_get_data(row, &n);
-    g_autoptr(GArray) parts = NULL;
-    gsize total = 0;
-    if (n >= 8 && memcmp(p, PARTS_MAGIC, 8) == 0) {
-        if (!parse_parts_list(row, &parts, &total) || total < len)
+    if (n >= 8 && memcmp(p, PARTS_MAGIC_V1, 8) == 0) {
+        g_autoptr(GArray) parts = NULL;
+        gsize total = 0;
+        if (!parse_parts_list(row, &parts, &total) || total < WHOLE_HASH)
             return BW_E_STATE;
         g_autoptr(GBytes) first = NULL;
-        bw_status_t res = BW_E_STATE;
         gsize have = 0;
         /* the head may span parts (PART_MIN is larger than any head asked) */
-        for (guint i = 0; i < parts->len && have < len; i++) {
+        for (guint i = 0; i < parts->len && have < WHOLE_HASH; i++) {
             const part_t *part = &g_array_index(parts, part_t, i);
             g_clear_pointer(&first, g_bytes_unref);
             if (read_blob_direct(s, "snapshot_parts", part->id, &first) != SQLITE_OK ||
                 first == NULL || g_bytes_get_size(first) != part->len)
                 return BW_E_STATE;
-            gsize take = MIN(len - have, (gsize)part->len);
+            gsize take = MIN(WHOLE_HASH - have, (gsize)part->len);
             memcpy(out + have, g_bytes_get_data(first, NULL), take);
             have += take;
         }
-        if (have == len)
-            res = BW_OK;
-        return res;
+        return have == WHOLE_HASH ? BW_OK : BW_E_STATE;
     }
-    if (n < len)
+    if (n < WHOLE_HASH)
         return BW_E_STATE;
-    memcpy(out, p, len);
+    memcpy(out, p, WHOLE_HASH);
     return BW_OK;
 }
 

@@ -109,12 +109,16 @@ bw_status_t bw_store_clear_tagged(bw_store_t *s);
 
 /* snapshot: one opaque blob the scanner derives from the items of its last
  * save (see src/app/snapshot.c), written in the same transaction as the items so
- * that the two never disagree.  *out NULL when there is none. */
+ * that the two never disagree.  The store checks it: get gives back exactly
+ * the bytes put, or *out NULL when there is none or it is damaged.
+ * head_out (may be NULL) gets BW_STORE_SNAPSHOT_HEAD bytes that identify the
+ * stored snapshot (another save, by any process, stores another head). */
+#define BW_STORE_SNAPSHOT_HEAD 32u
 bw_status_t bw_store_put_snapshot(bw_store_t *s, GBytes *data);
-bw_status_t bw_store_get_snapshot(bw_store_t *s, GBytes **out);
-/* The first `len` bytes of the snapshot (for a caller that knows the blob
- * by its leading hash): BW_E_STATE when there is none or it is shorter. */
-bw_status_t bw_store_get_snapshot_head(bw_store_t *s, guint8 *out, gsize len);
+bw_status_t bw_store_get_snapshot(bw_store_t *s, GBytes **out, guint8 *head_out);
+/* The head of the stored snapshot alone (BW_STORE_SNAPSHOT_HEAD bytes, read
+ * without its parts): BW_E_STATE when there is none. */
+bw_status_t bw_store_get_snapshot_head(bw_store_t *s, guint8 *out);
 /* The same for the lookups' answers about the sent mail (nm-source.h). */
 bw_status_t bw_store_put_sent_answers(bw_store_t *s, GBytes *data);
 bw_status_t bw_store_get_sent_answers(bw_store_t *s, GBytes **out);

@@ -118,7 +118,7 @@ typedef struct {
     GPtrArray *sent;           /* bw_sent_mail_t*: what the profile learnt from */
     bool sent_as_snapshot;     /* ... taken from the last snapshot */
     GVariant *snap;            /* the snapshot this run read (bw_scan_snapshot), or NULL */
-    guint8 snap_hash[32];      /* ... the hash its stored blob starts with */
+    guint8 snap_hash[32];      /* ... the store's head of it (bw_store_get_snapshot) */
     guint64 sent_total;
 
     /* signals (scan-signals.h): facts, runs in Sent, replies; the runs'

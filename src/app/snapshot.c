@@ -24,8 +24,9 @@
  *     `bounces` entry as JSON text, written by the engine's own
  *     bw_scan_result_to_json().
  * Strings are byte strings ("ay", empty = NULL): mail text need not be UTF-8.
- * The blob starts with a BLAKE2b-256 of the rest: a damaged blob is refused
- * (GVariant's own normal-form check costs 65 ms at 1.3k items, the hash 2).
+ * The store checks the bytes (a BLAKE2b-256 per stored part, store.c): a
+ * damaged snapshot is refused (GVariant's own normal-form check costs 65 ms
+ * at 1.3k items, the hashes 2), and a save hashes only the parts it writes.
  * T210 checks that a run served from the snapshot equals a full rescan; if
  * surge.c or assess.c start to read more of an item, add it here and bump
  * SNAP_VERSION. */
@@ -33,7 +34,6 @@
 #define SNAP_SENT_TYPE "(ayayaayayayxaay)"
 #define SNAP_ITEM_TYPE "(ayxyyaybaya(ayayy)ayaay)"
 #define SNAP_TYPE "(uua" SNAP_SENT_TYPE "a" SNAP_ITEM_TYPE ")"
-#define SNAP_HASH_BYTES 32u
 
 static GVariant *
 bs_new(const char *s)
@@ -214,10 +214,9 @@ bw_snapshot_encode(GPtrArray *sent, GVariant *last_sent, GPtrArray *items,
     };
     g_autoptr(GVariant) v = g_variant_ref_sink(g_variant_new_tuple(top, G_N_ELEMENTS(top)));
     gsize len = g_variant_get_size(v);
-    guchar *blob = g_malloc(SNAP_HASH_BYTES + len);
-    g_variant_store(v, blob + SNAP_HASH_BYTES);
-    crypto_generichash(blob, SNAP_HASH_BYTES, blob + SNAP_HASH_BYTES, len, NULL, 0);
-    return g_bytes_new_take(blob, SNAP_HASH_BYTES + len);
+    guchar *blob = g_malloc(len);
+    g_variant_store(v, blob);
+    return g_bytes_new_take(blob, len);
 }
 
 /* What a snapshot gives back. */
@@ -248,32 +247,24 @@ snapshot_fits(bw_store_t *store, GVariant *v)
            bw_store_count_items(store, &stored) == BW_OK && stored == count;
 }
 
-/* The stored snapshot, checked (hash, version, item count), or NULL;
- * hash_out (may be NULL) gets the hash it starts with. */
+/* The stored snapshot, checked (by the store, then version and item
+ * count), or NULL; head_out (may be NULL) gets the store's head of it. */
 static GVariant *
-snapshot_variant_hashed(bw_store_t *store, guchar *hash_out)
+snapshot_variant_hashed(bw_store_t *store, guchar *head_out)
 {
-    g_autoptr(GBytes) bytes = NULL;
-    if (bw_store_get_snapshot(store, &bytes) != BW_OK || bytes == NULL)
+    g_autoptr(GBytes) data = NULL;
+    guchar head[BW_STORE_SNAPSHOT_HEAD];
+    if (bw_store_get_snapshot(store, &data, head) != BW_OK || data == NULL ||
+        g_bytes_get_size(data) == 0)
         return NULL;
-    gsize len = 0;
-    const guchar *blob = g_bytes_get_data(bytes, &len);
-    guchar hash[SNAP_HASH_BYTES];
-    if (len <= SNAP_HASH_BYTES)
-        return NULL;
-    crypto_generichash(hash, sizeof hash, blob + SNAP_HASH_BYTES, len - SNAP_HASH_BYTES, NULL, 0);
-    /* A damaged blob would decode to defaults silently: refuse it. */
-    if (sodium_memcmp(hash, blob, SNAP_HASH_BYTES) != 0)
-        return NULL;
-    g_autoptr(GBytes) data = g_bytes_new_from_bytes(bytes, SNAP_HASH_BYTES,
-                                                    len - SNAP_HASH_BYTES);
-    /* Trusted: these are the very bytes g_variant_store() wrote. */
+    /* Trusted: these are the very bytes g_variant_store() wrote (the
+     * store compared them with their hashes). */
     g_autoptr(GVariant) v = g_variant_ref_sink(
         g_variant_new_from_bytes(G_VARIANT_TYPE(SNAP_TYPE), data, TRUE));
     if (!snapshot_fits(store, v))
         return NULL;
-    if (hash_out != NULL)
-        memcpy(hash_out, hash, SNAP_HASH_BYTES);
+    if (head_out != NULL)
+        memcpy(head_out, head, sizeof head);
     return g_steal_pointer(&v);
 }
 
@@ -285,17 +276,17 @@ bw_snapshot_variant(bw_store_t *store)
 
 /* A run reads the snapshot twice (the profile stage, then the store stage
  * for the entries it reuses), ~2 MB hashed each time at 1.3k reports.  The
- * second read compares only the hash the stored blob starts with: the same
- * hash is the same bytes, checked already. */
-G_STATIC_ASSERT(sizeof(((bw_scan_t *)0)->snap_hash) == SNAP_HASH_BYTES);
+ * second read compares only the store's head: the same head is the same
+ * stored snapshot, checked already. */
+G_STATIC_ASSERT(sizeof(((bw_scan_t *)0)->snap_hash) == BW_STORE_SNAPSHOT_HEAD);
 
 GVariant *
 bw_scan_snapshot(bw_scan_t *s)
 {
     if (s->snap != NULL) {
-        guchar head[SNAP_HASH_BYTES];
-        if (bw_store_get_snapshot_head(s->store, head, sizeof head) == BW_OK &&
-            sodium_memcmp(head, s->snap_hash, SNAP_HASH_BYTES) == 0)
+        guchar head[BW_STORE_SNAPSHOT_HEAD];
+        if (bw_store_get_snapshot_head(s->store, head) == BW_OK &&
+            sodium_memcmp(head, s->snap_hash, sizeof head) == 0)
             return snapshot_fits(s->store, s->snap) ? g_variant_ref(s->snap) : NULL;
         g_clear_pointer(&s->snap, g_variant_unref);
     }

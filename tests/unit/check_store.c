@@ -4,6 +4,7 @@
 #include "scanner.h"
 #include "nm-tagger.h"
 #include <glib/gstdio.h>
+#include <sodium.h>
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -536,7 +537,7 @@ put_snapshot_committed(const char *path, GBytes *data, gboolean read_first)
     ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
     if (read_first) {
         g_autoptr(GBytes) was = NULL;
-        ck_assert_int_eq(bw_store_get_snapshot(s, &was), BW_OK);
+        ck_assert_int_eq(bw_store_get_snapshot(s, &was, NULL), BW_OK);
     }
     ck_assert_int_eq(bw_store_begin(s, NULL), BW_OK);
     ck_assert_int_eq(bw_store_put_snapshot(s, data), BW_OK);
@@ -549,16 +550,26 @@ assert_snapshot_is(const char *path, GBytes *want)
     g_autoptr(bw_store_t) s = NULL;
     ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
     g_autoptr(GBytes) got = NULL;
-    ck_assert_int_eq(bw_store_get_snapshot(s, &got), BW_OK);
+    guint8 head[BW_STORE_SNAPSHOT_HEAD], head2[BW_STORE_SNAPSHOT_HEAD];
+    ck_assert_int_eq(bw_store_get_snapshot(s, &got, head), BW_OK);
     if (want == NULL) {
         ck_assert_ptr_null(got);
         return;
     }
     ck_assert_ptr_nonnull(got);
     ck_assert(g_bytes_equal(got, want));
-    guint8 head[32];
-    ck_assert_int_eq(bw_store_get_snapshot_head(s, head, sizeof head), BW_OK);
-    ck_assert_mem_eq(head, g_bytes_get_data(want, NULL), sizeof head);
+    /* the head alone is the one read with the snapshot */
+    ck_assert_int_eq(bw_store_get_snapshot_head(s, head2), BW_OK);
+    ck_assert_mem_eq(head, head2, sizeof head);
+}
+
+/* The stored snapshot's head (read alone). */
+static void
+snapshot_head_of(const char *path, guint8 *out)
+{
+    g_autoptr(bw_store_t) s = NULL;
+    ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+    ck_assert_int_eq(bw_store_get_snapshot_head(s, out), BW_OK);
 }
 
 /* Run one SQL statement on the state file behind the store's back; returns
@@ -602,6 +613,41 @@ START_TEST(test_snapshot_parts)
     ck_assert_int_eq(raw_sql(path, "SELECT sum(length(data)) FROM snapshot_parts"),
                      (gint64)g_bytes_get_size(second));
 
+    /* Changes at the start, in the middle and at the end (as a snapshot
+     * after new mail: its count, new items, the offsets at its end): the
+     * parts between are kept (found in order, with their hashes), a few
+     * written.  Every part read back matches its hash (assert_snapshot_is
+     * reads through the checks). */
+    {
+        guint8 head_before[BW_STORE_SNAPSHOT_HEAD], head_after[BW_STORE_SNAPSHOT_HEAD];
+        snapshot_head_of(path, head_before);
+        g_autoptr(GBytes) a = bytes_with_insert(second, 3, "\x07");
+        g_autoptr(GBytes) b = bytes_with_insert(a, 123457, "another report\x03");
+        g_autoptr(GBytes) third = bytes_with_insert(b, g_bytes_get_size(b) - 10, "end\x04");
+        gint64 top2 = raw_sql(path, "SELECT max(id) FROM snapshot_parts");
+        put_snapshot_committed(path, third, TRUE);
+        assert_snapshot_is(path, third);
+        snapshot_head_of(path, head_after);
+        ck_assert(memcmp(head_before, head_after, sizeof head_after) != 0);
+        g_autofree char *newer2 = g_strdup_printf(
+            "SELECT count(*) FROM snapshot_parts WHERE id > %" G_GINT64_FORMAT, top2);
+        gint64 written2 = raw_sql(path, newer2);
+        ck_assert_int_ge(written2, 3);
+        ck_assert_int_le(written2, 8);
+        ck_assert_int_eq(raw_sql(path, "SELECT sum(length(data)) FROM snapshot_parts"),
+                         (gint64)g_bytes_get_size(third));
+        /* the same bytes saved again: no part written, the head moves */
+        gint64 top3 = raw_sql(path, "SELECT max(id) FROM snapshot_parts");
+        put_snapshot_committed(path, third, TRUE);
+        assert_snapshot_is(path, third);
+        ck_assert_int_eq(raw_sql(path, "SELECT max(id) FROM snapshot_parts"), top3);
+        snapshot_head_of(path, head_before);
+        ck_assert(memcmp(head_before, head_after, sizeof head_after) != 0);
+        /* back to `second` for what follows */
+        put_snapshot_committed(path, second, TRUE);
+        assert_snapshot_is(path, second);
+    }
+
     /* Not read first (or another process saved since the read): every part
      * is written again, and none of the old ones stays (the lengths add up
      * to the snapshot's). */
@@ -612,7 +658,7 @@ START_TEST(test_snapshot_parts)
         g_autoptr(bw_store_t) a = NULL;
         ck_assert_int_eq(bw_store_open(path, &a, NULL, NULL), BW_OK);
         g_autoptr(GBytes) was = NULL;
-        ck_assert_int_eq(bw_store_get_snapshot(a, &was), BW_OK);
+        ck_assert_int_eq(bw_store_get_snapshot(a, &was, NULL), BW_OK);
         put_snapshot_committed(path, second, TRUE);   /* another process */
         ck_assert_int_eq(bw_store_begin(a, NULL), BW_OK);
         ck_assert_int_eq(bw_store_put_snapshot(a, first), BW_OK);
@@ -627,7 +673,7 @@ START_TEST(test_snapshot_parts)
         g_autoptr(bw_store_t) a = NULL;
         ck_assert_int_eq(bw_store_open(path, &a, NULL, NULL), BW_OK);
         g_autoptr(GBytes) was = NULL;
-        ck_assert_int_eq(bw_store_get_snapshot(a, &was), BW_OK);
+        ck_assert_int_eq(bw_store_get_snapshot(a, &was, NULL), BW_OK);
         ck_assert_int_eq(bw_store_begin(a, NULL), BW_OK);
         ck_assert_int_eq(bw_store_put_snapshot(a, second), BW_OK);
         bw_store_rollback(a);
@@ -650,25 +696,43 @@ START_TEST(test_snapshot_parts)
 }
 END_TEST
 
+/* A snapshot of an older form: the blob starts with the BLAKE2b-256 of the
+ * rest. */
+static GBytes *
+older_form(GBytes *data)
+{
+    gsize n = 0;
+    const guint8 *p = g_bytes_get_data(data, &n);
+    guint8 *blob = g_malloc(32 + n);
+    memcpy(blob + 32, p, n);
+    crypto_generichash(blob, 32, p, n, NULL, 0);
+    return g_bytes_new_take(blob, 32 + n);
+}
+
 START_TEST(test_snapshot_parts_damage)
 {
     g_autofree char *path = state_path();
     g_autoptr(GBytes) data = snapshot_like(11, 200000);
     put_snapshot_committed(path, data, FALSE);
+    gint64 parts = raw_sql(path, "SELECT count(*) FROM snapshot_parts");
 
-    /* A part damaged on disk (same length): the bytes read are not the
-     * saved ones (the snapshot's own hash refuses them, snapshot.c), and the
-     * next save, which read them, writes that part again. */
-    raw_sql(path, "UPDATE snapshot_parts SET data = zeroblob(length(data)) "
+    /* A part damaged on disk (same length, one byte): its hash refuses it,
+     * the snapshot reads as none (the items are read), and the next save,
+     * which read it, writes every part again. */
+    raw_sql(path, "UPDATE snapshot_parts SET data = "
+                  "substr(data, 1, 99) || X'ee' || substr(data, 101) "
                   "WHERE id = (SELECT min(id) + 3 FROM snapshot_parts)");
-    {
-        g_autoptr(bw_store_t) s = NULL;
-        ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
-        g_autoptr(GBytes) got = NULL;
-        ck_assert_int_eq(bw_store_get_snapshot(s, &got), BW_OK);
-        ck_assert_ptr_nonnull(got);
-        ck_assert(!g_bytes_equal(got, data));
-    }
+    assert_snapshot_is(path, NULL);
+    put_snapshot_committed(path, data, TRUE);
+    assert_snapshot_is(path, data);
+    ck_assert_int_eq(raw_sql(path, "SELECT count(*) FROM snapshot_parts"), parts);
+
+    /* A damaged hash in the list: refused the same way, and healed. */
+    raw_sql(path, "UPDATE snapshot SET data = substr(data, 1, 100) || X'00' || "
+                  "substr(data, 102) WHERE id = 0 AND substr(data, 101, 1) != X'00'");
+    raw_sql(path, "UPDATE snapshot SET data = substr(data, 1, 100) || X'01' || "
+                  "substr(data, 102) WHERE id = 0 AND substr(data, 101, 1) = X'00'");
+    assert_snapshot_is(path, NULL);
     put_snapshot_committed(path, data, TRUE);
     assert_snapshot_is(path, data);
 
@@ -684,24 +748,116 @@ START_TEST(test_snapshot_parts_damage)
     assert_snapshot_is(path, data);
     ck_assert_int_eq(raw_sql(path, "SELECT sum(length(data)) FROM snapshot_parts"), 200000);
 
-    /* A snapshot stored whole (an older version) is read as it is, and the
-     * next save stores it in parts. */
-    raw_sql(path, "DELETE FROM snapshot_parts");
-    raw_sql(path, "UPDATE snapshot SET data = X'0102030405060708090a0b0c0d0e0f10"
-                  "1112131415161718191a1b1c1d1e1f20212223' WHERE id = 0");
+    /* A snapshot stored whole (an older version) is read, its leading hash
+     * checked and cut off (the head), and the next save stores it in
+     * parts; damaged, it is refused. */
+    g_autoptr(GBytes) old = older_form(data);
+    {
+        g_autoptr(bw_store_t) s = NULL;
+        ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+        sqlite3 *db = NULL;
+        ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+        ck_assert_int_eq(sqlite3_exec(db, "DELETE FROM snapshot_parts", NULL, NULL, NULL),
+                         SQLITE_OK);
+        sqlite3_stmt *st = NULL;
+        ck_assert_int_eq(sqlite3_prepare_v2(db, "UPDATE snapshot SET data=?1 WHERE id=0", -1,
+                                            &st, NULL), SQLITE_OK);
+        sqlite3_bind_blob(st, 1, g_bytes_get_data(old, NULL), (int)g_bytes_get_size(old),
+                          SQLITE_STATIC);
+        ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+    }
     {
         g_autoptr(bw_store_t) s = NULL;
         ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
         g_autoptr(GBytes) got = NULL;
-        ck_assert_int_eq(bw_store_get_snapshot(s, &got), BW_OK);
-        ck_assert_int_eq(g_bytes_get_size(got), 35);
-        guint8 head[32];
-        ck_assert_int_eq(bw_store_get_snapshot_head(s, head, sizeof head), BW_OK);
-        ck_assert_int_eq(head[0], 1);
-        ck_assert_int_eq(head[31], 32);
+        guint8 head[BW_STORE_SNAPSHOT_HEAD], head2[BW_STORE_SNAPSHOT_HEAD];
+        ck_assert_int_eq(bw_store_get_snapshot(s, &got, head), BW_OK);
+        ck_assert_ptr_nonnull(got);
+        ck_assert(g_bytes_equal(got, data));
+        ck_assert_mem_eq(head, g_bytes_get_data(old, NULL), sizeof head);
+        ck_assert_int_eq(bw_store_get_snapshot_head(s, head2), BW_OK);
+        ck_assert_mem_eq(head2, head, sizeof head);
     }
+    raw_sql(path, "UPDATE snapshot SET data = substr(data, 1, 999) || X'ee' || "
+                  "substr(data, 1001) WHERE id = 0");
+    assert_snapshot_is(path, NULL);
     put_snapshot_committed(path, data, TRUE);
     assert_snapshot_is(path, data);
+
+    /* A list of the first parts form (no hashes per part; the bytes start
+     * with the BLAKE2b-256 of the rest): read and checked, then stored in
+     * the current form by the next save. */
+    {
+        raw_sql(path, "DELETE FROM snapshot_parts");
+        gsize n = 0;
+        const guint8 *p = g_bytes_get_data(old, &n);
+        sqlite3 *db = NULL;
+        ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+        sqlite3_stmt *ins = NULL;
+        ck_assert_int_eq(sqlite3_prepare_v2(db, "INSERT INTO snapshot_parts(id, data) "
+                                            "VALUES(?1, ?2)", -1, &ins, NULL), SQLITE_OK);
+        const gsize cut = 5000;
+        guint count = (guint)((n + cut - 1) / cut);
+        GByteArray *list = g_byte_array_new();
+        g_byte_array_append(list, (const guint8 *)"BWSNAPP1", 8);
+        guint8 nonce[16] = { 9 };
+        g_byte_array_append(list, nonce, sizeof nonce);
+        for (int i = 0; i < 8; i++) {
+            guint8 b = (guint8)((guint64)n >> (8 * i));
+            g_byte_array_append(list, &b, 1);
+        }
+        for (int i = 0; i < 4; i++) {
+            guint8 b = (guint8)(count >> (8 * i));
+            g_byte_array_append(list, &b, 1);
+        }
+        for (guint k = 0; k < count; k++) {
+            gsize len = MIN(cut, n - k * cut);
+            sqlite3_reset(ins);
+            sqlite3_bind_int64(ins, 1, 100 + k);
+            sqlite3_bind_blob(ins, 2, p + k * cut, (int)len, SQLITE_STATIC);
+            ck_assert_int_eq(sqlite3_step(ins), SQLITE_DONE);
+            guint64 id = 100 + k;
+            for (int i = 0; i < 8; i++) {
+                guint8 b = (guint8)(id >> (8 * i));
+                g_byte_array_append(list, &b, 1);
+            }
+            for (int i = 0; i < 4; i++) {
+                guint8 b = (guint8)((guint32)len >> (8 * i));
+                g_byte_array_append(list, &b, 1);
+            }
+        }
+        sqlite3_finalize(ins);
+        sqlite3_stmt *st = NULL;
+        ck_assert_int_eq(sqlite3_prepare_v2(db, "UPDATE snapshot SET data=?1 WHERE id=0", -1,
+                                            &st, NULL), SQLITE_OK);
+        sqlite3_bind_blob(st, 1, list->data, (int)list->len, SQLITE_TRANSIENT);
+        ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        g_byte_array_unref(list);
+    }
+    {
+        g_autoptr(bw_store_t) s = NULL;
+        ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+        g_autoptr(GBytes) got = NULL;
+        guint8 head[BW_STORE_SNAPSHOT_HEAD], head2[BW_STORE_SNAPSHOT_HEAD];
+        ck_assert_int_eq(bw_store_get_snapshot(s, &got, head), BW_OK);
+        ck_assert_ptr_nonnull(got);
+        ck_assert(g_bytes_equal(got, data));
+        ck_assert_mem_eq(head, g_bytes_get_data(old, NULL), sizeof head);
+        ck_assert_int_eq(bw_store_get_snapshot_head(s, head2), BW_OK);
+        ck_assert_mem_eq(head2, head, sizeof head);
+    }
+    raw_sql(path, "UPDATE snapshot_parts SET data = X'00' || substr(data, 2) WHERE id = 102");
+    assert_snapshot_is(path, NULL);
+    raw_sql(path, "UPDATE snapshot_parts SET data = zeroblob(0) WHERE id = 102");
+    assert_snapshot_is(path, NULL);
+    put_snapshot_committed(path, data, TRUE);
+    assert_snapshot_is(path, data);
+    ck_assert_int_eq(raw_sql(path, "SELECT count(*) FROM snapshot_parts WHERE id >= 100 "
+                                   "AND id < 200"), 0);
 }
 END_TEST
 
