@@ -302,6 +302,13 @@ bw_store_open(const char *path, bw_store_t **out, char **rebuilt, char **detail)
 }
 
 void
+bw_store_checkpoint_later(bw_store_t *s)
+{
+    if (s != NULL && s->db != NULL)
+        (void)sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+}
+
+void
 bw_store_close(bw_store_t *s)
 {
     if (s == NULL)

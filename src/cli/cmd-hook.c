@@ -57,6 +57,9 @@ hook_post_new(gboolean quiet, gboolean no_notify)
      * later runs with nothing new stop early (bw_agent_settle). */
     guint64 save = 0;
     opts.state_save_out = &save;
+    /* bw_agent_settle below opens the state again: one checkpoint, at its
+     * close (4 fdatasync instead of 8). */
+    opts.checkpoint_by_caller = true;
     bw_owner_problem_t owner_problem = { 0 };
     opts.owner_problem_out = &owner_problem;
 

@@ -861,6 +861,48 @@ START_TEST(test_snapshot_parts_damage)
 }
 END_TEST
 
+/* A close after bw_store_checkpoint_later leaves the log (what was
+ * committed is read by the next open, as after a crash); the next close
+ * copies it into the database and removes it. */
+START_TEST(test_checkpoint_later)
+{
+    g_autofree char *path = state_path();
+    g_autofree char *wal = g_strconcat(path, "-wal", NULL);
+    {
+        g_autoptr(bw_store_t) s = NULL;
+        ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+        ck_assert_int_eq(bw_store_begin(s, NULL), BW_OK);
+        ck_assert_int_eq(bw_store_set_meta(s, "left", "in the log"), BW_OK);
+        ck_assert_int_eq(bw_store_commit(s, NULL), BW_OK);
+        bw_store_checkpoint_later(s);
+    }
+    GStatBuf st;
+    ck_assert_int_eq(g_stat(wal, &st), 0);
+    ck_assert_int_gt(st.st_size, 0);
+    {
+        g_autoptr(bw_store_t) s = NULL;
+        ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+        g_autofree char *v = NULL;
+        ck_assert_int_eq(bw_store_get_meta(s, "left", &v), BW_OK);
+        ck_assert_str_eq(v, "in the log");
+        ck_assert_int_eq(bw_store_begin(s, NULL), BW_OK);
+        ck_assert_int_eq(bw_store_set_meta(s, "then", "settled"), BW_OK);
+        ck_assert_int_eq(bw_store_commit(s, NULL), BW_OK);
+    }
+    ck_assert_int_ne(g_stat(wal, &st), 0);
+    /* in the database itself now */
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *q = NULL;
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM meta WHERE key IN "
+                                        "('left','then')", -1, &q, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+    ck_assert_int_eq(sqlite3_column_int(q, 0), 2);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+END_TEST
+
 Suite *
 suite_store(void)
 {
@@ -881,6 +923,7 @@ suite_store(void)
     tcase_add_test(tc, test_tagger_all_or_none);
     tcase_add_test(tc, test_snapshot_parts);
     tcase_add_test(tc, test_snapshot_parts_damage);
+    tcase_add_test(tc, test_checkpoint_later);
     suite_add_tcase(s, tc);
     return s;
 }
