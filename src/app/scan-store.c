@@ -194,6 +194,27 @@ bw_gstring_free_all(GString *g)
     g_string_free(g, TRUE);
 }
 
+/* Queue the change of `id`'s tags to `want` (taken) unless they are the
+ * ones we wrote before: tagging is idempotent and a run with nothing new
+ * writes nothing.  A tag of ours the user removed by hand stays removed
+ * until our verdict changes. */
+static void
+tag_change_if_differs(GPtrArray *changes, GPtrArray *wanted, GHashTable *tagged,
+                      const char *id, char *want)
+{
+    const char *had = g_hash_table_lookup(tagged, id);
+    if (had != NULL && strcmp(had, want) == 0) {
+        g_free(want);
+        return;
+    }
+    bw_nm_tag_change_t *c = g_new0(bw_nm_tag_change_t, 1);
+    c->message_id = g_strdup(id);
+    c->want = g_strsplit(want, " ", 8);
+    c->had = had ? g_strsplit(had, " ", 8) : NULL;
+    g_ptr_array_add(changes, c);
+    g_ptr_array_add(wanted, want);
+}
+
 static bw_status_t
 do_tagging(const bw_scanner_options_t *opts, bw_store_t *store, GPtrArray *items,
            GHashTable *extra, bw_nm_tagger_revisions_t *revs, char **detail)
@@ -207,58 +228,38 @@ do_tagging(const bw_scanner_options_t *opts, bw_store_t *store, GPtrArray *items
     g_autoptr(GPtrArray) wanted = g_ptr_array_new_with_free_func(g_free);
     /* Every message we tag: the reports, the messages behind the signals
      * and the imitations (extra: message-id -> GString of tags), and those
-     * we tagged before as signals or imitations (their tags may go). */
-    g_autoptr(GHashTable) want_of = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
-    g_autoptr(GPtrArray) ids = g_ptr_array_new();
+     * we tagged before as signals or imitations (their tags may go).  Each
+     * is compared with what we wrote before as it comes (one lookup in
+     * `tagged`), in that order; `seen` keeps the first of each id. */
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+    bool any_extra = extra != NULL && g_hash_table_size(extra) > 0;
     for (guint i = 0; i < items->len; i++) {
         const bw_item_t *item = g_ptr_array_index(items, i);
-        if (g_hash_table_contains(want_of, item->message_id))
+        if (!g_hash_table_add(seen, item->message_id))
             continue;
         char *want = wanted_tags(item);
-        GString *more = extra ? g_hash_table_lookup(extra, item->message_id) : NULL;
+        GString *more = any_extra ? g_hash_table_lookup(extra, item->message_id) : NULL;
         if (more != NULL && more->len > 0) {
             char *both = g_strdup_printf("%s %s", want, more->str);
             g_free(want);
             want = both;
         }
-        g_hash_table_insert(want_of, item->message_id, want);
-        g_ptr_array_add(ids, item->message_id);
+        tag_change_if_differs(changes, wanted, tagged, item->message_id, want);
     }
     GHashTableIter hi;
     gpointer k, v;
-    if (extra != NULL) {
+    if (any_extra) {
         g_hash_table_iter_init(&hi, extra);
         while (g_hash_table_iter_next(&hi, &k, &v))
-            if (!g_hash_table_contains(want_of, k)) {
-                g_hash_table_insert(want_of, k, g_strdup(((GString *)v)->str));
-                g_ptr_array_add(ids, k);
-            }
+            if (g_hash_table_add(seen, k))
+                tag_change_if_differs(changes, wanted, tagged, k,
+                                      g_strdup(((GString *)v)->str));
     }
     g_hash_table_iter_init(&hi, tagged);
     while (g_hash_table_iter_next(&hi, &k, &v))
-        if (!g_hash_table_contains(want_of, k) &&
-            (strstr(v, "bw/signal") != NULL || strstr(v, "bw/phishing") != NULL)) {
-            g_hash_table_insert(want_of, k, g_strdup(""));
-            g_ptr_array_add(ids, k);
-        }
-    for (guint i = 0; i < ids->len; i++) {
-        const char *id = g_ptr_array_index(ids, i);
-        char *want = g_strdup(g_hash_table_lookup(want_of, id));
-        const char *had = g_hash_table_lookup(tagged, id);
-        /* Only reports whose tags from us differ: tagging is idempotent and
-         * a run with nothing new writes nothing.  A tag of ours the user
-         * removed by hand stays removed until our verdict changes. */
-        if (had != NULL && strcmp(had, want) == 0) {
-            g_free(want);
-            continue;
-        }
-        bw_nm_tag_change_t *c = g_new0(bw_nm_tag_change_t, 1);
-        c->message_id = g_strdup(id);
-        c->want = g_strsplit(want, " ", 8);
-        c->had = had ? g_strsplit(had, " ", 8) : NULL;
-        g_ptr_array_add(changes, c);
-        g_ptr_array_add(wanted, want);
-    }
+        if ((strstr(v, "bw/signal") != NULL || strstr(v, "bw/phishing") != NULL) &&
+            g_hash_table_add(seen, k))
+            tag_change_if_differs(changes, wanted, tagged, k, g_strdup(""));
     if (changes->len == 0)
         return BW_OK;
     unsigned timeout = opts->lock_timeout_ms;
