@@ -1,7 +1,7 @@
 /* message.c: mail from bytes: sanity checks, line ends, caps, mbox
  * splitting, RFC 2047 words, charsets, and a byte-level MIME reader (part
  * ranges, types, transfer decoding).  GMime serves for what it is good at
- * here (iconv cache, dates, address lists); the MIME tree is read without
+ * here (charset names, address lists); the MIME tree is read without
  * building objects.  Everything here is linear in the input and bounded by the caps
  * of bw.h / bw-parse.h, since every byte of a report is attacker-written. */
 #include "bw-parse.h"
@@ -233,17 +233,58 @@ guess_charset(const char *data, size_t len)
     return sjis > euc ? "SHIFT_JIS" : "EUC-JP";
 }
 
+/* The gconv modules of the charsets read so far, kept loaded.  GMime 3's
+ * g_mime_iconv_open is a bare iconv_open and its close an iconv_close:
+ * when the last descriptor of a charset closes, glibc unloads its module,
+ * and the next open loads it again (dlopen: mmap, relocation, page
+ * faults, then munmap); `parse` of 407 bounces loaded modules 18 times.
+ * So the first descriptor of each charset is not closed but kept here,
+ * unused, which keeps its module loaded; every conversion still opens a
+ * descriptor of its own (a reused one is not the same: UTF-16 and UTF-32
+ * read a byte-order mark only in a descriptor's first call).  Bounded
+ * (hostile mail names any number of charsets): past the slots, or for a
+ * long name, a descriptor is closed as before.  Kept ones stay open until
+ * exit. */
+#define CONV_SLOTS 8
+#define CONV_NAME_MAX 48
+static GMutex conv_lock;
+static char conv_kept[CONV_SLOTS][CONV_NAME_MAX];
+static iconv_t conv_kept_cd[CONV_SLOTS];   /* (held, so no leak checker calls them lost) */
+static unsigned conv_n_kept;
+
+/* Done with cd, a descriptor from charset: kept if it is the first of its
+ * charset and a slot is free, closed otherwise. */
+static void
+conv_done(iconv_t cd, const char *charset)
+{
+    size_t n = strlen(charset);
+    bool keep = false;
+    if (n < CONV_NAME_MAX) {
+        g_mutex_lock(&conv_lock);
+        bool known = false;
+        for (unsigned i = 0; i < conv_n_kept && !known; i++)
+            known = strcmp(conv_kept[i], charset) == 0;
+        if (!known && conv_n_kept < CONV_SLOTS) {
+            memcpy(conv_kept[conv_n_kept], charset, n + 1);
+            conv_kept_cd[conv_n_kept++] = cd;
+            keep = true;
+        }
+        g_mutex_unlock(&conv_lock);
+    }
+    if (!keep)
+        g_mime_iconv_close(cd);
+}
+
 static char *
 try_convert(const char *data, size_t len, const char *charset, size_t *len_out)
 {
-    /* GMime keeps a cache of iconv descriptors (g_convert opens one per
-     * call, which profiles showed), and its strndup skips what it cannot
-     * convert instead of failing the whole text. */
+    /* GMime's strndup skips what it cannot convert instead of failing the
+     * whole text. */
     iconv_t cd = g_mime_iconv_open("UTF-8", charset);
     if (cd == (iconv_t)-1)
         return NULL;
     char *out = g_mime_iconv_strndup(cd, data, len);
-    g_mime_iconv_close(cd);
+    conv_done(cd, charset);
     if (out == NULL)
         return NULL;
     *len_out = strlen(out);
@@ -271,7 +312,7 @@ try_convert_strict(const char *data, size_t len, const char *charset, size_t *le
     }
     if (ok)
         iconv(cd, NULL, NULL, &o, &outleft);   /* flush shift state */
-    g_mime_iconv_close(cd);
+    conv_done(cd, charset);
     if (!ok) {
         g_free(out);
         return NULL;
