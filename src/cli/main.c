@@ -131,13 +131,12 @@ main(int argc, char **argv)
         if (strcmp(commands[i].name, cmd) == 0) {
             if (commands[i].run == NULL)
                 return run_engine(argc - 1, argv + 1);
-            if (bw_init() != BW_OK) {
-                fprintf(stderr, _("bouncewatch: cannot initialise the core libraries\n"));
-                return bw_cli_exit_code(BW_E_INTERNAL);
-            }
-            int rc = commands[i].run(argc - 1, argv + 1);
-            bw_shutdown();
-            return rc;
+            /* No bw_init() here: parse only hands files to the reader
+             * process and passes its answers on; the reader initialises
+             * GMime and libsodium for itself (and bw_parse_* would too).
+             * Unreferenced, they are not even loaded (the program is
+             * linked with --gc-sections --as-needed, Makefile.am). */
+            return commands[i].run(argc - 1, argv + 1);
         }
     }
     fprintf(stderr, _("bouncewatch: unknown command '%s'; run 'bouncewatch --help' for the list\n"), cmd);

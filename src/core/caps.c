@@ -427,15 +427,8 @@ bw_caps_check_params(const char *v, size_t len)
     return NULL;
 }
 
-/* ------------------------------------------------------------ dates */
-
-GDateTime *
-bw_caps_decode_date(const char *s)
-{
-    if (s == NULL || strnlen(s, BW_MAX_DATE_BYTES + 1) > BW_MAX_DATE_BYTES)
-        return NULL;
-    return g_mime_utils_header_decode_date(s);
-}
+/* (The cap on dates, bw_caps_decode_date, is in dates.c, with GMime:
+ * this file is linked by the parse front, which loads no GMime.) */
 
 /* ------------------------------------------------------------ header blocks */
 

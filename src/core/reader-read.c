@@ -62,24 +62,6 @@ bw_reader_read_json(guint32 read, const char *data, size_t len, char **json, cha
 }
 
 bw_status_t
-bw_reader_payload_check(const char *json, size_t len, char **why)
-{
-    if (json == NULL || len == 0)
-        return bw_error_set(why, BW_E_INVALID, "%s", "an empty answer");
-    if (memchr(json, '\0', len) != NULL)
-        return bw_error_set(why, BW_E_INVALID, "%s", "a NUL in the answer");
-    if (!bw_utf8_validate(json, (gssize)len))
-        return bw_error_set(why, BW_E_INVALID, "%s", "an answer that is not UTF-8");
-    g_autofree char *cap = NULL;
-    bw_status_t st = bw_caps_check_json(json, len, &cap);
-    if (st == BW_E_REFUSED)
-        return bw_error_set(why, BW_E_INVALID, "an answer past a cap (%s)", cap ? cap : "?");
-    if (st != BW_OK)
-        return bw_error_set(why, BW_E_INVALID, "%s", "an answer that is not JSON");
-    return BW_OK;
-}
-
-bw_status_t
 bw_reader_payload_parse(const char *json, size_t len, JsonNode **out, char **why)
 {
     *out = NULL;

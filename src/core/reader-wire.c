@@ -264,3 +264,23 @@ bw_report_decode(const void *data, size_t len, bw_report_t **out, char **detail)
     *out = g_steal_pointer(&r);
     return BW_OK;
 }
+
+/* The parent's check of an answer's JSON, before anything reads it
+ * (GLib only: the parse front passes answers on without json-glib). */
+bw_status_t
+bw_reader_payload_check(const char *json, size_t len, char **why)
+{
+    if (json == NULL || len == 0)
+        return bw_error_set(why, BW_E_INVALID, "%s", "an empty answer");
+    if (memchr(json, '\0', len) != NULL)
+        return bw_error_set(why, BW_E_INVALID, "%s", "a NUL in the answer");
+    if (!bw_utf8_validate(json, (gssize)len))
+        return bw_error_set(why, BW_E_INVALID, "%s", "an answer that is not UTF-8");
+    g_autofree char *cap = NULL;
+    bw_status_t st = bw_caps_check_json(json, len, &cap);
+    if (st == BW_E_REFUSED)
+        return bw_error_set(why, BW_E_INVALID, "an answer past a cap (%s)", cap ? cap : "?");
+    if (st != BW_OK)
+        return bw_error_set(why, BW_E_INVALID, "%s", "an answer that is not JSON");
+    return BW_OK;
+}
