@@ -473,9 +473,9 @@ item_from_bin(const void *blob, gsize len)
                        len - ITEM_BIN_HASH, NULL, 0);
     if (sodium_memcmp(hash, blob, ITEM_BIN_HASH) != 0)
         return NULL;
-    g_autoptr(GBytes) data = g_bytes_new((const guchar *)blob + ITEM_BIN_HASH, len - ITEM_BIN_HASH);
     bw_item_t *item = NULL;
-    return bw_item_from_variant(data, &item) == BW_OK ? item : NULL;
+    return bw_item_from_variant_data((const guchar *)blob + ITEM_BIN_HASH, len - ITEM_BIN_HASH,
+                                     &item) == BW_OK ? item : NULL;
 }
 
 bw_status_t

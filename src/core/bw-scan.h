@@ -239,6 +239,8 @@ bw_status_t bw_item_from_json(JsonNode *node, bw_item_t **out, char **detail);
  * safely, but damaged ones would read as other values). */
 GVariant *bw_item_to_variant(const bw_item_t *item);
 bw_status_t bw_item_from_variant(GBytes *data, bw_item_t **out);
+/* The same, from the serialised bytes in place (any alignment). */
+bw_status_t bw_item_from_variant_data(const void *data, gsize size, bw_item_t **out);
 bw_status_t bw_report_from_json(JsonNode *node, bw_report_t **out, char **detail);
 /* The one codec of fingerprints, for items and campaigns alike: an object
  * whose hashes are 16-digit hex strings (JSON numbers lose bits beyond
