@@ -440,7 +440,7 @@ string_to_node(const char *text, size_t len)
 bw_status_t
 bw_store_put_item(bw_store_t *s, const bw_item_t *item, char **detail)
 {
-    return bw_store_put_item_if_changed(s, item, NULL, NULL, NULL, NULL, detail);
+    return bw_store_put_item_if_changed(s, item, NULL, false, NULL, detail);
 }
 
 /* The item's binary form (bw_item_to_variant) behind a BLAKE2b-256 of it:
@@ -478,10 +478,30 @@ item_from_bin(const void *blob, gsize len)
                                      &item) == BW_OK ? item : NULL;
 }
 
+/* Whether the row of `message_id` holds exactly this JSON text and these
+ * questions (the few rows an incremental run may write are read back one
+ * by one: a copy of every row's JSON at load cost more). */
+static bool
+row_holds(bw_store_t *s, const char *message_id, const char *json, const char *questions)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT json, questions FROM items WHERE message_id=?1", -1,
+                           &st, NULL) != SQLITE_OK)
+        return false;
+    sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
+    bool same = false;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *old = (const char *)sqlite3_column_text(st, 0);
+        const char *old_q = (const char *)sqlite3_column_text(st, 1);
+        same = old != NULL && strcmp(old, json) == 0 && g_strcmp0(old_q, questions) == 0;
+    }
+    sqlite3_finalize(st);
+    return same;
+}
+
 bw_status_t
 bw_store_put_item_if_changed(bw_store_t *s, const bw_item_t *item, const char *questions,
-                             GHashTable *stored, GHashTable *stored_questions, bool *written,
-                             char **detail)
+                             bool compare_stored, bool *written, char **detail)
 {
     if (written)
         *written = true;
@@ -493,11 +513,7 @@ bw_store_put_item_if_changed(bw_store_t *s, const bw_item_t *item, const char *q
                             item->message_id);
     g_autofree char *json = node_to_string(node);
     json_node_unref(node);
-    const char *old = stored ? g_hash_table_lookup(stored, item->message_id) : NULL;
-    const char *old_q = stored_questions ? g_hash_table_lookup(stored_questions, item->message_id)
-                                         : NULL;
-    if (old != NULL && strcmp(old, json) == 0 && stored_questions != NULL &&
-        g_strcmp0(old_q, questions) == 0) {
+    if (compare_stored && row_holds(s, item->message_id, json, questions)) {
         if (written)
             *written = false;
         return BW_OK;   /* the row already says exactly this */
@@ -588,63 +604,75 @@ bw_store_count_items(bw_store_t *s, guint64 *count)
 bw_status_t
 bw_store_load_items(bw_store_t *s, GPtrArray **out, char **detail)
 {
-    return bw_store_load_items_text(s, out, NULL, NULL, detail);
+    return bw_store_load_items_questions(s, out, NULL, detail);
+}
+
+/* A row's item from its JSON text (the binary form missing, damaged or
+ * naming another row): read only then, by message-id. */
+static bw_item_t *
+item_from_row_json(bw_store_t *s, const char *message_id, JsonParser *parser)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT json FROM items WHERE message_id=?1", -1, &st,
+                           NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
+    bw_item_t *item = NULL;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *json = (const char *)sqlite3_column_text(st, 0);
+        int len = sqlite3_column_bytes(st, 0);
+        JsonNode *node = json && json_parser_load_from_data(parser, json, len, NULL)
+                       ? json_parser_get_root(parser) : NULL;
+        if (node == NULL || bw_item_from_json(node, &item, NULL) != BW_OK)
+            g_clear_pointer(&item, bw_item_free);
+    }
+    sqlite3_finalize(st);
+    return item;
 }
 
 bw_status_t
-bw_store_load_items_text(bw_store_t *s, GPtrArray **out, GHashTable **text_out,
-                         GHashTable **questions_out, char **detail)
+bw_store_load_items_questions(bw_store_t *s, GPtrArray **out, GHashTable **questions_out,
+                              char **detail)
 {
     *out = NULL;
-    if (text_out)
-        *text_out = NULL;
     if (questions_out)
         *questions_out = NULL;
-    g_autoptr(GHashTable) texts = text_out
-        ? g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free) : NULL;
     g_autoptr(GHashTable) questions = questions_out
         ? g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free) : NULL;
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db,
-        "SELECT message_id, json, questions, bin FROM items ORDER BY date, message_id", -1, &st,
-        NULL);
+        "SELECT message_id, questions, bin FROM items ORDER BY date, message_id", -1, &st, NULL);
     if (rc != SQLITE_OK) {
         set_sql_detail(s, detail, "load items");
         return BW_E_STATE;
     }
     g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
-    /* One parser for all rows, its root used in place: a run with nothing
-     * new spends most of its time here. */
-    g_autoptr(JsonParser) parser = json_parser_new_immutable();
+    /* One parser for all rows read from JSON, its root used in place. */
+    g_autoptr(JsonParser) parser = NULL;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *json = (const char *)sqlite3_column_text(st, 1);
-        int len = sqlite3_column_bytes(st, 1);
+        const char *id = (const char *)sqlite3_column_text(st, 0);
         /* the binary form when it is whole and names this row, else the JSON */
-        bw_item_t *item = item_from_bin(sqlite3_column_blob(st, 3),
-                                        (gsize)sqlite3_column_bytes(st, 3));
-        if (item != NULL &&
-            g_strcmp0(item->message_id, (const char *)sqlite3_column_text(st, 0)) != 0)
+        bw_item_t *item = item_from_bin(sqlite3_column_blob(st, 2),
+                                        (gsize)sqlite3_column_bytes(st, 2));
+        if (item != NULL && g_strcmp0(item->message_id, id) != 0)
             g_clear_pointer(&item, bw_item_free);
-        bw_status_t bst = BW_OK;
-        if (item == NULL) {
-            JsonNode *node = json && json_parser_load_from_data(parser, json, len, NULL)
-                           ? json_parser_get_root(parser) : NULL;
-            bst = node ? bw_item_from_json(node, &item, NULL) : BW_E_STATE;
+        if (item == NULL && id != NULL) {
+            if (parser == NULL)
+                parser = json_parser_new_immutable();
+            item = item_from_row_json(s, id, parser);
         }
-        if (bst != BW_OK || item == NULL) {
+        if (item == NULL) {
             /* One unreadable row means the file was tampered with or is from
              * an incompatible build: treat it as damage (rebuild). */
             bw_error_set(detail, BW_E_STATE, _("state file %s holds an unreadable item (%s)"),
-                         s->path, (const char *)sqlite3_column_text(st, 0));
+                         s->path, id);
             sqlite3_finalize(st);
             return BW_E_STATE;
         }
-        if (texts && item->message_id)
-            g_hash_table_replace(texts, g_strdup(item->message_id), g_strndup(json, (gsize)len));
-        const char *q = (const char *)sqlite3_column_text(st, 2);
+        const char *q = (const char *)sqlite3_column_text(st, 1);
         if (questions && item->message_id && q)
             g_hash_table_replace(questions, g_strdup(item->message_id),
-                                 g_strndup(q, (gsize)sqlite3_column_bytes(st, 2)));
+                                 g_strndup(q, (gsize)sqlite3_column_bytes(st, 1)));
         g_ptr_array_add(items, item);
     }
     sqlite3_finalize(st);
@@ -653,8 +681,6 @@ bw_store_load_items_text(bw_store_t *s, GPtrArray **out, GHashTable **text_out,
         return BW_E_STATE;
     }
     *out = g_steal_pointer(&items);
-    if (text_out)
-        *text_out = g_steal_pointer(&texts);
     if (questions_out)
         *questions_out = g_steal_pointer(&questions);
     return BW_OK;

@@ -64,15 +64,13 @@ bw_status_t bw_store_set_meta(bw_store_t *s, const char *key, const char *value)
 /* items */
 bw_status_t bw_store_put_item(bw_store_t *s, const bw_item_t *item, char **detail);
 /* The same, with the questions its classification asked (ops-record.h's
- * text form, or NULL), skipping the write when `stored` and
- * `stored_questions` (message-id -> the row's JSON text and questions,
- * from bw_store_load_items_text(); may be NULL) show the row already holds
- * exactly this: an incremental run rewrites only what changed.  *written
- * (may be NULL) says whether the row was written. */
+ * text form, or NULL); with `compare_stored`, the write is skipped when
+ * the row already holds exactly this (its JSON text and questions, read
+ * back by message-id): an incremental run rewrites only what changed.
+ * *written (may be NULL) says whether the row was written. */
 bw_status_t bw_store_put_item_if_changed(bw_store_t *s, const bw_item_t *item,
-                                         const char *questions, GHashTable *stored,
-                                         GHashTable *stored_questions, bool *written,
-                                         char **detail);
+                                         const char *questions, bool compare_stored,
+                                         bool *written, char **detail);
 /* Forget a report (it left the mailbox). */
 bw_status_t bw_store_delete_item(bw_store_t *s, const char *message_id);
 /* Whether a report is stored; with `file`, also the file its row names
@@ -80,11 +78,10 @@ bw_status_t bw_store_delete_item(bw_store_t *s, const char *message_id);
 bw_status_t bw_store_has_item(bw_store_t *s, const char *message_id, bool *found, char **file);
 /* All items, by report date (GPtrArray of bw_item_t*, owning). */
 bw_status_t bw_store_load_items(bw_store_t *s, GPtrArray **out, char **detail);
-/* The same, and *text_out (may be NULL) gets message-id -> the row's JSON,
- * *questions_out (may be NULL) message-id -> the row's questions (rows
- * without them are not in it). */
-bw_status_t bw_store_load_items_text(bw_store_t *s, GPtrArray **out, GHashTable **text_out,
-                                     GHashTable **questions_out, char **detail);
+/* The same, and *questions_out (may be NULL) gets message-id -> the row's
+ * questions (rows without them are not in it). */
+bw_status_t bw_store_load_items_questions(bw_store_t *s, GPtrArray **out,
+                                          GHashTable **questions_out, char **detail);
 bw_status_t bw_store_count_items(bw_store_t *s, guint64 *count);
 bw_status_t bw_store_clear_items(bw_store_t *s);
 

@@ -343,8 +343,7 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
     g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);   /* their ids */
     if (!s->full) {
         g_autofree char *msg = NULL;
-        if (bw_store_load_items_text(s->store, &stored, &s->stored_text, &s->stored_questions,
-                                     &msg) != BW_OK)
+        if (bw_store_load_items_questions(s->store, &stored, &s->stored_questions, &msg) != BW_OK)
             return bw_scan_restart_full(s, &msg, out, detail);
         for (guint i = 0; i < stored->len; i++) {
             bw_item_t *old = g_ptr_array_index(stored, i);

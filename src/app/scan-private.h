@@ -131,7 +131,6 @@ typedef struct {
     /* classify */
     GPtrArray *items;          /* bw_item_t*, by date */
     GHashTable *have;          /* message-id of every item (borrowed keys) */
-    GHashTable *stored_text;   /* message-id -> the stored row's JSON */
     GHashTable *stored_questions; /* message-id -> the stored row's questions */
     GPtrArray *vanished;       /* char*: stored reports no longer in the mailbox */
     /* message-id -> the questions its classification asked (ops-record.h

@@ -75,9 +75,7 @@ bw_scan_stage_store(bw_scan_t *s, char **detail)
         st = bw_store_put_item_if_changed(store, it,
                                           promoted ? NULL : g_hash_table_lookup(s->questions,
                                                                                 it->message_id),
-                                          rows_as_read ? s->stored_text : NULL,
-                                          rows_as_read ? s->stored_questions : NULL,
-                                          &written, detail);
+                                          rows_as_read, &written, detail);
         if (written)
             g_hash_table_remove(reuse, it->message_id);
     }
