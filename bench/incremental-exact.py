@@ -17,7 +17,9 @@ scenario's "now":
   4. one more report copy arrives and a message is removed; again.
 The documents must be identical but for "revision".  Prints one line per
 mailbox and step, with the classify timing line that says how many stored
-verdicts were kept ("classify+kept", "classify+some", "classify").
+verdicts were kept ("classify+kept", "classify+some", "classify") and the
+learning line (`learn+stored`: the profile took the stored reports' lessons
+from the state, `learn`: it read every report).
 Exit status: 0 all identical, 1 a difference, 64 usage.
 """
 import argparse
@@ -52,6 +54,9 @@ def scan(env, state, full=False):
         sys.exit("incremental-exact: scan failed (%d): %s" % (p.returncode, p.stderr[-500:]))
     line = next((l.split("timing:")[1].split()[0] for l in p.stderr.splitlines()
                  if "timing: classify" in l), "-")
+    # and whether the profile's learning took the stored lessons
+    line += next((" " + l.split("timing:")[1].split()[0] for l in p.stderr.splitlines()
+                  if "timing: learn" in l), "")
     doc = json.loads(p.stdout)
     doc.pop("revision", None)
     return doc, line
@@ -106,7 +111,7 @@ for d in args.dirs:
             b, _ = scan(env, full_state, full=True)
             same = a == b
             bad += not same
-            print("%-18s %-16s %-14s %s" % (name, label, how,
+            print("%-18s %-16s %-27s %s" % (name, label, how,
                                             "identical" if same else "DIFFERS: " +
                                             ", ".join(k for k in sorted(set(a) | set(b))
                                                       if a.get(k) != b.get(k))))

@@ -315,7 +315,188 @@ typedef struct {
     gint64 date;
     const char *message_id;
     const bw_report_t *report;
+    bool stored;               /* a stored report (else new in this run) */
 } lesson_t;
+
+/* ------------------------------------------------------------ what the profile learnt
+ *
+ * The learning pass teaches the profile, after the sent sample, what the
+ * originals of the owner's real mail say (bw_classify_learn), from every
+ * report in one order: by date, then Message-ID.  Reading that from every
+ * stored report cost each run the report's Received lines (84 M
+ * instructions at 1M messages).  What it learns is a list of lessons
+ * (bw_profile_original_lessons), and a lesson learnt again changes nothing
+ * while the profile only grows (bw-scan.h): so the pass is the same as
+ * learning each distinct lesson once, at its first place in that order.
+ * The state keeps that list (`bw_scan_t.taught`, meta "profile_lessons":
+ * each lesson with the date, Message-ID and place in its report where it
+ * is first taught), and a run whose stored reports teach what they taught
+ * before merges in the new reports' lessons instead of reading the stored
+ * ones:
+ *   - the stored reports are the ones whose lessons the list holds: it was
+ *     written by the save the state is at (meta "saves", checked after the
+ *     reports are loaded), and none has left (none removed);
+ *   - each teaches what it taught: whether a report teaches depends on
+ *     whether its original is the owner's sent mail and not a sent anomaly;
+ *     none of the owner's mail changed (no message from the owner in the
+ *     range, none removed, the same owners) and the runs in Sent are the
+ *     memo's (the signals stage reused them).
+ * The first place of a lesson in the merged list is the earlier of its
+ * place in the stored list and its first place among the new reports: the
+ * result is the list a full pass makes, whatever order the reports came
+ * in.  Any doubt: every report is read, as before, and the list rebuilt. */
+#define MAX_TAUGHT 4096u
+
+typedef struct {
+    gint64 date;
+    char *message_id;
+    guint32 place;             /* the lesson's index among its report's */
+    char *lesson;
+} taught_t;
+
+static void
+taught_free(taught_t *t)
+{
+    if (t == NULL)
+        return;
+    g_free(t->message_id);
+    g_free(t->lesson);
+    g_free(t);
+}
+
+static gint
+cmp_taught(gconstpointer a, gconstpointer b)
+{
+    const taught_t *x = *(taught_t *const *)a, *y = *(taught_t *const *)b;
+    if (x->date != y->date)
+        return x->date < y->date ? -1 : 1;
+    int c = g_strcmp0(x->message_id, y->message_id);
+    if (c != 0)
+        return c;
+    return x->place < y->place ? -1 : x->place > y->place;
+}
+
+static void
+add_taught(GPtrArray *list, gint64 date, const char *message_id, GPtrArray *lessons)
+{
+    for (guint j = 0; j < lessons->len; j++) {
+        taught_t *t = g_new(taught_t, 1);
+        t->date = date;
+        t->message_id = g_strdup(message_id);
+        t->place = j;
+        t->lesson = g_strdup(g_ptr_array_index(lessons, j));
+        g_ptr_array_add(list, t);
+    }
+}
+
+/* The stored list, when it was written by the save the state is at
+ * (`saves`), else NULL. */
+static GPtrArray *
+taught_load(bw_store_t *store, guint64 saves)
+{
+    g_autofree char *text = NULL;
+    bw_store_get_meta(store, "profile_lessons", &text);
+    if (text == NULL || saves == 0)
+        return NULL;
+    gsize len = 0;
+    g_autofree guchar *raw = g_base64_decode(text, &len);
+    if (raw == NULL || len == 0)
+        return NULL;
+    g_autoptr(GVariant) v = g_variant_ref_sink(
+        g_variant_new_from_data(G_VARIANT_TYPE("(ta(xsus))"), g_memdup2(raw, len), len, FALSE,
+                                g_free, NULL));
+    if (!g_variant_is_normal_form(v))
+        return NULL;
+    guint64 at = 0;
+    g_autoptr(GVariant) list = NULL;
+    g_variant_get(v, "(t@a(xsus))", &at, &list);
+    gsize n = g_variant_n_children(list);
+    if (at != saves || n > MAX_TAUGHT)
+        return NULL;
+    GPtrArray *out = g_ptr_array_new_full((guint)n, (GDestroyNotify)taught_free);
+    for (gsize i = 0; i < n; i++) {
+        taught_t *t = g_new(taught_t, 1);
+        g_variant_get_child(list, i, "(xsus)", &t->date, &t->message_id, &t->place, &t->lesson);
+        g_ptr_array_add(out, t);
+    }
+    return out;
+}
+
+/* The list as meta "profile_lessons" of the save numbered `saves`. */
+static char *
+taught_text(GPtrArray *list, guint64 saves)
+{
+    GVariantBuilder b;
+    g_variant_builder_init(&b, G_VARIANT_TYPE("a(xsus)"));
+    for (guint i = 0; i < list->len; i++) {
+        const taught_t *t = g_ptr_array_index(list, i);
+        g_variant_builder_add(&b, "(xsus)", t->date, t->message_id, t->place, t->lesson);
+    }
+    g_autoptr(GVariant) v = g_variant_ref_sink(g_variant_new("(ta(xsus))", saves, &b));
+    return g_base64_encode(g_variant_get_data(v), g_variant_get_size(v));
+}
+
+char *
+bw_scan_taught_text(const bw_scan_t *s, guint64 saves)
+{
+    return s->taught != NULL ? taught_text(s->taught, saves) : NULL;
+}
+
+/* Sort the list, keep each lesson's first place only, and teach the
+ * profile each in that order. */
+static void
+taught_learn(bw_scan_t *s, GPtrArray *list)
+{
+    g_ptr_array_sort(list, cmp_taught);
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+    GPtrArray *kept = g_ptr_array_new_with_free_func((GDestroyNotify)taught_free);
+    for (guint i = 0; i < list->len; i++) {
+        taught_t *t = g_ptr_array_index(list, i);
+        if (g_hash_table_contains(seen, t->lesson))
+            continue;
+        g_hash_table_add(seen, t->lesson);
+        bw_profile_learn_lesson(s->profile, t->lesson);
+        g_ptr_array_index(list, i) = NULL;
+        g_ptr_array_add(kept, t);
+    }
+    g_ptr_array_set_free_func(list, (GDestroyNotify)taught_free);
+    g_clear_pointer(&s->taught, g_ptr_array_unref);
+    /* Too many to keep: the next run reads every report. */
+    if (kept->len <= MAX_TAUGHT)
+        s->taught = kept;
+    else
+        g_ptr_array_unref(kept);
+}
+
+/* The learning pass over `lessons` (sorted), from `stored_taught` (the
+ * stored list, taken) for the stored reports when it is not NULL. */
+static void
+learn_pass(bw_scan_t *s, GArray *lessons, GPtrArray *stored_taught)
+{
+    GPtrArray *list = stored_taught != NULL
+                    ? stored_taught
+                    : g_ptr_array_new_with_free_func((GDestroyNotify)taught_free);
+    g_autoptr(GPtrArray) these = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < lessons->len; i++) {
+        const lesson_t *l = &g_array_index(lessons, lesson_t, i);
+        if (stored_taught != NULL && l->stored)
+            continue;
+        g_ptr_array_set_size(these, 0);
+        if (bw_classify_lessons(&s->ops, l->report, these))
+            add_taught(list, l->date, l->message_id, these);
+    }
+    taught_learn(s, list);
+    g_ptr_array_unref(list);
+}
+
+/* Whether the stored reports teach what they taught when the stored list
+ * was made (see above); the list itself is checked by taught_load. */
+static bool
+taught_reusable(const bw_scan_t *s)
+{
+    return !s->full && !s->config_changed && !s->sent_changed && s->none_removed &&
+           s->retried->len == 0 && s->sig.runs_reused && s->vanished->len == 0;
+}
 
 static gint
 cmp_lesson(gconstpointer a, gconstpointer b)
@@ -341,10 +522,17 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
     g_autoptr(GArray) fresh = g_array_new(FALSE, FALSE, sizeof(guint));   /* indexes of fresh */
     g_autoptr(GArray) lessons = g_array_new(FALSE, FALSE, sizeof(lesson_t));
     g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);   /* their ids */
+    g_autoptr(GPtrArray) stored_taught = NULL;
     if (!s->full) {
         g_autofree char *msg = NULL;
+        /* read before the reports, checked after them: both of one save */
+        stored_taught = taught_reusable(s) ? taught_load(s->store, s->saves) : NULL;
         if (bw_store_load_items_questions(s->store, &stored, &s->stored_questions, &msg) != BW_OK)
             return bw_scan_restart_full(s, &msg, out, detail);
+        g_autofree char *saves_now = NULL;
+        bw_store_get_meta(s->store, "saves", &saves_now);
+        if (saves_now == NULL || g_ascii_strtoull(saves_now, NULL, 10) != s->saves)
+            g_clear_pointer(&stored_taught, g_ptr_array_unref);
         for (guint i = 0; i < stored->len; i++) {
             bw_item_t *old = g_ptr_array_index(stored, i);
             if (g_hash_table_contains(s->moved, old->message_id))
@@ -364,7 +552,7 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
                 continue;   /* nothing to classify it from (as a failed reclassify) */
             g_hash_table_add(seen, old->message_id);
             g_array_append_val(keep, i);
-            lesson_t l = { old->date_unix, old->message_id, old->report };
+            lesson_t l = { old->date_unix, old->message_id, old->report, true };
             g_array_append_val(lessons, l);
         }
     }
@@ -385,16 +573,20 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
             continue;
         g_hash_table_add(seen, c->message_id);
         g_array_append_val(fresh, i);
-        lesson_t l = { r->date_unix > 0 ? r->date_unix : c->date, c->message_id, r };
+        lesson_t l = { r->date_unix > 0 ? r->date_unix : c->date, c->message_id, r, false };
         g_array_append_val(lessons, l);
     }
     /* What the owner's real mail teaches the profile, from every report
      * first, in one order: no verdict depends on which report came first
      * (in the mailbox, or into this run). */
     g_array_sort(lessons, cmp_lesson);
-    for (guint i = 0; i < lessons->len; i++)
-        bw_classify_learn(s->profile, &s->ops, g_array_index(lessons, lesson_t, i).report);
+    if (stored_taught != NULL && !taught_reusable(s))
+        g_clear_pointer(&stored_taught, g_ptr_array_unref);   /* a report vanished */
+    bool reused = stored_taught != NULL;
+    learn_pass(s, lessons, g_steal_pointer(&stored_taught));
     s->profile_digest = bw_profile_digest(s->profile);
+    /* which path the learning took (T210 checks that both are used) */
+    bw_scan_phase(reused ? "learn+stored" : "learn");
 
     /* The stored reports: their verdicts kept where nothing they depend on
      * changed, classified again otherwise. */

@@ -140,6 +140,10 @@ typedef struct {
      * stored items whose verdict was kept, not computed again */
     GHashTable *kept;
     char *profile_digest;      /* bw_profile_digest after the learning pass */
+    /* taught_t* (scan-classify.c): each distinct lesson of the learning
+     * pass at its first place, the state's meta "profile_lessons"; NULL:
+     * not kept (the next run reads every report) */
+    GPtrArray *taught;
     /* message-id -> bw_scan_verdict_t: each item's verdict as bw_classify
      * gave it, before the group stage can promote it (campaign.c raises
      * class and score, adds evidence, from the other items around it) */
@@ -252,6 +256,10 @@ bw_status_t bw_scan_stage_parse(bw_scan_t *s, char **detail);
  * damaged and a full run answered instead. */
 bw_status_t bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry,
                                    char **detail);
+
+/* What the learning pass learnt (bw_scan_t.taught) as meta
+ * "profile_lessons" of the save numbered `saves`, or NULL: none kept. */
+char *bw_scan_taught_text(const bw_scan_t *s, guint64 saves);
 
 /* Nothing new (scan-classify.c): the stored items and campaigns, and the
  * profile as the saving run had it.  With *out set, see classify. */

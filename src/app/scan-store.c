@@ -144,6 +144,13 @@ bw_scan_stage_store(bw_scan_t *s, char **detail)
     g_autofree char *saves_text = g_strdup_printf("%" G_GUINT64_FORMAT, s->saves);
     if (st == BW_OK)
         st = bw_store_set_meta(store, "saves", saves_text);
+    /* What the profile learnt from the stored reports, for the next run
+     * (scan-classify.c): only when the saved items are this run's, not
+     * merged with another run's (rows_as_read), else none (an older list
+     * names another save: not used). */
+    g_autofree char *taught = s->full || rows_as_read ? bw_scan_taught_text(s, s->saves) : NULL;
+    if (st == BW_OK)
+        st = bw_store_set_meta(store, "profile_lessons", taught);
     if (st != BW_OK) {
         bw_store_rollback(store);
         return bw_error_set(detail, st, "%s", _("cannot save the scan state"));

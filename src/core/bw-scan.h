@@ -169,6 +169,15 @@ void bw_profile_add_correspondent(bw_profile_t *p, const char *address);
  * the sent mail).  Idempotent.  Declared here for the scan state, which replays
  * it instead of re-reading the reports. */
 void bw_profile_learn_original(const bw_profile_t *p, const bw_original_t *o);
+/* bw_profile_learn_original() is these two: the lessons of an original
+ * (appended to `out` as g_free'd strings, in the order it learns them) and
+ * each learnt in turn.  A lesson learnt a second time changes nothing, and
+ * the profile only grows: so learning each distinct lesson once, at its
+ * first place in the order of the reports, gives the same profile as
+ * learning every report's lessons (the scan state keeps that list instead
+ * of the reports' originals). */
+void bw_profile_original_lessons(const bw_original_t *o, GPtrArray *out);
+void bw_profile_learn_lesson(const bw_profile_t *p, const char *lesson);
 /* A digest (hex) of everything the profile holds: two profiles with the
  * same digest give every report the same verdict (an incremental scan
  * keeps stored verdicts only while it stays the same). */
@@ -227,6 +236,9 @@ bw_status_t bw_classify(const bw_profile_t *profile, const bw_mailbox_ops_t *ops
  * did (the scan state replays that instead of reading the report again). */
 bool bw_classify_learn(const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
                        const bw_report_t *report);
+/* Whether bw_classify_learn() would learn from the report, and then its
+ * lessons appended to `out` (bw_profile_original_lessons). */
+bool bw_classify_lessons(const bw_mailbox_ops_t *ops, const bw_report_t *report, GPtrArray *out);
 
 /* Serialisation for the state store: everything needed to rebuild the item
  * without the mail (report, verdict, fingerprint). */

@@ -151,6 +151,15 @@ bw_classify_learn(const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
     return true;
 }
 
+bool
+bw_classify_lessons(const bw_mailbox_ops_t *ops, const bw_report_t *report, GPtrArray *out)
+{
+    if (!report_teaches(ops, report))
+        return false;
+    bw_profile_original_lessons(report->original, out);
+    return true;
+}
+
 bw_status_t
 bw_classify(const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
             const char *message_id, const char *file, gint64 date_unix,

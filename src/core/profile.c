@@ -194,26 +194,60 @@ count_in(GHashTable *t, char *key_owned)
     g_hash_table_replace(t, key_owned, GINT_TO_POINTER(GPOINTER_TO_INT(old) + 1));
 }
 
+/* What the owner's real mail teaches, one lesson at a time (see
+ * bw_profile_learn_lesson): "s" + the parent domain of an authenticated
+ * (or webmail) hop's host, the provider's submission server; "d" + a DKIM
+ * signing domain. */
 static void
-learn_received(const bw_profile_t *p, const GPtrArray *received)
+received_lessons(const GPtrArray *received, GPtrArray *out)
 {
-    /* The authenticated hop of the owner's real mail is the provider's
-     * submission server: remember its domain. */
     for (guint i = 0; received && i < received->len && i < BW_ENGINE_MAX_HOPS; i++) {
         bw_hop_t hop;
         if (!bw_hop_parse(g_ptr_array_index(received, i), &hop))
             continue;
         if ((hop.authenticated || hop.http) && hop.by[0] && hop.by[0] != '[') {
-            char *d = parent_domain(hop.by);
-            if (d && g_hash_table_size(p->learned) < 64) {
-                if (g_hash_table_size(p->submit) < 64)
-                    g_hash_table_replace(p->submit, g_strdup(d), GINT_TO_POINTER(1));
-                g_hash_table_replace(p->learned, d, GINT_TO_POINTER(1));
-            } else {
-                g_free(d);
-            }
+            g_autofree char *d = parent_domain(hop.by);
+            if (d)
+                g_ptr_array_add(out, g_strconcat("s", d, NULL));
         }
     }
+}
+
+void
+bw_profile_original_lessons(const bw_original_t *o, GPtrArray *out)
+{
+    if (o == NULL || out == NULL)
+        return;
+    received_lessons(o->received, out);
+    if (o->dkim_domain) {
+        g_autofree char *d = g_ascii_strdown(o->dkim_domain, -1);
+        g_ptr_array_add(out, g_strconcat("d", d, NULL));
+    }
+}
+
+void
+bw_profile_learn_lesson(const bw_profile_t *p, const char *lesson)
+{
+    if (p == NULL || lesson == NULL || g_hash_table_size(p->learned) >= 64)
+        return;
+    if (lesson[0] == 's') {
+        /* The authenticated hop of the owner's real mail is the
+         * provider's submission server: remember its domain. */
+        if (g_hash_table_size(p->submit) < 64)
+            g_hash_table_replace(p->submit, g_strdup(lesson + 1), GINT_TO_POINTER(1));
+        g_hash_table_replace(p->learned, g_strdup(lesson + 1), GINT_TO_POINTER(1));
+    } else if (lesson[0] == 'd') {
+        g_hash_table_replace(p->learned, g_strdup(lesson + 1), GINT_TO_POINTER(1));
+    }
+}
+
+static void
+learn_received(const bw_profile_t *p, const GPtrArray *received)
+{
+    g_autoptr(GPtrArray) lessons = g_ptr_array_new_with_free_func(g_free);
+    received_lessons(received, lessons);
+    for (guint i = 0; i < lessons->len; i++)
+        bw_profile_learn_lesson(p, g_ptr_array_index(lessons, i));
 }
 
 void
@@ -241,9 +275,10 @@ bw_profile_learn_original(const bw_profile_t *p, const bw_original_t *o)
 {
     if (p == NULL || o == NULL)
         return;
-    learn_received(p, o->received);
-    if (o->dkim_domain && g_hash_table_size(p->learned) < 64)
-        g_hash_table_replace(p->learned, g_ascii_strdown(o->dkim_domain, -1), GINT_TO_POINTER(1));
+    g_autoptr(GPtrArray) lessons = g_ptr_array_new_with_free_func(g_free);
+    bw_profile_original_lessons(o, lessons);
+    for (guint i = 0; i < lessons->len; i++)
+        bw_profile_learn_lesson(p, g_ptr_array_index(lessons, i));
 }
 
 /* The keys of a table and their counts (for a set, `counted` FALSE: its

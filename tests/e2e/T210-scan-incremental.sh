@@ -182,6 +182,69 @@ grep -q "timing: classify+kept" "$BW_TMP/later.err" \
     || bw_expect_eq "one more report: every stored verdict kept" "$(grep classify "$BW_TMP/later.err")" classify+kept
 "$BW_BIN" scan --json --full >"$BW_TMP/later-full.json" || bw_expect_eq "full scan after one more report" failed ok
 same "after one more report == full" "$BW_TMP/later.json" "$BW_TMP/later-full.json"
+# ... and the profile took what the stored reports teach from the state
+# (scan-classify.c, "what the profile learnt") instead of reading them.
+grep -q "timing: learn+stored" "$BW_TMP/later.err" \
+    || bw_expect_eq "one more report: the stored lessons taken" "$(grep learn "$BW_TMP/later.err")" learn+stored
+
+# A copy of a stored backscatter report's original turns up in Sent (the
+# owner did send it): that report now teaches the profile, so the stored
+# lessons are not taken; every report is read and the verdict follows, as
+# in a full rescan.
+orig=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(next(b["original"]["message_id"] for b in d["bounces"] if b["class"] == "backscatter"
+           and (b.get("original") or {}).get("message_id")))' "$BW_TMP/later.json")
+printf 'Received: from [192.168.1.20] (laptop.home.example [198.51.100.7])\n\t(Authenticated sender: owner@example.org)\n\tby smtp.other-provider.example (Postfix) with ESMTPSA id 9Z;\n\t%s\nFrom: Owner <owner@example.org>\nTo: someone@example.net\nSubject: sent after all\nMessage-ID: <%s>\nDate: %s\n\nHi.\n' \
+    "$sent_date" "$orig" "$sent_date" >"$BW_TMP/mail/Sent/cur/owner-copy:2,S"
+notmuch new --no-hooks --quiet
+BOUNCEWATCH_DEBUG_TIMING=1 "$BW_BIN" scan --json >"$BW_TMP/copy.json" 2>"$BW_TMP/copy.err" \
+    || bw_expect_eq "scan after a sent copy of an original" failed ok
+grep -q "timing: learn " "$BW_TMP/copy.err" \
+    || bw_expect_eq "sent copy of an original: every report read" "$(grep learn "$BW_TMP/copy.err")" learn
+"$BW_BIN" scan --json --full >"$BW_TMP/copy-full.json" || bw_expect_eq "full scan after a sent copy of an original" failed ok
+same "after a sent copy of an original == full" "$BW_TMP/copy.json" "$BW_TMP/copy-full.json"
+python3 - "$BW_TMP/copy.json" "$orig" <<'PY' || bw_expect_eq "a sent copy of the original changes its verdict" no yes
+import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(0 if all(b["class"] != "backscatter" for b in d["bounces"]
+                  if (b.get("original") or {}).get("message_id") == sys.argv[2]) else 1)
+PY
+# The next report is learnt from the state again, the copy's lesson with it.
+f=$(grep -l "bs-more2-" "$BW_TMP"/mail/INBOX/cur/* | head -1)
+sed 's/Message-ID: <bs-more2-/Message-ID: <bs-later2-/' "$f" >"$BW_TMP/mail/INBOX/cur/later-2:2,S"
+notmuch new --no-hooks --quiet
+BOUNCEWATCH_DEBUG_TIMING=1 "$BW_BIN" scan --json >"$BW_TMP/later2.json" 2>"$BW_TMP/later2.err" \
+    || bw_expect_eq "scan after a report after the copy" failed ok
+grep -q "timing: learn+stored" "$BW_TMP/later2.err" \
+    || bw_expect_eq "a report after the copy: the stored lessons taken" "$(grep learn "$BW_TMP/later2.err")" learn+stored
+"$BW_BIN" scan --json --full >"$BW_TMP/later2-full.json" || bw_expect_eq "full scan after a report after the copy" failed ok
+same "a report after the copy == full" "$BW_TMP/later2.json" "$BW_TMP/later2-full.json"
+# A second report about one of the owner's real messages arrives, dated
+# before the others, and its original shows another provider's DKIM: a new
+# lesson, first in the order of the reports.  It is merged into the stored
+# lessons at its place; the profile is a full rescan's.
+f=$(grep -l "dsn-legit-0@" "$BW_TMP"/mail/INBOX/cur/* | head -1)
+sed -e 's/dsn-legit-0@/dsn-legit-again@/' -e 's/d=example\.org;/d=second-provider.example;/' "$f" \
+    >"$BW_TMP/mail/INBOX/cur/legit-again:2,S"
+grep -q "d=second-provider.example;" "$BW_TMP/mail/INBOX/cur/legit-again:2,S" \
+    || bw_expect_eq "the fixture's real bounce quotes a DKIM signature" no yes
+# With it comes a report about a message that provider's submission server
+# took with a password: learnt, that is the owner's account (the origin
+# shows whether the lesson was learnt).
+f=$(grep -l "bs-more3-" "$BW_TMP"/mail/INBOX/cur/* | head -1)
+sed -e 's/Message-ID: <bs-more3-/Message-ID: <bs-second-/' -e 's/by mx\.[^ ]* with SMTP id/by smtp.second-provider.example with ESMTPSA id/' \
+    "$f" >"$BW_TMP/mail/INBOX/cur/second-provider:2,S"
+grep -q "by smtp.second-provider.example with ESMTPSA" "$BW_TMP/mail/INBOX/cur/second-provider:2,S" \
+    || bw_expect_eq "the fixture's flood report quotes its Received line" no yes
+notmuch new --no-hooks --quiet
+BOUNCEWATCH_DEBUG_TIMING=1 "$BW_BIN" scan --json >"$BW_TMP/lesson.json" 2>"$BW_TMP/lesson.err" \
+    || bw_expect_eq "scan after a report with a new lesson" failed ok
+grep -q "timing: learn+stored" "$BW_TMP/lesson.err" \
+    || bw_expect_eq "a new lesson: merged into the stored ones" "$(grep learn "$BW_TMP/lesson.err")" learn+stored
+"$BW_BIN" scan --json --full >"$BW_TMP/lesson-full.json" || bw_expect_eq "full scan after a report with a new lesson" failed ok
+same "a report with a new lesson == full" "$BW_TMP/lesson.json" "$BW_TMP/lesson-full.json"
 
 # A tag alone on old mail: the user marks every copy of the owner's mail
 # as spam, then takes the tag away.  No file and no directory changes,
@@ -213,7 +276,7 @@ notmuch new --no-hooks --quiet
 "$BW_BIN" scan --json --full >"$BW_TMP/del-full.json" || bw_expect_eq "full scan after a deletion" failed ok
 same "after a deletion == full" "$BW_TMP/del.json" "$BW_TMP/del-full.json"
 n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["bounces"]))' "$BW_TMP/del.json")
-bw_expect_eq "reports after a deletion" "$n" 49
+bw_expect_eq "reports after a deletion" "$n" 52
 rm -f "$(grep -l "bs-more1-" "$BW_TMP"/mail/INBOX/cur/* | head -1)"
 notmuch new --no-hooks --quiet
 "$BW_BIN" scan --json >/dev/null || bw_expect_eq "scan after a second deletion" failed ok

@@ -497,6 +497,58 @@ START_TEST(test_profile_digest)
 }
 END_TEST
 
+/* What the scan state keeps instead of the reports' originals: each
+ * distinct lesson at its first place.  Learning those gives the profile
+ * that learning every original gives, in the same order, also past the
+ * caps (64 learnt domains), where the order decides what is learnt. */
+START_TEST(test_profile_lessons_first_place)
+{
+    g_autoptr(bw_profile_t) all = bw_profile_new(owners, NULL);
+    g_autoptr(bw_profile_t) first = bw_profile_new(owners, NULL);
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    GRand *rng = g_rand_new_with_seed(210);
+    guint distinct = 0;
+    for (guint k = 0; k < 300; k++) {
+        /* 120 providers, drawn with repeats: a DKIM domain, a submission
+         * host (authenticated hop), often both, sometimes the same */
+        bw_original_t o = { 0 };
+        g_autofree char *dkim = g_strdup_printf("D%u.Example", g_rand_int_range(rng, 0, 120));
+        g_autofree char *rcv = g_strdup_printf(
+            "from [45.9.8.7] (unknown [45.9.8.7]) (Authenticated sender: " OWNER ") "
+            "by smtp.p%u.example (Postfix) with ESMTPSA id 4Q for <x@victim.example>; "
+            "Sun, 16 Nov 2025 10:00:00 +0000", g_rand_int_range(rng, 0, 120));
+        g_autoptr(GPtrArray) received = g_ptr_array_new();
+        if (g_rand_boolean(rng))
+            g_ptr_array_add(received, rcv);
+        o.received = received;
+        if (g_rand_int_range(rng, 0, 3) > 0)
+            o.dkim_domain = dkim;
+        bw_profile_learn_original(all, &o);
+        g_autoptr(GPtrArray) lessons = g_ptr_array_new_with_free_func(g_free);
+        bw_profile_original_lessons(&o, lessons);
+        for (guint j = 0; j < lessons->len; j++) {
+            const char *l = g_ptr_array_index(lessons, j);
+            if (g_hash_table_contains(seen, l))
+                continue;
+            g_hash_table_add(seen, g_strdup(l));
+            bw_profile_learn_lesson(first, l);
+            distinct++;
+        }
+    }
+    g_rand_free(rng);
+    ck_assert_uint_gt(distinct, 128);   /* well past the caps */
+    g_autofree char *da = bw_profile_digest(all), *df = bw_profile_digest(first);
+    ck_assert_str_eq(da, df);
+    /* the lessons name what is learnt: "s" submission, "d" DKIM */
+    bw_original_t o = { 0 };
+    o.dkim_domain = (char *)"Mailhost.Example";
+    g_autoptr(GPtrArray) lessons = g_ptr_array_new_with_free_func(g_free);
+    bw_profile_original_lessons(&o, lessons);
+    ck_assert_uint_eq(lessons->len, 1);
+    ck_assert_str_eq(g_ptr_array_index(lessons, 0), "dmailhost.example");
+}
+END_TEST
+
 /* The recipient's server relayed a hijacked account's spam as Exim and
  * qmail write it: the name of the provider's host is the one the receiving
  * server looked up, not a HELO ("from RDNS ([ip])", "from RDNS (HELO x)
@@ -641,6 +693,7 @@ suite_classify(void)
     tcase_add_test(to, test_learned_provider);
     tcase_add_test(to, test_learning_order);
     tcase_add_test(to, test_profile_digest);
+    tcase_add_test(to, test_profile_lessons_first_place);
     tcase_add_test(to, test_hop_parse);
     tcase_add_test(to, test_origin_relay_forms);
     suite_add_tcase(s, to);
