@@ -335,12 +335,13 @@ typedef struct {
  * ones:
  *   - the stored reports are the ones whose lessons the list holds: it was
  *     written by the save the state is at (meta "saves", checked after the
- *     reports are loaded), and none has left (none removed);
+ *     reports are loaded), and no report that left the mailbox holds a
+ *     lesson's first place in it (the others left change no first place);
  *   - each teaches what it taught: whether a report teaches depends on
  *     whether its original is the owner's sent mail and not a sent anomaly;
  *     none of the owner's mail changed (no message from the owner in the
- *     range, none removed, the same owners) and the runs in Sent are the
- *     memo's (the signals stage reused them).
+ *     range, their count the saved one, the same owners) and the runs in
+ *     Sent are the memo's (the signals stage reused them).
  * The first place of a lesson in the merged list is the earlier of its
  * place in the stored list and its first place among the new reports: the
  * result is the list a full pass makes, whatever order the reports came
@@ -468,18 +469,63 @@ taught_learn(bw_scan_t *s, GPtrArray *list)
         g_ptr_array_unref(kept);
 }
 
+/* The learning pass from every report: in the order of the reports, the
+ * first time a lesson comes is its first place; it is learnt then and kept
+ * in the list, the others change nothing and are dropped.  Neither sorted
+ * nor copied: this costs no more than learning every report did. */
+static void
+learn_every_report(bw_scan_t *s, GArray *lessons)
+{
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GPtrArray) these = g_ptr_array_new_with_free_func(g_free);
+    GPtrArray *kept = g_ptr_array_new_with_free_func((GDestroyNotify)taught_free);
+    bool too_many = false;
+    for (guint i = 0; i < lessons->len; i++) {
+        const lesson_t *l = &g_array_index(lessons, lesson_t, i);
+        g_ptr_array_set_size(these, 0);
+        if (!bw_classify_lessons(&s->ops, l->report, these))
+            continue;
+        for (guint j = 0; j < these->len; j++) {
+            const char *lesson = g_ptr_array_index(these, j);
+            if (g_hash_table_contains(seen, lesson))
+                continue;
+            bw_profile_learn_lesson(s->profile, lesson);
+            taught_t *t = g_new(taught_t, 1);
+            t->date = l->date;
+            t->message_id = g_strdup(l->message_id);
+            t->place = j;
+            t->lesson = g_ptr_array_index(these, j);   /* taken */
+            g_ptr_array_index(these, j) = NULL;
+            g_hash_table_add(seen, t->lesson);
+            /* Too many to keep: the next run reads every report. */
+            too_many = too_many || kept->len >= MAX_TAUGHT;
+            if (too_many)
+                taught_free(t);
+            else
+                g_ptr_array_add(kept, t);
+        }
+    }
+    g_clear_pointer(&s->taught, g_ptr_array_unref);
+    if (too_many)
+        g_ptr_array_unref(kept);
+    else
+        s->taught = kept;
+}
+
 /* The learning pass over `lessons` (sorted), from `stored_taught` (the
  * stored list, taken) for the stored reports when it is not NULL. */
 static void
 learn_pass(bw_scan_t *s, GArray *lessons, GPtrArray *stored_taught)
 {
-    GPtrArray *list = stored_taught != NULL
-                    ? stored_taught
-                    : g_ptr_array_new_with_free_func((GDestroyNotify)taught_free);
+    if (stored_taught == NULL) {
+        learn_every_report(s, lessons);
+        return;
+    }
+    GPtrArray *list = stored_taught;
     g_autoptr(GPtrArray) these = g_ptr_array_new_with_free_func(g_free);
     for (guint i = 0; i < lessons->len; i++) {
         const lesson_t *l = &g_array_index(lessons, lesson_t, i);
-        if (stored_taught != NULL && l->stored)
+        if (l->stored)
             continue;
         g_ptr_array_set_size(these, 0);
         if (bw_classify_lessons(&s->ops, l->report, these))
@@ -490,12 +536,44 @@ learn_pass(bw_scan_t *s, GArray *lessons, GPtrArray *stored_taught)
 }
 
 /* Whether the stored reports teach what they taught when the stored list
- * was made (see above); the list itself is checked by taught_load. */
+ * was made (see above); the list itself is checked by taught_load, the
+ * reports that left by taught_holders_stay.  The owner's mail is the same
+ * when none of it is in the range and its count is the saved one (as for
+ * kept verdicts): a message removed from elsewhere changes no answer of
+ * sent_has_message_id. */
 static bool
 taught_reusable(const bw_scan_t *s)
 {
-    return !s->full && !s->config_changed && !s->sent_changed && s->none_removed &&
-           s->retried->len == 0 && s->sig.runs_reused && s->vanished->len == 0;
+    if (s->full || s->config_changed || s->sent_changed || s->retried->len > 0 ||
+        !s->sig.runs_reused)
+        return false;
+    if (s->none_removed)
+        return true;   /* the count is the saved one (profile stage) */
+    g_autofree char *sent = NULL;
+    bw_store_get_meta(s->store, "sent_messages", &sent);
+    return sent != NULL && g_ascii_strtoull(sent, NULL, 10) == s->sent_total;
+}
+
+/* Whether every lesson of the stored list is still taught at its place:
+ * no report that left the mailbox (s->vanished) holds a first place.  The
+ * first place of a lesson is the least over the reports that teach it;
+ * the reports that stay are some of those, the holder among them: the
+ * least is the same.  A report that left holding one: its lesson's next
+ * place is unknown without reading every report. */
+static bool
+taught_holders_stay(const bw_scan_t *s, const GPtrArray *list)
+{
+    if (s->vanished->len == 0)
+        return true;
+    g_autoptr(GHashTable) gone = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; i < s->vanished->len; i++)
+        g_hash_table_add(gone, g_ptr_array_index(s->vanished, i));
+    for (guint i = 0; i < list->len; i++) {
+        const taught_t *t = g_ptr_array_index(list, i);
+        if (g_hash_table_contains(gone, t->message_id))
+            return false;
+    }
+    return true;
 }
 
 static gint
@@ -580,8 +658,8 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
      * first, in one order: no verdict depends on which report came first
      * (in the mailbox, or into this run). */
     g_array_sort(lessons, cmp_lesson);
-    if (stored_taught != NULL && !taught_reusable(s))
-        g_clear_pointer(&stored_taught, g_ptr_array_unref);   /* a report vanished */
+    if (stored_taught != NULL && !taught_holders_stay(s, stored_taught))
+        g_clear_pointer(&stored_taught, g_ptr_array_unref);
     bool reused = stored_taught != NULL;
     learn_pass(s, lessons, g_steal_pointer(&stored_taught));
     s->profile_digest = bw_profile_digest(s->profile);

@@ -272,11 +272,27 @@ same "after a tag taken away == full" "$BW_TMP/unspam.json" "$BW_TMP/unspam-full
 gone=$(grep -l "bs-more0-" "$BW_TMP"/mail/INBOX/cur/* | head -1)
 rm -f "$gone"
 notmuch new --no-hooks --quiet
-"$BW_BIN" scan --json >"$BW_TMP/del.json" || bw_expect_eq "scan after a deletion" failed ok
+BOUNCEWATCH_DEBUG_TIMING=1 "$BW_BIN" scan --json >"$BW_TMP/del.json" 2>"$BW_TMP/del.err" \
+    || bw_expect_eq "scan after a deletion" failed ok
+# The report taught the profile nothing (backscatter): no lesson's first
+# place left with it, the stored lessons are taken.
+grep -q "timing: learn+stored" "$BW_TMP/del.err" \
+    || bw_expect_eq "a report that taught nothing left: the stored lessons taken" "$(grep learn "$BW_TMP/del.err")" learn+stored
 "$BW_BIN" scan --json --full >"$BW_TMP/del-full.json" || bw_expect_eq "full scan after a deletion" failed ok
 same "after a deletion == full" "$BW_TMP/del.json" "$BW_TMP/del-full.json"
 n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["bounces"]))' "$BW_TMP/del.json")
 bw_expect_eq "reports after a deletion" "$n" 52
+# The report that alone taught the second provider's DKIM domain leaves:
+# that lesson's first place left with it, so every report is read again
+# and the profile no longer has it, as in a full rescan.
+rm -f "$BW_TMP/mail/INBOX/cur/legit-again:2,S"
+notmuch new --no-hooks --quiet
+BOUNCEWATCH_DEBUG_TIMING=1 "$BW_BIN" scan --json >"$BW_TMP/unlearn.json" 2>"$BW_TMP/unlearn.err" \
+    || bw_expect_eq "scan after the lesson's report left" failed ok
+grep -q "timing: learn " "$BW_TMP/unlearn.err" \
+    || bw_expect_eq "a lesson's first report left: every report read" "$(grep learn "$BW_TMP/unlearn.err")" learn
+"$BW_BIN" scan --json --full >"$BW_TMP/unlearn-full.json" || bw_expect_eq "full scan after the lesson's report left" failed ok
+same "after the lesson's report left == full" "$BW_TMP/unlearn.json" "$BW_TMP/unlearn-full.json"
 rm -f "$(grep -l "bs-more1-" "$BW_TMP"/mail/INBOX/cur/* | head -1)"
 notmuch new --no-hooks --quiet
 "$BW_BIN" scan --json >/dev/null || bw_expect_eq "scan after a second deletion" failed ok
