@@ -555,22 +555,25 @@ taught_reusable(const bw_scan_t *s)
 }
 
 /* Whether every lesson of the stored list is still taught at its place:
- * no report that left the mailbox (s->vanished) holds a first place.  The
- * first place of a lesson is the least over the reports that teach it;
- * the reports that stay are some of those, the holder among them: the
- * least is the same.  A report that left holding one: its lesson's next
- * place is unknown without reading every report. */
+ * no report that left the mailbox (s->vanished) or is read again from
+ * another file (s->moved: it may teach something else now) holds a first
+ * place.  The first place of a lesson is the least over the reports that
+ * teach it; the reports that stay as they were are some of those, the
+ * holder among them: the least is the same.  A holder that left or
+ * changed: its lesson's next place is unknown without reading every
+ * report. */
 static bool
 taught_holders_stay(const bw_scan_t *s, const GPtrArray *list)
 {
-    if (s->vanished->len == 0)
+    if (s->vanished->len == 0 && (s->moved == NULL || g_hash_table_size(s->moved) == 0))
         return true;
     g_autoptr(GHashTable) gone = g_hash_table_new(g_str_hash, g_str_equal);
     for (guint i = 0; i < s->vanished->len; i++)
         g_hash_table_add(gone, g_ptr_array_index(s->vanished, i));
     for (guint i = 0; i < list->len; i++) {
         const taught_t *t = g_ptr_array_index(list, i);
-        if (g_hash_table_contains(gone, t->message_id))
+        if (g_hash_table_contains(gone, t->message_id) ||
+            (s->moved != NULL && g_hash_table_contains(s->moved, t->message_id)))
             return false;
     }
     return true;
