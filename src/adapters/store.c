@@ -1087,9 +1087,20 @@ bw_store_clear_signal_rows(bw_store_t *s)
 }
 
 bw_status_t
-bw_store_load_signal_row_ids(bw_store_t *s, const char *kind, GHashTable **out)
+bw_store_has_signal_row(bw_store_t *s, const char *kind, const char *message_id, bool *has)
 {
-    return load_signal_rows(s, kind, false, out);
+    *has = false;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT 1 FROM signal_rows WHERE kind=?1 AND message_id=?2",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return BW_E_STATE;
+    sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, message_id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    *has = rc == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? BW_OK : BW_E_STATE;
 }
 
 bw_status_t

@@ -145,9 +145,10 @@ bw_status_t bw_store_put_signal_row(bw_store_t *s, const char *kind, const char 
 /* message-id -> JSON of every row of `kind` (g_hash_table_unref). */
 bw_status_t bw_store_load_signal_rows(bw_store_t *s, const char *kind, GHashTable **out);
 bw_status_t bw_store_clear_signal_rows(bw_store_t *s);
-/* The Message-IDs of every row of `kind`, as keys (values NULL): what a run
- * that reads few rows needs to know about the others. */
-bw_status_t bw_store_load_signal_row_ids(bw_store_t *s, const char *kind, GHashTable **out);
+/* Whether a row of `kind` and `message_id` is stored (*has): a run that
+ * reads few rows asks about the others one by one (the primary key). */
+bw_status_t bw_store_has_signal_row(bw_store_t *s, const char *kind, const char *message_id,
+                                    bool *has);
 /* One row's JSON (g_free), or NULL in *json_out when there is none. */
 bw_status_t bw_store_get_signal_row(bw_store_t *s, const char *kind, const char *message_id,
                                     char **json_out);

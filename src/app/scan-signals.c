@@ -231,6 +231,26 @@ add_retried(GPtrArray *list, bw_nm_source_t *src, const bw_signals_reading_t *rd
     }
 }
 
+/* The stored rows of one kind that a run does not load: looked up one by
+ * one, by Message-ID, when a stage asks whether a row is there (an
+ * incremental run asks about the few messages of its range and of the
+ * runs' threads; loading every id cost 67 M instructions at 1M messages). */
+typedef struct {
+    bw_store_t *store;
+    const char *kind;
+    GHashTable *gone;            /* ids whose row this run deletes (set, owned) */
+    GHashTable *absent;          /* ids found without a stored row (set, owned) */
+    bool failed;                 /* a lookup failed: the run stops */
+} rows_lazy_t;
+
+static void
+rows_lazy_clear(rows_lazy_t *l)
+{
+    g_clear_pointer(&l->gone, g_hash_table_unref);
+    g_clear_pointer(&l->absent, g_hash_table_unref);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(rows_lazy_t, rows_lazy_clear)
+
 /* The owner's sent mail: stored summaries plus what the range holds. */
 typedef struct {
     bw_signals_run_t *r;
@@ -241,7 +261,31 @@ typedef struct {
      * summary or facts decoded from the row written from it are the same:
      * every member goes through the row as it is). */
     GHashTable *decoded;
+    rows_lazy_t *lazy;           /* NULL: `rows` holds every row there is */
 } rows_ctx_t;
+
+/* Whether a row of `id` is there: in `rows` (this run's, or known to be
+ * stored), else, when rows are looked up, in the store as the last save
+ * left it and not deleted by this run. */
+static bool
+rows_have(const rows_ctx_t *x, const char *id)
+{
+    if (g_hash_table_contains(x->rows, id))
+        return true;
+    rows_lazy_t *l = x->lazy;
+    if (l == NULL || g_hash_table_contains(l->gone, id) || g_hash_table_contains(l->absent, id))
+        return false;
+    bool has = false;
+    if (bw_store_has_signal_row(l->store, l->kind, id, &has) != BW_OK) {
+        l->failed = true;
+        return false;
+    }
+    if (has)
+        g_hash_table_replace(x->rows, g_strdup(id), NULL);
+    else
+        g_hash_table_add(l->absent, g_strdup(id));
+    return has;
+}
 
 typedef struct {
     bw_mailfacts_t *m;
@@ -289,7 +333,7 @@ sent_rows(bw_signals_run_t *r, bw_nm_source_t *src, const bw_signals_reading_t *
     for (guint i = 0; i < list->len; i++)
         g_hash_table_add(owner_files,
                          g_strdup(((const bw_nm_candidate_t *)g_ptr_array_index(list, i))->file));
-    rows_ctx_t x = { r, rows, decoded };
+    rows_ctx_t x = { r, rows, decoded, NULL };
     return read_list(rd, list, BW_READER_READ_SENT_SUMMARY, decode_summary, take_summary, NULL, &x,
                      &r->read_sent, detail);
 }
@@ -301,6 +345,8 @@ keep_facts(rows_ctx_t *x, const bw_nm_candidate_t *c, bw_mailfacts_t *m)
     facts_fix(c, m);
     char *row = facts_row(m, c->file);
     pend(x->r, KIND_FACTS, c->message_id, m->date_unix, g_strdup(row));
+    if (x->lazy)
+        g_hash_table_remove(x->lazy->gone, c->message_id);
     g_hash_table_replace(x->rows, g_strdup(c->message_id), row);
     fact_read_t *f = g_new0(fact_read_t, 1);
     f->m = m;
@@ -317,10 +363,12 @@ take_received(void *data, const bw_nm_candidate_t *c, void *got)
     g_autoptr(bw_mailfacts_t) m = got;
     if (m != NULL && bw_mailfacts_notable(m)) {
         keep_facts(x, c, g_steal_pointer(&m));
-    } else if (g_hash_table_contains(x->rows, c->message_id)) {
+    } else if (rows_have(x, c->message_id)) {
         /* changed into something no judge uses (it stays a reply
          * candidate of a run: reply_rows reads it again) */
         g_hash_table_remove(x->rows, c->message_id);
+        if (x->lazy)
+            g_hash_table_add(x->lazy->gone, g_strdup(c->message_id));
         g_hash_table_remove(x->decoded, c->message_id);
         pend(x->r, KIND_FACTS, c->message_id, 0, NULL);
     }
@@ -558,7 +606,7 @@ take_reply(void *data, const bw_nm_candidate_t *c, void *got)
 {
     rows_ctx_t *x = data;
     g_autoptr(bw_mailfacts_t) m = got;
-    if (m != NULL && !g_hash_table_contains(x->rows, c->message_id))
+    if (m != NULL && !rows_have(x, c->message_id))
         keep_facts(x, c, g_steal_pointer(&m));
 }
 
@@ -570,7 +618,6 @@ reply_rows(rows_ctx_t *x, bw_nm_source_t *src, const bw_signals_reading_t *rd, G
            char **detail)
 {
     bw_signals_run_t *r = x->r;
-    GHashTable *rows = x->rows;
     /* the threads of every member, each once */
     g_autoptr(GHashTable) threads = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_autoptr(GPtrArray) terms = g_ptr_array_new();
@@ -602,7 +649,7 @@ reply_rows(rows_ctx_t *x, bw_nm_source_t *src, const bw_signals_reading_t *rd, G
         g_autoptr(GPtrArray) unread = g_ptr_array_new();
         for (guint k = 0; k < list->len; k++) {
             const bw_nm_candidate_t *c = g_ptr_array_index(list, k);
-            if (!g_hash_table_contains(rows, c->message_id))
+            if (!rows_have(x, c->message_id))
                 g_ptr_array_add(unread, (gpointer)c);
         }
         st = read_list(rd, unread, BW_READER_READ_FACTS, decode_facts, take_reply, NULL, x,
@@ -761,7 +808,8 @@ runs_from_json(JsonNode *array)
  * JSON (loaded with the ids only), and with `add_missing` those it lacks;
  * what this run read stays. */
 static bool
-fill_rows(bw_store_t *store, const char *kind, GHashTable *rows, bool add_missing)
+fill_rows(bw_store_t *store, const char *kind, GHashTable *rows, bool add_missing,
+          GHashTable *skip)
 {
     g_autoptr(GHashTable) all = NULL;
     if (bw_store_load_signal_rows(store, kind, &all) != BW_OK)
@@ -772,7 +820,8 @@ fill_rows(bw_store_t *store, const char *kind, GHashTable *rows, bool add_missin
     while (g_hash_table_iter_next(&it, &k, &v)) {
         gpointer have = NULL;
         bool there = g_hash_table_lookup_extended(rows, k, NULL, &have);
-        if ((there && have == NULL) || (!there && add_missing)) {
+        if ((there && have == NULL) ||
+            (!there && add_missing && (skip == NULL || !g_hash_table_contains(skip, k)))) {
             g_hash_table_replace(rows, k, v);
             g_hash_table_iter_steal(&it);
         }
@@ -882,9 +931,15 @@ bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store
             bw_store_load_signal_rows(store, KIND_FACTS, &facts) != BW_OK)
             return bw_error_set(detail, BW_E_STATE, "%s", _("cannot read the stored signals"));
         sent_loaded = facts_loaded = true;
-    } else if (!full && bw_store_load_signal_row_ids(store, KIND_FACTS, &facts) != BW_OK) {
-        return bw_error_set(detail, BW_E_STATE, "%s", _("cannot read the stored signals"));
     }
+    /* Otherwise the facts' rows are looked up by Message-ID as they are
+     * asked about (rows_lazy_t). */
+    g_auto(rows_lazy_t) lazy = { store, KIND_FACTS, NULL, NULL, false };
+    if (!full && !facts_loaded) {
+        lazy.gone = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        lazy.absent = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    }
+    rows_lazy_t *lazy_facts = lazy.gone != NULL ? &lazy : NULL;
     if (facts == NULL)
         facts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
@@ -892,13 +947,15 @@ bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store
                                                             (GDestroyNotify)bw_sent_summary_free);
     g_autoptr(GHashTable) facts_read = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                                              (GDestroyNotify)fact_read_free);
-    rows_ctx_t facts_x = { r, facts, facts_read };
+    rows_ctx_t facts_x = { r, facts, facts_read, lazy_facts };
     bw_status_t st = BW_OK;
     if (read != BW_SIGNALS_READ_NONE) {
         g_autoptr(GHashTable) owner_files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         st = sent_rows(r, src, reading, sent, sent_read, full, after, owner_files, detail);
         if (st == BW_OK)
             st = received_rows(&facts_x, src, reading, full, after, owner_files, detail);
+        if (st == BW_OK && lazy.failed)
+            st = bw_error_set(detail, BW_E_STATE, "%s", _("cannot read the stored signals"));
         if (st != BW_OK)
             return st;
     }
@@ -915,7 +972,7 @@ bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store
     if (runs != NULL) {
         runs_calls = json_node_copy(memo.runs_calls);
     } else {
-        if (!sent_loaded && !fill_rows(store, KIND_SENT, sent, true))
+        if (!sent_loaded && !fill_rows(store, KIND_SENT, sent, true, NULL))
             return bw_error_set(detail, BW_E_STATE, "%s", _("cannot read the stored signals"));
         g_autoptr(GPtrArray) summaries = g_ptr_array_new_with_free_func((GDestroyNotify)bw_sent_summary_free);
         g_autoptr(GPtrArray) sent_ids = sorted_keys(sent);
@@ -950,6 +1007,8 @@ bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store
                                  g_strdup(key));
     }
     st = reply_rows(&facts_x, src, reading, runs, detail);
+    if (st == BW_OK && lazy.failed)
+        st = bw_error_set(detail, BW_E_STATE, "%s", _("cannot read the stored signals"));
     if (st != BW_OK)
         return st;
 
@@ -979,8 +1038,13 @@ bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store
         g_hash_table_iter_init(&it, want);
         while (g_hash_table_iter_next(&it, &k, NULL)) {
             gpointer have = NULL;
-            if (!g_hash_table_lookup_extended(facts, k, NULL, &have))
+            if (!rows_have(&facts_x, k)) {
+                if (lazy.failed)
+                    return bw_error_set(detail, BW_E_STATE, "%s",
+                                        _("cannot read the stored signals"));
                 continue;   /* no row any more */
+            }
+            have = g_hash_table_lookup(facts, k);
             char *text = g_strdup(have);
             if (text == NULL &&
                 bw_store_get_signal_row(store, KIND_FACTS, k, &text) != BW_OK)
@@ -991,7 +1055,7 @@ bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store
             g_hash_table_insert(texts, g_ptr_array_index(judge, judge->len - 1), text);
         }
     } else {
-        if (!facts_loaded && !fill_rows(store, KIND_FACTS, facts, false))
+        if (!facts_loaded && !fill_rows(store, KIND_FACTS, facts, true, lazy.gone))
             return bw_error_set(detail, BW_E_STATE, "%s", _("cannot read the stored signals"));
         GHashTableIter it;
         gpointer k, v;
