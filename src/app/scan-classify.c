@@ -403,9 +403,9 @@ taught_load(bw_store_t *store, guint64 saves)
     g_autofree guchar *raw = g_base64_decode(text, &len);
     if (raw == NULL || len == 0)
         return NULL;
+    g_autoptr(GBytes) bytes = g_bytes_new_take(g_steal_pointer(&raw), len);
     g_autoptr(GVariant) v = g_variant_ref_sink(
-        g_variant_new_from_data(G_VARIANT_TYPE("(ta(xsus))"), g_memdup2(raw, len), len, FALSE,
-                                g_free, NULL));
+        g_variant_new_from_bytes(G_VARIANT_TYPE("(ta(xsus))"), bytes, FALSE));
     if (!g_variant_is_normal_form(v))
         return NULL;
     guint64 at = 0;
