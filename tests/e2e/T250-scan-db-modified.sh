@@ -72,6 +72,7 @@ while [ $k -lt 5 ]; do
     writer=$!
     rc=0
     BOUNCEWATCH_DEBUG_TIMING=1 "$BW_BIN" scan --json --full >/dev/null 2>"$BW_TMP/w$k.err" || rc=$?
+    [ "$rc" = 0 ] || { echo "=== scan $k stderr:"; cat "$BW_TMP/w$k.err"; }
     touch "$BW_TMP/ended$k"
     wait "$writer"
     bw_expect_eq "scan $k during notmuch new: exit status" "$rc" 0
