@@ -563,6 +563,23 @@ assert_snapshot_is(const char *path, GBytes *want)
     ck_assert_mem_eq(head, head2, sizeof head);
 }
 
+/* A snapshot stored in an older form reads as `want`, its head the
+ * leading bytes of the stored form `old` (the snapshot's own hash). */
+static void
+assert_older_snapshot_is(const char *path, GBytes *want, GBytes *old)
+{
+    g_autoptr(bw_store_t) s = NULL;
+    ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+    g_autoptr(GBytes) got = NULL;
+    guint8 head[BW_STORE_SNAPSHOT_HEAD], head2[BW_STORE_SNAPSHOT_HEAD];
+    ck_assert_int_eq(bw_store_get_snapshot(s, &got, head), BW_OK);
+    ck_assert_ptr_nonnull(got);
+    ck_assert(g_bytes_equal(got, want));
+    ck_assert_mem_eq(head, g_bytes_get_data(old, NULL), sizeof head);
+    ck_assert_int_eq(bw_store_get_snapshot_head(s, head2), BW_OK);
+    ck_assert_mem_eq(head2, head, sizeof head);
+}
+
 /* The stored snapshot's head (read alone). */
 static void
 snapshot_head_of(const char *path, guint8 *out)
@@ -768,18 +785,7 @@ START_TEST(test_snapshot_parts_damage)
         sqlite3_finalize(st);
         sqlite3_close(db);
     }
-    {
-        g_autoptr(bw_store_t) s = NULL;
-        ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
-        g_autoptr(GBytes) got = NULL;
-        guint8 head[BW_STORE_SNAPSHOT_HEAD], head2[BW_STORE_SNAPSHOT_HEAD];
-        ck_assert_int_eq(bw_store_get_snapshot(s, &got, head), BW_OK);
-        ck_assert_ptr_nonnull(got);
-        ck_assert(g_bytes_equal(got, data));
-        ck_assert_mem_eq(head, g_bytes_get_data(old, NULL), sizeof head);
-        ck_assert_int_eq(bw_store_get_snapshot_head(s, head2), BW_OK);
-        ck_assert_mem_eq(head2, head, sizeof head);
-    }
+    assert_older_snapshot_is(path, data, old);
     raw_sql(path, "UPDATE snapshot SET data = substr(data, 1, 999) || X'ee' || "
                   "substr(data, 1001) WHERE id = 0");
     assert_snapshot_is(path, NULL);
@@ -838,18 +844,7 @@ START_TEST(test_snapshot_parts_damage)
         sqlite3_close(db);
         g_byte_array_unref(list);
     }
-    {
-        g_autoptr(bw_store_t) s = NULL;
-        ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
-        g_autoptr(GBytes) got = NULL;
-        guint8 head[BW_STORE_SNAPSHOT_HEAD], head2[BW_STORE_SNAPSHOT_HEAD];
-        ck_assert_int_eq(bw_store_get_snapshot(s, &got, head), BW_OK);
-        ck_assert_ptr_nonnull(got);
-        ck_assert(g_bytes_equal(got, data));
-        ck_assert_mem_eq(head, g_bytes_get_data(old, NULL), sizeof head);
-        ck_assert_int_eq(bw_store_get_snapshot_head(s, head2), BW_OK);
-        ck_assert_mem_eq(head2, head, sizeof head);
-    }
+    assert_older_snapshot_is(path, data, old);
     raw_sql(path, "UPDATE snapshot_parts SET data = X'00' || substr(data, 2) WHERE id = 102");
     assert_snapshot_is(path, NULL);
     raw_sql(path, "UPDATE snapshot_parts SET data = zeroblob(0) WHERE id = 102");
