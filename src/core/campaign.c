@@ -253,20 +253,36 @@ weak_keys(const bw_item_t *it, GArray *out)
     guint n = g_strv_length(tok);
     if (n < 4)
         return;
+    /* Each template with token `skip` left out, built in one buffer (the
+     * tokens joined by single spaces, none before the first non-empty
+     * one): never longer than the masked subject.  The separators are not
+     * content, so its content is the tokens' but the one left out. */
+    gsize cap = strlen(it->fp.subject_masked) + 1;
+    g_autofree char *buf = g_malloc(cap);
+    g_autofree size_t *content = g_new(size_t, n);
+    g_autofree size_t *len = g_new(size_t, n);
+    size_t total = 0;
+    for (guint j = 0; j < n; j++) {
+        content[j] = content_len(tok[j]);
+        len[j] = strlen(tok[j]);
+        total += content[j];
+    }
     for (guint skip = 0; skip < n; skip++) {
-        GString *s = g_string_new(NULL);
+        if (total - content[skip] < 12)
+            continue;
+        gsize used = 0;
         for (guint j = 0; j < n; j++) {
             if (j == skip)
                 continue;
-            if (s->len)
-                g_string_append_c(s, ' ');
-            g_string_append(s, tok[j]);
+            if (used)
+                buf[used++] = ' ';
+            memcpy(buf + used, tok[j], len[j]);
+            used += len[j];
         }
-        if (content_len(s->str) >= 12) {
-            k = bw_fp_hash(s->str, s->len) ^ 0x7401;
-            g_array_append_val(out, k);
-        }
-        g_string_free(s, TRUE);
+        g_assert(used < cap);
+        buf[used] = '\0';
+        k = bw_fp_hash(buf, used) ^ 0x7401;
+        g_array_append_val(out, k);
     }
 }
 
