@@ -1272,10 +1272,9 @@ bw_nm_source_import_sent_answers(bw_nm_source_t *src, GBytes *data)
             break;
         }
         GArray *dates = g_array_sized_new(FALSE, FALSE, sizeof(gint64), n);
-        for (guint32 j = 0; j < n; j++) {
-            gint64 d = sa_i64(&r);
-            g_array_append_val(dates, d);
-        }
+        g_array_set_size(dates, n);
+        for (guint32 j = 0; j < n; j++)
+            g_array_index(dates, gint64, j) = sa_i64(&r);
         g_hash_table_replace(to, k, dates);
     }
     for (guint32 i = 0; i < n_near && !r.bad; i++) {
@@ -1292,6 +1291,19 @@ bw_nm_source_import_sent_answers(bw_nm_source_t *src, GBytes *data)
         return;
     if (has_sent >= 0 && src->has_sent < 0)
         src->has_sent = has_sent > 0;
+    if (whole) {
+        /* The source's tables are empty: the new ones, made alike (keys,
+         * values and their free functions), are what moving every entry
+         * over would leave in them. */
+        g_hash_table_unref(src->sent_by_id);
+        src->sent_by_id = g_steal_pointer(&by_id);
+        g_hash_table_unref(src->sent_to);
+        src->sent_to = g_steal_pointer(&to);
+        g_hash_table_unref(src->subject_near);
+        src->subject_near = g_steal_pointer(&near);
+        src->sent_answers_as_imported = true;
+        return;
+    }
     GHashTableIter it;
     gpointer k, v;
     g_hash_table_iter_init(&it, by_id);
