@@ -34,8 +34,12 @@ bw_scan_stage_profile(bw_scan_t *s, bool *retry, char **detail)
         !bw_nm_source_failed(s->src, NULL))
         prev = bw_scan_snapshot(s);
     if (prev != NULL) {
-        bw_snapshot_sent(prev, s->profile, s->sent);
+        /* s->sent is made from it only if the save needs it (the
+         * snapshot it writes takes these messages from the one it
+         * reads when it can: scan-store.c) */
+        bw_snapshot_feed_sent(prev, s->profile);
         s->sent_as_snapshot = true;
+        s->sent_snap = g_variant_ref(prev);
         /* The same sent mail: the last run's answers about it hold. */
         g_autoptr(GBytes) answers = NULL;
         if (bw_store_get_sent_answers(s->store, &answers) == BW_OK)

@@ -117,6 +117,8 @@ typedef struct {
     bw_mailbox_ops_t ops;
     GPtrArray *sent;           /* bw_sent_mail_t*: what the profile learnt from */
     bool sent_as_snapshot;     /* ... taken from the last snapshot */
+    GVariant *sent_snap;       /* ... that snapshot: `sent` is left empty and made
+                                * from it only when the save needs it */
     GVariant *snap;            /* the snapshot this run read (bw_scan_snapshot), or NULL */
     guint8 snap_hash[32];      /* ... the store's head of it (bw_store_get_snapshot) */
     guint64 sent_total;
@@ -301,6 +303,9 @@ GHashTable *bw_snapshot_entries(GVariant *v);
 /* Feed the profile the snapshot's sent messages; sent_out (may be NULL)
  * receives them. */
 void bw_snapshot_sent(GVariant *v, bw_profile_t *profile, GPtrArray *sent_out);
+/* The same feeding, without making the messages (their strings borrowed
+ * from the snapshot's bytes). */
+void bw_snapshot_feed_sent(GVariant *v, bw_profile_t *profile);
 /* The profile as the saving run had it (sent mail, learnt originals); FALSE
  * without a usable snapshot. */
 bool bw_snapshot_replay_profile(bw_store_t *store, bw_profile_t *profile);

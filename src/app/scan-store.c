@@ -90,6 +90,12 @@ bw_scan_stage_store(bw_scan_t *s, char **detail)
          * snapshot: the same bytes. */
         g_autoptr(GVariant) last_sent = last && s->sent_as_snapshot
                                       ? g_variant_get_child_value(last, 2) : NULL;
+        /* Else the messages themselves, as the profile stage left them
+         * in the snapshot it read. */
+        if (last_sent == NULL && s->sent_snap != NULL) {
+            bw_snapshot_sent(s->sent_snap, NULL, s->sent);
+            g_clear_pointer(&s->sent_snap, g_variant_unref);
+        }
         g_autoptr(GBytes) snap = bw_snapshot_encode(s->sent, last_sent, s->items, &s->ops,
                                                     reuse);
         st = bw_store_put_snapshot(store, snap);

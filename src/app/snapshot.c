@@ -296,12 +296,94 @@ bw_scan_snapshot(bw_scan_t *s)
     return v;
 }
 
+/* A byte string of the snapshot as bs_dup() would copy it, without the
+ * copy: NULL for the empty array; else, when its bytes end with the NUL
+ * bs_new() wrote, a pointer to them (the C string there is the bytes up
+ * to the first NUL, bs_dup()'s copy); else a copy kept in `owned`.  The
+ * pointer is into the serialised bytes, which the container `v` came from
+ * holds: valid while that container lives. */
+static const char *
+bs_peek(GVariant *v, GPtrArray *owned)
+{
+    gsize n = 0;
+    const char *p = g_variant_get_fixed_array(v, &n, 1);
+    if (n == 0 || p == NULL)
+        return NULL;
+    if (p[n - 1] == '\0')
+        return p;
+    char *c = g_strndup(p, n);
+    g_ptr_array_add(owned, c);
+    return c;
+}
+
+/* bs_array_into() with bs_peek(): the same strings, not copied. */
+static void
+bs_array_peek(GVariant *v, GPtrArray *out, GPtrArray *owned)
+{
+    gsize n = g_variant_n_children(v);
+    for (gsize i = 0; i < n; i++) {
+        g_autoptr(GVariant) c = g_variant_get_child_value(v, i);
+        const char *s = bs_peek(c, owned);
+        if (s)
+            g_ptr_array_add(out, (gpointer)s);
+    }
+}
+
+/* Feed the profile the sent messages of the snapshot's `vs` (its child 2),
+ * in the order the saving run fed them: each as bw_snapshot_sent() builds
+ * it, its strings borrowed from the snapshot's bytes (the profile copies
+ * what it keeps). */
+static void
+feed_sent(GVariant *vs, bw_profile_t *profile)
+{
+    g_autoptr(GPtrArray) owned = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) received = g_ptr_array_new();
+    g_autoptr(GPtrArray) to = g_ptr_array_new();
+    gsize ns = g_variant_n_children(vs);
+    for (gsize i = 0; i < ns; i++) {
+        g_autoptr(GVariant) t = g_variant_get_child_value(vs, i);
+        g_autoptr(GVariant) c0 = g_variant_get_child_value(t, 0);
+        g_autoptr(GVariant) c1 = g_variant_get_child_value(t, 1);
+        g_autoptr(GVariant) c2 = g_variant_get_child_value(t, 2);
+        g_autoptr(GVariant) c3 = g_variant_get_child_value(t, 3);
+        g_autoptr(GVariant) c4 = g_variant_get_child_value(t, 4);
+        g_autoptr(GVariant) c5 = g_variant_get_child_value(t, 5);
+        g_autoptr(GVariant) c6 = g_variant_get_child_value(t, 6);
+        g_ptr_array_set_size(owned, 0);
+        g_ptr_array_set_size(received, 0);
+        g_ptr_array_set_size(to, 0);
+        bs_array_peek(c6, to, owned);
+        bw_sent_mail_t m = {
+            .message_id = (char *)bs_peek(c0, owned),
+            .from = (char *)bs_peek(c1, owned),
+            .received = received,
+            .dkim_domain = (char *)bs_peek(c3, owned),
+            .x_mailer = (char *)bs_peek(c4, owned),
+            .date = g_variant_get_int64(c5),
+            .to = to,
+        };
+        bs_array_peek(c2, received, owned);
+        bw_sent_mail_feed(profile, &m);
+    }
+}
+
+void
+bw_snapshot_feed_sent(GVariant *v, bw_profile_t *profile)
+{
+    g_autoptr(GVariant) vs = g_variant_get_child_value(v, 2);
+    feed_sent(vs, profile);
+}
+
 /* Feed the profile the sent messages of the snapshot, in the order the
  * saving run fed them; `sent_out` (may be NULL) gets them as bw_sent_mail_t*. */
 void
 bw_snapshot_sent(GVariant *v, bw_profile_t *profile, GPtrArray *sent_out)
 {
     g_autoptr(GVariant) vs = g_variant_get_child_value(v, 2);
+    if (sent_out == NULL) {
+        feed_sent(vs, profile);
+        return;
+    }
     gsize ns = g_variant_n_children(vs);
     for (gsize i = 0; i < ns; i++) {
         g_autoptr(GVariant) t = g_variant_get_child_value(vs, i);
