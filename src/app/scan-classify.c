@@ -669,6 +669,11 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
         g_clear_pointer(&stored_taught, g_ptr_array_unref);
     bool reused = stored_taught != NULL;
     learn_pass(s, lessons, g_steal_pointer(&stored_taught));
+    g_clear_pointer(&s->pass_reports, g_hash_table_unref);
+    s->pass_reports = g_hash_table_new(g_direct_hash, g_direct_equal);
+    for (guint i = 0; i < lessons->len; i++)
+        g_hash_table_add(s->pass_reports,
+                         (gpointer)g_array_index(lessons, lesson_t, i).report);
     s->profile_digest = bw_profile_digest(s->profile);
     /* which path the learning took (T210 checks that both are used) */
     bw_scan_phase(reused ? "learn+stored" : "learn");

@@ -146,6 +146,13 @@ typedef struct {
      * pass at its first place, the state's meta "profile_lessons"; NULL:
      * not kept (the next run reads every report) */
     GPtrArray *taught;
+    /* The reports the learning pass went over (bw_report_t*, a set): each
+     * one that teaches (bw_classify_lessons) had all its lessons learnt by
+     * the profile then.  NULL when the classify stage did not run. */
+    GHashTable *pass_reports;
+    /* The store stage took in items another run committed (not in the
+     * learning pass). */
+    bool took_theirs;
     /* message-id -> bw_scan_verdict_t: each item's verdict as bw_classify
      * gave it, before the group stage can promote it (campaign.c raises
      * class and score, adds evidence, from the other items around it) */

@@ -30,6 +30,7 @@ bw_scan_stage_store(bw_scan_t *s, char **detail)
                 g_ptr_array_index(theirs, i) = NULL;
                 g_hash_table_add(s->have, it->message_id);
                 g_ptr_array_add(s->items, it);
+                s->took_theirs = true;
             }
             g_ptr_array_sort(s->items, bw_scan_item_cmp);   /* taken ones are NULL in theirs */
         }

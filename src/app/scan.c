@@ -379,6 +379,7 @@ bw_scan_clear(bw_scan_t *s)
     g_clear_pointer(&s->classified, g_hash_table_unref);
     g_clear_pointer(&s->profile_digest, g_free);
     g_clear_pointer(&s->taught, g_ptr_array_unref);
+    g_clear_pointer(&s->pass_reports, g_hash_table_unref);
     g_clear_pointer(&s->vanished, g_ptr_array_unref);
     g_clear_pointer(&s->parsed, g_ptr_array_unref);
     g_clear_pointer(&s->sent, g_ptr_array_unref);
@@ -444,8 +445,28 @@ stage_assess(bw_scan_t *s, bw_scan_result_t **out, char **detail)
     r->skipped = bw_scan_skips_result(&s->skips);
     if (s->opts->since > 0)
         bw_scan_apply_since(r, s->opts->since);
-    bw_status_t st = bw_assess(s->profile, r->items, r->campaigns, r->surges, s->opts->now,
-                               &r->assessment);
+    /* The legitimate reports whose originals the learning pass learnt
+     * from (bw_assess_learnt does not read them again): each report the
+     * pass went over that teaches (the same question, the same cached
+     * answers; the snapshot's encoding asked it of every item already)
+     * had all its lessons learnt then, and the profile has only grown
+     * since.  Reports are told by their address: every item here holds a
+     * report the pass went over (classify hands each on to its item),
+     * unless the store stage took in another run's items; then none is
+     * told. */
+    g_autoptr(GHashTable) learnt = NULL;
+    if (s->pass_reports != NULL && !s->took_theirs) {
+        learnt = g_hash_table_new(g_direct_hash, g_direct_equal);
+        for (guint i = 0; i < r->items->len; i++) {
+            bw_item_t *it = g_ptr_array_index(r->items, i);
+            if (it->klass == BW_CLASS_LEGITIMATE && it->report != NULL &&
+                g_hash_table_contains(s->pass_reports, it->report) &&
+                bw_classify_learn(NULL, &s->ops, it->report))
+                g_hash_table_add(learnt, it);
+        }
+    }
+    bw_status_t st = bw_assess_learnt(s->profile, r->items, r->campaigns, r->surges,
+                                      s->opts->now, learnt, &r->assessment);
     if (st == BW_OK)
         st = bw_signals_stage_assess(&s->sig, r, NULL);
     if (st == BW_OK && s->opts->since == 0)

@@ -398,6 +398,13 @@ bw_status_t
 bw_assess(const bw_profile_t *profile, GPtrArray *items, GPtrArray *campaigns,
           GPtrArray *surges, gint64 now, bw_assessment_t **out)
 {
+    return bw_assess_learnt(profile, items, campaigns, surges, now, NULL, out);
+}
+
+bw_status_t
+bw_assess_learnt(const bw_profile_t *profile, GPtrArray *items, GPtrArray *campaigns,
+                 GPtrArray *surges, gint64 now, GHashTable *learnt, bw_assessment_t **out)
+{
     if (out == NULL)
         return BW_E_INVALID;
     const char *me = bw_profile_primary(profile);
@@ -427,10 +434,12 @@ bw_assess(const bw_profile_t *profile, GPtrArray *items, GPtrArray *campaigns,
     /* What the profile knows of the provider must not depend on whether
      * this run classified anything (a run with nothing new reuses stored
      * verdicts): learn it again from the owner's real mail among the
-     * reports.  Learning is idempotent. */
+     * reports.  Learning is idempotent (an original the profile learnt
+     * from already, in `learnt`, changes nothing: not read again). */
     for (guint i = 0; items && i < items->len; i++) {
         const bw_item_t *it = g_ptr_array_index(items, i);
-        if (it->klass == BW_CLASS_LEGITIMATE && it->report && it->report->original)
+        if (it->klass == BW_CLASS_LEGITIMATE && it->report && it->report->original &&
+            !(learnt != NULL && g_hash_table_contains(learnt, it)))
             bw_profile_learn_original(profile, it->report->original);
     }
     for (guint i = 0; items && i < items->len; i++) {

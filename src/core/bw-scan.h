@@ -346,6 +346,15 @@ void bw_assessment_free(bw_assessment_t *a);
 bw_status_t bw_assess(const bw_profile_t *profile, GPtrArray *items,
                       GPtrArray *campaigns, GPtrArray *surges, gint64 now,
                       bw_assessment_t **out);
+/* bw_assess(), told which items' originals the profile has learnt from
+ * already (`learnt`, may be NULL: a set of bw_item_t*): it learns again
+ * from the others only.  Learning an original again changes nothing while
+ * the profile only grows (bw_profile_learn_lesson), so the result is
+ * bw_assess()'s when every item in `learnt` is one whose lessons were all
+ * learnt into this profile before. */
+bw_status_t bw_assess_learnt(const bw_profile_t *profile, GPtrArray *items,
+                             GPtrArray *campaigns, GPtrArray *surges, gint64 now,
+                             GHashTable *learnt, bw_assessment_t **out);
 
 /* A typo hint for an address domain ("gmail.con" -> "gmail.com") or NULL. */
 char *bw_typo_hint(const char *address);
