@@ -3,6 +3,7 @@
  * (See the section comment below for what the snapshot holds and why.) */
 #include "config.h"
 #include "scan-private.h"
+#include "gv-read.h"
 #include <sodium.h>
 #include <string.h>
 
@@ -34,6 +35,27 @@
 #define SNAP_SENT_TYPE "(ayayaayayayxaay)"
 #define SNAP_ITEM_TYPE "(ayxyyaybaya(ayayy)ayaay)"
 #define SNAP_TYPE "(uua" SNAP_SENT_TYPE "a" SNAP_ITEM_TYPE ")"
+/* The members of those tuples for gv-read.h (alignment, fixed size); a
+ * tuple is aligned as its most aligned member. */
+static const bw_gv_member_t snap_sent_members[] = {
+    { 1, 0 }, { 1, 0 }, { 1, 0 }, { 1, 0 }, { 1, 0 }, { 8, 8 }, { 1, 0 },
+};
+#define SNAP_SENT_ALIGN 8u
+static const bw_gv_member_t snap_item_members[] = {
+    { 1, 0 }, { 8, 8 }, { 1, 1 }, { 1, 1 }, { 1, 0 }, { 1, 1 }, { 1, 0 }, { 1, 0 }, { 1, 0 },
+    { 1, 0 },
+};
+#define SNAP_ITEM_MEMBERS G_N_ELEMENTS(snap_item_members)
+
+/* A serialised GVariant's bytes, for gv-read.h. */
+static bw_gv_span_t
+gv_span(GVariant *v)
+{
+    bw_gv_span_t s = { g_variant_get_data(v), g_variant_get_size(v) };
+    if (s.n == 0)
+        s.p = NULL;
+    return s;
+}
 
 static GVariant *
 bs_new(const char *s)
@@ -116,8 +138,16 @@ bw_snapshot_entries(GVariant *v)
     gsize n = g_variant_n_children(vi);
     for (gsize i = 0; i < n; i++) {
         GVariant *t = g_variant_get_child_value(vi, i);
-        g_autoptr(GVariant) c0 = g_variant_get_child_value(t, 0);
-        char *id = bs_dup(c0);
+        /* its Message-ID read in place (as bs_dup() copies it), else
+         * through GLib */
+        bw_gv_span_t m[SNAP_ITEM_MEMBERS];
+        char *id = NULL;
+        if (bw_gv_tuple(gv_span(t), snap_item_members, SNAP_ITEM_MEMBERS, m)) {
+            id = m[0].n == 0 ? NULL : g_strndup((const char *)m[0].p, m[0].n);
+        } else {
+            g_autoptr(GVariant) c0 = g_variant_get_child_value(t, 0);
+            id = bs_dup(c0);
+        }
         if (id)
             g_hash_table_replace(h, id, t);
         else
@@ -147,8 +177,17 @@ bw_snapshot_encode(GPtrArray *sent, GVariant *last_sent, GPtrArray *items,
         learn_of[i] = it->report != NULL && bw_classify_learn(NULL, ops, it->report);
         GVariant *old = reuse ? g_hash_table_lookup(reuse, it->message_id) : NULL;
         if (old != NULL) {
-            g_autoptr(GVariant) c5 = g_variant_get_child_value(old, 5);
-            if (g_variant_get_boolean(c5) == learn_of[i])
+            /* its `learn` read in place (as g_variant_get_boolean()),
+             * else through GLib */
+            bw_gv_span_t m[SNAP_ITEM_MEMBERS];
+            gboolean learnt;
+            if (bw_gv_tuple(gv_span(old), snap_item_members, SNAP_ITEM_MEMBERS, m)) {
+                learnt = m[5].p[0] != 0;
+            } else {
+                g_autoptr(GVariant) c5 = g_variant_get_child_value(old, 5);
+                learnt = g_variant_get_boolean(c5);
+            }
+            if (learnt == learn_of[i])
                 whole[i] = old;
         } else {
             g_ptr_array_add(todo, (gpointer)it);
@@ -367,11 +406,89 @@ feed_sent(GVariant *vs, bw_profile_t *profile)
     }
 }
 
+/* bs_peek() of bytes read in place. */
+static const char *
+span_peek(bw_gv_span_t s, GPtrArray *owned)
+{
+    if (s.n == 0 || s.p == NULL)
+        return NULL;
+    if (s.p[s.n - 1] == '\0')
+        return (const char *)s.p;
+    char *c = g_strndup((const char *)s.p, s.n);
+    g_ptr_array_add(owned, c);
+    return c;
+}
+
+/* bs_array_peek() of an "aay" read in place: FALSE when it does not read. */
+static bool
+span_array_peek(bw_gv_span_t s, GPtrArray *out, GPtrArray *owned)
+{
+    bw_gv_array_t a;
+    if (!bw_gv_array_init(&a, s, 1))
+        return false;
+    bw_gv_span_t e;
+    int r;
+    while ((r = bw_gv_array_next(&a, &e)) == 1) {
+        const char *c = span_peek(e, owned);
+        if (c != NULL && out != NULL)
+            g_ptr_array_add(out, (gpointer)c);
+    }
+    return r == 0;
+}
+
+/* feed_sent() reading the messages in place (gv-read.h): the same
+ * messages, fed in the same order.  Every message is read once first:
+ * FALSE, nothing fed, when any does not read (then feed_sent() reads
+ * them through GLib). */
+static bool
+feed_sent_in_place(GVariant *vs, bw_profile_t *profile)
+{
+    g_autoptr(GPtrArray) owned = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) received = g_ptr_array_new();
+    g_autoptr(GPtrArray) to = g_ptr_array_new();
+    for (int feed = 0; feed < 2; feed++) {
+        bw_gv_array_t a;
+        if (!bw_gv_array_init(&a, gv_span(vs), SNAP_SENT_ALIGN))
+            return false;
+        bw_gv_span_t e;
+        int r;
+        while ((r = bw_gv_array_next(&a, &e)) == 1) {
+            bw_gv_span_t m[G_N_ELEMENTS(snap_sent_members)];
+            if (!bw_gv_tuple(e, snap_sent_members, G_N_ELEMENTS(snap_sent_members), m))
+                return false;
+            g_ptr_array_set_size(owned, 0);
+            g_ptr_array_set_size(received, 0);
+            g_ptr_array_set_size(to, 0);
+            if (!span_array_peek(m[6], feed ? to : NULL, owned) ||
+                !span_array_peek(m[2], feed ? received : NULL, owned))
+                return false;
+            if (!feed)
+                continue;
+            gint64 date = 0;
+            memcpy(&date, m[5].p, sizeof date);
+            bw_sent_mail_t sm = {
+                .message_id = (char *)span_peek(m[0], owned),
+                .from = (char *)span_peek(m[1], owned),
+                .received = received,
+                .dkim_domain = (char *)span_peek(m[3], owned),
+                .x_mailer = (char *)span_peek(m[4], owned),
+                .date = date,
+                .to = to,
+            };
+            bw_sent_mail_feed(profile, &sm);
+        }
+        if (r < 0)
+            return false;
+    }
+    return true;
+}
+
 void
 bw_snapshot_feed_sent(GVariant *v, bw_profile_t *profile)
 {
     g_autoptr(GVariant) vs = g_variant_get_child_value(v, 2);
-    feed_sent(vs, profile);
+    if (!feed_sent_in_place(vs, profile))
+        feed_sent(vs, profile);
 }
 
 /* Feed the profile the sent messages of the snapshot, in the order the
@@ -381,7 +498,8 @@ bw_snapshot_sent(GVariant *v, bw_profile_t *profile, GPtrArray *sent_out)
 {
     g_autoptr(GVariant) vs = g_variant_get_child_value(v, 2);
     if (sent_out == NULL) {
-        feed_sent(vs, profile);
+        if (!feed_sent_in_place(vs, profile))
+            feed_sent(vs, profile);
         return;
     }
     gsize ns = g_variant_n_children(vs);

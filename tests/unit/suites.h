@@ -21,6 +21,7 @@ Suite *suite_surge(void);
 Suite *suite_assess(void);
 Suite *suite_signals(void);
 Suite *suite_ops_record(void);
+Suite *suite_gv_read(void);
 
 /* Path of a file under tests/ in the source tree (g_free it). */
 char *bw_test_path(const char *relative);

@@ -1,0 +1,121 @@
+/* gv-read.c: reading the members of a serialised GVariant in place (see
+ * gv-read.h). */
+#include "config.h"
+#include "gv-read.h"
+#include <string.h>
+
+/* The width of a framing offset in a container of n bytes. */
+static gsize
+offset_size(gsize n)
+{
+    if (n > G_MAXUINT32)
+        return 8;
+    if (n > G_MAXUINT16)
+        return 4;
+    if (n > G_MAXUINT8)
+        return 2;
+    return n > 0 ? 1 : 0;
+}
+
+static gsize
+read_le(const guchar *p, gsize size)
+{
+    guint64 v = 0;
+    for (gsize i = size; i-- > 0;)
+        v = (v << 8) | p[i];
+    return (gsize)v;
+}
+
+static gsize
+align_up(gsize pos, gsize align)
+{
+    return (pos + align - 1) & ~(align - 1);
+}
+
+static bw_gv_span_t
+span(const bw_gv_span_t v, gsize start, gsize end)
+{
+    bw_gv_span_t s = { NULL, 0 };
+    if (end > start) {
+        s.p = v.p + start;
+        s.n = end - start;
+    }
+    return s;
+}
+
+bool
+bw_gv_tuple(bw_gv_span_t v, const bw_gv_member_t *m, guint nm, bw_gv_span_t *out)
+{
+    if (nm == 0 || nm > 16 || (v.n > 0 && v.p == NULL))
+        return false;
+    /* a framing offset for every variable-size member but the last
+     * member, stored from the end backwards */
+    gsize frames = 0;
+    for (guint k = 0; k + 1 < nm; k++)
+        if (m[k].fixed == 0)
+            frames++;
+    gsize osz = offset_size(v.n);
+    if (frames > 0 && (osz == 0 || frames > v.n / osz))
+        return false;
+    gsize limit = v.n - frames * osz;   /* where the framing offsets start */
+    gsize pos = 0, frame = 0;
+    for (guint k = 0; k < nm; k++) {
+        gsize a = m[k].align;
+        if (a != 1 && a != 2 && a != 4 && a != 8)
+            return false;
+        pos = align_up(pos, a);
+        gsize end;
+        if (m[k].fixed > 0) {
+            end = pos + m[k].fixed;
+        } else if (k + 1 == nm) {
+            end = limit;
+        } else {
+            frame++;
+            end = read_le(v.p + v.n - frame * osz, osz);
+        }
+        if (pos > limit || end < pos || end > limit)
+            return false;
+        out[k] = span(v, pos, end);
+        pos = end;
+    }
+    /* a tuple whose last member is of fixed size ends with it */
+    if (m[nm - 1].fixed > 0 && pos != limit)
+        return false;
+    return true;
+}
+
+bool
+bw_gv_array_init(bw_gv_array_t *a, bw_gv_span_t v, guint align)
+{
+    memset(a, 0, sizeof *a);
+    if (align != 1 && align != 2 && align != 4 && align != 8)
+        return false;
+    a->v = v;
+    a->mask = align;
+    if (v.n == 0)
+        return true;   /* no element */
+    if (v.p == NULL)
+        return false;
+    a->osz = offset_size(v.n);
+    gsize last_end = read_le(v.p + v.n - a->osz, a->osz);
+    if (last_end > v.n || (v.n - last_end) % a->osz != 0)
+        return false;
+    a->table = last_end;
+    a->count = (v.n - last_end) / a->osz;
+    return true;
+}
+
+int
+bw_gv_array_next(bw_gv_array_t *a, bw_gv_span_t *out)
+{
+    if (a->i >= a->count)
+        return 0;
+    gsize start = a->i == 0 ? 0 : align_up(a->prev_end, a->mask);
+    gsize end = read_le(a->v.p + a->table + a->i * a->osz, a->osz);
+    if (start > end || end > a->table)
+        return -1;
+    *out = span(a->v, start, end);
+    a->prev_end = end;
+    a->i++;
+    return 1;
+}
