@@ -137,12 +137,13 @@ url_stopped(const char *d)
     return false;
 }
 
+/* The characters of t[0..len) that are not spaces or mask marks. */
 static size_t
-content_len(const char *t)
+content_len(const char *t, size_t len)
 {
     size_t n = 0;
-    for (const char *c = t; *c; c++)
-        if (*c != ' ' && *c != '#' && *c != '*')
+    for (size_t i = 0; i < len; i++)
+        if (t[i] != ' ' && t[i] != '#' && t[i] != '*')
             n++;
     return n;
 }
@@ -249,22 +250,35 @@ weak_keys(const bw_item_t *it, GArray *out)
     g_array_append_val(out, k);
     if (it->fp.subject_masked == NULL)
         return;
-    g_auto(GStrv) tok = g_strsplit(it->fp.subject_masked, " ", BW_ENGINE_MAX_TOKENS);
-    guint n = g_strv_length(tok);
+    /* The tokens as g_strsplit(masked, " ", BW_ENGINE_MAX_TOKENS) cuts
+     * them, in place: none of an empty text; else cut at each space, up
+     * to BW_ENGINE_MAX_TOKENS - 1 cuts, the rest (spaces and all) the
+     * last token. */
+    const char *masked = it->fp.subject_masked;
+    if (*masked == '\0')
+        return;
+    const char *tok[BW_ENGINE_MAX_TOKENS];
+    size_t len[BW_ENGINE_MAX_TOKENS], content[BW_ENGINE_MAX_TOKENS];
+    guint n = 0;
+    const char *rest = masked;
+    for (const char *sp; n + 1 < BW_ENGINE_MAX_TOKENS && (sp = strchr(rest, ' ')) != NULL;
+         rest = sp + 1) {
+        tok[n] = rest;
+        len[n++] = (size_t)(sp - rest);
+    }
+    tok[n] = rest;
+    len[n++] = strlen(rest);
     if (n < 4)
         return;
     /* Each template with token `skip` left out, built in one buffer (the
      * tokens joined by single spaces, none before the first non-empty
      * one): never longer than the masked subject.  The separators are not
      * content, so its content is the tokens' but the one left out. */
-    gsize cap = strlen(it->fp.subject_masked) + 1;
+    gsize cap = (gsize)(tok[n - 1] - masked) + len[n - 1] + 1;
     g_autofree char *buf = g_malloc(cap);
-    g_autofree size_t *content = g_new(size_t, n);
-    g_autofree size_t *len = g_new(size_t, n);
     size_t total = 0;
     for (guint j = 0; j < n; j++) {
-        content[j] = content_len(tok[j]);
-        len[j] = strlen(tok[j]);
+        content[j] = content_len(tok[j], len[j]);
         total += content[j];
     }
     for (guint skip = 0; skip < n; skip++) {
