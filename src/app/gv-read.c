@@ -46,7 +46,14 @@ span(const bw_gv_span_t v, gsize start, gsize end)
 bool
 bw_gv_tuple(bw_gv_span_t v, const bw_gv_member_t *m, guint nm, bw_gv_span_t *out)
 {
-    if (nm == 0 || nm > 16 || (v.n > 0 && v.p == NULL))
+    return bw_gv_tuple_upto(v, m, nm, nm, out);
+}
+
+bool
+bw_gv_tuple_upto(bw_gv_span_t v, const bw_gv_member_t *m, guint nm, guint upto,
+                 bw_gv_span_t *out)
+{
+    if (nm == 0 || nm > 16 || upto == 0 || upto > nm || (v.n > 0 && v.p == NULL))
         return false;
     /* a framing offset for every variable-size member but the last
      * member, stored from the end backwards */
@@ -59,7 +66,7 @@ bw_gv_tuple(bw_gv_span_t v, const bw_gv_member_t *m, guint nm, bw_gv_span_t *out
         return false;
     gsize limit = v.n - frames * osz;   /* where the framing offsets start */
     gsize pos = 0, frame = 0;
-    for (guint k = 0; k < nm; k++) {
+    for (guint k = 0; k < upto; k++) {
         gsize a = m[k].align;
         if (a != 1 && a != 2 && a != 4 && a != 8)
             return false;
@@ -79,7 +86,7 @@ bw_gv_tuple(bw_gv_span_t v, const bw_gv_member_t *m, guint nm, bw_gv_span_t *out
         pos = end;
     }
     /* a tuple whose last member is of fixed size ends with it */
-    if (m[nm - 1].fixed > 0 && pos != limit)
+    if (upto == nm && m[nm - 1].fixed > 0 && pos != limit)
         return false;
     return true;
 }

@@ -32,6 +32,10 @@ typedef struct {
 
 /* The spans of the `nm` members of a tuple (nm <= 16) serialised in `v`. */
 bool bw_gv_tuple(bw_gv_span_t v, const bw_gv_member_t *m, guint nm, bw_gv_span_t *out);
+/* The same for its first `upto` members only (out[0..upto)), read alike:
+ * the members after them are not looked at. */
+bool bw_gv_tuple_upto(bw_gv_span_t v, const bw_gv_member_t *m, guint nm, guint upto,
+                      bw_gv_span_t *out);
 
 /* The elements of an array of variable-size elements, each aligned to
  * `align`, one after the other. */

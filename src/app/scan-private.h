@@ -153,6 +153,10 @@ typedef struct {
     /* The store stage took in items another run committed (not in the
      * learning pass). */
     bool took_theirs;
+    /* The items whose report teaches the profile (bw_classify_learn's
+     * question, asked of every item once by the store stage: the
+     * snapshot records it, the assessment reads it); NULL before. */
+    GHashTable *teaches;
     /* message-id -> bw_scan_verdict_t: each item's verdict as bw_classify
      * gave it, before the group stage can promote it (campaign.c raises
      * class and score, adds evidence, from the other items around it) */
@@ -318,7 +322,7 @@ void bw_snapshot_feed_sent(GVariant *v, bw_profile_t *profile);
 bool bw_snapshot_replay_profile(bw_store_t *store, bw_profile_t *profile);
 /* The encoded snapshot of this run (`reuse`: see snapshot.c). */
 GBytes *bw_snapshot_encode(GPtrArray *sent, GVariant *last_sent, GPtrArray *items,
-                           const bw_mailbox_ops_t *ops, GHashTable *reuse);
+                           const bw_mailbox_ops_t *ops, GHashTable *teaches, GHashTable *reuse);
 /* The SPEC document of a run with nothing new, or NULL. */
 char *bw_snapshot_document(bw_scan_t *s, bw_profile_t *profile);
 

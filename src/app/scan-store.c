@@ -97,8 +97,17 @@ bw_scan_stage_store(bw_scan_t *s, char **detail)
             bw_snapshot_sent(s->sent_snap, NULL, s->sent);
             g_clear_pointer(&s->sent_snap, g_variant_unref);
         }
+        /* Which reports teach, asked once for the snapshot and the
+         * assessment (the same question, the same answers). */
+        g_clear_pointer(&s->teaches, g_hash_table_unref);
+        s->teaches = g_hash_table_new(g_direct_hash, g_direct_equal);
+        for (guint i = 0; i < s->items->len; i++) {
+            bw_item_t *it = g_ptr_array_index(s->items, i);
+            if (it->report != NULL && bw_classify_learn(NULL, &s->ops, it->report))
+                g_hash_table_add(s->teaches, it);
+        }
         g_autoptr(GBytes) snap = bw_snapshot_encode(s->sent, last_sent, s->items, &s->ops,
-                                                    reuse);
+                                                    s->teaches, reuse);
         st = bw_store_put_snapshot(store, snap);
     }
     /* The answers about the sent mail: not written again when they are

@@ -380,6 +380,7 @@ bw_scan_clear(bw_scan_t *s)
     g_clear_pointer(&s->profile_digest, g_free);
     g_clear_pointer(&s->taught, g_ptr_array_unref);
     g_clear_pointer(&s->pass_reports, g_hash_table_unref);
+    g_clear_pointer(&s->teaches, g_hash_table_unref);
     g_clear_pointer(&s->vanished, g_ptr_array_unref);
     g_clear_pointer(&s->parsed, g_ptr_array_unref);
     g_clear_pointer(&s->sent, g_ptr_array_unref);
@@ -448,7 +449,7 @@ stage_assess(bw_scan_t *s, bw_scan_result_t **out, char **detail)
     /* The legitimate reports whose originals the learning pass learnt
      * from (bw_assess_learnt does not read them again): each report the
      * pass went over that teaches (the same question, the same cached
-     * answers; the snapshot's encoding asked it of every item already)
+     * answers: the store stage asked it of every item, s->teaches)
      * had all its lessons learnt then, and the profile has only grown
      * since.  Reports are told by their address: every item here holds a
      * report the pass went over (classify hands each on to its item),
@@ -461,7 +462,8 @@ stage_assess(bw_scan_t *s, bw_scan_result_t **out, char **detail)
             bw_item_t *it = g_ptr_array_index(r->items, i);
             if (it->klass == BW_CLASS_LEGITIMATE && it->report != NULL &&
                 g_hash_table_contains(s->pass_reports, it->report) &&
-                bw_classify_learn(NULL, &s->ops, it->report))
+                (s->teaches != NULL ? g_hash_table_contains(s->teaches, it)
+                                    : bw_classify_learn(NULL, &s->ops, it->report)))
                 g_hash_table_add(learnt, it);
         }
     }

@@ -142,7 +142,7 @@ bw_snapshot_entries(GVariant *v)
          * through GLib */
         bw_gv_span_t m[SNAP_ITEM_MEMBERS];
         char *id = NULL;
-        if (bw_gv_tuple(gv_span(t), snap_item_members, SNAP_ITEM_MEMBERS, m)) {
+        if (bw_gv_tuple_upto(gv_span(t), snap_item_members, SNAP_ITEM_MEMBERS, 1, m)) {
             id = m[0].n == 0 ? NULL : g_strndup((const char *)m[0].p, m[0].n);
         } else {
             g_autoptr(GVariant) c0 = g_variant_get_child_value(t, 0);
@@ -156,7 +156,9 @@ bw_snapshot_entries(GVariant *v)
     return h;
 }
 
-/* `reuse` (may be NULL): message-id -> the item's entry of the last
+/* `teaches` (may be NULL: asked here): the items whose report teaches, as
+ * bw_classify_learn(NULL, ops, report) answers.  `reuse` (may be NULL):
+ * message-id -> the item's entry of the last
  * snapshot, for items whose stored row did not change.  Such an entry is
  * taken whole (the entry is a function of the row, and of whether the
  * profile learns from the item, which is checked); the others are built,
@@ -165,7 +167,7 @@ bw_snapshot_entries(GVariant *v)
  * profile learnt from the same ones. */
 GBytes *
 bw_snapshot_encode(GPtrArray *sent, GVariant *last_sent, GPtrArray *items,
-                   const bw_mailbox_ops_t *ops, GHashTable *reuse)
+                   const bw_mailbox_ops_t *ops, GHashTable *teaches, GHashTable *reuse)
 {
     g_autofree GVariant **whole = g_new0(GVariant *, items->len + 1);
     g_autofree gboolean *learn_of = g_new0(gboolean, items->len + 1);
@@ -174,14 +176,15 @@ bw_snapshot_encode(GPtrArray *sent, GVariant *last_sent, GPtrArray *items,
         const bw_item_t *it = g_ptr_array_index(items, i);
         /* Whether the profile learnt from the original (the question
          * bw_classify_learn() asks, without a profile to teach). */
-        learn_of[i] = it->report != NULL && bw_classify_learn(NULL, ops, it->report);
+        learn_of[i] = teaches != NULL ? g_hash_table_contains(teaches, it)
+                                      : it->report != NULL && bw_classify_learn(NULL, ops, it->report);
         GVariant *old = reuse ? g_hash_table_lookup(reuse, it->message_id) : NULL;
         if (old != NULL) {
             /* its `learn` read in place (as g_variant_get_boolean()),
              * else through GLib */
             bw_gv_span_t m[SNAP_ITEM_MEMBERS];
             gboolean learnt;
-            if (bw_gv_tuple(gv_span(old), snap_item_members, SNAP_ITEM_MEMBERS, m)) {
+            if (bw_gv_tuple_upto(gv_span(old), snap_item_members, SNAP_ITEM_MEMBERS, 6, m)) {
                 learnt = m[5].p[0] != 0;
             } else {
                 g_autoptr(GVariant) c5 = g_variant_get_child_value(old, 5);

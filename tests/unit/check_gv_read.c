@@ -112,6 +112,15 @@ assert_array_reads_as_glib(GVariant *arr, const bw_gv_member_t *m, guint nm, gui
         assert_same(e, t);
         bw_gv_span_t ms[16];
         ck_assert(bw_gv_tuple(e, m, nm, ms));
+        /* the first members alone read the same */
+        for (guint upto = 1; upto <= nm; upto++) {
+            bw_gv_span_t some[16];
+            ck_assert(bw_gv_tuple_upto(e, m, nm, upto, some));
+            for (guint k = 0; k < upto; k++) {
+                ck_assert_uint_eq(some[k].n, ms[k].n);
+                ck_assert_ptr_eq(some[k].p, ms[k].p);
+            }
+        }
         for (guint k = 0; k < nm; k++) {
             g_autoptr(GVariant) c = g_variant_get_child_value(t, k);
             assert_same(ms[k], c);
