@@ -333,6 +333,57 @@ START_TEST(test_names)
 }
 END_TEST
 
+/* bw_assess_learnt: the originals of the items it is told the profile
+ * learnt from are not read again; told right (the profile did learn them),
+ * the result is bw_assess()'s. */
+START_TEST(test_assess_learnt)
+{
+    g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
+    for (int i = 0; i < 4; i++) {
+        g_autofree char *rc = g_strdup_printf("friend%d@v.example", i);
+        /* legitimate, its original submitted at smtp.mailhost.example */
+        g_ptr_array_add(items, item(BW_CLASS_LEGITIMATE, BW_ORIGIN_OWN_ACCOUNT, NULL, rc,
+                                    BW_REASON_MAILBOX_FULL));
+    }
+    g_autoptr(GPtrArray) camps = g_ptr_array_new_with_free_func((GDestroyNotify)bw_campaign_free);
+    g_autoptr(GHashTable) learnt = g_hash_table_new(g_direct_hash, g_direct_equal);
+    for (guint i = 0; i < items->len; i++)
+        g_hash_table_add(learnt, g_ptr_array_index(items, i));
+
+    /* bw_assess learns the provider from them */
+    g_autoptr(bw_profile_t) fresh = bw_profile_new(owners, NULL);
+    g_autofree char *before = bw_profile_digest(fresh);
+    bw_assessment_t *a = NULL;
+    ck_assert_int_eq(bw_assess(fresh, items, camps, NULL, T0, &a), BW_OK);
+    g_autofree char *after = bw_profile_digest(fresh);
+    ck_assert_str_ne(before, after);
+
+    /* a profile that learnt them before: told so, the same profile and call */
+    g_autoptr(bw_profile_t) taught = bw_profile_new(owners, NULL);
+    for (guint i = 0; i < items->len; i++)
+        bw_profile_learn_original(taught, ((bw_item_t *)g_ptr_array_index(items, i))->report->original);
+    bw_assessment_t *b = NULL;
+    ck_assert_int_eq(bw_assess_learnt(taught, items, camps, NULL, T0, learnt, &b), BW_OK);
+    g_autofree char *taught_digest = bw_profile_digest(taught);
+    ck_assert_str_eq(taught_digest, after);
+    ck_assert_int_eq(a->status, b->status);
+    ck_assert_str_eq(a->summary, b->summary);
+    ck_assert_uint_eq(a->advice->len, b->advice->len);
+    for (guint i = 0; i < a->advice->len; i++)
+        ck_assert_str_eq(g_ptr_array_index(a->advice, i), g_ptr_array_index(b->advice, i));
+
+    /* told wrong (a profile that never learnt them): not read again */
+    g_autoptr(bw_profile_t) untaught = bw_profile_new(owners, NULL);
+    bw_assessment_t *c = NULL;
+    ck_assert_int_eq(bw_assess_learnt(untaught, items, camps, NULL, T0, learnt, &c), BW_OK);
+    g_autofree char *untaught_digest = bw_profile_digest(untaught);
+    ck_assert_str_eq(untaught_digest, before);
+    bw_assessment_free(a);
+    bw_assessment_free(b);
+    bw_assessment_free(c);
+}
+END_TEST
+
 Suite *
 suite_assess(void)
 {
@@ -345,6 +396,7 @@ suite_assess(void)
     tcase_add_test(tc, test_custom_domain_advice);
     tcase_add_test(tc, test_json);
     tcase_add_test(tc, test_names);
+    tcase_add_test(tc, test_assess_learnt);
     suite_add_tcase(s, tc);
     return s;
 }
