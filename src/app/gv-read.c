@@ -126,3 +126,96 @@ bw_gv_array_next(bw_gv_array_t *a, bw_gv_span_t *out)
     a->i++;
     return 1;
 }
+
+/* ------------------------------------------------------------ writing
+ * (GLib's gvs_calculate_total_size, gvs_variable_sized_array_serialise
+ * and gvs_tuple_serialise, for these cases) */
+
+/* The size of a container of `body` bytes followed by `offsets` framing
+ * offsets of the width that size asks. */
+static gsize
+total_size(gsize body, gsize offsets)
+{
+    if (body + offsets <= G_MAXUINT8)
+        return body + offsets;
+    if (body + 2 * offsets <= G_MAXUINT16)
+        return body + 2 * offsets;
+    if (body + 4 * offsets <= G_MAXUINT32)
+        return body + 4 * offsets;
+    return body + 8 * offsets;
+}
+
+static void
+write_le(guchar *p, gsize v, gsize size)
+{
+    for (gsize i = 0; i < size; i++, v >>= 8)
+        p[i] = (guchar)(v & 0xff);
+}
+
+gsize
+bw_gv_array_size(const bw_gv_span_t *el, gsize n, guint align)
+{
+    gsize body = 0;
+    for (gsize i = 0; i < n; i++)
+        body = align_up(body, align) + el[i].n;
+    return total_size(body, n);
+}
+
+void
+bw_gv_array_write(guchar *out, gsize size, const bw_gv_span_t *el, gsize n, guint align)
+{
+    gsize osz = offset_size(size);
+    guchar *frame = out + size - osz * n;
+    gsize off = 0;
+    for (gsize i = 0; i < n; i++) {
+        while (off & (align - 1))
+            out[off++] = '\0';
+        if (el[i].n > 0)
+            memcpy(out + off, el[i].p, el[i].n);
+        off += el[i].n;
+        write_le(frame, off, osz);
+        frame += osz;
+    }
+}
+
+gsize
+bw_gv_tuple_size(const bw_gv_member_t *m, guint nm, const bw_gv_span_t *v)
+{
+    gsize body = 0, frames = 0;
+    for (guint k = 0; k < nm; k++) {
+        body = align_up(body, m[k].align) + v[k].n;
+        if (m[k].fixed == 0 && k + 1 < nm)
+            frames++;
+    }
+    return total_size(body, frames);
+}
+
+void
+bw_gv_tuple_write(guchar *out, gsize size, const bw_gv_member_t *m, guint nm,
+                  const bw_gv_span_t *v)
+{
+    gsize osz = offset_size(size);
+    gsize end = size, off = 0;
+    for (guint k = 0; k < nm; k++) {
+        while (off & (m[k].align - 1u))
+            out[off++] = '\0';
+        if (v[k].n > 0 && v[k].p != NULL)
+            memcpy(out + off, v[k].p, v[k].n);
+        off += v[k].n;
+        if (m[k].fixed == 0 && k + 1 < nm) {
+            end -= osz;
+            write_le(out + end, off, osz);
+        }
+    }
+    while (off < end)
+        out[off++] = '\0';
+}
+
+gsize
+bw_gv_tuple_member_at(const bw_gv_member_t *m, guint k, const bw_gv_span_t *v)
+{
+    gsize off = 0;
+    for (guint i = 0; i < k; i++)
+        off = align_up(off, m[i].align) + v[i].n;
+    return align_up(off, m[k].align);
+}

@@ -49,4 +49,19 @@ bool bw_gv_array_init(bw_gv_array_t *a, bw_gv_span_t v, guint align);
 /* 1: *out is the next element; 0: none left; -1: damaged. */
 int bw_gv_array_next(bw_gv_array_t *a, bw_gv_span_t *out);
 
+/* Writing, as g_variant_store() writes: the serialised size, then the
+ * bytes (`size` of them) of an array of variable-size elements, each
+ * aligned to `align` and given serialised... */
+gsize bw_gv_array_size(const bw_gv_span_t *el, gsize n, guint align);
+void bw_gv_array_write(guchar *out, gsize size, const bw_gv_span_t *el, gsize n, guint align);
+/* ... and of a tuple of `nm` members (a fixed-size one given as exactly
+ * its bytes), not all of fixed size.  A member given with n bytes at NULL
+ * is left for the caller to write there (bw_gv_tuple_member_at): its bytes
+ * are not touched. */
+gsize bw_gv_tuple_size(const bw_gv_member_t *m, guint nm, const bw_gv_span_t *v);
+void bw_gv_tuple_write(guchar *out, gsize size, const bw_gv_member_t *m, guint nm,
+                       const bw_gv_span_t *v);
+/* Where member k of such a tuple starts. */
+gsize bw_gv_tuple_member_at(const bw_gv_member_t *m, guint k, const bw_gv_span_t *v);
+
 #endif

@@ -46,6 +46,10 @@ static const bw_gv_member_t snap_item_members[] = {
     { 1, 0 },
 };
 #define SNAP_ITEM_MEMBERS G_N_ELEMENTS(snap_item_members)
+#define SNAP_ITEM_ALIGN 8u
+static const bw_gv_member_t snap_top_members[] = {
+    { 4, 4 }, { 4, 4 }, { SNAP_SENT_ALIGN, 0 }, { SNAP_ITEM_ALIGN, 0 },
+};
 
 /* A serialised GVariant's bytes, for gv-read.h. */
 static bw_gv_span_t
@@ -125,51 +129,78 @@ item_fragments(GPtrArray *items)
     return out;
 }
 
-/* message-id -> the item's entry (a tuple of SNAP_ITEM_TYPE, owned
- * reference), from a snapshot. */
+/* An entry given as its bytes, as a GVariant of SNAP_ITEM_TYPE over them
+ * (trusted: bytes of a checked snapshot), for GLib's reading of it. */
+static GVariant *
+entry_variant(const bw_gv_span_t *e)
+{
+    return g_variant_ref_sink(g_variant_new_from_data(G_VARIANT_TYPE(SNAP_ITEM_TYPE), e->p, e->n,
+                                                      TRUE, NULL, NULL));
+}
+
+/* bw_snapshot_entries() reading the array in place: FALSE when any of it
+ * does not read (then through GLib). */
+static bool
+entries_in_place(GVariant *vi, GHashTable *h)
+{
+    bw_gv_array_t a;
+    if (!bw_gv_array_init(&a, gv_span(vi), SNAP_ITEM_ALIGN))
+        return false;
+    bw_gv_span_t e;
+    int r;
+    while ((r = bw_gv_array_next(&a, &e)) == 1) {
+        bw_gv_span_t m[SNAP_ITEM_MEMBERS];
+        if (!bw_gv_tuple_upto(e, snap_item_members, SNAP_ITEM_MEMBERS, 1, m))
+            return false;
+        /* its Message-ID as bs_dup() copies it */
+        if (m[0].n > 0)
+            g_hash_table_replace(h, g_strndup((const char *)m[0].p, m[0].n),
+                                 g_memdup2(&e, sizeof e));
+    }
+    return r == 0;
+}
+
+/* message-id -> the item's entry (bw_gv_span_t*: its serialised bytes, in
+ * the snapshot `v`'s, valid while v lives), from a snapshot. */
 GHashTable *
 bw_snapshot_entries(GVariant *v)
 {
-    GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                          (GDestroyNotify)g_variant_unref);
+    GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     if (v == NULL)
         return h;
     g_autoptr(GVariant) vi = g_variant_get_child_value(v, 3);
+    if (entries_in_place(vi, h))
+        return h;
+    g_hash_table_remove_all(h);
     gsize n = g_variant_n_children(vi);
     for (gsize i = 0; i < n; i++) {
-        GVariant *t = g_variant_get_child_value(vi, i);
-        /* its Message-ID read in place (as bs_dup() copies it), else
-         * through GLib */
-        bw_gv_span_t m[SNAP_ITEM_MEMBERS];
-        char *id = NULL;
-        if (bw_gv_tuple_upto(gv_span(t), snap_item_members, SNAP_ITEM_MEMBERS, 1, m)) {
-            id = m[0].n == 0 ? NULL : g_strndup((const char *)m[0].p, m[0].n);
-        } else {
-            g_autoptr(GVariant) c0 = g_variant_get_child_value(t, 0);
-            id = bs_dup(c0);
-        }
+        /* a child's bytes are the snapshot's (held by v) */
+        g_autoptr(GVariant) t = g_variant_get_child_value(vi, i);
+        g_autoptr(GVariant) c0 = g_variant_get_child_value(t, 0);
+        char *id = bs_dup(c0);
+        bw_gv_span_t e = gv_span(t);
         if (id)
-            g_hash_table_replace(h, id, t);
-        else
-            g_variant_unref(t);
+            g_hash_table_replace(h, id, g_memdup2(&e, sizeof e));
     }
     return h;
 }
 
 /* `teaches` (may be NULL: asked here): the items whose report teaches, as
  * bw_classify_learn(NULL, ops, report) answers.  `reuse` (may be NULL):
- * message-id -> the item's entry of the last
- * snapshot, for items whose stored row did not change.  Such an entry is
- * taken whole (the entry is a function of the row, and of whether the
- * profile learns from the item, which is checked); the others are built,
- * their `bounces` entries written by the engine.  `last_sent` (may be
- * NULL): the sent messages of the last snapshot, taken as they are when the
- * profile learnt from the same ones. */
+ * message-id -> the item's entry of the last snapshot (bw_snapshot_entries),
+ * for items whose stored row did not change.  Such an entry is taken whole
+ * (the entry is a function of the row, and of whether the profile learns
+ * from the item, which is checked); the others are built, their `bounces`
+ * entries written by the engine.  `last_sent` (may be NULL): the sent
+ * messages of the last snapshot, taken as they are when the profile learnt
+ * from the same ones.  The snapshot is written as g_variant_store() writes
+ * the tuple of them (gv-read.c: its normal form, the entries taken whole
+ * copied as they are). */
 GBytes *
 bw_snapshot_encode(GPtrArray *sent, GVariant *last_sent, GPtrArray *items,
                    const bw_mailbox_ops_t *ops, GHashTable *teaches, GHashTable *reuse)
 {
-    g_autofree GVariant **whole = g_new0(GVariant *, items->len + 1);
+    g_autofree const bw_gv_span_t **whole = g_new0(const bw_gv_span_t *, items->len + 1);
     g_autofree gboolean *learn_of = g_new0(gboolean, items->len + 1);
     g_autoptr(GPtrArray) todo = g_ptr_array_new();   /* items without an entry */
     for (guint i = 0; i < items->len; i++) {
@@ -178,16 +209,17 @@ bw_snapshot_encode(GPtrArray *sent, GVariant *last_sent, GPtrArray *items,
          * bw_classify_learn() asks, without a profile to teach). */
         learn_of[i] = teaches != NULL ? g_hash_table_contains(teaches, it)
                                       : it->report != NULL && bw_classify_learn(NULL, ops, it->report);
-        GVariant *old = reuse ? g_hash_table_lookup(reuse, it->message_id) : NULL;
+        const bw_gv_span_t *old = reuse ? g_hash_table_lookup(reuse, it->message_id) : NULL;
         if (old != NULL) {
             /* its `learn` read in place (as g_variant_get_boolean()),
              * else through GLib */
             bw_gv_span_t m[SNAP_ITEM_MEMBERS];
             gboolean learnt;
-            if (bw_gv_tuple_upto(gv_span(old), snap_item_members, SNAP_ITEM_MEMBERS, 6, m)) {
+            if (bw_gv_tuple_upto(*old, snap_item_members, SNAP_ITEM_MEMBERS, 6, m)) {
                 learnt = m[5].p[0] != 0;
             } else {
-                g_autoptr(GVariant) c5 = g_variant_get_child_value(old, 5);
+                g_autoptr(GVariant) ev = entry_variant(old);
+                g_autoptr(GVariant) c5 = g_variant_get_child_value(ev, 5);
                 learnt = g_variant_get_boolean(c5);
             }
             if (learnt == learn_of[i])
@@ -199,21 +231,31 @@ bw_snapshot_encode(GPtrArray *sent, GVariant *last_sent, GPtrArray *items,
     g_autoptr(GPtrArray) made = item_fragments(todo);
     if (made == NULL)
         return NULL;
-    GVariantBuilder sb, ib;
-    g_variant_builder_init(&sb, G_VARIANT_TYPE("a" SNAP_SENT_TYPE));
-    for (guint i = 0; last_sent == NULL && sent != NULL && i < sent->len; i++) {
-        const bw_sent_mail_t *s = g_ptr_array_index(sent, i);
-        GVariant *t[] = {
-            bs_new(s->message_id), bs_new(s->from), bs_array(s->received),
-            bs_new(s->dkim_domain), bs_new(s->x_mailer), g_variant_new_int64(s->date),
-            bs_array(s->to),
-        };
-        g_variant_builder_add_value(&sb, g_variant_new_tuple(t, G_N_ELEMENTS(t)));
+    /* the values built here, held while their bytes are copied */
+    g_autoptr(GPtrArray) built = g_ptr_array_new_with_free_func((GDestroyNotify)g_variant_unref);
+    bw_gv_span_t sent_bytes;
+    if (last_sent != NULL) {
+        sent_bytes = gv_span(last_sent);
+    } else {
+        GVariantBuilder sb;
+        g_variant_builder_init(&sb, G_VARIANT_TYPE("a" SNAP_SENT_TYPE));
+        for (guint i = 0; sent != NULL && i < sent->len; i++) {
+            const bw_sent_mail_t *s = g_ptr_array_index(sent, i);
+            GVariant *t[] = {
+                bs_new(s->message_id), bs_new(s->from), bs_array(s->received),
+                bs_new(s->dkim_domain), bs_new(s->x_mailer), g_variant_new_int64(s->date),
+                bs_array(s->to),
+            };
+            g_variant_builder_add_value(&sb, g_variant_new_tuple(t, G_N_ELEMENTS(t)));
+        }
+        GVariant *sv = g_variant_ref_sink(g_variant_builder_end(&sb));
+        g_ptr_array_add(built, sv);
+        sent_bytes = gv_span(sv);
     }
-    g_variant_builder_init(&ib, G_VARIANT_TYPE("a" SNAP_ITEM_TYPE));
+    g_autofree bw_gv_span_t *entries = g_new0(bw_gv_span_t, items->len + 1);
     for (guint i = 0, j = 0; i < items->len; i++) {
         if (whole[i] != NULL) {
-            g_variant_builder_add_value(&ib, whole[i]);
+            entries[i] = *whole[i];
             continue;
         }
         const bw_item_t *it = g_ptr_array_index(items, i);
@@ -221,11 +263,18 @@ bw_snapshot_encode(GPtrArray *sent, GVariant *last_sent, GPtrArray *items,
         const bw_original_t *o = r ? r->original : NULL;
         bool learn = learn_of[i];
         bool keep_original = o && (learn || it->klass == BW_CLASS_LEGITIMATE);
-        GVariant *old = reuse ? g_hash_table_lookup(reuse, it->message_id) : NULL;
+        const bw_gv_span_t *old = reuse ? g_hash_table_lookup(reuse, it->message_id) : NULL;
         g_autofree char *frag = NULL;
         if (old != NULL) {
-            g_autoptr(GVariant) c6 = g_variant_get_child_value(old, 6);
-            frag = bs_dup(c6);
+            /* its `bounces` entry, as bs_dup() copies it */
+            bw_gv_span_t m[SNAP_ITEM_MEMBERS];
+            if (bw_gv_tuple(*old, snap_item_members, SNAP_ITEM_MEMBERS, m)) {
+                frag = m[6].n == 0 ? NULL : g_strndup((const char *)m[6].p, m[6].n);
+            } else {
+                g_autoptr(GVariant) ev = entry_variant(old);
+                g_autoptr(GVariant) c6 = g_variant_get_child_value(ev, 6);
+                frag = bs_dup(c6);
+            }
         } else {
             frag = g_steal_pointer(&g_ptr_array_index(made, j++));
         }
@@ -245,19 +294,23 @@ bw_snapshot_encode(GPtrArray *sent, GVariant *last_sent, GPtrArray *items,
             bs_new(keep_original ? o->dkim_domain : NULL),
             bs_array(keep_original ? o->received : NULL),
         };
-        g_variant_builder_add_value(&ib, g_variant_new_tuple(t, G_N_ELEMENTS(t)));
+        GVariant *tv = g_variant_ref_sink(g_variant_new_tuple(t, G_N_ELEMENTS(t)));
+        g_ptr_array_add(built, tv);
+        entries[i] = gv_span(tv);
     }
-    /* (the tuple takes its own reference of last_sent, which is not floating) */
-    GVariant *top[] = {
-        g_variant_new_uint32(SNAP_VERSION), g_variant_new_uint32(items->len),
-        last_sent ? (g_variant_builder_clear(&sb), last_sent)
-                  : g_variant_builder_end(&sb),
-        g_variant_builder_end(&ib),
+    /* the tuple (version, count, sent, items), the items' array written
+     * in its place */
+    gsize items_len = bw_gv_array_size(entries, items->len, SNAP_ITEM_ALIGN);
+    guint32 version = SNAP_VERSION, count = items->len;
+    const bw_gv_span_t top[] = {
+        { (const guchar *)&version, sizeof version }, { (const guchar *)&count, sizeof count },
+        sent_bytes, { NULL, items_len },
     };
-    g_autoptr(GVariant) v = g_variant_ref_sink(g_variant_new_tuple(top, G_N_ELEMENTS(top)));
-    gsize len = g_variant_get_size(v);
+    gsize len = bw_gv_tuple_size(snap_top_members, G_N_ELEMENTS(snap_top_members), top);
     guchar *blob = g_malloc(len);
-    g_variant_store(v, blob);
+    bw_gv_tuple_write(blob, len, snap_top_members, G_N_ELEMENTS(snap_top_members), top);
+    bw_gv_array_write(blob + bw_gv_tuple_member_at(snap_top_members, 3, top), items_len, entries,
+                      items->len, SNAP_ITEM_ALIGN);
     return g_bytes_new_take(blob, len);
 }
 

@@ -167,6 +167,63 @@ START_TEST(test_reads_as_glib)
 }
 END_TEST
 
+/* The writers give g_variant_store()'s bytes: an array of the elements of
+ * `arr` (GLib's children, written again), and the snapshot's tuple. */
+static void
+assert_writes_as_glib(GVariant *arr, guint align)
+{
+    gsize n = g_variant_n_children(arr);
+    g_autofree bw_gv_span_t *el = g_new0(bw_gv_span_t, n + 1);
+    g_autoptr(GPtrArray) kids = g_ptr_array_new_with_free_func((GDestroyNotify)g_variant_unref);
+    for (gsize i = 0; i < n; i++) {
+        GVariant *c = g_variant_get_child_value(arr, i);
+        g_ptr_array_add(kids, c);
+        el[i] = span_of(c);
+    }
+    gsize size = bw_gv_array_size(el, n, align);
+    ck_assert_uint_eq(size, g_variant_get_size(arr));
+    g_autofree guchar *out = g_malloc(size + 1);
+    bw_gv_array_write(out, size, el, n, align);
+    ck_assert(size == 0 || memcmp(out, g_variant_get_data(arr), size) == 0);
+}
+
+START_TEST(test_writes_as_glib)
+{
+    g_autoptr(GRand) r = g_rand_new_with_seed(4242);
+    static const bw_gv_member_t top_members[] = { { 4, 4 }, { 4, 4 }, { 8, 0 }, { 8, 0 } };
+    for (guint round = 0; round < 60; round++) {
+        guint n = round % 7 == 0 ? 0 : (guint)g_rand_int_range(r, 1, 12);
+        g_autoptr(GVariant) sent = rand_array(r, true, n);
+        assert_writes_as_glib(sent, 8);
+        g_autoptr(GVariant) items = rand_array(r, false, round % 5 == 0 ? 0 : n);
+        assert_writes_as_glib(items, 8);
+        /* (version, count, sent, items) as the snapshot is */
+        guint32 version = 2, count = (guint32)g_variant_n_children(items);
+        GVariant *t[] = { g_variant_new_uint32(version), g_variant_new_uint32(count), sent, items };
+        g_autoptr(GVariant) glib = g_variant_ref_sink(g_variant_new_tuple(t, G_N_ELEMENTS(t)));
+        gsize want = g_variant_get_size(glib);
+        g_autofree guchar *want_bytes = g_malloc(want + 1);
+        g_variant_store(glib, want_bytes);
+        const bw_gv_span_t v[] = { { (const guchar *)&version, 4 }, { (const guchar *)&count, 4 },
+                                   span_of(sent), span_of(items) };
+        gsize size = bw_gv_tuple_size(top_members, 4, v);
+        ck_assert_uint_eq(size, want);
+        g_autofree guchar *out = g_malloc(size + 1);
+        bw_gv_tuple_write(out, size, top_members, 4, v);
+        ck_assert(memcmp(out, want_bytes, size) == 0);
+        /* the items' array written in its place afterwards */
+        const bw_gv_span_t w[] = { v[0], v[1], v[2], { NULL, v[3].n } };
+        g_autofree guchar *out2 = g_malloc0(size + 1);
+        bw_gv_tuple_write(out2, size, top_members, 4, w);
+        gsize at = bw_gv_tuple_member_at(top_members, 3, w);
+        ck_assert_uint_le(at + v[3].n, size);
+        if (v[3].n > 0)
+            memcpy(out2 + at, v[3].p, v[3].n);
+        ck_assert(memcmp(out2, want_bytes, size) == 0);
+    }
+}
+END_TEST
+
 /* Damaged bytes: whatever the readers say, every span lies inside the
  * bytes they were given. */
 static void
@@ -251,6 +308,7 @@ suite_gv_read(void)
     TCase *tc = tcase_create("in-place");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_reads_as_glib);
+    tcase_add_test(tc, test_writes_as_glib);
     tcase_add_test(tc, test_damaged_stays_inside);
     tcase_add_test(tc, test_rejects_bad_framing);
     suite_add_tcase(s, tc);
