@@ -1133,6 +1133,16 @@ bw_reader_next(bw_reader_t *r, bw_reader_result_t *res)
 }
 
 bool
+bw_reader_ready(bw_reader_t *r)
+{
+    if (r->done >= r->requests->len || r->unavailable != NULL)
+        return true;
+    assign(r);
+    const worker_t *w = &r->workers[request_at(r, r->done)->owner];
+    return w->pending->len > w->pending_head;
+}
+
+bool
 bw_reader_check(char **why)
 {
     /* A reader started for nothing: its hello says it confined itself and

@@ -125,6 +125,11 @@ guint bw_reader_add_read(bw_reader_t *r, const char *path, bw_reader_read_t what
  * is valid until the next call. */
 bool bw_reader_next(bw_reader_t *r, bw_reader_result_t *res);
 
+/* True when bw_reader_next() would answer without waiting for a reader
+ * (an answer is in hand, or every input is finished): a caller that
+ * buffers its output flushes it only before a wait. */
+bool bw_reader_ready(bw_reader_t *r);
+
 /* How many times a reader was started in this batch, over the pool (tests,
  * timing). */
 unsigned bw_reader_starts(const bw_reader_t *r);

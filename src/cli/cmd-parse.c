@@ -87,6 +87,7 @@ static void
 reader_log(void *data, const char *line)
 {
     (void)data;
+    fflush(stdout);   /* the lines before it first, as they were read */
     fprintf(stderr, "bouncewatch parse: %s\n", line);
 }
 
@@ -168,6 +169,10 @@ bw_cmd_parse(int argc, char **argv)
         g_ptr_array_add(stdin_errors, error);
     }
 
+    /* A file or a pipe gets the lines in large writes. */
+    static char outbuf[65536];
+    if (!isatty(STDOUT_FILENO))
+        setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
     int rc = BW_EXIT_OK;
     gboolean said_unavailable = FALSE;
     bw_reader_result_t res;
@@ -187,6 +192,7 @@ bw_cmd_parse(int argc, char **argv)
                 /* Said on standard error too: a JSON consumer may not
                  * show its error lines to anyone.  (A reader that cannot
                  * run is said once.) */
+                fflush(stdout);
                 if (res.fault == BW_READER_FAULT_UNAVAILABLE) {
                     if (!said_unavailable)
                         fprintf(stderr, "bouncewatch parse: %s\n", said);
@@ -209,7 +215,10 @@ bw_cmd_parse(int argc, char **argv)
                 bw_report_free(res.report);
             }
         }
-        fflush(stdout);
+        /* Written when the next answer is not there yet (or at exit),
+         * not line by line: a write per line cost as much as the merge. */
+        if (!bw_reader_ready(reader))
+            fflush(stdout);
     }
     return rc;
 }
