@@ -14,53 +14,118 @@
  * (a diagnostic copied from an 8-bit part) are repaired, so the output is
  * always valid JSON. */
 
+/* Appends without a library call when the string has room (GLib before
+ * 2.76 has no inline g_string_append_len: a call and its checks per key
+ * and per value were a third of the writer's cost). */
+static inline void
+put(GString *out, const char *s, size_t n)
+{
+    if (out->len + n < out->allocated_len) {
+        memcpy(out->str + out->len, s, n);
+        out->len += n;
+        out->str[out->len] = '\0';
+    } else {
+        g_string_append_len(out, s, (gssize)n);
+    }
+}
+
+#define PUT_LIT(out, lit) put((out), (lit), sizeof(lit) - 1)
+
+static inline void
+put_c(GString *out, char c)
+{
+    if (out->len + 1 < out->allocated_len) {
+        out->str[out->len++] = c;
+        out->str[out->len] = '\0';
+    } else {
+        g_string_append_c(out, c);
+    }
+}
+
+/* A byte JSON wants escaped (or one the output never carries raw). */
+static inline bool
+needs_escape(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\' || c == 0x7f;
+}
+
+/* A decimal integer (printf costs a thousand instructions a number). */
+static void
+put_int(GString *out, gint64 v)
+{
+    char buf[24];
+    size_t i = sizeof buf;
+    guint64 u = v < 0 ? (guint64)0 - (guint64)v : (guint64)v;
+    do {
+        buf[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0)
+        buf[--i] = '-';
+    put(out, buf + i, sizeof buf - i);
+}
+
 static void
 w_str(GString *out, const char *s)
 {
     if (s == NULL) {
-        g_string_append(out, "null");
+        PUT_LIT(out, "null");
+        return;
+    }
+    /* One look at the bytes: ASCII without anything to escape (nearly
+     * every value) is copied as it is; anything else takes the general
+     * way below, as before. */
+    size_t n = 0;
+    bool plain = true;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++, n++)
+        if (*p >= 0x80 || needs_escape(*p))
+            plain = false;
+    if (plain) {
+        put_c(out, '"');
+        put(out, s, n);
+        put_c(out, '"');
         return;
     }
     g_autofree char *fixed = NULL;
-    if (!bw_utf8_validate(s, -1))
+    if (!bw_utf8_validate(s, (gssize)n))
         s = fixed = g_utf8_make_valid(s, -1);
-    g_string_append_c(out, '"');
+    put_c(out, '"');
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         /* Copy runs of characters that need no escape in one append. */
         const unsigned char *run = p;
         while (*p >= 0x20 && *p != '"' && *p != '\\' && *p != 0x7f)
             p++;
         if (p > run)
-            g_string_append_len(out, (const char *)run, (gssize)(p - run));
+            put(out, (const char *)run, (size_t)(p - run));
         if (*p == '\0')
             break;
         switch (*p) {
-        case '"': g_string_append(out, "\\\""); break;
-        case '\\': g_string_append(out, "\\\\"); break;
-        case '\n': g_string_append(out, "\\n"); break;
-        case '\r': g_string_append(out, "\\r"); break;
-        case '\t': g_string_append(out, "\\t"); break;
-        case '\b': g_string_append(out, "\\b"); break;
-        case '\f': g_string_append(out, "\\f"); break;
+        case '"': PUT_LIT(out, "\\\""); break;
+        case '\\': PUT_LIT(out, "\\\\"); break;
+        case '\n': PUT_LIT(out, "\\n"); break;
+        case '\r': PUT_LIT(out, "\\r"); break;
+        case '\t': PUT_LIT(out, "\\t"); break;
+        case '\b': PUT_LIT(out, "\\b"); break;
+        case '\f': PUT_LIT(out, "\\f"); break;
         default:
             if (*p < 0x20 || *p == 0x7f)
                 g_string_append_printf(out, "\\u%04x", *p);
             else
-                g_string_append_c(out, (char)*p);
+                put_c(out, (char)*p);
         }
     }
-    g_string_append_c(out, '"');
+    put_c(out, '"');
 }
 
 static void
 w_key(GString *out, const char *key, bool *first)
 {
     if (!*first)
-        g_string_append_c(out, ',');
+        put_c(out, ',');
     *first = false;
-    g_string_append_c(out, '"');
-    g_string_append(out, key);
-    g_string_append(out, "\":");
+    put_c(out, '"');
+    put(out, key, strlen(key));
+    PUT_LIT(out, "\":");
 }
 
 static void
@@ -74,20 +139,20 @@ static void
 w_kstrv(GString *out, const char *key, const GPtrArray *v, bool *first)
 {
     w_key(out, key, first);
-    g_string_append_c(out, '[');
+    put_c(out, '[');
     for (guint i = 0; v != NULL && i < v->len; i++) {
         if (i > 0)
-            g_string_append_c(out, ',');
+            put_c(out, ',');
         w_str(out, g_ptr_array_index(v, i));
     }
-    g_string_append_c(out, ']');
+    put_c(out, ']');
 }
 
 static void
 w_original(GString *out, const bw_original_t *o)
 {
     bool f = true;
-    g_string_append_c(out, '{');
+    put_c(out, '{');
     w_kstr(out, "message_id", o->message_id, &f);
     w_kstr(out, "from", o->from, &f);
     w_kstrv(out, "to", o->to, &f);
@@ -100,21 +165,24 @@ w_original(GString *out, const bw_original_t *o)
     w_kstr(out, "in_reply_to", o->in_reply_to, &f);
     w_kstrv(out, "url_domains", o->url_domains, &f);
     w_key(out, "headers_only", &f);
-    g_string_append(out, o->headers_only ? "true" : "false");
-    g_string_append_c(out, '}');
+    if (o->headers_only)
+        PUT_LIT(out, "true");
+    else
+        PUT_LIT(out, "false");
+    put_c(out, '}');
 }
 
 void
 bw_report_json_head(GString *out, const char *file, int index)
 {
     bool f = true;
-    g_string_append_c(out, '{');
+    put_c(out, '{');
     w_key(out, "format_version", &f);
-    g_string_append_printf(out, "%d", BW_FORMAT_VERSION_CUR);
+    put_int(out, BW_FORMAT_VERSION_CUR);
     w_kstr(out, "file", file, &f);
     if (index >= 0) {
         w_key(out, "index", &f);
-        g_string_append_printf(out, "%d", index);
+        put_int(out, index);
     }
 }
 
@@ -136,17 +204,20 @@ bw_report_json_append(GString *out, const bw_report_t *report, const char *file,
     bool f = false;
     bool bounce = report != NULL && report->bounce;
     w_key(out, "bounce", &f);
-    g_string_append(out, bounce ? "true" : "false");
+    if (bounce)
+        PUT_LIT(out, "true");
+    else
+        PUT_LIT(out, "false");
     w_kstr(out, "kind", bounce ? bw_kind_to_string(report->kind) : NULL, &f);
     w_kstr(out, "family", bounce ? report->family : NULL, &f);
     w_key(out, "recipients", &f);
-    g_string_append_c(out, '[');
+    put_c(out, '[');
     for (guint i = 0; report != NULL && i < report->recipients->len; i++) {
         const bw_recipient_t *r = g_ptr_array_index(report->recipients, i);
         bool rf = true;
         if (i > 0)
-            g_string_append_c(out, ',');
-        g_string_append_c(out, '{');
+            put_c(out, ',');
+        put_c(out, '{');
         w_kstr(out, "address", r->address, &rf);
         w_kstr(out, "original_address", r->original_address, &rf);
         w_kstr(out, "action", r->action, &rf);
@@ -155,21 +226,21 @@ bw_report_json_append(GString *out, const bw_report_t *report, const char *file,
         w_kstr(out, "reason", bw_reason_to_string(r->reason), &rf);
         w_kstr(out, "remote_mta", r->remote_mta, &rf);
         w_kstr(out, "diagnostic", r->diagnostic, &rf);
-        g_string_append_c(out, '}');
+        put_c(out, '}');
     }
-    g_string_append_c(out, ']');
+    put_c(out, ']');
     w_key(out, "original", &f);
     if (report != NULL && report->original != NULL)
         w_original(out, report->original);
     else
-        g_string_append(out, "null");
+        PUT_LIT(out, "null");
     w_kstr(out, "feedback_type", report != NULL ? report->feedback_type : NULL, &f);
     w_key(out, "message", &f);
     if (report == NULL) {
-        g_string_append(out, "null");
+        PUT_LIT(out, "null");
     } else {
         bool mf = true;
-        g_string_append_c(out, '{');
+        put_c(out, '{');
         w_kstr(out, "message_id", report->message_id, &mf);
         w_kstr(out, "from", report->from, &mf);
         w_kstrv(out, "to", report->to, &mf);
@@ -178,8 +249,8 @@ bw_report_json_append(GString *out, const bw_report_t *report, const char *file,
         w_kstr(out, "in_reply_to", report->in_reply_to, &mf);
         w_kstrv(out, "references", report->references, &mf);
         w_kstr(out, "auto_submitted", report->auto_submitted, &mf);
-        g_string_append_c(out, '}');
+        put_c(out, '}');
     }
     w_kstr(out, "error", error, &f);
-    g_string_append_c(out, '}');
+    put_c(out, '}');
 }
