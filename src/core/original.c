@@ -77,12 +77,38 @@ fill_addresses(GPtrArray *out, InternetAddressList *list, unsigned depth)
     }
 }
 
-/* One unfolded header field of a quoted block. */
+/* One unfolded header field of a quoted block: its value, when the
+ * verdict reads that field, is at `off` in one buffer shared by the block
+ * (NUL-terminated there); a GString per field cost an allocation and a
+ * copy for each of thousands of lines nobody reads. */
 typedef struct {
     const char *name;
     size_t name_len;
-    GString *value;
+    size_t off;
+    size_t vlen;
+    bool keep;
 } qfield_t;
+
+#define IS_NAMED(name, name_len, n) \
+    ((name_len) == sizeof(n) - 1 && g_ascii_strncasecmp((name), n, sizeof(n) - 1) == 0)
+
+/* The fields from_header_block reads. */
+static bool
+qfield_wanted(const char *name, size_t len)
+{
+    switch (g_ascii_tolower(name[0])) {
+    case 'm': return IS_NAMED(name, len, "Message-ID");
+    case 'f': return IS_NAMED(name, len, "From");
+    case 't': return IS_NAMED(name, len, "To");
+    case 's': return IS_NAMED(name, len, "Subject");
+    case 'd': return IS_NAMED(name, len, "Date") || IS_NAMED(name, len, "DKIM-Signature");
+    case 'r': return IS_NAMED(name, len, "Return-Path") || IS_NAMED(name, len, "Received");
+    case 'i': return IS_NAMED(name, len, "In-Reply-To");
+    case 'x': return IS_NAMED(name, len, "X-Mailer");
+    case 'u': return IS_NAMED(name, len, "User-Agent");
+    default: return false;
+    }
+}
 
 /* Reads a block of header lines (headers-only parts, quoted copies) into
  * the fields the verdict needs.  A plain linear reader: building a GMime
@@ -99,6 +125,7 @@ from_header_block(const char *text, size_t len)
     if (len > MAX_QUOTED_HEADER_BYTES)
         len = MAX_QUOTED_HEADER_BYTES;
     GArray *fields = g_array_new(FALSE, FALSE, sizeof(qfield_t));
+    GString *values = g_string_sized_new(MIN(len, 4096) + 1);
     size_t pos = 0;
     while (pos < len && fields->len < 1000) {
         const char *line = text + pos;
@@ -109,22 +136,36 @@ from_header_block(const char *text, size_t len)
             break;                      /* end of the header block */
         if ((line[0] == ' ' || line[0] == '\t') && fields->len > 0) {
             qfield_t *f = &g_array_index(fields, qfield_t, fields->len - 1);
-            if (f->value->len < 8192)
-                g_string_append_len(f->value, line, (gssize)ll);
+            if (f->keep && f->vlen < 8192) {
+                /* the last field's value is the end of the buffer */
+                g_string_truncate(values, values->len - 1);
+                g_string_append_len(values, line, (gssize)ll);
+                g_string_append_c(values, '\0');
+                f->vlen += ll;
+            }
             continue;
         }
         const char *colon = memchr(line, ':', ll);
         if (colon == NULL || colon == line)
             continue;
-        qfield_t f = { line, (size_t)(colon - line), g_string_new_len(colon + 1, (gssize)(ll - (size_t)(colon - line) - 1)) };
+        qfield_t f = { line, (size_t)(colon - line), 0, 0, false };
+        f.keep = qfield_wanted(f.name, f.name_len);
+        if (f.keep) {
+            f.off = values->len;
+            f.vlen = ll - (size_t)(colon - line) - 1;
+            g_string_append_len(values, colon + 1, (gssize)f.vlen);
+            g_string_append_c(values, '\0');
+        }
         g_array_append_val(fields, f);
     }
     bw_original_t *o = bw_original_new();
     o->headers_only = true;
     for (guint i = 0; i < fields->len; i++) {
         qfield_t *f = &g_array_index(fields, qfield_t, i);
-        const char *v = f->value->str;
-#define IS(n) (f->name_len == sizeof(n) - 1 && g_ascii_strncasecmp(f->name, n, sizeof(n) - 1) == 0)
+        if (!f->keep)
+            continue;
+        const char *v = values->str + f->off;
+#define IS(n) IS_NAMED(f->name, f->name_len, n)
         if (IS("Message-ID")) {
             if (o->message_id == NULL)
                 o->message_id = bw_msgid_normalize(v);
@@ -132,7 +173,7 @@ from_header_block(const char *text, size_t len)
             if (o->from == NULL)
                 o->from = bw_address_normalize(v);
         } else if (IS("To")) {
-            if (o->to->len == 0 && bw_caps_address_field(v, f->value->len)) {
+            if (o->to->len == 0 && bw_caps_address_field(v, f->vlen)) {
                 InternetAddressList *list = internet_address_list_parse(NULL, v);
                 fill_addresses(o->to, list, 0);
                 if (list != NULL)
@@ -145,7 +186,7 @@ from_header_block(const char *text, size_t len)
             }
         } else if (IS("Subject")) {
             if (o->subject == NULL)
-                o->subject = bw_header_decode(v, f->value->len);
+                o->subject = bw_header_decode(v, f->vlen);
         } else if (IS("Date")) {
             if (o->date == NULL) {
                 GDateTime *d = bw_caps_decode_date(v);
@@ -164,19 +205,18 @@ from_header_block(const char *text, size_t len)
         } else if (IS("X-Mailer") || IS("User-Agent")) {
             if (o->x_mailer == NULL || IS("X-Mailer")) {
                 g_free(o->x_mailer);
-                o->x_mailer = bw_strdup_squeezed(v, f->value->len);
+                o->x_mailer = bw_strdup_squeezed(v, f->vlen);
             }
         } else if (IS("Received")) {
             if (o->received->len < MAX_RECEIVED)
-                g_ptr_array_add(o->received, bw_strdup_squeezed(v, f->value->len));
+                g_ptr_array_add(o->received, bw_strdup_squeezed(v, f->vlen));
         } else if (IS("DKIM-Signature")) {
             if (o->dkim_domain == NULL)
                 o->dkim_domain = bw_dkim_domain(v);
         }
 #undef IS
     }
-    for (guint i = 0; i < fields->len; i++)
-        g_string_free(g_array_index(fields, qfield_t, i).value, TRUE);
+    g_string_free(values, TRUE);
     g_array_unref(fields);
     if (bw_original_is_empty(o)) {
         bw_original_free(o);
