@@ -84,6 +84,11 @@ char *bw_caps_check_params(const char *v, size_t len);
 size_t bw_caps_count_encoded_words(const char *v, size_t len);
 bool bw_caps_spend_encoded_words(const char *v, size_t len);
 GDateTime *bw_caps_decode_date(const char *s);
+/* The same date as its instant and its zone's offset: a date in the
+ * canonical RFC 5322 form ("[Www, ]D Mmm YYYY HH:MM:SS +hhmm") by
+ * arithmetic, anything else through bw_caps_decode_date.  False when that
+ * gives no date. */
+bool bw_caps_decode_date_unix(const char *s, gint64 *unix_time, int *offset);
 
 /* ASCII lower case of one byte, inlined (hot loops call it per byte). */
 static inline char

@@ -123,6 +123,124 @@ time_parse_common(const char *s, gint64 *unix_time_out, int *offset_out)
     return true;
 }
 
+static bool
+is_ws(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* The canonical RFC 5322 date, "[Www, ]D Mmm YYYY HH:MM:SS +hhmm", with
+ * an optional comment after the zone ("(UTC)"), names in their usual
+ * case, a year from 1970, seconds and a zone of -12:00 to +14:00: what
+ * nearly every mail server writes, read by arithmetic (GMime's parser,
+ * its GTimeZone and GDateTime cost some 7,000 instructions a date).
+ * Within these bounds GMime gives this instant and this offset
+ * (check_util test_date_fast_as_gmime); anything else is left to it. */
+static bool
+date_parse_canonical(const char *s, gint64 *unix_time_out, int *offset_out)
+{
+    static const char days[] = "MonTueWedThuFriSatSun";
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    const char *p = s;
+    while (is_ws(*p))
+        p++;
+    if (g_ascii_isalpha(p[0])) {
+        bool day_ok = false;
+        for (int i = 0; i < 7 && !day_ok; i++)
+            day_ok = strncmp(p, days + 3 * i, 3) == 0;
+        if (!day_ok || p[3] != ',' || !is_ws(p[4]))
+            return false;
+        p += 4;
+        while (is_ws(*p))
+            p++;
+    }
+    int d = 0;
+    if (g_ascii_isdigit(p[0]) && g_ascii_isdigit(p[1])) {
+        d = (p[0] - '0') * 10 + (p[1] - '0');
+        p += 2;
+    } else if (g_ascii_isdigit(p[0])) {
+        d = p[0] - '0';
+        p += 1;
+    } else {
+        return false;
+    }
+    if (!is_ws(*p))
+        return false;
+    while (is_ws(*p))
+        p++;
+    int mo = 0;
+    for (int i = 0; i < 12 && mo == 0; i++)
+        if (strncmp(p, months + 3 * i, 3) == 0)
+            mo = i + 1;
+    if (mo == 0 || !is_ws(p[3]))
+        return false;
+    p += 3;
+    while (is_ws(*p))
+        p++;
+    int y = digits_at(p, 4);
+    if (y < 1970 || !is_ws(p[4]))
+        return false;
+    p += 4;
+    while (is_ws(*p))
+        p++;
+    int h = digits_at(p, 2), mi = digits_at(p + 3, 2), sec = digits_at(p + 6, 2);
+    if (h < 0 || p[2] != ':' || mi < 0 || p[5] != ':' || sec < 0 || !is_ws(p[8]))
+        return false;
+    p += 8;
+    while (is_ws(*p))
+        p++;
+    if ((p[0] != '+' && p[0] != '-'))
+        return false;
+    int oh = digits_at(p + 1, 2), om = digits_at(p + 3, 2);
+    if (oh < 0 || om < 0 || om > 59)
+        return false;
+    int off = (oh * 3600 + om * 60) * (p[0] == '-' ? -1 : 1);
+    p += 5;
+    if (*p != '\0' && !is_ws(*p))
+        return false;
+    while (is_ws(*p))
+        p++;
+    if (*p == '(') {
+        /* a comment without nesting or quoting, then the end */
+        p++;
+        while (*p != '\0' && *p != ')' && *p != '(' && *p != '\\' && (unsigned char)*p >= 0x20 &&
+               (unsigned char)*p < 0x7f)
+            p++;
+        if (*p != ')')
+            return false;
+        p++;
+        while (is_ws(*p))
+            p++;
+    }
+    if (*p != '\0')
+        return false;
+    if (d < 1 || d > g_date_get_days_in_month((GDateMonth)mo, (GDateYear)y) || h > 23 ||
+        mi > 59 || sec > 59 || off < -12 * 3600 || off > 14 * 3600)
+        return false;
+    gint64 t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
+    if (t < 0)
+        return false;
+    *unix_time_out = t;
+    *offset_out = off;
+    return true;
+}
+
+bool
+bw_caps_decode_date_unix(const char *s, gint64 *unix_time, int *offset)
+{
+    if (s == NULL || strnlen(s, BW_MAX_DATE_BYTES + 1) > BW_MAX_DATE_BYTES)
+        return false;
+    if (date_parse_canonical(s, unix_time, offset))
+        return true;
+    GDateTime *d = bw_caps_decode_date(s);
+    if (d == NULL)
+        return false;
+    *unix_time = g_date_time_to_unix(d);
+    *offset = (int)(g_date_time_get_utc_offset(d) / G_USEC_PER_SEC);
+    g_date_time_unref(d);
+    return true;
+}
+
 bool
 bw_time_parse(const char *s, gint64 *unix_time_out, int *offset_out)
 {

@@ -189,11 +189,11 @@ from_header_block(const char *text, size_t len)
                 o->subject = bw_header_decode(v, f->vlen);
         } else if (IS("Date")) {
             if (o->date == NULL) {
-                GDateTime *d = bw_caps_decode_date(v);
-                if (d != NULL) {
-                    o->date_unix = g_date_time_to_unix(d);
-                    o->date = bw_time_format(o->date_unix, (int)(g_date_time_get_utc_offset(d) / G_USEC_PER_SEC));
-                    g_date_time_unref(d);
+                gint64 t = 0;
+                int off = 0;
+                if (bw_caps_decode_date_unix(v, &t, &off)) {
+                    o->date_unix = t;
+                    o->date = bw_time_format(t, off);
                 }
             }
         } else if (IS("Return-Path")) {

@@ -58,11 +58,11 @@ fill_report_headers(bw_report_t *r, const char *hdr, size_t hdr_len)
     r->subject = bw_hdr_get(hdr, hdr_len, "Subject");
     g_autofree char *date = bw_hdr_get_raw(hdr, hdr_len, "Date");
     if (date != NULL) {
-        GDateTime *d = bw_caps_decode_date(date);
-        if (d != NULL) {
-            r->date_unix = g_date_time_to_unix(d);
-            r->date = bw_time_format(r->date_unix, (int)(g_date_time_get_utc_offset(d) / G_USEC_PER_SEC));
-            g_date_time_unref(d);
+        gint64 t = 0;
+        int off = 0;
+        if (bw_caps_decode_date_unix(date, &t, &off)) {
+            r->date_unix = t;
+            r->date = bw_time_format(t, off);
         }
     }
     g_autofree char *irt = bw_hdr_get_raw(hdr, hdr_len, "In-Reply-To");

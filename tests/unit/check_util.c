@@ -311,6 +311,61 @@ START_TEST(test_time_parse_as_glib)
 }
 END_TEST
 
+/* bw_caps_decode_date_unix reads the canonical RFC 5322 form itself:
+ * its answer is GMime's, on the edges of that form and on random dates in
+ * it, with and without the day name, comments and stray spaces. */
+static void
+date_check(const char *text)
+{
+    gint64 t = 0;
+    int off = 0;
+    bool ok = bw_caps_decode_date_unix(text, &t, &off);
+    GDateTime *d = g_mime_utils_header_decode_date(text);
+    ck_assert_msg(ok == (d != NULL), "%s: %d vs GMime", text, ok);
+    if (d != NULL) {
+        ck_assert_msg(t == g_date_time_to_unix(d), "%s: instant", text);
+        ck_assert_msg(off == (int)(g_date_time_get_utc_offset(d) / G_USEC_PER_SEC), "%s: offset", text);
+        g_date_time_unref(d);
+    }
+}
+
+START_TEST(test_date_fast_as_gmime)
+{
+    ck_assert(bw_init() == BW_OK);
+    static const char *const texts[] = {
+        "Thu, 3 Jan 2019 10:20:30 +0900", "3 Jan 2019 10:20:30 +0900", " Thu, 03 Jan 2019 10:20:30 -0000",
+        "Thu, 3 Jan 2019 10:20:30 +0900 (JST)", "Thu, 3 Jan 2019 10:20:30 +0900(JST)",
+        "Thu,3 Jan 2019 10:20:30 +0900", "Thu, 29 Feb 2019 10:20:30 +0000", "Thu, 29 Feb 2020 10:20:30 +0000",
+        "Thu, 31 Apr 2019 10:20:30 +0000", "Thu, 0 Jan 2019 10:20:30 +0000", "Thu, 32 Jan 2019 10:20:30 +0000",
+        "Thu, 3 Jan 2019 24:00:00 +0000", "Thu, 3 Jan 2019 23:60:00 +0000", "Thu, 3 Jan 2019 23:59:60 +0000",
+        "Thu, 3 Jan 2019 10:20 +0900", "Thu, 3 Jan 19 10:20:30 +0900", "Thu, 3 Jan 1969 23:59:59 +0000",
+        "Thu, 1 Jan 1970 00:00:00 +0000", "Thu, 1 Jan 1970 00:00:00 +0100", "Thu, 3 Jan 2019 10:20:30 +1400",
+        "Thu, 3 Jan 2019 10:20:30 +1401", "Thu, 3 Jan 2019 10:20:30 -1200", "Thu, 3 Jan 2019 10:20:30 -1201",
+        "Thu, 3 Jan 2019 10:20:30 +0960", "Thu, 3 Jan 2019 10:20:30 +09000", "Thu, 3 Jan 2019 10:20:30 GMT",
+        "thu, 3 jan 2019 10:20:30 +0900", "Xyz, 3 Jan 2019 10:20:30 +0900", "Thu, 3 Jan 2019 10:20:30 +0900 junk",
+        "Thu, 3 Jan 2019 10:20:30 +0900 (a (b) c)", "Thu,  3  Jan\t2019  10:20:30\t+0900  ",
+        "Fri, 31 Dec 9999 23:59:59 +0000", "Fri, 31 Dec 9999 23:59:59 -0100", "",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(texts); i++)
+        date_check(texts[i]);
+    static const char *const days[] = { "Mon, ", "Tue, ", "Wed, ", "Thu, ", "Fri, ", "Sat, ", "Sun, ", "" };
+    static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+    GRand *rand = g_rand_new_with_seed(12);
+    for (int k = 0; k < 20000; k++) {
+        int oh = g_rand_int_range(rand, 0, 16), om = g_rand_int_range(rand, 0, 4) * 15;
+        g_autofree char *text = g_strdup_printf(
+            "%s%d %s %d %02d:%02d:%02d %c%02d%02d%s", days[g_rand_int_range(rand, 0, 8)],
+            g_rand_int_range(rand, 0, 33), months[g_rand_int_range(rand, 0, 12)],
+            g_rand_int_range(rand, 1960, 2200), g_rand_int_range(rand, 0, 25),
+            g_rand_int_range(rand, 0, 61), g_rand_int_range(rand, 0, 61),
+            g_rand_boolean(rand) ? '+' : '-', oh, om, g_rand_boolean(rand) ? "" : " (UTC)");
+        date_check(text);
+    }
+    g_rand_free(rand);
+}
+END_TEST
+
 START_TEST(test_utf8_validate_as_glib)
 {
     static const char *const texts[] = {
@@ -373,6 +428,7 @@ suite_util(void)
     tcase_add_test(tc, test_time_roundtrip);
     tcase_add_test(tc, test_time_format_as_glib);
     tcase_add_test(tc, test_time_parse_as_glib);
+    tcase_add_test(tc, test_date_fast_as_gmime);
     tcase_add_test(tc, test_utf8_validate_as_glib);
     tcase_add_test(tc, test_find_blank_line);
     tcase_add_test(tc, test_memcasestr);
