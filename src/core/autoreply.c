@@ -406,7 +406,7 @@ own_words(const bw_view_t *v, size_t head, size_t *len_out)
         size_t ll = end - pos, i = 0;
         while (i < ll && (line[i] == ' ' || line[i] == '\t' || line[i] == '>'))
             i++;
-        bool quoted = ll - i >= 8 && g_ascii_strncasecmp(line + i, "subject:", 8) == 0;
+        bool quoted = ll - i >= 8 && bw_ascii_ncase_eq(line + i, "subject:", 8);
         if (!quoted && !(ol >= 8 && bw_casestr(line, ll, v->orig_subject) != NULL)) {
             g_string_append_len(g, line, (gssize)ll);
             g_string_append_c(g, '\n');

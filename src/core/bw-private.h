@@ -97,6 +97,22 @@ bw_ascii_lower(char c)
     return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
 }
 
+/* g_ascii_strncasecmp(a, b, n) == 0, inlined: the header and field
+ * readers call it tens of thousands of times a batch, a library call and
+ * its g_ascii_tolower per byte each time. */
+static inline bool
+bw_ascii_ncase_eq(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char x = a[i], y = b[i];
+        if (x != y && bw_ascii_lower(x) != bw_ascii_lower(y))
+            return false;
+        if (x == '\0')
+            return true;
+    }
+    return true;
+}
+
 /* ASCII case-insensitive search of `needle` in the first `hay_len` bytes of
  * `hay`; linear in hay_len * needle_len at worst, with a first-byte skip. */
 const char *bw_memcasestr(const char *hay, size_t hay_len, const char *needle);

@@ -56,7 +56,7 @@ match_field(const char *line, size_t ll, field_t *id, size_t *value_off)
         i++;
     for (unsigned k = 0; k < G_N_ELEMENTS(dsn_fields); k++) {
         size_t nl = strlen(dsn_fields[k].name);
-        if (ll - i > nl && g_ascii_strncasecmp(line + i, dsn_fields[k].name, nl) == 0) {
+        if (ll - i > nl && bw_ascii_ncase_eq(line + i, dsn_fields[k].name, nl)) {
             size_t j = i + nl;
             while (j < ll && (line[j] == ' ' || line[j] == '\t'))
                 j++;

@@ -285,11 +285,11 @@ address_is_bounce_box(const char *addr)
     size_t ll = (size_t)(at - addr);
     for (size_t i = 0; i < G_N_ELEMENTS(bounce_suffixes); i++) {
         size_t l = strlen(bounce_suffixes[i]);
-        if (ll > l && g_ascii_strncasecmp(at - l, bounce_suffixes[i], l) == 0)
+        if (ll > l && bw_ascii_ncase_eq(at - l, bounce_suffixes[i], l))
             return true;
     }
     for (size_t i = 0; i < G_N_ELEMENTS(bounce_prefixes); i++)
-        if (g_ascii_strncasecmp(addr, bounce_prefixes[i], strlen(bounce_prefixes[i])) == 0)
+        if (bw_ascii_ncase_eq(addr, bounce_prefixes[i], strlen(bounce_prefixes[i])))
             return true;
     return false;
 }
@@ -340,7 +340,7 @@ sender_daemon_level(const char *from)
     size_t ll = at != NULL ? (size_t)(at - addr) : strlen(addr);
     for (size_t i = 0; i < G_N_ELEMENTS(daemon_locals); i++) {
         size_t dl = strlen(daemon_locals[i]);
-        if (ll >= dl && g_ascii_strncasecmp(addr, daemon_locals[i], dl) == 0
+        if (ll >= dl && bw_ascii_ncase_eq(addr, daemon_locals[i], dl)
             && (ll == dl || addr[dl] == '-' || addr[dl] == '+' || addr[dl] == '.' || addr[dl] == '_'
                 || g_ascii_isdigit(addr[dl])))
             return 2;
@@ -496,11 +496,11 @@ line_has_code(const char *s, size_t n)
         if (b > 0 && (s[b - 1] == ':' || s[b - 1] == ';' || s[b - 1] == '<' || s[b - 1] == '>'
                       || s[b - 1] == '='))
             return true;
-        if (b >= 4 && g_ascii_strncasecmp(s + b - 4, "said", 4) == 0)
+        if (b >= 4 && bw_ascii_ncase_eq(s + b - 4, "said", 4))
             return true;
-        if (b >= 5 && g_ascii_strncasecmp(s + b - 5, "error", 5) == 0)
+        if (b >= 5 && bw_ascii_ncase_eq(s + b - 5, "error", 5))
             return true;
-        if (b >= 5 && g_ascii_strncasecmp(s + b - 5, "reply", 5) == 0)
+        if (b >= 5 && bw_ascii_ncase_eq(s + b - 5, "reply", 5))
             return true;
     }
     return false;
@@ -555,7 +555,7 @@ separator_line(const char *s, size_t n)
     /* "<something about the message> follows:" */
     static const char *const what[] = {"message", "mail", "original", "text", "copy", "header"};
     const char *f = bw_memcasestr(s + b, e - b, "follow");
-    bool follows = f != NULL && !(f + 9 <= s + e && g_ascii_strncasecmp(f, "following", 9) == 0);
+    bool follows = f != NULL && !(f + 9 <= s + e && bw_ascii_ncase_eq(f, "following", 9));
     if (!follows || (last != ':' && !decorated))
         return false;
     /* the thing that follows is named in the same sentence: "We could not
@@ -586,14 +586,14 @@ quoted_header_line(const char *s, size_t n)
         return false;       /* an indented line is the notice's own summary */
     for (size_t k = 0; k < G_N_ELEMENTS(names); k++) {
         size_t l = strlen(names[k]);
-        if (n - i >= l && g_ascii_strncasecmp(s + i, names[k], l) == 0)
+        if (n - i >= l && bw_ascii_ncase_eq(s + i, names[k], l))
             return true;
     }
     if (!quoted)
         return false;
     for (size_t k = 0; k < G_N_ELEMENTS(gt_names); k++) {
         size_t l = strlen(gt_names[k]);
-        if (n - i >= l && g_ascii_strncasecmp(s + i, gt_names[k], l) == 0)
+        if (n - i >= l && bw_ascii_ncase_eq(s + i, gt_names[k], l))
             return true;
     }
     return false;
@@ -699,7 +699,7 @@ bw_generic_quoted_subject(const char *text, size_t len, size_t from)
         size_t i = pos;
         while (i < end && i - pos < 8 && (text[i] == '>' || text[i] == ' ' || text[i] == '\t'))
             i++;
-        if (end - i > 8 && g_ascii_strncasecmp(text + i, "subject:", 8) == 0)
+        if (end - i > 8 && bw_ascii_ncase_eq(text + i, "subject:", 8))
             return bw_header_decode(text + i + 8, end - i - 8);
         pos = end + 1;
     }
@@ -758,7 +758,7 @@ address_at(const char *s, size_t n, size_t at, size_t *b, size_t *e)
     while (i < at && (s[i] == '.' || s[i] == '\'' || s[i] == '`'))
         i++;
     /* an X.400 notice's "SMTP=a@b" / "SMTP:a@b" */
-    if (at - i > 5 && g_ascii_strncasecmp(s + i, "smtp", 4) == 0 && (s[i + 4] == '=' || s[i + 4] == ':'))
+    if (at - i > 5 && bw_ascii_ncase_eq(s + i, "smtp", 4) && (s[i + 4] == '=' || s[i + 4] == ':'))
         i += 5;
     size_t j = at + 1;
     while (j < n && j - at < 255 && domain_char((unsigned char)s[j]))
@@ -785,7 +785,7 @@ address_at(const char *s, size_t n, size_t at, size_t *b, size_t *e)
     if (i >= 1 && s[i - 1] == '/')
         return false;
     /* "id=...@host" is a token; "SMTP=a@b" is an X.400 notice's address */
-    if (i >= 1 && s[i - 1] == '=' && !(i >= 5 && g_ascii_strncasecmp(s + i - 5, "smtp", 4) == 0))
+    if (i >= 1 && s[i - 1] == '=' && !(i >= 5 && bw_ascii_ncase_eq(s + i - 5, "smtp", 4)))
         return false;
     *b = i;
     *e = j;
@@ -896,7 +896,7 @@ failure_continues(const notice_t *nt, guint i)
                                        " до", " aan", " do"};
     for (size_t k = 0; k < G_N_ELEMENTS(ends); k++) {
         size_t l = strlen(ends[k]);
-        if (e >= l && g_ascii_strncasecmp(s + e - l, ends[k], l) == 0)
+        if (e >= l && bw_ascii_ncase_eq(s + e - l, ends[k], l))
             return true;
     }
     return false;
@@ -1167,7 +1167,7 @@ bw_generic_read(const bw_view_t *view, const bw_generic_in_t *in, bw_report_t *r
     const char *xfr = bw_view_header(view, "X-Failed-Recipients");
     ev.xfailed = xfr != NULL && strchr(xfr, '@') != NULL;
     const char *as = bw_view_header(view, "Auto-Submitted");
-    ev.auto_submitted = as != NULL && g_ascii_strncasecmp(as, "no", 2) != 0;
+    ev.auto_submitted = as != NULL && !bw_ascii_ncase_eq(as, "no", 2);
     ev.report_ct = in != NULL && in->report_type_delivery_status;
     /* sent to an address that only receives bounces (a list's, VERP) */
     static const char *const boxes[] = {"To", "Delivered-To", "X-Original-To"};

@@ -74,7 +74,7 @@ normalize_plain(const char *data, size_t cap, size_t *out_len)
     /* memchr finds each '=' fast; only then look back for "boundary". */
     while (p < end && (eq = memchr(p, '=', (size_t)(end - p))) != NULL) {
         p = eq + 1;
-        if (eq - data < 8 || g_ascii_strncasecmp(eq - 8, "boundary", 8) != 0)
+        if (eq - data < 8 || !bw_ascii_ncase_eq(eq - 8, "boundary", 8))
             continue;
         if (++boundaries > BW_PARSE_MAX_BOUNDARIES) {
             const char *ls = eq;
@@ -386,14 +386,14 @@ bw_html_to_text(const char *html, size_t len, size_t *len_out)
             static const char *const blocks[] = { "br", "p", "div", "tr", "li", "h1", "h2", "h3", "table", "pre" };
             for (unsigned b = 0; b < G_N_ELEMENTS(blocks); b++) {
                 size_t bl = strlen(blocks[b]);
-                if (rest >= bl && g_ascii_strncasecmp(tag, blocks[b], bl) == 0 &&
+                if (rest >= bl && bw_ascii_ncase_eq(tag, blocks[b], bl) &&
                     (rest == bl || !g_ascii_isalnum(tag[bl]))) {
                     g_string_append_c(out, '\n');
                     break;
                 }
             }
             /* Skip the content of <style> and <script>. */
-            if (rest >= 5 && (g_ascii_strncasecmp(tag, "style", 5) == 0 || g_ascii_strncasecmp(tag, "script", 6) == 0) &&
+            if (rest >= 5 && (bw_ascii_ncase_eq(tag, "style", 5) || bw_ascii_ncase_eq(tag, "script", 6)) &&
                 html[i + 1] != '/') {
                 const char *end = bw_casestr(html + i, len - i, tag[1] == 't' || tag[1] == 'T' ? "</style" : "</script");
                 if (end != NULL) {
@@ -412,7 +412,7 @@ bw_html_to_text(const char *html, size_t len, size_t *len_out)
             bool done = false;
             for (unsigned e = 0; e < G_N_ELEMENTS(ents); e++) {
                 size_t el = strlen(ents[e].ent);
-                if (len - i >= el && g_ascii_strncasecmp(html + i, ents[e].ent, el) == 0) {
+                if (len - i >= el && bw_ascii_ncase_eq(html + i, ents[e].ent, el)) {
                     g_string_append(out, ents[e].rep);
                     i += el;
                     done = true;
@@ -617,7 +617,7 @@ bw_hdr_find(const char *hdr, size_t hdr_len, const char *name, size_t *value_len
         const char *line = hdr + pos;
         const char *eol = memchr(line, '\n', hdr_len - pos);
         size_t ll = eol ? (size_t)(eol - line) : hdr_len - pos;
-        if (ll > nl && bw_lower(line[0]) == first && g_ascii_strncasecmp(line, name, nl) == 0) {
+        if (ll > nl && bw_lower(line[0]) == first && bw_ascii_ncase_eq(line, name, nl)) {
             size_t k = nl;
             while (k < ll && (line[k] == ' ' || line[k] == '\t'))
                 k++;
@@ -674,7 +674,7 @@ param_get(const char *v, size_t vl, const char *name, char *out, size_t outsz)
         size_t j = i + 1;
         while (j < vl && (v[j] == ' ' || v[j] == '\t' || v[j] == '\n'))
             j++;
-        if (vl - j <= nl || g_ascii_strncasecmp(v + j, name, nl) != 0)
+        if (vl - j <= nl || !bw_ascii_ncase_eq(v + j, name, nl))
             continue;
         j += nl;
         while (j < vl && (v[j] == ' ' || v[j] == '\t'))

@@ -90,7 +90,7 @@ typedef struct {
 } qfield_t;
 
 #define IS_NAMED(name, name_len, n) \
-    ((name_len) == sizeof(n) - 1 && g_ascii_strncasecmp((name), n, sizeof(n) - 1) == 0)
+    ((name_len) == sizeof(n) - 1 && bw_ascii_ncase_eq((name), n, sizeof(n) - 1))
 
 /* The fields from_header_block reads. */
 static bool
@@ -268,7 +268,7 @@ header_line(const char *line, size_t ll)
     for (unsigned k = 0; k < G_N_ELEMENTS(header_names); k++) {
         size_t nl = strlen(header_names[k]);
         bool prefix = header_names[k][nl - 1] == '-';
-        if ((prefix ? i > nl : i == nl) && g_ascii_strncasecmp(line, header_names[k], nl) == 0)
+        if ((prefix ? i > nl : i == nl) && bw_ascii_ncase_eq(line, header_names[k], nl))
             return i + 1;
     }
     return 0;
@@ -347,10 +347,10 @@ bw_original_from_text(const char *text, size_t len, size_t from)
                     body = l + q2;
                     bl = l2 - q2;
                     headers++;
-                    if (g_ascii_strncasecmp(body, "message-id", 10) == 0 ||
-                        g_ascii_strncasecmp(body, "received", 8) == 0 ||
-                        g_ascii_strncasecmp(body, "from", 4) == 0 ||
-                        g_ascii_strncasecmp(body, "subject", 7) == 0)
+                    if (bw_ascii_ncase_eq(body, "message-id", 10) ||
+                        bw_ascii_ncase_eq(body, "received", 8) ||
+                        bw_ascii_ncase_eq(body, "from", 4) ||
+                        bw_ascii_ncase_eq(body, "subject", 7))
                         identifying = true;
                 } else if (q2 > q || body[0] == ' ' || body[0] == '\t') {
                     /* a continuation line */

@@ -30,7 +30,7 @@ field_slot(const bw_view_index_t *ix, const char *name, size_t len, guint32 h)
         bw_view_field_t *f = &ix->fields[i];
         if (f->hash == 0)
             return f;
-        if (f->hash == h && f->name_len == len && g_ascii_strncasecmp(ix->hdr + f->line, name, len) == 0)
+        if (f->hash == h && f->name_len == len && bw_ascii_ncase_eq(ix->hdr + f->line, name, len))
             return f;
         i = (i + 1) & ix->fields_mask;
     }
