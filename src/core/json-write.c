@@ -75,10 +75,22 @@ w_str(GString *out, const char *s)
     /* One look at the bytes: ASCII without anything to escape (nearly
      * every value) is copied as it is; anything else takes the general
      * way below, as before. */
-    size_t n = 0;
+    size_t n = strlen(s);
     bool plain = true;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++, n++)
-        if (*p >= 0x80 || needs_escape(*p))
+    size_t i = 0;
+    /* eight bytes at a time: any byte >= 0x80, < 0x20, '"', '\\' or DEL */
+    const guint64 ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    for (; plain && n - i >= 8; i += 8) {
+        guint64 w;
+        memcpy(&w, s + i, 8);
+        guint64 q = w ^ (ones * '"'), b = w ^ (ones * '\\'), d = w ^ (ones * 0x7f);
+        if ((w & highs) != 0 || ((w - ones * 0x20) & ~w & highs) != 0 ||
+            ((q - ones) & ~q & highs) != 0 || ((b - ones) & ~b & highs) != 0 ||
+            ((d - ones) & ~d & highs) != 0)
+            plain = false;
+    }
+    for (; plain && i < n; i++)
+        if ((unsigned char)s[i] >= 0x80 || needs_escape((unsigned char)s[i]))
             plain = false;
     if (plain) {
         put_c(out, '"');
