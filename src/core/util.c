@@ -96,16 +96,24 @@ bw_strdup_squeezed(const char *s, size_t len)
     char *out = g_malloc(n + 1);
     size_t o = 0;
     bool space = false;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n;) {
         unsigned char c = (unsigned char)s[i];
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v') {
+        /* (\t \n \v \f \r are 9-13) */
+        if (c == ' ' || (c >= '\t' && c <= '\r')) {
             space = o > 0;
+            i++;
             continue;
         }
         if (space)
             out[o++] = ' ';
         space = false;
-        out[o++] = (char)c;
+        /* the run of bytes up to the next white space, in one copy */
+        size_t j = i + 1;
+        while (j < n && s[j] != ' ' && !(s[j] >= '\t' && s[j] <= '\r'))
+            j++;
+        memcpy(out + o, s + i, j - i);
+        o += j - i;
+        i = j;
     }
     out[o] = '\0';
     return out;
