@@ -3,6 +3,11 @@
  * only (the parse front links it without GMime); times are dates.c. */
 #include "bw-private.h"
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+static const char *memcasestr_scalar(const char *hay, size_t hay_len, const char *needle, size_t n);
 
 const char *
 bw_memcasestr(const char *hay, size_t hay_len, const char *needle)
@@ -11,6 +16,50 @@ bw_memcasestr(const char *hay, size_t hay_len, const char *needle)
     if (n == 0)
         return hay;
     if (hay == NULL || hay_len < n)
+        return NULL;
+#ifdef __SSE2__
+    /* Sixteen places at a time, where the needle's first two bytes match
+     * (case folded for ASCII letters: a letter OR 0x20 is its lower case,
+     * and no other byte gives that); each such place is then compared
+     * whole.  The detectors look for hundreds of short phrases, most of
+     * them absent: memchr on the first letter stopped at every common
+     * letter of the text and started again. */
+    if (n >= 2) {
+        unsigned char c0 = (unsigned char)needle[0], c1 = (unsigned char)needle[1];
+        bool l0 = g_ascii_isalpha(c0), l1 = g_ascii_isalpha(c1);
+        const __m128i f0 = _mm_set1_epi8((char)(l0 ? (c0 | 0x20) : c0));
+        const __m128i f1 = _mm_set1_epi8((char)(l1 ? (c1 | 0x20) : c1));
+        const __m128i m0 = _mm_set1_epi8(l0 ? 0x20 : 0), m1 = _mm_set1_epi8(l1 ? 0x20 : 0);
+        size_t last = hay_len - n;           /* the last place a match can start */
+        size_t i = 0;
+        for (; i + 15 <= last; i += 16) {    /* reads hay[i .. i + 16] */
+            __m128i b0 = _mm_loadu_si128((const __m128i *)(const void *)(hay + i));
+            __m128i b1 = _mm_loadu_si128((const __m128i *)(const void *)(hay + i + 1));
+            __m128i eq = _mm_and_si128(_mm_cmpeq_epi8(_mm_or_si128(b0, m0), f0),
+                                       _mm_cmpeq_epi8(_mm_or_si128(b1, m1), f1));
+            unsigned mask = (unsigned)_mm_movemask_epi8(eq);
+            while (mask != 0) {
+                const char *c = hay + i + (unsigned)__builtin_ctz(mask);
+                size_t k = 2;
+                while (k < n && bw_ascii_lower(c[k]) == bw_ascii_lower(needle[k]))
+                    k++;
+                if (k == n)
+                    return c;
+                mask &= mask - 1;
+            }
+        }
+        return memcasestr_scalar(hay + i, hay_len - i, needle, n);
+    }
+#endif
+    return memcasestr_scalar(hay, hay_len, needle, n);
+}
+
+/* The same, one candidate at a time (the tail of a text, a needle of one
+ * byte, a build without SSE2). */
+static const char *
+memcasestr_scalar(const char *hay, size_t hay_len, const char *needle, size_t n)
+{
+    if (hay_len < n)
         return NULL;
     /* Case folding is inlined (bw_ascii_lower): a library call per byte was
      * the largest single cost of the parser in profiles.  The first byte is
