@@ -90,6 +90,12 @@ GDateTime *bw_caps_decode_date(const char *s);
  * gives no date. */
 bool bw_caps_decode_date_unix(const char *s, gint64 *unix_time, int *offset);
 
+/* util.c: a To value that is one plain address, "a@b.c", "<a@b.c>" or
+ * "Some Words <a@b.c>" (atext and dot-atoms only, blanks around): its
+ * addr-spec, as GMime reads it (check_util test_simple_address_as_gmime),
+ * without building an InternetAddressList.  False for anything else. */
+bool bw_simple_address(const char *v, const char **addr, size_t *addr_len);
+
 /* ASCII lower case of one byte, inlined (hot loops call it per byte). */
 static inline char
 bw_ascii_lower(char c)

@@ -247,3 +247,71 @@ bw_msgid_normalize(const char *s)
         }
     return g_strndup(b, (gsize)(e - b));
 }
+
+/* ------------------------------------------------------------ plain addresses */
+
+static bool
+is_atext(unsigned char c)
+{
+    return g_ascii_isalnum(c) || (c != 0 && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+}
+
+/* A dot-atom at p (atext runs joined by single dots); its end, or NULL. */
+static const char *
+dot_atom_end(const char *p)
+{
+    for (;;) {
+        if (!is_atext((unsigned char)*p))
+            return NULL;
+        while (is_atext((unsigned char)*p))
+            p++;
+        if (*p != '.')
+            return p;
+        p++;
+    }
+}
+
+bool
+bw_simple_address(const char *v, const char **addr, size_t *addr_len)
+{
+    const char *p = v;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    bool angle = false;
+    const char *q = p;
+    /* words before "<", if any: atext only, one space or tab between */
+    while (is_atext((unsigned char)*q)) {
+        while (is_atext((unsigned char)*q))
+            q++;
+        if (*q != ' ' && *q != '\t')
+            break;
+        while (*q == ' ' || *q == '\t')
+            q++;
+    }
+    if (*q == '<') {
+        angle = true;
+        p = q + 1;
+    }
+    const char *at = dot_atom_end(p);
+    if (at == NULL || *at != '@')
+        return false;
+    const char *end = dot_atom_end(at + 1);
+    if (end == NULL)
+        return false;
+    /* GMime shows an IDN domain ("xn--...") decoded: left to it */
+    if (bw_memcasestr(at + 1, (size_t)(end - at - 1), "xn--") != NULL)
+        return false;
+    const char *r = end;
+    if (angle) {
+        if (*r != '>')
+            return false;
+        r++;
+    }
+    while (*r == ' ' || *r == '\t')
+        r++;
+    if (*r != '\0')
+        return false;
+    *addr = p;
+    *addr_len = (size_t)(end - p);
+    return true;
+}
