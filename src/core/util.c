@@ -31,13 +31,24 @@ bw_memcasestr(const char *hay, size_t hay_len, const char *needle)
         const __m128i f1 = _mm_set1_epi8((char)(l1 ? (c1 | 0x20) : c1));
         const __m128i m0 = _mm_set1_epi8(l0 ? 0x20 : 0), m1 = _mm_set1_epi8(l1 ? 0x20 : 0);
         size_t last = hay_len - n;           /* the last place a match can start */
-        size_t i = 0;
-        for (; i + 15 <= last; i += 16) {    /* reads hay[i .. i + 16] */
+        if (last < 15)
+            return memcasestr_scalar(hay, hay_len, needle, n);
+        for (size_t i = 0;; i += 16) {
+            /* the places i .. i + 15 (reading hay[i .. i + 16]); the last
+             * block is moved back to end at `last`, its places already
+             * looked at masked off */
+            unsigned skip = 0;
+            if (i + 15 > last) {
+                if (i > last)
+                    return NULL;
+                skip = (unsigned)(i - (last - 15));
+                i = last - 15;
+            }
             __m128i b0 = _mm_loadu_si128((const __m128i *)(const void *)(hay + i));
             __m128i b1 = _mm_loadu_si128((const __m128i *)(const void *)(hay + i + 1));
             __m128i eq = _mm_and_si128(_mm_cmpeq_epi8(_mm_or_si128(b0, m0), f0),
                                        _mm_cmpeq_epi8(_mm_or_si128(b1, m1), f1));
-            unsigned mask = (unsigned)_mm_movemask_epi8(eq);
+            unsigned mask = (unsigned)_mm_movemask_epi8(eq) & ~((1u << skip) - 1u);
             while (mask != 0) {
                 const char *c = hay + i + (unsigned)__builtin_ctz(mask);
                 size_t k = 2;
@@ -47,15 +58,16 @@ bw_memcasestr(const char *hay, size_t hay_len, const char *needle)
                     return c;
                 mask &= mask - 1;
             }
+            if (skip != 0 || i + 15 == last)
+                return NULL;
         }
-        return memcasestr_scalar(hay + i, hay_len - i, needle, n);
     }
 #endif
     return memcasestr_scalar(hay, hay_len, needle, n);
 }
 
-/* The same, one candidate at a time (the tail of a text, a needle of one
- * byte, a build without SSE2). */
+/* The same, one candidate at a time (a text shorter than a block, a
+ * needle of one byte, a build without SSE2). */
 static const char *
 memcasestr_scalar(const char *hay, size_t hay_len, const char *needle, size_t n)
 {
