@@ -97,32 +97,46 @@ bw_message_normalize(const char *data, size_t len, size_t *out_len)
     size_t cap = len < BW_PARSE_MAX_BYTES ? len : BW_PARSE_MAX_BYTES;
     if (memchr(data, '\r', cap) == NULL && memchr(data, '\0', cap) == NULL)
         return normalize_plain(data, cap, out_len);
+    bool has_nul = memchr(data, '\0', cap) != NULL;
     char *out = g_malloc(cap + 1);
     size_t o = 0;
+    /* The runs between CRs copied in one move: CRLF becomes LF, a lone
+     * CR (old Mac line ends) LF, a NUL a space (C strings stop at NUL). */
+    for (size_t i = 0; i < cap;) {
+        const char *cr = memchr(data + i, '\r', cap - i);
+        size_t e = cr != NULL ? (size_t)(cr - data) : cap;
+        memcpy(out + o, data + i, e - i);
+        if (has_nul)
+            for (char *z = out + o; (z = memchr(z, '\0', (size_t)(out + o + (e - i) - z))) != NULL;)
+                *z = ' ';
+        o += e - i;
+        i = e;
+        if (i < cap) {
+            if (!(i + 1 < cap && data[i + 1] == '\n'))
+                out[o++] = '\n';
+            i++;
+        }
+    }
+    /* Boundary declarations: the lines (ended by a line end) that hold
+     * "boundary=" are counted; the message is cut before the line that
+     * passes the cap. */
     unsigned boundaries = 0;
-    size_t line_start = 0;
-    for (size_t i = 0; i < cap; i++) {
-        char c = data[i];
-        if (c == '\r') {
-            if (i + 1 < cap && data[i + 1] == '\n')
-                continue;       /* CRLF: the LF comes next */
-            c = '\n';           /* lone CR (old Mac line ends) */
-        } else if (c == '\0') {
-            c = ' ';            /* C strings stop at NUL */
+    const char *p = out, *end = out + o, *eq;
+    while (p < end && (eq = memchr(p, '=', (size_t)(end - p))) != NULL) {
+        p = eq + 1;
+        if (eq - out < 8 || !bw_ascii_ncase_eq(eq - 8, "boundary", 8))
+            continue;
+        const char *nl = memchr(eq, '\n', (size_t)(end - eq));
+        if (nl == NULL)
+            break;          /* the last line, unended, is not counted */
+        if (++boundaries > BW_PARSE_MAX_BOUNDARIES) {
+            const char *ls = eq;
+            while (ls > out && ls[-1] != '\n')
+                ls--;
+            o = (size_t)(ls - out);
+            break;
         }
-        out[o++] = c;
-        if (c == '\n') {
-            /* Count boundary declarations on the line just ended; cut the
-             * message before the line that passes the cap. */
-            size_t ll = o - line_start;
-            if (ll >= 9 && bw_casestr(out + line_start, ll, "boundary=") != NULL) {
-                if (++boundaries > BW_PARSE_MAX_BOUNDARIES) {
-                    o = line_start;
-                    break;
-                }
-            }
-            line_start = o;
-        }
+        p = nl + 1;         /* a line counts once */
     }
     out[o] = '\0';
     *out_len = o;
