@@ -290,10 +290,45 @@ bw_matcher_free(bw_matcher_t *m)
     g_free(m);
 }
 
-/* The ring of original offsets of the last normalised bytes, so a match
- * reports where it starts in the real text. */
-#define RING 256
-G_STATIC_ASSERT(RING > BW_MATCH_MAX_PATTERN);
+/* Where a match starts in the real text: the normalised bytes map to the
+ * text's offsets by a difference that grows where bytes are skipped (a
+ * run of white space read as one, a typographic apostrophe read as one
+ * byte).  The scan records each place the difference changes, not every
+ * byte's offset (a store per byte of the hot loop); a match looks back
+ * through the last of them.  Places have distinct normalised indices, and
+ * fewer than BW_MATCH_MAX_PATTERN lie inside a pattern, so a ring of
+ * BREAKS keeps the one a match needs. */
+#define BREAKS 512
+G_STATIC_ASSERT(BREAKS > 2 * BW_MATCH_MAX_PATTERN);
+
+typedef struct {
+    size_t at[BREAKS];           /* the normalised index from which... */
+    size_t diff[BREAKS];         /* ...the text offset is index + diff */
+    size_t n;                    /* recorded so far */
+    size_t cur;                  /* the difference in force */
+} breaks_t;
+
+/* The normalised byte `k` is read at text offset `i`. */
+static inline void
+breaks_note(breaks_t *b, size_t k, size_t i)
+{
+    if (i != k + b->cur) {
+        b->cur = i - k;
+        b->at[b->n % BREAKS] = k;
+        b->diff[b->n % BREAKS] = b->cur;
+        b->n++;
+    }
+}
+
+/* The text offset of normalised byte `k` (one of the last patterns'). */
+static size_t
+breaks_offset(const breaks_t *b, size_t k)
+{
+    for (size_t j = b->n; j-- > 0 && j + BREAKS >= b->n;)
+        if (b->at[j % BREAKS] <= k)
+            return k + b->diff[j % BREAKS];
+    return k;
+}
 
 static bool
 at_line_start(const char *text, size_t start)
@@ -309,13 +344,51 @@ at_line_start(const char *text, size_t start)
     return k == 0 || text[k - 1] == '\n' || text[k - 1] == '\r';
 }
 
+/* The hot loop of bw_matcher_scan, on its own so that the compiler keeps
+ * the tables in registers (inside the scan, with everything else live,
+ * it reloaded them from the stack for every byte): feeds printable ASCII
+ * and single blanks (as ' ') from p, whose byte is c, while they come.
+ * Returns the byte where a pattern ends (*hit set), else the byte after
+ * the last one fed (one the caller reads, or the end). */
+static G_GNUC_NO_INLINE const unsigned char *
+scan_run(const guint16 *delta, const guint8 *byte_class, gsize nclasses, const unsigned char *p,
+         const unsigned char *end, unsigned char c, guint32 *state_io, bool *space_io, bool *hit)
+{
+    guint32 state = *state_io;
+    bool space = false;
+    for (;;) {
+        guint16 e = delta[(gsize)state * nclasses + byte_class[c]];
+        state = e & DELTA_STATE;
+        if (e & DELTA_OUTPUT) {
+            *hit = true;
+            break;
+        }
+        if (++p >= end)
+            break;
+        c = *p;
+        if (c > ' ' && c < 0x80) {
+            space = false;
+        } else if (is_space(c) && !space) {
+            space = true;       /* the first of a run reads as ' ' */
+            c = ' ';
+        } else {
+            break;              /* the caller reads it */
+        }
+    }
+    *state_io = state;
+    *space_io = space;
+    return p;
+}
+
 void
 bw_matcher_scan(const bw_matcher_t *m, const char *text, size_t len,
                 bw_match_fn fn, void *data)
 {
     if (m == NULL || text == NULL)
         return;
-    size_t ring[RING];
+    breaks_t br;
+    br.n = 0;
+    br.cur = 0;
     size_t emitted = 0;          /* normalised bytes produced so far */
     guint32 state = 0;
     /* Locals, so the compiler keeps them in registers across the callback
@@ -337,26 +410,22 @@ bw_matcher_scan(const bw_matcher_t *m, const char *text, size_t len,
             if (delta != NULL) {
                 /* the whole run of such bytes, in this inner loop: each
                  * byte as above, without the outer tests */
-                for (;;) {
-                    ring[emitted % RING] = i;
-                    emitted++;
-                    guint16 e = delta[(gsize)state * nclasses + byte_class[c]];
-                    state = e & DELTA_STATE;
-                    if (e & DELTA_OUTPUT)
-                        goto matched;
-                    if (i + 1 >= len)
-                        break;
-                    c = (unsigned char)text[i + 1];
-                    if (c > ' ' && c < 0x80) {
-                        prev_space = false;
-                    } else if (is_space(c) && !prev_space) {
-                        prev_space = true;     /* the first of a run reads as ' ' */
-                        c = ' ';
-                    } else {
-                        break;      /* the outer loop reads it */
-                    }
-                    i++;
-                }
+                breaks_note(&br, emitted, i);
+                /* one byte read, one byte fed: the normalised index is
+                 * the offset plus `shift` in there */
+                const size_t shift = emitted - i;
+                bool space = false, hit = false;
+                const unsigned char *q = scan_run(delta, byte_class, nclasses,
+                                                  (const unsigned char *)text + i,
+                                                  (const unsigned char *)text + len, c, &state,
+                                                  &space, &hit);
+                /* the last byte fed: where it stopped on a match, else the
+                 * one before */
+                i = (size_t)(q - (const unsigned char *)text) - (hit ? 0 : 1);
+                emitted = i + shift + 1;
+                prev_space = space;
+                if (hit)
+                    goto matched;
                 continue;
             }
             c = lower(c);
@@ -386,7 +455,7 @@ bw_matcher_scan(const bw_matcher_t *m, const char *text, size_t len,
             prev_space = false;
             c = lower(c);
         }
-        ring[emitted % RING] = i;
+        breaks_note(&br, emitted, i);
         emitted++;
         i += skip;
         if (delta != NULL) {
@@ -416,7 +485,7 @@ bw_matcher_scan(const bw_matcher_t *m, const char *text, size_t len,
         for (guint32 s = nodes[state].out >= 0 ? state : nodes[state].dict;
              s != 0; s = nodes[s].dict) {
             for (gint32 id = nodes[s].out; id >= 0; id = m->out_next[id]) {
-                size_t start = ring[(emitted - m->plen[id]) % RING];
+                size_t start = breaks_offset(&br, emitted - m->plen[id]);
                 if (m->anchored[id] && !at_line_start(text, start))
                     continue;
                 if (!fn((size_t)id, start, i + 1, data))
