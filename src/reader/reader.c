@@ -35,6 +35,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -590,6 +591,11 @@ main(int argc, char **argv)
             return 2;
         }
     }
+    /* Memory freed after a message stays for the next one: trimmed back
+     * to the system and touched again, each page cost a fault (873 -> 769
+     * faults over the 407 bounces, one reader). */
+    (void)mallopt(M_MMAP_THRESHOLD, 32 << 20);   /* (setting one fixes both) */
+    (void)mallopt(M_TRIM_THRESHOLD, 64 << 20);
     /* As the CLI: GMime's fallback charset follows the locale. */
     setlocale(LC_ALL, "");
     confine(parent);
