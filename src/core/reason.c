@@ -1009,7 +1009,15 @@ char *
 bw_status_code_find(const char *s, size_t n)
 {
     size_t ok_at = SIZE_MAX, ok_len = 0;
-    for (size_t i = 0; i < n; i++) {
+    /* A code's first digit is followed by a dot: only the places before
+     * one are tried, found by memchr (a call per byte of the text was
+     * ~2% of a parse). */
+    size_t from = 0;     /* places before this one are passed */
+    for (const char *dot = n > 1 ? memchr(s + 1, '.', n - 1) : NULL; dot != NULL;
+         dot = (size_t)(dot - s) + 1 < n ? memchr(dot + 1, '.', n - (size_t)(dot - s) - 1) : NULL) {
+        size_t i = (size_t)(dot - s) - 1;
+        if (i < from)
+            continue;
         size_t l = bw_status_code_at(s, n, i);
         if (l == 0)
             continue;
@@ -1019,7 +1027,7 @@ bw_status_code_find(const char *s, size_t n)
             ok_at = i;
             ok_len = l;
         }
-        i += l - 1;
+        from = i + l;
     }
     return ok_at != SIZE_MAX ? g_strndup(s + ok_at, ok_len) : NULL;
 }
