@@ -145,6 +145,11 @@ typedef struct {
 
 void bw_view_index_init(bw_view_index_t *ix, const char *hdr, size_t hdr_len);
 void bw_view_index_clear(bw_view_index_t *ix);
+/* Where a search of the block for a field (bw_hdr_find and its callers)
+ * may start and find what a search from the top finds: the first line
+ * with that name, or where the table stops for a name past it (0 for a
+ * name no field name can be).  False when no line has that name. */
+bool bw_view_index_start(const bw_view_index_t *ix, const char *name, size_t *from);
 
 /* ------------------------------------------------------------ dsn.c */
 

@@ -49,14 +49,20 @@ add_msgids(GPtrArray *out, const char *v, size_t len, guint max)
 }
 
 static void
-fill_report_headers(bw_report_t *r, const char *hdr, size_t hdr_len)
+fill_report_headers(bw_report_t *r, const bw_view_index_t *ix)
 {
-    g_autofree char *mid = bw_hdr_get_raw(hdr, hdr_len, "Message-ID");
+    /* Each field is looked for from its first line (the index knows it),
+     * not from the top of the block: the same value, found without
+     * walking every line before it again and again. */
+#define RAW(name) (bw_view_index_start(ix, name, &at) ? bw_hdr_get_raw(ix->hdr + at, ix->hdr_len - at, name) : NULL)
+#define DECODED(name) (bw_view_index_start(ix, name, &at) ? bw_hdr_get(ix->hdr + at, ix->hdr_len - at, name) : NULL)
+    size_t at = 0;
+    g_autofree char *mid = RAW("Message-ID");
     r->message_id = bw_msgid_normalize(mid);
-    g_autofree char *from = bw_hdr_get(hdr, hdr_len, "From");
+    g_autofree char *from = DECODED("From");
     r->from = bw_address_normalize(from);
-    r->subject = bw_hdr_get(hdr, hdr_len, "Subject");
-    g_autofree char *date = bw_hdr_get_raw(hdr, hdr_len, "Date");
+    r->subject = DECODED("Subject");
+    g_autofree char *date = RAW("Date");
     if (date != NULL) {
         gint64 t = 0;
         int off = 0;
@@ -65,12 +71,12 @@ fill_report_headers(bw_report_t *r, const char *hdr, size_t hdr_len)
             r->date = bw_time_format(t, off);
         }
     }
-    g_autofree char *irt = bw_hdr_get_raw(hdr, hdr_len, "In-Reply-To");
+    g_autofree char *irt = RAW("In-Reply-To");
     r->in_reply_to = bw_msgid_normalize(irt);
-    g_autofree char *refs = bw_hdr_get_raw(hdr, hdr_len, "References");
+    g_autofree char *refs = RAW("References");
     if (refs != NULL)
         add_msgids(r->references, refs, strlen(refs), BW_KEEP_REFERENCES);
-    g_autofree char *to = bw_hdr_get_raw(hdr, hdr_len, "To");
+    g_autofree char *to = RAW("To");
     const char *plain = NULL;
     size_t plain_len = 0;
     if (to != NULL && bw_caps_address_field(to, strlen(to))) {
@@ -102,7 +108,9 @@ fill_report_headers(bw_report_t *r, const char *hdr, size_t hdr_len)
                 g_ptr_array_add(r->to, a);
         }
     }
-    r->auto_submitted = bw_hdr_get_raw(hdr, hdr_len, "Auto-Submitted");
+    r->auto_submitted = RAW("Auto-Submitted");
+#undef RAW
+#undef DECODED
 }
 
 /* ------------------------------------------------------------ finishing */
@@ -708,13 +716,13 @@ parse_message(char *norm, size_t nlen, unsigned depth)
     if (root->hdr_len == 0)
         return NULL;
     bw_report_t *report = bw_report_new();
-    fill_report_headers(report, root->hdr, root->hdr_len);
+    bw_view_index_t ix;
+    bw_view_index_init(&ix, root->hdr, root->hdr_len);
+    fill_report_headers(report, &ix);
 
     sel_t sel;
     select_parts(mime, &sel);
 
-    bw_view_index_t ix;
-    bw_view_index_init(&ix, root->hdr, root->hdr_len);
     bw_view_t view = { 0 };
     view.priv = &ix;
     const char *from = bw_view_header(&view, "From");

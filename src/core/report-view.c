@@ -99,6 +99,25 @@ bw_view_header(const bw_view_t *v, const char *name)
     return f->value;
 }
 
+bool
+bw_view_index_start(const bw_view_index_t *ix, const char *name, size_t *from)
+{
+    size_t len = strlen(name);
+    *from = 0;
+    if (len == 0 || strpbrk(name, ": \t") != NULL)
+        return true;   /* searched from the top, as bw_view_header does */
+    const bw_view_field_t *f = field_slot(ix, name, len, name_hash(name, len));
+    if (f->hash != 0) {
+        *from = f->line;
+        return true;
+    }
+    if (ix->overflow_from != (size_t)-1) {
+        *from = ix->overflow_from;
+        return true;
+    }
+    return false;
+}
+
 /* Doubles the table (names are only added while it is at most half full,
  * so a lookup always meets an empty slot). */
 static void
