@@ -1213,7 +1213,10 @@ read_file(const char *path, char **data, size_t *len, guint64 *file_size, char *
     }
     size_t limit = got == sizeof head && memcmp(head, "From ", 5) == 0 ? (size_t)cap : BW_PARSE_MAX_BYTES;
     size_t size = (size_t)sb.st_size < limit ? (size_t)sb.st_size : limit;
-    size_t alloc = size > got ? size : 65536;
+    /* One byte more than stat() says: the read that finds the end then
+     * has room, and does not double the buffer first (every file was
+     * copied into one twice its size). */
+    size_t alloc = size > got ? MIN(size + 1, limit) : 65536;
     char *buf = g_try_malloc(alloc + 1);
     if (buf == NULL) {
         close(fd);
