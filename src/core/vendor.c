@@ -133,6 +133,48 @@ any_in(const char *value, const char *const *list)
     return false;
 }
 
+/* The bytes of a header value (its first 2048, ASCII letters folded), for
+ * pick_family's checks of every family's phrases against the same From
+ * and Subject: a phrase with a byte the value lacks is not searched. */
+typedef struct {
+    const char *value;
+    size_t n;
+    guint64 bits[4];
+} byteset_t;
+
+static void
+byteset_init(byteset_t *b, const char *value)
+{
+    memset(b, 0, sizeof *b);
+    b->value = value;
+    if (value == NULL)
+        return;
+    b->n = strnlen(value, 2048);
+    for (size_t i = 0; i < b->n; i++) {
+        unsigned char c = (unsigned char)bw_ascii_lower(value[i]);
+        b->bits[c >> 6] |= (guint64)1 << (c & 63);
+    }
+}
+
+/* any_in(b->value, list), the same answer. */
+static bool
+any_in_set(const byteset_t *b, const char *const *list)
+{
+    if (b->value == NULL || list == NULL)
+        return false;
+    for (size_t i = 0; list[i] != NULL; i++) {
+        const char *p = list[i];
+        bool may = true;
+        for (; may && *p != '\0'; p++) {
+            unsigned char c = (unsigned char)bw_ascii_lower(*p);
+            may = (b->bits[c >> 6] >> (c & 63)) & 1;
+        }
+        if (may && bw_memcasestr(b->value, b->n, list[i]) != NULL)
+            return true;
+    }
+    return false;
+}
+
 static bool
 headers_match(const bw_view_t *v, const char *const *list)
 {
@@ -927,13 +969,16 @@ pick_family(const bw_view_t *v, const scan_t *sc)
         return -1;
     int best = -1, best_score = 0;
     bool hint = bounce_hint(v);
+    byteset_t from_bytes, subject_bytes;
+    byteset_init(&from_bytes, v->from);
+    byteset_init(&subject_bytes, v->subject);
     for (size_t f = 0; f < bw_families_count; f++) {
         const bw_family_t *fam = &bw_families[f];
         if (bw_vendor_row_off != NULL && bw_vendor_row_off(fam->name))
             continue;
         /* A provider's domain in From is evidence only from its daemons:
          * its users write from the same domain. */
-        bool hdr = (hint && any_in(v->from, fam->from)) || any_in(v->subject, fam->subject)
+        bool hdr = (hint && any_in_set(&from_bytes, fam->from)) || any_in_set(&subject_bytes, fam->subject)
             || headers_match(v, fam->headers);
         bool body = false;
         for (size_t i = fam_lo[f]; i < fam_hi[f]; i++)
