@@ -65,6 +65,9 @@ typedef struct {
  * hands to the next.  Owned by scan.c (bw_scan_clear). */
 typedef struct {
     const bw_scanner_options_t *opts;
+    /* set once the attempt succeeded and the process exits after it
+     * (bw_scanner_leaves_memory): bw_scan_clear then only closes */
+    bool leave_memory;
     bw_nm_source_t *src;
     bw_store_t *store;
     /* message-id -> bw_skipped_t*: what an earlier attempt of this run

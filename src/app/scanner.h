@@ -122,10 +122,22 @@ typedef struct {
                                     succeeds and is saved, the detail goes to
                                     `notice` (even when quiet) and the next run
                                     with `tag` writes the tags */
+    bool process_exits;          /* the process exits right after this run
+                                    and its result (the post-new hook's
+                                    worker): the run's memory is left to the
+                                    exit instead of freed block by block
+                                    (see bw_scanner_leaves_memory); the
+                                    state and the database are closed and
+                                    the reader stopped as always */
 } bw_scanner_options_t;
 
 /* Initialise options to their defaults (now = wall clock). */
 void bw_scanner_options_init(bw_scanner_options_t *opts);
+
+/* Whether a run with these options leaves its memory to the process's
+ * exit (opts->process_exits), the result's included: not in a sanitizer
+ * build, whose LeakSanitizer wants every block freed. */
+bool bw_scanner_leaves_memory(const bw_scanner_options_t *opts);
 
 /* Run one scan; *out gets the result (free with bw_scan_result_free); NULL
  * only with `skip_unchanged` when nothing changed. */

@@ -60,6 +60,8 @@ hook_post_new(gboolean quiet, gboolean no_notify)
     /* bw_agent_settle below opens the state again: one checkpoint, at its
      * close (4 fdatasync instead of 8). */
     opts.checkpoint_by_caller = true;
+    /* this process ends with the run (main() returns what we return) */
+    opts.process_exits = true;
     bw_owner_problem_t owner_problem = { 0 };
     opts.owner_problem_out = &owner_problem;
 
@@ -113,7 +115,8 @@ hook_post_new(gboolean quiet, gboolean no_notify)
     }
 done:
     bw_agent_settle(result, opts.state_path, now, save);
-    bw_scan_result_free(result);
+    if (!bw_scanner_leaves_memory(&opts))
+        bw_scan_result_free(result);
     return BW_EXIT_OK;
 }
 
