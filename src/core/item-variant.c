@@ -154,9 +154,10 @@ typedef struct {
     bool bad;          /* an offset or a count did not fit */
 } reader_t;
 
-/* The next string field: a copy, or NULL. */
-static char *
-r_str(reader_t *r)
+/* The next string field in place (valid while the bytes are), or NULL:
+ * for the fields only compared or interned (no copy to free). */
+static const char *
+r_peek(reader_t *r)
 {
     if (r->next >= r->n_off) {
         r->bad = true;
@@ -170,7 +171,14 @@ r_str(reader_t *r)
         r->bad = true;
         return NULL;
     }
-    return g_strdup(r->blob + off);   /* the blob ends with a NUL (checked) */
+    return r->blob + off;   /* the blob ends with a NUL (checked) */
+}
+
+/* The next string field: a copy, or NULL. */
+static char *
+r_str(reader_t *r)
+{
+    return g_strdup(r_peek(r));
 }
 
 static void
@@ -273,7 +281,7 @@ bw_item_from_variant_data(const void *data, gsize size, bw_item_t **out)
         return BW_E_INVALID;
     it->file = r_str(&r);
     it->date_unix = (gint64)num[N_DATE];
-    g_autofree char *klass = r_str(&r), *origin = r_str(&r);
+    const char *klass = r_peek(&r), *origin = r_peek(&r);
     it->klass = g_strcmp0(klass, "legitimate") == 0    ? BW_CLASS_LEGITIMATE
               : g_strcmp0(klass, "backscatter") == 0   ? BW_CLASS_BACKSCATTER
                                                        : BW_CLASS_UNDETERMINED;
@@ -300,7 +308,7 @@ bw_item_from_variant_data(const void *data, gsize size, bw_item_t **out)
     if (flags & F_REPORT) {
         bw_report_t *rp = it->report = bw_report_new();
         rp->bounce = (flags & F_BOUNCE) != 0;
-        g_autofree char *kind = r_str(&r), *family = r_str(&r);
+        const char *kind = r_peek(&r), *family = r_peek(&r);
         rp->kind = bw_kind_from_string(kind);
         rp->family = family ? g_intern_string(family) : NULL;
         rp->feedback_type = r_str(&r);
@@ -313,7 +321,7 @@ bw_item_from_variant_data(const void *data, gsize size, bw_item_t **out)
             rc->action = r_str(&r);
             rc->status = r_str(&r);
             rc->reply_code = r_str(&r);
-            g_autofree char *reason = r_str(&r);
+            const char *reason = r_peek(&r);
             rc->reason = bw_reason_from_string(reason);
             rc->remote_mta = r_str(&r);
             rc->diagnostic = r_str(&r);
