@@ -637,14 +637,15 @@ item_from_row_json(bw_store_t *s, const char *message_id, JsonParser *parser)
 }
 
 bw_status_t
-bw_store_load_items_questions(bw_store_t *s, GPtrArray **out, GHashTable **questions_out,
+bw_store_load_items_questions(bw_store_t *s, GPtrArray **out, GPtrArray **questions_out,
                               char **detail)
 {
     *out = NULL;
     if (questions_out)
         *questions_out = NULL;
-    g_autoptr(GHashTable) questions = questions_out
-        ? g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free) : NULL;
+    /* by index, not by message-id: no key copied and hashed per row */
+    g_autoptr(GPtrArray) questions = questions_out ? g_ptr_array_new_with_free_func(g_free)
+                                                   : NULL;
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db,
         "SELECT message_id, questions, bin FROM items ORDER BY date, message_id", -1, &st, NULL);
@@ -675,10 +676,11 @@ bw_store_load_items_questions(bw_store_t *s, GPtrArray **out, GHashTable **quest
             sqlite3_finalize(st);
             return BW_E_STATE;
         }
-        const char *q = (const char *)sqlite3_column_text(st, 1);
-        if (questions && item->message_id && q)
-            g_hash_table_replace(questions, g_strdup(item->message_id),
-                                 g_strndup(q, (gsize)sqlite3_column_bytes(st, 1)));
+        if (questions) {
+            const char *q = (const char *)sqlite3_column_text(st, 1);
+            g_ptr_array_add(questions,
+                            q ? g_strndup(q, (gsize)sqlite3_column_bytes(st, 1)) : NULL);
+        }
         g_ptr_array_add(items, item);
     }
     sqlite3_finalize(st);

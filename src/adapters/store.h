@@ -78,10 +78,11 @@ bw_status_t bw_store_delete_item(bw_store_t *s, const char *message_id);
 bw_status_t bw_store_has_item(bw_store_t *s, const char *message_id, bool *found, char **file);
 /* All items, by report date (GPtrArray of bw_item_t*, owning). */
 bw_status_t bw_store_load_items(bw_store_t *s, GPtrArray **out, char **detail);
-/* The same, and *questions_out (may be NULL) gets message-id -> the row's
- * questions (rows without them are not in it). */
+/* The same, and *questions_out (may be NULL) gets each row's questions
+ * (owning: char*, NULL for a row without them), at the index of its item
+ * in *out. */
 bw_status_t bw_store_load_items_questions(bw_store_t *s, GPtrArray **out,
-                                          GHashTable **questions_out, char **detail);
+                                          GPtrArray **questions_out, char **detail);
 bw_status_t bw_store_count_items(bw_store_t *s, guint64 *count);
 bw_status_t bw_store_clear_items(bw_store_t *s);
 

@@ -388,9 +388,12 @@ bw_ops_record_to_text(const bw_ops_record_t *rec)
     return g_string_free(g, FALSE);
 }
 
-/* One <length>:<bytes> field at *p (before end): a copy, or NULL. */
+/* One <length>:<bytes> field at *p (before end): a copy at *buf (which
+ * moves past it and its NUL), or NULL.  The copies of one line fit in as
+ * many bytes as the line: each field has at least two bytes before it
+ * ("0:") for its one NUL. */
 static char *
-take_field(const char **p, const char *end)
+take_field(const char **p, const char *end, char **buf)
 {
     const char *s = *p;
     gsize n = 0;
@@ -405,7 +408,10 @@ take_field(const char **p, const char *end)
     s++;
     if (memchr(s, '\0', n) != NULL)
         return NULL;
-    char *out = g_strndup(s, n);
+    char *out = *buf;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    *buf += n + 1;
     *p = s + n;
     return out;
 }
@@ -418,6 +424,8 @@ bw_ops_recheck_text(const char *text, const bw_mailbox_ops_t *real,
     if (text == NULL)
         return false;
     const char *p = text, *end = text + strlen(text);
+    /* the fields of the line being read, copied one after the other */
+    g_autofree char *fields = g_malloc((gsize)(end - text) + 1);
     guint count = 0;
     while (p < end) {
         if (++count > max || end - p < 3)
@@ -428,9 +436,10 @@ bw_ops_recheck_text(const char *text, const bw_mailbox_ops_t *real,
             return false;
         p += 2;
         char *part[4] = { NULL };
+        char *buf = fields;
         bool ok = true;
         for (int a = 0; a <= nargs && ok; a++)
-            ok = (part[a] = take_field(&p, end)) != NULL;
+            ok = (part[a] = take_field(&p, end, &buf)) != NULL;
         ok = ok && p < end && *p == '\n';
         p++;
         bool differs = false;
@@ -440,8 +449,6 @@ bw_ops_recheck_text(const char *text, const bw_mailbox_ops_t *real,
             ok = now != NULL;
             differs = ok && strcmp(now, part[nargs]) != 0;
         }
-        for (int a = 0; a < 4; a++)
-            g_free(part[a]);
         if (!ok)
             return false;
         if (differs) {

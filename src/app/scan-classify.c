@@ -686,12 +686,13 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
     for (guint k = 0; k < keep->len; k++) {
         guint i = g_array_index(keep, guint, k);
         bw_item_t *old = g_ptr_array_index(stored, i);
-        const char *q = keepable ? g_hash_table_lookup(s->stored_questions, old->message_id) : NULL;
+        char *q = keepable ? g_ptr_array_index(s->stored_questions, i) : NULL;
         bool changed = true;
         if (q != NULL && bw_ops_recheck_text(q, &s->ops, must_ask, &keys, MAX_ITEM_QUESTIONS,
                                              &changed) && !changed) {
             g_ptr_array_index(stored, i) = NULL;   /* taken as it is */
-            g_hash_table_replace(s->questions, g_strdup(old->message_id), g_strdup(q));
+            g_ptr_array_index(s->stored_questions, i) = NULL;   /* and its questions */
+            g_hash_table_replace(s->questions, g_strdup(old->message_id), q);
             g_hash_table_replace(s->kept, g_strdup(old->message_id),
                                  g_strdup(old->campaign ? old->campaign : ""));
             g_hash_table_add(s->have, old->message_id);

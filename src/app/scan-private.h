@@ -136,7 +136,9 @@ typedef struct {
     /* classify */
     GPtrArray *items;          /* bw_item_t*, by date */
     GHashTable *have;          /* message-id of every item (borrowed keys) */
-    GHashTable *stored_questions; /* message-id -> the stored row's questions */
+    GPtrArray *stored_questions;  /* the stored rows' questions (char*, NULL for
+                                     none; taken when kept), by the index of
+                                     their item in the classify stage's load */
     GPtrArray *vanished;       /* char*: stored reports no longer in the mailbox */
     /* message-id -> the questions its classification asked (ops-record.h
      * text form): every item of this run */

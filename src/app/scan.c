@@ -403,7 +403,7 @@ bw_scan_clear(bw_scan_t *s)
     g_clear_pointer(&s->campaigns, g_ptr_array_unref);
     g_clear_pointer(&s->surges, g_ptr_array_unref);
     g_clear_pointer(&s->have, g_hash_table_unref);
-    g_clear_pointer(&s->stored_questions, g_hash_table_unref);
+    g_clear_pointer(&s->stored_questions, g_ptr_array_unref);
     g_clear_pointer(&s->questions, g_hash_table_unref);
     g_clear_pointer(&s->kept, g_hash_table_unref);
     g_clear_pointer(&s->classified, g_hash_table_unref);
