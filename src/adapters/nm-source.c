@@ -263,11 +263,11 @@ bw_nm_source_open(const char *config_path, bw_nm_source_t **out, char **detail)
     const char *inject = g_getenv("BOUNCEWATCH_TEST_READ_FAILURES");
     if (inject)
         src->inject_failures = (unsigned)MIN(g_ascii_strtoull(inject, NULL, 10), 100u);
-    src->sent_by_id = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    src->sent_to = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, free_dates);
-    src->known_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    src->subject_near = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    src->from_counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    src->sent_by_id = g_hash_table_new_full(bw_str_hash, g_str_equal, g_free, g_free);
+    src->sent_to = g_hash_table_new_full(bw_str_hash, g_str_equal, g_free, free_dates);
+    src->known_ids = g_hash_table_new_full(bw_str_hash, g_str_equal, g_free, NULL);
+    src->subject_near = g_hash_table_new_full(bw_str_hash, g_str_equal, g_free, NULL);
+    src->from_counts = g_hash_table_new_full(bw_str_hash, g_str_equal, g_free, NULL);
     load_owners(src);
     load_settings(src);
     *out = src;
@@ -884,7 +884,7 @@ bw_nm_source_range_keys(bw_nm_source_t *src, guint64 after_rev, guint max, GHash
     GPtrArray *list = range_list(src, after_rev);
     if (list == NULL || list->len > max)
         return false;   /* a failed read, or more than the caller checks */
-    g_autoptr(GHashTable) ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GHashTable) ids = g_hash_table_new_full(bw_str_hash, g_str_equal, g_free, NULL);
     g_autoptr(GPtrArray) froms = g_ptr_array_new_with_free_func(g_free);
     for (guint i = 0; i < list->len; i++) {
         const range_msg_t *r = g_ptr_array_index(list, i);
@@ -1246,9 +1246,9 @@ bw_nm_source_import_sent_answers(bw_nm_source_t *src, GBytes *data)
     guint32 n_by_id = sa_u32(&r), n_to = sa_u32(&r), n_near = sa_u32(&r);
     /* Read whole into new tables first: nothing is taken from a blob
      * that does not read to its end. */
-    g_autoptr(GHashTable) by_id = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    g_autoptr(GHashTable) to = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, free_dates);
-    g_autoptr(GHashTable) near = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GHashTable) by_id = g_hash_table_new_full(bw_str_hash, g_str_equal, g_free, g_free);
+    g_autoptr(GHashTable) to = g_hash_table_new_full(bw_str_hash, g_str_equal, g_free, free_dates);
+    g_autoptr(GHashTable) near = g_hash_table_new_full(bw_str_hash, g_str_equal, g_free, NULL);
     for (guint32 i = 0; i < n_by_id && !r.bad; i++) {
         char *k = sa_key(&r);
         gint64 date = sa_i64(&r);

@@ -596,17 +596,17 @@ bw_status_t
 bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char **detail)
 {
     s->items = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
-    s->have = g_hash_table_new(g_str_hash, g_str_equal);
+    s->have = g_hash_table_new(bw_str_hash, g_str_equal);
     s->vanished = g_ptr_array_new_with_free_func(g_free);
-    s->questions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    s->kept = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    s->questions = g_hash_table_new_full(bw_str_hash, g_str_equal, g_free, g_free);
+    s->kept = g_hash_table_new_full(bw_str_hash, g_str_equal, g_free, g_free);
     /* What is classified: the stored reports (no file is read) that are
      * still in the mailbox, and the new ones. */
     g_autoptr(GPtrArray) stored = NULL;
     g_autoptr(GArray) keep = g_array_new(FALSE, FALSE, sizeof(guint));    /* indexes of stored */
     g_autoptr(GArray) fresh = g_array_new(FALSE, FALSE, sizeof(guint));   /* indexes of fresh */
     g_autoptr(GArray) lessons = g_array_new(FALSE, FALSE, sizeof(lesson_t));
-    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);   /* their ids */
+    g_autoptr(GHashTable) seen = g_hash_table_new(bw_str_hash, g_str_equal);   /* their ids */
     g_autoptr(GPtrArray) stored_taught = NULL;
     if (!s->full) {
         g_autofree char *msg = NULL;
@@ -728,7 +728,7 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
     /* Each verdict as classified, before the group stage may promote it:
      * a row the group stage changed is not kept by a later run (its
      * promotion depends on the other items: it is decided again). */
-    s->classified = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+    s->classified = g_hash_table_new_full(bw_str_hash, g_str_equal, NULL, g_free);
     for (guint i = 0; i < s->items->len; i++) {
         const bw_item_t *it = g_ptr_array_index(s->items, i);
         bw_scan_verdict_t *v = g_new(bw_scan_verdict_t, 1);

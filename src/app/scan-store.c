@@ -252,7 +252,7 @@ do_tagging(const bw_scanner_options_t *opts, bw_store_t *store, GPtrArray *items
      * we tagged before as signals or imitations (their tags may go).  Each
      * is compared with what we wrote before as it comes (one lookup in
      * `tagged`), in that order; `seen` keeps the first of each id. */
-    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) seen = g_hash_table_new(bw_str_hash, g_str_equal);
     bool any_extra = extra != NULL && g_hash_table_size(extra) > 0;
     for (guint i = 0; i < items->len; i++) {
         const bw_item_t *item = g_ptr_array_index(items, i);

@@ -249,3 +249,27 @@ bw_text_sanitize(const char *s, size_t max_chars)
     }
     return g_string_free(out, FALSE);
 }
+
+guint
+bw_str_hash(gconstpointer key)
+{
+    const char *p = key;
+    size_t n = strlen(p);
+    guint64 h = 0x9e3779b97f4a7c15ull ^ (guint64)n;
+    for (; n >= 8; p += 8, n -= 8) {
+        guint64 w;
+        memcpy(&w, p, sizeof w);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    if (n > 0) {
+        guint64 w = 0;
+        memcpy(&w, p, n);
+        h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    }
+    /* the last mix (MurmurHash3's): every input bit reaches the low 32 */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return (guint)h;
+}

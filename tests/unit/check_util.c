@@ -150,6 +150,44 @@ END_TEST
 
 /* The fingerprint codec round-trips every hash exactly (beyond 2^53) and
  * reads damaged input as zeroes. */
+/* bw_str_hash: the same bytes give the same value wherever they are (every
+ * length of tail, 0 to 7 bytes past the last whole step), a difference in
+ * any byte changes it, and message-ids that differ in one place spread
+ * over a table's buckets. */
+START_TEST(test_str_hash)
+{
+    const char *text = "<20261206.1234.abcdefghijklmnopqrstuvwxyz@example.org>";
+    size_t len = strlen(text);
+    for (size_t n = 0; n <= len; n++) {
+        g_autofree char *a = g_strndup(text, n);
+        g_autofree char *b = g_strdup_printf("x%s", a);
+        ck_assert_uint_eq(bw_str_hash(a), bw_str_hash(b + 1));
+        for (size_t i = 0; i < n; i++) {
+            g_autofree char *c = g_strdup(a);
+            c[i] ^= 0x20;
+            ck_assert_uint_ne(bw_str_hash(a), bw_str_hash(c));
+        }
+    }
+    /* 4,096 ids into 1,024 buckets (the low bits, as a table uses them):
+     * about 4 each; none nearly empty or overfull */
+    guint buckets[1024] = { 0 };
+    for (guint i = 0; i < 4096; i++) {
+        g_autofree char *id = g_strdup_printf("<bench-new0.%u.%08x@mail.example.com>", i, i * 7919u);
+        buckets[bw_str_hash(id) & 1023u]++;
+    }
+    guint most = 0;
+    for (guint i = 0; i < 1024; i++)
+        most = MAX(most, buckets[i]);
+    ck_assert_uint_le(most, 16);
+    /* and it is a GHashFunc for a string table */
+    g_autoptr(GHashTable) t = g_hash_table_new(bw_str_hash, g_str_equal);
+    g_hash_table_add(t, (gpointer)text);
+    g_autofree char *copy = g_strdup(text);
+    ck_assert(g_hash_table_contains(t, copy));
+    ck_assert(!g_hash_table_contains(t, ""));
+}
+END_TEST
+
 START_TEST(test_fingerprint_codec)
 {
     bw_fingerprint_t fp = {
@@ -506,6 +544,7 @@ suite_util(void)
     tcase_add_test(tc, test_subject_strip);
     tcase_add_test(tc, test_dkim_domain);
     tcase_add_test(tc, test_text_sanitize);
+    tcase_add_test(tc, test_str_hash);
     tcase_add_test(tc, test_fingerprint_codec);
     tcase_add_test(tc, test_address_normalize);
     tcase_add_test(tc, test_msgid_normalize);
