@@ -606,6 +606,99 @@ raw_sql(const char *path, const char *sql)
     return v;
 }
 
+static bw_item_t *
+stored_item_new(const char *id, gint64 date)
+{
+    bw_item_t *it = g_new0(bw_item_t, 1);
+    it->message_id = g_strdup(id);
+    it->file = g_strdup_printf("/mail/cur/%s", id);
+    it->date_unix = date;
+    it->klass = BW_CLASS_BACKSCATTER;
+    it->score = 0.75;
+    it->evidence = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(it->evidence, g_strdup("the original was never sent"));
+    it->report = bw_report_new();
+    it->report->subject = g_strdup("Undelivered Mail Returned to Sender");
+    return it;
+}
+
+/* The ids and questions bw_store_load_items_questions gives, "id=q id=q". */
+static char *
+loaded_order(const char *path, bw_status_t *status)
+{
+    g_autoptr(bw_store_t) s = NULL;
+    ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+    g_autoptr(GPtrArray) items = NULL, questions = NULL;
+    g_autofree char *detail = NULL;
+    *status = bw_store_load_items_questions(s, &items, &questions, &detail);
+    if (*status != BW_OK) {
+        ck_assert_ptr_null(items);
+        ck_assert_ptr_nonnull(detail);
+        return NULL;
+    }
+    ck_assert_uint_eq(items->len, questions->len);
+    GString *g = g_string_new(NULL);
+    for (guint i = 0; i < items->len; i++) {
+        const bw_item_t *it = g_ptr_array_index(items, i);
+        const char *q = g_ptr_array_index(questions, i);
+        ck_assert_str_eq(it->report->subject, "Undelivered Mail Returned to Sender");
+        g_string_append_printf(g, "%s%s=%s", i ? " " : "", it->message_id, q ? q : "-");
+    }
+    return g_string_free(g, FALSE);
+}
+
+/* The stored reports come back by date, then message-id (SQLite's BINARY
+ * order), with the questions of each at its index: read from the binary
+ * form, from the JSON when the binary form is damaged, in SQLite's own
+ * order when a date is not an integer, and refused when a row is
+ * unreadable. */
+START_TEST(test_items_load_order)
+{
+    g_autofree char *path = state_path();
+    {
+        g_autoptr(bw_store_t) s = NULL;
+        ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+        ck_assert_int_eq(bw_store_begin(s, NULL), BW_OK);
+        /* ties at 200, put in no order; "id-b" is also a prefix of "id-bb" */
+        const struct { const char *id; gint64 date; const char *q; } rows[] = {
+            { "id-c", 200, "q3" }, { "late", 900, NULL }, { "id-bb", 200, "q2b" },
+            { "id-a", 200, "q1" }, { "first", 50, "q0" }, { "id-b", 200, NULL },
+            { "mid", 100, "qm" },
+        };
+        for (gsize i = 0; i < G_N_ELEMENTS(rows); i++) {
+            g_autoptr(bw_item_t) it = stored_item_new(rows[i].id, rows[i].date);
+            ck_assert_int_eq(bw_store_put_item_if_changed(s, it, rows[i].q, false, NULL, NULL),
+                             BW_OK);
+        }
+        ck_assert_int_eq(bw_store_commit(s, NULL), BW_OK);
+    }
+    const char *want = "first=q0 mid=qm id-a=q1 id-b=- id-bb=q2b id-c=q3 late=-";
+    bw_status_t st;
+    g_autofree char *got = loaded_order(path, &st);
+    ck_assert_int_eq(st, BW_OK);
+    ck_assert_str_eq(got, want);
+    /* a damaged binary form: that row is read from its JSON, same place */
+    raw_sql(path, "UPDATE items SET bin = substr(bin, 1, 40) || X'ee' || substr(bin, 42)"
+                  " WHERE message_id = 'id-bb'");
+    g_autofree char *got2 = loaded_order(path, &st);
+    ck_assert_int_eq(st, BW_OK);
+    ck_assert_str_eq(got2, want);
+    /* a date stored as text (no integer): SQLite's ORDER BY puts it after
+     * every number */
+    raw_sql(path, "UPDATE items SET date = 'soon' WHERE message_id = 'mid'");
+    ck_assert_int_eq(raw_sql(path, "SELECT typeof(date) = 'text' FROM items"
+                                   " WHERE message_id = 'mid'"), 1);
+    g_autofree char *got3 = loaded_order(path, &st);
+    ck_assert_int_eq(st, BW_OK);
+    ck_assert_str_eq(got3, "first=q0 id-a=q1 id-b=- id-bb=q2b id-c=q3 late=- mid=qm");
+    /* a row unreadable in both forms: the load is refused */
+    raw_sql(path, "UPDATE items SET bin = NULL, json = '{' WHERE message_id = 'id-a'");
+    g_autofree char *got4 = loaded_order(path, &st);
+    ck_assert_int_eq(st, BW_E_STATE);
+    ck_assert_ptr_null(got4);
+}
+END_TEST
+
 START_TEST(test_snapshot_parts)
 {
     g_autofree char *path = state_path();
@@ -916,6 +1009,7 @@ suite_store(void)
     tcase_add_test(tc, test_two_writers);
     tcase_add_test(tc, test_parse_since);
     tcase_add_test(tc, test_tagger_all_or_none);
+    tcase_add_test(tc, test_items_load_order);
     tcase_add_test(tc, test_snapshot_parts);
     tcase_add_test(tc, test_snapshot_parts_damage);
     tcase_add_test(tc, test_checkpoint_later);
