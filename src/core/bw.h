@@ -262,6 +262,12 @@ typedef struct {
     GPtrArray *references;   /* char* without <> */
     GPtrArray *to;           /* char*: addresses the report was sent to */
     char *auto_submitted;    /* Auto-Submitted header value or NULL */
+    char *strings;           /* NULL; or, for a report read back from the
+                                scan state (item-variant.c), the one block
+                                that every string of it, of its recipients,
+                                of its original and of their lists points
+                                into: those are read-only, freed with the
+                                block by bw_report_free (not one by one) */
 } bw_report_t;
 
 void bw_report_free(bw_report_t *report);

@@ -19,7 +19,10 @@
  * writer and the reader below share.  Mail text need not be UTF-8: the
  * strings are bytes.  The reader checks every offset and count, so any
  * bytes give an item or an error; the caller checks a hash of the bytes
- * (damage would read as other values). */
+ * (damage would read as other values).  The report read back keeps its
+ * strings in one copy of the string member (bw_report_t.strings), not one
+ * allocation each; the item's own strings are copies (later stages
+ * replace its campaign and add to its evidence). */
 #include "bw-scan.h"
 #include "bw-private.h"
 #include <string.h>
@@ -151,6 +154,7 @@ typedef struct {
     gsize n_off, next;
     const char *blob;
     gsize blob_len;
+    char *block;       /* the report's copy of the blob (bw_report_t.strings) */
     bool bad;          /* an offset or a count did not fit */
 } reader_t;
 
@@ -181,8 +185,19 @@ r_str(reader_t *r)
     return g_strdup(r_peek(r));
 }
 
+/* The next string field of the report: in its block (r->block), or NULL. */
+static char *
+r_ref(reader_t *r)
+{
+    const char *p = r_peek(r);
+    return p != NULL ? r->block + (p - r->blob) : NULL;
+}
+
+/* A list of strings: copies (the item's evidence, which later stages add
+ * to), or in the report's block (`in_block`: the report's lists, which
+ * have no free function). */
 static void
-r_strv(reader_t *r, guint64 count, GPtrArray *out, guint max)
+r_strv(reader_t *r, guint64 count, GPtrArray *out, guint max, bool in_block)
 {
     /* every string takes an offset: a count beyond them is damage */
     if (count > r->n_off - MIN(r->next, r->n_off) || count > max) {
@@ -190,10 +205,36 @@ r_strv(reader_t *r, guint64 count, GPtrArray *out, guint max)
         return;
     }
     for (guint64 i = 0; i < count; i++) {
-        char *s = r_str(r);
+        char *s = in_block ? r_ref(r) : r_str(r);
         if (s != NULL)
             g_ptr_array_add(out, s);
     }
+}
+
+/* A report read back from the state: its strings (and those of its
+ * recipients, its original and their lists) point into `block`, which it
+ * owns (bw_report_t.strings): one allocation instead of ~30 copies per
+ * stored report, and one free.  The lists have no free function, the
+ * recipients' list frees the structures only (report.c: bw_report_free). */
+static bw_report_t *
+report_in_block(char *block)
+{
+    bw_report_t *r = g_new0(bw_report_t, 1);
+    r->strings = block;
+    r->recipients = g_ptr_array_new_with_free_func(g_free);
+    r->references = g_ptr_array_new();
+    r->to = g_ptr_array_new();
+    return r;
+}
+
+static bw_original_t *
+original_in_block(void)
+{
+    bw_original_t *o = g_new0(bw_original_t, 1);
+    o->to = g_ptr_array_new();
+    o->received = g_ptr_array_new();
+    o->url_domains = g_ptr_array_new();
+    return o;
 }
 
 /* The serialised tuple "(dataiay)" split by hand, as GVariant lays it out
@@ -292,7 +333,7 @@ bw_item_from_variant_data(const void *data, gsize size, bw_item_t **out)
     if (it->score < 0.0 || it->score > 1.0 || it->score != it->score)
         it->score = 0.0;
     it->evidence = g_ptr_array_new_with_free_func(g_free);
-    r_strv(&r, num[N_EVIDENCE], it->evidence, 64);
+    r_strv(&r, num[N_EVIDENCE], it->evidence, 64, false);
     it->fp.subject_template = num[N_FP0];
     it->fp.url_domains = num[N_FP0 + 1];
     it->fp.origin_network = num[N_FP0 + 2];
@@ -306,54 +347,59 @@ bw_item_from_variant_data(const void *data, gsize size, bw_item_t **out)
     it->anomaly = r_str(&r);
     guint64 flags = num[N_FLAGS];
     if (flags & F_REPORT) {
-        bw_report_t *rp = it->report = bw_report_new();
+        /* the report's strings: one copy of the bytes (a NUL after them
+         * keeps the block non-empty) */
+        r.block = g_malloc(r.blob_len + 1);
+        memcpy(r.block, r.blob, r.blob_len);
+        r.block[r.blob_len] = '\0';
+        bw_report_t *rp = it->report = report_in_block(r.block);
         rp->bounce = (flags & F_BOUNCE) != 0;
         const char *kind = r_peek(&r), *family = r_peek(&r);
         rp->kind = bw_kind_from_string(kind);
         rp->family = family ? g_intern_string(family) : NULL;
-        rp->feedback_type = r_str(&r);
+        rp->feedback_type = r_ref(&r);
         if (num[N_RECIPIENTS] > BW_MAX_RECIPIENTS || num[N_RECIPIENTS] * 8 > r.n_off)
             return BW_E_INVALID;
         for (guint64 i = 0; i < num[N_RECIPIENTS] && !r.bad; i++) {
-            bw_recipient_t *rc = bw_recipient_new();
-            rc->address = r_str(&r);
-            rc->original_address = r_str(&r);
-            rc->action = r_str(&r);
-            rc->status = r_str(&r);
-            rc->reply_code = r_str(&r);
+            bw_recipient_t *rc = g_new0(bw_recipient_t, 1);
+            rc->address = r_ref(&r);
+            rc->original_address = r_ref(&r);
+            rc->action = r_ref(&r);
+            rc->status = r_ref(&r);
+            rc->reply_code = r_ref(&r);
             const char *reason = r_peek(&r);
             rc->reason = bw_reason_from_string(reason);
-            rc->remote_mta = r_str(&r);
-            rc->diagnostic = r_str(&r);
+            rc->remote_mta = r_ref(&r);
+            rc->diagnostic = r_ref(&r);
             g_ptr_array_add(rp->recipients, rc);
         }
         if (flags & F_ORIGINAL) {
-            bw_original_t *o = rp->original = bw_original_new();
-            o->message_id = r_str(&r);
-            o->from = r_str(&r);
-            r_strv(&r, num[N_O_TO], o->to, BW_KEEP_TO);
-            o->subject = r_str(&r);
-            o->date = r_str(&r);
+            bw_original_t *o = rp->original = original_in_block();
+            o->message_id = r_ref(&r);
+            o->from = r_ref(&r);
+            r_strv(&r, num[N_O_TO], o->to, BW_KEEP_TO, true);
+            o->subject = r_ref(&r);
+            o->date = r_ref(&r);
             if (o->date != NULL)
                 bw_time_parse(o->date, &o->date_unix, NULL);
-            o->return_path = r_str(&r);
-            r_strv(&r, num[N_O_RECEIVED], o->received, BW_KEEP_RECEIVED);
-            o->dkim_domain = r_str(&r);
-            o->x_mailer = r_str(&r);
-            o->in_reply_to = r_str(&r);
-            r_strv(&r, num[N_O_URLS], o->url_domains, BW_KEEP_URL_DOMAINS);
+            o->return_path = r_ref(&r);
+            r_strv(&r, num[N_O_RECEIVED], o->received, BW_KEEP_RECEIVED, true);
+            o->dkim_domain = r_ref(&r);
+            o->x_mailer = r_ref(&r);
+            o->in_reply_to = r_ref(&r);
+            r_strv(&r, num[N_O_URLS], o->url_domains, BW_KEEP_URL_DOMAINS, true);
             o->headers_only = (flags & F_HEADERS_ONLY) != 0;
         }
-        rp->message_id = r_str(&r);
-        rp->from = r_str(&r);
-        r_strv(&r, num[N_R_TO], rp->to, BW_KEEP_TO);
-        rp->subject = r_str(&r);
-        rp->date = r_str(&r);
+        rp->message_id = r_ref(&r);
+        rp->from = r_ref(&r);
+        r_strv(&r, num[N_R_TO], rp->to, BW_KEEP_TO, true);
+        rp->subject = r_ref(&r);
+        rp->date = r_ref(&r);
         if (rp->date != NULL)
             bw_time_parse(rp->date, &rp->date_unix, NULL);
-        rp->in_reply_to = r_str(&r);
-        r_strv(&r, num[N_R_REFERENCES], rp->references, BW_KEEP_REFERENCES);
-        rp->auto_submitted = r_str(&r);
+        rp->in_reply_to = r_ref(&r);
+        r_strv(&r, num[N_R_REFERENCES], rp->references, BW_KEEP_REFERENCES, true);
+        rp->auto_submitted = r_ref(&r);
     }
     /* every field read, none left over: the writer's order */
     if (r.bad || r.next != r.n_off)

@@ -78,6 +78,22 @@ bw_report_free(bw_report_t *r)
 {
     if (r == NULL)
         return;
+    if (r->strings != NULL) {
+        /* read back from the state: the strings are in the block, the
+         * lists have no free function, the recipients' is g_free */
+        g_ptr_array_unref(r->recipients);
+        if (r->original != NULL) {
+            g_ptr_array_unref(r->original->to);
+            g_ptr_array_unref(r->original->received);
+            g_ptr_array_unref(r->original->url_domains);
+            g_free(r->original);
+        }
+        g_ptr_array_unref(r->references);
+        g_ptr_array_unref(r->to);
+        g_free(r->strings);
+        g_free(r);
+        return;
+    }
     g_ptr_array_unref(r->recipients);
     bw_original_free(r->original);
     g_free(r->feedback_type);
