@@ -200,13 +200,11 @@ bw_scan_stage_detect(bw_scan_t *s, char **detail)
 static char *
 wanted_tags(const bw_item_t *item)
 {
-    GString *g = g_string_new("bounce");
-    if (item->klass == BW_CLASS_BACKSCATTER) {
-        g_string_append(g, " backscatter");
-        if (item->campaign)
-            g_string_append_printf(g, " bw/%s", item->campaign);
-    }
-    return g_string_free(g, FALSE);
+    if (item->klass != BW_CLASS_BACKSCATTER)
+        return g_strdup("bounce");
+    if (item->campaign == NULL)
+        return g_strdup("bounce backscatter");
+    return g_strconcat("bounce backscatter bw/", item->campaign, NULL);
 }
 
 static void
