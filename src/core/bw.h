@@ -264,10 +264,11 @@ typedef struct {
     char *auto_submitted;    /* Auto-Submitted header value or NULL */
     char *strings;           /* NULL; or, for a report read back from the
                                 scan state (item-variant.c), the one block
-                                that every string of it, of its recipients,
-                                of its original and of their lists points
-                                into: those are read-only, freed with the
-                                block by bw_report_free (not one by one) */
+                                that holds this report itself, its original
+                                and recipient structures, and every string
+                                they and their lists point to: all of it
+                                read-only, freed at once by bw_report_free
+                                (no part of it freed or taken alone) */
 } bw_report_t;
 
 void bw_report_free(bw_report_t *report);

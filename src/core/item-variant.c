@@ -19,8 +19,9 @@
  * writer and the reader below share.  Mail text need not be UTF-8: the
  * strings are bytes.  The reader checks every offset and count, so any
  * bytes give an item or an error; the caller checks a hash of the bytes
- * (damage would read as other values).  The report read back keeps its
- * strings in one copy of the string member (bw_report_t.strings), not one
+ * (damage would read as other values).  The report read back is one
+ * block (bw_report_t.strings): itself, its original and recipients, and
+ * one copy of the string member their fields point into, not one
  * allocation each; the item's own strings are copies (later stages
  * replace its campaign and add to its evidence). */
 #include "bw-scan.h"
@@ -211,30 +212,39 @@ r_strv(reader_t *r, guint64 count, GPtrArray *out, guint max, bool in_block)
     }
 }
 
-/* A report read back from the state: its strings (and those of its
- * recipients, its original and their lists) point into `block`, which it
- * owns (bw_report_t.strings): one allocation instead of ~30 copies per
- * stored report, and one free.  The lists have no free function, the
- * recipients' list frees the structures only (report.c: bw_report_free). */
+/* A report read back from the state, in one block that it owns
+ * (bw_report_t.strings): the report itself first, then its original (with
+ * `original`), its `n_recipients` recipients, and a copy of the `len`
+ * string bytes, which the fields of all of them and their lists point
+ * into (returned in *strings).  One allocation instead of ~30 per stored
+ * report, and one free; the lists have no free function
+ * (report.c: bw_report_free). */
 static bw_report_t *
-report_in_block(char *block)
+report_in_block(const char *bytes, gsize len, bool original, guint n_recipients, char **strings)
 {
-    bw_report_t *r = g_new0(bw_report_t, 1);
+    gsize head = sizeof(bw_report_t) + (original ? sizeof(bw_original_t) : 0) +
+                 n_recipients * sizeof(bw_recipient_t);
+    char *block = g_malloc(head + len + 1);
+    memset(block, 0, head);
+    memcpy(block + head, bytes, len);
+    block[head + len] = '\0';
+    bw_report_t *r = (bw_report_t *)(void *)block;
     r->strings = block;
-    r->recipients = g_ptr_array_new_with_free_func(g_free);
+    r->recipients = g_ptr_array_sized_new(n_recipients);
+    bw_recipient_t *rc = (bw_recipient_t *)(void *)(block + sizeof(bw_report_t) +
+                                                     (original ? sizeof(bw_original_t) : 0));
+    for (guint i = 0; i < n_recipients; i++)
+        g_ptr_array_add(r->recipients, rc + i);
     r->references = g_ptr_array_new();
     r->to = g_ptr_array_new();
+    if (original) {
+        bw_original_t *o = r->original = (bw_original_t *)(void *)(block + sizeof(bw_report_t));
+        o->to = g_ptr_array_new();
+        o->received = g_ptr_array_new();
+        o->url_domains = g_ptr_array_new();
+    }
+    *strings = block + head;
     return r;
-}
-
-static bw_original_t *
-original_in_block(void)
-{
-    bw_original_t *o = g_new0(bw_original_t, 1);
-    o->to = g_ptr_array_new();
-    o->received = g_ptr_array_new();
-    o->url_domains = g_ptr_array_new();
-    return o;
 }
 
 /* The serialised tuple "(dataiay)" split by hand, as GVariant lays it out
@@ -347,21 +357,18 @@ bw_item_from_variant_data(const void *data, gsize size, bw_item_t **out)
     it->anomaly = r_str(&r);
     guint64 flags = num[N_FLAGS];
     if (flags & F_REPORT) {
-        /* the report's strings: one copy of the bytes (a NUL after them
-         * keeps the block non-empty) */
-        r.block = g_malloc(r.blob_len + 1);
-        memcpy(r.block, r.blob, r.blob_len);
-        r.block[r.blob_len] = '\0';
-        bw_report_t *rp = it->report = report_in_block(r.block);
+        if (num[N_RECIPIENTS] > BW_MAX_RECIPIENTS || num[N_RECIPIENTS] * 8 > r.n_off)
+            return BW_E_INVALID;
+        bw_report_t *rp = it->report =
+            report_in_block(r.blob, r.blob_len, (flags & F_ORIGINAL) != 0,
+                            (guint)num[N_RECIPIENTS], &r.block);
         rp->bounce = (flags & F_BOUNCE) != 0;
         const char *kind = r_peek(&r), *family = r_peek(&r);
         rp->kind = bw_kind_from_string(kind);
         rp->family = family ? g_intern_string(family) : NULL;
         rp->feedback_type = r_ref(&r);
-        if (num[N_RECIPIENTS] > BW_MAX_RECIPIENTS || num[N_RECIPIENTS] * 8 > r.n_off)
-            return BW_E_INVALID;
-        for (guint64 i = 0; i < num[N_RECIPIENTS] && !r.bad; i++) {
-            bw_recipient_t *rc = g_new0(bw_recipient_t, 1);
+        for (guint i = 0; i < rp->recipients->len && !r.bad; i++) {
+            bw_recipient_t *rc = g_ptr_array_index(rp->recipients, i);
             rc->address = r_ref(&r);
             rc->original_address = r_ref(&r);
             rc->action = r_ref(&r);
@@ -371,10 +378,9 @@ bw_item_from_variant_data(const void *data, gsize size, bw_item_t **out)
             rc->reason = bw_reason_from_string(reason);
             rc->remote_mta = r_ref(&r);
             rc->diagnostic = r_ref(&r);
-            g_ptr_array_add(rp->recipients, rc);
         }
         if (flags & F_ORIGINAL) {
-            bw_original_t *o = rp->original = original_in_block();
+            bw_original_t *o = rp->original;
             o->message_id = r_ref(&r);
             o->from = r_ref(&r);
             r_strv(&r, num[N_O_TO], o->to, BW_KEEP_TO, true);

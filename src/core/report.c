@@ -79,19 +79,18 @@ bw_report_free(bw_report_t *r)
     if (r == NULL)
         return;
     if (r->strings != NULL) {
-        /* read back from the state: the strings are in the block, the
-         * lists have no free function, the recipients' is g_free */
+        /* read back from the state: the report, its original, its
+         * recipients and every string are in the block (which starts with
+         * the report); the lists have no free function */
         g_ptr_array_unref(r->recipients);
         if (r->original != NULL) {
             g_ptr_array_unref(r->original->to);
             g_ptr_array_unref(r->original->received);
             g_ptr_array_unref(r->original->url_domains);
-            g_free(r->original);
         }
         g_ptr_array_unref(r->references);
         g_ptr_array_unref(r->to);
-        g_free(r->strings);
-        g_free(r);
+        g_free(r->strings);   /* r itself */
         return;
     }
     g_ptr_array_unref(r->recipients);
