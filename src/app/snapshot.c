@@ -424,6 +424,30 @@ bs_array_peek(GVariant *v, GPtrArray *out, GPtrArray *owned)
     }
 }
 
+/* The seven fields of the `i`th sent message of `vs` (message-id, from,
+ * received, DKIM domain, X-Mailer, date, to), through GLib's accessors. */
+typedef struct {
+    GVariant *c[7];
+} sent_fields_t;
+
+static sent_fields_t
+sent_fields(GVariant *vs, gsize i)
+{
+    sent_fields_t f;
+    g_autoptr(GVariant) t = g_variant_get_child_value(vs, i);
+    for (gsize k = 0; k < G_N_ELEMENTS(f.c); k++)
+        f.c[k] = g_variant_get_child_value(t, k);
+    return f;
+}
+
+static void
+sent_fields_clear(sent_fields_t *f)
+{
+    for (gsize k = 0; k < G_N_ELEMENTS(f->c); k++)
+        g_clear_pointer(&f->c[k], g_variant_unref);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(sent_fields_t, sent_fields_clear)
+
 /* Feed the profile the sent messages of the snapshot's `vs` (its child 2),
  * in the order the saving run fed them: each as bw_snapshot_sent() builds
  * it, its strings borrowed from the snapshot's bytes (the profile copies
@@ -436,14 +460,9 @@ feed_sent(GVariant *vs, bw_profile_t *profile)
     g_autoptr(GPtrArray) to = g_ptr_array_new();
     gsize ns = g_variant_n_children(vs);
     for (gsize i = 0; i < ns; i++) {
-        g_autoptr(GVariant) t = g_variant_get_child_value(vs, i);
-        g_autoptr(GVariant) c0 = g_variant_get_child_value(t, 0);
-        g_autoptr(GVariant) c1 = g_variant_get_child_value(t, 1);
-        g_autoptr(GVariant) c2 = g_variant_get_child_value(t, 2);
-        g_autoptr(GVariant) c3 = g_variant_get_child_value(t, 3);
-        g_autoptr(GVariant) c4 = g_variant_get_child_value(t, 4);
-        g_autoptr(GVariant) c5 = g_variant_get_child_value(t, 5);
-        g_autoptr(GVariant) c6 = g_variant_get_child_value(t, 6);
+        g_auto(sent_fields_t) f = sent_fields(vs, i);
+        GVariant *c0 = f.c[0], *c1 = f.c[1], *c2 = f.c[2], *c3 = f.c[3], *c4 = f.c[4],
+                 *c5 = f.c[5], *c6 = f.c[6];
         g_ptr_array_set_size(owned, 0);
         g_ptr_array_set_size(received, 0);
         g_ptr_array_set_size(to, 0);
@@ -560,14 +579,9 @@ bw_snapshot_sent(GVariant *v, bw_profile_t *profile, GPtrArray *sent_out)
     }
     gsize ns = g_variant_n_children(vs);
     for (gsize i = 0; i < ns; i++) {
-        g_autoptr(GVariant) t = g_variant_get_child_value(vs, i);
-        g_autoptr(GVariant) c0 = g_variant_get_child_value(t, 0);
-        g_autoptr(GVariant) c1 = g_variant_get_child_value(t, 1);
-        g_autoptr(GVariant) c2 = g_variant_get_child_value(t, 2);
-        g_autoptr(GVariant) c3 = g_variant_get_child_value(t, 3);
-        g_autoptr(GVariant) c4 = g_variant_get_child_value(t, 4);
-        g_autoptr(GVariant) c5 = g_variant_get_child_value(t, 5);
-        g_autoptr(GVariant) c6 = g_variant_get_child_value(t, 6);
+        g_auto(sent_fields_t) f = sent_fields(vs, i);
+        GVariant *c0 = f.c[0], *c1 = f.c[1], *c2 = f.c[2], *c3 = f.c[3], *c4 = f.c[4],
+                 *c5 = f.c[5], *c6 = f.c[6];
         bw_sent_mail_t *s = g_new0(bw_sent_mail_t, 1);
         s->to = g_ptr_array_new_with_free_func(g_free);
         bs_array_into(c6, s->to);

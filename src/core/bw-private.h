@@ -95,6 +95,10 @@ bool bw_caps_decode_date_unix(const char *s, gint64 *unix_time, int *offset);
  * addr-spec, as GMime reads it (check_util test_simple_address_as_gmime),
  * without building an InternetAddressList.  False for anything else. */
 bool bw_simple_address(const char *v, const char **addr, size_t *addr_len);
+/* The same, normalised (bw_address_normalize) and added to `out` when it
+ * normalises: true when `v` is one plain address (handled, whether added
+ * or not), false when the caller must read it with GMime. */
+bool bw_simple_address_add(const char *v, GPtrArray *out);
 
 /* ASCII lower case of one byte, inlined (hot loops call it per byte). */
 static inline char

@@ -173,16 +173,8 @@ from_header_block(const char *text, size_t len)
             if (o->from == NULL)
                 o->from = bw_address_normalize(v);
         } else if (IS("To")) {
-            const char *plain = NULL;
-            size_t plain_len = 0;
             if (o->to->len == 0 && bw_caps_address_field(v, f->vlen)) {
-                if (bw_simple_address(v, &plain, &plain_len)) {
-                    /* one plain address: GMime's answer, without its list */
-                    g_autofree char *addr = g_strndup(plain, plain_len);
-                    char *a = bw_address_normalize(addr);
-                    if (a != NULL)
-                        g_ptr_array_add(o->to, a);
-                } else {
+                if (!bw_simple_address_add(v, o->to)) {
                     InternetAddressList *list = internet_address_list_parse(NULL, v);
                     fill_addresses(o->to, list, 0);
                     if (list != NULL)

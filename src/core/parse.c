@@ -77,18 +77,8 @@ fill_report_headers(bw_report_t *r, const bw_view_index_t *ix)
     if (refs != NULL)
         add_msgids(r->references, refs, strlen(refs), BW_KEEP_REFERENCES);
     g_autofree char *to = RAW("To");
-    const char *plain = NULL;
-    size_t plain_len = 0;
     if (to != NULL && bw_caps_address_field(to, strlen(to))) {
-        if (bw_simple_address(to, &plain, &plain_len)) {
-            /* one plain address: what GMime's list would hold, without
-             * it (parsing the list and freeing it cost ~15,000
-             * instructions) */
-            g_autofree char *addr = g_strndup(plain, plain_len);
-            char *a = bw_address_normalize(addr);
-            if (a != NULL)
-                g_ptr_array_add(r->to, a);
-        } else {
+        if (!bw_simple_address_add(to, r->to)) {
             InternetAddressList *list = internet_address_list_parse(NULL, to);
             int n = list != NULL ? internet_address_list_length(list) : 0;
             for (int i = 0; i < n && r->to->len < BW_KEEP_TO; i++) {
