@@ -198,16 +198,27 @@ date_parse_canonical(const char *s, gint64 *unix_time_out, int *offset_out)
     p += 4;
     while (is_ws(*p))
         p++;
-    int h = digits_at(p, 2), mi = digits_at(p + 3, 2), sec = digits_at(p + 6, 2);
-    if (h < 0 || p[2] != ':' || mi < 0 || p[5] != ':' || sec < 0 || !is_ws(p[8]))
+    /* Each field is read only once the bytes before it are known not to
+     * hold the string's end: a digit or a separator checked. */
+    int h = digits_at(p, 2);
+    if (h < 0 || p[2] != ':')
+        return false;
+    int mi = digits_at(p + 3, 2);
+    if (mi < 0 || p[5] != ':')
+        return false;
+    int sec = digits_at(p + 6, 2);
+    if (sec < 0 || !is_ws(p[8]))
         return false;
     p += 8;
     while (is_ws(*p))
         p++;
     if ((p[0] != '+' && p[0] != '-'))
         return false;
-    int oh = digits_at(p + 1, 2), om = digits_at(p + 3, 2);
-    if (oh < 0 || om < 0 || om > 59)
+    int oh = digits_at(p + 1, 2);
+    if (oh < 0)
+        return false;
+    int om = digits_at(p + 3, 2);
+    if (om < 0 || om > 59)
         return false;
     int off = (oh * 3600 + om * 60) * (p[0] == '-' ? -1 : 1);
     p += 5;
