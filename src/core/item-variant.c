@@ -26,6 +26,7 @@
  * replace its campaign and add to its evidence). */
 #include "bw-scan.h"
 #include "bw-private.h"
+#include "gv-read.h"
 #include <string.h>
 
 #define ITEM_TYPE "(dataiay)"
@@ -247,52 +248,40 @@ report_in_block(const char *bytes, gsize len, bool original, guint n_recipients,
     return r;
 }
 
-/* The serialised tuple "(dataiay)" split by hand, as GVariant lays it out
- * (the GVariant specification, section "Structures"): the double at 0; the
- * two arrays that are not last end at framing offsets kept at the end of
- * the data, little-endian, the first member's last, each as wide as the
- * whole size needs (1, 2, 4 or 8 bytes); the "at" starts at 8, the "ai" at
- * the "at"'s end rounded up to 4, the "ay" where the "ai" ends and runs to
- * the offsets.  g_variant_new_from_bytes() and one child value per member
- * cost ~11k instructions per stored item, a third of its load; this reads
- * the same bytes in place.  Anything that does not fit (a start past an
- * end, an end past the data, an array not a whole number of elements) is
- * damage. */
+/* The serialised tuple "(dataiay)" read in place (gv-read.h: GVariant's
+ * framing, strictly; g_variant_new_from_bytes() and one child value per
+ * member cost ~11k instructions per stored item, a third of its load).
+ * Anything that does not fit (a start past an end, an end past the data,
+ * an array not a whole number of elements) is damage. */
 typedef struct {
     double score;
     const guint8 *num, *off, *blob;   /* unaligned: read with memcpy */
     gsize n_num, n_off, blob_len;
 } item_parts_t;
 
-static guint64
-read_offset(const guint8 *p, gsize width)
-{
-    guint64 v = 0;
-    for (gsize i = 0; i < width; i++)
-        v |= (guint64)p[i] << (8 * i);
-    return v;
-}
-
 static bool
 split_item(const guint8 *data, gsize size, item_parts_t *out)
 {
-    gsize width = size > G_MAXUINT32 ? 8 : size > G_MAXUINT16 ? 4 : size > G_MAXUINT8 ? 2 : 1;
-    if (data == NULL || size < 8 + 2 * width)
+    static const bw_gv_member_t members[] = {
+        { 8, sizeof(double) }, { 8, 0 }, { 4, 0 }, { 1, 0 },   /* d at ai ay */
+    };
+    bw_gv_span_t sp[G_N_ELEMENTS(members)];
+    bw_gv_span_t v = { data, data != NULL ? size : 0 };
+    if (data == NULL || !bw_gv_tuple(v, members, G_N_ELEMENTS(members), sp) ||
+        sp[1].n % sizeof(guint64) != 0 || sp[2].n % sizeof(gint32) != 0)
         return false;
-    gsize frames = size - 2 * width;
-    guint64 end_num = read_offset(data + size - width, width);
-    guint64 end_off = read_offset(data + size - 2 * width, width);
-    guint64 start_off = (end_num + 3) & ~(guint64)3;
-    if (end_num < 8 || end_num > frames || start_off > end_off || end_off > frames ||
-        (end_num - 8) % sizeof(guint64) != 0 || (end_off - start_off) % sizeof(gint32) != 0)
-        return false;
-    memcpy(&out->score, data, sizeof out->score);
-    out->num = data + 8;
-    out->n_num = (gsize)(end_num - 8) / sizeof(guint64);
-    out->off = data + start_off;
-    out->n_off = (gsize)(end_off - start_off) / sizeof(gint32);
-    out->blob = data + end_off;
-    out->blob_len = frames - (gsize)end_off;
+    /* an empty member is given as NULL: point it at the data instead (never
+     * read: its count is 0), as the readers below expect a pointer */
+    for (gsize k = 0; k < G_N_ELEMENTS(sp); k++)
+        if (sp[k].p == NULL)
+            sp[k].p = data;
+    memcpy(&out->score, sp[0].p, sizeof out->score);
+    out->num = sp[1].p;
+    out->n_num = sp[1].n / sizeof(guint64);
+    out->off = sp[2].p;
+    out->n_off = sp[2].n / sizeof(gint32);
+    out->blob = sp[3].p;
+    out->blob_len = sp[3].n;
     return true;
 }
 

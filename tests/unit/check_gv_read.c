@@ -1,4 +1,4 @@
-/* check_gv_read.c: reading serialised GVariants in place (src/app/gv-read.c)
+/* check_gv_read.c: reading serialised GVariants in place (src/core/gv-read.c)
  * gives GLib's children on what g_variant_store() writes, and never reads
  * outside the bytes on anything else. */
 #include "suites.h"
