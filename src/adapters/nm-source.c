@@ -1,6 +1,7 @@
 /* nm-source.c: read-only access to the notmuch database (see nm-source.h). */
 #include "config.h"
 #include "nm-source.h"
+#include "nm-exceptions.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <gmime/gmime.h>
@@ -412,7 +413,7 @@ bw_nm_source_guess_owner(bw_nm_source_t *src, GPtrArray *others)
     if (notmuch_query_search_messages(query, &msgs) == NOTMUCH_STATUS_SUCCESS) {
         for (; notmuch_messages_valid(msgs) && total < GUESS_SAMPLE_MAX;
              notmuch_messages_move_to_next(msgs)) {
-            notmuch_message_t *m = notmuch_messages_get(msgs);
+            notmuch_message_t *m = bw_nm_messages_get(msgs);
             const char *from = m ? notmuch_message_get_header(m, "from") : NULL;
             char *addr = from ? bw_address_normalize(from) : NULL;
             if (m)
@@ -619,6 +620,19 @@ search_new(bw_nm_source_t *src, const char *text, bool newest, notmuch_query_t *
     return true;
 }
 
+/* The one message for a read that failed (usually Xapian's "database
+ * modified" from a `notmuch new` committing while we read, after the
+ * retries): what failed, and what to do. */
+static bw_status_t
+read_failed(const bw_nm_source_t *src, notmuch_status_t status, char **detail)
+{
+    const char *s = notmuch_database_status_string(src->db);
+    return bw_error_set(detail, BW_E_DATABASE, _("reading the notmuch database %s failed (%s%s%s); "
+                                                 "if notmuch new was running, run the scan again"),
+                        src->path, notmuch_status_to_string(status),
+                        s ? ": " : "", s ? g_strstrip((char *)s) : "");
+}
+
 static bool
 count_query(bw_nm_source_t *src, const char *text, guint64 *count)
 {
@@ -680,7 +694,7 @@ range_list(bw_nm_source_t *src, guint64 after_rev)
     g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func(range_msg_free);
     bool ok = true;
     for (; notmuch_messages_valid(msgs); notmuch_messages_move_to_next(msgs)) {
-        notmuch_message_t *m = notmuch_messages_get(msgs);
+        notmuch_message_t *m = bw_nm_messages_get(msgs);
         const char *id = m ? notmuch_message_get_message_id(m) : NULL;
         const char *file = m ? notmuch_message_get_filename(m) : NULL;
         if (id == NULL || file == NULL) {   /* reading the document failed */
@@ -748,7 +762,7 @@ range_restriction(bw_nm_source_t *src, guint64 after_rev, GPtrArray *list)
     guint found = 0;
     bool same = true, ok = true;
     for (; notmuch_messages_valid(msgs) && same; notmuch_messages_move_to_next(msgs)) {
-        notmuch_message_t *m = notmuch_messages_get(msgs);
+        notmuch_message_t *m = bw_nm_messages_get(msgs);
         const char *id = m ? notmuch_message_get_message_id(m) : NULL;
         if (id == NULL)
             ok = false;
@@ -800,7 +814,7 @@ candidates_pass(bw_nm_source_t *src, bool all, guint64 after_rev, GPtrArray *out
         return false;
     bool ok = true;
     for (; notmuch_messages_valid(msgs); notmuch_messages_move_to_next(msgs)) {
-        notmuch_message_t *m = notmuch_messages_get(msgs);
+        notmuch_message_t *m = bw_nm_messages_get(msgs);
         if (m == NULL) {   /* reading the document failed */
             ok = false;
             break;
@@ -870,9 +884,7 @@ bw_nm_source_candidates(bw_nm_source_t *src, bool all, guint64 after_rev,
         range_forget(src);
         src->failed = NOTMUCH_STATUS_SUCCESS;
     }
-    const char *s = notmuch_database_status_string(src->db);
-    return bw_error_set(detail, BW_E_DATABASE, _("reading the notmuch database failed%s%s"),
-                        s ? ": " : "", s ? s : "");
+    return read_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION, detail);
 }
 
 bool
@@ -947,7 +959,7 @@ list_pass(bw_nm_source_t *src, const char *text, int owner, unsigned max, GPtrAr
     bool ok = true;
     for (; notmuch_messages_valid(msgs) && (max == 0 || out->len < max);
          notmuch_messages_move_to_next(msgs)) {
-        notmuch_message_t *m = notmuch_messages_get(msgs);
+        notmuch_message_t *m = bw_nm_messages_get(msgs);
         if (m == NULL) {
             ok = false;
             break;
@@ -1040,9 +1052,7 @@ bw_nm_source_list(bw_nm_source_t *src, const char *query, bool all, guint64 afte
     }
     g_ptr_array_unref(list);
     mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
-    const char *why = notmuch_database_status_string(src->db);
-    return bw_error_set(detail, BW_E_DATABASE, _("reading the notmuch database failed%s%s"),
-                        why ? ": " : "", why ? why : "");
+    return read_failed(src, src->failed, detail);
 }
 
 char *
@@ -1335,11 +1345,7 @@ bw_nm_source_failed(const bw_nm_source_t *src, char **detail)
 {
     if (src->failed == NOTMUCH_STATUS_SUCCESS)
         return false;
-    const char *s = notmuch_database_status_string(src->db);
-    bw_error_set(detail, BW_E_DATABASE, _("reading the notmuch database %s failed (%s%s%s); "
-                                          "if notmuch new was running, run the scan again"),
-                 src->path, notmuch_status_to_string(src->failed),
-                 s ? ": " : "", s ? g_strstrip((char *)s) : "");
+    read_failed(src, src->failed, detail);
     return true;
 }
 
@@ -1421,7 +1427,7 @@ op_sent_count_to(void *ctx, const char *address, gint64 before)
         else {
             for (; notmuch_messages_valid(msgs) && dates->len < SENT_DATES_MAX;
                  notmuch_messages_move_to_next(msgs)) {
-                notmuch_message_t *m = notmuch_messages_get(msgs);
+                notmuch_message_t *m = bw_nm_messages_get(msgs);
                 /* NULL only when reading the document failed. */
                 if (m == NULL) {
                     mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
@@ -1524,7 +1530,7 @@ op_sent_subject_near(void *ctx, const char *subject, gint64 t, gint64 window)
         unsigned guard = 0;
         for (; !found && notmuch_messages_valid(msgs) && guard < 100000u;
              notmuch_messages_move_to_next(msgs), guard++) {
-            notmuch_message_t *m = notmuch_messages_get(msgs);
+            notmuch_message_t *m = bw_nm_messages_get(msgs);
             const char *s = m ? notmuch_message_get_header(m, "subject") : NULL;
             if (s == NULL) {   /* "" when absent: NULL is a failed read */
                 mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
@@ -1753,7 +1759,7 @@ bw_nm_source_sent_sample(bw_nm_source_t *src, unsigned max, GPtrArray **out, cha
                             notmuch_status_to_string(nst));
     }
     for (; notmuch_messages_valid(msgs) && (*out)->len < max; notmuch_messages_move_to_next(msgs)) {
-        notmuch_message_t *m = notmuch_messages_get(msgs);
+        notmuch_message_t *m = bw_nm_messages_get(msgs);
         bw_nm_candidate_t *c = m ? candidate_new(m) : NULL;
         if (m)
             notmuch_message_destroy(m);

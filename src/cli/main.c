@@ -67,7 +67,10 @@ engine_path(void)
  * lookup of theirs would first miss in the ~20 libraries of this program
  * (+3.4 M instructions of the dynamic linker per `hook` against the one
  * program it was).  Not under AddressSanitizer, whose malloc in the
- * program must be the one everything calls. */
+ * program must be the one everything calls, and not when LD_PRELOAD is
+ * set: a deep scope would bypass what the user preloads for every library
+ * of the module (a malloc such as jemalloc's would then be mixed with
+ * glibc's; a debugging shim would see nothing). */
 #if defined(__SANITIZE_ADDRESS__)
 #define ENGINE_DEEPBIND 0
 #elif defined(__has_feature)
@@ -85,7 +88,9 @@ static int
 run_engine(int argc, char **argv)
 {
     g_autofree char *path = engine_path();
-    void *module = dlopen(path, RTLD_LAZY | RTLD_LOCAL | ENGINE_DEEPBIND);
+    const char *preload = getenv("LD_PRELOAD");
+    int deep = preload != NULL && preload[0] != '\0' ? 0 : ENGINE_DEEPBIND;
+    void *module = dlopen(path, RTLD_LAZY | RTLD_LOCAL | deep);
     const char *why = module == NULL ? dlerror() : NULL;
     const char *version = module != NULL ? dlsym(module, "bw_engine_version") : NULL;
     int (*run)(int, char **) =
