@@ -25,7 +25,7 @@
  *     `bounces` entry as JSON text, written by the engine's own
  *     bw_scan_result_to_json().
  * Strings are byte strings ("ay", empty = NULL): mail text need not be UTF-8.
- * The store checks the bytes (a BLAKE2b-256 per stored part, store.c): a
+ * The store checks the bytes (a checksum per stored part, store.c): a
  * damaged snapshot is refused (GVariant's own normal-form check costs 65 ms
  * at 1.3k items, the hashes 2), and a save hashes only the parts it writes.
  * T210 checks that a run served from the snapshot equals a full rescan; if

@@ -154,6 +154,50 @@ END_TEST
  * length of tail, 0 to 7 bytes past the last whole step), a difference in
  * any byte changes it, and message-ids that differ in one place spread
  * over a table's buckets. */
+/* bw_xxh64 gives the reference XXH64's values (taken from libxxhash 0.8.1),
+ * on every path of the algorithm: empty, under 4, 4-7, 8-31 and 32 bytes
+ * and more, with the seed 0 and the store's. */
+START_TEST(test_xxh64_reference)
+{
+    static const struct {
+        const char *text;
+        guint64 seed, value;
+    } cases[] = {
+        { "", 0x0000000000000000ull, 0xef46db3751d8e999ull },
+        { "", 0x62772d73756d3031ull, 0x294134dd635f0a43ull },
+        { "a", 0x0000000000000000ull, 0xd24ec4f1a98c6e5bull },
+        { "a", 0x62772d73756d3031ull, 0x4cbecf212b0088d1ull },
+        { "abc", 0x0000000000000000ull, 0x44bc2cf5ad770999ull },
+        { "abc", 0x62772d73756d3031ull, 0xbda9c6aa380c8328ull },
+        { "Nobody inspects the spammish repetition", 0x0000000000000000ull,
+          0xfbcea83c8a378bf1ull },
+        { "Nobody inspects the spammish repetition", 0x62772d73756d3031ull,
+          0xd0de5dd8b56e78a9ull },
+        { "<20261206.1234.abcdefghijklmnopqrstuvwxyz@example.org> bounce of a bounce of a "
+          "bounce, 0123456789", 0x0000000000000000ull, 0x36310fbe480ff7d4ull },
+        { "<20261206.1234.abcdefghijklmnopqrstuvwxyz@example.org> bounce of a bounce of a "
+          "bounce, 0123456789", 0x62772d73756d3031ull, 0x1ea89608fb70b84full },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
+        ck_assert_uint_eq(bw_xxh64(cases[i].text, strlen(cases[i].text), cases[i].seed),
+                          cases[i].value);
+    /* one flipped bit anywhere changes it; where the bytes sit does not */
+    guchar buf[200], moved[201];
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = (guchar)(i * 131u + 7u);
+    memcpy(moved + 1, buf, sizeof buf);
+    for (size_t n = 0; n <= sizeof buf; n++) {
+        guint64 h = bw_xxh64(buf, n, 0);
+        ck_assert_uint_eq(bw_xxh64(moved + 1, n, 0), h);
+        for (size_t b = 0; b < n * 8; b += 13) {
+            buf[b / 8] ^= (guchar)(1u << (b % 8));
+            ck_assert_uint_ne(bw_xxh64(buf, n, 0), h);
+            buf[b / 8] ^= (guchar)(1u << (b % 8));
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_str_hash)
 {
     const char *text = "<20261206.1234.abcdefghijklmnopqrstuvwxyz@example.org>";
@@ -557,6 +601,7 @@ suite_util(void)
     tcase_add_test(tc, test_dkim_domain);
     tcase_add_test(tc, test_text_sanitize);
     tcase_add_test(tc, test_str_hash);
+    tcase_add_test(tc, test_xxh64_reference);
     tcase_add_test(tc, test_fingerprint_codec);
     tcase_add_test(tc, test_address_normalize);
     tcase_add_test(tc, test_msgid_normalize);
