@@ -647,6 +647,36 @@ loaded_order(const char *path, bw_status_t *status)
     return g_string_free(g, FALSE);
 }
 
+/* Rewrite the row's binary form in the older form (the BLAKE2b-256 of the
+ * variant, then the variant), and its JSON as damaged: a load can then
+ * read it only from that binary form. */
+static void
+bin_to_older_form(const char *path, const char *id)
+{
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT bin FROM items WHERE message_id=?1", -1,
+                                        &st, NULL), SQLITE_OK);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    gsize n = (gsize)sqlite3_column_bytes(st, 0);
+    const guint8 *bin = sqlite3_column_blob(st, 0);
+    ck_assert_uint_gt(n, 16);
+    ck_assert_int_eq(memcmp(bin, "BWITEM2", 8), 0);
+    guint8 *old = g_malloc(32 + n - 16);
+    memcpy(old + 32, bin + 16, n - 16);
+    crypto_generichash(old, 32, old + 32, n - 16, NULL, 0);
+    sqlite3_finalize(st);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "UPDATE items SET bin=?2, json='{' WHERE message_id=?1",
+                                        -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, old, (int)(32 + n - 16), g_free);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
 /* The stored reports come back by date, then message-id (SQLite's BINARY
  * order), with the questions of each at its index: read from the binary
  * form, from the JSON when the binary form is damaged, in SQLite's own
@@ -677,6 +707,27 @@ START_TEST(test_items_load_order)
     g_autofree char *got = loaded_order(path, &st);
     ck_assert_int_eq(st, BW_OK);
     ck_assert_str_eq(got, want);
+    /* a binary form of the older form (BLAKE2b-256) is still read (its JSON
+     * is damaged: only the binary form can give it) */
+    bin_to_older_form(path, "id-c");
+    g_autofree char *got1 = loaded_order(path, &st);
+    ck_assert_int_eq(st, BW_OK);
+    ck_assert_str_eq(got1, want);
+    /* and a damaged one of that form is refused as well: with its JSON
+     * damaged too, the load is refused */
+    raw_sql(path, "UPDATE items SET bin = substr(bin, 1, 40) || X'ee' || substr(bin, 42)"
+                  " WHERE message_id = 'id-c'");
+    g_autofree char *got1b = loaded_order(path, &st);
+    ck_assert_int_eq(st, BW_E_STATE);
+    ck_assert_ptr_null(got1b);
+    {
+        g_autoptr(bw_store_t) s = NULL;
+        ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+        ck_assert_int_eq(bw_store_begin(s, NULL), BW_OK);
+        g_autoptr(bw_item_t) it = stored_item_new("id-c", 200);
+        ck_assert_int_eq(bw_store_put_item_if_changed(s, it, "q3", false, NULL, NULL), BW_OK);
+        ck_assert_int_eq(bw_store_commit(s, NULL), BW_OK);
+    }
     /* a damaged binary form: that row is read from its JSON, same place */
     raw_sql(path, "UPDATE items SET bin = substr(bin, 1, 40) || X'ee' || substr(bin, 42)"
                   " WHERE message_id = 'id-bb'");
