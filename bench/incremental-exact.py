@@ -15,7 +15,12 @@ scenario's "now":
   3. `scan --json` (incremental: stored verdicts kept where the new mail
      cannot change them) against `scan --json --full` on another state;
   4. one more report copy arrives and a message is removed; again.
-The documents must be identical but for "revision".  Prints one line per
+The documents must be identical but for "revision".
+
+With --tag the incremental runs are `scan --json --tag` (the tag stage
+compares only the items whose tags can change), and after each step a
+`scan --json --full --tag` on a copy of the incremental state must find no
+tag to write: the notmuch database's tags (`notmuch dump`) stay the same.  Prints one line per
 mailbox and step, with the classify timing line that says how many stored
 verdicts were kept ("classify+kept", "classify+some", "classify") and the
 learning line (`learn+stored`: the profile took the stored reports' lessons
@@ -35,6 +40,7 @@ import tempfile
 ap = argparse.ArgumentParser()
 ap.add_argument("--bin", required=True)
 ap.add_argument("--seed", type=int, default=10)
+ap.add_argument("--tag", action="store_true")
 ap.add_argument("dirs", nargs="+")
 args = ap.parse_args()
 binp = os.path.abspath(args.bin)
@@ -45,10 +51,11 @@ def now_of(d):
     return m.group(1)
 
 
-def scan(env, state, full=False):
+def scan(env, state, full=False, tag=False):
     e = dict(env, XDG_DATA_HOME=state, XDG_CACHE_HOME=os.path.join(state, "cache"),
              BOUNCEWATCH_DEBUG_TIMING="1")
-    p = subprocess.run([binp, "scan", "--json"] + (["--full"] if full else []), env=e,
+    p = subprocess.run([binp, "scan", "--json"] + (["--full"] if full else []) +
+                       (["--tag"] if tag else []), env=e,
                        capture_output=True, text=True)
     if p.returncode != 0:
         sys.exit("incremental-exact: scan failed (%d): %s" % (p.returncode, p.stderr[-500:]))
@@ -83,7 +90,7 @@ for d in args.dirs:
         env = dict(os.environ, NOTMUCH_CONFIG=cfg, BOUNCEWATCH_NOW=now_of(d), LC_ALL="C.UTF-8",
                    DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent/bw")
         inc_state, full_state = os.path.join(tmp, "inc"), os.path.join(tmp, "full")
-        scan(env, inc_state)
+        scan(env, inc_state, tag=args.tag)
         msgs = json.load(open(os.path.join(box, "truth.json")))["messages"]
         reps = [m for m in msgs if m["class"] in ("backscatter", "legitimate")]
         ham = [m for m in msgs if m["class"] == "ham"]
@@ -106,10 +113,25 @@ for d in args.dirs:
                 os.unlink(os.path.join(new, "cur", "n9:2,S") if os.path.exists(
                     os.path.join(new, "cur", "n9:2,S")) else os.path.join(new, "cur", "n0:2,S"))
                 subprocess.run(["notmuch", "new", "--quiet", "--no-hooks"], env=env, check=True)
-            a, how = scan(env, inc_state)
+            a, how = scan(env, inc_state, tag=args.tag)
             shutil.rmtree(full_state, ignore_errors=True)
             b, _ = scan(env, full_state, full=True)
             same = a == b
+            tags_same = True
+            if args.tag:
+                # a full tagging run on a copy of the incremental state finds
+                # nothing left to write
+                check = os.path.join(tmp, "tagcheck")
+                shutil.rmtree(check, ignore_errors=True)
+                shutil.copytree(inc_state, check, symlinks=True)
+                dump = lambda: subprocess.run(["notmuch", "dump"], env=env, check=True,
+                                              capture_output=True).stdout
+                before = dump()
+                scan(env, check, full=True, tag=True)
+                tags_same = dump() == before
+                if not tags_same:
+                    same = False
+                    how += " TAGS-DIFFER"
             bad += not same
             print("%-18s %-16s %-27s %s" % (name, label, how,
                                             "identical" if same else "DIFFERS: " +

@@ -1101,6 +1101,47 @@ bw_store_load_tagged(bw_store_t *s, GHashTable **out)
 }
 
 bw_status_t
+bw_store_load_tagged_some(bw_store_t *s, const GPtrArray *ids, GHashTable **out)
+{
+    *out = NULL;
+    sqlite3_stmt *one = NULL, *sig = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT tags FROM tagged WHERE message_id=?1", -1, &one,
+                           NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "SELECT message_id, tags FROM tagged WHERE"
+                                  " instr(tags, 'bw/signal') > 0 OR instr(tags, 'bw/phishing') > 0",
+                           -1, &sig, NULL) != SQLITE_OK) {
+        sqlite3_finalize(one);
+        return BW_E_STATE;
+    }
+    GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    int rc = SQLITE_DONE;
+    for (guint i = 0; ids != NULL && i < ids->len && rc == SQLITE_DONE; i++) {
+        const char *id = g_ptr_array_index(ids, i);
+        sqlite3_reset(one);
+        sqlite3_bind_text(one, 1, id, -1, SQLITE_STATIC);
+        rc = sqlite3_step(one);
+        if (rc == SQLITE_ROW) {
+            g_hash_table_replace(h, g_strdup(id),
+                                 g_strdup((const char *)sqlite3_column_text(one, 0)));
+            rc = sqlite3_step(one);   /* the key is unique: SQLITE_DONE */
+        }
+    }
+    if (rc == SQLITE_DONE) {
+        while ((rc = sqlite3_step(sig)) == SQLITE_ROW)
+            g_hash_table_replace(h, g_strdup((const char *)sqlite3_column_text(sig, 0)),
+                                 g_strdup((const char *)sqlite3_column_text(sig, 1)));
+    }
+    sqlite3_finalize(one);
+    sqlite3_finalize(sig);
+    if (rc != SQLITE_DONE) {
+        g_hash_table_destroy(h);
+        return BW_E_STATE;
+    }
+    *out = h;
+    return BW_OK;
+}
+
+bw_status_t
 bw_store_set_tagged(bw_store_t *s, const char *message_id, const char *tags)
 {
     sqlite3_stmt *st = NULL;

@@ -107,6 +107,10 @@ bw_status_t bw_store_set_notified(bw_store_t *s, const char *key,
  * space-separated list), so that only our own stale tags are ever removed.
  * Kept across full rescans.  *out: message-id -> tags (owned). */
 bw_status_t bw_store_load_tagged(bw_store_t *s, GHashTable **out);
+/* The rows of `ids` (const char*) that exist, and every row whose tags hold
+ * "bw/signal" or "bw/phishing" (the tags a run may take away from messages
+ * it no longer lists): message-id -> tags, as bw_store_load_tagged. */
+bw_status_t bw_store_load_tagged_some(bw_store_t *s, const GPtrArray *ids, GHashTable **out);
 /* tags NULL removes the row. */
 bw_status_t bw_store_set_tagged(bw_store_t *s, const char *message_id, const char *tags);
 /* Forget everything tagged (the notmuch database was replaced). */

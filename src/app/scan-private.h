@@ -167,6 +167,12 @@ typedef struct {
      * class and score, adds evidence, from the other items around it) */
     GHashTable *classified;
 
+    /* store: the items whose stored row the stage left as it was (a kept
+     * verdict, the same campaign, not promoted), message-ids borrowed from
+     * `items`; NULL when the stage did not tell (the tag stage then looks
+     * at every item) */
+    GHashTable *unchanged;
+
     /* group, detect */
     GPtrArray *campaigns;      /* bw_campaign_t* */
     GPtrArray *surges;         /* bw_surge_t* */
