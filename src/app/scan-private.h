@@ -167,11 +167,13 @@ typedef struct {
      * class and score, adds evidence, from the other items around it) */
     GHashTable *classified;
 
-    /* store: the items whose stored row the stage left as it was (a kept
-     * verdict, the same campaign, not promoted), message-ids borrowed from
-     * `items`; NULL when the stage did not tell (the tag stage then looks
-     * at every item) */
-    GHashTable *unchanged;
+    /* store: whether the stage left each item's stored row as it was (a
+     * kept verdict, the same campaign, not promoted), by its index in
+     * `items` (unchanged_len of them: the detect stage does not move them);
+     * NULL when the stage did not tell (the tag stage then looks at every
+     * item) */
+    guint8 *unchanged;
+    guint unchanged_len;
 
     /* group, detect */
     GPtrArray *campaigns;      /* bw_campaign_t* */

@@ -59,9 +59,12 @@ bw_scan_stage_store(bw_scan_t *s, char **detail)
     bool rows_as_read = !s->full && g_strcmp0(rev_now, s->saved_rev) == 0;
     g_autoptr(GVariant) last = rows_as_read ? bw_scan_snapshot(s) : NULL;
     g_autoptr(GHashTable) reuse = bw_snapshot_entries(last);
-    g_clear_pointer(&s->unchanged, g_hash_table_unref);
-    if (rows_as_read && !s->took_theirs)
-        s->unchanged = g_hash_table_new(bw_str_hash, g_str_equal);
+    g_clear_pointer(&s->unchanged, g_free);
+    s->unchanged_len = 0;
+    if (rows_as_read && !s->took_theirs) {
+        s->unchanged = g_malloc0(MAX(s->items->len, 1u));
+        s->unchanged_len = s->items->len;
+    }
     for (guint i = 0; st == BW_OK && i < s->items->len; i++) {
         const bw_item_t *it = g_ptr_array_index(s->items, i);
         /* The group stage promoted it (campaign.c): its row is not the
@@ -75,7 +78,7 @@ bw_scan_stage_store(bw_scan_t *s, char **detail)
         const char *kept = rows_as_read ? g_hash_table_lookup(s->kept, it->message_id) : NULL;
         if (kept != NULL && !promoted && strcmp(kept, it->campaign ? it->campaign : "") == 0) {
             if (s->unchanged != NULL)
-                g_hash_table_add(s->unchanged, it->message_id);
+                s->unchanged[i] = 1;
             continue;
         }
         bool written = true;
@@ -241,8 +244,8 @@ tag_change_if_differs(GPtrArray *changes, GPtrArray *wanted, GHashTable *tagged,
 }
 
 /* The tags of an item the store stage left unchanged are the ones the last
- * save's tagging wrote, when that tagging was done (`unchanged` is passed
- * only then): its verdict and campaign are the stored row's, and the
+ * save's tagging wrote, when that tagging was done (`unchanged`, by item
+ * index, is passed only then): its verdict and campaign are the stored row's, and the
  * tagged table holds what that save wanted for every item of it.  So only
  * the other items, the messages of `extra` and the rows that hold tags of
  * the signals (which a run may take away) are read from the table and
@@ -252,7 +255,7 @@ tag_change_if_differs(GPtrArray *changes, GPtrArray *wanted, GHashTable *tagged,
  * tags. */
 static bw_status_t
 do_tagging(const bw_scanner_options_t *opts, bw_store_t *store, GPtrArray *items,
-           GHashTable *extra, GHashTable *unchanged, bw_nm_tagger_revisions_t *revs,
+           GHashTable *extra, const guint8 *unchanged, bw_nm_tagger_revisions_t *revs,
            char **detail)
 {
     g_autoptr(GHashTable) tagged = NULL;
@@ -261,7 +264,7 @@ do_tagging(const bw_scanner_options_t *opts, bw_store_t *store, GPtrArray *items
         g_autoptr(GPtrArray) ids = g_ptr_array_new();
         for (guint i = 0; i < items->len; i++) {
             const bw_item_t *item = g_ptr_array_index(items, i);
-            if (!g_hash_table_contains(unchanged, item->message_id))
+            if (!unchanged[i])
                 g_ptr_array_add(ids, item->message_id);
         }
         if (extra != NULL) {
@@ -291,8 +294,7 @@ do_tagging(const bw_scanner_options_t *opts, bw_store_t *store, GPtrArray *items
     for (guint i = 0; i < items->len; i++) {
         const bw_item_t *item = g_ptr_array_index(items, i);
         GString *more = any_extra ? g_hash_table_lookup(extra, item->message_id) : NULL;
-        if (unchanged != NULL && more == NULL &&
-            g_hash_table_contains(unchanged, item->message_id) &&
+        if (unchanged != NULL && more == NULL && unchanged[i] &&
             !g_hash_table_contains(tagged, item->message_id))
             continue;   /* tagged as wanted by the last save (see above) */
         if (!g_hash_table_add(seen, item->message_id))
@@ -362,9 +364,10 @@ bw_scan_stage_tag(bw_scan_t *s)
     bw_nm_tagger_revisions_t revs = { 0 };
     /* Only the items that can need other tags are compared when the last
      * save's tagging was done, in this same database (do_tagging). */
-    GHashTable *unchanged = !s->tags_owed && !s->full && !s->took_theirs &&
-                            s->saved_uuid != NULL && g_strcmp0(s->saved_uuid, s->uuid) == 0
-                            ? s->unchanged : NULL;
+    const guint8 *unchanged = !s->tags_owed && !s->full && !s->took_theirs &&
+                              s->saved_uuid != NULL && g_strcmp0(s->saved_uuid, s->uuid) == 0 &&
+                              s->unchanged_len == s->items->len
+                              ? s->unchanged : NULL;
     bw_status_t tst = do_tagging(opts, s->store, s->items, extra, unchanged, &revs, &msg);
     if (tst == BW_OK && s->saves > 0 && bw_store_begin(s->store, NULL) == BW_OK) {
         /* The tags follow every item of that save (another run's later
