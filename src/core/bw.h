@@ -425,8 +425,8 @@ char *bw_text_sanitize(const char *s, size_t max_chars);
  * (lookups only, or entries sorted or moved after). */
 guint bw_str_hash(gconstpointer key);
 
-/* XXH64 (Yann Collet's xxHash, 64-bit) of n bytes with `seed`: the same
- * values as the reference implementation (check_util compares them).  A
+/* XXH64 (Yann Collet's xxHash, 64-bit; libxxhash's) of n bytes with
+ * `seed` (check_util pins values: the stored forms depend on them).  A
  * checksum against accidental damage of what the state stores (store.c),
  * about 0.6 instructions a byte where BLAKE2b takes ~5.5; it is not a
  * cryptographic hash. */

@@ -276,93 +276,13 @@ bw_str_hash(gconstpointer key)
 
 /* ------------------------------------------------------------ XXH64
  *
- * The reference algorithm (xxHash, BSD-2-Clause, by Yann Collet), read
- * little-endian whatever the host. */
-#define XXH_P1 0x9E3779B185EBCA87ull
-#define XXH_P2 0xC2B2AE3D27D4EB4Full
-#define XXH_P3 0x165667B19E3779F9ull
-#define XXH_P4 0x85EBCA77C2B2AE63ull
-#define XXH_P5 0x27D4EB2F165667C5ull
-
-static inline guint64
-xxh_rotl(guint64 x, int r)
-{
-    return (x << r) | (x >> (64 - r));
-}
-
-static inline guint64
-xxh_read64(const guchar *p)
-{
-    guint64 v;
-    memcpy(&v, p, sizeof v);
-    return GUINT64_FROM_LE(v);
-}
-
-static inline guint32
-xxh_read32(const guchar *p)
-{
-    guint32 v;
-    memcpy(&v, p, sizeof v);
-    return GUINT32_FROM_LE(v);
-}
-
-static inline guint64
-xxh_round(guint64 acc, guint64 input)
-{
-    acc += input * XXH_P2;
-    acc = xxh_rotl(acc, 31);
-    return acc * XXH_P1;
-}
-
-static inline guint64
-xxh_merge(guint64 h, guint64 v)
-{
-    h ^= xxh_round(0, v);
-    return h * XXH_P1 + XXH_P4;
-}
+ * libxxhash's own code, inlined (XXH_INLINE_ALL: its header carries the
+ * implementation, so nothing more is linked). */
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 guint64
 bw_xxh64(const void *data, size_t n, guint64 seed)
 {
-    const guchar *p = data;
-    const guchar *end = p + n;
-    guint64 h;
-    if (n >= 32) {
-        guint64 v1 = seed + XXH_P1 + XXH_P2, v2 = seed + XXH_P2, v3 = seed, v4 = seed - XXH_P1;
-        const guchar *limit = end - 32;
-        do {
-            v1 = xxh_round(v1, xxh_read64(p));
-            v2 = xxh_round(v2, xxh_read64(p + 8));
-            v3 = xxh_round(v3, xxh_read64(p + 16));
-            v4 = xxh_round(v4, xxh_read64(p + 24));
-            p += 32;
-        } while (p <= limit);
-        h = xxh_rotl(v1, 1) + xxh_rotl(v2, 7) + xxh_rotl(v3, 12) + xxh_rotl(v4, 18);
-        h = xxh_merge(h, v1);
-        h = xxh_merge(h, v2);
-        h = xxh_merge(h, v3);
-        h = xxh_merge(h, v4);
-    } else {
-        h = seed + XXH_P5;
-    }
-    h += (guint64)n;
-    for (; end - p >= 8; p += 8) {
-        h ^= xxh_round(0, xxh_read64(p));
-        h = xxh_rotl(h, 27) * XXH_P1 + XXH_P4;
-    }
-    if (end - p >= 4) {
-        h ^= (guint64)xxh_read32(p) * XXH_P1;
-        h = xxh_rotl(h, 23) * XXH_P2 + XXH_P3;
-        p += 4;
-    }
-    for (; p < end; p++) {
-        h ^= (guint64)*p * XXH_P5;
-        h = xxh_rotl(h, 11) * XXH_P1;
-    }
-    h ^= h >> 33;
-    h *= XXH_P2;
-    h ^= h >> 29;
-    h *= XXH_P3;
-    h ^= h >> 32;
-    return h;
+    return XXH64(data, n, seed);
 }

@@ -138,7 +138,7 @@ cat > "$FUZZ_WORKDIR/obj/config.h" <<'EOF'
 #define VERSION "fuzz"
 EOF
 
-PKGS="glib-2.0 gio-2.0 gmime-3.0 json-glib-1.0 libsodium"
+PKGS="glib-2.0 gio-2.0 gmime-3.0 json-glib-1.0 libsodium libxxhash"
 extra_pkgs=""
 for t in "${targets[@]}"; do
     extra_pkgs="$extra_pkgs $(target_setting "$t" packages)"
