@@ -12,3 +12,13 @@ bw_nm_messages_get(notmuch_messages_t *messages)
         return nullptr;
     }
 }
+
+notmuch_status_t
+bw_nm_message_thaw(notmuch_message_t *message)
+{
+    try {
+        return notmuch_message_thaw(message);
+    } catch (...) {
+        return NOTMUCH_STATUS_XAPIAN_EXCEPTION;
+    }
+}

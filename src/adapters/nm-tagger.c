@@ -1,6 +1,7 @@
 /* nm-tagger.c: bounded read-write open and idempotent tagging. */
 #include "config.h"
 #include "nm-tagger.h"
+#include "nm-exceptions.h"
 #include <glib/gi18n-lib.h>
 #include <notmuch.h>
 #include <stdlib.h>
@@ -206,7 +207,7 @@ bw_nm_tagger_apply(const char *config_path, unsigned timeout_ms, GPtrArray *chan
                 touched = true;
             }
         if (frozen) {
-            notmuch_status_t tst = notmuch_message_thaw(m);
+            notmuch_status_t tst = bw_nm_message_thaw(m);
             if (st == NOTMUCH_STATUS_SUCCESS)
                 st = tst;
         }

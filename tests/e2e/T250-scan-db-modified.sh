@@ -80,6 +80,19 @@ grep -q "stopped by signal" "$BW_TMP/thrown-hook.err" \
 grep -q "mail database error" "$BW_TMP/thrown-hook.err" \
     || bw_expect_eq "exception in notmuch, hook: says why" "$(cat "$BW_TMP/thrown-hook.err")" "...mail database error..."
 
+# notmuch_message_thaw() writes the document outside notmuch's try (a full
+# disk throws there): `scan --tag` fails with a message and changes no tag.
+notmuch dump >"$BW_TMP/tags-before"
+rc=0
+LD_PRELOAD="$thrower" ASAN_OPTIONS="$asan_opts" BW_TEST_THAW_THROWS=1 \
+    "$BW_BIN" scan --tag >/dev/null 2>"$BW_TMP/thaw.err" || rc=$?
+bw_expect_eq "exception in thaw: exit status" "$rc" 69
+grep -q "tagging .* failed" "$BW_TMP/thaw.err" \
+    || bw_expect_eq "exception in thaw: message" "$(grep -v ld.so "$BW_TMP/thaw.err")" "...tagging ... failed..."
+notmuch dump >"$BW_TMP/tags-after"
+cmp -s "$BW_TMP/tags-before" "$BW_TMP/tags-after" \
+    || bw_expect_eq "exception in thaw: tags unchanged" "$(diff "$BW_TMP/tags-before" "$BW_TMP/tags-after" | head -5)" ""
+
 # A real writer: copies of ordinary mail indexed by `notmuch new` while full
 # scans run; every scan succeeds.  The writer is paced by the scans, not by
 # the clock: while a scan runs, it runs `notmuch new` over one new message
