@@ -7,7 +7,6 @@
 #include <gmime/gmime.h>
 #include <glib/gi18n-lib.h>
 #include <notmuch.h>
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>

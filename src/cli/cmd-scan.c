@@ -479,7 +479,8 @@ print_human(const bw_scan_result_t *r, gint64 now)
     for (guint i = 0; i < r->surges->len; i++) {
         const bw_surge_t *s = g_ptr_array_index(r->surges, i);
         g_autofree char *span = fmt_span(s->start, s->end);
-        printf(i == 0 ? "\n%s\n" : "", _("Surges"));
+        if (i == 0)
+            printf("\n%s\n", _("Surges"));
         printf(ngettext("  %s: %u report (usually %.2f an hour)%s\n",
                         "  %s: %u reports (usually %.2f an hour)%s\n", s->count),
                span, s->count, s->baseline_per_hour, s->ongoing ? _(", still going on") : "");
