@@ -258,6 +258,13 @@ START_TEST(test_corrupt_twice_same_second_keeps_both)
     }
     for (unsigned round = 0; round < 3; round++) {
         g_autofree char *junk = g_strdup_printf("damaged state number %u, not SQLite", round);
+        /* The file damaged with its write-ahead log gone (the rebuilt
+         * store's close leaves a short log, whose pages would be read over
+         * the file's: as T240 does). */
+        g_autofree char *wal = g_strconcat(path, "-wal", NULL);
+        g_autofree char *shm = g_strconcat(path, "-shm", NULL);
+        (void)g_unlink(wal);
+        (void)g_unlink(shm);
         ck_assert(g_file_set_contents(path, junk, -1, NULL));
         g_hash_table_add(want, g_steal_pointer(&junk));
         g_autoptr(bw_store_t) s = NULL;
@@ -273,6 +280,8 @@ START_TEST(test_corrupt_twice_same_second_keeps_both)
 }
 END_TEST
 
+static gint64 raw_sql(const char *path, const char *sql);
+
 START_TEST(test_truncated_database)
 {
     g_autofree char *path = state_path();
@@ -287,6 +296,11 @@ START_TEST(test_truncated_database)
         }
         ck_assert_int_eq(bw_store_commit(s, NULL), BW_OK);
     }
+    /* The store's close left them in the write-ahead log: a plain SQLite
+     * close copies them into the file and removes the log. */
+    raw_sql(path, "SELECT count(*) FROM meta");
+    g_autofree char *wal = g_strconcat(path, "-wal", NULL);
+    ck_assert(!g_file_test(wal, G_FILE_TEST_EXISTS));
     /* Keep the SQLite header but scribble over the pages after it. */
     gchar *data = NULL;
     gsize len = 0;
@@ -1000,45 +1014,96 @@ START_TEST(test_snapshot_parts_damage)
 }
 END_TEST
 
-/* A close after bw_store_checkpoint_later leaves the log (what was
- * committed is read by the next open, as after a crash); the next close
- * copies it into the database and removes it. */
+/* How many of `keys` the database file itself holds, the log ignored
+ * (immutable=1 reads only the main file). */
+static int
+keys_in_main_file(const char *path, const char *keys)
+{
+    g_autofree char *uri = g_strdup_printf("file:%s?immutable=1", path);
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL),
+                     SQLITE_OK);
+    g_autofree char *sql = g_strdup_printf("SELECT count(*) FROM meta WHERE key IN (%s)", keys);
+    sqlite3_stmt *q = NULL;
+    int n = 0;
+    /* (no table at all: the file holds no page of the schema yet) */
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK) {
+        ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+        n = sqlite3_column_int(q, 0);
+    } else {
+        ck_assert_ptr_nonnull(strstr(sqlite3_errmsg(db), "no such table"));
+    }
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return n;
+}
+
+static void
+commit_meta(bw_store_t *s, const char *key, const char *value)
+{
+    ck_assert_int_eq(bw_store_begin(s, NULL), BW_OK);
+    ck_assert_int_eq(bw_store_set_meta(s, key, value), BW_OK);
+    ck_assert_int_eq(bw_store_commit(s, NULL), BW_OK);
+}
+
+/* A close leaves a short write-ahead log as it is (what was committed is
+ * read back by the next open, as after a crash): no checkpoint, no sync.  A
+ * close that finds the log long (over 1 MiB) copies it into the database
+ * and removes it, unless bw_store_checkpoint_later said the next open
+ * will. */
 START_TEST(test_checkpoint_later)
 {
     g_autofree char *path = state_path();
     g_autofree char *wal = g_strconcat(path, "-wal", NULL);
+    GStatBuf st;
     {
         g_autoptr(bw_store_t) s = NULL;
         ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
-        ck_assert_int_eq(bw_store_begin(s, NULL), BW_OK);
-        ck_assert_int_eq(bw_store_set_meta(s, "left", "in the log"), BW_OK);
-        ck_assert_int_eq(bw_store_commit(s, NULL), BW_OK);
-        bw_store_checkpoint_later(s);
+        commit_meta(s, "left", "in the log");
     }
-    GStatBuf st;
     ck_assert_int_eq(g_stat(wal, &st), 0);
     ck_assert_int_gt(st.st_size, 0);
+    ck_assert_int_eq(keys_in_main_file(path, "'left'"), 0);
+    /* 1.5 MiB more: the close after bw_store_checkpoint_later leaves it */
+    g_autofree char *big = g_strnfill(1536 * 1024, 'x');
     {
         g_autoptr(bw_store_t) s = NULL;
         ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
         g_autofree char *v = NULL;
         ck_assert_int_eq(bw_store_get_meta(s, "left", &v), BW_OK);
         ck_assert_str_eq(v, "in the log");
-        ck_assert_int_eq(bw_store_begin(s, NULL), BW_OK);
-        ck_assert_int_eq(bw_store_set_meta(s, "then", "settled"), BW_OK);
-        ck_assert_int_eq(bw_store_commit(s, NULL), BW_OK);
+        commit_meta(s, "big", big);
+        bw_store_checkpoint_later(s);
+    }
+    ck_assert_int_eq(g_stat(wal, &st), 0);
+    ck_assert_int_gt(st.st_size, 1 << 20);
+    ck_assert_int_eq(keys_in_main_file(path, "'left','big'"), 0);
+    /* the next close finds it long: into the database, the log removed */
+    {
+        g_autoptr(bw_store_t) s = NULL;
+        ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+        g_autofree char *v = NULL;
+        ck_assert_int_eq(bw_store_get_meta(s, "big", &v), BW_OK);
+        ck_assert_str_eq(v, big);
+        commit_meta(s, "then", "settled");
     }
     ck_assert_int_ne(g_stat(wal, &st), 0);
-    /* in the database itself now */
-    sqlite3 *db = NULL;
-    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *q = NULL;
-    ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM meta WHERE key IN "
-                                        "('left','then')", -1, &q, NULL), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
-    ck_assert_int_eq(sqlite3_column_int(q, 0), 2);
-    sqlite3_finalize(q);
-    sqlite3_close(db);
+    ck_assert_int_eq(keys_in_main_file(path, "'left','big','then'"), 3);
+    /* and a short log again afterwards stays a log */
+    {
+        g_autoptr(bw_store_t) s = NULL;
+        ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+        commit_meta(s, "after", "short");
+    }
+    ck_assert_int_eq(g_stat(wal, &st), 0);
+    ck_assert_int_eq(keys_in_main_file(path, "'after'"), 0);
+    {
+        g_autoptr(bw_store_t) s = NULL;
+        ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+        g_autofree char *v = NULL;
+        ck_assert_int_eq(bw_store_get_meta(s, "after", &v), BW_OK);
+        ck_assert_str_eq(v, "short");
+    }
 }
 END_TEST
 
