@@ -37,12 +37,14 @@ bw_status_t bw_store_open(const char *path, bw_store_t **out, char **rebuilt,
                           char **detail);
 void bw_store_close(bw_store_t *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(bw_store_t, bw_store_close)
-/* The close of this handle leaves the write-ahead log as it is, for the
- * next open of the state (right after, by the caller) to copy into the
- * database at its own close: one checkpoint, and the log created once,
- * where two opens each created, synced and checkpointed their own (4
- * fdatasync each).  Nothing committed is lost: the log is read by any
- * later open, as after a crash. */
+/* A close copies the write-ahead log into the database (a checkpoint: the
+ * log, the directory and the database synced, the log removed) only when it
+ * has grown past a bound (store.c: STORE_WAL_CHECKPOINT_BYTES, 1 MiB);
+ * below it the log stays for the next open to read back, and a run that
+ * only appends to it syncs nothing.  After this call the close of this
+ * handle leaves the log as it is whatever its length, for an open that
+ * follows at once to checkpoint.  Nothing committed is lost either way: the
+ * log is read by any later open, as after a crash. */
 void bw_store_checkpoint_later(bw_store_t *s);
 
 /* Move the (damaged) file aside and start empty, keeping the handle valid.

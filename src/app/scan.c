@@ -586,8 +586,8 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
     st = stage_assess(&s, out, detail);
     if (st == BW_OK && opts->state_save_out != NULL)
         *opts->state_save_out = s.saves;
-    if (st == BW_OK && s.saves > 0 && opts->checkpoint_by_caller)
-        bw_store_checkpoint_later(s.store);
+    if (st == BW_OK && opts->store_out != NULL && *opts->store_out == NULL)
+        *opts->store_out = g_steal_pointer(&s.store);
     s.leave_memory = st == BW_OK && bw_scanner_leaves_memory(opts);
     return st;
 }

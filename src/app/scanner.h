@@ -111,11 +111,14 @@ typedef struct {
                                     a run with nothing new since a settled
                                     save stops early too (BW_OK, *out NULL:
                                     see bw_scanner_settled_value) */
-    bool checkpoint_by_caller;   /* after a save (*state_save_out > 0) the
-                                    caller opens the state again at once
-                                    (bw_agent_settle): this run's close
-                                    leaves the checkpoint to that one
-                                    (bw_store_checkpoint_later) */
+    struct bw_store **store_out; /* if non-NULL (and *store_out NULL), a run
+                                    that succeeded hands its open state over
+                                    instead of closing it (the caller closes
+                                    it, bw_store_close): the caller's own
+                                    transactions right after the run
+                                    (bw_agent_settle) need no second open of
+                                    the state, which read the write-ahead
+                                    log back and set the connection up again */
     bool *tag_failed_out;        /* if non-NULL, set when `tag` was asked but the
                                     tags could not be written (e.g. the database
                                     stayed locked): the scan itself still

@@ -166,8 +166,8 @@ bw_agent_alert(bw_notifier_t **notifier, const bw_scan_result_t *result,
 }
 
 void
-bw_agent_settle(const bw_scan_result_t *result, const char *state_path, gint64 now,
-                guint64 save)
+bw_agent_settle(const bw_scan_result_t *result, bw_store_t *store, const char *state_path,
+                gint64 now, guint64 save)
 {
     if (result == NULL || save == 0)
         return;
@@ -175,9 +175,10 @@ bw_agent_settle(const bw_scan_result_t *result, const char *state_path, gint64 n
     g_autofree char *default_path = NULL;
     if (state_path == NULL)
         state_path = default_path = bw_scanner_default_state_path();
-    g_autoptr(bw_store_t) store = NULL;
-    if (bw_store_open(state_path, &store, NULL, NULL) != BW_OK ||
-        bw_store_begin(store, NULL) != BW_OK)
+    g_autoptr(bw_store_t) own = NULL;
+    if (store == NULL && bw_store_open(state_path, &own, NULL, NULL) == BW_OK)
+        store = own;
+    if (store == NULL || bw_store_begin(store, NULL) != BW_OK)
         return;
     g_autofree char *saves = NULL;
     bw_store_get_meta(store, "saves", &saves);

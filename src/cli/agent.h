@@ -6,6 +6,7 @@
 #include "bw.h"
 #include "bw-scan.h"
 #include "notify.h"
+#include "store.h"
 #include <gio/gio.h>
 
 /* The agent owns this name on the session bus while it runs; the hook then
@@ -43,7 +44,8 @@ bw_status_t bw_agent_alert(bw_notifier_t **notifier, const bw_scan_result_t *res
                            const char *state_path, gint64 now, unsigned *shown);
 
 /* After the hook's alerts for `result` (made from save `save` of the state
- * at `state_path`, at `now`): when every alert due is recorded as shown
+ * `store`, the scan's open connection (scanner.h: store_out), or when NULL
+ * the one at `state_path`, at `now`): when every alert due is recorded as shown
  * under its own key with at least its count, and the state is still at
  * that save, mark the save settled until the surges can change
  * (bw_surges_same_until), all in one transaction, so that the next runs
@@ -52,8 +54,8 @@ bw_status_t bw_agent_alert(bw_notifier_t **notifier, const bw_scan_result_t *res
  * the state was busy, the agent has not shown it yet) nothing is written
  * and the next run goes the long way and retries it.  Quiet: a failure
  * only costs the next run its shortcut. */
-void bw_agent_settle(const bw_scan_result_t *result, const char *state_path, gint64 now,
-                     guint64 save);
+void bw_agent_settle(const bw_scan_result_t *result, bw_store_t *store, const char *state_path,
+                     gint64 now, guint64 save);
 
 /* The agent owns BW_AGENT_BUS_NAME on the session bus (no bus: FALSE).
  * Bounded by a short timeout: the hook must stay fast. */

@@ -53,9 +53,9 @@ hook_post_new(gboolean quiet, gboolean no_notify)
      * later runs with nothing new stop early (bw_agent_settle). */
     guint64 save = 0;
     opts.state_save_out = &save;
-    /* bw_agent_settle below opens the state again: one checkpoint, at its
-     * close (4 fdatasync instead of 8). */
-    opts.checkpoint_by_caller = true;
+    /* bw_agent_settle below goes on with the scan's open state. */
+    g_autoptr(bw_store_t) store = NULL;
+    opts.store_out = &store;
     /* this process ends with the run (main() returns what we return) */
     opts.process_exits = true;
     bw_owner_problem_t owner_problem = { 0 };
@@ -110,7 +110,7 @@ hook_post_new(gboolean quiet, gboolean no_notify)
         bw_agent_alert(&n, result, opts.state_path, now, NULL);
     }
 done:
-    bw_agent_settle(result, opts.state_path, now, save);
+    bw_agent_settle(result, store, opts.state_path, now, save);
     if (!bw_scanner_leaves_memory(&opts))
         bw_scan_result_free(result);
     return BW_EXIT_OK;
