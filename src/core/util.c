@@ -108,26 +108,77 @@ memcasestr_scalar(const char *hay, size_t hay_len, const char *needle, size_t n)
     return NULL;
 }
 
+/* The length of the well-formed UTF-8 sequence at p (at most `left` bytes),
+ * whose first byte is 8-bit, or 0 when there is none: a lead byte C2-F4,
+ * then continuation bytes, with the second byte's range narrowed after
+ * E0 (no overlong), ED (no surrogate), F0 (no overlong) and F4 (nothing
+ * past U+10FFFF).  What GLib accepts. */
+static size_t
+utf8_sequence(const unsigned char *p, size_t left)
+{
+    unsigned char c = p[0], lo = 0x80, hi = 0xBF;
+    size_t n;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+    } else
+        return 0;
+    if (left < n || p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t k = 2; k < n; k++)
+        if (p[k] < 0x80 || p[k] > 0xBF)
+            return 0;
+    return n;
+}
+
 bool
 bw_utf8_validate(const char *s, gssize len)
 {
     if (s == NULL)
         return false;
     size_t n = len < 0 ? strlen(s) : (size_t)len;
+    const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
-    /* Eight bytes at a time while they are ASCII and not NUL (bit 7 clear
-     * in every byte, and no byte zero); GLib reads from the first word
-     * that is not, whole characters being behind it. */
-    for (; n - i >= 8; i += 8) {
-        guint64 w;
-        memcpy(&w, s + i, 8);
-        if ((w & 0x8080808080808080ull) != 0 ||
-            ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull) != 0)
-            break;
+    /* Runs of ASCII without a NUL are skipped a block at a time; an 8-bit
+     * byte is read with its sequence, and the skipping goes on after it
+     * (the JSON lines and header values are ASCII with a few accented
+     * words: GLib's own loop took every byte after the first one one by
+     * one). */
+    for (;;) {
+#ifdef __SSE2__
+        const __m128i zero = _mm_setzero_si128();
+        while (n - i >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+            unsigned bad = (unsigned)_mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, zero)));
+            if (bad != 0) {
+                i += (size_t)__builtin_ctz(bad);
+                break;
+            }
+            i += 16;
+        }
+#endif
+        while (i < n && p[i] != 0 && p[i] < 0x80)
+            i++;
+        if (i == n)
+            return true;
+        if (p[i] == 0)
+            return false;   /* a NUL among the bytes given */
+        size_t k = utf8_sequence(p + i, n - i);
+        if (k == 0)
+            return false;
+        i += k;
     }
-    if (i == n)
-        return true;
-    return g_utf8_validate(s + i, len < 0 ? -1 : (gssize)(n - i), NULL);
 }
 
 const char *

@@ -534,6 +534,36 @@ START_TEST(test_utf8_validate_as_glib)
     ck_assert(!bw_utf8_validate(nul, sizeof nul - 1));
     ck_assert(bw_utf8_validate(nul, 10));
     ck_assert(bw_utf8_validate(nul, -1));
+    /* Random texts of ASCII runs and bytes around every boundary of the
+     * UTF-8 tables (leads C0-C2, DF-E1, EC-EE, EF-F1, F3-F5, continuations
+     * 7F-81, 8F-90, 9F-A0, BF-C0, NUL), at every length around the
+     * 16-byte blocks: the same answer as GLib's, with and without a
+     * length. */
+    static const unsigned char bytes[] = {
+        'a', 'b', ' ', '\n', 0x00, 0x7F, 0x80, 0x81, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1,
+        0xC2, 0xC3, 0xDF, 0xE0, 0xE1, 0xEC, 0xED, 0xEE, 0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xFF,
+    };
+    GRand *rand = g_rand_new_with_seed(17);
+    char buf[72];
+    unsigned valid = 0;
+    for (int t = 0; t < 300000; t++) {
+        size_t len = (size_t)g_rand_int_range(rand, 0, (gint32)sizeof buf - 1);
+        for (size_t i = 0; i < len; i++) {
+            /* mostly ASCII letters, so that long valid runs occur too */
+            bool plain = g_rand_int_range(rand, 0, 4) != 0;
+            buf[i] = (char)(plain ? 'a' + g_rand_int_range(rand, 0, 26)
+                                  : bytes[g_rand_int_range(rand, 0, (gint32)sizeof bytes)]);
+        }
+        buf[len] = '\0';
+        gboolean want = g_utf8_validate(buf, (gssize)len, NULL);
+        valid += want;
+        ck_assert_int_eq(bw_utf8_validate(buf, (gssize)len), want);
+        ck_assert_int_eq(bw_utf8_validate(buf, -1), g_utf8_validate(buf, -1, NULL));
+    }
+    /* (both kinds were drawn in numbers) */
+    ck_assert_uint_gt(valid, 10000);
+    ck_assert_uint_lt(valid, 290000);
+    g_rand_free(rand);
 }
 END_TEST
 
