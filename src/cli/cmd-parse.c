@@ -117,6 +117,46 @@ fault_text(const bw_reader_result_t *res)
     return g_strdup(res->detail);
 }
 
+/* The common command line, `parse [--json|-j]... FILE...` with no other
+ * option and no file name starting with '-' but "-", read without GOption:
+ * the same flag and the same files in the same order as its parse of
+ * them (its G_OPTION_REMAINING entry takes every argument that is not an
+ * option), and GLib's program name set as it sets it.  GOption built a
+ * list cell, an array and a copy per file before the readers could start
+ * (554,000 instructions for the 407 bounces, an eighth of the program's).
+ * False for anything else (--help, --format-version, "--", an unknown
+ * option...): GOption reads it. */
+static gboolean
+plain_arguments(int argc, char **argv, gboolean *json, char ***files)
+{
+    gboolean j = FALSE;
+    int n = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--json") == 0 || strcmp(a, "-j") == 0)
+            j = TRUE;
+        else if (a[0] == '-' && a[1] != '\0')
+            return FALSE;
+        else
+            n++;
+    }
+    if (n == 0)
+        return FALSE;
+    char **v = g_new(char *, (gsize)n + 1);
+    int k = 0;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--json") != 0 && strcmp(argv[i], "-j") != 0)
+            v[k++] = g_strdup(argv[i]);
+    v[k] = NULL;
+    if (g_get_prgname() == NULL && argc > 0) {
+        g_autofree char *name = g_path_get_basename(argv[0]);
+        g_set_prgname(name);
+    }
+    *json = j;
+    *files = v;
+    return TRUE;
+}
+
 int
 bw_cmd_parse(int argc, char **argv)
 {
@@ -130,15 +170,17 @@ bw_cmd_parse(int argc, char **argv)
         { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, N_("FILE...|-") },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
-    /* The G_OPTION_REMAINING entry names FILE...|- in the usage line. */
-    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
-    g_option_context_set_summary(ctx, _("Parse each file as one e-mail message (an mbox file as each of its\n"
-                                        "messages) and print what the delivery report in it says."));
-    g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
-    g_autoptr(GError) err = NULL;
-    if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
-        fprintf(stderr, "bouncewatch parse: %s; run 'bouncewatch parse --help'\n", err->message);
-        return BW_EXIT_USAGE;
+    if (!plain_arguments(argc, argv, &json, &files)) {
+        /* The G_OPTION_REMAINING entry names FILE...|- in the usage line. */
+        g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
+        g_option_context_set_summary(ctx, _("Parse each file as one e-mail message (an mbox file as each of its\n"
+                                            "messages) and print what the delivery report in it says."));
+        g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
+        g_autoptr(GError) err = NULL;
+        if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+            fprintf(stderr, "bouncewatch parse: %s; run 'bouncewatch parse --help'\n", err->message);
+            return BW_EXIT_USAGE;
+        }
     }
     int version_rc = bw_cli_format_version_exit("parse", format_version);
     if (version_rc != BW_EXIT_OK)
