@@ -143,6 +143,7 @@ struct bw_reader {
     char *unavailable;       /* why no reader can run, or NULL */
     char *last_detail;       /* detail of the result handed out last */
     char *last_payload;
+    GString *line_head;      /* what a line must start with (line_is_for) */
 };
 
 const char *
@@ -437,6 +438,8 @@ bw_reader_free(bw_reader_t *r)
     g_free(r->unavailable);
     g_free(r->last_detail);
     g_free(r->last_payload);
+    if (r->line_head != NULL)
+        g_string_free(r->line_head, TRUE);
     g_free(r);
 }
 
@@ -812,11 +815,15 @@ queue_request(bw_reader_t *r, worker_t *w, guint i)
 /* Checks that a line is one about the input asked for: a line that
  * claimed another file, or held a line end, would falsify the output. */
 static bool
-line_is_for(const request_t *q, int index, const char *line, size_t len)
+line_is_for(bw_reader_t *r, const request_t *q, int index, const char *line, size_t len)
 {
     if (memchr(line, '\n', len) != NULL || memchr(line, '\0', len) != NULL)
         return false;
-    g_autoptr(GString) head = g_string_sized_new(128);
+    /* (one buffer for every line of the batch, not one each) */
+    if (r->line_head == NULL)
+        r->line_head = g_string_sized_new(256);
+    GString *head = r->line_head;
+    g_string_truncate(head, 0);
     bw_report_json_head(head, q->path ? q->path : "-", index);
     g_string_append(head, ",\"bounce\":");
     return len > head->len && memcmp(line, head->str, head->len) == 0 &&
@@ -905,7 +912,7 @@ take_frame(bw_reader_t *r, worker_t *w, char type, const guint8 *body, guint32 l
             res.json = plen ? (const char *)payload : NULL;
             res.json_len = plen;
         } else if (r->opts.mode == BW_READER_LINES) {
-            if (plen > 0 && !line_is_for(q, index, (const char *)payload, plen)) {
+            if (plen > 0 && !line_is_for(r, q, index, (const char *)payload, plen)) {
                 *why = "a line about something else";
                 return false;
             }
