@@ -347,36 +347,49 @@ at_line_start(const char *text, size_t start)
 /* The hot loop of bw_matcher_scan, on its own so that the compiler keeps
  * the tables in registers (inside the scan, with everything else live,
  * it reloaded them from the stack for every byte): feeds printable ASCII
- * and single blanks (as ' ') from p, whose byte is c, while they come.
- * Returns the byte where a pattern ends (*hit set), else the byte after
- * the last one fed (one the caller reads, or the end). */
+ * and single blanks (as ' ') from p, whose byte is c (printable ASCII),
+ * while they come.  Returns the byte where a pattern ends (*hit set),
+ * else the byte after the last one fed (one the caller reads, or the
+ * end).  Every byte from p on is fed until then, so "the last byte fed
+ * was a blank" is the byte before the one read, and no flag is kept per
+ * byte; a state without DELTA_OUTPUT is the table's entry itself. */
 static G_GNUC_NO_INLINE const unsigned char *
 scan_run(const guint16 *delta, const guint8 *byte_class, gsize nclasses, const unsigned char *p,
          const unsigned char *end, unsigned char c, guint32 *state_io, bool *space_io, bool *hit)
 {
-    guint32 state = *state_io;
-    bool space = false;
+    gsize state = *state_io;
+    gsize e = delta[state * nclasses + byte_class[c]];
     for (;;) {
-        guint16 e = delta[(gsize)state * nclasses + byte_class[c]];
-        state = e & DELTA_STATE;
-        if (e & DELTA_OUTPUT) {
-            *hit = true;
+        if (G_UNLIKELY(e & DELTA_OUTPUT))
             break;
+        state = e;
+        /* printable ASCII ('!' to DEL), the bulk of any notice */
+        for (;;) {
+            if (++p >= end) {
+                *space_io = is_space(p[-1]);
+                *state_io = (guint32)state;
+                return p;
+            }
+            unsigned int b = *p;
+            if (b - 0x21u >= 0x5Fu)
+                break;
+            e = delta[state * nclasses + byte_class[b]];
+            if (G_UNLIKELY(e & DELTA_OUTPUT))
+                goto out;
+            state = e;
         }
-        if (++p >= end)
-            break;
-        c = *p;
-        if (c > ' ' && c < 0x80) {
-            space = false;
-        } else if (is_space(c) && !space) {
-            space = true;       /* the first of a run reads as ' ' */
-            c = ' ';
-        } else {
-            break;              /* the caller reads it */
+        if (!is_space(*p) || is_space(p[-1])) {
+            *space_io = is_space(p[-1]);
+            *state_io = (guint32)state;
+            return p;           /* the caller reads it */
         }
+        /* the first blank of a run reads as ' ' */
+        e = delta[state * nclasses + byte_class[' ']];
     }
-    *state_io = state;
-    *space_io = space;
+out:
+    *hit = true;
+    *space_io = is_space(*p);
+    *state_io = (guint32)(e & DELTA_STATE);
     return p;
 }
 
