@@ -199,6 +199,29 @@ bw_find_blank_line(const char *p, size_t len)
     return NULL;
 }
 
+/* The first byte at or after j (before n) that is white space (' ' or
+ * \t \n \v \f \r, 9-13), else n. */
+static size_t
+next_blank(const char *s, size_t j, size_t n)
+{
+#ifdef __SSE2__
+    /* sixteen at a time: ' ', or 9-13 as (byte - 9) <= 4 unsigned */
+    const __m128i space = _mm_set1_epi8(' '), nine = _mm_set1_epi8(9), four = _mm_set1_epi8(4);
+    for (; n - j >= 16; j += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
+        __m128i d = _mm_sub_epi8(v, nine);
+        __m128i blank = _mm_or_si128(_mm_cmpeq_epi8(v, space),
+                                     _mm_cmpeq_epi8(_mm_min_epu8(d, four), d));
+        unsigned m = (unsigned)_mm_movemask_epi8(blank);
+        if (m != 0)
+            return j + (size_t)__builtin_ctz(m);
+    }
+#endif
+    while (j < n && s[j] != ' ' && !(s[j] >= '\t' && s[j] <= '\r'))
+        j++;
+    return j;
+}
+
 char *
 bw_strdup_squeezed(const char *s, size_t len)
 {
@@ -220,9 +243,7 @@ bw_strdup_squeezed(const char *s, size_t len)
             out[o++] = ' ';
         space = false;
         /* the run of bytes up to the next white space, in one copy */
-        size_t j = i + 1;
-        while (j < n && s[j] != ' ' && !(s[j] >= '\t' && s[j] <= '\r'))
-            j++;
+        size_t j = next_blank(s, i + 1, n);
         memcpy(out + o, s + i, j - i);
         o += j - i;
         i = j;

@@ -587,6 +587,46 @@ START_TEST(test_memcasestr)
     ck_assert_ptr_null(bw_memcasestr(hay, 10, "recipients"));
     g_autofree char *sq = bw_strdup_squeezed("  a \r\n\t b  ", 11);
     ck_assert_str_eq(sq, "a b");
+    /* the squeeze (runs found 16 bytes at a time) against a plain one, on
+     * texts of letters, every blank, the bytes beside them (8, 14, 31,
+     * 33), NUL and 8-bit bytes, at every length around the blocks */
+    {
+        static const char sq_bytes[] = "abXY \t\n\v\f\r\x08\x0e\x1f!\xe9\xff";
+        GRand *sr = g_rand_new_with_seed(29);
+        char text[90], want[91];
+        for (int t = 0; t < 200000; t++) {
+            size_t tl = (size_t)g_rand_int_range(sr, 0, (gint32)sizeof text);
+            bool runs = g_rand_boolean(sr);
+            for (size_t i = 0; i < tl; i++) {
+                /* long non-blank runs too, or the blocks are never used */
+                int k = runs && g_rand_int_range(sr, 0, 8) != 0 ? g_rand_int_range(sr, 0, 4)
+                                                                : g_rand_int_range(sr, 0, (gint32)sizeof sq_bytes);
+                text[i] = k == (gint32)sizeof sq_bytes - 1 ? '\0' : sq_bytes[k];
+            }
+            size_t lim = (size_t)g_rand_int_range(sr, 0, (gint32)tl + 2);
+            size_t o = 0;
+            bool pend = false;
+            for (size_t i = 0; i < lim && i < tl && text[i] != '\0'; i++) {
+                unsigned char c = (unsigned char)text[i];
+                if (c == ' ' || (c >= 9 && c <= 13)) {
+                    pend = o > 0;
+                    continue;
+                }
+                if (pend)
+                    want[o++] = ' ';
+                pend = false;
+                want[o++] = (char)c;
+            }
+            want[o] = '\0';
+            /* (a limit past the text stops at its NUL: one is put there) */
+            char buf[sizeof text + 1];
+            memcpy(buf, text, tl);
+            buf[tl] = '\0';
+            g_autofree char *got = bw_strdup_squeezed(buf, lim);
+            ck_assert_str_eq(got, want);
+        }
+        g_rand_free(sr);
+    }
     /* the vector search finds what a plain one does: the first place, in
      * texts and needles of letters of both cases, other bytes, NUL and
      * 8-bit bytes, at every length around its 16-byte blocks */
