@@ -313,6 +313,63 @@ START_TEST(test_vendor_enrich_dsn)
 }
 END_TEST
 
+/* bw_reply_code_find before it skipped to the candidate digits sixteen
+ * bytes at a time: the answer to compare with. */
+static char *
+reply_code_plain(const char *s, size_t n)
+{
+    size_t ok_at = SIZE_MAX;
+    for (size_t i = 0; i + 3 <= n; i++) {
+        if (!(s[i] == '2' || s[i] == '4' || s[i] == '5'))
+            continue;
+        if (!(s[i + 1] >= '0' && s[i + 1] <= '5') || !g_ascii_isdigit(s[i + 2]))
+            continue;
+        if (i > 0 && (g_ascii_isalnum(s[i - 1]) || s[i - 1] == '.' || s[i - 1] == '-'
+                      || s[i - 1] == '/' || s[i - 1] == '+' || s[i - 1] == '_'))
+            continue;
+        if (i > 1 && s[i - 1] == ':' && g_ascii_isxdigit(s[i - 2]))
+            continue;
+        if (i + 3 < n) {
+            char c = s[i + 3];
+            if (!(c == ' ' || c == '-' || c == '\n' || c == '\t' || c == ')' || c == ','
+                  || c == '\'' || c == '"' || c == ':' || c == ']'))
+                continue;
+            if (c == '-' && i + 4 < n && !g_ascii_isdigit(s[i + 4]) && s[i + 4] != ' ')
+                continue;
+        }
+        if (s[i] != '2')
+            return g_strndup(s + i, 3);
+        if (ok_at == SIZE_MAX)
+            ok_at = i;
+    }
+    return ok_at != SIZE_MAX ? g_strndup(s + ok_at, 3) : NULL;
+}
+
+START_TEST(test_reply_code_as_plain)
+{
+    /* texts of digits, the separators around a code, letters and 8-bit
+     * bytes, at every length around the 16-byte blocks, with long runs of
+     * letters (so that whole blocks are skipped) */
+    static const char bytes[] = "0123456789 -\n\t),'\":]./+_aF\xe9";
+    GRand *r = g_rand_new_with_seed(31);
+    char text[80];
+    unsigned found = 0;
+    for (int t = 0; t < 200000; t++) {
+        size_t n = (size_t)g_rand_int_range(r, 0, (gint32)sizeof text);
+        bool sparse = g_rand_boolean(r);
+        for (size_t i = 0; i < n; i++)
+            text[i] = sparse && g_rand_int_range(r, 0, 10) != 0
+                          ? 'x' : bytes[g_rand_int_range(r, 0, (gint32)sizeof bytes - 1)];
+        g_autofree char *want = reply_code_plain(text, n);
+        g_autofree char *got = bw_reply_code_find(text, n);
+        ck_assert_str_eq(got ? got : "(none)", want ? want : "(none)");
+        found += want != NULL;
+    }
+    ck_assert_uint_gt(found, 2000);   /* (codes were there to find) */
+    g_rand_free(r);
+}
+END_TEST
+
 Suite *
 suite_vendor(void)
 {
@@ -331,6 +388,7 @@ suite_vendor(void)
     tcase_add_test(tc, test_vendor_hostile_text);
     tcase_add_test(tc, test_vendor_recipient_from_returned_headers);
     tcase_add_test(tc, test_vendor_enrich_dsn);
+    tcase_add_test(tc, test_reply_code_as_plain);
     suite_add_tcase(s, tc);
     return s;
 }
