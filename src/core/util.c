@@ -301,7 +301,14 @@ bw_address_normalize(const char *s)
         b++;
     if (b == at || e == at + 1)
         return NULL;
-    return g_ascii_strdown(b, e - b);
+    /* g_ascii_strdown(b, e - b), without its call per byte (no NUL lies
+     * between b and e: s was measured with strnlen) */
+    size_t n = (size_t)(e - b);
+    char *out = g_malloc(n + 1);
+    for (size_t i = 0; i < n; i++)
+        out[i] = bw_ascii_lower(b[i]);
+    out[n] = '\0';
+    return out;
 }
 
 char *
