@@ -54,7 +54,12 @@ match_field(const char *line, size_t ll, field_t *id, size_t *value_off)
     size_t i = 0;
     while (i < ll && (line[i] == ' ' || line[i] == '\t'))
         i++;
+    /* (the names are lower case: a first byte that differs rules a name
+     * out before its length is taken) */
+    char first = i < ll ? bw_ascii_lower(line[i]) : '\0';
     for (unsigned k = 0; k < G_N_ELEMENTS(dsn_fields); k++) {
+        if (first != dsn_fields[k].name[0])
+            continue;
         size_t nl = strlen(dsn_fields[k].name);
         if (ll - i > nl && bw_ascii_ncase_eq(line + i, dsn_fields[k].name, nl)) {
             size_t j = i + nl;
