@@ -5,6 +5,9 @@
 #include "bw-scan.h"
 #include "bw-reader.h"
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* ------------------------------------------------------------ direct writer
  * The same object as bw_report_to_json, written straight into a string:
@@ -78,6 +81,21 @@ w_str(GString *out, const char *s)
     size_t n = strlen(s);
     bool plain = true;
     size_t i = 0;
+#ifdef __SSE2__
+    /* sixteen at a time: '"', '\\', DEL, or below 0x20 as a signed byte
+     * (which takes 0x80-0xFF too) */
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+                  del = _mm_set1_epi8(0x7f), space = _mm_set1_epi8(0x20);
+    for (; n - i >= 16; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                                   _mm_or_si128(_mm_cmpeq_epi8(v, del), _mm_cmplt_epi8(v, space)));
+        if (_mm_movemask_epi8(bad) != 0) {
+            plain = false;
+            break;
+        }
+    }
+#endif
     /* eight bytes at a time: any byte >= 0x80, < 0x20, '"', '\\' or DEL */
     const guint64 ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     for (; plain && n - i >= 8; i += 8) {
