@@ -49,6 +49,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mailcopy import with_new_id  # noqa: E402
 import time
 import urllib.parse
 
@@ -200,8 +203,7 @@ def truth_messages():
 
 
 def copy_with_new_id(src_rel, tag, k, date=None):
-    raw = open(os.path.join(data, src_rel), "rb").read()
-    raw = re.sub(rb"(?im)^(message-id:[ \t]*<)", b"\\1" + tag + b".%d." % k, raw, count=1)
+    raw = with_new_id(open(os.path.join(data, src_rel), "rb").read(), tag + b".%d" % k)
     if date is not None:
         raw = re.sub(rb"(?im)^date:[^\n]*\n", b"Date: " + date.encode() + b"\n", raw, count=1)
     return raw

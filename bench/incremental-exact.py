@@ -37,6 +37,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mailcopy import with_new_id  # noqa: E402
+
 ap = argparse.ArgumentParser()
 ap.add_argument("--bin", required=True)
 ap.add_argument("--seed", type=int, default=10)
@@ -70,8 +73,7 @@ def scan(env, state, full=False, tag=False):
 
 
 def copy_with_new_id(src, dst, tag):
-    raw = open(src, "rb").read()
-    raw = re.sub(rb"(?im)^(message-id:[ \t]*<)", b"\\1" + tag.encode() + b".", raw, count=1)
+    raw = with_new_id(open(src, "rb").read(), tag.encode())
     open(dst, "wb").write(raw)
 
 

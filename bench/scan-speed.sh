@@ -117,16 +117,18 @@ for scale in $SCALES; do
     BW_NEXT_NOW=1 median nothing-now "$RUNS"
     export BOUNCEWATCH_NOW="$BASE_NOW"
     # 10 new messages: 5 copies of reports and 5 of ordinary mail, new ids.
-    python3 - "$dir" <<'PY'
-import json, os, random, re, sys, time
+    python3 - "$dir" "$(dirname "$0")" <<'PY'
+import json, os, random, sys, time
 d = sys.argv[1]
+sys.path.insert(0, sys.argv[2])
+from mailcopy import with_new_id
 t = json.load(open(os.path.join(d, "truth.json")))
 rng = random.Random(7)
 reps = [m for m in t["messages"] if m["class"] in ("backscatter", "legitimate")]
 ham = [m for m in t["messages"] if m["class"] == "ham"]
 for k, m in enumerate(rng.sample(reps, 5) + rng.sample(ham, 5)):
     data = open(os.path.join(d, m["file"]), "rb").read()
-    data = re.sub(rb"(?im)^(message-id:[ \t]*<)", b"\\1bench%d.%d." % (int(time.time()), k), data, count=1)
+    data = with_new_id(data, b"bench%d.%d" % (int(time.time()), k))
     name = "bench.%d.%d:2,S" % (int(time.time() * 1000), k)
     open(os.path.join(d, "mail", "INBOX", "cur", name), "wb").write(data)
 PY
