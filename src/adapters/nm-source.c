@@ -2155,7 +2155,7 @@ bw_nm_source_files(bw_nm_source_t *src, GPtrArray **out, char **detail)
     case WALK_TOO_BIG:
         return BW_OK;   /* not a tree to walk: the caller lists messages */
     case WALK_FAILED:
-        return bw_error_set(detail, BW_E_DATABASE, "%s", _("reading the notmuch database failed"));
+        return read_failed(src, src->failed, detail);
     case WALK_DONE:
         break;
     }
@@ -2186,7 +2186,7 @@ bw_nm_source_file_message(bw_nm_source_t *src, const char *path, bw_nm_candidate
     notmuch_status_t nst = notmuch_database_find_message_by_filename(src->db, path, &m);
     if (nst != NOTMUCH_STATUS_SUCCESS) {
         mark_failed(src, nst);
-        return bw_error_set(detail, BW_E_DATABASE, "%s", _("reading the notmuch database failed"));
+        return read_failed(src, src->failed, detail);
     }
     if (m == NULL)
         return BW_OK;
@@ -2196,7 +2196,7 @@ bw_nm_source_file_message(bw_nm_source_t *src, const char *path, bw_nm_candidate
     notmuch_message_destroy(m);
     if (*out == NULL) {
         mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
-        return bw_error_set(detail, BW_E_DATABASE, "%s", _("reading the notmuch database failed"));
+        return read_failed(src, src->failed, detail);
     }
     return BW_OK;
 }
@@ -2211,7 +2211,7 @@ bw_nm_source_message_files(bw_nm_source_t *src, const char *message_id, GPtrArra
     notmuch_status_t nst = notmuch_database_find_message(src->db, message_id, &m);
     if (nst != NOTMUCH_STATUS_SUCCESS) {
         mark_failed(src, nst);
-        return bw_error_set(detail, BW_E_DATABASE, "%s", _("reading the notmuch database failed"));
+        return read_failed(src, src->failed, detail);
     }
     if (m == NULL)
         return BW_OK;

@@ -488,8 +488,8 @@ received_walk(rows_ctx_t *x, bw_nm_source_t *src, const bw_signals_reading_t *rd
     /* every message has a file: fewer files than messages is a walk that
      * missed some */
     guint64 messages = bw_nm_source_count_messages(src);
-    if (bw_nm_source_failed(src, NULL))
-        return bw_error_set(detail, BW_E_DATABASE, "%s", _("reading the notmuch database failed"));
+    if (bw_nm_source_failed(src, detail))
+        return BW_E_DATABASE;
     if (files->len < messages)
         return BW_OK;
     g_autoptr(GHashTable) walked = g_hash_table_new(g_str_hash, g_str_equal);
@@ -528,8 +528,11 @@ received_walk(rows_ctx_t *x, bw_nm_source_t *src, const bw_signals_reading_t *rd
     guint64 count = 0;
     st = read_list(rd, list, BW_READER_READ_NOTABLE_FACTS, decode_facts, walk_take, walk_fault,
                    &w, &count, detail);
-    if (st == BW_OK && w.failed)
+    /* a failed lookup marked the source, whose message says what to do */
+    if (st == BW_OK && w.failed && !bw_nm_source_failed(src, detail))
         st = bw_error_set(detail, BW_E_DATABASE, "%s", _("reading the notmuch database failed"));
+    if (st == BW_OK && w.failed)
+        st = BW_E_DATABASE;
     if (st == BW_OK && !w.lost) {
         *done = true;
         r->read_received += count;
