@@ -61,29 +61,37 @@ bw_message_check(const char *data, size_t len, char **detail)
 
 /* ------------------------------------------------------------ normalising */
 
-/* Fast path of bw_message_normalize: LF-only text without NUL (nearly all
- * mail on disk) is copied as it is, with the boundary count done by one
- * inlined search. */
-static char *
-normalize_plain(const char *data, size_t cap, size_t *out_len)
+/* Where a normalised text is cut: before the line that holds the
+ * boundary declaration ("boundary=") past BW_PARSE_MAX_BOUNDARIES, else at
+ * `len`; every declaration counts.  One rule for both paths of
+ * bw_message_normalize, so that a message is cut at the same place
+ * whatever its line ends. */
+static size_t
+boundary_cut(const char *text, size_t len)
 {
-    size_t cut = cap;
     unsigned boundaries = 0;
-    const char *p = data, *end = data + cap;
-    const char *eq;
+    const char *p = text, *end = text + len, *eq;
     /* memchr finds each '=' fast; only then look back for "boundary". */
     while (p < end && (eq = memchr(p, '=', (size_t)(end - p))) != NULL) {
         p = eq + 1;
-        if (eq - data < 8 || !bw_ascii_ncase_eq(eq - 8, "boundary", 8))
+        if (eq - text < 8 || !bw_ascii_ncase_eq(eq - 8, "boundary", 8))
             continue;
         if (++boundaries > BW_PARSE_MAX_BOUNDARIES) {
             const char *ls = eq;
-            while (ls > data && ls[-1] != '\n')
+            while (ls > text && ls[-1] != '\n')
                 ls--;
-            cut = (size_t)(ls - data);
-            break;
+            return (size_t)(ls - text);
         }
     }
+    return len;
+}
+
+/* Fast path of bw_message_normalize: LF-only text without NUL (nearly all
+ * mail on disk) is copied as it is. */
+static char *
+normalize_plain(const char *data, size_t cap, size_t *out_len)
+{
+    size_t cut = boundary_cut(data, cap);
     char *out = g_malloc(cut + 1);
     memcpy(out, data, cut);
     out[cut] = '\0';
@@ -95,9 +103,9 @@ char *
 bw_message_normalize(const char *data, size_t len, size_t *out_len)
 {
     size_t cap = len < BW_PARSE_MAX_BYTES ? len : BW_PARSE_MAX_BYTES;
-    if (memchr(data, '\r', cap) == NULL && memchr(data, '\0', cap) == NULL)
-        return normalize_plain(data, cap, out_len);
     bool has_nul = memchr(data, '\0', cap) != NULL;
+    if (!has_nul && memchr(data, '\r', cap) == NULL)
+        return normalize_plain(data, cap, out_len);
     char *out = g_malloc(cap + 1);
     size_t o = 0;
     /* The runs between CRs copied in one move: CRLF becomes LF, a lone
@@ -117,27 +125,7 @@ bw_message_normalize(const char *data, size_t len, size_t *out_len)
             i++;
         }
     }
-    /* Boundary declarations: the lines (ended by a line end) that hold
-     * "boundary=" are counted; the message is cut before the line that
-     * passes the cap. */
-    unsigned boundaries = 0;
-    const char *p = out, *end = out + o, *eq;
-    while (p < end && (eq = memchr(p, '=', (size_t)(end - p))) != NULL) {
-        p = eq + 1;
-        if (eq - out < 8 || !bw_ascii_ncase_eq(eq - 8, "boundary", 8))
-            continue;
-        const char *nl = memchr(eq, '\n', (size_t)(end - eq));
-        if (nl == NULL)
-            break;          /* the last line, unended, is not counted */
-        if (++boundaries > BW_PARSE_MAX_BOUNDARIES) {
-            const char *ls = eq;
-            while (ls > out && ls[-1] != '\n')
-                ls--;
-            o = (size_t)(ls - out);
-            break;
-        }
-        p = nl + 1;         /* a line counts once */
-    }
+    o = boundary_cut(out, o);
     out[o] = '\0';
     *out_len = o;
     return out;

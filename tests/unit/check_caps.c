@@ -723,6 +723,42 @@ START_TEST(test_header_fields_extract)
 }
 END_TEST
 
+/* bw_message_normalize cuts a message before the line that holds the
+ * boundary declaration past BW_PARSE_MAX_BOUNDARIES, every declaration
+ * counted, at the same place for LF, CRLF and NUL-holding text. */
+START_TEST(test_normalize_boundary_cap)
+{
+    GString *lf = g_string_new("Subject: x\n");
+    /* the cap's worth of declarations, two of them on the first line */
+    for (unsigned i = 1; i < BW_PARSE_MAX_BOUNDARIES; i++)
+        g_string_append_printf(lf, i == 1 ? "a boundary=\"x%u\" boundary=\"y\"\n" : "boundary=\"x%u\"\n", i);
+    size_t keep = lf->len;
+    g_string_append(lf, "boundary=\"over\"\nrest\n");
+    GString *c = g_string_new(NULL);
+    for (size_t i = 0; i < lf->len; i++) {
+        if (lf->str[i] == '\n')
+            g_string_append_c(c, '\r');
+        g_string_append_c(c, lf->str[i]);
+    }
+    g_autofree char *with_nul = g_memdup2(lf->str, lf->len);
+    with_nul[1] = '\0';   /* the other path; the NUL becomes a space */
+    size_t n1 = 0, n2 = 0, n3 = 0;
+    g_autofree char *a = bw_message_normalize(lf->str, lf->len, &n1);
+    g_autofree char *b = bw_message_normalize(c->str, c->len, &n2);
+    g_autofree char *d = bw_message_normalize(with_nul, lf->len, &n3);
+    ck_assert_uint_eq(n1, keep);
+    ck_assert_uint_eq(n2, keep);
+    ck_assert_uint_eq(n3, keep);
+    ck_assert_int_eq(memcmp(a, lf->str, keep), 0);
+    ck_assert_int_eq(memcmp(b, lf->str, keep), 0);
+    /* at the cap exactly, nothing is cut */
+    g_autofree char *e = bw_message_normalize(lf->str, keep, &n1);
+    ck_assert_uint_eq(n1, keep);
+    g_string_free(c, TRUE);
+    g_string_free(lf, TRUE);
+}
+END_TEST
+
 Suite *
 suite_caps(void)
 {
@@ -760,6 +796,7 @@ suite_caps(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_header_block_check);
     tcase_add_test(tc, test_header_fields_extract);
+    tcase_add_test(tc, test_normalize_boundary_cap);
     suite_add_tcase(s, tc);
     return s;
 }
