@@ -92,6 +92,20 @@ days_from_civil(int y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
+/* The instant of a calendar date and time at UTC offset `off` (seconds):
+ * FALSE unless every field is in range (the day in its month, the offset
+ * within -12:00..+14:00) and the instant is not before 1970. */
+static bool
+civil_instant(int y, int mo, int d, int h, int mi, int sec, int off, gint64 *t)
+{
+    if (mo < 1 || mo > 12 || d < 1 || d > g_date_get_days_in_month((GDateMonth)mo, (GDateYear)y) ||
+        h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 || off < -12 * 3600 ||
+        off > 14 * 3600)
+        return false;
+    *t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
+    return *t >= 0;
+}
+
 /* `n` ASCII digits at s as a number, or -1. */
 static int
 digits_at(const char *s, int n)
@@ -120,16 +134,11 @@ time_parse_common(const char *s, gint64 *unix_time_out, int *offset_out)
     int y = digits_at(s, 4), mo = digits_at(s + 5, 2), d = digits_at(s + 8, 2);
     int h = digits_at(s + 11, 2), mi = digits_at(s + 14, 2), sec = digits_at(s + 17, 2);
     int oh = digits_at(s + 20, 2), om = digits_at(s + 23, 2);
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
-        sec < 0 || sec > 59 || oh < 0 || om < 0 || om > 59)
-        return false;
-    if (d > g_date_get_days_in_month((GDateMonth)mo, (GDateYear)y))
+    if (y < 1970 || oh < 0 || om < 0 || om > 59)
         return false;
     int off = (oh * 3600 + om * 60) * (s[19] == '-' ? -1 : 1);
-    if (off < -12 * 3600 || off > 14 * 3600)
-        return false;
-    gint64 t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
-    if (t < 0)
+    gint64 t = 0;
+    if (!civil_instant(y, mo, d, h, mi, sec, off, &t))
         return false;
     if (unix_time_out)
         *unix_time_out = t;
@@ -240,11 +249,8 @@ date_parse_canonical(const char *s, gint64 *unix_time_out, int *offset_out)
     }
     if (*p != '\0')
         return false;
-    if (d < 1 || d > g_date_get_days_in_month((GDateMonth)mo, (GDateYear)y) || h > 23 ||
-        mi > 59 || sec > 59 || off < -12 * 3600 || off > 14 * 3600)
-        return false;
-    gint64 t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
-    if (t < 0)
+    gint64 t = 0;
+    if (!civil_instant(y, mo, d, h, mi, sec, off, &t))
         return false;
     *unix_time_out = t;
     *offset_out = off;

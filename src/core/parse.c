@@ -49,8 +49,9 @@ add_msgids(GPtrArray *out, const char *v, size_t len, guint max)
 }
 
 static void
-fill_report_headers(bw_report_t *r, const bw_view_index_t *ix)
+fill_report_headers(bw_report_t *r, const bw_view_t *view)
 {
+    const bw_view_index_t *ix = view->priv;
     /* Each field is looked for from its first line (the index knows it),
      * not from the top of the block: the same value, found without
      * walking every line before it again and again. */
@@ -59,8 +60,8 @@ fill_report_headers(bw_report_t *r, const bw_view_index_t *ix)
     size_t at = 0;
     g_autofree char *mid = RAW("Message-ID");
     r->message_id = bw_msgid_normalize(mid);
-    g_autofree char *from = DECODED("From");
-    r->from = bw_address_normalize(from);
+    /* decoded once, through the view the detectors ask too */
+    r->from = bw_address_normalize(bw_view_header(view, "From"));
     r->subject = DECODED("Subject");
     g_autofree char *date = RAW("Date");
     if (date != NULL) {
@@ -708,13 +709,13 @@ parse_message(char *norm, size_t nlen, unsigned depth)
     bw_report_t *report = bw_report_new();
     bw_view_index_t ix;
     bw_view_index_init(&ix, root->hdr, root->hdr_len);
-    fill_report_headers(report, &ix);
+    bw_view_t view = { 0 };
+    view.priv = &ix;
+    fill_report_headers(report, &view);
 
     sel_t sel;
     select_parts(mime, &sel);
 
-    bw_view_t view = { 0 };
-    view.priv = &ix;
     const char *from = bw_view_header(&view, "From");
     view.from = from != NULL ? from : "";
     view.subject = report->subject != NULL ? report->subject : "";

@@ -341,10 +341,12 @@ bw_msgid_normalize(const char *s)
 
 /* ------------------------------------------------------------ plain addresses */
 
+/* RFC 5322 atext: is_addr_char's ASCII without the dot (its list is the
+ * one list of these characters) */
 static bool
 is_atext(unsigned char c)
 {
-    return g_ascii_isalnum(c) || (c != 0 && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+    return c != 0 && c != '.' && c < 0x80 && is_addr_char(c);
 }
 
 /* A dot-atom at p (atext runs joined by single dots); its end, or NULL. */
