@@ -24,7 +24,13 @@
  * where it writes ~400 KB to the log.  Below the bound a close leaves the
  * log as it is: the next open reads it back (each frame checked by its
  * checksum, one pread per page: why the bound stays small), and a run that
- * only appends to it syncs nothing.  So the syncs come once in a few runs. */
+ * only appends to it syncs nothing.  So the syncs come once in a few runs.
+ * Commits under synchronous=NORMAL are durable only from the checkpoint on:
+ * a power loss can roll back the runs since.  That is harmless for what the
+ * next run derives from the mail again, not for what records an effect
+ * outside the state (the tags we wrote, a muted campaign, a notification
+ * shown): a handle that wrote one of those checkpoints at its close
+ * whatever the log's length (durable_owed). */
 #define STORE_WAL_CHECKPOINT_BYTES ((gint64)1 << 20)
 
 struct bw_store {
@@ -32,6 +38,7 @@ struct bw_store {
     char *path;
     bool in_txn;
     bool checkpoint_later;   /* bw_store_checkpoint_later: never at this close */
+    bool durable_owed;       /* wrote tagged/muted/notified rows: checkpoint at close */
     /* bw_store_put_signal_row's two statements, prepared once per handle
      * (a full scan writes ~26,000 rows at 160k: preparing each cost
      * ~800 M instructions) */
@@ -208,6 +215,8 @@ checkpoint_at_close(const bw_store_t *s)
 {
     if (s->checkpoint_later)
         return false;
+    if (s->durable_owed)
+        return true;
     g_autofree char *wal = g_strconcat(s->path, "-wal", NULL);
     GStatBuf st;
     return g_stat(wal, &st) == 0 && (gint64)st.st_size >= STORE_WAL_CHECKPOINT_BYTES;
@@ -1020,6 +1029,7 @@ bw_store_set_muted(bw_store_t *s, const char *campaign_id, bool muted)
     sqlite3_bind_int(st, 2, muted ? 1 : 0);
     rc = sqlite3_step(st);
     bool changed = sqlite3_changes(s->db) > 0;
+    s->durable_owed |= changed;
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         return BW_E_STATE;
@@ -1098,6 +1108,7 @@ bw_status_t
 bw_store_set_notified(bw_store_t *s, const char *key, guint32 notification_id,
                       unsigned count, gint64 when)
 {
+    s->durable_owed = true;
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db,
         "INSERT OR REPLACE INTO notified(key,notification_id,count,at) VALUES(?1,?2,?3,?4)",
@@ -1181,6 +1192,7 @@ bw_store_load_tagged_some(bw_store_t *s, const GPtrArray *ids, GHashTable **out)
 bw_status_t
 bw_store_set_tagged(bw_store_t *s, const char *message_id, const char *tags)
 {
+    s->durable_owed = true;
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db,
         tags ? "INSERT OR REPLACE INTO tagged(message_id,tags) VALUES(?1,?2)"
@@ -1198,6 +1210,7 @@ bw_store_set_tagged(bw_store_t *s, const char *message_id, const char *tags)
 bw_status_t
 bw_store_clear_tagged(bw_store_t *s)
 {
+    s->durable_owed = true;
     return rc_status(exec_sql(s, "DELETE FROM tagged"));
 }
 

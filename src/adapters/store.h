@@ -43,8 +43,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(bw_store_t, bw_store_close)
  * below it the log stays for the next open to read back, and a run that
  * only appends to it syncs nothing.  After this call the close of this
  * handle leaves the log as it is whatever its length, for an open that
- * follows at once to checkpoint.  Nothing committed is lost either way: the
- * log is read by any later open, as after a crash. */
+ * follows at once to checkpoint.  Nothing committed is lost to a crash of
+ * the process: any later open reads the log.  A power loss can roll back
+ * the commits since the last checkpoint, except that a handle which wrote
+ * tagged, muted or notified rows (effects outside the state) checkpoints at
+ * its close (unless this call said otherwise); the rest is derived from
+ * the mail again by the next run. */
 void bw_store_checkpoint_later(bw_store_t *s);
 
 /* Move the (damaged) file aside and start empty, keeping the handle valid.

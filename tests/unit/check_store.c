@@ -1107,6 +1107,46 @@ START_TEST(test_checkpoint_later)
 }
 END_TEST
 
+/* A handle that recorded an effect outside the state (tags written, a
+ * campaign muted, a notification shown) checkpoints at its close however
+ * short the log: under synchronous=NORMAL only a checkpoint makes a commit
+ * survive a power loss.  Other short logs stay logs. */
+START_TEST(test_outside_effects_checkpoint)
+{
+    g_autofree char *path = state_path();
+    g_autofree char *wal = g_strconcat(path, "-wal", NULL);
+    GStatBuf st;
+    for (int k = 0; k < 3; k++) {
+        {
+            g_autoptr(bw_store_t) s = NULL;
+            ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+            commit_meta(s, "derived", "only");
+        }
+        ck_assert_int_eq(g_stat(wal, &st), 0);   /* a short log stays */
+        {
+            g_autoptr(bw_store_t) s = NULL;
+            ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+            ck_assert_int_eq(bw_store_begin(s, NULL), BW_OK);
+            if (k == 0)
+                ck_assert_int_eq(bw_store_set_tagged(s, "m@x", "bounce"), BW_OK);
+            else if (k == 1)
+                ck_assert_int_eq(bw_store_set_notified(s, "surge", 7, 1, 100), BW_OK);
+            else {
+                static const char *const m[] = { "a@x", NULL };
+                g_autoptr(GPtrArray) list =
+                    g_ptr_array_new_with_free_func((GDestroyNotify)bw_campaign_free);
+                g_ptr_array_add(list, campaign_new("bw-00000001", m, 1000));
+                ck_assert_int_eq(bw_store_save_campaigns(s, list, NULL), BW_OK);
+                ck_assert_int_eq(bw_store_set_muted(s, "bw-00000001", true), BW_OK);
+            }
+            ck_assert_int_eq(bw_store_commit(s, NULL), BW_OK);
+        }
+        ck_assert_int_ne(g_stat(wal, &st), 0);   /* checkpointed, removed */
+        ck_assert_int_eq(keys_in_main_file(path, "'derived'"), 1);
+    }
+}
+END_TEST
+
 Suite *
 suite_store(void)
 {
@@ -1129,6 +1169,7 @@ suite_store(void)
     tcase_add_test(tc, test_snapshot_parts);
     tcase_add_test(tc, test_snapshot_parts_damage);
     tcase_add_test(tc, test_checkpoint_later);
+    tcase_add_test(tc, test_outside_effects_checkpoint);
     suite_add_tcase(s, tc);
     return s;
 }
