@@ -625,11 +625,13 @@ search_new(bw_nm_source_t *src, const char *text, bool newest, notmuch_query_t *
 static bw_status_t
 read_failed(const bw_nm_source_t *src, notmuch_status_t status, char **detail)
 {
+    /* notmuch's own string, stripped in a copy */
     const char *s = notmuch_database_status_string(src->db);
+    g_autofree char *why = s != NULL ? g_strstrip(g_strdup(s)) : NULL;
     return bw_error_set(detail, BW_E_DATABASE, _("reading the notmuch database %s failed (%s%s%s); "
                                                  "if notmuch new was running, run the scan again"),
-                        src->path, notmuch_status_to_string(status),
-                        s ? ": " : "", s ? g_strstrip((char *)s) : "");
+                        src->path, notmuch_status_to_string(status), why ? ": " : "",
+                        why ? why : "");
 }
 
 static bool

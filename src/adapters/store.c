@@ -37,7 +37,6 @@ struct bw_store {
     sqlite3 *db;
     char *path;
     bool in_txn;
-    bool checkpoint_later;   /* bw_store_checkpoint_later: never at this close */
     bool durable_owed;       /* wrote tagged/muted/notified rows: checkpoint at close */
     /* bw_store_put_signal_row's two statements, prepared once per handle
      * (a full scan writes ~26,000 rows at 160k: preparing each cost
@@ -213,8 +212,6 @@ forget_parts(bw_store_t *s)
 static bool
 checkpoint_at_close(const bw_store_t *s)
 {
-    if (s->checkpoint_later)
-        return false;
     if (s->durable_owed)
         return true;
     g_autofree char *wal = g_strconcat(s->path, "-wal", NULL);
@@ -350,13 +347,6 @@ bw_store_open(const char *path, bw_store_t **out, char **rebuilt, char **detail)
         *rebuilt = g_steal_pointer(&notice);
     *out = s;
     return BW_OK;
-}
-
-void
-bw_store_checkpoint_later(bw_store_t *s)
-{
-    if (s != NULL)
-        s->checkpoint_later = true;
 }
 
 void

@@ -35,22 +35,18 @@ typedef struct bw_store bw_store_t;
  * *detail is for errors only. */
 bw_status_t bw_store_open(const char *path, bw_store_t **out, char **rebuilt,
                           char **detail);
-void bw_store_close(bw_store_t *s);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(bw_store_t, bw_store_close)
 /* A close copies the write-ahead log into the database (a checkpoint: the
  * log, the directory and the database synced, the log removed) only when it
  * has grown past a bound (store.c: STORE_WAL_CHECKPOINT_BYTES, 1 MiB);
  * below it the log stays for the next open to read back, and a run that
- * only appends to it syncs nothing.  After this call the close of this
- * handle leaves the log as it is whatever its length, for an open that
- * follows at once to checkpoint.  Nothing committed is lost to a crash of
- * the process: any later open reads the log.  A power loss can roll back
- * the commits since the last checkpoint, except that a handle which wrote
- * tagged, muted or notified rows (effects outside the state) checkpoints at
- * its close (unless this call said otherwise); the rest is derived from
- * the mail again by the next run. */
-void bw_store_checkpoint_later(bw_store_t *s);
-
+ * only appends to it syncs nothing.  Nothing committed is lost to a crash
+ * of the process: any later open reads the log.  A power loss can roll
+ * back the commits since the last checkpoint, except that a handle which
+ * wrote tagged, muted or notified rows (effects outside the state)
+ * checkpoints at its close; the rest is derived from the mail again by the
+ * next run. */
+void bw_store_close(bw_store_t *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(bw_store_t, bw_store_close)
 /* Move the (damaged) file aside and start empty, keeping the handle valid.
  * Used when corruption only shows later, e.g. while loading items.
  * *notice (may be NULL) gets the one-line explanation (where the old file

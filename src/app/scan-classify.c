@@ -37,7 +37,7 @@ bw_scan_stage_profile(bw_scan_t *s, bool *retry, char **detail)
         /* s->sent is made from it only if the save needs it (the
          * snapshot it writes takes these messages from the one it
          * reads when it can: scan-store.c) */
-        bw_snapshot_feed_sent(prev, s->profile);
+        bw_snapshot_sent(prev, s->profile, NULL);
         s->sent_as_snapshot = true;
         s->sent_snap = g_variant_ref(prev);
         /* The same sent mail: the last run's answers about it hold. */

@@ -325,11 +325,9 @@ GVariant *bw_scan_snapshot(bw_scan_t *s);
 /* message-id -> the item's entry of a snapshot (v may be NULL). */
 GHashTable *bw_snapshot_entries(GVariant *v);
 /* Feed the profile the snapshot's sent messages; sent_out (may be NULL)
- * receives them. */
-void bw_snapshot_sent(GVariant *v, bw_profile_t *profile, GPtrArray *sent_out);
-/* The same feeding, without making the messages (their strings borrowed
+ * receives them (without it, none is made: their strings are read in place
  * from the snapshot's bytes). */
-void bw_snapshot_feed_sent(GVariant *v, bw_profile_t *profile);
+void bw_snapshot_sent(GVariant *v, bw_profile_t *profile, GPtrArray *sent_out);
 /* The profile as the saving run had it (sent mail, learnt originals); FALSE
  * without a usable snapshot. */
 bool bw_snapshot_replay_profile(bw_store_t *store, bw_profile_t *profile);

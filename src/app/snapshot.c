@@ -558,14 +558,6 @@ feed_sent_in_place(GVariant *vs, bw_profile_t *profile)
     return true;
 }
 
-void
-bw_snapshot_feed_sent(GVariant *v, bw_profile_t *profile)
-{
-    g_autoptr(GVariant) vs = g_variant_get_child_value(v, 2);
-    if (!feed_sent_in_place(vs, profile))
-        feed_sent(vs, profile);
-}
-
 /* Feed the profile the sent messages of the snapshot, in the order the
  * saving run fed them; `sent_out` (may be NULL) gets them as bw_sent_mail_t*. */
 void
@@ -593,10 +585,7 @@ bw_snapshot_sent(GVariant *v, bw_profile_t *profile, GPtrArray *sent_out)
         s->x_mailer = bs_dup(c4);
         s->date = g_variant_get_int64(c5);
         bw_sent_mail_feed(profile, s);
-        if (sent_out)
-            g_ptr_array_add(sent_out, s);
-        else
-            bw_sent_mail_free(s);
+        g_ptr_array_add(sent_out, s);
     }
 }
 

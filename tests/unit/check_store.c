@@ -1049,9 +1049,8 @@ commit_meta(bw_store_t *s, const char *key, const char *value)
 /* A close leaves a short write-ahead log as it is (what was committed is
  * read back by the next open, as after a crash): no checkpoint, no sync.  A
  * close that finds the log long (over 1 MiB) copies it into the database
- * and removes it, unless bw_store_checkpoint_later said the next open
- * will. */
-START_TEST(test_checkpoint_later)
+ * and removes it. */
+START_TEST(test_checkpoint_when_long)
 {
     g_autofree char *path = state_path();
     g_autofree char *wal = g_strconcat(path, "-wal", NULL);
@@ -1064,7 +1063,7 @@ START_TEST(test_checkpoint_later)
     ck_assert_int_eq(g_stat(wal, &st), 0);
     ck_assert_int_gt(st.st_size, 0);
     ck_assert_int_eq(keys_in_main_file(path, "'left'"), 0);
-    /* 1.5 MiB more: the close after bw_store_checkpoint_later leaves it */
+    /* 1.5 MiB more: this close finds the log long, into the database it goes */
     g_autofree char *big = g_strnfill(1536 * 1024, 'x');
     {
         g_autoptr(bw_store_t) s = NULL;
@@ -1073,22 +1072,9 @@ START_TEST(test_checkpoint_later)
         ck_assert_int_eq(bw_store_get_meta(s, "left", &v), BW_OK);
         ck_assert_str_eq(v, "in the log");
         commit_meta(s, "big", big);
-        bw_store_checkpoint_later(s);
-    }
-    ck_assert_int_eq(g_stat(wal, &st), 0);
-    ck_assert_int_gt(st.st_size, 1 << 20);
-    ck_assert_int_eq(keys_in_main_file(path, "'left','big'"), 0);
-    /* the next close finds it long: into the database, the log removed */
-    {
-        g_autoptr(bw_store_t) s = NULL;
-        ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
-        g_autofree char *v = NULL;
-        ck_assert_int_eq(bw_store_get_meta(s, "big", &v), BW_OK);
-        ck_assert_str_eq(v, big);
-        commit_meta(s, "then", "settled");
     }
     ck_assert_int_ne(g_stat(wal, &st), 0);
-    ck_assert_int_eq(keys_in_main_file(path, "'left','big','then'"), 3);
+    ck_assert_int_eq(keys_in_main_file(path, "'left','big'"), 2);
     /* and a short log again afterwards stays a log */
     {
         g_autoptr(bw_store_t) s = NULL;
@@ -1168,7 +1154,7 @@ suite_store(void)
     tcase_add_test(tc, test_items_load_order);
     tcase_add_test(tc, test_snapshot_parts);
     tcase_add_test(tc, test_snapshot_parts_damage);
-    tcase_add_test(tc, test_checkpoint_later);
+    tcase_add_test(tc, test_checkpoint_when_long);
     tcase_add_test(tc, test_outside_effects_checkpoint);
     suite_add_tcase(s, tc);
     return s;
