@@ -162,6 +162,37 @@ char *bw_nm_source_directory_digest(bw_nm_source_t *src);
 bool bw_nm_source_none_removed(bw_nm_source_t *src, guint64 after_rev, const char *saved_table,
                                guint64 saved_messages);
 
+/* The same test when the caller knows which messages of the range are new
+ * (bw_nm_source_range_known): `fresh` of them, and `expected` the change
+ * in files the range explains (G_MININT64: the directories cannot tell).
+ * TRUE: none removed, the count is saved_messages + fresh. */
+bool bw_nm_source_none_removed_known(bw_nm_source_t *src, guint64 after_rev,
+                                     const char *saved_table, guint64 saved_messages,
+                                     guint64 fresh, gint64 expected);
+
+/* Whether a Message-ID was in the mailbox at the last save (*found) and
+ * its files then; FALSE: the set could not be read. */
+typedef bool (*bw_nm_known_fn)(void *data, const char *message_id, bool *found, guint *files);
+/* Sorts the messages of the lastmod range into old (`known` finds them;
+ * NULL: none is) and new: *fresh the new ones, *expected the files the
+ * new ones hold plus the files each old one gained since (G_MININT64 when
+ * an old one holds fewer: then only the count tells).  Also tells the
+ * range's lookups (bw_nm_source_from_count_grown) that old messages are in
+ * the range.  FALSE when notmuch failed. */
+bool bw_nm_source_range_known(bw_nm_source_t *src, guint64 after_rev, bw_nm_known_fn known,
+                              void *data, guint64 *fresh, gint64 *expected);
+/* Calls fn for every message of the lastmod range with its files now. */
+bool bw_nm_source_range_each(bw_nm_source_t *src, guint64 after_rev,
+                             void (*fn)(void *data, const char *message_id, guint files),
+                             void *data);
+/* Calls fn for every message of the database (a walk of every document:
+ * the full scan's or a removal's cost); FALSE when a read failed. */
+bool bw_nm_source_all_ids(bw_nm_source_t *src,
+                          void (*fn)(void *data, const char *message_id, guint files),
+                          void *data);
+/* SipHash-2-4 of a Message-ID under a 16-byte key (the state's). */
+guint64 bw_nm_id_hash(const guint8 key[16], const char *message_id);
+
 /* The table of the directories for the state (g_free; NULL when the tree is
  * too large or a read failed), stored with the revision `revision` of the
  * same open: the counts bw_nm_source_none_removed made, or those of

@@ -75,7 +75,11 @@ static const char *const schema_sql =
     "  file TEXT NOT NULL, cause TEXT NOT NULL, why TEXT NOT NULL,"
     "  reader TEXT NOT NULL, date INTEGER NOT NULL DEFAULT 0);"
     "CREATE TABLE IF NOT EXISTS signal_rows (kind TEXT NOT NULL, message_id TEXT NOT NULL,"
-    "  date INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (kind, message_id));";
+    "  date INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (kind, message_id));"
+    /* every message of the mailbox at the last save, by a keyed 64-bit
+     * hash of its Message-ID, with its number of files then (store.h) */
+    "CREATE TABLE IF NOT EXISTS known_ids (h INTEGER PRIMARY KEY,"
+    "  files INTEGER NOT NULL) WITHOUT ROWID;";
 
 static bool
 is_corrupt_code(int rc)
@@ -629,6 +633,49 @@ bw_store_delete_item(bw_store_t *s, const char *message_id)
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? BW_OK : BW_E_STATE;
+}
+
+bw_status_t
+bw_store_known_id(bw_store_t *s, guint64 h, bool *found, guint *files)
+{
+    *found = false;
+    *files = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT files FROM known_ids WHERE h=?1", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return BW_E_STATE;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)h);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        sqlite3_int64 n = sqlite3_column_int64(st, 0);
+        *found = true;
+        *files = n > 0 && n <= G_MAXUINT ? (guint)n : 0;
+    }
+    sqlite3_finalize(st);
+    return rc_status(rc);
+}
+
+bw_status_t
+bw_store_known_ids_put(bw_store_t *s, bool replace_all, const guint64 *h, const guint *files,
+                       guint n)
+{
+    if (replace_all && exec_sql(s, "DELETE FROM known_ids") != SQLITE_OK)
+        return BW_E_STATE;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO known_ids(h,files) VALUES(?1,?2)",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return BW_E_STATE;
+    for (guint i = 0; i < n; i++) {
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)h[i]);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)files[i]);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+            break;
+    }
+    sqlite3_finalize(st);
+    return n == 0 || rc == SQLITE_DONE ? BW_OK : rc_status(rc);
 }
 
 bw_status_t

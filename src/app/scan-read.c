@@ -5,6 +5,108 @@
 #include "notify.h"
 #include <glib/gi18n-lib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------ known ids
+ *
+ * notmuch 0.37 removes a message without bumping the revision and keeps
+ * no creation revision: a message of the lastmod range may be new, or an
+ * old one whose tags changed (with synchronize_flags, a tag change renames
+ * its file).  The state keeps, with each save, the set K of keyed 64-bit
+ * hashes (SipHash-2-4, a random key of the state's) of the Message-IDs of
+ * every message of the saved snapshot S, each with its number of files
+ * then.  Now, with N the messages of this snapshot and R the range (the
+ * messages written since the save's revision):
+ *
+ *   - every message of N not in S is in R (adding a message writes it);
+ *     a message of R whose hash is not in K is not in S; with no hash
+ *     collision a message of R whose hash is in K is in S.  So New (the
+ *     messages of R not in K) is exactly N \ S, and
+ *     |N| = |S| - |removed| + |New|: the count is the saved one plus New
+ *     exactly when none was removed.  A collision (a new message hashing
+ *     as an old one, p ~ |New| |S| / 2^64, ~1e-13 per run at 160k; the
+ *     key is the state's, so it cannot be aimed at) makes |New| one short
+ *     and could hide exactly one removal of the same run.
+ *   - files: files(now) - files(save) over the directories equals
+ *     sum over New of files(now) + sum over old messages of R of
+ *     (files(now) - files(save)) - files(save) of the removed messages (a
+ *     message not in R kept its files: adding or removing a file writes
+ *     it).  Every message has a file, so equality with the first two sums
+ *     means none removed (bw_nm_source_range_known; an old message with
+ *     fewer files than K says is left to the count).
+ *   - stale ids: K changes only with a save: the messages of R added (or
+ *     their files updated) when none was removed; listed again from every
+ *     message when one was (or on a full scan, or when K is missing); a
+ *     run with nothing new that moves the revision updates the files of
+ *     its range.  A message removed and added again under the same
+ *     Message-ID is in S and N: old, as it should be.  So K is the
+ *     snapshot's set at each save, and the tests above hold. */
+static bool
+known_lookup(void *data, const char *message_id, bool *found, guint *files)
+{
+    bw_scan_t *s = data;
+    return bw_store_known_id(s->store, bw_nm_id_hash(s->known_key, message_id), found, files) ==
+           BW_OK;
+}
+
+static bool
+known_key_parse(const char *hex, guint8 key[16])
+{
+    if (hex == NULL || strlen(hex) != 32)
+        return false;
+    for (int i = 0; i < 16; i++) {
+        int hi = g_ascii_xdigit_value(hex[2 * i]), lo = g_ascii_xdigit_value(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return false;
+        key[i] = (guint8)(hi * 16 + lo);
+    }
+    return true;
+}
+
+typedef struct {
+    const guint8 *key;
+    GArray *h;
+    GArray *files;
+} known_acc_t;
+
+static void
+known_add(void *data, const char *message_id, guint files)
+{
+    known_acc_t *a = data;
+    guint64 h = bw_nm_id_hash(a->key, message_id);
+    g_array_append_val(a->h, h);
+    g_array_append_val(a->files, files);
+}
+
+bw_status_t
+bw_scan_known_ids_save(bw_scan_t *s, bool full_save)
+{
+    g_autoptr(GArray) h = g_array_new(FALSE, FALSE, sizeof(guint64));
+    g_autoptr(GArray) files = g_array_new(FALSE, FALSE, sizeof(guint));
+    bool incremental = s->known_ready && !s->full && (!full_save || s->none_removed || s->nothing_new);
+    if (!incremental && !s->known_ready) {
+        /* a new key with a new set */
+        if (getentropy(s->known_key, sizeof s->known_key) != 0)
+            return bw_store_set_meta(s->store, "known_ids_key", NULL);
+    }
+    known_acc_t a = { s->known_key, h, files };
+    bool ok = incremental ? bw_nm_source_range_each(s->src, s->after, known_add, &a)
+                          : bw_nm_source_all_ids(s->src, known_add, &a);
+    if (!ok) {
+        /* not known: the next run lists them again */
+        s->known_ready = false;
+        return bw_store_set_meta(s->store, "known_ids_key", NULL);
+    }
+    bw_status_t st = bw_store_known_ids_put(s->store, !incremental, (const guint64 *)h->data,
+                                            (const guint *)files->data, h->len);
+    if (st != BW_OK)
+        return st;
+    char hex[33];
+    for (int i = 0; i < 16; i++)
+        g_snprintf(hex + 2 * i, 3, "%02x", s->known_key[i]);
+    s->known_ready = true;
+    return bw_store_set_meta(s->store, "known_ids_key", hex);
+}
 
 char *
 bw_scanner_settled_value(guint64 saves, gint64 at, gint64 until)
@@ -174,13 +276,25 @@ bw_scan_stage_read(bw_scan_t *s, bool *retry, char **detail)
      * added and another removed in the moment between this run's two
      * counts escape the count, as they escape the nothing-new test.) */
     bw_store_get_meta(s->store, "dir_files", &s->saved_dir_files);
+    g_autofree char *known_key = NULL;
+    bw_store_get_meta(s->store, "known_ids_key", &known_key);
+    s->known_ready = !s->full && known_key_parse(known_key, s->known_key);
     if (!s->nothing_new && !s->full && saved_count != NULL) {
         guint64 saved = g_ascii_strtoull(saved_count, NULL, 10);
-        s->none_removed = bw_nm_source_none_removed(s->src, s->after, s->saved_dir_files, saved);
+        /* the new messages of the range ("known ids" above; without the
+         * set, every one is taken for new) */
+        guint64 fresh = 0;
+        gint64 expected = 0;
+        bool sorted = bw_nm_source_range_known(s->src, s->after,
+                                               s->known_ready ? known_lookup : NULL, s, &fresh,
+                                               &expected);
+        s->none_removed = sorted && bw_nm_source_none_removed_known(s->src, s->after,
+                                                                    s->saved_dir_files, saved,
+                                                                    fresh, expected);
         bool told = s->none_removed;
-        if (!s->none_removed) {
+        if (!s->none_removed && sorted) {
             guint64 total = bw_nm_source_count_messages(s->src);   /* kept for classify */
-            s->none_removed = !bw_nm_source_failed(s->src, NULL) && total == saved + s->examined;
+            s->none_removed = !bw_nm_source_failed(s->src, NULL) && total == saved + fresh;
         }
         bw_scan_phase(told ? "removals:dirs" : "removals:count");   /* T340 tells them apart */
     }

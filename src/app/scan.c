@@ -338,8 +338,11 @@ bw_scan_account_unchanged(bw_scan_t *s)
     /* the table of directories goes with the revision (nm-source.h) */
     g_autofree char *dir_files = bw_nm_source_directory_table(s->src, s->revision,
                                                               s->saved_dir_files);
+    /* the files of the range's messages go with the table (scan-read.c,
+     * "known ids") */
     if (bw_store_set_meta(s->store, "revision", rev_text) == BW_OK &&
         bw_store_set_meta(s->store, "dir_files", dir_files) == BW_OK &&
+        (!s->known_ready || bw_scan_known_ids_save(s, false) == BW_OK) &&
         (!dirs_moved || bw_store_set_meta(s->store, "dirs", s->dirs) == BW_OK))
         bw_store_commit(s->store, NULL);
     else
