@@ -185,8 +185,9 @@ bool bw_nm_source_range_known(bw_nm_source_t *src, guint64 after_rev, bw_nm_know
 bool bw_nm_source_range_each(bw_nm_source_t *src, guint64 after_rev,
                              void (*fn)(void *data, const char *message_id, guint files),
                              void *data);
-/* Calls fn for every message of the database (a walk of every document:
- * the full scan's or a removal's cost); FALSE when a read failed. */
+/* Calls fn for every message of the database, with files 0 (not counted:
+ * a value read per document, ~1 us); FALSE when a read failed (or the
+ * database's id slot cannot be trusted). */
 bool bw_nm_source_all_ids(bw_nm_source_t *src,
                           void (*fn)(void *data, const char *message_id, guint files),
                           void *data);

@@ -5,6 +5,7 @@
 #include "notify.h"
 #include <glib/gi18n-lib.h>
 #include <string.h>
+#include <stdio.h>
 #include <unistd.h>
 
 /* ------------------------------------------------------------ known ids
@@ -69,6 +70,14 @@ typedef struct {
     GArray *files;
 } known_acc_t;
 
+static gint
+known_cmp(gconstpointer a, gconstpointer b)
+{
+    /* SQLite orders INTEGER keys as signed */
+    gint64 x = (gint64)*(const guint64 *)a, y = (gint64)*(const guint64 *)b;
+    return x < y ? -1 : x > y;
+}
+
 static void
 known_add(void *data, const char *message_id, guint files)
 {
@@ -90,8 +99,17 @@ bw_scan_known_ids_save(bw_scan_t *s, bool full_save)
             return bw_store_set_meta(s->store, "known_ids_key", NULL);
     }
     known_acc_t a = { s->known_key, h, files };
+    gint64 t0 = g_get_monotonic_time();
     bool ok = incremental ? bw_nm_source_range_each(s->src, s->after, known_add, &a)
                           : bw_nm_source_all_ids(s->src, known_add, &a);
+    gint64 t1 = g_get_monotonic_time();
+    if (ok && !incremental) {
+        /* in key order: SQLite appends to its B-tree instead of inserting
+         * at random pages; the listing's files are all 0 (unknown), so
+         * the two arrays stay paired */
+        g_array_sort(h, known_cmp);
+        memset(files->data, 0, (size_t)files->len * sizeof(guint));
+    }
     if (!ok) {
         /* not known: the next run lists them again */
         s->known_ready = false;
@@ -101,6 +119,10 @@ bw_scan_known_ids_save(bw_scan_t *s, bool full_save)
                                             (const guint *)files->data, h->len);
     if (st != BW_OK)
         return st;
+    if (g_getenv("BOUNCEWATCH_DEBUG_TIMING"))
+        fprintf(stderr, "bouncewatch: known ids: %s %u ids, listed in %.1f ms, stored in %.1f ms\n",
+                incremental ? "added" : "listed", h->len, (t1 - t0) / 1000.0,
+                (g_get_monotonic_time() - t1) / 1000.0);
     char hex[33];
     for (int i = 0; i < 16; i++)
         g_snprintf(hex + 2 * i, 3, "%02x", s->known_key[i]);
