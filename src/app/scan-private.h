@@ -268,8 +268,10 @@ void bw_scan_signals_reading(bw_scan_t *s, bw_signals_reading_t *out);
 bw_status_t bw_scan_stage_read(bw_scan_t *s, bool *retry, char **detail);
 /* Keeps the state's set of known ids with a save (in its transaction):
  * the range's messages added when none was removed, else the whole set
- * listed again (scan-read.c, "known ids"). */
-bw_status_t bw_scan_known_ids_save(bw_scan_t *s, bool full_save);
+ * listed again (scan-read.c, "known ids").  full_save: a save of the scan
+ * (else only the files of the range's messages, nothing new);
+ * others_saved: another run saved since this one read the state. */
+bw_status_t bw_scan_known_ids_save(bw_scan_t *s, bool full_save, bool others_saved);
 
 /* profile (scan-classify.c): the sender profile from the newest sent mail,
  * or from the snapshot when none of the owner's mail changed. */

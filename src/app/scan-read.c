@@ -36,10 +36,13 @@
  *     means none removed (bw_nm_source_range_known; an old message with
  *     fewer files than K says is left to the count).
  *   - stale ids: K changes only with a save: the messages of R added (or
- *     their files updated) when none was removed; listed again from every
- *     message when one was (or on a full scan, or when K is missing); a
- *     run with nothing new that moves the revision updates the files of
- *     its range.  A message removed and added again under the same
+ *     their files updated) when none was removed; listed again from this
+ *     run's snapshot when one was (or on a full scan, when K is missing,
+ *     or when another run saved since this one read the state); a run
+ *     with nothing new that moves the revision updates the files of its
+ *     range.  An id in K that is not in S (a later snapshot's) would be
+ *     the danger: a new message taken for old could cancel a removal in
+ *     the count; none is ever added but from this run's own snapshot.  A message removed and added again under the same
  *     Message-ID is in S and N: old, as it should be.  So K is the
  *     snapshot's set at each save, and the tests above hold. */
 static bool
@@ -88,11 +91,16 @@ known_add(void *data, const char *message_id, guint files)
 }
 
 bw_status_t
-bw_scan_known_ids_save(bw_scan_t *s, bool full_save)
+bw_scan_known_ids_save(bw_scan_t *s, bool full_save, bool others_saved)
 {
     g_autoptr(GArray) h = g_array_new(FALSE, FALSE, sizeof(guint64));
     g_autoptr(GArray) files = g_array_new(FALSE, FALSE, sizeof(guint));
-    bool incremental = s->known_ready && !s->full && (!full_save || s->none_removed || s->nothing_new);
+    /* Added to only when the set is the one this run read (another run's
+     * save may hold a later snapshot's ids: this save's count is of this
+     * run's snapshot, and an id too many would make a later new message
+     * look old, hiding a removal from the count). */
+    bool incremental = s->known_ready && !s->full && !others_saved &&
+                       (!full_save || s->none_removed || s->nothing_new);
     if (!incremental && !s->known_ready) {
         /* a new key with a new set */
         if (getentropy(s->known_key, sizeof s->known_key) != 0)

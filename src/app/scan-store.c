@@ -141,7 +141,7 @@ bw_scan_stage_store(bw_scan_t *s, char **detail)
     if (st == BW_OK)
         st = bw_store_set_meta(store, "messages", total_text);
     if (st == BW_OK)
-        st = bw_scan_known_ids_save(s, true);
+        st = bw_scan_known_ids_save(s, true, g_strcmp0(rev_now, s->saved_rev) != 0);
     g_autofree char *sent_text = g_strdup_printf("%" G_GUINT64_FORMAT, s->sent_total);
     if (st == BW_OK)
         st = bw_store_set_meta(store, "sent_messages", sent_text);

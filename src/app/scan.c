@@ -342,7 +342,7 @@ bw_scan_account_unchanged(bw_scan_t *s)
      * "known ids") */
     if (bw_store_set_meta(s->store, "revision", rev_text) == BW_OK &&
         bw_store_set_meta(s->store, "dir_files", dir_files) == BW_OK &&
-        (!s->known_ready || bw_scan_known_ids_save(s, false) == BW_OK) &&
+        (!s->known_ready || bw_scan_known_ids_save(s, false, false) == BW_OK) &&
         (!dirs_moved || bw_store_set_meta(s->store, "dirs", s->dirs) == BW_OK))
         bw_store_commit(s->store, NULL);
     else
