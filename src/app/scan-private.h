@@ -272,6 +272,13 @@ bw_status_t bw_scan_stage_read(bw_scan_t *s, bool *retry, char **detail);
  * (else only the files of the range's messages, nothing new);
  * others_saved: another run saved since this one read the state. */
 bw_status_t bw_scan_known_ids_save(bw_scan_t *s, bool full_save, bool others_saved);
+/* Inside the save's transaction: another run saved since this one read
+ * the state (its revision `rev_now`, or the save counter, moved). */
+bool bw_scan_others_saved(bw_scan_t *s, const char *rev_now);
+/* Tests only (BOUNCEWATCH_TEST_SAVE_GATE=PREFIX): before a save's
+ * transaction, create PREFIX.waiting and wait (20 s at most) for PREFIX.go,
+ * so that a test can make another run save in between. */
+void bw_scan_test_gate(void);
 
 /* profile (scan-classify.c): the sender profile from the newest sent mail,
  * or from the snapshot when none of the owner's mail changed. */

@@ -5,7 +5,6 @@
 #include "notify.h"
 #include <glib/gi18n-lib.h>
 #include <string.h>
-#include <stdio.h>
 #include <unistd.h>
 
 /* ------------------------------------------------------------ known ids
@@ -90,6 +89,29 @@ known_add(void *data, const char *message_id, guint files)
     g_array_append_val(a->files, files);
 }
 
+bool
+bw_scan_others_saved(bw_scan_t *s, const char *rev_now)
+{
+    if (g_strcmp0(rev_now, s->saved_rev) != 0)
+        return true;
+    g_autofree char *saves_now = NULL;
+    bw_store_get_meta(s->store, "saves", &saves_now);
+    return (saves_now ? g_ascii_strtoull(saves_now, NULL, 10) : 0) != s->saves;
+}
+
+void
+bw_scan_test_gate(void)
+{
+    const char *prefix = g_getenv("BOUNCEWATCH_TEST_SAVE_GATE");
+    if (prefix == NULL || *prefix == '\0')
+        return;
+    g_autofree char *waiting = g_strconcat(prefix, ".waiting", NULL);
+    g_autofree char *go = g_strconcat(prefix, ".go", NULL);
+    (void)g_file_set_contents(waiting, "", 0, NULL);
+    for (int i = 0; i < 2000 && !g_file_test(go, G_FILE_TEST_EXISTS); i++)
+        g_usleep(10000);
+}
+
 bw_status_t
 bw_scan_known_ids_save(bw_scan_t *s, bool full_save, bool others_saved)
 {
@@ -106,17 +128,20 @@ bw_scan_known_ids_save(bw_scan_t *s, bool full_save, bool others_saved)
         if (getentropy(s->known_key, sizeof s->known_key) != 0)
             return bw_store_set_meta(s->store, "known_ids_key", NULL);
     }
+    if (full_save)
+        bw_scan_phase("save");
     known_acc_t a = { s->known_key, h, files };
-    gint64 t0 = g_get_monotonic_time();
     bool ok = incremental ? bw_nm_source_range_each(s->src, s->after, known_add, &a)
                           : bw_nm_source_all_ids(s->src, known_add, &a);
-    gint64 t1 = g_get_monotonic_time();
     if (ok && !incremental) {
         /* in key order: SQLite appends to its B-tree instead of inserting
-         * at random pages; the listing's files are all 0 (unknown), so
-         * the two arrays stay paired */
+         * at random pages.  The listing does not count files: every
+         * message holds at least one, so 1 is never more than it holds
+         * (the bound the sums need, "known ids" above), and is what
+         * almost every message holds.  The two arrays stay paired. */
         g_array_sort(h, known_cmp);
-        memset(files->data, 0, (size_t)files->len * sizeof(guint));
+        for (guint i = 0; i < files->len; i++)
+            g_array_index(files, guint, i) = 1;
     }
     if (!ok) {
         /* not known: the next run lists them again */
@@ -127,10 +152,7 @@ bw_scan_known_ids_save(bw_scan_t *s, bool full_save, bool others_saved)
                                             (const guint *)files->data, h->len);
     if (st != BW_OK)
         return st;
-    if (g_getenv("BOUNCEWATCH_DEBUG_TIMING"))
-        fprintf(stderr, "bouncewatch: known ids: %s %u ids, listed in %.1f ms, stored in %.1f ms\n",
-                incremental ? "added" : "listed", h->len, (t1 - t0) / 1000.0,
-                (g_get_monotonic_time() - t1) / 1000.0);
+    bw_scan_phase(incremental ? "known-ids:add" : "known-ids:list");   /* T341 tells them apart */
     char hex[33];
     for (int i = 0; i < 16; i++)
         g_snprintf(hex + 2 * i, 3, "%02x", s->known_key[i]);
