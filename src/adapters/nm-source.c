@@ -732,13 +732,17 @@ range_list(bw_nm_source_t *src, guint64 after_rev)
  * term in double quotes, a quote doubled), when they are few and select
  * just those messages; else the range query itself.  NULL when notmuch
  * failed. */
+/* The `id:` terms of the listed messages (range_msg_t*) as one query
+ * (g_free), quoted as notmuch quotes a boolean term (make_boolean_term:
+ * the term in double quotes, a quote doubled), when they are few and
+ * select exactly those messages; else NULL, with *failed when notmuch
+ * failed. */
 static char *
-range_restriction(bw_nm_source_t *src, guint64 after_rev, GPtrArray *list)
+id_terms_query(bw_nm_source_t *src, GPtrArray *list, bool *failed)
 {
-    if (src->range_terms != NULL)
-        return g_strdup(src->range_terms);
+    *failed = false;
     if (list->len == 0 || list->len > RANGE_ID_TERMS_MAX)
-        return range_query(after_rev);
+        return NULL;
     GString *q = g_string_new("(");
     g_autoptr(GHashTable) want = g_hash_table_new(g_str_hash, g_str_equal);
     for (guint i = 0; i < list->len; i++) {
@@ -756,11 +760,12 @@ range_restriction(bw_nm_source_t *src, guint64 after_rev, GPtrArray *list)
     g_autofree char *text = g_string_free(q, FALSE);
     /* A Message-ID the query language reads otherwise (the parser is
      * Xapian's, the IDs are strangers'): the terms must give back exactly
-     * the listed messages, or the range is asked as it is. */
+     * the listed messages. */
     notmuch_query_t *query = NULL;
     notmuch_messages_t *msgs = NULL;
     if (!search_new(src, text, false, &query, &msgs)) {
         mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
+        *failed = true;
         return NULL;
     }
     guint found = 0;
@@ -778,11 +783,29 @@ range_restriction(bw_nm_source_t *src, guint64 after_rev, GPtrArray *list)
     notmuch_query_destroy(query);
     if (!ok) {
         mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
+        *failed = true;
         return NULL;
     }
     if (!same || found != list->len || g_hash_table_size(want) != 0)
+        return NULL;
+    return g_steal_pointer(&text);
+}
+
+/* A query that selects exactly the listed messages (g_free): their `id:`
+ * terms (id_terms_query); else the range query itself.  NULL when notmuch
+ * failed. */
+static char *
+range_restriction(bw_nm_source_t *src, guint64 after_rev, GPtrArray *list)
+{
+    if (src->range_terms != NULL)
+        return g_strdup(src->range_terms);
+    bool failed = false;
+    char *text = id_terms_query(src, list, &failed);
+    if (failed)
+        return NULL;
+    if (text == NULL)
         return range_query(after_rev);
-    src->range_terms = g_steal_pointer(&text);
+    src->range_terms = text;
     return g_strdup(src->range_terms);
 }
 
@@ -2105,6 +2128,72 @@ bw_nm_source_none_removed_known(bw_nm_source_t *src, guint64 after_rev, const ch
         return false;
     src->total = (gint64)(saved_messages + fresh);
     return true;
+}
+
+bool
+bw_nm_source_dirs_derive(bw_nm_source_t *src, guint64 after_rev, const char *saved_table,
+                         gint64 expected)
+{
+    if (!src->dirs_counted || src->dirs == NULL || expected == G_MININT64 ||
+        src->failed != NOTMUCH_STATUS_SUCCESS)
+        return false;
+    guint64 rev = 0;
+    g_autoptr(GHashTable) old = dir_table_parse(saved_table, &rev);
+    if (old == NULL || rev != after_rev)
+        return false;
+    /* the files of the save: every directory of its table known */
+    gint64 saved = 0;
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init(&it, old);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        const dir_entry_t *o = v;
+        if (o->files < 0 || o->files > G_MAXINT32)
+            return false;
+        saved += o->files;
+    }
+    /* the walked directories now: one unknown, the others known */
+    dir_entry_t *unknown = NULL;
+    gint64 others = 0;
+    for (guint i = 0; i < src->dirs->len; i++) {
+        dir_entry_t *d = g_ptr_array_index(src->dirs, i);
+        if (d->files >= 0) {
+            others += d->files;
+            continue;
+        }
+        if (unknown != NULL)
+            return false;
+        unknown = d;
+    }
+    if (unknown == NULL || expected > G_MAXINT32 || expected < -(gint64)G_MAXINT32)
+        return false;
+    gint64 files = saved + expected - others;
+    if (files < 0)
+        return false;
+    unknown->files = files;
+    return true;
+}
+
+void
+bw_nm_source_dirs_fill(bw_nm_source_t *src, const char *saved_table)
+{
+    if (!dirs_walk(src) || src->failed != NOTMUCH_STATUS_SUCCESS)
+        return;
+    if (!src->dirs_counted) {
+        guint64 rev = 0;
+        g_autoptr(GHashTable) old = dir_table_parse(saved_table, &rev);
+        bool known = false;
+        gint64 delta = 0;
+        /* no budget: every changed directory is counted */
+        dir_counts(src, old, G_MAXUINT64, &known, &delta);
+        src->dirs_counted = true;
+    }
+    const char *root = mail_root(src);
+    for (guint i = 0; root != NULL && i < src->dirs->len; i++) {
+        dir_entry_t *d = g_ptr_array_index(src->dirs, i);
+        if (d->files < 0)
+            d->files = count_directory_files(src, root, d->rel, G_MAXUINT64 - 1);
+    }
 }
 
 bool

@@ -170,6 +170,23 @@ bool bw_nm_source_none_removed_known(bw_nm_source_t *src, guint64 after_rev,
                                      const char *saved_table, guint64 saved_messages,
                                      guint64 fresh, gint64 expected);
 
+/* After the count of messages proved that none was removed (the test
+ * above could not tell: a directory too big to count): when exactly one
+ * walked directory has no count, and the saved table knows every one, its
+ * files are derived: the saved files plus `expected` (what the range
+ * explains, bw_nm_source_range_known) less the other directories' files.
+ * The table of directories (bw_nm_source_directory_table) then holds it.
+ * (The argument, and why the result is never below the truth: scan-read.c,
+ * "known ids".) */
+bool bw_nm_source_dirs_derive(bw_nm_source_t *src, guint64 after_rev, const char *saved_table,
+                              gint64 expected);
+
+/* After the count of messages, when the sums could not give them: every
+ * walked directory without a count is counted, whatever its size (as much
+ * as the count itself at most), so that the table the save keeps knows
+ * them all and the next run's directories can tell again. */
+void bw_nm_source_dirs_fill(bw_nm_source_t *src, const char *saved_table);
+
 /* Whether a Message-ID was in the mailbox at the last save (*found) and
  * its files then; FALSE: the set could not be read. */
 typedef bool (*bw_nm_known_fn)(void *data, const char *message_id, bool *found, guint *files);

@@ -347,6 +347,12 @@ bw_scan_stage_read(bw_scan_t *s, bool *retry, char **detail)
         if (!s->none_removed && sorted) {
             guint64 total = bw_nm_source_count_messages(s->src);   /* kept for classify */
             s->none_removed = !bw_nm_source_failed(s->src, NULL) && total == saved + fresh;
+            /* none removed: a directory too big to count gets its files
+             * from the sums ("known ids" above), so that the next run's
+             * directories can tell again */
+            if (!s->none_removed ||
+                !bw_nm_source_dirs_derive(s->src, s->after, s->saved_dir_files, expected))
+                bw_nm_source_dirs_fill(s->src, s->saved_dir_files);
         }
         bw_scan_phase(told ? "removals:dirs" : "removals:count");   /* T340 tells them apart */
     }
