@@ -52,6 +52,12 @@ known_lookup(void *data, const char *message_id, bool *found, guint *files)
            BW_OK;
 }
 
+static char *
+known_stamp(guint64 revision, guint64 saves)
+{
+    return g_strdup_printf("%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, revision, saves);
+}
+
 static bool
 known_key_parse(const char *hex, guint8 key[16])
 {
@@ -157,7 +163,12 @@ bw_scan_known_ids_save(bw_scan_t *s, bool full_save, bool others_saved)
     for (int i = 0; i < 16; i++)
         g_snprintf(hex + 2 * i, 3, "%02x", s->known_key[i]);
     s->known_ready = true;
-    return bw_store_set_meta(s->store, "known_ids_key", hex);
+    st = bw_store_set_meta(s->store, "known_ids_key", hex);
+    /* the save the set goes with (the revision and the save counter it
+     * writes, or, with nothing new, keeps): a set another program's save
+     * did not keep (an older bouncewatch, a partial copy) is not used */
+    g_autofree char *at = known_stamp(s->revision, s->saves);
+    return st == BW_OK ? bw_store_set_meta(s->store, "known_ids_at", at) : st;
 }
 
 char *
@@ -330,7 +341,12 @@ bw_scan_stage_read(bw_scan_t *s, bool *retry, char **detail)
     bw_store_get_meta(s->store, "dir_files", &s->saved_dir_files);
     g_autofree char *known_key = NULL;
     bw_store_get_meta(s->store, "known_ids_key", &known_key);
-    s->known_ready = !s->full && known_key_parse(known_key, s->known_key);
+    g_autofree char *known_at = NULL, *saves_then = NULL;
+    bw_store_get_meta(s->store, "known_ids_at", &known_at);
+    bw_store_get_meta(s->store, "saves", &saves_then);
+    g_autofree char *stamp = known_stamp(s->after, saves_then ? g_ascii_strtoull(saves_then, NULL, 10) : 0);
+    s->known_ready = !s->full && g_strcmp0(known_at, stamp) == 0 &&
+                     known_key_parse(known_key, s->known_key);
     if (!s->nothing_new && !s->full && saved_count != NULL) {
         guint64 saved = g_ascii_strtoull(saved_count, NULL, 10);
         /* the new messages of the range ("known ids" above; without the

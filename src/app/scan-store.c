@@ -144,8 +144,6 @@ bw_scan_stage_store(bw_scan_t *s, char **detail)
     g_autofree char *total_text = g_strdup_printf("%" G_GUINT64_FORMAT, s->total);
     if (st == BW_OK)
         st = bw_store_set_meta(store, "messages", total_text);
-    if (st == BW_OK)
-        st = bw_scan_known_ids_save(s, true, others_saved);
     g_autofree char *sent_text = g_strdup_printf("%" G_GUINT64_FORMAT, s->sent_total);
     if (st == BW_OK)
         st = bw_store_set_meta(store, "sent_messages", sent_text);
@@ -175,6 +173,9 @@ bw_scan_stage_store(bw_scan_t *s, char **detail)
     g_autofree char *saves_text = g_strdup_printf("%" G_GUINT64_FORMAT, s->saves);
     if (st == BW_OK)
         st = bw_store_set_meta(store, "saves", saves_text);
+    /* after the revision and the counter it is stamped with */
+    if (st == BW_OK)
+        st = bw_scan_known_ids_save(s, true, others_saved);
     /* What the profile learnt from the stored reports, for the next run
      * (scan-classify.c): only when the saved items are this run's, not
      * merged with another run's (rows_as_read), else none (an older list
