@@ -12,38 +12,73 @@
  * notmuch 0.37 removes a message without bumping the revision and keeps
  * no creation revision: a message of the lastmod range may be new, or an
  * old one whose tags changed (with synchronize_flags, a tag change renames
- * its file).  The state keeps, with each save, the set K of keyed 64-bit
- * hashes (SipHash-2-4, a random key of the state's) of the Message-IDs of
- * every message of the saved snapshot S, each with its number of files
- * then.  Now, with N the messages of this snapshot and R the range (the
- * messages written since the save's revision):
+ * its file).  The state keeps, with each save, a set K of keyed 64-bit
+ * hashes (SipHash-2-4 under a random key of the state's) of Message-IDs,
+ * each with a number of files.  S is the snapshot the save counted (meta
+ * "messages"), N this run's snapshot (one open of the database: the count,
+ * the range and any listing are all of it), R the range (the messages
+ * written after the save's revision).  What the tests below need of K:
  *
- *   - every message of N not in S is in R (adding a message writes it);
- *     a message of R whose hash is not in K is not in S; with no hash
- *     collision a message of R whose hash is in K is in S.  So New (the
- *     messages of R not in K) is exactly N \ S, and
- *     |N| = |S| - |removed| + |New|: the count is the saved one plus New
- *     exactly when none was removed.  A collision (a new message hashing
- *     as an old one, p ~ |New| |S| / 2^64, ~1e-13 per run at 160k; the
- *     key is the state's, so it cannot be aimed at) makes |New| one short
- *     and could hide exactly one removal of the same run.
- *   - files: files(now) - files(save) over the directories equals
- *     sum over New of files(now) + sum over old messages of R of
- *     (files(now) - files(save)) - files(save) of the removed messages (a
- *     message not in R kept its files: adding or removing a file writes
- *     it).  Every message has a file, so equality with the first two sums
- *     means none removed (bw_nm_source_range_known; an old message with
- *     fewer files than K says is left to the count).
- *   - stale ids: K changes only with a save: the messages of R added (or
- *     their files updated) when none was removed; listed again from this
- *     run's snapshot when one was (or on a full scan, when K is missing,
- *     or when another run saved since this one read the state); a run
- *     with nothing new that moves the revision updates the files of its
- *     range.  An id in K that is not in S (a later snapshot's) would be
- *     the danger: a new message taken for old could cancel a removal in
- *     the count; none is ever added but from this run's own snapshot.  A message removed and added again under the same
- *     Message-ID is in S and N: old, as it should be.  So K is the
- *     snapshot's set at each save, and the tests above hold. */
+ *   (a) no id of K is outside S (ids of S may be missing from K);
+ *   (b) the files K gives a message are at most the files it had in S.
+ *
+ * Count.  Every message of N not in S is in R (adding a message writes
+ * it).  By (a), a message whose hash is not in K may be old or new, but a
+ * message of R whose hash is in K is in S (no collision).  So F, the
+ * messages of R not in K, holds N \ S, and |N| = |S| - removed +
+ * |N \ S| <= |S| - removed + |F|: when the count is |S| + |F|, none was
+ * removed (and F is exactly N \ S).  A collision (a new message hashing
+ * as an old one: p ~ |F| |S| / 2^64, ~1e-13 per run at 160k; the key is
+ * the state's, so it cannot be aimed at) makes F one short and could hide
+ * one removal of the same run.
+ *
+ * Directories.  Over the walked directories, files(N) - files(S) =
+ * sum over N \ S of files now + sum over the old messages of R of (files
+ * now - files in S) - files in S of the removed (a message outside R kept
+ * its files: adding or removing a file writes it; every file notmuch holds
+ * is under the walked tree: the directory test's own premise).  `expected`
+ * puts K's files for "files in S": by (b) it is at least the true sum
+ * with nothing removed, so equality means none removed (every message has
+ * a file).  An old message with fewer files than K says, or none known,
+ * leaves it to the count (bw_nm_source_range_known).
+ *
+ * A folder too big to count (more files than the budget, INBOX/cur at
+ * 160k) leaves that test to the count.  When the count has proved none
+ * removed, files(N) = files(S) + the true sum <= files(S) + expected: with
+ * every directory of the saved table known and exactly one walked
+ * directory without a count, that one is given files(S) + expected - the
+ * others (bw_nm_source_dirs_derive).  It is never below the truth, and a
+ * table too high only makes a later test fail where it could have passed
+ * (the delta comes out lower: the count decides), never the reverse.
+ * When the sums cannot give it (a removal, an old message that lost a
+ * file) the directories without a count are counted once
+ * (bw_nm_source_dirs_fill).  Either way the next run's table knows every
+ * folder, and only a folder that changes again needs the count.
+ *
+ * Keeping (a) and (b).  K changes only in a save, in its transaction:
+ *   - a save that found none removed adds R (and sets the files of R's
+ *     messages to their files now): K u R is in N by (a), and R holds the
+ *     only messages whose files changed;
+ *   - any other save lists every message of N again (a full scan, a
+ *     removal found, no usable set, or another run saved since this run
+ *     read the state: its K may hold a later snapshot's ids), each with
+ *     1 file: at most what it holds.  The listing reads the id from
+ *     notmuch's value slot, which notmuch writes from the same string as
+ *     the id term when it creates the message (the first 64 are checked
+ *     against notmuch_message_get_message_id, and the listing is given up
+ *     on a difference);
+ *   - a run with nothing new (bw_scan_account_unchanged) only sets the
+ *     files of R's messages, and writes nothing when another run saved
+ *     since it read the state (its older revision and directory table
+ *     would go under that save's count and set);
+ *   - "another run saved": the revision or the save counter moved (a
+ *     removal does not move notmuch's revision); the set is stamped with
+ *     the revision and save counter of the save that kept it (meta
+ *     known_ids_at), and is not used under any other (an older program's
+ *     save, a partial copy), nor after a failed listing (no key).
+ * A message removed and added again under the same Message-ID is in S and
+ * N: old, as it should be.  The tagger's revision bump changes neither
+ * membership nor files. */
 static bool
 known_lookup(void *data, const char *message_id, bool *found, guint *files)
 {
