@@ -669,21 +669,34 @@ bw_store_known_ids_put(bw_store_t *s, bool replace_all, const guint64 *h, const 
 {
     if (replace_all && exec_sql(s, "DELETE FROM known_ids") != SQLITE_OK)
         return BW_E_STATE;
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO known_ids(h,files) VALUES(?1,?2)",
-                                -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return BW_E_STATE;
-    for (guint i = 0; i < n; i++) {
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)h[i]);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)files[i]);
-        rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE)
-            break;
+    /* KNOWN_ROWS rows a statement: a statement's own cost (~5k
+     * instructions a row one by one) is paid once for them */
+    enum { KNOWN_ROWS = 200 };
+    g_autoptr(GString) many = g_string_new("INSERT OR REPLACE INTO known_ids(h,files) VALUES(?,?)");
+    for (guint i = 1; i < KNOWN_ROWS; i++)
+        g_string_append(many, ",(?,?)");
+    int rc = SQLITE_DONE;
+    guint i = 0;
+    for (int pass = 0; pass < 2 && i < n && rc == SQLITE_DONE; pass++) {
+        guint rows = pass == 0 ? KNOWN_ROWS : 1;
+        if (n - i < rows)
+            continue;
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(s->db, pass == 0 ? many->str
+                                                : "INSERT OR REPLACE INTO known_ids(h,files) VALUES(?,?)",
+                               -1, &st, NULL) != SQLITE_OK)
+            return BW_E_STATE;
+        for (; n - i >= rows && rc == SQLITE_DONE; i += rows) {
+            for (guint k = 0; k < rows; k++) {
+                sqlite3_bind_int64(st, (int)(2 * k + 1), (sqlite3_int64)h[i + k]);
+                sqlite3_bind_int64(st, (int)(2 * k + 2), (sqlite3_int64)files[i + k]);
+            }
+            rc = sqlite3_step(st);
+            sqlite3_reset(st);
+        }
+        sqlite3_finalize(st);
     }
-    sqlite3_finalize(st);
-    return n == 0 || rc == SQLITE_DONE ? BW_OK : rc_status(rc);
+    return rc == SQLITE_DONE && i == n ? BW_OK : BW_E_STATE;
 }
 
 bw_status_t

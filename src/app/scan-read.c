@@ -113,12 +113,32 @@ typedef struct {
     GArray *files;
 } known_acc_t;
 
-static gint
-known_cmp(gconstpointer a, gconstpointer b)
+/* Sorts the keys as SQLite orders INTEGER keys (signed): a radix sort on
+ * the key with its sign bit flipped, a byte a pass (glib's merge sort of
+ * 165k keys cost ~790 M instructions, this ~15 M). */
+static void
+known_sort(GArray *h)
 {
-    /* SQLite orders INTEGER keys as signed */
-    gint64 x = (gint64)*(const guint64 *)a, y = (gint64)*(const guint64 *)b;
-    return x < y ? -1 : x > y;
+    guint n = h->len;
+    if (n < 2)
+        return;
+    guint64 *a = (guint64 *)(void *)h->data;
+    g_autofree guint64 *tmp = g_new(guint64, n);
+    guint64 *src = a, *dst = tmp;
+    for (int shift = 0; shift < 64; shift += 8) {
+        guint count[257] = { 0 };
+        for (guint i = 0; i < n; i++)
+            count[(((src[i] ^ G_GUINT64_CONSTANT(0x8000000000000000)) >> shift) & 0xff) + 1]++;
+        for (int k = 0; k < 256; k++)
+            count[k + 1] += count[k];
+        for (guint i = 0; i < n; i++)
+            dst[count[((src[i] ^ G_GUINT64_CONSTANT(0x8000000000000000)) >> shift) & 0xff]++] =
+                src[i];
+        guint64 *t = src;
+        src = dst;
+        dst = t;
+    }
+    /* eight passes: the sorted keys are back in `a` */
 }
 
 static void
@@ -180,7 +200,7 @@ bw_scan_known_ids_save(bw_scan_t *s, bool full_save, bool others_saved)
          * message holds at least one, so 1 is never more than it holds
          * (the bound the sums need, "known ids" above), and is what
          * almost every message holds.  The two arrays stay paired. */
-        g_array_sort(h, known_cmp);
+        known_sort(h);
         for (guint i = 0; i < files->len; i++)
             g_array_index(files, guint, i) = 1;
     }
