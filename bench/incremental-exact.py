@@ -14,7 +14,14 @@ scenario's "now":
      ordinary messages (some from people the reports name);
   3. `scan --json` (incremental: stored verdicts kept where the new mail
      cannot change them) against `scan --json --full` on another state;
-  4. one more report copy arrives and a message is removed; again.
+  4. one more report copy arrives and a message is removed; again;
+  5. the user reads 3 old messages (`notmuch tag -unread`: with
+     synchronize_flags their files are renamed, and they are in the
+     lastmod range though not new); again;
+  6. the user marks 2 old messages unread again, and an old report is
+     removed, in the same step (the removal must not pass for a tag
+     change); again;
+  7. 2 old messages re-tagged and 1 new report copy; again.
 The documents must be identical but for "revision".
 
 With --tag the incremental runs are `scan --json --tag` (the tag stage
@@ -36,6 +43,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mailcopy import with_new_id  # noqa: E402
@@ -104,11 +112,55 @@ for d in args.dirs:
             copy_with_new_id(os.path.join(box, m["file"]),
                              os.path.join(new, "cur", "n%d:2,S" % k), "incexact%d" % k)
         subprocess.run(["notmuch", "new", "--quiet", "--no-hooks"], env=env, check=True)
+        def notmuch(*a):
+            return subprocess.run(["notmuch"] + list(a), env=env, check=True,
+                                  capture_output=True, text=True).stdout
+
+        def old_ids(query, n):
+            # old messages (not this bench's copies), in a stable order
+            ids = notmuch("search", "--output=messages", "--sort=oldest-first",
+                          "(%s) and not path:bench-incexact/**" % query).split()
+            return rng.sample(ids, min(n, len(ids)))
+
+        def retag(query, op, n):
+            ids = old_ids(query, n)
+            if ids:
+                notmuch("tag", op, "--", *ids)
+            return ids
+
         steps = [("10 new", None)]
         if reps:
             steps.append(("1 new, 1 removed", reps))
+        steps.append(("3 read (retag)", "retag"))
+        steps.append(("2 retag, 1 rm old", "retag-rm"))
+        steps.append(("2 retag, 1 new", "retag-new"))
         for label, pool in steps:
-            if pool is not None:
+            if pool == "retag":
+                retag("tag:unread", "-unread", 3)
+            elif pool == "retag-rm":
+                kept = retag("not tag:unread", "+unread", 2)
+                # an old report removed: its files as notmuch holds them now
+                victims = [i for i in old_ids("tag:bw/backscatter or subject:undeliverable or "
+                                              "subject:failure or subject:returned", 4)
+                           if i not in kept]
+                before_n = int(notmuch("count", "*"))
+                # notmuch new looks again at a directory whose mtime moved
+                # to a later second than the one it recorded
+                time.sleep(1.1)
+                if victims:
+                    for f in notmuch("search", "--output=files", victims[0]).split("\n"):
+                        if f and os.path.exists(f):
+                            os.unlink(f)
+                notmuch("new", "--quiet", "--no-hooks")
+                if not victims or int(notmuch("count", "*")) != before_n - 1:
+                    sys.exit("incremental-exact: %s: no old report was removed (%r, %d -> %s)" % (name, victims[:1], before_n, notmuch("count", "*").strip()))
+            elif pool == "retag-new":
+                retag("*", "+bench-retag", 2)
+                m = rng.choice(reps or ham)
+                copy_with_new_id(os.path.join(box, m["file"]),
+                                 os.path.join(new, "cur", "later2:2,S"), "incexact-later2")
+                notmuch("new", "--quiet", "--no-hooks")
+            elif pool is not None:
                 m = rng.choice(pool)
                 copy_with_new_id(os.path.join(box, m["file"]),
                                  os.path.join(new, "cur", "later:2,S"), "incexact-later")

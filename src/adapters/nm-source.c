@@ -46,6 +46,7 @@ struct bw_nm_source {
     GPtrArray *range;
     guint64 range_after;
     char *range_terms;           /* their Message-IDs as a query, or NULL */
+    bool range_has_old;          /* a message of the range was there at the last save */
     /* The directories notmuch holds under the mail root (dir_entry_t*, the
      * walk's order), walked once per open, or NULL: not walked yet or too
      * many; dirs_walked: the walk was tried. */
@@ -92,6 +93,7 @@ typedef struct {
     bw_nm_candidate_t c;         /* what candidate_new gives */
     char *from;                  /* its From header as notmuch holds it, or NULL */
     guint files;                 /* its files (notmuch_message_count_files) */
+    bool old;                    /* in the state's set of known ids (bw_nm_source_range_known) */
 } range_msg_t;
 
 static void
@@ -129,6 +131,7 @@ range_forget(bw_nm_source_t *src)
 {
     g_clear_pointer(&src->range, g_ptr_array_unref);
     g_clear_pointer(&src->range_terms, g_free);
+    src->range_has_old = false;
     g_clear_pointer(&src->dirs, g_ptr_array_unref);
     src->dirs_walked = false;
     src->dirs_counted = false;
@@ -729,13 +732,17 @@ range_list(bw_nm_source_t *src, guint64 after_rev)
  * term in double quotes, a quote doubled), when they are few and select
  * just those messages; else the range query itself.  NULL when notmuch
  * failed. */
+/* The `id:` terms of the listed messages (range_msg_t*) as one query
+ * (g_free), quoted as notmuch quotes a boolean term (make_boolean_term:
+ * the term in double quotes, a quote doubled), when they are few and
+ * select exactly those messages; else NULL, with *failed when notmuch
+ * failed. */
 static char *
-range_restriction(bw_nm_source_t *src, guint64 after_rev, GPtrArray *list)
+id_terms_query(bw_nm_source_t *src, GPtrArray *list, bool *failed)
 {
-    if (src->range_terms != NULL)
-        return g_strdup(src->range_terms);
+    *failed = false;
     if (list->len == 0 || list->len > RANGE_ID_TERMS_MAX)
-        return range_query(after_rev);
+        return NULL;
     GString *q = g_string_new("(");
     g_autoptr(GHashTable) want = g_hash_table_new(g_str_hash, g_str_equal);
     for (guint i = 0; i < list->len; i++) {
@@ -753,11 +760,12 @@ range_restriction(bw_nm_source_t *src, guint64 after_rev, GPtrArray *list)
     g_autofree char *text = g_string_free(q, FALSE);
     /* A Message-ID the query language reads otherwise (the parser is
      * Xapian's, the IDs are strangers'): the terms must give back exactly
-     * the listed messages, or the range is asked as it is. */
+     * the listed messages. */
     notmuch_query_t *query = NULL;
     notmuch_messages_t *msgs = NULL;
     if (!search_new(src, text, false, &query, &msgs)) {
         mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
+        *failed = true;
         return NULL;
     }
     guint found = 0;
@@ -775,11 +783,29 @@ range_restriction(bw_nm_source_t *src, guint64 after_rev, GPtrArray *list)
     notmuch_query_destroy(query);
     if (!ok) {
         mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
+        *failed = true;
         return NULL;
     }
     if (!same || found != list->len || g_hash_table_size(want) != 0)
+        return NULL;
+    return g_steal_pointer(&text);
+}
+
+/* A query that selects exactly the listed messages (g_free): their `id:`
+ * terms (id_terms_query); else the range query itself.  NULL when notmuch
+ * failed. */
+static char *
+range_restriction(bw_nm_source_t *src, guint64 after_rev, GPtrArray *list)
+{
+    if (src->range_terms != NULL)
+        return g_strdup(src->range_terms);
+    bool failed = false;
+    char *text = id_terms_query(src, list, &failed);
+    if (failed)
+        return NULL;
+    if (text == NULL)
         return range_query(after_rev);
-    src->range_terms = g_steal_pointer(&text);
+    src->range_terms = text;
     return g_strdup(src->range_terms);
 }
 
@@ -938,6 +964,15 @@ bool
 bw_nm_source_from_count_grown(bw_nm_source_t *src, guint64 after_rev, const char *address,
                               guint64 before)
 {
+    /* the range's messages from the address are the new ones only when
+     * no message of the range was there before.  (Asking about the new
+     * ones only would not do: notmuch indexes the headers of every file
+     * of a message, so an old message's From terms can change with its
+     * files, e.g. another copy under its Message-ID; then the count asked
+     * of the ops is the exact one.  These counts cost ~3.5 M instructions
+     * in a re-tag at 160k.) */
+    if (src->range_has_old)
+        return false;
     gint64 n = bw_nm_source_range_from_count(src, after_rev, address);
     if (n < 0 || before > G_MAXUINT - 2 || (guint64)n > G_MAXUINT - 2 - before)
         return false;
@@ -2032,7 +2067,12 @@ dir_counts(bw_nm_source_t *src, GHashTable *old, guint64 budget, bool *known, gi
             continue;
         }
         d->files = -1;
-        if (old != NULL && spent < budget) {
+        /* notmuch lists every file of a directory before the first is
+         * counted: one that held more than the budget at the save is not
+         * worth it (~230 M instructions for 75k files), it stays unknown */
+        bool big = o != NULL && o->files >= 0 && spent < budget &&
+                   (guint64)o->files > budget - spent;
+        if (old != NULL && spent < budget && !big) {
             d->files = count_directory_files(src, root, d->rel, budget - spent);
             if (d->files >= 0)
                 spent += (guint64)d->files;
@@ -2065,8 +2105,20 @@ bool
 bw_nm_source_none_removed(bw_nm_source_t *src, guint64 after_rev, const char *saved_table,
                           guint64 saved_messages)
 {
+    guint64 fresh = 0;
+    gint64 expected = 0;
+    if (!bw_nm_source_range_known(src, after_rev, NULL, NULL, &fresh, &expected))
+        return false;
+    return bw_nm_source_none_removed_known(src, after_rev, saved_table, saved_messages, fresh,
+                                           expected);
+}
+
+bool
+bw_nm_source_none_removed_known(bw_nm_source_t *src, guint64 after_rev, const char *saved_table,
+                                guint64 saved_messages, guint64 fresh, gint64 expected)
+{
     GPtrArray *range = range_list(src, after_rev);
-    if (range == NULL || !dirs_walk(src) || src->dirs_counted)
+    if (range == NULL || !dirs_walk(src) || src->dirs_counted || expected == G_MININT64)
         return false;
     guint64 rev = 0;
     g_autoptr(GHashTable) old = dir_table_parse(saved_table, &rev);
@@ -2076,14 +2128,219 @@ bw_nm_source_none_removed(bw_nm_source_t *src, guint64 after_rev, const char *sa
      * item: a quarter of the messages at most. */
     dir_counts(src, old, saved_messages / 4 + 256, &known, &delta);
     src->dirs_counted = true;
-    gint64 added = 0;
-    for (guint i = 0; i < range->len; i++)
-        added += ((const range_msg_t *)g_ptr_array_index(range, i))->files;
-    if (old == NULL || rev != after_rev || !known || delta != added ||
+    if (old == NULL || rev != after_rev || !known || delta != expected ||
         src->failed != NOTMUCH_STATUS_SUCCESS)
         return false;
-    src->total = (gint64)(saved_messages + range->len);
+    src->total = (gint64)(saved_messages + fresh);
     return true;
+}
+
+bool
+bw_nm_source_dirs_derive(bw_nm_source_t *src, guint64 after_rev, const char *saved_table,
+                         gint64 expected)
+{
+    if (!src->dirs_counted || src->dirs == NULL || expected == G_MININT64 ||
+        src->failed != NOTMUCH_STATUS_SUCCESS)
+        return false;
+    guint64 rev = 0;
+    g_autoptr(GHashTable) old = dir_table_parse(saved_table, &rev);
+    if (old == NULL || rev != after_rev)
+        return false;
+    /* the files of the save: every directory of its table known */
+    gint64 saved = 0;
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init(&it, old);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        const dir_entry_t *o = v;
+        if (o->files < 0 || o->files > G_MAXINT32)
+            return false;
+        saved += o->files;
+    }
+    /* the walked directories now: one unknown, the others known */
+    dir_entry_t *unknown = NULL;
+    gint64 others = 0;
+    for (guint i = 0; i < src->dirs->len; i++) {
+        dir_entry_t *d = g_ptr_array_index(src->dirs, i);
+        if (d->files >= 0) {
+            others += d->files;
+            continue;
+        }
+        if (unknown != NULL)
+            return false;
+        unknown = d;
+    }
+    if (unknown == NULL || expected > G_MAXINT32 || expected < -(gint64)G_MAXINT32)
+        return false;
+    gint64 files = saved + expected - others;
+    if (files < 0)
+        return false;
+    unknown->files = files;
+    return true;
+}
+
+void
+bw_nm_source_dirs_fill(bw_nm_source_t *src, const char *saved_table)
+{
+    if (!dirs_walk(src) || src->failed != NOTMUCH_STATUS_SUCCESS)
+        return;
+    if (!src->dirs_counted) {
+        guint64 rev = 0;
+        g_autoptr(GHashTable) old = dir_table_parse(saved_table, &rev);
+        bool known = false;
+        gint64 delta = 0;
+        /* no budget: every changed directory is counted */
+        dir_counts(src, old, G_MAXUINT64, &known, &delta);
+        src->dirs_counted = true;
+    }
+    const char *root = mail_root(src);
+    for (guint i = 0; root != NULL && i < src->dirs->len; i++) {
+        dir_entry_t *d = g_ptr_array_index(src->dirs, i);
+        if (d->files < 0)
+            d->files = count_directory_files(src, root, d->rel, G_MAXUINT64 - 1);
+    }
+}
+
+bool
+bw_nm_source_range_known(bw_nm_source_t *src, guint64 after_rev, bw_nm_known_fn known,
+                         void *data, guint64 *fresh, gint64 *expected)
+{
+    *fresh = 0;
+    *expected = 0;
+    GPtrArray *range = range_list(src, after_rev);
+    if (range == NULL)
+        return false;
+    bool lost = false;
+    src->range_has_old = false;
+    for (guint i = 0; i < range->len; i++) {
+        range_msg_t *r = g_ptr_array_index(range, i);
+        bool found = false;
+        guint before = 0;
+        if (known != NULL && !known(data, r->c.message_id, &found, &before))
+            return false;
+        r->old = found;
+        if (!found) {
+            (*fresh)++;
+            *expected += r->files;
+            continue;
+        }
+        src->range_has_old = true;
+        /* an old message with fewer files than it had (its loss could
+         * hide a removed message's in the sums), or whose files the set
+         * does not know (0: listed without them): the directories cannot
+         * tell, the count does */
+        if (r->files < before || before == 0)
+            lost = true;
+        *expected += (gint64)r->files - (gint64)before;
+    }
+    if (lost)
+        *expected = G_MININT64;
+    return true;
+}
+
+bool
+bw_nm_source_range_each(bw_nm_source_t *src, guint64 after_rev,
+                        void (*fn)(void *data, const char *message_id, guint files), void *data)
+{
+    GPtrArray *range = range_list(src, after_rev);
+    if (range == NULL)
+        return false;
+    for (guint i = 0; i < range->len; i++) {
+        const range_msg_t *r = g_ptr_array_index(range, i);
+        fn(data, r->c.message_id, r->files);
+    }
+    return true;
+}
+
+bool
+bw_nm_source_all_ids(bw_nm_source_t *src, void (*fn)(void *data, const char *message_id,
+                                                     guint files), void *data)
+{
+    notmuch_query_t *query = NULL;
+    notmuch_messages_t *msgs = NULL;
+    if (!search_new(src, "*", false, &query, &msgs)) {
+        mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
+        return false;
+    }
+    /* notmuch_message_get_message_id reads every term of the document
+     * (~10 us each: 1.7 s at 160k); the Message-ID notmuch keeps in a value
+     * slot for sorting is one read (0.17 s), and is the same string (the
+     * slot is set where the id is: the first messages are checked, and a
+     * database without the slot makes notmuch read the file: then the
+     * listing is given up).  An id read differently would only make an old
+     * message look new: the count then finds one too many and the next
+     * save lists again.  Files: not counted here (0: unknown). */
+    bool ok = true;
+    guint n = 0;
+    for (; notmuch_messages_valid(msgs); notmuch_messages_move_to_next(msgs), n++) {
+        notmuch_message_t *m = bw_nm_messages_get(msgs);
+        const char *id = m ? notmuch_message_get_header(m, "message-id") : NULL;
+        if (id != NULL && n < 64 && g_strcmp0(id, notmuch_message_get_message_id(m)) != 0)
+            id = NULL;
+        if (id == NULL || *id == '\0') {   /* reading the document failed */
+            ok = false;
+            if (m)
+                notmuch_message_destroy(m);
+            break;
+        }
+        fn(data, id, 0);
+        notmuch_message_destroy(m);
+    }
+    notmuch_query_destroy(query);
+    if (!ok)
+        mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
+    return ok && src->failed == NOTMUCH_STATUS_SUCCESS;
+}
+
+/* SipHash-2-4 (Aumasson and Bernstein): a keyed 64-bit hash; without the
+ * key, Message-IDs that collide cannot be made on purpose. */
+#define SIP_ROTL(x, b) (guint64)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIP_ROUND                                                             \
+    do {                                                                      \
+        v0 += v1; v1 = SIP_ROTL(v1, 13); v1 ^= v0; v0 = SIP_ROTL(v0, 32);     \
+        v2 += v3; v3 = SIP_ROTL(v3, 16); v3 ^= v2;                            \
+        v0 += v3; v3 = SIP_ROTL(v3, 21); v3 ^= v0;                            \
+        v2 += v1; v1 = SIP_ROTL(v1, 17); v1 ^= v2; v2 = SIP_ROTL(v2, 32);     \
+    } while (0)
+
+static guint64
+le64(const guint8 *p)
+{
+    guint64 v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+guint64
+bw_nm_id_hash(const guint8 key[16], const char *message_id)
+{
+    guint64 k0 = le64(key), k1 = le64(key + 8);
+    guint64 v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
+    guint64 v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
+    size_t len = strlen(message_id);
+    const guint8 *p = (const guint8 *)message_id;
+    size_t full = len - len % 8;
+    for (size_t i = 0; i < full; i += 8) {
+        guint64 m = le64(p + i);
+        v3 ^= m;
+        SIP_ROUND;
+        SIP_ROUND;
+        v0 ^= m;
+    }
+    guint64 b = (guint64)len << 56;
+    for (size_t i = 0; i < len % 8; i++)
+        b |= (guint64)p[full + i] << (8 * i);
+    v3 ^= b;
+    SIP_ROUND;
+    SIP_ROUND;
+    v0 ^= b;
+    v2 ^= 0xff;
+    SIP_ROUND;
+    SIP_ROUND;
+    SIP_ROUND;
+    SIP_ROUND;
+    return v0 ^ v1 ^ v2 ^ v3;
 }
 
 char *

@@ -162,6 +162,55 @@ char *bw_nm_source_directory_digest(bw_nm_source_t *src);
 bool bw_nm_source_none_removed(bw_nm_source_t *src, guint64 after_rev, const char *saved_table,
                                guint64 saved_messages);
 
+/* The same test when the caller knows which messages of the range are new
+ * (bw_nm_source_range_known): `fresh` of them, and `expected` the change
+ * in files the range explains (G_MININT64: the directories cannot tell).
+ * TRUE: none removed, the count is saved_messages + fresh. */
+bool bw_nm_source_none_removed_known(bw_nm_source_t *src, guint64 after_rev,
+                                     const char *saved_table, guint64 saved_messages,
+                                     guint64 fresh, gint64 expected);
+
+/* After the count of messages proved that none was removed (the test
+ * above could not tell: a directory too big to count): when exactly one
+ * walked directory has no count, and the saved table knows every one, its
+ * files are derived: the saved files plus `expected` (what the range
+ * explains, bw_nm_source_range_known) less the other directories' files.
+ * The table of directories (bw_nm_source_directory_table) then holds it.
+ * (The argument, and why the result is never below the truth: scan-read.c,
+ * "known ids".) */
+bool bw_nm_source_dirs_derive(bw_nm_source_t *src, guint64 after_rev, const char *saved_table,
+                              gint64 expected);
+
+/* After the count of messages, when the sums could not give them: every
+ * walked directory without a count is counted, whatever its size (as much
+ * as the count itself at most), so that the table the save keeps knows
+ * them all and the next run's directories can tell again. */
+void bw_nm_source_dirs_fill(bw_nm_source_t *src, const char *saved_table);
+
+/* Whether a Message-ID was in the mailbox at the last save (*found) and
+ * its files then; FALSE: the set could not be read. */
+typedef bool (*bw_nm_known_fn)(void *data, const char *message_id, bool *found, guint *files);
+/* Sorts the messages of the lastmod range into old (`known` finds them;
+ * NULL: none is) and new: *fresh the new ones, *expected the files the
+ * new ones hold plus the files each old one gained since (G_MININT64 when
+ * an old one holds fewer: then only the count tells).  Also tells the
+ * range's lookups (bw_nm_source_from_count_grown) that old messages are in
+ * the range.  FALSE when notmuch failed. */
+bool bw_nm_source_range_known(bw_nm_source_t *src, guint64 after_rev, bw_nm_known_fn known,
+                              void *data, guint64 *fresh, gint64 *expected);
+/* Calls fn for every message of the lastmod range with its files now. */
+bool bw_nm_source_range_each(bw_nm_source_t *src, guint64 after_rev,
+                             void (*fn)(void *data, const char *message_id, guint files),
+                             void *data);
+/* Calls fn for every message of the database, with files 0 (not counted:
+ * a value read per document, ~1 us); FALSE when a read failed (or the
+ * database's id slot cannot be trusted). */
+bool bw_nm_source_all_ids(bw_nm_source_t *src,
+                          void (*fn)(void *data, const char *message_id, guint files),
+                          void *data);
+/* SipHash-2-4 of a Message-ID under a 16-byte key (the state's). */
+guint64 bw_nm_id_hash(const guint8 key[16], const char *message_id);
+
 /* The table of the directories for the state (g_free; NULL when the tree is
  * too large or a read failed), stored with the revision `revision` of the
  * same open: the counts bw_nm_source_none_removed made, or those of

@@ -42,6 +42,9 @@ struct bw_store {
      * (a full scan writes ~26,000 rows at 160k: preparing each cost
      * ~800 M instructions) */
     sqlite3_stmt *put_signal_row, *delete_signal_row;
+    /* bw_store_known_id's, prepared once per handle (preparing it cost
+     * ~31k instructions per lookup) */
+    sqlite3_stmt *known_id;
     /* The snapshot's parts as this connection last read or wrote them (see
      * "snapshot parts"): the list row, and the bytes they make. */
     GBytes *parts_list;
@@ -75,7 +78,11 @@ static const char *const schema_sql =
     "  file TEXT NOT NULL, cause TEXT NOT NULL, why TEXT NOT NULL,"
     "  reader TEXT NOT NULL, date INTEGER NOT NULL DEFAULT 0);"
     "CREATE TABLE IF NOT EXISTS signal_rows (kind TEXT NOT NULL, message_id TEXT NOT NULL,"
-    "  date INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (kind, message_id));";
+    "  date INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (kind, message_id));"
+    /* every message of the mailbox at the last save, by a keyed 64-bit
+     * hash of its Message-ID, with its number of files then (store.h) */
+    "CREATE TABLE IF NOT EXISTS known_ids (h INTEGER PRIMARY KEY,"
+    "  files INTEGER NOT NULL) WITHOUT ROWID;";
 
 static bool
 is_corrupt_code(int rc)
@@ -225,6 +232,7 @@ close_handle(bw_store_t *s, bool damaged)
 {
     g_clear_pointer(&s->put_signal_row, sqlite3_finalize);
     g_clear_pointer(&s->delete_signal_row, sqlite3_finalize);
+    g_clear_pointer(&s->known_id, sqlite3_finalize);
     if (s->db != NULL) {
         if (!damaged && checkpoint_at_close(s))
             (void)sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, NULL);
@@ -629,6 +637,66 @@ bw_store_delete_item(bw_store_t *s, const char *message_id)
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? BW_OK : BW_E_STATE;
+}
+
+bw_status_t
+bw_store_known_id(bw_store_t *s, guint64 h, bool *found, guint *files)
+{
+    *found = false;
+    *files = 0;
+    if (s->known_id == NULL &&
+        sqlite3_prepare_v3(s->db, "SELECT files FROM known_ids WHERE h=?1", -1,
+                           SQLITE_PREPARE_PERSISTENT, &s->known_id, NULL) != SQLITE_OK) {
+        g_clear_pointer(&s->known_id, sqlite3_finalize);
+        return BW_E_STATE;
+    }
+    sqlite3_stmt *st = s->known_id;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)h);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        sqlite3_int64 n = sqlite3_column_int64(st, 0);
+        *found = true;
+        *files = n > 0 && n <= G_MAXUINT ? (guint)n : 0;
+    }
+    /* ready for the next lookup, holding no read of the table */
+    sqlite3_reset(st);
+    return rc_status(rc);
+}
+
+bw_status_t
+bw_store_known_ids_put(bw_store_t *s, bool replace_all, const guint64 *h, const guint *files,
+                       guint n)
+{
+    if (replace_all && exec_sql(s, "DELETE FROM known_ids") != SQLITE_OK)
+        return BW_E_STATE;
+    /* KNOWN_ROWS rows a statement: a statement's own cost (~5k
+     * instructions a row one by one) is paid once for them */
+    enum { KNOWN_ROWS = 200 };
+    g_autoptr(GString) many = g_string_new("INSERT OR REPLACE INTO known_ids(h,files) VALUES(?,?)");
+    for (guint i = 1; i < KNOWN_ROWS; i++)
+        g_string_append(many, ",(?,?)");
+    int rc = SQLITE_DONE;
+    guint i = 0;
+    for (int pass = 0; pass < 2 && i < n && rc == SQLITE_DONE; pass++) {
+        guint rows = pass == 0 ? KNOWN_ROWS : 1;
+        if (n - i < rows)
+            continue;
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(s->db, pass == 0 ? many->str
+                                                : "INSERT OR REPLACE INTO known_ids(h,files) VALUES(?,?)",
+                               -1, &st, NULL) != SQLITE_OK)
+            return BW_E_STATE;
+        for (; n - i >= rows && rc == SQLITE_DONE; i += rows) {
+            for (guint k = 0; k < rows; k++) {
+                sqlite3_bind_int64(st, (int)(2 * k + 1), (sqlite3_int64)h[i + k]);
+                sqlite3_bind_int64(st, (int)(2 * k + 2), (sqlite3_int64)files[i + k]);
+            }
+            rc = sqlite3_step(st);
+            sqlite3_reset(st);
+        }
+        sqlite3_finalize(st);
+    }
+    return rc == SQLITE_DONE && i == n ? BW_OK : BW_E_STATE;
 }
 
 bw_status_t

@@ -100,8 +100,11 @@ typedef struct {
     bw_scan_skips_t skips;     /* what the reader could not read */
     guint64 examined;          /* messages in the lastmod range */
     bool sent_changed;         /* the owner's mail is among them */
-    bool none_removed;         /* every message of the range is new, none left
-                                  the database (scan-read.c) */
+    bool none_removed;         /* no message left the database since the last
+                                  save; the new ones of the range are known
+                                  (scan-read.c, "known ids") */
+    bool known_ready;          /* the state's set of known ids is usable */
+    guint8 known_key[16];      /* its hash key */
     bool nothing_new;          /* only our own tags moved since the last run */
     guint64 saves;             /* the state's save counter (meta "saves") */
     bool tags_owed;            /* some save since the last full tagging */
@@ -263,6 +266,19 @@ void bw_scan_signals_reading(bw_scan_t *s, bw_signals_reading_t *out);
 /* read (scan-read.c): open the database and the state, find what changed.
  * *retry: a read failed before anything was written. */
 bw_status_t bw_scan_stage_read(bw_scan_t *s, bool *retry, char **detail);
+/* Keeps the state's set of known ids with a save (in its transaction):
+ * the range's messages added when none was removed, else the whole set
+ * listed again (scan-read.c, "known ids").  full_save: a save of the scan
+ * (else only the files of the range's messages, nothing new);
+ * others_saved: another run saved since this one read the state. */
+bw_status_t bw_scan_known_ids_save(bw_scan_t *s, bool full_save, bool others_saved);
+/* Inside the save's transaction: another run saved since this one read
+ * the state (its revision `rev_now`, or the save counter, moved). */
+bool bw_scan_others_saved(bw_scan_t *s, const char *rev_now);
+/* Tests only (BOUNCEWATCH_TEST_SAVE_GATE=PREFIX): before a save's
+ * transaction, create PREFIX.waiting and wait (20 s at most) for PREFIX.go,
+ * so that a test can make another run save in between. */
+void bw_scan_test_gate(void);
 
 /* profile (scan-classify.c): the sender profile from the newest sent mail,
  * or from the snapshot when none of the owner's mail changed. */

@@ -5,6 +5,226 @@
 #include "notify.h"
 #include <glib/gi18n-lib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------ known ids
+ *
+ * notmuch 0.37 removes a message without bumping the revision and keeps
+ * no creation revision: a message of the lastmod range may be new, or an
+ * old one whose tags changed (with synchronize_flags, a tag change renames
+ * its file).  The state keeps, with each save, a set K of keyed 64-bit
+ * hashes (SipHash-2-4 under a random key of the state's) of Message-IDs,
+ * each with a number of files.  S is the snapshot the save counted (meta
+ * "messages"), N this run's snapshot (one open of the database: the count,
+ * the range and any listing are all of it), R the range (the messages
+ * written after the save's revision).  What the tests below need of K:
+ *
+ *   (a) no id of K is outside S (ids of S may be missing from K);
+ *   (b) the files K gives a message are at most the files it had in S.
+ *
+ * Count.  Every message of N not in S is in R (adding a message writes
+ * it).  By (a), a message whose hash is not in K may be old or new, but a
+ * message of R whose hash is in K is in S (no collision).  So F, the
+ * messages of R not in K, holds N \ S, and |N| = |S| - removed +
+ * |N \ S| <= |S| - removed + |F|: when the count is |S| + |F|, none was
+ * removed (and F is exactly N \ S).  A collision (a new message hashing
+ * as an old one: p ~ |F| |S| / 2^64, ~1e-13 per run at 160k; the key is
+ * the state's, so it cannot be aimed at) makes F one short and could hide
+ * one removal of the same run.
+ *
+ * Directories.  Over the walked directories, files(N) - files(S) =
+ * sum over N \ S of files now + sum over the old messages of R of (files
+ * now - files in S) - files in S of the removed (a message outside R kept
+ * its files: adding or removing a file writes it; every file notmuch holds
+ * is under the walked tree: the directory test's own premise).  `expected`
+ * puts K's files for "files in S": by (b) it is at least the true sum
+ * with nothing removed, so equality means none removed (every message has
+ * a file).  An old message with fewer files than K says, or none known,
+ * leaves it to the count (bw_nm_source_range_known).
+ *
+ * A folder too big to count (more files than the budget, INBOX/cur at
+ * 160k) leaves that test to the count.  When the count has proved none
+ * removed, files(N) = files(S) + the true sum <= files(S) + expected: with
+ * every directory of the saved table known and exactly one walked
+ * directory without a count, that one is given files(S) + expected - the
+ * others (bw_nm_source_dirs_derive).  It is never below the truth, and a
+ * table too high only makes a later test fail where it could have passed
+ * (the delta comes out lower: the count decides), never the reverse.
+ * When the sums cannot give it (a removal, an old message that lost a
+ * file) the directories without a count are counted once
+ * (bw_nm_source_dirs_fill).  Either way the next run's table knows every
+ * folder, and only a folder that changes again needs the count.
+ *
+ * Keeping (a) and (b).  K changes only in a save, in its transaction:
+ *   - a save that found none removed adds R (and sets the files of R's
+ *     messages to their files now): K u R is in N by (a), and R holds the
+ *     only messages whose files changed;
+ *   - any other save lists every message of N again (a full scan, a
+ *     removal found, no usable set, or another run saved since this run
+ *     read the state: its K may hold a later snapshot's ids), each with
+ *     1 file: at most what it holds.  The listing reads the id from
+ *     notmuch's value slot, which notmuch writes from the same string as
+ *     the id term when it creates the message (the first 64 are checked
+ *     against notmuch_message_get_message_id, and the listing is given up
+ *     on a difference);
+ *   - a run with nothing new (bw_scan_account_unchanged) only sets the
+ *     files of R's messages, and writes nothing when another run saved
+ *     since it read the state (its older revision and directory table
+ *     would go under that save's count and set);
+ *   - "another run saved": the revision or the save counter moved (a
+ *     removal does not move notmuch's revision); the set is stamped with
+ *     the revision and save counter of the save that kept it (meta
+ *     known_ids_at), and is not used under any other (an older program's
+ *     save, a partial copy), nor after a failed listing (no key).
+ * A message removed and added again under the same Message-ID is in S and
+ * N: old, as it should be.  The tagger's revision bump changes neither
+ * membership nor files. */
+static bool
+known_lookup(void *data, const char *message_id, bool *found, guint *files)
+{
+    bw_scan_t *s = data;
+    return bw_store_known_id(s->store, bw_nm_id_hash(s->known_key, message_id), found, files) ==
+           BW_OK;
+}
+
+static char *
+known_stamp(guint64 revision, guint64 saves)
+{
+    return g_strdup_printf("%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, revision, saves);
+}
+
+static bool
+known_key_parse(const char *hex, guint8 key[16])
+{
+    if (hex == NULL || strlen(hex) != 32)
+        return false;
+    for (int i = 0; i < 16; i++) {
+        int hi = g_ascii_xdigit_value(hex[2 * i]), lo = g_ascii_xdigit_value(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return false;
+        key[i] = (guint8)(hi * 16 + lo);
+    }
+    return true;
+}
+
+typedef struct {
+    const guint8 *key;
+    GArray *h;
+    GArray *files;
+} known_acc_t;
+
+/* Sorts the keys as SQLite orders INTEGER keys (signed): a radix sort on
+ * the key with its sign bit flipped, a byte a pass (glib's merge sort of
+ * 165k keys cost ~790 M instructions, this ~15 M). */
+static void
+known_sort(GArray *h)
+{
+    guint n = h->len;
+    if (n < 2)
+        return;
+    guint64 *a = (guint64 *)(void *)h->data;
+    g_autofree guint64 *tmp = g_new(guint64, n);
+    guint64 *src = a, *dst = tmp;
+    for (int shift = 0; shift < 64; shift += 8) {
+        guint count[257] = { 0 };
+        for (guint i = 0; i < n; i++)
+            count[(((src[i] ^ G_GUINT64_CONSTANT(0x8000000000000000)) >> shift) & 0xff) + 1]++;
+        for (int k = 0; k < 256; k++)
+            count[k + 1] += count[k];
+        for (guint i = 0; i < n; i++)
+            dst[count[((src[i] ^ G_GUINT64_CONSTANT(0x8000000000000000)) >> shift) & 0xff]++] =
+                src[i];
+        guint64 *t = src;
+        src = dst;
+        dst = t;
+    }
+    /* eight passes: the sorted keys are back in `a` */
+}
+
+static void
+known_add(void *data, const char *message_id, guint files)
+{
+    known_acc_t *a = data;
+    guint64 h = bw_nm_id_hash(a->key, message_id);
+    g_array_append_val(a->h, h);
+    g_array_append_val(a->files, files);
+}
+
+bool
+bw_scan_others_saved(bw_scan_t *s, const char *rev_now)
+{
+    if (g_strcmp0(rev_now, s->saved_rev) != 0)
+        return true;
+    g_autofree char *saves_now = NULL;
+    bw_store_get_meta(s->store, "saves", &saves_now);
+    return (saves_now ? g_ascii_strtoull(saves_now, NULL, 10) : 0) != s->saves;
+}
+
+void
+bw_scan_test_gate(void)
+{
+    const char *prefix = g_getenv("BOUNCEWATCH_TEST_SAVE_GATE");
+    if (prefix == NULL || *prefix == '\0')
+        return;
+    g_autofree char *waiting = g_strconcat(prefix, ".waiting", NULL);
+    g_autofree char *go = g_strconcat(prefix, ".go", NULL);
+    (void)g_file_set_contents(waiting, "", 0, NULL);
+    for (int i = 0; i < 2000 && !g_file_test(go, G_FILE_TEST_EXISTS); i++)
+        g_usleep(10000);
+}
+
+bw_status_t
+bw_scan_known_ids_save(bw_scan_t *s, bool full_save, bool others_saved)
+{
+    g_autoptr(GArray) h = g_array_new(FALSE, FALSE, sizeof(guint64));
+    g_autoptr(GArray) files = g_array_new(FALSE, FALSE, sizeof(guint));
+    /* Added to only when the set is the one this run read (another run's
+     * save may hold a later snapshot's ids: this save's count is of this
+     * run's snapshot, and an id too many would make a later new message
+     * look old, hiding a removal from the count). */
+    bool incremental = s->known_ready && !s->full && !others_saved &&
+                       (!full_save || s->none_removed || s->nothing_new);
+    if (!incremental && !s->known_ready) {
+        /* a new key with a new set */
+        if (getentropy(s->known_key, sizeof s->known_key) != 0)
+            return bw_store_set_meta(s->store, "known_ids_key", NULL);
+    }
+    if (full_save)
+        bw_scan_phase("save");
+    known_acc_t a = { s->known_key, h, files };
+    bool ok = incremental ? bw_nm_source_range_each(s->src, s->after, known_add, &a)
+                          : bw_nm_source_all_ids(s->src, known_add, &a);
+    if (ok && !incremental) {
+        /* in key order: SQLite appends to its B-tree instead of inserting
+         * at random pages.  The listing does not count files: every
+         * message holds at least one, so 1 is never more than it holds
+         * (the bound the sums need, "known ids" above), and is what
+         * almost every message holds.  The two arrays stay paired. */
+        known_sort(h);
+        for (guint i = 0; i < files->len; i++)
+            g_array_index(files, guint, i) = 1;
+    }
+    if (!ok) {
+        /* not known: the next run lists them again */
+        s->known_ready = false;
+        return bw_store_set_meta(s->store, "known_ids_key", NULL);
+    }
+    bw_status_t st = bw_store_known_ids_put(s->store, !incremental, (const guint64 *)h->data,
+                                            (const guint *)files->data, h->len);
+    if (st != BW_OK)
+        return st;
+    bw_scan_phase(incremental ? "known-ids:add" : "known-ids:list");   /* T341 tells them apart */
+    char hex[33];
+    for (int i = 0; i < 16; i++)
+        g_snprintf(hex + 2 * i, 3, "%02x", s->known_key[i]);
+    s->known_ready = true;
+    st = bw_store_set_meta(s->store, "known_ids_key", hex);
+    /* the save the set goes with (the revision and the save counter it
+     * writes, or, with nothing new, keeps): a set another program's save
+     * did not keep (an older bouncewatch, a partial copy) is not used */
+    g_autofree char *at = known_stamp(s->revision, s->saves);
+    return st == BW_OK ? bw_store_set_meta(s->store, "known_ids_at", at) : st;
+}
 
 char *
 bw_scanner_settled_value(guint64 saves, gint64 at, gint64 until)
@@ -174,13 +394,36 @@ bw_scan_stage_read(bw_scan_t *s, bool *retry, char **detail)
      * added and another removed in the moment between this run's two
      * counts escape the count, as they escape the nothing-new test.) */
     bw_store_get_meta(s->store, "dir_files", &s->saved_dir_files);
+    g_autofree char *known_key = NULL;
+    bw_store_get_meta(s->store, "known_ids_key", &known_key);
+    g_autofree char *known_at = NULL, *saves_then = NULL;
+    bw_store_get_meta(s->store, "known_ids_at", &known_at);
+    bw_store_get_meta(s->store, "saves", &saves_then);
+    g_autofree char *stamp = known_stamp(s->after, saves_then ? g_ascii_strtoull(saves_then, NULL, 10) : 0);
+    s->known_ready = !s->full && g_strcmp0(known_at, stamp) == 0 &&
+                     known_key_parse(known_key, s->known_key);
     if (!s->nothing_new && !s->full && saved_count != NULL) {
         guint64 saved = g_ascii_strtoull(saved_count, NULL, 10);
-        s->none_removed = bw_nm_source_none_removed(s->src, s->after, s->saved_dir_files, saved);
+        /* the new messages of the range ("known ids" above; without the
+         * set, every one is taken for new) */
+        guint64 fresh = 0;
+        gint64 expected = 0;
+        bool sorted = bw_nm_source_range_known(s->src, s->after,
+                                               s->known_ready ? known_lookup : NULL, s, &fresh,
+                                               &expected);
+        s->none_removed = sorted && bw_nm_source_none_removed_known(s->src, s->after,
+                                                                    s->saved_dir_files, saved,
+                                                                    fresh, expected);
         bool told = s->none_removed;
-        if (!s->none_removed) {
+        if (!s->none_removed && sorted) {
             guint64 total = bw_nm_source_count_messages(s->src);   /* kept for classify */
-            s->none_removed = !bw_nm_source_failed(s->src, NULL) && total == saved + s->examined;
+            s->none_removed = !bw_nm_source_failed(s->src, NULL) && total == saved + fresh;
+            /* none removed: a directory too big to count gets its files
+             * from the sums ("known ids" above), so that the next run's
+             * directories can tell again */
+            if (!s->none_removed ||
+                !bw_nm_source_dirs_derive(s->src, s->after, s->saved_dir_files, expected))
+                bw_nm_source_dirs_fill(s->src, s->saved_dir_files);
         }
         bw_scan_phase(told ? "removals:dirs" : "removals:count");   /* T340 tells them apart */
     }

@@ -12,6 +12,7 @@ bw_scan_stage_store(bw_scan_t *s, char **detail)
     /* Everything derived is written in one transaction; BEGIN IMMEDIATE
      * serialises concurrent runs (hook and agent), and the previous
      * campaigns are read inside it so ids cannot fork. */
+    bw_scan_test_gate();
     bw_status_t st = bw_store_begin(store, detail);
     if (st != BW_OK)
         return st;
@@ -20,6 +21,9 @@ bw_scan_stage_store(bw_scan_t *s, char **detail)
      * run's campaigns and output miss them. */
     g_autofree char *rev_now = NULL;
     bw_store_get_meta(store, "revision", &rev_now);
+    /* (Another run's save moves the save counter, even one of a snapshot
+     * with the same revision: a removal does not move notmuch's.) */
+    bool others_saved = bw_scan_others_saved(s, rev_now);
     if (!s->full && g_strcmp0(rev_now, s->saved_rev) != 0) {
         g_autoptr(GPtrArray) theirs = NULL;
         if (bw_store_load_items(store, &theirs, NULL) == BW_OK) {
@@ -169,6 +173,9 @@ bw_scan_stage_store(bw_scan_t *s, char **detail)
     g_autofree char *saves_text = g_strdup_printf("%" G_GUINT64_FORMAT, s->saves);
     if (st == BW_OK)
         st = bw_store_set_meta(store, "saves", saves_text);
+    /* after the revision and the counter it is stamped with */
+    if (st == BW_OK)
+        st = bw_scan_known_ids_save(s, true, others_saved);
     /* What the profile learnt from the stored reports, for the next run
      * (scan-classify.c): only when the saved items are this run's, not
      * merged with another run's (rows_as_read), else none (an older list

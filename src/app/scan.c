@@ -332,14 +332,30 @@ bw_scan_account_unchanged(bw_scan_t *s)
      * directory digest did (a file renamed, nothing removed): remember them,
      * so the next run does not look again. */
     bool dirs_moved = s->dirs != NULL && g_strcmp0(s->dirs, s->saved_dirs) != 0;
-    if ((s->after == s->revision && !dirs_moved) || bw_store_begin(s->store, NULL) != BW_OK)
+    if (s->after == s->revision && !dirs_moved)
         return;
+    bw_scan_test_gate();
+    if (bw_store_begin(s->store, NULL) != BW_OK)
+        return;
+    /* Not over another run's save: the revision, the table of directories
+     * and the files of the known ids (scan-read.c) would be this older
+     * snapshot's under that save's count and set, whose sums could then
+     * cancel a removal.  That save's state is whole: it stays. */
+    g_autofree char *rev_now = NULL;
+    bw_store_get_meta(s->store, "revision", &rev_now);
+    if (bw_scan_others_saved(s, rev_now)) {
+        bw_store_rollback(s->store);
+        return;
+    }
     g_autofree char *rev_text = g_strdup_printf("%" G_GUINT64_FORMAT, s->revision);
     /* the table of directories goes with the revision (nm-source.h) */
     g_autofree char *dir_files = bw_nm_source_directory_table(s->src, s->revision,
                                                               s->saved_dir_files);
+    /* the files of the range's messages go with the table (scan-read.c,
+     * "known ids") */
     if (bw_store_set_meta(s->store, "revision", rev_text) == BW_OK &&
         bw_store_set_meta(s->store, "dir_files", dir_files) == BW_OK &&
+        (!s->known_ready || bw_scan_known_ids_save(s, false, false) == BW_OK) &&
         (!dirs_moved || bw_store_set_meta(s->store, "dirs", s->dirs) == BW_OK))
         bw_store_commit(s->store, NULL);
     else
