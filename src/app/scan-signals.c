@@ -913,7 +913,7 @@ bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store
     r->pending = g_ptr_array_new_with_free_func((GDestroyNotify)pending_row_free);
     r->signals = g_ptr_array_new_with_free_func((GDestroyNotify)bw_signal_free);
     r->phishing = g_ptr_array_new_with_free_func((GDestroyNotify)bw_phish_free);
-    r->members = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    r->members = g_hash_table_new_full(bw_str_hash, g_str_equal, g_free, g_free);
     r->account = bw_account_from_profile(profile);
     if (r->account == NULL)
         return bw_error_set(detail, BW_E_NOMEM, "%s", _("cannot build the account's description"));
