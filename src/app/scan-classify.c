@@ -127,7 +127,7 @@ classify_recorded(bw_scan_t *s, const char *message_id, const char *file, gint64
 
 #define MAX_ADDRESS_WORDS 64u
 
-typedef struct {
+typedef struct range_keys {
     GHashTable *ids;           /* Message-IDs of the changed messages */
     GPtrArray *from_words;     /* the words of each of their From headers (sets) */
     GHashTable *word_froms;    /* word -> GArray of indexes into from_words, ascending */
@@ -301,6 +301,37 @@ from_may_match(const range_keys_t *k, const char *address)
             return true;
     }
     return false;
+}
+
+bool
+bw_scan_from_count_kept(bw_scan_t *s, const char *address)
+{
+    if (s->full || !s->none_removed || address == NULL || *address == '\0')
+        return false;
+    if (!s->from_keys_tried) {
+        s->from_keys_tried = true;
+        range_keys_t *k = g_new0(range_keys_t, 1);
+        if (range_keys_load(s, k)) {
+            s->from_keys = k;
+        } else {
+            range_keys_clear(k);
+            g_free(k);
+        }
+    }
+    /* as must_ask keeps an R answer (below), with none removed */
+    const range_keys_t *k = s->from_keys;
+    return k != NULL && !k->any_from && !from_may_match(k, address);
+}
+
+void
+bw_scan_from_keys_free(bw_scan_t *s)
+{
+    if (s->from_keys != NULL) {
+        range_keys_clear(s->from_keys);
+        g_free(s->from_keys);
+        s->from_keys = NULL;
+    }
+    s->from_keys_tried = false;
 }
 
 static bool
