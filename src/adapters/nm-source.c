@@ -984,6 +984,18 @@ bw_nm_source_from_count_grown(bw_nm_source_t *src, guint64 after_rev, const char
     return true;
 }
 
+void
+bw_nm_source_from_count_known(bw_nm_source_t *src, const char *address, guint64 count)
+{
+    if (address == NULL || *address == '\0' || count > G_MAXUINT - 2)
+        return;
+    g_autofree char *addr = g_ascii_strdown(address, -1);
+    if (!g_hash_table_contains(src->from_counts, addr) &&
+        g_hash_table_size(src->from_counts) < 100000u)
+        g_hash_table_insert(src->from_counts, g_steal_pointer(&addr),
+                            GUINT_TO_POINTER((guint)count + 1));
+}
+
 /* One pass of bw_nm_source_list; FALSE when notmuch failed mid-way. */
 static bool
 list_pass(bw_nm_source_t *src, const char *text, int owner, unsigned max, GPtrArray *out)

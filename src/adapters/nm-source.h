@@ -105,6 +105,13 @@ gint64 bw_nm_source_range_from_count(bw_nm_source_t *src, guint64 after_rev,
 bool bw_nm_source_from_count_grown(bw_nm_source_t *src, guint64 after_rev, const char *address,
                                    guint64 before);
 
+/* The count of messages from `address` (received_from_count) is `count`:
+ * the caller knows it (none left the database, none of the range can be
+ * from the address, and `count` is the count at the last save).  The
+ * mailbox ops then answer it without counting (unless they have already
+ * answered it in this run). */
+void bw_nm_source_from_count_known(bw_nm_source_t *src, const char *address, guint64 count);
+
 /* Candidates among the messages changed after revision `after_rev`
  * (`all` = every message): the prefilter query only (no file is opened), the
  * owner's own mail left out.  *examined: messages in the range;

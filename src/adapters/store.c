@@ -42,9 +42,11 @@ struct bw_store {
      * (a full scan writes ~26,000 rows at 160k: preparing each cost
      * ~800 M instructions) */
     sqlite3_stmt *put_signal_row, *delete_signal_row;
-    /* bw_store_known_id's, prepared once per handle (preparing it cost
-     * ~31k instructions per lookup) */
-    sqlite3_stmt *known_id;
+    /* The statements a run asks many times (meta, one item, one tagged or
+     * signal row), each prepared once per handle (stmt_get): preparing
+     * cost ~25k instructions a statement, ~3 M per hook after 10 new
+     * messages (130 of them). */
+    GHashTable *stmts;       /* SQL text (its literal's address) -> sqlite3_stmt */
     /* The snapshot's parts as this connection last read or wrote them (see
      * "snapshot parts"): the list row, and the bytes they make. */
     GBytes *parts_list;
@@ -230,9 +232,9 @@ checkpoint_at_close(const bw_store_t *s)
 static void
 close_handle(bw_store_t *s, bool damaged)
 {
+    g_clear_pointer(&s->stmts, g_hash_table_unref);   /* finalizes them */
     g_clear_pointer(&s->put_signal_row, sqlite3_finalize);
     g_clear_pointer(&s->delete_signal_row, sqlite3_finalize);
-    g_clear_pointer(&s->known_id, sqlite3_finalize);
     if (s->db != NULL) {
         if (!damaged && checkpoint_at_close(s))
             (void)sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, NULL);
@@ -434,19 +436,62 @@ rc_status(int rc)
     return rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW ? BW_OK : BW_E_STATE;
 }
 
+static void
+stmt_free(gpointer st)
+{
+    sqlite3_finalize(st);
+}
+
+/* The statement of `sql` (a string literal: its address is the key) on this
+ * handle, prepared at its first use and kept until the handle closes
+ * (close_handle finalizes it first).  The caller binds, steps, and gives it
+ * back with stmt_done() before it returns, on every path: one use at a
+ * time, so none of these callers may call another while it holds one (none
+ * does).  Returns the SQLite code of the prepare. */
+static int
+stmt_get(bw_store_t *s, const char *sql, sqlite3_stmt **out)
+{
+    *out = NULL;
+    if (s->stmts == NULL)
+        s->stmts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, stmt_free);
+    sqlite3_stmt *st = g_hash_table_lookup(s->stmts, sql);
+    if (st == NULL) {
+        int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+        if (rc != SQLITE_OK) {
+            sqlite3_finalize(st);
+            return rc;
+        }
+        g_hash_table_insert(s->stmts, (gpointer)sql, st);
+    }
+    *out = st;
+    return SQLITE_OK;
+}
+
+/* A statement of stmt_get() given back: reset (its read or write ends, as
+ * sqlite3_finalize() ended it) and its bindings dropped (they point into
+ * the caller's strings). */
+static void
+stmt_done(sqlite3_stmt *st)
+{
+    if (st != NULL) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+}
+
 bw_status_t
 bw_store_get_meta(bw_store_t *s, const char *key, char **value_out)
 {
     *value_out = NULL;
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key=?1", -1, &st, NULL);
+    int rc = stmt_get(s, "SELECT value FROM meta WHERE key=?1", &st);
     if (rc != SQLITE_OK)
         return BW_E_STATE;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
         *value_out = g_strdup((const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
+    stmt_done(st);
     return rc_status(rc);
 }
 
@@ -454,8 +499,7 @@ bw_status_t
 bw_store_set_meta(bw_store_t *s, const char *key, const char *value)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta(key,value) VALUES(?1,?2)",
-                                -1, &st, NULL);
+    int rc = stmt_get(s, "INSERT OR REPLACE INTO meta(key,value) VALUES(?1,?2)", &st);
     if (rc != SQLITE_OK)
         return BW_E_STATE;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
@@ -464,7 +508,7 @@ bw_store_set_meta(bw_store_t *s, const char *key, const char *value)
     else
         sqlite3_bind_null(st, 2);
     rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    stmt_done(st);
     return rc_status(rc);
 }
 
@@ -561,8 +605,7 @@ static bool
 row_holds(bw_store_t *s, const char *message_id, const char *json, const char *questions)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT json, questions FROM items WHERE message_id=?1", -1,
-                           &st, NULL) != SQLITE_OK)
+    if (stmt_get(s, "SELECT json, questions FROM items WHERE message_id=?1", &st) != SQLITE_OK)
         return false;
     sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
     bool same = false;
@@ -571,7 +614,7 @@ row_holds(bw_store_t *s, const char *message_id, const char *json, const char *q
         const char *old_q = (const char *)sqlite3_column_text(st, 1);
         same = old != NULL && strcmp(old, json) == 0 && g_strcmp0(old_q, questions) == 0;
     }
-    sqlite3_finalize(st);
+    stmt_done(st);
     return same;
 }
 
@@ -596,9 +639,9 @@ bw_store_put_item_if_changed(bw_store_t *s, const bw_item_t *item, const char *q
     }
     g_autoptr(GBytes) bin = item_bin(item);
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db,
+    int rc = stmt_get(s,
         "INSERT OR REPLACE INTO items(message_id,class,date,json,questions,bin) "
-        "VALUES(?1,?2,?3,?4,?5,?6)", -1, &st, NULL);
+        "VALUES(?1,?2,?3,?4,?5,?6)", &st);
     if (rc != SQLITE_OK) {
         set_sql_detail(s, detail, "put item");
         return BW_E_STATE;
@@ -618,7 +661,7 @@ bw_store_put_item_if_changed(bw_store_t *s, const bw_item_t *item, const char *q
     else
         sqlite3_bind_null(st, 6);
     rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    stmt_done(st);
     if (rc != SQLITE_DONE) {
         set_sql_detail(s, detail, "put item");
         return BW_E_STATE;
@@ -630,12 +673,12 @@ bw_status_t
 bw_store_delete_item(bw_store_t *s, const char *message_id)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "DELETE FROM items WHERE message_id=?1", -1, &st, NULL);
+    int rc = stmt_get(s, "DELETE FROM items WHERE message_id=?1", &st);
     if (rc != SQLITE_OK)
         return BW_E_STATE;
     sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    stmt_done(st);
     return rc == SQLITE_DONE ? BW_OK : BW_E_STATE;
 }
 
@@ -644,13 +687,9 @@ bw_store_known_id(bw_store_t *s, guint64 h, bool *found, guint *files)
 {
     *found = false;
     *files = 0;
-    if (s->known_id == NULL &&
-        sqlite3_prepare_v3(s->db, "SELECT files FROM known_ids WHERE h=?1", -1,
-                           SQLITE_PREPARE_PERSISTENT, &s->known_id, NULL) != SQLITE_OK) {
-        g_clear_pointer(&s->known_id, sqlite3_finalize);
+    sqlite3_stmt *st = NULL;
+    if (stmt_get(s, "SELECT files FROM known_ids WHERE h=?1", &st) != SQLITE_OK)
         return BW_E_STATE;
-    }
-    sqlite3_stmt *st = s->known_id;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)h);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
@@ -659,7 +698,7 @@ bw_store_known_id(bw_store_t *s, guint64 h, bool *found, guint *files)
         *files = n > 0 && n <= G_MAXUINT ? (guint)n : 0;
     }
     /* ready for the next lookup, holding no read of the table */
-    sqlite3_reset(st);
+    stmt_done(st);
     return rc_status(rc);
 }
 
@@ -707,10 +746,9 @@ bw_store_has_item(bw_store_t *s, const char *message_id, bool *found, char **fil
         *file = NULL;
     sqlite3_stmt *st = NULL;
     /* the file as the row's JSON holds it (bw_item_to_json: "file") */
-    int rc = sqlite3_prepare_v2(s->db, file ? "SELECT json_extract(json, '$.file') FROM items"
-                                              " WHERE message_id=?1"
-                                            : "SELECT 1 FROM items WHERE message_id=?1",
-                                -1, &st, NULL);
+    int rc = stmt_get(s, file ? "SELECT json_extract(json, '$.file') FROM items"
+                                " WHERE message_id=?1"
+                              : "SELECT 1 FROM items WHERE message_id=?1", &st);
     if (rc != SQLITE_OK)
         return BW_E_STATE;
     sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
@@ -718,7 +756,7 @@ bw_store_has_item(bw_store_t *s, const char *message_id, bool *found, char **fil
     *found = rc == SQLITE_ROW;
     if (*found && file && sqlite3_column_type(st, 0) == SQLITE_TEXT)
         *file = g_strdup((const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
+    stmt_done(st);
     return rc_status(rc);
 }
 
@@ -727,13 +765,13 @@ bw_store_count_items(bw_store_t *s, guint64 *count)
 {
     *count = 0;
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "SELECT count(*) FROM items", -1, &st, NULL);
+    int rc = stmt_get(s, "SELECT count(*) FROM items", &st);
     if (rc != SQLITE_OK)
         return BW_E_STATE;
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         *count = (guint64)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    stmt_done(st);
     return rc_status(rc);
 }
 
@@ -1252,16 +1290,16 @@ bw_store_set_tagged(bw_store_t *s, const char *message_id, const char *tags)
 {
     s->durable_owed = true;
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db,
+    int rc = stmt_get(s,
         tags ? "INSERT OR REPLACE INTO tagged(message_id,tags) VALUES(?1,?2)"
-             : "DELETE FROM tagged WHERE message_id=?1", -1, &st, NULL);
+             : "DELETE FROM tagged WHERE message_id=?1", &st);
     if (rc != SQLITE_OK)
         return BW_E_STATE;
     sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
     if (tags)
         sqlite3_bind_text(st, 2, tags, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    stmt_done(st);
     return rc == SQLITE_DONE ? BW_OK : BW_E_STATE;
 }
 
@@ -1346,15 +1384,14 @@ bw_store_has_signal_row(bw_store_t *s, const char *kind, const char *message_id,
 {
     *has = false;
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "SELECT 1 FROM signal_rows WHERE kind=?1 AND message_id=?2",
-                                -1, &st, NULL);
+    int rc = stmt_get(s, "SELECT 1 FROM signal_rows WHERE kind=?1 AND message_id=?2", &st);
     if (rc != SQLITE_OK)
         return BW_E_STATE;
     sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, message_id, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     *has = rc == SQLITE_ROW;
-    sqlite3_finalize(st);
+    stmt_done(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? BW_OK : BW_E_STATE;
 }
 
@@ -1363,9 +1400,7 @@ bw_store_get_signal_row(bw_store_t *s, const char *kind, const char *message_id,
 {
     *json_out = NULL;
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db,
-                                "SELECT json FROM signal_rows WHERE kind=?1 AND message_id=?2",
-                                -1, &st, NULL);
+    int rc = stmt_get(s, "SELECT json FROM signal_rows WHERE kind=?1 AND message_id=?2", &st);
     if (rc != SQLITE_OK)
         return BW_E_STATE;
     sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
@@ -1373,7 +1408,7 @@ bw_store_get_signal_row(bw_store_t *s, const char *kind, const char *message_id,
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
         *json_out = g_strdup((const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
+    stmt_done(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? BW_OK : BW_E_STATE;
 }
 

@@ -83,7 +83,7 @@ classify_recorded(bw_scan_t *s, const char *message_id, const char *file, gint64
     bw_item_t *item = NULL;
     if (bw_classify(s->profile, bw_ops_record_ops(rec), message_id, file, date, r, &item) != BW_OK)
         return NULL;
-    g_hash_table_replace(s->questions, g_strdup(item->message_id), bw_ops_record_to_text(rec));
+    g_hash_table_replace(s->questions, item->message_id, bw_ops_record_to_text(rec));
     return item;
 }
 
@@ -127,7 +127,7 @@ classify_recorded(bw_scan_t *s, const char *message_id, const char *file, gint64
 
 #define MAX_ADDRESS_WORDS 64u
 
-typedef struct {
+typedef struct range_keys {
     GHashTable *ids;           /* Message-IDs of the changed messages */
     GPtrArray *from_words;     /* the words of each of their From headers (sets) */
     GHashTable *word_froms;    /* word -> GArray of indexes into from_words, ascending */
@@ -238,9 +238,48 @@ range_keys_load(bw_scan_t *s, range_keys_t *k)
 /* Whether some changed message's From holds every word of `address` (as
  * notmuch's from: needs of a message it matches): TRUE also when that
  * cannot be told (too many words, none). */
+/* The words of `text` as for_words() gives them: how many (up to
+ * MAX_ADDRESS_WORDS + 1), and whether one of them is in no changed From
+ * (`absent`).  Nothing is copied: a word is lowered into a buffer. */
+static guint
+words_absent(const range_keys_t *k, const char *text, bool *absent)
+{
+    const char *p = text;
+    char w[256];
+    guint count = 0;
+    *absent = false;
+    while (*p && count <= MAX_ADDRESS_WORDS) {
+        while (*p && !g_ascii_isalnum(*p))
+            p++;
+        size_t n = 0;
+        while (g_ascii_isalnum(p[n]))
+            n++;
+        if (n == 0)
+            break;
+        count++;
+        if (!*absent) {
+            size_t m = MIN(n, sizeof w - 1);
+            for (size_t i = 0; i < m; i++)
+                w[i] = g_ascii_tolower(p[i]);
+            w[m] = '\0';
+            *absent = !g_hash_table_contains(k->word_froms, w);
+        }
+        p += n;
+    }
+    return count;
+}
+
 static bool
 from_may_match(const range_keys_t *k, const char *address)
 {
+    /* The common answer first, without a copy: a word of the address that
+     * no changed From holds (for_words() below would give the same words,
+     * and the lookup below would say FALSE at it), unless there are too
+     * many words or none (then TRUE below, as before). */
+    bool absent = false;
+    guint count = words_absent(k, address, &absent);
+    if (count > 0 && count <= MAX_ADDRESS_WORDS && absent)
+        return false;
     g_autoptr(GPtrArray) words = g_ptr_array_new_with_free_func(g_free);
     if (!for_words(address, keep_word, words) || words->len == 0)
         return true;
@@ -262,6 +301,37 @@ from_may_match(const range_keys_t *k, const char *address)
             return true;
     }
     return false;
+}
+
+bool
+bw_scan_from_count_kept(bw_scan_t *s, const char *address)
+{
+    if (s->full || !s->none_removed || address == NULL || *address == '\0')
+        return false;
+    if (!s->from_keys_tried) {
+        s->from_keys_tried = true;
+        range_keys_t *k = g_new0(range_keys_t, 1);
+        if (range_keys_load(s, k)) {
+            s->from_keys = k;
+        } else {
+            range_keys_clear(k);
+            g_free(k);
+        }
+    }
+    /* as must_ask keeps an R answer (below), with none removed */
+    const range_keys_t *k = s->from_keys;
+    return k != NULL && !k->any_from && !from_may_match(k, address);
+}
+
+void
+bw_scan_from_keys_free(bw_scan_t *s)
+{
+    if (s->from_keys != NULL) {
+        range_keys_clear(s->from_keys);
+        g_free(s->from_keys);
+        s->from_keys = NULL;
+    }
+    s->from_keys_tried = false;
 }
 
 static bool
@@ -598,8 +668,10 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
     s->items = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
     s->have = g_hash_table_new(bw_str_hash, g_str_equal);
     s->vanished = g_ptr_array_new_with_free_func(g_free);
-    s->questions = g_hash_table_new_full(bw_str_hash, g_str_equal, g_free, g_free);
-    s->kept = g_hash_table_new_full(bw_str_hash, g_str_equal, g_free, g_free);
+    /* keyed by the Message-ID of the item in s->items (as s->classified):
+     * every key's item is added there, and lives as long as these */
+    s->questions = g_hash_table_new_full(bw_str_hash, g_str_equal, NULL, g_free);
+    s->kept = g_hash_table_new_full(bw_str_hash, g_str_equal, NULL, g_free);
     /* What is classified: the stored reports (no file is read) that are
      * still in the mailbox, and the new ones. */
     g_autoptr(GPtrArray) stored = NULL;
@@ -692,8 +764,8 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
                                              &changed) && !changed) {
             g_ptr_array_index(stored, i) = NULL;   /* taken as it is */
             g_ptr_array_index(s->stored_questions, i) = NULL;   /* and its questions */
-            g_hash_table_replace(s->questions, g_strdup(old->message_id), q);
-            g_hash_table_replace(s->kept, g_strdup(old->message_id),
+            g_hash_table_replace(s->questions, old->message_id, q);
+            g_hash_table_replace(s->kept, old->message_id,
                                  g_strdup(old->campaign ? old->campaign : ""));
             g_hash_table_add(s->have, old->message_id);
             g_ptr_array_add(s->items, old);

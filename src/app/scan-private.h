@@ -105,6 +105,9 @@ typedef struct {
                                   (scan-read.c, "known ids") */
     bool known_ready;          /* the state's set of known ids is usable */
     guint8 known_key[16];      /* its hash key */
+    struct range_keys *from_keys; /* the range's words (scan-classify.c), or
+                                  NULL: not loaded yet */
+    bool from_keys_tried;      /* loaded once: NULL after means not known */
     bool nothing_new;          /* only our own tags moved since the last run */
     guint64 saves;             /* the state's save counter (meta "saves") */
     bool tags_owed;            /* some save since the last full tagging */
@@ -260,6 +263,10 @@ bw_status_t bw_scan_learn_profile(bw_scan_t *s, bw_profile_t *profile, unsigned 
                                   GPtrArray *sent_out, char **detail);
 /* How the signals stage reads mail (scan-signals.h), through this scan. */
 void bw_scan_signals_reading(bw_scan_t *s, bw_signals_reading_t *out);
+/* Whether the count of messages from `address` is the one at the last save
+ * (scan-classify.c: none removed, and no From of the range can match it). */
+bool bw_scan_from_count_kept(bw_scan_t *s, const char *address);
+void bw_scan_from_keys_free(bw_scan_t *s);
 
 /* ---------------------------------------------------------------- stages */
 

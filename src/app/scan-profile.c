@@ -53,6 +53,12 @@ reading_skip(void *ctx, const bw_nm_candidate_t *c, const char *cause, const cha
     bw_scan_skip(ctx, c, cause, why);
 }
 
+static bool
+reading_from_count_kept(void *ctx, const char *address)
+{
+    return bw_scan_from_count_kept(ctx, address);
+}
+
 void
 bw_scan_signals_reading(bw_scan_t *s, bw_signals_reading_t *out)
 {
@@ -62,6 +68,7 @@ bw_scan_signals_reading(bw_scan_t *s, bw_signals_reading_t *out)
     out->skip = reading_skip;
     out->ctx = s;
     out->retried = s->retried;
+    out->from_count_kept = reading_from_count_kept;
 }
 
 bw_status_t

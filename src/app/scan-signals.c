@@ -744,6 +744,48 @@ member_str(JsonObject *o, const char *name)
          ? json_node_get_string(n) : NULL;
 }
 
+/* The memo's questions "how many messages are from this address" (R),
+ * answered from what they recorded where that is exact, before the memo is
+ * checked against the mailbox (bw_ops_replay asks each again, a count over
+ * every message: ~110k instructions each at 160k messages).  The memo is
+ * written by every save, in the transaction that writes the revision the
+ * next run starts after, and its answers are the counts that save's run
+ * got from the database at that revision; the runs with nothing new
+ * between (bw_scan_account_unchanged moves the revision alone) added and
+ * removed no message.  So when no message left the database since and no
+ * message of the lastmod range can be from the address (`from_count_kept`,
+ * the test the kept verdicts' R questions use: scan-classify.c), the count
+ * now is the recorded one, which becomes the source's answer.  Any other
+ * question, or an answer that does not read as a count, is asked. */
+static void
+prime_from_counts(JsonNode *calls, bw_nm_source_t *src, const bw_signals_reading_t *reading)
+{
+    if (calls == NULL || !JSON_NODE_HOLDS_ARRAY(calls) || reading->from_count_kept == NULL)
+        return;
+    JsonArray *all = json_node_get_array(calls);
+    guint n = json_array_get_length(all);
+    for (guint i = 0; i < n && i < MEMO_MAX_QUESTIONS; i++) {
+        JsonNode *qn = json_array_get_element(all, i);
+        if (!JSON_NODE_HOLDS_ARRAY(qn))
+            return;
+        JsonArray *q = json_node_get_array(qn);
+        if (json_array_get_length(q) != 3)
+            continue;
+        const char *part[3] = { NULL };
+        for (guint k = 0; k < 3; k++) {
+            JsonNode *e = json_array_get_element(q, k);
+            if (!JSON_NODE_HOLDS_VALUE(e) || json_node_get_value_type(e) != G_TYPE_STRING)
+                return;
+            part[k] = json_node_get_string(e);
+        }
+        guint64 before = 0;
+        if (strcmp(part[0], "R") == 0 && *part[1] != '\0' &&
+            g_ascii_string_to_unsigned(part[2], 10, 0, G_MAXUINT, &before, NULL) &&
+            reading->from_count_kept(reading->ctx, part[1]))
+            bw_nm_source_from_count_known(src, part[1], before);
+    }
+}
+
 /* The stored memo, when it is whole and of this version. */
 static bool
 memo_load(bw_store_t *store, memo_t *m)
@@ -913,7 +955,7 @@ bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store
     r->pending = g_ptr_array_new_with_free_func((GDestroyNotify)pending_row_free);
     r->signals = g_ptr_array_new_with_free_func((GDestroyNotify)bw_signal_free);
     r->phishing = g_ptr_array_new_with_free_func((GDestroyNotify)bw_phish_free);
-    r->members = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    r->members = g_hash_table_new_full(bw_str_hash, g_str_equal, g_free, g_free);
     r->account = bw_account_from_profile(profile);
     if (r->account == NULL)
         return bw_error_set(detail, BW_E_NOMEM, "%s", _("cannot build the account's description"));
@@ -924,6 +966,10 @@ bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store
      * it says they are needed (the facts' ids, no sent row). */
     g_auto(memo_t) memo = { 0 };
     bool memo_ok = !full && memo_load(store, &memo) && strcmp(memo.account, r->account_key) == 0;
+    if (memo_ok && read == BW_SIGNALS_READ_RANGE) {
+        prime_from_counts(memo.runs_calls, src, reading);
+        prime_from_counts(memo.facts_calls, src, reading);
+    }
     gint64 sent_version = full ? 0 : sent_rows_version(store);
     bool sent_loaded = full, facts_loaded = full;
     g_autoptr(GHashTable) sent = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);

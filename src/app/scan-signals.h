@@ -77,6 +77,10 @@ typedef struct {
      * skipped ones, `scan --retry-skipped`): read again wherever they are
      * in the mailbox's history (may be NULL) */
     GPtrArray *retried;
+    /* TRUE when the count of messages from `address` is the one at the last
+     * save: none left the database since, and no message of the lastmod
+     * range can be from it (scan-classify.c); may be NULL (not known) */
+    bool (*from_count_kept)(void *ctx, const char *address);
 } bw_signals_reading_t;
 
 /* Runs the stage.  `ops` answers the judges' questions about the mailbox

@@ -298,11 +298,30 @@ do_tagging(const bw_scanner_options_t *opts, bw_store_t *store, GPtrArray *items
      * `tagged`), in that order; `seen` keeps the first of each id. */
     g_autoptr(GHashTable) seen = g_hash_table_new(bw_str_hash, g_str_equal);
     bool any_extra = extra != NULL && g_hash_table_size(extra) > 0;
+    /* The few ids of `extra` and `tagged` asked of every item, in tables of
+     * their own hashed with bw_str_hash (a Message-ID hashed by g_str_hash
+     * cost ~250 instructions); the tables themselves stay as they are, for
+     * the walks below and their order. */
+    g_autoptr(GHashTable) extra_ids = any_extra ? g_hash_table_new(bw_str_hash, g_str_equal) : NULL;
+    g_autoptr(GHashTable) tagged_ids = unchanged != NULL
+                                     ? g_hash_table_new(bw_str_hash, g_str_equal) : NULL;
+    GHashTableIter mi;
+    gpointer mk, mv;
+    if (extra_ids != NULL) {
+        g_hash_table_iter_init(&mi, extra);
+        while (g_hash_table_iter_next(&mi, &mk, &mv))
+            g_hash_table_insert(extra_ids, mk, mv);
+    }
+    if (tagged_ids != NULL) {
+        g_hash_table_iter_init(&mi, tagged);
+        while (g_hash_table_iter_next(&mi, &mk, NULL))
+            g_hash_table_add(tagged_ids, mk);
+    }
     for (guint i = 0; i < items->len; i++) {
         const bw_item_t *item = g_ptr_array_index(items, i);
-        GString *more = any_extra ? g_hash_table_lookup(extra, item->message_id) : NULL;
+        GString *more = any_extra ? g_hash_table_lookup(extra_ids, item->message_id) : NULL;
         if (unchanged != NULL && more == NULL && unchanged[i] &&
-            !g_hash_table_contains(tagged, item->message_id))
+            !g_hash_table_contains(tagged_ids, item->message_id))
             continue;   /* tagged as wanted by the last save (see above) */
         if (!g_hash_table_add(seen, item->message_id))
             continue;

@@ -428,6 +428,7 @@ bw_scan_clear(bw_scan_t *s)
     g_clear_pointer(&s->taught, g_ptr_array_unref);
     g_clear_pointer(&s->pass_reports, g_hash_table_unref);
     g_clear_pointer(&s->teaches, g_hash_table_unref);
+    bw_scan_from_keys_free(s);
     g_clear_pointer(&s->vanished, g_ptr_array_unref);
     g_clear_pointer(&s->parsed, g_ptr_array_unref);
     g_clear_pointer(&s->sent, g_ptr_array_unref);

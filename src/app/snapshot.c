@@ -139,7 +139,9 @@ entry_variant(const bw_gv_span_t *e)
 }
 
 /* bw_snapshot_entries() reading the array in place: FALSE when any of it
- * does not read (then through GLib). */
+ * does not read, or a Message-ID's bytes do not end with the NUL bs_new()
+ * wrote (then through GLib).  The keys are the Message-IDs in the
+ * snapshot's bytes (the C string there is bs_dup()'s copy): not copied. */
 static bool
 entries_in_place(GVariant *vi, GHashTable *h)
 {
@@ -152,26 +154,30 @@ entries_in_place(GVariant *vi, GHashTable *h)
         bw_gv_span_t m[SNAP_ITEM_MEMBERS];
         if (!bw_gv_tuple_upto(e, snap_item_members, SNAP_ITEM_MEMBERS, 1, m))
             return false;
-        /* its Message-ID as bs_dup() copies it */
-        if (m[0].n > 0)
-            g_hash_table_replace(h, g_strndup((const char *)m[0].p, m[0].n),
-                                 g_memdup2(&e, sizeof e));
+        if (m[0].n > 0) {
+            if (m[0].p[m[0].n - 1] != '\0')
+                return false;
+            g_hash_table_replace(h, (gpointer)m[0].p, g_memdup2(&e, sizeof e));
+        }
     }
     return r == 0;
 }
 
 /* message-id -> the item's entry (bw_gv_span_t*: its serialised bytes, in
- * the snapshot `v`'s, valid while v lives), from a snapshot. */
+ * the snapshot `v`'s, valid while v lives), from a snapshot.  The keys may
+ * be v's bytes too: the table must not outlive v.  (bw_str_hash: a lookup
+ * per item, never iterated.) */
 GHashTable *
 bw_snapshot_entries(GVariant *v)
 {
-    GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     if (v == NULL)
-        return h;
+        return g_hash_table_new_full(bw_str_hash, g_str_equal, g_free, g_free);
     g_autoptr(GVariant) vi = g_variant_get_child_value(v, 3);
+    GHashTable *h = g_hash_table_new_full(bw_str_hash, g_str_equal, NULL, g_free);
     if (entries_in_place(vi, h))
         return h;
-    g_hash_table_remove_all(h);
+    g_hash_table_unref(h);
+    h = g_hash_table_new_full(bw_str_hash, g_str_equal, g_free, g_free);
     gsize n = g_variant_n_children(vi);
     for (gsize i = 0; i < n; i++) {
         /* a child's bytes are the snapshot's (held by v) */
