@@ -916,22 +916,26 @@ bw_nm_source_candidates(bw_nm_source_t *src, bool all, guint64 after_rev,
 
 bool
 bw_nm_source_range_keys(bw_nm_source_t *src, guint64 after_rev, guint max, GHashTable **ids_out,
-                        GPtrArray **froms_out)
+                        GPtrArray **froms_out, bool *froms_whole)
 {
     *ids_out = NULL;
     *froms_out = NULL;
+    *froms_whole = false;
     GPtrArray *list = range_list(src, after_rev);
     if (list == NULL || list->len > max)
         return false;   /* a failed read, or more than the caller checks */
     g_autoptr(GHashTable) ids = g_hash_table_new_full(bw_str_hash, g_str_equal, g_free, NULL);
     g_autoptr(GPtrArray) froms = g_ptr_array_new_with_free_func(g_free);
+    bool whole = true;
     for (guint i = 0; i < list->len; i++) {
         const range_msg_t *r = g_ptr_array_index(list, i);
         if (r->from == NULL)
             return false;
         g_hash_table_add(ids, g_strdup(r->c.message_id));
         g_ptr_array_add(froms, g_strdup(r->from));
+        whole = whole && !r->old && r->files == 1;
     }
+    *froms_whole = whole;
     *ids_out = g_steal_pointer(&ids);
     *froms_out = g_steal_pointer(&froms);
     return true;

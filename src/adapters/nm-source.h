@@ -84,10 +84,16 @@ char *bw_nm_source_prefilter_query(const bw_nm_source_t *src);
 /* What an incremental scan needs to know of every message changed after
  * revision `after_rev` to tell which stored verdicts it can change: their
  * Message-IDs (a set) and From headers as notmuch holds them (no file is
- * opened).  FALSE when notmuch failed or there are more than `max` of them
- * (the caller then classifies everything again). */
+ * opened).  *froms_whole: every one of them is new (not in the state's set
+ * of known ids, bw_nm_source_range_known) and has a single file, so their
+ * From headers are all the From terms the range added to the index.
+ * (notmuch indexes every file of a message but keeps the first one's From
+ * header: an old message given another copy, or a new one that came as two
+ * files, can hold From terms its header does not show.)  FALSE when
+ * notmuch failed or there are more than `max` of them (the caller then
+ * classifies everything again). */
 bool bw_nm_source_range_keys(bw_nm_source_t *src, guint64 after_rev, guint max,
-                             GHashTable **ids_out, GPtrArray **froms_out);
+                             GHashTable **ids_out, GPtrArray **froms_out, bool *froms_whole);
 
 /* How many of the messages changed after revision `after_rev` are from
  * `address`, as the mailbox ops' received_from_count counts them (notmuch's

@@ -131,7 +131,9 @@ typedef struct range_keys {
     GHashTable *ids;           /* Message-IDs of the changed messages */
     GPtrArray *from_words;     /* the words of each of their From headers (sets) */
     GHashTable *word_froms;    /* word -> GArray of indexes into from_words, ascending */
-    bool any_from;             /* a From we cannot split: notmuch is asked */
+    bool any_from;             /* notmuch is asked (a From we cannot split, or
+                                  From headers that are not all the range's From
+                                  terms: range_keys_load) */
     bool none_removed;         /* no message left the database since the last save */
     bw_nm_source_t *src;       /* to ask it (bw_nm_source_range_from_count) */
     guint64 after;
@@ -200,9 +202,16 @@ static bool
 range_keys_load(bw_scan_t *s, range_keys_t *k)
 {
     g_autoptr(GPtrArray) froms = NULL;
-    if (!bw_nm_source_range_keys(s->src, s->after, MAX_RANGE_KEYS, &k->ids, &froms))
+    bool froms_whole = false;
+    if (!bw_nm_source_range_keys(s->src, s->after, MAX_RANGE_KEYS, &k->ids, &froms, &froms_whole))
         return false;
     k->none_removed = s->none_removed;
+    /* The From headers tell what the range added to the index only when
+     * every message of it is new and came as one file, which none_removed
+     * proves of "new" (bw_nm_source_range_keys): else notmuch is asked
+     * which of the range's messages are from the address (its From terms,
+     * every file's). */
+    k->any_from = !froms_whole || !s->none_removed;
     k->src = s->src;
     k->after = s->after;
     k->from_words = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);

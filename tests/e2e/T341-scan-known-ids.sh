@@ -13,6 +13,9 @@
 #     step: counted, the removal found, the set listed again;
 #   - a set that does not go with the state's save (as an older program's
 #     save leaves it) is not used, even where it would hide a removal;
+#   - an old message given a second file from someone else (its From
+#     header no longer shows every From term of the range): the counts of
+#     mail from that person are asked again;
 #   - another run saving while this one works: the set is listed again
 #     from this run's snapshot, and a run with nothing new does not write
 #     its older snapshot over the other's save (BOUNCEWATCH_TEST_SAVE_GATE).
@@ -178,4 +181,22 @@ wait "$pid" || bw_expect_eq "the waiting run" failed ok
 grep -q "timing: snapshot" "$BW_TMP/race-b.err" || bw_expect_eq "the waiting run had nothing new" no yes
 rm -f "$(report_file race-remove 6)"
 step race-nothing-new
+# 3. An old message gets a second file under its Message-ID, from someone
+# else: notmuch indexes that file's From too but keeps the first file's
+# From header, so the header no longer shows every From term of the
+# range.  A report whose original went to a stranger must now read "has
+# written to this mailbox" in the incremental run as in the full one.
+who=$(python3 -c 'import json, sys
+for b in json.load(open(sys.argv[1]))["bounces"]:
+    for e in b["evidence"]:
+        if e.startswith("this mailbox never wrote to "):
+            print(e.split()[-1]); sys.exit(0)' "$BW_TMP/race-nothing-new-full.json")
+[ -n "$who" ] || bw_expect_eq "a report with a recipient" none some
+sed -e "s/^From: .*/From: Someone <$who>/" "$BW_TMP/mail/Archive/cur/bulk-000:2,"* \
+    >"$BW_TMP/mail/Small/cur/bulk-000-copy:2,"
+step second-copy
+bw_expect_eq "the copy changed the full scan's verdict" \
+    "$(cmp -s "$BW_TMP/race-nothing-new-full.json" "$BW_TMP/second-copy-full.json" && echo same || echo changed)" changed
+grep -q "$who has written to this mailbox" "$BW_TMP/second-copy-full.json" ||
+    bw_expect_eq "the full scan sees $who as a correspondent" no yes
 bw_done
