@@ -179,6 +179,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(bw_mailfacts_t, bw_mailfacts_free)
 /* Reads one received message (bytes as on disk: LF, CRLF or CR).
  * BW_E_NOT_MAIL/BW_E_TOO_LARGE as bw_parse_bytes. */
 bw_status_t bw_mailfacts_read(const char *data, size_t len, bw_mailfacts_t **out, char **detail);
+/* The same, but *out NULL (and BW_OK) unless the facts are notable
+ * (bw_mailfacts_notable): what a notable message gives is what
+ * bw_mailfacts_read gives, and the rest costs a third less to tell. */
+bw_status_t bw_mailfacts_read_notable(const char *data, size_t len, bw_mailfacts_t **out,
+                                      char **detail);
 JsonNode *bw_mailfacts_to_json(const bw_mailfacts_t *m);
 bw_status_t bw_mailfacts_from_json(JsonNode *node, bw_mailfacts_t **out, char **detail);
 

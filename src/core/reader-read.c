@@ -37,8 +37,9 @@ bw_reader_read_json(guint32 read, const char *data, size_t len, char **json, cha
     case BW_READER_FACTS:
     case BW_READER_NOTABLE_FACTS: {
         g_autoptr(bw_mailfacts_t) m = NULL;
-        st = bw_mailfacts_read(data, len, &m, detail);
-        if (st == BW_OK && m != NULL && (read == BW_READER_FACTS || bw_mailfacts_notable(m)))
+        st = read == BW_READER_FACTS ? bw_mailfacts_read(data, len, &m, detail)
+                                     : bw_mailfacts_read_notable(data, len, &m, detail);
+        if (st == BW_OK && m != NULL)
             *json = json_text(bw_mailfacts_to_json(m));
         return st;
     }

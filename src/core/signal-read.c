@@ -882,7 +882,24 @@ typedef struct {
     bool subject_security;
     int on, off, reenable;
     int subj_on, subj_off;
+    /* the IP found anywhere in the text, when no label gave one: looked
+     * for only when it counts (see ip_resolve) */
+    const char *ip_text;
+    size_t ip_len;
+    bool ip_pending;
 } verdict_t;
+
+/* The text's first IP as m->ip, when read_text left it pending: the same
+ * find_ip on the same text, later.  Most messages never need it (it
+ * counts for a sign-in alert only, and only then is it kept). */
+static void
+ip_resolve(bw_mailfacts_t *m, verdict_t *v)
+{
+    if (!v->ip_pending)
+        return;
+    v->ip_pending = false;
+    m->ip = find_ip(v->ip_text, v->ip_len);
+}
 
 /* Order of preference on equal scores: the most specific (and the takeover
  * steps) first; a sign-in alert mentions passwords and devices in passing. */
@@ -1091,8 +1108,11 @@ read_text(bw_mailfacts_t *m, const char *t, size_t len, verdict_t *v)
         n_clauses++;
         a = b;
     }
-    if (m->ip == NULL)
-        m->ip = find_ip(t, quote < 16384 ? quote : 16384);
+    if (m->ip == NULL) {
+        v->ip_text = t;
+        v->ip_len = quote < 16384 ? quote : 16384;
+        v->ip_pending = true;
+    }
 }
 
 static void
@@ -1103,6 +1123,10 @@ decide_topic(bw_mailfacts_t *m, verdict_t *v)
     bool any_subject_topic = false;
     for (int k = 1; k < BW_SIGNAL_HUMAN_REPLY; k++)
         any_subject_topic |= v->subject_topic[k];
+    /* the IP decides the sign-in bonus only beside exactly one other fact */
+    if ((m->device != NULL) + (m->place != NULL) == 1 &&
+        (v->body_hits[BW_SIGNAL_SIGN_IN_ALERT] > 0 || v->subject_topic[BW_SIGNAL_SIGN_IN_ALERT]))
+        ip_resolve(m, v);
     int sign_in_facts = (m->device != NULL) + (m->place != NULL) + (m->ip != NULL);
     for (unsigned o = 0; o < G_N_ELEMENTS(kind_order); o++) {
         bw_signal_kind_t k = kind_order[o];
@@ -1138,6 +1162,9 @@ decide_topic(bw_mailfacts_t *m, verdict_t *v)
     }
     /* facts of other kinds are dropped: a password notice's "When:" is
      * kept, a device line is only a sign-in's */
+    if (m->topic == BW_SIGNAL_SIGN_IN_ALERT)
+        ip_resolve(m, v);
+    v->ip_pending = false;
     if (m->topic != BW_SIGNAL_SIGN_IN_ALERT) {
         g_clear_pointer(&m->device, g_free);
         g_clear_pointer(&m->place, g_free);
@@ -1349,8 +1376,46 @@ bw_mailfacts_notable(const bw_mailfacts_t *m)
     return m->topic != BW_SIGNAL_NONE || m->bait || m->asks;
 }
 
-bw_status_t
-bw_mailfacts_read(const char *data, size_t len, bw_mailfacts_t **out, char **detail)
+/* The first Subject field, as on_field finds it (the walk stops there). */
+static bool
+on_subject(const char *name, size_t nl, const char *v, size_t vl, unsigned index, void *data)
+{
+    (void)index;
+    hdr_ctx_t *c = data;
+    if (!name_is(name, nl, "Subject"))
+        return true;
+    c->subject = v;
+    c->subject_len = vl;
+    return false;
+}
+
+/* The facts of the header fields but the Subject (the text's are apart:
+ * neither reads what the other sets). */
+static void
+read_header_facts(bw_mailfacts_t *m, const char *msg, size_t hlen, hdr_ctx_t *hc)
+{
+    m->n_fields = bw_sig_fields(msg, hlen, on_field, hc);
+    if (hc->from)
+        split_from(hc->from, hc->from_len, &m->from_addr, &m->from_display);
+    if (hc->date) {
+        g_autofree char *d = bw_strdup_squeezed(hc->date, hc->date_len < 256 ? hc->date_len : 256);
+        gint64 t = 0;
+        if (bw_time_parse(d, &t, NULL))
+            m->date_unix = t;
+    }
+    if (hc->ctype && bw_memcasestr(hc->ctype, hc->ctype_len, "multipart/report"))
+        m->report = true;
+}
+
+/* bw_mailfacts_read; with `notable_only`, *out NULL for facts that are not
+ * notable.  Whether they are depends on the Subject and the text alone
+ * (read_subject, body_text, read_text, decide_topic read nothing else), so
+ * the other header fields (Received hops, Authentication-Results, the
+ * Date...), most of the cost, are read only for notable mail: the same
+ * facts, from the same walk, as a full read gives. */
+static bw_status_t
+mailfacts_read(const char *data, size_t len, bool notable_only, bw_mailfacts_t **out,
+               char **detail)
 {
     if (out == NULL)
         return BW_E_INVALID;
@@ -1370,19 +1435,12 @@ bw_mailfacts_read(const char *data, size_t len, bw_mailfacts_t **out, char **det
 
     bw_mailfacts_t *m = mailfacts_new();
     hdr_ctx_t hc = { .m = m };
-    m->n_fields = bw_sig_fields(msg, hlen, on_field, &hc);
-    if (hc.from)
-        split_from(hc.from, hc.from_len, &m->from_addr, &m->from_display);
+    if (notable_only)
+        (void)bw_sig_fields(msg, hlen, on_subject, &hc);
+    else
+        read_header_facts(m, msg, hlen, &hc);
     if (hc.subject)
         m->subject = bw_header_decode(hc.subject, hc.subject_len);
-    if (hc.date) {
-        g_autofree char *d = bw_strdup_squeezed(hc.date, hc.date_len < 256 ? hc.date_len : 256);
-        gint64 t = 0;
-        if (bw_time_parse(d, &t, NULL))
-            m->date_unix = t;
-    }
-    if (hc.ctype && bw_memcasestr(hc.ctype, hc.ctype_len, "multipart/report"))
-        m->report = true;
 
     verdict_t v;
     memset(&v, 0, sizeof v);
@@ -1392,9 +1450,29 @@ bw_mailfacts_read(const char *data, size_t len, bw_mailfacts_t **out, char **det
     if (text && tl > 0)
         read_text(m, text, tl, &v);
     decide_topic(m, &v);
+    if (notable_only) {
+        if (!bw_mailfacts_notable(m)) {
+            bw_mailfacts_free(m);
+            return BW_OK;
+        }
+        hdr_ctx_t full = { .m = m };
+        read_header_facts(m, msg, hlen, &full);
+    }
     mailfacts_fix_utf8(m);
     *out = m;
     return BW_OK;
+}
+
+bw_status_t
+bw_mailfacts_read(const char *data, size_t len, bw_mailfacts_t **out, char **detail)
+{
+    return mailfacts_read(data, len, false, out, detail);
+}
+
+bw_status_t
+bw_mailfacts_read_notable(const char *data, size_t len, bw_mailfacts_t **out, char **detail)
+{
+    return mailfacts_read(data, len, true, out, detail);
 }
 
 /* ------------------------------------------------------------ JSON */
