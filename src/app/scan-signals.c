@@ -68,10 +68,24 @@ pend(bw_signals_run_t *r, const char *kind, const char *id, gint64 date, char *j
         r->sent_rows_changed = true;
 }
 
-/* The stored form of a received message: its file and its facts. */
+/* The stored form of a received message: its file and its facts (written
+ * directly, as json-glib would write the object below; see
+ * bw_mailfacts_json_append). */
 static char *
 facts_row(const bw_mailfacts_t *m, const char *file)
 {
+    GString *out = g_string_sized_new(1536);
+    g_string_append(out, "{\"file\":");
+    bool ok = bw_json_string_append(out, file ? file : "");
+    g_string_append(out, ",\"facts\":");
+    ok = ok && bw_mailfacts_json_append(out, m);
+    g_string_append_c(out, '}');
+    if (ok) {
+        /* (as long as the text: the run keeps every row) */
+        gsize n = out->len;
+        return g_realloc(g_string_free(out, FALSE), n + 1);
+    }
+    g_string_free(out, TRUE);
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "file");
@@ -311,7 +325,7 @@ take_summary(void *data, const bw_nm_candidate_t *c, void *got)
     s->message_id = g_strdup(c->message_id);
     if (!s->has_date || s->date_unix == 0)
         s->date_unix = c->date;
-    char *json = json_text(bw_sent_summary_to_json(s));
+    char *json = bw_sent_summary_to_json_text(s);
     pend(x->r, KIND_SENT, c->message_id, s->date_unix, g_strdup(json));
     g_hash_table_replace(x->rows, g_strdup(c->message_id), json);
     g_hash_table_replace(x->decoded, g_strdup(c->message_id), s);

@@ -40,14 +40,14 @@ bw_reader_read_json(guint32 read, const char *data, size_t len, char **json, cha
         st = read == BW_READER_FACTS ? bw_mailfacts_read(data, len, &m, detail)
                                      : bw_mailfacts_read_notable(data, len, &m, detail);
         if (st == BW_OK && m != NULL)
-            *json = json_text(bw_mailfacts_to_json(m));
+            *json = bw_mailfacts_to_json_text(m);
         return st;
     }
     case BW_READER_SENT_SUMMARY: {
         g_autoptr(bw_sent_summary_t) s = NULL;
         st = bw_sent_summary_read(data, len, &s, detail);
         if (st == BW_OK && s != NULL)
-            *json = json_text(bw_sent_summary_to_json(s));
+            *json = bw_sent_summary_to_json_text(s);
         return st;
     }
     case BW_READER_SENT_HEADERS: {

@@ -1606,6 +1606,28 @@ bw_mailfacts_to_json(const bw_mailfacts_t *m)
     return n;
 }
 
+bool
+bw_mailfacts_json_append(GString *out, const bw_mailfacts_t *m)
+{
+    return bw_mailfacts_json_write(out, m, bw_signal_kind_to_string(m->topic));
+}
+
+char *
+bw_mailfacts_to_json_text(const bw_mailfacts_t *m)
+{
+    GString *out = g_string_sized_new(1024);
+    if (bw_mailfacts_json_append(out, m)) {
+        /* (as long as the text: a scan keeps thousands of them) */
+        gsize n = out->len;
+        return g_realloc(g_string_free(out, FALSE), n + 1);
+    }
+    g_string_free(out, TRUE);
+    JsonNode *n = bw_mailfacts_to_json(m);
+    char *s = json_to_string(n, FALSE);
+    json_node_unref(n);
+    return s;
+}
+
 static void
 take_strv(GPtrArray **dst, JsonObject *o, const char *key, guint max)
 {
