@@ -72,10 +72,207 @@ bw_reader_payload_parse(const char *json, size_t len, JsonNode **out, char **why
     return bw_reader_payload_parse_checked(json, len, out, why);
 }
 
+/* ------------------------------------------------------------ the quick way
+ * A checked payload (strict JSON: bw_caps_check_json bounds its depth and
+ * size) is what the reader's json_to_string() wrote: objects, arrays,
+ * integers and plain strings.  Those are built here straight into the tree
+ * json-glib's parser builds (its scanner cost ~120 k instructions an
+ * answer, a fifth of a full scan's parent side).  Anything else (an escape
+ * other than \" \\ \/ \b \f \n \r \t, a raw control character in a string,
+ * a fraction or an exponent, an integer of 19 digits or more, a member
+ * named twice, true, false or null) gives up, and json-glib reads the text
+ * as before. */
+
+typedef struct {
+    const char *t;
+    size_t len, i;
+    GString *scratch;
+} quick_t;
+
+static void
+quick_ws(quick_t *q)
+{
+    while (q->i < q->len && (q->t[q->i] == ' ' || q->t[q->i] == '\t' || q->t[q->i] == '\n' ||
+                             q->t[q->i] == '\r'))
+        q->i++;
+}
+
+/* The string at q->i (its opening quote), unescaped into q->scratch. */
+static bool
+quick_string(quick_t *q)
+{
+    if (q->i >= q->len || q->t[q->i] != '"')
+        return false;
+    g_string_truncate(q->scratch, 0);
+    size_t k = q->i + 1, run = k;
+    for (;;) {
+        if (k >= q->len)
+            return false;
+        unsigned char c = (unsigned char)q->t[k];
+        if (c == '"')
+            break;
+        if (c < 0x20)
+            return false;
+        if (c != '\\') {
+            k++;
+            continue;
+        }
+        g_string_append_len(q->scratch, q->t + run, (gssize)(k - run));
+        if (++k >= q->len)
+            return false;
+        char e;
+        switch (q->t[k]) {
+        case '"': case '\\': case '/': e = q->t[k]; break;
+        case 'b': e = '\b'; break;
+        case 'f': e = '\f'; break;
+        case 'n': e = '\n'; break;
+        case 'r': e = '\r'; break;
+        case 't': e = '\t'; break;
+        default: return false;
+        }
+        g_string_append_c(q->scratch, e);
+        run = ++k;
+    }
+    g_string_append_len(q->scratch, q->t + run, (gssize)(k - run));
+    q->i = k + 1;
+    return true;
+}
+
+static JsonNode *quick_value(quick_t *q, unsigned depth);
+
+static JsonNode *
+quick_object(quick_t *q, unsigned depth)
+{
+    q->i++;   /* { */
+    JsonNode *node = json_node_new(JSON_NODE_OBJECT);
+    JsonObject *o = json_object_new();
+    json_node_take_object(node, o);
+    quick_ws(q);
+    if (q->i < q->len && q->t[q->i] == '}') {
+        q->i++;
+        return node;
+    }
+    for (;;) {
+        quick_ws(q);
+        if (!quick_string(q))
+            break;
+        g_autofree char *name = g_strndup(q->scratch->str, q->scratch->len);
+        quick_ws(q);
+        if (q->i >= q->len || q->t[q->i] != ':' || json_object_has_member(o, name))
+            break;
+        q->i++;
+        JsonNode *v = quick_value(q, depth + 1);
+        if (v == NULL)
+            break;
+        json_object_set_member(o, name, v);
+        quick_ws(q);
+        if (q->i < q->len && q->t[q->i] == ',') {
+            q->i++;
+            continue;
+        }
+        if (q->i < q->len && q->t[q->i] == '}') {
+            q->i++;
+            return node;
+        }
+        break;
+    }
+    json_node_unref(node);
+    return NULL;
+}
+
+static JsonNode *
+quick_array(quick_t *q, unsigned depth)
+{
+    q->i++;   /* [ */
+    JsonNode *node = json_node_new(JSON_NODE_ARRAY);
+    JsonArray *a = json_array_new();
+    json_node_take_array(node, a);
+    quick_ws(q);
+    if (q->i < q->len && q->t[q->i] == ']') {
+        q->i++;
+        return node;
+    }
+    for (;;) {
+        JsonNode *v = quick_value(q, depth + 1);
+        if (v == NULL)
+            break;
+        json_array_add_element(a, v);
+        quick_ws(q);
+        if (q->i < q->len && q->t[q->i] == ',') {
+            q->i++;
+            continue;
+        }
+        if (q->i < q->len && q->t[q->i] == ']') {
+            q->i++;
+            return node;
+        }
+        break;
+    }
+    json_node_unref(node);
+    return NULL;
+}
+
+static JsonNode *
+quick_value(quick_t *q, unsigned depth)
+{
+    quick_ws(q);
+    if (q->i >= q->len || depth > BW_MAX_JSON_DEPTH)
+        return NULL;
+    char c = q->t[q->i];
+    if (c == '{')
+        return quick_object(q, depth);
+    if (c == '[')
+        return quick_array(q, depth);
+    if (c == '"') {
+        if (!quick_string(q))
+            return NULL;
+        JsonNode *n = json_node_new(JSON_NODE_VALUE);
+        json_node_set_string(n, q->scratch->str);
+        return n;
+    }
+    /* an integer: -?(0|[1-9][0-9]*), at most 18 digits */
+    size_t k = q->i;
+    bool neg = k < q->len && q->t[k] == '-';
+    if (neg)
+        k++;
+    size_t d = k;
+    gint64 v = 0;
+    while (k < q->len && q->t[k] >= '0' && q->t[k] <= '9') {
+        v = v * 10 + (q->t[k] - '0');
+        k++;
+    }
+    if (k == d || k - d > 18 || (q->t[d] == '0' && k - d > 1))
+        return NULL;
+    if (k < q->len && (q->t[k] == '.' || q->t[k] == 'e' || q->t[k] == 'E'))
+        return NULL;
+    q->i = k;
+    JsonNode *n = json_node_new(JSON_NODE_VALUE);
+    json_node_set_int(n, neg ? -v : v);
+    return n;
+}
+
+/* The tree of a checked payload, or NULL when it is not one the quick way
+ * reads (see above). */
+static JsonNode *
+quick_parse(const char *json, size_t len)
+{
+    quick_t q = { json, len, 0, g_string_sized_new(256) };
+    JsonNode *root = quick_value(&q, 1);
+    quick_ws(&q);
+    if (root != NULL && q.i != len)
+        g_clear_pointer(&root, json_node_unref);
+    g_string_free(q.scratch, TRUE);
+    if (root != NULL)
+        json_node_seal(root);
+    return root;
+}
+
 bw_status_t
 bw_reader_payload_parse_checked(const char *json, size_t len, JsonNode **out, char **why)
 {
-    *out = NULL;
+    *out = quick_parse(json, len);
+    if (*out != NULL)
+        return BW_OK;
     g_autoptr(JsonParser) p = json_parser_new_immutable();
     if (!json_parser_load_from_data(p, json, (gssize)len, NULL) || json_parser_get_root(p) == NULL)
         return bw_error_set(why, BW_E_INVALID, "%s", "an answer that is not JSON");
