@@ -887,6 +887,10 @@ typedef struct {
     const char *ip_text;
     size_t ip_len;
     bool ip_pending;
+    /* notable-only: a text without a phrase is not read further (see
+     * read_text) */
+    bool quick;
+    bool text_skipped;
 } verdict_t;
 
 /* The text's first IP as m->ip, when read_text left it pending: the same
@@ -958,6 +962,16 @@ static void
 read_text(bw_mailfacts_t *m, const char *t, size_t len, verdict_t *v)
 {
     g_autoptr(GArray) hits = scan_text(t, len);
+    /* Without a single phrase, the text cannot make the message notable:
+     * every topic, event, label, bait or question below is a hit, and
+     * without a label's device or place the IP counts for nothing.  What
+     * is left (the quoted part, the addresses, the link domains) are facts
+     * of a message worth keeping, which a notable-only read gets from a
+     * full read when the Subject alone made it notable. */
+    if (v->quick && hits->len == 0) {
+        v->text_skipped = true;
+        return;
+    }
     /* where a quoted earlier message starts: the line of the first marker */
     size_t quote = len;
     for (guint i = 0; i < hits->len; i++) {
@@ -1412,7 +1426,8 @@ read_header_facts(bw_mailfacts_t *m, const char *msg, size_t hlen, hdr_ctx_t *hc
  * (read_subject, body_text, read_text, decide_topic read nothing else), so
  * the other header fields (Received hops, Authentication-Results, the
  * Date...), most of the cost, are read only for notable mail: the same
- * facts, from the same walk, as a full read gives. */
+ * facts, from the same walk, as a full read gives.  So is the rest of a
+ * text without a phrase (read_text). */
 static bw_status_t
 mailfacts_read(const char *data, size_t len, bool notable_only, bw_mailfacts_t **out,
                char **detail)
@@ -1444,6 +1459,7 @@ mailfacts_read(const char *data, size_t len, bool notable_only, bw_mailfacts_t *
 
     verdict_t v;
     memset(&v, 0, sizeof v);
+    v.quick = notable_only;
     read_subject(m, &v);
     size_t tl = 0;
     g_autofree char *text = body_text(msg, mlen, m, &tl);
@@ -1454,6 +1470,11 @@ mailfacts_read(const char *data, size_t len, bool notable_only, bw_mailfacts_t *
         if (!bw_mailfacts_notable(m)) {
             bw_mailfacts_free(m);
             return BW_OK;
+        }
+        if (v.text_skipped) {
+            /* notable by its Subject: the text's facts too */
+            bw_mailfacts_free(m);
+            return mailfacts_read(data, len, false, out, detail);
         }
         hdr_ctx_t full = { .m = m };
         read_header_facts(m, msg, hlen, &full);
