@@ -412,7 +412,8 @@ take_received(void *data, const bw_nm_candidate_t *c, void *got)
 typedef struct {
     rows_ctx_t x;
     bw_nm_source_t *src;
-    GHashTable *walked;          /* every file of the walk (set, borrowed) */
+    GPtrArray *files;            /* every file of the walk (borrowed) */
+    GHashTable *walked;          /* the same as a set, made when first asked */
     GPtrArray *found;            /* bw_nm_candidate_t*: messages with notable facts */
     GPtrArray *facts;            /* bw_mailfacts_t*, one per found */
     GPtrArray *faults;           /* walk_fault_t*: messages the reader could not read */
@@ -450,6 +451,12 @@ walk_resolve(walk_ctx_t *w, const char *file)
     }
     /* every message's first file is among the walk's, named as notmuch
      * names it: otherwise the walk cannot stand for the list */
+    if (c != NULL && strcmp(c->file, file) != 0 && w->walked == NULL) {
+        /* (a message with several files: rare, so the set is made then) */
+        w->walked = g_hash_table_new(g_str_hash, g_str_equal);
+        for (guint i = 0; i < w->files->len; i++)
+            g_hash_table_add(w->walked, g_ptr_array_index(w->files, i));
+    }
     if (c == NULL || (strcmp(c->file, file) != 0 && !g_hash_table_contains(w->walked, c->file))) {
         w->lost = true;
         bw_nm_candidate_free(c);
@@ -513,9 +520,6 @@ received_walk(rows_ctx_t *x, bw_nm_source_t *src, const bw_signals_reading_t *rd
         return BW_E_DATABASE;
     if (files->len < messages)
         return BW_OK;
-    g_autoptr(GHashTable) walked = g_hash_table_new(g_str_hash, g_str_equal);
-    for (guint i = 0; i < files->len; i++)
-        g_hash_table_add(walked, g_ptr_array_index(files, i));
     /* not read: the held messages' files, the owner's */
     g_autoptr(GHashTable) unread = g_hash_table_new(g_str_hash, g_str_equal);
     g_autoptr(GPtrArray) held_files = g_ptr_array_new_with_free_func(g_free);
@@ -533,7 +537,8 @@ received_walk(rows_ctx_t *x, bw_nm_source_t *src, const bw_signals_reading_t *rd
     g_autoptr(GArray) reads = g_array_sized_new(FALSE, TRUE, sizeof(bw_nm_candidate_t), files->len);
     for (guint i = 0; i < files->len; i++) {
         char *file = g_ptr_array_index(files, i);
-        if (g_hash_table_contains(unread, file) || g_hash_table_contains(owner_files, file))
+        if ((g_hash_table_size(unread) > 0 && g_hash_table_contains(unread, file)) ||
+            g_hash_table_contains(owner_files, file))
             continue;
         bw_nm_candidate_t c = { .file = file };
         g_array_append_val(reads, c);
@@ -541,7 +546,7 @@ received_walk(rows_ctx_t *x, bw_nm_source_t *src, const bw_signals_reading_t *rd
     g_autoptr(GPtrArray) list = g_ptr_array_sized_new(reads->len);
     for (guint i = 0; i < reads->len; i++)
         g_ptr_array_add(list, &g_array_index(reads, bw_nm_candidate_t, i));
-    walk_ctx_t w = { *x, src, walked,
+    walk_ctx_t w = { *x, src, files, NULL,
                      g_ptr_array_new_with_free_func((GDestroyNotify)bw_nm_candidate_free),
                      g_ptr_array_new_with_free_func((GDestroyNotify)bw_mailfacts_free),
                      g_ptr_array_new_with_free_func((GDestroyNotify)walk_fault_free),
@@ -571,6 +576,8 @@ received_walk(rows_ctx_t *x, bw_nm_source_t *src, const bw_signals_reading_t *rd
     g_ptr_array_unref(w.found);
     g_ptr_array_unref(w.facts);
     g_ptr_array_unref(w.faults);
+    if (w.walked != NULL)
+        g_hash_table_unref(w.walked);
     return st;
 }
 
