@@ -1,6 +1,6 @@
 /* scan-floor.c: the floor of a full `bouncewatch scan` (bench only).
  *
- *   bench/scan-floor [--quiet]          (NOTMUCH_CONFIG as for bouncewatch)
+ *   bench/scan-floor [--quiet] [--signals]   (NOTMUCH_CONFIG as for bouncewatch)
  *
  * Does what any full scan must do at the least, with the program's own
  * candidate query (bw_nm_source_prefilter_query(), so a wider query raises
@@ -11,9 +11,21 @@
  * undone, into a null stream), descending into attached messages.
  * Nothing is classified, stored or printed besides one summary line on
  * stderr.  bench/engine-figures.sh runs it beside `scan` in the same run:
- * the scan's goal is at most 2x this. */
+ * the scan's goal is at most 2x this.
+ *
+ * With --signals, a second floor (printed apart by engine-figures): the
+ * same, plus the mail the scan's signals stage must read by design (SPEC
+ * 2b: every received message once, the newest BW_SIGNALS_MAX_SENT of the
+ * owner's), listed as that stage lists it in a full run, through the same
+ * functions: the owner's newest sent messages (bw_nm_source_list), then
+ * every file of notmuch's directory documents (bw_nm_source_files) but
+ * those, or, where the stage cannot walk the tree, every message not the
+ * owner's (bw_nm_source_list).  Each file of the union with the candidates
+ * is parsed and decoded once, as above: a scan that reads a file twice (a
+ * report for the report and for the signals) pays above this floor. */
 #include "config.h"
 #include "nm-source.h"
+#include "scan-signals.h"
 #include <fcntl.h>
 #include <gmime/gmime.h>
 #include <notmuch.h>
@@ -89,10 +101,67 @@ is_owner(const char *const *owners, const char *from)
     return yes;
 }
 
+/* Adds to `files` (the candidates' files) the files the signals stage of a
+ * full scan reads, each once (see the head of this file). */
+static bool
+add_signals_set(bw_nm_source_t *src, GPtrArray *files)
+{
+    g_autoptr(GHashTable) have = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; i < files->len; i++)
+        g_hash_table_add(have, g_ptr_array_index(files, i));
+    char *detail = NULL;
+    g_autoptr(GPtrArray) sent = NULL;
+    if (bw_nm_source_list(src, NULL, true, 0, 1, BW_SIGNALS_MAX_SENT, &sent, &detail) != BW_OK) {
+        fprintf(stderr, "scan-floor: listing the sent mail failed: %s\n", detail ? detail : "");
+        return false;
+    }
+    g_autoptr(GHashTable) owner_files = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; i < sent->len; i++) {
+        const bw_nm_candidate_t *c = g_ptr_array_index(sent, i);
+        g_hash_table_add(owner_files, c->file);
+        if (g_hash_table_add(have, c->file))
+            g_ptr_array_add(files, g_strdup(c->file));
+    }
+    g_autoptr(GPtrArray) walk = NULL;
+    if (bw_nm_source_files(src, &walk, &detail) != BW_OK) {
+        fprintf(stderr, "scan-floor: walking the files failed: %s\n", detail ? detail : "");
+        return false;
+    }
+    if (walk != NULL && walk->len >= bw_nm_source_count_messages(src)) {
+        for (guint i = 0; i < walk->len; i++) {
+            char *file = g_ptr_array_index(walk, i);
+            if (!g_hash_table_contains(owner_files, file) && g_hash_table_add(have, file))
+                g_ptr_array_add(files, g_strdup(file));
+        }
+        return true;
+    }
+    g_autoptr(GPtrArray) received = NULL;
+    if (bw_nm_source_list(src, NULL, true, 0, 0, 0, &received, &detail) != BW_OK) {
+        fprintf(stderr, "scan-floor: listing the received mail failed: %s\n", detail ? detail : "");
+        return false;
+    }
+    for (guint i = 0; i < received->len; i++) {
+        const bw_nm_candidate_t *c = g_ptr_array_index(received, i);
+        if (g_hash_table_add(have, c->file))
+            g_ptr_array_add(files, g_strdup(c->file));
+    }
+    return true;
+}
+
 int
 main(int argc, char **argv)
 {
-    bool quiet = argc > 1 && strcmp(argv[1], "--quiet") == 0;
+    bool quiet = false, signals = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quiet") == 0)
+            quiet = true;
+        else if (strcmp(argv[i], "--signals") == 0)
+            signals = true;
+        else {
+            fprintf(stderr, "usage: scan-floor [--quiet] [--signals]\n");
+            return 64;
+        }
+    }
     g_mime_init();
     bw_nm_source_t *src = NULL;
     char *detail = NULL;
@@ -131,14 +200,21 @@ main(int argc, char **argv)
         notmuch_message_destroy(m);
     }
     notmuch_query_destroy(q);
+    guint candidates = files->len;
+    if (signals && !add_signals_set(src, files))
+        return 1;
     tally_t t = { 0, 0 };
     guint parsed = 0;
     for (guint i = 0; i < files->len; i++)
         parsed += parse_file(g_ptr_array_index(files, i), &t);
-    if (!quiet)
+    if (!quiet && !signals)
         fprintf(stderr, "scan-floor: %u candidates, %u parsed, %" G_GUINT64_FORMAT
                 " parts, %" G_GUINT64_FORMAT " bytes decoded\n",
                 files->len, parsed, t.parts, t.bytes);
+    else if (!quiet)
+        fprintf(stderr, "scan-floor --signals: %u candidates + the signals' set: %u files, "
+                "%u parsed, %" G_GUINT64_FORMAT " parts, %" G_GUINT64_FORMAT " bytes decoded\n",
+                candidates, files->len, parsed, t.parts, t.bytes);
     g_ptr_array_unref(files);
     notmuch_database_destroy(db);
     bw_nm_source_close(src);

@@ -34,6 +34,7 @@ struct bw_nm_source {
      * (~40 ms at 160k), and the database this handle reads does not
      * change until it is reopened */
     gint64 total;
+    gint64 owner_count;          /* messages of owner_query in this snapshot, or -1 */
     GHashTable *subject_near;    /* "key\x1ft\x1fwindow" -> GINT_TO_POINTER(1 yes, 2 no) */
     /* The answers about the sent mail (the four above) are exactly the
      * ones imported: set by a whole import, cleared by any answer added
@@ -263,6 +264,7 @@ bw_nm_source_open(const char *config_path, bw_nm_source_t **out, char **detail)
     src->path = g_strdup(notmuch_database_get_path(db));
     src->has_sent = -1;
     src->total = -1;
+    src->owner_count = -1;
     const char *inject = g_getenv("BOUNCEWATCH_TEST_READ_FAILURES");
     if (inject)
         src->inject_failures = (unsigned)MIN(g_ascii_strtoull(inject, NULL, 10), 100u);
@@ -875,6 +877,8 @@ candidates_pass(bw_nm_source_t *src, bool all, guint64 after_rev, GPtrArray *out
         if (!count_query(src, q2, &n))
             return false;
         *sent_changed = n > 0;
+        if (range == NULL)
+            src->owner_count = (gint64)n;   /* what bw_nm_source_count_sent counts */
     }
     return true;
 }
@@ -908,6 +912,7 @@ bw_nm_source_candidates(bw_nm_source_t *src, bool all, guint64 after_rev,
         src->has_sent = -1;
         src->sent_answers_as_imported = false;
         src->total = -1;
+    src->owner_count = -1;
         range_forget(src);
         src->failed = NOTMUCH_STATUS_SUCCESS;
     }
@@ -2506,6 +2511,8 @@ guint64
 bw_nm_source_count_sent(bw_nm_source_t *src)
 {
     guint64 n = 0;
+    if (src->owner_query != NULL && src->owner_count >= 0)
+        return (guint64)src->owner_count;   /* counted by a full candidates pass */
     if (src->owner_query != NULL)
         (void)count_query(src, src->owner_query, &n);   /* failures are recorded */
     return n;

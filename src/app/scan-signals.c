@@ -68,10 +68,24 @@ pend(bw_signals_run_t *r, const char *kind, const char *id, gint64 date, char *j
         r->sent_rows_changed = true;
 }
 
-/* The stored form of a received message: its file and its facts. */
+/* The stored form of a received message: its file and its facts (written
+ * directly, as json-glib would write the object below; see
+ * bw_mailfacts_json_append). */
 static char *
 facts_row(const bw_mailfacts_t *m, const char *file)
 {
+    GString *out = g_string_sized_new(1536);
+    g_string_append(out, "{\"file\":");
+    bool ok = bw_json_string_append(out, file ? file : "");
+    g_string_append(out, ",\"facts\":");
+    ok = ok && bw_mailfacts_json_append(out, m);
+    g_string_append_c(out, '}');
+    if (ok) {
+        /* (as long as the text: the run keeps every row) */
+        gsize n = out->len;
+        return g_realloc(g_string_free(out, FALSE), n + 1);
+    }
+    g_string_free(out, TRUE);
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "file");
@@ -176,8 +190,15 @@ read_list(const bw_signals_reading_t *rd, GPtrArray *list, bw_reader_read_t what
             const char *cause = bw_reader_fault_to_string(res.fault);
             void *got = NULL;
             if (cause == NULL && res.status == BW_OK && res.json != NULL) {
+                /* a summary straight from the text when it can be (the
+                 * same struct: bw_sent_summary_from_text) */
+                bw_sent_summary_t *sm = NULL;
+                if (what == BW_READER_READ_SENT_SUMMARY &&
+                    bw_sent_summary_from_text(res.json, res.json_len, &sm))
+                    got = sm;
                 g_autoptr(JsonNode) node = NULL;
-                if (bw_reader_payload_parse_checked(res.json, res.json_len, &node, NULL) == BW_OK)
+                if (got == NULL &&
+                    bw_reader_payload_parse_checked(res.json, res.json_len, &node, NULL) == BW_OK)
                     got = decode(node);
                 if (got == NULL) {
                     cause = bw_reader_fault_to_string(BW_READER_FAULT_GARBAGE);
@@ -311,7 +332,7 @@ take_summary(void *data, const bw_nm_candidate_t *c, void *got)
     s->message_id = g_strdup(c->message_id);
     if (!s->has_date || s->date_unix == 0)
         s->date_unix = c->date;
-    char *json = json_text(bw_sent_summary_to_json(s));
+    char *json = bw_sent_summary_to_json_text(s);
     pend(x->r, KIND_SENT, c->message_id, s->date_unix, g_strdup(json));
     g_hash_table_replace(x->rows, g_strdup(c->message_id), json);
     g_hash_table_replace(x->decoded, g_strdup(c->message_id), s);
@@ -391,7 +412,8 @@ take_received(void *data, const bw_nm_candidate_t *c, void *got)
 typedef struct {
     rows_ctx_t x;
     bw_nm_source_t *src;
-    GHashTable *walked;          /* every file of the walk (set, borrowed) */
+    GPtrArray *files;            /* every file of the walk (borrowed) */
+    GHashTable *walked;          /* the same as a set, made when first asked */
     GPtrArray *found;            /* bw_nm_candidate_t*: messages with notable facts */
     GPtrArray *facts;            /* bw_mailfacts_t*, one per found */
     GPtrArray *faults;           /* walk_fault_t*: messages the reader could not read */
@@ -429,6 +451,12 @@ walk_resolve(walk_ctx_t *w, const char *file)
     }
     /* every message's first file is among the walk's, named as notmuch
      * names it: otherwise the walk cannot stand for the list */
+    if (c != NULL && strcmp(c->file, file) != 0 && w->walked == NULL) {
+        /* (a message with several files: rare, so the set is made then) */
+        w->walked = g_hash_table_new(g_str_hash, g_str_equal);
+        for (guint i = 0; i < w->files->len; i++)
+            g_hash_table_add(w->walked, g_ptr_array_index(w->files, i));
+    }
     if (c == NULL || (strcmp(c->file, file) != 0 && !g_hash_table_contains(w->walked, c->file))) {
         w->lost = true;
         bw_nm_candidate_free(c);
@@ -492,9 +520,6 @@ received_walk(rows_ctx_t *x, bw_nm_source_t *src, const bw_signals_reading_t *rd
         return BW_E_DATABASE;
     if (files->len < messages)
         return BW_OK;
-    g_autoptr(GHashTable) walked = g_hash_table_new(g_str_hash, g_str_equal);
-    for (guint i = 0; i < files->len; i++)
-        g_hash_table_add(walked, g_ptr_array_index(files, i));
     /* not read: the held messages' files, the owner's */
     g_autoptr(GHashTable) unread = g_hash_table_new(g_str_hash, g_str_equal);
     g_autoptr(GPtrArray) held_files = g_ptr_array_new_with_free_func(g_free);
@@ -512,7 +537,8 @@ received_walk(rows_ctx_t *x, bw_nm_source_t *src, const bw_signals_reading_t *rd
     g_autoptr(GArray) reads = g_array_sized_new(FALSE, TRUE, sizeof(bw_nm_candidate_t), files->len);
     for (guint i = 0; i < files->len; i++) {
         char *file = g_ptr_array_index(files, i);
-        if (g_hash_table_contains(unread, file) || g_hash_table_contains(owner_files, file))
+        if ((g_hash_table_size(unread) > 0 && g_hash_table_contains(unread, file)) ||
+            g_hash_table_contains(owner_files, file))
             continue;
         bw_nm_candidate_t c = { .file = file };
         g_array_append_val(reads, c);
@@ -520,7 +546,7 @@ received_walk(rows_ctx_t *x, bw_nm_source_t *src, const bw_signals_reading_t *rd
     g_autoptr(GPtrArray) list = g_ptr_array_sized_new(reads->len);
     for (guint i = 0; i < reads->len; i++)
         g_ptr_array_add(list, &g_array_index(reads, bw_nm_candidate_t, i));
-    walk_ctx_t w = { *x, src, walked,
+    walk_ctx_t w = { *x, src, files, NULL,
                      g_ptr_array_new_with_free_func((GDestroyNotify)bw_nm_candidate_free),
                      g_ptr_array_new_with_free_func((GDestroyNotify)bw_mailfacts_free),
                      g_ptr_array_new_with_free_func((GDestroyNotify)walk_fault_free),
@@ -550,6 +576,8 @@ received_walk(rows_ctx_t *x, bw_nm_source_t *src, const bw_signals_reading_t *rd
     g_ptr_array_unref(w.found);
     g_ptr_array_unref(w.facts);
     g_ptr_array_unref(w.faults);
+    if (w.walked != NULL)
+        g_hash_table_unref(w.walked);
     return st;
 }
 

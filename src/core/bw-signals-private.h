@@ -103,6 +103,8 @@ bool bw_sig_host_under(const char *host, const char *domain);
 typedef bool (*bw_sig_field_fn)(const char *name, size_t name_len, const char *value,
                                 size_t value_len, unsigned index, void *data);
 unsigned bw_sig_fields(const char *hdr, size_t hdr_len, bw_sig_field_fn fn, void *data);
+/* bw_mailfacts_json_append with the topic's name given (json-write.c). */
+bool bw_mailfacts_json_write(GString *out, const bw_mailfacts_t *m, const char *topic);
 /* Splits an address-list header value into lower-cased addresses (bounded
  * by `max`); returns how many addresses the value held (also past max). */
 unsigned bw_sig_address_list(const char *value, size_t len, GPtrArray *out, unsigned max);

@@ -4,6 +4,7 @@
 #include "bw-parse.h"
 #include "bw-scan.h"
 #include "bw-reader.h"
+#include "bw-signals-private.h"
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -283,4 +284,181 @@ bw_report_json_append(GString *out, const bw_report_t *report, const char *file,
     }
     w_kstr(out, "error", error, &f);
     put_c(out, '}');
+}
+
+/* ------------------------------------------------------------ the signals' facts
+ * bw_mailfacts_to_json and bw_sent_summary_to_json serialised with
+ * json_to_string(node, FALSE), written straight into a string: a full scan
+ * writes one per notable received message and per sent message, in the
+ * reader (its answer) and again in the parent (the stored row), and the
+ * JsonBuilder tree and its generator cost ~75 k instructions a summary and
+ * ~100 k a message's facts.  The same bytes for valid UTF-8 (every string
+ * of both is made valid when read); any other string (NULL in a list,
+ * invalid UTF-8: a Message-ID or a file name as notmuch gives it, or U+001F,
+ * which json-glib writes raw) makes
+ * these return false, and the caller takes json-glib's way (signal-read.c,
+ * sent-anomaly.c: this file stays GLib only, for the parse front). */
+
+static bool
+x_str(GString *out, const char *s)
+{
+    /* (json-glib 1.6 writes U+001F raw, which is no JSON, where w_str
+     * writes \u001f: such a string takes json-glib's way too) */
+    if (s == NULL || strchr(s, 0x1f) != NULL || !bw_utf8_validate(s, -1))
+        return false;
+    w_str(out, s);
+    return true;
+}
+
+bool
+bw_json_string_append(GString *out, const char *s)
+{
+    return x_str(out, s);
+}
+
+static bool
+x_kstr(GString *out, const char *key, const char *value, bool *first)
+{
+    w_key(out, key, first);
+    return x_str(out, value);
+}
+
+/* a member only when there is a value (bw_sig_json_opt_str) */
+static bool
+x_opt(GString *out, const char *key, const char *value, bool *first)
+{
+    return value == NULL || x_kstr(out, key, value, first);
+}
+
+static void
+x_kint(GString *out, const char *key, gint64 v, bool *first)
+{
+    w_key(out, key, first);
+    put_int(out, v);
+}
+
+static bool
+x_kstrv(GString *out, const char *key, const GPtrArray *v, bool *first)
+{
+    w_key(out, key, first);
+    put_c(out, '[');
+    for (guint i = 0; v != NULL && i < v->len; i++) {
+        if (i > 0)
+            put_c(out, ',');
+        if (!x_str(out, g_ptr_array_index(v, i)))
+            return false;
+    }
+    put_c(out, ']');
+    return true;
+}
+
+bool
+bw_mailfacts_json_write(GString *out, const bw_mailfacts_t *m, const char *topic)
+{
+    bool f = true, ok = true;
+    put_c(out, '{');
+    ok = ok && x_opt(out, "message_id", m->message_id, &f);
+    x_kint(out, "date", m->date_unix, &f);
+    ok = ok && x_opt(out, "subject", m->subject, &f);
+    ok = ok && x_opt(out, "from", m->from_addr, &f);
+    ok = ok && x_opt(out, "display", m->from_display, &f);
+    ok = ok && x_opt(out, "return_path", m->return_path, &f);
+    ok = ok && x_kstrv(out, "to", m->to, &f);
+    ok = ok && x_opt(out, "in_reply_to", m->in_reply_to, &f);
+    ok = ok && x_kstrv(out, "references", m->references, &f);
+    x_kint(out, "flags",
+           (m->auto_submitted ? 1 : 0) | (m->list ? 2 : 0) | (m->report ? 4 : 0) |
+               (m->bait ? 8 : 0) | (m->chatter ? 16 : 0) | (m->asks ? 32 : 0) |
+               (m->quotes_intro ? 64 : 0) | (m->topic_strong ? 128 : 0), &f);
+    ok = ok && x_kstrv(out, "dkim", m->dkim_domains, &f);
+    w_key(out, "hops", &f);
+    put_c(out, '[');
+    for (guint i = 0; ok && i < m->hops->len; i++) {
+        const bw_sig_hop_t *h = &g_array_index(m->hops, bw_sig_hop_t, i);
+        bool hf = true;
+        if (i > 0)
+            put_c(out, ',');
+        put_c(out, '{');
+        x_kint(out, "pos", h->pos, &hf);
+        ok = ok && x_opt(out, "by", h->by, &hf);
+        ok = ok && x_opt(out, "helo", h->from_helo, &hf);
+        ok = ok && x_opt(out, "rdns", h->from_rdns, &hf);
+        ok = ok && x_opt(out, "ip", h->from_ip, &hf);
+        x_kint(out, "flags", (h->authenticated ? 1 : 0) | (h->http ? 2 : 0) | (h->has_from ? 4 : 0),
+               &hf);
+        put_c(out, '}');
+    }
+    put_c(out, ']');
+    w_key(out, "auths", &f);
+    put_c(out, '[');
+    for (guint i = 0; ok && i < m->auths->len; i++) {
+        const bw_sig_auth_t *a = &g_array_index(m->auths, bw_sig_auth_t, i);
+        bool af = true;
+        if (i > 0)
+            put_c(out, ',');
+        put_c(out, '{');
+        x_kint(out, "pos", a->pos, &af);
+        ok = ok && x_opt(out, "id", a->authserv_id, &af);
+        w_key(out, "results", &af);
+        put_c(out, '[');
+        for (unsigned k = 0; ok && k < a->n_results; k++) {
+            if (k > 0)
+                put_c(out, ',');
+            put_c(out, '[');
+            ok = ok && x_str(out, a->results[k].method);
+            put_c(out, ',');
+            ok = ok && x_str(out, a->results[k].result);
+            put_c(out, ',');
+            ok = ok && x_str(out, a->results[k].domain ? a->results[k].domain : "");
+            put_c(out, ']');
+        }
+        put_c(out, ']');
+        put_c(out, '}');
+    }
+    put_c(out, ']');
+    x_kint(out, "fields", m->n_fields, &f);
+    ok = ok && x_opt(out, "topic", topic, &f);
+    x_kint(out, "topic_score", m->topic_score, &f);
+    x_kint(out, "two_factor", m->two_factor, &f);
+    ok = ok && x_opt(out, "device", m->device, &f);
+    ok = ok && x_opt(out, "place", m->place, &f);
+    ok = ok && x_opt(out, "ip", m->ip, &f);
+    ok = ok && x_opt(out, "time", m->time, &f);
+    ok = ok && x_opt(out, "limit", m->limit, &f);
+    ok = ok && x_opt(out, "phone", m->phone, &f);
+    ok = ok && x_kstrv(out, "topic_addresses", m->topic_addresses, &f);
+    ok = ok && x_kstrv(out, "text_addresses", m->text_addresses, &f);
+    ok = ok && x_kstrv(out, "url_domains", m->url_domains, &f);
+    put_c(out, '}');
+    return ok;
+}
+
+bool
+bw_sent_summary_json_append(GString *out, const bw_sent_summary_t *s)
+{
+    bool f = true, ok = true;
+    put_c(out, '{');
+    ok = ok && x_opt(out, "message_id", s->message_id, &f);
+    x_kint(out, "date", s->date_unix, &f);
+    x_kint(out, "offset", s->has_date ? s->date_offset : -1000000, &f);
+    ok = ok && x_opt(out, "from", s->from, &f);
+    ok = ok && x_opt(out, "mailer", s->mailer, &f);
+    ok = ok && x_opt(out, "msgid_shape", s->msgid_shape, &f);
+    ok = ok && x_opt(out, "content", s->content_shape, &f);
+    ok = ok && x_opt(out, "language", s->language, &f);
+    ok = ok && x_opt(out, "path", s->path, &f);
+    x_kint(out, "flags", (s->priority ? 1 : 0) | (s->reply ? 2 : 0), &f);
+    ok = ok && x_opt(out, "to_shape", s->to_shape, &f);
+    w_key(out, "n", &f);
+    put_c(out, '[');
+    put_int(out, s->n_to);
+    put_c(out, ',');
+    put_int(out, s->n_cc);
+    put_c(out, ',');
+    put_int(out, s->n_bcc);
+    put_c(out, ']');
+    ok = ok && x_kstrv(out, "recipients", s->recipients, &f);
+    ok = ok && x_opt(out, "subject_key", s->subject_key, &f);
+    put_c(out, '}');
+    return ok;
 }

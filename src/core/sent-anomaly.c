@@ -324,6 +324,21 @@ bw_sent_summary_to_json(const bw_sent_summary_t *s)
     return n;
 }
 
+char *
+bw_sent_summary_to_json_text(const bw_sent_summary_t *s)
+{
+    GString *out = g_string_sized_new(512);
+    if (bw_sent_summary_json_append(out, s)) {
+        /* (as long as the text: a scan keeps thousands of them) */
+        gsize n = out->len;
+        return g_realloc(g_string_free(out, FALSE), n + 1);
+    }
+    g_string_free(out, TRUE);
+    JsonNode *n = bw_sent_summary_to_json(s);
+    char *t = json_to_string(n, FALSE);
+    json_node_unref(n);
+    return t;
+}
 
 bw_status_t
 bw_sent_summary_from_json(JsonNode *node, bw_sent_summary_t **out, char **detail)

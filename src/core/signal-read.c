@@ -882,7 +882,28 @@ typedef struct {
     bool subject_security;
     int on, off, reenable;
     int subj_on, subj_off;
+    /* the IP found anywhere in the text, when no label gave one: looked
+     * for only when it counts (see ip_resolve) */
+    const char *ip_text;
+    size_t ip_len;
+    bool ip_pending;
+    /* notable-only: a text without a phrase is not read further (see
+     * read_text) */
+    bool quick;
+    bool text_skipped;
 } verdict_t;
+
+/* The text's first IP as m->ip, when read_text left it pending: the same
+ * find_ip on the same text, later.  Most messages never need it (it
+ * counts for a sign-in alert only, and only then is it kept). */
+static void
+ip_resolve(bw_mailfacts_t *m, verdict_t *v)
+{
+    if (!v->ip_pending)
+        return;
+    v->ip_pending = false;
+    m->ip = find_ip(v->ip_text, v->ip_len);
+}
 
 /* Order of preference on equal scores: the most specific (and the takeover
  * steps) first; a sign-in alert mentions passwords and devices in passing. */
@@ -941,6 +962,16 @@ static void
 read_text(bw_mailfacts_t *m, const char *t, size_t len, verdict_t *v)
 {
     g_autoptr(GArray) hits = scan_text(t, len);
+    /* Without a single phrase, the text cannot make the message notable:
+     * every topic, event, label, bait or question below is a hit, and
+     * without a label's device or place the IP counts for nothing.  What
+     * is left (the quoted part, the addresses, the link domains) are facts
+     * of a message worth keeping, which a notable-only read gets from a
+     * full read when the Subject alone made it notable. */
+    if (v->quick && hits->len == 0) {
+        v->text_skipped = true;
+        return;
+    }
     /* where a quoted earlier message starts: the line of the first marker */
     size_t quote = len;
     for (guint i = 0; i < hits->len; i++) {
@@ -1091,8 +1122,11 @@ read_text(bw_mailfacts_t *m, const char *t, size_t len, verdict_t *v)
         n_clauses++;
         a = b;
     }
-    if (m->ip == NULL)
-        m->ip = find_ip(t, quote < 16384 ? quote : 16384);
+    if (m->ip == NULL) {
+        v->ip_text = t;
+        v->ip_len = quote < 16384 ? quote : 16384;
+        v->ip_pending = true;
+    }
 }
 
 static void
@@ -1103,6 +1137,10 @@ decide_topic(bw_mailfacts_t *m, verdict_t *v)
     bool any_subject_topic = false;
     for (int k = 1; k < BW_SIGNAL_HUMAN_REPLY; k++)
         any_subject_topic |= v->subject_topic[k];
+    /* the IP decides the sign-in bonus only beside exactly one other fact */
+    if ((m->device != NULL) + (m->place != NULL) == 1 &&
+        (v->body_hits[BW_SIGNAL_SIGN_IN_ALERT] > 0 || v->subject_topic[BW_SIGNAL_SIGN_IN_ALERT]))
+        ip_resolve(m, v);
     int sign_in_facts = (m->device != NULL) + (m->place != NULL) + (m->ip != NULL);
     for (unsigned o = 0; o < G_N_ELEMENTS(kind_order); o++) {
         bw_signal_kind_t k = kind_order[o];
@@ -1138,6 +1176,9 @@ decide_topic(bw_mailfacts_t *m, verdict_t *v)
     }
     /* facts of other kinds are dropped: a password notice's "When:" is
      * kept, a device line is only a sign-in's */
+    if (m->topic == BW_SIGNAL_SIGN_IN_ALERT)
+        ip_resolve(m, v);
+    v->ip_pending = false;
     if (m->topic != BW_SIGNAL_SIGN_IN_ALERT) {
         g_clear_pointer(&m->device, g_free);
         g_clear_pointer(&m->place, g_free);
@@ -1349,8 +1390,47 @@ bw_mailfacts_notable(const bw_mailfacts_t *m)
     return m->topic != BW_SIGNAL_NONE || m->bait || m->asks;
 }
 
-bw_status_t
-bw_mailfacts_read(const char *data, size_t len, bw_mailfacts_t **out, char **detail)
+/* The first Subject field, as on_field finds it (the walk stops there). */
+static bool
+on_subject(const char *name, size_t nl, const char *v, size_t vl, unsigned index, void *data)
+{
+    (void)index;
+    hdr_ctx_t *c = data;
+    if (!name_is(name, nl, "Subject"))
+        return true;
+    c->subject = v;
+    c->subject_len = vl;
+    return false;
+}
+
+/* The facts of the header fields but the Subject (the text's are apart:
+ * neither reads what the other sets). */
+static void
+read_header_facts(bw_mailfacts_t *m, const char *msg, size_t hlen, hdr_ctx_t *hc)
+{
+    m->n_fields = bw_sig_fields(msg, hlen, on_field, hc);
+    if (hc->from)
+        split_from(hc->from, hc->from_len, &m->from_addr, &m->from_display);
+    if (hc->date) {
+        g_autofree char *d = bw_strdup_squeezed(hc->date, hc->date_len < 256 ? hc->date_len : 256);
+        gint64 t = 0;
+        if (bw_time_parse(d, &t, NULL))
+            m->date_unix = t;
+    }
+    if (hc->ctype && bw_memcasestr(hc->ctype, hc->ctype_len, "multipart/report"))
+        m->report = true;
+}
+
+/* bw_mailfacts_read; with `notable_only`, *out NULL for facts that are not
+ * notable.  Whether they are depends on the Subject and the text alone
+ * (read_subject, body_text, read_text, decide_topic read nothing else), so
+ * the other header fields (Received hops, Authentication-Results, the
+ * Date...), most of the cost, are read only for notable mail: the same
+ * facts, from the same walk, as a full read gives.  So is the rest of a
+ * text without a phrase (read_text). */
+static bw_status_t
+mailfacts_read(const char *data, size_t len, bool notable_only, bw_mailfacts_t **out,
+               char **detail)
 {
     if (out == NULL)
         return BW_E_INVALID;
@@ -1370,31 +1450,50 @@ bw_mailfacts_read(const char *data, size_t len, bw_mailfacts_t **out, char **det
 
     bw_mailfacts_t *m = mailfacts_new();
     hdr_ctx_t hc = { .m = m };
-    m->n_fields = bw_sig_fields(msg, hlen, on_field, &hc);
-    if (hc.from)
-        split_from(hc.from, hc.from_len, &m->from_addr, &m->from_display);
+    if (notable_only)
+        (void)bw_sig_fields(msg, hlen, on_subject, &hc);
+    else
+        read_header_facts(m, msg, hlen, &hc);
     if (hc.subject)
         m->subject = bw_header_decode(hc.subject, hc.subject_len);
-    if (hc.date) {
-        g_autofree char *d = bw_strdup_squeezed(hc.date, hc.date_len < 256 ? hc.date_len : 256);
-        gint64 t = 0;
-        if (bw_time_parse(d, &t, NULL))
-            m->date_unix = t;
-    }
-    if (hc.ctype && bw_memcasestr(hc.ctype, hc.ctype_len, "multipart/report"))
-        m->report = true;
 
     verdict_t v;
     memset(&v, 0, sizeof v);
+    v.quick = notable_only;
     read_subject(m, &v);
     size_t tl = 0;
     g_autofree char *text = body_text(msg, mlen, m, &tl);
     if (text && tl > 0)
         read_text(m, text, tl, &v);
     decide_topic(m, &v);
+    if (notable_only) {
+        if (!bw_mailfacts_notable(m)) {
+            bw_mailfacts_free(m);
+            return BW_OK;
+        }
+        if (v.text_skipped) {
+            /* notable by its Subject: the text's facts too */
+            bw_mailfacts_free(m);
+            return mailfacts_read(data, len, false, out, detail);
+        }
+        hdr_ctx_t full = { .m = m };
+        read_header_facts(m, msg, hlen, &full);
+    }
     mailfacts_fix_utf8(m);
     *out = m;
     return BW_OK;
+}
+
+bw_status_t
+bw_mailfacts_read(const char *data, size_t len, bw_mailfacts_t **out, char **detail)
+{
+    return mailfacts_read(data, len, false, out, detail);
+}
+
+bw_status_t
+bw_mailfacts_read_notable(const char *data, size_t len, bw_mailfacts_t **out, char **detail)
+{
+    return mailfacts_read(data, len, true, out, detail);
 }
 
 /* ------------------------------------------------------------ JSON */
@@ -1526,6 +1625,28 @@ bw_mailfacts_to_json(const bw_mailfacts_t *m)
     JsonNode *n = json_builder_get_root(b);
     g_object_unref(b);
     return n;
+}
+
+bool
+bw_mailfacts_json_append(GString *out, const bw_mailfacts_t *m)
+{
+    return bw_mailfacts_json_write(out, m, bw_signal_kind_to_string(m->topic));
+}
+
+char *
+bw_mailfacts_to_json_text(const bw_mailfacts_t *m)
+{
+    GString *out = g_string_sized_new(1024);
+    if (bw_mailfacts_json_append(out, m)) {
+        /* (as long as the text: a scan keeps thousands of them) */
+        gsize n = out->len;
+        return g_realloc(g_string_free(out, FALSE), n + 1);
+    }
+    g_string_free(out, TRUE);
+    JsonNode *n = bw_mailfacts_to_json(m);
+    char *s = json_to_string(n, FALSE);
+    json_node_unref(n);
+    return s;
 }
 
 static void

@@ -7,6 +7,7 @@
  * copies, the assessment rule, JSON round trips and hostile input. */
 #include "suites.h"
 #include "bw-signals.h"
+#include "bw-reader.h"
 #include <string.h>
 
 #define MH "jonas.weber@mailhost.example"
@@ -861,6 +862,126 @@ to_text(JsonNode *n)
     return s;
 }
 
+/* The notable read gives what the full read gives, or nothing when that is
+ * not notable; the facts and summaries written directly are json-glib's
+ * text; the reader's answers parse into json-glib's tree, and a summary
+ * read from the text is the tree's. */
+static void
+same_tree(const char *text)
+{
+    JsonNode *quick = NULL;
+    ck_assert_msg(bw_reader_payload_parse(text, strlen(text), &quick, NULL) == BW_OK, "%s", text);
+    g_autoptr(JsonParser) p = json_parser_new_immutable();
+    ck_assert(json_parser_load_from_data(p, text, -1, NULL));
+    JsonNode *glib = json_parser_get_root(p);
+    ck_assert_msg(json_node_equal(quick, glib), "%s", text);
+    ck_assert(json_node_is_immutable(quick));
+    g_autofree char *a = json_to_string(quick, FALSE), *b = json_to_string(glib, FALSE);
+    ck_assert_str_eq(a, b);
+    json_node_unref(quick);
+}
+
+START_TEST(test_notable_read_and_direct_json)
+{
+    static const char *const files[] = {
+        "notice-en-signin-plain.eml", "notice-ja-forwarding-html.eml", "notice-microsoft-signin.eml",
+        "notice-de-signin.eml", "notice-en-2fa-off-base64.eml", "notice-en-sending-limited.eml",
+        "phish-forged-exact.eml", "phish-lookalike.eml", "reply-ja-asks-absent.eml",
+        "reply-plain-run-member.eml", "ordinary-friend-same-provider.eml",
+        "ordinary-provider-invoice.eml", "ordinary-provider-newsletter.eml",
+        "dsn-ordinary-bounce.eml",
+    };
+    unsigned notable = 0, ordinary = 0;
+    for (unsigned i = 0; i < G_N_ELEMENTS(files); i++) {
+        g_autofree char *rel = g_strdup_printf("corpus/signals/%s", files[i]);
+        size_t len = 0;
+        g_autofree char *data = bw_test_read(rel, &len);
+        g_autoptr(bw_mailfacts_t) full = NULL, quick = NULL;
+        ck_assert_int_eq(bw_mailfacts_read(data, len, &full, NULL), BW_OK);
+        ck_assert_int_eq(bw_mailfacts_read_notable(data, len, &quick, NULL), BW_OK);
+        ck_assert_msg((quick != NULL) == bw_mailfacts_notable(full), "%s", files[i]);
+        g_autofree char *glib = to_text(bw_mailfacts_to_json(full));
+        if (quick != NULL) {
+            g_autofree char *q = to_text(bw_mailfacts_to_json(quick));
+            ck_assert_str_eq(q, glib);
+            notable++;
+        } else {
+            ordinary++;
+        }
+        g_autofree char *direct = bw_mailfacts_to_json_text(full);
+        ck_assert_str_eq(direct, glib);
+        same_tree(direct);
+        /* strings JSON escapes */
+        g_free(full->message_id);
+        full->message_id = g_strdup("a\"b\\c/\x01\x1e\x7f\t\n\xc3\xa9\xe2\x80\xa8");
+        g_autofree char *glib2 = to_text(bw_mailfacts_to_json(full));
+        g_autofree char *direct2 = bw_mailfacts_to_json_text(full);
+        ck_assert_str_eq(direct2, glib2);
+        same_tree(direct2);
+        /* one that is not UTF-8, and U+001F (json-glib writes it raw):
+         * json-glib's way, byte for byte */
+        static const char *const odd[] = { "bad\xff", "unit\x1fsep" };
+        for (unsigned k = 0; k < G_N_ELEMENTS(odd); k++) {
+            g_free(full->message_id);
+            full->message_id = g_strdup(odd[k]);
+            g_autoptr(GString) out = g_string_new(NULL);
+            ck_assert(!bw_mailfacts_json_append(out, full));
+            g_autofree char *glib3 = to_text(bw_mailfacts_to_json(full));
+            g_autofree char *direct3 = bw_mailfacts_to_json_text(full);
+            ck_assert_str_eq(direct3, glib3);
+        }
+    }
+    ck_assert_uint_gt(notable, 0);
+    ck_assert_uint_gt(ordinary, 0);
+    /* a sent summary */
+    static const char sent[] = "Message-ID: <x1@mailhost.example>\nDate: Thu, 19 Nov 2026 03:00:00 +0300\n"
+                               "From: Jonas <" MH ">\nTo: a@example.net, \"B \\\"q\\\"\" <b@example.net>\n"
+                               "Subject: Re: the \"plan\" \\ 100%\nUser-Agent: X/1.0\n\nhi\n";
+    g_autoptr(bw_sent_summary_t) s = NULL;
+    ck_assert_int_eq(bw_sent_summary_read(sent, sizeof sent - 1, &s, NULL), BW_OK);
+    g_autofree char *sg = to_text(bw_sent_summary_to_json(s));
+    g_autofree char *sd = bw_sent_summary_to_json_text(s);
+    ck_assert_str_eq(sd, sg);
+    same_tree(sd);
+    /* a summary read straight from the text is from_json's, or left to it */
+    static const struct { const char *text; bool quick; } sums[] = {
+        { NULL, true },   /* sd */
+        { "{}", true },
+        { "{\"n\":[-5,99999999999,3],\"offset\":-999999,\"recipients\":[1,\"a\",\"b\\\"c\",2]}", true },
+        { "{\"n\":\"abc\",\"offset\":123456,\"date\":\"x\",\"from\":7,\"other\":1}", true },
+        { "{\"n\":[1,\"a\",3]}", false }, { "{\"from\":\"a\",\"from\":\"b\"}", false },
+        { "{\"x\":{\"y\":1}}", false }, { "{\"date\":1.5}", false }, { "{\"path\":null}", false },
+        { "{\"subject_key\":\"\\u00e9\"}", false }, { "[1]", false },
+    };
+    for (unsigned i = 0; i < G_N_ELEMENTS(sums); i++) {
+        const char *text = sums[i].text ? sums[i].text : sd;
+        g_autoptr(bw_sent_summary_t) quick = NULL, tree = NULL;
+        ck_assert_msg(bw_sent_summary_from_text(text, strlen(text), &quick) == sums[i].quick, "%s", text);
+        if (!sums[i].quick) {
+            ck_assert_ptr_null(quick);
+            continue;
+        }
+        JsonNode *node = NULL;
+        ck_assert_int_eq(bw_reader_payload_parse(text, strlen(text), &node, NULL), BW_OK);
+        ck_assert_int_eq(bw_sent_summary_from_json(node, &tree, NULL), BW_OK);
+        json_node_unref(node);
+        g_autofree char *a = bw_sent_summary_to_json_text(quick), *b = bw_sent_summary_to_json_text(tree);
+        ck_assert_str_eq(a, b);
+        ck_assert_int_eq(quick->has_date, tree->has_date);
+    }
+    /* answers the quick parse leaves to json-glib, and those it reads */
+    static const char *const payloads[] = {
+        "{\"a\":1,\"b\":[1,-2,{\"c\":\"x\\\"y\\\\z\\/w\\b\\f\\n\\r\\t\"}],\"d\":0,\"e\":[]}",
+        "{\"a\":\"\\u00e9\\ud83d\\ude00\"}", "{\"a\":1.5}", "{\"a\":-1e3}", "{\"a\":true,\"b\":null}",
+        "{\"a\":1,\"a\":2}", "[[],{},[[]]]", "{\"a\":\"raw\ttab\"}", "{\"a\":123456789012345678}",
+        "{\"a\":1234567890123456789}", "{\"a\":-0}", "\"s\"", "42", "{\"\":1}", "{\"a\":\"\\q\"}",
+        " { \"a\" : [ 1 , 2 ] , \"b\" : \"\xc3\xa9\xe2\x82\xac\" } ", "{\"a\":\"\\u0001\\u007f\"}",
+    };
+    for (unsigned i = 0; i < G_N_ELEMENTS(payloads); i++)
+        same_tree(payloads[i]);
+}
+END_TEST
+
 START_TEST(test_json_round_trips)
 {
     static const char *const files[] = { "notice-en-signin-plain.eml", "notice-ja-forwarding-html.eml",
@@ -1040,6 +1161,7 @@ suite_signals(void)
     tcase_add_test(tc, test_assess_apply);
     tcase_add_test(tc, test_assess_incident);
     tcase_add_test(tc, test_json_round_trips);
+    tcase_add_test(tc, test_notable_read_and_direct_json);
     suite_add_tcase(s, tc);
     tc = tcase_create("hostile");
     tcase_set_timeout(tc, 30);
