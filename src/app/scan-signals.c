@@ -190,15 +190,8 @@ read_list(const bw_signals_reading_t *rd, GPtrArray *list, bw_reader_read_t what
             const char *cause = bw_reader_fault_to_string(res.fault);
             void *got = NULL;
             if (cause == NULL && res.status == BW_OK && res.json != NULL) {
-                /* a summary straight from the text when it can be (the
-                 * same struct: bw_sent_summary_from_text) */
-                bw_sent_summary_t *sm = NULL;
-                if (what == BW_READER_READ_SENT_SUMMARY &&
-                    bw_sent_summary_from_text(res.json, res.json_len, &sm))
-                    got = sm;
                 g_autoptr(JsonNode) node = NULL;
-                if (got == NULL &&
-                    bw_reader_payload_parse_checked(res.json, res.json_len, &node, NULL) == BW_OK)
+                if (bw_reader_payload_parse_checked(res.json, res.json_len, &node, NULL) == BW_OK)
                     got = decode(node);
                 if (got == NULL) {
                     cause = bw_reader_fault_to_string(BW_READER_FAULT_GARBAGE);

@@ -222,11 +222,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(bw_sent_summary_t, bw_sent_summary_free)
 /* Reads the header block only. */
 bw_status_t bw_sent_summary_read(const char *data, size_t len, bw_sent_summary_t **out, char **detail);
 JsonNode *bw_sent_summary_to_json(const bw_sent_summary_t *s);
-/* What bw_sent_summary_from_json makes of json-glib's tree of `json`, a
- * checked reader answer (bw_reader_payload_check), read straight from the
- * text (reader-read.c); false (nothing made) when the text is not one it
- * reads that way: then parse it and take bw_sent_summary_from_json. */
-bool bw_sent_summary_from_text(const char *json, size_t len, bw_sent_summary_t **out);
 /* The same as bw_mailfacts_to_json_text and _append, for a summary. */
 char *bw_sent_summary_to_json_text(const bw_sent_summary_t *s);
 bool bw_sent_summary_json_append(GString *out, const bw_sent_summary_t *s);
