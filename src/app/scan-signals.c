@@ -40,7 +40,7 @@ bw_signals_run_clear(bw_signals_run_t *r)
 static char *
 json_text(JsonNode *n)
 {
-    char *s = json_to_string(n, FALSE);
+    char *s = bw_json_node_to_text(n);
     json_node_unref(n);
     return s;
 }

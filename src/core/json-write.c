@@ -293,18 +293,17 @@ bw_report_json_append(GString *out, const bw_report_t *report, const char *file,
  * reader (its answer) and again in the parent (the stored row), and the
  * JsonBuilder tree and its generator cost ~75 k instructions a summary and
  * ~100 k a message's facts.  The same bytes for valid UTF-8 (every string
- * of both is made valid when read); any other string (NULL in a list,
- * invalid UTF-8: a Message-ID or a file name as notmuch gives it, or U+001F,
- * which json-glib writes raw) makes
- * these return false, and the caller takes json-glib's way (signal-read.c,
- * sent-anomaly.c: this file stays GLib only, for the parse front). */
+ * of both is made valid when read), and as bw_json_node_to_text() writes
+ * U+001F (escaped, where json-glib 1.6 writes it raw, which is no JSON);
+ * any other string (NULL in a list, invalid UTF-8: a Message-ID or a file
+ * name as notmuch gives it) makes these return false, and the caller takes
+ * json-glib's way (signal-read.c, sent-anomaly.c: this file stays GLib
+ * only, for the parse front). */
 
 static bool
 x_str(GString *out, const char *s)
 {
-    /* (json-glib 1.6 writes U+001F raw, which is no JSON, where w_str
-     * writes \u001f: such a string takes json-glib's way too) */
-    if (s == NULL || strchr(s, 0x1f) != NULL || !bw_utf8_validate(s, -1))
+    if (s == NULL || !bw_utf8_validate(s, -1))
         return false;
     w_str(out, s);
     return true;

@@ -9,6 +9,23 @@
 #include "bw-reader.h"
 #include <string.h>
 
+char *
+bw_json_node_to_text(JsonNode *n)
+{
+    char *s = json_to_string(n, FALSE);
+    if (s == NULL || strchr(s, 0x1f) == NULL)
+        return s;
+    GString *out = g_string_sized_new(strlen(s) + 16);
+    for (const char *p = s; *p; p++) {
+        if (*p == 0x1f)
+            g_string_append(out, "\\u001f");
+        else
+            g_string_append_c(out, *p);
+    }
+    g_free(s);
+    return g_string_free(out, FALSE);
+}
+
 void
 bw_json_add_str(JsonBuilder *b, const char *key, const char *value)
 {

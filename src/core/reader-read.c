@@ -21,7 +21,7 @@ bw_reader_read_max(guint32 read)
 static char *
 json_text(JsonNode *n)
 {
-    char *s = json_to_string(n, FALSE);
+    char *s = bw_json_node_to_text(n);
     json_node_unref(n);
     return s;
 }

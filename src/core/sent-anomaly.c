@@ -27,6 +27,7 @@
  * replies, to strangers or Bcc or undisclosed recipients, repeated
  * subjects) or written at hours the owner never writes at. */
 #include "bw-signals-private.h"
+#include "bw-reader.h"
 #include "bw-parse.h"
 #include <math.h>
 #include <string.h>
@@ -335,7 +336,7 @@ bw_sent_summary_to_json_text(const bw_sent_summary_t *s)
     }
     g_string_free(out, TRUE);
     JsonNode *n = bw_sent_summary_to_json(s);
-    char *t = json_to_string(n, FALSE);
+    char *t = bw_json_node_to_text(n);
     json_node_unref(n);
     return t;
 }

@@ -14,6 +14,7 @@
  * Linear in the message (the matcher reads the text once; every other pass
  * is a single walk), bounded by the BW_SIG_MAX_* limits. */
 #include "bw-signals-private.h"
+#include "bw-reader.h"
 #include "bw-parse.h"
 #include <string.h>
 
@@ -1644,7 +1645,7 @@ bw_mailfacts_to_json_text(const bw_mailfacts_t *m)
     }
     g_string_free(out, TRUE);
     JsonNode *n = bw_mailfacts_to_json(m);
-    char *s = json_to_string(n, FALSE);
+    char *s = bw_json_node_to_text(n);
     json_node_unref(n);
     return s;
 }
