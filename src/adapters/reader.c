@@ -124,6 +124,7 @@ typedef struct {
     guint pending_head;
     gsize pending_bytes;
     bool stalled;            /* too far ahead: its socket is not read */
+    bool input_closed;       /* told it has nothing more to read (SHUT_WR) */
 } worker_t;
 
 struct bw_reader {
@@ -144,6 +145,7 @@ struct bw_reader {
     char *last_detail;       /* detail of the result handed out last */
     char *last_payload;
     GString *line_head;      /* what a line must start with (line_is_for) */
+    bool no_more;            /* bw_reader_no_more_inputs() */
 };
 
 const char *
@@ -383,6 +385,20 @@ stop_reader(bw_reader_t *r, worker_t *w, bool gently)
     return status;
 }
 
+/* Ends a slot's process that has nothing to do (its input is closed, or
+ * is closed now) and says so if it did not exit cleanly. */
+static void
+end_idle(bw_reader_t *r, worker_t *w)
+{
+    int status = stop_reader(r, w, true);
+    if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+        if (WIFSIGNALED(status))
+            say(r, _("%s ended by signal %d"), READER_NAME, WTERMSIG(status));
+        else
+            say(r, _("%s exited with status %d"), READER_NAME, WEXITSTATUS(status));
+    }
+}
+
 static void
 pending_clear(pending_t *p)
 {
@@ -410,13 +426,10 @@ bw_reader_free(bw_reader_t *r)
         worker_t *w = &r->workers[i];
         if (w->pid > 0) {
             bool idle = w->done >= w->owned_end || w->inflight == 0;
-            int status = stop_reader(r, w, idle);
-            if (idle && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-                if (WIFSIGNALED(status))
-                    say(r, _("%s ended by signal %d"), READER_NAME, WTERMSIG(status));
-                else
-                    say(r, _("%s exited with status %d"), READER_NAME, WEXITSTATUS(status));
-            }
+            if (idle)
+                end_idle(r, w);
+            else
+                stop_reader(r, w, false);
         }
         if (w->in == NULL)
             continue;
@@ -449,9 +462,16 @@ bw_reader_starts(const bw_reader_t *r)
     return r->starts;
 }
 
+void
+bw_reader_no_more_inputs(bw_reader_t *r)
+{
+    r->no_more = true;
+}
+
 static guint
 add_request(bw_reader_t *r, request_t *q)
 {
+    g_return_val_if_fail(!r->no_more, G_MAXUINT);
     q->owner = NO_OWNER;
     g_array_append_val(r->requests, *q);
     return r->requests->len - 1;
@@ -634,6 +654,7 @@ start_reader(bw_reader_t *r, worker_t *w)
     w->hello = false;
     w->used = true;
     w->stalled = false;
+    w->input_closed = false;
     w->started_us = w->progress_us = g_get_monotonic_time();
     g_byte_array_set_size(w->in, 0);
     w->in_off = 0;
@@ -1003,9 +1024,15 @@ receive(bw_reader_t *r, worker_t *w)
     g_byte_array_set_size(w->in, have + (got > 0 ? (guint)got : 0));
     if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN)) {
         /* It closed its end: it died (or means to).  What it wrote before
-         * counts: an answer it finished is not lost. */
-        if (take_frames(r, w))
-            reader_lost(r, w, BW_READER_FAULT_CRASH, NULL);
+         * counts: an answer it finished is not lost.  Told it had nothing
+         * more to read and with every request answered, it ended as it
+         * should. */
+        if (take_frames(r, w)) {
+            if (got == 0 && w->input_closed && w->inflight == 0)
+                end_idle(r, w);
+            else
+                reader_lost(r, w, BW_READER_FAULT_CRASH, NULL);
+        }
         return false;
     }
     take_frames(r, w);
@@ -1037,6 +1064,12 @@ supply(bw_reader_t *r, worker_t *w)
     if (w->out_off == w->outq->len) {
         g_byte_array_set_size(w->outq, 0);
         w->out_off = 0;
+        /* Everything it will ever be asked is sent: it may end once it
+         * has answered (bw_reader_no_more_inputs). */
+        if (r->no_more && !w->input_closed && w->hello && w->sent >= w->owned_end &&
+            r->assigned >= r->requests->len && w->pid > 0 &&
+            shutdown(w->sock, SHUT_WR) == 0)
+            w->input_closed = true;
     }
 }
 

@@ -210,6 +210,7 @@ bw_cmd_parse(int argc, char **argv)
         }
         g_ptr_array_add(stdin_errors, error);
     }
+    bw_reader_no_more_inputs(reader);
 
     /* A file or a pipe gets the lines in large writes. */
     static char outbuf[65536];

@@ -968,6 +968,56 @@ START_TEST(test_pool_unavailable)
 }
 END_TEST
 
+START_TEST(test_no_more_inputs)
+{
+    /* bw_reader_no_more_inputs: a process is told it has nothing more to
+     * read once it has been sent its last request.  It ends by itself
+     * after answering them, which is no fault and says nothing; a message
+     * that stops it before then is still the culprit, also the last one. */
+    bw_reader_options_t o = { .mode = BW_READER_REPORTS };
+    g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func(g_free);
+    o.log = collect_log;
+    o.log_data = log;
+    g_autoptr(bw_reader_t) clean = bw_reader_new(&o);
+    enum { N = 40 };   /* more than the requests a process is sent at once */
+    for (guint i = 0; i < N; i++) {
+        g_autofree char *name = g_strdup_printf("n%02u.eml", i);
+        g_autofree char *rcpt = g_strdup_printf("n%u@example.net", i);
+        g_autofree char *path = mail(name, rcpt, NULL);
+        bw_reader_add_file(clean, path, 0, false);
+    }
+    bw_reader_no_more_inputs(clean);
+    g_autoptr(GPtrArray) per = run(clean, N);
+    for (guint i = 0; i < N; i++) {
+        g_autofree char *rcpt = g_strdup_printf("n%u@example.net", i);
+        assert_read(per, i, rcpt);
+    }
+    ck_assert_uint_eq(bw_reader_starts(clean), 1);
+    g_clear_pointer(&clean, bw_reader_free);
+    ck_assert_msg(log->len == 0, "said: %s", log->len ? (char *)g_ptr_array_index(log, 0) : "");
+
+    /* A crash on the last message, then a clean exit on the last one. */
+    g_autofree char *a = mail("na.eml", "na@example.net", NULL);
+    g_autofree char *c = mail("nc.eml", "nc@example.net", "[bw-test:crash]");
+    g_autofree char *x = mail("nx.eml", "nx@example.net", "[bw-test:exit]");
+    const char *lasts[] = { c, x };
+    for (size_t k = 0; k < G_N_ELEMENTS(lasts); k++) {
+        g_autoptr(bw_reader_t) reader = bw_reader_new(&o);
+        bw_reader_add_file(reader, a, 0, false);
+        bw_reader_add_file(reader, lasts[k], 0, false);
+        bw_reader_no_more_inputs(reader);
+        g_autoptr(GPtrArray) got = run(reader, 2);
+        assert_read(got, 0, "na@example.net");
+        assert_fault(got, 1, BW_READER_FAULT_CRASH);
+        if (k == 0)
+            ck_assert(only(got, 1)->signal == SIGSEGV ||
+                      (sanitized() && only(got, 1)->signal == SIGABRT));
+        else
+            ck_assert_int_eq(only(got, 1)->signal, 0);
+    }
+}
+END_TEST
+
 Suite *
 suite_reader(void)
 {
@@ -996,6 +1046,7 @@ suite_reader(void)
     tcase_add_test(tc, test_stderr_relayed_safely);
     tcase_add_test(tc, test_pool_order_and_blame);
     tcase_add_test(tc, test_pool_unavailable);
+    tcase_add_test(tc, test_no_more_inputs);
     suite_add_tcase(s, tc);
     return s;
 }
