@@ -259,8 +259,17 @@ static const char *const role_locals[] = {
 
 /* ------------------------------------------------------------ automata */
 
-enum { AUT_SUBJECT, AUT_FAILURE, AUT_DELAY, AUT_SEPARATOR, AUT_INTRO, AUT_COUNT };
+/* AUT_NOTICE is failure_phrases, list_intros and delay_phrases in one
+ * automaton, in that order: a notice's text is read once for the three
+ * (notice_read), each pattern reporting its id within its own list plus
+ * the lists before it. */
+enum { AUT_SUBJECT, AUT_NOTICE, AUT_SEPARATOR, AUT_INTRO, AUT_COUNT };
 static bw_matcher_t *automata[AUT_COUNT];
+enum {
+    NOTICE_INTRO0 = G_N_ELEMENTS(failure_phrases),
+    NOTICE_DELAY0 = NOTICE_INTRO0 + G_N_ELEMENTS(list_intros),
+    NOTICE_N = NOTICE_DELAY0 + G_N_ELEMENTS(delay_phrases),
+};
 
 void
 bw_generic_automata_init(void)
@@ -269,8 +278,11 @@ bw_generic_automata_init(void)
     if (!g_once_init_enter(&once))
         return;
     automata[AUT_SUBJECT] = bw_matcher_new(failure_subjects, G_N_ELEMENTS(failure_subjects));
-    automata[AUT_FAILURE] = bw_matcher_new(failure_phrases, G_N_ELEMENTS(failure_phrases));
-    automata[AUT_DELAY] = bw_matcher_new(delay_phrases, G_N_ELEMENTS(delay_phrases));
+    static const char *notice_phrases[NOTICE_N];
+    memcpy(notice_phrases, failure_phrases, sizeof failure_phrases);
+    memcpy(notice_phrases + NOTICE_INTRO0, list_intros, sizeof list_intros);
+    memcpy(notice_phrases + NOTICE_DELAY0, delay_phrases, sizeof delay_phrases);
+    automata[AUT_NOTICE] = bw_matcher_new(notice_phrases, NOTICE_N);
     automata[AUT_SEPARATOR] = bw_matcher_new(separators, G_N_ELEMENTS(separators));
     automata[AUT_INTRO] = bw_matcher_new(list_intros, G_N_ELEMENTS(list_intros));
     g_once_init_leave(&once, 1);
@@ -419,6 +431,7 @@ typedef struct {
     const char *text;
     size_t len;              /* the notice: text before the original */
     GArray *lines;           /* line_t */
+    bool delay;              /* a delay phrase in text[0, len) */
 } notice_t;
 
 static guint
@@ -435,19 +448,18 @@ line_of(const notice_t *nt, size_t off)
     return lo;
 }
 
-typedef struct {
-    const notice_t *nt;
-    unsigned flag;
-} mark_t;
-
+/* A phrase of AUT_NOTICE: a failure phrase or a list's introduction
+ * marks its line, a delay phrase the notice. */
 static bool
 mark_line(size_t id, size_t start, size_t end, void *data)
 {
-    (void)id;
     (void)end;
-    mark_t *m = data;
-    if (m->nt->lines->len > 0)
-        g_array_index(m->nt->lines, line_t, line_of(m->nt, start)).flags |= m->flag;
+    notice_t *nt = data;
+    if (id >= NOTICE_DELAY0)
+        nt->delay = true;
+    else if (nt->lines->len > 0)
+        g_array_index(nt->lines, line_t, line_of(nt, start)).flags |=
+            id >= NOTICE_INTRO0 ? LN_INTRO : LN_FAILURE;
     return true;
 }
 
@@ -634,10 +646,8 @@ notice_read(notice_t *nt, const char *text, size_t len, const char *orig_subject
     if (pos < limit && nt->lines->len >= MAX_LINES)
         limit = pos;
     nt->len = limit;
-    mark_t m = {nt, LN_FAILURE};
-    bw_matcher_scan(automata[AUT_FAILURE], text, limit, mark_line, &m);
-    m.flag = LN_INTRO;
-    bw_matcher_scan(automata[AUT_INTRO], text, limit, mark_line, &m);
+    nt->delay = false;
+    bw_matcher_scan(automata[AUT_NOTICE], text, limit, mark_line, nt);
     size_t ol = orig_subject != NULL ? strlen(orig_subject) : 0;
     for (guint i = 0; i < nt->lines->len; i++) {
         line_t *ln = &g_array_index(nt->lines, line_t, i);
@@ -1205,7 +1215,7 @@ bw_generic_read(const bw_view_t *view, const bw_generic_in_t *in, bw_report_t *r
         ev.body_failure = ev.body_failure || (f & (LN_FAILURE | LN_REASON));
         ev.codes = ev.codes || (f & LN_CODE);
     }
-    ev.delay = has_phrase(AUT_DELAY, nt.text, nt.len)
+    ev.delay = nt.delay
         || (bw_memcasestr(subject, strnlen(subject, 2048), "delay") != NULL
             || bw_memcasestr(subject, strnlen(subject, 2048), "warning") != NULL);
 
