@@ -262,13 +262,16 @@ static const char *const role_locals[] = {
 /* AUT_NOTICE is failure_phrases, list_intros and delay_phrases in one
  * automaton, in that order: a notice's text is read once for the three
  * (notice_read), each pattern reporting its id within its own list plus
- * the lists before it. */
-enum { AUT_SUBJECT, AUT_NOTICE, AUT_SEPARATOR, AUT_INTRO, AUT_COUNT };
+ * the lists before it.  AUT_LINE is list_intros then separators, for a
+ * line that may be a separator (separator_line). */
+enum { AUT_SUBJECT, AUT_NOTICE, AUT_LINE, AUT_COUNT };
 static bw_matcher_t *automata[AUT_COUNT];
 enum {
     NOTICE_INTRO0 = G_N_ELEMENTS(failure_phrases),
     NOTICE_DELAY0 = NOTICE_INTRO0 + G_N_ELEMENTS(list_intros),
     NOTICE_N = NOTICE_DELAY0 + G_N_ELEMENTS(delay_phrases),
+    LINE_SEPARATOR0 = G_N_ELEMENTS(list_intros),
+    LINE_N = LINE_SEPARATOR0 + G_N_ELEMENTS(separators),
 };
 
 void
@@ -283,8 +286,10 @@ bw_generic_automata_init(void)
     memcpy(notice_phrases + NOTICE_INTRO0, list_intros, sizeof list_intros);
     memcpy(notice_phrases + NOTICE_DELAY0, delay_phrases, sizeof delay_phrases);
     automata[AUT_NOTICE] = bw_matcher_new(notice_phrases, NOTICE_N);
-    automata[AUT_SEPARATOR] = bw_matcher_new(separators, G_N_ELEMENTS(separators));
-    automata[AUT_INTRO] = bw_matcher_new(list_intros, G_N_ELEMENTS(list_intros));
+    static const char *line_phrases[LINE_N];
+    memcpy(line_phrases, list_intros, sizeof list_intros);
+    memcpy(line_phrases + LINE_SEPARATOR0, separators, sizeof separators);
+    automata[AUT_LINE] = bw_matcher_new(line_phrases, LINE_N);
     g_once_init_leave(&once, 1);
 }
 
@@ -531,6 +536,25 @@ line_is_blank(const char *s, size_t n)
  * message follows -----", "Original message:", "Original message follows.").
  * Prose that mentions the original ("The original message was received
  * at...") is not one. */
+/* What AUT_LINE found in a line: the scan stops at the first intro (it
+ * decides), not at a separator (an intro may follow it). */
+typedef struct {
+    bool intro, separator;
+} line_phrases_t;
+
+static bool
+line_phrase(size_t id, size_t start, size_t end, void *data)
+{
+    (void)start;
+    (void)end;
+    line_phrases_t *f = data;
+    if (id < LINE_SEPARATOR0)
+        f->intro = true;
+    else
+        f->separator = true;
+    return !f->intro;
+}
+
 static bool
 separator_line(const char *s, size_t n)
 {
@@ -559,10 +583,12 @@ separator_line(const char *s, size_t n)
         return false;
     /* "The following addresses did not receive a copy of your message:"
      * opens a list of recipients */
-    if (has_phrase(AUT_INTRO, s + b, e - b) || bw_memcasestr(s + b, e - b, "address") != NULL
+    line_phrases_t found = {false, false};
+    bw_matcher_scan(automata[AUT_LINE], s + b, e - b, line_phrase, &found);
+    if (found.intro || bw_memcasestr(s + b, e - b, "address") != NULL
         || bw_memcasestr(s + b, e - b, "recipient") != NULL || bw_memcasestr(s + b, e - b, "receive") != NULL)
         return false;
-    if (has_phrase(AUT_SEPARATOR, s + b, e - b))
+    if (found.separator)
         return true;
     /* "<something about the message> follows:" */
     static const char *const what[] = {"message", "mail", "original", "text", "copy", "header"};
