@@ -30,14 +30,24 @@ struct bw_matcher {
     /* The automaton as a table: delta[state * nclasses + byte_class[c]]
      * is the next state, with DELTA_OUTPUT set when a pattern ends there
      * (so the scan reads no node for the common byte).  NULL when the trie
-     * has more states than 15 bits hold (then the scan walks the trie). */
+     * has more states than 15 bits hold, or more than 255 classes (then
+     * the scan walks the trie). */
     guint8 byte_class[256]; /* 0: a byte no pattern contains */
-    guint32 nclasses;
+    /* The class of a byte on the scan's printable-ASCII run: byte_class
+     * for '!' to DEL, else the last class (nclasses - 1), which no byte
+     * of byte_class has and whose column is DELTA_ESCAPE in every row:
+     * the run reads one table entry per byte, and a blank, a control
+     * byte or an 8-bit byte leaves it through the same test as a match. */
+    guint8 run_class[256];
+    guint32 nclasses;       /* the escape class included */
     const guint16 *delta;
 };
 
 #define DELTA_STATE 0x7FFFu
 #define DELTA_OUTPUT 0x8000u
+/* The escape column's entry: no state is DELTA_STATE (a table holds at
+ * most DELTA_STATE states, 0 to DELTA_STATE - 1). */
+#define DELTA_ESCAPE 0xFFFFu
 
 /* The key of a list of patterns: a 64-bit FNV-1a hash over the count and
  * every pattern's bytes with its terminating NUL (a NULL pattern hashes as

@@ -259,8 +259,20 @@ static const char *const role_locals[] = {
 
 /* ------------------------------------------------------------ automata */
 
-enum { AUT_SUBJECT, AUT_FAILURE, AUT_DELAY, AUT_SEPARATOR, AUT_INTRO, AUT_COUNT };
+/* AUT_NOTICE is failure_phrases, list_intros and delay_phrases in one
+ * automaton, in that order: a notice's text is read once for the three
+ * (notice_read), each pattern reporting its id within its own list plus
+ * the lists before it.  AUT_LINE is list_intros then separators, for a
+ * line that may be a separator (separator_line). */
+enum { AUT_SUBJECT, AUT_NOTICE, AUT_LINE, AUT_COUNT };
 static bw_matcher_t *automata[AUT_COUNT];
+enum {
+    NOTICE_INTRO0 = G_N_ELEMENTS(failure_phrases),
+    NOTICE_DELAY0 = NOTICE_INTRO0 + G_N_ELEMENTS(list_intros),
+    NOTICE_N = NOTICE_DELAY0 + G_N_ELEMENTS(delay_phrases),
+    LINE_SEPARATOR0 = G_N_ELEMENTS(list_intros),
+    LINE_N = LINE_SEPARATOR0 + G_N_ELEMENTS(separators),
+};
 
 void
 bw_generic_automata_init(void)
@@ -269,10 +281,15 @@ bw_generic_automata_init(void)
     if (!g_once_init_enter(&once))
         return;
     automata[AUT_SUBJECT] = bw_matcher_new(failure_subjects, G_N_ELEMENTS(failure_subjects));
-    automata[AUT_FAILURE] = bw_matcher_new(failure_phrases, G_N_ELEMENTS(failure_phrases));
-    automata[AUT_DELAY] = bw_matcher_new(delay_phrases, G_N_ELEMENTS(delay_phrases));
-    automata[AUT_SEPARATOR] = bw_matcher_new(separators, G_N_ELEMENTS(separators));
-    automata[AUT_INTRO] = bw_matcher_new(list_intros, G_N_ELEMENTS(list_intros));
+    static const char *notice_phrases[NOTICE_N];
+    memcpy(notice_phrases, failure_phrases, sizeof failure_phrases);
+    memcpy(notice_phrases + NOTICE_INTRO0, list_intros, sizeof list_intros);
+    memcpy(notice_phrases + NOTICE_DELAY0, delay_phrases, sizeof delay_phrases);
+    automata[AUT_NOTICE] = bw_matcher_new(notice_phrases, NOTICE_N);
+    static const char *line_phrases[LINE_N];
+    memcpy(line_phrases, list_intros, sizeof list_intros);
+    memcpy(line_phrases + LINE_SEPARATOR0, separators, sizeof separators);
+    automata[AUT_LINE] = bw_matcher_new(line_phrases, LINE_N);
     g_once_init_leave(&once, 1);
 }
 
@@ -419,6 +436,7 @@ typedef struct {
     const char *text;
     size_t len;              /* the notice: text before the original */
     GArray *lines;           /* line_t */
+    bool delay;              /* a delay phrase in text[0, len) */
 } notice_t;
 
 static guint
@@ -435,19 +453,18 @@ line_of(const notice_t *nt, size_t off)
     return lo;
 }
 
-typedef struct {
-    const notice_t *nt;
-    unsigned flag;
-} mark_t;
-
+/* A phrase of AUT_NOTICE: a failure phrase or a list's introduction
+ * marks its line, a delay phrase the notice. */
 static bool
 mark_line(size_t id, size_t start, size_t end, void *data)
 {
-    (void)id;
     (void)end;
-    mark_t *m = data;
-    if (m->nt->lines->len > 0)
-        g_array_index(m->nt->lines, line_t, line_of(m->nt, start)).flags |= m->flag;
+    notice_t *nt = data;
+    if (id >= NOTICE_DELAY0)
+        nt->delay = true;
+    else if (nt->lines->len > 0)
+        g_array_index(nt->lines, line_t, line_of(nt, start)).flags |=
+            id >= NOTICE_INTRO0 ? LN_INTRO : LN_FAILURE;
     return true;
 }
 
@@ -519,6 +536,25 @@ line_is_blank(const char *s, size_t n)
  * message follows -----", "Original message:", "Original message follows.").
  * Prose that mentions the original ("The original message was received
  * at...") is not one. */
+/* What AUT_LINE found in a line: the scan stops at the first intro (it
+ * decides), not at a separator (an intro may follow it). */
+typedef struct {
+    bool intro, separator;
+} line_phrases_t;
+
+static bool
+line_phrase(size_t id, size_t start, size_t end, void *data)
+{
+    (void)start;
+    (void)end;
+    line_phrases_t *f = data;
+    if (id < LINE_SEPARATOR0)
+        f->intro = true;
+    else
+        f->separator = true;
+    return !f->intro;
+}
+
 static bool
 separator_line(const char *s, size_t n)
 {
@@ -547,10 +583,12 @@ separator_line(const char *s, size_t n)
         return false;
     /* "The following addresses did not receive a copy of your message:"
      * opens a list of recipients */
-    if (has_phrase(AUT_INTRO, s + b, e - b) || bw_memcasestr(s + b, e - b, "address") != NULL
+    line_phrases_t found = {false, false};
+    bw_matcher_scan(automata[AUT_LINE], s + b, e - b, line_phrase, &found);
+    if (found.intro || bw_memcasestr(s + b, e - b, "address") != NULL
         || bw_memcasestr(s + b, e - b, "recipient") != NULL || bw_memcasestr(s + b, e - b, "receive") != NULL)
         return false;
-    if (has_phrase(AUT_SEPARATOR, s + b, e - b))
+    if (found.separator)
         return true;
     /* "<something about the message> follows:" */
     static const char *const what[] = {"message", "mail", "original", "text", "copy", "header"};
@@ -634,10 +672,8 @@ notice_read(notice_t *nt, const char *text, size_t len, const char *orig_subject
     if (pos < limit && nt->lines->len >= MAX_LINES)
         limit = pos;
     nt->len = limit;
-    mark_t m = {nt, LN_FAILURE};
-    bw_matcher_scan(automata[AUT_FAILURE], text, limit, mark_line, &m);
-    m.flag = LN_INTRO;
-    bw_matcher_scan(automata[AUT_INTRO], text, limit, mark_line, &m);
+    nt->delay = false;
+    bw_matcher_scan(automata[AUT_NOTICE], text, limit, mark_line, nt);
     size_t ol = orig_subject != NULL ? strlen(orig_subject) : 0;
     for (guint i = 0; i < nt->lines->len; i++) {
         line_t *ln = &g_array_index(nt->lines, line_t, i);
@@ -1205,7 +1241,7 @@ bw_generic_read(const bw_view_t *view, const bw_generic_in_t *in, bw_report_t *r
         ev.body_failure = ev.body_failure || (f & (LN_FAILURE | LN_REASON));
         ev.codes = ev.codes || (f & LN_CODE);
     }
-    ev.delay = has_phrase(AUT_DELAY, nt.text, nt.len)
+    ev.delay = nt.delay
         || (bw_memcasestr(subject, strnlen(subject, 2048), "delay") != NULL
             || bw_memcasestr(subject, strnlen(subject, 2048), "warning") != NULL);
 

@@ -102,6 +102,10 @@ write_matcher(const bw_matcher_t *m, guint64 key)
     for (int c = 0; c < 256; c++)
         fprintf(out, "%s%u%s", c % 16 == 0 ? "\n        " : "", m->byte_class[c], c < 255 ? "," : "");
     fputs("},\n", out);
+    fputs("    .run_class = {", out);
+    for (int c = 0; c < 256; c++)
+        fprintf(out, "%s%u%s", c % 16 == 0 ? "\n        " : "", m->run_class[c], c < 255 ? "," : "");
+    fputs("},\n", out);
     fprintf(out, "    .nclasses = %u, .delta = bw_pb%u_delta,\n};\n", m->nclasses, idx);
 }
 

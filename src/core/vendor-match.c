@@ -247,8 +247,8 @@ static void
 build_table(bw_matcher_t *m, const guint32 *order, guint32 norder)
 {
     guint32 nstates = m->node_store->len;
-    if (nstates > DELTA_STATE + 1u || norder != nstates)
-        return;
+    if (nstates > DELTA_STATE || norder != nstates)
+        return;     /* (DELTA_STATE itself is no state: see DELTA_ESCAPE) */
     guint8 class_byte[256];             /* the byte of each class but 0 */
     m->nclasses = 1;
     for (guint32 i = 1; i < nstates; i++) {
@@ -258,6 +258,10 @@ build_table(bw_matcher_t *m, const guint32 *order, guint32 norder)
             m->byte_class[b] = (guint8)m->nclasses++;
         }
     }
+    if (m->nclasses > 255)
+        return;     /* no class left for the escape: the scan walks the trie */
+    /* the escape class, last (see run_class) */
+    const guint32 esc = m->nclasses++;
     guint32 nc = m->nclasses;
     guint16 *delta = g_new0(guint16, (gsize)nstates * nc);
     m->delta = delta;
@@ -265,8 +269,13 @@ build_table(bw_matcher_t *m, const guint32 *order, guint32 norder)
      * on its fast path). */
     for (unsigned c = 'A'; c <= 'Z'; c++)
         m->byte_class[c] = m->byte_class[c + 32];
-    for (guint32 k = 1; k < nc; k++)
+    for (unsigned c = 0; c < 256; c++)
+        m->run_class[c] = c >= 0x21 && c <= 0x7F ? m->byte_class[c] : (guint8)esc;
+    for (guint32 k = 1; k < esc; k++)
         delta[k] = with_output(m, m->root_next[class_byte[k]]);
+    /* every row copies it from its failure state's, the root's first, and
+     * no child is reached on it */
+    delta[esc] = DELTA_ESCAPE;
     for (guint32 o = 1; o < norder; o++) {
         guint32 u = order[o];
         guint16 *row = delta + (gsize)u * nc;
@@ -354,37 +363,43 @@ at_line_start(const char *text, size_t start)
  * was a blank" is the byte before the one read, and no flag is kept per
  * byte; a state without DELTA_OUTPUT is the table's entry itself. */
 static G_GNUC_NO_INLINE const unsigned char *
-scan_run(const guint16 *delta, const guint8 *byte_class, gsize nclasses, const unsigned char *p,
-         const unsigned char *end, unsigned char c, guint32 *state_io, bool *space_io, bool *hit)
+scan_run(const guint16 *delta, const guint8 *byte_class, const guint8 *run_class, gsize nclasses,
+         const unsigned char *p, const unsigned char *end, unsigned char c, guint32 *state_io,
+         bool *space_io, bool *hit)
 {
     gsize state = *state_io;
     gsize e = delta[state * nclasses + byte_class[c]];
     for (;;) {
         if (G_UNLIKELY(e & DELTA_OUTPUT))
             break;
-        state = e;
-        /* printable ASCII ('!' to DEL), the bulk of any notice */
+        /* printable ASCII ('!' to DEL), the bulk of any notice: any other
+         * byte is the escape class, whose entry is DELTA_ESCAPE, so one
+         * test per byte leaves on a match or on such a byte.  Only the
+         * row of the state is kept; the state is read back from it on
+         * the way out. */
+        const guint16 *row = delta + e * nclasses;
+        unsigned int x;
         for (;;) {
             if (++p >= end) {
                 *space_io = is_space(p[-1]);
-                *state_io = (guint32)state;
+                *state_io = (guint32)((gsize)(row - delta) / nclasses);
                 return p;
             }
-            unsigned int b = *p;
-            if (b - 0x21u >= 0x5Fu)
+            x = row[run_class[*p]];
+            if (G_UNLIKELY(x & DELTA_OUTPUT))
                 break;
-            e = delta[state * nclasses + byte_class[b]];
-            if (G_UNLIKELY(e & DELTA_OUTPUT))
-                goto out;
-            state = e;
+            row = delta + (gsize)x * nclasses;
         }
+        e = x;
+        if (e != DELTA_ESCAPE)
+            goto out;
         if (!is_space(*p) || is_space(p[-1])) {
             *space_io = is_space(p[-1]);
-            *state_io = (guint32)state;
+            *state_io = (guint32)((gsize)(row - delta) / nclasses);
             return p;           /* the caller reads it */
         }
         /* the first blank of a run reads as ' ' */
-        e = delta[state * nclasses + byte_class[' ']];
+        e = row[byte_class[' ']];
     }
 out:
     *hit = true;
@@ -410,6 +425,7 @@ bw_matcher_scan(const bw_matcher_t *m, const char *text, size_t len,
     const guint32 *root_next = m->root_next;
     const guint16 *delta = m->delta;
     const guint8 *byte_class = m->byte_class;
+    const guint8 *run_class = m->run_class;
     const gsize nclasses = m->nclasses;
     bool prev_space = false;
     unsigned char pending = 0;   /* second byte of a folded pair */
@@ -428,7 +444,7 @@ bw_matcher_scan(const bw_matcher_t *m, const char *text, size_t len,
                  * the offset plus `shift` in there */
                 const size_t shift = emitted - i;
                 bool space = false, hit = false;
-                const unsigned char *q = scan_run(delta, byte_class, nclasses,
+                const unsigned char *q = scan_run(delta, byte_class, run_class, nclasses,
                                                   (const unsigned char *)text + i,
                                                   (const unsigned char *)text + len, c, &state,
                                                   &space, &hit);

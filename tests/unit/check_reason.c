@@ -222,6 +222,60 @@ hostile_text(GString *t, GRand *r, const served_t *e)
     }
 }
 
+static int
+cmp_hit(const void *a, const void *b)
+{
+    const size_t *x = a, *y = b;
+    for (int k = 0; k < 3; k++)
+        if (x[k] != y[k])
+            return x[k] < y[k] ? -1 : 1;
+    return 0;
+}
+
+/* One automaton for a list reports what the automata of its parts report
+ * (ids offset by the parts before): what a detector that reads several
+ * lists in one pass (generic.c's AUT_NOTICE) relies on.  The list is cut
+ * in three at random places. */
+static guint
+check_union_as_parts(const served_t *e, GRand *r, GString *t)
+{
+    size_t np = e->patterns->len;
+    if (np < 3)
+        return 0;
+    const char *const *pats = (const char *const *)e->patterns->pdata;
+    size_t cut[4] = {0, (size_t)g_rand_int_range(r, 1, (gint32)np - 1), 0, np};
+    cut[2] = (size_t)g_rand_int_range(r, (gint32)cut[1], (gint32)np);
+    bw_matcher_t *part[3];
+    for (int k = 0; k < 3; k++)
+        part[k] = bw_matcher_build(pats + cut[k], cut[k + 1] - cut[k]);
+    GArray *a = g_array_new(FALSE, FALSE, sizeof(size_t));
+    GArray *b = g_array_new(FALSE, FALSE, sizeof(size_t));
+    guint with_hits = 0;
+    for (guint k = 0; k < 50; k++) {
+        hostile_text(t, r, e);
+        g_array_set_size(a, 0);
+        g_array_set_size(b, 0);
+        bw_matcher_scan(e->runtime, t->str, t->len, append_hit, a);
+        for (int q = 0; q < 3; q++) {
+            guint from = b->len;
+            bw_matcher_scan(part[q], t->str, t->len, append_hit, b);
+            for (guint h = from; h < b->len; h += 3)
+                g_array_index(b, size_t, h) += cut[q];
+        }
+        qsort(a->data, a->len / 3, 3 * sizeof(size_t), cmp_hit);
+        qsort(b->data, b->len / 3, 3 * sizeof(size_t), cmp_hit);
+        if (a->len != b->len || memcmp(a->data, b->data, a->len * sizeof(size_t)) != 0)
+            ck_abort_msg("%zu patterns cut at %zu and %zu, text %u: whole %u hits, parts %u", np,
+                         cut[1], cut[2], k, a->len / 3, b->len / 3);
+        with_hits += a->len > 0;
+    }
+    for (int k = 0; k < 3; k++)
+        bw_matcher_free(part[k]);
+    g_array_unref(a);
+    g_array_unref(b);
+    return with_hits;
+}
+
 START_TEST(test_matcher_prebuilt_as_runtime)
 {
     served = g_array_new(FALSE, FALSE, sizeof(served_t));
@@ -235,7 +289,7 @@ START_TEST(test_matcher_prebuilt_as_runtime)
     GString *t = g_string_new(NULL);
     GArray *a = g_array_new(FALSE, FALSE, sizeof(size_t));
     GArray *b = g_array_new(FALSE, FALSE, sizeof(size_t));
-    guint texts_with_hits = 0;
+    guint texts_with_hits = 0, union_hits = 0;
     for (guint i = 0; i < served->len; i++) {
         served_t *e = &g_array_index(served, served_t, i);
         ck_assert(e->prebuilt->prebuilt);
@@ -253,11 +307,13 @@ START_TEST(test_matcher_prebuilt_as_runtime)
                              "runtime %u", i, e->runtime->npatterns, k, a->len / 3, b->len / 3);
             texts_with_hits += a->len > 0;
         }
+        union_hits += check_union_as_parts(e, r, t);
         bw_matcher_free(e->runtime);
         g_ptr_array_unref(e->patterns);
     }
     /* the texts reach the patterns (a generator that never hits compares nothing) */
     ck_assert_uint_gt(texts_with_hits, served->len * 100);
+    ck_assert_uint_gt(union_hits, served->len * 25);
     g_array_unref(a);
     g_array_unref(b);
     g_string_free(t, TRUE);
