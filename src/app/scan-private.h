@@ -266,6 +266,9 @@ void bw_scan_signals_reading(bw_scan_t *s, bw_signals_reading_t *out);
 /* Whether the count of messages from `address` is the one at the last save
  * (scan-classify.c: none removed, and no From of the range can match it). */
 bool bw_scan_from_count_kept(bw_scan_t *s, const char *address);
+/* The stamp of the set of known ids kept with the save of `revision` and
+ * save counter `saves` (meta known_ids_at; scan-read.c, g_free). */
+char *bw_scan_known_stamp(guint64 revision, guint64 saves);
 void bw_scan_from_keys_free(bw_scan_t *s);
 
 /* ---------------------------------------------------------------- stages */

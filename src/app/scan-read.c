@@ -87,8 +87,8 @@ known_lookup(void *data, const char *message_id, bool *found, guint *files)
            BW_OK;
 }
 
-static char *
-known_stamp(guint64 revision, guint64 saves)
+char *
+bw_scan_known_stamp(guint64 revision, guint64 saves)
 {
     return g_strdup_printf("%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, revision, saves);
 }
@@ -222,7 +222,7 @@ bw_scan_known_ids_save(bw_scan_t *s, bool full_save, bool others_saved)
     /* the save the set goes with (the revision and the save counter it
      * writes, or, with nothing new, keeps): a set another program's save
      * did not keep (an older bouncewatch, a partial copy) is not used */
-    g_autofree char *at = known_stamp(s->revision, s->saves);
+    g_autofree char *at = bw_scan_known_stamp(s->revision, s->saves);
     return st == BW_OK ? bw_store_set_meta(s->store, "known_ids_at", at) : st;
 }
 
@@ -399,7 +399,7 @@ bw_scan_stage_read(bw_scan_t *s, bool *retry, char **detail)
     g_autofree char *known_at = NULL, *saves_then = NULL;
     bw_store_get_meta(s->store, "known_ids_at", &known_at);
     bw_store_get_meta(s->store, "saves", &saves_then);
-    g_autofree char *stamp = known_stamp(s->after, saves_then ? g_ascii_strtoull(saves_then, NULL, 10) : 0);
+    g_autofree char *stamp = bw_scan_known_stamp(s->after, saves_then ? g_ascii_strtoull(saves_then, NULL, 10) : 0);
     s->known_ready = !s->full && g_strcmp0(known_at, stamp) == 0 &&
                      known_key_parse(known_key, s->known_key);
     if (!s->nothing_new && !s->full && saved_count != NULL) {

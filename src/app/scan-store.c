@@ -422,6 +422,17 @@ bw_scan_stage_tag(bw_scan_t *s)
                                                                       s->saved_dir_files);
             if (ok)
                 ok = bw_store_set_meta(s->store, "dir_files", dir_files) == BW_OK;
+            /* and so does the set of known ids kept with this save: the
+             * tagger adds and removes no message either.  (Left at the
+             * revision read, the stamp would no longer match the saved
+             * revision, and the next run would list every id again.) */
+            g_autofree char *known_at = NULL;
+            bw_store_get_meta(s->store, "known_ids_at", &known_at);
+            g_autofree char *read_stamp = bw_scan_known_stamp(s->revision, s->saves);
+            if (ok && g_strcmp0(known_at, read_stamp) == 0) {
+                g_autofree char *stamp = bw_scan_known_stamp(revs.after, s->saves);
+                ok = bw_store_set_meta(s->store, "known_ids_at", stamp) == BW_OK;
+            }
         }
         if (ok)
             bw_store_commit(s->store, NULL);

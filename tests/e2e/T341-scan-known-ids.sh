@@ -16,6 +16,8 @@
 #   - an old message given a second file from someone else (its From
 #     header no longer shows every From term of the range): the counts of
 #     mail from that person are asked again;
+#   - a run that tagged: the set goes with the revision it moves past its
+#     own tags (the next run adds to it);
 #   - another run saving while this one works: the set is listed again
 #     from this run's snapshot, and a run with nothing new does not write
 #     its older snapshot over the other's save (BOUNCEWATCH_TEST_SAVE_GATE).
@@ -199,4 +201,13 @@ bw_expect_eq "the copy changed the full scan's verdict" \
     "$(cmp -s "$BW_TMP/race-nothing-new-full.json" "$BW_TMP/second-copy-full.json" && echo same || echo changed)" changed
 grep -q "$who has written to this mailbox" "$BW_TMP/second-copy-full.json" ||
     bw_expect_eq "the full scan sees $who as a correspondent" no yes
+# 4. A run that tags moves the saved revision past its own tags (they add
+# and remove no message), and the set of known ids goes with it: the next
+# run with new mail adds to the set instead of listing every id again.
+arrive 407
+notmuch new --no-hooks --quiet
+"$BW_BIN" scan --tag >/dev/null 2>&1 || bw_expect_eq "scan --tag" failed ok
+arrive 408
+step after-tagging
+bw_expect_eq "after a tagging run: the set added to" "$(set_was after-tagging)" add
 bw_done
