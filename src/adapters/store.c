@@ -408,6 +408,18 @@ bw_store_begin(bw_store_t *s, char **detail)
     return BW_E_STATE;
 }
 
+bool
+bw_store_read_begin(bw_store_t *s)
+{
+    return !s->in_txn && exec_sql(s, "BEGIN DEFERRED") == SQLITE_OK;
+}
+
+void
+bw_store_read_end(bw_store_t *s)
+{
+    (void)exec_sql(s, "COMMIT");
+}
+
 bw_status_t
 bw_store_commit(bw_store_t *s, char **detail)
 {

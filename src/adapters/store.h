@@ -56,6 +56,12 @@ bw_status_t bw_store_reset(bw_store_t *s, char **notice, char **detail);
 /* Transactions: begin is BEGIN IMMEDIATE, retried with back-off up to the
  * busy timeout; commit/rollback end it. */
 bw_status_t bw_store_begin(bw_store_t *s, char **detail);
+/* A read transaction (deferred BEGIN; takes no lock in WAL mode): every
+ * read until bw_store_read_end sees the same commit, whatever another
+ * process commits meanwhile.  Nothing may be written inside it.  FALSE
+ * when it could not be started (the reads are then each their own). */
+bool bw_store_read_begin(bw_store_t *s);
+void bw_store_read_end(bw_store_t *s);
 bw_status_t bw_store_commit(bw_store_t *s, char **detail);
 void bw_store_rollback(bw_store_t *s);
 

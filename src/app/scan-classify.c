@@ -319,6 +319,13 @@ bw_scan_from_count_kept(bw_scan_t *s, const char *address)
         return false;
     if (!s->from_keys_tried) {
         s->from_keys_tried = true;
+        /* The recorded counts are the save's this run read (the count and
+         * the set of its read stage) only when no run has saved since:
+         * asked once, after the caller has read them (the memo), as every
+         * save writes the memo and moves the counter. */
+        g_autofree char *saves_now = NULL;
+        bw_store_get_meta(s->store, "saves", &saves_now);
+        s->saves_same = s->saves_read != NULL && g_strcmp0(saves_now, s->saves_read) == 0;
         range_keys_t *k = g_new0(range_keys_t, 1);
         if (range_keys_load(s, k)) {
             s->from_keys = k;
@@ -329,7 +336,7 @@ bw_scan_from_count_kept(bw_scan_t *s, const char *address)
     }
     /* as must_ask keeps an R answer (below), with none removed */
     const range_keys_t *k = s->from_keys;
-    return k != NULL && !k->any_from && !from_may_match(k, address);
+    return s->saves_same && k != NULL && !k->any_from && !from_may_match(k, address);
 }
 
 void

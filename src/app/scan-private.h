@@ -108,6 +108,10 @@ typedef struct {
     struct range_keys *from_keys; /* the range's words (scan-classify.c), or
                                   NULL: not loaded yet */
     bool from_keys_tried;      /* loaded once: NULL after means not known */
+    char *saves_read;          /* meta "saves" as the read stage's one read
+                                  transaction saw it (scan-read.c), or NULL */
+    bool saves_same;           /* no save since then, when from_keys was
+                                  loaded (bw_scan_from_count_kept) */
     bool nothing_new;          /* only our own tags moved since the last run */
     guint64 saves;             /* the state's save counter (meta "saves") */
     bool tags_owed;            /* some save since the last full tagging */
@@ -285,10 +289,12 @@ bw_status_t bw_scan_known_ids_save(bw_scan_t *s, bool full_save, bool others_sav
 /* Inside the save's transaction: another run saved since this one read
  * the state (its revision `rev_now`, or the save counter, moved). */
 bool bw_scan_others_saved(bw_scan_t *s, const char *rev_now);
-/* Tests only (BOUNCEWATCH_TEST_SAVE_GATE=PREFIX): before a save's
- * transaction, create PREFIX.waiting and wait (20 s at most) for PREFIX.go,
- * so that a test can make another run save in between. */
-void bw_scan_test_gate(void);
+/* Tests only (`variable`=PREFIX in the environment): create
+ * PREFIX.waiting and wait (20 s at most) for PREFIX.go, so that a test can
+ * make another run save in between.  BOUNCEWATCH_TEST_SAVE_GATE: before a
+ * save's transaction; BOUNCEWATCH_TEST_READ_GATE: in the read stage, after
+ * the state's count and set are read and before the set is looked in. */
+void bw_scan_test_gate(const char *variable);
 
 /* profile (scan-classify.c): the sender profile from the newest sent mail,
  * or from the snapshot when none of the owner's mail changed. */

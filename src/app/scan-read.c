@@ -161,9 +161,9 @@ bw_scan_others_saved(bw_scan_t *s, const char *rev_now)
 }
 
 void
-bw_scan_test_gate(void)
+bw_scan_test_gate(const char *variable)
 {
-    const char *prefix = g_getenv("BOUNCEWATCH_TEST_SAVE_GATE");
+    const char *prefix = g_getenv(variable);
     if (prefix == NULL || *prefix == '\0')
         return;
     g_autofree char *waiting = g_strconcat(prefix, ".waiting", NULL);
@@ -380,8 +380,14 @@ bw_scan_stage_read(bw_scan_t *s, bool *retry, char **detail)
      * already hold under the same file (our own tags bump lastmod), and
      * none was deleted (a deletion leaves no message in the range, but
      * lowers the count). */
-    g_autofree char *saved_count = NULL;
+    /* The count, the directory table, the set of known ids and its stamp
+     * are read in one read transaction, with the lookups in the set: all
+     * of one save, whatever another run commits meanwhile (a later save's
+     * set may hold ids the count and the table below do not count). */
+    bool one_read = bw_store_read_begin(s->store);
+    g_autofree char *saved_count = NULL, *rev_again = NULL;
     bw_store_get_meta(s->store, "messages", &saved_count);
+    bw_store_get_meta(s->store, "revision", &rev_again);
     s->nothing_new = !s->full && !s->config_changed && !s->sent_changed && s->fresh->len == 0 &&
                      s->examined == s->candidates->len && saved_count != NULL;
     /* The last save counted the messages after reading its revision, so
@@ -399,18 +405,25 @@ bw_scan_stage_read(bw_scan_t *s, bool *retry, char **detail)
     g_autofree char *known_at = NULL, *saves_then = NULL;
     bw_store_get_meta(s->store, "known_ids_at", &known_at);
     bw_store_get_meta(s->store, "saves", &saves_then);
+    g_free(s->saves_read);
+    s->saves_read = one_read ? g_strdup(saves_then) : NULL;
     g_autofree char *stamp = bw_scan_known_stamp(s->after, saves_then ? g_ascii_strtoull(saves_then, NULL, 10) : 0);
-    s->known_ready = !s->full && g_strcmp0(known_at, stamp) == 0 &&
-                     known_key_parse(known_key, s->known_key);
+    s->known_ready = !s->full && one_read && g_strcmp0(rev_again, s->saved_rev) == 0 &&
+                     g_strcmp0(known_at, stamp) == 0 && known_key_parse(known_key, s->known_key);
     if (!s->nothing_new && !s->full && saved_count != NULL) {
         guint64 saved = g_ascii_strtoull(saved_count, NULL, 10);
         /* the new messages of the range ("known ids" above; without the
          * set, every one is taken for new) */
         guint64 fresh = 0;
         gint64 expected = 0;
+        bw_scan_test_gate("BOUNCEWATCH_TEST_READ_GATE");
         bool sorted = bw_nm_source_range_known(s->src, s->after,
                                                s->known_ready ? known_lookup : NULL, s, &fresh,
                                                &expected);
+        if (one_read) {
+            bw_store_read_end(s->store);
+            one_read = false;
+        }
         s->none_removed = sorted && bw_nm_source_none_removed_known(s->src, s->after,
                                                                     s->saved_dir_files, saved,
                                                                     fresh, expected);
@@ -427,6 +440,8 @@ bw_scan_stage_read(bw_scan_t *s, bool *retry, char **detail)
         }
         bw_scan_phase(told ? "removals:dirs" : "removals:count");   /* T340 tells them apart */
     }
+    if (one_read)
+        bw_store_read_end(s->store);
     /* Removing a message does not bump notmuch's revision (0.37): the
      * count shows it, but counting 160k messages costs 40 ms.  notmuch new
      * records each directory's mtime when it adds or removes a file, so an

@@ -334,7 +334,7 @@ bw_scan_account_unchanged(bw_scan_t *s)
     bool dirs_moved = s->dirs != NULL && g_strcmp0(s->dirs, s->saved_dirs) != 0;
     if (s->after == s->revision && !dirs_moved)
         return;
-    bw_scan_test_gate();
+    bw_scan_test_gate("BOUNCEWATCH_TEST_SAVE_GATE");
     if (bw_store_begin(s->store, NULL) != BW_OK)
         return;
     /* Not over another run's save: the revision, the table of directories
@@ -443,6 +443,7 @@ bw_scan_clear(bw_scan_t *s)
     g_clear_pointer(&s->candidates, g_ptr_array_unref);
     g_clear_pointer(&s->saved_uuid, g_free);
     g_clear_pointer(&s->saved_rev, g_free);
+    g_clear_pointer(&s->saves_read, g_free);
     g_clear_pointer(&s->saved_dirs, g_free);
     g_clear_pointer(&s->cfg, g_free);
     g_clear_pointer(&s->dirs, g_free);

@@ -18,7 +18,8 @@
 #     mail from that person are asked again;
 #   - a run that tagged: the set goes with the revision it moves past its
 #     own tags (the next run adds to it);
-#   - another run saving while this one works: the set is listed again
+#   - another run saving while this one reads the state
+#     (BOUNCEWATCH_TEST_READ_GATE), or while it works: the set is listed again
 #     from this run's snapshot, and a run with nothing new does not write
 #     its older snapshot over the other's save (BOUNCEWATCH_TEST_SAVE_GATE).
 . "$BW_SRCDIR/tests/e2e/lib.sh"
@@ -210,4 +211,29 @@ notmuch new --no-hooks --quiet
 arrive 408
 step after-tagging
 bw_expect_eq "after a tagging run: the set added to" "$(set_was after-tagging)" add
+# 5. Another run saves while this one reads the state: run X has seen a
+# new message and waits before its save; a report is removed; run Y
+# reads the state's count and set, then waits; X saves (its set holds
+# the new message); Y goes on.  Y must look in the set it read with the
+# count (one read transaction): in X's set the new message would look
+# old, and it and the removal would cancel in the sums.
+arrive 409
+notmuch new --no-hooks --quiet
+BOUNCEWATCH_TEST_SAVE_GATE="$BW_TMP/gate-c" "$BW_BIN" scan --json >/dev/null 2>&1 &
+xpid=$!
+i=0
+while [ ! -e "$BW_TMP/gate-c.waiting" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+rm -f "$(report_file after-tagging 4)"
+notmuch new --no-hooks --quiet
+BOUNCEWATCH_TEST_READ_GATE="$BW_TMP/gate-d" BOUNCEWATCH_DEBUG_TIMING=1 \
+    "$BW_BIN" scan --json >"$BW_TMP/race-read.json" 2>"$BW_TMP/race-read.err" &
+ypid=$!
+i=0
+while [ ! -e "$BW_TMP/gate-d.waiting" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+touch "$BW_TMP/gate-c.go"
+wait "$xpid" || bw_expect_eq "the run that saves first" failed ok
+touch "$BW_TMP/gate-d.go"
+wait "$ypid" || bw_expect_eq "the run that read first" failed ok
+compare race-read
+bw_expect_eq "a save while the state is read: the removal counted" "$(told race-read)" count
 bw_done
