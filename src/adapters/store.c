@@ -1,6 +1,7 @@
 /* store.c: bouncewatch's state in SQLite (see store.h for the contract). */
 #include "config.h"
 #include "store.h"
+#include "bw-reader.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
@@ -527,9 +528,7 @@ bw_store_set_meta(bw_store_t *s, const char *key, const char *value)
 static char *
 node_to_string(JsonNode *node)
 {
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    json_generator_set_root(gen, node);
-    return json_generator_to_data(gen, NULL);
+    return bw_json_node_to_text(node);   /* (U+001F escaped) */
 }
 
 static JsonNode *

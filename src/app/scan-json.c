@@ -3,6 +3,7 @@
 #include "config.h"
 #include "scan-private.h"
 #include "reader.h"
+#include "bw-reader.h"
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
@@ -80,10 +81,7 @@ bw_scanner_run_json(const bw_scanner_options_t *opts, char **json_out, char **de
         bw_scan_result_free(r);
         if (node == NULL)
             return BW_E_INTERNAL;
-        g_autoptr(JsonGenerator) gen = json_generator_new();
-        json_generator_set_root(gen, node);
-        json_generator_set_pretty(gen, FALSE);
-        json = json_generator_to_data(gen, NULL);
+        json = bw_json_node_to_text(node);   /* (U+001F escaped) */
         json_node_unref(node);
     }
 

@@ -4,6 +4,7 @@
 #include "config.h"
 #include "scan-private.h"
 #include "gv-read.h"
+#include "bw-reader.h"
 #include <sodium.h>
 #include <string.h>
 
@@ -119,12 +120,8 @@ item_fragments(GPtrArray *items)
         return NULL;
     }
     GPtrArray *out = g_ptr_array_new_full(items->len, g_free);
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    json_generator_set_pretty(gen, FALSE);
-    for (guint i = 0; i < items->len; i++) {
-        json_generator_set_root(gen, json_array_get_element(arr, i));
-        g_ptr_array_add(out, json_generator_to_data(gen, NULL));
-    }
+    for (guint i = 0; i < items->len; i++)
+        g_ptr_array_add(out, bw_json_node_to_text(json_array_get_element(arr, i)));
     json_node_unref(root);
     return out;
 }
@@ -736,10 +733,7 @@ bw_snapshot_document(bw_scan_t *s, bw_profile_t *profile)
     g_clear_pointer(&r.signals_assessment, bw_signals_assessment_free);
     if (node == NULL)
         return NULL;
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    json_generator_set_root(gen, node);
-    json_generator_set_pretty(gen, FALSE);
-    g_autofree char *text = json_generator_to_data(gen, NULL);
+    g_autofree char *text = bw_json_node_to_text(node);   /* (U+001F escaped) */
     json_node_unref(node);
     /* Inside JSON strings every quote is escaped, so this can only be the
      * top-level member. */
