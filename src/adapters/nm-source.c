@@ -729,11 +729,6 @@ range_list(bw_nm_source_t *src, guint64 after_rev)
     return src->range;
 }
 
-/* A query that selects exactly the listed messages (g_free): their `id:`
- * terms, quoted as notmuch quotes a boolean term (make_boolean_term: the
- * term in double quotes, a quote doubled), when they are few and select
- * just those messages; else the range query itself.  NULL when notmuch
- * failed. */
 /* The `id:` terms of the listed messages (range_msg_t*) as one query
  * (g_free), quoted as notmuch quotes a boolean term (make_boolean_term:
  * the term in double quotes, a quote doubled), when they are few and
@@ -912,7 +907,7 @@ bw_nm_source_candidates(bw_nm_source_t *src, bool all, guint64 after_rev,
         src->has_sent = -1;
         src->sent_answers_as_imported = false;
         src->total = -1;
-    src->owner_count = -1;
+        src->owner_count = -1;
         range_forget(src);
         src->failed = NOTMUCH_STATUS_SUCCESS;
     }
@@ -2122,17 +2117,6 @@ dir_counts(bw_nm_source_t *src, GHashTable *old, guint64 budget, bool *known, gi
     }
 }
 
-bool
-bw_nm_source_none_removed(bw_nm_source_t *src, guint64 after_rev, const char *saved_table,
-                          guint64 saved_messages)
-{
-    guint64 fresh = 0;
-    gint64 expected = 0;
-    if (!bw_nm_source_range_known(src, after_rev, NULL, NULL, &fresh, &expected))
-        return false;
-    return bw_nm_source_none_removed_known(src, after_rev, saved_table, saved_messages, fresh,
-                                           expected);
-}
 
 bool
 bw_nm_source_none_removed_known(bw_nm_source_t *src, guint64 after_rev, const char *saved_table,
@@ -2290,16 +2274,18 @@ bw_nm_source_all_ids(bw_nm_source_t *src, void (*fn)(void *data, const char *mes
      * database without the slot makes notmuch read the file: then the
      * listing is given up).  An id read differently would only make an old
      * message look new: the count then finds one too many and the next
-     * save lists again.  Files: not counted here (0: unknown). */
-    bool ok = true;
+     * save lists again.  Files: not counted here (0; the caller stores
+     * what the set may say: scan-read.c, "known ids"). */
+    bool ok = true, unreadable = false;
     guint n = 0;
     for (; notmuch_messages_valid(msgs); notmuch_messages_move_to_next(msgs), n++) {
         notmuch_message_t *m = bw_nm_messages_get(msgs);
         const char *id = m ? notmuch_message_get_header(m, "message-id") : NULL;
         if (id != NULL && n < 64 && g_strcmp0(id, notmuch_message_get_message_id(m)) != 0)
             id = NULL;
-        if (id == NULL || *id == '\0') {   /* reading the document failed */
+        if (id == NULL || *id == '\0') {   /* unreadable, or not the id term */
             ok = false;
+            unreadable = m == NULL;
             if (m)
                 notmuch_message_destroy(m);
             break;
@@ -2308,7 +2294,9 @@ bw_nm_source_all_ids(bw_nm_source_t *src, void (*fn)(void *data, const char *mes
         notmuch_message_destroy(m);
     }
     notmuch_query_destroy(query);
-    if (!ok)
+    /* (a slot that is not the id is a reason to give the listing up, not a
+     * failure of the database) */
+    if (unreadable)
         mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
     return ok && src->failed == NOTMUCH_STATUS_SUCCESS;
 }

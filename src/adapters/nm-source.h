@@ -166,19 +166,14 @@ char *bw_nm_source_directory_digest(bw_nm_source_t *src);
 
 /* Whether no message left the database since the save that stored
  * `saved_table` (bw_nm_source_directory_table's text for revision
- * `after_rev`) and counted `saved_messages` messages, and every message
- * changed since is new: told from the directories notmuch holds and the
- * files of the lastmod range, without counting every message (nm-source.c,
- * "removals").  TRUE only when that is certain; then the count of messages
- * is known (bw_nm_source_count_messages does not count).  FALSE: not known,
- * the caller counts. */
-bool bw_nm_source_none_removed(bw_nm_source_t *src, guint64 after_rev, const char *saved_table,
-                               guint64 saved_messages);
-
-/* The same test when the caller knows which messages of the range are new
- * (bw_nm_source_range_known): `fresh` of them, and `expected` the change
- * in files the range explains (G_MININT64: the directories cannot tell).
- * TRUE: none removed, the count is saved_messages + fresh. */
+ * `after_rev`) and counted `saved_messages` messages, told from the
+ * directories notmuch holds and the files of the lastmod range, without
+ * counting every message (nm-source.c, "removals"), when the caller knows
+ * which messages of the range are new (bw_nm_source_range_known): `fresh`
+ * of them, and `expected` the change in files the range explains
+ * (G_MININT64: the directories cannot tell).  TRUE only when that is
+ * certain: none removed, the count is saved_messages + fresh.  FALSE: not
+ * known, the caller counts. */
 bool bw_nm_source_none_removed_known(bw_nm_source_t *src, guint64 after_rev,
                                      const char *saved_table, guint64 saved_messages,
                                      guint64 fresh, gint64 expected);
@@ -226,7 +221,7 @@ guint64 bw_nm_id_hash(const guint8 key[16], const char *message_id);
 
 /* The table of the directories for the state (g_free; NULL when the tree is
  * too large or a read failed), stored with the revision `revision` of the
- * same open: the counts bw_nm_source_none_removed made, or those of
+ * same open: the counts bw_nm_source_none_removed_known made, or those of
  * `saved_table` (the state's) for the directories unchanged since. */
 char *bw_nm_source_directory_table(bw_nm_source_t *src, guint64 revision,
                                    const char *saved_table);

@@ -83,6 +83,7 @@ bw_status_t bw_store_put_item_if_changed(bw_store_t *s, const bw_item_t *item,
 bw_status_t bw_store_delete_item(bw_store_t *s, const char *message_id);
 /* Whether a report is stored; with `file`, also the file its row names
  * (NULL when none). */
+bw_status_t bw_store_has_item(bw_store_t *s, const char *message_id, bool *found, char **file);
 /* The set of Message-IDs present at the last save (scan-read.c,
  * "known ids"): keyed 64-bit hashes, each with its message's number of
  * files then.  *found: h is in the set. */
@@ -90,7 +91,6 @@ bw_status_t bw_store_known_id(bw_store_t *s, guint64 h, bool *found, guint *file
 /* Inserts (or replaces) n entries; replace_all empties the set first. */
 bw_status_t bw_store_known_ids_put(bw_store_t *s, bool replace_all, const guint64 *h,
                                    const guint *files, guint n);
-bw_status_t bw_store_has_item(bw_store_t *s, const char *message_id, bool *found, char **file);
 /* All items, by report date (GPtrArray of bw_item_t*, owning). */
 bw_status_t bw_store_load_items(bw_store_t *s, GPtrArray **out, char **detail);
 /* The same, and *questions_out (may be NULL) gets each row's questions

@@ -394,7 +394,7 @@ bw_scan_stage_read(bw_scan_t *s, bool *retry, char **detail)
      * every message added since is in the lastmod range: when the count
      * grew by the whole range, every message in it is new and none was
      * removed.  The directories notmuch holds tell it first, without
-     * counting every message (bw_nm_source_none_removed); the count
+     * counting every message (bw_nm_source_none_removed_known); the count
      * decides when they cannot.  (What the later stages know without
      * asking again: the owner's sent mail, stored verdicts.  A message
      * added and another removed in the moment between this run's two
