@@ -2184,20 +2184,27 @@ bw_nm_source_dirs_derive(bw_nm_source_t *src, guint64 after_rev, const char *sav
     return true;
 }
 
+/* The files of the changed directories of this open, counted once (those
+ * holding more than `budget` files at the save stay unknown). */
+static void
+dirs_count_once(bw_nm_source_t *src, const char *saved_table, guint64 budget)
+{
+    if (src->dirs_counted)
+        return;
+    guint64 rev = 0;
+    g_autoptr(GHashTable) old = dir_table_parse(saved_table, &rev);
+    bool known = false;
+    gint64 delta = 0;
+    dir_counts(src, old, budget, &known, &delta);
+    src->dirs_counted = true;
+}
+
 void
 bw_nm_source_dirs_fill(bw_nm_source_t *src, const char *saved_table)
 {
     if (!dirs_walk(src) || src->failed != NOTMUCH_STATUS_SUCCESS)
         return;
-    if (!src->dirs_counted) {
-        guint64 rev = 0;
-        g_autoptr(GHashTable) old = dir_table_parse(saved_table, &rev);
-        bool known = false;
-        gint64 delta = 0;
-        /* no budget: every changed directory is counted */
-        dir_counts(src, old, G_MAXUINT64, &known, &delta);
-        src->dirs_counted = true;
-    }
+    dirs_count_once(src, saved_table, G_MAXUINT64);   /* no budget: every one */
     const char *root = mail_root(src);
     for (guint i = 0; root != NULL && i < src->dirs->len; i++) {
         dir_entry_t *d = g_ptr_array_index(src->dirs, i);
@@ -2357,17 +2364,10 @@ bw_nm_source_directory_table(bw_nm_source_t *src, guint64 revision, const char *
 {
     if (!dirs_walk(src))
         return NULL;
-    if (!src->dirs_counted) {
-        /* the saved counts of the unchanged directories; of the others,
-         * only the small ones are counted (a folder's parent, whose mtime
-         * moves when a folder is added) */
-        guint64 rev = 0;
-        g_autoptr(GHashTable) old = dir_table_parse(saved_table, &rev);
-        bool known = false;
-        gint64 delta = 0;
-        dir_counts(src, old, DIR_TABLE_SMALL, &known, &delta);
-        src->dirs_counted = true;
-    }
+    /* the saved counts of the unchanged directories; of the others, only
+     * the small ones are counted (a folder's parent, whose mtime moves when
+     * a folder is added) */
+    dirs_count_once(src, saved_table, DIR_TABLE_SMALL);
     /* what a walk of every file of this snapshot counted (a full scan) */
     for (guint i = 0; src->walk_counts && i < src->dirs->len; i++) {
         dir_entry_t *d = g_ptr_array_index(src->dirs, i);

@@ -37,14 +37,6 @@ bw_signals_run_clear(bw_signals_run_t *r)
     g_clear_pointer(&r->memo, g_free);
 }
 
-static char *
-json_text(JsonNode *n)
-{
-    char *s = bw_json_node_to_text(n);
-    json_node_unref(n);
-    return s;
-}
-
 static JsonNode *
 json_parse(const char *text)
 {
@@ -80,11 +72,8 @@ facts_row(const bw_mailfacts_t *m, const char *file)
     g_string_append(out, ",\"facts\":");
     ok = ok && bw_mailfacts_json_append(out, m);
     g_string_append_c(out, '}');
-    if (ok) {
-        /* (as long as the text: the run keeps every row) */
-        gsize n = out->len;
-        return g_realloc(g_string_free(out, FALSE), n + 1);
-    }
+    if (ok)
+        return bw_json_string_take(out);   /* the run keeps every row */
     g_string_free(out, TRUE);
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
@@ -93,7 +82,7 @@ facts_row(const bw_mailfacts_t *m, const char *file)
     json_builder_set_member_name(b, "facts");
     json_builder_add_value(b, bw_mailfacts_to_json(m));
     json_builder_end_object(b);
-    return json_text(json_builder_get_root(b));
+    return bw_json_node_take_text(json_builder_get_root(b));
 }
 
 static bw_mailfacts_t *
@@ -849,7 +838,7 @@ runs_text(GPtrArray *runs)
     for (guint i = 0; i < runs->len; i++)
         json_builder_add_value(b, bw_signal_to_json(g_ptr_array_index(runs, i), 0));
     json_builder_end_array(b);
-    return json_text(json_builder_get_root(b));
+    return bw_json_node_take_text(json_builder_get_root(b));
 }
 
 static GPtrArray *
@@ -962,7 +951,7 @@ memo_text(const bw_signals_run_t *r, gint64 sent_version, const char *runs_json,
         json_builder_add_string_value(b, g_ptr_array_index(relevant, i));
     json_builder_end_array(b);
     json_builder_end_object(b);
-    return json_text(json_builder_get_root(b));
+    return bw_json_node_take_text(json_builder_get_root(b));
 }
 
 bw_status_t

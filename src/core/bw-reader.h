@@ -171,6 +171,11 @@ bw_status_t bw_reader_payload_parse_checked(const char *json, size_t len, JsonNo
  * Subject made a message "garbage" and hid it from the judges.  Each raw
  * 0x1f byte (only ever inside a string there) becomes "\u001f".  g_free. */
 char *bw_json_node_to_text(JsonNode *n);
+/* The same, and n unreffed. */
+char *bw_json_node_take_text(JsonNode *n);
+/* A direct writer's text, out's string trimmed to its length (a scan keeps
+ * thousands of them); out is freed. */
+char *bw_json_string_take(GString *out);
 
 G_END_DECLS
 

@@ -26,6 +26,21 @@ bw_json_node_to_text(JsonNode *n)
     return g_string_free(out, FALSE);
 }
 
+char *
+bw_json_node_take_text(JsonNode *n)
+{
+    char *s = bw_json_node_to_text(n);
+    json_node_unref(n);
+    return s;
+}
+
+char *
+bw_json_string_take(GString *out)
+{
+    gsize n = out->len;
+    return g_realloc(g_string_free(out, FALSE), n + 1);
+}
+
 void
 bw_json_add_str(JsonBuilder *b, const char *key, const char *value)
 {

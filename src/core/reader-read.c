@@ -18,14 +18,6 @@ bw_reader_read_max(guint32 read)
     }
 }
 
-static char *
-json_text(JsonNode *n)
-{
-    char *s = bw_json_node_to_text(n);
-    json_node_unref(n);
-    return s;
-}
-
 bw_status_t
 bw_reader_read_json(guint32 read, const char *data, size_t len, char **json, char **detail)
 {
@@ -54,7 +46,7 @@ bw_reader_read_json(guint32 read, const char *data, size_t len, char **json, cha
         g_autoptr(bw_sent_mail_t) s = NULL;
         st = bw_sent_mail_read(data, len, &s, detail);
         if (st == BW_OK && s != NULL)
-            *json = json_text(bw_sent_mail_to_json(s));
+            *json = bw_json_node_take_text(bw_sent_mail_to_json(s));
         return st;
     }
     default:

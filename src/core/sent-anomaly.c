@@ -329,16 +329,10 @@ char *
 bw_sent_summary_to_json_text(const bw_sent_summary_t *s)
 {
     GString *out = g_string_sized_new(512);
-    if (bw_sent_summary_json_append(out, s)) {
-        /* (as long as the text: a scan keeps thousands of them) */
-        gsize n = out->len;
-        return g_realloc(g_string_free(out, FALSE), n + 1);
-    }
+    if (bw_sent_summary_json_append(out, s))
+        return bw_json_string_take(out);
     g_string_free(out, TRUE);
-    JsonNode *n = bw_sent_summary_to_json(s);
-    char *t = bw_json_node_to_text(n);
-    json_node_unref(n);
-    return t;
+    return bw_json_node_take_text(bw_sent_summary_to_json(s));
 }
 
 bw_status_t

@@ -1638,16 +1638,10 @@ char *
 bw_mailfacts_to_json_text(const bw_mailfacts_t *m)
 {
     GString *out = g_string_sized_new(1024);
-    if (bw_mailfacts_json_append(out, m)) {
-        /* (as long as the text: a scan keeps thousands of them) */
-        gsize n = out->len;
-        return g_realloc(g_string_free(out, FALSE), n + 1);
-    }
+    if (bw_mailfacts_json_append(out, m))
+        return bw_json_string_take(out);
     g_string_free(out, TRUE);
-    JsonNode *n = bw_mailfacts_to_json(m);
-    char *s = bw_json_node_to_text(n);
-    json_node_unref(n);
-    return s;
+    return bw_json_node_take_text(bw_mailfacts_to_json(m));
 }
 
 static void

@@ -77,6 +77,10 @@ print(b[int(sys.argv[2]) % len(b)]["message_id"])' "$BW_TMP/$1-full.json" "$2"
 count_reports() { python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["bounces"]))' "$1"; }
 arrive() { mv "$BW_TMP/held/bulk-$1:2," "$BW_TMP/mail/Small/cur/"; }
 state() { echo "$XDG_DATA_HOME/bouncewatch/state.sqlite"; }
+at_gate() {  # NAME: wait (30 s at most) until a run waits at gate NAME
+    i=0
+    while [ ! -e "$BW_TMP/$1.waiting" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+}
 
 BOUNCEWATCH_DEBUG_TIMING=1 "$BW_BIN" scan --json >"$BW_TMP/first.json" 2>"$BW_TMP/first.err" \
     || bw_expect_eq "first scan" failed ok
@@ -153,8 +157,7 @@ notmuch new --no-hooks --quiet
 BOUNCEWATCH_TEST_SAVE_GATE="$BW_TMP/gate-a" BOUNCEWATCH_DEBUG_TIMING=1 \
     "$BW_BIN" scan --json >"$BW_TMP/race-a.json" 2>"$BW_TMP/race-a.err" &
 pid=$!
-i=0
-while [ ! -e "$BW_TMP/gate-a.waiting" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+at_gate gate-a
 arrive 405
 notmuch new --no-hooks --quiet
 "$BW_BIN" scan --json >"$BW_TMP/race-other.json" 2>/dev/null || bw_expect_eq "the other run" failed ok
@@ -174,8 +177,7 @@ notmuch tag +seen-by-test -- "id:$(report_id race-remove 2)"
 BOUNCEWATCH_TEST_SAVE_GATE="$BW_TMP/gate-b" BOUNCEWATCH_DEBUG_TIMING=1 \
     "$BW_BIN" scan --json >"$BW_TMP/race-b.json" 2>"$BW_TMP/race-b.err" &
 pid=$!
-i=0
-while [ ! -e "$BW_TMP/gate-b.waiting" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+at_gate gate-b
 arrive 406
 notmuch new --no-hooks --quiet
 "$BW_BIN" scan --json >"$BW_TMP/race-other2.json" 2>/dev/null || bw_expect_eq "the other run" failed ok
@@ -221,15 +223,13 @@ arrive 409
 notmuch new --no-hooks --quiet
 BOUNCEWATCH_TEST_SAVE_GATE="$BW_TMP/gate-c" "$BW_BIN" scan --json >/dev/null 2>&1 &
 xpid=$!
-i=0
-while [ ! -e "$BW_TMP/gate-c.waiting" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+at_gate gate-c
 rm -f "$(report_file after-tagging 4)"
 notmuch new --no-hooks --quiet
 BOUNCEWATCH_TEST_READ_GATE="$BW_TMP/gate-d" BOUNCEWATCH_DEBUG_TIMING=1 \
     "$BW_BIN" scan --json >"$BW_TMP/race-read.json" 2>"$BW_TMP/race-read.err" &
 ypid=$!
-i=0
-while [ ! -e "$BW_TMP/gate-d.waiting" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+at_gate gate-d
 touch "$BW_TMP/gate-c.go"
 wait "$xpid" || bw_expect_eq "the run that saves first" failed ok
 touch "$BW_TMP/gate-d.go"
