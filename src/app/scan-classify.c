@@ -393,10 +393,16 @@ verdicts_keepable(bw_scan_t *s)
     if (s->full || s->config_changed || s->sent_changed || s->retried->len > 0 ||
         !s->sig.runs_reused || s->profile_digest == NULL)
         return false;
-    g_autofree char *digest = NULL, *sent = NULL;
+    g_autofree char *digest = NULL, *sent = NULL, *saves_now = NULL;
     bw_store_get_meta(s->store, "profile_digest", &digest);
     bw_store_get_meta(s->store, "sent_messages", &sent);
-    return digest != NULL && strcmp(digest, s->profile_digest) == 0 && sent != NULL &&
+    /* The stored answers are kept against what the read stage told of the
+     * save it read (the range since, none removed): rows another run saved
+     * since (loaded above, after its commit) answered for that run's
+     * snapshot, older or newer than this one's, and none is kept then. */
+    bw_store_get_meta(s->store, "saves", &saves_now);
+    return s->saves_read != NULL && g_strcmp0(saves_now, s->saves_read) == 0 &&
+           digest != NULL && strcmp(digest, s->profile_digest) == 0 && sent != NULL &&
            g_ascii_strtoull(sent, NULL, 10) == s->sent_total;
 }
 
