@@ -9,6 +9,9 @@
  *   - bw_mailfacts_read(), the notice judge and the reply judge against a
  *     fixed account, the facts' JSON and its reload (which must give the
  *     same JSON again: the state store keeps facts that way);
+ *   - what the reader process answers for it (bw_reader_read_json): the
+ *     notable-only read must give the full read's facts or nothing, and
+ *     every answer must pass the parent's payload check;
  *   - bw_sent_summary_read() and its JSON round trip;
  *   - bw_sent_mail_read() (what the sender profile learns from a sent
  *     message), its JSON round trip (the reader process sends it so) and
@@ -20,6 +23,7 @@
  * -timeout is a finding. */
 #include "fuzz-common.h"
 #include "bw-signals.h"
+#include "bw-reader.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +101,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const char *msg = text + start;
         size_t len = end - start;
         start = end;
+
+        /* the reader's answers: the payload check the parent makes, and
+         * the notable-only read against the full one */
+        char *answer[3] = { NULL, NULL, NULL };
+        static const guint32 reads[3] = { BW_READER_FACTS, BW_READER_NOTABLE_FACTS,
+                                          BW_READER_SENT_SUMMARY };
+        for (int r = 0; r < 3; r++)
+            if (bw_reader_read_json(reads[r], msg, len, &answer[r], NULL) == BW_OK &&
+                answer[r] != NULL &&
+                bw_reader_payload_check(answer[r], strlen(answer[r]), NULL) != BW_OK) {
+                fprintf(stderr, "fuzz-signals: answer %d fails the check: %.400s\n", r, answer[r]);
+                abort();
+            }
+        if (answer[1] != NULL && (answer[0] == NULL || strcmp(answer[0], answer[1]) != 0)) {
+            fprintf(stderr, "fuzz-signals: notable read differs:\n  %.400s\n  %.400s\n",
+                    answer[0] ? answer[0] : "(none)", answer[1]);
+            abort();
+        }
+        for (int r = 0; r < 3; r++)
+            g_free(answer[r]);
 
         bw_mailfacts_t *m = NULL;
         if (bw_mailfacts_read(msg, len, &m, NULL) == BW_OK) {
