@@ -247,35 +247,21 @@ range_keys_load(bw_scan_t *s, range_keys_t *k)
 /* Whether some changed message's From holds every word of `address` (as
  * notmuch's from: needs of a message it matches): TRUE also when that
  * cannot be told (too many words, none). */
-/* The words of `text` as for_words() gives them: how many (up to
- * MAX_ADDRESS_WORDS + 1), and whether one of them is in no changed From
- * (`absent`).  Nothing is copied: a word is lowered into a buffer. */
-static guint
-words_absent(const range_keys_t *k, const char *text, bool *absent)
+/* from_may_match's first look, through for_words(): how many words (it stops one
+ * past MAX_ADDRESS_WORDS), and whether one of them is in no changed From. */
+typedef struct {
+    const range_keys_t *k;
+    guint count;
+    bool absent;
+} absent_tally_t;
+
+static bool
+tally_word(void *data, const char *word)
 {
-    const char *p = text;
-    char w[256];
-    guint count = 0;
-    *absent = false;
-    while (*p && count <= MAX_ADDRESS_WORDS) {
-        while (*p && !g_ascii_isalnum(*p))
-            p++;
-        size_t n = 0;
-        while (g_ascii_isalnum(p[n]))
-            n++;
-        if (n == 0)
-            break;
-        count++;
-        if (!*absent) {
-            size_t m = MIN(n, sizeof w - 1);
-            for (size_t i = 0; i < m; i++)
-                w[i] = g_ascii_tolower(p[i]);
-            w[m] = '\0';
-            *absent = !g_hash_table_contains(k->word_froms, w);
-        }
-        p += n;
-    }
-    return count;
+    absent_tally_t *t = data;
+    if (!t->absent)
+        t->absent = !g_hash_table_contains(t->k->word_froms, word);
+    return ++t->count <= MAX_ADDRESS_WORDS;
 }
 
 static bool
@@ -285,9 +271,9 @@ from_may_match(const range_keys_t *k, const char *address)
      * no changed From holds (for_words() below would give the same words,
      * and the lookup below would say FALSE at it), unless there are too
      * many words or none (then TRUE below, as before). */
-    bool absent = false;
-    guint count = words_absent(k, address, &absent);
-    if (count > 0 && count <= MAX_ADDRESS_WORDS && absent)
+    absent_tally_t t = { k, 0, false };
+    (void)for_words(address, tally_word, &t);
+    if (t.count > 0 && t.count <= MAX_ADDRESS_WORDS && t.absent)
         return false;
     g_autoptr(GPtrArray) words = g_ptr_array_new_with_free_func(g_free);
     if (!for_words(address, keep_word, words) || words->len == 0)
@@ -312,6 +298,16 @@ from_may_match(const range_keys_t *k, const char *address)
     return false;
 }
 
+/* No run has saved since the read stage's read transaction (every save
+ * moves the counter): what the state holds now is the save it read. */
+static bool
+no_save_since_read(bw_scan_t *s)
+{
+    g_autofree char *saves_now = NULL;
+    bw_store_get_meta(s->store, "saves", &saves_now);
+    return s->saves_read != NULL && g_strcmp0(saves_now, s->saves_read) == 0;
+}
+
 bool
 bw_scan_from_count_kept(bw_scan_t *s, const char *address)
 {
@@ -323,9 +319,7 @@ bw_scan_from_count_kept(bw_scan_t *s, const char *address)
          * the set of its read stage) only when no run has saved since:
          * asked once, after the caller has read them (the memo), as every
          * save writes the memo and moves the counter. */
-        g_autofree char *saves_now = NULL;
-        bw_store_get_meta(s->store, "saves", &saves_now);
-        s->saves_same = s->saves_read != NULL && g_strcmp0(saves_now, s->saves_read) == 0;
+        s->saves_same = no_save_since_read(s);
         range_keys_t *k = g_new0(range_keys_t, 1);
         if (range_keys_load(s, k)) {
             s->from_keys = k;
@@ -393,16 +387,14 @@ verdicts_keepable(bw_scan_t *s)
     if (s->full || s->config_changed || s->sent_changed || s->retried->len > 0 ||
         !s->sig.runs_reused || s->profile_digest == NULL)
         return false;
-    g_autofree char *digest = NULL, *sent = NULL, *saves_now = NULL;
+    g_autofree char *digest = NULL, *sent = NULL;
     bw_store_get_meta(s->store, "profile_digest", &digest);
     bw_store_get_meta(s->store, "sent_messages", &sent);
     /* The stored answers are kept against what the read stage told of the
      * save it read (the range since, none removed): rows another run saved
      * since (loaded above, after its commit) answered for that run's
      * snapshot, older or newer than this one's, and none is kept then. */
-    bw_store_get_meta(s->store, "saves", &saves_now);
-    return s->saves_read != NULL && g_strcmp0(saves_now, s->saves_read) == 0 &&
-           digest != NULL && strcmp(digest, s->profile_digest) == 0 && sent != NULL &&
+    return no_save_since_read(s) && digest != NULL && strcmp(digest, s->profile_digest) == 0 && sent != NULL &&
            g_ascii_strtoull(sent, NULL, 10) == s->sent_total;
 }
 
