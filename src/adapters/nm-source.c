@@ -7,6 +7,7 @@
 #include <gmime/gmime.h>
 #include <glib/gi18n-lib.h>
 #include <notmuch.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -2308,55 +2309,20 @@ bw_nm_source_all_ids(bw_nm_source_t *src, void (*fn)(void *data, const char *mes
     return ok && src->failed == NOTMUCH_STATUS_SUCCESS;
 }
 
-/* SipHash-2-4 (Aumasson and Bernstein): a keyed 64-bit hash; without the
- * key, Message-IDs that collide cannot be made on purpose. */
-#define SIP_ROTL(x, b) (guint64)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIP_ROUND                                                             \
-    do {                                                                      \
-        v0 += v1; v1 = SIP_ROTL(v1, 13); v1 ^= v0; v0 = SIP_ROTL(v0, 32);     \
-        v2 += v3; v3 = SIP_ROTL(v3, 16); v3 ^= v2;                            \
-        v0 += v3; v3 = SIP_ROTL(v3, 21); v3 ^= v0;                            \
-        v2 += v1; v1 = SIP_ROTL(v1, 17); v1 ^= v2; v2 = SIP_ROTL(v2, 32);     \
-    } while (0)
-
-static guint64
-le64(const guint8 *p)
-{
-    guint64 v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
+/* SipHash-2-4 (Aumasson and Bernstein) through libsodium's crypto_shorthash:
+ * a keyed 64-bit hash; without the key, Message-IDs that collide cannot be
+ * made on purpose.  Its 8 bytes are read little-endian, as the reference
+ * implementation returns the value (the stored sets hold these values). */
 guint64
 bw_nm_id_hash(const guint8 key[16], const char *message_id)
 {
-    guint64 k0 = le64(key), k1 = le64(key + 8);
-    guint64 v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
-    guint64 v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
-    size_t len = strlen(message_id);
-    const guint8 *p = (const guint8 *)message_id;
-    size_t full = len - len % 8;
-    for (size_t i = 0; i < full; i += 8) {
-        guint64 m = le64(p + i);
-        v3 ^= m;
-        SIP_ROUND;
-        SIP_ROUND;
-        v0 ^= m;
-    }
-    guint64 b = (guint64)len << 56;
-    for (size_t i = 0; i < len % 8; i++)
-        b |= (guint64)p[full + i] << (8 * i);
-    v3 ^= b;
-    SIP_ROUND;
-    SIP_ROUND;
-    v0 ^= b;
-    v2 ^= 0xff;
-    SIP_ROUND;
-    SIP_ROUND;
-    SIP_ROUND;
-    SIP_ROUND;
-    return v0 ^ v1 ^ v2 ^ v3;
+    G_STATIC_ASSERT(crypto_shorthash_siphash24_KEYBYTES == 16);
+    unsigned char out[crypto_shorthash_siphash24_BYTES];
+    crypto_shorthash_siphash24(out, (const unsigned char *)message_id, strlen(message_id), key);
+    guint64 v = 0;
+    for (int i = (int)sizeof out - 1; i >= 0; i--)
+        v = (v << 8) | out[i];
+    return v;
 }
 
 char *
