@@ -30,7 +30,10 @@
  * removed (and F is exactly N \ S).  A collision (a new message hashing
  * as an old one: p ~ |F| |S| / 2^64, ~1e-13 per run at 160k; the key is
  * the state's, so it cannot be aimed at) makes F one short and could hide
- * one removal of the same run.
+ * one removal of the same run.  Two ids of S with the same hash share one
+ * entry of K (the store's INSERT OR REPLACE keeps the files last written):
+ * (a) still holds, and (b) may give one of them the other's files, which at
+ * worst hides a removal in the same way, at the same odds.
  *
  * Directories.  Over the walked directories, files(N) - files(S) =
  * sum over N \ S of files now + sum over the old messages of R of (files
