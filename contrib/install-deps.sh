@@ -15,7 +15,7 @@ set -eu
 # build the libFuzzer target and the sanitizer build of .ci/run.
 BUILD="autoconf automake libtool autopoint pkg-config gettext make gcc clang
  libglib2.0-dev libgmime-3.0-dev libsodium-dev libnotify-dev libjson-glib-dev
- libsqlite3-dev libnotmuch-dev libxxhash-dev check xz-utils g++"
+ libsqlite3-dev libnotmuch-dev libxapian-dev libxxhash-dev check xz-utils g++"
 # Test and run: notmuch itself (the e2e tests build real databases), a D-Bus
 # session with a mock notification server (python3-dbusmock), the mail
 # clients the plugins are tested in (with notmuch-emacs), notify-send, sqlite3 for

@@ -10,7 +10,8 @@
  * notmuch_message_thaw() writes the document (replace_document) outside
  * any try: a write error (a full disk) would end the tagging in an abort.
  *
- * These wrappers are the only C++ in bouncewatch: a try/catch around the
+ * These wrappers (with nm-xapian.cc, which reads notmuch's Xapian database
+ * itself) are the only C++ in bouncewatch: a try/catch around the
  * call, so the exception becomes what the rest of notmuch's API already
  * gives us, a NULL the scan treats as "the read failed, read again". */
 #ifndef BW_NM_EXCEPTIONS_H

@@ -211,8 +211,9 @@ bool bw_nm_source_range_each(bw_nm_source_t *src, guint64 after_rev,
                              void (*fn)(void *data, const char *message_id, guint files),
                              void *data);
 /* Calls fn for every message of the database, with files 0 (not counted:
- * a value read per document, ~1 us); FALSE when a read failed (or the
- * database's id slot cannot be trusted). */
+ * a value read per document, ~1 us; read from Xapian directly when
+ * nm-xapian.h can answer for this snapshot); FALSE when a read failed (or
+ * the database's id slot cannot be trusted). */
 bool bw_nm_source_all_ids(bw_nm_source_t *src,
                           void (*fn)(void *data, const char *message_id, guint files),
                           void *data);
@@ -241,8 +242,15 @@ bool bw_nm_source_is_owners(bw_nm_source_t *src, const char *message_id);
 /* Number of messages from the owner's addresses (0 without addresses). */
 guint64 bw_nm_source_count_sent(bw_nm_source_t *src);
 
-/* Number of messages in the database (what a full scan examines). */
+/* Number of messages in the database (what a full scan examines; one
+ * posting-list length through nm-xapian.h when it can answer for this
+ * snapshot). */
 guint64 bw_nm_source_count_messages(bw_nm_source_t *src);
+
+/* How many counts and listings of every message (the two above) this
+ * source answered through its own Xapian handle, and through libnotmuch
+ * (tests and timings). */
+void bw_nm_source_answers(const bw_nm_source_t *src, unsigned *xapian, unsigned *notmuch);
 
 /* The engine's view of the mailbox (cached lookups); valid while src lives. */
 void bw_nm_source_mailbox_ops(bw_nm_source_t *src, bw_mailbox_ops_t *ops);

@@ -1,0 +1,217 @@
+/* nm-xapian.cc: notmuch's Xapian database read directly, for two
+ * questions (see nm-xapian.h).  What this file relies on of notmuch 0.37's
+ * schema (lib/database.cc, the schema comment; lib/prefix.cc):
+ *   - every mail document holds the term "Tmail" ("type" is the boolean
+ *     prefix "T"), every ghost "Tghost", never both (add-message.cc swaps
+ *     them when a ghost becomes mail; message.cc makes a ghost of a
+ *     deleted message still named in its thread); directory documents
+ *     hold "Tdirectory";
+ *   - notmuch_query_count_messages("*") with no excluded tags counts the
+ *     documents of Tmail AND MatchAll (query.cc: an exact MSet count),
+ *     which is the term frequency of "Tmail";
+ *   - the Message-ID is the value of slot 1 (NOTMUCH_VALUE_MESSAGE_ID, set
+ *     with the id term in _notmuch_message_create_for_message_id), which
+ *     notmuch_message_get_header(m, "message-id") returns as a C string
+ *     (talloc_strdup of c_str(): up to the first NUL) when the database
+ *     has NOTMUCH_FEATURE_FROM_SUBJECT_ID_VALUES;
+ *   - the id term is "Q" + the id (notmuch_message_get_message_id reads
+ *     the first term at or after "Q" of the document's term list).
+ * A database whose "version" and "features" metadata are not exactly what
+ * notmuch 0.37 writes for a new database is not read here. */
+#include "nm-xapian.h"
+
+#include <xapian.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <sys/stat.h>
+#include <vector>
+
+namespace {
+
+/* lib/database.cc NOTMUCH_DATABASE_VERSION, and the features string
+ * (features.cc, _notmuch_database_print_features) of a database notmuch
+ * 0.37 creates: NOTMUCH_FEATURES_CURRENT plus the header values, the
+ * indexed MIME types and the separate body index (open.cc). */
+const char NM_VERSION[] = "3";
+const char NM_FEATURES[] = "multiple paths per message\trw\n"
+                           "relative directory paths\trw\n"
+                           "from/subject/message-ID in database\tw\n"
+                           "exact folder:/path: search\trw\n"
+                           "mail documents for missing messages\tw\n"
+                           "indexed MIME types\tw\n"
+                           "modification tracking\tw\n"
+                           "index body and headers separately\tw\n";
+const Xapian::valueno NM_VALUE_MESSAGE_ID = 1;
+const Xapian::valueno NM_VALUE_LAST_MOD = 4;
+const unsigned ID_TERM_CHECKED = 64;   /* as nm-source.c's libnotmuch listing */
+
+const char *
+test_mode()
+{
+    const char *m = getenv("BOUNCEWATCH_TEST_XAPIAN");
+    return m != nullptr ? m : "";
+}
+
+}   // namespace
+
+struct bw_nm_xapian {
+    Xapian::Database db;
+    std::string path;
+    Xapian::rev revision = 0;
+    int usable = -1;   /* -1 not asked yet, 0 no, 1 yes */
+};
+
+extern "C" bw_nm_xapian_t *
+bw_nm_xapian_open(const char *database_path)
+{
+    if (database_path == nullptr || strcmp(test_mode(), "off") == 0)
+        return nullptr;
+    bw_nm_xapian_t *x = nullptr;
+    try {
+        x = new bw_nm_xapian_t;
+        /* notmuch tries <path>/xapian and takes <path>/.notmuch/xapian when
+         * no database opens there (a DatabaseOpeningError; a path that does
+         * not exist gives one without being tried); any other error ended
+         * notmuch's open */
+        std::string trial = std::string(database_path) + "/xapian";
+        struct stat st;
+        bool opened = false;
+        if (stat(trial.c_str(), &st) == 0 || errno != ENOENT) {
+            try {
+                x->db = Xapian::Database(trial);
+                opened = true;
+            } catch (const Xapian::DatabaseOpeningError &) {
+            }
+        }
+        if (!opened) {
+            trial = std::string(database_path) + "/.notmuch/xapian";
+            x->db = Xapian::Database(trial);
+        }
+        x->path = trial;
+        x->revision = x->db.get_revision();
+        return x;
+    } catch (...) {
+        delete x;
+        return nullptr;
+    }
+}
+
+extern "C" void
+bw_nm_xapian_close(bw_nm_xapian_t *x)
+{
+    try {
+        delete x;
+    } catch (...) {
+    }
+}
+
+static bool
+check_usable(bw_nm_xapian_t *x, const char *uuid, uint64_t lastmod)
+{
+    if (x->db.get_metadata("version") != NM_VERSION ||
+        x->db.get_metadata("features") != NM_FEATURES)
+        return false;
+    if (uuid == nullptr || x->db.get_uuid() != uuid)
+        return false;
+    /* notmuch's revision (open.cc, _load_database_state) in x's snapshot */
+    std::string top = x->db.get_value_upper_bound(NM_VALUE_LAST_MOD);
+    uint64_t mine = top.empty() ? 0 : (uint64_t)Xapian::sortable_unserialise(top);
+    if (mine != lastmod)
+        return false;
+    if (strcmp(test_mode(), "stale") == 0)
+        return false;
+    /* last: no commit between x's open and now */
+    Xapian::Database fresh(x->path);
+    return fresh.get_uuid() == x->db.get_uuid() && fresh.get_revision() == x->revision;
+}
+
+extern "C" bool
+bw_nm_xapian_usable(bw_nm_xapian_t *x, const char *uuid, uint64_t lastmod)
+{
+    if (x == nullptr)
+        return false;
+    if (x->usable < 0) {
+        try {
+            x->usable = check_usable(x, uuid, lastmod) ? 1 : 0;
+        } catch (...) {
+            x->usable = 0;
+        }
+    }
+    return x->usable == 1;
+}
+
+extern "C" bool
+bw_nm_xapian_count_mail(bw_nm_xapian_t *x, uint64_t *count)
+{
+    *count = 0;
+    if (x == nullptr || x->usable != 1)
+        return false;
+    try {
+        *count = x->db.get_termfreq("Tmail");
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
+/* The id term of document `did` as notmuch_message_get_message_id reads it
+ * (_notmuch_message_get_term: the first term at or after "Q", if it starts
+ * with "Q"), up to its first NUL; false when it has none. */
+static bool
+id_term(const Xapian::Database &db, Xapian::docid did, std::string *out)
+{
+    Xapian::TermIterator t = db.termlist_begin(did);
+    t.skip_to("Q");
+    if (t == db.termlist_end(did))
+        return false;
+    std::string term = *t;
+    if (term.compare(0, 1, "Q") != 0)
+        return false;
+    *out = std::string(term.c_str() + 1);
+    return true;
+}
+
+extern "C" int
+bw_nm_xapian_each_id(bw_nm_xapian_t *x, void (*fn)(void *data, const char *message_id),
+                     void *data)
+{
+    if (x == nullptr || x->usable != 1)
+        return -1;
+    /* The ids are gathered first, NUL-separated in one buffer, and handed
+     * out once all are read: a Xapian error part-way (a writer committing
+     * twice meanwhile) leaves the caller nothing to undo. */
+    std::string ids;
+    try {
+        Xapian::PostingIterator p = x->db.postlist_begin("Tmail");
+        Xapian::PostingIterator pend = x->db.postlist_end("Tmail");
+        Xapian::ValueIterator v = x->db.valuestream_begin(NM_VALUE_MESSAGE_ID);
+        Xapian::ValueIterator vend = x->db.valuestream_end(NM_VALUE_MESSAGE_ID);
+        ids.reserve((size_t)x->db.get_termfreq("Tmail") * 48);
+        unsigned n = 0;
+        for (; p != pend; ++p, n++) {
+            Xapian::docid did = *p;
+            if (v != vend && v.get_docid() < did)
+                v.skip_to(did);
+            /* no value is an empty one (Document::get_value) */
+            std::string value = v != vend && v.get_docid() == did ? *v : std::string();
+            const char *id = value.c_str();   /* up to the first NUL, as notmuch */
+            if (*id == '\0')
+                return 0;
+            if (n < ID_TERM_CHECKED) {
+                std::string term;
+                if (!id_term(x->db, did, &term) || term != id)
+                    return 0;
+            }
+            ids.append(id);
+            ids.push_back('\0');
+        }
+    } catch (...) {
+        return -1;
+    }
+    for (size_t at = 0; at < ids.size(); at += strlen(ids.c_str() + at) + 1)
+        fn(data, ids.c_str() + at);
+    return 1;
+}

@@ -1,0 +1,136 @@
+#!/bin/sh
+# T342-nm-xapian: the count of every message and the listing of every
+# Message-ID that bouncewatch asks of notmuch's Xapian database directly
+# (src/adapters/nm-xapian.h) are exactly libnotmuch's answers, on a
+# database with ghosts (ids named by In-Reply-To/References that no message
+# holds), after a deletion that turns a message back into a ghost, after a
+# ghost becomes a message, after a deletion that leaves a thread of ghosts
+# only; with a Message-ID too long for a term (notmuch keeps its SHA-1)
+# and a message without one.  tests/tools/bw-nm-probe prints what the
+# notmuch source answers and which way.  The fallbacks: with the schema
+# guard failing (BOUNCEWATCH_TEST_XAPIAN=off) or with a commit between our
+# handle's open and the answer (the revision guard; also
+# BOUNCEWATCH_TEST_XAPIAN=stale), libnotmuch answers, for the snapshot the
+# source opened.  Also on a split layout (database.path apart from
+# database.mail_root: the Xapian directory is <path>/xapian).
+. "$BW_SRCDIR/tests/e2e/lib.sh"
+bw_require_bin
+bw_require_cmd notmuch python3
+bw_tmpdir
+PROBE="$BW_BUILDDIR/tests/tools/bw-nm-probe"
+[ -x "$PROBE" ] || bw_skip "bw-nm-probe not built"
+
+# mail FILE ID [IN-REPLY-TO [REFERENCES]]: a message in the maildir
+# ("-" for ID: no Message-ID header)
+mail() {
+    {
+        printf 'From: Pal <pal@example.net>\nTo: owner@example.org\nSubject: %s\n' "$1"
+        printf 'Date: Mon, 16 Nov 2026 10:00:00 +0000\n'
+        [ "$2" = - ] || printf 'Message-ID: <%s>\n' "$2"
+        [ -z "${3:-}" ] || printf 'In-Reply-To: <%s>\n' "$3"
+        [ -z "${4:-}" ] || printf 'References: %s\n' "$4"
+        printf '\nHello %s.\n' "$1"
+    } >"$BW_TMP/mail/cur/$1:2,"
+}
+long=$(python3 -c 'print("long-" + "x" * 400 + "@example.net")')
+mkdir -p "$BW_TMP/mail/cur"
+mail a a@example.net ghost-1@example.net '<ghost-0@example.net> <ghost-1@example.net>'
+mail b b@example.net a@example.net '<ghost-0@example.net> <ghost-1@example.net> <a@example.net>'
+mail c c@example.net ghost-2@example.net
+mail d d@example.net
+mail e "$long" d@example.net
+mail f -
+mail g g@example.net
+bw_notmuch_setup "$BW_TMP/mail" owner@example.org
+
+# agree NAME: the fast answers are notmuch's (the same count; the same ids
+# in the same order as the source's libnotmuch listing, and the set
+# `notmuch search` gives), and came from Xapian
+agree() {
+    "$PROBE" count >"$BW_TMP/$1.count" || bw_expect_eq "$1: probe count" failed ok
+    "$PROBE" ids >"$BW_TMP/$1.ids" || bw_expect_eq "$1: probe ids" failed ok
+    BOUNCEWATCH_TEST_XAPIAN=off "$PROBE" count >"$BW_TMP/$1.count-nm" ||
+        bw_expect_eq "$1: probe count (notmuch)" failed ok
+    BOUNCEWATCH_TEST_XAPIAN=off "$PROBE" ids >"$BW_TMP/$1.ids-nm" ||
+        bw_expect_eq "$1: probe ids (notmuch)" failed ok
+    bw_expect_eq "$1: count from Xapian" "$(tail -1 "$BW_TMP/$1.count")" "answers: xapian=1 notmuch=0"
+    bw_expect_eq "$1: ids from Xapian" "$(tail -1 "$BW_TMP/$1.ids")" "answers: xapian=1 notmuch=0"
+    bw_expect_eq "$1: fallback count from notmuch" "$(tail -1 "$BW_TMP/$1.count-nm")" \
+        "answers: xapian=0 notmuch=1"
+    bw_expect_eq "$1: fallback ids from notmuch" "$(tail -1 "$BW_TMP/$1.ids-nm")" \
+        "answers: xapian=0 notmuch=1"
+    bw_expect_eq "$1: count" "$(head -1 "$BW_TMP/$1.count")" "$(notmuch count --exclude=false '*')"
+    bw_expect_eq "$1: count == fallback" "$(head -1 "$BW_TMP/$1.count")" "$(head -1 "$BW_TMP/$1.count-nm")"
+    bw_expect_eq "$1: ids == fallback, in order" "$(sed '$d' "$BW_TMP/$1.ids")" \
+        "$(sed '$d' "$BW_TMP/$1.ids-nm")"
+    bw_expect_eq "$1: ids == notmuch search" "$(sed '$d' "$BW_TMP/$1.ids" | sort)" \
+        "$(notmuch search --exclude=false --output=messages '*' | sed 's/^id://' | sort)"
+    bw_expect_eq "$1: one id per message" "$(sed '$d' "$BW_TMP/$1.ids" | wc -l)" \
+        "$(head -1 "$BW_TMP/$1.count")"
+}
+
+agree start
+bw_expect_eq "start: 7 messages" "$(head -1 "$BW_TMP/start.count")" 7
+bw_expect_eq "start: the long id is kept as notmuch keeps it" \
+    "$(grep -c '^notmuch-sha1-' "$BW_TMP/start.ids")" 2    # the long one and f's
+bw_expect_eq "start: ghosts are not listed" "$(grep -c ghost "$BW_TMP/start.ids")" 0
+bw_expect_eq "start: notmuch has the ghosts" \
+    "$(notmuch search --output=messages 'thread:{id:a@example.net}' | wc -l)" 2
+
+# a deletion that leaves a ghost (b still names a): a is a ghost now
+rm "$BW_TMP/mail/cur/a:2,"
+notmuch new --no-hooks --quiet
+agree ghost-again
+bw_expect_eq "ghost-again: a is gone" "$(grep -c '^a@example.net$' "$BW_TMP/ghost-again.ids")" 0
+bw_expect_eq "ghost-again: 6 messages" "$(head -1 "$BW_TMP/ghost-again.count")" 6
+
+# ghosts become messages: a comes back, ghost-1 arrives
+mail a a@example.net ghost-1@example.net '<ghost-0@example.net> <ghost-1@example.net>'
+mail h ghost-1@example.net
+notmuch new --no-hooks --quiet
+agree ghost-real
+bw_expect_eq "ghost-real: 8 messages" "$(head -1 "$BW_TMP/ghost-real.count")" 8
+bw_expect_eq "ghost-real: ghost-1 is a message" \
+    "$(grep -c '^ghost-1@example.net$' "$BW_TMP/ghost-real.ids")" 1
+
+# a deletion that leaves a thread of ghosts only (c: its ghosts go too)
+rm "$BW_TMP/mail/cur/c:2,"
+notmuch new --no-hooks --quiet
+agree ghosts-gone
+bw_expect_eq "ghosts-gone: 7 messages" "$(head -1 "$BW_TMP/ghosts-gone.count")" 7
+
+# The revision guard: a commit between the source's open and the answer
+# (a new message indexed): libnotmuch answers, of the snapshot the source
+# opened (7 messages, not 8)
+mail i i@example.net
+out=$("$PROBE" --between "notmuch new --no-hooks --quiet" count)
+bw_expect_eq "commit between: counted by notmuch, in the source's snapshot" "$out" \
+    "7
+answers: xapian=0 notmuch=1"
+bw_expect_eq "commit between: notmuch counts 8 now" "$(notmuch count '*')" 8
+out=$("$PROBE" --between "notmuch tag +seen -- id:d@example.net" ids | tail -1)
+bw_expect_eq "tag between: listed by notmuch" "$out" "answers: xapian=0 notmuch=1"
+# no commit between: still Xapian
+out=$("$PROBE" --between "notmuch count '*'" count)
+bw_expect_eq "read between: counted by Xapian" "$out" "8
+answers: xapian=1 notmuch=0"
+out=$(BOUNCEWATCH_TEST_XAPIAN=stale "$PROBE" count)
+bw_expect_eq "stale: counted by notmuch" "$out" "8
+answers: xapian=0 notmuch=1"
+agree after-guard
+
+# a split layout: the database apart from the mail, in <path>/xapian
+mkdir -p "$BW_TMP/db"
+cat >"$BW_TMP/split-config" <<CFG
+[database]
+path=$BW_TMP/db
+mail_root=$BW_TMP/mail
+[user]
+primary_email=owner@example.org
+CFG
+export NOTMUCH_CONFIG="$BW_TMP/split-config"
+notmuch new --no-hooks --quiet
+[ -d "$BW_TMP/db/xapian" ] || bw_expect_eq "split: database in db/xapian" missing there
+agree split
+
+bw_done
