@@ -193,8 +193,14 @@ bw_nm_xapian_each_id(bw_nm_xapian_t *x, void (*fn)(void *data, const char *messa
         unsigned n = 0;
         for (; p != pend; ++p, n++) {
             Xapian::docid did = *p;
-            if (v != vend && v.get_docid() < did)
-                v.skip_to(did);
+            /* the stream holds the mail and the ghosts in docid order: the
+             * next value is usually this document's (++ is cheaper than
+             * skip_to) */
+            if (v != vend && v.get_docid() < did) {
+                ++v;
+                if (v != vend && v.get_docid() < did)
+                    v.skip_to(did);
+            }
             /* no value is an empty one (Document::get_value) */
             std::string value = v != vend && v.get_docid() == did ? *v : std::string();
             const char *id = value.c_str();   /* up to the first NUL, as notmuch */
