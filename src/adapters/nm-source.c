@@ -259,6 +259,19 @@ xap_then_reopen(bw_nm_source_t *src, bool always)
     return false;
 }
 
+/* May our Xapian handle answer for this snapshot (nm-xapian.h)?  Asked
+ * when an answer is needed, not at the open: the fresh handle it takes is
+ * paid only by the runs that need the count or the listing. */
+static bool
+xap_ready(bw_nm_source_t *src)
+{
+    if (src->xap == NULL || src->failed != NOTMUCH_STATUS_SUCCESS)
+        return false;
+    const char *uuid = NULL;
+    guint64 revision = notmuch_database_get_revision(src->db, &uuid);
+    return bw_nm_xapian_usable(src->xap, uuid, revision);
+}
+
 bw_status_t
 bw_nm_source_open(const char *config_path, bw_nm_source_t **out, char **detail)
 {
@@ -691,6 +704,22 @@ count_query(bw_nm_source_t *src, const char *text, guint64 *count)
     return nst == NOTMUCH_STATUS_SUCCESS;
 }
 
+/* Every message of this snapshot (what notmuch_query_count_messages counts
+ * for "*" without excluded tags): the documents of "Tmail", one
+ * posting-list length through our Xapian handle when it is of this
+ * snapshot, else a count by notmuch (a match over every document: ~236 M
+ * instructions at 165k messages).  FALSE when notmuch failed. */
+static bool
+count_every(bw_nm_source_t *src, guint64 *count)
+{
+    if (xap_ready(src) && bw_nm_xapian_count_mail(src->xap, count)) {
+        src->xap_answers++;
+        return true;
+    }
+    src->nm_answers++;
+    return count_query(src, "*", count);
+}
+
 /* ------------------------------------------------------------ the lastmod range
  *
  * A `lastmod:R..` query scans the lastmod value of every document (~45 M
@@ -853,7 +882,7 @@ candidates_pass(bw_nm_source_t *src, bool all, guint64 after_rev, GPtrArray *out
     *sent_changed = false;
     g_autofree char *range = NULL;
     if (all) {
-        if (!count_query(src, "*", examined))
+        if (!count_every(src, examined))
             return false;
         src->total = (gint64)*examined;   /* what bw_nm_source_count_messages counts */
     } else {
@@ -2302,19 +2331,6 @@ bw_nm_source_range_each(bw_nm_source_t *src, guint64 after_rev,
     return true;
 }
 
-/* May our Xapian handle answer for this snapshot (nm-xapian.h)?  Asked
- * when an answer is needed, not at the open: the fresh handle it takes is
- * paid only by the runs that need the count or the listing. */
-static bool
-xap_ready(bw_nm_source_t *src)
-{
-    if (src->xap == NULL || src->failed != NOTMUCH_STATUS_SUCCESS)
-        return false;
-    const char *uuid = NULL;
-    guint64 revision = notmuch_database_get_revision(src->db, &uuid);
-    return bw_nm_xapian_usable(src->xap, uuid, revision);
-}
-
 void
 bw_nm_source_answers(const bw_nm_source_t *src, unsigned *xapian, unsigned *notmuch)
 {
@@ -2558,28 +2574,9 @@ bw_nm_source_count_messages(bw_nm_source_t *src)
 {
     if (src->total >= 0)
         return (guint64)src->total;
-    /* The documents of "Tmail": what notmuch's count below counts, one
-     * posting-list length instead of a match over every document (~236 M
-     * instructions at 160k), when our handle is of this snapshot. */
-    guint64 fast = 0;
-    if (xap_ready(src) && bw_nm_xapian_count_mail(src->xap, &fast)) {
-        src->xap_answers++;
-        src->total = (gint64)fast;
-        return fast;
-    }
-    src->nm_answers++;
-    unsigned count = 0;
-    notmuch_query_t *query = notmuch_query_create(src->db, "*");
-    if (query) {
-        notmuch_query_set_omit_excluded(query, NOTMUCH_EXCLUDE_FALSE);
-        notmuch_status_t nst = notmuch_query_count_messages(query, &count);
-        if (nst != NOTMUCH_STATUS_SUCCESS) {
-            mark_failed(src, nst);
-            count = 0;
-        }
-        notmuch_query_destroy(query);
-        if (nst == NOTMUCH_STATUS_SUCCESS)
-            src->total = count;
-    }
+    guint64 count = 0;
+    if (!count_every(src, &count))
+        return 0;   /* the failure is recorded */
+    src->total = (gint64)count;
     return count;
 }
