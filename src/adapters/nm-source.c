@@ -32,8 +32,9 @@ struct bw_nm_source {
     GHashTable *known_ids;       /* message-id -> GINT_TO_POINTER(1 known, 2 unknown) */
     GHashTable *from_counts;     /* address -> GUINT_TO_POINTER(count + 1) */
     int has_sent;                /* -1 unknown, 0, 1 */
-    /* messages in the database, or -1: counting them walks every document
-     * (~40 ms at 160k), and the database this handle reads does not
+    /* messages in the database, or -1: counting them through libnotmuch
+     * walks every document (~40 ms at 160k; not through `xap`), and the
+     * database this handle reads does not
      * change until it is reopened */
     gint64 total;
     gint64 owner_count;          /* messages of owner_query in this snapshot, or -1 */
@@ -2372,8 +2373,9 @@ bw_nm_source_all_ids(bw_nm_source_t *src, void (*fn)(void *data, const char *mes
         mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
         return false;
     }
-    /* notmuch_message_get_message_id reads every term of the document
-     * (~10 us each: 1.7 s at 160k); the Message-ID notmuch keeps in a value
+    /* Through libnotmuch: notmuch_message_get_message_id reads every term
+     * of the document (~10 us each: 1.7 s at 160k); the Message-ID
+     * notmuch keeps in a value
      * slot for sorting is one read (0.17 s), and is the same string (the
      * slot is set where the id is: the first messages are checked, and a
      * database without the slot makes notmuch read the file: then the

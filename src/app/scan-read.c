@@ -69,7 +69,8 @@
  *     notmuch's value slot, which notmuch writes from the same string as
  *     the id term when it creates the message (the first 64 are checked
  *     against notmuch_message_get_message_id, and the listing is given up
- *     on a difference);
+ *     on a difference; read through our own Xapian handle, with the same
+ *     checks, when that handle is of this run's snapshot: nm-xapian.h);
  *   - a run with nothing new (bw_scan_account_unchanged) only sets the
  *     files of R's messages, and writes nothing when another run saved
  *     since it read the state (its older revision and directory table
@@ -446,7 +447,9 @@ bw_scan_stage_read(bw_scan_t *s, bool *retry, char **detail)
     if (one_read)
         bw_store_read_end(s->store);
     /* Removing a message does not bump notmuch's revision (0.37): the
-     * count shows it, but counting 160k messages costs 40 ms.  notmuch new
+     * count shows it, but counting 160k messages costs 40 ms through
+     * libnotmuch (one posting-list length through our own Xapian handle,
+     * when that is of this snapshot: nm-xapian.h).  notmuch new
      * records each directory's mtime when it adds or removes a file, so an
      * unchanged directory digest means nothing was removed that way. */
     s->dirs = bw_nm_source_directory_digest(s->src);
