@@ -1157,7 +1157,18 @@ bw_parse_bytes(const char *data, size_t len, bw_report_t **out, char **detail)
  * them is read; a 50 MB message costs 4 MB).  Read to its end, not to the
  * size stat() gave (a file that reports 0 bytes, as /proc files do, may
  * hold more).  A read() error is an error (BW_E_IO), never the end of a
- * truncated mail.  *file_size gets the size stat() gave. */
+ * truncated mail.  *file_size gets the size stat() gave.
+ *
+ * Four system calls for most files (open, fstat, one read, close): the
+ * first read asks for one byte more than stat() said, straight into the
+ * buffer the file is kept in, and when it comes back short exactly at that
+ * size it has found the end (the read that returns 0 is not made).  A file
+ * that grew since (the byte more came) or a read short of the size (some
+ * file systems) is read on until read() returns 0, as before.  The first
+ * 5 bytes say whether it is an mbox: until they are in, at most
+ * BW_PARSE_MAX_BYTES are asked for, the smaller of the two limits.  (It
+ * was a 5-byte read, then a read of the rest, then the read of the end:
+ * two system calls more per file.) */
 static bw_status_t
 read_file(const char *path, char **data, size_t *len, guint64 *file_size, char **detail)
 {
@@ -1183,42 +1194,35 @@ read_file(const char *path, char **data, size_t *len, guint64 *file_size, char *
         close(fd);
         return bw_error_set(detail, BW_E_TOO_LARGE, "%s: file larger than %u MiB", path, (unsigned)(cap >> 20));
     }
-    /* The first bytes say whether it is an mbox (read whole) or one
-     * message (read up to BW_PARSE_MAX_BYTES). */
-    char head[5];
-    size_t got = 0;
-    int read_errno = 0;
-    while (got < sizeof head) {
-        ssize_t n = read(fd, head + got, sizeof head - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            read_errno = errno;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    if (read_errno != 0) {
-        close(fd);
-        return bw_error_set(detail, BW_E_IO, "%s: read error: %s", path, g_strerror(read_errno));
-    }
-    size_t limit = got == sizeof head && memcmp(head, "From ", 5) == 0 ? (size_t)cap : BW_PARSE_MAX_BYTES;
-    size_t size = (size_t)sb.st_size < limit ? (size_t)sb.st_size : limit;
+    size_t stat_size = sb.st_size > 0 ? (size_t)sb.st_size : 0;
+    /* The limit is BW_PARSE_MAX_BYTES until the first bytes say "From ". */
+    enum { HEAD = 5 };
+    size_t limit = BW_PARSE_MAX_BYTES;
+    bool head_known = false;
     /* One byte more than stat() says: the read that finds the end then
      * has room, and does not double the buffer first (every file was
      * copied into one twice its size). */
-    size_t alloc = size > got ? MIN(size + 1, limit) : 65536;
+    size_t alloc = stat_size > 0 ? MIN(stat_size + 1, limit) : 65536;
     char *buf = g_try_malloc(alloc + 1);
     if (buf == NULL) {
         close(fd);
         return BW_E_NOMEM;
     }
-    memcpy(buf, head, got);
-    bool unread = got == sizeof head;   /* else the end came first */
-    while (unread && got < limit) {
+    size_t got = 0;
+    for (;;) {
+        if (!head_known && got >= HEAD) {
+            head_known = true;
+            if (memcmp(buf, "From ", HEAD) == 0)
+                limit = (size_t)cap;
+        }
+        if (got >= limit)
+            break;
         if (got == alloc) {
-            /* more than stat() said: grow, up to the limit */
+            /* More than stat() said (or an mbox past the first limit):
+             * grow, up to the limit; an mbox at once to its stat() size. */
             size_t grown = alloc < limit / 2 ? alloc * 2 : limit;
+            if (head_known && stat_size >= alloc)
+                grown = MAX(grown, MIN(stat_size + 1, limit));
             char *more = g_try_realloc(buf, grown + 1);
             if (more == NULL) {
                 g_free(buf);
@@ -1228,19 +1232,25 @@ read_file(const char *path, char **data, size_t *len, guint64 *file_size, char *
             buf = more;
             alloc = grown;
         }
-        ssize_t n = read(fd, buf + got, alloc - got);
+        size_t ask = alloc - got;
+        ssize_t n = read(fd, buf + got, ask);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            read_errno = errno;
+            int read_errno = errno;
             g_free(buf);
             close(fd);
+            if (got < HEAD)
+                return bw_error_set(detail, BW_E_IO, "%s: read error: %s", path, g_strerror(read_errno));
             return bw_error_set(detail, BW_E_IO, "%s: read error after %zu bytes: %s", path, got,
                                 g_strerror(read_errno));
         }
         if (n == 0)
             break;
         got += (size_t)n;
+        /* Short, where fstat() said the file ends: the end. */
+        if ((size_t)n < ask && got == stat_size)
+            break;
     }
     close(fd);
     buf[got] = '\0';
