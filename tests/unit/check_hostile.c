@@ -505,6 +505,47 @@ START_TEST(test_read_errors)
 }
 END_TEST
 
+START_TEST(test_read_sizes)
+{
+    /* A file is read with one read() of its stat() size and a byte more;
+     * until its first 5 bytes are in, no more than the single-message
+     * limit (4 MiB) is asked for, and an mbox is then read on to its end.
+     * An mbox whose last message starts past 4 MiB must give it. */
+    g_autofree char *a = make_dsn("s0@mx.example.org", "first@example.net", "o1@example.com");
+    g_autofree char *c = make_dsn("s2@mx.example.org", "third@example.net", "o3@example.com");
+    GString *mbox = g_string_new(NULL);
+    g_string_append_printf(mbox, "From MAILER-DAEMON Thu Nov 19 00:00:00 2026\n%s\n", a);
+    g_string_append(mbox, "From MAILER-DAEMON Thu Nov 19 00:00:01 2026\n"
+                          "From: someone@example.org\nSubject: padding\n\n");
+    while (mbox->len < (4u << 20) + 200000u)
+        g_string_append(mbox, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n");
+    g_string_append_printf(mbox, "\nFrom MAILER-DAEMON Thu Nov 19 00:00:02 2026\n%s", c);
+    bw_status_t st;
+    g_autoptr(bw_parsed_file_t) parsed = parse_as_file(mbox->str, mbox->len, &st);
+    g_string_free(mbox, TRUE);
+    ck_assert_int_eq(st, BW_OK);
+    ck_assert(parsed->is_mbox);
+    ck_assert_uint_eq(parsed->messages->len, 3);
+    const bw_parse_result_t *last = g_ptr_array_index(parsed->messages, 2);
+    ck_assert_msg(has_recipient(last->report, "third@example.net"), "the message past 4 MiB was not read");
+
+    /* Files shorter than the 5 bytes that say "mbox", and exactly those
+     * 5 bytes: what each is, as before (no header, an mbox without a
+     * message, a 5-byte message). */
+    static const struct {
+        const char *data;
+        bw_status_t status;
+    } small[] = {
+        { "Fro", BW_E_NOT_MAIL }, { "From", BW_E_NOT_MAIL }, { "From ", BW_E_NOT_MAIL },
+        { "From x", BW_E_NOT_MAIL }, { "S: x\n", BW_OK },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(small); i++) {
+        g_autoptr(bw_parsed_file_t) one = parse_as_file(small[i].data, strlen(small[i].data), &st);
+        ck_assert_msg(st == small[i].status, "'%s': %s", small[i].data, bw_status_to_string(st));
+    }
+}
+END_TEST
+
 START_TEST(test_fuzz_regressions)
 {
     /* Every mail the parse fuzzer ever flagged (tests/fuzz/crashes/parse/;
@@ -572,6 +613,7 @@ suite_hostile(void)
     tcase_add_test(tc, test_mbox_damaged_keeps_indexes);
     tcase_add_test(tc, test_file_errors);
     tcase_add_test(tc, test_read_errors);
+    tcase_add_test(tc, test_read_sizes);
     tcase_add_test(tc, test_fuzz_regressions);
     suite_add_tcase(s, tc);
     return s;
