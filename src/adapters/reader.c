@@ -263,6 +263,15 @@ worker_init(worker_t *w)
     w->pending = g_array_new(FALSE, TRUE, sizeof(pending_t));
 }
 
+/* Before a text is made that someone reads: its language is the locale's
+ * (reader.h, before_text). */
+static void
+text_coming(bw_reader_t *r)
+{
+    if (r->opts.before_text != NULL)
+        r->opts.before_text();
+}
+
 static void
 say(bw_reader_t *r, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
@@ -291,6 +300,7 @@ relay_err_line(bw_reader_t *r, const char *s, gsize len)
     /* What is passed on counts. */
     r->err_bytes += strlen(line) + 1;
     if (r->err_bytes >= MAX_STDERR_BYTES) {
+        text_coming(r);
         say(r, READER_NAME ": %s", _("(more output not shown)"));
         return;
     }
@@ -392,6 +402,7 @@ end_idle(bw_reader_t *r, worker_t *w)
 {
     int status = stop_reader(r, w, true);
     if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+        text_coming(r);
         if (WIFSIGNALED(status))
             say(r, _("%s ended by signal %d"), READER_NAME, WTERMSIG(status));
         else
@@ -592,6 +603,7 @@ start_reader(bw_reader_t *r, worker_t *w)
             if (ep[i] >= 0)
                 close(ep[i]);
         }
+        text_coming(r);
         g_free(r->unavailable);
         r->unavailable = g_strdup_printf("cannot start %s: %s", program, g_strerror(e));
         return false;
@@ -640,6 +652,7 @@ start_reader(bw_reader_t *r, worker_t *w)
     if (rc != 0) {
         close(sv[0]);
         close(ep[0]);
+        text_coming(r);
         g_free(r->unavailable);
         r->unavailable = g_strdup_printf("cannot start %s: %s; reinstall bouncewatch (or set "
                                          "BOUNCEWATCH_READER)", program, g_strerror(rc));
@@ -706,6 +719,7 @@ push_end(bw_reader_t *r, worker_t *w, guint request)
     if (w->careful_why != NULL && w->done >= w->careful_end) {
         /* Read again one by one, none of them stopped it: not a message's
          * doing (or not one that does it every time).  Worth a line. */
+        text_coming(r);
         say(r, _("the reader stopped (%s) but read the same messages again without trouble"),
             w->careful_why);
         g_clear_pointer(&w->careful_why, g_free);

@@ -67,6 +67,10 @@ typedef struct {
     unsigned limit_ms;              /* 0: the default (see above) */
     void (*log)(void *data, const char *line);   /* may be NULL */
     void *log_data;
+    /* May be NULL: called before this makes a text someone reads (a
+     * translated line, a system error's text), for a caller that sets its
+     * locale only once it has something to say (`parse --json`). */
+    void (*before_text)(void);
 } bw_reader_options_t;
 
 typedef struct bw_reader bw_reader_t;

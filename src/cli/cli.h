@@ -44,6 +44,14 @@ int bw_cmd_scan(int argc, char **argv);   /* cmd-scan.c */
 int bw_cmd_setup(int argc, char **argv);  /* cmd-setup.c */
 int bw_cmd_doctor(int argc, char **argv); /* cmd-doctor.c */
 
+/* main.c: setlocale(LC_ALL, "") and the message catalogue, once (again:
+ * nothing).  main() calls it before every command but `parse`, which calls
+ * it before it makes or prints a text of its own; `parse --json` of
+ * readable mail says nothing itself (the readers write the lines and set
+ * their own locale), and setlocale() cost 0.15 ms (12 locale files read)
+ * before the first reader could be started. */
+void bw_cli_locale(void);
+
 /* exitcode.c: BW_EXIT_OK when this program can write JSON format version
  * `asked`; otherwise prints why (naming `command`) and returns
  * BW_EXIT_FORMAT_TOO_OLD or BW_EXIT_FORMAT_TOO_NEW. */

@@ -87,6 +87,7 @@ static void
 reader_log(void *data, const char *line)
 {
     (void)data;
+    bw_cli_locale();
     fflush(stdout);   /* the lines before it first, as they were read */
     fprintf(stderr, "bouncewatch parse: %s\n", line);
 }
@@ -170,7 +171,19 @@ bw_cmd_parse(int argc, char **argv)
         { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, N_("FILE...|-") },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
-    if (!plain_arguments(argc, argv, &json, &files)) {
+    gboolean plain = plain_arguments(argc, argv, &json, &files);
+    /* The locale is set before any text of this program is made or
+     * printed: now for the summary lines, --help and the option errors;
+     * for plain JSON Lines only when standard input is read (its errors)
+     * or the readers give something to say (reader_log, a fault below,
+     * before_text: a system error's text) -- not at all when every input
+     * is read.  (The readers set their own.) */
+    if (!plain || !json)
+        bw_cli_locale();
+    for (int i = 0; plain && files[i] != NULL; i++)
+        if (strcmp(files[i], "-") == 0)
+            bw_cli_locale();
+    if (!plain) {
         /* The G_OPTION_REMAINING entry names FILE...|- in the usage line. */
         g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
         g_option_context_set_summary(ctx, _("Parse each file as one e-mail message (an mbox file as each of its\n"
@@ -193,7 +206,7 @@ bw_cmd_parse(int argc, char **argv)
     /* Every message is read by the confined reader process (reader.h):
      * one for the batch, restarted after a message that stops it. */
     bw_reader_options_t ropts = { .mode = json ? BW_READER_LINES : BW_READER_REPORTS,
-                                  .log = reader_log };
+                                  .log = reader_log, .before_text = bw_cli_locale };
     g_autoptr(bw_reader_t) reader = bw_reader_new(&ropts);
     guint n_files = g_strv_length(files);
     /* Standard input is read here, in its place: its error, if any, is
@@ -230,6 +243,7 @@ bw_cmd_parse(int argc, char **argv)
         /* This input's answers, up to its end. */
         while (bw_reader_next(reader, &res) && !res.end) {
             if (res.fault != BW_READER_FAULT_NONE) {
+                bw_cli_locale();
                 g_autofree char *said = fault_text(&res);
                 emit(json, NULL, file, res.index, json ? res.detail : said);
                 /* Said on standard error too: a JSON consumer may not

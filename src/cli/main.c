@@ -190,9 +190,13 @@ run_hook(int argc, char **argv)
     return WIFEXITED(status) ? WEXITSTATUS(status) : BW_EXIT_OK;
 }
 
-int
-main(int argc, char **argv)
+void
+bw_cli_locale(void)
 {
+    static gboolean done;
+    if (done)
+        return;
+    done = TRUE;
     setlocale(LC_ALL, "");
     /* BOUNCEWATCH_LOCALEDIR: translations from elsewhere than the
      * installed ones (a build tree, the tests of the Japanese texts). */
@@ -200,6 +204,14 @@ main(int argc, char **argv)
     bindtextdomain(GETTEXT_PACKAGE, localedir != NULL && *localedir != '\0' ? localedir : LOCALEDIR);
     bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
     textdomain(GETTEXT_PACKAGE);
+}
+
+int
+main(int argc, char **argv)
+{
+    /* `parse` sets it when it has something to say (cmd-parse.c). */
+    if (argc < 2 || strcmp(argv[1], "parse") != 0)
+        bw_cli_locale();
 
     if (argc < 2) {
         usage(stderr);

@@ -869,6 +869,66 @@ START_TEST(test_stderr_relayed_safely)
 }
 END_TEST
 
+/* before_text (reader.h): how many times it was called, and whether it
+ * had been when the lines that need the locale were logged. */
+static unsigned before_text_calls;
+static bool said_before_text = true;
+
+static void
+count_before_text(void)
+{
+    before_text_calls++;
+}
+
+static void
+log_after_before_text(void *data, const char *line)
+{
+    (void)data;
+    if (strstr(line, "(more output not shown)") != NULL && before_text_calls == 0)
+        said_before_text = false;
+}
+
+START_TEST(test_before_text)
+{
+    /* Readable mail: nothing to say, the callback is never called (a
+     * caller that sets its locale there does not set it). */
+    before_text_calls = 0;
+    said_before_text = true;
+    bw_reader_options_t o = { .mode = BW_READER_LINES, .log = log_after_before_text,
+                              .before_text = count_before_text };
+    g_autofree char *a = mail("a.eml", "a@example.net", NULL);
+    g_autofree char *b = mail("b.eml", "b@example.net", NULL);
+    {
+        g_autoptr(bw_reader_t) reader = bw_reader_new(&o);
+        bw_reader_add_file(reader, a, 0, false);
+        bw_reader_add_file(reader, b, 0, false);
+        g_autoptr(GPtrArray) per = run(reader, 2);
+        ck_assert_ptr_null(only(per, 0)->detail);
+    }
+    ck_assert_uint_eq(before_text_calls, 0);
+    /* A flood on standard error: called before "(more output not
+     * shown)" is made. */
+    g_autofree char *n = mail("n.eml", "n@example.net", "[bw-test:stderr]");
+    {
+        g_autoptr(bw_reader_t) reader = bw_reader_new(&o);
+        bw_reader_add_file(reader, n, 0, false);
+        g_autoptr(GPtrArray) per = run(reader, 1);
+    }
+    ck_assert_uint_gt(before_text_calls, 0);
+    ck_assert(said_before_text);
+    /* A program that cannot be started: called before the system error's
+     * text is made (it is in the detail). */
+    before_text_calls = 0;
+    g_setenv("BOUNCEWATCH_READER", "/nonexistent/bouncewatch-reader", TRUE);
+    g_autoptr(bw_reader_t) none = bw_reader_new(&o);
+    bw_reader_add_file(none, a, 0, false);
+    bw_reader_result_t res;
+    ck_assert(bw_reader_next(none, &res));
+    ck_assert_int_eq(res.fault, BW_READER_FAULT_UNAVAILABLE);
+    ck_assert_uint_gt(before_text_calls, 0);
+}
+END_TEST
+
 static void
 restore_env(const char *name, const char *value)
 {
@@ -1046,6 +1106,7 @@ suite_reader(void)
     tcase_add_test(tc, test_stderr_relayed_safely);
     tcase_add_test(tc, test_pool_order_and_blame);
     tcase_add_test(tc, test_pool_unavailable);
+    tcase_add_test(tc, test_before_text);
     tcase_add_test(tc, test_no_more_inputs);
     suite_add_tcase(s, tc);
     return s;
