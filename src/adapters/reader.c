@@ -59,11 +59,15 @@ extern char **environ;
 #define LOW_WATER WINDOW
 #define LOOKAHEAD 192u
 /* Inputs waiting before more than one process starts, by default.  A
- * start costs ~30 ms of CPU (measured on these 2-core machines, the hello
- * ~40 ms of wall clock), a message 0.05-0.15 ms: `parse --json` of 128
- * bounces gained nothing in wall-clock time with two processes and paid
- * the start in CPU, 256 broke even, 407 took 15% less time. */
-#define DEFAULT_SPLIT 300u
+ * start costs ~2.7 ms of CPU (the dynamic loading of GMime, GLib and
+ * their ~20 libraries, most of it), a message 0.03-0.06 ms.  `parse
+ * --json` of N random bounces of set-of-emails, one process against two
+ * (perf stat -r 40, 2 cores, December): N=50 8.6-9.8 -> 7.0-8.2 ms wall
+ * for +2.5 ms CPU; N=100 12.2-12.7 -> 9.1-10.3 ms for +3-5 ms; N=200 16.6
+ * -> 11.8 ms for +3-4 ms.  The hook's new mail (a few messages; its goal
+ * is CPU time) stays with one process; from 100 inputs the second one
+ * pays for itself in wall-clock time (it was 300 when a start cost ~30 ms). */
+#define DEFAULT_SPLIT 100u
 /* Answers of a process ahead of the merge are taken off its socket (so it
  * never blocks on us while we wait for another) up to this size; beyond
  * it the process waits, and is not timed out while it does. */

@@ -9,7 +9,7 @@
  * process start, not one per message.
  *
  * A pool: a batch with enough inputs waiting (BOUNCEWATCH_READERS_SPLIT,
- * default 300) is read by up to BOUNCEWATCH_READERS processes at once
+ * default 100) is read by up to BOUNCEWATCH_READERS processes at once
  * (default min(2, online CPUs)), each given contiguous blocks of inputs;
  * the answers are merged in the order added.  Fewer inputs (the hook's new
  * mail) are read by one.  Everything below holds per process: its culprit
