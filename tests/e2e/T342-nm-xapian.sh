@@ -119,6 +119,27 @@ bw_expect_eq "stale: counted by notmuch" "$out" "8
 answers: xapian=0 notmuch=1"
 agree after-guard
 
+# The window the revision guard is for: a commit between our handle's
+# open and notmuch's reopen in the source's open (it waits there, at the
+# gate).  A removal moves neither the UUID nor notmuch's revision
+# (lastmod): only the guard's fresh handle sees it.  Without the guard our
+# handle would count g, which notmuch's reopened snapshot no longer holds.
+before=$(notmuch count '*')
+gate="$BW_TMP/xgate"
+BOUNCEWATCH_TEST_XAPIAN_GATE="$gate" "$PROBE" count >"$BW_TMP/window.out" &
+pid=$!
+i=0
+while [ ! -e "$gate.waiting" ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i + 1)); done
+[ -e "$gate.waiting" ] || bw_expect_eq "window: the source waits at the gate" no yes
+rm "$BW_TMP/mail/cur/g:2,"
+notmuch new --no-hooks --quiet
+touch "$gate.go"
+wait $pid || bw_expect_eq "window: probe count" failed ok
+bw_expect_eq "window: notmuch's reopened snapshot, counted by notmuch" "$(cat "$BW_TMP/window.out")" \
+    "$((before - 1))
+answers: xapian=0 notmuch=1"
+agree after-window
+
 # a split layout: the database apart from the mail, in <path>/xapian
 mkdir -p "$BW_TMP/db"
 cat >"$BW_TMP/split-config" <<CFG
