@@ -61,7 +61,7 @@ struct bw_nm_xapian {
     Xapian::Database db;
     std::string path;
     Xapian::rev revision = 0;
-    int usable = -1;   /* -1 not asked yet, 0 no, 1 yes */
+    int usable = -1;   /* the last bw_nm_xapian_usable: -1 not asked, 0 no, 1 yes */
 };
 
 extern "C" bw_nm_xapian_t *
@@ -133,12 +133,15 @@ bw_nm_xapian_usable(bw_nm_xapian_t *x, const char *uuid, uint64_t lastmod)
 {
     if (x == nullptr)
         return false;
-    if (x->usable < 0) {
-        try {
-            x->usable = check_usable(x, uuid, lastmod) ? 1 : 0;
-        } catch (...) {
-            x->usable = 0;
-        }
+    /* Asked again before every answer, not once: libnotmuch reopens its
+     * own handle when a read meets Xapian's DatabaseModifiedError
+     * (lib/message.cc, _notmuch_message_ensure_metadata), which takes
+     * commits after ours was opened; the fresh handle's revision then
+     * differs, so an answer is never given once that can have happened. */
+    try {
+        x->usable = check_usable(x, uuid, lastmod) ? 1 : 0;
+    } catch (...) {
+        x->usable = 0;
     }
     return x->usable == 1;
 }

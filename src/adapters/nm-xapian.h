@@ -18,7 +18,12 @@
  * fresh handle at the same revision as this one means no commit happened
  * since this one was opened, so notmuch's handle (reopened in between) is
  * at this revision too.  A pure removal does not move notmuch's own
- * revision (its lastmod), Xapian's moves on every commit.
+ * revision (its lastmod), Xapian's moves on every commit.  libnotmuch
+ * may also reopen its handle by itself, when a read meets Xapian's
+ * DatabaseModifiedError (lib/message.cc, _notmuch_message_ensure_metadata):
+ * that takes commits since our open, so the check is made again before
+ * every answer.  What libnotmuch reads after our last answer may still be
+ * of a later snapshot, as it may without this handle (scan-read.c).
  *
  * Xapian's exceptions never leave this file: every entry point catches
  * them and answers "cannot tell" (the caller then asks libnotmuch). */
@@ -45,8 +50,8 @@ void bw_nm_xapian_close(bw_nm_xapian_t *x);
 
 /* May `x` answer for a notmuch handle that was (re)opened after `x` and
  * reports `uuid` and revision `lastmod` (notmuch_database_get_revision)?
- * TRUE only when, all checked the first time it is asked (later calls
- * give the same answer):
+ * TRUE only when, all checked again at every call (ask it right before
+ * each answer):
  *   - the schema is exactly what notmuch 0.37 writes (metadata "version"
  *     3, "features" the five current ones and the header values: ghosts,
  *     the "Tmail"/"Tghost" type terms, the Message-ID slot);

@@ -16,8 +16,13 @@
  * hashes (SipHash-2-4 under a random key of the state's) of Message-IDs,
  * each with a number of files.  S is the snapshot the save counted (meta
  * "messages"), N this run's snapshot (one open of the database: the count,
- * the range and any listing are all of it), R the range (the messages
- * written after the save's revision).  What the tests below need of K:
+ * the range and any listing are all of it; our own Xapian handle answers
+ * only for it, nm-xapian.h), R the range (the messages written after the
+ * save's revision).  (A limit older than that handle: libnotmuch reopens
+ * its handle by itself when a read meets Xapian's DatabaseModifiedError,
+ * which takes two commits by another writer while we read, lib/message.cc;
+ * what it reads after that is of a later snapshot, and nothing here
+ * notices.)  What the tests below need of K:
  *
  *   (a) no id of K is outside S (ids of S may be missing from K);
  *   (b) the files K gives a message are at most the files it had in S.

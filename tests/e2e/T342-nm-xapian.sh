@@ -140,6 +140,19 @@ bw_expect_eq "window: notmuch's reopened snapshot, counted by notmuch" "$(cat "$
 answers: xapian=0 notmuch=1"
 agree after-window
 
+# The guard is asked again before every answer: a commit between the
+# count (answered by Xapian) and the listing makes libnotmuch list (its
+# handle may have reopened itself meanwhile, lib/message.cc).
+n=$(notmuch count '*')
+out=$("$PROBE" --second "notmuch tag +seen2 -- id:d@example.net" count+ids)
+bw_expect_eq "second question after a commit: count by Xapian, ids by notmuch" \
+    "$(printf '%s\n' "$out" | sed -n '1p;$p')" "$n
+answers: xapian=1 notmuch=1"
+bw_expect_eq "second question after a commit: every id listed" \
+    "$(printf '%s\n' "$out" | sed '1d;$d' | wc -l)" "$n"
+out=$("$PROBE" --second "notmuch count '*'" count+ids | tail -1)
+bw_expect_eq "second question after a read: both by Xapian" "$out" "answers: xapian=2 notmuch=0"
+
 # a split layout: the database apart from the mail, in <path>/xapian
 mkdir -p "$BW_TMP/db"
 cat >"$BW_TMP/split-config" <<CFG
