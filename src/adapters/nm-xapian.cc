@@ -16,8 +16,9 @@
  *     has NOTMUCH_FEATURE_FROM_SUBJECT_ID_VALUES;
  *   - the id term is "Q" + the id (notmuch_message_get_message_id reads
  *     the first term at or after "Q" of the document's term list).
- * A database whose "version" and "features" metadata are not exactly what
- * notmuch 0.37 writes for a new database is not read here. */
+ * A database whose "version" is not 3, or whose "features" hold a line
+ * notmuch 0.37 does not know or lack one of the three these answers need
+ * (NM_NEEDED below), is not read here. */
 #include "nm-xapian.h"
 
 #include <xapian.h>
@@ -31,19 +32,27 @@
 
 namespace {
 
-/* lib/database.cc NOTMUCH_DATABASE_VERSION, and the features string
- * (features.cc, _notmuch_database_print_features) of a database notmuch
- * 0.37 creates: NOTMUCH_FEATURES_CURRENT plus the header values, the
- * indexed MIME types and the separate body index (open.cc). */
+/* lib/database.cc NOTMUCH_DATABASE_VERSION, and the lines of the
+ * features string (features.cc, _notmuch_database_print_features: a
+ * feature's name and flags, in this order) that notmuch 0.37 knows.  A
+ * database it creates has all eight; one created by an older notmuch and
+ * upgraded by `notmuch new` lacks those not in NOTMUCH_FEATURES_CURRENT
+ * (database-private.h: the indexed MIME types, the separate body index,
+ * and the header values of databases older than them).  The answers here
+ * need only the values (the Message-ID slot), the ghosts (Tmail/Tghost)
+ * and the lastmod slot (the revision check): NM_NEEDED. */
 const char NM_VERSION[] = "3";
-const char NM_FEATURES[] = "multiple paths per message\trw\n"
-                           "relative directory paths\trw\n"
-                           "from/subject/message-ID in database\tw\n"
-                           "exact folder:/path: search\trw\n"
-                           "mail documents for missing messages\tw\n"
-                           "indexed MIME types\tw\n"
-                           "modification tracking\tw\n"
-                           "index body and headers separately\tw\n";
+const char *const NM_KNOWN[] = {
+    "multiple paths per message\trw",
+    "relative directory paths\trw",
+    "from/subject/message-ID in database\tw",
+    "exact folder:/path: search\trw",
+    "mail documents for missing messages\tw",
+    "indexed MIME types\tw",
+    "modification tracking\tw",
+    "index body and headers separately\tw",
+};
+const unsigned NM_NEEDED[] = { 2, 4, 6 };   /* indexes into NM_KNOWN */
 const Xapian::valueno NM_VALUE_MESSAGE_ID = 1;
 const Xapian::valueno NM_VALUE_LAST_MOD = 4;
 const unsigned ID_TERM_CHECKED = 64;   /* as nm-source.c's libnotmuch listing */
@@ -108,11 +117,38 @@ bw_nm_xapian_close(bw_nm_xapian_t *x)
     }
 }
 
+/* Every line of `features` is one notmuch 0.37 knows, none twice, and
+ * the needed ones are there (an unknown feature may change the schema). */
+static bool
+features_ok(const std::string &features)
+{
+    const size_t n_known = sizeof NM_KNOWN / sizeof NM_KNOWN[0];
+    bool seen[n_known] = {};
+    size_t at = 0;
+    while (at < features.size()) {
+        size_t end = features.find('\n', at);
+        if (end == std::string::npos)
+            return false;   /* notmuch ends every line */
+        std::string line = features.substr(at, end - at);
+        size_t k = 0;
+        while (k < n_known && line != NM_KNOWN[k])
+            k++;
+        if (k == n_known || seen[k])
+            return false;
+        seen[k] = true;
+        at = end + 1;
+    }
+    for (unsigned k : NM_NEEDED)
+        if (!seen[k])
+            return false;
+    return true;
+}
+
 static bool
 check_usable(bw_nm_xapian_t *x, const char *uuid, uint64_t lastmod)
 {
     if (x->db.get_metadata("version") != NM_VERSION ||
-        x->db.get_metadata("features") != NM_FEATURES)
+        !features_ok(x->db.get_metadata("features")))
         return false;
     if (uuid == nullptr || x->db.get_uuid() != uuid)
         return false;

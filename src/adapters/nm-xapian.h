@@ -52,9 +52,11 @@ void bw_nm_xapian_close(bw_nm_xapian_t *x);
  * reports `uuid` and revision `lastmod` (notmuch_database_get_revision)?
  * TRUE only when, all checked again at every call (ask it right before
  * each answer):
- *   - the schema is exactly what notmuch 0.37 writes (metadata "version"
- *     3, "features" the five current ones and the header values: ghosts,
- *     the "Tmail"/"Tghost" type terms, the Message-ID slot);
+ *   - the schema is one notmuch 0.37 writes (metadata "version" 3,
+ *     "features" only lines it knows, among them the header values, the
+ *     ghosts and modification tracking: the Message-ID slot, the
+ *     "Tmail"/"Tghost" type terms, the lastmod slot; a database created
+ *     by an older notmuch and upgraded qualifies when it has those);
  *   - the same database: the same UUID, and notmuch's revision is the
  *     highest lastmod value of `x`'s snapshot;
  *   - a fresh handle opened now is at `x`'s revision (no commit since `x`

@@ -167,4 +167,35 @@ notmuch new --no-hooks --quiet
 [ -d "$BW_TMP/db/xapian" ] || bw_expect_eq "split: database in db/xapian" missing there
 agree split
 
+# The schema guard reads the "features" metadata (nm-xapian.cc): a
+# database an older notmuch created and `notmuch new` upgraded lacks the
+# indexed MIME types and the separate body index, and is read; one without
+# the ghosts (or the header values, or modification tracking) is not, nor
+# one with a feature notmuch 0.37 does not know.
+META="$BW_BUILDDIR/tests/tools/bw-xapian-meta"
+XDB="$BW_TMP/db/xapian"
+features=$("$META" "$XDB" features; printf x)
+features=${features%x}
+set_features() {   # the lines of $features but those matching $1, then $2
+    printf '%s' "$features" | grep -v -e "$1" | { cat; printf '%s' "$2"; } >"$BW_TMP/features"
+    "$META" "$XDB" features "$(sed 's/$/\\n/' "$BW_TMP/features" | tr -d '\n')" ||
+        bw_expect_eq "features: set" failed ok
+}
+set_features 'indexed MIME types\|index body and headers' ''
+bw_expect_eq "upgraded schema: counted by Xapian" "$("$PROBE" count | tail -1)" \
+    "answers: xapian=1 notmuch=0"
+agree upgraded
+for gone in 'mail documents for missing messages' 'from/subject/message-ID in database' \
+            'modification tracking'; do
+    set_features "$gone" ''
+    bw_expect_eq "without '$gone': counted by notmuch" "$("$PROBE" count | tail -1)" \
+        "answers: xapian=0 notmuch=1"
+done
+set_features 'no line has this' 'a feature of tomorrow	w'
+bw_expect_eq "an unknown feature: counted by notmuch" "$("$PROBE" count | tail -1)" \
+    "answers: xapian=0 notmuch=1"
+set_features 'no line has this' ''
+bw_expect_eq "the features as notmuch wrote them: counted by Xapian" "$("$PROBE" count | tail -1)" \
+    "answers: xapian=1 notmuch=0"
+
 bw_done
