@@ -246,23 +246,10 @@ load_settings(bw_nm_source_t *src)
  * Without our handle, notmuch's is reopened only when `always`.  FALSE
  * when the reopen failed (notmuch's handle is then not to be read: the
  * caller reads again). */
-/* Tests only: BOUNCEWATCH_TEST_XAPIAN_GATE=PREFIX makes xap_then_reopen
- * wait between our handle's open and notmuch's reopen (PREFIX.waiting is
- * created, then PREFIX.go awaited, 20 s at most), so that T342 can commit
- * in the window the revision guard of bw_nm_xapian_usable is for. */
-static void
-xap_test_gate(void)
-{
-    const char *prefix = g_getenv("BOUNCEWATCH_TEST_XAPIAN_GATE");
-    if (prefix == NULL || *prefix == '\0')
-        return;
-    g_autofree char *waiting = g_strconcat(prefix, ".waiting", NULL);
-    g_autofree char *go = g_strconcat(prefix, ".go", NULL);
-    (void)g_file_set_contents(waiting, "", 0, NULL);
-    for (int i = 0; i < 2000 && !g_file_test(go, G_FILE_TEST_EXISTS); i++)
-        g_usleep(10000);
-}
-
+/* (Tests: BOUNCEWATCH_TEST_XAPIAN_GATE=PREFIX makes xap_then_reopen wait
+ * between our handle's open and notmuch's reopen, bw_test_gate(), so that
+ * T342 can commit in the window the revision guard of bw_nm_xapian_usable
+ * is for.) */
 static bool
 xap_then_reopen(bw_nm_source_t *src, bool always)
 {
@@ -270,7 +257,7 @@ xap_then_reopen(bw_nm_source_t *src, bool always)
     if (g_getenv("NOTMUCH_DATABASE") == NULL)   /* (bw_nm_source_open) */
         src->xap = bw_nm_xapian_open(src->path);
     if (src->xap != NULL)
-        xap_test_gate();
+        bw_test_gate("BOUNCEWATCH_TEST_XAPIAN_GATE");
     if (src->xap == NULL && !always)
         return true;
     if (notmuch_database_reopen(src->db, NOTMUCH_DATABASE_MODE_READ_ONLY) == NOTMUCH_STATUS_SUCCESS)

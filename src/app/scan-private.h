@@ -289,12 +289,9 @@ bw_status_t bw_scan_known_ids_save(bw_scan_t *s, bool full_save, bool others_sav
 /* Inside the save's transaction: another run saved since this one read
  * the state (its revision `rev_now`, or the save counter, moved). */
 bool bw_scan_others_saved(bw_scan_t *s, const char *rev_now);
-/* Tests only (`variable`=PREFIX in the environment): create
- * PREFIX.waiting and wait (20 s at most) for PREFIX.go, so that a test can
- * make another run save in between.  BOUNCEWATCH_TEST_SAVE_GATE: before a
- * save's transaction; BOUNCEWATCH_TEST_READ_GATE: in the read stage, after
- * the state's count and set are read and before the set is looked in. */
-void bw_scan_test_gate(const char *variable);
+/* (Tests: bw_test_gate(), bw.h.  BOUNCEWATCH_TEST_SAVE_GATE waits before a
+ * save's transaction; BOUNCEWATCH_TEST_READ_GATE in the read stage, after
+ * the state's count and set are read and before the set is looked in.) */
 
 /* profile (scan-classify.c): the sender profile from the newest sent mail,
  * or from the snapshot when none of the owner's mail changed. */

@@ -169,19 +169,6 @@ bw_scan_others_saved(bw_scan_t *s, const char *rev_now)
     return (saves_now ? g_ascii_strtoull(saves_now, NULL, 10) : 0) != s->saves;
 }
 
-void
-bw_scan_test_gate(const char *variable)
-{
-    const char *prefix = g_getenv(variable);
-    if (prefix == NULL || *prefix == '\0')
-        return;
-    g_autofree char *waiting = g_strconcat(prefix, ".waiting", NULL);
-    g_autofree char *go = g_strconcat(prefix, ".go", NULL);
-    (void)g_file_set_contents(waiting, "", 0, NULL);
-    for (int i = 0; i < 2000 && !g_file_test(go, G_FILE_TEST_EXISTS); i++)
-        g_usleep(10000);
-}
-
 bw_status_t
 bw_scan_known_ids_save(bw_scan_t *s, bool full_save, bool others_saved)
 {
@@ -425,7 +412,7 @@ bw_scan_stage_read(bw_scan_t *s, bool *retry, char **detail)
          * set, every one is taken for new) */
         guint64 fresh = 0;
         gint64 expected = 0;
-        bw_scan_test_gate("BOUNCEWATCH_TEST_READ_GATE");
+        bw_test_gate("BOUNCEWATCH_TEST_READ_GATE");
         bool sorted = bw_nm_source_range_known(s->src, s->after,
                                                s->known_ready ? known_lookup : NULL, s, &fresh,
                                                &expected);

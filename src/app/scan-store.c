@@ -12,7 +12,7 @@ bw_scan_stage_store(bw_scan_t *s, char **detail)
     /* Everything derived is written in one transaction; BEGIN IMMEDIATE
      * serialises concurrent runs (hook and agent), and the previous
      * campaigns are read inside it so ids cannot fork. */
-    bw_scan_test_gate("BOUNCEWATCH_TEST_SAVE_GATE");
+    bw_test_gate("BOUNCEWATCH_TEST_SAVE_GATE");
     bw_status_t st = bw_store_begin(store, detail);
     if (st != BW_OK)
         return st;

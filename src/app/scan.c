@@ -334,7 +334,7 @@ bw_scan_account_unchanged(bw_scan_t *s)
     bool dirs_moved = s->dirs != NULL && g_strcmp0(s->dirs, s->saved_dirs) != 0;
     if (s->after == s->revision && !dirs_moved)
         return;
-    bw_scan_test_gate("BOUNCEWATCH_TEST_SAVE_GATE");
+    bw_test_gate("BOUNCEWATCH_TEST_SAVE_GATE");
     if (bw_store_begin(s->store, NULL) != BW_OK)
         return;
     /* Not over another run's save: the revision, the table of directories

@@ -424,3 +424,16 @@ bw_simple_address_add(const char *v, GPtrArray *out)
         g_ptr_array_add(out, a);
     return true;
 }
+
+void
+bw_test_gate(const char *variable)
+{
+    const char *prefix = g_getenv(variable);
+    if (prefix == NULL || *prefix == '\0')
+        return;
+    g_autofree char *waiting = g_strconcat(prefix, ".waiting", NULL);
+    g_autofree char *go = g_strconcat(prefix, ".go", NULL);
+    (void)g_file_set_contents(waiting, "", 0, NULL);
+    for (int i = 0; i < 2000 && !g_file_test(go, G_FILE_TEST_EXISTS); i++)
+        g_usleep(10000);
+}
