@@ -713,12 +713,85 @@ bw_store_known_id(bw_store_t *s, guint64 h, bool *found, guint *files)
     return rc_status(rc);
 }
 
+/* BW_KNOWN_SYNC: the rows whose h the sorted listing lacks are deleted,
+ * and the listing is cut down to the entries the table does not hold as
+ * they are (*n_out of them, in h_out/files_out, g_free), which the caller
+ * then inserts or replaces.  One read of the table in key order instead
+ * of emptying it and writing every row again: after a removal at 160k,
+ * 165k rows rewritten (~390 M instructions and ~3 MB through the log)
+ * for the one or two that went. */
+static bw_status_t
+known_sync(bw_store_t *s, const guint64 *h, const guint *files, guint n, guint64 **h_out,
+           guint **files_out, guint *n_out)
+{
+    *h_out = g_new(guint64, MAX(n, 1u));
+    *files_out = g_new(guint, MAX(n, 1u));
+    *n_out = 0;
+    g_autoptr(GArray) gone = g_array_new(FALSE, FALSE, sizeof(sqlite3_int64));
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT h,files FROM known_ids ORDER BY h", -1, &st, NULL) !=
+        SQLITE_OK)
+        return BW_E_STATE;
+    guint i = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        sqlite3_int64 row = sqlite3_column_int64(st, 0);
+        sqlite3_int64 row_files = sqlite3_column_int64(st, 1);
+        /* the listing's entries below this row: not in the table */
+        for (; i < n && (sqlite3_int64)h[i] < row; i++) {
+            (*h_out)[*n_out] = h[i];
+            (*files_out)[(*n_out)++] = files[i];
+        }
+        if (i < n && (sqlite3_int64)h[i] == row) {
+            /* the last of equal keys counts (INSERT OR REPLACE's) */
+            while (i + 1 < n && h[i + 1] == h[i])
+                i++;
+            if ((sqlite3_int64)files[i] != row_files) {
+                (*h_out)[*n_out] = h[i];
+                (*files_out)[(*n_out)++] = files[i];
+            }
+            i++;
+        } else {
+            g_array_append_val(gone, row);
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return BW_E_STATE;
+    for (; i < n; i++) {
+        (*h_out)[*n_out] = h[i];
+        (*files_out)[(*n_out)++] = files[i];
+    }
+    if (gone->len == 0)
+        return BW_OK;
+    if (sqlite3_prepare_v2(s->db, "DELETE FROM known_ids WHERE h=?1", -1, &st, NULL) != SQLITE_OK)
+        return BW_E_STATE;
+    rc = SQLITE_DONE;
+    for (guint k = 0; k < gone->len && rc == SQLITE_DONE; k++) {
+        sqlite3_bind_int64(st, 1, g_array_index(gone, sqlite3_int64, k));
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? BW_OK : BW_E_STATE;
+}
+
 bw_status_t
-bw_store_known_ids_put(bw_store_t *s, bool replace_all, const guint64 *h, const guint *files,
+bw_store_known_ids_put(bw_store_t *s, bw_known_put_t how, const guint64 *h, const guint *files,
                        guint n)
 {
-    if (replace_all && exec_sql(s, "DELETE FROM known_ids") != SQLITE_OK)
+    if (how == BW_KNOWN_REPLACE && exec_sql(s, "DELETE FROM known_ids") != SQLITE_OK)
         return BW_E_STATE;
+    g_autofree guint64 *sync_h = NULL;
+    g_autofree guint *sync_files = NULL;
+    if (how == BW_KNOWN_SYNC) {
+        guint left = 0;
+        if (known_sync(s, h, files, n, &sync_h, &sync_files, &left) != BW_OK)
+            return BW_E_STATE;
+        h = sync_h;
+        files = sync_files;
+        n = left;
+    }
     /* KNOWN_ROWS rows a statement: a statement's own cost (~5k
      * instructions a row one by one) is paid once for them */
     enum { KNOWN_ROWS = 200 };

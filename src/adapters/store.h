@@ -88,8 +88,17 @@ bw_status_t bw_store_has_item(bw_store_t *s, const char *message_id, bool *found
  * "known ids"): keyed 64-bit hashes, each with its message's number of
  * files then.  *found: h is in the set. */
 bw_status_t bw_store_known_id(bw_store_t *s, guint64 h, bool *found, guint *files);
-/* Inserts (or replaces) n entries; replace_all empties the set first. */
-bw_status_t bw_store_known_ids_put(bw_store_t *s, bool replace_all, const guint64 *h,
+/* How bw_store_known_ids_put writes the n entries it is given. */
+typedef enum {
+    BW_KNOWN_ADD,       /* inserts (or replaces) them */
+    BW_KNOWN_REPLACE,   /* the set becomes them: emptied first */
+    BW_KNOWN_SYNC,      /* the set becomes them, as REPLACE, writing only the
+                           rows that differ (a listing again under the same
+                           key: few change); h in SQLite's order of signed
+                           integers, duplicates allowed (the last one's
+                           files count, as with REPLACE) */
+} bw_known_put_t;
+bw_status_t bw_store_known_ids_put(bw_store_t *s, bw_known_put_t how, const guint64 *h,
                                    const guint *files, guint n);
 /* All items, by report date (GPtrArray of bw_item_t*, owning). */
 bw_status_t bw_store_load_items(bw_store_t *s, GPtrArray **out, char **detail);

@@ -180,6 +180,7 @@ bw_scan_known_ids_save(bw_scan_t *s, bool full_save, bool others_saved)
      * look old, hiding a removal from the count). */
     bool incremental = s->known_ready && !s->full && !others_saved &&
                        (!full_save || s->none_removed || s->nothing_new);
+    bool key_kept = s->known_ready;
     if (!incremental && !s->known_ready) {
         /* a new key with a new set */
         if (getentropy(s->known_key, sizeof s->known_key) != 0)
@@ -205,7 +206,10 @@ bw_scan_known_ids_save(bw_scan_t *s, bool full_save, bool others_saved)
         s->known_ready = false;
         return bw_store_set_meta(s->store, "known_ids_key", NULL);
     }
-    bw_status_t st = bw_store_known_ids_put(s->store, !incremental, (const guint64 *)h->data,
+    /* A listing again under the key the set already has (a removal, or
+     * another run's save) changes few rows: only those are written. */
+    bw_known_put_t how = incremental ? BW_KNOWN_ADD : key_kept ? BW_KNOWN_SYNC : BW_KNOWN_REPLACE;
+    bw_status_t st = bw_store_known_ids_put(s->store, how, (const guint64 *)h->data,
                                             (const guint *)files->data, h->len);
     if (st != BW_OK)
         return st;

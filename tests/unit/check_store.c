@@ -118,6 +118,106 @@ campaign_new(const char *id, const char *const *members, gint64 first)
     return c;
 }
 
+/* SQLite's order of signed integers, as scan-read.c's known_sort gives. */
+static gint
+cmp_signed(gconstpointer a, gconstpointer b)
+{
+    gint64 x = (gint64)*(const guint64 *)a, y = (gint64)*(const guint64 *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The whole set, as (h, files) pairs in key order, through lookups of the
+ * keys in `probe` (every key any step used): the rows the set holds. */
+static char *
+known_dump(bw_store_t *s, GArray *probe)
+{
+    GString *out = g_string_new(NULL);
+    for (guint i = 0; i < probe->len; i++) {
+        guint64 h = g_array_index(probe, guint64, i);
+        if (i > 0 && h == g_array_index(probe, guint64, i - 1))
+            continue;
+        bool found = false;
+        guint files = 0;
+        ck_assert_int_eq(bw_store_known_id(s, h, &found, &files), BW_OK);
+        if (found)
+            g_string_append_printf(out, "%" G_GINT64_FORMAT ":%u ", (gint64)h, files);
+    }
+    return g_string_free(out, FALSE);
+}
+
+/* BW_KNOWN_SYNC leaves exactly the set BW_KNOWN_REPLACE leaves, from any
+ * set before: rows gone, rows new, files changed, equal keys in the
+ * listing (the last counts), keys on both sides of the sign bit. */
+START_TEST(test_known_ids_sync)
+{
+    g_autofree char *path = state_path();
+    g_autofree char *path2 = g_strconcat(path, "-2", NULL);
+    g_autoptr(bw_store_t) a = NULL, b = NULL;
+    ck_assert_int_eq(bw_store_open(path, &a, NULL, NULL), BW_OK);
+    ck_assert_int_eq(bw_store_open(path2, &b, NULL, NULL), BW_OK);
+    g_autoptr(GArray) probe = g_array_new(FALSE, FALSE, sizeof(guint64));
+    GRand *rnd = g_rand_new_with_seed(11);
+    for (int round = 0; round < 40; round++) {
+        /* the set before, the same in both stores */
+        guint n0 = (guint)g_rand_int_range(rnd, 0, 300);
+        g_autoptr(GArray) h0 = g_array_new(FALSE, FALSE, sizeof(guint64));
+        g_autoptr(GArray) f0 = g_array_new(FALSE, FALSE, sizeof(guint));
+        for (guint i = 0; i < n0; i++) {
+            guint64 h = ((guint64)g_rand_int(rnd) << 32) | g_rand_int(rnd);
+            if (g_rand_int_range(rnd, 0, 4) == 0)
+                h = (guint64)g_rand_int_range(rnd, -20, 20);   /* near 0 and -1 */
+            guint f = (guint)g_rand_int_range(rnd, 1, 4);
+            g_array_append_val(h0, h);
+            g_array_append_val(f0, f);
+            g_array_append_val(probe, h);
+        }
+        for (int k = 0; k < 2; k++) {
+            bw_store_t *s = k == 0 ? a : b;
+            ck_assert_int_eq(bw_store_begin(s, NULL), BW_OK);
+            ck_assert_int_eq(bw_store_known_ids_put(s, BW_KNOWN_REPLACE, (guint64 *)(void *)h0->data,
+                                                    (guint *)(void *)f0->data, h0->len), BW_OK);
+            ck_assert_int_eq(bw_store_commit(s, NULL), BW_OK);
+        }
+        /* the listing: most of the old keys, some new ones, some twice */
+        g_autoptr(GArray) h1 = g_array_new(FALSE, FALSE, sizeof(guint64));
+        for (guint i = 0; i < n0; i++)
+            if (g_rand_int_range(rnd, 0, 10) != 0)
+                g_array_append_val(h1, g_array_index(h0, guint64, i));
+        guint added = (guint)g_rand_int_range(rnd, 0, 30);
+        for (guint i = 0; i < added; i++) {
+            guint64 h = ((guint64)g_rand_int(rnd) << 32) | g_rand_int(rnd);
+            if (g_rand_int_range(rnd, 0, 3) == 0)
+                h = (guint64)g_rand_int_range(rnd, -20, 20);
+            g_array_append_val(h1, h);
+            g_array_append_val(probe, h);
+        }
+        for (guint i = 0; i < 5 && h1->len > 0; i++) {
+            guint64 h = g_array_index(h1, guint64, (guint)g_rand_int_range(rnd, 0, (gint32)h1->len));
+            g_array_append_val(h1, h);
+        }
+        g_array_sort(h1, cmp_signed);
+        g_autoptr(GArray) f1 = g_array_new(FALSE, FALSE, sizeof(guint));
+        for (guint i = 0; i < h1->len; i++) {
+            guint f = (guint)g_rand_int_range(rnd, 1, 3);
+            g_array_append_val(f1, f);
+        }
+        ck_assert_int_eq(bw_store_begin(a, NULL), BW_OK);
+        ck_assert_int_eq(bw_store_known_ids_put(a, BW_KNOWN_REPLACE, (guint64 *)(void *)h1->data,
+                                                (guint *)(void *)f1->data, h1->len), BW_OK);
+        ck_assert_int_eq(bw_store_commit(a, NULL), BW_OK);
+        ck_assert_int_eq(bw_store_begin(b, NULL), BW_OK);
+        ck_assert_int_eq(bw_store_known_ids_put(b, BW_KNOWN_SYNC, (guint64 *)(void *)h1->data,
+                                                (guint *)(void *)f1->data, h1->len), BW_OK);
+        ck_assert_int_eq(bw_store_commit(b, NULL), BW_OK);
+        g_array_sort(probe, cmp_signed);
+        g_autofree char *da = known_dump(a, probe), *db = known_dump(b, probe);
+        ck_assert_str_eq(db, da);
+        ck_assert(h1->len == 0 || *da != '\0');
+    }
+    g_rand_free(rnd);
+}
+END_TEST
+
 START_TEST(test_campaigns_keep_muted)
 {
     g_autofree char *path = state_path();
@@ -1156,6 +1256,7 @@ suite_store(void)
     tcase_add_test(tc, test_snapshot_parts_damage);
     tcase_add_test(tc, test_checkpoint_when_long);
     tcase_add_test(tc, test_outside_effects_checkpoint);
+    tcase_add_test(tc, test_known_ids_sync);
     suite_add_tcase(s, tc);
     return s;
 }
