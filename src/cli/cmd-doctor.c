@@ -310,6 +310,19 @@ bw_cmd_doctor(int argc, char **argv)
                                                        "notmuch database: %s (%lu messages).", n),
                                               bw_nm_source_path(src), n);
         report(&d, true, w2, NULL);
+        /* which way that count went (nm-xapian.h): not a problem either
+         * way, but the user can tell whether the quick way works */
+        unsigned via_xapian = 0, via_notmuch = 0;
+        bw_nm_source_answers(src, &via_xapian, &via_notmuch);
+        report(&d, true,
+               via_xapian > 0
+                   ? _("every message is counted and listed by reading notmuch's Xapian index "
+                       "directly (read-only): a run after mail was deleted stays quick.")
+                   : _("every message is counted and listed through libnotmuch, not by reading "
+                       "its Xapian index directly (NOTMUCH_DATABASE is set, the database lacks "
+                       "a feature of notmuch 0.37, or it changed meanwhile): a run after mail "
+                       "was deleted takes longer on a large mailbox."),
+               NULL);
         check_owner(&d, src);
         check_hook(&d, src);
     } else {

@@ -71,6 +71,7 @@ snapshot() {  # every file under HOME with its checksum and mode
 run "doctor on a fresh mailbox" 1 "$bw" doctor
 line "doctor: the configuration" OK "notmuch configuration: $HOME/.notmuch-config"
 line "doctor: the database" OK "notmuch database: $mail"
+line "doctor: counted the quick way" OK "counted and listed by reading notmuch's Xapian index directly"
 line "doctor: the address" PROBLEM "user.primary_email is unset"
 line "doctor: ... its fix, offering the sent mail's address" PROBLEM "notmuch config set user.primary_email alex@example.org"
 line "doctor: no hook" PROBLEM "no post-new hook in $hookdir"
@@ -264,11 +265,16 @@ run "setup with systemd, again" 0 env PATH="$BW_TMP/systemd:$BW_TMP/bin:$PATH" "
 says "systemd again: nothing to do" "already enabled"
 bw_expect_eq "systemd again: not enabled twice" "$(grep -c 'enable --now' "$BW_TMP/systemctl.log")" 1
 
+# ---------------------------------------------------------------- the slow way, said
+run "doctor without the Xapian handle" 1 env BOUNCEWATCH_TEST_XAPIAN=off "$bw" doctor
+line "doctor: counted through libnotmuch" OK "counted and listed through libnotmuch"
+
 # ---------------------------------------------------------------- Japanese
 if bw_ja_setup; then
     run "doctor in Japanese" 1 env LC_ALL=ja_JP.UTF-8 LANGUAGE=ja "$bw" doctor
     says "ja: a line" "問題あり"
     says "ja: the summary" "件の問題"
+    says "ja: counted the quick way" "Xapian 索引を直接"
     if grep -q "PROBLEM\|problem found\|desktop agent" "$BW_TMP/out"; then
         bw_expect_eq "ja: nothing left in English" "$(grep "PROBLEM\|problem found\|desktop agent" "$BW_TMP/out")" "(none)"
     fi
