@@ -72,6 +72,13 @@ struct bw_nm_source {
      * them it gave, and libnotmuch (bw_nm_source_answers). */
     bw_nm_xapian_t *xap;
     unsigned xap_answers, nm_answers;
+    /* The snapshot this open read first: notmuch's revision and UUID then
+     * (a copy), and whether the source reopened notmuch's handle since
+     * (bw_nm_source_candidates, after a failed read): see
+     * bw_nm_source_snapshot_held. */
+    guint64 open_rev;
+    char *open_uuid;
+    bool reopened;
 };
 
 void
@@ -318,6 +325,9 @@ bw_nm_source_open(const char *config_path, bw_nm_source_t **out, char **detail)
      * name another one. */
     if (!xap_then_reopen(src, false))
         mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);   /* read again */
+    const char *uuid = NULL;
+    src->open_rev = notmuch_database_get_revision(db, &uuid);
+    src->open_uuid = g_strdup(uuid);
     src->has_sent = -1;
     src->total = -1;
     src->owner_count = -1;
@@ -343,6 +353,7 @@ bw_nm_source_close(bw_nm_source_t *src)
     if (src->db)
         notmuch_database_destroy(src->db);
     bw_nm_xapian_close(src->xap);
+    g_free(src->open_uuid);
     g_free(src->path);
     g_strfreev(src->owners);
     g_free(src->primary_raw);
@@ -971,6 +982,7 @@ bw_nm_source_candidates(bw_nm_source_t *src, bool all, guint64 after_rev,
          * exception: reopening gives a fresh snapshot (and our Xapian
          * handle, opened before it, one that may answer for it: the old one
          * is of an older snapshot). */
+        src->reopened = true;   /* another snapshot than the open's */
         if (!xap_then_reopen(src, true))
             break;
         g_hash_table_remove_all(src->sent_by_id);
@@ -1470,6 +1482,46 @@ bool
 bw_nm_source_sent_answers_as_imported(const bw_nm_source_t *src)
 {
     return src->sent_answers_as_imported && src->failed == NOTMUCH_STATUS_SUCCESS;
+}
+
+/* libnotmuch 0.37 moves its handle to the newest revision by itself when a
+ * message getter (notmuch_message_get_message_id, _get_filename(s),
+ * _get_tags, _get_thread_id...: _notmuch_message_ensure_metadata in
+ * lib/message.cc) meets Xapian's DatabaseModifiedError, which takes two
+ * commits by another writer while we read: notmuch_database_reopen(), which
+ * reloads the revision and the UUID (open.cc, _load_database_state) and
+ * tells no one.  What is read after it is of a later snapshot than the
+ * revision the run recorded at the open.  Proof that it did not happen:
+ *   - this source did not reopen notmuch's handle itself since the open
+ *     (the candidates' retry), and notmuch's revision and UUID are still
+ *     the open's (a reopen reloads them: any commit that wrote a message,
+ *     a tag or a file moves the revision);
+ *   - with our Xapian handle (opened between notmuch's open and its reopen
+ *     at the open, so at or before notmuch's snapshot), no commit at all
+ *     since that handle's open (bw_nm_xapian_unchanged): then notmuch,
+ *     reopened after it, is at its revision and cannot have met the error.
+ *     This also sees commits that only removed messages, which leave
+ *     notmuch's revision as it was.
+ * Without the handle (NOTMUCH_DATABASE, BOUNCEWATCH_TEST_XAPIAN=off, or it
+ * could not be opened) or when Xapian cannot tell (the fresh open failed),
+ * only the first test is made: a move over commits that only removed
+ * messages is then not seen.  The second is stricter than needed (one
+ * commit does not make notmuch move): a writer's commit during the read
+ * makes the caller read again, as a failed read does. */
+bool
+bw_nm_source_snapshot_held(bw_nm_source_t *src)
+{
+    if (src->failed != NOTMUCH_STATUS_SUCCESS)
+        return false;
+    const char *uuid = NULL;
+    guint64 rev = notmuch_database_get_revision(src->db, &uuid);
+    bool held = !src->reopened && rev == src->open_rev && uuid != NULL &&
+                g_strcmp0(uuid, src->open_uuid) == 0;
+    if (held && bw_nm_xapian_unchanged(src->xap, src->open_uuid) == 0)
+        held = false;
+    if (!held)
+        mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
+    return held;
 }
 
 bool

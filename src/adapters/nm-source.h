@@ -282,6 +282,17 @@ bool bw_nm_source_sent_answers_as_imported(const bw_nm_source_t *src);
  * (may be NULL) gets the explanation. */
 bool bw_nm_source_failed(const bw_nm_source_t *src, char **detail);
 
+/* Whether everything read through this source since its open is of the
+ * snapshot it opened (the revision bw_nm_source_revision gave first):
+ * libnotmuch can move its handle to a later snapshot by itself while we
+ * read (nm-source.c says when, and how this tells).  When not, or when a
+ * read already failed, it records a failed read (bw_nm_source_failed then
+ * says so) and answers FALSE: the caller throws away what it read and
+ * starts again on a fresh open.  Ask it after the last read whose answer
+ * is kept, before saving or showing any of it.  Costs one open of the
+ * Xapian database when our own handle is there. */
+bool bw_nm_source_snapshot_held(bw_nm_source_t *src);
+
 G_END_DECLS
 
 #endif /* BW_NM_SOURCE_H */

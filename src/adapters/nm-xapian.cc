@@ -182,6 +182,20 @@ bw_nm_xapian_usable(bw_nm_xapian_t *x, const char *uuid, uint64_t lastmod)
     return x->usable == 1;
 }
 
+extern "C" int
+bw_nm_xapian_unchanged(bw_nm_xapian_t *x, const char *uuid)
+{
+    if (x == nullptr || uuid == nullptr)
+        return -1;
+    try {
+        Xapian::Database fresh(x->path);
+        return fresh.get_uuid() == uuid && x->db.get_uuid() == uuid &&
+               fresh.get_revision() == x->revision;
+    } catch (...) {
+        return -1;
+    }
+}
+
 extern "C" bool
 bw_nm_xapian_count_mail(bw_nm_xapian_t *x, uint64_t *count)
 {

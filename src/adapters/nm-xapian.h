@@ -23,7 +23,10 @@
  * DatabaseModifiedError (lib/message.cc, _notmuch_message_ensure_metadata):
  * that takes commits since our open, so the check is made again before
  * every answer.  What libnotmuch reads after our last answer may still be
- * of a later snapshot, as it may without this handle (scan-read.c).
+ * of a later snapshot, as it may without this handle: the scan asks, after
+ * its last read, whether any commit came since this handle's open at all
+ * (bw_nm_xapian_unchanged, through bw_nm_source_snapshot_held), and reads
+ * again when one did (scan-read.c).
  *
  * Xapian's exceptions never leave this file: every entry point catches
  * them and answers "cannot tell" (the caller then asks libnotmuch). */
@@ -62,6 +65,16 @@ void bw_nm_xapian_close(bw_nm_xapian_t *x);
  *   - a fresh handle opened now is at `x`'s revision (no commit since `x`
  *     was opened; BOUNCEWATCH_TEST_XAPIAN=stale makes this test fail). */
 bool bw_nm_xapian_usable(bw_nm_xapian_t *x, const char *uuid, uint64_t lastmod);
+
+/* Has no writer committed to the database since `x` was opened?  1 when a
+ * fresh handle opened now is of the database `uuid` names (x's too) and at
+ * x's revision (Xapian's revision moves on every commit, a pure removal
+ * included); 0 when not; -1 when Xapian failed (cannot tell).  Unlike
+ * bw_nm_xapian_usable, it asks nothing of the schema: any database notmuch
+ * reads qualifies.  Cost: one open of the database (~80 k instructions).
+ * nm-source.c asks it to prove that libnotmuch did not move its own handle
+ * (bw_nm_source_snapshot_held). */
+int bw_nm_xapian_unchanged(bw_nm_xapian_t *x, const char *uuid);
 
 /* The mail documents of x's snapshot: FALSE when Xapian failed. */
 bool bw_nm_xapian_count_mail(bw_nm_xapian_t *x, uint64_t *count);

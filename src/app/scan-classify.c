@@ -904,6 +904,14 @@ bw_scan_stage_load(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char **det
         *retry = bw_nm_source_failed(s->src, NULL);
         return sst;
     }
+    /* What was read since the read stage (the profile, the signals) is of
+     * its snapshot too (bw_nm_source_snapshot_held), or the run reads
+     * again. */
+    if (!bw_nm_source_snapshot_held(s->src)) {
+        *retry = true;
+        bw_nm_source_failed(s->src, detail);
+        return BW_E_DATABASE;
+    }
     /* Only our own tags moved the revision: account for them, so the
      * next run does not look at those reports again. */
     bw_scan_account_unchanged(s);

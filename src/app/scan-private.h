@@ -322,8 +322,9 @@ bw_status_t bw_scan_stage_load(bw_scan_t *s, bw_scan_result_t **out, bool *retry
                                char **detail);
 
 /* group + store (scan-store.c): campaigns, then everything in one
- * transaction. */
-bw_status_t bw_scan_stage_store(bw_scan_t *s, char **detail);
+ * transaction.  *retry: a read of this run was not of its snapshot
+ * (bw_nm_source_snapshot_held); nothing was written. */
+bw_status_t bw_scan_stage_store(bw_scan_t *s, bool *retry, char **detail);
 
 /* detect (scan-store.c): surges, saved unless nothing was new. */
 bw_status_t bw_scan_stage_detect(bw_scan_t *s, char **detail);

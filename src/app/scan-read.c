@@ -18,11 +18,16 @@
  * "messages"), N this run's snapshot (one open of the database: the count,
  * the range and any listing are all of it; our own Xapian handle answers
  * only for it, nm-xapian.h), R the range (the messages written after the
- * save's revision).  (A limit older than that handle: libnotmuch reopens
- * its handle by itself when a read meets Xapian's DatabaseModifiedError,
- * which takes two commits by another writer while we read, lib/message.cc;
- * what it reads after that is of a later snapshot, and nothing here
- * notices.)  What the tests below need of K:
+ * save's revision).  libnotmuch may move its handle to a later snapshot by
+ * itself, when a message getter meets Xapian's DatabaseModifiedError (two
+ * commits by another writer while we read, lib/message.cc): a listing read
+ * after that could put into K a message added after this run's revision,
+ * under this run's count, and the next run would take it for old.  So
+ * nothing of a run is saved unless bw_nm_source_snapshot_held says,
+ * after its last read, that the open's snapshot was held throughout (the
+ * store stage; a run with nothing new asks at the end of this stage, and
+ * again after any later read it answers or saves from); else the run reads
+ * again on a fresh open (T343).  What the tests below need of K:
  *
  *   (a) no id of K is outside S (ids of S may be missing from K);
  *   (b) the files K gives a message are at most the files it had in S.
@@ -472,6 +477,13 @@ bw_scan_stage_read(bw_scan_t *s, bool *retry, char **detail)
     if (!bw_scanner_settled_parse(settled, &s->settled_saves, &s->settled_at,
                                   &s->settled_until))
         s->settled_saves = 0;
+    /* A run with nothing new stops soon, or answers from the state: what
+     * it read here decides it, so it must be of this run's snapshot (libnotmuch
+     * may have moved its handle meanwhile: bw_nm_source_snapshot_held).  Any
+     * other run reads on, and its save asks after its last read
+     * (bw_scan_stage_store): that covers these reads too. */
+    if (s->nothing_new)
+        (void)bw_nm_source_snapshot_held(s->src);   /* else recorded as a failed read */
     if (bw_nm_source_failed(s->src, detail)) {
         *retry = true;
         return BW_E_DATABASE;

@@ -6,7 +6,7 @@
 #include <string.h>
 
 bw_status_t
-bw_scan_stage_store(bw_scan_t *s, char **detail)
+bw_scan_stage_store(bw_scan_t *s, bool *retry, char **detail)
 {
     bw_store_t *store = s->store;
     /* Everything derived is written in one transaction; BEGIN IMMEDIATE
@@ -186,6 +186,17 @@ bw_scan_stage_store(bw_scan_t *s, char **detail)
     if (st != BW_OK) {
         bw_store_rollback(store);
         return bw_error_set(detail, st, "%s", _("cannot save the scan state"));
+    }
+    /* After the last read of the database this save holds (the listing of
+     * the known ids above), before anything is kept: every read of this run
+     * (the read stage's, the classification's, this save's) was of the
+     * snapshot whose revision it saves, or none of it is saved and the run
+     * reads again (bw_nm_source_snapshot_held). */
+    if (!bw_nm_source_snapshot_held(s->src)) {
+        bw_store_rollback(store);
+        *retry = true;
+        bw_nm_source_failed(s->src, detail);
+        return BW_E_DATABASE;
     }
     st = bw_store_commit(store, detail);
     if (st != BW_OK)

@@ -352,11 +352,14 @@ bw_scan_account_unchanged(bw_scan_t *s)
     g_autofree char *dir_files = bw_nm_source_directory_table(s->src, s->revision,
                                                               s->saved_dir_files);
     /* the files of the range's messages go with the table (scan-read.c,
-     * "known ids") */
+     * "known ids"); all of it read of this run's snapshot (the table and
+     * the range may be read only now: bw_nm_source_snapshot_held), else
+     * nothing is written and the next run accounts for them */
     if (bw_store_set_meta(s->store, "revision", rev_text) == BW_OK &&
         bw_store_set_meta(s->store, "dir_files", dir_files) == BW_OK &&
         (!s->known_ready || bw_scan_known_ids_save(s, false, false) == BW_OK) &&
-        (!dirs_moved || bw_store_set_meta(s->store, "dirs", s->dirs) == BW_OK))
+        (!dirs_moved || bw_store_set_meta(s->store, "dirs", s->dirs) == BW_OK) &&
+        bw_nm_source_snapshot_held(s->src))
         bw_store_commit(s->store, NULL);
     else
         bw_store_rollback(s->store);
@@ -571,6 +574,14 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
          * of a run that could not write them are still owed.) */
         g_autoptr(bw_profile_t) p = bw_scan_profile_new(s.src);
         char *doc = p ? bw_snapshot_document(&s, p) : NULL;
+        /* (it asks the database about the stored signals: still the
+         * read stage's snapshot?) */
+        if (doc != NULL && !bw_nm_source_snapshot_held(s.src)) {
+            g_free(doc);
+            *retry = true;
+            bw_nm_source_failed(s.src, detail);
+            return BW_E_DATABASE;
+        }
         if (doc != NULL) {
             bw_scan_account_unchanged(&s);
             bw_scan_phase("snapshot");
@@ -593,7 +604,7 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
             st = bw_scan_stage_classify(&s, out, retry, detail);
         if (st != BW_OK || *out != NULL)
             return st;
-        st = bw_scan_stage_store(&s, detail);
+        st = bw_scan_stage_store(&s, retry, detail);
         if (st != BW_OK)
             return st;
     }

@@ -12,7 +12,9 @@
 # handle's open and the answer (the revision guard; also
 # BOUNCEWATCH_TEST_XAPIAN=stale), libnotmuch answers, for the snapshot the
 # source opened.  Also on a split layout (database.path apart from
-# database.mail_root: the Xapian directory is <path>/xapian).
+# database.mail_root: the Xapian directory is <path>/xapian).  The schema
+# guard ("features", "version") and the listing's id checks, on edited
+# copies of the metadata and of one Message-ID value (bw-xapian-meta).
 . "$BW_SRCDIR/tests/e2e/lib.sh"
 bw_require_bin
 bw_require_cmd notmuch python3
@@ -197,5 +199,40 @@ bw_expect_eq "an unknown feature: counted by notmuch" "$("$PROBE" count | tail -
 set_features 'no line has this' ''
 bw_expect_eq "the features as notmuch wrote them: counted by Xapian" "$("$PROBE" count | tail -1)" \
     "answers: xapian=1 notmuch=0"
+# ... and the "version": a version-2 database (notmuch 0.37 still opens it,
+# read-only) is not read
+"$META" "$XDB" version 2 || bw_expect_eq "version: set" failed ok
+bw_expect_eq "version 2: counted by notmuch" "$("$PROBE" count | tail -1)" \
+    "answers: xapian=0 notmuch=1"
+"$META" "$XDB" version 3 || bw_expect_eq "version: set back" failed ok
+
+# The listing's id checks (nm-xapian.cc, as nm-source.c's libnotmuch
+# listing): a Message-ID value (slot 1) that is not the document's id term
+# among the first 64 documents, or an empty one anywhere (past the first
+# 64 it is the only check), gives the listing up both ways (exit 1);
+# Xapian's answer is that it gave up.
+# ids_given_up NAME: both ways give the listing up
+ids_given_up() {
+    rc=0
+    "$PROBE" ids >"$BW_TMP/$1.ids" || rc=$?
+    bw_expect_eq "$1: listing given up" "$rc $(tail -1 "$BW_TMP/$1.ids")" \
+        "1 answers: xapian=1 notmuch=0"
+    rc=0
+    BOUNCEWATCH_TEST_XAPIAN=off "$PROBE" ids >"$BW_TMP/$1.ids-nm" || rc=$?
+    bw_expect_eq "$1: libnotmuch's listing given up" "$rc $(tail -1 "$BW_TMP/$1.ids-nm")" \
+        "1 answers: xapian=0 notmuch=1"
+}
+"$META" "$XDB" --slot Qa@example.net 1 other@example.net || bw_expect_eq "slot: set" failed ok
+ids_given_up "a value that is not the id term"
+"$META" "$XDB" --slot Qa@example.net 1 a@example.net || bw_expect_eq "slot: set back" failed ok
+agree slot-back
+k=0
+while [ $k -lt 64 ]; do k=$((k + 1)); mail "filler-$k" "filler-$k@example.net"; done
+notmuch new --no-hooks --quiet
+"$META" "$XDB" --slot Qfiller-64@example.net 1 "" || bw_expect_eq "slot: emptied" failed ok
+ids_given_up "an empty value past the first 64"
+"$META" "$XDB" --slot Qfiller-64@example.net 1 filler-64@example.net ||
+    bw_expect_eq "slot: set back" failed ok
+agree fillers
 
 bw_done

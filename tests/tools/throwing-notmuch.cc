@@ -5,10 +5,22 @@
  * rarely; this hits it on demand.  BW_TEST_THROWS=N: the first N calls
  * of each process throw; later calls are notmuch's own.
  * BW_TEST_THAW_THROWS=1: notmuch_message_thaw() throws as notmuch's does
- * when writing the document fails (a full disk), without writing. */
+ * when writing the document fails (a full disk), without writing.
+ * BW_TEST_MOVE_AT=FILE: once FILE exists, the next message getter that
+ * notmuch 0.37 reads the document's terms in (_notmuch_message_ensure_
+ * metadata: the Message-ID, thread id, file names, tags) first does what
+ * that function does when Xapian reports that the revision it reads was
+ * discarded by two commits of another writer: notmuch_database_reopen()
+ * on the message's database, to the newest revision, telling no one.  It
+ * then removes FILE (one move) and appends the getter's name to FILE.done.
+ * (tests/e2e/T343: which read meets a real DatabaseModifiedError depends on
+ * which of Xapian's blocks the writer reused; this picks the read.) */
 #include <dlfcn.h>
 #include <stdexcept>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string>
+#include <unistd.h>
 #include <notmuch.h>
 
 static void *
@@ -54,3 +66,47 @@ notmuch_message_thaw(notmuch_message_t *message)
         throw std::runtime_error("Error writing block 1234 (No space left on device)");
     return real(message);
 }
+
+/* BW_TEST_MOVE_AT (above): the silent reopen, once, before `getter`. */
+static void
+maybe_move(notmuch_message_t *message, const char *getter)
+{
+    const char *at = getenv("BW_TEST_MOVE_AT");
+    if (at == NULL || message == NULL || access(at, F_OK) != 0)
+        return;
+    typedef notmuch_database_t *(*db_fn)(const notmuch_message_t *);
+    typedef notmuch_status_t (*reopen_fn)(notmuch_database_t *, notmuch_database_mode_t);
+    static db_fn database = NULL;
+    static reopen_fn reopen = NULL;
+    if (database == NULL) {
+        database = (db_fn) real_symbol("notmuch_message_get_database");
+        reopen = (reopen_fn) real_symbol("notmuch_database_reopen");
+    }
+    unlink(at);
+    if (reopen(database(message), NOTMUCH_DATABASE_MODE_READ_ONLY) != NOTMUCH_STATUS_SUCCESS)
+        abort();   /* as notmuch's INTERNAL_ERROR */
+    std::string done = std::string(at) + ".done";
+    FILE *f = fopen(done.c_str(), "a");
+    if (f != NULL) {
+        fprintf(f, "%s\n", getter);
+        fclose(f);
+    }
+}
+
+#define MOVING_GETTER(type, name)                                         \
+    extern "C" type name(notmuch_message_t *message)                     \
+    {                                                                     \
+        typedef type (*fn_t)(notmuch_message_t *);                        \
+        static fn_t real = NULL;                                          \
+        if (real == NULL)                                                 \
+            real = (fn_t) real_symbol(#name);                             \
+        maybe_move(message, #name);                                       \
+        return real(message);                                             \
+    }
+
+MOVING_GETTER(const char *, notmuch_message_get_message_id)
+MOVING_GETTER(const char *, notmuch_message_get_thread_id)
+MOVING_GETTER(const char *, notmuch_message_get_filename)
+MOVING_GETTER(notmuch_filenames_t *, notmuch_message_get_filenames)
+MOVING_GETTER(int, notmuch_message_count_files)
+MOVING_GETTER(notmuch_tags_t *, notmuch_message_get_tags)

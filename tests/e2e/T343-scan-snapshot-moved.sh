@@ -1,0 +1,134 @@
+#!/bin/sh
+# T343-scan-snapshot-moved: libnotmuch 0.37 moves its own handle to the
+# newest revision, telling no one, when a message getter meets Xapian's
+# DatabaseModifiedError (lib/message.cc, _notmuch_message_ensure_metadata:
+# two commits by another writer while we read).  What a run reads after
+# that is of a later snapshot than the revision it recorded at its open.
+# The run must notice before it saves (bw_nm_source_snapshot_held) and read
+# again, so that its state is the one a full rescan gives.
+#
+# What goes wrong without it (review11 finding 1; the "known ids" comment
+# of scan-read.c): a run whose save lists every Message-ID again (it found
+# a removal) lists them after the move, so its set K holds a message M
+# added after its revision R, under the count of R.  The next run sees M in
+# the range after R, takes it for old (it is in K), and one removal in the
+# same run cancels it in the count: the removed report stays for good.
+#
+# Which read meets a real DatabaseModifiedError depends on which of
+# Xapian's blocks the writer reused (a dozen tag commits make it likely,
+# and then mostly in a query, which fails visibly and is retried already:
+# T250).  So the writer commits while the run waits at its read gate
+# (BOUNCEWATCH_TEST_READ_GATE), and throwing-notmuch.so makes the move at
+# the first message getter after it (BW_TEST_MOVE_AT): the same
+# notmuch_database_reopen() libnotmuch makes there.  The getter is the
+# profile's reading of the owner's new sent mail, after the read stage.
+#
+# Three times: `scan` with our own Xapian handle (a fresh handle at its
+# revision proves no commit since the open), `hook post-new` without it
+# (BOUNCEWATCH_TEST_XAPIAN=off: notmuch's revision, which the reopen
+# reloads, against the open's), and `scan` again over a commit that only
+# removed a message (notmuch's revision stays: only the fresh handle can
+# tell; what goes wrong then is less: the run answers for the older
+# snapshot, and the next run sees the removal).
+. "$BW_SRCDIR/tests/e2e/lib.sh"
+bw_require_bin
+bw_require_cmd notmuch python3
+bw_tmpdir
+thrower="$BW_BUILDDIR/tests/tools/.libs/throwing-notmuch.so"
+[ -f "$thrower" ] || bw_expect_eq "test library built" missing "$thrower"
+# (an ASan build's runtime is in the program, so it cannot come first)
+asan_opts="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+
+python3 "$BW_SRCDIR/tests/fixtures/make-mailbox.py" flood "$BW_TMP/mail" --now "$BOUNCEWATCH_NOW"
+mkdir -p "$BW_TMP/mail/Archive/cur" "$BW_TMP/held"
+python3 - "$BW_TMP/mail/Archive/cur" "$BW_TMP/held" <<'PY'
+import os, sys
+for i in range(300):
+    d = sys.argv[1] if i < 290 else sys.argv[2]
+    with open(os.path.join(d, "bulk-%03d:2," % i), "w") as f:
+        f.write("From: Pal %d <pal%d@example.net>\nTo: owner@example.org\n"
+                "Subject: Note %d\nDate: Mon, 16 Nov 2026 10:%02d:00 +0000\n"
+                "Message-ID: <bulk-%d@example.net>\n\nSee you.\n" % (i, i % 7, i, i % 60, i))
+PY
+bw_notmuch_setup "$BW_TMP/mail" owner@example.org
+same() { bw_same_json "$1" "$2" "$3" revision; }  # equal but for the revision
+# full NAME: a full rescan on a copy of the state, into NAME-full.json
+full() {
+    rm -rf "$BW_TMP/full-data"
+    cp -a "$XDG_DATA_HOME" "$BW_TMP/full-data"
+    XDG_DATA_HOME="$BW_TMP/full-data" "$BW_BIN" scan --json --full >"$BW_TMP/$1-full.json" \
+        || bw_expect_eq "$1: full scan" failed ok
+}
+report_file() {  # JSON N: the file of the Nth report of a scan
+    python3 -c 'import json, sys
+b = json.load(open(sys.argv[1]))["bounces"]
+print(b[int(sys.argv[2]) % len(b)]["file"])' "$1" "$2"
+}
+reports() { python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["bounces"]))' "$1"; }
+
+"$BW_BIN" scan --json >"$BW_TMP/first.json" || bw_expect_eq "first scan" failed ok
+full first
+same "first scan == full" "$BW_TMP/first.json" "$BW_TMP/first-full.json"
+
+# moved NAME K REPORT WHAT CMD...: one case.
+#  1. The range of CMD's run: an old message removed (the count finds it,
+#     so the save lists every id again) and a new sent message (the
+#     profile stage reads it through message getters).
+#  2. CMD runs; while it waits at its read gate, `notmuch new` indexes a
+#     new message M (WHAT "add"), or only a removal (WHAT "remove": that
+#     moves notmuch's revision not at all, Xapian's does); the move is made
+#     at the next getter.
+#  3. It must have made the move and read again; `scan` answers what a
+#     full rescan answers.
+#  4. Report number REPORT removed: the next run must see it go, as a full
+#     rescan does (a set holding M under R's count would cancel it).
+moved() {
+    name=$1 k=$2 report=$3 what=$4
+    shift 4
+    rm -f "$BW_TMP/mail/Archive/cur/bulk-00$k:2,"
+    f=$(ls "$BW_TMP/mail/Sent/cur" | grep -v again | head -1)
+    sed "s/^Message-ID: <\\(.*\\)>/Message-ID: <again$k.\\1>/I" "$BW_TMP/mail/Sent/cur/$f" \
+        >"$BW_TMP/mail/Sent/cur/again$k:2,S"
+    notmuch new --no-hooks --quiet
+    env LD_PRELOAD="$thrower" ASAN_OPTIONS="$asan_opts" BW_TEST_MOVE_AT="$BW_TMP/$name.move" \
+        BOUNCEWATCH_TEST_READ_GATE="$BW_TMP/$name.gate" BOUNCEWATCH_DEBUG_TIMING=1 \
+        "$@" >"$BW_TMP/$name.out" 2>"$BW_TMP/$name.err" &
+    pid=$!
+    i=0
+    while [ ! -e "$BW_TMP/$name.gate.waiting" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+    [ -e "$BW_TMP/$name.gate.waiting" ] || bw_expect_eq "$name: the run waits at its read gate" no yes
+    if [ "$what" = add ]; then
+        mv "$BW_TMP/held/bulk-29$k:2," "$BW_TMP/mail/Archive/cur/"
+    else
+        rm -f "$BW_TMP/mail/Archive/cur/bulk-01$k:2,"
+    fi
+    notmuch new --no-hooks --quiet
+    touch "$BW_TMP/$name.move" "$BW_TMP/$name.gate.go"
+    rc=0
+    wait "$pid" || rc=$?
+    bw_expect_eq "$name: exit status" "$rc" 0
+    # the case is made: notmuch's handle was moved during the run
+    [ -s "$BW_TMP/$name.move.done" ] || bw_expect_eq "$name: notmuch's handle moved" no yes
+    bw_expect_eq "$name: the run read again" "$(grep -c 'timing: retry' "$BW_TMP/$name.err")" 1
+    full "$name"
+    case "$*" in
+    *scan*) same "$name: the run's answer == full" "$BW_TMP/$name.out" "$BW_TMP/$name-full.json" ;;
+    esac
+    # (no other run in between: the next one would list every id again,
+    # as the count finds M new, and mend the set)
+    before=$(reports "$BW_TMP/$name-full.json")
+    rm -f "$(report_file "$BW_TMP/$name-full.json" "$report")"
+    sleep 1.1   # notmuch new records the folder's new mtime (a later second)
+    notmuch new --no-hooks --quiet
+    "$BW_BIN" scan --json >"$BW_TMP/$name-next.json" || bw_expect_eq "$name: next scan" failed ok
+    full "$name-next"
+    same "$name: next run == full" "$BW_TMP/$name-next.json" "$BW_TMP/$name-next-full.json"
+    bw_expect_eq "$name: the removed report left" "$(reports "$BW_TMP/$name-next.json")" \
+        "$((before - 1))"
+}
+
+moved xapian 5 3 add "$BW_BIN" scan --json
+moved notmuch 6 5 add env BOUNCEWATCH_TEST_XAPIAN=off "$BW_BIN" hook post-new
+# a move over a removal only: our Xapian handle's revision test alone sees it
+moved removal 7 7 remove "$BW_BIN" scan --json
+bw_done
