@@ -7,7 +7,10 @@
  * So the notifier (notify.c) loads this module with dlopen() when it is
  * first created, from the directory the engine module was loaded from (in
  * the build tree: .libs/ next to bouncewatch-engine.so; installed: both in
- * $(pkglibdir)).  The module is never unloaded: libnotify registers GTypes.
+ * $(pkglibdir); BOUNCEWATCH_NOTIFY_MODULE names another).  The module is
+ * never unloaded: libnotify registers GTypes.  Without it (or with one of
+ * another version) the notifier says so once on stderr and has no server:
+ * alerts go to the log. 
  *
  * The module only talks to the server: what an alert says is formatted by
  * notify.c (bw_alert_format), and the fallback to the log is notify.c's too.

@@ -345,15 +345,19 @@ bw_action_to_string(bw_action_t action)
     return (unsigned)action < G_N_ELEMENTS(action_ids) ? action_ids[action] : NULL;
 }
 
-/* Where the module is: next to the module (or program) this code was
- * loaded from, i.e. next to bouncewatch-engine.so, wherever that was found
- * (the build tree's .libs/, $BOUNCEWATCH_ENGINE's directory, the installed
- * $(pkglibdir)); else the installed one. */
+/* Where the module is: $BOUNCEWATCH_NOTIFY_MODULE when set (tests), else
+ * next to the module (or program) this code was loaded from, i.e. next to
+ * bouncewatch-engine.so, wherever that was found (the build tree's .libs/,
+ * $BOUNCEWATCH_ENGINE's directory, the installed $(pkglibdir)); else the
+ * installed one. */
 static const char module_anchor;   /* an address of this module's */
 
 static char *
 notify_module_path(void)
 {
+    const char *env = g_getenv("BOUNCEWATCH_NOTIFY_MODULE");
+    if (env != NULL && *env != '\0')
+        return g_strdup(env);
     Dl_info info;
     if (dladdr(&module_anchor, &info) != 0 && info.dli_fname != NULL &&
         strchr(info.dli_fname, '/') != NULL) {
