@@ -371,15 +371,19 @@ notify_module_path(void)
 }
 
 /* The module, loaded once (and never unloaded: libnotify registers GTypes);
- * NULL when it cannot be loaded, which is said once on stderr. */
+ * NULL when it cannot be loaded, with where it was looked for and why in
+ * load_path and load_why. */
+static char *load_path;
+static const char *load_why;
+
 static const bw_notify_module_t *
 notify_module(void)
 {
     static const bw_notify_module_t *loaded;
     static gsize done;
     if (g_once_init_enter(&done)) {
-        g_autofree char *path = notify_module_path();
-        void *handle = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
+        load_path = notify_module_path();
+        void *handle = dlopen(load_path, RTLD_LAZY | RTLD_LOCAL);
         const char *why = handle == NULL ? dlerror() : NULL;
         const bw_notify_module_t *(*get)(void) =
             handle != NULL ? (const bw_notify_module_t *(*)(void))dlsym(handle, BW_NOTIFY_MODULE_SYMBOL)
@@ -390,13 +394,23 @@ notify_module(void)
         else if (m != NULL && strcmp(m->version, PACKAGE_VERSION) != 0)
             why = _("it belongs to another version of bouncewatch");
         if (why != NULL)
-            fprintf(stderr, _("bouncewatch: cannot load the notification module %s: %s; alerts "
-                              "go to the log only (reinstall bouncewatch)\n"), path, why);
+            load_why = g_intern_string(why);   /* dlerror()'s text is overwritten later */
         else
             loaded = m;
         g_once_init_leave(&done, 1);
     }
     return loaded;
+}
+
+bool
+bw_notify_module_check(char **path_out, char **why_out)
+{
+    bool ok = notify_module() != NULL;
+    if (path_out != NULL)
+        *path_out = g_strdup(load_path);
+    if (why_out != NULL)
+        *why_out = ok ? NULL : g_strdup(load_why);
+    return ok;
 }
 
 /* Without the module the notifier has no server: every alert is logged. */
@@ -411,6 +425,12 @@ bw_notifier_new(const char *app_name, bool with_actions,
 {
     bw_notifier_t *n = g_new0(bw_notifier_t, 1);
     n->m = notify_module();
+    static gsize said;
+    if (n->m == NULL && g_once_init_enter(&said)) {
+        fprintf(stderr, _("bouncewatch: cannot load the notification module %s: %s; alerts "
+                          "go to the log only (reinstall bouncewatch)\n"), load_path, load_why);
+        g_once_init_leave(&said, 1);
+    }
     if (n->m != NULL)
         n->s = n->m->open(app_name ? app_name : "bouncewatch", with_actions, on_action,
                           action_data);
