@@ -1,22 +1,24 @@
-/* notify.c: desktop alerts (see notify.h).  The only file that includes
- * libnotify. */
+/* notify.c: desktop alerts (see notify.h).  The notification server is
+ * reached through the module bouncewatch-notify.so (notify-server.c, the
+ * only file that includes libnotify), loaded when a notifier is first
+ * created (notify-module.h). */
 #include "config.h"
 #include "notify.h"
+#include "notify-module.h"
 #include "bw-signals.h"
+#include <dlfcn.h>
 #include <glib/gi18n.h>
-#include <libnotify/notify.h>
 #include <stdio.h>
 #include <string.h>
 
-/* libnotify 0.8.1 defines no autoptr cleanup. */
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(NotifyNotification, g_object_unref)
+#ifndef BW_NOTIFY_MODULE_PATH
+#define BW_NOTIFY_MODULE_PATH "/usr/local/lib/bouncewatch/bouncewatch-notify.so"
+#endif
+#define BW_NOTIFY_MODULE_NAME "bouncewatch-notify.so"
 
 /* Untrusted text is cut to this many characters: a 10 KB subject must not
  * fill the screen (or the server's memory) and push the advice out of view. */
 #define BW_ALERT_TEXT_MAX 120
-/* Notifications the agent keeps alive to receive their actions.  Surges are
- * rare; the bound only guards against a runaway. */
-#define BW_NOTIFIER_LIVE_MAX 32
 
 /* ------------------------------------------------------------ alerts */
 
@@ -331,36 +333,6 @@ bw_alert_format(const bw_alert_t *a, bool markup, char **summary_out, char **bod
 
 /* ------------------------------------------------------------ notifier */
 
-struct bw_notifier {
-    char *app_name;
-    bool want_actions;       /* the caller can receive actions */
-    bool initialised;        /* notify_init succeeded: call notify_uninit */
-    bool server;
-    bool markup;
-    bool actions;
-    bw_notifier_action_fn on_action;
-    void *action_data;
-    /* key -> NotifyNotification*: kept alive while their actions may fire. */
-    GHashTable *live;
-    GQueue live_order;       /* char* keys (owned by `live`), oldest first */
-};
-
-typedef struct {
-    bw_notifier_t *n;
-    bw_action_t action;
-    char *key;
-    char *campaign;
-} action_ctx_t;
-
-static void
-action_ctx_free(gpointer p)
-{
-    action_ctx_t *c = p;
-    g_free(c->key);
-    g_free(c->campaign);
-    g_free(c);
-}
-
 static const char *const action_ids[] = {
     [BW_ACTION_SHOW_REPORT] = "show-report",
     [BW_ACTION_SECURE] = "secure",
@@ -373,56 +345,97 @@ bw_action_to_string(bw_action_t action)
     return (unsigned)action < G_N_ELEMENTS(action_ids) ? action_ids[action] : NULL;
 }
 
-static bool
-has_cap(GList *caps, const char *cap)
+/* Where the module is: $BOUNCEWATCH_NOTIFY_MODULE when set (tests), else
+ * next to the module (or program) this code was loaded from, i.e. next to
+ * bouncewatch-engine.so, wherever that was found (the build tree's .libs/,
+ * $BOUNCEWATCH_ENGINE's directory, the installed $(pkglibdir)); else the
+ * installed one. */
+static const char module_anchor;   /* an address of this module's */
+
+static char *
+notify_module_path(void)
 {
-    for (GList *l = caps; l != NULL; l = l->next)
-        if (l->data != NULL && strcmp(l->data, cap) == 0)
-            return true;
-    return false;
+    const char *env = g_getenv("BOUNCEWATCH_NOTIFY_MODULE");
+    if (env != NULL && *env != '\0')
+        return g_strdup(env);
+    Dl_info info;
+    if (dladdr(&module_anchor, &info) != 0 && info.dli_fname != NULL &&
+        strchr(info.dli_fname, '/') != NULL) {
+        g_autofree char *dir = g_path_get_dirname(info.dli_fname);
+        char *here = g_build_filename(dir, BW_NOTIFY_MODULE_NAME, NULL);
+        if (g_file_test(here, G_FILE_TEST_IS_REGULAR))
+            return here;
+        g_free(here);
+    }
+    return g_strdup(BW_NOTIFY_MODULE_PATH);
 }
 
-/* Look for a notification server.  Called again before an alert while none
- * was found: the agent may start before the desktop's notification daemon. */
-static void
-probe_server(bw_notifier_t *n)
+/* The module, loaded once (and never unloaded: libnotify registers GTypes);
+ * NULL when it cannot be loaded, with where it was looked for and why in
+ * load_path and load_why. */
+static char *load_path;
+static const char *load_why;
+
+static const bw_notify_module_t *
+notify_module(void)
 {
-    /* Without a session bus libnotify would only fail later, at show time,
-     * after GDBus has logged warnings: look first, quietly. */
-    g_autoptr(GDBusConnection) bus = g_bus_get_sync(G_BUS_TYPE_SESSION, NULL, NULL);
-    if (bus == NULL)
-        return;
-    if (!n->initialised) {
-        if (!notify_is_initted() && !notify_init(n->app_name))
-            return;
-        n->initialised = true;
+    static const bw_notify_module_t *loaded;
+    static gsize done;
+    if (g_once_init_enter(&done)) {
+        load_path = notify_module_path();
+        void *handle = dlopen(load_path, RTLD_LAZY | RTLD_LOCAL);
+        const char *why = handle == NULL ? dlerror() : NULL;
+        const bw_notify_module_t *(*get)(void) =
+            handle != NULL ? (const bw_notify_module_t *(*)(void))dlsym(handle, BW_NOTIFY_MODULE_SYMBOL)
+                           : NULL;
+        const bw_notify_module_t *m = get != NULL ? get() : NULL;
+        if (handle != NULL && m == NULL)
+            why = _("not a bouncewatch notification module");
+        else if (m != NULL && strcmp(m->version, PACKAGE_VERSION) != 0)
+            why = _("it belongs to another version of bouncewatch");
+        if (why != NULL)
+            load_why = g_intern_string(why);   /* dlerror()'s text is overwritten later */
+        else
+            loaded = m;
+        g_once_init_leave(&done, 1);
     }
-    char *name = NULL, *vendor = NULL, *version = NULL, *spec = NULL;
-    if (notify_get_server_info(&name, &vendor, &version, &spec)) {
-        n->server = true;
-        GList *caps = notify_get_server_caps();
-        n->markup = has_cap(caps, "body-markup");
-        n->actions = n->want_actions && n->on_action != NULL && has_cap(caps, "actions");
-        g_list_free_full(caps, g_free);
-    }
-    g_free(name);
-    g_free(vendor);
-    g_free(version);
-    g_free(spec);
+    return loaded;
 }
+
+bool
+bw_notify_module_check(char **path_out, char **why_out)
+{
+    bool ok = notify_module() != NULL;
+    if (path_out != NULL)
+        *path_out = g_strdup(load_path);
+    if (why_out != NULL)
+        *why_out = ok ? NULL : g_strdup(load_why);
+    return ok;
+}
+
+/* Without the module the notifier has no server: every alert is logged. */
+struct bw_notifier {
+    const bw_notify_module_t *m;
+    bw_notify_server_t *s;   /* NULL exactly when m is */
+};
 
 bw_notifier_t *
 bw_notifier_new(const char *app_name, bool with_actions,
                 bw_notifier_action_fn on_action, void *action_data)
 {
     bw_notifier_t *n = g_new0(bw_notifier_t, 1);
-    n->live = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
-    g_queue_init(&n->live_order);
-    n->app_name = g_strdup(app_name ? app_name : "bouncewatch");
-    n->want_actions = with_actions;
-    n->on_action = on_action;
-    n->action_data = action_data;
-    probe_server(n);
+    n->m = notify_module();
+    static gsize said;
+    if (n->m == NULL && g_once_init_enter(&said)) {
+        fprintf(stderr, _("bouncewatch: cannot load the notification module %s: %s; alerts "
+                          "go to the log only (reinstall bouncewatch)\n"), load_path, load_why);
+        g_once_init_leave(&said, 1);
+    }
+    if (n->m != NULL)
+        n->s = n->m->open(app_name ? app_name : "bouncewatch", with_actions, on_action,
+                          action_data);
+    if (n->s == NULL)
+        n->m = NULL;
     return n;
 }
 
@@ -431,72 +444,32 @@ bw_notifier_free(bw_notifier_t *n)
 {
     if (n == NULL)
         return;
-    g_queue_clear(&n->live_order);
-    g_hash_table_destroy(n->live);
-    if (n->initialised)
-        notify_uninit();
-    g_free(n->app_name);
+    if (n->m != NULL)
+        n->m->close(n->s);
     g_free(n);
 }
 
 bool
 bw_notifier_has_server(const bw_notifier_t *n)
 {
-    return n != NULL && n->server;
+    return n != NULL && n->m != NULL && n->m->has_server(n->s);
 }
 
 bool
 bw_notifier_has_actions(const bw_notifier_t *n)
 {
-    return n != NULL && n->actions;
+    return n != NULL && n->m != NULL && n->m->has_actions(n->s);
 }
 
-static void
-forget_live(bw_notifier_t *n, const char *key)
+/* A server, looked for again while none answered (the agent may start
+ * before the desktop's notification daemon). */
+static bool
+server_now(bw_notifier_t *n)
 {
-    GList *l = g_queue_find_custom(&n->live_order, key, (GCompareFunc)strcmp);
-    if (l != NULL)
-        g_queue_delete_link(&n->live_order, l);
-    g_hash_table_remove(n->live, key);
-}
-
-static void
-on_action_cb(NotifyNotification *nn, char *action, gpointer data)
-{
-    action_ctx_t *c = data;
-    if (c->n->on_action != NULL)
-        c->n->on_action(c->n->action_data, c->action, c->key, c->campaign);
-    (void)nn;
-    (void)action;
-}
-
-static void
-on_closed_cb(NotifyNotification *nn, gpointer data)
-{
-    bw_notifier_t *n = data;
-    /* Closed by the user or expired: no action can come any more. */
-    GHashTableIter it;
-    gpointer k, v;
-    g_hash_table_iter_init(&it, n->live);
-    while (g_hash_table_iter_next(&it, &k, &v)) {
-        if (v == nn) {
-            g_autofree char *key = g_strdup(k);
-            forget_live(n, key);
-            return;
-        }
-    }
-}
-
-static void
-add_action(bw_notifier_t *n, NotifyNotification *nn, const bw_alert_t *a,
-           const char *id, bw_action_t action, const char *label)
-{
-    action_ctx_t *c = g_new0(action_ctx_t, 1);
-    c->n = n;
-    c->action = action;
-    c->key = g_strdup(a->key);
-    c->campaign = g_strdup(a->campaign);
-    notify_notification_add_action(nn, id, label, on_action_cb, c, action_ctx_free);
+    if (n->m == NULL)
+        return false;
+    n->m->probe(n->s);
+    return n->m->has_server(n->s);
 }
 
 static void
@@ -519,64 +492,21 @@ bw_notifier_show(bw_notifier_t *n, const bw_alert_t *a, guint32 replaces_id, gui
         *id_out = 0;
     if (n == NULL || a == NULL || a->key == NULL)
         return BW_E_INVALID;
-    if (!n->server)
-        probe_server(n);
-    if (!n->server) {
+    if (!server_now(n)) {
         log_alert(a);
         return BW_OK;
     }
     g_autofree char *summary = NULL, *body = NULL;
-    bw_alert_format(a, n->markup, &summary, &body);
-    /* The "id" property makes the server replace notification `replaces_id`
-     * even when another process (the hook, an earlier agent) showed it. */
-    g_autoptr(NotifyNotification) nn = g_object_new(NOTIFY_TYPE_NOTIFICATION,
-        "id", (gint)MIN(replaces_id, (guint32)G_MAXINT32),
-        "summary", summary, "body", body,
-        "icon-name", a->status == BW_STATUS_COMPROMISE_SUSPECTED ? "dialog-error"
-                                                                 : "dialog-warning",
-        NULL);
-    notify_notification_set_app_name(nn, "bouncewatch");
-    notify_notification_set_category(nn, "email");
-    notify_notification_set_hint_string(nn, "desktop-entry", "bouncewatch");
-    if (a->status == BW_STATUS_COMPROMISE_SUSPECTED) {
-        /* The spec: critical notifications should not expire on their own. */
-        notify_notification_set_urgency(nn, NOTIFY_URGENCY_CRITICAL);
-        notify_notification_set_timeout(nn, NOTIFY_EXPIRES_NEVER);
-    } else {
-        notify_notification_set_urgency(nn, NOTIFY_URGENCY_NORMAL);
-        notify_notification_set_timeout(nn, NOTIFY_EXPIRES_DEFAULT);
-    }
-    if (n->actions) {
-        add_action(n, nn, a, "default", BW_ACTION_SHOW_REPORT, _("Show report"));
-        add_action(n, nn, a, "show-report", BW_ACTION_SHOW_REPORT, _("Show report"));
-        add_action(n, nn, a, "secure", BW_ACTION_SECURE, _("How to secure my account"));
-        if (a->campaign != NULL)
-            add_action(n, nn, a, "mute", BW_ACTION_MUTE, _("Mute this campaign"));
-    }
-    g_autoptr(GError) err = NULL;
-    if (!notify_notification_show(nn, &err)) {
-        fprintf(stderr, "bouncewatch: %s: %s\n", _("the notification server failed"),
-                err ? err->message : "?");
-        log_alert(a);
-        return BW_OK;
-    }
-    gint id = 0;
-    g_object_get(nn, "id", &id, NULL);
-    if (id_out != NULL)
-        *id_out = (guint32)MAX(id, 0);
-    if (n->actions) {
-        /* Keep the object: its action signals arrive on the main loop.  An
-         * update replaces the earlier object of the same surge. */
-        forget_live(n, a->key);
-        g_signal_connect(nn, "closed", G_CALLBACK(on_closed_cb), n);
-        char *key = g_strdup(a->key);
-        g_hash_table_insert(n->live, key, g_object_ref(nn));
-        g_queue_push_tail(&n->live_order, key);
-        while (g_queue_get_length(&n->live_order) > BW_NOTIFIER_LIVE_MAX) {
-            g_autofree char *old = g_strdup(g_queue_peek_head(&n->live_order));
-            forget_live(n, old);
-        }
-    }
+    bw_alert_format(a, n->m->has_markup(n->s), &summary, &body);
+    bool critical = a->status == BW_STATUS_COMPROMISE_SUSPECTED;
+    bw_notify_message_t msg = {
+        .summary = summary, .body = body,
+        .icon = critical ? "dialog-error" : "dialog-warning",
+        .category = "email", .critical = critical, .replaces_id = replaces_id,
+        .key = a->key, .campaign = a->campaign,
+    };
+    if (!n->m->show(n->s, &msg, id_out))
+        log_alert(a);   /* the server failed (said by the module) */
     return BW_OK;
 }
 
@@ -594,38 +524,23 @@ bw_notifier_show_notice(bw_notifier_t *n, const char *summary, const char *body,
     g_auto(GStrv) lines = g_strsplit(plain, "\n", 0);
     for (guint i = 0; lines[i] != NULL; i++)
         fprintf(stderr, "bouncewatch:   %s\n", lines[i]);
-    if (!n->server)
-        probe_server(n);
-    if (!n->server)
+    if (!server_now(n))
         return BW_OK;
-    g_autofree char *shown = n->markup ? g_markup_escape_text(plain, -1) : g_strdup(plain);
-    g_autoptr(NotifyNotification) nn = g_object_new(NOTIFY_TYPE_NOTIFICATION,
-        "id", (gint)MIN(replaces_id, (guint32)G_MAXINT32),
-        "summary", summary, "body", shown, "icon-name", "dialog-warning", NULL);
-    notify_notification_set_app_name(nn, "bouncewatch");
-    notify_notification_set_hint_string(nn, "desktop-entry", "bouncewatch");
-    notify_notification_set_urgency(nn, NOTIFY_URGENCY_NORMAL);
+    g_autofree char *shown = n->m->has_markup(n->s) ? g_markup_escape_text(plain, -1)
+                                                    : g_strdup(plain);
     /* Shown once, not on every scan: it must not vanish unread. */
-    notify_notification_set_timeout(nn, NOTIFY_EXPIRES_NEVER);
-    g_autoptr(GError) err = NULL;
-    if (!notify_notification_show(nn, &err)) {
-        fprintf(stderr, "bouncewatch: %s: %s\n", _("the notification server failed"),
-                err ? err->message : "?");
-        return BW_OK;
-    }
-    gint id = 0;
-    g_object_get(nn, "id", &id, NULL);
-    if (id_out != NULL)
-        *id_out = (guint32)MAX(id, 0);
+    bw_notify_message_t msg = {
+        .summary = summary, .body = shown, .icon = "dialog-warning",
+        .persistent = true, .replaces_id = replaces_id,
+    };
+    (void)n->m->show(n->s, &msg, id_out);
     return BW_OK;
 }
 
 void
 bw_notifier_close(bw_notifier_t *n, guint32 id)
 {
-    if (n == NULL || id == 0 || !n->server)
+    if (n == NULL || id == 0 || n->m == NULL)
         return;
-    g_autoptr(NotifyNotification) nn = g_object_new(NOTIFY_TYPE_NOTIFICATION,
-        "id", (gint)MIN(id, (guint32)G_MAXINT32), "summary", "", NULL);
-    (void)notify_notification_close(nn, NULL);
+    n->m->close_id(n->s, id);
 }

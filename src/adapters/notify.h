@@ -124,6 +124,13 @@ bw_status_t bw_notifier_show_notice(bw_notifier_t *n, const char *summary, const
 /* Close notification `id` (shown by this or another process); 0: nothing. */
 void bw_notifier_close(bw_notifier_t *n, guint32 id);
 
+/* Whether the notification server's module (bouncewatch-notify.so, which
+ * holds libnotify: notify-module.h) can be loaded; it is loaded if so.
+ * *path_out (may be NULL): where it was looked for; *why_out (may be NULL):
+ * why it could not be, or NULL.  Both g_malloc'd.  Without it every alert
+ * goes to the log. */
+bool bw_notify_module_check(char **path_out, char **why_out);
+
 G_END_DECLS
 
 #endif /* BW_NOTIFY_H */

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "install.h"
 #include "nm-source.h"
+#include "notify.h"
 #include "reader.h"
 #include "scanner.h"
 #include <errno.h>
@@ -196,6 +197,15 @@ check_agent(doctor_t *d, const bw_agent_state_t *a)
         report(d, false, _("no notification server on the session bus: alerts only go to the "
                            "log."),
                _("start your desktop's notification daemon (or install one, such as dunst)"));
+    }
+    /* Said only when it fails: what shows a notification is loaded when
+     * one is due (src/adapters/notify-module.h). */
+    g_autofree char *module = NULL, *why = NULL;
+    if (!bw_notify_module_check(&module, &why)) {
+        g_autofree char *what = g_strdup_printf(
+            _("the notification module %s cannot be loaded (%s): alerts only go to the log."),
+            module, why);
+        report(d, false, what, _("reinstall bouncewatch"));
     }
 }
 

@@ -10,7 +10,9 @@
 #    notification carries the actions; the agent also notices a database
 #    change by itself; "Show report" and "How to secure my account" work;
 #  - "Mute this campaign" keeps the campaign silent as it keeps growing;
-#  - without a session bus the hook logs the alert and still exits 0.
+#  - without a session bus the hook logs the alert and still exits 0;
+#  - so it does without the notification module (bouncewatch-notify.so,
+#    which holds libnotify), or with a file that is not one, saying why.
 . "${BW_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/lib.sh"
 
 bw_require_bin
@@ -172,6 +174,23 @@ bw_expect_eq "no server: exit 0" "$rc" 0
 bw_expect_eq "no server: the alert is logged" \
     "$(grep -c 'reports about mail you never sent' "$BW_TMP/nobus.log")" 1
 bw_expect_eq "no server: no notification sent" "$(ncalls)" 4
+
+# No notification module (a server is there): said once, the alert is
+# logged, the hook still succeeds; the same with a file that is no module.
+for case in missing:"$BW_TMP/no-such-dir/bouncewatch-notify.so":"cannot open shared object file" \
+            foreign:"$BW_BUILDDIR/.libs/bouncewatch-engine.so":"not a bouncewatch notification module"; do
+    what=${case%%:*} rest=${case#*:}
+    module=${rest%%:*} why=${rest#*:}
+    export XDG_DATA_HOME="$BW_TMP/state-$what"
+    rc=0
+    BOUNCEWATCH_NOTIFY_MODULE="$module" "$BW_BIN" hook post-new 2>"$BW_TMP/$what.log" || rc=$?
+    bw_expect_eq "$what module: exit 0" "$rc" 0
+    bw_expect_eq "$what module: said once, with why" \
+        "$(grep -c "cannot load the notification module .*$why" "$BW_TMP/$what.log")" 1
+    bw_expect_eq "$what module: the alert is logged" \
+        "$(grep -c 'reports about mail you never sent' "$BW_TMP/$what.log")" 1
+    bw_expect_eq "$what module: no notification sent" "$(ncalls)" 4
+done
 
 # A broken setup never makes `notmuch new` fail: the hook logs and exits 0.
 rc=0

@@ -124,6 +124,14 @@ line "doctor: the hook now" OK "post-new hook $hookdir/post-new runs $BW_TMP/bin
 line "doctor: the agent starts with the session" OK "bouncewatch.desktop starts it with your desktop session"
 line "doctor: the last scan" OK "last successful scan:"
 says "doctor: only the bus is missing" "1 problem found"
+# The module that shows notifications (libnotify's) cannot be loaded: said,
+# with what to do (and nothing when it can: "1 problem" above).
+run "doctor without the notification module" 1 \
+    env BOUNCEWATCH_NOTIFY_MODULE="$BW_TMP/no-such/bouncewatch-notify.so" "$bw" doctor
+line "doctor: the notification module" PROBLEM \
+    "the notification module $BW_TMP/no-such/bouncewatch-notify.so cannot be loaded ("
+says "doctor: ... what to do" "alerts only go to the log. Fix: reinstall bouncewatch"
+says "doctor: the bus and the module" "2 problems found"
 
 # In a desktop session: the agent runs, a notification server answers.
 PY=
