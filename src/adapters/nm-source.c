@@ -79,6 +79,10 @@ struct bw_nm_source {
     guint64 open_rev;
     char *open_uuid;
     bool reopened;
+    /* bw_nm_source_snapshot_held found another writer's commit since the
+     * open (no read failed): bw_nm_source_failed says so, not "a Xapian
+     * exception occurred", which none did. */
+    bool moved;
 };
 
 void
@@ -1519,8 +1523,10 @@ bw_nm_source_snapshot_held(bw_nm_source_t *src)
                 g_strcmp0(uuid, src->open_uuid) == 0;
     if (held && bw_nm_xapian_unchanged(src->xap, src->open_uuid) == 0)
         held = false;
-    if (!held)
+    if (!held) {
         mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
+        src->moved = true;
+    }
     return held;
 }
 
@@ -1529,6 +1535,17 @@ bw_nm_source_failed(const bw_nm_source_t *src, char **detail)
 {
     if (src->failed == NOTMUCH_STATUS_SUCCESS)
         return false;
+    if (src->moved) {
+        /* Said when the last attempt met a commit too (bw_scan_run_retrying):
+         * the writer is a mail client changing tags as often as not, which
+         * `notmuch new` being over does not stop. */
+        bw_error_set(detail, BW_E_DATABASE,
+                     _("the notmuch database %s kept changing while it was read (another "
+                       "program was writing to it: a mail client changing tags, or notmuch "
+                       "new); nothing was saved: run the scan again when it is not writing"),
+                     src->path);
+        return true;
+    }
     read_failed(src, src->failed, detail);
     return true;
 }

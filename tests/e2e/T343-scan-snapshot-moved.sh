@@ -74,7 +74,7 @@ same "first scan == full" "$BW_TMP/first.json" "$BW_TMP/first-full.json"
 #  1. The range of CMD's run: an old message removed (the count finds it,
 #     so the save lists every id again) and a new sent message (the
 #     profile stage reads it through message getters).
-#  2. CMD runs; while it waits at its read gate, `notmuch new` indexes a
+#  2. CMD (VAR=VALUE... PROGRAM ARGS...: env(1)'s operands) runs; while it waits at its read gate, `notmuch new` indexes a
 #     new message M (WHAT "add"), or only a removal (WHAT "remove": that
 #     moves notmuch's revision not at all, Xapian's does); the move is made
 #     at the next getter.
@@ -128,7 +128,37 @@ moved() {
 }
 
 moved xapian 5 3 add "$BW_BIN" scan --json
-moved notmuch 6 5 add env BOUNCEWATCH_TEST_XAPIAN=off "$BW_BIN" hook post-new
+# (the variable goes to the same env as the preload: a second env(1) would be
+# a program of its own, and in a sanitizer build it cannot load the
+# sanitized preload, exit 127)
+moved notmuch 6 5 add BOUNCEWATCH_TEST_XAPIAN=off "$BW_BIN" hook post-new
 # a move over a removal only: our Xapian handle's revision test alone sees it
 moved removal 7 7 remove "$BW_BIN" scan --json
+
+# Another program writing during every attempt (BW_TEST_MOVE_EVERY_OPEN:
+# the first getter after each open runs `notmuch tag`, a commit, and
+# notmuch's handle moves to it): the run reads again until its attempts
+# are spent, then fails (exit 69) saying what happened, not "A Xapian
+# exception occurred" (none did); the next run is whole.
+id=$(notmuch search --output=messages --limit=1 '*' | sed 's/^id://')
+cat >"$BW_TMP/writer.sh" <<EOF
+n=\$(cat "$BW_TMP/writes" 2>/dev/null || echo 0)
+notmuch tag +w\$n -- "id:$id" && echo \$((n + 1)) >"$BW_TMP/writes"
+EOF
+rc=0
+env LD_PRELOAD="$thrower" ASAN_OPTIONS="$asan_opts" BW_TEST_MOVE_EVERY_OPEN="sh $BW_TMP/writer.sh" \
+    BW_TEST_MOVE_EVERY_OPEN_LOG="$BW_TMP/every.log" BOUNCEWATCH_DEBUG_TIMING=1 \
+    "$BW_BIN" scan --json --full >"$BW_TMP/every.out" 2>"$BW_TMP/every.err" || rc=$?
+bw_expect_eq "a writer in every attempt: exit status" "$rc" 69
+bw_expect_eq "a writer in every attempt: moves" "$(wc -l <"$BW_TMP/every.log")" 10
+bw_expect_eq "a writer in every attempt: commits" "$(cat "$BW_TMP/writes")" 10
+grep -q "kept changing while it was read (another program was writing" "$BW_TMP/every.err" \
+    || bw_expect_eq "a writer in every attempt: message" "$(grep -v timing "$BW_TMP/every.err")" \
+        "...kept changing while it was read (another program was writing..."
+grep -q "Xapian exception" "$BW_TMP/every.err" \
+    && bw_expect_eq "a writer in every attempt: no exception said" \
+        "$(grep -v timing "$BW_TMP/every.err")" "(no Xapian exception)"
+"$BW_BIN" scan --json >"$BW_TMP/after-every.json" || bw_expect_eq "after the writer: scan" failed ok
+full after-every
+same "after the writer: scan == full" "$BW_TMP/after-every.json" "$BW_TMP/after-every-full.json"
 bw_done

@@ -14,14 +14,24 @@
  * on the message's database, to the newest revision, telling no one.  It
  * then removes FILE (one move) and appends the getter's name to FILE.done.
  * (tests/e2e/T343: which read meets a real DatabaseModifiedError depends on
- * which of Xapian's blocks the writer reused; this picks the read.) */
+ * which of Xapian's blocks the writer reused; this picks the read.)
+ * BW_TEST_MOVE_EVERY_OPEN=CMD: after every open of a database, the first
+ * such getter first runs CMD (sh -c, a writer: its environment without
+ * LD_PRELOAD and the BW_TEST_ variables), then moves notmuch's handle as
+ * above, and appends the getter's name to $BW_TEST_MOVE_EVERY_OPEN_LOG:
+ * another program writing during every attempt of a run (T343). */
 #include <dlfcn.h>
 #include <stdexcept>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <string>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <vector>
 #include <notmuch.h>
+
+extern char **environ;
 
 static void *
 real_symbol(const char *name)
@@ -67,12 +77,57 @@ notmuch_message_thaw(notmuch_message_t *message)
     return real(message);
 }
 
-/* BW_TEST_MOVE_AT (above): the silent reopen, once, before `getter`. */
+/* BW_TEST_MOVE_EVERY_OPEN (above): a move is due at the next getter. */
+static bool move_due;
+
+extern "C" notmuch_status_t
+notmuch_database_open_with_config(const char *database_path, notmuch_database_mode_t mode,
+                                  const char *config_path, const char *profile,
+                                  notmuch_database_t **database, char **error_message)
+{
+    typedef notmuch_status_t (*open_fn)(const char *, notmuch_database_mode_t, const char *,
+                                        const char *, notmuch_database_t **, char **);
+    static open_fn real = NULL;
+    if (real == NULL)
+        real = (open_fn) real_symbol("notmuch_database_open_with_config");
+    notmuch_status_t st = real(database_path, mode, config_path, profile, database,
+                               error_message);
+    if (st == NOTMUCH_STATUS_SUCCESS && getenv("BW_TEST_MOVE_EVERY_OPEN") != NULL)
+        move_due = true;
+    return st;
+}
+
+/* CMD of BW_TEST_MOVE_EVERY_OPEN, run to its end; abort() when it failed. */
+static void
+run_writer(const char *cmd)
+{
+    std::vector<char *> env;
+    for (char **e = environ; *e != NULL; e++)
+        if (strncmp(*e, "LD_PRELOAD=", 11) != 0 && strncmp(*e, "BW_TEST_", 8) != 0)
+            env.push_back(*e);
+    env.push_back(NULL);
+    char sh[] = "sh", c[] = "-c";
+    char *argv[] = { sh, c, const_cast<char *>(cmd), NULL };
+    pid_t pid = fork();
+    if (pid == 0) {
+        execve("/bin/sh", argv, env.data());
+        _exit(127);
+    }
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 0)
+        abort();
+}
+
+/* The silent reopen before `getter`: once when BW_TEST_MOVE_AT's file
+ * exists, and after each open with BW_TEST_MOVE_EVERY_OPEN (above). */
 static void
 maybe_move(notmuch_message_t *message, const char *getter)
 {
     const char *at = getenv("BW_TEST_MOVE_AT");
-    if (at == NULL || message == NULL || access(at, F_OK) != 0)
+    const char *every = getenv("BW_TEST_MOVE_EVERY_OPEN");
+    bool once = at != NULL && access(at, F_OK) == 0;
+    if (message == NULL || !(once || (every != NULL && move_due)))
         return;
     typedef notmuch_database_t *(*db_fn)(const notmuch_message_t *);
     typedef notmuch_status_t (*reopen_fn)(notmuch_database_t *, notmuch_database_mode_t);
@@ -82,11 +137,19 @@ maybe_move(notmuch_message_t *message, const char *getter)
         database = (db_fn) real_symbol("notmuch_message_get_database");
         reopen = (reopen_fn) real_symbol("notmuch_database_reopen");
     }
-    unlink(at);
+    std::string done;
+    if (once) {
+        unlink(at);
+        done = std::string(at) + ".done";
+    } else {
+        move_due = false;
+        run_writer(every);
+        const char *log = getenv("BW_TEST_MOVE_EVERY_OPEN_LOG");
+        done = log != NULL ? log : "";
+    }
     if (reopen(database(message), NOTMUCH_DATABASE_MODE_READ_ONLY) != NOTMUCH_STATUS_SUCCESS)
         abort();   /* as notmuch's INTERNAL_ERROR */
-    std::string done = std::string(at) + ".done";
-    FILE *f = fopen(done.c_str(), "a");
+    FILE *f = done.empty() ? NULL : fopen(done.c_str(), "a");
     if (f != NULL) {
         fprintf(f, "%s\n", getter);
         fclose(f);
