@@ -1059,11 +1059,19 @@ receive(bw_reader_t *r, worker_t *w)
 
 /* ------------------------------------------------------------ the loop */
 
-/* Sends a slot's process what it may have, without waiting. */
+/* Sends a slot's process what it may have, without waiting.  From its
+ * start, not from its hello: the requests wait in the socket while it
+ * loads and tests itself, so it reads the first of them as soon as it has
+ * said hello (waiting for the hello to send them cost a round trip through
+ * us, 40-100 us, at the start of every process).  A process that never
+ * says hello, or says another build's, reads none of them (it is put down
+ * or is no reader of ours), and a process lost before its hello is blamed
+ * for no message: what it was sent is sent again to the next one
+ * (reader_lost). */
 static void
 supply(bw_reader_t *r, worker_t *w)
 {
-    while (w->hello && w->sent < w->owned_end && w->inflight < WINDOW) {
+    while (w->sent < w->owned_end && w->inflight < WINDOW) {
         w->sent = next_owned(r, w, w->sent);
         if (w->sent >= w->owned_end)
             break;
