@@ -277,5 +277,8 @@ bw_cmd_parse(int argc, char **argv)
         if (!bw_reader_ready(reader))
             fflush(stdout);
     }
+    /* The last lines go out now, while the readers exit (freeing the
+     * reader waits for them), not after. */
+    fflush(stdout);
     return rc;
 }
