@@ -102,16 +102,19 @@ read_rela(const struct dl_phdr_info *info, const names_t *n, uintptr_t table, si
             continue;
         if (sym == 0)
             continue;
-        bool bad = false;
-        bool match = sym_is(info, n, sym, w->name, &bad);
-        if (bad)
-            return false;
-        if (!match)
-            continue;
         uintptr_t slot = info->dlpi_addr + r[i].r_offset;
         if (!in_object(info, slot, sizeof(void *)))
             return false;
         void *value = *(void *const *)slot;
+        bool bad = false;
+        bool match = sym_is(info, n, sym, w->name, &bad);
+        if (bad)
+            return false;
+        if (!match) {
+            if ((uintptr_t)value == w->real)
+                w->out->other_refs = true;   /* another name bound to it */
+            continue;
+        }
         if (type == R_X86_64_64 && r[i].r_addend != 0)
             w->out->slots_differ = true;
         if (w->out->slots == 0)

@@ -8,7 +8,8 @@
  * in the object's lookup scope) unless the object was linked with
  * -Bsymbolic (DT_SYMBOLIC, DF_SYMBOLIC) or the compiler bound the call
  * itself (a direct call or jump, or the address taken with a RELATIVE
- * relocation).  bw_elf_refs() reports all three, so that nm-reopen.c can
+ * relocation), or the call names another symbol at the same address (an
+ * alias).  bw_elf_refs() reports all of them, so that nm-reopen.c can
  * prove that every call libnotmuch makes to notmuch_database_reopen
  * reaches the definition the GOT entry holds, and tests can call through
  * that entry as libnotmuch does.
@@ -30,8 +31,9 @@ typedef struct {
     void *slot_value;     /* what the first of them holds now */
     bool slots_differ;    /* another of them holds something else */
     bool symbolic;        /* DT_SYMBOLIC or DF_SYMBOLIC: calls bound at link time */
-    bool other_refs;      /* a RELATIVE relocation or a direct call/jump (e8/e9
-                           * rel32) in an executable segment reaching `real` */
+    bool other_refs;      /* a RELATIVE relocation, a GOT entry of another
+                           * name holding `real` (an alias), or a rel32 (call,
+                           * jump, lea) in an executable segment reaching it */
 } bw_elf_refs_t;
 
 /* Reads the object that holds the code at `real` (the definition of
