@@ -148,15 +148,16 @@ moved removal 7 7 remove "$BW_BIN" scan --json
 # since the open) the same run reads again once: the commit fell inside
 # the run, and the attempt stops at the end of its read stage (the held
 # check asked there in every run, before the parse and the
-# classification).  No preload here: libnotmuch and the engine as they
-# are run.
+# classification).  No preload in these two: libnotmuch and the engine
+# as they are run.
 tolerated() {
-    name=$1 proof=$2 retries=$3 k=$4
+    name=$1 proof=$2 retries=$3 k=$4 early=$5
+    shift 5
     f=$(ls "$BW_TMP/mail/Sent/cur" | grep -v again | head -1)
     sed "s/^Message-ID: <\\(.*\\)>/Message-ID: <again$k.\\1>/I" "$BW_TMP/mail/Sent/cur/$f" \
         >"$BW_TMP/mail/Sent/cur/again$k:2,S"
     notmuch new --no-hooks --quiet
-    env BOUNCEWATCH_TEST_REOPEN_PROOF="$proof" BOUNCEWATCH_TEST_READ_GATE="$BW_TMP/$name.gate" \
+    env "$@" BOUNCEWATCH_TEST_REOPEN_PROOF="$proof" BOUNCEWATCH_TEST_READ_GATE="$BW_TMP/$name.gate" \
         BOUNCEWATCH_DEBUG_TIMING=1 "$BW_BIN" scan --json >"$BW_TMP/$name.out" 2>"$BW_TMP/$name.err" &
     pid=$!
     i=0
@@ -166,20 +167,30 @@ tolerated() {
     notmuch tag +read$k -- "$(notmuch search --output=messages --limit=1 'folder:Archive')"
     after=$(notmuch count --lastmod '*' | cut -f3)
     [ "$after" -gt "$before" ] || bw_expect_eq "$name: the writer committed" "$before $after" "a later revision"
-    touch "$BW_TMP/$name.gate.go"
+    touch "$BW_TMP/$name.log" "$BW_TMP/$name.gate.go"   # (BW_TEST_LOG_AT's file)
     rc=0
     wait "$pid" || rc=$?
     bw_expect_eq "$name: exit status" "$rc" 0
     bw_expect_eq "$name: the run read again" "$(grep -c 'timing: retry' "$BW_TMP/$name.err")" "$retries"
+    case "$*" in
+    *BW_TEST_LOG_AT*) [ -s "$BW_TMP/$name.log.done" ] || bw_expect_eq "$name: libnotmuch logged" no yes ;;
+    esac
     # the attempt that read again stopped at the end of its read stage,
     # before the profile, the parse and the classification
-    [ "$retries" = 0 ] || bw_expect_eq "$name: stages before reading again" \
+    [ "$early" = no ] || bw_expect_eq "$name: stages before reading again" \
         "$(sed '/timing: retry/q' "$BW_TMP/$name.err" | grep -E 'timing: (profile|parse|load)')" ""
     full "$name"
     same "$name: the run's answer == full" "$BW_TMP/$name.out" "$BW_TMP/$name-full.json"
 }
-tolerated commit "" 0 8
-tolerated strict off 1 9
+tolerated commit "" 0 8 no
+tolerated strict off 1 9 yes
+# libnotmuch caught and logged a Xapian exception during that run (after
+# two commits a read of the older revision may fail so, and a getter such
+# as notmuch_message_get_date then answers a default, 0): the commit is not
+# tolerated, the run reads again (at its save: the log is made at the
+# profile stage)
+tolerated logged "" 1 10 no LD_PRELOAD="$thrower" ASAN_OPTIONS="$asan_opts" \
+    BW_TEST_LOG_AT="$BW_TMP/logged.log"
 
 # Another program writing during every attempt (BW_TEST_MOVE_EVERY_OPEN:
 # the first getter after each open runs `notmuch tag`, a commit, and
