@@ -250,7 +250,41 @@ bw_elf_refs(const void *real, const char *name, bool scan, bw_elf_refs_t *out)
     return w.found && w.ok;
 }
 
+typedef struct {
+    uintptr_t a, b;
+    int found;   /* -1 none yet, 0 apart, 1 together */
+} same_t;
+
+static int
+each_same(struct dl_phdr_info *info, size_t size, void *data)
+{
+    same_t *w = data;
+    if (size < offsetof(struct dl_phdr_info, dlpi_phnum) + sizeof info->dlpi_phnum)
+        return 0;
+    bool has_a = in_object(info, w->a, 1), has_b = in_object(info, w->b, 1);
+    if (!has_a && !has_b)
+        return 0;
+    w->found = has_a && has_b;
+    return 1;
+}
+
+bool
+bw_elf_same_object(const void *a, const void *b)
+{
+    if (a == NULL || b == NULL)
+        return false;
+    same_t w = { (uintptr_t)a, (uintptr_t)b, -1 };
+    dl_iterate_phdr(each_same, &w);
+    return w.found == 1;
+}
+
 #else
+
+bool
+bw_elf_same_object(const void *a, const void *b)
+{
+    return false;
+}
 
 bool
 bw_elf_refs(const void *real, const char *name, bool scan, bw_elf_refs_t *out)

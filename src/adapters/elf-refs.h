@@ -44,6 +44,11 @@ typedef struct {
  * ~150 KB for libnotmuch 0.37). */
 bool bw_elf_refs(const void *real, const char *name, bool scan_code, bw_elf_refs_t *out);
 
+/* Are `a` and `b` both inside the PT_LOAD segments of one loaded object?
+ * (dl_iterate_phdr: a few thousand instructions, where dladdr reads the
+ * object's symbol table.)  FALSE when either is NULL or in none. */
+bool bw_elf_same_object(const void *a, const void *b);
+
 #ifdef __cplusplus
 }
 #endif
