@@ -112,7 +112,10 @@ moved() {
     bw_expect_eq "$name: exit status" "$rc" 0
     # the case is made: notmuch's handle was moved during the run
     [ -s "$BW_TMP/$name.move.done" ] || bw_expect_eq "$name: notmuch's handle moved" no yes
-    bw_expect_eq "$name: the run read again" "$(grep -c 'timing: retry' "$BW_TMP/$name.err")" 1
+    extra=$strict_extra
+    case "$*" in *BOUNCEWATCH_TEST_XAPIAN=off*) extra=0 ;; esac   # (no handle: no strict test)
+    bw_expect_eq "$name: the run read again" "$(grep -c 'timing: retry' "$BW_TMP/$name.err")" \
+        $((1 + extra))
     full "$name"
     case "$*" in
     *scan*) same "$name: the run's answer == full" "$BW_TMP/$name.out" "$BW_TMP/$name-full.json" ;;
@@ -129,14 +132,6 @@ moved() {
     bw_expect_eq "$name: the removed report left" "$(reports "$BW_TMP/$name-next.json")" \
         "$((before - 1))"
 }
-
-moved xapian 5 3 add "$BW_BIN" scan --json
-# (the variable goes to the same env as the preload: a second env(1) would be
-# a program of its own, and in a sanitizer build it cannot load the
-# sanitized preload, exit 127)
-moved notmuch 6 5 add BOUNCEWATCH_TEST_XAPIAN=off "$BW_BIN" hook post-new
-# a move over a removal only: our Xapian handle's revision test alone sees it
-moved removal 7 7 remove "$BW_BIN" scan --json
 
 # A writer that commits during a run without moving notmuch's handle (one
 # `notmuch tag`: what a mail client does for every message read).  The
@@ -171,7 +166,8 @@ tolerated() {
     rc=0
     wait "$pid" || rc=$?
     bw_expect_eq "$name: exit status" "$rc" 0
-    bw_expect_eq "$name: the run read again" "$(grep -c 'timing: retry' "$BW_TMP/$name.err")" "$retries"
+    got_retries=$(grep -c 'timing: retry' "$BW_TMP/$name.err")
+    bw_expect_eq "$name: the run read again" "$got_retries" "$retries"
     case "$*" in
     *BW_TEST_LOG_AT*) [ -s "$BW_TMP/$name.log.done" ] || bw_expect_eq "$name: libnotmuch logged" no yes ;;
     esac
@@ -183,6 +179,11 @@ tolerated() {
     same "$name: the run's answer == full" "$BW_TMP/$name.out" "$BW_TMP/$name-full.json"
 }
 tolerated commit "" 0 8 no
+# (the cases below read again once for their move; without the proof, as
+# this case then shows, also once for their commit at the gate, seen at
+# the end of the first attempt's read stage, before the move is made)
+strict_extra=0
+[ "$got_retries" = 0 ] || strict_extra=1
 tolerated strict off 1 9 yes
 # libnotmuch caught and logged a Xapian exception during that run (after
 # two commits a read of the older revision may fail so, and a getter such
@@ -191,6 +192,14 @@ tolerated strict off 1 9 yes
 # profile stage)
 tolerated logged "" 1 10 no LD_PRELOAD="$thrower" ASAN_OPTIONS="$asan_opts" \
     BW_TEST_LOG_AT="$BW_TMP/logged.log"
+
+moved xapian 5 3 add "$BW_BIN" scan --json
+# (the variable goes to the same env as the preload: a second env(1) would be
+# a program of its own, and in a sanitizer build it cannot load the
+# sanitized preload, exit 127)
+moved notmuch 6 5 add BOUNCEWATCH_TEST_XAPIAN=off "$BW_BIN" hook post-new
+# a move over a removal only: our Xapian handle's revision test alone sees it
+moved removal 7 7 remove "$BW_BIN" scan --json
 
 # Another program writing during every attempt (BW_TEST_MOVE_EVERY_OPEN:
 # the first getter after each open runs `notmuch tag`, a commit, and
