@@ -2,6 +2,7 @@
 #include "config.h"
 #include "nm-source.h"
 #include "nm-exceptions.h"
+#include "nm-reopen.h"
 #include "nm-xapian.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -79,6 +80,9 @@ struct bw_nm_source {
     guint64 open_rev;
     char *open_uuid;
     bool reopened;
+    /* bw_nm_reopen_calls() before the open: libnotmuch's own reopens are
+     * counted from here (nm-reopen.h; ours are not counted). */
+    unsigned long reopen_calls;
     /* bw_nm_source_snapshot_held found another writer's commit since the
      * open (no read failed): bw_nm_source_failed says so, not "a Xapian
      * exception occurred", which none did. */
@@ -271,7 +275,7 @@ xap_then_reopen(bw_nm_source_t *src, bool always)
         bw_test_gate("BOUNCEWATCH_TEST_XAPIAN_GATE");
     if (src->xap == NULL && !always)
         return true;
-    if (notmuch_database_reopen(src->db, NOTMUCH_DATABASE_MODE_READ_ONLY) == NOTMUCH_STATUS_SUCCESS)
+    if (bw_nm_reopen_own(src->db, NOTMUCH_DATABASE_MODE_READ_ONLY) == NOTMUCH_STATUS_SUCCESS)
         return true;
     g_clear_pointer(&src->xap, bw_nm_xapian_close);
     return false;
@@ -296,6 +300,7 @@ bw_nm_source_open(const char *config_path, bw_nm_source_t **out, char **detail)
     *out = NULL;
     notmuch_database_t *db = NULL;
     char *msg = NULL;
+    unsigned long reopen_calls = bw_nm_reopen_calls();
     notmuch_status_t st = notmuch_database_open_with_config(
         NULL, NOTMUCH_DATABASE_MODE_READ_ONLY, config_path, NULL, &db, &msg);
     if (st != NOTMUCH_STATUS_SUCCESS) {
@@ -322,6 +327,7 @@ bw_nm_source_open(const char *config_path, bw_nm_source_t **out, char **detail)
     bw_nm_source_t *src = g_new0(bw_nm_source_t, 1);
     src->db = db;
     src->path = g_strdup(notmuch_database_get_path(db));
+    src->reopen_calls = reopen_calls;
     /* Nothing was read through notmuch's handle yet (the configuration it
      * cached at its open is read as before): it may move to a later
      * snapshot now.  Not with NOTMUCH_DATABASE: it chose the database,
@@ -1500,18 +1506,35 @@ bw_nm_source_sent_answers_as_imported(const bw_nm_source_t *src)
  *     (the candidates' retry), and notmuch's revision and UUID are still
  *     the open's (a reopen reloads them: any commit that wrote a message,
  *     a tag or a file moves the revision);
- *   - with our Xapian handle (opened between notmuch's open and its reopen
- *     at the open, so at or before notmuch's snapshot), no commit at all
- *     since that handle's open (bw_nm_xapian_unchanged): then notmuch,
- *     reopened after it, is at its revision and cannot have met the error.
- *     This also sees commits that only removed messages, which leave
- *     notmuch's revision as it was.
+ *   - no call of notmuch_database_reopen was counted since the open
+ *     (nm-reopen.h: the definition libnotmuch's own call reaches counts);
+ *   - and either no commit at all since our Xapian handle's open
+ *     (bw_nm_xapian_unchanged; the handle was opened between notmuch's open
+ *     and its reopen at the open, so at or before notmuch's snapshot: then
+ *     notmuch, reopened after it, is at its revision and cannot have met
+ *     the error), or the count is proven to see every reopen libnotmuch
+ *     makes (bw_nm_reopen_proven) and libnotmuch logged nothing since
+ *     its open (notmuch_database_status_string is still NULL): then
+ *     commits that did not move notmuch's handle are tolerated, however
+ *     many.  (After two commits, a read of the older revision may also
+ *     meet another Xapian error than DatabaseModifiedError, or that error
+ *     outside _notmuch_message_ensure_metadata: libnotmuch 0.37 then
+ *     returns NULL or an error status, which the reads here take for a
+ *     failed read, or a default it cannot tell from a value, as
+ *     notmuch_message_get_date's 0; every such catch in lib/ logs the
+ *     exception, and the log is kept until the handle is destroyed.)
+ *     The first also sees
+ *     commits that only removed messages, which leave notmuch's revision
+ *     as it was; the proven count sees moves over them too.
  * Without the handle (NOTMUCH_DATABASE, BOUNCEWATCH_TEST_XAPIAN=off, or it
  * could not be opened) or when Xapian cannot tell (the fresh open failed),
- * only the first test is made: a move over commits that only removed
- * messages is then not seen.  The second is stricter than needed (one
- * commit does not make notmuch move): a writer's commit during the read
- * makes the caller read again, as a failed read does. */
+ * and the count not proven, only the first test is made: a move over
+ * commits that only removed messages is then not seen.  Without the proof
+ * (another libnotmuch build, another architecture), a writer's commit
+ * during the read makes the caller read again, as a failed read does.
+ * Our Xapian handle's answers are guarded apart, before each of them
+ * (bw_nm_xapian_usable: no commit since its open), which also gives
+ * notmuch's snapshot == the handle's whenever it answers. */
 bool
 bw_nm_source_snapshot_held(bw_nm_source_t *src)
 {
@@ -1520,8 +1543,11 @@ bw_nm_source_snapshot_held(bw_nm_source_t *src)
     const char *uuid = NULL;
     guint64 rev = notmuch_database_get_revision(src->db, &uuid);
     bool held = !src->reopened && rev == src->open_rev && uuid != NULL &&
-                g_strcmp0(uuid, src->open_uuid) == 0;
-    if (held && bw_nm_xapian_unchanged(src->xap, src->open_uuid) == 0)
+                g_strcmp0(uuid, src->open_uuid) == 0 &&
+                bw_nm_reopen_calls() == src->reopen_calls;
+    /* the fresh open first: without a commit the proof is never made */
+    if (held && bw_nm_xapian_unchanged(src->xap, src->open_uuid) == 0 &&
+        !(notmuch_database_status_string(src->db) == NULL && bw_nm_reopen_proven()))
         held = false;
     if (!held) {
         mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);

@@ -26,7 +26,9 @@
  * of a later snapshot, as it may without this handle: the scan asks, after
  * its last read, whether any commit came since this handle's open at all
  * (bw_nm_xapian_unchanged, through bw_nm_source_snapshot_held), and reads
- * again when one did (scan-read.c).
+ * again when one did, unless the calls of notmuch's reopen are counted and
+ * that count is proven to see libnotmuch's own (nm-reopen.h): then only a
+ * counted reopen makes it read again (scan-read.c).
  *
  * Xapian's exceptions never leave this file: every entry point catches
  * them and answers "cannot tell" (the caller then asks libnotmuch). */

@@ -25,9 +25,10 @@
  * under this run's count, and the next run would take it for old.  So
  * nothing of a run is saved unless bw_nm_source_snapshot_held says,
  * after its last read, that the open's snapshot was held throughout (the
- * store stage; a run with nothing new asks at the end of this stage, and
- * again after any later read it answers or saves from); else the run reads
- * again on a fresh open (T343).  What the tests below need of K:
+ * store stage; every run asks at the end of this stage too, and a run with
+ * nothing new again after any later read it answers or saves from); else
+ * the run reads again on a fresh open (T343).  What the tests below need
+ * of K:
  *
  *   (a) no id of K is outside S (ids of S may be missing from K);
  *   (b) the files K gives a message are at most the files it had in S.
@@ -480,10 +481,12 @@ bw_scan_stage_read(bw_scan_t *s, bool *retry, char **detail)
     /* A run with nothing new stops soon, or answers from the state: what
      * it read here decides it, so it must be of this run's snapshot (libnotmuch
      * may have moved its handle meanwhile: bw_nm_source_snapshot_held).  Any
-     * other run reads on, and its save asks after its last read
-     * (bw_scan_stage_store): that covers these reads too. */
-    if (s->nothing_new)
-        (void)bw_nm_source_snapshot_held(s->src);   /* else recorded as a failed read */
+     * other run reads on, and its save asks again after its last read
+     * (bw_scan_stage_store); asked here too, an attempt whose reads were
+     * moved already reads again now, not after parsing and classifying
+     * what it read (review12).  Cost without a move: one fresh Xapian
+     * open (~64 k instructions) per run that has new mail. */
+    (void)bw_nm_source_snapshot_held(s->src);   /* else recorded as a failed read */
     if (bw_nm_source_failed(s->src, detail)) {
         *retry = true;
         return BW_E_DATABASE;

@@ -29,7 +29,10 @@
 # reloads, against the open's), and `scan` again over a commit that only
 # removed a message (notmuch's revision stays: only the fresh handle can
 # tell; what goes wrong then is less: the run answers for the older
-# snapshot, and the next run sees the removal).
+# snapshot, and the next run sees the removal).  Since tolerate12 the move
+# is seen through the engine's notmuch_database_reopen, which counts the
+# calls (src/adapters/nm-reopen.h): throwing-notmuch.so makes its call the
+# way libnotmuch does, through libnotmuch's own GOT entry.
 . "$BW_SRCDIR/tests/e2e/lib.sh"
 bw_require_bin
 bw_require_cmd notmuch python3
@@ -109,7 +112,10 @@ moved() {
     bw_expect_eq "$name: exit status" "$rc" 0
     # the case is made: notmuch's handle was moved during the run
     [ -s "$BW_TMP/$name.move.done" ] || bw_expect_eq "$name: notmuch's handle moved" no yes
-    bw_expect_eq "$name: the run read again" "$(grep -c 'timing: retry' "$BW_TMP/$name.err")" 1
+    extra=$strict_extra
+    case "$*" in *BOUNCEWATCH_TEST_XAPIAN=off*) extra=0 ;; esac   # (no handle: no strict test)
+    bw_expect_eq "$name: the run read again" "$(grep -c 'timing: retry' "$BW_TMP/$name.err")" \
+        $((1 + extra))
     full "$name"
     case "$*" in
     *scan*) same "$name: the run's answer == full" "$BW_TMP/$name.out" "$BW_TMP/$name-full.json" ;;
@@ -126,6 +132,66 @@ moved() {
     bw_expect_eq "$name: the removed report left" "$(reports "$BW_TMP/$name-next.json")" \
         "$((before - 1))"
 }
+
+# A writer that commits during a run without moving notmuch's handle (one
+# `notmuch tag`: what a mail client does for every message read).  The
+# run's reads are all of its snapshot, and the count of notmuch's reopens
+# (src/adapters/nm-reopen.h: the engine's notmuch_database_reopen, which
+# libnotmuch's own call reaches, proven at the first question) says that
+# no move happened: the run does not read again.  With the proof off
+# (BOUNCEWATCH_TEST_REOPEN_PROOF=off: the strict check, no commit at all
+# since the open) the same run reads again once: the commit fell inside
+# the run, and the attempt stops at the end of its read stage (the held
+# check asked there in every run, before the parse and the
+# classification).  No preload in these two: libnotmuch and the engine
+# as they are run.
+tolerated() {
+    name=$1 proof=$2 retries=$3 k=$4 early=$5
+    shift 5
+    f=$(ls "$BW_TMP/mail/Sent/cur" | grep -v again | head -1)
+    sed "s/^Message-ID: <\\(.*\\)>/Message-ID: <again$k.\\1>/I" "$BW_TMP/mail/Sent/cur/$f" \
+        >"$BW_TMP/mail/Sent/cur/again$k:2,S"
+    notmuch new --no-hooks --quiet
+    env "$@" BOUNCEWATCH_TEST_REOPEN_PROOF="$proof" BOUNCEWATCH_TEST_READ_GATE="$BW_TMP/$name.gate" \
+        BOUNCEWATCH_DEBUG_TIMING=1 "$BW_BIN" scan --json >"$BW_TMP/$name.out" 2>"$BW_TMP/$name.err" &
+    pid=$!
+    i=0
+    while [ ! -e "$BW_TMP/$name.gate.waiting" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+    [ -e "$BW_TMP/$name.gate.waiting" ] || bw_expect_eq "$name: the run waits at its read gate" no yes
+    before=$(notmuch count --lastmod '*' | cut -f3)
+    notmuch tag +read$k -- "$(notmuch search --output=messages --limit=1 'folder:Archive')"
+    after=$(notmuch count --lastmod '*' | cut -f3)
+    [ "$after" -gt "$before" ] || bw_expect_eq "$name: the writer committed" "$before $after" "a later revision"
+    touch "$BW_TMP/$name.log" "$BW_TMP/$name.gate.go"   # (BW_TEST_LOG_AT's file)
+    rc=0
+    wait "$pid" || rc=$?
+    bw_expect_eq "$name: exit status" "$rc" 0
+    got_retries=$(grep -c 'timing: retry' "$BW_TMP/$name.err")
+    bw_expect_eq "$name: the run read again" "$got_retries" "$retries"
+    case "$*" in
+    *BW_TEST_LOG_AT*) [ -s "$BW_TMP/$name.log.done" ] || bw_expect_eq "$name: libnotmuch logged" no yes ;;
+    esac
+    # the attempt that read again stopped at the end of its read stage,
+    # before the profile, the parse and the classification
+    [ "$early" = no ] || bw_expect_eq "$name: stages before reading again" \
+        "$(sed '/timing: retry/q' "$BW_TMP/$name.err" | grep -E 'timing: (profile|parse|load)')" ""
+    full "$name"
+    same "$name: the run's answer == full" "$BW_TMP/$name.out" "$BW_TMP/$name-full.json"
+}
+tolerated commit "" 0 8 no
+# (the cases below read again once for their move; without the proof, as
+# this case then shows, also once for their commit at the gate, seen at
+# the end of the first attempt's read stage, before the move is made)
+strict_extra=0
+[ "$got_retries" = 0 ] || strict_extra=1
+tolerated strict off 1 9 yes
+# libnotmuch caught and logged a Xapian exception during that run (after
+# two commits a read of the older revision may fail so, and a getter such
+# as notmuch_message_get_date then answers a default, 0): the commit is not
+# tolerated, the run reads again (at its save: the log is made at the
+# profile stage)
+tolerated logged "" 1 10 no LD_PRELOAD="$thrower" ASAN_OPTIONS="$asan_opts" \
+    BW_TEST_LOG_AT="$BW_TMP/logged.log"
 
 moved xapian 5 3 add "$BW_BIN" scan --json
 # (the variable goes to the same env as the preload: a second env(1) would be

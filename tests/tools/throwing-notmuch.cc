@@ -11,7 +11,8 @@
  * metadata: the Message-ID, thread id, file names, tags) first does what
  * that function does when Xapian reports that the revision it reads was
  * discarded by two commits of another writer: notmuch_database_reopen()
- * on the message's database, to the newest revision, telling no one.  It
+ * on the message's database, to the newest revision, telling no one (the
+ * call made as libnotmuch makes it: through its GOT entry).  It
  * then removes FILE (one move) and appends the getter's name to FILE.done.
  * (tests/e2e/T343: which read meets a real DatabaseModifiedError depends on
  * which of Xapian's blocks the writer reused; this picks the read.)
@@ -30,6 +31,7 @@
 #include <unistd.h>
 #include <vector>
 #include <notmuch.h>
+#include "elf-refs.h"
 
 extern char **environ;
 
@@ -121,9 +123,43 @@ run_writer(const char *cmd)
 
 /* The silent reopen before `getter`: once when BW_TEST_MOVE_AT's file
  * exists, and after each open with BW_TEST_MOVE_EVERY_OPEN (above). */
+/* BW_TEST_LOG_AT=FILE: once FILE exists, the next such getter first has
+ * libnotmuch catch and log a Xapian exception (a query it cannot parse,
+ * counted), as its getters do when a read fails (notmuch_message_get_date
+ * then answers 0, telling only the log: notmuch_database_status_string);
+ * it removes FILE and appends the getter's name to FILE.done (T343). */
+static void
+maybe_log(notmuch_message_t *message, const char *getter)
+{
+    const char *at = getenv("BW_TEST_LOG_AT");
+    if (message == NULL || at == NULL || access(at, F_OK) != 0)
+        return;
+    typedef notmuch_database_t *(*db_fn)(const notmuch_message_t *);
+    typedef notmuch_query_t *(*create_fn)(notmuch_database_t *, const char *);
+    typedef notmuch_status_t (*count_fn)(notmuch_query_t *, unsigned int *);
+    typedef void (*destroy_fn)(notmuch_query_t *);
+    db_fn database = (db_fn) real_symbol("notmuch_message_get_database");
+    create_fn create = (create_fn) real_symbol("notmuch_query_create");
+    count_fn count = (count_fn) real_symbol("notmuch_query_count_messages");
+    destroy_fn destroy = (destroy_fn) real_symbol("notmuch_query_destroy");
+    unlink(at);
+    notmuch_query_t *q = create(database(message), "date:never..nowhere");
+    unsigned int n = 0;
+    if (q == NULL || count(q, &n) == NOTMUCH_STATUS_SUCCESS)
+        abort();   /* it must fail, and log */
+    destroy(q);
+    std::string done = std::string(at) + ".done";
+    FILE *f = fopen(done.c_str(), "a");
+    if (f != NULL) {
+        fprintf(f, "%s\n", getter);
+        fclose(f);
+    }
+}
+
 static void
 maybe_move(notmuch_message_t *message, const char *getter)
 {
+    maybe_log(message, getter);
     const char *at = getenv("BW_TEST_MOVE_AT");
     const char *every = getenv("BW_TEST_MOVE_EVERY_OPEN");
     bool once = at != NULL && access(at, F_OK) == 0;
@@ -135,7 +171,15 @@ maybe_move(notmuch_message_t *message, const char *getter)
     static reopen_fn reopen = NULL;
     if (database == NULL) {
         database = (db_fn) real_symbol("notmuch_message_get_database");
-        reopen = (reopen_fn) real_symbol("notmuch_database_reopen");
+        /* Called as _notmuch_message_ensure_metadata calls it: through
+         * libnotmuch's own GOT entry (its PLT call), so that it reaches
+         * what that call reaches (the engine's counting definition,
+         * src/adapters/nm-reopen.h), not libnotmuch's function directly. */
+        bw_elf_refs_t r;
+        if (!bw_elf_refs(real_symbol("notmuch_database_reopen"), "notmuch_database_reopen",
+                         false, &r) || r.slots == 0 || r.slots_differ)
+            abort();
+        reopen = (reopen_fn) r.slot_value;
     }
     std::string done;
     if (once) {
