@@ -51,10 +51,7 @@ step() {
     BOUNCEWATCH_DEBUG_TIMING=1 "$BW_BIN" scan --json >"$BW_TMP/$1.json" 2>"$BW_TMP/$1.err" \
         || bw_expect_eq "$1: incremental scan" failed ok
     # on a copy of the state: campaign ids follow the history (T210)
-    rm -rf "$BW_TMP/full-data"
-    cp -a "$XDG_DATA_HOME" "$BW_TMP/full-data"
-    XDG_DATA_HOME="$BW_TMP/full-data" "$BW_BIN" scan --json --full >"$BW_TMP/$1-full.json" \
-        || bw_expect_eq "$1: full scan" failed ok
+    bw_full_rescan "$1"
     same "$1: incremental == full" "$BW_TMP/$1.json" "$BW_TMP/$1-full.json"
 }
 told() {  # NAME: how the run knew whether messages were removed

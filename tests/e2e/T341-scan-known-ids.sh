@@ -31,15 +31,7 @@ python3 "$BW_SRCDIR/tests/fixtures/make-mailbox.py" flood "$BW_TMP/mail" --now "
 # a folder bigger than the directory budget (a quarter of the messages +
 # 256): 400 ordinary messages
 mkdir -p "$BW_TMP/mail/Archive/cur" "$BW_TMP/mail/Small/cur" "$BW_TMP/held"
-python3 - "$BW_TMP/mail/Archive/cur" "$BW_TMP/held" <<'PY'
-import os, sys
-for i in range(420):
-    d = sys.argv[1] if i < 400 else sys.argv[2]
-    with open(os.path.join(d, "bulk-%03d:2," % i), "w") as f:
-        f.write("From: Pal %d <pal%d@example.net>\nTo: owner@example.org\n"
-                "Subject: Note %d\nDate: Mon, 16 Nov 2026 10:%02d:00 +0000\n"
-                "Message-ID: <bulk-%d@example.net>\n\nSee you.\n" % (i, i % 7, i, i % 60, i))
-PY
+bw_bulk_notes "$BW_TMP/mail/Archive/cur" "$BW_TMP/held" 420 400
 bw_notmuch_setup "$BW_TMP/mail" owner@example.org
 
 same() { bw_same_json "$1" "$2" "$3" revision; }  # equal but for the revision
@@ -52,10 +44,7 @@ step() {
     compare "$1"
 }
 compare() {
-    rm -rf "$BW_TMP/full-data"
-    cp -a "$XDG_DATA_HOME" "$BW_TMP/full-data"
-    XDG_DATA_HOME="$BW_TMP/full-data" "$BW_BIN" scan --json --full >"$BW_TMP/$1-full.json" \
-        || bw_expect_eq "$1: full scan" failed ok
+    bw_full_rescan "$1"
     same "$1: incremental == full" "$BW_TMP/$1.json" "$BW_TMP/$1-full.json"
 }
 told() {  # NAME: how the run knew whether messages were removed

@@ -44,24 +44,9 @@ asan_opts="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 
 python3 "$BW_SRCDIR/tests/fixtures/make-mailbox.py" flood "$BW_TMP/mail" --now "$BOUNCEWATCH_NOW"
 mkdir -p "$BW_TMP/mail/Archive/cur" "$BW_TMP/held"
-python3 - "$BW_TMP/mail/Archive/cur" "$BW_TMP/held" <<'PY'
-import os, sys
-for i in range(300):
-    d = sys.argv[1] if i < 290 else sys.argv[2]
-    with open(os.path.join(d, "bulk-%03d:2," % i), "w") as f:
-        f.write("From: Pal %d <pal%d@example.net>\nTo: owner@example.org\n"
-                "Subject: Note %d\nDate: Mon, 16 Nov 2026 10:%02d:00 +0000\n"
-                "Message-ID: <bulk-%d@example.net>\n\nSee you.\n" % (i, i % 7, i, i % 60, i))
-PY
+bw_bulk_notes "$BW_TMP/mail/Archive/cur" "$BW_TMP/held" 300 290
 bw_notmuch_setup "$BW_TMP/mail" owner@example.org
 same() { bw_same_json "$1" "$2" "$3" revision; }  # equal but for the revision
-# full NAME: a full rescan on a copy of the state, into NAME-full.json
-full() {
-    rm -rf "$BW_TMP/full-data"
-    cp -a "$XDG_DATA_HOME" "$BW_TMP/full-data"
-    XDG_DATA_HOME="$BW_TMP/full-data" "$BW_BIN" scan --json --full >"$BW_TMP/$1-full.json" \
-        || bw_expect_eq "$1: full scan" failed ok
-}
 report_file() {  # JSON N: the file of the Nth report of a scan
     python3 -c 'import json, sys
 b = json.load(open(sys.argv[1]))["bounces"]
@@ -70,7 +55,7 @@ print(b[int(sys.argv[2]) % len(b)]["file"])' "$1" "$2"
 reports() { python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["bounces"]))' "$1"; }
 
 "$BW_BIN" scan --json >"$BW_TMP/first.json" || bw_expect_eq "first scan" failed ok
-full first
+bw_full_rescan first
 same "first scan == full" "$BW_TMP/first.json" "$BW_TMP/first-full.json"
 
 # moved NAME K REPORT WHAT CMD...: one case.
@@ -116,7 +101,7 @@ moved() {
     case "$*" in *BOUNCEWATCH_TEST_XAPIAN=off*) extra=0 ;; esac   # (no handle: no strict test)
     bw_expect_eq "$name: the run read again" "$(grep -c 'timing: retry' "$BW_TMP/$name.err")" \
         $((1 + extra))
-    full "$name"
+    bw_full_rescan "$name"
     case "$*" in
     *scan*) same "$name: the run's answer == full" "$BW_TMP/$name.out" "$BW_TMP/$name-full.json" ;;
     esac
@@ -127,7 +112,7 @@ moved() {
     sleep 1.1   # notmuch new records the folder's new mtime (a later second)
     notmuch new --no-hooks --quiet
     "$BW_BIN" scan --json >"$BW_TMP/$name-next.json" || bw_expect_eq "$name: next scan" failed ok
-    full "$name-next"
+    bw_full_rescan "$name-next"
     same "$name: next run == full" "$BW_TMP/$name-next.json" "$BW_TMP/$name-next-full.json"
     bw_expect_eq "$name: the removed report left" "$(reports "$BW_TMP/$name-next.json")" \
         "$((before - 1))"
@@ -175,7 +160,7 @@ tolerated() {
     # before the profile, the parse and the classification
     [ "$early" = no ] || bw_expect_eq "$name: stages before reading again" \
         "$(sed '/timing: retry/q' "$BW_TMP/$name.err" | grep -E 'timing: (profile|parse|load)')" ""
-    full "$name"
+    bw_full_rescan "$name"
     same "$name: the run's answer == full" "$BW_TMP/$name.out" "$BW_TMP/$name-full.json"
 }
 tolerated commit "" 0 8 no
@@ -225,6 +210,6 @@ grep -q "Xapian exception" "$BW_TMP/every.err" \
     && bw_expect_eq "a writer in every attempt: no exception said" \
         "$(grep -v timing "$BW_TMP/every.err")" "(no Xapian exception)"
 "$BW_BIN" scan --json >"$BW_TMP/after-every.json" || bw_expect_eq "after the writer: scan" failed ok
-full after-every
+bw_full_rescan after-every
 same "after the writer: scan == full" "$BW_TMP/after-every.json" "$BW_TMP/after-every-full.json"
 bw_done

@@ -146,6 +146,32 @@ if a != b:
 PY
 }
 
+# bw_full_rescan NAME: `scan --json --full` on a copy of the state (the
+# incremental state is left as it is: campaign ids follow the history,
+# T210) into $BW_TMP/NAME-full.json; a failure is recorded.
+bw_full_rescan() {
+    rm -rf "$BW_TMP/full-data"
+    cp -a "$XDG_DATA_HOME" "$BW_TMP/full-data"
+    XDG_DATA_HOME="$BW_TMP/full-data" "$BW_BIN" scan --json --full >"$BW_TMP/$1-full.json" \
+        || bw_expect_eq "$1: full scan" failed ok
+}
+
+# bw_bulk_notes DIR HELD TOTAL KEEP: TOTAL ordinary one-line notes to the
+# owner (owner@example.org), the first KEEP in maildir folder DIR, the rest
+# in HELD (to be moved in later); Message-IDs <bulk-N@example.net>.
+bw_bulk_notes() {
+    python3 - "$@" <<'PY'
+import os, sys
+folder, held, total, keep = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+for i in range(total):
+    d = folder if i < keep else held
+    with open(os.path.join(d, "bulk-%03d:2," % i), "w") as f:
+        f.write("From: Pal %d <pal%d@example.net>\nTo: owner@example.org\n"
+                "Subject: Note %d\nDate: Mon, 16 Nov 2026 10:%02d:00 +0000\n"
+                "Message-ID: <bulk-%d@example.net>\n\nSee you.\n" % (i, i % 7, i, i % 60, i))
+PY
+}
+
 # bw_expect_ok NAME COMMAND...: record a failure when COMMAND fails.
 bw_expect_ok() {
     local name=$1
