@@ -283,12 +283,17 @@ bw_elf_same_object(const void *a, const void *b)
 bool
 bw_elf_same_object(const void *a, const void *b)
 {
+    (void)a;
+    (void)b;
     return false;
 }
 
 bool
 bw_elf_refs(const void *real, const char *name, bool scan, bw_elf_refs_t *out)
 {
+    (void)real;
+    (void)name;
+    (void)scan;
     memset(out, 0, sizeof *out);
     return false;
 }
