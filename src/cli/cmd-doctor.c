@@ -8,6 +8,7 @@
 #include "config.h"
 #include "cli.h"
 #include "install.h"
+#include "nm-reopen.h"
 #include "nm-source.h"
 #include "notify.h"
 #include "reader.h"
@@ -332,6 +333,20 @@ bw_cmd_doctor(int argc, char **argv)
                        "its Xapian index directly (NOTMUCH_DATABASE is set, the database lacks "
                        "a feature of notmuch 0.37, or it changed meanwhile): a run after mail "
                        "was deleted takes longer on a large mailbox."),
+               NULL);
+        /* whether another program's writes make a scan start over
+         * (nm-reopen.h): not a problem either way, nothing the user can
+         * change, but it tells why a long first scan may have to be run
+         * again */
+        report(&d, true,
+               bw_nm_reopen_proven()
+                   ? _("a scan does not start over when another program (a mail client changing "
+                       "tags) writes to the database while it reads: bouncewatch sees when "
+                       "libnotmuch moves to a newer snapshot.")
+                   : _("a scan starts over when another program writes to the database while it "
+                       "reads (this libnotmuch cannot be watched for the moves it makes by "
+                       "itself): on a large mailbox, run the first scan again while the mail "
+                       "client is quiet if it gives up."),
                NULL);
         check_owner(&d, src);
         check_hook(&d, src);

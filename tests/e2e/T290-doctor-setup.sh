@@ -72,6 +72,7 @@ run "doctor on a fresh mailbox" 1 "$bw" doctor
 line "doctor: the configuration" OK "notmuch configuration: $HOME/.notmuch-config"
 line "doctor: the database" OK "notmuch database: $mail"
 line "doctor: counted the quick way" OK "counted and listed by reading notmuch's Xapian index directly"
+line "doctor: writers tolerated" OK "a scan does not start over when another program"
 line "doctor: the address" PROBLEM "user.primary_email is unset"
 line "doctor: ... its fix, offering the sent mail's address" PROBLEM "notmuch config set user.primary_email alex@example.org"
 line "doctor: no hook" PROBLEM "no post-new hook in $hookdir"
@@ -276,6 +277,8 @@ bw_expect_eq "systemd again: not enabled twice" "$(grep -c 'enable --now' "$BW_T
 # ---------------------------------------------------------------- the slow way, said
 run "doctor without the Xapian handle" 1 env BOUNCEWATCH_TEST_XAPIAN=off "$bw" doctor
 line "doctor: counted through libnotmuch" OK "counted and listed through libnotmuch"
+run "doctor without the reopen proof" 1 env BOUNCEWATCH_TEST_REOPEN_PROOF=off "$bw" doctor
+line "doctor: writers make a scan start over" OK "a scan starts over when another program writes"
 
 # ---------------------------------------------------------------- Japanese
 if bw_ja_setup; then
@@ -283,6 +286,7 @@ if bw_ja_setup; then
     says "ja: a line" "問題あり"
     says "ja: the summary" "件の問題"
     says "ja: counted the quick way" "Xapian 索引を直接"
+    says "ja: writers tolerated" "スキャンはやり直しになりません"
     if grep -q "PROBLEM\|problem found\|desktop agent" "$BW_TMP/out"; then
         bw_expect_eq "ja: nothing left in English" "$(grep "PROBLEM\|problem found\|desktop agent" "$BW_TMP/out")" "(none)"
     fi
