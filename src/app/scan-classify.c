@@ -908,8 +908,7 @@ bw_scan_stage_load(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char **det
      * its snapshot too (bw_nm_source_snapshot_held), or the run reads
      * again. */
     if (!bw_nm_source_snapshot_held(s->src)) {
-        *retry = true;
-        bw_nm_source_failed(s->src, detail);
+        *retry = bw_nm_source_failed(s->src, detail);
         return BW_E_DATABASE;
     }
     /* Only our own tags moved the revision: account for them, so the

@@ -194,8 +194,7 @@ bw_scan_stage_store(bw_scan_t *s, bool *retry, char **detail)
      * reads again (bw_nm_source_snapshot_held). */
     if (!bw_nm_source_snapshot_held(s->src)) {
         bw_store_rollback(store);
-        *retry = true;
-        bw_nm_source_failed(s->src, detail);
+        *retry = bw_nm_source_failed(s->src, detail);
         return BW_E_DATABASE;
     }
     st = bw_store_commit(store, detail);

@@ -578,8 +578,7 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
          * read stage's snapshot?) */
         if (doc != NULL && !bw_nm_source_snapshot_held(s.src)) {
             g_free(doc);
-            *retry = true;
-            bw_nm_source_failed(s.src, detail);
+            *retry = bw_nm_source_failed(s.src, detail);
             return BW_E_DATABASE;
         }
         if (doc != NULL) {
