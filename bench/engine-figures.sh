@@ -9,7 +9,7 @@
 #               else ../build); bench/scan-floor is built there with
 #               `make bench-programs` when missing
 #   --data      the scenario mailbox (default /tmp/bw-engine-figures/mixed-K);
-#               made with ../shared/scenarios/gen.py --scenario mixed
+#               made with the shared scenarios/gen.py --scenario mixed
 #               --seed 107 --scale K when it does not exist (K default 100:
 #               ~160k messages, about ten minutes of `notmuch new`)
 #   --runs      runs per figure and per floor, interleaved (default 7)
@@ -18,12 +18,12 @@
 #
 # The measurements themselves are in bench/engine-figures.py (its docstring
 # says what each figure and floor is).  The parse figure (parse --json vs
-# Sisimai) is bench/parse-speed.sh.  Exits 77 (skip) without ../shared or
-# notmuch.
+# Sisimai) is bench/parse-speed.sh.  Exits 77 (skip) without the shared
+# material (bench/shared-dir.sh: $BW_SHARED, ../shared) or notmuch.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/.." && pwd)
-SHARED=${BW_SHARED:-$TOP/../shared}
+SHARED=$("$HERE/shared-dir.sh") || true   # $BW_SHARED, ../shared (README.md, Benchmarks)
 BUILD=
 DATA=
 SCALE=100

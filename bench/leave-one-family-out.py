@@ -19,8 +19,9 @@ report.
 
 bench/loo-parse is built by `make check` (never installed: only it and the
 unit tests set the switch that turns rows off, bw_vendor_row_off).  Defaults: BUILDDIR/bench/loo-parse,
-../shared/corpus/set-of-emails next to the source tree, tests/corpus/
-ham-stress.  When the shared corpus is absent the script says so and exits 0.
+corpus/set-of-emails of the shared material (bench/shared-dir.sh:
+$BW_SHARED, else ../shared next to the source tree or the main worktree),
+tests/corpus/ham-stress.  When the shared corpus is absent the script says so and exits 0.
 """
 import argparse
 import collections
@@ -31,7 +32,17 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRCDIR = os.path.dirname(HERE)
-SHARED = os.path.join(os.path.dirname(SRCDIR), "shared", "corpus")
+
+
+def shared_dir():
+    """The shared material (corpus/, scenarios/): bench/shared-dir.sh says
+    where ($BW_SHARED, else ../shared next to the source tree, else next to
+    the main worktree)."""
+    r = subprocess.run(["sh", os.path.join(HERE, "shared-dir.sh")], capture_output=True, text=True)
+    return r.stdout.strip()
+
+
+SHARED = os.path.join(shared_dir(), "corpus")
 
 # Family rows whose files carry another name in the corpus.
 ALIASES = {

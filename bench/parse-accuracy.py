@@ -7,8 +7,9 @@ must give no bounce at all.
     bench/parse-accuracy.py [--bin PATH] [--corpus DIR] [--expected FILE]
                             [--ham DIR] [--list N] [--json]
 
-Defaults: ../shared/corpus/set-of-emails (bounces/ + expected.jsonl) and
-../shared/corpus/ham next to the source tree.  When they are absent the
+Defaults: corpus/set-of-emails (bounces/ + expected.jsonl) and corpus/ham
+of the shared material (bench/shared-dir.sh: $BW_SHARED, else ../shared
+next to the source tree or next to the main worktree).  When they are absent the
 script says so and exits 0 (the project's own tests never need them).
 
 With --corpus DIR and no expected.jsonl next to it, only detection is
@@ -40,7 +41,17 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRCDIR = os.path.dirname(HERE)
-SHARED = os.path.join(os.path.dirname(SRCDIR), "shared", "corpus")
+
+
+def shared_dir():
+    """The shared material (corpus/, scenarios/): bench/shared-dir.sh says
+    where ($BW_SHARED, else ../shared next to the source tree, else next to
+    the main worktree)."""
+    r = subprocess.run(["sh", os.path.join(HERE, "shared-dir.sh")], capture_output=True, text=True)
+    return r.stdout.strip()
+
+
+SHARED = os.path.join(shared_dir(), "corpus")
 
 # Sisimai reason -> the SPEC.md reasons that say the same thing.  Sisimai has
 # finer classes for some causes (rejected = the sender was refused, filtered =

@@ -4,8 +4,9 @@
 #   bench/parse-speed.sh [--runs N] [--bin PATH] [--corpus DIR]...
 #
 # Each tool reads the same files in ONE process (the shared corpus:
-# ../shared/corpus/set-of-emails/bounces and ../shared/corpus/ham, or the
-# --corpus directories given):
+# corpus/set-of-emails/bounces and corpus/ham of the shared material, found
+# by bench/shared-dir.sh ($BW_SHARED, else ../shared next to the source tree
+# or the main worktree), or the --corpus directories given):
 #   bouncewatch  `bouncewatch parse --json FILE...`, output to /dev/null
 #   Sisimai      Debian's libsisimai-perl: Sisimai->make(FILE, delivered => 1,
 #                vacation => 1) per file (the vacation option exists from
@@ -49,7 +50,7 @@ while [ $# -gt 0 ]; do
 done
 
 if [ ${#corpora[@]} -eq 0 ]; then
-    shared=$(cd "$top/.." && pwd)/shared/corpus
+    shared=$("$here/shared-dir.sh" || true)/corpus
     if [ ! -d "$shared/set-of-emails/bounces" ]; then
         echo "parse-speed.sh: SKIP: $shared/set-of-emails/bounces not found (the shared corpus is absent)"
         exit 0

@@ -4,7 +4,7 @@
 #   bench/scan-speed.sh [--bin PATH] [--out DIR] [--scales "10 100"] [--scenario NAME] [--runs N]
 #
 # For each scale, generates (once; reused when DIR/NAME-SCALE exists) the
-# shared scenario with ../shared/scenarios/gen.py, then measures with
+# shared scenario with scenarios/gen.py of the shared material, then measures with
 # /usr/bin/time -v, state in a private XDG_DATA_HOME:
 #   full        first scan, empty state (every candidate parsed)
 #   rescan      scan --full with the state present (warm page cache)
@@ -14,10 +14,11 @@
 #   new-10      10 new messages (5 reports, 5 ordinary) arrived: incremental
 # Prints one line per measurement: wall seconds (median of --runs for the
 # short ones), CPU seconds (user+sys) and peak RSS.  The machine may be busy:
-# CPU time is the steadier figure.  Exits 77 (skip) without ../shared.
+# CPU time is the steadier figure.  Exits 77 (skip) without the shared
+# material (bench/shared-dir.sh: $BW_SHARED, ../shared).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-SHARED=${BW_SHARED:-$HERE/../../shared}
+SHARED=$("$HERE/shared-dir.sh") || true   # $BW_SHARED, ../shared (README.md, Benchmarks)
 BIN=${BW_BIN:-$HERE/../bouncewatch}
 OUT=/tmp/bw-scan-speed
 SCALES="10 100"

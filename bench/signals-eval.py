@@ -6,7 +6,8 @@ scenario generator's truth (generator v3).
                           [--out DIR] [--keep] [--verbose]
 
 For every scenario and seed: generate the mailbox with
-/work/shared/scenarios/gen.py (no notmuch index: the probe reads the
+scenarios/gen.py of the shared material (bench/shared-dir.sh: $BW_SHARED,
+else ../shared next to the source tree or the main worktree; no notmuch index: the probe reads the
 files), run the probe over DIR/mail with the owner's addresses from
 DIR/notmuch-config, and compare with DIR/truth.json:
 
@@ -25,7 +26,7 @@ DIR/notmuch-config, and compare with DIR/truth.json:
                     (quiet-compromise: compromise; security-noise, calm,
                     newsletter, no-sent-copies: clear)
 
-Skips cleanly (exit 0, a note on stderr) without /work/shared or the probe.
+Skips cleanly (exit 0, a note on stderr) without the shared material or the probe.
 Generation is the slow part (seconds per mailbox); --keep reuses DIR.
 """
 import argparse
@@ -38,7 +39,17 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
-SHARED = os.environ.get("BW_SHARED", "/work/shared")
+
+
+def shared_dir():
+    """The shared material (corpus/, scenarios/): bench/shared-dir.sh says
+    where ($BW_SHARED, else ../shared next to the source tree, else next to
+    the main worktree)."""
+    r = subprocess.run(["sh", os.path.join(HERE, "shared-dir.sh")], capture_output=True, text=True)
+    return r.stdout.strip()
+
+
+SHARED = shared_dir()
 SCENARIOS = ["calm", "compromise", "mixed", "quiet-compromise", "security-noise", "newsletter", "no-sent-copies"]
 EXPECT = {"quiet-compromise": True, "security-noise": False, "calm": False, "newsletter": False,
           "no-sent-copies": False}

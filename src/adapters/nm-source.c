@@ -117,7 +117,7 @@ mark_failed(bw_nm_source_t *src, notmuch_status_t st)
 /* One message of the lastmod range, as the range listing keeps it. */
 typedef struct {
     bw_nm_candidate_t c;         /* what candidate_new gives */
-    char *from;                  /* its From header as notmuch holds it, or NULL */
+    char *from;                  /* its From header as notmuch holds it ("" when absent) */
     guint files;                 /* its files (notmuch_message_count_files) */
     bool old;                    /* in the state's set of known ids (bw_nm_source_range_known) */
 } range_msg_t;
@@ -492,14 +492,23 @@ bw_nm_source_guess_owner(bw_nm_source_t *src, GPtrArray *others)
     notmuch_messages_t *msgs = NULL;
     g_autoptr(GHashTable) counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     unsigned total = 0;
-    if (notmuch_query_search_messages(query, &msgs) == NOTMUCH_STATUS_SUCCESS) {
+    notmuch_status_t nst = notmuch_query_search_messages(query, &msgs);
+    if (nst != NOTMUCH_STATUS_SUCCESS)
+        mark_failed(src, nst);
+    else {
         for (; notmuch_messages_valid(msgs) && total < GUESS_SAMPLE_MAX;
              notmuch_messages_move_to_next(msgs)) {
             notmuch_message_t *m = bw_nm_messages_get(msgs);
+            /* notmuch answers "" for a missing From, NULL when reading the
+             * document failed: a guess from part of the sample is no guess. */
             const char *from = m ? notmuch_message_get_header(m, "from") : NULL;
             char *addr = from ? bw_address_normalize(from) : NULL;
             if (m)
                 notmuch_message_destroy(m);
+            if (from == NULL) {
+                mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
+                break;
+            }
             if (addr == NULL)
                 continue;
             total++;
@@ -512,6 +521,8 @@ bw_nm_source_guess_owner(bw_nm_source_t *src, GPtrArray *others)
         }
     }
     notmuch_query_destroy(query);
+    if (src->failed != NOTMUCH_STATUS_SUCCESS)
+        return NULL;
     GArray *entries = g_array_new(FALSE, FALSE, sizeof(guess_entry_t));
     GHashTableIter it;
     gpointer k, v;
@@ -797,7 +808,11 @@ range_list(bw_nm_source_t *src, guint64 after_rev)
         notmuch_message_t *m = bw_nm_messages_get(msgs);
         const char *id = m ? notmuch_message_get_message_id(m) : NULL;
         const char *file = m ? notmuch_message_get_filename(m) : NULL;
-        if (id == NULL || file == NULL) {   /* reading the document failed */
+        /* From: "" when absent, NULL when reading the document failed (as
+         * the id and the file); the file count: -1 then */
+        const char *from = id && file ? notmuch_message_get_header(m, "from") : NULL;
+        int files = from ? notmuch_message_count_files(m) : -1;
+        if (files < 0) {   /* reading the document failed */
             ok = false;
             if (m)
                 notmuch_message_destroy(m);
@@ -807,9 +822,8 @@ range_list(bw_nm_source_t *src, guint64 after_rev)
         r->c.message_id = g_strdup(id);
         r->c.file = g_strdup(file);
         r->c.date = (gint64)notmuch_message_get_date(m);
-        r->from = g_strdup(notmuch_message_get_header(m, "from"));
-        int files = notmuch_message_count_files(m);
-        r->files = files > 0 ? (guint)files : 0;
+        r->from = g_strdup(from);
+        r->files = (guint)files;
         g_ptr_array_add(list, r);
         notmuch_message_destroy(m);
     }
@@ -938,9 +952,15 @@ candidates_pass(bw_nm_source_t *src, bool all, guint64 after_rev, GPtrArray *out
             break;
         }
         /* The owner's own mail is never a report (a forwarded bounce, a
-         * message with an attachment...): skip it without parsing. */
+         * message with an attachment...): skip it without parsing.  From
+         * is "" when absent, NULL when reading the document failed. */
         const char *from = notmuch_message_get_header(m, "from");
-        if (from != NULL && is_owner(src, from)) {
+        if (from == NULL) {
+            notmuch_message_destroy(m);
+            ok = false;
+            break;
+        }
+        if (is_owner(src, from)) {
             notmuch_message_destroy(m);
             continue;
         }
@@ -1025,8 +1045,6 @@ bw_nm_source_range_keys(bw_nm_source_t *src, guint64 after_rev, guint max, GHash
     bool whole = true;
     for (guint i = 0; i < list->len; i++) {
         const range_msg_t *r = g_ptr_array_index(list, i);
-        if (r->from == NULL)
-            return false;
         g_hash_table_add(ids, g_strdup(r->c.message_id));
         g_ptr_array_add(froms, g_strdup(r->from));
         whole = whole && !r->old && r->files == 1;
@@ -1114,7 +1132,12 @@ list_pass(bw_nm_source_t *src, const char *text, int owner, unsigned max, GPtrAr
         }
         if (owner >= 0) {
             const char *from = notmuch_message_get_header(m, "from");
-            if ((from != NULL && is_owner(src, from)) != (owner == 1)) {
+            if (from == NULL) {   /* reading the document failed ("" when absent) */
+                notmuch_message_destroy(m);
+                ok = false;
+                break;
+            }
+            if (is_owner(src, from) != (owner == 1)) {
                 notmuch_message_destroy(m);
                 continue;
             }
@@ -1179,7 +1202,7 @@ bw_nm_source_list(bw_nm_source_t *src, const char *query, bool all, guint64 afte
          * order: notmuch's unsorted one). */
         for (guint i = 0; i < range->len; i++) {
             const range_msg_t *r = g_ptr_array_index(range, i);
-            if (owner >= 0 && (r->from != NULL && is_owner(src, r->from)) != (owner == 1))
+            if (owner >= 0 && is_owner(src, r->from) != (owner == 1))
                 continue;
             bw_nm_candidate_t *c = g_new0(bw_nm_candidate_t, 1);
             c->message_id = g_strdup(r->c.message_id);
@@ -1215,6 +1238,8 @@ bw_nm_source_thread_term(bw_nm_source_t *src, const char *message_id)
     if (m == NULL)
         return NULL;
     const char *tid = notmuch_message_get_thread_id(m);
+    if (tid == NULL)   /* reading the document failed */
+        mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
     char *term = NULL;
     /* notmuch's thread ids are hex digits: safe in a query as they are */
     if (tid != NULL && *tid != '\0' && strspn(tid, "0123456789abcdefABCDEF") == strlen(tid))
@@ -1863,7 +1888,10 @@ bw_nm_source_is_owners(bw_nm_source_t *src, const char *message_id)
     }
     if (m == NULL)
         return false;
+    /* "" when absent, NULL when reading the document failed */
     const char *from = notmuch_message_get_header(m, "from");
+    if (from == NULL)
+        mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
     bool owners = from != NULL && is_owner(src, from);
     notmuch_message_destroy(m);
     return owners;
@@ -2488,12 +2516,15 @@ bw_nm_source_all_ids(bw_nm_source_t *src, void (*fn)(void *data, const char *mes
     guint n = 0;
     for (; notmuch_messages_valid(msgs); notmuch_messages_move_to_next(msgs), n++) {
         notmuch_message_t *m = bw_nm_messages_get(msgs);
+        /* NULL (of either getter) when reading the document failed */
         const char *id = m ? notmuch_message_get_header(m, "message-id") : NULL;
-        if (id != NULL && n < 64 && g_strcmp0(id, notmuch_message_get_message_id(m)) != 0)
+        const char *term = id != NULL && n < 64 ? notmuch_message_get_message_id(m) : id;
+        bool failed = term == NULL;
+        if (!failed && strcmp(id, term) != 0)
             id = NULL;
-        if (id == NULL || *id == '\0') {   /* unreadable, or not the id term */
+        if (failed || id == NULL || *id == '\0') {   /* unreadable, or not the id term */
             ok = false;
-            unreadable = m == NULL;
+            unreadable = failed;
             if (m)
                 notmuch_message_destroy(m);
             break;
@@ -2624,9 +2655,10 @@ bw_nm_source_file_message(bw_nm_source_t *src, const char *path, bw_nm_candidate
     }
     if (m == NULL)
         return BW_OK;
+    /* "" when absent, NULL when reading the document failed */
     const char *from = notmuch_message_get_header(m, "from");
     *owners = from != NULL && is_owner(src, from);
-    *out = candidate_new(m);
+    *out = from != NULL ? candidate_new(m) : NULL;
     notmuch_message_destroy(m);
     if (*out == NULL) {
         mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
@@ -2650,13 +2682,17 @@ bw_nm_source_message_files(bw_nm_source_t *src, const char *message_id, GPtrArra
     if (m == NULL)
         return BW_OK;
     notmuch_filenames_t *names = notmuch_message_get_filenames(m);
-    for (; names && notmuch_filenames_valid(names); notmuch_filenames_move_to_next(names)) {
+    if (names == NULL) {   /* reading the document failed */
+        notmuch_message_destroy(m);
+        mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
+        return read_failed(src, src->failed, detail);
+    }
+    for (; notmuch_filenames_valid(names); notmuch_filenames_move_to_next(names)) {
         const char *name = notmuch_filenames_get(names);
         if (name != NULL)
             g_ptr_array_add(out, g_strdup(name));
     }
-    if (names)
-        notmuch_filenames_destroy(names);
+    notmuch_filenames_destroy(names);
     notmuch_message_destroy(m);
     return BW_OK;
 }

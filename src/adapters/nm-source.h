@@ -64,7 +64,8 @@ bool bw_owner_address_made_up(const char *address);
  * tag:sent), when one address clearly dominates (g_free), or NULL: only
  * ever offered to the user, never assumed.  `others` (may be NULL) gets
  * up to 3 further addresses (g_free'd char*) that sent several of those
- * messages.  Reads at most a few hundred messages. */
+ * messages.  Reads at most a few hundred messages; NULL too when reading
+ * them failed (the source is then marked failed: bw_nm_source_failed). */
 char *bw_nm_source_guess_owner(bw_nm_source_t *src, GPtrArray *others);
 
 /* The configuration file notmuch read, or NULL when none (borrowed). */

@@ -10,7 +10,10 @@
  * $(pkglibdir); BOUNCEWATCH_NOTIFY_MODULE names another).  The module is
  * never unloaded: libnotify registers GTypes.  Without it (or with one of
  * another version) the notifier says so once on stderr and has no server:
- * alerts go to the log. 
+ * alerts go to the log, and the load is tried again before the next alert
+ * (at most once a second: the agent runs for days, and a package upgrade
+ * or a partial install may be put right meanwhile); said once when it
+ * succeeds.
  *
  * The module only talks to the server: what an alert says is formatted by
  * notify.c (bw_alert_format), and the fallback to the log is notify.c's too.

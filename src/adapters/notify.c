@@ -370,18 +370,30 @@ notify_module_path(void)
     return g_strdup(BW_NOTIFY_MODULE_PATH);
 }
 
-/* The module, loaded once (and never unloaded: libnotify registers GTypes);
- * NULL when it cannot be loaded, with where it was looked for and why in
- * load_path and load_why. */
+/* The module, loaded once (and never unloaded: libnotify registers GTypes).
+ * While it cannot be loaded (a package upgrade between two files, a
+ * partial install), a notifier tries again at its next alert
+ * (notifier_retry): the agent runs for days, and must not stay without
+ * notifications until it is restarted.  A file that is no module, or one of
+ * another version, is closed again so that the next attempt reads the file
+ * then there.  load_path and load_why: where it was last looked for, and
+ * why it could not be loaded (NULL when it was); load_tried: the monotonic
+ * time of the last attempt (0: none).  Under module_lock. */
+static GMutex module_lock;
+static const bw_notify_module_t *module_loaded;
 static char *load_path;
 static const char *load_why;
+static gint64 load_tried;
 
+/* The module, after one attempt to load it when it is not loaded and
+ * `again` or none was made. */
 static const bw_notify_module_t *
-notify_module(void)
+notify_module(bool again)
 {
-    static const bw_notify_module_t *loaded;
-    static gsize done;
-    if (g_once_init_enter(&done)) {
+    g_mutex_lock(&module_lock);
+    if (module_loaded == NULL && (again || load_tried == 0)) {
+        load_tried = MAX(g_get_monotonic_time(), 1);
+        g_free(load_path);
         load_path = notify_module_path();
         void *handle = dlopen(load_path, RTLD_LAZY | RTLD_LOCAL);
         const char *why = handle == NULL ? dlerror() : NULL;
@@ -393,50 +405,114 @@ notify_module(void)
             why = _("not a bouncewatch notification module");
         else if (m != NULL && strcmp(m->version, PACKAGE_VERSION) != 0)
             why = _("it belongs to another version of bouncewatch");
-        if (why != NULL)
+        if (why != NULL) {
             load_why = g_intern_string(why);   /* dlerror()'s text is overwritten later */
-        else
-            loaded = m;
-        g_once_init_leave(&done, 1);
+            if (handle != NULL)
+                dlclose(handle);   /* nothing of it was used */
+        } else {
+            load_why = NULL;
+            module_loaded = m;
+        }
     }
-    return loaded;
+    const bw_notify_module_t *m = module_loaded;
+    g_mutex_unlock(&module_lock);
+    return m;
 }
 
 bool
 bw_notify_module_check(char **path_out, char **why_out)
 {
-    bool ok = notify_module() != NULL;
+    bool ok = notify_module(false) != NULL;
+    g_mutex_lock(&module_lock);
     if (path_out != NULL)
         *path_out = g_strdup(load_path);
     if (why_out != NULL)
         *why_out = ok ? NULL : g_strdup(load_why);
+    g_mutex_unlock(&module_lock);
     return ok;
 }
 
-/* Without the module the notifier has no server: every alert is logged. */
+/* Without the module the notifier has no server: every alert is logged.
+ * What it was created with is kept to open the server when the module
+ * loads later. */
 struct bw_notifier {
     const bw_notify_module_t *m;
     bw_notify_server_t *s;   /* NULL exactly when m is */
+    char *app_name;
+    bool with_actions;
+    bw_notifier_action_fn on_action;
+    void *action_data;
 };
+
+/* Said once a process: the module could not be loaded, where it was looked
+ * for, why, and what to do. */
+static void
+say_not_loaded(void)
+{
+    static gsize said;
+    if (!g_once_init_enter(&said))
+        return;
+    g_autofree char *path = NULL, *why = NULL;
+    (void)bw_notify_module_check(&path, &why);
+    fprintf(stderr, _("bouncewatch: cannot load the notification module %s: %s; alerts go to "
+                      "the log until it loads (it is tried again at the next alert; reinstall "
+                      "bouncewatch, or run bouncewatch doctor)\n"), path, why);
+    g_once_init_leave(&said, 1);
+}
+
+static void
+notifier_open(bw_notifier_t *n, const bw_notify_module_t *m)
+{
+    n->s = m->open(n->app_name, n->with_actions, n->on_action, n->action_data);
+    n->m = n->s != NULL ? m : NULL;
+}
 
 bw_notifier_t *
 bw_notifier_new(const char *app_name, bool with_actions,
                 bw_notifier_action_fn on_action, void *action_data)
 {
     bw_notifier_t *n = g_new0(bw_notifier_t, 1);
-    n->m = notify_module();
-    static gsize said;
-    if (n->m == NULL && g_once_init_enter(&said)) {
-        fprintf(stderr, _("bouncewatch: cannot load the notification module %s: %s; alerts "
-                          "go to the log only (reinstall bouncewatch)\n"), load_path, load_why);
-        g_once_init_leave(&said, 1);
-    }
-    if (n->m != NULL)
-        n->s = n->m->open(app_name ? app_name : "bouncewatch", with_actions, on_action,
-                          action_data);
-    if (n->s == NULL)
-        n->m = NULL;
+    n->app_name = g_strdup(app_name ? app_name : "bouncewatch");
+    n->with_actions = with_actions;
+    n->on_action = on_action;
+    n->action_data = action_data;
+    const bw_notify_module_t *m = notify_module(false);
+    if (m == NULL)
+        say_not_loaded();
+    else
+        notifier_open(n, m);
     return n;
+}
+
+/* Before an alert, while the module is not loaded: one more attempt (one
+ * an alert at the most), unless the last one was less than a second ago
+ * (the notifier made for this alert has just tried; several alerts of one
+ * scan make one attempt).  Said once when it
+ * loads; a failure again is not said again. */
+static void
+notifier_retry(bw_notifier_t *n)
+{
+    if (n->m != NULL)
+        return;
+    const bw_notify_module_t *m = notify_module(false);
+    if (m == NULL) {
+        g_mutex_lock(&module_lock);
+        bool recent = g_get_monotonic_time() - load_tried < G_USEC_PER_SEC;
+        g_mutex_unlock(&module_lock);
+        if (recent || (m = notify_module(true)) == NULL)
+            return;
+        g_autofree char *path = NULL;
+        (void)bw_notify_module_check(&path, NULL);
+        fprintf(stderr, _("bouncewatch: the notification module %s is loaded now: alerts are "
+                          "shown again\n"), path);
+    }
+    notifier_open(n, m);
+}
+
+bool
+bw_notifier_has_module(const bw_notifier_t *n)
+{
+    return n != NULL && notify_module(false) != NULL;
 }
 
 void
@@ -446,6 +522,7 @@ bw_notifier_free(bw_notifier_t *n)
         return;
     if (n->m != NULL)
         n->m->close(n->s);
+    g_free(n->app_name);
     g_free(n);
 }
 
@@ -466,6 +543,7 @@ bw_notifier_has_actions(const bw_notifier_t *n)
 static bool
 server_now(bw_notifier_t *n)
 {
+    notifier_retry(n);
     if (n->m == NULL)
         return false;
     n->m->probe(n->s);

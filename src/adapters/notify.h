@@ -103,6 +103,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(bw_notifier_t, bw_notifier_free)
 
 /* A notification server answered. */
 bool bw_notifier_has_server(const bw_notifier_t *n);
+/* The notification module is loaded (without it there is no server to ask,
+ * whatever the session has: bw_notifier_new said why on stderr; it is tried
+ * again before each later alert). */
+bool bw_notifier_has_module(const bw_notifier_t *n);
 /* The server shows actions (capability "actions") and actions were asked. */
 bool bw_notifier_has_actions(const bw_notifier_t *n);
 

@@ -538,7 +538,9 @@ bw_cmd_watch(int argc, char **argv)
 
     ag.loop = g_main_loop_new(NULL, FALSE);
     ag.notifier = bw_notifier_new("bouncewatch", true, on_action, &ag);
-    if (!bw_notifier_has_server(ag.notifier))
+    /* (without the module the notifier said why, and that is what is true:
+     * a server may well be there) */
+    if (bw_notifier_has_module(ag.notifier) && !bw_notifier_has_server(ag.notifier))
         fprintf(stderr, _("bouncewatch watch: no notification server; alerts go to this log\n"));
     ag.introspection = g_dbus_node_info_new_for_xml(agent_xml, NULL);
     ag.owner_id = g_bus_own_name(G_BUS_TYPE_SESSION, BW_AGENT_BUS_NAME,

@@ -131,23 +131,9 @@ bw_autoreply_matchers_init(void)
 }
 
 static bool
-stop_at_first(size_t id, size_t start, size_t end, void *data)
-{
-    (void)id;
-    (void)start;
-    (void)end;
-    *(bool *)data = true;
-    return false;
-}
-
-static bool
 any_phrase(const char *text, size_t len, int table)
 {
-    if (text == NULL || len == 0)
-        return false;
-    bool found = false;
-    bw_matcher_scan(matchers[table], text, len, stop_at_first, &found);
-    return found;
+    return bw_matcher_any(matchers[table], text, len);
 }
 
 #define ANY(text, len, table) any_phrase((text), (len), (table))

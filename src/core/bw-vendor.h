@@ -33,6 +33,28 @@ typedef bool (*bw_match_fn)(size_t id, size_t start, size_t end, void *data);
 /* Scans the first `len` bytes of `text` (NUL bytes end it early). */
 void bw_matcher_scan(const bw_matcher_t *m, const char *text, size_t len,
                      bw_match_fn fn, void *data);
+/* Whether any pattern occurs in the first `len` bytes of `text` (NULL or
+ * empty: no); the scan stops at the first.  Inline, as the copies in
+ * autoreply.c and generic.c it replaces were: a call more per phrase test
+ * cost ~0.05% of a parse. */
+static inline bool
+bw_matcher_stop_at_first_(size_t id, size_t start, size_t end, void *data)
+{
+    (void)id;
+    (void)start;
+    (void)end;
+    *(bool *)data = true;
+    return false;
+}
+
+static inline bool
+bw_matcher_any(const bw_matcher_t *m, const char *text, size_t len)
+{
+    bool found = false;
+    if (text != NULL && len > 0)
+        bw_matcher_scan(m, text, len, bw_matcher_stop_at_first_, &found);
+    return found;
+}
 
 /* ------------------------------------------------------------------ view
  * (the parser's message view, declared in bw-private.h) */

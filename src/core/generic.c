@@ -312,22 +312,9 @@ address_is_bounce_box(const char *addr)
 }
 
 static bool
-stop_at_first(size_t id, size_t start, size_t end, void *data)
-{
-    (void)id;
-    (void)start;
-    (void)end;
-    *(bool *)data = true;
-    return false;
-}
-
-static bool
 has_phrase(int aut, const char *text, size_t len)
 {
-    bool found = false;
-    if (text != NULL && len > 0)
-        bw_matcher_scan(automata[aut], text, len, stop_at_first, &found);
-    return found;
+    return bw_matcher_any(automata[aut], text, len);
 }
 
 /* ------------------------------------------------------------ senders */

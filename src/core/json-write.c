@@ -167,16 +167,57 @@ w_kstr(GString *out, const char *key, const char *value, bool *first)
 }
 
 static void
-w_kstrv(GString *out, const char *key, const GPtrArray *v, bool *first)
+w_kint(GString *out, const char *key, gint64 v, bool *first)
+{
+    w_key(out, key, first);
+    put_int(out, v);
+}
+
+static void
+w_kbool(GString *out, const char *key, bool v, bool *first)
+{
+    w_key(out, key, first);
+    if (v)
+        PUT_LIT(out, "true");
+    else
+        PUT_LIT(out, "false");
+}
+
+/* A string of the signals' facts (below): false, with nothing written, for
+ * one that json-glib's way must write instead (NULL, invalid UTF-8). */
+static bool
+x_str(GString *out, const char *s)
+{
+    if (s == NULL || !bw_utf8_validate(s, -1))
+        return false;
+    w_str(out, s);
+    return true;
+}
+
+/* "key":[...] of the strings of `v` (none when NULL): each as w_str writes
+ * it, or, when `strict`, as x_str does, false at the first it refuses (the
+ * list then left open).  Inlined where it is called, so that `strict`, a
+ * constant there, costs no test per string (as the two copies it replaces
+ * did not). */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline bool
+w_kstrv(GString *out, const char *key, const GPtrArray *v, bool strict, bool *first)
 {
     w_key(out, key, first);
     put_c(out, '[');
     for (guint i = 0; v != NULL && i < v->len; i++) {
         if (i > 0)
             put_c(out, ',');
-        w_str(out, g_ptr_array_index(v, i));
+        const char *s = g_ptr_array_index(v, i);
+        if (!strict)
+            w_str(out, s);
+        else if (!x_str(out, s))
+            return false;
     }
     put_c(out, ']');
+    return true;
 }
 
 static void
@@ -186,20 +227,16 @@ w_original(GString *out, const bw_original_t *o)
     put_c(out, '{');
     w_kstr(out, "message_id", o->message_id, &f);
     w_kstr(out, "from", o->from, &f);
-    w_kstrv(out, "to", o->to, &f);
+    (void)w_kstrv(out, "to", o->to, false, &f);
     w_kstr(out, "subject", o->subject, &f);
     w_kstr(out, "date", o->date, &f);
     w_kstr(out, "return_path", o->return_path, &f);
-    w_kstrv(out, "received", o->received, &f);
+    (void)w_kstrv(out, "received", o->received, false, &f);
     w_kstr(out, "dkim_domain", o->dkim_domain, &f);
     w_kstr(out, "x_mailer", o->x_mailer, &f);
     w_kstr(out, "in_reply_to", o->in_reply_to, &f);
-    w_kstrv(out, "url_domains", o->url_domains, &f);
-    w_key(out, "headers_only", &f);
-    if (o->headers_only)
-        PUT_LIT(out, "true");
-    else
-        PUT_LIT(out, "false");
+    (void)w_kstrv(out, "url_domains", o->url_domains, false, &f);
+    w_kbool(out, "headers_only", o->headers_only, &f);
     put_c(out, '}');
 }
 
@@ -208,13 +245,10 @@ bw_report_json_head(GString *out, const char *file, int index)
 {
     bool f = true;
     put_c(out, '{');
-    w_key(out, "format_version", &f);
-    put_int(out, BW_FORMAT_VERSION_CUR);
+    w_kint(out, "format_version", BW_FORMAT_VERSION_CUR, &f);
     w_kstr(out, "file", file, &f);
-    if (index >= 0) {
-        w_key(out, "index", &f);
-        put_int(out, index);
-    }
+    if (index >= 0)
+        w_kint(out, "index", index, &f);
 }
 
 char *
@@ -234,11 +268,7 @@ bw_report_json_append(GString *out, const bw_report_t *report, const char *file,
     bw_report_json_head(out, file, index);
     bool f = false;
     bool bounce = report != NULL && report->bounce;
-    w_key(out, "bounce", &f);
-    if (bounce)
-        PUT_LIT(out, "true");
-    else
-        PUT_LIT(out, "false");
+    w_kbool(out, "bounce", bounce, &f);
     w_kstr(out, "kind", bounce ? bw_kind_to_string(report->kind) : NULL, &f);
     w_kstr(out, "family", bounce ? report->family : NULL, &f);
     w_key(out, "recipients", &f);
@@ -274,11 +304,11 @@ bw_report_json_append(GString *out, const bw_report_t *report, const char *file,
         put_c(out, '{');
         w_kstr(out, "message_id", report->message_id, &mf);
         w_kstr(out, "from", report->from, &mf);
-        w_kstrv(out, "to", report->to, &mf);
+        (void)w_kstrv(out, "to", report->to, false, &mf);
         w_kstr(out, "subject", report->subject, &mf);
         w_kstr(out, "date", report->date, &mf);
         w_kstr(out, "in_reply_to", report->in_reply_to, &mf);
-        w_kstrv(out, "references", report->references, &mf);
+        (void)w_kstrv(out, "references", report->references, false, &mf);
         w_kstr(out, "auto_submitted", report->auto_submitted, &mf);
         put_c(out, '}');
     }
@@ -300,15 +330,6 @@ bw_report_json_append(GString *out, const bw_report_t *report, const char *file,
  * json-glib's way (signal-read.c, sent-anomaly.c: this file stays GLib
  * only, for the parse front). */
 
-static bool
-x_str(GString *out, const char *s)
-{
-    if (s == NULL || !bw_utf8_validate(s, -1))
-        return false;
-    w_str(out, s);
-    return true;
-}
-
 bool
 bw_json_string_append(GString *out, const char *s)
 {
@@ -329,47 +350,25 @@ x_opt(GString *out, const char *key, const char *value, bool *first)
     return value == NULL || x_kstr(out, key, value, first);
 }
 
-static void
-x_kint(GString *out, const char *key, gint64 v, bool *first)
-{
-    w_key(out, key, first);
-    put_int(out, v);
-}
-
-static bool
-x_kstrv(GString *out, const char *key, const GPtrArray *v, bool *first)
-{
-    w_key(out, key, first);
-    put_c(out, '[');
-    for (guint i = 0; v != NULL && i < v->len; i++) {
-        if (i > 0)
-            put_c(out, ',');
-        if (!x_str(out, g_ptr_array_index(v, i)))
-            return false;
-    }
-    put_c(out, ']');
-    return true;
-}
-
 bool
 bw_mailfacts_json_write(GString *out, const bw_mailfacts_t *m, const char *topic)
 {
     bool f = true, ok = true;
     put_c(out, '{');
     ok = ok && x_opt(out, "message_id", m->message_id, &f);
-    x_kint(out, "date", m->date_unix, &f);
+    w_kint(out, "date", m->date_unix, &f);
     ok = ok && x_opt(out, "subject", m->subject, &f);
     ok = ok && x_opt(out, "from", m->from_addr, &f);
     ok = ok && x_opt(out, "display", m->from_display, &f);
     ok = ok && x_opt(out, "return_path", m->return_path, &f);
-    ok = ok && x_kstrv(out, "to", m->to, &f);
+    ok = ok && w_kstrv(out, "to", m->to, true, &f);
     ok = ok && x_opt(out, "in_reply_to", m->in_reply_to, &f);
-    ok = ok && x_kstrv(out, "references", m->references, &f);
-    x_kint(out, "flags",
+    ok = ok && w_kstrv(out, "references", m->references, true, &f);
+    w_kint(out, "flags",
            (m->auto_submitted ? 1 : 0) | (m->list ? 2 : 0) | (m->report ? 4 : 0) |
                (m->bait ? 8 : 0) | (m->chatter ? 16 : 0) | (m->asks ? 32 : 0) |
                (m->quotes_intro ? 64 : 0) | (m->topic_strong ? 128 : 0), &f);
-    ok = ok && x_kstrv(out, "dkim", m->dkim_domains, &f);
+    ok = ok && w_kstrv(out, "dkim", m->dkim_domains, true, &f);
     w_key(out, "hops", &f);
     put_c(out, '[');
     for (guint i = 0; ok && i < m->hops->len; i++) {
@@ -378,12 +377,12 @@ bw_mailfacts_json_write(GString *out, const bw_mailfacts_t *m, const char *topic
         if (i > 0)
             put_c(out, ',');
         put_c(out, '{');
-        x_kint(out, "pos", h->pos, &hf);
+        w_kint(out, "pos", h->pos, &hf);
         ok = ok && x_opt(out, "by", h->by, &hf);
         ok = ok && x_opt(out, "helo", h->from_helo, &hf);
         ok = ok && x_opt(out, "rdns", h->from_rdns, &hf);
         ok = ok && x_opt(out, "ip", h->from_ip, &hf);
-        x_kint(out, "flags", (h->authenticated ? 1 : 0) | (h->http ? 2 : 0) | (h->has_from ? 4 : 0),
+        w_kint(out, "flags", (h->authenticated ? 1 : 0) | (h->http ? 2 : 0) | (h->has_from ? 4 : 0),
                &hf);
         put_c(out, '}');
     }
@@ -396,7 +395,7 @@ bw_mailfacts_json_write(GString *out, const bw_mailfacts_t *m, const char *topic
         if (i > 0)
             put_c(out, ',');
         put_c(out, '{');
-        x_kint(out, "pos", a->pos, &af);
+        w_kint(out, "pos", a->pos, &af);
         ok = ok && x_opt(out, "id", a->authserv_id, &af);
         w_key(out, "results", &af);
         put_c(out, '[');
@@ -415,19 +414,19 @@ bw_mailfacts_json_write(GString *out, const bw_mailfacts_t *m, const char *topic
         put_c(out, '}');
     }
     put_c(out, ']');
-    x_kint(out, "fields", m->n_fields, &f);
+    w_kint(out, "fields", m->n_fields, &f);
     ok = ok && x_opt(out, "topic", topic, &f);
-    x_kint(out, "topic_score", m->topic_score, &f);
-    x_kint(out, "two_factor", m->two_factor, &f);
+    w_kint(out, "topic_score", m->topic_score, &f);
+    w_kint(out, "two_factor", m->two_factor, &f);
     ok = ok && x_opt(out, "device", m->device, &f);
     ok = ok && x_opt(out, "place", m->place, &f);
     ok = ok && x_opt(out, "ip", m->ip, &f);
     ok = ok && x_opt(out, "time", m->time, &f);
     ok = ok && x_opt(out, "limit", m->limit, &f);
     ok = ok && x_opt(out, "phone", m->phone, &f);
-    ok = ok && x_kstrv(out, "topic_addresses", m->topic_addresses, &f);
-    ok = ok && x_kstrv(out, "text_addresses", m->text_addresses, &f);
-    ok = ok && x_kstrv(out, "url_domains", m->url_domains, &f);
+    ok = ok && w_kstrv(out, "topic_addresses", m->topic_addresses, true, &f);
+    ok = ok && w_kstrv(out, "text_addresses", m->text_addresses, true, &f);
+    ok = ok && w_kstrv(out, "url_domains", m->url_domains, true, &f);
     put_c(out, '}');
     return ok;
 }
@@ -438,15 +437,15 @@ bw_sent_summary_json_append(GString *out, const bw_sent_summary_t *s)
     bool f = true, ok = true;
     put_c(out, '{');
     ok = ok && x_opt(out, "message_id", s->message_id, &f);
-    x_kint(out, "date", s->date_unix, &f);
-    x_kint(out, "offset", s->has_date ? s->date_offset : -1000000, &f);
+    w_kint(out, "date", s->date_unix, &f);
+    w_kint(out, "offset", s->has_date ? s->date_offset : -1000000, &f);
     ok = ok && x_opt(out, "from", s->from, &f);
     ok = ok && x_opt(out, "mailer", s->mailer, &f);
     ok = ok && x_opt(out, "msgid_shape", s->msgid_shape, &f);
     ok = ok && x_opt(out, "content", s->content_shape, &f);
     ok = ok && x_opt(out, "language", s->language, &f);
     ok = ok && x_opt(out, "path", s->path, &f);
-    x_kint(out, "flags", (s->priority ? 1 : 0) | (s->reply ? 2 : 0), &f);
+    w_kint(out, "flags", (s->priority ? 1 : 0) | (s->reply ? 2 : 0), &f);
     ok = ok && x_opt(out, "to_shape", s->to_shape, &f);
     w_key(out, "n", &f);
     put_c(out, '[');
@@ -456,7 +455,7 @@ bw_sent_summary_json_append(GString *out, const bw_sent_summary_t *s)
     put_c(out, ',');
     put_int(out, s->n_bcc);
     put_c(out, ']');
-    ok = ok && x_kstrv(out, "recipients", s->recipients, &f);
+    ok = ok && w_kstrv(out, "recipients", s->recipients, true, &f);
     ok = ok && x_opt(out, "subject_key", s->subject_key, &f);
     put_c(out, '}');
     return ok;

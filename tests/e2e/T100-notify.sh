@@ -12,7 +12,8 @@
 #  - "Mute this campaign" keeps the campaign silent as it keeps growing;
 #  - without a session bus the hook logs the alert and still exits 0;
 #  - so it does without the notification module (bouncewatch-notify.so,
-#    which holds libnotify), or with a file that is not one, saying why.
+#    which holds libnotify), or with a file that is not one, saying why;
+#  - the agent tries a module it could not load again at the next alert.
 . "${BW_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/lib.sh"
 
 bw_require_bin
@@ -191,6 +192,62 @@ for case in missing:"$BW_TMP/no-such-dir/bouncewatch-notify.so":"cannot open sha
         "$(grep -c 'reports about mail you never sent' "$BW_TMP/$what.log")" 1
     bw_expect_eq "$what module: no notification sent" "$(ncalls)" 4
 done
+
+# The same in Japanese (po/ja.po), when a Japanese locale can be had.
+if bw_ja_setup; then
+    export XDG_DATA_HOME="$BW_TMP/state-ja"
+    LC_ALL=ja_JP.UTF-8 LANGUAGE=ja BOUNCEWATCH_NOTIFY_MODULE="$BW_TMP/no-such-dir/bouncewatch-notify.so" \
+        "$BW_BIN" hook post-new 2>"$BW_TMP/ja.log" || true
+    bw_expect_eq "missing module, in Japanese: said, with what to do" \
+        "$(bw_count "$BW_TMP/ja.log" '通知モジュール .* を読み込めません: .*bouncewatch doctor を実行してください')" 1
+    unset BOUNCEWATCH_LOCALEDIR LOCPATH
+fi
+
+# The agent runs for days: a module that could not be loaded at its start
+# (an upgrade half done) is tried again at the next alert, and once it is
+# there the alerts are shown again.  Said once each way, not on every
+# alert; and not "no notification server" (one is there).
+export XDG_DATA_HOME="$BW_TMP/state-later"
+later="$BW_TMP/later/bouncewatch-notify.so"
+n0=$(ncalls)
+BOUNCEWATCH_NOTIFY_MODULE="$later" "$BW_BIN" watch --poll 0 --debounce 100 -v \
+    2>"$BW_TMP/later.log" &
+agent_pid=$!
+"$PY" "$MOCK" wait-name org.bouncewatch.Agent 10 || echo "FAIL: the agent did not take its bus name"
+# wait_log PATTERN N: wait (10 s at most) until the agent's log has N lines of PATTERN
+wait_log() {
+    i=0
+    while [ "$(bw_count "$BW_TMP/later.log" "$1")" -lt "$2" ] && [ $i -lt 100 ]; do
+        sleep 0.1; i=$((i + 1))
+    done
+}
+wait_log 'reports about mail you never sent' 1
+export BOUNCEWATCH_NOW=2026-11-20T14:55:00+00:00
+flood 120 20 2026-11-20T14:55:00+00:00
+wait_log 'reports about mail you never sent' 2
+bw_expect_eq "module missing at the agent's start: both alerts logged" \
+    "$(bw_count "$BW_TMP/later.log" 'reports about mail you never sent')" 2
+bw_expect_eq "module missing at the agent's start: no notification" "$(ncalls)" "$n0"
+bw_expect_eq "module missing at the agent's start: said once" \
+    "$(bw_count "$BW_TMP/later.log" "cannot load the notification module $later: .*cannot open shared object file.*bouncewatch doctor")" 1
+bw_expect_eq "module missing at the agent's start: not 'no notification server'" \
+    "$(bw_count "$BW_TMP/later.log" 'no notification server')" 0
+mkdir -p "$BW_TMP/later"
+cp "$BW_BUILDDIR/.libs/bouncewatch-notify.so" "$later"
+sleep 1   # (one attempt a second at the most)
+export BOUNCEWATCH_NOW=2026-11-20T15:00:00+00:00
+flood 140 20 2026-11-20T15:00:00+00:00
+wait_calls $((n0 + 1))
+bw_expect_eq "module there later: the agent shows the alert" "$(ncalls)" $((n0 + 1))
+bw_expect_eq "module there later: with the actions" \
+    "$(field 'all(a in c[-1]["actions"] for a in ("show-report", "secure", "mute"))')" True
+bw_expect_eq "module there later: said once" \
+    "$(bw_count "$BW_TMP/later.log" "notification module $later is loaded now")" 1
+bw_expect_eq "module there later: the failure not said again" \
+    "$(bw_count "$BW_TMP/later.log" 'cannot load the notification module')" 1
+kill "$agent_pid"
+wait "$agent_pid" 2>/dev/null
+agent_pid=
 
 # A broken setup never makes `notmuch new` fail: the hook logs and exits 0.
 rc=0

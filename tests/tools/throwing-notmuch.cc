@@ -20,7 +20,15 @@
  * such getter first runs CMD (sh -c, a writer: its environment without
  * LD_PRELOAD and the BW_TEST_ variables), then moves notmuch's handle as
  * above, and appends the getter's name to $BW_TEST_MOVE_EVERY_OPEN_LOG:
- * another program writing during every attempt of a run (T343). */
+ * another program writing during every attempt of a run (T343).
+ * BW_TEST_NULL_GETTER=WHAT: the getter WHAT (a header asked of
+ * notmuch_message_get_header, as "from", or the name of a getter below)
+ * answers what notmuch 0.37's answers when Xapian throws while it reads the
+ * document (it catches, logs and returns NULL, -1 for count_files; a
+ * header it does not hold is "", not NULL): its first BW_TEST_NULL_SKIP
+ * calls of each process (default 0) are notmuch's own, then
+ * BW_TEST_NULL_TIMES calls (default: all) fail.  BW_TEST_NULL_LOG=FILE:
+ * a line per call of WHAT, "real" or "null" (T344). */
 #include <dlfcn.h>
 #include <stdexcept>
 #include <stdio.h>
@@ -156,6 +164,41 @@ maybe_log(notmuch_message_t *message, const char *getter)
     }
 }
 
+/* BW_TEST_NULL_GETTER (above): TRUE when this call of `what` must fail. */
+static bool
+null_due(const char *what)
+{
+    const char *g = getenv("BW_TEST_NULL_GETTER");
+    if (g == NULL || strcmp(g, what) != 0)
+        return false;
+    static long calls = 0;
+    const char *skip = getenv("BW_TEST_NULL_SKIP");
+    const char *times = getenv("BW_TEST_NULL_TIMES");
+    long k = skip ? strtol(skip, NULL, 10) : 0;
+    long n = times ? strtol(times, NULL, 10) : -1;
+    bool fail = calls >= k && (n < 0 || calls < k + n);
+    calls++;
+    const char *log = getenv("BW_TEST_NULL_LOG");
+    FILE *f = log != NULL ? fopen(log, "a") : NULL;
+    if (f != NULL) {
+        fprintf(f, "%s\n", fail ? "null" : "real");
+        fclose(f);
+    }
+    return fail;
+}
+
+extern "C" const char *
+notmuch_message_get_header(notmuch_message_t *message, const char *header)
+{
+    typedef const char *(*fn_t)(notmuch_message_t *, const char *);
+    static fn_t real = NULL;
+    if (real == NULL)
+        real = (fn_t) real_symbol("notmuch_message_get_header");
+    if (header != NULL && null_due(header))
+        return NULL;
+    return real(message, header);
+}
+
 static void
 maybe_move(notmuch_message_t *message, const char *getter)
 {
@@ -200,7 +243,8 @@ maybe_move(notmuch_message_t *message, const char *getter)
     }
 }
 
-#define MOVING_GETTER(type, name)                                         \
+/* (`failed`: what the getter answers when reading the document failed) */
+#define MOVING_GETTER(type, name, failed)                                 \
     extern "C" type name(notmuch_message_t *message)                     \
     {                                                                     \
         typedef type (*fn_t)(notmuch_message_t *);                        \
@@ -208,12 +252,14 @@ maybe_move(notmuch_message_t *message, const char *getter)
         if (real == NULL)                                                 \
             real = (fn_t) real_symbol(#name);                             \
         maybe_move(message, #name);                                       \
+        if (null_due(#name))                                              \
+            return failed;                                                \
         return real(message);                                             \
     }
 
-MOVING_GETTER(const char *, notmuch_message_get_message_id)
-MOVING_GETTER(const char *, notmuch_message_get_thread_id)
-MOVING_GETTER(const char *, notmuch_message_get_filename)
-MOVING_GETTER(notmuch_filenames_t *, notmuch_message_get_filenames)
-MOVING_GETTER(int, notmuch_message_count_files)
-MOVING_GETTER(notmuch_tags_t *, notmuch_message_get_tags)
+MOVING_GETTER(const char *, notmuch_message_get_message_id, NULL)
+MOVING_GETTER(const char *, notmuch_message_get_thread_id, NULL)
+MOVING_GETTER(const char *, notmuch_message_get_filename, NULL)
+MOVING_GETTER(notmuch_filenames_t *, notmuch_message_get_filenames, NULL)
+MOVING_GETTER(int, notmuch_message_count_files, -1)
+MOVING_GETTER(notmuch_tags_t *, notmuch_message_get_tags, NULL)

@@ -925,6 +925,19 @@ START_TEST(test_notable_read_and_direct_json)
         g_autofree char *glib3 = to_text(bw_mailfacts_to_json(full));
         g_autofree char *direct3 = bw_mailfacts_to_json_text(full);
         ck_assert_str_eq(direct3, glib3);
+        /* ... nor in a list (the direct writer refuses it there too,
+         * json-write.c's w_kstrv, and json-glib's way is taken) */
+        g_free(full->message_id);
+        full->message_id = g_strdup("fine");
+        g_ptr_array_add(full->to, g_strdup("to\xff@example.net"));
+        g_string_truncate(out, 0);
+        ck_assert(!bw_mailfacts_json_append(out, full));
+        g_autofree char *glib5 = to_text(bw_mailfacts_to_json(full));
+        g_autofree char *direct5 = bw_mailfacts_to_json_text(full);
+        ck_assert_str_eq(direct5, glib5);
+        g_ptr_array_remove_index(full->to, full->to->len - 1);
+        g_string_truncate(out, 0);
+        ck_assert(bw_mailfacts_json_append(out, full));
         /* U+001F, which json-glib 1.6 writes raw (no JSON): escaped both
          * ways, and the text passes the payload check */
         g_free(full->message_id);
