@@ -32,11 +32,10 @@ bw_scan_stage_profile(bw_scan_t *s, bool *retry, char **detail)
         saved_sent != NULL &&
         g_ascii_strtoull(saved_sent, NULL, 10) == s->sent_total &&
         !bw_nm_source_failed(s->src, NULL))
-        prev = bw_scan_snapshot(s);
+        prev = bw_snapshot_sent_variant(s->store);
     if (prev != NULL) {
-        /* s->sent is made from it only if the save needs it (the
-         * snapshot it writes takes these messages from the one it
-         * reads when it can: scan-store.c) */
+        /* s->sent is left empty: the save keeps these bytes
+         * (scan-store.c) */
         bw_snapshot_sent(prev, s->profile, NULL);
         s->sent_as_snapshot = true;
         s->sent_snap = g_variant_ref(prev);
