@@ -170,6 +170,10 @@ typedef struct {
      * question, asked of every item once by the store stage: the
      * snapshot records it, the assessment reads it); NULL before. */
     GHashTable *teaches;
+    /* Each stored report teaches what it taught at the save this run read
+     * (taught_reusable, and no save since): a kept row's stored snapshot
+     * entry then says rightly whether it teaches (scan-store.c). */
+    bool teaches_as_stored;
     /* message-id -> bw_scan_verdict_t: each item's verdict as bw_classify
      * gave it, before the group stage can promote it (campaign.c raises
      * class and score, adds evidence, from the other items around it) */

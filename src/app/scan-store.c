@@ -76,17 +76,22 @@ bw_scan_stage_store(bw_scan_t *s, bool *retry, char **detail)
     }
     /* The snapshot's entries (snapshot.c) of the rows written here, and of
      * the rows kept whose report teaches otherwise than their stored entry
-     * says (`learning`: the stored entries that say it does); every other
-     * row keeps its entry. */
+     * says; every other row keeps its entry.  When each stored report
+     * teaches what it taught at the save whose entries these are
+     * (teaches_as_stored), a kept row's entry says it rightly; else the
+     * stored entries that say it teaches are read (`learning`). */
+    bool learn_as_stored = rows_as_read && !s->took_theirs && s->teaches_as_stored;
     g_autoptr(GHashTable) learning = NULL;
-    if (st == BW_OK && rows_as_read && bw_store_snap_learning(store, &learning) != BW_OK)
+    if (st == BW_OK && rows_as_read && !learn_as_stored &&
+        bw_store_snap_learning(store, &learning) != BW_OK)
         learning = NULL;
     g_autoptr(GPtrArray) entries_due = g_ptr_array_new();
     for (guint i = 0; st == BW_OK && i < s->items->len; i++) {
         bw_item_t *it = g_ptr_array_index(s->items, i);
         bool learn = g_hash_table_contains(s->teaches, it);
-        bool entry_holds = learning != NULL &&
-                           g_hash_table_contains(learning, it->message_id) == learn;
+        bool entry_holds = learn_as_stored ||
+                           (learning != NULL &&
+                            g_hash_table_contains(learning, it->message_id) == learn);
         /* The group stage promoted it (campaign.c): its row is not the
          * classification the questions answer, and is not kept by a later
          * run (no questions stored). */
