@@ -24,6 +24,11 @@ scenario's "now":
   7. 2 old messages re-tagged and 1 new report copy; again.
 The documents must be identical but for "revision".
 
+With --snap, after each step a run with nothing new at a later "now" (a day
+on) on a copy of the incremental state must be served from the snapshot the
+incremental saves kept (snapshot.c: the entries beside the rows) and equal
+a full rescan at that "now" ("SNAP-DIFFERS", "SNAP-NOT-SERVED" otherwise).
+
 With --tag the incremental runs are `scan --json --tag` (the tag stage
 compares only the items whose tags can change), and after each step a
 `scan --json --full --tag` on a copy of the incremental state must find no
@@ -52,6 +57,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--bin", required=True)
 ap.add_argument("--seed", type=int, default=10)
 ap.add_argument("--tag", action="store_true")
+ap.add_argument("--snap", action="store_true")
 ap.add_argument("dirs", nargs="+")
 args = ap.parse_args()
 binp = os.path.abspath(args.bin)
@@ -62,7 +68,14 @@ def now_of(d):
     return m.group(1)
 
 
-def scan(env, state, full=False, tag=False):
+def later_now(now):
+    # a day after an RFC 3339 "now"
+    import datetime
+    t = datetime.datetime.fromisoformat(now.replace("Z", "+00:00"))
+    return (t + datetime.timedelta(days=1)).isoformat()
+
+
+def scan(env, state, full=False, tag=False, phases=None):
     e = dict(env, XDG_DATA_HOME=state, XDG_CACHE_HOME=os.path.join(state, "cache"),
              BOUNCEWATCH_DEBUG_TIMING="1")
     p = subprocess.run([binp, "scan", "--json"] + (["--full"] if full else []) +
@@ -75,6 +88,9 @@ def scan(env, state, full=False, tag=False):
     # and whether the profile's learning took the stored lessons
     line += next((" " + l.split("timing:")[1].split()[0] for l in p.stderr.splitlines()
                   if "timing: learn" in l), "")
+    if phases is not None:
+        phases.extend(l.split("timing:")[1].split()[0] for l in p.stderr.splitlines()
+                      if "timing:" in l)
     doc = json.loads(p.stdout)
     doc.pop("revision", None)
     return doc, line
@@ -186,6 +202,22 @@ for d in args.dirs:
                 if not tags_same:
                     same = False
                     how += " TAGS-DIFFER"
+            if args.snap:
+                # nothing new at a later "now": served from the kept snapshot
+                check = os.path.join(tmp, "snapcheck")
+                shutil.rmtree(check, ignore_errors=True)
+                shutil.copytree(inc_state, check, symlinks=True)
+                later = dict(env, BOUNCEWATCH_NOW=later_now(env["BOUNCEWATCH_NOW"]))
+                phases = []
+                c, _ = scan(later, check, phases=phases)
+                shutil.rmtree(check, ignore_errors=True)
+                d_full, _ = scan(later, check, full=True)
+                if "snapshot" not in phases:
+                    same = False
+                    how += " SNAP-NOT-SERVED"
+                if c != d_full:
+                    same = False
+                    how += " SNAP-DIFFERS"
             bad += not same
             print("%-18s %-16s %-27s %s" % (name, label, how,
                                             "identical" if same else "DIFFERS: " +

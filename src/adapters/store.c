@@ -85,7 +85,13 @@ static const char *const schema_sql =
     /* every message of the mailbox at the last save, by a keyed 64-bit
      * hash of its Message-ID, with its number of files then (store.h) */
     "CREATE TABLE IF NOT EXISTS known_ids (h INTEGER PRIMARY KEY,"
-    "  files INTEGER NOT NULL) WITHOUT ROWID;";
+    "  files INTEGER NOT NULL) WITHOUT ROWID;"
+    /* the snapshot's entry of each item, written with its row (see
+     * "snapshot rows"); the ones whose report teaches the profile */
+    "CREATE TABLE IF NOT EXISTS snap_items (message_id TEXT PRIMARY KEY,"
+    "  date INTEGER NOT NULL, learn INTEGER NOT NULL, data BLOB NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS snap_items_date ON snap_items(date);"
+    "CREATE INDEX IF NOT EXISTS snap_items_learn ON snap_items(message_id) WHERE learn<>0;";
 
 static bool
 is_corrupt_code(int rc)
@@ -541,6 +547,8 @@ string_to_node(const char *text, size_t len)
     return root ? json_node_copy(root) : NULL;
 }
 
+static bw_status_t drop_snap_entry(bw_store_t *s, const char *message_id);
+
 bw_status_t
 bw_store_put_item(bw_store_t *s, const bw_item_t *item, char **detail)
 {
@@ -677,6 +685,12 @@ bw_store_put_item_if_changed(bw_store_t *s, const bw_item_t *item, const char *q
         set_sql_detail(s, detail, "put item");
         return BW_E_STATE;
     }
+    /* the row's snapshot entry was of the row before: gone with it (the
+     * scanner writes this row's own after it, snapshot.c) */
+    if (drop_snap_entry(s, item->message_id) != BW_OK) {
+        set_sql_detail(s, detail, "put item");
+        return BW_E_STATE;
+    }
     return BW_OK;
 }
 
@@ -690,7 +704,9 @@ bw_store_delete_item(bw_store_t *s, const char *message_id)
     sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     stmt_done(st);
-    return rc == SQLITE_DONE ? BW_OK : BW_E_STATE;
+    if (rc != SQLITE_DONE)
+        return BW_E_STATE;
+    return drop_snap_entry(s, message_id);
 }
 
 bw_status_t
@@ -1020,7 +1036,10 @@ bw_store_load_items_questions(bw_store_t *s, GPtrArray **out, GPtrArray **questi
 bw_status_t
 bw_store_clear_items(bw_store_t *s)
 {
-    return rc_status(exec_sql(s, "DELETE FROM items"));
+    int rc = exec_sql(s, "DELETE FROM items");
+    if (rc == SQLITE_OK)
+        rc = exec_sql(s, "DELETE FROM snap_items");
+    return rc_status(rc);
 }
 
 /* ------------------------------------------------------------ campaigns */
@@ -2121,6 +2140,300 @@ bw_status_t
 bw_store_get_sent_answers(bw_store_t *s, GBytes **out)
 {
     return get_blob(s, 1, out);
+}
+
+/* ------------------------------------------------------------ snapshot rows
+ *
+ * The scanner's snapshot (src/app/snapshot.c) kept as rows: each item's
+ * entry in `snap_items`, keyed like its row of `items`, and the sent
+ * messages the profile learnt from in row 2 of `snapshot`.  A save writes
+ * only the rows it changes: an item row written drops its entry
+ * (bw_store_put_item_if_changed), the scanner writes the new one after it.
+ *
+ * Each unit keeps the checksum of its own bytes with them: SNAP_ROW_MAGIC
+ * (a form of its own per kind), the XXH64 of the bytes that follow
+ * (little-endian), then those bytes (a serialised GVariant, trusted by its
+ * reader because of the sum: see snapshot.c).  A unit whose sum does not
+ * hold is refused; a damaged entry is also deleted (only while it still
+ * holds the bytes found damaged), so that the entries no longer count as
+ * many as the items: every reader then falls back as it does without a
+ * snapshot, and the next save writes the missing entry again from its
+ * item (bw_store_snap_entry_ids).  A sum is only ever computed over bytes
+ * the scanner built, never over bytes read back. */
+#define SNAP_ENTRY_MAGIC "BWSNENT1"
+#define SNAP_SENT_MAGIC "BWSNSNT1"
+#define SNAP_ROW_HEAD 16u
+#define SNAP_ROW_SEED 0x62772d736e617034ull   /* "bw-snap4" */
+#define SNAP_SENT_ROW 2
+
+static GBytes *
+snap_row(const char *magic, GBytes *data)
+{
+    gsize n = 0;
+    const guchar *p = data ? g_bytes_get_data(data, &n) : NULL;
+    if (n > (gsize)G_MAXINT - SNAP_ROW_HEAD)
+        return NULL;
+    guchar *row = g_malloc(SNAP_ROW_HEAD + n);
+    memcpy(row, magic, 8);
+    guint64 sum = GUINT64_TO_LE(bw_xxh64(p, n, SNAP_ROW_SEED));
+    memcpy(row + 8, &sum, 8);
+    if (n > 0)
+        memcpy(row + SNAP_ROW_HEAD, p, n);
+    return g_bytes_new_take(row, SNAP_ROW_HEAD + n);
+}
+
+/* The bytes of a stored unit of form `magic`, checked, copied into a
+ * buffer of ours (g_malloc's alignment: the GVariant's 8 after the 16 of
+ * the head), or NULL when they do not check. */
+static GBytes *
+snap_row_checked(const char *magic, const void *blob, gsize len)
+{
+    const guchar *b = blob;
+    if (b == NULL || len < SNAP_ROW_HEAD || memcmp(b, magic, 8) != 0)
+        return NULL;
+    guint64 sum;
+    memcpy(&sum, b + 8, 8);
+    if (GUINT64_FROM_LE(sum) != bw_xxh64(b + SNAP_ROW_HEAD, len - SNAP_ROW_HEAD, SNAP_ROW_SEED))
+        return NULL;
+    g_autoptr(GBytes) whole = g_bytes_new(b, len);
+    return g_bytes_new_from_bytes(whole, SNAP_ROW_HEAD, len - SNAP_ROW_HEAD);
+}
+
+static bw_status_t
+drop_snap_entry(bw_store_t *s, const char *message_id)
+{
+    sqlite3_stmt *st = NULL;
+    if (stmt_get(s, "DELETE FROM snap_items WHERE message_id=?1", &st) != SQLITE_OK)
+        return BW_E_STATE;
+    sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    stmt_done(st);
+    return rc == SQLITE_DONE ? BW_OK : BW_E_STATE;
+}
+
+bw_status_t
+bw_store_put_snap_entry(bw_store_t *s, const char *message_id, gint64 date, bool learn,
+                        GBytes *entry)
+{
+    if (message_id == NULL || entry == NULL)
+        return BW_E_INVALID;
+    g_autoptr(GBytes) row = snap_row(SNAP_ENTRY_MAGIC, entry);
+    if (row == NULL)
+        return BW_E_INVALID;
+    sqlite3_stmt *st = NULL;
+    if (stmt_get(s, "INSERT OR REPLACE INTO snap_items(message_id,date,learn,data)"
+                    " VALUES(?1,?2,?3,?4)", &st) != SQLITE_OK)
+        return BW_E_STATE;
+    gsize n = 0;
+    const void *p = g_bytes_get_data(row, &n);
+    sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, date);
+    sqlite3_bind_int(st, 3, learn ? 1 : 0);
+    sqlite3_bind_blob64(st, 4, p, n, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    stmt_done(st);
+    return rc == SQLITE_DONE ? BW_OK : BW_E_STATE;
+}
+
+void
+bw_store_snap_entry_free(bw_store_snap_entry_t *e)
+{
+    if (e == NULL)
+        return;
+    g_free(e->message_id);
+    g_clear_pointer(&e->entry, g_bytes_unref);
+    g_free(e);
+}
+
+/* By date, then Message-ID as SQLite's BINARY collation orders it (the
+ * items' order: cmp_loaded_row). */
+static gint
+cmp_snap_entry(gconstpointer a, gconstpointer b)
+{
+    const bw_store_snap_entry_t *x = *(bw_store_snap_entry_t *const *)a;
+    const bw_store_snap_entry_t *y = *(bw_store_snap_entry_t *const *)b;
+    if (x->date != y->date)
+        return x->date < y->date ? -1 : 1;
+    return strcmp(x->message_id, y->message_id);
+}
+
+/* Delete the entry of `message_id` while it holds `row` (a damaged one),
+ * in a transaction of its own unless one is open: best effort. */
+static void
+drop_damaged_entry(bw_store_t *s, const char *message_id, GBytes *row)
+{
+    bool own = !s->in_txn;
+    if (own && bw_store_begin(s, NULL) != BW_OK)
+        return;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "DELETE FROM snap_items"
+                                       " WHERE message_id=?1 AND CAST(data AS BLOB)=?2",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        gsize n = 0;
+        const void *p = g_bytes_get_data(row, &n);
+        sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
+        sqlite3_bind_blob64(st, 2, p ? p : "", n, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    if (!own)
+        return;
+    if (rc == SQLITE_DONE)
+        bw_store_commit(s, NULL);
+    else
+        bw_store_rollback(s);
+}
+
+bw_status_t
+bw_store_load_snap_entries(bw_store_t *s, GPtrArray **out)
+{
+    *out = NULL;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT message_id, date, learn, data FROM snap_items"
+                                  " ORDER BY date", -1, &st, NULL) != SQLITE_OK)
+        return BW_E_STATE;
+    g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func(
+        (GDestroyNotify)bw_store_snap_entry_free);
+    g_autofree char *bad_id = NULL;
+    g_autoptr(GBytes) bad_row = NULL;
+    bool ties = false;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(st, 0);
+        const void *blob = sqlite3_column_blob(st, 3);
+        gsize len = (gsize)sqlite3_column_bytes(st, 3);
+        if (id == NULL)
+            break;
+        GBytes *entry = sqlite3_column_type(st, 1) == SQLITE_INTEGER
+                      ? snap_row_checked(SNAP_ENTRY_MAGIC, blob, len) : NULL;
+        if (entry == NULL) {
+            bad_id = g_strdup(id);
+            bad_row = g_bytes_new(blob, blob ? len : 0);
+            break;
+        }
+        bw_store_snap_entry_t *e = g_new0(bw_store_snap_entry_t, 1);
+        e->message_id = g_strdup(id);
+        e->date = sqlite3_column_int64(st, 1);
+        e->learn = sqlite3_column_int(st, 2) != 0;
+        e->entry = entry;
+        if (list->len > 0 &&
+            ((bw_store_snap_entry_t *)g_ptr_array_index(list, list->len - 1))->date == e->date)
+            ties = true;
+        g_ptr_array_add(list, e);
+    }
+    sqlite3_finalize(st);
+    if (bad_id != NULL) {
+        drop_damaged_entry(s, bad_id, bad_row);
+        return BW_E_STATE;
+    }
+    if (rc != SQLITE_DONE)
+        return BW_E_STATE;
+    if (ties)
+        g_ptr_array_sort(list, cmp_snap_entry);
+    *out = g_steal_pointer(&list);
+    return BW_OK;
+}
+
+bw_status_t
+bw_store_snap_entry_refuse(bw_store_t *s, const char *message_id)
+{
+    /* the row as it is now, dropped only while it still is */
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT data FROM snap_items WHERE message_id=?1", -1, &st,
+                           NULL) != SQLITE_OK)
+        return BW_E_STATE;
+    sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
+    g_autoptr(GBytes) row = NULL;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const void *p = sqlite3_column_blob(st, 0);
+        row = g_bytes_new(p, p ? (gsize)sqlite3_column_bytes(st, 0) : 0);
+    }
+    sqlite3_finalize(st);
+    if (row != NULL)
+        drop_damaged_entry(s, message_id, row);
+    return BW_OK;
+}
+
+/* Message-IDs (owned keys) of the rows a query gives in its first column. */
+static bw_status_t
+id_set(bw_store_t *s, const char *sql, GHashTable **out)
+{
+    *out = NULL;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return BW_E_STATE;
+    g_autoptr(GHashTable) h = g_hash_table_new_full(bw_str_hash, g_str_equal, g_free, NULL);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(st, 0);
+        if (id != NULL)
+            g_hash_table_add(h, g_strdup(id));
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return BW_E_STATE;
+    *out = g_steal_pointer(&h);
+    return BW_OK;
+}
+
+bw_status_t
+bw_store_snap_learning(bw_store_t *s, GHashTable **out)
+{
+    /* (the WHERE of snap_items_learn: SQLite reads that index alone) */
+    return id_set(s, "SELECT message_id FROM snap_items WHERE learn<>0", out);
+}
+
+bw_status_t
+bw_store_snap_entry_ids(bw_store_t *s, GHashTable **out)
+{
+    return id_set(s, "SELECT message_id FROM snap_items", out);
+}
+
+bw_status_t
+bw_store_count_snap_entries(bw_store_t *s, guint64 *count)
+{
+    *count = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = stmt_get(s, "SELECT count(*) FROM snap_items", &st);
+    if (rc != SQLITE_OK)
+        return BW_E_STATE;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *count = (guint64)sqlite3_column_int64(st, 0);
+    stmt_done(st);
+    return rc_status(rc);
+}
+
+bw_status_t
+bw_store_put_snap_sent(bw_store_t *s, GBytes *data, bool *written)
+{
+    if (written)
+        *written = false;
+    g_autoptr(GBytes) row = snap_row(SNAP_SENT_MAGIC, data);
+    if (row == NULL)
+        return BW_E_INVALID;
+    /* not written again when the stored row is these bytes (its head and
+     * length compared first: the sum of the same bytes) */
+    g_autoptr(GBytes) old = NULL;
+    if (get_blob(s, SNAP_SENT_ROW, &old) == BW_OK && old != NULL && g_bytes_equal(old, row))
+        return BW_OK;
+    if (written)
+        *written = true;
+    return put_blob(s, SNAP_SENT_ROW, row);
+}
+
+bw_status_t
+bw_store_get_snap_sent(bw_store_t *s, GBytes **out)
+{
+    *out = NULL;
+    g_autoptr(GBytes) row = NULL;
+    if (get_blob(s, SNAP_SENT_ROW, &row) != BW_OK || row == NULL)
+        return BW_E_STATE;
+    gsize n = 0;
+    const void *p = g_bytes_get_data(row, &n);
+    *out = snap_row_checked(SNAP_SENT_MAGIC, p, n);
+    return *out != NULL ? BW_OK : BW_E_STATE;
 }
 
 /* ------------------------------------------------------------ skipped */

@@ -10,9 +10,10 @@
  * items (report Message-ID -> class, date, JSON of bw_item_to_json),
  * campaigns (id -> JSON incl. fingerprint and members, muted flag),
  * surges (JSON), tagged (what we tagged), notified (surge or campaign key -> notification id and the
- * count at the last alert), snapshot (the scanner's compact copy of what a
- * run with nothing new but another "now" needs), skipped (messages the
- * reader process could not read, and which build of it failed).
+ * count at the last alert), snapshot and snap_items (the scanner's compact
+ * copy of what a run with nothing new but another "now" needs: see
+ * "snapshot rows" below), skipped (messages the reader process could not
+ * read, and which build of it failed).
  *
  * A file that is not a database or is corrupt is moved aside
  * (state.sqlite.corrupt-<unix time>) and a fresh one is created; the caller
@@ -141,7 +142,8 @@ bw_status_t bw_store_set_tagged(bw_store_t *s, const char *message_id, const cha
 bw_status_t bw_store_clear_tagged(bw_store_t *s);
 
 /* snapshot: one opaque blob the scanner derives from the items of its last
- * save (see src/app/snapshot.c), written in the same transaction as the items so
+ * save (the scanner's form before "snapshot rows", state-3: a save of the
+ * newer layout only clears it, put NULL), written in the same transaction as the items so
  * that the two never disagree.  The store checks it: get gives back exactly
  * the bytes put, or *out NULL when there is none or it is damaged.
  * head_out (may be NULL) gets BW_STORE_SNAPSHOT_HEAD bytes that identify the
@@ -155,6 +157,38 @@ bw_status_t bw_store_get_snapshot_head(bw_store_t *s, guint8 *out);
 /* The same for the lookups' answers about the sent mail (nm-source.h). */
 bw_status_t bw_store_put_sent_answers(bw_store_t *s, GBytes *data);
 bw_status_t bw_store_get_sent_answers(bw_store_t *s, GBytes **out);
+
+/* snapshot rows (store.c, "snapshot rows"): the scanner's snapshot as one
+ * entry per item, keyed by its Message-ID and written in the transaction
+ * of its row (a written item row drops its entry; a deleted one too), and
+ * the sent messages the profile learnt from as one row.  Each unit is
+ * checked by a sum kept with its bytes: a damaged one is refused (and a
+ * damaged entry deleted, so that the next save writes it again). */
+typedef struct {
+    char *message_id;
+    gint64 date;
+    bool learn;
+    GBytes *entry;           /* the bytes put, checked */
+} bw_store_snap_entry_t;
+void bw_store_snap_entry_free(bw_store_snap_entry_t *e);
+bw_status_t bw_store_put_snap_entry(bw_store_t *s, const char *message_id, gint64 date,
+                                    bool learn, GBytes *entry);
+/* Every entry (bw_store_snap_entry_t*, owning), by date then Message-ID
+ * (the order of bw_store_load_items); BW_E_STATE, *out NULL, when one is
+ * damaged. */
+bw_status_t bw_store_load_snap_entries(bw_store_t *s, GPtrArray **out);
+/* The scanner found the entry of `message_id` unusable: it is deleted
+ * (best effort), as a damaged one is. */
+bw_status_t bw_store_snap_entry_refuse(bw_store_t *s, const char *message_id);
+/* The Message-IDs (a set, owned keys) of the entries with `learn`, and of
+ * every entry. */
+bw_status_t bw_store_snap_learning(bw_store_t *s, GHashTable **out);
+bw_status_t bw_store_snap_entry_ids(bw_store_t *s, GHashTable **out);
+bw_status_t bw_store_count_snap_entries(bw_store_t *s, guint64 *count);
+/* The sent row: put writes it only when it differs (*written, may be
+ * NULL, says); get gives the bytes put, checked, else BW_E_STATE. */
+bw_status_t bw_store_put_snap_sent(bw_store_t *s, GBytes *data, bool *written);
+bw_status_t bw_store_get_snap_sent(bw_store_t *s, GBytes **out);
 
 /* skipped: messages the scan could not read (bw_skipped_t, with the reader
  * build that failed on them).  Load gives them by date; put replaces the

@@ -32,11 +32,10 @@ bw_scan_stage_profile(bw_scan_t *s, bool *retry, char **detail)
         saved_sent != NULL &&
         g_ascii_strtoull(saved_sent, NULL, 10) == s->sent_total &&
         !bw_nm_source_failed(s->src, NULL))
-        prev = bw_scan_snapshot(s);
+        prev = bw_snapshot_sent_variant(s->store);
     if (prev != NULL) {
-        /* s->sent is made from it only if the save needs it (the
-         * snapshot it writes takes these messages from the one it
-         * reads when it can: scan-store.c) */
+        /* s->sent is left empty: the save keeps these bytes
+         * (scan-store.c) */
         bw_snapshot_sent(prev, s->profile, NULL);
         s->sent_as_snapshot = true;
         s->sent_snap = g_variant_ref(prev);
@@ -702,8 +701,10 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
             return bw_scan_restart_full(s, &msg, out, detail);
         g_autofree char *saves_now = NULL;
         bw_store_get_meta(s->store, "saves", &saves_now);
-        if (saves_now == NULL || g_ascii_strtoull(saves_now, NULL, 10) != s->saves)
+        bool same_save = saves_now != NULL && g_ascii_strtoull(saves_now, NULL, 10) == s->saves;
+        if (!same_save)
             g_clear_pointer(&stored_taught, g_ptr_array_unref);
+        s->teaches_as_stored = same_save && taught_reusable(s);
         for (guint i = 0; i < stored->len; i++) {
             bw_item_t *old = g_ptr_array_index(stored, i);
             if (g_hash_table_contains(s->moved, old->message_id))

@@ -50,7 +50,7 @@ G_BEGIN_DECLS
 #define MAX_PROFILE_SAMPLE      20000u
 /* What wrote the state: another program version, engine version or state
  * layout (here: the snapshot) is not trusted, the mail is read again. */
-#define STATE_PROGRAM PACKAGE_VERSION " " BW_ENGINE_VERSION " state-3"
+#define STATE_PROGRAM PACKAGE_VERSION " " BW_ENGINE_VERSION " state-4"
 
 /* The messages the reader could not read (scan-skipped.c). */
 typedef struct {
@@ -130,10 +130,8 @@ typedef struct {
     bw_mailbox_ops_t ops;
     GPtrArray *sent;           /* bw_sent_mail_t*: what the profile learnt from */
     bool sent_as_snapshot;     /* ... taken from the last snapshot */
-    GVariant *sent_snap;       /* ... that snapshot: `sent` is left empty and made
-                                * from it only when the save needs it */
-    GVariant *snap;            /* the snapshot this run read (bw_scan_snapshot), or NULL */
-    guint8 snap_hash[32];      /* ... the store's head of it (bw_store_get_snapshot) */
+    GVariant *sent_snap;       /* ... its sent messages (bw_snapshot_sent_variant):
+                                * `sent` is left empty, the save keeps these bytes */
     guint64 sent_total;
 
     /* signals (scan-signals.h): facts, runs in Sent, replies; the runs'
@@ -172,6 +170,10 @@ typedef struct {
      * question, asked of every item once by the store stage: the
      * snapshot records it, the assessment reads it); NULL before. */
     GHashTable *teaches;
+    /* Each stored report teaches what it taught at the save this run read
+     * (taught_reusable, and no save since): a kept row's stored snapshot
+     * entry then says rightly whether it teaches (scan-store.c). */
+    bool teaches_as_stored;
     /* message-id -> bw_scan_verdict_t: each item's verdict as bw_classify
      * gave it, before the group stage can promote it (campaign.c raises
      * class and score, adds evidence, from the other items around it) */
@@ -347,23 +349,21 @@ void bw_scan_stage_tag(bw_scan_t *s);
 /* ---------------------------------------------------------------- snapshot (snapshot.c)
  * What a run with nothing new needs without the items: see snapshot.c. */
 
-/* The stored snapshot, checked (hash, version, item count), or NULL. */
-GVariant *bw_snapshot_variant(bw_store_t *store);
-/* The same for a run: the snapshot it read before, when the stored one is
- * still that one (by its hash), or read and checked now. */
-GVariant *bw_scan_snapshot(bw_scan_t *s);
-/* message-id -> the item's entry of a snapshot (v may be NULL). */
-GHashTable *bw_snapshot_entries(GVariant *v);
-/* Feed the profile the snapshot's sent messages; sent_out (may be NULL)
- * receives them (without it, none is made: their strings are read in place
- * from the snapshot's bytes). */
-void bw_snapshot_sent(GVariant *v, bw_profile_t *profile, GPtrArray *sent_out);
+/* The stored sent messages the profile learnt from (checked by the
+ * store), or NULL. */
+GVariant *bw_snapshot_sent_variant(bw_store_t *store);
+/* Their bytes as the store keeps them, from the messages. */
+GBytes *bw_snapshot_sent_bytes(GPtrArray *sent);
+/* Feed the profile the snapshot's sent messages (vs: from
+ * bw_snapshot_sent_variant); sent_out (may be NULL) receives them (without
+ * it, none is made: their strings are read in place from its bytes). */
+void bw_snapshot_sent(GVariant *vs, bw_profile_t *profile, GPtrArray *sent_out);
 /* The profile as the saving run had it (sent mail, learnt originals); FALSE
  * without a usable snapshot. */
 bool bw_snapshot_replay_profile(bw_store_t *store, bw_profile_t *profile);
-/* The encoded snapshot of this run (`reuse`: see snapshot.c). */
-GBytes *bw_snapshot_encode(GPtrArray *sent, GVariant *last_sent, GPtrArray *items,
-                           const bw_mailbox_ops_t *ops, GHashTable *teaches, GHashTable *reuse);
+/* Write the snapshot entries of `items` (bw_item_t*, their rows written in
+ * this transaction); `teaches`: the items whose report teaches. */
+bw_status_t bw_snapshot_put_entries(bw_store_t *store, GPtrArray *items, GHashTable *teaches);
 /* The SPEC document of a run with nothing new, or NULL. */
 char *bw_snapshot_document(bw_scan_t *s, bw_profile_t *profile);
 

@@ -56,21 +56,42 @@ bw_scan_stage_store(bw_scan_t *s, bool *retry, char **detail)
         st = bw_store_clear_tagged(store);
     for (guint i = 0; st == BW_OK && i < s->vanished->len; i++)
         st = bw_store_delete_item(store, g_ptr_array_index(s->vanished, i));
-    /* Entries of the last snapshot for the items whose row stays as
-     * it was: only the others are written again. */
     /* (Not after another run committed since we read the rows: what
      * they say now is not what we read.) */
     bool rows_as_read = !s->full && g_strcmp0(rev_now, s->saved_rev) == 0;
-    g_autoptr(GVariant) last = rows_as_read ? bw_scan_snapshot(s) : NULL;
-    g_autoptr(GHashTable) reuse = bw_snapshot_entries(last);
     g_clear_pointer(&s->unchanged, g_free);
     s->unchanged_len = 0;
     if (rows_as_read && !s->took_theirs) {
         s->unchanged = g_malloc0(MAX(s->items->len, 1u));
         s->unchanged_len = s->items->len;
     }
+    /* Which reports teach, asked once for the snapshot and the
+     * assessment (the same question, the same answers). */
+    g_clear_pointer(&s->teaches, g_hash_table_unref);
+    s->teaches = g_hash_table_new(g_direct_hash, g_direct_equal);
+    for (guint i = 0; i < s->items->len; i++) {
+        bw_item_t *it = g_ptr_array_index(s->items, i);
+        if (it->report != NULL && bw_classify_learn(NULL, &s->ops, it->report))
+            g_hash_table_add(s->teaches, it);
+    }
+    /* The snapshot's entries (snapshot.c) of the rows written here, and of
+     * the rows kept whose report teaches otherwise than their stored entry
+     * says; every other row keeps its entry.  When each stored report
+     * teaches what it taught at the save whose entries these are
+     * (teaches_as_stored), a kept row's entry says it rightly; else the
+     * stored entries that say it teaches are read (`learning`). */
+    bool learn_as_stored = rows_as_read && !s->took_theirs && s->teaches_as_stored;
+    g_autoptr(GHashTable) learning = NULL;
+    if (st == BW_OK && rows_as_read && !learn_as_stored &&
+        bw_store_snap_learning(store, &learning) != BW_OK)
+        learning = NULL;
+    g_autoptr(GPtrArray) entries_due = g_ptr_array_new();
     for (guint i = 0; st == BW_OK && i < s->items->len; i++) {
-        const bw_item_t *it = g_ptr_array_index(s->items, i);
+        bw_item_t *it = g_ptr_array_index(s->items, i);
+        bool learn = g_hash_table_contains(s->teaches, it);
+        bool entry_holds = learn_as_stored ||
+                           (learning != NULL &&
+                            g_hash_table_contains(learning, it->message_id) == learn);
         /* The group stage promoted it (campaign.c): its row is not the
          * classification the questions answer, and is not kept by a later
          * run (no questions stored). */
@@ -83,6 +104,8 @@ bw_scan_stage_store(bw_scan_t *s, bool *retry, char **detail)
         if (kept != NULL && !promoted && strcmp(kept, it->campaign ? it->campaign : "") == 0) {
             if (s->unchanged != NULL)
                 s->unchanged[i] = 1;
+            if (!entry_holds)
+                g_ptr_array_add(entries_due, it);
             continue;
         }
         bool written = true;
@@ -90,39 +113,44 @@ bw_scan_stage_store(bw_scan_t *s, bool *retry, char **detail)
                                           promoted ? NULL : g_hash_table_lookup(s->questions,
                                                                                 it->message_id),
                                           rows_as_read, &written, detail);
-        if (written)
-            g_hash_table_remove(reuse, it->message_id);
+        if (written || !entry_holds)
+            g_ptr_array_add(entries_due, it);
+    }
+    if (st == BW_OK)
+        st = bw_snapshot_put_entries(store, entries_due, s->teaches);
+    /* An entry missing (dropped as damaged by a reader, or not built):
+     * written again from its item, so that the entries count as the
+     * items again. */
+    guint64 n_entries = 0, n_rows = 0;
+    if (st == BW_OK && bw_store_count_snap_entries(store, &n_entries) == BW_OK &&
+        bw_store_count_items(store, &n_rows) == BW_OK && n_entries != n_rows) {
+        g_autoptr(GHashTable) have_entry = NULL;
+        if (bw_store_snap_entry_ids(store, &have_entry) == BW_OK) {
+            g_autoptr(GPtrArray) missing = g_ptr_array_new();
+            for (guint i = 0; i < s->items->len; i++) {
+                bw_item_t *it = g_ptr_array_index(s->items, i);
+                if (!g_hash_table_contains(have_entry, it->message_id))
+                    g_ptr_array_add(missing, it);
+            }
+            st = bw_snapshot_put_entries(store, missing, s->teaches);
+        }
     }
     if (st == BW_OK)
         st = bw_store_save_campaigns(store, s->campaigns, detail);
     if (st == BW_OK)
         st = bw_scan_skips_save(&s->skips, store);
+    /* The sent messages the profile learnt from: the bytes read when they
+     * came from the snapshot (the same messages), else made from them;
+     * written only when they differ from the stored ones. */
     if (st == BW_OK) {
-        /* Without a snapshot (it failed to build) the next run with
-         * nothing new reads the items instead: an empty one says so. */
-        /* The sent messages the profile learnt from came from that
-         * snapshot: the same bytes. */
-        g_autoptr(GVariant) last_sent = last && s->sent_as_snapshot
-                                      ? g_variant_get_child_value(last, 2) : NULL;
-        /* Else the messages themselves, as the profile stage left them
-         * in the snapshot it read. */
-        if (last_sent == NULL && s->sent_snap != NULL) {
-            bw_snapshot_sent(s->sent_snap, NULL, s->sent);
-            g_clear_pointer(&s->sent_snap, g_variant_unref);
-        }
-        /* Which reports teach, asked once for the snapshot and the
-         * assessment (the same question, the same answers). */
-        g_clear_pointer(&s->teaches, g_hash_table_unref);
-        s->teaches = g_hash_table_new(g_direct_hash, g_direct_equal);
-        for (guint i = 0; i < s->items->len; i++) {
-            bw_item_t *it = g_ptr_array_index(s->items, i);
-            if (it->report != NULL && bw_classify_learn(NULL, &s->ops, it->report))
-                g_hash_table_add(s->teaches, it);
-        }
-        g_autoptr(GBytes) snap = bw_snapshot_encode(s->sent, last_sent, s->items, &s->ops,
-                                                    s->teaches, reuse);
-        st = bw_store_put_snapshot(store, snap);
+        g_autoptr(GBytes) sent = s->sent_snap != NULL ? g_variant_get_data_as_bytes(s->sent_snap)
+                                                      : bw_snapshot_sent_bytes(s->sent);
+        st = bw_store_put_snap_sent(store, sent, NULL);
     }
+    /* The one-blob snapshot of states before (STATE_PROGRAM's state-3),
+     * left by the first save of this layout (a full one). */
+    if (st == BW_OK && s->full)
+        st = bw_store_put_snapshot(store, NULL);
     /* The answers about the sent mail: not written again when they are
      * the stored ones, imported by this run and none added since (the
      * run that stored them saw the same revision: rows_as_read). */

@@ -436,7 +436,6 @@ bw_scan_clear(bw_scan_t *s)
     g_clear_pointer(&s->parsed, g_ptr_array_unref);
     g_clear_pointer(&s->sent, g_ptr_array_unref);
     g_clear_pointer(&s->sent_snap, g_variant_unref);
-    g_clear_pointer(&s->snap, g_variant_unref);
     bw_signals_run_clear(&s->sig);
     g_clear_pointer(&s->profile, bw_profile_free);
     g_clear_pointer(&s->fresh, g_ptr_array_unref);

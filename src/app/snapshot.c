@@ -5,7 +5,6 @@
 #include "scan-private.h"
 #include "gv-read.h"
 #include "bw-reader.h"
-#include <sodium.h>
 #include <string.h>
 
 /* ------------------------------------------------------------ snapshot
@@ -26,31 +25,31 @@
  *     `bounces` entry as JSON text, written by the engine's own
  *     bw_scan_result_to_json().
  * Strings are byte strings ("ay", empty = NULL): mail text need not be UTF-8.
- * The store checks the bytes (a checksum per stored part, store.c): a
- * damaged snapshot is refused (GVariant's own normal-form check costs 65 ms
- * at 1.3k items, the hashes 2), and a save hashes only the parts it writes.
+ *
+ * The snapshot is kept as rows (store.c, "snapshot rows"): the sent
+ * messages as one GVariant of SNAP_SENT_LIST_TYPE, and each item's entry
+ * (SNAP_ITEM_TYPE) beside its row of `items`, written when that row is
+ * written (or when whether it teaches changed), so a save writes only what
+ * changed and reads no entry (one GVariant over every item cost a save
+ * ~5 M instructions at 160k messages, re-encoded and compared part by part,
+ * and its pages were most of what the hook wrote).  The store checks each
+ * unit's bytes by a sum kept with them: a damaged one is refused
+ * (GVariant's own normal-form check costs 65 ms at 1.3k items, the sums
+ * 2), and dropped so the next save writes it again.  A reader uses the
+ * entries only when they count as many as the items; else (one missing or
+ * refused) it reads the items, as without a snapshot.
  * T210 checks that a run served from the snapshot equals a full rescan; if
- * surge.c or assess.c start to read more of an item, add it here and bump
- * SNAP_VERSION. */
-#define SNAP_VERSION 2u
+ * surge.c or assess.c start to read more of an item, add it here and change
+ * the store's SNAP_ENTRY_MAGIC (and STATE_PROGRAM's layout). */
 #define SNAP_SENT_TYPE "(ayayaayayayxaay)"
+#define SNAP_SENT_LIST_TYPE "a" SNAP_SENT_TYPE
 #define SNAP_ITEM_TYPE "(ayxyyaybaya(ayayy)ayaay)"
-#define SNAP_TYPE "(uua" SNAP_SENT_TYPE "a" SNAP_ITEM_TYPE ")"
-/* The members of those tuples for gv-read.h (alignment, fixed size); a
+/* The members of the sent tuple for gv-read.h (alignment, fixed size); a
  * tuple is aligned as its most aligned member. */
 static const bw_gv_member_t snap_sent_members[] = {
     { 1, 0 }, { 1, 0 }, { 1, 0 }, { 1, 0 }, { 1, 0 }, { 8, 8 }, { 1, 0 },
 };
 #define SNAP_SENT_ALIGN 8u
-static const bw_gv_member_t snap_item_members[] = {
-    { 1, 0 }, { 8, 8 }, { 1, 1 }, { 1, 1 }, { 1, 0 }, { 1, 1 }, { 1, 0 }, { 1, 0 }, { 1, 0 },
-    { 1, 0 },
-};
-#define SNAP_ITEM_MEMBERS G_N_ELEMENTS(snap_item_members)
-#define SNAP_ITEM_ALIGN 8u
-static const bw_gv_member_t snap_top_members[] = {
-    { 4, 4 }, { 4, 4 }, { SNAP_SENT_ALIGN, 0 }, { SNAP_ITEM_ALIGN, 0 },
-};
 
 /* A serialised GVariant's bytes, for gv-read.h. */
 static bw_gv_span_t
@@ -126,195 +125,69 @@ item_fragments(GPtrArray *items)
     return out;
 }
 
-/* An entry given as its bytes, as a GVariant of SNAP_ITEM_TYPE over them
- * (trusted: bytes of a checked snapshot), for GLib's reading of it. */
+/* The entry of `it` (SNAP_ITEM_TYPE, not floating): `learn` whether its
+ * report teaches, `frag` its SPEC `bounces` entry. */
 static GVariant *
-entry_variant(const bw_gv_span_t *e)
+entry_new(const bw_item_t *it, bool learn, const char *frag)
 {
-    return g_variant_ref_sink(g_variant_new_from_data(G_VARIANT_TYPE(SNAP_ITEM_TYPE), e->p, e->n,
-                                                      TRUE, NULL, NULL));
-}
-
-/* bw_snapshot_entries() reading the array in place: FALSE when any of it
- * does not read, or a Message-ID's bytes do not end with the NUL bs_new()
- * wrote (then through GLib).  The keys are the Message-IDs in the
- * snapshot's bytes (the C string there is bs_dup()'s copy): not copied. */
-static bool
-entries_in_place(GVariant *vi, GHashTable *h)
-{
-    bw_gv_array_t a;
-    if (!bw_gv_array_init(&a, gv_span(vi), SNAP_ITEM_ALIGN))
-        return false;
-    bw_gv_span_t e;
-    int r;
-    while ((r = bw_gv_array_next(&a, &e)) == 1) {
-        bw_gv_span_t m[SNAP_ITEM_MEMBERS];
-        if (!bw_gv_tuple_upto(e, snap_item_members, SNAP_ITEM_MEMBERS, 1, m))
-            return false;
-        if (m[0].n > 0) {
-            if (m[0].p[m[0].n - 1] != '\0')
-                return false;
-            g_hash_table_replace(h, (gpointer)m[0].p, g_memdup2(&e, sizeof e));
-        }
+    const bw_report_t *r = it->report;
+    const bw_original_t *o = r ? r->original : NULL;
+    bool keep_original = o && (learn || it->klass == BW_CLASS_LEGITIMATE);
+    GVariantBuilder rb;
+    g_variant_builder_init(&rb, G_VARIANT_TYPE("a(ayayy)"));
+    for (guint k = 0; r && r->recipients && k < r->recipients->len; k++) {
+        const bw_recipient_t *rc = g_ptr_array_index(r->recipients, k);
+        GVariant *t[] = { bs_new(rc->address), bs_new(rc->action),
+                          g_variant_new_byte((guchar)rc->reason) };
+        g_variant_builder_add_value(&rb, g_variant_new_tuple(t, G_N_ELEMENTS(t)));
     }
-    return r == 0;
+    GVariant *t[] = {
+        bs_new(it->message_id), g_variant_new_int64(it->date_unix),
+        g_variant_new_byte((guchar)it->klass), g_variant_new_byte((guchar)it->origin),
+        bs_new(it->campaign), g_variant_new_boolean(learn),
+        bs_new(frag), g_variant_builder_end(&rb),
+        bs_new(keep_original ? o->dkim_domain : NULL),
+        bs_array(keep_original ? o->received : NULL),
+    };
+    return g_variant_ref_sink(g_variant_new_tuple(t, G_N_ELEMENTS(t)));
 }
 
-/* message-id -> the item's entry (bw_gv_span_t*: its serialised bytes, in
- * the snapshot `v`'s, valid while v lives), from a snapshot.  The keys may
- * be v's bytes too: the table must not outlive v.  (bw_str_hash: a lookup
- * per item, never iterated.) */
-GHashTable *
-bw_snapshot_entries(GVariant *v)
+bw_status_t
+bw_snapshot_put_entries(bw_store_t *store, GPtrArray *items, GHashTable *teaches)
 {
-    if (v == NULL)
-        return g_hash_table_new_full(bw_str_hash, g_str_equal, g_free, g_free);
-    g_autoptr(GVariant) vi = g_variant_get_child_value(v, 3);
-    GHashTable *h = g_hash_table_new_full(bw_str_hash, g_str_equal, NULL, g_free);
-    if (entries_in_place(vi, h))
-        return h;
-    g_hash_table_unref(h);
-    h = g_hash_table_new_full(bw_str_hash, g_str_equal, g_free, g_free);
-    gsize n = g_variant_n_children(vi);
-    for (gsize i = 0; i < n; i++) {
-        /* a child's bytes are the snapshot's (held by v) */
-        g_autoptr(GVariant) t = g_variant_get_child_value(vi, i);
-        g_autoptr(GVariant) c0 = g_variant_get_child_value(t, 0);
-        char *id = bs_dup(c0);
-        bw_gv_span_t e = gv_span(t);
-        if (id)
-            g_hash_table_replace(h, id, g_memdup2(&e, sizeof e));
-    }
-    return h;
-}
-
-/* `teaches` (may be NULL: asked here): the items whose report teaches, as
- * bw_classify_learn(NULL, ops, report) answers.  `reuse` (may be NULL):
- * message-id -> the item's entry of the last snapshot (bw_snapshot_entries),
- * for items whose stored row did not change.  Such an entry is taken whole
- * (the entry is a function of the row, and of whether the profile learns
- * from the item, which is checked); the others are built, their `bounces`
- * entries written by the engine.  `last_sent` (may be NULL): the sent
- * messages of the last snapshot, taken as they are when the profile learnt
- * from the same ones.  The snapshot is written as g_variant_store() writes
- * the tuple of them (gv-read.c: its normal form, the entries taken whole
- * copied as they are). */
-GBytes *
-bw_snapshot_encode(GPtrArray *sent, GVariant *last_sent, GPtrArray *items,
-                   const bw_mailbox_ops_t *ops, GHashTable *teaches, GHashTable *reuse)
-{
-    g_autofree const bw_gv_span_t **whole = g_new0(const bw_gv_span_t *, items->len + 1);
-    g_autofree gboolean *learn_of = g_new0(gboolean, items->len + 1);
-    g_autoptr(GPtrArray) todo = g_ptr_array_new();   /* items without an entry */
+    if (items == NULL || items->len == 0)
+        return BW_OK;
+    g_autoptr(GPtrArray) made = item_fragments(items);
+    if (made == NULL)
+        return BW_OK;   /* none written: the readers read the items instead */
     for (guint i = 0; i < items->len; i++) {
         const bw_item_t *it = g_ptr_array_index(items, i);
-        /* Whether the profile learnt from the original (the question
-         * bw_classify_learn() asks, without a profile to teach). */
-        learn_of[i] = teaches != NULL ? g_hash_table_contains(teaches, it)
-                                      : it->report != NULL && bw_classify_learn(NULL, ops, it->report);
-        const bw_gv_span_t *old = reuse ? g_hash_table_lookup(reuse, it->message_id) : NULL;
-        if (old != NULL) {
-            /* its `learn` read in place (as g_variant_get_boolean()),
-             * else through GLib */
-            bw_gv_span_t m[SNAP_ITEM_MEMBERS];
-            gboolean learnt;
-            if (bw_gv_tuple_upto(*old, snap_item_members, SNAP_ITEM_MEMBERS, 6, m)) {
-                learnt = m[5].p[0] != 0;
-            } else {
-                g_autoptr(GVariant) ev = entry_variant(old);
-                g_autoptr(GVariant) c5 = g_variant_get_child_value(ev, 5);
-                learnt = g_variant_get_boolean(c5);
-            }
-            if (learnt == learn_of[i])
-                whole[i] = old;
-        } else {
-            g_ptr_array_add(todo, (gpointer)it);
-        }
+        bool learn = g_hash_table_contains(teaches, it);
+        g_autoptr(GVariant) v = entry_new(it, learn, g_ptr_array_index(made, i));
+        g_autoptr(GBytes) b = g_variant_get_data_as_bytes(v);
+        bw_status_t st = bw_store_put_snap_entry(store, it->message_id, it->date_unix, learn, b);
+        if (st != BW_OK)
+            return st;
     }
-    g_autoptr(GPtrArray) made = item_fragments(todo);
-    if (made == NULL)
-        return NULL;
-    /* the values built here, held while their bytes are copied */
-    g_autoptr(GPtrArray) built = g_ptr_array_new_with_free_func((GDestroyNotify)g_variant_unref);
-    bw_gv_span_t sent_bytes;
-    if (last_sent != NULL) {
-        sent_bytes = gv_span(last_sent);
-    } else {
-        GVariantBuilder sb;
-        g_variant_builder_init(&sb, G_VARIANT_TYPE("a" SNAP_SENT_TYPE));
-        for (guint i = 0; sent != NULL && i < sent->len; i++) {
-            const bw_sent_mail_t *s = g_ptr_array_index(sent, i);
-            GVariant *t[] = {
-                bs_new(s->message_id), bs_new(s->from), bs_array(s->received),
-                bs_new(s->dkim_domain), bs_new(s->x_mailer), g_variant_new_int64(s->date),
-                bs_array(s->to),
-            };
-            g_variant_builder_add_value(&sb, g_variant_new_tuple(t, G_N_ELEMENTS(t)));
-        }
-        GVariant *sv = g_variant_ref_sink(g_variant_builder_end(&sb));
-        g_ptr_array_add(built, sv);
-        sent_bytes = gv_span(sv);
-    }
-    g_autofree bw_gv_span_t *entries = g_new0(bw_gv_span_t, items->len + 1);
-    for (guint i = 0, j = 0; i < items->len; i++) {
-        if (whole[i] != NULL) {
-            entries[i] = *whole[i];
-            continue;
-        }
-        const bw_item_t *it = g_ptr_array_index(items, i);
-        const bw_report_t *r = it->report;
-        const bw_original_t *o = r ? r->original : NULL;
-        bool learn = learn_of[i];
-        bool keep_original = o && (learn || it->klass == BW_CLASS_LEGITIMATE);
-        const bw_gv_span_t *old = reuse ? g_hash_table_lookup(reuse, it->message_id) : NULL;
-        g_autofree char *frag = NULL;
-        if (old != NULL) {
-            /* its `bounces` entry, as bs_dup() copies it */
-            bw_gv_span_t m[SNAP_ITEM_MEMBERS];
-            if (bw_gv_tuple(*old, snap_item_members, SNAP_ITEM_MEMBERS, m)) {
-                frag = m[6].n == 0 ? NULL : g_strndup((const char *)m[6].p, m[6].n);
-            } else {
-                g_autoptr(GVariant) ev = entry_variant(old);
-                g_autoptr(GVariant) c6 = g_variant_get_child_value(ev, 6);
-                frag = bs_dup(c6);
-            }
-        } else {
-            frag = g_steal_pointer(&g_ptr_array_index(made, j++));
-        }
-        GVariantBuilder rb;
-        g_variant_builder_init(&rb, G_VARIANT_TYPE("a(ayayy)"));
-        for (guint k = 0; r && r->recipients && k < r->recipients->len; k++) {
-            const bw_recipient_t *rc = g_ptr_array_index(r->recipients, k);
-            GVariant *t[] = { bs_new(rc->address), bs_new(rc->action),
-                              g_variant_new_byte((guchar)rc->reason) };
-            g_variant_builder_add_value(&rb, g_variant_new_tuple(t, G_N_ELEMENTS(t)));
-        }
+    return BW_OK;
+}
+
+GBytes *
+bw_snapshot_sent_bytes(GPtrArray *sent)
+{
+    GVariantBuilder sb;
+    g_variant_builder_init(&sb, G_VARIANT_TYPE(SNAP_SENT_LIST_TYPE));
+    for (guint i = 0; sent != NULL && i < sent->len; i++) {
+        const bw_sent_mail_t *m = g_ptr_array_index(sent, i);
         GVariant *t[] = {
-            bs_new(it->message_id), g_variant_new_int64(it->date_unix),
-            g_variant_new_byte((guchar)it->klass), g_variant_new_byte((guchar)it->origin),
-            bs_new(it->campaign), g_variant_new_boolean(learn),
-            bs_new(frag), g_variant_builder_end(&rb),
-            bs_new(keep_original ? o->dkim_domain : NULL),
-            bs_array(keep_original ? o->received : NULL),
+            bs_new(m->message_id), bs_new(m->from), bs_array(m->received),
+            bs_new(m->dkim_domain), bs_new(m->x_mailer), g_variant_new_int64(m->date),
+            bs_array(m->to),
         };
-        GVariant *tv = g_variant_ref_sink(g_variant_new_tuple(t, G_N_ELEMENTS(t)));
-        g_ptr_array_add(built, tv);
-        entries[i] = gv_span(tv);
+        g_variant_builder_add_value(&sb, g_variant_new_tuple(t, G_N_ELEMENTS(t)));
     }
-    /* the tuple (version, count, sent, items), the items' array written
-     * in its place */
-    gsize items_len = bw_gv_array_size(entries, items->len, SNAP_ITEM_ALIGN);
-    guint32 version = SNAP_VERSION, count = items->len;
-    const bw_gv_span_t top[] = {
-        { (const guchar *)&version, sizeof version }, { (const guchar *)&count, sizeof count },
-        sent_bytes, { NULL, items_len },
-    };
-    gsize len = bw_gv_tuple_size(snap_top_members, G_N_ELEMENTS(snap_top_members), top);
-    guchar *blob = g_malloc(len);
-    bw_gv_tuple_write(blob, len, snap_top_members, G_N_ELEMENTS(snap_top_members), top);
-    bw_gv_array_write(blob + bw_gv_tuple_member_at(snap_top_members, 3, top), items_len, entries,
-                      items->len, SNAP_ITEM_ALIGN);
-    return g_bytes_new_take(blob, len);
+    g_autoptr(GVariant) sv = g_variant_ref_sink(g_variant_builder_end(&sb));
+    return g_variant_get_data_as_bytes(sv);
 }
 
 /* What a snapshot gives back. */
@@ -331,67 +204,18 @@ snapshot_clear(snapshot_t *s)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(snapshot_t, snapshot_clear)
 
-/* Whether a checked snapshot is of this version and holds an entry per
- * row of the items table. */
-static bool
-snapshot_fits(bw_store_t *store, GVariant *v)
-{
-    g_autoptr(GVariant) vv = g_variant_get_child_value(v, 0);
-    g_autoptr(GVariant) vc = g_variant_get_child_value(v, 1);
-    g_autoptr(GVariant) vi = g_variant_get_child_value(v, 3);
-    guint32 count = g_variant_get_uint32(vc);
-    guint64 stored = 0;
-    return g_variant_get_uint32(vv) == SNAP_VERSION && g_variant_n_children(vi) == count &&
-           bw_store_count_items(store, &stored) == BW_OK && stored == count;
-}
-
-/* The stored snapshot, checked (by the store, then version and item
- * count), or NULL; head_out (may be NULL) gets the store's head of it. */
-static GVariant *
-snapshot_variant_hashed(bw_store_t *store, guchar *head_out)
+/* The stored sent messages (SNAP_SENT_LIST_TYPE), checked by the store,
+ * or NULL. */
+GVariant *
+bw_snapshot_sent_variant(bw_store_t *store)
 {
     g_autoptr(GBytes) data = NULL;
-    guchar head[BW_STORE_SNAPSHOT_HEAD];
-    if (bw_store_get_snapshot(store, &data, head) != BW_OK || data == NULL ||
-        g_bytes_get_size(data) == 0)
+    if (bw_store_get_snap_sent(store, &data) != BW_OK || data == NULL)
         return NULL;
-    /* Trusted: these are the very bytes g_variant_store() wrote (the
-     * store compared them with their hashes). */
-    g_autoptr(GVariant) v = g_variant_ref_sink(
-        g_variant_new_from_bytes(G_VARIANT_TYPE(SNAP_TYPE), data, TRUE));
-    if (!snapshot_fits(store, v))
-        return NULL;
-    if (head_out != NULL)
-        memcpy(head_out, head, sizeof head);
-    return g_steal_pointer(&v);
-}
-
-GVariant *
-bw_snapshot_variant(bw_store_t *store)
-{
-    return snapshot_variant_hashed(store, NULL);
-}
-
-/* A run reads the snapshot twice (the profile stage, then the store stage
- * for the entries it reuses), ~2 MB hashed each time at 1.3k reports.  The
- * second read compares only the store's head: the same head is the same
- * stored snapshot, checked already. */
-G_STATIC_ASSERT(sizeof(((bw_scan_t *)0)->snap_hash) == BW_STORE_SNAPSHOT_HEAD);
-
-GVariant *
-bw_scan_snapshot(bw_scan_t *s)
-{
-    if (s->snap != NULL) {
-        guchar head[BW_STORE_SNAPSHOT_HEAD];
-        if (bw_store_get_snapshot_head(s->store, head) == BW_OK &&
-            sodium_memcmp(head, s->snap_hash, sizeof head) == 0)
-            return snapshot_fits(s->store, s->snap) ? g_variant_ref(s->snap) : NULL;
-        g_clear_pointer(&s->snap, g_variant_unref);
-    }
-    GVariant *v = snapshot_variant_hashed(s->store, s->snap_hash);
-    if (v != NULL)
-        s->snap = g_variant_ref(v);
-    return v;
+    /* Trusted: these are the very bytes the save built (the store compared
+     * them with their sum). */
+    return g_variant_ref_sink(
+        g_variant_new_from_bytes(G_VARIANT_TYPE(SNAP_SENT_LIST_TYPE), data, TRUE));
 }
 
 /* A byte string of the snapshot as bs_dup() would copy it, without the
@@ -561,12 +385,12 @@ feed_sent_in_place(GVariant *vs, bw_profile_t *profile)
     return true;
 }
 
-/* Feed the profile the sent messages of the snapshot, in the order the
- * saving run fed them; `sent_out` (may be NULL) gets them as bw_sent_mail_t*. */
+/* Feed the profile the sent messages of the snapshot (`vs`:
+ * bw_snapshot_sent_variant), in the order the saving run fed them;
+ * `sent_out` (may be NULL) gets them as bw_sent_mail_t*. */
 void
-bw_snapshot_sent(GVariant *v, bw_profile_t *profile, GPtrArray *sent_out)
+bw_snapshot_sent(GVariant *vs, bw_profile_t *profile, GPtrArray *sent_out)
 {
-    g_autoptr(GVariant) vs = g_variant_get_child_value(v, 2);
     if (sent_out == NULL) {
         if (!feed_sent_in_place(vs, profile))
             feed_sent(vs, profile);
@@ -600,17 +424,32 @@ static bool
 snapshot_load(bw_store_t *store, bw_profile_t *profile, snapshot_t *out)
 {
     memset(out, 0, sizeof *out);
-    g_autoptr(GVariant) v = bw_snapshot_variant(store);
-    if (v == NULL)
+    g_autoptr(GVariant) vs = bw_snapshot_sent_variant(store);
+    if (vs == NULL)
         return false;
-    g_autoptr(GVariant) vi = g_variant_get_child_value(v, 3);
-    guint32 count = (guint32)g_variant_n_children(vi);
-    bw_snapshot_sent(v, profile, NULL);
+    /* an entry per row of the items table, each checked by the store */
+    g_autoptr(GPtrArray) entries = NULL;
+    guint64 stored = 0;
+    if (bw_store_load_snap_entries(store, &entries) != BW_OK ||
+        bw_store_count_items(store, &stored) != BW_OK || stored != entries->len)
+        return false;
+    guint count = entries->len;
+    bw_snapshot_sent(vs, profile, NULL);
 
     out->items = g_ptr_array_new_full(count, (GDestroyNotify)bw_item_free);
     out->fragments = g_ptr_array_new_full(count, g_free);
-    for (guint32 i = 0; i < count; i++) {
-        g_autoptr(GVariant) t = g_variant_get_child_value(vi, i);
+    /* The type checked once; `held` keeps GLib's information of it alive
+     * through the loop (freed with the last value of the type, it was made
+     * again for each entry: ~10,000 instructions each). */
+    const GVariantType *item_type = G_VARIANT_TYPE(SNAP_ITEM_TYPE);
+    g_autoptr(GVariant) held = NULL;
+    for (guint i = 0; i < count; i++) {
+        const bw_store_snap_entry_t *e = g_ptr_array_index(entries, i);
+        /* Trusted: the bytes the save built (the store checked their sum). */
+        g_autoptr(GVariant) t = g_variant_ref_sink(
+            g_variant_new_from_bytes(item_type, e->entry, TRUE));
+        if (held == NULL)
+            held = g_variant_ref(t);
         GVariant *c[10];
         for (gsize k = 0; k < G_N_ELEMENTS(c); k++)
             c[k] = g_variant_get_child_value(t, k);
@@ -646,7 +485,10 @@ snapshot_load(bw_store_t *store, bw_profile_t *profile, snapshot_t *out)
         }
         for (gsize k = 0; k < G_N_ELEMENTS(c); k++)
             g_variant_unref(c[k]);
-        if (it->message_id == NULL || frag == NULL) {
+        if (it->message_id == NULL || frag == NULL || strcmp(it->message_id, e->message_id) != 0 ||
+            it->date_unix != e->date || learn != e->learn) {
+            /* not the entry of its row: refused as a damaged one */
+            bw_store_snap_entry_refuse(store, e->message_id);
             g_free(frag);
             bw_item_free(it);
             snapshot_clear(out);

@@ -94,40 +94,66 @@ rm -f "$state.answers"
 "$BW_BIN" scan --json --full >"$BW_TMP/ans-full.json" 2>/dev/null || bw_expect_eq "full scan" failed ok
 bw_same_json "damaged answers: same answer as a full scan" "$BW_TMP/ans.json" "$BW_TMP/ans-full.json" revision
 
-# A damaged part of the snapshot (snapshot_parts: what a run answers from
-# instead of loading the items): the snapshot's hash refuses it, the items
-# are read, nothing is said, and the next save writes that part again.
+# A damaged entry of the snapshot (snap_items: what a run with nothing new
+# answers from instead of loading the items, one row per item with its own
+# sum).  A save reads no entry, so the damage shows to the first run that
+# reads them (here one at another "now": the same "now" is served from the
+# kept document): the store refuses the entry and drops it, the items are
+# read, nothing is said, the answer is a full scan's; the next save writes
+# the entry again from its item, and a run from the snapshot then answers
+# as a full scan.
+later=2026-11-21T09:30:00+00:00
 python3 - "$state" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
-rows = db.execute("SELECT id, data FROM snapshot_parts ORDER BY id").fetchall()
-assert rows, "no snapshot parts"
-pid, data = rows[len(rows) // 2]
+rows = db.execute("SELECT message_id, data FROM snap_items ORDER BY date, message_id").fetchall()
+assert rows, "no snapshot entries"
+assert db.execute("SELECT count(*) FROM items").fetchone()[0] == len(rows), "not an entry per item"
+mid, data = rows[len(rows) // 2]
 b = bytearray(data)
 b[len(b) // 2] ^= 0x20
-db.execute("UPDATE snapshot_parts SET data=? WHERE id=?", (bytes(b), pid))
+db.execute("UPDATE snap_items SET data=? WHERE message_id=?", (bytes(b), mid))
 db.commit()
 open(sys.argv[1] + ".part", "wb").write(bytes(b))
+open(sys.argv[1] + ".part-id", "w").write(mid)
 PY
-"$BW_BIN" scan --json >"$BW_TMP/part.json" 2>"$BW_TMP/part.err" || bw_expect_eq "scan over a damaged snapshot part" failed ok
-bw_expect_eq "damaged snapshot part: nothing said" "$(cat "$BW_TMP/part.err")" ""
-bw_same_json "damaged snapshot part: same answer as a full scan" "$BW_TMP/part.json" "$BW_TMP/ans-full.json" revision
+cp -r "$XDG_DATA_HOME" "$BW_TMP/data-copy"
+XDG_DATA_HOME="$BW_TMP/data-copy" BOUNCEWATCH_NOW=$later "$BW_BIN" scan --json --full >"$BW_TMP/part-ref.json" 2>/dev/null \
+    || bw_expect_eq "full scan (copy)" failed ok
+BOUNCEWATCH_NOW=$later BOUNCEWATCH_DEBUG_TIMING=1 "$BW_BIN" scan --json >"$BW_TMP/part.json" 2>"$BW_TMP/part.err" \
+    || bw_expect_eq "scan over a damaged snapshot entry" failed ok
+bw_expect_eq "damaged snapshot entry: nothing said" "$(grep -v 'timing:' "$BW_TMP/part.err")" ""
+grep -q "timing: snapshot" "$BW_TMP/part.err" && bw_expect_eq "damaged snapshot entry: not served from the snapshot" served refused
+bw_same_json "damaged snapshot entry: same answer as a full scan" "$BW_TMP/part.json" "$BW_TMP/part-ref.json" revision
+python3 - "$state" <<'PY' || bw_expect_eq "damaged snapshot entry: dropped" kept dropped
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+mid = open(sys.argv[1] + ".part-id").read()
+sys.exit(0 if db.execute("SELECT count(*) FROM snap_items WHERE message_id=?", (mid,)).fetchone()[0] == 0 else 1)
+PY
 printf 'From: A Friend <friend@example.net>\nTo: owner@example.org\nSubject: once more\nMessage-ID: <part-damage-1@example.net>\nDate: Thu, 19 Nov 2026 12:00:00 +0000\n\nHi.\n' \
     >"$BW_TMP/mail/INBOX/cur/part-damage-1:2,S"
 notmuch new --no-hooks --quiet
-"$BW_BIN" scan --json >"$BW_TMP/part2.json" 2>"$BW_TMP/part2.err" || bw_expect_eq "scan after a damaged snapshot part" failed ok
-bw_expect_eq "damaged snapshot part, new mail: nothing said" "$(cat "$BW_TMP/part2.err")" ""
-python3 - "$state" <<'PY' || bw_expect_eq "damaged snapshot part: written again" kept rewritten
+"$BW_BIN" scan --json >"$BW_TMP/part2.json" 2>"$BW_TMP/part2.err" || bw_expect_eq "scan after a damaged snapshot entry" failed ok
+bw_expect_eq "damaged snapshot entry, new mail: nothing said" "$(cat "$BW_TMP/part2.err")" ""
+python3 - "$state" <<'PY' || bw_expect_eq "damaged snapshot entry: written again" kept rewritten
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 bad = open(sys.argv[1] + ".part", "rb").read()
-sys.exit(1 if any(r[0] == bad for r in db.execute("SELECT data FROM snapshot_parts")) else 0)
+mid = open(sys.argv[1] + ".part-id").read()
+now = db.execute("SELECT data FROM snap_items WHERE message_id=?", (mid,)).fetchone()
+n = db.execute("SELECT count(*) FROM snap_items").fetchone()[0]
+sys.exit(0 if now is not None and now[0] != bad and
+         n == db.execute("SELECT count(*) FROM items").fetchone()[0] else 1)
 PY
-rm -f "$state.part"
-"$BW_BIN" scan --json >"$BW_TMP/part3.json" 2>/dev/null || bw_expect_eq "scan from the snapshot written again" failed ok
+rm -f "$state.part" "$state.part-id"
+BOUNCEWATCH_NOW=$later BOUNCEWATCH_DEBUG_TIMING=1 "$BW_BIN" scan --json >"$BW_TMP/part3.json" 2>"$BW_TMP/part3.err" \
+    || bw_expect_eq "scan from the snapshot written again" failed ok
+grep -q "timing: snapshot" "$BW_TMP/part3.err" || bw_expect_eq "entry written again: served from the snapshot" no yes
 "$BW_BIN" scan --json --full >"$BW_TMP/part-full.json" 2>/dev/null || bw_expect_eq "full scan" failed ok
-bw_same_json "damaged snapshot part, new mail: same answer as a full scan" "$BW_TMP/part2.json" "$BW_TMP/part-full.json" revision
-bw_same_json "snapshot written again: same answer as a full scan" "$BW_TMP/part3.json" "$BW_TMP/part-full.json" revision
+bw_same_json "damaged snapshot entry, new mail: same answer as a full scan" "$BW_TMP/part2.json" "$BW_TMP/part-full.json" revision
+BOUNCEWATCH_NOW=$later "$BW_BIN" scan --json --full >"$BW_TMP/part3-full.json" 2>/dev/null || bw_expect_eq "full scan" failed ok
+bw_same_json "snapshot written again: same answer as a full scan" "$BW_TMP/part3.json" "$BW_TMP/part3-full.json" revision
 
 # Damaged three times in a row, within a second or two: every damaged file
 # is kept, none replaces another (the backup name had seconds only).

@@ -1233,6 +1233,140 @@ START_TEST(test_outside_effects_checkpoint)
 }
 END_TEST
 
+/* ------------------------------------------------------------ snapshot rows */
+
+/* "id:learn id:learn ..." of bw_store_load_snap_entries, each entry's bytes
+ * checked against `want_bytes(id)`; "refused" when the load refuses. */
+static char *
+snap_entries_text(const char *path)
+{
+    g_autoptr(bw_store_t) s = NULL;
+    ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+    g_autoptr(GPtrArray) list = NULL;
+    if (bw_store_load_snap_entries(s, &list) != BW_OK) {
+        ck_assert_ptr_null(list);
+        return g_strdup("refused");
+    }
+    GString *g = g_string_new(NULL);
+    for (guint i = 0; i < list->len; i++) {
+        const bw_store_snap_entry_t *e = g_ptr_array_index(list, i);
+        g_autofree char *want = g_strdup_printf("entry of %s, long enough to damage", e->message_id);
+        gsize n = 0;
+        const char *p = g_bytes_get_data(e->entry, &n);
+        ck_assert_uint_eq(n, strlen(want));
+        ck_assert(memcmp(p, want, n) == 0);
+        g_string_append_printf(g, "%s%s:%d", i ? " " : "", e->message_id, e->learn);
+    }
+    return g_string_free(g, FALSE);
+}
+
+static void
+put_snap_entry_of(bw_store_t *s, const char *id, gint64 date, bool learn)
+{
+    g_autofree char *text = g_strdup_printf("entry of %s, long enough to damage", id);
+    g_autoptr(GBytes) b = g_bytes_new(text, strlen(text));
+    ck_assert_int_eq(bw_store_put_snap_entry(s, id, date, learn, b), BW_OK);
+}
+
+/* The snapshot as rows: each entry comes back as put, by date then id; an
+ * item row written or deleted drops its entry; a damaged entry (its bytes,
+ * its sum, its date) is refused and dropped, never read as another; a
+ * damaged sent row is refused, and written again by a put of the same
+ * bytes (a put of the stored bytes writes nothing). */
+START_TEST(test_snap_rows)
+{
+    g_autofree char *path = state_path();
+    {
+        g_autoptr(bw_store_t) s = NULL;
+        ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+        ck_assert_int_eq(bw_store_begin(s, NULL), BW_OK);
+        const struct { const char *id; gint64 date; bool learn; } rows[] = {
+            { "c", 200, false }, { "b", 100, true }, { "a", 200, false }, { "d", 300, true },
+        };
+        for (gsize i = 0; i < G_N_ELEMENTS(rows); i++) {
+            g_autoptr(bw_item_t) it = stored_item_new(rows[i].id, rows[i].date);
+            ck_assert_int_eq(bw_store_put_item(s, it, NULL), BW_OK);
+            put_snap_entry_of(s, rows[i].id, rows[i].date, rows[i].learn);
+        }
+        g_autoptr(GBytes) sent = g_bytes_new_static("the sent messages", 17);
+        bool written = false;
+        ck_assert_int_eq(bw_store_put_snap_sent(s, sent, &written), BW_OK);
+        ck_assert(written);
+        ck_assert_int_eq(bw_store_commit(s, NULL), BW_OK);
+    }
+    g_autofree char *t0 = snap_entries_text(path);
+    ck_assert_str_eq(t0, "b:1 a:0 c:0 d:1");
+    {
+        g_autoptr(bw_store_t) s = NULL;
+        ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+        g_autoptr(GHashTable) learning = NULL;
+        ck_assert_int_eq(bw_store_snap_learning(s, &learning), BW_OK);
+        ck_assert_uint_eq(g_hash_table_size(learning), 2);
+        ck_assert(g_hash_table_contains(learning, "b") && g_hash_table_contains(learning, "d"));
+        /* a row written again drops its entry, a row deleted too */
+        ck_assert_int_eq(bw_store_begin(s, NULL), BW_OK);
+        g_autoptr(bw_item_t) it = stored_item_new("a", 200);
+        ck_assert_int_eq(bw_store_put_item(s, it, NULL), BW_OK);
+        ck_assert_int_eq(bw_store_delete_item(s, "d"), BW_OK);
+        ck_assert_int_eq(bw_store_commit(s, NULL), BW_OK);
+        guint64 n = 0;
+        ck_assert_int_eq(bw_store_count_snap_entries(s, &n), BW_OK);
+        ck_assert_uint_eq(n, 2);
+        g_autoptr(GHashTable) ids = NULL;
+        ck_assert_int_eq(bw_store_snap_entry_ids(s, &ids), BW_OK);
+        ck_assert(g_hash_table_contains(ids, "b") && g_hash_table_contains(ids, "c"));
+        ck_assert_int_eq(bw_store_begin(s, NULL), BW_OK);
+        put_snap_entry_of(s, "a", 200, false);
+        ck_assert_int_eq(bw_store_commit(s, NULL), BW_OK);
+        g_autoptr(GBytes) got = NULL;
+        ck_assert_int_eq(bw_store_get_snap_sent(s, &got), BW_OK);
+        ck_assert_uint_eq(g_bytes_get_size(got), 17);
+        ck_assert(memcmp(g_bytes_get_data(got, NULL), "the sent messages", 17) == 0);
+    }
+    g_autofree char *t1 = snap_entries_text(path);
+    ck_assert_str_eq(t1, "b:1 a:0 c:0");
+    /* one byte of an entry's bytes: refused, and that entry dropped */
+    raw_sql(path, "UPDATE snap_items SET data = substr(data, 1, 20) || X'ee' || substr(data, 22)"
+                  " WHERE message_id = 'a'");
+    g_autofree char *t2 = snap_entries_text(path);
+    ck_assert_str_eq(t2, "refused");
+    ck_assert_int_eq(raw_sql(path, "SELECT count(*) FROM snap_items WHERE message_id = 'a'"), 0);
+    g_autofree char *t3 = snap_entries_text(path);
+    ck_assert_str_eq(t3, "b:1 c:0");
+    /* one byte of its sum */
+    raw_sql(path, "UPDATE snap_items SET data = substr(data, 1, 9) || X'ee' || substr(data, 11)"
+                  " WHERE message_id = 'c'");
+    g_autofree char *t4 = snap_entries_text(path);
+    ck_assert_str_eq(t4, "refused");
+    ck_assert_int_eq(raw_sql(path, "SELECT count(*) FROM snap_items"), 1);
+    /* its date not an integer */
+    raw_sql(path, "UPDATE snap_items SET date = 'soon' WHERE message_id = 'b'");
+    g_autofree char *t5 = snap_entries_text(path);
+    ck_assert_str_eq(t5, "refused");
+    ck_assert_int_eq(raw_sql(path, "SELECT count(*) FROM snap_items"), 0);
+    /* the sent row: damaged, refused; the same bytes put: written again */
+    raw_sql(path, "UPDATE snapshot SET data = substr(data, 1, 20) || X'ee' || substr(data, 22)"
+                  " WHERE id = 2");
+    {
+        g_autoptr(bw_store_t) s = NULL;
+        ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+        g_autoptr(GBytes) got = NULL;
+        ck_assert_int_eq(bw_store_get_snap_sent(s, &got), BW_E_STATE);
+        ck_assert_ptr_null(got);
+        g_autoptr(GBytes) sent = g_bytes_new_static("the sent messages", 17);
+        bool written = false;
+        ck_assert_int_eq(bw_store_begin(s, NULL), BW_OK);
+        ck_assert_int_eq(bw_store_put_snap_sent(s, sent, &written), BW_OK);
+        ck_assert(written);
+        ck_assert_int_eq(bw_store_put_snap_sent(s, sent, &written), BW_OK);
+        ck_assert(!written);
+        ck_assert_int_eq(bw_store_commit(s, NULL), BW_OK);
+        ck_assert_int_eq(bw_store_get_snap_sent(s, &got), BW_OK);
+        ck_assert_uint_eq(g_bytes_get_size(got), 17);
+    }
+}
+END_TEST
+
 Suite *
 suite_store(void)
 {
@@ -1257,6 +1391,7 @@ suite_store(void)
     tcase_add_test(tc, test_checkpoint_when_long);
     tcase_add_test(tc, test_outside_effects_checkpoint);
     tcase_add_test(tc, test_known_ids_sync);
+    tcase_add_test(tc, test_snap_rows);
     suite_add_tcase(s, tc);
     return s;
 }
