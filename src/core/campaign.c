@@ -131,8 +131,10 @@ equal64(gconstpointer a, gconstpointer b)
 static bool
 url_stopped(const char *d)
 {
+    /* (names of another length cannot be equal: no comparison for them) */
+    size_t n = strlen(d);
     for (size_t i = 0; i < G_N_ELEMENTS(url_stoplist); i++)
-        if (g_ascii_strcasecmp(d, url_stoplist[i]) == 0)
+        if (strlen(url_stoplist[i]) == n && g_ascii_strcasecmp(d, url_stoplist[i]) == 0)
             return true;
     return false;
 }
@@ -152,15 +154,21 @@ static bool
 generic_host(const char *h)
 {
     /* names that many unrelated senders share: no evidence of one run */
-    static const char *const common[] = {
-        "gmail.com", "google.com", "googlemail.com", "outlook.com", "hotmail.com",
-        "yahoo.com", "yahoo.co.jp", "icloud.com", "apple.com", "amazonses.com",
-        "sendgrid.net", "mailchimp.com", "mandrillapp.com", "localhost", "localdomain",
+#define COMMON(s) { s, sizeof s - 1 }
+    static const struct { const char *s; size_t n; } common[] = {
+        COMMON("gmail.com"), COMMON("google.com"), COMMON("googlemail.com"),
+        COMMON("outlook.com"), COMMON("hotmail.com"), COMMON("yahoo.com"),
+        COMMON("yahoo.co.jp"), COMMON("icloud.com"), COMMON("apple.com"),
+        COMMON("amazonses.com"), COMMON("sendgrid.net"), COMMON("mailchimp.com"),
+        COMMON("mandrillapp.com"), COMMON("localhost"), COMMON("localdomain"),
     };
+#undef COMMON
     if (h == NULL || *h == '\0' || *h == '[' || strchr(h, '.') == NULL)
         return true;
+    /* g_str_has_suffix() with the lengths known once */
+    size_t n = strlen(h);
     for (size_t i = 0; i < G_N_ELEMENTS(common); i++)
-        if (g_str_has_suffix(h, common[i]))
+        if (n >= common[i].n && memcmp(h + n - common[i].n, common[i].s, common[i].n) == 0)
             return true;
     return false;
 }
@@ -168,8 +176,17 @@ generic_host(const char *h)
 static void
 push_key(GArray *out, const char *s, guint64 ns)
 {
-    g_autofree char *low = g_ascii_strdown(s, -1);
-    guint64 k = bw_fp_hash(low, strlen(low)) ^ ns;
+    /* the hash of g_ascii_strdown(s), lowered on the stack when short */
+    char buf[256];
+    size_t n = strlen(s);
+    g_autofree char *heap = NULL;
+    char *low = buf;
+    if (n >= sizeof buf)
+        low = heap = g_malloc(n + 1);
+    for (size_t i = 0; i < n; i++)
+        low[i] = g_ascii_tolower(s[i]);
+    low[n] = '\0';
+    guint64 k = bw_fp_hash(low, n) ^ ns;
     g_array_append_val(out, k);
 }
 
@@ -228,8 +245,12 @@ strong_keys(const bw_item_t *it, GArray *out, GArray *urls)
  * left out (a name part the masking missed, a random first name).  Runs of
  * the same spam theme share templates, so a weak key alone joins a report
  * to a run only when nothing stronger says otherwise. */
-static void
-weak_keys(const bw_item_t *it, GArray *out)
+static void skip_keys(const char *masked, GArray *out);
+
+/* The keys of weak_keys() but those of the templates with one token left
+ * out; returns the masked subject those come from (NULL: none). */
+static const char *
+weak_keys_head(const bw_item_t *it, GArray *out)
 {
     guint64 k;
     /* The body's SimHash, digits masked: one run's text with the names and
@@ -245,16 +266,30 @@ weak_keys(const bw_item_t *it, GArray *out)
         g_array_append_val(out, k);
     }
     if (it->fp.subject_template == 0)
-        return;
+        return NULL;
     k = it->fp.subject_template ^ 0x7401;
     g_array_append_val(out, k);
-    if (it->fp.subject_masked == NULL)
-        return;
+    return it->fp.subject_masked;
+}
+
+static void
+weak_keys(const bw_item_t *it, GArray *out)
+{
+    const char *masked = weak_keys_head(it, out);
+    if (masked != NULL)
+        skip_keys(masked, out);
+}
+
+/* The keys of the masked subject with one token left out (depend on the
+ * text alone). */
+static void
+skip_keys(const char *masked, GArray *out)
+{
+    guint64 k;
     /* The tokens as g_strsplit(masked, " ", BW_ENGINE_MAX_TOKENS) cuts
      * them, in place: none of an empty text; else cut at each space, up
      * to BW_ENGINE_MAX_TOKENS - 1 cuts, the rest (spaces and all) the
      * last token. */
-    const char *masked = it->fp.subject_masked;
     if (*masked == '\0')
         return;
     const char *tok[BW_ENGINE_MAX_TOKENS];
@@ -636,6 +671,39 @@ wmap_candidates(GHashTable *wmap, GArray *keys, GArray *out)
     }
 }
 
+/* The keys of one item, computed once per build (they depend on the item
+ * alone: its report and fingerprint, and for the strong keys its class,
+ * which does not change while they are read): item i's are
+ * all[off[i] .. off[i + 1]). */
+typedef struct {
+    GArray *all;   /* guint64 */
+    guint *off;    /* n + 1 */
+} item_keys_t;
+
+static void
+item_keys_clear(item_keys_t *k)
+{
+    g_array_unref(k->all);
+    g_free(k->off);
+}
+
+/* Item i's keys appended to dst. */
+static void
+item_keys_append(GArray *dst, const item_keys_t *k, guint i)
+{
+    guint n = k->off[i + 1] - k->off[i];
+    if (n > 0)
+        g_array_append_vals(dst, &g_array_index(k->all, guint64, k->off[i]), n);
+}
+
+/* dst holds item i's keys only. */
+static void
+item_keys_get(GArray *dst, const item_keys_t *k, guint i)
+{
+    g_array_set_size(dst, 0);
+    item_keys_append(dst, k, i);
+}
+
 bw_status_t
 bw_campaigns_build(GPtrArray *items, GPtrArray *previous, GPtrArray **out)
 {
@@ -671,11 +739,37 @@ bw_campaigns_build(GPtrArray *items, GPtrArray *previous, GPtrArray **out)
     guint *r_own = g_new0(guint, MAX(n, 1)), *r_foreign = g_new0(guint, MAX(n, 1));
     gint64 *r_first = g_new0(gint64, MAX(n, 1)), *r_last = g_new0(gint64, MAX(n, 1));
     roots_t rt = { urls, r_own, r_foreign, r_first, r_last };
+    item_keys_t sk = { g_array_new(FALSE, FALSE, sizeof(guint64)), g_new(guint, n + 1) };
+    item_keys_t wk = { g_array_new(FALSE, FALSE, sizeof(guint64)), g_new(guint, n + 1) };
+    sk.off[0] = wk.off[0] = 0;
+    g_autoptr(GHashTable) skip_memo = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GArray) skip_all = g_array_new(FALSE, FALSE, sizeof(guint64));
+    g_autoptr(GArray) skip_span = g_array_new(FALSE, FALSE, sizeof(guint));   /* start, length */
     for (guint i = 0; i < n; i++) {
         bw_item_t *it = g_ptr_array_index(bs, i);
         g_array_set_size(kbuf, 0);
         g_array_set_size(ubuf, 0);
         strong_keys(it, kbuf, ubuf);
+        g_array_append_vals(sk.all, kbuf->data, kbuf->len);
+        sk.off[i + 1] = sk.all->len;
+        /* (one run's reports share their masked subject: its keys are
+         * computed once) */
+        const char *masked = weak_keys_head(it, wk.all);
+        if (masked != NULL) {
+            gpointer m;
+            if (!g_hash_table_lookup_extended(skip_memo, masked, NULL, &m)) {
+                guint span[2] = { skip_all->len, 0 };
+                skip_keys(masked, skip_all);
+                span[1] = skip_all->len - span[0];
+                g_array_append_vals(skip_span, span, 2);
+                m = GUINT_TO_POINTER(skip_span->len / 2);   /* (index + 1) */
+                g_hash_table_insert(skip_memo, (gpointer)masked, m);
+            }
+            const guint *span = &g_array_index(skip_span, guint, 2 * (GPOINTER_TO_UINT(m) - 1));
+            if (span[1] > 0)
+                g_array_append_vals(wk.all, &g_array_index(skip_all, guint64, span[0]), span[1]);
+        }
+        wk.off[i + 1] = wk.all->len;
         strong[i] = kbuf->len > 0;
         r_own[i] = it->origin == BW_ORIGIN_OWN_ACCOUNT;
         r_first[i] = r_last[i] = it->date_unix;
@@ -687,8 +781,7 @@ bw_campaigns_build(GPtrArray *items, GPtrArray *previous, GPtrArray **out)
         }
     }
     for (guint i = 0; i < n; i++) {
-        g_array_set_size(kbuf, 0);
-        strong_keys(g_ptr_array_index(bs, i), kbuf, NULL);
+        item_keys_get(kbuf, &sk, i);
         for (guint k = 0; k < kbuf->len; k++) {
             bool found;
             guint first = key_lookup(skeys, g_array_index(kbuf, guint64, k), &found);
@@ -713,8 +806,7 @@ bw_campaigns_build(GPtrArray *items, GPtrArray *previous, GPtrArray **out)
     for (guint i = 0; i < n; i++) {
         if (!anchored[i])
             continue;
-        g_array_set_size(kbuf, 0);
-        weak_keys(g_ptr_array_index(bs, i), kbuf);
+        item_keys_get(kbuf, &wk, i);
         for (guint k = 0; k < kbuf->len; k++) {
             guint64 key = g_array_index(kbuf, guint64, k);
             GArray *list = g_hash_table_lookup(wroots, &key);
@@ -770,8 +862,7 @@ bw_campaigns_build(GPtrArray *items, GPtrArray *previous, GPtrArray **out)
     for (guint i = 0; i < n; i++) {
         if (!anchored[i])
             continue;
-        g_array_set_size(kbuf, 0);
-        weak_keys(g_ptr_array_index(bs, i), kbuf);
+        item_keys_get(kbuf, &wk, i);
         for (guint k = 0; k < kbuf->len; k++)
             wmap_add(wmap, g_array_index(kbuf, guint64, k), group_of[i]);
     }
@@ -801,11 +892,8 @@ bw_campaigns_build(GPtrArray *items, GPtrArray *previous, GPtrArray **out)
         for (guint c = 0; c < order->len; c++) {
             GArray *m = g_hash_table_lookup(comp, GUINT_TO_POINTER(g_array_index(order, guint, c) + 1));
             g_array_set_size(allk, 0);
-            for (guint j = 0; j < m->len && allk->len < 4096; j++) {
-                g_array_set_size(kbuf, 0);
-                weak_keys(g_ptr_array_index(bs, g_array_index(m, guint, j)), kbuf);
-                g_array_append_vals(allk, kbuf->data, kbuf->len);
-            }
+            for (guint j = 0; j < m->len && allk->len < 4096; j++)
+                item_keys_append(allk, &wk, g_array_index(m, guint, j));
             wmap_candidates(wmap, allk, cand);
             const bw_item_t *median = g_ptr_array_index(bs, g_array_index(m, guint, m->len / 2));
             gint g = cand->len > 0 ? group_set_choose(&gs, cand, median) : group_set_new(&gs);
@@ -834,8 +922,7 @@ bw_campaigns_build(GPtrArray *items, GPtrArray *previous, GPtrArray **out)
         if (strong[i])
             continue;
         bw_item_t *it = g_ptr_array_index(bs, i);
-        g_array_set_size(kbuf, 0);
-        weak_keys(it, kbuf);
+        item_keys_get(kbuf, &wk, i);
         if (kbuf->len == 0)
             continue;
         wmap_candidates(wmap, kbuf, cand);
@@ -945,6 +1032,8 @@ bw_campaigns_build(GPtrArray *items, GPtrArray *previous, GPtrArray **out)
          * envelope-only forgery */
         g_ptr_array_add(groups, orphans);
     }
+    item_keys_clear(&sk);
+    item_keys_clear(&wk);
     g_free(group_of);
     g_free(strong);
     g_free(weak_only);
