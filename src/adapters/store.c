@@ -166,20 +166,30 @@ open_handle(bw_store_t *s)
      * their JSON, as before).  So did campaigns.bin and campaigns.pos
      * (NULL: the campaign is read from its JSON, in rowid order; the next
      * save writes both). */
-    static const char *const added[][2] = {
-        { "SELECT questions FROM items LIMIT 0", "ALTER TABLE items ADD COLUMN questions TEXT" },
-        { "SELECT bin FROM items LIMIT 0", "ALTER TABLE items ADD COLUMN bin BLOB" },
-        { "SELECT bin FROM campaigns LIMIT 0", "ALTER TABLE campaigns ADD COLUMN bin BLOB" },
-        { "SELECT pos FROM campaigns LIMIT 0", "ALTER TABLE campaigns ADD COLUMN pos INTEGER" },
+    static const char *const added[][4] = {
+        { "items", "questions", "SELECT questions FROM items LIMIT 0",
+          "ALTER TABLE items ADD COLUMN questions TEXT" },
+        { "items", "bin", "SELECT bin FROM items LIMIT 0", "ALTER TABLE items ADD COLUMN bin BLOB" },
+        { "campaigns", "bin", "SELECT bin FROM campaigns LIMIT 0",
+          "ALTER TABLE campaigns ADD COLUMN bin BLOB" },
+        { "campaigns", "pos", "SELECT pos FROM campaigns LIMIT 0",
+          "ALTER TABLE campaigns ADD COLUMN pos INTEGER" },
     };
     for (gsize i = 0; i < G_N_ELEMENTS(added); i++) {
+#ifdef HAVE_SQLITE3_TABLE_COLUMN_METADATA
+        /* (no statement prepared: ~20k instructions each, on every open) */
+        bool have = sqlite3_table_column_metadata(s->db, NULL, added[i][0], added[i][1], NULL, NULL,
+                                                  NULL, NULL, NULL) == SQLITE_OK;
+#else
         sqlite3_stmt *probe = NULL;
-        if (sqlite3_prepare_v2(s->db, added[i][0], -1, &probe, NULL) != SQLITE_OK) {
-            rc = exec_sql(s, added[i][1]);
+        bool have = sqlite3_prepare_v2(s->db, added[i][2], -1, &probe, NULL) == SQLITE_OK;
+        sqlite3_finalize(probe);
+#endif
+        if (!have) {
+            rc = exec_sql(s, added[i][3]);
             if (rc != SQLITE_OK)
                 return rc;
         }
-        sqlite3_finalize(probe);
     }
     /* A cheap consistency probe: reading the schema and counting the meta
      * rows touches the pages a truncated or scribbled file breaks first. */
