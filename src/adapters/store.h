@@ -190,6 +190,9 @@ bw_campaign_t *bw_store_campaign_from_json(JsonNode *node);
  * none (no id, a string that is not UTF-8); reading gives NULL for bytes
  * that are not one whole and intact. */
 GBytes *bw_store_campaign_to_bin(const bw_campaign_t *c);
+/* The row's JSON text (g_free): bw_store_campaign_to_json's as
+ * bw_json_node_to_text writes it, written without json-glib. */
+char *bw_store_campaign_to_text(const bw_campaign_t *c);
 bw_campaign_t *bw_store_campaign_from_bin(const void *blob, gsize len);
 
 G_END_DECLS

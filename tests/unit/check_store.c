@@ -1,6 +1,7 @@
 /* check_store.c: the SQLite state store (src/adapters/store.c). */
 #include "suites.h"
 #include "store.h"
+#include "bw-reader.h"
 #include "scanner.h"
 #include "nm-tagger.h"
 #include <glib/gstdio.h>
@@ -312,6 +313,12 @@ START_TEST(test_campaign_bin_roundtrip)
         ck_assert_str_eq(back->fp.subject_masked ? back->fp.subject_masked : "(null)",
                          cs[i]->fp.subject_masked ? cs[i]->fp.subject_masked : "(null)");
         ck_assert_uint_eq(back->members->len, cs[i]->members->len);
+        /* the row's text, written directly, is json-glib's */
+        JsonNode *jn = bw_store_campaign_to_json(cs[i]);
+        g_autofree char *t_glib = bw_json_node_to_text(jn);
+        json_node_unref(jn);
+        g_autofree char *t_direct = bw_store_campaign_to_text(cs[i]);
+        ck_assert_str_eq(t_direct, t_glib);
         g_autoptr(GBytes) again = bw_store_campaign_to_bin(back);
         ck_assert(g_bytes_equal(again, bin));
         bw_campaign_free(back);
@@ -321,6 +328,11 @@ START_TEST(test_campaign_bin_roundtrip)
     /* not UTF-8: no binary form */
     g_ptr_array_add(cs[0]->members, g_strdup("bad\xff@x"));
     ck_assert_ptr_null(bw_store_campaign_to_bin(cs[0]));
+    JsonNode *jn = bw_store_campaign_to_json(cs[0]);
+    g_autofree char *t_glib = bw_json_node_to_text(jn);
+    json_node_unref(jn);
+    g_autofree char *t_direct = bw_store_campaign_to_text(cs[0]);
+    ck_assert_str_eq(t_direct, t_glib);
     for (guint i = 0; i < G_N_ELEMENTS(cs); i++)
         bw_campaign_free(cs[i]);
 }
