@@ -91,28 +91,109 @@ uf_union(uf_t *u, guint a, guint b)
         u->parent[a] = b;
 }
 
+/* The blocking keys' tables: 64-bit keys to pointers, open addressing.
+ * A GHashTable cost a copy of each key and a call per hash and per
+ * compare; these tables are only looked up, never walked, so their order
+ * does not matter. */
+typedef struct {
+    guint64 *keys;
+    gpointer *vals;
+    guint8 *used;
+    gsize cap, len;          /* cap: a power of two, at least twice len */
+    GDestroyNotify free_val; /* or NULL */
+} u64map_t;
+
+static void
+u64map_init(u64map_t *m, GDestroyNotify free_val)
+{
+    m->cap = 64;
+    m->len = 0;
+    m->keys = g_new(guint64, m->cap);
+    m->vals = g_new(gpointer, m->cap);
+    m->used = g_new0(guint8, m->cap);
+    m->free_val = free_val;
+}
+
+static void
+u64map_clear(u64map_t *m)
+{
+    for (gsize i = 0; m->free_val != NULL && i < m->cap; i++)
+        if (m->used[i])
+            m->free_val(m->vals[i]);
+    g_free(m->keys);
+    g_free(m->vals);
+    g_free(m->used);
+}
+
+static gsize
+u64map_slot(const u64map_t *m, guint64 key)
+{
+    guint64 h = key * 0x9E3779B97F4A7C15ull;
+    gsize mask = m->cap - 1, i = (gsize)(h ^ (h >> 29)) & mask;
+    while (m->used[i] && m->keys[i] != key)
+        i = (i + 1) & mask;
+    return i;
+}
+
+/* The value's place, or NULL when the key is not there. */
+static gpointer *
+u64map_lookup(const u64map_t *m, guint64 key)
+{
+    gsize i = u64map_slot(m, key);
+    return m->used[i] ? &m->vals[i] : NULL;
+}
+
+/* Insert, or replace the value (freed) of a key that is there. */
+static void
+u64map_insert(u64map_t *m, guint64 key, gpointer val)
+{
+    if (2 * (m->len + 1) > m->cap) {
+        u64map_t big = { g_new(guint64, 2 * m->cap), g_new(gpointer, 2 * m->cap),
+                         g_new0(guint8, 2 * m->cap), 2 * m->cap, m->len, m->free_val };
+        for (gsize i = 0; i < m->cap; i++) {
+            if (!m->used[i])
+                continue;
+            gsize j = u64map_slot(&big, m->keys[i]);
+            big.used[j] = 1;
+            big.keys[j] = m->keys[i];
+            big.vals[j] = m->vals[i];
+        }
+        g_free(m->keys);
+        g_free(m->vals);
+        g_free(m->used);
+        *m = big;
+    }
+    gsize i = u64map_slot(m, key);
+    if (m->used[i]) {
+        if (m->free_val != NULL)
+            m->free_val(m->vals[i]);
+    } else {
+        m->used[i] = 1;
+        m->keys[i] = key;
+        m->len++;
+    }
+    m->vals[i] = val;
+}
+
 /* Register key for item i; union with the first item that had it. */
 static void
-key_add(GHashTable *keys, uf_t *u, guint64 key, guint i)
+key_add(u64map_t *keys, uf_t *u, guint64 key, guint i)
 {
     if (key == 0)
         return;
-    gpointer k = g_memdup2(&key, sizeof key);
-    gpointer first;
-    if (g_hash_table_lookup_extended(keys, k, NULL, &first)) {
-        uf_union(u, GPOINTER_TO_UINT(first), i);
-        g_free(k);
-    } else {
-        g_hash_table_insert(keys, k, GUINT_TO_POINTER(i));
-    }
+    gpointer *first = u64map_lookup(keys, key);
+    if (first != NULL)
+        uf_union(u, GPOINTER_TO_UINT(*first), i);
+    else
+        u64map_insert(keys, key, GUINT_TO_POINTER(i));
 }
 
 static guint
-key_lookup(GHashTable *keys, guint64 key, bool *found)
+key_lookup(const u64map_t *keys, guint64 key, bool *found)
 {
-    gpointer first = NULL;
-    *found = key != 0 && g_hash_table_lookup_extended(keys, &key, NULL, &first);
-    return GPOINTER_TO_UINT(first);
+    gpointer *first = key != 0 ? u64map_lookup(keys, key) : NULL;
+    *found = first != NULL;
+    return first != NULL ? GPOINTER_TO_UINT(*first) : 0;
 }
 
 static guint
@@ -500,6 +581,7 @@ typedef struct {
     GPtrArray *groups;   /* GPtrArray* of bw_item_t* (borrowed) */
     GPtrArray *times;    /* GArray* of gint64, sorted, per group (index) */
     GArray *origin;      /* bw_origin_t majority per group (index) */
+    GArray *indexed;     /* guint: each group's size when indexed (groups only grow) */
 } group_set_t;
 
 static void
@@ -508,6 +590,7 @@ group_set_init(group_set_t *gs)
     gs->groups = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
     gs->times = g_ptr_array_new_with_free_func((GDestroyNotify)g_array_unref);
     gs->origin = g_array_new(FALSE, TRUE, sizeof(bw_origin_t));
+    gs->indexed = g_array_new(FALSE, FALSE, sizeof(guint));
 }
 
 static void
@@ -516,6 +599,7 @@ group_set_clear(group_set_t *gs)
     g_ptr_array_unref(gs->groups);
     g_ptr_array_unref(gs->times);
     g_array_unref(gs->origin);
+    g_array_unref(gs->indexed);
 }
 
 static gint
@@ -538,14 +622,17 @@ cmp_gint64(gconstpointer a, gconstpointer b)
     return x < y ? -1 : x > y;
 }
 
-/* (Re)build the sorted arrival times and majority origins of the groups. */
+/* (Re)build the sorted arrival times and majority origins of the groups:
+ * of those new or grown since the last call (members are only added, and
+ * their dates and origins do not change while grouping). */
 static void
 group_set_index(group_set_t *gs)
 {
-    g_ptr_array_set_size(gs->times, 0);
     g_array_set_size(gs->origin, gs->groups->len);
     for (guint g = 0; g < gs->groups->len; g++) {
         GPtrArray *grp = g_ptr_array_index(gs->groups, g);
+        if (g < gs->times->len && g_array_index(gs->indexed, guint, g) == grp->len)
+            continue;
         GArray *t = g_array_sized_new(FALSE, FALSE, sizeof(gint64), grp->len);
         guint own = 0, foreign = 0;
         for (guint i = 0; i < grp->len; i++) {
@@ -555,7 +642,14 @@ group_set_index(group_set_t *gs)
             foreign += it->origin == BW_ORIGIN_FOREIGN;
         }
         g_array_sort(t, cmp_gint64);
-        g_ptr_array_add(gs->times, t);
+        if (g < gs->times->len) {
+            g_array_unref(g_ptr_array_index(gs->times, g));
+            g_ptr_array_index(gs->times, g) = t;
+            g_array_index(gs->indexed, guint, g) = grp->len;
+        } else {
+            g_ptr_array_add(gs->times, t);
+            g_array_append_val(gs->indexed, grp->len);
+        }
         g_array_index(gs->origin, bw_origin_t, g) = own > foreign ? BW_ORIGIN_OWN_ACCOUNT
                                                   : foreign ? BW_ORIGIN_FOREIGN : BW_ORIGIN_UNKNOWN;
     }
@@ -639,12 +733,13 @@ group_set_choose(group_set_t *gs, GArray *cands, const bw_item_t *it)
 }
 
 static void
-wmap_add(GHashTable *wmap, guint64 key, gint g)
+wmap_add(u64map_t *wmap, guint64 key, gint g)
 {
-    GArray *a = g_hash_table_lookup(wmap, &key);
+    gpointer *v = u64map_lookup(wmap, key);
+    GArray *a = v != NULL ? *v : NULL;
     if (a == NULL) {
         a = g_array_new(FALSE, FALSE, sizeof(gint));
-        g_hash_table_insert(wmap, g_memdup2(&key, sizeof key), a);
+        u64map_insert(wmap, key, a);
     }
     for (guint i = 0; i < a->len; i++)
         if (g_array_index(a, gint, i) == g)
@@ -655,11 +750,12 @@ wmap_add(GHashTable *wmap, guint64 key, gint g)
 
 /* The distinct strong groups holding any of the keys. */
 static void
-wmap_candidates(GHashTable *wmap, GArray *keys, GArray *out)
+wmap_candidates(const u64map_t *wmap, GArray *keys, GArray *out)
 {
     g_array_set_size(out, 0);
     for (guint k = 0; k < keys->len; k++) {
-        GArray *a = g_hash_table_lookup(wmap, &g_array_index(keys, guint64, k));
+        gpointer *v = u64map_lookup(wmap, g_array_index(keys, guint64, k));
+        GArray *a = v != NULL ? *v : NULL;
         for (guint i = 0; a && i < a->len; i++) {
             gint g = g_array_index(a, gint, i);
             bool dup = false;
@@ -730,7 +826,8 @@ bw_campaigns_build(GPtrArray *items, GPtrArray *previous, GPtrArray **out)
     uf_t u = { g_new(guint, MAX(n, 1)), n };
     for (guint i = 0; i < n; i++)
         u.parent[i] = i;
-    g_autoptr(GHashTable) skeys = g_hash_table_new_full(hash64, equal64, g_free, NULL);
+    u64map_t skeys;
+    u64map_init(&skeys, NULL);
     g_autoptr(GArray) kbuf = g_array_new(FALSE, FALSE, sizeof(guint64));
     g_autoptr(GArray) ubuf = g_array_new(FALSE, FALSE, sizeof(guint64));
     guint8 *strong = g_new0(guint8, MAX(n, 1));
@@ -784,19 +881,19 @@ bw_campaigns_build(GPtrArray *items, GPtrArray *previous, GPtrArray **out)
         item_keys_get(kbuf, &sk, i);
         for (guint k = 0; k < kbuf->len; k++) {
             bool found;
-            guint first = key_lookup(skeys, g_array_index(kbuf, guint64, k), &found);
+            guint first = key_lookup(&skeys, g_array_index(kbuf, guint64, k), &found);
             if (found)
                 root_union(&u, &rt, first, i);
             else
-                g_hash_table_insert(skeys, g_memdup2(&g_array_index(kbuf, guint64, k), sizeof(guint64)),
-                                    GUINT_TO_POINTER(i));
+                u64map_insert(&skeys, g_array_index(kbuf, guint64, k), GUINT_TO_POINTER(i));
         }
     }
     /* 2. components that share a subject template join when nothing
      * contradicts it: their r_own domains overlap (or one has none) and
      * their origins agree (or one is unknown).  Runs of the same spam theme
      * (same templates, other links, other path) stay apart. */
-    g_autoptr(GHashTable) wroots = g_hash_table_new_full(hash64, equal64, g_free, (GDestroyNotify)g_array_unref);
+    u64map_t wroots;
+    u64map_init(&wroots, (GDestroyNotify)g_array_unref);
     /* Only components that know their own domains merge here: one without
      * (headers only, linked by a sending network) would be compatible with
      * every run of its theme; it is placed below, by time. */
@@ -809,10 +906,11 @@ bw_campaigns_build(GPtrArray *items, GPtrArray *previous, GPtrArray **out)
         item_keys_get(kbuf, &wk, i);
         for (guint k = 0; k < kbuf->len; k++) {
             guint64 key = g_array_index(kbuf, guint64, k);
-            GArray *list = g_hash_table_lookup(wroots, &key);
+            gpointer *v = u64map_lookup(&wroots, key);
+            GArray *list = v != NULL ? *v : NULL;
             if (list == NULL) {
                 list = g_array_new(FALSE, FALSE, sizeof(guint));
-                g_hash_table_insert(wroots, g_memdup2(&key, sizeof key), list);
+                u64map_insert(&wroots, key, list);
             }
             bool placed = false;
             for (guint q = 0; q < list->len; q++) {
@@ -858,13 +956,15 @@ bw_campaigns_build(GPtrArray *items, GPtrArray *previous, GPtrArray **out)
     g_free(r_first);
     g_free(r_last);
     /* weak key -> groups holding it */
-    g_autoptr(GHashTable) wmap = g_hash_table_new_full(hash64, equal64, g_free, (GDestroyNotify)g_array_unref);
+    u64map_clear(&wroots);
+    u64map_t wmap;
+    u64map_init(&wmap, (GDestroyNotify)g_array_unref);
     for (guint i = 0; i < n; i++) {
         if (!anchored[i])
             continue;
         item_keys_get(kbuf, &wk, i);
         for (guint k = 0; k < kbuf->len; k++)
-            wmap_add(wmap, g_array_index(kbuf, guint64, k), group_of[i]);
+            wmap_add(&wmap, g_array_index(kbuf, guint64, k), group_of[i]);
     }
     group_set_index(&gs);
     g_autoptr(GArray) cand = g_array_new(FALSE, FALSE, sizeof(gint));
@@ -894,7 +994,7 @@ bw_campaigns_build(GPtrArray *items, GPtrArray *previous, GPtrArray **out)
             g_array_set_size(allk, 0);
             for (guint j = 0; j < m->len && allk->len < 4096; j++)
                 item_keys_append(allk, &wk, g_array_index(m, guint, j));
-            wmap_candidates(wmap, allk, cand);
+            wmap_candidates(&wmap, allk, cand);
             const bw_item_t *median = g_ptr_array_index(bs, g_array_index(m, guint, m->len / 2));
             gint g = cand->len > 0 ? group_set_choose(&gs, cand, median) : group_set_new(&gs);
             for (guint j = 0; j < m->len; j++) {
@@ -904,7 +1004,7 @@ bw_campaigns_build(GPtrArray *items, GPtrArray *previous, GPtrArray **out)
             }
             if (cand->len == 0)
                 for (guint k = 0; k < allk->len; k++)
-                    wmap_add(wmap, g_array_index(allk, guint64, k), g);
+                    wmap_add(&wmap, g_array_index(allk, guint64, k), g);
         }
     }
     g_free(anchored);
@@ -916,7 +1016,8 @@ bw_campaigns_build(GPtrArray *items, GPtrArray *previous, GPtrArray **out)
     uf_t wu = { g_new(guint, MAX(n, 1)), n };
     for (guint i = 0; i < n; i++)
         wu.parent[i] = i;
-    g_autoptr(GHashTable) wkeys = g_hash_table_new_full(hash64, equal64, g_free, NULL);
+    u64map_t wkeys;
+    u64map_init(&wkeys, NULL);
     guint8 *weak_only = g_new0(guint8, MAX(n, 1));
     for (guint i = 0; i < n; i++) {
         if (strong[i])
@@ -925,7 +1026,7 @@ bw_campaigns_build(GPtrArray *items, GPtrArray *previous, GPtrArray **out)
         item_keys_get(kbuf, &wk, i);
         if (kbuf->len == 0)
             continue;
-        wmap_candidates(wmap, kbuf, cand);
+        wmap_candidates(&wmap, kbuf, cand);
         if (cand->len > 0) {
             group_of[i] = group_set_choose(&gs, cand, it);
             group_set_add(&gs, group_of[i], it);
@@ -933,7 +1034,7 @@ bw_campaigns_build(GPtrArray *items, GPtrArray *previous, GPtrArray **out)
         }
         weak_only[i] = 1;
         for (guint k = 0; k < kbuf->len; k++)
-            key_add(wkeys, &wu, g_array_index(kbuf, guint64, k), i);
+            key_add(&wkeys, &wu, g_array_index(kbuf, guint64, k), i);
     }
     g_autoptr(GHashTable) wroot_group = g_hash_table_new(g_direct_hash, g_direct_equal);
     for (guint i = 0; i < n; i++) {
@@ -960,20 +1061,20 @@ bw_campaigns_build(GPtrArray *items, GPtrArray *previous, GPtrArray **out)
         strong_keys(it, kbuf, NULL);
         for (guint k = 0; k < kbuf->len && g < 0; k++) {
             bool found;
-            guint first = key_lookup(skeys, g_array_index(kbuf, guint64, k), &found);
+            guint first = key_lookup(&skeys, g_array_index(kbuf, guint64, k), &found);
             if (found)
                 g = group_of[first];
         }
         if (g < 0) {
             g_array_set_size(kbuf, 0);
             weak_keys(it, kbuf);
-            wmap_candidates(wmap, kbuf, cand);
+            wmap_candidates(&wmap, kbuf, cand);
             if (cand->len > 0) {
                 g = group_set_choose(&gs, cand, it);
             } else {
                 for (guint k = 0; k < kbuf->len && g < 0; k++) {
                     bool found;
-                    guint first = key_lookup(wkeys, g_array_index(kbuf, guint64, k), &found);
+                    guint first = key_lookup(&wkeys, g_array_index(kbuf, guint64, k), &found);
                     if (found)
                         g = group_of[first];
                 }
@@ -1034,6 +1135,9 @@ bw_campaigns_build(GPtrArray *items, GPtrArray *previous, GPtrArray **out)
     }
     item_keys_clear(&sk);
     item_keys_clear(&wk);
+    u64map_clear(&skeys);
+    u64map_clear(&wkeys);
+    u64map_clear(&wmap);
     g_free(group_of);
     g_free(strong);
     g_free(weak_only);
