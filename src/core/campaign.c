@@ -55,12 +55,17 @@ static const gint64 attach_windows[] = { 3600, 6 * 3600 };
 /* ... and "leaning towards the owner's mail": more evidence against */
 #define LEAN_LEGITIMATE  0.35
 
-static const char *const url_stoplist[] = {
-    "bit.ly", "t.co", "goo.gl", "tinyurl.com", "ow.ly", "google.com", "www.google.com",
-    "w3.org", "www.w3.org", "schemas.microsoft.com", "youtube.com", "www.youtube.com",
-    "facebook.com", "www.facebook.com", "twitter.com", "x.com", "linkedin.com",
-    "www.linkedin.com", "instagram.com", "apple.com", "microsoft.com",
+/* (with their lengths: url_stopped compares only names of the same length) */
+#define STOP(s) { s, sizeof s - 1 }
+static const struct { const char *s; size_t n; } url_stoplist[] = {
+    STOP("bit.ly"), STOP("t.co"), STOP("goo.gl"), STOP("tinyurl.com"), STOP("ow.ly"),
+    STOP("google.com"), STOP("www.google.com"), STOP("w3.org"), STOP("www.w3.org"),
+    STOP("schemas.microsoft.com"), STOP("youtube.com"), STOP("www.youtube.com"),
+    STOP("facebook.com"), STOP("www.facebook.com"), STOP("twitter.com"), STOP("x.com"),
+    STOP("linkedin.com"), STOP("www.linkedin.com"), STOP("instagram.com"), STOP("apple.com"),
+    STOP("microsoft.com"),
 };
+#undef STOP
 
 typedef struct {
     guint *parent;
@@ -215,7 +220,7 @@ url_stopped(const char *d)
     /* (names of another length cannot be equal: no comparison for them) */
     size_t n = strlen(d);
     for (size_t i = 0; i < G_N_ELEMENTS(url_stoplist); i++)
-        if (strlen(url_stoplist[i]) == n && g_ascii_strcasecmp(d, url_stoplist[i]) == 0)
+        if (url_stoplist[i].n == n && g_ascii_strcasecmp(d, url_stoplist[i].s) == 0)
             return true;
     return false;
 }
