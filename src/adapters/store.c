@@ -2,6 +2,7 @@
 #include "config.h"
 #include "store.h"
 #include "bw-reader.h"
+#include "bw-signals.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
@@ -61,7 +62,7 @@ static const char *const schema_sql =
     "  bin BLOB);"
     "CREATE INDEX IF NOT EXISTS items_date ON items(date);"
     "CREATE TABLE IF NOT EXISTS campaigns (id TEXT PRIMARY KEY,"
-    "  json TEXT NOT NULL, muted INTEGER NOT NULL DEFAULT 0);"
+    "  json TEXT NOT NULL, muted INTEGER NOT NULL DEFAULT 0, bin BLOB, pos INTEGER);"
     "CREATE TABLE IF NOT EXISTS surges (start INTEGER NOT NULL,"
     "  json TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS notified (key TEXT PRIMARY KEY,"
@@ -169,19 +170,33 @@ open_handle(bw_store_t *s)
         return rc;
     /* items.questions and items.bin came later: a state from before gets
      * the columns (NULL: those items are classified again, and read from
-     * their JSON, as before). */
-    static const char *const added[][2] = {
-        { "SELECT questions FROM items LIMIT 0", "ALTER TABLE items ADD COLUMN questions TEXT" },
-        { "SELECT bin FROM items LIMIT 0", "ALTER TABLE items ADD COLUMN bin BLOB" },
+     * their JSON, as before).  So did campaigns.bin and campaigns.pos
+     * (NULL: the campaign is read from its JSON, in rowid order; the next
+     * save writes both). */
+    static const char *const added[][4] = {
+        { "items", "questions", "SELECT questions FROM items LIMIT 0",
+          "ALTER TABLE items ADD COLUMN questions TEXT" },
+        { "items", "bin", "SELECT bin FROM items LIMIT 0", "ALTER TABLE items ADD COLUMN bin BLOB" },
+        { "campaigns", "bin", "SELECT bin FROM campaigns LIMIT 0",
+          "ALTER TABLE campaigns ADD COLUMN bin BLOB" },
+        { "campaigns", "pos", "SELECT pos FROM campaigns LIMIT 0",
+          "ALTER TABLE campaigns ADD COLUMN pos INTEGER" },
     };
     for (gsize i = 0; i < G_N_ELEMENTS(added); i++) {
+#ifdef HAVE_SQLITE3_TABLE_COLUMN_METADATA
+        /* (no statement prepared: ~20k instructions each, on every open) */
+        bool have = sqlite3_table_column_metadata(s->db, NULL, added[i][0], added[i][1], NULL, NULL,
+                                                  NULL, NULL, NULL) == SQLITE_OK;
+#else
         sqlite3_stmt *probe = NULL;
-        if (sqlite3_prepare_v2(s->db, added[i][0], -1, &probe, NULL) != SQLITE_OK) {
-            rc = exec_sql(s, added[i][1]);
+        bool have = sqlite3_prepare_v2(s->db, added[i][2], -1, &probe, NULL) == SQLITE_OK;
+        sqlite3_finalize(probe);
+#endif
+        if (!have) {
+            rc = exec_sql(s, added[i][3]);
             if (rc != SQLITE_OK)
                 return rc;
         }
-        sqlite3_finalize(probe);
     }
     /* A cheap consistency probe: reading the schema and counting the meta
      * rows touches the pages a truncated or scribbled file breaks first. */
@@ -1135,27 +1150,375 @@ bw_store_campaign_from_json(JsonNode *node)
     return c;
 }
 
+/* The row's JSON text: what bw_json_node_to_text(bw_store_campaign_to_json(c))
+ * writes, written directly (json-glib's tree and generator cost ~1,500
+ * instructions a member, and a save writes the campaigns that grew, the
+ * biggest ones).  A string it cannot write as json-glib does (NULL in a
+ * list, invalid UTF-8) takes json-glib's way.  check_store compares both. */
+static void
+ctext_key(GString *out, const char *key)
+{
+    g_string_append_c(out, '"');
+    g_string_append(out, key);
+    g_string_append(out, "\":");
+}
+
+static bool
+ctext_str(GString *out, const char *key, const char *value)
+{
+    ctext_key(out, key);
+    if (value == NULL) {
+        g_string_append(out, "null");
+        return true;
+    }
+    return bw_json_string_append(out, value);
+}
+
+static bool
+ctext_strv(GString *out, const char *key, const GPtrArray *a)
+{
+    ctext_key(out, key);
+    g_string_append_c(out, '[');
+    for (guint i = 0; a != NULL && i < a->len; i++) {
+        if (i > 0)
+            g_string_append_c(out, ',');
+        if (!bw_json_string_append(out, g_ptr_array_index(a, i)))
+            return false;
+    }
+    g_string_append_c(out, ']');
+    return true;
+}
+
+static void
+ctext_hash(GString *out, const char *key, guint64 h)
+{
+    ctext_key(out, key);
+    g_string_append_printf(out, "\"%016" G_GINT64_MODIFIER "x\"", h);
+}
+
+char *
+bw_store_campaign_to_text(const bw_campaign_t *c)
+{
+    gsize size = 512;
+    for (guint i = 0; c->members != NULL && i < c->members->len; i++) {
+        const char *m = g_ptr_array_index(c->members, i);
+        size += m != NULL ? strlen(m) + 3 : 8;
+    }
+    GString *out = g_string_sized_new(size);
+    g_string_append_c(out, '{');
+    bool ok = ctext_str(out, "id", c->id);
+    g_string_append_c(out, ',');
+    ok = ok && ctext_strv(out, "members", c->members);
+    g_string_append_c(out, ',');
+    ctext_key(out, "first_seen");
+    g_string_append_printf(out, "%" G_GINT64_FORMAT ",", c->first_seen);
+    ctext_key(out, "last_seen");
+    g_string_append_printf(out, "%" G_GINT64_FORMAT ",", c->last_seen);
+    ok = ok && ctext_strv(out, "subjects", c->subjects);
+    g_string_append_c(out, ',');
+    ok = ok && ctext_strv(out, "forged_senders", c->forged_senders);
+    g_string_append_c(out, ',');
+    ok = ok && ctext_strv(out, "reporting_domains", c->reporting_domains);
+    g_string_append_c(out, ',');
+    ok = ok && ctext_str(out, "origin", bw_origin_to_string(c->origin));
+    g_string_append_c(out, ',');
+    const bw_fingerprint_t *fp = &c->fp;
+    ctext_key(out, "fingerprint");
+    g_string_append_c(out, '{');
+    ctext_hash(out, "subject_template", fp->subject_template);
+    g_string_append_c(out, ',');
+    ctext_hash(out, "url_domains", fp->url_domains);
+    g_string_append_c(out, ',');
+    ctext_hash(out, "origin_network", fp->origin_network);
+    g_string_append_c(out, ',');
+    ctext_hash(out, "msgid_shape", fp->msgid_shape);
+    g_string_append_c(out, ',');
+    ctext_hash(out, "mailer", fp->mailer);
+    g_string_append_c(out, ',');
+    ctext_hash(out, "body_simhash", fp->body_simhash);
+    g_string_append_c(out, ',');
+    ctext_hash(out, "forged_sender", fp->forged_sender);
+    g_string_append_c(out, ',');
+    ok = ok && ctext_str(out, "subject_masked", fp->subject_masked);
+    g_string_append_c(out, ',');
+    ctext_hash(out, "subject_names", fp->subject_names);
+    g_string_append(out, "},");
+    ctext_key(out, "muted");
+    g_string_append(out, c->muted ? "true}" : "false}");
+    if (ok)
+        return g_string_free(out, FALSE);
+    g_string_free(out, TRUE);
+    JsonNode *n = bw_store_campaign_to_json(c);
+    char *text = node_to_string(n);
+    json_node_unref(n);
+    return text;
+}
+
+/* The campaign's binary form, beside its JSON in the same row (column
+ * `bin`): loading it skips json-glib (2 M instructions a hook at 160k
+ * messages for 18 KB of campaigns, growing with the history), and saving
+ * compares it with the stored one, so that only the campaigns that changed
+ * are written again (their JSON with them).
+ *
+ * CAMPAIGN_BIN_MAGIC, the XXH64 of the rest (bw_xxh64, little-endian, as
+ * the items' form: a guard against accidental damage, see "the item's
+ * binary form"), then the fields in one fixed order, little-endian:
+ * first_seen, last_seen (8 bytes each), the origin (1 byte), the
+ * fingerprint's eight hashes (8 bytes each, in bw_fingerprint_t's order:
+ * subject_template, url_domains, origin_network, msgid_shape, mailer,
+ * body_simhash, forged_sender, subject_names), then the strings: the id,
+ * the masked subject, and the four lists (members, subjects, forged
+ * senders, reporting domains), each a 4-byte count then its strings.  A
+ * string is its 4-byte length then its bytes (no NUL); the length
+ * 0xffffffff is NULL.  It holds exactly what bw_store_campaign_from_json
+ * restores from the row's JSON (a list's NULL entries left out, as that
+ * reader does; the muted flag is the row's column in both).  A campaign
+ * with a string that is not UTF-8 gets no binary form: its JSON is read,
+ * as before (json-glib's reader refuses such text, and the load must do
+ * what it did).  The reader checks every length against the bytes left,
+ * so any bytes give a campaign or NULL; a damaged form (its sum) is
+ * refused, and the row's JSON is read instead. */
+#define CAMPAIGN_BIN_MAGIC "BWCAMP1\0"
+#define CAMPAIGN_BIN_HEAD 16u
+#define CAMPAIGN_BIN_SEED 0x62772d63616d7031ull   /* "bw-camp1" */
+#define CAMPAIGN_BIN_NULL 0xffffffffu
+
+static void
+cbin_u32(GByteArray *b, guint32 v)
+{
+    guint32 le = GUINT32_TO_LE(v);
+    g_byte_array_append(b, (const guint8 *)&le, 4);
+}
+
+static void
+cbin_u64(GByteArray *b, guint64 v)
+{
+    guint64 le = GUINT64_TO_LE(v);
+    g_byte_array_append(b, (const guint8 *)&le, 8);
+}
+
+static bool
+cbin_str(GByteArray *b, const char *s)
+{
+    if (s == NULL) {
+        cbin_u32(b, CAMPAIGN_BIN_NULL);
+        return true;
+    }
+    size_t n = strlen(s);
+    if (n >= CAMPAIGN_BIN_NULL || !bw_utf8_validate(s, (gssize)n))
+        return false;
+    cbin_u32(b, (guint32)n);
+    g_byte_array_append(b, (const guint8 *)s, (guint)n);
+    return true;
+}
+
+static bool
+cbin_strv(GByteArray *b, const GPtrArray *a)
+{
+    guint32 n = 0;
+    for (guint i = 0; a != NULL && i < a->len; i++)
+        n += g_ptr_array_index(a, i) != NULL;
+    cbin_u32(b, n);
+    for (guint i = 0; a != NULL && i < a->len; i++) {
+        const char *e = g_ptr_array_index(a, i);
+        if (e != NULL && !cbin_str(b, e))
+            return false;
+    }
+    return true;
+}
+
+GBytes *
+bw_store_campaign_to_bin(const bw_campaign_t *c)
+{
+    if (c == NULL || c->id == NULL)
+        return NULL;
+    GByteArray *b = g_byte_array_sized_new(256);
+    g_byte_array_append(b, (const guint8 *)CAMPAIGN_BIN_MAGIC, 8);
+    cbin_u64(b, 0);   /* the sum, below */
+    cbin_u64(b, (guint64)c->first_seen);
+    cbin_u64(b, (guint64)c->last_seen);
+    guint8 origin = (guint8)c->origin;
+    g_byte_array_append(b, &origin, 1);
+    const bw_fingerprint_t *fp = &c->fp;
+    const guint64 hashes[8] = { fp->subject_template, fp->url_domains, fp->origin_network,
+                                fp->msgid_shape, fp->mailer, fp->body_simhash,
+                                fp->forged_sender, fp->subject_names };
+    for (guint i = 0; i < G_N_ELEMENTS(hashes); i++)
+        cbin_u64(b, hashes[i]);
+    bool ok = cbin_str(b, c->id) && cbin_str(b, fp->subject_masked) &&
+              cbin_strv(b, c->members) && cbin_strv(b, c->subjects) &&
+              cbin_strv(b, c->forged_senders) && cbin_strv(b, c->reporting_domains);
+    if (!ok || b->len > G_MAXINT) {
+        g_byte_array_unref(b);
+        return NULL;
+    }
+    guint64 sum = GUINT64_TO_LE(bw_xxh64(b->data + CAMPAIGN_BIN_HEAD, b->len - CAMPAIGN_BIN_HEAD,
+                                         CAMPAIGN_BIN_SEED));
+    memcpy(b->data + 8, &sum, 8);
+    return g_byte_array_free_to_bytes(b);
+}
+
+typedef struct {
+    const guchar *p;
+    gsize left;
+} cbin_reader_t;
+
+static bool
+cbin_get(cbin_reader_t *r, void *out, gsize n)
+{
+    if (r->left < n)
+        return false;
+    memcpy(out, r->p, n);
+    r->p += n;
+    r->left -= n;
+    return true;
+}
+
+static bool
+cbin_get_u32(cbin_reader_t *r, guint32 *v)
+{
+    if (!cbin_get(r, v, 4))
+        return false;
+    *v = GUINT32_FROM_LE(*v);
+    return true;
+}
+
+static bool
+cbin_get_u64(cbin_reader_t *r, guint64 *v)
+{
+    if (!cbin_get(r, v, 8))
+        return false;
+    *v = GUINT64_FROM_LE(*v);
+    return true;
+}
+
+/* *out gets a copy (g_free), NULL for the NULL string. */
+static bool
+cbin_get_str(cbin_reader_t *r, char **out)
+{
+    guint32 n;
+    *out = NULL;
+    if (!cbin_get_u32(r, &n))
+        return false;
+    if (n == CAMPAIGN_BIN_NULL)
+        return true;
+    if (n > r->left || memchr(r->p, '\0', n) != NULL)
+        return false;
+    *out = g_strndup((const char *)r->p, n);
+    r->p += n;
+    r->left -= n;
+    return true;
+}
+
+static GPtrArray *
+cbin_get_strv(cbin_reader_t *r)
+{
+    guint32 n;
+    /* each string takes at least its 4-byte length */
+    if (!cbin_get_u32(r, &n) || n > r->left / 4)
+        return NULL;
+    GPtrArray *a = g_ptr_array_new_full(n, g_free);
+    for (guint32 i = 0; i < n; i++) {
+        char *e;
+        if (!cbin_get_str(r, &e) || e == NULL) {
+            g_free(e);
+            g_ptr_array_unref(a);
+            return NULL;
+        }
+        g_ptr_array_add(a, e);
+    }
+    return a;
+}
+
+bw_campaign_t *
+bw_store_campaign_from_bin(const void *blob, gsize len)
+{
+    const guchar *b = blob;
+    if (b == NULL || len < CAMPAIGN_BIN_HEAD || memcmp(b, CAMPAIGN_BIN_MAGIC, 8) != 0)
+        return NULL;
+    guint64 sum;
+    memcpy(&sum, b + 8, 8);
+    if (GUINT64_FROM_LE(sum) != bw_xxh64(b + CAMPAIGN_BIN_HEAD, len - CAMPAIGN_BIN_HEAD,
+                                         CAMPAIGN_BIN_SEED))
+        return NULL;
+    cbin_reader_t r = { b + CAMPAIGN_BIN_HEAD, len - CAMPAIGN_BIN_HEAD };
+    bw_campaign_t *c = g_new0(bw_campaign_t, 1);
+    guint64 first, last, hashes[8];
+    guint8 origin;
+    bool ok = cbin_get_u64(&r, &first) && cbin_get_u64(&r, &last) && cbin_get(&r, &origin, 1);
+    for (guint i = 0; ok && i < G_N_ELEMENTS(hashes); i++)
+        ok = cbin_get_u64(&r, &hashes[i]);
+    ok = ok && cbin_get_str(&r, &c->id) && c->id != NULL &&
+         cbin_get_str(&r, &c->fp.subject_masked) &&
+         (c->members = cbin_get_strv(&r)) != NULL &&
+         (c->subjects = cbin_get_strv(&r)) != NULL &&
+         (c->forged_senders = cbin_get_strv(&r)) != NULL &&
+         (c->reporting_domains = cbin_get_strv(&r)) != NULL &&
+         r.left == 0;
+    if (!ok) {
+        bw_campaign_free(c);
+        return NULL;
+    }
+    c->first_seen = (gint64)first;
+    c->last_seen = (gint64)last;
+    /* as the JSON's origin text reads back */
+    c->origin = origin == BW_ORIGIN_OWN_ACCOUNT ? BW_ORIGIN_OWN_ACCOUNT
+              : origin == BW_ORIGIN_FOREIGN ? BW_ORIGIN_FOREIGN : BW_ORIGIN_UNKNOWN;
+    c->fp.subject_template = hashes[0];
+    c->fp.url_domains = hashes[1];
+    c->fp.origin_network = hashes[2];
+    c->fp.msgid_shape = hashes[3];
+    c->fp.mailer = hashes[4];
+    c->fp.body_simhash = hashes[5];
+    c->fp.forged_sender = hashes[6];
+    c->fp.subject_names = hashes[7];
+    return c;
+}
+
+/* A stored campaign row as the save finds it. */
+typedef struct {
+    GBytes *bin;      /* NULL: none (an older row, or text that is not UTF-8) */
+    bool muted;
+    gint64 pos;       /* -1: none */
+    bool seen;        /* the new set has its id */
+} campaign_row_t;
+
+static void
+campaign_row_free(campaign_row_t *r)
+{
+    if (r->bin)
+        g_bytes_unref(r->bin);
+    g_free(r);
+}
+
 bw_status_t
 bw_store_save_campaigns(bw_store_t *s, GPtrArray *campaigns, char **detail)
 {
-    /* Keep the user's mute choices: read them before replacing the rows. */
-    g_autoptr(GHashTable) muted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    /* What the rows say now: each campaign is written only when its row
+     * does not already hold it (the same binary form, mute flag and
+     * place), and the user's mute choices are kept. */
+    g_autoptr(GHashTable) rows = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                                       (GDestroyNotify)campaign_row_free);
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "SELECT id FROM campaigns WHERE muted=1", -1, &st, NULL);
+    int rc = stmt_get(s, "SELECT id, bin, muted, pos FROM campaigns", &st);
     if (rc != SQLITE_OK) {
         set_sql_detail(s, detail, "save campaigns");
         return BW_E_STATE;
     }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        g_hash_table_add(muted, g_strdup((const char *)sqlite3_column_text(st, 0)));
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE || exec_sql(s, "DELETE FROM campaigns") != SQLITE_OK) {
-        set_sql_detail(s, detail, "save campaigns");
-        return BW_E_STATE;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(st, 0);
+        if (id == NULL)
+            continue;
+        campaign_row_t *r = g_new0(campaign_row_t, 1);
+        const void *bin = sqlite3_column_blob(st, 1);
+        if (bin != NULL)
+            r->bin = g_bytes_new(bin, (gsize)sqlite3_column_bytes(st, 1));
+        r->muted = sqlite3_column_int(st, 2) != 0;
+        r->pos = sqlite3_column_type(st, 3) == SQLITE_INTEGER ? sqlite3_column_int64(st, 3) : -1;
+        g_hash_table_replace(rows, g_strdup(id), r);
     }
-    rc = sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO campaigns(id,json,muted) VALUES(?1,?2,?3)",
-                            -1, &st, NULL);
-    if (rc != SQLITE_OK) {
+    stmt_done(st);
+    if (rc != SQLITE_DONE) {
         set_sql_detail(s, detail, "save campaigns");
         return BW_E_STATE;
     }
@@ -1163,23 +1526,66 @@ bw_store_save_campaigns(bw_store_t *s, GPtrArray *campaigns, char **detail)
         bw_campaign_t *c = g_ptr_array_index(campaigns, i);
         if (c->id == NULL)
             continue;
-        if (g_hash_table_contains(muted, c->id))
+        campaign_row_t *r = g_hash_table_lookup(rows, c->id);
+        if (r != NULL && r->muted)
             c->muted = true;
-        JsonNode *n = bw_store_campaign_to_json(c);
-        g_autofree char *json = node_to_string(n);
-        json_node_unref(n);
-        sqlite3_reset(st);
-        sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, json, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 3, c->muted ? 1 : 0);
-        rc = sqlite3_step(st);
+        g_autoptr(GBytes) bin = bw_store_campaign_to_bin(c);
+        /* (an id twice in the set: its last entry wins, as it did) */
+        bool same = r != NULL && !r->seen && r->muted == c->muted && bin != NULL &&
+                    r->bin != NULL && g_bytes_equal(bin, r->bin);
+        if (r != NULL)
+            r->seen = true;
+        if (same && r->pos == (gint64)i)
+            continue;
+        if (same) {
+            rc = stmt_get(s, "UPDATE campaigns SET pos=?2 WHERE id=?1", &st);
+            if (rc == SQLITE_OK) {
+                sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(st, 2, (gint64)i);
+                rc = sqlite3_step(st);
+                stmt_done(st);
+            }
+        } else {
+            g_autofree char *json = bw_store_campaign_to_text(c);
+            rc = stmt_get(s, "INSERT OR REPLACE INTO campaigns(id,json,muted,bin,pos) "
+                             "VALUES(?1,?2,?3,?4,?5)", &st);
+            if (rc == SQLITE_OK) {
+                sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+                sqlite3_bind_text(st, 2, json, -1, SQLITE_STATIC);
+                sqlite3_bind_int(st, 3, c->muted ? 1 : 0);
+                if (bin != NULL)
+                    sqlite3_bind_blob(st, 4, g_bytes_get_data(bin, NULL),
+                                      (int)g_bytes_get_size(bin), SQLITE_STATIC);
+                else
+                    sqlite3_bind_null(st, 4);
+                sqlite3_bind_int64(st, 5, (gint64)i);
+                rc = sqlite3_step(st);
+                stmt_done(st);
+            }
+        }
         if (rc != SQLITE_DONE) {
-            sqlite3_finalize(st);
             set_sql_detail(s, detail, "save campaigns");
             return BW_E_STATE;
         }
     }
-    sqlite3_finalize(st);
+    /* the campaigns that are gone */
+    GHashTableIter hi;
+    gpointer id, val;
+    g_hash_table_iter_init(&hi, rows);
+    while (g_hash_table_iter_next(&hi, &id, &val)) {
+        if (((campaign_row_t *)val)->seen)
+            continue;
+        rc = stmt_get(s, "DELETE FROM campaigns WHERE id=?1", &st);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+            rc = sqlite3_step(st);
+            stmt_done(st);
+        }
+        if (rc != SQLITE_DONE) {
+            set_sql_detail(s, detail, "save campaigns");
+            return BW_E_STATE;
+        }
+    }
     return BW_OK;
 }
 
@@ -1188,27 +1594,34 @@ bw_store_load_campaigns(bw_store_t *s, GPtrArray **out, char **detail)
 {
     *out = NULL;
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "SELECT json, muted FROM campaigns ORDER BY rowid", -1, &st, NULL);
+    /* In the order of the last save (`pos`); rows without one (written
+     * by an older version, which rewrote them all in order) by rowid. */
+    int rc = stmt_get(s, "SELECT json, muted, bin FROM campaigns ORDER BY pos, rowid", &st);
     if (rc != SQLITE_OK) {
         set_sql_detail(s, detail, "load campaigns");
         return BW_E_STATE;
     }
     g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func((GDestroyNotify)bw_campaign_free);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *json = (const char *)sqlite3_column_text(st, 0);
-        JsonNode *n = json ? string_to_node(json, (size_t)sqlite3_column_bytes(st, 0)) : NULL;
-        bw_campaign_t *c = bw_store_campaign_from_json(n);
-        if (n)
-            json_node_unref(n);
+        bw_campaign_t *c = bw_store_campaign_from_bin(sqlite3_column_blob(st, 2),
+                                                      (gsize)sqlite3_column_bytes(st, 2));
+        if (c == NULL) {
+            /* no binary form, or a damaged one: the JSON */
+            const char *json = (const char *)sqlite3_column_text(st, 0);
+            JsonNode *n = json ? string_to_node(json, (size_t)sqlite3_column_bytes(st, 0)) : NULL;
+            c = bw_store_campaign_from_json(n);
+            if (n)
+                json_node_unref(n);
+        }
         if (c == NULL) {
             bw_error_set(detail, BW_E_STATE, _("state file %s holds an unreadable campaign"), s->path);
-            sqlite3_finalize(st);
+            stmt_done(st);
             return BW_E_STATE;
         }
         c->muted = sqlite3_column_int(st, 1) != 0;
         g_ptr_array_add(list, c);
     }
-    sqlite3_finalize(st);
+    stmt_done(st);
     if (rc != SQLITE_DONE) {
         set_sql_detail(s, detail, "load campaigns");
         return BW_E_STATE;

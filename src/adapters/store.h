@@ -112,7 +112,8 @@ bw_status_t bw_store_count_items(bw_store_t *s, guint64 *count);
 bw_status_t bw_store_clear_items(bw_store_t *s);
 
 /* campaigns: save replaces the set but keeps the muted flag of ids that
- * remain; load gives bw_campaign_t* with muted set. */
+ * remain (it writes only the rows that change); load gives bw_campaign_t*
+ * with muted set, in the order of the last save. */
 bw_status_t bw_store_save_campaigns(bw_store_t *s, GPtrArray *campaigns, char **detail);
 bw_status_t bw_store_load_campaigns(bw_store_t *s, GPtrArray **out, char **detail);
 bw_status_t bw_store_set_muted(bw_store_t *s, const char *campaign_id, bool muted);
@@ -219,6 +220,14 @@ bw_status_t bw_store_get_signal_row(bw_store_t *s, const char *kind, const char 
 /* Campaign (de)serialisation used by the store, exposed for tests. */
 JsonNode *bw_store_campaign_to_json(const bw_campaign_t *c);
 bw_campaign_t *bw_store_campaign_from_json(JsonNode *node);
+/* The checked binary form of the row (store.c): NULL when the campaign has
+ * none (no id, a string that is not UTF-8); reading gives NULL for bytes
+ * that are not one whole and intact. */
+GBytes *bw_store_campaign_to_bin(const bw_campaign_t *c);
+/* The row's JSON text (g_free): bw_store_campaign_to_json's as
+ * bw_json_node_to_text writes it, written without json-glib. */
+char *bw_store_campaign_to_text(const bw_campaign_t *c);
+bw_campaign_t *bw_store_campaign_from_bin(const void *blob, gsize len);
 
 G_END_DECLS
 

@@ -55,12 +55,17 @@ static const gint64 attach_windows[] = { 3600, 6 * 3600 };
 /* ... and "leaning towards the owner's mail": more evidence against */
 #define LEAN_LEGITIMATE  0.35
 
-static const char *const url_stoplist[] = {
-    "bit.ly", "t.co", "goo.gl", "tinyurl.com", "ow.ly", "google.com", "www.google.com",
-    "w3.org", "www.w3.org", "schemas.microsoft.com", "youtube.com", "www.youtube.com",
-    "facebook.com", "www.facebook.com", "twitter.com", "x.com", "linkedin.com",
-    "www.linkedin.com", "instagram.com", "apple.com", "microsoft.com",
+/* (with their lengths: url_stopped compares only names of the same length) */
+#define STOP(s) { s, sizeof s - 1 }
+static const struct { const char *s; size_t n; } url_stoplist[] = {
+    STOP("bit.ly"), STOP("t.co"), STOP("goo.gl"), STOP("tinyurl.com"), STOP("ow.ly"),
+    STOP("google.com"), STOP("www.google.com"), STOP("w3.org"), STOP("www.w3.org"),
+    STOP("schemas.microsoft.com"), STOP("youtube.com"), STOP("www.youtube.com"),
+    STOP("facebook.com"), STOP("www.facebook.com"), STOP("twitter.com"), STOP("x.com"),
+    STOP("linkedin.com"), STOP("www.linkedin.com"), STOP("instagram.com"), STOP("apple.com"),
+    STOP("microsoft.com"),
 };
+#undef STOP
 
 typedef struct {
     guint *parent;
@@ -91,28 +96,109 @@ uf_union(uf_t *u, guint a, guint b)
         u->parent[a] = b;
 }
 
+/* The blocking keys' tables: 64-bit keys to pointers, open addressing.
+ * A GHashTable cost a copy of each key and a call per hash and per
+ * compare; these tables are only looked up, never walked, so their order
+ * does not matter. */
+typedef struct {
+    guint64 *keys;
+    gpointer *vals;
+    guint8 *used;
+    gsize cap, len;          /* cap: a power of two, at least twice len */
+    GDestroyNotify free_val; /* or NULL */
+} u64map_t;
+
+static void
+u64map_init(u64map_t *m, GDestroyNotify free_val)
+{
+    m->cap = 64;
+    m->len = 0;
+    m->keys = g_new(guint64, m->cap);
+    m->vals = g_new(gpointer, m->cap);
+    m->used = g_new0(guint8, m->cap);
+    m->free_val = free_val;
+}
+
+static void
+u64map_clear(u64map_t *m)
+{
+    for (gsize i = 0; m->free_val != NULL && i < m->cap; i++)
+        if (m->used[i])
+            m->free_val(m->vals[i]);
+    g_free(m->keys);
+    g_free(m->vals);
+    g_free(m->used);
+}
+
+static gsize
+u64map_slot(const u64map_t *m, guint64 key)
+{
+    guint64 h = key * 0x9E3779B97F4A7C15ull;
+    gsize mask = m->cap - 1, i = (gsize)(h ^ (h >> 29)) & mask;
+    while (m->used[i] && m->keys[i] != key)
+        i = (i + 1) & mask;
+    return i;
+}
+
+/* The value's place, or NULL when the key is not there. */
+static gpointer *
+u64map_lookup(const u64map_t *m, guint64 key)
+{
+    gsize i = u64map_slot(m, key);
+    return m->used[i] ? &m->vals[i] : NULL;
+}
+
+/* Insert, or replace the value (freed) of a key that is there. */
+static void
+u64map_insert(u64map_t *m, guint64 key, gpointer val)
+{
+    if (2 * (m->len + 1) > m->cap) {
+        u64map_t big = { g_new(guint64, 2 * m->cap), g_new(gpointer, 2 * m->cap),
+                         g_new0(guint8, 2 * m->cap), 2 * m->cap, m->len, m->free_val };
+        for (gsize i = 0; i < m->cap; i++) {
+            if (!m->used[i])
+                continue;
+            gsize j = u64map_slot(&big, m->keys[i]);
+            big.used[j] = 1;
+            big.keys[j] = m->keys[i];
+            big.vals[j] = m->vals[i];
+        }
+        g_free(m->keys);
+        g_free(m->vals);
+        g_free(m->used);
+        *m = big;
+    }
+    gsize i = u64map_slot(m, key);
+    if (m->used[i]) {
+        if (m->free_val != NULL)
+            m->free_val(m->vals[i]);
+    } else {
+        m->used[i] = 1;
+        m->keys[i] = key;
+        m->len++;
+    }
+    m->vals[i] = val;
+}
+
 /* Register key for item i; union with the first item that had it. */
 static void
-key_add(GHashTable *keys, uf_t *u, guint64 key, guint i)
+key_add(u64map_t *keys, uf_t *u, guint64 key, guint i)
 {
     if (key == 0)
         return;
-    gpointer k = g_memdup2(&key, sizeof key);
-    gpointer first;
-    if (g_hash_table_lookup_extended(keys, k, NULL, &first)) {
-        uf_union(u, GPOINTER_TO_UINT(first), i);
-        g_free(k);
-    } else {
-        g_hash_table_insert(keys, k, GUINT_TO_POINTER(i));
-    }
+    gpointer *first = u64map_lookup(keys, key);
+    if (first != NULL)
+        uf_union(u, GPOINTER_TO_UINT(*first), i);
+    else
+        u64map_insert(keys, key, GUINT_TO_POINTER(i));
 }
 
 static guint
-key_lookup(GHashTable *keys, guint64 key, bool *found)
+key_lookup(const u64map_t *keys, guint64 key, bool *found)
 {
-    gpointer first = NULL;
-    *found = key != 0 && g_hash_table_lookup_extended(keys, &key, NULL, &first);
-    return GPOINTER_TO_UINT(first);
+    gpointer *first = key != 0 ? u64map_lookup(keys, key) : NULL;
+    *found = first != NULL;
+    return first != NULL ? GPOINTER_TO_UINT(*first) : 0;
 }
 
 static guint
@@ -131,8 +217,10 @@ equal64(gconstpointer a, gconstpointer b)
 static bool
 url_stopped(const char *d)
 {
+    /* (names of another length cannot be equal: no comparison for them) */
+    size_t n = strlen(d);
     for (size_t i = 0; i < G_N_ELEMENTS(url_stoplist); i++)
-        if (g_ascii_strcasecmp(d, url_stoplist[i]) == 0)
+        if (url_stoplist[i].n == n && g_ascii_strcasecmp(d, url_stoplist[i].s) == 0)
             return true;
     return false;
 }
@@ -152,15 +240,21 @@ static bool
 generic_host(const char *h)
 {
     /* names that many unrelated senders share: no evidence of one run */
-    static const char *const common[] = {
-        "gmail.com", "google.com", "googlemail.com", "outlook.com", "hotmail.com",
-        "yahoo.com", "yahoo.co.jp", "icloud.com", "apple.com", "amazonses.com",
-        "sendgrid.net", "mailchimp.com", "mandrillapp.com", "localhost", "localdomain",
+#define COMMON(s) { s, sizeof s - 1 }
+    static const struct { const char *s; size_t n; } common[] = {
+        COMMON("gmail.com"), COMMON("google.com"), COMMON("googlemail.com"),
+        COMMON("outlook.com"), COMMON("hotmail.com"), COMMON("yahoo.com"),
+        COMMON("yahoo.co.jp"), COMMON("icloud.com"), COMMON("apple.com"),
+        COMMON("amazonses.com"), COMMON("sendgrid.net"), COMMON("mailchimp.com"),
+        COMMON("mandrillapp.com"), COMMON("localhost"), COMMON("localdomain"),
     };
+#undef COMMON
     if (h == NULL || *h == '\0' || *h == '[' || strchr(h, '.') == NULL)
         return true;
+    /* g_str_has_suffix() with the lengths known once */
+    size_t n = strlen(h);
     for (size_t i = 0; i < G_N_ELEMENTS(common); i++)
-        if (g_str_has_suffix(h, common[i]))
+        if (n >= common[i].n && memcmp(h + n - common[i].n, common[i].s, common[i].n) == 0)
             return true;
     return false;
 }
@@ -168,8 +262,17 @@ generic_host(const char *h)
 static void
 push_key(GArray *out, const char *s, guint64 ns)
 {
-    g_autofree char *low = g_ascii_strdown(s, -1);
-    guint64 k = bw_fp_hash(low, strlen(low)) ^ ns;
+    /* the hash of g_ascii_strdown(s), lowered on the stack when short */
+    char buf[256];
+    size_t n = strlen(s);
+    g_autofree char *heap = NULL;
+    char *low = buf;
+    if (n >= sizeof buf)
+        low = heap = g_malloc(n + 1);
+    for (size_t i = 0; i < n; i++)
+        low[i] = g_ascii_tolower(s[i]);
+    low[n] = '\0';
+    guint64 k = bw_fp_hash(low, n) ^ ns;
     g_array_append_val(out, k);
 }
 
@@ -228,8 +331,12 @@ strong_keys(const bw_item_t *it, GArray *out, GArray *urls)
  * left out (a name part the masking missed, a random first name).  Runs of
  * the same spam theme share templates, so a weak key alone joins a report
  * to a run only when nothing stronger says otherwise. */
-static void
-weak_keys(const bw_item_t *it, GArray *out)
+static void skip_keys(const char *masked, GArray *out);
+
+/* The keys of weak_keys() but those of the templates with one token left
+ * out; returns the masked subject those come from (NULL: none). */
+static const char *
+weak_keys_head(const bw_item_t *it, GArray *out)
 {
     guint64 k;
     /* The body's SimHash, digits masked: one run's text with the names and
@@ -245,16 +352,30 @@ weak_keys(const bw_item_t *it, GArray *out)
         g_array_append_val(out, k);
     }
     if (it->fp.subject_template == 0)
-        return;
+        return NULL;
     k = it->fp.subject_template ^ 0x7401;
     g_array_append_val(out, k);
-    if (it->fp.subject_masked == NULL)
-        return;
+    return it->fp.subject_masked;
+}
+
+static void
+weak_keys(const bw_item_t *it, GArray *out)
+{
+    const char *masked = weak_keys_head(it, out);
+    if (masked != NULL)
+        skip_keys(masked, out);
+}
+
+/* The keys of the masked subject with one token left out (depend on the
+ * text alone). */
+static void
+skip_keys(const char *masked, GArray *out)
+{
+    guint64 k;
     /* The tokens as g_strsplit(masked, " ", BW_ENGINE_MAX_TOKENS) cuts
      * them, in place: none of an empty text; else cut at each space, up
      * to BW_ENGINE_MAX_TOKENS - 1 cuts, the rest (spaces and all) the
      * last token. */
-    const char *masked = it->fp.subject_masked;
     if (*masked == '\0')
         return;
     const char *tok[BW_ENGINE_MAX_TOKENS];
@@ -465,6 +586,7 @@ typedef struct {
     GPtrArray *groups;   /* GPtrArray* of bw_item_t* (borrowed) */
     GPtrArray *times;    /* GArray* of gint64, sorted, per group (index) */
     GArray *origin;      /* bw_origin_t majority per group (index) */
+    GArray *indexed;     /* guint: each group's size when indexed (groups only grow) */
 } group_set_t;
 
 static void
@@ -473,6 +595,7 @@ group_set_init(group_set_t *gs)
     gs->groups = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
     gs->times = g_ptr_array_new_with_free_func((GDestroyNotify)g_array_unref);
     gs->origin = g_array_new(FALSE, TRUE, sizeof(bw_origin_t));
+    gs->indexed = g_array_new(FALSE, FALSE, sizeof(guint));
 }
 
 static void
@@ -481,6 +604,7 @@ group_set_clear(group_set_t *gs)
     g_ptr_array_unref(gs->groups);
     g_ptr_array_unref(gs->times);
     g_array_unref(gs->origin);
+    g_array_unref(gs->indexed);
 }
 
 static gint
@@ -503,14 +627,17 @@ cmp_gint64(gconstpointer a, gconstpointer b)
     return x < y ? -1 : x > y;
 }
 
-/* (Re)build the sorted arrival times and majority origins of the groups. */
+/* (Re)build the sorted arrival times and majority origins of the groups:
+ * of those new or grown since the last call (members are only added, and
+ * their dates and origins do not change while grouping). */
 static void
 group_set_index(group_set_t *gs)
 {
-    g_ptr_array_set_size(gs->times, 0);
     g_array_set_size(gs->origin, gs->groups->len);
     for (guint g = 0; g < gs->groups->len; g++) {
         GPtrArray *grp = g_ptr_array_index(gs->groups, g);
+        if (g < gs->times->len && g_array_index(gs->indexed, guint, g) == grp->len)
+            continue;
         GArray *t = g_array_sized_new(FALSE, FALSE, sizeof(gint64), grp->len);
         guint own = 0, foreign = 0;
         for (guint i = 0; i < grp->len; i++) {
@@ -520,7 +647,14 @@ group_set_index(group_set_t *gs)
             foreign += it->origin == BW_ORIGIN_FOREIGN;
         }
         g_array_sort(t, cmp_gint64);
-        g_ptr_array_add(gs->times, t);
+        if (g < gs->times->len) {
+            g_array_unref(g_ptr_array_index(gs->times, g));
+            g_ptr_array_index(gs->times, g) = t;
+            g_array_index(gs->indexed, guint, g) = grp->len;
+        } else {
+            g_ptr_array_add(gs->times, t);
+            g_array_append_val(gs->indexed, grp->len);
+        }
         g_array_index(gs->origin, bw_origin_t, g) = own > foreign ? BW_ORIGIN_OWN_ACCOUNT
                                                   : foreign ? BW_ORIGIN_FOREIGN : BW_ORIGIN_UNKNOWN;
     }
@@ -604,12 +738,13 @@ group_set_choose(group_set_t *gs, GArray *cands, const bw_item_t *it)
 }
 
 static void
-wmap_add(GHashTable *wmap, guint64 key, gint g)
+wmap_add(u64map_t *wmap, guint64 key, gint g)
 {
-    GArray *a = g_hash_table_lookup(wmap, &key);
+    gpointer *v = u64map_lookup(wmap, key);
+    GArray *a = v != NULL ? *v : NULL;
     if (a == NULL) {
         a = g_array_new(FALSE, FALSE, sizeof(gint));
-        g_hash_table_insert(wmap, g_memdup2(&key, sizeof key), a);
+        u64map_insert(wmap, key, a);
     }
     for (guint i = 0; i < a->len; i++)
         if (g_array_index(a, gint, i) == g)
@@ -620,11 +755,12 @@ wmap_add(GHashTable *wmap, guint64 key, gint g)
 
 /* The distinct strong groups holding any of the keys. */
 static void
-wmap_candidates(GHashTable *wmap, GArray *keys, GArray *out)
+wmap_candidates(const u64map_t *wmap, GArray *keys, GArray *out)
 {
     g_array_set_size(out, 0);
     for (guint k = 0; k < keys->len; k++) {
-        GArray *a = g_hash_table_lookup(wmap, &g_array_index(keys, guint64, k));
+        gpointer *v = u64map_lookup(wmap, g_array_index(keys, guint64, k));
+        GArray *a = v != NULL ? *v : NULL;
         for (guint i = 0; a && i < a->len; i++) {
             gint g = g_array_index(a, gint, i);
             bool dup = false;
@@ -634,6 +770,39 @@ wmap_candidates(GHashTable *wmap, GArray *keys, GArray *out)
                 g_array_append_val(out, g);
         }
     }
+}
+
+/* The keys of one item, computed once per build (they depend on the item
+ * alone: its report and fingerprint, and for the strong keys its class,
+ * which does not change while they are read): item i's are
+ * all[off[i] .. off[i + 1]). */
+typedef struct {
+    GArray *all;   /* guint64 */
+    guint *off;    /* n + 1 */
+} item_keys_t;
+
+static void
+item_keys_clear(item_keys_t *k)
+{
+    g_array_unref(k->all);
+    g_free(k->off);
+}
+
+/* Item i's keys appended to dst. */
+static void
+item_keys_append(GArray *dst, const item_keys_t *k, guint i)
+{
+    guint n = k->off[i + 1] - k->off[i];
+    if (n > 0)
+        g_array_append_vals(dst, &g_array_index(k->all, guint64, k->off[i]), n);
+}
+
+/* dst holds item i's keys only. */
+static void
+item_keys_get(GArray *dst, const item_keys_t *k, guint i)
+{
+    g_array_set_size(dst, 0);
+    item_keys_append(dst, k, i);
 }
 
 bw_status_t
@@ -662,7 +831,8 @@ bw_campaigns_build(GPtrArray *items, GPtrArray *previous, GPtrArray **out)
     uf_t u = { g_new(guint, MAX(n, 1)), n };
     for (guint i = 0; i < n; i++)
         u.parent[i] = i;
-    g_autoptr(GHashTable) skeys = g_hash_table_new_full(hash64, equal64, g_free, NULL);
+    u64map_t skeys;
+    u64map_init(&skeys, NULL);
     g_autoptr(GArray) kbuf = g_array_new(FALSE, FALSE, sizeof(guint64));
     g_autoptr(GArray) ubuf = g_array_new(FALSE, FALSE, sizeof(guint64));
     guint8 *strong = g_new0(guint8, MAX(n, 1));
@@ -671,11 +841,37 @@ bw_campaigns_build(GPtrArray *items, GPtrArray *previous, GPtrArray **out)
     guint *r_own = g_new0(guint, MAX(n, 1)), *r_foreign = g_new0(guint, MAX(n, 1));
     gint64 *r_first = g_new0(gint64, MAX(n, 1)), *r_last = g_new0(gint64, MAX(n, 1));
     roots_t rt = { urls, r_own, r_foreign, r_first, r_last };
+    item_keys_t sk = { g_array_new(FALSE, FALSE, sizeof(guint64)), g_new(guint, n + 1) };
+    item_keys_t wk = { g_array_new(FALSE, FALSE, sizeof(guint64)), g_new(guint, n + 1) };
+    sk.off[0] = wk.off[0] = 0;
+    g_autoptr(GHashTable) skip_memo = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GArray) skip_all = g_array_new(FALSE, FALSE, sizeof(guint64));
+    g_autoptr(GArray) skip_span = g_array_new(FALSE, FALSE, sizeof(guint));   /* start, length */
     for (guint i = 0; i < n; i++) {
         bw_item_t *it = g_ptr_array_index(bs, i);
         g_array_set_size(kbuf, 0);
         g_array_set_size(ubuf, 0);
         strong_keys(it, kbuf, ubuf);
+        g_array_append_vals(sk.all, kbuf->data, kbuf->len);
+        sk.off[i + 1] = sk.all->len;
+        /* (one run's reports share their masked subject: its keys are
+         * computed once) */
+        const char *masked = weak_keys_head(it, wk.all);
+        if (masked != NULL) {
+            gpointer m;
+            if (!g_hash_table_lookup_extended(skip_memo, masked, NULL, &m)) {
+                guint span[2] = { skip_all->len, 0 };
+                skip_keys(masked, skip_all);
+                span[1] = skip_all->len - span[0];
+                g_array_append_vals(skip_span, span, 2);
+                m = GUINT_TO_POINTER(skip_span->len / 2);   /* (index + 1) */
+                g_hash_table_insert(skip_memo, (gpointer)masked, m);
+            }
+            const guint *span = &g_array_index(skip_span, guint, 2 * (GPOINTER_TO_UINT(m) - 1));
+            if (span[1] > 0)
+                g_array_append_vals(wk.all, &g_array_index(skip_all, guint64, span[0]), span[1]);
+        }
+        wk.off[i + 1] = wk.all->len;
         strong[i] = kbuf->len > 0;
         r_own[i] = it->origin == BW_ORIGIN_OWN_ACCOUNT;
         r_first[i] = r_last[i] = it->date_unix;
@@ -687,23 +883,22 @@ bw_campaigns_build(GPtrArray *items, GPtrArray *previous, GPtrArray **out)
         }
     }
     for (guint i = 0; i < n; i++) {
-        g_array_set_size(kbuf, 0);
-        strong_keys(g_ptr_array_index(bs, i), kbuf, NULL);
+        item_keys_get(kbuf, &sk, i);
         for (guint k = 0; k < kbuf->len; k++) {
             bool found;
-            guint first = key_lookup(skeys, g_array_index(kbuf, guint64, k), &found);
+            guint first = key_lookup(&skeys, g_array_index(kbuf, guint64, k), &found);
             if (found)
                 root_union(&u, &rt, first, i);
             else
-                g_hash_table_insert(skeys, g_memdup2(&g_array_index(kbuf, guint64, k), sizeof(guint64)),
-                                    GUINT_TO_POINTER(i));
+                u64map_insert(&skeys, g_array_index(kbuf, guint64, k), GUINT_TO_POINTER(i));
         }
     }
     /* 2. components that share a subject template join when nothing
      * contradicts it: their r_own domains overlap (or one has none) and
      * their origins agree (or one is unknown).  Runs of the same spam theme
      * (same templates, other links, other path) stay apart. */
-    g_autoptr(GHashTable) wroots = g_hash_table_new_full(hash64, equal64, g_free, (GDestroyNotify)g_array_unref);
+    u64map_t wroots;
+    u64map_init(&wroots, (GDestroyNotify)g_array_unref);
     /* Only components that know their own domains merge here: one without
      * (headers only, linked by a sending network) would be compatible with
      * every run of its theme; it is placed below, by time. */
@@ -713,14 +908,14 @@ bw_campaigns_build(GPtrArray *items, GPtrArray *previous, GPtrArray **out)
     for (guint i = 0; i < n; i++) {
         if (!anchored[i])
             continue;
-        g_array_set_size(kbuf, 0);
-        weak_keys(g_ptr_array_index(bs, i), kbuf);
+        item_keys_get(kbuf, &wk, i);
         for (guint k = 0; k < kbuf->len; k++) {
             guint64 key = g_array_index(kbuf, guint64, k);
-            GArray *list = g_hash_table_lookup(wroots, &key);
+            gpointer *v = u64map_lookup(&wroots, key);
+            GArray *list = v != NULL ? *v : NULL;
             if (list == NULL) {
                 list = g_array_new(FALSE, FALSE, sizeof(guint));
-                g_hash_table_insert(wroots, g_memdup2(&key, sizeof key), list);
+                u64map_insert(&wroots, key, list);
             }
             bool placed = false;
             for (guint q = 0; q < list->len; q++) {
@@ -766,14 +961,15 @@ bw_campaigns_build(GPtrArray *items, GPtrArray *previous, GPtrArray **out)
     g_free(r_first);
     g_free(r_last);
     /* weak key -> groups holding it */
-    g_autoptr(GHashTable) wmap = g_hash_table_new_full(hash64, equal64, g_free, (GDestroyNotify)g_array_unref);
+    u64map_clear(&wroots);
+    u64map_t wmap;
+    u64map_init(&wmap, (GDestroyNotify)g_array_unref);
     for (guint i = 0; i < n; i++) {
         if (!anchored[i])
             continue;
-        g_array_set_size(kbuf, 0);
-        weak_keys(g_ptr_array_index(bs, i), kbuf);
+        item_keys_get(kbuf, &wk, i);
         for (guint k = 0; k < kbuf->len; k++)
-            wmap_add(wmap, g_array_index(kbuf, guint64, k), group_of[i]);
+            wmap_add(&wmap, g_array_index(kbuf, guint64, k), group_of[i]);
     }
     group_set_index(&gs);
     g_autoptr(GArray) cand = g_array_new(FALSE, FALSE, sizeof(gint));
@@ -801,12 +997,9 @@ bw_campaigns_build(GPtrArray *items, GPtrArray *previous, GPtrArray **out)
         for (guint c = 0; c < order->len; c++) {
             GArray *m = g_hash_table_lookup(comp, GUINT_TO_POINTER(g_array_index(order, guint, c) + 1));
             g_array_set_size(allk, 0);
-            for (guint j = 0; j < m->len && allk->len < 4096; j++) {
-                g_array_set_size(kbuf, 0);
-                weak_keys(g_ptr_array_index(bs, g_array_index(m, guint, j)), kbuf);
-                g_array_append_vals(allk, kbuf->data, kbuf->len);
-            }
-            wmap_candidates(wmap, allk, cand);
+            for (guint j = 0; j < m->len && allk->len < 4096; j++)
+                item_keys_append(allk, &wk, g_array_index(m, guint, j));
+            wmap_candidates(&wmap, allk, cand);
             const bw_item_t *median = g_ptr_array_index(bs, g_array_index(m, guint, m->len / 2));
             gint g = cand->len > 0 ? group_set_choose(&gs, cand, median) : group_set_new(&gs);
             for (guint j = 0; j < m->len; j++) {
@@ -816,7 +1009,7 @@ bw_campaigns_build(GPtrArray *items, GPtrArray *previous, GPtrArray **out)
             }
             if (cand->len == 0)
                 for (guint k = 0; k < allk->len; k++)
-                    wmap_add(wmap, g_array_index(allk, guint64, k), g);
+                    wmap_add(&wmap, g_array_index(allk, guint64, k), g);
         }
     }
     g_free(anchored);
@@ -828,17 +1021,17 @@ bw_campaigns_build(GPtrArray *items, GPtrArray *previous, GPtrArray **out)
     uf_t wu = { g_new(guint, MAX(n, 1)), n };
     for (guint i = 0; i < n; i++)
         wu.parent[i] = i;
-    g_autoptr(GHashTable) wkeys = g_hash_table_new_full(hash64, equal64, g_free, NULL);
+    u64map_t wkeys;
+    u64map_init(&wkeys, NULL);
     guint8 *weak_only = g_new0(guint8, MAX(n, 1));
     for (guint i = 0; i < n; i++) {
         if (strong[i])
             continue;
         bw_item_t *it = g_ptr_array_index(bs, i);
-        g_array_set_size(kbuf, 0);
-        weak_keys(it, kbuf);
+        item_keys_get(kbuf, &wk, i);
         if (kbuf->len == 0)
             continue;
-        wmap_candidates(wmap, kbuf, cand);
+        wmap_candidates(&wmap, kbuf, cand);
         if (cand->len > 0) {
             group_of[i] = group_set_choose(&gs, cand, it);
             group_set_add(&gs, group_of[i], it);
@@ -846,7 +1039,7 @@ bw_campaigns_build(GPtrArray *items, GPtrArray *previous, GPtrArray **out)
         }
         weak_only[i] = 1;
         for (guint k = 0; k < kbuf->len; k++)
-            key_add(wkeys, &wu, g_array_index(kbuf, guint64, k), i);
+            key_add(&wkeys, &wu, g_array_index(kbuf, guint64, k), i);
     }
     g_autoptr(GHashTable) wroot_group = g_hash_table_new(g_direct_hash, g_direct_equal);
     for (guint i = 0; i < n; i++) {
@@ -873,20 +1066,20 @@ bw_campaigns_build(GPtrArray *items, GPtrArray *previous, GPtrArray **out)
         strong_keys(it, kbuf, NULL);
         for (guint k = 0; k < kbuf->len && g < 0; k++) {
             bool found;
-            guint first = key_lookup(skeys, g_array_index(kbuf, guint64, k), &found);
+            guint first = key_lookup(&skeys, g_array_index(kbuf, guint64, k), &found);
             if (found)
                 g = group_of[first];
         }
         if (g < 0) {
             g_array_set_size(kbuf, 0);
             weak_keys(it, kbuf);
-            wmap_candidates(wmap, kbuf, cand);
+            wmap_candidates(&wmap, kbuf, cand);
             if (cand->len > 0) {
                 g = group_set_choose(&gs, cand, it);
             } else {
                 for (guint k = 0; k < kbuf->len && g < 0; k++) {
                     bool found;
-                    guint first = key_lookup(wkeys, g_array_index(kbuf, guint64, k), &found);
+                    guint first = key_lookup(&wkeys, g_array_index(kbuf, guint64, k), &found);
                     if (found)
                         g = group_of[first];
                 }
@@ -945,6 +1138,11 @@ bw_campaigns_build(GPtrArray *items, GPtrArray *previous, GPtrArray **out)
          * envelope-only forgery */
         g_ptr_array_add(groups, orphans);
     }
+    item_keys_clear(&sk);
+    item_keys_clear(&wk);
+    u64map_clear(&skeys);
+    u64map_clear(&wkeys);
+    u64map_clear(&wmap);
     g_free(group_of);
     g_free(strong);
     g_free(weak_only);

@@ -1,6 +1,7 @@
 /* check_store.c: the SQLite state store (src/adapters/store.c). */
 #include "suites.h"
 #include "store.h"
+#include "bw-reader.h"
 #include "scanner.h"
 #include "nm-tagger.h"
 #include <glib/gstdio.h>
@@ -250,6 +251,255 @@ START_TEST(test_campaigns_keep_muted)
     ck_assert_str_eq(c->fp.subject_masked, "your parcel # is waiting");
     ck_assert_str_eq(g_ptr_array_index(c->subjects, 0), "Your parcel \"7\" is waiting");
     ck_assert_int_eq(c->last_seen, 5600);
+}
+END_TEST
+
+/* A campaign's text as its JSON form writes it: two campaigns with the
+ * same text are the same campaign for everything that reads one. */
+static char *
+campaign_text(const bw_campaign_t *c)
+{
+    JsonNode *n = bw_store_campaign_to_json(c);
+    char *t = json_to_string(n, FALSE);
+    json_node_unref(n);
+    return t;
+}
+
+/* The binary form gives back what the JSON form gives back, field for
+ * field (and the same bytes again), on campaigns with every kind of
+ * value; text that is not UTF-8 gets no binary form (its JSON is read). */
+START_TEST(test_campaign_bin_roundtrip)
+{
+    static const char *const m[] = { "a@x", "", "b@x", NULL };
+    static const char *const none[] = { NULL };
+    bw_campaign_t *cs[4];
+    cs[0] = campaign_new("bw-00000001", m, 1000);
+    cs[1] = campaign_new("bw-00000002", none, -5);
+    cs[1]->origin = BW_ORIGIN_UNKNOWN;
+    g_clear_pointer(&cs[1]->fp.subject_masked, g_free);
+    memset(&cs[1]->fp, 0, sizeof cs[1]->fp);
+    g_ptr_array_set_size(cs[1]->subjects, 0);
+    cs[2] = campaign_new("bw-00000003", m, G_MAXINT64 - 3600);
+    cs[2]->origin = BW_ORIGIN_OWN_ACCOUNT;
+    g_free(cs[2]->fp.subject_masked);
+    cs[2]->fp = (bw_fingerprint_t){ G_MAXUINT64, 2, 3, 4, 5, 6, 7, g_strdup(""), 9 };
+    g_ptr_array_add(cs[2]->reporting_domains, g_strdup("mx.example.net"));
+    g_ptr_array_add(cs[2]->subjects, g_strdup("\xe2\x9c\x93 \"quoted\" \\ \x1f tab\t"));
+    cs[2]->muted = true;   /* (the row's column, not the form) */
+    cs[3] = campaign_new("bw-00000004", m, 7);
+    g_ptr_array_add(cs[3]->subjects, NULL);   /* left out, as the JSON reader does */
+    g_ptr_array_add(cs[3]->forged_senders, g_strdup("x@y"));
+    for (guint i = 0; i < G_N_ELEMENTS(cs); i++) {
+        g_autoptr(GBytes) bin = bw_store_campaign_to_bin(cs[i]);
+        ck_assert_ptr_nonnull(bin);
+        gsize len;
+        const guchar *b = g_bytes_get_data(bin, &len);
+        bw_campaign_t *back = bw_store_campaign_from_bin(b, len);
+        ck_assert_ptr_nonnull(back);
+        ck_assert(!back->muted);
+        JsonNode *n = bw_store_campaign_to_json(cs[i]);
+        bw_campaign_t *viajson = bw_store_campaign_from_json(n);
+        json_node_unref(n);
+        ck_assert_ptr_nonnull(viajson);
+        viajson->muted = false;   /* (the store sets it from the row's column) */
+        g_autofree char *t_back = campaign_text(back);
+        g_autofree char *t_json = campaign_text(viajson);
+        ck_assert_str_eq(t_back, t_json);
+        ck_assert_int_eq(back->first_seen, cs[i]->first_seen);
+        ck_assert_int_eq(back->last_seen, cs[i]->last_seen);
+        ck_assert_int_eq(back->origin, cs[i]->origin);
+        ck_assert(back->fp.subject_template == cs[i]->fp.subject_template);
+        ck_assert(back->fp.subject_names == cs[i]->fp.subject_names);
+        ck_assert_str_eq(back->fp.subject_masked ? back->fp.subject_masked : "(null)",
+                         cs[i]->fp.subject_masked ? cs[i]->fp.subject_masked : "(null)");
+        ck_assert_uint_eq(back->members->len, cs[i]->members->len);
+        /* the row's text, written directly, is json-glib's */
+        JsonNode *jn = bw_store_campaign_to_json(cs[i]);
+        g_autofree char *t_glib = bw_json_node_to_text(jn);
+        json_node_unref(jn);
+        g_autofree char *t_direct = bw_store_campaign_to_text(cs[i]);
+        ck_assert_str_eq(t_direct, t_glib);
+        g_autoptr(GBytes) again = bw_store_campaign_to_bin(back);
+        ck_assert(g_bytes_equal(again, bin));
+        bw_campaign_free(back);
+        bw_campaign_free(viajson);
+    }
+    ck_assert_uint_eq(((bw_campaign_t *)cs[3])->subjects->len, 2);
+    /* not UTF-8: no binary form */
+    g_ptr_array_add(cs[0]->members, g_strdup("bad\xff@x"));
+    ck_assert_ptr_null(bw_store_campaign_to_bin(cs[0]));
+    JsonNode *jn = bw_store_campaign_to_json(cs[0]);
+    g_autofree char *t_glib = bw_json_node_to_text(jn);
+    json_node_unref(jn);
+    g_autofree char *t_direct = bw_store_campaign_to_text(cs[0]);
+    ck_assert_str_eq(t_direct, t_glib);
+    for (guint i = 0; i < G_N_ELEMENTS(cs); i++)
+        bw_campaign_free(cs[i]);
+}
+END_TEST
+
+/* A damaged binary form is refused (every byte changed, every length cut
+ * short, bytes added); the store then reads the row's JSON, and a row
+ * with neither readable makes the load fail, as a damaged JSON did. */
+START_TEST(test_campaign_bin_damage)
+{
+    static const char *const m[] = { "a@x", "b@x", NULL };
+    bw_campaign_t *c = campaign_new("bw-00000001", m, 1000);
+    g_autoptr(GBytes) bin = bw_store_campaign_to_bin(c);
+    gsize len;
+    const guchar *b = g_bytes_get_data(bin, &len);
+    g_autofree guchar *copy = g_malloc(len + 1);
+    for (gsize i = 0; i < len; i++) {
+        memcpy(copy, b, len);
+        copy[i] ^= 0x20;
+        ck_assert_ptr_null(bw_store_campaign_from_bin(copy, len));
+    }
+    for (gsize n = 0; n < len; n++)
+        ck_assert_ptr_null(bw_store_campaign_from_bin(b, n));
+    memcpy(copy, b, len);
+    copy[len] = 0;
+    ck_assert_ptr_null(bw_store_campaign_from_bin(copy, len + 1));
+    ck_assert_ptr_null(bw_store_campaign_from_bin(NULL, 0));
+
+    g_autofree char *path = state_path();
+    g_autoptr(bw_store_t) s = NULL;
+    ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+    g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func((GDestroyNotify)bw_campaign_free);
+    g_ptr_array_add(list, c);
+    ck_assert_int_eq(bw_store_save_campaigns(s, list, NULL), BW_OK);
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    /* one byte of the stored form changed: refused, the JSON read */
+    ck_assert_int_eq(sqlite3_exec(db, "UPDATE campaigns SET bin = "
+                                      "substr(bin, 1, 40) || x'00' || substr(bin, 42)",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    g_autoptr(GPtrArray) loaded = NULL;
+    ck_assert_int_eq(bw_store_load_campaigns(s, &loaded, NULL), BW_OK);
+    ck_assert_uint_eq(loaded->len, 1);
+    g_autofree char *t_saved = campaign_text(c);
+    g_autofree char *t_loaded = campaign_text(g_ptr_array_index(loaded, 0));
+    ck_assert_str_eq(t_loaded, t_saved);
+    /* the JSON damaged too: unreadable */
+    ck_assert_int_eq(sqlite3_exec(db, "UPDATE campaigns SET json = '{\"id\":'", NULL, NULL, NULL),
+                     SQLITE_OK);
+    g_autoptr(GPtrArray) none = NULL;
+    g_autofree char *why = NULL;
+    ck_assert_int_eq(bw_store_load_campaigns(s, &none, &why), BW_E_STATE);
+    ck_assert_ptr_null(none);
+    ck_assert_ptr_nonnull(strstr(why, "unreadable campaign"));
+    /* the next save writes the row whole again */
+    ck_assert_int_eq(bw_store_save_campaigns(s, list, NULL), BW_OK);
+    g_autoptr(GPtrArray) again = NULL;
+    ck_assert_int_eq(bw_store_load_campaigns(s, &again, NULL), BW_OK);
+    g_autofree char *t_again = campaign_text(g_ptr_array_index(again, 0));
+    ck_assert_str_eq(t_again, t_saved);
+    sqlite3_close(db);
+}
+END_TEST
+
+/* The rowid of each campaign row, by id. */
+static GHashTable *
+campaign_rowids(sqlite3 *db)
+{
+    GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    sqlite3_stmt *st = NULL;
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT id, rowid FROM campaigns", -1, &st, NULL),
+                     SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        g_hash_table_insert(h, g_strdup((const char *)sqlite3_column_text(st, 0)),
+                            GINT_TO_POINTER((gint)sqlite3_column_int64(st, 1)));
+    sqlite3_finalize(st);
+    return h;
+}
+
+static void
+assert_loaded_ids(bw_store_t *s, const char *const *ids)
+{
+    g_autoptr(GPtrArray) loaded = NULL;
+    ck_assert_int_eq(bw_store_load_campaigns(s, &loaded, NULL), BW_OK);
+    guint n = 0;
+    for (; ids[n]; n++) {
+        ck_assert_uint_gt(loaded->len, n);
+        ck_assert_str_eq(((bw_campaign_t *)g_ptr_array_index(loaded, n))->id, ids[n]);
+    }
+    ck_assert_uint_eq(loaded->len, n);
+}
+
+/* A save writes only the campaigns whose row does not hold them already;
+ * a load gives them in the order of the last save, and rows of an older
+ * version (no binary form, no place) from their JSON in rowid order. */
+START_TEST(test_campaigns_save_changed_only)
+{
+    static const char *const m1[] = { "a@x", "b@x", NULL };
+    static const char *const m2[] = { "c@y", NULL };
+    static const char *const m3[] = { "d@z", NULL };
+    static const char *const m3b[] = { "d@z", "e@z", "f@z", NULL };
+    g_autofree char *path = state_path();
+    g_autoptr(bw_store_t) s = NULL;
+    ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+    g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func((GDestroyNotify)bw_campaign_free);
+    g_ptr_array_add(list, campaign_new("bw-00000001", m1, 1000));
+    g_ptr_array_add(list, campaign_new("bw-00000002", m2, 2000));
+    g_ptr_array_add(list, campaign_new("bw-00000003", m3, 3000));
+    ck_assert_int_eq(bw_store_save_campaigns(s, list, NULL), BW_OK);
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    g_autoptr(GHashTable) r0 = campaign_rowids(db);
+    ck_assert_uint_eq(g_hash_table_size(r0), 3);
+
+    /* the same set: nothing written */
+    int before = sqlite3_total_changes(db);
+    ck_assert_int_eq(bw_store_save_campaigns(s, list, NULL), BW_OK);
+    g_autoptr(GHashTable) r1 = campaign_rowids(db);
+    ck_assert_int_eq(sqlite3_total_changes(db), before);
+    for (guint i = 1; i <= 3; i++) {
+        g_autofree char *id = g_strdup_printf("bw-0000000%u", i);
+        ck_assert_ptr_eq(g_hash_table_lookup(r1, id), g_hash_table_lookup(r0, id));
+    }
+    static const char *const order1[] = { "bw-00000001", "bw-00000002", "bw-00000003", NULL };
+    assert_loaded_ids(s, order1);
+
+    /* the third grows to the front, the second is gone: only the third's
+     * row is written again (the first keeps its row, its place moves) */
+    g_ptr_array_remove_index(list, 2);
+    g_ptr_array_remove_index(list, 1);
+    g_ptr_array_insert(list, 0, campaign_new("bw-00000003", m3b, 3000));
+    ck_assert_int_eq(bw_store_save_campaigns(s, list, NULL), BW_OK);
+    g_autoptr(GHashTable) r2 = campaign_rowids(db);
+    ck_assert_uint_eq(g_hash_table_size(r2), 2);
+    ck_assert_ptr_eq(g_hash_table_lookup(r2, "bw-00000001"), g_hash_table_lookup(r0, "bw-00000001"));
+    ck_assert_ptr_ne(g_hash_table_lookup(r2, "bw-00000003"), g_hash_table_lookup(r0, "bw-00000003"));
+    static const char *const order2[] = { "bw-00000003", "bw-00000001", NULL };
+    assert_loaded_ids(s, order2);
+    g_autoptr(GPtrArray) loaded = NULL;
+    ck_assert_int_eq(bw_store_load_campaigns(s, &loaded, NULL), BW_OK);
+    ck_assert_uint_eq(((bw_campaign_t *)g_ptr_array_index(loaded, 0))->members->len, 3);
+
+    /* a muted campaign stays muted, its row as it was */
+    ck_assert_int_eq(bw_store_set_muted(s, "bw-00000001", true), BW_OK);
+    ck_assert_int_eq(bw_store_save_campaigns(s, list, NULL), BW_OK);
+    g_autoptr(GHashTable) r3 = campaign_rowids(db);
+    ck_assert_ptr_eq(g_hash_table_lookup(r3, "bw-00000001"), g_hash_table_lookup(r0, "bw-00000001"));
+    g_autoptr(GPtrArray) muted = NULL;
+    ck_assert_int_eq(bw_store_load_campaigns(s, &muted, NULL), BW_OK);
+    ck_assert(((bw_campaign_t *)g_ptr_array_index(muted, 1))->muted);
+    ck_assert(!((bw_campaign_t *)g_ptr_array_index(muted, 0))->muted);
+
+    /* rows as an older version leaves them: read from the JSON, by rowid */
+    ck_assert_int_eq(sqlite3_exec(db, "UPDATE campaigns SET bin = NULL, pos = NULL",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    static const char *const by_rowid[] = { "bw-00000001", "bw-00000003", NULL };
+    assert_loaded_ids(s, by_rowid);
+    /* the next save writes them all, in its order */
+    ck_assert_int_eq(bw_store_save_campaigns(s, list, NULL), BW_OK);
+    assert_loaded_ids(s, order2);
+    sqlite3_stmt *st = NULL;
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM campaigns WHERE bin IS NOT NULL"
+                                            " AND pos IS NOT NULL", -1, &st, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    ck_assert_int_eq(sqlite3_column_int(st, 0), 2);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
 }
 END_TEST
 
@@ -1378,6 +1628,9 @@ suite_store(void)
     tcase_add_test(tc, test_meta_roundtrip);
     tcase_add_test(tc, test_skipped_roundtrip);
     tcase_add_test(tc, test_campaigns_keep_muted);
+    tcase_add_test(tc, test_campaign_bin_roundtrip);
+    tcase_add_test(tc, test_campaign_bin_damage);
+    tcase_add_test(tc, test_campaigns_save_changed_only);
     tcase_add_test(tc, test_notified_and_tagged);
     tcase_add_test(tc, test_corrupt_file_moved_aside);
     tcase_add_test(tc, test_corrupt_twice_same_second_keeps_both);
