@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -113,48 +112,40 @@ run_engine(int argc, char **argv)
     return run(argc, argv);
 }
 
-/* The worker's heap in large pages.  After 10 new messages at 160k messages
- * the worker touched ~16 MB of fresh heap (notmuch's searches, the state's
- * rows, the snapshot): 4,100 first-touch faults of a 4 KiB page, and on the
- * virtual machines we measure on each costs ~16 us of system time (a loop
- * touching fresh pages: 91 ms for 5,900), more than half the hook's system
- * time.  So the heap grows once by WORKER_HEAP_RESERVE (address space only:
- * untouched pages cost nothing) and the kernel is asked to back that range
- * with transparent huge pages: one fault per 2 MiB.  Without THP (or with it
- * off) the advice is ignored and only the reserve remains.  The top is not
+/* The worker's heap: one reserve, one arena, no trim, no mmap per block.
+ * After 10 new messages at 160k messages the worker uses ~9 MB of heap
+ * (the stored items, the snapshot read and re-encoded, notmuch's searches,
+ * each of which has Xapian reserve 88 bytes per document in the database:
+ * 14.6 MB, barely touched).  So the heap grows once by WORKER_HEAP_RESERVE
+ * (address space only: untouched pages cost nothing), the top is not
  * trimmed during the run, and large blocks come from the heap too (no mmap
- * per block): touched memory is reused.  The worker is short-lived; the
- * agent and the other commands keep the allocator's defaults. */
+ * per block): memory touched once is reused, not faulted in again.
+ *
+ * The range is not advised MADV_HUGEPAGE (it was until session 13): on the
+ * virtual machines we measure on, the guest reports its free 2 MiB blocks
+ * to the host (virtio-balloon free page reporting, page_reporting_order 9),
+ * which takes their memory back; a transparent huge page is exactly such a
+ * block, and zeroing one the host took back costs 4-8 ms instead of 0.1 ms.
+ * Whether the worker's 6-8 huge pages came from warm or reported blocks
+ * depends on what the machine freed and reported since the last run, so
+ * the hook's CPU was bimodal: +20-50 ms at 160k in one run in three or so
+ * (clear_page_erms under do_huge_pmd_anonymous_page in perf).  Small pages
+ * come from the per-CPU lists and split blocks, which are not reported:
+ * ~1,900 more faults (~2-3 ms) in every run, no slow mode.  The worker is
+ * short-lived; the agent and the other commands keep the allocator's
+ * defaults. */
 #define WORKER_HEAP_RESERVE ((size_t)64 << 20)
-#define WORKER_LARGE_PAGE ((uintptr_t)2 << 20)
 
 static void
-worker_heap_in_large_pages(void)
+worker_heap_reserve(void)
 {
-#if defined(MADV_HUGEPAGE) && defined(__GLIBC__)
-#if __GLIBC_PREREQ(2, 33)
-    char *before = sbrk(0);
-    if (before == (char *)-1)
-        return;
+#if defined(__GLIBC__)
     /* One arena: the thread that opens notmuch allocates from this heap
-     * too, not from an arena of its own in small pages. */
+     * too, not from an arena of its own. */
     mallopt(M_ARENA_MAX, 1);
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
     mallopt(M_TRIM_THRESHOLD, (int)(WORKER_HEAP_RESERVE * 2));
     mallopt(M_TOP_PAD, (int)WORKER_HEAP_RESERVE);
-    /* One allocation larger than the free top of the heap makes malloc grow
-     * it now, by the reserve. */
-    struct mallinfo2 mi = mallinfo2();
-    static void *volatile grow;   /* volatile: a malloc/free pair may be elided */
-    grow = malloc(mi.keepcost + 4096);
-    free(grow);
-    grow = NULL;
-    char *after = sbrk(0);
-    uintptr_t from = ((uintptr_t)before + WORKER_LARGE_PAGE - 1) & ~(WORKER_LARGE_PAGE - 1);
-    uintptr_t to = (uintptr_t)after & ~(WORKER_LARGE_PAGE - 1);
-    if (after != (char *)-1 && to > from)
-        (void)madvise((void *)from, to - from, MADV_HUGEPAGE);
-#endif
 #endif
 }
 
@@ -165,14 +156,14 @@ worker_heap_in_large_pages(void)
  * loaded: loaded here, its libraries were mapped and relocated (~500 page
  * faults) and the core initialised in this process, which only waits, and
  * the worker faulted their pages in again after the fork.  Now only the
- * worker loads them, into its large-page heap. */
+ * worker loads them. */
 static int
 run_hook(int argc, char **argv)
 {
     fflush(NULL);
     pid_t child = fork();
     if (child == 0) {
-        worker_heap_in_large_pages();
+        worker_heap_reserve();
         return run_engine(argc, argv);   /* ends through main() */
     }
     if (child < 0)
