@@ -194,6 +194,9 @@ bw_snapshot_sent_bytes(GPtrArray *sent)
 typedef struct {
     GPtrArray *items;        /* bw_item_t*, slim (see above), by date */
     GPtrArray *fragments;    /* char*: the SPEC entry of each item */
+    /* the account of the profile fed the sent mail alone: the one the
+     * saving run's signals stage judged against (scan-signals.h) */
+    bw_account_t *account;
 } snapshot_t;
 
 static void
@@ -201,6 +204,7 @@ snapshot_clear(snapshot_t *s)
 {
     g_clear_pointer(&s->items, g_ptr_array_unref);
     g_clear_pointer(&s->fragments, g_ptr_array_unref);
+    g_clear_pointer(&s->account, bw_account_free);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(snapshot_t, snapshot_clear)
 
@@ -435,6 +439,9 @@ snapshot_load(bw_store_t *store, bw_profile_t *profile, snapshot_t *out)
         return false;
     guint count = entries->len;
     bw_snapshot_sent(vs, profile, NULL);
+    out->account = bw_account_from_profile(profile);
+    if (out->account == NULL)
+        return false;
 
     out->items = g_ptr_array_new_full(count, (GDestroyNotify)bw_item_free);
     out->fragments = g_ptr_array_new_full(count, g_free);
@@ -503,10 +510,14 @@ snapshot_load(bw_store_t *store, bw_profile_t *profile, snapshot_t *out)
 }
 
 bool
-bw_snapshot_replay_profile(bw_store_t *store, bw_profile_t *profile)
+bw_snapshot_replay_profile(bw_store_t *store, bw_profile_t *profile, bw_account_t **account)
 {
     g_auto(snapshot_t) snap = { 0 };
-    return snapshot_load(store, profile, &snap);
+    if (!snapshot_load(store, profile, &snap))
+        return false;
+    if (account != NULL)
+        *account = g_steal_pointer(&snap.account);
+    return true;
 }
 
 /* The SPEC document of a run with nothing new, from the snapshot: surges
@@ -555,19 +566,21 @@ bw_snapshot_document(bw_scan_t *s, bw_profile_t *profile)
         bw_scan_apply_since(&r, opts->since);
     if (bw_assess(profile, kept, r.campaigns, r.surges, opts->now, &r.assessment) != BW_OK)
         return NULL;
+    bw_scan_phase("assess");
     /* the signals as the stored rows give them (nothing new was read) */
     g_auto(bw_signals_run_t) sig = { 0 };
     bw_mailbox_ops_t ops;
     bw_nm_source_mailbox_ops(s->src, &ops);
     bw_signals_reading_t reading;
     bw_scan_signals_reading(s, &reading);
-    if (bw_signals_stage_run(&sig, s->src, s->store, profile, &ops, &reading,
+    if (bw_signals_stage_run(&sig, s->src, s->store, profile, g_steal_pointer(&snap.account),
+                             &ops, &reading,
                              BW_SIGNALS_READ_NONE, 0, NULL) != BW_OK ||
         bw_signals_stage_assess(&sig, &r, NULL) != BW_OK) {
         bw_assessment_free(r.assessment);
         return NULL;
     }
-    bw_scan_phase("assess");
+    bw_scan_phase(bw_signals_phase(&sig));
     JsonNode *node = bw_scan_result_to_json(&r);
     bw_assessment_free(r.assessment);
     g_clear_pointer(&r.signals, g_ptr_array_unref);
