@@ -197,6 +197,8 @@ typedef struct {
     /* the account of the profile fed the sent mail alone: the one the
      * saving run's signals stage judged against (scan-signals.h) */
     bw_account_t *account;
+    /* the items (in `items`) whose originals the profile learnt from */
+    GHashTable *learnt;
 } snapshot_t;
 
 static void
@@ -205,6 +207,7 @@ snapshot_clear(snapshot_t *s)
     g_clear_pointer(&s->items, g_ptr_array_unref);
     g_clear_pointer(&s->fragments, g_ptr_array_unref);
     g_clear_pointer(&s->account, bw_account_free);
+    g_clear_pointer(&s->learnt, g_hash_table_unref);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(snapshot_t, snapshot_clear)
 
@@ -445,6 +448,7 @@ snapshot_load(bw_store_t *store, bw_profile_t *profile, snapshot_t *out)
 
     out->items = g_ptr_array_new_full(count, (GDestroyNotify)bw_item_free);
     out->fragments = g_ptr_array_new_full(count, g_free);
+    out->learnt = g_hash_table_new(g_direct_hash, g_direct_equal);
     /* The type checked once; `held` keeps GLib's information of it alive
      * through the loop (freed with the last value of the type, it was made
      * again for each entry: ~10,000 instructions each). */
@@ -501,8 +505,10 @@ snapshot_load(bw_store_t *store, bw_profile_t *profile, snapshot_t *out)
             snapshot_clear(out);
             return false;
         }
-        if (learn && it->report->original)
+        if (learn && it->report->original) {
             bw_profile_learn_original(profile, it->report->original);
+            g_hash_table_add(out->learnt, it);
+        }
         g_ptr_array_add(out->items, it);
         g_ptr_array_add(out->fragments, frag);
     }
@@ -564,7 +570,10 @@ bw_snapshot_document(bw_scan_t *s, bw_profile_t *profile)
     r.skipped = skipped;
     if (opts->since > 0)
         bw_scan_apply_since(&r, opts->since);
-    if (bw_assess(profile, kept, r.campaigns, r.surges, opts->now, &r.assessment) != BW_OK)
+    /* The originals learnt from above are not learnt again (learning is
+     * idempotent: scan.c passes the run's learnt ones the same way). */
+    if (bw_assess_learnt(profile, kept, r.campaigns, r.surges, opts->now, snap.learnt,
+                         &r.assessment) != BW_OK)
         return NULL;
     bw_scan_phase("assess");
     /* the signals as the stored rows give them (nothing new was read) */
