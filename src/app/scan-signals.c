@@ -1044,8 +1044,14 @@ bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store
                 g_ptr_array_add(summaries, read_now);
                 continue;
             }
-            g_autoptr(JsonNode) n = json_parse(g_hash_table_lookup(sent, g_ptr_array_index(sent_ids, i)));
-            bw_sent_summary_t *sm = NULL;
+            /* the rows this program writes are read without json-glib */
+            const char *text = g_hash_table_lookup(sent, g_ptr_array_index(sent_ids, i));
+            bw_sent_summary_t *sm = bw_sent_summary_from_row(text);
+            if (sm != NULL) {
+                g_ptr_array_add(summaries, sm);
+                continue;
+            }
+            g_autoptr(JsonNode) n = json_parse(text);
             if (n != NULL && bw_sent_summary_from_json(n, &sm, NULL) == BW_OK && sm != NULL)
                 g_ptr_array_add(summaries, sm);
         }
