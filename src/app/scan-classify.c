@@ -59,7 +59,7 @@ bw_scan_stage_signals(bw_scan_t *s, bool *retry, char **detail)
 {
     bw_signals_reading_t reading;
     bw_scan_signals_reading(s, &reading);
-    bw_status_t st = bw_signals_stage_run(&s->sig, s->src, s->store, s->profile, &s->ops,
+    bw_status_t st = bw_signals_stage_run(&s->sig, s->src, s->store, s->profile, NULL, &s->ops,
                                           &reading,
                                           s->full ? BW_SIGNALS_READ_ALL : BW_SIGNALS_READ_RANGE,
                                           s->after, detail);
@@ -67,9 +67,7 @@ bw_scan_stage_signals(bw_scan_t *s, bool *retry, char **detail)
         *retry = bw_nm_source_failed(s->src, NULL);
         return st;
     }
-    /* which memo the stage used (T320 checks that it is used) */
-    bw_scan_phase(s->sig.facts_reused ? "signals+memo" : s->sig.runs_reused ? "signals+runs"
-                                                                             : "signals");
+    bw_scan_phase(bw_signals_phase(&s->sig));
     return BW_OK;
 }
 
@@ -873,7 +871,8 @@ bw_scan_stage_load(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char **det
     link_campaigns(s->items, s->campaigns);
     /* The profile as the saving run had it: the sent mail it learnt
      * from and the originals bw_classify_learn() learnt from. */
-    if (!bw_snapshot_replay_profile(s->store, s->profile)) {
+    g_autoptr(bw_account_t) account = NULL;
+    if (!bw_snapshot_replay_profile(s->store, s->profile, &account)) {
         g_clear_pointer(&s->profile, bw_profile_free);
         s->profile = bw_scan_profile_new(s->src);
         bw_mailbox_ops_t ops;
@@ -885,6 +884,8 @@ bw_scan_stage_load(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char **det
             *retry = bw_nm_source_failed(s->src, detail);
             return BW_E_DATABASE;
         }
+        g_clear_pointer(&account, bw_account_free);
+        account = bw_account_from_profile(s->profile);
         for (guint i = 0; i < s->items->len; i++) {
             const bw_item_t *it = g_ptr_array_index(s->items, i);
             bw_classify_learn(s->profile, &ops, it->report);
@@ -899,12 +900,14 @@ bw_scan_stage_load(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char **det
     bw_nm_source_mailbox_ops(s->src, &ops);
     bw_signals_reading_t reading;
     bw_scan_signals_reading(s, &reading);
-    bw_status_t sst = bw_signals_stage_run(&s->sig, s->src, s->store, s->profile, &ops, &reading,
+    bw_status_t sst = bw_signals_stage_run(&s->sig, s->src, s->store, s->profile,
+                                           g_steal_pointer(&account), &ops, &reading,
                                            BW_SIGNALS_READ_NONE, s->after, detail);
     if (sst != BW_OK) {
         *retry = bw_nm_source_failed(s->src, NULL);
         return sst;
     }
+    bw_scan_phase(bw_signals_phase(&s->sig));
     /* What was read since the read stage (the profile, the signals) is of
      * its snapshot too (bw_nm_source_snapshot_held), or the run reads
      * again. */

@@ -359,8 +359,11 @@ GBytes *bw_snapshot_sent_bytes(GPtrArray *sent);
  * it, none is made: their strings are read in place from its bytes). */
 void bw_snapshot_sent(GVariant *vs, bw_profile_t *profile, GPtrArray *sent_out);
 /* The profile as the saving run had it (sent mail, learnt originals); FALSE
- * without a usable snapshot. */
-bool bw_snapshot_replay_profile(bw_store_t *store, bw_profile_t *profile);
+ * without a usable snapshot.  `account` (may be NULL) gets the account the
+ * profile had between the two: the one the signals stage judges against
+ * (scan-signals.h). */
+bool bw_snapshot_replay_profile(bw_store_t *store, bw_profile_t *profile,
+                                bw_account_t **account);
 /* Write the snapshot entries of `items` (bw_item_t*, their rows written in
  * this transaction); `teaches`: the items whose report teaches. */
 bw_status_t bw_snapshot_put_entries(bw_store_t *store, GPtrArray *items, GHashTable *teaches);

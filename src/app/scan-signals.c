@@ -956,7 +956,8 @@ memo_text(const bw_signals_run_t *r, gint64 sent_version, const char *runs_json,
 
 bw_status_t
 bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store,
-                     const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
+                     const bw_profile_t *profile, bw_account_t *account,
+                     const bw_mailbox_ops_t *ops,
                      const bw_signals_reading_t *reading, bw_signals_read_t read,
                      guint64 after, char **detail)
 {
@@ -966,7 +967,7 @@ bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store
     r->signals = g_ptr_array_new_with_free_func((GDestroyNotify)bw_signal_free);
     r->phishing = g_ptr_array_new_with_free_func((GDestroyNotify)bw_phish_free);
     r->members = g_hash_table_new_full(bw_str_hash, g_str_equal, g_free, g_free);
-    r->account = bw_account_from_profile(profile);
+    r->account = account != NULL ? account : bw_account_from_profile(profile);
     if (r->account == NULL)
         return bw_error_set(detail, BW_E_NOMEM, "%s", _("cannot build the account's description"));
     r->account_key = bw_account_key(r->account);
@@ -1043,8 +1044,14 @@ bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store
                 g_ptr_array_add(summaries, read_now);
                 continue;
             }
-            g_autoptr(JsonNode) n = json_parse(g_hash_table_lookup(sent, g_ptr_array_index(sent_ids, i)));
-            bw_sent_summary_t *sm = NULL;
+            /* the rows this program writes are read without json-glib */
+            const char *text = g_hash_table_lookup(sent, g_ptr_array_index(sent_ids, i));
+            bw_sent_summary_t *sm = bw_sent_summary_from_row(text);
+            if (sm != NULL) {
+                g_ptr_array_add(summaries, sm);
+                continue;
+            }
+            g_autoptr(JsonNode) n = json_parse(text);
             if (n != NULL && bw_sent_summary_from_json(n, &sm, NULL) == BW_OK && sm != NULL)
                 g_ptr_array_add(summaries, sm);
         }
@@ -1152,6 +1159,12 @@ bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store
     g_ptr_array_sort(r->phishing, cmp_phish);
     bw_nm_source_set_anomalies(src, r->members);
     return BW_OK;
+}
+
+const char *
+bw_signals_phase(const bw_signals_run_t *r)
+{
+    return r->facts_reused ? "signals+memo" : r->runs_reused ? "signals+runs" : "signals";
 }
 
 bw_status_t

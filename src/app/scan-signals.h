@@ -83,14 +83,27 @@ typedef struct {
     bool (*from_count_kept)(void *ctx, const char *address);
 } bw_signals_reading_t;
 
-/* Runs the stage.  `ops` answers the judges' questions about the mailbox
+/* Runs the stage.  The facts are judged against `account` (taken), or,
+ * when it is NULL, against the account of `profile` as it is now.  A
+ * saving run calls the stage after the profile learnt from the sent mail
+ * and before it learns from the originals (classify): a run with nothing
+ * new, whose profile has learnt both, passes the account it had in
+ * between (bw_snapshot_replay_profile), or it would judge against another
+ * account than a full run does (and find the memo of another account).
+ * `ops` answers the judges' questions about the mailbox
  * (received_from_count, has_message_id...).  A failed notmuch read is
  * BW_E_DATABASE (the scan retries); a reader that cannot run at all is
  * BW_E_INTERNAL. */
 bw_status_t bw_signals_stage_run(bw_signals_run_t *r, bw_nm_source_t *src, bw_store_t *store,
-                                 const bw_profile_t *profile, const bw_mailbox_ops_t *ops,
+                                 const bw_profile_t *profile, bw_account_t *account,
+                                 const bw_mailbox_ops_t *ops,
                                  const bw_signals_reading_t *reading, bw_signals_read_t read,
                                  guint64 after, char **detail);
+
+/* The name of the stage's timing line: which memo it used ("signals+memo":
+ * the runs and the facts' verdicts, "signals+runs": the runs, "signals":
+ * none; T320 checks that it is used). */
+const char *bw_signals_phase(const bw_signals_run_t *r);
 
 /* Inside the save transaction: the rows this run read. */
 bw_status_t bw_signals_stage_save(const bw_signals_run_t *r, bw_store_t *store, char **detail);

@@ -194,6 +194,11 @@ bw_snapshot_sent_bytes(GPtrArray *sent)
 typedef struct {
     GPtrArray *items;        /* bw_item_t*, slim (see above), by date */
     GPtrArray *fragments;    /* char*: the SPEC entry of each item */
+    /* the account of the profile fed the sent mail alone: the one the
+     * saving run's signals stage judged against (scan-signals.h) */
+    bw_account_t *account;
+    /* the items (in `items`) whose originals the profile learnt from */
+    GHashTable *learnt;
 } snapshot_t;
 
 static void
@@ -201,6 +206,8 @@ snapshot_clear(snapshot_t *s)
 {
     g_clear_pointer(&s->items, g_ptr_array_unref);
     g_clear_pointer(&s->fragments, g_ptr_array_unref);
+    g_clear_pointer(&s->account, bw_account_free);
+    g_clear_pointer(&s->learnt, g_hash_table_unref);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(snapshot_t, snapshot_clear)
 
@@ -416,12 +423,61 @@ bw_snapshot_sent(GVariant *vs, bw_profile_t *profile, GPtrArray *sent_out)
     }
 }
 
+/* The profile's part of snapshot_load: the same checks of each entry
+ * against its row (an id, a `bounces` entry, the row's id, date and
+ * `learn`), the same originals learnt in the same order, without making
+ * the items (the watch agent's and `scan`'s load of the stored reports
+ * needs only the profile: ~1,300 items decoded and freed for nothing). */
+static bool
+replay_entries(bw_store_t *store, bw_profile_t *profile, GPtrArray *entries)
+{
+    const GVariantType *item_type = G_VARIANT_TYPE(SNAP_ITEM_TYPE);
+    g_autoptr(GVariant) held = NULL;   /* (see snapshot_load) */
+    for (guint i = 0; i < entries->len; i++) {
+        const bw_store_snap_entry_t *e = g_ptr_array_index(entries, i);
+        g_autoptr(GVariant) t = g_variant_ref_sink(
+            g_variant_new_from_bytes(item_type, e->entry, TRUE));
+        if (held == NULL)
+            held = g_variant_ref(t);
+        g_autoptr(GVariant) c0 = g_variant_get_child_value(t, 0);
+        g_autoptr(GVariant) c1 = g_variant_get_child_value(t, 1);
+        g_autoptr(GVariant) c5 = g_variant_get_child_value(t, 5);
+        g_autoptr(GVariant) c6 = g_variant_get_child_value(t, 6);
+        g_autofree char *id = bs_dup(c0);
+        bool learn = g_variant_get_boolean(c5);
+        gsize frag_len = 0;
+        const char *frag = g_variant_get_fixed_array(c6, &frag_len, 1);
+        if (id == NULL || frag == NULL || frag_len == 0 || strcmp(id, e->message_id) != 0 ||
+            g_variant_get_int64(c1) != e->date || learn != e->learn) {
+            /* not the entry of its row: refused as a damaged one */
+            bw_store_snap_entry_refuse(store, e->message_id);
+            return false;
+        }
+        if (!learn)
+            continue;
+        g_autoptr(GVariant) c8 = g_variant_get_child_value(t, 8);
+        g_autoptr(GVariant) c9 = g_variant_get_child_value(t, 9);
+        char *dkim = bs_dup(c8);
+        if (dkim != NULL || g_variant_n_children(c9) > 0) {
+            bw_original_t *o = bw_original_new();
+            o->dkim_domain = dkim;
+            bs_array_into(c9, o->received);
+            bw_profile_learn_original(profile, o);
+            bw_original_free(o);
+        }
+    }
+    return true;
+}
+
 /* Decode the stored snapshot: feeds `profile` exactly as the save's run fed
  * it (sent mail, then the originals bw_classify_learn() learnt from) and gives the
  * slim items.  FALSE when there is none, or it does not match the items
- * table (then the caller reads the items themselves). */
+ * table (then the caller reads the items themselves).  `profile_only`:
+ * no item is made (`items`, `fragments` and `learnt` stay NULL), each
+ * entry is checked against its row as it would be and only the originals
+ * the profile learns from are read. */
 static bool
-snapshot_load(bw_store_t *store, bw_profile_t *profile, snapshot_t *out)
+snapshot_load(bw_store_t *store, bw_profile_t *profile, bool profile_only, snapshot_t *out)
 {
     memset(out, 0, sizeof *out);
     g_autoptr(GVariant) vs = bw_snapshot_sent_variant(store);
@@ -435,9 +491,15 @@ snapshot_load(bw_store_t *store, bw_profile_t *profile, snapshot_t *out)
         return false;
     guint count = entries->len;
     bw_snapshot_sent(vs, profile, NULL);
+    out->account = bw_account_from_profile(profile);
+    if (out->account == NULL)
+        return false;
 
+    if (profile_only)
+        return replay_entries(store, profile, entries);
     out->items = g_ptr_array_new_full(count, (GDestroyNotify)bw_item_free);
     out->fragments = g_ptr_array_new_full(count, g_free);
+    out->learnt = g_hash_table_new(g_direct_hash, g_direct_equal);
     /* The type checked once; `held` keeps GLib's information of it alive
      * through the loop (freed with the last value of the type, it was made
      * again for each entry: ~10,000 instructions each). */
@@ -494,8 +556,10 @@ snapshot_load(bw_store_t *store, bw_profile_t *profile, snapshot_t *out)
             snapshot_clear(out);
             return false;
         }
-        if (learn && it->report->original)
+        if (learn && it->report->original) {
             bw_profile_learn_original(profile, it->report->original);
+            g_hash_table_add(out->learnt, it);
+        }
         g_ptr_array_add(out->items, it);
         g_ptr_array_add(out->fragments, frag);
     }
@@ -503,10 +567,14 @@ snapshot_load(bw_store_t *store, bw_profile_t *profile, snapshot_t *out)
 }
 
 bool
-bw_snapshot_replay_profile(bw_store_t *store, bw_profile_t *profile)
+bw_snapshot_replay_profile(bw_store_t *store, bw_profile_t *profile, bw_account_t **account)
 {
     g_auto(snapshot_t) snap = { 0 };
-    return snapshot_load(store, profile, &snap);
+    if (!snapshot_load(store, profile, true, &snap))
+        return false;
+    if (account != NULL)
+        *account = g_steal_pointer(&snap.account);
+    return true;
 }
 
 /* The SPEC document of a run with nothing new, from the snapshot: surges
@@ -518,7 +586,7 @@ bw_snapshot_document(bw_scan_t *s, bw_profile_t *profile)
     const bw_scanner_options_t *opts = s->opts;
     bw_store_t *store = s->store;
     g_auto(snapshot_t) snap = { 0 };
-    if (!snapshot_load(store, profile, &snap))
+    if (!snapshot_load(store, profile, false, &snap))
         return NULL;
     bw_scan_phase("snap-load");
     g_autoptr(GPtrArray) campaigns = NULL;
@@ -553,21 +621,26 @@ bw_snapshot_document(bw_scan_t *s, bw_profile_t *profile)
     r.skipped = skipped;
     if (opts->since > 0)
         bw_scan_apply_since(&r, opts->since);
-    if (bw_assess(profile, kept, r.campaigns, r.surges, opts->now, &r.assessment) != BW_OK)
+    /* The originals learnt from above are not learnt again (learning is
+     * idempotent: scan.c passes the run's learnt ones the same way). */
+    if (bw_assess_learnt(profile, kept, r.campaigns, r.surges, opts->now, snap.learnt,
+                         &r.assessment) != BW_OK)
         return NULL;
+    bw_scan_phase("assess");
     /* the signals as the stored rows give them (nothing new was read) */
     g_auto(bw_signals_run_t) sig = { 0 };
     bw_mailbox_ops_t ops;
     bw_nm_source_mailbox_ops(s->src, &ops);
     bw_signals_reading_t reading;
     bw_scan_signals_reading(s, &reading);
-    if (bw_signals_stage_run(&sig, s->src, s->store, profile, &ops, &reading,
+    if (bw_signals_stage_run(&sig, s->src, s->store, profile, g_steal_pointer(&snap.account),
+                             &ops, &reading,
                              BW_SIGNALS_READ_NONE, 0, NULL) != BW_OK ||
         bw_signals_stage_assess(&sig, &r, NULL) != BW_OK) {
         bw_assessment_free(r.assessment);
         return NULL;
     }
-    bw_scan_phase("assess");
+    bw_scan_phase(bw_signals_phase(&sig));
     JsonNode *node = bw_scan_result_to_json(&r);
     bw_assessment_free(r.assessment);
     g_clear_pointer(&r.signals, g_ptr_array_unref);

@@ -164,4 +164,25 @@ later Sent "Jonas Weber <jonas.weber@mailhost.example>" anna@example.org weekend
 bw_expect_eq "phase 5: the runs are looked for again" \
     "$(grep -c 'timing: signals  ' "$BW_TMP/hook.err")" 1
 same_as_full "phase 5"
+
+# phase 6: nothing new, an hour later.  `scan --json` answers from the
+# snapshot, `scan --json --tag` from the stored reports; both judge the
+# stored facts against the account the saving run's signals stage had
+# (the sent mail's, before the originals taught the profile more), so the
+# memo serves (the runs and the verdicts, not every stored row judged
+# again) and the answer is a full scan's at that hour.
+BOUNCEWATCH_NOW=$("$PY" -c 'import datetime, sys
+print((datetime.datetime.fromisoformat(sys.argv[1]) + datetime.timedelta(hours=1)).isoformat())' "$now")
+export BOUNCEWATCH_NOW
+BOUNCEWATCH_DEBUG_TIMING=1 "$BW_BIN" scan --json >/dev/null 2>"$BW_TMP/nn.err" ||
+    bw_expect_eq "phase 6: scan" failed ok
+bw_expect_eq "phase 6: served from the snapshot, with the memo" \
+    "$(grep -c -e 'timing: snapshot ' -e 'timing: signals+memo ' "$BW_TMP/nn.err")" 2
+same_as_full "phase 6"
+BOUNCEWATCH_DEBUG_TIMING=1 "$BW_BIN" scan --json --tag >"$BW_TMP/nn-tag.json" 2>"$BW_TMP/nn-tag.err" ||
+    bw_expect_eq "phase 6: scan --tag" failed ok
+bw_expect_eq "phase 6, --tag: the stored reports loaded, with the memo" \
+    "$(grep -c -e 'timing: load ' -e 'timing: signals+memo ' "$BW_TMP/nn-tag.err")" 2
+cmp -s "$BW_TMP/nn-tag.json" "$BW_TMP/p.json" ||
+    bw_expect_eq "phase 6, --tag: the document" differs "as from the snapshot"
 bw_done

@@ -862,6 +862,165 @@ to_text(JsonNode *n)
     return s;
 }
 
+/* json-glib's way of reading a stored sent row (scan-signals.c's): the
+ * summary as text, or NULL when it gives none. */
+static char *
+sent_row_json_way(const char *text)
+{
+    g_autoptr(JsonParser) p = json_parser_new_immutable();
+    if (!json_parser_load_from_data(p, text, -1, NULL) || json_parser_get_root(p) == NULL)
+        return NULL;
+    g_autoptr(bw_sent_summary_t) s = NULL;
+    if (bw_sent_summary_from_json(json_parser_get_root(p), &s, NULL) != BW_OK || s == NULL)
+        return NULL;
+    return bw_sent_summary_to_json_text(s);
+}
+
+/* The fast reader's summary as text, or NULL when it refuses the row. */
+static char *
+sent_row_fast_way(const char *text)
+{
+    g_autoptr(bw_sent_summary_t) s = bw_sent_summary_from_row(text);
+    return s != NULL ? bw_sent_summary_to_json_text(s) : NULL;
+}
+
+static char *
+random_field(GRand *r)
+{
+    static const char *const pieces[] = {
+        "a", "Z", "0", " ", "@", ".", "-", "/", ";", "=", "{", "}", "[", "]", ",", ":",
+        "\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac", "\xf0\x9f\x98\x80", "\xe2\x80\xa8",
+        "\xef\xbf\xbf", "\xc2\x80",
+    };
+    /* what the writer escapes, in one field of forty */
+    static const char *const escaped[] = { "\"", "\\", "\t", "\x7f", "\x01", "\x1f" };
+    if (g_rand_int_range(r, 0, 6) == 0)
+        return NULL;
+    GString *g = g_string_new(NULL);
+    int n = g_rand_int_range(r, 0, 12);
+    int esc = g_rand_int_range(r, 0, 40) == 0 ? g_rand_int_range(r, 0, n + 1) : -1;
+    for (int i = 0; i <= n; i++) {
+        if (i == esc)
+            g_string_append(g, escaped[g_rand_int_range(r, 0, G_N_ELEMENTS(escaped))]);
+        if (i < n)
+            g_string_append(g, pieces[g_rand_int_range(r, 0, G_N_ELEMENTS(pieces))]);
+    }
+    return g_string_free(g, FALSE);
+}
+
+/* The stored sent rows read without json-glib (bw_sent_summary_from_row)
+ * give json-glib's summary, or are refused; whatever the text. */
+START_TEST(test_sent_row_fast_read)
+{
+    /* a real summary, and summaries of random fields */
+    static const char sent[] = "Message-ID: <x1@mailhost.example>\nDate: Thu, 19 Nov 2026 03:00:00 +0300\n"
+                               "From: Jonas <" MH ">\nTo: a@example.net, \"B \\\"q\\\"\" <b@example.net>\n"
+                               "Subject: Re: the \"plan\" 100%\nUser-Agent: X/1.0\n\nhi\n";
+    g_autoptr(bw_sent_summary_t) real = NULL;
+    ck_assert_int_eq(bw_sent_summary_read(sent, sizeof sent - 1, &real, NULL), BW_OK);
+    g_autofree char *real_text = bw_sent_summary_to_json_text(real);
+    g_autofree char *real_fast = sent_row_fast_way(real_text);
+    ck_assert_ptr_nonnull(real_fast);
+    ck_assert_str_eq(real_fast, real_text);
+    g_autoptr(GRand) r = g_rand_new_with_seed(13);
+    guint fast = 0, refused = 0, mutated_fast = 0;
+    for (int k = 0; k < 3000; k++) {
+        g_autoptr(bw_sent_summary_t) s = g_new0(bw_sent_summary_t, 1);
+        s->message_id = random_field(r);
+        s->date_unix = (gint64)g_rand_int(r) * (g_rand_boolean(r) ? 1 : -1) * 1000;
+        s->has_date = g_rand_boolean(r);
+        s->date_offset = s->has_date ? g_rand_int_range(r, -86400, 86401) : 0;
+        s->from = random_field(r);
+        s->mailer = random_field(r);
+        s->msgid_shape = random_field(r);
+        s->content_shape = random_field(r);
+        s->language = random_field(r);
+        s->path = random_field(r);
+        s->priority = g_rand_boolean(r);
+        s->reply = g_rand_boolean(r);
+        s->to_shape = random_field(r);
+        s->n_to = (unsigned)g_rand_int_range(r, 0, 400);
+        s->n_cc = g_rand_boolean(r) ? G_MAXUINT32 : 0;
+        s->n_bcc = (unsigned)g_rand_int(r);
+        s->recipients = g_ptr_array_new_with_free_func(g_free);
+        int nr = g_rand_int_range(r, 0, 10) == 0 ? 300 : g_rand_int_range(r, 0, 4);
+        for (int i = 0; i < nr; i++) {
+            char *f = random_field(r);
+            g_ptr_array_add(s->recipients, f ? f : g_strdup(""));
+        }
+        s->subject_key = random_field(r);
+        g_autofree char *text = bw_sent_summary_to_json_text(s);
+        g_autofree char *want = sent_row_json_way(text);
+        g_autofree char *got = sent_row_fast_way(text);
+        ck_assert_ptr_nonnull(want);
+        if (got != NULL) {
+            ck_assert_str_eq(got, want);
+            fast++;
+        } else {
+            /* only a string it writes escaped is refused */
+            ck_assert_ptr_nonnull(strchr(text, '\\'));
+            refused++;
+        }
+        /* damaged rows: whatever is read fast is what json-glib reads */
+        for (int m = 0; m < 4; m++) {
+            g_autofree char *bad = g_strdup(text);
+            gsize len = strlen(bad);
+            gsize at = (gsize)g_rand_int_range(r, 0, (gint32)len);
+            static const char swaps[] = "{}[],:\"\\0123456789- aZ\x7f\x01\xff\xc3";
+            switch (g_rand_int_range(r, 0, 3)) {
+            case 0:
+                bad[at] = swaps[g_rand_int_range(r, 0, (gint32)sizeof swaps - 1)];
+                break;
+            case 1:
+                bad[at] = '\0';
+                break;
+            default:
+                memmove(bad + at, bad + at + 1, len - at);
+                break;
+            }
+            g_autofree char *bwant = sent_row_json_way(bad);
+            g_autofree char *bgot = sent_row_fast_way(bad);
+            if (bgot != NULL) {
+                ck_assert_ptr_nonnull(bwant);
+                ck_assert_str_eq(bgot, bwant);
+                mutated_fast++;
+            }
+        }
+    }
+    ck_assert_uint_gt(fast, 1000);
+    ck_assert_uint_gt(refused, 100);
+    ck_assert_uint_gt(mutated_fast, 100);
+    /* other forms go to json-glib */
+    static const char *const other[] = {
+        "", "{", "{}x", " {}", "{ }", "{\"date\": 1}", "{\"date\":01}", "{\"date\":1.5}",
+        "{\"date\":1e3}", "{\"date\":1234567890123456789}", "{\"date\":-}", "{\"date\":true}",
+        "{\"from\":null}", "{\"from\":\"a\\\"b\"}", "{\"from\":\"\\u0041\"}", "{\"from\":\"a\tb\"}",
+        "{\"from\":\"a\x7f\"}", "{\"from\":\"\xff\"}", "{\"from\":\"\xc3\"}", "{\"from\":\"a\"",
+        "{\"date\":1,\"date\":2}", "{\"offset\":1,\"date\":2}", "{\"x\":1}", "{,\"date\":1}",
+        "{\"date\":1,}", "{\"n\":[1,2]}", "{\"n\":[1,2,3,4]}", "{\"n\":[1,2,\"3\"]}",
+        "{\"recipients\":[1]}", "{\"recipients\":[\"a\",]}", "{\"recipients\":\"a\"}", "[]",
+        "{\"recipients\":[\"a\"\"b\"]}", "{\"subject_key\":\"s\",\"from\":\"a\"}",
+    };
+    for (unsigned i = 0; i < G_N_ELEMENTS(other); i++) {
+        g_autoptr(bw_sent_summary_t) s = bw_sent_summary_from_row(other[i]);
+        if (s != NULL)
+            ck_abort_msg("read fast: %s", other[i]);
+    }
+    /* what it reads: the defaults of missing members, clamped counts */
+    static const char *const same[] = {
+        "{}", "{\"date\":-5}", "{\"offset\":-1000000}", "{\"offset\":999999}",
+        "{\"n\":[-1,5,99999999999]}", "{\"flags\":7}", "{\"flags\":-1}", "{\"recipients\":[]}",
+        "{\"from\":\"\"}", "{\"date\":0,\"n\":[0,0,0],\"subject_key\":\"\xe6\x97\xa5\"}",
+    };
+    for (unsigned i = 0; i < G_N_ELEMENTS(same); i++) {
+        g_autofree char *want = sent_row_json_way(same[i]);
+        g_autofree char *got = sent_row_fast_way(same[i]);
+        ck_assert_ptr_nonnull(got);
+        ck_assert_str_eq(got, want);
+    }
+}
+END_TEST
+
 /* The notable read gives what the full read gives, or nothing when that is
  * not notable; the facts and summaries written directly are json-glib's
  * text; the reader's answers parse into json-glib's tree. */
@@ -1179,6 +1338,7 @@ suite_signals(void)
     tcase_add_test(tc, test_sent_owner_mail);
     tcase_add_test(tc, test_sent_order_independent);
     tcase_add_test(tc, test_sent_short_history);
+    tcase_add_test(tc, test_sent_row_fast_read);
     suite_add_tcase(s, tc);
     tc = tcase_create("assess");
     tcase_add_test(tc, test_assess_rule);
