@@ -12,7 +12,9 @@
  *   - what the reader process answers for it (bw_reader_read_json): the
  *     notable-only read must give the full read's facts or nothing, and
  *     every answer must pass the parent's payload check;
- *   - bw_sent_summary_read() and its JSON round trip;
+ *   - bw_sent_summary_read() and its JSON round trip, and the state's row
+ *     text read back by bw_sent_summary_from_row (the message's own bytes
+ *     too, as a damaged row: refused, or read as json-glib reads them);
  *   - bw_sent_mail_read() (what the sender profile learns from a sent
  *     message), its JSON round trip (the reader process sends it so) and
  *     the profile fed with it;
@@ -152,6 +154,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             g_ptr_array_add(facts, m);
         }
+        /* the message's bytes as a stored row (a damaged state): the fast
+         * reader refuses it or reads what json-glib reads */
+        {
+            char *rowtext = g_strndup(msg, len);
+            bw_sent_summary_t *fast = bw_sent_summary_from_row(rowtext);
+            if (fast != NULL) {
+                g_autoptr(JsonParser) jp = json_parser_new_immutable();
+                bw_sent_summary_t *slow = NULL;
+                if (!json_parser_load_from_data(jp, rowtext, -1, NULL) ||
+                    bw_sent_summary_from_json(json_parser_get_root(jp), &slow, NULL) != BW_OK ||
+                    slow == NULL)
+                    abort();
+                char *f = json_text(bw_sent_summary_to_json(fast), "fast-read row");
+                char *g = json_text(bw_sent_summary_to_json(slow), "json-glib row");
+                if (strcmp(f, g) != 0)
+                    abort();
+                g_free(f);
+                g_free(g);
+                bw_sent_summary_free(slow);
+                bw_sent_summary_free(fast);
+            }
+            g_free(rowtext);
+        }
         bw_sent_summary_t *ss = NULL;
         if (bw_sent_summary_read(msg, len, &ss, NULL) == BW_OK) {
             JsonNode *n = bw_sent_summary_to_json(ss);
@@ -162,6 +187,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             char *b = json_text(bw_sent_summary_to_json(back), "reloaded sent summary");
             if (strcmp(a, b) != 0)
                 abort();
+            /* the state's row text, and its fast reader (which may refuse
+             * a row, never read it otherwise than json-glib does) */
+            char *row = bw_sent_summary_to_json_text(ss);
+            bw_sent_summary_t *fast = bw_sent_summary_from_row(row);
+            if (fast != NULL) {
+                char *f = json_text(bw_sent_summary_to_json(fast), "fast-read sent row");
+                if (strcmp(a, f) != 0)
+                    abort();
+                g_free(f);
+                bw_sent_summary_free(fast);
+            }
+            g_free(row);
             g_free(a);
             g_free(b);
             bw_sent_summary_free(back);
