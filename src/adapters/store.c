@@ -875,12 +875,13 @@ bw_store_has_item(bw_store_t *s, const char *message_id, bool *found, char **fil
     return rc_status(rc);
 }
 
-bw_status_t
-bw_store_count_items(bw_store_t *s, guint64 *count)
+/* The number a `SELECT count(*) ...` gives. */
+static bw_status_t
+count_rows(bw_store_t *s, const char *sql, guint64 *count)
 {
     *count = 0;
     sqlite3_stmt *st = NULL;
-    int rc = stmt_get(s, "SELECT count(*) FROM items", &st);
+    int rc = stmt_get(s, sql, &st);
     if (rc != SQLITE_OK)
         return BW_E_STATE;
     rc = sqlite3_step(st);
@@ -888,6 +889,12 @@ bw_store_count_items(bw_store_t *s, guint64 *count)
         *count = (guint64)sqlite3_column_int64(st, 0);
     stmt_done(st);
     return rc_status(rc);
+}
+
+bw_status_t
+bw_store_count_items(bw_store_t *s, guint64 *count)
+{
+    return count_rows(s, "SELECT count(*) FROM items", count);
 }
 
 bw_status_t
@@ -2812,16 +2819,7 @@ bw_store_snap_entry_ids(bw_store_t *s, GHashTable **out)
 bw_status_t
 bw_store_count_snap_entries(bw_store_t *s, guint64 *count)
 {
-    *count = 0;
-    sqlite3_stmt *st = NULL;
-    int rc = stmt_get(s, "SELECT count(*) FROM snap_items", &st);
-    if (rc != SQLITE_OK)
-        return BW_E_STATE;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *count = (guint64)sqlite3_column_int64(st, 0);
-    stmt_done(st);
-    return rc_status(rc);
+    return count_rows(s, "SELECT count(*) FROM snap_items", count);
 }
 
 bw_status_t
