@@ -397,6 +397,63 @@ START_TEST(test_campaign_bin_damage)
 }
 END_TEST
 
+/* Bytes whose sum holds but that are not a form the writer makes (a
+ * foreign write with a matching sum, a writer's bug): the reader checks
+ * every length and count against what is left, so each gives a campaign
+ * or NULL, never a read outside them (under valgrind or ASan).  The
+ * damage test above only reaches the sum check. */
+static void
+campaign_bin_resum(guchar *b, gsize len)
+{
+    guint64 sum = GUINT64_TO_LE(bw_xxh64(b + 16, len - 16, G_GUINT64_CONSTANT(0x62772d63616d7031)));
+    memcpy(b + 8, &sum, 8);
+}
+
+START_TEST(test_campaign_bin_bounds)
+{
+    static const char *const m[] = { "a@x", "b@x", NULL };
+    bw_campaign_t *c = campaign_new("bw-00000001", m, 1000);
+    g_autoptr(GBytes) bin = bw_store_campaign_to_bin(c);
+    bw_campaign_free(c);
+    gsize len;
+    const guchar *b = g_bytes_get_data(bin, &len);
+    /* the sum recomputed over the writer's bytes: the same campaign */
+    g_autofree guchar *copy = g_malloc(len);
+    memcpy(copy, b, len);
+    campaign_bin_resum(copy, len);
+    ck_assert_mem_eq(copy, b, len);
+    bw_campaign_t *same = bw_store_campaign_from_bin(copy, len);
+    ck_assert_ptr_nonnull(same);
+    bw_campaign_free(same);
+    static const guchar values[] = { 0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff };
+    guint read = 0;
+    for (gsize i = 16; i < len; i++) {
+        for (gsize v = 0; v < G_N_ELEMENTS(values); v++) {
+            /* each in a buffer of exactly its length */
+            g_autofree guchar *x = g_memdup2(b, len);
+            x[i] = values[v];
+            campaign_bin_resum(x, len);
+            bw_campaign_t *got = bw_store_campaign_from_bin(x, len);
+            read += got != NULL;
+            bw_campaign_free(got);
+        }
+    }
+    /* (a changed hash or date still reads: the parser did run) */
+    ck_assert_uint_gt(read, 0);
+    for (gsize n = 16; n < len; n++) {
+        g_autofree guchar *x = g_memdup2(b, n);
+        campaign_bin_resum(x, n);
+        ck_assert_ptr_null(bw_store_campaign_from_bin(x, n));
+    }
+    /* a long list count, a long string length, with the sum right */
+    g_autofree guchar *big = g_malloc(len + 8);
+    memcpy(big, b, len);
+    memset(big + len, 0xff, 8);
+    campaign_bin_resum(big, len + 8);
+    ck_assert_ptr_null(bw_store_campaign_from_bin(big, len + 8));
+}
+END_TEST
+
 /* A binary form whose sum holds but that names another row (a page of
  * another row, a foreign write) is not that row's campaign: refused, the
  * row's JSON read (as an item's form naming another row is), and the next
@@ -1681,6 +1738,7 @@ suite_store(void)
     tcase_add_test(tc, test_campaign_bin_roundtrip);
     tcase_add_test(tc, test_campaign_bin_damage);
     tcase_add_test(tc, test_campaign_bin_other_row);
+    tcase_add_test(tc, test_campaign_bin_bounds);
     tcase_add_test(tc, test_campaigns_save_changed_only);
     tcase_add_test(tc, test_notified_and_tagged);
     tcase_add_test(tc, test_corrupt_file_moved_aside);
