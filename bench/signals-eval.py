@@ -41,12 +41,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
 
 
-def shared_dir():
-    """The shared material (corpus/, scenarios/): bench/shared-dir.sh says
-    where ($BW_SHARED, else ../shared next to the source tree, else next to
-    the main worktree)."""
-    r = subprocess.run(["sh", os.path.join(HERE, "shared-dir.sh")], capture_output=True, text=True)
-    return r.stdout.strip()
+from shareddir import shared_dir  # noqa: E402  (bench/shareddir.py)
 
 
 SHARED = shared_dir()

@@ -875,12 +875,13 @@ bw_store_has_item(bw_store_t *s, const char *message_id, bool *found, char **fil
     return rc_status(rc);
 }
 
-bw_status_t
-bw_store_count_items(bw_store_t *s, guint64 *count)
+/* The number a `SELECT count(*) ...` gives. */
+static bw_status_t
+count_rows(bw_store_t *s, const char *sql, guint64 *count)
 {
     *count = 0;
     sqlite3_stmt *st = NULL;
-    int rc = stmt_get(s, "SELECT count(*) FROM items", &st);
+    int rc = stmt_get(s, sql, &st);
     if (rc != SQLITE_OK)
         return BW_E_STATE;
     rc = sqlite3_step(st);
@@ -888,6 +889,12 @@ bw_store_count_items(bw_store_t *s, guint64 *count)
         *count = (guint64)sqlite3_column_int64(st, 0);
     stmt_done(st);
     return rc_status(rc);
+}
+
+bw_status_t
+bw_store_count_items(bw_store_t *s, guint64 *count)
+{
+    return count_rows(s, "SELECT count(*) FROM items", count);
 }
 
 bw_status_t
@@ -1276,8 +1283,9 @@ bw_store_campaign_to_text(const bw_campaign_t *c)
  * with a string that is not UTF-8 gets no binary form: its JSON is read,
  * as before (json-glib's reader refuses such text, and the load must do
  * what it did).  The reader checks every length against the bytes left,
- * so any bytes give a campaign or NULL; a damaged form (its sum) is
- * refused, and the row's JSON is read instead. */
+ * so any bytes give a campaign or NULL; a damaged form (its sum), or
+ * one whose id is not its row's, is refused, and the row's JSON is read
+ * instead. */
 #define CAMPAIGN_BIN_MAGIC "BWCAMP1\0"
 #define CAMPAIGN_BIN_HEAD 16u
 #define CAMPAIGN_BIN_SEED 0x62772d63616d7031ull   /* "bw-camp1" */
@@ -1596,7 +1604,7 @@ bw_store_load_campaigns(bw_store_t *s, GPtrArray **out, char **detail)
     sqlite3_stmt *st = NULL;
     /* In the order of the last save (`pos`); rows without one (written
      * by an older version, which rewrote them all in order) by rowid. */
-    int rc = stmt_get(s, "SELECT json, muted, bin FROM campaigns ORDER BY pos, rowid", &st);
+    int rc = stmt_get(s, "SELECT json, muted, bin, id FROM campaigns ORDER BY pos, rowid", &st);
     if (rc != SQLITE_OK) {
         set_sql_detail(s, detail, "load campaigns");
         return BW_E_STATE;
@@ -1605,8 +1613,13 @@ bw_store_load_campaigns(bw_store_t *s, GPtrArray **out, char **detail)
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         bw_campaign_t *c = bw_store_campaign_from_bin(sqlite3_column_blob(st, 2),
                                                       (gsize)sqlite3_column_bytes(st, 2));
+        /* a whole form that names another row (a page of another row, a
+         * foreign write: its sum holds) is not this row's campaign */
+        const char *row_id = (const char *)sqlite3_column_text(st, 3);
+        if (c != NULL && g_strcmp0(c->id, row_id) != 0)
+            g_clear_pointer(&c, bw_campaign_free);
         if (c == NULL) {
-            /* no binary form, or a damaged one: the JSON */
+            /* no binary form, a damaged one or another row's: the JSON */
             const char *json = (const char *)sqlite3_column_text(st, 0);
             JsonNode *n = json ? string_to_node(json, (size_t)sqlite3_column_bytes(st, 0)) : NULL;
             c = bw_store_campaign_from_json(n);
@@ -2806,16 +2819,7 @@ bw_store_snap_entry_ids(bw_store_t *s, GHashTable **out)
 bw_status_t
 bw_store_count_snap_entries(bw_store_t *s, guint64 *count)
 {
-    *count = 0;
-    sqlite3_stmt *st = NULL;
-    int rc = stmt_get(s, "SELECT count(*) FROM snap_items", &st);
-    if (rc != SQLITE_OK)
-        return BW_E_STATE;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *count = (guint64)sqlite3_column_int64(st, 0);
-    stmt_done(st);
-    return rc_status(rc);
+    return count_rows(s, "SELECT count(*) FROM snap_items", count);
 }
 
 bw_status_t
