@@ -193,7 +193,25 @@ open_handle(bw_store_t *s)
         sqlite3_finalize(probe);
 #endif
         if (!have) {
-            rc = exec_sql(s, added[i][3]);
+            /* Under the write lock, asked again: two programs opening an
+             * older state at once would otherwise both add the column, and
+             * the second would fail ("duplicate column name").  The probe
+             * is prepared after the lock is taken, so it sees the other
+             * one's column.  (Tests: BOUNCEWATCH_TEST_COLUMN_GATE waits
+             * here, bw_test_gate().) */
+            bw_test_gate("BOUNCEWATCH_TEST_COLUMN_GATE");
+            rc = exec_sql(s, "BEGIN IMMEDIATE");
+            if (rc != SQLITE_OK)
+                return rc;
+            sqlite3_stmt *probe = NULL;
+            have = sqlite3_prepare_v2(s->db, added[i][2], -1, &probe, NULL) == SQLITE_OK;
+            sqlite3_finalize(probe);
+            rc = have ? SQLITE_OK : exec_sql(s, added[i][3]);
+            if (rc != SQLITE_OK) {
+                (void)exec_sql(s, "ROLLBACK");
+                return rc;
+            }
+            rc = exec_sql(s, "COMMIT");
             if (rc != SQLITE_OK)
                 return rc;
         }

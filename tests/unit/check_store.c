@@ -504,6 +504,53 @@ START_TEST(test_campaign_bin_other_row)
 }
 END_TEST
 
+/* Two programs open a state of an older version at once: both find a
+ * column missing, and the second must not fail when the first has added it
+ * (it used to: "duplicate column name").  The child stops between its check
+ * and its change (BOUNCEWATCH_TEST_COLUMN_GATE) while this process opens
+ * the state and adds the columns. */
+START_TEST(test_open_adds_columns_once)
+{
+    g_autofree char *path = state_path();
+    {
+        g_autoptr(bw_store_t) s = NULL;
+        ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+    }
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE campaigns DROP COLUMN pos", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    g_autofree char *gate = g_build_filename(tmpdir, "column-gate", NULL);
+    g_autofree char *waiting = g_strconcat(gate, ".waiting", NULL);
+    g_autofree char *go = g_strconcat(gate, ".go", NULL);
+    (void)g_unlink(waiting);
+    (void)g_unlink(go);
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        g_setenv("BOUNCEWATCH_TEST_COLUMN_GATE", gate, TRUE);
+        bw_store_t *s = NULL;
+        bw_status_t st = bw_store_open(path, &s, NULL, NULL);
+        if (s != NULL)
+            bw_store_close(s);
+        _exit(st == BW_OK ? 0 : 1);
+    }
+    for (int i = 0; i < 2000 && !g_file_test(waiting, G_FILE_TEST_EXISTS); i++)
+        g_usleep(10000);
+    ck_assert(g_file_test(waiting, G_FILE_TEST_EXISTS));
+    {
+        g_autoptr(bw_store_t) s = NULL;
+        ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+    }
+    ck_assert(g_file_set_contents(go, "", 0, NULL));
+    int status = 0;
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    ck_assert(WIFEXITED(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
 /* The rowid of each campaign row, by id. */
 static GHashTable *
 campaign_rowids(sqlite3 *db)
@@ -1738,6 +1785,7 @@ suite_store(void)
     tcase_add_test(tc, test_campaign_bin_roundtrip);
     tcase_add_test(tc, test_campaign_bin_damage);
     tcase_add_test(tc, test_campaign_bin_other_row);
+    tcase_add_test(tc, test_open_adds_columns_once);
     tcase_add_test(tc, test_campaign_bin_bounds);
     tcase_add_test(tc, test_campaigns_save_changed_only);
     tcase_add_test(tc, test_notified_and_tagged);
