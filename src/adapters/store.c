@@ -53,7 +53,26 @@ struct bw_store {
      * "snapshot parts"): the list row, and the bytes they make. */
     GBytes *parts_list;
     GBytes *parts_bytes;
+    /* Inside a read transaction (bw_store_read_begin) nothing is written:
+     * a damaged snapshot entry found then is dropped at its end. */
+    bool reading;
+    GPtrArray *drops_owed;   /* damaged_drop_t* */
 };
+
+typedef struct {
+    char *message_id;
+    GBytes *row;
+} damaged_drop_t;
+
+static void
+damaged_drop_free(damaged_drop_t *d)
+{
+    g_free(d->message_id);
+    g_bytes_unref(d->row);
+    g_free(d);
+}
+
+static void drop_damaged_entry(bw_store_t *s, const char *message_id, GBytes *row);
 
 static const char *const schema_sql =
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);"
@@ -282,6 +301,8 @@ close_handle(bw_store_t *s, bool damaged)
         s->db = NULL;
     }
     s->in_txn = false;
+    s->reading = false;
+    g_clear_pointer(&s->drops_owed, g_ptr_array_unref);
     forget_parts(s);
 }
 
@@ -451,13 +472,24 @@ bw_store_begin(bw_store_t *s, char **detail)
 bool
 bw_store_read_begin(bw_store_t *s)
 {
-    return !s->in_txn && exec_sql(s, "BEGIN DEFERRED") == SQLITE_OK;
+    s->reading = !s->in_txn && !s->reading && exec_sql(s, "BEGIN DEFERRED") == SQLITE_OK;
+    return s->reading;
 }
 
 void
 bw_store_read_end(bw_store_t *s)
 {
+    if (!s->reading)
+        return;
     (void)exec_sql(s, "COMMIT");
+    s->reading = false;
+    /* the damaged entries the reads found, dropped now (each only while its
+     * row still holds the bytes found damaged) */
+    g_autoptr(GPtrArray) owed = g_steal_pointer(&s->drops_owed);
+    for (guint i = 0; owed != NULL && i < owed->len; i++) {
+        const damaged_drop_t *d = g_ptr_array_index(owed, i);
+        drop_damaged_entry(s, d->message_id, d->row);
+    }
 }
 
 bw_status_t
@@ -2706,6 +2738,17 @@ cmp_snap_entry(gconstpointer a, gconstpointer b)
 static void
 drop_damaged_entry(bw_store_t *s, const char *message_id, GBytes *row)
 {
+    if (s->reading) {
+        if (s->drops_owed == NULL)
+            s->drops_owed = g_ptr_array_new_with_free_func((GDestroyNotify)damaged_drop_free);
+        if (s->drops_owed->len < 100000u) {   /* bounded: the rest wait for another run */
+            damaged_drop_t *d = g_new(damaged_drop_t, 1);
+            d->message_id = g_strdup(message_id);
+            d->row = g_bytes_ref(row);
+            g_ptr_array_add(s->drops_owed, d);
+        }
+        return;
+    }
     bool own = !s->in_txn;
     if (own && bw_store_begin(s, NULL) != BW_OK)
         return;

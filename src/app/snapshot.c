@@ -480,14 +480,22 @@ static bool
 snapshot_load(bw_store_t *store, bw_profile_t *profile, bool profile_only, snapshot_t *out)
 {
     memset(out, 0, sizeof *out);
+    /* The sent row, the entries and the count in one read transaction: all
+     * of one save, whatever another run commits meanwhile (a save between
+     * two of them would mix two states; the count catches only a change
+     * in the number of items).  Damaged entries found are dropped at its
+     * end. */
+    bool one_read = bw_store_read_begin(store);
     g_autoptr(GVariant) vs = bw_snapshot_sent_variant(store);
-    if (vs == NULL)
-        return false;
+    bw_test_gate("BOUNCEWATCH_TEST_SNAPSHOT_GATE");
     /* an entry per row of the items table, each checked by the store */
     g_autoptr(GPtrArray) entries = NULL;
     guint64 stored = 0;
-    if (bw_store_load_snap_entries(store, &entries) != BW_OK ||
-        bw_store_count_items(store, &stored) != BW_OK || stored != entries->len)
+    bool whole = vs != NULL && bw_store_load_snap_entries(store, &entries) == BW_OK &&
+                 bw_store_count_items(store, &stored) == BW_OK && stored == entries->len;
+    if (one_read)
+        bw_store_read_end(store);
+    if (!whole)
         return false;
     guint count = entries->len;
     bw_snapshot_sent(vs, profile, NULL);
