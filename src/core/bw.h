@@ -435,8 +435,10 @@ guint64 bw_xxh64(const void *data, size_t n, guint64 seed);
 /* Tests only: when the environment variable `variable` holds PREFIX,
  * create PREFIX.waiting and wait (20 s at most) for PREFIX.go, so that a
  * test can act (commit, save) at that point of a run.  Used with
- * BOUNCEWATCH_TEST_SAVE_GATE and BOUNCEWATCH_TEST_READ_GATE (src/app) and
- * BOUNCEWATCH_TEST_XAPIAN_GATE (src/adapters/nm-source.c). */
+ * BOUNCEWATCH_TEST_SAVE_GATE, BOUNCEWATCH_TEST_READ_GATE and
+ * BOUNCEWATCH_TEST_SNAPSHOT_GATE (src/app), BOUNCEWATCH_TEST_XAPIAN_GATE
+ * (src/adapters/nm-source.c) and BOUNCEWATCH_TEST_COLUMN_GATE
+ * (src/adapters/store.c). */
 void bw_test_gate(const char *variable);
 
 G_END_DECLS
