@@ -51,10 +51,7 @@ same "after failures == clean" "$BW_TMP/after.json" "$BW_TMP/good.json"
 # modified" (it reads the document and catches only "not found"): the
 # exception used to end the scan in std::terminate, an abort instead of a
 # retry.  throwing-notmuch.so makes that call throw on demand.
-thrower="$BW_BUILDDIR/tests/tools/.libs/throwing-notmuch.so"
-[ -f "$thrower" ] || bw_expect_eq "test library built" missing "$thrower"
-# (an ASan build's runtime is in the program, so it cannot come first)
-asan_opts="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+bw_thrower_setup   # $thrower, $asan_opts (lib.sh)
 # thrown VAR=VALUE... COMMAND...: COMMAND with the thrower preloaded
 thrown() { env LD_PRELOAD="$thrower" ASAN_OPTIONS="$asan_opts" "$@"; }
 # said NAME FILE PATTERN: a failure unless FILE holds PATTERN

@@ -37,10 +37,7 @@
 bw_require_bin
 bw_require_cmd notmuch python3
 bw_tmpdir
-thrower="$BW_BUILDDIR/tests/tools/.libs/throwing-notmuch.so"
-[ -f "$thrower" ] || bw_expect_eq "test library built" missing "$thrower"
-# (an ASan build's runtime is in the program, so it cannot come first)
-asan_opts="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+bw_thrower_setup   # $thrower, $asan_opts (lib.sh)
 
 python3 "$BW_SRCDIR/tests/fixtures/make-mailbox.py" flood "$BW_TMP/mail" --now "$BOUNCEWATCH_NOW"
 mkdir -p "$BW_TMP/mail/Archive/cur" "$BW_TMP/held"

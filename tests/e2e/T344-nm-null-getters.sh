@@ -20,10 +20,7 @@
 bw_require_bin
 bw_require_cmd notmuch python3
 bw_tmpdir
-thrower="$BW_BUILDDIR/tests/tools/.libs/throwing-notmuch.so"
-[ -f "$thrower" ] || bw_expect_eq "test library built" missing "$thrower"
-# (an ASan build's runtime is in the program, so it cannot come first)
-asan_opts="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+bw_thrower_setup   # $thrower, $asan_opts (lib.sh)
 export DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent
 data="$XDG_DATA_HOME/bouncewatch"
 
@@ -132,7 +129,15 @@ rc=0
 bw_expect_eq "owner unset: exit status" "$rc" 78
 grep -q "Your sent mail is from owner@example.org" "$BW_TMP/err" \
     || bw_expect_eq "owner unset: the guess" "$(cat "$BW_TMP/err")" "...Your sent mail is from owner@example.org..."
+# (This run ends by exit() after a regex query (the Sent folders), whose
+# regcomp() notmuch never frees: .ci/lsan.supp names it, but under the
+# preload llvm-symbolizer cannot start (it inherits the instrumented
+# library), so in a sanitizer build nothing matches the suppression.  Leaks
+# are checked on this path by the run without the preload above.)
+asan_all=$asan_opts
+asan_opts="$asan_opts:detect_leaks=0"
 nulled from 0 1 "$BW_BIN" scan >/dev/null
+asan_opts=$asan_all
 bw_expect_eq "owner guess, a failed read: exit status" "$rc" 78
 bw_expect_eq "owner guess, a failed read: it failed" "$(grep -c null "$BW_TMP/calls")" 1
 grep -q "user.primary_email is empty" "$BW_TMP/err" \

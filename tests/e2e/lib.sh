@@ -184,6 +184,16 @@ bw_expect_ok() {
     fi
 }
 
+# bw_thrower_setup: $thrower (tests/tools' throwing-notmuch.so; the test
+# fails when it was not built) and $asan_opts, the ASAN_OPTIONS for a
+# program run with it preloaded: an ASan build's runtime is in the program,
+# so it cannot come first, and the link-order check is off.
+bw_thrower_setup() {
+    thrower="$BW_BUILDDIR/tests/tools/.libs/throwing-notmuch.so"
+    [ -f "$thrower" ] || bw_expect_eq "test library built" missing "$thrower"
+    asan_opts="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+}
+
 # bw_done: exit with the test's verdict.
 # bw_hook LOG: `hook post-new` as notmuch runs it, without a session bus
 # (the alert is logged), its standard error in LOG; $rc is its exit status.
