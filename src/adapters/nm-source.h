@@ -259,10 +259,13 @@ void bw_nm_source_mailbox_ops(bw_nm_source_t *src, bw_mailbox_ops_t *ops);
 /* The sample of the owner's sent mail the profile learns from: the `max`
  * most recent messages from the owner's addresses (excluded ones too),
  * newest first, as bw_nm_candidate_t* (file, Message-ID and date as notmuch
- * has them).  The files are read by the reader process
+ * has them).  `since` (0: none) is a guess of the date of the oldest of
+ * them (the last sample's oldest): only the messages from then on are
+ * listed when there are `max` of them, all otherwise; the sample is the
+ * same whatever the guess.  The files are read by the reader process
  * (bw_sent_mail_read), never here. */
-bw_status_t bw_nm_source_sent_sample(bw_nm_source_t *src, unsigned max, GPtrArray **out,
-                                     char **detail);
+bw_status_t bw_nm_source_sent_sample(bw_nm_source_t *src, unsigned max, gint64 since,
+                                     GPtrArray **out, char **detail);
 
 /* The lookups' answers about the owner's sent mail, to keep with the scan
  * state (NULL after a failed read), and to load them back into a fresh
