@@ -33,6 +33,7 @@ struct bw_nm_source {
     GHashTable *known_ids;       /* message-id -> GINT_TO_POINTER(1 known, 2 unknown) */
     GHashTable *from_counts;     /* address -> GUINT_TO_POINTER(count + 1) */
     int has_sent;                /* -1 unknown, 0, 1 */
+    gint64 sample_oldest;        /* date of the last message of the sent sample listed, or 0 */
     /* messages in the database, or -1: counting them through libnotmuch
      * walks every document (~40 ms at 160k; not through `xap`), and the
      * database this handle reads does not
@@ -1830,6 +1831,25 @@ op_has_sent_mail(void *ctx)
                 "(%s) and not (%s) and not (tag:spam or folder:Junk or folder:Spam or "
                 "folder:.Junk or folder:.Spam or folder:INBOX.Junk or folder:INBOX.Spam)",
                 src->owner_query, pre);
+            /* Counting them all cost ~250 M instructions at 26k sent
+             * messages: first only those from the sent sample's oldest
+             * date on (some of the same messages: when they are enough,
+             * all of them are); too few, or no answer: all counted. */
+            if (src->sample_oldest > 0) {
+                g_autofree char *since = g_strdup_printf("(%s) and date:@%" G_GINT64_FORMAT "..",
+                                                         q, src->sample_oldest);
+                notmuch_query_t *sq = notmuch_query_create(src->db, since);
+                unsigned n = 0;
+                if (sq) {
+                    notmuch_query_set_omit_excluded(sq, NOTMUCH_EXCLUDE_FALSE);
+                    if (notmuch_query_count_messages(sq, &n) == NOTMUCH_STATUS_SUCCESS &&
+                        n >= SENT_COPIES_MIN)
+                        src->has_sent = 1;
+                    notmuch_query_destroy(sq);
+                }
+                if (src->has_sent == 1)
+                    return true;
+            }
             notmuch_query_t *query = notmuch_query_create(src->db, q);
             unsigned count = 0;
             if (query) {
@@ -1994,6 +2014,18 @@ bw_nm_source_mailbox_ops(bw_nm_source_t *src, bw_mailbox_ops_t *ops)
 
 /* ------------------------------------------------------------ profile */
 
+/* Keep the date of the last (oldest) message of the sample just listed:
+ * op_has_sent_mail counts from then on first. */
+static void
+sample_listed(bw_nm_source_t *src, const GPtrArray *sample)
+{
+    src->sample_oldest = 0;
+    if (sample->len > 0) {
+        const bw_nm_candidate_t *c = g_ptr_array_index(sample, sample->len - 1);
+        src->sample_oldest = c->date;
+    }
+}
+
 /* The first `max` messages of `q` (the owner's from a date on), newest
  * first, into `out`: FALSE when notmuch did not answer them all (nothing
  * marked: the caller lists every message then, which marks it). */
@@ -2038,8 +2070,10 @@ bw_nm_source_sent_sample(bw_nm_source_t *src, unsigned max, gint64 since, GPtrAr
     if (since > 0) {
         g_autofree char *q = g_strdup_printf("%s and date:@%" G_GINT64_FORMAT "..",
                                              src->owner_query, since);
-        if (sent_sample_since(src, q, max, *out) && (*out)->len >= max)
+        if (sent_sample_since(src, q, max, *out) && (*out)->len >= max) {
+            sample_listed(src, *out);
             return BW_OK;
+        }
         g_ptr_array_set_size(*out, 0);
     }
     notmuch_query_t *query = notmuch_query_create(src->db, src->owner_query);
@@ -2071,6 +2105,7 @@ bw_nm_source_sent_sample(bw_nm_source_t *src, unsigned max, gint64 since, GPtrAr
     if (src->failed != NOTMUCH_STATUS_SUCCESS)
         return bw_error_set(detail, BW_E_DATABASE, "%s",
                             _("reading the sent mail from the notmuch database failed"));
+    sample_listed(src, *out);
     return BW_OK;
 }
 
