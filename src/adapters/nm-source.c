@@ -53,6 +53,9 @@ struct bw_nm_source {
     guint64 range_after;
     char *range_terms;           /* their Message-IDs as a query, or NULL */
     bool range_has_old;          /* a message of the range was there at the last save */
+    bool range_sorted;           /* range_has_old was told (bw_nm_source_range_known) */
+    /* the owner's messages among the range's (candidates pass), or -1 */
+    gint64 range_owner_count;
     /* The directories notmuch holds under the mail root (dir_entry_t*, the
      * walk's order), walked once per open, or NULL: not walked yet or too
      * many; dirs_walked: the walk was tried. */
@@ -159,6 +162,8 @@ range_forget(bw_nm_source_t *src)
     g_clear_pointer(&src->range, g_ptr_array_unref);
     g_clear_pointer(&src->range_terms, g_free);
     src->range_has_old = false;
+    src->range_sorted = false;
+    src->range_owner_count = -1;
     g_clear_pointer(&src->dirs, g_ptr_array_unref);
     src->dirs_walked = false;
     src->dirs_counted = false;
@@ -342,6 +347,7 @@ bw_nm_source_open(const char *config_path, bw_nm_source_t **out, char **detail)
     src->has_sent = -1;
     src->total = -1;
     src->owner_count = -1;
+    src->range_owner_count = -1;
     const char *inject = g_getenv("BOUNCEWATCH_TEST_READ_FAILURES");
     if (inject)
         src->inject_failures = (unsigned)MIN(g_ascii_strtoull(inject, NULL, 10), 100u);
@@ -923,6 +929,7 @@ candidates_pass(bw_nm_source_t *src, bool all, guint64 after_rev, GPtrArray *out
                 guint64 *examined, bool *sent_changed)
 {
     *sent_changed = false;
+    src->range_owner_count = -1;
     g_autofree char *range = NULL;
     if (all) {
         if (!count_every(src, examined))
@@ -989,6 +996,8 @@ candidates_pass(bw_nm_source_t *src, bool all, guint64 after_rev, GPtrArray *out
         *sent_changed = n > 0;
         if (range == NULL)
             src->owner_count = (gint64)n;   /* what bw_nm_source_count_sent counts */
+        else
+            src->range_owner_count = (gint64)n;   /* bw_nm_source_sent_count_grown */
     }
     return true;
 }
@@ -1077,6 +1086,18 @@ bw_nm_source_range_from_count(bw_nm_source_t *src, guint64 after_rev, const char
     if (!count_query(src, q, &n))
         return -1;
     return (gint64)MIN(n, (guint64)G_MAXINT64);
+}
+
+bool
+bw_nm_source_sent_count_grown(bw_nm_source_t *src, guint64 before, guint64 *count)
+{
+    /* as bw_nm_source_from_count_grown: the range's messages from the
+     * owner are new ones only when none of the range was there before */
+    if (!src->range_sorted || src->range_has_old || src->range_owner_count < 0 ||
+        before > G_MAXUINT64 / 2)
+        return false;
+    *count = before + (guint64)src->range_owner_count;
+    return true;
 }
 
 bool
@@ -2521,6 +2542,7 @@ bw_nm_source_range_known(bw_nm_source_t *src, guint64 after_rev, bw_nm_known_fn 
     }
     if (lost)
         *expected = G_MININT64;
+    src->range_sorted = true;
     return true;
 }
 

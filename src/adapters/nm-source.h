@@ -112,6 +112,14 @@ gint64 bw_nm_source_range_from_count(bw_nm_source_t *src, guint64 after_rev,
 bool bw_nm_source_from_count_grown(bw_nm_source_t *src, guint64 after_rev, const char *address,
                                    guint64 before);
 
+/* The count of the owner's messages (bw_nm_source_count_sent) when it was
+ * `before` at the revision the candidates' range starts after and the
+ * caller knows that no message left the database since: `before` plus the
+ * owner's messages in the range, when every message of the range is new
+ * (bw_nm_source_range_known told so).  FALSE when it cannot be told so
+ * (count them). */
+bool bw_nm_source_sent_count_grown(bw_nm_source_t *src, guint64 before, guint64 *count);
+
 /* The count of messages from `address` (received_from_count) is `count`:
  * the caller knows it (none left the database, none of the range can be
  * from the address, and `count` is the count at the last save).  The
