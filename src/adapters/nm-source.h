@@ -112,6 +112,14 @@ gint64 bw_nm_source_range_from_count(bw_nm_source_t *src, guint64 after_rev,
 bool bw_nm_source_from_count_grown(bw_nm_source_t *src, guint64 after_rev, const char *address,
                                    guint64 before);
 
+/* The count of the owner's messages (bw_nm_source_count_sent) when it was
+ * `before` at the revision the candidates' range starts after and the
+ * caller knows that no message left the database since: `before` plus the
+ * owner's messages in the range, when every message of the range is new
+ * (bw_nm_source_range_known told so).  FALSE when it cannot be told so
+ * (count them). */
+bool bw_nm_source_sent_count_grown(bw_nm_source_t *src, guint64 before, guint64 *count);
+
 /* The count of messages from `address` (received_from_count) is `count`:
  * the caller knows it (none left the database, none of the range can be
  * from the address, and `count` is the count at the last save).  The
@@ -259,10 +267,13 @@ void bw_nm_source_mailbox_ops(bw_nm_source_t *src, bw_mailbox_ops_t *ops);
 /* The sample of the owner's sent mail the profile learns from: the `max`
  * most recent messages from the owner's addresses (excluded ones too),
  * newest first, as bw_nm_candidate_t* (file, Message-ID and date as notmuch
- * has them).  The files are read by the reader process
+ * has them).  `since` (0: none) is a guess of the date of the oldest of
+ * them (the last sample's oldest): only the messages from then on are
+ * listed when there are `max` of them, all otherwise; the sample is the
+ * same whatever the guess.  The files are read by the reader process
  * (bw_sent_mail_read), never here. */
-bw_status_t bw_nm_source_sent_sample(bw_nm_source_t *src, unsigned max, GPtrArray **out,
-                                     char **detail);
+bw_status_t bw_nm_source_sent_sample(bw_nm_source_t *src, unsigned max, gint64 since,
+                                     GPtrArray **out, char **detail);
 
 /* The lookups' answers about the owner's sent mail, to keep with the scan
  * state (NULL after a failed read), and to load them back into a fresh

@@ -264,9 +264,9 @@ bw_reader_t *bw_scan_reader(bw_scan_t *s);
 /* Feed `profile` the owner's `max` newest sent messages, read by the
  * reader (what it cannot read is skipped: bw_scan_skip), in the order
  * notmuch gives them; `sent_out` (may be NULL) gets them as
- * bw_sent_mail_t*. */
+ * bw_sent_mail_t*.  `since`: bw_nm_source_sent_sample's guess (0: none). */
 bw_status_t bw_scan_learn_profile(bw_scan_t *s, bw_profile_t *profile, unsigned max,
-                                  GPtrArray *sent_out, char **detail);
+                                  gint64 since, GPtrArray *sent_out, char **detail);
 /* How the signals stage reads mail (scan-signals.h), through this scan. */
 void bw_scan_signals_reading(bw_scan_t *s, bw_signals_reading_t *out);
 /* Whether the count of messages from `address` is the one at the last save
@@ -354,6 +354,9 @@ void bw_scan_stage_tag(bw_scan_t *s);
 GVariant *bw_snapshot_sent_variant(bw_store_t *store);
 /* Their bytes as the store keeps them, from the messages. */
 GBytes *bw_snapshot_sent_bytes(GPtrArray *sent);
+/* How many sent messages the snapshot's `vs` holds (0 when it does not
+ * read), and in *oldest the least of their dates (notmuch's). */
+guint bw_snapshot_sent_oldest(GVariant *vs, gint64 *oldest);
 /* Feed the profile the snapshot's sent messages (vs: from
  * bw_snapshot_sent_variant); sent_out (may be NULL) receives them (without
  * it, none is made: their strings are read in place from its bytes). */

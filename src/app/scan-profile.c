@@ -72,11 +72,11 @@ bw_scan_signals_reading(bw_scan_t *s, bw_signals_reading_t *out)
 }
 
 bw_status_t
-bw_scan_learn_profile(bw_scan_t *s, bw_profile_t *profile, unsigned max, GPtrArray *sent_out,
-                      char **detail)
+bw_scan_learn_profile(bw_scan_t *s, bw_profile_t *profile, unsigned max, gint64 since,
+                      GPtrArray *sent_out, char **detail)
 {
     g_autoptr(GPtrArray) sample = NULL;
-    bw_status_t st = bw_nm_source_sent_sample(s->src, max, &sample, detail);
+    bw_status_t st = bw_nm_source_sent_sample(s->src, max, since, &sample, detail);
     if (st != BW_OK)
         return st;
     if (sample->len == 0)

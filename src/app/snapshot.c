@@ -392,6 +392,32 @@ feed_sent_in_place(GVariant *vs, bw_profile_t *profile)
     return true;
 }
 
+guint
+bw_snapshot_sent_oldest(GVariant *vs, gint64 *oldest)
+{
+    *oldest = 0;
+    bw_gv_array_t a;
+    if (!bw_gv_array_init(&a, gv_span(vs), SNAP_SENT_ALIGN))
+        return 0;
+    bw_gv_span_t e;
+    guint n = 0;
+    gint64 least = G_MAXINT64;
+    int r;
+    while ((r = bw_gv_array_next(&a, &e)) == 1) {
+        bw_gv_span_t m[G_N_ELEMENTS(snap_sent_members)];
+        if (!bw_gv_tuple(e, snap_sent_members, G_N_ELEMENTS(snap_sent_members), m))
+            return 0;
+        gint64 date = 0;
+        memcpy(&date, m[5].p, sizeof date);
+        least = MIN(least, date);
+        n++;
+    }
+    if (r < 0 || n == 0)
+        return 0;
+    *oldest = least;
+    return n;
+}
+
 /* Feed the profile the sent messages of the snapshot (`vs`:
  * bw_snapshot_sent_variant), in the order the saving run fed them;
  * `sent_out` (may be NULL) gets them as bw_sent_mail_t*. */
