@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""sent-exact.py: an incremental scan after the owner's sent mail changes
+gives what a full rescan gives, on generated mailboxes.
+
+  sent-exact.py --bin BOUNCEWATCH [--sample N] DIR...
+
+incremental-exact.py never adds mail from the owner, and the scale-1
+scenarios hold fewer sent messages than the profile's default sample (500),
+so neither reaches the paths a run takes when the owner's mail changed: the
+sample listed from the last sample's oldest date on, the copies of sent mail
+counted from there, the owner's count derived from the last one
+(scan-classify.c, nm-source.c).  This sets bouncewatch.profile_sample to N
+(default 50: smaller than the scenarios' sent mail), builds a state, then,
+each step followed by `scan --json` against `scan --json --full` on another
+state (identical but for "revision"):
+  1. the owner sends a message (a copy of their newest, new Message-ID);
+  2. one more, dated years back (outside the sample's dates);
+  3. the newest sent message is removed;
+  4. an old sent message is re-tagged and a new one sent;
+  5. two sent and one removed.
+Each DIR is a mailbox made by shared/scenarios/gen.py (DIR/notmuch-config,
+DIR/mail, DIR/truth.json), copied to a temporary directory first.  Exit 1
+when a step differs."""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+ap.add_argument("--bin", required=True)
+ap.add_argument("--sample", type=int, default=50)
+ap.add_argument("dirs", nargs="+")
+args = ap.parse_args()
+binp = os.path.abspath(args.bin)
+
+
+def now_of(d):
+    with open(os.path.join(d, "truth.json")) as f:
+        return re.search(r'"now":\s*"([^"]+)"', f.read(65536)).group(1)
+
+
+def scan(env, state, full=False):
+    e = dict(env, XDG_DATA_HOME=state, XDG_CACHE_HOME=os.path.join(state, "cache"),
+             BOUNCEWATCH_DEBUG_TIMING="1")
+    p = subprocess.run([binp, "scan", "--json"] + (["--full"] if full else []), env=e,
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit("sent-exact.py: scan failed: " + p.stderr[-400:])
+    phases = " ".join(l.split("timing:")[1].split()[0] for l in p.stderr.splitlines()
+                      if re.search(r"timing: (learn|classify|profile)", l))
+    doc = json.loads(p.stdout)
+    doc.pop("revision", None)
+    return doc, phases
+
+
+bad = 0
+for d in args.dirs:
+    d = os.path.abspath(d)
+    name = os.path.basename(d.rstrip("/"))
+    with tempfile.TemporaryDirectory(prefix="bw-sent-exact-") as tmp:
+        box = os.path.join(tmp, "box")
+        shutil.copytree(d, box, symlinks=True)
+        cfg = os.path.join(box, "notmuch-config")
+        with open(cfg) as f:
+            text = f.read()
+        text = re.sub(r"(?m)^path=.*$", "path=" + os.path.join(box, "mail"), text)
+        text += "\n[bouncewatch]\nprofile_sample=%d\n" % args.sample
+        with open(cfg, "w") as f:
+            f.write(text)
+        env = dict(os.environ, NOTMUCH_CONFIG=cfg, BOUNCEWATCH_NOW=now_of(d), LC_ALL="C.UTF-8",
+                   DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent/bw")
+
+        def nm(*a):
+            return subprocess.run(["notmuch"] + list(a), env=env, check=True,
+                                  capture_output=True, text=True).stdout
+
+        owner = re.search(r"(?m)^primary_email=(.*)$", text).group(1).strip()
+        inc = os.path.join(tmp, "inc")
+        scan(env, inc)
+        new = os.path.join(box, "mail", "bw-sent-exact")
+        for sub in ("cur", "new", "tmp"):
+            os.makedirs(os.path.join(new, sub), exist_ok=True)
+        sent = nm("search", "--output=files", "--sort=newest-first", "from:" + owner).split()
+        if len(sent) < 4:
+            print("%-18s too little sent mail, skipped" % name)
+            continue
+        with open(sent[0], "rb") as f:
+            raw0 = f.read()
+
+        def add(k, date):
+            raw = re.sub(rb"(?im)^(message-id:[ \t]*<)", b"\\1bw-sent-exact-%d." % k, raw0, count=1)
+            raw = re.sub(rb"(?im)^date:.*$", b"Date: " + date.encode(), raw, count=1)
+            with open(os.path.join(new, "cur", "s%d:2,S" % k), "wb") as f:
+                f.write(raw)
+
+        def retag_oldest_and_send():
+            oldest = nm("search", "--output=messages", "--sort=oldest-first", "from:" + owner).split()[0]
+            nm("tag", "+bw-sent-exact", "--", "id:" + oldest[3:])
+            add(5, "Mon, 23 Nov 2026 19:05:00 +0900")
+
+        steps = [("1 sent, newest", lambda: add(1, "Mon, 23 Nov 2026 18:35:35 +0900")),
+                 ("1 sent, backdated", lambda: add(2, "Tue, 01 Jan 2019 10:00:00 +0000")),
+                 ("newest sent removed", lambda: os.unlink(sent[0])),
+                 ("old retagged, 1 sent", retag_oldest_and_send),
+                 ("2 sent, 1 removed", lambda: (add(3, "Mon, 23 Nov 2026 19:00:00 +0900"),
+                                                add(4, "Mon, 23 Nov 2026 19:01:00 +0900"),
+                                                os.unlink(sent[3])))]
+        for k, (label, act) in enumerate(steps):
+            time.sleep(1.1)   # a new second: notmuch new sees the folders' mtimes move
+            act()
+            nm("new", "--quiet", "--no-hooks")
+            a, phases = scan(env, inc)
+            b, _ = scan(env, os.path.join(tmp, "full-%d" % k), full=True)
+            same = a == b
+            bad += not same
+            print("%-18s %-22s %-44s %s" % (name, label, phases, "identical" if same else "DIFFERENT"),
+                  flush=True)
+sys.exit(1 if bad else 0)
