@@ -19,13 +19,16 @@ state (identical but for "revision"):
   4. an old sent message is re-tagged and a new one sent;
   5. two sent and one removed.
 Each DIR is a mailbox made by shared/scenarios/gen.py (DIR/notmuch-config,
-DIR/mail, DIR/truth.json), copied to a temporary directory first.  Exit 1
-when a step differs."""
+DIR/mail, DIR/truth.json), copied to a temporary directory first.  The
+stored items' fingerprints (state.sqlite, items.json) must be the full
+rescan's too: they do not show in the document, but the next run groups
+campaigns with them ("FP-DIFFERS").  Exit 1 when a step differs."""
 import argparse
 import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -56,6 +59,15 @@ def scan(env, state, full=False):
     doc = json.loads(p.stdout)
     doc.pop("revision", None)
     return doc, phases
+
+
+def fingerprints(state):
+    db = sqlite3.connect(os.path.join(state, "bouncewatch", "state.sqlite"))
+    try:
+        return {mid: json.loads(j).get("fingerprint")
+                for mid, j in db.execute("SELECT message_id, json FROM items")}
+    finally:
+        db.close()
 
 
 bad = 0
@@ -117,7 +129,11 @@ for d in args.dirs:
             a, phases = scan(env, inc)
             b, _ = scan(env, os.path.join(tmp, "full-%d" % k), full=True)
             same = a == b
-            bad += not same
-            print("%-18s %-22s %-44s %s" % (name, label, phases, "identical" if same else "DIFFERENT"),
-                  flush=True)
+            full_state = os.path.join(tmp, "full-%d" % k)
+            fp_same = fingerprints(inc) == fingerprints(full_state)
+            bad += not same or not fp_same
+            verdict = "identical" if same else "DIFFERENT"
+            if not fp_same:
+                verdict += " FP-DIFFERS"
+            print("%-18s %-22s %-44s %s" % (name, label, phases, verdict), flush=True)
 sys.exit(1 if bad else 0)

@@ -802,8 +802,17 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
         }
         bw_report_t *r = old->report;
         old->report = NULL;
+        /* The stored report keeps no body text (only its SimHash, in the
+         * item's fingerprint): the hash the report's own text gave, as a
+         * full rescan computes it from the file, is kept.  Without it a
+         * stored report classified again lost it, and campaigns were built
+         * with a weak key fewer than a full rescan's. */
+        bool no_text = r->original == NULL || r->original->body_text == NULL;
+        guint64 body_simhash = old->fp.body_simhash;
         bw_item_t *it = classify_recorded(s, old->message_id, old->file, old->date_unix, r);
         again++;
+        if (it && no_text && it->fp.body_simhash == 0)
+            it->fp.body_simhash = body_simhash;
         if (it) {
             g_hash_table_add(s->have, it->message_id);
             g_ptr_array_add(s->items, it);
