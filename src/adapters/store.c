@@ -472,7 +472,9 @@ bw_store_begin(bw_store_t *s, char **detail)
 bool
 bw_store_read_begin(bw_store_t *s)
 {
-    s->reading = !s->in_txn && !s->reading && exec_sql(s, "BEGIN DEFERRED") == SQLITE_OK;
+    if (s->in_txn || s->reading)
+        return false;   /* (the caller's reads are then the open one's) */
+    s->reading = exec_sql(s, "BEGIN DEFERRED") == SQLITE_OK;
     return s->reading;
 }
 

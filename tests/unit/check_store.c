@@ -551,6 +551,24 @@ START_TEST(test_open_adds_columns_once)
 }
 END_TEST
 
+/* A read transaction asked for inside another is refused, and leaves the
+ * open one as it was: its end commits it, and a save can begin after. */
+START_TEST(test_read_transaction_nested)
+{
+    g_autofree char *path = state_path();
+    g_autoptr(bw_store_t) s = NULL;
+    ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+    ck_assert(bw_store_read_begin(s));
+    ck_assert(!bw_store_read_begin(s));
+    bw_store_read_end(s);
+    ck_assert_int_eq(bw_store_begin(s, NULL), BW_OK);
+    ck_assert(!bw_store_read_begin(s));
+    ck_assert_int_eq(bw_store_commit(s, NULL), BW_OK);
+    ck_assert(bw_store_read_begin(s));
+    bw_store_read_end(s);
+}
+END_TEST
+
 /* The rowid of each campaign row, by id. */
 static GHashTable *
 campaign_rowids(sqlite3 *db)
@@ -1786,6 +1804,7 @@ suite_store(void)
     tcase_add_test(tc, test_campaign_bin_damage);
     tcase_add_test(tc, test_campaign_bin_other_row);
     tcase_add_test(tc, test_open_adds_columns_once);
+    tcase_add_test(tc, test_read_transaction_nested);
     tcase_add_test(tc, test_campaign_bin_bounds);
     tcase_add_test(tc, test_campaigns_save_changed_only);
     tcase_add_test(tc, test_notified_and_tagged);
