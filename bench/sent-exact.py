@@ -34,6 +34,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mailcopy import with_new_id  # noqa: E402
+
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 ap.add_argument("--bin", required=True)
 ap.add_argument("--sample", type=int, default=50)
@@ -105,8 +108,10 @@ for d in args.dirs:
             raw0 = f.read()
 
         def add(k, date):
-            raw = re.sub(rb"(?im)^(message-id:[ \t]*<)", b"\\1bw-sent-exact-%d." % k, raw0, count=1)
-            raw = re.sub(rb"(?im)^date:.*$", b"Date: " + date.encode(), raw, count=1)
+            raw = with_new_id(raw0, b"bw-sent-exact-%d" % k)
+            m = re.search(rb"\r?\n\r?\n", raw)   # the Date of the header only
+            end = m.start() if m else len(raw)
+            raw = re.sub(rb"(?im)^date:.*$", b"Date: " + date.encode(), raw[:end], count=1) + raw[end:]
             with open(os.path.join(new, "cur", "s%d:2,S" % k), "wb") as f:
                 f.write(raw)
 
