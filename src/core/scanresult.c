@@ -555,6 +555,79 @@ item_entry(JsonBuilder *b, const bw_item_t *it)
     json_builder_end_object(b);
 }
 
+/* The text of item_entry's object (bw_json_node_to_text of it) written
+ * straight into a string, as bw_item_to_json_text writes the row's (see
+ * there: the same bytes for strings that are NULL or valid UTF-8, lists
+ * without a NULL); NULL for any other item: the caller takes json-glib's
+ * way.  The snapshot writes one per saved report (snapshot.c). */
+char *
+bw_item_entry_text(const bw_item_t *it)
+{
+    const bw_report_t *r = it->report;
+    const bw_original_t *o = r ? r->original : NULL;
+    if (!text_plain(it->message_id) || !text_plain(it->file) || !list_plain(it->evidence) ||
+        !text_plain(it->campaign))
+        return NULL;
+    for (guint i = 0; r && r->recipients && i < r->recipients->len; i++) {
+        const bw_recipient_t *rc = g_ptr_array_index(r->recipients, i);
+        if (rc == NULL || !text_plain(rc->address) || !text_plain(rc->status))
+            return NULL;
+    }
+    if (o != NULL && (!text_plain(o->message_id) || !text_plain(o->from) || !list_plain(o->to) ||
+                      !text_plain(o->subject) || !text_plain(o->date)))
+        return NULL;
+    g_autofree char *date = it->date_unix > 0 ? bw_time_format(it->date_unix, 0) : NULL;
+    if (it->date_unix > 0 && (date == NULL || !text_plain(date)))
+        return NULL;
+    GString *out = g_string_sized_new(1024);
+    put_key_text(out, "{\"message_id\":", it->message_id);
+    put_key_text(out, ",\"file\":", it->file);
+    put_key_text(out, ",\"date\":", date);
+    put_key_text(out, ",\"kind\":", r ? bw_kind_to_string(r->kind) : NULL);
+    put_key_text(out, ",\"class\":", bw_class_to_string(it->klass));
+    g_string_append(out, ",\"score\":");
+    put_double(out, (double)(gint64)(it->score * 1000.0 + 0.5) / 1000.0);
+    put_key_text(out, ",\"campaign\":", it->klass == BW_CLASS_BACKSCATTER ? it->campaign : NULL);
+    g_string_append(out, ",\"evidence\":[");
+    for (guint i = 0; it->evidence != NULL && i < it->evidence->len; i++) {
+        if (i > 0)
+            g_string_append_c(out, ',');
+        put_text(out, g_ptr_array_index(it->evidence, i));
+    }
+    g_string_append(out, "],\"recipients\":[");
+    for (guint i = 0; r && r->recipients && i < r->recipients->len; i++) {
+        const bw_recipient_t *rc = g_ptr_array_index(r->recipients, i);
+        if (i > 0)
+            g_string_append_c(out, ',');
+        put_key_text(out, "{\"address\":", rc->address);
+        put_key_text(out, ",\"status\":", rc->status);
+        put_key_text(out, ",\"reason\":", bw_reason_to_string(rc->reason));
+        g_string_append_c(out, '}');
+    }
+    g_string_append_c(out, ']');
+    if (it->klass == BW_CLASS_BACKSCATTER)
+        put_key_text(out, ",\"origin\":", bw_origin_to_string(it->origin));
+    g_string_append(out, ",\"original\":");
+    if (o == NULL) {
+        g_string_append(out, "null");
+    } else {
+        put_key_text(out, "{\"message_id\":", o->message_id);
+        put_key_text(out, ",\"from\":", o->from);
+        g_string_append(out, ",\"to\":[");
+        for (guint i = 0; o->to != NULL && i < o->to->len; i++) {
+            if (i > 0)
+                g_string_append_c(out, ',');
+            put_text(out, g_ptr_array_index(o->to, i));
+        }
+        g_string_append_c(out, ']');
+        put_key_text(out, ",\"subject\":", o->subject);
+        put_key_text(out, ",\"date\":", o->date);
+        g_string_append_c(out, '}');
+    }
+    g_string_append_c(out, '}');
+    return g_string_free(out, FALSE);
+}
+
 static void
 campaign_entry(JsonBuilder *b, const bw_campaign_t *c)
 {

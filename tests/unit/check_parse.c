@@ -651,6 +651,20 @@ START_TEST(test_item_text)
             g_autofree char *text = bw_item_to_json_text(it);
             ck_assert_msg(g_strcmp0(tree, text) == 0, "item text differs (%u, %u):\n%s\n%s", i, j,
                           tree, text);
+            /* and its `bounces` entry of the document */
+            g_autoptr(GPtrArray) one = g_ptr_array_new();
+            g_ptr_array_add(one, it);
+            bw_scan_result_t doc = { 0 };
+            doc.items = one;
+            JsonNode *root = bw_scan_result_to_json(&doc);
+            JsonArray *arr = json_object_get_array_member(json_node_get_object(root), "bounces");
+            g_autofree char *etree = bw_json_node_to_text(json_array_get_element(arr, 0));
+            json_node_unref(root);
+            g_autofree char *entry = bw_item_entry_text(it);
+            if (j == 0)
+                ck_assert_ptr_nonnull(entry);   /* a plain item: written directly */
+            ck_assert_msg(entry == NULL || strcmp(etree, entry) == 0,
+                          "entry text differs (%u, %u):\n%s\n%s", i, j, etree, entry);
             bw_item_free(it);
             n++;
         }
