@@ -712,12 +712,11 @@ bw_store_put_item_if_changed(bw_store_t *s, const bw_item_t *item, const char *q
         *written = true;
     if (item->message_id == NULL)
         return BW_E_INVALID;
-    JsonNode *node = bw_item_to_json(item);
-    if (node == NULL)
+    /* (what node_to_string(bw_item_to_json(item)) gives, without the tree) */
+    g_autofree char *json = bw_item_to_json_text(item);
+    if (json == NULL)
         return bw_error_set(detail, BW_E_INTERNAL, _("cannot serialise report %s"),
                             item->message_id);
-    g_autofree char *json = node_to_string(node);
-    json_node_unref(node);
     if (compare_stored && row_holds(s, item->message_id, json, questions)) {
         if (written)
             *written = false;

@@ -76,13 +76,11 @@ bw_scanner_run_json(const bw_scanner_options_t *opts, char **json_out, char **de
         return st;
     char *json = doc;   /* served from the snapshot (nothing new, another now) */
     if (json == NULL) {
-        JsonNode *node = bw_scan_result_to_json(r);
+        json = bw_scan_result_text(r);   /* (U+001F escaped) */
         scanned_revision = r->revision;
         bw_scan_result_free(r);
-        if (node == NULL)
+        if (json == NULL)
             return BW_E_INTERNAL;
-        json = bw_json_node_to_text(node);   /* (U+001F escaped) */
-        json_node_unref(node);
     }
 
     /* Keep it for the next identical run, under the revision the run saw:

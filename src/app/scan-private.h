@@ -372,6 +372,9 @@ bool bw_snapshot_replay_profile(bw_store_t *store, bw_profile_t *profile,
 bw_status_t bw_snapshot_put_entries(bw_store_t *store, GPtrArray *items, GHashTable *teaches);
 /* The SPEC document of a run with nothing new, or NULL. */
 char *bw_snapshot_document(bw_scan_t *s, bw_profile_t *profile);
+/* bw_json_node_to_text(bw_scan_result_to_json(r)), the same bytes, with
+ * less of json-glib (snapshot.c); NULL on failure. */
+char *bw_scan_result_text(const bw_scan_result_t *r);
 
 G_END_DECLS
 

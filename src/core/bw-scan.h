@@ -243,6 +243,12 @@ bool bw_classify_lessons(const bw_mailbox_ops_t *ops, const bw_report_t *report,
 /* Serialisation for the state store: everything needed to rebuild the item
  * without the mail (report, verdict, fingerprint). */
 JsonNode *bw_item_to_json(const bw_item_t *item);
+/* bw_json_node_to_text(bw_item_to_json(item)), the same bytes, written
+ * without a JsonNode tree where it can be (scanresult.c). */
+char *bw_item_to_json_text(const bw_item_t *item);
+/* The item's `bounces` entry of bw_scan_result_to_json, as text (the same
+ * bytes), or NULL when only json-glib's way gives them (scanresult.c). */
+char *bw_item_entry_text(const bw_item_t *item);
 bw_status_t bw_item_from_json(JsonNode *node, bw_item_t **out, char **detail);
 /* The same item in binary form (item-variant.c): exactly what
  * bw_item_from_json restores, read back ~10x faster.  bw_item_to_variant

@@ -3,6 +3,7 @@
  * shared/SPEC.md section 2 document. */
 #include "bw-engine.h"
 #include "bw-signals.h"
+#include "bw-reader.h"
 #include <string.h>
 
 const char *
@@ -288,6 +289,168 @@ bw_item_to_json(const bw_item_t *item)
     return json_builder_get_root(b);
 }
 
+/* ------------------------------------------------------------ item text
+ * bw_json_node_to_text(bw_item_to_json(item)) written straight into a
+ * string: the store writes one per report it saves (a full scan: every
+ * report), and the JsonBuilder tree, its generator and its free cost ~300 k
+ * instructions a report (~400 M of a full scan at 160k messages).  The
+ * same bytes whenever every string of the item is NULL or valid UTF-8 and
+ * no list holds a NULL: json-glib 1.6 escapes what json-write.c's writer
+ * escapes (the quote, the backslash, the controls but U+001F, DEL) in the
+ * same way, and bw_json_node_to_text escapes U+001F as that writer does.
+ * Any other item (a diagnostic copied from an 8-bit part, which json-glib
+ * writes raw and the direct writer repairs) goes json-glib's way, as
+ * before.  check_parse's test_item_text compares both. */
+
+static bool
+text_plain(const char *s)
+{
+    return s == NULL || bw_utf8_validate(s, -1);
+}
+
+static bool
+list_plain(const GPtrArray *v)
+{
+    for (guint i = 0; v != NULL && i < v->len; i++) {
+        const char *s = g_ptr_array_index(v, i);
+        if (s == NULL || !bw_utf8_validate(s, -1))
+            return false;
+    }
+    return true;
+}
+
+/* Every string bw_report_json_append writes of `r` (with `file`). */
+static bool
+report_plain(const bw_report_t *r)
+{
+    if (r->recipients == NULL)
+        return false;
+    if (!text_plain(r->family) || !text_plain(r->feedback_type) || !text_plain(r->message_id) ||
+        !text_plain(r->from) || !list_plain(r->to) || !text_plain(r->subject) ||
+        !text_plain(r->date) || !text_plain(r->in_reply_to) || !list_plain(r->references) ||
+        !text_plain(r->auto_submitted))
+        return false;
+    for (guint i = 0; i < r->recipients->len; i++) {
+        const bw_recipient_t *rc = g_ptr_array_index(r->recipients, i);
+        if (rc == NULL || !text_plain(rc->address) || !text_plain(rc->original_address) ||
+            !text_plain(rc->action) || !text_plain(rc->status) || !text_plain(rc->reply_code) ||
+            !text_plain(rc->remote_mta) || !text_plain(rc->diagnostic))
+            return false;
+    }
+    const bw_original_t *o = r->original;
+    return o == NULL ||
+           (text_plain(o->message_id) && text_plain(o->from) && list_plain(o->to) &&
+            text_plain(o->subject) && text_plain(o->date) && text_plain(o->return_path) &&
+            list_plain(o->received) && text_plain(o->dkim_domain) && text_plain(o->x_mailer) &&
+            text_plain(o->in_reply_to) && list_plain(o->url_domains));
+}
+
+static bool
+item_plain(const bw_item_t *it)
+{
+    return text_plain(it->message_id) && text_plain(it->file) && list_plain(it->evidence) &&
+           text_plain(it->fp.subject_masked) && text_plain(it->campaign) &&
+           text_plain(it->anomaly) && (it->report == NULL || report_plain(it->report));
+}
+
+/* A string already known plain (above). */
+static void
+put_text(GString *out, const char *s)
+{
+    if (s == NULL || !bw_json_string_append(out, s))
+        g_string_append(out, "null");
+}
+
+static void
+put_key_text(GString *out, const char *key, const char *s)
+{
+    g_string_append(out, key);
+    put_text(out, s);
+}
+
+static void
+put_key_hash(GString *out, const char *key, guint64 h)
+{
+    static const char hex[] = "0123456789abcdef";
+    char buf[19];
+    buf[0] = '"';
+    for (int i = 0; i < 16; i++)
+        buf[1 + i] = hex[(h >> (60 - 4 * i)) & 0xf];
+    buf[17] = '"';
+    g_string_append(out, key);
+    g_string_append_len(out, buf, 18);
+}
+
+/* A double as json-glib 1.6 writes it: g_ascii_dtostr's text, with ".0"
+ * after one that holds digits only; anything else (an exponent, a NaN)
+ * by json-glib itself. */
+static void
+put_double(GString *out, double v)
+{
+    char buf[G_ASCII_DTOSTR_BUF_SIZE];
+    g_ascii_dtostr(buf, sizeof buf, v);
+    bool dot = false, plain = buf[0] != '\0';
+    for (const char *p = buf; *p && plain; p++) {
+        if (*p == '.')
+            dot = true;
+        else if (!g_ascii_isdigit(*p) && !(*p == '-' && p == buf))
+            plain = false;
+    }
+    if (plain) {
+        g_string_append(out, buf);
+        if (!dot)
+            g_string_append(out, ".0");
+        return;
+    }
+    JsonNode *n = json_node_init_double(json_node_alloc(), v);
+    g_autofree char *t = json_to_string(n, FALSE);
+    json_node_unref(n);
+    g_string_append(out, t ? t : "null");
+}
+
+char *
+bw_item_to_json_text(const bw_item_t *item)
+{
+    g_return_val_if_fail(item != NULL, NULL);
+    if (!item_plain(item))
+        return bw_json_node_take_text(bw_item_to_json(item));
+    GString *out = g_string_sized_new(4096);
+    put_key_text(out, "{\"message_id\":", item->message_id);
+    put_key_text(out, ",\"file\":", item->file);
+    g_string_append_printf(out, ",\"date_unix\":%" G_GINT64_FORMAT, item->date_unix);
+    put_key_text(out, ",\"class\":", bw_class_to_string(item->klass));
+    g_string_append(out, ",\"score\":");
+    put_double(out, item->score);
+    g_string_append(out, ",\"evidence\":[");
+    for (guint i = 0; item->evidence != NULL && i < item->evidence->len; i++) {
+        if (i > 0)
+            g_string_append_c(out, ',');
+        put_text(out, g_ptr_array_index(item->evidence, i));
+    }
+    g_string_append_c(out, ']');
+    put_key_text(out, ",\"origin\":", bw_origin_to_string(item->origin));
+    const bw_fingerprint_t *fp = &item->fp;
+    put_key_hash(out, ",\"fingerprint\":{\"subject_template\":", fp->subject_template);
+    put_key_hash(out, ",\"url_domains\":", fp->url_domains);
+    put_key_hash(out, ",\"origin_network\":", fp->origin_network);
+    put_key_hash(out, ",\"msgid_shape\":", fp->msgid_shape);
+    put_key_hash(out, ",\"mailer\":", fp->mailer);
+    put_key_hash(out, ",\"body_simhash\":", fp->body_simhash);
+    put_key_hash(out, ",\"forged_sender\":", fp->forged_sender);
+    put_key_text(out, ",\"subject_masked\":", fp->subject_masked);
+    put_key_hash(out, ",\"subject_names\":", fp->subject_names);
+    put_key_text(out, "},\"campaign\":", item->campaign);
+    if (item->anomaly)
+        put_key_text(out, ",\"anomaly\":", item->anomaly);
+    g_string_append(out, ",\"report\":");
+    if (item->report)
+        bw_report_json_append(out, item->report, item->file, -1, NULL);
+    else
+        g_string_append(out, "null");
+    g_string_append_c(out, '}');
+    return g_string_free(out, FALSE);
+}
+
 bw_status_t
 bw_item_from_json(JsonNode *node, bw_item_t **out, char **detail)
 {
@@ -390,6 +553,79 @@ item_entry(JsonBuilder *b, const bw_item_t *it)
     }
     original_summary(b, it->report ? it->report->original : NULL);
     json_builder_end_object(b);
+}
+
+/* The text of item_entry's object (bw_json_node_to_text of it) written
+ * straight into a string, as bw_item_to_json_text writes the row's (see
+ * there: the same bytes for strings that are NULL or valid UTF-8, lists
+ * without a NULL); NULL for any other item: the caller takes json-glib's
+ * way.  The snapshot writes one per saved report (snapshot.c). */
+char *
+bw_item_entry_text(const bw_item_t *it)
+{
+    const bw_report_t *r = it->report;
+    const bw_original_t *o = r ? r->original : NULL;
+    if (!text_plain(it->message_id) || !text_plain(it->file) || !list_plain(it->evidence) ||
+        !text_plain(it->campaign))
+        return NULL;
+    for (guint i = 0; r && r->recipients && i < r->recipients->len; i++) {
+        const bw_recipient_t *rc = g_ptr_array_index(r->recipients, i);
+        if (rc == NULL || !text_plain(rc->address) || !text_plain(rc->status))
+            return NULL;
+    }
+    if (o != NULL && (!text_plain(o->message_id) || !text_plain(o->from) || !list_plain(o->to) ||
+                      !text_plain(o->subject) || !text_plain(o->date)))
+        return NULL;
+    g_autofree char *date = it->date_unix > 0 ? bw_time_format(it->date_unix, 0) : NULL;
+    if (it->date_unix > 0 && (date == NULL || !text_plain(date)))
+        return NULL;
+    GString *out = g_string_sized_new(1024);
+    put_key_text(out, "{\"message_id\":", it->message_id);
+    put_key_text(out, ",\"file\":", it->file);
+    put_key_text(out, ",\"date\":", date);
+    put_key_text(out, ",\"kind\":", r ? bw_kind_to_string(r->kind) : NULL);
+    put_key_text(out, ",\"class\":", bw_class_to_string(it->klass));
+    g_string_append(out, ",\"score\":");
+    put_double(out, (double)(gint64)(it->score * 1000.0 + 0.5) / 1000.0);
+    put_key_text(out, ",\"campaign\":", it->klass == BW_CLASS_BACKSCATTER ? it->campaign : NULL);
+    g_string_append(out, ",\"evidence\":[");
+    for (guint i = 0; it->evidence != NULL && i < it->evidence->len; i++) {
+        if (i > 0)
+            g_string_append_c(out, ',');
+        put_text(out, g_ptr_array_index(it->evidence, i));
+    }
+    g_string_append(out, "],\"recipients\":[");
+    for (guint i = 0; r && r->recipients && i < r->recipients->len; i++) {
+        const bw_recipient_t *rc = g_ptr_array_index(r->recipients, i);
+        if (i > 0)
+            g_string_append_c(out, ',');
+        put_key_text(out, "{\"address\":", rc->address);
+        put_key_text(out, ",\"status\":", rc->status);
+        put_key_text(out, ",\"reason\":", bw_reason_to_string(rc->reason));
+        g_string_append_c(out, '}');
+    }
+    g_string_append_c(out, ']');
+    if (it->klass == BW_CLASS_BACKSCATTER)
+        put_key_text(out, ",\"origin\":", bw_origin_to_string(it->origin));
+    g_string_append(out, ",\"original\":");
+    if (o == NULL) {
+        g_string_append(out, "null");
+    } else {
+        put_key_text(out, "{\"message_id\":", o->message_id);
+        put_key_text(out, ",\"from\":", o->from);
+        g_string_append(out, ",\"to\":[");
+        for (guint i = 0; o->to != NULL && i < o->to->len; i++) {
+            if (i > 0)
+                g_string_append_c(out, ',');
+            put_text(out, g_ptr_array_index(o->to, i));
+        }
+        g_string_append_c(out, ']');
+        put_key_text(out, ",\"subject\":", o->subject);
+        put_key_text(out, ",\"date\":", o->date);
+        g_string_append_c(out, '}');
+    }
+    g_string_append_c(out, '}');
+    return g_string_free(out, FALSE);
 }
 
 static void

@@ -99,8 +99,10 @@ moved() {
     bw_expect_eq "$name: the run read again" "$(grep -c 'timing: retry' "$BW_TMP/$name.err")" \
         $((1 + extra))
     bw_full_rescan "$name"
-    case "$*" in
-    *scan*) same "$name: the run's answer == full" "$BW_TMP/$name.out" "$BW_TMP/$name-full.json" ;;
+    # (the command's word, not the path of the program: a build tree under
+    # a directory named after a scan matched "*scan*" with `hook post-new`)
+    case " $* " in
+    *" scan "*) same "$name: the run's answer == full" "$BW_TMP/$name.out" "$BW_TMP/$name-full.json" ;;
     esac
     # (no other run in between: the next one would list every id again,
     # as the count finds M new, and mend the set)

@@ -5,6 +5,7 @@
 #include "suites.h"
 #include "bw-parse.h"
 #include "bw-scan.h"
+#include "bw-reader.h"
 #include <string.h>
 
 /* Parses a fixture that holds one message. */
@@ -599,6 +600,79 @@ item_via_json(const bw_item_t *it)
     return n;
 }
 
+/* The item text the store writes (bw_item_to_json_text) is byte for byte
+ * the text of bw_item_to_json's tree: every fixture's report, awkward
+ * strings (controls, U+001F, DEL, quotes, non-ASCII, invalid UTF-8 that
+ * json-glib writes raw) and scores json-glib writes in its own ways. */
+START_TEST(test_item_text)
+{
+    static const char *const odd[] = {
+        "plain", "a\"q\\b", "tab\there\nnl\r\b\f", "\x01\x02\x1e\x1f\x7f end", "caf\xc3\xa9 \xe2\x82\xac",
+        "bad \xff\xfe utf-8", "", NULL,
+    };
+    static const double scores[] = { 0.0, 1.0, 0.5, 0.1, 1e-9, 2.0, 0.123456789012345, 1e-300, 1e21, -0.0 };
+    guint n = 0;
+    for (unsigned i = 0; i <= G_N_ELEMENTS(all_fixtures); i++) {
+        for (unsigned j = 0; j < G_N_ELEMENTS(odd); j++) {
+            bw_item_t *it = g_new0(bw_item_t, 1);
+            it->message_id = g_strdup_printf("item-%u-%u@example.org", i, j);
+            it->file = j % 2 ? g_strdup(odd[j]) : g_strdup("/mail/cur/1:2,S");
+            it->date_unix = j == 3 ? -5 : 1763300000 + (gint64)i;
+            it->klass = (bw_class_t)(j % 3);
+            it->origin = (bw_origin_t)(i % 3);
+            it->score = scores[(i + j) % G_N_ELEMENTS(scores)];
+            it->evidence = j == 7 ? NULL : g_ptr_array_new_with_free_func(g_free);
+            if (it->evidence) {
+                g_ptr_array_add(it->evidence, g_strdup("the original message <x@y> was never sent"));
+                g_ptr_array_add(it->evidence, g_strdup(odd[j] ? odd[j] : ""));
+            }
+            it->fp.subject_template = 0x8000000000000001ull * i;
+            it->fp.body_simhash = G_MAXUINT64 - j;
+            it->fp.subject_names = i + j;
+            it->fp.subject_masked = g_strdup(odd[(j + 1) % G_N_ELEMENTS(odd)]);
+            it->campaign = j % 3 ? g_strdup(odd[j]) : NULL;
+            it->anomaly = j == 1 || j == 5 ? g_strdup(odd[j]) : NULL;
+            it->report = i < G_N_ELEMENTS(all_fixtures) ? parse_fixture(all_fixtures[i]) : NULL;
+            if (it->report != NULL && odd[j] != NULL) {
+                /* an odd string where a header or a diagnostic goes */
+                g_free(it->report->subject);
+                it->report->subject = g_strdup(odd[j]);
+                for (guint k = 0; k < it->report->recipients->len; k++) {
+                    bw_recipient_t *rc = g_ptr_array_index(it->report->recipients, k);
+                    g_free(rc->diagnostic);
+                    rc->diagnostic = g_strdup(odd[j]);
+                }
+                if (it->report->original != NULL) {
+                    g_free(it->report->original->x_mailer);
+                    it->report->original->x_mailer = g_strdup(odd[j]);
+                }
+            }
+            g_autofree char *tree = bw_json_node_take_text(bw_item_to_json(it));
+            g_autofree char *text = bw_item_to_json_text(it);
+            ck_assert_msg(g_strcmp0(tree, text) == 0, "item text differs (%u, %u):\n%s\n%s", i, j,
+                          tree, text);
+            /* and its `bounces` entry of the document */
+            g_autoptr(GPtrArray) one = g_ptr_array_new();
+            g_ptr_array_add(one, it);
+            bw_scan_result_t doc = { 0 };
+            doc.items = one;
+            JsonNode *root = bw_scan_result_to_json(&doc);
+            JsonArray *arr = json_object_get_array_member(json_node_get_object(root), "bounces");
+            g_autofree char *etree = bw_json_node_to_text(json_array_get_element(arr, 0));
+            json_node_unref(root);
+            g_autofree char *entry = bw_item_entry_text(it);
+            if (j == 0)
+                ck_assert_ptr_nonnull(entry);   /* a plain item: written directly */
+            ck_assert_msg(entry == NULL || strcmp(etree, entry) == 0,
+                          "entry text differs (%u, %u):\n%s\n%s", i, j, etree, entry);
+            bw_item_free(it);
+            n++;
+        }
+    }
+    ck_assert_uint_gt(n, 8);
+}
+END_TEST
+
 START_TEST(test_item_variant_roundtrip)
 {
     for (unsigned i = 0; i <= G_N_ELEMENTS(all_fixtures); i++) {
@@ -1021,6 +1095,7 @@ suite_parse(void)
     tcase_add_test(js, test_json_writer_equals_tree);
     tcase_add_test(js, test_json_reload_roundtrip);
     tcase_add_test(js, test_item_variant_roundtrip);
+    tcase_add_test(js, test_item_text);
     suite_add_tcase(s, js);
     return s;
 }
