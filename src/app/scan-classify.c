@@ -107,8 +107,9 @@ classify_recorded(bw_scan_t *s, const char *message_id, const char *file, gint64
  * the row keeps with it (items.questions).  New mail can change an answer
  * only through what it is, so an incremental run keeps a stored verdict,
  * without computing it again, when:
- *   - the profile after the learning pass has the digest the last save
- *     stored (the same sent sample and lessons);
+ *   - the profile after the learning pass has the verdict digest the last
+ *     save stored (bw_profile_verdict_digest: what bw_classify reads of
+ *     it, the same owners, relays, key sets and lessons);
  *   - none of the owner's mail changed (no message from the owner in the
  *     lastmod range, the same count of them): the answers about sent mail
  *     (S C N H) hold; the last run's cache of them is used besides;
@@ -398,16 +399,16 @@ static bool
 verdicts_keepable(bw_scan_t *s)
 {
     if (s->full || s->config_changed || s->sent_changed || s->retried->len > 0 ||
-        !s->sig.runs_reused || s->profile_digest == NULL)
+        !s->sig.runs_reused || s->verdict_digest == NULL)
         return false;
     g_autofree char *digest = NULL, *sent = NULL;
-    bw_store_get_meta(s->store, "profile_digest", &digest);
+    bw_store_get_meta(s->store, "verdict_digest", &digest);
     bw_store_get_meta(s->store, "sent_messages", &sent);
     /* The stored answers are kept against what the read stage told of the
      * save it read (the range since, none removed): rows another run saved
      * since (loaded above, after its commit) answered for that run's
      * snapshot, older or newer than this one's, and none is kept then. */
-    return no_save_since_read(s) && digest != NULL && strcmp(digest, s->profile_digest) == 0 && sent != NULL &&
+    return no_save_since_read(s) && digest != NULL && strcmp(digest, s->verdict_digest) == 0 && sent != NULL &&
            g_ascii_strtoull(sent, NULL, 10) == s->sent_total;
 }
 
@@ -776,6 +777,7 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
         g_hash_table_add(s->pass_reports,
                          (gpointer)g_array_index(lessons, lesson_t, i).report);
     s->profile_digest = bw_profile_digest(s->profile);
+    s->verdict_digest = bw_profile_verdict_digest(s->profile);
     /* which path the learning took (T210 checks that both are used) */
     bw_scan_phase(reused ? "learn+stored" : "learn");
 

@@ -155,6 +155,7 @@ typedef struct {
      * stored items whose verdict was kept, not computed again */
     GHashTable *kept;
     char *profile_digest;      /* bw_profile_digest after the learning pass */
+    char *verdict_digest;      /* bw_profile_verdict_digest, the same */
     /* taught_t* (scan-classify.c): each distinct lesson of the learning
      * pass at its first place, the state's meta "profile_lessons"; NULL:
      * not kept (the next run reads every report) */
