@@ -1088,6 +1088,59 @@ bw_nm_source_range_from_count(bw_nm_source_t *src, guint64 after_rev, const char
     return (gint64)MIN(n, (guint64)G_MAXINT64);
 }
 
+/* How many of the range's messages match `query` (a whole query text, as
+ * a mailbox op asks it), asked of the range's id: terms only; -1 when that
+ * cannot be asked cheaply or notmuch failed. */
+static gint64
+range_count_of(bw_nm_source_t *src, guint64 after_rev, const char *query)
+{
+    GPtrArray *range = range_list(src, after_rev);
+    if (range == NULL)
+        return -1;
+    if (range->len == 0)
+        return 0;
+    g_autofree char *restriction = range_restriction(src, after_rev, range);
+    if (restriction == NULL || src->range_terms == NULL)
+        return -1;
+    g_autofree char *q = g_strdup_printf("%s and (%s)", restriction, query);
+    guint64 n = 0;
+    if (!count_query(src, q, &n))
+        return -1;
+    return (gint64)MIN(n, (guint64)G_MAXINT64);
+}
+
+static char *sent_to_query(const bw_nm_source_t *src, const char *address);
+static char *subject_key(const char *s);
+static char *sent_subject_query(const bw_nm_source_t *src, const char *want);
+
+gint64
+bw_nm_source_range_sent_to_count(bw_nm_source_t *src, guint64 after_rev, const char *address)
+{
+    if (address == NULL || src->owner_query == NULL)
+        return 0;   /* op_sent_count_to answers 0 without asking */
+    g_autofree char *q = sent_to_query(src, address);
+    return range_count_of(src, after_rev, q);
+}
+
+gint64
+bw_nm_source_range_sent_subject_count(bw_nm_source_t *src, guint64 after_rev,
+                                      const char *subject)
+{
+    if (subject == NULL || src->owner_query == NULL)
+        return 0;   /* op_sent_subject_near answers without asking */
+    g_autofree char *want = subject_key(subject);
+    g_autofree char *q = *want ? sent_subject_query(src, want) : NULL;
+    if (q == NULL)
+        return 0;   /* nothing to ask either */
+    return range_count_of(src, after_rev, q);
+}
+
+bool
+bw_nm_source_range_all_new(const bw_nm_source_t *src)
+{
+    return src->range != NULL && src->range_sorted && !src->range_has_old;
+}
+
 bool
 bw_nm_source_sent_count_grown(bw_nm_source_t *src, guint64 before, guint64 *count)
 {
@@ -1676,6 +1729,15 @@ cmp_gint64(gconstpointer a, gconstpointer b)
     return x < y ? -1 : x > y;
 }
 
+/* The owner's messages to `address` (op_sent_count_to's query). */
+static char *
+sent_to_query(const bw_nm_source_t *src, const char *address)
+{
+    g_autofree char *addr = g_ascii_strdown(address, -1);
+    g_autofree char *t = quote_term(addr);
+    return g_strdup_printf("%s and to:%s", src->owner_query, t);
+}
+
 static unsigned
 op_sent_count_to(void *ctx, const char *address, gint64 before)
 {
@@ -1686,8 +1748,7 @@ op_sent_count_to(void *ctx, const char *address, gint64 before)
     GArray *dates = g_hash_table_lookup(src->sent_to, addr);
     if (dates == NULL) {
         dates = g_array_new(FALSE, FALSE, sizeof(gint64));
-        g_autofree char *t = quote_term(addr);
-        g_autofree char *q = g_strdup_printf("%s and to:%s", src->owner_query, t);
+        g_autofree char *q = sent_to_query(src, addr);
         notmuch_query_t *query = notmuch_query_create(src->db, q);
         notmuch_messages_t *msgs = NULL;
         if (query) {
@@ -1753,6 +1814,35 @@ subject_key(const char *s)
     return g_string_free(g, FALSE);
 }
 
+/* Ask Xapian for the owner's mail holding the subject's words as a
+ * phrase (posting lists: fast), then compare the normalised subjects and
+ * the dates exactly.  A date-range query instead scans the date values
+ * of the whole database on every call (23 ms at 160k messages).  The
+ * phrase is built from word characters only, so attacker text cannot
+ * escape it.  `want` is subject_key's; NULL when it holds no word. */
+static char *
+sent_subject_query(const bw_nm_source_t *src, const char *want)
+{
+    GString *phrase = g_string_new(NULL);
+    for (const char *p = want; *p && phrase->len < 200; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char_validated(p, -1);
+        if (c == (gunichar)-1 || c == (gunichar)-2)
+            break;
+        if (g_unichar_isalnum(c))
+            g_string_append_unichar(phrase, c);
+        else if (phrase->len > 0 && phrase->str[phrase->len - 1] != ' ')
+            g_string_append_c(phrase, ' ');
+    }
+    g_strchomp(phrase->str);
+    if (phrase->str[0] == '\0') {
+        g_string_free(phrase, TRUE);
+        return NULL;
+    }
+    char *q = g_strdup_printf("%s and subject:\"%s\"", src->owner_query, phrase->str);
+    g_string_free(phrase, TRUE);
+    return q;
+}
+
 static bool
 op_sent_subject_near(void *ctx, const char *subject, gint64 t, gint64 window)
 {
@@ -1767,29 +1857,9 @@ op_sent_subject_near(void *ctx, const char *subject, gint64 t, gint64 window)
     gpointer cached = g_hash_table_lookup(src->subject_near, ckey);
     if (cached != NULL)
         return GPOINTER_TO_INT(cached) == 1;
-    /* Ask Xapian for the owner's mail holding the subject's words as a
-     * phrase (posting lists: fast), then compare the normalised subjects and
-     * the dates exactly.  A date-range query instead scans the date values
-     * of the whole database on every call (23 ms at 160k messages).  The
-     * phrase is built from word characters only, so attacker text cannot
-     * escape it. */
-    GString *phrase = g_string_new(NULL);
-    for (const char *p = want; *p && phrase->len < 200; p = g_utf8_next_char(p)) {
-        gunichar c = g_utf8_get_char_validated(p, -1);
-        if (c == (gunichar)-1 || c == (gunichar)-2)
-            break;
-        if (g_unichar_isalnum(c))
-            g_string_append_unichar(phrase, c);
-        else if (phrase->len > 0 && phrase->str[phrase->len - 1] != ' ')
-            g_string_append_c(phrase, ' ');
-    }
-    g_strchomp(phrase->str);
-    if (phrase->str[0] == '\0') {
-        g_string_free(phrase, TRUE);
+    g_autofree char *q = sent_subject_query(src, want);
+    if (q == NULL)
         return false;
-    }
-    g_autofree char *q = g_strdup_printf("%s and subject:\"%s\"", src->owner_query, phrase->str);
-    g_string_free(phrase, TRUE);
     notmuch_query_t *query = notmuch_query_create(src->db, q);
     if (query == NULL)
         return false;

@@ -100,6 +100,9 @@ typedef struct {
     bw_scan_skips_t skips;     /* what the reader could not read */
     guint64 examined;          /* messages in the lastmod range */
     bool sent_changed;         /* the owner's mail is among them */
+    bool sent_grown;           /* and some of it was only added: none left the
+                                  database, every message of the range is new
+                                  (the owner's count derived, profile stage) */
     bool none_removed;         /* no message left the database since the last
                                   save; the new ones of the range are known
                                   (scan-read.c, "known ids") */
