@@ -1207,6 +1207,13 @@ bw_nm_source_range_sent_subject_count(bw_nm_source_t *src, guint64 after_rev,
     return range_count_of(src, after_rev, q);
 }
 
+void
+bw_nm_source_sent_copies_kept(bw_nm_source_t *src)
+{
+    if (src->has_sent < 0 && src->owner_query != NULL && bw_nm_source_range_all_new(src))
+        src->has_sent = 1;
+}
+
 bool
 bw_nm_source_range_all_new(const bw_nm_source_t *src)
 {

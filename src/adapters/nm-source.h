@@ -114,6 +114,11 @@ gint64 bw_nm_source_range_sent_to_count(bw_nm_source_t *src, guint64 after_rev,
                                         const char *address);
 gint64 bw_nm_source_range_sent_subject_count(bw_nm_source_t *src, guint64 after_rev,
                                              const char *subject);
+/* has_sent_mail answered yes at the last save, the caller knows that no
+ * message left the database since, and every message of the range is new
+ * (checked here): no message it counted changed or left, so it still
+ * answers yes (set, when not asked yet in this open). */
+void bw_nm_source_sent_copies_kept(bw_nm_source_t *src);
 /* Every message of the listed range is new (none was there at the last
  * save: bw_nm_source_range_known told so in this open). */
 bool bw_nm_source_range_all_new(const bw_nm_source_t *src);

@@ -383,7 +383,10 @@ must_ask(void *data, char what, const char *const *args, guint nargs, const char
         return nargs != 3 || bw_nm_source_range_sent_subject_count(k->src, k->after, args[0]) != 0;
     case 'H':
         /* Copies of sent mail only grow when none left and none changed:
-         * a "yes" stays one. */
+         * a "yes" stays one (and the ops answer it so, without counting,
+         * for a report classified again). */
+        if (k->sent_grown && strcmp(answer, "1") == 0)
+            bw_nm_source_sent_copies_kept(k->src);
         return k->sent_grown && strcmp(answer, "1") != 0;
     case 'A':
         /* The runs in Sent were found again: asked of them (a lookup). */
