@@ -174,7 +174,10 @@ for d in args.dirs:
                            if ans == "0" and a[0].isascii() and re.search(r"[A-Za-z]{3}", a[0]))
             if not cands:
                 return "no N question"
-            subject, t = cands[0]
+            # one of words only first: the op asks notmuch for the words as a
+            # phrase, which "1156.74" (one term in notmuch's index) never matches
+            words = [c for c in cands if re.fullmatch(r"[A-Za-z ]+", c[0])]
+            subject, t = (words or cands)[0]
             add(7, email.utils.formatdate(t, localtime=False))
             f = os.path.join(new, "cur", "s7:2,S")
             with open(f, "rb") as fh:
