@@ -17,13 +17,18 @@ state (identical but for "revision"):
   2. one more, dated years back (outside the sample's dates);
   3. the newest sent message is removed;
   4. an old sent message is re-tagged and a new one sent;
-  5. two sent and one removed.
+  5. two sent and one removed;
+  6. one sent to an address a stored report's recheck asked about (a
+     recorded sent_count_to answer 0: it turns 1);
+  7. one sent with a subject a stored report asked about, at its time (a
+     recorded sent_subject_near answer 0: it turns 1).
 Each DIR is a mailbox made by shared/scenarios/gen.py (DIR/notmuch-config,
 DIR/mail, DIR/truth.json), copied to a temporary directory first.  The
 stored items' fingerprints (state.sqlite, items.json) must be the full
 rescan's too: they do not show in the document, but the next run groups
 campaigns with them ("FP-DIFFERS").  Exit 1 when a step differs."""
 import argparse
+import email.utils
 import json
 import os
 import re
@@ -115,6 +120,72 @@ for d in args.dirs:
             with open(os.path.join(new, "cur", "s%d:2,S" % k), "wb") as f:
                 f.write(raw)
 
+        def questions(state, letter):
+            """The recorded questions `letter` of the stored items: (args, answer)."""
+            db = sqlite3.connect(os.path.join(state, "bouncewatch", "state.sqlite"))
+            try:
+                rows = [q for (q,) in db.execute("SELECT questions FROM items ORDER BY message_id")
+                        if q]
+            finally:
+                db.close()
+            out = []
+            for text in rows:
+                b = text.encode()
+                i = 0
+                while i + 2 <= len(b):
+                    what, nargs = chr(b[i]), b[i + 1] - 48
+                    i += 2
+                    fields = []
+                    for _ in range(nargs + 1):
+                        colon = b.index(b":", i)
+                        n = int(b[i:colon])
+                        fields.append(b[colon + 1:colon + 1 + n].decode("utf-8", "replace"))
+                        i = colon + 1 + n
+                    i += 1   # the newline
+                    if what == letter:
+                        out.append((fields[:-1], fields[-1]))
+            return out
+
+        def with_header(raw, name, value):
+            m = re.search(rb"\r?\n\r?\n", raw)
+            end = m.start() if m else len(raw)
+            head = re.sub(rb"(?im)^" + name + rb":.*(\r?\n[ \t].*)*$", name + b": " + value,
+                          raw[:end], count=1)
+            return head + raw[end:]
+
+        def send_to_reported():
+            # a "never wrote to" address of a stored report: its C answer
+            # turns from 0 to 1 (kept verdicts must see it)
+            cands = sorted({a[0] for a, ans in questions(inc, "C")
+                            if ans == "0" and a[0].isascii() and "@" in a[0]})
+            if not cands:
+                return "no C question"
+            add(6, "Mon, 23 Nov 2026 19:10:00 +0900")
+            f = os.path.join(new, "cur", "s6:2,S")
+            with open(f, "rb") as fh:
+                raw = fh.read()
+            with open(f, "wb") as fh:
+                fh.write(with_header(raw, b"To", cands[0].encode()))
+            return cands[0]
+
+        def send_reported_subject():
+            # a subject a stored report asked about, at its time: N turns 0 -> 1
+            cands = sorted((a[0], int(a[1])) for a, ans in questions(inc, "N")
+                           if ans == "0" and a[0].isascii() and re.search(r"[A-Za-z]{3}", a[0]))
+            if not cands:
+                return "no N question"
+            # one of words only first: the op asks notmuch for the words as a
+            # phrase, which "1156.74" (one term in notmuch's index) never matches
+            words = [c for c in cands if re.fullmatch(r"[A-Za-z ]+", c[0])]
+            subject, t = (words or cands)[0]
+            add(7, email.utils.formatdate(t, localtime=False))
+            f = os.path.join(new, "cur", "s7:2,S")
+            with open(f, "rb") as fh:
+                raw = fh.read()
+            with open(f, "wb") as fh:
+                fh.write(with_header(raw, b"Subject", subject.encode()))
+            return subject
+
         def retag_oldest_and_send():
             oldest = nm("search", "--output=messages", "--sort=oldest-first", "from:" + owner).split()[0]
             nm("tag", "+bw-sent-exact", "--", "id:" + oldest[3:])
@@ -126,10 +197,14 @@ for d in args.dirs:
                  ("old retagged, 1 sent", retag_oldest_and_send),
                  ("2 sent, 1 removed", lambda: (add(3, "Mon, 23 Nov 2026 19:00:00 +0900"),
                                                 add(4, "Mon, 23 Nov 2026 19:01:00 +0900"),
-                                                os.unlink(sent[3])))]
+                                                os.unlink(sent[3]))),
+                 ("1 sent to a reported", send_to_reported),
+                 ("1 sent, reported subj", send_reported_subject)]
         for k, (label, act) in enumerate(steps):
             time.sleep(1.1)   # a new second: notmuch new sees the folders' mtimes move
-            act()
+            r = act()
+            if isinstance(r, str) and r.startswith("no "):
+                label += " (%s)" % r
             nm("new", "--quiet", "--no-hooks")
             a, phases = scan(env, inc)
             b, _ = scan(env, os.path.join(tmp, "full-%d" % k), full=True)

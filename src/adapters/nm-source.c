@@ -52,6 +52,9 @@ struct bw_nm_source {
     GPtrArray *range;
     guint64 range_after;
     char *range_terms;           /* their Message-IDs as a query, or NULL */
+    char *range_owner_terms;     /* those the owner query matches, the same ("" none;
+                                    NULL: not known) */
+    bool range_owner_known;      /* range_owner_terms was asked in this open */
     bool range_has_old;          /* a message of the range was there at the last save */
     bool range_sorted;           /* range_has_old was told (bw_nm_source_range_known) */
     /* the owner's messages among the range's (candidates pass), or -1 */
@@ -161,6 +164,8 @@ range_forget(bw_nm_source_t *src)
 {
     g_clear_pointer(&src->range, g_ptr_array_unref);
     g_clear_pointer(&src->range_terms, g_free);
+    g_clear_pointer(&src->range_owner_terms, g_free);
+    src->range_owner_known = false;
     src->range_has_old = false;
     src->range_sorted = false;
     src->range_owner_count = -1;
@@ -1088,6 +1093,133 @@ bw_nm_source_range_from_count(bw_nm_source_t *src, guint64 after_rev, const char
     return (gint64)MIN(n, (guint64)G_MAXINT64);
 }
 
+/* How many of the range's messages match `query` (a whole query text, as
+ * a mailbox op asks it), asked of the range's id: terms only; -1 when that
+ * cannot be asked cheaply or notmuch failed. */
+/* The range's messages the owner query matches, as their id: terms
+ * (id_terms_query), asked once per open: "" when there is none, NULL when
+ * that cannot be told (a large range, notmuch failed). */
+static const char *
+range_owner_restriction(bw_nm_source_t *src, guint64 after_rev)
+{
+    if (src->range_owner_known && src->range_after == after_rev)
+        return src->range_owner_terms;
+    GPtrArray *range = range_list(src, after_rev);
+    if (range == NULL || src->owner_query == NULL)
+        return NULL;
+    src->range_owner_known = true;
+    g_autofree char *restriction = range_restriction(src, after_rev, range);
+    if (restriction == NULL || src->range_terms == NULL)
+        return NULL;
+    g_autofree char *text = g_strdup_printf("%s and %s", restriction, src->owner_query);
+    notmuch_query_t *query = NULL;
+    notmuch_messages_t *msgs = NULL;
+    if (!search_new(src, text, false, &query, &msgs)) {
+        mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
+        return NULL;
+    }
+    g_autoptr(GHashTable) ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    bool ok = true;
+    for (; notmuch_messages_valid(msgs) && ok; notmuch_messages_move_to_next(msgs)) {
+        notmuch_message_t *m = bw_nm_messages_get(msgs);
+        const char *id = m ? notmuch_message_get_message_id(m) : NULL;
+        ok = id != NULL;
+        if (ok)
+            g_hash_table_add(ids, g_strdup(id));
+        if (m)
+            notmuch_message_destroy(m);
+    }
+    notmuch_query_destroy(query);
+    if (!ok) {
+        mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
+        return NULL;
+    }
+    g_autoptr(GPtrArray) owners = g_ptr_array_new();   /* range_msg_t*, borrowed */
+    for (guint i = 0; i < range->len; i++) {
+        range_msg_t *r = g_ptr_array_index(range, i);
+        if (g_hash_table_contains(ids, r->c.message_id))
+            g_ptr_array_add(owners, r);
+    }
+    if (owners->len != g_hash_table_size(ids))
+        return NULL;   /* not the listed messages: not told */
+    if (owners->len == 0) {
+        src->range_owner_terms = g_strdup("");
+        return src->range_owner_terms;
+    }
+    bool failed = false;
+    src->range_owner_terms = id_terms_query(src, owners, &failed);
+    return src->range_owner_terms;
+}
+
+/* How many of the range's messages from the owner match `query` (a
+ * mailbox op's query without the owner query); -1 when that cannot be
+ * asked cheaply or notmuch failed.  Asked of the owner's messages of the
+ * range by their id: terms, else of all of them with the owner query. */
+static gint64
+range_count_of(bw_nm_source_t *src, guint64 after_rev, const char *query)
+{
+    GPtrArray *range = range_list(src, after_rev);
+    if (range == NULL)
+        return -1;
+    if (range->len == 0)
+        return 0;
+    const char *owners = range_owner_restriction(src, after_rev);
+    g_autofree char *q = NULL;
+    if (owners != NULL && *owners == '\0')
+        return 0;
+    if (owners != NULL) {
+        q = g_strdup_printf("%s and (%s)", owners, query);
+    } else {
+        g_autofree char *restriction = range_restriction(src, after_rev, range);
+        if (restriction == NULL || src->range_terms == NULL || src->owner_query == NULL)
+            return -1;
+        q = g_strdup_printf("%s and %s and (%s)", restriction, src->owner_query, query);
+    }
+    guint64 n = 0;
+    if (!count_query(src, q, &n))
+        return -1;
+    return (gint64)MIN(n, (guint64)G_MAXINT64);
+}
+
+static char *sent_to_term(const char *address);
+static char *subject_key(const char *s);
+static char *sent_subject_term(const char *want);
+
+gint64
+bw_nm_source_range_sent_to_count(bw_nm_source_t *src, guint64 after_rev, const char *address)
+{
+    if (address == NULL || src->owner_query == NULL)
+        return 0;   /* op_sent_count_to answers 0 without asking */
+    g_autofree char *q = sent_to_term(address);
+    return range_count_of(src, after_rev, q);
+}
+
+gint64
+bw_nm_source_range_sent_subject_count(bw_nm_source_t *src, guint64 after_rev,
+                                      const char *subject)
+{
+    if (subject == NULL || src->owner_query == NULL)
+        return 0;   /* op_sent_subject_near answers without asking */
+    g_autofree char *want = subject_key(subject);
+    g_autofree char *q = *want ? sent_subject_term(want) : NULL;
+    if (q == NULL)
+        return 0;   /* nothing to ask either */
+    return range_count_of(src, after_rev, q);
+}
+
+void
+bw_nm_source_sent_copies_kept(bw_nm_source_t *src)
+{
+    if (src->has_sent < 0 && src->owner_query != NULL && bw_nm_source_range_all_new(src))
+        src->has_sent = 1;
+}
+
+bool
+bw_nm_source_range_all_new(const bw_nm_source_t *src)
+{
+    return src->range != NULL && src->range_sorted && !src->range_has_old;
+}
+
 bool
 bw_nm_source_sent_count_grown(bw_nm_source_t *src, guint64 before, guint64 *count)
 {
@@ -1676,6 +1808,15 @@ cmp_gint64(gconstpointer a, gconstpointer b)
     return x < y ? -1 : x > y;
 }
 
+/* Messages to `address` (op_sent_count_to asks it of the owner's). */
+static char *
+sent_to_term(const char *address)
+{
+    g_autofree char *addr = g_ascii_strdown(address, -1);
+    g_autofree char *t = quote_term(addr);
+    return g_strdup_printf("to:%s", t);
+}
+
 static unsigned
 op_sent_count_to(void *ctx, const char *address, gint64 before)
 {
@@ -1686,8 +1827,8 @@ op_sent_count_to(void *ctx, const char *address, gint64 before)
     GArray *dates = g_hash_table_lookup(src->sent_to, addr);
     if (dates == NULL) {
         dates = g_array_new(FALSE, FALSE, sizeof(gint64));
-        g_autofree char *t = quote_term(addr);
-        g_autofree char *q = g_strdup_printf("%s and to:%s", src->owner_query, t);
+        g_autofree char *term = sent_to_term(addr);
+        g_autofree char *q = g_strdup_printf("%s and %s", src->owner_query, term);
         notmuch_query_t *query = notmuch_query_create(src->db, q);
         notmuch_messages_t *msgs = NULL;
         if (query) {
@@ -1753,6 +1894,36 @@ subject_key(const char *s)
     return g_string_free(g, FALSE);
 }
 
+/* Ask Xapian for the owner's mail holding the subject's words as a
+ * phrase (posting lists: fast), then compare the normalised subjects and
+ * the dates exactly.  A date-range query instead scans the date values
+ * of the whole database on every call (23 ms at 160k messages).  The
+ * phrase is built from word characters only, so attacker text cannot
+ * escape it.  `want` is subject_key's; NULL when it holds no word (asked
+ * of the owner's mail by op_sent_subject_near). */
+static char *
+sent_subject_term(const char *want)
+{
+    GString *phrase = g_string_new(NULL);
+    for (const char *p = want; *p && phrase->len < 200; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char_validated(p, -1);
+        if (c == (gunichar)-1 || c == (gunichar)-2)
+            break;
+        if (g_unichar_isalnum(c))
+            g_string_append_unichar(phrase, c);
+        else if (phrase->len > 0 && phrase->str[phrase->len - 1] != ' ')
+            g_string_append_c(phrase, ' ');
+    }
+    g_strchomp(phrase->str);
+    if (phrase->str[0] == '\0') {
+        g_string_free(phrase, TRUE);
+        return NULL;
+    }
+    char *q = g_strdup_printf("subject:\"%s\"", phrase->str);
+    g_string_free(phrase, TRUE);
+    return q;
+}
+
 static bool
 op_sent_subject_near(void *ctx, const char *subject, gint64 t, gint64 window)
 {
@@ -1767,29 +1938,10 @@ op_sent_subject_near(void *ctx, const char *subject, gint64 t, gint64 window)
     gpointer cached = g_hash_table_lookup(src->subject_near, ckey);
     if (cached != NULL)
         return GPOINTER_TO_INT(cached) == 1;
-    /* Ask Xapian for the owner's mail holding the subject's words as a
-     * phrase (posting lists: fast), then compare the normalised subjects and
-     * the dates exactly.  A date-range query instead scans the date values
-     * of the whole database on every call (23 ms at 160k messages).  The
-     * phrase is built from word characters only, so attacker text cannot
-     * escape it. */
-    GString *phrase = g_string_new(NULL);
-    for (const char *p = want; *p && phrase->len < 200; p = g_utf8_next_char(p)) {
-        gunichar c = g_utf8_get_char_validated(p, -1);
-        if (c == (gunichar)-1 || c == (gunichar)-2)
-            break;
-        if (g_unichar_isalnum(c))
-            g_string_append_unichar(phrase, c);
-        else if (phrase->len > 0 && phrase->str[phrase->len - 1] != ' ')
-            g_string_append_c(phrase, ' ');
-    }
-    g_strchomp(phrase->str);
-    if (phrase->str[0] == '\0') {
-        g_string_free(phrase, TRUE);
+    g_autofree char *term = sent_subject_term(want);
+    if (term == NULL)
         return false;
-    }
-    g_autofree char *q = g_strdup_printf("%s and subject:\"%s\"", src->owner_query, phrase->str);
-    g_string_free(phrase, TRUE);
+    g_autofree char *q = g_strdup_printf("%s and %s", src->owner_query, term);
     notmuch_query_t *query = notmuch_query_create(src->db, q);
     if (query == NULL)
         return false;

@@ -103,6 +103,26 @@ bool bw_nm_source_range_keys(bw_nm_source_t *src, guint64 after_rev, guint max,
 gint64 bw_nm_source_range_from_count(bw_nm_source_t *src, guint64 after_rev,
                                      const char *address);
 
+/* How many of the messages changed after `after_rev` the mailbox ops'
+ * sent_count_to (to `address`) and sent_subject_near (the owner's mail
+ * with `subject`'s words as a phrase, before the exact comparison) would
+ * look at, asked of those messages only: 0 also when the op asks notmuch
+ * nothing for it; -1 when that cannot be asked cheaply (a large range) or
+ * notmuch failed.  When every message of the range is new and none left,
+ * 0 means the op's answer is the one it gave before the range. */
+gint64 bw_nm_source_range_sent_to_count(bw_nm_source_t *src, guint64 after_rev,
+                                        const char *address);
+gint64 bw_nm_source_range_sent_subject_count(bw_nm_source_t *src, guint64 after_rev,
+                                             const char *subject);
+/* has_sent_mail answered yes at the last save, the caller knows that no
+ * message left the database since, and every message of the range is new
+ * (checked here): no message it counted changed or left, so it still
+ * answers yes (set, when not asked yet in this open). */
+void bw_nm_source_sent_copies_kept(bw_nm_source_t *src);
+/* Every message of the listed range is new (none was there at the last
+ * save: bw_nm_source_range_known told so in this open). */
+bool bw_nm_source_range_all_new(const bw_nm_source_t *src);
+
 /* The count of messages from `address` (received_from_count) is `before`
  * plus those of the range: the caller knows that no message left the
  * database and every message of the range is new, and `before` is the

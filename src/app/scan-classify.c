@@ -33,10 +33,13 @@ bw_scan_stage_profile(bw_scan_t *s, bool *retry, char **detail)
     else if (!s->full && !s->config_changed && s->none_removed && saved_sent != NULL &&
              bw_nm_source_sent_count_grown(s->src, g_ascii_strtoull(saved_sent, NULL, 10),
                                            &grown))
+    {
         /* Some added, none removed (the owner sent mail): the saved count
          * and the new ones, counted by the read stage among the range's
          * (225 M instructions to count them all at 26k) */
         s->sent_total = grown;
+        s->sent_grown = true;
+    }
     else
         s->sent_total = bw_nm_source_count_sent(s->src);
     g_autoptr(GVariant) prev = NULL;
@@ -120,8 +123,9 @@ classify_recorded(bw_scan_t *s, const char *message_id, const char *file, gint64
  * the row keeps with it (items.questions).  New mail can change an answer
  * only through what it is, so an incremental run keeps a stored verdict,
  * without computing it again, when:
- *   - the profile after the learning pass has the digest the last save
- *     stored (the same sent sample and lessons);
+ *   - the profile after the learning pass has the verdict digest the last
+ *     save stored (bw_profile_verdict_digest: what bw_classify reads of
+ *     it, the same owners, relays, key sets and lessons);
  *   - none of the owner's mail changed (no message from the owner in the
  *     lastmod range, the same count of them): the answers about sent mail
  *     (S C N H) hold; the last run's cache of them is used besides;
@@ -161,6 +165,8 @@ typedef struct range_keys {
                                   From headers that are not all the range's From
                                   terms: range_keys_load) */
     bool none_removed;         /* no message left the database since the last save */
+    bool sent_grown;           /* the owner's mail was only added (verdicts_keepable):
+                                  S C N H A are checked against the range */
     bw_nm_source_t *src;       /* to ask it (bw_nm_source_range_from_count) */
     guint64 after;
 } range_keys_t;
@@ -232,6 +238,7 @@ range_keys_load(bw_scan_t *s, range_keys_t *k)
     if (!bw_nm_source_range_keys(s->src, s->after, MAX_RANGE_KEYS, &k->ids, &froms, &froms_whole))
         return false;
     k->none_removed = s->none_removed;
+    k->sent_grown = s->sent_grown && s->none_removed && bw_nm_source_range_all_new(s->src);
     /* The From headers tell what the range added to the index only when
      * every message of it is new and came as one file, which none_removed
      * proves of "new" (bw_nm_source_range_keys): else notmuch is asked
@@ -375,8 +382,28 @@ must_ask(void *data, char what, const char *const *args, guint nargs, const char
 {
     const range_keys_t *k = data;
     switch (what) {
-    case 'C': case 'N': case 'H': case 'A':
-        return false;
+    case 'C':
+        /* The owner's messages to the address: with none removed and every
+         * changed message new, the same set unless a changed message is
+         * one of them (asked of the changed messages only). */
+        if (!k->sent_grown)
+            return false;
+        return nargs != 2 || bw_nm_source_range_sent_to_count(k->src, k->after, args[0]) != 0;
+    case 'N':
+        /* The same for the owner's messages with the subject's words. */
+        if (!k->sent_grown)
+            return false;
+        return nargs != 3 || bw_nm_source_range_sent_subject_count(k->src, k->after, args[0]) != 0;
+    case 'H':
+        /* Copies of sent mail only grow when none left and none changed:
+         * a "yes" stays one (and the ops answer it so, without counting,
+         * for a report classified again). */
+        if (k->sent_grown && strcmp(answer, "1") == 0)
+            bw_nm_source_sent_copies_kept(k->src);
+        return k->sent_grown && strcmp(answer, "1") != 0;
+    case 'A':
+        /* The runs in Sent were found again: asked of them (a lookup). */
+        return k->sent_grown;
     case 'S':
         return nargs == 1 && g_hash_table_contains(k->ids, args[0]);
     case 'M':
@@ -410,18 +437,26 @@ must_ask(void *data, char what, const char *const *args, guint nargs, const char
 static bool
 verdicts_keepable(bw_scan_t *s)
 {
-    if (s->full || s->config_changed || s->sent_changed || s->retried->len > 0 ||
-        !s->sig.runs_reused || s->profile_digest == NULL)
+    if (s->full || s->config_changed || s->retried->len > 0 || s->verdict_digest == NULL)
+        return false;
+    /* The owner's mail changed: only when it was only added (none left,
+     * every changed message new), and then its questions are checked
+     * against the changed messages (must_ask, sent_grown). */
+    bool grown = s->sent_changed && s->sent_grown && s->none_removed &&
+                 bw_nm_source_range_all_new(s->src);
+    if (s->sent_changed && !grown)
+        return false;
+    if (!s->sig.runs_reused && !grown)
         return false;
     g_autofree char *digest = NULL, *sent = NULL;
-    bw_store_get_meta(s->store, "profile_digest", &digest);
+    bw_store_get_meta(s->store, "verdict_digest", &digest);
     bw_store_get_meta(s->store, "sent_messages", &sent);
     /* The stored answers are kept against what the read stage told of the
      * save it read (the range since, none removed): rows another run saved
      * since (loaded above, after its commit) answered for that run's
      * snapshot, older or newer than this one's, and none is kept then. */
-    return no_save_since_read(s) && digest != NULL && strcmp(digest, s->profile_digest) == 0 && sent != NULL &&
-           g_ascii_strtoull(sent, NULL, 10) == s->sent_total;
+    return no_save_since_read(s) && digest != NULL && strcmp(digest, s->verdict_digest) == 0 &&
+           (grown || (sent != NULL && g_ascii_strtoull(sent, NULL, 10) == s->sent_total));
 }
 
 /* A report of this scan, for the learning pass. */
@@ -837,6 +872,7 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
         g_hash_table_add(s->pass_reports,
                          (gpointer)g_array_index(lessons, lesson_t, i).report);
     s->profile_digest = bw_profile_digest(s->profile);
+    s->verdict_digest = bw_profile_verdict_digest(s->profile);
     /* which path the learning took (T210 checks that both are used) */
     bw_scan_phase(reused ? "learn+stored" : "learn");
 

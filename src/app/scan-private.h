@@ -100,6 +100,9 @@ typedef struct {
     bw_scan_skips_t skips;     /* what the reader could not read */
     guint64 examined;          /* messages in the lastmod range */
     bool sent_changed;         /* the owner's mail is among them */
+    bool sent_grown;           /* and some of it was only added: none left the
+                                  database, every message of the range is new
+                                  (the owner's count derived, profile stage) */
     bool none_removed;         /* no message left the database since the last
                                   save; the new ones of the range are known
                                   (scan-read.c, "known ids") */
@@ -155,6 +158,7 @@ typedef struct {
      * stored items whose verdict was kept, not computed again */
     GHashTable *kept;
     char *profile_digest;      /* bw_profile_digest after the learning pass */
+    char *verdict_digest;      /* bw_profile_verdict_digest, the same */
     /* taught_t* (scan-classify.c): each distinct lesson of the learning
      * pass at its first place, the state's meta "profile_lessons"; NULL:
      * not kept (the next run reads every report) */

@@ -183,6 +183,8 @@ bw_scan_stage_store(bw_scan_t *s, bool *retry, char **detail)
         st = bw_store_set_meta(store, "dir_files", dir_files);
     if (st == BW_OK)
         st = bw_store_set_meta(store, "profile_digest", s->profile_digest);
+    if (st == BW_OK)
+        st = bw_store_set_meta(store, "verdict_digest", s->verdict_digest);
     /* For a later run with nothing new (bw_scan_quiet): the newest
      * backscatter report, and a counter of saves the tags must follow. */
     gint64 latest = 0;

@@ -428,6 +428,7 @@ bw_scan_clear(bw_scan_t *s)
     g_clear_pointer(&s->classified, g_hash_table_unref);
     g_clear_pointer(&s->unchanged, g_free);
     g_clear_pointer(&s->profile_digest, g_free);
+    g_clear_pointer(&s->verdict_digest, g_free);
     g_clear_pointer(&s->taught, g_ptr_array_unref);
     g_clear_pointer(&s->pass_reports, g_hash_table_unref);
     g_clear_pointer(&s->teaches, g_hash_table_unref);

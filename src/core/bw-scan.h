@@ -182,6 +182,11 @@ void bw_profile_learn_lesson(const bw_profile_t *p, const char *lesson);
  * same digest give every report the same verdict (an incremental scan
  * keeps stored verdicts only while it stays the same). */
 char *bw_profile_digest(const bw_profile_t *p);
+/* A digest (hex) of only what bw_classify reads of the profile (owners,
+ * relays, whether any sent mail was sampled, the key sets of its tables:
+ * no counts, no correspondents): two profiles with the same one give every
+ * report the same verdict, given the same mailbox answers. */
+char *bw_profile_verdict_digest(const bw_profile_t *p);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(bw_profile_t, bw_profile_free)
 
 /* ------------------------------------------------------------ items */

@@ -330,6 +330,47 @@ bw_profile_digest(const bw_profile_t *p)
     return hex;
 }
 
+/* What bw_classify reads of the profile, and nothing else (an audit of
+ * classify.c, fingerprint.c and bw_origin_of): the owners
+ * (bw_profile_is_owner), the relay globs (bw_profile_is_provider_host,
+ * bw_profile_knows_provider), whether any sent message was sampled
+ * (bw_profile_sent_samples > 0), and the KEYS of own_domains, learned and
+ * submit (bw_profile_is_own_domain, bw_profile_is_provider_host,
+ * bw_profile_knows_provider: membership and emptiness), msgid_domains
+ * (bw_profile_knows_msgid_domain) and mailers (bw_profile_knows_mailer).
+ * Not the counts of msgid_domains and mailers, the exact sample count, or
+ * the correspondents (read by assess only): one more sent message moves
+ * those without changing a verdict.  Two profiles with this digest equal
+ * give every report the same verdict, given the same mailbox answers. */
+char *
+bw_profile_verdict_digest(const bw_profile_t *p)
+{
+    if (p == NULL)
+        return NULL;
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, 32);
+    crypto_generichash_update(&h, (const unsigned char *)"verdict", 8);
+    for (guint i = 0; i < p->owners->len; i++)
+        crypto_generichash_update(&h, g_ptr_array_index(p->owners, i),
+                                  strlen(g_ptr_array_index(p->owners, i)) + 1);
+    crypto_generichash_update(&h, (const unsigned char *)"relays", 7);
+    for (guint i = 0; i < p->relay_globs->len; i++)
+        crypto_generichash_update(&h, g_ptr_array_index(p->relay_globs, i),
+                                  strlen(g_ptr_array_index(p->relay_globs, i)) + 1);
+    const char *sampled = p->samples > 0 ? "sampled" : "unsampled";
+    crypto_generichash_update(&h, (const unsigned char *)sampled, strlen(sampled) + 1);
+    digest_table(&h, "own_domains", p->own_domains, false);
+    digest_table(&h, "msgid_domains", p->msgid_domains, false);
+    digest_table(&h, "mailers", p->mailers, false);
+    digest_table(&h, "learned", p->learned, false);
+    digest_table(&h, "submit", p->submit, false);
+    unsigned char out[32];
+    crypto_generichash_final(&h, out, sizeof out);
+    char *hex = g_malloc(2 * sizeof out + 1);
+    sodium_bin2hex(hex, 2 * sizeof out + 1, out, sizeof out);
+    return hex;
+}
+
 void
 bw_profile_add_correspondent(bw_profile_t *p, const char *address)
 {

@@ -497,6 +497,114 @@ START_TEST(test_profile_digest)
 }
 END_TEST
 
+/* The verdict digest covers what bw_classify reads of the profile and no
+ * more (profile.c): two profiles with the same owners, relays and key sets
+ * but other counts (one sent message three times over) and other
+ * correspondents give every report the same verdict, and the same digest;
+ * a key more (a new mailer) changes the digest. */
+static void
+sample_profile(bw_profile_t *p, guint copies, const char *mailer, const char *dkim)
+{
+    g_autoptr(GPtrArray) rcv = g_ptr_array_new();
+    g_ptr_array_add(rcv, (gpointer)rcv_owner[0]);
+    for (guint i = 0; i < copies; i++) {
+        g_autofree char *mid = g_strdup_printf("s%u@mailhost.example", i);
+        bw_sent_t s = { .message_id = mid, .from = OWNER, .received = rcv, .x_mailer = mailer,
+                        .dkim_domain = dkim, .date_unix = T0 - 3600 * (gint64)(i + 1) };
+        bw_profile_add_sent(p, &s);
+    }
+}
+
+START_TEST(test_verdict_digest)
+{
+    g_autoptr(bw_profile_t) a = bw_profile_new(owners, NULL);
+    g_autoptr(bw_profile_t) b = bw_profile_new(owners, NULL);
+    sample_profile(a, 1, "Thunderbird/128.4", "mailhost.example");
+    sample_profile(b, 3, "Thunderbird/140.1", "mailhost.example");
+    bw_profile_add_correspondent(a, "ann@example.org");
+    bw_profile_add_correspondent(b, "bob@example.org");
+    bw_profile_add_correspondent(b, "carol@example.net");
+    g_autofree char *fa = bw_profile_digest(a), *fb = bw_profile_digest(b);
+    ck_assert_str_ne(fa, fb);   /* the full digest sees the counts */
+    g_autofree char *va = bw_profile_verdict_digest(a), *vb = bw_profile_verdict_digest(b);
+    ck_assert_uint_eq(strlen(va), 64);
+    ck_assert_str_eq(va, vb);
+
+    fake_mailbox_t *f = fake_new(true);
+    fake_sent(f, "abc@mailhost.example", "taro@example.jp", "Dinner", T0 - 60);
+    fake_received(f, "hana@example.org", "m1@example.org");
+    const char *const *paths[] = { rcv_owner, rcv_hijack, rcv_webmail, rcv_forged_hop, rcv_bot,
+                                   rcv_provider_top, rcv_hijack_internal, rcv_helo_forged, NULL };
+    const char *const mids[] = { "abc@mailhost.example", "zz9@bulk.example", "q1@mailhost.example", NULL };
+    const char *const froms[] = { OWNER, "sales@mailhost.example", "x@other.example", NULL };
+    const char *const dkims[] = { NULL, "mailhost.example", "spam.example", NULL };
+    const char *const mailers[] = { NULL, "Thunderbird/115.2", "BulkMailer 3" };
+    guint foreign_mailer = 0, known_mailer = 0;   /* the mailer check both ways */
+    bw_mailbox_ops_t ops = fake_ops(f);
+    guint n = 0, classes[3] = { 0 };
+    for (guint pi = 0; paths[pi]; pi++)
+        for (guint mi = 0; mids[mi]; mi++)
+            for (guint fi = 0; froms[fi]; fi++)
+                for (guint di = 0; di < 9; di++) {
+                    fake_report_t d = { .recipient = fi == 2 ? "hana@example.org" : "nobody@victim.example",
+                                        .orig_mid = mids[mi], .orig_from = froms[fi],
+                                        .orig_subject = "Cheap pills", .received = paths[pi],
+                                        .dkim = dkims[di % 3], .body = "buy now at http://pills.example/",
+                                        .date = T0 };
+                    bw_item_t *x = NULL, *y = NULL;
+                    bw_report_t *rx = fake_report(&d), *ry = fake_report(&d);
+                    if (mailers[di / 3]) {
+                        rx->original->x_mailer = g_strdup(mailers[di / 3]);
+                        ry->original->x_mailer = g_strdup(mailers[di / 3]);
+                    }
+                    ck_assert_int_eq(bw_classify(a, &ops, "r@x", NULL, T0, rx, &x), BW_OK);
+                    ck_assert_int_eq(bw_classify(b, &ops, "r@x", NULL, T0, ry, &y), BW_OK);
+                    if (mailers[di / 3] && evidence_has(x, "mail program"))
+                        foreign_mailer++;
+                    else if (mailers[di / 3] && mi == 1)
+                        known_mailer++;
+                    ck_assert_int_eq(x->klass, y->klass);
+                    ck_assert(x->score == y->score);
+                    ck_assert_int_eq(x->origin, y->origin);
+                    ck_assert_uint_eq(x->evidence->len, y->evidence->len);
+                    for (guint e = 0; e < x->evidence->len; e++)
+                        ck_assert_str_eq(g_ptr_array_index(x->evidence, e),
+                                         g_ptr_array_index(y->evidence, e));
+                    ck_assert(x->fp.origin_network == y->fp.origin_network);
+                    ck_assert(x->fp.forged_sender == y->fp.forged_sender);
+                    ck_assert(x->fp.msgid_shape == y->fp.msgid_shape);
+                    ck_assert(x->fp.mailer == y->fp.mailer);
+                    classes[x->klass < 3 ? x->klass : 0]++;
+                    n++;
+                    bw_item_free(x);
+                    bw_item_free(y);
+                }
+    ck_assert_uint_eq(n, 8 * 3 * 3 * 9);
+    ck_assert_uint_gt(foreign_mailer, 0);
+    ck_assert_uint_gt(known_mailer, 0);
+    fake_free(f);
+    /* the reports above reach both verdicts (the comparison is not vacuous) */
+    ck_assert_uint_gt(classes[BW_CLASS_BACKSCATTER] + classes[BW_CLASS_UNDETERMINED], 0);
+    ck_assert_uint_gt(classes[BW_CLASS_LEGITIMATE], 0);
+
+    /* a key more: another mailer, or a DKIM domain learnt */
+    g_autoptr(bw_profile_t) c = bw_profile_new(owners, NULL);
+    sample_profile(c, 1, "Outlook 16.0", "mailhost.example");
+    g_autofree char *vc = bw_profile_verdict_digest(c);
+    ck_assert_str_ne(va, vc);
+    bw_original_t o = { 0 };
+    o.dkim_domain = (char *)"otherhost.example";
+    bw_profile_learn_original(b, &o);
+    g_autofree char *vb2 = bw_profile_verdict_digest(b);
+    ck_assert_str_ne(va, vb2);
+    /* no sample at all against one */
+    g_autoptr(bw_profile_t) e = bw_profile_new(owners, NULL);
+    g_autofree char *ve = bw_profile_verdict_digest(e);
+    ck_assert_str_ne(ve, va);
+    ck_assert_ptr_null(bw_profile_verdict_digest(NULL));
+}
+END_TEST
+
 /* What the scan state keeps instead of the reports' originals: each
  * distinct lesson at its first place.  Learning those gives the profile
  * that learning every original gives, in the same order, also past the
@@ -693,6 +801,7 @@ suite_classify(void)
     tcase_add_test(to, test_learned_provider);
     tcase_add_test(to, test_learning_order);
     tcase_add_test(to, test_profile_digest);
+    tcase_add_test(to, test_verdict_digest);
     tcase_add_test(to, test_profile_lessons_first_place);
     tcase_add_test(to, test_hop_parse);
     tcase_add_test(to, test_origin_relay_forms);
