@@ -181,6 +181,9 @@ bw_scan_stage_store(bw_scan_t *s, bool *retry, char **detail)
                                                               s->saved_dir_files);
     if (st == BW_OK)
         st = bw_store_set_meta(store, "dir_files", dir_files);
+    /* (No run of this build reads profile_digest any more: verdicts go by
+     * verdict_digest.  It is still written for an older build that opens
+     * this state after a downgrade and decides by it.) */
     if (st == BW_OK)
         st = bw_store_set_meta(store, "profile_digest", s->profile_digest);
     if (st == BW_OK)

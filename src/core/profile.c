@@ -300,6 +300,30 @@ digest_table(crypto_generichash_state *h, const char *name, GHashTable *t, bool 
     }
 }
 
+/* The owners and relay globs (from the configuration), in order: both
+ * digests start with them. */
+static void
+digest_configured(crypto_generichash_state *h, const bw_profile_t *p)
+{
+    for (guint i = 0; i < p->owners->len; i++)
+        crypto_generichash_update(h, g_ptr_array_index(p->owners, i),
+                                  strlen(g_ptr_array_index(p->owners, i)) + 1);
+    crypto_generichash_update(h, (const unsigned char *)"relays", 7);
+    for (guint i = 0; i < p->relay_globs->len; i++)
+        crypto_generichash_update(h, g_ptr_array_index(p->relay_globs, i),
+                                  strlen(g_ptr_array_index(p->relay_globs, i)) + 1);
+}
+
+static char *
+digest_hex(crypto_generichash_state *h)
+{
+    unsigned char out[32];
+    crypto_generichash_final(h, out, sizeof out);
+    char *hex = g_malloc(2 * sizeof out + 1);
+    sodium_bin2hex(hex, 2 * sizeof out + 1, out, sizeof out);
+    return hex;
+}
+
 char *
 bw_profile_digest(const bw_profile_t *p)
 {
@@ -307,13 +331,7 @@ bw_profile_digest(const bw_profile_t *p)
         return NULL;
     crypto_generichash_state h;
     crypto_generichash_init(&h, NULL, 0, 32);
-    for (guint i = 0; i < p->owners->len; i++)
-        crypto_generichash_update(&h, g_ptr_array_index(p->owners, i),
-                                  strlen(g_ptr_array_index(p->owners, i)) + 1);
-    crypto_generichash_update(&h, (const unsigned char *)"relays", 7);
-    for (guint i = 0; i < p->relay_globs->len; i++)
-        crypto_generichash_update(&h, g_ptr_array_index(p->relay_globs, i),
-                                  strlen(g_ptr_array_index(p->relay_globs, i)) + 1);
+    digest_configured(&h, p);
     char samples[24];
     int len = g_snprintf(samples, sizeof samples, "samples=%u", p->samples);
     crypto_generichash_update(&h, (const unsigned char *)samples, (size_t)len + 1);
@@ -323,11 +341,7 @@ bw_profile_digest(const bw_profile_t *p)
     digest_table(&h, "learned", p->learned, true);
     digest_table(&h, "submit", p->submit, true);
     digest_table(&h, "correspondents", p->correspondents, false);
-    unsigned char out[32];
-    crypto_generichash_final(&h, out, sizeof out);
-    char *hex = g_malloc(2 * sizeof out + 1);
-    sodium_bin2hex(hex, 2 * sizeof out + 1, out, sizeof out);
-    return hex;
+    return digest_hex(&h);
 }
 
 /* What bw_classify reads of the profile, and nothing else (an audit of
@@ -350,13 +364,7 @@ bw_profile_verdict_digest(const bw_profile_t *p)
     crypto_generichash_state h;
     crypto_generichash_init(&h, NULL, 0, 32);
     crypto_generichash_update(&h, (const unsigned char *)"verdict", 8);
-    for (guint i = 0; i < p->owners->len; i++)
-        crypto_generichash_update(&h, g_ptr_array_index(p->owners, i),
-                                  strlen(g_ptr_array_index(p->owners, i)) + 1);
-    crypto_generichash_update(&h, (const unsigned char *)"relays", 7);
-    for (guint i = 0; i < p->relay_globs->len; i++)
-        crypto_generichash_update(&h, g_ptr_array_index(p->relay_globs, i),
-                                  strlen(g_ptr_array_index(p->relay_globs, i)) + 1);
+    digest_configured(&h, p);
     const char *sampled = p->samples > 0 ? "sampled" : "unsampled";
     crypto_generichash_update(&h, (const unsigned char *)sampled, strlen(sampled) + 1);
     digest_table(&h, "own_domains", p->own_domains, false);
@@ -364,11 +372,7 @@ bw_profile_verdict_digest(const bw_profile_t *p)
     digest_table(&h, "mailers", p->mailers, false);
     digest_table(&h, "learned", p->learned, false);
     digest_table(&h, "submit", p->submit, false);
-    unsigned char out[32];
-    crypto_generichash_final(&h, out, sizeof out);
-    char *hex = g_malloc(2 * sizeof out + 1);
-    sodium_bin2hex(hex, 2 * sizeof out + 1, out, sizeof out);
-    return hex;
+    return digest_hex(&h);
 }
 
 void
