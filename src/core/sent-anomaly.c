@@ -328,7 +328,12 @@ bw_sent_summary_to_json(const bw_sent_summary_t *s)
 char *
 bw_sent_summary_to_json_text(const bw_sent_summary_t *s)
 {
-    GString *out = g_string_sized_new(512);
+    /* 500: GString allocates the next power of two above the size + 1,
+     * 512 bytes here (a summary is ~400); 512 asked for 1024, a request
+     * from malloc's large bins, which consolidates the fast bins first
+     * (a full scan at 160k: malloc_consolidate 317 -> 231 M instructions,
+     * take_summary 278 -> 175 M) */
+    GString *out = g_string_sized_new(500);
     if (bw_sent_summary_json_append(out, s))
         return bw_json_string_take(out);
     g_string_free(out, TRUE);
