@@ -1008,15 +1008,22 @@ bw_sent_anomalies_find(GPtrArray *sent, const bw_account_t *a, const bw_mailbox_
     /* features; the owner's main time zone by weight */
     vals_t vals;
     vals_init(&vals);
+    /* offset + 100000 -> the id of its zone's value + 1: the same offset
+     * writes the same text, whose id vals_take gives */
+    g_autoptr(GHashTable) tz_ids = g_hash_table_new(g_direct_hash, g_direct_equal);
     g_autoptr(GHashTable) tzw = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     for (guint i = 0; i < n; i++) {
         const bw_sent_summary_t *s = msgs[i].s;
         char *f[NF];
+        guint tz_id = 0;
         f[F_MAILER] = mailer_key(s->mailer);
         f[F_MSGID] = g_strdup(s->msgid_shape ? s->msgid_shape : "(none)");
         if (s->has_date) {
             int off = s->date_offset;
-            f[F_TZ] = g_strdup_printf("%c%02d%02d", off < 0 ? '-' : '+', ABS(off) / 3600, (ABS(off) / 60) % 60);
+            tz_id = GPOINTER_TO_UINT(g_hash_table_lookup(tz_ids, GINT_TO_POINTER(off + 100000)));
+            f[F_TZ] = tz_id != 0 ? NULL
+                                 : g_strdup_printf("%c%02d%02d", off < 0 ? '-' : '+', ABS(off) / 3600,
+                                                   (ABS(off) / 60) % 60);
             double *p = g_hash_table_lookup(tzw, GINT_TO_POINTER(off + 100000));
             if (p == NULL) {
                 p = g_new0(double, 1);
@@ -1031,9 +1038,12 @@ bw_sent_anomalies_find(GPtrArray *sent, const bw_account_t *a, const bw_mailbox_
         f[F_PATH] = g_strdup(s->path ? s->path : "(none)");
         f[F_PRIO] = g_strdup(s->priority ? "priority" : "(none)");
         for (int k = 0; k < NF; k++) {
-            msgs[i].v[k] = vals_take(&vals, k, f[k]);
+            msgs[i].v[k] = k == F_TZ && tz_id != 0 ? tz_id - 1 : vals_take(&vals, k, f[k]);
             msgs[i].f[k] = g_ptr_array_index(vals.names[k], msgs[i].v[k]);
         }
+        if (s->has_date && tz_id == 0)
+            g_hash_table_insert(tz_ids, GINT_TO_POINTER(s->date_offset + 100000),
+                                GUINT_TO_POINTER(msgs[i].v[F_TZ] + 1));
     }
     int main_off = 0;
     double best = -1;
