@@ -844,6 +844,15 @@ reader_lost(bw_reader_t *r, worker_t *w, bw_reader_fault_t fault, const char *wh
 /* ------------------------------------------------------------ frames */
 
 static void
+put_le32(guint8 *p, guint32 v)
+{
+    p[0] = (guint8)(v & 0xff);
+    p[1] = (guint8)((v >> 8) & 0xff);
+    p[2] = (guint8)((v >> 16) & 0xff);
+    p[3] = (guint8)((v >> 24) & 0xff);
+}
+
+static void
 queue_request(bw_reader_t *r, worker_t *w, guint i)
 {
     request_t *q = request_at(r, i);
@@ -862,13 +871,19 @@ queue_request(bw_reader_t *r, worker_t *w, guint i)
             g_byte_array_append(o, d, (guint)n);
         return;
     }
-    GString *g = g_string_sized_new(64 + strlen(q->path));
-    bw_wire_frame_start(g, BW_READER_REQ_FILE, (guint32)(8 + strlen(q->path)));
-    bw_wire_put_u32(g, q->first);
-    bw_wire_put_u32(g, q->limit | (q->careful ? BW_READER_CAREFUL : 0));
-    g_string_append(g, q->path);
-    g_byte_array_append(o, (const guint8 *)g->str, (guint)g->len);
-    g_string_free(g, TRUE);
+    /* Written straight into the queue (a GString a request cost ~100 M
+     * instructions over a full scan at 160k): the frame header
+     * (bw_wire_frame_start), the first message and the flags
+     * (bw_wire_put_u32: little-endian), then the path. */
+    G_STATIC_ASSERT(BW_READER_FRAME_HEADER == 5);
+    size_t plen = strlen(q->path);
+    guint8 h[BW_READER_FRAME_HEADER + 8];
+    h[0] = (guint8)BW_READER_REQ_FILE;
+    put_le32(h + 1, (guint32)(8 + plen));
+    put_le32(h + 5, q->first);
+    put_le32(h + 9, q->limit | (q->careful ? BW_READER_CAREFUL : 0));
+    g_byte_array_append(o, h, sizeof h);
+    g_byte_array_append(o, (const guint8 *)q->path, (guint)plen);
 }
 
 /* Checks that a line is one about the input asked for: a line that

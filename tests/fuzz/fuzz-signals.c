@@ -15,6 +15,12 @@
  *   - bw_sent_summary_read() and its JSON round trip, and the state's row
  *     text read back by bw_sent_summary_from_row (the message's own bytes
  *     too, as a damaged row: refused, or read as json-glib reads them);
+ *   - the same strict reader on the reader's answers, as the parent's
+ *     signals stage decodes a sent summary's answer (scan-signals.c
+ *     decode_summary): the real answer, and the message's own bytes as a
+ *     hostile reader's answer when they pass the parent's payload check;
+ *     what it takes must be what json-glib (bw_reader_payload_parse_checked)
+ *     and bw_sent_summary_from_json make of the same bytes;
  *   - bw_sent_mail_read() (what the sender profile learns from a sent
  *     message), its JSON round trip (the reader process sends it so) and
  *     the profile fed with it;
@@ -83,6 +89,47 @@ op_from(void *ctx, const char *a)
     return a ? (unsigned)(strlen(a) % 3) : 0;
 }
 
+/* `text` (`len` bytes, NUL-terminated) read by bw_sent_summary_from_row,
+ * when it takes it, against json-glib's reading of the same bytes: as a
+ * stored row (json_parse: up to the NUL) or as a reader's answer that
+ * passed the payload check (length-bounded, as read_list parses it). */
+static void
+strict_vs_glib(const char *text, size_t len, bool answer, const char *what)
+{
+    if (answer && strlen(text) != len)
+        return;     /* decode_summary leaves such an answer to json-glib */
+    bw_sent_summary_t *fast = bw_sent_summary_from_row(text);
+    if (fast == NULL)
+        return;
+    bw_sent_summary_t *slow = NULL;
+    JsonNode *root = NULL;
+    if (answer) {
+        if (bw_reader_payload_parse_checked(text, len, &root, NULL) != BW_OK)
+            root = NULL;
+    } else {
+        g_autoptr(JsonParser) jp = json_parser_new_immutable();
+        if (json_parser_load_from_data(jp, text, -1, NULL) && json_parser_get_root(jp) != NULL)
+            root = json_node_copy(json_parser_get_root(jp));
+    }
+    if (root == NULL || bw_sent_summary_from_json(root, &slow, NULL) != BW_OK || slow == NULL) {
+        fprintf(stderr, "fuzz-signals: strict %s reader took what json-glib refuses: %.400s\n",
+                what, text);
+        abort();
+    }
+    char *f = json_text(bw_sent_summary_to_json(fast), "fast-read row");
+    char *g = json_text(bw_sent_summary_to_json(slow), "json-glib row");
+    if (strcmp(f, g) != 0) {
+        fprintf(stderr, "fuzz-signals: strict %s reader differs:\n  %.400s\n  %.400s\n", what,
+                f, g);
+        abort();
+    }
+    g_free(f);
+    g_free(g);
+    json_node_unref(root);
+    bw_sent_summary_free(slow);
+    bw_sent_summary_free(fast);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -121,6 +168,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     answer[0] ? answer[0] : "(none)", answer[1]);
             abort();
         }
+        if (answer[2] != NULL)
+            strict_vs_glib(answer[2], strlen(answer[2]), true, "answer");
         for (int r = 0; r < 3; r++)
             g_free(answer[r]);
 
@@ -158,23 +207,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
          * reader refuses it or reads what json-glib reads */
         {
             char *rowtext = g_strndup(msg, len);
-            bw_sent_summary_t *fast = bw_sent_summary_from_row(rowtext);
-            if (fast != NULL) {
-                g_autoptr(JsonParser) jp = json_parser_new_immutable();
-                bw_sent_summary_t *slow = NULL;
-                if (!json_parser_load_from_data(jp, rowtext, -1, NULL) ||
-                    bw_sent_summary_from_json(json_parser_get_root(jp), &slow, NULL) != BW_OK ||
-                    slow == NULL)
-                    abort();
-                char *f = json_text(bw_sent_summary_to_json(fast), "fast-read row");
-                char *g = json_text(bw_sent_summary_to_json(slow), "json-glib row");
-                if (strcmp(f, g) != 0)
-                    abort();
-                g_free(f);
-                g_free(g);
-                bw_sent_summary_free(slow);
-                bw_sent_summary_free(fast);
-            }
+            strict_vs_glib(rowtext, strlen(rowtext), false, "row");
+            /* ... and as a hostile reader's answer (reader.c hands on
+             * only what passes the check, NUL-terminated) */
+            if (bw_reader_payload_check(msg, len, NULL) == BW_OK)
+                strict_vs_glib(rowtext, len, true, "answer");
             g_free(rowtext);
         }
         bw_sent_summary_t *ss = NULL;
