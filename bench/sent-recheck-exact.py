@@ -20,12 +20,13 @@ state (as sent-exact.py does, and the stored fingerprints):
      (a copy of a stored one under a new Message-ID);
   6. a reported subject with "RE: Fwd: " and in upper case, an hour after
      the report (a recorded sent_subject_near answer 0);
-  7. a reply to a stored report's original (In-Reply-To, References);
-  8. three sent at once (SENT_COPIES_MIN: a mailbox without Sent copies
-     crosses has_sent_mail's threshold).
+  7. a reply to a stored report (In-Reply-To, References: its Message-ID);
+  8. three sent at once.
 A mailbox with fewer than four sent messages gets a synthetic one as the
-template.  Campaign ids are compared up to renaming (by first appearance):
-the SPEC keeps an existing campaign's id when its earliest member leaves
+template: no-sent-copies, skipped by sent-exact.py, then goes from no
+owner mail to ten messages over the steps (past SENT_COPIES_MIN).
+Campaign ids are compared up to renaming (by first appearance): the SPEC
+keeps an existing campaign's id when its earliest member leaves
 it (step 4 makes a member legitimate), which a full rescan on a new state
 cannot know; membership and everything else are compared as they are.
 Exit 1 when a step differs."""
