@@ -673,6 +673,177 @@ START_TEST(test_item_text)
 }
 END_TEST
 
+/* Every string field of an item, one at a time, made invalid UTF-8, and
+ * every list given a NULL member: the direct writers (bw_item_to_json_text,
+ * bw_item_entry_text) must still give json-glib's bytes, which they do by
+ * handing such an item to json-glib; a field their checks (item_plain,
+ * report_plain) forget would be written repaired instead of raw, and only
+ * a test that reaches that very field shows it (test_item_text varies a
+ * few of them). */
+#define ITEM_FIELDS 34u
+
+static char *
+field_text(const char *what)
+{
+    return g_strdup_printf("%s \xff\xfe bad", what);
+}
+
+/* Field `f` of `it` (every one present: item_fields_fill) made bad, or
+ * given a NULL member when `null_member` and it is a list; its name. */
+static const char *
+item_field_break(bw_item_t *it, unsigned f, bool null_member)
+{
+    bw_report_t *r = it->report;
+    bw_original_t *o = r->original;
+    bw_recipient_t *rc = g_ptr_array_index(r->recipients, 0);
+    char **s = NULL;
+    GPtrArray *list = NULL;
+    const char *name = NULL;
+    switch (f) {
+    case 0: s = &it->message_id; name = "message_id"; break;
+    case 1: s = &it->file; name = "file"; break;
+    case 2: list = it->evidence; name = "evidence"; break;
+    case 3: s = &it->fp.subject_masked; name = "subject_masked"; break;
+    case 4: s = &it->campaign; name = "campaign"; break;
+    case 5: s = &it->anomaly; name = "anomaly"; break;
+    case 6: r->family = "family \xff bad"; return "family";
+    case 7: s = &r->feedback_type; name = "feedback_type"; break;
+    case 8: s = &r->message_id; name = "report message_id"; break;
+    case 9: s = &r->from; name = "report from"; break;
+    case 10: list = r->to; name = "report to"; break;
+    case 11: s = &r->subject; name = "report subject"; break;
+    case 12: s = &r->date; name = "report date"; break;
+    case 13: s = &r->in_reply_to; name = "report in_reply_to"; break;
+    case 14: list = r->references; name = "references"; break;
+    case 15: s = &r->auto_submitted; name = "auto_submitted"; break;
+    case 16: s = &rc->address; name = "address"; break;
+    case 17: s = &rc->original_address; name = "original_address"; break;
+    case 18: s = &rc->action; name = "action"; break;
+    case 19: s = &rc->status; name = "status"; break;
+    case 20: s = &rc->reply_code; name = "reply_code"; break;
+    case 21: s = &rc->remote_mta; name = "remote_mta"; break;
+    case 22: s = &rc->diagnostic; name = "diagnostic"; break;
+    case 23: s = &o->message_id; name = "original message_id"; break;
+    case 24: s = &o->from; name = "original from"; break;
+    case 25: list = o->to; name = "original to"; break;
+    case 26: s = &o->subject; name = "original subject"; break;
+    case 27: s = &o->date; name = "original date"; break;
+    case 28: s = &o->return_path; name = "return_path"; break;
+    case 29: list = o->received; name = "received"; break;
+    case 30: s = &o->dkim_domain; name = "dkim_domain"; break;
+    case 31: s = &o->x_mailer; name = "x_mailer"; break;
+    case 32: s = &o->in_reply_to; name = "original in_reply_to"; break;
+    case 33: list = o->url_domains; name = "url_domains"; break;
+    default: ck_abort_msg("no field %u", f);
+    }
+    if (list != NULL) {
+        char *old = g_ptr_array_index(list, 0);
+        g_ptr_array_index(list, 0) = null_member ? NULL : field_text(name);
+        g_free(old);
+    } else if (!null_member) {
+        g_free(*s);
+        *s = field_text(name);
+    }
+    return name;
+}
+
+/* Every string and list of `it` present (a valid value where the fixture
+ * has none), so that each field is written. */
+static void
+item_fields_fill(bw_item_t *it)
+{
+#define FILL(p, v) do { if ((p) == NULL) (p) = g_strdup(v); } while (0)
+#define FILL_LIST(l, v) do { \
+        if ((l) == NULL) (l) = g_ptr_array_new_with_free_func(g_free); \
+        if ((l)->len == 0) g_ptr_array_add((l), g_strdup(v)); } while (0)
+    bw_report_t *r = it->report;
+    if (r->original == NULL)
+        r->original = g_new0(bw_original_t, 1);
+    bw_original_t *o = r->original;
+    if (r->recipients->len == 0)
+        g_ptr_array_add(r->recipients, g_new0(bw_recipient_t, 1));
+    bw_recipient_t *rc = g_ptr_array_index(r->recipients, 0);
+    FILL_LIST(it->evidence, "evidence");
+    FILL(it->fp.subject_masked, "masked");
+    FILL(it->campaign, "bw-00000001");
+    FILL(it->anomaly, "anomaly");
+    if (r->family == NULL)
+        r->family = "rfc3464";
+    FILL(r->feedback_type, "abuse");
+    FILL(r->message_id, "report@example.org");
+    FILL(r->from, "mailer-daemon@example.org");
+    FILL_LIST(r->to, "owner@example.org");
+    FILL(r->subject, "Undelivered");
+    FILL(r->date, "2026-11-16T12:00:00Z");
+    FILL(r->in_reply_to, "irt@example.org");
+    FILL_LIST(r->references, "ref@example.org");
+    FILL(r->auto_submitted, "auto-replied");
+    FILL(rc->address, "x@example.net");
+    FILL(rc->original_address, "X@example.net");
+    FILL(rc->action, "failed");
+    FILL(rc->status, "5.1.1");
+    FILL(rc->reply_code, "550");
+    FILL(rc->remote_mta, "mx.example.net");
+    FILL(rc->diagnostic, "user unknown");
+    FILL(o->message_id, "orig@example.org");
+    FILL(o->from, "owner@example.org");
+    FILL_LIST(o->to, "x@example.net");
+    FILL(o->subject, "hello");
+    FILL(o->date, "2026-11-16T11:00:00Z");
+    FILL(o->return_path, "owner@example.org");
+    FILL_LIST(o->received, "from a by b");
+    FILL(o->dkim_domain, "example.org");
+    FILL(o->x_mailer, "Thunderbird/128.4");
+    FILL(o->in_reply_to, "orig-irt@example.org");
+    FILL_LIST(o->url_domains, "example.com");
+#undef FILL
+#undef FILL_LIST
+}
+
+START_TEST(test_item_text_every_field)
+{
+    guint direct = 0, checked = 0;
+    for (unsigned f = 0; f <= ITEM_FIELDS; f++) {
+        for (int null_member = 0; null_member < 2; null_member++) {
+            bw_item_t *it = g_new0(bw_item_t, 1);
+            it->message_id = g_strdup("item@example.org");
+            it->file = g_strdup("/mail/cur/1:2,S");
+            it->date_unix = 1763300000;
+            it->klass = BW_CLASS_BACKSCATTER;
+            it->origin = BW_ORIGIN_FOREIGN;
+            it->score = 0.97;
+            it->report = parse_fixture("corpus/dsn/postfix-user-unknown.eml");
+            item_fields_fill(it);
+            /* f == ITEM_FIELDS: all of them valid (written directly) */
+            const char *name = f < ITEM_FIELDS ? item_field_break(it, f, null_member) : "none";
+            g_autofree char *tree = bw_json_node_take_text(bw_item_to_json(it));
+            g_autofree char *text = bw_item_to_json_text(it);
+            ck_assert_msg(g_strcmp0(tree, text) == 0, "row text differs (%s%s):\n%s\n%s", name,
+                          null_member ? ", NULL member" : "", tree, text);
+            g_autoptr(GPtrArray) one = g_ptr_array_new();
+            g_ptr_array_add(one, it);
+            bw_scan_result_t doc = { 0 };
+            doc.items = one;
+            JsonNode *root = bw_scan_result_to_json(&doc);
+            JsonArray *arr = json_object_get_array_member(json_node_get_object(root), "bounces");
+            g_autofree char *etree = bw_json_node_to_text(json_array_get_element(arr, 0));
+            json_node_unref(root);
+            g_autofree char *entry = bw_item_entry_text(it);
+            ck_assert_msg(entry == NULL || strcmp(etree, entry) == 0,
+                          "entry text differs (%s%s):\n%s\n%s", name,
+                          null_member ? ", NULL member" : "", etree, entry);
+            if (f == ITEM_FIELDS)
+                ck_assert_ptr_nonnull(entry);
+            direct += entry != NULL;
+            checked++;
+            bw_item_free(it);
+        }
+    }
+    ck_assert_uint_eq(checked, 2 * (ITEM_FIELDS + 1));
+    ck_assert_uint_gt(direct, 0);
+}
+END_TEST
+
 START_TEST(test_item_variant_roundtrip)
 {
     for (unsigned i = 0; i <= G_N_ELEMENTS(all_fixtures); i++) {
@@ -1096,6 +1267,7 @@ suite_parse(void)
     tcase_add_test(js, test_json_reload_roundtrip);
     tcase_add_test(js, test_item_variant_roundtrip);
     tcase_add_test(js, test_item_text);
+    tcase_add_test(js, test_item_text_every_field);
     suite_add_tcase(s, js);
     return s;
 }
