@@ -32,18 +32,15 @@ cannot know; membership and everything else are compared as they are.
 Exit 1 when a step differs."""
 import argparse
 import email.utils
-import json
 import os
 import re
-import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mailcopy import with_new_id  # noqa: E402
+from sentbox import SentBox, questions, with_header  # noqa: E402
 
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 ap.add_argument("--bin", required=True)
@@ -51,25 +48,6 @@ ap.add_argument("--sample", type=int, default=50)
 ap.add_argument("dirs", nargs="+")
 args = ap.parse_args()
 binp = os.path.abspath(args.bin)
-
-
-def now_of(d):
-    with open(os.path.join(d, "truth.json")) as f:
-        return re.search(r'"now":\s*"([^"]+)"', f.read(65536)).group(1)
-
-
-def scan(env, state, full=False):
-    e = dict(env, XDG_DATA_HOME=state, XDG_CACHE_HOME=os.path.join(state, "cache"),
-             BOUNCEWATCH_DEBUG_TIMING="1")
-    p = subprocess.run([binp, "scan", "--json"] + (["--full"] if full else []), env=e,
-                       capture_output=True, text=True)
-    if p.returncode != 0:
-        sys.exit("sent-recheck-exact.py: scan failed: " + p.stderr[-400:])
-    phases = " ".join(l.split("timing:")[1].split()[0] for l in p.stderr.splitlines()
-                      if re.search(r"timing: (learn|classify|profile)", l))
-    doc = json.loads(p.stdout)
-    doc.pop("revision", None)
-    return doc, phases
 
 
 def relabel(doc):
@@ -87,91 +65,19 @@ def relabel(doc):
     return walk(doc)
 
 
-def fingerprints(state):
-    db = sqlite3.connect(os.path.join(state, "bouncewatch", "state.sqlite"))
-    try:
-        return {mid: json.loads(j).get("fingerprint")
-                for mid, j in db.execute("SELECT message_id, json FROM items")}
-    finally:
-        db.close()
-
-
 bad = 0
 for d in args.dirs:
     d = os.path.abspath(d)
-    name = os.path.basename(d.rstrip("/"))
     with tempfile.TemporaryDirectory(prefix="bw-sent-recheck-") as tmp:
-        box = os.path.join(tmp, "box")
-        shutil.copytree(d, box, symlinks=True)
-        cfg = os.path.join(box, "notmuch-config")
-        with open(cfg) as f:
-            text = f.read()
-        text = re.sub(r"(?m)^path=.*$", "path=" + os.path.join(box, "mail"), text)
-        text += "\n[bouncewatch]\nprofile_sample=%d\n" % args.sample
-        with open(cfg, "w") as f:
-            f.write(text)
-        env = dict(os.environ, NOTMUCH_CONFIG=cfg, BOUNCEWATCH_NOW=now_of(d), LC_ALL="C.UTF-8",
-                   DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent/bw")
-
-        def nm(*a):
-            return subprocess.run(["notmuch"] + list(a), env=env, check=True,
-                                  capture_output=True, text=True).stdout
-
-        owner = re.search(r"(?m)^primary_email=(.*)$", text).group(1).strip()
-        inc = os.path.join(tmp, "inc")
-        scan(env, inc)
-        new = os.path.join(box, "mail", "bw-sent-recheck")
-        for sub in ("cur", "new", "tmp"):
-            os.makedirs(os.path.join(new, sub), exist_ok=True)
-        sent = nm("search", "--output=files", "--sort=newest-first", "from:" + owner).split()
-        if len(sent) >= 4:
-            with open(sent[0], "rb") as f:
-                raw0 = f.read()
-        else:
-            raw0 = ("From: Owner <%s>\nTo: friend@elsewhere.example\nSubject: lunch\n"
-                    "Date: Mon, 23 Nov 2026 18:00:00 +0900\nMessage-ID: <t@owner.example>\n"
-                    "User-Agent: Mozilla/5.0 Thunderbird/128.4\n\nsee you\n" % owner).encode()
+        box = SentBox(d, tmp, binp, args.sample, "bw-sent-recheck", "sent-recheck-exact.py")
+        inc, new, owner, nm = box.inc, box.new, box.owner, box.nm
+        if len(box.sent) < 4:
+            box.raw0 = ("From: Owner <%s>\nTo: friend@elsewhere.example\nSubject: lunch\n"
+                        "Date: Mon, 23 Nov 2026 18:00:00 +0900\nMessage-ID: <t@owner.example>\n"
+                        "User-Agent: Mozilla/5.0 Thunderbird/128.4\n\nsee you\n" % owner).encode()
 
         def add(k, date):
-            raw = with_new_id(raw0, b"bw-sent-recheck-%d" % k)
-            m = re.search(rb"\r?\n\r?\n", raw)   # the Date of the header only
-            end = m.start() if m else len(raw)
-            raw = re.sub(rb"(?im)^date:.*$", b"Date: " + date.encode(), raw[:end], count=1) + raw[end:]
-            with open(os.path.join(new, "cur", "s%d:2,S" % k), "wb") as f:
-                f.write(raw)
-
-        def questions(state, letter):
-            """The recorded questions `letter` of the stored items: (args, answer)."""
-            db = sqlite3.connect(os.path.join(state, "bouncewatch", "state.sqlite"))
-            try:
-                rows = [q for (q,) in db.execute("SELECT questions FROM items ORDER BY message_id")
-                        if q]
-            finally:
-                db.close()
-            out = []
-            for text in rows:
-                b = text.encode()
-                i = 0
-                while i + 2 <= len(b):
-                    what, nargs = chr(b[i]), b[i + 1] - 48
-                    i += 2
-                    fields = []
-                    for _ in range(nargs + 1):
-                        colon = b.index(b":", i)
-                        n = int(b[i:colon])
-                        fields.append(b[colon + 1:colon + 1 + n].decode("utf-8", "replace"))
-                        i = colon + 1 + n
-                    i += 1   # the newline
-                    if what == letter:
-                        out.append((fields[:-1], fields[-1]))
-            return out
-
-        def with_header(raw, name, value):
-            m = re.search(rb"\r?\n\r?\n", raw)
-            end = m.start() if m else len(raw)
-            head = re.sub(rb"(?im)^" + name + rb":.*(\r?\n[ \t].*)*$", name + b": " + value,
-                          raw[:end], count=1)
-            return head + raw[end:]
+            box.add(k, date, b"bw-sent-recheck")
 
         def hdr(k, **h):
             f = os.path.join(new, "cur", "s%d:2,S" % k)
@@ -279,20 +185,5 @@ for d in args.dirs:
                  ("sent, original's id", sent_original), ("sent+report", sent_and_report),
                  ("subject variant", subj_variant), ("reply to a report", reply_to_report),
                  ("3 sent at once", three_sent)]
-        for k, (label, act) in enumerate(steps):
-            time.sleep(1.1)   # a new second: notmuch new sees the folders' mtimes move
-            r = act()
-            if isinstance(r, str) and r.startswith("no "):
-                label += " (%s)" % r
-            nm("new", "--quiet", "--no-hooks")
-            a, phases = scan(env, inc)
-            b, _ = scan(env, os.path.join(tmp, "full-%d" % k), full=True)
-            same = relabel(a) == relabel(b)
-            full_state = os.path.join(tmp, "full-%d" % k)
-            fp_same = fingerprints(inc) == fingerprints(full_state)
-            bad += not same or not fp_same
-            verdict = "identical" if same else "DIFFERENT"
-            if not fp_same:
-                verdict += " FP-DIFFERS"
-            print("%-18s %-22s %-44s %s" % (name, label, phases, verdict), flush=True)
+        bad += box.run_steps(steps, relabel)
 sys.exit(1 if bad else 0)
