@@ -25,7 +25,7 @@ G_BEGIN_DECLS
 
 /* Bumped whenever verdicts, fingerprints or grouping change: a state store
  * that keeps items across runs must reclassify them when it differs. */
-#define BW_ENGINE_VERSION "engine-14"
+#define BW_ENGINE_VERSION "engine-15"
 
 typedef enum {
     BW_CLASS_LEGITIMATE = 0,
