@@ -524,6 +524,20 @@ original_summary(JsonBuilder *b, const bw_original_t *o)
     json_builder_end_object(b);
 }
 
+/* A `bounces` entry's score: rounded to three decimals.  A score whose
+ * thousandfold is not a gint64 (NaN, infinite, beyond +-9.2e15: no
+ * classification gives one, a damaged or hand-made item might) is written
+ * as it is: converting it would be undefined behaviour (UBSan caught it
+ * with test_item_text's 1e21). */
+static double
+entry_score(double score)
+{
+    double x = score * 1000.0 + 0.5;
+    if (!(x > -9.2e18 && x < 9.2e18))
+        return score;
+    return (double)(gint64)x / 1000.0;
+}
+
 static void
 item_entry(JsonBuilder *b, const bw_item_t *it)
 {
@@ -534,7 +548,7 @@ item_entry(JsonBuilder *b, const bw_item_t *it)
     bw_json_add_str(b, "kind", it->report ? bw_kind_to_string(it->report->kind) : NULL);
     bw_json_add_str(b, "class", bw_class_to_string(it->klass));
     json_builder_set_member_name(b, "score");
-    json_builder_add_double_value(b, (double)(gint64)(it->score * 1000.0 + 0.5) / 1000.0);
+    json_builder_add_double_value(b, entry_score(it->score));
     bw_json_add_str(b, "campaign", it->klass == BW_CLASS_BACKSCATTER ? it->campaign : NULL);
     bw_json_add_strv(b, "evidence", it->evidence);
     json_builder_set_member_name(b, "recipients");
@@ -586,7 +600,7 @@ bw_item_entry_text(const bw_item_t *it)
     put_key_text(out, ",\"kind\":", r ? bw_kind_to_string(r->kind) : NULL);
     put_key_text(out, ",\"class\":", bw_class_to_string(it->klass));
     g_string_append(out, ",\"score\":");
-    put_double(out, (double)(gint64)(it->score * 1000.0 + 0.5) / 1000.0);
+    put_double(out, entry_score(it->score));
     put_key_text(out, ",\"campaign\":", it->klass == BW_CLASS_BACKSCATTER ? it->campaign : NULL);
     g_string_append(out, ",\"evidence\":[");
     for (guint i = 0; it->evidence != NULL && i < it->evidence->len; i++) {
