@@ -1185,26 +1185,81 @@ static char *sent_to_term(const char *address);
 static char *subject_key(const char *s);
 static char *sent_subject_term(const char *want);
 
+char *
+bw_nm_source_range_sent_query(bw_nm_source_t *src, char what, const char *arg)
+{
+    if (arg == NULL || src->owner_query == NULL)
+        return NULL;   /* the op answers 0 without asking */
+    if (what == 'C')
+        return sent_to_term(arg);
+    if (what != 'N')
+        return NULL;
+    g_autofree char *want = subject_key(arg);
+    return *want ? sent_subject_term(want) : NULL;   /* NULL: nothing to ask either */
+}
+
 gint64
 bw_nm_source_range_sent_to_count(bw_nm_source_t *src, guint64 after_rev, const char *address)
 {
-    if (address == NULL || src->owner_query == NULL)
-        return 0;   /* op_sent_count_to answers 0 without asking */
-    g_autofree char *q = sent_to_term(address);
-    return range_count_of(src, after_rev, q);
+    g_autofree char *q = bw_nm_source_range_sent_query(src, 'C', address);
+    return q == NULL ? 0 : range_count_of(src, after_rev, q);
 }
 
 gint64
 bw_nm_source_range_sent_subject_count(bw_nm_source_t *src, guint64 after_rev,
                                       const char *subject)
 {
-    if (subject == NULL || src->owner_query == NULL)
-        return 0;   /* op_sent_subject_near answers without asking */
-    g_autofree char *want = subject_key(subject);
-    g_autofree char *q = *want ? sent_subject_term(want) : NULL;
-    if (q == NULL)
-        return 0;   /* nothing to ask either */
-    return range_count_of(src, after_rev, q);
+    g_autofree char *q = bw_nm_source_range_sent_query(src, 'N', subject);
+    return q == NULL ? 0 : range_count_of(src, after_rev, q);
+}
+
+/* One query term of the form prefix:"text" (what quote_term and
+ * sent_subject_term give), the text without '"', '(' or ')' and starting
+ * with an ASCII letter or digit: a phrase with at least one word (never
+ * the empty query, which the parser would drop from an "and" but not from
+ * an "or"; never a /regex/), whose parse is the same alone or between
+ * parentheses beside others. */
+static bool
+plain_quoted_term(const char *q)
+{
+    const char *open = strchr(q, ':');
+    if (open == NULL || open == q || open[1] != '"')
+        return false;
+    for (const char *c = q; c < open; c++)
+        if (!g_ascii_islower(*c))
+            return false;
+    const char *body = open + 2;
+    size_t n = strlen(body);
+    if (n < 2 || body[n - 1] != '"' || !g_ascii_isalnum(body[0]))
+        return false;
+    for (size_t i = 0; i + 1 < n; i++)
+        if (body[i] == '"' || body[i] == '(' || body[i] == ')')
+            return false;
+    return true;
+}
+
+gint64
+bw_nm_source_range_sent_any(bw_nm_source_t *src, guint64 after_rev,
+                            const char *const *queries, guint n)
+{
+    if (n == 0 || n > 1024)
+        return -1;
+    GString *g = g_string_new(NULL);
+    for (guint i = 0; i < n; i++) {
+        if (!plain_quoted_term(queries[i])) {
+            g_string_free(g, TRUE);
+            return -1;
+        }
+        g_string_append_printf(g, "%s(%s)", i ? " or " : "", queries[i]);
+    }
+    g_autofree char *q = g_string_free(g, FALSE);
+    /* A batch that fails leaves no failure behind: its members are asked
+     * one by one again, and those mark a failure of notmuch as before. */
+    notmuch_status_t was = src->failed;
+    gint64 count = range_count_of(src, after_rev, q);
+    if (count < 0)
+        src->failed = was;
+    return count;
 }
 
 void

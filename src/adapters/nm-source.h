@@ -114,6 +114,17 @@ gint64 bw_nm_source_range_sent_to_count(bw_nm_source_t *src, guint64 after_rev,
                                         const char *address);
 gint64 bw_nm_source_range_sent_subject_count(bw_nm_source_t *src, guint64 after_rev,
                                              const char *subject);
+/* The query those two counts ask of the range's owner messages for a C
+ * (`what` 'C', arg the address) or N ('N', the subject) question; NULL
+ * when they answer 0 without asking. */
+char *bw_nm_source_range_sent_query(bw_nm_source_t *src, char what, const char *arg);
+/* How many of the range's owner messages match any of `queries` (each as
+ * bw_nm_source_range_sent_query gives it): one count of
+ * "(q1) or (q2) or ...", so 0 exactly when each of them alone counts 0.
+ * -1 when that cannot be asked (a query not of the plain form
+ * prefix:"text", more than 1024 of them, a large range, notmuch failed). */
+gint64 bw_nm_source_range_sent_any(bw_nm_source_t *src, guint64 after_rev,
+                                   const char *const *queries, guint n);
 /* has_sent_mail answered yes at the last save, the caller knows that no
  * message left the database since, and every message of the range is new
  * (checked here): no message it counted changed or left, so it still
