@@ -85,7 +85,7 @@ def cpu_ticks():
     return int(f[11]) + int(f[12])  # utime + stime
 
 ordinary = open(os.path.join(here, "contrib", "demo", "templates", "ordinary-1.eml")).read()
-marks = {1, 10, 100, 250, 500, 750, cycles}
+marks = {1, 10, 100, 250, 500, 750, cycles} | set(range(1000, cycles + 1, 1000))
 start = time.time()
 add_mail = os.environ.get("BW_BENCH_ADD_MAIL", "")
 mail_cycles = cycles if add_mail in ("", "1") else int(add_mail)
