@@ -76,8 +76,15 @@ bw_time_format(gint64 unix_time, int utc_offset_seconds)
     char sign = off < 0 ? '-' : '+';
     if (off < 0)
         off = -off;
-    g_autofree char *base = g_date_time_format(dt, "%Y-%m-%dT%H:%M:%S");
-    return g_strdup_printf("%s%c%02d:%02d", base, sign, off / 3600, (off / 60) % 60);
+    /* The year in four digits, as the fast path above and bw_time_parse
+     * want it: g_date_time_format's "%Y" writes the year 26 as "26", which
+     * read back as no date (the fuzzer's date round trip: a Date header of
+     * 0026-11-20 stored as "26-11-20T..."); from 1000 on the same text. */
+    int y = 0, mo = 0, d = 0;
+    g_date_time_get_ymd(dt, &y, &mo, &d);
+    return g_strdup_printf("%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", y, mo, d,
+                           g_date_time_get_hour(dt), g_date_time_get_minute(dt),
+                           g_date_time_get_second(dt), sign, off / 3600, (off / 60) % 60);
 }
 
 /* Days from 1970-01-01 to a civil date (H. Hinnant's days_from_civil). */
