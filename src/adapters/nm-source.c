@@ -849,6 +849,34 @@ range_list(bw_nm_source_t *src, guint64 after_rev)
     return src->range;
 }
 
+/* The Message-IDs of the messages `text` selects, into `ids` (a set of
+ * g_strdup'd ids); false, the source marked failed, when notmuch failed
+ * or a message's id could not be read. */
+static bool
+query_id_set(bw_nm_source_t *src, const char *text, GHashTable *ids)
+{
+    notmuch_query_t *query = NULL;
+    notmuch_messages_t *msgs = NULL;
+    if (!search_new(src, text, false, &query, &msgs)) {
+        mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
+        return false;
+    }
+    bool ok = true;
+    for (; notmuch_messages_valid(msgs) && ok; notmuch_messages_move_to_next(msgs)) {
+        notmuch_message_t *m = bw_nm_messages_get(msgs);
+        const char *id = m ? notmuch_message_get_message_id(m) : NULL;
+        ok = id != NULL;
+        if (ok)
+            g_hash_table_add(ids, g_strdup(id));
+        if (m)
+            notmuch_message_destroy(m);
+    }
+    notmuch_query_destroy(query);
+    if (!ok)
+        mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
+    return ok;
+}
+
 /* The `id:` terms of the listed messages (range_msg_t*) as one query
  * (g_free), quoted as notmuch quotes a boolean term (make_boolean_term:
  * the term in double quotes, a quote doubled), when they are few and
@@ -861,7 +889,6 @@ id_terms_query(bw_nm_source_t *src, GPtrArray *list, bool *failed)
     if (list->len == 0 || list->len > RANGE_ID_TERMS_MAX)
         return NULL;
     GString *q = g_string_new("(");
-    g_autoptr(GHashTable) want = g_hash_table_new(g_str_hash, g_str_equal);
     for (guint i = 0; i < list->len; i++) {
         const range_msg_t *r = g_ptr_array_index(list, i);
         g_string_append(q, i ? " or id:\"" : "id:\"");
@@ -871,40 +898,23 @@ id_terms_query(bw_nm_source_t *src, GPtrArray *list, bool *failed)
             g_string_append_c(q, *p);
         }
         g_string_append_c(q, '"');
-        g_hash_table_add(want, r->c.message_id);
     }
     g_string_append_c(q, ')');
     g_autofree char *text = g_string_free(q, FALSE);
     /* A Message-ID the query language reads otherwise (the parser is
      * Xapian's, the IDs are strangers'): the terms must give back exactly
-     * the listed messages. */
-    notmuch_query_t *query = NULL;
-    notmuch_messages_t *msgs = NULL;
-    if (!search_new(src, text, false, &query, &msgs)) {
-        mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
+     * the listed messages (a listing holds each message once: as many
+     * distinct ids as listed, each of them listed). */
+    g_autoptr(GHashTable) got = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    if (!query_id_set(src, text, got)) {
         *failed = true;
         return NULL;
     }
-    guint found = 0;
-    bool same = true, ok = true;
-    for (; notmuch_messages_valid(msgs) && same; notmuch_messages_move_to_next(msgs)) {
-        notmuch_message_t *m = bw_nm_messages_get(msgs);
-        const char *id = m ? notmuch_message_get_message_id(m) : NULL;
-        if (id == NULL)
-            ok = false;
-        same = ok && g_hash_table_remove(want, id);
-        found++;
-        if (m)
-            notmuch_message_destroy(m);
-    }
-    notmuch_query_destroy(query);
-    if (!ok) {
-        mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
-        *failed = true;
+    if (g_hash_table_size(got) != list->len)
         return NULL;
-    }
-    if (!same || found != list->len || g_hash_table_size(want) != 0)
-        return NULL;
+    for (guint i = 0; i < list->len; i++)
+        if (!g_hash_table_contains(got, ((const range_msg_t *)g_ptr_array_index(list, i))->c.message_id))
+            return NULL;
     return g_steal_pointer(&text);
 }
 
@@ -1093,9 +1103,6 @@ bw_nm_source_range_from_count(bw_nm_source_t *src, guint64 after_rev, const char
     return (gint64)MIN(n, (guint64)G_MAXINT64);
 }
 
-/* How many of the range's messages match `query` (a whole query text, as
- * a mailbox op asks it), asked of the range's id: terms only; -1 when that
- * cannot be asked cheaply or notmuch failed. */
 /* The range's messages the owner query matches, as their id: terms
  * (id_terms_query), asked once per open: "" when there is none, NULL when
  * that cannot be told (a large range, notmuch failed). */
@@ -1112,28 +1119,9 @@ range_owner_restriction(bw_nm_source_t *src, guint64 after_rev)
     if (restriction == NULL || src->range_terms == NULL)
         return NULL;
     g_autofree char *text = g_strdup_printf("%s and %s", restriction, src->owner_query);
-    notmuch_query_t *query = NULL;
-    notmuch_messages_t *msgs = NULL;
-    if (!search_new(src, text, false, &query, &msgs)) {
-        mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
-        return NULL;
-    }
     g_autoptr(GHashTable) ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    bool ok = true;
-    for (; notmuch_messages_valid(msgs) && ok; notmuch_messages_move_to_next(msgs)) {
-        notmuch_message_t *m = bw_nm_messages_get(msgs);
-        const char *id = m ? notmuch_message_get_message_id(m) : NULL;
-        ok = id != NULL;
-        if (ok)
-            g_hash_table_add(ids, g_strdup(id));
-        if (m)
-            notmuch_message_destroy(m);
-    }
-    notmuch_query_destroy(query);
-    if (!ok) {
-        mark_failed(src, NOTMUCH_STATUS_XAPIAN_EXCEPTION);
+    if (!query_id_set(src, text, ids))
         return NULL;
-    }
     g_autoptr(GPtrArray) owners = g_ptr_array_new();   /* range_msg_t*, borrowed */
     for (guint i = 0; i < range->len; i++) {
         range_msg_t *r = g_ptr_array_index(range, i);
