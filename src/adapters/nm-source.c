@@ -2,6 +2,7 @@
 #include "config.h"
 #include "nm-source.h"
 #include "nm-exceptions.h"
+#include "nm-query.h"
 #include "nm-reopen.h"
 #include "nm-xapian.h"
 #include <errno.h>
@@ -192,19 +193,6 @@ injected_failure(bw_nm_source_t *src)
     return true;
 }
 
-/* Quote a term for a notmuch query: drop characters that could escape the
- * phrase (the values come from the config, but stay careful). */
-static char *
-quote_term(const char *s)
-{
-    GString *g = g_string_new("\"");
-    for (const char *p = s; *p; p++)
-        if (*p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
-            g_string_append_c(g, *p);
-    g_string_append_c(g, '"');
-    return g_string_free(g, FALSE);
-}
-
 static void
 add_owner(GPtrArray *owners, const char *value)
 {
@@ -240,7 +228,7 @@ load_owners(bw_nm_source_t *src)
     if (owners->len > 0) {
         GString *q = g_string_new("(");
         for (guint i = 0; i < owners->len; i++) {
-            g_autofree char *t = quote_term(g_ptr_array_index(owners, i));
+            g_autofree char *t = bw_nm_quote_term(g_ptr_array_index(owners, i));
             g_string_append_printf(q, "%sfrom:%s", i ? " or " : "", t);
         }
         g_string_append_c(q, ')');
@@ -1095,7 +1083,7 @@ bw_nm_source_range_from_count(bw_nm_source_t *src, guint64 after_rev, const char
         return -1;
     /* the term op_received_from_count asks */
     g_autofree char *addr = g_ascii_strdown(address, -1);
-    g_autofree char *t = quote_term(addr);
+    g_autofree char *t = bw_nm_quote_term(addr);
     g_autofree char *q = g_strdup_printf("%s and from:%s", restriction, t);
     guint64 n = 0;
     if (!count_query(src, q, &n))
@@ -1169,21 +1157,17 @@ range_count_of(bw_nm_source_t *src, guint64 after_rev, const char *query)
     return (gint64)MIN(n, (guint64)G_MAXINT64);
 }
 
-static char *sent_to_term(const char *address);
-static char *subject_key(const char *s);
-static char *sent_subject_term(const char *want);
-
 char *
 bw_nm_source_range_sent_query(bw_nm_source_t *src, char what, const char *arg)
 {
     if (arg == NULL || src->owner_query == NULL)
         return NULL;   /* the op answers 0 without asking */
     if (what == 'C')
-        return sent_to_term(arg);
+        return bw_nm_sent_to_term(arg);
     if (what != 'N')
         return NULL;
-    g_autofree char *want = subject_key(arg);
-    return *want ? sent_subject_term(want) : NULL;   /* NULL: nothing to ask either */
+    g_autofree char *want = bw_nm_subject_key(arg);
+    return *want ? bw_nm_sent_subject_term(want) : NULL;   /* NULL: nothing to ask either */
 }
 
 gint64
@@ -1201,31 +1185,6 @@ bw_nm_source_range_sent_subject_count(bw_nm_source_t *src, guint64 after_rev,
     return q == NULL ? 0 : range_count_of(src, after_rev, q);
 }
 
-/* One query term of the form prefix:"text" (what quote_term and
- * sent_subject_term give), the text without '"', '(' or ')' and starting
- * with an ASCII letter or digit: a phrase with at least one word (never
- * the empty query, which the parser would drop from an "and" but not from
- * an "or"; never a /regex/), whose parse is the same alone or between
- * parentheses beside others. */
-static bool
-plain_quoted_term(const char *q)
-{
-    const char *open = strchr(q, ':');
-    if (open == NULL || open == q || open[1] != '"')
-        return false;
-    for (const char *c = q; c < open; c++)
-        if (!g_ascii_islower(*c))
-            return false;
-    const char *body = open + 2;
-    size_t n = strlen(body);
-    if (n < 2 || body[n - 1] != '"' || !g_ascii_isalnum(body[0]))
-        return false;
-    for (size_t i = 0; i + 1 < n; i++)
-        if (body[i] == '"' || body[i] == '(' || body[i] == ')')
-            return false;
-    return true;
-}
-
 gint64
 bw_nm_source_range_sent_any(bw_nm_source_t *src, guint64 after_rev,
                             const char *const *queries, guint n)
@@ -1234,7 +1193,7 @@ bw_nm_source_range_sent_any(bw_nm_source_t *src, guint64 after_rev,
         return -1;
     GString *g = g_string_new(NULL);
     for (guint i = 0; i < n; i++) {
-        if (!plain_quoted_term(queries[i])) {
+        if (!bw_nm_plain_quoted_term(queries[i])) {
             g_string_free(g, TRUE);
             return -1;
         }
@@ -1851,15 +1810,6 @@ cmp_gint64(gconstpointer a, gconstpointer b)
     return x < y ? -1 : x > y;
 }
 
-/* Messages to `address` (op_sent_count_to asks it of the owner's). */
-static char *
-sent_to_term(const char *address)
-{
-    g_autofree char *addr = g_ascii_strdown(address, -1);
-    g_autofree char *t = quote_term(addr);
-    return g_strdup_printf("to:%s", t);
-}
-
 static unsigned
 op_sent_count_to(void *ctx, const char *address, gint64 before)
 {
@@ -1870,7 +1820,7 @@ op_sent_count_to(void *ctx, const char *address, gint64 before)
     GArray *dates = g_hash_table_lookup(src->sent_to, addr);
     if (dates == NULL) {
         dates = g_array_new(FALSE, FALSE, sizeof(gint64));
-        g_autofree char *term = sent_to_term(addr);
+        g_autofree char *term = bw_nm_sent_to_term(addr);
         g_autofree char *q = g_strdup_printf("%s and %s", src->owner_query, term);
         notmuch_query_t *query = notmuch_query_create(src->db, q);
         notmuch_messages_t *msgs = NULL;
@@ -1912,165 +1862,13 @@ op_sent_count_to(void *ctx, const char *address, gint64 before)
     return n;
 }
 
-/* Subject normalisation for comparison: every prefix the engine strips
- * (bw_subject_strip, as classify.c does before asking), white space
- * squeezed, ASCII case folded.  The same function on both sides: a sent
- * "Odp: x" or "RV: x" matches a report about "x". */
-static char *
-subject_key(const char *s)
-{
-    g_autofree char *stripped = bw_subject_strip(s, BW_SUBJECT_ALL, NULL);
-    g_autofree char *low = g_ascii_strdown(stripped, -1);
-    const char *p = low;
-    GString *g = g_string_new(NULL);
-    bool space = false;
-    for (; *p; p++) {
-        if (g_ascii_isspace(*p)) {
-            space = g->len > 0;
-            continue;
-        }
-        if (space)
-            g_string_append_c(g, ' ');
-        space = false;
-        g_string_append_c(g, *p);
-    }
-    return g_string_free(g, FALSE);
-}
-
-/* The characters Xapian 1.4's TermGenerator (which indexed the subject)
- * counts as part of a word: letters, marks, numbers and connector
- * punctuation ('_'), as its Unicode::is_wordchar. */
-static bool
-subject_wordchar(gunichar c)
-{
-    switch (g_unichar_type(c)) {
-    case G_UNICODE_LOWERCASE_LETTER: case G_UNICODE_MODIFIER_LETTER:
-    case G_UNICODE_OTHER_LETTER: case G_UNICODE_TITLECASE_LETTER:
-    case G_UNICODE_UPPERCASE_LETTER: case G_UNICODE_SPACING_MARK:
-    case G_UNICODE_ENCLOSING_MARK: case G_UNICODE_NON_SPACING_MARK:
-    case G_UNICODE_DECIMAL_NUMBER: case G_UNICODE_LETTER_NUMBER:
-    case G_UNICODE_OTHER_NUMBER: case G_UNICODE_CONNECT_PUNCTUATION:
-        return true;
-    default:
-        return false;
-    }
-}
-
-#define SUBJECT_INFIX_IGNORE ((gunichar)-1)
-
-/* TermGenerator's check_infix (between two word characters, not both
- * sides digits) and check_infix_digit (a digit on each side): the
- * character kept inside the term ("don't", "AT&T", "1156.74", "3,500"),
- * SUBJECT_INFIX_IGNORE for the zero-width ones it drops ("foo\u200bbar"
- * is "foobar"), 0 where the word ends.  U+2019 and U+201B are indexed as
- * an apostrophe.  None of these is '"': the phrase stays quoted. */
-static gunichar
-subject_infix(gunichar c, bool digits)
-{
-    if (c >= 0x200b && (c <= 0x200d || c == 0x2060 || c == 0xfeff))
-        return SUBJECT_INFIX_IGNORE;
-    if (digits) {
-        switch (c) {
-        case ',': case '.': case ';': case 0x037e: case 0x0589: case 0x060d:
-        case 0x07f8: case 0x2044: case 0xfe10: case 0xfe13: case 0xfe14:
-            return c;
-        default:
-            return 0;
-        }
-    }
-    if (c == '\'' || c == '&' || c == 0xb7 || c == 0x5f4 || c == 0x2027)
-        return c;
-    if (c == 0x2019 || c == 0x201b)
-        return '\'';
-    return 0;
-}
-
-/* Ask Xapian for the owner's mail holding the subject's words as a
- * phrase (posting lists: fast), then compare the normalised subjects and
- * the dates exactly.  A date-range query instead scans the date values
- * of the whole database on every call (23 ms at 160k messages).  The
- * phrase splits the subject into the terms TermGenerator made of it when
- * notmuch indexed it (Xapian 1.4, termgenerator_internal.cc parse_terms):
- * a word keeps the infix characters above and a suffix of at most three
- * '+' or '#' not followed by a word character ("c++"); anything else
- * separates words.  A subject of letters, digits and separators only
- * gives the same phrase as before (its runs joined by one space).  The
- * acronym rule ("U.S.A." is "usa") is not followed: subject_key has
- * lower-cased the text.  The phrase holds word characters, single
- * spaces and the characters above only, so attacker text cannot escape
- * the quotes.  `want` is subject_key's; NULL when it holds no word
- * (asked of the owner's mail by op_sent_subject_near). */
-static char *
-sent_subject_term(const char *want)
-{
-    GString *phrase = g_string_new(NULL);
-    bool in_word = false;     /* the last character appended is a word's */
-    gunichar prev = 0;        /* that character */
-    const char *p = want;
-    while (*p && phrase->len < 200) {
-        gunichar c = g_utf8_get_char_validated(p, -1);
-        if (c == (gunichar)-1 || c == (gunichar)-2)
-            break;
-        const char *next = g_utf8_next_char(p);
-        if (subject_wordchar(c)) {
-            g_string_append_unichar(phrase, c);
-            in_word = true;
-            prev = c;
-            p = next;
-            continue;
-        }
-        if (in_word && *next) {
-            gunichar n = g_utf8_get_char_validated(next, -1);
-            if (n != (gunichar)-1 && n != (gunichar)-2 && subject_wordchar(n)) {
-                bool digits = g_unichar_isdigit(prev) && g_unichar_isdigit(n);
-                gunichar keep = subject_infix(c, digits);
-                if (keep != 0) {
-                    if (keep != SUBJECT_INFIX_IGNORE)
-                        g_string_append_unichar(phrase, keep);
-                    p = next;   /* the word goes on with n */
-                    continue;
-                }
-            }
-        }
-        if (in_word && (c == '+' || c == '#')) {
-            const char *q = p;
-            unsigned count = 0;
-            while ((*q == '+' || *q == '#') && count < 4) {
-                q++;
-                count++;
-            }
-            gunichar after = *q ? g_utf8_get_char_validated(q, -1) : 0;
-            bool wordchar_after = after != 0 && after != (gunichar)-1 &&
-                                  after != (gunichar)-2 && subject_wordchar(after);
-            if (count <= 3 && !wordchar_after) {
-                g_string_append_len(phrase, p, (gssize)(q - p));
-                p = q;   /* the separator (or the end) comes next */
-                in_word = false;
-                continue;
-            }
-        }
-        if (phrase->len > 0 && phrase->str[phrase->len - 1] != ' ')
-            g_string_append_c(phrase, ' ');
-        in_word = false;
-        p = next;
-    }
-    g_strchomp(phrase->str);
-    if (phrase->str[0] == '\0') {
-        g_string_free(phrase, TRUE);
-        return NULL;
-    }
-    char *q = g_strdup_printf("subject:\"%s\"", phrase->str);
-    g_string_free(phrase, TRUE);
-    return q;
-}
-
 static bool
 op_sent_subject_near(void *ctx, const char *subject, gint64 t, gint64 window)
 {
     bw_nm_source_t *src = ctx;
     if (subject == NULL || src->owner_query == NULL || window < 0)
         return false;
-    g_autofree char *want = subject_key(subject);
+    g_autofree char *want = bw_nm_subject_key(subject);
     if (*want == '\0')
         return false;
     g_autofree char *ckey = g_strdup_printf("%s\x1f%" G_GINT64_FORMAT "\x1f%" G_GINT64_FORMAT,
@@ -2078,7 +1876,7 @@ op_sent_subject_near(void *ctx, const char *subject, gint64 t, gint64 window)
     gpointer cached = g_hash_table_lookup(src->subject_near, ckey);
     if (cached != NULL)
         return GPOINTER_TO_INT(cached) == 1;
-    g_autofree char *term = sent_subject_term(want);
+    g_autofree char *term = bw_nm_sent_subject_term(want);
     if (term == NULL)
         return false;
     g_autofree char *q = g_strdup_printf("%s and %s", src->owner_query, term);
@@ -2106,7 +1904,7 @@ op_sent_subject_near(void *ctx, const char *subject, gint64 t, gint64 window)
             }
             gint64 d = (gint64)notmuch_message_get_date(m);
             if (s && d >= t - window && d <= t + window) {
-                g_autofree char *k = subject_key(s);
+                g_autofree char *k = bw_nm_subject_key(s);
                 found = strcmp(k, want) == 0;
             }
             notmuch_message_destroy(m);
@@ -2269,7 +2067,7 @@ op_received_from_count(void *ctx, const char *address)
     g_autofree char *addr = g_ascii_strdown(address, -1);
     gpointer v = g_hash_table_lookup(src->from_counts, addr);
     if (v == NULL) {
-        g_autofree char *t = quote_term(addr);
+        g_autofree char *t = bw_nm_quote_term(addr);
         g_autofree char *q = g_strdup_printf("from:%s", t);
         unsigned count = 0;
         notmuch_query_t *query = notmuch_query_create(src->db, q);

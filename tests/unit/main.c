@@ -47,6 +47,7 @@ main(void)
     srunner_add_suite(sr, suite_signals());
     srunner_add_suite(sr, suite_ops_record());
     srunner_add_suite(sr, suite_gv_read());
+    srunner_add_suite(sr, suite_nm_query());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

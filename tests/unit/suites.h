@@ -22,6 +22,7 @@ Suite *suite_assess(void);
 Suite *suite_signals(void);
 Suite *suite_ops_record(void);
 Suite *suite_gv_read(void);
+Suite *suite_nm_query(void);
 
 /* Path of a file under tests/ in the source tree (g_free it). */
 char *bw_test_path(const char *relative);
