@@ -2,6 +2,7 @@
  *
  * fuzz-options: -max_len=32768 -timeout=10
  * fuzz-dict: mail.dict
+ * fuzz-sources: src/adapters/nm-query.c
  *
  * The input is a header block ("Name: value" lines, folded or not),
  * optionally followed by a blank line and a body.  A message spends most of
@@ -9,8 +10,9 @@
  *   - each field's value, unfolded, through the helpers that read values:
  *     bw_address_normalize, bw_msgid_normalize, bw_time_parse (and
  *     bw_time_format), bw_header_decode (RFC 2047 words), bw_hop_parse
- *     (Received), bw_status_code_find and the reason tables, each
- *     with what it promises checked;
+ *     (Received), bw_status_code_find and the reason tables, and the
+ *     notmuch query text the adapter makes of a subject or an address
+ *     (nm-query.c), each with what it promises checked;
  *   - the caps that stand before GMime's parsers, with what they promise:
  *     an address field bw_caps_check_addresses passes is parsed by GMime
  *     into groups no deeper than BW_MAX_ADDRESS_GROUP_DEPTH; the fields
@@ -31,6 +33,7 @@
 #include "bw-parse.h"
 #include "bw-engine.h"
 #include "bw-vendor.h"
+#include "nm-query.h"
 #include <string.h>
 
 /* Fields looked at per input: the block is cut there (a bound of the
@@ -126,6 +129,47 @@ check_hop(const char *value)
             bw_fuzz_fail("bw_hop_parse left a field unterminated: %.200s", value);
 }
 
+/* The notmuch query text the adapter makes of mail (nm-query.c): an
+ * address asked as to:"..." and a subject as subject:"...", whose text
+ * holds no '"', '\\' or control character (nor '(' or ')' for a subject:
+ * one phrase, single spaces, none at either end, valid UTF-8, bounded);
+ * a subject phrase starting with an ASCII letter or digit is one a batch
+ * of questions may join. */
+static void
+check_query_text(const char *value)
+{
+    if (value == NULL)
+        return;
+    g_autofree char *to = bw_nm_sent_to_term(value);
+    size_t nt = strlen(to);
+    if (nt < 5 || strncmp(to, "to:\"", 4) != 0 || to[nt - 1] != '"')
+        bw_fuzz_fail("bw_nm_sent_to_term: not one quoted term: %.300s", to);
+    for (size_t i = 4; i + 1 < nt; i++)
+        if (to[i] == '"' || to[i] == '\\' || (unsigned char)to[i] < 0x20)
+            bw_fuzz_fail("bw_nm_sent_to_term: byte 0x%02x inside the quotes: %.300s",
+                         (unsigned char)to[i], to);
+    g_autofree char *key = bw_nm_subject_key(value);
+    g_autofree char *q = *key ? bw_nm_sent_subject_term(key) : NULL;
+    if (q == NULL)
+        return;
+    const char *pre = "subject:\"";
+    size_t n = strlen(q), np = strlen(pre);
+    if (n < np + 2 || strncmp(q, pre, np) != 0 || q[n - 1] != '"')
+        bw_fuzz_fail("bw_nm_sent_subject_term: not one phrase: %.300s", q);
+    const char *body = q + np;
+    size_t nb = n - np - 1;
+    if (nb > 210 || !g_utf8_validate(body, (gssize)nb, NULL) || body[0] == ' '
+        || body[nb - 1] == ' ')
+        bw_fuzz_fail("bw_nm_sent_subject_term: a phrase out of shape: %.300s", q);
+    for (size_t i = 0; i < nb; i++)
+        if (body[i] == '"' || body[i] == '(' || body[i] == ')' || body[i] == '\\'
+            || (unsigned char)body[i] < 0x20 || (body[i] == ' ' && body[i + 1] == ' '))
+            bw_fuzz_fail("bw_nm_sent_subject_term: byte 0x%02x at %zu: %.300s",
+                         (unsigned char)body[i], i, q);
+    if (g_ascii_isalnum(body[0]) && !bw_nm_plain_quoted_term(q))
+        bw_fuzz_fail("bw_nm_sent_subject_term: a phrase a batch refuses: %.300s", q);
+}
+
 static void
 check_value(const char *name, size_t name_len, const char *raw, size_t raw_len)
 {
@@ -135,6 +179,8 @@ check_value(const char *name, size_t name_len, const char *raw, size_t raw_len)
     check_date(value);
     g_autofree char *decoded = bw_header_decode(raw, raw_len);
     check_utf8_line("bw_header_decode", decoded);
+    check_query_text(decoded);
+    check_query_text(value);
     if (decoded != NULL && *decoded == '\0')
         bw_fuzz_fail("bw_header_decode gave an empty string, not NULL");
     if (name_len == 8 && g_ascii_strncasecmp(name, "Received", 8) == 0)
@@ -235,6 +281,7 @@ check_original(bw_original_t *o)
 {
     if (o == NULL)
         return;
+    check_query_text(o->subject);
     JsonNode *n = bw_original_to_json(o);
     g_autoptr(JsonGenerator) gen = json_generator_new();
     json_generator_set_root(gen, n);
