@@ -42,10 +42,11 @@ bw_status_t bw_store_open(const char *path, bw_store_t **out, char **rebuilt,
  * below it the log stays for the next open to read back, and a run that
  * only appends to it syncs nothing.  Nothing committed is lost to a crash
  * of the process: any later open reads the log.  A power loss can roll
- * back the commits since the last checkpoint, except that a handle which
- * wrote tagged, muted or notified rows (effects outside the state)
- * checkpoints at its close; the rest is derived from the mail again by the
- * next run. */
+ * back the commits since the last checkpoint, except those of a durable
+ * transaction (bw_store_begin_durable), which are synced at their commit;
+ * a handle that wrote tagged, muted or notified rows (effects outside the
+ * state) outside one checkpoints at its close; the rest is derived from
+ * the mail again by the next run. */
 void bw_store_close(bw_store_t *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(bw_store_t, bw_store_close)
 /* Move the (damaged) file aside and start empty, keeping the handle valid.
@@ -57,6 +58,12 @@ bw_status_t bw_store_reset(bw_store_t *s, char **notice, char **detail);
 /* Transactions: begin is BEGIN IMMEDIATE, retried with back-off up to the
  * busy timeout; commit/rollback end it. */
 bw_status_t bw_store_begin(bw_store_t *s, char **detail);
+/* The same for a transaction whose commit must survive a power loss by
+ * itself: the one that writes tagged or notified rows (what we did outside
+ * the state).  Its commit syncs the log once (synchronous=FULL for it
+ * alone, store.c: STORE_WAL_CHECKPOINT_BYTES); those rows written in an
+ * ordinary transaction make the close checkpoint instead. */
+bw_status_t bw_store_begin_durable(bw_store_t *s, char **detail);
 /* A read transaction (deferred BEGIN; takes no lock in WAL mode): every
  * read until bw_store_read_end sees the same commit, whatever another
  * process commits meanwhile.  Nothing may be written inside it.  FALSE

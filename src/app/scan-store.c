@@ -404,8 +404,9 @@ do_tagging(const bw_scanner_options_t *opts, bw_store_t *store, GPtrArray *items
     if (st != BW_OK)
         return st;
     /* Remember what we wrote, so a later verdict change removes exactly our
-     * own stale tags and nothing else. */
-    st = bw_store_begin(store, detail);
+     * own stale tags and nothing else (durable at its commit: the tags are
+     * in notmuch already). */
+    st = bw_store_begin_durable(store, detail);
     if (st != BW_OK)
         return st;
     for (guint i = 0; i < changes->len && st == BW_OK; i++) {

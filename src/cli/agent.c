@@ -137,9 +137,10 @@ bw_agent_alert(bw_notifier_t **notifier, const bw_scan_result_t *result,
         return st;
     }
     /* One transaction: the hook and the agent may both see the surge; the
-     * second one waits here and then finds the first one's record. */
+     * second one waits here and then finds the first one's record.  Durable
+     * at its commit: the notifications are shown already. */
     g_clear_pointer(&detail, g_free);
-    st = bw_store_begin(store, &detail);
+    st = bw_store_begin_durable(store, &detail);
     if (st != BW_OK) {
         fprintf(stderr, _("bouncewatch: the state is busy: %s\n"),
                 detail ? detail : bw_status_to_string(st));

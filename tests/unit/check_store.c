@@ -1655,6 +1655,228 @@ START_TEST(test_outside_effects_checkpoint)
 }
 END_TEST
 
+/* ------------------------------------------------------------ power loss
+ * A VFS over the default one that remembers how long the state's
+ * write-ahead log was at its last sync: what a power loss leaves of it (a
+ * log is only appended to until a checkpoint restarts it, and the writes
+ * not synced are lost with the page cache). */
+typedef struct {
+    sqlite3_file base;
+    sqlite3_file *real;   /* the default VFS's file, right after this */
+    bool watched;         /* the log of `shim_wal_name` */
+} shim_file_t;
+
+static sqlite3_vfs *shim_real;
+static sqlite3_vfs shim_vfs;
+static char *shim_wal_name;
+static sqlite3_int64 shim_wal_synced = -1;
+static int shim_wal_syncs;
+
+#define SHIM_REAL(f) (((shim_file_t *)(f))->real)
+static int shim_close(sqlite3_file *f)
+{
+    return SHIM_REAL(f)->pMethods->xClose(SHIM_REAL(f));
+}
+static int shim_read(sqlite3_file *f, void *b, int n, sqlite3_int64 o)
+{
+    return SHIM_REAL(f)->pMethods->xRead(SHIM_REAL(f), b, n, o);
+}
+static int shim_write(sqlite3_file *f, const void *b, int n, sqlite3_int64 o)
+{
+    return SHIM_REAL(f)->pMethods->xWrite(SHIM_REAL(f), b, n, o);
+}
+static int shim_truncate(sqlite3_file *f, sqlite3_int64 n)
+{
+    return SHIM_REAL(f)->pMethods->xTruncate(SHIM_REAL(f), n);
+}
+static int shim_sync(sqlite3_file *f, int flags)
+{
+    int rc = SHIM_REAL(f)->pMethods->xSync(SHIM_REAL(f), flags);
+    shim_file_t *p = (shim_file_t *)f;
+    if (rc == SQLITE_OK && p->watched) {
+        shim_wal_syncs++;
+        ck_assert_int_eq(p->real->pMethods->xFileSize(p->real, &shim_wal_synced), SQLITE_OK);
+    }
+    return rc;
+}
+static int shim_size(sqlite3_file *f, sqlite3_int64 *n)
+{
+    return SHIM_REAL(f)->pMethods->xFileSize(SHIM_REAL(f), n);
+}
+static int shim_lock(sqlite3_file *f, int l)
+{
+    return SHIM_REAL(f)->pMethods->xLock(SHIM_REAL(f), l);
+}
+static int shim_unlock(sqlite3_file *f, int l)
+{
+    return SHIM_REAL(f)->pMethods->xUnlock(SHIM_REAL(f), l);
+}
+static int shim_reserved(sqlite3_file *f, int *out)
+{
+    return SHIM_REAL(f)->pMethods->xCheckReservedLock(SHIM_REAL(f), out);
+}
+static int shim_control(sqlite3_file *f, int op, void *arg)
+{
+    return SHIM_REAL(f)->pMethods->xFileControl(SHIM_REAL(f), op, arg);
+}
+static int shim_sector(sqlite3_file *f)
+{
+    return SHIM_REAL(f)->pMethods->xSectorSize(SHIM_REAL(f));
+}
+static int shim_device(sqlite3_file *f)
+{
+    return SHIM_REAL(f)->pMethods->xDeviceCharacteristics(SHIM_REAL(f));
+}
+static int shim_shm_map(sqlite3_file *f, int pg, int sz, int extend, void volatile **out)
+{
+    return SHIM_REAL(f)->pMethods->xShmMap(SHIM_REAL(f), pg, sz, extend, out);
+}
+static int shim_shm_lock(sqlite3_file *f, int off, int n, int flags)
+{
+    return SHIM_REAL(f)->pMethods->xShmLock(SHIM_REAL(f), off, n, flags);
+}
+static void shim_shm_barrier(sqlite3_file *f)
+{
+    SHIM_REAL(f)->pMethods->xShmBarrier(SHIM_REAL(f));
+}
+static int shim_shm_unmap(sqlite3_file *f, int del)
+{
+    return SHIM_REAL(f)->pMethods->xShmUnmap(SHIM_REAL(f), del);
+}
+static int shim_fetch(sqlite3_file *f, sqlite3_int64 o, int n, void **out)
+{
+    return SHIM_REAL(f)->pMethods->xFetch(SHIM_REAL(f), o, n, out);
+}
+static int shim_unfetch(sqlite3_file *f, sqlite3_int64 o, void *p)
+{
+    return SHIM_REAL(f)->pMethods->xUnfetch(SHIM_REAL(f), o, p);
+}
+static const sqlite3_io_methods shim_methods = {
+    3, shim_close, shim_read, shim_write, shim_truncate, shim_sync, shim_size, shim_lock,
+    shim_unlock, shim_reserved, shim_control, shim_sector, shim_device, shim_shm_map,
+    shim_shm_lock, shim_shm_barrier, shim_shm_unmap, shim_fetch, shim_unfetch,
+};
+
+static int
+shim_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out_flags)
+{
+    (void)vfs;
+    shim_file_t *p = (shim_file_t *)f;
+    p->real = (sqlite3_file *)(p + 1);
+    p->watched = name != NULL && shim_wal_name != NULL && strcmp(name, shim_wal_name) == 0;
+    int rc = shim_real->xOpen(shim_real, name, p->real, flags, out_flags);
+    p->base.pMethods = p->real->pMethods != NULL ? &shim_methods : NULL;
+    return rc;
+}
+
+/* The shim becomes the default VFS, watching the log of `path`. */
+static void
+shim_install(const char *path)
+{
+    shim_real = sqlite3_vfs_find(NULL);
+    ck_assert_int_ge(shim_real->iVersion, 3);
+    ck_assert_int_ge(shim_real->szOsFile, 1);
+    shim_vfs = *shim_real;
+    shim_vfs.zName = "bw-test-power-loss";
+    shim_vfs.szOsFile = (int)sizeof(shim_file_t) + shim_real->szOsFile;
+    shim_vfs.xOpen = shim_open;
+    shim_vfs.pNext = NULL;
+    shim_wal_name = g_strconcat(path, "-wal", NULL);
+    ck_assert_int_eq(sqlite3_vfs_register(&shim_vfs, 1), SQLITE_OK);
+}
+
+static void
+shim_remove(void)
+{
+    sqlite3_vfs_unregister(&shim_vfs);
+    g_clear_pointer(&shim_wal_name, g_free);
+}
+
+static gint64
+file_size(const char *path)
+{
+    GStatBuf st;
+    return g_stat(path, &st) == 0 ? (gint64)st.st_size : -1;
+}
+
+/* The state as a power loss now would leave it: the database file as it
+ * is (no checkpoint ran since it was synced) and the log up to its last
+ * sync, copied to `to`. */
+static void
+power_loss_copy(const char *path, const char *to)
+{
+    g_autofree char *dir = g_path_get_dirname(to);
+    ck_assert_int_eq(g_mkdir_with_parents(dir, 0700), 0);
+    g_autofree char *db = NULL, *wal = NULL;
+    gsize n = 0;
+    ck_assert(g_file_get_contents(path, &db, &n, NULL));
+    ck_assert(g_file_set_contents(to, db, (gssize)n, NULL));
+    g_autofree char *wal_path = g_strconcat(path, "-wal", NULL);
+    ck_assert(g_file_get_contents(wal_path, &wal, &n, NULL));
+    ck_assert_int_ge(shim_wal_synced, 0);
+    ck_assert_int_le(shim_wal_synced, (gint64)n);
+    g_autofree char *to_wal = g_strconcat(to, "-wal", NULL);
+    ck_assert(g_file_set_contents(to_wal, wal, (gssize)shim_wal_synced, NULL));
+}
+
+/* A durable transaction (the tags written, the notifications shown) is
+ * synced at its commit: a power loss right after keeps it, and everything
+ * committed before it, with no checkpoint at the close; the commits after
+ * it are back to unsynced (synchronous=NORMAL), and a power loss may
+ * undo them. */
+START_TEST(test_durable_commit_survives_power_loss)
+{
+    g_autofree char *path = state_path();
+    g_autofree char *wal = g_strconcat(path, "-wal", NULL);
+    shim_install(path);
+    {
+        g_autoptr(bw_store_t) s = NULL;
+        ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+        commit_meta(s, "derived", "before");
+        int syncs = shim_wal_syncs;
+        ck_assert_int_eq(bw_store_begin_durable(s, NULL), BW_OK);
+        ck_assert_int_eq(bw_store_set_tagged(s, "m@x", "bounce"), BW_OK);
+        ck_assert_int_eq(bw_store_set_notified(s, "surge", 7, 3, 100), BW_OK);
+        ck_assert_int_eq(bw_store_commit(s, NULL), BW_OK);
+        ck_assert_int_eq(shim_wal_syncs, syncs + 1);          /* one sync, at the commit */
+        ck_assert_int_eq(shim_wal_synced, file_size(wal));    /* of the whole log */
+        commit_meta(s, "derived", "after");
+        ck_assert_int_eq(shim_wal_syncs, syncs + 1);          /* NORMAL again: none */
+        ck_assert_int_gt(file_size(wal), shim_wal_synced);
+    }
+    /* the close did not checkpoint: the log is still there, the database
+     * file holds neither commit */
+    ck_assert_int_gt(file_size(wal), 0);
+    ck_assert_int_eq(keys_in_main_file(path, "'derived'"), 0);
+    g_autofree char *lost = g_build_filename(tmpdir, "lost", "state.sqlite", NULL);
+    power_loss_copy(path, lost);
+    {
+        g_autoptr(bw_store_t) s = NULL;
+        ck_assert_int_eq(bw_store_open(lost, &s, NULL, NULL), BW_OK);
+        g_autoptr(GHashTable) tagged = NULL;
+        ck_assert_int_eq(bw_store_load_tagged(s, &tagged), BW_OK);
+        ck_assert_str_eq(g_hash_table_lookup(tagged, "m@x"), "bounce");
+        bool found = false;
+        unsigned count = 0;
+        ck_assert_int_eq(bw_store_get_notified(s, "surge", &found, NULL, &count, NULL), BW_OK);
+        ck_assert(found);
+        ck_assert_uint_eq(count, 3);
+        g_autofree char *v = NULL;
+        ck_assert_int_eq(bw_store_get_meta(s, "derived", &v), BW_OK);
+        ck_assert_str_eq(v, "before");   /* the later commit was not synced */
+    }
+    /* and with the whole log (no power loss) the later commit is there */
+    {
+        g_autoptr(bw_store_t) s = NULL;
+        ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+        g_autofree char *v = NULL;
+        ck_assert_int_eq(bw_store_get_meta(s, "derived", &v), BW_OK);
+        ck_assert_str_eq(v, "after");
+    }
+    shim_remove();
+}
+END_TEST
+
 /* ------------------------------------------------------------ snapshot rows */
 
 /* "id:learn id:learn ..." of bw_store_load_snap_entries, each entry's bytes
@@ -1819,6 +2041,7 @@ suite_store(void)
     tcase_add_test(tc, test_snapshot_parts_damage);
     tcase_add_test(tc, test_checkpoint_when_long);
     tcase_add_test(tc, test_outside_effects_checkpoint);
+    tcase_add_test(tc, test_durable_commit_survives_power_loss);
     tcase_add_test(tc, test_known_ids_sync);
     tcase_add_test(tc, test_snap_rows);
     suite_add_tcase(s, tc);
