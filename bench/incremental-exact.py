@@ -24,6 +24,14 @@ scenario's "now":
   7. 2 old messages re-tagged and 1 new report copy; again.
 The documents must be identical but for "revision".
 
+With --hook the incremental runs are the post-new hook's (`hook post-new
+--no-notify`: its kept items are slim, built from their snapshot entries,
+bw_item_t.slim), each followed by `scan --json` on that state (nothing new
+then: from the stored state) for the comparison; and a third state follows
+the same steps with `scan --json --tag` (whole items): after each step the
+two states' rows (items, snap_items, campaigns, tagged, and the meta but
+the hook's own keys) must be the same bytes ("STATE-DIFFERS" otherwise).
+
 With --snap, after each step a run with nothing new at a later "now" (a day
 on) on a copy of the incremental state must be served from the snapshot the
 incremental saves kept (snapshot.c: the entries beside the rows) and equal
@@ -58,6 +66,7 @@ ap.add_argument("--bin", required=True)
 ap.add_argument("--seed", type=int, default=10)
 ap.add_argument("--tag", action="store_true")
 ap.add_argument("--snap", action="store_true")
+ap.add_argument("--hook", action="store_true")
 ap.add_argument("dirs", nargs="+")
 args = ap.parse_args()
 binp = os.path.abspath(args.bin)
@@ -96,6 +105,40 @@ def scan(env, state, full=False, tag=False, phases=None):
     return doc, line
 
 
+def hook(env, state):
+    e = dict(env, XDG_DATA_HOME=state, XDG_CACHE_HOME=os.path.join(state, "cache"),
+             BOUNCEWATCH_DEBUG_TIMING="1")
+    p = subprocess.run([binp, "hook", "post-new", "--no-notify"], env=e,
+                       capture_output=True, text=True)
+    if p.returncode != 0 or "scan failed" in p.stderr or "CRITICAL" in p.stderr \
+            or "WARNING" in p.stderr:
+        sys.exit("incremental-exact: hook failed (%d): %s" % (p.returncode, p.stderr[-800:]))
+    return " ".join(l.split("timing:")[1].split()[0] for l in p.stderr.splitlines()
+                    if "timing: classify" in l or "timing: learn" in l or "timing: stored" in l)
+
+
+# meta keys only the hook writes (its settling of alerts), or only
+# `scan --json` (its document, kept for a run with nothing new)
+HOOK_META = ("alerts_settled", "last_success", "json", "json_key")
+
+
+def state_rows(state):
+    import sqlite3
+    db = sqlite3.connect(os.path.join(state, "bouncewatch", "state.sqlite"))
+    out = {}
+    for table, order in (("items", "message_id"), ("snap_items", "message_id"),
+                         ("campaigns", "id"), ("tagged", "message_id"), ("meta", "key")):
+        try:
+            rows = db.execute("SELECT * FROM %s ORDER BY %s" % (table, order)).fetchall()
+        except sqlite3.Error as e:
+            rows = [("error", str(e))]
+        if table == "meta":
+            rows = [r for r in rows if r[0] not in HOOK_META]
+        out[table] = rows
+    db.close()
+    return out
+
+
 def copy_with_new_id(src, dst, tag):
     raw = with_new_id(open(src, "rb").read(), tag.encode())
     open(dst, "wb").write(raw)
@@ -116,7 +159,10 @@ for d in args.dirs:
         env = dict(os.environ, NOTMUCH_CONFIG=cfg, BOUNCEWATCH_NOW=now_of(d), LC_ALL="C.UTF-8",
                    DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent/bw")
         inc_state, full_state = os.path.join(tmp, "inc"), os.path.join(tmp, "full")
-        scan(env, inc_state, tag=args.tag)
+        ref_state = os.path.join(tmp, "ref")
+        scan(env, inc_state, tag=args.tag or args.hook)
+        if args.hook:
+            shutil.copytree(inc_state, ref_state, symlinks=True)
         msgs = json.load(open(os.path.join(box, "truth.json")))["messages"]
         reps = [m for m in msgs if m["class"] in ("backscatter", "legitimate")]
         ham = [m for m in msgs if m["class"] == "ham"]
@@ -183,7 +229,21 @@ for d in args.dirs:
                 os.unlink(os.path.join(new, "cur", "n9:2,S") if os.path.exists(
                     os.path.join(new, "cur", "n9:2,S")) else os.path.join(new, "cur", "n0:2,S"))
                 subprocess.run(["notmuch", "new", "--quiet", "--no-hooks"], env=env, check=True)
-            a, how = scan(env, inc_state, tag=args.tag)
+            state_diff = ""
+            if args.hook:
+                hooked = hook(env, inc_state)
+                scan(env, ref_state, tag=True)
+                got, want = state_rows(inc_state), state_rows(ref_state)
+                if got != want:
+                    state_diff = " STATE-DIFFERS(%s)" % ",".join(t for t in want
+                                                                 if got[t] != want[t])
+                    if os.environ.get("BW_DEBUG_STATE"):
+                        for t in want:
+                            print(t, [r[0] for r in sorted(set(got[t]) ^ set(want[t]))][:12])
+                a, _ = scan(env, inc_state, tag=args.tag)
+                how = hooked or "-"
+            else:
+                a, how = scan(env, inc_state, tag=args.tag)
             shutil.rmtree(full_state, ignore_errors=True)
             b, _ = scan(env, full_state, full=True)
             same = a == b
@@ -218,6 +278,9 @@ for d in args.dirs:
                 if c != d_full:
                     same = False
                     how += " SNAP-DIFFERS"
+            if state_diff:
+                same = False
+                how += state_diff
             bad += not same
             print("%-18s %-16s %-27s %s" % (name, label, how,
                                             "identical" if same else "DIFFERS: " +

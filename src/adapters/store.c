@@ -2694,7 +2694,7 @@ bw_store_get_sent_answers(bw_store_t *s, GBytes **out)
  * snapshot, and the next save writes the missing entry again from its
  * item (bw_store_snap_entry_ids).  A sum is only ever computed over bytes
  * the scanner built, never over bytes read back. */
-#define SNAP_ENTRY_MAGIC "BWSNENT1"
+#define SNAP_ENTRY_MAGIC "BWSNENT2"
 #define SNAP_SENT_MAGIC "BWSNSNT1"
 #define SNAP_ROW_HEAD 16u
 #define SNAP_ROW_SEED 0x62772d736e617034ull   /* "bw-snap4" */
@@ -2878,6 +2878,76 @@ bw_store_load_snap_entries(bw_store_t *s, GPtrArray **out)
         g_ptr_array_sort(list, cmp_snap_entry);
     *out = g_steal_pointer(&list);
     return BW_OK;
+}
+
+bw_status_t
+bw_store_each_snap_entry(bw_store_t *s, bw_store_snap_entry_fn each, void *data)
+{
+    sqlite3_stmt *st = NULL;
+    if (stmt_get(s, "SELECT message_id, date, learn, data FROM snap_items ORDER BY date",
+                 &st) != SQLITE_OK)
+        return BW_E_STATE;
+    g_autofree char *bad_id = NULL;
+    g_autoptr(GBytes) bad_row = NULL;
+    bool stopped = false;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(st, 0);
+        const guchar *blob = sqlite3_column_blob(st, 3);
+        gsize len = (gsize)sqlite3_column_bytes(st, 3);
+        if (id == NULL || sqlite3_column_type(st, 1) != SQLITE_INTEGER) {
+            stopped = true;
+            break;
+        }
+        /* checked as snap_row_checked does, read in place */
+        guint64 sum = 0;
+        if (blob == NULL || len < SNAP_ROW_HEAD || memcmp(blob, SNAP_ENTRY_MAGIC, 8) != 0 ||
+            (memcpy(&sum, blob + 8, 8),
+             GUINT64_FROM_LE(sum) != bw_xxh64(blob + SNAP_ROW_HEAD, len - SNAP_ROW_HEAD,
+                                              SNAP_ROW_SEED))) {
+            bad_id = g_strdup(id);
+            bad_row = g_bytes_new(blob, blob ? len : 0);
+            break;
+        }
+        if (!each(data, id, sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2) != 0,
+                  blob + SNAP_ROW_HEAD, len - SNAP_ROW_HEAD)) {
+            stopped = true;
+            break;
+        }
+    }
+    stmt_done(st);
+    if (bad_id != NULL) {
+        drop_damaged_entry(s, bad_id, bad_row);
+        return BW_E_STATE;
+    }
+    return stopped || rc != SQLITE_DONE ? BW_E_STATE : BW_OK;
+}
+
+bw_status_t
+bw_store_load_item(bw_store_t *s, const char *message_id, bw_item_t **out)
+{
+    *out = NULL;
+    sqlite3_stmt *st = NULL;
+    if (message_id == NULL ||
+        stmt_get(s, "SELECT bin FROM items WHERE message_id=?1", &st) != SQLITE_OK)
+        return BW_E_STATE;
+    sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    bw_item_t *item = NULL;
+    if (rc == SQLITE_ROW)
+        item = item_from_bin(sqlite3_column_blob(st, 0), (gsize)sqlite3_column_bytes(st, 0));
+    stmt_done(st);
+    if (rc != SQLITE_ROW)
+        return BW_E_STATE;
+    /* the binary form when it is whole and names this row, else the JSON */
+    if (item != NULL && g_strcmp0(item->message_id, message_id) != 0)
+        g_clear_pointer(&item, bw_item_free);
+    if (item == NULL) {
+        g_autoptr(JsonParser) parser = json_parser_new_immutable();
+        item = item_from_row_json(s, message_id, parser);
+    }
+    *out = item;
+    return item != NULL ? BW_OK : BW_E_STATE;
 }
 
 bw_status_t

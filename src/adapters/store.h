@@ -185,6 +185,17 @@ bw_status_t bw_store_put_snap_entry(bw_store_t *s, const char *message_id, gint6
  * (the order of bw_store_load_items); BW_E_STATE, *out NULL, when one is
  * damaged. */
 bw_status_t bw_store_load_snap_entries(bw_store_t *s, GPtrArray **out);
+/* Each entry's bytes, checked by their sum and given in place (valid
+ * during the call only), in the order of their dates (ties in any order),
+ * to `each`, with the row's Message-ID, date and `learn`; `each` returns
+ * FALSE to stop (then BW_E_STATE).  A damaged entry stops it too
+ * (BW_E_STATE), and is dropped as bw_store_load_snap_entries drops one. */
+typedef bool (*bw_store_snap_entry_fn)(void *data, const char *message_id, gint64 date,
+                                       bool learn, const void *bytes, gsize len);
+bw_status_t bw_store_each_snap_entry(bw_store_t *s, bw_store_snap_entry_fn each, void *data);
+/* The whole stored item of `message_id` (its binary form, else its JSON);
+ * BW_E_STATE, *out NULL, when there is no such row or it does not read. */
+bw_status_t bw_store_load_item(bw_store_t *s, const char *message_id, bw_item_t **out);
 /* The scanner found the entry of `message_id` unusable: it is deleted
  * (best effort), as a damaged one is. */
 bw_status_t bw_store_snap_entry_refuse(bw_store_t *s, const char *message_id);

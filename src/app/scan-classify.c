@@ -905,6 +905,65 @@ insert_after_prefix(void *base, guint n, gsize size, guint prefix, GCompareFunc 
     return true;
 }
 
+bool
+bw_scan_item_unslim(bw_scan_t *s, bw_item_t *it, bw_item_t *full)
+{
+    if (!it->slim) {
+        bw_item_free(full);
+        return true;
+    }
+    g_autoptr(bw_item_t) whole = full;
+    if (whole == NULL && bw_store_load_item(s->store, it->message_id, &whole) != BW_OK)
+        return false;
+    /* the row the entry was written with (the same save): its verdict is
+     * the slim one's, with the evidence it counted */
+    guint counted = it->evidence ? it->evidence->len : 0;
+    if (whole == NULL || strcmp(whole->message_id, it->message_id) != 0 ||
+        whole->date_unix != it->date_unix || (whole->report == NULL) != (it->report == NULL) ||
+        whole->evidence == NULL || it->evidence == NULL || whole->evidence->len != counted)
+        return false;
+    bw_report_t *slim_report = it->report;
+    it->report = g_steal_pointer(&whole->report);
+    if (slim_report != NULL && s->pass_reports != NULL &&
+        g_hash_table_remove(s->pass_reports, slim_report))
+        g_hash_table_add(s->pass_reports, it->report);
+    bw_report_free(slim_report);
+    g_free(it->file);
+    it->file = g_steal_pointer(&whole->file);
+    /* the stored texts first, then those a later stage added (campaign.c
+     * promotes: they come after the stored count) */
+    for (guint i = 0; i < counted; i++) {
+        g_free(g_ptr_array_index(it->evidence, i));
+        g_ptr_array_index(it->evidence, i) = g_steal_pointer(&g_ptr_array_index(whole->evidence, i));
+    }
+    it->slim = false;
+    return true;
+}
+
+/* Every slim item of `stored` made whole, from the rows loaded at once (the
+ * caller's read transaction: the same rows, in the same order). */
+static bool
+unslim_stored(bw_scan_t *s, GPtrArray *stored)
+{
+    g_autoptr(GPtrArray) full = NULL;
+    g_autofree char *msg = NULL;
+    if (bw_store_load_items_questions(s->store, &full, NULL, &msg) != BW_OK ||
+        full->len != stored->len)
+        return false;
+    for (guint i = 0; i < stored->len; i++) {
+        bw_item_t *it = g_ptr_array_index(stored, i);
+        bw_item_t *whole = g_ptr_array_index(full, i);
+        g_ptr_array_index(full, i) = NULL;
+        if (it == NULL) {
+            bw_item_free(whole);
+            continue;
+        }
+        if (!bw_scan_item_unslim(s, it, whole))
+            return false;
+    }
+    return true;
+}
+
 bw_status_t
 bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char **detail)
 {
@@ -923,12 +982,28 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
     g_autoptr(GArray) lessons = g_array_new(FALSE, FALSE, sizeof(lesson_t));
     g_autoptr(GHashTable) seen = g_hash_table_new(bw_str_hash, g_str_equal);   /* their ids */
     g_autoptr(GPtrArray) stored_taught = NULL;
+    /* The stored items as slim ones (bw-scan.h), from their snapshot
+     * entries, when the caller reads no whole report of a kept item and
+     * the stored reports are not all read for the learning pass: each made
+     * whole where it is classified again (bw_scan_item_unslim), its row
+     * read in the same read transaction as the entries (`reading`, to the
+     * end of the classification), so of the same save. */
+    bool slim = false, reading = false;
     if (!s->full) {
         g_autofree char *msg = NULL;
+        bool reusable = taught_reusable(s);
+        reading = s->opts->slim_kept && reusable && bw_store_read_begin(s->store);
         /* read before the reports, checked after them: both of one save */
-        stored_taught = taught_reusable(s) ? taught_load(s->store, s->saves) : NULL;
-        if (bw_store_load_items_questions(s->store, &stored, &s->stored_questions, &msg) != BW_OK)
+        stored_taught = reusable ? taught_load(s->store, s->saves) : NULL;
+        slim = reading && bw_snapshot_slim_items(s->store, &stored, &s->stored_questions);
+        if (!slim && bw_store_load_items_questions(s->store, &stored, &s->stored_questions,
+                                                   &msg) != BW_OK) {
+            if (reading)
+                bw_store_read_end(s->store);
             return bw_scan_restart_full(s, &msg, out, detail);
+        }
+        /* how the stored items were read (T210 checks that both are used) */
+        bw_scan_phase(slim ? "stored+slim" : "stored");
         g_autofree char *saves_now = NULL;
         bw_store_get_meta(s->store, "saves", &saves_now);
         bool same_save = saves_now != NULL && g_ascii_strtoull(saves_now, NULL, 10) == s->saves;
@@ -980,14 +1055,32 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
         lesson_t l = { r->date_unix > 0 ? r->date_unix : c->date, c->message_id, r, false };
         g_array_append_val(lessons, l);
     }
+    if (stored_taught != NULL && !taught_holders_stay(s, stored_taught))
+        g_clear_pointer(&stored_taught, g_ptr_array_unref);
+    /* (Tests: BOUNCEWATCH_TEST_UNSLIM=learn reads every stored report
+     * after a slim load, as when the stored lessons cannot be used.) */
+    if (slim && g_strcmp0(g_getenv("BOUNCEWATCH_TEST_UNSLIM"), "learn") == 0)
+        g_clear_pointer(&stored_taught, g_ptr_array_unref);
+    /* The learning pass reads every stored report: whole ones (the
+     * lessons of the stored reports are the first, in their order). */
+    if (slim && stored_taught == NULL) {
+        if (!unslim_stored(s, stored)) {
+            bw_store_read_end(s->store);
+            g_autofree char *msg = g_strdup_printf("%s", "the stored reports do not read");
+            return bw_scan_restart_full(s, &msg, out, detail);
+        }
+        for (guint j = 0; j < stored_lessons; j++) {
+            const bw_item_t *old = g_ptr_array_index(stored, g_array_index(keep, guint, j));
+            g_array_index(lessons, lesson_t, j).report = old->report;
+        }
+        slim = false;
+    }
     /* What the owner's real mail teaches the profile, from every report
      * first, in one order: no verdict depends on which report came first
      * (in the mailbox, or into this run). */
     if (!insert_after_prefix(lessons->data, lessons->len, sizeof(lesson_t), stored_lessons,
                              cmp_lesson))
         g_array_sort(lessons, cmp_lesson);
-    if (stored_taught != NULL && !taught_holders_stay(s, stored_taught))
-        g_clear_pointer(&stored_taught, g_ptr_array_unref);
     bool reused = stored_taught != NULL;
     learn_pass(s, lessons, g_steal_pointer(&stored_taught));
     g_clear_pointer(&s->pass_reports, g_hash_table_unref);
@@ -1006,6 +1099,16 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
     bool keepable = keep->len > 0 && verdicts_keepable(s) && range_keys_load(s, &keys);
     if (keepable && keys.sent_grown)
         sent_batch(s, &keys, keep);
+    /* every stored report classified again: all read at once */
+    if (slim && !keepable) {
+        if (!unslim_stored(s, stored)) {
+            range_keys_clear(&keys);
+            bw_store_read_end(s->store);
+            g_autofree char *msg = g_strdup_printf("%s", "the stored reports do not read");
+            return bw_scan_restart_full(s, &msg, out, detail);
+        }
+        slim = false;
+    }
     guint again = 0;
     for (guint k = 0; k < keep->len; k++) {
         guint i = g_array_index(keep, guint, k);
@@ -1022,6 +1125,13 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
             g_hash_table_add(s->have, old->message_id);
             g_ptr_array_add(s->items, old);
             continue;
+        }
+        if (old->slim && !bw_scan_item_unslim(s, old, NULL)) {
+            range_keys_clear(&keys);
+            bw_store_read_end(s->store);
+            g_autofree char *msg = g_strdup_printf("the state holds an unreadable item (%s)",
+                                                   old->message_id);
+            return bw_scan_restart_full(s, &msg, out, detail);
         }
         bw_report_t *r = old->report;
         old->report = NULL;
@@ -1042,6 +1152,8 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
         }
     }
     range_keys_clear(&keys);
+    if (reading)
+        bw_store_read_end(s->store);
     guint stored_items = s->items->len;   /* in the stored rows' order */
     /* The new items. */
     for (guint k = 0; k < fresh->len; k++) {

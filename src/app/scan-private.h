@@ -50,7 +50,7 @@ G_BEGIN_DECLS
 #define MAX_PROFILE_SAMPLE      20000u
 /* What wrote the state: another program version, engine version or state
  * layout (here: the snapshot) is not trusted, the mail is read again. */
-#define STATE_PROGRAM PACKAGE_VERSION " " BW_ENGINE_VERSION " state-4"
+#define STATE_PROGRAM PACKAGE_VERSION " " BW_ENGINE_VERSION " state-5"
 
 /* The messages the reader could not read (scan-skipped.c). */
 typedef struct {
@@ -373,7 +373,22 @@ bool bw_snapshot_replay_profile(bw_store_t *store, bw_profile_t *profile,
                                 bw_account_t **account);
 /* Write the snapshot entries of `items` (bw_item_t*, their rows written in
  * this transaction); `teaches`: the items whose report teaches. */
-bw_status_t bw_snapshot_put_entries(bw_store_t *store, GPtrArray *items, GHashTable *teaches);
+bw_status_t bw_snapshot_put_entries(bw_store_t *store, GPtrArray *items, GHashTable *teaches,
+                                    GPtrArray *questions);
+/* Every stored item as a slim one (bw-scan.h), from its snapshot entry, in
+ * the stored order (date, then Message-ID), and each row's questions (in
+ * `questions`, by index; NULL for none).  FALSE, nothing given, when the
+ * entries do not count as many as the rows or one does not read as the
+ * entry of its row (refused as damaged: the caller loads the rows).  The
+ * caller holds a read transaction (bw_store_read_begin) over this and any
+ * later load of the same rows. */
+bool bw_snapshot_slim_items(bw_store_t *store, GPtrArray **items, GPtrArray **questions);
+/* Make a slim item whole, in place: its report, file and evidence texts
+ * from its stored row (`full`, taken, when the caller loaded it; else read
+ * by its Message-ID), the rest (verdict, campaign, added evidence) kept;
+ * the report's place in s->pass_reports too.  FALSE when the row does not
+ * read or is not the item's (the caller starts over). */
+bool bw_scan_item_unslim(bw_scan_t *s, bw_item_t *it, bw_item_t *full);
 /* The SPEC document of a run with nothing new, or NULL. */
 char *bw_snapshot_document(bw_scan_t *s, bw_profile_t *profile);
 /* bw_json_node_to_text(bw_scan_result_to_json(r)), the same bytes, with

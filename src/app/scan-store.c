@@ -5,6 +5,40 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+/* The group stage promoted it (campaign.c): its row is not the
+ * classification the questions answer, and is not kept by a later run (no
+ * questions stored). */
+static bool
+item_promoted(const bw_scan_t *s, const bw_item_t *it)
+{
+    const bw_scan_verdict_t *v = g_hash_table_lookup(s->classified, it->message_id);
+    return v == NULL || v->klass != it->klass || v->score != it->score ||
+           v->evidence != (it->evidence ? it->evidence->len : 0);
+}
+
+/* The questions the row of `it` holds (or is written with here). */
+static const char *
+row_questions(const bw_scan_t *s, const bw_item_t *it)
+{
+    return item_promoted(s, it) ? NULL : g_hash_table_lookup(s->questions, it->message_id);
+}
+
+/* The snapshot entries of `items`, each with its row's questions; slim
+ * items made whole first (their entries are written from the whole
+ * report). */
+static bw_status_t
+put_entries(bw_scan_t *s, GPtrArray *items)
+{
+    g_autoptr(GPtrArray) questions = g_ptr_array_sized_new(items->len);
+    for (guint i = 0; i < items->len; i++) {
+        bw_item_t *it = g_ptr_array_index(items, i);
+        if (it->slim && !bw_scan_item_unslim(s, it, NULL))
+            return BW_E_STATE;
+        g_ptr_array_add(questions, (gpointer)row_questions(s, it));
+    }
+    return bw_snapshot_put_entries(s->store, items, s->teaches, questions);
+}
+
 bw_status_t
 bw_scan_stage_store(bw_scan_t *s, bool *retry, char **detail)
 {
@@ -65,14 +99,17 @@ bw_scan_stage_store(bw_scan_t *s, bool *retry, char **detail)
         s->unchanged = g_malloc0(MAX(s->items->len, 1u));
         s->unchanged_len = s->items->len;
     }
-    /* Which reports teach, asked once for the snapshot and the
-     * assessment (the same question, the same answers). */
-    g_clear_pointer(&s->teaches, g_hash_table_unref);
-    s->teaches = g_hash_table_new(g_direct_hash, g_direct_equal);
-    for (guint i = 0; i < s->items->len; i++) {
-        bw_item_t *it = g_ptr_array_index(s->items, i);
-        if (it->report != NULL && bw_classify_learn(NULL, &s->ops, it->report))
-            g_hash_table_add(s->teaches, it);
+    /* Slim items (scan-classify.c) are made whole from their rows where
+     * they are written: only while the rows are the ones their entries
+     * were read with (no other run saved since this one read them); else
+     * the run starts again. */
+    bool any_slim = false;
+    for (guint i = 0; i < s->items->len && !any_slim; i++)
+        any_slim = ((const bw_item_t *)g_ptr_array_index(s->items, i))->slim;
+    if (any_slim && (!rows_as_read || others_saved || s->took_theirs)) {
+        bw_store_rollback(store);
+        *retry = true;
+        return BW_E_DATABASE;
     }
     /* The snapshot's entries (snapshot.c) of the rows written here, and of
      * the rows kept whose report teaches otherwise than their stored entry
@@ -81,23 +118,37 @@ bw_scan_stage_store(bw_scan_t *s, bool *retry, char **detail)
      * (teaches_as_stored), a kept row's entry says it rightly; else the
      * stored entries that say it teaches are read (`learning`). */
     bool learn_as_stored = rows_as_read && !s->took_theirs && s->teaches_as_stored;
+    /* Which reports teach, asked once for the snapshot and the
+     * assessment (the same question, the same answers); a slim item's
+     * entry says it when each stored report teaches what it taught. */
+    g_clear_pointer(&s->teaches, g_hash_table_unref);
+    s->teaches = g_hash_table_new(g_direct_hash, g_direct_equal);
+    for (guint i = 0; i < s->items->len; i++) {
+        bw_item_t *it = g_ptr_array_index(s->items, i);
+        if (it->slim && learn_as_stored ? it->slim_learn
+                                        : it->report != NULL &&
+                                          bw_classify_learn(NULL, &s->ops, it->report))
+            g_hash_table_add(s->teaches, it);
+    }
     g_autoptr(GHashTable) learning = NULL;
     if (st == BW_OK && rows_as_read && !learn_as_stored &&
         bw_store_snap_learning(store, &learning) != BW_OK)
         learning = NULL;
+    /* (Tests: BOUNCEWATCH_TEST_UNSLIM=entries writes again the entry of
+     * every slim item, each made whole from its row first.) */
+    bool test_entries = any_slim && g_strcmp0(g_getenv("BOUNCEWATCH_TEST_UNSLIM"), "entries") == 0;
     g_autoptr(GPtrArray) entries_due = g_ptr_array_new();
     for (guint i = 0; st == BW_OK && i < s->items->len; i++) {
         bw_item_t *it = g_ptr_array_index(s->items, i);
         bool learn = g_hash_table_contains(s->teaches, it);
-        bool entry_holds = learn_as_stored ||
-                           (learning != NULL &&
-                            g_hash_table_contains(learning, it->message_id) == learn);
+        bool entry_holds = (learn_as_stored ||
+                            (learning != NULL &&
+                             g_hash_table_contains(learning, it->message_id) == learn)) &&
+                           !(test_entries && it->slim);
         /* The group stage promoted it (campaign.c): its row is not the
          * classification the questions answer, and is not kept by a later
          * run (no questions stored). */
-        const bw_scan_verdict_t *v = g_hash_table_lookup(s->classified, it->message_id);
-        bool promoted = v == NULL || v->klass != it->klass || v->score != it->score ||
-                        v->evidence != (it->evidence ? it->evidence->len : 0);
+        bool promoted = item_promoted(s, it);
         /* A kept verdict (scan-classify.c) is the stored row's: only its
          * campaign can have moved. */
         const char *kept = rows_as_read ? g_hash_table_lookup(s->kept, it->message_id) : NULL;
@@ -109,6 +160,10 @@ bw_scan_stage_store(bw_scan_t *s, bool *retry, char **detail)
             continue;
         }
         bool written = true;
+        if (it->slim && !bw_scan_item_unslim(s, it, NULL)) {
+            st = BW_E_STATE;
+            break;
+        }
         st = bw_store_put_item_if_changed(store, it,
                                           promoted ? NULL : g_hash_table_lookup(s->questions,
                                                                                 it->message_id),
@@ -117,7 +172,7 @@ bw_scan_stage_store(bw_scan_t *s, bool *retry, char **detail)
             g_ptr_array_add(entries_due, it);
     }
     if (st == BW_OK)
-        st = bw_snapshot_put_entries(store, entries_due, s->teaches);
+        st = put_entries(s, entries_due);
     /* An entry missing (dropped as damaged by a reader, or not built):
      * written again from its item, so that the entries count as the
      * items again. */
@@ -132,7 +187,7 @@ bw_scan_stage_store(bw_scan_t *s, bool *retry, char **detail)
                 if (!g_hash_table_contains(have_entry, it->message_id))
                     g_ptr_array_add(missing, it);
             }
-            st = bw_snapshot_put_entries(store, missing, s->teaches);
+            st = put_entries(s, missing);
         }
     }
     if (st == BW_OK)

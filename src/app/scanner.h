@@ -132,6 +132,14 @@ typedef struct {
                                     (see bw_scanner_leaves_memory); the
                                     state and the database are closed and
                                     the reader stopped as always */
+    bool slim_kept;              /* the caller reads no item's whole report
+                                    (the post-new hook: alerts, tags and
+                                    the state only): the stored items whose
+                                    verdicts are kept may be slim, built
+                                    from their snapshot entries (bw-scan.h:
+                                    bw_item_t.slim); every other caller
+                                    (printing items, their JSON) gets whole
+                                    items */
 } bw_scanner_options_t;
 
 /* Initialise options to their defaults (now = wall clock). */

@@ -43,7 +43,7 @@
  * the store's SNAP_ENTRY_MAGIC (and STATE_PROGRAM's layout). */
 #define SNAP_SENT_TYPE "(ayayaayayayxaay)"
 #define SNAP_SENT_LIST_TYPE "a" SNAP_SENT_TYPE
-#define SNAP_ITEM_TYPE "(ayxyyaybaya(ayayy)ayaay)"
+#define SNAP_ITEM_TYPE BW_SNAP_ENTRY_TYPE
 /* The members of the sent tuple for gv-read.h (alignment, fixed size); a
  * tuple is aligned as its most aligned member. */
 static const bw_gv_member_t snap_sent_members[] = {
@@ -155,35 +155,9 @@ item_fragments(GPtrArray *items)
     return out;
 }
 
-/* The entry of `it` (SNAP_ITEM_TYPE, not floating): `learn` whether its
- * report teaches, `frag` its SPEC `bounces` entry. */
-static GVariant *
-entry_new(const bw_item_t *it, bool learn, const char *frag)
-{
-    const bw_report_t *r = it->report;
-    const bw_original_t *o = r ? r->original : NULL;
-    bool keep_original = o && (learn || it->klass == BW_CLASS_LEGITIMATE);
-    GVariantBuilder rb;
-    g_variant_builder_init(&rb, G_VARIANT_TYPE("a(ayayy)"));
-    for (guint k = 0; r && r->recipients && k < r->recipients->len; k++) {
-        const bw_recipient_t *rc = g_ptr_array_index(r->recipients, k);
-        GVariant *t[] = { bs_new(rc->address), bs_new(rc->action),
-                          g_variant_new_byte((guchar)rc->reason) };
-        g_variant_builder_add_value(&rb, g_variant_new_tuple(t, G_N_ELEMENTS(t)));
-    }
-    GVariant *t[] = {
-        bs_new(it->message_id), g_variant_new_int64(it->date_unix),
-        g_variant_new_byte((guchar)it->klass), g_variant_new_byte((guchar)it->origin),
-        bs_new(it->campaign), g_variant_new_boolean(learn),
-        bs_new(frag), g_variant_builder_end(&rb),
-        bs_new(keep_original ? o->dkim_domain : NULL),
-        bs_array(keep_original ? o->received : NULL),
-    };
-    return g_variant_ref_sink(g_variant_new_tuple(t, G_N_ELEMENTS(t)));
-}
-
 bw_status_t
-bw_snapshot_put_entries(bw_store_t *store, GPtrArray *items, GHashTable *teaches)
+bw_snapshot_put_entries(bw_store_t *store, GPtrArray *items, GHashTable *teaches,
+                        GPtrArray *questions)
 {
     if (items == NULL || items->len == 0)
         return BW_OK;
@@ -193,7 +167,11 @@ bw_snapshot_put_entries(bw_store_t *store, GPtrArray *items, GHashTable *teaches
     for (guint i = 0; i < items->len; i++) {
         const bw_item_t *it = g_ptr_array_index(items, i);
         bool learn = g_hash_table_contains(teaches, it);
-        g_autoptr(GVariant) v = entry_new(it, learn, g_ptr_array_index(made, i));
+        g_autoptr(GVariant) v = bw_snap_entry_new(it, learn, g_ptr_array_index(made, i),
+                                                  questions != NULL
+                                                  ? g_ptr_array_index(questions, i) : NULL);
+        if (v == NULL)
+            return BW_E_INTERNAL;
         g_autoptr(GBytes) b = g_variant_get_data_as_bytes(v);
         bw_status_t st = bw_store_put_snap_entry(store, it->message_id, it->date_unix, learn, b);
         if (st != BW_OK)
@@ -627,6 +605,91 @@ snapshot_load(bw_store_t *store, bw_profile_t *profile, bool profile_only, snaps
         g_ptr_array_add(out->items, it);
         g_ptr_array_add(out->fragments, frag);
     }
+    return true;
+}
+
+/* A stored item read from its entry (bw_snapshot_slim_items). */
+typedef struct {
+    bw_item_t *item;
+    char *questions;
+} slim_row_t;
+
+typedef struct {
+    GArray *rows;            /* slim_row_t */
+    char *refused;           /* the row whose entry is not its own */
+    bool ties;               /* two rows of one date */
+} slim_load_t;
+
+static void
+slim_row_clear(gpointer p)
+{
+    slim_row_t *r = p;
+    g_clear_pointer(&r->item, bw_item_free);
+    g_clear_pointer(&r->questions, g_free);
+}
+
+static bool
+slim_take(void *data, const char *message_id, gint64 date, bool learn, const void *bytes,
+          gsize len)
+{
+    slim_load_t *l = data;
+    bool entry_learn = false;
+    slim_row_t row = { NULL, NULL };
+    row.item = bw_item_from_snap_entry(bytes, len, &entry_learn, &row.questions);
+    if (row.item == NULL || strcmp(row.item->message_id, message_id) != 0 ||
+        row.item->date_unix != date || entry_learn != learn) {
+        /* not the entry of its row: refused as a damaged one */
+        slim_row_clear(&row);
+        l->refused = g_strdup(message_id);
+        return false;
+    }
+    if (l->rows->len > 0 && g_array_index(l->rows, slim_row_t, l->rows->len - 1).item->date_unix ==
+                            date)
+        l->ties = true;
+    g_array_append_val(l->rows, row);
+    return true;
+}
+
+/* By date, then Message-ID as SQLite's BINARY collation orders them (the
+ * rows' order: store.c, cmp_loaded_row). */
+static gint
+cmp_slim_row(gconstpointer a, gconstpointer b)
+{
+    const bw_item_t *x = ((const slim_row_t *)a)->item, *y = ((const slim_row_t *)b)->item;
+    if (x->date_unix != y->date_unix)
+        return x->date_unix < y->date_unix ? -1 : 1;
+    return strcmp(x->message_id, y->message_id);
+}
+
+bool
+bw_snapshot_slim_items(bw_store_t *store, GPtrArray **items, GPtrArray **questions)
+{
+    *items = NULL;
+    *questions = NULL;
+    guint64 stored = 0;
+    if (bw_store_count_items(store, &stored) != BW_OK || stored > G_MAXUINT)
+        return false;
+    g_autoptr(GArray) rows = g_array_sized_new(FALSE, FALSE, sizeof(slim_row_t), (guint)stored);
+    g_array_set_clear_func(rows, slim_row_clear);
+    slim_load_t l = { rows, NULL, false };
+    bw_status_t st = bw_store_each_snap_entry(store, slim_take, &l);
+    if (l.refused != NULL) {
+        bw_store_snap_entry_refuse(store, l.refused);
+        g_free(l.refused);
+    }
+    if (st != BW_OK || rows->len != stored)
+        return false;
+    if (l.ties)
+        g_array_sort(rows, cmp_slim_row);
+    GPtrArray *its = g_ptr_array_new_full(rows->len, (GDestroyNotify)bw_item_free);
+    GPtrArray *qs = g_ptr_array_new_full(rows->len, g_free);
+    for (guint i = 0; i < rows->len; i++) {
+        slim_row_t *r = &g_array_index(rows, slim_row_t, i);
+        g_ptr_array_add(its, g_steal_pointer(&r->item));
+        g_ptr_array_add(qs, g_steal_pointer(&r->questions));
+    }
+    *items = its;
+    *questions = qs;
     return true;
 }
 

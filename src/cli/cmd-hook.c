@@ -58,6 +58,9 @@ hook_post_new(gboolean quiet, gboolean no_notify)
     opts.store_out = &store;
     /* this process ends with the run (main() returns what we return) */
     opts.process_exits = true;
+    /* it reads of the result only what alerts and settling read (no
+     * report printed): kept items need not be decoded whole */
+    opts.slim_kept = true;
     bw_owner_problem_t owner_problem = { 0 };
     opts.owner_problem_out = &owner_problem;
 

@@ -221,6 +221,18 @@ typedef struct {
     char *anomaly;           /* the key of the sent anomaly the original belongs
                                 to (bw_mailbox_ops_t.sent_is_anomaly), or NULL:
                                 one campaign per run */
+    /* A kept item built from its compact stored form (the state's snapshot
+     * entry, bw_item_from_snap_entry), not from its whole stored report:
+     * its report holds only what a hook run reads of a kept item (the
+     * recipients' address, action and reason; r->from; the original's
+     * Message-ID, From, Subject, Return-Path, URL domains, and its DKIM
+     * domain and Received lines when it teaches or is legitimate), its
+     * evidence only their count (NULL texts), its file is NULL.  Whatever
+     * writes or prints an item refuses a slim one (bw_item_to_json,
+     * bw_item_to_variant...): the scanner loads the whole row first
+     * (scan-private.h: bw_scan_item_unslim). */
+    bool slim;
+    bool slim_learn;         /* (slim) its stored entry says it teaches */
 } bw_item_t;
 
 void bw_item_free(bw_item_t *item);
@@ -264,6 +276,19 @@ GVariant *bw_item_to_variant(const bw_item_t *item);
 bw_status_t bw_item_from_variant(GBytes *data, bw_item_t **out);
 /* The same, from the serialised bytes in place (any alignment). */
 bw_status_t bw_item_from_variant_data(const void *data, gsize size, bw_item_t **out);
+/* An item's snapshot entry (item-variant.c: the state's snap_items rows,
+ * src/app/snapshot.c), of type BW_SNAP_ENTRY_TYPE: `learn` whether its
+ * report teaches, `frag` its SPEC `bounces` entry, `questions` those of its
+ * row (items.questions).  Not floating.  NULL for a slim item. */
+#define BW_SNAP_ENTRY_TYPE "(ayxyyaybaya(ayayy)ayaay(datayuayyayayayayaayayay))"
+GVariant *bw_snap_entry_new(const bw_item_t *it, bool learn, const char *frag,
+                            const char *questions);
+/* The slim item (see bw_item_t.slim) an entry's bytes describe, read in
+ * place (any alignment), with whether it teaches and its row's questions
+ * (a copy, NULL for none); NULL when the bytes do not read as an entry we
+ * wrote (every offset, count and length is checked: any bytes are safe). */
+bw_item_t *bw_item_from_snap_entry(const void *data, gsize size, bool *learn,
+                                   char **questions);
 bw_status_t bw_report_from_json(JsonNode *node, bw_report_t **out, char **detail);
 /* The one codec of fingerprints, for items and campaigns alike: an object
  * whose hashes are 16-digit hex strings (JSON numbers lose bits beyond

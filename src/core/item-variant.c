@@ -77,6 +77,7 @@ GVariant *
 bw_item_to_variant(const bw_item_t *it)
 {
     g_return_val_if_fail(it != NULL, NULL);
+    g_return_val_if_fail(!it->slim, NULL);   /* (bw-scan.h: its report is not whole) */
     guint64 num[N_COUNT] = { 0 };
     writer_t w = { g_array_new(FALSE, FALSE, sizeof(gint32)), g_string_new(NULL) };
     num[N_FORMAT] = ITEM_FORMAT;
@@ -221,7 +222,20 @@ r_strv(reader_t *r, guint64 count, GPtrArray *out, guint max, bool in_block)
  * report, and one free; the lists have no free function
  * (report.c: bw_report_free). */
 static bw_report_t *
+report_in_block_sharing(const char *bytes, gsize len, bool original, guint n_recipients,
+                        char **strings, GPtrArray *empty);
+
+static bw_report_t *
 report_in_block(const char *bytes, gsize len, bool original, guint n_recipients, char **strings)
+{
+    return report_in_block_sharing(bytes, len, original, n_recipients, strings, NULL);
+}
+
+/* The same, the report's To and References and the original's To a
+ * reference to `empty` when it is not NULL (a list nobody adds to). */
+static bw_report_t *
+report_in_block_sharing(const char *bytes, gsize len, bool original, guint n_recipients,
+                        char **strings, GPtrArray *empty)
 {
     gsize head = sizeof(bw_report_t) + (original ? sizeof(bw_original_t) : 0) +
                  n_recipients * sizeof(bw_recipient_t);
@@ -236,11 +250,11 @@ report_in_block(const char *bytes, gsize len, bool original, guint n_recipients,
                                                      (original ? sizeof(bw_original_t) : 0));
     for (guint i = 0; i < n_recipients; i++)
         g_ptr_array_add(r->recipients, rc + i);
-    r->references = g_ptr_array_new();
-    r->to = g_ptr_array_new();
+    r->references = empty ? g_ptr_array_ref(empty) : g_ptr_array_new();
+    r->to = empty ? g_ptr_array_ref(empty) : g_ptr_array_new();
     if (original) {
         bw_original_t *o = r->original = (bw_original_t *)(void *)(block + sizeof(bw_report_t));
-        o->to = g_ptr_array_new();
+        o->to = empty ? g_ptr_array_ref(empty) : g_ptr_array_new();
         o->received = g_ptr_array_new();
         o->url_domains = g_ptr_array_new();
     }
@@ -401,4 +415,296 @@ bw_item_from_variant_data(const void *data, gsize size, bw_item_t **out)
         return BW_E_INVALID;
     *out = g_steal_pointer(&it);
     return BW_OK;
+}
+
+/* ------------------------------------------------------------ snapshot entries
+ *
+ * The state keeps beside each item row its snapshot entry (src/app/snapshot.c:
+ * what a run with nothing new needs, and, in its last member, what a hook
+ * run reads of a kept item): BW_SNAP_ENTRY_TYPE.  A hook run after new mail
+ * builds each stored item whose verdict it keeps from its entry alone
+ * (~0.5 kB) instead of its whole stored report (~4 kB read, ~8 k instructions
+ * decoded at 1M messages), as a slim item (bw-scan.h).
+ *
+ * Members: the Message-ID, the date, class, origin, campaign, whether its
+ * report teaches, its SPEC `bounces` entry (JSON text), the recipients'
+ * (address, action, reason), the original's DKIM domain and Received lines
+ * (kept only when it teaches or is legitimate), then the slim tuple: the
+ * score, the fingerprint's 8 hashes and masked subject, the evidence count,
+ * the anomaly, flags (a report, an original), the original's Message-ID,
+ * From, Subject, Return-Path and URL domains, the report's From, and the
+ * questions its verdict asked (items.questions of its row).  Strings are
+ * byte strings ("ay", with their NUL; empty = NULL). */
+#define SLIM_F_REPORT   1u
+#define SLIM_F_ORIGINAL 2u
+#define SLIM_MAX_EVIDENCE 64u
+
+static GVariant *
+bs_new(const char *s)
+{
+    if (s == NULL)
+        return g_variant_new_array(G_VARIANT_TYPE_BYTE, NULL, 0);
+    return g_variant_new_bytestring(s);
+}
+
+static GVariant *
+bs_array(const GPtrArray *a, guint max)
+{
+    GVariantBuilder b;
+    g_variant_builder_init(&b, G_VARIANT_TYPE("aay"));
+    guint n = 0;
+    for (guint i = 0; a != NULL && i < a->len && n < max; i++)
+        if (g_ptr_array_index(a, i) != NULL) {
+            g_variant_builder_add_value(&b, bs_new(g_ptr_array_index(a, i)));
+            n++;
+        }
+    return g_variant_builder_end(&b);
+}
+
+GVariant *
+bw_snap_entry_new(const bw_item_t *it, bool learn, const char *frag, const char *questions)
+{
+    g_return_val_if_fail(it != NULL && !it->slim, NULL);
+    const bw_report_t *r = it->report;
+    const bw_original_t *o = r ? r->original : NULL;
+    bool keep_original = o && (learn || it->klass == BW_CLASS_LEGITIMATE);
+    GVariantBuilder rb;
+    g_variant_builder_init(&rb, G_VARIANT_TYPE("a(ayayy)"));
+    for (guint k = 0; r && r->recipients && k < r->recipients->len && k < BW_MAX_RECIPIENTS;
+         k++) {
+        const bw_recipient_t *rc = g_ptr_array_index(r->recipients, k);
+        GVariant *t[] = { bs_new(rc->address), bs_new(rc->action),
+                          g_variant_new_byte((guchar)rc->reason) };
+        g_variant_builder_add_value(&rb, g_variant_new_tuple(t, G_N_ELEMENTS(t)));
+    }
+    const bw_fingerprint_t *fp = &it->fp;
+    const guint64 hashes[8] = { fp->subject_template, fp->url_domains, fp->origin_network,
+                                fp->msgid_shape, fp->mailer, fp->body_simhash,
+                                fp->forged_sender, fp->subject_names };
+    guint evidence = 0;
+    for (guint k = 0; it->evidence && k < it->evidence->len; k++)
+        evidence++;
+    GVariant *slim[] = {
+        g_variant_new_double(it->score),
+        g_variant_new_fixed_array(G_VARIANT_TYPE_UINT64, hashes, 8, sizeof(guint64)),
+        bs_new(fp->subject_masked),
+        g_variant_new_uint32(evidence),
+        bs_new(it->anomaly),
+        g_variant_new_byte((guchar)((r ? SLIM_F_REPORT : 0) | (o ? SLIM_F_ORIGINAL : 0))),
+        bs_new(o ? o->message_id : NULL),
+        bs_new(o ? o->from : NULL),
+        bs_new(o ? o->subject : NULL),
+        bs_new(o ? o->return_path : NULL),
+        bs_array(o ? o->url_domains : NULL, BW_KEEP_URL_DOMAINS),
+        bs_new(r ? r->from : NULL),
+        bs_new(questions),
+    };
+    GVariant *t[] = {
+        bs_new(it->message_id), g_variant_new_int64(it->date_unix),
+        g_variant_new_byte((guchar)it->klass), g_variant_new_byte((guchar)it->origin),
+        bs_new(it->campaign), g_variant_new_boolean(learn),
+        bs_new(frag), g_variant_builder_end(&rb),
+        bs_new(keep_original ? o->dkim_domain : NULL),
+        bs_array(keep_original ? o->received : NULL, BW_KEEP_RECEIVED),
+        g_variant_new_tuple(slim, G_N_ELEMENTS(slim)),
+    };
+    return g_variant_ref_sink(g_variant_new_tuple(t, G_N_ELEMENTS(t)));
+}
+
+/* The members of BW_SNAP_ENTRY_TYPE, of its slim tuple and of a recipient,
+ * for gv-read.h (alignment, fixed size). */
+static const bw_gv_member_t entry_members[] = {
+    { 1, 0 }, { 8, 8 }, { 1, 1 }, { 1, 1 }, { 1, 0 }, { 1, 1 }, { 1, 0 }, { 1, 0 }, { 1, 0 },
+    { 1, 0 }, { 8, 0 },
+};
+enum { E_ID, E_DATE, E_CLASS, E_ORIGIN, E_CAMPAIGN, E_LEARN, E_FRAG, E_RECIPIENTS, E_DKIM,
+       E_RECEIVED, E_SLIM, E_COUNT };
+static const bw_gv_member_t slim_members[] = {
+    { 8, 8 }, { 8, 0 }, { 1, 0 }, { 4, 4 }, { 1, 0 }, { 1, 1 }, { 1, 0 }, { 1, 0 }, { 1, 0 },
+    { 1, 0 }, { 1, 0 }, { 1, 0 }, { 1, 0 },
+};
+enum { S_SCORE, S_FP, S_MASKED, S_EVIDENCE, S_ANOMALY, S_FLAGS, S_O_ID, S_O_FROM, S_O_SUBJECT,
+       S_O_RETURN_PATH, S_O_URLS, S_R_FROM, S_QUESTIONS, S_COUNT };
+static const bw_gv_member_t recipient_members[] = { { 1, 0 }, { 1, 0 }, { 1, 1 } };
+
+G_STATIC_ASSERT(G_N_ELEMENTS(entry_members) == E_COUNT);
+G_STATIC_ASSERT(G_N_ELEMENTS(slim_members) == S_COUNT);
+
+/* A byte string of the entry in place: NULL for the empty one, else its
+ * bytes, which must end with the NUL the writer put there (*bad set
+ * otherwise: not our bytes).  The C string is up to its first NUL. */
+static const char *
+e_str(bw_gv_span_t s, bool *bad)
+{
+    if (s.n == 0)
+        return NULL;
+    if (s.p == NULL || s.p[s.n - 1] != '\0') {
+        *bad = true;
+        return NULL;
+    }
+    return (const char *)s.p;
+}
+
+/* The same, moved into the report's block (its copy of the entry bytes). */
+typedef struct {
+    const guchar *base;   /* the entry's bytes */
+    char *copy;           /* their copy in the block */
+    bool bad;
+} slim_reader_t;
+
+static char *
+e_ref(slim_reader_t *sr, bw_gv_span_t s)
+{
+    const char *p = e_str(s, &sr->bad);
+    return p != NULL ? sr->copy + ((const guchar *)p - sr->base) : NULL;
+}
+
+/* The strings of an "aay" into `out` (in the block), at most `max` (more
+ * is damage). */
+static void
+e_strv(slim_reader_t *sr, bw_gv_span_t s, GPtrArray *out, guint max)
+{
+    bw_gv_array_t a;
+    if (!bw_gv_array_init(&a, s, 1) || a.count > max) {
+        sr->bad = true;
+        return;
+    }
+    bw_gv_span_t e;
+    int rc;
+    while ((rc = bw_gv_array_next(&a, &e)) == 1) {
+        char *c = e_ref(sr, e);
+        if (c != NULL)
+            g_ptr_array_add(out, c);
+    }
+    if (rc < 0)
+        sr->bad = true;
+}
+
+/* One empty list all slim reports share for the lists they never hold
+ * (their To and References, their original's To): nobody adds to a slim
+ * report's lists; bw_report_free drops each reference. */
+static GPtrArray *
+slim_empty(void)
+{
+    static GPtrArray *empty;
+    if (g_once_init_enter(&empty)) {
+        GPtrArray *e = g_ptr_array_new();
+        g_once_init_leave(&empty, e);
+    }
+    return empty;
+}
+
+static char *
+e_dup(bw_gv_span_t s, bool *bad)
+{
+    return g_strdup(e_str(s, bad));
+}
+
+bw_item_t *
+bw_item_from_snap_entry(const void *data, gsize size, bool *learn_out, char **questions_out)
+{
+    if (questions_out)
+        *questions_out = NULL;
+    bw_gv_span_t v = { data, data != NULL ? size : 0 };
+    bw_gv_span_t m[E_COUNT], sl[S_COUNT];
+    if (data == NULL || size == 0 || !bw_gv_tuple(v, entry_members, E_COUNT, m) ||
+        !bw_gv_tuple(m[E_SLIM], slim_members, S_COUNT, sl) ||
+        sl[S_FP].n != 8 * sizeof(guint64))
+        return NULL;
+    bw_gv_array_t ra;
+    if (!bw_gv_array_init(&ra, m[E_RECIPIENTS], 1) || ra.count > BW_MAX_RECIPIENTS)
+        return NULL;
+    guint8 klass = m[E_CLASS].p[0], origin = m[E_ORIGIN].p[0], learn = m[E_LEARN].p[0];
+    guint8 flags = sl[S_FLAGS].p[0];
+    guint32 evidence;
+    memcpy(&evidence, sl[S_EVIDENCE].p, sizeof evidence);
+    if (klass > BW_CLASS_UNDETERMINED || origin > BW_ORIGIN_FOREIGN || learn > 1 ||
+        flags > (SLIM_F_REPORT | SLIM_F_ORIGINAL) ||
+        (flags & (SLIM_F_REPORT | SLIM_F_ORIGINAL)) == SLIM_F_ORIGINAL ||
+        evidence > SLIM_MAX_EVIDENCE || (ra.count > 0 && !(flags & SLIM_F_REPORT)))
+        return NULL;
+    bool bad = false;
+    g_autoptr(bw_item_t) it = g_new0(bw_item_t, 1);
+    it->slim = true;
+    it->slim_learn = learn != 0;
+    it->message_id = e_dup(m[E_ID], &bad);
+    if (it->message_id == NULL || *it->message_id == '\0')
+        return NULL;
+    memcpy(&it->date_unix, m[E_DATE].p, sizeof it->date_unix);
+    it->klass = (bw_class_t)klass;
+    it->origin = (bw_origin_t)origin;
+    it->campaign = e_dup(m[E_CAMPAIGN], &bad);
+    memcpy(&it->score, sl[S_SCORE].p, sizeof it->score);
+    if (it->score < 0.0 || it->score > 1.0 || it->score != it->score)
+        return NULL;
+    guint64 h[8];
+    memcpy(h, sl[S_FP].p, sizeof h);
+    it->fp.subject_template = h[0];
+    it->fp.url_domains = h[1];
+    it->fp.origin_network = h[2];
+    it->fp.msgid_shape = h[3];
+    it->fp.mailer = h[4];
+    it->fp.body_simhash = h[5];
+    it->fp.forged_sender = h[6];
+    it->fp.subject_names = h[7];
+    it->fp.subject_masked = e_dup(sl[S_MASKED], &bad);
+    it->anomaly = e_dup(sl[S_ANOMALY], &bad);
+    /* only the count: a text read is a NULL, which nothing may print */
+    it->evidence = g_ptr_array_new_full(evidence, g_free);
+    g_ptr_array_set_size(it->evidence, (gint)evidence);
+    if (flags & SLIM_F_REPORT) {
+        /* the block holds a copy of the entry's bytes from the recipients
+         * on (the report's strings are all there: not the key, the
+         * campaign or the `bounces` entry before them) */
+        gsize from = m[E_RECIPIENTS].p != NULL ? (gsize)(m[E_RECIPIENTS].p - v.p)
+                   : m[E_DKIM].p != NULL       ? (gsize)(m[E_DKIM].p - v.p)
+                   : m[E_RECEIVED].p != NULL   ? (gsize)(m[E_RECEIVED].p - v.p)
+                                               : (gsize)(m[E_SLIM].p - v.p);
+        slim_reader_t sr = { v.p + from, NULL, false };
+        bool original = (flags & SLIM_F_ORIGINAL) != 0;
+        bw_report_t *rp = it->report =
+            report_in_block_sharing((const char *)v.p + from, size - from, original,
+                                    (guint)ra.count, &sr.copy, slim_empty());
+        bw_gv_span_t e;
+        int rc;
+        for (guint i = 0; (rc = bw_gv_array_next(&ra, &e)) == 1 && !sr.bad; i++) {
+            bw_gv_span_t rm[3];
+            if (!bw_gv_tuple(e, recipient_members, 3, rm) || rm[2].p[0] >= BW_REASON_LAST) {
+                sr.bad = true;
+                break;
+            }
+            bw_recipient_t *rc_ = g_ptr_array_index(rp->recipients, i);
+            rc_->address = e_ref(&sr, rm[0]);
+            rc_->action = e_ref(&sr, rm[1]);
+            rc_->reason = (bw_reason_t)rm[2].p[0];
+        }
+        if (rc < 0)
+            sr.bad = true;
+        rp->from = e_ref(&sr, sl[S_R_FROM]);
+        if (original) {
+            bw_original_t *o = rp->original;
+            o->message_id = e_ref(&sr, sl[S_O_ID]);
+            o->from = e_ref(&sr, sl[S_O_FROM]);
+            o->subject = e_ref(&sr, sl[S_O_SUBJECT]);
+            o->return_path = e_ref(&sr, sl[S_O_RETURN_PATH]);
+            e_strv(&sr, sl[S_O_URLS], o->url_domains, BW_KEEP_URL_DOMAINS);
+            o->dkim_domain = e_ref(&sr, m[E_DKIM]);
+            e_strv(&sr, m[E_RECEIVED], o->received, BW_KEEP_RECEIVED);
+        } else if (m[E_DKIM].n > 0 || m[E_RECEIVED].n > 0) {
+            sr.bad = true;
+        }
+        bad = bad || sr.bad;
+    } else if (m[E_DKIM].n > 0 || m[E_RECEIVED].n > 0 || sl[S_R_FROM].n > 0) {
+        bad = true;
+    }
+    /* the members only checked here (read by the snapshot's own path) */
+    (void)e_str(m[E_FRAG], &bad);
+    const char *q = e_str(sl[S_QUESTIONS], &bad);
+    if (bad)
+        return NULL;
+    if (learn_out)
+        *learn_out = learn != 0;
+    if (questions_out && q != NULL)
+        *questions_out = g_strdup(q);
+    return g_steal_pointer(&it);
 }

@@ -264,6 +264,7 @@ JsonNode *
 bw_item_to_json(const bw_item_t *item)
 {
     g_return_val_if_fail(item != NULL, NULL);
+    g_return_val_if_fail(!item->slim, NULL);   /* (bw-scan.h: its report is not whole) */
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
     bw_json_add_str(b, "message_id", item->message_id);
@@ -412,6 +413,7 @@ char *
 bw_item_to_json_text(const bw_item_t *item)
 {
     g_return_val_if_fail(item != NULL, NULL);
+    g_return_val_if_fail(!item->slim, NULL);
     if (!item_plain(item))
         return bw_json_node_take_text(bw_item_to_json(item));
     GString *out = g_string_sized_new(4096);
@@ -577,6 +579,7 @@ item_entry(JsonBuilder *b, const bw_item_t *it)
 char *
 bw_item_entry_text(const bw_item_t *it)
 {
+    g_return_val_if_fail(it != NULL && !it->slim, NULL);
     const bw_report_t *r = it->report;
     const bw_original_t *o = r ? r->original : NULL;
     if (!text_plain(it->message_id) || !text_plain(it->file) || !list_plain(it->evidence) ||
@@ -683,6 +686,9 @@ JsonNode *
 bw_scan_result_to_json(const bw_scan_result_t *r)
 {
     g_return_val_if_fail(r != NULL, NULL);
+    /* a slim item's report is not whole (bw-scan.h): never printed */
+    for (guint i = 0; r->items && i < r->items->len; i++)
+        g_return_val_if_fail(!((const bw_item_t *)g_ptr_array_index(r->items, i))->slim, NULL);
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "format_version");

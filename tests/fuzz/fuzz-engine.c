@@ -24,7 +24,9 @@
  * second time with the first run's campaigns, as an incremental run),
  * bw_surges_detect, bw_assess and bw_scan_result_to_json.  Checked on
  * the way: every item and campaign survives the state store's round trip
- * (written, read back, written again: the same text), and the scan
+ * (written, read back, written again: the same text), every item's
+ * snapshot entry reads back as its slim item (and every piece, read as a
+ * stored entry, gives an item or nothing), and the scan
  * document is valid UTF-8 JSON on one line. */
 #include "fuzz-common.h"
 #include "bw-engine.h"
@@ -185,6 +187,57 @@ check_item_roundtrip(const bw_item_t *item)
     bw_item_free(back);
 }
 
+/* The item's snapshot entry (bw_snap_entry_new) reads back as the slim
+ * item a hook run keeps (bw_item_from_snap_entry): what it holds is the
+ * item's. */
+static void
+check_entry_roundtrip(const bw_item_t *item)
+{
+    g_autoptr(GVariant) v = bw_snap_entry_new(item, item->klass == BW_CLASS_LEGITIMATE,
+                                              "{}", "M<q>=0");
+    if (v == NULL)
+        bw_fuzz_fail("bw_snap_entry_new refused an item");
+    bool learn = false;
+    g_autofree char *q = NULL;
+    g_autoptr(bw_item_t) s = bw_item_from_snap_entry(g_variant_get_data(v), g_variant_get_size(v),
+                                                     &learn, &q);
+    if (s == NULL) {
+        /* only what the reader bounds: an empty key, too much evidence */
+        if (item->message_id != NULL && *item->message_id != '\0' &&
+            (item->evidence == NULL || item->evidence->len <= 64))
+            bw_fuzz_fail("the entry of an item does not read back: %.200s", item->message_id);
+        return;
+    }
+    const bw_report_t *r = item->report, *sr = s->report;
+    const bw_original_t *o = r ? r->original : NULL, *so = sr ? sr->original : NULL;
+    if (!s->slim || strcmp(s->message_id, item->message_id) != 0 ||
+        s->date_unix != item->date_unix || s->klass != item->klass ||
+        s->origin != item->origin || s->score != item->score ||
+        g_strcmp0(s->campaign, item->campaign) != 0 || g_strcmp0(s->anomaly, item->anomaly) != 0 ||
+        s->evidence->len != (item->evidence ? item->evidence->len : 0) ||
+        s->fp.body_simhash != item->fp.body_simhash || s->fp.subject_names != item->fp.subject_names ||
+        g_strcmp0(s->fp.subject_masked, item->fp.subject_masked) != 0 ||
+        learn != (item->klass == BW_CLASS_LEGITIMATE) || g_strcmp0(q, "M<q>=0") != 0 ||
+        (r == NULL) != (sr == NULL) || (o == NULL) != (so == NULL))
+        bw_fuzz_fail("the slim item of an entry differs: %.200s", item->message_id);
+    if (r == NULL)
+        return;
+    if (g_strcmp0(r->from, sr->from) != 0 || sr->recipients->len != MIN(r->recipients->len, BW_MAX_RECIPIENTS))
+        bw_fuzz_fail("the slim report of an entry differs: %.200s", item->message_id);
+    for (guint i = 0; i < sr->recipients->len; i++) {
+        const bw_recipient_t *a = g_ptr_array_index(r->recipients, i);
+        const bw_recipient_t *b = g_ptr_array_index(sr->recipients, i);
+        if (g_strcmp0(a->address, b->address) != 0 || g_strcmp0(a->action, b->action) != 0 ||
+            a->reason != b->reason)
+            bw_fuzz_fail("a slim recipient differs: %.200s", item->message_id);
+    }
+    if (o != NULL && (g_strcmp0(o->message_id, so->message_id) != 0 ||
+                      g_strcmp0(o->from, so->from) != 0 || g_strcmp0(o->subject, so->subject) != 0 ||
+                      g_strcmp0(o->return_path, so->return_path) != 0 ||
+                      so->url_domains->len != o->url_domains->len))
+        bw_fuzz_fail("the slim original differs: %.200s", item->message_id);
+}
+
 static void
 check_campaign_roundtrip(const bw_campaign_t *c)
 {
@@ -320,6 +373,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             read_state_row(pieces[i].data, pieces[i].len, items, previous);
             continue;
         }
+        /* any bytes as a stored snapshot entry: an item or nothing */
+        bw_item_free(bw_item_from_snap_entry(pieces[i].data, pieces[i].len, NULL, NULL));
         bw_report_t *r = NULL;
         if (bw_parse_bytes(pieces[i].data, pieces[i].len, &r, NULL) != BW_OK) {
             bw_report_free(r);
@@ -375,6 +430,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!(item->score >= 0.0 && item->score <= 1.0))
             bw_fuzz_fail("bw_classify: score %g outside 0..1", item->score);
         check_item_roundtrip(item);
+        check_entry_roundtrip(item);
         g_ptr_array_add(items, item);
     }
 

@@ -3,6 +3,7 @@
  * outside the bytes on anything else. */
 #include "suites.h"
 #include "gv-read.h"
+#include "bw-scan.h"
 #include <string.h>
 
 /* The snapshot's tuple types (src/app/snapshot.c) and their members. */
@@ -301,6 +302,224 @@ START_TEST(test_rejects_bad_framing)
 }
 END_TEST
 
+/* ------------------------------------------------------------ snapshot entries
+ * (item-variant.c: bw_snap_entry_new, bw_item_from_snap_entry) */
+
+static bw_item_t *
+entry_item(void)
+{
+    bw_item_t *it = g_new0(bw_item_t, 1);
+    it->message_id = g_strdup("<r1@mx.example>");
+    it->file = g_strdup("/mail/cur/r1");
+    it->date_unix = 1785499784;
+    it->klass = BW_CLASS_LEGITIMATE;
+    it->origin = BW_ORIGIN_FOREIGN;
+    it->score = 0.25;
+    it->evidence = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(it->evidence, g_strdup("one"));
+    g_ptr_array_add(it->evidence, g_strdup("two"));
+    it->fp.subject_template = 1;
+    it->fp.url_domains = 2;
+    it->fp.origin_network = 3;
+    it->fp.msgid_shape = 4;
+    it->fp.mailer = 5;
+    it->fp.body_simhash = G_MAXUINT64;
+    it->fp.forged_sender = 7;
+    it->fp.subject_names = 8;
+    it->fp.subject_masked = g_strdup("Hello #");
+    it->campaign = g_strdup("c-1");
+    it->anomaly = NULL;
+    bw_report_t *r = it->report = bw_report_new();
+    r->from = g_strdup("MAILER-DAEMON@mx.example");
+    r->subject = g_strdup("Undelivered");   /* not in the entry */
+    for (guint i = 0; i < 3; i++) {
+        bw_recipient_t *rc = bw_recipient_new();
+        rc->address = g_strdup_printf("user%u@dest.example", i);
+        rc->action = i == 1 ? NULL : g_strdup("failed");
+        rc->reason = i == 2 ? BW_REASON_MAILBOX_FULL : BW_REASON_USER_UNKNOWN;
+        rc->diagnostic = g_strdup("550 no");   /* not in the entry */
+        g_ptr_array_add(r->recipients, rc);
+    }
+    bw_original_t *o = r->original = bw_original_new();
+    o->message_id = g_strdup("<o1@owner.example>");
+    o->from = g_strdup("owner@owner.example");
+    o->subject = g_strdup("");
+    o->return_path = g_strdup("bounce@owner.example");
+    g_ptr_array_add(o->url_domains, g_strdup("a.example"));
+    g_ptr_array_add(o->url_domains, g_strdup("b.example"));
+    o->dkim_domain = g_strdup("owner.example");
+    g_ptr_array_add(o->received, g_strdup("from a by b"));
+    return it;
+}
+
+static GBytes *
+entry_bytes(const bw_item_t *it, bool learn, const char *questions)
+{
+    g_autoptr(GVariant) v = bw_snap_entry_new(it, learn, "{\"message_id\":1}", questions);
+    ck_assert_ptr_nonnull(v);
+    ck_assert(g_variant_is_of_type(v, G_VARIANT_TYPE(BW_SNAP_ENTRY_TYPE)));
+    return g_variant_get_data_as_bytes(v);
+}
+
+static void
+count_critical(const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer data)
+{
+    (void)domain;
+    (void)message;
+    if (level & G_LOG_LEVEL_CRITICAL)
+        (*(guint *)data)++;
+}
+
+START_TEST(test_snap_entry_slim)
+{
+    g_autoptr(bw_item_t) it = entry_item();
+    g_autoptr(GBytes) b = entry_bytes(it, true, "M<x>=0\n");
+    gsize n = 0;
+    const guchar *p = g_bytes_get_data(b, &n);
+    /* read at an odd address: any alignment */
+    g_autofree guchar *odd = g_malloc(n + 1);
+    memcpy(odd + 1, p, n);
+    bool learn = false;
+    g_autofree char *q = NULL;
+    g_autoptr(bw_item_t) s = bw_item_from_snap_entry(odd + 1, n, &learn, &q);
+    ck_assert_ptr_nonnull(s);
+    ck_assert(s->slim);
+    ck_assert(learn && s->slim_learn);
+    ck_assert_str_eq(q, "M<x>=0\n");
+    ck_assert_str_eq(s->message_id, it->message_id);
+    ck_assert_ptr_null(s->file);
+    ck_assert_int_eq(s->date_unix, it->date_unix);
+    ck_assert_int_eq(s->klass, it->klass);
+    ck_assert_int_eq(s->origin, it->origin);
+    ck_assert(s->score == it->score);
+    ck_assert_uint_eq(s->evidence->len, 2);
+    ck_assert_ptr_null(g_ptr_array_index(s->evidence, 0));
+    ck_assert(memcmp(&s->fp, &it->fp, offsetof(bw_fingerprint_t, subject_masked)) == 0);
+    ck_assert_uint_eq(s->fp.subject_names, 8);
+    ck_assert_str_eq(s->fp.subject_masked, "Hello #");
+    ck_assert_str_eq(s->campaign, "c-1");
+    ck_assert_ptr_null(s->anomaly);
+    const bw_report_t *r = s->report;
+    ck_assert_ptr_nonnull(r);
+    ck_assert_str_eq(r->from, "MAILER-DAEMON@mx.example");
+    ck_assert_ptr_null(r->subject);
+    ck_assert_uint_eq(r->recipients->len, 3);
+    for (guint i = 0; i < 3; i++) {
+        const bw_recipient_t *a = g_ptr_array_index(it->report->recipients, i);
+        const bw_recipient_t *c = g_ptr_array_index(r->recipients, i);
+        ck_assert_str_eq(c->address, a->address);
+        ck_assert_pstr_eq(c->action, a->action);
+        ck_assert_int_eq(c->reason, a->reason);
+        ck_assert_ptr_null(c->diagnostic);
+    }
+    const bw_original_t *o = r->original;
+    ck_assert_ptr_nonnull(o);
+    ck_assert_str_eq(o->message_id, "<o1@owner.example>");
+    ck_assert_str_eq(o->from, "owner@owner.example");
+    ck_assert_str_eq(o->subject, "");
+    ck_assert_str_eq(o->return_path, "bounce@owner.example");
+    ck_assert_uint_eq(o->url_domains->len, 2);
+    ck_assert_str_eq(g_ptr_array_index(o->url_domains, 1), "b.example");
+    ck_assert_str_eq(o->dkim_domain, "owner.example");
+    ck_assert_uint_eq(o->received->len, 1);
+    /* a slim item is never written or printed, and the refusal is loud */
+    guint criticals = 0;
+    GLogFunc was = g_log_set_default_handler(count_critical, &criticals);
+    ck_assert_ptr_null(bw_item_to_variant(s));
+    ck_assert_ptr_null(bw_item_to_json_text(s));
+    ck_assert_ptr_null(bw_item_entry_text(s));
+    ck_assert_ptr_null(bw_snap_entry_new(s, true, "{}", NULL));
+    g_log_set_default_handler(was, NULL);
+    ck_assert_uint_eq(criticals, 4);
+
+    /* a backscatter report that does not teach: no DKIM, no Received; no
+     * original, no report */
+    it->klass = BW_CLASS_BACKSCATTER;
+    g_autoptr(GBytes) b2 = entry_bytes(it, false, NULL);
+    g_autoptr(bw_item_t) s2 = bw_item_from_snap_entry(g_bytes_get_data(b2, NULL),
+                                                      g_bytes_get_size(b2), &learn, &q);
+    ck_assert_ptr_nonnull(s2);
+    ck_assert(!learn);
+    ck_assert_ptr_null(q);
+    ck_assert_ptr_null(s2->report->original->dkim_domain);
+    ck_assert_uint_eq(s2->report->original->received->len, 0);
+    g_clear_pointer(&it->report->original, bw_original_free);
+    g_autoptr(GBytes) b3 = entry_bytes(it, false, NULL);
+    g_autoptr(bw_item_t) s3 = bw_item_from_snap_entry(g_bytes_get_data(b3, NULL),
+                                                      g_bytes_get_size(b3), NULL, NULL);
+    ck_assert_ptr_nonnull(s3);
+    ck_assert_ptr_null(s3->report->original);
+    g_clear_pointer(&it->report, bw_report_free);
+    g_autoptr(GBytes) b4 = entry_bytes(it, false, NULL);
+    g_autoptr(bw_item_t) s4 = bw_item_from_snap_entry(g_bytes_get_data(b4, NULL),
+                                                      g_bytes_get_size(b4), NULL, NULL);
+    ck_assert_ptr_nonnull(s4);
+    ck_assert_ptr_null(s4->report);
+}
+END_TEST
+
+/* Damaged entries (a byte changed, cut short, a string without its NUL):
+ * each reads as an item or as nothing, never outside its bytes (ASan and
+ * valgrind builds see it), and every item read holds what its checks bound. */
+static void
+read_damaged(const guchar *p, gsize n)
+{
+    g_autofree guchar *copy = g_memdup2(p, n);   /* a heap copy: ASan sees the end */
+    bool learn = false;
+    g_autofree char *q = NULL;
+    g_autoptr(bw_item_t) s = bw_item_from_snap_entry(n ? copy : NULL, n, &learn, &q);
+    if (s == NULL)
+        return;
+    ck_assert(s->slim);
+    ck_assert(s->message_id != NULL && *s->message_id != '\0');
+    ck_assert(s->score >= 0.0 && s->score <= 1.0);
+    ck_assert_uint_le(s->evidence->len, 64);
+    ck_assert_int_le(s->klass, BW_CLASS_UNDETERMINED);
+    for (guint i = 0; s->report && i < s->report->recipients->len; i++) {
+        const bw_recipient_t *rc = g_ptr_array_index(s->report->recipients, i);
+        ck_assert_int_lt(rc->reason, BW_REASON_LAST);
+        if (rc->address)
+            (void)strlen(rc->address);
+    }
+}
+
+START_TEST(test_snap_entry_damaged)
+{
+    g_autoptr(bw_item_t) it = entry_item();
+    g_autoptr(GBytes) b = entry_bytes(it, true, "M<x>=0\n");
+    gsize n = 0;
+    const guchar *p = g_bytes_get_data(b, &n);
+    g_autofree guchar *d = g_memdup2(p, n);
+    guint read_back = 0;
+    for (gsize at = 0; at < n; at++) {
+        read_damaged(p, at);   /* cut short */
+        const guchar values[] = { 0x00, 0xff, 0x01, (guchar)(p[at] ^ 0x80), (guchar)(p[at] + 1) };
+        for (guint k = 0; k < G_N_ELEMENTS(values); k++) {
+            memcpy(d, p, n);
+            d[at] = values[k];
+            read_damaged(d, n);
+            bool learn;
+            g_autofree char *q = NULL;
+            g_autoptr(bw_item_t) s = bw_item_from_snap_entry(d, n, &learn, &q);
+            read_back += s != NULL;
+        }
+    }
+    /* not everything reads (the checks refuse), not nothing (a changed
+     * letter of a string is still an entry: the store's sum is what tells) */
+    ck_assert_uint_gt(read_back, 0);
+    ck_assert_uint_lt(read_back, (guint)(n * 5));
+    /* random bytes */
+    g_autoptr(GRand) r = g_rand_new_with_seed(15);
+    for (guint round = 0; round < 2000; round++) {
+        gsize len = (gsize)g_rand_int_range(r, 0, 300);
+        g_autofree guchar *rb = g_malloc(len + 1);
+        for (gsize i = 0; i < len; i++)
+            rb[i] = (guchar)g_rand_int_range(r, 0, 256);
+        read_damaged(rb, len);
+    }
+}
+END_TEST
+
 Suite *
 suite_gv_read(void)
 {
@@ -311,6 +530,8 @@ suite_gv_read(void)
     tcase_add_test(tc, test_writes_as_glib);
     tcase_add_test(tc, test_damaged_stays_inside);
     tcase_add_test(tc, test_rejects_bad_framing);
+    tcase_add_test(tc, test_snap_entry_slim);
+    tcase_add_test(tc, test_snap_entry_damaged);
     suite_add_tcase(s, tc);
     return s;
 }
