@@ -2884,8 +2884,10 @@ bw_status_t
 bw_store_each_snap_entry(bw_store_t *s, bw_store_snap_entry_fn each, void *data)
 {
     sqlite3_stmt *st = NULL;
-    if (stmt_get(s, "SELECT message_id, date, learn, data FROM snap_items ORDER BY date",
-                 &st) != SQLITE_OK)
+    /* in the table's own order: through snap_items_date each row cost a
+     * second descent of the table (~1.2 k instructions a row); the caller
+     * sorts them */
+    if (stmt_get(s, "SELECT message_id, date, learn, data FROM snap_items", &st) != SQLITE_OK)
         return BW_E_STATE;
     g_autofree char *bad_id = NULL;
     g_autoptr(GBytes) bad_row = NULL;

@@ -186,7 +186,7 @@ bw_status_t bw_store_put_snap_entry(bw_store_t *s, const char *message_id, gint6
  * damaged. */
 bw_status_t bw_store_load_snap_entries(bw_store_t *s, GPtrArray **out);
 /* Each entry's bytes, checked by their sum and given in place (valid
- * during the call only), in the order of their dates (ties in any order),
+ * during the call only), in no particular order,
  * to `each`, with the row's Message-ID, date and `learn`; `each` returns
  * FALSE to stop (then BW_E_STATE).  A damaged entry stops it too
  * (BW_E_STATE), and is dropped as bw_store_load_snap_entries drops one. */

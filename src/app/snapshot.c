@@ -617,7 +617,7 @@ typedef struct {
 typedef struct {
     GArray *rows;            /* slim_row_t */
     char *refused;           /* the row whose entry is not its own */
-    bool ties;               /* two rows of one date */
+    bool unsorted;           /* a row before one it follows */
 } slim_load_t;
 
 static void
@@ -626,6 +626,17 @@ slim_row_clear(gpointer p)
     slim_row_t *r = p;
     g_clear_pointer(&r->item, bw_item_free);
     g_clear_pointer(&r->questions, g_free);
+}
+
+/* By date, then Message-ID as SQLite's BINARY collation orders them (the
+ * rows' order: store.c, cmp_loaded_row). */
+static gint
+cmp_slim_row(gconstpointer a, gconstpointer b)
+{
+    const bw_item_t *x = ((const slim_row_t *)a)->item, *y = ((const slim_row_t *)b)->item;
+    if (x->date_unix != y->date_unix)
+        return x->date_unix < y->date_unix ? -1 : 1;
+    return strcmp(x->message_id, y->message_id);
 }
 
 static bool
@@ -643,22 +654,12 @@ slim_take(void *data, const char *message_id, gint64 date, bool learn, const voi
         l->refused = g_strdup(message_id);
         return false;
     }
-    if (l->rows->len > 0 && g_array_index(l->rows, slim_row_t, l->rows->len - 1).item->date_unix ==
-                            date)
-        l->ties = true;
+    /* (in order so far: the table's order is most often the dates') */
+    if (l->rows->len > 0 && cmp_slim_row(&g_array_index(l->rows, slim_row_t, l->rows->len - 1),
+                                         &row) >= 0)
+        l->unsorted = true;
     g_array_append_val(l->rows, row);
     return true;
-}
-
-/* By date, then Message-ID as SQLite's BINARY collation orders them (the
- * rows' order: store.c, cmp_loaded_row). */
-static gint
-cmp_slim_row(gconstpointer a, gconstpointer b)
-{
-    const bw_item_t *x = ((const slim_row_t *)a)->item, *y = ((const slim_row_t *)b)->item;
-    if (x->date_unix != y->date_unix)
-        return x->date_unix < y->date_unix ? -1 : 1;
-    return strcmp(x->message_id, y->message_id);
 }
 
 bool
@@ -679,7 +680,7 @@ bw_snapshot_slim_items(bw_store_t *store, GPtrArray **items, GPtrArray **questio
     }
     if (st != BW_OK || rows->len != stored)
         return false;
-    if (l.ties)
+    if (l.unsorted)
         g_array_sort(rows, cmp_slim_row);
     GPtrArray *its = g_ptr_array_new_full(rows->len, (GDestroyNotify)bw_item_free);
     GPtrArray *qs = g_ptr_array_new_full(rows->len, g_free);

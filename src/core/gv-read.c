@@ -17,13 +17,33 @@ offset_size(gsize n)
     return n > 0 ? 1 : 0;
 }
 
+/* A little-endian framing offset of `size` bytes (offset_size's widths:
+ * one load each, not a loop over the bytes). */
 static gsize
 read_le(const guchar *p, gsize size)
 {
-    guint64 v = 0;
-    for (gsize i = size; i-- > 0;)
-        v = (v << 8) | p[i];
-    return (gsize)v;
+    switch (size) {
+    case 1:
+        return p[0];
+    case 2:
+        return (gsize)p[0] | (gsize)p[1] << 8;
+    case 4: {
+        guint32 v;
+        memcpy(&v, p, sizeof v);
+        return GUINT32_FROM_LE(v);
+    }
+    case 8: {
+        guint64 v;
+        memcpy(&v, p, sizeof v);
+        return (gsize)GUINT64_FROM_LE(v);
+    }
+    default: {
+        guint64 v = 0;
+        for (gsize i = size; i-- > 0;)
+            v = (v << 8) | p[i];
+        return (gsize)v;
+    }
+    }
 }
 
 static gsize
@@ -68,7 +88,7 @@ bw_gv_tuple_upto(bw_gv_span_t v, const bw_gv_member_t *m, guint nm, guint upto,
     gsize pos = 0, frame = 0;
     for (guint k = 0; k < upto; k++) {
         gsize a = m[k].align;
-        if (a != 1 && a != 2 && a != 4 && a != 8)
+        if (a == 0 || a > 8 || (a & (a - 1)) != 0)   /* 1, 2, 4 or 8 */
             return false;
         pos = align_up(pos, a);
         gsize end;

@@ -231,8 +231,9 @@ report_in_block(const char *bytes, gsize len, bool original, guint n_recipients,
     return report_in_block_sharing(bytes, len, original, n_recipients, strings, NULL);
 }
 
-/* The same, the report's To and References and the original's To a
- * reference to `empty` when it is not NULL (a list nobody adds to). */
+/* The same, each list but the recipients a reference to `empty` when it
+ * is not NULL (a list nobody adds to: the caller replaces the ones it
+ * fills). */
 static bw_report_t *
 report_in_block_sharing(const char *bytes, gsize len, bool original, guint n_recipients,
                         char **strings, GPtrArray *empty)
@@ -255,8 +256,8 @@ report_in_block_sharing(const char *bytes, gsize len, bool original, guint n_rec
     if (original) {
         bw_original_t *o = r->original = (bw_original_t *)(void *)(block + sizeof(bw_report_t));
         o->to = empty ? g_ptr_array_ref(empty) : g_ptr_array_new();
-        o->received = g_ptr_array_new();
-        o->url_domains = g_ptr_array_new();
+        o->received = empty ? g_ptr_array_ref(empty) : g_ptr_array_new();
+        o->url_domains = empty ? g_ptr_array_ref(empty) : g_ptr_array_new();
     }
     *strings = block + head;
     return r;
@@ -559,22 +560,29 @@ e_ref(slim_reader_t *sr, bw_gv_span_t s)
     return p != NULL ? sr->copy + ((const guchar *)p - sr->base) : NULL;
 }
 
-/* The strings of an "aay" into `out` (in the block), at most `max` (more
- * is damage). */
+static GPtrArray *slim_empty(void);
+
+/* The strings of an "aay" into a list of their own, `*out` (the shared
+ * empty one, slim_empty, until then: left when there are none), in the
+ * block; at most `max` (more is damage). */
 static void
-e_strv(slim_reader_t *sr, bw_gv_span_t s, GPtrArray *out, guint max)
+e_strv(slim_reader_t *sr, bw_gv_span_t s, GPtrArray **out, guint max)
 {
     bw_gv_array_t a;
     if (!bw_gv_array_init(&a, s, 1) || a.count > max) {
         sr->bad = true;
         return;
     }
+    if (a.count == 0)
+        return;   /* (left the shared empty list) */
+    g_ptr_array_unref(*out);
+    *out = g_ptr_array_sized_new((guint)a.count);
     bw_gv_span_t e;
     int rc;
     while ((rc = bw_gv_array_next(&a, &e)) == 1) {
         char *c = e_ref(sr, e);
         if (c != NULL)
-            g_ptr_array_add(out, c);
+            g_ptr_array_add(*out, c);
     }
     if (rc < 0)
         sr->bad = true;
@@ -687,9 +695,9 @@ bw_item_from_snap_entry(const void *data, gsize size, bool *learn_out, char **qu
             o->from = e_ref(&sr, sl[S_O_FROM]);
             o->subject = e_ref(&sr, sl[S_O_SUBJECT]);
             o->return_path = e_ref(&sr, sl[S_O_RETURN_PATH]);
-            e_strv(&sr, sl[S_O_URLS], o->url_domains, BW_KEEP_URL_DOMAINS);
+            e_strv(&sr, sl[S_O_URLS], &o->url_domains, BW_KEEP_URL_DOMAINS);
             o->dkim_domain = e_ref(&sr, m[E_DKIM]);
-            e_strv(&sr, m[E_RECEIVED], o->received, BW_KEEP_RECEIVED);
+            e_strv(&sr, m[E_RECEIVED], &o->received, BW_KEEP_RECEIVED);
         } else if (m[E_DKIM].n > 0 || m[E_RECEIVED].n > 0) {
             sr.bad = true;
         }
