@@ -272,6 +272,25 @@ grep -q "timing: learn+stored" "$BW_TMP/lesson.err" \
 "$BW_BIN" scan --json --full >"$BW_TMP/lesson-full.json" || bw_expect_eq "full scan after a report with a new lesson" failed ok
 same "a report with a new lesson == full" "$BW_TMP/lesson.json" "$BW_TMP/lesson-full.json"
 
+# The post-new hook after new mail builds the stored items whose verdicts
+# it keeps from their snapshot entries (slim items, bw-scan.h), not from
+# their whole reports; what it saves is what a full rescan gives.
+f=$(grep -l "bs-more2-" "$BW_TMP"/mail/INBOX/cur/* | head -1)
+sed 's/Message-ID: <bs-more2-/Message-ID: <bs-hook-/' "$f" >"$BW_TMP/mail/INBOX/cur/hook-1:2,S"
+notmuch new --no-hooks --quiet
+BOUNCEWATCH_DEBUG_TIMING=1 "$BW_BIN" hook post-new --no-notify 2>"$BW_TMP/hook.err" \
+    || bw_expect_eq "hook after one more report" failed ok
+grep -q "timing: stored+slim" "$BW_TMP/hook.err" \
+    || bw_expect_eq "hook: kept items from their entries" "$(grep -E 'stored|classify' "$BW_TMP/hook.err")" stored+slim
+! grep -qE "CRITICAL|WARNING|scan failed" "$BW_TMP/hook.err" \
+    || bw_expect_eq "hook: no warning" "$(grep -m1 -E 'CRITICAL|WARNING|scan failed' "$BW_TMP/hook.err")" none
+"$BW_BIN" scan --json >"$BW_TMP/hook.json" || bw_expect_eq "scan after the hook" failed ok
+"$BW_BIN" scan --json --full >"$BW_TMP/hook-full.json" || bw_expect_eq "full scan after the hook" failed ok
+same "after the hook's run == full" "$BW_TMP/hook.json" "$BW_TMP/hook-full.json"
+# (the report goes again: the counts below are the fixture's)
+rm -f "$BW_TMP/mail/INBOX/cur/hook-1:2,S"
+notmuch new --no-hooks --quiet
+
 # A tag alone on old mail: the user marks every copy of the owner's mail
 # as spam, then takes the tag away.  No file and no directory changes,
 # only the messages' lastmod (what the directory table cannot tell: the
