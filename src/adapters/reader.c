@@ -1154,6 +1154,12 @@ pump(bw_reader_t *r, worker_t *head, gint64 wait_from)
         if (w->pid <= 0 && has_work(w)) {
             if (!start_reader(r, w))
                 return;   /* r->unavailable says why */
+            /* Its first requests go into its socket now, not after the
+             * next slot's start: posix_spawn returns once the new process
+             * has exec'd, which on a busy machine took 5-9 ms (it waits
+             * for a CPU), and the process started first had loaded
+             * itself and sat waiting for its requests meanwhile. */
+            supply(r, w);
             starting = r->failed_starts > 0;
         }
     }
