@@ -1455,9 +1455,8 @@ bw_store_campaign_to_bin(const bw_campaign_t *c)
     guint8 origin = (guint8)c->origin;
     g_byte_array_append(b, &origin, 1);
     const bw_fingerprint_t *fp = &c->fp;
-    const guint64 hashes[8] = { fp->subject_template, fp->url_domains, fp->origin_network,
-                                fp->msgid_shape, fp->mailer, fp->body_simhash,
-                                fp->forged_sender, fp->subject_names };
+    guint64 hashes[BW_FINGERPRINT_HASHES];
+    bw_fingerprint_get_hashes(fp, hashes);
     for (guint i = 0; i < G_N_ELEMENTS(hashes); i++)
         cbin_u64(b, hashes[i]);
     bool ok = cbin_str(b, c->id) && cbin_str(b, fp->subject_masked) &&
@@ -1558,7 +1557,7 @@ bw_store_campaign_from_bin(const void *blob, gsize len)
         return NULL;
     cbin_reader_t r = { b + CAMPAIGN_BIN_HEAD, len - CAMPAIGN_BIN_HEAD };
     bw_campaign_t *c = g_new0(bw_campaign_t, 1);
-    guint64 first, last, hashes[8];
+    guint64 first, last, hashes[BW_FINGERPRINT_HASHES];
     guint8 origin;
     bool ok = cbin_get_u64(&r, &first) && cbin_get_u64(&r, &last) && cbin_get(&r, &origin, 1);
     for (guint i = 0; ok && i < G_N_ELEMENTS(hashes); i++)
@@ -1579,14 +1578,7 @@ bw_store_campaign_from_bin(const void *blob, gsize len)
     /* as the JSON's origin text reads back */
     c->origin = origin == BW_ORIGIN_OWN_ACCOUNT ? BW_ORIGIN_OWN_ACCOUNT
               : origin == BW_ORIGIN_FOREIGN ? BW_ORIGIN_FOREIGN : BW_ORIGIN_UNKNOWN;
-    c->fp.subject_template = hashes[0];
-    c->fp.url_domains = hashes[1];
-    c->fp.origin_network = hashes[2];
-    c->fp.msgid_shape = hashes[3];
-    c->fp.mailer = hashes[4];
-    c->fp.body_simhash = hashes[5];
-    c->fp.forged_sender = hashes[6];
-    c->fp.subject_names = hashes[7];
+    bw_fingerprint_set_hashes(&c->fp, hashes);
     return c;
 }
 

@@ -206,6 +206,13 @@ typedef struct {
                                    words (names) masked too, 0 if none */
 } bw_fingerprint_t;
 
+/* The eight hashes in the order the state's binary rows keep them
+ * (subject_template, url_domains, origin_network, msgid_shape, mailer,
+ * body_simhash, forged_sender, subject_names); the masked text aside. */
+#define BW_FINGERPRINT_HASHES 8
+void bw_fingerprint_get_hashes(const bw_fingerprint_t *fp, guint64 out[BW_FINGERPRINT_HASHES]);
+void bw_fingerprint_set_hashes(bw_fingerprint_t *fp, const guint64 in[BW_FINGERPRINT_HASHES]);
+
 /* One report with its verdict. */
 typedef struct {
     char *message_id;        /* the report's own Message-ID (the mailbox key) */

@@ -450,6 +450,32 @@ bw_fingerprint_copy(bw_fingerprint_t *dst, const bw_fingerprint_t *src)
     dst->subject_masked = g_strdup(src->subject_masked);
 }
 
+void
+bw_fingerprint_get_hashes(const bw_fingerprint_t *fp, guint64 out[BW_FINGERPRINT_HASHES])
+{
+    out[0] = fp->subject_template;
+    out[1] = fp->url_domains;
+    out[2] = fp->origin_network;
+    out[3] = fp->msgid_shape;
+    out[4] = fp->mailer;
+    out[5] = fp->body_simhash;
+    out[6] = fp->forged_sender;
+    out[7] = fp->subject_names;
+}
+
+void
+bw_fingerprint_set_hashes(bw_fingerprint_t *fp, const guint64 in[BW_FINGERPRINT_HASHES])
+{
+    fp->subject_template = in[0];
+    fp->url_domains = in[1];
+    fp->origin_network = in[2];
+    fp->msgid_shape = in[3];
+    fp->mailer = in[4];
+    fp->body_simhash = in[5];
+    fp->forged_sender = in[6];
+    fp->subject_names = in[7];
+}
+
 static const char *
 first_recipient(const bw_report_t *r)
 {

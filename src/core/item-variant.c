@@ -83,9 +83,8 @@ bw_item_to_variant(const bw_item_t *it)
     num[N_FORMAT] = ITEM_FORMAT;
     num[N_DATE] = (guint64)it->date_unix;
     const bw_fingerprint_t *fp = &it->fp;
-    const guint64 hashes[8] = { fp->subject_template, fp->url_domains, fp->origin_network,
-                                fp->msgid_shape, fp->mailer, fp->body_simhash,
-                                fp->forged_sender, fp->subject_names };
+    guint64 hashes[BW_FINGERPRINT_HASHES];
+    bw_fingerprint_get_hashes(fp, hashes);
     memcpy(&num[N_FP0], hashes, sizeof hashes);
     w_str(&w, it->message_id);
     w_str(&w, it->file);
@@ -348,14 +347,7 @@ bw_item_from_variant_data(const void *data, gsize size, bw_item_t **out)
         it->score = 0.0;
     it->evidence = g_ptr_array_new_with_free_func(g_free);
     r_strv(&r, num[N_EVIDENCE], it->evidence, 64, false);
-    it->fp.subject_template = num[N_FP0];
-    it->fp.url_domains = num[N_FP0 + 1];
-    it->fp.origin_network = num[N_FP0 + 2];
-    it->fp.msgid_shape = num[N_FP0 + 3];
-    it->fp.mailer = num[N_FP0 + 4];
-    it->fp.body_simhash = num[N_FP0 + 5];
-    it->fp.forged_sender = num[N_FP0 + 6];
-    it->fp.subject_names = num[N_FP0 + 7];
+    bw_fingerprint_set_hashes(&it->fp, &num[N_FP0]);
     it->fp.subject_masked = r_str(&r);
     it->campaign = r_str(&r);
     it->anomaly = r_str(&r);
@@ -479,9 +471,8 @@ bw_snap_entry_new(const bw_item_t *it, bool learn, const char *frag, const char 
         g_variant_builder_add_value(&rb, g_variant_new_tuple(t, G_N_ELEMENTS(t)));
     }
     const bw_fingerprint_t *fp = &it->fp;
-    const guint64 hashes[8] = { fp->subject_template, fp->url_domains, fp->origin_network,
-                                fp->msgid_shape, fp->mailer, fp->body_simhash,
-                                fp->forged_sender, fp->subject_names };
+    guint64 hashes[BW_FINGERPRINT_HASHES];
+    bw_fingerprint_get_hashes(fp, hashes);
     guint evidence = 0;
     for (guint k = 0; it->evidence && k < it->evidence->len; k++)
         evidence++;
@@ -645,16 +636,9 @@ bw_item_from_snap_entry(const void *data, gsize size, bool *learn_out, char **qu
     memcpy(&it->score, sl[S_SCORE].p, sizeof it->score);
     if (it->score < 0.0 || it->score > 1.0 || it->score != it->score)
         return NULL;
-    guint64 h[8];
+    guint64 h[BW_FINGERPRINT_HASHES];
     memcpy(h, sl[S_FP].p, sizeof h);
-    it->fp.subject_template = h[0];
-    it->fp.url_domains = h[1];
-    it->fp.origin_network = h[2];
-    it->fp.msgid_shape = h[3];
-    it->fp.mailer = h[4];
-    it->fp.body_simhash = h[5];
-    it->fp.forged_sender = h[6];
-    it->fp.subject_names = h[7];
+    bw_fingerprint_set_hashes(&it->fp, h);
     it->fp.subject_masked = e_dup(sl[S_MASKED], &bad);
     it->anomaly = e_dup(sl[S_ANOMALY], &bad);
     /* only the count: a text read is a NULL, which nothing may print */
