@@ -916,8 +916,13 @@ bw_scan_item_unslim(bw_scan_t *s, bw_item_t *it, bw_item_t *full)
     if (whole == NULL && bw_store_load_item(s->store, it->message_id, &whole) != BW_OK)
         return false;
     /* the row the entry was written with (the same save): its verdict is
-     * the slim one's, with the evidence it counted */
-    guint counted = it->evidence ? it->evidence->len : 0;
+     * the slim one's, with the evidence it counted: the texts a slim item
+     * holds as NULL, first; the texts a later stage added come after them
+     * (campaign.c promotes a kept item in the store stage's group step) */
+    guint counted = 0;
+    while (it->evidence && counted < it->evidence->len &&
+           g_ptr_array_index(it->evidence, counted) == NULL)
+        counted++;
     if (whole == NULL || strcmp(whole->message_id, it->message_id) != 0 ||
         whole->date_unix != it->date_unix || (whole->report == NULL) != (it->report == NULL) ||
         whole->evidence == NULL || it->evidence == NULL || whole->evidence->len != counted)
