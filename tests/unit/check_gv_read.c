@@ -435,6 +435,7 @@ START_TEST(test_snap_entry_slim)
     /* a backscatter report that does not teach: no DKIM, no Received; no
      * original, no report */
     it->klass = BW_CLASS_BACKSCATTER;
+    g_clear_pointer(&q, g_free);   /* (the reader sets *q, it frees nothing) */
     g_autoptr(GBytes) b2 = entry_bytes(it, false, NULL);
     g_autoptr(bw_item_t) s2 = bw_item_from_snap_entry(g_bytes_get_data(b2, NULL),
                                                       g_bytes_get_size(b2), &learn, &q);
