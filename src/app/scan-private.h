@@ -178,6 +178,11 @@ typedef struct {
      * (taught_reusable, and no save since): a kept row's stored snapshot
      * entry then says rightly whether it teaches (scan-store.c). */
     bool teaches_as_stored;
+    /* The store stage could not make a slim item whole from its row (the
+     * row does not read, or is not the one its entry was written with):
+     * the state is damaged, the run starts over from the mail (scan.c), as
+     * a row that does not read at the load does. */
+    bool unslim_failed;
     /* message-id -> bw_scan_verdict_t: each item's verdict as bw_classify
      * gave it, before the group stage can promote it (campaign.c raises
      * class and score, adds evidence, from the other items around it) */

@@ -32,8 +32,10 @@ put_entries(bw_scan_t *s, GPtrArray *items)
     g_autoptr(GPtrArray) questions = g_ptr_array_sized_new(items->len);
     for (guint i = 0; i < items->len; i++) {
         bw_item_t *it = g_ptr_array_index(items, i);
-        if (it->slim && !bw_scan_item_unslim(s, it, NULL))
+        if (it->slim && !bw_scan_item_unslim(s, it, NULL)) {
+            s->unslim_failed = true;
             return BW_E_STATE;
+        }
         g_ptr_array_add(questions, (gpointer)row_questions(s, it));
     }
     return bw_snapshot_put_entries(s->store, items, s->teaches, questions);
@@ -161,6 +163,7 @@ bw_scan_stage_store(bw_scan_t *s, bool *retry, char **detail)
         }
         bool written = true;
         if (it->slim && !bw_scan_item_unslim(s, it, NULL)) {
+            s->unslim_failed = true;
             st = BW_E_STATE;
             break;
         }

@@ -604,6 +604,14 @@ scan_once(const bw_scanner_options_t *opts, bw_scan_result_t **out, char **json_
         if (st != BW_OK || *out != NULL)
             return st;
         st = bw_scan_stage_store(&s, retry, detail);
+        if (st != BW_OK && s.unslim_failed) {
+            /* (rolled back) a stored row does not read: rebuilt from the
+             * mail, as the classify stage does */
+            if (detail != NULL)
+                g_clear_pointer(detail, g_free);
+            g_autofree char *msg = NULL;
+            return bw_scan_restart_full(&s, &msg, out, detail);
+        }
         if (st != BW_OK)
             return st;
     }
