@@ -320,6 +320,9 @@ close_handle(bw_store_t *s, bool damaged)
         s->db = NULL;
     }
     s->in_txn = false;
+    /* a connection opened again (bw_store_reset) starts at NORMAL: a
+     * durable transaction is begun on it anew, or its rows owe the close */
+    s->sync_full = false;
     s->reading = false;
     g_clear_pointer(&s->drops_owed, g_ptr_array_unref);
     forget_parts(s);

@@ -1878,6 +1878,30 @@ START_TEST(test_durable_commit_survives_power_loss)
 }
 END_TEST
 
+/* A handle reset inside a durable transaction (bw_store_reset: the file
+ * moved aside, a new connection, which starts at NORMAL) is durable no
+ * more: tagged rows written after it in an ordinary transaction make the
+ * close checkpoint, as any such rows outside a durable one. */
+START_TEST(test_durable_ends_at_reset)
+{
+    g_autofree char *path = state_path();
+    {
+        g_autoptr(bw_store_t) s = NULL;
+        ck_assert_int_eq(bw_store_open(path, &s, NULL, NULL), BW_OK);
+        ck_assert_int_eq(bw_store_begin_durable(s, NULL), BW_OK);
+        g_autofree char *moved = NULL;
+        ck_assert_int_eq(bw_store_reset(s, &moved, NULL), BW_OK);
+        ck_assert_ptr_nonnull(moved);
+        ck_assert_int_eq(bw_store_begin(s, NULL), BW_OK);
+        ck_assert_int_eq(bw_store_set_meta(s, "derived", "x"), BW_OK);
+        ck_assert_int_eq(bw_store_set_tagged(s, "m@x", "bounce"), BW_OK);
+        ck_assert_int_eq(bw_store_commit(s, NULL), BW_OK);
+    }
+    /* the close checkpointed: the commit is in the database file itself */
+    ck_assert_int_eq(keys_in_main_file(path, "'derived'"), 1);
+}
+END_TEST
+
 /* ------------------------------------------------------------ slim items */
 
 /* A slim item (bw-scan.h: a kept item built from its snapshot entry) that
@@ -2095,6 +2119,7 @@ suite_store(void)
     tcase_add_test(tc, test_checkpoint_when_long);
     tcase_add_test(tc, test_outside_effects_checkpoint);
     tcase_add_test(tc, test_durable_commit_survives_power_loss);
+    tcase_add_test(tc, test_durable_ends_at_reset);
     tcase_add_test(tc, test_known_ids_sync);
     tcase_add_test(tc, test_snap_rows);
     tcase_add_test(tc, test_unslim_promoted_keeps_added_evidence);
