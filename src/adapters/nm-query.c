@@ -1,7 +1,8 @@
 /* nm-query.c: the text of the notmuch queries the notmuch adapter builds
  * from values out of mail and config (see nm-query.h).  No libnotmuch
  * here: the query text is where attacker text meets notmuch's query
- * parser, so it is unit-tested and fuzzed (fuzz-engine) on its own. */
+ * parser, so it is unit-tested (check_nm_query) and fuzzed (fuzz-headers)
+ * on its own. */
 #include "config.h"
 #include "nm-query.h"
 #include "bw.h"
