@@ -60,6 +60,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mailcopy import with_new_id  # noqa: E402
+from staterows import state_rows  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--bin", required=True)
@@ -115,28 +116,6 @@ def hook(env, state):
         sys.exit("incremental-exact: hook failed (%d): %s" % (p.returncode, p.stderr[-800:]))
     return " ".join(l.split("timing:")[1].split()[0] for l in p.stderr.splitlines()
                     if "timing: classify" in l or "timing: learn" in l or "timing: stored" in l)
-
-
-# meta keys only the hook writes (its settling of alerts), or only
-# `scan --json` (its document, kept for a run with nothing new)
-HOOK_META = ("alerts_settled", "last_success", "json", "json_key")
-
-
-def state_rows(state):
-    import sqlite3
-    db = sqlite3.connect(os.path.join(state, "bouncewatch", "state.sqlite"))
-    out = {}
-    for table, order in (("items", "message_id"), ("snap_items", "message_id"),
-                         ("campaigns", "id"), ("tagged", "message_id"), ("meta", "key")):
-        try:
-            rows = db.execute("SELECT * FROM %s ORDER BY %s" % (table, order)).fetchall()
-        except sqlite3.Error as e:
-            rows = [("error", str(e))]
-        if table == "meta":
-            rows = [r for r in rows if r[0] not in HOOK_META]
-        out[table] = rows
-    db.close()
-    return out
 
 
 def copy_with_new_id(src, dst, tag):

@@ -33,10 +33,12 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from staterows import state_rows  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--bin", required=True)
@@ -44,8 +46,7 @@ ap.add_argument("dirs", nargs="+")
 args = ap.parse_args()
 binp = os.path.abspath(args.bin)
 
-# meta keys only the hook writes, or only `scan --json`
-HOOK_META = ("alerts_settled", "last_success", "json", "json_key")
+# the evidence texts of a promotion by the group stage (campaign.c)
 PROMOTED = ("same spam run", "middle of a burst")
 
 
@@ -61,19 +62,6 @@ def scan_doc(env, state, *extra):
     doc = json.loads(p.stdout)
     doc.pop("revision", None)
     return doc
-
-
-def state_rows(state):
-    db = sqlite3.connect(os.path.join(state, "bouncewatch", "state.sqlite"))
-    out = {}
-    for table, order in (("items", "message_id"), ("snap_items", "message_id"),
-                         ("campaigns", "id"), ("tagged", "message_id"), ("meta", "key")):
-        rows = db.execute("SELECT * FROM %s ORDER BY %s" % (table, order)).fetchall()
-        if table == "meta":
-            rows = [r for r in rows if r[0] not in HOOK_META]
-        out[table] = rows
-    db.close()
-    return out
 
 
 bad = 0
@@ -113,7 +101,6 @@ for d in args.dirs:
         first = run(env, inc, "hook", "post-new", "--no-notify")
         if first.returncode != 0:
             sys.exit("promotion-exact: %s: the first hook failed: %s" % (name, first.stderr[-500:]))
-        scan_doc(env, inc)
         was = [b for b in scan_doc(env, inc).get("bounces", [])
                if b["message_id"] == p0["message_id"]]
         for k, f in enumerate(held):
