@@ -15,6 +15,7 @@
 #include "config.h"
 #include "cli.h"
 #include "agent.h"
+#include "program-watch.h"
 #include "scanner.h"
 #include "store.h"
 #include <glib-unix.h>
@@ -51,6 +52,7 @@ typedef struct {
     guint registration_id;
     GDBusConnection *bus;
     GDBusNodeInfo *introspection;
+    bw_program_watch_t *program; /* our files: started again when replaced */
     /* options */
     gint poll_seconds;
     gint debounce_ms;
@@ -70,6 +72,7 @@ typedef struct {
 
 static void agent_scan_soon(agent_t *ag);
 static gboolean on_debounce(gpointer data);
+static void own_name(agent_t *ag);
 
 static void
 agent_notice(void *data, const char *line)
@@ -178,9 +181,31 @@ tell_unconfigured(agent_t *ag, const bw_owner_problem_t *p, const char *detail)
                             body, 0, &ag->unconfigured_id);
 }
 
+/* bouncewatch was upgraded under the running agent (program-watch.c): the
+ * agent starts again as the new program, in this process.  The bus name is
+ * released first, so that the new program can take it at once; the other
+ * descriptors close on exec. */
+static void
+agent_restart(agent_t *ag, const char *which)
+{
+    fprintf(stderr, _("bouncewatch watch: %s was replaced (an upgrade); starting the new "
+                      "program\n"), which);
+    if (ag->owner_id != 0) {
+        g_bus_unown_name(ag->owner_id);
+        ag->owner_id = 0;
+    }
+    if (ag->bus != NULL)
+        (void)g_dbus_connection_flush_sync(ag->bus, NULL, NULL);
+    bw_program_watch_exec(ag->program, which);
+    own_name(ag);   /* the exec failed: this agent goes on */
+}
+
 static void
 agent_cycle(agent_t *ag)
 {
+    const char *replaced = bw_program_watch_replaced(ag->program);
+    if (replaced != NULL)
+        agent_restart(ag, replaced);
     /* This scan covers every change so far: drop what was pending. */
     if (ag->debounce_id != 0) {
         g_source_remove(ag->debounce_id);
@@ -454,7 +479,10 @@ on_bus_acquired(GDBusConnection *c, const char *name, gpointer data)
 {
     agent_t *ag = data;
     (void)name;
-    ag->bus = g_object_ref(c);
+    if (ag->bus == NULL)
+        ag->bus = g_object_ref(c);
+    if (ag->registration_id != 0)
+        return;   /* the name taken again after a failed restart */
     g_autoptr(GError) err = NULL;
     ag->registration_id = g_dbus_connection_register_object(c, BW_AGENT_OBJECT,
         ag->introspection->interfaces[0], &vtable, ag, NULL, &err);
@@ -475,6 +503,14 @@ on_name_lost(GDBusConnection *c, const char *name, gpointer data)
     fprintf(stderr, _("bouncewatch watch: another agent already owns %s; exiting\n"), name);
     ag->exit_code = BW_EXIT_UNAVAILABLE;
     g_main_loop_quit(ag->loop);
+}
+
+static void
+own_name(agent_t *ag)
+{
+    ag->owner_id = g_bus_own_name(G_BUS_TYPE_SESSION, BW_AGENT_BUS_NAME,
+                                  G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
+                                  on_bus_acquired, NULL, on_name_lost, ag, NULL);
 }
 
 static gboolean
@@ -543,9 +579,8 @@ bw_cmd_watch(int argc, char **argv)
     if (bw_notifier_has_module(ag.notifier) && !bw_notifier_has_server(ag.notifier))
         fprintf(stderr, _("bouncewatch watch: no notification server; alerts go to this log\n"));
     ag.introspection = g_dbus_node_info_new_for_xml(agent_xml, NULL);
-    ag.owner_id = g_bus_own_name(G_BUS_TYPE_SESSION, BW_AGENT_BUS_NAME,
-                                 G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
-                                 on_bus_acquired, NULL, on_name_lost, &ag, NULL);
+    ag.program = bw_program_watch_new();
+    own_name(&ag);
     if (ag.poll_seconds > 0)
         ag.poll_id = g_timeout_add_seconds((guint)ag.poll_seconds, on_poll, &ag);
     guint sig_term = g_unix_signal_add(SIGTERM, on_signal, &ag);
@@ -564,8 +599,10 @@ bw_cmd_watch(int argc, char **argv)
         g_source_remove(ag.scan_id);
     if (ag.registration_id && ag.bus)
         g_dbus_connection_unregister_object(ag.bus, ag.registration_id);
-    g_bus_unown_name(ag.owner_id);
+    if (ag.owner_id)
+        g_bus_unown_name(ag.owner_id);
     g_clear_object(&ag.bus);
+    bw_program_watch_free(ag.program);
     if (ag.monitor) {
         g_file_monitor_cancel(ag.monitor);
         g_object_unref(ag.monitor);
