@@ -379,6 +379,18 @@ bw_nm_source_close(bw_nm_source_t *src)
     g_free(src);
 }
 
+void
+bw_nm_source_close_at_exit(bw_nm_source_t *src)
+{
+    if (src == NULL)
+        return;
+    if (src->db)
+        notmuch_database_destroy(src->db);
+    src->db = NULL;
+    bw_nm_xapian_close(src->xap);
+    src->xap = NULL;
+}
+
 const char *
 bw_nm_source_path(const bw_nm_source_t *src)
 {

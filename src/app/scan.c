@@ -414,7 +414,7 @@ bw_scan_clear(bw_scan_t *s)
          * and the database's handles (their writes and locks) */
         g_clear_pointer(&s->reader, bw_reader_free);
         g_clear_pointer(&s->store, bw_store_close);
-        g_clear_pointer(&s->src, bw_nm_source_close);
+        g_clear_pointer(&s->src, bw_nm_source_close_at_exit);
         return;
     }
     g_clear_pointer(&s->reader, bw_reader_free);
