@@ -103,7 +103,46 @@ bw_scan_stage_signals(bw_scan_t *s, bool *retry, char **detail)
     return BW_OK;
 }
 
-/* Classify a report, recording the questions it asks (into s->questions). */
+bw_scan_row_t *
+bw_scan_row_new(bw_scan_t *s, const char *message_id, char *questions, const bw_item_t *it)
+{
+    if (s->row_blocks == NULL || s->row_used == BW_SCAN_ROW_BLOCK) {
+        if (s->row_blocks == NULL)
+            s->row_blocks = g_ptr_array_new();
+        g_ptr_array_add(s->row_blocks, g_new0(bw_scan_row_t, BW_SCAN_ROW_BLOCK));
+        s->row_used = 0;
+    }
+    bw_scan_row_t *row =
+        (bw_scan_row_t *)g_ptr_array_index(s->row_blocks, s->row_blocks->len - 1) + s->row_used++;
+    row->questions = questions;
+    row->kept = NULL;
+    row->verdict.klass = it->klass;
+    row->verdict.score = it->score;
+    row->verdict.evidence = it->evidence ? it->evidence->len : 0;
+    /* (a later record of the same id takes its place: its questions, as
+     * the table of questions replaced them) */
+    g_hash_table_replace(s->rows, (gpointer)message_id, row);
+    return row;
+}
+
+void
+bw_scan_rows_clear(bw_scan_t *s)
+{
+    g_clear_pointer(&s->rows, g_hash_table_unref);
+    for (guint b = 0; s->row_blocks != NULL && b < s->row_blocks->len; b++) {
+        bw_scan_row_t *block = g_ptr_array_index(s->row_blocks, b);
+        guint used = b + 1 == s->row_blocks->len ? s->row_used : BW_SCAN_ROW_BLOCK;
+        for (guint i = 0; i < used; i++)
+            g_free(block[i].questions);
+        g_free(block);
+    }
+    g_clear_pointer(&s->row_blocks, g_ptr_array_unref);
+    s->row_used = 0;
+    g_clear_pointer(&s->rows_names, g_string_chunk_free);
+}
+
+/* Classify a report, recording the questions it asks (its row record,
+ * s->rows, with the verdict as classified). */
 static bw_item_t *
 classify_recorded(bw_scan_t *s, const char *message_id, const char *file, gint64 date,
                   bw_report_t *r)
@@ -112,7 +151,7 @@ classify_recorded(bw_scan_t *s, const char *message_id, const char *file, gint64
     bw_item_t *item = NULL;
     if (bw_classify(s->profile, bw_ops_record_ops(rec), message_id, file, date, r, &item) != BW_OK)
         return NULL;
-    g_hash_table_replace(s->questions, item->message_id, bw_ops_record_to_text(rec));
+    bw_scan_row_new(s, item->message_id, bw_ops_record_to_text(rec), item);
     return item;
 }
 
@@ -973,12 +1012,14 @@ bw_status_t
 bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char **detail)
 {
     s->items = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
-    s->have = g_hash_table_new(bw_str_hash, g_str_equal);
+    /* (s->have: made by the store stage, only when it asks it) */
+    g_clear_pointer(&s->have, g_hash_table_unref);
     s->vanished = g_ptr_array_new_with_free_func(g_free);
-    /* keyed by the Message-ID of the item in s->items (as s->classified):
-     * every key's item is added there, and lives as long as these */
-    s->questions = g_hash_table_new_full(bw_str_hash, g_str_equal, NULL, g_free);
-    s->kept = g_hash_table_new_full(bw_str_hash, g_str_equal, NULL, g_free);
+    /* keyed by the Message-ID of the item in s->items: every key's item
+     * is added there, and lives as long as these */
+    bw_scan_rows_clear(s);
+    s->rows = g_hash_table_new(bw_str_hash, g_str_equal);
+    s->rows_names = g_string_chunk_new(4096);
     /* What is classified: the stored reports (no file is read) that are
      * still in the mailbox, and the new ones. */
     g_autoptr(GPtrArray) stored = NULL;
@@ -986,6 +1027,14 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
     g_autoptr(GArray) fresh = g_array_new(FALSE, FALSE, sizeof(guint));   /* indexes of fresh */
     g_autoptr(GArray) lessons = g_array_new(FALSE, FALSE, sizeof(lesson_t));
     g_autoptr(GHashTable) seen = g_hash_table_new(bw_str_hash, g_str_equal);   /* their ids */
+    /* The new candidates' ids: `seen` is asked only of them (below), so a
+     * stored id goes into it only when one of them names it too (not
+     * every stored row's id into a table of all of them). */
+    g_autoptr(GHashTable) fresh_ids = g_hash_table_new(bw_str_hash, g_str_equal);
+    for (guint i = 0; i < s->fresh->len; i++)
+        g_hash_table_add(fresh_ids,
+                         ((bw_nm_candidate_t *)g_ptr_array_index(s->fresh, i))->message_id);
+    bool any_fresh = g_hash_table_size(fresh_ids) > 0;
     g_autoptr(GPtrArray) stored_taught = NULL;
     /* The stored items as slim ones (bw-scan.h), from their snapshot
      * entries, when the caller reads no whole report of a kept item and
@@ -1027,13 +1076,13 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
             if (!s->none_removed && !s->ops.has_message_id(s->ops.ctx, old->message_id)) {
                 char *gone = g_strdup(old->message_id);
                 g_ptr_array_add(s->vanished, gone);
-                g_hash_table_add(s->have, gone);   /* not taken back from a concurrent run */
                 g_hash_table_add(seen, gone);
                 continue;
             }
             if (old->report == NULL)
                 continue;   /* nothing to classify it from (as a failed reclassify) */
-            g_hash_table_add(seen, old->message_id);
+            if (any_fresh && g_hash_table_contains(fresh_ids, old->message_id))
+                g_hash_table_add(seen, old->message_id);
             g_array_append_val(keep, i);
             lesson_t l = { old->date_unix, old->message_id, old->report, true };
             g_array_append_val(lessons, l);
@@ -1049,7 +1098,6 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
              * its row goes, as a full scan would not hold it */
             char *gone = g_strdup(c->message_id);
             g_ptr_array_add(s->vanished, gone);
-            g_hash_table_add(s->have, gone);
             g_hash_table_add(seen, gone);
             continue;
         }
@@ -1124,10 +1172,8 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
                                              &changed) && !changed) {
             g_ptr_array_index(stored, i) = NULL;   /* taken as it is */
             g_ptr_array_index(s->stored_questions, i) = NULL;   /* and its questions */
-            g_hash_table_replace(s->questions, old->message_id, q);
-            g_hash_table_replace(s->kept, old->message_id,
-                                 g_strdup(old->campaign ? old->campaign : ""));
-            g_hash_table_add(s->have, old->message_id);
+            bw_scan_row_t *row = bw_scan_row_new(s, old->message_id, q, old);
+            row->kept = g_string_chunk_insert(s->rows_names, old->campaign ? old->campaign : "");
             g_ptr_array_add(s->items, old);
             continue;
         }
@@ -1151,10 +1197,8 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
         again++;
         if (it && no_text && it->fp.body_simhash == 0)
             it->fp.body_simhash = body_simhash;
-        if (it) {
-            g_hash_table_add(s->have, it->message_id);
+        if (it)
             g_ptr_array_add(s->items, it);
-        }
     }
     range_keys_clear(&keys);
     if (reading)
@@ -1170,7 +1214,6 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
         bw_item_t *it = classify_recorded(s, c->message_id, c->file, date, r);
         if (it == NULL)
             continue;
-        g_hash_table_add(s->have, it->message_id);
         g_ptr_array_add(s->items, it);
         if (s->opts->new_items_out && !g_hash_table_contains(s->moved, c->message_id))
             g_ptr_array_add(s->opts->new_items_out, g_strdup(it->message_id));
@@ -1178,18 +1221,10 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
     if (!insert_after_prefix(s->items->pdata, s->items->len, sizeof(gpointer), stored_items,
                              bw_scan_item_cmp))
         g_ptr_array_sort(s->items, bw_scan_item_cmp);
-    /* Each verdict as classified, before the group stage may promote it:
-     * a row the group stage changed is not kept by a later run (its
-     * promotion depends on the other items: it is decided again). */
-    s->classified = g_hash_table_new_full(bw_str_hash, g_str_equal, NULL, g_free);
-    for (guint i = 0; i < s->items->len; i++) {
-        const bw_item_t *it = g_ptr_array_index(s->items, i);
-        bw_scan_verdict_t *v = g_new(bw_scan_verdict_t, 1);
-        v->klass = it->klass;
-        v->score = it->score;
-        v->evidence = it->evidence ? it->evidence->len : 0;
-        g_hash_table_insert(s->classified, it->message_id, v);
-    }
+    /* (Each verdict as classified, before the group stage may promote it,
+     * is in its row record: a row the group stage changed is not kept by
+     * a later run; its promotion depends on the other items: it is decided
+     * again.) */
     /* which path the stored verdicts took (T210 checks that both are used) */
     bw_scan_phase(keep->len > 0 && again == 0 ? "classify+kept"
                   : again < keep->len ? "classify+some" : "classify");
