@@ -104,7 +104,7 @@ bw_scan_stage_signals(bw_scan_t *s, bool *retry, char **detail)
 }
 
 bw_scan_row_t *
-bw_scan_row_new(bw_scan_t *s, const char *message_id, char *questions, const bw_item_t *it)
+bw_scan_row_new(bw_scan_t *s, const bw_item_t *it, char *questions)
 {
     if (s->row_blocks == NULL || s->row_used == BW_SCAN_ROW_BLOCK) {
         if (s->row_blocks == NULL)
@@ -119,9 +119,7 @@ bw_scan_row_new(bw_scan_t *s, const char *message_id, char *questions, const bw_
     row->verdict.klass = it->klass;
     row->verdict.score = it->score;
     row->verdict.evidence = it->evidence ? it->evidence->len : 0;
-    /* (a later record of the same id takes its place: its questions, as
-     * the table of questions replaced them) */
-    g_hash_table_replace(s->rows, (gpointer)message_id, row);
+    g_hash_table_replace(s->rows, (gpointer)it, row);
     return row;
 }
 
@@ -151,7 +149,7 @@ classify_recorded(bw_scan_t *s, const char *message_id, const char *file, gint64
     bw_item_t *item = NULL;
     if (bw_classify(s->profile, bw_ops_record_ops(rec), message_id, file, date, r, &item) != BW_OK)
         return NULL;
-    bw_scan_row_new(s, item->message_id, bw_ops_record_to_text(rec), item);
+    bw_scan_row_new(s, item, bw_ops_record_to_text(rec));
     return item;
 }
 
@@ -1015,10 +1013,10 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
     /* (s->have: made by the store stage, only when it asks it) */
     g_clear_pointer(&s->have, g_hash_table_unref);
     s->vanished = g_ptr_array_new_with_free_func(g_free);
-    /* keyed by the Message-ID of the item in s->items: every key's item
-     * is added there, and lives as long as these */
+    /* keyed by the item (in s->items, which it outlives: no string is
+     * hashed, no string read) */
     bw_scan_rows_clear(s);
-    s->rows = g_hash_table_new(bw_str_hash, g_str_equal);
+    s->rows = g_hash_table_new(g_direct_hash, g_direct_equal);
     s->rows_names = g_string_chunk_new(4096);
     /* What is classified: the stored reports (no file is read) that are
      * still in the mailbox, and the new ones. */
@@ -1172,7 +1170,7 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
                                              &changed) && !changed) {
             g_ptr_array_index(stored, i) = NULL;   /* taken as it is */
             g_ptr_array_index(s->stored_questions, i) = NULL;   /* and its questions */
-            bw_scan_row_t *row = bw_scan_row_new(s, old->message_id, q, old);
+            bw_scan_row_t *row = bw_scan_row_new(s, old, q);
             row->kept = g_string_chunk_insert(s->rows_names, old->campaign ? old->campaign : "");
             g_ptr_array_add(s->items, old);
             continue;

@@ -68,10 +68,11 @@ typedef struct {
     guint evidence;            /* lines of evidence */
 } bw_scan_verdict_t;
 
-/* What the classify stage tells the store stage of an item of this run,
- * by its Message-ID (bw_scan_t.rows): one record, one hash lookup, where
- * three tables took three (at 1M messages ~11 hashes of each stored row's
- * Message-ID a run, each a cache miss on its string). */
+/* What the classify stage tells the store stage of an item of this run
+ * (bw_scan_t.rows, by the item's address): one record, one lookup of a
+ * pointer, where three tables keyed by its Message-ID took three string
+ * hashes (at 1M messages ~11 hashes of each stored row's Message-ID a
+ * run, each a likely cache miss on its string). */
 typedef struct {
     /* the questions its classification asked (ops-record.h text form;
      * owned) */
@@ -178,10 +179,10 @@ typedef struct {
                                      none; taken when kept), by the index of
                                      their item in the classify stage's load */
     GPtrArray *vanished;       /* char*: stored reports no longer in the mailbox */
-    /* message-id -> bw_scan_row_t: every item of this run (its
-     * questions, whether its stored verdict was kept, its verdict before
-     * the group stage); the records in row_blocks, the kept campaigns'
-     * names copied into rows_names */
+    /* bw_item_t* -> bw_scan_row_t: every item the classify stage gave
+     * (its questions, whether its stored verdict was kept, its verdict
+     * before the group stage); the records in row_blocks, the kept
+     * campaigns' names copied into rows_names */
     GHashTable *rows;
     GPtrArray *row_blocks;     /* bw_scan_row_t[BW_SCAN_ROW_BLOCK] each */
     guint row_used;            /* of the last block */
@@ -227,11 +228,10 @@ typedef struct {
 } bw_scan_t;
 
 void bw_scan_clear(bw_scan_t *s);
-/* (scan-classify.c) The row records: a new one for `message_id` (a key
- * that lives as long as the records), and all of them freed. */
+/* (scan-classify.c) The row records: a new one for item `it` (its
+ * verdict now, `questions` taken), and all of them freed. */
 #define BW_SCAN_ROW_BLOCK 1024u
-bw_scan_row_t *bw_scan_row_new(bw_scan_t *s, const char *message_id, char *questions,
-                               const bw_item_t *it);
+bw_scan_row_t *bw_scan_row_new(bw_scan_t *s, const bw_item_t *it, char *questions);
 void bw_scan_rows_clear(bw_scan_t *s);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(bw_scan_t, bw_scan_clear)
 

@@ -21,7 +21,7 @@ row_promoted(const bw_scan_row_t *row, const bw_item_t *it)
 static const bw_scan_row_t *
 row_of(const bw_scan_t *s, const bw_item_t *it)
 {
-    return s->rows != NULL ? g_hash_table_lookup(s->rows, it->message_id) : NULL;
+    return s->rows != NULL ? g_hash_table_lookup(s->rows, it) : NULL;
 }
 
 /* The questions the row of `it` holds (or is written with here). */
