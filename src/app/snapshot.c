@@ -608,6 +608,9 @@ snapshot_load(bw_store_t *store, bw_profile_t *profile, bool profile_only, snaps
     return true;
 }
 
+/* At most so many item structs allocated ahead (bw_snapshot_slim_items). */
+#define SLIM_SPARE_MAX 1000000u
+
 /* A stored item read from its entry (bw_snapshot_slim_items). */
 typedef struct {
     bw_item_t *item;
@@ -619,6 +622,8 @@ typedef struct {
     GPtrArray *questions;    /* char*, each its item's */
     char *refused;           /* the row whose entry is not its own */
     bool unsorted;           /* a row before one it follows */
+    bw_item_t **spare;       /* item structs allocated before the rows are read */
+    guint n_spare, next_spare;
 } slim_load_t;
 
 static void
@@ -652,7 +657,8 @@ slim_take(void *data, const char *message_id, gint64 date, bool learn, const voi
     slim_load_t *l = data;
     bool entry_learn = false;
     slim_row_t row = { NULL, NULL };
-    row.item = bw_item_from_snap_entry(bytes, len, &entry_learn, &row.questions);
+    bw_item_t *into = l->next_spare < l->n_spare ? l->spare[l->next_spare++] : g_new0(bw_item_t, 1);
+    row.item = bw_item_from_snap_entry_into(into, bytes, len, &entry_learn, &row.questions);
     if (row.item == NULL || strcmp(row.item->message_id, message_id) != 0 ||
         row.item->date_unix != date || entry_learn != learn) {
         /* not the entry of its row: refused as a damaged one */
@@ -696,8 +702,20 @@ bw_snapshot_slim_items(bw_store_t *store, GPtrArray **items, GPtrArray **questio
         return false;
     g_autoptr(GPtrArray) its = g_ptr_array_new_full((guint)stored, (GDestroyNotify)bw_item_free);
     g_autoptr(GPtrArray) qs = g_ptr_array_new_full((guint)stored, g_free);
-    slim_load_t l = { its, qs, NULL, false };
+    /* Every item's struct first, one after the other (each its own
+     * allocation, freed as any item): what each later pass over the items
+     * reads of them first (class, report, campaign...) then lies in
+     * neighbouring memory, in the order the passes go, not each beside its
+     * own row's ~2 kB of strings and lists. */
+    slim_load_t l = { its, qs, NULL, false, NULL, 0, 0 };
+    l.n_spare = (guint)MIN(stored, (guint64)SLIM_SPARE_MAX);
+    l.spare = g_new(bw_item_t *, MAX(l.n_spare, 1u));
+    for (guint i = 0; i < l.n_spare; i++)
+        l.spare[i] = g_new0(bw_item_t, 1);
     bw_status_t st = bw_store_each_snap_entry(store, slim_take, &l);
+    for (guint i = l.next_spare; i < l.n_spare; i++)
+        g_free(l.spare[i]);
+    g_free(l.spare);
     if (l.refused != NULL) {
         bw_store_snap_entry_refuse(store, l.refused);
         g_free(l.refused);
