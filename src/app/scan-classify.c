@@ -193,6 +193,7 @@ classify_recorded(bw_scan_t *s, const char *message_id, const char *file, gint64
 #define MAX_ITEM_QUESTIONS 4096u
 
 #define MAX_ADDRESS_WORDS 64u
+#define MAX_RANGE_FROM_COUNTS 65536u
 
 typedef struct range_keys {
     GHashTable *ids;           /* Message-IDs of the changed messages */
@@ -209,6 +210,11 @@ typedef struct range_keys {
     GHashTable *sent_zero;     /* 'C' or 'N' then the question's first argument:
                                   the C/N questions whose range count is 0
                                   (sent_batch), NULL when none was told */
+    GHashTable *from_counts;   /* an R question's address -> its range count
+                                  (bw_nm_source_range_from_count, + 1 so
+                                  that -1 is not NULL), each asked once a
+                                  run: the same query of the same range
+                                  (many stored rows ask of one address) */
 } range_keys_t;
 
 static void
@@ -224,6 +230,25 @@ range_keys_clear(range_keys_t *k)
     g_clear_pointer(&k->from_words, g_ptr_array_unref);
     g_clear_pointer(&k->word_froms, g_hash_table_unref);
     g_clear_pointer(&k->sent_zero, g_hash_table_unref);
+    g_clear_pointer(&k->from_counts, g_hash_table_unref);
+}
+
+/* Of the range's messages, how many are from `address`
+ * (bw_nm_source_range_from_count, asked once a run for each address). */
+static gint64
+range_from_count(const range_keys_t *k, const char *address)
+{
+    if (k->from_counts != NULL) {
+        gpointer v = NULL;
+        if (g_hash_table_lookup_extended(k->from_counts, address, NULL, &v))
+            return (gint64)GPOINTER_TO_SIZE(v) - 1;
+    }
+    gint64 n = bw_nm_source_range_from_count(k->src, k->after, address);
+    /* (counts that do not fit a pointer are asked again each time) */
+    if (k->from_counts != NULL && n >= -1 && (guint64)(n + 1) <= G_MAXUINT32 &&
+        g_hash_table_size(k->from_counts) < MAX_RANGE_FROM_COUNTS)
+        g_hash_table_insert(k->from_counts, g_strdup(address), GSIZE_TO_POINTER((gsize)(n + 1)));
+    return n;
 }
 
 /* Each maximal run of ASCII letters and digits of `text`, lower-cased and
@@ -286,6 +311,7 @@ range_keys_load(bw_scan_t *s, range_keys_t *k)
      * which of the range's messages are from the address (its From terms,
      * every file's). */
     k->any_from = !froms_whole || !s->none_removed;
+    k->from_counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     k->src = s->src;
     k->after = s->after;
     k->from_words = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);
@@ -463,8 +489,7 @@ must_ask(void *data, char what, const char *const *args, guint nargs, const char
         /* A From notmuch may hold decoded or in another script: notmuch
          * tells whether a changed message is from the address (-1: not
          * told, asked again). */
-        if (k->any_from ? bw_nm_source_range_from_count(k->src, k->after, args[0]) == 0
-                        : !from_may_match(k, args[0]))
+        if (k->any_from ? range_from_count(k, args[0]) == 0 : !from_may_match(k, args[0]))
             return false;
         /* Asked again.  With none removed and every changed message new,
          * the count is the recorded one (the count at the last save: each
@@ -556,6 +581,80 @@ static gint
 cmp_str(gconstpointer a, gconstpointer b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* ------------------------------------------------------------ R range counts, batched
+ *
+ * When notmuch must be asked whether a changed message is from an address
+ * (any_from: the range's From headers do not tell it), must_ask asked it
+ * of each kept row's R question alone (bw_nm_source_range_from_count,
+ * ~520 k instructions each: 294 distinct addresses, ~150 M, in a hook
+ * after 10 new messages at 160k).  As sent_batch does for C and N: the
+ * distinct addresses are asked in chunks, one count of "(the range) and
+ * (from:a or from:b ...)"; a chunk that counts 0 records each member as
+ * counting 0 (the union's matches are each member's: exactly what the
+ * member alone counts then), one that counts more is split in two, and a
+ * single member that counts more, or a chunk that cannot be asked (-1),
+ * records nothing: must_ask asks those alone, as before
+ * (range_from_count, which reads the recorded zeros). */
+#define FROM_BATCH 32u
+#define MAX_FROM_BATCH_KEYS 65536u
+
+static bool
+collect_from(void *data, char what, const char *const *args, guint nargs, const char *answer)
+{
+    GHashTable *seen = data;
+    /* the R questions must_ask asks notmuch of (with none removed, or a
+     * recorded 0; one argument, not empty) */
+    if (what == 'R' && nargs == 1 && args[0] != NULL && *args[0] != '\0' && answer != NULL &&
+        g_hash_table_size(seen) < MAX_FROM_BATCH_KEYS)
+        g_hash_table_add(seen, g_strdup(args[0]));
+    return false;   /* only read: nothing is asked */
+}
+
+/* Settles addrs[lo, hi): `n` is their count when known (see sent_settle),
+ * -1 to ask it. */
+static void
+from_settle(range_keys_t *k, GPtrArray *addrs, guint lo, guint hi, gint64 n)
+{
+    if (n < 0)
+        n = bw_nm_source_range_from_any(k->src, k->after,
+                                        (const char *const *)addrs->pdata + lo, hi - lo);
+    if (n == 0) {
+        for (guint i = lo; i < hi; i++)
+            if (g_hash_table_size(k->from_counts) < MAX_RANGE_FROM_COUNTS)
+                g_hash_table_insert(k->from_counts, g_strdup(g_ptr_array_index(addrs, i)),
+                                    GSIZE_TO_POINTER(1));   /* (0 + 1) */
+    } else if (n > 0 && hi - lo > 1) {
+        guint mid = lo + (hi - lo) / 2;
+        gint64 first = bw_nm_source_range_from_any(k->src, k->after,
+                                                   (const char *const *)addrs->pdata + lo,
+                                                   mid - lo);
+        from_settle(k, addrs, lo, mid, first);
+        from_settle(k, addrs, mid, hi, first == 0 ? 1 : -1);
+    }
+}
+
+static void
+from_batch(bw_scan_t *s, range_keys_t *k, GArray *keep)
+{
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    for (guint j = 0; j < keep->len; j++) {
+        const char *q = g_ptr_array_index(s->stored_questions, g_array_index(keep, guint, j));
+        bool changed = false;
+        if (q != NULL)
+            (void)bw_ops_recheck_text(q, &s->ops, collect_from, seen, MAX_ITEM_QUESTIONS,
+                                      &changed);
+    }
+    g_autoptr(GPtrArray) all = g_ptr_array_new();   /* borrowed from seen */
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, seen);
+    while (g_hash_table_iter_next(&it, &key, NULL))
+        g_ptr_array_add(all, key);
+    g_ptr_array_sort(all, cmp_str);   /* (chunks that do not depend on the table) */
+    for (guint lo = 0; lo < all->len; lo += FROM_BATCH)
+        from_settle(k, all, lo, MIN(lo + FROM_BATCH, all->len), -1);
 }
 
 static void
@@ -1150,6 +1249,8 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
     bool keepable = keep->len > 0 && verdicts_keepable(s) && range_keys_load(s, &keys);
     if (keepable && keys.sent_grown)
         sent_batch(s, &keys, keep);
+    if (keepable && keys.any_from)
+        from_batch(s, &keys, keep);
     /* every stored report classified again: all read at once */
     if (slim && !keepable) {
         if (!unslim_stored(s, stored)) {
