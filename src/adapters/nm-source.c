@@ -1103,6 +1103,43 @@ bw_nm_source_range_from_count(bw_nm_source_t *src, guint64 after_rev, const char
     return (gint64)MIN(n, (guint64)G_MAXINT64);
 }
 
+gint64
+bw_nm_source_range_from_any(bw_nm_source_t *src, guint64 after_rev,
+                            const char *const *addresses, guint n)
+{
+    if (n == 0 || n > 1024)
+        return -1;
+    GPtrArray *range = range_list(src, after_rev);
+    if (range == NULL)
+        return -1;
+    if (range->len == 0)
+        return 0;
+    g_autofree char *restriction = range_restriction(src, after_rev, range);
+    if (restriction == NULL || src->range_terms == NULL)
+        return -1;
+    /* each member the term bw_nm_source_range_from_count asks, between
+     * parentheses beside the others: their union */
+    g_autoptr(GString) g = g_string_new(NULL);
+    for (guint i = 0; i < n; i++) {
+        if (addresses[i] == NULL || *addresses[i] == '\0')
+            return -1;
+        g_autofree char *addr = g_ascii_strdown(addresses[i], -1);
+        g_autofree char *t = bw_nm_quote_term(addr);
+        g_autofree char *term = g_strdup_printf("from:%s", t);
+        if (!bw_nm_plain_quoted_term(term))
+            return -1;
+        g_string_append_printf(g, "%s(%s)", i ? " or " : "", term);
+    }
+    g_autofree char *q = g_strdup_printf("%s and (%s)", restriction, g->str);
+    notmuch_status_t was = src->failed;
+    guint64 count = 0;
+    if (!count_query(src, q, &count)) {
+        src->failed = was;
+        return -1;
+    }
+    return (gint64)MIN(count, (guint64)G_MAXINT64);
+}
+
 /* The range's messages the owner query matches, as their id: terms
  * (id_terms_query), asked once per open: "" when there is none, NULL when
  * that cannot be told (a large range, notmuch failed). */

@@ -109,6 +109,14 @@ bool bw_nm_source_range_keys(bw_nm_source_t *src, guint64 after_rev, guint max,
 gint64 bw_nm_source_range_from_count(bw_nm_source_t *src, guint64 after_rev,
                                      const char *address);
 
+/* How many of the range's messages are from one of `addresses` (n of
+ * them, n <= 1024, each as bw_nm_source_range_from_count asks it): the
+ * count of the union of their from: terms, which is 0 exactly when each
+ * alone counts 0.  -1 when not told (an address whose term is not a plain
+ * quoted one, notmuch failed: then no failure is left behind, and the
+ * caller asks each alone). */
+gint64 bw_nm_source_range_from_any(bw_nm_source_t *src, guint64 after_rev,
+                                   const char *const *addresses, guint n);
 /* How many of the messages changed after `after_rev` the mailbox ops'
  * sent_count_to (to `address`) and sent_subject_near (the owner's mail
  * with `subject`'s words as a phrase, before the exact comparison) would

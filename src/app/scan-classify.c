@@ -103,7 +103,44 @@ bw_scan_stage_signals(bw_scan_t *s, bool *retry, char **detail)
     return BW_OK;
 }
 
-/* Classify a report, recording the questions it asks (into s->questions). */
+bw_scan_row_t *
+bw_scan_row_new(bw_scan_t *s, const bw_item_t *it, char *questions)
+{
+    if (s->row_blocks == NULL || s->row_used == BW_SCAN_ROW_BLOCK) {
+        if (s->row_blocks == NULL)
+            s->row_blocks = g_ptr_array_new();
+        g_ptr_array_add(s->row_blocks, g_new0(bw_scan_row_t, BW_SCAN_ROW_BLOCK));
+        s->row_used = 0;
+    }
+    bw_scan_row_t *row =
+        (bw_scan_row_t *)g_ptr_array_index(s->row_blocks, s->row_blocks->len - 1) + s->row_used++;
+    row->questions = questions;
+    row->kept = NULL;
+    row->verdict.klass = it->klass;
+    row->verdict.score = it->score;
+    row->verdict.evidence = it->evidence ? it->evidence->len : 0;
+    g_hash_table_replace(s->rows, (gpointer)it, row);
+    return row;
+}
+
+void
+bw_scan_rows_clear(bw_scan_t *s)
+{
+    g_clear_pointer(&s->rows, g_hash_table_unref);
+    for (guint b = 0; s->row_blocks != NULL && b < s->row_blocks->len; b++) {
+        bw_scan_row_t *block = g_ptr_array_index(s->row_blocks, b);
+        guint used = b + 1 == s->row_blocks->len ? s->row_used : BW_SCAN_ROW_BLOCK;
+        for (guint i = 0; i < used; i++)
+            g_free(block[i].questions);
+        g_free(block);
+    }
+    g_clear_pointer(&s->row_blocks, g_ptr_array_unref);
+    s->row_used = 0;
+    g_clear_pointer(&s->rows_names, g_string_chunk_free);
+}
+
+/* Classify a report, recording the questions it asks (its row record,
+ * s->rows, with the verdict as classified). */
 static bw_item_t *
 classify_recorded(bw_scan_t *s, const char *message_id, const char *file, gint64 date,
                   bw_report_t *r)
@@ -112,7 +149,7 @@ classify_recorded(bw_scan_t *s, const char *message_id, const char *file, gint64
     bw_item_t *item = NULL;
     if (bw_classify(s->profile, bw_ops_record_ops(rec), message_id, file, date, r, &item) != BW_OK)
         return NULL;
-    g_hash_table_replace(s->questions, item->message_id, bw_ops_record_to_text(rec));
+    bw_scan_row_new(s, item, bw_ops_record_to_text(rec));
     return item;
 }
 
@@ -156,6 +193,7 @@ classify_recorded(bw_scan_t *s, const char *message_id, const char *file, gint64
 #define MAX_ITEM_QUESTIONS 4096u
 
 #define MAX_ADDRESS_WORDS 64u
+#define MAX_RANGE_FROM_COUNTS 65536u
 
 typedef struct range_keys {
     GHashTable *ids;           /* Message-IDs of the changed messages */
@@ -172,6 +210,11 @@ typedef struct range_keys {
     GHashTable *sent_zero;     /* 'C' or 'N' then the question's first argument:
                                   the C/N questions whose range count is 0
                                   (sent_batch), NULL when none was told */
+    GHashTable *from_counts;   /* an R question's address -> its range count
+                                  (bw_nm_source_range_from_count, + 1 so
+                                  that -1 is not NULL), each asked once a
+                                  run: the same query of the same range
+                                  (many stored rows ask of one address) */
 } range_keys_t;
 
 static void
@@ -187,6 +230,25 @@ range_keys_clear(range_keys_t *k)
     g_clear_pointer(&k->from_words, g_ptr_array_unref);
     g_clear_pointer(&k->word_froms, g_hash_table_unref);
     g_clear_pointer(&k->sent_zero, g_hash_table_unref);
+    g_clear_pointer(&k->from_counts, g_hash_table_unref);
+}
+
+/* Of the range's messages, how many are from `address`
+ * (bw_nm_source_range_from_count, asked once a run for each address). */
+static gint64
+range_from_count(const range_keys_t *k, const char *address)
+{
+    if (k->from_counts != NULL) {
+        gpointer v = NULL;
+        if (g_hash_table_lookup_extended(k->from_counts, address, NULL, &v))
+            return (gint64)GPOINTER_TO_SIZE(v) - 1;
+    }
+    gint64 n = bw_nm_source_range_from_count(k->src, k->after, address);
+    /* (counts that do not fit a pointer are asked again each time) */
+    if (k->from_counts != NULL && n >= -1 && (guint64)(n + 1) <= G_MAXUINT32 &&
+        g_hash_table_size(k->from_counts) < MAX_RANGE_FROM_COUNTS)
+        g_hash_table_insert(k->from_counts, g_strdup(address), GSIZE_TO_POINTER((gsize)(n + 1)));
+    return n;
 }
 
 /* Each maximal run of ASCII letters and digits of `text`, lower-cased and
@@ -249,6 +311,7 @@ range_keys_load(bw_scan_t *s, range_keys_t *k)
      * which of the range's messages are from the address (its From terms,
      * every file's). */
     k->any_from = !froms_whole || !s->none_removed;
+    k->from_counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     k->src = s->src;
     k->after = s->after;
     k->from_words = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);
@@ -426,8 +489,7 @@ must_ask(void *data, char what, const char *const *args, guint nargs, const char
         /* A From notmuch may hold decoded or in another script: notmuch
          * tells whether a changed message is from the address (-1: not
          * told, asked again). */
-        if (k->any_from ? bw_nm_source_range_from_count(k->src, k->after, args[0]) == 0
-                        : !from_may_match(k, args[0]))
+        if (k->any_from ? range_from_count(k, args[0]) == 0 : !from_may_match(k, args[0]))
             return false;
         /* Asked again.  With none removed and every changed message new,
          * the count is the recorded one (the count at the last save: each
@@ -519,6 +581,80 @@ static gint
 cmp_str(gconstpointer a, gconstpointer b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* ------------------------------------------------------------ R range counts, batched
+ *
+ * When notmuch must be asked whether a changed message is from an address
+ * (any_from: the range's From headers do not tell it), must_ask asked it
+ * of each kept row's R question alone (bw_nm_source_range_from_count,
+ * ~520 k instructions each: 294 distinct addresses, ~150 M, in a hook
+ * after 10 new messages at 160k).  As sent_batch does for C and N: the
+ * distinct addresses are asked in chunks, one count of "(the range) and
+ * (from:a or from:b ...)"; a chunk that counts 0 records each member as
+ * counting 0 (the union's matches are each member's: exactly what the
+ * member alone counts then), one that counts more is split in two, and a
+ * single member that counts more, or a chunk that cannot be asked (-1),
+ * records nothing: must_ask asks those alone, as before
+ * (range_from_count, which reads the recorded zeros). */
+#define FROM_BATCH 32u
+#define MAX_FROM_BATCH_KEYS 65536u
+
+static bool
+collect_from(void *data, char what, const char *const *args, guint nargs, const char *answer)
+{
+    GHashTable *seen = data;
+    /* the R questions must_ask asks notmuch of (with none removed, or a
+     * recorded 0; one argument, not empty) */
+    if (what == 'R' && nargs == 1 && args[0] != NULL && *args[0] != '\0' && answer != NULL &&
+        g_hash_table_size(seen) < MAX_FROM_BATCH_KEYS)
+        g_hash_table_add(seen, g_strdup(args[0]));
+    return false;   /* only read: nothing is asked */
+}
+
+/* Settles addrs[lo, hi): `n` is their count when known (see sent_settle),
+ * -1 to ask it. */
+static void
+from_settle(range_keys_t *k, GPtrArray *addrs, guint lo, guint hi, gint64 n)
+{
+    if (n < 0)
+        n = bw_nm_source_range_from_any(k->src, k->after,
+                                        (const char *const *)addrs->pdata + lo, hi - lo);
+    if (n == 0) {
+        for (guint i = lo; i < hi; i++)
+            if (g_hash_table_size(k->from_counts) < MAX_RANGE_FROM_COUNTS)
+                g_hash_table_insert(k->from_counts, g_strdup(g_ptr_array_index(addrs, i)),
+                                    GSIZE_TO_POINTER(1));   /* (0 + 1) */
+    } else if (n > 0 && hi - lo > 1) {
+        guint mid = lo + (hi - lo) / 2;
+        gint64 first = bw_nm_source_range_from_any(k->src, k->after,
+                                                   (const char *const *)addrs->pdata + lo,
+                                                   mid - lo);
+        from_settle(k, addrs, lo, mid, first);
+        from_settle(k, addrs, mid, hi, first == 0 ? 1 : -1);
+    }
+}
+
+static void
+from_batch(bw_scan_t *s, range_keys_t *k, GArray *keep)
+{
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    for (guint j = 0; j < keep->len; j++) {
+        const char *q = g_ptr_array_index(s->stored_questions, g_array_index(keep, guint, j));
+        bool changed = false;
+        if (q != NULL)
+            (void)bw_ops_recheck_text(q, &s->ops, collect_from, seen, MAX_ITEM_QUESTIONS,
+                                      &changed);
+    }
+    g_autoptr(GPtrArray) all = g_ptr_array_new();   /* borrowed from seen */
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, seen);
+    while (g_hash_table_iter_next(&it, &key, NULL))
+        g_ptr_array_add(all, key);
+    g_ptr_array_sort(all, cmp_str);   /* (chunks that do not depend on the table) */
+    for (guint lo = 0; lo < all->len; lo += FROM_BATCH)
+        from_settle(k, all, lo, MIN(lo + FROM_BATCH, all->len), -1);
 }
 
 static void
@@ -973,12 +1109,14 @@ bw_status_t
 bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char **detail)
 {
     s->items = g_ptr_array_new_with_free_func((GDestroyNotify)bw_item_free);
-    s->have = g_hash_table_new(bw_str_hash, g_str_equal);
+    /* (s->have: made by the store stage, only when it asks it) */
+    g_clear_pointer(&s->have, g_hash_table_unref);
     s->vanished = g_ptr_array_new_with_free_func(g_free);
-    /* keyed by the Message-ID of the item in s->items (as s->classified):
-     * every key's item is added there, and lives as long as these */
-    s->questions = g_hash_table_new_full(bw_str_hash, g_str_equal, NULL, g_free);
-    s->kept = g_hash_table_new_full(bw_str_hash, g_str_equal, NULL, g_free);
+    /* keyed by the item (in s->items, which it outlives: no string is
+     * hashed, no string read) */
+    bw_scan_rows_clear(s);
+    s->rows = g_hash_table_new(g_direct_hash, g_direct_equal);
+    s->rows_names = g_string_chunk_new(4096);
     /* What is classified: the stored reports (no file is read) that are
      * still in the mailbox, and the new ones. */
     g_autoptr(GPtrArray) stored = NULL;
@@ -986,6 +1124,14 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
     g_autoptr(GArray) fresh = g_array_new(FALSE, FALSE, sizeof(guint));   /* indexes of fresh */
     g_autoptr(GArray) lessons = g_array_new(FALSE, FALSE, sizeof(lesson_t));
     g_autoptr(GHashTable) seen = g_hash_table_new(bw_str_hash, g_str_equal);   /* their ids */
+    /* The new candidates' ids: `seen` is asked only of them (below), so a
+     * stored id goes into it only when one of them names it too (not
+     * every stored row's id into a table of all of them). */
+    g_autoptr(GHashTable) fresh_ids = g_hash_table_new(bw_str_hash, g_str_equal);
+    for (guint i = 0; i < s->fresh->len; i++)
+        g_hash_table_add(fresh_ids,
+                         ((bw_nm_candidate_t *)g_ptr_array_index(s->fresh, i))->message_id);
+    bool any_fresh = g_hash_table_size(fresh_ids) > 0;
     g_autoptr(GPtrArray) stored_taught = NULL;
     /* The stored items as slim ones (bw-scan.h), from their snapshot
      * entries, when the caller reads no whole report of a kept item and
@@ -1027,13 +1173,13 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
             if (!s->none_removed && !s->ops.has_message_id(s->ops.ctx, old->message_id)) {
                 char *gone = g_strdup(old->message_id);
                 g_ptr_array_add(s->vanished, gone);
-                g_hash_table_add(s->have, gone);   /* not taken back from a concurrent run */
                 g_hash_table_add(seen, gone);
                 continue;
             }
             if (old->report == NULL)
                 continue;   /* nothing to classify it from (as a failed reclassify) */
-            g_hash_table_add(seen, old->message_id);
+            if (any_fresh && g_hash_table_contains(fresh_ids, old->message_id))
+                g_hash_table_add(seen, old->message_id);
             g_array_append_val(keep, i);
             lesson_t l = { old->date_unix, old->message_id, old->report, true };
             g_array_append_val(lessons, l);
@@ -1049,7 +1195,6 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
              * its row goes, as a full scan would not hold it */
             char *gone = g_strdup(c->message_id);
             g_ptr_array_add(s->vanished, gone);
-            g_hash_table_add(s->have, gone);
             g_hash_table_add(seen, gone);
             continue;
         }
@@ -1104,6 +1249,8 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
     bool keepable = keep->len > 0 && verdicts_keepable(s) && range_keys_load(s, &keys);
     if (keepable && keys.sent_grown)
         sent_batch(s, &keys, keep);
+    if (keepable && keys.any_from)
+        from_batch(s, &keys, keep);
     /* every stored report classified again: all read at once */
     if (slim && !keepable) {
         if (!unslim_stored(s, stored)) {
@@ -1124,10 +1271,8 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
                                              &changed) && !changed) {
             g_ptr_array_index(stored, i) = NULL;   /* taken as it is */
             g_ptr_array_index(s->stored_questions, i) = NULL;   /* and its questions */
-            g_hash_table_replace(s->questions, old->message_id, q);
-            g_hash_table_replace(s->kept, old->message_id,
-                                 g_strdup(old->campaign ? old->campaign : ""));
-            g_hash_table_add(s->have, old->message_id);
+            bw_scan_row_t *row = bw_scan_row_new(s, old, q);
+            row->kept = g_string_chunk_insert(s->rows_names, old->campaign ? old->campaign : "");
             g_ptr_array_add(s->items, old);
             continue;
         }
@@ -1151,10 +1296,8 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
         again++;
         if (it && no_text && it->fp.body_simhash == 0)
             it->fp.body_simhash = body_simhash;
-        if (it) {
-            g_hash_table_add(s->have, it->message_id);
+        if (it)
             g_ptr_array_add(s->items, it);
-        }
     }
     range_keys_clear(&keys);
     if (reading)
@@ -1170,7 +1313,6 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
         bw_item_t *it = classify_recorded(s, c->message_id, c->file, date, r);
         if (it == NULL)
             continue;
-        g_hash_table_add(s->have, it->message_id);
         g_ptr_array_add(s->items, it);
         if (s->opts->new_items_out && !g_hash_table_contains(s->moved, c->message_id))
             g_ptr_array_add(s->opts->new_items_out, g_strdup(it->message_id));
@@ -1178,18 +1320,10 @@ bw_scan_stage_classify(bw_scan_t *s, bw_scan_result_t **out, bool *retry, char *
     if (!insert_after_prefix(s->items->pdata, s->items->len, sizeof(gpointer), stored_items,
                              bw_scan_item_cmp))
         g_ptr_array_sort(s->items, bw_scan_item_cmp);
-    /* Each verdict as classified, before the group stage may promote it:
-     * a row the group stage changed is not kept by a later run (its
-     * promotion depends on the other items: it is decided again). */
-    s->classified = g_hash_table_new_full(bw_str_hash, g_str_equal, NULL, g_free);
-    for (guint i = 0; i < s->items->len; i++) {
-        const bw_item_t *it = g_ptr_array_index(s->items, i);
-        bw_scan_verdict_t *v = g_new(bw_scan_verdict_t, 1);
-        v->klass = it->klass;
-        v->score = it->score;
-        v->evidence = it->evidence ? it->evidence->len : 0;
-        g_hash_table_insert(s->classified, it->message_id, v);
-    }
+    /* (Each verdict as classified, before the group stage may promote it,
+     * is in its row record: a row the group stage changed is not kept by
+     * a later run; its promotion depends on the other items: it is decided
+     * again.) */
     /* which path the stored verdicts took (T210 checks that both are used) */
     bw_scan_phase(keep->len > 0 && again == 0 ? "classify+kept"
                   : again < keep->len ? "classify+some" : "classify");

@@ -61,6 +61,31 @@ typedef struct {
     char *reader;             /* this reader build */
 } bw_scan_skips_t;
 
+/* An item's verdict as bw_classify gave it (bw_scan_row_t). */
+typedef struct {
+    bw_class_t klass;
+    double score;
+    guint evidence;            /* lines of evidence */
+} bw_scan_verdict_t;
+
+/* What the classify stage tells the store stage of an item of this run
+ * (bw_scan_t.rows, by the item's address): one record, one lookup of a
+ * pointer, where three tables keyed by its Message-ID took three string
+ * hashes (at 1M messages ~11 hashes of each stored row's Message-ID a
+ * run, each a likely cache miss on its string). */
+typedef struct {
+    /* the questions its classification asked (ops-record.h text form;
+     * owned) */
+    char *questions;
+    /* the campaign its stored row names ("" none) when the stored verdict
+     * was kept, not computed again; NULL otherwise (in rows_names) */
+    const char *kept;
+    /* its verdict as bw_classify gave it, before the group stage can
+     * promote it (campaign.c raises class and score, adds evidence, from
+     * the other items around it) */
+    bw_scan_verdict_t verdict;
+} bw_scan_row_t;
+
 /* One scan attempt: its inputs, the state it found, and what each stage
  * hands to the next.  Owned by scan.c (bw_scan_clear). */
 typedef struct {
@@ -146,17 +171,22 @@ typedef struct {
 
     /* classify */
     GPtrArray *items;          /* bw_item_t*, by date */
-    GHashTable *have;          /* message-id of every item (borrowed keys) */
+    GHashTable *have;          /* message-id of every item and of every
+                                  vanished one (borrowed keys); made by the
+                                  store stage when it takes in another
+                                  run's items, NULL until then */
     GPtrArray *stored_questions;  /* the stored rows' questions (char*, NULL for
                                      none; taken when kept), by the index of
                                      their item in the classify stage's load */
     GPtrArray *vanished;       /* char*: stored reports no longer in the mailbox */
-    /* message-id -> the questions its classification asked (ops-record.h
-     * text form): every item of this run */
-    GHashTable *questions;
-    /* message-id -> the campaign its stored row names ("" none): the
-     * stored items whose verdict was kept, not computed again */
-    GHashTable *kept;
+    /* bw_item_t* -> bw_scan_row_t: every item the classify stage gave
+     * (its questions, whether its stored verdict was kept, its verdict
+     * before the group stage); the records in row_blocks, the kept
+     * campaigns' names copied into rows_names */
+    GHashTable *rows;
+    GPtrArray *row_blocks;     /* bw_scan_row_t[BW_SCAN_ROW_BLOCK] each */
+    guint row_used;            /* of the last block */
+    GStringChunk *rows_names;
     char *profile_digest;      /* bw_profile_digest after the learning pass */
     char *verdict_digest;      /* bw_profile_verdict_digest, the same */
     /* taught_t* (scan-classify.c): each distinct lesson of the learning
@@ -183,10 +213,6 @@ typedef struct {
      * the state is damaged, the run starts over from the mail (scan.c), as
      * a row that does not read at the load does. */
     bool unslim_failed;
-    /* message-id -> bw_scan_verdict_t: each item's verdict as bw_classify
-     * gave it, before the group stage can promote it (campaign.c raises
-     * class and score, adds evidence, from the other items around it) */
-    GHashTable *classified;
 
     /* store: whether the stage left each item's stored row as it was (a
      * kept verdict, the same campaign, not promoted), by its index in
@@ -201,14 +227,12 @@ typedef struct {
     GPtrArray *surges;         /* bw_surge_t* */
 } bw_scan_t;
 
-/* An item's verdict as bw_classify gave it (bw_scan_t.classified). */
-typedef struct {
-    bw_class_t klass;
-    double score;
-    guint evidence;            /* lines of evidence */
-} bw_scan_verdict_t;
-
 void bw_scan_clear(bw_scan_t *s);
+/* (scan-classify.c) The row records: a new one for item `it` (its
+ * verdict now, `questions` taken), and all of them freed. */
+#define BW_SCAN_ROW_BLOCK 1024u
+bw_scan_row_t *bw_scan_row_new(bw_scan_t *s, const bw_item_t *it, char *questions);
+void bw_scan_rows_clear(bw_scan_t *s);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(bw_scan_t, bw_scan_clear)
 
 /* ---------------------------------------------------------------- helpers (scan.c) */

@@ -9,18 +9,27 @@
  * classification the questions answer, and is not kept by a later run (no
  * questions stored). */
 static bool
-item_promoted(const bw_scan_t *s, const bw_item_t *it)
+row_promoted(const bw_scan_row_t *row, const bw_item_t *it)
 {
-    const bw_scan_verdict_t *v = g_hash_table_lookup(s->classified, it->message_id);
+    const bw_scan_verdict_t *v = row != NULL ? &row->verdict : NULL;
     return v == NULL || v->klass != it->klass || v->score != it->score ||
            v->evidence != (it->evidence ? it->evidence->len : 0);
+}
+
+/* The row record of `it` (scan-private.h), or NULL: an item the classify
+ * stage did not give (another run's, taken in). */
+static const bw_scan_row_t *
+row_of(const bw_scan_t *s, const bw_item_t *it)
+{
+    return s->rows != NULL ? g_hash_table_lookup(s->rows, it) : NULL;
 }
 
 /* The questions the row of `it` holds (or is written with here). */
 static const char *
 row_questions(const bw_scan_t *s, const bw_item_t *it)
 {
-    return item_promoted(s, it) ? NULL : g_hash_table_lookup(s->questions, it->message_id);
+    const bw_scan_row_t *row = row_of(s, it);
+    return row_promoted(row, it) ? NULL : row->questions;
 }
 
 /* The snapshot entries of `items`, each with its row's questions; slim
@@ -63,6 +72,18 @@ bw_scan_stage_store(bw_scan_t *s, bool *retry, char **detail)
     if (!s->full && g_strcmp0(rev_now, s->saved_rev) != 0) {
         g_autoptr(GPtrArray) theirs = NULL;
         if (bw_store_load_items(store, &theirs, NULL) == BW_OK) {
+            /* every item's Message-ID, and the stored reports that left
+             * (not taken back from the concurrent run): made here, where
+             * it is asked (rarely), not by the classify stage for every
+             * stored row */
+            if (s->have == NULL) {
+                s->have = g_hash_table_new(bw_str_hash, g_str_equal);
+                for (guint i = 0; i < s->items->len; i++)
+                    g_hash_table_add(s->have,
+                                     ((bw_item_t *)g_ptr_array_index(s->items, i))->message_id);
+                for (guint i = 0; s->vanished != NULL && i < s->vanished->len; i++)
+                    g_hash_table_add(s->have, g_ptr_array_index(s->vanished, i));
+            }
             for (guint i = 0; i < theirs->len; i++) {
                 bw_item_t *it = g_ptr_array_index(theirs, i);
                 if (g_hash_table_contains(s->have, it->message_id))
@@ -150,10 +171,11 @@ bw_scan_stage_store(bw_scan_t *s, bool *retry, char **detail)
         /* The group stage promoted it (campaign.c): its row is not the
          * classification the questions answer, and is not kept by a later
          * run (no questions stored). */
-        bool promoted = item_promoted(s, it);
+        const bw_scan_row_t *row = row_of(s, it);
+        bool promoted = row_promoted(row, it);
         /* A kept verdict (scan-classify.c) is the stored row's: only its
          * campaign can have moved. */
-        const char *kept = rows_as_read ? g_hash_table_lookup(s->kept, it->message_id) : NULL;
+        const char *kept = rows_as_read && row != NULL ? row->kept : NULL;
         if (kept != NULL && !promoted && strcmp(kept, it->campaign ? it->campaign : "") == 0) {
             if (s->unchanged != NULL)
                 s->unchanged[i] = 1;
@@ -168,8 +190,7 @@ bw_scan_stage_store(bw_scan_t *s, bool *retry, char **detail)
             break;
         }
         st = bw_store_put_item_if_changed(store, it,
-                                          promoted ? NULL : g_hash_table_lookup(s->questions,
-                                                                                it->message_id),
+                                          promoted ? NULL : row->questions,
                                           rows_as_read, &written, detail);
         if (written || !entry_holds)
             g_ptr_array_add(entries_due, it);

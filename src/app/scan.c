@@ -423,9 +423,7 @@ bw_scan_clear(bw_scan_t *s)
     g_clear_pointer(&s->surges, g_ptr_array_unref);
     g_clear_pointer(&s->have, g_hash_table_unref);
     g_clear_pointer(&s->stored_questions, g_ptr_array_unref);
-    g_clear_pointer(&s->questions, g_hash_table_unref);
-    g_clear_pointer(&s->kept, g_hash_table_unref);
-    g_clear_pointer(&s->classified, g_hash_table_unref);
+    bw_scan_rows_clear(s);
     g_clear_pointer(&s->unchanged, g_free);
     g_clear_pointer(&s->profile_digest, g_free);
     g_clear_pointer(&s->verdict_digest, g_free);

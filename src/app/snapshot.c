@@ -608,6 +608,9 @@ snapshot_load(bw_store_t *store, bw_profile_t *profile, bool profile_only, snaps
     return true;
 }
 
+/* At most so many item structs allocated ahead (bw_snapshot_slim_items). */
+#define SLIM_SPARE_MAX 1000000u
+
 /* A stored item read from its entry (bw_snapshot_slim_items). */
 typedef struct {
     bw_item_t *item;
@@ -615,9 +618,12 @@ typedef struct {
 } slim_row_t;
 
 typedef struct {
-    GArray *rows;            /* slim_row_t */
+    GPtrArray *items;        /* bw_item_t*, as read */
+    GPtrArray *questions;    /* char*, each its item's */
     char *refused;           /* the row whose entry is not its own */
     bool unsorted;           /* a row before one it follows */
+    bw_item_t **spare;       /* item structs allocated before the rows are read */
+    guint n_spare, next_spare;
 } slim_load_t;
 
 static void
@@ -631,12 +637,17 @@ slim_row_clear(gpointer p)
 /* By date, then Message-ID as SQLite's BINARY collation orders them (the
  * rows' order: store.c, cmp_loaded_row). */
 static gint
-cmp_slim_row(gconstpointer a, gconstpointer b)
+cmp_slim_item(const bw_item_t *x, const bw_item_t *y)
 {
-    const bw_item_t *x = ((const slim_row_t *)a)->item, *y = ((const slim_row_t *)b)->item;
     if (x->date_unix != y->date_unix)
         return x->date_unix < y->date_unix ? -1 : 1;
     return strcmp(x->message_id, y->message_id);
+}
+
+static gint
+cmp_slim_row(gconstpointer a, gconstpointer b)
+{
+    return cmp_slim_item(((const slim_row_t *)a)->item, ((const slim_row_t *)b)->item);
 }
 
 static bool
@@ -646,7 +657,8 @@ slim_take(void *data, const char *message_id, gint64 date, bool learn, const voi
     slim_load_t *l = data;
     bool entry_learn = false;
     slim_row_t row = { NULL, NULL };
-    row.item = bw_item_from_snap_entry(bytes, len, &entry_learn, &row.questions);
+    bw_item_t *into = l->next_spare < l->n_spare ? l->spare[l->next_spare++] : g_new0(bw_item_t, 1);
+    row.item = bw_item_from_snap_entry_into(into, bytes, len, &entry_learn, &row.questions);
     if (row.item == NULL || strcmp(row.item->message_id, message_id) != 0 ||
         row.item->date_unix != date || entry_learn != learn) {
         /* not the entry of its row: refused as a damaged one */
@@ -655,11 +667,29 @@ slim_take(void *data, const char *message_id, gint64 date, bool learn, const voi
         return false;
     }
     /* (in order so far: the table's order is most often the dates') */
-    if (l->rows->len > 0 && cmp_slim_row(&g_array_index(l->rows, slim_row_t, l->rows->len - 1),
-                                         &row) >= 0)
+    if (l->items->len > 0 &&
+        cmp_slim_item(g_ptr_array_index(l->items, l->items->len - 1), row.item) >= 0)
         l->unsorted = true;
-    g_array_append_val(l->rows, row);
+    /* straight into the lists handed out (one pair of lists, no copy) */
+    g_ptr_array_add(l->items, row.item);
+    g_ptr_array_add(l->questions, row.questions);
     return true;
+}
+
+/* `items` and their `questions` (index for index) sorted as the rows. */
+static void
+slim_sort(GPtrArray *items, GPtrArray *questions)
+{
+    g_autoptr(GArray) rows = g_array_sized_new(FALSE, FALSE, sizeof(slim_row_t), items->len);
+    for (guint i = 0; i < items->len; i++) {
+        slim_row_t r = { g_ptr_array_index(items, i), g_ptr_array_index(questions, i) };
+        g_array_append_val(rows, r);
+    }
+    g_array_sort(rows, cmp_slim_row);
+    for (guint i = 0; i < rows->len; i++) {
+        g_ptr_array_index(items, i) = g_array_index(rows, slim_row_t, i).item;
+        g_ptr_array_index(questions, i) = g_array_index(rows, slim_row_t, i).questions;
+    }
 }
 
 bool
@@ -670,27 +700,32 @@ bw_snapshot_slim_items(bw_store_t *store, GPtrArray **items, GPtrArray **questio
     guint64 stored = 0;
     if (bw_store_count_items(store, &stored) != BW_OK || stored > G_MAXUINT)
         return false;
-    g_autoptr(GArray) rows = g_array_sized_new(FALSE, FALSE, sizeof(slim_row_t), (guint)stored);
-    g_array_set_clear_func(rows, slim_row_clear);
-    slim_load_t l = { rows, NULL, false };
+    g_autoptr(GPtrArray) its = g_ptr_array_new_full((guint)stored, (GDestroyNotify)bw_item_free);
+    g_autoptr(GPtrArray) qs = g_ptr_array_new_full((guint)stored, g_free);
+    /* Every item's struct first, one after the other (each its own
+     * allocation, freed as any item): what each later pass over the items
+     * reads of them first (class, report, campaign...) then lies in
+     * neighbouring memory, in the order the passes go, not each beside its
+     * own row's ~2 kB of strings and lists. */
+    slim_load_t l = { its, qs, NULL, false, NULL, 0, 0 };
+    l.n_spare = (guint)MIN(stored, (guint64)SLIM_SPARE_MAX);
+    l.spare = g_new(bw_item_t *, MAX(l.n_spare, 1u));
+    for (guint i = 0; i < l.n_spare; i++)
+        l.spare[i] = g_new0(bw_item_t, 1);
     bw_status_t st = bw_store_each_snap_entry(store, slim_take, &l);
+    for (guint i = l.next_spare; i < l.n_spare; i++)
+        g_free(l.spare[i]);
+    g_free(l.spare);
     if (l.refused != NULL) {
         bw_store_snap_entry_refuse(store, l.refused);
         g_free(l.refused);
     }
-    if (st != BW_OK || rows->len != stored)
+    if (st != BW_OK || its->len != stored)
         return false;
     if (l.unsorted)
-        g_array_sort(rows, cmp_slim_row);
-    GPtrArray *its = g_ptr_array_new_full(rows->len, (GDestroyNotify)bw_item_free);
-    GPtrArray *qs = g_ptr_array_new_full(rows->len, g_free);
-    for (guint i = 0; i < rows->len; i++) {
-        slim_row_t *r = &g_array_index(rows, slim_row_t, i);
-        g_ptr_array_add(its, g_steal_pointer(&r->item));
-        g_ptr_array_add(qs, g_steal_pointer(&r->questions));
-    }
-    *items = its;
-    *questions = qs;
+        slim_sort(its, qs);
+    *items = g_steal_pointer(&its);
+    *questions = g_steal_pointer(&qs);
     return true;
 }
 

@@ -296,6 +296,13 @@ GVariant *bw_snap_entry_new(const bw_item_t *it, bool learn, const char *frag,
  * wrote (every offset, count and length is checked: any bytes are safe). */
 bw_item_t *bw_item_from_snap_entry(const void *data, gsize size, bool *learn,
                                    char **questions);
+/* The same into `it`, an item of its own allocation (g_new0: all zero),
+ * which it takes: returned filled, or freed (bw_item_free) and NULL.  So
+ * a caller that reads many may allocate their structs first, one after
+ * the other (the passes over the items then read them from neighbouring
+ * memory). */
+bw_item_t *bw_item_from_snap_entry_into(bw_item_t *it, const void *data, gsize size, bool *learn,
+                                        char **questions);
 bw_status_t bw_report_from_json(JsonNode *node, bw_report_t **out, char **detail);
 /* The one codec of fingerprints, for items and campaigns alike: an object
  * whose hashes are 16-digit hex strings (JSON numbers lose bits beyond

@@ -602,6 +602,16 @@ e_dup(bw_gv_span_t s, bool *bad)
 bw_item_t *
 bw_item_from_snap_entry(const void *data, gsize size, bool *learn_out, char **questions_out)
 {
+    return bw_item_from_snap_entry_into(g_new0(bw_item_t, 1), data, size, learn_out,
+                                        questions_out);
+}
+
+bw_item_t *
+bw_item_from_snap_entry_into(bw_item_t *into, const void *data, gsize size, bool *learn_out,
+                             char **questions_out)
+{
+    /* (taken: freed on every way out but the last) */
+    g_autoptr(bw_item_t) it = into;
     if (questions_out)
         *questions_out = NULL;
     bw_gv_span_t v = { data, data != NULL ? size : 0 };
@@ -623,7 +633,6 @@ bw_item_from_snap_entry(const void *data, gsize size, bool *learn_out, char **qu
         evidence > SLIM_MAX_EVIDENCE || (ra.count > 0 && !(flags & SLIM_F_REPORT)))
         return NULL;
     bool bad = false;
-    g_autoptr(bw_item_t) it = g_new0(bw_item_t, 1);
     it->slim = true;
     it->slim_learn = learn != 0;
     it->message_id = e_dup(m[E_ID], &bad);
