@@ -479,8 +479,13 @@ bw_matcher_scan(const bw_matcher_t *m, const char *text, size_t len,
             pending = b;         /* fed at i + 1, in place of the raw byte */
             prev_space = false;
         } else if (is_space(c)) {
-            if (prev_space)
+            if (prev_space) {
+                /* the rest of the run too: each of its blanks would come
+                 * back here and be skipped the same way */
+                while (i + 1 < len && is_space((unsigned char)text[i + 1]))
+                    i++;
                 continue;
+            }
             prev_space = true;
             c = ' ';
         } else {
