@@ -66,6 +66,9 @@ field_slot(const bw_view_index_t *ix, const char *name, size_t len, guint32 h)
 
 static const char absent[] = "";
 
+/* (slots are found by masking a hash) */
+G_STATIC_ASSERT((BW_VIEW_INDEX_INLINE & (BW_VIEW_INDEX_INLINE - 1)) == 0);
+
 /* A name the table does not answer for, looked for by a scan from
  * `from` and remembered: a name past the table of a header block with too
  * many names (from the first line the table could not hold: no earlier
@@ -154,7 +157,8 @@ fields_grow(bw_view_index_t *ix)
             j = (j + 1) & ix->fields_mask;
         ix->fields[j] = old[i];
     }
-    g_free(old);
+    if (old != ix->inline_fields)
+        g_free(old);
 }
 
 /* One pass over the header block: the first line of each field name.  A
@@ -166,8 +170,9 @@ bw_view_index_init(bw_view_index_t *ix, const char *hdr, size_t hdr_len)
 {
     ix->hdr = hdr;
     ix->hdr_len = hdr_len;
-    ix->fields = g_new0(bw_view_field_t, 64);
-    ix->fields_mask = 63;
+    memset(ix->inline_fields, 0, sizeof ix->inline_fields);
+    ix->fields = ix->inline_fields;
+    ix->fields_mask = BW_VIEW_INDEX_INLINE - 1;
     ix->nfields = 0;
     ix->overflow_from = (size_t)-1;
     ix->overflow = NULL;
@@ -215,8 +220,11 @@ void
 bw_view_index_clear(bw_view_index_t *ix)
 {
     for (size_t i = 0; ix->fields != NULL && i <= ix->fields_mask; i++)
-        g_free(ix->fields[i].value);
-    g_clear_pointer(&ix->fields, g_free);
+        if (ix->fields[i].value != NULL)
+            g_free(ix->fields[i].value);
+    if (ix->fields != ix->inline_fields)
+        g_free(ix->fields);
+    ix->fields = NULL;
     if (ix->overflow != NULL) {
         g_hash_table_foreach(ix->overflow, overflow_value_free, NULL);
         g_clear_pointer(&ix->overflow, g_hash_table_unref);
