@@ -631,7 +631,7 @@ static void
 notice_read(notice_t *nt, const char *text, size_t len, const char *orig_subject)
 {
     nt->text = text;
-    nt->lines = g_array_new(FALSE, FALSE, sizeof(line_t));
+    nt->lines = g_array_sized_new(FALSE, FALSE, sizeof(line_t), 32);
     size_t pos = 0, limit = len;
     unsigned para = 0;
     bool prev_blank = true;
