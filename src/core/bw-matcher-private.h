@@ -33,15 +33,26 @@ struct bw_matcher {
      * has more states than 15 bits hold, or more than 255 classes (then
      * the scan walks the trie). */
     guint8 byte_class[256]; /* 0: a byte no pattern contains */
-    /* The class of a byte on the scan's printable-ASCII run: byte_class
-     * for '!' to DEL, else the last class (nclasses - 1), which no byte
-     * of byte_class has and whose column is DELTA_ESCAPE in every row:
-     * the run reads one table entry per byte, and a blank, a control
-     * byte or an 8-bit byte leaves it through the same test as a match. */
+    /* The class of a byte on the scan's run: byte_class for the bytes
+     * bw_matcher_runs_as_is names, else the last class (nclasses - 1),
+     * which no byte of byte_class has and whose column is DELTA_ESCAPE in
+     * every row: the run reads one table entry per byte, and a blank, a
+     * control byte or a byte the scan reads specially leaves it through
+     * the same test as a match. */
     guint8 run_class[256];
     guint32 nclasses;       /* the escape class included */
     const guint16 *delta;
 };
+
+/* The bytes the scan feeds as they are, one for one: printable ASCII
+ * ('!' to DEL; the table folds its case) and the 8-bit bytes but the
+ * three it reads specially (0xC3 and 0xD0 start a pair it folds, 0xE2 a
+ * typographic apostrophe).  They take the scan's fast path. */
+static inline bool
+bw_matcher_runs_as_is(unsigned char c)
+{
+    return (c > ' ' && c < 0x80) || (c >= 0x80 && c != 0xC3 && c != 0xD0 && c != 0xE2);
+}
 
 #define DELTA_STATE 0x7FFFu
 #define DELTA_OUTPUT 0x8000u

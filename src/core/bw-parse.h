@@ -121,10 +121,13 @@ typedef struct {
     bool decoded;
 } bw_view_field_t;
 
+#define BW_VIEW_INDEX_INLINE 64
+
 typedef struct {
     const char *hdr;
     size_t hdr_len;
-    bw_view_field_t *fields;  /* open addressing, fields_mask + 1 slots */
+    bw_view_field_t *fields;  /* open addressing, fields_mask + 1 slots:
+                               * inline_fields, or g_new0'd once grown */
     size_t fields_mask;
     size_t nfields;
     /* A header block with more distinct names than the table holds
@@ -139,6 +142,10 @@ typedef struct {
     const char *senders_from;
     unsigned senders_bits;
     bool senders_known;
+    /* the table of a header block of up to BW_VIEW_INDEX_INLINE / 2
+     * names (nearly all mail), in the index itself: no allocation per
+     * message */
+    bw_view_field_t inline_fields[BW_VIEW_INDEX_INLINE];
 } bw_view_index_t;
 
 #define BW_VIEW_INDEX_MAX_NAMES 4096

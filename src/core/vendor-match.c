@@ -269,8 +269,10 @@ build_table(bw_matcher_t *m, const guint32 *order, guint32 norder)
      * on its fast path). */
     for (unsigned c = 'A'; c <= 'Z'; c++)
         m->byte_class[c] = m->byte_class[c + 32];
+    /* the bytes the scan feeds as they are (bw_matcher_runs_as_is) go
+     * through its fast path; any other leaves it */
     for (unsigned c = 0; c < 256; c++)
-        m->run_class[c] = c >= 0x21 && c <= 0x7F ? m->byte_class[c] : (guint8)esc;
+        m->run_class[c] = bw_matcher_runs_as_is((unsigned char)c) ? m->byte_class[c] : (guint8)esc;
     for (guint32 k = 1; k < esc; k++)
         delta[k] = with_output(m, m->root_next[class_byte[k]]);
     /* every row copies it from its failure state's, the root's first, and
@@ -432,9 +434,10 @@ bw_matcher_scan(const bw_matcher_t *m, const char *text, size_t len,
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)text[i];
         size_t skip = 0;             /* extra bytes consumed by this one */
-        if (c > ' ' && c < 0x80 && pending == 0) {
-            /* printable ASCII, the bulk of any notice: the fast path (the
-             * table folds the case itself) */
+        if (pending == 0 && bw_matcher_runs_as_is(c)) {
+            /* printable ASCII, the bulk of any notice, and the bytes of
+             * other scripts: the fast path (the table folds the case
+             * itself) */
             prev_space = false;
             if (delta != NULL) {
                 /* the whole run of such bytes, in this inner loop: each
@@ -476,8 +479,13 @@ bw_matcher_scan(const bw_matcher_t *m, const char *text, size_t len,
             pending = b;         /* fed at i + 1, in place of the raw byte */
             prev_space = false;
         } else if (is_space(c)) {
-            if (prev_space)
+            if (prev_space) {
+                /* the rest of the run too: each of its blanks would come
+                 * back here and be skipped the same way */
+                while (i + 1 < len && is_space((unsigned char)text[i + 1]))
+                    i++;
                 continue;
+            }
             prev_space = true;
             c = ' ';
         } else {
