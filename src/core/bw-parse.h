@@ -149,6 +149,9 @@ typedef struct {
 } bw_view_index_t;
 
 #define BW_VIEW_INDEX_MAX_NAMES 4096
+/* Names of one hash that a new name is compared with before the index
+ * stops there as past BW_VIEW_INDEX_MAX_NAMES (only hostile mail has two) */
+#define BW_VIEW_INDEX_MAX_SAME_HASH 4
 
 void bw_view_index_init(bw_view_index_t *ix, const char *hdr, size_t hdr_len);
 void bw_view_index_clear(bw_view_index_t *ix);

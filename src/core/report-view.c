@@ -161,6 +161,30 @@ fields_grow(bw_view_index_t *ix)
         g_free(old);
 }
 
+/* The slot of a name being added to the index: field_slot, with the
+ * names of its hash that it is compared with (whole) counted.  NULL when
+ * more than BW_VIEW_INDEX_MAX_SAME_HASH of them differ from it: a hostile
+ * block can give thousands of names one hash, and each new one cost a
+ * comparison with every earlier one. */
+static bw_view_field_t *
+field_slot_new(const bw_view_index_t *ix, const char *name, size_t len, guint32 h)
+{
+    size_t i = h & ix->fields_mask;
+    unsigned same = 0;
+    for (;;) {
+        bw_view_field_t *f = &ix->fields[i];
+        if (f->hash == 0)
+            return f;
+        if (f->hash == h && f->name_len == len) {
+            if (bw_ascii_ncase_eq(ix->hdr + f->line, name, len))
+                return f;
+            if (++same > BW_VIEW_INDEX_MAX_SAME_HASH)
+                return NULL;
+        }
+        i = (i + 1) & ix->fields_mask;
+    }
+}
+
 /* One pass over the header block: the first line of each field name.  A
  * field name is what comes before the line's first colon, less trailing
  * blanks (bw_hdr_find's reading: the name, blanks, a colon); lines that
@@ -189,7 +213,14 @@ bw_view_index_init(bw_view_index_t *ix, const char *hdr, size_t hdr_len)
                 nl--;
             if (nl > 0 && nl <= G_MAXUINT32) {
                 guint32 h = name_hash(line, nl);
-                bw_view_field_t *f = field_slot(ix, line, nl, h);
+                bw_view_field_t *f = field_slot_new(ix, line, nl, h);
+                /* (too many names of its hash: as past the table's size,
+                 * every name of an earlier line is in it, and the others
+                 * are looked for from this line) */
+                if (f == NULL) {
+                    ix->overflow_from = pos;
+                    break;
+                }
                 if (f->hash == 0) {
                     if (ix->nfields >= BW_VIEW_INDEX_MAX_NAMES) {
                         ix->overflow_from = pos;
