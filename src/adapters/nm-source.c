@@ -356,13 +356,23 @@ bw_nm_source_open(const char *config_path, bw_nm_source_t **out, char **detail)
 }
 
 void
-bw_nm_source_close(bw_nm_source_t *src)
+bw_nm_source_close_at_exit(bw_nm_source_t *src)
 {
     if (src == NULL)
         return;
     if (src->db)
         notmuch_database_destroy(src->db);
+    src->db = NULL;
     bw_nm_xapian_close(src->xap);
+    src->xap = NULL;
+}
+
+void
+bw_nm_source_close(bw_nm_source_t *src)
+{
+    if (src == NULL)
+        return;
+    bw_nm_source_close_at_exit(src);   /* the handles */
     g_free(src->open_uuid);
     g_free(src->path);
     g_strfreev(src->owners);
@@ -377,18 +387,6 @@ bw_nm_source_close(bw_nm_source_t *src)
     g_hash_table_destroy(src->from_counts);
     range_forget(src);
     g_free(src);
-}
-
-void
-bw_nm_source_close_at_exit(bw_nm_source_t *src)
-{
-    if (src == NULL)
-        return;
-    if (src->db)
-        notmuch_database_destroy(src->db);
-    src->db = NULL;
-    bw_nm_xapian_close(src->xap);
-    src->xap = NULL;
 }
 
 const char *
@@ -1080,19 +1078,34 @@ bw_nm_source_range_keys(bw_nm_source_t *src, guint64 after_rev, guint max, GHash
     return true;
 }
 
+/* The restriction a count about the range's messages is asked under: their
+ * id: terms only (the range query itself would scan every document again).
+ * NULL when the count is known without asking: *known is then 0 (an empty
+ * range) or -1 (it cannot be told). */
+static char *
+range_count_restriction(bw_nm_source_t *src, guint64 after_rev, gint64 *known)
+{
+    GPtrArray *range = range_list(src, after_rev);
+    *known = range != NULL && range->len == 0 ? 0 : -1;
+    if (range == NULL || range->len == 0)
+        return NULL;
+    char *restriction = range_restriction(src, after_rev, range);
+    if (restriction == NULL || src->range_terms == NULL) {
+        g_free(restriction);
+        return NULL;
+    }
+    return restriction;
+}
+
 gint64
 bw_nm_source_range_from_count(bw_nm_source_t *src, guint64 after_rev, const char *address)
 {
-    GPtrArray *range = range_list(src, after_rev);
-    if (range == NULL || address == NULL || *address == '\0')
+    if (address == NULL || *address == '\0')
         return -1;
-    if (range->len == 0)
-        return 0;
-    g_autofree char *restriction = range_restriction(src, after_rev, range);
-    /* asked of the range's id: terms only (the range query itself would
-     * scan every document again) */
-    if (restriction == NULL || src->range_terms == NULL)
-        return -1;
+    gint64 known;
+    g_autofree char *restriction = range_count_restriction(src, after_rev, &known);
+    if (restriction == NULL)
+        return known;
     /* the term op_received_from_count asks */
     g_autofree char *addr = g_ascii_strdown(address, -1);
     g_autofree char *t = bw_nm_quote_term(addr);
@@ -1109,14 +1122,10 @@ bw_nm_source_range_from_any(bw_nm_source_t *src, guint64 after_rev,
 {
     if (n == 0 || n > 1024)
         return -1;
-    GPtrArray *range = range_list(src, after_rev);
-    if (range == NULL)
-        return -1;
-    if (range->len == 0)
-        return 0;
-    g_autofree char *restriction = range_restriction(src, after_rev, range);
-    if (restriction == NULL || src->range_terms == NULL)
-        return -1;
+    gint64 known;
+    g_autofree char *restriction = range_count_restriction(src, after_rev, &known);
+    if (restriction == NULL)
+        return known;
     /* each member the term bw_nm_source_range_from_count asks, between
      * parentheses beside the others: their union */
     g_autoptr(GString) g = g_string_new(NULL);

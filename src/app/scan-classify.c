@@ -635,24 +635,33 @@ from_settle(range_keys_t *k, GPtrArray *addrs, guint lo, guint hi, gint64 n)
     }
 }
 
-static void
-from_batch(bw_scan_t *s, range_keys_t *k, GArray *keep)
+/* The keys `collect` takes from the kept rows' recorded questions, into
+ * `seen` (which owns them), and sorted in the array returned: one order, and
+ * so the same batches, whatever the table's. */
+static GPtrArray *
+kept_question_keys(bw_scan_t *s, GArray *keep, bw_ops_recheck_fn collect, GHashTable *seen)
 {
-    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     for (guint j = 0; j < keep->len; j++) {
         const char *q = g_ptr_array_index(s->stored_questions, g_array_index(keep, guint, j));
         bool changed = false;
         if (q != NULL)
-            (void)bw_ops_recheck_text(q, &s->ops, collect_from, seen, MAX_ITEM_QUESTIONS,
-                                      &changed);
+            (void)bw_ops_recheck_text(q, &s->ops, collect, seen, MAX_ITEM_QUESTIONS, &changed);
     }
-    g_autoptr(GPtrArray) all = g_ptr_array_new();   /* borrowed from seen */
+    GPtrArray *all = g_ptr_array_sized_new(g_hash_table_size(seen));   /* borrowed */
     GHashTableIter it;
     gpointer key;
     g_hash_table_iter_init(&it, seen);
     while (g_hash_table_iter_next(&it, &key, NULL))
         g_ptr_array_add(all, key);
-    g_ptr_array_sort(all, cmp_str);   /* (chunks that do not depend on the table) */
+    g_ptr_array_sort(all, cmp_str);
+    return all;
+}
+
+static void
+from_batch(bw_scan_t *s, range_keys_t *k, GArray *keep)
+{
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GPtrArray) all = kept_question_keys(s, keep, collect_from, seen);
     for (guint lo = 0; lo < all->len; lo += FROM_BATCH)
         from_settle(k, all, lo, MIN(lo + FROM_BATCH, all->len), -1);
 }
@@ -661,21 +670,8 @@ static void
 sent_batch(bw_scan_t *s, range_keys_t *k, GArray *keep)
 {
     g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    for (guint j = 0; j < keep->len; j++) {
-        const char *q = g_ptr_array_index(s->stored_questions, g_array_index(keep, guint, j));
-        bool changed = false;
-        if (q != NULL)
-            (void)bw_ops_recheck_text(q, &s->ops, collect_sent, seen, MAX_ITEM_QUESTIONS,
-                                      &changed);
-    }
+    g_autoptr(GPtrArray) all = kept_question_keys(s, keep, collect_sent, seen);
     k->sent_zero = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    g_autoptr(GPtrArray) all = g_ptr_array_new();   /* borrowed from seen */
-    GHashTableIter it;
-    gpointer key;
-    g_hash_table_iter_init(&it, seen);
-    while (g_hash_table_iter_next(&it, &key, NULL))
-        g_ptr_array_add(all, key);
-    g_ptr_array_sort(all, cmp_str);   /* one order whatever the table's */
     g_autoptr(GPtrArray) keys = g_ptr_array_new();
     g_autoptr(GPtrArray) queries = g_ptr_array_new_with_free_func(g_free);
     for (guint i = 0; i < all->len; i++) {
