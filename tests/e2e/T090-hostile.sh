@@ -261,6 +261,7 @@ SANE = {
     "35-sane-names.eml": ("caps@example.net", 1),
     "36-sane-rfc2231.eml": ("caps@example.net", 1),
     "37-sane-date.eml": ("caps@example.net", 1),
+    "38-header-names-one-hash.eml": ("caps@example.net", 1),
 }
 for name, (addr, count) in sorted(SANE.items()):
     o = one(name)
