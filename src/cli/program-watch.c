@@ -8,10 +8,11 @@
  * each `notmuch new` then made both of them rescan everything (the hook
  * asks the agent to rescan): seconds to minutes of CPU after every new
  * mail until the user logged out.  The agent now compares, before each scan,
- * its program file and its engine module with what it started from; when a
- * package manager or `make install` has replaced either, it executes the
- * program again with the same arguments (the same process: a service
- * manager sees no exit).
+ * its program file and its engine module with what it started from, and
+ * where the name it was started by leads; when a package manager or `make
+ * install` has replaced either file, or pointed that name at another
+ * program, it executes the program again with the same arguments (the same
+ * process: a service manager sees no exit).
  *
  * A replaced file is one with another inode, size or modification time.  It
  * is used only once it has not changed for SETTLE_SECONDS, so that an
@@ -23,7 +24,9 @@
 #include <glib/gi18n.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -41,6 +44,8 @@ typedef struct {
 
 struct bw_program_watch {
     file_id_t exe, engine;
+    char *launch;           /* the name it was started by, a link to exe ... */
+    char *launch_target;    /* ... resolved at start (else both NULL) */
     char **argv;            /* the process's arguments, NULL-terminated */
     bool exec_failed;       /* told once; not tried again for that file */
     struct stat failed_st;
@@ -90,6 +95,22 @@ bw_program_watch_new(void)
         g_strcmp0(info.dli_fname, w->exe.path) != 0 && g_path_is_absolute(info.dli_fname))
         file_id_init(&w->engine, info.dli_fname);
     w->argv = read_cmdline();
+    /* The name it was started by (argv[0]; through PATH when it has no
+     * slash) when that leads to the program: an upgrade may install the new
+     * program elsewhere and only point that name at it (Nix or Guix
+     * profiles, /etc/alternatives). */
+    if (w->exe.known && w->argv != NULL && w->argv[0] != NULL && w->argv[0][0] != '\0') {
+        char *launch = strchr(w->argv[0], '/') != NULL ? g_canonicalize_filename(w->argv[0], NULL)
+                                                        : g_find_program_in_path(w->argv[0]);
+        char *target = launch != NULL ? realpath(launch, NULL) : NULL;
+        if (target != NULL && strcmp(target, w->exe.path) == 0) {
+            w->launch = launch;
+            w->launch_target = g_strdup(target);
+        } else {
+            g_free(launch);
+        }
+        free(target);
+    }
     return w;
 }
 
@@ -100,6 +121,8 @@ bw_program_watch_free(bw_program_watch_t *w)
         return;
     g_free(w->exe.path);
     g_free(w->engine.path);
+    g_free(w->launch);
+    g_free(w->launch_target);
     g_strfreev(w->argv);
     g_free(w);
 }
@@ -126,6 +149,14 @@ bw_program_watch_replaced(bw_program_watch_t *w)
     const char *which = replaced(&w->exe, now_s, &st);
     if (which == NULL)
         which = replaced(&w->engine, now_s, &st);
+    if (which == NULL && w->launch != NULL) {
+        /* the name now leads to another file */
+        char *target = realpath(w->launch, NULL);
+        if (target != NULL && strcmp(target, w->launch_target) != 0 && stat(target, &st) == 0 &&
+            S_ISREG(st.st_mode) && now_s - (gint64)st.st_mtim.tv_sec >= SETTLE_SECONDS)
+            which = w->launch;
+        free(target);
+    }
     if (which == NULL)
         return NULL;
     /* An exec of this very file failed already: not again for it (another
@@ -140,7 +171,10 @@ bw_program_watch_exec(bw_program_watch_t *w, const char *which)
 {
     fflush(stdout);
     fflush(stderr);
-    execv(w->exe.path, w->argv);
+    /* (by the name it was started by when there is one: the program it
+     * leads to now) */
+    const char *path = w->launch != NULL ? w->launch : w->exe.path;
+    execv(path, w->argv);
     int e = errno;
     struct stat st;
     w->exec_failed = stat(which, &st) == 0;
@@ -148,5 +182,5 @@ bw_program_watch_exec(bw_program_watch_t *w, const char *which)
         w->failed_st = st;
     fprintf(stderr, _("bouncewatch watch: cannot start the new program %s (%s); "
                       "the running agent goes on: restart it by hand\n"),
-            w->exe.path, g_strerror(e));
+            path, g_strerror(e));
 }

@@ -9,12 +9,14 @@
 typedef struct bw_program_watch bw_program_watch_t;
 
 /* What this process runs: its program file, the engine module this code
- * is in, and the arguments it was started with. */
+ * is in, the name it was started by (when a link leads there), and the
+ * arguments it was started with. */
 bw_program_watch_t *bw_program_watch_new(void);
 void bw_program_watch_free(bw_program_watch_t *w);
 
 /* The path of the program file or engine module when another file has
- * replaced it and has not changed for a moment, else NULL. */
+ * replaced it, or the name it was started by when that now leads to another
+ * file, and that file has not changed for a moment; else NULL. */
 const char *bw_program_watch_replaced(bw_program_watch_t *w);
 
 /* Executes the program again with the same arguments; returns only when

@@ -6,7 +6,8 @@
 # mailbox after every `notmuch new`: each rescans a state another version
 # wrote).  A file that is still changing (modified just now, or in the
 # future) is not used yet, and a file that cannot be executed leaves the old
-# agent running, said once.
+# agent running, said once.  An upgrade that only points the name the agent
+# was started by at a new program is one too.
 . "${BW_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/lib.sh"
 bw_require_bin
 bw_require_cmd notmuch dbus-run-session
@@ -50,7 +51,10 @@ d = dbus.Interface(b.get_object("org.freedesktop.DBus", "/org/freedesktop/DBus")
 print(d.GetConnectionUnixProcessID("org.bouncewatch.Agent"))' 2>/dev/null || echo none
 }
 
-"$prog/bouncewatch" watch --poll 1 --debounce 100 --verbose >/dev/null 2>"$BW_TMP/watch.err" &
+# (started by a name that is a link to the program, as a profile's bin/ is)
+mkdir -p "$BW_TMP/bin"
+ln -s "$prog/bouncewatch" "$BW_TMP/bin/bouncewatch"
+"$BW_TMP/bin/bouncewatch" watch --poll 1 --debounce 100 --verbose >/dev/null 2>"$BW_TMP/watch.err" &
 agent=$!
 wait_for "cycle 2:" 1
 bw_expect_eq "the agent owns its name" "$(pid_of_owner)" "$agent"
@@ -90,6 +94,19 @@ bw_expect_eq "the new program owns the name" "$(pid_of_owner)" "$agent"
 n=$(bw_count "$BW_TMP/watch.err" "cycle [0-9]*:")
 wait_for "cycle [0-9]*:" $((n + 2))
 bw_expect_eq "it starts again once" "$(bw_count "$BW_TMP/watch.err" "cycle 1:")" 2
+
+# An upgrade that installs the new program elsewhere and only points the
+# name the agent was started by at it (Nix or Guix profiles).
+prog2="$BW_TMP/prog2"
+mkdir -p "$prog2/.libs"
+cp "$BW_BIN" "$prog2/bouncewatch"
+cp "$(dirname "$BW_BIN")"/.libs/bouncewatch-*.so "$prog2/.libs/"
+touch -d "-1 minute" "$prog2/bouncewatch" "$prog2"/.libs/*
+ln -sfn "$prog2/bouncewatch" "$BW_TMP/bin/bouncewatch"
+wait_for "starting the new program" 3
+wait_for "cycle 1:" 3
+bw_expect_eq "after the link moved, the same process runs the program it leads to" \
+    "$(readlink "/proc/$agent/exe")" "$prog2/bouncewatch"
 
 kill -TERM "$agent"
 rc=0
