@@ -51,7 +51,6 @@ import argparse
 import json
 import os
 import random
-import re
 import shutil
 import subprocess
 import sys
@@ -59,7 +58,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mailcopy import with_new_id  # noqa: E402
+from mailcopy import scenario_copy, with_new_id  # noqa: E402
 from staterows import state_rows  # noqa: E402
 
 ap = argparse.ArgumentParser()
@@ -71,11 +70,6 @@ ap.add_argument("--hook", action="store_true")
 ap.add_argument("dirs", nargs="+")
 args = ap.parse_args()
 binp = os.path.abspath(args.bin)
-
-
-def now_of(d):
-    m = re.search(r'"now":\s*"([^"]+)"', open(os.path.join(d, "truth.json")).read(65536))
-    return m.group(1)
 
 
 def later_now(now):
@@ -129,14 +123,7 @@ for d in args.dirs:
     d = os.path.abspath(d)
     name = os.path.basename(d.rstrip("/"))
     with tempfile.TemporaryDirectory(prefix="bw-incexact-") as tmp:
-        box = os.path.join(tmp, "box")
-        shutil.copytree(d, box, symlinks=True)
-        cfg = os.path.join(box, "notmuch-config")
-        text = open(cfg).read()
-        text = re.sub(r"(?m)^path=.*$", "path=" + os.path.join(box, "mail"), text)
-        open(cfg, "w").write(text)
-        env = dict(os.environ, NOTMUCH_CONFIG=cfg, BOUNCEWATCH_NOW=now_of(d), LC_ALL="C.UTF-8",
-                   DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent/bw")
+        box, _, env = scenario_copy(d, tmp)
         inc_state, full_state = os.path.join(tmp, "inc"), os.path.join(tmp, "full")
         ref_state = os.path.join(tmp, "ref")
         scan(env, inc_state, tag=args.tag or args.hook)

@@ -31,13 +31,13 @@ Exit status: 0 all identical, 1 a difference or a failed hook, 64 usage.
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mailcopy import scenario_copy  # noqa: E402
 from staterows import state_rows  # noqa: E402
 
 ap = argparse.ArgumentParser()
@@ -69,15 +69,7 @@ for d in args.dirs:
     d = os.path.abspath(d)
     name = os.path.basename(d.rstrip("/"))
     with tempfile.TemporaryDirectory(prefix="bw-promexact-") as tmp:
-        box = os.path.join(tmp, "box")
-        shutil.copytree(d, box, symlinks=True)
-        cfg = os.path.join(box, "notmuch-config")
-        text = re.sub(r"(?m)^path=.*$", "path=" + os.path.join(box, "mail"), open(cfg).read())
-        open(cfg, "w").write(text)
-        now = re.search(r'"now":\s*"([^"]+)"',
-                        open(os.path.join(d, "truth.json")).read(65536)).group(1)
-        env = dict(os.environ, NOTMUCH_CONFIG=cfg, BOUNCEWATCH_NOW=now, LC_ALL="C.UTF-8",
-                   DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent/bw")
+        box, _, env = scenario_copy(d, tmp)
 
         def notmuch_new():
             subprocess.run(["notmuch", "new", "--quiet", "--no-hooks"], env=env, check=True)

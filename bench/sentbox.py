@@ -8,19 +8,13 @@ step's incremental `scan --json` compared with a full rescan on a new state.
 import json
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mailcopy import with_new_id  # noqa: E402
-
-
-def now_of(d):
-    with open(os.path.join(d, "truth.json")) as f:
-        return re.search(r'"now":\s*"([^"]+)"', f.read(65536)).group(1)
+from mailcopy import scenario_copy, with_new_id  # noqa: E402
 
 
 def with_header(raw, name, value):
@@ -71,17 +65,7 @@ class SentBox:
     def __init__(self, d, tmp, binp, sample, folder, who):
         self.binp, self.who, self.tmp = binp, who, tmp
         self.name = os.path.basename(d.rstrip("/"))
-        box = os.path.join(tmp, "box")
-        shutil.copytree(d, box, symlinks=True)
-        cfg = os.path.join(box, "notmuch-config")
-        with open(cfg) as f:
-            text = f.read()
-        text = re.sub(r"(?m)^path=.*$", "path=" + os.path.join(box, "mail"), text)
-        text += "\n[bouncewatch]\nprofile_sample=%d\n" % sample
-        with open(cfg, "w") as f:
-            f.write(text)
-        self.env = dict(os.environ, NOTMUCH_CONFIG=cfg, BOUNCEWATCH_NOW=now_of(d),
-                        LC_ALL="C.UTF-8", DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent/bw")
+        box, text, self.env = scenario_copy(d, tmp, "\n[bouncewatch]\nprofile_sample=%d\n" % sample)
         self.owner = re.search(r"(?m)^primary_email=(.*)$", text).group(1).strip()
         self.inc = os.path.join(tmp, "inc")
         self.scan(self.inc)
