@@ -339,8 +339,10 @@ bw_diagnostic_fill(bw_recipient_t *r, const char *blk, size_t n, bool delayed)
      * (Exim): the address as the sender wrote it */
     static const char *const expanded[] = {"expanded from:", "expanded from", "generated from"};
     /* (the first two hold "expanded from": without it, neither is there) */
-    bool expanded_from = r->original_address == NULL && bw_memcasestr(blk, MIN(n, 1024), "expanded from") != NULL;
-    for (size_t k = expanded_from ? 0 : 2; r->original_address == NULL && k < G_N_ELEMENTS(expanded); k++) {
+    bool expanded_from = r->original_address == NULL &&
+                         bw_memcasestr(blk, MIN(n, 1024), "expanded from") != NULL;
+    for (size_t k = expanded_from ? 0 : 2;
+         r->original_address == NULL && k < G_N_ELEMENTS(expanded); k++) {
         const char *p = bw_memcasestr(blk, MIN(n, 1024), expanded[k]);
         if (p == NULL)
             continue;

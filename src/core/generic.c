@@ -631,7 +631,8 @@ names_message_id(const char *s, size_t n)
 {
     const char *p = s;
     while ((p = bw_memcasestr(p, n - (size_t)(p - s), "message")) != NULL) {
-        if ((size_t)(p - s) + 10 <= n && (p[7] == '-' || p[7] == ' ') && bw_ascii_ncase_eq(p + 8, "id", 2))
+        if ((size_t)(p - s) + 10 <= n && (p[7] == '-' || p[7] == ' ') &&
+            bw_ascii_ncase_eq(p + 8, "id", 2))
             return true;
         p++;
     }

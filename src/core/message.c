@@ -815,7 +815,8 @@ read_part_header(bw_mpart_t *mp, bool digest_child)
 {
     size_t vl = 0, tl = 0;
     const char *ct = NULL, *te = NULL;
-    hdr_find_two(mp->hdr, mp->hdr_len, "Content-Type", &ct, &vl, "Content-Transfer-Encoding", &te, &tl);
+    hdr_find_two(mp->hdr, mp->hdr_len, "Content-Type", &ct, &vl,
+                 "Content-Transfer-Encoding", &te, &tl);
     g_strlcpy(mp->type, digest_child ? "message" : "text", sizeof mp->type);
     g_strlcpy(mp->subtype, digest_child ? "rfc822" : "plain", sizeof mp->subtype);
     mp->charset[0] = mp->boundary[0] = '\0';
