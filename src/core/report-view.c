@@ -49,19 +49,35 @@ name_hash(const char *name, size_t len)
     return r != 0 ? r : 1;
 }
 
-/* The slot of a name: its own, or the empty one where it would go. */
+/* The slot of a name: its own, or the empty one where it would go; NULL
+ * when more than `max_other` other names of its hash and length are
+ * compared with it (whole) on the way. */
 static bw_view_field_t *
-field_slot(const bw_view_index_t *ix, const char *name, size_t len, guint32 h)
+field_probe(const bw_view_index_t *ix, const char *name, size_t len, guint32 h,
+            unsigned max_other)
 {
     size_t i = h & ix->fields_mask;
+    unsigned other = 0;
     for (;;) {
         bw_view_field_t *f = &ix->fields[i];
         if (f->hash == 0)
             return f;
-        if (f->hash == h && f->name_len == len && bw_ascii_ncase_eq(ix->hdr + f->line, name, len))
-            return f;
+        if (f->hash == h && f->name_len == len) {
+            if (bw_ascii_ncase_eq(ix->hdr + f->line, name, len))
+                return f;
+            if (++other > max_other)
+                return NULL;
+        }
         i = (i + 1) & ix->fields_mask;
     }
+}
+
+/* A looked-up name's slot (the index holds at most
+ * BW_VIEW_INDEX_MAX_SAME_HASH + 1 names of one hash: bw_view_index_init). */
+static bw_view_field_t *
+field_slot(const bw_view_index_t *ix, const char *name, size_t len, guint32 h)
+{
+    return field_probe(ix, name, len, h, G_MAXUINT);
 }
 
 static const char absent[] = "";
@@ -161,30 +177,6 @@ fields_grow(bw_view_index_t *ix)
         g_free(old);
 }
 
-/* The slot of a name being added to the index: field_slot, with the
- * names of its hash that it is compared with (whole) counted.  NULL when
- * more than BW_VIEW_INDEX_MAX_SAME_HASH of them differ from it: a hostile
- * block can give thousands of names one hash, and each new one cost a
- * comparison with every earlier one. */
-static bw_view_field_t *
-field_slot_new(const bw_view_index_t *ix, const char *name, size_t len, guint32 h)
-{
-    size_t i = h & ix->fields_mask;
-    unsigned same = 0;
-    for (;;) {
-        bw_view_field_t *f = &ix->fields[i];
-        if (f->hash == 0)
-            return f;
-        if (f->hash == h && f->name_len == len) {
-            if (bw_ascii_ncase_eq(ix->hdr + f->line, name, len))
-                return f;
-            if (++same > BW_VIEW_INDEX_MAX_SAME_HASH)
-                return NULL;
-        }
-        i = (i + 1) & ix->fields_mask;
-    }
-}
-
 /* One pass over the header block: the first line of each field name.  A
  * field name is what comes before the line's first colon, less trailing
  * blanks (bw_hdr_find's reading: the name, blanks, a colon); lines that
@@ -213,10 +205,13 @@ bw_view_index_init(bw_view_index_t *ix, const char *hdr, size_t hdr_len)
                 nl--;
             if (nl > 0 && nl <= G_MAXUINT32) {
                 guint32 h = name_hash(line, nl);
-                bw_view_field_t *f = field_slot_new(ix, line, nl, h);
-                /* (too many names of its hash: as past the table's size,
-                 * every name of an earlier line is in it, and the others
-                 * are looked for from this line) */
+                /* (more than BW_VIEW_INDEX_MAX_SAME_HASH other names of
+                 * its hash: a hostile block can give thousands of names
+                 * one hash, and each new one cost a comparison with every
+                 * earlier one.  As past the table's size, every name of an
+                 * earlier line is in it, and the others are looked for
+                 * from this line) */
+                bw_view_field_t *f = field_probe(ix, line, nl, h, BW_VIEW_INDEX_MAX_SAME_HASH);
                 if (f == NULL) {
                     ix->overflow_from = pos;
                     break;
