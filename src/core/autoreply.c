@@ -54,7 +54,7 @@ static const char *const autoreply_bodies[] = {
 };
 
 /* Virus notices: subject phrases (and body ones, checked with an automatic
- * sender). */
+ * sender).  None starts or ends with a blank (virus_in_words). */
 static const char *const virus_phrases[] = {
     "virus found", "virus detected", "virus alert", "virus warning", "virus notification",
     "virus in message", "virus in your mail", "infected attachment", "contained a virus",
@@ -270,29 +270,81 @@ read_senders_from_headers(const bw_view_t *v, senders_t *o)
                  bw_generic_sender_is_daemon(v->from);
 }
 
+/* Whether a line carries a server's reply code or status code: a "550 ...
+ * Virus detected" line is why one recipient failed, not an anti-virus
+ * notice. */
+static bool
+line_has_code(const char *line, size_t ll)
+{
+    g_autofree char *st = bw_status_code_find(line, ll);
+    bool code = st != NULL;
+    for (size_t i = 0; !code && i + 3 <= ll; i++)
+        code = (line[i] == '4' || line[i] == '5') && g_ascii_isdigit(line[i + 1]) &&
+               g_ascii_isdigit(line[i + 2]) && (i == 0 || line[i - 1] == ' ') &&
+               (i + 3 == ll || line[i + 3] == ' ' || line[i + 3] == '-');
+    return code;
+}
+
+/* The lines virus_in_words reads (the first ones of the text head). */
+#define VIRUS_LINES 200
+
+typedef struct {
+    const char *text;   /* the text head... */
+    size_t head;        /* ...of this length */
+    size_t base;        /* where the scanned segment starts (a line start) */
+    bool found;
+} virus_words_t;
+
+/* A match of the virus phrases in the head: it counts as one of a line
+ * (the phrase within one line, among the first VIRUS_LINES) whose line
+ * carries no code. */
+static bool
+virus_match(size_t id, size_t start, size_t end, void *data)
+{
+    (void)id;
+    virus_words_t *w = data;
+    const char *t = w->text;
+    start += w->base;
+    end += w->base;
+    size_t ls = start;
+    while (ls > 0 && t[ls - 1] != '\n')
+        ls--;
+    const char *nl = memchr(t + start, '\n', w->head - start);
+    size_t le = nl != NULL ? (size_t)(nl - t) : w->head;
+    if (end > le)
+        return true;    /* across a line break: no line says it */
+    unsigned n = 0;
+    for (const char *q = t; n < VIRUS_LINES && (q = memchr(q, '\n', ls - (size_t)(q - t))) != NULL; q++)
+        n++;
+    if (n >= VIRUS_LINES)
+        return true;    /* past the lines read */
+    if (line_has_code(t + ls, le - ls))
+        return true;
+    w->found = true;
+    return false;
+}
+
 /* A line of the text head that names a virus and is not a server's
- * diagnostic (a "550 ... Virus detected" line is why one recipient
- * failed, not an anti-virus notice). */
+ * diagnostic.  The head is scanned once, not line by line (~10 scans a
+ * message, each with its own set-up): no phrase starts or ends with a
+ * blank, so a match within one line is one the line's own scan finds (the
+ * blanks around the line, read with the line break as one, are no part of
+ * it), and one across a line break is not counted.  A scan ends at a NUL byte where a line's
+ * own scan would go on with the next line: the next segment starts
+ * there. */
 static bool
 virus_in_words(const char *text, size_t head)
 {
-    size_t pos = 0;
-    for (unsigned n = 0; pos < head && n < 200; n++) {
-        const char *nl = memchr(text + pos, '\n', head - pos);
-        size_t end = nl != NULL ? (size_t)(nl - text) : head;
-        const char *line = text + pos;
-        size_t ll = end - pos;
-        if (ANY(line, ll, T_VIRUS)) {
-            g_autofree char *st = bw_status_code_find(line, ll);
-            bool code = st != NULL;
-            for (size_t i = 0; !code && i + 3 <= ll; i++)
-                code = (line[i] == '4' || line[i] == '5') && g_ascii_isdigit(line[i + 1]) &&
-                       g_ascii_isdigit(line[i + 2]) && (i == 0 || line[i - 1] == ' ') &&
-                       (i + 3 == ll || line[i + 3] == ' ' || line[i + 3] == '-');
-            if (!code)
-                return true;
-        }
-        pos = end + 1;
+    virus_words_t w = {text, head, 0, false};
+    while (w.base < head) {
+        bw_matcher_scan(matchers[T_VIRUS], text + w.base, head - w.base, virus_match, &w);
+        if (w.found)
+            return true;
+        const char *z = memchr(text + w.base, '\0', head - w.base);
+        const char *nl = z != NULL ? memchr(z, '\n', head - (size_t)(z - text)) : NULL;
+        if (nl == NULL)
+            break;
+        w.base = (size_t)(nl - text) + 1;
     }
     return false;
 }
