@@ -112,8 +112,16 @@ static const char *const challenge_headers[] = {
 
 /* Each table becomes one Aho-Corasick automaton (vendor-match.c), built
  * once: a text is read once per table whatever the number of phrases. */
-enum { T_AUTOREPLY_SUBJECT, T_AUTOREPLY_BODY, T_VIRUS, T_CHALLENGE, T_CHALLENGE_STRONG, T_COUNT };
+enum {
+    T_AUTOREPLY_SUBJECT, T_AUTOREPLY_BODY, T_VIRUS, T_CHALLENGE, T_CHALLENGE_STRONG,
+    T_CHALLENGE_BOTH, T_COUNT
+};
 static bw_matcher_t *matchers[T_COUNT];
+/* T_CHALLENGE_BOTH: the challenge phrases (ids 0 to N_CHALLENGE - 1), then
+ * the strong ones, so that challenge_words reads the notice's lines once
+ * for both questions. */
+#define N_CHALLENGE G_N_ELEMENTS(challenge_phrases)
+static const char *challenge_both[N_CHALLENGE + G_N_ELEMENTS(challenge_strong_phrases)];
 
 void
 bw_autoreply_matchers_init(void)
@@ -126,6 +134,10 @@ bw_autoreply_matchers_init(void)
         matchers[T_CHALLENGE] = bw_matcher_new(challenge_phrases, G_N_ELEMENTS(challenge_phrases));
         matchers[T_CHALLENGE_STRONG] =
             bw_matcher_new(challenge_strong_phrases, G_N_ELEMENTS(challenge_strong_phrases));
+        memcpy(challenge_both, challenge_phrases, sizeof challenge_phrases);
+        memcpy(challenge_both + N_CHALLENGE, challenge_strong_phrases,
+               sizeof challenge_strong_phrases);
+        matchers[T_CHALLENGE_BOTH] = bw_matcher_new(challenge_both, G_N_ELEMENTS(challenge_both));
         g_once_init_leave(&once, 1);
     }
 }
@@ -455,18 +467,14 @@ own_words(const bw_view_t *v, size_t head, size_t *len_out)
     return g_string_free(g, FALSE);
 }
 
-/* Whether the words of a machine's mail off any list make it a challenge:
- * its own subject or a challenger's address and a challenge phrase of its
- * own lines, or two strong phrases (there or in a recipient's diagnostic). */
+/* Whether the mail's own subject, or a challenger's address, asks for a
+ * confirmation. */
 static bool
-challenge_words(const bw_view_t *v, const bw_report_t *report, size_t head_len)
+challenge_asks(const bw_view_t *v)
 {
     g_autofree char *own_subject = bw_generic_own_subject(v->subject, v->orig_subject);
     const char *subject = own_subject != NULL ? own_subject : "";
-    size_t slen = strlen(subject);
-    size_t head = 0;
-    g_autofree char *words = own_words(v, head_len, &head);
-    bool asks = ANY(subject, slen, T_CHALLENGE);
+    bool asks = ANY(subject, strlen(subject), T_CHALLENGE);
     /* "confirm-<cookie>@", "confirm+<cookie>@": a challenger's address */
     const char *addrs[] = {v->from, bw_view_header(v, "Reply-To")};
     for (unsigned i = 0; i < G_N_ELEMENTS(addrs) && !asks; i++) {
@@ -475,18 +483,54 @@ challenge_words(const bw_view_t *v, const bw_report_t *report, size_t head_len)
         asks = at != NULL && (bw_casestr(a, (size_t)(at - a), "confirm") != NULL ||
                               bw_casestr(a, (size_t)(at - a), "verify") != NULL);
     }
-    if (asks && ANY(words, head, T_CHALLENGE))
+    return asks;
+}
+
+/* What the notice's own lines say: whether a challenge phrase is there,
+ * and the distinct strong ones. */
+typedef struct {
+    bool any;
+    phrase_count_t strong;
+} words_read_t;
+
+static bool
+read_words_one(size_t id, size_t start, size_t end, void *data)
+{
+    words_read_t *w = data;
+    if (id < N_CHALLENGE) {
+        w->any = true;
         return true;
-    phrase_count_t strong_acc = {0, 0};
-    count_phrases(words, head, T_CHALLENGE_STRONG, &strong_acc);
+    }
+    /* two strong phrases decide, whatever else is there */
+    return count_one(id - N_CHALLENGE, start, end, &w->strong) && w->strong.n < 2;
+}
+
+/* Whether the words of a machine's mail off any list make it a challenge:
+ * its own subject or a challenger's address and a challenge phrase of its
+ * own lines, or two strong phrases (there or in a recipient's diagnostic).
+ * The lines are read first, once for both (T_CHALLENGE_BOTH): the subject
+ * and the addresses only matter when they hold a challenge phrase, and two
+ * strong phrases decide without them. */
+static bool
+challenge_words(const bw_view_t *v, const bw_report_t *report, size_t head_len)
+{
+    size_t head = 0;
+    g_autofree char *words = own_words(v, head_len, &head);
+    words_read_t w = {false, {0, 0}};
+    if (head > 0)
+        bw_matcher_scan(matchers[T_CHALLENGE_BOTH], words, head, read_words_one, &w);
+    if (w.strong.n >= 2)
+        return true;
+    if (w.any && challenge_asks(v))
+        return true;
     /* a challenge dressed as a DSN may say it in its diagnostic only
      * ("Sender not pre-approved") */
-    for (guint i = 0; i < report->recipients->len && i < 16 && strong_acc.n < 2; i++) {
+    for (guint i = 0; i < report->recipients->len && i < 16 && w.strong.n < 2; i++) {
         const char *d = ((bw_recipient_t *)g_ptr_array_index(report->recipients, i))->diagnostic;
         if (d != NULL)
-            count_phrases(d, strlen(d), T_CHALLENGE_STRONG, &strong_acc);
+            count_phrases(d, strlen(d), T_CHALLENGE_STRONG, &w.strong);
     }
-    return strong_acc.n >= 2;
+    return w.strong.n >= 2;
 }
 
 bool
