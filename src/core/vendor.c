@@ -976,10 +976,6 @@ pick_family(const bw_view_t *v, const scan_t *sc)
         const bw_family_t *fam = &bw_families[f];
         if (bw_vendor_row_off != NULL && bw_vendor_row_off(fam->name))
             continue;
-        /* A provider's domain in From is evidence only from its daemons:
-         * its users write from the same domain. */
-        bool hdr = (hint && any_in_set(&from_bytes, fam->from)) || any_in_set(&subject_bytes, fam->subject)
-            || headers_match(v, fam->headers);
         bool body = false;
         for (size_t i = fam_lo[f]; i < fam_hi[f]; i++)
             if (marker_meta[i].kind == MK_BODY
@@ -987,6 +983,19 @@ pick_family(const bw_view_t *v, const scan_t *sc)
                 body = true;
                 break;
             }
+        /* The headers are read only where they can make the family the
+         * best: a family with body markers scores nothing without them,
+         * and none scores more than 2 without them or 4 with them (most
+         * families, most messages: From, Subject and the header lists
+         * were searched for each of the 50 families of every message). */
+        if (fam->body != NULL && !body)
+            continue;
+        if ((fam->body == NULL ? 2 : 4) <= best_score)
+            continue;
+        /* A provider's domain in From is evidence only from its daemons:
+         * its users write from the same domain. */
+        bool hdr = (hint && any_in_set(&from_bytes, fam->from)) || any_in_set(&subject_bytes, fam->subject)
+            || headers_match(v, fam->headers);
         int score;
         if (fam->body == NULL)
             score = hdr ? 2 : 0;
