@@ -66,7 +66,8 @@ static const char *const virus_phrases[] = {
     "virus détecté", "virus detectado", "virus rilevato", "вирус",
 };
 
-/* Challenge-response requests: subject and body phrases. */
+/* Challenge-response requests: subject and body phrases.  None ends with
+ * a blank (own_words_all), nor does a strong one. */
 static const char *const challenge_phrases[] = {
     "please confirm your message", "confirm your email", "verify your email",
     "sender verification", "verification required", "authentication required",
@@ -440,9 +441,21 @@ challenge_recipient(const bw_view_t *v, const bw_report_t *report, const bw_orig
     return bw_address_normalize(v->from);
 }
 
-/* The notice's own lines of the text head: without quoted header lines
- * ("Subject: ...") and lines holding the original's subject, whose words
- * the spammer chose (g_free it). */
+/* Whether a line of the text head is the notice's own: not a quoted
+ * header line ("Subject: ...") nor one holding the original's subject
+ * (`ol` bytes long), whose words the spammer chose. */
+static bool
+own_line(const bw_view_t *v, const char *line, size_t ll, size_t ol)
+{
+    size_t i = 0;
+    while (i < ll && (line[i] == ' ' || line[i] == '\t' || line[i] == '>'))
+        i++;
+    bool quoted = ll - i >= 8 && bw_ascii_ncase_eq(line + i, "subject:", 8);
+    return !quoted && !(ol >= 8 && bw_casestr(line, ll, v->orig_subject) != NULL);
+}
+
+/* The notice's own lines of the text head (own_line), each with its line
+ * break (g_free it). */
 static char *
 own_words(const bw_view_t *v, size_t head, size_t *len_out)
 {
@@ -453,11 +466,8 @@ own_words(const bw_view_t *v, size_t head, size_t *len_out)
         const char *nl = memchr(v->text + pos, '\n', head - pos);
         size_t end = nl != NULL ? (size_t)(nl - v->text) : head;
         const char *line = v->text + pos;
-        size_t ll = end - pos, i = 0;
-        while (i < ll && (line[i] == ' ' || line[i] == '\t' || line[i] == '>'))
-            i++;
-        bool quoted = ll - i >= 8 && bw_ascii_ncase_eq(line + i, "subject:", 8);
-        if (!quoted && !(ol >= 8 && bw_casestr(line, ll, v->orig_subject) != NULL)) {
+        size_t ll = end - pos;
+        if (own_line(v, line, ll, ol)) {
             g_string_append_len(g, line, (gssize)ll);
             g_string_append_c(g, '\n');
         }
@@ -465,6 +475,24 @@ own_words(const bw_view_t *v, size_t head, size_t *len_out)
     }
     *len_out = g->len;
     return g_string_free(g, FALSE);
+}
+
+/* Whether every line of the text head is the notice's own: own_words'
+ * copy is then the head itself, with a line break after a last line the
+ * head cuts, which a phrase that ends with no blank does not see. */
+static bool
+own_words_all(const bw_view_t *v, size_t head)
+{
+    size_t ol = v->orig_subject != NULL ? strlen(v->orig_subject) : 0;
+    size_t pos = 0;
+    while (pos < head) {
+        const char *nl = memchr(v->text + pos, '\n', head - pos);
+        size_t end = nl != NULL ? (size_t)(nl - v->text) : head;
+        if (!own_line(v, v->text + pos, end - pos, ol))
+            return false;
+        pos = end + 1;
+    }
+    return true;
 }
 
 /* Whether the mail's own subject, or a challenger's address, asks for a
@@ -514,8 +542,10 @@ read_words_one(size_t id, size_t start, size_t end, void *data)
 static bool
 challenge_words(const bw_view_t *v, const bw_report_t *report, size_t head_len)
 {
-    size_t head = 0;
-    g_autofree char *words = own_words(v, head_len, &head);
+    /* (no challenge phrase starts or ends with a blank: see own_words_all) */
+    size_t head = head_len;
+    g_autofree char *copy = own_words_all(v, head_len) ? NULL : own_words(v, head_len, &head);
+    const char *words = copy != NULL ? copy : v->text;
     words_read_t w = {false, {0, 0}};
     if (head > 0)
         bw_matcher_scan(matchers[T_CHALLENGE_BOTH], words, head, read_words_one, &w);
