@@ -54,7 +54,7 @@ static const char *const autoreply_bodies[] = {
 };
 
 /* Virus notices: subject phrases (and body ones, checked with an automatic
- * sender). */
+ * sender).  None starts or ends with a blank (virus_in_words). */
 static const char *const virus_phrases[] = {
     "virus found", "virus detected", "virus alert", "virus warning", "virus notification",
     "virus in message", "virus in your mail", "infected attachment", "contained a virus",
@@ -66,7 +66,8 @@ static const char *const virus_phrases[] = {
     "virus détecté", "virus detectado", "virus rilevato", "вирус",
 };
 
-/* Challenge-response requests: subject and body phrases. */
+/* Challenge-response requests: subject and body phrases.  None ends with
+ * a blank (own_words_all), nor does a strong one. */
 static const char *const challenge_phrases[] = {
     "please confirm your message", "confirm your email", "verify your email",
     "sender verification", "verification required", "authentication required",
@@ -112,8 +113,16 @@ static const char *const challenge_headers[] = {
 
 /* Each table becomes one Aho-Corasick automaton (vendor-match.c), built
  * once: a text is read once per table whatever the number of phrases. */
-enum { T_AUTOREPLY_SUBJECT, T_AUTOREPLY_BODY, T_VIRUS, T_CHALLENGE, T_CHALLENGE_STRONG, T_COUNT };
+enum {
+    T_AUTOREPLY_SUBJECT, T_AUTOREPLY_BODY, T_VIRUS, T_CHALLENGE, T_CHALLENGE_STRONG,
+    T_CHALLENGE_BOTH, T_COUNT
+};
 static bw_matcher_t *matchers[T_COUNT];
+/* T_CHALLENGE_BOTH: the challenge phrases (ids 0 to N_CHALLENGE - 1), then
+ * the strong ones, so that challenge_words reads the notice's lines once
+ * for both questions. */
+#define N_CHALLENGE G_N_ELEMENTS(challenge_phrases)
+static const char *challenge_both[N_CHALLENGE + G_N_ELEMENTS(challenge_strong_phrases)];
 
 void
 bw_autoreply_matchers_init(void)
@@ -126,6 +135,10 @@ bw_autoreply_matchers_init(void)
         matchers[T_CHALLENGE] = bw_matcher_new(challenge_phrases, G_N_ELEMENTS(challenge_phrases));
         matchers[T_CHALLENGE_STRONG] =
             bw_matcher_new(challenge_strong_phrases, G_N_ELEMENTS(challenge_strong_phrases));
+        memcpy(challenge_both, challenge_phrases, sizeof challenge_phrases);
+        memcpy(challenge_both + N_CHALLENGE, challenge_strong_phrases,
+               sizeof challenge_strong_phrases);
+        matchers[T_CHALLENGE_BOTH] = bw_matcher_new(challenge_both, G_N_ELEMENTS(challenge_both));
         g_once_init_leave(&once, 1);
     }
 }
@@ -270,29 +283,81 @@ read_senders_from_headers(const bw_view_t *v, senders_t *o)
                  bw_generic_sender_is_daemon(v->from);
 }
 
+/* Whether a line carries a server's reply code or status code: a "550 ...
+ * Virus detected" line is why one recipient failed, not an anti-virus
+ * notice. */
+static bool
+line_has_code(const char *line, size_t ll)
+{
+    g_autofree char *st = bw_status_code_find(line, ll);
+    bool code = st != NULL;
+    for (size_t i = 0; !code && i + 3 <= ll; i++)
+        code = (line[i] == '4' || line[i] == '5') && g_ascii_isdigit(line[i + 1]) &&
+               g_ascii_isdigit(line[i + 2]) && (i == 0 || line[i - 1] == ' ') &&
+               (i + 3 == ll || line[i + 3] == ' ' || line[i + 3] == '-');
+    return code;
+}
+
+/* The lines virus_in_words reads (the first ones of the text head). */
+#define VIRUS_LINES 200
+
+typedef struct {
+    const char *text;   /* the text head... */
+    size_t head;        /* ...of this length */
+    size_t base;        /* where the scanned segment starts (a line start) */
+    bool found;
+} virus_words_t;
+
+/* A match of the virus phrases in the head: it counts as one of a line
+ * (the phrase within one line, among the first VIRUS_LINES) whose line
+ * carries no code. */
+static bool
+virus_match(size_t id, size_t start, size_t end, void *data)
+{
+    (void)id;
+    virus_words_t *w = data;
+    const char *t = w->text;
+    start += w->base;
+    end += w->base;
+    size_t ls = start;
+    while (ls > 0 && t[ls - 1] != '\n')
+        ls--;
+    const char *nl = memchr(t + start, '\n', w->head - start);
+    size_t le = nl != NULL ? (size_t)(nl - t) : w->head;
+    if (end > le)
+        return true;    /* across a line break: no line says it */
+    unsigned n = 0;
+    for (const char *q = t; n < VIRUS_LINES && (q = memchr(q, '\n', ls - (size_t)(q - t))) != NULL; q++)
+        n++;
+    if (n >= VIRUS_LINES)
+        return true;    /* past the lines read */
+    if (line_has_code(t + ls, le - ls))
+        return true;
+    w->found = true;
+    return false;
+}
+
 /* A line of the text head that names a virus and is not a server's
- * diagnostic (a "550 ... Virus detected" line is why one recipient
- * failed, not an anti-virus notice). */
+ * diagnostic.  The head is scanned once, not line by line (~10 scans a
+ * message, each with its own set-up): no phrase starts or ends with a
+ * blank, so a match within one line is one the line's own scan finds (the
+ * blanks around the line, read with the line break as one, are no part of
+ * it), and one across a line break is not counted.  A scan ends at a NUL byte where a line's
+ * own scan would go on with the next line: the next segment starts
+ * there. */
 static bool
 virus_in_words(const char *text, size_t head)
 {
-    size_t pos = 0;
-    for (unsigned n = 0; pos < head && n < 200; n++) {
-        const char *nl = memchr(text + pos, '\n', head - pos);
-        size_t end = nl != NULL ? (size_t)(nl - text) : head;
-        const char *line = text + pos;
-        size_t ll = end - pos;
-        if (ANY(line, ll, T_VIRUS)) {
-            g_autofree char *st = bw_status_code_find(line, ll);
-            bool code = st != NULL;
-            for (size_t i = 0; !code && i + 3 <= ll; i++)
-                code = (line[i] == '4' || line[i] == '5') && g_ascii_isdigit(line[i + 1]) &&
-                       g_ascii_isdigit(line[i + 2]) && (i == 0 || line[i - 1] == ' ') &&
-                       (i + 3 == ll || line[i + 3] == ' ' || line[i + 3] == '-');
-            if (!code)
-                return true;
-        }
-        pos = end + 1;
+    virus_words_t w = {text, head, 0, false};
+    while (w.base < head) {
+        bw_matcher_scan(matchers[T_VIRUS], text + w.base, head - w.base, virus_match, &w);
+        if (w.found)
+            return true;
+        const char *z = memchr(text + w.base, '\0', head - w.base);
+        const char *nl = z != NULL ? memchr(z, '\n', head - (size_t)(z - text)) : NULL;
+        if (nl == NULL)
+            break;
+        w.base = (size_t)(nl - text) + 1;
     }
     return false;
 }
@@ -376,9 +441,21 @@ challenge_recipient(const bw_view_t *v, const bw_report_t *report, const bw_orig
     return bw_address_normalize(v->from);
 }
 
-/* The notice's own lines of the text head: without quoted header lines
- * ("Subject: ...") and lines holding the original's subject, whose words
- * the spammer chose (g_free it). */
+/* Whether a line of the text head is the notice's own: not a quoted
+ * header line ("Subject: ...") nor one holding the original's subject
+ * (`ol` bytes long), whose words the spammer chose. */
+static bool
+own_line(const bw_view_t *v, const char *line, size_t ll, size_t ol)
+{
+    size_t i = 0;
+    while (i < ll && (line[i] == ' ' || line[i] == '\t' || line[i] == '>'))
+        i++;
+    bool quoted = ll - i >= 8 && bw_ascii_ncase_eq(line + i, "subject:", 8);
+    return !quoted && !(ol >= 8 && bw_casestr(line, ll, v->orig_subject) != NULL);
+}
+
+/* The notice's own lines of the text head (own_line), each with its line
+ * break (g_free it). */
 static char *
 own_words(const bw_view_t *v, size_t head, size_t *len_out)
 {
@@ -389,11 +466,8 @@ own_words(const bw_view_t *v, size_t head, size_t *len_out)
         const char *nl = memchr(v->text + pos, '\n', head - pos);
         size_t end = nl != NULL ? (size_t)(nl - v->text) : head;
         const char *line = v->text + pos;
-        size_t ll = end - pos, i = 0;
-        while (i < ll && (line[i] == ' ' || line[i] == '\t' || line[i] == '>'))
-            i++;
-        bool quoted = ll - i >= 8 && bw_ascii_ncase_eq(line + i, "subject:", 8);
-        if (!quoted && !(ol >= 8 && bw_casestr(line, ll, v->orig_subject) != NULL)) {
+        size_t ll = end - pos;
+        if (own_line(v, line, ll, ol)) {
             g_string_append_len(g, line, (gssize)ll);
             g_string_append_c(g, '\n');
         }
@@ -403,18 +477,32 @@ own_words(const bw_view_t *v, size_t head, size_t *len_out)
     return g_string_free(g, FALSE);
 }
 
-/* Whether the words of a machine's mail off any list make it a challenge:
- * its own subject or a challenger's address and a challenge phrase of its
- * own lines, or two strong phrases (there or in a recipient's diagnostic). */
+/* Whether every line of the text head is the notice's own: own_words'
+ * copy is then the head itself, with a line break after a last line the
+ * head cuts, which a phrase that ends with no blank does not see. */
 static bool
-challenge_words(const bw_view_t *v, const bw_report_t *report, size_t head_len)
+own_words_all(const bw_view_t *v, size_t head)
+{
+    size_t ol = v->orig_subject != NULL ? strlen(v->orig_subject) : 0;
+    size_t pos = 0;
+    while (pos < head) {
+        const char *nl = memchr(v->text + pos, '\n', head - pos);
+        size_t end = nl != NULL ? (size_t)(nl - v->text) : head;
+        if (!own_line(v, v->text + pos, end - pos, ol))
+            return false;
+        pos = end + 1;
+    }
+    return true;
+}
+
+/* Whether the mail's own subject, or a challenger's address, asks for a
+ * confirmation. */
+static bool
+challenge_asks(const bw_view_t *v)
 {
     g_autofree char *own_subject = bw_generic_own_subject(v->subject, v->orig_subject);
     const char *subject = own_subject != NULL ? own_subject : "";
-    size_t slen = strlen(subject);
-    size_t head = 0;
-    g_autofree char *words = own_words(v, head_len, &head);
-    bool asks = ANY(subject, slen, T_CHALLENGE);
+    bool asks = ANY(subject, strlen(subject), T_CHALLENGE);
     /* "confirm-<cookie>@", "confirm+<cookie>@": a challenger's address */
     const char *addrs[] = {v->from, bw_view_header(v, "Reply-To")};
     for (unsigned i = 0; i < G_N_ELEMENTS(addrs) && !asks; i++) {
@@ -423,18 +511,56 @@ challenge_words(const bw_view_t *v, const bw_report_t *report, size_t head_len)
         asks = at != NULL && (bw_casestr(a, (size_t)(at - a), "confirm") != NULL ||
                               bw_casestr(a, (size_t)(at - a), "verify") != NULL);
     }
-    if (asks && ANY(words, head, T_CHALLENGE))
+    return asks;
+}
+
+/* What the notice's own lines say: whether a challenge phrase is there,
+ * and the distinct strong ones. */
+typedef struct {
+    bool any;
+    phrase_count_t strong;
+} words_read_t;
+
+static bool
+read_words_one(size_t id, size_t start, size_t end, void *data)
+{
+    words_read_t *w = data;
+    if (id < N_CHALLENGE) {
+        w->any = true;
         return true;
-    phrase_count_t strong_acc = {0, 0};
-    count_phrases(words, head, T_CHALLENGE_STRONG, &strong_acc);
+    }
+    /* two strong phrases decide, whatever else is there */
+    return count_one(id - N_CHALLENGE, start, end, &w->strong) && w->strong.n < 2;
+}
+
+/* Whether the words of a machine's mail off any list make it a challenge:
+ * its own subject or a challenger's address and a challenge phrase of its
+ * own lines, or two strong phrases (there or in a recipient's diagnostic).
+ * The lines are read first, once for both (T_CHALLENGE_BOTH): the subject
+ * and the addresses only matter when they hold a challenge phrase, and two
+ * strong phrases decide without them. */
+static bool
+challenge_words(const bw_view_t *v, const bw_report_t *report, size_t head_len)
+{
+    /* (no challenge phrase starts or ends with a blank: see own_words_all) */
+    size_t head = head_len;
+    g_autofree char *copy = own_words_all(v, head_len) ? NULL : own_words(v, head_len, &head);
+    const char *words = copy != NULL ? copy : v->text;
+    words_read_t w = {false, {0, 0}};
+    if (head > 0)
+        bw_matcher_scan(matchers[T_CHALLENGE_BOTH], words, head, read_words_one, &w);
+    if (w.strong.n >= 2)
+        return true;
+    if (w.any && challenge_asks(v))
+        return true;
     /* a challenge dressed as a DSN may say it in its diagnostic only
      * ("Sender not pre-approved") */
-    for (guint i = 0; i < report->recipients->len && i < 16 && strong_acc.n < 2; i++) {
+    for (guint i = 0; i < report->recipients->len && i < 16 && w.strong.n < 2; i++) {
         const char *d = ((bw_recipient_t *)g_ptr_array_index(report->recipients, i))->diagnostic;
         if (d != NULL)
-            count_phrases(d, strlen(d), T_CHALLENGE_STRONG, &strong_acc);
+            count_phrases(d, strlen(d), T_CHALLENGE_STRONG, &w.strong);
     }
-    return strong_acc.n >= 2;
+    return w.strong.n >= 2;
 }
 
 bool

@@ -30,17 +30,19 @@ struct bw_matcher {
     /* The automaton as a table: delta[state * nclasses + byte_class[c]]
      * is the next state, with DELTA_OUTPUT set when a pattern ends there
      * (so the scan reads no node for the common byte).  NULL when the trie
-     * has more states than 15 bits hold, or more than 255 classes (then
+     * has more states than 15 bits hold, or more than 254 classes (then
      * the scan walks the trie). */
     guint8 byte_class[256]; /* 0: a byte no pattern contains */
     /* The class of a byte on the scan's run: byte_class for the bytes
-     * bw_matcher_runs_as_is names, else the last class (nclasses - 1),
-     * which no byte of byte_class has and whose column is DELTA_ESCAPE in
-     * every row: the run reads one table entry per byte, and a blank, a
-     * control byte or a byte the scan reads specially leaves it through
-     * the same test as a match. */
+     * bw_matcher_runs_as_is names; for ' ', the class before the last
+     * (nclasses - 2), whose column is the move on ' ' where a blank after
+     * a blank leaves the run (see build_table); else the last class
+     * (nclasses - 1), which no byte of byte_class has and whose column is
+     * DELTA_ESCAPE in every row: the run reads one table entry per byte,
+     * and another blank, a control byte or a byte the scan reads
+     * specially leaves it through the same test as a match. */
     guint8 run_class[256];
-    guint32 nclasses;       /* the escape class included */
+    guint32 nclasses;       /* the run's blank and the escape included */
     const guint16 *delta;
 };
 

@@ -77,18 +77,6 @@ fill_addresses(GPtrArray *out, InternetAddressList *list, unsigned depth)
     }
 }
 
-/* One unfolded header field of a quoted block: its value, when the
- * verdict reads that field, is at `off` in one buffer shared by the block
- * (NUL-terminated there); a GString per field cost an allocation and a
- * copy for each of thousands of lines nobody reads. */
-typedef struct {
-    const char *name;
-    size_t name_len;
-    size_t off;
-    size_t vlen;
-    bool keep;
-} qfield_t;
-
 #define IS_NAMED(name, name_len, n) \
     ((name_len) == sizeof(n) - 1 && bw_ascii_ncase_eq((name), n, sizeof(n) - 1))
 
@@ -110,9 +98,73 @@ qfield_wanted(const char *name, size_t len)
     }
 }
 
+/* Reads one unfolded field that qfield_wanted names into the original:
+ * its value `v` (NUL-terminated) of `vlen` bytes. */
+static void
+qfield_take(bw_original_t *o, const char *name, size_t name_len, const char *v, size_t vlen)
+{
+#define IS(n) IS_NAMED(name, name_len, n)
+    if (IS("Message-ID")) {
+        if (o->message_id == NULL)
+            o->message_id = bw_msgid_normalize(v);
+    } else if (IS("From")) {
+        if (o->from == NULL)
+            o->from = bw_address_normalize(v);
+    } else if (IS("To")) {
+        if (o->to->len == 0 && bw_caps_address_field(v, vlen)) {
+            if (!bw_simple_address_add(v, o->to)) {
+                InternetAddressList *list = internet_address_list_parse(NULL, v);
+                fill_addresses(o->to, list, 0);
+                if (list != NULL)
+                    g_object_unref(list);
+            }
+            if (o->to->len == 0) {
+                char *a = bw_address_normalize(v);
+                if (a != NULL)
+                    g_ptr_array_add(o->to, a);
+            }
+        }
+    } else if (IS("Subject")) {
+        if (o->subject == NULL)
+            o->subject = bw_header_decode(v, vlen);
+    } else if (IS("Date")) {
+        if (o->date == NULL) {
+            gint64 t = 0;
+            int off = 0;
+            if (bw_caps_decode_date_unix(v, &t, &off)) {
+                o->date_unix = t;
+                o->date = bw_time_format(t, off);
+            }
+        }
+    } else if (IS("Return-Path")) {
+        if (o->return_path == NULL)
+            o->return_path = bw_address_normalize(v);
+    } else if (IS("In-Reply-To")) {
+        if (o->in_reply_to == NULL)
+            o->in_reply_to = bw_msgid_normalize(v);
+    } else if (IS("X-Mailer") || IS("User-Agent")) {
+        if (o->x_mailer == NULL || IS("X-Mailer")) {
+            g_free(o->x_mailer);
+            o->x_mailer = bw_strdup_squeezed(v, vlen);
+        }
+    } else if (IS("Received")) {
+        if (o->received->len < MAX_RECEIVED)
+            g_ptr_array_add(o->received, bw_strdup_squeezed(v, vlen));
+    } else if (IS("DKIM-Signature")) {
+        if (o->dkim_domain == NULL)
+            o->dkim_domain = bw_dkim_domain(v);
+    }
+#undef IS
+}
+
 /* Reads a block of header lines (headers-only parts, quoted copies) into
  * the fields the verdict needs.  A plain linear reader: building a GMime
- * message for a few header lines cost more than the rest of the parse. */
+ * message for a few header lines cost more than the rest of the parse.
+ * Each field is read as soon as its last continuation line is: its value
+ * is unfolded in one buffer that the next field reuses (a GString per
+ * field cost an allocation and a copy for each of thousands of lines
+ * nobody reads, and an array of the block's fields, read after the block,
+ * an allocation and a copy per line). */
 static bw_original_t *
 from_header_block(const char *text, size_t len)
 {
@@ -124,104 +176,44 @@ from_header_block(const char *text, size_t len)
         return NULL;
     if (len > MAX_QUOTED_HEADER_BYTES)
         len = MAX_QUOTED_HEADER_BYTES;
-    /* (a quoted header block has ~11 fields: grown from one, the array
-     * was copied five times) */
-    GArray *fields = g_array_sized_new(FALSE, FALSE, sizeof(qfield_t), 32);
-    GString *values = g_string_sized_new(MIN(len, 4096) + 1);
+    bw_original_t *o = bw_original_new();
+    o->headers_only = true;
+    GString *value = g_string_sized_new(MIN(len, 4096) + 1);
+    /* the field being read: its name, whether it is wanted (its value is
+     * then in `value`) */
+    const char *name = NULL;
+    size_t name_len = 0, nfields = 0;
+    bool keep = false;
     size_t pos = 0;
-    while (pos < len && fields->len < 1000) {
+    while (pos < len && nfields < 1000) {
         const char *line = text + pos;
         const char *nl = memchr(line, '\n', len - pos);
         size_t ll = nl ? (size_t)(nl - line) : len - pos;
         pos += ll + (nl ? 1 : 0);
         if (ll == 0)
             break;                      /* end of the header block */
-        if ((line[0] == ' ' || line[0] == '\t') && fields->len > 0) {
-            qfield_t *f = &g_array_index(fields, qfield_t, fields->len - 1);
-            if (f->keep && f->vlen < 8192) {
-                /* the last field's value is the end of the buffer */
-                g_string_truncate(values, values->len - 1);
-                g_string_append_len(values, line, (gssize)ll);
-                g_string_append_c(values, '\0');
-                f->vlen += ll;
-            }
+        if ((line[0] == ' ' || line[0] == '\t') && nfields > 0) {
+            if (keep && value->len < 8192)
+                g_string_append_len(value, line, (gssize)ll);
             continue;
         }
         const char *colon = memchr(line, ':', ll);
         if (colon == NULL || colon == line)
             continue;
-        qfield_t f = { line, (size_t)(colon - line), 0, 0, false };
-        f.keep = qfield_wanted(f.name, f.name_len);
-        if (f.keep) {
-            f.off = values->len;
-            f.vlen = ll - (size_t)(colon - line) - 1;
-            g_string_append_len(values, colon + 1, (gssize)f.vlen);
-            g_string_append_c(values, '\0');
+        if (keep)
+            qfield_take(o, name, name_len, value->str, value->len);
+        name = line;
+        name_len = (size_t)(colon - line);
+        nfields++;
+        keep = qfield_wanted(name, name_len);
+        if (keep) {
+            g_string_truncate(value, 0);
+            g_string_append_len(value, colon + 1, (gssize)(ll - name_len - 1));
         }
-        g_array_append_val(fields, f);
     }
-    bw_original_t *o = bw_original_new();
-    o->headers_only = true;
-    for (guint i = 0; i < fields->len; i++) {
-        qfield_t *f = &g_array_index(fields, qfield_t, i);
-        if (!f->keep)
-            continue;
-        const char *v = values->str + f->off;
-#define IS(n) IS_NAMED(f->name, f->name_len, n)
-        if (IS("Message-ID")) {
-            if (o->message_id == NULL)
-                o->message_id = bw_msgid_normalize(v);
-        } else if (IS("From")) {
-            if (o->from == NULL)
-                o->from = bw_address_normalize(v);
-        } else if (IS("To")) {
-            if (o->to->len == 0 && bw_caps_address_field(v, f->vlen)) {
-                if (!bw_simple_address_add(v, o->to)) {
-                    InternetAddressList *list = internet_address_list_parse(NULL, v);
-                    fill_addresses(o->to, list, 0);
-                    if (list != NULL)
-                        g_object_unref(list);
-                }
-                if (o->to->len == 0) {
-                    char *a = bw_address_normalize(v);
-                    if (a != NULL)
-                        g_ptr_array_add(o->to, a);
-                }
-            }
-        } else if (IS("Subject")) {
-            if (o->subject == NULL)
-                o->subject = bw_header_decode(v, f->vlen);
-        } else if (IS("Date")) {
-            if (o->date == NULL) {
-                gint64 t = 0;
-                int off = 0;
-                if (bw_caps_decode_date_unix(v, &t, &off)) {
-                    o->date_unix = t;
-                    o->date = bw_time_format(t, off);
-                }
-            }
-        } else if (IS("Return-Path")) {
-            if (o->return_path == NULL)
-                o->return_path = bw_address_normalize(v);
-        } else if (IS("In-Reply-To")) {
-            if (o->in_reply_to == NULL)
-                o->in_reply_to = bw_msgid_normalize(v);
-        } else if (IS("X-Mailer") || IS("User-Agent")) {
-            if (o->x_mailer == NULL || IS("X-Mailer")) {
-                g_free(o->x_mailer);
-                o->x_mailer = bw_strdup_squeezed(v, f->vlen);
-            }
-        } else if (IS("Received")) {
-            if (o->received->len < MAX_RECEIVED)
-                g_ptr_array_add(o->received, bw_strdup_squeezed(v, f->vlen));
-        } else if (IS("DKIM-Signature")) {
-            if (o->dkim_domain == NULL)
-                o->dkim_domain = bw_dkim_domain(v);
-        }
-#undef IS
-    }
-    g_string_free(values, TRUE);
-    g_array_unref(fields);
+    if (keep)
+        qfield_take(o, name, name_len, value->str, value->len);
+    g_string_free(value, TRUE);
     if (bw_original_is_empty(o)) {
         bw_original_free(o);
         return NULL;

@@ -258,9 +258,11 @@ build_table(bw_matcher_t *m, const guint32 *order, guint32 norder)
             m->byte_class[b] = (guint8)m->nclasses++;
         }
     }
-    if (m->nclasses > 255)
-        return;     /* no class left for the escape: the scan walks the trie */
-    /* the escape class, last (see run_class) */
+    if (m->nclasses > 254)
+        return;     /* no classes left for the run's blank and the escape:
+                       the scan walks the trie */
+    /* the run's blank and the escape class, last (see run_class) */
+    const guint32 blank = m->nclasses++;
     const guint32 esc = m->nclasses++;
     guint32 nc = m->nclasses;
     guint16 *delta = g_new0(guint16, (gsize)nstates * nc);
@@ -273,11 +275,20 @@ build_table(bw_matcher_t *m, const guint32 *order, guint32 norder)
      * through its fast path; any other leaves it */
     for (unsigned c = 0; c < 256; c++)
         m->run_class[c] = bw_matcher_runs_as_is((unsigned char)c) ? m->byte_class[c] : (guint8)esc;
-    for (guint32 k = 1; k < esc; k++)
+    m->run_class[' '] = (guint8)blank;
+    for (guint32 k = 1; k < blank; k++)
         delta[k] = with_output(m, m->root_next[class_byte[k]]);
     /* every row copies it from its failure state's, the root's first, and
      * no child is reached on it */
     delta[esc] = DELTA_ESCAPE;
+    /* A space on the run: the move on ' ' where the byte before was no
+     * blank, which the state tells: a state reached on a blank is one
+     * whose byte is ' ', and leaves the run on it (the scan skips a blank
+     * after a blank), or the root when no pattern starts with a blank
+     * (else the root's child on ' ' is such a state), whose move on ' ' is
+     * the root itself: a second blank read there changes nothing, as the
+     * one skipped. */
+    delta[blank] = delta[m->byte_class[' ']];
     for (guint32 o = 1; o < norder; o++) {
         guint32 u = order[o];
         guint16 *row = delta + (gsize)u * nc;
@@ -285,6 +296,7 @@ build_table(bw_matcher_t *m, const guint32 *order, guint32 norder)
         memcpy(row, fail_row, nc * sizeof *row);
         for (guint32 k = NODE(m, u)->first_child; k != 0; k = NODE(m, k)->next_sibling)
             row[m->byte_class[NODE(m, k)->byte]] = with_output(m, k);
+        row[blank] = NODE(m, u)->byte == ' ' ? DELTA_ESCAPE : row[m->byte_class[' ']];
     }
 }
 
@@ -374,14 +386,44 @@ scan_run(const guint16 *delta, const guint8 *byte_class, const guint8 *run_class
     for (;;) {
         if (G_UNLIKELY(e & DELTA_OUTPUT))
             break;
-        /* printable ASCII ('!' to DEL), the bulk of any notice: any other
-         * byte is the escape class, whose entry is DELTA_ESCAPE, so one
+        /* printable ASCII ('!' to DEL) and the spaces between words, the
+         * bulk of any notice: any other byte (and a space after a blank)
+         * is the escape class, whose entry is DELTA_ESCAPE, so one
          * test per byte leaves on a match or on such a byte.  Only the
          * row of the state is kept; the state is read back from it on
          * the way out. */
         const guint16 *row = delta + e * nclasses;
         unsigned int x;
         for (;;) {
+            /* four bytes a round while four remain: one end test for
+             * four bytes instead of one each (the same entries read, in
+             * the same order, as the byte-at-a-time loop below) */
+            if (end - p > 4) {
+                x = row[run_class[p[1]]];
+                if (G_UNLIKELY(x & DELTA_OUTPUT)) {
+                    p += 1;
+                    break;
+                }
+                row = delta + (gsize)x * nclasses;
+                x = row[run_class[p[2]]];
+                if (G_UNLIKELY(x & DELTA_OUTPUT)) {
+                    p += 2;
+                    break;
+                }
+                row = delta + (gsize)x * nclasses;
+                x = row[run_class[p[3]]];
+                if (G_UNLIKELY(x & DELTA_OUTPUT)) {
+                    p += 3;
+                    break;
+                }
+                row = delta + (gsize)x * nclasses;
+                p += 4;
+                x = row[run_class[*p]];
+                if (G_UNLIKELY(x & DELTA_OUTPUT))
+                    break;
+                row = delta + (gsize)x * nclasses;
+                continue;
+            }
             if (++p >= end) {
                 *space_io = is_space(p[-1]);
                 *state_io = (guint32)((gsize)(row - delta) / nclasses);
@@ -400,7 +442,7 @@ scan_run(const guint16 *delta, const guint8 *byte_class, const guint8 *run_class
             *state_io = (guint32)((gsize)(row - delta) / nclasses);
             return p;           /* the caller reads it */
         }
-        /* the first blank of a run reads as ' ' */
+        /* the first blank of a run (a tab, a line break) reads as ' ' */
         e = row[byte_class[' ']];
     }
 out:

@@ -104,6 +104,8 @@ bw_matchers_build_all(void)
 typedef struct {
     size_t *first_start;   /* per marker: first occurrence, SIZE_MAX = none */
     size_t *first_end;
+    size_t *ids;           /* the markers found, each once */
+    size_t n;
 } hits_t;
 
 static bool
@@ -113,6 +115,7 @@ record_hit(size_t id, size_t start, size_t end, void *data)
     if (h->first_start[id] == SIZE_MAX) {
         h->first_start[id] = start;
         h->first_end[id] = end;
+        h->ids[h->n++] = id;
     }
     return true;
 }
@@ -815,6 +818,10 @@ typedef struct {
     const char *text;
     size_t len;
     size_t *first_start, *first_end;
+    /* The markers found (a few of the ~1,300): what the decision reads of
+     * them is read from these, not from every marker's slot. */
+    size_t *hit_ids;
+    size_t nhits;
     size_t limit;          /* where the quoted original starts (or len) */
     size_t limit_body;     /* where the quoted headers themselves start */
     bool has_original;
@@ -831,18 +838,28 @@ scan_text(const bw_view_t *v, scan_t *sc)
     sc->first_end = g_new(size_t, marker_count);
     for (size_t i = 0; i < marker_count; i++)
         sc->first_start[i] = sc->first_end[i] = SIZE_MAX;
-    hits_t h = {sc->first_start, sc->first_end};
+    sc->hit_ids = g_new(size_t, marker_count);
+    hits_t h = {sc->first_start, sc->first_end, sc->hit_ids, 0};
     bw_matcher_scan(marker_matcher, sc->text, sc->len, record_hit, &h);
+    sc->nhits = h.n;
     sc->limit = sc->len;
     sc->limit_body = sc->len;
     sc->has_original = false;
     sc->caller_limit = false;
-    for (size_t i = 0; i < marker_count; i++)
-        if (marker_meta[i].kind == MK_ORIGINAL && sc->first_start[i] < sc->limit) {
+    /* the first generic marker; of two at the same place, the one listed
+     * first */
+    size_t chosen = SIZE_MAX;
+    for (size_t k = 0; k < sc->nhits; k++) {
+        size_t i = sc->hit_ids[k];
+        if (marker_meta[i].kind == MK_ORIGINAL
+            && (sc->first_start[i] < sc->limit
+                || (sc->first_start[i] == sc->limit && i < chosen))) {
+            chosen = i;
             sc->limit = sc->first_start[i];
             sc->limit_body = sc->first_end[i];
             sc->has_original = true;
         }
+    }
     /* the caller's notion of where the original starts (separators no
      * row lists, "> " quoted headers) */
     if (v->notice_len > 0 && v->notice_len < sc->limit) {
@@ -858,6 +875,7 @@ static void
 scan_clear(scan_t *sc)
 {
     g_free(sc->first_start);
+    g_free(sc->hit_ids);
     g_free(sc->first_end);
 }
 
@@ -972,21 +990,31 @@ pick_family(const bw_view_t *v, const scan_t *sc)
     byteset_t from_bytes, subject_bytes;
     byteset_init(&from_bytes, v->from);
     byteset_init(&subject_bytes, v->subject);
+    /* the families with a body marker before the original */
+    g_autofree bool *has_body = g_new0(bool, bw_families_count);
+    for (size_t k = 0; k < sc->nhits; k++) {
+        size_t i = sc->hit_ids[k];
+        if (marker_meta[i].kind == MK_BODY && sc->first_start[i] < sc->limit)
+            has_body[marker_meta[i].family] = true;
+    }
     for (size_t f = 0; f < bw_families_count; f++) {
         const bw_family_t *fam = &bw_families[f];
         if (bw_vendor_row_off != NULL && bw_vendor_row_off(fam->name))
+            continue;
+        bool body = has_body[f];
+        /* The headers are read only where they can make the family the
+         * best: a family with body markers scores nothing without them,
+         * and none scores more than 2 without them or 4 with them (most
+         * families, most messages: From, Subject and the header lists
+         * were searched for each of the 50 families of every message). */
+        if (fam->body != NULL && !body)
+            continue;
+        if ((fam->body == NULL ? 2 : 4) <= best_score)
             continue;
         /* A provider's domain in From is evidence only from its daemons:
          * its users write from the same domain. */
         bool hdr = (hint && any_in_set(&from_bytes, fam->from)) || any_in_set(&subject_bytes, fam->subject)
             || headers_match(v, fam->headers);
-        bool body = false;
-        for (size_t i = fam_lo[f]; i < fam_hi[f]; i++)
-            if (marker_meta[i].kind == MK_BODY
-                && sc->first_start[i] < sc->limit) {
-                body = true;
-                break;
-            }
         int score;
         if (fam->body == NULL)
             score = hdr ? 2 : 0;
