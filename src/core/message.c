@@ -501,6 +501,19 @@ bw_header_decode(const char *raw, size_t len)
         return NULL;
     if (len > 16384)
         len = 16384;
+    /* Without "=?" there is no encoded word (nor one to count), and valid
+     * UTF-8 needs no conversion: the loop below would only join the
+     * words with single spaces, which the squeezing does as well (most
+     * values: a GString, a GByteArray and a copy each cost more than the
+     * decoding). */
+    if (memmem(raw, len, "=?", 2) == NULL && bw_utf8_validate(raw, (gssize)len)) {
+        char *plain = bw_strdup_squeezed(raw, len);
+        if (*plain == '\0') {
+            g_free(plain);
+            return NULL;
+        }
+        return plain;
+    }
     /* Each word may cost a converter: a bomb of them is refused. */
     if (!bw_caps_spend_encoded_words(raw, len))
         return NULL;
