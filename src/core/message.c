@@ -445,10 +445,13 @@ bw_html_to_text(const char *html, size_t len, size_t *len_out)
                 rest--;
             }
             /* Block elements end a line so line-based detectors still work. */
-            static const char *const blocks[] = { "br", "p", "div", "tr", "li", "h1", "h2", "h3", "table", "pre" };
+            static const struct { char name[6]; unsigned char len; } blocks[] = {
+                { "br", 2 }, { "p", 1 }, { "div", 3 }, { "tr", 2 }, { "li", 2 },
+                { "h1", 2 }, { "h2", 2 }, { "h3", 2 }, { "table", 5 }, { "pre", 3 },
+            };
             for (unsigned b = 0; b < G_N_ELEMENTS(blocks); b++) {
-                size_t bl = strlen(blocks[b]);
-                if (rest >= bl && bw_ascii_ncase_eq(tag, blocks[b], bl) &&
+                size_t bl = blocks[b].len;
+                if (rest >= bl && bw_ascii_ncase_eq(tag, blocks[b].name, bl) &&
                     (rest == bl || !g_ascii_isalnum(tag[bl]))) {
                     g_string_append_c(out, '\n');
                     break;
@@ -488,8 +491,13 @@ bw_html_to_text(const char *html, size_t len, size_t *len_out)
             i++;
             continue;
         }
-        g_string_append_c(out, c);
-        i++;
+        /* the text up to the next byte read above, in one append (a call
+         * per byte was most of the cost) */
+        size_t j = i + 1;
+        while (j < len && html[j] != '<' && html[j] != '&' && html[j] != '\r')
+            j++;
+        g_string_append_len(out, html + i, (gssize)(j - i));
+        i = j;
     }
     *len_out = out->len;
     return g_string_free(out, FALSE);
