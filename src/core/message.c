@@ -790,13 +790,18 @@ static bool
 param_get(const char *v, size_t vl, const char *name, char *out, size_t outsz)
 {
     size_t nl = strlen(name);
-    for (size_t i = 0; i + nl < vl; i++) {
-        if (v[i] != ';' && v[i] != ' ' && v[i] != '\t' && v[i] != '\n')
-            continue;
-        size_t j = i + 1;
-        while (j < vl && (v[j] == ' ' || v[j] == '\t' || v[j] == '\n'))
-            j++;
-        if (vl - j <= nl || !bw_ascii_ncase_eq(v + j, name, nl))
+    /* The name after a separator (';' or a blank, then blanks): as the
+     * blanks are separators too, a place of the name that follows one.
+     * The places are found by bw_memcasestr, in order, instead of a look
+     * at every byte for a separator. */
+    for (size_t from = 1; from < vl;) {
+        const char *hit = bw_memcasestr(v + from, vl - from, name);
+        if (hit == NULL)
+            return false;
+        size_t j = (size_t)(hit - v);
+        from = j + 1;
+        char sep = v[j - 1];
+        if ((sep != ';' && sep != ' ' && sep != '\t' && sep != '\n') || vl - j <= nl)
             continue;
         j += nl;
         while (j < vl && (v[j] == ' ' || v[j] == '\t'))
