@@ -378,8 +378,10 @@ plain_ascii(const char *data, size_t len)
     return true;
 }
 
-char *
-bw_to_utf8(const char *data, size_t len, const char *charset, size_t *len_out)
+/* bw_to_utf8, or NULL where that is a copy of data as it is (*len_out is
+ * then len; each such way has checked that no NUL is among the bytes). */
+static char *
+to_utf8(const char *data, size_t len, const char *charset, size_t *len_out)
 {
     char *out = NULL;
     size_t n = 0;
@@ -391,14 +393,14 @@ bw_to_utf8(const char *data, size_t len, const char *charset, size_t *len_out)
              * what it is. */
             if (bw_utf8_validate(data, (gssize)len) && !has_iso2022jp_escape(data, len)) {
                 *len_out = len;
-                return g_strndup(data, len);
+                return NULL;
             }
         } else if (ascii_identity_charset(name) && plain_ascii(data, len)) {
             /* what the converter would give, without opening one (~20,000
              * instructions a text; most texts in these charsets are
              * ASCII) */
             *len_out = len;
-            return g_strndup(data, len);
+            return NULL;
         } else {
             out = try_convert(data, len, name, &n);
         }
@@ -407,7 +409,7 @@ bw_to_utf8(const char *data, size_t len, const char *charset, size_t *len_out)
         const char *guess = guess_charset(data, len);
         if (strcmp(guess, "UTF-8") == 0) {
             *len_out = len;
-            return g_strndup(data, len);
+            return NULL;
         }
         /* The guess first, then the other Japanese encoding, then
          * Windows-1252/Latin-1, which accept any byte. */
@@ -426,6 +428,13 @@ bw_to_utf8(const char *data, size_t len, const char *charset, size_t *len_out)
     }
     *len_out = n;
     return out;
+}
+
+char *
+bw_to_utf8(const char *data, size_t len, const char *charset, size_t *len_out)
+{
+    char *out = to_utf8(data, len, charset, len_out);
+    return out != NULL ? out : g_strndup(data, len);
 }
 
 char *
@@ -1227,7 +1236,9 @@ bw_mpart_text(const bw_mpart_t *mp, size_t max, size_t *len_out)
     g_autofree char *raw = bw_mpart_raw(mp, max, &raw_len);
     if (raw == NULL)
         return NULL;
-    char *text = bw_to_utf8(raw, raw_len, mp->charset[0] ? mp->charset : NULL, len_out);
+    char *text = to_utf8(raw, raw_len, mp->charset[0] ? mp->charset : NULL, len_out);
+    if (text == NULL)
+        text = g_steal_pointer(&raw);   /* UTF-8 as decoded: not copied */
     if (bw_mpart_is(mp, "text", "html")) {
         size_t tl = 0;
         char *plain = bw_html_to_text(text, *len_out, &tl);
