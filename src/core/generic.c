@@ -542,6 +542,24 @@ line_phrase(size_t id, size_t start, size_t end, void *data)
     return !f->intro;
 }
 
+/* Whether s[0, n) holds "address", "recipient" or "receive" (ASCII case
+ * ignored): the last two are looked for as one, each "rec" checked. */
+static bool
+names_recipients(const char *s, size_t n)
+{
+    if (bw_memcasestr(s, n, "address") != NULL)
+        return true;
+    const char *p = s;
+    while ((p = bw_memcasestr(p, n - (size_t)(p - s), "rec")) != NULL) {
+        size_t rest = n - (size_t)(p - s);
+        if ((rest >= 9 && bw_ascii_ncase_eq(p + 3, "ipient", 6)) ||
+            (rest >= 7 && bw_ascii_ncase_eq(p + 3, "eive", 4)))
+            return true;
+        p++;
+    }
+    return false;
+}
+
 static bool
 separator_line(const char *s, size_t n)
 {
@@ -564,22 +582,29 @@ separator_line(const char *s, size_t n)
     if (!decorated && !closed)
         return false;
     /* prose ends with a period too: a separator then says "follows" or
-     * "below", or is a few words */
-    if (!decorated && last == '.' && bw_memcasestr(s + b, e - b, "follow") == NULL
+     * "below", or is a few words (the first "follow" is looked for once:
+     * here or below) */
+    const char *f = NULL;
+    bool follow_sought = !decorated && last == '.';
+    if (follow_sought && (f = bw_memcasestr(s + b, e - b, "follow")) == NULL
         && bw_memcasestr(s + b, e - b, "below") == NULL && e - b > 40)
         return false;
     /* "The following addresses did not receive a copy of your message:"
-     * opens a list of recipients */
+     * opens a list of recipients.  The words first: a line holding one
+     * is no separator whatever the automaton finds, and they cost less
+     * than its scan. */
+    if (names_recipients(s + b, e - b))
+        return false;
     line_phrases_t found = {false, false};
     bw_matcher_scan(automata[AUT_LINE], s + b, e - b, line_phrase, &found);
-    if (found.intro || bw_memcasestr(s + b, e - b, "address") != NULL
-        || bw_memcasestr(s + b, e - b, "recipient") != NULL || bw_memcasestr(s + b, e - b, "receive") != NULL)
+    if (found.intro)
         return false;
     if (found.separator)
         return true;
     /* "<something about the message> follows:" */
     static const char *const what[] = {"message", "mail", "original", "text", "copy", "header"};
-    const char *f = bw_memcasestr(s + b, e - b, "follow");
+    if (!follow_sought)
+        f = bw_memcasestr(s + b, e - b, "follow");
     bool follows = f != NULL && !(f + 9 <= s + e && bw_ascii_ncase_eq(f, "following", 9));
     if (!follows || (last != ':' && !decorated))
         return false;
