@@ -714,12 +714,15 @@ notice_read(notice_t *nt, const char *text, size_t len, const char *orig_subject
             ln->flags &= ~(unsigned)(LN_FAILURE | LN_INTRO);
         if (line_has_code(s, n))
             ln->flags |= LN_CODE;
-        if (names_message_id(s, n) || bw_memcasestr(s, n, "in-reply-to") != NULL
-            || bw_memcasestr(s, n, "references:") != NULL)
+        /* (LN_MSGID matters to the addresses of a line only: most lines
+         * have none, and are not searched for the three names) */
+        bool at = memchr(s, '@', n) != NULL;
+        if (at && (names_message_id(s, n) || bw_memcasestr(s, n, "in-reply-to") != NULL
+                   || bw_memcasestr(s, n, "references:") != NULL))
             ln->flags |= LN_MSGID;
         /* a reason phrase is failure wording on a line about an address or
          * with a server's reply; "out of office" is no failure */
-        if ((ln->flags & LN_CODE) || memchr(s, '@', n) != NULL) {
+        if ((ln->flags & LN_CODE) || at) {
             int w = 0;
             bw_reason_t why = bw_reason_from_text_weighted(s, n, &w);
             if (w >= 2 && why != BW_REASON_UNKNOWN && why != BW_REASON_VACATION && why != BW_REASON_DELIVERED
