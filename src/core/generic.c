@@ -732,11 +732,9 @@ notice_read(notice_t *nt, const char *text, size_t len, const char *orig_subject
     }
 }
 
-char *
-bw_generic_own_subject(const char *subject, const char *orig_subject)
+static char *
+own_subject_of(const char *subject, const char *orig_subject)
 {
-    if (subject == NULL)
-        return NULL;
     /* "Re: <their subject>", "Automatic reply: <their subject>": what
      * follows is the subject of the message answered */
     unsigned found = 0;
@@ -752,6 +750,39 @@ bw_generic_own_subject(const char *subject, const char *orig_subject)
         if (hit != NULL && (size_t)(hit - own) + ol <= strlen(own))
             memset(own + (hit - own), ' ', ol);
     }
+    return own;
+}
+
+/* The answer for the last pair asked about, per thread: the challenge
+ * detector (autoreply.c) and this reader ask about one message's subjects
+ * in a row (each answer strips the reply prefixes: some 2,500
+ * instructions).  The answer is the subject with bytes blanked, or "":
+ * it fits where the subject does. */
+#define OWN_MEMO_MAX 1024
+static _Thread_local char own_memo_subject[OWN_MEMO_MAX + 1], own_memo_orig[OWN_MEMO_MAX + 1];
+static _Thread_local char own_memo[OWN_MEMO_MAX + 1];
+static _Thread_local bool own_memo_set, own_memo_orig_null;
+
+char *
+bw_generic_own_subject(const char *subject, const char *orig_subject)
+{
+    if (subject == NULL)
+        return NULL;
+    size_t sn = strnlen(subject, OWN_MEMO_MAX + 1);
+    size_t on = orig_subject != NULL ? strnlen(orig_subject, OWN_MEMO_MAX + 1) : 0;
+    if (sn > OWN_MEMO_MAX || on > OWN_MEMO_MAX)
+        return own_subject_of(subject, orig_subject);
+    if (own_memo_set && memcmp(own_memo_subject, subject, sn + 1) == 0
+        && own_memo_orig_null == (orig_subject == NULL)
+        && (orig_subject == NULL || memcmp(own_memo_orig, orig_subject, on + 1) == 0))
+        return g_strdup(own_memo);
+    char *own = own_subject_of(subject, orig_subject);
+    memcpy(own_memo_subject, subject, sn + 1);
+    own_memo_orig_null = orig_subject == NULL;
+    if (orig_subject != NULL)
+        memcpy(own_memo_orig, orig_subject, on + 1);
+    memcpy(own_memo, own, strlen(own) + 1);
+    own_memo_set = true;
     return own;
 }
 
