@@ -956,12 +956,26 @@ self_add(self_t *self, const char *value)
 {
     if (value == NULL)
         return;
-    /* a list of addresses ("a@b, c@d"): each one */
-    g_auto(GStrv) parts = g_strsplit(value, ",", 32);
-    for (size_t i = 0; parts[i] != NULL; i++) {
-        char *a = bw_address_normalize(parts[i]);
+    /* a list of addresses ("a@b, c@d"): each one, at most 32 (the last
+     * one the rest of the value, as g_strsplit gave them); most values
+     * are one address, normalised where it stands */
+    if (*value == '\0')
+        return;
+    const char *p = value;
+    for (unsigned k = 0;; k++) {
+        const char *comma = k < 31 ? strchr(p, ',') : NULL;
+        char *a;
+        if (comma == NULL) {
+            a = bw_address_normalize(p);
+        } else {
+            g_autofree char *part = g_strndup(p, (gsize)(comma - p));
+            a = bw_address_normalize(part);
+        }
         if (a != NULL)
             g_ptr_array_add(self->excluded, a);
+        if (comma == NULL)
+            break;
+        p = comma + 1;
     }
 }
 
