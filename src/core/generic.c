@@ -1281,9 +1281,10 @@ bw_generic_read(const bw_view_t *view, const bw_generic_in_t *in, bw_report_t *r
     ev.auto_submitted = as != NULL && !bw_ascii_ncase_eq(as, "no", 2);
     ev.report_ct = in != NULL && in->report_type_delivery_status;
     /* sent to an address that only receives bounces (a list's, VERP) */
-    static const char *const boxes[] = {"To", "Delivered-To", "X-Original-To"};
-    for (size_t i = 0; i < G_N_ELEMENTS(boxes) && !ev.to_bounce_box; i++) {
-        g_autofree char *a = bw_address_normalize(bw_view_header(view, boxes[i]));
+    const char *to = bw_view_header(view, "To"), *delivered_to = bw_view_header(view, "Delivered-To");
+    for (size_t i = 0; i < 3 && !ev.to_bounce_box; i++) {
+        g_autofree char *a = bw_address_normalize(i == 0 ? to : i == 1 ? delivered_to
+                                                  : bw_view_header(view, "X-Original-To"));
         ev.to_bounce_box = address_is_bounce_box(a);
     }
     g_autofree char *own_subject = bw_generic_own_subject(view->subject, view->orig_subject);
@@ -1329,12 +1330,15 @@ bw_generic_read(const bw_view_t *view, const bw_generic_in_t *in, bw_report_t *r
             self.domain = g_strdup(at + 1);
     }
     /* (not X-Original-To: Exchange copies the original's into its
-     * notices) */
-    static const char *const own[] = {"From", "To", "Cc", "Reply-To", "Sender", "Return-Path",
-                                      "Errors-To", "Delivered-To", "Resent-From",
-                                      "Resent-To", "List-Post", "List-Owner", "List-Help"};
+     * notices; the fields read above are not looked up again) */
+    const char *const own[] = {bw_view_header(view, "From"), to, bw_view_header(view, "Cc"),
+                               bw_view_header(view, "Reply-To"), sender, rp,
+                               bw_view_header(view, "Errors-To"), delivered_to,
+                               bw_view_header(view, "Resent-From"), bw_view_header(view, "Resent-To"),
+                               bw_view_header(view, "List-Post"), bw_view_header(view, "List-Owner"),
+                               bw_view_header(view, "List-Help")};
     for (size_t i = 0; i < G_N_ELEMENTS(own); i++)
-        self_add(&self, bw_view_header(view, own[i]));
+        self_add(&self, own[i]);
     GPtrArray *cands = g_ptr_array_new_with_free_func(cand_free);
     collect_candidates(&nt, &self, cands);
     ev.best_tier = 0;
