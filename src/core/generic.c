@@ -688,6 +688,24 @@ names_message_id(const char *s, size_t n)
     return false;
 }
 
+/* What the last bw_generic_notice_end of the thread found, per thread: no
+ * line of plain_memo[0, plain_to) that ends with a newline before plain_to
+ * is a separator line.  The generic reader splits the same text into the
+ * same lines next (parse.c asks where the notice ends, then reads it):
+ * separator_line is not asked again about a line found in that copy.  By
+ * content, so every text gets separator_line's own answer. */
+#define PLAIN_MEMO_MAX 16384
+static _Thread_local char plain_memo[PLAIN_MEMO_MAX];
+static _Thread_local size_t plain_to;
+
+static void
+plain_remember(const char *text, size_t to)
+{
+    plain_to = MIN(to, PLAIN_MEMO_MAX);
+    if (plain_to > 0)
+        memcpy(plain_memo, text, plain_to);
+}
+
 /* Splits text[0, len) into lines and finds where the original starts:
  * the first separator line, or the first header line of a quoted
  * original.  nt->len is set to that limit. */
@@ -699,6 +717,9 @@ notice_read(notice_t *nt, const char *text, size_t len, const char *orig_subject
     size_t pos = 0, limit = len;
     unsigned para = 0;
     bool prev_blank = true;
+    size_t plain = MIN(plain_to, len);
+    if (plain > 0 && memcmp(plain_memo, text, plain) != 0)
+        plain = 0;
     while (pos < len && nt->lines->len < MAX_LINES) {
         const char *nl = memchr(text + pos, '\n', len - pos);
         size_t end = nl != NULL ? (size_t)(nl - text) : len;
@@ -712,8 +733,10 @@ notice_read(notice_t *nt, const char *text, size_t len, const char *orig_subject
             prev_blank = false;
         }
         ln.para = para;
+        bool known_plain = nl != NULL && end < plain;
         if (!(ln.flags & LN_BLANK)
-            && (separator_line(text + pos, end - pos) || quoted_header_line(text + pos, end - pos))) {
+            && ((!known_plain && separator_line(text + pos, end - pos))
+                || quoted_header_line(text + pos, end - pos))) {
             limit = pos;
             break;
         }
@@ -835,10 +858,13 @@ bw_generic_notice_end(const char *text, size_t len)
     for (unsigned n = 0; text != NULL && pos < len && n < MAX_LINES; n++) {
         const char *nl = memchr(text + pos, '\n', len - pos);
         size_t end = nl != NULL ? (size_t)(nl - text) : len;
-        if (!line_is_blank(text + pos, end - pos) && separator_line(text + pos, end - pos))
+        if (!line_is_blank(text + pos, end - pos) && separator_line(text + pos, end - pos)) {
+            plain_remember(text, pos);
             return pos;
+        }
         pos = end + 1;
     }
+    plain_remember(text, MIN(pos, len));
     return (size_t)-1;
 }
 
