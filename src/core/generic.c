@@ -987,11 +987,12 @@ rcpt_label_before(const char *s, size_t b)
 static bool
 is_role(const char *addr)
 {
-    for (size_t i = 0; i < G_N_ELEMENTS(role_locals); i++) {
-        size_t l = strlen(role_locals[i]);
-        if (strncmp(addr, role_locals[i], l) == 0 && addr[l] == '@')
+    /* (no role holds an '@': the local part is the text before the first) */
+    const char *at = strchr(addr, '@');
+    size_t ll = at != NULL ? (size_t)(at - addr) : 0;
+    for (size_t i = 0; at != NULL && i < G_N_ELEMENTS(role_locals); i++)
+        if (strlen(role_locals[i]) == ll && memcmp(addr, role_locals[i], ll) == 0)
             return true;
-    }
     return false;
 }
 
@@ -1073,12 +1074,14 @@ collect_candidates(const notice_t *nt, const self_t *self, GPtrArray *out)
      * blank line after at least one item) */
     bool in_list = false, list_has_item = false, list_by_intro = false, list_has_address = false;
     unsigned list_blanks = 0;
-    /* paragraphs holding failure words or codes */
-    GHashTable *hot_para = g_hash_table_new(g_direct_hash, g_direct_equal);
+    /* paragraphs holding failure words or codes (numbered from 0 in line
+     * order: the last line's is the highest) */
+    guint npara = nt->lines->len > 0 ? g_array_index(nt->lines, line_t, nt->lines->len - 1).para + 1 : 0;
+    g_autofree bool *hot_para = g_new0(bool, npara + 1);
     for (guint i = 0; i < nt->lines->len; i++) {
         const line_t *ln = &g_array_index(nt->lines, line_t, i);
         if (ln->flags & (LN_FAILURE | LN_CODE))
-            g_hash_table_add(hot_para, GUINT_TO_POINTER(ln->para + 1));
+            hot_para[ln->para] = true;
     }
     for (guint i = 0; i < nt->lines->len && out->len < MAX_CANDIDATES; i++) {
         const line_t *ln = &g_array_index(nt->lines, line_t, i);
@@ -1191,7 +1194,7 @@ collect_candidates(const notice_t *nt, const self_t *self, GPtrArray *out)
                 tier = 3;
             else if (leads && i > 0 && failure_continues(nt, i - 1))
                 tier = 3;       /* "could not be delivered to" / "a@b" */
-            else if (alone || g_hash_table_contains(hot_para, GUINT_TO_POINTER(ln->para + 1))
+            else if (alone || hot_para[ln->para]
                      || contains_any(s + near_lo, b - near_lo, near_rcpt_words, G_N_ELEMENTS(near_rcpt_words)))
                 tier = 2;
             if (alone && memchr(s + e, ':', tail - e) != NULL)
@@ -1222,7 +1225,6 @@ collect_candidates(const notice_t *nt, const self_t *self, GPtrArray *out)
             g_ptr_array_add(out, c);
         }
     }
-    g_hash_table_unref(hot_para);
 }
 
 /* ------------------------------------------------------------ the reading */
