@@ -260,6 +260,51 @@ static const char *const role_locals[] = {
     "no-reply", "donotreply",
 };
 
+/* ------------------------------------------------------------ word sets */
+
+/* The address labels are looked for in the few words before each address
+ * of a notice: a list of words indexed by their first byte (ASCII case
+ * folded) is read in one pass over those words, where a search per word
+ * of the list (40 of them) started over each time.  Same answer as
+ * contains_any. */
+#define WORD_SET_MAX 64
+typedef struct {
+    const char *const *words;
+    size_t len[WORD_SET_MAX];
+    gint8 next[WORD_SET_MAX];   /* the next word of the same first byte, or -1 */
+    gint8 head[256];            /* the first word starting with a byte, or -1 */
+} word_set_t;
+
+enum { WS_RCPT, WS_SENDER, WS_EXPANDED, WS_NEAR, WS_COUNT };
+static word_set_t word_sets[WS_COUNT];
+G_STATIC_ASSERT(G_N_ELEMENTS(rcpt_labels) <= WORD_SET_MAX && G_N_ELEMENTS(sender_labels) <= WORD_SET_MAX
+                && G_N_ELEMENTS(expanded_labels) <= WORD_SET_MAX
+                && G_N_ELEMENTS(near_rcpt_words) <= WORD_SET_MAX);
+
+static void
+word_set_init(word_set_t *ws, const char *const *words, size_t count)
+{
+    ws->words = words;
+    memset(ws->head, -1, sizeof ws->head);
+    for (size_t k = count; k-- > 0;) {
+        ws->len[k] = strlen(words[k]);
+        guint8 c = (guint8)bw_ascii_lower(words[k][0]);
+        ws->next[k] = ws->head[c];
+        ws->head[c] = (gint8)k;
+    }
+}
+
+/* Whether s[0, n) holds a word of the set (ASCII case ignored). */
+static bool
+contains_word(const char *s, size_t n, const word_set_t *ws)
+{
+    for (size_t p = 0; p < n; p++)
+        for (int k = ws->head[(guint8)bw_ascii_lower(s[p])]; k >= 0; k = ws->next[k])
+            if (ws->len[k] <= n - p && bw_ascii_ncase_eq(s + p, ws->words[k], ws->len[k]))
+                return true;
+    return false;
+}
+
 /* ------------------------------------------------------------ automata */
 
 /* AUT_NOTICE is failure_phrases, list_intros and delay_phrases in one
@@ -293,6 +338,10 @@ bw_generic_automata_init(void)
     memcpy(line_phrases, list_intros, sizeof list_intros);
     memcpy(line_phrases + LINE_SEPARATOR0, separators, sizeof separators);
     automata[AUT_LINE] = bw_matcher_new(line_phrases, LINE_N);
+    word_set_init(&word_sets[WS_RCPT], rcpt_labels, G_N_ELEMENTS(rcpt_labels));
+    word_set_init(&word_sets[WS_SENDER], sender_labels, G_N_ELEMENTS(sender_labels));
+    word_set_init(&word_sets[WS_EXPANDED], expanded_labels, G_N_ELEMENTS(expanded_labels));
+    word_set_init(&word_sets[WS_NEAR], near_rcpt_words, G_N_ELEMENTS(near_rcpt_words));
     g_once_init_leave(&once, 1);
 }
 
@@ -958,7 +1007,7 @@ cand_free(gpointer p)
 
 /* Does the text just before the address (same line) label it? */
 static bool
-label_before(const char *s, size_t b, const char *const *labels, size_t count)
+label_before(const char *s, size_t b, const word_set_t *labels)
 {
     size_t lo = b > 40 ? b - 40 : 0;
     /* only the words since the previous address or list separator */
@@ -967,7 +1016,7 @@ label_before(const char *s, size_t b, const char *const *labels, size_t count)
             lo = k;
             break;
         }
-    return contains_any(s + lo, b - lo, labels, count);
+    return contains_word(s + lo, b - lo, labels);
 }
 
 static bool
@@ -981,7 +1030,7 @@ rcpt_label_before(const char *s, size_t b)
     /* ':' '=' or the full-width colon U+FF1A (EF BC 9A) */
     if (k == 0 || (s[k - 1] != ':' && s[k - 1] != '=' && (unsigned char)s[k - 1] != 0x9a))
         return false;
-    return label_before(s, k, rcpt_labels, G_N_ELEMENTS(rcpt_labels));
+    return label_before(s, k, &word_sets[WS_RCPT]);
 }
 
 static bool
@@ -1101,7 +1150,7 @@ collect_candidates(const notice_t *nt, const self_t *self, GPtrArray *out)
         bool label_line = te > 0 && (s[te - 1] == ':' || (te >= 3 && (unsigned char)s[te - 1] == 0x9a &&
                                                             (unsigned char)s[te - 2] == 0xbc))
             && memchr(s, '@', n) == NULL && te < 120
-            && contains_any(s, te, rcpt_labels, G_N_ELEMENTS(rcpt_labels));
+            && contains_word(s, te, &word_sets[WS_RCPT]);
         if ((ln->flags & LN_INTRO) || label_line) {
             list_by_intro = (ln->flags & LN_INTRO) != 0;
             list_has_address = false;
@@ -1154,9 +1203,9 @@ collect_candidates(const notice_t *nt, const self_t *self, GPtrArray *out)
             char *addr = bw_address_normalize(raw);
             if (addr == NULL)
                 continue;
-            bool expanded = label_before(s, b, expanded_labels, G_N_ELEMENTS(expanded_labels));
+            bool expanded = label_before(s, b, &word_sets[WS_EXPANDED]);
             if (self_has(self, addr)
-                || (!expanded && label_before(s, b, sender_labels, G_N_ELEMENTS(sender_labels)))) {
+                || (!expanded && label_before(s, b, &word_sets[WS_SENDER]))) {
                 g_free(addr);
                 first_on_line = false;
                 continue;
@@ -1195,7 +1244,7 @@ collect_candidates(const notice_t *nt, const self_t *self, GPtrArray *out)
             else if (leads && i > 0 && failure_continues(nt, i - 1))
                 tier = 3;       /* "could not be delivered to" / "a@b" */
             else if (alone || hot_para[ln->para]
-                     || contains_any(s + near_lo, b - near_lo, near_rcpt_words, G_N_ELEMENTS(near_rcpt_words)))
+                     || contains_word(s + near_lo, b - near_lo, &word_sets[WS_NEAR]))
                 tier = 2;
             if (alone && memchr(s + e, ':', tail - e) != NULL)
                 tier = 3;       /* "<a@b>:" heads the lines about it (qmail) */
