@@ -638,13 +638,14 @@ separator_line(const char *s, size_t n)
 {
     if (n > MAX_SEPARATOR_LINE)
         return false;
+    /* the leading blanks (1) and decoration (2), in one pass: a rule of
+     * dashes is as long as the line */
+    static const guint8 lead[256] = {[' '] = 1, ['\t'] = 1, ['-'] = 2, ['='] = 2, ['*'] = 2,
+                                     ['_'] = 2, ['+'] = 2, ['<'] = 2, ['#'] = 2, ['['] = 2};
     size_t b = 0, e = n;
-    while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '-' || s[b] == '=' || s[b] == '*'
-                     || s[b] == '_' || s[b] == '+' || s[b] == '<' || s[b] == '#' || s[b] == '['))
-        b++;
     bool decorated = false;
-    for (size_t k = 0; k < b; k++)
-        decorated = decorated || (s[k] != ' ' && s[k] != '\t');
+    for (; b < e && lead[(guint8)s[b]] != 0; b++)
+        decorated = decorated || lead[(guint8)s[b]] == 2;
     while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r'))
         e--;
     if (e == b)
