@@ -29,6 +29,9 @@
 #include "bw-vendor.h"
 #include "bw-matcher-private.h"
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define MAX_LINES 20000         /* lines of a notice examined */
 #define MAX_CANDIDATES 256      /* addresses weighed per notice */
@@ -257,6 +260,51 @@ static const char *const role_locals[] = {
     "no-reply", "donotreply",
 };
 
+/* ------------------------------------------------------------ word sets */
+
+/* The address labels are looked for in the few words before each address
+ * of a notice: a list of words indexed by their first byte (ASCII case
+ * folded) is read in one pass over those words, where a search per word
+ * of the list (40 of them) started over each time.  Same answer as
+ * contains_any. */
+#define WORD_SET_MAX 64
+typedef struct {
+    const char *const *words;
+    size_t len[WORD_SET_MAX];
+    gint8 next[WORD_SET_MAX];   /* the next word of the same first byte, or -1 */
+    gint8 head[256];            /* the first word starting with a byte, or -1 */
+} word_set_t;
+
+enum { WS_RCPT, WS_SENDER, WS_EXPANDED, WS_NEAR, WS_COUNT };
+static word_set_t word_sets[WS_COUNT];
+G_STATIC_ASSERT(G_N_ELEMENTS(rcpt_labels) <= WORD_SET_MAX && G_N_ELEMENTS(sender_labels) <= WORD_SET_MAX
+                && G_N_ELEMENTS(expanded_labels) <= WORD_SET_MAX
+                && G_N_ELEMENTS(near_rcpt_words) <= WORD_SET_MAX);
+
+static void
+word_set_init(word_set_t *ws, const char *const *words, size_t count)
+{
+    ws->words = words;
+    memset(ws->head, -1, sizeof ws->head);
+    for (size_t k = count; k-- > 0;) {
+        ws->len[k] = strlen(words[k]);
+        guint8 c = (guint8)bw_ascii_lower(words[k][0]);
+        ws->next[k] = ws->head[c];
+        ws->head[c] = (gint8)k;
+    }
+}
+
+/* Whether s[0, n) holds a word of the set (ASCII case ignored). */
+static bool
+contains_word(const char *s, size_t n, const word_set_t *ws)
+{
+    for (size_t p = 0; p < n; p++)
+        for (int k = ws->head[(guint8)bw_ascii_lower(s[p])]; k >= 0; k = ws->next[k])
+            if (ws->len[k] <= n - p && bw_ascii_ncase_eq(s + p, ws->words[k], ws->len[k]))
+                return true;
+    return false;
+}
+
 /* ------------------------------------------------------------ automata */
 
 /* AUT_NOTICE is failure_phrases, list_intros and delay_phrases in one
@@ -290,6 +338,10 @@ bw_generic_automata_init(void)
     memcpy(line_phrases, list_intros, sizeof list_intros);
     memcpy(line_phrases + LINE_SEPARATOR0, separators, sizeof separators);
     automata[AUT_LINE] = bw_matcher_new(line_phrases, LINE_N);
+    word_set_init(&word_sets[WS_RCPT], rcpt_labels, G_N_ELEMENTS(rcpt_labels));
+    word_set_init(&word_sets[WS_SENDER], sender_labels, G_N_ELEMENTS(sender_labels));
+    word_set_init(&word_sets[WS_EXPANDED], expanded_labels, G_N_ELEMENTS(expanded_labels));
+    word_set_init(&word_sets[WS_NEAR], near_rcpt_words, G_N_ELEMENTS(near_rcpt_words));
     g_once_init_leave(&once, 1);
 }
 
@@ -455,15 +507,36 @@ mark_line(size_t id, size_t start, size_t end, void *data)
     return true;
 }
 
+/* The first place at or after i, before limit, holding '4' or '5', else
+ * limit; the line has n bytes.  (A byte OR 1 is '5' for those two only.) */
+static size_t
+next_45(const char *s, size_t i, size_t limit, size_t n)
+{
+#ifdef __SSE2__
+    /* sixteen at a time: digits are rare in a notice's words */
+    const __m128i one = _mm_set1_epi8(1), c5 = _mm_set1_epi8('5');
+    for (; i < limit && n - i >= 16; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(v, one), c5));
+        if (m != 0) {
+            i += (size_t)__builtin_ctz(m);
+            return i < limit ? i : limit;
+        }
+    }
+#endif
+    while (i < limit && (s[i] | 1) != '5')
+        i++;
+    return i < limit ? i : limit;
+}
+
 /* An SMTP reply code (4xx/5xx) in a reply's position: at the line start,
  * after "said:", "<<<", "reply:", "error", ":" or "(", followed by a space,
  * '-', ':' or the end; or an RFC 3463 code 4.x.x/5.x.x. */
 static bool
 line_has_code(const char *s, size_t n)
 {
-    for (size_t i = 0; i + 3 <= n; i++) {
-        if (!(s[i] == '4' || s[i] == '5'))
-            continue;
+    size_t limit = n >= 3 ? n - 2 : 0;   /* places i with i + 3 <= n */
+    for (size_t i = next_45(s, 0, limit, n); i < limit; i = next_45(s, i + 1, limit, n)) {
         if (i > 0 && (g_ascii_isalnum(s[i - 1]) || s[i - 1] == '.' || s[i - 1] == '-' || s[i - 1] == '/'
                       || s[i - 1] == '+' || s[i - 1] == '$' || s[i - 1] == ','))
             continue;
@@ -542,18 +615,37 @@ line_phrase(size_t id, size_t start, size_t end, void *data)
     return !f->intro;
 }
 
+/* Whether s[0, n) holds "address", "recipient" or "receive" (ASCII case
+ * ignored): the last two are looked for as one, each "rec" checked. */
+static bool
+names_recipients(const char *s, size_t n)
+{
+    if (bw_memcasestr(s, n, "address") != NULL)
+        return true;
+    const char *p = s;
+    while ((p = bw_memcasestr(p, n - (size_t)(p - s), "rec")) != NULL) {
+        size_t rest = n - (size_t)(p - s);
+        if ((rest >= 9 && bw_ascii_ncase_eq(p + 3, "ipient", 6)) ||
+            (rest >= 7 && bw_ascii_ncase_eq(p + 3, "eive", 4)))
+            return true;
+        p++;
+    }
+    return false;
+}
+
 static bool
 separator_line(const char *s, size_t n)
 {
     if (n > MAX_SEPARATOR_LINE)
         return false;
+    /* the leading blanks (1) and decoration (2), in one pass: a rule of
+     * dashes is as long as the line */
+    static const guint8 lead[256] = {[' '] = 1, ['\t'] = 1, ['-'] = 2, ['='] = 2, ['*'] = 2,
+                                     ['_'] = 2, ['+'] = 2, ['<'] = 2, ['#'] = 2, ['['] = 2};
     size_t b = 0, e = n;
-    while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '-' || s[b] == '=' || s[b] == '*'
-                     || s[b] == '_' || s[b] == '+' || s[b] == '<' || s[b] == '#' || s[b] == '['))
-        b++;
     bool decorated = false;
-    for (size_t k = 0; k < b; k++)
-        decorated = decorated || (s[k] != ' ' && s[k] != '\t');
+    for (; b < e && lead[(guint8)s[b]] != 0; b++)
+        decorated = decorated || lead[(guint8)s[b]] == 2;
     while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r'))
         e--;
     if (e == b)
@@ -564,22 +656,29 @@ separator_line(const char *s, size_t n)
     if (!decorated && !closed)
         return false;
     /* prose ends with a period too: a separator then says "follows" or
-     * "below", or is a few words */
-    if (!decorated && last == '.' && bw_memcasestr(s + b, e - b, "follow") == NULL
+     * "below", or is a few words (the first "follow" is looked for once:
+     * here or below) */
+    const char *f = NULL;
+    bool follow_sought = !decorated && last == '.';
+    if (follow_sought && (f = bw_memcasestr(s + b, e - b, "follow")) == NULL
         && bw_memcasestr(s + b, e - b, "below") == NULL && e - b > 40)
         return false;
     /* "The following addresses did not receive a copy of your message:"
-     * opens a list of recipients */
+     * opens a list of recipients.  The words first: a line holding one
+     * is no separator whatever the automaton finds, and they cost less
+     * than its scan. */
+    if (names_recipients(s + b, e - b))
+        return false;
     line_phrases_t found = {false, false};
     bw_matcher_scan(automata[AUT_LINE], s + b, e - b, line_phrase, &found);
-    if (found.intro || bw_memcasestr(s + b, e - b, "address") != NULL
-        || bw_memcasestr(s + b, e - b, "recipient") != NULL || bw_memcasestr(s + b, e - b, "receive") != NULL)
+    if (found.intro)
         return false;
     if (found.separator)
         return true;
     /* "<something about the message> follows:" */
     static const char *const what[] = {"message", "mail", "original", "text", "copy", "header"};
-    const char *f = bw_memcasestr(s + b, e - b, "follow");
+    if (!follow_sought)
+        f = bw_memcasestr(s + b, e - b, "follow");
     bool follows = f != NULL && !(f + 9 <= s + e && bw_ascii_ncase_eq(f, "following", 9));
     if (!follows || (last != ':' && !decorated))
         return false;
@@ -639,6 +738,24 @@ names_message_id(const char *s, size_t n)
     return false;
 }
 
+/* What the last bw_generic_notice_end of the thread found, per thread: no
+ * line of plain_memo[0, plain_to) that ends with a newline before plain_to
+ * is a separator line.  The generic reader splits the same text into the
+ * same lines next (parse.c asks where the notice ends, then reads it):
+ * separator_line is not asked again about a line found in that copy.  By
+ * content, so every text gets separator_line's own answer. */
+#define PLAIN_MEMO_MAX 16384
+static _Thread_local char plain_memo[PLAIN_MEMO_MAX];
+static _Thread_local size_t plain_to;
+
+static void
+plain_remember(const char *text, size_t to)
+{
+    plain_to = MIN(to, PLAIN_MEMO_MAX);
+    if (plain_to > 0)
+        memcpy(plain_memo, text, plain_to);
+}
+
 /* Splits text[0, len) into lines and finds where the original starts:
  * the first separator line, or the first header line of a quoted
  * original.  nt->len is set to that limit. */
@@ -650,6 +767,9 @@ notice_read(notice_t *nt, const char *text, size_t len, const char *orig_subject
     size_t pos = 0, limit = len;
     unsigned para = 0;
     bool prev_blank = true;
+    size_t plain = MIN(plain_to, len);
+    if (plain > 0 && memcmp(plain_memo, text, plain) != 0)
+        plain = 0;
     while (pos < len && nt->lines->len < MAX_LINES) {
         const char *nl = memchr(text + pos, '\n', len - pos);
         size_t end = nl != NULL ? (size_t)(nl - text) : len;
@@ -663,8 +783,10 @@ notice_read(notice_t *nt, const char *text, size_t len, const char *orig_subject
             prev_blank = false;
         }
         ln.para = para;
+        bool known_plain = nl != NULL && end < plain;
         if (!(ln.flags & LN_BLANK)
-            && (separator_line(text + pos, end - pos) || quoted_header_line(text + pos, end - pos))) {
+            && ((!known_plain && separator_line(text + pos, end - pos))
+                || quoted_header_line(text + pos, end - pos))) {
             limit = pos;
             break;
         }
@@ -689,12 +811,15 @@ notice_read(notice_t *nt, const char *text, size_t len, const char *orig_subject
             ln->flags &= ~(unsigned)(LN_FAILURE | LN_INTRO);
         if (line_has_code(s, n))
             ln->flags |= LN_CODE;
-        if (names_message_id(s, n) || bw_memcasestr(s, n, "in-reply-to") != NULL
-            || bw_memcasestr(s, n, "references:") != NULL)
+        /* (LN_MSGID matters to the addresses of a line only: most lines
+         * have none, and are not searched for the three names) */
+        bool at = memchr(s, '@', n) != NULL;
+        if (at && (names_message_id(s, n) || bw_memcasestr(s, n, "in-reply-to") != NULL
+                   || bw_memcasestr(s, n, "references:") != NULL))
             ln->flags |= LN_MSGID;
         /* a reason phrase is failure wording on a line about an address or
          * with a server's reply; "out of office" is no failure */
-        if ((ln->flags & LN_CODE) || memchr(s, '@', n) != NULL) {
+        if ((ln->flags & LN_CODE) || at) {
             int w = 0;
             bw_reason_t why = bw_reason_from_text_weighted(s, n, &w);
             if (w >= 2 && why != BW_REASON_UNKNOWN && why != BW_REASON_VACATION && why != BW_REASON_DELIVERED
@@ -704,11 +829,9 @@ notice_read(notice_t *nt, const char *text, size_t len, const char *orig_subject
     }
 }
 
-char *
-bw_generic_own_subject(const char *subject, const char *orig_subject)
+static char *
+own_subject_of(const char *subject, const char *orig_subject)
 {
-    if (subject == NULL)
-        return NULL;
     /* "Re: <their subject>", "Automatic reply: <their subject>": what
      * follows is the subject of the message answered */
     unsigned found = 0;
@@ -724,6 +847,39 @@ bw_generic_own_subject(const char *subject, const char *orig_subject)
         if (hit != NULL && (size_t)(hit - own) + ol <= strlen(own))
             memset(own + (hit - own), ' ', ol);
     }
+    return own;
+}
+
+/* The answer for the last pair asked about, per thread: the challenge
+ * detector (autoreply.c) and this reader ask about one message's subjects
+ * in a row (each answer strips the reply prefixes: some 2,500
+ * instructions).  The answer is the subject with bytes blanked, or "":
+ * it fits where the subject does. */
+#define OWN_MEMO_MAX 1024
+static _Thread_local char own_memo_subject[OWN_MEMO_MAX + 1], own_memo_orig[OWN_MEMO_MAX + 1];
+static _Thread_local char own_memo[OWN_MEMO_MAX + 1];
+static _Thread_local bool own_memo_set, own_memo_orig_null;
+
+char *
+bw_generic_own_subject(const char *subject, const char *orig_subject)
+{
+    if (subject == NULL)
+        return NULL;
+    size_t sn = strnlen(subject, OWN_MEMO_MAX + 1);
+    size_t on = orig_subject != NULL ? strnlen(orig_subject, OWN_MEMO_MAX + 1) : 0;
+    if (sn > OWN_MEMO_MAX || on > OWN_MEMO_MAX)
+        return own_subject_of(subject, orig_subject);
+    if (own_memo_set && memcmp(own_memo_subject, subject, sn + 1) == 0
+        && own_memo_orig_null == (orig_subject == NULL)
+        && (orig_subject == NULL || memcmp(own_memo_orig, orig_subject, on + 1) == 0))
+        return g_strdup(own_memo);
+    char *own = own_subject_of(subject, orig_subject);
+    memcpy(own_memo_subject, subject, sn + 1);
+    own_memo_orig_null = orig_subject == NULL;
+    if (orig_subject != NULL)
+        memcpy(own_memo_orig, orig_subject, on + 1);
+    memcpy(own_memo, own, strlen(own) + 1);
+    own_memo_set = true;
     return own;
 }
 
@@ -752,10 +908,13 @@ bw_generic_notice_end(const char *text, size_t len)
     for (unsigned n = 0; text != NULL && pos < len && n < MAX_LINES; n++) {
         const char *nl = memchr(text + pos, '\n', len - pos);
         size_t end = nl != NULL ? (size_t)(nl - text) : len;
-        if (!line_is_blank(text + pos, end - pos) && separator_line(text + pos, end - pos))
+        if (!line_is_blank(text + pos, end - pos) && separator_line(text + pos, end - pos)) {
+            plain_remember(text, pos);
             return pos;
+        }
         pos = end + 1;
     }
+    plain_remember(text, MIN(pos, len));
     return (size_t)-1;
 }
 
@@ -849,7 +1008,7 @@ cand_free(gpointer p)
 
 /* Does the text just before the address (same line) label it? */
 static bool
-label_before(const char *s, size_t b, const char *const *labels, size_t count)
+label_before(const char *s, size_t b, const word_set_t *labels)
 {
     size_t lo = b > 40 ? b - 40 : 0;
     /* only the words since the previous address or list separator */
@@ -858,7 +1017,7 @@ label_before(const char *s, size_t b, const char *const *labels, size_t count)
             lo = k;
             break;
         }
-    return contains_any(s + lo, b - lo, labels, count);
+    return contains_word(s + lo, b - lo, labels);
 }
 
 static bool
@@ -872,17 +1031,18 @@ rcpt_label_before(const char *s, size_t b)
     /* ':' '=' or the full-width colon U+FF1A (EF BC 9A) */
     if (k == 0 || (s[k - 1] != ':' && s[k - 1] != '=' && (unsigned char)s[k - 1] != 0x9a))
         return false;
-    return label_before(s, k, rcpt_labels, G_N_ELEMENTS(rcpt_labels));
+    return label_before(s, k, &word_sets[WS_RCPT]);
 }
 
 static bool
 is_role(const char *addr)
 {
-    for (size_t i = 0; i < G_N_ELEMENTS(role_locals); i++) {
-        size_t l = strlen(role_locals[i]);
-        if (strncmp(addr, role_locals[i], l) == 0 && addr[l] == '@')
+    /* (no role holds an '@': the local part is the text before the first) */
+    const char *at = strchr(addr, '@');
+    size_t ll = at != NULL ? (size_t)(at - addr) : 0;
+    for (size_t i = 0; at != NULL && i < G_N_ELEMENTS(role_locals); i++)
+        if (strlen(role_locals[i]) == ll && memcmp(addr, role_locals[i], ll) == 0)
             return true;
-    }
     return false;
 }
 
@@ -897,12 +1057,26 @@ self_add(self_t *self, const char *value)
 {
     if (value == NULL)
         return;
-    /* a list of addresses ("a@b, c@d"): each one */
-    g_auto(GStrv) parts = g_strsplit(value, ",", 32);
-    for (size_t i = 0; parts[i] != NULL; i++) {
-        char *a = bw_address_normalize(parts[i]);
+    /* a list of addresses ("a@b, c@d"): each one, at most 32 (the last
+     * one the rest of the value, as g_strsplit gave them); most values
+     * are one address, normalised where it stands */
+    if (*value == '\0')
+        return;
+    const char *p = value;
+    for (unsigned k = 0;; k++) {
+        const char *comma = k < 31 ? strchr(p, ',') : NULL;
+        char *a;
+        if (comma == NULL) {
+            a = bw_address_normalize(p);
+        } else {
+            g_autofree char *part = g_strndup(p, (gsize)(comma - p));
+            a = bw_address_normalize(part);
+        }
         if (a != NULL)
             g_ptr_array_add(self->excluded, a);
+        if (comma == NULL)
+            break;
+        p = comma + 1;
     }
 }
 
@@ -950,12 +1124,14 @@ collect_candidates(const notice_t *nt, const self_t *self, GPtrArray *out)
      * blank line after at least one item) */
     bool in_list = false, list_has_item = false, list_by_intro = false, list_has_address = false;
     unsigned list_blanks = 0;
-    /* paragraphs holding failure words or codes */
-    GHashTable *hot_para = g_hash_table_new(g_direct_hash, g_direct_equal);
+    /* paragraphs holding failure words or codes (numbered from 0 in line
+     * order: the last line's is the highest) */
+    guint npara = nt->lines->len > 0 ? g_array_index(nt->lines, line_t, nt->lines->len - 1).para + 1 : 0;
+    g_autofree bool *hot_para = g_new0(bool, npara + 1);
     for (guint i = 0; i < nt->lines->len; i++) {
         const line_t *ln = &g_array_index(nt->lines, line_t, i);
         if (ln->flags & (LN_FAILURE | LN_CODE))
-            g_hash_table_add(hot_para, GUINT_TO_POINTER(ln->para + 1));
+            hot_para[ln->para] = true;
     }
     for (guint i = 0; i < nt->lines->len && out->len < MAX_CANDIDATES; i++) {
         const line_t *ln = &g_array_index(nt->lines, line_t, i);
@@ -975,7 +1151,7 @@ collect_candidates(const notice_t *nt, const self_t *self, GPtrArray *out)
         bool label_line = te > 0 && (s[te - 1] == ':' || (te >= 3 && (unsigned char)s[te - 1] == 0x9a &&
                                                             (unsigned char)s[te - 2] == 0xbc))
             && memchr(s, '@', n) == NULL && te < 120
-            && contains_any(s, te, rcpt_labels, G_N_ELEMENTS(rcpt_labels));
+            && contains_word(s, te, &word_sets[WS_RCPT]);
         if ((ln->flags & LN_INTRO) || label_line) {
             list_by_intro = (ln->flags & LN_INTRO) != 0;
             list_has_address = false;
@@ -1028,9 +1204,9 @@ collect_candidates(const notice_t *nt, const self_t *self, GPtrArray *out)
             char *addr = bw_address_normalize(raw);
             if (addr == NULL)
                 continue;
-            bool expanded = label_before(s, b, expanded_labels, G_N_ELEMENTS(expanded_labels));
+            bool expanded = label_before(s, b, &word_sets[WS_EXPANDED]);
             if (self_has(self, addr)
-                || (!expanded && label_before(s, b, sender_labels, G_N_ELEMENTS(sender_labels)))) {
+                || (!expanded && label_before(s, b, &word_sets[WS_SENDER]))) {
                 g_free(addr);
                 first_on_line = false;
                 continue;
@@ -1068,8 +1244,8 @@ collect_candidates(const notice_t *nt, const self_t *self, GPtrArray *out)
                 tier = 3;
             else if (leads && i > 0 && failure_continues(nt, i - 1))
                 tier = 3;       /* "could not be delivered to" / "a@b" */
-            else if (alone || g_hash_table_contains(hot_para, GUINT_TO_POINTER(ln->para + 1))
-                     || contains_any(s + near_lo, b - near_lo, near_rcpt_words, G_N_ELEMENTS(near_rcpt_words)))
+            else if (alone || hot_para[ln->para]
+                     || contains_word(s + near_lo, b - near_lo, &word_sets[WS_NEAR]))
                 tier = 2;
             if (alone && memchr(s + e, ':', tail - e) != NULL)
                 tier = 3;       /* "<a@b>:" heads the lines about it (qmail) */
@@ -1099,7 +1275,6 @@ collect_candidates(const notice_t *nt, const self_t *self, GPtrArray *out)
             g_ptr_array_add(out, c);
         }
     }
-    g_hash_table_unref(hot_para);
 }
 
 /* ------------------------------------------------------------ the reading */
@@ -1208,9 +1383,10 @@ bw_generic_read(const bw_view_t *view, const bw_generic_in_t *in, bw_report_t *r
     ev.auto_submitted = as != NULL && !bw_ascii_ncase_eq(as, "no", 2);
     ev.report_ct = in != NULL && in->report_type_delivery_status;
     /* sent to an address that only receives bounces (a list's, VERP) */
-    static const char *const boxes[] = {"To", "Delivered-To", "X-Original-To"};
-    for (size_t i = 0; i < G_N_ELEMENTS(boxes) && !ev.to_bounce_box; i++) {
-        g_autofree char *a = bw_address_normalize(bw_view_header(view, boxes[i]));
+    const char *to = bw_view_header(view, "To"), *delivered_to = bw_view_header(view, "Delivered-To");
+    for (size_t i = 0; i < 3 && !ev.to_bounce_box; i++) {
+        g_autofree char *a = bw_address_normalize(i == 0 ? to : i == 1 ? delivered_to
+                                                  : bw_view_header(view, "X-Original-To"));
         ev.to_bounce_box = address_is_bounce_box(a);
     }
     g_autofree char *own_subject = bw_generic_own_subject(view->subject, view->orig_subject);
@@ -1256,12 +1432,15 @@ bw_generic_read(const bw_view_t *view, const bw_generic_in_t *in, bw_report_t *r
             self.domain = g_strdup(at + 1);
     }
     /* (not X-Original-To: Exchange copies the original's into its
-     * notices) */
-    static const char *const own[] = {"From", "To", "Cc", "Reply-To", "Sender", "Return-Path",
-                                      "Errors-To", "Delivered-To", "Resent-From",
-                                      "Resent-To", "List-Post", "List-Owner", "List-Help"};
+     * notices; the fields read above are not looked up again) */
+    const char *const own[] = {bw_view_header(view, "From"), to, bw_view_header(view, "Cc"),
+                               bw_view_header(view, "Reply-To"), sender, rp,
+                               bw_view_header(view, "Errors-To"), delivered_to,
+                               bw_view_header(view, "Resent-From"), bw_view_header(view, "Resent-To"),
+                               bw_view_header(view, "List-Post"), bw_view_header(view, "List-Owner"),
+                               bw_view_header(view, "List-Help")};
     for (size_t i = 0; i < G_N_ELEMENTS(own); i++)
-        self_add(&self, bw_view_header(view, own[i]));
+        self_add(&self, own[i]);
     GPtrArray *cands = g_ptr_array_new_with_free_func(cand_free);
     collect_candidates(&nt, &self, cands);
     ev.best_tier = 0;
