@@ -204,8 +204,12 @@ bw_hook() {
         "$BW_BIN" hook post-new >/dev/null 2>"$1" || rc=$?
 }
 
-# bw_count FILE PATTERN: how many lines of FILE match PATTERN.
-bw_count() { grep -c -- "$2" "$1" || true; }
+# bw_count FILE PATTERN: how many lines of FILE match PATTERN; 0 while the
+# file is not there (a log a background process has not opened yet: grep
+# printed nothing, and a wait loop's `[ "" -lt N ]` ended it at once).
+bw_count() {
+    if [ -e "$1" ]; then grep -c -- "$2" "$1" || true; else echo 0; fi
+}
 
 # bw_poison_read LOG: how many different poison-* files the test build of
 # the reader read (BW_TEST_READER_TRACE; one may be read twice: in a batch,
