@@ -188,6 +188,9 @@ typedef struct {
                                   its headers */
     bool report_type_delivery_status; /* multipart/report; report-type=delivery-status */
     bool decide_only;          /* only decide; add no recipient */
+    size_t plain_to;           /* how much of view->text bw_generic_notice_end
+                                  read without finding a separator (its
+                                  `checked`): a line ending before it is none */
 } bw_generic_in_t;
 
 typedef struct {
@@ -223,7 +226,8 @@ char *bw_generic_own_subject(const char *subject, const char *orig_subject);
 char *bw_generic_quoted_subject(const char *text, size_t len, size_t from);
 /* Where a returned original starts in a notice's text: the first separator
  * line ("----- Original message follows -----", "Returned mail follows:"),
- * or (size_t)-1. */
-size_t bw_generic_notice_end(const char *text, size_t len);
+ * or (size_t)-1.  *checked (unless NULL): where the lines it read and found
+ * no separator in end (bw_generic_in_t.plain_to). */
+size_t bw_generic_notice_end(const char *text, size_t len, size_t *checked);
 
 #endif /* BW_PRIVATE_H */

@@ -738,38 +738,18 @@ names_message_id(const char *s, size_t n)
     return false;
 }
 
-/* What the last bw_generic_notice_end of the thread found, per thread: no
- * line of plain_memo[0, plain_to) that ends with a newline before plain_to
- * is a separator line.  The generic reader splits the same text into the
- * same lines next (parse.c asks where the notice ends, then reads it):
- * separator_line is not asked again about a line found in that copy.  By
- * content, so every text gets separator_line's own answer. */
-#define PLAIN_MEMO_MAX 16384
-static _Thread_local char plain_memo[PLAIN_MEMO_MAX];
-static _Thread_local size_t plain_to;
-
-static void
-plain_remember(const char *text, size_t to)
-{
-    plain_to = MIN(to, PLAIN_MEMO_MAX);
-    if (plain_to > 0)
-        memcpy(plain_memo, text, plain_to);
-}
-
 /* Splits text[0, len) into lines and finds where the original starts:
  * the first separator line, or the first header line of a quoted
- * original.  nt->len is set to that limit. */
+ * original.  nt->len is set to that limit.  A line ending before `plain`
+ * is no separator: the caller's bw_generic_notice_end read it. */
 static void
-notice_read(notice_t *nt, const char *text, size_t len, const char *orig_subject)
+notice_read(notice_t *nt, const char *text, size_t len, size_t plain, const char *orig_subject)
 {
     nt->text = text;
     nt->lines = g_array_sized_new(FALSE, FALSE, sizeof(line_t), 32);
     size_t pos = 0, limit = len;
     unsigned para = 0;
     bool prev_blank = true;
-    size_t plain = MIN(plain_to, len);
-    if (plain > 0 && memcmp(plain_memo, text, plain) != 0)
-        plain = 0;
     while (pos < len && nt->lines->len < MAX_LINES) {
         const char *nl = memchr(text + pos, '\n', len - pos);
         size_t end = nl != NULL ? (size_t)(nl - text) : len;
@@ -829,9 +809,11 @@ notice_read(notice_t *nt, const char *text, size_t len, const char *orig_subject
     }
 }
 
-static char *
-own_subject_of(const char *subject, const char *orig_subject)
+char *
+bw_generic_own_subject(const char *subject, const char *orig_subject)
 {
+    if (subject == NULL)
+        return NULL;
     /* "Re: <their subject>", "Automatic reply: <their subject>": what
      * follows is the subject of the message answered */
     unsigned found = 0;
@@ -847,39 +829,6 @@ own_subject_of(const char *subject, const char *orig_subject)
         if (hit != NULL && (size_t)(hit - own) + ol <= strlen(own))
             memset(own + (hit - own), ' ', ol);
     }
-    return own;
-}
-
-/* The answer for the last pair asked about, per thread: the challenge
- * detector (autoreply.c) and this reader ask about one message's subjects
- * in a row (each answer strips the reply prefixes: some 2,500
- * instructions).  The answer is the subject with bytes blanked, or "":
- * it fits where the subject does. */
-#define OWN_MEMO_MAX 1024
-static _Thread_local char own_memo_subject[OWN_MEMO_MAX + 1], own_memo_orig[OWN_MEMO_MAX + 1];
-static _Thread_local char own_memo[OWN_MEMO_MAX + 1];
-static _Thread_local bool own_memo_set, own_memo_orig_null;
-
-char *
-bw_generic_own_subject(const char *subject, const char *orig_subject)
-{
-    if (subject == NULL)
-        return NULL;
-    size_t sn = strnlen(subject, OWN_MEMO_MAX + 1);
-    size_t on = orig_subject != NULL ? strnlen(orig_subject, OWN_MEMO_MAX + 1) : 0;
-    if (sn > OWN_MEMO_MAX || on > OWN_MEMO_MAX)
-        return own_subject_of(subject, orig_subject);
-    if (own_memo_set && memcmp(own_memo_subject, subject, sn + 1) == 0
-        && own_memo_orig_null == (orig_subject == NULL)
-        && (orig_subject == NULL || memcmp(own_memo_orig, orig_subject, on + 1) == 0))
-        return g_strdup(own_memo);
-    char *own = own_subject_of(subject, orig_subject);
-    memcpy(own_memo_subject, subject, sn + 1);
-    own_memo_orig_null = orig_subject == NULL;
-    if (orig_subject != NULL)
-        memcpy(own_memo_orig, orig_subject, on + 1);
-    memcpy(own_memo, own, strlen(own) + 1);
-    own_memo_set = true;
     return own;
 }
 
@@ -901,7 +850,7 @@ bw_generic_quoted_subject(const char *text, size_t len, size_t from)
 }
 
 size_t
-bw_generic_notice_end(const char *text, size_t len)
+bw_generic_notice_end(const char *text, size_t len, size_t *checked)
 {
     bw_generic_automata_init();
     size_t pos = 0;
@@ -909,12 +858,14 @@ bw_generic_notice_end(const char *text, size_t len)
         const char *nl = memchr(text + pos, '\n', len - pos);
         size_t end = nl != NULL ? (size_t)(nl - text) : len;
         if (!line_is_blank(text + pos, end - pos) && separator_line(text + pos, end - pos)) {
-            plain_remember(text, pos);
+            if (checked != NULL)
+                *checked = pos;
             return pos;
         }
         pos = end + 1;
     }
-    plain_remember(text, MIN(pos, len));
+    if (checked != NULL)
+        *checked = MIN(pos, len);
     return (size_t)-1;
 }
 
@@ -1410,7 +1361,8 @@ bw_generic_read(const bw_view_t *view, const bw_generic_in_t *in, bw_report_t *r
     if (in != NULL && in->limit < tlen)
         tlen = in->limit;
     notice_t nt = {0};
-    notice_read(&nt, view->text != NULL ? view->text : "", view->text != NULL ? tlen : 0, view->orig_subject);
+    notice_read(&nt, view->text != NULL ? view->text : "", view->text != NULL ? tlen : 0,
+                in != NULL ? in->plain_to : 0, view->orig_subject);
     /* the original starts inside the text: the caller found where, or a
      * separator line did */
     ev.separator = nt.len < tlen || tlen < MIN(view->text_len, BW_MAX_SCAN_BYTES);

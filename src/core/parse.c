@@ -764,7 +764,9 @@ parse_message(char *norm, size_t nlen, unsigned depth)
     /* Where a quoted original starts in the text; detectors reading the
      * text must stop there. */
     size_t marker = view.text_len > 0 ? bw_original_find_marker(view.text, view.text_len) : (size_t)-1;
-    size_t separator = view.text_len > 0 ? bw_generic_notice_end(view.text, view.text_len) : (size_t)-1;
+    size_t plain_to = 0;   /* (the generic reader reads these lines again) */
+    size_t separator =
+        view.text_len > 0 ? bw_generic_notice_end(view.text, view.text_len, &plain_to) : (size_t)-1;
     if (separator < marker)
         marker = separator;
     view.notice_len = marker != (size_t)-1 ? marker : view.text_len;
@@ -931,6 +933,7 @@ parse_message(char *norm, size_t nlen, unsigned depth)
             .has_original = sel.original >= 0,
             .report_type_delivery_status = view.is_multipart_report && ct != NULL &&
                                            bw_casestr(ct, vl, "delivery-status") != NULL,
+            .plain_to = plain_to,
         };
         bw_generic_out_t gout;
         g_autoptr(bw_report_t) g = bw_report_new();
