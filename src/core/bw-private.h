@@ -5,6 +5,9 @@
 #include "bw.h"
 #include <gmime/gmime.h>
 #include <glib/gi18n-lib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* GMime 3.2 defines no autoptr cleanups: add them once, here. */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GMimeMessage, g_object_unref)
@@ -126,6 +129,30 @@ bw_ascii_ncase_eq(const char *a, const char *b, size_t n)
 /* ASCII case-insensitive search of `needle` in the first `hay_len` bytes of
  * `hay`; linear in hay_len * needle_len at worst, with a first-byte skip. */
 const char *bw_memcasestr(const char *hay, size_t hay_len, const char *needle);
+
+/* The first place at or after i, before limit, holding byte a, b or c
+ * (the reply-code digits a notice reader looks for), else limit; s has n
+ * bytes (limit <= n).  Sixteen bytes at a time: digits are rare in a
+ * notice's words. */
+static inline size_t
+bw_find_byte3(const char *s, size_t i, size_t limit, size_t n, char a, char b, char c)
+{
+#ifdef __SSE2__
+    const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b), vc = _mm_set1_epi8(c);
+    for (; i < limit && n - i >= 16; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb)), _mm_cmpeq_epi8(v, vc)));
+        if (m != 0) {
+            i += (size_t)__builtin_ctz(m);
+            return i < limit ? i : limit;
+        }
+    }
+#endif
+    while (i < limit && s[i] != a && s[i] != b && s[i] != c)
+        i++;
+    return i < limit ? i : limit;
+}
 
 /* memmem(p, len, "\n\n", 2): the first empty line's preceding LF. */
 const char *bw_find_blank_line(const char *p, size_t len);

@@ -7,9 +7,6 @@
  * length it is given. */
 #include "bw-vendor.h"
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #define MAX_LINES 20000          /* lines of a block examined */
 #define MAX_DIAGNOSTIC 600       /* bytes of a squeezed diagnostic */
@@ -66,36 +63,14 @@ bw_address_at(const char *s, size_t n, size_t *used)
 }
 
 
-/* The first place at or after i, before limit, holding '2', '4' or '5'
- * (a reply code's first digit), else limit; the text has n bytes. */
-static size_t
-next_code_start(const char *s, size_t i, size_t limit, size_t n)
-{
-#ifdef __SSE2__
-    /* sixteen at a time: digits are rare in a notice's words */
-    const __m128i c2 = _mm_set1_epi8('2'), c4 = _mm_set1_epi8('4'), c5 = _mm_set1_epi8('5');
-    for (; i < limit && n - i >= 16; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-            _mm_or_si128(_mm_cmpeq_epi8(v, c2), _mm_cmpeq_epi8(v, c4)), _mm_cmpeq_epi8(v, c5)));
-        if (m != 0) {
-            i += (size_t)__builtin_ctz(m);
-            return i < limit ? i : limit;
-        }
-    }
-#endif
-    while (i < limit && !(s[i] == '2' || s[i] == '4' || s[i] == '5'))
-        i++;
-    return i < limit ? i : limit;
-}
-
 char *
 bw_reply_code_find(const char *s, size_t n)
 {
     size_t ok_at = SIZE_MAX;
     size_t limit = n >= 3 ? n - 2 : 0;   /* places i with i + 3 <= n */
-    for (size_t i = next_code_start(s, 0, limit, n); i < limit;
-         i = next_code_start(s, i + 1, limit, n)) {
+    /* a reply code's first digit: 2, 4 or 5 */
+    for (size_t i = bw_find_byte3(s, 0, limit, n, '2', '4', '5'); i < limit;
+         i = bw_find_byte3(s, i + 1, limit, n, '2', '4', '5')) {
         if (!(s[i + 1] >= '0' && s[i + 1] <= '5') || !g_ascii_isdigit(s[i + 2]))
             continue;
         if (i > 0 && (g_ascii_isalnum(s[i - 1]) || s[i - 1] == '.' || s[i - 1] == '-'

@@ -29,9 +29,6 @@
 #include "bw-vendor.h"
 #include "bw-matcher-private.h"
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #define MAX_LINES 20000         /* lines of a notice examined */
 #define MAX_CANDIDATES 256      /* addresses weighed per notice */
@@ -507,28 +504,6 @@ mark_line(size_t id, size_t start, size_t end, void *data)
     return true;
 }
 
-/* The first place at or after i, before limit, holding '4' or '5', else
- * limit; the line has n bytes.  (A byte OR 1 is '5' for those two only.) */
-static size_t
-next_45(const char *s, size_t i, size_t limit, size_t n)
-{
-#ifdef __SSE2__
-    /* sixteen at a time: digits are rare in a notice's words */
-    const __m128i one = _mm_set1_epi8(1), c5 = _mm_set1_epi8('5');
-    for (; i < limit && n - i >= 16; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(v, one), c5));
-        if (m != 0) {
-            i += (size_t)__builtin_ctz(m);
-            return i < limit ? i : limit;
-        }
-    }
-#endif
-    while (i < limit && (s[i] | 1) != '5')
-        i++;
-    return i < limit ? i : limit;
-}
-
 /* An SMTP reply code (4xx/5xx) in a reply's position: at the line start,
  * after "said:", "<<<", "reply:", "error", ":" or "(", followed by a space,
  * '-', ':' or the end; or an RFC 3463 code 4.x.x/5.x.x. */
@@ -536,7 +511,8 @@ static bool
 line_has_code(const char *s, size_t n)
 {
     size_t limit = n >= 3 ? n - 2 : 0;   /* places i with i + 3 <= n */
-    for (size_t i = next_45(s, 0, limit, n); i < limit; i = next_45(s, i + 1, limit, n)) {
+    for (size_t i = bw_find_byte3(s, 0, limit, n, '4', '5', '5'); i < limit;
+         i = bw_find_byte3(s, i + 1, limit, n, '4', '5', '5')) {
         if (i > 0 && (g_ascii_isalnum(s[i - 1]) || s[i - 1] == '.' || s[i - 1] == '-' || s[i - 1] == '/'
                       || s[i - 1] == '+' || s[i - 1] == '$' || s[i - 1] == ','))
             continue;
