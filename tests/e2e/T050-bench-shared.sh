@@ -68,7 +68,7 @@ for shared in "" "$BW_TMP/elsewhere"; do
     skips "$name" "$shared" signals-eval.py
     skips "$name" "$shared" scan-speed.sh
     skips "$name" "$shared" parse-identity.py "$BW_TMP/build/bouncewatch" "$BW_TMP/build/bouncewatch"
-    skips "$name" "$shared" scan-identity.sh "$BW_TMP/build/bouncewatch" "$BW_TMP/build/bouncewatch"
+    skips "$name" "$shared" scan-identity.py "$BW_TMP/build/bouncewatch" "$BW_TMP/build/bouncewatch"
     if command -v notmuch >/dev/null 2>&1; then   # (it asks for notmuch first)
         skips "$name" "$shared" engine-figures.sh --builddir "$BW_TMP/build" --data "$BW_TMP/no-data"
     fi
